@@ -1,0 +1,11 @@
+/* cli.h — the subcommands of the `lighthouse` program (src/main.c dispatches).
+ * Each returns the process exit code: 0 ok, 1 a failed check, 2 bad usage or input. */
+#ifndef LH_CLI_H
+#define LH_CLI_H
+
+int lh_cli_check(int argc, char **argv);   /* src/cli/check.c */
+int lh_cli_policy(int argc, char **argv);  /* src/cli/policy.c */
+int lh_cli_events(int argc, char **argv);  /* src/cli/events.c */
+int lh_hook_main(int argc, char **argv);   /* src/hook/hook.c (also lighthouse-hook) */
+
+#endif

@@ -1,0 +1,52 @@
+/* policy.h — operator policy as code (YAML, via libyaml).
+ *
+ * A policy bundle has rules (match → action, risk, reason) and settings for the
+ * built-in analyzers (disable, change the action, exceptions). See docs/policy.md for
+ * the format and policies/default.yaml for the shipped bundle.
+ *
+ * A policy is immutable once parsed and may be shared by threads. */
+#ifndef LH_POLICY_H
+#define LH_POLICY_H
+
+#include <stddef.h>
+
+#include "engine/engine.h"
+
+struct lh_ctx;
+
+#define LH_POLICY_MAX_BYTES (4u << 20)  /* 4 MiB of YAML */
+#define LH_POLICY_MAX_RULES 10000
+
+typedef struct lh_policy_diag {
+    int line;            /* 1-based; 0 when not tied to a place */
+    int column;          /* 1-based */
+    char message[256];
+} lh_policy_diag;
+
+/* Parse a policy bundle. name is used in messages (a file name). On error returns NULL
+ * and fills up to maxdiags diagnostics (*ndiags = how many). Warnings (e.g. an unknown
+ * analyzer id) are errors too: a policy either loads cleanly or not at all. */
+lh_policy *lh_policy_parse(const char *yaml, size_t len, const char *name,
+                           lh_policy_diag *diags, int maxdiags, int *ndiags);
+/* The built-in policies/default.yaml. Never NULL unless out of memory. */
+lh_policy *lh_policy_default(void);
+void lh_policy_free(lh_policy *p);
+
+/* The revision: the bundle's `revision:` if it names one, else "sha256:<first 16 hex>"
+ * of its bytes. */
+const char *lh_policy_revision(const lh_policy *p);
+/* How many rules it has. */
+int lh_policy_nrules(const lh_policy *p);
+
+/* Engine hooks (called by engine.c with a filled lh_ctx):
+ * 1. lh_policy_match(): add findings (tier policy) for every operator rule that
+ *    matches the request; allow rules are recorded too (action allow).
+ * 2. lh_policy_adjust(): after the analyzers ran, apply analyzer settings
+ *    (disabled → drop, action/risk changes, exceptions) and the `overrides` of allow
+ *    rules that matched the same command; cancelled findings get overridden_by. */
+void lh_policy_match(const lh_policy *p, struct lh_ctx *c);
+void lh_policy_adjust(const lh_policy *p, struct lh_ctx *c);
+/* The action for a tool the engine has no analyzer for (default escalate). */
+lh_action lh_policy_unknown_tool_action(const lh_policy *p, const char *tool_name);
+
+#endif

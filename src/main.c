@@ -1,0 +1,51 @@
+/* main.c — the `lighthouse` program: a table of subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "version.h"
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);  /* argv[0] is the subcommand name */
+    const char *usage;
+} subcommand;
+
+static int runVersion(int argc, char **argv) {
+    (void)argc; (void)argv;
+    printf("lighthouse %s\n", LH_VERSION);
+    return 0;
+}
+
+static const subcommand commands[] = {
+    {"check", lh_cli_check,
+     "check [--cwd DIR] [--tool NAME] [--policy FILE] [--json] [--explain] -- COMMAND...\n"
+     "  check --batch [--policy FILE]      JSON lines in, one decision per line out"},
+    {"hook", lh_hook_main,
+     "hook pre-tool-use | post-tool-use  the Claude Code hook protocol on stdin/stdout\n"
+     "  hook install [--settings FILE]     merge the hooks into a Claude Code settings file"},
+    {"policy", lh_cli_policy, "policy lint FILE | test FILE CASES.yaml"},
+    {"events", lh_cli_events, "events query | tail | verify | stats | export  [--data DIR | --pg CONNINFO]"},
+    {"version", runVersion, "version"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: lighthouse COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %s\n", commands[i].usage);
+    fprintf(f, "\nSee README.md and docs/ for details.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) return runVersion(0, NULL);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lighthouse: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

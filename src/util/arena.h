@@ -1,0 +1,35 @@
+/* arena.h — a bump allocator for per-request work.
+ *
+ * One decision allocates many small pieces (words, commands, findings) that all die
+ * together. An arena hands them out from large blocks and frees them in one step.
+ * lh_arena_reset() keeps the first block, so a warmed-up arena makes no malloc at all.
+ *
+ * Ownership: everything allocated from an arena belongs to it; never free() it.
+ * An arena is not thread-safe: use one per thread or per request. */
+#ifndef LH_ARENA_H
+#define LH_ARENA_H
+
+#include <stddef.h>
+
+typedef struct lh_arena lh_arena;
+
+/* Create an arena whose blocks hold at least block_size bytes. NULL on out of memory. */
+lh_arena *lh_arena_new(size_t block_size);
+void lh_arena_free(lh_arena *a);
+/* Forget every allocation; keeps the first block for reuse. */
+void lh_arena_reset(lh_arena *a);
+/* Allocate n bytes aligned to 16. NULL only on out of memory (or n over 1 GiB). */
+void *lh_arena_alloc(lh_arena *a, size_t n);
+/* Allocate n zeroed bytes. */
+void *lh_arena_calloc(lh_arena *a, size_t n);
+/* Copy n bytes of s and add a NUL. */
+char *lh_arena_strndup(lh_arena *a, const char *s, size_t n);
+char *lh_arena_strdup(lh_arena *a, const char *s);
+/* printf into the arena. */
+char *lh_arena_printf(lh_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Grow an array in place when it is the last allocation, else copy. Returns the new base. */
+void *lh_arena_grow(lh_arena *a, void *old, size_t old_n, size_t new_n);
+/* Bytes handed out since the last reset (for bounds and tests). */
+size_t lh_arena_used(const lh_arena *a);
+
+#endif

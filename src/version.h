@@ -1,0 +1,4 @@
+#ifndef LH_VERSION_H
+#define LH_VERSION_H
+#define LH_VERSION "0.1.0"
+#endif

@@ -17,7 +17,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0 failed=0
 failures=()
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+trap 'rm -rf "$log"; declare -F lh_services_stop >/dev/null && lh_services_stop' EXIT
 
 # Services the tests need (PostgreSQL) are started here, so `make test` works alone.
 if [ -x scripts/test-services.sh ]; then

@@ -92,7 +92,10 @@ typedef enum {
 #define LH_C_DYNAMIC_CMD 0x0040u /* the command word is known only at run time */
 #define LH_C_IN_FUNC     0x0080u /* part of a function body */
 #define LH_C_UNWRAPPED   0x0100u /* a wrapper was stripped from this command */
-#define LH_C_REPLACED    0x0200u /* a wrapper or nested script: see the child commands */
+#define LH_C_REPLACED    0x0200u /* runs a nested script (sh -c, eval, xargs, find -exec):
+                                    its children say what runs; analyzers still see its
+                                    own options (find -delete) */
+#define LH_C_STDIN_ARGS  0x0400u /* more arguments arrive at run time (xargs, parallel) */
 
 typedef struct lh_cmd {
     lh_word *argv;       /* argv after quote removal (and after unwrapping) */

@@ -83,6 +83,7 @@ typedef struct lh_finding {
     const char *subject;    /* the word that triggered it ("/etc"), or NULL */
     int cmd;                /* index into the script's commands, -1 for the request */
     const char *overridden_by; /* policy rule or exception that cancelled it, or NULL */
+    const void *policy_rule;   /* the policy rule behind a tier-policy finding (opaque) */
 } lh_finding;
 
 typedef struct lh_decision {

@@ -1,0 +1,26 @@
+/* unwrap.h — from "what the shell runs" to "what really runs".
+ *
+ * After parsing, lh_unwrap() walks every command of the script:
+ * - it strips wrappers in place (sudo, doas, env, nice, ionice, nohup, timeout, time,
+ *   stdbuf, command, builtin, exec, chroot, setsid, …): argv then starts at the real
+ *   program, LH_C_SUDO marks privilege, cmd->wrappers says what was stripped;
+ * - it appends the commands of nested scripts as children: sh|bash|… -c, eval, xargs,
+ *   parallel, find -exec/-execdir/-ok, su -c, watch, ssh/kubectl/docker exec remote
+ *   commands, here-docs and echo|printf fed to a shell (LH_C_REPLACED on the parent);
+ * - it reads the inline code of python -c, perl -e, ruby -e, node -e and php -r for
+ *   shell-outs (parsed as children) and recursive deletes (code.recursive-delete), and
+ *   escalates code it cannot read (code.opaque).
+ * Children are unwrapped in turn; depth is bounded by the shell limits. */
+#ifndef LH_UNWRAP_H
+#define LH_UNWRAP_H
+
+#include "engine/analyze.h"
+
+void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim);
+
+/* True for sh, bash, zsh, dash, ksh, ash, mksh, busybox sh… */
+int lh_is_shell(const char *prog);
+/* True for python*, perl, ruby, node, php… (code interpreters). */
+int lh_is_interpreter(const char *prog);
+
+#endif

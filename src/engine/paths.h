@@ -1,6 +1,6 @@
 /* paths.h — normalising and classifying the paths a tool call touches.
  *
- * A path word ("../x", "~/.ssh/id_rsa", "$HOME/.bashrc", "/etc/*") is resolved against
+ * A path word ("../x", "~/.ssh/id_rsa", "$HOME/.bashrc", "/etc/[a-z]*") is resolved against
  * the request's cwd and home without touching the filesystem: ".", ".." and repeated
  * slashes are folded, "~" and $HOME/${HOME} are replaced when home is known, and a glob
  * is classified by the directory it starts in. */
@@ -19,7 +19,7 @@ typedef enum {
     LH_PATH_SYSTEM,      /* /etc, /usr, /bin, /sbin, /lib*, /boot, /opt, /var, /root, … */
     LH_PATH_DEVICE,      /* /dev/… (but /dev/null, /dev/stdout, /dev/tty…) */
     LH_PATH_VIRTUAL,     /* /proc, /sys */
-    LH_PATH_ROOT,        /* "/" itself or a glob over it ("/*") */
+    LH_PATH_ROOT,        /* "/" itself, or a glob directly under it */
     LH_PATH_OTHER,       /* anything else outside the project (/srv/x, /mnt/y, other homes) */
     LH_PATH_UNKNOWN,     /* depends on a run-time value ($x, $(…)) */
     LH_PATH__COUNT

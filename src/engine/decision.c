@@ -1,0 +1,90 @@
+/* decision.c — the decision as the contract's JSON (DESIGN.md "Decision").
+ * Written by hand rather than through jansson: it is on every reply's hot path and
+ * its shape is fixed. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+int lh_json_escape(const char *s, char *buf, size_t cap) {
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char ch = *p;
+        const char *esc = NULL;
+        switch (ch) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default: break;
+        }
+        if (esc) {
+            if (o + 2 >= cap) return -1;
+            buf[o++] = esc[0];
+            buf[o++] = esc[1];
+        } else if (ch < 0x20) {
+            if (o + 6 >= cap) return -1;
+            memcpy(buf + o, "\\u00", 4);
+            buf[o + 4] = hex[ch >> 4];
+            buf[o + 5] = hex[ch & 15];
+            o += 6;
+        } else {
+            if (o + 1 >= cap) return -1;
+            buf[o++] = (char)ch;
+        }
+    }
+    if (o >= cap) return -1;
+    buf[o] = 0;
+    return (int)o;
+}
+
+typedef struct out { char *p; size_t cap, len; int bad; } out;
+
+static void put(out *o, const char *s) {
+    size_t n = strlen(s);
+    if (o->bad || o->len + n >= o->cap) { o->bad = 1; return; }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = 0;
+}
+
+static void putStr(out *o, const char *key, const char *val) {
+    if (o->bad) return;
+    put(o, "\"");
+    put(o, key);
+    put(o, "\":\"");
+    int n = lh_json_escape(val ? val : "", o->p + o->len, o->cap - o->len);
+    if (n < 0) { o->bad = 1; return; }
+    o->len += (size_t)n;
+    put(o, "\"");
+}
+
+int lh_decision_to_json(const lh_decision *d, const char *id, char *buf, size_t cap) {
+    out o = {buf, cap, 0, cap == 0};
+    char num[64];
+    put(&o, "{");
+    if (id) { putStr(&o, "id", id); put(&o, ","); }
+    putStr(&o, "decision", lh_action_name(d->action));
+    put(&o, ",");
+    putStr(&o, "risk", lh_risk_name(d->risk));
+    put(&o, ",");
+    putStr(&o, "rule", d->rule);
+    put(&o, ",");
+    putStr(&o, "reason", d->reason);
+    if (d->instead) { put(&o, ","); putStr(&o, "instead", d->instead); }
+    put(&o, ",");
+    putStr(&o, "tier", lh_tier_name(d->tier));
+    put(&o, ",");
+    putStr(&o, "policy_revision", d->policy_revision);
+    snprintf(num, sizeof(num), ",\"latency_us\":%" PRIu64, d->latency_us);
+    put(&o, num);
+    if (d->seq) {
+        snprintf(num, sizeof(num), ",\"seq\":%" PRIu64, d->seq);
+        put(&o, num);
+    }
+    put(&o, "}");
+    return o.bad ? -1 : (int)o.len;
+}

@@ -1,0 +1,350 @@
+/* engine.c — one request in, one decision out: cache → policy → analyzers.
+ *
+ * The engine owns the policy and the cache. Everything per request lives in the
+ * caller's arena, so a warmed-up engine decides without calling malloc (a cache
+ * insert is the one exception). See engine.h for the contract. */
+#include "engine/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "engine/analyze.h"
+#include "engine/cache.h"
+#include "engine/policy.h"
+#include "engine/unwrap.h"
+#include "util/utf8.h"
+
+struct lh_engine {
+    lh_policy *policy;
+    lh_cache *cache;          /* NULL when disabled */
+    lh_shell_limits lim;
+    const char *revision;
+};
+
+/* ------------------------------------------------------------------------------ */
+/* Life cycle                                                                      */
+/* ------------------------------------------------------------------------------ */
+
+static uint64_t cacheSeed(void) {
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)&ts;
+    }
+    return seed;
+}
+
+lh_engine *lh_engine_new(lh_policy *policy, size_t cache_entries, char *err, size_t errlen) {
+    lh_engine *e = calloc(1, sizeof(*e));
+    if (!e) { snprintf(err, errlen, "out of memory"); lh_policy_free(policy); return NULL; }
+    e->policy = policy ? policy : lh_policy_default();
+    if (!e->policy) {
+        snprintf(err, errlen, "the built-in default policy failed to load");
+        free(e);
+        return NULL;
+    }
+    e->revision = lh_policy_revision(e->policy);
+    lh_shell_default_limits(&e->lim);
+    if (cache_entries) {
+        e->cache = lh_cache_new(cache_entries, cacheSeed());
+        if (!e->cache) {
+            snprintf(err, errlen, "out of memory for a cache of %zu entries", cache_entries);
+            lh_engine_free(e);
+            return NULL;
+        }
+    }
+    return e;
+}
+
+void lh_engine_free(lh_engine *e) {
+    if (!e) return;
+    lh_cache_free(e->cache);
+    lh_policy_free(e->policy);
+    free(e);
+}
+
+const lh_policy *lh_engine_policy(const lh_engine *e) { return e->policy; }
+
+void lh_engine_cache_stats(const lh_engine *e, lh_cache_stats *out) {
+    if (!e->cache) { memset(out, 0, sizeof(*out)); return; }
+    lh_cache_get_stats((lh_cache *)e->cache, out);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Cache key                                                                       */
+/* ------------------------------------------------------------------------------ */
+
+/* The request as bytes: every field a decision depends on, NUL-separated. */
+static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size_t *len) {
+    const char *primary = r->command ? r->command : r->file_path ? r->file_path :
+                          r->path ? r->path : r->url ? r->url : "";
+    size_t plen = r->command ? r->command_len : strlen(primary);
+    const char *parts[] = {e->revision, r->tool_name ? r->tool_name : "", r->cwd ? r->cwd : "/",
+                           r->home ? r->home : "", r->agent ? r->agent : "",
+                           r->role ? r->role : ""};
+    size_t n = plen + 1;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) n += strlen(parts[i]) + 1;
+    if (n > LH_CACHE_MAX_KEY) return NULL;
+    char *k = lh_arena_alloc(a, n);
+    if (!k) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        size_t l = strlen(parts[i]);
+        memcpy(k + o, parts[i], l);
+        o += l;
+        k[o++] = 0;
+    }
+    memcpy(k + o, primary, plen);
+    o += plen;
+    k[o++] = 0;
+    *len = o;
+    return k;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Findings                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+void lh_emit_full(lh_ctx *c, int cmd, const char *rule, lh_action act, lh_risk risk,
+                  lh_tier tier, const char *reason, const char *instead,
+                  const char *subject) {
+    if (c->nfindings == c->capfindings) {
+        int ncap = c->capfindings ? c->capfindings * 2 : 8;
+        lh_finding *nf = lh_arena_grow(c->arena, c->findings,
+                                       (size_t)c->capfindings * sizeof(lh_finding),
+                                       (size_t)ncap * sizeof(lh_finding));
+        if (!nf) { c->oom = 1; return; }
+        c->findings = nf;
+        c->capfindings = ncap;
+    }
+    lh_finding *f = &c->findings[c->nfindings++];
+    memset(f, 0, sizeof(*f));
+    f->rule = rule;
+    f->action = act;
+    f->risk = risk;
+    f->tier = tier;
+    f->reason = reason;
+    f->instead = instead;
+    f->subject = subject;
+    f->cmd = cmd;
+}
+
+void lh_emit(lh_ctx *c, int cmd, const lh_rule_info *r, const char *subject) {
+    lh_emit_full(c, cmd, r->id, r->action, r->risk, LH_TIER_ANALYSIS, r->reason, r->instead,
+                 subject);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Bash                                                                            */
+/* ------------------------------------------------------------------------------ */
+
+/* Findings the parse itself yields: errors and bounds, fork bombs, commands whose
+ * program is only known at run time. */
+static void checkScript(lh_ctx *c) {
+    lh_script *s = c->script;
+    switch (s->error) {
+    case LH_SH_OK: break;
+    case LH_SH_SYNTAX:
+        lh_emit(c, -1, LH_R(PARSE_ERROR), s->errmsg);
+        break;
+    case LH_SH_BAD_BYTES:
+        lh_emit(c, -1, LH_R(BAD_BYTES), s->errmsg);
+        break;
+    case LH_SH_NOMEM:
+        c->oom = 1;
+        break;
+    default:
+        lh_emit(c, -1, LH_R(TOO_COMPLEX), s->errmsg);
+        break;
+    }
+    for (int i = 0; i < s->nfuncs; i++)
+        if (s->funcs[i].recursive_bg) lh_emit(c, s->funcs[i].first_cmd, LH_R(FORK_BOMB), s->funcs[i].name);
+    for (int i = 0; i < s->ncmds; i++) {
+        const lh_cmd *cmd = &s->cmds[i];
+        if (cmd->argc > 0 && (cmd->flags & LH_C_DYNAMIC_CMD))
+            lh_emit(c, i, LH_R(DYNAMIC_CMD), cmd->argv[0].s);
+    }
+}
+
+static void analyzeBash(lh_ctx *c, const lh_engine *e) {
+    const lh_request *r = c->req;
+    if (r->command_len > e->lim.max_input) {
+        lh_emit(c, -1, LH_R(TOO_COMPLEX), "the command is longer than the limit");
+        return;
+    }
+    if (!lh_utf8_valid(r->command, r->command_len)) {
+        lh_emit(c, -1, LH_R(BAD_BYTES), NULL);
+        return;
+    }
+    lh_script *s = lh_arena_calloc(c->arena, sizeof(*s));
+    if (!s) { c->oom = 1; return; }
+    c->script = s;
+    lh_shell_parse(c->arena, r->command, r->command_len, &e->lim, s, -1, -1, LH_ORIGIN_TOP, 0);
+    /* Analyse what parsed even after an error: bash runs the lines before a syntax
+     * error, so "rm -rf /\n'" must still be denied. */
+    lh_unwrap(c, &e->lim);
+    checkScript(c);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Combining                                                                       */
+/* ------------------------------------------------------------------------------ */
+
+static int stronger(const lh_finding *a, const lh_finding *b) {
+    if (a->action != b->action) return a->action > b->action;
+    return a->risk > b->risk;
+}
+
+static const char *withSubject(lh_arena *a, const lh_finding *f) {
+    if (!f->subject || !*f->subject) return f->reason;
+    const char *r = lh_arena_printf(a, "%s: %s", f->reason, f->subject);
+    return r ? r : f->reason;
+}
+
+static void combine(lh_ctx *c, lh_decision *d) {
+    const lh_finding *best = NULL, *allow = NULL;
+    for (int i = 0; i < c->nfindings; i++) {
+        const lh_finding *f = &c->findings[i];
+        if (f->overridden_by) continue;
+        if (f->action == LH_ALLOW) {
+            if (!allow && f->tier == LH_TIER_POLICY) allow = f;
+            continue;
+        }
+        if (!best || stronger(f, best)) best = f;
+    }
+    if (best) {
+        d->action = best->action;
+        d->risk = best->risk;
+        d->tier = best->tier;
+        d->rule = best->rule;
+        d->reason = withSubject(c->arena, best);
+        d->instead = best->instead;
+        return;
+    }
+    d->action = LH_ALLOW;
+    d->risk = LH_RISK_LOW;
+    if (allow) {
+        /* An operator rule allowed it; say what it overrode. */
+        const char *over = NULL;
+        for (int i = 0; i < c->nfindings; i++) {
+            const lh_finding *f = &c->findings[i];
+            if (f->overridden_by && f->action != LH_ALLOW) { over = f->rule; break; }
+        }
+        d->tier = LH_TIER_POLICY;
+        d->rule = allow->rule;
+        d->risk = allow->risk;
+        d->reason = over ? lh_arena_printf(c->arena, "%s (overrides %s)",
+                                           allow->reason && *allow->reason ? allow->reason : "allowed by policy",
+                                           over)
+                         : (allow->reason && *allow->reason ? allow->reason : "allowed by policy");
+        d->instead = NULL;
+        return;
+    }
+    for (int i = 0; i < c->nfindings; i++) {
+        const lh_finding *f = &c->findings[i];
+        if (f->overridden_by && f->action != LH_ALLOW) {
+            d->tier = LH_TIER_POLICY;
+            d->rule = f->overridden_by;
+            d->reason = lh_arena_printf(c->arena, "allowed by %s, which overrides %s", f->overridden_by, f->rule);
+            d->instead = NULL;
+            return;
+        }
+    }
+    d->tier = LH_TIER_ANALYSIS;
+    d->rule = "default.allow";
+    d->reason = "no rule found a risk in this call";
+    d->instead = NULL;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Decide                                                                          */
+/* ------------------------------------------------------------------------------ */
+
+static void failClosed(lh_decision *d, const char *rev) {
+    memset(d, 0, sizeof(*d));
+    d->action = LH_DENY;
+    d->risk = LH_RISK_HIGH;
+    d->tier = LH_TIER_ANALYSIS;
+    d->rule = LH_R(ENGINE_ERROR)->id;
+    d->reason = LH_R(ENGINE_ERROR)->reason;
+    d->policy_revision = rev;
+}
+
+static const char *normalizedDir(lh_arena *a, const char *dir) {
+    if (!dir || dir[0] != '/') return "/";
+    size_t n = strlen(dir);
+    char *p = lh_arena_strndup(a, dir, n);
+    if (!p) return NULL;
+    lh_path_normalize(p, n);
+    return p;
+}
+
+int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decision *out,
+                     unsigned opts) {
+    memset(out, 0, sizeof(*out));
+    out->policy_revision = e->revision;
+
+    char *key = NULL;
+    size_t klen = 0;
+    int use_cache = e->cache && !(opts & (LH_DECIDE_NOCACHE | LH_DECIDE_EXPLAIN));
+    if (use_cache) {
+        key = cacheKey(e, req, a, &klen);
+        lh_cached hit;
+        if (key && lh_cache_get(e->cache, key, klen, a, &hit)) {
+            out->action = hit.action;
+            out->risk = hit.risk;
+            out->tier = LH_TIER_CACHE;
+            out->rule = hit.rule;
+            out->reason = hit.reason;
+            out->instead = hit.instead;
+            return 0;
+        }
+    }
+
+    lh_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.arena = a;
+    c.req = req;
+    c.cwd = normalizedDir(a, req->cwd);
+    c.home = req->home ? normalizedDir(a, req->home) : NULL;
+    if (!c.cwd || (req->home && !c.home)) { failClosed(out, e->revision); return -1; }
+    c.cwd_len = strlen(c.cwd);
+    c.home_len = c.home ? strlen(c.home) : 0;
+    c.cwd_is_project = lh_path_cwd_is_project(c.cwd, c.home);
+
+    if (req->tool == LH_TOOL_BASH) analyzeBash(&c, e);
+    lh_policy_match(e->policy, &c);
+    lh_analyze(&c);
+    lh_policy_adjust(e->policy, &c);
+
+    if (req->tool == LH_TOOL_MCP || req->tool == LH_TOOL_UNKNOWN) {
+        int matched = 0;
+        for (int i = 0; i < c.nfindings; i++)
+            if (c.findings[i].tier == LH_TIER_POLICY) matched = 1;
+        if (!matched) {
+            const lh_rule_info *r = LH_R(UNKNOWN_TOOL);
+            lh_action act = lh_policy_unknown_tool_action(e->policy, req->tool_name);
+            if (act != LH_ALLOW)
+                lh_emit_full(&c, -1, r->id, act, r->risk, LH_TIER_POLICY, r->reason, r->instead,
+                             req->tool_name);
+        }
+    }
+    if (c.oom) { failClosed(out, e->revision); return -1; }
+
+    combine(&c, out);
+    if (opts & LH_DECIDE_EXPLAIN) {
+        out->findings = c.findings;
+        out->nfindings = c.nfindings;
+        out->script = c.script;
+        out->parse_error = c.script && c.script->error ? c.script->errmsg : NULL;
+    }
+    if (use_cache && key) {
+        lh_cached put = {out->action, out->risk, out->tier, out->rule, out->reason, out->instead};
+        lh_cache_put(e->cache, key, klen, &put);
+    }
+    return 0;
+}

@@ -1,0 +1,822 @@
+/* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
+#include "engine/unwrap.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------------------ */
+/* Program classes                                                                 */
+/* ------------------------------------------------------------------------------ */
+
+static int inList(const char *s, const char *const *list) {
+    for (; *list; list++)
+        if (!strcmp(s, *list)) return 1;
+    return 0;
+}
+
+static const char *const kShells[] = {
+    "sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "posh", "fish", "csh",
+    "tcsh", "rbash", NULL,
+};
+
+int lh_is_shell(const char *prog) { return inList(prog, kShells); }
+
+/* python3.11, python2 … count as python. */
+static int isPython(const char *p) { return !strncmp(p, "python", 6) || !strcmp(p, "pypy3") || !strcmp(p, "pypy"); }
+
+int lh_is_interpreter(const char *p) {
+    static const char *const others[] = {
+        "perl", "ruby", "node", "nodejs", "php", "deno", "bun", "lua", "luajit", "Rscript",
+        "tclsh", "osascript", "pwsh", "powershell", NULL,
+    };
+    return isPython(p) || !strncmp(p, "perl5", 5) || inList(p, others);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Small helpers                                                                   */
+/* ------------------------------------------------------------------------------ */
+
+static lh_cmd *cmdAt(lh_ctx *c, int k) { return &c->script->cmds[k]; }
+
+static void addWrapper(lh_ctx *c, lh_cmd *cmd, const char *name) {
+    if (!cmd->wrappers) cmd->wrappers = name;
+    else cmd->wrappers = lh_arena_printf(c->arena, "%s %s", cmd->wrappers, name);
+}
+
+static const char *baseName(const char *s) {
+    const char *slash = strrchr(s, '/');
+    const char *b = slash ? slash + 1 : s;
+    while (*b == '\\') b++;
+    return b;
+}
+
+/* Make argv[skip] the command word. */
+static void dropArgs(lh_cmd *cmd, int skip) {
+    if (skip > cmd->argc) skip = cmd->argc;
+    cmd->argv += skip;
+    cmd->argc -= skip;
+    cmd->prog = cmd->argc > 0 ? baseName(cmd->argv[0].s) : "";
+    cmd->flags &= ~LH_C_DYNAMIC_CMD;
+    if (cmd->argc > 0 && (cmd->argv[0].flags & (LH_W_DYNAMIC | LH_W_PROCSUBST)))
+        cmd->flags |= LH_C_DYNAMIC_CMD;
+    cmd->flags |= LH_C_UNWRAPPED;
+}
+
+/* Skip options of a wrapper: returns the index of the command word. with_arg lists
+ * the short options that take a value ("ugp" for sudo); long options with a value are
+ * given as "--user" in long_arg (NULL-terminated) unless written --user=x. */
+static int skipOptions(const lh_cmd *cmd, int i, const char *with_arg,
+                       const char *const *long_arg) {
+    while (i < cmd->argc) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return i + 1;
+        if (a[0] != '-' || a[1] == 0) return i;
+        if (a[1] == '-') {
+            i++;
+            if (!strchr(a, '=') && long_arg && inList(a, long_arg)) i++;
+            continue;
+        }
+        /* a cluster of short options; the first that takes a value consumes the rest
+         * of the cluster or the next word */
+        int consumed_next = 0;
+        for (const char *o = a + 1; *o; o++) {
+            if (strchr(with_arg, *o)) {
+                if (o[1] == 0) consumed_next = 1;
+                break;
+            }
+        }
+        i += 1 + consumed_next;
+    }
+    return i;
+}
+
+static int isAssignWord(const char *s) {
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
+    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_') s++;
+    return *s == '=';
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Wrappers                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+/* If cmd's program is a wrapper, strip it and return 1 (call again: wrappers nest).
+ * Returns 0 when there is nothing to strip, and 2 when the wrapper runs nothing
+ * (command -v, sudo -l …). */
+static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    if (cmd->argc == 0) return 0;
+    int i = -1;
+    if (!strcmp(p, "sudo")) {
+        static const char *const lo[] = {"--user", "--group", "--prompt", "--close-from",
+                                         "--host", "--chdir", "--role", "--type",
+                                         "--other-user", "--command-timeout", NULL};
+        for (int k = 1; k < cmd->argc && cmd->argv[k].s[0] == '-'; k++) {
+            const char *a = cmd->argv[k].s;
+            if (!strcmp(a, "-l") || !strcmp(a, "--list") || !strcmp(a, "-v") ||
+                !strcmp(a, "-V") || !strcmp(a, "-k") || !strcmp(a, "-K")) {
+                if (k + 1 >= cmd->argc) return 2;
+            }
+        }
+        i = skipOptions(cmd, 1, "ugpChDrtUTc", lo);
+        cmd->flags |= LH_C_SUDO;
+    } else if (!strcmp(p, "doas")) {
+        i = skipOptions(cmd, 1, "uC", NULL);
+        cmd->flags |= LH_C_SUDO;
+    } else if (!strcmp(p, "env")) {
+        static const char *const lo[] = {"--unset", "--chdir", "--split-string", NULL};
+        /* env -S 'cmd args' splits a string: treat it as a script of its own */
+        i = 1;
+        while (i < cmd->argc) {
+            const char *a = cmd->argv[i].s;
+            if (!strcmp(a, "--")) { i++; break; }
+            if (!strcmp(a, "-S") || !strcmp(a, "--split-string")) {
+                if (i + 1 < cmd->argc) {
+                    /* keep "-S" words: rebuilt below as a nested script */
+                    return 0;
+                }
+            }
+            if (a[0] == '-') { i = skipOptions(cmd, i, "uCS", lo); continue; }
+            if (isAssignWord(a)) { i++; continue; }
+            break;
+        }
+    } else if (!strcmp(p, "nice")) {
+        static const char *const lo[] = {"--adjustment", NULL};
+        i = skipOptions(cmd, 1, "n", lo);
+    } else if (!strcmp(p, "ionice")) {
+        static const char *const lo[] = {"--class", "--classdata", "--pid", "--pgid", "--uid", NULL};
+        for (int k = 1; k < cmd->argc; k++)
+            if (!strcmp(cmd->argv[k].s, "-p") || !strcmp(cmd->argv[k].s, "-P") || !strcmp(cmd->argv[k].s, "-u")) return 2;
+        i = skipOptions(cmd, 1, "cnpPu", lo);
+    } else if (!strcmp(p, "nohup") || !strcmp(p, "builtin") || !strcmp(p, "nocorrect") ||
+               !strcmp(p, "noglob") || !strcmp(p, "unbuffer") || !strcmp(p, "caffeinate") ||
+               !strcmp(p, "proxychains") || !strcmp(p, "proxychains4") || !strcmp(p, "tsocks") ||
+               !strcmp(p, "torsocks") || !strcmp(p, "catchsegv") || !strcmp(p, "eatmydata")) {
+        i = 1;
+        if (i < cmd->argc && !strcmp(cmd->argv[i].s, "--")) i++;
+    } else if (!strcmp(p, "timeout")) {
+        static const char *const lo[] = {"--signal", "--kill-after", NULL};
+        i = skipOptions(cmd, 1, "sk", lo);
+        i++; /* the duration */
+    } else if (!strcmp(p, "time")) {
+        static const char *const lo[] = {"--format", "--output", NULL};
+        i = skipOptions(cmd, 1, "fo", lo);
+    } else if (!strcmp(p, "stdbuf")) {
+        static const char *const lo[] = {"--input", "--output", "--error", NULL};
+        i = skipOptions(cmd, 1, "ioe", lo);
+    } else if (!strcmp(p, "command")) {
+        for (int k = 1; k < cmd->argc && cmd->argv[k].s[0] == '-'; k++)
+            if (strchr(cmd->argv[k].s, 'v') || strchr(cmd->argv[k].s, 'V')) return 2;
+        i = skipOptions(cmd, 1, "", NULL);
+    } else if (!strcmp(p, "exec")) {
+        i = skipOptions(cmd, 1, "a", NULL);
+    } else if (!strcmp(p, "chroot")) {
+        static const char *const lo[] = {"--userspec", "--groups", NULL};
+        i = skipOptions(cmd, 1, "", lo);
+        i++; /* NEWROOT */
+        if (i >= cmd->argc) return 2;   /* runs an interactive shell: nothing to check */
+        cmd->flags |= LH_C_SUDO;        /* chroot needs root */
+    } else if (!strcmp(p, "setsid")) {
+        i = skipOptions(cmd, 1, "", NULL);
+    } else if (!strcmp(p, "taskset")) {
+        i = skipOptions(cmd, 1, "", NULL);
+        if (i < cmd->argc && strchr(cmd->argv[1].s, 'p')) return 2;
+        i++; /* the mask */
+    } else if (!strcmp(p, "flock")) {
+        static const char *const lo[] = {"--timeout", "--conflict-exit-code", NULL};
+        i = skipOptions(cmd, 1, "wEc", lo);
+        for (int k = 1; k < cmd->argc; k++)
+            if (!strcmp(cmd->argv[k].s, "-c") || !strcmp(cmd->argv[k].s, "--command")) return 0;
+        i++; /* the lock file */
+    } else if (!strcmp(p, "runuser")) {
+        static const char *const lo[] = {"--user", "--group", "--supp-group", NULL};
+        i = skipOptions(cmd, 1, "ugG", lo);
+        cmd->flags |= LH_C_SUDO;
+    } else if (!strcmp(p, "chrt")) {
+        i = skipOptions(cmd, 1, "T", NULL);
+        i++; /* priority */
+    } else if (!strcmp(p, "strace") || !strcmp(p, "ltrace")) {
+        i = skipOptions(cmd, 1, "eopsSEuI", NULL);
+    } else {
+        return 0;
+    }
+    if (i < 0 || i >= cmd->argc) return 2;
+    addWrapper(c, cmd, p);
+    dropArgs(cmd, i);
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Nested scripts                                                                  */
+/* ------------------------------------------------------------------------------ */
+
+/* Parse text as a child script of command k. */
+static void parseChild(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                       const char *text, size_t len, lh_origin origin) {
+    lh_script *s = c->script;
+    int first = s->ncmds;
+    int depth = cmdAt(c, k)->depth + 1;
+    lh_shell_parse(c->arena, text, len, lim, s, k, argi, origin, depth);
+    lh_cmd *parent = cmdAt(c, k);
+    parent->flags |= LH_C_REPLACED;
+    uint32_t inherit = parent->flags & LH_C_SUDO;
+    for (int j = first; j < s->ncmds; j++) cmdAt(c, j)->flags |= inherit;
+}
+
+/* Join words [from, to) with spaces. */
+static char *joinWords(lh_ctx *c, const lh_cmd *cmd, int from, int to, size_t *len) {
+    size_t n = 0;
+    for (int j = from; j < to; j++) n += cmd->argv[j].len + 1;
+    char *buf = lh_arena_alloc(c->arena, n + 1);
+    if (!buf) { c->oom = 1; *len = 0; return NULL; }
+    size_t o = 0;
+    for (int j = from; j < to; j++) {
+        memcpy(buf + o, cmd->argv[j].s, cmd->argv[j].len);
+        o += cmd->argv[j].len;
+        if (j + 1 < to) buf[o++] = ' ';
+    }
+    buf[o] = 0;
+    *len = o;
+    return buf;
+}
+
+/* Single-quote s for re-parsing as one word. */
+static size_t quoteInto(char *out, const char *s) {
+    size_t o = 0;
+    out[o++] = '\'';
+    for (; *s; s++) {
+        if (*s == '\'') { memcpy(out + o, "'\\''", 4); o += 4; }
+        else out[o++] = *s;
+    }
+    out[o++] = '\'';
+    return o;
+}
+
+/* sh -c SCRIPT [NAME [ARGS…]]: replace $1…$9, "$@", $@ and $* in SCRIPT with the
+ * literal arguments, so `sh -c 'rm -rf "$1"' _ /` is read as `rm -rf /`. */
+static char *substitutePositional(lh_ctx *c, const char *script, const lh_cmd *cmd,
+                                  int argbase, size_t *outlen) {
+    int nargs = cmd->argc - argbase;   /* $1 = argv[argbase] */
+    if (nargs <= 0) { *outlen = strlen(script); return (char *)script; }
+    size_t alen = 0;
+    for (int j = argbase; j < cmd->argc; j++) alen += cmd->argv[j].len * 4 + 3;
+    size_t cap = strlen(script) * (alen + 1) + 1;
+    if (cap > (1u << 20)) { *outlen = strlen(script); return (char *)script; }
+    char *out = lh_arena_alloc(c->arena, cap);
+    if (!out) { c->oom = 1; *outlen = strlen(script); return (char *)script; }
+    size_t o = 0;
+    for (const char *s = script; *s;) {
+        int q = (*s == '"');
+        const char *t = s + q;
+        if (t[0] == '$') {
+            int idx = -1, all = 0;
+            size_t used = 0;
+            if (t[1] >= '1' && t[1] <= '9') { idx = t[1] - '1'; used = 2; }
+            else if (t[1] == '{' && t[2] >= '1' && t[2] <= '9' && t[3] == '}') { idx = t[2] - '1'; used = 4; }
+            else if (t[1] == '@' || t[1] == '*') { all = 1; used = 2; }
+            if (used && q && t[used] != '"') used = 0;   /* "$1x": leave alone */
+            if (used) {
+                if (all) {
+                    for (int j = argbase; j < cmd->argc; j++) {
+                        o += quoteInto(out + o, cmd->argv[j].s);
+                        if (j + 1 < cmd->argc) out[o++] = ' ';
+                    }
+                } else if (idx < nargs) {
+                    o += quoteInto(out + o, cmd->argv[argbase + idx].s);
+                } else {
+                    out[o++] = '\''; out[o++] = '\'';
+                }
+                s = t + used + (q ? 1 : 0);
+                continue;
+            }
+        }
+        out[o++] = *s++;
+    }
+    out[o] = 0;
+    *outlen = o;
+    return out;
+}
+
+/* sh -c / bash -lc … : returns 1 if handled. */
+static int expandShellC(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int has_c = 0, i = 1;
+    for (; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) { i++; break; }
+        if (a[0] == '+' ) continue;
+        if (a[0] != '-' || a[1] == 0) break;
+        if (a[1] == '-') continue;           /* --login, --norc … */
+        if (strchr(a + 1, 'c')) has_c = 1;
+        if (!strcmp(a, "-o") || !strcmp(a, "-O")) i++;
+    }
+    if (!has_c || i >= cmd->argc) return 0;
+    size_t len;
+    char *text = substitutePositional(c, cmd->argv[i].s, cmd, i + 2, &len);
+    parseChild(c, lim, k, i, text, len, LH_ORIGIN_SHELL_C);
+    return 1;
+}
+
+/* The text a shell with no script operand reads from a here-doc, here-string, or an
+ * `echo … |` / `printf … |` before it; NULL if none. */
+static const char *stdinScript(lh_ctx *c, int k, size_t *len) {
+    lh_cmd *cmd = cmdAt(c, k);
+    for (int r = 0; r < cmd->nredirs; r++) {
+        if (cmd->redirs[r].op == LH_R_HEREDOC || cmd->redirs[r].op == LH_R_HERESTR) {
+            *len = cmd->redirs[r].target.len;
+            return cmd->redirs[r].target.s;
+        }
+    }
+    if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
+    for (int j = k - 1; j >= 0; j--) {
+        lh_cmd *prev = cmdAt(c, j);
+        if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1) continue;
+        if (strcmp(prev->prog, "echo") && strcmp(prev->prog, "printf")) return NULL;
+        int from = 1;
+        while (from < prev->argc && prev->argv[from].s[0] == '-' && !strcmp(prev->prog, "echo")) from++;
+        if (!strcmp(prev->prog, "printf") && from < prev->argc && strstr(prev->argv[from].s, "%s")) from++;
+        if (from >= prev->argc) return NULL;
+        char *t = joinWords(c, prev, from, prev->argc, len);
+        if (!t) return NULL;
+        /* printf and echo -e turn \n into newlines */
+        size_t o = 0;
+        for (size_t q = 0; q < *len; q++) {
+            if (t[q] == '\\' && t[q + 1] == 'n') { t[o++] = '\n'; q++; }
+            else t[o++] = t[q];
+        }
+        t[o] = 0;
+        *len = o;
+        return t;
+    }
+    return NULL;
+}
+
+/* Does the shell command run a script file or read one from stdin? */
+static int shellHasOperand(const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "-s")) return 0;
+        if (!strcmp(a, "-o") || !strcmp(a, "-O")) { i++; continue; }
+        if (a[0] == '-' || a[0] == '+') continue;
+        return 1;
+    }
+    return 0;
+}
+
+/* xargs [options] CMD ARGS… → a child command CMD ARGS… whose further arguments come
+ * from stdin. */
+static void expandXargs(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    static const char *const lo[] = {"--arg-file", "--delimiter", "--eof", "--replace",
+                                     "--max-lines", "--max-args", "--max-procs",
+                                     "--max-chars", "--process-slot-var", NULL};
+    lh_cmd *cmd = cmdAt(c, k);
+    int i = skipOptions(cmd, 1, "adEILnPs", lo);
+    int child = lh_script_add_cmd(c->arena, c->script, lim);
+    if (child < 0) { c->oom = 1; return; }
+    cmd = cmdAt(c, k);
+    lh_cmd *ch = cmdAt(c, child);
+    static lh_word echo_word = {"echo", 4, 0};
+    if (i >= cmd->argc) {
+        ch->argv = &echo_word;
+        ch->argc = 1;
+    } else {
+        ch->argv = cmd->argv + i;
+        ch->argc = cmd->argc - i;
+    }
+    ch->prog = baseName(ch->argv[0].s);
+    if (ch->argv[0].flags & LH_W_DYNAMIC) ch->flags |= LH_C_DYNAMIC_CMD;
+    ch->flags |= LH_C_STDIN_ARGS | (cmd->flags & (LH_C_SUDO | LH_C_PIPE_IN | LH_C_PIPE_OUT | LH_C_BACKGROUND));
+    ch->pipeline = cmd->pipeline;
+    ch->pipe_pos = cmd->pipe_pos;
+    ch->pipe_len = cmd->pipe_len;
+    ch->parent = k;
+    ch->parent_arg = i < cmd->argc ? i : -1;
+    ch->origin = LH_ORIGIN_XARGS;
+    ch->depth = cmd->depth + 1;
+    ch->func = cmd->func;
+    cmd->flags |= LH_C_REPLACED;
+}
+
+/* parallel [options] CMD … ::: ARGS → the command with the arguments filled in. */
+static void expandParallel(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    static const char *const lo[] = {"--jobs", "--sshlogin", "--joblog", "--results",
+                                     "--delay", "--timeout", "--retries", "--arg-file", NULL};
+    lh_cmd *cmd = cmdAt(c, k);
+    int i = skipOptions(cmd, 1, "jSaI", lo);
+    int sep = cmd->argc;
+    for (int j = i; j < cmd->argc; j++)
+        if (!strcmp(cmd->argv[j].s, ":::") || !strcmp(cmd->argv[j].s, "::::")) { sep = j; break; }
+    if (i >= sep) return;
+    size_t clen, alen = 0;
+    char *ctext = joinWords(c, cmd, i, sep, &clen);
+    char *atext = sep + 1 < cmd->argc ? joinWords(c, cmd, sep + 1, cmd->argc, &alen) : NULL;
+    if (!ctext) return;
+    char *text = ctext;
+    size_t len = clen;
+    if (atext) {
+        const char *ph = strstr(ctext, "{}");
+        if (ph) text = lh_arena_printf(c->arena, "%.*s%s%s", (int)(ph - ctext), ctext, atext, ph + 2);
+        else text = lh_arena_printf(c->arena, "%s %s", ctext, atext);
+        if (!text) { c->oom = 1; return; }
+        len = strlen(text);
+    }
+    int first = c->script->ncmds;
+    parseChild(c, lim, k, i, text, len, LH_ORIGIN_XARGS);
+    if (!atext)
+        for (int j = first; j < c->script->ncmds; j++) cmdAt(c, j)->flags |= LH_C_STDIN_ARGS;
+}
+
+/* find START… EXPR -exec CMD {} ; → a child CMD with {} replaced by START. */
+static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int i = 1;
+    while (i < cmd->argc) {               /* -H -L -P -D x -O3 */
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "-H") || !strcmp(a, "-L") || !strcmp(a, "-P") || !strncmp(a, "-O", 2)) { i++; continue; }
+        if (!strcmp(a, "-D")) { i += 2; continue; }
+        break;
+    }
+    const char *start = ".";
+    if (i < cmd->argc && cmd->argv[i].s[0] != '-' && strcmp(cmd->argv[i].s, "(") &&
+        strcmp(cmd->argv[i].s, "!"))
+        start = cmd->argv[i].s;
+    for (int j = i; j < cmd->argc; j++) {
+        const char *a = cmd->argv[j].s;
+        if (strcmp(a, "-exec") && strcmp(a, "-execdir") && strcmp(a, "-ok") && strcmp(a, "-okdir"))
+            continue;
+        int from = j + 1, to = from;
+        while (to < cmd->argc && strcmp(cmd->argv[to].s, ";") && strcmp(cmd->argv[to].s, "+")) to++;
+        if (to == from) continue;
+        int child = lh_script_add_cmd(c->arena, c->script, lim);
+        if (child < 0) { c->oom = 1; return; }
+        cmd = cmdAt(c, k);
+        lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(to - from));
+        if (!argv) { c->oom = 1; return; }
+        for (int q = from; q < to; q++) {
+            argv[q - from] = cmd->argv[q];
+            const char *ph = strstr(cmd->argv[q].s, "{}");
+            if (ph) {
+                char *t = lh_arena_printf(c->arena, "%.*s%s%s", (int)(ph - cmd->argv[q].s),
+                                          cmd->argv[q].s, start, ph + 2);
+                if (!t) { c->oom = 1; return; }
+                argv[q - from].s = t;
+                argv[q - from].len = (uint32_t)strlen(t);
+            }
+        }
+        lh_cmd *ch = cmdAt(c, child);
+        ch->argv = argv;
+        ch->argc = to - from;
+        ch->prog = baseName(argv[0].s);
+        if (argv[0].flags & LH_W_DYNAMIC) ch->flags |= LH_C_DYNAMIC_CMD;
+        ch->flags |= cmd->flags & (LH_C_SUDO | LH_C_BACKGROUND);
+        ch->parent = k;
+        ch->parent_arg = from;
+        ch->origin = LH_ORIGIN_FIND_EXEC;
+        ch->depth = cmd->depth + 1;
+        ch->func = cmd->func;
+        ch->pipeline = -1;
+        ch->pipe_len = 1;
+        cmd->flags |= LH_C_REPLACED;
+        j = to;
+    }
+}
+
+/* Remote or in-container commands: ssh HOST CMD…, kubectl exec … -- CMD…,
+ * docker exec [opts] CTR CMD…, su -c CMD, watch CMD, eval …, env -S … */
+static void expandJoined(lh_ctx *c, const lh_shell_limits *lim, int k, int from,
+                         lh_origin origin) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (from >= cmd->argc) return;
+    size_t len;
+    char *text = joinWords(c, cmd, from, cmd->argc, &len);
+    if (text) parseChild(c, lim, k, from, text, len, origin);
+}
+
+static void expandSsh(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int i = skipOptions(cmd, 1, "BbcDEeFIiJLlmOoPpQRSWw", NULL);
+    if (i + 1 < cmd->argc) expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
+}
+
+static void expandExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (cmd->argc < 3 || strcmp(cmd->argv[1].s, "exec")) return;
+    if (!strcmp(cmd->prog, "kubectl") || !strcmp(cmd->prog, "oc")) {
+        for (int j = 2; j < cmd->argc; j++)
+            if (!strcmp(cmd->argv[j].s, "--")) { expandJoined(c, lim, k, j + 1, LH_ORIGIN_SHELL_C); return; }
+        return;
+    }
+    static const char *const lo[] = {"--env", "--env-file", "--user", "--workdir", "--detach-keys", NULL};
+    int i = skipOptions(cmd, 2, "euw", lo);
+    if (i + 1 < cmd->argc) expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Inline interpreter code                                                         */
+/* ------------------------------------------------------------------------------ */
+
+/* The code given with -c/-e/-r/--eval (or a here-doc/here-string when no script
+ * file is named); NULL if none. */
+static const char *inlineCode(lh_ctx *c, int k, size_t *len) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int operand = 0;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-E") || !strcmp(a, "-r") ||
+            !strcmp(a, "--eval") || !strcmp(a, "-p") || !strcmp(a, "--print") ||
+            !strcmp(a, "-pe") || !strcmp(a, "-ne") || !strcmp(a, "-lne") || !strcmp(a, "-le")) {
+            if (i + 1 < cmd->argc) { *len = cmd->argv[i + 1].len; return cmd->argv[i + 1].s; }
+            return NULL;
+        }
+        if (!strncmp(a, "--eval=", 7)) { *len = strlen(a + 7); return a + 7; }
+        if (!strcmp(a, "-m")) return NULL;      /* python -m module */
+        if (a[0] != '-' || !strcmp(a, "-")) { operand = 1; if (strcmp(a, "-")) break; }
+    }
+    if (operand && strcmp(cmd->argv[cmd->argc - 1].s, "-")) {
+        int dash = 0;
+        for (int i = 1; i < cmd->argc; i++) if (!strcmp(cmd->argv[i].s, "-")) dash = 1;
+        if (!dash) return NULL;
+    }
+    for (int r = 0; r < cmd->nredirs; r++)
+        if (cmd->redirs[r].op == LH_R_HEREDOC || cmd->redirs[r].op == LH_R_HERESTR) {
+            *len = cmd->redirs[r].target.len;
+            return cmd->redirs[r].target.s;
+        }
+    return NULL;
+}
+
+/* Read a string literal at s ('…', "…", `…`, r"…", b'…', f"…", """…"""); returns
+ * the decoded text (simple escapes) or NULL. *end is set past it; *fstring when it
+ * interpolates ({…} in an f-string, ${…} in a JS template, #{…} in Ruby, "$x" in
+ * perl/php double quotes). */
+static char *readLiteral(lh_ctx *c, const char *s, const char *lim, const char **end,
+                         int *interp) {
+    *interp = 0;
+    int fstr = 0;
+    while (s < lim && (*s == 'r' || *s == 'b' || *s == 'u' || *s == 'f' || *s == 'R' || *s == 'F')) {
+        if (*s == 'f' || *s == 'F') fstr = 1;
+        s++;
+    }
+    if (s >= lim || (*s != '"' && *s != '\'' && *s != '`')) return NULL;
+    char q = *s;
+    int triple = (lim - s >= 3 && s[1] == q && s[2] == q);
+    s += triple ? 3 : 1;
+    char *out = lh_arena_alloc(c->arena, (size_t)(lim - s) + 1);
+    if (!out) { c->oom = 1; return NULL; }
+    size_t o = 0;
+    while (s < lim) {
+        if (triple ? (lim - s >= 3 && s[0] == q && s[1] == q && s[2] == q) : *s == q) {
+            *end = s + (triple ? 3 : 1);
+            out[o] = 0;
+            if (fstr && strchr(out, '{')) *interp = 1;
+            if (q == '`' && strstr(out, "${")) *interp = 1;
+            if (q == '"' && (strstr(out, "#{") || strchr(out, '$'))) *interp = 1;
+            return out;
+        }
+        if (*s == '\\' && s + 1 < lim) {
+            char e = s[1];
+            out[o++] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+            s += 2;
+            continue;
+        }
+        out[o++] = *s++;
+    }
+    return NULL;
+}
+
+static const char *skipSpace(const char *s, const char *lim) {
+    while (s < lim && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++;
+    return s;
+}
+
+/* Collect the string literals of a list literal [ … ] as one shell-quoted command. */
+static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opaque) {
+    if (s >= lim || *s != '[') return NULL;
+    s++;
+    size_t cap = (size_t)(lim - s) * 4 + 16, o = 0;
+    char *out = lh_arena_alloc(c->arena, cap);
+    if (!out) { c->oom = 1; return NULL; }
+    for (;;) {
+        s = skipSpace(s, lim);
+        if (s >= lim) return NULL;
+        if (*s == ']') break;
+        const char *e;
+        int interp;
+        char *lit = readLiteral(c, s, lim, &e, &interp);
+        if (!lit) { *opaque = 1; return NULL; }
+        if (interp) *opaque = 1;
+        if (o) out[o++] = ' ';
+        o += quoteInto(out + o, lit);
+        s = skipSpace(e, lim);
+        if (s < lim && *s == ',') s++;
+    }
+    out[o] = 0;
+    return out;
+}
+
+typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE } call_kind;
+
+typedef struct code_call {
+    const char *name;
+    call_kind kind;
+} code_call;
+
+/* Calls that run a shell command or delete a tree, in the interpreters we read. */
+static const code_call kCalls[] = {
+    /* shell strings */
+    {"os.system(", CALL_SHELL}, {"os.popen(", CALL_SHELL}, {"subprocess.run(", CALL_ARGV},
+    {"subprocess.call(", CALL_ARGV}, {"subprocess.Popen(", CALL_ARGV},
+    {"subprocess.check_call(", CALL_ARGV}, {"subprocess.check_output(", CALL_ARGV},
+    {"subprocess.getoutput(", CALL_SHELL}, {"subprocess.getstatusoutput(", CALL_SHELL},
+    {"commands.getoutput(", CALL_SHELL}, {"pty.spawn(", CALL_ARGV},
+    {"os.execvp(", CALL_ARGV}, {"os.execv(", CALL_ARGV}, {"os.spawnvp(", CALL_ARGV},
+    {"system(", CALL_SHELL}, {"exec(", CALL_SHELL}, {"shell_exec(", CALL_SHELL},
+    {"passthru(", CALL_SHELL}, {"popen(", CALL_SHELL}, {"proc_open(", CALL_SHELL},
+    {"execSync(", CALL_SHELL}, {"spawnSync(", CALL_ARGV}, {"spawn(", CALL_ARGV},
+    {"execFileSync(", CALL_ARGV}, {"execFile(", CALL_ARGV}, {"IO.popen(", CALL_SHELL},
+    {"Open3.capture2(", CALL_SHELL}, {"Open3.capture3(", CALL_SHELL},
+    {"%x{", CALL_SHELL}, {"%x(", CALL_SHELL}, {"qx{", CALL_SHELL}, {"qx(", CALL_SHELL},
+    {"Deno.Command(", CALL_ARGV}, {"Bun.spawn(", CALL_ARGV},
+    /* recursive deletes */
+    {"shutil.rmtree(", CALL_DELETE}, {"rmtree(", CALL_DELETE}, {"remove_tree(", CALL_DELETE},
+    {"rm_rf(", CALL_DELETE}, {"rm_r(", CALL_DELETE}, {"remove_dir(", CALL_DELETE},
+    {"remove_entry_secure(", CALL_DELETE}, {"rmSync(", CALL_DELETE}, {"rmdirSync(", CALL_DELETE},
+    {"fs.rm(", CALL_DELETE}, {"fs.rmdir(", CALL_DELETE}, {"fs.promises.rm(", CALL_DELETE},
+    {"Deno.remove(", CALL_DELETE}, {"os.removedirs(", CALL_DELETE},
+};
+
+/* Is the match at p the start of an identifier (not the tail of a longer name)? */
+static int atNameStart(const char *code, const char *p, const char *name) {
+    if (name[0] == '%' || name[0] == 'q') return p == code || !((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_');
+    if (p == code) return 1;
+    char b = p[-1];
+    if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_') return 0;
+    /* "exec(" after "child_process." or "os." is fine; after another identifier's dot
+     * ("re.exec(") is not a shell call */
+    if (b == '.' && !strcmp(name, "exec(")) return 0;
+    return 1;
+}
+
+/* The path a delete call targets: a literal, ~, expanduser("~…"), Path.home(),
+ * os.environ['HOME'] …; NULL (opaque) otherwise. */
+static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim) {
+    s = skipSpace(s, lim);
+    const char *e;
+    int interp;
+    char *lit = readLiteral(c, s, lim, &e, &interp);
+    if (lit) return interp ? NULL : lit;
+    static const char *const homes[] = {"Path.home()", "os.path.expanduser(\"~\")",
+                                        "os.path.expanduser('~')", "os.homedir()",
+                                        "os.environ['HOME']", "os.environ[\"HOME\"]",
+                                        "process.env.HOME", "ENV['HOME']", "ENV[\"HOME\"]",
+                                        "$ENV{HOME}", "Dir.home", "os.getenv('HOME')",
+                                        "os.getenv(\"HOME\")", "getenv('HOME')", NULL};
+    for (int k = 0; homes[k]; k++)
+        if ((size_t)(lim - s) >= strlen(homes[k]) && !strncmp(s, homes[k], strlen(homes[k]))) return "~";
+    if (!strncmp(s, "os.path.expanduser(", 19) || !strncmp(s, "File.expand_path(", 17)) {
+        const char *t = strchr(s, '(') + 1;
+        lit = readLiteral(c, t, lim, &e, &interp);
+        if (lit && !interp) return lit;
+    }
+    return NULL;
+}
+
+/* Read inline code: shell-outs become child commands; recursive deletes outside the
+ * project are findings; calls whose command cannot be read are escalated. */
+static void scanCode(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
+                     size_t len) {
+    const char *end = code + len;
+    for (size_t n = 0; n < sizeof(kCalls) / sizeof(kCalls[0]); n++) {
+        const code_call *call = &kCalls[n];
+        size_t nl = strlen(call->name);
+        const char *p = code;
+        while ((p = memmem(p, (size_t)(end - p), call->name, nl)) != NULL) {
+            const char *at = p;
+            p += nl;
+            if (!atNameStart(code, at, call->name)) continue;
+            const char *arg = skipSpace(p, end);
+            if (call->kind == CALL_DELETE) {
+                const char *t = deleteTarget(c, arg, end);
+                if (!t) { lh_emit(c, k, LH_R(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
+                lh_path path;
+                lh_path_classify(c, t, strlen(t), &path);
+                if (path.cls != LH_PATH_PROJECT && path.cls != LH_PATH_TEMP)
+                    lh_emit(c, k, LH_R(CODE_DELETE), path.norm ? path.norm : t);
+                else if (path.flags & (LH_PF_IS_CWD))
+                    lh_emit_full(c, k, LH_R(CODE_DELETE)->id, LH_ESCALATE, LH_RISK_HIGH,
+                                 LH_TIER_ANALYSIS, "inline code deletes the whole project directory",
+                                 "delete specific paths inside the project", path.norm);
+                continue;
+            }
+            const char *e;
+            int interp = 0, opaque = 0;
+            char *text = NULL;
+            if (call->name[0] == '%' || call->name[0] == 'q') {
+                /* %x{…} / qx{…}: up to the closing bracket */
+                char close = call->name[nl - 1] == '{' ? '}' : ')';
+                const char *q = memchr(arg, close, (size_t)(end - arg));
+                if (q) text = lh_arena_strndup(c->arena, arg, (size_t)(q - arg));
+                if (text && (strstr(text, "#{") || strchr(text, '$'))) interp = 1;
+            } else if (*arg == '[') {
+                text = readListCommand(c, arg, end, &opaque);
+            } else {
+                text = readLiteral(c, arg, end, &e, &interp);
+                if (text && call->kind == CALL_ARGV) {
+                    /* spawn("rm", ["-rf", "/"]) */
+                    const char *after = skipSpace(e, end);
+                    if (after < end && *after == ',') {
+                        after = skipSpace(after + 1, end);
+                        if (after < end && *after == '[') {
+                            char *rest = readListCommand(c, after, end, &opaque);
+                            if (rest) text = lh_arena_printf(c->arena, "%s %s", text, rest);
+                        }
+                    }
+                }
+            }
+            if (!text || interp || opaque) {
+                lh_emit(c, k, LH_R(CODE_OPAQUE), call->name);
+                if (!text) continue;
+            }
+            parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
+        }
+    }
+    /* Backquotes run a shell in perl, ruby and php. */
+    const char *prog = cmdAt(c, k)->prog;
+    if (!strncmp(prog, "perl", 4) || !strcmp(prog, "ruby") || !strcmp(prog, "php")) {
+        const char *p = code;
+        while ((p = memchr(p, '`', (size_t)(end - p))) != NULL) {
+            const char *q = memchr(p + 1, '`', (size_t)(end - p - 1));
+            if (!q) break;
+            parseChild(c, lim, k, -1, p + 1, (size_t)(q - p - 1), LH_ORIGIN_INLINE);
+            p = q + 1;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* The walk                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    const char *p = cmd->prog;
+    if (cmd->argc == 0) return;
+    if (lh_is_shell(p)) {
+        if (expandShellC(c, lim, k)) return;
+        if (!shellHasOperand(cmd)) {
+            size_t len;
+            const char *text = stdinScript(c, k, &len);
+            if (text) parseChild(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);
+        }
+        return;
+    }
+    if (lh_is_interpreter(p)) {
+        size_t len;
+        const char *code = inlineCode(c, k, &len);
+        if (code) scanCode(c, lim, k, code, len);
+        return;
+    }
+    if (!strcmp(p, "eval")) { expandJoined(c, lim, k, 1, LH_ORIGIN_EVAL); return; }
+    if (!strcmp(p, "xargs")) { expandXargs(c, lim, k); return; }
+    if (!strcmp(p, "parallel")) { expandParallel(c, lim, k); return; }
+    if (!strcmp(p, "find")) { expandFind(c, lim, k); return; }
+    if (!strcmp(p, "ssh")) { expandSsh(c, lim, k); return; }
+    if (!strcmp(p, "kubectl") || !strcmp(p, "oc") || !strcmp(p, "docker") || !strcmp(p, "podman")) {
+        expandExec(c, lim, k);
+        return;
+    }
+    if (!strcmp(p, "watch")) {
+        static const char *const lo[] = {"--interval", "--differences", NULL};
+        int i = skipOptions(cmd, 1, "n", lo);
+        expandJoined(c, lim, k, i, LH_ORIGIN_SHELL_C);
+        return;
+    }
+    if (!strcmp(p, "su") || !strcmp(p, "flock") || !strcmp(p, "script")) {
+        for (int i = 1; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "-c") || !strcmp(cmd->argv[i].s, "--command")) {
+                if (!strcmp(p, "su")) cmd->flags |= LH_C_SUDO;
+                parseChild(c, lim, k, i + 1, cmd->argv[i + 1].s, cmd->argv[i + 1].len, LH_ORIGIN_SHELL_C);
+                return;
+            }
+        return;
+    }
+    if (!strcmp(p, "env")) {
+        for (int i = 1; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "-S") || !strcmp(cmd->argv[i].s, "--split-string")) {
+                expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
+                return;
+            }
+    }
+}
+
+void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
+    lh_script *s = c->script;
+    for (int k = 0; k < s->ncmds && !c->oom; k++) {
+        lh_cmd *cmd = cmdAt(c, k);
+        for (int guard = 0; guard < 16; guard++) {
+            int r = stripWrapper(c, cmd);
+            if (r != 1) break;
+        }
+        if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }
+        expandOne(c, lim, k);
+    }
+}

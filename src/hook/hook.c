@@ -1,0 +1,253 @@
+/* hook.c — the Claude Code hook (../shared/reference/hooks.md), shared by
+ * `lighthouse hook` and the slim `lighthouse-hook` program.
+ *
+ *   pre-tool-use   payload on stdin → {"hookSpecificOutput": {…permissionDecision…}}
+ *   post-tool-use  payload on stdin → exit 0 (accepted; nothing to say yet)
+ *   install        merge our hook entries into a Claude Code settings file
+ *
+ * Fail closed: bad input or an internal error exits 2 with the reason on stderr, which
+ * Claude Code shows the model and which blocks the call. LIGHTHOUSE_FAIL_OPEN=1 turns
+ * that into exit 0 with no output (the call goes through the normal permission flow).
+ *
+ * With no LIGHTHOUSE_URL the decision is made here, with the same engine the bridge
+ * uses. Start-up cost matters (this runs once per tool call): no cache, the built-in
+ * policy unless LIGHTHOUSE_POLICY names a file, and only the engine's libraries. */
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "hook/setup.h"
+#include "util/io.h"
+
+#define HOOK_REASON_MAX 10000   /* Claude Code caps output strings at 10,000 chars */
+
+static int failOpen(void) {
+    const char *v = getenv("LIGHTHOUSE_FAIL_OPEN");
+    return v && !strcmp(v, "1");
+}
+
+/* Bad input or an internal error: exit 2 (blocks) unless the operator chose fail-open. */
+static int hookError(const char *fmt, const char *detail) {
+    if (failOpen()) {
+        fprintf(stderr, "lighthouse-hook: ");
+        fprintf(stderr, fmt, detail);
+        fprintf(stderr, " (LIGHTHOUSE_FAIL_OPEN=1: not blocking)\n");
+        return 0;
+    }
+    fprintf(stderr, "Lighthouse blocked this call because it could not check it: ");
+    fprintf(stderr, fmt, detail);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+static const char *permissionFor(lh_action a) {
+    switch (a) {
+    case LH_ALLOW: return "allow";
+    case LH_DENY: return "deny";
+    case LH_ESCALATE: return "ask";   /* until expert agents exist, the user decides */
+    }
+    return "deny";
+}
+
+/* Print the PreToolUse JSON for decision d. */
+static void printPreToolUse(const lh_decision *d) {
+    char reason[HOOK_REASON_MAX + 1];
+    if (d->action == LH_ALLOW)
+        snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);
+    else
+        snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s",
+                 d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
+                 lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
+                 d->instead ? d->instead : "");
+    static char esc[HOOK_REASON_MAX * 6 + 1];
+    if (lh_json_escape(reason, esc, sizeof(esc)) < 0) strcpy(esc, "Lighthouse decision");
+    printf("{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\","
+           "\"permissionDecision\":\"%s\",\"permissionDecisionReason\":\"%s\"}}\n",
+           permissionFor(d->action), esc);
+}
+
+static int preToolUse(void) {
+    char err[512];
+    size_t len;
+    int too_big;
+    char *in = lh_read_fd(0, LH_MAX_REQUEST_BYTES, &len, &too_big, err, sizeof(err));
+    if (!in) return hookError("%s", err);
+    lh_arena *a = lh_arena_new(1 << 16);
+    if (!a) { free(in); return hookError("%s", "out of memory"); }
+    lh_request r;
+    int rc;
+    if (lh_request_parse_json(a, in, len, &r, err, sizeof(err)) != 0) {
+        rc = hookError("bad hook input: %s", err);
+    } else {
+        if (!r.cwd) r.cwd = "/";
+        if (!r.home) r.home = lh_setup_home();
+        lh_engine *e = lh_setup_engine(NULL, 0, stderr);
+        if (!e) {
+            rc = hookError("%s", "the policy could not be loaded (see above)");
+        } else {
+            lh_decision d;
+            lh_engine_decide(e, &r, a, &d, 0);
+            printPreToolUse(&d);
+            rc = fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
+            lh_engine_free(e);
+        }
+    }
+    lh_arena_free(a);
+    free(in);
+    return rc;
+}
+
+static int postToolUse(void) {
+    char err[512];
+    size_t len;
+    char *in = lh_read_fd(0, 16u << 20, &len, NULL, err, sizeof(err));
+    if (!in) return hookError("%s", err);
+    json_error_t je;
+    json_t *j = json_loadb(in, len, 0, &je);
+    free(in);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return hookError("bad hook input: %s", j ? "expected a JSON object" : je.text);
+    }
+    json_decref(j);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* install                                                                         */
+/* ------------------------------------------------------------------------------ */
+
+/* The absolute path of lighthouse-hook: beside this executable if it is there. */
+static void hookCommand(char *out, size_t cap) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(out, cap, "%s/lighthouse-hook", self);
+            if (access(out, X_OK) == 0) return;
+        }
+    }
+    snprintf(out, cap, "lighthouse-hook");
+}
+
+static int isOurs(json_t *entry) {
+    json_t *hooks = json_object_get(entry, "hooks");
+    size_t i;
+    json_t *h;
+    json_array_foreach(hooks, i, h) {
+        const char *cmd = json_string_value(json_object_get(h, "command"));
+        if (cmd && (strstr(cmd, "lighthouse-hook") || strstr(cmd, "lighthouse hook"))) return 1;
+    }
+    return 0;
+}
+
+/* Add (or refresh) our entry under hooks.<event>, keeping everything else. */
+static int mergeEvent(json_t *hooks, const char *event, const char *matcher, const char *command,
+                      int timeout) {
+    json_t *list = json_object_get(hooks, event);
+    if (!list) {
+        list = json_array();
+        json_object_set_new(hooks, event, list);
+    }
+    if (!json_is_array(list)) return -1;
+    json_t *mine = json_pack("{s:s, s:[{s:s, s:s, s:i}]}", "matcher", matcher, "hooks", "type",
+                             "command", "command", command, "timeout", timeout);
+    size_t i;
+    json_t *entry;
+    json_array_foreach(list, i, entry) {
+        if (json_is_object(entry) && isOurs(entry)) {
+            json_array_set_new(list, i, mine);   /* refresh in place: nothing twice */
+            return 0;
+        }
+    }
+    json_array_append_new(list, mine);
+    return 0;
+}
+
+static int install(int argc, char **argv) {
+    const char *settings = NULL;
+    char defpath[PATH_MAX];
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--settings") && i + 1 < argc) settings = argv[++i];
+        else { fprintf(stderr, "usage: lighthouse hook install [--settings FILE]\n"); return 2; }
+    }
+    if (!settings) {
+        const char *home = getenv("HOME");
+        if (!home) { fprintf(stderr, "lighthouse hook install: HOME is not set; use --settings FILE\n"); return 2; }
+        snprintf(defpath, sizeof(defpath), "%s/.claude/settings.json", home);
+        settings = defpath;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s/.claude", home);
+        mkdir(dir, 0700);
+    }
+    json_t *root = NULL;
+    char err[512];
+    size_t len;
+    if (access(settings, F_OK) == 0) {
+        char *text = lh_read_file(settings, 16u << 20, &len, err, sizeof(err));
+        if (!text) { fprintf(stderr, "lighthouse hook install: %s\n", err); return 2; }
+        json_error_t je;
+        root = len ? json_loadb(text, len, 0, &je) : json_object();
+        free(text);
+        if (!root || !json_is_object(root)) {
+            fprintf(stderr, "lighthouse hook install: %s is not a JSON object (%s); not changing it\n",
+                    settings, root ? "wrong type" : je.text);
+            json_decref(root);
+            return 2;
+        }
+    } else {
+        root = json_object();
+    }
+    json_t *hooks = json_object_get(root, "hooks");
+    if (!hooks) { hooks = json_object(); json_object_set_new(root, "hooks", hooks); }
+    if (!json_is_object(hooks)) {
+        fprintf(stderr, "lighthouse hook install: \"hooks\" in %s is not an object; not changing it\n", settings);
+        json_decref(root);
+        return 2;
+    }
+    char cmd[PATH_MAX + 32], pre[PATH_MAX + 48], post[PATH_MAX + 48];
+    hookCommand(cmd, sizeof(cmd));
+    snprintf(pre, sizeof(pre), "%s pre-tool-use", cmd);
+    snprintf(post, sizeof(post), "%s post-tool-use", cmd);
+    if (mergeEvent(hooks, "PreToolUse", "Bash|Write|Edit|MultiEdit|NotebookEdit|Read", pre, 30) ||
+        mergeEvent(hooks, "PostToolUse", "Write|Edit|MultiEdit", post, 30)) {
+        fprintf(stderr, "lighthouse hook install: hooks.PreToolUse/PostToolUse in %s is not a list; not changing it\n", settings);
+        json_decref(root);
+        return 2;
+    }
+    /* Write a temporary file and rename it over the old one: never a half-written file. */
+    char tmp[PATH_MAX + 16];
+    snprintf(tmp, sizeof(tmp), "%s.tmp%d", settings, (int)getpid());
+    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+        rename(tmp, settings) != 0) {
+        fprintf(stderr, "lighthouse hook install: cannot write %s: %s\n", settings, strerror(errno));
+        unlink(tmp);
+        json_decref(root);
+        return 2;
+    }
+    json_decref(root);
+    printf("installed: %s now runs \"%s\" before Bash, Write, Edit, MultiEdit, NotebookEdit and Read\n",
+           settings, pre);
+    return 0;
+}
+
+int lh_hook_main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: lighthouse-hook pre-tool-use | post-tool-use | install [--settings FILE]\n");
+        return 2;
+    }
+    if (!strcmp(argv[1], "pre-tool-use")) return preToolUse();
+    if (!strcmp(argv[1], "post-tool-use")) return postToolUse();
+    if (!strcmp(argv[1], "install")) return install(argc, argv);
+    fprintf(stderr, "lighthouse-hook: unknown event '%s' (want pre-tool-use, post-tool-use or install)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,14 @@
+/* io.h — bounded reads of whole files and streams. */
+#ifndef LH_IO_H
+#define LH_IO_H
+
+#include <stddef.h>
+
+/* Read all of fd (up to max bytes) into a malloc'd NUL-terminated buffer; the caller
+ * frees it. Returns NULL with a message in err on error or when the input is larger
+ * than max (then *too_big is set when too_big is not NULL). */
+char *lh_read_fd(int fd, size_t max, size_t *len, int *too_big, char *err, size_t errlen);
+/* Same for a file path. */
+char *lh_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,105 @@
+/* test_corpus.c — every labelled tool call in tests/corpus/*.jsonl gets its expected
+ * decision from the real engine with the default policy. One TAP line per call.
+ *
+ * A line is a native request plus "id", "class" and "expect" (or, in hook payload form,
+ * {"id", "class", "expect", "home", "payload": {…Claude Code hook payload…}}). */
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+static int cmpStr(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void) {
+    const char *root = getenv("LH_ROOT");
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/tests/corpus", root && *root ? root : ".");
+    DIR *d = opendir(dir);
+    if (!d) { printf("not ok - cannot open %s\n", dir); return 1; }
+    char *files[256];
+    int nfiles = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && nfiles < 256) {
+        size_t l = strlen(de->d_name);
+        if (l > 6 && !strcmp(de->d_name + l - 6, ".jsonl")) files[nfiles++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(files, (size_t)nfiles, sizeof(char *), cmpStr);
+
+    char err[512];
+    lh_engine *e = lh_engine_new(NULL, 0, err, sizeof(err));
+    if (!e) { printf("not ok - engine: %s\n", err); return 1; }
+    lh_arena *a = lh_arena_new(1 << 16);
+    int n = 0, bad = 0, counts[3][3] = {{0}};
+    for (int f = 0; f < nfiles; f++) {
+        char path[8192];
+        snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
+        FILE *fp = fopen(path, "r");
+        if (!fp) { printf("not ok - cannot open %s\n", path); bad++; continue; }
+        char *line = NULL;
+        size_t cap = 0;
+        int lineno = 0;
+        while (getline(&line, &cap, fp) > 0) {
+            lineno++;
+            if (line[0] == '\n' || line[0] == '#') continue;
+            json_error_t je;
+            json_t *j = json_loads(line, 0, &je);
+            const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
+            const char *expect = j ? json_string_value(json_object_get(j, "expect")) : NULL;
+            lh_action want;
+            if (!j || !id || !expect || lh_action_parse(expect, &want)) {
+                printf("not ok - %s:%d: bad corpus line (%s)\n", files[f], lineno, j ? "needs id and expect" : je.text);
+                bad++;
+                json_decref(j);
+                continue;
+            }
+            json_t *req = json_object_get(j, "payload");
+            if (req) {
+                req = json_deep_copy(req);
+                json_t *home = json_object_get(j, "home");
+                if (home) json_object_set(req, "home", home);
+            } else {
+                req = json_incref(j);
+            }
+            char *text = json_dumps(req, JSON_COMPACT);
+            json_decref(req);
+            lh_arena_reset(a);
+            lh_request r;
+            n++;
+            if (lh_request_parse_json(a, text, strlen(text), &r, err, sizeof(err)) != 0) {
+                printf("not ok - %s %s: request rejected: %s\n", files[f], id, err);
+                bad++;
+            } else {
+                if (!r.cwd) r.cwd = "/";
+                lh_decision dec;
+                lh_engine_decide(e, &r, a, &dec, LH_DECIDE_NOCACHE);
+                counts[want][dec.action]++;
+                if (dec.action == want) {
+                    printf("ok - %s %s\n", files[f], id);
+                } else {
+                    const char *what = r.command ? r.command : r.file_path ? r.file_path : r.tool_name;
+                    printf("not ok - %s %s: expected %s, got %s by %s (%s) for: %.200s\n", files[f], id,
+                           expect, lh_action_name(dec.action), dec.rule, dec.reason, what);
+                    bad++;
+                }
+            }
+            free(text);
+            json_decref(j);
+        }
+        free(line);
+        fclose(fp);
+        free(files[f]);
+    }
+    printf("# %d calls; expected allow/escalate/deny (rows) vs got (columns):\n", n);
+    for (int i = 0; i < 3; i++)
+        printf("#   %-8s %5d %5d %5d\n", lh_action_name((lh_action)i), counts[i][0], counts[i][1], counts[i][2]);
+    if (n < 400) { printf("not ok - the corpus has %d calls; it must have at least 400\n", n); bad++; }
+    lh_arena_free(a);
+    lh_engine_free(e);
+    return bad ? 1 : 0;
+}

@@ -1,0 +1,444 @@
+/* event.c — the event model: input bounds, canonical form, ids, the MAC and the chain.
+ *
+ * Everything here is backend-independent. A backend calls lh_chain_seal() while holding its
+ * write lock; that is the only place a seq, a time and a mac are given to an event. */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+/* ============================== Errors, clocks ============================== */
+
+int lh_store_err(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int64_t lh_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ============================== UTF-8 and JSON ============================== */
+
+/* Returns the offset of the first invalid byte, or len when all of s is valid UTF-8
+ * (no overlong forms, no surrogates, nothing above U+10FFFF, no NUL). */
+static size_t utf8Check(const char *str, size_t len) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c == 0) return i;
+        if (c < 0x80) { i++; continue; }
+        size_t n;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+        else return i;
+        if (len - i <= n) return i;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n + 1;
+    }
+    return len;
+}
+
+int lh_store_utf8_valid(const char *s, size_t len) { return utf8Check(s, len) == len; }
+
+/* Nesting depth of JSON text, counted without parsing so a hostile input cannot make the
+ * parser recurse deeply. Stops counting at limit + 1. */
+static int jsonDepth(const char *s, size_t len, int limit) {
+    int depth = 0, max = 0, in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+            continue;
+        }
+        if (c == '"') in_str = 1;
+        else if (c == '[' || c == '{') {
+            if (++depth > max) max = depth;
+            if (max > limit) return max;
+        } else if (c == ']' || c == '}') depth--;
+    }
+    return max;
+}
+
+int lh_store_canonical_json(const char *json, size_t len, int max_depth, char **out,
+                            char *err, size_t errlen) {
+    *out = NULL;
+    size_t bad = utf8Check(json, len);
+    if (bad != len)
+        return lh_store_err(err, errlen, "data is not valid UTF-8 (byte %zu); send UTF-8 text", bad);
+    if (jsonDepth(json, len, max_depth) > max_depth)
+        return lh_store_err(err, errlen, "data is nested deeper than %d levels; flatten it", max_depth);
+    json_error_t je;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return lh_store_err(err, errlen, "data is not valid JSON: %s (at character %d)", je.text, je.position);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return lh_store_err(err, errlen, "data must be a JSON object ({...})");
+    }
+    /* Canonical: compact, keys sorted, UTF-8 kept as is. The result is stored verbatim and
+     * the MAC covers the stored bytes, so verification never re-serialises. */
+    *out = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(root);
+    if (!*out) return lh_store_err(err, errlen, "out of memory canonicalising data");
+    return 0;
+}
+
+/* ============================== Validation ============================== */
+
+static int typeValid(const char *t, size_t len) {
+    if (len == 0 || len > LH_STORE_MAX_TYPE) return 0;
+    int segs = 1, seg_len = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (c == '.') {
+            if (seg_len == 0) return 0;
+            segs++;
+            seg_len = 0;
+        } else if ((c >= 'a' && c <= 'z') || c == '_' || (seg_len > 0 && c >= '0' && c <= '9')) {
+            seg_len++;
+        } else {
+            return 0;
+        }
+    }
+    return seg_len > 0 && segs >= 2;
+}
+
+static int nameValid(const char *s, size_t len) {
+    if (len > LH_STORE_MAX_NAME || utf8Check(s, len) != len) return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
+    return 1;
+}
+
+static int idValid(const char *s, size_t len) {
+    if (len == 0 || len > LH_STORE_MAX_ID) return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+void lh_event_make_id(char out[37]) {
+    unsigned char b[16];
+    uint64_t ms = (uint64_t)(lh_now_ns() / 1000000);
+    if (RAND_bytes(b + 6, 10) != 1) { /* never expected; fall back to the clock, still unique-ish */
+        uint64_t t = (uint64_t)lh_now_ns();
+        for (int i = 6; i < 16; i++) b[i] = (unsigned char)(t >> (8 * (i % 8)));
+    }
+    for (int i = 0; i < 6; i++) b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x70); /* version 7: time ordered */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = 0;
+}
+
+int lh_events_prepare(lh_store *st, const lh_event *events, size_t n, lh_arena *a, lh_pending *out,
+                      char *err, size_t errlen) {
+    char e[300];
+    for (size_t i = 0; i < n; i++) {
+        const lh_event *in = &events[i];
+        lh_pending *p = &out[i];
+        memset(p, 0, sizeof(*p));
+        const char *type = in->type ? in->type : "";
+        const char *agent = in->agent ? in->agent : "";
+        const char *agg = in->aggregate ? in->aggregate : "";
+        const char *data = in->data ? in->data : "{}";
+        size_t tl = strlen(type), al = strlen(agent), gl = strlen(agg), dl = strlen(data);
+        size_t il = in->id ? strlen(in->id) : 0;
+        if (tl + al + gl + dl + il > st->max_event_bytes)
+            return lh_store_err(err, errlen, "event %zu: %zu bytes is over the limit of %zu bytes; "
+                                "make it smaller", i, tl + al + gl + dl + il, st->max_event_bytes);
+        if (!typeValid(type, tl))
+            return lh_store_err(err, errlen, "event %zu: type '%.*s' is not a dotted lower-case name "
+                                "such as \"decision.made\"", i, (int)(tl > 64 ? 64 : tl), type);
+        if (!strncmp(type, "key.", 4))
+            return lh_store_err(err, errlen, "event %zu: type prefix \"key.\" is reserved for the store's "
+                                "key rotation", i);
+        if (!nameValid(agent, al))
+            return lh_store_err(err, errlen, "event %zu: agent must be UTF-8 without control characters, "
+                                "at most %d bytes", i, LH_STORE_MAX_NAME);
+        if (!nameValid(agg, gl))
+            return lh_store_err(err, errlen, "event %zu: aggregate must be UTF-8 without control "
+                                "characters, at most %d bytes", i, LH_STORE_MAX_NAME);
+        if (in->id && !idValid(in->id, il))
+            return lh_store_err(err, errlen, "event %zu: id must be 1-%d characters of [A-Za-z0-9._:-]",
+                                i, LH_STORE_MAX_ID);
+        char *canon = NULL;
+        if (lh_store_canonical_json(data, dl, st->max_json_depth, &canon, e, sizeof(e)) < 0)
+            return lh_store_err(err, errlen, "event %zu: %s", i, e);
+        size_t cl = strlen(canon);
+        if (tl + al + gl + cl + il > st->max_event_bytes) {
+            free(canon);
+            return lh_store_err(err, errlen, "event %zu: over the limit of %zu bytes once canonical; "
+                                "make it smaller", i, st->max_event_bytes);
+        }
+        p->ev.data = lh_arena_strndup(a, canon, cl);
+        free(canon);
+        if (in->id) {
+            p->ev.id = lh_arena_strndup(a, in->id, il);
+        } else {
+            char *id = lh_arena_alloc(a, 37);
+            if (id) lh_event_make_id(id);
+            p->ev.id = id;
+        }
+        p->ev.type = lh_arena_strndup(a, type, tl);
+        p->ev.agent = lh_arena_strndup(a, agent, al);
+        p->ev.aggregate = lh_arena_strndup(a, agg, gl);
+        if (!p->ev.data || !p->ev.id || !p->ev.type || !p->ev.agent || !p->ev.aggregate)
+            return lh_store_err(err, errlen, "out of memory preparing events");
+    }
+    return 0;
+}
+
+/* ============================== Result lists ============================== */
+
+typedef struct listMem {
+    lh_arena *arena;
+    size_t cap;
+} listMem;
+
+int lh_event_list_init(lh_event_list *l, size_t cap) {
+    memset(l, 0, sizeof(*l));
+    listMem *m = calloc(1, sizeof(*m));
+    if (!m) return -1;
+    m->arena = lh_arena_new(64 * 1024);
+    if (!m->arena) { free(m); return -1; }
+    m->cap = cap ? cap : 16;
+    l->events = calloc(m->cap, sizeof(lh_event));
+    if (!l->events) { lh_arena_free(m->arena); free(m); return -1; }
+    l->mem_ = m;
+    return 0;
+}
+
+int lh_event_list_push(lh_event_list *l, int64_t seq, int64_t time_ns, const char *id, const char *type,
+                       const char *agent, const char *aggregate, const char *data, size_t data_len,
+                       const unsigned char *mac, size_t mac_len) {
+    listMem *m = l->mem_;
+    if (l->n == m->cap) {
+        size_t nc = m->cap * 2;
+        lh_event *ne = realloc(l->events, nc * sizeof(lh_event));
+        if (!ne) return -1;
+        l->events = ne;
+        m->cap = nc;
+    }
+    lh_event *e = &l->events[l->n];
+    memset(e, 0, sizeof(*e));
+    e->seq = seq;
+    e->time_ns = time_ns;
+    e->id = lh_arena_strdup(m->arena, id ? id : "");
+    e->type = lh_arena_strdup(m->arena, type ? type : "");
+    e->agent = lh_arena_strdup(m->arena, agent ? agent : "");
+    e->aggregate = lh_arena_strdup(m->arena, aggregate ? aggregate : "");
+    e->data = lh_arena_strndup(m->arena, data ? data : "", data ? data_len : 0);
+    if (!e->id || !e->type || !e->agent || !e->aggregate || !e->data) return -1;
+    if (mac && mac_len == LH_STORE_MAC_LEN) memcpy(e->mac, mac, LH_STORE_MAC_LEN);
+    l->n++;
+    l->cursor = seq;
+    return 0;
+}
+
+void lh_event_list_free(lh_event_list *l) {
+    if (!l) return;
+    listMem *m = l->mem_;
+    if (m) {
+        lh_arena_free(m->arena);
+        free(m);
+    }
+    free(l->events);
+    memset(l, 0, sizeof(*l));
+}
+
+size_t lh_filter_limit(const lh_store_filter *f) {
+    if (!f || f->limit == 0) return 100;
+    return f->limit > LH_STORE_MAX_LIMIT ? LH_STORE_MAX_LIMIT : f->limit;
+}
+
+int lh_type_prefix_range(const char *type, char *lo, char *hi, size_t cap) {
+    size_t n = type ? strlen(type) : 0;
+    if (n < 2 || strcmp(type + n - 2, ".*") || n >= cap) return 0;
+    memcpy(lo, type, n - 1); /* keep the '.' */
+    lo[n - 1] = 0;
+    memcpy(hi, type, n - 1);
+    hi[n - 2] = '/';         /* '.' + 1: the first string after every "prefix.…" */
+    hi[n - 1] = 0;
+    return 1;
+}
+
+/* ============================== MAC ============================== */
+
+struct lh_mac {
+    EVP_MAC *mac;
+    EVP_MAC_CTX *ctx;
+    const lh_key *key;            /* the key the context is set up with */
+    char keycopy_fp[LH_STORE_FP_LEN + 1];
+};
+
+lh_mac *lh_mac_new(void) {
+    lh_mac *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    m->ctx = m->mac ? EVP_MAC_CTX_new(m->mac) : NULL;
+    if (!m->ctx) { lh_mac_free(m); return NULL; }
+    return m;
+}
+
+void lh_mac_free(lh_mac *m) {
+    if (!m) return;
+    EVP_MAC_CTX_free(m->ctx);
+    EVP_MAC_free(m->mac);
+    free(m);
+}
+
+/* (Re)start the HMAC: a full key set-up only when the key changed. */
+static int macStart(lh_mac *m, const lh_key *key) {
+    if (m->key == key && !memcmp(m->keycopy_fp, key->fp, LH_STORE_FP_LEN))
+        return EVP_MAC_init(m->ctx, NULL, 0, NULL) == 1 ? 0 : -1;
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (EVP_MAC_init(m->ctx, key->bytes, key->len, params) != 1) return -1;
+    m->key = key;
+    memcpy(m->keycopy_fp, key->fp, LH_STORE_FP_LEN + 1);
+    return 0;
+}
+
+static unsigned char *put64(unsigned char *p, uint64_t v) {
+    for (int i = 7; i >= 0; i--) *p++ = (unsigned char)(v >> (8 * i));
+    return p;
+}
+
+static unsigned char *put32(unsigned char *p, uint32_t v) {
+    for (int i = 3; i >= 0; i--) *p++ = (unsigned char)(v >> (8 * i));
+    return p;
+}
+
+static int macFinish(lh_mac *m, unsigned char out[LH_STORE_MAC_LEN]) {
+    size_t outl = 0;
+    if (EVP_MAC_final(m->ctx, out, &outl, LH_STORE_MAC_LEN) != 1 || outl != LH_STORE_MAC_LEN) return -1;
+    return 0;
+}
+
+/* The canonical bytes of an event (docs/store.md, "Canonical form"):
+ *   "LHEV1" ‖ be64(seq) ‖ be64(time_ns) ‖ [be32(len) ‖ bytes] for id, type, agent,
+ *   aggregate, data.
+ * Length prefixes make the encoding unambiguous; the MAC input is prev_mac ‖ these bytes. */
+int lh_mac_event(lh_mac *m, const lh_key *key, const unsigned char prev[LH_STORE_MAC_LEN],
+                 const lh_event *ev, unsigned char out[LH_STORE_MAC_LEN]) {
+    if (macStart(m, key) < 0) return -1;
+    const char *fields[4] = {ev->id, ev->type, ev->agent, ev->aggregate};
+    unsigned char hdr[LH_STORE_MAC_LEN + 5 + 16 + 4 * (4 + LH_STORE_MAX_NAME) + 4];
+    unsigned char *p = hdr;
+    memcpy(p, prev, LH_STORE_MAC_LEN);
+    p += LH_STORE_MAC_LEN;
+    memcpy(p, "LHEV1", 5);
+    p += 5;
+    p = put64(p, (uint64_t)ev->seq);
+    p = put64(p, (uint64_t)ev->time_ns);
+    for (int i = 0; i < 4; i++) {
+        size_t l = fields[i] ? strlen(fields[i]) : 0;
+        if (l > LH_STORE_MAX_NAME) return -1;
+        p = put32(p, (uint32_t)l);
+        if (l) memcpy(p, fields[i], l);
+        p += l;
+    }
+    size_t dl = ev->data ? strlen(ev->data) : 0;
+    p = put32(p, (uint32_t)dl);
+    if (EVP_MAC_update(m->ctx, hdr, (size_t)(p - hdr)) != 1) return -1;
+    if (dl && EVP_MAC_update(m->ctx, (const unsigned char *)ev->data, dl) != 1) return -1;
+    return macFinish(m, out);
+}
+
+int lh_mac_snapshot(lh_mac *m, const lh_key *key, const char *name, int64_t seq, const char *state,
+                    unsigned char out[LH_STORE_MAC_LEN]) {
+    if (macStart(m, key) < 0) return -1;
+    unsigned char hdr[64];
+    unsigned char *p = hdr;
+    size_t nl = strlen(name), sl = strlen(state);
+    if (nl > 32) return -1;
+    memcpy(p, "LHSNAP1", 7);
+    p += 7;
+    p = put32(p, (uint32_t)nl);
+    memcpy(p, name, nl);
+    p += nl;
+    p = put64(p, (uint64_t)seq);
+    p = put64(p, (uint64_t)sl);
+    if (EVP_MAC_update(m->ctx, hdr, (size_t)(p - hdr)) != 1) return -1;
+    if (EVP_MAC_update(m->ctx, (const unsigned char *)state, sl) != 1) return -1;
+    return macFinish(m, out);
+}
+
+/* ============================== The chain ============================== */
+
+int lh_chain_seal(lh_store *st, lh_mac *m, lh_chain_head *head, lh_pending *evs, size_t n,
+                  char *err, size_t errlen) {
+    pthread_mutex_lock(&st->keys_lock);
+    const lh_key *key = lh_keyring_find(&st->keys, head->key_fp);
+    if (!key) {
+        pthread_mutex_unlock(&st->keys_lock);
+        return lh_store_err(err, errlen, "wrong key: the chain's current key has fingerprint %s, which is "
+                            "not in %s; use the key this store was written with", head->key_fp,
+                            st->keys.source);
+    }
+    /* time_ns is the commit clock, kept non-decreasing so time ranges map to seq ranges
+     * even if the wall clock steps back or replicas' clocks differ a little. */
+    int64_t now = lh_now_ns();
+    if (now < head->time_ns) now = head->time_ns;
+    for (size_t i = 0; i < n; i++) {
+        lh_event *ev = &evs[i].ev;
+        ev->seq = head->seq + 1;
+        ev->time_ns = now;
+        if (lh_mac_event(m, key, head->mac, ev, ev->mac) < 0) {
+            pthread_mutex_unlock(&st->keys_lock);
+            return lh_store_err(err, errlen, "HMAC-SHA256 failed (OpenSSL)");
+        }
+        head->seq = ev->seq;
+        head->time_ns = now;
+        memcpy(head->mac, ev->mac, LH_STORE_MAC_LEN);
+        if (evs[i].rotate_to[0]) {
+            const lh_key *nk = lh_keyring_find(&st->keys, evs[i].rotate_to);
+            if (!nk) {
+                pthread_mutex_unlock(&st->keys_lock);
+                return lh_store_err(err, errlen, "key %s is not in the key set", evs[i].rotate_to);
+            }
+            key = nk;
+            memcpy(head->key_fp, nk->fp, LH_STORE_FP_LEN + 1);
+        }
+    }
+    pthread_mutex_unlock(&st->keys_lock);
+    return 0;
+}

@@ -1,0 +1,711 @@
+/* sqlite.c — the embedded backend: <data>/events.db in WAL mode with one group-commit writer.
+ *
+ * Appending threads queue their (already validated) batches and sleep. One writer thread
+ * takes everything queued, seals it onto the chain and commits it in ONE transaction with
+ * synchronous=FULL, then wakes them. So a thousand concurrent appenders cost one fsync, not
+ * a thousand, and an append returns only once its transaction is on disk.
+ *
+ * Readers use a pool of their own connections; in WAL mode they read a snapshot and never
+ * block the writer. WAL checkpoints run on a separate thread, so a checkpoint's fsyncs do
+ * not delay acknowledgements. Several processes may append to one file: each transaction
+ * reads the chain head under SQLite's write lock (BEGIN IMMEDIATE), never from a cache. */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION   1
+#define POOL_MAX         16     /* idle reader connections kept */
+#define CKPT_FRAMES      4000   /* WAL frames that trigger a background checkpoint */
+#define BUSY_MS          10000
+#define SHAPES           512    /* query shapes (see shapeOf) */
+
+/* ============================== Types ============================== */
+
+typedef struct reader {
+    sqlite3 *db;
+    sqlite3_stmt *q[SHAPES];     /* query statements by shape */
+    sqlite3_stmt *c[SHAPES];     /* count statements by shape */
+    sqlite3_stmt *head, *at_time;
+} reader;
+
+typedef struct sqliteBe {
+    char path[PATH_MAX];
+    int readonly;
+
+    lh_store *st;
+    lh_groupq q;                 /* group commit; its thread is the only writer */
+    sqlite3 *wdb;                /* writer thread only */
+    sqlite3_stmt *w_ins, *w_head, *w_set;
+    lh_mac *wmac;
+
+    pthread_mutex_t sub_mu;      /* commit generation, for subscribers in this process */
+    pthread_cond_t sub_cv;
+    uint64_t commit_gen;
+
+    pthread_mutex_t ck_mu;       /* background checkpoints */
+    pthread_cond_t ck_cv;
+    int ck_wanted, ck_stop, ck_started;
+    pthread_t ckpt;
+
+    pthread_mutex_t pool_mu;
+    reader *pool[POOL_MAX];
+    int npool;
+} sqliteBe;
+
+static sqliteBe *be(lh_store *st) { return st->be; }
+
+static int dbErr(sqlite3 *db, char *err, size_t errlen, const char *what) {
+    return lh_store_err(err, errlen, "%s: %s (sqlite code %d)", what, db ? sqlite3_errmsg(db) : "no connection",
+                        db ? sqlite3_extended_errcode(db) : 0);
+}
+
+static int execSql(sqlite3 *db, const char *sql, char *err, size_t errlen) {
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        lh_store_err(err, errlen, "%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ============================== Schema ============================== */
+
+/* Versioned migrations: PRAGMA user_version is the last one applied. Append, never edit. */
+static const char *const migrations[] = {
+    /* 1: the event log, its chain head, snapshots */
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, time_ns INTEGER NOT NULL,"
+    "  agent TEXT NOT NULL, aggregate TEXT NOT NULL, data TEXT NOT NULL, mac BLOB NOT NULL);"
+    "CREATE INDEX events_type ON events(type, seq);"
+    "CREATE INDEX events_agent ON events(agent, seq);"
+    "CREATE INDEX events_aggregate ON events(aggregate, seq);"
+    "CREATE INDEX events_time ON events(time_ns);"
+    "CREATE TABLE chain_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL,"
+    "  time_ns INTEGER NOT NULL, mac BLOB NOT NULL, key_fp TEXT NOT NULL, genesis_fp TEXT NOT NULL);"
+    "CREATE TABLE snapshots (name TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL,"
+    "  key_fp TEXT NOT NULL, mac BLOB NOT NULL, PRIMARY KEY (name, seq));",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int migrate(sqlite3 *db, char *err, size_t errlen) {
+    if (execSql(db, "BEGIN IMMEDIATE", err, errlen) < 0) return -1;
+    sqlite3_stmt *s = NULL;
+    int v = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (v > NMIGRATIONS) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return lh_store_err(err, errlen, "events.db has schema version %d, newer than this program's %d; "
+                            "upgrade lighthouse", v, NMIGRATIONS);
+    }
+    for (; v < NMIGRATIONS; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if (execSql(db, migrations[v], err, errlen) < 0 || execSql(db, pragma, err, errlen) < 0) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return execSql(db, "COMMIT", err, errlen);
+}
+
+/* ============================== Connections ============================== */
+
+static int openConn(sqliteBe *b, int create, sqlite3 **out, char *err, size_t errlen) {
+    *out = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(b->path, &db, flags, NULL) != SQLITE_OK) {
+        int rc = dbErr(db, err, errlen, "cannot open the event store");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, BUSY_MS);
+    sqlite3_extended_result_codes(db, 1);
+    *out = db;
+    return 0;
+}
+
+static void readerFree(reader *r) {
+    if (!r) return;
+    for (int i = 0; i < SHAPES; i++) {
+        sqlite3_finalize(r->q[i]);
+        sqlite3_finalize(r->c[i]);
+    }
+    sqlite3_finalize(r->head);
+    sqlite3_finalize(r->at_time);
+    sqlite3_close(r->db);
+    free(r);
+}
+
+static reader *readerGet(sqliteBe *b, char *err, size_t errlen) {
+    pthread_mutex_lock(&b->pool_mu);
+    reader *r = b->npool ? b->pool[--b->npool] : NULL;
+    pthread_mutex_unlock(&b->pool_mu);
+    if (r) return r;
+    r = calloc(1, sizeof(*r));
+    if (!r) { lh_store_err(err, errlen, "out of memory"); return NULL; }
+    if (openConn(b, 0, &r->db, err, errlen) < 0) { free(r); return NULL; }
+    sqlite3_exec(r->db, "PRAGMA query_only = 1; PRAGMA cache_size = -16384", NULL, NULL, NULL);
+    return r;
+}
+
+static void readerPut(sqliteBe *b, reader *r, int broken) {
+    if (!r) return;
+    pthread_mutex_lock(&b->pool_mu);
+    if (!broken && b->npool < POOL_MAX) { b->pool[b->npool++] = r; r = NULL; }
+    pthread_mutex_unlock(&b->pool_mu);
+    readerFree(r);
+}
+
+/* ============================== The writer ============================== */
+
+static void writerClose(sqliteBe *b) {
+    sqlite3_finalize(b->w_ins);
+    sqlite3_finalize(b->w_head);
+    sqlite3_finalize(b->w_set);
+    sqlite3_close(b->wdb);
+    b->w_ins = b->w_head = b->w_set = NULL;
+    b->wdb = NULL;
+}
+
+/* The WAL hook (runs in the writer after each commit): ask for a checkpoint when it grows. */
+static int walHook(void *arg, sqlite3 *db, const char *name, int frames) {
+    sqliteBe *b = arg;
+    if (frames >= CKPT_FRAMES) {
+        pthread_mutex_lock(&b->ck_mu);
+        b->ck_wanted = 1;
+        pthread_cond_signal(&b->ck_cv);
+        pthread_mutex_unlock(&b->ck_mu);
+    }
+    return SQLITE_OK;
+}
+
+/* (Re)open the writer's connection; after an I/O error the old one is closed and this
+ * runs again at the next append, which is how the store recovers without a restart. */
+static int writerOpen(sqliteBe *b, char *err, size_t errlen) {
+    if (b->wdb) return 0;
+    if (openConn(b, 0, &b->wdb, err, errlen) < 0) return -1;
+    /* synchronous=FULL: COMMIT fsyncs the WAL before it returns, so an acknowledged append
+     * survives a crash or power loss. wal_autocheckpoint=0: the checkpoint thread does it. */
+    if (execSql(b->wdb, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
+        execSql(b->wdb, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536",
+                err, errlen) < 0)
+        goto fail;
+    sqlite3_wal_hook(b->wdb, walHook, b);
+    if (sqlite3_prepare_v3(b->wdb, "INSERT INTO events (seq, id, type, time_ns, agent, aggregate, data, mac) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT, &b->w_ins, NULL) ||
+        sqlite3_prepare_v3(b->wdb, "SELECT seq, time_ns, mac, key_fp, genesis_fp FROM chain_head WHERE id = 1",
+                           -1, SQLITE_PREPARE_PERSISTENT, &b->w_head, NULL) ||
+        sqlite3_prepare_v3(b->wdb, "UPDATE chain_head SET seq = ?, time_ns = ?, mac = ?, key_fp = ? WHERE id = 1",
+                           -1, SQLITE_PREPARE_PERSISTENT, &b->w_set, NULL)) {
+        dbErr(b->wdb, err, errlen, "cannot prepare the writer's statements");
+        goto fail;
+    }
+    return 0;
+fail:
+    writerClose(b);
+    return -1;
+}
+
+static int readHead(sqlite3_stmt *s, lh_chain_head *h, int *exists) {
+    memset(h, 0, sizeof(*h));
+    *exists = 0;
+    sqlite3_reset(s);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *exists = 1;
+        h->seq = sqlite3_column_int64(s, 0);
+        h->time_ns = sqlite3_column_int64(s, 1);
+        if (sqlite3_column_bytes(s, 2) == LH_STORE_MAC_LEN) memcpy(h->mac, sqlite3_column_blob(s, 2), LH_STORE_MAC_LEN);
+        snprintf(h->key_fp, sizeof(h->key_fp), "%s", (const char *)sqlite3_column_text(s, 3));
+        snprintf(h->genesis_fp, sizeof(h->genesis_fp), "%s", (const char *)sqlite3_column_text(s, 4));
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int insertEvent(sqliteBe *b, const lh_event *e) {
+    sqlite3_stmt *s = b->w_ins;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, e->seq);
+    sqlite3_bind_text(s, 2, e->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, e->time_ns);
+    sqlite3_bind_text(s, 5, e->agent, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, e->aggregate, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, e->data, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 8, e->mac, LH_STORE_MAC_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The group commit (lh_group_commit_fn): reqs[0..n) in one transaction. */
+static int commitGroup(void *ctx, lh_greq **reqs, size_t n, int *constraint, char *err, size_t errlen) {
+    sqliteBe *b = ctx;
+    lh_store *st = b->st;
+    *constraint = 0;
+    if (writerOpen(b, err, errlen) < 0) return -1;
+    if (sqlite3_exec(b->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return dbErr(b->wdb, err, errlen, "cannot start a write transaction");
+    lh_chain_head h;
+    int exists = 0;
+    if (readHead(b->w_head, &h, &exists) < 0 || !exists) {
+        dbErr(b->wdb, err, errlen, "cannot read the chain head");
+        goto fail;
+    }
+    for (size_t r = 0; r < n; r++) {
+        if (lh_chain_seal(st, b->wmac, &h, reqs[r]->evs, reqs[r]->n, err, errlen) < 0) goto fail;
+        for (size_t i = 0; i < reqs[r]->n; i++) {
+            if (insertEvent(b, &reqs[r]->evs[i].ev) < 0) {
+                *constraint = (sqlite3_extended_errcode(b->wdb) & 0xff) == SQLITE_CONSTRAINT;
+                if (*constraint)
+                    lh_store_err(err, errlen, "event id '%s' is already in the store; ids must be unique",
+                                 reqs[r]->evs[i].ev.id);
+                else
+                    dbErr(b->wdb, err, errlen, "cannot write the event");
+                goto fail;
+            }
+        }
+    }
+    sqlite3_stmt *s = b->w_set;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, h.seq);
+    sqlite3_bind_int64(s, 2, h.time_ns);
+    sqlite3_bind_blob(s, 3, h.mac, LH_STORE_MAC_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, h.key_fp, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        dbErr(b->wdb, err, errlen, "cannot update the chain head");
+        goto fail;
+    }
+    /* Durability point: with synchronous=FULL in WAL mode, COMMIT returns only after the
+     * WAL frames holding this transaction (and its commit frame) are fsynced. */
+    if (sqlite3_exec(b->wdb, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        dbErr(b->wdb, err, errlen, "the event store could not commit; nothing was recorded");
+        goto fail;
+    }
+    atomic_fetch_add(&st->commits, 1);
+    return 0;
+fail:
+    if (!sqlite3_get_autocommit(b->wdb)) sqlite3_exec(b->wdb, "ROLLBACK", NULL, NULL, NULL);
+    if (!*constraint) writerClose(b); /* a fresh connection at the next append */
+    return -1;
+}
+
+/* After each group: wake this process's subscribers. */
+static void committed(void *ctx) {
+    sqliteBe *b = ctx;
+    pthread_mutex_lock(&b->sub_mu);
+    b->commit_gen++;
+    pthread_cond_broadcast(&b->sub_cv);
+    pthread_mutex_unlock(&b->sub_mu);
+}
+
+static void *checkpointMain(void *arg) {
+    sqliteBe *b = arg;
+    sqlite3 *db = NULL;
+    for (;;) {
+        pthread_mutex_lock(&b->ck_mu);
+        while (!b->ck_wanted && !b->ck_stop) pthread_cond_wait(&b->ck_cv, &b->ck_mu);
+        int stop = b->ck_stop;
+        b->ck_wanted = 0;
+        pthread_mutex_unlock(&b->ck_mu);
+        if (!db && openConn(b, 0, &db, NULL, 0) < 0) db = NULL;
+        /* PASSIVE: copies what it can without blocking the writer or readers. */
+        if (db && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK) {
+            sqlite3_close(db);
+            db = NULL;
+        }
+        if (stop) break;
+    }
+    sqlite3_close(db);
+    return NULL;
+}
+
+static int sqlAppend(lh_store *st, lh_pending *evs, size_t n, int64_t *seqs, char *err, size_t errlen) {
+    return lh_groupq_submit(&be(st)->q, evs, n, seqs, err, errlen);
+}
+
+/* ============================== Open / head / close ============================== */
+
+static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t errlen) {
+    sqliteBe *b = calloc(1, sizeof(*b));
+    if (!b) return lh_store_err(err, errlen, "out of memory");
+    st->be = b;
+    b->st = st;
+    pthread_mutex_init(&b->sub_mu, NULL);
+    pthread_cond_init(&b->sub_cv, NULL);
+    pthread_mutex_init(&b->ck_mu, NULL);
+    pthread_cond_init(&b->ck_cv, NULL);
+    pthread_mutex_init(&b->pool_mu, NULL);
+    b->readonly = (o->flags & LH_STORE_READONLY) != 0;
+    snprintf(b->path, sizeof(b->path), "%s/events.db", o->data_dir);
+    if (b->readonly) {
+        if (access(b->path, F_OK) < 0)
+            return lh_store_err(err, errlen, "no event store at %s (check --data)", b->path);
+        return 0;
+    }
+    sqlite3 *db = NULL;
+    if (openConn(b, 1, &db, err, errlen) < 0) return -1;
+    /* Opening runs SQLite's crash recovery: a WAL whose last transaction was half-written
+     * (no valid commit frame, bad checksum) is ignored from that frame on; such a
+     * transaction was never acknowledged, because acknowledgement follows the fsync. */
+    int rc = execSql(db, "PRAGMA journal_mode = WAL", err, errlen);
+    if (rc == 0) rc = migrate(db, err, errlen);
+    sqlite3_close(db);
+    if (rc < 0) return -1;
+    b->wmac = lh_mac_new();
+    if (!b->wmac) return lh_store_err(err, errlen, "out of memory");
+    if (lh_groupq_start(&b->q, commitGroup, committed, b, err, errlen) < 0) return -1;
+    if (pthread_create(&b->ckpt, NULL, checkpointMain, b) == 0) b->ck_started = 1;
+    return 0;
+}
+
+static int sqlHead(lh_store *st, lh_chain_head *h, int *exists, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    if (!r->head && sqlite3_prepare_v3(r->db, "SELECT seq, time_ns, mac, key_fp, genesis_fp FROM chain_head "
+                                       "WHERE id = 1", -1, SQLITE_PREPARE_PERSISTENT, &r->head, NULL) != SQLITE_OK) {
+        dbErr(r->db, err, errlen, "cannot read the chain head (is this a Lighthouse events.db?)");
+        readerPut(b, r, 1);
+        return -1;
+    }
+    if (readHead(r->head, h, exists) < 0) {
+        dbErr(r->db, err, errlen, "cannot read the chain head");
+        readerPut(b, r, 1);
+        return -1;
+    }
+    readerPut(b, r, 0);
+    return 0;
+}
+
+static int sqlInitHead(lh_store *st, const char *fp, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    sqlite3 *db = NULL;
+    if (openConn(b, 0, &db, err, errlen) < 0) return -1;
+    sqlite3_stmt *s = NULL;
+    int rc = -1;
+    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO chain_head (id, seq, time_ns, mac, key_fp, genesis_fp) "
+                           "VALUES (1, 0, 0, zeroblob(32), ?1, ?1)", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_DONE) rc = 0;
+    }
+    if (rc < 0) dbErr(db, err, errlen, "cannot initialise the chain head");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return rc;
+}
+
+static void sqlClose(lh_store *st) {
+    sqliteBe *b = be(st);
+    lh_groupq_stop(&b->q);
+    if (b->ck_started) {
+        pthread_mutex_lock(&b->ck_mu);
+        b->ck_stop = 1;
+        pthread_cond_signal(&b->ck_cv);
+        pthread_mutex_unlock(&b->ck_mu);
+        pthread_join(b->ckpt, NULL);
+    }
+    writerClose(b);
+    lh_mac_free(b->wmac);
+    for (int i = 0; i < b->npool; i++) readerFree(b->pool[i]);
+    pthread_mutex_destroy(&b->sub_mu);
+    pthread_cond_destroy(&b->sub_cv);
+    pthread_mutex_destroy(&b->ck_mu);
+    pthread_cond_destroy(&b->ck_cv);
+    pthread_mutex_destroy(&b->pool_mu);
+    free(b);
+    st->be = NULL;
+}
+
+/* ============================== Queries ============================== */
+
+enum { SH_TYPE = 1, SH_PREFIX = 2, SH_AGENT = 4, SH_AGG = 8, SH_AFTER = 16, SH_BEFORE = 32, SH_SINCE = 64,
+       SH_UNTIL = 128, SH_DESC = 256 };
+
+static unsigned shapeOf(const lh_store_filter *f, char *lo, char *hi) {
+    unsigned sh = 0;
+    if (f->type && *f->type) sh |= lh_type_prefix_range(f->type, lo, hi, LH_STORE_MAX_TYPE + 2) ? SH_PREFIX : SH_TYPE;
+    if (f->agent) sh |= SH_AGENT;
+    if (f->aggregate) sh |= SH_AGG;
+    if (f->after_seq > 0) sh |= SH_AFTER;
+    if (f->before_seq > 0) sh |= SH_BEFORE;
+    if (f->since_ns) sh |= SH_SINCE;
+    if (f->until_ns) sh |= SH_UNTIL;
+    if (f->descending) sh |= SH_DESC;
+    return sh;
+}
+
+/* Named parameters, so one binding routine serves every shape. */
+static void buildWhere(unsigned sh, char *sql, size_t cap) {
+    size_t n = strlen(sql);
+    const char *sep = " WHERE ";
+    static const struct { unsigned bit; const char *cond; } conds[] = {
+        {SH_TYPE, "type = :type"}, {SH_PREFIX, "type >= :lo AND type < :hi"}, {SH_AGENT, "agent = :agent"},
+        {SH_AGG, "aggregate = :agg"}, {SH_AFTER, "seq > :after"}, {SH_BEFORE, "seq < :before"},
+        {SH_SINCE, "time_ns >= :since"}, {SH_UNTIL, "time_ns < :until"},
+    };
+    for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+        if (!(sh & conds[i].bit)) continue;
+        n += (size_t)snprintf(sql + n, n < cap ? cap - n : 0, "%s%s", sep, conds[i].cond);
+        sep = " AND ";
+    }
+}
+
+static void bindFilter(sqlite3_stmt *s, const lh_store_filter *f, const char *lo, const char *hi) {
+    int i;
+    if ((i = sqlite3_bind_parameter_index(s, ":type"))) sqlite3_bind_text(s, i, f->type, -1, SQLITE_STATIC);
+    if ((i = sqlite3_bind_parameter_index(s, ":lo"))) sqlite3_bind_text(s, i, lo, -1, SQLITE_STATIC);
+    if ((i = sqlite3_bind_parameter_index(s, ":hi"))) sqlite3_bind_text(s, i, hi, -1, SQLITE_STATIC);
+    if ((i = sqlite3_bind_parameter_index(s, ":agent"))) sqlite3_bind_text(s, i, f->agent, -1, SQLITE_STATIC);
+    if ((i = sqlite3_bind_parameter_index(s, ":agg"))) sqlite3_bind_text(s, i, f->aggregate, -1, SQLITE_STATIC);
+    if ((i = sqlite3_bind_parameter_index(s, ":after"))) sqlite3_bind_int64(s, i, f->after_seq);
+    if ((i = sqlite3_bind_parameter_index(s, ":before"))) sqlite3_bind_int64(s, i, f->before_seq);
+    if ((i = sqlite3_bind_parameter_index(s, ":since"))) sqlite3_bind_int64(s, i, f->since_ns);
+    if ((i = sqlite3_bind_parameter_index(s, ":until"))) sqlite3_bind_int64(s, i, f->until_ns);
+    if ((i = sqlite3_bind_parameter_index(s, ":limit"))) sqlite3_bind_int64(s, i, (sqlite3_int64)lh_filter_limit(f));
+}
+
+static int sqlQuery(lh_store *st, const lh_store_filter *f, lh_event_list *out, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    size_t limit = lh_filter_limit(f);
+    if (lh_event_list_init(out, limit < 256 ? limit : 256) < 0) return lh_store_err(err, errlen, "out of memory");
+    char lo[LH_STORE_MAX_TYPE + 2], hi[LH_STORE_MAX_TYPE + 2];
+    unsigned sh = shapeOf(f, lo, hi);
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    if (!r->q[sh]) {
+        char sql[640] = "SELECT seq, time_ns, id, type, agent, aggregate, data, mac FROM events";
+        buildWhere(sh, sql, sizeof(sql));
+        size_t n = strlen(sql);
+        snprintf(sql + n, sizeof(sql) - n, " ORDER BY seq %s LIMIT :limit", (sh & SH_DESC) ? "DESC" : "ASC");
+        if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->q[sh], NULL) != SQLITE_OK) {
+            dbErr(r->db, err, errlen, "cannot query the event store");
+            readerPut(b, r, 1);
+            return -1;
+        }
+    }
+    sqlite3_stmt *s = r->q[sh];
+    bindFilter(s, f, lo, hi);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (lh_event_list_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+                               (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3),
+                               (const char *)sqlite3_column_text(s, 4), (const char *)sqlite3_column_text(s, 5),
+                               (const char *)sqlite3_column_text(s, 6), (size_t)sqlite3_column_bytes(s, 6),
+                               sqlite3_column_blob(s, 7), (size_t)sqlite3_column_bytes(s, 7)) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+    }
+    int ok = rc == SQLITE_DONE;
+    if (!ok) dbErr(r->db, err, errlen, "cannot read events");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    readerPut(b, r, !ok);
+    return ok ? 0 : -1;
+}
+
+static int sqlCount(lh_store *st, const lh_store_filter *f, int64_t *count, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    char lo[LH_STORE_MAX_TYPE + 2], hi[LH_STORE_MAX_TYPE + 2];
+    unsigned sh = shapeOf(f, lo, hi) & ~(unsigned)SH_DESC;
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    if (!r->c[sh]) {
+        char sql[640] = "SELECT count(*) FROM events";
+        buildWhere(sh, sql, sizeof(sql));
+        if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->c[sh], NULL) != SQLITE_OK) {
+            dbErr(r->db, err, errlen, "cannot count events");
+            readerPut(b, r, 1);
+            return -1;
+        }
+    }
+    sqlite3_stmt *s = r->c[sh];
+    bindFilter(s, f, lo, hi);
+    int ok = sqlite3_step(s) == SQLITE_ROW;
+    if (ok) *count = sqlite3_column_int64(s, 0);
+    else dbErr(r->db, err, errlen, "cannot count events");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    readerPut(b, r, !ok);
+    return ok ? 0 : -1;
+}
+
+static int sqlSeqAtTime(lh_store *st, int64_t t, int64_t *seq, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    if (!r->at_time && sqlite3_prepare_v3(r->db, "SELECT seq FROM events WHERE time_ns <= ? ORDER BY time_ns DESC, "
+                                          "seq DESC LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT, &r->at_time, NULL)) {
+        dbErr(r->db, err, errlen, "cannot query by time");
+        readerPut(b, r, 1);
+        return -1;
+    }
+    sqlite3_stmt *s = r->at_time;
+    sqlite3_bind_int64(s, 1, t);
+    int rc = sqlite3_step(s);
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok) dbErr(r->db, err, errlen, "cannot query by time");
+    sqlite3_reset(s);
+    readerPut(b, r, !ok);
+    return ok ? 0 : -1;
+}
+
+static int64_t fileSize(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+static int sqlStats(lh_store *st, lh_store_stats *s, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    sqlite3_stmt *q = NULL;
+    int ok = 1;
+    static const char *const sqls[] = {
+        "SELECT count(*) FROM events",
+        "SELECT time_ns FROM events ORDER BY seq ASC LIMIT 1",
+        "SELECT time_ns FROM events ORDER BY seq DESC LIMIT 1",
+        "SELECT type, count(*) FROM events GROUP BY type ORDER BY 2 DESC, 1 LIMIT 32",
+    };
+    for (int i = 0; i < 4 && ok; i++) {
+        if (sqlite3_prepare_v2(r->db, sqls[i], -1, &q, NULL) != SQLITE_OK) { ok = 0; break; }
+        int rc;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            if (i == 0) s->events = sqlite3_column_int64(q, 0);
+            else if (i == 1) s->first_time_ns = sqlite3_column_int64(q, 0);
+            else if (i == 2) s->last_time_ns = sqlite3_column_int64(q, 0);
+            else if (s->ntypes < 32) {
+                snprintf(s->types[s->ntypes].type, sizeof(s->types[0].type), "%s", (const char *)sqlite3_column_text(q, 0));
+                s->types[s->ntypes++].count = sqlite3_column_int64(q, 1);
+            }
+        }
+        if (rc != SQLITE_DONE) ok = 0;
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (!ok) dbErr(r->db, err, errlen, "cannot read stats");
+    readerPut(b, r, !ok);
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof(wal), "%s-wal", b->path);
+    s->bytes = fileSize(b->path) + fileSize(wal);
+    return ok ? 0 : -1;
+}
+
+/* ============================== Snapshots ============================== */
+
+static int sqlSnapPut(lh_store *st, const char *name, int64_t seq, const char *state, const char *fp,
+                      const unsigned char mac[LH_STORE_MAC_LEN], char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    sqlite3 *db = NULL;
+    if (openConn(b, 0, &db, err, errlen) < 0) return -1;
+    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    sqlite3_stmt *s = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO snapshots (name, seq, state, key_fp, mac) VALUES (?, ?, ?, ?, ?)",
+                           -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, seq);
+        sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, fp, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 5, mac, LH_STORE_MAC_LEN, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_DONE) rc = 0;
+    }
+    if (rc < 0) dbErr(db, err, errlen, "cannot save the snapshot");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return rc;
+}
+
+static int sqlSnapGet(lh_store *st, const char *name, int64_t max_seq, int64_t *seq, char **state,
+                      char fp[LH_STORE_FP_LEN + 1], unsigned char mac[LH_STORE_MAC_LEN], int *found,
+                      char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    *found = 0;
+    *state = NULL;
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    sqlite3_stmt *s = NULL;
+    int ok = sqlite3_prepare_v2(r->db, "SELECT seq, state, key_fp, mac FROM snapshots WHERE name = ? AND seq <= ? "
+                                "ORDER BY seq DESC LIMIT 1", -1, &s, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, max_seq);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 3) == LH_STORE_MAC_LEN) {
+            *seq = sqlite3_column_int64(s, 0);
+            *state = strdup((const char *)sqlite3_column_text(s, 1));
+            snprintf(fp, LH_STORE_FP_LEN + 1, "%s", (const char *)sqlite3_column_text(s, 2));
+            memcpy(mac, sqlite3_column_blob(s, 3), LH_STORE_MAC_LEN);
+            *found = *state != NULL;
+        } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+            ok = 0;
+        }
+    }
+    if (!ok) dbErr(r->db, err, errlen, "cannot read snapshots");
+    sqlite3_finalize(s);
+    readerPut(b, r, !ok);
+    return ok ? 0 : -1;
+}
+
+/* ============================== Subscriptions ============================== */
+
+struct lh_sub_be { uint64_t gen; };
+
+static int sqlSubOpen(lh_store *st, lh_sub_be **out, char *err, size_t errlen) {
+    *out = calloc(1, sizeof(**out));
+    return *out ? 0 : lh_store_err(err, errlen, "out of memory");
+}
+
+/* Wake on a commit in this process, or after 20 ms to notice other processes' commits. */
+static int sqlSubWait(lh_store *st, lh_sub_be *s, int timeout_ms, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    if (timeout_ms > 20) timeout_ms = 20;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)timeout_ms * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&b->sub_mu);
+    if (s->gen == b->commit_gen) pthread_cond_timedwait(&b->sub_cv, &b->sub_mu, &ts);
+    s->gen = b->commit_gen;
+    pthread_mutex_unlock(&b->sub_mu);
+    return 0;
+}
+
+static void sqlSubClose(lh_store *st, lh_sub_be *s) { free(s); }
+
+const lh_backend_ops lh_store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sqlOpen,
+    .head = sqlHead,
+    .init_head = sqlInitHead,
+    .append = sqlAppend,
+    .query = sqlQuery,
+    .count = sqlCount,
+    .seq_at_time = sqlSeqAtTime,
+    .stats = sqlStats,
+    .snap_put = sqlSnapPut,
+    .snap_get = sqlSnapGet,
+    .sub_open = sqlSubOpen,
+    .sub_wait = sqlSubWait,
+    .sub_close = sqlSubClose,
+    .close = sqlClose,
+};

@@ -49,4 +49,19 @@ void lh_policy_adjust(const lh_policy *p, struct lh_ctx *c);
 /* The action for a tool the engine has no analyzer for (default escalate). */
 lh_action lh_policy_unknown_tool_action(const lh_policy *p, const char *tool_name);
 
+/* ---- small helpers shared with the CLI and tests ---------------------------------- */
+
+/* The name given to lh_policy_parse() ("<default>" for the built-in bundle). */
+const char *lh_policy_name(const lh_policy *p);
+/* The id and the 1-based YAML line of a policy rule behind a tier-policy finding
+ * (lh_finding.policy_rule); NULL / 0 when rule is NULL. */
+const char *lh_policy_rule_id(const void *rule);
+int lh_policy_rule_line(const void *rule);
+/* Glob matching as rules use it: * and ? match any bytes (pathmode: not '/'; '**' then
+ * crosses '/', and a pattern ending in "/" + "**" also matches the directory itself), [a-z] / [!x]
+ * classes, \ escapes. Returns 1 on a match. */
+int lh_policy_glob_match(const char *pattern, const char *s, int pathmode);
+/* SHA-256 of data into out (32 bytes). Hand-written so the slim hook needs no libcrypto. */
+void lh_policy_sha256(const void *data, size_t len, unsigned char out[32]);
+
 #endif

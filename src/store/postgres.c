@@ -186,7 +186,15 @@ static int parseHead(const PGresult *r, lh_chain_head *h) {
 
 #define HEAD_COLS "seq, time_ns, encode(mac, 'hex'), key_fp, genesis_fp"
 
+static int headOnce(lh_store *st, lh_chain_head *h, int *exists, int *dead, char *err, size_t errlen);
+
 static int pgHead(lh_store *st, lh_chain_head *h, int *exists, char *err, size_t errlen) {
+    int dead = 0;
+    if (headOnce(st, h, exists, &dead, err, errlen) == 0) return 0;
+    return dead ? headOnce(st, h, exists, &dead, err, errlen) : -1;
+}
+
+static int headOnce(lh_store *st, lh_chain_head *h, int *exists, int *dead, char *err, size_t errlen) {
     pgBe *b = be(st);
     *exists = 0;
     memset(h, 0, sizeof(*h));
@@ -211,6 +219,7 @@ static int pgHead(lh_store *st, lh_chain_head *h, int *exists, char *err, size_t
         }
         PQclear(r);
     }
+    *dead = PQstatus(rd->c) != CONNECTION_OK;
     readerPut(b, rd);
     return ok ? 0 : -1;
 }
@@ -290,7 +299,16 @@ static int commitGroup(void *ctx, lh_greq **reqs, size_t n, int *constraint, cha
     lh_store *st = b->st;
     *constraint = 0;
     if (!b->w && !(b->w = pgConnect(b, err, errlen))) return -1;
-    PGresult *r = PQexec(b->w, "BEGIN; SELECT " HEAD_COLS " FROM chain_head WHERE id = 1 FOR UPDATE");
+    const char *lock = "BEGIN; SELECT " HEAD_COLS " FROM chain_head WHERE id = 1 FOR UPDATE";
+    PGresult *r = PQexec(b->w, lock);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQstatus(b->w) != CONNECTION_OK) {
+        /* The connection died while idle (server restart, failover, terminated backend).
+         * Nothing of this group was sent yet, so one reconnect-and-retry is safe. */
+        PQclear(r);
+        writerDrop(b);
+        if (!(b->w = pgConnect(b, err, errlen))) return -1;
+        r = PQexec(b->w, lock);
+    }
     lh_chain_head h;
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 || parseHead(r, &h) < 0) {
         pgErr(b->w, r, err, errlen, "cannot lock the chain head");
@@ -444,7 +462,18 @@ static unsigned buildQuery(const lh_store_filter *f, char *lo, char *hi, char *w
     return sh;
 }
 
+static int queryOnce(lh_store *st, const lh_store_filter *f, lh_event_list *out, int *dead, char *err, size_t errlen);
+
+/* A pooled connection may have died while idle; a read is retried once on a fresh one. */
 static int pgQuery(lh_store *st, const lh_store_filter *f, lh_event_list *out, char *err, size_t errlen) {
+    int dead = 0;
+    if (queryOnce(st, f, out, &dead, err, errlen) == 0) return 0;
+    if (!dead) return -1;
+    lh_event_list_free(out);
+    return queryOnce(st, f, out, &dead, err, errlen);
+}
+
+static int queryOnce(lh_store *st, const lh_store_filter *f, lh_event_list *out, int *dead, char *err, size_t errlen) {
     pgBe *b = be(st);
     size_t limit = lh_filter_limit(f);
     if (lh_event_list_init(out, limit < 256 ? limit : 256) < 0) return lh_store_err(err, errlen, "out of memory");
@@ -463,7 +492,11 @@ static int pgQuery(lh_store *st, const lh_store_filter *f, lh_event_list *out, c
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok) pgErr(rd->c, r, err, errlen, "cannot query events");
         PQclear(r);
-        if (!ok) { readerPut(b, rd); return -1; }
+        if (!ok) {
+            *dead = PQstatus(rd->c) != CONNECTION_OK;
+            readerPut(b, rd);
+            return -1;
+        }
         rd->prepared_q[sh] = 1;
     }
     /* Binary results: integers big-endian, text and bytea as raw bytes. */
@@ -480,6 +513,7 @@ static int pgQuery(lh_store *st, const lh_store_filter *f, lh_event_list *out, c
         }
     }
     PQclear(r);
+    *dead = PQstatus(rd->c) != CONNECTION_OK;
     readerPut(b, rd);
     return ok ? 0 : -1;
 }

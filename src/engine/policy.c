@@ -1184,6 +1184,20 @@ static void freePolicy(lh_policy *P) {
     free(P);
 }
 
+/* Diagnostics in file order (stable), so a reader fixes them top to bottom. */
+static void sortDiags(lh_policy_diag *d, int n) {
+    for (int i = 1; i < n; i++) {
+        lh_policy_diag x = d[i];
+        int j = i;
+        while (j > 0 && (d[j - 1].line > x.line ||
+                         (d[j - 1].line == x.line && d[j - 1].column > x.column))) {
+            d[j] = d[j - 1];
+            j--;
+        }
+        d[j] = x;
+    }
+}
+
 lh_policy *lh_policy_parse(const char *yaml, size_t len, const char *name,
                            lh_policy_diag *diags, int maxdiags, int *ndiags) {
     pstate ps = {0};
@@ -1229,6 +1243,7 @@ lh_policy *lh_policy_parse(const char *yaml, size_t len, const char *name,
 fail:
     if (ps.nerr && ps.ndiags == 0 && ps.diags && ps.maxdiags > 0)
         diagAt(&ps, 0, 0, "the policy has errors");
+    sortDiags(ps.diags, ps.ndiags);
     if (ndiags) *ndiags = ps.ndiags;
     lh_arena_free(ps.tmp);
     freePolicy(P);

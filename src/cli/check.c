@@ -97,6 +97,7 @@ static char *joinArgs(lh_arena *a, int argc, char **argv, size_t *len) {
 
 static int looksLikePath(const lh_word *w) {
     const char *s = w->s;
+    if (strpbrk(s, " \n\t")) return 0;   /* a script, not a path */
     return s[0] == '/' || s[0] == '~' || s[0] == '.' || strchr(s, '/') || (w->flags & LH_W_VAR);
 }
 

@@ -1,0 +1,272 @@
+/* test_engine.c — requests in, decisions out: request parsing, the engine's own rules,
+ * the cache, and the decision JSON contract. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "engine/shell.h"
+
+static lh_arena *A;
+static lh_engine *E;
+
+static int setup(void **st) {
+    (void)st;
+    char err[256];
+    A = lh_arena_new(1 << 16);
+    E = lh_engine_new(NULL, 1024, err, sizeof(err));
+    return E ? 0 : -1;
+}
+static int teardown(void **st) { (void)st; lh_engine_free(E); lh_arena_free(A); return 0; }
+static int reset(void **st) { (void)st; lh_arena_reset(A); return 0; }
+
+static lh_request bash(const char *cmd) {
+    lh_request r;
+    memset(&r, 0, sizeof(r));
+    r.tool = LH_TOOL_BASH;
+    r.tool_name = "Bash";
+    r.command = cmd;
+    r.command_len = strlen(cmd);
+    r.cwd = "/home/dev/project";
+    r.home = "/home/dev";
+    return r;
+}
+
+static lh_decision decide(const lh_request *r, unsigned opts) {
+    lh_decision d;
+    assert_int_equal(lh_engine_decide(E, r, A, &d, opts), 0);
+    return d;
+}
+
+/* ---- request parsing ---------------------------------------------------------------- */
+
+static void test_parse_native(void **st) {
+    const char *j = "{\"agent\":\"builder-1\",\"session\":\"s\",\"tool\":\"Bash\",\"input\":{\"command\":\"ls -la\"},\"cwd\":\"/srv/app\",\"role\":\"builder\"}";
+    lh_request r;
+    char err[256];
+    assert_int_equal(lh_request_parse_json(A, j, strlen(j), &r, err, sizeof(err)), 0);
+    assert_int_equal(r.tool, LH_TOOL_BASH);
+    assert_string_equal(r.command, "ls -la");
+    assert_string_equal(r.cwd, "/srv/app");
+    assert_string_equal(r.agent, "builder-1");
+    assert_string_equal(r.role, "builder");
+}
+
+static void test_parse_hook_payload(void **st) {
+    const char *j = "{\"session_id\":\"abc\",\"transcript_path\":\"/t\",\"cwd\":\"/p\",\"permission_mode\":\"default\","
+                    "\"hook_event_name\":\"PreToolUse\",\"tool_name\":\"Write\",\"tool_input\":{\"file_path\":\"/p/a.txt\",\"content\":\"x\"},"
+                    "\"tool_use_id\":\"t1\",\"agent_id\":\"sub-1\"}";
+    lh_request r;
+    char err[256];
+    assert_int_equal(lh_request_parse_json(A, j, strlen(j), &r, err, sizeof(err)), 0);
+    assert_int_equal(r.tool, LH_TOOL_WRITE);
+    assert_string_equal(r.file_path, "/p/a.txt");
+    assert_string_equal(r.session, "abc");
+    assert_string_equal(r.agent, "sub-1");
+    assert_string_equal(r.event, "PreToolUse");
+}
+
+static void test_parse_errors(void **st) {
+    const char *bad[] = {
+        "", "null", "[1]", "{", "{\"tool\":1}", "{\"tool\":\"Bash\",\"input\":{}}",
+        "{\"tool\":\"Bash\",\"input\":{\"command\":5}}", "{\"tool\":\"Write\",\"input\":{\"content\":\"x\"}}",
+        "{\"tool\":\"Bash\",\"input\":{\"command\":\"ls\"},\"cwd\":\"relative/dir\"}",
+        "{\"tool\":\"Bash\",\"input\":[]}", "{\"tool\":\"Bash\",\"input\":{\"command\":\"a\\u0000b\"}}",
+        "{\"tool\":\"Bash\",\"tool\":\"Write\",\"input\":{\"command\":\"ls\"}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        lh_request r;
+        char err[256] = "";
+        if (lh_request_parse_json(A, bad[i], strlen(bad[i]), &r, err, sizeof(err)) == 0)
+            fail_msg("accepted: %s", bad[i]);
+        assert_true(strlen(err) > 5);
+    }
+    /* invalid UTF-8 */
+    const char inv[] = "{\"tool\":\"Bash\",\"input\":{\"command\":\"ls \xff\"}}";
+    lh_request r;
+    char err[256];
+    assert_int_not_equal(lh_request_parse_json(A, inv, strlen(inv), &r, err, sizeof(err)), 0);
+    /* deep JSON */
+    char deep[200];
+    size_t o = 0;
+    o += (size_t)snprintf(deep, sizeof(deep), "{\"tool\":\"Bash\",\"x\":");
+    for (int i = 0; i < 40; i++) deep[o++] = '[';
+    for (int i = 0; i < 40; i++) deep[o++] = ']';
+    deep[o++] = '}';
+    deep[o] = 0;
+    assert_int_not_equal(lh_request_parse_json(A, deep, o, &r, err, sizeof(err)), 0);
+}
+
+/* ---- the engine's own rules ------------------------------------------------------------ */
+
+static void test_fork_bomb_denied(void **st) {
+    lh_request r = bash(":(){ :|:& };:");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "shell.fork-bomb");
+}
+
+static void test_parse_error_never_allows(void **st) {
+    lh_request r = bash("echo \"unterminated");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_not_equal(d.action, LH_ALLOW);
+    assert_string_equal(d.rule, "shell.parse-error");
+}
+
+static void test_bounds_deny(void **st) {
+    size_t n = 20001;
+    char *deep = malloc(n);
+    for (size_t i = 0; i + 1 < n; i += 2) { deep[i] = '$'; deep[i + 1] = '('; }
+    deep[n - 1] = 0;
+    lh_request r = bash(deep);
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "shell.too-complex");
+    free(deep);
+    char *big = malloc(10u << 20);
+    memset(big, 'a', (10u << 20) - 1);
+    big[(10u << 20) - 1] = 0;
+    r = bash(big);
+    d = decide(&r, 0);
+    assert_int_equal(d.action, LH_DENY);
+    free(big);
+}
+
+static void test_bad_bytes_deny(void **st) {
+    lh_request r = bash("ls \xc3\x28");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "shell.bad-bytes");
+    r = bash("ls");
+    r.command = "ls\0rm -rf /";
+    r.command_len = 11;
+    d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_DENY);
+}
+
+static void test_dynamic_command_escalates(void **st) {
+    lh_request r = bash("$CMD --version");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "shell.dynamic-command");
+}
+
+static void test_unknown_tool_escalates(void **st) {
+    lh_request r;
+    memset(&r, 0, sizeof(r));
+    r.tool = LH_TOOL_UNKNOWN;
+    r.tool_name = "Teleport";
+    r.cwd = "/";
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "tool.unknown");
+}
+
+static void test_inline_code_delete(void **st) {
+    lh_request r = bash("python3 -c 'import shutil; shutil.rmtree(\"/etc\")'");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "code.recursive-delete");
+    r = bash("python3 -c 'import shutil; shutil.rmtree(\"build\")'");
+    d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ALLOW);
+    r = bash("python3 -c 'import shutil,sys; shutil.rmtree(sys.argv[1])' /x");
+    d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "code.opaque");
+}
+
+static void test_explain_keeps_parse(void **st) {
+    lh_request r = bash("sudo sh -c 'echo hi' | cat");
+    lh_decision d = decide(&r, LH_DECIDE_EXPLAIN);
+    assert_non_null(d.script);
+    assert_true(d.script->ncmds >= 3);
+}
+
+/* ---- cache ------------------------------------------------------------------------------- */
+
+static void test_cache_hits_and_keys(void **st) {
+    char err[256];
+    lh_engine *e = lh_engine_new(NULL, 64, err, sizeof(err));
+    lh_request r = bash(":(){ :|:& };:");
+    lh_decision d;
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_ANALYSIS);
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_CACHE);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "shell.fork-bomb");
+    /* another cwd, home or tool is another key */
+    r.cwd = "/srv";
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_ANALYSIS);
+    r.home = "/root";
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_ANALYSIS);
+    /* explain and nocache bypass it */
+    lh_engine_decide(e, &r, A, &d, LH_DECIDE_EXPLAIN);
+    assert_int_equal(d.tier, LH_TIER_ANALYSIS);
+    lh_cache_stats cs;
+    lh_engine_cache_stats(e, &cs);
+    assert_int_equal(cs.hits, 1);
+    assert_int_equal(cs.lookups, 4);
+    /* bounded: many distinct requests never exceed capacity */
+    char cmd[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(cmd, sizeof(cmd), "echo %d", i);
+        r = bash(cmd);
+        lh_arena_reset(A);
+        lh_engine_decide(e, &r, A, &d, 0);
+    }
+    lh_engine_cache_stats(e, &cs);
+    assert_true(cs.entries <= cs.capacity);
+    assert_true(cs.capacity < 200);
+    assert_true(cs.evictions > 0);
+    lh_engine_free(e);
+}
+
+/* ---- decision JSON ---------------------------------------------------------------------- */
+
+static void test_decision_json_contract(void **st) {
+    lh_request r = bash("echo \"quote \\\" and\ttab\"; :(){ :|:& };:");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    d.latency_us = 12;
+    d.seq = 99;
+    char buf[4096];
+    int n = lh_decision_to_json(&d, "dec-1", buf, sizeof(buf));
+    assert_true(n > 0);
+    json_error_t je;
+    json_t *j = json_loads(buf, 0, &je);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), "dec-1");
+    assert_string_equal(json_string_value(json_object_get(j, "decision")), "deny");
+    assert_string_equal(json_string_value(json_object_get(j, "risk")), "critical");
+    assert_string_equal(json_string_value(json_object_get(j, "tier")), "analysis");
+    assert_string_equal(json_string_value(json_object_get(j, "rule")), "shell.fork-bomb");
+    assert_true(json_is_string(json_object_get(j, "reason")));
+    assert_true(json_is_string(json_object_get(j, "policy_revision")));
+    assert_int_equal(json_integer_value(json_object_get(j, "latency_us")), 12);
+    assert_int_equal(json_integer_value(json_object_get(j, "seq")), 99);
+    json_decref(j);
+    assert_int_equal(lh_decision_to_json(&d, NULL, buf, 20), -1);   /* too small: refused */
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_parse_native, reset),
+        cmocka_unit_test_setup(test_parse_hook_payload, reset),
+        cmocka_unit_test_setup(test_parse_errors, reset),
+        cmocka_unit_test_setup(test_fork_bomb_denied, reset),
+        cmocka_unit_test_setup(test_parse_error_never_allows, reset),
+        cmocka_unit_test_setup(test_bounds_deny, reset),
+        cmocka_unit_test_setup(test_bad_bytes_deny, reset),
+        cmocka_unit_test_setup(test_dynamic_command_escalates, reset),
+        cmocka_unit_test_setup(test_unknown_tool_escalates, reset),
+        cmocka_unit_test_setup(test_inline_code_delete, reset),
+        cmocka_unit_test_setup(test_explain_keeps_parse, reset),
+        cmocka_unit_test_setup(test_cache_hits_and_keys, reset),
+        cmocka_unit_test_setup(test_decision_json_contract, reset),
+    };
+    return cmocka_run_group_tests_name("engine", tests, setup, teardown);
+}

@@ -116,6 +116,8 @@ typedef struct lh_cmd {
     int depth;           /* nesting depth: 0 at top level */
     int func;            /* index into lh_script.funcs of the enclosing function, or -1 */
     const char *wrappers;/* wrappers stripped, space separated ("sudo timeout"), or NULL */
+    const char *cwd;     /* the directory it runs in after an earlier `cd` in the same
+                            script (set by unwrap); NULL: the request's cwd; "?": unknown */
 } lh_cmd;
 
 typedef struct lh_func {

@@ -808,6 +808,73 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
     }
 }
 
+/* ------------------------------------------------------------------------------ */
+/* cd                                                                              */
+/* ------------------------------------------------------------------------------ */
+
+#define UNKNOWN_DIR "?"
+
+/* The directory `cd ARG` (or pushd) moves to from dir; UNKNOWN_DIR when it depends on
+ * a run-time value. */
+static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir) {
+    int i = 1;
+    while (i < cmd->argc && cmd->argv[i].s[0] == '-' && cmd->argv[i].s[1]) i++;  /* -P -L */
+    const char *home = c->home ? c->home : UNKNOWN_DIR;
+    if (i >= cmd->argc) return home;
+    const lh_word *w = &cmd->argv[i];
+    const char *t = w->s;
+    if (!strcmp(t, "-")) return UNKNOWN_DIR;
+    if (w->flags & LH_W_DYNAMIC) {
+        if (!strcmp(t, "$HOME") || !strcmp(t, "${HOME}")) return home;
+        if (!strncmp(t, "$HOME/", 6)) t += 5;
+        else if (!strncmp(t, "${HOME}/", 8)) t += 7;
+        else return UNKNOWN_DIR;
+        if (!strcmp(home, UNKNOWN_DIR) || (w->flags & LH_W_SUBST)) return UNKNOWN_DIR;
+        return lh_arena_printf(c->arena, "%s%s", home, t);
+    }
+    if (w->flags & LH_W_GLOB) return UNKNOWN_DIR;
+    char *p;
+    if (t[0] == '~' && (t[1] == 0 || t[1] == '/')) {
+        if (!strcmp(home, UNKNOWN_DIR)) return UNKNOWN_DIR;
+        p = lh_arena_printf(c->arena, "%s%s", home, t + 1);
+    } else if (t[0] == '/') {
+        p = lh_arena_strdup(c->arena, t);
+    } else {
+        if (!strcmp(dir, UNKNOWN_DIR)) return UNKNOWN_DIR;
+        p = lh_arena_printf(c->arena, "%s/%s", dir, t);
+    }
+    if (!p) { c->oom = 1; return UNKNOWN_DIR; }
+    lh_path_normalize(p, strlen(p));
+    return p;
+}
+
+/* Give every command the directory it runs in. A `cd` outside a pipeline moves the
+ * commands after it in the same script; a nested script starts where its parent runs.
+ * Subshells are not tracked separately: a cd inside ( … ) is taken to last. */
+static void trackDirs(lh_ctx *c) {
+    lh_script *s = c->script;
+    typedef struct { int parent; lh_origin origin; const char *dir; } scope;
+    scope scopes[32];
+    int nscopes = 0;
+    for (int k = 0; k < s->ncmds; k++) {
+        lh_cmd *cmd = cmdAt(c, k);
+        const char *start = cmd->parent >= 0 && cmdAt(c, cmd->parent)->cwd ? cmdAt(c, cmd->parent)->cwd : NULL;
+        scope *sc = NULL;
+        for (int j = 0; j < nscopes; j++)
+            if (scopes[j].parent == cmd->parent && scopes[j].origin == cmd->origin) sc = &scopes[j];
+        if (!sc && nscopes < 32) {
+            sc = &scopes[nscopes++];
+            sc->parent = cmd->parent;
+            sc->origin = cmd->origin;
+            sc->dir = start;
+        }
+        cmd->cwd = sc ? sc->dir : start;
+        if (sc && cmd->argc > 0 && cmd->pipe_len == 1 &&
+            (!strcmp(cmd->prog, "cd") || !strcmp(cmd->prog, "pushd") || !strcmp(cmd->prog, "chdir")))
+            sc->dir = cdTarget(c, cmd, sc->dir ? sc->dir : c->cwd);
+    }
+}
+
 void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
     lh_script *s = c->script;
     for (int k = 0; k < s->ncmds && !c->oom; k++) {
@@ -819,4 +886,5 @@ void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
         if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }
         expandOne(c, lim, k);
     }
+    trackDirs(c);
 }

@@ -360,6 +360,25 @@ static void test_inline_code(void **st) {
     assert_int_equal(find(s, "rm"), -1);
 }
 
+static void test_cd_tracking(void **st) {
+    lh_script *s = unwrap("cd / && rm -rf *");
+    assert_string_equal(s->cmds[find(s, "rm")].cwd, "/");
+    s = unwrap("ls; cd build && rm -rf *; cd ../.. ; rm -rf x");
+    assert_null(s->cmds[0].cwd);
+    assert_string_equal(s->cmds[2].cwd, "/home/dev/project/build");
+    assert_string_equal(s->cmds[4].cwd, "/home/dev");
+    s = unwrap("cd ~ && rm a; cd \"$X\" && rm b; cd && rm c");
+    assert_string_equal(s->cmds[1].cwd, "/home/dev");
+    assert_string_equal(s->cmds[3].cwd, "?");
+    assert_string_equal(s->cmds[5].cwd, "/home/dev");
+    s = unwrap("cd /etc && sh -c 'rm x; cd /tmp; rm y'");
+    int rm = find(s, "rm");
+    assert_string_equal(s->cmds[rm].cwd, "/etc");
+    assert_string_equal(s->cmds[rm + 2].cwd, "/tmp");
+    s = unwrap("cd /tmp | rm x");   /* a cd in a pipeline runs in a subshell */
+    assert_null(s->cmds[1].cwd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_quotes_removed, reset),
@@ -384,6 +403,7 @@ int main(void) {
         cmocka_unit_test_setup(test_wrappers_stripped, reset),
         cmocka_unit_test_setup(test_nested_shells, reset),
         cmocka_unit_test_setup(test_inline_code, reset),
+        cmocka_unit_test_setup(test_cd_tracking, reset),
     };
     return cmocka_run_group_tests_name("shell", tests, setup, teardown);
 }

@@ -219,3 +219,13 @@ run "test: missing arguments are bad usage" 2 "usage" "$LH" policy test "$tmp/go
 
 run "check --policy: an operator rule decides and is named" 1 "no-terraform" \
   "$LH" check --json --policy "$tmp/good.yaml" --cwd /home/dev/project -- terraform plan
+
+# ---- the docs list every analyzer an operator can name ---------------------------
+
+missing=$(grep -o 'RULE([A-Z_0-9]*, *"[^"]*"' src/engine/rules.def | sed 's/.*"\(.*\)"$/\1/' |
+  grep -vx none | while read -r id; do grep -qF "\`$id\`" docs/policy.md || echo "$id"; done)
+if [ -z "$missing" ]; then
+  echo "ok - docs/policy.md lists every analyzer id of rules.def"
+else
+  echo "not ok - docs/policy.md does not list: $(echo $missing)"
+fi

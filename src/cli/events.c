@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ static int parseTime(const char *s, int64_t *out) {
     }
     if (strcmp(p, "Z") && strcmp(p, "+00:00")) return -1;
     time_t t = timegm(&tm);
+    if (t < 0 || t >= INT64_MAX / 1000000000 - 1) return -1; /* ns since 1970 end in 2262 */
     *out = (int64_t)t * 1000000000 + frac;
     return 0;
 }

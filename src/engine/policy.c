@@ -1285,9 +1285,12 @@ typedef struct rxstate {
     pcre2_match_data *md;
 } rxstate;
 
+/* One path source of a command: its word, and what is known about it so far. */
 typedef struct pitem {
-    lh_path p;
+    const lh_word *w;
     int argi;             /* argv index, -1 for a redirection target */
+    int state;            /* 0 nothing yet, 1 p.norm only (fast path), 2 classified */
+    lh_path p;
 } pitem;
 
 /* What one command offers to the rules, computed lazily and at most once. */
@@ -1381,19 +1384,77 @@ static int hasFlag(cview *cv, const pflag *f) {
 }
 
 /* The path sources of a command, in order: its operands (argv words that are not
- * options, everything after "--"), then the targets of file redirections. Calls fn for
- * each until it returns nonzero. */
+ * options, everything after "--"), then the targets of file redirections. */
 static int isFileRedir(const lh_redir *r) {
     return lh_redir_writes_file(r) || r->op == LH_R_IN;
 }
 
-static void cvClassify(cview *cv, const char *text, size_t len, int argi, pitem *out) {
-    out->argi = argi;
-    lh_path_classify(cv->c, text, len, &out->p);
-    if (!out->p.norm) out->p.norm = "";
+/* The normalised absolute form of a word that needs no normalising ("/srv/a/b",
+ * "build/x"), without the cost of classifying it; NULL when the word holds anything
+ * lh_path_classify() would resolve ($, ~, ".", "..", "//", a trailing "/", braces). */
+static const char *fastNorm(lh_ctx *c, const lh_word *w) {
+    const char *s = w->s;
+    size_t len = w->len;
+    if (!len || (w->flags & (LH_W_DYNAMIC | LH_W_TILDE | LH_W_SUBST | LH_W_PROCSUBST | LH_W_BRACE)))
+        return NULL;
+    if (s[0] == '~' || s[len - 1] == '/' || memchr(s, '$', len) || memchr(s, '`', len) ||
+        memchr(s, '\\', len) || memchr(s, 0, len))
+        return NULL;
+    for (size_t i = s[0] == '/' ? 1 : 0; i < len;) {      /* every segment is a real name */
+        const char *e = memchr(s + i, '/', len - i);
+        size_t n = e ? (size_t)(e - (s + i)) : len - i;
+        if (n == 0 || (n == 1 && s[i] == '.') || (n == 2 && s[i] == '.' && s[i + 1] == '.'))
+            return NULL;
+        i += n + 1;
+    }
+    if (s[0] == '/') return s;
+    if (!c->cwd) return NULL;
+    return c->cwd_len == 1 ? lh_arena_printf(c->arena, "/%s", s)
+                           : lh_arena_printf(c->arena, "%s/%s", c->cwd, s);
 }
 
-/* Count the path sources, and classify the first CV_PATHS of them. */
+/* The path of an item: its normalised form, and its class when need_class. Classifying
+ * (lh_path_classify) is the costly part, so a rule with only `path` globs avoids it
+ * for plain words. Results are kept in the item. */
+static const lh_path *itemPath(cview *cv, pitem *it, int need_class) {
+    if (it->state == 2 || (it->state == 1 && !need_class)) return &it->p;
+    if (!need_class && it->state == 0) {
+        const char *n = fastNorm(cv->c, it->w);
+        if (n) {
+            it->p.norm = n;
+            it->p.cls = LH_PATH_UNKNOWN;
+            it->p.flags = 0;
+            it->state = 1;
+            return &it->p;
+        }
+    }
+    lh_path_classify(cv->c, it->w->s, it->w->len, &it->p);
+    if (!it->p.norm) it->p.norm = "";
+    it->state = 2;
+    return &it->p;
+}
+
+/* The same for a plain string (a finding's subject, a tool's file path) into *out. */
+static const lh_path *textPath(lh_ctx *c, const char *text, int need_class, lh_path *out) {
+    lh_word w = {text, (uint32_t)strlen(text), 0};
+    const char *n = need_class ? NULL : fastNorm(c, &w);
+    if (n) {
+        out->norm = n;
+        out->cls = LH_PATH_UNKNOWN;
+        out->flags = 0;
+        return out;
+    }
+    lh_path_classify(c, text, w.len, out);
+    return out->norm ? out : NULL;
+}
+
+static void itemInit(pitem *it, const lh_word *w, int argi) {
+    it->w = w;
+    it->argi = argi;
+    it->state = 0;
+}
+
+/* Count the path sources and remember the first CV_PATHS of them. */
 static void cvPaths(cview *cv) {
     if (cv->npaths >= 0) return;
     const lh_cmd *cmd = cv->cmd;
@@ -1402,20 +1463,20 @@ static void cvPaths(cview *cv) {
         const lh_word *w = &cmd->argv[i];
         if (!ddash && !strcmp(w->s, "--")) { ddash = 1; continue; }
         if (!ddash && isOption(w->s)) continue;
-        if (n < CV_PATHS) cvClassify(cv, w->s, w->len, i, &cv->paths[n]);
+        if (n < CV_PATHS) itemInit(&cv->paths[n], w, i);
         n++;
     }
     for (int i = 0; i < cmd->nredirs; i++) {
         if (!isFileRedir(&cmd->redirs[i])) continue;
-        if (n < CV_PATHS) cvClassify(cv, cmd->redirs[i].target.s, cmd->redirs[i].target.len, -1, &cv->paths[n]);
+        if (n < CV_PATHS) itemInit(&cv->paths[n], &cmd->redirs[i].target, -1);
         n++;
     }
     cv->npaths = n;
     cv->ncached = n < CV_PATHS ? n : CV_PATHS;
 }
 
-/* The k-th path source; past the cache it is classified into *tmp. */
-static const pitem *cvPath(cview *cv, int k, pitem *tmp) {
+/* The k-th path source; past the cache it is set up in *tmp. */
+static pitem *cvPath(cview *cv, int k, pitem *tmp) {
     if (k < cv->ncached) return &cv->paths[k];
     const lh_cmd *cmd = cv->cmd;
     int n = 0, ddash = 0;
@@ -1423,14 +1484,11 @@ static const pitem *cvPath(cview *cv, int k, pitem *tmp) {
         const lh_word *w = &cmd->argv[i];
         if (!ddash && !strcmp(w->s, "--")) { ddash = 1; continue; }
         if (!ddash && isOption(w->s)) continue;
-        if (n++ == k) { cvClassify(cv, w->s, w->len, i, tmp); return tmp; }
+        if (n++ == k) { itemInit(tmp, w, i); return tmp; }
     }
     for (int i = 0; i < cmd->nredirs; i++) {
         if (!isFileRedir(&cmd->redirs[i])) continue;
-        if (n++ == k) {
-            cvClassify(cv, cmd->redirs[i].target.s, cmd->redirs[i].target.len, -1, tmp);
-            return tmp;
-        }
+        if (n++ == k) { itemInit(tmp, &cmd->redirs[i].target, -1); return tmp; }
     }
     return NULL;
 }
@@ -1489,14 +1547,15 @@ static int cmdPathsOk(cview *cv, const prule *r, const char **subject) {
     int all = r->action == LH_ALLOW;
     for (int k = 0; k < cv->npaths; k++) {
         pitem tmp;
-        const pitem *it = cvPath(cv, k, &tmp);
+        pitem *it = cvPath(cv, k, &tmp);
         if (!it) break;
         if ((r->keys & K_SUBCMD) && it->argi >= 0 && it->argi == cvSub(cv)) continue;
         seen++;
-        int ok = pathOk(cv->c, r->keys, r->classes, &r->paths, &it->p);
-        if (ok && !all) { *subject = it->p.norm; return 1; }
+        const lh_path *p = itemPath(cv, it, (r->keys & K_CLASS) != 0);
+        int ok = pathOk(cv->c, r->keys, r->classes, &r->paths, p);
+        if (ok && !all) { *subject = p->norm; return 1; }
         if (!ok && all) return 0;
-        if (ok && !*subject) *subject = it->p.norm;
+        if (ok && !*subject) *subject = p->norm;
     }
     return all && seen > 0;
 }
@@ -1611,11 +1670,11 @@ static int requestMatches(const lh_policy *P, const prule *r, lh_ctx *c, rxstate
     if (!whoOk(r, req)) return 0;
     if (r->keys & (K_CLASS | K_PATH)) {
         const char *fp = req->file_path ? req->file_path : req->path;
-        if (!fp || !*fp) return 0;
-        lh_path p;
-        lh_path_classify(c, fp, strlen(fp), &p);
-        if (!p.norm || !pathOk(c, r->keys, r->classes, &r->paths, &p)) return 0;
-        *subject = p.norm;
+        if (!fp || !*fp || strlen(fp) > LH_MAX_PATH_BYTES) return 0;
+        lh_path tmp;
+        const lh_path *p = textPath(c, fp, (r->keys & K_CLASS) != 0, &tmp);
+        if (!p || !pathOk(c, r->keys, r->classes, &r->paths, p)) return 0;
+        *subject = p->norm;
     }
     if ((r->keys & K_REGEX) && !regexOk(r, c, rx, P)) return 0;
     return 1;
@@ -1697,10 +1756,12 @@ static int exceptionHolds(lh_ctx *c, const lh_finding *f, const pexcept *e) {
             return 0;
     }
     if (!(e->keys & (K_PATH | K_CLASS))) return 1;
-    lh_path p;
+    lh_path tmp;
+    const lh_path *p;
+    int need_class = (e->keys & K_CLASS) != 0;
     if (f->subject && *f->subject) {
-        lh_path_classify(c, f->subject, strlen(f->subject), &p);
-        return p.norm && pathOk(c, e->keys, e->classes, &e->paths, &p);
+        p = textPath(c, f->subject, need_class, &tmp);
+        return p && pathOk(c, e->keys, e->classes, &e->paths, p);
     }
     if (cmd) {
         cview cv;
@@ -1708,18 +1769,19 @@ static int exceptionHolds(lh_ctx *c, const lh_finding *f, const pexcept *e) {
         cvPaths(&cv);
         int seen = 0;
         for (int k = 0; k < cv.npaths; k++) {
-            pitem tmp;
-            const pitem *it = cvPath(&cv, k, &tmp);
+            pitem spare;
+            pitem *it = cvPath(&cv, k, &spare);
             if (!it) break;
             seen++;
-            if (!pathOk(c, e->keys, e->classes, &e->paths, &it->p)) return 0;
+            const lh_path *pp = itemPath(&cv, it, (e->keys & K_CLASS) != 0);
+            if (!pathOk(c, e->keys, e->classes, &e->paths, pp)) return 0;
         }
         return seen > 0;
     }
     const char *fp = req->file_path ? req->file_path : req->path;
     if (f->cmd >= 0 || !fp || !*fp) return 0;
-    lh_path_classify(c, fp, strlen(fp), &p);
-    return p.norm && pathOk(c, e->keys, e->classes, &e->paths, &p);
+    p = textPath(c, fp, need_class, &tmp);
+    return p && pathOk(c, e->keys, e->classes, &e->paths, p);
 }
 
 static int overridesName(const prule *r, const char *id) {

@@ -581,6 +581,36 @@ static void test_path_keys(void **state) {
     lh_policy_free(p);
 }
 
+/* Rules with only `path` take a fast path that skips classification for plain words;
+ * it must agree with the classified form on every word. */
+static void test_fast_path_norm_agrees(void **state) {
+    (void)state;
+    static const char *const pats[] = {"/srv/**", "build/**", "~/notes/*", "**/.env", "/tmp/*.log",
+                                       "/home/dev/project/*", "/var/www/app/cache/**"};
+    static const char *const words[] = {"/srv/a/b", "build/x", "a", "/var/www/app/cache/x",
+                                        "/tmp/*.log", "./build/x", "../project/build/y", "~/notes/a",
+                                        "/srv//a", "/srv/a/", "$HOME/notes/a", "/home/dev/project/.env",
+                                        ".env", "/srv/./a", "/var/www/app/cache", "/"};
+    for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+        char y[512];
+        snprintf(y, sizeof(y),
+                 "rules:\n"
+                 "  - {id: fast, action: deny, reason: f, match: {program: x, path: '%s'}}\n"
+                 "  - {id: slow, action: deny, reason: s, match: {program: x, path: '%s', path_class: "
+                 "[project, temp, home, secret, system, device, virtual, root, other, unknown]}}\n",
+                 pats[i], pats[i]);
+        lh_policy *p = parseOk(y);
+        for (size_t j = 0; j < sizeof(words) / sizeof(words[0]); j++) {
+            fx f;
+            BASH(&f, p, "x", words[j]);
+            int fast = findingOf(&f, "fast") != NULL, slow = findingOf(&f, "slow") != NULL;
+            if (fast != slow) fail_msg("'%s' on '%s': fast %d, classified %d", pats[i], words[j], fast, slow);
+            fxFree(&f);
+        }
+        lh_policy_free(p);
+    }
+}
+
 static void test_who_sudo_regex(void **state) {
     (void)state;
     lh_policy *p = parseOk(
@@ -867,6 +897,7 @@ int main(void) {
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_args),
         cmocka_unit_test(test_path_keys),
+        cmocka_unit_test(test_fast_path_norm_agrees),
         cmocka_unit_test(test_who_sudo_regex),
         cmocka_unit_test(test_tools),
         cmocka_unit_test(test_adjust_settings),

@@ -55,7 +55,7 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean
+.PHONY: all deps run test check bench install clean fuzz
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -123,3 +123,12 @@ clean:
 	rm -rf build build-san
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Fuzz the engine with libFuzzer (clang): FUZZ_SECONDS of random and mutated input.
+FUZZ_SECONDS ?= 60
+fuzz: deps $(BUILD)/gen/default_policy.c
+	@mkdir -p $(BUILD)/fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -I$(BUILD)/gen -fsanitize=fuzzer,address,undefined \
+	  -o $(BUILD)/fuzz/fuzz_engine tests/fuzz/fuzz_engine.c $(ENGINE_SRC) -ljansson -lyaml -lpcre2-8 -pthread
+	cp -r tests/fuzz/corpus $(BUILD)/fuzz/corpus-run
+	$(BUILD)/fuzz/fuzz_engine -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $(BUILD)/fuzz/corpus-run

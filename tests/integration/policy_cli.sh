@@ -229,3 +229,51 @@ if [ -z "$missing" ]; then
 else
   echo "not ok - docs/policy.md does not list: $(echo $missing)"
 fi
+
+# ---- the web-cache example of docs/policy.md: an exception and an override ---------
+
+cat >"$tmp/cache.yaml" <<'EOF2'
+rules:
+  - id: logs-cleanup
+    action: allow
+    reason: the app's logs are disposable
+    match: {program: rm, path: "/var/log/app/**"}
+    overrides: ["rm.*"]
+analyzers:
+  rm.system:
+    except:
+      - path: "/var/www/app/cache/**"
+EOF2
+cat >"$tmp/cache.cases.yaml" <<'EOF2'
+cases:
+  - name: the cache itself may go
+    command: rm -rf /var/www/app/cache
+    expect: allow
+    rule: exception:rm.system
+  - name: a glob inside the cache may go
+    command: sudo rm -rf /var/www/app/cache/sessions/*
+    expect: allow
+  - name: the exception does not cover a second path
+    command: rm -rf /var/www/app/cache /etc
+    expect: deny
+    rule: rm.system
+  - name: the exception does not cover the parent
+    command: rm -rf /var/www/app
+    expect: deny
+    rule: rm.system
+  - name: the allow rule overrides the analyzers it names
+    command: rm -rf /var/log/app/2024
+    expect: allow
+    rule: logs-cleanup
+  - name: an allow rule needs every path to match
+    command: rm -rf /var/log/app/2024 /var/log/syslog
+    expect: deny
+  - name: an allow rule covers only the command it matched
+    command: rm -rf /var/log/app/2024; rm -rf /usr/lib
+    expect: deny
+  - name: without the policy the analyzers decide
+    command: rm -rf /var/lib/postgresql
+    expect: deny
+EOF2
+run "test: analyzer exceptions and allow overrides decide as documented" 0 '^8 cases: 8 passed, 0 failed$' \
+  "$LH" policy test "$tmp/cache.yaml" "$tmp/cache.cases.yaml"

@@ -18,12 +18,17 @@ static int runVersion(int argc, char **argv) {
 }
 
 static const subcommand commands[] = {
+    {"serve", lh_cli_serve,
+     "serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--policy FILE] [--store sqlite|postgres] [--pg CONNINFO]"},
     {"check", lh_cli_check,
      "check [--cwd DIR] [--tool NAME] [--policy FILE] [--json] [--explain] -- COMMAND...\n"
      "  check --batch [--policy FILE]      JSON lines in, one decision per line out"},
     {"hook", lh_hook_main,
      "hook pre-tool-use | post-tool-use  the Claude Code hook protocol on stdin/stdout\n"
      "  hook install [--settings FILE]     merge the hooks into a Claude Code settings file"},
+    {"token", lh_cli_token,
+     "token create --agent NAME --role builder|expert|admin [--ttl DURATION] [--data DIR]\n"
+     "  token revoke (--id TOKEN_ID | TOKEN) [--data DIR]"},
     {"policy", lh_cli_policy, "policy lint FILE | test FILE CASES.yaml"},
     {"events", lh_cli_events, "events query | tail | verify | stats | export  [--data DIR | --pg CONNINFO]"},
     {"version", runVersion, "version"},

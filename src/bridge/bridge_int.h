@@ -1,0 +1,143 @@
+/* bridge_int.h — what the bridge's files share (server.c, routes.c, sse.c, policy.c).
+ * Not a public interface: src/cli/serve.c uses bridge.h only. */
+#ifndef LH_BRIDGE_INT_H
+#define LH_BRIDGE_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "bridge/auth.h"
+#include "bridge/bridge.h"
+#include "bridge/metrics.h"
+#include "bridge/ratelimit.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+#define LH_SESSION_SLOTS 4096
+
+/* An engine with the policy text it was built from. Threads hold references (see
+ * lh_bridge_engine_get); the last reference frees it. */
+typedef struct lh_engref {
+    lh_engine *e;
+    char *yaml;            /* policy YAML (malloc'd) */
+    size_t yaml_len;
+    char revision[160];
+    int refs;              /* under lh_bridge.eng_mu */
+} lh_engref;
+
+/* Per worker thread: its arena, its engine reference and its scratch buffers. */
+typedef struct lh_tstate {
+    struct lh_bridge *b;
+    lh_arena *arena;
+    lh_engref *eng;
+    uint64_t gen;
+    uint64_t rng;
+    char *buf;             /* reply scratch */
+    size_t bufcap;
+    char *ev;              /* event scratch */
+    size_t evcap;
+    struct lh_tstate *next;
+} lh_tstate;
+
+typedef struct lh_sse lh_sse;
+
+struct lh_bridge {
+    lh_bridge_config cfg;
+    struct MHD_Daemon *d;
+    int listen_fd;
+    char address[LH_BRIDGE_PATH_MAX + 8];
+    char unix_path[LH_BRIDGE_PATH_MAX];
+
+    lh_store *store;
+    int postgres;
+    unsigned char tokkey[LH_AUTH_KEY_LEN];
+    lh_revoked *revoked;
+    lh_ratelimit *rl;
+    lh_metrics *m;
+
+    pthread_mutex_t eng_mu;       /* engine swaps and reference counts (rare) */
+    _Atomic uint64_t eng_gen;
+    lh_engref *eng_cur;
+    pthread_mutex_t policy_mu;    /* serialises policy pushes, rollbacks and reloads */
+
+    pthread_mutex_t ts_mu;
+    lh_tstate *threads;
+
+    _Atomic int store_ok;
+    _Atomic int draining;
+    _Atomic long inflight;
+    double start_time;
+    uint64_t start_ns;
+    _Atomic uint32_t sessions[LH_SESSION_SLOTS];  /* last-seen minute of a session hash */
+
+    pthread_t watcher;
+    int watcher_started;
+    _Atomic int stopping;
+
+    pthread_mutex_t sse_mu;
+    lh_sse *streams;
+    _Atomic int nstreams;
+    _Atomic int nhelpers;          /* SSE helper threads alive */
+};
+typedef struct lh_bridge lh_bridge_t;
+
+/* One request in progress (MHD's per-request pointer). */
+typedef struct lh_req {
+    lh_route route;
+    uint64_t t0;
+    int status;
+    int authed;
+    lh_token_claims claims;
+    char *body;
+    size_t len, cap;
+    int overflow;
+    int yaml;              /* POST /v1/policy sent YAML */
+} lh_req;
+
+uint64_t lh_bridge_now_ns(void);
+lh_tstate *lh_bridge_tstate(lh_bridge_t *b);
+lh_engref *lh_bridge_engine(lh_bridge_t *b, lh_tstate *ts);
+/* Build an engine from YAML (NULL: the built-in default) into a new engref. */
+lh_engref *lh_bridge_engref_new(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
+                                char *err, size_t errlen);
+void lh_bridge_engref_install(lh_bridge_t *b, lh_engref *r);
+/* A copy of the current revision string. */
+void lh_bridge_revision(lh_bridge_t *b, char *out, size_t cap);
+/* Append one event, updating store metrics and readiness. */
+int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const char *aggregate,
+                     const char *data, int64_t *seq, char *err, size_t errlen);
+
+/* Replies. */
+enum MHD_Result lh_http_reply(struct MHD_Connection *c, lh_req *r, int status, const char *ctype,
+                              const char *body, size_t len);
+enum MHD_Result lh_http_error(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, int status,
+                              const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Route handlers (routes.c, policy.c, sse.c): called once the body is complete. */
+enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_events(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_status(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_metrics(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+/* Activate a policy as a new revision and record it (policy.c). source: api|sighup|start. */
+int lh_bridge_policy_activate(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
+                              const char *source, const char *agent, int64_t *seq,
+                              char *revision, size_t revcap, char *err, size_t errlen);
+/* SSE: wake every stream so it ends (shutdown). */
+void lh_sse_shutdown(lh_bridge_t *b);
+
+/* An event as JSON for the API (data parsed, mac in hex); new reference. */
+json_t *lh_bridge_event_json(const lh_event *e);
+/* Reply with j (stolen) as compact JSON. */
+enum MHD_Result lh_bridge_reply_json(struct MHD_Connection *c, lh_req *r, int status, json_t *j);
+
+/* Nesting depth of JSON text (brackets outside strings); stops counting past limit. */
+int lh_json_depth(const char *s, size_t len, int limit);
+
+#endif

@@ -1,0 +1,217 @@
+/* metrics.c — see metrics.h. Prometheus text format 0.0.4. */
+#include "bridge/metrics.h"
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+
+#define RLX memory_order_relaxed
+
+/* Bucket upper bounds in nanoseconds: 25 µs … 5 s. */
+static const uint64_t bucketNs[LH_HIST_BUCKETS] = {
+    25000, 50000, 100000, 250000, 500000, 1000000, 2000000, 5000000, 10000000,
+    25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 5000000000ull};
+static const char *bucketLe[LH_HIST_BUCKETS] = {
+    "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01",
+    "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5"};
+
+static const int codes[LH_NCODES] = {200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
+
+static const char *routeNames[LH_ROUTE_COUNT] = {
+    "/v1/validate", "/v1/hooks/claude-code", "/v1/data/lighthouse/decision", "/v1/events",
+    "/v1/events/stream", "/v1/policy", "/v1/policy/history", "/v1/policy/rollback",
+    "/v1/status", "/health", "/ready", "/metrics", "other"};
+
+static const char *errNames[LH_ERR_COUNT] = {
+    "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",
+    "payload_too_large", "unsupported_media_type", "rate_limited", "store_unavailable", "internal"};
+
+const char *lh_route_name(lh_route r) { return r < LH_ROUTE_COUNT ? routeNames[r] : "other"; }
+
+void lh_hist_observe(lh_hist *h, uint64_t ns) {
+    int i = 0;
+    while (i < LH_HIST_BUCKETS && ns > bucketNs[i]) i++;
+    atomic_fetch_add_explicit(&h->bucket[i], 1, RLX);
+    atomic_fetch_add_explicit(&h->sum_ns, ns, RLX);
+    atomic_fetch_add_explicit(&h->count, 1, RLX);
+}
+
+void lh_metrics_request(lh_metrics *m, lh_route r, int status, uint64_t ns) {
+    int c = LH_NCODES - 1;   /* "other" */
+    for (int i = 0; i < LH_NCODES - 1; i++)
+        if (codes[i] == status) { c = i; break; }
+    atomic_fetch_add_explicit(&m->requests[r][c], 1, RLX);
+    lh_hist_observe(&m->request_duration[r], ns);
+}
+
+void lh_metrics_error(lh_metrics *m, lh_err_kind k) {
+    atomic_fetch_add_explicit(&m->errors[k], 1, RLX);
+}
+
+/* ---- rendering -------------------------------------------------------------- */
+
+typedef struct sbuf { char *p; size_t len, cap; int bad; } sbuf;
+
+__attribute__((format(printf, 2, 3))) static void emit(sbuf *s, const char *fmt, ...) {
+    if (s->bad) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(s->p + s->len, s->cap - s->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) { s->bad = 1; return; }
+        if ((size_t)n < s->cap - s->len) { s->len += (size_t)n; return; }
+        size_t nc = s->cap * 2 + (size_t)n;
+        char *np = realloc(s->p, nc);
+        if (!np) { s->bad = 1; return; }
+        s->p = np;
+        s->cap = nc;
+    }
+}
+
+static void head(sbuf *s, const char *name, const char *type, const char *help) {
+    emit(s, "# HELP lighthouse_bridge_%s %s\n# TYPE lighthouse_bridge_%s %s\n", name, help, name, type);
+}
+
+static void hist(sbuf *s, const char *name, const char *labels, const lh_hist *h) {
+    uint64_t cum = 0;
+    const char *sep = labels[0] ? "," : "";
+    for (int i = 0; i <= LH_HIST_BUCKETS; i++) {
+        cum += atomic_load_explicit(&h->bucket[i], RLX);
+        emit(s, "lighthouse_bridge_%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n", name, labels, sep,
+             i < LH_HIST_BUCKETS ? bucketLe[i] : "+Inf", cum);
+    }
+    /* count is the +Inf bucket, so the exposition stays self-consistent while requests race. */
+    emit(s, "lighthouse_bridge_%s_sum%s%s%s %.9f\n", name, labels[0] ? "{" : "", labels,
+         labels[0] ? "}" : "", (double)atomic_load_explicit(&h->sum_ns, RLX) / 1e9);
+    emit(s, "lighthouse_bridge_%s_count%s%s%s %" PRIu64 "\n", name, labels[0] ? "{" : "", labels,
+         labels[0] ? "}" : "", cum);
+}
+
+static void escapeLabel(const char *in, char *out, size_t cap) {
+    size_t o = 0;
+    for (; in && *in && o + 3 < cap; in++) {
+        if (*in == '\\' || *in == '"') { out[o++] = '\\'; out[o++] = *in; }
+        else if (*in == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+        else out[o++] = *in;
+    }
+    out[o] = 0;
+}
+
+/* process_* from /proc/self. */
+static void processSeries(sbuf *s, double start) {
+    long page = sysconf(_SC_PAGESIZE), tick = sysconf(_SC_CLK_TCK);
+    unsigned long long vsz = 0, rss = 0, ut = 0, st = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%llu %llu", &vsz, &rss) != 2) rss = 0; fclose(f); }
+    f = fopen("/proc/self/stat", "r");
+    if (f) {
+        char buf[1024];
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        char *p = strrchr(buf, ')');
+        /* after ") " fields start at 3 (state); utime is 14, stime 15 */
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+            ut = st = 0;
+    }
+    long fds = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d) { while (readdir(d)) fds++; closedir(d); fds -= 3; if (fds < 0) fds = 0; }
+    unsigned long long limit = 0;
+    f = fopen("/sys/fs/cgroup/memory.max", "r");
+    if (f) { if (fscanf(f, "%llu", &limit) != 1) limit = 0; fclose(f); }
+    if (!limit) limit = (unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)page;
+    emit(s, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+            "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.3f\n", start);
+    emit(s, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+            "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n",
+         rss * (unsigned long long)page);
+    emit(s, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+            "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes %llu\n",
+         vsz * (unsigned long long)page);
+    emit(s, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+            "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.2f\n",
+         (double)(ut + st) / (double)(tick > 0 ? tick : 100));
+    emit(s, "# HELP process_open_fds Number of open file descriptors.\n"
+            "# TYPE process_open_fds gauge\nprocess_open_fds %ld\n", fds);
+    head(s, "memory_usage_bytes", "gauge", "Resident memory of the bridge in bytes.");
+    emit(s, "lighthouse_bridge_memory_usage_bytes %llu\n", rss * (unsigned long long)page);
+    head(s, "memory_limit_bytes", "gauge", "Memory limit (cgroup memory.max, else physical memory) in bytes.");
+    emit(s, "lighthouse_bridge_memory_limit_bytes %llu\n", limit);
+}
+
+char *lh_metrics_render(const lh_metrics *m, const lh_metrics_extra *x, size_t *len) {
+    sbuf s = {malloc(16384), 0, 16384, 0};
+    if (!s.p) return NULL;
+    s.p[0] = 0;
+    head(&s, "requests_total", "counter", "HTTP requests by route and status code.");
+    for (int r = 0; r < LH_ROUTE_COUNT; r++)
+        for (int c = 0; c < LH_NCODES; c++) {
+            uint64_t v = atomic_load_explicit(&m->requests[r][c], RLX);
+            if (!v && !(r == LH_ROUTE_VALIDATE && c == 0)) continue;
+            if (codes[c]) emit(&s, "lighthouse_bridge_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n", routeNames[r], codes[c], v);
+            else emit(&s, "lighthouse_bridge_requests_total{route=\"%s\",code=\"other\"} %" PRIu64 "\n", routeNames[r], v);
+        }
+    head(&s, "request_duration_seconds", "histogram", "HTTP request duration in seconds, by route.");
+    for (int r = 0; r < LH_ROUTE_COUNT; r++) {
+        if (!atomic_load_explicit(&m->request_duration[r].count, RLX) && r != LH_ROUTE_VALIDATE) continue;
+        char lab[128];
+        snprintf(lab, sizeof(lab), "route=\"%s\"", routeNames[r]);
+        hist(&s, "request_duration_seconds", lab, &m->request_duration[r]);
+    }
+    head(&s, "errors_total", "counter", "Requests answered with an error, by kind.");
+    for (int k = 0; k < LH_ERR_COUNT; k++)
+        emit(&s, "lighthouse_bridge_errors_total{kind=\"%s\"} %" PRIu64 "\n", errNames[k],
+             atomic_load_explicit(&m->errors[k], RLX));
+    head(&s, "speed_layer_validation_duration_seconds", "histogram", "Engine decision time in seconds.");
+    hist(&s, "speed_layer_validation_duration_seconds", "", &m->validation);
+    head(&s, "speed_layer_cache_hits_total", "counter", "Decision cache hits.");
+    emit(&s, "lighthouse_bridge_speed_layer_cache_hits_total %" PRIu64 "\n",
+         atomic_load_explicit(&m->cache_hits_base, RLX) + x->cache_hits);
+    head(&s, "speed_layer_cache_requests_total", "counter", "Decision cache lookups.");
+    emit(&s, "lighthouse_bridge_speed_layer_cache_requests_total %" PRIu64 "\n",
+         atomic_load_explicit(&m->cache_lookups_base, RLX) + x->cache_lookups);
+    head(&s, "decisions_total", "counter", "Decisions by outcome, tier and risk.");
+    for (int a = 0; a < 3; a++)
+        for (int t = 0; t < 4; t++)
+            for (int k = 0; k < 4; k++) {
+                uint64_t v = atomic_load_explicit(&m->decisions[a][t][k], RLX);
+                if (!v) continue;
+                emit(&s, "lighthouse_bridge_decisions_total{decision=\"%s\",tier=\"%s\",risk=\"%s\"} %" PRIu64 "\n",
+                     lh_action_name((lh_action)a), lh_tier_name((lh_tier)t), lh_risk_name((lh_risk)k), v);
+            }
+    head(&s, "expert_escalations_total", "counter", "Decisions that escalated.");
+    emit(&s, "lighthouse_bridge_expert_escalations_total %" PRIu64 "\n", atomic_load_explicit(&m->escalations, RLX));
+    head(&s, "event_store_appends_total", "counter", "Events appended to the store.");
+    emit(&s, "lighthouse_bridge_event_store_appends_total %" PRIu64 "\n", atomic_load_explicit(&m->store_appends, RLX));
+    head(&s, "event_store_failures_total", "counter", "Failed store appends.");
+    emit(&s, "lighthouse_bridge_event_store_failures_total %" PRIu64 "\n", atomic_load_explicit(&m->store_failures, RLX));
+    head(&s, "event_store_commit_duration_seconds", "histogram", "Time until an append was durable, in seconds.");
+    hist(&s, "event_store_commit_duration_seconds", "", &m->commit);
+    head(&s, "active_connections", "gauge", "Open HTTP connections.");
+    emit(&s, "lighthouse_bridge_active_connections %u\n", x->active_connections);
+    head(&s, "active_sessions", "gauge", "Distinct agent sessions seen in the last 15 minutes.");
+    emit(&s, "lighthouse_bridge_active_sessions %" PRIu64 "\n", x->active_sessions);
+    head(&s, "rollbacks_total", "counter", "Policy rollbacks by result.");
+    emit(&s, "lighthouse_bridge_rollbacks_total{result=\"success\"} %" PRIu64 "\n", atomic_load_explicit(&m->rollbacks_ok, RLX));
+    emit(&s, "lighthouse_bridge_rollbacks_total{result=\"failure\"} %" PRIu64 "\n", atomic_load_explicit(&m->rollbacks_failed, RLX));
+    if (x->postgres >= 0) {
+        head(&s, "postgres_connection_status", "gauge", "1 when the PostgreSQL store accepts appends.");
+        emit(&s, "lighthouse_bridge_postgres_connection_status %d\n", x->postgres);
+    }
+    head(&s, "policy_revision_info", "gauge", "The active policy revision (value 1).");
+    char rev[256];
+    escapeLabel(x->policy_revision, rev, sizeof(rev));
+    emit(&s, "lighthouse_bridge_policy_revision_info{revision=\"%s\"} 1\n", rev);
+    processSeries(&s, x->start_time);
+    if (s.bad) { free(s.p); return NULL; }
+    *len = s.len;
+    return s.p;
+}

@@ -1,0 +1,64 @@
+/* metrics.h — the bridge's Prometheus metrics (names from reference/operations.md).
+ *
+ * Every counter and histogram bucket is a relaxed atomic: recording a request costs a
+ * few uncontended atomic adds and takes no lock. Rendering reads them all. */
+#ifndef LH_BRIDGE_METRICS_H
+#define LH_BRIDGE_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    LH_ROUTE_VALIDATE = 0, LH_ROUTE_HOOK, LH_ROUTE_OPA, LH_ROUTE_EVENTS, LH_ROUTE_STREAM,
+    LH_ROUTE_POLICY, LH_ROUTE_POLICY_HISTORY, LH_ROUTE_ROLLBACK, LH_ROUTE_STATUS,
+    LH_ROUTE_HEALTH, LH_ROUTE_READY, LH_ROUTE_METRICS, LH_ROUTE_OTHER, LH_ROUTE_COUNT
+} lh_route;
+
+typedef enum {
+    LH_ERR_BAD_REQUEST = 0, LH_ERR_AUTH, LH_ERR_FORBIDDEN, LH_ERR_NOT_FOUND, LH_ERR_METHOD,
+    LH_ERR_TOO_LARGE, LH_ERR_MEDIA_TYPE, LH_ERR_RATE_LIMITED, LH_ERR_STORE, LH_ERR_INTERNAL,
+    LH_ERR_COUNT
+} lh_err_kind;
+
+#define LH_HIST_BUCKETS 16
+
+typedef struct lh_hist {
+    _Atomic uint64_t bucket[LH_HIST_BUCKETS + 1];  /* last: +Inf */
+    _Atomic uint64_t sum_ns;
+    _Atomic uint64_t count;
+} lh_hist;
+
+#define LH_NCODES 12
+
+typedef struct lh_metrics {
+    _Atomic uint64_t requests[LH_ROUTE_COUNT][LH_NCODES];
+    lh_hist request_duration[LH_ROUTE_COUNT];
+    lh_hist validation;                   /* engine decide time */
+    lh_hist commit;                       /* store append time */
+    _Atomic uint64_t errors[LH_ERR_COUNT];
+    _Atomic uint64_t decisions[3][4][4];  /* action, tier, risk */
+    _Atomic uint64_t store_appends, store_failures;
+    _Atomic uint64_t rollbacks_ok, rollbacks_failed;
+    _Atomic uint64_t escalations;
+    _Atomic uint64_t cache_hits_base, cache_lookups_base;  /* from retired engines */
+} lh_metrics;
+
+const char *lh_route_name(lh_route r);
+void lh_metrics_request(lh_metrics *m, lh_route r, int status, uint64_t ns);
+void lh_metrics_error(lh_metrics *m, lh_err_kind k);
+void lh_hist_observe(lh_hist *h, uint64_t ns);
+
+typedef struct lh_metrics_extra {
+    uint64_t cache_hits, cache_lookups;   /* current engine */
+    unsigned active_connections;
+    uint64_t active_sessions;
+    const char *policy_revision;
+    int postgres;                         /* -1: not in use; 0 down; 1 up */
+    double start_time;                    /* unix seconds */
+} lh_metrics_extra;
+
+/* Render the Prometheus text exposition into a malloc'd string (caller frees). */
+char *lh_metrics_render(const lh_metrics *m, const lh_metrics_extra *x, size_t *len);
+
+#endif

@@ -1,0 +1,193 @@
+/* revisions.c — policy revisions as events: activate (start, SIGHUP, POST /v1/policy),
+ * history and rollback.
+ *
+ * Each activation records policy.activated with the revision and the policy's YAML, so
+ * a rollback can rebuild any earlier revision from the log alone; a rollback records
+ * policy.rolled_back. The new engine is built first and installed only after its event
+ * is durable; requests in flight keep the engine they started with (see server.c). */
+#include "bridge/bridge_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/policy.h"
+
+/* Record and install. Caller holds policy_mu. */
+static int activateLocked(lh_bridge_t *b, lh_engref *er, const char *type, const char *source,
+                          const char *agent, const char *extraKey, const char *extraVal, int64_t *seq,
+                          char *err, size_t errlen) {
+    char prev[160];
+    lh_bridge_revision(b, prev, sizeof(prev));
+    json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "revision", er->revision, "source", source, "previous", prev,
+                          "policy", er->yaml);
+    if (!d) { snprintf(err, errlen, "the policy must be valid UTF-8 text"); return -1; }
+    if (extraKey) json_object_set_new(d, extraKey, json_string(extraVal));
+    char *data = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    if (!data) { snprintf(err, errlen, "out of memory"); return -1; }
+    char aggregate[200];
+    snprintf(aggregate, sizeof(aggregate), "policy");
+    int64_t s = 0;
+    char serr[256];
+    int rc = lh_bridge_append(b, type, agent, aggregate, data, &s, serr, sizeof(serr));
+    free(data);
+    if (rc) { snprintf(err, errlen, "the event store cannot record the policy change: %s", serr); return -1; }
+    lh_bridge_engref_install(b, er);
+    if (seq) *seq = s;
+    return 0;
+}
+
+static void freeUninstalled(lh_engref *er) {
+    lh_engine_free(er->e);
+    free(er->yaml);
+    free(er);
+}
+
+int lh_bridge_policy_activate(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
+                              const char *source, const char *agent, int64_t *seq, char *revision,
+                              size_t revcap, char *err, size_t errlen) {
+    lh_engref *er = lh_bridge_engref_new(b, yaml, len, name, err, errlen);
+    if (!er) return -1;
+    snprintf(revision, revcap, "%s", er->revision);
+    pthread_mutex_lock(&b->policy_mu);
+    int rc = activateLocked(b, er, "policy.activated", source, agent, NULL, NULL, seq, err, errlen);
+    pthread_mutex_unlock(&b->policy_mu);
+    if (rc) freeUninstalled(er);
+    return rc;
+}
+
+/* POST /v1/policy: the body is the policy YAML (application/yaml) or {"policy": "YAML"}. */
+enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    if (r->len == 0) return lh_http_error(b, c, r, 400, "bad_request", "empty body: send the policy YAML");
+    if (!lh_store_utf8_valid(r->body, r->len)) return lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8");
+    const char *yaml = r->body;
+    size_t len = r->len;
+    json_t *j = NULL;
+    if (!r->yaml) {
+        if (lh_json_depth(r->body, r->len, b->cfg.json_depth) > b->cfg.json_depth)
+            return lh_http_error(b, c, r, 400, "too_deep", "JSON is nested deeper than %d", b->cfg.json_depth);
+        json_error_t je;
+        j = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &je);
+        json_t *p = json_object_get(j, "policy");
+        if (!json_is_string(p)) {
+            json_decref(j);
+            return lh_http_error(b, c, r, 400, "bad_request", "expected {\"policy\": \"YAML text\"} or a YAML body");
+        }
+        yaml = json_string_value(p);
+        len = json_string_length(p);
+    }
+    char err[1024], rev[160], prev[160];
+    lh_bridge_revision(b, prev, sizeof(prev));
+    lh_engref *er = lh_bridge_engref_new(b, yaml, len, "request", err, sizeof(err));
+    json_decref(j);
+    if (!er) return lh_http_error(b, c, r, 400, "invalid_policy", "%s", err);
+    snprintf(rev, sizeof(rev), "%s", er->revision);
+    int64_t seq = 0;
+    pthread_mutex_lock(&b->policy_mu);
+    int rc = activateLocked(b, er, "policy.activated", "api", r->claims.agent, NULL, NULL, &seq, err, sizeof(err));
+    pthread_mutex_unlock(&b->policy_mu);
+    if (rc) {
+        freeUninstalled(er);
+        return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
+    }
+    return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:s,s:I}", "revision", rev, "previous", prev, "seq", (json_int_t)seq));
+}
+
+/* The policy.* events, newest first (at most limit). */
+static int policyEvents(lh_bridge_t *b, size_t limit, lh_event_list *l, char *err, size_t errlen) {
+    lh_store_filter f = {0};
+    f.type = "policy.*";
+    f.descending = 1;
+    f.limit = limit;
+    return lh_store_query(b->store, &f, l, err, errlen);
+}
+
+enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    lh_event_list l = {0};
+    char err[256], rev[160];
+    if (policyEvents(b, 100, &l, err, sizeof(err))) {
+        lh_event_list_free(&l);
+        return lh_http_error(b, c, r, 503, "store_unavailable", "cannot read the policy history: %s", err);
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < l.n; i++) {
+        json_t *d = json_loads(l.events[i].data, 0, NULL);
+        json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:O,s:O,s:O}", "seq", (json_int_t)l.events[i].seq, "type",
+                              l.events[i].type, "time_ns", (json_int_t)l.events[i].time_ns, "agent", l.events[i].agent,
+                              "revision", json_object_get(d, "revision") ? json_object_get(d, "revision") : json_null(),
+                              "source", json_object_get(d, "source") ? json_object_get(d, "source") : json_null(),
+                              "previous", json_object_get(d, "previous") ? json_object_get(d, "previous") : json_null());
+        json_decref(d);
+        if (o) json_array_append_new(arr, o);
+    }
+    lh_event_list_free(&l);
+    lh_bridge_revision(b, rev, sizeof(rev));
+    return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:o}", "active", rev, "history", arr));
+}
+
+/* POST /v1/policy/rollback: body {"revision": R} or empty for the revision before the
+ * active one. The YAML comes from the newest policy.activated event for R. */
+enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    char want[160] = "", cur[160], err[1024];
+    if (r->len) {
+        if (!lh_store_utf8_valid(r->body, r->len)) return lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8");
+        if (lh_json_depth(r->body, r->len, b->cfg.json_depth) > b->cfg.json_depth)
+            return lh_http_error(b, c, r, 400, "too_deep", "JSON is nested deeper than %d", b->cfg.json_depth);
+        json_t *j = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
+        json_t *v = json_object_get(j, "revision");
+        if (!json_is_object(j) || (v && (!json_is_string(v) || json_string_length(v) >= sizeof(want)))) {
+            json_decref(j);
+            return lh_http_error(b, c, r, 400, "bad_request", "expected {\"revision\": \"REVISION\"} or an empty body");
+        }
+        if (v) snprintf(want, sizeof(want), "%s", json_string_value(v));
+        json_decref(j);
+    }
+    pthread_mutex_lock(&b->policy_mu);
+    lh_bridge_revision(b, cur, sizeof(cur));
+    lh_event_list l = {0};
+    if (policyEvents(b, 1000, &l, err, sizeof(err))) {
+        pthread_mutex_unlock(&b->policy_mu);
+        lh_event_list_free(&l);
+        atomic_fetch_add(&b->m->rollbacks_failed, 1);
+        return lh_http_error(b, c, r, 503, "store_unavailable", "cannot read the policy history: %s", err);
+    }
+    /* Default target: walking back from the newest event, the first revision that is not
+     * the active one. */
+    json_t *found = NULL;
+    for (size_t i = 0; i < l.n && !found; i++) {
+        json_t *d = json_loads(l.events[i].data, 0, NULL);
+        const char *rv = json_string_value(json_object_get(d, "revision"));
+        const char *pol = json_string_value(json_object_get(d, "policy"));
+        int match = rv && pol && (want[0] ? !strcmp(rv, want) : strcmp(rv, cur) != 0);
+        if (match) found = d;
+        else json_decref(d);
+    }
+    lh_event_list_free(&l);
+    if (!found) {
+        pthread_mutex_unlock(&b->policy_mu);
+        atomic_fetch_add(&b->m->rollbacks_failed, 1);
+        return lh_http_error(b, c, r, 404, "not_found", want[0] ? "no recorded policy revision %s" : "%sno earlier revision to roll back to",
+                             want);
+    }
+    json_t *pol = json_object_get(found, "policy");
+    lh_engref *er = lh_bridge_engref_new(b, json_string_value(pol), json_string_length(pol), "rollback", err, sizeof(err));
+    json_decref(found);
+    if (!er) {
+        pthread_mutex_unlock(&b->policy_mu);
+        atomic_fetch_add(&b->m->rollbacks_failed, 1);
+        return lh_http_error(b, c, r, 400, "invalid_policy", "%s", err);
+    }
+    char rev[160];
+    snprintf(rev, sizeof(rev), "%s", er->revision);
+    int64_t seq = 0;
+    int rc = activateLocked(b, er, "policy.rolled_back", "rollback", r->claims.agent, "from", cur, &seq, err, sizeof(err));
+    pthread_mutex_unlock(&b->policy_mu);
+    if (rc) {
+        freeUninstalled(er);
+        atomic_fetch_add(&b->m->rollbacks_failed, 1);
+        return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
+    }
+    atomic_fetch_add(&b->m->rollbacks_ok, 1);
+    return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:s,s:I}", "revision", rev, "previous", cur, "seq", (json_int_t)seq));
+}

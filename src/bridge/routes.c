@@ -1,0 +1,380 @@
+/* routes.c — the decision routes (/v1/validate, /v1/hooks/claude-code, the OPA route)
+ * and the read routes (/v1/events, /v1/status, /metrics).
+ *
+ * A decision is appended to the store before its reply and the reply carries its seq.
+ * If the append fails the caller gets 503 and no decision: never an unrecorded answer. */
+#include "bridge/bridge_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/utf8.h"
+#include "version.h"
+
+#define EVENT_INPUT_MAX (16u << 10)   /* bytes of the command/path kept in the event */
+#define HOOK_REASON_MAX 10000          /* Claude Code caps output strings at 10,000 chars */
+
+int lh_json_depth(const char *s, size_t len, int limit) {
+    int d = 0, max = 0, str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (str) {
+            if (ch == '\\') i++;
+            else if (ch == '"') str = 0;
+            continue;
+        }
+        if (ch == '"') str = 1;
+        else if (ch == '{' || ch == '[') { if (++d > max) { max = d; if (max > limit) return max; } }
+        else if (ch == '}' || ch == ']') d--;
+    }
+    return max;
+}
+
+/* Checks every JSON body shares: UTF-8, depth. Returns 0 or queues a 400. */
+static int checkBody(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, enum MHD_Result *rc) {
+    if (r->len == 0) { *rc = lh_http_error(b, c, r, 400, "bad_request", "empty body: expected a JSON object"); return -1; }
+    if (!lh_utf8_valid(r->body, r->len)) {
+        *rc = lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8");
+        return -1;
+    }
+    if (lh_json_depth(r->body, r->len, b->cfg.json_depth) > b->cfg.json_depth) {
+        *rc = lh_http_error(b, c, r, 400, "too_deep", "JSON is nested deeper than %d", b->cfg.json_depth);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- growing output in the thread's scratch buffers ---------------------------- */
+
+typedef struct obuf { char **p; size_t *cap; size_t len; int bad; } obuf;
+
+static void oput(obuf *o, const char *s, size_t n) {
+    if (o->bad) return;
+    if (o->len + n + 1 > *o->cap) {
+        size_t nc = *o->cap * 2;
+        while (nc < o->len + n + 1) nc *= 2;
+        char *np = realloc(*o->p, nc);
+        if (!np) { o->bad = 1; return; }
+        *o->p = np;
+        *o->cap = nc;
+    }
+    memcpy(*o->p + o->len, s, n);
+    o->len += n;
+    (*o->p)[o->len] = 0;
+}
+
+static void ostr(obuf *o, const char *s) { oput(o, s, strlen(s)); }
+
+/* A JSON string value (quoted), truncated to max bytes at a UTF-8 boundary. */
+static void ojson(obuf *o, const char *s, size_t max) {
+    char tmp[1024];
+    size_t n = strlen(s);
+    int cut = 0;
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+        cut = 1;
+    }
+    ostr(o, "\"");
+    /* escape in pieces so the scratch stays small */
+    size_t i = 0;
+    while (i < n && !o->bad) {
+        size_t k = n - i > 128 ? 128 : n - i;
+        while (k > 0 && i + k < n && ((unsigned char)s[i + k] & 0xC0) == 0x80) k--;
+        char piece[132];
+        memcpy(piece, s + i, k);
+        piece[k] = 0;
+        int e = lh_json_escape(piece, tmp, sizeof(tmp));
+        if (e < 0) { o->bad = 1; return; }
+        oput(o, tmp, (size_t)e);
+        i += k;
+    }
+    ostr(o, cut ? "…\"" : "\"");
+}
+
+/* ---- decisions ------------------------------------------------------------------ */
+
+static void newId(lh_tstate *ts, char out[33]) {
+    static const char h[] = "0123456789abcdef";
+    for (int k = 0; k < 2; k++) {
+        /* xorshift64* */
+        ts->rng ^= ts->rng >> 12;
+        ts->rng ^= ts->rng << 25;
+        ts->rng ^= ts->rng >> 27;
+        uint64_t v = ts->rng * 2685821657736338717ull;
+        for (int i = 0; i < 16; i++) out[k * 16 + i] = h[(v >> (i * 4)) & 15];
+    }
+    out[32] = 0;
+}
+
+static void noteSession(lh_bridge_t *b, const char *session) {
+    if (!session || !*session) return;
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = session; *p; p++) { h ^= (unsigned char)*p; h *= 1099511628211ull; }
+    uint32_t minute = (uint32_t)((lh_bridge_now_ns() - b->start_ns) / 60000000000ull) + 1;
+    _Atomic uint32_t *slot = &b->sessions[h % LH_SESSION_SLOTS];
+    if (atomic_load_explicit(slot, memory_order_relaxed) != minute)
+        atomic_store_explicit(slot, minute, memory_order_relaxed);
+}
+
+static const char *permissionFor(lh_action a) {
+    switch (a) {
+    case LH_ALLOW: return "allow";
+    case LH_DENY: return "deny";
+    case LH_ESCALATE: return "ask";
+    }
+    return "deny";
+}
+
+/* The PreToolUse hook output, worded as the local hook words it (src/hook/hook.c). */
+static int hookOutput(const lh_decision *d, char *out, size_t cap) {
+    char reason[HOOK_REASON_MAX + 1];
+    if (d->action == LH_ALLOW)
+        snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);
+    else
+        snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s (event %" PRIu64 ")",
+                 d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule, lh_risk_name(d->risk),
+                 d->reason, d->instead ? " Instead: " : "", d->instead ? d->instead : "", d->seq);
+    static _Thread_local char esc[HOOK_REASON_MAX * 6 + 1];
+    if (lh_json_escape(reason, esc, sizeof(esc)) < 0) snprintf(esc, sizeof(esc), "Lighthouse decision");
+    int n = snprintf(out, cap,
+                     "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"%s\","
+                     "\"permissionDecisionReason\":\"%s\"}}\n",
+                     permissionFor(d->action), esc);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+/* The decision.made event: what was asked, by whom (from the token) and the answer. */
+static int eventData(lh_tstate *ts, lh_req *rq, const lh_request *r, const char *djson, int dlen, obuf *o) {
+    (void)dlen;
+    ostr(o, "{\"route\":");
+    ojson(o, lh_route_name(rq->route), 64);
+    ostr(o, ",\"tool\":");
+    ojson(o, r->tool_name ? r->tool_name : "", 256);
+    ostr(o, ",\"cwd\":");
+    ojson(o, r->cwd ? r->cwd : "/", 4096);
+    if (r->session) { ostr(o, ",\"session\":"); ojson(o, r->session, 256); }
+    ostr(o, ",\"role\":");
+    ojson(o, lh_role_name(rq->claims.role), 16);
+    if (r->command) { ostr(o, ",\"command\":"); ojson(o, r->command, EVENT_INPUT_MAX); }
+    if (r->file_path) { ostr(o, ",\"file_path\":"); ojson(o, r->file_path, 4096); }
+    if (r->path) { ostr(o, ",\"path\":"); ojson(o, r->path, 4096); }
+    if (r->url) { ostr(o, ",\"url\":"); ojson(o, r->url, 4096); }
+    ostr(o, ",\"decision\":");
+    ostr(o, djson);
+    ostr(o, "}");
+    (void)ts;
+    return o->bad ? -1 : 0;
+}
+
+enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req *rq) {
+    enum MHD_Result rc;
+    if (checkBody(b, c, rq, &rc)) return rc;
+    lh_tstate *ts = lh_bridge_tstate(b);
+    if (!ts) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+    lh_arena_reset(ts->arena);
+    char err[512];
+    const char *json = rq->body;
+    size_t jlen = rq->len;
+    json_t *opa = NULL;
+    char *opaText = NULL;
+    if (rq->route == LH_ROUTE_OPA) {
+        json_error_t je;
+        opa = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &je);
+        json_t *input = json_object_get(opa, "input");
+        if (!opa || !json_is_object(input)) {
+            json_decref(opa);
+            return lh_http_error(b, c, rq, 400, "bad_request", "%s", opa ? "expected {\"input\": REQUEST}" : je.text);
+        }
+        opaText = json_dumps(input, JSON_COMPACT);
+        json_decref(opa);
+        if (!opaText) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+        json = opaText;
+        jlen = strlen(opaText);
+    }
+    lh_request r;
+    int prc = lh_request_parse_json(ts->arena, json, jlen, &r, err, sizeof(err));
+    free(opaText);
+    if (prc) return lh_http_error(b, c, rq, 400, "bad_request", "%s", err);
+    if (rq->route == LH_ROUTE_HOOK && r.event && strcmp(r.event, "PreToolUse"))
+        return lh_http_reply(c, rq, 200, "application/json", "{}\n", 3);   /* nothing to decide */
+    /* The agent is the token's, never the body's. */
+    r.agent = rq->claims.agent;
+    r.role = lh_role_name(rq->claims.role);
+    if (!r.cwd) r.cwd = "/";
+    noteSession(b, r.session);
+
+    lh_engref *er = lh_bridge_engine(b, ts);
+    lh_decision d;
+    uint64_t t0 = lh_bridge_now_ns();
+    lh_engine_decide(er->e, &r, ts->arena, &d, 0);
+    uint64_t dt = lh_bridge_now_ns() - t0;
+    d.latency_us = dt / 1000;
+    lh_hist_observe(&b->m->validation, dt);
+    atomic_fetch_add_explicit(&b->m->decisions[d.action][d.tier][d.risk], 1, memory_order_relaxed);
+    if (d.action == LH_ESCALATE) atomic_fetch_add_explicit(&b->m->escalations, 1, memory_order_relaxed);
+
+    char id[33];
+    newId(ts, id);
+    int dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap);
+    if (dlen < 0) return lh_http_error(b, c, rq, 500, "internal", "decision too large");
+    obuf ev = {&ts->ev, &ts->evcap, 0, 0};
+    if (eventData(ts, rq, &r, ts->buf, dlen, &ev)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+    int64_t seq = 0;
+    char aggregate[300];
+    snprintf(aggregate, sizeof(aggregate), "session:%s", r.session ? r.session : "");
+    if (lh_bridge_append(b, "decision.made", rq->claims.agent, aggregate, ts->ev, &seq, err, sizeof(err)))
+        return lh_http_error(b, c, rq, 503, "store_unavailable",
+                             "the decision could not be recorded, so it is not given: %s", err);
+    d.seq = (uint64_t)seq;
+    switch (rq->route) {
+    case LH_ROUTE_HOOK: {
+        int n = hookOutput(&d, ts->buf, ts->bufcap);
+        if (n < 0) return lh_http_error(b, c, rq, 500, "internal", "reply too large");
+        return lh_http_reply(c, rq, 200, "application/json", ts->buf, (size_t)n);
+    }
+    case LH_ROUTE_OPA: {
+        memcpy(ts->buf, "{\"result\":", 10);
+        int n = lh_decision_to_json(&d, id, ts->buf + 10, ts->bufcap - 12);
+        if (n < 0) return lh_http_error(b, c, rq, 500, "internal", "reply too large");
+        memcpy(ts->buf + 10 + n, "}\n", 2);
+        return lh_http_reply(c, rq, 200, "application/json", ts->buf, (size_t)n + 12);
+    }
+    default: {
+        int n = lh_decision_to_json(&d, id, ts->buf, ts->bufcap - 1);
+        if (n < 0) return lh_http_error(b, c, rq, 500, "internal", "reply too large");
+        ts->buf[n++] = '\n';
+        return lh_http_reply(c, rq, 200, "application/json", ts->buf, (size_t)n);
+    }
+    }
+}
+
+/* ---- GET /v1/events ------------------------------------------------------------- */
+
+static int argInt(struct MHD_Connection *c, const char *name, int64_t lo, int64_t hi, int64_t *out) {
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!v || !*v) return 0;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (*end || n < lo || n > hi) return -1;
+    *out = n;
+    return 0;
+}
+
+json_t *lh_bridge_event_json(const lh_event *e) {
+    static const char h[] = "0123456789abcdef";
+    char mac[2 * LH_STORE_MAC_LEN + 1];
+    for (int i = 0; i < LH_STORE_MAC_LEN; i++) { mac[2 * i] = h[e->mac[i] >> 4]; mac[2 * i + 1] = h[e->mac[i] & 15]; }
+    mac[2 * LH_STORE_MAC_LEN] = 0;
+    json_t *data = json_loads(e->data, 0, NULL);
+    return json_pack("{s:I,s:s,s:s,s:I,s:s,s:s,s:o,s:s}", "seq", (json_int_t)e->seq, "id", e->id, "type", e->type,
+                     "time_ns", (json_int_t)e->time_ns, "agent", e->agent, "aggregate", e->aggregate, "data",
+                     data ? data : json_null(), "mac", mac);
+}
+
+static enum MHD_Result replyJson(struct MHD_Connection *c, lh_req *r, int status, json_t *j) {
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!s) return MHD_NO;
+    size_t n = strlen(s);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
+    if (!resp) { free(s); return MHD_NO; }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    r->status = status;
+    return rc;
+}
+enum MHD_Result lh_bridge_reply_json(struct MHD_Connection *c, lh_req *r, int status, json_t *j) {
+    return replyJson(c, r, status, j);
+}
+
+enum MHD_Result lh_route_events(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    lh_store_filter f = {0};
+    int64_t after = 0, limit = 100;
+    if (argInt(c, "after", 0, INT64_MAX, &after) || argInt(c, "limit", 1, 1000, &limit))
+        return lh_http_error(b, c, r, 400, "bad_request", "after must be a seq >= 0 and limit 1 to 1000");
+    const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
+    const char *agent = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "agent");
+    if ((type && strlen(type) > LH_STORE_MAX_TYPE) || (agent && strlen(agent) > LH_STORE_MAX_NAME))
+        return lh_http_error(b, c, r, 400, "bad_request", "type or agent is too long");
+    f.type = type && *type ? type : NULL;
+    f.agent = agent && *agent ? agent : NULL;
+    f.after_seq = after;
+    f.limit = (size_t)limit;
+    lh_event_list l = {0};
+    char err[256];
+    if (lh_store_query(b->store, &f, &l, err, sizeof(err))) {
+        lh_event_list_free(&l);
+        return lh_http_error(b, c, r, 503, "store_unavailable", "cannot read events: %s", err);
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < l.n; i++) json_array_append_new(arr, lh_bridge_event_json(&l.events[i]));
+    json_t *out = json_pack("{s:o,s:I}", "events", arr, "next_after", (json_int_t)(l.n ? l.cursor : after));
+    lh_event_list_free(&l);
+    return replyJson(c, r, 200, out);
+}
+
+/* ---- GET /v1/status, /metrics -------------------------------------------------- */
+
+static uint64_t activeSessions(lh_bridge_t *b) {
+    uint32_t minute = (uint32_t)((lh_bridge_now_ns() - b->start_ns) / 60000000000ull) + 1;
+    uint64_t n = 0;
+    for (int i = 0; i < LH_SESSION_SLOTS; i++) {
+        uint32_t v = atomic_load_explicit(&b->sessions[i], memory_order_relaxed);
+        if (v && minute - v < 15) n++;
+    }
+    return n;
+}
+
+enum MHD_Result lh_route_status(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    char rev[160], err[256];
+    lh_bridge_revision(b, rev, sizeof(rev));
+    lh_store_stats st;
+    int sok = lh_store_stats_get(b->store, &st, err, sizeof(err)) == 0;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(b->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    json_t *store = sok ? json_pack("{s:s,s:b,s:I,s:I,s:I}", "backend", st.backend, "appending",
+                                    atomic_load(&b->store_ok), "head_seq", (json_int_t)st.head_seq, "events",
+                                    (json_int_t)st.events, "bytes", (json_int_t)st.bytes)
+                        : json_pack("{s:b,s:s}", "appending", 0, "error", err);
+    json_t *out = json_pack("{s:s,s:I,s:s,s:b,s:o,s:i,s:I,s:{s:s}}", "version", LH_VERSION, "uptime_s",
+                            (json_int_t)((lh_bridge_now_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
+                            "ready", atomic_load(&b->store_ok) && !atomic_load(&b->draining), "store", store,
+                            "connections", di ? (int)di->num_connections : 0, "active_sessions",
+                            (json_int_t)activeSessions(b), "sla", "state", "not monitored (no SLA monitor yet)");
+    return replyJson(c, r, 200, out);
+}
+
+enum MHD_Result lh_route_metrics(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    lh_metrics_extra x = {0};
+    char rev[160];
+    lh_bridge_revision(b, rev, sizeof(rev));
+    x.policy_revision = rev;
+    pthread_mutex_lock(&b->eng_mu);
+    if (b->eng_cur) {
+        lh_cache_stats cs;
+        lh_engine_cache_stats(b->eng_cur->e, &cs);
+        x.cache_hits = cs.hits;
+        x.cache_lookups = cs.lookups;
+    }
+    pthread_mutex_unlock(&b->eng_mu);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(b->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    x.active_connections = di ? di->num_connections : 0;
+    x.active_sessions = activeSessions(b);
+    x.postgres = b->postgres ? atomic_load(&b->store_ok) : -1;
+    x.start_time = b->start_time;
+    size_t len;
+    char *text = lh_metrics_render(b->m, &x, &len);
+    if (!text) return lh_http_error(b, c, r, 500, "internal", "out of memory");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) { free(text); return MHD_NO; }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    r->status = 200;
+    return rc;
+}

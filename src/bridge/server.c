@@ -1,0 +1,763 @@
+/* server.c — the bridge daemon: libmicrohttpd set-up, the request state machine
+ * (route → method → auth → limits → body → handler), engine references, the store
+ * watcher and the lifecycle (start, SIGHUP reload, SIGTERM drain, stop).
+ *
+ * Threads: MHD runs a pool of epoll worker threads (cfg.workers). A request is handled
+ * start to finish on one worker; a decision waits there for its durable append, and the
+ * store's group commit merges the appends of all waiting workers into one fsync. */
+#include "bridge/bridge_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/policy.h"
+#include "util/io.h"
+#include "version.h"
+
+extern const char lh_default_policy_yaml[];
+extern const size_t lh_default_policy_yaml_len;
+
+uint64_t lh_bridge_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Per-thread state and engine references                                           */
+/* ------------------------------------------------------------------------------ */
+
+static _Thread_local lh_tstate *tls;
+
+lh_tstate *lh_bridge_tstate(lh_bridge_t *b) {
+    if (tls && tls->b == b) return tls;
+    lh_tstate *ts = calloc(1, sizeof(*ts));
+    if (!ts) return NULL;
+    ts->b = b;
+    ts->arena = lh_arena_new(1 << 16);
+    ts->bufcap = 64 << 10;
+    ts->buf = malloc(ts->bufcap);
+    ts->evcap = 96 << 10;
+    ts->ev = malloc(ts->evcap);
+    if (getrandom(&ts->rng, sizeof(ts->rng), 0) != sizeof(ts->rng)) ts->rng = (uint64_t)(uintptr_t)ts ^ lh_bridge_now_ns();
+    ts->rng |= 1;
+    if (!ts->arena || !ts->buf || !ts->ev) {
+        lh_arena_free(ts->arena);
+        free(ts->buf);
+        free(ts->ev);
+        free(ts);
+        return NULL;
+    }
+    pthread_mutex_lock(&b->ts_mu);
+    ts->next = b->threads;
+    b->threads = ts;
+    pthread_mutex_unlock(&b->ts_mu);
+    tls = ts;
+    return ts;
+}
+
+static void engrefFree(lh_bridge_t *b, lh_engref *r) {
+    lh_cache_stats cs;
+    lh_engine_cache_stats(r->e, &cs);
+    atomic_fetch_add(&b->m->cache_hits_base, cs.hits);
+    atomic_fetch_add(&b->m->cache_lookups_base, cs.lookups);
+    lh_engine_free(r->e);
+    free(r->yaml);
+    free(r);
+}
+
+/* Drop a reference; caller holds eng_mu. */
+static void engrefRelease(lh_bridge_t *b, lh_engref *r) {
+    if (r && --r->refs == 0) engrefFree(b, r);
+}
+
+/* The engine for this request. The fast path is one atomic load of the generation; the
+ * mutex is taken only by a thread's first request after a policy change. */
+lh_engref *lh_bridge_engine(lh_bridge_t *b, lh_tstate *ts) {
+    uint64_t g = atomic_load_explicit(&b->eng_gen, memory_order_acquire);
+    if (ts->eng && ts->gen == g) return ts->eng;
+    pthread_mutex_lock(&b->eng_mu);
+    engrefRelease(b, ts->eng);
+    ts->eng = b->eng_cur;
+    ts->eng->refs++;
+    ts->gen = atomic_load(&b->eng_gen);
+    pthread_mutex_unlock(&b->eng_mu);
+    return ts->eng;
+}
+
+lh_engref *lh_bridge_engref_new(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
+                                char *err, size_t errlen) {
+    lh_policy_diag diags[8];
+    int nd = 0;
+    if (!yaml) { yaml = lh_default_policy_yaml; len = lh_default_policy_yaml_len; name = "<default>"; }
+    lh_policy *p = lh_policy_parse(yaml, len, name, diags, 8, &nd);
+    if (!p) {
+        size_t o = (size_t)snprintf(err, errlen, "policy %s does not load:", name);
+        for (int i = 0; i < nd && o < errlen; i++)
+            o += (size_t)snprintf(err + o, errlen - o, " line %d col %d: %s;", diags[i].line,
+                                  diags[i].column, diags[i].message);
+        if (nd == 0 && o < errlen) snprintf(err + o, errlen - o, " invalid policy");
+        return NULL;
+    }
+    lh_engref *r = calloc(1, sizeof(*r));
+    char *copy = malloc(len + 1);
+    if (!r || !copy) { lh_policy_free(p); free(r); free(copy); snprintf(err, errlen, "out of memory"); return NULL; }
+    memcpy(copy, yaml, len);
+    copy[len] = 0;
+    snprintf(r->revision, sizeof(r->revision), "%s", lh_policy_revision(p));
+    r->e = lh_engine_new(p, b->cfg.cache_entries, err, errlen);
+    if (!r->e) { free(r); free(copy); return NULL; }
+    r->yaml = copy;
+    r->yaml_len = len;
+    return r;
+}
+
+/* Make r the current engine. Threads move to it at their next request. */
+void lh_bridge_engref_install(lh_bridge_t *b, lh_engref *r) {
+    pthread_mutex_lock(&b->eng_mu);
+    r->refs = 1;                       /* the "current" reference */
+    lh_engref *old = b->eng_cur;
+    b->eng_cur = r;
+    atomic_fetch_add_explicit(&b->eng_gen, 1, memory_order_release);
+    engrefRelease(b, old);
+    pthread_mutex_unlock(&b->eng_mu);
+}
+
+void lh_bridge_revision(lh_bridge_t *b, char *out, size_t cap) {
+    pthread_mutex_lock(&b->eng_mu);
+    snprintf(out, cap, "%s", b->eng_cur ? b->eng_cur->revision : "");
+    pthread_mutex_unlock(&b->eng_mu);
+}
+
+int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const char *aggregate,
+                     const char *data, int64_t *seq, char *err, size_t errlen) {
+    lh_event ev = {0};
+    ev.type = type;
+    ev.agent = agent ? agent : "";
+    ev.aggregate = aggregate ? aggregate : "";
+    ev.data = data;
+    uint64_t t0 = lh_bridge_now_ns();
+    int rc = lh_store_append(b->store, &ev, 1, seq, err, errlen);
+    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - t0);
+    if (rc == 0) {
+        atomic_fetch_add_explicit(&b->m->store_appends, 1, memory_order_relaxed);
+        if (!atomic_load_explicit(&b->store_ok, memory_order_relaxed)) atomic_store(&b->store_ok, 1);
+    } else {
+        atomic_fetch_add_explicit(&b->m->store_failures, 1, memory_order_relaxed);
+        atomic_store(&b->store_ok, 0);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Replies                                                                          */
+/* ------------------------------------------------------------------------------ */
+
+enum MHD_Result lh_http_reply(struct MHD_Connection *c, lh_req *r, int status, const char *ctype,
+                              const char *body, size_t len) {
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    if (r) r->status = status;
+    return rc;
+}
+
+static lh_err_kind kindFor(int status) {
+    switch (status) {
+    case 400: return LH_ERR_BAD_REQUEST;
+    case 401: return LH_ERR_AUTH;
+    case 403: return LH_ERR_FORBIDDEN;
+    case 404: return LH_ERR_NOT_FOUND;
+    case 405: return LH_ERR_METHOD;
+    case 413: return LH_ERR_TOO_LARGE;
+    case 415: return LH_ERR_MEDIA_TYPE;
+    case 429: return LH_ERR_RATE_LIMITED;
+    case 503: return LH_ERR_STORE;
+    default: return LH_ERR_INTERNAL;
+    }
+}
+
+static enum MHD_Result errorReply(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, int status,
+                                  const char *code, int retry_after, const char *fmt, va_list ap) {
+    char msg[512], esc[3 * 512 + 8], body[2048];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (lh_json_escape(msg, esc, sizeof(esc)) < 0) snprintf(esc, sizeof(esc), "error");
+    int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n", code, esc);
+    if (n < 0 || (size_t)n >= sizeof(body)) n = (int)strlen(body);
+    lh_metrics_error(b->m, kindFor(status));
+    struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", retry_after);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
+    if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"lighthouse\"");
+    if (status == 405) {
+        const char *allow = "GET";
+        if (r && (r->route == LH_ROUTE_VALIDATE || r->route == LH_ROUTE_HOOK || r->route == LH_ROUTE_OPA ||
+                  r->route == LH_ROUTE_ROLLBACK))
+            allow = "POST";
+        else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
+        MHD_add_response_header(resp, "Allow", allow);
+    }
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    if (r) r->status = status;
+    return rc;
+}
+
+enum MHD_Result lh_http_error(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, int status,
+                              const char *code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = errorReply(b, c, r, status, code, 0, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+__attribute__((format(printf, 5, 6)))
+static enum MHD_Result rateLimited(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, int retry,
+                                   const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = errorReply(b, c, r, 429, "rate_limited", retry, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* The request state machine                                                        */
+/* ------------------------------------------------------------------------------ */
+
+typedef struct routeDef {
+    const char *path;
+    lh_route route;
+    int post;          /* 1: POST with a body; 0: GET */
+    unsigned roles;    /* roles allowed; 0: open */
+} routeDef;
+
+#define R_B LH_ROLE_BUILDER
+#define R_E LH_ROLE_EXPERT
+#define R_A LH_ROLE_ADMIN
+
+static const routeDef routes[] = {
+    {"/v1/validate", LH_ROUTE_VALIDATE, 1, R_B | R_A},
+    {"/v1/hooks/claude-code", LH_ROUTE_HOOK, 1, R_B | R_A},
+    {"/v1/data/lighthouse/decision", LH_ROUTE_OPA, 1, R_B | R_A},
+    {"/v1/events", LH_ROUTE_EVENTS, 0, R_E | R_A},
+    {"/v1/events/stream", LH_ROUTE_STREAM, 0, R_E | R_A},
+    {"/v1/policy", LH_ROUTE_POLICY, 1, R_A},
+    {"/v1/policy/history", LH_ROUTE_POLICY_HISTORY, 0, R_E | R_A},
+    {"/v1/policy/rollback", LH_ROUTE_ROLLBACK, 1, R_A},
+    {"/v1/status", LH_ROUTE_STATUS, 0, R_E | R_A},
+    {"/health", LH_ROUTE_HEALTH, 0, 0},
+    {"/ready", LH_ROUTE_READY, 0, 0},
+    {"/metrics", LH_ROUTE_METRICS, 0, 0},
+};
+
+static const routeDef *findRoute(const char *url) {
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (!strcmp(url, routes[i].path)) return &routes[i];
+    return NULL;
+}
+
+static int isDecisionRoute(lh_route r) {
+    return r == LH_ROUTE_VALIDATE || r == LH_ROUTE_HOOK || r == LH_ROUTE_OPA;
+}
+
+/* Media type of the body, ignoring parameters such as charset. */
+static int mediaIs(const char *ct, const char *want) {
+    size_t n = strlen(want);
+    while (*ct == ' ') ct++;
+    return !strncasecmp(ct, want, n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+static enum MHD_Result authorize(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, unsigned roles) {
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || !*h) return lh_http_error(b, c, r, 401, "unauthorized", "%s", lh_auth_result_text(LH_AUTH_MISSING));
+    if (strncasecmp(h, "Bearer ", 7))
+        return lh_http_error(b, c, r, 401, "unauthorized", "Authorization must be \"Bearer TOKEN\"");
+    const char *tok = h + 7;
+    while (*tok == ' ') tok++;
+    lh_auth_result ar = lh_auth_verify(b->tokkey, tok, strlen(tok), (int64_t)time(NULL), &r->claims);
+    if (ar == LH_AUTH_OK && lh_revoked_has(b->revoked, r->claims.tid)) ar = LH_AUTH_REVOKED;
+    if (ar != LH_AUTH_OK) return lh_http_error(b, c, r, 401, "unauthorized", "%s", lh_auth_result_text(ar));
+    if (!(r->claims.role & roles))
+        return lh_http_error(b, c, r, 403, "forbidden", "role %s may not use %s", lh_role_name(r->claims.role),
+                             lh_route_name(r->route));
+    r->authed = 1;
+    return MHD_YES;
+}
+
+/* First call for a request: everything that can be decided from the headers. Returns
+ * MHD_YES with r->status still 0 when the request goes on to its body or handler. */
+static enum MHD_Result onHeaders(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, const char *url,
+                                 const char *method) {
+    const routeDef *rd = findRoute(url);
+    if (!rd) {
+        r->route = LH_ROUTE_OTHER;
+        return lh_http_error(b, c, r, 404, "not_found", "no route %s (see docs/api.md)", url);
+    }
+    r->route = rd->route;
+    int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    if ((rd->post && !isPost) || (!rd->post && !isGet))
+        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
+    unsigned roles = rd->roles;
+    if (rd->route == LH_ROUTE_METRICS && b->cfg.metrics_auth) roles = R_B | R_E | R_A;
+    if (roles) {
+        enum MHD_Result ar = authorize(b, c, r, roles);
+        if (r->status || ar != MHD_YES) return ar;
+    }
+    if (isDecisionRoute(rd->route)) {
+        int retry = 0;
+        if (lh_ratelimit_take(b->rl, r->claims.agent, lh_bridge_now_ns(), &retry))
+            return rateLimited(b, c, r, retry, "agent %s is over its rate limit of %g requests/s; retry in %d s",
+                               r->claims.agent, b->cfg.rate_limit, retry);
+    }
+    if (rd->post) {
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        int hasBody = (cl && strcmp(cl, "0")) || te;
+        if (rd->route == LH_ROUTE_POLICY && ct &&
+            (mediaIs(ct, "application/yaml") || mediaIs(ct, "application/x-yaml") || mediaIs(ct, "text/yaml")))
+            r->yaml = 1;
+        else if (hasBody && (!ct || !mediaIs(ct, "application/json")))
+            return lh_http_error(b, c, r, 415, "unsupported_media_type", "%s wants Content-Type: application/json%s",
+                                 url, rd->route == LH_ROUTE_POLICY ? " or application/yaml" : "");
+        if (cl) {
+            char *end;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (*end || n > b->cfg.body_limit)
+                return lh_http_error(b, c, r, 413, "payload_too_large", "the body limit is %zu bytes", b->cfg.body_limit);
+        }
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    switch (r->route) {
+    case LH_ROUTE_VALIDATE: case LH_ROUTE_HOOK: case LH_ROUTE_OPA: return lh_route_decide(b, c, r);
+    case LH_ROUTE_EVENTS: return lh_route_events(b, c, r);
+    case LH_ROUTE_STREAM: return lh_route_stream(b, c, r);
+    case LH_ROUTE_POLICY: return lh_route_policy_push(b, c, r);
+    case LH_ROUTE_POLICY_HISTORY: return lh_route_policy_history(b, c, r);
+    case LH_ROUTE_ROLLBACK: return lh_route_policy_rollback(b, c, r);
+    case LH_ROUTE_STATUS: return lh_route_status(b, c, r);
+    case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
+    case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+    case LH_ROUTE_READY: {
+        int ok = atomic_load(&b->store_ok) && !atomic_load(&b->draining);
+        const char *body = ok ? "{\"ready\":true}\n"
+                          : atomic_load(&b->draining) ? "{\"ready\":false,\"reason\":\"shutting down\"}\n"
+                                                      : "{\"ready\":false,\"reason\":\"event store cannot append\"}\n";
+        return lh_http_reply(c, r, ok ? 200 : 503, "application/json", body, strlen(body));
+    }
+    default: return lh_http_error(b, c, r, 404, "not_found", "no such route");
+    }
+}
+
+static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                 const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+    lh_bridge_t *b = cls;
+    lh_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r) return MHD_NO;
+        *con_cls = r;
+        r->t0 = lh_bridge_now_ns();
+        atomic_fetch_add(&b->inflight, 1);
+        return onHeaders(b, c, r, url, method);
+    }
+    if (r->status) {  /* already answered; discard any body */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (r->len + *upload_size > b->cfg.body_limit) {
+            /* A chunked body past the limit: answer when it ends, keep nothing. */
+            r->overflow = 1;
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        if (r->len + *upload_size + 1 > r->cap) {
+            size_t nc = r->cap ? r->cap : 4096;
+            while (nc < r->len + *upload_size + 1) nc *= 2;
+            char *nb = realloc(r->body, nc);
+            if (!nb) return MHD_NO;
+            r->body = nb;
+            r->cap = nc;
+        }
+        memcpy(r->body + r->len, upload, *upload_size);
+        r->len += *upload_size;
+        r->body[r->len] = 0;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->overflow)
+        return lh_http_error(b, c, r, 413, "payload_too_large", "the body limit is %zu bytes", b->cfg.body_limit);
+    return dispatch(b, c, r);
+}
+
+static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+    lh_bridge_t *b = cls;
+    lh_req *r = *con_cls;
+    if (!r) return;
+    lh_metrics_request(b->m, r->route, r->status ? r->status : 500, lh_bridge_now_ns() - r->t0);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&b->inflight, 1);
+}
+
+static void mhdLog(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n') msg[--n] = 0;
+    fprintf(stderr, "lighthouse serve: http: %s\n", msg);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Listening socket                                                                 */
+/* ------------------------------------------------------------------------------ */
+
+static int openListener(lh_bridge_t *b, char *err, size_t errlen) {
+    const char *l = b->cfg.listen;
+    int fd;
+    if (!strncmp(l, "unix:", 5)) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(l + 5) >= sizeof(sa.sun_path) || !l[5]) {
+            snprintf(err, errlen, "listen %s: a unix socket path must be 1 to %zu bytes", l, sizeof(sa.sun_path) - 1);
+            return -1;
+        }
+        strcpy(sa.sun_path, l + 5);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) { snprintf(err, errlen, "socket: %s", strerror(errno)); return -1; }
+        unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4096)) {
+            snprintf(err, errlen, "listen %s: %s", l, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        snprintf(b->unix_path, sizeof(b->unix_path), "%s", sa.sun_path);
+        snprintf(b->address, sizeof(b->address), "%s", l);
+        return fd;
+    }
+    const char *colon = strrchr(l, ':');
+    if (!colon) { snprintf(err, errlen, "listen %s: want HOST:PORT or unix:/path", l); return -1; }
+    char host[256];
+    size_t hl = (size_t)(colon - l);
+    if (hl >= sizeof(host)) { snprintf(err, errlen, "listen: host too long"); return -1; }
+    memcpy(host, l, hl);
+    host[hl] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535 || end == colon + 1) {
+        snprintf(err, errlen, "listen %s: the port must be 0 to 65535", l);
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof(ss));
+    char *h = host;
+    if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') { h[hl - 1] = 0; h++; }
+    if (!strcmp(h, "localhost")) h = "127.0.0.1";
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, *h ? h : "0.0.0.0", &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        sl = sizeof(*s4);
+    } else if (inet_pton(AF_INET6, h, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        sl = sizeof(*s6);
+    } else {
+        snprintf(err, errlen, "listen %s: the host must be an IP address or localhost", l);
+        return -1;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) { snprintf(err, errlen, "socket: %s", strerror(errno)); return -1; }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 4096)) {
+        snprintf(err, errlen, "listen %s: %s", l, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    char ip[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+        snprintf(b->address, sizeof(b->address), "%s:%u", ip, ntohs(s4->sin_port));
+    } else {
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+        snprintf(b->address, sizeof(b->address), "[%s]:%u", ip, ntohs(s6->sin6_port));
+    }
+    return fd;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* The store watcher: revocations made by other processes (lighthouse token revoke)  */
+/* ------------------------------------------------------------------------------ */
+
+static void applyRevocation(lh_bridge_t *b, const lh_event *ev) {
+    json_t *j = json_loads(ev->data, 0, NULL);
+    const char *tid = json_string_value(json_object_get(j, "token_id"));
+    if (tid) lh_revoked_add(b->revoked, tid);
+    json_decref(j);
+}
+
+static int loadRevocations(lh_bridge_t *b, int64_t *head, char *err, size_t errlen) {
+    lh_store_filter f = {0};
+    f.type = "token.revoked";
+    f.limit = 1000;
+    for (;;) {
+        lh_event_list l = {0};
+        if (lh_store_query(b->store, &f, &l, err, errlen)) { lh_event_list_free(&l); return -1; }
+        for (size_t i = 0; i < l.n; i++) applyRevocation(b, &l.events[i]);
+        size_t n = l.n;
+        f.after_seq = l.cursor;
+        lh_event_list_free(&l);
+        if (n < f.limit) break;
+    }
+    lh_store_stats st;
+    if (lh_store_stats_get(b->store, &st, err, errlen)) return -1;
+    *head = st.head_seq;
+    return 0;
+}
+
+static void *watcherMain(void *arg) {
+    lh_bridge_t *b = arg;
+    int64_t head = 0;
+    char err[256];
+    lh_store_stats st;
+    if (lh_store_stats_get(b->store, &st, err, sizeof(err)) == 0) head = st.head_seq;
+    lh_store_sub *sub = NULL;
+    if (lh_store_subscribe(b->store, head, &sub, err, sizeof(err))) {
+        fprintf(stderr, "lighthouse serve: cannot watch the store for revocations: %s\n", err);
+        return NULL;
+    }
+    while (!atomic_load(&b->stopping)) {
+        lh_event_list l = {0};
+        if (lh_store_sub_next(sub, 200, 1000, &l, err, sizeof(err)) == 0) {
+            for (size_t i = 0; i < l.n; i++)
+                if (!strcmp(l.events[i].type, "token.revoked")) applyRevocation(b, &l.events[i]);
+        } else {
+            struct timespec ts = {0, 200000000};
+            nanosleep(&ts, NULL);
+        }
+        lh_event_list_free(&l);
+    }
+    lh_store_sub_close(sub);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Lifecycle                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+static int loadPolicyFile(lh_bridge_t *b, const char *source, int64_t *seq, char *err, size_t errlen) {
+    char rev[160];
+    if (!b->cfg.policy[0])
+        return lh_bridge_policy_activate(b, NULL, 0, "<default>", source, "", seq, rev, sizeof(rev), err, errlen);
+    size_t len;
+    char rerr[256];
+    char *text = lh_read_file(b->cfg.policy, LH_POLICY_MAX_BYTES, &len, rerr, sizeof(rerr));
+    if (!text) { snprintf(err, errlen, "policy %s: %s", b->cfg.policy, rerr); return -1; }
+    int rc = lh_bridge_policy_activate(b, text, len, b->cfg.policy, source, "", seq, rev, sizeof(rev), err, errlen);
+    free(text);
+    return rc;
+}
+
+lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen) {
+    lh_bridge_t *b = calloc(1, sizeof(*b));
+    if (!b) { snprintf(err, errlen, "out of memory"); return NULL; }
+    b->cfg = *cfg;
+    b->listen_fd = -1;
+    pthread_mutex_init(&b->eng_mu, NULL);
+    pthread_mutex_init(&b->policy_mu, NULL);
+    pthread_mutex_init(&b->ts_mu, NULL);
+    pthread_mutex_init(&b->sse_mu, NULL);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    b->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    b->start_ns = lh_bridge_now_ns();
+    b->m = calloc(1, sizeof(*b->m));
+    b->revoked = lh_revoked_new();
+    b->rl = lh_ratelimit_new(cfg->rate_limit, cfg->rate_burst);
+    if (!b->m || !b->revoked || !b->rl) { snprintf(err, errlen, "out of memory"); goto fail; }
+
+    lh_store_options so = {0};
+    if (lh_store_backend_parse(cfg->store, &so.backend, err, errlen)) goto fail;
+    b->postgres = so.backend == LH_STORE_POSTGRES;
+    if (b->postgres && !cfg->pg[0]) { snprintf(err, errlen, "store postgres needs --pg CONNINFO (or LIGHTHOUSE_PG)"); goto fail; }
+    so.data_dir = cfg->data;
+    so.conninfo = cfg->pg[0] ? cfg->pg : NULL;
+    so.max_json_depth = 64;
+    mkdir(cfg->data, 0700);
+    char serr[512];
+    b->store = lh_store_open(&so, serr, sizeof(serr));
+    if (!b->store) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
+    atomic_store(&b->store_ok, 1);
+    if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
+    int64_t head = 0;
+    if (loadRevocations(b, &head, serr, sizeof(serr))) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
+
+    b->listen_fd = openListener(b, err, errlen);
+    if (b->listen_fd < 0) goto fail;
+    char data[1024], esc[512];
+    lh_json_escape(b->address, esc, sizeof(esc));
+    snprintf(data, sizeof(data), "{\"version\":\"%s\",\"listen\":\"%s\",\"pid\":%d}", LH_VERSION, esc, (int)getpid());
+    if (lh_bridge_append(b, "system.started", "", "system", data, NULL, serr, sizeof(serr))) {
+        snprintf(err, errlen, "event store: %s", serr);
+        goto fail;
+    }
+    if (loadPolicyFile(b, "start", NULL, err, errlen)) goto fail;
+
+    int workers = cfg->workers;
+    if (workers <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = (int)(n > 0 ? n : 1) * 16;
+        if (workers < 16) workers = 16;
+        if (workers > 256) workers = 256;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    b->d = MHD_start_daemon(flags, 0, NULL, NULL, onRequest, b,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhdLog, b,
+                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)b->listen_fd,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)workers,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
+                            MHD_OPTION_NOTIFY_COMPLETED, onCompleted, b,
+                            MHD_OPTION_END);
+    if (!b->d) { snprintf(err, errlen, "could not start the HTTP server on %s", b->address); goto fail; }
+    if (pthread_create(&b->watcher, NULL, watcherMain, b) == 0) b->watcher_started = 1;
+    (void)head;
+    return b;
+fail:
+    lh_bridge_free(b);
+    return NULL;
+}
+
+const char *lh_bridge_address(const lh_bridge *b) { return b->address; }
+
+/* SSE helper threads use the store: wait for them before it closes. */
+static void waitHelpers(lh_bridge_t *b) {
+    while (atomic_load(&b->nhelpers) > 0) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void stopServing(lh_bridge_t *b) {
+    if (!b->d) return;
+    atomic_store(&b->draining, 1);
+    MHD_socket lfd = MHD_quiesce_daemon(b->d);   /* no new connections from here on */
+    if (lfd != MHD_INVALID_SOCKET) { close(lfd); b->listen_fd = -1; }
+    if (b->unix_path[0]) unlink(b->unix_path);
+    lh_sse_shutdown(b);
+    /* Drain: every request that has started gets its answer. */
+    uint64_t deadline = lh_bridge_now_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
+    while (atomic_load(&b->inflight) > 0 && lh_bridge_now_ns() < deadline) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    long left = atomic_load(&b->inflight);
+    if (left > 0) fprintf(stderr, "lighthouse serve: %ld requests still in flight after %d s; closing them\n", left, b->cfg.drain_s);
+    MHD_stop_daemon(b->d);
+    b->d = NULL;
+    waitHelpers(b);
+}
+
+int lh_bridge_wait(lh_bridge *b) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+            char err[1024];
+            int64_t seq = 0;
+            if (loadPolicyFile(b, "sighup", &seq, err, sizeof(err)))
+                fprintf(stderr, "lighthouse serve: SIGHUP: keeping the current policy: %s\n", err);
+            else {
+                char rev[160];
+                lh_bridge_revision(b, rev, sizeof(rev));
+                fprintf(stderr, "lighthouse serve: SIGHUP: policy %s active (event %lld)\n", rev, (long long)seq);
+            }
+            continue;
+        }
+        fprintf(stderr, "lighthouse serve: %s: draining and stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    stopServing(b);
+    atomic_store(&b->stopping, 1);
+    if (b->watcher_started) { pthread_join(b->watcher, NULL); b->watcher_started = 0; }
+    char err[512], data[128];
+    uint64_t up = (lh_bridge_now_ns() - b->start_ns) / 1000000000ull;
+    snprintf(data, sizeof(data), "{\"uptime_s\":%llu,\"pid\":%d}", (unsigned long long)up, (int)getpid());
+    int rc = 0;
+    if (lh_bridge_append(b, "system.stopped", "", "system", data, NULL, err, sizeof(err))) {
+        fprintf(stderr, "lighthouse serve: could not record system.stopped: %s\n", err);
+        rc = 1;
+    }
+    lh_store_close(b->store);   /* the writer finishes pending appends first */
+    b->store = NULL;
+    return rc;
+}
+
+void lh_bridge_free(lh_bridge *b) {
+    if (!b) return;
+    if (b->d) { atomic_store(&b->draining, 1); lh_sse_shutdown(b); MHD_stop_daemon(b->d); waitHelpers(b); }
+    atomic_store(&b->stopping, 1);
+    if (b->watcher_started) pthread_join(b->watcher, NULL);
+    if (b->listen_fd >= 0) close(b->listen_fd);
+    if (b->store) lh_store_close(b->store);
+    pthread_mutex_lock(&b->eng_mu);
+    for (lh_tstate *t = b->threads, *n; t; t = n) {
+        n = t->next;
+        engrefRelease(b, t->eng);
+        lh_arena_free(t->arena);
+        free(t->buf);
+        free(t->ev);
+        free(t);
+    }
+    b->threads = NULL;
+    engrefRelease(b, b->eng_cur);
+    b->eng_cur = NULL;
+    pthread_mutex_unlock(&b->eng_mu);
+    lh_revoked_free(b->revoked);
+    lh_ratelimit_free(b->rl);
+    free(b->m);
+    pthread_mutex_destroy(&b->eng_mu);
+    pthread_mutex_destroy(&b->policy_mu);
+    pthread_mutex_destroy(&b->ts_mu);
+    pthread_mutex_destroy(&b->sse_mu);
+    free(b);
+}

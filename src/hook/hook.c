@@ -9,6 +9,12 @@
  * Claude Code shows the model and which blocks the call. LIGHTHOUSE_FAIL_OPEN=1 turns
  * that into exit 0 with no output (the call goes through the normal permission flow).
  *
+ * With LIGHTHOUSE_URL set, pre-tool-use asks the bridge (POST /v1/hooks/claude-code with
+ * LIGHTHOUSE_TOKEN) over the plain-socket client in client.c, so the decision is recorded
+ * in the audit log. When the bridge cannot be reached or refuses, the hook decides
+ * locally and says so in the reason, unless LIGHTHOUSE_REQUIRE_BRIDGE=1: then it fails
+ * closed (exit 2, or exit 0 with LIGHTHOUSE_FAIL_OPEN=1).
+ *
  * With no LIGHTHOUSE_URL the decision is made here, with the same engine the bridge
  * uses. Start-up cost matters (this runs once per tool call): no cache, the built-in
  * policy unless LIGHTHOUSE_POLICY names a file, and only the engine's libraries. */
@@ -22,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "hook/client.h"
 #include "hook/setup.h"
 #include "util/io.h"
 
@@ -55,21 +62,66 @@ static const char *permissionFor(lh_action a) {
     return "deny";
 }
 
-/* Print the PreToolUse JSON for decision d. */
-static void printPreToolUse(const lh_decision *d) {
+/* Print the PreToolUse JSON for decision d; note (may be NULL) is appended to the reason. */
+static void printPreToolUse(const lh_decision *d, const char *note) {
     char reason[HOOK_REASON_MAX + 1];
     if (d->action == LH_ALLOW)
-        snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);
+        snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)%s", d->rule, note ? note : "");
     else
-        snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s",
+        snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s%s",
                  d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
                  lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
-                 d->instead ? d->instead : "");
+                 d->instead ? d->instead : "", note ? note : "");
     static char esc[HOOK_REASON_MAX * 6 + 1];
     if (lh_json_escape(reason, esc, sizeof(esc)) < 0) strcpy(esc, "Lighthouse decision");
     printf("{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\","
            "\"permissionDecision\":\"%s\",\"permissionDecisionReason\":\"%s\"}}\n",
            permissionFor(d->action), esc);
+}
+
+static int envMs(const char *name, int def) {
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end || n < 1 || n > 600000 ? def : (int)n;
+}
+
+/* Ask the bridge. Returns 0 when its hook output was printed; otherwise -1 with why in
+ * err. The payload gets our "home" (the bridge cannot know it) when it has none. */
+static int askBridge(const char *url, const char *in, size_t len, char *err, size_t errlen) {
+    json_error_t je;
+    json_t *j = json_loadb(in, len, 0, &je);
+    char *body = NULL;
+    if (j && json_is_object(j) && !json_object_get(j, "home") && lh_setup_home())
+        json_object_set_new(j, "home", json_string(lh_setup_home()));
+    if (j) body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    lh_http_reply rep;
+    int rc = lh_http_post(url, "/v1/hooks/claude-code", getenv("LIGHTHOUSE_TOKEN"), "application/json",
+                          body ? body : in, body ? strlen(body) : len,
+                          envMs("LIGHTHOUSE_CONNECT_TIMEOUT_MS", 200), envMs("LIGHTHOUSE_TIMEOUT_MS", 5000),
+                          &rep, err, errlen);
+    free(body);
+    if (rc) return -1;
+    if (rep.status != 200 || rep.len == 0 || rep.body[0] != '{') {
+        /* The bridge's error message says what is wrong (a bad token, a rate limit...). */
+        json_t *e = json_loadb(rep.body, rep.len, 0, NULL);
+        const char *msg = json_string_value(json_object_get(json_object_get(e, "error"), "message"));
+        snprintf(err, errlen, "the bridge answered %d%s%s", rep.status, msg ? ": " : "", msg ? msg : "");
+        json_decref(e);
+        free(rep.body);
+        return -1;
+    }
+    fwrite(rep.body, 1, rep.len, stdout);
+    if (rep.body[rep.len - 1] != '\n') putchar('\n');
+    free(rep.body);
+    return 0;
+}
+
+static int requireBridge(void) {
+    const char *v = getenv("LIGHTHOUSE_REQUIRE_BRIDGE");
+    return v && !strcmp(v, "1");
 }
 
 static int preToolUse(void) {
@@ -78,6 +130,21 @@ static int preToolUse(void) {
     int too_big;
     char *in = lh_read_fd(0, LH_MAX_REQUEST_BYTES, &len, &too_big, err, sizeof(err));
     if (!in) return hookError("%s", err);
+    char note[700];
+    note[0] = 0;
+    const char *url = getenv("LIGHTHOUSE_URL");
+    if (url && *url) {
+        char berr[512];
+        if (askBridge(url, in, len, berr, sizeof(berr)) == 0) {
+            free(in);
+            return fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
+        }
+        if (requireBridge()) {
+            free(in);
+            return hookError("the bridge could not decide (LIGHTHOUSE_REQUIRE_BRIDGE=1): %s", berr);
+        }
+        snprintf(note, sizeof(note), " (bridge at %.200s not used: %.400s; decided locally)", url, berr);
+    }
     lh_arena *a = lh_arena_new(1 << 16);
     if (!a) { free(in); return hookError("%s", "out of memory"); }
     lh_request r;
@@ -93,7 +160,7 @@ static int preToolUse(void) {
         } else {
             lh_decision d;
             lh_engine_decide(e, &r, a, &d, 0);
-            printPreToolUse(&d);
+            printPreToolUse(&d, note[0] ? note : NULL);
             rc = fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
             lh_engine_free(e);
         }

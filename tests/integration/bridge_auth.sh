@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# bridge_auth.sh — the auth matrix of the real bridge: every route × {no token,
+# malformed, expired, forged, revoked, wrong role, right role}, each asserting the exact
+# status code; the open routes; and the per-agent rate limit (429 + Retry-After).
+# Prints TAP lines.
+set -u
+. "$(dirname "$0")/bridge_lib.bash"
+
+start_bridge auth || { fail "bridge starts"; exit 1; }
+BT=$(token builder-1 builder); ET=$(token expert-1 expert); AT=$(token admin-1 admin)
+check "the token key is 0600 in the data dir" '[ "$(stat -c %a "$DATA/token.key")" = 600 ]'
+
+# Expired: a 1-second token, used once its second has passed.
+XT=$(token short-lived admin "$DATA" 1s)
+# Forged: a well-formed token signed with another data dir's key.
+mkdir -p "$T/other"; FT=$(token admin-1 admin "$T/other")
+# Forged another way: our token with its payload changed (role builder → admin).
+payload=$(cut -d. -f2 <<<"$BT" | tr '_-' '/+'); while [ $(( ${#payload} % 4 )) -ne 0 ]; do payload="$payload="; done
+tampered=$(base64 -d <<<"$payload" 2>/dev/null | sed 's/"builder"/"admin"/' | base64 -w0 | tr '/+' '_-' | tr -d '=')
+TT="lh1.$tampered.$(cut -d. -f3 <<<"$BT")"
+# Revoked: an admin token, revoked through the CLI while the bridge runs.
+RT=$(token revoked-admin admin)
+check "token revoke exits 0" '"$LH" token revoke "$RT" --data "$DATA" 2>/dev/null'
+check "the running bridge refuses the revoked token within 5 s" \
+  'wait_for "req GET /v1/status \"\$RT\"; [ \"\$code\" = 401 ]"'
+sleep 1.1   # the 1-second token expires (a deadline, not a measurement)
+
+# A valid policy to push, and a body per POST route.
+printf 'version: 1\nrevision: auth-test\nrules: []\n' > "$T/p.yaml"
+printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' > "$T/v.json"
+printf '{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}' > "$T/h.json"
+printf '{"input":{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}}' > "$T/o.json"
+
+call() { # route-spec token
+  local spec=$1 tok=$2 m p ct f
+  IFS='|' read -r m p ct f <<<"$spec"
+  if [ "$p" = /v1/events/stream ]; then
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 ${tok:+-H "Authorization: Bearer $tok"} "$URL$p")
+  else
+    req "$m" "$p" "$tok" "$ct" "${f:+$T/$f}"
+  fi
+}
+
+# route | right role token | wrong role token
+ROUTES=(
+  "POST|/v1/validate|application/json|v.json BT ET"
+  "POST|/v1/hooks/claude-code|application/json|h.json BT ET"
+  "POST|/v1/data/lighthouse/decision|application/json|o.json BT ET"
+  "GET|/v1/events|| ET BT"
+  "GET|/v1/events/stream|| ET BT"
+  "GET|/v1/policy/history|| ET BT"
+  "GET|/v1/status|| ET BT"
+  "POST|/v1/policy|application/yaml|p.yaml AT ET"
+  "POST|/v1/policy/rollback|| AT BT"
+)
+for row in "${ROUTES[@]}"; do
+  read -r spec right wrong <<<"$row"
+  path=$(cut -d'|' -f2 <<<"$spec")
+  call "$spec" "";          check "$path: no token → 401" '[ "$code" = 401 ]'
+  call "$spec" "garbage";   check "$path: malformed token → 401" '[ "$code" = 401 ]'
+  call "$spec" "lh1.e30.AAAA"; check "$path: malformed lh1 token → 401" '[ "$code" = 401 ]'
+  call "$spec" "$XT";       check "$path: expired token → 401" '[ "$code" = 401 ]'
+  call "$spec" "$FT";       check "$path: forged token (other key) → 401" '[ "$code" = 401 ]'
+  call "$spec" "$TT";       check "$path: forged token (edited payload) → 401" '[ "$code" = 401 ]'
+  call "$spec" "$RT";       check "$path: revoked token → 401" '[ "$code" = 401 ]'
+  call "$spec" "${!wrong}"; check "$path: wrong role → 403" '[ "$code" = 403 ]'
+  call "$spec" "${!right}"; check "$path: right role → 200" '[ "$code" = 200 ]'
+  call "$spec" "$AT";       check "$path: admin → 200" '[ "$code" = 200 ]'
+done
+req POST /v1/validate "" application/json "$T/v.json"
+check "a 401 is a JSON error with a WWW-Authenticate header" 'is_error unauthorized && grep -qi "^WWW-Authenticate: Bearer" <<<"$hdrs"'
+req POST /v1/validate "$ET" application/json "$T/v.json"
+check "a 403 is a JSON error naming the role" 'is_error forbidden && grep -q expert <<<"$body"'
+for p in /health /ready /metrics; do
+  req GET "$p" ""; check "$p is open: 200 without a token" '[ "$code" = 200 ]'
+  req GET "$p" "garbage"; check "$p is open: a bad token does not matter" '[ "$code" = 200 ]'
+done
+req GET "/v1/events?type=token.*&limit=100" "$ET"
+check "token.issued and token.revoked are events" \
+  'jq -e "[.events[].type] | index(\"token.issued\") and index(\"token.revoked\")" <<<"$body" >/dev/null'
+check "token.issued records the agent and role, never the token" \
+  '[ "$(jq -r "[.events[] | select(.type==\"token.issued\" and .data.agent==\"builder-1\")][0].data.role" <<<"$body")" = builder ] && ! grep -q "$BT" <<<"$body"'
+"$LH" token create --agent x --role root --data "$DATA" >/dev/null 2>&1; rc=$?
+check "token create with an unknown role: exit 2" '[ $rc = 2 ]'
+"$LH" token create --role builder --data "$DATA" >/dev/null 2>&1; rc=$?
+check "token create without an agent: exit 2" '[ $rc = 2 ]'
+
+# ---- per-agent rate limit ------------------------------------------------------------
+start_bridge rl --rate-limit 2 --rate-burst 5 || { fail "rate-limited bridge starts"; exit 1; }
+R1=$(token busy builder); R2=$(token calm builder)
+codes=""
+for i in $(seq 8); do req POST /v1/validate "$R1" application/json "$T/v.json"; codes="$codes $code"; done
+check "burst of 5 passes, then 429 ($codes)" '[ "$(tr " " "\n" <<<"$codes" | grep -c 200)" = 5 ] && [ "$(tr " " "\n" <<<"$codes" | grep -c 429)" = 3 ]'
+req POST /v1/validate "$R1" application/json "$T/v.json"
+check "429 carries Retry-After and a JSON error" '[ "$code" = 429 ] && grep -qi "^Retry-After: [1-9]" <<<"$hdrs" && is_error rate_limited'
+req POST /v1/validate "$R2" application/json "$T/v.json"
+check "another agent is not limited by the first" '[ "$code" = 200 ]'
+sleep 1.1   # two tokens refill (a deadline, not a measurement)
+req POST /v1/validate "$R1" application/json "$T/v.json"
+check "the bucket refills over time" '[ "$code" = 200 ]'

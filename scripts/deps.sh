@@ -9,7 +9,7 @@ pkgs=(
   libsqlite3-dev sqlite3 libpq-dev postgresql
   libmicrohttpd-dev libfuse3-dev fuse3 libcurl4-openssl-dev
   libcmocka-dev
-  valgrind wrk nginx-light hyperfine prometheus jq clang
+  valgrind wrk nginx-light hyperfine prometheus jq python3 clang
 )
 
 missing=()

@@ -105,7 +105,9 @@ static int connectTo(const struct sockaddr *sa, socklen_t sl, int family, long l
 static int openConn(const target *t, long long deadline, char *err, size_t errlen) {
     if (t->unix_sock) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", t->path);
+        size_t pl = strlen(t->path);
+        if (pl >= sizeof(sa.sun_path)) { snprintf(err, errlen, "unix socket path too long"); return -1; }
+        memcpy(sa.sun_path, t->path, pl + 1);
         return connectTo((struct sockaddr *)&sa, sizeof(sa), AF_UNIX, deadline, err, errlen);
     }
     struct addrinfo hints = {0}, *res = NULL;

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# bridge.sh — the bridge under real load, next to nginx serving a fixed 200 in the same
+# run (the ceiling for any HTTP service on this machine). Prints figures; never fails on
+# time. Tools: wrk (closed loop) with bench/validate.lua posting a realistic mix.
+#
+#   1. 1,000 connections: throughput and p50/p99 for the bridge's /v1/validate and nginx.
+#   2. Paced: wrk cannot pace (wrk2 is not packaged), so the offered rate is set by the
+#      number of connections: the smallest count that reaches 10,000 req/s is used and
+#      its achieved rate and p99 are printed as measured (closed loop: each connection
+#      waits for its reply, so this p99 hides queueing a paced client would see).
+#   3. Resident memory of the bridge with 10,000 idle connections open.
+# Every decision is durable (fsynced group commit) before its reply. The rate limit is
+# off for the run (--rate-limit 0): one machine simulates many agents with 16 tokens.
+set -u
+B=${LH_BUILD:-build}
+LH="$B/lighthouse"
+ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+LUA="$ROOT/bench/validate.lua"
+DUR=${BENCH_DURATION:-10}
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+for t in wrk nginx python3; do command -v $t >/dev/null || { echo "bench bridge: $t is missing (scripts/deps.sh installs it)"; exit 1; }; done
+T=$(mktemp -d)
+BPID= NPID=
+cleanup() {
+  [ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
+  [ -n "$NPID" ] && kill -QUIT "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# ---- the bridge ----------------------------------------------------------------------
+"$LH" serve --listen 127.0.0.1:0 --data "$T/data" --rate-limit 0 >"$T/b.out" 2>"$T/b.err" &
+BPID=$!
+for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$T/b.out" | head -1); [ -n "$URL" ] && break; sleep 0.05; done
+[ -n "${URL:-}" ] || { echo "bench bridge: the bridge did not start"; cat "$T/b.err"; exit 1; }
+TOK=""
+for i in $(seq 16); do TOK="$TOK,$("$LH" token create --agent "bench-agent-$i" --role builder --data "$T/data" 2>/dev/null)"; done
+export LH_TOKENS=${TOK#,}
+
+# ---- nginx: a fixed 200, as our own process ------------------------------------------
+NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$T/nginx"
+cat > "$T/nginx/nginx.conf" <<NG
+worker_processes auto;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path $T/nginx/body;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$NPORT reuseport backlog=4096;
+    location / { default_type application/json; return 200 '{"decision":"allow"}'; }
+  }
+}
+NG
+nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>"$T/nginx/stderr" &
+NPID=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$NPORT/" >/dev/null && break; sleep 0.05; done
+
+# run NAME URL CONNS DURATION → prints one line; sets RPS, P50, P99
+run() {
+  local out
+  out=$(wrk -t2 -c"$3" -d"$4"s --timeout 5s --latency -s "$LUA" "$2" 2>&1)
+  RPS=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  P50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  P99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  local errs; errs=$(grep -E "Socket errors|Non-2xx" <<<"$out" | tr -s ' ' | tr '\n' ';')
+  printf '  %-26s %5s conns  %10s req/s   p50 %-9s p99 %-9s %s\n' "$1" "$3" "$RPS" "$P50" "$P99" "$errs"
+}
+
+curl -s -o /dev/null -X POST -H "Authorization: Bearer ${LH_TOKENS%%,*}" -H 'Content-Type: application/json' \
+  -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate"
+echo "bridge $URL (pid $BPID), nginx 127.0.0.1:$NPORT; wrk 2 threads, ${DUR}s runs, $(nproc) CPUs shared by all"
+echo "1,000 connections:"
+run "nginx fixed 200" "http://127.0.0.1:$NPORT/v1/validate" 1000 "$DUR"; NRPS=$RPS
+run "bridge /v1/validate" "$URL/v1/validate" 1000 "$DUR"; BRPS=$RPS
+awk -v b="$BRPS" -v n="$NRPS" 'BEGIN { if (n > 0) printf "  bridge/nginx throughput: %.2fx (target >= 0.5x)\n", b / n }'
+
+echo "paced by connection count (target: p99 <= 2 ms at 10,000 req/s):"
+reached=
+for c in 4 8 16 32 64 128; do
+  run "bridge /v1/validate" "$URL/v1/validate" "$c" 5
+  if awk -v r="$RPS" 'BEGIN{exit !(r >= 10000)}'; then reached="$c conns: $RPS req/s, p99 $P99"; break; fi
+done
+if [ -n "$reached" ]; then echo "  10,000 req/s reached at $reached"
+else echo "  10,000 req/s was not reached by the bridge on this machine (best above); p99 at 10k req/s: not measured"; fi
+
+echo "memory:"
+echo "  bridge RSS after the load: $(awk '/^VmRSS/ {print $2/1024 " MiB"}' /proc/$BPID/status)"
+PORT=${URL##*:}
+python3 - "$PORT" 10000 "$T/idle.ready" "$T/idle.go" >"$T/idle.log" 2>&1 <<'PY' &
+import socket, sys, os, time
+port, n, ready, go = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+socks = []
+for i in range(n):
+    s = socket.socket(); s.connect(("127.0.0.1", port)); socks.append(s)
+open(ready, "w").write(str(len(socks)))
+while not os.path.exists(go): time.sleep(0.05)
+PY
+IPID=$!
+for _ in $(seq 600); do [ -s "$T/idle.ready" ] && break; kill -0 $IPID 2>/dev/null || break; sleep 0.05; done
+if [ -s "$T/idle.ready" ]; then
+  echo "  bridge RSS with $(cat "$T/idle.ready") idle connections open: $(awk '/^VmRSS/ {print $2/1024 " MiB"}' /proc/$BPID/status) (target <= 100 MB)"
+else
+  echo "  could not open 10,000 connections: $(tail -1 "$T/idle.log")"
+fi
+touch "$T/idle.go"; wait $IPID 2>/dev/null
+curl -s "$URL/metrics" > "$T/metrics"
+echo "store: $(awk '/^lighthouse_bridge_event_store_appends_total/ {print $2}' "$T/metrics") appends, $(awk '/^lighthouse_bridge_event_store_failures_total/ {print $2}' "$T/metrics") failures; mean commit wait $(awk '/^lighthouse_bridge_event_store_commit_duration_seconds_sum/ {s=$2} /^lighthouse_bridge_event_store_commit_duration_seconds_count/ {c=$2} END {if (c) printf "%.2f ms", s/c*1000}' "$T/metrics")"
+echo "engine: mean decision time $(awk '/^lighthouse_bridge_speed_layer_validation_duration_seconds_sum/ {s=$2} /^lighthouse_bridge_speed_layer_validation_duration_seconds_count/ {c=$2} END {if (c) printf "%.1f us", s/c*1e6}' "$T/metrics"), cache hits $(awk '/^lighthouse_bridge_speed_layer_cache_hits_total/ {h=$2} /^lighthouse_bridge_speed_layer_cache_requests_total/ {r=$2} END {if (r) printf "%.0f%%", h/r*100}' "$T/metrics")"

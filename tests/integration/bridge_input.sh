@@ -83,7 +83,11 @@ conns=$(awk '/^lighthouse_bridge_active_connections / {print $2}' "$T/body")
 check "active_connections counts them ($conns)" '[ "${conns:-0}" -ge 10000 ]'
 rss_kb=$(awk '/^VmRSS/ {print $2}' /proc/$PID/status)
 echo "# bridge RSS with 10,000 idle connections: $((rss_kb/1024)) MiB"
-check "bridge resident memory with 10,000 connections is under 100 MB ($((rss_kb/1024)) MiB)" '[ "$rss_kb" -lt 100000 ]'
+if ldd "$LH" | grep -q libasan; then
+  n=$((n+1)); echo "ok $n - # SKIP the 100 MB bound does not apply under AddressSanitizer (measured $((rss_kb/1024)) MiB)"
+else
+  check "bridge resident memory with 10,000 connections is under 100 MB ($((rss_kb/1024)) MiB)" '[ "$rss_kb" -lt 100000 ]'
+fi
 touch "$T/idle.go"; wait $idle
 check "after they close, the bridge still decides" still_up
 

@@ -6,8 +6,7 @@
  * a thousand, and an append returns only once its transaction is on disk.
  *
  * Readers use a pool of their own connections; in WAL mode they read a snapshot and never
- * block the writer. WAL checkpoints run on a separate thread, so a checkpoint's fsyncs do
- * not delay acknowledgements. Several processes may append to one file: each transaction
+ * block the writer. The writer checkpoints the WAL between groups, after acknowledging. Several processes may append to one file: each transaction
  * reads the chain head under SQLite's write lock (BEGIN IMMEDIATE), never from a cache. */
 #include "store/store_int.h"
 
@@ -23,7 +22,7 @@
 
 #define SCHEMA_VERSION   1
 #define POOL_MAX         16     /* idle reader connections kept */
-#define CKPT_FRAMES      4000   /* WAL frames that trigger a background checkpoint */
+#define CKPT_FRAMES      1000   /* WAL frames (pages) that trigger a checkpoint between groups */
 #define BUSY_MS          10000
 #define SHAPES           512    /* query shapes (see shapeOf) */
 
@@ -50,10 +49,7 @@ typedef struct sqliteBe {
     pthread_cond_t sub_cv;
     uint64_t commit_gen;
 
-    pthread_mutex_t ck_mu;       /* background checkpoints */
-    pthread_cond_t ck_cv;
-    int ck_wanted, ck_stop, ck_started;
-    pthread_t ckpt;
+    int wal_frames;              /* writer thread only: WAL size after the last commit */
 
     pthread_mutex_t pool_mu;
     reader *pool[POOL_MAX];
@@ -179,15 +175,9 @@ static void writerClose(sqliteBe *b) {
     b->wdb = NULL;
 }
 
-/* The WAL hook (runs in the writer after each commit): ask for a checkpoint when it grows. */
+/* The WAL hook (runs in the writer inside each COMMIT): note the WAL's size. */
 static int walHook(void *arg, sqlite3 *db, const char *name, int frames) {
-    sqliteBe *b = arg;
-    if (frames >= CKPT_FRAMES) {
-        pthread_mutex_lock(&b->ck_mu);
-        b->ck_wanted = 1;
-        pthread_cond_signal(&b->ck_cv);
-        pthread_mutex_unlock(&b->ck_mu);
-    }
+    ((sqliteBe *)arg)->wal_frames = frames;
     return SQLITE_OK;
 }
 
@@ -197,7 +187,8 @@ static int writerOpen(sqliteBe *b, char *err, size_t errlen) {
     if (b->wdb) return 0;
     if (openConn(b, 0, &b->wdb, err, errlen) < 0) return -1;
     /* synchronous=FULL: COMMIT fsyncs the WAL before it returns, so an acknowledged append
-     * survives a crash or power loss. wal_autocheckpoint=0: the checkpoint thread does it. */
+     * survives a crash or power loss. wal_autocheckpoint=0: checkpoints run after
+     * the acknowledgement instead (see committed()). */
     if (execSql(b->wdb, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
         execSql(b->wdb, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536",
                 err, errlen) < 0)
@@ -306,34 +297,21 @@ fail:
     return -1;
 }
 
-/* After each group: wake this process's subscribers. */
+/* After each group, once its appenders are woken: wake this process's subscribers, and
+ * checkpoint the WAL when it has grown. Checkpointing here, between groups, means no frame
+ * is added while it runs, so it completes and the next transaction restarts the WAL from
+ * its start: the WAL stays small and its fsyncs cheap (a WAL that only grows makes every
+ * fsync also journal the file's new size). The pause it causes is bounded by CKPT_FRAMES. */
 static void committed(void *ctx) {
     sqliteBe *b = ctx;
     pthread_mutex_lock(&b->sub_mu);
     b->commit_gen++;
     pthread_cond_broadcast(&b->sub_cv);
     pthread_mutex_unlock(&b->sub_mu);
-}
-
-static void *checkpointMain(void *arg) {
-    sqliteBe *b = arg;
-    sqlite3 *db = NULL;
-    for (;;) {
-        pthread_mutex_lock(&b->ck_mu);
-        while (!b->ck_wanted && !b->ck_stop) pthread_cond_wait(&b->ck_cv, &b->ck_mu);
-        int stop = b->ck_stop;
-        b->ck_wanted = 0;
-        pthread_mutex_unlock(&b->ck_mu);
-        if (!db && openConn(b, 0, &db, NULL, 0) < 0) db = NULL;
-        /* PASSIVE: copies what it can without blocking the writer or readers. */
-        if (db && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK) {
-            sqlite3_close(db);
-            db = NULL;
-        }
-        if (stop) break;
+    if (b->wdb && b->wal_frames >= CKPT_FRAMES) {
+        sqlite3_wal_checkpoint_v2(b->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        b->wal_frames = 0;
     }
-    sqlite3_close(db);
-    return NULL;
 }
 
 static int sqlAppend(lh_store *st, lh_pending *evs, size_t n, int64_t *seqs, char *err, size_t errlen) {
@@ -349,8 +327,6 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     b->st = st;
     pthread_mutex_init(&b->sub_mu, NULL);
     pthread_cond_init(&b->sub_cv, NULL);
-    pthread_mutex_init(&b->ck_mu, NULL);
-    pthread_cond_init(&b->ck_cv, NULL);
     pthread_mutex_init(&b->pool_mu, NULL);
     b->readonly = (o->flags & LH_STORE_READONLY) != 0;
     snprintf(b->path, sizeof(b->path), "%s/events.db", o->data_dir);
@@ -371,7 +347,6 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     b->wmac = lh_mac_new();
     if (!b->wmac) return lh_store_err(err, errlen, "out of memory");
     if (lh_groupq_start(&b->q, commitGroup, committed, b, err, errlen) < 0) return -1;
-    if (pthread_create(&b->ckpt, NULL, checkpointMain, b) == 0) b->ck_started = 1;
     return 0;
 }
 
@@ -415,20 +390,11 @@ static int sqlInitHead(lh_store *st, const char *fp, char *err, size_t errlen) {
 static void sqlClose(lh_store *st) {
     sqliteBe *b = be(st);
     lh_groupq_stop(&b->q);
-    if (b->ck_started) {
-        pthread_mutex_lock(&b->ck_mu);
-        b->ck_stop = 1;
-        pthread_cond_signal(&b->ck_cv);
-        pthread_mutex_unlock(&b->ck_mu);
-        pthread_join(b->ckpt, NULL);
-    }
     writerClose(b);
     lh_mac_free(b->wmac);
     for (int i = 0; i < b->npool; i++) readerFree(b->pool[i]);
     pthread_mutex_destroy(&b->sub_mu);
     pthread_cond_destroy(&b->sub_cv);
-    pthread_mutex_destroy(&b->ck_mu);
-    pthread_cond_destroy(&b->ck_cv);
     pthread_mutex_destroy(&b->pool_mu);
     free(b);
     st->be = NULL;

@@ -85,7 +85,7 @@ rules:
     reason: x
     match: {regex: "rm (-rf"}
 EOF
-run "lint: a bad regex is reported where it fails" 2 "^$tmp/regex.yaml:5:29: regex error at offset 7" \
+run "lint: a bad regex is reported where it fails" 2 "^$tmp/regex.yaml:5:28: regex error at offset 7" \
   "$LH" policy lint "$tmp/regex.yaml"
 
 cat >"$tmp/dup.yaml" <<'EOF'
@@ -107,7 +107,7 @@ run "lint: bad enum values (action)" 2 "^$tmp/enum.yaml:3:13: action must be all
   "$LH" policy lint "$tmp/enum.yaml"
 run "lint: bad enum values (risk)" 2 "^$tmp/enum.yaml:4:11: risk must be low, medium, high or critical" \
   "$LH" policy lint "$tmp/enum.yaml"
-run "lint: wrong types (sudo)" 2 "^$tmp/enum.yaml:5:33: sudo must be true or false" \
+run "lint: wrong types (sudo)" 2 "^$tmp/enum.yaml:5:31: sudo must be true or false" \
   "$LH" policy lint "$tmp/enum.yaml"
 
 cat >"$tmp/an.yaml" <<'EOF'
@@ -121,7 +121,7 @@ run "lint: unknown analyzer ids in overrides" 2 "^$tmp/an.yaml:2:61: unknown ana
   "$LH" policy lint "$tmp/an.yaml"
 run "lint: unknown analyzer ids in analyzers" 2 "^$tmp/an.yaml:4:3: unknown analyzer id 'also.missing'" \
   "$LH" policy lint "$tmp/an.yaml"
-run "lint: the fail-closed analyzers cannot be disabled" 2 "^$tmp/an.yaml:5:33: 'shell.parse-error' .*cannot be disabled" \
+run "lint: the fail-closed analyzers cannot be disabled" 2 "^$tmp/an.yaml:5:32: 'shell.parse-error' .*cannot be disabled" \
   "$LH" policy lint "$tmp/an.yaml"
 run "lint: the error count closes the report" 2 "^$tmp/an.yaml: 3 errors; the policy does not load$" \
   "$LH" policy lint "$tmp/an.yaml"
@@ -240,7 +240,7 @@ rules:
     match: {program: rm, path: "/var/log/app/**"}
     overrides: ["rm.*"]
 analyzers:
-  rm.system:
+  "rm.*":
     except:
       - path: "/var/www/app/cache/**"
 EOF2
@@ -249,7 +249,6 @@ cases:
   - name: the cache itself may go
     command: rm -rf /var/www/app/cache
     expect: allow
-    rule: exception:rm.system
   - name: a glob inside the cache may go
     command: sudo rm -rf /var/www/app/cache/sessions/*
     expect: allow
@@ -260,7 +259,6 @@ cases:
   - name: the exception does not cover the parent
     command: rm -rf /var/www/app
     expect: deny
-    rule: rm.system
   - name: the allow rule overrides the analyzers it names
     command: rm -rf /var/log/app/2024
     expect: allow
@@ -277,3 +275,5 @@ cases:
 EOF2
 run "test: analyzer exceptions and allow overrides decide as documented" 0 '^8 cases: 8 passed, 0 failed$' \
   "$LH" policy test "$tmp/cache.yaml" "$tmp/cache.cases.yaml"
+run "check --policy: an allow by exception names the exception" 0 '"rule": ?"exception:rm\.[a-z.-]+"' \
+  "$LH" check --json --policy "$tmp/cache.yaml" --cwd /home/dev/project -- rm -rf /var/www/app/cache/old

@@ -37,6 +37,8 @@ typedef enum {
 #define LH_PF_AUTH_DB       0x100u /* /etc/sudoers*, /etc/passwd, /etc/shadow, /etc/group */
 #define LH_PF_GIT_DIR       0x200u /* inside a .git directory */
 #define LH_PF_DEV_NULL      0x400u /* /dev/null, /dev/stdout, /dev/stderr, /dev/tty… */
+#define LH_PF_IN_PROJECT    0x800u /* under the project dir, whatever the class (./.env) */
+#define LH_PF_NET_DEV       0x1000u /* /dev/tcp/…, /dev/udp/… (bash network redirections) */
 
 typedef struct lh_path {
     const char *norm;    /* normalised absolute path (in the arena) */

@@ -1,0 +1,202 @@
+/* an_common.h — what the built-in analyzers (src/engine/an_*.c) share.
+ *
+ * analyze.c walks the request and calls one handler per simple command, chosen by
+ * program name from a sorted table. Handlers get an an_state (the ctx plus the
+ * script's known variables) and a command view whose argv starts at the program
+ * (after the unwrapper, after resolving `$RM` when the script set RM=rm, after
+ * "busybox"). They emit findings with lh_emit()/lh_emit_full().
+ *
+ * Internal to src/engine/. No I/O, no globals that change, no malloc: everything
+ * transient lives in the request's arena. */
+#ifndef LH_AN_COMMON_H
+#define LH_AN_COMMON_H
+
+#include "engine/analyze.h"
+
+#define AN_MAX_VARS 32
+
+/* NAME=value seen in the script (a plain assignment, or export/declare/local). */
+typedef struct an_var {
+    const char *name;
+    size_t nlen;
+    const char *val;
+    int cmd;             /* index of the command that set it */
+} an_var;
+
+/* The working directory of a command after `cd` in the script (NULL: the
+ * request's cwd). via_var: it came from a script variable. */
+typedef struct an_cwd {
+    const char *dir;
+    int via_var;
+} an_cwd;
+
+typedef struct an_state {
+    lh_ctx *c;
+    an_var vars[AN_MAX_VARS];
+    int nvars;
+    an_cwd *cwds;        /* per command, or NULL when the script never changes dir */
+    int ncwds;
+    int var_used;        /* a script variable was substituted for the current command */
+} an_state;
+
+typedef void (*an_fn)(an_state *s, int idx, const lh_cmd *cmd);
+
+/* ---- analyze.c: shared helpers ------------------------------------------------ */
+
+/* The command at idx as stored in the script (not the resolved view). */
+static inline const lh_cmd *an_at(const an_state *s, int idx) { return &s->c->script->cmds[idx]; }
+
+/* Classify a word used as a path by command idx: script variables are substituted
+ * first ("$D" after D=/etc), then lh_path_classify(). */
+lh_path_class an_path(an_state *s, int idx, const char *text, lh_path *out);
+
+/* text with the script's variables substituted (or text itself). */
+const char *an_expand(an_state *s, int idx, const char *text);
+
+/* Run the handler for a command view (python -m twine → twine's handler). */
+void an_dispatch(an_state *s, int idx, const lh_cmd *view);
+
+/* Parse text as a script run by command idx (a here-doc fed to sudo -s, cat <<EOF |
+ * sh): its commands are appended to the script and analysed in turn. */
+void an_parse_child(an_state *s, int idx, const char *text, size_t len);
+
+/* Collect the operands of cmd from argv[from]: words that are neither options nor
+ * option values. short_arg lists the short options that take a value, long_arg the
+ * long ones ("--output"; NULL-terminated, may be NULL). After "--" all words are
+ * operands. Returns how many were stored (at most max). */
+int an_operands(const lh_cmd *cmd, int from, const char *short_arg,
+                const char *const *long_arg, int *idx, int max);
+
+/* The value of option -ch / long_name ("-XPOST", "-X POST", "--request=POST",
+ * "--request POST"), or NULL. ch may be 0, long_name NULL. */
+const char *an_opt_value(const lh_cmd *cmd, char ch, const char *long_name);
+
+/* True when argv has the exact word w (before "--" if stop_at_dashdash). */
+int an_has_word(const lh_cmd *cmd, int from, const char *w);
+
+/* Case-insensitive ASCII comparisons. */
+int an_ieq(const char *a, const char *b);
+int an_istarts(const char *s, const char *prefix);
+const char *an_istr(const char *hay, const char *needle);
+
+/* Program classes. */
+int an_is_shell(const char *prog);
+int an_is_interp(const char *prog);
+
+/* Does stdin of this shell or interpreter become code (no script operand, "-",
+ * -s, /dev/stdin)? */
+int an_reads_code_from_stdin(const lh_cmd *cmd);
+
+/* The host of a URL or host word ("https://u@h:1/x" → "h"); writes into buf. */
+const char *an_url_host(const char *url, char *buf, size_t cap);
+/* localhost, 127.x, ::1, 0.0.0.0, *.localhost, host.docker.internal. */
+int an_is_loopback_host(const char *host);
+
+/* Does the output of command idx reach something that runs it as code (a shell or
+ * interpreter reading stdin, sh <(…), bash -c "$(…)", eval, source, a command word)?
+ * Returns the index of that command, or -1. */
+int an_flows_to_exec(an_state *s, int idx);
+/* Does the output of command idx reach a network sender (curl, nc, ssh, scp…)?
+ * Returns its index or -1; *loopback is set when every destination is local. */
+int an_flows_to_sender(an_state *s, int idx, int *loopback);
+
+/* ---- per-family handlers --------------------------------------------------------- */
+
+/* an_fs.c */
+void an_fs_rm(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_rmdir(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_cp(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_mv(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_ln(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_install(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_tee(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_truncate(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_sed(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_create(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_find(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_extract(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_shred(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_redirs(an_state *s, int idx, const lh_cmd *cmd);
+void an_fs_dynamic(an_state *s, int idx, const lh_cmd *cmd);
+
+#define AN_W_WRITE  0   /* overwrite, append, truncate */
+#define AN_W_CREATE 1   /* mkdir, touch: creates, never destroys */
+/* Judge a write to the path word text by command idx. */
+void an_fs_write_target(an_state *s, int idx, const char *text, int how);
+/* Judge the deletion of the path word text (recursive/forced as rm -r/-f);
+ * filtered when only matching entries go (find -name … -delete). */
+void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
+                         int filtered);
+
+/* an_disk.c */
+void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_partition(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd);
+
+/* an_git.c */
+void an_git(an_state *s, int idx, const lh_cmd *cmd);
+
+/* an_sys.c */
+void an_sys_shutdown(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_init(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_systemctl(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_service(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_kill(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_pkill(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_chmod(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_crontab(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_account(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_sysctl(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_mount(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_firewall(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_pkg(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_langpkg(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_misc(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_su(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_sudo_rest(an_state *s, int idx, const lh_cmd *cmd);
+void an_sys_generic_sudo(an_state *s, int idx, const lh_cmd *cmd);
+
+/* an_net.c */
+void an_net_fetch(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_interp(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_decoder(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_reader(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_envdump(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_nc(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_ssh(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_scp(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_tunnel(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_secret_tool(an_state *s, int idx, const lh_cmd *cmd);
+void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd);
+/* Report that command idx reads the secret named subject: exfiltration when the
+ * command sends it or its output reaches a network sender, else secret.read. */
+void an_net_secret_used(an_state *s, int idx, const char *subject);
+int an_is_fetch_prog(const char *prog);
+int an_is_decoder(const lh_cmd *cmd);
+
+/* an_db.c */
+void an_db_sql(an_state *s, int idx, const lh_cmd *cmd);
+void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);
+void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd);
+void an_db_admin(an_state *s, int idx, const lh_cmd *cmd);
+void an_db_framework(an_state *s, int idx, const lh_cmd *cmd);
+
+/* an_infra.c */
+void an_infra_terraform(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_iac(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_kubectl(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_helm(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_ansible(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_aws(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_gcloud(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_az(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_cloudcli(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_docker(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_compose(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_gh(an_state *s, int idx, const lh_cmd *cmd);
+
+#endif

@@ -1,0 +1,527 @@
+/* an_fs.c — files: deletion (rm, unlink, find -delete, shred), writes (redirections,
+ * tee, cp, mv, install, ln, truncate, sed -i, mkdir/touch, archive extraction).
+ *
+ * Every judgement comes from the class of the path (paths.c): the project and temp
+ * dirs are the agent's to change; the home dir, other projects and the rest of the
+ * machine are not. What is deleted recursively or forcibly outside them is denied;
+ * other writes outside them are escalated; system, device and credential files are
+ * never written. */
+#include <string.h>
+
+#include "engine/an_common.h"
+
+/* ------------------------------------------------------------------------------ */
+/* Helpers                                                                         */
+/* ------------------------------------------------------------------------------ */
+
+static int under(const char *s, const char *pre) {
+    size_t n = strlen(pre);
+    return !strncmp(s, pre, n) && (s[n] == 0 || s[n] == '/');
+}
+
+static int endsWith(const char *s, const char *suf) {
+    size_t n = strlen(s), l = strlen(suf);
+    return n >= l && !strcmp(s + n - l, suf);
+}
+
+static int inTempDir(const char *norm) {
+    return under(norm, "/tmp") || under(norm, "/var/tmp") || under(norm, "/dev/shm") ||
+           under(norm, "/private/tmp") || under(norm, "/var/folders") || under(norm, "/private/var/folders");
+}
+
+static void emitAs(an_state *s, int idx, lh_rule_id r, lh_action act, const char *subject) {
+    const lh_rule_info *ri = &lh_rules[r];
+    lh_emit_full(s->c, idx, ri->id, act, ri->risk > LH_RISK_MEDIUM && act == LH_ESCALATE ? LH_RISK_MEDIUM : ri->risk,
+                 LH_TIER_ANALYSIS, ri->reason, ri->instead, subject);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Judging one path                                                                */
+/* ------------------------------------------------------------------------------ */
+
+void an_fs_write_target(an_state *s, int idx, const char *text, int how) {
+    lh_path p;
+    lh_path_class cls = an_path(s, idx, text, &p);
+    unsigned f = p.flags;
+    const char *n = p.norm;
+    if (f & (LH_PF_DEV_NULL | LH_PF_NET_DEV)) return;
+    lh_ctx *c = s->c;
+    switch (cls) {
+    case LH_PATH_DEVICE:
+        lh_emit(c, idx, LH_R(FS_WRITE_DEVICE), n);
+        return;
+    case LH_PATH_VIRTUAL:
+        if (!strcmp(n, "/proc/sysrq-trigger")) lh_emit(c, idx, LH_R(SYS_SHUTDOWN), n);
+        else if (how == AN_W_WRITE) lh_emit(c, idx, LH_R(FS_WRITE_KERNEL), n);
+        return;
+    case LH_PATH_ROOT:
+        lh_emit(c, idx, how == AN_W_CREATE ? LH_R(FS_WRITE_OUTSIDE) : LH_R(FS_WRITE_SYSTEM), n);
+        return;
+    case LH_PATH_SYSTEM:
+        if (how == AN_W_CREATE) { lh_emit(c, idx, LH_R(FS_WRITE_OUTSIDE), n); return; }
+        if (f & LH_PF_AUTH_DB) {
+            int sudo = strstr(n, "sudoers") || strstr(n, "doas");
+            lh_emit(c, idx, sudo ? LH_R(AUTH_SUDOERS) : LH_R(AUTH_PASSWD), n);
+        } else if (f & LH_PF_CRON) lh_emit(c, idx, LH_R(FS_CRON), n);
+        else if (f & LH_PF_SHELL_STARTUP) lh_emit(c, idx, LH_R(FS_STARTUP), n);
+        else lh_emit(c, idx, LH_R(FS_WRITE_SYSTEM), n);
+        return;
+    case LH_PATH_SECRET:
+        if (f & LH_PF_AUTH_KEYS) { lh_emit(c, idx, LH_R(FS_AUTH_KEYS), n); return; }
+        if (f & LH_PF_AUTH_DB) { lh_emit(c, idx, LH_R(AUTH_PASSWD), n); return; }
+        if (inTempDir(n)) return;
+        if ((f & LH_PF_IN_PROJECT) || how == AN_W_CREATE) {
+            emitAs(s, idx, LH_RULE_FS_WRITE_SECRET, LH_ESCALATE, n);
+            return;
+        }
+        lh_emit(c, idx, LH_R(FS_WRITE_SECRET), n);
+        return;
+    case LH_PATH_HOME:
+    case LH_PATH_OTHER:
+        if ((f & LH_PF_SHELL_STARTUP) && how == AN_W_WRITE) lh_emit(c, idx, LH_R(FS_STARTUP), n);
+        else if ((f & LH_PF_GIT_HOOKS) && how == AN_W_WRITE) lh_emit(c, idx, LH_R(FS_GIT_HOOKS), n);
+        else lh_emit(c, idx, LH_R(FS_WRITE_OUTSIDE), n);
+        return;
+    case LH_PATH_PROJECT:
+        if (how != AN_W_WRITE) return;
+        if (f & LH_PF_GIT_HOOKS) lh_emit(c, idx, LH_R(FS_GIT_HOOKS), n);
+        else if ((f & LH_PF_GIT_DIR) && endsWith(n, "/.git/config")) lh_emit(c, idx, LH_R(FS_GIT_CONFIG), n);
+        return;
+    default:
+        return;   /* temp, or a run-time path: writes there are the agent's business */
+    }
+}
+
+void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
+                         int filtered) {
+    if (!*text) return;
+    lh_path p;
+    lh_path_class cls = an_path(s, idx, text, &p);
+    unsigned f = p.flags;
+    const char *n = p.norm;
+    lh_ctx *c = s->c;
+    int broad = recursive || forced || (f & LH_PF_GLOB);
+    switch (cls) {
+    case LH_PATH_ROOT:
+        lh_emit(c, idx, LH_R(RM_ROOT), n);
+        return;
+    case LH_PATH_SYSTEM:
+    case LH_PATH_DEVICE:
+    case LH_PATH_VIRTUAL:
+        lh_emit(c, idx, LH_R(RM_SYSTEM), n);
+        return;
+    case LH_PATH_SECRET:
+        if (inTempDir(n)) return;
+        if (f & LH_PF_IN_PROJECT) emitAs(s, idx, LH_RULE_RM_SECRET, LH_ESCALATE, n);
+        else lh_emit(c, idx, LH_R(RM_SECRET), n);
+        return;
+    case LH_PATH_HOME:
+    case LH_PATH_OTHER:
+        /* a filter (find -name …) narrows what goes, but not where: still outside */
+        if (f & LH_PF_IS_HOME) lh_emit(c, idx, LH_R(RM_HOME), n);
+        else if (broad) lh_emit(c, idx, LH_R(RM_OUTSIDE), n);
+        else lh_emit(c, idx, LH_R(RM_FILE_OUTSIDE), n);
+        return;
+    case LH_PATH_PROJECT:
+        if (f & LH_PF_GIT_DIR) {
+            const char *g = strstr(n, "/.git");
+            const char *after = g ? g + 5 : "";
+            if (*after == 0 || under(after, "/objects") || under(after, "/refs") || !strcmp(after, "/*"))
+                lh_emit(c, idx, LH_R(RM_GIT_DIR), n);
+            return;
+        }
+        if ((f & LH_PF_IS_CWD) && recursive && !filtered) {
+            /* "rm -rf *" keeps .git and stays inside the project; the directory itself,
+             * a dot-glob (".*" takes .git) or a run-time name does not */
+            const char *last = strrchr(n, '/');
+            int dotglob = last && last[1] == '.';
+            if (f & LH_PF_DYNAMIC) lh_emit(c, idx, LH_R(RM_DYNAMIC), n);
+            else if (!(f & LH_PF_GLOB) || dotglob) lh_emit(c, idx, LH_R(RM_PROJECT_ROOT), n);
+        }
+        return;
+    case LH_PATH_UNKNOWN:
+        if (recursive && !filtered) lh_emit(c, idx, LH_R(RM_DYNAMIC), n);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Where deletions get their paths                                                 */
+/* ------------------------------------------------------------------------------ */
+
+/* find expressions that narrow what matches (so -delete is not "everything"). */
+static int findHasFilter(const lh_cmd *f) {
+    static const char *const tests[] = {"-name", "-iname", "-path", "-ipath", "-regex", "-iregex",
+                                        "-wholename", "-iwholename", "-mtime", "-mmin", "-atime",
+                                        "-amin", "-ctime", "-cmin", "-newer", "-size", "-user",
+                                        "-group", "-perm", "-empty", "-links", "-inum", "-lname",
+                                        "-ilname", "-samefile", "-uid", "-gid", "-nouser", "-newermt",
+                                        NULL};
+    for (int i = 1; i < f->argc; i++)
+        for (int k = 0; tests[k]; k++)
+            if (!strcmp(f->argv[i].s, tests[k])) return 1;
+    return 0;
+}
+
+/* The starting points of a find command (argv indexes); "." when none. */
+static int findStarts(const lh_cmd *f, int *idx, int max) {
+    int i = 1, n = 0;
+    while (i < f->argc) {
+        const char *a = f->argv[i].s;
+        if (!strcmp(a, "-H") || !strcmp(a, "-L") || !strcmp(a, "-P") || !strncmp(a, "-O", 2)) { i++; continue; }
+        if (!strcmp(a, "-D")) { i += 2; continue; }
+        break;
+    }
+    for (; i < f->argc && n < max; i++) {
+        const char *a = f->argv[i].s;
+        if (a[0] == '-' || !strcmp(a, "(") || !strcmp(a, "!") || !strcmp(a, ",")) break;
+        idx[n++] = i;
+    }
+    return n;
+}
+
+/* The pipeline stage that feeds the xargs running command idx (directly, or through
+ * "xargs -I{} sh -c 'rm -rf {}'"), or NULL. */
+static const lh_cmd *xargsFeeder(an_state *s, int idx) {
+    const lh_script *sc = s->c->script;
+    int cur = idx;
+    for (int hop = 0; hop < 4 && cur >= 0; hop++) {
+        const lh_cmd *c = &sc->cmds[cur];
+        if (c->origin == LH_ORIGIN_SHELL_C || c->origin == LH_ORIGIN_EVAL) { cur = c->parent; continue; }
+        if (c->origin != LH_ORIGIN_XARGS || c->parent < 0) return NULL;
+        const lh_cmd *x = &sc->cmds[c->parent];
+        if (!(x->flags & LH_C_PIPE_IN)) return NULL;
+        for (int j = c->parent - 1; j >= 0; j--) {
+            const lh_cmd *up = &sc->cmds[j];
+            if (up->pipeline == x->pipeline && up->pipe_pos == x->pipe_pos - 1 && up->parent == x->parent)
+                return up;
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Paths an xargs child (rm -rf) receives from the stage before xargs: find's start
+ * dirs, ls's operands, echo's words. Returns 1 when they are known. */
+static int stdinArgPaths(an_state *s, int idx, int recursive, int forced) {
+    const lh_cmd *up = xargsFeeder(s, idx);
+    if (!up) return 0;
+    if (!strcmp(up->prog, "find")) {
+        int st[16];
+        int n = findStarts(up, st, 16);
+        int filtered = findHasFilter(up);
+        if (n == 0) an_fs_delete_target(s, idx, ".", recursive, forced, filtered);
+        for (int k = 0; k < n; k++) an_fs_delete_target(s, idx, up->argv[st[k]].s, recursive, forced, filtered);
+        return 1;
+    }
+    if (!strcmp(up->prog, "echo") || !strcmp(up->prog, "printf") || !strcmp(up->prog, "ls")) {
+        int ops[32];
+        int n = an_operands(up, 1, "", NULL, ops, 32);
+        if (n == 0 && !strcmp(up->prog, "ls")) an_fs_delete_target(s, idx, "*", recursive, forced, 0);
+        for (int k = 0; k < n; k++) an_fs_delete_target(s, idx, up->argv[ops[k]].s, recursive, forced, 0);
+        return 1;
+    }
+    return 0;
+}
+
+void an_fs_rm(an_state *s, int idx, const lh_cmd *cmd) {
+    int unlink = !strcmp(cmd->prog, "unlink");
+    int recursive = !unlink && (lh_has_opt(cmd, 'r', "--recursive") || lh_has_opt(cmd, 'R', NULL));
+    int forced = !unlink && lh_has_opt(cmd, 'f', "--force");
+    if (an_has_word(cmd, 1, "--no-preserve-root")) lh_emit(s->c, idx, LH_R(RM_ROOT), "--no-preserve-root");
+    int filtered = 0;
+    const lh_cmd *orig = an_at(s, idx);
+    if (orig->origin == LH_ORIGIN_FIND_EXEC && orig->parent >= 0)
+        filtered = findHasFilter(an_at(s, orig->parent));
+    int ops[64];
+    int n = an_operands(cmd, 1, "", NULL, ops, 64);
+    int from_stdin = n == 0 && (orig->flags & LH_C_STDIN_ARGS);
+    for (int k = 0; k < n; k++) {
+        const char *w = cmd->argv[ops[k]].s;
+        if (strstr(w, "{}") && orig->origin != LH_ORIGIN_FIND_EXEC) { from_stdin = 1; continue; }  /* xargs -I{} */
+        an_fs_delete_target(s, idx, w, recursive, forced, filtered);
+    }
+    if (from_stdin && !stdinArgPaths(s, idx, recursive, forced) && recursive)
+        lh_emit(s->c, idx, LH_R(RM_DYNAMIC), "paths read from stdin");
+}
+
+void an_fs_rmdir(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[32];
+    int n = an_operands(cmd, 1, "", NULL, ops, 32);
+    for (int k = 0; k < n; k++) {
+        lh_path p;
+        lh_path_class cls = an_path(s, idx, cmd->argv[ops[k]].s, &p);
+        if (cls == LH_PATH_ROOT || cls == LH_PATH_SYSTEM || cls == LH_PATH_DEVICE || (p.flags & LH_PF_IS_HOME))
+            lh_emit(s->c, idx, LH_R(RM_FILE_OUTSIDE), p.norm);
+    }
+}
+
+void an_fs_find(an_state *s, int idx, const lh_cmd *cmd) {
+    if (!an_has_word(cmd, 1, "-delete")) return;
+    int st[16];
+    int n = findStarts(cmd, st, 16);
+    int filtered = findHasFilter(cmd);
+    if (n == 0) an_fs_delete_target(s, idx, ".", 1, 1, filtered);
+    for (int k = 0; k < n; k++) an_fs_delete_target(s, idx, cmd->argv[st[k]].s, 1, 1, filtered);
+}
+
+void an_fs_shred(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[32];
+    int n = an_operands(cmd, 1, "ns", (const char *const[]){"--iterations", "--size", "--random-source", NULL}, ops, 32);
+    for (int k = 0; k < n; k++) {
+        lh_path p;
+        lh_path_class cls = an_path(s, idx, cmd->argv[ops[k]].s, &p);
+        if (cls == LH_PATH_TEMP || (p.flags & LH_PF_DEV_NULL)) continue;
+        if (cls == LH_PATH_PROJECT || cls == LH_PATH_UNKNOWN)
+            emitAs(s, idx, LH_RULE_DISK_SHRED, LH_ESCALATE, p.norm);
+        else lh_emit(s->c, idx, LH_R(DISK_SHRED), p.norm);
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Writers                                                                         */
+/* ------------------------------------------------------------------------------ */
+
+/* Sources of cp/mv that are credentials: reading them is secret.read. */
+static void checkSecretSources(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n) {
+    for (int k = 0; k < n; k++) {
+        lh_path p;
+        if (an_path(s, idx, cmd->argv[ops[k]].s, &p) == LH_PATH_SECRET && !(p.flags & LH_PF_IN_PROJECT))
+            an_net_secret_used(s, idx, p.norm);
+    }
+}
+
+/* Destination of cp/mv/install/ln: -t DIR, else the last operand. */
+static const char *destOf(const lh_cmd *cmd, const int *ops, int *n) {
+    const char *t = an_opt_value(cmd, 't', "--target-directory");
+    if (t) return t;
+    if (*n < 2) return NULL;
+    (*n)--;
+    return cmd->argv[ops[*n]].s;
+}
+
+static const char *const kCpLong[] = {"--target-directory", "--suffix", "--backup", "--reflink",
+                                      "--sparse", "--preserve", "--no-preserve", NULL};
+
+void an_fs_cp(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[64];
+    int n = an_operands(cmd, 1, "tS", kCpLong, ops, 64);
+    const char *dest = destOf(cmd, ops, &n);
+    checkSecretSources(s, idx, cmd, ops, n);
+    if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+}
+
+/* mv removes its sources from where they were. */
+static void judgeMoveSource(an_state *s, int idx, const char *text) {
+    lh_path p;
+    lh_path_class cls = an_path(s, idx, text, &p);
+    const char *n = p.norm;
+    lh_ctx *c = s->c;
+    switch (cls) {
+    case LH_PATH_ROOT: lh_emit(c, idx, LH_R(RM_ROOT), n); break;
+    case LH_PATH_SYSTEM:
+    case LH_PATH_DEVICE:
+        if (p.flags & LH_PF_AUTH_DB) lh_emit(c, idx, LH_R(AUTH_PASSWD), n);
+        else lh_emit(c, idx, LH_R(FS_WRITE_SYSTEM), n);
+        break;
+    case LH_PATH_VIRTUAL:
+        if (!(p.flags & LH_PF_DEV_NULL)) lh_emit(c, idx, LH_R(FS_WRITE_SYSTEM), n);
+        break;
+    case LH_PATH_SECRET:
+        if (inTempDir(n)) break;
+        if (p.flags & LH_PF_IN_PROJECT) emitAs(s, idx, LH_RULE_FS_WRITE_SECRET, LH_ESCALATE, n);
+        else lh_emit(c, idx, LH_R(FS_WRITE_SECRET), n);
+        break;
+    case LH_PATH_HOME:
+    case LH_PATH_OTHER:
+        if (p.flags & LH_PF_IS_HOME) lh_emit(c, idx, LH_R(RM_HOME), n);
+        else if (p.flags & LH_PF_SHELL_STARTUP) lh_emit(c, idx, LH_R(FS_STARTUP), n);
+        else lh_emit(c, idx, LH_R(RM_FILE_OUTSIDE), n);
+        break;
+    case LH_PATH_PROJECT:
+        if ((p.flags & LH_PF_GIT_DIR) && endsWith(n, "/.git")) emitAs(s, idx, LH_RULE_RM_GIT_DIR, LH_ESCALATE, n);
+        else if (p.flags & LH_PF_IS_CWD) emitAs(s, idx, LH_RULE_RM_PROJECT_ROOT, LH_ESCALATE, n);
+        break;
+    default: break;
+    }
+}
+
+void an_fs_mv(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[64];
+    int n = an_operands(cmd, 1, "tS", kCpLong, ops, 64);
+    const char *dest = destOf(cmd, ops, &n);
+    for (int k = 0; k < n; k++) judgeMoveSource(s, idx, cmd->argv[ops[k]].s);
+    if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+}
+
+void an_fs_ln(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[32];
+    int n = an_operands(cmd, 1, "tS", kCpLong, ops, 32);
+    const char *dest = destOf(cmd, ops, &n);
+    if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+}
+
+void an_fs_install(an_state *s, int idx, const lh_cmd *cmd) {
+    static const char *const lo[] = {"--mode", "--owner", "--group", "--target-directory",
+                                     "--suffix", "--strip-program", "--context", NULL};
+    int ops[32];
+    int n = an_operands(cmd, 1, "mogtS", lo, ops, 32);
+    if (lh_has_opt(cmd, 'd', "--directory")) {
+        for (int k = 0; k < n; k++) an_fs_write_target(s, idx, cmd->argv[ops[k]].s, AN_W_CREATE);
+        return;
+    }
+    const char *dest = destOf(cmd, ops, &n);
+    checkSecretSources(s, idx, cmd, ops, n);
+    if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+}
+
+void an_fs_tee(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[32];
+    int n = an_operands(cmd, 1, "", NULL, ops, 32);
+    for (int k = 0; k < n; k++) an_fs_write_target(s, idx, cmd->argv[ops[k]].s, AN_W_WRITE);
+}
+
+void an_fs_truncate(an_state *s, int idx, const lh_cmd *cmd) {
+    static const char *const lo[] = {"--size", "--reference", NULL};
+    int ops[32];
+    int n = an_operands(cmd, 1, "sr", lo, ops, 32);
+    for (int k = 0; k < n; k++) an_fs_write_target(s, idx, cmd->argv[ops[k]].s, AN_W_WRITE);
+}
+
+void an_fs_create(an_state *s, int idx, const lh_cmd *cmd) {
+    static const char *const lo[] = {"--mode", "--context", "--date", "--reference", NULL};
+    int ops[32];
+    int n = an_operands(cmd, 1, !strcmp(cmd->prog, "touch") ? "drt" : "mZ", lo, ops, 32);
+    for (int k = 0; k < n; k++) an_fs_write_target(s, idx, cmd->argv[ops[k]].s, AN_W_CREATE);
+}
+
+/* sed -i (and -i.bak, -Ei, --in-place): the files are rewritten in place; without -i
+ * they are only read. */
+void an_fs_sed(an_state *s, int idx, const lh_cmd *cmd) {
+    int inplace = 0, script_given = 0;
+    int files[32], nf = 0, first = 1;
+    for (int i = 1; i < cmd->argc && nf < 32; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-' && a[1] && a[1] != '-') {
+            const char *o = a + 1;
+            for (; *o; o++) {
+                if (*o == 'i') { inplace = 1; break; }          /* the rest is a suffix */
+                if (*o == 'e' || *o == 'f' || *o == 'l') {
+                    if (*o != 'l') script_given = 1;
+                    if (o[1] == 0) i++;
+                    break;
+                }
+            }
+            if (!strcmp(a, "-i") && i + 1 < cmd->argc && cmd->argv[i + 1].len == 0) i++;  /* BSD sed -i '' */
+            continue;
+        }
+        if (a[0] == '-' && a[1] == '-') {
+            if (!strncmp(a, "--in-place", 10)) inplace = 1;
+            if (!strncmp(a, "--expression", 12) || !strncmp(a, "--file", 6)) {
+                script_given = 1;
+                if (!strchr(a, '=')) i++;
+            }
+            continue;
+        }
+        if (first && !script_given) { first = 0; continue; }   /* the script */
+        first = 0;
+        files[nf++] = i;
+    }
+    for (int k = 0; k < nf; k++) {
+        const char *w = cmd->argv[files[k]].s;
+        if (inplace) {
+            an_fs_write_target(s, idx, w, AN_W_WRITE);
+        } else {
+            lh_path p;
+            if (an_path(s, idx, w, &p) == LH_PATH_SECRET) an_net_secret_used(s, idx, p.norm);
+        }
+    }
+}
+
+/* tar -x / unzip / 7z x write into a directory (-C, -d, -o; default the cwd); tar -c
+ * reads its operands. */
+void an_fs_extract(an_state *s, int idx, const lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    if (!strcmp(p, "unzip")) {
+        const char *d = an_opt_value(cmd, 'd', NULL);
+        if (d) an_fs_write_target(s, idx, d, AN_W_WRITE);
+        return;
+    }
+    if (!strcmp(p, "7z")) {
+        for (int i = 1; i < cmd->argc; i++)
+            if (!strncmp(cmd->argv[i].s, "-o", 2) && cmd->argv[i].s[2])
+                an_fs_write_target(s, idx, cmd->argv[i].s + 2, AN_W_WRITE);
+        return;
+    }
+    /* tar: the mode is in the first word ("xzf", "-xzf") or a long option */
+    int extract = 0, create = 0;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--extract") || !strcmp(a, "--get")) extract = 1;
+        else if (!strcmp(a, "--create") || !strcmp(a, "--append")) create = 1;
+        else if ((a[0] == '-' && a[1] != '-') || i == 1) {
+            if (i == 1 || a[0] == '-') {
+                if (strchr(a, 'x')) extract = 1;
+                if (strchr(a, 'c') || strchr(a, 'r')) create = 1;
+            }
+        }
+    }
+    if (extract) {
+        const char *d = an_opt_value(cmd, 'C', "--directory");
+        if (d) an_fs_write_target(s, idx, d, AN_W_WRITE);
+        return;
+    }
+    if (create) {
+        static const char *const lo[] = {"--file", "--directory", "--exclude", "--files-from",
+                                         "--exclude-from", "--transform", "--owner", "--group",
+                                         "--mode", "--use-compress-program", NULL};
+        int ops[32];
+        int n = an_operands(cmd, 2, "fCbTXgKNVFLI", lo, ops, 32);
+        checkSecretSources(s, idx, cmd, ops, n);
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Redirections and dynamic programs                                               */
+/* ------------------------------------------------------------------------------ */
+
+void an_fs_redirs(an_state *s, int idx, const lh_cmd *cmd) {
+    for (int r = 0; r < cmd->nredirs; r++) {
+        const lh_redir *rd = &cmd->redirs[r];
+        int writes = lh_redir_writes_file(rd);
+        if (!writes && rd->op != LH_R_IN) continue;
+        const char *t = rd->target.s;
+        if (!t || !*t) continue;
+        if (!strncmp(t, "/dev/tcp/", 9) || !strncmp(t, "/dev/udp/", 9)) {
+            /* a shell wired to a socket is a reverse shell */
+            const char *p = cmd->prog;
+            if (cmd->argc > 0 && (an_is_shell(p) || an_is_interp(p)))
+                lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), t);
+            continue;
+        }
+        if (writes) an_fs_write_target(s, idx, t, AN_W_WRITE);
+    }
+}
+
+/* A command word known only at run time with rm-like options: when the operands
+ * are /, a system dir or the home dir, treat it as the rm it probably is. */
+void an_fs_dynamic(an_state *s, int idx, const lh_cmd *cmd) {
+    int recursive = 0;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-' && a[1] != '-' && (strchr(a, 'r') || strchr(a, 'R'))) recursive = 1;
+        if (!strcmp(a, "--recursive") || !strcmp(a, "--no-preserve-root")) recursive = 1;
+    }
+    if (!recursive) return;
+    int ops[32];
+    int n = an_operands(cmd, 1, "", NULL, ops, 32);
+    for (int k = 0; k < n; k++) {
+        lh_path p;
+        lh_path_class cls = an_path(s, idx, cmd->argv[ops[k]].s, &p);
+        if (cls == LH_PATH_ROOT || cls == LH_PATH_SYSTEM || cls == LH_PATH_DEVICE ||
+            cls == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME))
+            an_fs_delete_target(s, idx, cmd->argv[ops[k]].s, 1, 1, 0);
+    }
+}

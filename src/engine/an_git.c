@@ -1,0 +1,197 @@
+/* an_git.c — git: what loses history or uncommitted work, and config that runs code.
+ *
+ * Global options before the subcommand (-C dir, -c key=value, --git-dir=…) are
+ * skipped, and -c values are checked like `git config`. Reads and ordinary writes
+ * (status, log, diff, add, commit, plain push, fetch, pull, rebase) are allowed. */
+#include <string.h>
+
+#include "engine/an_common.h"
+
+/* Is k a config key whose value git runs as a command? value may be NULL. Returns
+ * 2 (deny), 1 (escalate) or 0. */
+static int execKey(const char *k, const char *value) {
+    static const char *const exact[] = {"core.fsmonitor", "core.sshcommand", "core.gitproxy",
+                                        "core.askpass", "diff.external", "uploadpack.packobjectshook",
+                                        "gpg.program", "sequence.editor", "core.hookspath", NULL};
+    char low[128];
+    size_t n = strlen(k);
+    if (n >= sizeof(low)) return 1;
+    for (size_t i = 0; i <= n; i++) low[i] = (k[i] >= 'A' && k[i] <= 'Z') ? (char)(k[i] + 32) : k[i];
+    for (int i = 0; exact[i]; i++) {
+        if (strcmp(low, exact[i])) continue;
+        if (!strcmp(low, "core.sshcommand") && value && !strncmp(value, "ssh", 3) &&
+            !strpbrk(value, ";|&`$"))
+            return 0;                      /* ssh -i key -o … is how keys are chosen */
+        if (!strcmp(low, "core.hookspath") && value && value[0] != '/' && value[0] != '~' &&
+            strncmp(value, "..", 2))
+            return 1;                      /* hooks shipped in the project */
+        return 2;
+    }
+    size_t l = strlen(low);
+    if (!strncmp(low, "alias.", 6)) return value && value[0] == '!' ? 2 : 0;
+    if (!strcmp(low, "credential.helper")) return value && value[0] == '!' ? 2 : 0;
+    if (!strncmp(low, "filter.", 7) && (strstr(low, ".clean") || strstr(low, ".smudge") || strstr(low, ".process")))
+        return 2;
+    if ((!strncmp(low, "diff.", 5) && (strstr(low, ".textconv") || strstr(low, ".command"))) ||
+        (!strncmp(low, "merge.", 6) && strstr(low, ".driver")) ||
+        (!strncmp(low, "remote.", 7) && (strstr(low, ".uploadpack") || strstr(low, ".receivepack"))) ||
+        (!strncmp(low, "gpg.", 4) && l > 8 && !strcmp(low + l - 8, ".program")))
+        return 2;
+    return 0;
+}
+
+static void judgeConfig(an_state *s, int idx, const char *key, const char *value) {
+    int r = execKey(key, value);
+    if (r == 2) lh_emit(s->c, idx, LH_R(GIT_CONFIG_EXEC), key);
+    else if (r == 1)
+        lh_emit_full(s->c, idx, LH_R(GIT_CONFIG_EXEC)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
+                     LH_R(GIT_CONFIG_EXEC)->reason, LH_R(GIT_CONFIG_EXEC)->instead, key);
+}
+
+/* git config [scope] [--add|--replace-all] KEY [VALUE]; git config set KEY VALUE. */
+static void gitConfig(an_state *s, int idx, const lh_cmd *cmd, int sub) {
+    int global = 0, read = 0;
+    int ops[4], n = 0;
+    for (int i = sub + 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--global") || !strcmp(a, "--system")) { global = 1; continue; }
+        if (!strcmp(a, "--get") || !strcmp(a, "--get-all") || !strcmp(a, "--list") || !strcmp(a, "-l") ||
+            !strcmp(a, "--get-regexp") || !strcmp(a, "--show-origin") || !strcmp(a, "--unset") ||
+            !strcmp(a, "--unset-all") || !strcmp(a, "get") || !strcmp(a, "list"))
+            read = 1;
+        if (!strcmp(a, "--file") || !strcmp(a, "-f") || !strcmp(a, "--type") || !strcmp(a, "--default")) { i++; continue; }
+        if (a[0] == '-') continue;
+        if (!strcmp(a, "set") && n == 0) continue;
+        if (n < 4) ops[n++] = i;
+    }
+    if (read || n == 0) return;
+    const char *key = cmd->argv[ops[0]].s;
+    const char *val = n > 1 ? cmd->argv[ops[1]].s : NULL;
+    int before = s->c->nfindings;
+    judgeConfig(s, idx, key, val);
+    if (global && n > 1 && s->c->nfindings == before)
+        lh_emit(s->c, idx, LH_R(FS_WRITE_OUTSIDE), "~/.gitconfig");
+}
+
+/* Pathspecs after "--" or the first operand (checkout main -- f, checkout .). */
+static int checkoutDiscards(const lh_cmd *cmd, int sub) {
+    int n = 0, dashdash = 0;
+    for (int i = sub + 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) { dashdash = 1; continue; }
+        if (dashdash) return 1;
+        if (!strcmp(a, "-f") || !strcmp(a, "--force")) return 1;
+        if (!strcmp(a, "-b") || !strcmp(a, "-B") || !strcmp(a, "--orphan")) return 0;
+        if (!strcmp(a, "--ours") || !strcmp(a, "--theirs") || !strcmp(a, "-p") || !strcmp(a, "--patch"))
+            return 0;
+        if (a[0] == '-') continue;
+        if (!strcmp(a, ".") || !strcmp(a, "*") || !strcmp(a, ":/")) return 1;
+        n++;
+    }
+    return n >= 2;   /* checkout TREE PATH… */
+}
+
+static void gitPush(an_state *s, int idx, const lh_cmd *cmd, int sub) {
+    int force = 0, lease = 0, del = 0;
+    const char *subj = "push";
+    for (int i = sub + 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--force") || !strcmp(a, "--mirror")) force = 1;
+        else if (!strncmp(a, "--force-with-lease", 18) || !strcmp(a, "--force-if-includes")) lease = 1;
+        else if (!strcmp(a, "--delete") || !strcmp(a, "--prune")) del = 1;
+        else if (a[0] == '-' && a[1] != '-') {
+            if (strchr(a, 'f')) force = 1;
+            if (strchr(a, 'd')) del = 1;
+        } else if (a[0] == '+') { force = 1; subj = a; }
+        else if (a[0] == ':' && a[1]) { del = 1; subj = a; }
+    }
+    if (force) lh_emit(s->c, idx, LH_R(GIT_PUSH_FORCE), subj);
+    else if (lease) lh_emit(s->c, idx, LH_R(GIT_FORCE_LEASE), subj);
+    if (del) lh_emit(s->c, idx, LH_R(GIT_PUSH_DELETE), subj);
+}
+
+static int hasWordFrom(const lh_cmd *cmd, int from, const char *w) { return an_has_word(cmd, from, w); }
+
+/* The index of the subcommand after git's global options; -c values are judged. */
+static int findSub(an_state *s, int idx, const lh_cmd *cmd) {
+    int i = 1;
+    while (i < cmd->argc) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "-C") || !strcmp(a, "--git-dir") || !strcmp(a, "--work-tree") ||
+            !strcmp(a, "--namespace") || !strcmp(a, "--exec-path") || !strcmp(a, "--super-prefix") ||
+            !strcmp(a, "--config-env")) {
+            i += 2;
+            continue;
+        }
+        if (!strcmp(a, "-c") && i + 1 < cmd->argc) {
+            const char *kv = cmd->argv[i + 1].s;
+            const char *eq = strchr(kv, '=');
+            char key[128];
+            size_t kn = eq ? (size_t)(eq - kv) : strlen(kv);
+            if (kn < sizeof(key)) {
+                memcpy(key, kv, kn);
+                key[kn] = 0;
+                judgeConfig(s, idx, key, eq ? eq + 1 : "");
+            }
+            i += 2;
+            continue;
+        }
+        if (a[0] == '-') { i++; continue; }
+        return i;
+    }
+    return -1;
+}
+
+void an_git(an_state *s, int idx, const lh_cmd *cmd) {
+    int sub = findSub(s, idx, cmd);
+    if (sub < 0) return;
+    const char *v = cmd->argv[sub].s;
+    lh_ctx *c = s->c;
+    /* options of the subcommand only */
+    lh_cmd tail = *cmd;
+    tail.argv = cmd->argv + sub;
+    tail.argc = cmd->argc - sub;
+    const lh_cmd *t = &tail;
+    if (!strcmp(v, "reset")) {
+        if (lh_has_opt(t, 0, "--hard")) lh_emit(c, idx, LH_R(GIT_RESET_HARD), "git reset --hard");
+    } else if (!strcmp(v, "checkout")) {
+        if (checkoutDiscards(cmd, sub)) lh_emit(c, idx, LH_R(GIT_DISCARD), "git checkout");
+    } else if (!strcmp(v, "switch")) {
+        if (lh_has_opt(t, 0, "--discard-changes") || lh_has_opt(t, 'f', "--force"))
+            lh_emit(c, idx, LH_R(GIT_DISCARD), "git switch --discard-changes");
+    } else if (!strcmp(v, "restore")) {
+        int staged = lh_has_opt(t, 'S', "--staged");
+        int worktree = lh_has_opt(t, 'W', "--worktree");
+        if (!staged || worktree) lh_emit(c, idx, LH_R(GIT_DISCARD), "git restore");
+    } else if (!strcmp(v, "clean")) {
+        if (lh_has_opt(t, 'n', "--dry-run")) return;
+        if (lh_has_opt(t, 'f', "--force")) lh_emit(c, idx, LH_R(GIT_CLEAN), "git clean -f");
+    } else if (!strcmp(v, "push")) {
+        gitPush(s, idx, cmd, sub);
+    } else if (!strcmp(v, "branch")) {
+        int del = lh_has_opt(t, 'D', NULL) ||
+                  ((lh_has_opt(t, 'd', "--delete")) && lh_has_opt(t, 'f', "--force"));
+        if (del) lh_emit(c, idx, LH_R(GIT_BRANCH_DELETE), "git branch -D");
+    } else if (!strcmp(v, "stash")) {
+        if (hasWordFrom(cmd, sub + 1, "drop") || hasWordFrom(cmd, sub + 1, "clear"))
+            lh_emit(c, idx, LH_R(GIT_STASH_DROP), "git stash drop");
+    } else if (!strcmp(v, "filter-branch") || !strcmp(v, "filter-repo")) {
+        lh_emit(c, idx, LH_R(GIT_REWRITE), v);
+    } else if (!strcmp(v, "reflog")) {
+        if (hasWordFrom(cmd, sub + 1, "expire") || hasWordFrom(cmd, sub + 1, "delete"))
+            lh_emit(c, idx, LH_R(GIT_REFLOG), "git reflog expire");
+    } else if (!strcmp(v, "gc")) {
+        const char *pr = an_opt_value(t, 0, "--prune");
+        if (pr && (!strcmp(pr, "now") || !strcmp(pr, "all"))) lh_emit(c, idx, LH_R(GIT_REFLOG), "git gc --prune=now");
+    } else if (!strcmp(v, "prune")) {
+        if (!lh_has_opt(t, 'n', "--dry-run")) lh_emit(c, idx, LH_R(GIT_REFLOG), "git prune");
+    } else if (!strcmp(v, "update-ref")) {
+        if (lh_has_opt(t, 'd', NULL)) lh_emit(c, idx, LH_R(GIT_BRANCH_DELETE), "git update-ref -d");
+    } else if (!strcmp(v, "config")) {
+        gitConfig(s, idx, cmd, sub);
+    } else if (!strcmp(v, "rm")) {
+        if (!lh_has_opt(t, 0, "--cached") && lh_has_opt(t, 'r', NULL) &&
+            (hasWordFrom(cmd, sub + 1, ".") || hasWordFrom(cmd, sub + 1, "*")))
+            lh_emit(c, idx, LH_R(RM_PROJECT_ROOT), "git rm -r .");
+    }
+}

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# run.sh BUILD_DIR — `make run`: Lighthouse deciding real tool calls, through
-# `lighthouse check` and through the Claude Code hook program, with the default policy.
-# (When the bridge lands, `make run` starts it instead.)
+# run.sh BUILD_DIR [--demo] — `make run`: start the bridge (`lighthouse serve`) in the
+# foreground with the defaults (127.0.0.1:8765, ./lighthouse-data, the default policy).
+# It prints where it listens, where its data is and how to create a token; Ctrl-C stops
+# it cleanly. Extra arguments go to `lighthouse serve` (e.g. --listen 127.0.0.1:9000).
+#
+# --demo: instead, decide real example tool calls through `lighthouse check` and the
+# Claude Code hook program, and exit.
 set -u
 B=${1:-build}
+shift || true
 LH="$B/lighthouse"
 HOOK="$B/lighthouse-hook"
 cwd=$PWD
+
+if [ "${1:-}" != --demo ]; then
+  echo "Lighthouse $("$LH" version | cut -d' ' -f2): starting the bridge (Ctrl-C stops it; scripts/run.sh $B --demo shows decisions without it)"
+  echo "  try: TOKEN=\$($LH token create --agent me --role builder)"
+  echo "       curl -s -H \"Authorization: Bearer \$TOKEN\" -H 'Content-Type: application/json' \\"
+  echo "            -d '{\"tool\":\"Bash\",\"input\":{\"command\":\"git push --force\"},\"cwd\":\"$cwd\"}' http://127.0.0.1:8765/v1/validate"
+  echo "  the hook through the bridge: LIGHTHOUSE_URL=http://127.0.0.1:8765 LIGHTHOUSE_TOKEN=\$TOKEN $HOOK pre-tool-use < payload.json"
+  exec "$LH" serve "$@"
+fi
 
 demo() {
   printf '\n$ lighthouse check -- %s\n' "$1"

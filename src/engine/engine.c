@@ -142,6 +142,45 @@ void lh_emit(lh_ctx *c, int cmd, const lh_rule_info *r, const char *subject) {
 /* Bash                                                                            */
 /* ------------------------------------------------------------------------------ */
 
+/* Programs whose job is to print shell code for the current shell to eval
+ * (`eval "$(pyenv init -)"`, `eval "$(ssh-agent -s)"`): what they print is as trusted
+ * as the program itself, which the analyzers see as the substitution's child. */
+static int isShellInitGenerator(const lh_cmd *cmd) {
+    static const char *const progs[] = {
+        "pyenv", "rbenv", "nodenv", "jenv", "goenv", "plenv", "direnv", "ssh-agent",
+        "gpg-agent", "keychain", "conda", "micromamba", "mamba", "brew", "starship", "zoxide",
+        "fnm", "mise", "rtx", "asdf", "opam", "dircolors", "thefuck", "luarocks", "rustup",
+        "kubectl", "helm", "gh", "npm", "pip", "poetry", "pipenv", "register-python-argcomplete",
+        "minikube", "docker-machine", "atuin", "mcfly", "fzf", "nix", "devbox", "flox",
+        "aws_completer", "terraform", "gcloud", "just", "deno", "bun", "rye", "uv", NULL,
+    };
+    for (int i = 0; progs[i]; i++)
+        if (!strcmp(cmd->prog, progs[i])) return 1;
+    return 0;
+}
+
+/* True when every word of cmd is one $(…) or `…` whose commands are all shell-init
+ * generators, and cmd runs under eval or source. */
+static int isEvalOfInit(const lh_script *s, int k) {
+    const lh_cmd *cmd = &s->cmds[k];
+    if (cmd->origin != LH_ORIGIN_EVAL) return 0;
+    int children = 0;
+    for (int j = k + 1; j < s->ncmds; j++) {
+        const lh_cmd *ch = &s->cmds[j];
+        if (ch->parent != k) continue;
+        if (ch->origin != LH_ORIGIN_CMDSUBST || ch->argc == 0 || !isShellInitGenerator(ch)) return 0;
+        children++;
+    }
+    for (int a = 0; a < cmd->argc; a++) {
+        const char *w = cmd->argv[a].s;
+        size_t n = cmd->argv[a].len;
+        int subst = (n > 3 && w[0] == '$' && w[1] == '(' && w[n - 1] == ')') ||
+                    (n > 2 && w[0] == '`' && w[n - 1] == '`');
+        if (!subst) return 0;
+    }
+    return children > 0;
+}
+
 /* Findings the parse itself yields: errors and bounds, fork bombs, commands whose
  * program is only known at run time. */
 static void checkScript(lh_ctx *c) {
@@ -165,7 +204,7 @@ static void checkScript(lh_ctx *c) {
         if (s->funcs[i].recursive_bg) lh_emit(c, s->funcs[i].first_cmd, LH_R(FORK_BOMB), s->funcs[i].name);
     for (int i = 0; i < s->ncmds; i++) {
         const lh_cmd *cmd = &s->cmds[i];
-        if (cmd->argc > 0 && (cmd->flags & LH_C_DYNAMIC_CMD))
+        if (cmd->argc > 0 && (cmd->flags & LH_C_DYNAMIC_CMD) && !isEvalOfInit(s, i))
             lh_emit(c, i, LH_R(DYNAMIC_CMD), cmd->argv[0].s);
     }
 }

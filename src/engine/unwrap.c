@@ -330,6 +330,15 @@ static const char *stdinScript(lh_ctx *c, int k, size_t *len) {
     for (int j = k - 1; j >= 0; j--) {
         lh_cmd *prev = cmdAt(c, j);
         if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1) continue;
+        if (!strcmp(prev->prog, "cat") && prev->argc == 1) {
+            /* cat <<EOF | sh: the here-doc is the script */
+            for (int r = 0; r < prev->nredirs; r++)
+                if (prev->redirs[r].op == LH_R_HEREDOC || prev->redirs[r].op == LH_R_HERESTR) {
+                    *len = prev->redirs[r].target.len;
+                    return prev->redirs[r].target.s;
+                }
+            return NULL;
+        }
         if (strcmp(prev->prog, "echo") && strcmp(prev->prog, "printf")) return NULL;
         int from = 1;
         while (from < prev->argc && prev->argv[from].s[0] == '-' && !strcmp(prev->prog, "echo")) from++;
@@ -362,38 +371,49 @@ static int shellHasOperand(const lh_cmd *cmd) {
     return 0;
 }
 
+/* Add a child of command k that runs argv (argc words) directly, without a shell in
+ * between (xargs, find -exec, docker exec). Returns its index or -1. */
+static int addArgvChild(lh_ctx *c, const lh_shell_limits *lim, int k, lh_word *argv, int argc,
+                        int parent_arg, lh_origin origin, uint32_t flags) {
+    int child = lh_script_add_cmd(c->arena, c->script, lim);
+    if (child < 0) { c->oom = 1; return -1; }
+    lh_cmd *cmd = cmdAt(c, k), *ch = cmdAt(c, child);
+    ch->argv = argv;
+    ch->argc = argc;
+    ch->prog = baseName(argv[0].s);
+    if (argv[0].flags & (LH_W_DYNAMIC | LH_W_PROCSUBST)) ch->flags |= LH_C_DYNAMIC_CMD;
+    ch->flags |= flags | (cmd->flags & (LH_C_SUDO | LH_C_BACKGROUND));
+    ch->parent = k;
+    ch->parent_arg = parent_arg;
+    ch->origin = origin;
+    ch->depth = cmd->depth + 1;
+    ch->func = cmd->func;
+    ch->pipeline = -1;
+    ch->pipe_len = 1;
+    cmd->flags |= LH_C_REPLACED;
+    return child;
+}
+
 /* xargs [options] CMD ARGS… → a child command CMD ARGS… whose further arguments come
  * from stdin. */
 static void expandXargs(lh_ctx *c, const lh_shell_limits *lim, int k) {
     static const char *const lo[] = {"--arg-file", "--delimiter", "--eof", "--replace",
                                      "--max-lines", "--max-args", "--max-procs",
                                      "--max-chars", "--process-slot-var", NULL};
+    static lh_word echo_word = {"echo", 4, 0};
     lh_cmd *cmd = cmdAt(c, k);
     int i = skipOptions(cmd, 1, "adEILnPs", lo);
-    int child = lh_script_add_cmd(c->arena, c->script, lim);
-    if (child < 0) { c->oom = 1; return; }
+    int child = i < cmd->argc
+        ? addArgvChild(c, lim, k, cmd->argv + i, cmd->argc - i, i, LH_ORIGIN_XARGS, LH_C_STDIN_ARGS)
+        : addArgvChild(c, lim, k, &echo_word, 1, -1, LH_ORIGIN_XARGS, LH_C_STDIN_ARGS);
+    if (child < 0) return;
+    /* it reads the pipeline's data: keep the stage, for exfiltration checks */
     cmd = cmdAt(c, k);
     lh_cmd *ch = cmdAt(c, child);
-    static lh_word echo_word = {"echo", 4, 0};
-    if (i >= cmd->argc) {
-        ch->argv = &echo_word;
-        ch->argc = 1;
-    } else {
-        ch->argv = cmd->argv + i;
-        ch->argc = cmd->argc - i;
-    }
-    ch->prog = baseName(ch->argv[0].s);
-    if (ch->argv[0].flags & LH_W_DYNAMIC) ch->flags |= LH_C_DYNAMIC_CMD;
-    ch->flags |= LH_C_STDIN_ARGS | (cmd->flags & (LH_C_SUDO | LH_C_PIPE_IN | LH_C_PIPE_OUT | LH_C_BACKGROUND));
     ch->pipeline = cmd->pipeline;
     ch->pipe_pos = cmd->pipe_pos;
     ch->pipe_len = cmd->pipe_len;
-    ch->parent = k;
-    ch->parent_arg = i < cmd->argc ? i : -1;
-    ch->origin = LH_ORIGIN_XARGS;
-    ch->depth = cmd->depth + 1;
-    ch->func = cmd->func;
-    cmd->flags |= LH_C_REPLACED;
+    ch->flags |= cmd->flags & (LH_C_PIPE_IN | LH_C_PIPE_OUT);
 }
 
 /* parallel [options] CMD … ::: ARGS → the command with the arguments filled in. */
@@ -446,9 +466,6 @@ static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
         int from = j + 1, to = from;
         while (to < cmd->argc && strcmp(cmd->argv[to].s, ";") && strcmp(cmd->argv[to].s, "+")) to++;
         if (to == from) continue;
-        int child = lh_script_add_cmd(c->arena, c->script, lim);
-        if (child < 0) { c->oom = 1; return; }
-        cmd = cmdAt(c, k);
         lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(to - from));
         if (!argv) { c->oom = 1; return; }
         for (int q = from; q < to; q++) {
@@ -462,20 +479,8 @@ static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
                 argv[q - from].len = (uint32_t)strlen(t);
             }
         }
-        lh_cmd *ch = cmdAt(c, child);
-        ch->argv = argv;
-        ch->argc = to - from;
-        ch->prog = baseName(argv[0].s);
-        if (argv[0].flags & LH_W_DYNAMIC) ch->flags |= LH_C_DYNAMIC_CMD;
-        ch->flags |= cmd->flags & (LH_C_SUDO | LH_C_BACKGROUND);
-        ch->parent = k;
-        ch->parent_arg = from;
-        ch->origin = LH_ORIGIN_FIND_EXEC;
-        ch->depth = cmd->depth + 1;
-        ch->func = cmd->func;
-        ch->pipeline = -1;
-        ch->pipe_len = 1;
-        cmd->flags |= LH_C_REPLACED;
+        if (addArgvChild(c, lim, k, argv, to - from, from, LH_ORIGIN_FIND_EXEC, 0) < 0) return;
+        cmd = cmdAt(c, k);
         j = to;
     }
 }
@@ -497,17 +502,21 @@ static void expandSsh(lh_ctx *c, const lh_shell_limits *lim, int k) {
     if (i + 1 < cmd->argc) expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
 }
 
+/* kubectl exec POD -- CMD… and docker exec [opts] CTR CMD… run CMD's argv directly in
+ * the container (no shell joins the words, unlike ssh). */
 static void expandExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     if (cmd->argc < 3 || strcmp(cmd->argv[1].s, "exec")) return;
+    int from = -1;
     if (!strcmp(cmd->prog, "kubectl") || !strcmp(cmd->prog, "oc")) {
         for (int j = 2; j < cmd->argc; j++)
-            if (!strcmp(cmd->argv[j].s, "--")) { expandJoined(c, lim, k, j + 1, LH_ORIGIN_SHELL_C); return; }
-        return;
+            if (!strcmp(cmd->argv[j].s, "--")) { from = j + 1; break; }
+    } else {
+        static const char *const lo[] = {"--env", "--env-file", "--user", "--workdir", "--detach-keys", NULL};
+        from = skipOptions(cmd, 2, "euw", lo) + 1;
     }
-    static const char *const lo[] = {"--env", "--env-file", "--user", "--workdir", "--detach-keys", NULL};
-    int i = skipOptions(cmd, 2, "euw", lo);
-    if (i + 1 < cmd->argc) expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
+    if (from > 0 && from < cmd->argc)
+        addArgvChild(c, lim, k, cmd->argv + from, cmd->argc - from, from, LH_ORIGIN_SHELL_C, 0);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -680,6 +689,48 @@ static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim) {
     return NULL;
 }
 
+/* Code that forks in a loop: perl's `fork while fork`, python's `while True: os.fork()`,
+ * ruby's `loop { fork }`. */
+static int forksForever(const char *code, size_t len) {
+    const char *f = memmem(code, len, "fork", 4);
+    if (!f) return 0;
+    static const char *const loops[] = {"while", "loop", "for(;;)", "for (;;)", "until", NULL};
+    for (int i = 0; loops[i]; i++)
+        if (memmem(code, len, loops[i], strlen(loops[i]))) return 1;
+    return 0;
+}
+
+/* Calls that send data over the network from inline code. */
+static int sendsToNetwork(const char *code, size_t len) {
+    static const char *const net[] = {
+        "requests.post", "requests.put", "requests.request", "urlopen(", "urllib.request",
+        "http.client", "httpx.", "socket.", "aiohttp", "fetch(", "axios", "http.request(",
+        "https.request(", "Net::HTTP", "LWP::", "HTTP::Tiny", "IO::Socket", "curl_exec",
+        "file_get_contents(\"http", "smtplib", "ftplib", "paramiko", "TCPSocket", NULL,
+    };
+    for (int i = 0; net[i]; i++)
+        if (memmem(code, len, net[i], strlen(net[i]))) return 1;
+    return 0;
+}
+
+/* The first string literal in code that names a secret file, or NULL. */
+static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
+    const char *end = code + len;
+    for (const char *p = code; p < end; p++) {
+        if (*p != '"' && *p != '\'') continue;
+        const char *e;
+        int interp;
+        char *lit = readLiteral(c, p, end, &e, &interp);
+        if (!lit) continue;
+        p = e - 1;
+        if (!*lit || strlen(lit) > 512 || strchr(lit, ' ')) continue;
+        if (lit[0] != '/' && lit[0] != '~' && lit[0] != '.' && !strchr(lit, '/')) continue;
+        lh_path path;
+        if (lh_path_classify(c, lit, strlen(lit), &path) == LH_PATH_SECRET) return path.norm ? path.norm : lit;
+    }
+    return NULL;
+}
+
 /* Read inline code: shell-outs become child commands; recursive deletes outside the
  * project are findings; calls whose command cannot be read are escalated. */
 static void scanCode(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
@@ -739,6 +790,9 @@ static void scanCode(lh_ctx *c, const lh_shell_limits *lim, int k, const char *c
             parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
         }
     }
+    if (forksForever(code, len)) lh_emit(c, k, LH_R(FORK_BOMB), "inline code forks in a loop");
+    const char *secret = secretLiteral(c, code, len);
+    if (secret) lh_emit(c, k, sendsToNetwork(code, len) ? LH_R(EXFIL) : LH_R(SECRET_READ), secret);
     /* Backquotes run a shell in perl, ruby and php. */
     const char *prog = cmdAt(c, k)->prog;
     if (!strncmp(prog, "perl", 4) || !strcmp(prog, "ruby") || !strcmp(prog, "php")) {

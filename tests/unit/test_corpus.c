@@ -1,4 +1,4 @@
-/* test_corpus.c — every labelled tool call in tests/corpus/*.jsonl gets its expected
+/* test_corpus.c — every labelled tool call in tests/corpus/ (the .jsonl files) gets its expected
  * decision from the real engine with the default policy. One TAP line per call.
  *
  * A line is a native request plus "id", "class" and "expect" (or, in hook payload form,

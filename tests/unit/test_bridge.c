@@ -1,0 +1,232 @@
+/* test_bridge.c — the bridge's pure parts: tokens (src/bridge/auth.c), the revoked set,
+ * the per-agent rate limit (ratelimit.c), settings and their precedence (config.c), the
+ * JSON depth scan and the metrics text (metrics.c). The HTTP routes are tested against
+ * the real daemon in tests/integration/bridge_*.sh. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bridge/auth.h"
+#include "bridge/bridge.h"
+#include "bridge/metrics.h"
+#include "bridge/ratelimit.h"
+
+int lh_json_depth(const char *s, size_t len, int limit);   /* routes.c */
+
+static const unsigned char KEY[LH_AUTH_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+static const unsigned char KEY2[LH_AUTH_KEY_LEN] = "fedcba9876543210fedcba9876543210";
+
+static void mint(const unsigned char *key, const char *agent, lh_role role, int64_t exp, char *tok, size_t cap) {
+    lh_token_claims c = {0};
+    snprintf(c.agent, sizeof(c.agent), "%s", agent);
+    c.role = role;
+    c.iat = 1000;
+    c.exp = exp;
+    char err[128];
+    assert_int_equal(lh_auth_mint(key, &c, tok, cap, err, sizeof(err)), 0);
+}
+
+static void token_round_trip(void **state) {
+    (void)state;
+    char tok[LH_AUTH_TOKEN_MAX + 1];
+    mint(KEY, "builder-1", LH_ROLE_BUILDER, 5000, tok, sizeof(tok));
+    lh_token_claims c;
+    assert_int_equal(lh_auth_verify(KEY, tok, strlen(tok), 2000, &c), LH_AUTH_OK);
+    assert_string_equal(c.agent, "builder-1");
+    assert_int_equal(c.role, LH_ROLE_BUILDER);
+    assert_int_equal(c.exp, 5000);
+    assert_int_equal(strlen(c.tid), LH_AUTH_TID_LEN);
+}
+
+static void token_refusals(void **state) {
+    (void)state;
+    char tok[LH_AUTH_TOKEN_MAX + 1];
+    lh_token_claims c;
+    mint(KEY, "a", LH_ROLE_ADMIN, 5000, tok, sizeof(tok));
+    assert_int_equal(lh_auth_verify(KEY, tok, strlen(tok), 5000, &c), LH_AUTH_EXPIRED);
+    assert_int_equal(lh_auth_verify(KEY, tok, strlen(tok), 9999, &c), LH_AUTH_EXPIRED);
+    assert_int_equal(lh_auth_verify(KEY2, tok, strlen(tok), 2000, &c), LH_AUTH_FORGED);
+    assert_int_equal(lh_auth_verify(KEY, "", 0, 2000, &c), LH_AUTH_MISSING);
+    assert_int_equal(lh_auth_verify(KEY, "garbage", 7, 2000, &c), LH_AUTH_MALFORMED);
+    assert_int_equal(lh_auth_verify(KEY, "lh1.e30", 7, 2000, &c), LH_AUTH_MALFORMED);
+    assert_int_equal(lh_auth_verify(KEY, "lh1.e30.!!!!", 12, 2000, &c), LH_AUTH_MALFORMED);
+    /* every single-character change is refused */
+    size_t n = strlen(tok);
+    for (size_t i = 0; i < n; i++) {
+        char t2[LH_AUTH_TOKEN_MAX + 1];
+        memcpy(t2, tok, n + 1);
+        t2[i] = t2[i] == 'A' ? 'B' : 'A';
+        lh_auth_result r = lh_auth_verify(KEY, t2, n, 2000, &c);
+        if (r == LH_AUTH_OK) fail_msg("changing byte %zu of the token still verifies", i);
+    }
+    /* a truncated token */
+    assert_int_not_equal(lh_auth_verify(KEY, tok, n - 1, 2000, &c), LH_AUTH_OK);
+}
+
+static void token_key_file(void **state) {
+    (void)state;
+    char dir[] = "/tmp/lh-test-bridge-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    unsigned char k1[LH_AUTH_KEY_LEN], k2[LH_AUTH_KEY_LEN];
+    char err[256], path[300];
+    assert_int_equal(lh_auth_load_key(dir, 0, k1, err, sizeof(err)), -1);   /* no key, no create */
+    assert_int_equal(lh_auth_load_key(dir, 1, k1, err, sizeof(err)), 0);
+    assert_int_equal(lh_auth_load_key(dir, 0, k2, err, sizeof(err)), 0);
+    assert_memory_equal(k1, k2, LH_AUTH_KEY_LEN);
+    snprintf(path, sizeof(path), "%s/token.key", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    chmod(path, 0644);
+    assert_int_equal(lh_auth_load_key(dir, 0, k2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    unlink(path);
+    rmdir(dir);
+    /* two fresh dirs get different keys */
+    char d1[] = "/tmp/lh-test-bridge-XXXXXX", d2[] = "/tmp/lh-test-bridge-XXXXXX";
+    assert_non_null(mkdtemp(d1));
+    assert_non_null(mkdtemp(d2));
+    assert_int_equal(lh_auth_load_key(d1, 1, k1, err, sizeof(err)), 0);
+    assert_int_equal(lh_auth_load_key(d2, 1, k2, err, sizeof(err)), 0);
+    assert_memory_not_equal(k1, k2, LH_AUTH_KEY_LEN);
+    snprintf(path, sizeof(path), "%s/token.key", d1); unlink(path); rmdir(d1);
+    snprintf(path, sizeof(path), "%s/token.key", d2); unlink(path); rmdir(d2);
+}
+
+static void revoked_set(void **state) {
+    (void)state;
+    lh_revoked *r = lh_revoked_new();
+    assert_non_null(r);
+    assert_false(lh_revoked_has(r, "0123456789abcdef"));
+    assert_int_equal(lh_revoked_add(r, "0123456789abcdef"), 0);
+    assert_int_equal(lh_revoked_add(r, "ffffffffffffffff"), 0);
+    assert_int_equal(lh_revoked_add(r, "0123456789abcdef"), 0);   /* twice: once */
+    assert_int_equal(lh_revoked_add(r, "short"), -1);
+    assert_true(lh_revoked_has(r, "0123456789abcdef"));
+    assert_true(lh_revoked_has(r, "ffffffffffffffff"));
+    assert_false(lh_revoked_has(r, "aaaaaaaaaaaaaaaa"));
+    assert_int_equal(lh_revoked_count(r), 2);
+    lh_revoked_free(r);
+}
+
+static void rate_limit(void **state) {
+    (void)state;
+    lh_ratelimit *rl = lh_ratelimit_new(10, 3);
+    uint64_t t = 1000000000ull;
+    int retry = 0;
+    for (int i = 0; i < 3; i++) assert_int_equal(lh_ratelimit_take(rl, "a", t, &retry), 0);
+    assert_int_equal(lh_ratelimit_take(rl, "a", t, &retry), 1);
+    assert_true(retry >= 1);
+    assert_int_equal(lh_ratelimit_take(rl, "b", t, &retry), 0);   /* another agent */
+    t += 100000000ull;   /* 0.1 s: one token at 10/s */
+    assert_int_equal(lh_ratelimit_take(rl, "a", t, &retry), 0);
+    assert_int_equal(lh_ratelimit_take(rl, "a", t, &retry), 1);
+    /* many agents: each gets its own burst, the table stays bounded */
+    char name[32];
+    for (int i = 0; i < 50000; i++) {
+        snprintf(name, sizeof(name), "agent-%d", i);
+        lh_ratelimit_take(rl, name, t, &retry);
+    }
+    assert_int_equal(lh_ratelimit_take(rl, "a", t, &retry), 1);   /* a is still empty or merged, never refilled */
+    lh_ratelimit_free(rl);
+    rl = lh_ratelimit_new(0, 1);   /* off */
+    for (int i = 0; i < 100; i++) assert_int_equal(lh_ratelimit_take(rl, "a", t, &retry), 0);
+    lh_ratelimit_free(rl);
+}
+
+static void config_precedence(void **state) {
+    (void)state;
+    lh_bridge_config c;
+    char err[512];
+    lh_bridge_config_defaults(&c);
+    assert_string_equal(c.listen, "127.0.0.1:8765");
+    assert_string_equal(c.data, "./lighthouse-data");
+    assert_string_equal(c.store, "sqlite");
+    assert_int_equal(c.body_limit, 1u << 20);
+    char path[] = "/tmp/lh-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *yaml = "listen: 127.0.0.1:9000\nrate_limit: 5\nbody_limit: 64K\ndata: /tmp/x\n";
+    assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+    close(fd);
+    assert_int_equal(lh_bridge_config_file(&c, path, err, sizeof(err)), 0);
+    assert_string_equal(c.listen, "127.0.0.1:9000");
+    assert_true(c.rate_limit == 5);
+    assert_int_equal(c.body_limit, 64u << 10);
+    setenv("LIGHTHOUSE_LISTEN", "127.0.0.1:9100", 1);
+    setenv("LIGHTHOUSE_RATE_LIMIT", "7", 1);
+    assert_int_equal(lh_bridge_config_env(&c, err, sizeof(err)), 0);
+    assert_string_equal(c.listen, "127.0.0.1:9100");   /* env beats file */
+    assert_string_equal(c.data, "/tmp/x");             /* file beats default */
+    assert_int_equal(lh_bridge_config_set(&c, "listen", "unix:/tmp/s.sock", err, sizeof(err)), 0);
+    assert_string_equal(c.listen, "unix:/tmp/s.sock");  /* flag beats env */
+    assert_int_equal(lh_bridge_config_set(&c, "nope", "1", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown setting"));
+    assert_int_equal(lh_bridge_config_set(&c, "workers", "-1", err, sizeof(err)), -1);
+    assert_int_equal(lh_bridge_config_set(&c, "body_limit", "10", err, sizeof(err)), -1);
+    assert_int_equal(lh_bridge_config_set(&c, "store", "mysql", err, sizeof(err)), -1);
+    setenv("LIGHTHOUSE_TIMEOUT", "soon", 1);
+    assert_int_equal(lh_bridge_config_env(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "LIGHTHOUSE_TIMEOUT"));
+    unsetenv("LIGHTHOUSE_TIMEOUT");
+    unsetenv("LIGHTHOUSE_LISTEN");
+    unsetenv("LIGHTHOUSE_RATE_LIMIT");
+    const char *bad = "listen: [a, b]\n";
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+    close(fd);
+    assert_int_equal(lh_bridge_config_file(&c, path, err, sizeof(err)), -1);
+    unlink(path);
+    assert_int_equal(lh_bridge_config_file(&c, "/nonexistent/lh.yaml", err, sizeof(err)), -1);
+}
+
+static void json_depth(void **state) {
+    (void)state;
+    assert_int_equal(lh_json_depth("{}", 2, 32), 1);
+    assert_int_equal(lh_json_depth("{\"a\":[[1]]}", 11, 32), 3);
+    assert_int_equal(lh_json_depth("{\"a\":\"[[[[\"}", 12, 32), 1);        /* brackets in strings */
+    assert_int_equal(lh_json_depth("{\"a\":\"\\\"[[[[\"}", 14, 32), 1);   /* escaped quote */
+    char deep[200];
+    memset(deep, '[', sizeof(deep));
+    assert_true(lh_json_depth(deep, sizeof(deep), 32) > 32);
+}
+
+static void metrics_text(void **state) {
+    (void)state;
+    lh_metrics *m = calloc(1, sizeof(*m));
+    lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 300000);
+    lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 3000000000ull);
+    lh_metrics_request(m, LH_ROUTE_VALIDATE, 418, 1000);
+    lh_metrics_error(m, LH_ERR_TOO_LARGE);
+    lh_metrics_extra x = {0};
+    x.policy_revision = "rev\"1";
+    x.postgres = -1;
+    size_t len;
+    char *t = lh_metrics_render(m, &x, &len);
+    assert_non_null(t);
+    assert_int_equal(strlen(t), len);
+    assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"200\"} 2\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"other\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_bucket{route=\"/v1/validate\",le=\"0.0005\"} 2\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_bucket{route=\"/v1/validate\",le=\"+Inf\"} 3\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_count{route=\"/v1/validate\"} 3\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_errors_total{kind=\"payload_too_large\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_policy_revision_info{revision=\"rev\\\"1\"} 1\n"));
+    assert_null(strstr(t, "postgres_connection_status"));
+    assert_non_null(strstr(t, "\nprocess_resident_memory_bytes "));
+    free(t);
+    free(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(token_round_trip), cmocka_unit_test(token_refusals),
+        cmocka_unit_test(token_key_file),   cmocka_unit_test(revoked_set),
+        cmocka_unit_test(rate_limit),       cmocka_unit_test(config_precedence),
+        cmocka_unit_test(json_depth),       cmocka_unit_test(metrics_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

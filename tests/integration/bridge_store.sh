@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# bridge_store.sh — when the event store cannot append, the bridge gives no decision:
+# 503 store_unavailable, /ready false, the failure counted; when the fault clears, it
+# recovers by itself. The fault is real I/O failure: an LD_PRELOAD shim makes fsync and
+# fdatasync fail with EIO while a trigger file exists. Prints TAP lines.
+set -u
+. "$(dirname "$0")/bridge_lib.bash"
+
+cat > "$T/fault.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+static int failing(void) { const char *f = getenv("LH_FAULT_FILE"); return f && access(f, F_OK) == 0; }
+int fsync(int fd) {
+    static int (*real)(int);
+    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    if (failing()) { errno = EIO; return -1; }
+    return real(fd);
+}
+int fdatasync(int fd) {
+    static int (*real)(int);
+    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    if (failing()) { errno = EIO; return -1; }
+    return real(fd);
+}
+C
+if ! cc -shared -fPIC -o "$T/fault.so" "$T/fault.c" -ldl 2>"$T/cc.err"; then
+  fail "build the fault-injection shim: $(head -1 "$T/cc.err")"; exit 1
+fi
+export LH_FAULT_FILE="$T/fail-now"
+LD_PRELOAD="$T/fault.so" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" start_bridge store || { fail "bridge starts"; exit 1; }
+BT=$(token builder-1 builder); ET=$(token expert-1 expert)
+v='{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}'
+post_json /v1/validate "$BT" "$v"
+check "before the fault: 200 with a seq" '[ "$code" = 200 ] && jq -e ".seq > 0" <<<"$body" >/dev/null'
+before=$(jq .seq <<<"$body")
+
+touch "$LH_FAULT_FILE"
+post_json /v1/validate "$BT" "$v"
+check "store cannot append: 503 store_unavailable, no decision in the body" \
+  '[ "$code" = 503 ] && is_error store_unavailable && ! jq -e ".decision" <<<"$body" >/dev/null 2>&1'
+post_json /v1/hooks/claude-code "$BT" '{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}'
+check "the hook route gives no permission either: 503" '[ "$code" = 503 ] && ! grep -q permissionDecision <<<"$body"'
+req GET /ready ""
+check "/ready is 503 and says why" '[ "$code" = 503 ] && [ "$(jq -r .ready <<<"$body")" = false ] && grep -q "store" <<<"$body"'
+req GET /health ""
+check "/health stays 200 (the process is alive)" '[ "$code" = 200 ]'
+out=$(printf '{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}' |
+      LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" LIGHTHOUSE_REQUIRE_BRIDGE=1 "$HOOK" pre-tool-use 2>&1); rc=$?
+check "the command hook with LIGHTHOUSE_REQUIRE_BRIDGE=1 blocks (exit 2) on the 503" '[ $rc = 2 ] && grep -q 503 <<<"$out"'
+req GET /metrics ""
+check "event_store_failures_total counts the failures" \
+  '[ "$(awk "/^lighthouse_bridge_event_store_failures_total / {print \$2}" "$T/body")" -ge 2 ]'
+
+rm -f "$LH_FAULT_FILE"
+check "when the fault clears, decisions come back (200) within 5 s" \
+  'wait_for "post_json /v1/validate \"\$BT\" \"\$v\"; [ \"\$code\" = 200 ]"'
+after=$(jq .seq <<<"$body")
+req GET /ready ""
+check "/ready is 200 again" '[ "$code" = 200 ]'
+req GET "/v1/events?type=decision.made&after=$before" "$ET"
+check "no refused decision was recorded; the new one follows the old one" \
+  '[ "$(jq "[.events[].seq] | length" <<<"$body")" -ge 1 ] && [ "$(jq -r ".events[-1].seq" <<<"$body")" = "$after" ]'
+kill -TERM "$PID"; wait "$PID"; rc=$?
+check "the bridge still stops cleanly (exit 0)" '[ $rc = 0 ]'
+check "the audit chain verifies" '"$LH" events verify --data "$DATA" >/dev/null 2>&1'

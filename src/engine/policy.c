@@ -1475,20 +1475,33 @@ static void cvPaths(cview *cv) {
     cv->ncached = n < CV_PATHS ? n : CV_PATHS;
 }
 
-/* The k-th path source; past the cache it is set up in *tmp. */
-static pitem *cvPath(cview *cv, int k, pitem *tmp) {
-    if (k < cv->ncached) return &cv->paths[k];
+/* Walks a command's path sources in order, in one pass (a command may have thousands):
+ * the first CV_PATHS come from the cache, the rest are set up in the caller's *tmp. */
+typedef struct pwalk {
+    int k, i, r, ddash;
+} pwalk;
+
+#define PWALK_INIT {0, 1, 0, 0}
+
+static pitem *nextPath(cview *cv, pwalk *wk, pitem *tmp) {
     const lh_cmd *cmd = cv->cmd;
-    int n = 0, ddash = 0;
-    for (int i = 1; i < cmd->argc; i++) {
+    while (wk->i < cmd->argc) {
+        int i = wk->i++;
         const lh_word *w = &cmd->argv[i];
-        if (!ddash && !strcmp(w->s, "--")) { ddash = 1; continue; }
-        if (!ddash && isOption(w->s)) continue;
-        if (n++ == k) { itemInit(tmp, w, i); return tmp; }
+        if (!wk->ddash && !strcmp(w->s, "--")) { wk->ddash = 1; continue; }
+        if (!wk->ddash && isOption(w->s)) continue;
+        int k = wk->k++;
+        if (k < cv->ncached) return &cv->paths[k];
+        itemInit(tmp, w, i);
+        return tmp;
     }
-    for (int i = 0; i < cmd->nredirs; i++) {
-        if (!isFileRedir(&cmd->redirs[i])) continue;
-        if (n++ == k) { itemInit(tmp, &cmd->redirs[i].target, -1); return tmp; }
+    while (wk->r < cmd->nredirs) {
+        int r = wk->r++;
+        if (!isFileRedir(&cmd->redirs[r])) continue;
+        int k = wk->k++;
+        if (k < cv->ncached) return &cv->paths[k];
+        itemInit(tmp, &cmd->redirs[r].target, -1);
+        return tmp;
     }
     return NULL;
 }
@@ -1545,10 +1558,9 @@ static int cmdPathsOk(cview *cv, const prule *r, const char **subject) {
     cvPaths(cv);
     int seen = 0;
     int all = r->action == LH_ALLOW;
-    for (int k = 0; k < cv->npaths; k++) {
-        pitem tmp;
-        pitem *it = cvPath(cv, k, &tmp);
-        if (!it) break;
+    pwalk wk = PWALK_INIT;
+    pitem tmp, *it;
+    while ((it = nextPath(cv, &wk, &tmp))) {
         if ((r->keys & K_SUBCMD) && it->argi >= 0 && it->argi == cvSub(cv)) continue;
         seen++;
         const lh_path *p = itemPath(cv, it, (r->keys & K_CLASS) != 0);
@@ -1768,10 +1780,9 @@ static int exceptionHolds(lh_ctx *c, const lh_finding *f, const pexcept *e) {
         cvInit(&cv, c, f->cmd);
         cvPaths(&cv);
         int seen = 0;
-        for (int k = 0; k < cv.npaths; k++) {
-            pitem spare;
-            pitem *it = cvPath(&cv, k, &spare);
-            if (!it) break;
+        pwalk wk = PWALK_INIT;
+        pitem spare, *it;
+        while ((it = nextPath(&cv, &wk, &spare))) {
             seen++;
             const lh_path *pp = itemPath(&cv, it, (e->keys & K_CLASS) != 0);
             if (!pathOk(c, e->keys, e->classes, &e->paths, pp)) return 0;

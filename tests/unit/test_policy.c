@@ -566,12 +566,15 @@ static void test_path_keys(void **state) {
     lh_policy_match(p, &f.c);
     assert_non_null(findingOf(&f, "secret"));
     fxFree(&f);
-    /* more operands than the cache holds: the last one still counts */
+    /* far more operands than the cache holds: the last one still counts */
     fxInit(&f, LH_TOOL_BASH, "Bash");
     c0 = addCmd(&f, 0, "cat", NULL);
     lh_cmd *cmd = &f.script.cmds[c0];
-    for (int i = 0; i < 40; i++) {
-        cmd->argv[cmd->argc].s = i == 39 ? "~/.aws/.env" : "file";
+    lh_word *many = lh_arena_calloc(f.a, sizeof(lh_word) * 5001);
+    many[0] = cmd->argv[0];
+    cmd->argv = many;
+    for (int i = 0; i < 5000; i++) {
+        cmd->argv[cmd->argc].s = i == 4999 ? "~/.aws/.env" : "file";
         cmd->argv[cmd->argc].len = (uint32_t)strlen(cmd->argv[cmd->argc].s);
         cmd->argc++;
     }

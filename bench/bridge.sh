@@ -74,6 +74,28 @@ run() {
 curl -s -o /dev/null -X POST -H "Authorization: Bearer ${LH_TOKENS%%,*}" -H 'Content-Type: application/json' \
   -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate"
 echo "bridge $URL (pid $BPID), nginx 127.0.0.1:$NPORT; wrk 2 threads, ${DUR}s runs, $(nproc) CPUs shared by all"
+# ---- the hook through the bridge: wall time per call, process start to exit ----------
+HOOK="$B/lighthouse-hook"
+printf '{"session_id":"bench","cwd":"/home/dev/app","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"npm run build 2>&1 | tail -20 && git status"}}' > "$T/payload.json"
+hooktime() { # label runs cmd... → median and p90 of wall ms (bash fork+exec per run)
+  local label=$1 runs=$2; shift 2
+  local ts=() i t0 t1
+  for i in $(seq 10); do "$@" < "$T/payload.json" > /dev/null 2>&1; done
+  for i in $(seq "$runs"); do
+    t0=$EPOCHREALTIME; "$@" < "$T/payload.json" > /dev/null 2>&1; t1=$EPOCHREALTIME
+    ts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)*1000}')")
+  done
+  printf '%s\n' "${ts[@]}" | sort -n | awk -v l="$label" '{v[NR]=$1} END {printf "  %-44s median %6.2f ms  p90 %6.2f ms  (%d runs)\n", l, v[int(NR/2)+1], v[int(NR*0.9)], NR}'
+}
+HT=${LH_TOKENS%%,*}
+before=$(curl -s -H "Authorization: Bearer $("$LH" token create --agent bench-reader --role expert --data "$T/data" 2>/dev/null)" "$URL/v1/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["store"]["head_seq"])')
+echo "hook wall time per call through the bridge (target: median <= 3 ms), bash fork+exec included:"
+( export LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$HT" LIGHTHOUSE_REQUIRE_BRIDGE=1
+  hooktime "lighthouse-hook, LIGHTHOUSE_URL (TCP)" 300 "$HOOK" pre-tool-use )
+( unset LIGHTHOUSE_URL; hooktime "lighthouse-hook, deciding locally" 300 "$HOOK" pre-tool-use )
+hooktime "/bin/true (the loop's own floor)" 300 /bin/true
+echo "  (LIGHTHOUSE_REQUIRE_BRIDGE=1 made any bridge failure exit 2, so these runs were all answered by the bridge)"
+
 echo "1,000 connections:"
 run "nginx fixed 200" "http://127.0.0.1:$NPORT/v1/validate" 1000 "$DUR"; NRPS=$RPS
 run "bridge /v1/validate" "$URL/v1/validate" 1000 "$DUR"; BRPS=$RPS

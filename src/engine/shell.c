@@ -740,15 +740,13 @@ static int expectWord(parser *p, const char *w) {
 /* Simple commands                                                                 */
 /* ------------------------------------------------------------------------------ */
 
-static int isAssignment(const lh_word *w, const char *raw_start) {
-    /* NAME=… or NAME+=… where NAME was unquoted */
-    const char *s = raw_start;
-    if (!isNameStart(*s)) return 0;
-    while (isNameChar(*s)) s++;
-    if (*s == '+') s++;
-    if (*s != '=') return 0;
-    (void)w;
-    return 1;
+/* NAME=… or NAME+=… where NAME is unquoted, at raw[0..left). */
+static int isAssignment(const char *raw, size_t left) {
+    size_t k = 0;
+    if (left == 0 || !isNameStart(raw[0])) return 0;
+    while (k < left && isNameChar(raw[k])) k++;
+    if (k < left && raw[k] == '+') k++;
+    return k < left && raw[k] == '=';
 }
 
 /* Conditional expression [[ … ]]: words up to "]]", where < > && || ( ) are words. */
@@ -811,7 +809,7 @@ static int parseSimple(parser *p) {
             continue;
         }
         lh_word w;
-        int assign = argc == 0 && isAssignment(NULL, raw);
+        int assign = argc == 0 && isAssignment(raw, p->n - p->i);
         if (assign) {
             /* NAME=( … ) array assignment: keep the source text */
             const char *eq = memchr(raw, '=', p->n - p->i);

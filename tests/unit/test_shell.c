@@ -360,6 +360,19 @@ static void test_inline_code(void **st) {
     assert_int_equal(find(s, "rm"), -1);
 }
 
+/* The parser must not read past len: the text need not end in a NUL (found by make fuzz). */
+static void test_unterminated_input(void **st) {
+    const char *inputs[] = {"x", "ab", "a=b", "rm -rf /", "f()", "case", "echo $", "x=(", "cat <<E"};
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        size_t n = strlen(inputs[i]);
+        char *exact = malloc(n);
+        memcpy(exact, inputs[i], n);
+        lh_script *s = lh_arena_calloc(A, sizeof(*s));
+        lh_shell_parse(A, exact, n, NULL, s, -1, -1, LH_ORIGIN_TOP, 0);
+        free(exact);
+    }
+}
+
 static void test_cd_tracking(void **st) {
     lh_script *s = unwrap("cd / && rm -rf *");
     assert_string_equal(s->cmds[find(s, "rm")].cwd, "/");
@@ -404,6 +417,7 @@ int main(void) {
         cmocka_unit_test_setup(test_nested_shells, reset),
         cmocka_unit_test_setup(test_inline_code, reset),
         cmocka_unit_test_setup(test_cd_tracking, reset),
+        cmocka_unit_test_setup(test_unterminated_input, reset),
     };
     return cmocka_run_group_tests_name("shell", tests, setup, teardown);
 }

@@ -232,6 +232,7 @@ static void runAll(lh_store *st, const char *label, double secs, long events) {
 }
 
 int main(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* figures appear as they are measured */
     double secs = getenv("LH_BENCH_SECONDS") ? atof(getenv("LH_BENCH_SECONDS")) : 3.0;
     long events = getenv("LH_BENCH_EVENTS") ? atol(getenv("LH_BENCH_EVENTS")) : 10000000L;
     const char *only = getenv("LH_BENCH_ONLY");

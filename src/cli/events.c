@@ -224,7 +224,6 @@ static int cmdQuery(const opts *o, int export_all) {
         return rc;
     }
     lh_store_filter f = o->f;
-    size_t want = f.limit ? f.limit : 100;
     if (export_all) f.limit = LH_STORE_MAX_LIMIT;
     for (;;) {
         lh_event_list l;
@@ -239,7 +238,6 @@ static int cmdQuery(const opts *o, int export_all) {
         else f.after_seq = l.cursor;
         lh_event_list_free(&l);
         if (!export_all || n < f.limit) break;
-        (void)want;
     }
     if (fflush(stdout) != 0) rc = storeFail(o->cmd, "cannot write the output");
     lh_store_close(st);

@@ -6,7 +6,7 @@
  * a thousand, and an append returns only once its transaction is on disk.
  *
  * Readers use a pool of their own connections; in WAL mode they read a snapshot and never
- * block the writer. The writer checkpoints the WAL between groups, after acknowledging. Several processes may append to one file: each transaction
+ * block the writer. A background thread checkpoints the WAL; see committed(). Several processes may append to one file: each transaction
  * reads the chain head under SQLite's write lock (BEGIN IMMEDIATE), never from a cache. */
 #include "store/store_int.h"
 
@@ -22,7 +22,8 @@
 
 #define SCHEMA_VERSION   1
 #define POOL_MAX         16     /* idle reader connections kept */
-#define CKPT_FRAMES      1000   /* WAL frames (pages) that trigger a checkpoint between groups */
+#define CKPT_FRAMES      1000   /* WAL frames (pages) that wake the background checkpointer */
+#define CKPT_HARD_FRAMES 16000  /* ... and past which the writer checkpoints itself */
 #define BUSY_MS          10000
 #define SHAPES           512    /* query shapes (see shapeOf) */
 
@@ -50,6 +51,11 @@ typedef struct sqliteBe {
     uint64_t commit_gen;
 
     int wal_frames;              /* writer thread only: WAL size after the last commit */
+
+    pthread_mutex_t ck_mu;       /* the background checkpointer */
+    pthread_cond_t ck_cv;
+    int ck_wanted, ck_stop, ck_started;
+    pthread_t ckpt;
 
     pthread_mutex_t pool_mu;
     reader *pool[POOL_MAX];
@@ -187,8 +193,8 @@ static int writerOpen(sqliteBe *b, char *err, size_t errlen) {
     if (b->wdb) return 0;
     if (openConn(b, 0, &b->wdb, err, errlen) < 0) return -1;
     /* synchronous=FULL: COMMIT fsyncs the WAL before it returns, so an acknowledged append
-     * survives a crash or power loss. wal_autocheckpoint=0: checkpoints run after
-     * the acknowledgement instead (see committed()). */
+     * survives a crash or power loss. wal_autocheckpoint=0: checkpoints never delay
+     * an acknowledgement (see committed()). */
     if (execSql(b->wdb, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
         execSql(b->wdb, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536",
                 err, errlen) < 0)
@@ -297,21 +303,48 @@ fail:
     return -1;
 }
 
-/* After each group, once its appenders are woken: wake this process's subscribers, and
- * checkpoint the WAL when it has grown. Checkpointing here, between groups, means no frame
- * is added while it runs, so it completes and the next transaction restarts the WAL from
- * its start: the WAL stays small and its fsyncs cheap (a WAL that only grows makes every
- * fsync also journal the file's new size). The pause it causes is bounded by CKPT_FRAMES. */
+/* After each group, once its appenders are woken: wake this process's subscribers and look
+ * after the WAL. Normally a background thread checkpoints it (PASSIVE: it never blocks the
+ * writer), and when it catches up the next transaction restarts the WAL from its start, so
+ * the WAL stays small and its fsyncs cheap (a WAL that only grows makes every fsync also
+ * journal the file's new size). If appends outrun it, the writer checkpoints here, between
+ * groups, where no frame is added meanwhile, so the WAL cannot grow without bound. */
 static void committed(void *ctx) {
     sqliteBe *b = ctx;
     pthread_mutex_lock(&b->sub_mu);
     b->commit_gen++;
     pthread_cond_broadcast(&b->sub_cv);
     pthread_mutex_unlock(&b->sub_mu);
-    if (b->wdb && b->wal_frames >= CKPT_FRAMES) {
+    if (!b->wdb || b->wal_frames < CKPT_FRAMES) return;
+    if (b->wal_frames >= CKPT_HARD_FRAMES || !b->ck_started) {
         sqlite3_wal_checkpoint_v2(b->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         b->wal_frames = 0;
+        return;
     }
+    pthread_mutex_lock(&b->ck_mu);
+    b->ck_wanted = 1;
+    pthread_cond_signal(&b->ck_cv);
+    pthread_mutex_unlock(&b->ck_mu);
+}
+
+static void *checkpointMain(void *arg) {
+    sqliteBe *b = arg;
+    sqlite3 *db = NULL;
+    for (;;) {
+        pthread_mutex_lock(&b->ck_mu);
+        while (!b->ck_wanted && !b->ck_stop) pthread_cond_wait(&b->ck_cv, &b->ck_mu);
+        int stop = b->ck_stop;
+        b->ck_wanted = 0;
+        pthread_mutex_unlock(&b->ck_mu);
+        if (stop) break;
+        if (!db && openConn(b, 0, &db, NULL, 0) < 0) db = NULL;
+        if (db && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK) {
+            sqlite3_close(db);
+            db = NULL;
+        }
+    }
+    sqlite3_close(db);
+    return NULL;
 }
 
 static int sqlAppend(lh_store *st, lh_pending *evs, size_t n, int64_t *seqs, char *err, size_t errlen) {
@@ -326,6 +359,8 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     st->be = b;
     b->st = st;
     pthread_mutex_init(&b->sub_mu, NULL);
+    pthread_mutex_init(&b->ck_mu, NULL);
+    pthread_cond_init(&b->ck_cv, NULL);
     pthread_cond_init(&b->sub_cv, NULL);
     pthread_mutex_init(&b->pool_mu, NULL);
     b->readonly = (o->flags & LH_STORE_READONLY) != 0;
@@ -346,6 +381,7 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     if (rc < 0) return -1;
     b->wmac = lh_mac_new();
     if (!b->wmac) return lh_store_err(err, errlen, "out of memory");
+    if (pthread_create(&b->ckpt, NULL, checkpointMain, b) == 0) b->ck_started = 1;
     if (lh_groupq_start(&b->q, commitGroup, committed, b, err, errlen) < 0) return -1;
     return 0;
 }
@@ -390,10 +426,19 @@ static int sqlInitHead(lh_store *st, const char *fp, char *err, size_t errlen) {
 static void sqlClose(lh_store *st) {
     sqliteBe *b = be(st);
     lh_groupq_stop(&b->q);
+    if (b->ck_started) {
+        pthread_mutex_lock(&b->ck_mu);
+        b->ck_stop = 1;
+        pthread_cond_signal(&b->ck_cv);
+        pthread_mutex_unlock(&b->ck_mu);
+        pthread_join(b->ckpt, NULL);
+    }
     writerClose(b);
     lh_mac_free(b->wmac);
     for (int i = 0; i < b->npool; i++) readerFree(b->pool[i]);
     pthread_mutex_destroy(&b->sub_mu);
+    pthread_mutex_destroy(&b->ck_mu);
+    pthread_cond_destroy(&b->ck_cv);
     pthread_cond_destroy(&b->sub_cv);
     pthread_mutex_destroy(&b->pool_mu);
     free(b);

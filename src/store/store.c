@@ -36,11 +36,6 @@ static int mkdirs(const char *dir, char *err, size_t errlen) {
     return 0;
 }
 
-/* The key in force for event ev: the chain's "from" key when ev is a rotation. */
-static const lh_key *keyForEvent(lh_store *st, const lh_event *ev, const char *in_force) {
-    return lh_keyring_find(&st->keys, in_force);
-}
-
 /* Start-up check of the tail: the last event matches the recorded head and its MAC chains
  * from the event before. A store whose tail does not verify is not extended. */
 static int checkTail(lh_store *st, const lh_chain_head *h, char *err, size_t errlen) {
@@ -65,7 +60,7 @@ static int checkTail(lh_store *st, const lh_chain_head *h, char *err, size_t err
             json_decref(d);
             fp = from;
         }
-        const lh_key *k = keyForEvent(st, last, fp);
+        const lh_key *k = lh_keyring_find(&st->keys, fp); /* a rotation is MACed with its "from" key */
         lh_mac *m = lh_mac_new();
         if (k && m && lh_mac_event(m, k, prev, last, mac) == 0 && memcmp(mac, last->mac, LH_STORE_MAC_LEN))
             rc = lh_store_err(err, errlen, "the last event (seq %lld) does not verify; run `lighthouse events "

@@ -1,12 +1,11 @@
-/* auth.c — see auth.h. HMAC and randomness come from OpenSSL's libcrypto. */
+/* auth.c — see auth.h. Randomness and constant-time comparison come from OpenSSL's
+ * libcrypto; the HMAC is computed over the engine's SHA-256 (see lh_auth_hmac()). */
 #include "bridge/auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "engine/policy.h"
 
 /* ---- roles ------------------------------------------------------------------- */
 
@@ -172,10 +173,22 @@ static long b64dec(const char *in, size_t n, unsigned char *out, size_t cap) {
 
 /* ---- mint and verify ------------------------------------------------------------ */
 
-static void mac(const unsigned char key[LH_AUTH_KEY_LEN], const char *msg, size_t n,
-                unsigned char out[32]) {
-    unsigned int olen = 32;
-    HMAC(EVP_sha256(), key, LH_AUTH_KEY_LEN, (const unsigned char *)msg, n, out, &olen);
+/* HMAC-SHA256 (RFC 2104) over the engine's SHA-256. OpenSSL 3's one-shot HMAC() looks
+ * the algorithm up in a lock-protected provider store on every call, which showed up
+ * as lock contention on the per-request hot path; this takes no lock. n is at most
+ * LH_AUTH_TOKEN_MAX (tokens are bounded before they get here). */
+void lh_auth_hmac(const unsigned char key[LH_AUTH_KEY_LEN], const char *msg, size_t n,
+                  unsigned char out[32]) {
+    unsigned char buf[64 + LH_AUTH_TOKEN_MAX], inner[32];
+    if (n > LH_AUTH_TOKEN_MAX) n = LH_AUTH_TOKEN_MAX;
+    memset(buf, 0x36, 64);
+    for (int i = 0; i < LH_AUTH_KEY_LEN; i++) buf[i] ^= key[i];
+    memcpy(buf + 64, msg, n);
+    lh_policy_sha256(buf, 64 + n, inner);
+    memset(buf, 0x5c, 64);
+    for (int i = 0; i < LH_AUTH_KEY_LEN; i++) buf[i] ^= key[i];
+    memcpy(buf + 64, inner, 32);
+    lh_policy_sha256(buf, 96, out);
 }
 
 int lh_auth_mint(const unsigned char key[LH_AUTH_KEY_LEN], lh_token_claims *c, char *out, size_t cap,
@@ -202,7 +215,7 @@ int lh_auth_mint(const unsigned char key[LH_AUTH_KEY_LEN], lh_token_claims *c, c
     size_t n = 4 + b64enc((const unsigned char *)payload, plen, buf + 4);
     free(payload);
     unsigned char m[32];
-    mac(key, buf, n, m);
+    lh_auth_hmac(key, buf, n, m);
     buf[n++] = '.';
     n += b64enc(m, 32, buf + n);
     if (n + 1 > cap || n > LH_AUTH_TOKEN_MAX) { snprintf(err, errlen, "token too long"); return -1; }
@@ -219,7 +232,7 @@ lh_auth_result lh_auth_verify(const unsigned char key[LH_AUTH_KEY_LEN], const ch
     size_t signed_len = (size_t)(dot - tok);
     unsigned char given[40], want[32];
     if (b64dec(dot + 1, len - signed_len - 1, given, sizeof(given)) != 32) return LH_AUTH_MALFORMED;
-    mac(key, tok, signed_len, want);
+    lh_auth_hmac(key, tok, signed_len, want);
     if (CRYPTO_memcmp(given, want, 32) != 0) return LH_AUTH_FORGED;
     /* Only a token we signed gets this far, so its payload is ours; still check it. */
     unsigned char payload[LH_AUTH_TOKEN_MAX];

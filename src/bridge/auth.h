@@ -39,6 +39,10 @@ const char *lh_auth_result_text(lh_auth_result r);
 int lh_auth_load_key(const char *dir, int create, unsigned char key[LH_AUTH_KEY_LEN],
                      char *err, size_t errlen);
 
+/* HMAC-SHA256 of msg[0..n) (n <= LH_AUTH_TOKEN_MAX) with a 32-byte key. */
+void lh_auth_hmac(const unsigned char key[LH_AUTH_KEY_LEN], const char *msg, size_t n,
+                  unsigned char out[32]);
+
 /* Mint a token for claims (tid is generated when empty). Writes the NUL-terminated token
  * to out[cap]. */
 int lh_auth_mint(const unsigned char key[LH_AUTH_KEY_LEN], lh_token_claims *claims,

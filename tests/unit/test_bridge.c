@@ -29,6 +29,17 @@ static void mint(const unsigned char *key, const char *agent, lh_role role, int6
     assert_int_equal(lh_auth_mint(key, &c, tok, cap, err, sizeof(err)), 0);
 }
 
+static void hmac_known_answer(void **state) {
+    (void)state;
+    /* python3: hmac.new(KEY, b"lh1.test", hashlib.sha256).hexdigest() */
+    static const char want[] = "e7d5d4b932f66d6215f8976d1d58054cb5318f30c4bb84e3a1fd0ad111a8b5a2";
+    unsigned char out[32];
+    char hex[65];
+    lh_auth_hmac(KEY, "lh1.test", 8, out);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", out[i]);
+    assert_string_equal(hex, want);
+}
+
 static void token_round_trip(void **state) {
     (void)state;
     char tok[LH_AUTH_TOKEN_MAX + 1];
@@ -223,6 +234,7 @@ static void metrics_text(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hmac_known_answer),
         cmocka_unit_test(token_round_trip), cmocka_unit_test(token_refusals),
         cmocka_unit_test(token_key_file),   cmocka_unit_test(revoked_set),
         cmocka_unit_test(rate_limit),       cmocka_unit_test(config_precedence),

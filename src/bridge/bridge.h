@@ -23,7 +23,7 @@ typedef struct lh_bridge_config {
     char policy[LH_BRIDGE_PATH_MAX];   /* policy file; "" = built-in default */
     char store[16];                    /* "sqlite" | "postgres" */
     char pg[LH_BRIDGE_PATH_MAX];       /* libpq conninfo for postgres */
-    int workers;                       /* HTTP worker threads (0: 64 per CPU, 16 to 256) */
+    int workers;                       /* HTTP worker threads (0: 2 per CPU, 4 to 64) */
     int max_connections;               /* open connections at once */
     int timeout_s;                     /* idle/read timeout per connection */
     size_t body_limit;                 /* bytes in a request body (413 past it) */

@@ -76,6 +76,8 @@ struct lh_bridge {
     int watcher_started;
     _Atomic int stopping;
 
+    struct lh_appender *appender;
+
     pthread_mutex_t sse_mu;
     lh_sse *streams;
     _Atomic int nstreams;
@@ -94,6 +96,14 @@ typedef struct lh_req {
     size_t len, cap;
     int overflow;
     int yaml;              /* POST /v1/policy sent YAML */
+    /* A decision waiting for its append (appender.c): the reply is pre + seq + post. */
+    int waiting;           /* suspended until the append is done */
+    _Atomic int done;      /* set by the appender before it resumes the connection */
+    char *pre, *post;      /* malloc'd */
+    int with_seq;          /* put the seq between pre and post */
+    int64_t seq;
+    int append_rc;
+    char append_err[256];
 } lh_req;
 
 uint64_t lh_bridge_now_ns(void);
@@ -108,6 +118,18 @@ void lh_bridge_revision(lh_bridge_t *b, char *out, size_t cap);
 /* Append one event, updating store metrics and readiness. */
 int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const char *aggregate,
                      const char *data, int64_t *seq, char *err, size_t errlen);
+
+/* The appender (appender.c): decisions are appended in batches by its threads while
+ * their connections are suspended, so no HTTP worker waits for an fsync. */
+struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, size_t errlen);
+/* Queue the decision.made event of request r (data is copied) and suspend c. The
+ * appender resumes c when r->done is set. Returns 0, or -1 when the queue is closed. */
+int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *agent,
+                       const char *aggregate, const char *data);
+/* Finish everything queued, then stop the threads. */
+void lh_appender_stop(struct lh_appender *ap);
+/* Queue the reply of a request whose append finished (called on its resumed call). */
+enum MHD_Result lh_route_decide_finish(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 
 /* Replies. */
 enum MHD_Result lh_http_reply(struct MHD_Connection *c, lh_req *r, int status, const char *ctype,

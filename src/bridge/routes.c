@@ -129,24 +129,6 @@ static const char *permissionFor(lh_action a) {
     return "deny";
 }
 
-/* The PreToolUse hook output, worded as the local hook words it (src/hook/hook.c). */
-static int hookOutput(const lh_decision *d, char *out, size_t cap) {
-    char reason[HOOK_REASON_MAX + 1];
-    if (d->action == LH_ALLOW)
-        snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);
-    else
-        snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s (event %" PRIu64 ")",
-                 d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule, lh_risk_name(d->risk),
-                 d->reason, d->instead ? " Instead: " : "", d->instead ? d->instead : "", d->seq);
-    static _Thread_local char esc[HOOK_REASON_MAX * 6 + 1];
-    if (lh_json_escape(reason, esc, sizeof(esc)) < 0) snprintf(esc, sizeof(esc), "Lighthouse decision");
-    int n = snprintf(out, cap,
-                     "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"%s\","
-                     "\"permissionDecisionReason\":\"%s\"}}\n",
-                     permissionFor(d->action), esc);
-    return n < 0 || (size_t)n >= cap ? -1 : n;
-}
-
 /* The decision.made event: what was asked, by whom (from the token) and the answer. */
 static int eventData(lh_tstate *ts, lh_req *rq, const lh_request *r, const char *djson, int dlen, obuf *o) {
     (void)dlen;
@@ -169,6 +151,8 @@ static int eventData(lh_tstate *ts, lh_req *rq, const lh_request *r, const char 
     (void)ts;
     return o->bad ? -1 : 0;
 }
+
+static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen);
 
 enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req *rq) {
     enum MHD_Result rc;
@@ -223,33 +207,78 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     if (dlen < 0) return lh_http_error(b, c, rq, 500, "internal", "decision too large");
     obuf ev = {&ts->ev, &ts->evcap, 0, 0};
     if (eventData(ts, rq, &r, ts->buf, dlen, &ev)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
-    int64_t seq = 0;
     char aggregate[300];
     snprintf(aggregate, sizeof(aggregate), "session:%s", r.session ? r.session : "");
-    if (lh_bridge_append(b, "decision.made", rq->claims.agent, aggregate, ts->ev, &seq, err, sizeof(err)))
-        return lh_http_error(b, c, rq, 503, "store_unavailable",
-                             "the decision could not be recorded, so it is not given: %s", err);
-    d.seq = (uint64_t)seq;
+    /* The reply is written now (the decision lives in this thread's arena, which the next
+     * request reuses) and completed with the seq once the event is durable. */
+    if (replyParts(rq, &d, ts->buf, dlen)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+    if (lh_appender_submit(b->appender, c, rq, rq->claims.agent, aggregate, ts->ev))
+        return lh_http_error(b, c, rq, 503, "shutting_down", "the bridge is stopping");
+    return MHD_YES;
+}
+
+/* Split the reply around the seq: validate → decision JSON; OPA → {"result": …};
+ * hook → PreToolUse output whose reason names the event. djson is the decision without
+ * a seq (it ends in "}"). */
+static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen) {
+    char *pre = NULL, *post = NULL;
+    rq->with_seq = 1;
     switch (rq->route) {
     case LH_ROUTE_HOOK: {
-        int n = hookOutput(&d, ts->buf, ts->bufcap);
-        if (n < 0) return lh_http_error(b, c, rq, 500, "internal", "reply too large");
-        return lh_http_reply(c, rq, 200, "application/json", ts->buf, (size_t)n);
+        char reason[HOOK_REASON_MAX + 1];
+        if (d->action == LH_ALLOW)
+            snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);
+        else
+            snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s",
+                     d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
+                     lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
+                     d->instead ? d->instead : "");
+        static _Thread_local char esc[HOOK_REASON_MAX * 6 + 1];
+        if (lh_json_escape(reason, esc, sizeof(esc)) < 0) snprintf(esc, sizeof(esc), "Lighthouse decision");
+        if (asprintf(&pre, "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"%s\","
+                           "\"permissionDecisionReason\":\"%s%s", permissionFor(d->action), esc,
+                     d->action == LH_ALLOW ? "" : " (event ") < 0)
+            pre = NULL;
+        rq->with_seq = d->action != LH_ALLOW;
+        post = strdup(d->action == LH_ALLOW ? "\"}}\n" : ")\"}}\n");
+        break;
     }
-    case LH_ROUTE_OPA: {
-        memcpy(ts->buf, "{\"result\":", 10);
-        int n = lh_decision_to_json(&d, id, ts->buf + 10, ts->bufcap - 12);
-        if (n < 0) return lh_http_error(b, c, rq, 500, "internal", "reply too large");
-        memcpy(ts->buf + 10 + n, "}\n", 2);
-        return lh_http_reply(c, rq, 200, "application/json", ts->buf, (size_t)n + 12);
+    case LH_ROUTE_OPA:
+        if (asprintf(&pre, "{\"result\":%.*s,\"seq\":", dlen - 1, djson) < 0) pre = NULL;
+        post = strdup("}}\n");
+        break;
+    default:
+        if (asprintf(&pre, "%.*s,\"seq\":", dlen - 1, djson) < 0) pre = NULL;
+        post = strdup("}\n");
+        break;
     }
-    default: {
-        int n = lh_decision_to_json(&d, id, ts->buf, ts->bufcap - 1);
-        if (n < 0) return lh_http_error(b, c, rq, 500, "internal", "reply too large");
-        ts->buf[n++] = '\n';
-        return lh_http_reply(c, rq, 200, "application/json", ts->buf, (size_t)n);
-    }
-    }
+    if (!pre || !post) { free(pre); free(post); return -1; }
+    rq->pre = pre;
+    rq->post = post;
+    return 0;
+}
+
+/* The resumed call of a decision request: its append finished. */
+enum MHD_Result lh_route_decide_finish(lh_bridge_t *b, struct MHD_Connection *c, lh_req *rq) {
+    if (rq->append_rc)
+        return lh_http_error(b, c, rq, 503, "store_unavailable",
+                             "the decision could not be recorded, so it is not given: %s", rq->append_err);
+    size_t a = strlen(rq->pre), z = strlen(rq->post);
+    char num[24];
+    int k = rq->with_seq ? snprintf(num, sizeof(num), "%lld", (long long)rq->seq) : 0;
+    char *out = malloc(a + (size_t)k + z + 1);
+    if (!out) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+    memcpy(out, rq->pre, a);
+    memcpy(out + a, num, (size_t)k);
+    memcpy(out + a + (size_t)k, rq->post, z + 1);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(a + (size_t)k + z, out, MHD_RESPMEM_MUST_FREE);
+    if (!resp) { free(out); return MHD_NO; }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    rq->status = 200;
+    return rc;
 }
 
 /* ---- GET /v1/events ------------------------------------------------------------- */

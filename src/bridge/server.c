@@ -2,9 +2,9 @@
  * (route → method → auth → limits → body → handler), engine references, the store
  * watcher and the lifecycle (start, SIGHUP reload, SIGTERM drain, stop).
  *
- * Threads: MHD runs a pool of epoll worker threads (cfg.workers). A request is handled
- * start to finish on one worker; a decision waits there for its durable append, and the
- * store's group commit merges the appends of all waiting workers into one fsync. */
+ * Threads: MHD runs a pool of epoll worker threads (cfg.workers). A worker decides, then
+ * hands the decision.made event to the appender (appender.c) and suspends the connection;
+ * the appender appends in batches (one fsync each) and resumes it for the reply. */
 #include "bridge/bridge_int.h"
 
 #include <arpa/inet.h>
@@ -387,6 +387,11 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
         atomic_fetch_add(&b->inflight, 1);
         return onHeaders(b, c, r, url, method);
     }
+    if (r->waiting) {  /* resumed by the appender: the decision is durable (or failed) */
+        if (!atomic_load_explicit(&r->done, memory_order_acquire)) return MHD_YES;
+        r->waiting = 0;
+        return lh_route_decide_finish(b, c, r);
+    }
     if (r->status) {  /* already answered; discard any body */
         *upload_size = 0;
         return MHD_YES;
@@ -423,6 +428,8 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
     if (!r) return;
     lh_metrics_request(b->m, r->route, r->status ? r->status : 500, lh_bridge_now_ns() - r->t0);
     free(r->body);
+    free(r->pre);
+    free(r->post);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&b->inflight, 1);
@@ -635,15 +642,16 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     }
     if (loadPolicyFile(b, "start", NULL, err, errlen)) goto fail;
 
+    b->appender = lh_appender_start(b, 2, err, errlen);
+    if (!b->appender) goto fail;
+
     int workers = cfg->workers;
     if (workers <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        /* A decision holds its worker until the append is durable, and the store's group
-         * commit merges the appends of all waiting workers into one fsync: so many workers,
-         * mostly asleep. 64 per CPU measured best on 2 cores (bench/bridge.sh). */
-        workers = (int)(n > 0 ? n : 1) * 64;
-        if (workers < 16) workers = 16;
-        if (workers > 256) workers = 256;
+        /* Workers never wait for the store (appender.c), so a few per CPU suffice. */
+        workers = (int)(n > 0 ? n : 1) * 2;
+        if (workers < 4) workers = 4;
+        if (workers > 64) workers = 64;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
@@ -690,6 +698,10 @@ static void stopServing(lh_bridge_t *b) {
     }
     long left = atomic_load(&b->inflight);
     if (left > 0) fprintf(stderr, "lighthouse serve: %ld requests still in flight after %d s; closing them\n", left, b->cfg.drain_s);
+    /* Every suspended decision is resumed by the appender before it stops; MHD must not
+     * be stopped with suspended connections. */
+    lh_appender_stop(b->appender);
+    b->appender = NULL;
     MHD_stop_daemon(b->d);
     b->d = NULL;
     waitHelpers(b);
@@ -737,7 +749,9 @@ int lh_bridge_wait(lh_bridge *b) {
 
 void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
-    if (b->d) { atomic_store(&b->draining, 1); lh_sse_shutdown(b); MHD_stop_daemon(b->d); waitHelpers(b); }
+    if (b->d) { atomic_store(&b->draining, 1); lh_sse_shutdown(b); }
+    lh_appender_stop(b->appender);
+    if (b->d) { MHD_stop_daemon(b->d); waitHelpers(b); }
     atomic_store(&b->stopping, 1);
     if (b->watcher_started) pthread_join(b->watcher, NULL);
     if (b->listen_fd >= 0) close(b->listen_fd);

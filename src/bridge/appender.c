@@ -1,0 +1,182 @@
+/* appender.c — decisions reach the store in batches, and no HTTP worker waits for an fsync.
+ *
+ * A worker decides, queues the decision.made event here and suspends the connection
+ * (MHD_suspend_connection). Appender threads take everything queued (up to
+ * APPEND_BATCH events) and append it with one lh_store_append call: one transaction,
+ * one fsync. Then they set each request's seq (or its error) and resume its connection.
+ * MHD calls the request's handler again, which queues the reply (lh_route_decide_finish).
+ * The reply still goes out only after the event is durable.
+ *
+ * Why not block the worker in lh_store_append? Then throughput needs one thread per
+ * concurrent append. With 1,000 clients that means hundreds of threads, and the profile
+ * was dominated by their context switches. Here a few workers and two appenders carry
+ * the same load. */
+#include "bridge/bridge_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APPEND_BATCH 2048
+
+typedef struct pending {
+    struct pending *next;
+    struct MHD_Connection *c;
+    lh_req *r;
+    char *data;
+    char agent[LH_AUTH_NAME_MAX + 1];
+    char aggregate[300];
+    uint64_t t_enq;
+} pending;
+
+struct lh_appender {
+    lh_bridge_t *b;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pending *head, *tail;
+    size_t queued;
+    int closing;
+    int nthreads;
+    pthread_t th[8];
+};
+
+/* Give each request its result and wake its connection. */
+static void finish(lh_bridge_t *b, pending *p, int64_t seq, int rc, const char *err) {
+    lh_req *r = p->r;
+    r->seq = seq;
+    r->append_rc = rc;
+    if (rc) snprintf(r->append_err, sizeof(r->append_err), "%s", err);
+    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - p->t_enq);
+    atomic_store_explicit(&r->done, 1, memory_order_release);
+    MHD_resume_connection(p->c);
+}
+
+static void runBatch(lh_bridge_t *b, pending **items, size_t n) {
+    lh_event *evs = calloc(n, sizeof(*evs));
+    int64_t *seqs = calloc(n, sizeof(*seqs));
+    char err[256] = "out of memory";
+    int rc = -1;
+    if (evs && seqs) {
+        for (size_t i = 0; i < n; i++) {
+            evs[i].type = "decision.made";
+            evs[i].agent = items[i]->agent;
+            evs[i].aggregate = items[i]->aggregate;
+            evs[i].data = items[i]->data;
+        }
+        rc = lh_store_append(b->store, evs, n, seqs, err, sizeof(err));
+    }
+    if (rc == 0) {
+        atomic_fetch_add_explicit(&b->m->store_appends, n, memory_order_relaxed);
+        if (!atomic_load_explicit(&b->store_ok, memory_order_relaxed)) atomic_store(&b->store_ok, 1);
+        for (size_t i = 0; i < n; i++) finish(b, items[i], seqs[i], 0, NULL);
+    } else if (n > 1 && evs && seqs) {
+        /* A batch is all or nothing: one event the store refuses must not fail its
+         * neighbours, so retry each alone (an outage fails them all again, quickly). */
+        for (size_t i = 0; i < n; i++) {
+            int64_t s = 0;
+            int r1 = lh_store_append(b->store, &evs[i], 1, &s, err, sizeof(err));
+            if (r1 == 0) atomic_fetch_add_explicit(&b->m->store_appends, 1, memory_order_relaxed);
+            else atomic_fetch_add_explicit(&b->m->store_failures, 1, memory_order_relaxed);
+            atomic_store(&b->store_ok, r1 == 0);
+            finish(b, items[i], s, r1, err);
+        }
+    } else {
+        atomic_fetch_add_explicit(&b->m->store_failures, n, memory_order_relaxed);
+        atomic_store(&b->store_ok, 0);
+        for (size_t i = 0; i < n; i++) finish(b, items[i], 0, -1, err);
+    }
+    free(evs);
+    free(seqs);
+}
+
+static void *appenderMain(void *arg) {
+    struct lh_appender *ap = arg;
+    pending **items = malloc(APPEND_BATCH * sizeof(*items));
+    if (!items) return NULL;
+    for (;;) {
+        pthread_mutex_lock(&ap->mu);
+        while (!ap->head && !ap->closing) pthread_cond_wait(&ap->cv, &ap->mu);
+        if (!ap->head && ap->closing) { pthread_mutex_unlock(&ap->mu); break; }
+        size_t n = 0;
+        while (ap->head && n < APPEND_BATCH) {
+            items[n++] = ap->head;
+            ap->head = ap->head->next;
+        }
+        if (!ap->head) ap->tail = NULL;
+        ap->queued -= n;
+        pthread_mutex_unlock(&ap->mu);
+        runBatch(ap->b, items, n);
+        for (size_t i = 0; i < n; i++) { free(items[i]->data); free(items[i]); }
+    }
+    free(items);
+    return NULL;
+}
+
+struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, size_t errlen) {
+    struct lh_appender *ap = calloc(1, sizeof(*ap));
+    if (!ap) { snprintf(err, errlen, "out of memory"); return NULL; }
+    ap->b = b;
+    pthread_mutex_init(&ap->mu, NULL);
+    pthread_cond_init(&ap->cv, NULL);
+    if (threads < 1) threads = 1;
+    if (threads > 8) threads = 8;
+    for (int i = 0; i < threads; i++) {
+        if (pthread_create(&ap->th[i], NULL, appenderMain, ap) != 0) {
+            snprintf(err, errlen, "cannot start the appender threads");
+            ap->closing = 1;
+            pthread_cond_broadcast(&ap->cv);
+            for (int k = 0; k < i; k++) pthread_join(ap->th[k], NULL);
+            pthread_mutex_destroy(&ap->mu);
+            pthread_cond_destroy(&ap->cv);
+            free(ap);
+            return NULL;
+        }
+        ap->nthreads++;
+    }
+    return ap;
+}
+
+int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *agent,
+                       const char *aggregate, const char *data) {
+    pending *p = calloc(1, sizeof(*p));
+    if (!p) return -1;
+    p->data = strdup(data);
+    if (!p->data) { free(p); return -1; }
+    p->c = c;
+    p->r = r;
+    snprintf(p->agent, sizeof(p->agent), "%s", agent);
+    snprintf(p->aggregate, sizeof(p->aggregate), "%s", aggregate);
+    p->t_enq = lh_bridge_now_ns();
+    r->waiting = 1;
+    /* Suspend before queueing, so the appender can never resume a connection that is
+     * not suspended yet. We are in this connection's handler, as MHD requires. */
+    MHD_suspend_connection(c);
+    pthread_mutex_lock(&ap->mu);
+    if (ap->closing) {
+        pthread_mutex_unlock(&ap->mu);
+        r->waiting = 0;
+        MHD_resume_connection(c);
+        free(p->data);
+        free(p);
+        return -1;
+    }
+    if (ap->tail) ap->tail->next = p;
+    else ap->head = p;
+    ap->tail = p;
+    ap->queued++;
+    pthread_cond_signal(&ap->cv);
+    pthread_mutex_unlock(&ap->mu);
+    return 0;
+}
+
+void lh_appender_stop(struct lh_appender *ap) {
+    if (!ap) return;
+    pthread_mutex_lock(&ap->mu);
+    ap->closing = 1;
+    pthread_cond_broadcast(&ap->cv);
+    pthread_mutex_unlock(&ap->mu);
+    for (int i = 0; i < ap->nthreads; i++) pthread_join(ap->th[i], NULL);
+    pthread_mutex_destroy(&ap->mu);
+    pthread_cond_destroy(&ap->cv);
+    free(ap);
+}

@@ -66,3 +66,28 @@ check "no refused decision was recorded; the new one follows the old one" \
 kill -TERM "$PID"; wait "$PID"; rc=$?
 check "the bridge still stops cleanly (exit 0)" '[ $rc = 0 ]'
 check "the audit chain verifies" '"$LH" events verify --data "$DATA" >/dev/null 2>&1'
+
+# ---- the shared PostgreSQL store ---------------------------------------------------------
+if [ -z "${LH_TEST_PG:-}" ]; then
+  fail "postgres: LH_TEST_PG is not set (scripts/test-services.sh starts PostgreSQL)"
+else
+  db="lh_bridge_$$"
+  if psql "$LH_TEST_PG" -qc "CREATE DATABASE $db" >/dev/null 2>&1; then
+    PG="$LH_TEST_PG dbname=$db"
+    start_bridge pg --store postgres --pg "$PG" || fail "bridge starts on PostgreSQL"
+    PBT=$("$LH" token create --agent pg-builder --role builder --data "$DATA" --store postgres --pg "$PG" 2>/dev/null)
+    PET=$("$LH" token create --agent pg-expert --role expert --data "$DATA" --store postgres --pg "$PG" 2>/dev/null)
+    post_json /v1/validate "$PBT" "$v"
+    check "postgres: a decision with a seq" '[ "$code" = 200 ] && jq -e ".seq > 0" <<<"$body" >/dev/null'
+    pseq=$(jq -r .seq <<<"$body")
+    req GET "/v1/events?type=decision.made" "$PET"
+    check "postgres: the decision is in the shared log" '[ "$(jq -r ".events[-1].seq" <<<"$body")" = "$pseq" ]'
+    req GET /metrics ""
+    check "postgres: postgres_connection_status is 1" 'grep -q "^lighthouse_bridge_postgres_connection_status 1" "$T/body"'
+    kill -TERM "$PID"; wait "$PID"; rc=$?
+    check "postgres: the bridge stops cleanly" '[ $rc = 0 ]'
+    psql "$LH_TEST_PG" -qc "DROP DATABASE $db" >/dev/null 2>&1
+  else
+    fail "postgres: cannot create a test database"
+  fi
+fi

@@ -113,6 +113,8 @@ lh_engref *lh_bridge_engine(lh_bridge_t *b, lh_tstate *ts);
 lh_engref *lh_bridge_engref_new(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
                                 char *err, size_t errlen);
 void lh_bridge_engref_install(lh_bridge_t *b, lh_engref *r);
+/* Free an engref that was never installed. */
+void lh_bridge_engref_free(lh_engref *r);
 /* A copy of the current revision string. */
 void lh_bridge_revision(lh_bridge_t *b, char *out, size_t cap);
 /* Append one event, updating store metrics and readiness. */
@@ -151,6 +153,10 @@ enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req
 int lh_bridge_policy_activate(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
                               const char *source, const char *agent, int64_t *seq,
                               char *revision, size_t revcap, char *err, size_t errlen);
+/* Record and install an engine built by lh_bridge_engref_new (which it then owns, also
+ * on failure). */
+int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,
+                             int64_t *seq, char *err, size_t errlen);
 /* SSE: wake every stream so it ends (shutdown). */
 void lh_sse_shutdown(lh_bridge_t *b);
 

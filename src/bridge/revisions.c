@@ -38,7 +38,7 @@ static int activateLocked(lh_bridge_t *b, lh_engref *er, const char *type, const
     return 0;
 }
 
-static void freeUninstalled(lh_engref *er) {
+void lh_bridge_engref_free(lh_engref *er) {
     lh_engine_free(er->e);
     free(er->yaml);
     free(er);
@@ -50,10 +50,15 @@ int lh_bridge_policy_activate(lh_bridge_t *b, const char *yaml, size_t len, cons
     lh_engref *er = lh_bridge_engref_new(b, yaml, len, name, err, errlen);
     if (!er) return -1;
     snprintf(revision, revcap, "%s", er->revision);
+    return lh_bridge_policy_install(b, er, source, agent, seq, err, errlen);
+}
+
+int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,
+                             int64_t *seq, char *err, size_t errlen) {
     pthread_mutex_lock(&b->policy_mu);
     int rc = activateLocked(b, er, "policy.activated", source, agent, NULL, NULL, seq, err, errlen);
     pthread_mutex_unlock(&b->policy_mu);
-    if (rc) freeUninstalled(er);
+    if (rc) lh_bridge_engref_free(er);
     return rc;
 }
 
@@ -88,7 +93,7 @@ enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, l
     int rc = activateLocked(b, er, "policy.activated", "api", r->claims.agent, NULL, NULL, &seq, err, sizeof(err));
     pthread_mutex_unlock(&b->policy_mu);
     if (rc) {
-        freeUninstalled(er);
+        lh_bridge_engref_free(er);
         return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
     }
     return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:s,s:I}", "revision", rev, "previous", prev, "seq", (json_int_t)seq));
@@ -184,7 +189,7 @@ enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *
     int rc = activateLocked(b, er, "policy.rolled_back", "rollback", r->claims.agent, "from", cur, &seq, err, sizeof(err));
     pthread_mutex_unlock(&b->policy_mu);
     if (rc) {
-        freeUninstalled(er);
+        lh_bridge_engref_free(er);
         atomic_fetch_add(&b->m->rollbacks_failed, 1);
         return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
     }

@@ -584,17 +584,21 @@ static void *watcherMain(void *arg) {
 /* Lifecycle                                                                        */
 /* ------------------------------------------------------------------------------ */
 
-static int loadPolicyFile(lh_bridge_t *b, const char *source, int64_t *seq, char *err, size_t errlen) {
-    char rev[160];
-    if (!b->cfg.policy[0])
-        return lh_bridge_policy_activate(b, NULL, 0, "<default>", source, "", seq, rev, sizeof(rev), err, errlen);
+/* Build an engine from the configured policy file (or the default). */
+static lh_engref *loadPolicyFile(lh_bridge_t *b, char *err, size_t errlen) {
+    if (!b->cfg.policy[0]) return lh_bridge_engref_new(b, NULL, 0, "<default>", err, errlen);
     size_t len;
     char rerr[256];
     char *text = lh_read_file(b->cfg.policy, LH_POLICY_MAX_BYTES, &len, rerr, sizeof(rerr));
-    if (!text) { snprintf(err, errlen, "policy %s: %s", b->cfg.policy, rerr); return -1; }
-    int rc = lh_bridge_policy_activate(b, text, len, b->cfg.policy, source, "", seq, rev, sizeof(rev), err, errlen);
+    if (!text) { snprintf(err, errlen, "policy %s: %s", b->cfg.policy, rerr); return NULL; }
+    lh_engref *er = lh_bridge_engref_new(b, text, len, b->cfg.policy, err, errlen);
     free(text);
-    return rc;
+    return er;
+}
+
+static int reloadPolicyFile(lh_bridge_t *b, const char *source, int64_t *seq, char *err, size_t errlen) {
+    lh_engref *er = loadPolicyFile(b, err, errlen);
+    return er ? lh_bridge_policy_install(b, er, source, "", seq, err, errlen) : -1;
 }
 
 lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen) {
@@ -631,16 +635,21 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     int64_t head = 0;
     if (loadRevocations(b, &head, serr, sizeof(serr))) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
 
+    /* The policy is loaded before anything is recorded: a bad policy file stops the start
+     * without a system.started that no system.stopped would follow. */
+    lh_engref *first = loadPolicyFile(b, err, errlen);
+    if (!first) goto fail;
     b->listen_fd = openListener(b, err, errlen);
-    if (b->listen_fd < 0) goto fail;
+    if (b->listen_fd < 0) { lh_bridge_engref_free(first); goto fail; }
     char data[1024], esc[512];
     lh_json_escape(b->address, esc, sizeof(esc));
     snprintf(data, sizeof(data), "{\"version\":\"%s\",\"listen\":\"%s\",\"pid\":%d}", LH_VERSION, esc, (int)getpid());
     if (lh_bridge_append(b, "system.started", "", "system", data, NULL, serr, sizeof(serr))) {
         snprintf(err, errlen, "event store: %s", serr);
+        lh_bridge_engref_free(first);
         goto fail;
     }
-    if (loadPolicyFile(b, "start", NULL, err, errlen)) goto fail;
+    if (lh_bridge_policy_install(b, first, "start", "", NULL, err, errlen)) goto fail;
 
     b->appender = lh_appender_start(b, 2, err, errlen);
     if (!b->appender) goto fail;
@@ -719,7 +728,7 @@ int lh_bridge_wait(lh_bridge *b) {
         if (sig == SIGHUP) {
             char err[1024];
             int64_t seq = 0;
-            if (loadPolicyFile(b, "sighup", &seq, err, sizeof(err)))
+            if (reloadPolicyFile(b, "sighup", &seq, err, sizeof(err)))
                 fprintf(stderr, "lighthouse serve: SIGHUP: keeping the current policy: %s\n", err);
             else {
                 char rev[160];

@@ -67,6 +67,17 @@ kill -TERM "$PID"; wait "$PID"; rc=$?
 check "the bridge still stops cleanly (exit 0)" '[ $rc = 0 ]'
 check "the audit chain verifies" '"$LH" events verify --data "$DATA" >/dev/null 2>&1'
 
+# ---- a start that fails records nothing ------------------------------------------------
+printf 'rules: [[[' > "$T/broken.yaml"
+"$LH" serve --listen 127.0.0.1:0 --data "$T/badstart" --policy "$T/broken.yaml" >/dev/null 2>"$T/badstart.err"; rc=$?
+check "serve with a broken policy file exits 2 and says which file" '[ $rc = 2 ] && grep -q broken.yaml "$T/badstart.err"'
+check "...and records no system.started" '! "$LH" events query --data "$T/badstart" 2>/dev/null | grep -q system.started'
+"$LH" serve --listen 127.0.0.1:0 --data "$T/badstart" --rate-limit lots >/dev/null 2>"$T/badflag.err"; rc=$?
+check "serve with a bad flag value exits 2 naming the setting" '[ $rc = 2 ] && grep -q rate_limit "$T/badflag.err"'
+printf 'listen: 127.0.0.1:0\nworkers: 3\nbogus: 1\n' > "$T/bad-config.yaml"
+"$LH" serve --config "$T/bad-config.yaml" --data "$T/badstart" >/dev/null 2>"$T/badcfg.err"; rc=$?
+check "serve with an unknown config key exits 2 naming the file and line" '[ $rc = 2 ] && grep -q "bad-config.yaml:3" "$T/badcfg.err"'
+
 # ---- the shared PostgreSQL store ---------------------------------------------------------
 if [ -z "${LH_TEST_PG:-}" ]; then
   fail "postgres: LH_TEST_PG is not set (scripts/test-services.sh starts PostgreSQL)"

@@ -98,3 +98,15 @@ check "another agent is not limited by the first" '[ "$code" = 200 ]'
 sleep 1.1   # two tokens refill (a deadline, not a measurement)
 req POST /v1/validate "$R1" application/json "$T/v.json"
 check "the bucket refills over time" '[ "$code" = 200 ]'
+
+# ---- settings precedence through the real daemon: file < environment < flag ----------
+printf 'rate_limit: 0.01\nrate_burst: 1\n' > "$T/prec.yaml"
+LIGHTHOUSE_RATE_BURST=2 start_bridge prec --config "$T/prec.yaml" --rate-burst 3 || fail "bridge starts with a config file"
+P1=$(token prec builder)
+codes=""; for i in 1 2 3 4; do req POST /v1/validate "$P1" application/json "$T/v.json"; codes="$codes $code"; done
+check "the flag's burst (3) beats the environment's (2) and the file's (1); the file's rate applies ($codes)" \
+  '[ "$codes" = " 200 200 200 429" ] && grep -qi "^Retry-After: [0-9][0-9]" <<<"$hdrs"'
+LIGHTHOUSE_CONFIG="$T/prec.yaml" LIGHTHOUSE_RATE_BURST=2 start_bridge prec2 || fail "bridge starts with LIGHTHOUSE_CONFIG"
+P2=$(token prec2 builder)
+codes=""; for i in 1 2 3; do req POST /v1/validate "$P2" application/json "$T/v.json"; codes="$codes $code"; done
+check "LIGHTHOUSE_CONFIG names the file; the environment's burst (2) beats it ($codes)" '[ "$codes" = " 200 200 429" ]'

@@ -329,8 +329,10 @@ enum MHD_Result lh_route_events(lh_bridge_t *b, struct MHD_Connection *c, lh_req
         return lh_http_error(b, c, r, 400, "bad_request", "after must be a seq >= 0 and limit 1 to 1000");
     const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
     const char *agent = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "agent");
-    if ((type && strlen(type) > LH_STORE_MAX_TYPE) || (agent && strlen(agent) > LH_STORE_MAX_NAME))
-        return lh_http_error(b, c, r, 400, "bad_request", "type or agent is too long");
+    if ((type && (strlen(type) > LH_STORE_MAX_TYPE || !lh_utf8_valid(type, strlen(type)))) ||
+        (agent && (strlen(agent) > LH_STORE_MAX_NAME || !lh_utf8_valid(agent, strlen(agent)))))
+        return lh_http_error(b, c, r, 400, "bad_request", "type and agent must be UTF-8 of at most %d and %d bytes",
+                             LH_STORE_MAX_TYPE, LH_STORE_MAX_NAME);
     f.type = type && *type ? type : NULL;
     f.agent = agent && *agent ? agent : NULL;
     f.after_seq = after;

@@ -53,6 +53,12 @@ req GET /v1/validate/ "$BT"; check "trailing slash is another route: 404" '[ "$c
 req GET "/$(head -c 3000 /dev/zero | tr '\0' a)" ""; check "a 3000-byte unknown path: 404 (or 414), no crash" '[ "$code" = 404 ] || [ "$code" = 414 ]'
 printf 'GARBAGE\r\n\r\n' | timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/${URL##*:}; cat >&3; cat <&3" > "$T/garbage" 2>/dev/null
 check "a non-HTTP request line gets a 4xx or a closed connection, never a 2xx" '! grep -Eq "^HTTP/1\.[01] [23][0-9][0-9]" "$T/garbage"'
+ET=$(token expert-1 expert)
+req GET "/v1/events?type=%ff%fe" "$ET"; check "events filter with invalid UTF-8: 400" '[ "$code" = 400 ] && is_error bad_request'
+req GET "/v1/events?agent=$(head -c 300 /dev/zero | tr '\0' a)" "$ET"; check "events filter with a 300-byte agent: 400" '[ "$code" = 400 ]'
+req GET "/v1/events?after=-1" "$ET"; check "events after=-1: 400" '[ "$code" = 400 ]'
+req GET "/v1/events?limit=abc" "$ET"; check "events limit=abc: 400" '[ "$code" = 400 ]'
+req GET /v1/status "lh1.$(head -c 3000 /dev/zero | tr '\0' A).AAAA"; check "a 3000-byte token: 401" '[ "$code" = 401 ]'
 check "bridge still decides after all the bad input" still_up
 req GET /metrics ""
 check "bad input is counted in errors_total{kind}" \

@@ -23,19 +23,10 @@ typedef struct an_var {
     int cmd;             /* index of the command that set it */
 } an_var;
 
-/* The working directory of a command after `cd` in the script (NULL: the
- * request's cwd). via_var: it came from a script variable. */
-typedef struct an_cwd {
-    const char *dir;
-    int via_var;
-} an_cwd;
-
 typedef struct an_state {
     lh_ctx *c;
     an_var vars[AN_MAX_VARS];
     int nvars;
-    an_cwd *cwds;        /* per command, or NULL when the script never changes dir */
-    int ncwds;
     int var_used;        /* a script variable was substituted for the current command */
 } an_state;
 

@@ -294,7 +294,25 @@ static int remoteHost(const char *h) {
     return !an_is_loopback_host(h);
 }
 
+/* A database client run on a remote host (ssh host psql …), in the cluster
+ * (kubectl exec … psql) or in a container named like production. */
+static int viaRemoteParent(an_state *s, int idx) {
+    const lh_script *sc = s->c->script;
+    int cur = an_at(s, idx)->parent;
+    for (int hop = 0; hop < 8 && cur >= 0; hop++) {
+        const lh_cmd *p = &sc->cmds[cur];
+        if (!strcmp(p->prog, "ssh")) return 1;
+        if ((!strcmp(p->prog, "kubectl") || !strcmp(p->prog, "oc")) && an_has_word(p, 1, "exec")) return 1;
+        if ((!strcmp(p->prog, "docker") || !strcmp(p->prog, "podman")) && an_has_word(p, 1, "exec"))
+            for (int i = 2; i < p->argc; i++)
+                if (p->argv[i].s[0] != '-' && looksProd(p->argv[i].s)) return 1;
+        cur = p->parent;
+    }
+    return 0;
+}
+
 static void report(an_state *s, int idx, const sql_verdict *v, int remote) {
+    if (v->flags == SQL_WRITE && !remote) remote = viaRemoteParent(s, idx);
     if (!v->flags) return;
     char *subj = v->what ? lh_arena_strndup(s->c->arena, v->what, v->what_len > 80 ? 80 : v->what_len) : NULL;
     if (subj) {

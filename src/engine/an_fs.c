@@ -35,6 +35,17 @@ static void emitAs(an_state *s, int idx, lh_rule_id r, lh_action act, const char
                  LH_TIER_ANALYSIS, ri->reason, ri->instead, subject);
 }
 
+/* "${DIR:?}/cache": the shell stops when DIR is unset or empty, and what goes is a
+ * named subdirectory, not the tree the variable points at. */
+static int guardedSubpath(const char *t) {
+    if (strncmp(t, "${", 2)) return 0;
+    const char *close = strchr(t, '}');
+    if (!close || close - t < 5 || close[-1] != '?' || close[-2] != ':' || close[1] != '/') return 0;
+    const char *rest = close + 2;
+    if (!*rest || strpbrk(rest, "*?[$`")) return 0;
+    return strcmp(rest, ".") && strcmp(rest, "..") && strncmp(rest, "../", 3);
+}
+
 /* ------------------------------------------------------------------------------ */
 /* Judging one path                                                                */
 /* ------------------------------------------------------------------------------ */
@@ -140,7 +151,7 @@ void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, 
         }
         return;
     case LH_PATH_UNKNOWN:
-        if (recursive && !filtered) lh_emit(c, idx, LH_R(RM_DYNAMIC), n);
+        if (recursive && !filtered && !guardedSubpath(text)) lh_emit(c, idx, LH_R(RM_DYNAMIC), n);
         return;
     default:
         return;

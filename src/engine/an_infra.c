@@ -123,9 +123,15 @@ void an_infra_kubectl(an_state *s, int idx, const lh_cmd *cmd) {
         lh_emit(c, idx, LH_R(K8S_DELETE), *res ? res : "-f");
         return;
     }
+    if (!strcmp(v, "cp")) {
+        /* into a pod (DEST is pod:path) changes it; out of one only reads */
+        if (n > 2 && strchr(cmd->argv[ops[n - 1]].s, ':')) lh_emit(c, idx, LH_R(K8S_APPLY), "kubectl cp");
+        else if (n > 2) an_fs_write_target(s, idx, cmd->argv[ops[n - 1]].s, AN_W_WRITE);
+        return;
+    }
     static const char *const change[] = {"apply", "create", "replace", "patch", "edit", "scale",
                                          "autoscale", "set", "label", "annotate", "drain", "cordon",
-                                         "uncordon", "taint", "expose", "run", "cp", "debug",
+                                         "uncordon", "taint", "expose", "run", "debug",
                                          "certificate", NULL};
     if (inList(v, change)) {
         const char *subj = lh_arena_printf(c->arena, "kubectl %s %s", v, res);
@@ -177,15 +183,22 @@ void an_infra_ansible(an_state *s, int idx, const lh_cmd *cmd) {
 /* Cloud CLIs                                                                      */
 /* ------------------------------------------------------------------------------ */
 
+/* Verbs that only read: exact words (gcloud "list") and prefixes of aws-style verbs
+ * ("describe-instances", "get-caller-identity"). */
 static int isReadVerb(const char *v) {
-    static const char *const pre[] = {"describe", "list", "get", "head", "batch-get", "search", "scan",
-                                      "query", "lookup", "filter", "estimate", "validate", "simulate",
-                                      "preview", "test", "show", "wait", "help", "ls", "info", "print",
-                                      "version", "check", "view", "status", "whoami", "tail", "logs",
-                                      "download", "export", "poll", "detect", "read", "verify",
-                                      "generate-presigned", "presign", "select", "count", "login",
-                                      "configure", "sso", "auth", "config", "components", "inspect",
-                                      "find", "watch", NULL};
+    static const char *const exact[] = {"describe", "list", "get", "show", "wait", "help", "ls",
+                                        "info", "version", "check", "view", "status", "whoami",
+                                        "tail", "logs", "read", "verify", "presign", "login",
+                                        "configure", "sso", "auth", "config", "components",
+                                        "inspect", "find", "watch", "search", "query", "scan",
+                                        "export", "download", "count", "select", "test", "validate",
+                                        NULL};
+    static const char *const pre[] = {"describe-", "list-", "get-", "head-", "batch-get-",
+                                      "search-", "lookup-", "filter-", "estimate-", "validate-",
+                                      "simulate-", "preview-", "test-", "show-", "print-", "check-",
+                                      "generate-presigned", "detect-", "poll-", "download-", "read-",
+                                      "verify-", "select-", "count-", NULL};
+    if (inList(v, exact)) return 1;
     for (int k = 0; pre[k]; k++)
         if (startsWith(v, pre[k])) return 1;
     return 0;
@@ -311,7 +324,8 @@ void an_infra_gcloud(an_state *s, int idx, const lh_cmd *cmd) {
             !strcmp(v, "version") || !strcmp(v, "help"))
             return;
         if (!strcmp(v, "ssh") || !strcmp(v, "scp")) { lh_emit(c, idx, LH_R(SSH_REMOTE), v); return; }
-        if (!strcmp(prev, "versions") && !strcmp(v, "access")) { an_net_secret_used(s, idx, "gcloud secret"); return; }
+        if (!strcmp(v, "access") && !strcmp(prev, "versions")) { an_net_secret_used(s, idx, "gcloud secret"); return; }
+        if (!strcmp(v, "print-access-token") || !strcmp(v, "print-identity-token")) return;
         if (!strcmp(v, "rm") && !strcmp(prev, "storage")) {
             lh_emit(c, idx, (lh_has_opt(cmd, 'r', "--recursive") || lh_has_opt(cmd, 'R', NULL))
                                 ? LH_R(CLOUD_STORAGE_DELETE) : LH_R(CLOUD_CHANGE), "gcloud storage rm");

@@ -529,13 +529,56 @@ void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
 /* Readers and decoders                                                            */
 /* ------------------------------------------------------------------------------ */
 
+/* A variable name that holds a credential (AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN…). */
+static int secretVarName(const char *n, size_t len) {
+    char buf[64];
+    if (len == 0 || len >= sizeof(buf)) return 0;
+    for (size_t i = 0; i < len; i++) buf[i] = (n[i] >= 'a' && n[i] <= 'z') ? (char)(n[i] - 32) : n[i];
+    buf[len] = 0;
+    return strstr(buf, "SECRET") || strstr(buf, "TOKEN") || strstr(buf, "PASSWORD") || strstr(buf, "PASSWD") ||
+           strstr(buf, "CREDENTIAL") || strstr(buf, "PRIVATE_KEY") || strstr(buf, "API_KEY") ||
+           strstr(buf, "ACCESS_KEY") || (len > 4 && !strcmp(buf + len - 4, "_KEY")) ||
+           (len > 5 && !strcmp(buf + len - 5, "_PASS"));
+}
+
+/* The first $NAME / ${NAME} in w that names a credential, or NULL. */
+static const char *secretVarIn(an_state *s, const char *w) {
+    for (const char *p = strchr(w, '$'); p; p = strchr(p + 1, '$')) {
+        const char *n = p + 1 + (p[1] == '{');
+        size_t l = 0;
+        while ((n[l] >= 'A' && n[l] <= 'Z') || (n[l] >= 'a' && n[l] <= 'z') || (n[l] >= '0' && n[l] <= '9') || n[l] == '_') l++;
+        if (secretVarName(n, l)) return lh_arena_strndup(s->c->arena, p, l + (size_t)(n - p));
+    }
+    return NULL;
+}
+
+/* Printing a secret variable shows it in the transcript; piping it into another
+ * program (docker login --password-stdin) uses it without showing it. */
+static void checkSecretPrint(an_state *s, int idx, const char *subject) {
+    const lh_cmd *orig = an_at(s, idx);
+    int lb = 0;
+    if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) { lh_emit(s->c, idx, LH_R(EXFIL), subject); return; }
+    if (orig->flags & LH_C_PIPE_OUT) return;
+    if (orig->origin == LH_ORIGIN_CMDSUBST || orig->origin == LH_ORIGIN_PROCSUBST_IN) return;
+    for (int r = 0; r < orig->nredirs; r++)
+        if (lh_redir_writes_file(&orig->redirs[r])) return;
+    lh_emit(s->c, idx, LH_R(SECRET_READ), subject);
+}
+
 void an_net_decoder(an_state *s, int idx, const lh_cmd *cmd) {
     if (an_is_decoder(cmd) && an_flows_to_exec(s, idx) >= 0) {
         lh_emit(s->c, idx, LH_R(EXEC_DECODED), cmd->prog);
         return;
     }
     const char *p = cmd->prog;
-    if (!strcmp(p, "echo") || !strcmp(p, "printf")) return;
+    if (!strcmp(p, "echo") || !strcmp(p, "printf")) {
+        for (int i = 1; i < cmd->argc; i++) {
+            if (!(cmd->argv[i].flags & LH_W_VAR)) continue;
+            const char *v = secretVarIn(s, cmd->argv[i].s);
+            if (v) { checkSecretPrint(s, idx, v); return; }
+        }
+        return;
+    }
     int ops[32];
     int n = an_operands(cmd, 1, "w", (const char *const[]){"--wrap", NULL}, ops, 32);
     for (int k = 0; k < n; k++) checkReadPath(s, idx, cmd->argv[ops[k]].s);
@@ -603,7 +646,31 @@ void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd) {
 /* env / printenv with no command prints every variable, tokens included. */
 void an_net_envdump(an_state *s, int idx, const lh_cmd *cmd) {
     int lb = 0;
-    if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) lh_emit(s->c, idx, LH_R(EXFIL), "environment variables");
+    if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) { lh_emit(s->c, idx, LH_R(EXFIL), "environment variables"); return; }
+    int ops[8];
+    int n = an_operands(cmd, 1, "", NULL, ops, 8);
+    for (int k = 0; k < n; k++) {
+        const char *v = cmd->argv[ops[k]].s;
+        if (secretVarName(v, strlen(v))) { checkSecretPrint(s, idx, v); return; }
+    }
+    /* env | grep -i token */
+    const lh_script *sc = s->c->script;
+    const lh_cmd *orig = an_at(s, idx);
+    if (n == 0 && (orig->flags & LH_C_PIPE_OUT))
+        for (int j = idx + 1; j < sc->ncmds; j++) {
+            const lh_cmd *g = &sc->cmds[j];
+            if (g->pipeline != orig->pipeline || g->pipe_pos != orig->pipe_pos + 1 || g->parent != orig->parent) continue;
+            if (strcmp(g->prog, "grep") && strcmp(g->prog, "rg") && strcmp(g->prog, "egrep")) break;
+            for (int i = 1; i < g->argc; i++) {
+                const char *a = g->argv[i].s;
+                if (a[0] != '-' && (an_istr(a, "secret") || an_istr(a, "token") || an_istr(a, "pass") ||
+                                    an_istr(a, "key") || an_istr(a, "aws") || an_istr(a, "cred"))) {
+                    lh_emit(s->c, idx, LH_R(SECRET_READ), "environment variables");
+                    return;
+                }
+            }
+            break;
+        }
 }
 
 /* vault, op, pass, gopass, security: secret stores. */

@@ -320,6 +320,25 @@ void an_sys_systemctl(an_state *s, int idx, const lh_cmd *cmd) {
 void an_sys_service(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[3];
     int n = an_operands(cmd, 1, "", NULL, ops, 3);
+    const char *p = cmd->prog;
+    if (!strcmp(p, "brew")) {
+        /* brew services start|stop|restart NAME; everything else brew does is per-user */
+        if (n >= 2 && !strcmp(cmd->argv[ops[0]].s, "services")) {
+            const char *v = cmd->argv[ops[1]].s;
+            if (strcmp(v, "list") && strcmp(v, "info") && strcmp(v, "--help"))
+                lh_emit(s->c, idx, LH_R(SVC_SYSTEMCTL), "brew services");
+        }
+        return;
+    }
+    if (!strcmp(p, "launchctl")) {
+        static const char *const change[] = {"load", "unload", "bootstrap", "bootout", "kickstart", "kill",
+                                             "enable", "disable", "remove", "start", "stop", "reboot", NULL};
+        if (n >= 1 && inList(cmd->argv[ops[0]].s, change)) {
+            if (!strcmp(cmd->argv[ops[0]].s, "reboot")) lh_emit(s->c, idx, LH_R(SYS_SHUTDOWN), "launchctl reboot");
+            else lh_emit(s->c, idx, LH_R(SVC_SYSTEMCTL), "launchctl");
+        }
+        return;
+    }
     if (n < 2) return;
     const char *act = cmd->argv[ops[1]].s;
     static const char *const change[] = {"start", "stop", "restart", "reload", "force-reload",

@@ -277,12 +277,17 @@ const char *an_expand(an_state *s, int idx, const char *text) {
     return text;
 }
 
-/* The directory command idx runs in when the script changed it, else NULL. */
-static const an_cwd *cwdOf(const an_state *s, int idx) {
-    if (!s->cwds || idx < 0) return NULL;
-    for (int hop = 0; idx >= s->ncwds && hop < 16 && idx >= 0; hop++) idx = s->c->script->cmds[idx].parent;
-    if (idx < 0 || idx >= s->ncwds || !s->cwds[idx].dir) return NULL;
-    return &s->cwds[idx];
+/* The directory command idx runs in after a cd earlier in the script (set by the
+ * unwrapper; commands added by an analyzer take their parent's), or NULL for the
+ * request's cwd. "?" means unknown. */
+static const char *cwdOf(const an_state *s, int idx) {
+    const lh_script *sc = s->c->script;
+    for (int hop = 0; hop < 16 && idx >= 0 && idx < sc->ncmds; hop++) {
+        const lh_cmd *c = &sc->cmds[idx];
+        if (c->cwd) return c->cwd;
+        idx = c->parent;
+    }
+    return NULL;
 }
 
 /* "$PWD/x", "$(pwd)/x" …: the rest after a reference to the cwd, or NULL. */
@@ -297,60 +302,18 @@ static const char *afterPwd(const char *t) {
 
 lh_path_class an_path(an_state *s, int idx, const char *text, lh_path *out) {
     const char *t = an_expand(s, idx, text);
-    const an_cwd *cw = cwdOf(s, idx);
+    const char *cw = cwdOf(s, idx);
     if (cw) {
         const char *rest = afterPwd(t);
         if (rest || (t[0] != '/' && t[0] != '~' && t[0] != '$' && t[0] != '`')) {
-            const char *j = lh_arena_printf(s->c->arena, "%s/%s", cw->dir, rest ? rest : t);
+            /* relative to the directory cd moved to; unknown when cd's target was */
+            const char *dir = strcmp(cw, "?") ? cw : "${LH_UNKNOWN_CWD}";
+            const char *j = lh_arena_printf(s->c->arena, "%s/%s", dir, rest ? rest : t);
             if (!j) { s->c->oom = 1; out->norm = ""; out->flags = 0; out->cls = LH_PATH_UNKNOWN; return out->cls; }
             t = j;
-            if (cw->via_var) s->var_used = 1;
         }
     }
     return lh_path_classify(s->c, t, strlen(t), out);
-}
-
-/* Follow cd/pushd through the script: each command gets the directory it runs in.
- * A cd inside $(…), sh -c or a function only affects that scope (the commands with
- * the same parent). An unknown target ("cd $X" with X unset, "cd -") makes relative
- * paths unknown. */
-static void computeCwds(an_state *s) {
-    const lh_script *sc = s->c->script;
-    int any = 0;
-    for (int i = 0; i < sc->ncmds && !any; i++) {
-        const char *p = sc->cmds[i].prog;
-        any = p && (!strcmp(p, "cd") || !strcmp(p, "pushd") || !strcmp(p, "popd"));
-    }
-    if (!any) return;
-    int n = sc->ncmds;
-    an_cwd *cw = lh_arena_calloc(s->c->arena, sizeof(an_cwd) * (size_t)n);
-    an_cwd *scope = lh_arena_calloc(s->c->arena, sizeof(an_cwd) * (size_t)(n + 1));
-    if (!cw || !scope) { s->c->oom = 1; return; }
-    s->cwds = cw;
-    s->ncwds = n;
-    for (int i = 0; i < n; i++) {
-        const lh_cmd *c = &sc->cmds[i];
-        int par = c->parent >= 0 && c->parent < i ? c->parent : -1;
-        an_cwd *cur = &scope[par + 1];
-        if (!cur->dir && par >= 0) *cur = cw[par];           /* a child starts where its parent ran */
-        cw[i] = *cur;
-        const char *p = c->prog;
-        if (!p || (strcmp(p, "cd") && strcmp(p, "pushd") && strcmp(p, "popd"))) continue;
-        int k = lh_first_operand(c, 0);
-        const char *arg = k > 0 ? c->argv[k].s : NULL;
-        if (!strcmp(p, "popd") || (arg && !strcmp(arg, "-"))) {
-            cur->dir = "${LH_UNKNOWN_CWD}";
-            cur->via_var = 0;
-            continue;
-        }
-        s->var_used = 0;
-        lh_path path;
-        an_path(s, i, arg ? arg : "~", &path);
-        cur->dir = (path.cls == LH_PATH_UNKNOWN && (path.flags & LH_PF_DYNAMIC)) ? "${LH_UNKNOWN_CWD}" : path.norm;
-        cur->via_var = s->var_used || cw[i].via_var;
-        if (!strcmp(cur->dir, s->c->cwd)) cur->dir = NULL, cur->via_var = 0;
-    }
-    s->var_used = 0;
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -518,6 +481,7 @@ static const an_entry kTable[] = {
     {"bat", an_net_reader, 1},
     {"batcat", an_net_reader, 1},
     {"blkdiscard", an_disk_wipe, 1},
+    {"brew", an_sys_service, 1},
     {"bun", an_net_interp, 0},
     {"bundle", an_db_framework, 0},
     {"bunx", an_db_framework, 0},
@@ -633,6 +597,7 @@ static const an_entry kTable[] = {
     {"ksh", an_net_interp, 0},
     {"kubecolor", an_infra_kubectl, 1},
     {"kubectl", an_infra_kubectl, 1},
+    {"launchctl", an_sys_service, 1},
     {"less", an_net_reader, 1},
     {"lftp", an_net_ssh, 1},
     {"ln", an_fs_ln, 1},
@@ -995,7 +960,6 @@ static void analyzeBash(lh_ctx *c) {
     memset(&s, 0, sizeof(s));
     s.c = c;
     collectVars(&s);
-    computeCwds(&s);
     for (int i = 0; i < c->script->ncmds && !c->oom; i++) analyzeCommand(&s, i);
 }
 

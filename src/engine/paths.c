@@ -278,74 +278,87 @@ static int expandWord(const pctx *p, const char *w, size_t len, pbuf *b) {
 /* Pattern tables                                                                  */
 /* ------------------------------------------------------------------------------ */
 
+/* A path literal with its length. */
+typedef struct plit {
+    const char *s;
+    size_t n;
+} plit;
+#define L(x) {x, sizeof(x) - 1}
+
 /* Relative to a home dir: credentials. A trailing '/' in the table is implied (the
  * entry matches itself and what is under it). */
-static const char *const kHomeSecrets[] = {
-    "/.ssh", "/.aws", "/.gnupg", "/.config/gcloud", "/.azure", "/.password-store",
-    "/.local/share/keyrings", "/.config/gh/hosts.yml", "/.kube/config", "/.docker/config.json",
-    "/.netrc", "/.git-credentials", "/.pgpass", "/.npmrc", "/.pypirc", "/.vault-token",
-    "/.my.cnf", "/.mylogin.cnf", "/.cargo/credentials", "/.cargo/credentials.toml",
-    "/.terraform.d/credentials.tfrc.json", "/.gem/credentials", "/.boto", "/.s3cfg",
-    "/.config/rclone/rclone.conf", "/.config/hub", "/.dockercfg", "/.oci/config",
-    "/.config/doctl/config.yaml", "/.fly/config.yml", "/.netlify/config.json",
+static const plit kHomeSecrets[] = {
+    L("/.ssh"), L("/.aws"), L("/.gnupg"), L("/.config/gcloud"), L("/.azure"), L("/.password-store"),
+    L("/.local/share/keyrings"), L("/.config/gh/hosts.yml"), L("/.kube/config"), L("/.docker/config.json"),
+    L("/.netrc"), L("/.git-credentials"), L("/.pgpass"), L("/.npmrc"), L("/.pypirc"), L("/.vault-token"),
+    L("/.my.cnf"), L("/.mylogin.cnf"), L("/.cargo/credentials"), L("/.cargo/credentials.toml"),
+    L("/.terraform.d/credentials.tfrc.json"), L("/.gem/credentials"), L("/.boto"), L("/.s3cfg"),
+    L("/.config/rclone/rclone.conf"), L("/.config/hub"), L("/.dockercfg"), L("/.oci/config"),
+    L("/.config/doctl/config.yaml"), L("/.fly/config.yml"), L("/.netlify/config.json"),
 };
 
 /* Relative to a home dir: read by every new shell. */
-static const char *const kHomeStartup[] = {
-    "/.bashrc", "/.bash_profile", "/.bash_login", "/.bash_logout", "/.bash_aliases",
-    "/.profile", "/.zshrc", "/.zshenv", "/.zprofile", "/.zlogin", "/.zlogout", "/.kshrc",
-    "/.mkshrc", "/.cshrc", "/.tcshrc", "/.login", "/.logout", "/.config/fish/config.fish",
-    "/.config/fish/conf.d", "/.xprofile", "/.xinitrc", "/.xsessionrc", "/.pam_environment",
-    "/.config/environment.d", "/.oh-my-zsh/custom",
+static const plit kHomeStartup[] = {
+    L("/.bashrc"), L("/.bash_profile"), L("/.bash_login"), L("/.bash_logout"), L("/.bash_aliases"),
+    L("/.profile"), L("/.zshrc"), L("/.zshenv"), L("/.zprofile"), L("/.zlogin"), L("/.zlogout"), L("/.kshrc"),
+    L("/.mkshrc"), L("/.cshrc"), L("/.tcshrc"), L("/.login"), L("/.logout"), L("/.config/fish/config.fish"),
+    L("/.config/fish/conf.d"), L("/.xprofile"), L("/.xinitrc"), L("/.xsessionrc"), L("/.pam_environment"),
+    L("/.config/environment.d"), L("/.oh-my-zsh/custom"),
 };
 
-static const char *const kSysSecrets[] = {
-    "/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/ssl/private",
-    "/etc/pki/tls/private", "/etc/security/opasswd", "/var/run/secrets", "/run/secrets",
-    "/etc/kubernetes/admin.conf", "/etc/rancher/k3s/k3s.yaml", "/etc/krb5.keytab",
-    "/var/lib/kubelet/pki",
+static const plit kSysSecrets[] = {
+    L("/etc/shadow"), L("/etc/shadow-"), L("/etc/gshadow"), L("/etc/gshadow-"), L("/etc/ssl/private"),
+    L("/etc/pki/tls/private"), L("/etc/security/opasswd"), L("/var/run/secrets"), L("/run/secrets"),
+    L("/etc/kubernetes/admin.conf"), L("/etc/rancher/k3s/k3s.yaml"), L("/etc/krb5.keytab"),
+    L("/var/lib/kubelet/pki"),
 };
 
-static const char *const kSysStartup[] = {
-    "/etc/profile", "/etc/profile.d", "/etc/bash.bashrc", "/etc/bashrc", "/etc/zsh",
-    "/etc/zshrc", "/etc/zshenv", "/etc/zprofile", "/etc/zlogin", "/etc/environment",
-    "/etc/csh.cshrc", "/etc/csh.login",
+static const plit kSysStartup[] = {
+    L("/etc/profile"), L("/etc/profile.d"), L("/etc/bash.bashrc"), L("/etc/bashrc"), L("/etc/zsh"),
+    L("/etc/zshrc"), L("/etc/zshenv"), L("/etc/zprofile"), L("/etc/zlogin"), L("/etc/environment"),
+    L("/etc/csh.cshrc"), L("/etc/csh.login"),
 };
 
-static const char *const kAuthDb[] = {
-    "/etc/sudoers", "/etc/sudoers.d", "/etc/passwd", "/etc/passwd-", "/etc/shadow",
-    "/etc/shadow-", "/etc/group", "/etc/group-", "/etc/gshadow", "/etc/gshadow-",
-    "/etc/doas.conf", "/etc/security/opasswd",
+static const plit kAuthDb[] = {
+    L("/etc/sudoers"), L("/etc/sudoers.d"), L("/etc/passwd"), L("/etc/passwd-"), L("/etc/shadow"),
+    L("/etc/shadow-"), L("/etc/group"), L("/etc/group-"), L("/etc/gshadow"), L("/etc/gshadow-"),
+    L("/etc/doas.conf"), L("/etc/security/opasswd"),
 };
 
-static const char *const kCron[] = {
-    "/etc/crontab", "/etc/cron.d", "/etc/cron.daily", "/etc/cron.hourly", "/etc/cron.weekly",
-    "/etc/cron.monthly", "/etc/cron.allow", "/etc/cron.deny", "/etc/anacrontab",
-    "/var/spool/cron", "/var/spool/anacron", "/var/spool/cron/crontabs", "/usr/lib/cron/tabs",
-    "/private/var/at/tabs",
+static const plit kCron[] = {
+    L("/etc/crontab"), L("/etc/cron.d"), L("/etc/cron.daily"), L("/etc/cron.hourly"), L("/etc/cron.weekly"),
+    L("/etc/cron.monthly"), L("/etc/cron.allow"), L("/etc/cron.deny"), L("/etc/anacrontab"),
+    L("/var/spool/cron"), L("/var/spool/anacron"), L("/var/spool/cron/crontabs"), L("/usr/lib/cron/tabs"),
+    L("/private/var/at/tabs"),
 };
 
-static const char *const kTemp[] = {
-    "/tmp", "/var/tmp", "/dev/shm", "/private/tmp", "/private/var/tmp", "/var/folders",
-    "/private/var/folders",
+static const plit kTemp[] = {
+    L("/tmp"), L("/var/tmp"), L("/dev/shm"), L("/private/tmp"), L("/private/var/tmp"), L("/var/folders"),
+    L("/private/var/folders"),
 };
 
-static const char *const kSystem[] = {
-    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot",
-    "/var", "/root", "/snap", "/run", "/lost+found", "/efi", "/nix", "/System", "/Library",
-    "/Applications", "/private", "/cores",
+static const plit kSystem[] = {
+    L("/etc"), L("/usr"), L("/bin"), L("/sbin"), L("/lib"), L("/lib32"), L("/lib64"), L("/libx32"), L("/boot"),
+    L("/var"), L("/root"), L("/snap"), L("/run"), L("/lost+found"), L("/efi"), L("/nix"), L("/System"), L("/Library"),
+    L("/Applications"), L("/private"), L("/cores"),
 };
 
-static const char *const kDevData[] = {
-    "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/stdin",
-    "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/ptmx", "/dev/fd", "/dev/pts",
+static const plit kDevData[] = {
+    L("/dev/null"), L("/dev/zero"), L("/dev/full"), L("/dev/random"), L("/dev/urandom"), L("/dev/stdin"),
+    L("/dev/stdout"), L("/dev/stderr"), L("/dev/tty"), L("/dev/ptmx"), L("/dev/fd"), L("/dev/pts"),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static int underAny(const char *s, size_t n, const char *const *list, size_t cnt) {
-    for (size_t k = 0; k < cnt; k++)
-        if (isUnderLit(s, n, list[k])) return 1;
+/* s[0..n) is one of the table's paths or under it. Lengths are precomputed and the
+ * second byte is compared first: this runs for every path word. */
+static int underAny(const char *s, size_t n, const plit *list, size_t cnt) {
+    if (n < 2) return 0;
+    for (size_t k = 0; k < cnt; k++) {
+        const plit *e = &list[k];
+        if (n < e->n || s[1] != e->s[1]) continue;
+        if (!memcmp(s, e->s, e->n) && (n == e->n || s[e->n] == '/')) return 1;
+    }
     return 0;
 }
 
@@ -355,12 +368,18 @@ static int isSecretName(const char *b, size_t bn) {
     if (bn >= 4 && !memcmp(b, ".env", 4)) {
         if (bn == 4) return 1;
         if (b[4] != '.' && b[4] != '*') return 0;
-        const char *sfx = b + 5;
-        size_t sl = bn > 5 ? bn - 5 : 0;
+        /* .env.example, .env.local.sample, .env.template: documentation, no secrets */
         static const char *const harmless[] = {"example", "sample", "template", "dist",
-                                               "defaults", "tmpl", "tpl", "schema", "example.local"};
-        for (size_t k = 0; k < NELEM(harmless); k++)
-            if (eqLit(sfx, sl, harmless[k])) return 0;
+                                               "defaults", "tmpl", "tpl", "schema"};
+        const char *part = b + 5;
+        const char *end = b + bn;
+        while (part < end) {
+            const char *dot = memchr(part, '.', (size_t)(end - part));
+            size_t pl = (size_t)((dot ? dot : end) - part);
+            for (size_t k = 0; k < NELEM(harmless); k++)
+                if (eqLit(part, pl, harmless[k])) return 0;
+            part = dot ? dot + 1 : end;
+        }
         return 1;
     }
     if (endsWith(b, bn, ".pub")) return 0;
@@ -627,19 +646,19 @@ int lh_path_cwd_is_project(const char *cwd, const char *home) {
     }
     size_t ih = inferHome(cwd, n);
     if (ih && ih == n) return 0;
-    static const char *const never[] = {
-        "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev",
-        "/proc", "/sys", "/run", "/snap", "/nix", "/System", "/Library", "/efi",
-        "/var/lib", "/var/log", "/var/cache", "/var/spool", "/var/run", "/var/mail",
-        "/var/backups", "/var/db", "/lost+found",
+    static const plit never[] = {
+        L("/etc"), L("/bin"), L("/sbin"), L("/lib"), L("/lib32"), L("/lib64"), L("/libx32"), L("/boot"), L("/dev"),
+        L("/proc"), L("/sys"), L("/run"), L("/snap"), L("/nix"), L("/System"), L("/Library"), L("/efi"),
+        L("/var/lib"), L("/var/log"), L("/var/cache"), L("/var/spool"), L("/var/run"), L("/var/mail"),
+        L("/var/backups"), L("/var/db"), L("/lost+found"),
     };
     if (underAny(cwd, n, never, NELEM(never))) return 0;
-    static const char *const tops[] = {"/home", "/Users", "/var", "/opt", "/srv", "/mnt",
-                                       "/media", "/tmp", "/var/tmp", "/Volumes", "/private",
-                                       "/usr", "/usr/local", "/usr/src", "/usr/local/src",
-                                       "/root", "/var/www", "/workspace", "/workspaces"};
+    static const plit tops[] = {L("/home"), L("/Users"), L("/var"), L("/opt"), L("/srv"), L("/mnt"),
+                                       L("/media"), L("/tmp"), L("/var/tmp"), L("/Volumes"), L("/private"),
+                                       L("/usr"), L("/usr/local"), L("/usr/src"), L("/usr/local/src"),
+                                       L("/root"), L("/var/www"), L("/workspace"), L("/workspaces")};
     for (size_t k = 0; k < NELEM(tops); k++)
-        if (eqLit(cwd, n, tops[k])) return 0;
+        if (n == tops[k].n && !memcmp(cwd, tops[k].s, n)) return 0;
     if (isUnderLit(cwd, n, "/usr"))
         return isUnderLit(cwd, n, "/usr/src") || isUnderLit(cwd, n, "/usr/local/src");
     return 1;

@@ -97,6 +97,27 @@ fi
 touch "$T/idle.go"; wait $idle
 check "after they close, the bridge still decides" still_up
 
+# ---- the connection limit ---------------------------------------------------------------
+start_bridge limited --max-connections 50 || fail "a bridge with max_connections 50 starts"
+LBT=$(token builder-1 builder)
+python3 - "${URL##*:}" "$T/limit.ready" "$T/limit.go" > "$T/limit.log" 2>&1 <<'PY' &
+import socket, sys, os, time
+port, ready, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+socks = []
+for i in range(80):
+    s = socket.socket(); s.connect(("127.0.0.1", port)); socks.append(s)
+open(ready, "w").write("80")
+while not os.path.exists(go): time.sleep(0.05)
+PY
+lpid=$!
+wait_for '[ -s "$T/limit.ready" ]'
+sleep 0.3   # let the bridge accept what it will (not a measurement)
+socks=$(ls -l /proc/$PID/fd 2>/dev/null | grep -c 'socket:')
+check "with 80 clients and max_connections 50, the bridge holds at most 50 client sockets ($socks sockets in all)" '[ "$socks" -le 58 ] && [ "$socks" -ge 50 ]'
+touch "$T/limit.go"; wait $lpid
+limited_ok() { code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer $LBT" -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate"); [ "$code" = 200 ]; }
+check "once they are gone, the limited bridge decides again" 'wait_for limited_ok'
+
 # ---- slowloris ---------------------------------------------------------------------------
 URL=$SLOWURL PID=$SLOWPID DATA="$T/input"
 BT=$(token builder-1 builder)

@@ -112,6 +112,29 @@ static void gitPush(an_state *s, int idx, const lh_cmd *cmd, int sub) {
 
 static int hasWordFrom(const lh_cmd *cmd, int from, const char *w) { return an_has_word(cmd, from, w); }
 
+/* git add .env: a credentials file staged for commit leaves with the next push
+ * (denied when this script pushes, escalated otherwise). Only files named on the
+ * command line: "git add ." relies on .gitignore. */
+static void gitAddSecrets(an_state *s, int idx, const lh_cmd *cmd, int sub) {
+    for (int i = sub + 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-') continue;
+        lh_path p;
+        if (an_path(s, idx, a, &p) != LH_PATH_SECRET) continue;
+        const lh_script *sc = s->c->script;
+        int pushes = 0;
+        for (int j = idx + 1; j < sc->ncmds && !pushes; j++)
+            pushes = !strcmp(sc->cmds[j].prog, "git") && an_has_word(&sc->cmds[j], 1, "push");
+        const lh_rule_info *r = LH_R(EXFIL);
+        if (pushes) lh_emit(s->c, idx, r, p.norm);
+        else
+            lh_emit_full(s->c, idx, r->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                         "stages a credentials file for commit; the next push sends it to the remote",
+                         "keep credentials out of git (add them to .gitignore)", p.norm);
+        return;
+    }
+}
+
 /* The index of the subcommand after git's global options; -c values are judged. */
 static int findSub(an_state *s, int idx, const lh_cmd *cmd) {
     int i = 1;
@@ -126,13 +149,10 @@ static int findSub(an_state *s, int idx, const lh_cmd *cmd) {
         if (!strcmp(a, "-c") && i + 1 < cmd->argc) {
             const char *kv = cmd->argv[i + 1].s;
             const char *eq = strchr(kv, '=');
-            char key[128];
             size_t kn = eq ? (size_t)(eq - kv) : strlen(kv);
-            if (kn < sizeof(key)) {
-                memcpy(key, kv, kn);
-                key[kn] = 0;
-                judgeConfig(s, idx, key, eq ? eq + 1 : "");
-            }
+            char *key = lh_arena_strndup(s->c->arena, kv, kn);   /* it may become a subject */
+            if (!key) { s->c->oom = 1; return -1; }
+            judgeConfig(s, idx, key, eq ? eq + 1 : "");
             i += 2;
             continue;
         }
@@ -189,6 +209,8 @@ void an_git(an_state *s, int idx, const lh_cmd *cmd) {
         if (lh_has_opt(t, 'd', NULL)) lh_emit(c, idx, LH_R(GIT_BRANCH_DELETE), "git update-ref -d");
     } else if (!strcmp(v, "config")) {
         gitConfig(s, idx, cmd, sub);
+    } else if (!strcmp(v, "add")) {
+        gitAddSecrets(s, idx, cmd, sub);
     } else if (!strcmp(v, "rm")) {
         if (!lh_has_opt(t, 0, "--cached") && lh_has_opt(t, 'r', NULL) &&
             (hasWordFrom(cmd, sub + 1, ".") || hasWordFrom(cmd, sub + 1, "*")))

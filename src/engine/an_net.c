@@ -397,6 +397,14 @@ void an_net_fetch(an_state *s, int idx, const lh_cmd *cmd) {
     const char *what = h.url ? h.url : p;
     if (checkRemoteExec(s, idx, what)) return;
     if (h.url && !strncmp(h.url, "file://", 7)) checkReadPath(s, idx, h.url + 7);
+    if (!h.outfile) {
+        /* curl URL > install.sh */
+        const lh_cmd *orig = an_at(s, idx);
+        for (int r = 0; r < orig->nredirs; r++)
+            if ((orig->redirs[r].op == LH_R_OUT || orig->redirs[r].op == LH_R_CLOBBER) &&
+                orig->redirs[r].fd <= 1 && orig->redirs[r].target.s)
+                checkDownloadExec(s, idx, orig->redirs[r].target.s);
+    }
     if (h.outfile && *h.outfile && strcmp(h.outfile, "-")) {
         an_fs_write_target(s, idx, h.outfile, AN_W_WRITE);
         checkDownloadExec(s, idx, h.outfile);

@@ -38,6 +38,9 @@ typedef struct lh_tstate {
     size_t bufcap;
     char *ev;              /* event scratch */
     size_t evcap;
+    /* Tokens this thread verified recently (see server.c, verifyCached). */
+    struct { size_t len; char tok[LH_AUTH_TOKEN_MAX]; lh_token_claims claims; } tokcache[4];
+    unsigned tokcache_next;
     struct lh_tstate *next;
 } lh_tstate;
 

@@ -7,6 +7,7 @@ set -u
 . "$(dirname "$0")/bridge_lib.bash"
 
 start_bridge auth || { fail "bridge starts"; exit 1; }
+printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' > "$T/v.json"
 BT=$(token builder-1 builder); ET=$(token expert-1 expert); AT=$(token admin-1 admin)
 check "the token key is 0600 in the data dir" '[ "$(stat -c %a "$DATA/token.key")" = 600 ]'
 
@@ -20,14 +21,21 @@ tampered=$(base64 -d <<<"$payload" 2>/dev/null | sed 's/"builder"/"admin"/' | ba
 TT="lh1.$tampered.$(cut -d. -f3 <<<"$BT")"
 # Revoked: an admin token, revoked through the CLI while the bridge runs.
 RT=$(token revoked-admin admin)
+ok200=0; for i in 1 2 3 4 5 6 7 8; do req GET /v1/status "$RT"; [ "$code" = 200 ] && ok200=$((ok200+1)); done
+check "the admin token works before it is revoked (8 calls, every worker has seen it)" '[ $ok200 = 8 ]'
 check "token revoke exits 0" '"$LH" token revoke "$RT" --data "$DATA" 2>/dev/null'
 check "the running bridge refuses the revoked token within 5 s" \
   'wait_for "req GET /v1/status \"\$RT\"; [ \"\$code\" = 401 ]"'
-sleep 1.1   # the 1-second token expires (a deadline, not a measurement)
+# A token used while valid (so the workers have verified it) must still expire.
+ST=$(token short-used builder "$DATA" 2s)
+ok200=0; for i in 1 2 3 4 5 6 7 8; do req POST /v1/validate "$ST" application/json "$T/v.json"; [ "$code" = 200 ] && ok200=$((ok200+1)); done
+check "a 2-second token works while valid" '[ $ok200 = 8 ]'
+sleep 2.1   # both short tokens expire (a deadline, not a measurement)
+n401=0; for i in 1 2 3 4 5 6 7 8; do req POST /v1/validate "$ST" application/json "$T/v.json"; [ "$code" = 401 ] && n401=$((n401+1)); done
+check "...and is refused (401) on every worker once expired" '[ $n401 = 8 ]'
 
 # A valid policy to push, and a body per POST route.
 printf 'version: 1\nrevision: auth-test\nrules: []\n' > "$T/p.yaml"
-printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' > "$T/v.json"
 printf '{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}' > "$T/h.json"
 printf '{"input":{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}}' > "$T/o.json"
 

@@ -96,6 +96,26 @@ LIGHTHOUSE_URL="http://127.0.0.1:1" LIGHTHOUSE_REQUIRE_BRIDGE=1 "$HOOK" pre-tool
 check "LIGHTHOUSE_REQUIRE_BRIDGE=1 and no bridge: exit 2 (blocks) with the reason on stderr" '[ $rc = 2 ] && grep -q bridge "$T/herr"'
 LIGHTHOUSE_URL="http://127.0.0.1:1" LIGHTHOUSE_REQUIRE_BRIDGE=1 LIGHTHOUSE_FAIL_OPEN=1 "$HOOK" pre-tool-use < "$T/cc2.json" >/dev/null 2>&1; rc=$?
 check "LIGHTHOUSE_REQUIRE_BRIDGE=1 with LIGHTHOUSE_FAIL_OPEN=1: exit 0" '[ $rc = 0 ]'
+# A "bridge" that accepts and never answers: the hook gives up at LIGHTHOUSE_TIMEOUT_MS.
+python3 - "$T/silent.port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+end = time.time() + 15
+while time.time() < end:
+    s.settimeout(0.2)
+    try: conns.append(s.accept()[0])
+    except socket.timeout: pass
+PY
+silent=$!
+wait_for '[ -s "$T/silent.port" ]'
+t0=$(date +%s%N)
+out=$(LIGHTHOUSE_URL="http://127.0.0.1:$(cat "$T/silent.port")" LIGHTHOUSE_TOKEN="$BT" LIGHTHOUSE_TIMEOUT_MS=300 "$HOOK" pre-tool-use < "$T/cc2.json"); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "a bridge that never answers: the hook gives up after LIGHTHOUSE_TIMEOUT_MS and decides locally (${ms} ms)" \
+  '[ $rc = 0 ] && [ $ms -lt 3000 ] && jq -e ".hookSpecificOutput.permissionDecisionReason | test(\"no reply within 300 ms\")" <<<"$out" >/dev/null'
+kill $silent 2>/dev/null; wait $silent 2>/dev/null
 check "lighthouse-hook links none of the bridge's libraries" \
   '! ldd "$HOOK" | grep -Eq "libcurl|libmicrohttpd|libcrypto|libsqlite3|libpq"'
 

@@ -49,7 +49,7 @@ void an_dispatch(an_state *s, int idx, const lh_cmd *view);
 
 /* Parse text as a script run by command idx (a here-doc fed to sudo -s, cat <<EOF |
  * sh): its commands are appended to the script and analysed in turn. */
-void an_parse_child(an_state *s, int idx, const char *text, size_t len);
+void an_parse_child(an_state *s, int idx, const char *text, size_t len, lh_origin origin);
 
 /* Collect the operands of cmd from argv[from]: words that are neither options nor
  * option values. short_arg lists the short options that take a value, long_arg the

@@ -482,6 +482,12 @@ void an_db_framework(an_state *s, int idx, const lh_cmd *cmd) {
         lh_emit(s->c, idx, LH_R(DB_RESET), wipes[k]);
         return;
     }
+    if (strstr(buf, "--accept-data-loss")) {
+        lh_emit_full(s->c, idx, LH_R(DB_RESET)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                     "applies a schema change that drops data (--accept-data-loss)", LH_R(DB_RESET)->instead,
+                     "--accept-data-loss");
+        return;
+    }
     if (django && (!strncmp(buf, "flush", 5) || strstr(buf, " flush"))) {
         lh_emit(s->c, idx, LH_R(DB_RESET), "flush");
         return;

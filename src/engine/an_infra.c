@@ -518,6 +518,34 @@ static void dockerRun(an_state *s, int idx, const lh_cmd *cmd, int from) {
     }
 }
 
+/* docker compose exec|run [opts] SERVICE CMD…: CMD runs in the service's container,
+ * often the project's database; analyse it as a script. */
+static void composeCommand(an_state *s, int idx, const lh_cmd *t, int verb) {
+    static const char *const lo[] = {"--user", "--workdir", "--env", "--index", "--name", "--entrypoint",
+                                     "--volume", "--publish", "--label", NULL};
+    int ops[2];
+    int n = an_operands(t, verb + 1, "uwelvp", lo, ops, 2);
+    if (n < 2) return;
+    int from = ops[1];
+    size_t len = 0;
+    for (int i = from; i < t->argc; i++) len += t->argv[i].len * 4 + 3;
+    char *text = lh_arena_alloc(s->c->arena, len + 1);
+    if (!text) { s->c->oom = 1; return; }
+    size_t o = 0;
+    for (int i = from; i < t->argc; i++) {
+        /* single-quote each word so the script reads back as the same argv */
+        text[o++] = '\'';
+        for (const char *q = t->argv[i].s; *q; q++) {
+            if (*q == '\'') { memcpy(text + o, "'\\''", 4); o += 4; }
+            else text[o++] = *q;
+        }
+        text[o++] = '\'';
+        if (i + 1 < t->argc) text[o++] = ' ';
+    }
+    text[o] = 0;
+    an_parse_child(s, idx, text, o, LH_ORIGIN_SHELL_C);
+}
+
 static void composeArgs(an_state *s, int idx, const lh_cmd *cmd, int from) {
     int ops[2];
     lh_cmd t = *cmd;
@@ -528,6 +556,10 @@ static void composeArgs(an_state *s, int idx, const lh_cmd *cmd, int from) {
                         ops, 2);
     if (n == 0) return;
     const char *v = t.argv[ops[0]].s;
+    if (!strcmp(v, "exec") || !strcmp(v, "run")) {
+        if (!(an_at(s, idx)->flags & LH_C_REPLACED)) composeCommand(s, idx, &t, ops[0]);
+        return;
+    }
     if (!strcmp(v, "down") && (lh_has_opt(&t, 'v', "--volumes")))
         lh_emit_full(s->c, idx, LH_R(CONTAINER_VOLUMES)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
                      LH_R(CONTAINER_VOLUMES)->reason, LH_R(CONTAINER_VOLUMES)->instead, "compose down -v");
@@ -676,6 +708,10 @@ void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd) {
                 return;
             }
         }
+        return;
+    }
+    if (!strcmp(p, "huggingface-cli")) {
+        if (!strcmp(v, "upload") || !strcmp(v, "repo")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "huggingface-cli upload");
         return;
     }
     if (!strcmp(p, "dotnet")) {

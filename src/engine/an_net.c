@@ -473,7 +473,7 @@ static void parseCatHeredoc(an_state *s, int idx, const lh_cmd *cmd) {
         if (strcmp(up->prog, "cat") || lh_first_operand(up, 0) > 0) return;
         for (int r = 0; r < up->nredirs; r++)
             if (up->redirs[r].op == LH_R_HEREDOC || up->redirs[r].op == LH_R_HERESTR) {
-                an_parse_child(s, idx, up->redirs[r].target.s, up->redirs[r].target.len);
+                an_parse_child(s, idx, up->redirs[r].target.s, up->redirs[r].target.len, LH_ORIGIN_HEREDOC);
                 return;
             }
         return;
@@ -493,11 +493,29 @@ static void dispatchModule(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+/* sh -c SCRIPT in a command an analyzer added (docker compose exec, sudo -s <<<):
+ * the unwrapper never saw it, so parse the script here. */
+static void parseShellC(an_state *s, int idx, const lh_cmd *cmd) {
+    if (an_at(s, idx)->flags & LH_C_REPLACED) return;
+    for (int i = 1; i + 1 < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] != '-' || a[1] == '-') return;
+        if (strchr(a, 'c')) {
+            an_parse_child(s, idx, cmd->argv[i + 1].s, cmd->argv[i + 1].len, LH_ORIGIN_SHELL_C);
+            return;
+        }
+    }
+}
+
 void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     int shell = an_is_shell(p);
-    if (shell) parseCatHeredoc(s, idx, cmd);
-    else dispatchModule(s, idx, cmd);
+    if (shell) {
+        parseCatHeredoc(s, idx, cmd);
+        parseShellC(s, idx, cmd);
+    } else {
+        dispatchModule(s, idx, cmd);
+    }
     const char *code = inlineCodeOf(cmd);
     if (code && !shell && codeIsReverseShell(code)) {
         lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), p);
@@ -622,6 +640,19 @@ void an_net_reader(an_state *s, int idx, const lh_cmd *cmd) {
     } else if (!strcmp(p, "gpg")) {
         if (an_has_word(cmd, 1, "--export-secret-keys") || an_has_word(cmd, 1, "--export-secret-subkeys"))
             an_net_secret_used(s, idx, "gpg secret keys");
+        else if ((lh_has_opt(cmd, 'd', "--decrypt") && !lh_has_opt(cmd, 'o', "--output")) ||
+                 an_has_word(cmd, 1, "--decrypt"))
+            an_net_secret_used(s, idx, "gpg --decrypt");
+        return;
+    } else if (!strcmp(p, "sops")) {
+        /* sops -d prints the secrets; sops -d -i / --output writes them to a file */
+        if ((lh_has_opt(cmd, 'd', "--decrypt") || an_has_word(cmd, 1, "decrypt")) &&
+            !lh_has_opt(cmd, 'i', "--in-place") && !an_opt_value(cmd, 0, "--output"))
+            an_net_secret_used(s, idx, "sops --decrypt");
+        return;
+    } else if (!strcmp(p, "ansible-vault")) {
+        if (an_has_word(cmd, 1, "view") || (an_has_word(cmd, 1, "decrypt") && an_has_word(cmd, 1, "--output=-")))
+            an_net_secret_used(s, idx, "ansible-vault view");
         return;
     } else if (!strcmp(p, "openssl")) {
         const char *in = an_opt_value(cmd, 0, "-in");

@@ -574,7 +574,7 @@ static int parseStdinScript(an_state *s, int idx) {
     for (int r = 0; r < cmd->nredirs; r++) {
         const lh_redir *rd = &cmd->redirs[r];
         if (rd->op != LH_R_HEREDOC && rd->op != LH_R_HERESTR) continue;
-        an_parse_child(s, idx, rd->target.s, rd->target.len);
+        an_parse_child(s, idx, rd->target.s, rd->target.len, LH_ORIGIN_HEREDOC);
         return 1;
     }
     return 0;

@@ -464,6 +464,7 @@ static const an_entry kTable[] = {
     {"alembic", an_db_framework, 0},
     {"ansible", an_infra_ansible, 1},
     {"ansible-playbook", an_infra_ansible, 1},
+    {"ansible-vault", an_net_reader, 1},
     {"apk", an_sys_pkg, 1},
     {"apt", an_sys_pkg, 1},
     {"apt-get", an_sys_pkg, 1},
@@ -576,6 +577,7 @@ static const an_entry kTable[] = {
     {"hexdump", an_net_reader, 1},
     {"hostnamectl", an_sys_misc, 1},
     {"http", an_net_fetch, 1},
+    {"huggingface-cli", an_infra_publish, 0},
     {"https", an_net_fetch, 1},
     {"ifconfig", an_sys_misc, 1},
     {"init", an_sys_init, 1},
@@ -697,6 +699,7 @@ static const an_entry kTable[] = {
     {"sls", an_infra_iac, 1},
     {"snap", an_sys_pkg, 1},
     {"socat", an_net_nc, 1},
+    {"sops", an_net_reader, 1},
     {"sort", an_net_reader, 1},
     {"sqlcmd", an_db_sql, 1},
     {"sqlite", an_db_sql, 1},
@@ -905,7 +908,7 @@ void an_dispatch(an_state *s, int idx, const lh_cmd *view) {
     if (e) e->fn(s, idx, view);
 }
 
-void an_parse_child(an_state *s, int idx, const char *text, size_t len) {
+void an_parse_child(an_state *s, int idx, const char *text, size_t len, lh_origin origin) {
     lh_script *sc = s->c->script;
     lh_cmd *cmd = &sc->cmds[idx];
     lh_shell_limits lim;
@@ -918,7 +921,7 @@ void an_parse_child(an_state *s, int idx, const char *text, size_t len) {
     uint32_t inherit = cmd->flags & LH_C_SUDO;
     int depth = cmd->depth + 1;
     int first = sc->ncmds;
-    lh_shell_parse(s->c->arena, text, len, &lim, sc, idx, -1, LH_ORIGIN_HEREDOC, depth);
+    lh_shell_parse(s->c->arena, text, len, &lim, sc, idx, -1, origin, depth);
     if (sc->error == LH_SH_NOMEM) { s->c->oom = 1; return; }
     for (int j = first; j < sc->ncmds; j++) sc->cmds[j].flags |= inherit;
 }

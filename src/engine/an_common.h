@@ -189,5 +189,8 @@ void an_infra_docker(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_compose(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_gh(an_state *s, int idx, const lh_cmd *cmd);
+void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd);
+/* Does a script or target name say it deploys or releases ("deploy.sh", "release")? */
+int an_is_deploy_name(const char *name);
 
 #endif

@@ -453,8 +453,11 @@ static int dangerousMount(an_state *s, int idx, const char *spec) {
     }
     if (src[0] != '/' && src[0] != '~' && src[0] != '$' && src[0] != '.') return 0;   /* named volume */
     if (strstr(src, "docker.sock")) return 1;
+    size_t sl = strlen(spec);
+    int readonly = sl > 3 && (!strcmp(spec + sl - 3, ":ro") || strstr(spec, ",readonly") || strstr(spec, ",ro"));
     lh_path p;
     lh_path_class cls = an_path(s, idx, src, &p);
+    if (readonly && (cls == LH_PATH_SYSTEM || cls == LH_PATH_VIRTUAL)) return 0;   /* /etc/localtime:ro */
     return cls == LH_PATH_ROOT || cls == LH_PATH_SYSTEM || cls == LH_PATH_DEVICE || cls == LH_PATH_SECRET ||
            cls == LH_PATH_VIRTUAL || (p.flags & LH_PF_IS_HOME);
 }
@@ -662,6 +665,12 @@ void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd) {
         }
         int global = lh_has_opt(cmd, 'g', "--global") || !strcmp(v, "global") || an_has_word(cmd, 1, "--location=global");
         if ((orig->flags & LH_C_SUDO) && global) { lh_emit(c, idx, LH_R(PKG_SUDO), p); return; }
+        /* npm run deploy, yarn release, pnpm run publish:prod */
+        const char *script = !strcmp(v, "run") || !strcmp(v, "run-script") ? w : (!strcmp(p, "npm") ? "" : v);
+        if (*script && an_is_deploy_name(script) && strcmp(v, "publish")) {
+            lh_emit(c, idx, LH_R(DEPLOY_RUN), script);
+            return;
+        }
         if (!strcmp(v, "exec") || !strcmp(v, "x") || !strcmp(v, "dlx") || !strcmp(v, "run")) an_db_framework(s, idx, cmd);
         return;
     }
@@ -717,6 +726,26 @@ void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd) {
     if (!strcmp(p, "dotnet")) {
         if (!strcmp(v, "nuget") && !strcmp(w, "push")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "nuget push");
         else an_db_framework(s, idx, cmd);
+    }
+}
+
+int an_is_deploy_name(const char *name) {
+    const char *b = strrchr(name, '/');
+    b = b ? b + 1 : name;
+    return an_istr(b, "deploy") != NULL || an_istr(b, "release") != NULL ||
+           (an_istr(b, "publish") != NULL && !an_istr(b, "prepublish") && !an_istr(b, "MavenLocal"));
+}
+
+/* make TARGET, kamal deploy, cap production deploy, fab deploy …: a target or task
+ * named deploy/release/publish. */
+void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd) {
+    if (dryRun(cmd) || lh_has_opt(cmd, 'n', "--just-print")) return;
+    int ops[8];
+    int n = an_operands(cmd, 1, !strcmp(cmd->prog, "make") ? "CfIjlo" : "", NULL, ops, 8);
+    for (int k = 0; k < n; k++) {
+        const char *t = cmd->argv[ops[k]].s;
+        if (strchr(t, '=')) continue;   /* make VAR=value */
+        if (an_is_deploy_name(t)) { lh_emit(s->c, idx, LH_R(DEPLOY_RUN), t); return; }
     }
 }
 

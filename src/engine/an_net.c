@@ -237,7 +237,14 @@ typedef struct http_req {
     const char *url;         /* first URL */
     int remote;              /* some URL is not local */
     const char *outfile;     /* -o / -O target */
+    int method_put_delete;   /* an explicit method other than GET/POST */
 } http_req;
+
+static int anyArgHas(const lh_cmd *cmd, const char *needle) {
+    for (int i = 1; i < cmd->argc; i++)
+        if (strstr(cmd->argv[i].s, needle)) return 1;
+    return 0;
+}
 
 static void noteUrl(http_req *h, const char *u) {
     char host[256];
@@ -395,6 +402,7 @@ void an_net_fetch(an_state *s, int idx, const lh_cmd *cmd) {
         if (k > 0) noteUrl(&h, cmd->argv[k].s);
     }
     const char *what = h.url ? h.url : p;
+    h.method_put_delete = h.method && !an_ieq(h.method, "GET") && !an_ieq(h.method, "POST");
     if (checkRemoteExec(s, idx, what)) return;
     if (h.url && !strncmp(h.url, "file://", 7)) checkReadPath(s, idx, h.url + 7);
     if (!h.outfile) {
@@ -413,6 +421,9 @@ void an_net_fetch(an_state *s, int idx, const lh_cmd *cmd) {
         if (slash && slash[1]) checkDownloadExec(s, idx, slash + 1);
     }
     if (!h.remote || h.head) return;
+    /* POST as a read: GraphQL queries (not mutations), search endpoints */
+    if (h.url && (strstr(h.url, "/_search") || strstr(h.url, "/_msearch") || strstr(h.url, "/_count"))) return;
+    if (h.url && strstr(h.url, "graphql") && !h.method_put_delete && !anyArgHas(cmd, "mutation")) return;
     const char *m = h.method;
     if (!m && h.has_data && !h.get) m = "POST";
     if (m && (an_ieq(m, "POST") || an_ieq(m, "PUT") || an_ieq(m, "PATCH") || an_ieq(m, "DELETE"))) {
@@ -540,6 +551,11 @@ void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
         return;
     }
     if (!strncmp(p, "perl", 4)) checkPerlInPlace(s, idx, cmd);
+    if (!code) {
+        int k = lh_first_operand(cmd, 0);
+        if (k > 0 && an_is_deploy_name(cmd->argv[k].s) && !an_is_interp(cmd->argv[k].s))
+            lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[k].s);
+    }
     if (!shell) {
         an_db_framework(s, idx, cmd);   /* python manage.py flush, php artisan migrate:fresh */
         return;

@@ -487,6 +487,7 @@ static const an_entry kTable[] = {
     {"bundle", an_db_framework, 0},
     {"bunx", an_db_framework, 0},
     {"bzip2", an_net_reader, 1},
+    {"cap", an_infra_deploy, 1},
     {"cargo", an_infra_publish, 0},
     {"cat", an_net_reader, 1},
     {"cdk", an_infra_iac, 1},
@@ -515,6 +516,7 @@ static const an_entry kTable[] = {
     {"delgroup", an_sys_account, 1},
     {"deluser", an_sys_account, 1},
     {"deno", an_net_interp, 0},
+    {"dep", an_infra_deploy, 1},
     {"diesel", an_db_framework, 0},
     {"django-admin", an_db_framework, 0},
     {"dmsetup", an_disk_volume, 1},
@@ -533,6 +535,7 @@ static const an_entry kTable[] = {
     {"emacs", an_net_reader, 1},
     {"emerge", an_sys_pkg, 1},
     {"env", an_net_envdump, 1},
+    {"fab", an_infra_deploy, 1},
     {"fdisk", an_disk_partition, 1},
     {"fetch", an_net_fetch, 0},
     {"fgrep", an_net_reader, 1},
@@ -590,6 +593,7 @@ static const an_entry kTable[] = {
     {"iptables-restore", an_sys_firewall, 1},
     {"jq", an_net_reader, 1},
     {"k", an_infra_kubectl, 1},
+    {"kamal", an_infra_deploy, 1},
     {"kexec", an_sys_shutdown, 1},
     {"keydb-cli", an_db_redis, 1},
     {"kill", an_sys_kill, 1},
@@ -607,10 +611,12 @@ static const an_entry kTable[] = {
     {"lua", an_net_interp, 0},
     {"lvreduce", an_disk_volume, 1},
     {"lvremove", an_disk_volume, 1},
+    {"make", an_infra_deploy, 0},
     {"manage.py", an_db_framework, 0},
     {"mariadb", an_db_sql, 1},
     {"mawk", an_net_reader, 1},
     {"mdadm", an_disk_volume, 1},
+    {"mina", an_infra_deploy, 1},
     {"mix", an_db_framework, 0},
     {"mkdir", an_fs_create, 1},
     {"mke2fs", an_disk_mkfs, 1},
@@ -696,6 +702,7 @@ static const an_entry kTable[] = {
     {"sh", an_net_interp, 0},
     {"shred", an_fs_shred, 1},
     {"shutdown", an_sys_shutdown, 1},
+    {"skaffold", an_infra_deploy, 1},
     {"sls", an_infra_iac, 1},
     {"snap", an_sys_pkg, 1},
     {"socat", an_net_nc, 1},
@@ -706,6 +713,7 @@ static const an_entry kTable[] = {
     {"sqlite3", an_db_sql, 1},
     {"sqlx", an_db_framework, 0},
     {"ssh", an_net_ssh, 1},
+    {"ssh-copy-id", an_net_ssh, 1},
     {"strings", an_net_reader, 1},
     {"su", an_sys_su, 1},
     {"sudo", an_sys_sudo_rest, 1},
@@ -950,6 +958,8 @@ static void analyzeCommand(an_state *s, int idx) {
         int mid = s->c->nfindings;
         if (e) e->fn(s, idx, cmd);
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
+        else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))
+            lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[0].s);
         /* cmd may be stale now: a handler may have appended commands to the script */
         if ((flags & LH_C_SUDO) && (!e || !e->neutral) && !findingsFor(s->c, idx, mid))
             an_sys_generic_sudo(s, idx, an_at(s, idx));

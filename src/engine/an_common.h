@@ -14,6 +14,12 @@
 #include "engine/analyze.h"
 
 #define AN_MAX_VARS 32
+/* How far apart (in commands) two related commands may be for the analyzers to look
+ * for one from the other (pipeline stages, a download and its use). Bounds the work on
+ * scripts with thousands of commands. */
+#define AN_WINDOW 512
+#define AN_LO(i) ((i) > AN_WINDOW ? (i) - AN_WINDOW : 0)
+#define AN_HI(i, n) ((i) + AN_WINDOW < (n) ? (i) + AN_WINDOW : (n))
 
 /* NAME=value seen in the script (a plain assignment, or export/declare/local). */
 typedef struct an_var {

@@ -242,7 +242,7 @@ static const char *stdinText(an_state *s, int idx, size_t *len) {
         }
     if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
     const lh_script *sc = s->c->script;
-    for (int j = idx - 1; j >= 0; j--) {
+    for (int j = idx - 1; j >= AN_LO(idx); j--) {
         const lh_cmd *prev = &sc->cmds[j];
         if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 || prev->parent != cmd->parent)
             continue;
@@ -410,7 +410,7 @@ void an_db_redis(an_state *s, int idx, const lh_cmd *cmd) {
         const char *pat = NULL;
         const lh_script *sc = s->c->script;
         const lh_cmd *x = orig->parent >= 0 ? &sc->cmds[orig->parent] : orig;
-        for (int j = 0; j < sc->ncmds; j++) {
+        for (int j = AN_LO(orig->parent); j < AN_HI(orig->parent, sc->ncmds); j++) {
             const lh_cmd *up = &sc->cmds[j];
             if (up->pipeline == x->pipeline && up->pipe_pos == x->pipe_pos - 1 && up->parent == x->parent &&
                 (!strcmp(up->prog, "redis-cli") || !strcmp(up->prog, "valkey-cli"))) {

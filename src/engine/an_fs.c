@@ -57,6 +57,11 @@ void an_fs_write_target(an_state *s, int idx, const char *text, int how) {
     const char *n = p.norm;
     if (f & (LH_PF_DEV_NULL | LH_PF_NET_DEV)) return;
     lh_ctx *c = s->c;
+    if (how == AN_W_WRITE && (strstr(n, "/.claude/settings") || strstr(n, "/.claude/hooks"))) {
+        /* the agent's permissions and hooks: Lighthouse itself is installed there */
+        lh_emit(c, idx, LH_R(FS_AGENT_SETTINGS), n);
+        return;
+    }
     switch (cls) {
     case LH_PATH_DEVICE:
         lh_emit(c, idx, LH_R(FS_WRITE_DEVICE), n);
@@ -204,7 +209,7 @@ static const lh_cmd *xargsFeeder(an_state *s, int idx) {
         if (c->origin != LH_ORIGIN_XARGS || c->parent < 0) return NULL;
         const lh_cmd *x = &sc->cmds[c->parent];
         if (!(x->flags & LH_C_PIPE_IN)) return NULL;
-        for (int j = c->parent - 1; j >= 0; j--) {
+        for (int j = c->parent - 1; j >= AN_LO(c->parent); j--) {
             const lh_cmd *up = &sc->cmds[j];
             if (up->pipeline == x->pipeline && up->pipe_pos == x->pipe_pos - 1 && up->parent == x->parent)
                 return up;

@@ -123,7 +123,7 @@ static void gitAddSecrets(an_state *s, int idx, const lh_cmd *cmd, int sub) {
         if (an_path(s, idx, a, &p) != LH_PATH_SECRET) continue;
         const lh_script *sc = s->c->script;
         int pushes = 0;
-        for (int j = idx + 1; j < sc->ncmds && !pushes; j++)
+        for (int j = idx + 1; j < AN_HI(idx, sc->ncmds) && !pushes; j++)
             pushes = !strcmp(sc->cmds[j].prog, "git") && an_has_word(&sc->cmds[j], 1, "push");
         const lh_rule_info *r = LH_R(EXFIL);
         if (pushes) lh_emit(s->c, idx, r, p.norm);

@@ -584,7 +584,7 @@ static int allContainers(an_state *s, int idx, const lh_cmd *cmd, int from) {
     if ((orig->flags & LH_C_STDIN_ARGS) && orig->parent >= 0) {
         const lh_cmd *x = an_at(s, orig->parent);
         const lh_script *sc = s->c->script;
-        for (int j = 0; j < sc->ncmds; j++) {
+        for (int j = AN_LO(orig->parent); j < AN_HI(orig->parent, sc->ncmds); j++) {
             const lh_cmd *up = &sc->cmds[j];
             if (up->pipeline == x->pipeline && up->pipe_pos == x->pipe_pos - 1 && up->parent == x->parent &&
                 up->argc > 1 && !strcmp(up->argv[1].s, "ps") && lh_has_opt(up, 'a', "--all"))

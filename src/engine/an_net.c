@@ -109,7 +109,8 @@ static int loadsIntoEnv(an_state *s, int idx) {
             /* the last stage of the pipeline decides */
             const lh_script *sc = s->c->script;
             const lh_cmd *last = NULL;
-            for (int j = 0; j < sc->ncmds; j++)
+            int at = (int)(c - sc->cmds);
+            for (int j = AN_LO(at); j < AN_HI(at, sc->ncmds); j++)
                 if (sc->cmds[j].pipeline == c->pipeline && sc->cmds[j].parent == c->parent &&
                     sc->cmds[j].pipe_pos == c->pipe_len - 1)
                     last = &sc->cmds[j];
@@ -169,7 +170,7 @@ static void checkDownloadExec(an_state *s, int idx, const char *file) {
     const char *fb = baseName(file);
     if (!*fb) return;
     const lh_script *sc = s->c->script;
-    for (int j = idx + 1; j < sc->ncmds; j++) {
+    for (int j = idx + 1; j < AN_HI(idx, sc->ncmds); j++) {
         const lh_cmd *o = &sc->cmds[j];
         if (o->argc == 0) continue;
         const char *p = o->prog;
@@ -477,7 +478,7 @@ static void parseCatHeredoc(an_state *s, int idx, const lh_cmd *cmd) {
     const lh_cmd *orig = an_at(s, idx);
     if ((orig->flags & LH_C_REPLACED) || !(orig->flags & LH_C_PIPE_IN) || !an_reads_code_from_stdin(cmd)) return;
     const lh_script *sc = s->c->script;
-    for (int j = idx - 1; j >= 0; j--) {
+    for (int j = idx - 1; j >= AN_LO(idx); j--) {
         const lh_cmd *up = &sc->cmds[j];
         if (up->pipeline != orig->pipeline || up->pipe_pos != orig->pipe_pos - 1 || up->parent != orig->parent)
             continue;
@@ -712,7 +713,7 @@ void an_net_envdump(an_state *s, int idx, const lh_cmd *cmd) {
     const lh_script *sc = s->c->script;
     const lh_cmd *orig = an_at(s, idx);
     if (n == 0 && (orig->flags & LH_C_PIPE_OUT))
-        for (int j = idx + 1; j < sc->ncmds; j++) {
+        for (int j = idx + 1; j < AN_HI(idx, sc->ncmds); j++) {
             const lh_cmd *g = &sc->cmds[j];
             if (g->pipeline != orig->pipeline || g->pipe_pos != orig->pipe_pos + 1 || g->parent != orig->parent) continue;
             if (strcmp(g->prog, "grep") && strcmp(g->prog, "rg") && strcmp(g->prog, "egrep")) break;

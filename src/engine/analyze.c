@@ -362,7 +362,7 @@ static int followOutput(an_state *s, int idx, an_sink_fn want) {
     for (int hop = 0; hop < 8 && cur >= 0; hop++) {
         const lh_cmd *cmd = &sc->cmds[cur];
         if (cmd->flags & LH_C_PIPE_OUT) {
-            for (int j = cur + 1; j < sc->ncmds; j++) {
+            for (int j = cur + 1; j < AN_HI(cur, sc->ncmds); j++) {
                 const lh_cmd *o = &sc->cmds[j];
                 if (o->pipeline != cmd->pipeline || o->pipe_pos <= cmd->pipe_pos) continue;
                 if (o->parent != cmd->parent && o->origin != LH_ORIGIN_XARGS) continue;

@@ -234,6 +234,8 @@ static void test_file_tools(void **st) {
         {"Write", HOME "/other/src/x.ts", ESC, "fs.write-outside-project", NULL},
         {"NotebookEdit", CWD "/nb/analysis.ipynb", ALLOW, NULL, NULL},
         {"Write", CWD "/.env", ESC, "fs.write-secret", NULL},
+        {"Edit", CWD "/.claude/settings.local.json", ESC, "fs.write-agent-settings", NULL},
+        {"Write", HOME "/.claude/settings.json", ESC, "fs.write-agent-settings", NULL},
         {"Read", HOME "/.ssh/id_ed25519", ESC, "secret.read", NULL},
         {"Read", CWD "/.env", ESC, "secret.read", NULL},
         {"Read", "/proc/1/environ", ESC, "secret.read", NULL},

@@ -221,6 +221,7 @@ static void collectVars(an_state *s) {
             continue;
         }
         const char *p = cmd->prog;
+        if (!p || !strchr("edlrt", p[0])) continue;
         if (!strcmp(p, "export") || !strcmp(p, "declare") || !strcmp(p, "local") ||
             !strcmp(p, "readonly") || !strcmp(p, "typeset"))
             for (int k = 1; k < cmd->argc; k++) addVar(s, i, cmd->argv[k].s);
@@ -785,7 +786,9 @@ static const an_entry *findEntry(const char *name) {
     int lo = 0, hi = NTABLE - 1;
     while (lo <= hi) {
         int mid = lo + (hi - lo) / 2;
-        int c = strcmp(name, kTable[mid].name);
+        /* the first byte settles most probes without a call */
+        int c = (unsigned char)name[0] - (unsigned char)kTable[mid].name[0];
+        if (c == 0) c = strcmp(name, kTable[mid].name);
         if (c == 0) return &kTable[mid];
         if (c < 0) hi = mid - 1;
         else lo = mid + 1;

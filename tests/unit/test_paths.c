@@ -187,6 +187,9 @@ static void test_secrets(void **st) {
     CLASS(".env.example", LH_PATH_PROJECT);
     CLASS(".env.sample", LH_PATH_PROJECT);
     CLASS(".env.template", LH_PATH_PROJECT);
+    CLASS(".env.local.example", LH_PATH_PROJECT);
+    CLASS(".env.production.sample", LH_PATH_PROJECT);
+    CLASS(".env.local", LH_PATH_SECRET);
     CLASS(".envrc.d", LH_PATH_PROJECT);
     CLASS("~/.ssh/id_ed25519.pub", LH_PATH_HOME);
     CLASS("~/.ssh/known_hosts", LH_PATH_HOME);

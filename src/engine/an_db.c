@@ -246,6 +246,15 @@ static const char *stdinText(an_state *s, int idx, size_t *len) {
         const lh_cmd *prev = &sc->cmds[j];
         if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 || prev->parent != cmd->parent)
             continue;
+        if (!strcmp(prev->prog, "cat") && lh_first_operand(prev, 0) < 0) {
+            /* cat <<EOF | psql */
+            for (int r = 0; r < prev->nredirs; r++)
+                if (prev->redirs[r].op == LH_R_HEREDOC || prev->redirs[r].op == LH_R_HERESTR) {
+                    *len = prev->redirs[r].target.len;
+                    return prev->redirs[r].target.s;
+                }
+            return NULL;
+        }
         if (strcmp(prev->prog, "echo") && strcmp(prev->prog, "printf")) return NULL;
         size_t total = 0;
         for (int k = 1; k < prev->argc; k++) total += prev->argv[k].len + 1;

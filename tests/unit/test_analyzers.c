@@ -472,6 +472,7 @@ static void test_db(void **st) {
         {NULL, "echo 'DROP TABLE users;' | psql", DENY, "db.drop", NULL},
         {NULL, "psql <<EOF\nDROP SCHEMA public CASCADE;\nEOF", DENY, "db.drop", NULL},
         {NULL, "mysql shop <<< 'DELETE FROM orders;'", DENY, "db.delete-all", NULL},
+        {NULL, "cat <<'SQL' | psql app\nTRUNCATE sessions;\nSQL", DENY, "db.truncate", NULL},
         {NULL, "redis-cli FLUSHALL", DENY, "db.flushall", NULL},
         {NULL, "redis-cli -n 2 flushdb", DENY, "db.flushall", NULL},
         {NULL, "redis-cli --scan --pattern '*' | xargs redis-cli del", DENY, "db.flushall", NULL},

@@ -171,7 +171,6 @@ void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd);
 /* Report that command idx reads the secret named subject: exfiltration when the
  * command sends it or its output reaches a network sender, else secret.read. */
 void an_net_secret_used(an_state *s, int idx, const char *subject);
-int an_is_fetch_prog(const char *prog);
 int an_is_decoder(const lh_cmd *cmd);
 
 /* an_db.c */

@@ -323,7 +323,9 @@ static int viaRemoteParent(an_state *s, int idx) {
 static void report(an_state *s, int idx, const sql_verdict *v, int remote) {
     if (v->flags == SQL_WRITE && !remote) remote = viaRemoteParent(s, idx);
     if (!v->flags) return;
-    char *subj = v->what ? lh_arena_strndup(s->c->arena, v->what, v->what_len > 80 ? 80 : v->what_len) : NULL;
+    size_t sl = v->what_len > 80 ? 80 : v->what_len;
+    if (v->what) while (sl < v->what_len && sl > 0 && ((unsigned char)v->what[sl] & 0xC0) == 0x80) sl--;  /* whole UTF-8 */
+    char *subj = v->what ? lh_arena_strndup(s->c->arena, v->what, sl) : NULL;
     if (subj) {
         /* trim leading blanks */
         while (*subj == ' ' || *subj == '\n' || *subj == '\t') subj++;

@@ -27,12 +27,6 @@ static const char *baseName(const char *s) {
     return slash ? slash + 1 : s;
 }
 
-int an_is_fetch_prog(const char *p) {
-    static const char *const list[] = {"curl", "wget", "fetch", "aria2c", "http", "https", "xh",
-                                       "xhs", "lynx", "w3m", "links", "curlie", NULL};
-    return inList(p, list);
-}
-
 /* At least two \xNN, \NNN or \uNNNN escapes: a payload spelled in hex or octal. */
 static int hasEscapePayload(const char *s) {
     int n = 0;

@@ -79,7 +79,7 @@ $(LIB_ENGINE): $(ENGINE_OBJ)
 $(LIB_STORE):  $(STORE_OBJ)
 $(LIB_BRIDGE): $(BRIDGE_OBJ)
 $(LIB_HOOK):   $(HOOK_OBJ)
-$(BUILD)/lib%.a:
+$(BUILD)/lib%.a: | $(BUILD)/obj/empty.o
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^ $(if $^,,$(BUILD)/obj/empty.o)

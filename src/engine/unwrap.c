@@ -150,7 +150,8 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
     } else if (!strcmp(p, "nohup") || !strcmp(p, "builtin") || !strcmp(p, "nocorrect") ||
                !strcmp(p, "noglob") || !strcmp(p, "unbuffer") || !strcmp(p, "caffeinate") ||
                !strcmp(p, "proxychains") || !strcmp(p, "proxychains4") || !strcmp(p, "tsocks") ||
-               !strcmp(p, "torsocks") || !strcmp(p, "catchsegv") || !strcmp(p, "eatmydata")) {
+               !strcmp(p, "torsocks") || !strcmp(p, "catchsegv") || !strcmp(p, "eatmydata") ||
+               !strcmp(p, "busybox") || !strcmp(p, "toybox")) {
         i = 1;
         if (i < cmd->argc && !strcmp(cmd->argv[i].s, "--")) i++;
     } else if (!strcmp(p, "timeout")) {
@@ -622,7 +623,7 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
     return out;
 }
 
-typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE } call_kind;
+typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE, CALL_UNLINK } call_kind;
 
 typedef struct code_call {
     const char *name;
@@ -651,6 +652,9 @@ static const code_call kCalls[] = {
     {"remove_entry_secure(", CALL_DELETE}, {"rmSync(", CALL_DELETE}, {"rmdirSync(", CALL_DELETE},
     {"fs.rm(", CALL_DELETE}, {"fs.rmdir(", CALL_DELETE}, {"fs.promises.rm(", CALL_DELETE},
     {"Deno.remove(", CALL_DELETE}, {"os.removedirs(", CALL_DELETE},
+    /* single files */
+    {"unlink(", CALL_UNLINK}, {"unlink ", CALL_UNLINK}, {"os.remove(", CALL_UNLINK}, {"unlinkSync(", CALL_UNLINK},
+    {"File.delete(", CALL_UNLINK}, {"FileUtils.rm(", CALL_UNLINK}, {"truncate(", CALL_UNLINK},
 };
 
 /* Is the match at p the start of an identifier (not the tail of a longer name)? */
@@ -745,6 +749,26 @@ static void scanCode(lh_ctx *c, const lh_shell_limits *lim, int k, const char *c
             p += nl;
             if (!atNameStart(code, at, call->name)) continue;
             const char *arg = skipSpace(p, end);
+            if (call->kind == CALL_UNLINK) {
+                /* unlink("/etc/passwd"), unlink glob("/etc/x*"): deny on system, device and
+                 * secret files; escalate outside the project; opaque when computed */
+                if (!strncmp(arg, "glob(", 5)) arg = skipSpace(arg + 5, end);
+                const char *t = deleteTarget(c, arg, end);
+                if (!t) { lh_emit(c, k, LH_R(CODE_OPAQUE), "file delete of a computed path"); continue; }
+                lh_path path;
+                lh_path_class cls = lh_path_classify(c, t, strlen(t), &path);
+                const char *subj = path.norm ? path.norm : t;
+                if (cls == LH_PATH_SYSTEM || cls == LH_PATH_DEVICE || cls == LH_PATH_SECRET ||
+                    cls == LH_PATH_ROOT || cls == LH_PATH_VIRTUAL)
+                    lh_emit_full(c, k, LH_R(CODE_DELETE)->id, LH_DENY, LH_RISK_CRITICAL, LH_TIER_ANALYSIS,
+                                 "inline interpreter code deletes or truncates a system or secret file",
+                                 LH_R(CODE_DELETE)->instead, subj);
+                else if (cls != LH_PATH_PROJECT && cls != LH_PATH_TEMP)
+                    lh_emit_full(c, k, LH_R(CODE_DELETE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                                 "inline interpreter code deletes a file outside the project",
+                                 LH_R(CODE_DELETE)->instead, subj);
+                continue;
+            }
             if (call->kind == CALL_DELETE) {
                 const char *t = deleteTarget(c, arg, end);
                 if (!t) { lh_emit(c, k, LH_R(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
@@ -851,6 +875,17 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
                 parseChild(c, lim, k, i + 1, cmd->argv[i + 1].s, cmd->argv[i + 1].len, LH_ORIGIN_SHELL_C);
                 return;
             }
+        if (strcmp(p, "su")) return;
+    }
+    /* A root shell with no command reads its script from stdin: `sudo -s <<EOF`,
+     * `echo 'rm -rf /' | sudo -i`, `su - <<<'…'`. (sudo with a command was unwrapped.) */
+    if (!strcmp(p, "sudo") || !strcmp(p, "doas") || !strcmp(p, "su") || !strcmp(p, "runuser")) {
+        size_t len;
+        const char *text = stdinScript(c, k, &len);
+        if (text) {
+            cmd->flags |= LH_C_SUDO;
+            parseChild(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);
+        }
         return;
     }
     if (!strcmp(p, "env")) {

@@ -171,6 +171,12 @@ static void test_inline_code_delete(void **st) {
     r = bash("python3 -c 'import shutil; shutil.rmtree(\"build\")'");
     d = decide(&r, LH_DECIDE_NOCACHE);
     assert_int_equal(d.action, LH_ALLOW);
+    r = bash("perl -e 'unlink glob(\"/etc/*\")'");
+    d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_DENY);
+    r = bash("python3 -c 'import os; os.remove(\"dist/a.whl\")'");
+    d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ALLOW);
     r = bash("python3 -c 'import shutil,sys; shutil.rmtree(sys.argv[1])' /x");
     d = decide(&r, LH_DECIDE_NOCACHE);
     assert_int_equal(d.action, LH_ESCALATE);

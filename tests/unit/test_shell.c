@@ -320,7 +320,8 @@ static void test_nested_shells(void **st) {
         "find /x -type d -execdir rm -rf {} \\;", "parallel rm -rf ::: /x", "bash <<EOF\nrm -rf /x\nEOF",
         "echo 'rm -rf /x' | sh", "sudo sh -c 'sh -c \"rm -rf /x\"'", "bash -c 'rm -rf \"$1\"' _ /x",
         "ssh prod 'rm -rf /x'", "kubectl exec pod -- rm -rf /x", "su -c 'rm -rf /x'", "watch rm -rf /x",
-        "bash <<< 'rm -rf /x'", "xargs -0 -n1 sudo rm -rf",
+        "bash <<< 'rm -rf /x'", "xargs -0 -n1 sudo rm -rf", "sudo -s <<EOF\nrm -rf /x\nEOF",
+        "echo 'rm -rf /x' | sudo -i", "su - <<< 'rm -rf /x'", "busybox sh -c 'rm -rf /x'",
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         lh_arena_reset(A);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/an_common.h"
+#include "engine/unwrap.h"
 
 #define SQL_DROP     0x01u
 #define SQL_TRUNCATE 0x02u
@@ -232,48 +233,6 @@ static void scanRedis(sql_verdict *v, const char *text, size_t len) {
 /* Where the SQL and the server come from                                          */
 /* ------------------------------------------------------------------------------ */
 
-/* Text fed on stdin: a here-doc/here-string, or `echo …|` / `printf …|` before it. */
-static const char *stdinText(an_state *s, int idx, size_t *len) {
-    const lh_cmd *cmd = an_at(s, idx);
-    for (int r = 0; r < cmd->nredirs; r++)
-        if (cmd->redirs[r].op == LH_R_HEREDOC || cmd->redirs[r].op == LH_R_HERESTR) {
-            *len = cmd->redirs[r].target.len;
-            return cmd->redirs[r].target.s;
-        }
-    if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
-    const lh_script *sc = s->c->script;
-    for (int j = idx - 1; j >= AN_LO(idx); j--) {
-        const lh_cmd *prev = &sc->cmds[j];
-        if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 || prev->parent != cmd->parent)
-            continue;
-        if (!strcmp(prev->prog, "cat") && lh_first_operand(prev, 0) < 0) {
-            /* cat <<EOF | psql */
-            for (int r = 0; r < prev->nredirs; r++)
-                if (prev->redirs[r].op == LH_R_HEREDOC || prev->redirs[r].op == LH_R_HERESTR) {
-                    *len = prev->redirs[r].target.len;
-                    return prev->redirs[r].target.s;
-                }
-            return NULL;
-        }
-        if (strcmp(prev->prog, "echo") && strcmp(prev->prog, "printf")) return NULL;
-        size_t total = 0;
-        for (int k = 1; k < prev->argc; k++) total += prev->argv[k].len + 1;
-        char *buf = lh_arena_alloc(s->c->arena, total + 1);
-        if (!buf) { s->c->oom = 1; return NULL; }
-        size_t o = 0;
-        for (int k = 1; k < prev->argc; k++) {
-            if (prev->argv[k].s[0] == '-' && k == 1 && !strcmp(prev->prog, "echo")) continue;
-            memcpy(buf + o, prev->argv[k].s, prev->argv[k].len);
-            o += prev->argv[k].len;
-            buf[o++] = '\n';
-        }
-        buf[o] = 0;
-        *len = o;
-        return buf;
-    }
-    return NULL;
-}
-
 static int looksProd(const char *s) {
     return an_istr(s, "prod") != NULL || an_istr(s, "live") != NULL;
 }
@@ -393,7 +352,7 @@ void an_db_sql(an_state *s, int idx, const lh_cmd *cmd) {
         if (!strcmp(p, "cqlsh") && n > 0) remote |= remoteHost(cmd->argv[ops[0]].s);
     }
     size_t len;
-    const char *in = stdinText(s, idx, &len);
+    const char *in = lh_stdin_text(s->c, idx, &len);
     if (in) scanSql(&v, in, len);
     report(s, idx, &v, remote);
 }
@@ -409,7 +368,7 @@ void an_db_redis(an_state *s, int idx, const lh_cmd *cmd) {
         scanRedis(&v, w, strlen(w));
     }
     size_t len;
-    const char *in = stdinText(s, idx, &len);
+    const char *in = lh_stdin_text(s->c, idx, &len);
     if (in) scanRedis(&v, in, len);
     const char *h = an_opt_value(cmd, 'h', NULL);
     const char *u = an_opt_value(cmd, 'u', NULL);
@@ -444,7 +403,7 @@ void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd) {
     const char *code = an_opt_value(cmd, 0, "--eval");
     if (code) scanMongo(&v, code, strlen(code));
     size_t len;
-    const char *in = stdinText(s, idx, &len);
+    const char *in = lh_stdin_text(s->c, idx, &len);
     if (in) scanMongo(&v, in, len);
     int remote = 0;
     int ops[4];

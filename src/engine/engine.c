@@ -112,15 +112,10 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
 void lh_emit_full(lh_ctx *c, int cmd, const char *rule, lh_action act, lh_risk risk,
                   lh_tier tier, const char *reason, const char *instead,
                   const char *subject) {
-    if (c->nfindings == c->capfindings) {
-        int ncap = c->capfindings ? c->capfindings * 2 : 8;
-        lh_finding *nf = lh_arena_grow(c->arena, c->findings,
-                                       (size_t)c->capfindings * sizeof(lh_finding),
-                                       (size_t)ncap * sizeof(lh_finding));
-        if (!nf) { c->oom = 1; return; }
-        c->findings = nf;
-        c->capfindings = ncap;
-    }
+    lh_finding *nf = lh_arena_reserve(c->arena, c->findings, c->nfindings, &c->capfindings,
+                                      sizeof(lh_finding));
+    if (!nf) { c->oom = 1; return; }
+    c->findings = nf;
     lh_finding *f = &c->findings[c->nfindings++];
     memset(f, 0, sizeof(*f));
     f->rule = rule;

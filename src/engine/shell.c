@@ -121,11 +121,8 @@ static void wbPutN(parser *p, wbuf *b, const char *s, size_t n) {
 
 /* Grow a typed arena array by one slot; returns the new base (or NULL). */
 static void *growArray(parser *p, void *base, int n, int *cap, size_t elem) {
-    if (n < *cap) return base;
-    int ncap = *cap ? *cap * 2 : 4;
-    void *nb = lh_arena_grow(p->a, base, (size_t)*cap * elem, (size_t)ncap * elem);
-    if (!nb) { fail(p, LH_SH_NOMEM, "out of memory"); return NULL; }
-    *cap = ncap;
+    void *nb = lh_arena_reserve(p->a, base, n, cap, elem);
+    if (!nb) fail(p, LH_SH_NOMEM, "out of memory");
     return nb;
 }
 

@@ -317,9 +317,7 @@ static int expandShellC(lh_ctx *c, const lh_shell_limits *lim, int k) {
     return 1;
 }
 
-/* The text a shell with no script operand reads from a here-doc, here-string, or an
- * `echo … |` / `printf … |` before it; NULL if none. */
-static const char *stdinScript(lh_ctx *c, int k, size_t *len) {
+const char *lh_stdin_text(lh_ctx *c, int k, size_t *len) {
     lh_cmd *cmd = cmdAt(c, k);
     for (int r = 0; r < cmd->nredirs; r++) {
         if (cmd->redirs[r].op == LH_R_HEREDOC || cmd->redirs[r].op == LH_R_HERESTR) {
@@ -330,9 +328,11 @@ static const char *stdinScript(lh_ctx *c, int k, size_t *len) {
     if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
     for (int j = k - 1; j >= 0; j--) {
         lh_cmd *prev = cmdAt(c, j);
-        if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1) continue;
-        if (!strcmp(prev->prog, "cat") && prev->argc == 1) {
-            /* cat <<EOF | sh: the here-doc is the script */
+        if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 ||
+            prev->parent != cmd->parent)
+            continue;
+        if (!strcmp(prev->prog, "cat") && lh_first_operand(prev, 0) < 0) {
+            /* cat <<EOF | sh: the here-doc is the text */
             for (int r = 0; r < prev->nredirs; r++)
                 if (prev->redirs[r].op == LH_R_HEREDOC || prev->redirs[r].op == LH_R_HERESTR) {
                     *len = prev->redirs[r].target.len;
@@ -340,18 +340,27 @@ static const char *stdinScript(lh_ctx *c, int k, size_t *len) {
                 }
             return NULL;
         }
-        if (strcmp(prev->prog, "echo") && strcmp(prev->prog, "printf")) return NULL;
+        int is_printf = !strcmp(prev->prog, "printf");
+        if (strcmp(prev->prog, "echo") && !is_printf) return NULL;
         int from = 1;
-        while (from < prev->argc && prev->argv[from].s[0] == '-' && !strcmp(prev->prog, "echo")) from++;
-        if (!strcmp(prev->prog, "printf") && from < prev->argc && strstr(prev->argv[from].s, "%s")) from++;
+        while (!is_printf && from < prev->argc && prev->argv[from].s[0] == '-') from++;
+        /* printf FORMAT ARGS: with a %s format, each argument is printed on its own */
+        int per_line = is_printf && from < prev->argc && strstr(prev->argv[from].s, "%s");
+        if (per_line) from++;
         if (from >= prev->argc) return NULL;
-        char *t = joinWords(c, prev, from, prev->argc, len);
-        if (!t) return NULL;
-        /* printf and echo -e turn \n into newlines */
+        size_t n = 0;
+        for (int a = from; a < prev->argc; a++) n += prev->argv[a].len + 1;
+        char *t = lh_arena_alloc(c->arena, n + 1);
+        if (!t) { c->oom = 1; return NULL; }
         size_t o = 0;
-        for (size_t q = 0; q < *len; q++) {
-            if (t[q] == '\\' && t[q + 1] == 'n') { t[o++] = '\n'; q++; }
-            else t[o++] = t[q];
+        for (int a = from; a < prev->argc; a++) {
+            const char *w = prev->argv[a].s;
+            for (size_t q = 0; q < prev->argv[a].len; q++) {
+                /* printf and echo -e turn \n into newlines */
+                if (w[q] == '\\' && w[q + 1] == 'n') { t[o++] = '\n'; q++; }
+                else t[o++] = w[q];
+            }
+            if (a + 1 < prev->argc) t[o++] = per_line ? '\n' : ' ';
         }
         t[o] = 0;
         *len = o;
@@ -842,7 +851,7 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (expandShellC(c, lim, k)) return;
         if (!shellHasOperand(cmd)) {
             size_t len;
-            const char *text = stdinScript(c, k, &len);
+            const char *text = lh_stdin_text(c, k, &len);
             if (text) parseChild(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);
         }
         return;
@@ -881,7 +890,7 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
      * `echo 'rm -rf /' | sudo -i`, `su - <<<'…'`. (sudo with a command was unwrapped.) */
     if (!strcmp(p, "sudo") || !strcmp(p, "doas") || !strcmp(p, "su") || !strcmp(p, "runuser")) {
         size_t len;
-        const char *text = stdinScript(c, k, &len);
+        const char *text = lh_stdin_text(c, k, &len);
         if (text) {
             cmd->flags |= LH_C_SUDO;
             parseChild(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);

@@ -18,6 +18,11 @@
 
 void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim);
 
+/* The text command k reads on stdin when it is known statically: its here-doc or
+ * here-string, or what `cat <<EOF |`, `echo … |` or `printf … |` in the stage before it
+ * prints. NULL when unknown. The text may live in the arena. */
+const char *lh_stdin_text(lh_ctx *c, int k, size_t *len);
+
 /* True for sh, bash, zsh, dash, ksh, ash, mksh, busybox sh… */
 int lh_is_shell(const char *prog);
 /* True for python*, perl, ruby, node, php… (code interpreters). */

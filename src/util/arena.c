@@ -133,4 +133,12 @@ void *lh_arena_grow(lh_arena *a, void *old, size_t old_n, size_t new_n) {
     return p;
 }
 
+void *lh_arena_reserve(lh_arena *a, void *base, int n, int *cap, size_t elem) {
+    if (n < *cap) return base;
+    int ncap = *cap ? *cap * 2 : 4;
+    void *nb = lh_arena_grow(a, base, (size_t)*cap * elem, (size_t)ncap * elem);
+    if (nb) *cap = ncap;
+    return nb;
+}
+
 size_t lh_arena_used(const lh_arena *a) { return a->total; }

@@ -29,6 +29,10 @@ char *lh_arena_strdup(lh_arena *a, const char *s);
 char *lh_arena_printf(lh_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Grow an array in place when it is the last allocation, else copy. Returns the new base. */
 void *lh_arena_grow(lh_arena *a, void *old, size_t old_n, size_t new_n);
+/* Room for one more element in an array (base, n used, *cap allocated, elem bytes
+ * each): doubles *cap when full, starting at 4. Returns the base, moved or not, or NULL
+ * on out of memory (base is then unchanged). */
+void *lh_arena_reserve(lh_arena *a, void *base, int n, int *cap, size_t elem);
 /* Bytes handed out since the last reset (for bounds and tests). */
 size_t lh_arena_used(const lh_arena *a);
 

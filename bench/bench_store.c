@@ -120,6 +120,8 @@ static void *pacedLoop(void *arg) {
     return NULL;
 }
 
+/* 32 senders share the schedule; an append that falls behind delays its sender's next one,
+ * and that delay is counted, since latency runs from the moment an append was due. */
 static void latency(lh_store *st, const char *label, double rate, double secs) {
     enum { T = 32 };
     pthread_t th[T];

@@ -15,6 +15,8 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "util/utf8.h"
+
 /* ============================== Errors, clocks ============================== */
 
 int lh_store_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -35,35 +37,7 @@ int64_t lh_now_ns(void) {
 
 /* ============================== UTF-8 and JSON ============================== */
 
-/* Returns the offset of the first invalid byte, or len when all of s is valid UTF-8
- * (no overlong forms, no surrogates, nothing above U+10FFFF, no NUL). */
-static size_t utf8Check(const char *str, size_t len) {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c == 0) return i;
-        if (c < 0x80) { i++; continue; }
-        size_t n;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else return i;
-        if (len - i <= n) return i;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += n + 1;
-    }
-    return len;
-}
-
-int lh_store_utf8_valid(const char *s, size_t len) { return utf8Check(s, len) == len; }
+int lh_store_utf8_valid(const char *s, size_t len) { return lh_utf8_valid(s, len); }
 
 /* Nesting depth of JSON text, counted without parsing so a hostile input cannot make the
  * parser recurse deeply. Stops counting at limit + 1. */
@@ -88,7 +62,7 @@ static int jsonDepth(const char *s, size_t len, int limit) {
 int lh_store_canonical_json(const char *json, size_t len, int max_depth, char **out,
                             char *err, size_t errlen) {
     *out = NULL;
-    size_t bad = utf8Check(json, len);
+    size_t bad = lh_utf8_prefix(json, len);
     if (bad != len)
         return lh_store_err(err, errlen, "data is not valid UTF-8 (byte %zu); send UTF-8 text", bad);
     if (jsonDepth(json, len, max_depth) > max_depth)
@@ -130,7 +104,7 @@ static int typeValid(const char *t, size_t len) {
 }
 
 static int nameValid(const char *s, size_t len) {
-    if (len > LH_STORE_MAX_NAME || utf8Check(s, len) != len) return 0;
+    if (len > LH_STORE_MAX_NAME || lh_utf8_prefix(s, len) != len) return 0;
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return 0;
     return 1;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-int lh_utf8_valid(const char *str, size_t len) {
+size_t lh_utf8_prefix(const char *str, size_t len) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
@@ -19,22 +19,22 @@ int lh_utf8_valid(const char *str, size_t len) {
             }
         }
         unsigned char c = s[i];
-        if (c == 0) return 0;
+        if (c == 0) return i;
         if (c < 0x80) { i++; continue; }
         size_t n;
         uint32_t cp;
         if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
         else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
         else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else return 0;
+        else return i;
         for (size_t k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return 0;
+            if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return i;
             cp = (cp << 6) | (s[i + k] & 0x3F);
         }
         if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
             (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
+            return i;
         i += n + 1;
     }
-    return 1;
+    return len;
 }

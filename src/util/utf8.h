@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
+/* The length of the longest valid prefix of s[0..len): len when all of it is valid
+ * UTF-8 without NUL bytes, else the offset of the first bad byte. */
+size_t lh_utf8_prefix(const char *s, size_t len);
 /* 1 when s[0..len) is valid UTF-8 without NUL bytes, else 0. */
-int lh_utf8_valid(const char *s, size_t len);
+static inline int lh_utf8_valid(const char *s, size_t len) { return lh_utf8_prefix(s, len) == len; }
 
 #endif

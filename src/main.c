@@ -31,6 +31,10 @@ static const subcommand commands[] = {
      "  token revoke (--id TOKEN_ID | TOKEN) [--data DIR]"},
     {"policy", lh_cli_policy, "policy lint FILE | test FILE CASES.yaml"},
     {"events", lh_cli_events, "events query | tail | verify | stats | export  [--data DIR | --pg CONNINFO]"},
+    {"load", lh_cli_load,
+     "load [--pattern NAME | --pattern-file FILE] [--duration D] [--agents N] [--rate R] [--target URL]\n"
+     "       [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE] [--seed N]\n"
+     "  load history [--history FILE]      the p99 and throughput trend of past runs"},
     {"version", runVersion, "version"},
 };
 

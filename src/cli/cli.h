@@ -9,5 +9,6 @@ int lh_cli_events(int argc, char **argv);  /* src/cli/events.c */
 int lh_cli_serve(int argc, char **argv);   /* src/cli/serve.c */
 int lh_cli_token(int argc, char **argv);   /* src/cli/token.c */
 int lh_hook_main(int argc, char **argv);   /* src/hook/hook.c (also lighthouse-hook) */
+int lh_cli_load(int argc, char **argv);    /* src/cli/load.c */
 
 #endif

@@ -1,0 +1,300 @@
+/* load.c — `lighthouse load`: drive the real bridge with a simulated fleet of agents and
+ * report what it measured (src/load/, docs/load.md). Exit codes: 0 GO, 1 NO-GO (an
+ * objective failed, a regression, an unreachable target), 2 bad usage or input. */
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "load/load.h"
+
+static const char *usageText =
+    "usage: lighthouse load [--pattern NAME | --pattern-file FILE.yaml] [--duration D] [--agents N]\n"
+    "                       [--agents-peak N] [--rate R] [--peak X] [--burst-probability P]\n"
+    "                       [--network-errors P] [--mix S/R/C] [--think S] [--session S] [--set KEY=VALUE]\n"
+    "                       [--target URL] [--token T[,T...]] [--bridge-pid PID] [--seed N]\n"
+    "                       [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE]\n"
+    "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
+    "       lighthouse load history [--history FILE] [--limit N]\n"
+    "       lighthouse load patterns\n"
+    "NAME: business_hours, maintenance_window, incident_response, scale_test (default).\n"
+    "D: seconds, or a number with s, m or h. The token comes from LIGHTHOUSE_TOKEN by default\n"
+    "and the target from LIGHTHOUSE_URL (default http://127.0.0.1:8765). See docs/load.md.\n";
+
+static int bad(const char *fmt, const char *a, const char *b) {
+    fprintf(stderr, "lighthouse load: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+static int parseDuration(const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || end == s || !isfinite(d)) return -1;
+    if (*end == 's') end++;
+    else if (*end == 'm') { d *= 60; end++; }
+    else if (*end == 'h') { d *= 3600; end++; }
+    if (*end || d <= 0 || d > 7 * 86400) return -1;
+    *out = d;
+    return 0;
+}
+
+/* http://HOST:PORT[/PATH] with HOST a loopback address: the generator sends traffic to
+ * this machine only. */
+static int parseTarget(const char *url, lh_load_options *o, char *err, size_t errlen) {
+    if (strncmp(url, "http://", 7)) { snprintf(err, errlen, "--target must be http://HOST:PORT (got '%s')", url); return -1; }
+    const char *h = url + 7, *colon = strchr(h, ':'), *slash = strchr(h, '/');
+    if (!colon || (slash && slash < colon)) { snprintf(err, errlen, "--target needs a port: http://127.0.0.1:PORT"); return -1; }
+    char host[64];
+    size_t hl = (size_t)(colon - h);
+    if (!hl || hl >= sizeof(host)) { snprintf(err, errlen, "--target: bad host"); return -1; }
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || port < 1 || port > 65535 || (*end && *end != '/')) { snprintf(err, errlen, "--target: bad port"); return -1; }
+    if (!strcmp(host, "localhost")) snprintf(host, sizeof(host), "127.0.0.1");
+    if (strncmp(host, "127.", 4)) {
+        snprintf(err, errlen, "--target: %s is not a loopback IPv4 address; lighthouse load only drives a bridge on this machine", host);
+        return -1;
+    }
+    snprintf(o->host, sizeof(o->host), "%s", host);
+    o->port = (int)port;
+    if (*end == '/' && end[1]) {
+        if (strlen(end) >= sizeof(o->path)) { snprintf(err, errlen, "--target: path too long"); return -1; }
+        snprintf(o->path, sizeof(o->path), "%s", end);
+    }
+    return 0;
+}
+
+static int writeJson(const char *path, const json_t *j) {
+    if (!strcmp(path, "-")) { json_dumpf(j, stdout, JSON_INDENT(2)); fputc('\n', stdout); return 0; }
+    return json_dump_file(j, path, JSON_INDENT(2));
+}
+
+static int historyMain(int argc, char **argv) {
+    const char *path = getenv("LIGHTHOUSE_LOAD_HISTORY");
+    if (!path || !*path) path = "lighthouse-data/load-history.db";
+    int limit = 20;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--history") && i + 1 < argc) path = argv[++i];
+        else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+            limit = atoi(argv[++i]);
+            if (limit < 1 || limit > 100000) return bad("--limit must be between 1 and 100000%s%s", "", "");
+        } else return bad("history: unexpected argument '%s'%s", argv[i], "");
+    }
+    char err[512];
+    if (lh_load_history_print(stdout, path, limit, err, sizeof(err))) return bad("%s%s", err, "");
+    return 0;
+}
+
+static void printSummary(FILE *f, const json_t *rep) {
+    const json_t *s = json_object_get(rep, "summary"), *g = json_object_get(rep, "generator"), *m = json_object_get(rep, "metrics");
+    char *failed = json_dumps(json_object_get(s, "failed_objectives"), JSON_COMPACT);
+    if (json_is_string(json_object_get(s, "error"))) {
+        fprintf(f, "FAILED RUN: %s\nverdict: NO-GO; failed: %s\n", json_string_value(json_object_get(s, "error")), failed);
+        free(failed);
+        return;
+    }
+    fprintf(f, "%s: %" JSON_INTEGER_FORMAT " requests, %" JSON_INTEGER_FORMAT " failed, %.1f req/s; p50 %.3f ms, p95 %.3f ms, "
+               "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms; SLA %.3f%%; bridge CPU peak %.0f%%, RSS peak %.1f MB; generator CPU %.0f%% of one core\n",
+            json_string_value(json_object_get(json_object_get(rep, "pattern"), "name")),
+            json_integer_value(json_object_get(s, "requests_total")), json_integer_value(json_object_get(s, "requests_failed")),
+            json_number_value(json_object_get(s, "rps")), json_number_value(json_object_get(s, "p50_ms")),
+            json_number_value(json_object_get(s, "p95_ms")), json_number_value(json_object_get(s, "p99_ms")),
+            json_number_value(json_object_get(s, "p999_ms")), json_number_value(json_object_get(s, "max_ms")),
+            json_number_value(json_object_get(s, "sla_compliance_percent")), json_number_value(json_object_get(m, "cpu_peak_percent")),
+            json_number_value(json_object_get(m, "memory_peak_mb")), json_number_value(json_object_get(g, "cpu_percent_of_one_core")));
+    const char *e = json_string_value(json_object_get(s, "error"));
+    fprintf(f, "verdict: %s%s%s%s%s\n", json_string_value(json_object_get(s, "verdict")),
+            json_array_size(json_object_get(s, "failed_objectives")) ? "; failed: " : "",
+            json_array_size(json_object_get(s, "failed_objectives")) ? failed : "", e ? "; " : "", e ? e : "");
+    free(failed);
+}
+
+int lh_cli_load(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "history")) return historyMain(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "patterns")) {
+        for (const char *const *n = lh_load_pattern_names(); *n; n++) {
+            lh_load_pattern p;
+            char e[128];
+            lh_load_pattern_builtin(*n, &p, e, sizeof(e));
+            json_t *j = lh_load_pattern_json(&p);
+            json_dumpf(j, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(j);
+        }
+        return 0;
+    }
+    lh_load_options o;
+    memset(&o, 0, sizeof(o));
+    char err[1024];
+    const char *pattern = "scale_test", *patternFile = NULL, *report = NULL, *html = NULL, *baseline = NULL,
+               *saveBaseline = NULL, *corpusPath = NULL, *tokenArg = getenv("LIGHTHOUSE_TOKEN"),
+               *target = getenv("LIGHTHOUSE_URL"), *history = getenv("LIGHTHOUSE_LOAD_HISTORY");
+    if (!history || !*history) history = "lighthouse-data/load-history.db";
+    if (!target || !*target) target = "http://127.0.0.1:8765";
+    o.duration_s = 60;
+    o.seed = (uint64_t)time(NULL);
+    o.timeout_s = 10;
+    o.drain_s = 5;
+    snprintf(o.path, sizeof(o.path), "/v1/validate");
+    /* overrides are applied after the pattern is chosen, in order */
+    const char *sets[64][2];
+    int nsets = 0, noHistory = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usageText, stdout); return 0; }
+        if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
+        if (!strcmp(a, "--no-history")) { noHistory = 1; continue; }
+        if (!v || strncmp(a, "--", 2)) { fputs(usageText, stderr); return bad("unexpected argument '%s'%s", a, ""); }
+        i++;
+        const char *key = NULL;
+        if (!strcmp(a, "--pattern")) pattern = v;
+        else if (!strcmp(a, "--pattern-file")) patternFile = v;
+        else if (!strcmp(a, "--duration")) { if (parseDuration(v, &o.duration_s)) return bad("--duration: '%s' is not a duration (e.g. 20s, 5m, 1h; > 0, <= 7 days)%s", v, ""); }
+        else if (!strcmp(a, "--timeout")) { if (parseDuration(v, &o.timeout_s) || o.timeout_s > 60) return bad("--timeout: '%s' must be > 0 and <= 60 s%s", v, ""); }
+        else if (!strcmp(a, "--target")) target = v;
+        else if (!strcmp(a, "--token")) tokenArg = v;
+        else if (!strcmp(a, "--report")) report = v;
+        else if (!strcmp(a, "--html")) html = v;
+        else if (!strcmp(a, "--baseline")) baseline = v;
+        else if (!strcmp(a, "--save-baseline")) saveBaseline = v;
+        else if (!strcmp(a, "--history")) history = v;
+        else if (!strcmp(a, "--corpus")) corpusPath = v;
+        else if (!strcmp(a, "--seed")) {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(v, &end, 10);
+            if (errno || *end || end == v) return bad("--seed: '%s' is not a whole number%s", v, "");
+            o.seed = s;
+        } else if (!strcmp(a, "--bridge-pid")) {
+            o.bridge_pid = atoi(v);
+            if (o.bridge_pid <= 0) return bad("--bridge-pid: '%s' is not a process id%s", v, "");
+        }
+        else if (!strcmp(a, "--agents")) key = "agents";
+        else if (!strcmp(a, "--agents-peak")) key = "agents_peak";
+        else if (!strcmp(a, "--rate")) key = "base_rate";
+        else if (!strcmp(a, "--peak")) key = "peak_multiplier";
+        else if (!strcmp(a, "--burst-probability")) key = "burst_probability";
+        else if (!strcmp(a, "--network-errors")) key = "network_error_rate";
+        else if (!strcmp(a, "--mix")) key = "mix";
+        else if (!strcmp(a, "--think")) key = "think_time_s";
+        else if (!strcmp(a, "--session")) key = "session_mean_s";
+        else if (!strcmp(a, "--set")) key = "";
+        else { fputs(usageText, stderr); return bad("unknown option '%s'%s", a, ""); }
+        if (key) {
+            if (nsets == 64) return bad("too many overrides%s%s", "", "");
+            sets[nsets][0] = key;
+            sets[nsets++][1] = v;
+        }
+    }
+    if (patternFile) {
+        if (lh_load_pattern_file(patternFile, &o.pat, err, sizeof(err))) return bad("%s%s", err, "");
+    } else if (lh_load_pattern_builtin(pattern, &o.pat, err, sizeof(err))) return bad("%s%s", err, "");
+    for (int i = 0; i < nsets; i++) {
+        const char *k = sets[i][0], *v = sets[i][1];
+        char kbuf[64];
+        if (!*k) {   /* --set KEY=VALUE */
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || (size_t)(eq - v) >= sizeof(kbuf)) return bad("--set: '%s' is not KEY=VALUE%s", v, "");
+            memcpy(kbuf, v, (size_t)(eq - v));
+            kbuf[eq - v] = 0;
+            k = kbuf;
+            v = eq + 1;
+        }
+        if (!strcmp(k, "agents")) {   /* a fixed fleet: base and peak */
+            if (lh_load_pattern_set(&o.pat, "agents_base", v, err, sizeof(err)) ||
+                lh_load_pattern_set(&o.pat, "agents_peak", v, err, sizeof(err)))
+                return bad("--agents: %s%s", err, "");
+        } else if (lh_load_pattern_set(&o.pat, k, v, err, sizeof(err))) return bad("%s%s", err, "");
+    }
+    if (lh_load_pattern_check(&o.pat, err, sizeof(err))) return bad("%s%s", err, "");
+    if (parseTarget(target, &o, err, sizeof(err))) return bad("%s%s", err, "");
+    /* tokens: comma-separated, one per agent in turn (each token's agent has its own rate limit) */
+    char *tokCopy = tokenArg && *tokenArg ? strdup(tokenArg) : NULL;
+    char *toks[1024];
+    if (tokCopy) {
+        char *save = NULL;
+        for (char *t = strtok_r(tokCopy, ",", &save); t && o.ntokens < 1024; t = strtok_r(NULL, ",", &save))
+            if (strlen(t) < 4096) toks[o.ntokens++] = t;
+    }
+    o.tokens = toks;
+    struct rlimit rl;
+    if (!getrlimit(RLIMIT_NOFILE, &rl)) {   /* one fd per agent, plus room */
+        rlim_t want = (rlim_t)o.pat.agents_peak + 256;
+        if (rl.rlim_cur < want && rl.rlim_max >= want) { rl.rlim_cur = want; setrlimit(RLIMIT_NOFILE, &rl); }
+        if (rl.rlim_cur < want) {
+            free(tokCopy);
+            fprintf(stderr, "lighthouse load: %d agents need %llu open files; the limit is %llu (ulimit -n)\n",
+                    o.pat.agents_peak, (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+            return 2;
+        }
+    }
+    lh_load_corpus corpus;
+    char used[4096];
+    if (lh_load_corpus_load(&corpus, corpusPath, used, sizeof(used), err, sizeof(err))) { free(tokCopy); return bad("%s%s", err, ""); }
+    o.corpus = &corpus;
+    /* a corrupt baseline is refused before the run, not after it */
+    if (baseline) {
+        json_error_t je;
+        json_t *b = json_load_file(baseline, 0, &je);
+        if (!b || json_integer_value(json_object_get(b, "lighthouse_load_baseline")) != 1) {
+            json_decref(b);
+            lh_load_corpus_free(&corpus);
+            free(tokCopy);
+            fprintf(stderr, "lighthouse load: baseline %s: %s\n", baseline,
+                    b ? "not a lighthouse load baseline (make one with --save-baseline)" : je.text);
+            return 2;
+        }
+        json_decref(b);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (!o.quiet)
+        fprintf(stderr, "lighthouse load: %s for %.0f s against http://%s:%d%s, %d-%d agents, %.0f req/s base (seed %llu, corpus %s)\n",
+                o.pat.name, o.duration_s, o.host, o.port, o.path, o.pat.agents_base, o.pat.agents_peak, o.pat.base_rate,
+                (unsigned long long)o.seed, used);
+    lh_load_result r;
+    int rc = lh_load_run(&o, &r, err, sizeof(err));
+    int exitCode = 1;
+    if (rc) {
+        fprintf(stderr, "lighthouse load: %s\n", err);
+    } else {
+        json_t *rep = lh_load_report(&o, &r, NULL);
+        lh_load_compare *cmp = NULL;
+        int ok = 1;
+        if (baseline && !r.fatal[0]) {
+            cmp = lh_load_compare_baseline(baseline, rep, &r, err, sizeof(err));
+            if (!cmp) { fprintf(stderr, "lighthouse load: %s\n", err); ok = 0; exitCode = 2; }
+            else { json_decref(rep); rep = lh_load_report(&o, &r, cmp); }
+        }
+        if (ok) {
+            const char *verdict = json_string_value(json_object_get(json_object_get(rep, "summary"), "verdict"));
+            exitCode = verdict && !strcmp(verdict, "GO") ? 0 : 1;
+            if (report && writeJson(report, rep)) { fprintf(stderr, "lighthouse load: cannot write %s\n", report); exitCode = 2; }
+            if (html && lh_load_html(html, rep, &r, err, sizeof(err))) { fprintf(stderr, "lighthouse load: %s\n", err); exitCode = 2; }
+            if (saveBaseline && !r.fatal[0]) {
+                json_t *b = lh_load_baseline_json(rep, &r);
+                if (!b || json_dump_file(b, saveBaseline, JSON_INDENT(1))) { fprintf(stderr, "lighthouse load: cannot write %s\n", saveBaseline); exitCode = 2; }
+                json_decref(b);
+            }
+            if (!noHistory && !r.fatal[0] && lh_load_history_append(history, rep, err, sizeof(err)))
+                fprintf(stderr, "lighthouse load: %s (the run is not in the history)\n", err);
+            if (!report || strcmp(report, "-")) printSummary(report ? stderr : stdout, rep);
+        }
+        lh_load_compare_free(cmp);
+        json_decref(rep);
+    }
+    lh_load_result_free(&r);
+    lh_load_corpus_free(&corpus);
+    free(tokCopy);
+    return exitCode;
+}

@@ -212,6 +212,7 @@ static enum MHD_Result errorReply(lh_bridge_t *b, struct MHD_Connection *c, lh_r
         MHD_add_response_header(resp, "Retry-After", ra);
     }
     if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"lighthouse\"");
+    if (status == 503 && atomic_load(&b->draining)) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405) {
         const char *allow = "GET";
         if (r && (r->route == LH_ROUTE_VALIDATE || r->route == LH_ROUTE_HOOK || r->route == LH_ROUTE_OPA ||
@@ -412,6 +413,13 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
         *con_cls = r;
         r->t0 = lh_bridge_now_ns();
         atomic_fetch_add(&b->inflight, 1);
+        /* Draining: a new request on a kept-alive connection is refused (and the
+         * connection closed), so the requests in flight can finish and the count falls
+         * to zero even under steady load. Health checks still answer. */
+        if (atomic_load(&b->draining) && strcmp(url, "/health") && strcmp(url, "/ready")) {
+            r->route = LH_ROUTE_OTHER;
+            return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping; retry on another replica");
+        }
         return onHeaders(b, c, r, url, method);
     }
     if (r->waiting) {  /* resumed by the appender: the decision is durable (or failed) */

@@ -78,6 +78,33 @@ printf 'listen: 127.0.0.1:0\nworkers: 3\nbogus: 1\n' > "$T/bad-config.yaml"
 "$LH" serve --config "$T/bad-config.yaml" --data "$T/badstart" >/dev/null 2>"$T/badcfg.err"; rc=$?
 check "serve with an unknown config key exits 2 naming the file and line" '[ $rc = 2 ] && grep -q "bad-config.yaml:3" "$T/badcfg.err"'
 
+# ---- SIGTERM under steady load: every answered decision is recorded ---------------------
+start_bridge drain || fail "drain bridge starts"
+DT=$(token drain-agent builder)
+mkdir -p "$T/drain"
+printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' > "$T/drain.json"
+# 8 clients, each sending decisions back to back on one keep-alive connection; each
+# reply goes to its own file.
+for w in 1 2 3 4 5 6 7 8; do
+  ( for i in $(seq 400); do printf 'url = "%s/v1/validate"\n-o "%s/drain/r.%s.%s"\n' "$URL" "$T" "$w" "$i"; done ) > "$T/drain/cfg.$w"
+  curl -s -X POST -H "Authorization: Bearer $DT" -H 'Content-Type: application/json' --data-binary @"$T/drain.json" \
+    --max-time 20 -K "$T/drain/cfg.$w" >/dev/null 2>&1 &
+done
+wait_for '[ "$(ls "$T"/drain/r.* 2>/dev/null | wc -l)" -ge 300 ]'
+kill -TERM "$PID"; wait "$PID"; rc=$?
+wait   # the curl clients (the bridge has exited)
+check "SIGTERM under load: the bridge exits 0" '[ $rc = 0 ]'
+cat "$T"/drain/r.* 2>/dev/null | jq -c 'select(.seq) | .seq' > "$T/drain.seqs" 2>/dev/null
+answered=$(wc -l < "$T/drain.seqs")
+refused=$(cat "$T"/drain/r.* 2>/dev/null | jq -c 'select(.error.code == "shutting_down")' 2>/dev/null | wc -l)
+other=$(cat "$T"/drain/r.* 2>/dev/null | jq -c 'select((.seq | not) and (.error.code != "shutting_down"))' 2>/dev/null | wc -l)
+"$LH" events query --data "$DATA" --type decision.made --limit 10000 > "$T/drain.q" 2>&1
+missing=0
+while read -r s; do grep -q "^$s " "$T/drain.q" || missing=$((missing+1)); done < "$T/drain.seqs"
+check "every one of the $answered answered decisions is in the store under its seq (missing: $missing)" '[ "$answered" -ge 300 ] && [ $missing = 0 ]'
+check "replies were decisions or 503 shutting_down ($refused), nothing else ($other)" '[ "$other" = 0 ]'
+check "system.stopped is the last event" '"$LH" events query --data "$DATA" --desc --limit 1 2>/dev/null | grep -q system.stopped'
+
 # ---- the shared PostgreSQL store ---------------------------------------------------------
 if [ -z "${LH_TEST_PG:-}" ]; then
   fail "postgres: LH_TEST_PG is not set (scripts/test-services.sh starts PostgreSQL)"

@@ -246,7 +246,9 @@ void an_fs_rm(an_state *s, int idx, const lh_cmd *cmd) {
     int unlink = !strcmp(cmd->prog, "unlink");
     int recursive = !unlink && (lh_has_opt(cmd, 'r', "--recursive") || lh_has_opt(cmd, 'R', NULL));
     int forced = !unlink && lh_has_opt(cmd, 'f', "--force");
-    if (an_has_word(cmd, 1, "--no-preserve-root")) lh_emit(s->c, idx, LH_R(RM_ROOT), "--no-preserve-root");
+    if (an_has_word(cmd, 1, "--no-preserve-root"))
+        lh_emit_full(s->c, idx, LH_R(RM_ROOT)->id, LH_DENY, LH_RISK_CRITICAL, LH_TIER_ANALYSIS,
+                     "rm --no-preserve-root exists only to delete the root directory", LH_R(RM_ROOT)->instead, NULL);
     int filtered = 0;
     const lh_cmd *orig = an_at(s, idx);
     if (orig->origin == LH_ORIGIN_FIND_EXEC && orig->parent >= 0)

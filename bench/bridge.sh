@@ -73,6 +73,7 @@ run() {
 curl -s -o /dev/null -X POST -H "Authorization: Bearer ${LH_TOKENS%%,*}" -H 'Content-Type: application/json' \
   -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate"
 echo "bridge $URL (pid $BPID), nginx 127.0.0.1:$NPORT; wrk 2 threads, ${DUR}s runs, $(nproc) CPUs shared by all"
+echo "machine load before the run (1/5/15 min): $(cut -d' ' -f1-3 /proc/loadavg) -- other work on the machine moves every figure below"
 # idle_rss LABEL: open 10,000 idle connections and print the bridge's RSS.
 idle_rss() {
   rm -f "$T/idle.ready" "$T/idle.go"
@@ -166,5 +167,6 @@ echo "memory:"
 echo "  bridge RSS after the load: $(awk '/^VmRSS/ {print $2/1024 " MiB"}' /proc/$BPID/status)"
 idle_rss "after the load"
 curl -s "$URL/metrics" > "$T/metrics"
+echo "machine load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "store: $(awk '/^lighthouse_bridge_event_store_appends_total/ {print $2}' "$T/metrics") appends, $(awk '/^lighthouse_bridge_event_store_failures_total/ {print $2}' "$T/metrics") failures; mean commit wait $(awk '/^lighthouse_bridge_event_store_commit_duration_seconds_sum/ {s=$2} /^lighthouse_bridge_event_store_commit_duration_seconds_count/ {c=$2} END {if (c) printf "%.2f ms", s/c*1000}' "$T/metrics")"
 echo "engine: mean decision time $(awk '/^lighthouse_bridge_speed_layer_validation_duration_seconds_sum/ {s=$2} /^lighthouse_bridge_speed_layer_validation_duration_seconds_count/ {c=$2} END {if (c) printf "%.1f us", s/c*1e6}' "$T/metrics"), cache hits $(awk '/^lighthouse_bridge_speed_layer_cache_hits_total/ {h=$2} /^lighthouse_bridge_speed_layer_cache_requests_total/ {r=$2} END {if (r) printf "%.0f%%", h/r*100}' "$T/metrics")"

@@ -31,6 +31,7 @@
  * policies/default.yaml by scripts/embed.sh). */
 extern const char lh_default_policy_yaml[];
 extern const size_t lh_default_policy_yaml_len;
+extern const char lh_default_policy_yaml_sha256[];   /* its revision, hashed at build time */
 
 /* ------------------------------------------------------------------------------ */
 /* Bounds                                                                          */
@@ -1198,8 +1199,20 @@ static void sortDiags(lh_policy_diag *d, int n) {
     }
 }
 
+static lh_policy *parsePolicy(const char *yaml, size_t len, const char *name,
+                              const char *known_revision, lh_policy_diag *diags,
+                              int maxdiags, int *ndiags);
+
 lh_policy *lh_policy_parse(const char *yaml, size_t len, const char *name,
                            lh_policy_diag *diags, int maxdiags, int *ndiags) {
+    return parsePolicy(yaml, len, name, NULL, diags, maxdiags, ndiags);
+}
+
+/* known_revision: the content hash when the caller already has it (the built-in
+ * bundle), else NULL. */
+static lh_policy *parsePolicy(const char *yaml, size_t len, const char *name,
+                              const char *known_revision, lh_policy_diag *diags,
+                              int maxdiags, int *ndiags) {
     pstate ps = {0};
     ps.diags = diags;
     ps.maxdiags = diags ? maxdiags : 0;
@@ -1227,6 +1240,7 @@ lh_policy *lh_policy_parse(const char *yaml, size_t len, const char *name,
     ynode *root = buildTree(&ps, yaml ? yaml : "", yaml ? len : 0);
     if (root) compileTop(&ps, root);
     if (ps.nerr) goto fail;
+    if (!P->revision && known_revision) P->revision = lh_arena_strdup(P->arena, known_revision);
     if (!P->revision) {
         unsigned char h[32];
         lh_policy_sha256(yaml ? yaml : "", yaml ? len : 0, h);
@@ -1251,8 +1265,8 @@ fail:
 }
 
 lh_policy *lh_policy_default(void) {
-    return lh_policy_parse(lh_default_policy_yaml, lh_default_policy_yaml_len, "<default>",
-                           NULL, 0, NULL);
+    return parsePolicy(lh_default_policy_yaml, lh_default_policy_yaml_len, "<default>",
+                       lh_default_policy_yaml_sha256, NULL, 0, NULL);
 }
 
 void lh_policy_free(lh_policy *p) { freePolicy(p); }

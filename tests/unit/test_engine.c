@@ -6,7 +6,11 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "engine/policy.h"
 #include "engine/shell.h"
+
+extern const char lh_default_policy_yaml[];
+extern const size_t lh_default_policy_yaml_len;
 
 static lh_arena *A;
 static lh_engine *E;
@@ -258,6 +262,20 @@ static void test_decision_json_contract(void **st) {
     assert_int_equal(lh_decision_to_json(&d, NULL, buf, 20), -1);   /* too small: refused */
 }
 
+/* The built-in bundle's revision is hashed at build time; it must be the revision the
+ * same bytes get when parsed at run time. */
+static void test_default_revision_matches_content(void **st) {
+    lh_policy *d = lh_policy_default();
+    lh_policy *p = lh_policy_parse(lh_default_policy_yaml, lh_default_policy_yaml_len, "x", NULL, 0, NULL);
+    assert_non_null(d);
+    assert_non_null(p);
+    assert_string_equal(lh_policy_revision(d), lh_policy_revision(p));
+    assert_int_equal(strncmp(lh_policy_revision(d), "sha256:", 7), 0);
+    assert_int_equal(strlen(lh_policy_revision(d)), 7 + 16);
+    lh_policy_free(d);
+    lh_policy_free(p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_parse_native, reset),
@@ -273,6 +291,7 @@ int main(void) {
         cmocka_unit_test_setup(test_explain_keeps_parse, reset),
         cmocka_unit_test_setup(test_cache_hits_and_keys, reset),
         cmocka_unit_test_setup(test_decision_json_contract, reset),
+        cmocka_unit_test_setup(test_default_revision_matches_content, reset),
     };
     return cmocka_run_group_tests_name("engine", tests, setup, teardown);
 }

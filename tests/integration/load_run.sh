@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# load_run.sh — `lighthouse load` against the real bridge on a free loopback port:
+#   1. scale_test with 1,000 agents for 20 s: the report's counts match the bridge's own
+#      /metrics counters, the summary has every key, the 27 metrics are there (null only
+#      with a reason), faults were injected and retried, resources came from the bridge's
+#      /proc, the HTML report has its charts, the exit code follows the verdict, and the
+#      run is in the history;
+#   2. baselines: two runs of the same build are not a regression; the same bridge slowed
+#      (stopped for 60 ms of every 100 ms with SIGSTOP/SIGCONT) is one, with exit 1;
+#   3. bad input: pattern files with unknown keys or impossible values, zero and negative
+#      rates, an unreachable target (a failed run, exit 1), a corrupt baseline (exit 2).
+# Prints TAP lines.
+set -u
+. "$(dirname "$0")/bridge_lib.bash"
+ulimit -n 8192 2>/dev/null
+
+start_bridge load --rate-limit 0 || { fail "bridge starts"; exit 1; }
+BPID=$PID
+TOK=$(token load-agent builder)
+LOAD=("$LH" load --target "$URL" --token "$TOK" --history "$T/history.db")
+
+# ---- 1. the 20-second run ------------------------------------------------------------
+"${LOAD[@]}" --pattern scale_test --agents 1000 --duration 20 --seed 11 --report "$T/r.json" --html "$T/r.html" \
+  >"$T/run.out" 2>"$T/run.err"
+rc=$?
+R="$T/r.json"
+check "the run writes a JSON report" 'jq -e . "$R" >/dev/null'
+verdict=$(jq -r .summary.verdict "$R")
+check "the exit code follows the verdict ($verdict, rc $rc)" \
+  '{ [ "$verdict" = GO ] && [ $rc = 0 ]; } || { [ "$verdict" = NO-GO ] && [ $rc = 1 ]; }'
+check "the summary has every key scripts rely on" \
+  'jq -e ".summary | has(\"requests_total\") and has(\"requests_failed\") and has(\"rps\") and has(\"p50_ms\") and has(\"p95_ms\") and has(\"p99_ms\") and has(\"p999_ms\") and has(\"max_ms\") and has(\"sla_compliance_percent\") and has(\"verdict\") and has(\"failed_objectives\")" "$R" >/dev/null'
+total=$(jq .summary.requests_total "$R"); failed=$(jq .summary.requests_failed "$R"); okc=$((total - failed))
+check "about 20 s of scale_test was sent ($total requests, $(jq .summary.rps "$R") req/s)" '[ "$total" -gt 8000 ]'
+curl -s "$URL/metrics" > "$T/metrics"
+b200=$(awk '/^lighthouse_bridge_requests_total\{route="\/v1\/validate",code="200"\}/ {print $2}' "$T/metrics")
+bdec=$(awk '/^lighthouse_bridge_decisions_total/ {s+=$2} END {print s+0}' "$T/metrics")
+check "answered requests in the report ($okc) = the bridge's /v1/validate 200s in /metrics ($b200)" '[ "$okc" = "$b200" ]'
+check "= the bridge's decisions_total ($bdec)" '[ "$okc" = "$bdec" ]'
+check "the report's own /metrics deltas agree" '[ "$(jq .bridge_counters.match "$R")" = true ]'
+check "decisions by outcome add up to the answered requests" \
+  '[ "$(jq "[.decisions[]] | add" "$R")" = "$okc" ]'
+check "1,000 concurrent agents" '[ "$(jq .metrics.peak_concurrent_agents "$R")" = 1000 ]'
+check "the 27 integration metrics are all present" '[ "$(jq ".metrics | length" "$R")" = 27 ]'
+check "every null metric says why" \
+  'jq -e "[.metrics | to_entries[] | select(.value == null) | .key] - (.metrics_null_reasons | keys) == []" "$R" >/dev/null'
+check "latency and SLA metrics are measured numbers" \
+  'jq -e ".metrics | (.p99_response_time_ms|type)==\"number\" and (.sla_compliance_rate|type)==\"number\" and (.event_store_avg_ms|type)==\"number\"" "$R" >/dev/null'
+check "the mix follows scale_test (80/15/5 within 3 points)" \
+  'jq -e ".by_class as \$c | (\$c.safe+\$c.risky+\$c.complex) as \$n | ((\$c.safe/\$n - .80)|fabs) < .03 and ((\$c.risky/\$n - .15)|fabs) < .03" "$R" >/dev/null'
+check "faults were injected (2%), dropped and reset, and counted apart: $(jq -c .faults "$R")" \
+  'jq -e ".faults | .injected > 0 and .dropped > 0 and .reset_mid_request > 0 and .retried > 0 and .injected == .dropped + .reset_mid_request" "$R" >/dev/null'
+check "about 2% of attempts were faulted" \
+  'jq -e "(.faults.injected / (.counts.sent + .faults.injected)) as \$f | \$f > 0.01 and \$f < 0.03" "$R" >/dev/null'
+check "latency per tier, with p50..p99.9" 'jq -e ".tiers | to_entries | length > 0 and all(.[]; .value.p999_ms != null)" "$R" >/dev/null'
+check "bridge resources sampled from its own /proc (pid $BPID)" \
+  '[ "$(jq .server.pid "$R")" = "$BPID" ] && jq -e ".server.samples | length >= 15" "$R" >/dev/null && jq -e ".metrics.memory_peak_mb > 1" "$R" >/dev/null'
+check "the generator reports its own CPU" 'jq -e ".generator.cpu_seconds > 0" "$R" >/dev/null'
+check "the HTML report has its five charts" \
+  'for id in latency histogram throughput tiers resources-cpu resources-memory; do grep -q "<svg id=\"$id\"" "$T/r.html" || exit 1; done; grep -q "<polyline" "$T/r.html" && grep -q "<rect" "$T/r.html"'
+check "the HTML report is self-contained (no scripts, no external links)" '! grep -qE "<script|src=\"http|href=\"http" "$T/r.html"'
+"$LH" load history --history "$T/history.db" > "$T/hist.out"
+check "the run is in the history" 'grep -q "scale_test" "$T/hist.out" && grep -q " $total " "$T/hist.out"'
+
+# ---- 2. baselines (on a fresh bridge, so the big run's store does not weigh on them) ----
+start_bridge base --rate-limit 0 || { fail "second bridge starts"; exit 1; }
+BPID=$PID
+TOK=$(token load-agent builder)
+LOAD=("$LH" load --target "$URL" --token "$TOK" --history "$T/history.db")
+BASE=(--pattern scale_test --agents 200 --rate 400 --peak 1 --burst-probability 0 --network-errors 0 --duration 8 --seed 5)
+"${LOAD[@]}" "${BASE[@]}" --save-baseline "$T/base.json" --report "$T/a.json" >/dev/null 2>&1
+check "--save-baseline writes per-second samples" 'jq -e ".lighthouse_load_baseline == 1 and (.metrics.p99_ms.per_second | length) >= 6" "$T/base.json" >/dev/null'
+"${LOAD[@]}" "${BASE[@]}" --baseline "$T/base.json" --report "$T/b.json" >/dev/null 2>&1; rc=$?
+check "a second run of the same build is not a regression (rc $rc; $(jq -c '.baseline.exceeded' "$T/b.json"))" \
+  '[ "$(jq .metrics.regression_detected "$T/b.json")" = false ]'
+( while kill -0 "$BPID" 2>/dev/null; do kill -STOP "$BPID"; sleep 0.06; kill -CONT "$BPID"; sleep 0.04; done ) &
+SLOW=$!
+"${LOAD[@]}" "${BASE[@]}" --baseline "$T/base.json" --report "$T/c.json" >/dev/null 2>&1; rc=$?
+kill "$SLOW" 2>/dev/null; wait "$SLOW" 2>/dev/null; kill -CONT "$BPID"
+check "the slowed bridge is a regression, exit 1 (p99 $(jq .summary.p99_ms "$T/c.json") ms vs $(jq .summary.p99_ms "$T/a.json") ms)" \
+  '[ $rc = 1 ] && [ "$(jq .metrics.regression_detected "$T/c.json")" = true ] && jq -e ".baseline.exceeded | index(\"p99_ms\")" "$T/c.json" >/dev/null'
+check "the regression is a failed objective" 'jq -e ".summary.failed_objectives | index(\"no_regression\")" "$T/c.json" >/dev/null'
+
+# ---- 3. bad input ----------------------------------------------------------------------
+bad() { # name expected-rc expected-message args...
+  local name=$1 want=$2 msg=$3; shift 3
+  "$LH" load --target "$URL" --token "$TOK" --no-history --duration 2 "$@" >"$T/bad.out" 2>"$T/bad.err"; local got=$?
+  check "$name: exit $want, says '$msg'" '[ $got = $want ] && grep -q -- "$msg" "$T/bad.err"'
+}
+printf 'pattern: scale_test\nbase_rat: 10\n' > "$T/unknown.yaml"
+bad "a pattern file with an unknown key" 2 "unknown key 'base_rat'" --pattern-file "$T/unknown.yaml"
+printf 'pattern: scale_test\nmix: {safe: 0.5, risky: 0.2, complex: 0.1}\n' > "$T/mix.yaml"
+bad "a mix that does not sum to 1" 2 "must sum to 1" --pattern-file "$T/mix.yaml"
+printf 'pattern: scale_test\nbase_rate: -5\n' > "$T/neg.yaml"
+bad "a negative rate in a pattern file" 2 "base_rate must be > 0" --pattern-file "$T/neg.yaml"
+bad "--rate 0" 2 "base_rate must be > 0" --rate 0
+bad "--rate -1" 2 "base_rate must be > 0" --rate -1
+bad "an unknown pattern" 2 "unknown pattern" --pattern rush_hour
+bad "a target off this machine" 2 "not a loopback" --target http://192.0.2.1:80
+printf '{"lighthouse_load_baseline": 1, "metrics": ' > "$T/corrupt.json"
+bad "a corrupt baseline" 2 "baseline" --baseline "$T/corrupt.json"
+echo '{"something": "else"}' > "$T/other.json"
+bad "a JSON file that is not a baseline" 2 "not a lighthouse load baseline" --baseline "$T/other.json"
+FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$LH" load --target "http://127.0.0.1:$FREE" --token "$TOK" --no-history --duration 2 --report "$T/dead.json" >"$T/dead.out" 2>&1; rc=$?
+check "an unreachable target is a failed run: exit 1, NO-GO, no requests, says unreachable" \
+  '[ $rc = 1 ] && [ "$(jq -r .summary.verdict "$T/dead.json")" = NO-GO ] && [ "$(jq .summary.requests_total "$T/dead.json")" = 0 ] && jq -e ".summary.error | test(\"unreachable\")" "$T/dead.json" >/dev/null && jq -e ".summary.failed_objectives | index(\"target_reachable\")" "$T/dead.json" >/dev/null'
+check "and its latency figures are null, not zero" '[ "$(jq .summary.p99_ms "$T/dead.json")" = null ]'

@@ -624,10 +624,22 @@ void an_sys_generic_sudo(an_state *s, int idx, const lh_cmd *cmd) {
         "iftop", "lshw", "pwd", "echo", "printf", "true", "test", "[", "wc", "md5sum", "sha256sum",
         "getfacl", "lsattr", "last", "lastlog", "who", "w", "crictl", "nginx", "apachectl",
         "sestatus", "getenforce", "aa-status", "ufw", "ip", "ifconfig", "arp", "route", "nmap",
-        "docker", "podman", "kubectl", "pwck", "grpck", "tree", "realpath", "readlink", "env",
+        "pwck", "grpck", "tree", "realpath", "readlink", "env",
         "printenv", "date", "hostname", "sensors", "iostat", "vmstat", "mpstat", "sar", "pidstat",
         "strace", "ltrace", "perf", "gdb", "true", "false", "sleep", "locate", "updatedb", "mlocate",
         NULL};
+    /* container and cluster CLIs often need root: only their read subcommands are
+     * read-only (`sudo docker ps`, not `sudo docker compose up`) */
+    static const char *const clis[] = {"docker", "podman", "kubectl", "crictl", "nerdctl", NULL};
+    static const char *const reads[] = {"ps", "logs", "images", "inspect", "stats", "top", "version",
+                                        "info", "get", "describe", "events", "port", "diff", "history",
+                                        "search", "api-resources", "explain", "cluster-info", NULL};
+    if (inList(cmd->prog, clis)) {
+        int sub = lh_first_operand(cmd, 0);
+        if (sub > 0 && inList(cmd->argv[sub].s, reads)) return;
+        lh_emit(s->c, idx, LH_R(PRIV_SUDO), cmd->prog);
+        return;
+    }
     if (cmd->argc == 0 || inList(cmd->prog, readonly)) {
         if (!strcmp(cmd->prog, "nginx") && !lh_has_opt(cmd, 't', NULL) && !lh_has_opt(cmd, 'T', NULL) &&
             !lh_has_opt(cmd, 'v', NULL) && !lh_has_opt(cmd, 'V', NULL))

@@ -452,7 +452,8 @@ int an_flows_to_sender(an_state *s, int idx, int *loopback) {
 typedef struct an_entry {
     const char *name;
     an_fn fn;
-    unsigned char neutral;   /* sudo adds nothing: the handler judges paths/verbs */
+    unsigned char neutral;   /* sudo adds nothing: the handler judges paths/verbs (not so for
+                                signalling processes or driving containers and clusters) */
 } an_entry;
 
 /* Sorted by name (strcmp order): looked up by binary search. A unit test checks the
@@ -522,7 +523,7 @@ static const an_entry kTable[] = {
     {"django-admin", an_db_framework, 0},
     {"dmsetup", an_disk_volume, 1},
     {"dnf", an_sys_pkg, 1},
-    {"docker", an_infra_docker, 1},
+    {"docker", an_infra_docker, 0},
     {"docker-compose", an_infra_compose, 1},
     {"doctl", an_infra_cloudcli, 1},
     {"dotnet", an_infra_publish, 0},
@@ -597,13 +598,13 @@ static const an_entry kTable[] = {
     {"kamal", an_infra_deploy, 1},
     {"kexec", an_sys_shutdown, 1},
     {"keydb-cli", an_db_redis, 1},
-    {"kill", an_sys_kill, 1},
-    {"killall", an_sys_pkill, 1},
+    {"kill", an_sys_kill, 0},
+    {"killall", an_sys_pkill, 0},
     {"killall5", an_sys_pkill, 1},
     {"knex", an_db_framework, 0},
     {"ksh", an_net_interp, 0},
     {"kubecolor", an_infra_kubectl, 1},
-    {"kubectl", an_infra_kubectl, 1},
+    {"kubectl", an_infra_kubectl, 0},
     {"launchctl", an_sys_service, 1},
     {"less", an_net_reader, 1},
     {"lftp", an_net_ssh, 1},
@@ -663,10 +664,10 @@ static const an_entry kTable[] = {
     {"php", an_net_interp, 0},
     {"pip", an_sys_langpkg, 0},
     {"pipx", an_sys_langpkg, 0},
-    {"pkill", an_sys_pkill, 1},
+    {"pkill", an_sys_pkill, 0},
     {"pnpm", an_infra_publish, 0},
     {"pnpx", an_db_framework, 0},
-    {"podman", an_infra_docker, 1},
+    {"podman", an_infra_docker, 0},
     {"poetry", an_infra_publish, 0},
     {"port", an_sys_pkg, 1},
     {"poweroff", an_sys_shutdown, 1},

@@ -368,6 +368,13 @@ static void test_system(void **st) {
         {NULL, "sudo -s <<< 'rm -rf /'", DENY, "rm.root", NULL},
         {NULL, "sudo make install", ESC, "priv.sudo", NULL},
         {NULL, "sudo journalctl -u nginx", ALLOW, NULL, NULL},
+        /* signalling processes and driving containers or clusters as root escalates,
+         * unless it only reads */
+        {NULL, "sudo kill -HUP 1234", ESC, "priv.sudo", NULL},
+        {NULL, "sudo docker compose -f docker-compose.prod.yml up -d", ESC, "priv.sudo", NULL},
+        {NULL, "sudo docker ps -a", ALLOW, NULL, NULL},
+        {NULL, "sudo kubectl get pods -A", ALLOW, NULL, NULL},
+        {NULL, "sudo ls -la /root", ALLOW, NULL, NULL},
         {NULL, "sudo -l", ALLOW, NULL, NULL},
         {NULL, "sudo modprobe br_netfilter", ESC, "sys.kernel-module", NULL},
     };

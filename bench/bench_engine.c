@@ -73,8 +73,12 @@ static double run(lh_engine *e, const char **mix, long n, unsigned opts, int *ac
     return (double)n / dt;
 }
 
+/* bench_engine [N] [--uncached-only]: --uncached-only skips the cached run, for
+ * `valgrind --tool=callgrind --toggle-collect=lh_engine_decide`, which counts the
+ * instructions of N uncached decisions (plus 10,000 warm-up ones) stably. */
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 400000;
+    int uncached_only = argc > 2 && !strcmp(argv[2], "--uncached-only");
     const char *mix[100];
     buildMix(mix);
     char err[256];
@@ -83,6 +87,11 @@ int main(int argc, char **argv) {
     int actions[3] = {0};
     run(e, mix, 10000, LH_DECIDE_NOCACHE, NULL);   /* warm up */
     double unc = run(e, mix, n, LH_DECIDE_NOCACHE, actions);
+    if (uncached_only) {
+        printf("uncached: %.0f decisions/s\n", unc);
+        lh_engine_free(e);
+        return 0;
+    }
     run(e, mix, 1000, 0, NULL);                     /* fill the cache */
     double cached = run(e, mix, n * 5, 0, NULL);
     lh_cache_stats cs;

@@ -155,3 +155,17 @@ check "a client that stops mid-headers is disconnected by the read timeout (afte
   '[ -n "$after" ] && [ "$after" != None ] && awk "BEGIN{exit !($after >= 1.5 && $after < 8)}"'
 check "bridge still decides after the slowloris" still_up
 check "the bridge process is still the one we started" 'kill -0 $PID'
+
+# ---- event streams are bounded, and end on SIGTERM ----------------------------------------
+start_bridge streams --max-streams 2 || fail "a bridge with max_streams 2 starts"
+SET=$(token expert-1 expert)
+curl -sN --max-time 20 -H "Authorization: Bearer $SET" "$URL/v1/events/stream" > "$T/s1" 2>/dev/null & s1=$!
+curl -sN --max-time 20 -H "Authorization: Bearer $SET" "$URL/v1/events/stream" > "$T/s2" 2>/dev/null & s2=$!
+wait_for 'grep -q "event stream" "$T/s1" && grep -q "event stream" "$T/s2"'
+req GET /v1/events/stream "$SET"
+check "a third stream past max_streams 2: 503 too_many_streams" '[ "$code" = 503 ] && is_error too_many_streams'
+t0=$(date +%s%N)
+kill -TERM "$PID"; wait "$PID"; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait $s1 $s2 2>/dev/null
+check "SIGTERM with two open streams: they end and the bridge exits 0 (${ms} ms)" '[ $rc = 0 ] && [ $ms -lt 5000 ]'

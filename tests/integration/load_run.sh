@@ -67,7 +67,7 @@ start_bridge base --rate-limit 0 || { fail "second bridge starts"; exit 1; }
 BPID=$PID
 TOK=$(token load-agent builder)
 LOAD=("$LH" load --target "$URL" --token "$TOK" --history "$T/history.db")
-BASE=(--pattern scale_test --agents 200 --rate 400 --peak 1 --burst-probability 0 --network-errors 0 --duration 8 --seed 5)
+BASE=(--pattern scale_test --agents 100 --rate 150 --peak 1 --burst-probability 0 --network-errors 0 --duration 8 --seed 5)
 "${LOAD[@]}" "${BASE[@]}" --save-baseline "$T/base.json" --report "$T/a.json" >/dev/null 2>&1
 check "--save-baseline writes per-second samples" 'jq -e ".lighthouse_load_baseline == 1 and (.metrics.p99_ms.per_second | length) >= 6" "$T/base.json" >/dev/null'
 "${LOAD[@]}" "${BASE[@]}" --baseline "$T/base.json" --report "$T/b.json" >/dev/null 2>&1; rc=$?

@@ -1,4 +1,5 @@
-/* bridge_int.h — what the bridge's files share (server.c, routes.c, sse.c, policy.c).
+/* bridge_int.h — what the bridge's files share (server.c, routes.c, appender.c, sse.c,
+ * revisions.c).
  * Not a public interface: src/cli/serve.c uses bridge.h only. */
 #ifndef LH_BRIDGE_INT_H
 #define LH_BRIDGE_INT_H
@@ -143,7 +144,7 @@ enum MHD_Result lh_http_error(lh_bridge_t *b, struct MHD_Connection *c, lh_req *
                               const char *code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Route handlers (routes.c, policy.c, sse.c): called once the body is complete. */
+/* Route handlers (routes.c, revisions.c, sse.c): called once the body is complete. */
 enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_events(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_status(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
@@ -152,10 +153,6 @@ enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, l
 enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
-/* Activate a policy as a new revision and record it (policy.c). source: api|sighup|start. */
-int lh_bridge_policy_activate(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
-                              const char *source, const char *agent, int64_t *seq,
-                              char *revision, size_t revcap, char *err, size_t errlen);
 /* Record and install an engine built by lh_bridge_engref_new (which it then owns, also
  * on failure). */
 int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,

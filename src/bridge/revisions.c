@@ -44,15 +44,6 @@ void lh_bridge_engref_free(lh_engref *er) {
     free(er);
 }
 
-int lh_bridge_policy_activate(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
-                              const char *source, const char *agent, int64_t *seq, char *revision,
-                              size_t revcap, char *err, size_t errlen) {
-    lh_engref *er = lh_bridge_engref_new(b, yaml, len, name, err, errlen);
-    if (!er) return -1;
-    snprintf(revision, revcap, "%s", er->revision);
-    return lh_bridge_policy_install(b, er, source, agent, seq, err, errlen);
-}
-
 int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,
                              int64_t *seq, char *err, size_t errlen) {
     pthread_mutex_lock(&b->policy_mu);

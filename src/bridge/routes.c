@@ -130,8 +130,7 @@ static const char *permissionFor(lh_action a) {
 }
 
 /* The decision.made event: what was asked, by whom (from the token) and the answer. */
-static int eventData(lh_tstate *ts, lh_req *rq, const lh_request *r, const char *djson, int dlen, obuf *o) {
-    (void)dlen;
+static int eventData(lh_req *rq, const lh_request *r, const char *djson, obuf *o) {
     ostr(o, "{\"route\":");
     ojson(o, lh_route_name(rq->route), 64);
     ostr(o, ",\"tool\":");
@@ -148,7 +147,6 @@ static int eventData(lh_tstate *ts, lh_req *rq, const lh_request *r, const char 
     ostr(o, ",\"decision\":");
     ostr(o, djson);
     ostr(o, "}");
-    (void)ts;
     return o->bad ? -1 : 0;
 }
 
@@ -206,7 +204,7 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     int dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap);
     if (dlen < 0) return lh_http_error(b, c, rq, 500, "internal", "decision too large");
     obuf ev = {&ts->ev, &ts->evcap, 0, 0};
-    if (eventData(ts, rq, &r, ts->buf, dlen, &ev)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+    if (eventData(rq, &r, ts->buf, &ev)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
     char aggregate[300];
     snprintf(aggregate, sizeof(aggregate), "session:%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next

@@ -147,19 +147,18 @@ int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req 
     snprintf(p->agent, sizeof(p->agent), "%s", agent);
     snprintf(p->aggregate, sizeof(p->aggregate), "%s", aggregate);
     p->t_enq = lh_bridge_now_ns();
-    r->waiting = 1;
-    /* Suspend before queueing, so the appender can never resume a connection that is
-     * not suspended yet. We are in this connection's handler, as MHD requires. */
-    MHD_suspend_connection(c);
     pthread_mutex_lock(&ap->mu);
     if (ap->closing) {
         pthread_mutex_unlock(&ap->mu);
-        r->waiting = 0;
-        MHD_resume_connection(c);
         free(p->data);
         free(p);
         return -1;
     }
+    /* Suspend before the item is visible to the appender (it is not, until we unlock),
+     * so it can never resume a connection that is not suspended yet. We are in this
+     * connection's handler, as MHD requires. */
+    r->waiting = 1;
+    MHD_suspend_connection(c);
     if (ap->tail) ap->tail->next = p;
     else ap->head = p;
     ap->tail = p;
@@ -172,10 +171,17 @@ int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req 
 void lh_appender_stop(struct lh_appender *ap) {
     if (!ap) return;
     pthread_mutex_lock(&ap->mu);
+    int threads = ap->nthreads;
     ap->closing = 1;
+    ap->nthreads = 0;
     pthread_cond_broadcast(&ap->cv);
     pthread_mutex_unlock(&ap->mu);
-    for (int i = 0; i < ap->nthreads; i++) pthread_join(ap->th[i], NULL);
+    for (int i = 0; i < threads; i++) pthread_join(ap->th[i], NULL);
+}
+
+void lh_appender_free(struct lh_appender *ap) {
+    if (!ap) return;
+    lh_appender_stop(ap);
     pthread_mutex_destroy(&ap->mu);
     pthread_cond_destroy(&ap->cv);
     free(ap);

@@ -132,8 +132,11 @@ struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, si
  * appender resumes c when r->done is set. Returns 0, or -1 when the queue is closed. */
 int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *agent,
                        const char *aggregate, const char *data);
-/* Finish everything queued, then stop the threads. */
+/* Finish everything queued, then stop the threads; later submits fail (-1). The
+ * appender stays allocated, so requests still in MHD may call submit safely. */
 void lh_appender_stop(struct lh_appender *ap);
+/* Stop (if needed) and free; call after MHD is stopped. NULL is a no-op. */
+void lh_appender_free(struct lh_appender *ap);
 /* Queue the reply of a request whose append finished (called on its resumed call). */
 enum MHD_Result lh_route_decide_finish(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 

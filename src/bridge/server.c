@@ -752,10 +752,11 @@ static void stopServing(lh_bridge_t *b) {
     /* Every suspended decision is resumed by the appender before it stops; MHD must not
      * be stopped with suspended connections. */
     lh_appender_stop(b->appender);
-    b->appender = NULL;
     MHD_stop_daemon(b->d);
     b->d = NULL;
     waitHelpers(b);
+    lh_appender_free(b->appender);
+    b->appender = NULL;
 }
 
 int lh_bridge_wait(lh_bridge *b) {
@@ -803,6 +804,7 @@ void lh_bridge_free(lh_bridge *b) {
     if (b->d) { atomic_store(&b->draining, 1); lh_sse_shutdown(b); }
     lh_appender_stop(b->appender);
     if (b->d) { MHD_stop_daemon(b->d); waitHelpers(b); }
+    lh_appender_free(b->appender);
     atomic_store(&b->stopping, 1);
     if (b->watcher_started) pthread_join(b->watcher, NULL);
     if (b->listen_fd >= 0) close(b->listen_fd);

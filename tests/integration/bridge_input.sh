@@ -169,3 +169,16 @@ kill -TERM "$PID"; wait "$PID"; rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 wait $s1 $s2 2>/dev/null
 check "SIGTERM with two open streams: they end and the bridge exits 0 (${ms} ms)" '[ $rc = 0 ] && [ $ms -lt 5000 ]'
+
+# ---- a client stuck mid-body cannot hold the shutdown past --drain -------------------------
+start_bridge stuck --drain 1 || fail "a bridge with drain 1 starts"
+SBT=$(token builder-1 builder)
+exec {sfd}<>/dev/tcp/127.0.0.1/${URL##*:}
+printf 'POST /v1/validate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tool":' "$SBT" >&$sfd
+sleep 0.2   # let the bridge start the request (not a measurement)
+t0=$(date +%s%N)
+kill -TERM "$PID"; wait "$PID"; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+exec {sfd}>&-
+check "SIGTERM with a request stuck mid-body: the bridge stops after --drain 1 s and exits 0 (${ms} ms)" \
+  '[ $rc = 0 ] && [ $ms -ge 900 ] && [ $ms -lt 5000 ] && grep -q "still in flight" "$T/stuck.err"'

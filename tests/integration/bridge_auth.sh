@@ -27,10 +27,10 @@ check "token revoke exits 0" '"$LH" token revoke "$RT" --data "$DATA" 2>/dev/nul
 check "the running bridge refuses the revoked token within 5 s" \
   'wait_for "req GET /v1/status \"\$RT\"; [ \"\$code\" = 401 ]"'
 # A token used while valid (so the workers have verified it) must still expire.
-ST=$(token short-used builder "$DATA" 2s)
+ST=$(token short-used builder "$DATA" 3s)
 ok200=0; for i in 1 2 3 4 5 6 7 8; do req POST /v1/validate "$ST" application/json "$T/v.json"; [ "$code" = 200 ] && ok200=$((ok200+1)); done
-check "a 2-second token works while valid" '[ $ok200 = 8 ]'
-sleep 2.1   # both short tokens expire (a deadline, not a measurement)
+check "a 3-second token works while valid" '[ $ok200 = 8 ]'
+sleep 3.1   # both short tokens expire (a deadline, not a measurement)
 n401=0; for i in 1 2 3 4 5 6 7 8; do req POST /v1/validate "$ST" application/json "$T/v.json"; [ "$code" = 401 ] && n401=$((n401+1)); done
 check "...and is refused (401) on every worker once expired" '[ $n401 = 8 ]'
 

@@ -98,14 +98,17 @@ int lh_chain_seal(lh_store *st, lh_mac *m, lh_chain_head *head, lh_pending *evs,
 
 /* ---------- Group commit (groupq.c) ---------- */
 
+/* One queued append. It lives on the appender's stack: once `done` is set the committer
+ * must not touch it again (the appender may already have returned). */
 typedef struct lh_greq {
     lh_pending *evs;
     size_t n;
     int64_t *seqs;
-    int done, rc;
+    int rc;
     char err[256];
-    pthread_cond_t cv;
     struct lh_greq *next;
+    _Atomic uint64_t gen;          /* the group it was taken into (0: still queued) */
+    _Atomic int done;              /* 1 once rc, err and seqs are final */
 } lh_greq;
 
 /* Commit reqs[0..n) in one transaction: seal every event (lh_chain_seal) and make them
@@ -118,6 +121,11 @@ typedef struct lh_groupq {
     pthread_cond_t work_cv;
     lh_greq *head, *tail;
     int stopping, started;
+    int idle;                      /* the committer waits on work_cv (so a submit must signal it) */
+    /* Completion: groups are numbered 1, 2, ... as taken; appenders of group g sleep on the
+     * futex word wake[g & 1], and the committer wakes them all with one FUTEX_WAKE. */
+    _Atomic uint64_t taken, completed;
+    _Atomic unsigned wake[2];
     pthread_t thread;
     lh_group_commit_fn commit;
     void (*committed)(void *ctx);  /* after each group (wake subscribers); may be NULL */

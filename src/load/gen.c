@@ -50,7 +50,8 @@ typedef struct pend { double sched; int retry; } pend;
 typedef struct gen {
     const lh_load_options *o;
     lh_load_result *r;
-    lh_load_rng rng;
+    lh_load_rng rng;                /* per-request choices: class, command, faults, think */
+    lh_load_rng sched, bursts;      /* the arrival times and the bursts alone, so a seed repeats them */
     int ep;
     agent *a;
     int na, active, target;
@@ -526,7 +527,7 @@ static int runLoop(gen *g, char *err, size_t errlen) {
             if (now >= g->nextBurstCheck && scheduling) {
                 g->nextBurstCheck += 1.0;
                 if (g->burst && now >= g->burstEnd) g->burst = 0;
-                if (!g->burst && lh_load_rng_u01(&g->rng) < o->pat.burst_probability) {
+                if (!g->burst && lh_load_rng_u01(&g->bursts) < o->pat.burst_probability) {
                     g->burst = 1;
                     g->burstEnd = now + o->pat.burst_duration_s;
                     r->bursts++;
@@ -554,7 +555,7 @@ static int runLoop(gen *g, char *err, size_t errlen) {
         }
         while (scheduling && nextArrival <= now) {
             pushArrival(g, nextArrival, 0);
-            nextArrival += lh_load_rng_exp(&g->rng, 1.0 / rateAt(g, nextArrival));
+            nextArrival += lh_load_rng_exp(&g->sched, 1.0 / rateAt(g, nextArrival));
         }
         while (g->nrq && g->rq[0] <= now) {
             double t = retryPop(g);
@@ -629,6 +630,8 @@ int lh_load_generate(const lh_load_options *o, lh_load_result *r, char *err, siz
     g.o = o;
     g.r = r;
     lh_load_rng_seed(&g.rng, o->seed);
+    lh_load_rng_seed(&g.sched, o->seed ^ 0x5ced5ced5ced5cedull);
+    lh_load_rng_seed(&g.bursts, o->seed ^ 0xb0b5b0b5b0b5b0b5ull);
     g.na = o->pat.agents_peak;
     g.a = calloc((size_t)g.na, sizeof(agent));
     g.heap = calloc((size_t)g.na, sizeof(int));

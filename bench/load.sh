@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# load.sh — `lighthouse load` against the real bridge; prints figures, never fails on time.
+#   1. scale_test as workloads.md gives it, at 1,000 agents (bursts, faults, sessions):
+#      achieved rate, p50/p99/p99.9, SLA compliance, bridge CPU and memory, and the
+#      generator's own CPU.
+#   2. The issue's target: 1,000 agents at 10,000 req/s offered (flat, no bursts, no faults).
+#   3. 10,000 concurrent agents (keep-alive connections) at 2,000 req/s.
+#   4. Where the generator becomes the limit: it drives nginx (a fixed 200, far faster than
+#      the bridge) at rising offered rates; the highest rate it holds with schedule lag p99
+#      under 1 ms is its own ceiling on this machine, next to the bridge's.
+#   5. Cross-check against wrk on the same route in the same run: wrk's closed-loop
+#      throughput (1,000 connections) next to lighthouse load offered more than the bridge
+#      can take (30,000 req/s), i.e. the most the bridge answered to each client.
+# Every decision is durable (fsynced group commit) before its reply; the rate limit is off
+# (--rate-limit 0) because one machine simulates the whole fleet with 16 tokens.
+set -u
+B=${LH_BUILD:-build}
+LH="$B/lighthouse"
+ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+DUR=${BENCH_DURATION:-15}
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+for t in wrk nginx jq python3; do command -v $t >/dev/null || { echo "bench load: $t is missing (scripts/deps.sh installs it)"; exit 1; }; done
+T=$(mktemp -d)
+BPID= NPID=
+cleanup() {
+  [ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
+  [ -n "$NPID" ] && kill -QUIT "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+"$LH" serve --listen 127.0.0.1:0 --data "$T/data" --rate-limit 0 >"$T/b.out" 2>"$T/b.err" &
+BPID=$!
+for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$T/b.out" | head -1); [ -n "$URL" ] && break; sleep 0.05; done
+[ -n "${URL:-}" ] || { echo "bench load: the bridge did not start"; cat "$T/b.err"; exit 1; }
+TOK=""
+for i in $(seq 16); do TOK="$TOK,$("$LH" token create --agent "load-agent-$i" --role builder --data "$T/data" 2>/dev/null)"; done
+TOK=${TOK#,}
+echo "bridge $URL (pid $BPID); $(nproc) CPUs shared by the bridge and the generator; ${DUR}s runs"
+
+# line FILE LABEL: one line of figures from a report
+line() {
+  jq -r --arg l "$2" '"  \($l): \(.summary.requests_total) requests, \(.summary.requests_failed) failed, \(.summary.rps|floor) req/s achieved; p50 \(.summary.p50_ms*1000|floor/1000) ms, p99 \(.summary.p99_ms*1000|floor/1000) ms, p99.9 \(.summary.p999_ms*1000|floor/1000) ms, max \(.summary.max_ms*1000|floor/1000) ms; SLA \(.summary.sla_compliance_percent*1000|floor/1000)%; \(.summary.verdict)\(if (.summary.failed_objectives|length)>0 then " (failed: "+(.summary.failed_objectives|join(", "))+")" else "" end)\n    bridge: CPU peak \(.metrics.cpu_peak_percent|floor)% of one CPU, RSS \(.metrics.memory_baseline_mb*10|floor/10) -> peak \(.metrics.memory_peak_mb*10|floor/10) MB, fds peak \([.server.samples[].fds]|max); generator: \(.generator.cpu_percent_of_one_core*10|floor/10)% of one core, schedule lag p99 \(.generator.schedule_lag_p99_ms*1000|floor/1000) ms, \(.metrics.peak_concurrent_agents) agents, \(.generator.connections_opened) connections, \(.faults.injected) faults (\(.faults.retried) retried), \(.generator.bursts) bursts"' "$1"
+}
+load() { # REPORT [flags...]
+  local rep=$1; shift
+  "$LH" load --token "$TOK" --no-history --quiet --seed 1 --report "$rep" "$@" >/dev/null 2>"$T/load.err"
+  [ -s "$rep" ] || { echo "  (lighthouse load failed: $(tail -1 "$T/load.err"))"; return 1; }
+}
+
+echo "1. scale_test at 1,000 agents, as workloads.md gives it (500 req/s base, peak x2, bursts x5 at p=.05/s, 2% faults):"
+load "$T/1.json" --target "$URL" --pattern scale_test --agents 1000 --duration "$DUR" && line "$T/1.json" "scale_test"
+echo "2. 1,000 agents at 10,000 req/s offered, flat (target: p99 <= 2 ms, SLA 100%):"
+load "$T/2.json" --target "$URL" --pattern scale_test --agents 1000 --rate 10000 --peak 1 --burst-probability 0 --network-errors 0 --duration "$DUR" \
+  && line "$T/2.json" "10k req/s"
+echo "3. 10,000 concurrent agents at 2,000 req/s, flat:"
+load "$T/3.json" --target "$URL" --pattern scale_test --agents 10000 --rate 2000 --peak 1 --burst-probability 0 --network-errors 0 --duration "$DUR" \
+  && line "$T/3.json" "10,000 agents"
+
+# ---- nginx: the generator's own ceiling -------------------------------------------------
+NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$T/nginx"
+cat > "$T/nginx/nginx.conf" <<NG
+worker_processes 1;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path $T/nginx/body;
+  keepalive_requests 10000000;
+  server {
+    listen 127.0.0.1:$NPORT backlog=4096;
+    location / { default_type application/json; return 200 '{"decision":"allow","tier":"cache"}'; }
+  }
+}
+NG
+nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>"$T/nginx/stderr" &
+NPID=$!
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$NPORT/health" >/dev/null && break; sleep 0.05; done
+echo "4. the generator's own ceiling: 1,000 agents driving nginx (one worker, a fixed 200) at rising rates:"
+for rate in 10000 20000 40000; do
+  load "$T/n$rate.json" --target "http://127.0.0.1:$NPORT/v1/validate" --pattern scale_test --agents 1000 --rate $rate --peak 1 \
+    --burst-probability 0 --network-errors 0 --duration 8 || continue
+  jq -r --arg r $rate '"  offered \($r) req/s: achieved \(.summary.rps|floor) req/s, p99 \(.summary.p99_ms*1000|floor/1000) ms, generator \(.generator.cpu_percent_of_one_core|floor)% of one core, schedule lag p99 \(.generator.schedule_lag_p99_ms*1000|floor/1000) ms"' "$T/n$rate.json"
+done
+jq -r -s '"  headroom at scale_test (item 1): the generator used \(.[0].generator.cpu_percent_of_one_core*10|floor/10)% of one core for \(.[0].summary.rps|floor) req/s; linear extrapolation to 100%: ~\(.[0].generator.rate_limit_estimate_rps|floor) req/s, i.e. ~\((.[0].generator.rate_limit_estimate_rps / .[0].summary.rps)*10|floor/10)x more rate before the generator, not the bridge, is the limit"' "$T/1.json" 2>/dev/null
+
+echo "5. cross-check with wrk on the same route (/v1/validate), same bridge, same run:"
+export LH_TOKENS=$TOK
+out=$(wrk -t2 -c1000 -d"${DUR}"s --timeout 5s --latency -s "$ROOT/bench/validate.lua" "$URL/v1/validate" 2>&1)
+WRPS=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+echo "  wrk, 2 threads, 1,000 connections (closed loop): $WRPS req/s, p50 $(awk '$1=="50%" {print $2}' <<<"$out"), p99 $(awk '$1=="99%" {print $2}' <<<"$out")"
+load "$T/5.json" --target "$URL" --pattern scale_test --agents 1000 --rate 30000 --peak 1 --burst-probability 0 --network-errors 0 --duration "$DUR" --timeout 2s \
+  && jq -r --arg w "$WRPS" '"  lighthouse load, 1,000 agents, 30,000 req/s offered (open loop, past saturation): \(.summary.rps|floor) req/s answered, \(.counts.not_sent) not sent in time; generator \(.generator.cpu_percent_of_one_core|floor)% of one core; lighthouse load / wrk = \((.summary.rps / ($w|tonumber))*100|floor/100)x (target >= 0.5x)"' "$T/5.json"

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <limits.h>
 #include <postgresql/libpq-fe.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 
@@ -183,26 +185,32 @@ static void *fillLoop(void *arg) {
     return NULL;
 }
 
-static void bigQuery(lh_store *st, const char *label, long target) {
+/* Append events up to `target`, in batches of 10,000 from 2 threads, through the API. */
+static void fillTo(lh_store *st, const char *label, long target) {
     char err[256];
     lh_store_stats s;
     lh_store_stats_get(st, &s, err, sizeof(err));
     long have = (long)s.head_seq, need = target - have;
+    if (need <= 0) return;
     double t0 = nowS();
-    if (need > 0) {
-        enum { T = 2 };
-        pthread_t th[T];
-        filler f[T];
-        for (int i = 0; i < T; i++) {
-            f[i] = (filler){st, have + need * i / T, have + need * (i + 1) / T, 0};
-            pthread_create(&th[i], NULL, fillLoop, &f[i]);
-        }
-        for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
+    enum { T = 2 };
+    pthread_t th[T];
+    filler f[T];
+    for (int i = 0; i < T; i++) {
+        f[i] = (filler){st, have + need * i / T, have + need * (i + 1) / T, 0};
+        pthread_create(&th[i], NULL, fillLoop, &f[i]);
     }
+    for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
     double build = nowS() - t0;
+    printf("%-9s appended %ld events in %.0f s (%.0f events/s in batches of 10,000)\n", label, need, build,
+           need / build);
+}
+
+static void queryLatency(lh_store *st, const char *label) {
+    char err[256];
+    lh_store_stats s;
     lh_store_stats_get(st, &s, err, sizeof(err));
-    printf("%-9s store of %ld events built in %.0f s (%.0f events/s in batches of 10,000); %.0f MB\n", label,
-           (long)s.head_seq, build, need > 0 ? need / build : 0.0, s.bytes / 1e6);
+    printf("%-9s store of %ld events, %.0f MB\n", label, (long)s.head_seq, s.bytes / 1e6);
     enum { Q = 2000 };
     double *lat = malloc(Q * sizeof(double));
     unsigned seed = 42;
@@ -226,6 +234,112 @@ static void bigQuery(lh_store *st, const char *label, long target) {
     free(lat);
 }
 
+/* The big SQLite store is kept between runs in $LH_BUILD/bench-cache (default build/): it is
+ * an ordinary store, built once through the append API and extended if it is short. Opening
+ * it checks that its tail verifies. */
+static lh_store *bigSqlite(long target, char *dir, size_t dirlen) {
+    const char *b = getenv("LH_BUILD");
+    char err[512];
+    snprintf(dir, dirlen, "%s/bench-cache/sqlite-%ld", b && *b ? b : "build", target);
+    char cmd[PATH_MAX + 32];
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
+    if (system(cmd) != 0) return NULL;
+    lh_store_options o = {.backend = LH_STORE_SQLITE, .data_dir = dir, .secret = SECRET};
+    lh_store *st = lh_store_open(&o, err, sizeof(err));
+    if (!st) { fprintf(stderr, "sqlite (cached store %s): %s\n", dir, err); return NULL; }
+    lh_store_stats s;
+    lh_store_stats_get(st, &s, err, sizeof(err));
+    printf("sqlite    big store in %s: %ld events cached%s\n", dir, (long)s.head_seq,
+           s.head_seq >= target ? " (reused; delete the directory to rebuild)" : ", building the rest");
+    fillTo(st, "sqlite", target);
+    return st;
+}
+
+/* PostgreSQL's big store is loaded from the SQLite one: the chain does not depend on the
+ * backend (same canonical bytes, same key, same MACs), so its rows are COPYed as they are
+ * and chain_head set to the last one. The store is opened afterwards, which checks the tail
+ * against the head. Secondary indexes are dropped for the load and re-created from their
+ * own definitions (pg_indexes), which is several times faster than maintaining them. */
+static int pgBulkLoad(const char *ci, const char *sqlite_dir, long target) {
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/events.db", sqlite_dir);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf(stderr, "postgres load: cannot open %s\n", path);
+        sqlite3_close(db);
+        return -1;
+    }
+    PGconn *c = PQconnectdb(ci);
+    PGresult *r = PQexec(c, "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'");
+    PQclear(r);
+    r = PQexec(c, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname NOT IN "
+                  "(SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass)");
+    int nidx = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+    char defs[16][512];
+    if (nidx > 16) nidx = 16;
+    for (int i = 0; i < nidx; i++) {
+        snprintf(defs[i], sizeof(defs[i]), "%s", PQgetvalue(r, i, 1));
+        char drop[256];
+        snprintf(drop, sizeof(drop), "DROP INDEX %s", PQgetvalue(r, i, 0));
+        PQclear(PQexec(c, drop));
+    }
+    PQclear(r);
+    sqlite3_stmt *q = NULL;
+    sqlite3_prepare_v2(db, "SELECT seq, id, type, time_ns, agent, aggregate, data, mac FROM events WHERE seq <= ? "
+                       "ORDER BY seq", -1, &q, NULL);
+    sqlite3_bind_int64(q, 1, target);
+    r = PQexec(c, "COPY events (seq, id, type, time_ns, agent, aggregate, data, mac) FROM STDIN");
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap + 4096);
+    long rows = 0, last_seq = 0, last_time = 0;
+    char last_mac[65] = "";
+    while (ok && sqlite3_step(q) == SQLITE_ROW) {
+        /* The bench's events hold no characters COPY must escape (checked, not assumed). */
+        const char *f[6];
+        for (int k = 1; k <= 6; k++) f[k - 1] = k == 3 ? NULL : (const char *)sqlite3_column_text(q, k);
+        for (int k = 0; k < 6; k++)
+            if (f[k] && strpbrk(f[k], "\\\t\n\r")) { fprintf(stderr, "postgres load: row needs escaping\n"); ok = 0; }
+        const unsigned char *mac = sqlite3_column_blob(q, 7);
+        if (!ok || sqlite3_column_bytes(q, 7) != 32) { ok = 0; break; }
+        last_seq = (long)sqlite3_column_int64(q, 0);
+        last_time = (long)sqlite3_column_int64(q, 3);
+        for (int k = 0; k < 32; k++) sprintf(last_mac + 2 * k, "%02x", mac[k]);
+        len += (size_t)snprintf(buf + len, 4096, "%ld\t%s\t%s\t%ld\t%s\t%s\t%s\t\\\\x%s\n", last_seq, f[0], f[1],
+                                last_time, f[3], f[4], f[5], last_mac);
+        rows++;
+        if (len >= cap) {
+            if (PQputCopyData(c, buf, (int)len) != 1) ok = 0;
+            len = 0;
+        }
+    }
+    if (ok && len && PQputCopyData(c, buf, (int)len) != 1) ok = 0;
+    free(buf);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    if (PQputCopyEnd(c, ok ? NULL : "bench load failed") != 1) ok = 0;
+    while ((r = PQgetResult(c))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) { fprintf(stderr, "postgres load: %s", PQresultErrorMessage(r)); ok = 0; }
+        PQclear(r);
+    }
+    for (int i = 0; ok && i < nidx; i++) {
+        r = PQexec(c, defs[i]);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) { fprintf(stderr, "postgres load: %s", PQresultErrorMessage(r)); ok = 0; }
+        PQclear(r);
+    }
+    if (ok) {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "UPDATE chain_head SET seq = %ld, time_ns = %ld, mac = decode('%s', 'hex') "
+                 "WHERE id = 1; ANALYZE events", last_seq, last_time, last_mac);
+        r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) { fprintf(stderr, "postgres load: %s", PQresultErrorMessage(r)); ok = 0; }
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok && rows == target ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int phase(const char *name) {
@@ -233,13 +347,31 @@ static int phase(const char *name) {
     return !p || strstr(p, name) != NULL;
 }
 
-static void runAll(lh_store *st, const char *label, double secs, long events) {
+static void runAppends(lh_store *st, const char *label, double secs) {
     if (phase("latency")) latency(st, label, 10000, secs);
     if (phase("throughput")) {
         throughput(st, label, 256, 1, secs);
+        throughput(st, label, 32, 1, secs);
         throughput(st, label, 64, 16, secs);
     }
-    if (phase("query")) bigQuery(st, label, events);
+}
+
+static lh_store *pgOpenStore(const char *ci, char *err, size_t errlen) {
+    lh_store_options o = {.backend = LH_STORE_POSTGRES, .conninfo = ci, .secret = SECRET};
+    return lh_store_open(&o, err, errlen);
+}
+
+/* CREATE DATABASE (or DROP it) on the server at conninfo pg. */
+static int pgAdmin(const char *pg, const char *verb, const char *db) {
+    PGconn *c = PQconnectdb(pg);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "%s DATABASE %s", verb, db);
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) fprintf(stderr, "postgres: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
 }
 
 int main(void) {
@@ -247,7 +379,7 @@ int main(void) {
     double secs = getenv("LH_BENCH_SECONDS") ? atof(getenv("LH_BENCH_SECONDS")) : 3.0;
     long events = getenv("LH_BENCH_EVENTS") ? atol(getenv("LH_BENCH_EVENTS")) : 10000000L;
     const char *only = getenv("LH_BENCH_ONLY");
-    char err[512], load[64] = "?";
+    char err[512], load[64] = "?", bigdir[PATH_MAX];
     FILE *lf = fopen("/proc/loadavg", "r");
     if (lf) { if (!fgets(load, sizeof(load), lf)) load[0] = 0; fclose(lf); }
     load[strcspn(load, "\n")] = 0;
@@ -261,11 +393,19 @@ int main(void) {
         lh_store *st = lh_store_open(&o, err, sizeof(err));
         if (!st) { fprintf(stderr, "sqlite: %s\n", err); return 1; }
         printf("sqlite    store in %s (WAL, synchronous=FULL, group commit)\n", dir);
-        runAll(st, "sqlite", secs, events);
+        runAppends(st, "sqlite", secs);
         lh_store_close(st);
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0) rc = 1;
+    }
+    int need_big = phase("query");
+    lh_store *big = NULL;
+    if (need_big) {
+        big = bigSqlite(events, bigdir, sizeof(bigdir));
+        if (!big) return 1;
+        if (!only || !strcmp(only, "sqlite")) queryLatency(big, "sqlite");
+        lh_store_close(big);
     }
     if (!only || !strcmp(only, "postgres")) {
         const char *pg = getenv("LH_TEST_PG");
@@ -273,24 +413,35 @@ int main(void) {
             printf("postgres  NOT MEASURED: LH_TEST_PG is not set (scripts/test-services.sh starts PostgreSQL)\n");
             return 1;
         }
-        PGconn *c = PQconnectdb(pg);
-        char db[64], sql[128], ci[600];
+        char db[64], ci[600];
         snprintf(db, sizeof(db), "lh_bench_%d", (int)getpid());
-        snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
-        PGresult *r = PQexec(c, sql);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        PQclear(r);
-        if (!ok) { fprintf(stderr, "postgres: %s", PQerrorMessage(c)); PQfinish(c); return 1; }
+        if (pgAdmin(pg, "CREATE", db) < 0) return 1;
         snprintf(ci, sizeof(ci), "%s dbname=%s", pg, db);
-        lh_store_options o = {.backend = LH_STORE_POSTGRES, .conninfo = ci, .secret = SECRET};
-        lh_store *st = lh_store_open(&o, err, sizeof(err));
-        if (!st) { fprintf(stderr, "postgres: %s\n", err); PQfinish(c); return 1; }
+        lh_store *st = pgOpenStore(ci, err, sizeof(err));
+        if (!st) { fprintf(stderr, "postgres: %s\n", err); return 1; }
         printf("postgres  store in database %s on %s (synchronous_commit=on, group commit)\n", db, pg);
-        runAll(st, "postgres", secs, events);
+        runAppends(st, "postgres", secs);
         lh_store_close(st);
-        snprintf(sql, sizeof(sql), "DROP DATABASE %s", db);
-        PQclear(PQexec(c, sql));
-        PQfinish(c);
+        pgAdmin(pg, "DROP", db);
+        if (need_big) {
+            snprintf(db, sizeof(db), "lh_bench_%d_big", (int)getpid());
+            if (pgAdmin(pg, "CREATE", db) < 0) return 1;
+            snprintf(ci, sizeof(ci), "%s dbname=%s", pg, db);
+            st = pgOpenStore(ci, err, sizeof(err)); /* creates the schema and the chain head */
+            lh_store_close(st);
+            double t0 = nowS();
+            if (!st || pgBulkLoad(ci, bigdir, events) < 0) {
+                fprintf(stderr, "postgres: could not load the big store\n");
+                return 1;
+            }
+            printf("postgres  loaded %ld events from the SQLite store in %.0f s (COPY, indexes re-created)\n",
+                   events, nowS() - t0);
+            st = pgOpenStore(ci, err, sizeof(err)); /* checks the loaded tail against the head */
+            if (!st) { fprintf(stderr, "postgres: %s\n", err); return 1; }
+            queryLatency(st, "postgres");
+            lh_store_close(st);
+            pgAdmin(pg, "DROP", db);
+        }
     }
     return rc;
 }

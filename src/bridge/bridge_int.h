@@ -28,6 +28,8 @@ typedef struct lh_engref {
     int refs;              /* under lh_bridge.eng_mu */
 } lh_engref;
 
+#define LH_TOKCACHE 16   /* verified tokens remembered per worker thread */
+
 /* Per worker thread: its arena, its engine reference and its scratch buffers. */
 typedef struct lh_tstate {
     struct lh_bridge *b;
@@ -40,8 +42,7 @@ typedef struct lh_tstate {
     char *ev;              /* event scratch */
     size_t evcap;
     /* Tokens this thread verified recently (see server.c, verifyCached). */
-    struct { size_t len; char tok[LH_AUTH_TOKEN_MAX]; lh_token_claims claims; } tokcache[4];
-    unsigned tokcache_next;
+    struct { size_t len; char tok[LH_AUTH_TOKEN_MAX]; lh_token_claims claims; } tokcache[LH_TOKCACHE];
     struct lh_tstate *next;
 } lh_tstate;
 

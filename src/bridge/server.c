@@ -295,25 +295,27 @@ static int mediaIs(const char *ct, const char *want) {
 
 /* lh_auth_verify with a small per-thread cache: agents send the same token again and
  * again, and a full check (base64, HMAC, JSON) was 8% of the bridge's CPU. Only tokens
- * that verified are cached, keyed by all their bytes (compared in constant time), so a
- * hit means the same bytes and the same result; expiry is checked on every use and
- * revocation by the caller. */
+ * that verified are cached, in a slot chosen by a hash of their last bytes (the MAC)
+ * and compared in full in constant time, so a hit means the same bytes and the same
+ * result. Expiry is checked on every use; revocation by the caller. */
 static lh_auth_result verifyCached(lh_bridge_t *b, const char *tok, size_t len, int64_t now,
                                    lh_token_claims *out) {
     lh_tstate *ts = lh_bridge_tstate(b);
-    if (ts && len > 0 && len <= LH_AUTH_TOKEN_MAX) {
-        for (int i = 0; i < 4; i++) {
-            if (ts->tokcache[i].len != len || CRYPTO_memcmp(ts->tokcache[i].tok, tok, len) != 0) continue;
-            *out = ts->tokcache[i].claims;
+    unsigned slot = 0;
+    if (len >= 16 && len <= LH_AUTH_TOKEN_MAX) {
+        uint32_t h = 2166136261u;
+        for (size_t i = len - 16; i < len; i++) h = (h ^ (unsigned char)tok[i]) * 16777619u;
+        slot = h % LH_TOKCACHE;
+        if (ts && ts->tokcache[slot].len == len && CRYPTO_memcmp(ts->tokcache[slot].tok, tok, len) == 0) {
+            *out = ts->tokcache[slot].claims;
             return out->exp <= now ? LH_AUTH_EXPIRED : LH_AUTH_OK;
         }
     }
     lh_auth_result ar = lh_auth_verify(b->tokkey, tok, len, now, out);
-    if (ar == LH_AUTH_OK && ts && len <= LH_AUTH_TOKEN_MAX) {
-        unsigned k = ts->tokcache_next++ % 4;
-        memcpy(ts->tokcache[k].tok, tok, len);
-        ts->tokcache[k].len = len;
-        ts->tokcache[k].claims = *out;
+    if (ar == LH_AUTH_OK && ts && len >= 16 && len <= LH_AUTH_TOKEN_MAX) {
+        memcpy(ts->tokcache[slot].tok, tok, len);
+        ts->tokcache[slot].len = len;
+        ts->tokcache[slot].claims = *out;
     }
     return ar;
 }

@@ -104,7 +104,18 @@ static int askBridge(const char *url, const char *in, size_t len, char *err, siz
                           &rep, err, errlen);
     free(body);
     if (rc) return -1;
-    if (rep.status != 200 || rep.len == 0 || rep.body[0] != '{') {
+    json_t *out = rep.status == 200 ? json_loadb(rep.body, rep.len, 0, NULL) : NULL;
+    const char *pd = json_string_value(
+        json_object_get(json_object_get(out, "hookSpecificOutput"), "permissionDecision"));
+    int valid = pd && (!strcmp(pd, "allow") || !strcmp(pd, "deny") || !strcmp(pd, "ask"));
+    json_decref(out);
+    if (rep.status == 200 && !valid) {
+        /* Not the bridge's hook output (a wrong URL, a proxy page): never pass it on. */
+        snprintf(err, errlen, "the reply from %s is not PreToolUse hook output", url);
+        free(rep.body);
+        return -1;
+    }
+    if (rep.status != 200) {
         /* The bridge's error message says what is wrong (a bad token, a rate limit...). */
         json_t *e = json_loadb(rep.body, rep.len, 0, NULL);
         const char *msg = json_string_value(json_object_get(json_object_get(e, "error"), "message"));

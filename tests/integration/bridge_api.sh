@@ -96,6 +96,30 @@ LIGHTHOUSE_URL="http://127.0.0.1:1" LIGHTHOUSE_REQUIRE_BRIDGE=1 "$HOOK" pre-tool
 check "LIGHTHOUSE_REQUIRE_BRIDGE=1 and no bridge: exit 2 (blocks) with the reason on stderr" '[ $rc = 2 ] && grep -q bridge "$T/herr"'
 LIGHTHOUSE_URL="http://127.0.0.1:1" LIGHTHOUSE_REQUIRE_BRIDGE=1 LIGHTHOUSE_FAIL_OPEN=1 "$HOOK" pre-tool-use < "$T/cc2.json" >/dev/null 2>&1; rc=$?
 check "LIGHTHOUSE_REQUIRE_BRIDGE=1 with LIGHTHOUSE_FAIL_OPEN=1: exit 0" '[ $rc = 0 ]'
+# Something else answers at LIGHTHOUSE_URL (a web server's 200): its body is never
+# passed on as the hook's decision.
+python3 - "$T/other.port" <<'PY' &
+import http.server, socketserver, sys, threading, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"decision":"allow"}'
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+srv = socketserver.TCPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(srv.server_address[1]))
+threading.Timer(15, srv.shutdown).start()
+srv.serve_forever()
+PY
+other=$!
+wait_for '[ -s "$T/other.port" ]'
+payload "forbidden-cmd" > "$T/cc3.json"
+out=$(LIGHTHOUSE_URL="http://127.0.0.1:$(cat "$T/other.port")" LIGHTHOUSE_TOKEN="$BT" "$HOOK" pre-tool-use < "$T/cc3.json"); rc=$?
+check "a 200 that is not hook output is not passed on: the hook decides locally and says why" \
+  '[ $rc = 0 ] && jq -e ".hookSpecificOutput.permissionDecisionReason | test(\"not PreToolUse hook output\")" <<<"$out" >/dev/null'
+kill $other 2>/dev/null; wait $other 2>/dev/null
+
 # A "bridge" that accepts and never answers: the hook gives up at LIGHTHOUSE_TIMEOUT_MS.
 python3 - "$T/silent.port" <<'PY' &
 import socket, sys, time

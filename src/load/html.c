@@ -162,7 +162,12 @@ int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, c
 
     int n = 0;
     for (int i = 0; i < r->nslots; i++) if (i * r->slot_s <= r->wall_s) n = i + 1;
-    double x[n > 0 ? n : 1], p50[n > 0 ? n : 1], p99[n > 0 ? n : 1], mx[n > 0 ? n : 1], ok[n > 0 ? n : 1], bad_[n > 0 ? n : 1];
+    int m = r->nres;
+    /* one allocation for every series: 6 per timeline slot, 3 per resource sample */
+    double *mem = malloc(sizeof(double) * (size_t)(6 * n + 3 * m + 1));
+    if (!mem) { fclose(f); snprintf(err, errlen, "out of memory"); return -1; }
+    double *x = mem, *p50 = x + n, *p99 = p50 + n, *mx = p99 + n, *ok = mx + n, *bad_ = ok + n;
+    double *rx = bad_ + n, *cpu = rx + m, *rss = cpu + m;
     for (int i = 0; i < n; i++) {
         const lh_load_slot *sl = &r->slots[i];
         x[i] = i * r->slot_s;
@@ -178,16 +183,15 @@ int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, c
     series thr[] = {{"answered req/s", "#4a7bd0", x, ok, n}, {"failed req/s", "#c62828", x, bad_, n}};
     lineChart(f, "throughput", "Throughput over time", "", thr, 2);
     tierChart(f, r);
-    int m = r->nres > 0 ? r->nres : 1;
-    double rx[m], cpu[m], rss[m];
-    for (int i = 0; i < r->nres; i++) { rx[i] = r->res[i].t; cpu[i] = r->res[i].cpu_percent; rss[i] = r->res[i].rss_bytes / 1048576; }
-    series cs[] = {{"bridge CPU % (of one CPU)", "#c05050", rx, cpu, r->nres}};
-    series ms[] = {{"bridge RSS MB", "#4a7bd0", rx, rss, r->nres}};
+    for (int i = 0; i < m; i++) { rx[i] = r->res[i].t; cpu[i] = r->res[i].cpu_percent; rss[i] = r->res[i].rss_bytes / 1048576; }
+    series cs[] = {{"bridge CPU % (of one CPU)", "#c05050", rx, cpu, m}};
+    series ms[] = {{"bridge RSS MB", "#4a7bd0", rx, rss, m}};
     fputs("<p>Server resources, sampled from the bridge process: ", f);
     esc(f, r->res_source);
     fputs("</p>\n", f);
     lineChart(f, "resources-cpu", "Server resources: CPU", "%", cs, 1);
     lineChart(f, "resources-memory", "Server resources: memory", "MB", ms, 1);
+    free(mem);
     fputs("<h2>Objectives</h2>\n<table>\n", f);
     const json_t *obj = json_object_get(rep, "objectives");
     for (size_t i = 0; i < json_array_size(obj); i++) {

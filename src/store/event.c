@@ -10,10 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init/Update/Final: see "MAC" below */
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "util/utf8.h"
 
@@ -275,41 +275,49 @@ int lh_type_prefix_range(const char *type, char *lo, char *hi, size_t cap) {
 
 /* ============================== MAC ============================== */
 
+/* HMAC-SHA256 (RFC 2104) over SHA-256 states computed once per key: the inner and outer
+ * states after absorbing the padded key are kept, and each MAC starts from a struct copy
+ * of them. That is the same computation as OpenSSL's HMAC, minus its per-call context
+ * duplication (an allocation and a provider round trip per event); the writer MACs every
+ * event, so this is on the append path. The low-level SHA256_* calls are deprecated in
+ * OpenSSL 3 in favour of EVP, which has no cheap way to copy a digest state; they use the
+ * same assembly (SHA-NI where present). */
 struct lh_mac {
-    EVP_MAC *mac;
-    EVP_MAC_CTX *ctx;
-    const lh_key *key;            /* the key the context is set up with */
+    SHA256_CTX inner0, outer0;    /* after the key block; per key */
+    SHA256_CTX work;
+    const lh_key *key;            /* the key the states are for */
     char keycopy_fp[LH_STORE_FP_LEN + 1];
 };
 
-lh_mac *lh_mac_new(void) {
-    lh_mac *m = calloc(1, sizeof(*m));
-    if (!m) return NULL;
-    m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    m->ctx = m->mac ? EVP_MAC_CTX_new(m->mac) : NULL;
-    if (!m->ctx) { lh_mac_free(m); return NULL; }
-    return m;
-}
+lh_mac *lh_mac_new(void) { return calloc(1, sizeof(lh_mac)); }
 
 void lh_mac_free(lh_mac *m) {
     if (!m) return;
-    EVP_MAC_CTX_free(m->ctx);
-    EVP_MAC_free(m->mac);
+    OPENSSL_cleanse(m, sizeof(*m)); /* the states are key material */
     free(m);
 }
 
-/* (Re)start the HMAC: a full key set-up only when the key changed. */
+/* (Re)start the HMAC: the key states are recomputed only when the key changed. */
 static int macStart(lh_mac *m, const lh_key *key) {
-    if (m->key == key && !memcmp(m->keycopy_fp, key->fp, LH_STORE_FP_LEN))
-        return EVP_MAC_init(m->ctx, NULL, 0, NULL) == 1 ? 0 : -1;
-    OSSL_PARAM params[2];
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (EVP_MAC_init(m->ctx, key->bytes, key->len, params) != 1) return -1;
-    m->key = key;
-    memcpy(m->keycopy_fp, key->fp, LH_STORE_FP_LEN + 1);
+    if (m->key != key || memcmp(m->keycopy_fp, key->fp, LH_STORE_FP_LEN)) {
+        unsigned char block[SHA256_CBLOCK], pad[SHA256_CBLOCK];
+        memset(block, 0, sizeof(block));
+        if (key->len > SHA256_CBLOCK) SHA256(key->bytes, key->len, block); /* long keys are hashed first */
+        else memcpy(block, key->bytes, key->len);
+        for (int i = 0; i < SHA256_CBLOCK; i++) pad[i] = block[i] ^ 0x36;
+        if (!SHA256_Init(&m->inner0) || !SHA256_Update(&m->inner0, pad, sizeof(pad))) return -1;
+        for (int i = 0; i < SHA256_CBLOCK; i++) pad[i] = block[i] ^ 0x5c;
+        if (!SHA256_Init(&m->outer0) || !SHA256_Update(&m->outer0, pad, sizeof(pad))) return -1;
+        OPENSSL_cleanse(block, sizeof(block));
+        OPENSSL_cleanse(pad, sizeof(pad));
+        m->key = key;
+        memcpy(m->keycopy_fp, key->fp, LH_STORE_FP_LEN + 1);
+    }
+    m->work = m->inner0;
     return 0;
 }
+
+static int macUpdate(lh_mac *m, const void *p, size_t n) { return SHA256_Update(&m->work, p, n) ? 0 : -1; }
 
 static unsigned char *put64(unsigned char *p, uint64_t v) {
     for (int i = 7; i >= 0; i--) *p++ = (unsigned char)(v >> (8 * i));
@@ -322,8 +330,10 @@ static unsigned char *put32(unsigned char *p, uint32_t v) {
 }
 
 static int macFinish(lh_mac *m, unsigned char out[LH_STORE_MAC_LEN]) {
-    size_t outl = 0;
-    if (EVP_MAC_final(m->ctx, out, &outl, LH_STORE_MAC_LEN) != 1 || outl != LH_STORE_MAC_LEN) return -1;
+    unsigned char inner[SHA256_DIGEST_LENGTH];
+    if (!SHA256_Final(inner, &m->work)) return -1;
+    m->work = m->outer0;
+    if (!SHA256_Update(&m->work, inner, sizeof(inner)) || !SHA256_Final(out, &m->work)) return -1;
     return 0;
 }
 
@@ -352,8 +362,8 @@ int lh_mac_event(lh_mac *m, const lh_key *key, const unsigned char prev[LH_STORE
     }
     size_t dl = ev->data ? strlen(ev->data) : 0;
     p = put32(p, (uint32_t)dl);
-    if (EVP_MAC_update(m->ctx, hdr, (size_t)(p - hdr)) != 1) return -1;
-    if (dl && EVP_MAC_update(m->ctx, (const unsigned char *)ev->data, dl) != 1) return -1;
+    if (macUpdate(m, hdr, (size_t)(p - hdr)) < 0) return -1;
+    if (dl && macUpdate(m, ev->data, dl) < 0) return -1;
     return macFinish(m, out);
 }
 
@@ -371,8 +381,8 @@ int lh_mac_snapshot(lh_mac *m, const lh_key *key, const char *name, int64_t seq,
     p += nl;
     p = put64(p, (uint64_t)seq);
     p = put64(p, (uint64_t)sl);
-    if (EVP_MAC_update(m->ctx, hdr, (size_t)(p - hdr)) != 1) return -1;
-    if (EVP_MAC_update(m->ctx, (const unsigned char *)state, sl) != 1) return -1;
+    if (macUpdate(m, hdr, (size_t)(p - hdr)) < 0) return -1;
+    if (macUpdate(m, state, sl) < 0) return -1;
     return macFinish(m, out);
 }
 

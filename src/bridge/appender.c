@@ -24,6 +24,7 @@ typedef struct pending {
     struct MHD_Connection *c;
     lh_req *r;
     char *data;
+    char id[33];
     char agent[LH_AUTH_NAME_MAX + 1];
     char aggregate[300];
     uint64_t t_enq;
@@ -59,6 +60,7 @@ static void runBatch(lh_bridge_t *b, pending **items, size_t n) {
     if (evs && seqs) {
         for (size_t i = 0; i < n; i++) {
             evs[i].type = "decision.made";
+            evs[i].id = items[i]->id;
             evs[i].agent = items[i]->agent;
             evs[i].aggregate = items[i]->aggregate;
             evs[i].data = items[i]->data;
@@ -136,14 +138,15 @@ struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, si
     return ap;
 }
 
-int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *agent,
-                       const char *aggregate, const char *data) {
+int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *id,
+                       const char *agent, const char *aggregate, const char *data) {
     pending *p = calloc(1, sizeof(*p));
     if (!p) return -1;
     p->data = strdup(data);
     if (!p->data) { free(p); return -1; }
     p->c = c;
     p->r = r;
+    snprintf(p->id, sizeof(p->id), "%s", id);
     snprintf(p->agent, sizeof(p->agent), "%s", agent);
     snprintf(p->aggregate, sizeof(p->aggregate), "%s", aggregate);
     p->t_enq = lh_bridge_now_ns();

@@ -129,10 +129,11 @@ int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const 
 /* The appender (appender.c): decisions are appended in batches by its threads while
  * their connections are suspended, so no HTTP worker waits for an fsync. */
 struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, size_t errlen);
-/* Queue the decision.made event of request r (data is copied) and suspend c. The
+/* Queue the decision.made event of request r (id, the decision's id, becomes the event's
+ * id; strings are copied) and suspend c. The
  * appender resumes c when r->done is set. Returns 0, or -1 when the queue is closed. */
-int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *agent,
-                       const char *aggregate, const char *data);
+int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *id,
+                       const char *agent, const char *aggregate, const char *data);
 /* Finish everything queued, then stop the threads; later submits fail (-1). The
  * appender stays allocated, so requests still in MHD may call submit safely. */
 void lh_appender_stop(struct lh_appender *ap);

@@ -210,7 +210,7 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     /* The reply is written now (the decision lives in this thread's arena, which the next
      * request reuses) and completed with the seq once the event is durable. */
     if (replyParts(rq, &d, ts->buf, dlen)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
-    if (lh_appender_submit(b->appender, c, rq, rq->claims.agent, aggregate, ts->ev))
+    if (lh_appender_submit(b->appender, c, rq, id, rq->claims.agent, aggregate, ts->ev))
         return lh_http_error(b, c, rq, 503, "shutting_down", "the bridge is stopping");
     return MHD_YES;
 }

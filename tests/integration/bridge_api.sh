@@ -53,12 +53,12 @@ done
 post_json /v1/validate "$BT" '{"tool":"SomeUnknownTool","input":{},"cwd":"/tmp/p"}'
 check "an unknown tool escalates by default" '[ "$(jq -r .decision <<<"$body")" = escalate ]'
 post_json /v1/validate "$BT" '{"tool":"Bash","input":{"command":"forbidden-cmd --now"},"cwd":"/tmp/p","agent":"mallory"}'
-dseq=$(jq -r .seq <<<"$body")
+dseq=$(jq -r .seq <<<"$body"); did=$(jq -r .id <<<"$body")
 check "the operator's rule denies, naming the rule and the revision" \
   '[ "$(jq -r .decision <<<"$body")" = deny ] && [ "$(jq -r .rule <<<"$body")" = test.no-forbidden ] && [ "$(jq -r .policy_revision <<<"$body")" = test-base ]'
 req GET "/v1/events?after=$((dseq-1))&limit=1" "$ET"
 check "the decision is in the audit log under its seq, with the same id" \
-  '[ "$(jq -r ".events[0].seq" <<<"$body")" = "$dseq" ] && [ "$(jq -r ".events[0].type" <<<"$body")" = decision.made ] && [ "$(jq -r ".events[0].data.decision.decision" <<<"$body")" = deny ]'
+  '[ "$(jq -r ".events[0].seq" <<<"$body")" = "$dseq" ] && [ "$(jq -r ".events[0].id" <<<"$body")" = "$did" ] && [ "$(jq -r ".events[0].type" <<<"$body")" = decision.made ] && [ "$(jq -r ".events[0].data.decision.decision" <<<"$body")" = deny ]'
 check "the agent recorded is the token's (builder-1), not the body's (mallory)" \
   '[ "$(jq -r ".events[0].agent" <<<"$body")" = builder-1 ]'
 

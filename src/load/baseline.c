@@ -6,7 +6,8 @@
  *      workloads.md (p99 × 1.20, p95 × 1.15, avg × 1.10, throughput × 0.80, peak memory
  *      × 1.30, peak CPU × 1.20), and
  *   2. a one-sided Mann–Whitney U test on the per-second samples says the shift is real
- *      (p < 0.01, normal approximation with tie correction; at least 5 samples a side).
+ *      (p < 0.01, normal approximation with tie correction; at least 5 samples a side),
+ *   and, for latencies, the run is at least 1 ms slower (MIN_LATENCY_DELTA_MS).
  * So a noisy second on an idle machine cannot make a regression on its own, and a real
  * slowdown of every second is caught in a 10-second run. docs/load.md has the details. */
 #include <errno.h>
@@ -18,6 +19,10 @@
 
 #define ALPHA 0.01
 #define MIN_SAMPLES 5
+/* A latency regression must also be at least this much slower in absolute terms: below a
+ * millisecond, the scheduling noise of a shared machine moves a 2 ms average by 10%, and
+ * such a change is far from any SLA. */
+#define MIN_LATENCY_DELTA_MS 1.0
 
 typedef struct metricDef {
     const char *name;
@@ -170,6 +175,7 @@ lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report
         double base = json_number_value(brun), cur = s.run[i];
         double ratio = base > 0 ? cur / base : NAN;
         int exceeded = !isnan(ratio) && (defs[i].higherIsWorse ? ratio > defs[i].threshold : ratio < defs[i].threshold);
+        if (i < 3 && cur - base < MIN_LATENCY_DELTA_MS) exceeded = 0;   /* p99, p95, avg: see MIN_LATENCY_DELTA_MS */
         int enough = bn >= MIN_SAMPLES && s.n[i] >= MIN_SAMPLES;
         double p = !enough ? NAN : defs[i].higherIsWorse ? lh_load_mwu_greater(bv, bn, s.v[i], s.n[i])
                                                          : lh_load_mwu_greater(s.v[i], s.n[i], bv, bn);
@@ -192,7 +198,7 @@ lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report
 
 json_t *lh_load_compare_json(const lh_load_compare *c) {
     return json_pack("{s:O,s:O,s:b,s:s}", "metrics", c->metrics, "exceeded", c->exceeded, "regression_detected", c->regressed,
-                     "method", "threshold of workloads.md exceeded AND one-sided Mann-Whitney U on per-second samples, p < 0.01");
+                     "method", "threshold of workloads.md exceeded (latencies also by >= 1 ms) AND one-sided Mann-Whitney U on per-second samples, p < 0.01");
 }
 
 int lh_load_compare_regressed(const lh_load_compare *c) { return c && c->regressed; }

@@ -424,6 +424,7 @@ static int parseReply(gen *g, agent *a, double now, int *closeAfter) {
         r->failed++;
         sl->failed++;
     }
+    r->last_reply_mono = now;
     memmove(a->in, a->in + hlen + (size_t)clen, a->inLen - hlen - (size_t)clen);
     a->inLen -= hlen + (size_t)clen;
     return 1;
@@ -660,6 +661,7 @@ int lh_load_generate(const lh_load_options *o, lh_load_result *r, char *err, siz
     r->start_epoch = (double)time(NULL);
     rc = runLoop(&g, err, errlen);
     r->wall_s = lh_load_now() - g.t0;
+    r->last_reply_s = r->last_reply_mono > 0 ? r->last_reply_mono - g.t0 : 0;
     getrusage(RUSAGE_THREAD, &ru1);
     r->gen_cpu_s = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
                    (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) + (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;

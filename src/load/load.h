@@ -163,6 +163,7 @@ typedef struct lh_load_result {
     int bursts;
     /* generator */
     double wall_s, gen_cpu_s, start_epoch, t0_mono;
+    double last_reply_mono, last_reply_s;   /* when the last answer came in */
     double think_effective_mean_s;
     double sched_lag_p99_ns, sched_lag_max_ns;   /* scheduled → sent, the generator's own delay */
     /* server (the bridge) */

@@ -91,7 +91,7 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
     uint64_t total = r->ok + r->failed;
     /* achieved rate: answers over the run plus the drain that took the last answers in,
      * so a bridge that falls behind is not credited with the offered rate */
-    double dur = r->wall_s > o->duration_s ? r->wall_s : o->duration_s;
+    double dur = r->last_reply_s > o->duration_s ? r->last_reply_s : o->duration_s;
     double rps = dur > 0 ? (double)r->ok / dur : 0;
     double sla = total ? 100.0 * (double)r->sla_ok / (double)total : NAN;
     double avail = total ? 100.0 * (double)r->ok / (double)total : NAN;

@@ -6,7 +6,7 @@
 #      /proc, the HTML report has its charts, the exit code follows the verdict, and the
 #      run is in the history;
 #   2. baselines: two runs of the same build are not a regression; the same bridge slowed
-#      (stopped for 60 ms of every 100 ms with SIGSTOP/SIGCONT) is one, with exit 1;
+#      (stopped for 100 ms of every 150 ms with SIGSTOP/SIGCONT) is one, with exit 1;
 #   3. bad input: pattern files with unknown keys or impossible values, zero and negative
 #      rates, an unreachable target (a failed run, exit 1), a corrupt baseline (exit 2).
 # Prints TAP lines.
@@ -67,13 +67,29 @@ start_bridge base --rate-limit 0 || { fail "second bridge starts"; exit 1; }
 BPID=$PID
 TOK=$(token load-agent builder)
 LOAD=("$LH" load --target "$URL" --token "$TOK" --history "$T/history.db")
-BASE=(--pattern scale_test --agents 100 --rate 150 --peak 1 --burst-probability 0 --network-errors 0 --duration 8 --seed 5)
+# A pattern from YAML (a flat 150 req/s, no bursts, no faults), with flags on top: the mix
+# from --mix overrides the file's, and --agents the file's fleet.
+cat > "$T/flat.yaml" <<'Y'
+pattern: scale_test
+name: flat_150
+base_rate: 150
+peak_multiplier: 1
+burst_probability: 0
+network_error_rate: 0
+agents_base: 50
+agents_peak: 50
+Y
+BASE=(--pattern-file "$T/flat.yaml" --mix 0.2/0.5/0.3 --agents 100 --duration 8 --seed 5)
 "${LOAD[@]}" "${BASE[@]}" --save-baseline "$T/base.json" --report "$T/a.json" >/dev/null 2>&1
+check "a YAML pattern runs, with its rate held ($(jq .summary.rps "$T/a.json") req/s for 150), no bursts, no faults" \
+  'jq -e ".pattern.name == \"flat_150\" and (.summary.rps > 135 and .summary.rps < 165) and .generator.bursts == 0 and .faults.injected == 0" "$T/a.json" >/dev/null'
+check "flags override the file: --agents 100, --mix 20/50/30 ($(jq -c .by_class "$T/a.json"))" \
+  'jq -e ".metrics.peak_concurrent_agents == 100 and (.by_class as \$c | (\$c.safe+\$c.risky+\$c.complex) as \$n | ((\$c.safe/\$n - .2)|fabs) < .05 and ((\$c.risky/\$n - .5)|fabs) < .05)" "$T/a.json" >/dev/null'
 check "--save-baseline writes per-second samples" 'jq -e ".lighthouse_load_baseline == 1 and (.metrics.p99_ms.per_second | length) >= 6" "$T/base.json" >/dev/null'
 "${LOAD[@]}" "${BASE[@]}" --baseline "$T/base.json" --report "$T/b.json" >/dev/null 2>&1; rc=$?
 check "a second run of the same build is not a regression (rc $rc; $(jq -c '.baseline.exceeded' "$T/b.json"))" \
   '[ "$(jq .metrics.regression_detected "$T/b.json")" = false ]'
-( while kill -0 "$BPID" 2>/dev/null; do kill -STOP "$BPID"; sleep 0.06; kill -CONT "$BPID"; sleep 0.04; done ) &
+( while kill -0 "$BPID" 2>/dev/null; do kill -STOP "$BPID"; sleep 0.1; kill -CONT "$BPID"; sleep 0.05; done ) &
 SLOW=$!
 "${LOAD[@]}" "${BASE[@]}" --baseline "$T/base.json" --report "$T/c.json" >/dev/null 2>&1; rc=$?
 kill "$SLOW" 2>/dev/null; wait "$SLOW" 2>/dev/null; kill -CONT "$BPID"

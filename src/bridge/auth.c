@@ -151,7 +151,7 @@ static int b64val(int c) {
     return -1;
 }
 
-/* Decode unpadded base64url; -1 on a bad character or length. */
+/* Decode unpadded, canonical base64url; -1 on a bad character, length or padding bits. */
 static long b64dec(const char *in, size_t n, unsigned char *out, size_t cap) {
     if (n % 4 == 1) return -1;
     size_t o = 0;
@@ -168,6 +168,9 @@ static long b64dec(const char *in, size_t n, unsigned char *out, size_t cap) {
             out[o++] = (unsigned char)(acc >> bits & 0xff);
         }
     }
+    /* Canonical form only: the bits left over must be zero, or two spellings of one
+     * token would both verify. */
+    if (bits && (acc & ((1u << bits) - 1))) return -1;
     return (long)o;
 }
 

@@ -64,8 +64,22 @@ static void token_refusals(void **state) {
     assert_int_equal(lh_auth_verify(KEY, "garbage", 7, 2000, &c), LH_AUTH_MALFORMED);
     assert_int_equal(lh_auth_verify(KEY, "lh1.e30", 7, 2000, &c), LH_AUTH_MALFORMED);
     assert_int_equal(lh_auth_verify(KEY, "lh1.e30.!!!!", 12, 2000, &c), LH_AUTH_MALFORMED);
-    /* every single-character change is refused */
+    /* every single-character change is refused, for many tokens (so every kind of
+     * last character is tried: its unused low bits must not be ignored) */
     size_t n = strlen(tok);
+    for (int t = 0; t < 64; t++) {
+        char tk[LH_AUTH_TOKEN_MAX + 1];
+        mint(KEY, "a", LH_ROLE_ADMIN, 5000, tk, sizeof(tk));
+        size_t tn = strlen(tk);
+        for (int ch = 0; ch < 64; ch++) {
+            char t2[LH_AUTH_TOKEN_MAX + 1];
+            memcpy(t2, tk, tn + 1);
+            t2[tn - 1] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[ch];
+            if (t2[tn - 1] == tk[tn - 1]) continue;
+            if (lh_auth_verify(KEY, t2, tn, 2000, &c) == LH_AUTH_OK)
+                fail_msg("token %s with last char %c still verifies", tk, t2[tn - 1]);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         char t2[LH_AUTH_TOKEN_MAX + 1];
         memcpy(t2, tok, n + 1);

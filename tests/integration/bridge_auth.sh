@@ -94,7 +94,7 @@ check "token create with an unknown role: exit 2" '[ $rc = 2 ]'
 check "token create without an agent: exit 2" '[ $rc = 2 ]'
 
 # ---- per-agent rate limit ------------------------------------------------------------
-start_bridge rl --rate-limit 2 --rate-burst 5 || { fail "rate-limited bridge starts"; exit 1; }
+start_bridge rl --rate-limit 0.5 --rate-burst 5 || { fail "rate-limited bridge starts"; exit 1; }
 R1=$(token busy builder); R2=$(token calm builder)
 codes=""
 for i in $(seq 8); do req POST /v1/validate "$R1" application/json "$T/v.json"; codes="$codes $code"; done
@@ -103,7 +103,7 @@ req POST /v1/validate "$R1" application/json "$T/v.json"
 check "429 carries Retry-After and a JSON error" '[ "$code" = 429 ] && grep -qi "^Retry-After: [1-9]" <<<"$hdrs" && is_error rate_limited'
 req POST /v1/validate "$R2" application/json "$T/v.json"
 check "another agent is not limited by the first" '[ "$code" = 200 ]'
-sleep 1.1   # two tokens refill (a deadline, not a measurement)
+sleep 2.1   # one token refills at 0.5/s (a deadline, not a measurement)
 req POST /v1/validate "$R1" application/json "$T/v.json"
 check "the bucket refills over time" '[ "$code" = 200 ]'
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "load/load.h"
@@ -39,6 +40,14 @@ static void bindNum(sqlite3_stmt *st, int i, const json_t *v) {
 
 int lh_load_history_append(const char *path, const json_t *report, char *err, size_t errlen) {
     sqlite3 *db = NULL;
+    /* the default lives in ./lighthouse-data/, which may not exist yet */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash && slash > path && (size_t)(slash - path) < sizeof(dir)) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = 0;
+        mkdir(dir, 0700);   /* an existing directory is fine; a real failure shows at open */
+    }
     if (openDb(path, &db, 1, err, errlen)) return -1;
     const json_t *s = json_object_get(report, "summary"), *p = json_object_get(report, "pattern"),
                  *par = json_object_get(report, "parameters"), *m = json_object_get(report, "metrics");

@@ -121,10 +121,37 @@ static int idValid(const char *s, size_t len) {
     return 1;
 }
 
+/* Random bytes for ids, drawn from OpenSSL's CSPRNG 4 KiB at a time per thread: RAND_bytes
+ * takes a process-wide lock on every call, and with many appending threads making an id per
+ * event that lock was ~4% of the append path's CPU. A forked child discards what its
+ * parent had buffered (idGeneration), so the two never hand out the same bytes. */
+#define ID_RANDOM_BUF 4096
+static _Atomic unsigned idGeneration = 1;
+static pthread_once_t idForkOnce = PTHREAD_ONCE_INIT;
+static void idAfterFork(void) { atomic_fetch_add(&idGeneration, 1); }
+static void idRegisterFork(void) { pthread_atfork(NULL, NULL, idAfterFork); }
+
+static int idRandom(unsigned char *out, size_t n) {
+    static _Thread_local unsigned char buf[ID_RANDOM_BUF];
+    static _Thread_local size_t used = ID_RANDOM_BUF;
+    static _Thread_local unsigned gen;
+    pthread_once(&idForkOnce, idRegisterFork);
+    unsigned g = atomic_load(&idGeneration);
+    if (gen != g || used + n > ID_RANDOM_BUF) {
+        if (RAND_bytes(buf, ID_RANDOM_BUF) != 1) return -1;
+        used = 0;
+        gen = g;
+    }
+    memcpy(out, buf + used, n);
+    OPENSSL_cleanse(buf + used, n); /* handed out once */
+    used += n;
+    return 0;
+}
+
 void lh_event_make_id(char out[37]) {
     unsigned char b[16];
     uint64_t ms = (uint64_t)(lh_now_ns() / 1000000);
-    if (RAND_bytes(b + 6, 10) != 1) { /* never expected; fall back to the clock, still unique-ish */
+    if (idRandom(b + 6, 10) != 0) { /* never expected; fall back to the clock, still unique-ish */
         uint64_t t = (uint64_t)lh_now_ns();
         for (int i = 6; i < 16; i++) b[i] = (unsigned char)(t >> (8 * (i % 8)));
     }

@@ -19,7 +19,7 @@ static const char *usageText =
     "                       [--agents-peak N] [--rate R] [--peak X] [--burst-probability P]\n"
     "                       [--network-errors P] [--mix S/R/C] [--think S] [--session S] [--set KEY=VALUE]\n"
     "                       [--target URL] [--token T[,T...]] [--bridge-pid PID] [--seed N]\n"
-    "                       [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE]\n"
+    "                       [--report FILE] [--html FILE] [--baseline FILE [--min-latency-delta MS]] [--save-baseline FILE]\n"
     "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
     "       lighthouse load history [--history FILE] [--limit N]\n"
     "       lighthouse load patterns\n"
@@ -150,6 +150,7 @@ int lh_cli_load(int argc, char **argv) {
     /* overrides are applied after the pattern is chosen, in order */
     const char *sets[64][2];
     int nsets = 0, noHistory = 0;
+    double minDelta = 5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usageText, stdout); return 0; }
@@ -170,6 +171,11 @@ int lh_cli_load(int argc, char **argv) {
         else if (!strcmp(a, "--save-baseline")) saveBaseline = v;
         else if (!strcmp(a, "--history")) history = v;
         else if (!strcmp(a, "--corpus")) corpusPath = v;
+        else if (!strcmp(a, "--min-latency-delta")) {
+            char *end;
+            minDelta = strtod(v, &end);
+            if (*end || end == v || !(minDelta >= 0) || minDelta > 60000) return bad("--min-latency-delta: '%s' must be milliseconds, 0 to 60000%s", v, "");
+        }
         else if (!strcmp(a, "--seed")) {
             char *end;
             errno = 0;
@@ -272,7 +278,7 @@ int lh_cli_load(int argc, char **argv) {
         lh_load_compare *cmp = NULL;
         int ok = 1;
         if (baseline && !r.fatal[0]) {
-            cmp = lh_load_compare_baseline(baseline, rep, &r, err, sizeof(err));
+            cmp = lh_load_compare_baseline(baseline, rep, &r, minDelta, err, sizeof(err));
             if (!cmp) { fprintf(stderr, "lighthouse load: %s\n", err); ok = 0; exitCode = 2; }
             else { json_decref(rep); rep = lh_load_report(&o, &r, cmp); }
         }

@@ -202,9 +202,10 @@ int lh_load_html(const char *path, const json_t *report, const lh_load_result *r
 
 /* The per-second samples and summary a baseline keeps. */
 json_t *lh_load_baseline_json(const json_t *report, const lh_load_result *r);
-/* Compare this run with a baseline file; NULL with err on a missing or corrupt file. */
+/* Compare this run with a baseline file; NULL with err on a missing or corrupt file. A
+ * latency regression must also be min_delta_ms slower in absolute terms. */
 lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report, const lh_load_result *r,
-                                          char *err, size_t errlen);
+                                          double min_delta_ms, char *err, size_t errlen);
 json_t *lh_load_compare_json(const lh_load_compare *c);
 int lh_load_compare_regressed(const lh_load_compare *c);
 void lh_load_compare_free(lh_load_compare *c);

@@ -104,20 +104,29 @@ static void printSummary(FILE *f, const json_t *rep) {
         free(failed);
         return;
     }
-    fprintf(f, "%s: %" JSON_INTEGER_FORMAT " requests, %" JSON_INTEGER_FORMAT " failed, %.1f req/s; p50 %.3f ms, p95 %.3f ms, "
-               "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms; SLA %.3f%%; bridge CPU peak %.0f%%, RSS peak %.1f MB; generator CPU %.0f%% of one core\n",
+    char v[7][32];
+    const char *keys[7] = {"p50_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "sla_compliance_percent", NULL};
+    for (int i = 0; keys[i]; i++) {
+        const json_t *x = json_object_get(s, keys[i]);
+        if (json_is_number(x)) snprintf(v[i], sizeof(v[i]), "%.3f", json_number_value(x));
+        else snprintf(v[i], sizeof(v[i]), "n/a");
+    }
+    fprintf(f, "%s: %" JSON_INTEGER_FORMAT " requests, %" JSON_INTEGER_FORMAT " failed, %.1f req/s; p50 %s ms, p95 %s ms, "
+               "p99 %s ms, p99.9 %s ms, max %s ms; SLA %s%%; bridge CPU peak %.0f%%, RSS peak %.1f MB; generator CPU %.0f%% of one core\n",
             json_string_value(json_object_get(json_object_get(rep, "pattern"), "name")),
             json_integer_value(json_object_get(s, "requests_total")), json_integer_value(json_object_get(s, "requests_failed")),
-            json_number_value(json_object_get(s, "rps")), json_number_value(json_object_get(s, "p50_ms")),
-            json_number_value(json_object_get(s, "p95_ms")), json_number_value(json_object_get(s, "p99_ms")),
-            json_number_value(json_object_get(s, "p999_ms")), json_number_value(json_object_get(s, "max_ms")),
-            json_number_value(json_object_get(s, "sla_compliance_percent")), json_number_value(json_object_get(m, "cpu_peak_percent")),
-            json_number_value(json_object_get(m, "memory_peak_mb")), json_number_value(json_object_get(g, "cpu_percent_of_one_core")));
+            json_number_value(json_object_get(s, "rps")), v[0], v[1], v[2], v[3], v[4], v[5],
+            json_number_value(json_object_get(m, "cpu_peak_percent")), json_number_value(json_object_get(m, "memory_peak_mb")),
+            json_number_value(json_object_get(g, "cpu_percent_of_one_core")));
     const char *e = json_string_value(json_object_get(s, "error"));
     fprintf(f, "verdict: %s%s%s%s%s\n", json_string_value(json_object_get(s, "verdict")),
             json_array_size(json_object_get(s, "failed_objectives")) ? "; failed: " : "",
             json_array_size(json_object_get(s, "failed_objectives")) ? failed : "", e ? "; " : "", e ? e : "");
     free(failed);
+    const json_t *c = json_object_get(rep, "counts");
+    if (json_integer_value(json_object_get(c, "ok")) == 0 && json_integer_value(json_object_get(c, "http_4xx")) > 0)
+        fprintf(f, "hint: the bridge refused every request with a 4xx: check --token / LIGHTHOUSE_TOKEN (a builder token "
+                   "of this bridge's data dir) and its rate_limit (docs/load.md, \"Tokens and rate limits\")\n");
 }
 
 int lh_cli_load(int argc, char **argv) {

@@ -122,3 +122,6 @@ FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 check "an unreachable target is a failed run: exit 1, NO-GO, no requests, says unreachable" \
   '[ $rc = 1 ] && [ "$(jq -r .summary.verdict "$T/dead.json")" = NO-GO ] && [ "$(jq .summary.requests_total "$T/dead.json")" = 0 ] && jq -e ".summary.error | test(\"unreachable\")" "$T/dead.json" >/dev/null && jq -e ".summary.failed_objectives | index(\"target_reachable\")" "$T/dead.json" >/dev/null'
 check "and its latency figures are null, not zero" '[ "$(jq .summary.p99_ms "$T/dead.json")" = null ]'
+"$LH" load --target "$URL" --token not-a-token --no-history --duration 2 --agents 10 --rate 20 --report "$T/401.json" >"$T/401.out" 2>&1; rc=$?
+check "a token the bridge refuses: every request failed, NO-GO, exit 1, and a hint" \
+  '[ $rc = 1 ] && [ "$(jq .summary.requests_failed "$T/401.json")" = "$(jq .summary.requests_total "$T/401.json")" ] && [ "$(jq .counts.http_4xx "$T/401.json")" -gt 0 ] && grep -q "hint: the bridge refused" "$T/401.out"'

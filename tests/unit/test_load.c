@@ -216,12 +216,110 @@ static void test_corpus(void **st) {
     unlink(f);
 }
 
+
+/* A synthetic run: 10 one-second slots whose latencies are base_ms × (1 + small noise), and
+ * bridge samples; the report carries the run-level figures the comparison reads. */
+static void fakeRun(lh_load_result *r, json_t **rep, double base_ms, uint64_t seed) {
+    memset(r, 0, sizeof(*r));
+    lh_load_rng g;
+    lh_load_rng_seed(&g, seed);
+    r->nslots = 10;
+    r->slot_s = 1;
+    r->wall_s = 10;
+    r->slots = calloc(10, sizeof(lh_load_slot));
+    lh_load_hist all;
+    lh_load_hist_init(&all, 8);
+    for (int i = 0; i < 10; i++) {
+        lh_load_hist_init(&r->slots[i].h, 5);
+        for (int k = 0; k < 200; k++) {
+            uint64_t ns = (uint64_t)(base_ms * 1e6 * (0.5 + lh_load_rng_u01(&g)));
+            lh_load_hist_add(&r->slots[i].h, ns);
+            lh_load_hist_add(&all, ns);
+        }
+        r->slots[i].ok = 200;
+    }
+    r->nres = 12;
+    r->res = calloc(12, sizeof(lh_load_res));
+    for (int i = 0; i < 12; i++) {
+        r->res[i].t = i - 1.5;
+        r->res[i].rss_bytes = 40e6 + 1e5 * lh_load_rng_u01(&g);
+        r->res[i].cpu_percent = 30 + lh_load_rng_u01(&g);
+    }
+    *rep = json_pack("{s:{s:f,s:f,s:f},s:{s:f,s:f,s:f},s:{},s:i}", "summary", "p99_ms",
+                     (double)lh_load_hist_quantile(&all, .99) / 1e6, "p95_ms", (double)lh_load_hist_quantile(&all, .95) / 1e6,
+                     "rps", 200.0, "metrics", "avg_response_time_ms", lh_load_hist_mean(&all) / 1e6, "memory_peak_mb", 40.1,
+                     "cpu_peak_percent", 31.0, "pattern", "seed", 1);
+    lh_load_hist_free(&all);
+}
+
+static void freeRun(lh_load_result *r, json_t *rep) {
+    for (int i = 0; i < r->nslots; i++) lh_load_hist_free(&r->slots[i].h);
+    free(r->slots);
+    free(r->res);
+    json_decref(rep);
+}
+
+static void test_baseline_compare(void **st) {
+    (void)st;
+    char path[] = "/tmp/lh_test_baseline_XXXXXX", err[512];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    lh_load_result a, b;
+    json_t *ra, *rb;
+    fakeRun(&a, &ra, 20, 1);
+    json_t *bj = lh_load_baseline_json(ra, &a);
+    assert_non_null(bj);
+    assert_int_equal(json_dump_file(bj, path, 0), 0);
+    json_decref(bj);
+    /* the same build again (another seed): no regression */
+    fakeRun(&b, &rb, 20, 2);
+    lh_load_compare *c = lh_load_compare_baseline(path, rb, &b, 5, err, sizeof(err));
+    assert_non_null(c);
+    assert_false(lh_load_compare_regressed(c));
+    lh_load_compare_free(c);
+    freeRun(&b, rb);
+    /* 3x slower in every second: a regression of p99, p95 and avg */
+    fakeRun(&b, &rb, 60, 3);
+    c = lh_load_compare_baseline(path, rb, &b, 5, err, sizeof(err));
+    assert_true(lh_load_compare_regressed(c));
+    json_t *cj = lh_load_compare_json(c);
+    assert_true(json_is_true(json_object_get(json_object_get(json_object_get(cj, "metrics"), "p99_ms"), "regressed")));
+    assert_true(json_array_size(json_object_get(cj, "exceeded")) == 3);
+    json_decref(cj);
+    lh_load_compare_free(c);
+    /* the same shift with a practical margin above it: not called */
+    c = lh_load_compare_baseline(path, rb, &b, 1000, err, sizeof(err));
+    assert_false(lh_load_compare_regressed(c));
+    lh_load_compare_free(c);
+    freeRun(&b, rb);
+    /* 5% slower: under every threshold */
+    fakeRun(&b, &rb, 21, 4);
+    c = lh_load_compare_baseline(path, rb, &b, 0, err, sizeof(err));
+    assert_false(lh_load_compare_regressed(c));
+    lh_load_compare_free(c);
+    /* corrupt and foreign files are errors */
+    FILE *f = fopen(path, "w");
+    fputs("{\"lighthouse_load_baseline\": 1, \"metrics\": ", f);
+    fclose(f);
+    assert_null(lh_load_compare_baseline(path, rb, &b, 5, err, sizeof(err)));
+    assert_non_null(strstr(err, "baseline"));
+    f = fopen(path, "w");
+    fputs("{\"lighthouse_load_baseline\": 1, \"metrics\": {\"p99_ms\": {\"run\": \"x\"}}}", f);
+    fclose(f);
+    assert_null(lh_load_compare_baseline(path, rb, &b, 5, err, sizeof(err)));
+    assert_non_null(strstr(err, "malformed"));
+    freeRun(&b, rb);
+    freeRun(&a, ra);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hist_error_bound), cmocka_unit_test(test_hist_merge_and_empty),
         cmocka_unit_test(test_mwu),              cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_curve),            cmocka_unit_test(test_yaml),
-        cmocka_unit_test(test_corpus),
+        cmocka_unit_test(test_corpus),           cmocka_unit_test(test_baseline_compare),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

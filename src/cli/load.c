@@ -19,7 +19,7 @@ static const char *usageText =
     "                       [--agents-peak N] [--rate R] [--peak X] [--burst-probability P]\n"
     "                       [--network-errors P] [--mix S/R/C] [--think S] [--session S] [--set KEY=VALUE]\n"
     "                       [--target URL] [--token T[,T...]] [--bridge-pid PID] [--seed N]\n"
-    "                       [--report FILE] [--html FILE] [--baseline FILE [--min-latency-delta MS]] [--save-baseline FILE]\n"
+    "                       [--report FILE] [--html FILE] [--baseline FILE [--confirm N] [--min-latency-delta MS]] [--save-baseline FILE]\n"
     "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
     "       lighthouse load history [--history FILE] [--limit N]\n"
     "       lighthouse load patterns\n"
@@ -160,6 +160,7 @@ int lh_cli_load(int argc, char **argv) {
     const char *sets[64][2];
     int nsets = 0, noHistory = 0;
     double minDelta = 5;
+    int confirm = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usageText, stdout); return 0; }
@@ -180,7 +181,10 @@ int lh_cli_load(int argc, char **argv) {
         else if (!strcmp(a, "--save-baseline")) saveBaseline = v;
         else if (!strcmp(a, "--history")) history = v;
         else if (!strcmp(a, "--corpus")) corpusPath = v;
-        else if (!strcmp(a, "--min-latency-delta")) {
+        else if (!strcmp(a, "--confirm")) {
+            confirm = atoi(v);
+            if (confirm < 0 || confirm > 10 || strspn(v, "0123456789") != strlen(v)) return bad("--confirm: '%s' must be 0 to 10 repeats%s", v, "");
+        } else if (!strcmp(a, "--min-latency-delta")) {
             char *end;
             minDelta = strtod(v, &end);
             if (*end || end == v || !(minDelta >= 0) || minDelta > 60000) return bad("--min-latency-delta: '%s' must be milliseconds, 0 to 60000%s", v, "");
@@ -278,18 +282,43 @@ int lh_cli_load(int argc, char **argv) {
                 o.pat.name, o.duration_s, o.host, o.port, o.path, o.pat.agents_base, o.pat.agents_peak, o.pat.base_rate,
                 (unsigned long long)o.seed, used);
     lh_load_result r;
-    int rc = lh_load_run(&o, &r, err, sizeof(err));
-    int exitCode = 1;
+    int exitCode = 1, rc, attempt = 0;
+    json_t *attempts = json_array();
+    json_t *rep = NULL;
+    lh_load_compare *cmp = NULL;
+    int ok = 1;
+    /* With a baseline, a regression is confirmed by repeating the run (--confirm N more
+     * times, 1 by default): it is called only when every run regresses, so a machine that
+     * was busy during one run does not make a regression of the build. */
+    for (;;) {
+        rc = lh_load_run(&o, &r, err, sizeof(err));
+        if (rc) break;
+        rep = lh_load_report(&o, &r, NULL);
+        if (!baseline || r.fatal[0]) break;
+        cmp = lh_load_compare_baseline(baseline, rep, &r, minDelta, err, sizeof(err));
+        if (!cmp) { fprintf(stderr, "lighthouse load: %s\n", err); ok = 0; exitCode = 2; break; }
+        json_t *cj = lh_load_compare_json(cmp);
+        json_array_append_new(attempts, json_pack("{s:i,s:O,s:O}", "run", attempt + 1, "exceeded",
+                                                  json_object_get(cj, "exceeded"), "p99_ms",
+                                                  json_object_get(json_object_get(rep, "summary"), "p99_ms")));
+        json_decref(cj);
+        if (!lh_load_compare_regressed(cmp) || attempt >= confirm) break;
+        if (!o.quiet) fprintf(stderr, "lighthouse load: a regression on run %d; repeating the run to confirm it\n", attempt + 1);
+        attempt++;
+        lh_load_compare_free(cmp);
+        cmp = NULL;
+        json_decref(rep);
+        rep = NULL;
+        lh_load_result_free(&r);
+        o.seed++;
+    }
     if (rc) {
         fprintf(stderr, "lighthouse load: %s\n", err);
     } else {
-        json_t *rep = lh_load_report(&o, &r, NULL);
-        lh_load_compare *cmp = NULL;
-        int ok = 1;
-        if (baseline && !r.fatal[0]) {
-            cmp = lh_load_compare_baseline(baseline, rep, &r, minDelta, err, sizeof(err));
-            if (!cmp) { fprintf(stderr, "lighthouse load: %s\n", err); ok = 0; exitCode = 2; }
-            else { json_decref(rep); rep = lh_load_report(&o, &r, cmp); }
+        if (cmp) {
+            json_decref(rep);
+            rep = lh_load_report(&o, &r, cmp);
+            json_object_set(json_object_get(rep, "baseline"), "runs", attempts);
         }
         if (ok) {
             const char *verdict = json_string_value(json_object_get(json_object_get(rep, "summary"), "verdict"));
@@ -305,9 +334,10 @@ int lh_cli_load(int argc, char **argv) {
                 fprintf(stderr, "lighthouse load: %s (the run is not in the history)\n", err);
             if (!report || strcmp(report, "-")) printSummary(report ? stderr : stdout, rep);
         }
-        lh_load_compare_free(cmp);
-        json_decref(rep);
     }
+    lh_load_compare_free(cmp);
+    json_decref(rep);
+    json_decref(attempts);
     lh_load_result_free(&r);
     lh_load_corpus_free(&corpus);
     free(tokCopy);

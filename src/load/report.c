@@ -190,7 +190,7 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
     int go = json_array_size(ob.failed) == 0;
 
     /* ---- summary ---- */
-    json_t *sum = json_pack("{s:I,s:I,s:f,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:O}", "requests_total", (json_int_t)total,
+    json_t *sum = json_pack("{s:I,s:I,s:f,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o}", "requests_total", (json_int_t)total,
                             "requests_failed", (json_int_t)r->failed, "rps", rps, "p50_ms", msOrNull(h, .5), "p95_ms",
                             msOrNull(h, .95), "p99_ms", msOrNull(h, .99), "p999_ms", msOrNull(h, .999), "max_ms",
                             h->count ? json_real(ms(h->max_ns)) : json_null(), "sla_compliance_percent",

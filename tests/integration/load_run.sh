@@ -6,6 +6,7 @@
 #      /proc, the HTML report has its charts, the exit code follows the verdict, and the
 #      run is in the history;
 #   2. baselines: two runs of the same build are not a regression; the same bridge slowed
+#      (a regression is confirmed by repeating the run)
 #      (stopped for 300 ms of every 400 ms with SIGSTOP/SIGCONT) is one, with exit 1;
 #   3. bad input: pattern files with unknown keys or impossible values, zero and negative
 #      rates, an unreachable target (a failed run, exit 1), a corrupt baseline (exit 2).
@@ -95,6 +96,8 @@ SLOW=$!
 kill "$SLOW" 2>/dev/null; wait "$SLOW" 2>/dev/null; kill -CONT "$BPID"
 check "the slowed bridge is a regression in latency, exit 1 (p99 $(jq .summary.p99_ms "$T/c.json") ms vs $(jq .summary.p99_ms "$T/a.json") ms; $(jq -c .baseline.exceeded "$T/c.json"))" \
   '[ $rc = 1 ] && [ "$(jq .metrics.regression_detected "$T/c.json")" = true ] && jq -e ".baseline.exceeded | any(. == \"p99_ms\" or . == \"p95_ms\" or . == \"avg_ms\")" "$T/c.json" >/dev/null'
+check "it was confirmed by a repeated run ($(jq -c '[.baseline.runs[].exceeded]' "$T/c.json"))" \
+  'jq -e ".baseline.runs | length == 2 and all(.[]; (.exceeded | length) > 0)" "$T/c.json" >/dev/null'
 check "the regression is a failed objective" 'jq -e ".summary.failed_objectives | index(\"no_regression\")" "$T/c.json" >/dev/null'
 
 # ---- 3. bad input ----------------------------------------------------------------------

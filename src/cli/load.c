@@ -76,8 +76,8 @@ static int parseTarget(const char *url, lh_load_options *o, char *err, size_t er
 }
 
 static int writeJson(const char *path, const json_t *j) {
-    if (!strcmp(path, "-")) { json_dumpf(j, stdout, JSON_INDENT(2)); fputc('\n', stdout); return 0; }
-    return json_dump_file(j, path, JSON_INDENT(2));
+    if (!strcmp(path, "-")) { json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12)); fputc('\n', stdout); return 0; }
+    return json_dump_file(j, path, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 }
 
 static int historyMain(int argc, char **argv) {
@@ -137,7 +137,7 @@ int lh_cli_load(int argc, char **argv) {
             char e[128];
             lh_load_pattern_builtin(*n, &p, e, sizeof(e));
             json_t *j = lh_load_pattern_json(&p);
-            json_dumpf(j, stdout, JSON_COMPACT);
+            json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
             fputc('\n', stdout);
             json_decref(j);
         }

@@ -11,53 +11,17 @@
 # Every decision is durable (fsynced group commit) before its reply. The rate limit is
 # off for the run (--rate-limit 0): one machine simulates many agents with 16 tokens.
 set -u
-B=${LH_BUILD:-build}
-LH="$B/lighthouse"
-ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+source "$(dirname "$0")/bench_lib.bash"
 LUA="$ROOT/bench/validate.lua"
 DUR=${BENCH_DURATION:-10}
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-for t in wrk nginx python3; do command -v $t >/dev/null || { echo "bench bridge: $t is missing (scripts/deps.sh installs it)"; exit 1; }; done
-T=$(mktemp -d)
-BPID= NPID=
-cleanup() {
-  [ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
-  [ -n "$NPID" ] && kill -QUIT "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
+bench_setup bridge wrk nginx python3
 
 # ---- the bridge ----------------------------------------------------------------------
-"$LH" serve --listen 127.0.0.1:0 --data "$T/data" --rate-limit 0 >"$T/b.out" 2>"$T/b.err" &
-BPID=$!
-for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$T/b.out" | head -1); [ -n "$URL" ] && break; sleep 0.05; done
-[ -n "${URL:-}" ] || { echo "bench bridge: the bridge did not start"; cat "$T/b.err"; exit 1; }
-TOK=""
-for i in $(seq 16); do TOK="$TOK,$("$LH" token create --agent "bench-agent-$i" --role builder --data "$T/data" 2>/dev/null)"; done
-export LH_TOKENS=${TOK#,}
+bench_start_bridge bench-agent
+export LH_TOKENS=$TOK
 
 # ---- nginx: a fixed 200, as our own process ------------------------------------------
-NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$T/nginx"
-cat > "$T/nginx/nginx.conf" <<NG
-worker_processes auto;
-daemon off;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections 20000; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/body;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$NPORT reuseport backlog=4096;
-    location / { default_type application/json; return 200 '{"decision":"allow"}'; }
-  }
-}
-NG
-nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>"$T/nginx/stderr" &
-NPID=$!
-for _ in $(seq 100); do curl -s "http://127.0.0.1:$NPORT/" >/dev/null && break; sleep 0.05; done
+bench_start_nginx auto '{"decision":"allow"}' reuseport
 
 # run NAME URL CONNS DURATION → prints one line; sets RPS, P50, P99
 run() {

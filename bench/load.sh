@@ -14,28 +14,10 @@
 # Every decision is durable (fsynced group commit) before its reply; the rate limit is off
 # (--rate-limit 0) because one machine simulates the whole fleet with 16 tokens.
 set -u
-B=${LH_BUILD:-build}
-LH="$B/lighthouse"
-ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+source "$(dirname "$0")/bench_lib.bash"
 DUR=${BENCH_DURATION:-15}
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-for t in wrk nginx jq python3; do command -v $t >/dev/null || { echo "bench load: $t is missing (scripts/deps.sh installs it)"; exit 1; }; done
-T=$(mktemp -d)
-BPID= NPID=
-cleanup() {
-  [ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
-  [ -n "$NPID" ] && kill -QUIT "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-"$LH" serve --listen 127.0.0.1:0 --data "$T/data" --rate-limit 0 >"$T/b.out" 2>"$T/b.err" &
-BPID=$!
-for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$T/b.out" | head -1); [ -n "$URL" ] && break; sleep 0.05; done
-[ -n "${URL:-}" ] || { echo "bench load: the bridge did not start"; cat "$T/b.err"; exit 1; }
-TOK=""
-for i in $(seq 16); do TOK="$TOK,$("$LH" token create --agent "load-agent-$i" --role builder --data "$T/data" 2>/dev/null)"; done
-TOK=${TOK#,}
+bench_setup load wrk nginx jq python3
+bench_start_bridge load-agent
 echo "bridge $URL (pid $BPID); $(nproc) CPUs shared by the bridge and the generator; ${DUR}s runs"
 
 # line FILE LABEL: one line of figures from a report
@@ -58,27 +40,7 @@ load "$T/3.json" --target "$URL" --pattern scale_test --agents 10000 --rate 2000
   && line "$T/3.json" "10,000 agents"
 
 # ---- nginx: the generator's own ceiling -------------------------------------------------
-NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$T/nginx"
-cat > "$T/nginx/nginx.conf" <<NG
-worker_processes 1;
-daemon off;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections 20000; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/body;
-  keepalive_requests 10000000;
-  server {
-    listen 127.0.0.1:$NPORT backlog=4096;
-    location / { default_type application/json; return 200 '{"decision":"allow","tier":"cache"}'; }
-  }
-}
-NG
-nginx -c "$T/nginx/nginx.conf" -p "$T/nginx" 2>"$T/nginx/stderr" &
-NPID=$!
-for _ in $(seq 100); do curl -s "http://127.0.0.1:$NPORT/health" >/dev/null && break; sleep 0.05; done
+bench_start_nginx 1 '{"decision":"allow","tier":"cache"}'
 echo "4. the generator's own ceiling: 1,000 agents driving nginx (one worker, a fixed 200) at rising rates:"
 for rate in 10000 20000 40000; do
   load "$T/n$rate.json" --target "http://127.0.0.1:$NPORT/v1/validate" --pattern scale_test --agents 1000 --rate $rate --peak 1 \

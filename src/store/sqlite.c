@@ -551,6 +551,25 @@ static int timeBounds(reader *r, const lh_store_filter *f, unsigned sh, int64_t 
     return 0;
 }
 
+/* The reader's statement for filter shape sh (prepared from sql on first use, then kept)
+ * with f's values bound. NULL on error, with the reader given back as broken. */
+static sqlite3_stmt *boundStatement(sqliteBe *b, reader *r, sqlite3_stmt **slot, const char *sql,
+                                    const lh_store_filter *f, unsigned sh, const char *lo,
+                                    const char *hi, const char *what, char *err, size_t errlen) {
+    if (!*slot && sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        dbErr(r->db, err, errlen, what);
+        readerPut(b, r, 1);
+        return NULL;
+    }
+    int64_t tb[2];
+    if (timeBounds(r, f, sh, tb, err, errlen) < 0) {
+        readerPut(b, r, 1);
+        return NULL;
+    }
+    bindFilter(*slot, f, lo, hi, tb);
+    return *slot;
+}
+
 static int sqlQuery(lh_store *st, const lh_store_filter *f, lh_event_list *out, char *err, size_t errlen) {
     sqliteBe *b = be(st);
     size_t limit = lh_filter_limit(f);
@@ -559,24 +578,15 @@ static int sqlQuery(lh_store *st, const lh_store_filter *f, lh_event_list *out, 
     unsigned sh = shapeOf(f, lo, hi);
     reader *r = readerGet(b, err, errlen);
     if (!r) return -1;
+    char sql[640] = "SELECT seq, time_ns, id, type, agent, aggregate, data, mac FROM events";
     if (!r->q[sh]) {
-        char sql[640] = "SELECT seq, time_ns, id, type, agent, aggregate, data, mac FROM events";
         buildWhere(sh, sql, sizeof(sql));
         size_t n = strlen(sql);
         snprintf(sql + n, sizeof(sql) - n, " ORDER BY seq %s LIMIT :limit", (sh & SH_DESC) ? "DESC" : "ASC");
-        if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->q[sh], NULL) != SQLITE_OK) {
-            dbErr(r->db, err, errlen, "cannot query the event store");
-            readerPut(b, r, 1);
-            return -1;
-        }
     }
-    int64_t tb[2];
-    if (timeBounds(r, f, sh, tb, err, errlen) < 0) {
-        readerPut(b, r, 1);
-        return -1;
-    }
-    sqlite3_stmt *s = r->q[sh];
-    bindFilter(s, f, lo, hi, tb);
+    sqlite3_stmt *s = boundStatement(b, r, &r->q[sh], sql, f, sh, lo, hi, "cannot query the event store",
+                                     err, errlen);
+    if (!s) return -1;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (lh_event_list_push(out, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
@@ -602,22 +612,10 @@ static int sqlCount(lh_store *st, const lh_store_filter *f, int64_t *count, char
     unsigned sh = shapeOf(f, lo, hi) & ~(unsigned)SH_DESC;
     reader *r = readerGet(b, err, errlen);
     if (!r) return -1;
-    if (!r->c[sh]) {
-        char sql[640] = "SELECT count(*) FROM events";
-        buildWhere(sh, sql, sizeof(sql));
-        if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &r->c[sh], NULL) != SQLITE_OK) {
-            dbErr(r->db, err, errlen, "cannot count events");
-            readerPut(b, r, 1);
-            return -1;
-        }
-    }
-    int64_t tb[2];
-    if (timeBounds(r, f, sh, tb, err, errlen) < 0) {
-        readerPut(b, r, 1);
-        return -1;
-    }
-    sqlite3_stmt *s = r->c[sh];
-    bindFilter(s, f, lo, hi, tb);
+    char sql[640] = "SELECT count(*) FROM events";
+    if (!r->c[sh]) buildWhere(sh, sql, sizeof(sql));
+    sqlite3_stmt *s = boundStatement(b, r, &r->c[sh], sql, f, sh, lo, hi, "cannot count events", err, errlen);
+    if (!s) return -1;
     int ok = sqlite3_step(s) == SQLITE_ROW;
     if (ok) *count = sqlite3_column_int64(s, 0);
     else dbErr(r->db, err, errlen, "cannot count events");

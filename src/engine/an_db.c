@@ -71,6 +71,28 @@ static int trivialWhere(const char *p, const char *end) {
     return 0;
 }
 
+/* Past a quoted string ('…', "…", `…`), a -- comment or a C-style block comment at p, or p
+ * itself when none starts there. Both SQL scanners below use it, so a ';' inside any of
+ * these never splits a statement. */
+static const char *skipSqlNoise(const char *p, const char *end) {
+    char c = *p;
+    if (c == '\'' || c == '"' || c == '`') {
+        p++;
+        while (p < end && *p != c) p += (*p == '\\' && p + 1 < end) ? 2 : 1;
+        return p < end ? p + 1 : end;
+    }
+    if (c == '-' && p + 1 < end && p[1] == '-') {
+        while (p < end && *p != '\n') p++;
+        return p;
+    }
+    if (c == '/' && p + 1 < end && p[1] == '*') {
+        p += 2;
+        while (p + 1 < end && !(p[0] == '*' && p[1] == '/')) p++;
+        return p + 1 < end ? p + 2 : end;
+    }
+    return p;
+}
+
 /* Judge one statement [st, end). */
 static void judgeStatement(sql_verdict *v, const char *st, const char *end) {
     const char *w[4];
@@ -80,20 +102,8 @@ static void judgeStatement(sql_verdict *v, const char *st, const char *end) {
     const char *p = st;
     while (p < end) {
         char c = *p;
-        if (c == '\'' || c == '"' || c == '`') {
-            char q = c;
-            p++;
-            while (p < end && *p != q) p += (*p == '\\' && p + 1 < end) ? 2 : 1;
-            p++;
-            continue;
-        }
-        if (c == '-' && p + 1 < end && p[1] == '-') { while (p < end && *p != '\n') p++; continue; }
-        if (c == '/' && p + 1 < end && p[1] == '*') {
-            p += 2;
-            while (p + 1 < end && !(p[0] == '*' && p[1] == '/')) p++;
-            p += 2;
-            continue;
-        }
+        const char *after = skipSqlNoise(p, end);
+        if (after != p) { p = after; continue; }
         if (c == '$' && p + 1 < end && (p[1] == '$' || isWordChar(p[1]))) {
             /* $$ … $$ or $tag$ … $tag$ body */
             const char *t = p + 1;
@@ -172,14 +182,8 @@ static void scanSql(sql_verdict *v, const char *sql, size_t len) {
     const char *p = sql, *end = sql + len, *st = sql;
     while (p < end) {
         char c = *p;
-        if (c == '\'' || c == '"' || c == '`') {
-            char q = c;
-            p++;
-            while (p < end && *p != q) p += (*p == '\\' && p + 1 < end) ? 2 : 1;
-            if (p < end) p++;
-            continue;
-        }
-        if (c == '-' && p + 1 < end && p[1] == '-') { while (p < end && *p != '\n') p++; continue; }
+        const char *after = skipSqlNoise(p, end);
+        if (after != p) { p = after; continue; }
         if (c == ';') {
             judgeStatement(v, st, p);
             st = p + 1;

@@ -475,6 +475,10 @@ static void test_db(void **st) {
         {NULL, "psql -c 'TRUNCATE orders'", DENY, "db.truncate", NULL},
         {NULL, "sqlite3 app.db 'DELETE FROM users'", DENY, "db.delete-all", NULL},
         {NULL, "sqlite3 app.db 'DELETE FROM users WHERE 1=1'", DENY, "db.delete-all", NULL},
+        /* a ';' inside a comment or string does not end the statement */
+        {NULL, "sqlite3 app.db 'DELETE FROM t /* x; */ WHERE id=1'", ALLOW, NULL, NULL},
+        {NULL, "sqlite3 app.db 'DELETE FROM t /* x; */'", DENY, "db.delete-all", NULL},
+        {NULL, "psql -c 'SELECT 1 /* DROP TABLE x; */'", ALLOW, NULL, NULL},
         {NULL, "psql -c \"UPDATE users SET admin=true\"", DENY, "db.update-all", NULL},
         {NULL, "echo 'DROP TABLE users;' | psql", DENY, "db.drop", NULL},
         {NULL, "psql <<EOF\nDROP SCHEMA public CASCADE;\nEOF", DENY, "db.drop", NULL},

@@ -14,7 +14,7 @@
 #define RLX memory_order_relaxed
 
 /* Bucket upper bounds in nanoseconds: 25 µs … 5 s. */
-static const uint64_t bucketNs[LH_HIST_BUCKETS] = {
+const uint64_t lh_hist_bounds_ns[LH_HIST_BUCKETS] = {
     25000, 50000, 100000, 250000, 500000, 1000000, 2000000, 5000000, 10000000,
     25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 5000000000ull};
 static const char *bucketLe[LH_HIST_BUCKETS] = {
@@ -36,7 +36,7 @@ const char *lh_route_name(lh_route r) { return r < LH_ROUTE_COUNT ? routeNames[r
 
 void lh_hist_observe(lh_hist *h, uint64_t ns) {
     int i = 0;
-    while (i < LH_HIST_BUCKETS && ns > bucketNs[i]) i++;
+    while (i < LH_HIST_BUCKETS && ns > lh_hist_bounds_ns[i]) i++;
     atomic_fetch_add_explicit(&h->bucket[i], 1, RLX);
     atomic_fetch_add_explicit(&h->sum_ns, ns, RLX);
     atomic_fetch_add_explicit(&h->count, 1, RLX);
@@ -48,6 +48,7 @@ void lh_metrics_request(lh_metrics *m, lh_route r, int status, uint64_t ns) {
         if (codes[i] == status) { c = i; break; }
     atomic_fetch_add_explicit(&m->requests[r][c], 1, RLX);
     lh_hist_observe(&m->request_duration[r], ns);
+    if (r <= LH_ROUTE_OPA && status >= 200 && status < 300) lh_hist_observe(&m->decision_ok, ns);
 }
 
 void lh_metrics_error(lh_metrics *m, lh_err_kind k) {

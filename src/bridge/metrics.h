@@ -22,6 +22,8 @@ typedef enum {
 } lh_err_kind;
 
 #define LH_HIST_BUCKETS 16
+/* Bucket upper bounds in ns (metrics.c); the last bucket is +Inf. */
+extern const uint64_t lh_hist_bounds_ns[LH_HIST_BUCKETS];
 
 typedef struct lh_hist {
     _Atomic uint64_t bucket[LH_HIST_BUCKETS + 1];  /* last: +Inf */
@@ -34,6 +36,7 @@ typedef struct lh_hist {
 typedef struct lh_metrics {
     _Atomic uint64_t requests[LH_ROUTE_COUNT][LH_NCODES];
     lh_hist request_duration[LH_ROUTE_COUNT];
+    lh_hist decision_ok;                  /* 2xx answers of the decision routes (SLA monitor; not rendered) */
     lh_hist validation;                   /* engine decide time */
     lh_hist commit;                       /* store append time */
     _Atomic uint64_t errors[LH_ERR_COUNT];

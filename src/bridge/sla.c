@@ -1,0 +1,361 @@
+/* sla.c — the SLA evaluator (see sla.h and docs/sla.md): settings, the window maths over
+ * cumulative samples, and one small state machine per metric. */
+#include "bridge/sla.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------ */
+/* Metrics and their defaults (reference/workloads.md)                              */
+/* ------------------------------------------------------------------------------ */
+
+typedef struct metricDef {
+    const char *name;       /* also its config key, with "sla_" in front unless it has one */
+    int higherWorse;
+    double lo, hi;          /* accepted thresholds: lo < t <= hi (lo == -1: 0 <= t) */
+    lh_sla_threshold def;
+} metricDef;
+
+static const metricDef metricDefs[LH_SLA_COUNT] = {
+    {"sla_compliance_rate", 0, 0, 100, {1, 99.0, 60, LH_SLA_MAJOR, 1}},
+    {"p99_response_time_ms", 1, 0, 3600000, {1, 100, 30, LH_SLA_MAJOR, 1}},
+    {"avg_response_time_ms", 1, 0, 3600000, {1, 50, 120, LH_SLA_MINOR, 0}},
+    {"availability_percent", 0, 0, 100, {1, 99.9, 10, LH_SLA_CRITICAL, 1}},
+    {"error_rate_percent", 1, -1, 99.999, {1, 1.0, 60, LH_SLA_MAJOR, 1}},
+    {"requests_per_second", 0, 0, 1e9, {1, 10, 300, LH_SLA_MINOR, 0}},
+    {"cpu_utilization_percent", 1, 0, 100, {1, 85, 180, LH_SLA_WARNING, 0}},
+    {"memory_utilization_percent", 1, 0, 100, {1, 90, 60, LH_SLA_MAJOR, 1}},
+};
+
+static const char *sevNames[] = {"warning", "minor", "major", "critical"};
+static const char *stateNames[] = {"off", "no_data", "ok", "breaching", "violated"};
+
+const char *lh_sla_metric_name(lh_sla_metric m) { return m < LH_SLA_COUNT ? metricDefs[m].name : "?"; }
+const char *lh_sla_severity_name(lh_sla_severity s) { return s <= LH_SLA_CRITICAL ? sevNames[s] : "?"; }
+const char *lh_sla_state_name(lh_sla_state s) { return s <= LH_SLA_VIOLATED ? stateNames[s] : "?"; }
+int lh_sla_higher_is_worse(lh_sla_metric m) { return m < LH_SLA_COUNT && metricDefs[m].higherWorse; }
+
+void lh_sla_config_defaults(lh_sla_config *c) {
+    memset(c, 0, sizeof(*c));
+    c->enabled = 1;
+    c->window_s = 300;
+    c->interval_s = 1;
+    c->resolve_hold_s = 30;
+    c->canary_window_s = 900;
+    c->traffic_expected = 0;
+    c->latency_target_ms = 100;
+    c->min_requests = 1;
+    for (int m = 0; m < LH_SLA_COUNT; m++) c->t[m] = metricDefs[m].def;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Settings                                                                         */
+/* ------------------------------------------------------------------------------ */
+
+static int parseNum(const char *key, const char *v, double lo, int loOpen, double hi, double *out, char *err,
+                    size_t errlen) {
+    char *end;
+    errno = 0;
+    double n = strtod(v, &end);
+    int okLo = loOpen ? n > lo : n >= lo;
+    if (errno || end == v || *end || isnan(n) || !okLo || n > hi) {
+        snprintf(err, errlen, "%s must be a number %s %g and at most %g (got \"%s\")", key,
+                 loOpen ? "above" : "from", lo, hi, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int parseBool(const char *key, const char *v, int *out, char *err, size_t errlen) {
+    if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes")) { *out = 1; return 0; }
+    if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no")) { *out = 0; return 0; }
+    snprintf(err, errlen, "%s must be true or false (got \"%s\")", key, v);
+    return -1;
+}
+
+/* "sla_p99_response_time_ms" for p99; "sla_compliance_rate" keeps its own prefix. */
+static void metricKey(lh_sla_metric m, char *out, size_t cap) {
+    const char *n = metricDefs[m].name;
+    snprintf(out, cap, "%s%s", strncmp(n, "sla_", 4) ? "sla_" : "", n);
+}
+
+static int setMetric(lh_sla_config *c, lh_sla_metric m, const char *suffix, const char *key, const char *v,
+                     char *err, size_t errlen) {
+    lh_sla_threshold *t = &c->t[m];
+    const metricDef *d = &metricDefs[m];
+    if (!*suffix) {
+        if (!strcmp(v, "off")) { t->enabled = 0; return 0; }
+        double x;
+        int loOpen = d->lo >= 0;
+        if (parseNum(key, v, loOpen ? d->lo : 0, loOpen, d->hi, &x, err, errlen)) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen - n, ", or off");
+            return -1;
+        }
+        t->threshold = x;
+        t->enabled = 1;
+        return 0;
+    }
+    if (!strcmp(suffix, "_grace_s")) return parseNum(key, v, 0, 0, 86400, &t->grace_s, err, errlen);
+    if (!strcmp(suffix, "_rollback")) return parseBool(key, v, &t->rollback, err, errlen);
+    if (!strcmp(suffix, "_severity")) {
+        for (int s = 0; s <= LH_SLA_CRITICAL; s++)
+            if (!strcmp(v, sevNames[s])) { t->severity = (lh_sla_severity)s; return 0; }
+        snprintf(err, errlen, "%s must be warning, minor, major or critical (got \"%s\")", key, v);
+        return -1;
+    }
+    return 1;   /* not a suffix of this metric */
+}
+
+int lh_sla_config_set(lh_sla_config *c, const char *key, const char *v, char *err, size_t errlen) {
+    double x;
+    if (!strcmp(key, "sla_enabled")) return parseBool(key, v, &c->enabled, err, errlen);
+    if (!strcmp(key, "sla_traffic_expected")) return parseBool(key, v, &c->traffic_expected, err, errlen);
+    if (!strcmp(key, "sla_window_s")) return parseNum(key, v, 0, 1, 86400, &c->window_s, err, errlen);
+    if (!strcmp(key, "sla_eval_interval_s")) return parseNum(key, v, 0.05, 0, 60, &c->interval_s, err, errlen);
+    if (!strcmp(key, "sla_resolve_hold_s")) return parseNum(key, v, 0, 0, 86400, &c->resolve_hold_s, err, errlen);
+    if (!strcmp(key, "sla_canary_window_s")) return parseNum(key, v, 0, 0, 30 * 86400, &c->canary_window_s, err, errlen);
+    if (!strcmp(key, "sla_latency_target_ms")) return parseNum(key, v, 0, 1, 3600000, &c->latency_target_ms, err, errlen);
+    if (!strcmp(key, "sla_min_requests")) {
+        if (parseNum(key, v, 1, 0, 1e9, &x, err, errlen)) return -1;
+        if (x != floor(x)) { snprintf(err, errlen, "%s must be a whole number (got \"%s\")", key, v); return -1; }
+        c->min_requests = (uint64_t)x;
+        return 0;
+    }
+    for (int m = 0; m < LH_SLA_COUNT; m++) {
+        char mk[64];
+        metricKey((lh_sla_metric)m, mk, sizeof(mk));
+        size_t n = strlen(mk);
+        if (strncmp(key, mk, n) || (key[n] && key[n] != '_')) continue;
+        int rc = setMetric(c, (lh_sla_metric)m, key + n, key, v, err, errlen);
+        if (rc <= 0) return rc;
+    }
+    snprintf(err, errlen,
+             "unknown SLA setting \"%s\": the metrics are sla_compliance_rate, p99_response_time_ms, "
+             "avg_response_time_ms, availability_percent, error_rate_percent, requests_per_second, "
+             "cpu_utilization_percent and memory_utilization_percent (keys sla_METRIC, sla_METRIC_grace_s, "
+             "sla_METRIC_severity, sla_METRIC_rollback; see docs/configuration.md)", key);
+    return -1;
+}
+
+#define RING_MAX 100000
+
+static size_t ringSize(const lh_sla_config *c) {
+    return (size_t)ceil(c->window_s / c->interval_s * 1.25) + 4;
+}
+
+int lh_sla_config_check(const lh_sla_config *c, char *err, size_t errlen) {
+    if (!(c->window_s > 0) || !(c->interval_s > 0)) {
+        snprintf(err, errlen, "sla_window_s and sla_eval_interval_s must be above 0");
+        return -1;
+    }
+    if (c->window_s < c->interval_s) {
+        snprintf(err, errlen, "sla_window_s (%g) must be at least sla_eval_interval_s (%g)", c->window_s, c->interval_s);
+        return -1;
+    }
+    if (c->window_s / c->interval_s > RING_MAX / 1.25 - 4) {
+        snprintf(err, errlen, "sla_window_s / sla_eval_interval_s is %g samples; at most %d (a longer interval or a shorter window)",
+                 c->window_s / c->interval_s, (int)(RING_MAX / 1.25 - 4));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Window maths                                                                     */
+/* ------------------------------------------------------------------------------ */
+
+/* The q-quantile of the difference of two bucket arrays, in ms: linear inside the
+ * bucket that holds the rank, as Prometheus' histogram_quantile does. The +Inf bucket
+ * answers its lower bound (the largest finite one). */
+static double quantileMs(const uint64_t *a, const uint64_t *b, uint64_t n, double q) {
+    double rank = q * (double)n, cum = 0;
+    for (int i = 0; i <= LH_HIST_BUCKETS; i++) {
+        double k = (double)(b[i] - a[i]);
+        if (k > 0 && cum + k >= rank) {
+            double lo = i == 0 ? 0 : (double)lh_hist_bounds_ns[i - 1];
+            if (i == LH_HIST_BUCKETS) return lo / 1e6;
+            double hi = (double)lh_hist_bounds_ns[i];
+            return (lo + (hi - lo) * (rank - cum) / k) / 1e6;
+        }
+        cum += k;
+    }
+    return 0;
+}
+
+/* How many of the differences are at most limit ns: whole buckets below it, and the
+ * bucket that holds it pro rata (exact when limit is a bucket bound, as 100 ms is). */
+static double countUnder(const uint64_t *a, const uint64_t *b, double limitNs) {
+    double n = 0;
+    for (int i = 0; i < LH_HIST_BUCKETS; i++) {
+        double lo = i == 0 ? 0 : (double)lh_hist_bounds_ns[i - 1], hi = (double)lh_hist_bounds_ns[i];
+        double k = (double)(b[i] - a[i]);
+        if (hi <= limitNs) n += k;
+        else { if (limitNs > lo) n += k * (limitNs - lo) / (hi - lo); break; }
+    }
+    return n;
+}
+
+int lh_sla_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *old, const lh_sla_sample *now,
+                   double *v, const char **why) {
+    double dt = (double)(now->t_ns - old->t_ns) / 1e9;
+    uint64_t n = now->requests - old->requests;
+    switch (m) {
+    case LH_SLA_MEMORY:
+        if (now->rss_bytes < 0 || now->mem_limit_bytes <= 0) { *why = "memory use or limit unknown"; return 0; }
+        *v = 100.0 * now->rss_bytes / now->mem_limit_bytes;
+        return 1;
+    case LH_SLA_CPU:
+        if (dt <= 0) { *why = "fewer than two samples"; return 0; }
+        if (now->cpu_s < 0 || old->cpu_s < 0 || now->cpus <= 0) { *why = "process CPU time unknown"; return 0; }
+        *v = 100.0 * (now->cpu_s - old->cpu_s) / (dt * now->cpus);
+        return 1;
+    case LH_SLA_RPS:
+        if (dt <= 0) { *why = "fewer than two samples"; return 0; }
+        *v = (double)n / dt;
+        return 1;
+    default: break;
+    }
+    if (dt <= 0) { *why = "fewer than two samples"; return 0; }
+    if (n == 0) { *why = "no decision requests in the window"; return 0; }
+    if (n < c->min_requests) { *why = "fewer decision requests in the window than sla_min_requests"; return 0; }
+    switch (m) {
+    case LH_SLA_COMPLIANCE:
+        *v = 100.0 * countUnder(old->ok_dur, now->ok_dur, c->latency_target_ms * 1e6) / (double)n;
+        break;
+    case LH_SLA_P99: *v = quantileMs(old->dur, now->dur, n, 0.99); break;
+    case LH_SLA_AVG: *v = (double)(now->dur_sum_ns - old->dur_sum_ns) / (double)n / 1e6; break;
+    case LH_SLA_AVAILABILITY: *v = 100.0 * (1.0 - (double)(now->unavailable - old->unavailable) / (double)n); break;
+    case LH_SLA_ERROR_RATE: *v = 100.0 * (double)(n - (now->ok - old->ok)) / (double)n; break;
+    default: *why = "unknown metric"; return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* The evaluator                                                                    */
+/* ------------------------------------------------------------------------------ */
+
+struct lh_sla_eval {
+    lh_sla_config cfg;
+    lh_sla_sample *ring;
+    size_t cap, n, head;        /* head: where the next sample goes */
+    double covered_s;
+    lh_sla_mstate st[LH_SLA_COUNT];
+};
+
+lh_sla_eval *lh_sla_eval_new(const lh_sla_config *c) {
+    char err[256];
+    if (lh_sla_config_check(c, err, sizeof(err))) return NULL;
+    lh_sla_eval *e = calloc(1, sizeof(*e));
+    if (!e) return NULL;
+    e->cfg = *c;
+    e->cap = ringSize(c);
+    e->ring = calloc(e->cap, sizeof(*e->ring));
+    if (!e->ring) { free(e); return NULL; }
+    for (int m = 0; m < LH_SLA_COUNT; m++) e->st[m].state = LH_SLA_NO_DATA;
+    return e;
+}
+
+void lh_sla_eval_free(lh_sla_eval *e) {
+    if (!e) return;
+    free(e->ring);
+    free(e);
+}
+
+static const lh_sla_sample *ringAt(const lh_sla_eval *e, size_t age) {   /* 0: newest */
+    return &e->ring[(e->head + e->cap - 1 - age) % e->cap];
+}
+
+/* The sample the window starts at: the newest one at least window_s older than now, or
+ * the oldest one kept while the bridge has run for less than a window. */
+static const lh_sla_sample *windowStart(const lh_sla_eval *e, uint64_t now) {
+    uint64_t w = (uint64_t)(e->cfg.window_s * 1e9);
+    for (size_t age = 1; age < e->n; age++) {
+        const lh_sla_sample *s = ringAt(e, age);
+        if (now - s->t_ns >= w) return s;
+    }
+    return ringAt(e, e->n - 1);
+}
+
+static int evaluated(const lh_sla_config *c, lh_sla_metric m) {
+    return c->t[m].enabled && (m != LH_SLA_RPS || c->traffic_expected);
+}
+
+static void enter(lh_sla_mstate *s, lh_sla_state st, uint64_t now) {
+    if (s->state != st) { s->state = st; s->since_ns = now; }
+}
+
+/* One step of one metric. Returns 1 (violated), -1 (resolved) or 0. */
+static int step(const lh_sla_config *c, lh_sla_metric m, lh_sla_mstate *s, uint64_t now) {
+    const lh_sla_threshold *t = &c->t[m];
+    if (!evaluated(c, m)) { enter(s, LH_SLA_OFF, now); return 0; }
+    if (!s->has) {
+        /* No data changes nothing about a violation (it neither resolves nor starts the
+         * hold time); a breach in its grace ends, since nothing confirms it. */
+        if (s->state == LH_SLA_VIOLATED) { s->inside_ns = 0; return 0; }
+        enter(s, LH_SLA_NO_DATA, now);
+        s->breach_ns = 0;
+        return 0;
+    }
+    int breach = metricDefs[m].higherWorse ? s->value > t->threshold : s->value < t->threshold;
+    switch (s->state) {
+    case LH_SLA_VIOLATED:
+        if (breach) { s->inside_ns = 0; return 0; }
+        if (!s->inside_ns) s->inside_ns = now;
+        if ((double)(now - s->inside_ns) / 1e9 < c->resolve_hold_s) return 0;
+        enter(s, LH_SLA_OK, now);
+        s->breach_ns = s->inside_ns = 0;
+        return -1;
+    case LH_SLA_BREACHING:
+        if (!breach) { enter(s, LH_SLA_OK, now); s->breach_ns = 0; return 0; }
+        break;
+    default:
+        if (!breach) { enter(s, LH_SLA_OK, now); return 0; }
+        s->breach_ns = now;
+        enter(s, LH_SLA_BREACHING, now);
+        break;
+    }
+    if ((double)(now - s->breach_ns) / 1e9 < t->grace_s) return 0;
+    enter(s, LH_SLA_VIOLATED, now);
+    s->inside_ns = 0;
+    s->violations++;
+    return 1;
+}
+
+int lh_sla_eval_push(lh_sla_eval *e, const lh_sla_sample *smp, lh_sla_transition *out) {
+    if (e->n && smp->t_ns < ringAt(e, 0)->t_ns) return 0;   /* the clock went backwards: skip */
+    e->ring[e->head] = *smp;
+    e->head = (e->head + 1) % e->cap;
+    if (e->n < e->cap) e->n++;
+    const lh_sla_sample *now = ringAt(e, 0), *old = windowStart(e, now->t_ns);
+    e->covered_s = (double)(now->t_ns - old->t_ns) / 1e9;
+    int k = 0;
+    for (int m = 0; m < LH_SLA_COUNT; m++) {
+        lh_sla_mstate *s = &e->st[m];
+        const char *why = NULL;
+        double v = 0;
+        s->has = lh_sla_compute(&e->cfg, (lh_sla_metric)m, old, now, &v, &why);
+        s->value = s->has ? v : NAN;
+        s->no_data = s->has ? NULL : why;
+        uint64_t breach = s->breach_ns;
+        int r = step(&e->cfg, (lh_sla_metric)m, s, now->t_ns);
+        if (!r) continue;
+        out[k].metric = (lh_sla_metric)m;
+        out[k].violated = r > 0;
+        out[k].value = s->value;
+        out[k].has = s->has;
+        out[k].breach_ns = r > 0 ? s->breach_ns : breach;
+        out[k].now_ns = now->t_ns;
+        k++;
+    }
+    return k;
+}
+
+void lh_sla_eval_state(const lh_sla_eval *e, lh_sla_metric m, lh_sla_mstate *out) { *out = e->st[m]; }
+
+double lh_sla_eval_covered_s(const lh_sla_eval *e) { return e->covered_s; }

@@ -1,0 +1,130 @@
+/* sla.h — the SLA evaluator: the eight thresholds of reference/workloads.md computed over
+ * a sliding window of the bridge's own cumulative counters (docs/sla.md).
+ *
+ * This part is pure: no threads, no I/O, no clock. The caller (sla_monitor.c, or a unit
+ * test) pushes one lh_sla_sample of cumulative counters per tick; the evaluator keeps a
+ * ring of them, computes each metric as the difference between the newest sample and
+ * the one window_s older, and steps each metric's state machine (grace on the way in,
+ * a hold time on the way out). It reports the transitions; acting on them (events,
+ * alerts, rollback) is the caller's business.
+ *
+ * Memory: lh_sla_eval_new allocates the ring; lh_sla_eval_free frees it. Not thread safe:
+ * the caller serialises pushes and reads. */
+#ifndef LH_BRIDGE_SLA_H
+#define LH_BRIDGE_SLA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bridge/metrics.h"
+
+typedef enum {
+    LH_SLA_COMPLIANCE = 0,   /* sla_compliance_rate: % of decision requests answered 2xx in <= 100 ms */
+    LH_SLA_P99,              /* p99_response_time_ms */
+    LH_SLA_AVG,              /* avg_response_time_ms */
+    LH_SLA_AVAILABILITY,     /* availability_percent: % of decision requests not answered 5xx */
+    LH_SLA_ERROR_RATE,       /* error_rate_percent: % of decision requests answered non-2xx */
+    LH_SLA_RPS,              /* requests_per_second (only while traffic is expected) */
+    LH_SLA_CPU,              /* cpu_utilization_percent of the CPUs the bridge may use */
+    LH_SLA_MEMORY,           /* memory_utilization_percent: RSS / memory limit */
+    LH_SLA_COUNT
+} lh_sla_metric;
+
+typedef enum { LH_SLA_WARNING = 0, LH_SLA_MINOR, LH_SLA_MAJOR, LH_SLA_CRITICAL } lh_sla_severity;
+
+typedef enum {
+    LH_SLA_OFF = 0,       /* not evaluated: turned off, or requests_per_second without expected traffic */
+    LH_SLA_NO_DATA,       /* nothing to compute the value from */
+    LH_SLA_OK,
+    LH_SLA_BREACHING,     /* outside the threshold, within its grace */
+    LH_SLA_VIOLATED,      /* outside the threshold for longer than its grace */
+} lh_sla_state;
+
+typedef struct lh_sla_threshold {
+    int enabled;
+    double threshold;
+    double grace_s;
+    lh_sla_severity severity;
+    int rollback;          /* a violation may roll the policy back */
+} lh_sla_threshold;
+
+typedef struct lh_sla_config {
+    int enabled;                 /* the monitor runs (default 1) */
+    double window_s;             /* sliding window (default 300) */
+    double interval_s;           /* sample and evaluate every (default 1) */
+    double resolve_hold_s;       /* a violation resolves after this long back inside (default 30) */
+    double canary_window_s;      /* automatic rollback only for revisions this young (default 900) */
+    int traffic_expected;        /* evaluate requests_per_second (default 0) */
+    double latency_target_ms;    /* the "fast enough" of sla_compliance_rate (default 100) */
+    uint64_t min_requests;       /* fewer decision requests in the window: no data (default 1) */
+    lh_sla_threshold t[LH_SLA_COUNT];
+} lh_sla_config;
+
+void lh_sla_config_defaults(lh_sla_config *c);
+/* Apply one "sla_*" setting (key without the "sla_" prefix, e.g. "window_s",
+ * "p99_response_time_ms", "p99_response_time_ms_grace_s"). 0, or -1 with a message. */
+int lh_sla_config_set(lh_sla_config *c, const char *key, const char *value, char *err, size_t errlen);
+/* Cross-field checks (ring size). 0, or -1 with a message. */
+int lh_sla_config_check(const lh_sla_config *c, char *err, size_t errlen);
+
+const char *lh_sla_metric_name(lh_sla_metric m);
+const char *lh_sla_severity_name(lh_sla_severity s);
+const char *lh_sla_state_name(lh_sla_state s);
+/* 1 when a larger value is worse (violated when value > threshold), 0 when smaller is. */
+int lh_sla_higher_is_worse(lh_sla_metric m);
+
+/* Cumulative counters at one instant. Durations are of the decision routes only. */
+typedef struct lh_sla_sample {
+    uint64_t t_ns;                        /* monotonic clock */
+    uint64_t requests;                    /* decision requests answered, any status */
+    uint64_t ok;                          /* ... answered 2xx */
+    uint64_t unavailable;                 /* ... answered 5xx or never answered */
+    uint64_t dur[LH_HIST_BUCKETS + 1];    /* request_duration buckets (not cumulative), all statuses */
+    uint64_t dur_sum_ns;
+    uint64_t ok_dur[LH_HIST_BUCKETS + 1]; /* durations of the 2xx answers */
+    double cpu_s;                         /* process CPU seconds (user + system); < 0 unknown */
+    double cpus;                          /* CPUs the process may use; <= 0 unknown */
+    double rss_bytes;                     /* resident memory now; < 0 unknown */
+    double mem_limit_bytes;               /* memory limit; <= 0 unknown */
+} lh_sla_sample;
+
+/* The state of one metric. Times are on the monotonic clock of the samples. */
+typedef struct lh_sla_mstate {
+    lh_sla_state state;
+    int has;                  /* value is meaningful */
+    double value;
+    const char *no_data;      /* why there is no value (static text), NULL when has */
+    uint64_t since_ns;        /* when state was entered */
+    uint64_t breach_ns;       /* first sample outside the threshold in this episode */
+    uint64_t inside_ns;       /* violated: first sample back inside (0: not inside) */
+    uint64_t violations;      /* violations raised so far */
+} lh_sla_mstate;
+
+typedef struct lh_sla_transition {
+    lh_sla_metric metric;
+    int violated;             /* 1: sla.violated; 0: sla.resolved */
+    double value;             /* the value at the transition (NaN when no data) */
+    int has;
+    uint64_t breach_ns;       /* when the episode began */
+    uint64_t now_ns;
+} lh_sla_transition;
+
+typedef struct lh_sla_eval lh_sla_eval;
+
+/* NULL when out of memory or when the config does not check. */
+lh_sla_eval *lh_sla_eval_new(const lh_sla_config *c);
+void lh_sla_eval_free(lh_sla_eval *e);
+/* Add one sample (t_ns must not go backwards), recompute every metric over the window
+ * and step its state. Writes the transitions to out (room for LH_SLA_COUNT) and returns
+ * how many. */
+int lh_sla_eval_push(lh_sla_eval *e, const lh_sla_sample *s, lh_sla_transition *out);
+void lh_sla_eval_state(const lh_sla_eval *e, lh_sla_metric m, lh_sla_mstate *out);
+/* Seconds between the two samples the values were computed from (0 before the second). */
+double lh_sla_eval_covered_s(const lh_sla_eval *e);
+
+/* The pure maths, exposed for tests: the value of m between two samples. 1 with *v set,
+ * or 0 with *why set to a static "no data" reason. */
+int lh_sla_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *old,
+                   const lh_sla_sample *now, double *v, const char **why);
+
+#endif

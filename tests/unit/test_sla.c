@@ -1,0 +1,364 @@
+/* test_sla.c — the SLA evaluator (src/bridge/sla.c), driven by synthetic samples: the
+ * window maths, "no data", grace periods, hysteresis on resolve and the settings. The
+ * monitor thread, events, alerts and rollback run against the real bridge in
+ * tests/integration/sla_rollback.sh. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "bridge/sla.h"
+
+#define S 1000000000ull   /* one second in ns */
+#define MS 1000000ull
+
+/* Cumulative counters that a test feeds requests into, like the bridge's metrics. */
+typedef struct feed { lh_sla_sample s; } feed;
+
+static int bucketOf(uint64_t ns) {
+    int i = 0;
+    while (i < LH_HIST_BUCKETS && ns > lh_hist_bounds_ns[i]) i++;
+    return i;
+}
+
+static void add(feed *f, uint64_t n, uint64_t ns, int status) {
+    int b = bucketOf(ns);
+    f->s.requests += n;
+    f->s.dur[b] += n;
+    f->s.dur_sum_ns += n * ns;
+    if (status >= 200 && status < 300) { f->s.ok += n; f->s.ok_dur[b] += n; }
+    if (status >= 500) f->s.unavailable += n;
+}
+
+static void initFeed(feed *f) {
+    memset(f, 0, sizeof(*f));
+    f->s.cpu_s = 0;
+    f->s.cpus = 2;
+    f->s.rss_bytes = 100;
+    f->s.mem_limit_bytes = 1000;
+}
+
+static lh_sla_config quickConfig(void) {
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);
+    c.window_s = 10;
+    c.interval_s = 1;
+    c.resolve_hold_s = 3;
+    for (int m = 0; m < LH_SLA_COUNT; m++) c.t[m].grace_s = 2;
+    return c;
+}
+
+/* Push the feed at second t; returns the transitions for metric m (+1 violated, -1 resolved, 0). */
+static int pushAt(lh_sla_eval *e, feed *f, uint64_t t, lh_sla_metric m) {
+    lh_sla_transition tr[LH_SLA_COUNT];
+    f->s.t_ns = t * S;
+    int n = lh_sla_eval_push(e, &f->s, tr);
+    int r = 0;
+    for (int i = 0; i < n; i++)
+        if (tr[i].metric == m) { assert_int_equal(r, 0); r = tr[i].violated ? 1 : -1; }
+    return r;
+}
+
+static lh_sla_mstate stateOf(lh_sla_eval *e, lh_sla_metric m) {
+    lh_sla_mstate s;
+    lh_sla_eval_state(e, m, &s);
+    return s;
+}
+
+/* ---- window maths ---------------------------------------------------------------- */
+
+static void compute_latency_and_rates(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    feed a, b;
+    initFeed(&a);
+    a.s.t_ns = 0;
+    b = a;
+    b.s.t_ns = 10 * S;
+    add(&b, 980, 200000, 200);        /* 0.2 ms */
+    add(&b, 10, 150 * MS, 200);       /* slow but answered */
+    add(&b, 5, 300000, 400);          /* a client error */
+    add(&b, 5, 300000, 503);          /* unavailable */
+    double v;
+    const char *why;
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_COMPLIANCE, &a.s, &b.s, &v, &why), 1);
+    assert_true(fabs(v - 98.0) < 1e-9);   /* 980 of 1000 were 2xx within 100 ms */
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_AVAILABILITY, &a.s, &b.s, &v, &why), 1);
+    assert_true(fabs(v - 99.5) < 1e-9);
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_ERROR_RATE, &a.s, &b.s, &v, &why), 1);
+    assert_true(fabs(v - 1.0) < 1e-9);
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_RPS, &a.s, &b.s, &v, &why), 1);
+    assert_true(fabs(v - 100.0) < 1e-9);
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_AVG, &a.s, &b.s, &v, &why), 1);
+    assert_true(fabs(v - (980 * 0.2 + 10 * 150 + 10 * 0.3) / 1000.0) < 1e-9);
+    /* p99 is the 990th of 1000: the 10 slow ones (and the 10 errors) rank above it. */
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_P99, &a.s, &b.s, &v, &why), 1);
+    assert_true(v > 0.25 && v <= 0.5);
+    /* With 2% slow, rank 990 falls in the (100, 250] ms bucket. */
+    feed g;
+    initFeed(&g);
+    g.s.t_ns = 10 * S;
+    add(&g, 980, 200000, 200);
+    add(&g, 20, 150 * MS, 200);
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_P99, &a.s, &g.s, &v, &why), 1);
+    assert_true(v > 100 && v <= 250);
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_COMPLIANCE, &a.s, &g.s, &v, &why), 1);
+    assert_true(fabs(v - 98.0) < 1e-9);
+}
+
+static void compute_cpu_and_memory(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    feed a, b;
+    initFeed(&a);
+    b = a;
+    b.s.t_ns = 10 * S;
+    b.s.cpu_s = 5;   /* 5 CPU seconds in 10 s on 2 CPUs */
+    double v;
+    const char *why;
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_CPU, &a.s, &b.s, &v, &why), 1);
+    assert_true(fabs(v - 25.0) < 1e-9);
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_MEMORY, &a.s, &b.s, &v, &why), 1);
+    assert_true(fabs(v - 10.0) < 1e-9);
+    b.s.cpu_s = -1;
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_CPU, &a.s, &b.s, &v, &why), 0);
+    b.s.mem_limit_bytes = 0;
+    assert_int_equal(lh_sla_compute(&c, LH_SLA_MEMORY, &a.s, &b.s, &v, &why), 0);
+}
+
+/* "No data" is never 0: without requests, compliance (which 0 would violate) and the
+ * latencies have no value and are never violated. */
+static void no_requests_is_no_data(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    assert_non_null(e);
+    feed f;
+    initFeed(&f);
+    for (uint64_t t = 0; t < 30; t++) {
+        assert_int_equal(pushAt(e, &f, t, LH_SLA_COMPLIANCE), 0);
+        assert_int_equal(pushAt(e, &f, t, LH_SLA_AVAILABILITY), 0);
+    }
+    lh_sla_mstate s = stateOf(e, LH_SLA_COMPLIANCE);
+    assert_int_equal(s.state, LH_SLA_NO_DATA);
+    assert_int_equal(s.has, 0);
+    assert_true(isnan(s.value));
+    assert_non_null(s.no_data);
+    assert_int_equal(stateOf(e, LH_SLA_P99).state, LH_SLA_NO_DATA);
+    /* requests_per_second is not evaluated unless traffic is expected... */
+    assert_int_equal(stateOf(e, LH_SLA_RPS).state, LH_SLA_OFF);
+    lh_sla_eval_free(e);
+    /* ...and then 0 requests/s is a real value, and a violation after its grace. */
+    c.traffic_expected = 1;
+    e = lh_sla_eval_new(&c);
+    int violated = 0;
+    for (uint64_t t = 0; t < 10; t++) violated += pushAt(e, &f, t, LH_SLA_RPS) == 1;
+    assert_int_equal(violated, 1);
+    assert_int_equal(stateOf(e, LH_SLA_RPS).state, LH_SLA_VIOLATED);
+    assert_true(stateOf(e, LH_SLA_RPS).value == 0);
+    lh_sla_eval_free(e);
+}
+
+/* ---- grace ------------------------------------------------------------------------ */
+
+static void breach_must_outlast_grace(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    c.t[LH_SLA_P99].grace_s = 3;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    feed f;
+    initFeed(&f);
+    assert_int_equal(pushAt(e, &f, 0, LH_SLA_P99), 0);
+    add(&f, 100, 200 * MS, 200);   /* every request slow from t=1 */
+    assert_int_equal(pushAt(e, &f, 1, LH_SLA_P99), 0);
+    assert_int_equal(stateOf(e, LH_SLA_P99).state, LH_SLA_BREACHING);
+    assert_int_equal(stateOf(e, LH_SLA_P99).breach_ns, 1 * S);
+    add(&f, 100, 200 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 2, LH_SLA_P99), 0);
+    add(&f, 100, 200 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 3, LH_SLA_P99), 0);
+    add(&f, 100, 200 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 4, LH_SLA_P99), 1);   /* 3 s after the first breach */
+    lh_sla_mstate s = stateOf(e, LH_SLA_P99);
+    assert_int_equal(s.state, LH_SLA_VIOLATED);
+    assert_int_equal(s.violations, 1);
+    /* It is raised once, not again on every tick. */
+    for (uint64_t t = 5; t < 9; t++) { add(&f, 100, 200 * MS, 200); assert_int_equal(pushAt(e, &f, t, LH_SLA_P99), 0); }
+    assert_int_equal(stateOf(e, LH_SLA_P99).violations, 1);
+    lh_sla_eval_free(e);
+}
+
+static void short_breach_within_grace_is_forgotten(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    c.window_s = 2;
+    c.t[LH_SLA_P99].grace_s = 5;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    feed f;
+    initFeed(&f);
+    pushAt(e, &f, 0, LH_SLA_P99);
+    add(&f, 100, 200 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 1, LH_SLA_P99), 0);
+    assert_int_equal(stateOf(e, LH_SLA_P99).state, LH_SLA_BREACHING);
+    int events = 0;
+    for (uint64_t t = 2; t < 20; t++) { add(&f, 1000, 100000, 200); events += pushAt(e, &f, t, LH_SLA_P99) != 0; }
+    assert_int_equal(events, 0);
+    assert_int_equal(stateOf(e, LH_SLA_P99).state, LH_SLA_OK);
+    assert_int_equal(stateOf(e, LH_SLA_P99).violations, 0);
+    lh_sla_eval_free(e);
+}
+
+static void zero_grace_violates_at_once(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    c.t[LH_SLA_AVAILABILITY].grace_s = 0;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    feed f;
+    initFeed(&f);
+    pushAt(e, &f, 0, LH_SLA_AVAILABILITY);
+    add(&f, 99, 100000, 200);
+    add(&f, 1, 100000, 503);
+    assert_int_equal(pushAt(e, &f, 1, LH_SLA_AVAILABILITY), 1);
+    lh_sla_eval_free(e);
+}
+
+/* ---- hysteresis and the window ---------------------------------------------------- */
+
+static void resolve_needs_hold_time_inside(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    c.window_s = 2;               /* slow requests leave the window 2 s after they stop */
+    c.resolve_hold_s = 3;
+    c.t[LH_SLA_P99].grace_s = 0;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    feed f;
+    initFeed(&f);
+    pushAt(e, &f, 0, LH_SLA_P99);
+    add(&f, 100, 200 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 1, LH_SLA_P99), 1);
+    /* Fast from here: the window still holds the slow second at t=2 and t=3. */
+    add(&f, 100, 100000, 200);
+    assert_int_equal(pushAt(e, &f, 2, LH_SLA_P99), 0);
+    assert_int_equal(stateOf(e, LH_SLA_P99).state, LH_SLA_VIOLATED);
+    add(&f, 100, 100000, 200);
+    assert_int_equal(pushAt(e, &f, 3, LH_SLA_P99), 0);   /* first value inside (the window is 1..3 s) */
+    assert_true(stateOf(e, LH_SLA_P99).value < 100);
+    assert_int_equal(stateOf(e, LH_SLA_P99).inside_ns, 3 * S);
+    /* One slow burst inside the hold restarts it. */
+    add(&f, 100, 200 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 4, LH_SLA_P99), 0);
+    assert_int_equal(stateOf(e, LH_SLA_P99).inside_ns, 0);
+    int resolvedAt = 0;
+    for (uint64_t t = 5; t < 20 && !resolvedAt; t++) {
+        add(&f, 100, 100000, 200);
+        if (pushAt(e, &f, t, LH_SLA_P99) == -1) resolvedAt = (int)t;
+    }
+    /* Back inside from t=6 (the window is 2 s), resolved 3 s later. */
+    assert_int_equal(resolvedAt, 9);
+    assert_int_equal(stateOf(e, LH_SLA_P99).state, LH_SLA_OK);
+    lh_sla_eval_free(e);
+}
+
+static void no_data_neither_resolves_nor_holds(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    c.window_s = 2;
+    c.resolve_hold_s = 2;
+    c.t[LH_SLA_P99].grace_s = 0;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    feed f;
+    initFeed(&f);
+    pushAt(e, &f, 0, LH_SLA_P99);
+    add(&f, 10, 300 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 1, LH_SLA_P99), 1);
+    for (uint64_t t = 2; t < 30; t++) assert_int_equal(pushAt(e, &f, t, LH_SLA_P99), 0);   /* traffic stops */
+    lh_sla_mstate s = stateOf(e, LH_SLA_P99);
+    assert_int_equal(s.state, LH_SLA_VIOLATED);
+    assert_int_equal(s.has, 0);
+    lh_sla_eval_free(e);
+}
+
+/* The window is the difference with the sample window_s older: old requests fall out. */
+static void window_forgets_old_requests(void **state) {
+    (void)state;
+    lh_sla_config c = quickConfig();
+    c.window_s = 5;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    feed f;
+    initFeed(&f);
+    pushAt(e, &f, 0, LH_SLA_AVG);
+    add(&f, 10, 40 * MS, 200);
+    pushAt(e, &f, 1, LH_SLA_AVG);
+    assert_true(fabs(stateOf(e, LH_SLA_AVG).value - 40) < 1e-9);
+    assert_true(fabs(lh_sla_eval_covered_s(e) - 1) < 1e-9);
+    for (uint64_t t = 2; t <= 6; t++) pushAt(e, &f, t, LH_SLA_AVG);
+    /* At t=5 the window (0..5] still holds them; at t=6 it is (1..6]: none left. */
+    assert_int_equal(stateOf(e, LH_SLA_AVG).has, 0);
+    assert_true(fabs(lh_sla_eval_covered_s(e) - 5) < 1e-9);
+    add(&f, 10, 2 * MS, 200);
+    pushAt(e, &f, 7, LH_SLA_AVG);
+    assert_true(fabs(stateOf(e, LH_SLA_AVG).value - 2) < 1e-9);
+    lh_sla_eval_free(e);
+}
+
+/* ---- settings --------------------------------------------------------------------- */
+
+static void settings(void **state) {
+    (void)state;
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);
+    char err[512];
+    assert_true(c.t[LH_SLA_P99].threshold == 100 && c.t[LH_SLA_P99].grace_s == 30 && c.t[LH_SLA_P99].rollback);
+    assert_true(c.t[LH_SLA_AVAILABILITY].severity == LH_SLA_CRITICAL && c.t[LH_SLA_AVAILABILITY].grace_s == 10);
+    assert_true(c.t[LH_SLA_CPU].severity == LH_SLA_WARNING && !c.t[LH_SLA_CPU].rollback);
+    assert_true(c.window_s == 300 && c.canary_window_s == 900);
+    assert_int_equal(lh_sla_config_set(&c, "sla_p99_response_time_ms", "250", err, sizeof(err)), 0);
+    assert_true(c.t[LH_SLA_P99].threshold == 250);
+    assert_int_equal(lh_sla_config_set(&c, "sla_p99_response_time_ms_grace_s", "1.5", err, sizeof(err)), 0);
+    assert_true(c.t[LH_SLA_P99].grace_s == 1.5);
+    assert_int_equal(lh_sla_config_set(&c, "sla_compliance_rate", "95", err, sizeof(err)), 0);
+    assert_true(c.t[LH_SLA_COMPLIANCE].threshold == 95);
+    assert_int_equal(lh_sla_config_set(&c, "sla_compliance_rate_rollback", "false", err, sizeof(err)), 0);
+    assert_int_equal(c.t[LH_SLA_COMPLIANCE].rollback, 0);
+    assert_int_equal(lh_sla_config_set(&c, "sla_cpu_utilization_percent_severity", "critical", err, sizeof(err)), 0);
+    assert_int_equal(c.t[LH_SLA_CPU].severity, LH_SLA_CRITICAL);
+    assert_int_equal(lh_sla_config_set(&c, "sla_memory_utilization_percent", "off", err, sizeof(err)), 0);
+    assert_int_equal(c.t[LH_SLA_MEMORY].enabled, 0);
+    assert_int_equal(lh_sla_config_set(&c, "sla_window_s", "5", err, sizeof(err)), 0);
+    assert_int_equal(lh_sla_config_set(&c, "sla_canary_window_s", "0", err, sizeof(err)), 0);
+    /* Refusals name the key and say what is wanted. */
+    assert_int_equal(lh_sla_config_set(&c, "sla_p99_response_time_ms", "-5", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "sla_p99_response_time_ms"));
+    assert_int_equal(lh_sla_config_set(&c, "sla_p99_response_time_ms", "0", err, sizeof(err)), -1);
+    assert_int_equal(lh_sla_config_set(&c, "sla_availability_percent", "101", err, sizeof(err)), -1);
+    assert_int_equal(lh_sla_config_set(&c, "sla_p99_response_time_ms_grace_s", "-1", err, sizeof(err)), -1);
+    assert_int_equal(lh_sla_config_set(&c, "sla_window_s", "0", err, sizeof(err)), -1);
+    assert_int_equal(lh_sla_config_set(&c, "sla_eval_interval_s", "abc", err, sizeof(err)), -1);
+    assert_int_equal(lh_sla_config_set(&c, "sla_p99_response_time_ms_severity", "huge", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "warning, minor, major or critical"));
+    assert_int_equal(lh_sla_config_set(&c, "sla_p95_response_time_ms", "100", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown SLA setting \"sla_p95_response_time_ms\""));
+    assert_int_equal(lh_sla_config_set(&c, "sla_p99_response_time_ms_graces", "1", err, sizeof(err)), -1);
+    assert_int_equal(lh_sla_config_set(&c, "sla_min_requests", "2.5", err, sizeof(err)), -1);
+    /* A window shorter than the interval does not check. */
+    lh_sla_config_defaults(&c);
+    c.window_s = 0.5;
+    assert_int_equal(lh_sla_config_check(&c, err, sizeof(err)), -1);
+    assert_null(lh_sla_eval_new(&c));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(compute_latency_and_rates),
+        cmocka_unit_test(compute_cpu_and_memory),
+        cmocka_unit_test(no_requests_is_no_data),
+        cmocka_unit_test(breach_must_outlast_grace),
+        cmocka_unit_test(short_breach_within_grace_is_forgotten),
+        cmocka_unit_test(zero_grace_violates_at_once),
+        cmocka_unit_test(resolve_needs_hold_time_inside),
+        cmocka_unit_test(no_data_neither_resolves_nor_holds),
+        cmocka_unit_test(window_forgets_old_requests),
+        cmocka_unit_test(settings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

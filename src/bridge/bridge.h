@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bridge/sla.h"
+
 #define LH_BRIDGE_PATH_MAX 1024
 
 typedef struct lh_bridge_config {
@@ -34,6 +36,7 @@ typedef struct lh_bridge_config {
     int drain_s;                       /* SIGTERM: wait this long for requests in flight */
     size_t cache_entries;              /* engine decision cache */
     int metrics_auth;                  /* 1: /metrics needs a token (any role) */
+    lh_sla_config sla;                 /* the SLA monitor and automatic rollback (sla_* keys) */
 } lh_bridge_config;
 
 void lh_bridge_config_defaults(lh_bridge_config *c);

@@ -47,6 +47,7 @@ typedef struct lh_tstate {
 } lh_tstate;
 
 typedef struct lh_sse lh_sse;
+typedef struct lh_slamon lh_slamon;
 
 struct lh_bridge {
     lh_bridge_config cfg;
@@ -76,6 +77,8 @@ struct lh_bridge {
     double start_time;
     uint64_t start_ns;
     _Atomic uint32_t sessions[LH_SESSION_SLOTS];  /* last-seen minute of a session hash */
+
+    lh_slamon *sla;                /* the SLA monitor (sla_monitor.c) */
 
     pthread_t watcher;
     int watcher_started;
@@ -162,6 +165,44 @@ enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req
  * on failure). */
 int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,
                              int64_t *seq, char *err, size_t errlen);
+/* Roll the policy back (revisions.c): the route's and the SLA monitor's common core. */
+#define LH_ROLLBACK_STEPS 8
+typedef struct lh_rollback_step { char name[24]; double ms; } lh_rollback_step;
+typedef struct lh_rollback_req {
+    const char *target;          /* revision to restore; NULL or "": the newest recorded one that is not active */
+    const char *expect_current;  /* fail (409) unless this is still the active revision; NULL: any */
+    int trigger;                 /* LH_ROLLBACK_API or LH_ROLLBACK_SLA (metrics.h) */
+    const char *agent;           /* who asked ("" for the bridge itself) */
+    json_t *extra;               /* merged into the policy.rolled_back data (borrowed), or NULL */
+    const lh_rollback_step *pre; /* steps taken before the call (the monitor's "detect") */
+    int npre;
+} lh_rollback_req;
+typedef struct lh_rollback_result {
+    char revision[160], previous[160];
+    int64_t seq;                 /* the policy.rolled_back event */
+    int status;                  /* on failure: 404 no such revision, 409 active changed, 400 does not load, 503 store */
+    lh_rollback_step steps[LH_ROLLBACK_STEPS];   /* pre, load_history, build_engine, record, install */
+    int nsteps;
+    uint64_t duration_ns;        /* from the call to the installed revision */
+} lh_rollback_result;
+/* Load the target's YAML from the policy events, build its engine, record
+ * policy.rolled_back (with the steps so far, the trigger and rq->extra) and install it,
+ * under policy_mu; count it in rollbacks_total. 0, or -1 with res->status and err. */
+int lh_bridge_rollback(lh_bridge_t *b, const lh_rollback_req *rq, lh_rollback_result *res, char *err, size_t errlen);
+
+/* The SLA monitor (sla_monitor.c). */
+lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen);
+int lh_slamon_start(lh_slamon *m, char *err, size_t errlen);   /* the sampling thread (if enabled) */
+void lh_slamon_stop(lh_slamon *m);                             /* join it; NULL is a no-op */
+void lh_slamon_free(lh_slamon *m);
+/* A revision became active (start, push, SIGHUP, rollback). Called under policy_mu. */
+void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback);
+/* Exposition text of the SLA and alert metrics (malloc'd), for /metrics. */
+char *lh_slamon_metrics(lh_slamon *m);
+/* {"state", "enabled", "violated": [...]} for /v1/status; new reference. */
+json_t *lh_slamon_status_json(lh_slamon *m);
+enum MHD_Result lh_route_sla(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+
 /* SSE: wake every stream so it ends (shutdown). */
 void lh_sse_shutdown(lh_bridge_t *b);
 

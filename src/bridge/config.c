@@ -28,6 +28,7 @@ void lh_bridge_config_defaults(lh_bridge_config *c) {
     c->drain_s = 10;
     c->cache_entries = 65536;
     c->metrics_auth = 0;
+    lh_sla_config_defaults(&c->sla);
 }
 
 static int setStr(char *dst, size_t cap, const char *key, const char *v, char *err, size_t errlen) {
@@ -115,6 +116,7 @@ int lh_bridge_config_set(lh_bridge_config *c, const char *key, const char *v, ch
         c->cache_entries = (size_t)n;
         return 0;
     }
+    if (!strncmp(key, "sla_", 4)) return lh_sla_config_set(&c->sla, key, v, err, errlen);
     snprintf(err, errlen, "unknown setting \"%s\" (see docs/configuration.md)", key);
     return -1;
 }

@@ -21,12 +21,12 @@ static const char *bucketLe[LH_HIST_BUCKETS] = {
     "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01",
     "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5"};
 
-static const int codes[LH_NCODES] = {200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
+const int lh_metrics_codes[LH_NCODES] = {200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
 
 static const char *routeNames[LH_ROUTE_COUNT] = {
     "/v1/validate", "/v1/hooks/claude-code", "/v1/data/lighthouse/decision", "/v1/events",
     "/v1/events/stream", "/v1/policy", "/v1/policy/history", "/v1/policy/rollback",
-    "/v1/status", "/health", "/ready", "/metrics", "other"};
+    "/v1/status", "/health", "/ready", "/metrics", "/v1/sla", "other"};
 
 static const char *errNames[LH_ERR_COUNT] = {
     "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",
@@ -45,7 +45,7 @@ void lh_hist_observe(lh_hist *h, uint64_t ns) {
 void lh_metrics_request(lh_metrics *m, lh_route r, int status, uint64_t ns) {
     int c = LH_NCODES - 1;   /* "other" */
     for (int i = 0; i < LH_NCODES - 1; i++)
-        if (codes[i] == status) { c = i; break; }
+        if (lh_metrics_codes[i] == status) { c = i; break; }
     atomic_fetch_add_explicit(&m->requests[r][c], 1, RLX);
     lh_hist_observe(&m->request_duration[r], ns);
     if (r <= LH_ROUTE_OPA && status >= 200 && status < 300) lh_hist_observe(&m->decision_ok, ns);
@@ -157,7 +157,7 @@ char *lh_metrics_render(const lh_metrics *m, const lh_metrics_extra *x, size_t *
         for (int c = 0; c < LH_NCODES; c++) {
             uint64_t v = atomic_load_explicit(&m->requests[r][c], RLX);
             if (!v && !(r == LH_ROUTE_VALIDATE && c == 0)) continue;
-            if (codes[c]) emit(&s, "lighthouse_bridge_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n", routeNames[r], codes[c], v);
+            if (lh_metrics_codes[c]) emit(&s, "lighthouse_bridge_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n", routeNames[r], lh_metrics_codes[c], v);
             else emit(&s, "lighthouse_bridge_requests_total{route=\"%s\",code=\"other\"} %" PRIu64 "\n", routeNames[r], v);
         }
     head(&s, "request_duration_seconds", "histogram", "HTTP request duration in seconds, by route.");
@@ -200,9 +200,16 @@ char *lh_metrics_render(const lh_metrics *m, const lh_metrics_extra *x, size_t *
     emit(&s, "lighthouse_bridge_active_connections %u\n", x->active_connections);
     head(&s, "active_sessions", "gauge", "Distinct agent sessions seen in the last 15 minutes.");
     emit(&s, "lighthouse_bridge_active_sessions %" PRIu64 "\n", x->active_sessions);
-    head(&s, "rollbacks_total", "counter", "Policy rollbacks by result.");
-    emit(&s, "lighthouse_bridge_rollbacks_total{result=\"success\"} %" PRIu64 "\n", atomic_load_explicit(&m->rollbacks_ok, RLX));
-    emit(&s, "lighthouse_bridge_rollbacks_total{result=\"failure\"} %" PRIu64 "\n", atomic_load_explicit(&m->rollbacks_failed, RLX));
+    head(&s, "rollbacks_total", "counter", "Policy rollbacks by trigger (api, sla) and result (triggered, succeeded, failed).");
+    static const char *trig[2] = {"api", "sla"}, *res[3] = {"triggered", "succeeded", "failed"};
+    for (int t = 0; t < 2; t++)
+        for (int k = 0; k < 3; k++)
+            emit(&s, "lighthouse_bridge_rollbacks_total{trigger=\"%s\",result=\"%s\"} %" PRIu64 "\n", trig[t], res[k],
+                 atomic_load_explicit(&m->rollbacks[t][k], RLX));
+    uint64_t rbOk = atomic_load_explicit(&m->rollbacks[0][1], RLX) + atomic_load_explicit(&m->rollbacks[1][1], RLX);
+    head(&s, "rollback_duration_seconds", "summary", "Time of the succeeded rollbacks, from the decision to the installed revision; sum / count is the mean.");
+    emit(&s, "lighthouse_bridge_rollback_duration_seconds_sum %.9f\nlighthouse_bridge_rollback_duration_seconds_count %" PRIu64 "\n",
+         (double)atomic_load_explicit(&m->rollback_ns_sum, RLX) / 1e9, rbOk);
     if (x->postgres >= 0) {
         head(&s, "postgres_connection_status", "gauge", "1 when the PostgreSQL store accepts appends.");
         emit(&s, "lighthouse_bridge_postgres_connection_status %d\n", x->postgres);
@@ -212,6 +219,7 @@ char *lh_metrics_render(const lh_metrics *m, const lh_metrics_extra *x, size_t *
     escapeLabel(x->policy_revision, rev, sizeof(rev));
     emit(&s, "lighthouse_bridge_policy_revision_info{revision=\"%s\"} 1\n", rev);
     processSeries(&s, x->start_time);
+    if (x->more) emit(&s, "%s", x->more);
     if (s.bad) { free(s.p); return NULL; }
     *len = s.len;
     return s.p;

@@ -12,7 +12,7 @@
 typedef enum {
     LH_ROUTE_VALIDATE = 0, LH_ROUTE_HOOK, LH_ROUTE_OPA, LH_ROUTE_EVENTS, LH_ROUTE_STREAM,
     LH_ROUTE_POLICY, LH_ROUTE_POLICY_HISTORY, LH_ROUTE_ROLLBACK, LH_ROUTE_STATUS,
-    LH_ROUTE_HEALTH, LH_ROUTE_READY, LH_ROUTE_METRICS, LH_ROUTE_OTHER, LH_ROUTE_COUNT
+    LH_ROUTE_HEALTH, LH_ROUTE_READY, LH_ROUTE_METRICS, LH_ROUTE_SLA, LH_ROUTE_OTHER, LH_ROUTE_COUNT
 } lh_route;
 
 typedef enum {
@@ -31,7 +31,12 @@ typedef struct lh_hist {
     _Atomic uint64_t count;
 } lh_hist;
 
+enum { LH_ROLLBACK_API = 0, LH_ROLLBACK_SLA = 1 };
+enum { LH_ROLLBACK_TRIGGERED = 0, LH_ROLLBACK_SUCCEEDED = 1, LH_ROLLBACK_FAILED = 2 };
+
 #define LH_NCODES 12
+/* The status codes requests are counted by (metrics.c); the last, 0, is "other". */
+extern const int lh_metrics_codes[LH_NCODES];
 
 typedef struct lh_metrics {
     _Atomic uint64_t requests[LH_ROUTE_COUNT][LH_NCODES];
@@ -42,7 +47,10 @@ typedef struct lh_metrics {
     _Atomic uint64_t errors[LH_ERR_COUNT];
     _Atomic uint64_t decisions[3][4][4];  /* action, tier, risk */
     _Atomic uint64_t store_appends, store_failures;
-    _Atomic uint64_t rollbacks_ok, rollbacks_failed;
+    /* Policy rollbacks by trigger (LH_ROLLBACK_API, LH_ROLLBACK_SLA) and result
+     * (triggered, succeeded, failed); the time of the succeeded ones. */
+    _Atomic uint64_t rollbacks[2][3];
+    _Atomic uint64_t rollback_ns_sum;
     _Atomic uint64_t escalations;
     _Atomic uint64_t cache_hits_base, cache_lookups_base;  /* from retired engines */
 } lh_metrics;
@@ -59,6 +67,7 @@ typedef struct lh_metrics_extra {
     const char *policy_revision;
     int postgres;                         /* -1: not in use; 0 down; 1 up */
     double start_time;                    /* unix seconds */
+    const char *more;                     /* more exposition text to append (the SLA monitor's), or NULL */
 } lh_metrics_extra;
 
 /* Render the Prometheus text exposition into a malloc'd string (caller frees). */

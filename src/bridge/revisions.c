@@ -13,27 +13,31 @@
 
 #include "engine/policy.h"
 
-/* Record and install. Caller holds policy_mu. */
+/* Record and install. Caller holds policy_mu. extra (borrowed, may be NULL) is merged
+ * into the event's data. The SLA monitor is told of every change, so it knows each
+ * revision's age and what came before it. */
 static int activateLocked(lh_bridge_t *b, lh_engref *er, const char *type, const char *source,
-                          const char *agent, const char *extraKey, const char *extraVal, int64_t *seq,
-                          char *err, size_t errlen) {
+                          const char *agent, json_t *extra, int64_t *seq, uint64_t *recordedAt, char *err,
+                          size_t errlen) {
     char prev[160];
     lh_bridge_revision(b, prev, sizeof(prev));
     json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "revision", er->revision, "source", source, "previous", prev,
                           "policy", er->yaml);
     if (!d) { snprintf(err, errlen, "the policy must be valid UTF-8 text"); return -1; }
-    if (extraKey) json_object_set_new(d, extraKey, json_string(extraVal));
+    if (extra) json_object_update(d, extra);
     char *data = json_dumps(d, JSON_COMPACT);
     json_decref(d);
     if (!data) { snprintf(err, errlen, "out of memory"); return -1; }
-    char aggregate[200];
-    snprintf(aggregate, sizeof(aggregate), "policy");
     int64_t s = 0;
     char serr[256];
-    int rc = lh_bridge_append(b, type, agent, aggregate, data, &s, serr, sizeof(serr));
+    int rc = lh_bridge_append(b, type, agent, "policy", data, &s, serr, sizeof(serr));
     free(data);
     if (rc) { snprintf(err, errlen, "the event store cannot record the policy change: %s", serr); return -1; }
+    if (recordedAt) *recordedAt = lh_bridge_now_ns();
+    char rev[160];
+    snprintf(rev, sizeof(rev), "%s", er->revision);
     lh_bridge_engref_install(b, er);
+    if (b->sla) lh_slamon_policy_changed(b->sla, rev, !strcmp(type, "policy.rolled_back"));
     if (seq) *seq = s;
     return 0;
 }
@@ -47,7 +51,7 @@ void lh_bridge_engref_free(lh_engref *er) {
 int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,
                              int64_t *seq, char *err, size_t errlen) {
     pthread_mutex_lock(&b->policy_mu);
-    int rc = activateLocked(b, er, "policy.activated", source, agent, NULL, NULL, seq, err, errlen);
+    int rc = activateLocked(b, er, "policy.activated", source, agent, NULL, seq, NULL, err, errlen);
     pthread_mutex_unlock(&b->policy_mu);
     if (rc) lh_bridge_engref_free(er);
     return rc;
@@ -81,7 +85,7 @@ enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, l
     snprintf(rev, sizeof(rev), "%s", er->revision);
     int64_t seq = 0;
     pthread_mutex_lock(&b->policy_mu);
-    int rc = activateLocked(b, er, "policy.activated", "api", r->claims.agent, NULL, NULL, &seq, err, sizeof(err));
+    int rc = activateLocked(b, er, "policy.activated", "api", r->claims.agent, NULL, &seq, NULL, err, sizeof(err));
     pthread_mutex_unlock(&b->policy_mu);
     if (rc) {
         lh_bridge_engref_free(er);
@@ -122,10 +126,111 @@ enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c
     return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:o}", "active", rev, "history", arr));
 }
 
+static double msSince(uint64_t *t) {
+    uint64_t now = lh_bridge_now_ns();
+    double ms = (double)(now - *t) / 1e6;
+    *t = now;
+    return ms;
+}
+
+static void addStep(lh_rollback_result *res, const char *name, double ms) {
+    if (res->nsteps >= LH_ROLLBACK_STEPS) return;
+    snprintf(res->steps[res->nsteps].name, sizeof(res->steps[0].name), "%s", name);
+    res->steps[res->nsteps++].ms = ms;
+}
+
+static json_t *stepsJson(const lh_rollback_result *res) {
+    json_t *a = json_array();
+    for (int i = 0; i < res->nsteps; i++)
+        json_array_append_new(a, json_pack("{s:s,s:f}", "step", res->steps[i].name, "ms", res->steps[i].ms));
+    return a;
+}
+
+/* Find the YAML of the revision to restore in the policy.* events, newest first: want,
+ * or (want empty) the first revision that is not cur. A new reference, or NULL. */
+static json_t *findRevision(lh_bridge_t *b, const char *want, const char *cur, char *err, size_t errlen, int *status) {
+    lh_event_list l = {0};
+    char qerr[256];
+    if (policyEvents(b, 1000, &l, qerr, sizeof(qerr))) {
+        lh_event_list_free(&l);
+        snprintf(err, errlen, "cannot read the policy history: %s", qerr);
+        *status = 503;
+        return NULL;
+    }
+    json_t *found = NULL;
+    for (size_t i = 0; i < l.n && !found; i++) {
+        json_t *d = json_loads(l.events[i].data, 0, NULL);
+        const char *rv = json_string_value(json_object_get(d, "revision"));
+        const char *pol = json_string_value(json_object_get(d, "policy"));
+        int match = rv && pol && (want[0] ? !strcmp(rv, want) : strcmp(rv, cur) != 0);
+        if (match) found = d;
+        else json_decref(d);
+    }
+    lh_event_list_free(&l);
+    if (!found) {
+        *status = 404;
+        if (want[0]) snprintf(err, errlen, "no recorded policy revision %s", want);
+        else snprintf(err, errlen, "no earlier revision to roll back to");
+    }
+    return found;
+}
+
+int lh_bridge_rollback(lh_bridge_t *b, const lh_rollback_req *rq, lh_rollback_result *res, char *err, size_t errlen) {
+    int trig = rq->trigger == LH_ROLLBACK_SLA ? LH_ROLLBACK_SLA : LH_ROLLBACK_API;
+    const char *want = rq->target ? rq->target : "";
+    memset(res, 0, sizeof(*res));
+    for (int i = 0; i < rq->npre; i++) addStep(res, rq->pre[i].name, rq->pre[i].ms);
+    atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_TRIGGERED], 1);
+    uint64_t t0 = lh_bridge_now_ns(), t = t0;
+    pthread_mutex_lock(&b->policy_mu);
+    lh_bridge_revision(b, res->previous, sizeof(res->previous));
+    json_t *found = NULL;
+    lh_engref *er = NULL;
+    if (rq->expect_current && strcmp(rq->expect_current, res->previous)) {
+        snprintf(err, errlen, "the active revision changed to %s", res->previous);
+        res->status = 409;
+        goto fail;
+    }
+    found = findRevision(b, want, res->previous, err, errlen, &res->status);
+    if (!found) goto fail;
+    addStep(res, "load_history", msSince(&t));
+    json_t *pol = json_object_get(found, "policy");
+    er = lh_bridge_engref_new(b, json_string_value(pol), json_string_length(pol), "rollback", err, errlen);
+    if (!er) { res->status = 400; goto fail; }
+    addStep(res, "build_engine", msSince(&t));
+    snprintf(res->revision, sizeof(res->revision), "%s", er->revision);
+    /* The event holds the steps before it: it must be durable before the revision is
+     * installed, so it cannot hold its own commit time (res has every step). */
+    json_t *extra = rq->extra ? json_deep_copy(rq->extra) : json_object();
+    json_object_set_new(extra, "from", json_string(res->previous));
+    json_object_set_new(extra, "trigger", json_string(trig == LH_ROLLBACK_SLA ? "sla" : "api"));
+    json_object_set_new(extra, "steps", stepsJson(res));
+    uint64_t recorded = 0;
+    int rc = activateLocked(b, er, "policy.rolled_back", trig == LH_ROLLBACK_SLA ? "sla" : "rollback", rq->agent, extra,
+                            &res->seq, &recorded, err, errlen);
+    json_decref(extra);
+    if (rc) { lh_bridge_engref_free(er); res->status = 503; goto fail; }
+    addStep(res, "record", (double)(recorded - t) / 1e6);
+    t = recorded;
+    addStep(res, "install", msSince(&t));
+    pthread_mutex_unlock(&b->policy_mu);
+    json_decref(found);
+    res->duration_ns = lh_bridge_now_ns() - t0;
+    atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_SUCCEEDED], 1);
+    atomic_fetch_add(&b->m->rollback_ns_sum, res->duration_ns);
+    return 0;
+fail:
+    pthread_mutex_unlock(&b->policy_mu);
+    json_decref(found);
+    res->duration_ns = lh_bridge_now_ns() - t0;
+    atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_FAILED], 1);
+    return -1;
+}
+
 /* POST /v1/policy/rollback: body {"revision": R} or empty for the revision before the
  * active one. The YAML comes from the newest policy.activated event for R. */
 enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
-    char want[160] = "", cur[160], err[1024];
+    char want[160] = "", err[1024];
     if (r->len) {
         if (!lh_store_utf8_valid(r->body, r->len)) return lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8");
         if (lh_json_depth(r->body, r->len, b->cfg.json_depth) > b->cfg.json_depth)
@@ -139,51 +244,12 @@ enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *
         if (v) snprintf(want, sizeof(want), "%s", json_string_value(v));
         json_decref(j);
     }
-    pthread_mutex_lock(&b->policy_mu);
-    lh_bridge_revision(b, cur, sizeof(cur));
-    lh_event_list l = {0};
-    if (policyEvents(b, 1000, &l, err, sizeof(err))) {
-        pthread_mutex_unlock(&b->policy_mu);
-        lh_event_list_free(&l);
-        atomic_fetch_add(&b->m->rollbacks_failed, 1);
-        return lh_http_error(b, c, r, 503, "store_unavailable", "cannot read the policy history: %s", err);
+    lh_rollback_req rq = {.target = want, .trigger = LH_ROLLBACK_API, .agent = r->claims.agent};
+    lh_rollback_result res;
+    if (lh_bridge_rollback(b, &rq, &res, err, sizeof(err))) {
+        const char *code = res.status == 404 ? "not_found" : res.status == 400 ? "invalid_policy" : "store_unavailable";
+        return lh_http_error(b, c, r, res.status ? res.status : 503, code, "%s", err);
     }
-    /* Default target: walking back from the newest event, the first revision that is not
-     * the active one. */
-    json_t *found = NULL;
-    for (size_t i = 0; i < l.n && !found; i++) {
-        json_t *d = json_loads(l.events[i].data, 0, NULL);
-        const char *rv = json_string_value(json_object_get(d, "revision"));
-        const char *pol = json_string_value(json_object_get(d, "policy"));
-        int match = rv && pol && (want[0] ? !strcmp(rv, want) : strcmp(rv, cur) != 0);
-        if (match) found = d;
-        else json_decref(d);
-    }
-    lh_event_list_free(&l);
-    if (!found) {
-        pthread_mutex_unlock(&b->policy_mu);
-        atomic_fetch_add(&b->m->rollbacks_failed, 1);
-        return lh_http_error(b, c, r, 404, "not_found", want[0] ? "no recorded policy revision %s" : "%sno earlier revision to roll back to",
-                             want);
-    }
-    json_t *pol = json_object_get(found, "policy");
-    lh_engref *er = lh_bridge_engref_new(b, json_string_value(pol), json_string_length(pol), "rollback", err, sizeof(err));
-    json_decref(found);
-    if (!er) {
-        pthread_mutex_unlock(&b->policy_mu);
-        atomic_fetch_add(&b->m->rollbacks_failed, 1);
-        return lh_http_error(b, c, r, 400, "invalid_policy", "%s", err);
-    }
-    char rev[160];
-    snprintf(rev, sizeof(rev), "%s", er->revision);
-    int64_t seq = 0;
-    int rc = activateLocked(b, er, "policy.rolled_back", "rollback", r->claims.agent, "from", cur, &seq, err, sizeof(err));
-    pthread_mutex_unlock(&b->policy_mu);
-    if (rc) {
-        lh_bridge_engref_free(er);
-        atomic_fetch_add(&b->m->rollbacks_failed, 1);
-        return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
-    }
-    atomic_fetch_add(&b->m->rollbacks_ok, 1);
-    return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:s,s:I}", "revision", rev, "previous", cur, "seq", (json_int_t)seq));
+    return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:s,s:I}", "revision", res.revision, "previous", res.previous,
+                                                     "seq", (json_int_t)res.seq));
 }

@@ -370,11 +370,11 @@ enum MHD_Result lh_route_status(lh_bridge_t *b, struct MHD_Connection *c, lh_req
                                     atomic_load(&b->store_ok), "head_seq", (json_int_t)st.head_seq, "events",
                                     (json_int_t)st.events, "bytes", (json_int_t)st.bytes)
                         : json_pack("{s:b,s:s}", "appending", 0, "error", err);
-    json_t *out = json_pack("{s:s,s:I,s:s,s:b,s:o,s:i,s:I,s:{s:s}}", "version", LH_VERSION, "uptime_s",
+    json_t *out = json_pack("{s:s,s:I,s:s,s:b,s:o,s:i,s:I,s:o}", "version", LH_VERSION, "uptime_s",
                             (json_int_t)((lh_bridge_now_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
                             "ready", atomic_load(&b->store_ok) && !atomic_load(&b->draining), "store", store,
                             "connections", di ? (int)di->num_connections : 0, "active_sessions",
-                            (json_int_t)activeSessions(b), "sla", "state", "not monitored (no SLA monitor yet)");
+                            (json_int_t)activeSessions(b), "sla", lh_slamon_status_json(b->sla));
     return replyJson(c, r, 200, out);
 }
 
@@ -396,8 +396,11 @@ enum MHD_Result lh_route_metrics(lh_bridge_t *b, struct MHD_Connection *c, lh_re
     x.active_sessions = activeSessions(b);
     x.postgres = b->postgres ? atomic_load(&b->store_ok) : -1;
     x.start_time = b->start_time;
+    char *more = lh_slamon_metrics(b->sla);
+    x.more = more;
     size_t len;
     char *text = lh_metrics_render(b->m, &x, &len);
+    free(more);
     if (!text) return lh_http_error(b, c, r, 500, "internal", "out of memory");
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) { free(text); return MHD_NO; }

@@ -271,6 +271,7 @@ static const routeDef routes[] = {
     {"/v1/policy/history", LH_ROUTE_POLICY_HISTORY, 0, R_E | R_A},
     {"/v1/policy/rollback", LH_ROUTE_ROLLBACK, 1, R_A},
     {"/v1/status", LH_ROUTE_STATUS, 0, R_E | R_A},
+    {"/v1/sla", LH_ROUTE_SLA, 0, R_E | R_A},
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
@@ -392,6 +393,7 @@ static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     case LH_ROUTE_POLICY_HISTORY: return lh_route_policy_history(b, c, r);
     case LH_ROUTE_ROLLBACK: return lh_route_policy_rollback(b, c, r);
     case LH_ROUTE_STATUS: return lh_route_status(b, c, r);
+    case LH_ROUTE_SLA: return lh_route_sla(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
@@ -683,6 +685,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
      * without a system.started that no system.stopped would follow. */
     lh_engref *first = loadPolicyFile(b, err, errlen);
     if (!first) goto fail;
+    b->sla = lh_slamon_new(b, err, errlen);   /* before the first install: it records the lineage */
+    if (!b->sla) { lh_bridge_engref_free(first); goto fail; }
     b->listen_fd = openListener(b, err, errlen);
     if (b->listen_fd < 0) { lh_bridge_engref_free(first); goto fail; }
     char data[1024], esc[512];
@@ -719,6 +723,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
                             MHD_OPTION_END);
     if (!b->d) { snprintf(err, errlen, "could not start the HTTP server on %s", b->address); goto fail; }
     if (pthread_create(&b->watcher, NULL, watcherMain, b) == 0) b->watcher_started = 1;
+    if (lh_slamon_start(b->sla, err, errlen)) goto fail;
     (void)head;
     return b;
 fail:
@@ -786,6 +791,7 @@ int lh_bridge_wait(lh_bridge *b) {
         break;
     }
     stopServing(b);
+    lh_slamon_stop(b->sla);   /* it appends: stop it before the store closes */
     atomic_store(&b->stopping, 1);
     if (b->watcher_started) { pthread_join(b->watcher, NULL); b->watcher_started = 0; }
     char err[512], data[128];
@@ -804,6 +810,7 @@ int lh_bridge_wait(lh_bridge *b) {
 void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
     if (b->d) { atomic_store(&b->draining, 1); lh_sse_shutdown(b); }
+    lh_slamon_stop(b->sla);
     lh_appender_stop(b->appender);
     if (b->d) { MHD_stop_daemon(b->d); waitHelpers(b); }
     lh_appender_free(b->appender);
@@ -824,6 +831,7 @@ void lh_bridge_free(lh_bridge *b) {
     engrefRelease(b, b->eng_cur);
     b->eng_cur = NULL;
     pthread_mutex_unlock(&b->eng_mu);
+    lh_slamon_free(b->sla);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);

@@ -76,7 +76,7 @@ int lh_sla_higher_is_worse(lh_sla_metric m);
 /* Cumulative counters at one instant. Durations are of the decision routes only. */
 typedef struct lh_sla_sample {
     uint64_t t_ns;                        /* monotonic clock */
-    uint64_t requests;                    /* decision requests answered, any status */
+    uint64_t requests;                    /* decision requests answered, any status but 401 and 403 */
     uint64_t ok;                          /* ... answered 2xx */
     uint64_t unavailable;                 /* ... answered 5xx or never answered */
     uint64_t dur[LH_HIST_BUCKETS + 1];    /* request_duration buckets (not cumulative), all statuses */

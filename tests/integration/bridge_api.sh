@@ -217,7 +217,8 @@ missing=""
 for m in requests_total request_duration_seconds_bucket errors_total speed_layer_validation_duration_seconds_bucket \
          speed_layer_cache_hits_total speed_layer_cache_requests_total decisions_total expert_escalations_total \
          event_store_appends_total event_store_failures_total event_store_commit_duration_seconds_bucket \
-         active_connections active_sessions memory_usage_bytes memory_limit_bytes rollbacks_total policy_revision_info; do
+         active_connections active_sessions memory_usage_bytes memory_limit_bytes rollbacks_total policy_revision_info \
+         rollback_duration_seconds_count sla_violations_total sla_violation_active sla_threshold; do
   grep -q "^lighthouse_bridge_$m[ {]" "$T/body" || missing="$missing $m"
 done
 for m in process_start_time_seconds process_resident_memory_bytes process_cpu_seconds_total process_open_fds; do
@@ -227,7 +228,7 @@ check "every covered lighthouse_bridge_* name and process_* series is exported${
 check "requests_total counts validate 200s" \
   '[ "$(awk "/^lighthouse_bridge_requests_total\\{route=\"\\/v1\\/validate\",code=\"200\"\\}/ {print \$2}" "$T/body")" -ge 15 ]'
 check "policy_revision_info names the active revision" 'grep -q "lighthouse_bridge_policy_revision_info{revision=\"test-strict\"} 1" "$T/body"'
-check "rollbacks_total counted the successful rollbacks" 'grep -q "lighthouse_bridge_rollbacks_total{result=\"success\"} 2" "$T/body"'
+check "rollbacks_total counted the successful rollbacks" 'grep -q "lighthouse_bridge_rollbacks_total{trigger=\"api\",result=\"succeeded\"} 2" "$T/body"'
 
 # ---- SIGHUP reloads the policy file --------------------------------------------------
 sed -i 's/revision: test-base/revision: test-reloaded/' "$T/policy.yaml"

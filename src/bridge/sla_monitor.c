@@ -1,0 +1,534 @@
+/* sla_monitor.c — the SLA monitor inside the bridge (docs/sla.md).
+ *
+ * One thread samples the bridge's own cumulative counters every sla_eval_interval_s
+ * (decision requests by status, their duration histograms, process CPU and memory),
+ * feeds them to the evaluator (sla.c) and acts on its transitions: a violation or a
+ * resolution is an event (sla.violated, sla.resolved) and an alert; a rollback-flagged
+ * violation of a revision still in its canary window rolls the policy back to the one
+ * before it (lh_bridge_rollback), at most once per violation and never past a
+ * known-good revision.
+ *
+ * Revisions: the monitor keeps the lineage of the revisions active in this run (a stack:
+ * a push or SIGHUP adds one, a rollback to the one below removes the top). The revision
+ * the bridge started with is known-good; any other becomes known-good once it has
+ * served decisions for a full canary window with no rollback-flagged metric breaching
+ * or violated. A known-good revision is never rolled back automatically.
+ *
+ * Locking: mu guards the evaluator, the per-metric notes, the lineage and the last
+ * rollback. The thread never holds mu while it appends or rolls back; policy changes
+ * call in under policy_mu and then take mu (order: policy_mu, then mu). */
+#include "bridge/bridge_int.h"
+
+#include <math.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridge/sla.h"
+
+#define LINEAGE_MAX 64
+#define RLX memory_order_relaxed
+
+typedef struct lineage {
+    char rev[160];
+    uint64_t activated_ns;    /* monotonic: when it (last) became active */
+    uint64_t requests_at;     /* decision requests answered by then */
+    int good;                 /* known-good */
+    int tainted;              /* a rollback-flagged violation was raised while it was active */
+} lineage;
+
+/* What the monitor knows of a metric beyond the evaluator's state. */
+typedef struct note {
+    int64_t violated_seq;     /* the sla.violated event of the current violation (0: none) */
+    uint64_t violated_unix_ns;
+    char action[320];         /* what the violation did about the policy */
+} note;
+
+struct lh_slamon {
+    lh_bridge_t *b;
+    lh_sla_config cfg;
+    lh_sla_eval *ev;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int started, stop;
+    note notes[LH_SLA_COUNT];
+    lineage lin[LINEAGE_MAX];
+    int nlin;
+    json_t *last_rollback;    /* the newest automatic rollback (or attempt), or NULL */
+    int64_t unix_off;         /* unix ns = monotonic ns + unix_off */
+    double cpus;
+    uint64_t last_sample_ns;
+};
+
+/* ------------------------------------------------------------------------------ */
+/* Sampling                                                                         */
+/* ------------------------------------------------------------------------------ */
+
+static int isDecision(int r) { return r == LH_ROUTE_VALIDATE || r == LH_ROUTE_HOOK || r == LH_ROUTE_OPA; }
+
+static uint64_t decisionRequests(const lh_metrics *m) {
+    uint64_t n = 0;
+    for (int r = 0; r < LH_ROUTE_COUNT; r++)
+        if (isDecision(r))
+            for (int c = 0; c < LH_NCODES; c++) n += atomic_load_explicit(&m->requests[r][c], RLX);
+    return n;
+}
+
+static double readCpuSeconds(void) {
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f) return -1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    unsigned long long ut = 0, st = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
+    long tick = sysconf(_SC_CLK_TCK);
+    return (double)(ut + st) / (double)(tick > 0 ? tick : 100);
+}
+
+/* CPUs the process may use: its affinity mask, lowered by a cgroup v2 CPU quota. */
+static double readCpus(void) {
+    cpu_set_t set;
+    double n = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
+    if (n <= 0) n = (double)sysconf(_SC_NPROCESSORS_ONLN);
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+    if (f) {
+        char q[32] = "";
+        double period = 0;
+        if (fscanf(f, "%31s %lf", q, &period) == 2 && strcmp(q, "max") && period > 0) {
+            double quota = atof(q) / period;
+            if (quota > 0 && quota < n) n = quota;
+        }
+        fclose(f);
+    }
+    return n;
+}
+
+static void readMemory(double *rss, double *limit) {
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned long long vsz = 0, res = 0, lim = 0;
+    *rss = -1;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%llu %llu", &vsz, &res) == 2) *rss = (double)res * (double)page; fclose(f); }
+    f = fopen("/sys/fs/cgroup/memory.max", "r");   /* "max" (no limit) does not scan */
+    if (f) { if (fscanf(f, "%llu", &lim) != 1) lim = 0; fclose(f); }
+    if (!lim) lim = (unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)page;
+    *limit = (double)lim;
+}
+
+static void takeSample(lh_slamon *m, lh_sla_sample *s) {
+    const lh_metrics *mt = m->b->m;
+    memset(s, 0, sizeof(*s));
+    s->t_ns = lh_bridge_now_ns();
+    for (int r = 0; r < LH_ROUTE_COUNT; r++) {
+        if (!isDecision(r)) continue;
+        for (int c = 0; c < LH_NCODES; c++) {
+            uint64_t v = atomic_load_explicit(&mt->requests[r][c], RLX);
+            int code = lh_metrics_codes[c];
+            /* Refused before any decision (no or a bad token, a role that may not ask):
+             * the caller's fault, and no sign of the bridge's or the policy's health. */
+            if (code == 401 || code == 403) continue;
+            s->requests += v;
+            if (code >= 200 && code < 300) s->ok += v;
+            if (code >= 500 || code == 0) s->unavailable += v;
+        }
+        for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] += atomic_load_explicit(&mt->request_duration[r].bucket[i], RLX);
+        s->dur_sum_ns += atomic_load_explicit(&mt->request_duration[r].sum_ns, RLX);
+    }
+    for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->ok_dur[i] = atomic_load_explicit(&mt->decision_ok.bucket[i], RLX);
+    s->cpu_s = readCpuSeconds();
+    s->cpus = m->cpus;
+    readMemory(&s->rss_bytes, &s->mem_limit_bytes);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Revisions: the lineage and known-good                                            */
+/* ------------------------------------------------------------------------------ */
+
+void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback) {
+    uint64_t now = lh_bridge_now_ns(), reqs = decisionRequests(m->b->m);
+    pthread_mutex_lock(&m->mu);
+    lineage *top = m->nlin ? &m->lin[m->nlin - 1] : NULL;
+    if (rollback && m->nlin >= 2 && !strcmp(m->lin[m->nlin - 2].rev, revision)) {
+        m->nlin--;                      /* back to the one below: it starts a new canary */
+        top = &m->lin[m->nlin - 1];
+    } else if (top && !strcmp(top->rev, revision)) {
+        pthread_mutex_unlock(&m->mu);   /* the same revision again (SIGHUP of an unchanged file) */
+        return;
+    } else {
+        if (m->nlin == LINEAGE_MAX) {   /* keep the bottom (the start revision) */
+            memmove(&m->lin[1], &m->lin[2], (LINEAGE_MAX - 2) * sizeof(lineage));
+            m->nlin--;
+        }
+        top = &m->lin[m->nlin++];
+        memset(top, 0, sizeof(*top));
+        snprintf(top->rev, sizeof(top->rev), "%s", revision);
+        top->good = m->nlin == 1;       /* the revision the bridge started with */
+    }
+    top->activated_ns = now;
+    top->requests_at = reqs;
+    top->tainted = 0;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Under mu, after an evaluation. */
+static void markKnownGood(lh_slamon *m, const lh_sla_sample *s) {
+    if (!m->nlin) return;
+    lineage *top = &m->lin[m->nlin - 1];
+    if (top->good || top->tainted || s->requests <= top->requests_at) return;
+    if ((double)(s->t_ns - top->activated_ns) / 1e9 < m->cfg.canary_window_s) return;
+    for (int k = 0; k < LH_SLA_COUNT; k++) {
+        lh_sla_mstate st;
+        lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st);
+        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED)) return;
+    }
+    top->good = 1;
+}
+
+/* Should this violation roll the policy back? Under mu. Fills target/from, or says why not. */
+static int rollbackPlan(lh_slamon *m, const lh_sla_transition *t, char *target, char *from, size_t cap, char *why,
+                        size_t whylen) {
+    const lh_sla_threshold *th = &m->cfg.t[t->metric];
+    if (!th->rollback) { snprintf(why, whylen, "no rollback: the metric is not rollback-flagged"); return 0; }
+    if (!m->nlin) { snprintf(why, whylen, "no rollback: no active revision known"); return 0; }
+    lineage *top = &m->lin[m->nlin - 1];
+    top->tainted = 1;
+    double age = (double)(t->now_ns - top->activated_ns) / 1e9;
+    if (top->good) { snprintf(why, whylen, "no rollback: revision %s is known-good", top->rev); return 0; }
+    if (m->nlin < 2) { snprintf(why, whylen, "no rollback: no earlier revision in this run"); return 0; }
+    if (top->activated_ns > t->breach_ns) {
+        snprintf(why, whylen, "no rollback: revision %s became active after the breach began", top->rev);
+        return 0;
+    }
+    if (age > m->cfg.canary_window_s) {
+        snprintf(why, whylen, "no rollback: revision %s has been active %.1f s, past the canary window of %g s", top->rev,
+                 age, m->cfg.canary_window_s);
+        return 0;
+    }
+    snprintf(target, cap, "%s", m->lin[m->nlin - 2].rev);
+    snprintf(from, cap, "%s", top->rev);
+    snprintf(why, whylen, "rollback from %s to %s", top->rev, target);
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Acting on transitions                                                            */
+/* ------------------------------------------------------------------------------ */
+
+static json_t *numOrNull(int has, double v) { return has && isfinite(v) ? json_real(v) : json_null(); }
+
+static const char *cmpText(lh_sla_metric k) { return lh_sla_higher_is_worse(k) ? ">" : "<"; }
+
+static int64_t appendEvent(lh_slamon *m, const char *type, const char *metric, json_t *d) {
+    char *data = json_dumps(d, JSON_COMPACT);
+    char agg[96], err[256];
+    int64_t seq = 0;
+    snprintf(agg, sizeof(agg), "sla:%s", metric);
+    if (!data || lh_bridge_append(m->b, type, "", agg, data, &seq, err, sizeof(err)))
+        fprintf(stderr, "lighthouse serve: SLA: could not record %s for %s: %s\n", type, metric, data ? err : "out of memory");
+    free(data);
+    return seq;
+}
+
+static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
+    lh_sla_metric k = t->metric;
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    const char *name = lh_sla_metric_name(k);
+    char target[160] = "", from[160] = "", action[240];
+    pthread_mutex_lock(&m->mu);
+    int plan = rollbackPlan(m, t, target, from, sizeof(target), action, sizeof(action));
+    pthread_mutex_unlock(&m->mu);
+    char rev[160];
+    lh_bridge_revision(m->b, rev, sizeof(rev));
+    uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
+    json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:b,s:I,s:s,s:s}", "metric", name, "value",
+                          numOrNull(t->has, t->value), "threshold", th->threshold, "comparison", cmpText(k), "severity",
+                          lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
+                          "rollback", th->rollback, "breach_since_ns", (json_int_t)((int64_t)t->breach_ns + m->unix_off),
+                          "revision", rev, "action", action);
+    int64_t seq = appendEvent(m, "sla.violated", name, d);
+    json_decref(d);
+    fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", name, t->value, cmpText(k),
+            th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), action);
+    pthread_mutex_lock(&m->mu);
+    m->notes[k].violated_seq = seq;
+    m->notes[k].violated_unix_ns = unixNow;
+    snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s", action);
+    pthread_mutex_unlock(&m->mu);
+    if (!plan) return;
+
+    /* The rollback: at most once for this violation (this is its only transition). */
+    lh_rollback_step detect = {"detect", (double)(t->now_ns - t->breach_ns) / 1e6};
+    json_t *extra = json_pack("{s:{s:s,s:o,s:f,s:s,s:I}}", "violation", "metric", name, "value",
+                              numOrNull(t->has, t->value), "threshold", th->threshold, "severity",
+                              lh_sla_severity_name(th->severity), "seq", (json_int_t)seq);
+    lh_rollback_req rq = {.target = target, .expect_current = from, .trigger = LH_ROLLBACK_SLA, .agent = "",
+                          .extra = extra, .pre = &detect, .npre = 1};
+    lh_rollback_result res;
+    char err[512];
+    int rc = lh_bridge_rollback(m->b, &rq, &res, err, sizeof(err));
+    json_decref(extra);
+    json_t *steps = json_array();
+    for (int i = 0; i < res.nsteps; i++)
+        json_array_append_new(steps, json_pack("{s:s,s:f}", "step", res.steps[i].name, "ms", res.steps[i].ms));
+    json_t *summary = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
+                                "to", target, "violation_seq", (json_int_t)seq, "seq", (json_int_t)res.seq,
+                                "duration_ms", (double)res.duration_ns / 1e6, "steps", steps, "time_ns",
+                                (json_int_t)(lh_bridge_now_ns() + (uint64_t)m->unix_off));
+    if (rc) {
+        json_object_set_new(summary, "error", json_string(err));
+        json_t *fd = json_pack("{s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "from", from, "to", target, "violation_seq",
+                               (json_int_t)seq, "error", err, "steps", steps);
+        appendEvent(m, "policy.rollback_failed", name, fd);
+        json_decref(fd);
+        fprintf(stderr, "lighthouse serve: SLA %s: automatic rollback from %s to %s failed: %s\n", name, from, target, err);
+    } else {
+        fprintf(stderr, "lighthouse serve: SLA %s: rolled the policy back from %s to %s in %.2f ms (event %lld)\n", name,
+                from, target, (double)res.duration_ns / 1e6, (long long)res.seq);
+    }
+    pthread_mutex_lock(&m->mu);
+    json_decref(m->last_rollback);
+    m->last_rollback = summary;
+    snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s %s", rc ? "failed:" : "done:", action);
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
+    lh_sla_metric k = t->metric;
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    const char *name = lh_sla_metric_name(k);
+    pthread_mutex_lock(&m->mu);
+    note n = m->notes[k];
+    m->notes[k].violated_seq = 0;
+    m->notes[k].action[0] = 0;
+    pthread_mutex_unlock(&m->mu);
+    uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
+    json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:f,s:I,s:f}", "metric", name, "value",
+                          numOrNull(t->has, t->value), "threshold", th->threshold, "comparison", cmpText(k), "severity",
+                          lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
+                          "resolve_hold_s", m->cfg.resolve_hold_s, "violated_seq", (json_int_t)n.violated_seq,
+                          "violated_for_s", n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
+    appendEvent(m, "sla.resolved", name, d);
+    json_decref(d);
+    fprintf(stderr, "lighthouse serve: SLA %s resolved: %.3f (threshold %g)\n", name, t->value, th->threshold);
+}
+
+static void tick(lh_slamon *m) {
+    lh_sla_sample s;
+    lh_sla_transition tr[LH_SLA_COUNT];
+    takeSample(m, &s);
+    pthread_mutex_lock(&m->mu);
+    int n = lh_sla_eval_push(m->ev, &s, tr);
+    markKnownGood(m, &s);
+    m->last_sample_ns = s.t_ns;
+    pthread_mutex_unlock(&m->mu);
+    for (int i = 0; i < n; i++) {
+        if (tr[i].violated) onViolated(m, &tr[i]);
+        else onResolved(m, &tr[i]);
+    }
+}
+
+static void *monitorMain(void *arg) {
+    lh_slamon *m = arg;
+    uint64_t step = (uint64_t)(m->cfg.interval_s * 1e9), next = lh_bridge_now_ns();
+    pthread_mutex_lock(&m->mu);
+    while (!m->stop) {
+        pthread_mutex_unlock(&m->mu);
+        tick(m);
+        next += step;
+        uint64_t now = lh_bridge_now_ns();
+        if (next < now) next = now + step;   /* a slow tick (a rollback): no burst of catch-up samples */
+        struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+        pthread_mutex_lock(&m->mu);
+        while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &ts) == 0) {}
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Life cycle                                                                       */
+/* ------------------------------------------------------------------------------ */
+
+lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
+    if (lh_sla_config_check(&b->cfg.sla, err, errlen)) return NULL;
+    lh_slamon *m = calloc(1, sizeof(*m));
+    if (!m) { snprintf(err, errlen, "out of memory"); return NULL; }
+    m->b = b;
+    m->cfg = b->cfg.sla;
+    m->ev = lh_sla_eval_new(&m->cfg);
+    if (!m->ev) { free(m); snprintf(err, errlen, "out of memory"); return NULL; }
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)lh_bridge_now_ns();
+    m->cpus = readCpus();
+    return m;
+}
+
+int lh_slamon_start(lh_slamon *m, char *err, size_t errlen) {
+    if (!m->cfg.enabled) return 0;
+    if (pthread_create(&m->th, NULL, monitorMain, m)) { snprintf(err, errlen, "cannot start the SLA monitor thread"); return -1; }
+    m->started = 1;
+    return 0;
+}
+
+void lh_slamon_stop(lh_slamon *m) {
+    if (!m || !m->started) return;
+    pthread_mutex_lock(&m->mu);
+    m->stop = 1;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->th, NULL);
+    m->started = 0;
+}
+
+void lh_slamon_free(lh_slamon *m) {
+    if (!m) return;
+    lh_slamon_stop(m);
+    lh_sla_eval_free(m->ev);
+    json_decref(m->last_rollback);
+    pthread_mutex_destroy(&m->mu);
+    pthread_cond_destroy(&m->cv);
+    free(m);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Reading the state: /v1/sla, /v1/status, /metrics                                */
+/* ------------------------------------------------------------------------------ */
+
+/* The worst state of the evaluated metrics: violated > breaching > ok > no_data. */
+static const char *overall(lh_slamon *m, json_t *violated) {
+    int worst = -1;
+    static const int rank[] = {[LH_SLA_OFF] = -1, [LH_SLA_NO_DATA] = 0, [LH_SLA_OK] = 1, [LH_SLA_BREACHING] = 2,
+                               [LH_SLA_VIOLATED] = 3};
+    for (int k = 0; k < LH_SLA_COUNT; k++) {
+        lh_sla_mstate st;
+        lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st);
+        if (rank[st.state] > worst) worst = rank[st.state];
+        if (st.state == LH_SLA_VIOLATED && violated) json_array_append_new(violated, json_string(lh_sla_metric_name((lh_sla_metric)k)));
+    }
+    return worst == 3 ? "violated" : worst == 2 ? "breaching" : worst == 1 ? "ok" : "no_data";
+}
+
+json_t *lh_slamon_status_json(lh_slamon *m) {
+    if (!m->cfg.enabled) return json_pack("{s:b,s:s}", "enabled", 0, "state", "off");
+    json_t *v = json_array();
+    pthread_mutex_lock(&m->mu);
+    const char *st = overall(m, v);
+    pthread_mutex_unlock(&m->mu);
+    return json_pack("{s:b,s:s,s:o}", "enabled", 1, "state", st, "violated", v);
+}
+
+static json_t *metricJson(lh_slamon *m, lh_sla_metric k) {
+    lh_sla_mstate st;
+    lh_sla_eval_state(m->ev, k, &st);
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    json_t *o = json_pack("{s:s,s:o,s:f,s:s,s:s,s:I,s:f,s:s,s:b,s:b,s:I}", "metric", lh_sla_metric_name(k), "value",
+                          numOrNull(st.has, st.value), "threshold", th->threshold, "comparison", cmpText(k), "state",
+                          lh_sla_state_name(st.state), "since_ns",
+                          (json_int_t)(st.since_ns ? (int64_t)st.since_ns + m->unix_off : 0), "grace_s", th->grace_s,
+                          "severity", lh_sla_severity_name(th->severity), "rollback", th->rollback, "enabled", th->enabled,
+                          "violations", (json_int_t)st.violations);
+    if (!st.has) json_object_set_new(o, "no_data", json_string(st.no_data ? st.no_data : "no data"));
+    if (k == LH_SLA_RPS && !m->cfg.traffic_expected)
+        json_object_set_new(o, "not_evaluated", json_string("traffic is not expected (sla_traffic_expected: false)"));
+    if (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED)
+        json_object_set_new(o, "breach_since_ns", json_integer((int64_t)st.breach_ns + m->unix_off));
+    if (st.state == LH_SLA_VIOLATED) {
+        json_object_set_new(o, "violated_seq", json_integer(m->notes[k].violated_seq));
+        json_object_set_new(o, "action", json_string(m->notes[k].action));
+        if (st.inside_ns) json_object_set_new(o, "inside_since_ns", json_integer((int64_t)st.inside_ns + m->unix_off));
+    }
+    return o;
+}
+
+enum MHD_Result lh_route_sla(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+    lh_slamon *m = b->sla;
+    json_t *metrics = json_array(), *lin = json_array();
+    pthread_mutex_lock(&m->mu);
+    const char *st = m->cfg.enabled ? overall(m, NULL) : "off";
+    for (int k = 0; k < LH_SLA_COUNT; k++) json_array_append_new(metrics, metricJson(m, (lh_sla_metric)k));
+    uint64_t now = lh_bridge_now_ns();
+    for (int i = m->nlin - 1; i >= 0; i--) {
+        const lineage *l = &m->lin[i];
+        double age = (double)(now - l->activated_ns) / 1e9;
+        json_array_append_new(lin, json_pack("{s:s,s:b,s:f,s:b,s:b}", "revision", l->rev, "active", i == m->nlin - 1,
+                                             "active_for_s", i == m->nlin - 1 ? age : 0.0, "in_canary",
+                                             i == m->nlin - 1 && age <= m->cfg.canary_window_s, "known_good", l->good));
+    }
+    json_t *last = m->last_rollback ? json_incref(m->last_rollback) : json_null();
+    double covered = lh_sla_eval_covered_s(m->ev);
+    pthread_mutex_unlock(&m->mu);
+    json_t *out = json_pack("{s:b,s:s,s:f,s:f,s:f,s:f,s:f,s:b,s:f,s:I,s:o,s:o,s:o}", "enabled", m->cfg.enabled, "state", st,
+                            "window_s", m->cfg.window_s, "window_covered_s", covered, "eval_interval_s", m->cfg.interval_s,
+                            "resolve_hold_s", m->cfg.resolve_hold_s, "canary_window_s", m->cfg.canary_window_s,
+                            "traffic_expected", m->cfg.traffic_expected, "latency_target_ms", m->cfg.latency_target_ms,
+                            "min_requests", (json_int_t)m->cfg.min_requests, "metrics", metrics, "revisions", lin,
+                            "last_rollback", last);
+    return lh_bridge_reply_json(c, r, 200, out);
+}
+
+typedef struct tbuf { char *p; size_t len, cap; } tbuf;
+
+__attribute__((format(printf, 2, 3))) static void put(tbuf *t, const char *fmt, ...) {
+    if (!t->p) return;
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) { free(t->p); t->p = NULL; return; }
+        if ((size_t)n < t->cap - t->len) { t->len += (size_t)n; return; }
+        char *np = realloc(t->p, t->cap * 2 + (size_t)n);
+        if (!np) { free(t->p); t->p = NULL; return; }
+        t->p = np;
+        t->cap = t->cap * 2 + (size_t)n;
+    }
+}
+
+char *lh_slamon_metrics(lh_slamon *m) {
+    tbuf t = {malloc(4096), 0, 4096};
+    if (t.p) t.p[0] = 0;
+    lh_sla_mstate st[LH_SLA_COUNT];
+    pthread_mutex_lock(&m->mu);
+    for (int k = 0; k < LH_SLA_COUNT; k++) lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st[k]);
+    pthread_mutex_unlock(&m->mu);
+    put(&t, "# HELP lighthouse_bridge_sla_violations_total SLA violations raised, by metric and severity.\n"
+            "# TYPE lighthouse_bridge_sla_violations_total counter\n");
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        put(&t, "lighthouse_bridge_sla_violations_total{metric=\"%s\",severity=\"%s\"} %llu\n",
+            lh_sla_metric_name((lh_sla_metric)k), lh_sla_severity_name(m->cfg.t[k].severity),
+            (unsigned long long)st[k].violations);
+    put(&t, "# HELP lighthouse_bridge_sla_violation_active 1 while the metric is violated (past its grace, not yet resolved).\n"
+            "# TYPE lighthouse_bridge_sla_violation_active gauge\n");
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        put(&t, "lighthouse_bridge_sla_violation_active{metric=\"%s\",severity=\"%s\"} %d\n",
+            lh_sla_metric_name((lh_sla_metric)k), lh_sla_severity_name(m->cfg.t[k].severity),
+            st[k].state == LH_SLA_VIOLATED);
+    put(&t, "# HELP lighthouse_bridge_sla_value The SLA metric over the window; absent when it has no data.\n"
+            "# TYPE lighthouse_bridge_sla_value gauge\n");
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        if (st[k].has && isfinite(st[k].value))
+            put(&t, "lighthouse_bridge_sla_value{metric=\"%s\"} %.6g\n", lh_sla_metric_name((lh_sla_metric)k), st[k].value);
+    put(&t, "# HELP lighthouse_bridge_sla_threshold The configured SLA threshold.\n"
+            "# TYPE lighthouse_bridge_sla_threshold gauge\n");
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        if (m->cfg.t[k].enabled)
+            put(&t, "lighthouse_bridge_sla_threshold{metric=\"%s\"} %.6g\n", lh_sla_metric_name((lh_sla_metric)k),
+                m->cfg.t[k].threshold);
+    return t.p;
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# sla_rollback.sh — the SLA monitor and automatic rollback against the real bridge.
+#
+# Scenario 1: a policy revision whose regexes backtrack (about a millisecond of PCRE2
+# work per rule and decision, a few hundred rules) is pushed while agents are working.
+# Decisions get slow for real; the monitor raises the p99 violation after its grace,
+# alerts a local webhook receiver, rolls the policy back to the revision before it, and
+# resolves the violation once the slow requests have left the window.
+# Scenario 2: the same revision pushed outside the canary window is not rolled back,
+# but the violation is still raised.
+# Grace times, window and hold are a second or two (config file), so this runs in
+# seconds. Prints TAP lines.
+set -u
+. "$(dirname "$0")/bridge_lib.bash"
+
+# ---- the policies --------------------------------------------------------------------
+cat > "$T/base.yaml" <<'Y'
+version: 1
+revision: sla-base
+rules:
+  - id: test.no-forbidden
+    action: deny
+    risk: high
+    reason: forbidden-cmd is not allowed here
+    match: {program: forbidden-cmd}
+Y
+# "a command that ends in an identifier": ([a-z_]|\w) offers two ways to match each of
+# [a-z_], so a long snake_case word before a non-word ending backtracks until PCRE2's
+# match limit, in every rule. A realistic mistake, and slow through the real engine.
+{
+  printf 'version: 1\nrevision: sla-slow\nrules:\n'
+  for i in $(seq 200); do
+    printf '  - id: audit.ident-%d\n    action: allow\n    risk: low\n    reason: audit rule %d\n    match: {regex: '"'"'([a-z_]|\\w)+$'"'"'}\n' "$i" "$i"
+  done
+} > "$T/slow.yaml"
+
+SLOWCMD=run_the_nightly_build_for_module_number_seventeen_of_the_pipeline_now_please
+# drive NAME: two agents send decisions in a loop, each command different (no cache hit),
+# until $T/NAME.stop exists. Counts go to $T/NAME.n.
+DRIVERS=()
+drive() {
+  local name=$1 k
+  rm -f "$T/$name.stop"
+  DRIVERS=()
+  for k in 1 2; do
+    (
+      i=0
+      while [ ! -e "$T/$name.stop" ]; do
+        i=$((i+1))
+        printf '{"tool":"Bash","input":{"command":"echo %s done %d-%d"},"cwd":"/tmp/p","session":"s-%s"}' \
+          "$SLOWCMD" "$k" "$i" "$name" > "$T/$name.$k.json"
+        curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $BT" -H 'Content-Type: application/json' \
+          --data-binary "@$T/$name.$k.json" "$URL/v1/validate"
+        echo >> "$T/$name.n"
+      done
+    ) &
+    DRIVERS+=($!)
+  done
+}
+stop_drive() { touch "$T/$1.stop"; wait "${DRIVERS[@]}"; }
+
+sla_state() { # metric → its state in /v1/sla
+  curl -s -H "Authorization: Bearer $AT" "$URL/v1/sla" | jq -r --arg m "$1" '.metrics[] | select(.metric == $m) | .state'
+}
+events() { # type → the events of that type (JSON array)
+  curl -s -H "Authorization: Bearer $AT" "$URL/v1/events?type=$1&limit=1000" | jq -c '.events'
+}
+metric() { # exact series (name{labels}) → its value
+  curl -s "$URL/metrics" | awk -v s="$1" '$1 == s {print $2}'
+}
+wait_until() { # SECONDS CMD
+  local end=$((SECONDS + $1))
+  while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.2; done
+  return 1
+}
+
+cat > "$T/sla.yaml" <<'Y'
+rate_limit: 0
+sla_window_s: 3
+sla_eval_interval_s: 0.25
+sla_resolve_hold_s: 1
+sla_canary_window_s: 60
+sla_p99_response_time_ms_grace_s: 1
+sla_compliance_rate_grace_s: 1
+sla_avg_response_time_ms_grace_s: 1
+Y
+
+# ---- scenario 1: rolled back within the canary window --------------------------------
+start_bridge one --config "$T/sla.yaml" --policy "$T/base.yaml" || { fail "bridge starts"; exit 1; }
+AT=$(token admin-1 admin); BT=$(token builder-1 builder); ET=$(token expert-1 expert)
+ok "bridge starts with the SLA config ($URL)"
+
+req GET /v1/sla "$ET"
+check "GET /v1/sla (expert): eight metrics, window and canary from the config" \
+  '[ "$code" = 200 ] && [ "$(jq ".metrics | length" <<<"$body")" = 8 ] && [ "$(jq .window_s <<<"$body")" = 3 ] && [ "$(jq .canary_window_s <<<"$body")" = 60 ]'
+check "before any decision the latency metrics have no data (null, never 0)" \
+  'jq -e "[.metrics[] | select(.metric == (\"p99_response_time_ms\", \"sla_compliance_rate\", \"availability_percent\"))] | length == 3 and all(.value == null and .state == \"no_data\" and (.no_data | type == \"string\"))" <<<"$body" >/dev/null'
+req GET /v1/sla "$BT"
+check "builders may not read /v1/sla (403)" '[ "$code" = 403 ]'
+
+# Fast traffic first, so the window holds good requests too.
+drive warm; sleep 1; stop_drive warm
+check "fast decisions: p99 is ok" '[ "$(sla_state p99_response_time_ms)" = ok ]'
+
+req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
+check "the slow revision is pushed" '[ "$code" = 200 ] && [ "$(jq -r .revision <<<"$body")" = sla-slow ]'
+t0=$SECONDS
+drive one
+wait_until 20 '[ "$(events policy.rolled_back | jq length)" -ge 1 ]'
+tr=$((SECONDS - t0))
+check "the violation is raised and the policy rolled back, ${tr}s after the push" '[ "$(events policy.rolled_back | jq length)" -ge 1 ]'
+
+rb=$(events policy.rolled_back | jq -c '.[0]')
+check "policy.rolled_back: trigger sla, from sla-slow to sla-base, naming the violation" \
+  'jq -e ".data.trigger == \"sla\" and .data.from == \"sla-slow\" and .data.revision == \"sla-base\" and (.data.violation.metric | type == \"string\") and .data.violation.seq > 0" <<<"$rb" >/dev/null'
+v=$(events sla.violated | jq -c --argjson s "$(jq .data.violation.seq <<<"$rb")" '.[] | select(.seq == $s)')
+check "the violation that rolled back: sla.violated of sla-slow, outside its threshold after its 1 s grace, in a 3 s window" \
+  'jq -e ".data.revision == \"sla-slow\" and .data.rollback == true and .data.grace_s == 1 and .data.window_s == 3 and (if .data.comparison == \">\" then .data.value > .data.threshold else .data.value < .data.threshold end) and (.data.action | startswith(\"rollback from sla-slow to sla-base\"))" <<<"$v" >/dev/null'
+p99=$(events sla.violated | jq -c '[.[] | select(.data.metric == "p99_response_time_ms")][0]')
+check "sla.violated for p99_response_time_ms: value over 100 ms, severity major, threshold 100" \
+  'jq -e ".data.value > 100 and .data.threshold == 100 and .data.severity == \"major\" and .data.comparison == \">\"" <<<"$p99" >/dev/null'
+check "policy.rolled_back: the steps with their durations (detect, load_history, build_engine)" \
+  '[ "$(jq -r "[.data.steps[].step] | join(\",\")" <<<"$rb")" = "detect,load_history,build_engine" ] && jq -e "all(.data.steps[]; .ms >= 0) and (.data.steps[0].ms >= 1000)" <<<"$rb" >/dev/null'
+req GET /v1/policy/history "$ET"
+check "the active revision is the previous one again (sla-base)" '[ "$(jq -r .active <<<"$body")" = sla-base ]'
+check "rollbacks_total{trigger=sla}: 1 triggered, 1 succeeded" \
+  '[ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 1 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"succeeded\"}")" = 1 ]'
+check "rollback_duration_seconds counts it (the mean rollback time)" \
+  '[ "$(metric lighthouse_bridge_rollback_duration_seconds_count)" = 1 ] && awk "BEGIN{exit !($(metric lighthouse_bridge_rollback_duration_seconds_sum) > 0)}"'
+check "sla_violations_total counts the p99 violation" \
+  '[ "$(metric "lighthouse_bridge_sla_violations_total{metric=\"p99_response_time_ms\",severity=\"major\"}")" -ge 1 ]'
+req GET /v1/sla "$AT"
+check "/v1/sla: p99 violated, with the violation's seq, and the last rollback with all five steps" \
+  'jq -e "(.metrics[] | select(.metric==\"p99_response_time_ms\") | .state == \"violated\" and .violated_seq > 0 and .value > 100) and .last_rollback.ok == true and ([.last_rollback.steps[].step] == [\"detect\",\"load_history\",\"build_engine\",\"record\",\"install\"])" <<<"$body" >/dev/null'
+req GET /v1/status "$AT"
+check "/v1/status carries the SLA state" '[ "$(jq -r .sla.state <<<"$body")" = violated ] && jq -e ".sla.violated | index(\"p99_response_time_ms\")" <<<"$body" >/dev/null'
+
+# Requests are fast again under sla-base: the violation resolves after the window and the hold.
+wait_until 20 '[ "$(events sla.resolved | jq "[.[] | select(.data.metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
+check "sla.resolved for p99 follows once requests are fast again" \
+  '[ "$(events sla.resolved | jq "[.[] | select(.data.metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
+r=$(events sla.resolved | jq -c '[.[] | select(.data.metric == "p99_response_time_ms")][0]')
+check "sla.resolved names the violation it ends and its value is back inside" \
+  'jq -e --argjson s "$(jq .seq <<<"$p99")" ".data.violated_seq == \$s and .data.value <= 100 and .data.resolve_hold_s == 1" <<<"$r" >/dev/null'
+stop_drive one
+check "one rollback only, though two rollback-flagged metrics were violated" \
+  '[ "$(events policy.rolled_back | jq length)" = 1 ] && [ "$(events sla.violated | jq "[.[] | select(.data.rollback)] | length")" -ge 2 ]'
+check "promtool check metrics passes with the SLA series" 'curl -s "$URL/metrics" | promtool check metrics >/dev/null 2>&1'
+grep -h "SLA" "$T/one.err" | head -5 | sed 's/^/# /'
+
+# ---- scenario 2: outside the canary window, no rollback ---------------------------------
+sed 's/^sla_canary_window_s: .*/sla_canary_window_s: 1/' "$T/sla.yaml" > "$T/sla2.yaml"
+start_bridge two --config "$T/sla2.yaml" --policy "$T/base.yaml" || { fail "second bridge starts"; exit 1; }
+AT=$(token admin-2 admin); BT=$(token builder-2 builder)
+req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
+check "second bridge: the slow revision is pushed" '[ "$code" = 200 ]'
+sleep 1.5   # past the 1 s canary window before any traffic
+drive two
+wait_until 20 '[ "$(sla_state p99_response_time_ms)" = violated ]'
+sleep 0.5
+stop_drive two
+check "outside the canary window: the violation is still raised" \
+  '[ "$(events sla.violated | jq "[.[] | select(.data.metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
+check "... and says why there is no rollback" \
+  'events sla.violated | jq -e "[.[] | select(.data.rollback)][0].data.action | test(\"past the canary window\")" >/dev/null'
+check "... and the policy is not rolled back (no event, sla-slow still active, counters 0)" \
+  '[ "$(events policy.rolled_back | jq length)" = 0 ] && [ "$(curl -s -H "Authorization: Bearer $AT" "$URL/v1/policy/history" | jq -r .active)" = sla-slow ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
+
+# ---- bad settings get a clear error ----------------------------------------------------
+for bad in 'sla_p99_response_time_ms: -5' 'sla_window_s: 0' 'sla_p95_response_time_ms: 100' 'sla_availability_percent_severity: huge'; do
+  printf '%s\n' "$bad" > "$T/bad.yaml"
+  out=$("$LH" serve --config "$T/bad.yaml" --listen 127.0.0.1:0 --data "$T/bad" 2>&1 >/dev/null); rc=$?
+  check "config '$bad' stops the start with exit 2 and names the key" \
+    '[ $rc = 2 ] && grep -q "${bad%%:*}" <<<"$out"'
+done

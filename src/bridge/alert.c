@@ -336,20 +336,36 @@ static void slack_escape(const char *in, char *out, size_t cap) {
 
 static json_t *mrkdwn(const char *text) { return json_pack("{s:s, s:s}", "type", "mrkdwn", "text", text); }
 
+/* A sanitized field, escaped for mrkdwn. */
+static void slack_field(const char *s, size_t cap, char *out, size_t outcap) {
+    char plain[600];
+    field_text(s, cap, plain, sizeof(plain));
+    slack_escape(plain, out, outcap);
+}
+#define SLACK_FIELD(field, out) slack_field((field), sizeof(field), (out), sizeof(out))
+
+/* Every text in a Slack payload is mrkdwn (the fallback "text" too) and so escaped,
+ * except the header, which is plain_text. */
 static json_t *slack_body(const lh_alert *al, const char *source) {
-    char summary[600], esc_summary[1800], metric[64], sev[32], rev[200], dedup[160], src[160], ev[48];
-    char value[32], threshold[32], iso[40], buf[2048];
-    FIELD_TEXT(al->summary, summary);
-    FIELD_TEXT(al->metric, metric);
-    FIELD_TEXT(al->severity, sev);
-    FIELD_TEXT(al->revision, rev);
-    FIELD_TEXT(al->dedup_key, dedup);
-    FIELD_TEXT(al->event, ev);
-    snprintf(src, sizeof(src), "%s", source);
+    /* room for every byte of a full field to become a 5-byte "&amp;" */
+#define ESCAPED(n) (5 * (n) + 8)
+    char summary[ESCAPED(sizeof(al->summary))], metric[ESCAPED(sizeof(al->metric))];
+    char sev[ESCAPED(sizeof(al->severity))], rev[ESCAPED(sizeof(al->revision))];
+    char dedup[ESCAPED(sizeof(al->dedup_key))], src[ESCAPED(256)], ev[ESCAPED(sizeof(al->event))];
+    char ev_raw[48], sev_raw[32];
+    char value[32], threshold[32], iso[40], buf[8192];
+    SLACK_FIELD(al->summary, summary);
+    SLACK_FIELD(al->metric, metric);
+    SLACK_FIELD(al->severity, sev);
+    SLACK_FIELD(al->revision, rev);
+    SLACK_FIELD(al->dedup_key, dedup);
+    SLACK_FIELD(al->event, ev);
+    FIELD_TEXT(al->event, ev_raw);
+    FIELD_TEXT(al->severity, sev_raw);
+    slack_escape(source, src, sizeof(src));
     fmt_num(al->value, value, sizeof(value));
     fmt_num(al->threshold, threshold, sizeof(threshold));
     iso8601(al->time_ns, iso, sizeof(iso));
-    slack_escape(summary, esc_summary, sizeof(esc_summary));
 
     json_t *o = json_object(), *blocks = json_array(), *fields = json_array();
     if (!o || !blocks || !fields) goto oom;
@@ -358,12 +374,12 @@ static json_t *slack_body(const lh_alert *al, const char *source) {
     if (json_object_set_new(o, "text", json_string(buf))) goto oom;
 
     char header[SLACK_HEADER_MAX * 4 + 1];
-    snprintf(header, sizeof(header), "%s (%s)", title_of(ev), sev);
-    utf8_cut(header, SLACK_HEADER_MAX);   /* bytes ≤ 150, so characters ≤ 150 */
+    snprintf(header, sizeof(header), "%s (%s)", title_of(ev_raw), sev_raw);
+    utf8_cut(header, SLACK_HEADER_MAX);   /* bytes <= 150, so characters <= 150 */
     json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "header", "text", "type",
                                             "plain_text", "text", header));
     json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "text",
-                                            mrkdwn(esc_summary[0] ? esc_summary : "(no summary)")));
+                                            mrkdwn(summary[0] ? summary : "(no summary)")));
     if (metric[0]) {
         snprintf(buf, sizeof(buf), "*Metric*\n%s", metric);
         json_array_append_new(fields, mrkdwn(buf));
@@ -374,19 +390,15 @@ static json_t *slack_body(const lh_alert *al, const char *source) {
     }
     snprintf(buf, sizeof(buf), "*Severity*\n%s", sev);
     json_array_append_new(fields, mrkdwn(buf));
-    char esc[800];
-    slack_escape(src, esc, sizeof(esc));
-    snprintf(buf, sizeof(buf), "*Source*\n%s", esc);
+    snprintf(buf, sizeof(buf), "*Source*\n%s", src);
     json_array_append_new(fields, mrkdwn(buf));
     if (rev[0]) {
-        slack_escape(rev, esc, sizeof(esc));
-        snprintf(buf, sizeof(buf), "*Policy revision*\n%s", esc);
+        snprintf(buf, sizeof(buf), "*Policy revision*\n%s", rev);
         json_array_append_new(fields, mrkdwn(buf));
     }
     json_array_append_new(blocks, json_pack("{s:s, s:o}", "type", "section", "fields", fields));
     fields = NULL;
-    slack_escape(dedup, esc, sizeof(esc));
-    snprintf(buf, sizeof(buf), "%s · event %lld · %s · dedup %s", ev, (long long)al->seq, iso, esc);
+    snprintf(buf, sizeof(buf), "%s · event %lld · %s · dedup %s", ev, (long long)al->seq, iso, dedup);
     json_array_append_new(blocks, json_pack("{s:s, s:[o]}", "type", "context", "elements", mrkdwn(buf)));
     if (json_array_size(blocks) != 4) goto oom;
     if (json_object_set_new(o, "blocks", blocks)) { blocks = NULL; goto oom; }
@@ -416,15 +428,14 @@ static json_t *pagerduty_body(const lh_alerts_config *c, const lh_alert *al, con
                                 "severity", pd_severity(al->severity), "timestamp", iso, "component",
                                 "lighthouse", "class", ev, "custom_details", details);
     if (!payload) return NULL;
-    json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "routing_key", key, "event_action",
-                          strcmp(ev, "sla.resolved") == 0 ? "resolve" : "trigger", "client", "Lighthouse",
-                          "payload", payload);
-    if (!o) return NULL;
+    json_t *o = json_pack("{s:s, s:s}", "routing_key", key, "event_action",
+                          strcmp(ev, "sla.resolved") == 0 ? "resolve" : "trigger");
+    if (!o) { json_decref(payload); return NULL; }
     /* Without a dedup_key PagerDuty makes one up; a resolve would then match nothing. */
-    if (al->dedup_key[0] && json_object_set_new(o, "dedup_key", JSTR(al->dedup_key))) {
-        json_decref(o);
-        return NULL;
-    }
+    int rc = al->dedup_key[0] ? json_object_set_new(o, "dedup_key", JSTR(al->dedup_key)) : 0;
+    rc |= json_object_set_new(o, "client", json_string("Lighthouse"));
+    rc |= json_object_set_new(o, "payload", payload);
+    if (rc) { json_decref(o); return NULL; }
     return o;
 }
 

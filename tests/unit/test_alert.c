@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bridge/alert.h"
+#include "util/io.h"
 
 /* ---------------------------------------------------------------- the receiver */
 
@@ -358,7 +359,7 @@ static void payload_slack(void **state) {
     lh_alert al = make_alert("sla.violated", "critical", "p99 <142.5 ms> & rising");
     char *s = lh_alert_payload(&c, LH_ALERT_SINK_SLACK, &al);
     json_t *j = parse(s);
-    assert_string_equal(jget_str(j, "text"), "[critical] SLA violated on bridge-test: p99 <142.5 ms> & rising");
+    assert_string_equal(jget_str(j, "text"), "[critical] SLA violated on bridge-test: p99 &lt;142.5 ms&gt; &amp; rising");
     json_t *b = json_object_get(j, "blocks");
     assert_true(json_is_array(b));
     assert_int_equal(json_array_size(b), 4);
@@ -380,6 +381,39 @@ static void payload_slack(void **state) {
     assert_string_equal(jget_str(json_array_get(b, 3), "type"), "context");
     json_decref(j);
     free(s);
+}
+
+/* Fields filled to the brim (no NUL, a character cut at the end, every byte a Slack
+ * escape) still give valid, complete JSON for every sink. */
+static void payload_full_fields(void **state) {
+    (void)state;
+    lh_alerts_config c = quick_config();
+    snprintf(c.pagerduty_routing_key, sizeof(c.pagerduty_routing_key), "k");
+    lh_alert al = make_alert("sla.violated", "major", "");
+    al.summary[0] = 'x';   /* then "é" to the end: the last one cut after its first byte */
+    for (size_t i = 1; i < sizeof(al.summary); i++) al.summary[i] = "\xc3\xa9"[(i - 1) % 2];
+    memset(al.revision, '&', sizeof(al.revision));
+    memset(al.dedup_key, '<', sizeof(al.dedup_key));
+    memset(al.metric, '>', sizeof(al.metric));
+    for (int s = 0; s < LH_ALERT_SINK_COUNT; s++) {
+        char *p = lh_alert_payload(&c, (lh_alert_sink)s, &al);
+        if (!p) fail_msg("no payload for %s", lh_alert_sink_name((lh_alert_sink)s));
+        json_t *j = parse(p);
+        if (s == LH_ALERT_SINK_WEBHOOK) {
+            const char *sum = jget_str(j, "summary");
+            assert_int_equal(strlen(sum), sizeof(al.summary));   /* x, 255 x "é", '?' for the cut byte */
+            assert_int_equal(sum[sizeof(al.summary) - 1], '?');
+            assert_int_equal(strlen(jget_str(j, "revision")), sizeof(al.revision));
+        }
+        if (s == LH_ALERT_SINK_SLACK) {
+            json_t *f = json_object_get(json_array_get(json_object_get(j, "blocks"), 2), "fields");
+            const char *rev = jget_str(json_array_get(f, 5), "text");
+            /* every '&' of the revision escaped, none lost */
+            assert_int_equal(strlen(rev), strlen("*Policy revision*\n") + 5 * sizeof(al.revision));
+        }
+        json_decref(j);
+        free(p);
+    }
 }
 
 /* ---------------------------------------------------------------- delivery */
@@ -816,11 +850,75 @@ static void log_sink_line(void **state) {
     assert_string_equal(lh_alert_sink_name(LH_ALERT_SINK_LOG), "log");
 }
 
+/* ---------------------------------------------------------------- docs */
+
+/* The JSON block after "<!-- lh_alert_payload: NAME -->" in docs/alerts.md, parsed. */
+static json_t *doc_example(const char *doc, const char *name) {
+    char marker[96];
+    snprintf(marker, sizeof(marker), "<!-- lh_alert_payload: %s -->\n```json\n", name);
+    const char *p = strstr(doc, marker);
+    if (!p) fail_msg("docs/alerts.md has no example \"%s\"", name);
+    p += strlen(marker);
+    const char *end = strstr(p, "\n```");
+    if (!end) fail_msg("example \"%s\" does not end", name);
+    json_error_t e;
+    json_t *j = json_loadb(p, (size_t)(end - p), 0, &e);
+    if (!j) fail_msg("example \"%s\" is not JSON: %s (line %d)", name, e.text, e.line);
+    return j;
+}
+
+/* The example payloads in docs/alerts.md are what the code sends for the same alert. */
+static void docs_examples_are_true(void **state) {
+    (void)state;
+    const char *root = getenv("LH_ROOT");
+    char path[1024], err[256];
+    snprintf(path, sizeof(path), "%s/docs/alerts.md", root && *root ? root : ".");
+    size_t len;
+    char *doc = lh_read_file(path, 1 << 20, &len, err, sizeof(err));
+    if (!doc) fail_msg("%s", err);
+
+    lh_alerts_config c;
+    lh_alerts_config_defaults(&c);
+    snprintf(c.source, sizeof(c.source), "bridge-1.example.com");
+    snprintf(c.pagerduty_routing_key, sizeof(c.pagerduty_routing_key), "0123456789abcdef0123456789abcdef");
+    lh_alert al = make_alert("sla.violated", "major", "p99 response time 142.5 ms > 100 ms for 30 s");
+    snprintf(al.dedup_key, sizeof(al.dedup_key), "sla:p99_response_time_ms:8812");
+    al.seq = 8812;
+    al.time_ns = 1795772625250000000ull;
+    snprintf(al.revision, sizeof(al.revision), "r42-9f1c2ab");
+    lh_alert resolved = al;
+    snprintf(resolved.event, sizeof(resolved.event), "sla.resolved");
+    resolved.metric[0] = 0;
+    resolved.value = resolved.threshold = NAN;
+
+    static const struct { const char *name; lh_alert_sink sink; int resolve; } ex[] = {
+        {"log", LH_ALERT_SINK_LOG, 0},           {"webhook", LH_ALERT_SINK_WEBHOOK, 0},
+        {"slack", LH_ALERT_SINK_SLACK, 0},       {"pagerduty", LH_ALERT_SINK_PAGERDUTY, 0},
+        {"pagerduty-resolve", LH_ALERT_SINK_PAGERDUTY, 1},
+    };
+    for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+        json_t *want = doc_example(doc, ex[i].name);
+        char *s = lh_alert_payload(&c, ex[i].sink, ex[i].resolve ? &resolved : &al);
+        json_t *got = parse(s);
+        if (ex[i].sink == LH_ALERT_SINK_LOG) {   /* when the line was written */
+            assert_true(json_is_string(json_object_get(want, "ts")));
+            json_object_del(want, "ts");
+            json_object_del(got, "ts");
+        }
+        if (!json_equal(want, got)) fail_msg("docs/alerts.md example \"%s\" differs from the code's %s", ex[i].name, s);
+        json_decref(want);
+        json_decref(got);
+        free(s);
+    }
+    free(doc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(payload_webhook),
         cmocka_unit_test(payload_pagerduty),
         cmocka_unit_test(payload_slack),
+        cmocka_unit_test(payload_full_fields),
         cmocka_unit_test(delivery_to_every_sink),
         cmocka_unit_test(retries_then_success),
         cmocka_unit_test(retries_exhausted),
@@ -830,6 +928,7 @@ int main(void) {
         cmocka_unit_test(stop_cuts_backoff),
         cmocka_unit_test(bad_configs),
         cmocka_unit_test(log_sink_line),
+        cmocka_unit_test(docs_examples_are_true),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

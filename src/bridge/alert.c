@@ -473,7 +473,8 @@ static size_t keep_reply(char *p, size_t size, size_t n, void *ud) {
     return len;   /* the rest is read and dropped */
 }
 
-/* 1 when the stop deadline has passed; *left_ms gets the time until it (or INT_MAX). */
+/* 1 when the stop deadline has passed; *left_ms gets how long to poll at most: the time
+ * left until the deadline, or POLL_SLICE_MS. */
 static int past_deadline(lh_alerts *a, int *left_ms) {
     pthread_mutex_lock(&a->mu);
     int stopping = a->stopping;

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -914,6 +915,7 @@ static void docs_examples_are_true(void **state) {
 }
 
 int main(void) {
+    signal(SIGPIPE, SIG_IGN);   /* as `lighthouse serve` does; the receiver may write to a closed socket */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(payload_webhook),
         cmocka_unit_test(payload_pagerduty),

@@ -26,7 +26,7 @@
 
 /* ---------------------------------------------------------------- the receiver */
 
-enum { RX_REPLY = 0, RX_HANG, RX_CLOSE };
+enum { RX_REPLY = 0, RX_HANG, RX_CLOSE, RX_REDIRECT };
 #define RX_MAX 64
 
 typedef struct receiver {
@@ -86,6 +86,13 @@ static int read_request(int fd, char *path, size_t pathcap, char **body) {
     return 0;
 }
 
+static void redirect(int fd, int port) {
+    char out[256];
+    int n = snprintf(out, sizeof(out), "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/elsewhere\r\n"
+                     "Content-Length: 0\r\nConnection: close\r\n\r\n", port);
+    if (write(fd, out, (size_t)n) < 0) { /* the client may have given up */ }
+}
+
 static void reply(int fd, int status) {
     char out[256];
     const char *body = status == 200 ? "ok" : "{\"error\":\"boom\"}";
@@ -121,6 +128,8 @@ static void *rx_loop(void *arg) {
             poll(&s, 1, hang);   /* hold the connection, answer nothing */
         } else if (mode == RX_REPLY) {
             reply(fd, fail ? 500 : 200);
+        } else if (mode == RX_REDIRECT) {
+            redirect(fd, rx->port);
         }
         close(fd);   /* RX_CLOSE: no reply at all */
     }
@@ -598,6 +607,33 @@ static void transport_errors(void **state) {
     rx_stop(rx);
 }
 
+/* A redirect is not followed (it could lead anywhere, a non-http scheme included): it is
+ * a failed attempt like any non-2xx reply. */
+static void redirect_not_followed(void **state) {
+    (void)state;
+    receiver *rx = rx_start(RX_REDIRECT, 0, 0);
+    recorder rc;
+    recorder_init(&rc);
+    lh_alerts_config c = quick_config();
+    c.retries = 1;
+    c.backoff_ms = 5;
+    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
+    char err[256];
+    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
+    assert_non_null(a);
+    lh_alert al = make_alert("sla.violated", "major", "x");
+    assert_int_equal(lh_alerts_send(a, &al), 0);
+    assert_int_equal(wait_outcomes(&rc, 1, 3000), 1);
+    lh_alerts_free(a);
+    assert_false(rc.r[0].ok);
+    assert_int_equal(rc.r[0].http_status, 302);
+    assert_int_equal(rc.r[0].attempts, 2);
+    assert_string_equal(rc.r[0].error, "HTTP 302");
+    assert_int_equal(rx_count(rx), 2);
+    for (int i = 0; i < 2; i++) assert_string_equal(rx->path[i], "/hook");
+    rx_stop(rx);
+}
+
 /* Per sink, alerts go out in the order sent, even when the first needs a retry (a
  * resolve must never overtake its trigger); stop with time to spare delivers them all. */
 static void order_kept_and_stop_drains(void **state) {
@@ -916,6 +952,9 @@ static void docs_examples_are_true(void **state) {
 
 int main(void) {
     signal(SIGPIPE, SIG_IGN);   /* as `lighthouse serve` does; the receiver may write to a closed socket */
+    /* the receiver is on loopback: a proxy from the environment must not come between */
+    static const char *const proxies[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) unsetenv(proxies[i]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(payload_webhook),
         cmocka_unit_test(payload_pagerduty),
@@ -925,6 +964,7 @@ int main(void) {
         cmocka_unit_test(retries_then_success),
         cmocka_unit_test(retries_exhausted),
         cmocka_unit_test(transport_errors),
+        cmocka_unit_test(redirect_not_followed),
         cmocka_unit_test(order_kept_and_stop_drains),
         cmocka_unit_test(queue_full_and_stop_deadline),
         cmocka_unit_test(stop_cuts_backoff),

@@ -785,6 +785,11 @@ int lh_alerts_send(lh_alerts *a, const lh_alert *al) {
     slot->summary[sizeof(slot->summary) - 1] = 0;
     slot->dedup_key[sizeof(slot->dedup_key) - 1] = 0;
     slot->revision[sizeof(slot->revision) - 1] = 0;
+    if (slot->time_ns == 0) {   /* stamp it now, so every attempt and sink shows one time */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        slot->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    }
     a->tail++;
     int any = 0;
     for (int s = 0; s < LH_ALERT_SINK_COUNT; s++) any |= a->sink[s].on;

@@ -846,6 +846,9 @@ static void log_sink_line(void **state) {
     lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
     lh_alert al = make_alert("sla.violated", "critical", "availability 98.1% < 99.9%\n\"now\"");
     al.threshold = NAN;
+    al.time_ns = 0;   /* lh_alerts_send stamps it */
+    struct timespec before;
+    clock_gettime(CLOCK_REALTIME, &before);
     int sent = a ? lh_alerts_send(a, &al) : -2;
     if (a) lh_alerts_stop(a, 1000);
 
@@ -871,6 +874,9 @@ static void log_sink_line(void **state) {
     assert_true(json_is_null(json_object_get(j, "threshold")));
     assert_string_equal(jget_str(j, "source"), "bridge-test");
     assert_int_equal(strlen(jget_str(j, "ts")), 24);   /* 2023-11-14T22:13:20.123Z */
+    uint64_t stamped = (uint64_t)json_integer_value(json_object_get(j, "time_ns"));
+    uint64_t before_ns = (uint64_t)before.tv_sec * 1000000000ull + (uint64_t)before.tv_nsec;
+    assert_true(stamped >= before_ns && stamped < before_ns + 5000000000ull);
     json_decref(j);
 
     assert_int_equal(rc.n, 1);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bridge/alert.h"
 #include "bridge/sla.h"
 
 #define LH_BRIDGE_PATH_MAX 1024
@@ -37,6 +38,7 @@ typedef struct lh_bridge_config {
     size_t cache_entries;              /* engine decision cache */
     int metrics_auth;                  /* 1: /metrics needs a token (any role) */
     lh_sla_config sla;                 /* the SLA monitor and automatic rollback (sla_* keys) */
+    lh_alerts_config alerts;           /* where its alerts go (alert_* keys, docs/alerts.md) */
 } lh_bridge_config;
 
 void lh_bridge_config_defaults(lh_bridge_config *c);

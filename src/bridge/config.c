@@ -12,6 +12,9 @@
 
 #define CONFIG_MAX_BYTES (256u << 10)
 
+static int setStr(char *dst, size_t cap, const char *key, const char *v, char *err, size_t errlen);
+static int setInt(int *dst, const char *key, const char *v, long lo, long hi, char *err, size_t errlen);
+
 void lh_bridge_config_defaults(lh_bridge_config *c) {
     memset(c, 0, sizeof(*c));
     snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8765");
@@ -29,6 +32,29 @@ void lh_bridge_config_defaults(lh_bridge_config *c) {
     c->cache_entries = 65536;
     c->metrics_auth = 0;
     lh_sla_config_defaults(&c->sla);
+    lh_alerts_config_defaults(&c->alerts);
+}
+
+/* The alert_* settings (docs/alerts.md). lh_alerts_start checks them again as a whole
+ * (a routing key with the PagerDuty URL, URL syntax). */
+static int setAlert(lh_alerts_config *a, const char *key, const char *v, char *err, size_t errlen) {
+    if (!strcmp(key, "alert_webhook_url")) return setStr(a->webhook_url, sizeof(a->webhook_url), key, v, err, errlen);
+    if (!strcmp(key, "alert_slack_url")) return setStr(a->slack_url, sizeof(a->slack_url), key, v, err, errlen);
+    if (!strcmp(key, "alert_pagerduty_url")) return setStr(a->pagerduty_url, sizeof(a->pagerduty_url), key, v, err, errlen);
+    if (!strcmp(key, "alert_pagerduty_routing_key"))
+        return setStr(a->pagerduty_routing_key, sizeof(a->pagerduty_routing_key), key, v, err, errlen);
+    if (!strcmp(key, "alert_log")) {
+        if (!strcmp(v, "true") || !strcmp(v, "1")) { a->log = 1; return 0; }
+        if (!strcmp(v, "false") || !strcmp(v, "0")) { a->log = 0; return 0; }
+        snprintf(err, errlen, "alert_log must be true or false (got \"%s\")", v);
+        return -1;
+    }
+    if (!strcmp(key, "alert_queue")) return setInt(&a->queue_max, key, v, 1, 65536, err, errlen);
+    if (!strcmp(key, "alert_retries")) return setInt(&a->retries, key, v, 0, 10, err, errlen);
+    if (!strcmp(key, "alert_backoff_ms")) return setInt(&a->backoff_ms, key, v, 1, 60000, err, errlen);
+    if (!strcmp(key, "alert_timeout_ms")) return setInt(&a->timeout_ms, key, v, 50, 120000, err, errlen);
+    snprintf(err, errlen, "unknown setting \"%s\" (see docs/configuration.md)", key);
+    return -1;
 }
 
 static int setStr(char *dst, size_t cap, const char *key, const char *v, char *err, size_t errlen) {
@@ -117,6 +143,7 @@ int lh_bridge_config_set(lh_bridge_config *c, const char *key, const char *v, ch
         return 0;
     }
     if (!strncmp(key, "sla_", 4)) return lh_sla_config_set(&c->sla, key, v, err, errlen);
+    if (!strncmp(key, "alert_", 6)) return setAlert(&c->alerts, key, v, err, errlen);
     snprintf(err, errlen, "unknown setting \"%s\" (see docs/configuration.md)", key);
     return -1;
 }

@@ -63,6 +63,7 @@ struct lh_slamon {
     int64_t unix_off;         /* unix ns = monotonic ns + unix_off */
     double cpus;
     uint64_t last_sample_ns;
+    lh_alerts *alerts;        /* delivery of the monitor's alerts (alert.c), or NULL */
 };
 
 /* ------------------------------------------------------------------------------ */
@@ -238,6 +239,48 @@ static int64_t appendEvent(lh_slamon *m, const char *type, const char *metric, j
     return seq;
 }
 
+/* ------------------------------------------------------------------------------ */
+/* Alerts                                                                           */
+/* ------------------------------------------------------------------------------ */
+
+/* alert.c's record callback, on its delivery thread: each outcome is an alert.sent
+ * event. */
+static void recordAlert(void *ctx, const lh_alert_result *r) {
+    lh_slamon *m = ctx;
+    const lh_alert *al = r->alert;
+    json_t *d = json_pack("{s:s,s:b,s:i,s:i,s:s,s:s,s:s,s:s,s:I,s:f}", "sink", lh_alert_sink_name(r->sink), "ok", r->ok,
+                          "attempts", r->attempts, "http_status", r->http_status, "error", r->error ? r->error : "",
+                          "dedup_key", al->dedup_key, "alert", al->event, "metric", al->metric, "alert_seq",
+                          (json_int_t)al->seq, "duration_ms", (double)r->duration_ns / 1e6);
+    char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    char err[256];
+    if (!data || lh_bridge_append(m->b, "alert.sent", "", "alert", data, NULL, err, sizeof(err)))
+        fprintf(stderr, "lighthouse serve: could not record alert.sent (%s to %s): %s\n", al->dedup_key,
+                lh_alert_sink_name(r->sink), data ? err : "out of memory");
+    free(data);
+}
+
+static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has, double value, int64_t seq,
+                      int64_t violationSeq, const char *summary) {
+    if (!m->alerts) return;
+    lh_alert al;
+    memset(&al, 0, sizeof(al));
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    snprintf(al.event, sizeof(al.event), "%s", event);
+    snprintf(al.metric, sizeof(al.metric), "%s", lh_sla_metric_name(k));
+    snprintf(al.severity, sizeof(al.severity), "%s", lh_sla_severity_name(th->severity));
+    al.value = has ? value : NAN;
+    al.threshold = th->threshold;
+    snprintf(al.summary, sizeof(al.summary), "%s", summary);
+    /* One key for a violation, its rollback and its resolution: the violation's event. */
+    snprintf(al.dedup_key, sizeof(al.dedup_key), "sla:%s:%lld", lh_sla_metric_name(k), (long long)violationSeq);
+    al.seq = seq;
+    lh_bridge_revision(m->b, al.revision, sizeof(al.revision));
+    if (lh_alerts_send(m->alerts, &al))
+        fprintf(stderr, "lighthouse serve: alert queue full or stopped: dropped %s for %s\n", event, al.metric);
+}
+
 static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     lh_sla_metric k = t->metric;
     const lh_sla_threshold *th = &m->cfg.t[k];
@@ -263,6 +306,10 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     m->notes[k].violated_unix_ns = unixNow;
     snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s", action);
     pthread_mutex_unlock(&m->mu);
+    char summary[512];
+    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %s; %s)", name, t->value, cmpText(k),
+             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), rev, action);
+    sendAlert(m, "sla.violated", k, t->has, t->value, seq, seq, summary);
     if (!plan) return;
 
     /* The rollback: at most once for this violation (this is its only transition). */
@@ -279,24 +326,30 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     json_t *steps = json_array();
     for (int i = 0; i < res.nsteps; i++)
         json_array_append_new(steps, json_pack("{s:s,s:f}", "step", res.steps[i].name, "ms", res.steps[i].ms));
-    json_t *summary = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
+    json_t *last = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
                                 "to", target, "violation_seq", (json_int_t)seq, "seq", (json_int_t)res.seq,
                                 "duration_ms", (double)res.duration_ns / 1e6, "steps", steps, "time_ns",
                                 (json_int_t)(lh_bridge_now_ns() + (uint64_t)m->unix_off));
     if (rc) {
-        json_object_set_new(summary, "error", json_string(err));
+        json_object_set_new(last, "error", json_string(err));
         json_t *fd = json_pack("{s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "from", from, "to", target, "violation_seq",
                                (json_int_t)seq, "error", err, "steps", steps);
         appendEvent(m, "policy.rollback_failed", name, fd);
         json_decref(fd);
         fprintf(stderr, "lighthouse serve: SLA %s: automatic rollback from %s to %s failed: %s\n", name, from, target, err);
+        snprintf(summary, sizeof(summary), "automatic rollback from %.120s to %.120s after %s violated FAILED: %.200s", from, target,
+                 name, err);
+        sendAlert(m, "policy.rollback_failed", k, t->has, t->value, seq, seq, summary);
     } else {
         fprintf(stderr, "lighthouse serve: SLA %s: rolled the policy back from %s to %s in %.2f ms (event %lld)\n", name,
                 from, target, (double)res.duration_ns / 1e6, (long long)res.seq);
+        snprintf(summary, sizeof(summary), "policy rolled back from %s to %s in %.2f ms after %s violated", from, target,
+                 (double)res.duration_ns / 1e6, name);
+        sendAlert(m, "policy.rolled_back", k, t->has, t->value, res.seq, seq, summary);
     }
     pthread_mutex_lock(&m->mu);
     json_decref(m->last_rollback);
-    m->last_rollback = summary;
+    m->last_rollback = last;
     snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s %s", rc ? "failed:" : "done:", action);
     pthread_mutex_unlock(&m->mu);
 }
@@ -316,9 +369,14 @@ static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
                           lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
                           "resolve_hold_s", m->cfg.resolve_hold_s, "violated_seq", (json_int_t)n.violated_seq,
                           "violated_for_s", n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
-    appendEvent(m, "sla.resolved", name, d);
+    int64_t seq = appendEvent(m, "sla.resolved", name, d);
     json_decref(d);
     fprintf(stderr, "lighthouse serve: SLA %s resolved: %.3f (threshold %g)\n", name, t->value, th->threshold);
+    char summary[512];
+    snprintf(summary, sizeof(summary), "%s back to %.6g (threshold %g) for %g s; violated for %.1f s", name, t->value,
+             th->threshold, m->cfg.resolve_hold_s,
+             n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
+    sendAlert(m, "sla.resolved", k, t->has, t->value, seq, n.violated_seq, summary);
 }
 
 static void tick(lh_slamon *m) {
@@ -381,24 +439,33 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
 
 int lh_slamon_start(lh_slamon *m, char *err, size_t errlen) {
     if (!m->cfg.enabled) return 0;
+    char aerr[512];
+    m->alerts = lh_alerts_start(&m->b->cfg.alerts, recordAlert, m, aerr, sizeof(aerr));
+    if (!m->alerts) { snprintf(err, errlen, "alerts: %s", aerr); return -1; }
     if (pthread_create(&m->th, NULL, monitorMain, m)) { snprintf(err, errlen, "cannot start the SLA monitor thread"); return -1; }
     m->started = 1;
     return 0;
 }
 
+/* Stop sampling, then deliver the alerts still queued (for up to 2 s): both append, so
+ * this comes before the store closes. */
 void lh_slamon_stop(lh_slamon *m) {
-    if (!m || !m->started) return;
-    pthread_mutex_lock(&m->mu);
-    m->stop = 1;
-    pthread_cond_signal(&m->cv);
-    pthread_mutex_unlock(&m->mu);
-    pthread_join(m->th, NULL);
-    m->started = 0;
+    if (!m) return;
+    if (m->started) {
+        pthread_mutex_lock(&m->mu);
+        m->stop = 1;
+        pthread_cond_signal(&m->cv);
+        pthread_mutex_unlock(&m->mu);
+        pthread_join(m->th, NULL);
+        m->started = 0;
+    }
+    if (m->alerts) lh_alerts_stop(m->alerts, 2000);
 }
 
 void lh_slamon_free(lh_slamon *m) {
     if (!m) return;
     lh_slamon_stop(m);
+    lh_alerts_free(m->alerts);
     lh_sla_eval_free(m->ev);
     json_decref(m->last_rollback);
     pthread_mutex_destroy(&m->mu);
@@ -530,5 +597,26 @@ char *lh_slamon_metrics(lh_slamon *m) {
         if (m->cfg.t[k].enabled)
             put(&t, "lighthouse_bridge_sla_threshold{metric=\"%s\"} %.6g\n", lh_sla_metric_name((lh_sla_metric)k),
                 m->cfg.t[k].threshold);
+    lh_alerts_stats as;
+    memset(&as, 0, sizeof(as));
+    if (m->alerts) lh_alerts_stats_get(m->alerts, &as);
+    put(&t, "# HELP lighthouse_bridge_alerts_total Alert deliveries by sink and result (after retries).\n"
+            "# TYPE lighthouse_bridge_alerts_total counter\n");
+    for (int k = 0; k < LH_ALERT_SINK_COUNT; k++) {
+        put(&t, "lighthouse_bridge_alerts_total{sink=\"%s\",result=\"sent\"} %llu\n", lh_alert_sink_name((lh_alert_sink)k),
+            (unsigned long long)as.sent[k]);
+        put(&t, "lighthouse_bridge_alerts_total{sink=\"%s\",result=\"failed\"} %llu\n", lh_alert_sink_name((lh_alert_sink)k),
+            (unsigned long long)as.failed[k]);
+    }
+    put(&t, "# HELP lighthouse_bridge_alert_retries_total Alert delivery attempts after the first, by sink.\n"
+            "# TYPE lighthouse_bridge_alert_retries_total counter\n");
+    for (int k = 0; k < LH_ALERT_SINK_COUNT; k++)
+        put(&t, "lighthouse_bridge_alert_retries_total{sink=\"%s\"} %llu\n", lh_alert_sink_name((lh_alert_sink)k),
+            (unsigned long long)as.retries[k]);
+    put(&t, "# HELP lighthouse_bridge_alerts_dropped_total Alerts dropped because the queue was full.\n"
+            "# TYPE lighthouse_bridge_alerts_dropped_total counter\nlighthouse_bridge_alerts_dropped_total %llu\n",
+        (unsigned long long)as.dropped);
+    put(&t, "# HELP lighthouse_bridge_alert_queue_size Alerts waiting for delivery.\n"
+            "# TYPE lighthouse_bridge_alert_queue_size gauge\nlighthouse_bridge_alert_queue_size %u\n", as.queued);
     return t.p;
 }

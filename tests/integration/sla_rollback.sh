@@ -74,7 +74,44 @@ wait_until() { # SECONDS CMD
   return 1
 }
 
-cat > "$T/sla.yaml" <<'Y'
+# A local webhook receiver: saves each POST body as $T/hook/N.json and answers 200.
+mkdir -p "$T/hook"
+cat > "$T/hook.py" <<'P'
+import http.server, os, sys, threading
+d = sys.argv[1]
+n = [0]
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with lock:
+            n[0] += 1
+            k = n[0]
+        with open(os.path.join(d, "%d.tmp" % k), "wb") as f:
+            f.write(body)
+        os.rename(os.path.join(d, "%d.tmp" % k), os.path.join(d, "%d.json" % k))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(os.path.join(d, "port"), "w").write(str(s.server_address[1]))
+s.serve_forever()
+P
+python3 "$T/hook.py" "$T/hook" & HOOKPID=$!
+trap 'kill $HOOKPID 2>/dev/null; cleanup' EXIT
+for _ in $(seq 100); do [ -s "$T/hook/port" ] && break; sleep 0.05; done
+HOOKURL="http://127.0.0.1:$(cat "$T/hook/port")/alerts"
+hooks() { # the alerts the receiver got (JSON array)
+  cat "$T"/hook/*.json 2>/dev/null | jq -sc .
+}
+
+cat > "$T/sla.yaml" <<Y
+alert_webhook_url: $HOOKURL
+alert_retries: 2
+alert_backoff_ms: 50
 rate_limit: 0
 sla_window_s: 3
 sla_eval_interval_s: 0.25
@@ -143,13 +180,29 @@ r=$(events sla.resolved | jq -c '[.[] | select(.data.metric == "p99_response_tim
 check "sla.resolved names the violation it ends and its value is back inside" \
   'jq -e --argjson s "$(jq .seq <<<"$p99")" ".data.violated_seq == \$s and .data.value <= 100 and .data.resolve_hold_s == 1" <<<"$r" >/dev/null'
 stop_drive one
+# ---- alerts -----------------------------------------------------------------------------
+wait_until 5 '[ "$(hooks | jq "[.[] | select(.event == \"sla.resolved\" and .metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
+check "the webhook got the violation that rolled back: the documented payload" \
+  'hooks | jq -e --argjson v "$v" "[.[] | select(.event == \"sla.violated\" and .seq == \$v.seq)][0] | .type == \"lighthouse.alert\" and .version == 1 and .metric == \$v.data.metric and .severity == \"major\" and .value == \$v.data.value and .threshold == \$v.data.threshold and .dedup_key == \"sla:\(\$v.data.metric):\(\$v.seq)\" and .revision == \"sla-slow\" and (.summary | type == \"string\") and (.time | test(\"Z$\")) and (.source | length > 0)" >/dev/null'
+check "the webhook got the rollback under the same dedup key, with the policy.rolled_back seq" \
+  'hooks | jq -e --argjson v "$v" --argjson rb "$rb" "[.[] | select(.event == \"policy.rolled_back\")] | length == 1 and .[0].dedup_key == \"sla:\(\$v.data.metric):\(\$v.seq)\" and .[0].seq == \$rb.seq and .[0].revision == \"sla-base\"" >/dev/null'
+check "the webhook got the p99 resolution under the p99 violation's dedup key" \
+  'hooks | jq -e --argjson p "$p99" "[.[] | select(.event == \"sla.resolved\" and .metric == \"p99_response_time_ms\")][0] | .dedup_key == \"sla:p99_response_time_ms:\(\$p.seq)\" and .value <= 100" >/dev/null'
+wait_until 5 '[ "$(events alert.sent | jq "[.[] | select(.data.sink == \"webhook\")] | length")" -ge "$(hooks | jq length)" ]'
+check "every webhook delivery is an alert.sent event (sink, ok, attempts, http_status, dedup key)" \
+  'events alert.sent | jq -e --argjson n "$(hooks | jq length)" "[.[] | select(.data.sink == \"webhook\" and .data.ok == true and .data.attempts == 1 and .data.http_status == 200 and (.data.dedup_key | startswith(\"sla:\")))] | length == \$n" >/dev/null'
+check "the log sink delivered them too (alert.sent, and JSON lines on stderr)" \
+  '[ "$(events alert.sent | jq "[.[] | select(.data.sink == \"log\" and .data.ok)] | length")" -ge 3 ] && grep -q "\"msg\":\"alert\"" "$T/one.err"'
+check "alerts_total{sink=webhook,result=sent} counts them" \
+  '[ "$(metric "lighthouse_bridge_alerts_total{sink=\"webhook\",result=\"sent\"}")" = "$(hooks | jq length)" ]'
+
 check "one rollback only, though two rollback-flagged metrics were violated" \
   '[ "$(events policy.rolled_back | jq length)" = 1 ] && [ "$(events sla.violated | jq "[.[] | select(.data.rollback)] | length")" -ge 2 ]'
 check "promtool check metrics passes with the SLA series" 'curl -s "$URL/metrics" | promtool check metrics >/dev/null 2>&1'
 grep -h "SLA" "$T/one.err" | head -5 | sed 's/^/# /'
 
 # ---- scenario 2: outside the canary window, no rollback ---------------------------------
-sed 's/^sla_canary_window_s: .*/sla_canary_window_s: 1/' "$T/sla.yaml" > "$T/sla2.yaml"
+sed 's/^sla_canary_window_s: .*/sla_canary_window_s: 1/; /^alert_/d' "$T/sla.yaml" > "$T/sla2.yaml"
 start_bridge two --config "$T/sla2.yaml" --policy "$T/base.yaml" || { fail "second bridge starts"; exit 1; }
 AT=$(token admin-2 admin); BT=$(token builder-2 builder)
 req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
@@ -167,7 +220,8 @@ check "... and the policy is not rolled back (no event, sla-slow still active, c
   '[ "$(events policy.rolled_back | jq length)" = 0 ] && [ "$(curl -s -H "Authorization: Bearer $AT" "$URL/v1/policy/history" | jq -r .active)" = sla-slow ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
 
 # ---- bad settings get a clear error ----------------------------------------------------
-for bad in 'sla_p99_response_time_ms: -5' 'sla_window_s: 0' 'sla_p95_response_time_ms: 100' 'sla_availability_percent_severity: huge'; do
+for bad in 'sla_p99_response_time_ms: -5' 'sla_window_s: 0' 'sla_p95_response_time_ms: 100' 'sla_availability_percent_severity: huge' \
+           'alert_webhook_url: ftp://example.com/x' 'alert_retries: 11'; do
   printf '%s\n' "$bad" > "$T/bad.yaml"
   out=$("$LH" serve --config "$T/bad.yaml" --listen 127.0.0.1:0 --data "$T/bad" 2>&1 >/dev/null); rc=$?
   check "config '$bad' stops the start with exit 2 and names the key" \

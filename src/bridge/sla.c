@@ -359,3 +359,61 @@ int lh_sla_eval_push(lh_sla_eval *e, const lh_sla_sample *smp, lh_sla_transition
 void lh_sla_eval_state(const lh_sla_eval *e, lh_sla_metric m, lh_sla_mstate *out) { *out = e->st[m]; }
 
 double lh_sla_eval_covered_s(const lh_sla_eval *e) { return e->covered_s; }
+
+/* ------------------------------------------------------------------------------ */
+/* Revisions                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+void lh_sla_lineage_change(lh_sla_lineage *l, const char *rev, int rollback, uint64_t now, uint64_t requests) {
+    lh_sla_rev *top = l->n ? &l->r[l->n - 1] : NULL;
+    if (rollback && l->n >= 2 && !strcmp(l->r[l->n - 2].rev, rev)) {
+        l->n--;                         /* back to the one below: it starts a new canary */
+        top = &l->r[l->n - 1];
+    } else if (top && !strcmp(top->rev, rev)) {
+        return;                         /* the same revision again (SIGHUP of an unchanged file) */
+    } else {
+        if (l->n == LH_SLA_LINEAGE_MAX) {   /* keep the bottom (the start revision) */
+            memmove(&l->r[1], &l->r[2], (LH_SLA_LINEAGE_MAX - 2) * sizeof(l->r[0]));
+            l->n--;
+        }
+        top = &l->r[l->n++];
+        memset(top, 0, sizeof(*top));
+        snprintf(top->rev, sizeof(top->rev), "%s", rev);
+        top->good = l->n == 1;          /* the revision the bridge started with */
+    }
+    top->activated_ns = now;
+    top->requests_at = requests;
+    top->tainted = 0;
+}
+
+void lh_sla_lineage_tick(lh_sla_lineage *l, uint64_t now, uint64_t requests, double canary_s, int flaggedTrouble) {
+    if (!l->n) return;
+    lh_sla_rev *top = &l->r[l->n - 1];
+    if (top->good || top->tainted || flaggedTrouble || requests <= top->requests_at) return;
+    if ((double)(now - top->activated_ns) / 1e9 < canary_s) return;
+    top->good = 1;
+}
+
+int lh_sla_rollback_plan(lh_sla_lineage *l, const lh_sla_config *c, const lh_sla_transition *t, char *target,
+                         char *from, size_t cap, char *why, size_t whylen) {
+    if (!c->t[t->metric].rollback) { snprintf(why, whylen, "no rollback: the metric is not rollback-flagged"); return 0; }
+    if (!l->n) { snprintf(why, whylen, "no rollback: no active revision known"); return 0; }
+    lh_sla_rev *top = &l->r[l->n - 1];
+    top->tainted = 1;
+    double age = (double)(t->now_ns - top->activated_ns) / 1e9;
+    if (top->good) { snprintf(why, whylen, "no rollback: revision %s is known-good", top->rev); return 0; }
+    if (l->n < 2) { snprintf(why, whylen, "no rollback: no earlier revision in this run"); return 0; }
+    if (top->activated_ns > t->breach_ns) {
+        snprintf(why, whylen, "no rollback: revision %s became active after the breach began", top->rev);
+        return 0;
+    }
+    if (age > c->canary_window_s) {
+        snprintf(why, whylen, "no rollback: revision %s has been active %.1f s, past the canary window of %g s", top->rev,
+                 age, c->canary_window_s);
+        return 0;
+    }
+    snprintf(target, cap, "%s", l->r[l->n - 2].rev);
+    snprintf(from, cap, "%s", top->rev);
+    snprintf(why, whylen, "rollback from %s to %s", top->rev, target);
+    return 1;
+}

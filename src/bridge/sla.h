@@ -6,7 +6,8 @@
  * ring of them, computes each metric as the difference between the newest sample and
  * the one window_s older, and steps each metric's state machine (grace on the way in,
  * a hold time on the way out). It reports the transitions; acting on them (events,
- * alerts, rollback) is the caller's business.
+ * alerts, rollback) is the caller's business. The lineage functions below decide, as
+ * pure functions too, whether a violation rolls the policy back and to which revision.
  *
  * Memory: lh_sla_eval_new allocates the ring; lh_sla_eval_free frees it. Not thread safe:
  * the caller serialises pushes and reads. */
@@ -121,6 +122,40 @@ int lh_sla_eval_push(lh_sla_eval *e, const lh_sla_sample *s, lh_sla_transition *
 void lh_sla_eval_state(const lh_sla_eval *e, lh_sla_metric m, lh_sla_mstate *out);
 /* Seconds between the two samples the values were computed from (0 before the second). */
 double lh_sla_eval_covered_s(const lh_sla_eval *e);
+
+/* ---- revisions: the lineage, known-good and the rollback decision ---------------- */
+
+#define LH_SLA_LINEAGE_MAX 64
+
+typedef struct lh_sla_rev {
+    char rev[160];
+    uint64_t activated_ns;    /* monotonic: when it (last) became active */
+    uint64_t requests_at;     /* decision requests answered by then */
+    int good;                 /* known-good */
+    int tainted;              /* a rollback-flagged violation was raised while it was active */
+} lh_sla_rev;
+
+/* The revisions active in this run, as a stack: the top is active, the one below it is
+ * what a rollback returns to. The bottom (the revision the bridge started with) is
+ * known-good. */
+typedef struct lh_sla_lineage {
+    lh_sla_rev r[LH_SLA_LINEAGE_MAX];
+    int n;
+} lh_sla_lineage;
+
+/* rev became active at now (requests: decision requests answered so far). A rollback to
+ * the revision below the top pops the top; the same revision again changes nothing;
+ * anything else is pushed (when full, the oldest above the bottom is forgotten). */
+void lh_sla_lineage_change(lh_sla_lineage *l, const char *rev, int rollback, uint64_t now, uint64_t requests);
+/* After an evaluation: the top becomes known-good once it has been active for the canary
+ * window, has answered decision requests since, was never tainted, and no
+ * rollback-flagged metric is in trouble (breaching or violated) now. */
+void lh_sla_lineage_tick(lh_sla_lineage *l, uint64_t now, uint64_t requests, double canary_s, int flaggedTrouble);
+/* Should violation t roll the policy back? 1 with the target and the active revision,
+ * or 0 with the reason in why. A rollback-flagged violation taints the active revision
+ * (it can no longer become known-good). */
+int lh_sla_rollback_plan(lh_sla_lineage *l, const lh_sla_config *c, const lh_sla_transition *t, char *target,
+                         char *from, size_t cap, char *why, size_t whylen);
 
 /* The pure maths, exposed for tests: the value of m between two samples. 1 with *v set,
  * or 0 with *why set to a static "no data" reason. */

@@ -30,16 +30,7 @@
 
 #include "bridge/sla.h"
 
-#define LINEAGE_MAX 64
 #define RLX memory_order_relaxed
-
-typedef struct lineage {
-    char rev[160];
-    uint64_t activated_ns;    /* monotonic: when it (last) became active */
-    uint64_t requests_at;     /* decision requests answered by then */
-    int good;                 /* known-good */
-    int tainted;              /* a rollback-flagged violation was raised while it was active */
-} lineage;
 
 /* What the monitor knows of a metric beyond the evaluator's state. */
 typedef struct note {
@@ -57,8 +48,7 @@ struct lh_slamon {
     pthread_t th;
     int started, stop;
     note notes[LH_SLA_COUNT];
-    lineage lin[LINEAGE_MAX];
-    int nlin;
+    lh_sla_lineage lin;
     json_t *last_rollback;    /* the newest automatic rollback (or attempt), or NULL */
     int64_t unix_off;         /* unix ns = monotonic ns + unix_off */
     double cpus;
@@ -157,67 +147,19 @@ static void takeSample(lh_slamon *m, lh_sla_sample *s) {
 void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback) {
     uint64_t now = lh_bridge_now_ns(), reqs = decisionRequests(m->b->m);
     pthread_mutex_lock(&m->mu);
-    lineage *top = m->nlin ? &m->lin[m->nlin - 1] : NULL;
-    if (rollback && m->nlin >= 2 && !strcmp(m->lin[m->nlin - 2].rev, revision)) {
-        m->nlin--;                      /* back to the one below: it starts a new canary */
-        top = &m->lin[m->nlin - 1];
-    } else if (top && !strcmp(top->rev, revision)) {
-        pthread_mutex_unlock(&m->mu);   /* the same revision again (SIGHUP of an unchanged file) */
-        return;
-    } else {
-        if (m->nlin == LINEAGE_MAX) {   /* keep the bottom (the start revision) */
-            memmove(&m->lin[1], &m->lin[2], (LINEAGE_MAX - 2) * sizeof(lineage));
-            m->nlin--;
-        }
-        top = &m->lin[m->nlin++];
-        memset(top, 0, sizeof(*top));
-        snprintf(top->rev, sizeof(top->rev), "%s", revision);
-        top->good = m->nlin == 1;       /* the revision the bridge started with */
-    }
-    top->activated_ns = now;
-    top->requests_at = reqs;
-    top->tainted = 0;
+    lh_sla_lineage_change(&m->lin, revision, rollback, now, reqs);
     pthread_mutex_unlock(&m->mu);
 }
 
 /* Under mu, after an evaluation. */
 static void markKnownGood(lh_slamon *m, const lh_sla_sample *s) {
-    if (!m->nlin) return;
-    lineage *top = &m->lin[m->nlin - 1];
-    if (top->good || top->tainted || s->requests <= top->requests_at) return;
-    if ((double)(s->t_ns - top->activated_ns) / 1e9 < m->cfg.canary_window_s) return;
+    int trouble = 0;
     for (int k = 0; k < LH_SLA_COUNT; k++) {
         lh_sla_mstate st;
         lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st);
-        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED)) return;
+        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED)) trouble = 1;
     }
-    top->good = 1;
-}
-
-/* Should this violation roll the policy back? Under mu. Fills target/from, or says why not. */
-static int rollbackPlan(lh_slamon *m, const lh_sla_transition *t, char *target, char *from, size_t cap, char *why,
-                        size_t whylen) {
-    const lh_sla_threshold *th = &m->cfg.t[t->metric];
-    if (!th->rollback) { snprintf(why, whylen, "no rollback: the metric is not rollback-flagged"); return 0; }
-    if (!m->nlin) { snprintf(why, whylen, "no rollback: no active revision known"); return 0; }
-    lineage *top = &m->lin[m->nlin - 1];
-    top->tainted = 1;
-    double age = (double)(t->now_ns - top->activated_ns) / 1e9;
-    if (top->good) { snprintf(why, whylen, "no rollback: revision %s is known-good", top->rev); return 0; }
-    if (m->nlin < 2) { snprintf(why, whylen, "no rollback: no earlier revision in this run"); return 0; }
-    if (top->activated_ns > t->breach_ns) {
-        snprintf(why, whylen, "no rollback: revision %s became active after the breach began", top->rev);
-        return 0;
-    }
-    if (age > m->cfg.canary_window_s) {
-        snprintf(why, whylen, "no rollback: revision %s has been active %.1f s, past the canary window of %g s", top->rev,
-                 age, m->cfg.canary_window_s);
-        return 0;
-    }
-    snprintf(target, cap, "%s", m->lin[m->nlin - 2].rev);
-    snprintf(from, cap, "%s", top->rev);
-    snprintf(why, whylen, "rollback from %s to %s", top->rev, target);
-    return 1;
+    lh_sla_lineage_tick(&m->lin, s->t_ns, s->requests, m->cfg.canary_window_s, trouble);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -287,7 +229,7 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     const char *name = lh_sla_metric_name(k);
     char target[160] = "", from[160] = "", action[240];
     pthread_mutex_lock(&m->mu);
-    int plan = rollbackPlan(m, t, target, from, sizeof(target), action, sizeof(action));
+    int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, t, target, from, sizeof(target), action, sizeof(action));
     pthread_mutex_unlock(&m->mu);
     char rev[160];
     lh_bridge_revision(m->b, rev, sizeof(rev));
@@ -530,12 +472,13 @@ enum MHD_Result lh_route_sla(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r
     const char *st = m->cfg.enabled ? overall(m, NULL) : "off";
     for (int k = 0; k < LH_SLA_COUNT; k++) json_array_append_new(metrics, metricJson(m, (lh_sla_metric)k));
     uint64_t now = lh_bridge_now_ns();
-    for (int i = m->nlin - 1; i >= 0; i--) {
-        const lineage *l = &m->lin[i];
+    for (int i = m->lin.n - 1; i >= 0; i--) {
+        const lh_sla_rev *l = &m->lin.r[i];
+        int top = i == m->lin.n - 1;
         double age = (double)(now - l->activated_ns) / 1e9;
-        json_array_append_new(lin, json_pack("{s:s,s:b,s:f,s:b,s:b}", "revision", l->rev, "active", i == m->nlin - 1,
-                                             "active_for_s", i == m->nlin - 1 ? age : 0.0, "in_canary",
-                                             i == m->nlin - 1 && age <= m->cfg.canary_window_s, "known_good", l->good));
+        json_array_append_new(lin, json_pack("{s:s,s:b,s:f,s:b,s:b}", "revision", l->rev, "active", top, "active_for_s",
+                                             top ? age : 0.0, "in_canary", top && age <= m->cfg.canary_window_s,
+                                             "known_good", l->good));
     }
     json_t *last = m->last_rollback ? json_incref(m->last_rollback) : json_null();
     double covered = lh_sla_eval_covered_s(m->ev);

@@ -301,6 +301,92 @@ static void window_forgets_old_requests(void **state) {
     lh_sla_eval_free(e);
 }
 
+/* ---- revisions: lineage, known-good, the rollback decision ------------------------ */
+
+static lh_sla_transition violation(lh_sla_metric m, uint64_t breach, uint64_t now) {
+    lh_sla_transition t = {.metric = m, .violated = 1, .value = 500, .has = 1, .breach_ns = breach * S, .now_ns = now * S};
+    return t;
+}
+
+static int plan(lh_sla_lineage *l, const lh_sla_config *c, lh_sla_transition t, char *target, char *why) {
+    char from[160];
+    return lh_sla_rollback_plan(l, c, &t, target, from, 160, why, 320);
+}
+
+static void rollback_walks_down_the_lineage(void **state) {
+    (void)state;
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);   /* canary 900 s */
+    lh_sla_lineage l = {0};
+    char target[160], why[320];
+    lh_sla_lineage_change(&l, "A", 0, 0, 0);    /* start: known-good */
+    assert_true(l.r[0].good);
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_P99, 10, 40), target, why), 0);
+    assert_non_null(strstr(why, "A is known-good"));
+    lh_sla_lineage_change(&l, "B", 0, 100 * S, 5);
+    lh_sla_lineage_change(&l, "C", 0, 200 * S, 9);
+    /* C breaks: back to B (not to A, not to C again). */
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_P99, 210, 240), target, why), 1);
+    assert_string_equal(target, "B");
+    lh_sla_lineage_change(&l, "B", 1, 241 * S, 20);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.r[1].rev, "B");
+    /* A second metric violated by the same episode (breach before B came back): no second rollback. */
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_COMPLIANCE, 215, 245), target, why), 0);
+    assert_non_null(strstr(why, "became active after the breach began"));
+    /* A new episode under B, inside B's new canary: back to A, the known-good bottom... */
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_P99, 300, 330), target, why), 1);
+    assert_string_equal(target, "A");
+    lh_sla_lineage_change(&l, "A", 1, 331 * S, 30);
+    /* ...and never past it. */
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_P99, 400, 430), target, why), 0);
+    assert_non_null(strstr(why, "known-good"));
+}
+
+static void rollback_only_in_canary_and_flagged(void **state) {
+    (void)state;
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);
+    c.canary_window_s = 60;
+    lh_sla_lineage l = {0};
+    char target[160], why[320];
+    lh_sla_lineage_change(&l, "A", 0, 0, 0);
+    lh_sla_lineage_change(&l, "B", 0, 100 * S, 0);
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_AVG, 110, 130), target, why), 0);   /* avg: not flagged */
+    assert_non_null(strstr(why, "not rollback-flagged"));
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_P99, 150, 161), target, why), 0);   /* 61 s old */
+    assert_non_null(strstr(why, "past the canary window"));
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_P99, 150, 160), target, why), 1);   /* 60 s: still inside */
+    assert_string_equal(target, "A");
+    /* The same revision again (SIGHUP of an unchanged file) changes nothing. */
+    lh_sla_lineage_change(&l, "B", 0, 170 * S, 0);
+    assert_int_equal(l.n, 2);
+    assert_true(l.r[1].activated_ns == 100 * S);
+}
+
+static void known_good_needs_a_quiet_canary_with_traffic(void **state) {
+    (void)state;
+    lh_sla_lineage l = {0};
+    lh_sla_lineage_change(&l, "A", 0, 0, 0);
+    lh_sla_lineage_change(&l, "B", 0, 10 * S, 100);
+    lh_sla_lineage_tick(&l, 100 * S, 100, 60, 0);   /* no decisions since B */
+    assert_false(l.r[1].good);
+    lh_sla_lineage_tick(&l, 50 * S, 150, 60, 0);    /* still in its canary */
+    assert_false(l.r[1].good);
+    lh_sla_lineage_tick(&l, 100 * S, 150, 60, 1);   /* a flagged metric is in trouble */
+    assert_false(l.r[1].good);
+    lh_sla_lineage_tick(&l, 100 * S, 150, 60, 0);
+    assert_true(l.r[1].good);
+    /* A revision tainted by a flagged violation never becomes known-good. */
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);
+    char target[160], why[320];
+    lh_sla_lineage_change(&l, "C", 0, 200 * S, 150);
+    assert_int_equal(plan(&l, &c, violation(LH_SLA_P99, 210, 5000), target, why), 0);   /* outside the canary */
+    lh_sla_lineage_tick(&l, 9000 * S, 9999, 60, 0);
+    assert_false(l.r[2].good);
+}
+
 /* ---- settings --------------------------------------------------------------------- */
 
 static void settings(void **state) {
@@ -358,6 +444,9 @@ int main(void) {
         cmocka_unit_test(resolve_needs_hold_time_inside),
         cmocka_unit_test(no_data_neither_resolves_nor_holds),
         cmocka_unit_test(window_forgets_old_requests),
+        cmocka_unit_test(rollback_walks_down_the_lineage),
+        cmocka_unit_test(rollback_only_in_canary_and_flagged),
+        cmocka_unit_test(known_good_needs_a_quiet_canary_with_traffic),
         cmocka_unit_test(settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

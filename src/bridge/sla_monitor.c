@@ -376,14 +376,16 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
     clock_gettime(CLOCK_REALTIME, &rt);
     m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)lh_bridge_now_ns();
     m->cpus = readCpus();
+    if (m->cfg.enabled) {   /* a bad alert setting stops the start before anything is recorded */
+        char aerr[512];
+        m->alerts = lh_alerts_start(&b->cfg.alerts, recordAlert, m, aerr, sizeof(aerr));
+        if (!m->alerts) { snprintf(err, errlen, "%s", aerr); lh_slamon_free(m); return NULL; }
+    }
     return m;
 }
 
 int lh_slamon_start(lh_slamon *m, char *err, size_t errlen) {
     if (!m->cfg.enabled) return 0;
-    char aerr[512];
-    m->alerts = lh_alerts_start(&m->b->cfg.alerts, recordAlert, m, aerr, sizeof(aerr));
-    if (!m->alerts) { snprintf(err, errlen, "alerts: %s", aerr); return -1; }
     if (pthread_create(&m->th, NULL, monitorMain, m)) { snprintf(err, errlen, "cannot start the SLA monitor thread"); return -1; }
     m->started = 1;
     return 0;

@@ -275,11 +275,14 @@ static const lh_sla_sample *ringAt(const lh_sla_eval *e, size_t age) {   /* 0: n
  * the oldest one kept while the bridge has run for less than a window. */
 static const lh_sla_sample *windowStart(const lh_sla_eval *e, uint64_t now) {
     uint64_t w = (uint64_t)(e->cfg.window_s * 1e9);
-    for (size_t age = 1; age < e->n; age++) {
-        const lh_sla_sample *s = ringAt(e, age);
-        if (now - s->t_ns >= w) return s;
+    size_t lo = 1, hi = e->n - 1;   /* samples get older with age: binary search */
+    if (e->n < 2 || now - ringAt(e, hi)->t_ns < w) return ringAt(e, e->n - 1);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (now - ringAt(e, mid)->t_ns >= w) hi = mid;
+        else lo = mid + 1;
     }
-    return ringAt(e, e->n - 1);
+    return ringAt(e, lo);
 }
 
 static int evaluated(const lh_sla_config *c, lh_sla_metric m) {

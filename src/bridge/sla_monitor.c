@@ -274,8 +274,8 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
                                 (json_int_t)(lh_bridge_now_ns() + (uint64_t)m->unix_off));
     if (rc) {
         json_object_set_new(last, "error", json_string(err));
-        json_t *fd = json_pack("{s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "from", from, "to", target, "violation_seq",
-                               (json_int_t)seq, "error", err, "steps", steps);
+        json_t *fd = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "revision", from, "from", from, "to",
+                               target, "violation_seq", (json_int_t)seq, "error", err, "steps", steps);
         appendEvent(m, "policy.rollback_failed", name, fd);
         json_decref(fd);
         fprintf(stderr, "lighthouse serve: SLA %s: automatic rollback from %s to %s failed: %s\n", name, from, target, err);

@@ -16,7 +16,8 @@ static const char *usageText =
     "usage: lighthouse serve [--config FILE] [--listen HOST:PORT|unix:PATH] [--data DIR] [--policy FILE]\n"
     "                        [--store sqlite|postgres] [--pg CONNINFO] [--workers N] [--max-connections N]\n"
     "                        [--timeout SECONDS] [--body-limit SIZE] [--rate-limit PER_SECOND] [--rate-burst N]\n"
-    "                        [--max-streams N] [--drain SECONDS] [--metrics-auth true|false]\n";
+    "                        [--max-streams N] [--drain SECONDS] [--metrics-auth true|false]\n"
+    "Any setting of docs/configuration.md is also a flag: --sla-window-s 60, --alert-webhook-url URL, ...\n";
 
 /* "--rate-limit" → "rate_limit" */
 static int flagKey(const char *flag, char *key, size_t cap) {

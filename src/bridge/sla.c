@@ -332,6 +332,8 @@ static int step(const lh_sla_config *c, lh_sla_metric m, lh_sla_mstate *s, uint6
 
 int lh_sla_eval_push(lh_sla_eval *e, const lh_sla_sample *smp, lh_sla_transition *out) {
     if (e->n && smp->t_ns < ringAt(e, 0)->t_ns) return 0;   /* the clock went backwards: skip */
+    if (!e->n)
+        for (int m = 0; m < LH_SLA_COUNT; m++) e->st[m].since_ns = smp->t_ns;   /* the first state starts here */
     e->ring[e->head] = *smp;
     e->head = (e->head + 1) % e->cap;
     if (e->n < e->cap) e->n++;

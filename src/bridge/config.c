@@ -204,6 +204,17 @@ static const struct { const char *env, *key; } envMap[] = {
     {"LIGHTHOUSE_RATE_LIMIT", "rate_limit"}, {"LIGHTHOUSE_RATE_BURST", "rate_burst"},
     {"LIGHTHOUSE_MAX_STREAMS", "max_streams"}, {"LIGHTHOUSE_DRAIN", "drain"},
     {"LIGHTHOUSE_CACHE_ENTRIES", "cache_entries"}, {"LIGHTHOUSE_METRICS_AUTH", "metrics_auth"},
+    /* Alert destinations hold secrets (webhook URLs, the routing key): keep them out of
+     * config files if you like. */
+    {"LIGHTHOUSE_ALERT_LOG", "alert_log"},
+    {"LIGHTHOUSE_ALERT_WEBHOOK_URL", "alert_webhook_url"},
+    {"LIGHTHOUSE_ALERT_SLACK_URL", "alert_slack_url"},
+    {"LIGHTHOUSE_ALERT_PAGERDUTY_URL", "alert_pagerduty_url"},
+    {"LIGHTHOUSE_ALERT_PAGERDUTY_ROUTING_KEY", "alert_pagerduty_routing_key"},
+    {"LIGHTHOUSE_ALERT_QUEUE", "alert_queue"},
+    {"LIGHTHOUSE_ALERT_RETRIES", "alert_retries"},
+    {"LIGHTHOUSE_ALERT_BACKOFF_MS", "alert_backoff_ms"},
+    {"LIGHTHOUSE_ALERT_TIMEOUT_MS", "alert_timeout_ms"},
 };
 
 int lh_bridge_config_env(lh_bridge_config *c, char *err, size_t errlen) {

@@ -197,6 +197,19 @@ static void config_precedence(void **state) {
     assert_int_equal(lh_bridge_config_env(&c, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "LIGHTHOUSE_TIMEOUT"));
     unsetenv("LIGHTHOUSE_TIMEOUT");
+    /* Alert destinations carry secrets (a Slack URL, a PagerDuty routing key), so they
+     * come from the environment too. */
+    setenv("LIGHTHOUSE_ALERT_PAGERDUTY_ROUTING_KEY", "R0UT1NG", 1);
+    setenv("LIGHTHOUSE_ALERT_SLACK_URL", "https://hooks.slack.example/T/B/x", 1);
+    assert_int_equal(lh_bridge_config_env(&c, err, sizeof(err)), 0);
+    assert_string_equal(c.alerts.pagerduty_routing_key, "R0UT1NG");
+    assert_string_equal(c.alerts.slack_url, "https://hooks.slack.example/T/B/x");
+    setenv("LIGHTHOUSE_ALERT_RETRIES", "99", 1);
+    assert_int_equal(lh_bridge_config_env(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "LIGHTHOUSE_ALERT_RETRIES"));
+    unsetenv("LIGHTHOUSE_ALERT_RETRIES");
+    unsetenv("LIGHTHOUSE_ALERT_SLACK_URL");
+    unsetenv("LIGHTHOUSE_ALERT_PAGERDUTY_ROUTING_KEY");
     unsetenv("LIGHTHOUSE_LISTEN");
     unsetenv("LIGHTHOUSE_RATE_LIMIT");
     const char *bad = "listen: [a, b]\n";

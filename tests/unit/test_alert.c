@@ -428,148 +428,25 @@ static void payload_full_fields(void **state) {
 
 /* ---------------------------------------------------------------- delivery */
 
-/* Every HTTP sink receives, over real HTTP, exactly the body lh_alert_payload gives. */
-static void delivery_to_every_sink(void **state) {
-    (void)state;
-    receiver *rx = rx_start(RX_REPLY, 0, 0);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    rx_url(rx, "/slack", c.slack_url, sizeof(c.slack_url));
-    rx_url(rx, "/pd", c.pagerduty_url, sizeof(c.pagerduty_url));
-    snprintf(c.pagerduty_routing_key, sizeof(c.pagerduty_routing_key), "R0UT1NGKEY0000000000000000000000");
-    char err[256] = "";
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    if (!a) fail_msg("start: %s", err);
-    lh_alert al = make_alert("sla.violated", "major", "p99 142.5 ms > 100 ms");
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(wait_outcomes(&rc, 3, 3000), 3);
-    lh_alerts_stop(a, 1000);
-    for (int i = 0; i < 3; i++) {
-        assert_true(rc.r[i].ok);
-        assert_int_equal(rc.r[i].attempts, 1);
-        assert_int_equal(rc.r[i].http_status, 200);
-        assert_string_equal(rc.r[i].error, "");
-        assert_string_equal(rc.r[i].summary, "p99 142.5 ms > 100 ms");
-    }
-    assert_int_equal(rx_count(rx), 3);
-    static const struct { const char *path; lh_alert_sink sink; } want[] = {
-        {"/hook", LH_ALERT_SINK_WEBHOOK}, {"/slack", LH_ALERT_SINK_SLACK}, {"/pd", LH_ALERT_SINK_PAGERDUTY}};
-    for (int w = 0; w < 3; w++) {
-        int found = 0;
-        for (int i = 0; i < 3; i++) {
-            if (strcmp(rx->path[i], want[w].path) != 0) continue;
-            found++;
-            json_t *got = parse(rx->body[i]);
-            char *exp_s = lh_alert_payload(&c, want[w].sink, &al);
-            json_t *exp = parse(exp_s);
-            if (!json_equal(got, exp)) fail_msg("%s received %s, want %s", want[w].path, rx->body[i], exp_s);
-            json_decref(got);
-            json_decref(exp);
-            free(exp_s);
-        }
-        assert_int_equal(found, 1);
-    }
-    lh_alerts_stats st;
-    lh_alerts_stats_get(a, &st);
-    assert_int_equal(st.sent[LH_ALERT_SINK_WEBHOOK], 1);
-    assert_int_equal(st.sent[LH_ALERT_SINK_SLACK], 1);
-    assert_int_equal(st.sent[LH_ALERT_SINK_PAGERDUTY], 1);
-    assert_int_equal(st.sent[LH_ALERT_SINK_LOG], 0);
-    assert_int_equal(st.queued, 0);
-    lh_alerts_free(a);
-    rx_stop(rx);
-}
+enum { RX_NONE = -1 };   /* no receiver: the webhook URL names a port nobody listens on */
 
-static void retries_then_success(void **state) {
-    (void)state;
-    receiver *rx = rx_start(RX_REPLY, 2, 0);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    c.retries = 3;
-    c.backoff_ms = 20;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    char err[256];
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
-    lh_alert al = make_alert("sla.violated", "major", "x");
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(wait_outcomes(&rc, 1, 3000), 1);
-    assert_true(rc.r[0].ok);
-    assert_int_equal(rc.r[0].attempts, 3);
-    assert_int_equal(rc.r[0].http_status, 200);
-    /* two backoffs: 20 ms then 40 ms */
-    assert_true(rc.r[0].duration_ns >= 60000000ull);
-    assert_int_equal(rx_count(rx), 3);
-    lh_alerts_stats st;
-    lh_alerts_stats_get(a, &st);
-    assert_int_equal(st.retries[LH_ALERT_SINK_WEBHOOK], 2);
-    assert_int_equal(st.sent[LH_ALERT_SINK_WEBHOOK], 1);
-    assert_int_equal(st.failed[LH_ALERT_SINK_WEBHOOK], 0);
-    lh_alerts_free(a);
-    assert_int_equal(rc.n, 1);
-    rx_stop(rx);
-}
+/* What a delivery test starts; a field left 0 keeps quick_config()'s value (no retries,
+ * 10 ms backoff, 2000 ms timeout, the default queue). */
+typedef struct fx_opts {
+    int mode, fail_first, hang_ms;   /* the receiver, as rx_start takes them, or RX_NONE */
+    int retries, backoff_ms, timeout_ms, queue_max;
+    int every_sink;   /* Slack at /slack and PagerDuty at /pd too, besides the webhook at /hook */
+} fx_opts;
 
-static void retries_exhausted(void **state) {
-    (void)state;
-    receiver *rx = rx_start(RX_REPLY, 1000, 0);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    c.retries = 2;
-    c.backoff_ms = 5;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    char err[256];
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
-    lh_alert al = make_alert("sla.violated", "major", "x");
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(wait_outcomes(&rc, 1, 3000), 1);
-    sleep_ms(50);   /* nothing more may come */
-    assert_int_equal(rc.n, 1);
-    assert_false(rc.r[0].ok);
-    assert_int_equal(rc.r[0].attempts, 3);
-    assert_int_equal(rc.r[0].http_status, 500);
-    assert_string_equal(rc.r[0].error, "HTTP 500: {\"error\":\"boom\"}");
-    assert_int_equal(rx_count(rx), 3);
-    lh_alerts_stats st;
-    lh_alerts_stats_get(a, &st);
-    assert_int_equal(st.failed[LH_ALERT_SINK_WEBHOOK], 1);
-    assert_int_equal(st.retries[LH_ALERT_SINK_WEBHOOK], 2);
-    lh_alerts_free(a);
-    assert_int_equal(rc.n, 1);
-    rx_stop(rx);
-}
+typedef struct fixture {
+    receiver *rx;          /* NULL with RX_NONE */
+    recorder rc;           /* every outcome reported */
+    lh_alerts_config c;    /* as started */
+    lh_alerts *a;
+} fixture;
 
-/* A closed connection, a refused connection and a timeout are failures with status 0. */
-static void transport_errors(void **state) {
-    (void)state;
-    char err[256];
-    /* closed without a reply */
-    receiver *rx = rx_start(RX_CLOSE, 0, 0);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    c.retries = 1;
-    c.backoff_ms = 5;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
-    lh_alert al = make_alert("sla.violated", "major", "x");
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(wait_outcomes(&rc, 1, 3000), 1);
-    assert_false(rc.r[0].ok);
-    assert_int_equal(rc.r[0].attempts, 2);
-    assert_int_equal(rc.r[0].http_status, 0);
-    if (!strstr(rc.r[0].error, "Empty reply")) fail_msg("error: %s", rc.r[0].error);
-    lh_alerts_free(a);
-    assert_int_equal(rx_count(rx), 2);
-    rx_stop(rx);
-
-    /* refused: a port nobody listens on */
+/* A loopback port that was free a moment ago and has no listener now. */
+static int dead_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -577,179 +454,285 @@ static void transport_errors(void **state) {
     socklen_t sl = sizeof(sa);
     getsockname(fd, (struct sockaddr *)&sa, &sl);
     close(fd);
-    recorder_init(&rc);
-    snprintf(c.webhook_url, sizeof(c.webhook_url), "http://127.0.0.1:%d/hook", ntohs(sa.sin_port));
-    c.retries = 0;
-    a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(wait_outcomes(&rc, 1, 3000), 1);
-    assert_false(rc.r[0].ok);
-    assert_int_equal(rc.r[0].http_status, 0);
-    if (!strstr(rc.r[0].error, "onnect")) fail_msg("error: %s", rc.r[0].error);
-    lh_alerts_free(a);
+    return ntohs(sa.sin_port);
+}
+
+/* Start the receiver and the alerts (quick_config() with o's changes), reporting to f->rc. */
+static void fx_start(fixture *f, fx_opts o) {
+    f->rx = o.mode == RX_NONE ? NULL : rx_start(o.mode, o.fail_first, o.hang_ms);
+    recorder_init(&f->rc);
+    f->c = quick_config();
+    if (o.retries) f->c.retries = o.retries;
+    if (o.backoff_ms) f->c.backoff_ms = o.backoff_ms;
+    if (o.timeout_ms) f->c.timeout_ms = o.timeout_ms;
+    if (o.queue_max) f->c.queue_max = o.queue_max;
+    if (f->rx)
+        rx_url(f->rx, "/hook", f->c.webhook_url, sizeof(f->c.webhook_url));
+    else
+        snprintf(f->c.webhook_url, sizeof(f->c.webhook_url), "http://127.0.0.1:%d/hook", dead_port());
+    if (o.every_sink) {
+        rx_url(f->rx, "/slack", f->c.slack_url, sizeof(f->c.slack_url));
+        rx_url(f->rx, "/pd", f->c.pagerduty_url, sizeof(f->c.pagerduty_url));
+        snprintf(f->c.pagerduty_routing_key, sizeof(f->c.pagerduty_routing_key), "R0UT1NGKEY0000000000000000000000");
+    }
+    char err[256] = "";
+    f->a = lh_alerts_start(&f->c, record, &f->rc, err, sizeof(err));
+    if (!f->a) fail_msg("start: %s", err);
+}
+
+/* Free the alerts: no outcome is reported after this. */
+static void fx_free(fixture *f) {
+    lh_alerts_free(f->a);
+    f->a = NULL;
+}
+
+/* Free the alerts (if not yet) and stop the receiver. */
+static void fx_finish(fixture *f) {
+    fx_free(f);
+    if (f->rx) rx_stop(f->rx);
+    f->rx = NULL;
+}
+
+/* Queue one "sla.violated" alert of severity major; returns it. */
+static lh_alert fx_send(fixture *f, const char *summary) {
+    lh_alert al = make_alert("sla.violated", "major", summary);
+    assert_int_equal(lh_alerts_send(f->a, &al), 0);
+    return al;
+}
+
+/* Queue one alert and wait (3 s at most) for its outcome, the only one so far. */
+static const outcome *fx_deliver_one(fixture *f) {
+    fx_send(f, "x");
+    assert_int_equal(wait_outcomes(&f->rc, 1, 3000), 1);
+    return &f->rc.r[0];
+}
+
+static lh_alerts_stats fx_stats(fixture *f) {
+    lh_alerts_stats st;
+    lh_alerts_stats_get(f->a, &st);
+    return st;
+}
+
+/* Every HTTP sink receives, over real HTTP, exactly the body lh_alert_payload gives. */
+static void delivery_to_every_sink(void **state) {
+    (void)state;
+    fixture f;
+    fx_start(&f, (fx_opts){.mode = RX_REPLY, .every_sink = 1});
+    lh_alert al = fx_send(&f, "p99 142.5 ms > 100 ms");
+    assert_int_equal(wait_outcomes(&f.rc, 3, 3000), 3);
+    lh_alerts_stop(f.a, 1000);
+    for (int i = 0; i < 3; i++) {
+        assert_true(f.rc.r[i].ok);
+        assert_int_equal(f.rc.r[i].attempts, 1);
+        assert_int_equal(f.rc.r[i].http_status, 200);
+        assert_string_equal(f.rc.r[i].error, "");
+        assert_string_equal(f.rc.r[i].summary, "p99 142.5 ms > 100 ms");
+    }
+    assert_int_equal(rx_count(f.rx), 3);
+    static const struct { const char *path; lh_alert_sink sink; } want[] = {
+        {"/hook", LH_ALERT_SINK_WEBHOOK}, {"/slack", LH_ALERT_SINK_SLACK}, {"/pd", LH_ALERT_SINK_PAGERDUTY}};
+    for (int w = 0; w < 3; w++) {
+        int found = 0;
+        for (int i = 0; i < 3; i++) {
+            if (strcmp(f.rx->path[i], want[w].path) != 0) continue;
+            found++;
+            json_t *got = parse(f.rx->body[i]);
+            char *exp_s = lh_alert_payload(&f.c, want[w].sink, &al);
+            json_t *exp = parse(exp_s);
+            if (!json_equal(got, exp)) fail_msg("%s received %s, want %s", want[w].path, f.rx->body[i], exp_s);
+            json_decref(got);
+            json_decref(exp);
+            free(exp_s);
+        }
+        assert_int_equal(found, 1);
+    }
+    lh_alerts_stats st = fx_stats(&f);
+    assert_int_equal(st.sent[LH_ALERT_SINK_WEBHOOK], 1);
+    assert_int_equal(st.sent[LH_ALERT_SINK_SLACK], 1);
+    assert_int_equal(st.sent[LH_ALERT_SINK_PAGERDUTY], 1);
+    assert_int_equal(st.sent[LH_ALERT_SINK_LOG], 0);
+    assert_int_equal(st.queued, 0);
+    fx_finish(&f);
+}
+
+static void retries_then_success(void **state) {
+    (void)state;
+    fixture f;
+    fx_start(&f, (fx_opts){.mode = RX_REPLY, .fail_first = 2, .retries = 3, .backoff_ms = 20});
+    const outcome *o = fx_deliver_one(&f);
+    assert_true(o->ok);
+    assert_int_equal(o->attempts, 3);
+    assert_int_equal(o->http_status, 200);
+    /* two backoffs: 20 ms then 40 ms */
+    assert_true(o->duration_ns >= 60000000ull);
+    assert_int_equal(rx_count(f.rx), 3);
+    lh_alerts_stats st = fx_stats(&f);
+    assert_int_equal(st.retries[LH_ALERT_SINK_WEBHOOK], 2);
+    assert_int_equal(st.sent[LH_ALERT_SINK_WEBHOOK], 1);
+    assert_int_equal(st.failed[LH_ALERT_SINK_WEBHOOK], 0);
+    fx_free(&f);
+    assert_int_equal(f.rc.n, 1);
+    fx_finish(&f);
+}
+
+static void retries_exhausted(void **state) {
+    (void)state;
+    fixture f;
+    fx_start(&f, (fx_opts){.mode = RX_REPLY, .fail_first = 1000, .retries = 2, .backoff_ms = 5});
+    const outcome *o = fx_deliver_one(&f);
+    sleep_ms(50);   /* nothing more may come */
+    assert_int_equal(f.rc.n, 1);
+    assert_false(o->ok);
+    assert_int_equal(o->attempts, 3);
+    assert_int_equal(o->http_status, 500);
+    assert_string_equal(o->error, "HTTP 500: {\"error\":\"boom\"}");
+    assert_int_equal(rx_count(f.rx), 3);
+    lh_alerts_stats st = fx_stats(&f);
+    assert_int_equal(st.failed[LH_ALERT_SINK_WEBHOOK], 1);
+    assert_int_equal(st.retries[LH_ALERT_SINK_WEBHOOK], 2);
+    fx_free(&f);
+    assert_int_equal(f.rc.n, 1);
+    fx_finish(&f);
+}
+
+/* A closed connection, a refused connection and a timeout are failures with status 0. */
+static void transport_errors(void **state) {
+    (void)state;
+    fixture f;
+    /* closed without a reply */
+    fx_start(&f, (fx_opts){.mode = RX_CLOSE, .retries = 1, .backoff_ms = 5});
+    const outcome *o = fx_deliver_one(&f);
+    assert_false(o->ok);
+    assert_int_equal(o->attempts, 2);
+    assert_int_equal(o->http_status, 0);
+    if (!strstr(o->error, "Empty reply")) fail_msg("error: %s", o->error);
+    fx_free(&f);
+    assert_int_equal(rx_count(f.rx), 2);
+    fx_finish(&f);
+
+    /* refused: a port nobody listens on */
+    fx_start(&f, (fx_opts){.mode = RX_NONE, .retries = 0, .backoff_ms = 5});
+    o = fx_deliver_one(&f);
+    assert_false(o->ok);
+    assert_int_equal(o->http_status, 0);
+    if (!strstr(o->error, "onnect")) fail_msg("error: %s", o->error);
+    fx_finish(&f);
 
     /* a receiver that hangs past timeout_ms */
-    rx = rx_start(RX_HANG, 0, 3000);
-    recorder_init(&rc);
-    c.timeout_ms = 150;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(wait_outcomes(&rc, 1, 3000), 1);
-    assert_false(rc.r[0].ok);
-    assert_int_equal(rc.r[0].attempts, 1);
-    if (!strstr(rc.r[0].error, "timed out")) fail_msg("error: %s", rc.r[0].error);
-    uint64_t ms = rc.r[0].duration_ns / 1000000u;
+    fx_start(&f, (fx_opts){.mode = RX_HANG, .hang_ms = 3000, .retries = 0, .backoff_ms = 5, .timeout_ms = 150});
+    o = fx_deliver_one(&f);
+    assert_false(o->ok);
+    assert_int_equal(o->attempts, 1);
+    if (!strstr(o->error, "timed out")) fail_msg("error: %s", o->error);
+    uint64_t ms = o->duration_ns / 1000000u;
     if (ms < 140 || ms > 1500) fail_msg("the attempt took %llu ms with a 150 ms timeout", (unsigned long long)ms);
-    lh_alerts_free(a);
-    rx_stop(rx);
+    fx_finish(&f);
 }
 
 /* A redirect is not followed (it could lead anywhere, a non-http scheme included): it is
  * a failed attempt like any non-2xx reply. */
 static void redirect_not_followed(void **state) {
     (void)state;
-    receiver *rx = rx_start(RX_REDIRECT, 0, 0);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    c.retries = 1;
-    c.backoff_ms = 5;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    char err[256];
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
-    lh_alert al = make_alert("sla.violated", "major", "x");
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(wait_outcomes(&rc, 1, 3000), 1);
-    lh_alerts_free(a);
-    assert_false(rc.r[0].ok);
-    assert_int_equal(rc.r[0].http_status, 302);
-    assert_int_equal(rc.r[0].attempts, 2);
-    assert_string_equal(rc.r[0].error, "HTTP 302");
-    assert_int_equal(rx_count(rx), 2);
-    for (int i = 0; i < 2; i++) assert_string_equal(rx->path[i], "/hook");
-    rx_stop(rx);
+    fixture f;
+    fx_start(&f, (fx_opts){.mode = RX_REDIRECT, .retries = 1, .backoff_ms = 5});
+    const outcome *o = fx_deliver_one(&f);
+    fx_free(&f);
+    assert_false(o->ok);
+    assert_int_equal(o->http_status, 302);
+    assert_int_equal(o->attempts, 2);
+    assert_string_equal(o->error, "HTTP 302");
+    assert_int_equal(rx_count(f.rx), 2);
+    for (int i = 0; i < 2; i++) assert_string_equal(f.rx->path[i], "/hook");
+    fx_finish(&f);
 }
 
 /* Per sink, alerts go out in the order sent, even when the first needs a retry (a
  * resolve must never overtake its trigger); stop with time to spare delivers them all. */
 static void order_kept_and_stop_drains(void **state) {
     (void)state;
-    receiver *rx = rx_start(RX_REPLY, 1, 0);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    c.retries = 2;
-    c.backoff_ms = 10;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    char err[256];
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
+    fixture f;
+    fx_start(&f, (fx_opts){.mode = RX_REPLY, .fail_first = 1, .retries = 2, .backoff_ms = 10});
     const char *names[] = {"first", "second", "third", "fourth"};
     for (int i = 0; i < 4; i++) {
         lh_alert al = make_alert(i == 3 ? "sla.resolved" : "sla.violated", "major", names[i]);
-        assert_int_equal(lh_alerts_send(a, &al), 0);
+        assert_int_equal(lh_alerts_send(f.a, &al), 0);
     }
-    lh_alerts_stop(a, 3000);   /* at once: stop must deliver what is queued */
-    assert_int_equal(rc.n, 4);
+    lh_alerts_stop(f.a, 3000);   /* at once: stop must deliver what is queued */
+    assert_int_equal(f.rc.n, 4);
     for (int i = 0; i < 4; i++) {
-        assert_true(rc.r[i].ok);
-        assert_string_equal(rc.r[i].summary, names[i]);
+        assert_true(f.rc.r[i].ok);
+        assert_string_equal(f.rc.r[i].summary, names[i]);
     }
-    assert_int_equal(rc.r[0].attempts, 2);
-    assert_int_equal(rx_count(rx), 5);
+    assert_int_equal(f.rc.r[0].attempts, 2);
+    assert_int_equal(rx_count(f.rx), 5);
     const char *order[] = {"first", "first", "second", "third", "fourth"};
     for (int i = 0; i < 5; i++) {
-        json_t *j = parse(rx->body[i]);
+        json_t *j = parse(f.rx->body[i]);
         assert_string_equal(jget_str(j, "summary"), order[i]);
         json_decref(j);
     }
     lh_alert al = make_alert("sla.violated", "major", "late");
-    assert_int_equal(lh_alerts_send(a, &al), -1);   /* stopped */
-    lh_alerts_free(a);
-    rx_stop(rx);
+    assert_int_equal(lh_alerts_send(f.a, &al), -1);   /* stopped */
+    fx_finish(&f);
 }
 
 /* A full queue drops and counts without blocking; stop gives up at its deadline while
  * the receiver hangs, and reports every alert it could not deliver. */
 static void queue_full_and_stop_deadline(void **state) {
     (void)state;
-    receiver *rx = rx_start(RX_HANG, 0, 5000);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    c.queue_max = 2;
-    c.timeout_ms = 4000;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    char err[256];
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
+    fixture f;
+    fx_start(&f, (fx_opts){.mode = RX_HANG, .hang_ms = 5000, .queue_max = 2, .timeout_ms = 4000});
     lh_alert al = make_alert("sla.violated", "major", "one");
     uint64_t t0 = now_ms();
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    assert_int_equal(lh_alerts_send(a, &al), -1);
-    assert_int_equal(lh_alerts_send(a, &al), -1);
+    assert_int_equal(lh_alerts_send(f.a, &al), 0);
+    assert_int_equal(lh_alerts_send(f.a, &al), 0);
+    assert_int_equal(lh_alerts_send(f.a, &al), -1);
+    assert_int_equal(lh_alerts_send(f.a, &al), -1);
     assert_true(now_ms() - t0 < 100);   /* never waits for the network */
-    lh_alerts_stats st;
-    lh_alerts_stats_get(a, &st);
+    lh_alerts_stats st = fx_stats(&f);
     assert_int_equal(st.dropped, 2);
     assert_int_equal(st.queued, 2);
     /* let the first attempt reach the hanging receiver */
-    for (int i = 0; i < 200 && rx_count(rx) < 1; i++) sleep_ms(5);
-    assert_int_equal(rx_count(rx), 1);
+    for (int i = 0; i < 200 && rx_count(f.rx) < 1; i++) sleep_ms(5);
+    assert_int_equal(rx_count(f.rx), 1);
 
     t0 = now_ms();
-    lh_alerts_stop(a, 200);
+    lh_alerts_stop(f.a, 200);
     uint64_t took = now_ms() - t0;
     if (took < 150 || took > 700) fail_msg("stop(200 ms) took %llu ms", (unsigned long long)took);
-    assert_int_equal(rc.n, 2);
+    assert_int_equal(f.rc.n, 2);
     for (int i = 0; i < 2; i++) {
-        assert_false(rc.r[i].ok);
-        if (!strstr(rc.r[i].error, "stopped at the deadline")) fail_msg("error: %s", rc.r[i].error);
+        assert_false(f.rc.r[i].ok);
+        if (!strstr(f.rc.r[i].error, "stopped at the deadline")) fail_msg("error: %s", f.rc.r[i].error);
     }
-    assert_int_equal(rc.r[0].attempts, 1);
-    assert_int_equal(rc.r[1].attempts, 0);
-    assert_int_equal(lh_alerts_send(a, &al), -1);
-    lh_alerts_stats_get(a, &st);
+    assert_int_equal(f.rc.r[0].attempts, 1);
+    assert_int_equal(f.rc.r[1].attempts, 0);
+    assert_int_equal(lh_alerts_send(f.a, &al), -1);
+    st = fx_stats(&f);
     assert_int_equal(st.dropped, 3);
     assert_int_equal(st.failed[LH_ALERT_SINK_WEBHOOK], 2);
     assert_int_equal(st.queued, 0);
-    lh_alerts_free(a);
-    rx_stop(rx);
+    fx_finish(&f);
 }
 
 /* Stop does not wait out a long backoff. */
 static void stop_cuts_backoff(void **state) {
     (void)state;
-    receiver *rx = rx_start(RX_REPLY, 1000, 0);
-    recorder rc;
-    recorder_init(&rc);
-    lh_alerts_config c = quick_config();
-    c.retries = 3;
-    c.backoff_ms = 10000;
-    rx_url(rx, "/hook", c.webhook_url, sizeof(c.webhook_url));
-    char err[256];
-    lh_alerts *a = lh_alerts_start(&c, record, &rc, err, sizeof(err));
-    assert_non_null(a);
-    lh_alert al = make_alert("sla.violated", "major", "x");
-    assert_int_equal(lh_alerts_send(a, &al), 0);
-    for (int i = 0; i < 200 && rx_count(rx) < 1; i++) sleep_ms(5);
+    fixture f;
+    fx_start(&f, (fx_opts){.mode = RX_REPLY, .fail_first = 1000, .retries = 3, .backoff_ms = 10000});
+    fx_send(&f, "x");
+    for (int i = 0; i < 200 && rx_count(f.rx) < 1; i++) sleep_ms(5);
     sleep_ms(20);   /* the reply is read; the thread is in its 10 s backoff */
     uint64_t t0 = now_ms();
-    lh_alerts_stop(a, 2000);
+    lh_alerts_stop(f.a, 2000);
     uint64_t took = now_ms() - t0;
     if (took > 300) fail_msg("stop(2000 ms) during a 10 s backoff took %llu ms", (unsigned long long)took);
-    assert_int_equal(rc.n, 1);
-    assert_false(rc.r[0].ok);
-    assert_int_equal(rc.r[0].attempts, 1);
-    assert_int_equal(rc.r[0].http_status, 500);
-    if (!strstr(rc.r[0].error, "HTTP 500")) fail_msg("error: %s", rc.r[0].error);
-    lh_alerts_free(a);
-    rx_stop(rx);
+    assert_int_equal(f.rc.n, 1);
+    assert_false(f.rc.r[0].ok);
+    assert_int_equal(f.rc.r[0].attempts, 1);
+    assert_int_equal(f.rc.r[0].http_status, 500);
+    if (!strstr(f.rc.r[0].error, "HTTP 500")) fail_msg("error: %s", f.rc.r[0].error);
+    fx_finish(&f);
 }
 
 /* ---------------------------------------------------------------- config and log */

@@ -62,3 +62,35 @@ is_error() { # code-string: body is {"error":{"code":C,"message":...}}
 # wait_for CMD: retry CMD for up to 5 s (for effects that cross processes, such as a
 # revocation recorded by `lighthouse token revoke` reaching the running bridge).
 wait_for() { for _ in $(seq 100); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+
+# build_fault_shim → builds $T/fault.so and sets FAULT_SO and LH_FAULT_FILE. Real I/O
+# failure for the event store: preloaded (LD_PRELOAD="$FAULT_SO"), it makes fsync and
+# fdatasync fail with EIO while the file $LH_FAULT_FILE exists. Returns 1 (and says why
+# on stdout as a TAP failure) when it cannot be built.
+build_fault_shim() {
+  cat > "$T/fault.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+static int failing(void) { const char *f = getenv("LH_FAULT_FILE"); return f && access(f, F_OK) == 0; }
+int fsync(int fd) {
+    static int (*real)(int);
+    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    if (failing()) { errno = EIO; return -1; }
+    return real(fd);
+}
+int fdatasync(int fd) {
+    static int (*real)(int);
+    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    if (failing()) { errno = EIO; return -1; }
+    return real(fd);
+}
+C
+  if ! cc -shared -fPIC -o "$T/fault.so" "$T/fault.c" -ldl 2>"$T/cc.err"; then
+    fail "build the fault-injection shim: $(head -1 "$T/cc.err")"; return 1
+  fi
+  FAULT_SO="$T/fault.so"
+  export LH_FAULT_FILE="$T/fail-now"
+}

@@ -6,31 +6,8 @@
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 
-cat > "$T/fault.c" <<'C'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <unistd.h>
-static int failing(void) { const char *f = getenv("LH_FAULT_FILE"); return f && access(f, F_OK) == 0; }
-int fsync(int fd) {
-    static int (*real)(int);
-    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    if (failing()) { errno = EIO; return -1; }
-    return real(fd);
-}
-int fdatasync(int fd) {
-    static int (*real)(int);
-    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    if (failing()) { errno = EIO; return -1; }
-    return real(fd);
-}
-C
-if ! cc -shared -fPIC -o "$T/fault.so" "$T/fault.c" -ldl 2>"$T/cc.err"; then
-  fail "build the fault-injection shim: $(head -1 "$T/cc.err")"; exit 1
-fi
-export LH_FAULT_FILE="$T/fail-now"
-LD_PRELOAD="$T/fault.so" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" start_bridge store || { fail "bridge starts"; exit 1; }
+build_fault_shim || exit 1
+LD_PRELOAD="$FAULT_SO" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" start_bridge store || { fail "bridge starts"; exit 1; }
 BT=$(token builder-1 builder); ET=$(token expert-1 expert)
 v='{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}'
 post_json /v1/validate "$BT" "$v"

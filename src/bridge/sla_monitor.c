@@ -14,11 +14,21 @@
  * served decisions for a full canary window with no rollback-flagged metric breaching
  * or violated. A known-good revision is never rolled back automatically.
  *
+ * Events the store cannot take now (disk error, full disk, PostgreSQL down: exactly when
+ * availability violations happen) are not lost: they wait in a bounded backlog, in
+ * order, and are retried on every tick and once more at stop. An event recorded late
+ * carries "occurred_ns"; references to the seq of a violation still waiting are filled
+ * in when it lands (see "Recording" below and docs/sla.md).
+ *
  * Locking: mu guards the evaluator, the per-metric notes, the lineage and the last
- * rollback. The thread never holds mu while it appends or rolls back; policy changes
- * call in under policy_mu and then take mu (order: policy_mu, then mu). */
+ * rollback. bmu serialises recording (the backlog and every append of the monitor and
+ * of the alert thread), so events land in the order they happened. The thread never
+ * holds mu while it appends or rolls back; policy changes call in under policy_mu and
+ * then take mu (order: policy_mu, then mu; bmu, then mu; never bmu under mu, nor
+ * policy_mu under bmu). */
 #include "bridge/bridge_int.h"
 
+#include <assert.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -32,12 +42,26 @@
 
 #define RLX memory_order_relaxed
 
+#define BACKLOG_MAX 256       /* events waiting for the store; past it the oldest is dropped */
+
 /* What the monitor knows of a metric beyond the evaluator's state. */
 typedef struct note {
-    int64_t violated_seq;     /* the sla.violated event of the current violation (0: none) */
+    int64_t violated_seq;     /* the sla.violated event of the current violation (0: none or not yet recorded) */
+    uint64_t pending;         /* its backlog id while it waits for the store (0: none) */
+    char key[128];            /* the alerts' dedup key of the current violation */
     uint64_t violated_unix_ns;
     char action[320];         /* what the violation did about the policy */
 } note;
+
+/* An event the store could not take yet. */
+typedef struct deferred {
+    uint64_t id;              /* > 0, increasing */
+    char type[32];
+    char agg[96];
+    json_t *data;             /* owned; has "occurred_ns" */
+    uint64_t ref;             /* an earlier deferred event whose seq goes into data[refkey] when it lands */
+    const char *refkey;
+} deferred;
 
 struct lh_slamon {
     lh_bridge_t *b;
@@ -54,6 +78,15 @@ struct lh_slamon {
     double cpus;
     uint64_t last_sample_ns;
     lh_alerts *alerts;        /* delivery of the monitor's alerts (alert.c), or NULL */
+    uint64_t lastrb_ref;      /* backlog id of the violation last_rollback names, while it waits */
+
+    pthread_mutex_t bmu;      /* recording: the backlog and the appends */
+    deferred backlog[BACKLOG_MAX];   /* a ring: bhead is the oldest */
+    unsigned bhead, bcount;
+    uint64_t next_id;
+    int final_flush;          /* the stop has made its last attempt */
+    atomic_uint npending;     /* bcount, for /metrics without bmu */
+    atomic_uint_fast64_t dropped;
 };
 
 /* ------------------------------------------------------------------------------ */
@@ -170,15 +203,114 @@ static json_t *numOrNull(int has, double v) { return has && isfinite(v) ? json_r
 
 static const char *cmpText(lh_sla_metric k) { return lh_sla_higher_is_worse(k) ? ">" : "<"; }
 
-static int64_t appendEvent(lh_slamon *m, const char *type, const char *metric, json_t *d) {
-    char *data = json_dumps(d, JSON_COMPACT);
-    char agg[96], err[256];
-    int64_t seq = 0;
-    snprintf(agg, sizeof(agg), "sla:%s", metric);
-    if (!data || lh_bridge_append(m->b, type, "", agg, data, &seq, err, sizeof(err)))
-        fprintf(stderr, "lighthouse serve: SLA: could not record %s for %s: %s\n", type, metric, data ? err : "out of memory");
-    free(data);
-    return seq;
+static uint64_t nowUnixNs(lh_slamon *m) { return (uint64_t)((int64_t)lh_bridge_now_ns() + m->unix_off); }
+
+/* ------------------------------------------------------------------------------ */
+/* Recording: appends, and the backlog of events the store could not take yet        */
+/* ------------------------------------------------------------------------------ */
+
+/* Under bmu: the deferred event id has landed as seq, or was dropped (seq 0). Whatever
+ * waited for its seq gets it: later deferred events, the metric's note (violated_seq in
+ * /v1/sla and in sla.resolved), the last rollback. */
+static void landed(lh_slamon *m, uint64_t id, int64_t seq) {
+    for (unsigned i = 0; i < m->bcount; i++) {
+        deferred *e = &m->backlog[(m->bhead + i) % BACKLOG_MAX];
+        if (e->ref != id) continue;
+        if (seq) json_object_set_new(e->data, e->refkey, json_integer(seq));
+        e->ref = 0;
+    }
+    pthread_mutex_lock(&m->mu);
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        if (m->notes[k].pending == id) { m->notes[k].violated_seq = seq; m->notes[k].pending = 0; }
+    if (m->lastrb_ref == id) {
+        /* a copy: /v1/sla may be serialising the old one outside mu */
+        json_t *c = m->last_rollback ? json_deep_copy(m->last_rollback) : NULL;
+        if (c && seq) json_object_set_new(c, "violation_seq", json_integer(seq));
+        if (c) { json_decref(m->last_rollback); m->last_rollback = c; }
+        m->lastrb_ref = 0;
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Under bmu: remove the oldest deferred event; its id. */
+static uint64_t popOldest(lh_slamon *m) {
+    deferred *e = &m->backlog[m->bhead];
+    uint64_t id = e->id;
+    json_decref(e->data);
+    memset(e, 0, sizeof(*e));
+    m->bhead = (m->bhead + 1) % BACKLOG_MAX;
+    m->bcount--;
+    atomic_store(&m->npending, m->bcount);
+    return id;
+}
+
+static void dropOldest(lh_slamon *m, const char *why) {
+    fprintf(stderr, "lighthouse serve: SLA: dropped the waiting %s event (%s): %s\n", m->backlog[m->bhead].type,
+            m->backlog[m->bhead].agg, why);
+    atomic_fetch_add(&m->dropped, 1);
+    landed(m, popOldest(m), 0);
+}
+
+/* Under bmu: record the deferred events, oldest first, until the store refuses one. */
+static void flushLocked(lh_slamon *m) {
+    unsigned done = 0;
+    char err[256];
+    while (m->bcount) {
+        deferred *e = &m->backlog[m->bhead];
+        char *data = json_dumps(e->data, JSON_COMPACT);
+        if (!data) { dropOldest(m, "out of memory"); continue; }
+        int64_t seq = 0;
+        int rc = lh_bridge_append(m->b, e->type, "", e->agg, data, &seq, err, sizeof(err));
+        free(data);
+        if (rc) break;
+        landed(m, popOldest(m), seq);
+        done++;
+    }
+    if (done)
+        fprintf(stderr, "lighthouse serve: SLA: recorded %u deferred event(s); %u still waiting\n", done, m->bcount);
+}
+
+/* Under bmu, after flushLocked: record an event now if nothing waits before it and the
+ * store takes it (returns its seq), else keep it in the backlog (returns 0, *id its
+ * backlog id). d is borrowed. ref (a waiting event's id, or 0) names the event whose seq
+ * goes into data[refkey] when it lands. A deferred event gets "occurred_ns" (unix ns,
+ * when it happened: the store stamps the time it lands) and, with lateKey, "dedup_key". */
+static int64_t recordLocked(lh_slamon *m, const char *type, const char *agg, json_t *d, uint64_t ref,
+                            const char *refkey, uint64_t occurredNs, const char *lateKey, uint64_t *id) {
+    char err[256] = "out of memory";
+    if (id) *id = 0;
+    assert(!ref || m->bcount);   /* what it refers to is still waiting, so it waits too */
+    if (!d) goto out;
+    if (!m->bcount) {
+        char *data = json_dumps(d, JSON_COMPACT);
+        if (!data) goto out;
+        int64_t seq = 0;
+        int rc = lh_bridge_append(m->b, type, "", agg, data, &seq, err, sizeof(err));
+        free(data);
+        if (!rc) return seq;
+    } else {
+        snprintf(err, sizeof(err), "%u earlier event(s) wait for the store", m->bcount);
+    }
+    if (m->bcount == BACKLOG_MAX) dropOldest(m, "the backlog is full");
+    deferred *e = &m->backlog[(m->bhead + m->bcount) % BACKLOG_MAX];
+    e->data = json_deep_copy(d);
+    if (!e->data) goto out;
+    json_object_set_new(e->data, "occurred_ns", json_integer((json_int_t)occurredNs));
+    if (lateKey) json_object_set_new(e->data, "dedup_key", json_string(lateKey));
+    e->id = ++m->next_id;
+    snprintf(e->type, sizeof(e->type), "%s", type);
+    snprintf(e->agg, sizeof(e->agg), "%s", agg);
+    e->ref = ref;
+    e->refkey = refkey;
+    m->bcount++;
+    atomic_store(&m->npending, m->bcount);
+    if (id) *id = e->id;
+    fprintf(stderr, "lighthouse serve: SLA: could not record %s (%s) now: %s; kept to retry (%u waiting)\n", type, agg, err,
+            m->bcount);
+    return 0;
+out:
+    fprintf(stderr, "lighthouse serve: SLA: could not record %s (%s): %s\n", type, agg, err);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -194,17 +326,16 @@ static void recordAlert(void *ctx, const lh_alert_result *r) {
                           "attempts", r->attempts, "http_status", r->http_status, "error", r->error ? r->error : "",
                           "dedup_key", al->dedup_key, "alert", al->event, "metric", al->metric, "alert_seq",
                           (json_int_t)al->seq, "duration_ms", (double)r->duration_ns / 1e6);
-    char *data = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    pthread_mutex_lock(&m->bmu);
+    flushLocked(m);
+    recordLocked(m, "alert.sent", "alert", d, 0, NULL, nowUnixNs(m), NULL, NULL);
+    pthread_mutex_unlock(&m->bmu);
     json_decref(d);
-    char err[256];
-    if (!data || lh_bridge_append(m->b, "alert.sent", "", "alert", data, NULL, err, sizeof(err)))
-        fprintf(stderr, "lighthouse serve: could not record alert.sent (%s to %s): %s\n", al->dedup_key,
-                lh_alert_sink_name(r->sink), data ? err : "out of memory");
-    free(data);
 }
 
+/* key: the violation's dedup key (note.key). */
 static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has, double value, int64_t seq,
-                      int64_t violationSeq, const char *summary) {
+                      const char *key, const char *summary) {
     if (!m->alerts) return;
     lh_alert al;
     memset(&al, 0, sizeof(al));
@@ -215,8 +346,8 @@ static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has,
     al.value = has ? value : NAN;
     al.threshold = th->threshold;
     snprintf(al.summary, sizeof(al.summary), "%s", summary);
-    /* One key for a violation, its rollback and its resolution: the violation's event. */
-    snprintf(al.dedup_key, sizeof(al.dedup_key), "sla:%s:%lld", lh_sla_metric_name(k), (long long)violationSeq);
+    /* One key for a violation, its rollback and its resolution (onViolated chose it). */
+    snprintf(al.dedup_key, sizeof(al.dedup_key), "%s", key);
     al.seq = seq;
     lh_bridge_revision(m->b, al.revision, sizeof(al.revision));
     if (lh_alerts_send(m->alerts, &al))
@@ -239,20 +370,43 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
                           lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
                           "rollback", th->rollback, "breach_since_ns", (json_int_t)((int64_t)t->breach_ns + m->unix_off),
                           "revision", rev, "action", action);
-    int64_t seq = appendEvent(m, "sla.violated", name, d);
+    /* The dedup key is the seq of sla.violated; if the store cannot take the event now,
+     * the time of the violation instead (the alert goes out now, before any seq). */
+    char agg[96], lateKey[128], key[128];
+    snprintf(agg, sizeof(agg), "sla:%s", name);
+    snprintf(lateKey, sizeof(lateKey), "sla:%s:t%llu", name, (unsigned long long)unixNow);
+    uint64_t pend = 0;
+    pthread_mutex_lock(&m->bmu);
+    flushLocked(m);
+    int64_t seq = recordLocked(m, "sla.violated", agg, d, 0, NULL, unixNow, lateKey, &pend);
+    if (seq) snprintf(key, sizeof(key), "sla:%s:%lld", name, (long long)seq);
+    else snprintf(key, sizeof(key), "%s", lateKey);
+    pthread_mutex_lock(&m->mu);
+    m->notes[k].violated_seq = seq;
+    m->notes[k].pending = pend;
+    m->notes[k].violated_unix_ns = unixNow;
+    snprintf(m->notes[k].key, sizeof(m->notes[k].key), "%s", key);
+    snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s", action);
+    pthread_mutex_unlock(&m->mu);
+    pthread_mutex_unlock(&m->bmu);
     json_decref(d);
     fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", name, t->value, cmpText(k),
             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), action);
-    pthread_mutex_lock(&m->mu);
-    m->notes[k].violated_seq = seq;
-    m->notes[k].violated_unix_ns = unixNow;
-    snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s", action);
-    pthread_mutex_unlock(&m->mu);
     char summary[512];
     snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %s; %s)", name, t->value, cmpText(k),
              th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), rev, action);
-    sendAlert(m, "sla.violated", k, t->has, t->value, seq, seq, summary);
+    sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary);
     if (!plan) return;
+
+    /* Land what waits first, so the rollback's event follows the violation's. If the
+     * store is still down the rollback will fail at its record step; if it succeeds, the
+     * violation's seq may be 0 in policy.rolled_back (it is recorded after it). */
+    pthread_mutex_lock(&m->bmu);
+    flushLocked(m);
+    pthread_mutex_lock(&m->mu);
+    seq = m->notes[k].violated_seq;
+    pthread_mutex_unlock(&m->mu);
+    pthread_mutex_unlock(&m->bmu);
 
     /* The rollback: at most once for this violation (this is its only transition). */
     lh_rollback_step detect = {"detect", (double)(t->now_ns - t->breach_ns) / 1e6};
@@ -268,6 +422,12 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     json_t *steps = json_array();
     for (int i = 0; i < res.nsteps; i++)
         json_array_append_new(steps, json_pack("{s:s,s:f}", "step", res.steps[i].name, "ms", res.steps[i].ms));
+    pthread_mutex_lock(&m->bmu);
+    flushLocked(m);
+    pthread_mutex_lock(&m->mu);
+    seq = m->notes[k].violated_seq;
+    uint64_t vpend = seq ? 0 : m->notes[k].pending;
+    pthread_mutex_unlock(&m->mu);
     json_t *last = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
                                 "to", target, "violation_seq", (json_int_t)seq, "seq", (json_int_t)res.seq,
                                 "duration_ms", (double)res.duration_ns / 1e6, "steps", steps, "time_ns",
@@ -276,49 +436,58 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
         json_object_set_new(last, "error", json_string(err));
         json_t *fd = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "revision", from, "from", from, "to",
                                target, "violation_seq", (json_int_t)seq, "error", err, "steps", steps);
-        appendEvent(m, "policy.rollback_failed", name, fd);
+        int64_t fseq = recordLocked(m, "policy.rollback_failed", agg, fd, vpend, "violation_seq",
+                                    nowUnixNs(m), NULL, NULL);
         json_decref(fd);
         fprintf(stderr, "lighthouse serve: SLA %s: automatic rollback from %s to %s failed: %s\n", name, from, target, err);
         snprintf(summary, sizeof(summary), "automatic rollback from %.120s to %.120s after %s violated FAILED: %.200s", from, target,
                  name, err);
-        sendAlert(m, "policy.rollback_failed", k, t->has, t->value, seq, seq, summary);
+        res.seq = fseq;
     } else {
         fprintf(stderr, "lighthouse serve: SLA %s: rolled the policy back from %s to %s in %.2f ms (event %lld)\n", name,
                 from, target, (double)res.duration_ns / 1e6, (long long)res.seq);
         snprintf(summary, sizeof(summary), "policy rolled back from %s to %s in %.2f ms after %s violated", from, target,
                  (double)res.duration_ns / 1e6, name);
-        sendAlert(m, "policy.rolled_back", k, t->has, t->value, res.seq, seq, summary);
     }
     pthread_mutex_lock(&m->mu);
     json_decref(m->last_rollback);
     m->last_rollback = last;
+    m->lastrb_ref = vpend;
     snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s %s", rc ? "failed:" : "done:", action);
     pthread_mutex_unlock(&m->mu);
+    pthread_mutex_unlock(&m->bmu);
+    sendAlert(m, rc ? "policy.rollback_failed" : "policy.rolled_back", k, t->has, t->value, res.seq, key, summary);
 }
 
 static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
     lh_sla_metric k = t->metric;
     const lh_sla_threshold *th = &m->cfg.t[k];
     const char *name = lh_sla_metric_name(k);
+    char agg[96];
+    snprintf(agg, sizeof(agg), "sla:%s", name);
+    pthread_mutex_lock(&m->bmu);   /* held until recorded: the violation's seq may land meanwhile */
+    flushLocked(m);
     pthread_mutex_lock(&m->mu);
     note n = m->notes[k];
-    m->notes[k].violated_seq = 0;
-    m->notes[k].action[0] = 0;
+    memset(&m->notes[k], 0, sizeof(m->notes[k]));
     pthread_mutex_unlock(&m->mu);
+    if (!n.key[0]) snprintf(n.key, sizeof(n.key), "sla:%s:%lld", name, (long long)n.violated_seq);
     uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
     json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:f,s:I,s:f}", "metric", name, "value",
                           numOrNull(t->has, t->value), "threshold", th->threshold, "comparison", cmpText(k), "severity",
                           lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
                           "resolve_hold_s", m->cfg.resolve_hold_s, "violated_seq", (json_int_t)n.violated_seq,
                           "violated_for_s", n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
-    int64_t seq = appendEvent(m, "sla.resolved", name, d);
+    int64_t seq = recordLocked(m, "sla.resolved", agg, d, n.violated_seq ? 0 : n.pending, "violated_seq", unixNow,
+                               NULL, NULL);
+    pthread_mutex_unlock(&m->bmu);
     json_decref(d);
     fprintf(stderr, "lighthouse serve: SLA %s resolved: %.3f (threshold %g)\n", name, t->value, th->threshold);
     char summary[512];
     snprintf(summary, sizeof(summary), "%s back to %.6g (threshold %g) for %g s; violated for %.1f s", name, t->value,
              th->threshold, m->cfg.resolve_hold_s,
              n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
-    sendAlert(m, "sla.resolved", k, t->has, t->value, seq, n.violated_seq, summary);
+    sendAlert(m, "sla.resolved", k, t->has, t->value, seq, n.key, summary);
 }
 
 static void tick(lh_slamon *m) {
@@ -330,6 +499,9 @@ static void tick(lh_slamon *m) {
     markKnownGood(m, &s);
     m->last_sample_ns = s.t_ns;
     pthread_mutex_unlock(&m->mu);
+    pthread_mutex_lock(&m->bmu);   /* retry what waits, even on a tick with nothing new */
+    flushLocked(m);
+    pthread_mutex_unlock(&m->bmu);
     for (int i = 0; i < n; i++) {
         if (tr[i].violated) onViolated(m, &tr[i]);
         else onResolved(m, &tr[i]);
@@ -367,6 +539,7 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
     m->ev = lh_sla_eval_new(&m->cfg);
     if (!m->ev) { free(m); snprintf(err, errlen, "out of memory"); return NULL; }
     pthread_mutex_init(&m->mu, NULL);
+    pthread_mutex_init(&m->bmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -391,8 +564,9 @@ int lh_slamon_start(lh_slamon *m, char *err, size_t errlen) {
     return 0;
 }
 
-/* Stop sampling, then deliver the alerts still queued (for up to 2 s): both append, so
- * this comes before the store closes. */
+/* Stop sampling, then deliver the alerts still queued (for up to 2 s), then try the
+ * backlog a last time: all three append, so this comes before the store closes (the
+ * first call; later calls find the backlog done). */
 void lh_slamon_stop(lh_slamon *m) {
     if (!m) return;
     if (m->started) {
@@ -404,6 +578,15 @@ void lh_slamon_stop(lh_slamon *m) {
         m->started = 0;
     }
     if (m->alerts) lh_alerts_stop(m->alerts, 2000);
+    pthread_mutex_lock(&m->bmu);
+    if (!m->final_flush) {
+        m->final_flush = 1;
+        flushLocked(m);
+        if (m->bcount)
+            fprintf(stderr, "lighthouse serve: SLA: %u event(s) could not be recorded before the stop and are lost\n",
+                    m->bcount);
+    }
+    pthread_mutex_unlock(&m->bmu);
 }
 
 void lh_slamon_free(lh_slamon *m) {
@@ -412,7 +595,9 @@ void lh_slamon_free(lh_slamon *m) {
     lh_alerts_free(m->alerts);
     lh_sla_eval_free(m->ev);
     json_decref(m->last_rollback);
+    while (m->bcount) popOldest(m);
     pthread_mutex_destroy(&m->mu);
+    pthread_mutex_destroy(&m->bmu);
     pthread_cond_destroy(&m->cv);
     free(m);
 }
@@ -561,6 +746,12 @@ char *lh_slamon_metrics(lh_slamon *m) {
     put(&t, "# HELP lighthouse_bridge_alerts_dropped_total Alerts dropped because the queue was full.\n"
             "# TYPE lighthouse_bridge_alerts_dropped_total counter\nlighthouse_bridge_alerts_dropped_total %llu\n",
         (unsigned long long)as.dropped);
+    put(&t, "# HELP lighthouse_bridge_sla_events_pending Events of the SLA monitor waiting for the event store.\n"
+            "# TYPE lighthouse_bridge_sla_events_pending gauge\nlighthouse_bridge_sla_events_pending %u\n",
+        atomic_load(&m->npending));
+    put(&t, "# HELP lighthouse_bridge_sla_events_dropped_total Events of the SLA monitor dropped unrecorded because the backlog was full.\n"
+            "# TYPE lighthouse_bridge_sla_events_dropped_total counter\nlighthouse_bridge_sla_events_dropped_total %llu\n",
+        (unsigned long long)atomic_load(&m->dropped));
     put(&t, "# HELP lighthouse_bridge_alert_queue_size Alerts waiting for delivery.\n"
             "# TYPE lighthouse_bridge_alert_queue_size gauge\nlighthouse_bridge_alert_queue_size %u\n", as.queued);
     return t.p;

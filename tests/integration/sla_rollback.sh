@@ -8,6 +8,9 @@
 # resolves the violation once the slow requests have left the window.
 # Scenario 2: the same revision pushed outside the canary window is not rolled back,
 # but the violation is still raised.
+# Scenario 3: the event store fails (real fsync errors) while availability and error rate
+# are violated: the automatic rollback fails, and the monitor's events (sla.violated,
+# policy.rollback_failed, alert.sent) wait and are recorded, in order, once it is back.
 # Grace times, window and hold are a second or two (config file), so this runs in
 # seconds. Prints TAP lines.
 set -u
@@ -218,6 +221,66 @@ check "... and says why there is no rollback" \
   'events sla.violated | jq -e "[.[] | select(.data.rollback)][0].data.action | test(\"past the canary window\")" >/dev/null'
 check "... and the policy is not rolled back (no event, sla-slow still active, counters 0)" \
   '[ "$(events policy.rolled_back | jq length)" = 0 ] && [ "$(curl -s -H "Authorization: Bearer $AT" "$URL/v1/policy/history" | jq -r .active)" = sla-slow ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
+
+# ---- scenario 3: the store fails during the violation; the events wait and land -----------
+# The bridge's fsync/fdatasync fail with EIO while $LH_FAULT_FILE exists (bridge_lib.bash).
+# With the store down, decisions are answered 503, so availability and error rate breach;
+# the automatic rollback then fails at its record step. Nothing the monitor records may be
+# lost: the events wait in the monitor's backlog and land, in order, once the store is back.
+build_fault_shim || exit 1
+{ cat "$T/sla.yaml"; printf 'sla_availability_percent_grace_s: 1\nsla_error_rate_percent_grace_s: 1\n'; } > "$T/sla3.yaml"
+LD_PRELOAD="$FAULT_SO" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+  start_bridge three --config "$T/sla3.yaml" --policy "$T/base.yaml" || { fail "third bridge starts"; exit 1; }
+AT=$(token admin-3 admin); BT=$(token builder-3 builder)
+req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
+check "third bridge (store fault shim): the slow revision is pushed while the store is healthy" '[ "$code" = 200 ]'
+touch "$LH_FAULT_FILE"
+drive three
+wait_until 15 '[ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"failed\"}")" -ge 1 ] 2>/dev/null'
+wait_until 5 '[ "$(hooks | jq "[.[] | select(.event == \"policy.rollback_failed\")] | length")" -ge 1 ]'
+stop_drive three
+check "store down: decisions were refused with 503" 'grep -q "^lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"503\"} [1-9]" <(curl -s "$URL/metrics")'
+check "store down: availability_percent is violated" '[ "$(sla_state availability_percent)" = violated ]'
+check "store down: rollbacks_total{trigger=sla,result=failed} >= 1, none succeeded" \
+  '[ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"failed\"}")" -ge 1 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"succeeded\"}")" = 0 ]'
+req GET /v1/sla "$AT"
+check "store down: the pushed revision stays active" 'jq -e "[.revisions[] | select(.active)][0].revision == \"sla-slow\"" <<<"$body" >/dev/null'
+check "store down: /v1/sla last_rollback failed at its record step, from sla-slow to sla-base, the error names the store" \
+  'jq -e ".last_rollback.ok == false and .last_rollback.from == \"sla-slow\" and .last_rollback.to == \"sla-base\" and (.last_rollback.error | test(\"store\")) and ([.last_rollback.steps[].step] == [\"detect\",\"load_history\",\"build_engine\"])" <<<"$body" >/dev/null'
+check "store down: the webhook got the rollback-failed alert (revision sla-slow, the error in the summary)" \
+  'hooks | jq -e "[.[] | select(.event == \"policy.rollback_failed\")] | length >= 1 and all(.revision == \"sla-slow\" and (.summary | test(\"FAILED\")) and (.summary | test(\"store\")) and (.dedup_key | startswith(\"sla:\")))" >/dev/null'
+check "store down: the monitor's events wait (sla_events_pending > 0)" \
+  '[ "$(metric lighthouse_bridge_sla_events_pending)" -gt 0 ] 2>/dev/null'
+
+rm -f "$LH_FAULT_FILE"
+wait_until 10 '[ "$(metric lighthouse_bridge_sla_events_pending)" = 0 ] && [ "$(events policy.rollback_failed | jq length)" -ge 1 ]'
+fl=$(events policy.rollback_failed | jq -c '.[0]')
+check "store back: policy.rollback_failed is in the log (trigger sla, sla-slow to sla-base, the error names the store)" \
+  'jq -e ".data.trigger == \"sla\" and .data.revision == \"sla-slow\" and .data.from == \"sla-slow\" and .data.to == \"sla-base\" and (.data.error | test(\"store\"))" <<<"$fl" >/dev/null'
+vv=$(events sla.violated | jq -c --argjson f "$fl" '[.[] | select(.seq == $f.data.violation_seq)][0]')
+check "store back: the sla.violated it names is in the log before it, rollback-flagged, of sla-slow, for the same metric" \
+  'jq -e --argjson f "$fl" ".seq < \$f.seq and .data.rollback == true and .data.revision == \"sla-slow\" and .aggregate == \$f.aggregate and (.data.action | startswith(\"rollback from sla-slow to sla-base\"))" <<<"$vv" >/dev/null'
+check "store back: both keep the time they happened (occurred_ns, before they were recorded, in order)" \
+  'jq -e --argjson f "$fl" ".data.occurred_ns > 0 and .data.occurred_ns < .time_ns and .data.occurred_ns <= \$f.data.occurred_ns and \$f.data.occurred_ns < \$f.time_ns" <<<"$vv" >/dev/null'
+check "store back: availability_percent's violation is in the log too" \
+  '[ "$(events sla.violated | jq "[.[] | select(.data.metric == \"availability_percent\" and .data.revision == \"sla-slow\")] | length")" -ge 1 ]'
+rf=$(hooks | jq -c --argjson v "$vv" '[.[] | select(.event == "policy.rollback_failed" and .dedup_key == $v.data.dedup_key)][0]')
+check "store back: the violation, its failed rollback and its alert share one dedup key" \
+  'jq -e --argjson v "$vv" ".metric == \$v.data.metric and (.dedup_key | startswith(\"sla:\(\$v.data.metric):\"))" <<<"$rf" >/dev/null'
+as=$(events alert.sent | jq -c --argjson r "$rf" '[.[] | select(.data.sink == "webhook" and .data.alert == "policy.rollback_failed" and .data.dedup_key == $r.dedup_key)][0]')
+check "store back: the webhook delivery of the rollback-failed alert is an alert.sent event, after the rollback_failed" \
+  'jq -e --argjson f "$fl" ".seq > \$f.seq and .data.ok == true and .data.http_status == 200 and .data.occurred_ns < .time_ns" <<<"$as" >/dev/null'
+m3=$(jq -r .aggregate <<<"$fl"); m3=${m3#sla:}
+req GET /v1/sla "$AT"
+fz=$(events policy.rollback_failed | jq -c '.[-1]')
+check "store back: /v1/sla has the seqs filled in (the violation's violated_seq, last_rollback.violation_seq)" \
+  'jq -e --argjson v "$vv" --argjson z "$fz" --arg m "$m3" "(.metrics[] | select(.metric == \$m) | .violated_seq == \$v.seq) and .last_rollback.violation_seq == \$z.data.violation_seq and \$z.data.violation_seq > 0" <<<"$body" >/dev/null'
+check "store back: sla_events_dropped_total is 0 and promtool check metrics passes" \
+  '[ "$(metric lighthouse_bridge_sla_events_dropped_total)" = 0 ] && curl -s "$URL/metrics" | promtool check metrics >/dev/null 2>&1'
+kill -TERM "$PID"; wait "$PID"; rc=$?
+check "the third bridge stops cleanly (exit 0)" '[ $rc = 0 ]'
+check "lighthouse events verify passes on its log" '"$LH" events verify --data "$DATA" >/dev/null 2>&1'
+grep -h "SLA" "$T/three.err" | grep -v '"msg"' | head -6 | sed 's/^/# /'
 
 # ---- bad settings get a clear error ----------------------------------------------------
 for bad in 'sla_p99_response_time_ms: -5' 'sla_window_s: 0' 'sla_p95_response_time_ms: 100' 'sla_availability_percent_severity: huge' \

@@ -23,8 +23,8 @@
 
 #define SCHEMA_VERSION   1
 #define POOL_MAX         16     /* idle reader connections kept */
-#define CKPT_FRAMES      1000   /* WAL frames (pages) that wake the background checkpointer */
-#define CKPT_HARD_FRAMES 16000  /* ... and past which the writer checkpoints itself */
+#define CKPT_FRAMES      1000   /* new WAL frames (pages) that wake the background checkpointer */
+#define CKPT_HARD_FRAMES 4000   /* WAL frames past which the writer checkpoints itself (~16 MiB) */
 #define BUSY_MS          10000
 #define SHAPES           512    /* query shapes (see shapeOf) */
 
@@ -56,6 +56,7 @@ typedef struct sqliteBe {
     pthread_mutex_t ck_mu;       /* the background checkpointer */
     pthread_cond_t ck_cv;
     int ck_wanted, ck_stop, ck_started;
+    int ck_mark;                 /* writer thread only: wal_frames when the checkpointer was last woken */
     pthread_t ckpt;
 
     pthread_mutex_t pool_mu;
@@ -310,27 +311,51 @@ fail:
 }
 
 /* After each group, once its appenders are woken: wake this process's subscribers and look
- * after the WAL. Normally a background thread checkpoints it (PASSIVE: it never blocks the
- * writer), and when it catches up the next transaction restarts the WAL from its start, so
- * the WAL stays small and its fsyncs cheap (a WAL that only grows makes every fsync also
- * journal the file's new size). If appends outrun it, the writer checkpoints here, between
- * groups, where no frame is added meanwhile, so the WAL cannot grow without bound. */
+ * after the WAL. Every CKPT_FRAMES new frames wake the background checkpointer (PASSIVE: it
+ * never blocks the writer), which copies them into the database file off the append path.
+ * It cannot restart the WAL, though: SQLite restarts it only when a write transaction
+ * begins with every frame copied, and at 10,000 events/s the writer commits again before a
+ * concurrent checkpoint ends. So at CKPT_HARD_FRAMES the writer checkpoints itself, here,
+ * between groups: only the frames since the last background run are left to copy, and
+ * the next transaction starts the WAL again from its beginning. The WAL thus stays under
+ * ~16 MiB and, after its first cycle, is rewritten in place: an fdatasync that has to
+ * record a grown file size costs about twice one that does not (measured on this disk:
+ * p50 0.4 vs 0.2 ms for a 16 KiB write). */
 static void committed(void *ctx) {
     sqliteBe *b = ctx;
     pthread_mutex_lock(&b->sub_mu);
     b->commit_gen++;
     pthread_cond_broadcast(&b->sub_cv);
     pthread_mutex_unlock(&b->sub_mu);
-    if (!b->wdb || b->wal_frames < CKPT_FRAMES) return;
-    if (b->wal_frames >= CKPT_HARD_FRAMES || !b->ck_started) {
+    if (!b->wdb) return;
+    if (b->wal_frames < b->ck_mark) b->ck_mark = 0; /* the WAL restarted */
+    if (b->wal_frames >= CKPT_HARD_FRAMES || (!b->ck_started && b->wal_frames >= CKPT_FRAMES)) {
+        /* SQLITE_BUSY while the background checkpointer runs: then after the next group */
         sqlite3_wal_checkpoint_v2(b->wdb, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        b->ck_mark = 0;
         b->wal_frames = 0;
         return;
     }
+    if (b->wal_frames - b->ck_mark < CKPT_FRAMES) return;
+    b->ck_mark = b->wal_frames;
     pthread_mutex_lock(&b->ck_mu);
     b->ck_wanted = 1;
     pthread_cond_signal(&b->ck_cv);
     pthread_mutex_unlock(&b->ck_mu);
+}
+
+/* The checkpointer's connection. A checkpoint on a connection that has not read the
+ * database yet does nothing at all (SQLite opens the WAL at the first read; it returned
+ * SQLITE_OK with a log of -1 frames), so the connection reads the schema first. */
+static int ckptConn(sqliteBe *b, sqlite3 **db) {
+    if (*db) return 0;
+    if (openConn(b, 0, db, NULL, 0) < 0) return -1;
+    if (sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 static void *checkpointMain(void *arg) {
@@ -343,8 +368,9 @@ static void *checkpointMain(void *arg) {
         b->ck_wanted = 0;
         pthread_mutex_unlock(&b->ck_mu);
         if (stop) break;
-        if (!db && openConn(b, 0, &db, NULL, 0) < 0) db = NULL;
-        if (db && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK) {
+        if (ckptConn(b, &db) < 0) continue;
+        int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             sqlite3_close(db);
             db = NULL;
         }

@@ -75,6 +75,11 @@ typedef struct lh_pending {
 int lh_events_prepare(lh_store *st, const lh_event *events, size_t n, lh_arena *a, lh_pending *out,
                       char *err, size_t errlen);
 
+/* The canonical form of JSON text json[0..len) (valid UTF-8, nesting checked) without
+ * jansson: 1 with *out (malloc'd) when it is an object this rewriter fully understands,
+ * else 0 and *out NULL: then jansson decides (lh_store_canonical_json does both). */
+int lh_canonical_rewrite(const char *json, size_t len, int max_depth, char **out);
+
 /* Make a time-ordered UUID (v7) in out[37]. */
 void lh_event_make_id(char out[37]);
 

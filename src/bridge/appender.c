@@ -98,10 +98,10 @@ static void runBatch(lh_bridge_t *b, pending **items, size_t n) {
 }
 
 /* A burst of load leaves glibc's arenas holding what its connections and requests freed
- * (a thousand connections' 32 KiB MHD pools, request bodies, batches): measured after a
- * 1,000-connection run, 17 of the bridge's 56 MiB. Once decisions have stopped for
- * TRIM_IDLE_S, give the free pages back to the kernel. malloc_trim walks every arena's
- * free lists under their locks, so it runs only then, never on a busy bridge. */
+ * (MHD's connection pools, request bodies, batches): measured after a 1,000-connection
+ * run, 17 of the bridge's 56 MiB. Once decisions have stopped for TRIM_IDLE_S, give the
+ * free pages back to the kernel. (The revocation watcher in server.c also trims every
+ * 10 s, busy or not; this one follows the end of a burst within a second.) */
 static void trimMemory(void) { malloc_trim(0); }
 
 static void *appenderMain(void *arg) {

@@ -356,6 +356,19 @@ static void committed(void *ctx) {
     pthread_mutex_unlock(&b->ck_mu);
 }
 
+/* When appends have stopped for a while (groupq's IDLE_MS), give back the page caches'
+ * memory: the writer's (on the writer thread, its only user) and the pooled readers' (idle,
+ * and held under pool_mu so none is taken meanwhile). A cache fills up to its size again
+ * from the kernel's page cache when work resumes. So an idle bridge's memory does not stay
+ * at its busiest. */
+static void idle(void *ctx) {
+    sqliteBe *b = ctx;
+    if (b->wdb) sqlite3_db_release_memory(b->wdb);
+    pthread_mutex_lock(&b->pool_mu);
+    for (int i = 0; i < b->npool; i++) sqlite3_db_release_memory(b->pool[i]->db);
+    pthread_mutex_unlock(&b->pool_mu);
+}
+
 /* The checkpointer's connection. A checkpoint on a connection that has not read the
  * database yet does nothing at all (SQLite opens the WAL at the first read; it returned
  * SQLITE_OK with a log of -1 frames), so the connection reads the schema first. */
@@ -435,7 +448,7 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     b->wmac = lh_mac_new();
     if (!b->wmac) return lh_store_err(err, errlen, "out of memory");
     if (pthread_create(&b->ckpt, NULL, checkpointMain, b) == 0) b->ck_started = 1;
-    if (lh_groupq_start(&b->q, commitGroup, committed, b, err, errlen) < 0) return -1;
+    if (lh_groupq_start(&b->q, commitGroup, committed, idle, b, err, errlen) < 0) return -1;
     return 0;
 }
 

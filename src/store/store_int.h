@@ -126,7 +126,7 @@ typedef struct lh_groupq {
     pthread_cond_t work_cv;
     lh_greq *head, *tail;
     int stopping, started;
-    int idle;                      /* the committer waits on work_cv (so a submit must signal it) */
+    int waiting;                   /* the committer waits on work_cv (so a submit must signal it) */
     /* Completion: groups are numbered 1, 2, ... as taken; appenders of group g sleep on the
      * futex word wake[g & 1], and the committer wakes them all with one FUTEX_WAKE. */
     _Atomic uint64_t taken, completed;
@@ -134,11 +134,12 @@ typedef struct lh_groupq {
     pthread_t thread;
     lh_group_commit_fn commit;
     void (*committed)(void *ctx);  /* after each group (wake subscribers); may be NULL */
+    void (*idle)(void *ctx);       /* once the queue has been empty for a while after work; may be NULL */
     void *ctx;
 } lh_groupq;
 
-int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(void *), void *ctx,
-                    char *err, size_t errlen);
+int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(void *), void (*idle)(void *),
+                    void *ctx, char *err, size_t errlen);
 /* Queue a batch and wait until its group committed (0) or failed (-1, err). */
 int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, char *err, size_t errlen);
 /* Finish what is queued, then stop the thread. */

@@ -27,14 +27,15 @@
 #define CKPT_HARD_FRAMES 4000   /* WAL frames past which the writer checkpoints itself (~16 MiB) */
 #define BUSY_MS          10000
 /* Page caches, in KiB (SQLite's negative cache_size). They are the store's main memory:
- * each fills up to its size as the database grows, and the bridge's resident memory is
- * bounded by DESIGN.md. The writer needs the right edges of its five b-trees (with 1,000
- * agents, ~2,000 index leaves); a miss is a pread from the kernel's page cache, not the
- * disk. "Last 100 events of one agent" in 10 M events, p50/p99: 131-228/252-351 us with
- * 16 MiB per reader, 235-268/452-471 us with 8, 324-328/445-552 us with 2 (it was 64 MiB
- * for the writer and 16 per reader, up to 16 readers). */
+ * each fills up to its size as the database grows (and is given back when appends stop:
+ * see idle()), and the bridge's resident memory is bounded by DESIGN.md. The writer needs
+ * the right edges of its five b-trees (with 1,000 agents, ~2,000 index leaves); a miss is a
+ * pread from the kernel's page cache, not the disk. "Last 100 events of one agent" in 10 M
+ * events, p50/p99: 131-228/252-351 us with 16 MiB per reader, 235-268/452-471 us with 8,
+ * 320-350/479-886 us with 4, 324-328/445-552 us with 2 (it was 64 MiB for the writer and
+ * 16 per reader, up to 16 readers). */
 #define WRITER_CACHE_KIB 16384
-#define READER_CACHE_KIB 4096
+#define READER_CACHE_KIB 8192
 #define SHAPES           512    /* query shapes (see shapeOf) */
 
 /* ============================== Types ============================== */

@@ -73,8 +73,9 @@ static void *committerMain(void *arg) {
             } else {
                 struct timespec until;
                 clock_gettime(CLOCK_REALTIME, &until);
-                until.tv_nsec += IDLE_MS * 1000000L;
-                if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+                long ns = until.tv_nsec + (IDLE_MS % 1000) * 1000000L;
+                until.tv_sec += IDLE_MS / 1000 + ns / 1000000000L;
+                until.tv_nsec = ns % 1000000000L;
                 if (pthread_cond_timedwait(&q->work_cv, &q->mu, &until) == ETIMEDOUT && !q->head) {
                     worked = 0;
                     q->waiting = 0;

@@ -13,11 +13,16 @@
  * the same load. */
 #include "bridge/bridge_int.h"
 
+#include <errno.h>
+
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define APPEND_BATCH 2048
+#define TRIM_IDLE_S  1    /* seconds without decisions after which freed memory goes back */
 
 typedef struct pending {
     struct pending *next;
@@ -37,6 +42,7 @@ struct lh_appender {
     pending *head, *tail;
     size_t queued;
     int closing;
+    int busy_since_trim;          /* decisions appended since memory was last given back */
     int nthreads;
     pthread_t th[8];
 };
@@ -91,14 +97,33 @@ static void runBatch(lh_bridge_t *b, pending **items, size_t n) {
     free(seqs);
 }
 
+/* A burst of load leaves glibc's arenas holding what its connections and requests freed
+ * (MHD's connection pools, request bodies, batches): measured after a 1,000-connection
+ * run, 17 of the bridge's 56 MiB. Once decisions have stopped for TRIM_IDLE_S, give the
+ * free pages back to the kernel. (The revocation watcher in server.c also trims every
+ * 10 s, busy or not; this one follows the end of a burst within a second.) */
+static void trimMemory(void) { malloc_trim(0); }
+
 static void *appenderMain(void *arg) {
     struct lh_appender *ap = arg;
     pending **items = malloc(APPEND_BATCH * sizeof(*items));
     if (!items) return NULL;
     for (;;) {
         pthread_mutex_lock(&ap->mu);
-        while (!ap->head && !ap->closing) pthread_cond_wait(&ap->cv, &ap->mu);
+        while (!ap->head && !ap->closing) {
+            if (!ap->busy_since_trim) { pthread_cond_wait(&ap->cv, &ap->mu); continue; }
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += TRIM_IDLE_S;
+            if (pthread_cond_timedwait(&ap->cv, &ap->mu, &until) == ETIMEDOUT && !ap->head && ap->busy_since_trim) {
+                ap->busy_since_trim = 0;
+                pthread_mutex_unlock(&ap->mu);
+                trimMemory();
+                pthread_mutex_lock(&ap->mu);
+            }
+        }
         if (!ap->head && ap->closing) { pthread_mutex_unlock(&ap->mu); break; }
+        ap->busy_since_trim = 1;
         size_t n = 0;
         while (ap->head && n < APPEND_BATCH) {
             items[n++] = ap->head;

@@ -600,7 +600,8 @@ static void *watcherMain(void *arg) {
     lh_store_stats st;
     if (lh_store_stats_get(b->store, &st, err, sizeof(err)) == 0) head = st.head_seq;
     lh_store_sub *sub = NULL;
-    if (lh_store_subscribe(b->store, head, &sub, err, sizeof(err))) {
+    if (lh_store_subscribe(b->store, head, &sub, err, sizeof(err)) ||
+        lh_store_sub_filter(sub, "token.revoked", err, sizeof(err))) { /* not every decision */
         fprintf(stderr, "lighthouse serve: cannot watch the store for revocations: %s\n", err);
         return NULL;
     }

@@ -166,18 +166,274 @@ static int isCanonical(const char *json, size_t len, int max_depth) {
     return len > 0 && *json == '{' && canonicalValue(&s) && s.p == s.end;
 }
 
+/* ---------- The general path: any object, canonicalised without building a tree ----------
+ *
+ * Text that is not canonical as it stands (the bridge's events: keys in the order it writes
+ * them, strings with escapes) is rewritten in one pass instead of jansson's parse, tree and
+ * dump (~19% of the bridge's CPU under load went there). Each value is written canonical
+ * as it is read: whitespace dropped, string escapes decoded and written again the way
+ * jansson's dump writes them, and an object's members, each written out whole, are sorted
+ * by their decoded keys (jansson's order: bytes, then length) when the object closes. Only
+ * what this path fully understands is handled: integers of at most 18 digits (not "-0"),
+ * strings without "\u0000" or unpaired surrogates. Anything else, valid or not, returns 0
+ * and goes to jansson, which canonicalises or refuses it as before; so the output is
+ * always jansson's, byte for byte (tests/unit/test_store_canonical.c checks that against
+ * jansson on generated inputs). */
+/* Buffers sized once from the input: the canonical text of a value is never longer than
+ * its input (whitespace goes, an escape is rewritten no longer than it was written), and
+ * the decoded keys and the sorting scratch are no longer than the text. So no write below
+ * checks for room. */
+typedef struct cbuf { char *p; size_t n; } cbuf;
+typedef struct member { size_t key, key_len, text, text_len; } member;
+typedef struct canonState {
+    const char *p, *end;
+    int depth, max_depth;
+    cbuf out, keys, tmp;          /* canonical text; decoded keys; scratch for sorting */
+    member *m;                    /* members of the open objects, innermost last */
+    size_t nm, cap_m;
+} canonState;
+
+static void cbufPut(cbuf *b, const void *s, size_t n) {
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void cbufChar(cbuf *b, char ch) { b->p[b->n++] = ch; }
+
+static void skipWs(canonState *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
+}
+
+static int hex4(const char *s, unsigned *v) {
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char h = s[i];
+        unsigned d = h >= '0' && h <= '9' ? (unsigned)(h - '0') : h >= 'a' && h <= 'f' ? (unsigned)(h - 'a' + 10)
+                   : h >= 'A' && h <= 'F' ? (unsigned)(h - 'A' + 10) : 16;
+        if (d == 16) return 0;
+        *v = *v << 4 | d;
+    }
+    return 1;
+}
+
+/* Write code point cp (decoded from an escape) as jansson's dump does: '"' and '\\' and
+ * controls escaped (\b \t \n \f \r, else \u00XX in upper case), everything else as UTF-8. */
+static void emitCodepoint(cbuf *o, cbuf *dec, unsigned cp) {
+    char u[8];
+    size_t n = 0;
+    if (cp < 0x80) u[n++] = (char)cp;
+    else if (cp < 0x800) { u[n++] = (char)(0xC0 | cp >> 6); u[n++] = (char)(0x80 | (cp & 0x3F)); }
+    else if (cp < 0x10000) {
+        u[n++] = (char)(0xE0 | cp >> 12); u[n++] = (char)(0x80 | (cp >> 6 & 0x3F)); u[n++] = (char)(0x80 | (cp & 0x3F));
+    } else {
+        u[n++] = (char)(0xF0 | cp >> 18); u[n++] = (char)(0x80 | (cp >> 12 & 0x3F));
+        u[n++] = (char)(0x80 | (cp >> 6 & 0x3F)); u[n++] = (char)(0x80 | (cp & 0x3F));
+    }
+    if (dec) cbufPut(dec, u, n);
+    if (cp == '"') cbufPut(o, "\\\"", 2);
+    else if (cp == '\\') cbufPut(o, "\\\\", 2);
+    else if (cp < 0x20) {
+        static const char shortEsc[] = {[8] = 'b', [9] = 't', [10] = 'n', [12] = 'f', [13] = 'r'};
+        char e[8];
+        if (cp < sizeof(shortEsc) && shortEsc[cp]) { e[0] = '\\'; e[1] = shortEsc[cp]; cbufPut(o, e, 2); }
+        else { snprintf(e, sizeof(e), "\\u%04X", cp); cbufPut(o, e, 6); }
+    } else cbufPut(o, u, n);
+}
+
+/* A string, written canonical to o; its decoded bytes also to dec (keys), if given. */
+static const unsigned char stringStop[256] = { /* '"', '\\' and controls end a plain run */
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+static int canonString(canonState *c, cbuf *dec) {
+    if (c->p >= c->end || *c->p != '"') return 0;
+    c->p++;
+    cbufChar(&c->out, '"');
+    for (;;) {
+        const char *run = c->p; /* bytes kept as they are: the text is valid UTF-8 already */
+        while (c->p < c->end && !stringStop[(unsigned char)*c->p]) c->p++;
+        cbufPut(&c->out, run, (size_t)(c->p - run));
+        if (dec) cbufPut(dec, run, (size_t)(c->p - run));
+        if (c->p >= c->end || (unsigned char)*c->p < 0x20) return 0;
+        if (*c->p == '"') { c->p++; cbufChar(&c->out, '"'); return 1; }
+        if (c->end - c->p < 2) return 0;
+        char e = c->p[1];
+        c->p += 2;
+        unsigned cp;
+        switch (e) {
+        case '"': cp = '"'; break;
+        case '\\': cp = '\\'; break;
+        case '/': cp = '/'; break;
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'n': cp = '\n'; break;
+        case 'r': cp = '\r'; break;
+        case 't': cp = '\t'; break;
+        case 'u':
+            if (c->end - c->p < 4 || !hex4(c->p, &cp)) return 0;
+            c->p += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) return 0;            /* a low surrogate alone */
+            if (cp >= 0xD800 && cp <= 0xDBFF) {                    /* needs its low half */
+                unsigned lo;
+                if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || !hex4(c->p + 2, &lo) ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    return 0;
+                c->p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            if (cp == 0) return 0;                                 /* jansson refuses NUL */
+            break;
+        default: return 0;
+        }
+        emitCodepoint(&c->out, dec, cp);
+    }
+}
+
+static int canonAny(canonState *c);
+
+/* jansson's key order: bytes, then length. */
+static int memberCmp(const member *a, const member *b, const char *keys) {
+    size_t m = a->key_len < b->key_len ? a->key_len : b->key_len;
+    int r = memcmp(keys + a->key, keys + b->key, m);
+    return r ? r : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+/* Insertion sort: objects have a handful of keys, and often arrive nearly sorted. */
+static void sortMembers(member *m, size_t n, const char *keys) {
+    for (size_t i = 1; i < n; i++) {
+        member x = m[i];
+        size_t j = i;
+        for (; j > 0 && memberCmp(&m[j - 1], &x, keys) > 0; j--) m[j] = m[j - 1];
+        m[j] = x;
+    }
+}
+
+/* An object: members are written one after another, then put in key order with commas. */
+static int canonObject(canonState *c) {
+    size_t start = c->out.n, base = c->nm, keys_base = c->keys.n;
+    c->p++; /* '{' */
+    cbufChar(&c->out, '{');
+    skipWs(c);
+    if (c->p < c->end && *c->p == '}') { c->p++; cbufChar(&c->out, '}'); return 1; }
+    for (;;) {
+        if (c->nm == c->cap_m) {
+            size_t cap = c->cap_m ? 2 * c->cap_m : 32;
+            member *m = realloc(c->m, cap * sizeof(*m));
+            if (!m) return 0;
+            c->m = m;
+            c->cap_m = cap;
+        }
+        size_t i = c->nm++; /* reserved before the value, whose own objects push after it */
+        c->m[i].text = c->out.n;
+        c->m[i].key = c->keys.n;
+        if (!canonString(c, &c->keys)) return 0;
+        c->m[i].key_len = c->keys.n - c->m[i].key;
+        skipWs(c);
+        if (c->p >= c->end || *c->p++ != ':') return 0;
+        cbufChar(&c->out, ':');
+        skipWs(c);
+        if (!canonAny(c)) return 0;
+        c->m[i].text_len = c->out.n - c->m[i].text; /* c->m may have moved meanwhile */
+        skipWs(c);
+        if (c->p >= c->end) return 0;
+        char ch = *c->p++;
+        if (ch == '}') break;
+        if (ch != ',') return 0;
+        skipWs(c);
+    }
+    size_t n = c->nm - base, body = c->out.n - (start + 1);
+    sortMembers(c->m + base, n, c->keys.p);
+    memcpy(c->tmp.p, c->out.p + start + 1, body);
+    c->out.n = start + 1;
+    for (size_t i = 0; i < n; i++) {
+        const member *mb = &c->m[base + i];
+        if (i && memberCmp(mb - 1, mb, c->keys.p) == 0) return 0; /* a repeated key: jansson refuses it */
+        if (i) cbufChar(&c->out, ',');
+        cbufPut(&c->out, c->tmp.p + (mb->text - (start + 1)), mb->text_len);
+    }
+    cbufChar(&c->out, '}');
+    c->nm = base;
+    c->keys.n = keys_base;
+    return 1;
+}
+
+static int canonArray(canonState *c) {
+    c->p++; /* '[' */
+    cbufChar(&c->out, '[');
+    skipWs(c);
+    if (c->p < c->end && *c->p == ']') { c->p++; cbufChar(&c->out, ']'); return 1; }
+    for (;;) {
+        if (!canonAny(c)) return 0;
+        skipWs(c);
+        if (c->p >= c->end) return 0;
+        char ch = *c->p++;
+        if (ch == ']') { cbufChar(&c->out, ']'); return 1; }
+        if (ch != ',') return 0;
+        cbufChar(&c->out, ',');
+        skipWs(c);
+    }
+}
+
+static int canonAny(canonState *c) {
+    if (c->p >= c->end) return 0;
+    scan s = {c->p, c->end, 0, 0};
+    int ok;
+    switch (*c->p) {
+    case '{':
+    case '[':
+        if (++c->depth > c->max_depth) return 0;
+        ok = *c->p == '{' ? canonObject(c) : canonArray(c);
+        c->depth--;
+        return ok;
+    case '"': return canonString(c, NULL);
+    case 't': ok = canonicalLiteral(&s, "true", 4); break;
+    case 'f': ok = canonicalLiteral(&s, "false", 5); break;
+    case 'n': ok = canonicalLiteral(&s, "null", 4); break;
+    default: ok = canonicalNumber(&s); break;
+    }
+    if (!ok) return 0;
+    cbufPut(&c->out, c->p, (size_t)(s.p - c->p));
+    c->p = s.p;
+    return 1;
+}
+
+int lh_canonical_rewrite(const char *json, size_t len, int max_depth, char **out) {
+    canonState c = {.p = json, .end = json + len, .max_depth = max_depth < 128 ? max_depth : 128};
+    *out = NULL;
+    c.out.p = malloc(len + 1);
+    c.keys.p = malloc(len + 1);
+    c.tmp.p = malloc(len + 1);
+    skipWs(&c);
+    int ok = c.out.p && c.keys.p && c.tmp.p && c.p < c.end && *c.p == '{' && canonAny(&c);
+    skipWs(&c);
+    ok = ok && c.p == c.end;
+    if (ok) {
+        c.out.p[c.out.n] = 0;
+        *out = c.out.p;
+    } else {
+        free(c.out.p);
+    }
+    free(c.keys.p);
+    free(c.tmp.p);
+    free(c.m);
+    return ok;
+}
+
 int lh_store_canonical_json(const char *json, size_t len, int max_depth, char **out,
                             char *err, size_t errlen) {
     *out = NULL;
     size_t bad = lh_utf8_prefix(json, len);
     if (bad != len)
         return lh_store_err(err, errlen, "data is not valid UTF-8 (byte %zu); send UTF-8 text", bad);
-    if (jsonDepth(json, len, max_depth) > max_depth)
-        return lh_store_err(err, errlen, "data is nested deeper than %d levels; flatten it", max_depth);
+    /* Both fast paths refuse text nested deeper than max_depth, so the depth is counted
+     * only before jansson, which recurses. */
     if (isCanonical(json, len, max_depth)) {
         *out = strndup(json, len);
         return *out ? 0 : lh_store_err(err, errlen, "out of memory canonicalising data");
     }
+    if (lh_canonical_rewrite(json, len, max_depth, out)) return 0;
+    if (jsonDepth(json, len, max_depth) > max_depth)
+        return lh_store_err(err, errlen, "data is nested deeper than %d levels; flatten it", max_depth);
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)

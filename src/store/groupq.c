@@ -14,8 +14,10 @@
  * the inserts.) */
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #define GROUP_MAX_EVENTS 10000 /* events in one commit; the rest wait for the next */
+#define IDLE_MS          500   /* an empty queue for this long after work calls q->idle */
 
 static void futexWait(_Atomic unsigned *w, unsigned val) {
     syscall(SYS_futex, (unsigned *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
@@ -60,13 +63,30 @@ static void *committerMain(void *arg) {
     lh_groupq *q = arg;
     size_t cap = 1024;
     lh_greq **group = malloc(cap * sizeof(*group));
+    int worked = 0; /* groups since q->idle was last called */
     for (;;) {
         pthread_mutex_lock(&q->mu);
         while (!q->head && !q->stopping) {
-            q->idle = 1;
-            pthread_cond_wait(&q->work_cv, &q->mu);
-            q->idle = 0;
+            q->waiting = 1;
+            if (!worked || !q->idle) {
+                pthread_cond_wait(&q->work_cv, &q->mu);
+            } else {
+                struct timespec until;
+                clock_gettime(CLOCK_REALTIME, &until);
+                long ns = until.tv_nsec + (IDLE_MS % 1000) * 1000000L;
+                until.tv_sec += IDLE_MS / 1000 + ns / 1000000000L;
+                until.tv_nsec = ns % 1000000000L;
+                if (pthread_cond_timedwait(&q->work_cv, &q->mu, &until) == ETIMEDOUT && !q->head) {
+                    worked = 0;
+                    q->waiting = 0;
+                    pthread_mutex_unlock(&q->mu);
+                    q->idle(q->ctx); /* on this thread, the only user of the writer's connection */
+                    pthread_mutex_lock(&q->mu);
+                }
+            }
+            q->waiting = 0;
         }
+        worked = 1;
         if (!q->head) { pthread_mutex_unlock(&q->mu); break; }
         size_t n = 0, events = 0;
         uint64_t g = atomic_load(&q->taken) + 1;
@@ -101,13 +121,14 @@ static void *committerMain(void *arg) {
     return NULL;
 }
 
-int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(void *), void *ctx,
-                    char *err, size_t errlen) {
+int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(void *), void (*idle)(void *),
+                    void *ctx, char *err, size_t errlen) {
     memset(q, 0, sizeof(*q));
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->work_cv, NULL);
     q->commit = commit;
     q->committed = committed;
+    q->idle = idle;
     q->ctx = ctx;
     if (pthread_create(&q->thread, NULL, committerMain, q) != 0) {
         pthread_mutex_destroy(&q->mu);
@@ -152,7 +173,7 @@ int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, cha
     if (q->tail) q->tail->next = &r;
     else q->head = &r;
     q->tail = &r;
-    if (q->idle) pthread_cond_signal(&q->work_cv); /* a busy committer takes it next round */
+    if (q->waiting) pthread_cond_signal(&q->work_cv); /* a busy committer takes it next round */
     pthread_mutex_unlock(&q->mu);
     waitReq(q, &r);
     if (r.rc < 0) return lh_store_err(err, errlen, "%s", r.err);

@@ -396,7 +396,7 @@ static int pgOpen(lh_store *st, const lh_store_options *o, char *err, size_t err
     if (rc < 0 || b->readonly) return rc;
     b->wmac = lh_mac_new();
     if (!b->wmac) return lh_store_err(err, errlen, "out of memory");
-    return lh_groupq_start(&b->q, commitGroup, NULL, b, err, errlen);
+    return lh_groupq_start(&b->q, commitGroup, NULL, NULL, b, err, errlen);
 }
 
 static void pgClose(lh_store *st) {

@@ -231,6 +231,7 @@ struct lh_store_sub {
     lh_store *st;
     int64_t cursor;
     lh_sub_be *be;
+    char type[LH_STORE_MAX_TYPE + 1]; /* "" : every type */
 };
 
 int lh_store_subscribe(lh_store *st, int64_t after_seq, lh_store_sub **out, char *err, size_t errlen) {
@@ -254,7 +255,7 @@ int lh_store_sub_next(lh_store_sub *s, int timeout_ms, size_t limit, lh_event_li
     memset(out, 0, sizeof(*out));
     int64_t deadline = timeout_ms < 0 ? INT64_MAX : monoMs() + timeout_ms;
     for (;;) {
-        lh_store_filter f = {.after_seq = s->cursor, .limit = limit ? limit : 100};
+        lh_store_filter f = {.after_seq = s->cursor, .limit = limit ? limit : 100, .type = s->type[0] ? s->type : NULL};
         if (lh_store_query(s->st, &f, out, err, errlen) < 0) return -1;
         if (out->n > 0) {
             s->cursor = out->events[out->n - 1].seq;
@@ -266,6 +267,12 @@ int lh_store_sub_next(lh_store_sub *s, int timeout_ms, size_t limit, lh_event_li
         int64_t left = deadline - now;
         if (s->st->ops->sub_wait(s->st, s->be, left > 1000 ? 1000 : (int)left, err, errlen) < 0) return -1;
     }
+}
+
+int lh_store_sub_filter(lh_store_sub *s, const char *type, char *err, size_t errlen) {
+    if (type && strlen(type) > LH_STORE_MAX_TYPE) return lh_store_err(err, errlen, "type filter too long");
+    snprintf(s->type, sizeof(s->type), "%s", type ? type : "");
+    return 0;
 }
 
 void lh_store_sub_close(lh_store_sub *s) {

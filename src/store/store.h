@@ -173,6 +173,11 @@ int lh_store_subscribe(lh_store *st, int64_t after_seq, lh_store_sub **out, char
 int lh_store_sub_next(lh_store_sub *sub, int timeout_ms, size_t limit, lh_event_list *out,
                       char *err, size_t errlen);
 
+/* Deliver only events of this type (exact, or a prefix "policy.*"; NULL: every event). A
+ * subscriber that wants one rare type then reads only those, instead of every event after
+ * each commit. -1 when the type is too long. */
+int lh_store_sub_filter(lh_store_sub *sub, const char *type, char *err, size_t errlen);
+
 void lh_store_sub_close(lh_store_sub *sub);
 
 /* ---------- Verifying ---------- */

@@ -75,6 +75,11 @@ typedef struct lh_pending {
 int lh_events_prepare(lh_store *st, const lh_event *events, size_t n, lh_arena *a, lh_pending *out,
                       char *err, size_t errlen);
 
+/* The canonical form of JSON text json[0..len) (valid UTF-8, nesting checked) without
+ * jansson: 1 with *out (malloc'd) when it is an object this rewriter fully understands,
+ * else 0 and *out NULL: then jansson decides (lh_store_canonical_json does both). */
+int lh_canonical_rewrite(const char *json, size_t len, int max_depth, char **out);
+
 /* Make a time-ordered UUID (v7) in out[37]. */
 void lh_event_make_id(char out[37]);
 
@@ -121,7 +126,7 @@ typedef struct lh_groupq {
     pthread_cond_t work_cv;
     lh_greq *head, *tail;
     int stopping, started;
-    int idle;                      /* the committer waits on work_cv (so a submit must signal it) */
+    int waiting;                   /* the committer waits on work_cv (so a submit must signal it) */
     /* Completion: groups are numbered 1, 2, ... as taken; appenders of group g sleep on the
      * futex word wake[g & 1], and the committer wakes them all with one FUTEX_WAKE. */
     _Atomic uint64_t taken, completed;
@@ -129,11 +134,12 @@ typedef struct lh_groupq {
     pthread_t thread;
     lh_group_commit_fn commit;
     void (*committed)(void *ctx);  /* after each group (wake subscribers); may be NULL */
+    void (*idle)(void *ctx);       /* once the queue has been empty for a while after work; may be NULL */
     void *ctx;
 } lh_groupq;
 
-int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(void *), void *ctx,
-                    char *err, size_t errlen);
+int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(void *), void (*idle)(void *),
+                    void *ctx, char *err, size_t errlen);
 /* Queue a batch and wait until its group committed (0) or failed (-1, err). */
 int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, char *err, size_t errlen);
 /* Finish what is queued, then stop the thread. */

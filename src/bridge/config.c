@@ -179,7 +179,7 @@ int lh_bridge_config_file(lh_bridge_config *c, const char *path, char *err, size
                      k ? k->start_mark.line + 1 : 0);
             goto out;
         }
-        char e2[256];
+        char e2[768];
         if (lh_bridge_config_set(c, (const char *)k->data.scalar.value, (const char *)v->data.scalar.value,
                                  e2, sizeof(e2))) {
             snprintf(err, errlen, "config %s:%zu: %s", path, k->start_mark.line + 1, e2);
@@ -221,7 +221,7 @@ int lh_bridge_config_env(lh_bridge_config *c, char *err, size_t errlen) {
     for (size_t i = 0; i < sizeof(envMap) / sizeof(envMap[0]); i++) {
         const char *v = getenv(envMap[i].env);
         if (!v || !*v) continue;
-        char e2[256];
+        char e2[768];
         if (lh_bridge_config_set(c, envMap[i].key, v, e2, sizeof(e2))) {
             snprintf(err, errlen, "%s: %s", envMap[i].env, e2);
             return -1;

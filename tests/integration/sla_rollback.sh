@@ -290,3 +290,7 @@ for bad in 'sla_p99_response_time_ms: -5' 'sla_window_s: 0' 'sla_p95_response_ti
   check "config '$bad' stops the start with exit 2 and names the key" \
     '[ $rc = 2 ] && grep -q "${bad%%:*}" <<<"$out"'
 done
+printf 'sla_p95_response_time_ms: 100\n' > "$T/bad.yaml"
+out=$("$LH" serve --config "$T/bad.yaml" --listen 127.0.0.1:0 --data "$T/bad" 2>&1 >/dev/null)
+check "an unknown SLA key: the whole message, up to where to read more (no truncation)" \
+  'grep -q "see docs/configuration.md)" <<<"$out"'

@@ -28,7 +28,16 @@ typedef struct lh_engref {
     int refs;              /* under lh_bridge.eng_mu */
 } lh_engref;
 
-#define LH_TOKCACHE 16   /* verified tokens remembered per worker thread */
+/* Verified tokens remembered per worker thread: LH_TOKCACHE_SETS sets of
+ * LH_TOKCACHE_WAYS slots (see server.c, verifyCached). */
+#define LH_TOKCACHE_SETS 32
+#define LH_TOKCACHE_WAYS 4
+
+typedef struct lh_tokslot {
+    char *tok;             /* malloc'd copy of a token that verified; NULL: empty */
+    size_t len;
+    lh_token_claims claims;
+} lh_tokslot;
 
 /* Per worker thread: its arena, its engine reference and its scratch buffers. */
 typedef struct lh_tstate {
@@ -42,7 +51,8 @@ typedef struct lh_tstate {
     char *ev;              /* event scratch */
     size_t evcap;
     /* Tokens this thread verified recently (see server.c, verifyCached). */
-    struct { size_t len; char tok[LH_AUTH_TOKEN_MAX]; lh_token_claims claims; } tokcache[LH_TOKCACHE];
+    lh_tokslot tokcache[LH_TOKCACHE_SETS][LH_TOKCACHE_WAYS];
+    unsigned tokvictim;    /* round-robin way to replace in a full set */
     struct lh_tstate *next;
 } lh_tstate;
 

@@ -6,8 +6,9 @@
 #   2. The issue's target: 1,000 agents at 10,000 req/s offered (flat, no bursts, no faults).
 #   3. 10,000 concurrent agents (keep-alive connections) at 2,000 req/s.
 #   4. Where the generator becomes the limit: it drives nginx (a fixed 200, far faster than
-#      the bridge) at rising offered rates; the highest rate it holds with schedule lag p99
-#      under 1 ms is its own ceiling on this machine, next to the bridge's.
+#      the bridge) at rising offered rates; the highest rate it keeps up with (99%
+#      achieved; its schedule lag is printed too) is its own ceiling on this machine, and
+#      that over item 1's rate is the headroom printed.
 #   5. Cross-check against wrk on the same route in the same run: wrk's closed-loop
 #      throughput (1,000 connections) next to lighthouse load offered more than the bridge
 #      can take (30,000 req/s), i.e. the most the bridge answered to each client.
@@ -47,7 +48,15 @@ for rate in 10000 20000 40000; do
     --burst-probability 0 --network-errors 0 --duration 8 || continue
   jq -r --arg r $rate '"  offered \($r) req/s: achieved \(.summary.rps|floor) req/s, p99 \(.summary.p99_ms*1000|floor/1000) ms, generator \(.generator.cpu_percent_of_one_core|floor)% of one core, schedule lag p99 \(.generator.schedule_lag_p99_ms*1000|floor/1000) ms"' "$T/n$rate.json"
 done
-jq -r -s '"  headroom at scale_test (item 1): the generator used \(.[0].generator.cpu_percent_of_one_core*10|floor/10)% of one core for \(.[0].summary.rps|floor) req/s; linear extrapolation to 100%: ~\(.[0].generator.rate_limit_estimate_rps|floor) req/s, i.e. ~\((.[0].generator.rate_limit_estimate_rps / .[0].summary.rps)*10|floor/10)x more rate before the generator, not the bridge, is the limit"' "$T/1.json" 2>/dev/null
+held=0
+for rate in 10000 20000 40000; do # the highest rate the generator kept up with: >= 99% achieved
+  jq -e --argjson r $rate '.summary.rps >= 0.99 * $r' "$T/n$rate.json" >/dev/null 2>&1 && held=$rate
+done
+lag=$(jq -r '.generator.schedule_lag_p99_ms*1000|floor/1000' "$T/n$held.json" 2>/dev/null)
+jq -r --argjson held $held --arg lag "$lag" '"  headroom at scale_test (item 1, \(.summary.rps|floor) req/s, generator \(.generator.cpu_percent_of_one_core*10|floor/10)% of one core): " +
+  (if $held > 0 then "the generator kept up with \($held) req/s against nginx above (>= 99% achieved; its schedule lag p99 there \($lag) ms), i.e. >= \(($held / .summary.rps)*10|floor/10)x more rate before the generator, not the bridge, is the limit"
+   else "the generator kept up with none of the rates above" end) +
+  "; its CPU at item 1 extrapolated linearly to one core: ~\(.generator.rate_limit_estimate_rps|floor) req/s"' "$T/1.json" 2>/dev/null
 
 echo "5. cross-check with wrk on the same route (/v1/validate), same bridge, same run:"
 export LH_TOKENS=$TOK

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bridge_auth.sh — the auth matrix of the real bridge: every route × {no token,
 # malformed, expired, forged, revoked, wrong role, right role}, each asserting the exact
-# status code; the open routes; and the per-agent rate limit (429 + Retry-After).
+# status code; the open routes; the per-thread token cache through evictions (160 agents);
+# and the per-agent rate limit (429 + Retry-After).
 # Prints TAP lines.
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
@@ -26,6 +27,29 @@ check "the admin token works before it is revoked (8 calls, every worker has see
 check "token revoke exits 0" '"$LH" token revoke "$RT" --data "$DATA" 2>/dev/null'
 check "the running bridge refuses the revoked token within 5 s" \
   'wait_for "req GET /v1/status \"\$RT\"; [ \"\$code\" = 401 ]"'
+# The per-thread token cache holds 128 tokens (32 sets of 4): 160 agents push it through
+# evictions, twice. Every decision must be recorded under its own token's agent, and a
+# token verified, evicted and verified again must still be refused once revoked.
+MT=(); for i in $(seq 160); do MT+=("$(token many-$i builder)"); done
+: > "$T/many.want"; nbad=0
+for round in 1 2; do
+  for i in $(seq 0 159); do
+    req POST /v1/validate "${MT[$i]}" application/json "$T/v.json"
+    if [ "$code" = 200 ]; then echo "$(jq .seq <<<"$body") many-$((i+1))" >> "$T/many.want"; else nbad=$((nbad+1)); fi
+  done
+done
+check "160 builders, twice through the cache: every decision answered (200)" '[ $nbad = 0 ]'
+first=$(head -1 "$T/many.want" | cut -d" " -f1)
+req GET "/v1/events?type=decision.made&after=$((first-1))&limit=1000" "$ET"
+jq -r '.events[] | "\(.seq) \(.agent)"' <<<"$body" > "$T/many.got"
+check "each decision is recorded under its own token's agent (320 events)" \
+  '[ "$(wc -l < "$T/many.want")" = 320 ] && diff -q "$T/many.want" "$T/many.got" >/dev/null'
+"$LH" token revoke "${MT[0]}" --data "$DATA" 2>/dev/null
+check "a cached, evicted and re-verified token is refused once revoked" \
+  'wait_for "req POST /v1/validate \"\${MT[0]}\" application/json \"\$T/v.json\"; [ \"\$code\" = 401 ]"'
+req POST /v1/validate "${MT[1]}" application/json "$T/v.json"
+check "...and its neighbour still works" '[ "$code" = 200 ]'
+
 # A token used while valid (so the workers have verified it) must still expire.
 ST=$(token short-used builder "$DATA" 3s)
 ok200=0; for i in 1 2 3 4 5 6 7 8; do req POST /v1/validate "$ST" application/json "$T/v.json"; [ "$code" = 200 ] && ok200=$((ok200+1)); done

@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -617,14 +616,7 @@ static void *watcherMain(void *arg) {
         fprintf(stderr, "lighthouse serve: cannot watch the store for revocations: %s\n", err);
         return NULL;
     }
-    uint64_t lastTrim = lh_bridge_now_ns();
     while (!atomic_load(&b->stopping)) {
-        /* Give memory freed after a burst back to the system (glibc keeps it otherwise),
-         * so RSS tracks the live connections rather than the peak. Every 10 s. */
-        if (lh_bridge_now_ns() - lastTrim > 10000000000ull) {
-            malloc_trim(0);
-            lastTrim = lh_bridge_now_ns();
-        }
         /* SQLite: revocations come from other processes (lighthouse token revoke), which
          * a commit in this process never signals, so poll every 20 ms (what the store's
          * own wait does for other processes' commits) instead of waking on each of our

@@ -24,22 +24,11 @@
 #define APPEND_BATCH 2048
 #define TRIM_IDLE_S  1    /* seconds without decisions after which freed memory goes back */
 
-typedef struct pending {
-    struct pending *next;
-    struct MHD_Connection *c;
-    lh_req *r;
-    char *data;
-    char id[33];
-    char agent[LH_AUTH_NAME_MAX + 1];
-    char aggregate[300];
-    uint64_t t_enq;
-} pending;
-
 struct lh_appender {
     lh_bridge_t *b;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pending *head, *tail;
+    lh_req *head, *tail;          /* linked through lh_req.next */
     size_t queued;
     int closing;
     int busy_since_trim;          /* decisions appended since memory was last given back */
@@ -47,39 +36,48 @@ struct lh_appender {
     pthread_t th[8];
 };
 
-/* Give each request its result and wake its connection. */
-static void finish(lh_bridge_t *b, pending *p, int64_t seq, int rc, const char *err) {
-    lh_req *r = p->r;
+/* One appender thread's arrays for a batch, allocated once. */
+typedef struct batch {
+    lh_req *items[APPEND_BATCH];
+    lh_event evs[APPEND_BATCH];
+    int64_t seqs[APPEND_BATCH];
+} batch;
+
+/* Give the request its result and wake its connection. After `done` is set r belongs to
+ * its connection again (it may be answered and reused at once), so c is read first and r
+ * is not touched afterwards. */
+static void finish(lh_bridge_t *b, lh_req *r, int64_t seq, int rc, const char *err) {
+    struct MHD_Connection *c = r->conn;
     r->seq = seq;
     r->append_rc = rc;
     if (rc) snprintf(r->append_err, sizeof(r->append_err), "%s", err);
-    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - p->t_enq);
+    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - r->t_enq);
     atomic_store_explicit(&r->done, 1, memory_order_release);
-    MHD_resume_connection(p->c);
+    MHD_resume_connection(c);
 }
 
-static void runBatch(lh_bridge_t *b, pending **items, size_t n) {
-    lh_event *evs = calloc(n, sizeof(*evs));
-    int64_t *seqs = calloc(n, sizeof(*seqs));
-    char err[256] = "out of memory";
-    int rc = -1;
-    if (evs && seqs) {
-        for (size_t i = 0; i < n; i++) {
-            evs[i].type = "decision.made";
-            evs[i].id = items[i]->id;
-            evs[i].agent = items[i]->agent;
-            evs[i].aggregate = items[i]->aggregate;
-            evs[i].data = items[i]->data;
-        }
-        rc = lh_store_append(b->store, evs, n, seqs, err, sizeof(err));
+static void runBatch(lh_bridge_t *b, batch *bt, size_t n) {
+    lh_req **items = bt->items;
+    lh_event *evs = bt->evs;
+    int64_t *seqs = bt->seqs;
+    char err[256];
+    memset(evs, 0, n * sizeof(*evs));
+    for (size_t i = 0; i < n; i++) {
+        evs[i].type = "decision.made";
+        evs[i].id = items[i]->id;
+        evs[i].agent = items[i]->claims.agent;
+        evs[i].aggregate = items[i]->aggregate;
+        evs[i].data = items[i]->evdata;
     }
+    int rc = lh_store_append(b->store, evs, n, seqs, err, sizeof(err));
     if (rc == 0) {
         atomic_fetch_add_explicit(&b->m->store_appends, n, memory_order_relaxed);
         if (!atomic_load_explicit(&b->store_ok, memory_order_relaxed)) atomic_store(&b->store_ok, 1);
         for (size_t i = 0; i < n; i++) finish(b, items[i], seqs[i], 0, NULL);
-    } else if (n > 1 && evs && seqs) {
+    } else if (n > 1) {
         /* A batch is all or nothing: one event the store refuses must not fail its
-         * neighbours, so retry each alone (an outage fails them all again, quickly). */
+         * neighbours, so retry each alone (an outage fails them all again, quickly). The
+         * events are read before each request is finished, never after. */
         for (size_t i = 0; i < n; i++) {
             int64_t s = 0;
             int r1 = lh_store_append(b->store, &evs[i], 1, &s, err, sizeof(err));
@@ -93,8 +91,6 @@ static void runBatch(lh_bridge_t *b, pending **items, size_t n) {
         atomic_store(&b->store_ok, 0);
         for (size_t i = 0; i < n; i++) finish(b, items[i], 0, -1, err);
     }
-    free(evs);
-    free(seqs);
 }
 
 /* A burst of load leaves glibc's arenas holding what its connections and requests freed
@@ -106,8 +102,8 @@ static void trimMemory(void) { malloc_trim(0); }
 
 static void *appenderMain(void *arg) {
     struct lh_appender *ap = arg;
-    pending **items = malloc(APPEND_BATCH * sizeof(*items));
-    if (!items) return NULL;
+    batch *bt = malloc(sizeof(*bt));
+    if (!bt) return NULL;
     for (;;) {
         pthread_mutex_lock(&ap->mu);
         while (!ap->head && !ap->closing) {
@@ -126,16 +122,15 @@ static void *appenderMain(void *arg) {
         ap->busy_since_trim = 1;
         size_t n = 0;
         while (ap->head && n < APPEND_BATCH) {
-            items[n++] = ap->head;
+            bt->items[n++] = ap->head;
             ap->head = ap->head->next;
         }
         if (!ap->head) ap->tail = NULL;
         ap->queued -= n;
         pthread_mutex_unlock(&ap->mu);
-        runBatch(ap->b, items, n);
-        for (size_t i = 0; i < n; i++) { free(items[i]->data); free(items[i]); }
+        runBatch(ap->b, bt, n);
     }
-    free(items);
+    free(bt);
     return NULL;
 }
 
@@ -163,33 +158,23 @@ struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, si
     return ap;
 }
 
-int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *id,
-                       const char *agent, const char *aggregate, const char *data) {
-    pending *p = calloc(1, sizeof(*p));
-    if (!p) return -1;
-    p->data = strdup(data);
-    if (!p->data) { free(p); return -1; }
-    p->c = c;
-    p->r = r;
-    snprintf(p->id, sizeof(p->id), "%s", id);
-    snprintf(p->agent, sizeof(p->agent), "%s", agent);
-    snprintf(p->aggregate, sizeof(p->aggregate), "%s", aggregate);
-    p->t_enq = lh_bridge_now_ns();
+int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r) {
+    r->conn = c;
+    r->next = NULL;
+    r->t_enq = lh_bridge_now_ns();
     pthread_mutex_lock(&ap->mu);
     if (ap->closing) {
         pthread_mutex_unlock(&ap->mu);
-        free(p->data);
-        free(p);
         return -1;
     }
-    /* Suspend before the item is visible to the appender (it is not, until we unlock),
+    /* Suspend before the request is visible to the appender (it is not, until we unlock),
      * so it can never resume a connection that is not suspended yet. We are in this
      * connection's handler, as MHD requires. */
     r->waiting = 1;
     MHD_suspend_connection(c);
-    if (ap->tail) ap->tail->next = p;
-    else ap->head = p;
-    ap->tail = p;
+    if (ap->tail) ap->tail->next = r;
+    else ap->head = r;
+    ap->tail = r;
     ap->queued++;
     pthread_cond_signal(&ap->cv);
     pthread_mutex_unlock(&ap->mu);

@@ -48,11 +48,11 @@ typedef struct lh_tstate {
     uint64_t rng;
     char *buf;             /* reply scratch */
     size_t bufcap;
-    char *ev;              /* event scratch */
-    size_t evcap;
     /* Tokens this thread verified recently (see server.c, verifyCached). */
     lh_tokslot tokcache[LH_TOKCACHE_SETS][LH_TOKCACHE_WAYS];
     unsigned tokvictim;    /* round-robin way to replace in a full set */
+    struct lh_req *spare;  /* finished requests, for reuse (server.c, reqNew/reqFree) */
+    int nspare;
     struct lh_tstate *next;
 } lh_tstate;
 
@@ -103,22 +103,35 @@ struct lh_bridge {
 };
 typedef struct lh_bridge lh_bridge_t;
 
-/* One request in progress (MHD's per-request pointer). */
+/* One request in progress (MHD's per-request pointer). Requests are recycled through their
+ * thread's free list (server.c, reqNew/reqFree) with their buffers, so a decision in steady
+ * state allocates none of its own memory. */
 typedef struct lh_req {
+    struct lh_req *next;   /* the appender's queue, or a thread's free list */
     lh_route route;
     uint64_t t0;
     int status;
     int authed;
     lh_token_claims claims;
-    char *body;
+    char *body;            /* kept across reuse, like reply and evdata */
     size_t len, cap;
     int overflow;
     int yaml;              /* POST /v1/policy sent YAML */
-    /* A decision waiting for its append (appender.c): the reply is pre + seq + post. */
+    /* A decision waiting for its append (appender.c). Its reply is written before the
+     * append: reply[0, pre_len) + the seq + reply[post_at, reply_len). */
     int waiting;           /* suspended until the append is done */
     _Atomic int done;      /* set by the appender before it resumes the connection */
-    char *pre, *post;      /* malloc'd */
-    int with_seq;          /* put the seq between pre and post */
+    char *reply;
+    size_t reply_cap, pre_len, post_at, reply_len;
+    int with_seq;          /* put the seq between the two parts */
+    /* Its decision.made event: the agent is claims.agent. */
+    struct MHD_Connection *conn;
+    char id[33];
+    char aggregate[300];
+    char *evdata;
+    size_t evcap;
+    uint64_t t_enq;
+    /* The append's result. */
     int64_t seq;
     int append_rc;
     char append_err[256];
@@ -142,11 +155,10 @@ int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const 
 /* The appender (appender.c): decisions are appended in batches by its threads while
  * their connections are suspended, so no HTTP worker waits for an fsync. */
 struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, size_t errlen);
-/* Queue the decision.made event of request r (id, the decision's id, becomes the event's
- * id; strings are copied) and suspend c. The
- * appender resumes c when r->done is set. Returns 0, or -1 when the queue is closed. */
-int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r, const char *id,
-                       const char *agent, const char *aggregate, const char *data);
+/* Queue the decision.made event of request r (r->id, r->aggregate, r->evdata, agent
+ * r->claims.agent) and suspend c. The appender resumes c when r->done is set, and does
+ * not touch r after that. Returns 0, or -1 when the queue is closed. */
+int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r);
 /* Finish everything queued, then stop the threads; later submits fail (-1). The
  * appender stays allocated, so requests still in MHD may call submit safely. */
 void lh_appender_stop(struct lh_appender *ap);

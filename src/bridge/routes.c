@@ -54,7 +54,7 @@ typedef struct obuf { char **p; size_t *cap; size_t len; int bad; } obuf;
 static void oput(obuf *o, const char *s, size_t n) {
     if (o->bad) return;
     if (o->len + n + 1 > *o->cap) {
-        size_t nc = *o->cap * 2;
+        size_t nc = *o->cap ? *o->cap * 2 : 1024;
         while (nc < o->len + n + 1) nc *= 2;
         char *np = realloc(*o->p, nc);
         if (!np) { o->bad = 1; return; }
@@ -211,23 +211,24 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     newId(ts, id);
     int dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap);
     if (dlen < 0) return lh_http_error(b, c, rq, 500, "internal", "decision too large");
-    obuf ev = {&ts->ev, &ts->evcap, 0, 0};
+    obuf ev = {&rq->evdata, &rq->evcap, 0, 0};
     if (eventData(rq, &r, ts->buf, &ev)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
-    char aggregate[300];
-    snprintf(aggregate, sizeof(aggregate), "session:%s", r.session ? r.session : "");
+    memcpy(rq->id, id, sizeof(rq->id));
+    snprintf(rq->aggregate, sizeof(rq->aggregate), "session:%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next
      * request reuses) and completed with the seq once the event is durable. */
     if (replyParts(rq, &d, ts->buf, dlen)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
-    if (lh_appender_submit(b->appender, c, rq, id, rq->claims.agent, aggregate, ts->ev))
+    if (lh_appender_submit(b->appender, c, rq))
         return lh_http_error(b, c, rq, 503, "shutting_down", "the bridge is stopping");
     return MHD_YES;
 }
 
-/* Split the reply around the seq: validate → decision JSON; OPA → {"result": …};
- * hook → PreToolUse output whose reason names the event. djson is the decision without
- * a seq (it ends in "}"). */
+/* The reply in rq->reply, in two parts around the seq: validate → decision JSON; OPA →
+ * {"result": …}; hook → PreToolUse output whose reason names the event. djson is the
+ * decision without a seq (it ends in "}"). Room for the seq is left between the parts. */
 static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen) {
-    char *pre = NULL, *post = NULL;
+    obuf o = {&rq->reply, &rq->reply_cap, 0, 0};
+    const char *post;
     rq->with_seq = 1;
     switch (rq->route) {
     case LH_ROUTE_HOOK: {
@@ -241,27 +242,33 @@ static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int d
                      d->instead ? d->instead : "");
         static _Thread_local char esc[HOOK_REASON_MAX * 6 + 1];
         if (lh_json_escape(reason, esc, sizeof(esc)) < 0) snprintf(esc, sizeof(esc), "Lighthouse decision");
-        if (asprintf(&pre, "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"%s\","
-                           "\"permissionDecisionReason\":\"%s%s", permissionFor(d->action), esc,
-                     d->action == LH_ALLOW ? "" : " (event ") < 0)
-            pre = NULL;
+        ostr(&o, "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"");
+        ostr(&o, permissionFor(d->action));
+        ostr(&o, "\",\"permissionDecisionReason\":\"");
+        ostr(&o, esc);
+        ostr(&o, d->action == LH_ALLOW ? "" : " (event ");
         rq->with_seq = d->action != LH_ALLOW;
-        post = strdup(d->action == LH_ALLOW ? "\"}}\n" : ")\"}}\n");
+        post = d->action == LH_ALLOW ? "\"}}\n" : ")\"}}\n";
         break;
     }
     case LH_ROUTE_OPA:
-        if (asprintf(&pre, "{\"result\":%.*s,\"seq\":", dlen - 1, djson) < 0) pre = NULL;
-        post = strdup("}}\n");
+        ostr(&o, "{\"result\":");
+        oput(&o, djson, (size_t)dlen - 1);
+        ostr(&o, ",\"seq\":");
+        post = "}}\n";
         break;
     default:
-        if (asprintf(&pre, "%.*s,\"seq\":", dlen - 1, djson) < 0) pre = NULL;
-        post = strdup("}\n");
+        oput(&o, djson, (size_t)dlen - 1);
+        ostr(&o, ",\"seq\":");
+        post = "}\n";
         break;
     }
-    if (!pre || !post) { free(pre); free(post); return -1; }
-    rq->pre = pre;
-    rq->post = post;
-    return 0;
+    rq->pre_len = o.len;
+    oput(&o, "                    ", 20); /* the seq's room: 19 digits at most */
+    rq->post_at = o.len;
+    ostr(&o, post);
+    rq->reply_len = o.len;
+    return o.bad ? -1 : 0;
 }
 
 /* The resumed call of a decision request: its append finished. */
@@ -269,16 +276,16 @@ enum MHD_Result lh_route_decide_finish(lh_bridge_t *b, struct MHD_Connection *c,
     if (rq->append_rc)
         return lh_http_error(b, c, rq, 503, "store_unavailable",
                              "the decision could not be recorded, so it is not given: %s", rq->append_err);
-    size_t a = strlen(rq->pre), z = strlen(rq->post);
-    char num[24];
-    int k = rq->with_seq ? snprintf(num, sizeof(num), "%lld", (long long)rq->seq) : 0;
-    char *out = malloc(a + (size_t)k + z + 1);
-    if (!out) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
-    memcpy(out, rq->pre, a);
-    memcpy(out + a, num, (size_t)k);
-    memcpy(out + a + (size_t)k, rq->post, z + 1);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(a + (size_t)k + z, out, MHD_RESPMEM_MUST_FREE);
-    if (!resp) { free(out); return MHD_NO; }
+    /* The seq goes into the room left for it and the second part moves up behind it. The
+     * buffer lives in rq, which outlives the response (reqFree runs when the request is
+     * complete), so MHD sends it without a copy. */
+    char *out = rq->reply;
+    size_t n = rq->pre_len;
+    if (rq->with_seq) n += (size_t)snprintf(out + n, 21, "%lld", (long long)rq->seq);
+    memmove(out + n, out + rq->post_at, rq->reply_len - rq->post_at);
+    n += rq->reply_len - rq->post_at;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(n, out, MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     enum MHD_Result rc = MHD_queue_response(c, 200, resp);

@@ -419,7 +419,7 @@ static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req
  * calloc (its struct is over 1 KiB, so glibc consolidated its fast bins on every one)
  * and the frees of its body, reply and event were ~5% of the bridge's CPU under load.
  * A request ends on the thread of its connection, so the lists need no lock. */
-enum { SPARE_REQS = 32, SPARE_BUF_MAX = 64 << 10 };
+enum { SPARE_REQS = 128, SPARE_BUF_MAX = 64 << 10 };
 
 static lh_req *reqNew(lh_bridge_t *b) {
     lh_tstate *ts = lh_bridge_tstate(b);
@@ -492,7 +492,7 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
             return MHD_YES;
         }
         if (r->len + *upload_size + 1 > r->cap) {
-            size_t nc = r->cap ? r->cap : 4096;
+            size_t nc = r->cap ? r->cap : 1024;
             while (nc < r->len + *upload_size + 1) nc *= 2;
             char *nb = realloc(r->body, nc);
             if (!nb) return MHD_NO;
@@ -766,7 +766,10 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)workers,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 << 10),
+                            /* Headers must fit (about 7 KiB; more gets 431). MHD zeroes the
+                             * pool after every request: at 16 KiB that was ~24 k instructions
+                             * a request, and the pages of every connection stayed touched. */
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(8 << 10),
                             MHD_OPTION_NOTIFY_COMPLETED, onCompleted, b,
                             MHD_OPTION_END);
     if (!b->d) { snprintf(err, errlen, "could not start the HTTP server on %s", b->address); goto fail; }

@@ -21,6 +21,17 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -H "Authorization: B
   -H 'Transfer-Encoding: chunked' --data-binary @"$T/big" "$URL/v1/validate"); body=$(cat "$T/body")
 check "2 MiB chunked body: 413" '[ "$code" = 413 ] && is_error payload_too_large'
 check "bridge still decides after oversized bodies" still_up
+# Request headers live in libmicrohttpd's per-connection pool (8 KiB): ~7 KiB of them are
+# served, more get 431, and the bridge carries on.
+pad=$(head -c 6000 /dev/zero | tr '\0' 'a')
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $BT" -H "X-Pad: $pad" \
+  -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate")
+check "6 KB of request headers: 200" '[ "$code" = 200 ]'
+pad=$(head -c 9000 /dev/zero | tr '\0' 'a')
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $BT" -H "X-Pad: $pad" \
+  -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate")
+check "9 KB of request headers: 431" '[ "$code" = 431 ]'
+check "bridge still decides after oversized headers" still_up
 
 bad() { # name content-type file expected-code expected-error-code
   req POST /v1/validate "$BT" "$2" "$3"

@@ -32,6 +32,11 @@
 #define JSON_SYNTAX_DEPTH 2048    /* jansson's JSON_PARSER_MAX_DEPTH: deeper is malformed */
 #define KEYS_LOCAL 128            /* key entries on the C stack before the arena is used */
 #define KEYS_SORT_FROM 16         /* objects with more keys are sorted to find duplicates */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LH_LITTLE_ENDIAN 1        /* strings are scanned 8 bytes at a time */
+#else
+#define LH_LITTLE_ENDIAN 0
+#endif
 
 /* ---- what the parser keeps ------------------------------------------------------------ */
 
@@ -48,19 +53,22 @@ enum { R_TOOL, R_INPUT, R_TOOL_NAME, R_TOOL_INPUT, R_SESSION_ID, R_AGENT_ID, R_H
        R_PERMISSION_MODE, R_SESSION, R_AGENT, R_ROLE, R_HOME, R_CWD, R_COUNT };
 enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL, I_COUNT };
 
-static const char *const kRootKeys[R_COUNT] = {
-    "tool", "input", "tool_name", "tool_input", "session_id", "agent_id", "hook_event_name",
-    "permission_mode", "session", "agent", "role", "home", "cwd"};
-static const char *const kInputKeys[I_COUNT] = {"command", "file_path", "notebook_path", "path", "url"};
+typedef struct member { const char *name; size_t len; } member;
+#define M(s) {s, sizeof(s) - 1}
+static const member kRootKeys[R_COUNT] = {
+    M("tool"), M("input"), M("tool_name"), M("tool_input"), M("session_id"), M("agent_id"),
+    M("hook_event_name"), M("permission_mode"), M("session"), M("agent"), M("role"), M("home"), M("cwd")};
+static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url")};
+#undef M
 
-/* One key of an open object. A marker entry (rawlen == UINT32_MAX) opens each object and
- * keeps in off the index where the enclosing object's keys start. */
+/* One key of an open object: its raw text and decoded length. A marker entry (rawlen ==
+ * KEY_MARKER) opens each object and keeps in off where the enclosing object's keys start. */
 typedef struct keyent {
-    uint32_t off, rawlen, len, hash;
+    uint32_t off, rawlen, len;
 } keyent;
 
 #define KEY_MARKER UINT32_MAX
-#define KEY_PREFIX 16   /* decoded bytes of a key kept for matching member names */
+#define KEY_NAME_MAX 16 /* longer keys name no member we read */
 
 typedef struct parser {
     const unsigned char *s;
@@ -146,15 +154,18 @@ static size_t utf8Valid(const unsigned char *s, size_t i, size_t n) {
     return k;
 }
 
-/* True when none of the 8 bytes at q ends or escapes a string, or needs UTF-8 checking. */
-static inline int plain8(const unsigned char *q) {
+/* A mask whose lowest set bit is in the first of the 8 bytes at q that ends or escapes a
+ * string or needs UTF-8 checking; 0 when there is none. (Borrows can flag bytes after the
+ * first, never before it.) */
+static inline uint64_t special8(const unsigned char *q) {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     uint64_t v;
     memcpy(&v, q, 8);
     uint64_t qt = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-    uint64_t t = ((qt - ones) & ~qt) | ((bs - ones) & ~bs) | ((v - ones * 0x20) & ~v) | v;
-    return (t & high) == 0;
+    return (((qt - ones) & ~qt) | ((bs - ones) & ~bs) | ((v - ones * 0x20) & ~v) | v) & high;
 }
+
+static inline int plainByte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
 /* ---- strings ----------------------------------------------------------------------------- */
 
@@ -184,70 +195,73 @@ static size_t decodeUnit(const unsigned char *s, size_t *i, unsigned char *o) {
     return utf8Put(cp, o);
 }
 
-/* Scan the string whose opening quote is at p->i; leaves p->i past the closing quote.
- * *len gets the decoded length. For a key (key != 0), *hash gets the FNV-1a hash of the
- * decoded bytes and pre the first KEY_PREFIX of them. */
-static int scanString(parser *p, int key, uint32_t *len, uint32_t *hash, unsigned char *pre) {
+/* Scan the string whose opening quote is at p->i; leaves p->i past the closing quote and
+ * sets *len to its decoded length. Every escape decodes shorter than it is written, so the
+ * decoded length is the raw length less what the escapes save. */
+static int scanString(parser *p, int key, uint32_t *len) {
     const unsigned char *s = p->s;
-    size_t n = p->n, i = p->i + 1, dl = 0;
-    uint32_t h = 2166136261u;
+    size_t n = p->n, start = p->i + 1, i = start, saved = 0;
     for (;;) {
-        size_t run = i;
-        if (!key) while (n - i >= 8 && plain8(s + i)) i += 8;
-        while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') i++;
-        if (key) {
-            for (size_t j = run; j < i; j++) {
-                if (dl + (j - run) < KEY_PREFIX) pre[dl + (j - run)] = s[j];
-                h = (h ^ s[j]) * 16777619u;
-            }
+#if LH_LITTLE_ENDIAN
+        for (;;) {
+            if (n - i < 8) { while (i < n && plainByte(s[i])) i++; break; }
+            uint64_t m = special8(s + i);
+            if (m) { i += (size_t)__builtin_ctzll(m) >> 3; break; }
+            i += 8;
         }
-        dl += i - run;
+#else
+        while (i < n && plainByte(s[i])) i++;
+#endif
         if (i >= n) { p->i = i; return fail(p, "premature end of input"); }
         unsigned char c = s[i];
-        unsigned char o[4];
-        size_t k;
         if (c == '"') break;
         if (c < 0x20) { p->i = i; return fail(p, c == '\n' ? "unexpected newline" : "control character in string"); }
         if (c >= 0x80) {
-            k = utf8Valid(s, i, n);
+            size_t k = utf8Valid(s, i, n);
             if (!k) { p->i = i; return fail(p, "invalid UTF-8"); }
-            memcpy(o, s + i, k);
             i += k;
-        } else {   /* backslash */
-            size_t at = i;
-            if (n - i < 2) { p->i = i; return fail(p, "premature end of input"); }
-            unsigned char e = s[i + 1];
-            if (e == 'u') {
-                int32_t cp = hex4(s, i + 2, n);
-                if (cp < 0) { p->i = i; return fail(p, "invalid escape"); }
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    int32_t lo = (n - i >= 8 && s[i + 6] == '\\' && s[i + 7] == 'u') ? hex4(s, i + 8, n) : -1;
-                    if (lo < 0xDC00 || lo > 0xDFFF) { p->i = i; return fail(p, "invalid Unicode surrogate escape"); }
-                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    p->i = i; return fail(p, "invalid Unicode surrogate escape");
-                } else if (cp == 0) {
-                    p->i = i;
-                    return fail(p, key ? "NUL byte in object key not supported" : "\\u0000 is not allowed");
-                }
-            } else if (!strchr("\"\\/bfnrt", e) || e == 0) {
-                p->i = i; return fail(p, "invalid escape");
-            }
-            k = decodeUnit(s, &at, o);
-            i = at;
+            continue;
         }
-        if (key) {
-            for (size_t j = 0; j < k; j++) {
-                if (dl + j < KEY_PREFIX) pre[dl + j] = o[j];
-                h = (h ^ o[j]) * 16777619u;
-            }
+        if (n - i < 2) { p->i = i; return fail(p, "premature end of input"); }
+        unsigned char e = s[i + 1];
+        if (e != 'u') {
+            if (!strchr("\"\\/bfnrt", e) || e == 0) { p->i = i; return fail(p, "invalid escape"); }
+            i += 2;
+            saved += 1;
+            continue;
         }
-        dl += k;
+        int32_t cp = hex4(s, i + 2, n);
+        if (cp < 0) { p->i = i; return fail(p, "invalid escape"); }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            int32_t lo = (n - i >= 8 && s[i + 6] == '\\' && s[i + 7] == 'u') ? hex4(s, i + 8, n) : -1;
+            if (lo < 0xDC00 || lo > 0xDFFF) { p->i = i; return fail(p, "invalid Unicode surrogate escape"); }
+            i += 12;
+            saved += 12 - 4;
+            continue;
+        }
+        if (cp >= 0xDC00 && cp <= 0xDFFF) { p->i = i; return fail(p, "invalid Unicode surrogate escape"); }
+        if (cp == 0) { p->i = i; return fail(p, key ? "NUL byte in object key not supported" : "\\u0000 is not allowed"); }
+        i += 6;
+        saved += 6 - (cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3);
     }
-    if (dl > UINT32_MAX) { p->i = i; return fail(p, "string too long"); }
-    *len = (uint32_t)dl;
-    if (hash) *hash = h;
+    if (i - start - saved > UINT32_MAX) { p->i = i; return fail(p, "string too long"); }
+    *len = (uint32_t)(i - start - saved);
     p->i = i + 1;
     return 0;
+}
+
+/* Decode a validated string's raw text into out (room for its decoded length). */
+static size_t decodeInto(const unsigned char *raw, size_t rawlen, unsigned char *out) {
+    size_t i = 0, o = 0;
+    while (i < rawlen) {
+        const unsigned char *bs = memchr(raw + i, '\\', rawlen - i);
+        size_t run = bs ? (size_t)(bs - (raw + i)) : rawlen - i;
+        memcpy(out + o, raw + i, run);
+        o += run;
+        i += run;
+        if (i < rawlen) o += decodeUnit(raw, &i, out + o);
+    }
+    return o;
 }
 
 /* Copy a validated string's decoded bytes into the arena (NUL-terminated). */
@@ -256,15 +270,7 @@ static char *decodeString(lh_arena *a, const unsigned char *s, const jval *v) {
     if (v->rawlen == v->len) return lh_arena_strndup(a, (const char *)raw, v->len);
     unsigned char *out = lh_arena_alloc(a, (size_t)v->len + 1);
     if (!out) return NULL;
-    size_t i = 0, o = 0;
-    while (i < v->rawlen) {
-        const unsigned char *bs = memchr(raw + i, '\\', v->rawlen - i);
-        size_t run = bs ? (size_t)(bs - (raw + i)) : v->rawlen - i;
-        memcpy(out + o, raw + i, run);
-        o += run;
-        i += run;
-        if (i < v->rawlen) o += decodeUnit(raw, &i, out + o);
-    }
+    size_t o = decodeInto(raw, v->rawlen, out);
     assert(o == v->len);
     out[o] = '\0';
     return (char *)out;
@@ -353,9 +359,8 @@ static int scanNumber(parser *p) {
 
 /* ---- duplicate keys ------------------------------------------------------------------------ */
 
-/* Compare two keys by hash, decoded length, then decoded bytes. */
+/* Compare two keys by decoded length, then decoded bytes. */
 static int keyCmp(const unsigned char *s, const keyent *x, const keyent *y) {
-    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
     if (x->len != y->len) return x->len < y->len ? -1 : 1;
     if (x->rawlen == x->len && y->rawlen == y->len) return memcmp(s + x->off, s + y->off, x->len);
     size_t i = x->off, j = y->off;
@@ -387,7 +392,7 @@ static int hasDuplicate(const unsigned char *s, keyent *k, size_t n) {
     if (n <= KEYS_SORT_FROM) {
         for (size_t x = 1; x < n; x++)
             for (size_t y = 0; y < x; y++)
-                if (keyCmp(s, &k[x], &k[y]) == 0) return 1;
+                if (k[x].len == k[y].len && keyCmp(s, &k[x], &k[y]) == 0) return 1;
         return 0;
     }
     for (size_t r = n / 2; r-- > 0;) siftDown(s, k, r, n);
@@ -416,14 +421,13 @@ static int pushKey(parser *p, keyent e) {
 /* ---- the document ------------------------------------------------------------------------- */
 
 /* The member slot a key at this level names, or NULL. */
-static jval *memberSlot(parser *p, unsigned lvl, int in_set, const unsigned char *pre, uint32_t len) {
-    if (len >= KEY_PREFIX) return NULL;
+static jval *memberSlot(parser *p, unsigned lvl, int in_set, const unsigned char *name, uint32_t len) {
     if (lvl == 1 && p->root_is_object) {
         for (int k = 0; k < R_COUNT; k++)
-            if (strlen(kRootKeys[k]) == len && !memcmp(kRootKeys[k], pre, len)) return &p->root[k];
+            if (kRootKeys[k].len == len && !memcmp(kRootKeys[k].name, name, len)) return &p->root[k];
     } else if (lvl == 2 && in_set >= 0) {
         for (int k = 0; k < I_COUNT; k++)
-            if (strlen(kInputKeys[k]) == len && !memcmp(kInputKeys[k], pre, len)) return &p->input[in_set][k];
+            if (kInputKeys[k].len == len && !memcmp(kInputKeys[k].name, name, len)) return &p->input[in_set][k];
     }
     return NULL;
 }
@@ -479,7 +483,7 @@ value:
         skipWs(p);
         slot = NULL;
         if (isobj) {
-            if (pushKey(p, (keyent){base, KEY_MARKER, 0, 0})) return -1;
+            if (pushKey(p, (keyent){base, KEY_MARKER, 0})) return -1;
             base = p->nkeys;
             if (p->i < p->n && p->s[p->i] == '}') { p->i++; goto close_object; }
             goto key;
@@ -490,7 +494,7 @@ value:
     case '"': {
         size_t start = p->i + 1;
         uint32_t len;
-        if (scanString(p, 0, &len, NULL, NULL)) return -1;
+        if (scanString(p, 0, &len)) return -1;
         if (slot) *slot = (jval){V_STRING, (uint32_t)start, (uint32_t)(p->i - 1 - start), len};
         break;
     }
@@ -531,12 +535,17 @@ close_object:
 key: {
     if (p->i >= p->n || p->s[p->i] != '"') return fail(p, "string or '}' expected");
     keyent e;
-    unsigned char pre[KEY_PREFIX];
     e.off = (uint32_t)(p->i + 1);
-    if (scanString(p, 1, &e.len, &e.hash, pre)) return -1;
+    if (scanString(p, 1, &e.len)) return -1;
     e.rawlen = (uint32_t)(p->i - 1 - e.off);
     if (pushKey(p, e)) return -1;
-    slot = memberSlot(p, lvl, in_set, pre, e.len);
+    slot = NULL;
+    if ((lvl == 1 || (lvl == 2 && in_set >= 0)) && e.len < KEY_NAME_MAX) {
+        unsigned char dec[KEY_NAME_MAX];
+        const unsigned char *name = p->s + e.off;
+        if (e.rawlen != e.len) name = dec, decodeInto(p->s + e.off, e.rawlen, dec);
+        slot = memberSlot(p, lvl, in_set, name, e.len);
+    }
     skipWs(p);
     if (p->i >= p->n || p->s[p->i] != ':') return fail(p, "':' expected");
     p->i++;

@@ -639,7 +639,7 @@ static void test_generated(void **st) {
 
 static double nowSec(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -668,7 +668,7 @@ static size_t manyKeys(char *buf, int n, int dup, int escaped) {
 
 static double bestParse(const char *buf, size_t n, int want) {
     double best = 1e9;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 5; k++) {
         lh_arena_reset(A2);
         lh_request r;
         char err[256];
@@ -681,7 +681,11 @@ static double bestParse(const char *buf, size_t n, int want) {
     return best;
 }
 
-/* Duplicate detection is O(n log n): 100,000 keys cost about 10x (not 100x) of 10,000. */
+/* Duplicate detection is O(n log n): 100,000 keys cost about 15x of 10,000 where a pairwise
+ * check would cost 100x. Wall-clock ratios are at the mercy of a loaded machine, so the
+ * assertion is on this thread's CPU time: pairwise checking of 100,000 keys is 5e9 key
+ * comparisons, seconds of CPU; sorted, it is tens of milliseconds (a few hundred under
+ * the sanitizers). */
 static void test_many_keys(void **st) {
     char *buf = malloc(4u << 20);
     assert_non_null(buf);
@@ -691,15 +695,15 @@ static void test_many_keys(void **st) {
     size_t n2 = manyKeys(buf, 100000, 0, 0);
     double t2 = bestParse(buf, n2, 0);
     assert_int_equal(agree(buf, n2, 'A'), 0);
-    printf("object of 10,000 keys: %.2f ms; of 100,000 keys: %.2f ms (%.1fx)\n", t1 * 1e3, t2 * 1e3, t2 / t1);
-    assert_true(t2 / t1 < 30.0);
+    printf("object of 10,000 keys: %.2f ms of CPU; of 100,000 keys: %.2f ms (%.1fx)\n", t1 * 1e3, t2 * 1e3, t2 / t1);
+    assert_true(t2 < 1.5);
     n2 = manyKeys(buf, 100000, 1, 1);
     double t3 = bestParse(buf, n2, -1);
     assert_int_equal(agree(buf, n2, 'R'), 0);
     n2 = manyKeys(buf, 100000, 0, 1);
     assert_int_equal(agree(buf, n2, 'A'), 0);
     printf("100,000 keys, a third escaped, one duplicate: %.2f ms\n", t3 * 1e3);
-    assert_true(t3 / t1 < 40.0);
+    assert_true(t3 < 1.5);
     free(buf);
 }
 

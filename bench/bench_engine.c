@@ -73,6 +73,58 @@ static double run(lh_engine *e, const char **mix, long n, unsigned opts, int *ac
     return (double)n / dt;
 }
 
+/* Write cmd as a JSON string body (quotes, backslashes, control characters escaped). */
+static size_t jsonEscape(char *o, const char *cmd) {
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)cmd; *c; c++) {
+        if (*c == '"' || *c == '\\') { o[k++] = '\\'; o[k++] = (char)*c; }
+        else if (*c == '\n') { o[k++] = '\\'; o[k++] = 'n'; }
+        else if (*c < 0x20) k += (size_t)sprintf(o + k, "\\u%04x", *c);
+        else o[k++] = (char)*c;
+    }
+    return k;
+}
+
+/* The mix as the bridge receives it: half native requests, half Claude Code hook payloads
+ * (the PreToolUse shape, with its session, transcript and description members). */
+static char **buildPayloads(const char **mix, size_t *lens) {
+    char **p = malloc(100 * sizeof(char *));
+    for (int i = 0; i < 100; i++) {
+        char esc[1024];
+        esc[jsonEscape(esc, mix[i])] = 0;
+        p[i] = malloc(2048);
+        if (i % 2)
+            lens[i] = (size_t)snprintf(p[i], 2048,
+                "{\"tool\":\"Bash\",\"input\":{\"command\":\"%s\"},\"cwd\":\"/home/dev/project\","
+                "\"agent\":\"builder-1\",\"session\":\"s-42\",\"role\":\"builder\",\"home\":\"/home/dev\"}", esc);
+        else
+            lens[i] = (size_t)snprintf(p[i], 2048,
+                "{\"session_id\":\"7f3c9a2e-1b4d-4c8e-9f0a-2d6b8e1c3a5f\","
+                "\"transcript_path\":\"/home/dev/.claude/projects/-home-dev-project/7f3c9a2e.jsonl\","
+                "\"cwd\":\"/home/dev/project\",\"permission_mode\":\"default\",\"hook_event_name\":\"PreToolUse\","
+                "\"tool_name\":\"Bash\",\"tool_input\":{\"command\":\"%s\",\"description\":\"Run the step\","
+                "\"timeout\":120000},\"tool_use_id\":\"toolu_01A2B3C4D5E6F7G8H9\"}", esc);
+    }
+    return p;
+}
+
+/* Requests parsed per second (lh_request_parse_json alone) over the payloads. */
+static double runParse(char **payloads, const size_t *lens, long n) {
+    lh_arena *a = lh_arena_new(1 << 16);
+    char err[256];
+    long ok = 0;
+    double t0 = nowSec();
+    for (long i = 0; i < n; i++) {
+        lh_arena_reset(a);
+        lh_request r;
+        ok += lh_request_parse_json(a, payloads[i % 100], lens[i % 100], &r, err, sizeof(err)) == 0;
+    }
+    double dt = nowSec() - t0;
+    lh_arena_free(a);
+    if (ok != n) { fprintf(stderr, "bench_engine: %ld of %ld payloads refused\n", n - ok, n); exit(1); }
+    return (double)n / dt;
+}
+
 /* bench_engine [N] [--uncached-only]: --uncached-only skips the cached run, for
  * `valgrind --tool=callgrind --toggle-collect=lh_engine_decide`, which counts the
  * instructions of N uncached decisions (plus 10,000 warm-up ones) stably. */
@@ -94,6 +146,12 @@ int main(int argc, char **argv) {
     }
     run(e, mix, 1000, 0, NULL);                     /* fill the cache */
     double cached = run(e, mix, n * 5, 0, NULL);
+    size_t lens[100];
+    char **payloads = buildPayloads(mix, lens);
+    runParse(payloads, lens, 10000);                /* warm up */
+    double parsed = runParse(payloads, lens, n * 5);
+    size_t bytes = 0;
+    for (int i = 0; i < 100; i++) bytes += lens[i];
     lh_cache_stats cs;
     lh_engine_cache_stats(e, &cs);
     printf("engine, one core, realistic mix (70%% safe / 20%% risky / 10%% destructive, %d distinct commands)\n",
@@ -105,6 +163,10 @@ int main(int argc, char **argv) {
     printf("  cache: %llu lookups, %llu hits (%.1f%% hit rate), %zu entries\n",
            (unsigned long long)cs.lookups, (unsigned long long)cs.hits,
            cs.lookups ? 100.0 * (double)cs.hits / (double)cs.lookups : 0.0, cs.entries);
+    printf("  request parse: %10.0f requests/s  (%.0f ns each; the mix as JSON, half native, half hook payloads, %zu bytes on average)\n",
+           parsed, 1e9 / parsed, bytes / 100);
+    for (int i = 0; i < 100; i++) free(payloads[i]);
+    free(payloads);
     lh_engine_free(e);
     return 0;
 }

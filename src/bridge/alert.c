@@ -646,6 +646,7 @@ static uint64_t backoff_ns(const lh_alerts *a, int attempts_made) {
 
 static void *deliver_loop(void *arg) {
     lh_alerts *a = arg;
+    pthread_setname_np(pthread_self(), "lh-alerts");
     pthread_mutex_lock(&a->mu);
     for (;;) {
         int s = next_sink(a);

@@ -102,6 +102,7 @@ static void trimMemory(void) { malloc_trim(0); }
 
 static void *appenderMain(void *arg) {
     struct lh_appender *ap = arg;
+    pthread_setname_np(pthread_self(), "lh-appender"); /* for top -H, perf and gdb */
     batch *bt = malloc(sizeof(*bt));
     if (!bt) return NULL;
     for (;;) {

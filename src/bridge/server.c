@@ -641,6 +641,7 @@ static int loadRevocations(lh_bridge_t *b, int64_t *head, char *err, size_t errl
 
 static void *watcherMain(void *arg) {
     lh_bridge_t *b = arg;
+    pthread_setname_np(pthread_self(), "lh-revocations");
     int64_t head = 0;
     char err[256];
     lh_store_stats st;

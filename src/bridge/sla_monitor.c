@@ -510,6 +510,7 @@ static void tick(lh_slamon *m) {
 
 static void *monitorMain(void *arg) {
     lh_slamon *m = arg;
+    pthread_setname_np(pthread_self(), "lh-sla-monitor");
     uint64_t step = (uint64_t)(m->cfg.interval_s * 1e9), next = lh_bridge_now_ns();
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {

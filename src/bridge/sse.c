@@ -64,6 +64,7 @@ static void wake(lh_sse *s) {   /* caller holds mu */
 
 static void *helperMain(void *arg) {
     lh_sse *s = arg;
+    pthread_setname_np(pthread_self(), "lh-sse");
     lh_bridge_t *b = s->b;
     char err[256];
     int quiet_ms = 0;

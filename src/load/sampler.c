@@ -193,6 +193,7 @@ static void takeSample(sampler *s) {
 
 static void *samplerMain(void *arg) {
     sampler *s = arg;
+    pthread_setname_np(pthread_self(), "lh-load-sampler");
     double next = lh_load_now();
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {

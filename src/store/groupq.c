@@ -61,6 +61,7 @@ static void runGroup(lh_groupq *q, lh_greq **reqs, size_t n) {
 
 static void *committerMain(void *arg) {
     lh_groupq *q = arg;
+    pthread_setname_np(pthread_self(), "lh-store-writer"); /* for top -H, perf and gdb */
     size_t cap = 1024;
     lh_greq **group = malloc(cap * sizeof(*group));
     int worked = 0; /* groups since q->idle was last called */

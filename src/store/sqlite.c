@@ -386,6 +386,7 @@ static int ckptConn(sqliteBe *b, sqlite3 **db) {
 
 static void *checkpointMain(void *arg) {
     sqliteBe *b = arg;
+    pthread_setname_np(pthread_self(), "lh-checkpoint"); /* for top -H, perf and gdb */
     sqlite3 *db = NULL;
     for (;;) {
         pthread_mutex_lock(&b->ck_mu);

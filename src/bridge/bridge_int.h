@@ -95,6 +95,8 @@ struct lh_bridge {
     _Atomic int stopping;
 
     struct lh_appender *appender;
+    _Atomic uint64_t last_append_ns;  /* when a decision's append last finished */
+    _Atomic int busy_since_trim;      /* decisions since memory was last given back */
 
     pthread_mutex_t sse_mu;
     lh_sse *streams;
@@ -107,7 +109,8 @@ typedef struct lh_bridge lh_bridge_t;
  * thread's free list (server.c, reqNew/reqFree) with their buffers, so a decision in steady
  * state allocates none of its own memory. */
 typedef struct lh_req {
-    struct lh_req *next;   /* the appender's queue, or a thread's free list */
+    struct lh_req *next;   /* a thread's free list */
+    struct lh_bridge *b;
     lh_route route;
     uint64_t t0;
     int status;
@@ -124,8 +127,10 @@ typedef struct lh_req {
     char *reply;
     size_t reply_cap, pre_len, post_at, reply_len;
     int with_seq;          /* put the seq between the two parts */
-    /* Its decision.made event: the agent is claims.agent. */
+    /* Its decision.made event: the agent is claims.agent; the store's copy of it lives in
+     * arena until the append is done. */
     struct MHD_Connection *conn;
+    lh_arena *arena;
     char id[33];
     char aggregate[300];
     char *evdata;
@@ -152,18 +157,20 @@ void lh_bridge_revision(lh_bridge_t *b, char *out, size_t cap);
 int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const char *aggregate,
                      const char *data, int64_t *seq, char *err, size_t errlen);
 
-/* The appender (appender.c): decisions are appended in batches by its threads while
- * their connections are suspended, so no HTTP worker waits for an fsync. */
-struct lh_appender *lh_appender_start(lh_bridge_t *b, int threads, char *err, size_t errlen);
-/* Queue the decision.made event of request r (r->id, r->aggregate, r->evdata, agent
- * r->claims.agent) and suspend c. The appender resumes c when r->done is set, and does
- * not touch r after that. Returns 0, or -1 when the queue is closed. */
+/* The appender (appender.c): decisions are appended asynchronously (the store's next group
+ * commit) while their connections are suspended, so no HTTP worker waits for an fsync. */
+struct lh_appender *lh_appender_start(lh_bridge_t *b, char *err, size_t errlen);
+/* Append the decision.made event of request r (r->id, r->aggregate, r->evdata, agent
+ * r->claims.agent) and suspend c; c is resumed when r->done is set (r->append_rc says
+ * how it went), and r is not touched after that. -1, without suspending, once stopped. */
 int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r);
-/* Finish everything queued, then stop the threads; later submits fail (-1). The
+/* Refuse new submits (-1) and wait until every submitted append has finished. The
  * appender stays allocated, so requests still in MHD may call submit safely. */
 void lh_appender_stop(struct lh_appender *ap);
 /* Stop (if needed) and free; call after MHD is stopped. NULL is a no-op. */
 void lh_appender_free(struct lh_appender *ap);
+/* malloc_trim once decisions have stopped for a second (the revocation watcher's rounds). */
+void lh_appender_trim_when_idle(lh_bridge_t *b);
 /* Queue the reply of a request whose append finished (called on its resumed call). */
 enum MHD_Result lh_route_decide_finish(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 

@@ -2,9 +2,10 @@
  * (route → method → auth → limits → body → handler), engine references, the store
  * watcher and the lifecycle (start, SIGHUP reload, SIGTERM drain, stop).
  *
- * Threads: MHD runs a pool of epoll worker threads (cfg.workers). A worker decides, then
- * hands the decision.made event to the appender (appender.c) and suspends the connection;
- * the appender appends in batches (one fsync each) and resumes it for the reply. */
+ * Threads: MHD runs a pool of epoll worker threads (cfg.workers). A worker decides,
+ * suspends the connection and hands the decision.made event to the store without waiting
+ * (appender.c, lh_store_append_async); the store's writer thread commits it with its group
+ * (one fsync) and resumes the connection for the reply. */
 #include "bridge/bridge_int.h"
 
 #include <arpa/inet.h>
@@ -429,8 +430,10 @@ static lh_req *reqNew(lh_bridge_t *b) {
     ts->nspare--;
     char *body = r->body, *reply = r->reply, *ev = r->evdata;
     size_t cap = r->cap, rcap = r->reply_cap, ecap = r->evcap;
+    lh_arena *arena = r->arena;
     memset(r, 0, sizeof(*r));
     atomic_init(&r->done, 0);
+    r->arena = arena;
     r->body = body, r->cap = cap;
     r->reply = reply, r->reply_cap = rcap;
     r->evdata = ev, r->evcap = ecap;
@@ -438,6 +441,7 @@ static lh_req *reqNew(lh_bridge_t *b) {
 }
 
 static void reqRelease(lh_req *r) {
+    lh_arena_free(r->arena);
     free(r->body);
     free(r->reply);
     free(r->evdata);
@@ -475,7 +479,7 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
         }
         return onHeaders(b, c, r, url, method);
     }
-    if (r->waiting) {  /* resumed by the appender: the decision is durable (or failed) */
+    if (r->waiting) {  /* resumed after the append: the decision is durable (or failed) */
         if (!atomic_load_explicit(&r->done, memory_order_acquire)) return MHD_YES;
         r->waiting = 0;
         return lh_route_decide_finish(b, c, r);
@@ -670,6 +674,7 @@ static void *watcherMain(void *arg) {
             nanosleep(&ts, NULL);
         }
         lh_event_list_free(&l);
+        lh_appender_trim_when_idle(b);
     }
     lh_store_sub_close(sub);
     return NULL;
@@ -748,7 +753,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     }
     if (lh_bridge_policy_install(b, first, "start", "", NULL, err, errlen)) goto fail;
 
-    b->appender = lh_appender_start(b, 2, err, errlen);
+    b->appender = lh_appender_start(b, err, errlen);
     if (!b->appender) goto fail;
 
     int workers = cfg->workers;
@@ -808,8 +813,8 @@ static void stopServing(lh_bridge_t *b) {
     }
     long left = atomic_load(&b->inflight);
     if (left > 0) fprintf(stderr, "lighthouse serve: %ld requests still in flight after %d s; closing them\n", left, b->cfg.drain_s);
-    /* Every suspended decision is resumed by the appender before it stops; MHD must not
-     * be stopped with suspended connections. */
+    /* Every suspended decision is resumed once its append finishes, and lh_appender_stop
+     * waits for that; MHD must not be stopped with suspended connections. */
     lh_appender_stop(b->appender);
     MHD_stop_daemon(b->d);
     b->d = NULL;

@@ -2,7 +2,9 @@
  *
  * Appenders queue their prepared batch and sleep on a futex word in their own request. The
  * committer takes everything queued (up to a bound), hands it to the backend's commit
- * function as ONE transaction, and wakes each appender with its result. Under load the
+ * function as ONE transaction, and wakes each appender with its result. An asynchronous
+ * request (lh_groupq_submit_async) is not waited for: the committer calls its finished()
+ * instead, so a caller that must not block joins the very next group too. Under load the
  * cost of a durable commit (an fsync, a round trip) is shared by every waiting append.
  *
  * Waking: the groups are numbered as they are taken, and the appenders of group g sleep on
@@ -111,11 +113,19 @@ static void *committerMain(void *arg) {
         runGroup(q, group, n);
 
         /* Publish each result. After its `done` store a request may be gone (its appender
-         * can see the flag without sleeping and return), so it is not touched again. */
-        for (size_t i = 0; i < n; i++) atomic_store(&group[i]->done, 1);
+         * can see the flag without sleeping and return), so it is not touched again; the
+         * asynchronous ones are moved to the front of the array first (nobody waits on
+         * them, and their finished() runs after the waiters are woken). */
+        size_t nasync = 0;
+        for (size_t i = 0; i < n; i++) {
+            lh_greq *r = group[i];
+            if (r->finished) group[nasync++] = r;
+            else atomic_store(&r->done, 1);
+        }
         atomic_store(&q->completed, g);
         atomic_fetch_add(&q->wake[g & 1], 1);
         futexWakeAll(&q->wake[g & 1]);
+        for (size_t i = 0; i < nasync; i++) group[i]->finished(group[i]);
         if (q->committed) q->committed(q->ctx);
     }
     free(group);
@@ -178,6 +188,23 @@ int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, cha
     pthread_mutex_unlock(&q->mu);
     waitReq(q, &r);
     if (r.rc < 0) return lh_store_err(err, errlen, "%s", r.err);
+    return 0;
+}
+
+int lh_groupq_submit_async(lh_groupq *q, lh_greq *r, char *err, size_t errlen) {
+    r->next = NULL;
+    atomic_init(&r->done, 0);
+    atomic_init(&r->gen, 0);
+    pthread_mutex_lock(&q->mu);
+    if (q->stopping || !q->started) {
+        pthread_mutex_unlock(&q->mu);
+        return lh_store_err(err, errlen, "the store is closing");
+    }
+    if (q->tail) q->tail->next = r;
+    else q->head = r;
+    q->tail = r;
+    if (q->waiting) pthread_cond_signal(&q->work_cv);
+    pthread_mutex_unlock(&q->mu);
     return 0;
 }
 

@@ -378,6 +378,10 @@ static int pgAppend(lh_store *st, lh_pending *evs, size_t n, int64_t *seqs, char
     return lh_groupq_submit(&be(st)->q, evs, n, seqs, err, errlen);
 }
 
+static int pgAppendAsync(lh_store *st, lh_greq *r, char *err, size_t errlen) {
+    return lh_groupq_submit_async(&be(st)->q, r, err, errlen);
+}
+
 /* ============================== Open / close ============================== */
 
 static int pgOpen(lh_store *st, const lh_store_options *o, char *err, size_t errlen) {
@@ -696,6 +700,7 @@ const lh_backend_ops lh_store_postgres_ops = {
     .head = pgHead,
     .init_head = pgInitHead,
     .append = pgAppend,
+    .append_async = pgAppendAsync,
     .query = pgQuery,
     .count = pgCount,
     .seq_at_time = pgSeqAtTime,

@@ -422,6 +422,10 @@ static int sqlAppend(lh_store *st, lh_pending *evs, size_t n, int64_t *seqs, cha
     return lh_groupq_submit(&be(st)->q, evs, n, seqs, err, errlen);
 }
 
+static int sqlAppendAsync(lh_store *st, lh_greq *r, char *err, size_t errlen) {
+    return lh_groupq_submit_async(&be(st)->q, r, err, errlen);
+}
+
 /* ============================== Open / head / close ============================== */
 
 /* SQLite keeps memory statistics by default, which costs a process-wide mutex on every one
@@ -846,6 +850,7 @@ const lh_backend_ops lh_store_sqlite_ops = {
     .head = sqlHead,
     .init_head = sqlInitHead,
     .append = sqlAppend,
+    .append_async = sqlAppendAsync,
     .query = sqlQuery,
     .count = sqlCount,
     .seq_at_time = sqlSeqAtTime,

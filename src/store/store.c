@@ -159,6 +159,47 @@ int lh_store_append(lh_store *st, const lh_event *events, size_t n, int64_t *seq
     return rc;
 }
 
+/* An asynchronous append: the queue's request, and whom to tell. In the caller's arena. */
+typedef struct asyncAppend {
+    lh_greq r;                  /* first: the queue hands back &r */
+    lh_store *st;
+    lh_store_done_fn done;
+    void *arg;
+} asyncAppend;
+
+static void asyncFinished(lh_greq *r) {
+    asyncAppend *op = (asyncAppend *)r;
+    atomic_fetch_add(r->rc == 0 ? &op->st->appends_ok : &op->st->appends_failed, (int64_t)r->n);
+    op->done(op->arg, r->rc, r->rc ? r->err : NULL);
+}
+
+int lh_store_append_async(lh_store *st, const lh_event *events, size_t n, int64_t *seqs, lh_arena *a,
+                          lh_store_done_fn done, void *arg, char *err, size_t errlen) {
+    if (st->flags & LH_STORE_READONLY) return lh_store_err(err, errlen, "the store is open read-only");
+    if (n == 0 || n > LH_STORE_MAX_BATCH)
+        return lh_store_err(err, errlen, "a batch holds 1 to %d events, not %zu", LH_STORE_MAX_BATCH, n);
+    if (!seqs || !a || !done) return lh_store_err(err, errlen, "an asynchronous append needs seqs, an arena and done");
+    lh_pending *p = lh_arena_calloc(a, n * sizeof(*p));
+    asyncAppend *op = lh_arena_calloc(a, sizeof(*op));
+    if (!p || !op) return lh_store_err(err, errlen, "out of memory");
+    if (lh_events_prepare(st, events, n, a, p, err, errlen) < 0) {
+        atomic_fetch_add(&st->appends_failed, (int64_t)n);
+        return -1;
+    }
+    op->r.evs = p;
+    op->r.n = n;
+    op->r.seqs = seqs;
+    op->r.finished = asyncFinished;
+    op->st = st;
+    op->done = done;
+    op->arg = arg;
+    if (st->ops->append_async(st, &op->r, err, errlen) < 0) {
+        atomic_fetch_add(&st->appends_failed, (int64_t)n);
+        return -1;
+    }
+    return 0;
+}
+
 int lh_store_rotate_key(lh_store *st, const char *new_fp, int64_t *seq, char *err, size_t errlen) {
     if (st->flags & LH_STORE_READONLY) return lh_store_err(err, errlen, "the store is open read-only");
     pthread_mutex_lock(&st->keys_lock);

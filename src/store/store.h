@@ -116,6 +116,19 @@ void lh_store_close(lh_store *st);
 int lh_store_append(lh_store *st, const lh_event *events, size_t n, int64_t *seqs,
                     char *err, size_t errlen);
 
+/* lh_store_append() for a caller that must not block (the bridge's HTTP workers). The
+ * events are checked and prepared now, on the calling thread, exactly as by
+ * lh_store_append(); then they join the next group commit and done(arg, rc, err) is
+ * called once, on the store's writer thread: rc 0 when they are durable (seqs filled), -1
+ * with err when they failed. Until then the caller keeps seqs and the arena alive and
+ * untouched: the store's copies of the events live in the arena. done() runs between
+ * groups, so it must be quick and must not call into the store. Returns 0 when queued, or
+ * -1 with err when refused at once; done() is then never called. */
+typedef struct lh_arena lh_arena;
+typedef void (*lh_store_done_fn)(void *arg, int rc, const char *err);
+int lh_store_append_async(lh_store *st, const lh_event *events, size_t n, int64_t *seqs, lh_arena *arena,
+                          lh_store_done_fn done, void *arg, char *err, size_t errlen);
+
 /* Rotate to a new key: appends a "key.rotated" event MACed with the old key, after which
  * events are MACed with the new one. The new key must already be in the store's key set
  * (the file keyring or LIGHTHOUSE_SECRET), so old and new events both stay verifiable.

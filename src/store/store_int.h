@@ -103,8 +103,9 @@ int lh_chain_seal(lh_store *st, lh_mac *m, lh_chain_head *head, lh_pending *evs,
 
 /* ---------- Group commit (groupq.c) ---------- */
 
-/* One queued append. It lives on the appender's stack: once `done` is set the committer
- * must not touch it again (the appender may already have returned). */
+/* One queued append. A waiting one lives on its appender's stack: once `done` is set the
+ * committer must not touch it again (the appender may already have returned). An
+ * asynchronous one (finished set) lives in its caller's arena until finished() is called. */
 typedef struct lh_greq {
     lh_pending *evs;
     size_t n;
@@ -114,6 +115,9 @@ typedef struct lh_greq {
     struct lh_greq *next;
     _Atomic uint64_t gen;          /* the group it was taken into (0: still queued) */
     _Atomic int done;              /* 1 once rc, err and seqs are final */
+    /* Asynchronous requests (lh_groupq_submit_async): called on the committer's thread once
+     * rc, err and seqs are final, instead of waking a waiter. r is the caller's again after. */
+    void (*finished)(struct lh_greq *r);
 } lh_greq;
 
 /* Commit reqs[0..n) in one transaction: seal every event (lh_chain_seal) and make them
@@ -142,7 +146,11 @@ int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(v
                     void *ctx, char *err, size_t errlen);
 /* Queue a batch and wait until its group committed (0) or failed (-1, err). */
 int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, char *err, size_t errlen);
-/* Finish what is queued, then stop the thread. */
+/* Queue r (evs, n, seqs and finished set by the caller; the rest zero) without waiting:
+ * r->finished(r) is called on the committer's thread when its group committed or failed.
+ * -1 with err, and no call, when the queue is stopping. */
+int lh_groupq_submit_async(lh_groupq *q, lh_greq *r, char *err, size_t errlen);
+/* Finish what is queued (calling every asynchronous request's finished), then stop the thread. */
 void lh_groupq_stop(lh_groupq *q);
 
 /* ---------- Backends ---------- */
@@ -159,6 +167,8 @@ typedef struct lh_backend_ops {
     int (*init_head)(lh_store *st, const char *key_fp, char *err, size_t errlen);
     /* Append atomically and durably; fills seqs. */
     int (*append)(lh_store *st, lh_pending *evs, size_t n, int64_t *seqs, char *err, size_t errlen);
+    /* The same without waiting: r->finished(r) is called once it is durable or failed. */
+    int (*append_async)(lh_store *st, lh_greq *r, char *err, size_t errlen);
     int (*query)(lh_store *st, const lh_store_filter *f, lh_event_list *out, char *err, size_t errlen);
     int (*count)(lh_store *st, const lh_store_filter *f, int64_t *n, char *err, size_t errlen);
     int (*seq_at_time)(lh_store *st, int64_t t_ns, int64_t *seq, char *err, size_t errlen);

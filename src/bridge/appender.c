@@ -76,8 +76,6 @@ int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req 
     r->b = b;
     r->conn = c;
     r->t_enq = lh_bridge_now_ns();
-    if (!r->arena && !(r->arena = lh_arena_new(4096))) return -1;
-    lh_arena_reset(r->arena);
     lh_event ev = {.type = "decision.made", .id = r->id, .agent = r->claims.agent, .aggregate = r->aggregate,
                    .data = r->evdata};
     atomic_fetch_add(&ap->outstanding, 1);
@@ -86,8 +84,10 @@ int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req 
      * connection's handler, as MHD requires. */
     r->waiting = 1;
     MHD_suspend_connection(c);
-    char err[256];
-    if (lh_store_append_async(b->store, &ev, 1, &r->seq, r->arena, appended, r, err, sizeof(err)) < 0)
+    char err[256] = "out of memory";
+    if (r->arena) lh_arena_reset(r->arena);
+    else r->arena = lh_arena_new(4096);
+    if (!r->arena || lh_store_append_async(b->store, &ev, 1, &r->seq, r->arena, appended, r, err, sizeof(err)) < 0)
         appended(r, -1, err); /* refused at once (or the store is closing): 503, as a failed append */
     atomic_store_explicit(&b->busy_since_trim, 1, memory_order_relaxed);
     return 0;

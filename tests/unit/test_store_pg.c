@@ -19,6 +19,7 @@
 #include <postgresql/libpq-fe.h>
 
 #include "store/store.h"
+#include "util/arena.h"
 
 static const char *K1 = "pg-k1-0123456789abcdef0123456789abcdef";
 static const char *K2 = "pg-k2-0123456789abcdef0123456789abcdef";
@@ -416,12 +417,65 @@ static void test_pg_lost_connection_recovers(void **state) {
     close(p.lfd);
 }
 
+/* ---------------------------------------------------------------- asynchronous appends */
+
+typedef struct pgAsync {
+    lh_arena *a;
+    int64_t seq;
+    _Atomic int calls;
+    int rc;
+} pgAsync;
+
+static void pgAsyncDone(void *arg, int rc, const char *err) {
+    pgAsync *x = arg;
+    x->rc = rc;
+    atomic_fetch_add(&x->calls, 1);
+}
+
+/* lh_store_append_async on PostgreSQL: every append called back once, after its commit,
+ * with dense seqs on one chain; closing the store finishes the queued ones first. */
+static void test_pg_append_async(void **state) {
+    (void)state;
+    char ci[512], err[512];
+    newDb(ci, sizeof(ci));
+    lh_store *st = openPg(ci, K1, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    enum { N = 300 };
+    pgAsync *x = calloc(N, sizeof(*x));
+    char data[N][48];
+    for (int i = 0; i < N; i++) {
+        x[i].a = lh_arena_new(4096);
+        snprintf(data[i], sizeof(data[i]), "{\"n\":%d}", i);
+        lh_event e = {.type = "decision.made", .agent = "async", .aggregate = "s", .data = data[i]};
+        if (lh_store_append_async(st, &e, 1, &x[i].seq, x[i].a, pgAsyncDone, &x[i], err, sizeof(err)) < 0)
+            fail_msg("append_async: %s", err);
+    }
+    lh_store_close(st);
+    int64_t *seqs = calloc(N, sizeof(int64_t));
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(atomic_load(&x[i].calls), 1);
+        assert_int_equal(x[i].rc, 0);
+        seqs[i] = x[i].seq;
+    }
+    for (int i = 1; i < N; i++) assert_true(seqs[i] > seqs[i - 1]); /* one queue: in order */
+    assert_int_equal(seqs[0], 1);
+    assert_int_equal(seqs[N - 1], N);
+    st = openPg(ci, K1, 0, err);
+    if (!st) fail_msg("reopen: %s", err);
+    verifyOk(st, N);
+    lh_store_close(st);
+    for (int i = 0; i < N; i++) lh_arena_free(x[i].a);
+    free(x);
+    free(seqs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pg_basics),
         cmocka_unit_test(test_pg_two_writers_one_chain),
         cmocka_unit_test(test_pg_subscriber_sees_other_process),
         cmocka_unit_test(test_pg_lost_connection_recovers),
+        cmocka_unit_test(test_pg_append_async),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export LH_BUILD="$ROOT/$BUILD" LH_ROOT="$ROOT"
 if [ -x scripts/test-services.sh ]; then source scripts/test-services.sh || exit 1; fi
+# The services started above (PostgreSQL) stop with the run, as after make test.
+trap 'declare -F lh_services_stop >/dev/null && lh_services_stop' EXIT
 rc=0
 for b in "$BUILD"/bench/bench_*; do
   [ -x "$b" ] || continue

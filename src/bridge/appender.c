@@ -30,6 +30,7 @@ struct lh_appender {
     pthread_cond_t cv;            /* signalled when outstanding falls to 0 while closing */
     _Atomic int closing;
     _Atomic long outstanding;     /* submitted, not yet appended() */
+    uint64_t trimmed_for;         /* the revocation watcher's: last_append_ns at its last trim */
 };
 
 /* On the store's writer thread, once the decision's group is durable (or failed). After
@@ -89,21 +90,17 @@ int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req 
     else r->arena = lh_arena_new(4096);
     if (!r->arena || lh_store_append_async(b->store, &ev, 1, &r->seq, r->arena, appended, r, err, sizeof(err)) < 0)
         appended(r, -1, err); /* refused at once (or the store is closing): 503, as a failed append */
-    atomic_store_explicit(&b->busy_since_trim, 1, memory_order_relaxed);
     return 0;
 }
 
 void lh_appender_stop(struct lh_appender *ap) {
     if (!ap) return;
     atomic_store(&ap->closing, 1);
+    /* No wake-up is lost: appended() decrements, then reads closing, and signals under mu
+     * when it sees closing set; so either it signals, or its decrement came before closing
+     * was set and the count read below already shows it. */
     pthread_mutex_lock(&ap->mu);
-    while (atomic_load(&ap->outstanding) > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 50 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
-        pthread_cond_timedwait(&ap->cv, &ap->mu, &until);
-    }
+    while (atomic_load(&ap->outstanding) > 0) pthread_cond_wait(&ap->cv, &ap->mu);
     pthread_mutex_unlock(&ap->mu);
 }
 
@@ -122,9 +119,9 @@ void lh_appender_free(struct lh_appender *ap) {
  * bridge's only trim: under steady load the freed memory is reused, and trimming then
  * would only take every arena's lock. */
 void lh_appender_trim_when_idle(lh_bridge_t *b) {
-    if (!atomic_load_explicit(&b->busy_since_trim, memory_order_relaxed)) return;
+    struct lh_appender *ap = b->appender;
     uint64_t last = atomic_load_explicit(&b->last_append_ns, memory_order_relaxed);
-    if (lh_bridge_now_ns() - last < 1000000000ull) return;
-    atomic_store_explicit(&b->busy_since_trim, 0, memory_order_relaxed);
+    if (last == ap->trimmed_for || lh_bridge_now_ns() - last < 1000000000ull) return;
+    ap->trimmed_for = last;
     malloc_trim(0);
 }

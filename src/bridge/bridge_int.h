@@ -95,8 +95,7 @@ struct lh_bridge {
     _Atomic int stopping;
 
     struct lh_appender *appender;
-    _Atomic uint64_t last_append_ns;  /* when a decision's append last finished */
-    _Atomic int busy_since_trim;      /* decisions since memory was last given back */
+    _Atomic uint64_t last_append_ns;  /* when a decision's append last finished (writer thread) */
 
     pthread_mutex_t sse_mu;
     lh_sse *streams;

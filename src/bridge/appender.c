@@ -30,7 +30,6 @@ struct lh_appender {
     pthread_cond_t cv;            /* signalled when outstanding falls to 0 while closing */
     _Atomic int closing;
     _Atomic long outstanding;     /* submitted, not yet appended() */
-    uint64_t trimmed_for;         /* the revocation watcher's: last_append_ns at its last trim */
 };
 
 /* On the store's writer thread, once the decision's group is durable (or failed). After
@@ -118,10 +117,9 @@ void lh_appender_free(struct lh_appender *ap) {
  * to the kernel. The revocation watcher calls this on each of its rounds; it is the
  * bridge's only trim: under steady load the freed memory is reused, and trimming then
  * would only take every arena's lock. */
-void lh_appender_trim_when_idle(lh_bridge_t *b) {
-    struct lh_appender *ap = b->appender;
+void lh_appender_trim_when_idle(lh_bridge_t *b, uint64_t *trimmed_for) {
     uint64_t last = atomic_load_explicit(&b->last_append_ns, memory_order_relaxed);
-    if (last == ap->trimmed_for || lh_bridge_now_ns() - last < 1000000000ull) return;
-    ap->trimmed_for = last;
+    if (last == *trimmed_for || lh_bridge_now_ns() - last < 1000000000ull) return;
+    *trimmed_for = last;
     malloc_trim(0);
 }

@@ -168,8 +168,9 @@ int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req 
 void lh_appender_stop(struct lh_appender *ap);
 /* Stop (if needed) and free; call after MHD is stopped. NULL is a no-op. */
 void lh_appender_free(struct lh_appender *ap);
-/* malloc_trim once decisions have stopped for a second (the revocation watcher's rounds). */
-void lh_appender_trim_when_idle(lh_bridge_t *b);
+/* malloc_trim once decisions have stopped for a second (the revocation watcher's rounds;
+ * *trimmed_for is the caller's: last_append_ns at the last trim, 0 at first). */
+void lh_appender_trim_when_idle(lh_bridge_t *b, uint64_t *trimmed_for);
 /* Queue the reply of a request whose append finished (called on its resumed call). */
 enum MHD_Result lh_route_decide_finish(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 

@@ -647,6 +647,7 @@ static void *watcherMain(void *arg) {
     lh_bridge_t *b = arg;
     pthread_setname_np(pthread_self(), "lh-revocations");
     int64_t head = 0;
+    uint64_t trimmed_for = 0;
     char err[256];
     lh_store_stats st;
     if (lh_store_stats_get(b->store, &st, err, sizeof(err)) == 0) head = st.head_seq;
@@ -674,7 +675,7 @@ static void *watcherMain(void *arg) {
             nanosleep(&ts, NULL);
         }
         lh_event_list_free(&l);
-        lh_appender_trim_when_idle(b);
+        lh_appender_trim_when_idle(b, &trimmed_for);
     }
     lh_store_sub_close(sub);
     return NULL;

@@ -1,6 +1,8 @@
 /* bench_store.c — figures for the event store, SQLite and PostgreSQL. Prints, never judges.
  *
- *   1. durable appends per second with many concurrent appenders (group commit);
+ *   1. durable appends per second with many concurrent appenders (group commit): threads
+ *      that each wait for their own append, and, as the bridge appends, two threads that
+ *      keep many appends in flight with lh_store_append_async;
  *   2. append latency p50/p99 at a paced 10,000 events/s (open loop: latency counts from
  *      the moment an append was due, so falling behind shows up);
  *   3. "last 100 events of one agent" query latency in a store of LH_BENCH_EVENTS events
@@ -27,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "util/arena.h"
 
 static const char *SECRET = "bench-key-0123456789abcdef0123456789abcdef";
 
@@ -103,6 +106,116 @@ static void throughput(lh_store *st, const char *label, int threads, int batch, 
     printf("%-9s durable appends/s, %3d appenders x batch %-3d: %9.0f events/s  (%ld events, %ld commits, "
            "%.1f events/commit, %.1f us CPU/event, %ld failed)\n", label, threads, batch, done / el, done, commits,
            commits ? (double)done / commits : 0.0, done ? cpu / done * 1e6 : 0.0, failed);
+}
+
+/* The bridge's way: its HTTP workers (a few threads) never wait for an append; each
+ * decision is one lh_store_append_async of one event, and up to `window` of them per
+ * thread are in flight at once. The slots are reused in order, which is the order in
+ * which the store finishes them. */
+typedef struct aslot {
+    struct athr *t;
+    lh_arena *arena;
+    int64_t seq;
+    int busy; /* under t->mu */
+    char data[48];
+} aslot;
+
+typedef struct athr {
+    lh_store *st;
+    int window;
+    double until;
+    aslot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int waiting;
+    long done, failed;
+} athr;
+
+static void asyncDone(void *arg, int rc, const char *err) {
+    (void)err;
+    aslot *s = arg;
+    athr *t = s->t;
+    pthread_mutex_lock(&t->mu);
+    s->busy = 0;
+    if (rc == 0) t->done++;
+    else t->failed++;
+    if (t->waiting) pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void *asyncLoop(void *arg) {
+    athr *t = arg;
+    char err[256];
+    long k = 0;
+    for (int i = 0; nowS() < t->until; i = (i + 1) % t->window) {
+        aslot *s = &t->slots[i];
+        pthread_mutex_lock(&t->mu);
+        while (s->busy) {
+            t->waiting = 1;
+            pthread_cond_wait(&t->cv, &t->mu);
+            t->waiting = 0;
+        }
+        s->busy = 1;
+        pthread_mutex_unlock(&t->mu);
+        lh_arena_reset(s->arena);
+        snprintf(s->data, sizeof(s->data), "{\"decision\":\"allow\",\"i\":%ld}", k++);
+        lh_event ev = {.type = "decision.made", .agent = "bench", .aggregate = "s", .data = s->data};
+        if (lh_store_append_async(t->st, &ev, 1, &s->seq, s->arena, asyncDone, s, err, sizeof(err)) < 0) {
+            pthread_mutex_lock(&t->mu);
+            s->busy = 0;
+            t->failed++;
+            pthread_mutex_unlock(&t->mu);
+        }
+    }
+    pthread_mutex_lock(&t->mu); /* every append of this thread has finished */
+    for (int i = 0; i < t->window; i++)
+        while (t->slots[i].busy) {
+            t->waiting = 1;
+            pthread_cond_wait(&t->cv, &t->mu);
+            t->waiting = 0;
+        }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static void throughputAsync(lh_store *st, const char *label, int threads, int window, double secs) {
+    enum { MAXT = 8 };
+    pthread_t th[MAXT];
+    athr t[MAXT];
+    lh_store_stats s0, s1;
+    char err[256];
+    if (threads > MAXT) threads = MAXT;
+    lh_store_stats_get(st, &s0, err, sizeof(err));
+    double t0 = nowS(), c0 = cpuS();
+    for (int i = 0; i < threads; i++) {
+        t[i] = (athr){.st = st, .window = window, .until = t0 + secs, .slots = calloc((size_t)window, sizeof(aslot))};
+        pthread_mutex_init(&t[i].mu, NULL);
+        pthread_cond_init(&t[i].cv, NULL);
+        for (int j = 0; j < window; j++) {
+            t[i].slots[j].t = &t[i];
+            t[i].slots[j].arena = lh_arena_new(4096);
+        }
+        pthread_create(&th[i], NULL, asyncLoop, &t[i]);
+    }
+    long done = 0, failed = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        done += t[i].done;
+        failed += t[i].failed;
+    }
+    double el = nowS() - t0, cpu = cpuS() - c0;
+    lh_store_stats_get(st, &s1, err, sizeof(err));
+    long commits = (long)(s1.commits - s0.commits);
+    printf("%-9s durable appends/s, %3d threads x %d appends in flight (async, 1 event each, as the bridge): %9.0f "
+           "events/s  (%ld events, %ld commits, %.1f events/commit, %.1f us CPU/event, %ld failed)\n",
+           label, threads, window, done / el, done, commits, commits ? (double)done / commits : 0.0,
+           done ? cpu / done * 1e6 : 0.0, failed);
+    for (int i = 0; i < threads; i++) {
+        for (int j = 0; j < window; j++) lh_arena_free(t[i].slots[j].arena);
+        free(t[i].slots);
+        pthread_mutex_destroy(&t[i].mu);
+        pthread_cond_destroy(&t[i].cv);
+    }
 }
 
 /* ---------------------------------------------------------------- the fsync floor */
@@ -421,6 +534,7 @@ static void runAppends(lh_store *st, const char *label, double secs, const char 
         throughput(st, label, 256, 1, secs);
         throughput(st, label, 32, 1, secs);
         throughput(st, label, 64, 16, secs);
+        throughputAsync(st, label, 2, 512, secs);
     }
 }
 

@@ -207,6 +207,28 @@ static void test_bad_input(void **state) {
     assert_int_equal(lh_store_append(st, &d, 1, NULL, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "already in the store"));
     assert_int_equal(append1(st, "decision.made", "", "", "{}"), 4);
+    /* The writer inserts 16 rows per statement: a duplicate id inside one of those (here
+     * the 21st of 40 events, and then one within the batch itself) fails the whole batch
+     * and names the id, and the next append gets the next seq. */
+    lh_event many[40];
+    char ids[40][16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "many-%d", i);
+        many[i] = (lh_event){.type = "decision.made", .id = ids[i], .data = "{}"};
+    }
+    many[20].id = "dup-1";
+    assert_int_equal(lh_store_append(st, many, 40, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "event id 'dup-1' is already in the store"));
+    many[20].id = ids[20];
+    many[35].id = ids[3];
+    assert_int_equal(lh_store_append(st, many, 40, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "event id 'many-3' is already in the store"));
+    many[35].id = ids[35];
+    int64_t seqs[40];
+    assert_int_equal(lh_store_append(st, many, 40, seqs, err, sizeof(err)), 0);
+    assert_int_equal(seqs[0], 5);
+    assert_int_equal(seqs[39], 44);
+    assert_int_equal(append1(st, "decision.made", "", "", "{}"), 45);
     verifyOk(st);
     lh_store_close(st);
 }

@@ -3,18 +3,19 @@
 # process. Sourced by bench/*.sh (not run by itself: run-bench.sh runs only *.sh).
 #
 #   bench_setup NAME TOOL…          checks the tools, raises the fd limit, sets T, traps cleanup
-#   bench_start_bridge AGENT_PREFIX sets URL, BPID and TOK (16 comma-separated tokens)
+#   bench_start_bridge AGENT_PREFIX [DATA_DIR]   sets URL, BPID and TOK (16 comma-separated
+#                                   tokens); the data dir defaults to $T/data
 #   bench_start_nginx WORKERS BODY [LISTEN_OPTS]   sets NPORT and NPID
 
 B=${LH_BUILD:-build}
 LH="$B/lighthouse"
 ROOT=${LH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-BPID= NPID=
+BPID= NPID= BPIDS= BDIRS=
 
 bench_cleanup() {
-  [ -n "$BPID" ] && kill -TERM "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
+  for p in $BPIDS; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [ -n "$NPID" ] && kill -QUIT "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
-  rm -rf "$T"
+  rm -rf "$T" $BDIRS
 }
 
 bench_setup() {
@@ -28,12 +29,15 @@ bench_setup() {
 }
 
 bench_start_bridge() {
-  "$LH" serve --listen 127.0.0.1:0 --data "$T/data" --rate-limit 0 >"$T/b.out" 2>"$T/b.err" &
+  local data=${2:-$T/data}
+  URL=
+  "$LH" serve --listen 127.0.0.1:0 --data "$data" --rate-limit 0 >"$T/$1.out" 2>"$T/$1.err" &
   BPID=$!
-  for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$T/b.out" | head -1); [ -n "$URL" ] && break; sleep 0.05; done
-  [ -n "${URL:-}" ] || { echo "bench $BENCH_NAME: the bridge did not start"; cat "$T/b.err"; exit 1; }
+  BPIDS="$BPIDS $BPID"
+  for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$T/$1.out" | head -1); [ -n "$URL" ] && break; sleep 0.05; done
+  [ -n "${URL:-}" ] || { echo "bench $BENCH_NAME: the bridge did not start"; cat "$T/$1.err"; exit 1; }
   TOK=""
-  for i in $(seq 16); do TOK="$TOK,$("$LH" token create --agent "$1-$i" --role builder --data "$T/data" 2>/dev/null)"; done
+  for i in $(seq 16); do TOK="$TOK,$("$LH" token create --agent "$1-$i" --role builder --data "$data" 2>/dev/null)"; done
   TOK=${TOK#,}
 }
 

@@ -127,6 +127,20 @@ for rate in 1000 2000 5000 10000; do
   printf '  %-26s ' "bridge at $rate req/s"
   "$T/paced" 127.0.0.1 "${URL##*:}" /v1/validate "$rate" 5 200 "$T/bodies.txt"
 done
+# How much of that is the disk: a second bridge, its store on tmpfs (/dev/shm), where an
+# fdatasync returns at once. Not a durable setup (a power loss loses the store): a
+# comparison that separates the disk's share of the latency from the rest of the path.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  SHMD=$(mktemp -d -p /dev/shm lh-bench.XXXXXX); BDIRS="$BDIRS $SHMD"
+  KEEP=("$URL" "$BPID" "$LH_TOKENS")
+  bench_start_bridge bench-shm "$SHMD/data"
+  printf '  %-26s ' "same, store on tmpfs"
+  LH_TOKENS=$TOK "$T/paced" 127.0.0.1 "${URL##*:}" /v1/validate 10000 5 200 "$T/bodies.txt"
+  kill -TERM "$BPID" && wait "$BPID" 2>/dev/null
+  rm -rf "$SHMD"
+  URL=${KEEP[0]} BPID=${KEEP[1]} LH_TOKENS=${KEEP[2]}
+  echo "  (the same bridge with its store in memory, not durable: the difference from the line above it is the disk's fsync)"
+fi
 echo "1,000 connections (nginx and the bridge alternate, twice, so both see the same machine):"
 for round in 1 2; do
   run "nginx fixed 200" "http://127.0.0.1:$NPORT/v1/validate" 1000 "$DUR"; NRPS=$RPS

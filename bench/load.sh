@@ -3,7 +3,8 @@
 #   1. scale_test as workloads.md gives it, at 1,000 agents (bursts, faults, sessions):
 #      achieved rate, p50/p99/p99.9, SLA compliance, bridge CPU and memory, and the
 #      generator's own CPU.
-#   2. The issue's target: 1,000 agents at 10,000 req/s offered (flat, no bursts, no faults).
+#   2. The issue's target: 1,000 agents at 10,000 req/s offered (flat, no bursts, no faults);
+#      then the same against a bridge whose store is on tmpfs, to show the disk's share.
 #   3. 10,000 concurrent agents (keep-alive connections) at 2,000 req/s.
 #   4. Where the generator becomes the limit: it drives nginx (a fixed 200, far faster than
 #      the bridge) at rising offered rates; the highest rate it keeps up with (99%
@@ -36,6 +37,18 @@ load "$T/1.json" --target "$URL" --pattern scale_test --agents 1000 --duration "
 echo "2. 1,000 agents at 10,000 req/s offered, flat (target: p99 <= 2 ms, SLA 100%):"
 load "$T/2.json" --target "$URL" --pattern scale_test --agents 1000 --rate 10000 --peak 1 --burst-probability 0 --network-errors 0 --duration "$DUR" \
   && line "$T/2.json" "10k req/s"
+# The disk's share of that: the same run against a second bridge whose store is on tmpfs
+# (/dev/shm: an fdatasync returns at once). Not durable; a comparison only.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  SHMD=$(mktemp -d -p /dev/shm lh-bench.XXXXXX); BDIRS="$BDIRS $SHMD"
+  KEEP=("$URL" "$BPID" "$TOK")
+  bench_start_bridge load-shm "$SHMD/data"
+  load "$T/2m.json" --target "$URL" --pattern scale_test --agents 1000 --rate 10000 --peak 1 --burst-probability 0 --network-errors 0 --duration "$DUR" \
+    && line "$T/2m.json" "the same, store on tmpfs (not durable: the difference is the disk's fsync)"
+  kill -TERM "$BPID" && wait "$BPID" 2>/dev/null
+  rm -rf "$SHMD"
+  URL=${KEEP[0]} BPID=${KEEP[1]} TOK=${KEEP[2]}
+fi
 echo "3. 10,000 concurrent agents at 2,000 req/s, flat:"
 load "$T/3.json" --target "$URL" --pattern scale_test --agents 10000 --rate 2000 --peak 1 --burst-probability 0 --network-errors 0 --duration "$DUR" \
   && line "$T/3.json" "10,000 agents"

@@ -11,9 +11,27 @@ fail() { n=$((n+1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else fail "$1"; [ -n "${body:-}" ] && echo "#   last body: ${body:0:300}"; fi; }
 
 BRIDGES=()
+# In a sanitizer build (make check) a bridge reports what ASan, LeakSanitizer and UBSan find
+# on its stderr, which nobody reads while the test talks HTTP to it; its leaks only at exit.
+# So once every bridge has stopped, each stderr is searched, and a report is a failure.
+SANITIZED=
+if grep -qaE '__asan_init|__ubsan_handle' "$LH" 2>/dev/null; then SANITIZED=1; fi
+sanitizer_reports() {
+  local f found=0
+  for f in "$T"/*.err; do
+    [ -f "$f" ] || continue
+    if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"; then
+      found=1
+      fail "sanitizer report in the stderr of bridge $(basename "$f" .err)"
+      grep -m1 -A12 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" | sed 's/^/#   /'
+    fi
+  done
+  [ "$found" = 0 ] && ok "no sanitizer report in the stderr of any bridge ($(ls "$T"/*.err 2>/dev/null | wc -l) bridges)"
+}
 cleanup() {
   for p in "${BRIDGES[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${BRIDGES[@]}"; do for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; kill -KILL "$p" 2>/dev/null; done
+  [ -n "$SANITIZED" ] && sanitizer_reports
   rm -rf "$T"
 }
 trap cleanup EXIT

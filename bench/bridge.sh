@@ -141,6 +141,10 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   URL=${KEEP[0]} BPID=${KEEP[1]} LH_TOKENS=${KEEP[2]}
   echo "  (the same bridge with its store in memory, not durable: the difference from the line above it is the disk's fsync)"
 fi
+# The floor of this measurement on this machine: the same client at the same rate against
+# nginx returning a fixed 200 (no work at all behind it).
+printf '  %-26s ' "nginx fixed 200, 10000/s"
+"$T/paced" 127.0.0.1 "$NPORT" /v1/validate 10000 5 200 "$T/bodies.txt"
 echo "1,000 connections (nginx and the bridge alternate, twice, so both see the same machine):"
 for round in 1 2; do
   run "nginx fixed 200" "http://127.0.0.1:$NPORT/v1/validate" 1000 "$DUR"; NRPS=$RPS

@@ -345,32 +345,28 @@ restart:
     }
     for (size_t r = 0; r < n; r++)
         if (lh_chain_seal(st, b->wmac, &h, reqs[r]->evs, reqs[r]->n, err, errlen) < 0) goto fail;
+    /* The events in statements of up to INSERT_ROWS rows; one row each when naming a
+     * duplicate id (then rows[0] is the event that failed). */
     const lh_event *rows[INSERT_ROWS];
-    int nrows = 0;
-    for (size_t r = 0; r < n; r++) {
-        for (size_t i = 0; i < reqs[r]->n; i++) {
-            const lh_event *e = &reqs[r]->evs[i].ev;
-            if (oneByOne) {
-                if (insertEvent(b, e) == 0) continue;
-                *constraint = (sqlite3_extended_errcode(b->wdb) & 0xff) == SQLITE_CONSTRAINT;
-                if (*constraint)
-                    lh_store_err(err, errlen, "event id '%s' is already in the store; ids must be unique", e->id);
-                else
-                    dbErr(b->wdb, err, errlen, "cannot write the event");
-                goto fail;
-            }
-            rows[nrows++] = e;
-            if (nrows == INSERT_ROWS) {
-                int rc = insertRows(b, rows, nrows);
+    int nrows = 0, per = oneByOne ? 1 : INSERT_ROWS, rc = 0;
+    for (size_t r = 0; r < n && !rc; r++)
+        for (size_t i = 0; i < reqs[r]->n && !rc; i++) {
+            rows[nrows++] = &reqs[r]->evs[i].ev;
+            if (nrows == per) {
+                rc = insertRows(b, rows, nrows);
                 nrows = 0;
-                if (rc == SQLITE_CONSTRAINT) goto again;
-                if (rc) { dbErr(b->wdb, err, errlen, "cannot write the event"); goto fail; }
             }
         }
+    if (!rc && nrows) rc = insertRows(b, rows, nrows);
+    if (rc == SQLITE_CONSTRAINT && !oneByOne) goto again;
+    if (rc) {
+        *constraint = rc == SQLITE_CONSTRAINT;
+        if (*constraint)
+            lh_store_err(err, errlen, "event id '%s' is already in the store; ids must be unique", rows[0]->id);
+        else
+            dbErr(b->wdb, err, errlen, "cannot write the event");
+        goto fail;
     }
-    int rc = insertRows(b, rows, nrows);
-    if (rc == SQLITE_CONSTRAINT) goto again;
-    if (rc) { dbErr(b->wdb, err, errlen, "cannot write the event"); goto fail; }
     sqlite3_stmt *s = b->w_set;
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, h.seq);

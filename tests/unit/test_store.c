@@ -211,7 +211,7 @@ static void test_bad_input(void **state) {
      * the 21st of 40 events, and then one within the batch itself) fails the whole batch
      * and names the id, and the next append gets the next seq. */
     lh_event many[40];
-    char ids[40][16];
+    char ids[40][24];
     for (int i = 0; i < 40; i++) {
         snprintf(ids[i], sizeof(ids[i]), "many-%d", i);
         many[i] = (lh_event){.type = "decision.made", .id = ids[i], .data = "{}"};

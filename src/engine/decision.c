@@ -7,8 +7,11 @@
 
 #include "engine/engine.h"
 
+/* Escapes are written as jansson's dump writes them (\b \f \n \r \t, other controls as
+ * \u00XX in upper case), so text built here is byte for byte what the store's canonical
+ * form keeps (docs/store.md, "Canonical form") and its fast path accepts it as it is. */
 int lh_json_escape(const char *s, char *buf, size_t cap) {
-    static const char hex[] = "0123456789abcdef";
+    static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned char ch = *p;
@@ -16,6 +19,8 @@ int lh_json_escape(const char *s, char *buf, size_t cap) {
         switch (ch) {
         case '"': esc = "\\\""; break;
         case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
         case '\n': esc = "\\n"; break;
         case '\r': esc = "\\r"; break;
         case '\t': esc = "\\t"; break;
@@ -62,9 +67,14 @@ static void putStr(out *o, const char *key, const char *val) {
     put(o, "\"");
 }
 
+static void putNum(out *o, const char *key, uint64_t v) {
+    char num[64];
+    snprintf(num, sizeof(num), "\"%s\":%" PRIu64, key, v);
+    put(o, num);
+}
+
 int lh_decision_to_json(const lh_decision *d, const char *id, char *buf, size_t cap) {
     out o = {buf, cap, 0, cap == 0};
-    char num[64];
     put(&o, "{");
     if (id) { putStr(&o, "id", id); put(&o, ","); }
     putStr(&o, "decision", lh_action_name(d->action));
@@ -79,12 +89,35 @@ int lh_decision_to_json(const lh_decision *d, const char *id, char *buf, size_t 
     putStr(&o, "tier", lh_tier_name(d->tier));
     put(&o, ",");
     putStr(&o, "policy_revision", d->policy_revision);
-    snprintf(num, sizeof(num), ",\"latency_us\":%" PRIu64, d->latency_us);
-    put(&o, num);
-    if (d->seq) {
-        snprintf(num, sizeof(num), ",\"seq\":%" PRIu64, d->seq);
-        put(&o, num);
-    }
+    put(&o, ",");
+    putNum(&o, "latency_us", d->latency_us);
+    if (d->seq) { put(&o, ","); putNum(&o, "seq", d->seq); }
+    put(&o, "}");
+    return o.bad ? -1 : (int)o.len;
+}
+
+/* The same members with the keys in byte order, as the store's canonical form has them:
+ * with lh_json_escape()'s escapes (jansson's) the text is canonical as it stands, so the
+ * store keeps the bridge's decision.made event without rewriting it. */
+int lh_decision_to_json_sorted(const lh_decision *d, const char *id, char *buf, size_t cap) {
+    out o = {buf, cap, 0, cap == 0};
+    put(&o, "{");
+    putStr(&o, "decision", lh_action_name(d->action));
+    if (id) { put(&o, ","); putStr(&o, "id", id); }
+    if (d->instead) { put(&o, ","); putStr(&o, "instead", d->instead); }
+    put(&o, ",");
+    putNum(&o, "latency_us", d->latency_us);
+    put(&o, ",");
+    putStr(&o, "policy_revision", d->policy_revision);
+    put(&o, ",");
+    putStr(&o, "reason", d->reason);
+    put(&o, ",");
+    putStr(&o, "risk", lh_risk_name(d->risk));
+    put(&o, ",");
+    putStr(&o, "rule", d->rule);
+    if (d->seq) { put(&o, ","); putNum(&o, "seq", d->seq); }
+    put(&o, ",");
+    putStr(&o, "tier", lh_tier_name(d->tier));
     put(&o, "}");
     return o.bad ? -1 : (int)o.len;
 }

@@ -96,26 +96,29 @@ static size_t janssonEscape(const char *p, const char *end) {
     return 6;
 }
 
+/* '"', '\\' and controls end a run of bytes a string keeps as they are (both paths). */
+static const unsigned char stringStop[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 /* A string; escapes only when escapes is set (values). Keys have none on this path, so
- * their raw bytes are their decoded bytes and canonicalObject() can compare them as they are. */
+ * their raw bytes are their decoded bytes and canonicalObject() can compare them as they
+ * are. Local pointers and the table keep the per-byte loop to a load and a test. */
 static int canonicalString(scan *s, int escapes, const char **start, size_t *len) {
-    if (s->p >= s->end || *s->p != '"') return 0;
-    const char *b = ++s->p;
-    while (s->p < s->end && *s->p != '"') {
-        unsigned char c = (unsigned char)*s->p;
-        if (c < 0x20) return 0;
-        if (c == '\\') {
-            size_t n = escapes ? janssonEscape(s->p, s->end) : 0;
-            if (!n) return 0;
-            s->p += n;
-            continue;
-        }
-        s->p++;
+    const char *p = s->p, *end = s->end;
+    if (p >= end || *p != '"') return 0;
+    const char *b = ++p;
+    for (;;) {
+        while (p < end && !stringStop[(unsigned char)*p]) p++;
+        if (p >= end || (unsigned char)*p < 0x20) return 0;
+        if (*p == '"') break;
+        size_t n = escapes ? janssonEscape(p, end) : 0; /* at a backslash */
+        if (!n) return 0;
+        p += n;
     }
-    if (s->p >= s->end) return 0;
     *start = b;
-    *len = (size_t)(s->p - b);
-    s->p++;
+    *len = (size_t)(p - b);
+    s->p = p + 1;
     return 1;
 }
 
@@ -275,9 +278,6 @@ static void emitCodepoint(cbuf *o, cbuf *dec, unsigned cp) {
 }
 
 /* A string, written canonical to o; its decoded bytes also to dec (keys), if given. */
-static const unsigned char stringStop[256] = { /* '"', '\\' and controls end a plain run */
-    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
-};
 
 static int canonString(canonState *c, cbuf *dec) {
     if (c->p >= c->end || *c->p != '"') return 0;

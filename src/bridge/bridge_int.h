@@ -141,6 +141,13 @@ typedef struct lh_req {
     char append_err[256];
 } lh_req;
 
+/* The decision.made event's data for request r and decision d (id: the decision's id) in
+ * rq->evdata, NUL-terminated: already the store's canonical form (routes.c, eventData).
+ * scratch[0..cap) holds the decision's JSON meanwhile. -1 when it does not fit or out of
+ * memory. */
+int lh_bridge_event_data(lh_req *rq, const lh_request *r, const lh_decision *d, const char *id, char *scratch,
+                         size_t cap);
+
 uint64_t lh_bridge_now_ns(void);
 lh_tstate *lh_bridge_tstate(lh_bridge_t *b);
 lh_engref *lh_bridge_engine(lh_bridge_t *b, lh_tstate *ts);

@@ -137,25 +137,36 @@ static const char *permissionFor(lh_action a) {
     return "deny";
 }
 
-/* The decision.made event: what was asked, by whom (from the token) and the answer. */
+/* The decision.made event: what was asked, by whom (from the token) and the answer. It is
+ * written in the store's canonical form (docs/store.md, "Canonical form"): keys in byte
+ * order at every level (djson is the sorted rendering) and jansson's escapes
+ * (lh_json_escape), so the store's scan keeps it as it is instead of rewriting it. */
 static int eventData(lh_req *rq, const lh_request *r, const char *djson, obuf *o) {
-    ostr(o, "{\"route\":");
-    ojson(o, lh_route_name(rq->route), 64);
-    ostr(o, ",\"tool\":");
-    ojson(o, r->tool_name ? r->tool_name : "", 256);
-    ostr(o, ",\"cwd\":");
+    ostr(o, "{");
+    if (r->command) { ostr(o, "\"command\":"); ojson(o, r->command, EVENT_INPUT_MAX); ostr(o, ","); }
+    ostr(o, "\"cwd\":");
     ojson(o, r->cwd ? r->cwd : "/", 4096);
-    if (r->session) { ostr(o, ",\"session\":"); ojson(o, r->session, 256); }
-    ostr(o, ",\"role\":");
-    ojson(o, lh_role_name(rq->claims.role), 16);
-    if (r->command) { ostr(o, ",\"command\":"); ojson(o, r->command, EVENT_INPUT_MAX); }
-    if (r->file_path) { ostr(o, ",\"file_path\":"); ojson(o, r->file_path, 4096); }
-    if (r->path) { ostr(o, ",\"path\":"); ojson(o, r->path, 4096); }
-    if (r->url) { ostr(o, ",\"url\":"); ojson(o, r->url, 4096); }
     ostr(o, ",\"decision\":");
     ostr(o, djson);
+    if (r->file_path) { ostr(o, ",\"file_path\":"); ojson(o, r->file_path, 4096); }
+    if (r->path) { ostr(o, ",\"path\":"); ojson(o, r->path, 4096); }
+    ostr(o, ",\"role\":");
+    ojson(o, lh_role_name(rq->claims.role), 16);
+    ostr(o, ",\"route\":");
+    ojson(o, lh_route_name(rq->route), 64);
+    if (r->session) { ostr(o, ",\"session\":"); ojson(o, r->session, 256); }
+    ostr(o, ",\"tool\":");
+    ojson(o, r->tool_name ? r->tool_name : "", 256);
+    if (r->url) { ostr(o, ",\"url\":"); ojson(o, r->url, 4096); }
     ostr(o, "}");
     return o->bad ? -1 : 0;
+}
+
+int lh_bridge_event_data(lh_req *rq, const lh_request *r, const lh_decision *d, const char *id, char *scratch,
+                         size_t cap) {
+    if (lh_decision_to_json_sorted(d, id, scratch, cap) < 0) return -1;
+    obuf o = {&rq->evdata, &rq->evcap, 0, 0};
+    return eventData(rq, r, scratch, &o);
 }
 
 static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen);
@@ -209,10 +220,12 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
 
     char id[33];
     newId(ts, id);
+    /* The event's decision (keys sorted) and then the reply's (the contract's order) are
+     * rendered in turn into the thread's buffer. */
+    if (lh_bridge_event_data(rq, &r, &d, id, ts->buf, ts->bufcap))
+        return lh_http_error(b, c, rq, 500, "internal", "decision too large, or out of memory");
     int dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap);
     if (dlen < 0) return lh_http_error(b, c, rq, 500, "internal", "decision too large");
-    obuf ev = {&rq->evdata, &rq->evcap, 0, 0};
-    if (eventData(rq, &r, ts->buf, &ev)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
     memcpy(rq->id, id, sizeof(rq->id));
     snprintf(rq->aggregate, sizeof(rq->aggregate), "session:%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next

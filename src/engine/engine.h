@@ -134,8 +134,12 @@ void lh_engine_cache_stats(const lh_engine *e, lh_cache_stats *out);
 /* Write the decision as the contract's JSON object (DESIGN.md "Decision") into buf.
  * id may be NULL (omitted). Returns the length, or -1 if it did not fit. */
 int lh_decision_to_json(const lh_decision *d, const char *id, char *buf, size_t cap);
+/* The same object with its keys in byte order: the store's canonical form as it stands
+ * (docs/store.md, "Canonical form"), for the bridge's decision.made event. */
+int lh_decision_to_json_sorted(const lh_decision *d, const char *id, char *buf, size_t cap);
 
-/* JSON-escape s into buf (no quotes added); returns bytes written or -1 if no room. */
+/* JSON-escape s into buf (no quotes added) the way jansson's dump does; returns bytes
+ * written or -1 if no room. */
 int lh_json_escape(const char *s, char *buf, size_t cap);
 
 #endif

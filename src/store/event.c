@@ -65,27 +65,60 @@ static int jsonDepth(const char *s, size_t len, int limit) {
  * stands. Parsing it into a tree and writing it back (jansson) costs ~15,000 instructions
  * for a small object, on every append; recognising it costs a few hundred. canonicalValue()
  * accepts only text that jansson would write back byte for byte: no whitespace; strings
- * without any escape or control character (jansson writes UTF-8 as is, and the caller has
- * checked it); integers without a fraction or exponent, of at most 18 digits, and not "-0"
- * (jansson writes "0"); keys strictly increasing in jansson's order (bytes, then length),
- * so sorted and without duplicates. Anything else, valid or not, takes jansson's path, which
- * canonicalises or refuses it as before. */
+ * without control characters (jansson writes UTF-8 as is, and the caller has checked it)
+ * whose only escapes are the ones jansson's dump writes (see janssonEscape()); integers
+ * without a fraction or exponent, of at most 18 digits, and not "-0" (jansson writes "0");
+ * keys without any escape, strictly increasing in jansson's order (bytes, then length),
+ * so sorted and without duplicates. Anything else, valid or not, takes the rewriter's or
+ * jansson's path, which canonicalises or refuses it as before. */
 typedef struct scan { const char *p, *end; int depth, max_depth; } scan;
 
 static int canonicalValue(scan *s);
 
-static int canonicalString(scan *s, const char **start, size_t *len) {
-    if (s->p >= s->end || *s->p != '"') return 0;
-    const char *b = ++s->p;
-    while (s->p < s->end && *s->p != '"') {
-        unsigned char c = (unsigned char)*s->p;
-        if (c < 0x20 || c == '\\') return 0;
-        s->p++;
+/* The length of the escape at p (p[0] is '\\') when it is spelt as jansson's dump writes
+ * it, else 0: \" \\ \b \f \n \r \t, and \u00XX with upper-case hex for the other code
+ * points below 0x20. Every other spelling (\/, lower-case hex, \u0041, \u00e9, \u000a for
+ * \n, surrogates) is valid JSON that jansson writes differently; \u0000 is refused by
+ * jansson. Those all go to the other paths. */
+static size_t janssonEscape(const char *p, const char *end) {
+    if (end - p < 2) return 0;
+    switch (p[1]) {
+    case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't': return 2;
+    case 'u': break;
+    default: return 0;
     }
-    if (s->p >= s->end) return 0;
+    if (end - p < 6 || p[2] != '0' || p[3] != '0' || (p[4] != '0' && p[4] != '1')) return 0;
+    char h = p[5];
+    unsigned lo = h >= '0' && h <= '9' ? (unsigned)(h - '0') : h >= 'A' && h <= 'F' ? (unsigned)(h - 'A' + 10) : 16;
+    if (lo == 16) return 0;
+    unsigned cp = (unsigned)(p[4] - '0') << 4 | lo;
+    if (cp == 0 || cp == '\b' || cp == '\t' || cp == '\n' || cp == '\f' || cp == '\r') return 0;
+    return 6;
+}
+
+/* '"', '\\' and controls end a run of bytes a string keeps as they are (both paths). */
+static const unsigned char stringStop[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+/* A string; escapes only when escapes is set (values). Keys have none on this path, so
+ * their raw bytes are their decoded bytes and canonicalObject() can compare them as they
+ * are. Local pointers and the table keep the per-byte loop to a load and a test. */
+static int canonicalString(scan *s, int escapes, const char **start, size_t *len) {
+    const char *p = s->p, *end = s->end;
+    if (p >= end || *p != '"') return 0;
+    const char *b = ++p;
+    for (;;) {
+        while (p < end && !stringStop[(unsigned char)*p]) p++;
+        if (p >= end || (unsigned char)*p < 0x20) return 0;
+        if (*p == '"') break;
+        size_t n = escapes ? janssonEscape(p, end) : 0; /* at a backslash */
+        if (!n) return 0;
+        p += n;
+    }
     *start = b;
-    *len = (size_t)(s->p - b);
-    s->p++;
+    *len = (size_t)(p - b);
+    s->p = p + 1;
     return 1;
 }
 
@@ -114,7 +147,7 @@ static int canonicalObject(scan *s) {
     for (;;) {
         const char *key;
         size_t key_len;
-        if (!canonicalString(s, &key, &key_len)) return 0;
+        if (!canonicalString(s, 0, &key, &key_len)) return 0;
         if (prev) {
             size_t m = prev_len < key_len ? prev_len : key_len;
             int c = memcmp(prev, key, m);
@@ -152,7 +185,7 @@ static int canonicalValue(scan *s) {
         ok = *s->p == '{' ? canonicalObject(s) : canonicalArray(s);
         s->depth--;
         return ok;
-    case '"': return canonicalString(s, &k, &kl);
+    case '"': return canonicalString(s, 1, &k, &kl);
     case 't': return canonicalLiteral(s, "true", 4);
     case 'f': return canonicalLiteral(s, "false", 5);
     case 'n': return canonicalLiteral(s, "null", 4);
@@ -164,6 +197,10 @@ static int canonicalValue(scan *s) {
 static int isCanonical(const char *json, size_t len, int max_depth) {
     scan s = {json, json + len, 0, max_depth < 128 ? max_depth : 128};
     return len > 0 && *json == '{' && canonicalValue(&s) && s.p == s.end;
+}
+
+int lh_store_is_canonical(const char *json, size_t len, int max_depth) {
+    return isCanonical(json, len, max_depth);
 }
 
 /* ---------- The general path: any object, canonicalised without building a tree ----------
@@ -241,9 +278,6 @@ static void emitCodepoint(cbuf *o, cbuf *dec, unsigned cp) {
 }
 
 /* A string, written canonical to o; its decoded bytes also to dec (keys), if given. */
-static const unsigned char stringStop[256] = { /* '"', '\\' and controls end a plain run */
-    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
-};
 
 static int canonString(canonState *c, cbuf *dec) {
     if (c->p >= c->end || *c->p != '"') return 0;

@@ -80,6 +80,11 @@ int lh_events_prepare(lh_store *st, const lh_event *events, size_t n, lh_arena *
  * else 0 and *out NULL: then jansson decides (lh_store_canonical_json does both). */
 int lh_canonical_rewrite(const char *json, size_t len, int max_depth, char **out);
 
+/* 1 when json[0..len) (valid UTF-8) is an object the fast path keeps as it is, being
+ * jansson's canonical form already; 0 when the rewriter or jansson must look at it. For
+ * tests: lh_store_canonical_json() calls it first. */
+int lh_store_is_canonical(const char *json, size_t len, int max_depth);
+
 /* Make a time-ordered UUID (v7) in out[37]. */
 void lh_event_make_id(char out[37]);
 

@@ -1,7 +1,8 @@
 /* test_bridge.c — the bridge's pure parts: tokens (src/bridge/auth.c), the revoked set,
  * the per-agent rate limit (ratelimit.c), settings and their precedence (config.c), the
- * JSON depth scan and the metrics text (metrics.c). The HTTP routes are tested against
- * the real daemon in tests/integration/bridge_*.sh. */
+ * JSON depth scan, the metrics text (metrics.c) and the decision.made event's data
+ * (routes.c). The HTTP routes are tested against the real daemon in
+ * tests/integration/bridge_*.sh. */
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -9,10 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "bridge/auth.h"
 #include "bridge/bridge.h"
+#include "bridge/bridge_int.h"
 #include "bridge/metrics.h"
 #include "bridge/ratelimit.h"
+#include "store/store_int.h"
 
 int lh_json_depth(const char *s, size_t len, int limit);   /* routes.c */
 
@@ -259,6 +264,68 @@ static void metrics_text(void **state) {
     free(m);
 }
 
+/* The decision.made event's data is the store's canonical form as the bridge writes it
+ * (keys sorted at every level, jansson's escapes), so the store's scan keeps it as it is:
+ * here with a command full of escapes, every optional member, and a command cut short. */
+static void checkEventData(lh_request *r, const lh_decision *d) {
+    lh_req rq;
+    memset(&rq, 0, sizeof(rq));
+    rq.route = LH_ROUTE_HOOK;
+    rq.claims.role = LH_ROLE_EXPERT;
+    char scratch[4096];
+    assert_int_equal(lh_bridge_event_data(&rq, r, d, "0193a1b2c3d4e5f60718293a4b5c6d7e", scratch, sizeof(scratch)), 0);
+    size_t n = strlen(rq.evdata);
+    if (!lh_store_is_canonical(rq.evdata, n, 64)) fail_msg("not kept by the store's scan: %s", rq.evdata);
+    json_error_t je;
+    json_t *j = json_loads(rq.evdata, 0, &je);
+    if (!j) fail_msg("not JSON (%s): %s", je.text, rq.evdata);
+    char *want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(rq.evdata, want);
+    /* and it is what the store keeps */
+    char *stored = NULL, err[256];
+    assert_int_equal(lh_store_canonical_json(rq.evdata, n, 64, &stored, err, sizeof(err)), 0);
+    assert_string_equal(stored, want);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "decision"), "rule")), d->rule);
+    assert_string_equal(json_string_value(json_object_get(j, "role")), "expert");
+    assert_string_equal(json_string_value(json_object_get(j, "tool")), r->tool_name);
+    free(stored);
+    free(want);
+    json_decref(j);
+    free(rq.evdata);
+}
+
+static void event_data_canonical(void **state) {
+    (void)state;
+    lh_decision d = {.action = LH_DENY, .risk = LH_RISK_HIGH, .tier = LH_TIER_ANALYSIS, .rule = "shell.\"odd\"\\rule",
+                     .reason = "deletes \"everything\"\n\tunder C:\\temp\x01\x1f\b\f\r",
+                     .instead = "list it first", .policy_revision = "sha256:9dcf4ab7101b769c", .latency_us = 23};
+    lh_request r;
+    memset(&r, 0, sizeof(r));
+    r.tool_name = "Bash";
+    r.command = "printf \"a\\tb\\n\" > \"x y\"\n\techo 'done'\x01\x7f \xc3\xa9 \xe2\x80\xa8";
+    r.cwd = "/home/dev/app";
+    r.session = "sess\"1";
+    r.file_path = "/tmp/a\\b";
+    r.path = "/tmp";
+    r.url = "https://example.com/?q=\"x\"";
+    checkEventData(&r, &d);
+    /* the fewest members: no command, session, paths or url; no instead */
+    lh_request bare;
+    memset(&bare, 0, sizeof(bare));
+    bare.tool_name = "Read";
+    d.instead = NULL;
+    checkEventData(&bare, &d);
+    /* a command longer than the event keeps, cut at a character boundary and marked "…" */
+    size_t big = 40000;
+    char *cmd = malloc(big + 1);
+    assert_non_null(cmd);
+    for (size_t i = 0; i < big; i += 4) memcpy(cmd + i, i % 8 ? "\xc3\xa9\"\n" : "ab\\\t", 4);
+    cmd[big] = 0;
+    r.command = cmd;
+    checkEventData(&r, &d);
+    free(cmd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hmac_known_answer),
@@ -266,6 +333,7 @@ int main(void) {
         cmocka_unit_test(token_key_file),   cmocka_unit_test(revoked_set),
         cmocka_unit_test(rate_limit),       cmocka_unit_test(config_precedence),
         cmocka_unit_test(json_depth),       cmocka_unit_test(metrics_text),
+        cmocka_unit_test(event_data_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

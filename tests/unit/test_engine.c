@@ -262,6 +262,55 @@ static void test_decision_json_contract(void **st) {
     assert_int_equal(lh_decision_to_json(&d, NULL, buf, 20), -1);   /* too small: refused */
 }
 
+/* jansson's compact dump with sorted keys of JSON text (the store's canonical form). */
+static char *canonical(const char *text) {
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    char *out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    json_decref(j);
+    assert_non_null(out);
+    return out;
+}
+
+/* Every byte below 0x80 is escaped as jansson's dump escapes it (\b \f, upper-case \u00XX),
+ * so what the bridge writes is the store's canonical form byte for byte. */
+static void test_json_escape_is_janssons(void **st) {
+    for (int c = 1; c < 0x80; c++) {
+        char in[4] = {'a', (char)c, 'b', 0}, esc[32], quoted[40];
+        assert_true(lh_json_escape(in, esc, sizeof(esc)) > 0);
+        json_t *j = json_string(in);
+        char *want = json_dumps(j, JSON_ENCODE_ANY);
+        snprintf(quoted, sizeof(quoted), "\"%s\"", esc);
+        if (strcmp(quoted, want)) fail_msg("byte 0x%02x: %s, jansson writes %s", c, quoted, want);
+        free(want);
+        json_decref(j);
+    }
+    char esc[8];
+    assert_int_equal(lh_json_escape("\x01", esc, 6), -1); /* no room for \u0001 and its NUL */
+    assert_int_equal(lh_json_escape("\x01", esc, 7), 6);
+    assert_string_equal(esc, "\\u0001");
+}
+
+/* The sorted rendering (the bridge's event) is the contract's object, canonical as it stands. */
+static void test_decision_json_sorted(void **st) {
+    lh_request r = bash("rm -rf / # \"x\"\t\x1f");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    d.latency_us = 7;
+    for (int withSeq = 0; withSeq < 2; withSeq++) {
+        d.seq = withSeq ? 1234567 : 0;
+        char plain[4096], sorted[4096];
+        assert_true(d.instead != NULL); /* every optional member is present */
+        int n = lh_decision_to_json(&d, "dec-2", plain, sizeof(plain));
+        int m = lh_decision_to_json_sorted(&d, "dec-2", sorted, sizeof(sorted));
+        assert_true(n > 0);
+        assert_int_equal(m, n);
+        char *want = canonical(plain);
+        assert_string_equal(sorted, want);
+        free(want);
+        assert_int_equal(lh_decision_to_json_sorted(&d, "dec-2", sorted, (size_t)m), -1); /* no room for the NUL */
+    }
+}
+
 /* The built-in bundle's revision is hashed at build time; it must be the revision the
  * same bytes get when parsed at run time. */
 static void test_default_revision_matches_content(void **st) {
@@ -291,6 +340,8 @@ int main(void) {
         cmocka_unit_test_setup(test_explain_keeps_parse, reset),
         cmocka_unit_test_setup(test_cache_hits_and_keys, reset),
         cmocka_unit_test_setup(test_decision_json_contract, reset),
+        cmocka_unit_test_setup(test_json_escape_is_janssons, reset),
+        cmocka_unit_test_setup(test_decision_json_sorted, reset),
         cmocka_unit_test_setup(test_default_revision_matches_content, reset),
     };
     return cmocka_run_group_tests_name("engine", tests, setup, teardown);

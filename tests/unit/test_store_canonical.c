@@ -32,13 +32,18 @@ static void ws(gen *g) {
     put(g, w[rnd(g, 8)]);
 }
 
-/* Pieces of strings: plain text, UTF-8, and every escape jansson reads. */
+/* Pieces of strings: plain text, UTF-8, every escape jansson reads, every escape jansson
+ * writes (\u00XX in upper case for controls without a short form), and the other spellings
+ * of those (lower-case hex, \u0008 for \b, \u0041, \/), which the fast path must leave alone. */
 static void strPiece(gen *g) {
     static const char *const p[] = {
         "a", "b", "ab", "key", "A", "z", "_", "0", " ", "/", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
         "\x7f", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0061", "\\u00e9", "\\u00E9",
         "\\u001f", "\\u0001", "\\u007f", "\\u2028", "\\ud83d\\ude00", "\\uD83D\\uDE00", "\\u20ac", "\\u0000",
         "\\ud83d", "\\ude00", "\\x", "\\u12", "'", "{", "}", "[", "]", ":", ",",
+        "\\u001F", "\\u001B", "\\u000B", "\\u000b", "\\u000E", "\\u0010", "\\u0008", "\\u0009", "\\u000a",
+        "\\u000A", "\\u000c", "\\u000D", "\\u0022", "\\u005c", "\\u005C", "\\u002F", "\\u0041", "\\u0020",
+        "\\u0100", "\\u001", "\\U001F", "\x1f",
     };
     put(g, p[rnd(g, sizeof(p) / sizeof(p[0]))]);
 }
@@ -100,9 +105,103 @@ static char *viaJansson(const char *s, size_t n) {
     return out;
 }
 
+/* ---------- The fast path ----------
+ *
+ * Generated text is rarely canonical as it stands (whitespace, unsorted keys), so the scan
+ * is tested on jansson's own output, which must be kept as it is unless a key has an escape
+ * (keys on the fast path have none), and on that output with one character or escape spelt
+ * another valid way, which the scan must keep only if it is still jansson's bytes. */
+enum { NESC = 8 };
+static const char *const escName[NESC] = {"\\\"", "\\\\", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u00XX"};
+typedef struct fastStats { long tried, kept, respelt, respelt_kept; long esc[NESC]; } fastStats;
+
+/* Which escapes of escName the text has inside strings (bit k for escName[k]). */
+static unsigned escapesIn(const char *s) {
+    static const char after[] = "\"\\bfnrtu"; /* the byte after the backslash, in escName's order */
+    unsigned m = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p != '\\') continue;
+        const char *k = strchr(after, p[1]);
+        if (k) m |= 1u << (k - after);
+        p++;
+    }
+    return m;
+}
+
+/* The code point of a two-character escape such as \n. */
+static unsigned shortEscape(char c) {
+    switch (c) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return (unsigned char)c; /* '"', '\\' */
+    }
+}
+
+/* 1 when a key (a string followed by ':') of canonical text has an escape. */
+static int keyHasEscape(const char *s) {
+    for (const char *p = s; *p; p++) {
+        if (*p != '"') continue;
+        int esc = 0;
+        for (p++; *p != '"'; p++)
+            if (*p == '\\') { esc = 1; p++; }
+        if (p[1] == ':' && esc) return 1;
+    }
+    return 0;
+}
+
+/* Copy of canonical text s with the character or escape that starts at a random place
+ * inside a string spelt another way JSON allows: \u00xx or \u00XX, \/ for '/'. */
+static char *respell(gen *g, const char *s) {
+    size_t n = strlen(s), at = rnd(g, (unsigned)n), i = 0, len = 0;
+    int in = 0;
+    for (; i < n; i += len) { /* find the piece at or after `at` inside a string */
+        len = s[i] == '\\' ? (s[i + 1] == 'u' ? 6 : 2) : 1;
+        if (s[i] == '"') { in = !in; continue; }
+        if (in && i >= at && (unsigned char)s[i] < 0x80) break;
+    }
+    if (i >= n) return NULL;
+    unsigned cp = (unsigned char)s[i];
+    if (len == 2) cp = shortEscape(s[i + 1]);
+    else if (len == 6) cp = (unsigned)strtoul((char[]){s[i + 4], s[i + 5], 0}, NULL, 16);
+    char *out = malloc(n + 8), sp[8];
+    assert_non_null(out);
+    if (cp == '/' && rnd(g, 2)) snprintf(sp, sizeof(sp), "\\/");
+    else snprintf(sp, sizeof(sp), rnd(g, 2) ? "\\u%04x" : "\\u%04X", cp);
+    memcpy(out, s, i);
+    strcpy(out + i, sp);
+    strcat(out, s + i + len);
+    return out;
+}
+
+static void fastPathChecks(gen *g, int i, const char *want, fastStats *st) {
+    size_t n = strlen(want);
+    if (!keyHasEscape(want)) {
+        st->tried++;
+        if (lh_store_is_canonical(want, n, 64)) {
+            st->kept++;
+            unsigned m = escapesIn(want);
+            for (int k = 0; k < NESC; k++) st->esc[k] += m >> k & 1;
+        }
+    }
+    char *v = respell(g, want);
+    if (!v) return;
+    st->respelt++;
+    if (lh_store_is_canonical(v, strlen(v), 64)) {
+        st->respelt_kept++;
+        char *j = viaJansson(v, strlen(v));
+        if (!j || strcmp(j, v)) fail_msg("input %d: the fast path kept %s\n  jansson: %s", i, v, j ? j : "(refused)");
+        free(j);
+    }
+    free(v);
+}
+
 static void test_rewriter_matches_jansson(void **state) {
     (void)state;
     gen g = {.seed = 20261127};
+    fastStats fast = {0};
     long rewritten = 0, total = 0, accepted = 0;
     for (int i = 0; i < 200000; i++) {
         g.n = 0;
@@ -127,9 +226,17 @@ static void test_rewriter_matches_jansson(void **state) {
         if (want ? rc != 0 || strcmp(want, got) : rc == 0)
             fail_msg("input %d: %s\n  store: %s\n  jansson: %s", i, g.p, rc ? err : got, want ? want : "(refused)");
         free(got);
+        if (want) fastPathChecks(&g, i, want, &fast);
         free(want);
     }
     free(g.p);
+    /* The fast path must keep jansson's own output, escapes and all, as it is. */
+    for (int k = 0; k < NESC; k++)
+        if (!fast.esc[k]) fail_msg("the fast path never kept a string with jansson's escape %s", escName[k]);
+    if (fast.kept < fast.tried / 2)
+        fail_msg("the fast path kept only %ld of jansson's %ld outputs", fast.kept, fast.tried);
+    printf("# fast path: kept %ld of jansson's %ld outputs; %ld respelt variants checked, %ld of them kept\n",
+           fast.kept, fast.tried, fast.respelt, fast.respelt_kept);
     /* The rewriter must really carry the common cases, not leave everything to jansson. */
     if (rewritten < accepted / 3)
         fail_msg("the rewriter took only %ld of the %ld inputs jansson accepts", rewritten, accepted);

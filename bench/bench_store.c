@@ -60,6 +60,33 @@ static double pct(double *v, size_t n, double p) {
 
 /* ---------------------------------------------------------------- throughput */
 
+/* A throughput run's clock: the store's commit count, wall and CPU time at its start. */
+typedef struct runClock {
+    lh_store_stats s0;
+    double t0, c0;
+} runClock;
+
+static runClock runStart(lh_store *st) {
+    runClock r;
+    char err[256];
+    lh_store_stats_get(st, &r.s0, err, sizeof(err));
+    r.t0 = nowS();
+    r.c0 = cpuS();
+    return r;
+}
+
+/* One line of figures for the run started at r: `what` says who appended. */
+static void runReport(lh_store *st, const runClock *r, const char *label, const char *what, long done, long failed) {
+    double el = nowS() - r->t0, cpu = cpuS() - r->c0;
+    lh_store_stats s1;
+    char err[256];
+    lh_store_stats_get(st, &s1, err, sizeof(err));
+    long commits = (long)(s1.commits - r->s0.commits);
+    printf("%-9s durable appends/s, %s: %9.0f events/s  (%ld events, %ld commits, %.1f events/commit, "
+           "%.1f us CPU/event, %ld failed)\n", label, what, done / el, done, commits,
+           commits ? (double)done / commits : 0.0, done ? cpu / done * 1e6 : 0.0, failed);
+}
+
 typedef struct thr {
     lh_store *st;
     int batch;
@@ -86,12 +113,9 @@ static void *appendLoop(void *arg) {
 static void throughput(lh_store *st, const char *label, int threads, int batch, double secs) {
     pthread_t th[512];
     thr t[512];
-    lh_store_stats s0, s1;
-    char err[256];
-    lh_store_stats_get(st, &s0, err, sizeof(err));
-    double t0 = nowS(), c0 = cpuS();
+    runClock rc = runStart(st);
     for (int i = 0; i < threads; i++) {
-        t[i] = (thr){st, batch, t0 + secs, 0, 0};
+        t[i] = (thr){st, batch, rc.t0 + secs, 0, 0};
         pthread_create(&th[i], NULL, appendLoop, &t[i]);
     }
     long done = 0, failed = 0;
@@ -100,12 +124,9 @@ static void throughput(lh_store *st, const char *label, int threads, int batch, 
         done += t[i].done;
         failed += t[i].failed;
     }
-    double el = nowS() - t0, cpu = cpuS() - c0;
-    lh_store_stats_get(st, &s1, err, sizeof(err));
-    long commits = (long)(s1.commits - s0.commits);
-    printf("%-9s durable appends/s, %3d appenders x batch %-3d: %9.0f events/s  (%ld events, %ld commits, "
-           "%.1f events/commit, %.1f us CPU/event, %ld failed)\n", label, threads, batch, done / el, done, commits,
-           commits ? (double)done / commits : 0.0, done ? cpu / done * 1e6 : 0.0, failed);
+    char what[64];
+    snprintf(what, sizeof(what), "%3d appenders x batch %-3d", threads, batch);
+    runReport(st, &rc, label, what, done, failed);
 }
 
 /* The bridge's way: its HTTP workers (a few threads) never wait for an append; each
@@ -182,13 +203,10 @@ static void throughputAsync(lh_store *st, const char *label, int threads, int wi
     enum { MAXT = 8 };
     pthread_t th[MAXT];
     athr t[MAXT];
-    lh_store_stats s0, s1;
-    char err[256];
     if (threads > MAXT) threads = MAXT;
-    lh_store_stats_get(st, &s0, err, sizeof(err));
-    double t0 = nowS(), c0 = cpuS();
+    runClock rc = runStart(st);
     for (int i = 0; i < threads; i++) {
-        t[i] = (athr){.st = st, .window = window, .until = t0 + secs, .slots = calloc((size_t)window, sizeof(aslot))};
+        t[i] = (athr){.st = st, .window = window, .until = rc.t0 + secs, .slots = calloc((size_t)window, sizeof(aslot))};
         pthread_mutex_init(&t[i].mu, NULL);
         pthread_cond_init(&t[i].cv, NULL);
         for (int j = 0; j < window; j++) {
@@ -203,13 +221,10 @@ static void throughputAsync(lh_store *st, const char *label, int threads, int wi
         done += t[i].done;
         failed += t[i].failed;
     }
-    double el = nowS() - t0, cpu = cpuS() - c0;
-    lh_store_stats_get(st, &s1, err, sizeof(err));
-    long commits = (long)(s1.commits - s0.commits);
-    printf("%-9s durable appends/s, %3d threads x %d appends in flight (async, 1 event each, as the bridge): %9.0f "
-           "events/s  (%ld events, %ld commits, %.1f events/commit, %.1f us CPU/event, %ld failed)\n",
-           label, threads, window, done / el, done, commits, commits ? (double)done / commits : 0.0,
-           done ? cpu / done * 1e6 : 0.0, failed);
+    char what[96];
+    snprintf(what, sizeof(what), "%3d threads x %d appends in flight (async, 1 event each, as the bridge)", threads,
+             window);
+    runReport(st, &rc, label, what, done, failed);
     for (int i = 0; i < threads; i++) {
         for (int j = 0; j < window; j++) lh_arena_free(t[i].slots[j].arena);
         free(t[i].slots);
@@ -390,7 +405,7 @@ static void queryLatency(lh_store *st, const char *label) {
      * been read from disk by nobody since it was built. */
     enum { W = 1000 };
     for (int i = 0; i < Q + W; i++) {
-        char agent[16];
+        char agent[24];
         snprintf(agent, sizeof(agent), "agent-%d", i < W ? i : (int)(rand_r(&seed) % 1000));
         lh_store_filter f = {.agent = agent, .descending = 1, .limit = 100};
         lh_event_list l;

@@ -221,11 +221,13 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     char id[33];
     newId(ts, id);
     /* The event's decision (keys sorted) and then the reply's (the contract's order) are
-     * rendered in turn into the thread's buffer. */
+     * rendered in turn into the thread's buffer. The hook's reply has no decision object,
+     * so it is not rendered for it. */
     if (lh_bridge_event_data(rq, &r, &d, id, ts->buf, ts->bufcap))
         return lh_http_error(b, c, rq, 500, "internal", "decision too large, or out of memory");
-    int dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap);
-    if (dlen < 0) return lh_http_error(b, c, rq, 500, "internal", "decision too large");
+    int dlen = 0;
+    if (rq->route != LH_ROUTE_HOOK && (dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap)) < 0)
+        return lh_http_error(b, c, rq, 500, "internal", "decision too large");
     memcpy(rq->id, id, sizeof(rq->id));
     snprintf(rq->aggregate, sizeof(rq->aggregate), "session:%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next
@@ -238,7 +240,8 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
 
 /* The reply in rq->reply, in two parts around the seq: validate → decision JSON; OPA →
  * {"result": …}; hook → PreToolUse output whose reason names the event. djson is the
- * decision without a seq (it ends in "}"). Room for the seq is left between the parts. */
+ * decision without a seq (it ends in "}"; not rendered, and not read, for the hook). Room
+ * for the seq is left between the parts. */
 static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen) {
     obuf o = {&rq->reply, &rq->reply_cap, 0, 0};
     const char *post;

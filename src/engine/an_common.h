@@ -180,6 +180,13 @@ void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_admin(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_framework(an_state *s, int idx, const lh_cmd *cmd);
 
+/* an_data.c: runs after the program's handler (an_dispatch), for every command */
+void an_data_dispatch(an_state *s, int idx, const lh_cmd *view);
+int an_data_table_sorted(void);
+/* an_packs.c: the rule packs (pack.*), switched on or off by the policy's packs: */
+void an_packs_dispatch(an_state *s, int idx, const lh_cmd *view);
+int an_packs_table_sorted(void);
+
 /* an_infra.c */
 void an_infra_terraform(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_iac(an_state *s, int idx, const lh_cmd *cmd);

@@ -918,6 +918,7 @@ static int findingsFor(const lh_ctx *c, int idx, int from) {
 void an_dispatch(an_state *s, int idx, const lh_cmd *view) {
     const an_entry *e = lookupProg(view->prog);
     if (e) e->fn(s, idx, view);
+    an_data_dispatch(s, idx, view);
 }
 
 void an_parse_child(an_state *s, int idx, const char *text, size_t len, lh_origin origin) {
@@ -960,6 +961,7 @@ static void analyzeCommand(an_state *s, int idx) {
         const an_entry *e = lookupProg(cmd->prog);
         uint32_t flags = cmd->flags;
         int mid = s->c->nfindings;
+        if (!(flags & LH_C_DYNAMIC_CMD)) an_data_dispatch(s, idx, cmd);
         if (e) e->fn(s, idx, cmd);
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))

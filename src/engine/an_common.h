@@ -124,6 +124,9 @@ void an_fs_write_target(an_state *s, int idx, const char *text, int how);
  * filtered when only matching entries go (find -name … -delete). */
 void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
                          int filtered);
+/* Judge the deletion of paths command idx reads from stdin (xargs): the upstream find's
+ * start paths or a literal list. Returns 0 when they are not known. */
+int an_fs_stdin_targets(an_state *s, int idx, int recursive, int forced);
 
 /* an_disk.c */
 void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd);

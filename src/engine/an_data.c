@@ -200,6 +200,9 @@ static void azcopy(an_state *s, int idx, const lh_cmd *cmd) {
 
 static void deleteSources(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int from, int n) {
     for (int k = from; k < n; k++) an_fs_delete_target(s, idx, cmd->argv[ops[k]].s, 1, 1, 0);
+    /* find … | xargs tar --remove-files: the sources come from stdin */
+    if ((an_at(s, idx)->flags & LH_C_STDIN_ARGS) && !an_fs_stdin_targets(s, idx, 1, 1))
+        lh_emit(s->c, idx, LH_R(RM_DYNAMIC), "paths read from stdin");
 }
 
 static void tarRemove(an_state *s, int idx, const lh_cmd *cmd) {
@@ -443,6 +446,13 @@ static void pipInstall(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+/* A local tarball named without ./ (npm install dist/x-1.0.0.tgz) */
+static int tarballPath(const char *w) {
+    size_t n = strlen(w);
+    return !strstr(w, "://") && ((n > 4 && !strcmp(w + n - 4, ".tgz")) || (n > 7 && !strcmp(w + n - 7, ".tar.gz")) ||
+                                 (n > 4 && !strcmp(w + n - 4, ".tar")));
+}
+
 static void jsInstall(an_state *s, int idx, const lh_cmd *cmd) {
     static const char *const lo[] = {"--registry", "--prefix", "--workspace", "--filter", "--cache", "--tag",
                                      "--userconfig", "--globalconfig", "--cwd", NULL};
@@ -465,7 +475,8 @@ static void jsInstall(an_state *s, int idx, const lh_cmd *cmd) {
     for (int i = 1; i < n; i++) {
         const char *w = cmd->argv[ops[i]].s;
         int ghShort = w[0] != '@' && w[0] != '.' && w[0] != '/' && w[0] != '~' && strncmp(w, "file:", 5) &&
-                      strncmp(w, "npm:", 4) && strncmp(w, "workspace:", 10) && strchr(w, '/') && !strchr(w, '@');
+                      strncmp(w, "npm:", 4) && strncmp(w, "workspace:", 10) && strchr(w, '/') && !strchr(w, '@') &&
+                      !tarballPath(w);
         if (isUrlSpec(w) || ghShort) { lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), w); return; }
     }
 }

@@ -307,9 +307,12 @@ static void ed(an_state *s, int idx, const lh_cmd *cmd) {
     int writes = 1;
     if (in) {
         writes = 0;
-        for (const char *l = in; l && l < in + len; l = memchr(l, '\n', (size_t)(in + len - l)), l = l ? l + 1 : NULL) {
-            while (*l && strchr("0123456789,$. ", *l)) l++;
-            if (*l == 'w' || *l == 'W') { writes = 1; break; }
+        const char *end = in + len;
+        for (const char *l = in; l < end;) {
+            while (l < end && *l && strchr("0123456789,$. ", *l)) l++;
+            if (l < end && (*l == 'w' || *l == 'W')) { writes = 1; break; }
+            while (l < end && *l != '\n') l++;
+            l++;
         }
     }
     if (writes) an_fs_write_target(s, idx, cmd->argv[ops[0]].s, AN_W_WRITE);

@@ -3,8 +3,10 @@
  * For a shell command, every simple command of the parsed script (nested ones
  * included) is looked up by program name in a sorted table and handed to its
  * family's handler (an_fs.c, an_disk.c, an_git.c, an_sys.c, an_net.c, an_db.c,
- * an_infra.c). Commands whose program has no handler cost a binary search and a
- * look at their redirections. File tools are judged by the class of their path.
+ * an_infra.c). Every command then goes to an_data_dispatch() (an_data.c, an_packs.c),
+ * which adds its own handlers by name and checks bind addresses on any program.
+ * Commands whose program has no handler cost three binary searches and a look at
+ * their redirections. File tools are judged by the class of their path.
  *
  * lh_emit()/lh_emit_full() live in engine.c (the engine owns the findings array);
  * this file holds the helpers the analyzers share. */

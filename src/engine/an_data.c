@@ -94,8 +94,12 @@ static void etcdctl(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, "w", lo, ops, 4);
     if (n < 1 || (strcmp(cmd->argv[ops[0]].s, "del") && strcmp(cmd->argv[ops[0]].s, "delete"))) return;
     const char *key = n > 1 ? cmd->argv[ops[1]].s : "";
-    if (lh_has_opt(cmd, 0, "--prefix") || lh_has_opt(cmd, 0, "--from-key")) lh_emit(s->c, idx, LH_R(DATA_WIPE), key);
-    else lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), key);
+    if (lh_has_opt(cmd, 0, "--prefix") || lh_has_opt(cmd, 0, "--from-key")) { lh_emit(s->c, idx, LH_R(DATA_WIPE), key); return; }
+    /* one key: a shared cluster when --endpoints names another host (the default is local) */
+    const char *ep = an_opt_value(cmd, 0, "--endpoints");
+    int remote = 0;
+    for (const char *e = ep; e && *e; e = strchr(e, ',') ? strchr(e, ',') + 1 : NULL) remote |= remoteWord(e);
+    if (remote) lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), key);
 }
 
 static void consul(an_state *s, int idx, const lh_cmd *cmd) {

@@ -62,14 +62,29 @@ static int isDryRun(const lh_cmd *cmd) {
 /* ------------------------------------------------------------------------------ */
 
 /* Redis commands sent as raw protocol through nc, ncat, socat or telnet. */
+/* Does an echo/printf whose output reaches command idx print FLUSHALL or FLUSHDB
+ * ("(printf 'FLUSHALL\r\n'; sleep 1) | nc host 6379")? */
+static int flushFedTo(an_state *s, int idx) {
+    const lh_script *sc = s->c->script;
+    for (int j = AN_LO(idx); j < idx; j++) {
+        const lh_cmd *w = &sc->cmds[j];
+        if (strcmp(w->prog, "printf") && strcmp(w->prog, "echo")) continue;
+        int hit = 0;
+        for (int k = 1; k < w->argc && !hit; k++)
+            hit = hasToken(w->argv[k].s, w->argv[k].len, "FLUSHALL") || hasToken(w->argv[k].s, w->argv[k].len, "FLUSHDB");
+        if (hit && an_flows_to_sender(s, j, NULL) == idx) return 1;
+    }
+    return 0;
+}
+
 static void rawProtocol(an_state *s, int idx, const lh_cmd *cmd) {
     size_t len;
     const char *in = lh_stdin_text(s->c, idx, &len);
-    if (!in) return;
-    if (hasToken(in, len, "FLUSHALL") || hasToken(in, len, "FLUSHDB")) {
+    if (in ? hasToken(in, len, "FLUSHALL") || hasToken(in, len, "FLUSHDB") : flushFedTo(s, idx)) {
         lh_emit(s->c, idx, LH_R(DATA_WIPE), cmd->prog);
         return;
     }
+    if (!in) return;
     int remote = 0;
     for (int k = 1; k < cmd->argc; k++) {
         const char *a = cmd->argv[k].s;
@@ -107,7 +122,13 @@ static void consul(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, "", NULL, ops, 4);
     if (n < 2 || strcmp(cmd->argv[ops[0]].s, "kv") || strcmp(cmd->argv[ops[1]].s, "delete")) return;
     const char *key = n > 2 ? cmd->argv[ops[2]].s : "";
-    if (an_has_word(cmd, 1, "-recurse") || an_has_word(cmd, 1, "--recurse") || !*key)
+    int rec = 0;
+    for (int k = 1; k < cmd->argc; k++) {
+        const char *a = cmd->argv[k].s;
+        if (a[0] == '-' && (!strncmp(a + (a[1] == '-'), "-recurse", 8)) && strcmp(a + 8 + (a[1] == '-'), "=false"))
+            rec = 1;
+    }
+    if (rec || !*key)
         lh_emit(s->c, idx, LH_R(DATA_WIPE), key);
     else
         lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), key);
@@ -550,7 +571,7 @@ static void bindAll(an_state *s, int idx, const lh_cmd *cmd) {
                 if (!strncmp(a, lo[i], l) && a[l] == '=') v = a + l + 1;
                 else if (!strcmp(a, lo[i]) && k + 1 < cmd->argc) v = cmd->argv[k + 1].s;
             }
-        } else if (!strcmp(a, "-b") && k + 1 < cmd->argc) {
+        } else if ((!strcmp(a, "-b") || !strcmp(a, "-l") || !strcmp(a, "-H") || !strcmp(a, "-a")) && k + 1 < cmd->argc) {
             v = cmd->argv[k + 1].s;
         }
         if (v && anyAddr(v)) { lh_emit(s->c, idx, LH_R(NET_EXPOSE), v); return; }

@@ -124,6 +124,9 @@ void an_fs_write_target(an_state *s, int idx, const char *text, int how);
  * filtered when only matching entries go (find -name … -delete). */
 void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
                          int filtered);
+/* Judge the deletion of paths command idx reads from stdin (xargs): the upstream find's
+ * start paths or a literal list. Returns 0 when they are not known. */
+int an_fs_stdin_targets(an_state *s, int idx, int recursive, int forced);
 
 /* an_disk.c */
 void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd);
@@ -179,6 +182,13 @@ void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_admin(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_framework(an_state *s, int idx, const lh_cmd *cmd);
+
+/* an_data.c: runs after the program's handler (an_dispatch), for every command */
+void an_data_dispatch(an_state *s, int idx, const lh_cmd *view);
+int an_data_table_sorted(void);
+/* an_packs.c: the rule packs (pack.*), switched on or off by the policy's packs: */
+void an_packs_dispatch(an_state *s, int idx, const lh_cmd *view);
+int an_packs_table_sorted(void);
 
 /* an_infra.c */
 void an_infra_terraform(an_state *s, int idx, const lh_cmd *cmd);

@@ -215,6 +215,14 @@ static void scanMongo(sql_verdict *v, const char *js, size_t len) {
 }
 
 /* Redis commands (one per line, or argv joined). */
+/* After "CONFIG": is the subcommand GET or HELP? */
+static int configReads(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    const char *ws = p;
+    while (p < end && isWordChar(*p)) p++;
+    return wordIs(ws, (size_t)(p - ws), "GET") || wordIs(ws, (size_t)(p - ws), "HELP");
+}
+
 static void scanRedis(sql_verdict *v, const char *text, size_t len) {
     const char *p = text, *end = text + len;
     while (p < end) {
@@ -223,6 +231,7 @@ static void scanRedis(sql_verdict *v, const char *text, size_t len) {
         while (p < end && isWordChar(*p)) p++;
         size_t n = (size_t)(p - ws);
         if (wordIs(ws, n, "FLUSHALL") || wordIs(ws, n, "FLUSHDB")) note(v, SQL_FLUSH, ws, n);
+        else if (wordIs(ws, n, "CONFIG") && configReads(p, end)) { /* CONFIG GET / HELP: a read */ }
         else if (wordIs(ws, n, "SHUTDOWN") || wordIs(ws, n, "CONFIG") || wordIs(ws, n, "DEBUG") ||
                  wordIs(ws, n, "DEL") || wordIs(ws, n, "UNLINK") || wordIs(ws, n, "SET") ||
                  wordIs(ws, n, "HSET") || wordIs(ws, n, "EXPIRE") || wordIs(ws, n, "SLAVEOF") ||
@@ -369,7 +378,8 @@ void an_db_redis(an_state *s, int idx, const lh_cmd *cmd) {
     sql_verdict v = {0};
     if (n > 0) {
         const char *w = cmd->argv[ops[0]].s;
-        scanRedis(&v, w, strlen(w));
+        const char *w2 = n > 1 ? cmd->argv[ops[1]].s : "";
+        if (!(an_ieq(w, "config") && (an_ieq(w2, "get") || an_ieq(w2, "help")))) scanRedis(&v, w, strlen(w));
     }
     size_t len;
     const char *in = lh_stdin_text(s->c, idx, &len);

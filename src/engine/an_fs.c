@@ -543,3 +543,8 @@ void an_fs_dynamic(an_state *s, int idx, const lh_cmd *cmd) {
             an_fs_delete_target(s, idx, cmd->argv[ops[k]].s, 1, 1, 0);
     }
 }
+
+/* For handlers elsewhere (an_data.c: tar --remove-files under xargs). */
+int an_fs_stdin_targets(an_state *s, int idx, int recursive, int forced) {
+    return stdinArgPaths(s, idx, recursive, forced);
+}

@@ -735,7 +735,8 @@ void an_net_secret_tool(an_state *s, int idx, const lh_cmd *cmd) {
         reads = !strcmp(v1, "read") || (!strcmp(v1, "kv") && !strcmp(v2, "get"));
         changes = !strcmp(v1, "write") || !strcmp(v1, "delete") ||
                   (!strcmp(v1, "kv") && (!strcmp(v2, "put") || !strcmp(v2, "delete") || !strcmp(v2, "destroy") ||
-                                         !strcmp(v2, "patch") || !strcmp(v2, "metadata"))) ||
+                                         !strcmp(v2, "patch") ||
+                                         (!strcmp(v2, "metadata") && n > 2 && strcmp(cmd->argv[ops[2]].s, "get")))) ||
                   (!strcmp(v1, "secrets") && (!strcmp(v2, "disable") || !strcmp(v2, "enable")));
     } else if (!strcmp(p, "op")) {
         reads = !strcmp(v1, "read") || !strcmp(v1, "inject") ||

@@ -3,8 +3,10 @@
  * For a shell command, every simple command of the parsed script (nested ones
  * included) is looked up by program name in a sorted table and handed to its
  * family's handler (an_fs.c, an_disk.c, an_git.c, an_sys.c, an_net.c, an_db.c,
- * an_infra.c). Commands whose program has no handler cost a binary search and a
- * look at their redirections. File tools are judged by the class of their path.
+ * an_infra.c). Every command then goes to an_data_dispatch() (an_data.c, an_packs.c),
+ * which adds its own handlers by name and checks bind addresses on any program.
+ * Commands whose program has no handler cost three binary searches and a look at
+ * their redirections. File tools are judged by the class of their path.
  *
  * lh_emit()/lh_emit_full() live in engine.c (the engine owns the findings array);
  * this file holds the helpers the analyzers share. */
@@ -918,6 +920,7 @@ static int findingsFor(const lh_ctx *c, int idx, int from) {
 void an_dispatch(an_state *s, int idx, const lh_cmd *view) {
     const an_entry *e = lookupProg(view->prog);
     if (e) e->fn(s, idx, view);
+    an_data_dispatch(s, idx, view);
 }
 
 void an_parse_child(an_state *s, int idx, const char *text, size_t len, lh_origin origin) {
@@ -960,6 +963,7 @@ static void analyzeCommand(an_state *s, int idx) {
         const an_entry *e = lookupProg(cmd->prog);
         uint32_t flags = cmd->flags;
         int mid = s->c->nfindings;
+        if (!(flags & LH_C_DYNAMIC_CMD)) an_data_dispatch(s, idx, cmd);
         if (e) e->fn(s, idx, cmd);
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))

@@ -12,6 +12,7 @@
  *
  * The format is documented in docs/policy.md. */
 #include "engine/policy.h"
+#include "engine/packs.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -295,6 +296,7 @@ struct lh_policy {
     int *other; int nother;         /* every other tool */
     anslot *ans; uint32_t ansmask;  /* analyzer settings by id; NULL when none */
     int has_overrides;              /* some allow rule has `overrides` */
+    unsigned packs_off;             /* bit i: rule pack lh_packs[i] is off (packs.h) */
     int nregex;
     pcre2_match_context *mctx;
 };
@@ -1066,7 +1068,33 @@ static void compileSettings(pstate *ps, const ynode *n) {
 }
 
 static const char *const topKeys[] = {"version", "revision", "settings", "rules", "analyzers",
-                                      NULL};
+                                      "packs", NULL};
+
+/* packs: a map {name: true|false} switches packs from their defaults; a list of names
+ * turns exactly those packs on and every other off. */
+static void compilePacks(pstate *ps, const ynode *n) {
+    if (isNull(n)) return;
+    lh_policy *P = ps->pol;
+    if (n->type == N_SEQ) {
+        P->packs_off = (1u << lh_npacks) - 1;
+        for (int i = 0; i < n->nkids; i++) {
+            const char *name = getStr(ps, n->kids[i], "pack name", MAX_ID);
+            int k = name ? lh_pack_find(name) : -1;
+            if (name && k < 0) diag(ps, n->kids[i], "unknown rule pack '%.60s' (see docs/policy.md)", name);
+            if (k >= 0) P->packs_off &= ~(1u << k);
+        }
+        return;
+    }
+    if (checkMap(ps, n, "packs", NULL) < 0) return;
+    for (int i = 0; i < n->nkids; i += 2) {
+        const char *name = getStr(ps, n->kids[i], "pack name", MAX_ID);
+        int k = name ? lh_pack_find(name) : -1, on = 0;
+        if (name && k < 0) { diag(ps, n->kids[i], "unknown rule pack '%.60s' (see docs/policy.md)", name); continue; }
+        if (k < 0 || getBool(ps, n->kids[i + 1], "a pack's value", &on) != 0) continue;
+        if (on) P->packs_off &= ~(1u << k);
+        else P->packs_off |= 1u << k;
+    }
+}
 
 static void compileTop(pstate *ps, const ynode *root) {
     lh_policy *P = ps->pol;
@@ -1094,6 +1122,7 @@ static void compileTop(pstate *ps, const ynode *root) {
         case 2: compileSettings(ps, v); break;
         case 3: rules = v; break;
         case 4: break;                  /* after the rules: see below */
+        case 5: compilePacks(ps, v); break;
         default: break;
         }
     }
@@ -1235,6 +1264,7 @@ static lh_policy *parsePolicy(const char *yaml, size_t len, const char *name,
     pcre2_set_match_limit(P->mctx, REGEX_MATCH_LIMIT);
     pcre2_set_depth_limit(P->mctx, REGEX_MATCH_LIMIT / 10);
     P->unknown_tool = LH_ESCALATE;
+    P->packs_off = lh_packs_default_off();
     P->name = lh_arena_strdup(P->arena, name ? name : "<policy>");
 
     ynode *root = buildTree(&ps, yaml ? yaml : "", yaml ? len : 0);
@@ -1815,7 +1845,16 @@ static int overridesName(const prule *r, const char *id) {
 }
 
 void lh_policy_adjust(const lh_policy *P, lh_ctx *c) {
-    if (!P || !c || (!P->ans && !P->has_overrides)) return;
+    if (!P || !c) return;
+    /* 0. rule packs that are off: cancel their findings */
+    if (P->packs_off)
+        for (int i = 0; i < c->nfindings; i++) {
+            lh_finding *f = &c->findings[i];
+            if (f->overridden_by || f->tier != LH_TIER_ANALYSIS || strncmp(f->rule, "pack.", 5)) continue;
+            int k = lh_pack_of_rule(f->rule);
+            if (k >= 0 && (P->packs_off >> k) & 1u) f->overridden_by = lh_packs[k].tag_off;
+        }
+    if (!P->ans && !P->has_overrides) return;
     /* 1. analyzer settings: disabled, action/risk/reason, exceptions */
     if (P->ans)
         for (int i = 0; i < c->nfindings; i++) {

@@ -10,6 +10,8 @@
 #include "engine/rules.h"
 
 int lh_analyze_table_sorted(void);   /* analyze.c test hook */
+int an_data_table_sorted(void);      /* an_data.c */
+int an_packs_table_sorted(void);     /* an_packs.c */
 
 static lh_engine *E;
 static lh_arena *A;
@@ -98,6 +100,8 @@ static void test_rule_table(void **st) {
     assert_int_equal(lh_rule_find("rm.root")->action, LH_DENY);
     assert_int_equal(lh_rule_find("git.force-with-lease")->action, LH_ESCALATE);
     assert_true(lh_analyze_table_sorted());
+    assert_true(an_data_table_sorted());
+    assert_true(an_packs_table_sorted());
 }
 
 static void test_option_helpers(void **st) {

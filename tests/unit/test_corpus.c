@@ -10,6 +10,41 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/rules.h"
+#include "engine/packs.h"
+
+/* Rules no corpus line can reach: the engine's own failure path. Each needs a reason. */
+static const char *const kUnreachable[] = {
+    "engine.error",   /* internal error or arena exhaustion: not a property of a request */
+    "shell.bad-bytes", /* NUL or invalid UTF-8: JSON (jansson) rejects both before the
+                          engine sees them; test_engine.c covers the rule */
+    NULL,
+};
+
+/* Count a decision against the rule table (rules.def) by its rule id. */
+static void countRule(int *hits, const char *rule) {
+    if (!rule) return;
+    for (int k = 0; k < LH_RULE__COUNT; k++)
+        if (!strcmp(lh_rules[k].id, rule)) { hits[k]++; return; }
+}
+
+/* Every rule in rules.def must decide at least one corpus call: a rule that decides
+ * none could be deleted with every test still passing. Returns the failures. */
+static int checkCoverage(const int *hits) {
+    int bad = 0;
+    for (int k = 0; k < LH_RULE__COUNT; k++) {
+        int skip = 0;
+        for (int u = 0; kUnreachable[u]; u++) skip |= !strcmp(kUnreachable[u], lh_rules[k].id);
+        /* a pack off by default decides nothing here; test_policy switches it on */
+        int pk = lh_pack_of_rule(lh_rules[k].id);
+        if (pk >= 0 && !lh_packs[pk].on_by_default) skip = 1;
+        if (hits[k] || skip) continue;
+        printf("not ok - rule %s decides no corpus case (add one to tests/corpus/)\n", lh_rules[k].id);
+        bad++;
+    }
+    if (!bad) printf("ok - every rule in rules.def decides a corpus case\n");
+    return bad;
+}
 
 static int cmpStr(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -36,6 +71,7 @@ int main(void) {
     if (!e) { printf("not ok - engine: %s\n", err); return 1; }
     lh_arena *a = lh_arena_new(1 << 16);
     int n = 0, bad = 0, counts[3][3] = {{0}};
+    int hits[LH_RULE__COUNT] = {0};
     for (int f = 0; f < nfiles; f++) {
         char path[8192];
         snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
@@ -79,6 +115,7 @@ int main(void) {
                 lh_decision dec;
                 lh_engine_decide(e, &r, a, &dec, LH_DECIDE_NOCACHE);
                 counts[want][dec.action]++;
+                if (dec.action == want) countRule(hits, dec.rule);
                 if (dec.action == want) {
                     printf("ok - %s %s\n", files[f], id);
                 } else {
@@ -98,6 +135,7 @@ int main(void) {
     printf("# %d calls; expected allow/escalate/deny (rows) vs got (columns):\n", n);
     for (int i = 0; i < 3; i++)
         printf("#   %-8s %5d %5d %5d\n", lh_action_name((lh_action)i), counts[i][0], counts[i][1], counts[i][2]);
+    bad += checkCoverage(hits);
     if (n < 400) { printf("not ok - the corpus has %d calls; it must have at least 400\n", n); bad++; }
     lh_arena_free(a);
     lh_engine_free(e);

@@ -880,6 +880,47 @@ static void test_engine_end_to_end(void **state) {
     lh_engine_free(e);
 }
 
+
+/* Rule packs: a pack switched off no longer decides its case; one switched on does.
+ * One case per pack (the same calls as tests/corpus/packs.jsonl). */
+static void test_rule_packs(void **state) {
+    (void)state;
+    static const struct { const char *pack, *rule, *cmd; int on; lh_action act; } cases[] = {
+        {"saas", "pack.saas.delete", "stripe customers delete cus_Q1w2e3r4", 1, LH_DENY},
+        {"objstore", "pack.objstore.delete", "mc rm prod/uploads/logo.png", 1, LH_ESCALATE},
+        {"backup", "pack.backup.delete", "borg delete /backup/repo::host-2026-12-01", 1, LH_DENY},
+        {"brokers", "pack.brokers.delete", "rpk topic delete orders", 0, LH_DENY},
+        {"secrets", "pack.secrets.delete", "doppler secrets delete STRIPE_KEY -y", 1, LH_DENY},
+        {"disk", "pack.disk.delete", "btrfs sub del /snapshots/2026-12-01", 1, LH_DENY},
+    };
+    char err[128], yaml[256];
+    lh_arena *a = lh_arena_new(65536);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (int mode = 0; mode < 4; mode++) {   /* default, map on, map off, list of the others */
+            if (mode == 0) snprintf(yaml, sizeof(yaml), "rules: []\n");
+            else if (mode == 1) snprintf(yaml, sizeof(yaml), "rules: []\npacks: {%s: true}\n", cases[i].pack);
+            else if (mode == 2) snprintf(yaml, sizeof(yaml), "rules: []\npacks: {%s: false}\n", cases[i].pack);
+            else snprintf(yaml, sizeof(yaml), "rules: []\npacks: [%s]\n", strcmp(cases[i].pack, "saas") ? "saas" : "disk");
+            int on = mode == 0 ? cases[i].on : mode == 1;
+            lh_engine *e = lh_engine_new(parseOk(yaml), 0, err, sizeof(err));
+            assert_non_null(e);
+            lh_arena_reset(a);
+            lh_decision d = decideWith(e, a, "Bash", cases[i].cmd, NULL);
+            if (on) {
+                assert_int_equal(d.action, cases[i].act);
+                assert_string_equal(d.rule, cases[i].rule);
+            } else {
+                assert_int_equal(d.action, LH_ALLOW);
+            }
+            lh_engine_free(e);
+        }
+    }
+    lh_arena_free(a);
+    expectError("rules: []\npacks: {nosuch: true}\n", 2, 0, "unknown rule pack");
+    expectError("rules: []\npacks: [saas, nosuch]\n", 2, 0, "unknown rule pack");
+    expectError("rules: []\npacks: {saas: maybe}\n", 2, 0, "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
@@ -906,6 +947,7 @@ int main(void) {
         cmocka_unit_test(test_adjust_settings),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_engine_end_to_end),
+        cmocka_unit_test(test_rule_packs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,6 +173,13 @@ void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd);
 void an_net_secret_used(an_state *s, int idx, const char *subject);
 int an_is_decoder(const lh_cmd *cmd);
 
+/* an_url.c */
+/* Judge the destination of a URL or host word used by command idx (-1: the request):
+ * cloud metadata, link-local, private and internal hosts are escalated unless the
+ * policy's settings.allowed_hosts lists them. Returns 1 when it reported. */
+int an_url_check(lh_ctx *c, int idx, const char *url);
+void an_url_webfetch(lh_ctx *c);
+
 /* an_db.c */
 void an_db_sql(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);

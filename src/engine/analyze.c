@@ -1009,6 +1009,7 @@ void lh_analyze(lh_ctx *c) {
     case LH_TOOL_NOTEBOOKEDIT: analyzeFileWrite(c); break;
     case LH_TOOL_READ: analyzeRead(c, c->req->file_path); break;
     case LH_TOOL_GREP: analyzeRead(c, c->req->path); break;
-    default: break;   /* Glob, LS, WebFetch, WebSearch: nothing to judge; MCP: policy */
+    case LH_TOOL_WEBFETCH: an_url_webfetch(c); break;
+    default: break;   /* Glob, LS, WebSearch: nothing to judge; MCP: policy */
     }
 }

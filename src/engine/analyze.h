@@ -25,6 +25,7 @@ typedef struct lh_ctx {
     int nfindings;
     int capfindings;
     int oom;                    /* an allocation failed: the engine denies */
+    const struct lh_policy *policy; /* the engine's policy (settings the analyzers read) */
 } lh_ctx;
 
 /* Record that analyzer rule r fired on command cmd (-1: the request), about subject

@@ -343,6 +343,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     memset(&c, 0, sizeof(c));
     c.arena = a;
     c.req = req;
+    c.policy = e->policy;
     c.cwd = normalizedDir(a, req->cwd);
     c.home = req->home ? normalizedDir(a, req->home) : NULL;
     if (!c.cwd || (req->home && !c.home)) { failClosed(out, e->revision); return -1; }

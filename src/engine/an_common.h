@@ -180,6 +180,10 @@ int an_is_decoder(const lh_cmd *cmd);
 int an_url_check(lh_ctx *c, int idx, const char *url);
 void an_url_webfetch(lh_ctx *c);
 
+/* an_mcp.c: an MCP tool's path and URL arguments, judged as Read, Write or a deletion
+ * by the verb of its name. */
+void an_mcp(lh_ctx *c);
+
 /* an_db.c */
 void an_db_sql(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);

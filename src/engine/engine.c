@@ -88,6 +88,8 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
                            r->role ? r->role : ""};
     size_t n = plen + 1;
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) n += strlen(parts[i]) + 1;
+    for (int i = 0; i < r->nmcp_args; i++) n += strlen(r->mcp_keys[i]) + strlen(r->mcp_args[i]) + 2;
+    if (r->nmcp_args && r->url) n += strlen(r->url) + 1;
     if (n > LH_CACHE_MAX_KEY) return NULL;
     char *k = lh_arena_alloc(a, n);
     if (!k) return NULL;
@@ -101,6 +103,22 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
     memcpy(k + o, primary, plen);
     o += plen;
     k[o++] = 0;
+    /* an MCP call's path arguments (and its url) decide too */
+    for (int i = 0; i < r->nmcp_args; i++) {
+        const char *two[2] = {r->mcp_keys[i], r->mcp_args[i]};
+        for (int j = 0; j < 2; j++) {
+            size_t l = strlen(two[j]);
+            memcpy(k + o, two[j], l);
+            o += l;
+            k[o++] = 0;
+        }
+    }
+    if (r->nmcp_args && r->url) {
+        size_t l = strlen(r->url);
+        memcpy(k + o, r->url, l);
+        o += l;
+        k[o++] = 0;
+    }
     *len = o;
     return k;
 }

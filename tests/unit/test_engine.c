@@ -236,6 +236,38 @@ static void test_cache_hits_and_keys(void **st) {
     lh_engine_free(e);
 }
 
+/* An MCP call's path arguments are parsed, and decide through the cache: the same tool
+ * with another path is another key. */
+static void test_mcp_args_parse_and_cache(void **st) {
+    (void)st;
+    char err[256];
+    lh_request r;
+    const char *j = "{\"tool\":\"mcp__fs__read_file\",\"cwd\":\"/home/dev/project\",\"home\":\"/home/dev\","
+                    "\"input\":{\"path\":\"src/a.c\",\"content\":\"x\",\"target\":\"b\",\"uri\":\"file:///x\"}}";
+    assert_int_equal(lh_request_parse_json(A, j, strlen(j), &r, err, sizeof(err)), 0);
+    assert_int_equal(r.tool, LH_TOOL_MCP);
+    assert_int_equal(r.nmcp_args, 3);
+    assert_string_equal(r.mcp_keys[0], "path");
+    assert_string_equal(r.mcp_args[0], "src/a.c");
+    assert_string_equal(r.mcp_keys[1], "target");
+    assert_string_equal(r.mcp_keys[2], "uri");
+    lh_engine *e = lh_engine_new(NULL, 64, err, sizeof(err));
+    assert_non_null(e);
+    lh_decision d;
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_CACHE);
+    const char *k = "{\"tool\":\"mcp__fs__read_file\",\"cwd\":\"/home/dev/project\",\"home\":\"/home/dev\","
+                    "\"input\":{\"path\":\"~/.ssh/id_rsa\",\"content\":\"x\",\"target\":\"b\",\"uri\":\"file:///x\"}}";
+    assert_int_equal(lh_request_parse_json(A, k, strlen(k), &r, err, sizeof(err)), 0);
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_ANALYSIS);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "secret.read");
+    lh_engine_free(e);
+}
+
 /* ---- decision JSON ---------------------------------------------------------------------- */
 
 static void test_decision_json_contract(void **st) {
@@ -336,6 +368,7 @@ int main(void) {
         cmocka_unit_test_setup(test_bad_bytes_deny, reset),
         cmocka_unit_test_setup(test_dynamic_command_escalates, reset),
         cmocka_unit_test_setup(test_unknown_tool_escalates, reset),
+        cmocka_unit_test_setup(test_mcp_args_parse_and_cache, reset),
         cmocka_unit_test_setup(test_inline_code_delete, reset),
         cmocka_unit_test_setup(test_explain_keeps_parse, reset),
         cmocka_unit_test_setup(test_cache_hits_and_keys, reset),

@@ -214,7 +214,11 @@ static void checkScript(lh_ctx *c) {
         break;
     }
     for (int i = 0; i < s->nfuncs; i++)
-        if (s->funcs[i].recursive_bg) lh_emit(c, s->funcs[i].first_cmd, LH_R(FORK_BOMB), s->funcs[i].name);
+        if (s->funcs[i].recursive_bg) {
+            /* "(fork bomb): :" reads as a dangling colon: name the function */
+            const char *subj = lh_arena_printf(c->arena, "%s()", s->funcs[i].name);
+            lh_emit(c, s->funcs[i].first_cmd, LH_R(FORK_BOMB), subj ? subj : s->funcs[i].name);
+        }
     for (int i = 0; i < s->ncmds; i++) {
         const lh_cmd *cmd = &s->cmds[i];
         if (cmd->argc > 0 && (cmd->flags & LH_C_DYNAMIC_CMD) && !isEvalOfInit(s, i))

@@ -280,7 +280,8 @@ static void test_git(void **st) {
         {NULL, "git -C ../api reset --hard", DENY, "git.reset-hard", NULL},
         {NULL, "git checkout -- .", DENY, "git.discard-changes", NULL},
         {NULL, "git checkout .", DENY, "git.discard-changes", NULL},
-        {NULL, "git checkout main -- src/app.ts", DENY, "git.discard-changes", NULL},
+        {NULL, "git checkout main -- src/app.ts", ALLOW, NULL, NULL},   /* a named file (issue 11 part 9) */
+        {NULL, "git checkout main -- src/", DENY, "git.discard-changes", NULL},
         {NULL, "git restore src/", DENY, "git.discard-changes", NULL},
         {NULL, "git restore --staged src/app.ts", ALLOW, NULL, NULL},
         {NULL, "git clean -fdx", DENY, "git.clean", NULL},

@@ -180,6 +180,15 @@ int an_is_decoder(const lh_cmd *cmd);
 int an_url_check(lh_ctx *c, int idx, const char *url);
 void an_url_webfetch(lh_ctx *c);
 
+/* an_self.c: Lighthouse's own files and processes. */
+/* Is the path one of Lighthouse's own files (programs, data dir, policy, hook settings)? */
+int an_self_path(const lh_ctx *c, const lh_path *p);
+/* Report self.tamper when p is one of them (returns 1), else 0. */
+int an_self_guard(an_state *s, int idx, const lh_path *p);
+/* chmod/chown/chattr/setfacl/shred of those files; kill, pkill, systemctl, service
+ * that stop the bridge. */
+void an_self_command(an_state *s, int idx, const lh_cmd *cmd);
+
 /* an_mcp.c: an MCP tool's path and URL arguments, judged as Read, Write or a deletion
  * by the verb of its name. */
 void an_mcp(lh_ctx *c);

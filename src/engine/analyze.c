@@ -960,6 +960,7 @@ static void analyzeCommand(an_state *s, int idx) {
         const an_entry *e = lookupProg(cmd->prog);
         uint32_t flags = cmd->flags;
         int mid = s->c->nfindings;
+        an_self_command(s, idx, cmd);   /* chmod, shred, kill, systemctl… of Lighthouse itself */
         if (e) e->fn(s, idx, cmd);
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))

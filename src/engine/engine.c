@@ -17,12 +17,30 @@
 #include "engine/unwrap.h"
 #include "util/utf8.h"
 
+#define SELF_MAX 4
+
 struct lh_engine {
     lh_policy *policy;
     lh_cache *cache;          /* NULL when disabled */
     lh_shell_limits lim;
     const char *revision;
+    char *self_paths[SELF_MAX]; /* Lighthouse's own files (an_self.c), malloc'd */
+    int nself;
 };
+
+/* The files the engine runs from: its policy file (by the name it was loaded from),
+ * and what LIGHTHOUSE_POLICY, LIGHTHOUSE_DATA and LIGHTHOUSE_CONFIG name. Absolute
+ * paths only: a relative one is relative to a process the agent does not share. Read
+ * once, here; decisions only compare strings. */
+static void addSelf(lh_engine *e, const char *p) {
+    if (!p || p[0] != '/' || e->nself == SELF_MAX) return;
+    size_t n = strlen(p);
+    if (n == 0 || n > LH_MAX_PATH_BYTES) return;
+    char *c = strdup(p);
+    if (!c) return;
+    lh_path_normalize(c, n);
+    e->self_paths[e->nself++] = c;
+}
 
 /* ------------------------------------------------------------------------------ */
 /* Life cycle                                                                      */
@@ -48,6 +66,10 @@ lh_engine *lh_engine_new(lh_policy *policy, size_t cache_entries, char *err, siz
         return NULL;
     }
     e->revision = lh_policy_revision(e->policy);
+    addSelf(e, lh_policy_name(e->policy));
+    addSelf(e, getenv("LIGHTHOUSE_POLICY"));
+    addSelf(e, getenv("LIGHTHOUSE_DATA"));
+    addSelf(e, getenv("LIGHTHOUSE_CONFIG"));
     lh_shell_default_limits(&e->lim);
     if (cache_entries) {
         e->cache = lh_cache_new(cache_entries, cacheSeed());
@@ -64,6 +86,7 @@ void lh_engine_free(lh_engine *e) {
     if (!e) return;
     lh_cache_free(e->cache);
     lh_policy_free(e->policy);
+    for (int i = 0; i < e->nself; i++) free(e->self_paths[i]);
     free(e);
 }
 
@@ -366,6 +389,8 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     c.arena = a;
     c.req = req;
     c.policy = e->policy;
+    c.self_paths = (const char *const *)e->self_paths;
+    c.nself_paths = e->nself;
     c.cwd = normalizedDir(a, req->cwd);
     c.home = req->home ? normalizedDir(a, req->home) : NULL;
     if (!c.cwd || (req->home && !c.home)) { failClosed(out, e->revision); return -1; }

@@ -165,7 +165,8 @@ static void test_rm(void **st) {
         {NULL, "x=rm; $x -rf /", ESC, NULL, NULL},
         {NULL, "busybox rm -rf /", DENY, "rm.root", NULL},
         {NULL, "shred -u /dev/sda", DENY, "disk.shred", NULL},
-        {NULL, "shred -u secrets.txt", ESC, "disk.shred", NULL},
+        {NULL, "shred -u secrets.txt", ALLOW, NULL, NULL},   /* a project file (issue 11 part 9) */
+        {NULL, "shred -u $F", ESC, "disk.shred", NULL},
         {NULL, "unlink ~/.bashrc", ESC, "rm.file-outside-project", NULL},
     };
     CHECK(c);
@@ -234,8 +235,9 @@ static void test_file_tools(void **st) {
         {"Write", HOME "/other/src/x.ts", ESC, "fs.write-outside-project", NULL},
         {"NotebookEdit", CWD "/nb/analysis.ipynb", ALLOW, NULL, NULL},
         {"Write", CWD "/.env", ESC, "fs.write-secret", NULL},
-        {"Edit", CWD "/.claude/settings.local.json", ESC, "fs.write-agent-settings", NULL},
-        {"Write", HOME "/.claude/settings.json", ESC, "fs.write-agent-settings", NULL},
+        {"Edit", CWD "/.claude/settings.local.json", DENY, "self.tamper", NULL},
+        {"Write", HOME "/.claude/settings.json", DENY, "self.tamper", NULL},
+        {"Write", HOME "/.claude/hooks/pre.sh", ESC, "fs.write-agent-settings", NULL},
         {"Read", HOME "/.ssh/id_ed25519", ESC, "secret.read", NULL},
         {"Read", CWD "/.env", ESC, "secret.read", NULL},
         {"Read", "/proc/1/environ", ESC, "secret.read", NULL},

@@ -268,6 +268,62 @@ static void test_mcp_args_parse_and_cache(void **st) {
     lh_engine_free(e);
 }
 
+/* The engine knows its configured files: the policy it was loaded from and what
+ * LIGHTHOUSE_POLICY / LIGHTHOUSE_DATA name. Changing them is self.tamper; reading them
+ * is allowed; without the configuration the same paths are ordinary project files. */
+static void test_self_paths_from_config(void **st) {
+    (void)st;
+    char err[256];
+    lh_request w;
+    memset(&w, 0, sizeof(w));
+    w.tool = LH_TOOL_EDIT;
+    w.tool_name = "Edit";
+    w.file_path = "/home/dev/project/ops/guard.yaml";
+    w.cwd = "/home/dev/project";
+    w.home = "/home/dev";
+    lh_request rd = w;
+    rd.tool = LH_TOOL_READ;
+    rd.tool_name = "Read";
+    lh_request rm = bash("rm -rf state/events");
+    lh_decision d;
+
+    lh_engine *plain = lh_engine_new(NULL, 0, err, sizeof(err));
+    assert_non_null(plain);
+    assert_int_equal(lh_engine_decide(plain, &w, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    assert_int_equal(lh_engine_decide(plain, &rm, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_engine_free(plain);
+
+    setenv("LIGHTHOUSE_POLICY", "/home/dev/project/ops/guard.yaml", 1);
+    setenv("LIGHTHOUSE_DATA", "/home/dev/project/state/", 1);
+    lh_engine *e = lh_engine_new(NULL, 0, err, sizeof(err));
+    unsetenv("LIGHTHOUSE_POLICY");
+    unsetenv("LIGHTHOUSE_DATA");
+    assert_non_null(e);
+    assert_int_equal(lh_engine_decide(e, &w, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "self.tamper");
+    assert_int_equal(lh_engine_decide(e, &rd, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    assert_int_equal(lh_engine_decide(e, &rm, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "self.tamper");
+    lh_engine_free(e);
+
+    /* the policy file the engine was loaded from, by its name */
+    lh_policy_diag diags[4];
+    int nd = 0;
+    const char *y = "rules: []\n";
+    lh_policy *p = lh_policy_parse(y, strlen(y), "/home/dev/project/ops/guard.yaml", diags, 4, &nd);
+    assert_non_null(p);
+    e = lh_engine_new(p, 0, err, sizeof(err));
+    assert_non_null(e);
+    assert_int_equal(lh_engine_decide(e, &w, A, &d, 0), 0);
+    assert_string_equal(d.rule, "self.tamper");
+    lh_engine_free(e);
+}
+
 /* ---- decision JSON ---------------------------------------------------------------------- */
 
 static void test_decision_json_contract(void **st) {
@@ -369,6 +425,7 @@ int main(void) {
         cmocka_unit_test_setup(test_dynamic_command_escalates, reset),
         cmocka_unit_test_setup(test_unknown_tool_escalates, reset),
         cmocka_unit_test_setup(test_mcp_args_parse_and_cache, reset),
+        cmocka_unit_test_setup(test_self_paths_from_config, reset),
         cmocka_unit_test_setup(test_inline_code_delete, reset),
         cmocka_unit_test_setup(test_explain_keeps_parse, reset),
         cmocka_unit_test_setup(test_cache_hits_and_keys, reset),

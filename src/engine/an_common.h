@@ -180,6 +180,17 @@ int an_is_decoder(const lh_cmd *cmd);
 int an_url_check(lh_ctx *c, int idx, const char *url);
 void an_url_webfetch(lh_ctx *c);
 
+/* an_ctx.c: context that makes an everyday call safe. */
+/* Drop the database-wipe findings of command idx (from findings[from]) when it targets
+ * a local test or dev database. */
+void an_ctx_test_db(an_state *s, int idx, const lh_cmd *cmd, int from);
+/* cp .env.example .env (sources ops[0..n)) into the project: no write finding. */
+int an_ctx_env_copy(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n, const char *dest);
+/* >> .env, or cat .env.example > .env, in the project. */
+int an_ctx_env_redirect(an_state *s, int idx, const lh_cmd *cmd, const lh_redir *rd);
+/* bash -n / sh -n / -o noexec: the shell only parses. */
+int an_syntax_only(const lh_cmd *cmd);
+
 /* an_self.c: Lighthouse's own files and processes. */
 /* Is the path one of Lighthouse's own files (programs, data dir, policy, hook settings)? */
 int an_self_path(const lh_ctx *c, const lh_path *p);

@@ -332,7 +332,7 @@ void an_fs_cp(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, "tS", kCpLong, ops, 64);
     const char *dest = destOf(cmd, ops, &n);
     checkSecretSources(s, idx, cmd, ops, n);
-    if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+    if (dest && !an_ctx_env_copy(s, idx, cmd, ops, n, dest)) an_fs_write_target(s, idx, dest, AN_W_WRITE);
 }
 
 /* mv removes its sources from where they were. */
@@ -524,7 +524,7 @@ void an_fs_redirs(an_state *s, int idx, const lh_cmd *cmd) {
                 lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), t);
             continue;
         }
-        if (writes) an_fs_write_target(s, idx, t, AN_W_WRITE);
+        if (writes && !an_ctx_env_redirect(s, idx, cmd, rd)) an_fs_write_target(s, idx, t, AN_W_WRITE);
     }
 }
 

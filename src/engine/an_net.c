@@ -517,6 +517,7 @@ static void parseShellC(an_state *s, int idx, const lh_cmd *cmd) {
 void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     int shell = an_is_shell(p);
+    if (shell && an_syntax_only(cmd)) return;   /* bash -n FILE: parses, runs nothing */
     if (shell) {
         parseCatHeredoc(s, idx, cmd);
         parseShellC(s, idx, cmd);

@@ -962,6 +962,7 @@ static void analyzeCommand(an_state *s, int idx) {
         int mid = s->c->nfindings;
         an_self_command(s, idx, cmd);   /* chmod, shred, kill, systemctl… of Lighthouse itself */
         if (e) e->fn(s, idx, cmd);
+        if (e) an_ctx_test_db(s, idx, cmd, mid);   /* a wipe of a test database is fine */
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))
             lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[0].s);

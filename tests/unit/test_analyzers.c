@@ -207,7 +207,8 @@ static void test_writes(void **st) {
         {NULL, "tee /tmp/out.log", ALLOW, NULL, NULL},
         {NULL, "tar xzf vendor.tgz -C vendor/", ALLOW, NULL, NULL},
         {NULL, "curl -fsSL https://x.example/f.tgz -o /usr/local/f.tgz", DENY, "fs.write-system", NULL},
-        {NULL, "cp .env.example .env", ESC, "fs.write-secret", NULL},
+        {NULL, "cp .env.example .env", ALLOW, NULL, NULL},   /* the setup step (issue 11 part 9) */
+        {NULL, "cp .env.production .env", ESC, "fs.write-secret", NULL},
         {NULL, "dd if=/dev/zero of=/tmp/disk.img bs=1M count=10", ALLOW, NULL, NULL},
     };
     CHECK(c);

@@ -1,8 +1,9 @@
 /* an_mcp.c — MCP tools (mcp__SERVER__TOOL) judged by their arguments.
  *
  * The request parser keeps the string arguments an MCP tool may take as paths (path,
- * file_path, filename, directory, source, destination, target, uri with file://) and a
- * "url". They go through the same path classes as the built-in tools:
+ * file_path, filename, directory, source, destination, target, uri with file://, the
+ * elements of a "paths" list) and a "url". When more paths came than the request holds
+ * (LH_MCP_MAX_ARGS), the call is escalated (mcp.unchecked-paths). They go through the same path classes as the built-in tools:
  *
  * - a tool whose name says it deletes (delete, remove, rm, unlink, destroy, purge, wipe,
  *   drop, truncate) is judged as a forced deletion of each path (rm -f);
@@ -104,4 +105,5 @@ void an_mcp(lh_ctx *c) {
         judgePath(c, verb, v);
     }
     if (r->url) an_url_check(c, -1, r->url);
+    if (r->mcp_more) lh_emit(c, -1, LH_R(MCP_UNCHECKED), NULL);
 }

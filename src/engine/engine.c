@@ -113,6 +113,7 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) n += strlen(parts[i]) + 1;
     for (int i = 0; i < r->nmcp_args; i++) n += strlen(r->mcp_keys[i]) + strlen(r->mcp_args[i]) + 2;
     if (r->nmcp_args && r->url) n += strlen(r->url) + 1;
+    if (r->mcp_more) n += 2;
     if (n > LH_CACHE_MAX_KEY) return NULL;
     char *k = lh_arena_alloc(a, n);
     if (!k) return NULL;
@@ -142,6 +143,7 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
         o += l;
         k[o++] = 0;
     }
+    if (r->mcp_more) { k[o++] = 1; k[o++] = 0; }
     *len = o;
     return k;
 }

@@ -889,6 +889,30 @@ static void test_allowed_hosts(void **state) {
     expectError("settings: {allowed_hosts: wiki.internal}\nrules: []\n", 1, 27, "allowed_hosts must be a list");
 }
 
+/* Pushes to protected branches escalate by default; the policy can allow them. */
+static void test_push_protected_configurable(void **state) {
+    (void)state;
+    char err[128];
+    lh_engine *e = lh_engine_new(NULL, 0, err, sizeof(err));
+    assert_non_null(e);
+    lh_arena *a = lh_arena_new(65536);
+    lh_decision d = decideWith(e, a, "Bash", "git push origin main", NULL);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "git.push-protected");
+    lh_engine_free(e);
+    lh_arena_reset(a);
+    lh_policy *p = parseOk("rules: []\nanalyzers:\n  git.push-protected: {action: allow}\n");
+    e = lh_engine_new(p, 0, err, sizeof(err));
+    assert_non_null(e);
+    d = decideWith(e, a, "Bash", "git push origin main", NULL);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_arena_reset(a);
+    d = decideWith(e, a, "Bash", "git push --force origin main", NULL);   /* force stays denied */
+    assert_int_equal(d.action, LH_DENY);
+    lh_arena_free(a);
+    lh_engine_free(e);
+}
+
 static void test_engine_end_to_end(void **state) {
     (void)state;
     lh_policy *p = parseOk(
@@ -958,6 +982,7 @@ int main(void) {
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_engine_end_to_end),
         cmocka_unit_test(test_allowed_hosts),
+        cmocka_unit_test(test_push_protected_configurable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

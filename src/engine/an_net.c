@@ -248,6 +248,35 @@ static void noteUrl(an_state *s, int idx, http_req *h, const char *u) {
     if (!an_is_loopback_host(an_url_host(u, host, sizeof(host)))) h->remote = 1;
 }
 
+/* curl --resolve HOST:PORT:ADDR[,ADDR…] and --connect-to HOST:PORT:HOST2:PORT2 send the
+ * request to ADDR / HOST2 whatever the URL says: judge those destinations. */
+static void curlPinned(an_state *s, int idx, const char *opt, const char *val) {
+    const char *p = val[0] == '+' ? val + 1 : val;
+    for (int k = 0; k < 2 && p; k++) {        /* skip HOST: and PORT: */
+        if (*p == '[') p = strchr(p, ']');
+        p = p ? strchr(p, ':') : NULL;
+        if (p) p++;
+    }
+    if (!p || !*p) return;
+    char buf[256];
+    size_t n = strlen(p);
+    if (n >= sizeof(buf)) return;
+    memcpy(buf, p, n + 1);
+    if (!strcmp(opt, "--connect-to")) {
+        char *end = buf[0] == '[' ? strchr(buf, ']') : buf;
+        end = end ? strchr(end, ':') : NULL;
+        if (end) *end = 0;
+        an_url_check(s->c, idx, buf);
+        return;
+    }
+    for (char *a = buf; a && *a;) {           /* ADDR,ADDR… */
+        char *comma = strchr(a, ',');
+        if (comma) *comma = 0;
+        an_url_check(s->c, idx, a);
+        a = comma ? comma + 1 : NULL;
+    }
+}
+
 /* curl: walk options and operands once. */
 static void parseCurl(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
     for (int i = 1; i < cmd->argc; i++) {
@@ -289,6 +318,7 @@ static void parseCurl(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
             continue;
         }
         if (!val) continue;
+        if (!strcmp(opt, "--resolve") || !strcmp(opt, "--connect-to")) curlPinned(s, idx, opt, val);
         if (!strcmp(opt, "X") || !strcmp(opt, "--request")) h->method = val;
         else if (!strcmp(opt, "--url")) noteUrl(s, idx, h, val);
         else if (!strcmp(opt, "o") || !strcmp(opt, "--output")) h->outfile = val;

@@ -13,7 +13,7 @@
  *
  * A write, deletion, move, truncation, owner or mode change of any of them is denied
  * (self.tamper), by any tool and through any wrapper, and so is killing or stopping the
- * bridge (self.stop). Reading them is not judged here. The engine learns the configured
+ * bridge (self.stop: kill, pkill, killall, systemctl, service, docker/podman stop|kill|rm). Reading them is not judged here. The engine learns the configured
  * paths once, in lh_engine_new (engine.c); the analyzers only compare strings. */
 #include <string.h>
 
@@ -117,14 +117,29 @@ void an_self_command(an_state *s, int idx, const lh_cmd *cmd) {
                 lh_emit(s->c, idx, LH_R(SELF_STOP), cmd->argv[ops[0]].s);
         }
         return;
-    case 'k':
-        if (!strcmp(p, "kill") || !strcmp(p, "killall")) {
+    case 'd':
+    case 'p':
+        if (!strcmp(p, "docker") || !strcmp(p, "podman") || !strcmp(p, "docker-compose")) {
+            /* docker [compose] stop|kill|rm|pause CONTAINER naming lighthouse */
+            static const char *const stop[] = {"stop", "kill", "rm", "pause", "down", NULL};
+            int verb = 0;
+            for (int i = 1; i < cmd->argc; i++) {
+                const char *a = cmd->argv[i].s;
+                for (int k = 0; stop[k] && !verb; k++)
+                    if (!strcmp(a, stop[k])) verb = 1;
+                if (verb && a[0] != '-' && namesSelf(a)) { lh_emit(s->c, idx, LH_R(SELF_STOP), a); return; }
+            }
+            return;
+        }
+        if (p[0] == 'd') return;
+        /* pkill PATTERN */
+        if (!strcmp(p, "pkill")) {
             for (int i = 1; i < cmd->argc; i++)
                 if (namesSelf(cmd->argv[i].s)) { lh_emit(s->c, idx, LH_R(SELF_STOP), cmd->argv[i].s); return; }
         }
         return;
-    case 'p':
-        if (!strcmp(p, "pkill")) {
+    case 'k':
+        if (!strcmp(p, "kill") || !strcmp(p, "killall")) {
             for (int i = 1; i < cmd->argc; i++)
                 if (namesSelf(cmd->argv[i].s)) { lh_emit(s->c, idx, LH_R(SELF_STOP), cmd->argv[i].s); return; }
         }

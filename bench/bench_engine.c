@@ -26,7 +26,7 @@ static const char *const kSafe[] = {
 static const char *const kRisky[] = {
     "sudo apt-get install -y nginx", "systemctl restart nginx", "kubectl apply -f k8s/deployment.yaml",
     "terraform apply -auto-approve -var-file=prod.tfvars", "docker push registry.example.com/app:1.2.3",
-    "npm publish", "git push --force-with-lease origin feature", "ssh prod-db 'df -h'",
+    "npm publish", "git push --force-with-lease origin main", "ssh prod-db 'df -h'",
     "curl -X DELETE https://api.example.com/v1/users/42",
 };
 static const char *const kDestructive[] = {

@@ -176,6 +176,37 @@ void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd);
 void an_net_secret_used(an_state *s, int idx, const char *subject);
 int an_is_decoder(const lh_cmd *cmd);
 
+/* an_url.c */
+/* Judge the destination of a URL or host word used by command idx (-1: the request):
+ * cloud metadata, link-local, private and internal hosts are escalated unless the
+ * policy's settings.allowed_hosts lists them. Returns 1 when it reported. */
+int an_url_check(lh_ctx *c, int idx, const char *url);
+void an_url_webfetch(lh_ctx *c);
+
+/* an_ctx.c: context that makes an everyday call safe. */
+/* Drop the database-wipe findings of command idx (from findings[from]) when it targets
+ * a local test or dev database. */
+void an_ctx_test_db(an_state *s, int idx, const lh_cmd *cmd, int from);
+/* cp .env.example .env (sources ops[0..n)) into the project: no write finding. */
+int an_ctx_env_copy(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n, const char *dest);
+/* >> .env, or cat .env.example > .env, in the project. */
+int an_ctx_env_redirect(an_state *s, int idx, const lh_cmd *cmd, const lh_redir *rd);
+/* bash -n / sh -n / -o noexec: the shell only parses. */
+int an_syntax_only(const lh_cmd *cmd);
+
+/* an_self.c: Lighthouse's own files and processes. */
+/* Is the path one of Lighthouse's own files (programs, data dir, policy, hook settings)? */
+int an_self_path(const lh_ctx *c, const lh_path *p);
+/* Report self.tamper when p is one of them (returns 1), else 0. */
+int an_self_guard(an_state *s, int idx, const lh_path *p);
+/* chmod/chown/chattr/setfacl/shred of those files; kill, pkill, systemctl, service
+ * that stop the bridge. */
+void an_self_command(an_state *s, int idx, const lh_cmd *cmd);
+
+/* an_mcp.c: an MCP tool's path and URL arguments, judged as Read, Write or a deletion
+ * by the verb of its name. */
+void an_mcp(lh_ctx *c);
+
 /* an_db.c */
 void an_db_sql(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);

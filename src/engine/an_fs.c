@@ -53,6 +53,7 @@ static int guardedSubpath(const char *t) {
 void an_fs_write_target(an_state *s, int idx, const char *text, int how) {
     lh_path p;
     lh_path_class cls = an_path(s, idx, text, &p);
+    if (an_self_guard(s, idx, &p)) return;
     unsigned f = p.flags;
     const char *n = p.norm;
     if (f & (LH_PF_DEV_NULL | LH_PF_NET_DEV)) return;
@@ -113,6 +114,7 @@ void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, 
     if (!*text) return;
     lh_path p;
     lh_path_class cls = an_path(s, idx, text, &p);
+    if (an_self_guard(s, idx, &p)) return;
     unsigned f = p.flags;
     const char *n = p.norm;
     lh_ctx *c = s->c;
@@ -292,6 +294,8 @@ void an_fs_shred(an_state *s, int idx, const lh_cmd *cmd) {
         lh_path p;
         lh_path_class cls = an_path(s, idx, cmd->argv[ops[k]].s, &p);
         if (cls == LH_PATH_TEMP || (p.flags & LH_PF_DEV_NULL)) continue;
+        /* a project file: the user's own (issue 11 part 9); not the project itself */
+        if (cls == LH_PATH_PROJECT && !(p.flags & LH_PF_IS_CWD)) continue;
         if (cls == LH_PATH_PROJECT || cls == LH_PATH_UNKNOWN)
             emitAs(s, idx, LH_RULE_DISK_SHRED, LH_ESCALATE, p.norm);
         else lh_emit(s->c, idx, LH_R(DISK_SHRED), p.norm);
@@ -328,13 +332,14 @@ void an_fs_cp(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, "tS", kCpLong, ops, 64);
     const char *dest = destOf(cmd, ops, &n);
     checkSecretSources(s, idx, cmd, ops, n);
-    if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+    if (dest && !an_ctx_env_copy(s, idx, cmd, ops, n, dest)) an_fs_write_target(s, idx, dest, AN_W_WRITE);
 }
 
 /* mv removes its sources from where they were. */
 static void judgeMoveSource(an_state *s, int idx, const char *text) {
     lh_path p;
     lh_path_class cls = an_path(s, idx, text, &p);
+    if (an_self_guard(s, idx, &p)) return;
     const char *n = p.norm;
     lh_ctx *c = s->c;
     switch (cls) {
@@ -519,7 +524,7 @@ void an_fs_redirs(an_state *s, int idx, const lh_cmd *cmd) {
                 lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), t);
             continue;
         }
-        if (writes) an_fs_write_target(s, idx, t, AN_W_WRITE);
+        if (writes && !an_ctx_env_redirect(s, idx, cmd, rd)) an_fs_write_target(s, idx, t, AN_W_WRITE);
     }
 }
 

@@ -134,7 +134,7 @@ void an_infra_kubectl(an_state *s, int idx, const lh_cmd *cmd) {
                                          "uncordon", "taint", "expose", "run", "debug",
                                          "certificate", NULL};
     if (inList(v, change)) {
-        const char *subj = lh_arena_printf(c->arena, "kubectl %s %s", v, res);
+        const char *subj = lh_arena_printf(c->arena, "kubectl %s%s%s", v, *res ? " " : "", res);
         lh_emit(c, idx, LH_R(K8S_APPLY), subj ? subj : v);
         return;
     }

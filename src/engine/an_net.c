@@ -241,10 +241,40 @@ static int anyArgHas(const lh_cmd *cmd, const char *needle) {
     return 0;
 }
 
-static void noteUrl(http_req *h, const char *u) {
+static void noteUrl(an_state *s, int idx, http_req *h, const char *u) {
     char host[256];
+    an_url_check(s->c, idx, an_expand(s, idx, u));
     if (!h->url) h->url = u;
     if (!an_is_loopback_host(an_url_host(u, host, sizeof(host)))) h->remote = 1;
+}
+
+/* curl --resolve HOST:PORT:ADDR[,ADDR…] and --connect-to HOST:PORT:HOST2:PORT2 send the
+ * request to ADDR / HOST2 whatever the URL says: judge those destinations. */
+static void curlPinned(an_state *s, int idx, const char *opt, const char *val) {
+    const char *p = val[0] == '+' ? val + 1 : val;
+    for (int k = 0; k < 2 && p; k++) {        /* skip HOST: and PORT: */
+        if (*p == '[') p = strchr(p, ']');
+        p = p ? strchr(p, ':') : NULL;
+        if (p) p++;
+    }
+    if (!p || !*p) return;
+    char buf[256];
+    size_t n = strlen(p);
+    if (n >= sizeof(buf)) return;
+    memcpy(buf, p, n + 1);
+    if (!strcmp(opt, "--connect-to")) {
+        char *end = buf[0] == '[' ? strchr(buf, ']') : buf;
+        end = end ? strchr(end, ':') : NULL;
+        if (end) *end = 0;
+        an_url_check(s->c, idx, buf);
+        return;
+    }
+    for (char *a = buf; a && *a;) {           /* ADDR,ADDR… */
+        char *comma = strchr(a, ',');
+        if (comma) *comma = 0;
+        an_url_check(s->c, idx, a);
+        a = comma ? comma + 1 : NULL;
+    }
 }
 
 /* curl: walk options and operands once. */
@@ -284,12 +314,13 @@ static void parseCurl(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
             }
             if (!opt) continue;
         } else {
-            noteUrl(h, a);
+            noteUrl(s, idx, h, a);
             continue;
         }
         if (!val) continue;
+        if (!strcmp(opt, "--resolve") || !strcmp(opt, "--connect-to")) curlPinned(s, idx, opt, val);
         if (!strcmp(opt, "X") || !strcmp(opt, "--request")) h->method = val;
-        else if (!strcmp(opt, "--url")) noteUrl(h, val);
+        else if (!strcmp(opt, "--url")) noteUrl(s, idx, h, val);
         else if (!strcmp(opt, "o") || !strcmp(opt, "--output")) h->outfile = val;
         else if (!strcmp(opt, "d") || !strncmp(opt, "--data", 6) || !strcmp(opt, "--json") ||
                  !strcmp(opt, "F") || !strcmp(opt, "--form") || !strcmp(opt, "--form-string") ||
@@ -333,7 +364,7 @@ static void parseWget(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
             if (o) h->outfile = o[1] ? o + 1 : (i + 1 < cmd->argc ? cmd->argv[++i].s : NULL);
             continue;
         } else {
-            noteUrl(h, a);
+            noteUrl(s, idx, h, a);
             continue;
         }
         if (!val) continue;
@@ -370,7 +401,7 @@ static void parseHttpie(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
     int n = an_operands(cmd, 1, "aopAs", lo, ops, 32);
     int k = 0;
     if (k < n && isMethodWord(cmd->argv[ops[k]].s)) h->method = cmd->argv[ops[k++]].s;
-    if (k < n) noteUrl(h, cmd->argv[ops[k++]].s);
+    if (k < n) noteUrl(s, idx, h, cmd->argv[ops[k++]].s);
     for (; k < n; k++) {
         const char *it = cmd->argv[ops[k]].s;
         const char *at = strchr(it, '@');
@@ -394,7 +425,7 @@ void an_net_fetch(an_state *s, int idx, const lh_cmd *cmd) {
         parseHttpie(s, idx, cmd, &h);
     else {
         int k = lh_first_operand(cmd, 0);
-        if (k > 0) noteUrl(&h, cmd->argv[k].s);
+        if (k > 0) noteUrl(s, idx, &h, cmd->argv[k].s);
     }
     const char *what = h.url ? h.url : p;
     h.method_put_delete = h.method && !an_ieq(h.method, "GET") && !an_ieq(h.method, "POST");
@@ -516,6 +547,7 @@ static void parseShellC(an_state *s, int idx, const lh_cmd *cmd) {
 void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     int shell = an_is_shell(p);
+    if (shell && an_syntax_only(cmd)) return;   /* bash -n FILE: parses, runs nothing */
     if (shell) {
         parseCatHeredoc(s, idx, cmd);
         parseShellC(s, idx, cmd);
@@ -795,6 +827,9 @@ void an_net_nc(an_state *s, int idx, const lh_cmd *cmd) {
             lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), e);
             return;
         }
+        int ops[2];   /* nc [options] HOST PORT: the destination */
+        if (an_operands(cmd, 1, "ceIiMOpPqsTVwxX", NULL, ops, 2) == 2 && !lh_has_opt(cmd, 'l', NULL))
+            an_url_check(s->c, idx, an_expand(s, idx, cmd->argv[ops[0]].s));
     }
     checkRemoteExec(s, idx, p);
 }

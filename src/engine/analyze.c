@@ -964,7 +964,9 @@ static void analyzeCommand(an_state *s, int idx) {
         uint32_t flags = cmd->flags;
         int mid = s->c->nfindings;
         if (!(flags & LH_C_DYNAMIC_CMD)) an_data_dispatch(s, idx, cmd);
+        an_self_command(s, idx, cmd);   /* chmod, shred, kill, systemctl… of Lighthouse itself */
         if (e) e->fn(s, idx, cmd);
+        if (e) an_ctx_test_db(s, idx, cmd, mid);   /* a wipe of a test database is fine */
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))
             lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[0].s);
@@ -1013,6 +1015,8 @@ void lh_analyze(lh_ctx *c) {
     case LH_TOOL_NOTEBOOKEDIT: analyzeFileWrite(c); break;
     case LH_TOOL_READ: analyzeRead(c, c->req->file_path); break;
     case LH_TOOL_GREP: analyzeRead(c, c->req->path); break;
-    default: break;   /* Glob, LS, WebFetch, WebSearch: nothing to judge; MCP: policy */
+    case LH_TOOL_WEBFETCH: an_url_webfetch(c); break;
+    case LH_TOOL_MCP: an_mcp(c); break;   /* its arguments; the rest is the policy's */
+    default: break;   /* Glob, LS, WebSearch: nothing to judge */
     }
 }

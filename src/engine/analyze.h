@@ -25,6 +25,9 @@ typedef struct lh_ctx {
     int nfindings;
     int capfindings;
     int oom;                    /* an allocation failed: the engine denies */
+    const struct lh_policy *policy; /* the engine's policy (settings the analyzers read) */
+    const char *const *self_paths;  /* Lighthouse's configured files and dirs (an_self.c) */
+    int nself_paths;
 } lh_ctx;
 
 /* Record that analyzer rule r fired on command cmd (-1: the request), about subject

@@ -17,12 +17,30 @@
 #include "engine/unwrap.h"
 #include "util/utf8.h"
 
+#define SELF_MAX 4
+
 struct lh_engine {
     lh_policy *policy;
     lh_cache *cache;          /* NULL when disabled */
     lh_shell_limits lim;
     const char *revision;
+    char *self_paths[SELF_MAX]; /* Lighthouse's own files (an_self.c), malloc'd */
+    int nself;
 };
+
+/* The files the engine runs from: its policy file (by the name it was loaded from),
+ * and what LIGHTHOUSE_POLICY, LIGHTHOUSE_DATA and LIGHTHOUSE_CONFIG name. Absolute
+ * paths only: a relative one is relative to a process the agent does not share. Read
+ * once, here; decisions only compare strings. */
+static void addSelf(lh_engine *e, const char *p) {
+    if (!p || p[0] != '/' || e->nself == SELF_MAX) return;
+    size_t n = strlen(p);
+    if (n == 0 || n > LH_MAX_PATH_BYTES) return;
+    char *c = strdup(p);
+    if (!c) return;
+    lh_path_normalize(c, n);
+    e->self_paths[e->nself++] = c;
+}
 
 /* ------------------------------------------------------------------------------ */
 /* Life cycle                                                                      */
@@ -48,6 +66,10 @@ lh_engine *lh_engine_new(lh_policy *policy, size_t cache_entries, char *err, siz
         return NULL;
     }
     e->revision = lh_policy_revision(e->policy);
+    addSelf(e, lh_policy_name(e->policy));
+    addSelf(e, getenv("LIGHTHOUSE_POLICY"));
+    addSelf(e, getenv("LIGHTHOUSE_DATA"));
+    addSelf(e, getenv("LIGHTHOUSE_CONFIG"));
     lh_shell_default_limits(&e->lim);
     if (cache_entries) {
         e->cache = lh_cache_new(cache_entries, cacheSeed());
@@ -64,6 +86,7 @@ void lh_engine_free(lh_engine *e) {
     if (!e) return;
     lh_cache_free(e->cache);
     lh_policy_free(e->policy);
+    for (int i = 0; i < e->nself; i++) free(e->self_paths[i]);
     free(e);
 }
 
@@ -88,6 +111,9 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
                            r->role ? r->role : ""};
     size_t n = plen + 1;
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) n += strlen(parts[i]) + 1;
+    for (int i = 0; i < r->nmcp_args; i++) n += strlen(r->mcp_keys[i]) + strlen(r->mcp_args[i]) + 2;
+    if (r->nmcp_args && r->url) n += strlen(r->url) + 1;
+    if (r->mcp_more) n += 2;
     if (n > LH_CACHE_MAX_KEY) return NULL;
     char *k = lh_arena_alloc(a, n);
     if (!k) return NULL;
@@ -101,6 +127,23 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
     memcpy(k + o, primary, plen);
     o += plen;
     k[o++] = 0;
+    /* an MCP call's path arguments (and its url) decide too */
+    for (int i = 0; i < r->nmcp_args; i++) {
+        const char *two[2] = {r->mcp_keys[i], r->mcp_args[i]};
+        for (int j = 0; j < 2; j++) {
+            size_t l = strlen(two[j]);
+            memcpy(k + o, two[j], l);
+            o += l;
+            k[o++] = 0;
+        }
+    }
+    if (r->nmcp_args && r->url) {
+        size_t l = strlen(r->url);
+        memcpy(k + o, r->url, l);
+        o += l;
+        k[o++] = 0;
+    }
+    if (r->mcp_more) { k[o++] = 1; k[o++] = 0; }
     *len = o;
     return k;
 }
@@ -196,7 +239,11 @@ static void checkScript(lh_ctx *c) {
         break;
     }
     for (int i = 0; i < s->nfuncs; i++)
-        if (s->funcs[i].recursive_bg) lh_emit(c, s->funcs[i].first_cmd, LH_R(FORK_BOMB), s->funcs[i].name);
+        if (s->funcs[i].recursive_bg) {
+            /* "(fork bomb): :" reads as a dangling colon: name the function */
+            const char *subj = lh_arena_printf(c->arena, "%s()", s->funcs[i].name);
+            lh_emit(c, s->funcs[i].first_cmd, LH_R(FORK_BOMB), subj ? subj : s->funcs[i].name);
+        }
     for (int i = 0; i < s->ncmds; i++) {
         const lh_cmd *cmd = &s->cmds[i];
         if (cmd->argc > 0 && (cmd->flags & LH_C_DYNAMIC_CMD) && !isEvalOfInit(s, i))
@@ -343,6 +390,9 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     memset(&c, 0, sizeof(c));
     c.arena = a;
     c.req = req;
+    c.policy = e->policy;
+    c.self_paths = (const char *const *)e->self_paths;
+    c.nself_paths = e->nself;
     c.cwd = normalizedDir(a, req->cwd);
     c.home = req->home ? normalizedDir(a, req->home) : NULL;
     if (!c.cwd || (req->home && !c.home)) { failClosed(out, e->revision); return -1; }

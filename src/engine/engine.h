@@ -45,6 +45,7 @@ int lh_risk_parse(const char *s, lh_risk *out);
 #define LH_MAX_REQUEST_BYTES (1u << 20)   /* 1 MiB of JSON */
 #define LH_MAX_COMMAND_BYTES (256u << 10) /* 256 KiB of shell text */
 #define LH_MAX_PATH_BYTES    4096u
+#define LH_MCP_MAX_ARGS      32
 
 typedef struct lh_request {
     lh_tool tool;
@@ -53,7 +54,14 @@ typedef struct lh_request {
     size_t command_len;
     const char *file_path;  /* Write, Edit, MultiEdit, NotebookEdit (notebook_path), Read */
     const char *path;       /* Glob, Grep, LS: the directory searched */
-    const char *url;        /* WebFetch */
+    const char *url;        /* WebFetch, and an MCP tool's "url" */
+    /* MCP: the string arguments that may be paths (path, file_path, filename, directory,
+     * source, destination, target, uri, paths), with their keys; in that order; then the
+     * string elements of a "paths" array. mcp_more: some did not fit (an_mcp escalates). */
+    const char *mcp_args[LH_MCP_MAX_ARGS];
+    const char *mcp_keys[LH_MCP_MAX_ARGS];
+    int nmcp_args;
+    int mcp_more;
     const char *cwd;        /* absolute; "/" when the caller sent none */
     const char *home;       /* the agent's home directory, or NULL when unknown */
     const char *agent;      /* agent name, or NULL */

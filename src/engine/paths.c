@@ -394,6 +394,26 @@ static int isSecretName(const char *b, size_t bn) {
            eqLit(b, bn, ".git-credentials");
 }
 
+/* A key-shaped test fixture: a file under a tests/, test/, spec/, testdata/, fixtures/,
+ * __fixtures__/ or __tests__/ dir of the project (rel: the path below the project).
+ * Test suites ship fake keys and certificates; .env files stay secrets anywhere. */
+static int isTestFixture(const char *rel, size_t rn, const char *b, size_t bn) {
+    if (bn >= 4 && !memcmp(b, ".env", 4)) return 0;
+    static const char *const dirs[] = {"tests", "test", "spec", "testdata", "fixtures",
+                                       "__fixtures__", "__tests__"};
+    size_t i = 0;
+    while (i < rn) {
+        while (i < rn && rel[i] == '/') i++;
+        size_t j = i;
+        while (j < rn && rel[j] != '/') j++;
+        if (j >= rn) return 0;                 /* the file name itself */
+        for (size_t k = 0; k < NELEM(dirs); k++)
+            if (eqLit(rel + i, j - i, dirs[k])) return 1;
+        i = j;
+    }
+    return 0;
+}
+
 /* Facts about rest, a path relative to some home dir ("" or "/…"). Returns 1 when it
  * holds credentials. */
 static int homeRelFacts(const char *rest, size_t rn, unsigned *flags) {
@@ -486,7 +506,9 @@ static lh_path_class classifyConcrete(const pctx *p, const char *s, size_t n, un
     if (rest && homeRelFacts(rest, rn, flags)) secret = 1;
     size_t bn;
     const char *b = baseOf(s, n, &bn);
-    if (!secret && isSecretName(b, bn)) secret = 1;
+    if (!secret && isSecretName(b, bn) &&
+        !(in_project && isTestFixture(s + p->cn, n - p->cn, b, bn)))
+        secret = 1;
     if (secret) return LH_PATH_SECRET;
 
     if (underAny(s, n, kTemp, NELEM(kTemp))) return LH_PATH_TEMP;

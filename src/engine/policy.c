@@ -287,6 +287,8 @@ struct lh_policy {
     const char *name;
     const char *revision;
     lh_action unknown_tool;
+    const char **allowed_hosts;     /* settings.allowed_hosts: host globs */
+    int nallowed_hosts;
     prule *rules;
     int nrules;
     /* indexes */
@@ -1058,13 +1060,34 @@ static void compileAnalyzers(pstate *ps, const ynode *n) {
     if (ps->nerr == 0) buildAnalyzers(ps, ents, count);
 }
 
-static const char *const settingsKeys[] = {"unknown_tool", NULL};
+static const char *const settingsKeys[] = {"unknown_tool", "allowed_hosts", NULL};
+
+#define MAX_ALLOWED_HOSTS 256
+
+/* settings.allowed_hosts: a list of host names or globs ("*.corp.example.com"). */
+static void compileAllowedHosts(pstate *ps, const ynode *v) {
+    if (isNull(v)) return;
+    if (v->type != N_SEQ) { diag(ps, v, "allowed_hosts must be a list of host names"); return; }
+    if (v->nkids > MAX_ALLOWED_HOSTS) { diag(ps, v, "allowed_hosts has more than %d entries", MAX_ALLOWED_HOSTS); return; }
+    ps->pol->allowed_hosts = lh_arena_calloc(ps->pol->arena, sizeof(char *) * (size_t)(v->nkids ? v->nkids : 1));
+    if (!ps->pol->allowed_hosts) { diag(ps, v, "out of memory"); return; }
+    for (int i = 0; i < v->nkids; i++) {
+        const char *h = getStr(ps, v->kids[i], "an allowed host", 253);
+        if (!h) continue;
+        char *low = (char *)h;
+        for (char *q = low; *q; q++)
+            if (*q >= 'A' && *q <= 'Z') *q = (char)(*q - 'A' + 'a');
+        ps->pol->allowed_hosts[ps->pol->nallowed_hosts++] = low;
+    }
+}
 
 static void compileSettings(pstate *ps, const ynode *n) {
     if (isNull(n)) return;
     if (checkMap(ps, n, "settings", settingsKeys) < 0) return;
-    for (int i = 0; i < n->nkids; i += 2)
+    for (int i = 0; i < n->nkids; i += 2) {
         if (!strcmp(n->kids[i]->s, "unknown_tool")) getAction(ps, n->kids[i + 1], &ps->pol->unknown_tool);
+        else if (!strcmp(n->kids[i]->s, "allowed_hosts")) compileAllowedHosts(ps, n->kids[i + 1]);
+    }
 }
 
 static const char *const topKeys[] = {"version", "revision", "settings", "rules", "analyzers",
@@ -1308,6 +1331,13 @@ const char *lh_policy_name(const lh_policy *p) { return p ? p->name : NULL; }
 lh_action lh_policy_unknown_tool_action(const lh_policy *p, const char *tool_name) {
     (void)tool_name;
     return p ? p->unknown_tool : LH_ESCALATE;
+}
+
+int lh_policy_host_allowed(const lh_policy *p, const char *host) {
+    if (!p || !host) return 0;
+    for (int i = 0; i < p->nallowed_hosts; i++)
+        if (lh_policy_glob_match(p->allowed_hosts[i], host, 0)) return 1;
+    return 0;
 }
 
 const char *lh_policy_rule_id(const void *rule) {

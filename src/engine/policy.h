@@ -48,6 +48,8 @@ void lh_policy_match(const lh_policy *p, struct lh_ctx *c);
 void lh_policy_adjust(const lh_policy *p, struct lh_ctx *c);
 /* The action for a tool the engine has no analyzer for (default escalate). */
 lh_action lh_policy_unknown_tool_action(const lh_policy *p, const char *tool_name);
+/* Does settings.allowed_hosts list host (lower case, no port)? */
+int lh_policy_host_allowed(const lh_policy *p, const char *host);
 
 /* ---- small helpers shared with the CLI and tests ---------------------------------- */
 

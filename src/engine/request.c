@@ -53,14 +53,16 @@ typedef struct jval {
 
 enum { R_TOOL, R_INPUT, R_TOOL_NAME, R_TOOL_INPUT, R_SESSION_ID, R_AGENT_ID, R_HOOK_EVENT,
        R_PERMISSION_MODE, R_SESSION, R_AGENT, R_ROLE, R_HOME, R_CWD, R_COUNT };
-enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL, I_COUNT };
+enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL,
+       I_FILENAME, I_DIRECTORY, I_SOURCE, I_DESTINATION, I_TARGET, I_URI, I_PATHS, I_COUNT };
 
 typedef struct member { const char *name; size_t len; } member;
 #define M(s) {s, sizeof(s) - 1}
 static const member kRootKeys[R_COUNT] = {
     M("tool"), M("input"), M("tool_name"), M("tool_input"), M("session_id"), M("agent_id"),
     M("hook_event_name"), M("permission_mode"), M("session"), M("agent"), M("role"), M("home"), M("cwd")};
-static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url")};
+static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url"),
+    M("filename"), M("directory"), M("source"), M("destination"), M("target"), M("uri"), M("paths")};
 #undef M
 
 /* One key of an open object: its raw text and decoded length. A marker entry (rawlen ==
@@ -84,6 +86,12 @@ typedef struct parser {
     size_t at;                  /* its offset */
     jval root[R_COUNT];
     jval input[2][I_COUNT];     /* members of "input" [0] and of "tool_input" [1] */
+    /* the string elements of an input's "paths" array (MCP tools), per input set */
+    unsigned paths_lvl;         /* level of the open "paths" array's elements, or 0 */
+    int paths_set;
+    jval paths[2][LH_MCP_MAX_ARGS];
+    int npaths[2];
+    int paths_more[2];          /* more string elements than paths[] holds */
 } parser;
 
 static int fail(parser *p, const char *what) {
@@ -476,6 +484,10 @@ value:
     case '{': case '[': {
         int isobj = p->s[p->i] == '{';
         if (slot) slot->kind = isobj ? V_OBJECT : V_OTHER;
+        if (!isobj && lvl == 2 && in_set >= 0 && slot == &p->input[in_set][I_PATHS]) {
+            p->paths_lvl = lvl + 1;
+            p->paths_set = in_set;
+        }
         if (lvl == 1)
             in_set = !isobj ? -1 : slot == &p->root[R_INPUT] ? 0 : slot == &p->root[R_TOOL_INPUT] ? 1 : -1;
         if (isobj) obj[lvl / 64] |= 1ull << (lvl % 64);
@@ -498,6 +510,12 @@ value:
         uint32_t len;
         if (scanString(p, 0, &len)) return -1;
         if (slot) *slot = (jval){V_STRING, (uint32_t)start, (uint32_t)(p->i - 1 - start), len};
+        else if (p->paths_lvl && lvl == p->paths_lvl) {   /* an element of the "paths" array */
+            int ps = p->paths_set;
+            if (p->npaths[ps] < LH_MCP_MAX_ARGS)
+                p->paths[ps][p->npaths[ps]++] = (jval){V_STRING, (uint32_t)start, (uint32_t)(p->i - 1 - start), len};
+            else p->paths_more[ps] = 1;
+        }
         break;
     }
     case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
@@ -514,6 +532,7 @@ value:
     }
 
 after_value:
+    if (lvl < p->paths_lvl) p->paths_lvl = 0;   /* the "paths" array closed */
     if (lvl == 0) goto end;
     skipWs(p);
     if (p->i >= p->n) return fail(p, "premature end of input");
@@ -686,6 +705,34 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
     case LH_TOOL_WEBFETCH:
         out->url = dupStr(a, &p, &members[I_URL]);
         break;
+    case LH_TOOL_MCP: {
+        /* the string arguments an MCP tool may take as paths (an_mcp.c judges them) */
+        static const int kPathKeys[] = {I_PATH, I_FILE_PATH, I_FILENAME, I_DIRECTORY, I_SOURCE,
+                                        I_DESTINATION, I_TARGET, I_URI, I_PATHS};
+        for (size_t k = 0; k < sizeof(kPathKeys) / sizeof(kPathKeys[0]); k++) {
+            const jval *v = &members[kPathKeys[k]];
+            if (v->kind != V_STRING || v->len == 0 || v->len > LH_MAX_PATH_BYTES) continue;
+            const char *str = dupStr(a, &p, v);
+            if (!str) { snprintf(err, errlen, "out of memory"); return -1; }
+            out->mcp_keys[out->nmcp_args] = kInputKeys[kPathKeys[k]].name;
+            out->mcp_args[out->nmcp_args++] = str;
+        }
+        /* "paths": [..] (read_multiple_files): each element, as far as there is room */
+        int set = members == p.input[1] ? 1 : 0;
+        if (members == kNone) set = -1;
+        for (int k = 0; set >= 0 && k < p.npaths[set]; k++) {
+            const jval *v = &p.paths[set][k];
+            if (v->len == 0 || v->len > LH_MAX_PATH_BYTES) continue;
+            if (out->nmcp_args == LH_MCP_MAX_ARGS) { out->mcp_more = 1; break; }
+            const char *str = dupStr(a, &p, v);
+            if (!str) { snprintf(err, errlen, "out of memory"); return -1; }
+            out->mcp_keys[out->nmcp_args] = "paths";
+            out->mcp_args[out->nmcp_args++] = str;
+        }
+        if (set >= 0 && p.paths_more[set]) out->mcp_more = 1;
+        out->url = dupStr(a, &p, &members[I_URL]);
+        break;
+    }
     default:
         break;
     }

@@ -169,7 +169,8 @@ static void test_rm(void **st) {
         {NULL, "x=rm; $x -rf /", ESC, NULL, NULL},
         {NULL, "busybox rm -rf /", DENY, "rm.root", NULL},
         {NULL, "shred -u /dev/sda", DENY, "disk.shred", NULL},
-        {NULL, "shred -u secrets.txt", ESC, "disk.shred", NULL},
+        {NULL, "shred -u secrets.txt", ALLOW, NULL, NULL},   /* a project file (issue 11 part 9) */
+        {NULL, "shred -u $F", ESC, "disk.shred", NULL},
         {NULL, "unlink ~/.bashrc", ESC, "rm.file-outside-project", NULL},
     };
     CHECK(c);
@@ -210,7 +211,8 @@ static void test_writes(void **st) {
         {NULL, "tee /tmp/out.log", ALLOW, NULL, NULL},
         {NULL, "tar xzf vendor.tgz -C vendor/", ALLOW, NULL, NULL},
         {NULL, "curl -fsSL https://x.example/f.tgz -o /usr/local/f.tgz", DENY, "fs.write-system", NULL},
-        {NULL, "cp .env.example .env", ESC, "fs.write-secret", NULL},
+        {NULL, "cp .env.example .env", ALLOW, NULL, NULL},   /* the setup step (issue 11 part 9) */
+        {NULL, "cp .env.production .env", ESC, "fs.write-secret", NULL},
         {NULL, "dd if=/dev/zero of=/tmp/disk.img bs=1M count=10", ALLOW, NULL, NULL},
     };
     CHECK(c);
@@ -238,8 +240,9 @@ static void test_file_tools(void **st) {
         {"Write", HOME "/other/src/x.ts", ESC, "fs.write-outside-project", NULL},
         {"NotebookEdit", CWD "/nb/analysis.ipynb", ALLOW, NULL, NULL},
         {"Write", CWD "/.env", ESC, "fs.write-secret", NULL},
-        {"Edit", CWD "/.claude/settings.local.json", ESC, "fs.write-agent-settings", NULL},
-        {"Write", HOME "/.claude/settings.json", ESC, "fs.write-agent-settings", NULL},
+        {"Edit", CWD "/.claude/settings.local.json", DENY, "self.tamper", NULL},
+        {"Write", HOME "/.claude/settings.json", DENY, "self.tamper", NULL},
+        {"Write", HOME "/.claude/hooks/pre.sh", ESC, "fs.write-agent-settings", NULL},
         {"Read", HOME "/.ssh/id_ed25519", ESC, "secret.read", NULL},
         {"Read", CWD "/.env", ESC, "secret.read", NULL},
         {"Read", "/proc/1/environ", ESC, "secret.read", NULL},
@@ -284,7 +287,8 @@ static void test_git(void **st) {
         {NULL, "git -C ../api reset --hard", DENY, "git.reset-hard", NULL},
         {NULL, "git checkout -- .", DENY, "git.discard-changes", NULL},
         {NULL, "git checkout .", DENY, "git.discard-changes", NULL},
-        {NULL, "git checkout main -- src/app.ts", DENY, "git.discard-changes", NULL},
+        {NULL, "git checkout main -- src/app.ts", ALLOW, NULL, NULL},   /* a named file (issue 11 part 9) */
+        {NULL, "git checkout main -- src/", DENY, "git.discard-changes", NULL},
         {NULL, "git restore src/", DENY, "git.discard-changes", NULL},
         {NULL, "git restore --staged src/app.ts", ALLOW, NULL, NULL},
         {NULL, "git clean -fdx", DENY, "git.clean", NULL},

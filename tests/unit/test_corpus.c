@@ -50,6 +50,36 @@ static int cmpStr(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What is wrong with a decision's reason, or NULL (issue 12 part 8): empty, blank at
+ * either end, two spaces, a dangling ':' or a subject that is only the subcommand of the
+ * program the rule is named after ("force push rewrites …: push" for `git push -f`). */
+static const char *reasonProblem(const char *reason, const char *rule, const char *command) {
+    if (!reason || !*reason) return "empty reason";
+    size_t n = strlen(reason);
+    if (reason[0] == ' ' || reason[n - 1] == ' ' || reason[n - 1] == '\t' || reason[n - 1] == '\n')
+        return "blank at an end";
+    if (strstr(reason, "  ")) return "two spaces";
+    if (reason[n - 1] == ':') return "dangling ':'";
+    const char *colon = NULL;
+    for (const char *q = strstr(reason, ": "); q; q = strstr(q + 1, ": ")) colon = q;
+    if (!colon || !command || !rule) return NULL;
+    const char *subj = colon + 2;
+    for (const char *q = subj; *q; q++)   /* a subcommand is a plain word: push, apply */
+        if (!((*q >= 'a' && *q <= 'z') || *q == '-')) return NULL;
+    const char *dot = strchr(rule, '.');
+    if (!dot || dot == rule) return NULL;
+    char pat[256];
+    int w = snprintf(pat, sizeof(pat), "%.*s %s", (int)(dot - rule), rule, subj);
+    if (w <= 0 || (size_t)w >= sizeof(pat)) return NULL;
+    for (const char *q = strstr(command, pat); q; q = strstr(q + 1, pat)) {
+        char after = q[strlen(pat)];
+        if ((q == command || q[-1] == ' ' || q[-1] == ';' || q[-1] == '&' || q[-1] == '(' || q[-1] == '\'' || q[-1] == '"') &&
+            (after == 0 || after == ' ' || after == ';' || after == '\'' || after == '"'))
+            return "the subject is only a subcommand";
+    }
+    return NULL;
+}
+
 int main(void) {
     const char *root = getenv("LH_ROOT");
     char dir[4096];
@@ -116,7 +146,11 @@ int main(void) {
                 lh_engine_decide(e, &r, a, &dec, LH_DECIDE_NOCACHE);
                 counts[want][dec.action]++;
                 if (dec.action == want) countRule(hits, dec.rule);
-                if (dec.action == want) {
+                const char *rp = reasonProblem(dec.reason, dec.rule, r.command);
+                if (rp) {
+                    printf("not ok - %s %s: reason of %s: %s: \"%s\"\n", files[f], id, dec.rule, rp, dec.reason);
+                    bad++;
+                } else if (dec.action == want) {
                     printf("ok - %s %s\n", files[f], id);
                 } else {
                     const char *what = r.command ? r.command : r.file_path ? r.file_path : r.tool_name;

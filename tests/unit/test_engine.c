@@ -236,6 +236,94 @@ static void test_cache_hits_and_keys(void **st) {
     lh_engine_free(e);
 }
 
+/* An MCP call's path arguments are parsed, and decide through the cache: the same tool
+ * with another path is another key. */
+static void test_mcp_args_parse_and_cache(void **st) {
+    (void)st;
+    char err[256];
+    lh_request r;
+    const char *j = "{\"tool\":\"mcp__fs__read_file\",\"cwd\":\"/home/dev/project\",\"home\":\"/home/dev\","
+                    "\"input\":{\"path\":\"src/a.c\",\"content\":\"x\",\"target\":\"b\",\"uri\":\"file:///x\"}}";
+    assert_int_equal(lh_request_parse_json(A, j, strlen(j), &r, err, sizeof(err)), 0);
+    assert_int_equal(r.tool, LH_TOOL_MCP);
+    assert_int_equal(r.nmcp_args, 3);
+    assert_string_equal(r.mcp_keys[0], "path");
+    assert_string_equal(r.mcp_args[0], "src/a.c");
+    assert_string_equal(r.mcp_keys[1], "target");
+    assert_string_equal(r.mcp_keys[2], "uri");
+    lh_engine *e = lh_engine_new(NULL, 64, err, sizeof(err));
+    assert_non_null(e);
+    lh_decision d;
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_CACHE);
+    const char *k = "{\"tool\":\"mcp__fs__read_file\",\"cwd\":\"/home/dev/project\",\"home\":\"/home/dev\","
+                    "\"input\":{\"path\":\"~/.ssh/id_rsa\",\"content\":\"x\",\"target\":\"b\",\"uri\":\"file:///x\"}}";
+    assert_int_equal(lh_request_parse_json(A, k, strlen(k), &r, err, sizeof(err)), 0);
+    lh_engine_decide(e, &r, A, &d, 0);
+    assert_int_equal(d.tier, LH_TIER_ANALYSIS);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "secret.read");
+    lh_engine_free(e);
+}
+
+/* The engine knows its configured files: the policy it was loaded from and what
+ * LIGHTHOUSE_POLICY / LIGHTHOUSE_DATA name. Changing them is self.tamper; reading them
+ * is allowed; without the configuration the same paths are ordinary project files. */
+static void test_self_paths_from_config(void **st) {
+    (void)st;
+    char err[256];
+    lh_request w;
+    memset(&w, 0, sizeof(w));
+    w.tool = LH_TOOL_EDIT;
+    w.tool_name = "Edit";
+    w.file_path = "/home/dev/project/ops/guard.yaml";
+    w.cwd = "/home/dev/project";
+    w.home = "/home/dev";
+    lh_request rd = w;
+    rd.tool = LH_TOOL_READ;
+    rd.tool_name = "Read";
+    lh_request rm = bash("rm -rf state/events");
+    lh_decision d;
+
+    lh_engine *plain = lh_engine_new(NULL, 0, err, sizeof(err));
+    assert_non_null(plain);
+    assert_int_equal(lh_engine_decide(plain, &w, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    assert_int_equal(lh_engine_decide(plain, &rm, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_engine_free(plain);
+
+    setenv("LIGHTHOUSE_POLICY", "/home/dev/project/ops/guard.yaml", 1);
+    setenv("LIGHTHOUSE_DATA", "/home/dev/project/state/", 1);
+    lh_engine *e = lh_engine_new(NULL, 0, err, sizeof(err));
+    unsetenv("LIGHTHOUSE_POLICY");
+    unsetenv("LIGHTHOUSE_DATA");
+    assert_non_null(e);
+    assert_int_equal(lh_engine_decide(e, &w, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "self.tamper");
+    assert_int_equal(lh_engine_decide(e, &rd, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_ALLOW);
+    assert_int_equal(lh_engine_decide(e, &rm, A, &d, 0), 0);
+    assert_int_equal(d.action, LH_DENY);
+    assert_string_equal(d.rule, "self.tamper");
+    lh_engine_free(e);
+
+    /* the policy file the engine was loaded from, by its name */
+    lh_policy_diag diags[4];
+    int nd = 0;
+    const char *y = "rules: []\n";
+    lh_policy *p = lh_policy_parse(y, strlen(y), "/home/dev/project/ops/guard.yaml", diags, 4, &nd);
+    assert_non_null(p);
+    e = lh_engine_new(p, 0, err, sizeof(err));
+    assert_non_null(e);
+    assert_int_equal(lh_engine_decide(e, &w, A, &d, 0), 0);
+    assert_string_equal(d.rule, "self.tamper");
+    lh_engine_free(e);
+}
+
 /* ---- decision JSON ---------------------------------------------------------------------- */
 
 static void test_decision_json_contract(void **st) {
@@ -336,6 +424,8 @@ int main(void) {
         cmocka_unit_test_setup(test_bad_bytes_deny, reset),
         cmocka_unit_test_setup(test_dynamic_command_escalates, reset),
         cmocka_unit_test_setup(test_unknown_tool_escalates, reset),
+        cmocka_unit_test_setup(test_mcp_args_parse_and_cache, reset),
+        cmocka_unit_test_setup(test_self_paths_from_config, reset),
         cmocka_unit_test_setup(test_inline_code_delete, reset),
         cmocka_unit_test_setup(test_explain_keeps_parse, reset),
         cmocka_unit_test_setup(test_cache_hits_and_keys, reset),

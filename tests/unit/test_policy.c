@@ -838,6 +838,81 @@ static lh_decision decideWith(lh_engine *e, lh_arena *a, const char *tool, const
     return d;
 }
 
+/* settings.allowed_hosts: the listed internal hosts are no longer escalated by
+ * net.internal-host / net.cloud-metadata; others still are. */
+static void test_allowed_hosts(void **state) {
+    (void)state;
+    lh_policy *p = parseOk(
+        "settings:\n"
+        "  allowed_hosts: ['*.corp.example.internal', 'Wiki.Internal', '10.0.3.17']\n"
+        "rules: []\n");
+    char err[128];
+    lh_engine *e = lh_engine_new(p, 0, err, sizeof(err));
+    assert_non_null(e);
+    lh_arena *a = lh_arena_new(65536);
+    lh_decision d = decideWith(e, a, "Bash", "curl https://ci.corp.example.internal/api", NULL);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_arena_reset(a);
+    d = decideWith(e, a, "Bash", "curl http://10.0.3.17:8500/v1/kv/", NULL);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_arena_reset(a);
+    d = decideWith(e, a, "Bash", "curl http://10.0.3.18:8500/v1/kv/", NULL);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "net.internal-host");
+    lh_arena_reset(a);
+    d = decideWith(e, a, "Bash", "curl http://169.254.169.254/latest/meta-data/", NULL);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "net.cloud-metadata");
+    lh_arena_reset(a);
+    lh_request r;
+    memset(&r, 0, sizeof(r));
+    r.tool_name = "WebFetch";
+    r.tool = LH_TOOL_WEBFETCH;
+    r.url = "http://WIKI.internal./Runbooks";
+    r.cwd = "/home/dev/project";
+    lh_engine_decide(e, &r, a, &d, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_arena_reset(a);
+    r.url = "http://jira.internal/browse/X-1";
+    lh_engine_decide(e, &r, a, &d, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ESCALATE);
+    lh_arena_free(a);
+    lh_engine_free(e);
+    /* the default policy lists none */
+    e = lh_engine_new(NULL, 0, err, sizeof(err));
+    assert_non_null(e);
+    a = lh_arena_new(65536);
+    d = decideWith(e, a, "Bash", "curl https://ci.corp.example.internal/api", NULL);
+    assert_int_equal(d.action, LH_ESCALATE);
+    lh_arena_free(a);
+    lh_engine_free(e);
+    expectError("settings: {allowed_hosts: wiki.internal}\nrules: []\n", 1, 27, "allowed_hosts must be a list");
+}
+
+/* Pushes to protected branches escalate by default; the policy can allow them. */
+static void test_push_protected_configurable(void **state) {
+    (void)state;
+    char err[128];
+    lh_engine *e = lh_engine_new(NULL, 0, err, sizeof(err));
+    assert_non_null(e);
+    lh_arena *a = lh_arena_new(65536);
+    lh_decision d = decideWith(e, a, "Bash", "git push origin main", NULL);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_string_equal(d.rule, "git.push-protected");
+    lh_engine_free(e);
+    lh_arena_reset(a);
+    lh_policy *p = parseOk("rules: []\nanalyzers:\n  git.push-protected: {action: allow}\n");
+    e = lh_engine_new(p, 0, err, sizeof(err));
+    assert_non_null(e);
+    d = decideWith(e, a, "Bash", "git push origin main", NULL);
+    assert_int_equal(d.action, LH_ALLOW);
+    lh_arena_reset(a);
+    d = decideWith(e, a, "Bash", "git push --force origin main", NULL);   /* force stays denied */
+    assert_int_equal(d.action, LH_DENY);
+    lh_arena_free(a);
+    lh_engine_free(e);
+}
+
 static void test_engine_end_to_end(void **state) {
     (void)state;
     lh_policy *p = parseOk(
@@ -948,6 +1023,8 @@ int main(void) {
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_engine_end_to_end),
         cmocka_unit_test(test_rule_packs),
+        cmocka_unit_test(test_allowed_hosts),
+        cmocka_unit_test(test_push_protected_configurable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,6 +131,31 @@ static int refParse(lh_arena *a, const char *json, size_t len, lh_request *out,
     case LH_TOOL_WEBFETCH:
         out->url = refDupStr(a, json_object_get(input, "url"));
         break;
+    case LH_TOOL_MCP: {
+        static const char *const keys[] = {"path", "file_path", "filename", "directory", "source",
+                                           "destination", "target", "uri", "paths"};
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            json_t *v = json_object_get(input, keys[k]);
+            if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > LH_MAX_PATH_BYTES) continue;
+            out->mcp_keys[out->nmcp_args] = keys[k];
+            out->mcp_args[out->nmcp_args++] = refDupStr(a, v);
+        }
+        json_t *arr = json_object_get(input, "paths");
+        if (json_is_array(arr)) {
+            int seen = 0;
+            for (size_t k = 0; k < json_array_size(arr); k++) {
+                json_t *v = json_array_get(arr, k);
+                if (!json_is_string(v)) continue;
+                if (seen++ == LH_MCP_MAX_ARGS) { out->mcp_more = 1; break; }
+                if (json_string_length(v) == 0 || json_string_length(v) > LH_MAX_PATH_BYTES) continue;
+                if (out->nmcp_args == LH_MCP_MAX_ARGS) { out->mcp_more = 1; break; }
+                out->mcp_keys[out->nmcp_args] = "paths";
+                out->mcp_args[out->nmcp_args++] = refDupStr(a, v);
+            }
+        }
+        out->url = refDupStr(a, json_object_get(input, "url"));
+        break;
+    }
     default:
         break;
     }
@@ -182,6 +207,10 @@ static const char *diffRequest(const lh_request *r1, const lh_request *r2) {
     if (!sameStr(r1->file_path, r2->file_path)) return "file_path";
     if (!sameStr(r1->path, r2->path)) return "path";
     if (!sameStr(r1->url, r2->url)) return "url";
+    if (r1->nmcp_args != r2->nmcp_args) return "nmcp_args";
+    if (r1->mcp_more != r2->mcp_more) return "mcp_more";
+    for (int i = 0; i < r1->nmcp_args; i++)
+        if (!sameStr(r1->mcp_keys[i], r2->mcp_keys[i]) || !sameStr(r1->mcp_args[i], r2->mcp_args[i])) return "mcp_args";
     if (!sameStr(r1->cwd, r2->cwd)) return "cwd";
     if (!sameStr(r1->home, r2->home)) return "home";
     if (!sameStr(r1->agent, r2->agent)) return "agent";
@@ -450,7 +479,7 @@ static const char *const kSnippets[] = {
 static const char *const kKeys[] = {
     "tool", "input", "tool_name", "tool_input", "session_id", "agent_id", "hook_event_name", "permission_mode",
     "session", "agent", "role", "home", "cwd", "command", "file_path", "notebook_path", "path", "url",
-    "a", "b", "content", "", "\\u0074ool", "c\\u006fmmand", "pa\\u0074h", "to\\u006f", "\\u00e9", "\xc3\xa9",
+    "filename", "target", "uri", "paths", "a", "b", "content", "", "\\u0074ool", "c\\u006fmmand", "pa\\u0074h", "to\\u006f", "\\u00e9", "\xc3\xa9",
 };
 static const char *const kStrings[] = {
     "Bash", "Write", "Edit", "MultiEdit", "NotebookEdit", "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch",

@@ -1,0 +1,109 @@
+/* an_mcp.c — MCP tools (mcp__SERVER__TOOL) judged by their arguments.
+ *
+ * The request parser keeps the string arguments an MCP tool may take as paths (path,
+ * file_path, filename, directory, source, destination, target, uri with file://, the
+ * elements of a "paths" list) and a "url". When more paths came than the request holds
+ * (LH_MCP_MAX_ARGS), the call is escalated (mcp.unchecked-paths). They go through the same path classes as the built-in tools:
+ *
+ * - a tool whose name says it deletes (delete, remove, rm, unlink, destroy, purge, wipe,
+ *   drop, truncate) is judged as a forced deletion of each path (rm -f);
+ * - a tool whose name says it writes (write, edit, create, move, rename, copy, save,
+ *   upload, append, put, patch, replace, insert, update, set, mkdir, touch, chmod, chown)
+ *   as the Write tool on each path;
+ * - any other tool (read, get, list, search, view, stat, open, or a name that says
+ *   neither) as the Read tool: reading credentials is escalated;
+ * - a "url" or a non-file "uri" goes through the destination check of an_url.c.
+ *
+ * Whether the call is allowed at all when nothing is found is the policy's business
+ * (allow.mcp-read-only, settings.unknown_tool). A "directory" with a "filename" is one
+ * path. */
+#include <string.h>
+
+#include "engine/an_common.h"
+
+enum { VERB_READ, VERB_WRITE, VERB_DELETE };
+
+static int isWordIn(const char *w, size_t n, const char *const *list) {
+    for (; *list; list++)
+        if (strlen(*list) == n && !memcmp(*list, w, n)) return 1;
+    return 0;
+}
+
+/* The strongest verb among the words of the tool's name ("delete_pod", "writeFile"). */
+static int toolVerb(const char *tool) {
+    static const char *const del[] = {"delete", "remove", "rm", "unlink", "destroy", "purge",
+                                      "wipe", "drop", "truncate", "erase", "rmdir", NULL};
+    static const char *const wr[] = {"write", "edit", "create", "move", "mv", "rename", "copy",
+                                     "cp", "save", "upload", "append", "put", "patch", "replace",
+                                     "insert", "update", "set", "mkdir", "touch", "chmod", "chown",
+                                     "overwrite", "modify", "apply", NULL};
+    int verb = VERB_READ;
+    char w[32];
+    size_t n = 0;
+    for (const char *p = tool;; p++) {
+        char ch = *p;
+        int upper = ch >= 'A' && ch <= 'Z';
+        int alnum = upper || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (!alnum || (upper && n > 0)) {   /* a word ends: '_', '-', '.', camelCase, NUL */
+            if (n > 0 && n < sizeof(w)) {
+                if (isWordIn(w, n, del)) return VERB_DELETE;
+                if (isWordIn(w, n, wr)) verb = VERB_WRITE;
+            }
+            n = 0;
+        }
+        if (!ch) break;
+        if (alnum) {
+            if (n < sizeof(w)) w[n] = upper ? (char)(ch - 'A' + 'a') : ch;
+            n++;
+        }
+    }
+    return verb;
+}
+
+static void judgePath(lh_ctx *c, int verb, const char *p) {
+    if (!p || !*p) return;
+    if (verb == VERB_READ) {
+        lh_path path;
+        lh_path_classify(c, p, strlen(p), &path);
+        size_t n = strlen(path.norm);
+        int environ = !strncmp(path.norm, "/proc/", 6) && n > 8 && !strcmp(path.norm + n - 8, "/environ");
+        if (path.cls == LH_PATH_SECRET || environ) lh_emit(c, -1, LH_R(SECRET_READ), path.norm);
+        return;
+    }
+    an_state s;
+    memset(&s, 0, sizeof(s));
+    s.c = c;
+    if (verb == VERB_DELETE) an_fs_delete_target(&s, -1, p, 0, 1, 0);
+    else an_fs_write_target(&s, -1, p, AN_W_WRITE);
+}
+
+void an_mcp(lh_ctx *c) {
+    const lh_request *r = c->req;
+    const char *tool = r->tool_name ? r->tool_name : "";
+    const char *sep = strstr(tool + (strncmp(tool, "mcp__", 5) ? 0 : 5), "__");
+    int verb = toolVerb(sep ? sep + 2 : tool);
+    const char *dir = NULL, *file = NULL;
+    for (int i = 0; i < r->nmcp_args; i++) {
+        const char *k = r->mcp_keys[i], *v = r->mcp_args[i];
+        if (!strcmp(k, "directory")) dir = v;
+        if (!strcmp(k, "filename")) file = v;
+    }
+    for (int i = 0; i < r->nmcp_args; i++) {
+        const char *k = r->mcp_keys[i], *v = r->mcp_args[i];
+        if (!strcmp(k, "uri")) {
+            if (!strncmp(v, "file://", 7)) judgePath(c, verb, v + 7);
+            else if (strstr(v, "://")) an_url_check(c, -1, v);
+            continue;
+        }
+        if (dir && file && file[0] != '/' && (!strcmp(k, "directory") || !strcmp(k, "filename"))) {
+            if (!strcmp(k, "filename")) continue;
+            const char *joined = lh_arena_printf(c->arena, "%s/%s", dir, file);
+            if (!joined) { c->oom = 1; return; }
+            judgePath(c, verb, joined);
+            continue;
+        }
+        judgePath(c, verb, v);
+    }
+    if (r->url) an_url_check(c, -1, r->url);
+    if (r->mcp_more) lh_emit(c, -1, LH_R(MCP_UNCHECKED), NULL);
+}

@@ -1,5 +1,6 @@
 /* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
 #include "engine/unwrap.h"
+#include "engine/wrappers.h"
 
 #include <string.h>
 
@@ -61,145 +62,37 @@ static void dropArgs(lh_cmd *cmd, int skip) {
     cmd->flags |= LH_C_UNWRAPPED;
 }
 
-/* Skip options of a wrapper: returns the index of the command word. with_arg lists
- * the short options that take a value ("ugp" for sudo); long options with a value are
- * given as "--user" in long_arg (NULL-terminated) unless written --user=x. */
+/* Skip options: returns the index of the first operand. with_arg lists the short
+ * options that take a value ("ugp" for sudo); long_arg the long ones ("--user",
+ * NULL-terminated). The one option reader is lh_skip_options (wrappers.c). */
 static int skipOptions(const lh_cmd *cmd, int i, const char *with_arg,
                        const char *const *long_arg) {
-    while (i < cmd->argc) {
-        const char *a = cmd->argv[i].s;
-        if (!strcmp(a, "--")) return i + 1;
-        if (a[0] != '-' || a[1] == 0) return i;
-        if (a[1] == '-') {
-            i++;
-            if (!strchr(a, '=') && long_arg && inList(a, long_arg)) i++;
-            continue;
-        }
-        /* a cluster of short options; the first that takes a value consumes the rest
-         * of the cluster or the next word */
-        int consumed_next = 0;
-        for (const char *o = a + 1; *o; o++) {
-            if (strchr(with_arg, *o)) {
-                if (o[1] == 0) consumed_next = 1;
-                break;
-            }
-        }
-        i += 1 + consumed_next;
-    }
-    return i;
-}
-
-static int isAssignWord(const char *s) {
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
-    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_') s++;
-    return *s == '=';
+    return lh_skip_options(cmd->argv, cmd->argc, i, with_arg, long_arg);
 }
 
 /* ------------------------------------------------------------------------------ */
 /* Wrappers                                                                        */
 /* ------------------------------------------------------------------------------ */
 
-/* If cmd's program is a wrapper, strip it and return 1 (call again: wrappers nest).
- * Returns 0 when there is nothing to strip, and 2 when the wrapper runs nothing
- * (command -v, sudo -l …). */
+/* If cmd's program is a wrapper (wrappers.c's table), strip it and return 1 (call
+ * again: wrappers nest). Returns 0 when there is nothing to strip, and 2 when the
+ * wrapper runs nothing (command -v, sudo -l, chroot DIR alone …). */
 static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
     const char *p = cmd->prog;
     if (cmd->argc == 0) return 0;
-    int i = -1;
-    if (!strcmp(p, "sudo")) {
-        static const char *const lo[] = {"--user", "--group", "--prompt", "--close-from",
-                                         "--host", "--chdir", "--role", "--type",
-                                         "--other-user", "--command-timeout", NULL};
-        for (int k = 1; k < cmd->argc && cmd->argv[k].s[0] == '-'; k++) {
-            const char *a = cmd->argv[k].s;
-            if (!strcmp(a, "-l") || !strcmp(a, "--list") || !strcmp(a, "-v") ||
-                !strcmp(a, "-V") || !strcmp(a, "-k") || !strcmp(a, "-K")) {
-                if (k + 1 >= cmd->argc) return 2;
-            }
-        }
-        i = skipOptions(cmd, 1, "ugpChDrtUTc", lo);
-        cmd->flags |= LH_C_SUDO;
-    } else if (!strcmp(p, "doas")) {
-        i = skipOptions(cmd, 1, "uC", NULL);
-        cmd->flags |= LH_C_SUDO;
-    } else if (!strcmp(p, "env")) {
-        static const char *const lo[] = {"--unset", "--chdir", "--split-string", NULL};
-        /* env -S 'cmd args' splits a string: treat it as a script of its own */
-        i = 1;
-        while (i < cmd->argc) {
-            const char *a = cmd->argv[i].s;
-            if (!strcmp(a, "--")) { i++; break; }
-            if (!strcmp(a, "-S") || !strcmp(a, "--split-string")) {
-                if (i + 1 < cmd->argc) {
-                    /* keep "-S" words: rebuilt below as a nested script */
-                    return 0;
-                }
-            }
-            if (a[0] == '-') { i = skipOptions(cmd, i, "uCS", lo); continue; }
-            if (isAssignWord(a)) { i++; continue; }
-            break;
-        }
-    } else if (!strcmp(p, "nice")) {
-        static const char *const lo[] = {"--adjustment", NULL};
-        i = skipOptions(cmd, 1, "n", lo);
-    } else if (!strcmp(p, "ionice")) {
-        static const char *const lo[] = {"--class", "--classdata", "--pid", "--pgid", "--uid", NULL};
-        for (int k = 1; k < cmd->argc; k++)
-            if (!strcmp(cmd->argv[k].s, "-p") || !strcmp(cmd->argv[k].s, "-P") || !strcmp(cmd->argv[k].s, "-u")) return 2;
-        i = skipOptions(cmd, 1, "cnpPu", lo);
-    } else if (!strcmp(p, "nohup") || !strcmp(p, "builtin") || !strcmp(p, "nocorrect") ||
-               !strcmp(p, "noglob") || !strcmp(p, "unbuffer") || !strcmp(p, "caffeinate") ||
-               !strcmp(p, "proxychains") || !strcmp(p, "proxychains4") || !strcmp(p, "tsocks") ||
-               !strcmp(p, "torsocks") || !strcmp(p, "catchsegv") || !strcmp(p, "eatmydata") ||
-               !strcmp(p, "busybox") || !strcmp(p, "toybox")) {
-        i = 1;
-        if (i < cmd->argc && !strcmp(cmd->argv[i].s, "--")) i++;
-    } else if (!strcmp(p, "timeout")) {
-        static const char *const lo[] = {"--signal", "--kill-after", NULL};
-        i = skipOptions(cmd, 1, "sk", lo);
-        i++; /* the duration */
-    } else if (!strcmp(p, "time")) {
-        static const char *const lo[] = {"--format", "--output", NULL};
-        i = skipOptions(cmd, 1, "fo", lo);
-    } else if (!strcmp(p, "stdbuf")) {
-        static const char *const lo[] = {"--input", "--output", "--error", NULL};
-        i = skipOptions(cmd, 1, "ioe", lo);
-    } else if (!strcmp(p, "command")) {
-        for (int k = 1; k < cmd->argc && cmd->argv[k].s[0] == '-'; k++)
-            if (strchr(cmd->argv[k].s, 'v') || strchr(cmd->argv[k].s, 'V')) return 2;
-        i = skipOptions(cmd, 1, "", NULL);
-    } else if (!strcmp(p, "exec")) {
-        i = skipOptions(cmd, 1, "a", NULL);
-    } else if (!strcmp(p, "chroot")) {
-        static const char *const lo[] = {"--userspec", "--groups", NULL};
-        i = skipOptions(cmd, 1, "", lo);
-        i++; /* NEWROOT */
-        if (i >= cmd->argc) return 2;   /* runs an interactive shell: nothing to check */
-        cmd->flags |= LH_C_SUDO;        /* chroot needs root */
-    } else if (!strcmp(p, "setsid")) {
-        i = skipOptions(cmd, 1, "", NULL);
-    } else if (!strcmp(p, "taskset")) {
-        i = skipOptions(cmd, 1, "", NULL);
-        if (i < cmd->argc && strchr(cmd->argv[1].s, 'p')) return 2;
-        i++; /* the mask */
-    } else if (!strcmp(p, "flock")) {
-        static const char *const lo[] = {"--timeout", "--conflict-exit-code", NULL};
-        i = skipOptions(cmd, 1, "wEc", lo);
-        for (int k = 1; k < cmd->argc; k++)
-            if (!strcmp(cmd->argv[k].s, "-c") || !strcmp(cmd->argv[k].s, "--command")) return 0;
-        i++; /* the lock file */
-    } else if (!strcmp(p, "runuser")) {
-        static const char *const lo[] = {"--user", "--group", "--supp-group", NULL};
-        i = skipOptions(cmd, 1, "ugG", lo);
-        cmd->flags |= LH_C_SUDO;
-    } else if (!strcmp(p, "chrt")) {
-        i = skipOptions(cmd, 1, "T", NULL);
-        i++; /* priority */
-    } else if (!strcmp(p, "strace") || !strcmp(p, "ltrace")) {
-        i = skipOptions(cmd, 1, "eopsSEuI", NULL);
-    } else {
-        return 0;
+    const lh_wrapper *w = lh_wrapper_find(p);
+    if (!w) return 0;
+    /* these run a command string: expandOne parses it (env -S, flock -c, runuser
+     * without -u is su) */
+    for (int k = 1; k < cmd->argc; k++) {
+        const char *a = cmd->argv[k].s;
+        if (!strcmp(p, "env") && (!strcmp(a, "-S") || !strcmp(a, "--split-string"))) return 0;
+        if (!strcmp(p, "flock") && (!strcmp(a, "-c") || !strcmp(a, "--command"))) return 0;
     }
+    if (!strcmp(p, "runuser") && !lh_option_value(cmd->argv, cmd->argc, 1, w->short_val, w->long_val, 'u', "--user"))
+        return 0;
+    int i = lh_wrapper_skip(w, cmd->argv, cmd->argc, 1);
+    if (w->flags & LH_WR_PRIV) cmd->flags |= LH_C_SUDO;
     if (i < 0 || i >= cmd->argc) return 2;
     addWrapper(c, cmd, p);
     dropArgs(cmd, i);

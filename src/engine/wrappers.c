@@ -1,0 +1,187 @@
+/* wrappers.c — the wrapper option table and its one option reader; see wrappers.h. */
+#include "engine/wrappers.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------------------ */
+/* The table                                                                       */
+/* ------------------------------------------------------------------------------ */
+
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static const lh_wrapper kWrappers[] = {
+    /* privilege */
+    {"sudo", "ugpChDrtUTcR",
+     L("--user", "--group", "--prompt", "--close-from", "--host", "--chdir", "--role", "--type",
+       "--other-user", "--command-timeout", "--chroot"),
+     0, LH_WR_PRIV, NULL, NULL, NULL},
+    {"doas", "uC", NULL, 0, LH_WR_PRIV, NULL, NULL, NULL},
+    {"pkexec", "", L("--user"), 0, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
+    {"runuser", "ugGw", L("--user", "--group", "--supp-group", "--whitelist-environment"), 0,
+     LH_WR_PRIV, NULL, NULL, NULL},
+    {"chroot", "", L("--userspec", "--groups"), 1, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
+    /* environment and scheduling */
+    {"env", "uCP", L("--unset", "--chdir", "--split-string"), 0, LH_WR_ASSIGN, NULL, NULL,
+     L("--version", "--help")},
+    {"nice", "n", L("--adjustment"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"ionice", "cnpPu", L("--class", "--classdata", "--pid", "--pgid", "--uid"), 0, 0, NULL, "pPu",
+     L("--pid", "--pgid", "--uid")},
+    {"timeout", "sk", L("--signal", "--kill-after"), 1, 0, NULL, NULL, L("--version", "--help")},
+    {"time", "fo", L("--format", "--output"), 0, 0, NULL, NULL, NULL},
+    {"stdbuf", "ioe", L("--input", "--output", "--error"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"command", "", NULL, 0, 0, NULL, "vV", NULL},
+    {"builtin", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"exec", "a", NULL, 0, 0, NULL, NULL, NULL},
+    {"taskset", "", NULL, 1, 0, NULL, "p", L("--pid")},
+    {"chrt", "TPD", L("--sched-runtime", "--sched-period", "--sched-deadline"), 1, 0, NULL, "p",
+     L("--pid")},
+    {"flock", "wE", L("--timeout", "--conflict-exit-code"), 1, 0, NULL, NULL, NULL},
+    {"numactl", "NmCpiP", L("--cpunodebind", "--membind", "--physcpubind", "--preferred",
+                            "--interleave"), 0, 0, NULL, NULL, NULL},
+    {"cgexec", "g", NULL, 0, 0, NULL, NULL, NULL},
+    /* sessions, namespaces, services */
+    {"nohup", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"setsid", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"unshare", "SGRw", L("--propagation", "--setgroups", "--map-user", "--map-group",
+                          "--map-users", "--map-groups", "--setuid", "--setgid", "--root", "--wd"),
+     0, 0, NULL, NULL, L("--version", "--help")},
+    {"nsenter", "tSG", L("--target", "--setuid", "--setgid"), 0, 0, NULL, NULL,
+     L("--version", "--help")},
+    {"systemd-run", "upEMH",
+     L("--unit", "--property", "--description", "--slice", "--uid", "--gid", "--nice",
+       "--working-directory", "--setenv", "--machine", "--host", "--on-active", "--on-boot",
+       "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar",
+       "--timer-property", "--path-property", "--socket-property", "--service-type"),
+     0, 0, NULL, NULL, L("--version", "--help")},
+    {"machinectl", "MHE", L("--machine", "--host", "--setenv", "--uid"), 1, LH_WR_SUBCMD, "shell",
+     NULL, NULL},
+    {"sem", "j", L("--jobs", "--id", "--semaphore-timeout", "--st", "--semaphorename",
+                   "--timeout"), 0, 0, NULL, NULL, L("--version", "--help")},
+    /* tracers and shims */
+    {"strace", "eopsSEuIabXP", NULL, 0, 0, NULL, NULL, NULL},
+    {"ltrace", "eopsSEuIaAnl", NULL, 0, 0, NULL, NULL, NULL},
+    {"nocorrect", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"noglob", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"unbuffer", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"caffeinate", "tw", NULL, 0, 0, NULL, NULL, NULL},
+    {"proxychains", "f", NULL, 0, 0, NULL, NULL, NULL},
+    {"proxychains4", "f", NULL, 0, 0, NULL, NULL, NULL},
+    {"tsocks", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"torsocks", "uaP", NULL, 0, 0, NULL, NULL, NULL},
+    {"catchsegv", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"eatmydata", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"busybox", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"toybox", "", NULL, 0, 0, NULL, NULL, NULL},
+};
+
+#undef L
+
+const lh_wrapper *lh_wrapper_find(const char *prog) {
+    for (size_t i = 0; i < sizeof(kWrappers) / sizeof(kWrappers[0]); i++)
+        if (!strcmp(kWrappers[i].name, prog)) return &kWrappers[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* The option reader                                                               */
+/* ------------------------------------------------------------------------------ */
+
+static int inList(const char *s, const char *const *list) {
+    if (!list) return 0;
+    for (; *list; list++)
+        if (!strcmp(s, *list)) return 1;
+    return 0;
+}
+
+/* "--user=root" matches "--user" */
+static int longName(const char *a, const char *name) {
+    size_t n = strlen(name);
+    return !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
+}
+
+typedef struct {
+    const char *short_val;
+    const char *const *long_val;
+    const char *none;
+    const char *const *long_none;
+    char want;              /* option whose value is wanted, or 0 */
+    const char *want_long;  /* or NULL */
+    const char *value;      /* out */
+    int runs_nothing;       /* out */
+} optRead;
+
+/* Read options from argv[i]; returns the index of the first operand (after "--"). */
+static int readOptions(const lh_word *argv, int argc, int i, optRead *r) {
+    while (i < argc) {
+        const char *a = argv[i].s;
+        if (!strcmp(a, "--")) return i + 1;
+        if (a[0] != '-' || a[1] == 0) return i;
+        if (a[1] == '-') {
+            char name[64];
+            size_t n = strcspn(a, "=");
+            if (n >= sizeof(name)) n = sizeof(name) - 1;
+            memcpy(name, a, n);
+            name[n] = 0;
+            if (inList(name, r->long_none)) r->runs_nothing = 1;
+            int takes = !a[n] && inList(name, r->long_val);
+            const char *v = a[n] == '=' ? a + n + 1 : (takes && i + 1 < argc ? argv[i + 1].s : NULL);
+            if (r->want_long && longName(a, r->want_long) && !r->value) r->value = v;
+            i += 1 + takes;
+            continue;
+        }
+        /* a cluster of short options: the first that takes a value consumes the rest of
+         * the cluster, or the next word when it ends the cluster */
+        int next = 0;
+        for (const char *o = a + 1; *o; o++) {
+            if (r->none && strchr(r->none, *o)) r->runs_nothing = 1;
+            if (r->short_val && strchr(r->short_val, *o)) {
+                const char *v = o[1] ? o + 1 : (i + 1 < argc ? argv[i + 1].s : NULL);
+                if (r->want == *o && !r->value) r->value = v;
+                next = o[1] == 0;
+                break;
+            }
+        }
+        i += 1 + next;
+    }
+    return i < argc ? i : argc;
+}
+
+int lh_skip_options(const lh_word *argv, int argc, int from, const char *short_val,
+                    const char *const *long_val) {
+    optRead r = {short_val, long_val, NULL, NULL, 0, NULL, NULL, 0};
+    return readOptions(argv, argc, from, &r);
+}
+
+const char *lh_option_value(const lh_word *argv, int argc, int from, const char *short_val,
+                            const char *const *long_val, char opt, const char *lopt) {
+    optRead r = {short_val, long_val, NULL, NULL, opt, lopt, NULL, 0};
+    readOptions(argv, argc, from, &r);
+    return r.value;
+}
+
+static int isAssignWord(const char *s) {
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
+    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_') s++;
+    return *s == '=';
+}
+
+int lh_wrapper_skip(const lh_wrapper *w, const lh_word *argv, int argc, int from) {
+    int i = from;
+    if (w->flags & LH_WR_SUBCMD) {
+        optRead pre = {w->short_val, w->long_val, NULL, NULL, 0, NULL, NULL, 0};
+        i = readOptions(argv, argc, i, &pre);
+        if (i >= argc || strcmp(argv[i].s, w->sub)) return -1;
+        i++;
+    }
+    optRead r = {w->short_val, w->long_val, w->none, w->long_none, 0, NULL, NULL, 0};
+    for (;;) {
+        int dashdash = i < argc && !strcmp(argv[i].s, "--");
+        i = readOptions(argv, argc, i, &r);
+        /* env mixes NAME=VALUE words and options: FOO=1 -u X BAR=2 cmd */
+        if (dashdash || !(w->flags & LH_WR_ASSIGN) || i >= argc || !isAssignWord(argv[i].s)) break;
+        while (i < argc && isAssignWord(argv[i].s)) i++;
+    }
+    if (r.runs_nothing) return -1;
+    i += w->positional;
+    return i < argc ? i : argc;
+}

@@ -1,5 +1,6 @@
 /* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
 #include "engine/unwrap.h"
+#include "engine/runners.h"
 #include "engine/wrappers.h"
 
 #include <string.h>
@@ -92,8 +93,9 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
     if (!strcmp(p, "runuser") && !lh_option_value(cmd->argv, cmd->argc, 1, w->short_val, w->long_val, 'u', "--user"))
         return 0;
     int i = lh_wrapper_skip(w, cmd->argv, cmd->argc, 1);
+    if (i < 0) return 2;
     if (w->flags & LH_WR_PRIV) cmd->flags |= LH_C_SUDO;
-    if (i < 0 || i >= cmd->argc) return 2;
+    if (i >= cmd->argc) return 2;
     addWrapper(c, cmd, p);
     dropArgs(cmd, i);
     return 1;
@@ -297,6 +299,50 @@ static int addArgvChild(lh_ctx *c, const lh_shell_limits *lim, int k, lh_word *a
     return child;
 }
 
+/* xargs -I R CMD … R … fed a literal (here-string, echo/printf |, -a /dev/stdin): one
+ * child per input line with R replaced, as xargs runs it. Returns 1 when done. */
+static int xargsReplace(lh_ctx *c, const lh_shell_limits *lim, int k, int i) {
+    static const char *const lo[] = {"--arg-file", "--delimiter", "--eof", "--replace",
+                                     "--max-lines", "--max-args", "--max-procs",
+                                     "--max-chars", "--process-slot-var", NULL};
+    lh_cmd *cmd = cmdAt(c, k);
+    const char *repl = lh_option_value(cmd->argv, cmd->argc, 1, "adEILnPs", lo, 'I', "--replace");
+    const char *file = lh_option_value(cmd->argv, cmd->argc, 1, "adEILnPs", lo, 'a', "--arg-file");
+    if (!repl || !*repl || i >= cmd->argc) return 0;
+    if (file && strcmp(file, "/dev/stdin") && strcmp(file, "-")) return 0;
+    size_t len;
+    const char *text = lh_stdin_text(c, k, &len);
+    if (!text) return 0;
+    size_t rl = strlen(repl);
+    int made = 0;
+    for (const char *line = text, *end = text + len; line < end && made < 16;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *le = nl ? nl : end;
+        while (line < le && (*line == ' ' || *line == '\t')) line++;   /* xargs -I trims blanks */
+        if (le > line) {
+            cmd = cmdAt(c, k);
+            int n = cmd->argc - i;
+            lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)n);
+            if (!argv) { c->oom = 1; return 1; }
+            for (int q = 0; q < n; q++) {
+                argv[q] = cmd->argv[i + q];
+                const char *ph = strstr(argv[q].s, repl);
+                if (!ph) continue;
+                char *t = lh_arena_printf(c->arena, "%.*s%.*s%s", (int)(ph - argv[q].s), argv[q].s,
+                                          (int)(le - line), line, ph + rl);
+                if (!t) { c->oom = 1; return 1; }
+                argv[q].s = t;
+                argv[q].len = (uint32_t)strlen(t);
+                argv[q].flags &= ~(uint32_t)LH_W_DYNAMIC;
+            }
+            if (addArgvChild(c, lim, k, argv, n, i, LH_ORIGIN_XARGS, 0) < 0) return 1;
+            made++;
+        }
+        line = nl ? nl + 1 : end;
+    }
+    return made > 0;
+}
+
 /* xargs [options] CMD ARGS… → a child command CMD ARGS… whose further arguments come
  * from stdin. */
 static void expandXargs(lh_ctx *c, const lh_shell_limits *lim, int k) {
@@ -306,6 +352,7 @@ static void expandXargs(lh_ctx *c, const lh_shell_limits *lim, int k) {
     static lh_word echo_word = {"echo", 4, 0};
     lh_cmd *cmd = cmdAt(c, k);
     int i = skipOptions(cmd, 1, "adEILnPs", lo);
+    if (xargsReplace(c, lim, k, i)) return;
     int child = i < cmd->argc
         ? addArgvChild(c, lim, k, cmd->argv + i, cmd->argc - i, i, LH_ORIGIN_XARGS, LH_C_STDIN_ARGS)
         : addArgvChild(c, lim, k, &echo_word, 1, -1, LH_ORIGIN_XARGS, LH_C_STDIN_ARGS);
@@ -328,7 +375,14 @@ static void expandParallel(lh_ctx *c, const lh_shell_limits *lim, int k) {
     int sep = cmd->argc;
     for (int j = i; j < cmd->argc; j++)
         if (!strcmp(cmd->argv[j].s, ":::") || !strcmp(cmd->argv[j].s, "::::")) { sep = j; break; }
-    if (i >= sep) return;
+    if (i >= sep) {
+        /* parallel ::: CMD1 CMD2: each argument is a command line */
+        for (int j = sep + 1; j < cmdAt(c, k)->argc; j++) {
+            if (!strcmp(cmdAt(c, k)->argv[j].s, ":::") || !strcmp(cmdAt(c, k)->argv[j].s, "::::")) break;
+            parseChild(c, lim, k, j, cmdAt(c, k)->argv[j].s, cmdAt(c, k)->argv[j].len, LH_ORIGIN_XARGS);
+        }
+        return;
+    }
     size_t clen, alen = 0;
     char *ctext = joinWords(c, cmd, i, sep, &clen);
     char *atext = sep + 1 < cmd->argc ? joinWords(c, cmd, sep + 1, cmd->argc, &alen) : NULL;
@@ -740,6 +794,7 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     const char *p = cmd->prog;
     if (cmd->argc == 0) return;
+    if (lh_runner_expand(c, lim, k)) return;   /* at, tmux, screen, awk, sed, salt … */
     if (lh_is_shell(p)) {
         if (expandShellC(c, lim, k)) return;
         if (!shellHasOperand(cmd)) {
@@ -878,4 +933,28 @@ void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
         expandOne(c, lim, k);
     }
     trackDirs(c);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* For runners.c                                                                   */
+/* ------------------------------------------------------------------------------ */
+
+void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                           const char *text, size_t len, lh_origin origin) {
+    parseChild(c, lim, k, argi, text, len, origin);
+}
+
+void lh_unwrap_argv_child(lh_ctx *c, const lh_shell_limits *lim, int k, int from) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (from < cmd->argc)
+        addArgvChild(c, lim, k, cmd->argv + from, cmd->argc - from, from, LH_ORIGIN_SHELL_C, 0);
+}
+
+void lh_unwrap_join_child(lh_ctx *c, const lh_shell_limits *lim, int k, int from, int to,
+                          lh_origin origin) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (from >= to || to > cmd->argc) return;
+    size_t len;
+    char *text = joinWords(c, cmd, from, to, &len);
+    if (text) parseChild(c, lim, k, from, text, len, origin);
 }

@@ -402,7 +402,8 @@ static void expandParallel(lh_ctx *c, const lh_shell_limits *lim, int k) {
         for (int j = first; j < c->script->ncmds; j++) cmdAt(c, j)->flags |= LH_C_STDIN_ARGS;
 }
 
-/* find START… EXPR -exec CMD {} ; → a child CMD with {} replaced by START. */
+/* find START… EXPR -exec CMD {} ; → one child CMD per START with {} replaced by it
+ * (analyzers narrow it by find's filters: -name, -prune …). */
 static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     int i = 1;
@@ -412,10 +413,15 @@ static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (!strcmp(a, "-D")) { i += 2; continue; }
         break;
     }
-    const char *start = ".";
-    if (i < cmd->argc && cmd->argv[i].s[0] != '-' && strcmp(cmd->argv[i].s, "(") &&
-        strcmp(cmd->argv[i].s, "!"))
-        start = cmd->argv[i].s;
+    /* every start path: `find build / -exec rm -rf {} +` also deletes / */
+    const char *starts[8];
+    int nstarts = 0;
+    for (; i < cmd->argc && nstarts < 8; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-' || !strcmp(a, "(") || !strcmp(a, "!")) break;
+        starts[nstarts++] = a;
+    }
+    if (nstarts == 0) starts[nstarts++] = ".";
     for (int j = i; j < cmd->argc; j++) {
         const char *a = cmd->argv[j].s;
         if (strcmp(a, "-exec") && strcmp(a, "-execdir") && strcmp(a, "-ok") && strcmp(a, "-okdir"))
@@ -423,21 +429,23 @@ static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
         int from = j + 1, to = from;
         while (to < cmd->argc && strcmp(cmd->argv[to].s, ";") && strcmp(cmd->argv[to].s, "+")) to++;
         if (to == from) continue;
-        lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(to - from));
-        if (!argv) { c->oom = 1; return; }
-        for (int q = from; q < to; q++) {
-            argv[q - from] = cmd->argv[q];
-            const char *ph = strstr(cmd->argv[q].s, "{}");
-            if (ph) {
-                char *t = lh_arena_printf(c->arena, "%.*s%s%s", (int)(ph - cmd->argv[q].s),
-                                          cmd->argv[q].s, start, ph + 2);
-                if (!t) { c->oom = 1; return; }
-                argv[q - from].s = t;
-                argv[q - from].len = (uint32_t)strlen(t);
+        for (int st = 0; st < nstarts; st++) {
+            lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(to - from));
+            if (!argv) { c->oom = 1; return; }
+            for (int q = from; q < to; q++) {
+                argv[q - from] = cmd->argv[q];
+                const char *ph = strstr(cmd->argv[q].s, "{}");
+                if (ph) {
+                    char *t = lh_arena_printf(c->arena, "%.*s%s%s", (int)(ph - cmd->argv[q].s),
+                                              cmd->argv[q].s, starts[st], ph + 2);
+                    if (!t) { c->oom = 1; return; }
+                    argv[q - from].s = t;
+                    argv[q - from].len = (uint32_t)strlen(t);
+                }
             }
+            if (addArgvChild(c, lim, k, argv, to - from, from, LH_ORIGIN_FIND_EXEC, 0) < 0) return;
+            cmd = cmdAt(c, k);
         }
-        if (addArgvChild(c, lim, k, argv, to - from, from, LH_ORIGIN_FIND_EXEC, 0) < 0) return;
-        cmd = cmdAt(c, k);
         j = to;
     }
 }

@@ -185,6 +185,10 @@ CASES = [
     (D, "find /home/dev -maxdepth 1 -name '.*' -exec rm -rf {} +", "find removes home dotfiles"),
     (S, "find src -name '*.tmp' -execdir rm {} +", "find -execdir in src"),
     (D, "find /etc -name 'passwd' -execdir shred -u {} \\;", "find -execdir shred in /etc"),
+    (D, "find build / -exec rm -rf {} +", "the second start path is /"),
+    (S, "find build dist -exec rm -rf {} +", "two project start paths"),
+    (D, "find src ~ -name '*.swp' -exec rm {} \\;", "the second start path is home"),
+    (S, "find src test -name '*.swp' -exec rm {} \\;", "two project start paths with a filter"),
     # ---- options with values before the command ---------------------------------------
     (D, "env -P /usr/bin rm -rf /", "env -P DIR"),
     (S, "env -P /usr/bin make test", "env -P DIR make"),

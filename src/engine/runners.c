@@ -560,19 +560,36 @@ static void expandFanout(lh_ctx *c, const lh_shell_limits *lim, int k) {
 /* Dispatch                                                                        */
 /* ------------------------------------------------------------------------------ */
 
+typedef void (*runnerFn)(lh_ctx *c, const lh_shell_limits *lim, int k);
+
+/* Sorted by name (strcmp order) for bisection; test_wrappers.c checks every name. */
+static const struct { const char *name; runnerFn fn; } kRunners[] = {
+    {"ansible", expandAnsible}, {"at", expandAt}, {"awk", expandAwk}, {"batch", expandAt},
+    {"busybox-awk", expandAwk}, {"clush", expandFanout}, {"gawk", expandAwk},
+    {"gsed", expandSed}, {"mawk", expandAwk}, {"nawk", expandAwk},
+    {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pssh", expandFanout},
+    {"runuser", expandRunuser}, {"salt", expandSalt}, {"salt-call", expandSalt},
+    {"salt-ssh", expandSalt}, {"screen", expandScreen}, {"sed", expandSed},
+    {"tmux", expandTmux},
+};
+
+static runnerFn findRunner(const char *p) {
+    size_t lo = 0, hi = sizeof(kRunners) / sizeof(kRunners[0]);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = strcmp(p, kRunners[mid].name);
+        if (r == 0) return kRunners[mid].fn;
+        if (r < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return NULL;
+}
+
+int lh_runner_is(const char *prog) { return findRunner(prog) != NULL; }
+
 int lh_runner_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
-    const char *p = cmdAt(c, k)->prog;
-    if (!strcmp(p, "at") || !strcmp(p, "batch")) expandAt(c, lim, k);
-    else if (!strcmp(p, "tmux")) expandTmux(c, lim, k);
-    else if (!strcmp(p, "screen")) expandScreen(c, lim, k);
-    else if (!strcmp(p, "runuser")) expandRunuser(c, lim, k);
-    else if (!strcmp(p, "awk") || !strcmp(p, "gawk") || !strcmp(p, "mawk") || !strcmp(p, "nawk") ||
-             !strcmp(p, "busybox-awk")) expandAwk(c, lim, k);
-    else if (!strcmp(p, "sed") || !strcmp(p, "gsed")) expandSed(c, lim, k);
-    else if (!strcmp(p, "ansible")) expandAnsible(c, lim, k);
-    else if (!strcmp(p, "salt") || !strcmp(p, "salt-ssh") || !strcmp(p, "salt-call")) expandSalt(c, lim, k);
-    else if (!strcmp(p, "pssh") || !strcmp(p, "parallel-ssh") || !strcmp(p, "pdsh") || !strcmp(p, "clush"))
-        expandFanout(c, lim, k);
-    else return 0;
+    runnerFn fn = findRunner(cmdAt(c, k)->prog);
+    if (!fn) return 0;
+    fn(c, lim, k);
     return 1;
 }

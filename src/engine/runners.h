@@ -18,6 +18,8 @@
 #include "engine/analyze.h"
 
 int lh_runner_expand(lh_ctx *c, const lh_shell_limits *lim, int k);
+/* True when prog is one of the runners above (for tests). */
+int lh_runner_is(const char *prog);
 
 /* From unwrap.c: parse text as a child script of command k (argi: the word it came
  * from, or -1), and the same for words [from, to) of k joined with spaces. */

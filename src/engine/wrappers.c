@@ -9,77 +9,87 @@
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* Sorted by name (strcmp order): lh_wrapper_find() searches it by bisection, and
+ * test_wrappers.c finds every entry. */
 static const lh_wrapper kWrappers[] = {
-    /* privilege */
+    {"builtin", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"busybox", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"caffeinate", "tw", NULL, 0, 0, NULL, NULL, NULL},
+    {"catchsegv", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"cgexec", "g", NULL, 0, 0, NULL, NULL, NULL},
+    {"chroot", "", L("--userspec", "--groups"), 1, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
+    {"chrt", "TPD", L("--sched-runtime", "--sched-period", "--sched-deadline"), 1, 0, NULL, "p",
+     L("--pid")},
+    {"command", "", NULL, 0, 0, NULL, "vV", NULL},
+    {"doas", "uC", NULL, 0, LH_WR_PRIV, NULL, NULL, NULL},
+    {"eatmydata", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"env", "uCP", L("--unset", "--chdir", "--split-string"), 0, LH_WR_ASSIGN, NULL, NULL,
+     L("--version", "--help")},
+    {"exec", "a", NULL, 0, 0, NULL, NULL, NULL},
+    {"flock", "wE", L("--timeout", "--conflict-exit-code"), 1, 0, NULL, NULL, NULL},
+    {"ionice", "cnpPu", L("--class", "--classdata", "--pid", "--pgid", "--uid"), 0, 0, NULL, "pPu",
+     L("--pid", "--pgid", "--uid")},
+    {"ltrace", "eopsSEuIaAnl", NULL, 0, 0, NULL, NULL, NULL},
+    {"machinectl", "MHE", L("--machine", "--host", "--setenv", "--uid"), 1, LH_WR_SUBCMD, "shell",
+     NULL, NULL},
+    {"nice", "n", L("--adjustment"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"nocorrect", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"noglob", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"nohup", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"nsenter", "tSG", L("--target", "--setuid", "--setgid"), 0, 0, NULL, NULL,
+     L("--version", "--help")},
+    {"numactl", "NmCpiP", L("--cpunodebind", "--membind", "--physcpubind", "--preferred",
+                            "--interleave"), 0, 0, NULL, NULL, NULL},
+    {"pkexec", "", L("--user"), 0, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
+    {"proxychains", "f", NULL, 0, 0, NULL, NULL, NULL},
+    {"proxychains4", "f", NULL, 0, 0, NULL, NULL, NULL},
+    {"runuser", "ugGw", L("--user", "--group", "--supp-group", "--whitelist-environment"), 0,
+     LH_WR_PRIV, NULL, NULL, NULL},
+    {"sem", "j", L("--jobs", "--id", "--semaphore-timeout", "--st", "--semaphorename",
+                   "--timeout"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"setsid", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"stdbuf", "ioe", L("--input", "--output", "--error"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"strace", "eopsSEuIabXP", NULL, 0, 0, NULL, NULL, NULL},
     {"sudo", "ugpChDrtUTcR",
      L("--user", "--group", "--prompt", "--close-from", "--host", "--chdir", "--role", "--type",
        "--other-user", "--command-timeout", "--chroot"),
      0, LH_WR_PRIV, NULL, NULL, NULL},
-    {"doas", "uC", NULL, 0, LH_WR_PRIV, NULL, NULL, NULL},
-    {"pkexec", "", L("--user"), 0, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
-    {"runuser", "ugGw", L("--user", "--group", "--supp-group", "--whitelist-environment"), 0,
-     LH_WR_PRIV, NULL, NULL, NULL},
-    {"chroot", "", L("--userspec", "--groups"), 1, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
-    /* environment and scheduling */
-    {"env", "uCP", L("--unset", "--chdir", "--split-string"), 0, LH_WR_ASSIGN, NULL, NULL,
-     L("--version", "--help")},
-    {"nice", "n", L("--adjustment"), 0, 0, NULL, NULL, L("--version", "--help")},
-    {"ionice", "cnpPu", L("--class", "--classdata", "--pid", "--pgid", "--uid"), 0, 0, NULL, "pPu",
-     L("--pid", "--pgid", "--uid")},
-    {"timeout", "sk", L("--signal", "--kill-after"), 1, 0, NULL, NULL, L("--version", "--help")},
-    {"time", "fo", L("--format", "--output"), 0, 0, NULL, NULL, NULL},
-    {"stdbuf", "ioe", L("--input", "--output", "--error"), 0, 0, NULL, NULL, L("--version", "--help")},
-    {"command", "", NULL, 0, 0, NULL, "vV", NULL},
-    {"builtin", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"exec", "a", NULL, 0, 0, NULL, NULL, NULL},
-    {"taskset", "", NULL, 1, 0, NULL, "p", L("--pid")},
-    {"chrt", "TPD", L("--sched-runtime", "--sched-period", "--sched-deadline"), 1, 0, NULL, "p",
-     L("--pid")},
-    {"flock", "wE", L("--timeout", "--conflict-exit-code"), 1, 0, NULL, NULL, NULL},
-    {"numactl", "NmCpiP", L("--cpunodebind", "--membind", "--physcpubind", "--preferred",
-                            "--interleave"), 0, 0, NULL, NULL, NULL},
-    {"cgexec", "g", NULL, 0, 0, NULL, NULL, NULL},
-    /* sessions, namespaces, services */
-    {"nohup", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"setsid", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"unshare", "SGRw", L("--propagation", "--setgroups", "--map-user", "--map-group",
-                          "--map-users", "--map-groups", "--setuid", "--setgid", "--root", "--wd"),
-     0, 0, NULL, NULL, L("--version", "--help")},
-    {"nsenter", "tSG", L("--target", "--setuid", "--setgid"), 0, 0, NULL, NULL,
-     L("--version", "--help")},
     {"systemd-run", "upEMH",
      L("--unit", "--property", "--description", "--slice", "--uid", "--gid", "--nice",
        "--working-directory", "--setenv", "--machine", "--host", "--on-active", "--on-boot",
        "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar",
        "--timer-property", "--path-property", "--socket-property", "--service-type"),
      0, 0, NULL, NULL, L("--version", "--help")},
-    {"machinectl", "MHE", L("--machine", "--host", "--setenv", "--uid"), 1, LH_WR_SUBCMD, "shell",
-     NULL, NULL},
-    {"sem", "j", L("--jobs", "--id", "--semaphore-timeout", "--st", "--semaphorename",
-                   "--timeout"), 0, 0, NULL, NULL, L("--version", "--help")},
-    /* tracers and shims */
-    {"strace", "eopsSEuIabXP", NULL, 0, 0, NULL, NULL, NULL},
-    {"ltrace", "eopsSEuIaAnl", NULL, 0, 0, NULL, NULL, NULL},
-    {"nocorrect", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"noglob", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"unbuffer", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"caffeinate", "tw", NULL, 0, 0, NULL, NULL, NULL},
-    {"proxychains", "f", NULL, 0, 0, NULL, NULL, NULL},
-    {"proxychains4", "f", NULL, 0, 0, NULL, NULL, NULL},
-    {"tsocks", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"taskset", "", NULL, 1, 0, NULL, "p", L("--pid")},
+    {"time", "fo", L("--format", "--output"), 0, 0, NULL, NULL, NULL},
+    {"timeout", "sk", L("--signal", "--kill-after"), 1, 0, NULL, NULL, L("--version", "--help")},
     {"torsocks", "uaP", NULL, 0, 0, NULL, NULL, NULL},
-    {"catchsegv", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"eatmydata", "", NULL, 0, 0, NULL, NULL, NULL},
-    {"busybox", "", NULL, 0, 0, NULL, NULL, NULL},
     {"toybox", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"tsocks", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"unbuffer", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"unshare", "SGRw", L("--propagation", "--setgroups", "--map-user", "--map-group",
+                          "--map-users", "--map-groups", "--setuid", "--setgid", "--root", "--wd"),
+     0, 0, NULL, NULL, L("--version", "--help")},
 };
 
 #undef L
 
 const lh_wrapper *lh_wrapper_find(const char *prog) {
-    for (size_t i = 0; i < sizeof(kWrappers) / sizeof(kWrappers[0]); i++)
-        if (!strcmp(kWrappers[i].name, prog)) return &kWrappers[i];
+    size_t lo = 0, hi = sizeof(kWrappers) / sizeof(kWrappers[0]);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = strcmp(prog, kWrappers[mid].name);
+        if (r == 0) return &kWrappers[mid];
+        if (r < 0) hi = mid;
+        else lo = mid + 1;
+    }
     return NULL;
+}
+
+size_t lh_wrapper_count(void) { return sizeof(kWrappers) / sizeof(kWrappers[0]); }
+
+const lh_wrapper *lh_wrapper_at(size_t i) {
+    return i < lh_wrapper_count() ? &kWrappers[i] : NULL;
 }
 
 /* ------------------------------------------------------------------------------ */

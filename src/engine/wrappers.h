@@ -33,6 +33,9 @@ typedef struct lh_wrapper {
 
 /* The wrapper named prog, or NULL. */
 const lh_wrapper *lh_wrapper_find(const char *prog);
+/* The table itself, for tests: lh_wrapper_count() entries, lh_wrapper_at(i). */
+size_t lh_wrapper_count(void);
+const lh_wrapper *lh_wrapper_at(size_t i);
 
 /* Skip the wrapper's options in argv[from…argc): returns the index of the first word of
  * the command it runs, argc when it names none, or -1 when the options say it runs

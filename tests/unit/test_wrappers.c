@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "engine/runners.h"
 #include "engine/wrappers.h"
 
 /* Split text on spaces into words (test data only, never run). Returns the count. */
@@ -192,11 +193,28 @@ static void test_option_value(void **st) {
     assert_null(lh_wrapper_find("su"));
 }
 
+/* Both tables are searched by bisection: every entry must be found by its name. */
+static void test_tables_sorted(void **st) {
+    (void)st;
+    for (size_t i = 0; i < lh_wrapper_count(); i++) {
+        const lh_wrapper *w = lh_wrapper_at(i);
+        if (lh_wrapper_find(w->name) != w) fail_msg("wrapper %s not found: table out of order", w->name);
+    }
+    static const char *const runners[] = {"ansible", "at", "awk", "batch", "busybox-awk", "clush",
+                                          "gawk", "gsed", "mawk", "nawk", "parallel-ssh", "pdsh",
+                                          "pssh", "runuser", "salt", "salt-call", "salt-ssh",
+                                          "screen", "sed", "tmux", NULL};
+    for (int i = 0; runners[i]; i++)
+        if (!lh_runner_is(runners[i])) fail_msg("runner %s not found: table out of order", runners[i]);
+    assert_false(lh_runner_is("ls"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_form),
         cmocka_unit_test(test_special_forms),
         cmocka_unit_test(test_option_value),
+        cmocka_unit_test(test_tables_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,6 +223,10 @@ CASES = [
     (D, "exec -a name rm -rf /", "exec -a name"),
     (S, "exec -a name ./server", "exec -a server"),
     (D, "vault -namespace=ops kv destroy -versions=1 secret/prod", "vault option before the subcommand", "escalate"),
+    (D, "vault -namespace ops kv destroy -versions=1 secret/prod", "vault option value hides the subcommand", "escalate"),
+    (S, "vault -namespace ops kv list secret/", "vault lists keys under a namespace"),
+    (D, "vault -address https://vault.prod:8200 -namespace ops secrets disable kv", "two vault option values", "escalate"),
+    (S, "vault -address https://vault.prod:8200 status", "vault status"),
 ]
 
 

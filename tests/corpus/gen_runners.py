@@ -2,7 +2,8 @@
 """gen_runners.py — writes tests/corpus/runners.jsonl (ids rn-NNN) from the table below.
 
 The commands are test data only: this script writes them to a file and never runs them.
-Each dangerous case sits next to its safe twin. Run: python3 tests/corpus/gen_runners.py
+Each dangerous case sits next to its safe twin. Ids follow the order of the table: add
+new cases at the end so that ids stay put. Run: python3 tests/corpus/gen_runners.py
 """
 import json
 import os

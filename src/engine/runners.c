@@ -208,18 +208,62 @@ static void expandScreen(lh_ctx *c, const lh_shell_limits *lim, int k) {
 }
 
 /* ------------------------------------------------------------------------------ */
-/* runuser USER -c CMD                                                             */
+/* su, runuser USER -c CMD, script -c CMD                                          */
 /* ------------------------------------------------------------------------------ */
 
-static void expandRunuser(lh_ctx *c, const lh_shell_limits *lim, int k) {
-    lh_cmd *cmd = cmdAt(c, k);
-    for (int i = 1; i + 1 < cmd->argc; i++)
-        if (!strcmp(cmd->argv[i].s, "-c") || !strcmp(cmd->argv[i].s, "--command")) {
-            cmd->flags |= LH_C_SUDO;
-            parseText(c, lim, k, i + 1, cmd->argv[i + 1].s, cmd->argv[i + 1].len, LH_ORIGIN_SHELL_C);
-            return;
+/* The value of option opt (or lopt) anywhere before "--", reading clusters: in
+ * `su -lc CMD` and `script -qc CMD`, c takes the next word. vals lists the short options
+ * that take a value. Returns the word index of the value (or -1) and sets *attached for
+ * -cCMD. */
+static int clusterValue(const lh_cmd *cmd, const char *vals, char opt, const char *lopt,
+                        const char **attached) {
+    size_t ln = strlen(lopt);
+    *attached = NULL;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return -1;
+        if (a[0] != '-' || a[1] == 0) continue;
+        if (a[1] == '-') {
+            if (!strncmp(a, lopt, ln) && a[ln] == '=') { *attached = a + ln + 1; return i; }
+            if (!strcmp(a, lopt)) return i + 1 < cmd->argc ? i + 1 : -1;
+            continue;
         }
+        for (const char *o = a + 1; *o; o++) {
+            if (!strchr(vals, *o)) continue;
+            if (*o == opt) {
+                if (o[1]) { *attached = o + 1; return i; }
+                return i + 1 < cmd->argc ? i + 1 : -1;
+            }
+            if (!o[1]) i++;     /* another option's value */
+            break;
+        }
+    }
+    return -1;
 }
+
+/* su [-] [USER] -c CMD (clusters such as -lc), or a root shell reading stdin; runuser
+ * without -u is the same (runuser -u U -- CMD is a wrapper). */
+static void expandSu(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    const char *att;
+    int v = clusterValue(cmd, "cgGsw", 'c', "--command", &att);
+    cmd->flags |= LH_C_SUDO;
+    if (v >= 0) {
+        parseStr(c, lim, k, v, att ? att : cmd->argv[v].s);
+        return;
+    }
+    size_t len;
+    const char *text = lh_stdin_text(c, k, &len);
+    if (text) parseText(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);
+}
+
+/* script [-q] -c CMD [FILE] */
+static void expandScript(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const char *att;
+    int v = clusterValue(cmdAt(c, k), "cEIOTBm", 'c', "--command", &att);
+    if (v >= 0) parseStr(c, lim, k, v, att ? att : cmdAt(c, k)->argv[v].s);
+}
+
 
 /* ------------------------------------------------------------------------------ */
 /* awk                                                                             */
@@ -568,9 +612,9 @@ static const struct { const char *name; runnerFn fn; } kRunners[] = {
     {"busybox-awk", expandAwk}, {"clush", expandFanout}, {"gawk", expandAwk},
     {"gsed", expandSed}, {"mawk", expandAwk}, {"nawk", expandAwk},
     {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pssh", expandFanout},
-    {"runuser", expandRunuser}, {"salt", expandSalt}, {"salt-call", expandSalt},
-    {"salt-ssh", expandSalt}, {"screen", expandScreen}, {"sed", expandSed},
-    {"tmux", expandTmux},
+    {"runuser", expandSu}, {"salt", expandSalt}, {"salt-call", expandSalt},
+    {"salt-ssh", expandSalt}, {"screen", expandScreen}, {"script", expandScript},
+    {"sed", expandSed}, {"su", expandSu}, {"tmux", expandTmux},
 };
 
 static runnerFn findRunner(const char *p) {

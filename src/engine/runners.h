@@ -6,7 +6,8 @@
  * - at, batch: the script on stdin (here-doc, here-string, echo … | at now);
  * - tmux (new-session, new-window, split-window, respawn-*, run-shell, display-popup,
  *   if-shell, pipe-pane, send-keys … Enter, tmux -c), screen (CMD, -X stuff, -X exec);
- * - runuser without -u (su style: -c CMD);
+ * - su and runuser without -u (-c CMD, clusters such as -lc; su with no -c reads a
+ *   root script on stdin), script -c CMD (-qc);
  * - awk system("…"), print | "cmd", "cmd" | getline, print > "file"; sed's e command,
  *   s///e and w: a command computed from the data is code.opaque (escalate);
  * - fleet runners: ansible -m shell|command|raw -a CMD, salt … cmd.run CMD, pssh,

@@ -461,10 +461,34 @@ static void expandJoined(lh_ctx *c, const lh_shell_limits *lim, int k, int from,
     if (text) parseChild(c, lim, k, from, text, len, origin);
 }
 
+/* A remote or in-container shell with no -c reads its script on stdin:
+ * `ssh host <<EOF`, `ssh host 'bash -s' <<< …`, `docker exec -i c sh <<< …`. */
+static int readsScript(const lh_cmd *cmd, int from) {
+    if (from >= cmd->argc) return 1;
+    const char *w = cmd->argv[from].s;
+    size_t n = strcspn(w, " \t");
+    char first[16];
+    if (n >= sizeof(first)) return 0;
+    memcpy(first, w, n);
+    first[n] = 0;
+    if (!lh_is_shell(baseName(first))) return 0;
+    for (int j = from; j < cmd->argc; j++)
+        if (strstr(cmd->argv[j].s, "-c") || (j > from && cmd->argv[j].s[0] != '-')) return 0;
+    return 1;
+}
+
+static void parseStdinScript(lh_ctx *c, const lh_shell_limits *lim, int k, int from) {
+    if (!readsScript(cmdAt(c, k), from)) return;
+    size_t len;
+    const char *text = lh_stdin_text(c, k, &len);
+    if (text) parseChild(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);
+}
+
 static void expandSsh(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     int i = skipOptions(cmd, 1, "BbcDEeFIiJLlmOoPpQRSWw", NULL);
     if (i + 1 < cmd->argc) expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
+    if (i < cmd->argc) parseStdinScript(c, lim, k, i + 1);
 }
 
 /* kubectl exec POD -- CMD… and docker exec [opts] CTR CMD… run CMD's argv directly in
@@ -480,8 +504,10 @@ static void expandExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
         static const char *const lo[] = {"--env", "--env-file", "--user", "--workdir", "--detach-keys", NULL};
         from = skipOptions(cmd, 2, "euw", lo) + 1;
     }
-    if (from > 0 && from < cmd->argc)
+    if (from > 0 && from < cmd->argc) {
         addArgvChild(c, lim, k, cmd->argv + from, cmd->argc - from, from, LH_ORIGIN_SHELL_C, 0);
+        parseStdinScript(c, lim, k, from);
+    }
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -833,18 +859,17 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
         expandJoined(c, lim, k, i, LH_ORIGIN_SHELL_C);
         return;
     }
-    if (!strcmp(p, "su") || !strcmp(p, "flock") || !strcmp(p, "script")) {
+    if (!strcmp(p, "flock")) {          /* su -c, runuser -c, script -c: runners.c */
         for (int i = 1; i + 1 < cmd->argc; i++)
             if (!strcmp(cmd->argv[i].s, "-c") || !strcmp(cmd->argv[i].s, "--command")) {
-                if (!strcmp(p, "su")) cmd->flags |= LH_C_SUDO;
                 parseChild(c, lim, k, i + 1, cmd->argv[i + 1].s, cmd->argv[i + 1].len, LH_ORIGIN_SHELL_C);
                 return;
             }
-        if (strcmp(p, "su")) return;
+        return;
     }
     /* A root shell with no command reads its script from stdin: `sudo -s <<EOF`,
-     * `echo 'rm -rf /' | sudo -i`, `su - <<<'…'`. (sudo with a command was unwrapped.) */
-    if (!strcmp(p, "sudo") || !strcmp(p, "doas") || !strcmp(p, "su") || !strcmp(p, "runuser")) {
+     * `echo 'rm -rf /' | sudo -i`. (sudo with a command was unwrapped; su: runners.c.) */
+    if (!strcmp(p, "sudo") || !strcmp(p, "doas")) {
         size_t len;
         const char *text = lh_stdin_text(c, k, &len);
         if (text) {

@@ -228,6 +228,20 @@ CASES = [
     (S, "vault -namespace ops kv list secret/", "vault lists keys under a namespace"),
     (D, "vault -address https://vault.prod:8200 -namespace ops secrets disable kv", "two vault option values", "escalate"),
     (S, "vault -address https://vault.prod:8200 status", "vault status"),
+    # ---- scripts on a remote or container shell's stdin; clustered -c -------------
+    (D, "ssh web1 bash <<'EOF'\nrm -rf /\nEOF", "a here-doc to a remote shell is its script"),
+    (R, "ssh web1 bash <<'EOF'\nuptime\nEOF", "a harmless remote script still asks (ssh.remote)"),
+    (D, "ssh web1 'bash -s' <<< 'rm -rf /'", "bash -s reads the here-string"),
+    (D, "echo 'mkfs.ext4 /dev/sda' | ssh root@db1", "echo piped into a remote login shell"),
+    (D, "docker exec -i web sh <<< 'rm -rf /'", "a here-string to a container shell"),
+    (S, "docker exec -i web sh <<< 'ls -la /app'", "a container shell lists a dir"),
+    (D, "kubectl exec -i api-0 -- bash <<'EOF'\nrm -rf /\nEOF", "a here-doc to a pod shell"),
+    (D, "script -qc 'rm -rf /' /dev/null", "script -qc: c in a cluster"),
+    (S, "script -qc 'make test' /dev/null", "script -qc runs the tests"),
+    (D, "su -lc 'rm -rf /etc' root", "su -lc: c in a cluster"),
+    (D, "su root -s /bin/sh -c 'dd if=/dev/zero of=/dev/sda'", "su -s SHELL before -c"),
+    (D, "runuser - root <<'EOF'\nrm -rf /var\nEOF", "runuser with no command reads a root script"),
+    (D, "su --command='rm -rf /' root", "su --command=CMD"),
 ]
 
 

@@ -203,7 +203,7 @@ static void test_tables_sorted(void **st) {
     static const char *const runners[] = {"ansible", "at", "awk", "batch", "busybox-awk", "clush",
                                           "gawk", "gsed", "mawk", "nawk", "parallel-ssh", "pdsh",
                                           "pssh", "runuser", "salt", "salt-call", "salt-ssh",
-                                          "screen", "sed", "tmux", NULL};
+                                          "screen", "script", "sed", "su", "tmux", NULL};
     for (int i = 0; runners[i]; i++)
         if (!lh_runner_is(runners[i])) fail_msg("runner %s not found: table out of order", runners[i]);
     assert_false(lh_runner_is("ls"));

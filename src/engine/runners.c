@@ -366,7 +366,26 @@ static void awkRedirect(lh_ctx *c, const lh_shell_limits *lim, int k, const char
         writeChild(c, lim, k, file, strlen(file), append);
 }
 
-static void scanAwk(lh_ctx *c, const lh_shell_limits *lim, int k, const char *prog, size_t len) {
+/* awk -v NAME=VALUE assignments: system(NAME) runs VALUE. */
+typedef struct {
+    const char *name[8];
+    size_t nlen[8];
+    const char *value[8];
+    int n;
+} awkVars;
+
+/* The -v value of the identifier at p followed by ')', or NULL. */
+static const char *awkVarCall(const awkVars *v, const char *p, const char *end) {
+    for (int i = 0; v && i < v->n; i++) {
+        size_t n = v->nlen[i];
+        if ((size_t)(end - p) > n && !strncmp(p, v->name[i], n) && *skipBlank(p + n, end) == ')')
+            return v->value[i];
+    }
+    return NULL;
+}
+
+static void scanAwk(lh_ctx *c, const lh_shell_limits *lim, int k, const char *prog, size_t len,
+                    const awkVars *vars) {
     const char *end = prog + len;
     for (const char *p = prog; p < end; p++) {
         if (*p == '"') {
@@ -392,7 +411,9 @@ static void scanAwk(lh_ctx *c, const lh_shell_limits *lim, int k, const char *pr
             q = skipBlank(q + 1, end);
             const char *after;
             char *lit = q < end && *q == '"' ? awkString(c, q, end, &after) : NULL;
+            const char *var = lit ? NULL : awkVarCall(vars, q, end);
             if (lit && *skipBlank(after, end) == ')') parseStr(c, lim, k, -1, lit);
+            else if (var) parseStr(c, lim, k, -1, var);
             else lh_emit(c, k, LH_R(CODE_OPAQUE), "awk system() of a computed command");
             p = q - 1;
         }
@@ -405,11 +426,22 @@ static void expandAwk(lh_ctx *c, const lh_shell_limits *lim, int k) {
     static const char *const lo[] = {"--field-separator", "--assign", "--file", "--source",
                                      "--include", "--load", "--exec", NULL};
     int found = 0, has_file = 0;
+    awkVars vars = {.n = 0};
+    for (int i = 1; i + 1 < cmd->argc && vars.n < 8; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] != '-' || !strcmp(a, "--")) break;
+        if (strcmp(a, "-v") && strcmp(a, "--assign")) continue;
+        const char *asg = cmd->argv[++i].s, *eq = strchr(asg, '=');
+        if (!eq || eq == asg) continue;
+        vars.name[vars.n] = asg;
+        vars.nlen[vars.n] = (size_t)(eq - asg);
+        vars.value[vars.n++] = eq + 1;
+    }
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
         if (a[0] != '-' || !strcmp(a, "--")) break;
         if ((!strcmp(a, "-e") || !strcmp(a, "--source")) && i + 1 < cmd->argc) {
-            scanAwk(c, lim, k, cmd->argv[i + 1].s, cmd->argv[i + 1].len);
+            scanAwk(c, lim, k, cmd->argv[i + 1].s, cmd->argv[i + 1].len, &vars);
             cmd = cmdAt(c, k);
             found = 1;
         }
@@ -418,7 +450,7 @@ static void expandAwk(lh_ctx *c, const lh_shell_limits *lim, int k) {
     }
     if (found || has_file) return;
     int i = lh_skip_options(cmd->argv, cmd->argc, 1, "FvfeEil", lo);
-    if (i < cmd->argc) scanAwk(c, lim, k, cmd->argv[i].s, cmd->argv[i].len);
+    if (i < cmd->argc) scanAwk(c, lim, k, cmd->argv[i].s, cmd->argv[i].len, &vars);
 }
 
 /* ------------------------------------------------------------------------------ */

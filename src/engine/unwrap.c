@@ -299,8 +299,41 @@ static int addArgvChild(lh_ctx *c, const lh_shell_limits *lim, int k, lh_word *a
     return child;
 }
 
+/* xargs CMD fed a literal here-string or here-doc (`xargs rm -rf <<< /`): one child
+ * with the input's words appended (echo/printf pipes are read by the fs analyzer).
+ * Returns 1 when done. */
+static int xargsAppend(lh_ctx *c, const lh_shell_limits *lim, int k, int i, const char *text,
+                       size_t len) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int own = 0;
+    for (int r = 0; r < cmd->nredirs; r++)
+        if (cmd->redirs[r].op == LH_R_HEREDOC || cmd->redirs[r].op == LH_R_HERESTR) own = 1;
+    if (!own) return 0;
+    enum { MAXW = 64 };
+    int n = cmd->argc - i;
+    lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(n + MAXW));
+    if (!argv) { c->oom = 1; return 1; }
+    memcpy(argv, cmd->argv + i, sizeof(lh_word) * (size_t)n);
+    const char *end = text + len;
+    for (const char *p = text; p < end && n < cmd->argc - i + MAXW;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
+        const char *w = p;
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\n') p++;
+        if (p == w) break;
+        char *t = lh_arena_strndup(c->arena, w, (size_t)(p - w));
+        if (!t) { c->oom = 1; return 1; }
+        argv[n].s = t;
+        argv[n].len = (uint32_t)(p - w);
+        argv[n].flags = 0;
+        n++;
+    }
+    addArgvChild(c, lim, k, argv, n, i, LH_ORIGIN_XARGS, 0);
+    return 1;
+}
+
 /* xargs -I R CMD … R … fed a literal (here-string, echo/printf |, -a /dev/stdin): one
- * child per input line with R replaced, as xargs runs it. Returns 1 when done. */
+ * child per input line with R replaced, as xargs runs it. Without -I, see xargsAppend.
+ * Returns 1 when done. */
 static int xargsReplace(lh_ctx *c, const lh_shell_limits *lim, int k, int i) {
     static const char *const lo[] = {"--arg-file", "--delimiter", "--eof", "--replace",
                                      "--max-lines", "--max-args", "--max-procs",
@@ -308,11 +341,12 @@ static int xargsReplace(lh_ctx *c, const lh_shell_limits *lim, int k, int i) {
     lh_cmd *cmd = cmdAt(c, k);
     const char *repl = lh_option_value(cmd->argv, cmd->argc, 1, "adEILnPs", lo, 'I', "--replace");
     const char *file = lh_option_value(cmd->argv, cmd->argc, 1, "adEILnPs", lo, 'a', "--arg-file");
-    if (!repl || !*repl || i >= cmd->argc) return 0;
+    if (i >= cmd->argc) return 0;
     if (file && strcmp(file, "/dev/stdin") && strcmp(file, "-")) return 0;
     size_t len;
     const char *text = lh_stdin_text(c, k, &len);
     if (!text) return 0;
+    if (!repl || !*repl) return xargsAppend(c, lim, k, i, text, len);
     size_t rl = strlen(repl);
     int made = 0;
     for (const char *line = text, *end = text + len; line < end && made < 16;) {

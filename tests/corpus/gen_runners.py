@@ -242,6 +242,13 @@ CASES = [
     (D, "su root -s /bin/sh -c 'dd if=/dev/zero of=/dev/sda'", "su -s SHELL before -c"),
     (D, "runuser - root <<'EOF'\nrm -rf /var\nEOF", "runuser with no command reads a root script"),
     (D, "su --command='rm -rf /' root", "su --command=CMD"),
+    # ---- literal input to xargs; awk -v values ------------------------------------
+    (D, "xargs rm -rf <<< /", "xargs appends the here-string's words"),
+    (S, "xargs rm -rf <<< 'dist build'", "xargs removes two project dirs"),
+    (D, "xargs -a /dev/stdin rm -rf <<< '/etc /usr'", "xargs -a /dev/stdin reads the here-string"),
+    (S, "xargs -n1 gzip <<< 'logs/a.log logs/b.log'", "xargs compresses project logs"),
+    (D, "awk -v cmd='rm -rf /' 'BEGIN{system(cmd)}'", "awk system of a -v value"),
+    (S, "awk -v cmd='date -u' 'BEGIN{system(cmd)}'", "awk system of a -v date"),
 ]
 
 

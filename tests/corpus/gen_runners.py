@@ -249,6 +249,8 @@ CASES = [
     (S, "xargs -n1 gzip <<< 'logs/a.log logs/b.log'", "xargs compresses project logs"),
     (D, "awk -v cmd='rm -rf /' 'BEGIN{system(cmd)}'", "awk system of a -v value"),
     (S, "awk -v cmd='date -u' 'BEGIN{system(cmd)}'", "awk system of a -v date"),
+    (S, "su -lc 'whoami' dev", "su -lc runs whoami: judged like su -c"),
+    (S, "su --command='id -un' dev", "su --command= runs id"),
 ]
 
 

@@ -632,6 +632,33 @@ static void expandFanout(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_unwrap_join_child(c, lim, k, i, cmd->argc, LH_ORIGIN_SHELL_C);
 }
 
+/* vagrant ssh [-c CMD], gcloud compute ssh VM --command CMD: a remote command string. */
+static void expandRemoteCommand(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (!strcmp(cmd->prog, "gcloud") &&
+        (cmd->argc < 3 || strcmp(cmd->argv[1].s, "compute") || strcmp(cmd->argv[2].s, "ssh")))
+        return;
+    if (!strcmp(cmd->prog, "vagrant") && (cmd->argc < 2 || strcmp(cmd->argv[1].s, "ssh"))) return;
+    const char *att;
+    int v = clusterValue(cmd, "c", 'c', "--command", &att);
+    if (v >= 0) parseStr(c, lim, k, v, att ? att : cmd->argv[v].s);
+}
+
+/* lxc|incus exec NAME [opts] -- CMD…, nerdctl exec [opts] CTR CMD…: argv in a container. */
+static void expandContainerExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (cmd->argc < 3 || strcmp(cmd->argv[1].s, "exec")) return;
+    int from = -1;
+    if (!strcmp(cmd->prog, "nerdctl")) {
+        static const char *const lo[] = {"--env", "--env-file", "--user", "--workdir", "--detach-keys", NULL};
+        from = lh_skip_options(cmd->argv, cmd->argc, 2, "euw", lo) + 1;
+    } else {
+        for (int j = 2; j < cmd->argc; j++)
+            if (!strcmp(cmd->argv[j].s, "--")) { from = j + 1; break; }
+    }
+    if (from > 0 && from < cmd->argc) lh_unwrap_argv_child(c, lim, k, from);
+}
+
 /* ------------------------------------------------------------------------------ */
 /* Dispatch                                                                        */
 /* ------------------------------------------------------------------------------ */
@@ -642,11 +669,12 @@ typedef void (*runnerFn)(lh_ctx *c, const lh_shell_limits *lim, int k);
 static const struct { const char *name; runnerFn fn; } kRunners[] = {
     {"ansible", expandAnsible}, {"at", expandAt}, {"awk", expandAwk}, {"batch", expandAt},
     {"busybox-awk", expandAwk}, {"clush", expandFanout}, {"gawk", expandAwk},
-    {"gsed", expandSed}, {"mawk", expandAwk}, {"nawk", expandAwk},
-    {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pssh", expandFanout},
+    {"gcloud", expandRemoteCommand}, {"gsed", expandSed}, {"incus", expandContainerExec},
+    {"lxc", expandContainerExec}, {"mawk", expandAwk}, {"nawk", expandAwk},
+    {"nerdctl", expandContainerExec}, {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pssh", expandFanout},
     {"runuser", expandSu}, {"salt", expandSalt}, {"salt-call", expandSalt},
     {"salt-ssh", expandSalt}, {"screen", expandScreen}, {"script", expandScript},
-    {"sed", expandSed}, {"su", expandSu}, {"tmux", expandTmux},
+    {"sed", expandSed}, {"su", expandSu}, {"tmux", expandTmux}, {"vagrant", expandRemoteCommand},
 };
 
 static runnerFn findRunner(const char *p) {

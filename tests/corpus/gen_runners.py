@@ -251,6 +251,17 @@ CASES = [
     (S, "awk -v cmd='date -u' 'BEGIN{system(cmd)}'", "awk system of a -v date"),
     (S, "su -lc 'whoami' dev", "su -lc runs whoami: judged like su -c"),
     (S, "su --command='id -un' dev", "su --command= runs id"),
+    # ---- more container and VM runners ------------------------------------------------
+    (D, "nerdctl exec -u root web rm -rf /", "nerdctl exec like docker exec"),
+    (S, "nerdctl exec web ls /app", "nerdctl exec ls"),
+    (D, "lxc exec c1 -- rm -rf /", "lxc exec -- CMD"),
+    (S, "lxc exec c1 -- df -h", "lxc exec df"),
+    (D, "incus exec c1 --user 0 -- mkfs.ext4 /dev/sdb", "incus exec -- CMD"),
+    (S, "incus exec c1 -- uname -a", "incus exec uname"),
+    (D, "vagrant ssh -c 'sudo rm -rf /'", "vagrant ssh -c CMD"),
+    (S, "vagrant ssh -c 'ls /vagrant'", "vagrant ssh -c ls"),
+    (D, "gcloud compute ssh vm1 --zone us-east1-b --command 'sudo rm -rf /'", "gcloud compute ssh --command"),
+    (D, "gcloud compute ssh vm1 --command='sudo mkfs.ext4 /dev/sdb'", "gcloud compute ssh --command="),
 ]
 
 

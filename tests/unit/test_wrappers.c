@@ -201,9 +201,10 @@ static void test_tables_sorted(void **st) {
         if (lh_wrapper_find(w->name) != w) fail_msg("wrapper %s not found: table out of order", w->name);
     }
     static const char *const runners[] = {"ansible", "at", "awk", "batch", "busybox-awk", "clush",
-                                          "gawk", "gsed", "mawk", "nawk", "parallel-ssh", "pdsh",
-                                          "pssh", "runuser", "salt", "salt-call", "salt-ssh",
-                                          "screen", "script", "sed", "su", "tmux", NULL};
+                                          "gawk", "gcloud", "gsed", "incus", "lxc", "mawk", "nawk",
+                                          "nerdctl", "parallel-ssh", "pdsh", "pssh", "runuser",
+                                          "salt", "salt-call", "salt-ssh", "screen", "script",
+                                          "sed", "su", "tmux", "vagrant", NULL};
     for (int i = 0; runners[i]; i++)
         if (!lh_runner_is(runners[i])) fail_msg("runner %s not found: table out of order", runners[i]);
     assert_false(lh_runner_is("ls"));

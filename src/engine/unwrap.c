@@ -87,7 +87,7 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
      * without -u is su) */
     for (int k = 1; k < cmd->argc; k++) {
         const char *a = cmd->argv[k].s;
-        if (!strcmp(p, "env") && (!strcmp(a, "-S") || !strcmp(a, "--split-string"))) return 0;
+        if (!strcmp(p, "env") && (!strncmp(a, "-S", 2) || !strncmp(a, "--split-string", 14))) return 0;
         if (!strcmp(p, "flock") && (!strcmp(a, "-c") || !strcmp(a, "--command"))) return 0;
     }
     if (!strcmp(p, "runuser") && !lh_option_value(cmd->argv, cmd->argc, 1, w->short_val, w->long_val, 'u', "--user"))
@@ -913,11 +913,22 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
         return;
     }
     if (!strcmp(p, "env")) {
-        for (int i = 1; i + 1 < cmd->argc; i++)
-            if (!strcmp(cmd->argv[i].s, "-S") || !strcmp(cmd->argv[i].s, "--split-string")) {
+        for (int i = 1; i < cmd->argc; i++) {
+            const char *a = cmd->argv[i].s;
+            if (!strcmp(a, "-S") || !strcmp(a, "--split-string")) {
                 expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
                 return;
             }
+            /* -S'CMD' and --split-string=CMD: the value, then the words after it */
+            const char *v = !strncmp(a, "-S", 2) ? a + 2 : !strncmp(a, "--split-string=", 15) ? a + 15 : NULL;
+            if (!v) continue;
+            size_t len = 0;
+            char *rest = i + 1 < cmd->argc ? joinWords(c, cmd, i + 1, cmd->argc, &len) : NULL;
+            char *text = lh_arena_printf(c->arena, "%s%s%s", v, rest ? " " : "", rest ? rest : "");
+            if (!text) { c->oom = 1; return; }
+            parseChild(c, lim, k, i, text, strlen(text), LH_ORIGIN_SHELL_C);
+            return;
+        }
     }
 }
 

@@ -262,6 +262,10 @@ CASES = [
     (S, "vagrant ssh -c 'ls /vagrant'", "vagrant ssh -c ls"),
     (D, "gcloud compute ssh vm1 --zone us-east1-b --command 'sudo rm -rf /'", "gcloud compute ssh --command"),
     (D, "gcloud compute ssh vm1 --command='sudo mkfs.ext4 /dev/sdb'", "gcloud compute ssh --command="),
+    (D, "env --split-string='rm -rf /'", "env --split-string=CMD"),
+    (S, "env --split-string='make test'", "env --split-string=make"),
+    (D, "env -S'rm -rf ~'", "env -SCMD attached"),
+    (S, "env -S'npm test'", "env -S attached npm"),
 ]
 
 

@@ -644,6 +644,31 @@ static void expandRemoteCommand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     if (v >= 0) parseStr(c, lim, k, v, att ? att : cmd->argv[v].s);
 }
 
+/* sg GROUP -c CMD, nix-shell --run CMD, cargo watch -s CMD: a command string;
+ * nix develop|shell … -c CMD…: argv. */
+static void expandDevShell(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    const char *p = cmd->prog, *att;
+    int v = -1;
+    if (!strcmp(p, "sg")) v = clusterValue(cmd, "c", 'c', "--command", &att);
+    else if (!strcmp(p, "nix-shell")) {
+        v = clusterValue(cmd, "", 0, "--run", &att);
+        if (v < 0) v = clusterValue(cmd, "", 0, "--command", &att);
+    } else if (!strcmp(p, "cargo")) {
+        if (cmd->argc < 2 || strcmp(cmd->argv[1].s, "watch")) return;
+        v = clusterValue(cmd, "sxwi", 's', "--shell", &att);
+    } else if (!strcmp(p, "nix")) {
+        if (cmd->argc < 2 || (strcmp(cmd->argv[1].s, "develop") && strcmp(cmd->argv[1].s, "shell"))) return;
+        for (int i = 2; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "-c") || !strcmp(cmd->argv[i].s, "--command")) {
+                lh_unwrap_argv_child(c, lim, k, i + 1);
+                return;
+            }
+        return;
+    }
+    if (v >= 0) parseStr(c, lim, k, v, att ? att : cmd->argv[v].s);
+}
+
 /* lxc|incus exec NAME [opts] -- CMD…, nerdctl exec [opts] CTR CMD…: argv in a container. */
 static void expandContainerExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
@@ -668,13 +693,15 @@ typedef void (*runnerFn)(lh_ctx *c, const lh_shell_limits *lim, int k);
 /* Sorted by name (strcmp order) for bisection; test_wrappers.c checks every name. */
 static const struct { const char *name; runnerFn fn; } kRunners[] = {
     {"ansible", expandAnsible}, {"at", expandAt}, {"awk", expandAwk}, {"batch", expandAt},
-    {"busybox-awk", expandAwk}, {"clush", expandFanout}, {"gawk", expandAwk},
+    {"busybox-awk", expandAwk}, {"cargo", expandDevShell}, {"clush", expandFanout},
+    {"gawk", expandAwk},
     {"gcloud", expandRemoteCommand}, {"gsed", expandSed}, {"incus", expandContainerExec},
     {"lxc", expandContainerExec}, {"mawk", expandAwk}, {"nawk", expandAwk},
-    {"nerdctl", expandContainerExec}, {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pssh", expandFanout},
+    {"nerdctl", expandContainerExec}, {"nix", expandDevShell}, {"nix-shell", expandDevShell},
+    {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pssh", expandFanout},
     {"runuser", expandSu}, {"salt", expandSalt}, {"salt-call", expandSalt},
     {"salt-ssh", expandSalt}, {"screen", expandScreen}, {"script", expandScript},
-    {"sed", expandSed}, {"su", expandSu}, {"tmux", expandTmux}, {"vagrant", expandRemoteCommand},
+    {"sed", expandSed}, {"sg", expandDevShell}, {"su", expandSu}, {"tmux", expandTmux}, {"vagrant", expandRemoteCommand},
 };
 
 static runnerFn findRunner(const char *p) {

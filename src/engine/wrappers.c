@@ -12,44 +12,79 @@
 /* Sorted by name (strcmp order): lh_wrapper_find() searches it by bisection, and
  * test_wrappers.c finds every entry. */
 static const lh_wrapper kWrappers[] = {
+    {"asdf", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
+    {"aws-vault", "dt", L("--duration", "--region", "--mfa-token", "--prompt"), 1, LH_WR_SUBCMD,
+     "exec", NULL, NULL},
     {"builtin", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"bundle", "", L("--gemfile"), 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"busybox", "", NULL, 0, 0, NULL, NULL, NULL},
     {"caffeinate", "tw", NULL, 0, 0, NULL, NULL, NULL},
     {"catchsegv", "", NULL, 0, 0, NULL, NULL, NULL},
     {"cgexec", "g", NULL, 0, 0, NULL, NULL, NULL},
+    {"chronic", "", NULL, 0, 0, NULL, NULL, NULL},
     {"chroot", "", L("--userspec", "--groups"), 1, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
     {"chrt", "TPD", L("--sched-runtime", "--sched-period", "--sched-deadline"), 1, 0, NULL, "p",
      L("--pid")},
     {"command", "", NULL, 0, 0, NULL, "vV", NULL},
+    {"conda", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"coproc", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"dbus-run-session", "", L("--config-file", "--dbus-daemon"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"direnv", "", NULL, 1, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"doas", "uC", NULL, 0, LH_WR_PRIV, NULL, NULL, NULL},
+    {"doppler", "pc", L("--project", "--config", "--token", "--scope", "--mount"), 0, LH_WR_SUBCMD,
+     "run", NULL, NULL},
+    {"dotenv", "evcp", NULL, 0, 0, NULL, NULL, NULL},
+    {"dumb-init", "r", L("--rewrite"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"eatmydata", "", NULL, 0, 0, NULL, NULL, NULL},
     {"env", "uCP", L("--unset", "--chdir", "--split-string"), 0, LH_WR_ASSIGN, NULL, NULL,
      L("--version", "--help")},
     {"exec", "a", NULL, 0, 0, NULL, NULL, NULL},
+    {"fakechroot", "lsdbe", L("--lib", "--use-system-libs", "--environment", "--config-dir", "--bindir"), 0,
+     0, NULL, NULL, L("--version", "--help")},
+    {"fakeroot", "lsi", L("--lib", "--faked"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"firejail", "", NULL, 0, 0, NULL, NULL, L("--version", "--help", "--list", "--tree")},
     {"flock", "wE", L("--timeout", "--conflict-exit-code"), 1, 0, NULL, NULL, NULL},
+    {"gosu", "", NULL, 1, 0, NULL, NULL, L("--version", "--help")},  /* steps down from root */
+    {"hatch", "e", L("--env"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"ionice", "cnpPu", L("--class", "--classdata", "--pid", "--pgid", "--uid"), 0, 0, NULL, "pPu",
      L("--pid", "--pgid", "--uid")},
     {"ltrace", "eopsSEuIaAnl", NULL, 0, 0, NULL, NULL, NULL},
     {"machinectl", "MHE", L("--machine", "--host", "--setenv", "--uid"), 1, LH_WR_SUBCMD, "shell",
      NULL, NULL},
+    {"mise", "Cj", L("--cd", "--jobs"), 0, LH_WR_SUBCMD, "exec|x", NULL, NULL},
     {"nice", "n", L("--adjustment"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"nocorrect", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"nodenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"noglob", "", NULL, 0, 0, NULL, NULL, NULL},
     {"nohup", "", NULL, 0, 0, NULL, NULL, NULL},
     {"nsenter", "tSG", L("--target", "--setuid", "--setgid"), 0, 0, NULL, NULL,
      L("--version", "--help")},
     {"numactl", "NmCpiP", L("--cpunodebind", "--membind", "--physcpubind", "--preferred",
                             "--interleave"), 0, 0, NULL, NULL, NULL},
+    {"op", "", L("--env-file", "--account"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"pdm", "p", L("--project", "--venv"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"pipenv", "", NULL, 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"pkexec", "", L("--user"), 0, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
+    {"pnpm", "C", L("--dir", "--filter"), 0, LH_WR_SUBCMD, "exec", NULL, NULL},
+    {"poetry", "CP", L("--directory", "--project"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"proxychains", "f", NULL, 0, 0, NULL, NULL, NULL},
     {"proxychains4", "f", NULL, 0, 0, NULL, NULL, NULL},
+    {"pyenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
+    {"rbenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"runuser", "ugGw", L("--user", "--group", "--supp-group", "--whitelist-environment"), 0,
      LH_WR_PRIV, NULL, NULL, NULL},
+    {"rye", "", L("--pyproject"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"sem", "j", L("--jobs", "--id", "--semaphore-timeout", "--st", "--semaphorename",
                    "--timeout"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"setpriv", "", L("--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps",
+                      "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label",
+                      "--apparmor-profile", "--landlock-access", "--landlock-rule",
+                      "--seccomp-filter"), 0, 0, NULL, NULL, L("--dump", "--version", "--help")},
     {"setsid", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"ssh-agent", "aEPt", NULL, 0, 0, NULL, "k", NULL},
     {"stdbuf", "ioe", L("--input", "--output", "--error"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"strace", "eopsSEuIabXP", NULL, 0, 0, NULL, NULL, NULL},
+    {"su-exec", "", NULL, 1, 0, NULL, NULL, NULL},
     {"sudo", "ugpChDrtUTcR",
      L("--user", "--group", "--prompt", "--close-from", "--host", "--chdir", "--role", "--type",
        "--other-user", "--command-timeout", "--chroot"),
@@ -63,6 +98,7 @@ static const lh_wrapper kWrappers[] = {
     {"taskset", "", NULL, 1, 0, NULL, "p", L("--pid")},
     {"time", "fo", L("--format", "--output"), 0, 0, NULL, NULL, NULL},
     {"timeout", "sk", L("--signal", "--kill-after"), 1, 0, NULL, NULL, L("--version", "--help")},
+    {"tini", "pe", NULL, 0, 0, NULL, NULL, NULL},
     {"torsocks", "uaP", NULL, 0, 0, NULL, NULL, NULL},
     {"toybox", "", NULL, 0, 0, NULL, NULL, NULL},
     {"tsocks", "", NULL, 0, 0, NULL, NULL, NULL},
@@ -70,6 +106,14 @@ static const lh_wrapper kWrappers[] = {
     {"unshare", "SGRw", L("--propagation", "--setgroups", "--map-user", "--map-group",
                           "--map-users", "--map-groups", "--setuid", "--setgid", "--root", "--wd"),
      0, 0, NULL, NULL, L("--version", "--help")},
+    {"uv", "p", L("--with", "--with-editable", "--with-requirements", "--python", "--package",
+                  "--extra", "--group", "--only-group", "--no-group", "--env-file", "--directory",
+                  "--project", "--index", "--default-index", "--index-url", "--extra-index-url",
+                  "--find-links", "--config-file", "--cache-dir", "--color"), 0, LH_WR_SUBCMD,
+     "run", NULL, NULL},
+    {"xvfb-run", "efnpsw", L("--error-file", "--auth-file", "--server-num", "--xauth-protocol",
+                             "--server-args", "--wait"), 0, 0, NULL, NULL, L("--help")},
+    {"yarn", "", L("--cwd"), 0, LH_WR_SUBCMD, "exec", NULL, NULL},
 };
 
 #undef L
@@ -175,12 +219,23 @@ static int isAssignWord(const char *s) {
     return *s == '=';
 }
 
+/* word is one of the '|'-separated names in subs ("exec|x") */
+static int isSubcommand(const char *word, const char *subs) {
+    size_t n = strlen(word);
+    for (const char *p = subs; *p;) {
+        size_t m = strcspn(p, "|");
+        if (m == n && !strncmp(p, word, n)) return 1;
+        p += m + (p[m] == '|');
+    }
+    return 0;
+}
+
 int lh_wrapper_skip(const lh_wrapper *w, const lh_word *argv, int argc, int from) {
     int i = from;
     if (w->flags & LH_WR_SUBCMD) {
         optRead pre = {w->short_val, w->long_val, NULL, NULL, 0, NULL, NULL, 0};
         i = readOptions(argv, argc, i, &pre);
-        if (i >= argc || strcmp(argv[i].s, w->sub)) return -1;
+        if (i >= argc || !isSubcommand(argv[i].s, w->sub)) return -1;
         i++;
     }
     optRead r = {w->short_val, w->long_val, w->none, w->long_none, 0, NULL, NULL, 0};
@@ -193,5 +248,6 @@ int lh_wrapper_skip(const lh_wrapper *w, const lh_word *argv, int argc, int from
     }
     if (r.runs_nothing) return -1;
     i += w->positional;
+    if (w->positional && i < argc && !strcmp(argv[i].s, "--")) i++;   /* aws-vault exec P -- */
     return i < argc ? i : argc;
 }

@@ -17,7 +17,8 @@
 /* Wrapper flags */
 #define LH_WR_PRIV    0x01u  /* the command runs with other privileges (sudo, pkexec …) */
 #define LH_WR_ASSIGN  0x02u  /* NAME=VALUE words before the command are skipped (env) */
-#define LH_WR_SUBCMD  0x04u  /* argv[1] must be the subcommand `sub` (machinectl shell) */
+#define LH_WR_SUBCMD  0x04u  /* the first operand must be the subcommand `sub` (machinectl
+                                shell, uv run, bundle exec; "exec|x" lists alternatives) */
 
 typedef struct lh_wrapper {
     const char *name;              /* program name */
@@ -25,7 +26,7 @@ typedef struct lh_wrapper {
     const char *const *long_val;   /* long options ("--user") that take a value; NULL ends */
     int positional;                /* plain words after the options before the command */
     unsigned flags;                /* LH_WR_* */
-    const char *sub;               /* LH_WR_SUBCMD: the subcommand word */
+    const char *sub;               /* LH_WR_SUBCMD: the subcommand word(s), '|'-separated */
     const char *none;              /* short options that mean it runs nothing (command -v,
                                       taskset -p); NULL for none */
     const char *const *long_none;  /* long options that mean it runs nothing (--version) */

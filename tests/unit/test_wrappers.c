@@ -158,6 +158,37 @@ static void test_special_forms(void **st) {
     FINDS("pkexec --user root CMD");
     FINDS("doas -u root -n CMD");
     FINDS("setsid -f -w CMD");
+    FINDS("uv run --with requests -p 3.12 CMD x");
+    FINDS("uv --directory x run CMD");
+    FINDS("poetry run CMD");
+    FINDS("poetry -C sub run CMD");
+    FINDS("bundle exec CMD");
+    FINDS("pipenv run CMD");
+    FINDS("conda run -n base CMD");
+    FINDS("mise exec -- CMD");
+    FINDS("mise x -C dir -- CMD");
+    FINDS("direnv exec . CMD");
+    FINDS("aws-vault exec prod -- CMD");
+    FINDS("aws-vault exec --duration 1h prod -- CMD");
+    FINDS("op run --env-file .env -- CMD");
+    FINDS("doppler run -p proj -c dev -- CMD");
+    FINDS("gosu root CMD");
+    FINDS("su-exec app CMD");
+    FINDS("xvfb-run -a -s '-screen' CMD");
+    FINDS("fakeroot -- CMD");
+    FINDS("setpriv --reuid 1000 --regid=1000 CMD");
+    FINDS("tini -p SIGTERM -- CMD");
+    FINDS("dumb-init -r 15:2 CMD");
+    FINDS("ssh-agent -t 60 CMD");
+    FINDS("pnpm exec CMD");
+    FINDS("yarn exec CMD");
+    FINDS("rbenv exec CMD");
+    FINDS("hatch run CMD");
+    RUNS_NOTHING("uv pip install x");
+    RUNS_NOTHING("poetry install");
+    RUNS_NOTHING("bundle install");
+    RUNS_NOTHING("ssh-agent -k");
+    RUNS_NOTHING("setpriv --dump");
     RUNS_NOTHING("command -v CMD");
     RUNS_NOTHING("command -pV CMD");
     RUNS_NOTHING("ionice -p 42");
@@ -200,11 +231,12 @@ static void test_tables_sorted(void **st) {
         const lh_wrapper *w = lh_wrapper_at(i);
         if (lh_wrapper_find(w->name) != w) fail_msg("wrapper %s not found: table out of order", w->name);
     }
-    static const char *const runners[] = {"ansible", "at", "awk", "batch", "busybox-awk", "clush",
-                                          "gawk", "gcloud", "gsed", "incus", "lxc", "mawk", "nawk",
-                                          "nerdctl", "parallel-ssh", "pdsh", "pssh", "runuser",
-                                          "salt", "salt-call", "salt-ssh", "screen", "script",
-                                          "sed", "su", "tmux", "vagrant", NULL};
+    static const char *const runners[] = {"ansible", "at", "awk", "batch", "busybox-awk", "cargo",
+                                          "clush", "gawk", "gcloud", "gsed", "incus", "lxc", "mawk",
+                                          "nawk", "nerdctl", "nix", "nix-shell", "parallel-ssh",
+                                          "pdsh", "pssh", "runuser", "salt", "salt-call", "salt-ssh",
+                                          "screen", "script", "sed", "sg", "su", "tmux", "vagrant",
+                                          NULL};
     for (int i = 0; runners[i]; i++)
         if (!lh_runner_is(runners[i])) fail_msg("runner %s not found: table out of order", runners[i]);
     assert_false(lh_runner_is("ls"));

@@ -57,6 +57,7 @@ static const lh_wrapper kWrappers[] = {
     {"nodenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"noglob", "", NULL, 0, 0, NULL, NULL, NULL},
     {"nohup", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"npm", "w", L("--workspace", "--package", "--prefix"), 0, LH_WR_SUBCMD, "exec|x", NULL, NULL},
     {"nsenter", "tSG", L("--target", "--setuid", "--setgid"), 0, 0, NULL, NULL,
      L("--version", "--help")},
     {"numactl", "NmCpiP", L("--cpunodebind", "--membind", "--physcpubind", "--preferred",

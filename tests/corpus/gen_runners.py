@@ -309,6 +309,8 @@ CASES = [
     (S, "nix develop -c cargo test", "nix develop -c cargo test"),
     (D, "cargo watch -x check -s 'rm -rf ~'", "cargo watch -s CMD"),
     (S, "cargo watch -x check -s 'cargo test'", "cargo watch -s cargo test"),
+    (D, "npm exec -- rm -rf ~", "npm exec --"),
+    (S, "npm exec -- eslint src", "npm exec eslint"),
 ]
 
 

@@ -184,6 +184,9 @@ static void test_special_forms(void **st) {
     FINDS("yarn exec CMD");
     FINDS("rbenv exec CMD");
     FINDS("hatch run CMD");
+    FINDS("npm exec -- CMD");
+    FINDS("npm x -w pkg -- CMD");
+    RUNS_NOTHING("npm install");
     RUNS_NOTHING("uv pip install x");
     RUNS_NOTHING("poetry install");
     RUNS_NOTHING("bundle install");

@@ -755,11 +755,30 @@ void an_net_envdump(an_state *s, int idx, const lh_cmd *cmd) {
         }
 }
 
+/* vault's flags are Go flags: -name or --name, and those that take a value hide the
+ * subcommand (`vault -namespace ops kv destroy …`) unless written -name=value. */
+static int vaultOperands(const lh_cmd *cmd, int *idx, int max) {
+    static const char *const with_value[] = {
+        "namespace", "ns", "address", "agent-address", "ca-cert", "ca-path", "client-cert",
+        "client-key", "tls-server-name", "wrap-ttl", "mfa", "policy-override", "header",
+        "format", "field", "mount", "output-policy", "log-level", NULL};
+    int n = 0;
+    for (int i = 1; i < cmd->argc && n < max; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] != '-' || a[1] == 0) { idx[n++] = i; continue; }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        if (strchr(name, '=')) continue;
+        for (int k = 0; with_value[k]; k++)
+            if (!strcmp(name, with_value[k])) { i++; break; }
+    }
+    return n;
+}
+
 /* vault, op, pass, gopass, security: secret stores. */
 void an_net_secret_tool(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     int ops[8];
-    int n = an_operands(cmd, 1, "", NULL, ops, 8);
+    int n = !strcmp(p, "vault") ? vaultOperands(cmd, ops, 8) : an_operands(cmd, 1, "", NULL, ops, 8);
     const char *v1 = n > 0 ? cmd->argv[ops[0]].s : "";
     const char *v2 = n > 1 ? cmd->argv[ops[1]].s : "";
     int reads = 0, changes = 0;

@@ -1,5 +1,7 @@
 /* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
 #include "engine/unwrap.h"
+#include "engine/runners.h"
+#include "engine/wrappers.h"
 
 #include <string.h>
 
@@ -61,146 +63,39 @@ static void dropArgs(lh_cmd *cmd, int skip) {
     cmd->flags |= LH_C_UNWRAPPED;
 }
 
-/* Skip options of a wrapper: returns the index of the command word. with_arg lists
- * the short options that take a value ("ugp" for sudo); long options with a value are
- * given as "--user" in long_arg (NULL-terminated) unless written --user=x. */
+/* Skip options: returns the index of the first operand. with_arg lists the short
+ * options that take a value ("ugp" for sudo); long_arg the long ones ("--user",
+ * NULL-terminated). The one option reader is lh_skip_options (wrappers.c). */
 static int skipOptions(const lh_cmd *cmd, int i, const char *with_arg,
                        const char *const *long_arg) {
-    while (i < cmd->argc) {
-        const char *a = cmd->argv[i].s;
-        if (!strcmp(a, "--")) return i + 1;
-        if (a[0] != '-' || a[1] == 0) return i;
-        if (a[1] == '-') {
-            i++;
-            if (!strchr(a, '=') && long_arg && inList(a, long_arg)) i++;
-            continue;
-        }
-        /* a cluster of short options; the first that takes a value consumes the rest
-         * of the cluster or the next word */
-        int consumed_next = 0;
-        for (const char *o = a + 1; *o; o++) {
-            if (strchr(with_arg, *o)) {
-                if (o[1] == 0) consumed_next = 1;
-                break;
-            }
-        }
-        i += 1 + consumed_next;
-    }
-    return i;
-}
-
-static int isAssignWord(const char *s) {
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
-    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_') s++;
-    return *s == '=';
+    return lh_skip_options(cmd->argv, cmd->argc, i, with_arg, long_arg);
 }
 
 /* ------------------------------------------------------------------------------ */
 /* Wrappers                                                                        */
 /* ------------------------------------------------------------------------------ */
 
-/* If cmd's program is a wrapper, strip it and return 1 (call again: wrappers nest).
- * Returns 0 when there is nothing to strip, and 2 when the wrapper runs nothing
- * (command -v, sudo -l …). */
+/* If cmd's program is a wrapper (wrappers.c's table), strip it and return 1 (call
+ * again: wrappers nest). Returns 0 when there is nothing to strip, and 2 when the
+ * wrapper runs nothing (command -v, sudo -l, chroot DIR alone …). */
 static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
     const char *p = cmd->prog;
     if (cmd->argc == 0) return 0;
-    int i = -1;
-    if (!strcmp(p, "sudo")) {
-        static const char *const lo[] = {"--user", "--group", "--prompt", "--close-from",
-                                         "--host", "--chdir", "--role", "--type",
-                                         "--other-user", "--command-timeout", NULL};
-        for (int k = 1; k < cmd->argc && cmd->argv[k].s[0] == '-'; k++) {
-            const char *a = cmd->argv[k].s;
-            if (!strcmp(a, "-l") || !strcmp(a, "--list") || !strcmp(a, "-v") ||
-                !strcmp(a, "-V") || !strcmp(a, "-k") || !strcmp(a, "-K")) {
-                if (k + 1 >= cmd->argc) return 2;
-            }
-        }
-        i = skipOptions(cmd, 1, "ugpChDrtUTc", lo);
-        cmd->flags |= LH_C_SUDO;
-    } else if (!strcmp(p, "doas")) {
-        i = skipOptions(cmd, 1, "uC", NULL);
-        cmd->flags |= LH_C_SUDO;
-    } else if (!strcmp(p, "env")) {
-        static const char *const lo[] = {"--unset", "--chdir", "--split-string", NULL};
-        /* env -S 'cmd args' splits a string: treat it as a script of its own */
-        i = 1;
-        while (i < cmd->argc) {
-            const char *a = cmd->argv[i].s;
-            if (!strcmp(a, "--")) { i++; break; }
-            if (!strcmp(a, "-S") || !strcmp(a, "--split-string")) {
-                if (i + 1 < cmd->argc) {
-                    /* keep "-S" words: rebuilt below as a nested script */
-                    return 0;
-                }
-            }
-            if (a[0] == '-') { i = skipOptions(cmd, i, "uCS", lo); continue; }
-            if (isAssignWord(a)) { i++; continue; }
-            break;
-        }
-    } else if (!strcmp(p, "nice")) {
-        static const char *const lo[] = {"--adjustment", NULL};
-        i = skipOptions(cmd, 1, "n", lo);
-    } else if (!strcmp(p, "ionice")) {
-        static const char *const lo[] = {"--class", "--classdata", "--pid", "--pgid", "--uid", NULL};
-        for (int k = 1; k < cmd->argc; k++)
-            if (!strcmp(cmd->argv[k].s, "-p") || !strcmp(cmd->argv[k].s, "-P") || !strcmp(cmd->argv[k].s, "-u")) return 2;
-        i = skipOptions(cmd, 1, "cnpPu", lo);
-    } else if (!strcmp(p, "nohup") || !strcmp(p, "builtin") || !strcmp(p, "nocorrect") ||
-               !strcmp(p, "noglob") || !strcmp(p, "unbuffer") || !strcmp(p, "caffeinate") ||
-               !strcmp(p, "proxychains") || !strcmp(p, "proxychains4") || !strcmp(p, "tsocks") ||
-               !strcmp(p, "torsocks") || !strcmp(p, "catchsegv") || !strcmp(p, "eatmydata") ||
-               !strcmp(p, "busybox") || !strcmp(p, "toybox")) {
-        i = 1;
-        if (i < cmd->argc && !strcmp(cmd->argv[i].s, "--")) i++;
-    } else if (!strcmp(p, "timeout")) {
-        static const char *const lo[] = {"--signal", "--kill-after", NULL};
-        i = skipOptions(cmd, 1, "sk", lo);
-        i++; /* the duration */
-    } else if (!strcmp(p, "time")) {
-        static const char *const lo[] = {"--format", "--output", NULL};
-        i = skipOptions(cmd, 1, "fo", lo);
-    } else if (!strcmp(p, "stdbuf")) {
-        static const char *const lo[] = {"--input", "--output", "--error", NULL};
-        i = skipOptions(cmd, 1, "ioe", lo);
-    } else if (!strcmp(p, "command")) {
-        for (int k = 1; k < cmd->argc && cmd->argv[k].s[0] == '-'; k++)
-            if (strchr(cmd->argv[k].s, 'v') || strchr(cmd->argv[k].s, 'V')) return 2;
-        i = skipOptions(cmd, 1, "", NULL);
-    } else if (!strcmp(p, "exec")) {
-        i = skipOptions(cmd, 1, "a", NULL);
-    } else if (!strcmp(p, "chroot")) {
-        static const char *const lo[] = {"--userspec", "--groups", NULL};
-        i = skipOptions(cmd, 1, "", lo);
-        i++; /* NEWROOT */
-        if (i >= cmd->argc) return 2;   /* runs an interactive shell: nothing to check */
-        cmd->flags |= LH_C_SUDO;        /* chroot needs root */
-    } else if (!strcmp(p, "setsid")) {
-        i = skipOptions(cmd, 1, "", NULL);
-    } else if (!strcmp(p, "taskset")) {
-        i = skipOptions(cmd, 1, "", NULL);
-        if (i < cmd->argc && strchr(cmd->argv[1].s, 'p')) return 2;
-        i++; /* the mask */
-    } else if (!strcmp(p, "flock")) {
-        static const char *const lo[] = {"--timeout", "--conflict-exit-code", NULL};
-        i = skipOptions(cmd, 1, "wEc", lo);
-        for (int k = 1; k < cmd->argc; k++)
-            if (!strcmp(cmd->argv[k].s, "-c") || !strcmp(cmd->argv[k].s, "--command")) return 0;
-        i++; /* the lock file */
-    } else if (!strcmp(p, "runuser")) {
-        static const char *const lo[] = {"--user", "--group", "--supp-group", NULL};
-        i = skipOptions(cmd, 1, "ugG", lo);
-        cmd->flags |= LH_C_SUDO;
-    } else if (!strcmp(p, "chrt")) {
-        i = skipOptions(cmd, 1, "T", NULL);
-        i++; /* priority */
-    } else if (!strcmp(p, "strace") || !strcmp(p, "ltrace")) {
-        i = skipOptions(cmd, 1, "eopsSEuI", NULL);
-    } else {
-        return 0;
+    const lh_wrapper *w = lh_wrapper_find(p);
+    if (!w) return 0;
+    /* these run a command string: expandOne parses it (env -S, flock -c, runuser
+     * without -u is su) */
+    for (int k = 1; k < cmd->argc; k++) {
+        const char *a = cmd->argv[k].s;
+        if (!strcmp(p, "env") && (!strncmp(a, "-S", 2) || !strncmp(a, "--split-string", 14))) return 0;
+        if (!strcmp(p, "flock") && (!strcmp(a, "-c") || !strcmp(a, "--command"))) return 0;
     }
-    if (i < 0 || i >= cmd->argc) return 2;
+    if (!strcmp(p, "runuser") && !lh_option_value(cmd->argv, cmd->argc, 1, w->short_val, w->long_val, 'u', "--user"))
+        return 0;
+    int i = lh_wrapper_skip(w, cmd->argv, cmd->argc, 1);
+    if (i < 0) return 2;
+    if (w->flags & LH_WR_PRIV) cmd->flags |= LH_C_SUDO;
+    if (i >= cmd->argc) return 2;
     addWrapper(c, cmd, p);
     dropArgs(cmd, i);
     return 1;
@@ -404,6 +299,84 @@ static int addArgvChild(lh_ctx *c, const lh_shell_limits *lim, int k, lh_word *a
     return child;
 }
 
+/* xargs CMD fed a literal here-string or here-doc (`xargs rm -rf <<< /`): one child
+ * with the input's words appended (echo/printf pipes are read by the fs analyzer).
+ * Returns 1 when done. */
+static int xargsAppend(lh_ctx *c, const lh_shell_limits *lim, int k, int i, const char *text,
+                       size_t len) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int own = 0;
+    for (int r = 0; r < cmd->nredirs; r++)
+        if (cmd->redirs[r].op == LH_R_HEREDOC || cmd->redirs[r].op == LH_R_HERESTR) own = 1;
+    if (!own) return 0;
+    enum { MAXW = 64 };
+    int n = cmd->argc - i;
+    lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(n + MAXW));
+    if (!argv) { c->oom = 1; return 1; }
+    memcpy(argv, cmd->argv + i, sizeof(lh_word) * (size_t)n);
+    const char *end = text + len;
+    for (const char *p = text; p < end && n < cmd->argc - i + MAXW;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
+        const char *w = p;
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\n') p++;
+        if (p == w) break;
+        char *t = lh_arena_strndup(c->arena, w, (size_t)(p - w));
+        if (!t) { c->oom = 1; return 1; }
+        argv[n].s = t;
+        argv[n].len = (uint32_t)(p - w);
+        argv[n].flags = 0;
+        n++;
+    }
+    addArgvChild(c, lim, k, argv, n, i, LH_ORIGIN_XARGS, 0);
+    return 1;
+}
+
+/* xargs -I R CMD … R … fed a literal (here-string, echo/printf |, -a /dev/stdin): one
+ * child per input line with R replaced, as xargs runs it. Without -I, see xargsAppend.
+ * Returns 1 when done. */
+static int xargsReplace(lh_ctx *c, const lh_shell_limits *lim, int k, int i) {
+    static const char *const lo[] = {"--arg-file", "--delimiter", "--eof", "--replace",
+                                     "--max-lines", "--max-args", "--max-procs",
+                                     "--max-chars", "--process-slot-var", NULL};
+    lh_cmd *cmd = cmdAt(c, k);
+    const char *repl = lh_option_value(cmd->argv, cmd->argc, 1, "adEILnPs", lo, 'I', "--replace");
+    const char *file = lh_option_value(cmd->argv, cmd->argc, 1, "adEILnPs", lo, 'a', "--arg-file");
+    if (i >= cmd->argc) return 0;
+    if (file && strcmp(file, "/dev/stdin") && strcmp(file, "-")) return 0;
+    size_t len;
+    const char *text = lh_stdin_text(c, k, &len);
+    if (!text) return 0;
+    if (!repl || !*repl) return xargsAppend(c, lim, k, i, text, len);
+    size_t rl = strlen(repl);
+    int made = 0;
+    for (const char *line = text, *end = text + len; line < end && made < 16;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *le = nl ? nl : end;
+        while (line < le && (*line == ' ' || *line == '\t')) line++;   /* xargs -I trims blanks */
+        if (le > line) {
+            cmd = cmdAt(c, k);
+            int n = cmd->argc - i;
+            lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)n);
+            if (!argv) { c->oom = 1; return 1; }
+            for (int q = 0; q < n; q++) {
+                argv[q] = cmd->argv[i + q];
+                const char *ph = strstr(argv[q].s, repl);
+                if (!ph) continue;
+                char *t = lh_arena_printf(c->arena, "%.*s%.*s%s", (int)(ph - argv[q].s), argv[q].s,
+                                          (int)(le - line), line, ph + rl);
+                if (!t) { c->oom = 1; return 1; }
+                argv[q].s = t;
+                argv[q].len = (uint32_t)strlen(t);
+                argv[q].flags &= ~(uint32_t)LH_W_DYNAMIC;
+            }
+            if (addArgvChild(c, lim, k, argv, n, i, LH_ORIGIN_XARGS, 0) < 0) return 1;
+            made++;
+        }
+        line = nl ? nl + 1 : end;
+    }
+    return made > 0;
+}
+
 /* xargs [options] CMD ARGS… → a child command CMD ARGS… whose further arguments come
  * from stdin. */
 static void expandXargs(lh_ctx *c, const lh_shell_limits *lim, int k) {
@@ -413,6 +386,7 @@ static void expandXargs(lh_ctx *c, const lh_shell_limits *lim, int k) {
     static lh_word echo_word = {"echo", 4, 0};
     lh_cmd *cmd = cmdAt(c, k);
     int i = skipOptions(cmd, 1, "adEILnPs", lo);
+    if (xargsReplace(c, lim, k, i)) return;
     int child = i < cmd->argc
         ? addArgvChild(c, lim, k, cmd->argv + i, cmd->argc - i, i, LH_ORIGIN_XARGS, LH_C_STDIN_ARGS)
         : addArgvChild(c, lim, k, &echo_word, 1, -1, LH_ORIGIN_XARGS, LH_C_STDIN_ARGS);
@@ -435,7 +409,14 @@ static void expandParallel(lh_ctx *c, const lh_shell_limits *lim, int k) {
     int sep = cmd->argc;
     for (int j = i; j < cmd->argc; j++)
         if (!strcmp(cmd->argv[j].s, ":::") || !strcmp(cmd->argv[j].s, "::::")) { sep = j; break; }
-    if (i >= sep) return;
+    if (i >= sep) {
+        /* parallel ::: CMD1 CMD2: each argument is a command line */
+        for (int j = sep + 1; j < cmdAt(c, k)->argc; j++) {
+            if (!strcmp(cmdAt(c, k)->argv[j].s, ":::") || !strcmp(cmdAt(c, k)->argv[j].s, "::::")) break;
+            parseChild(c, lim, k, j, cmdAt(c, k)->argv[j].s, cmdAt(c, k)->argv[j].len, LH_ORIGIN_XARGS);
+        }
+        return;
+    }
     size_t clen, alen = 0;
     char *ctext = joinWords(c, cmd, i, sep, &clen);
     char *atext = sep + 1 < cmd->argc ? joinWords(c, cmd, sep + 1, cmd->argc, &alen) : NULL;
@@ -455,7 +436,8 @@ static void expandParallel(lh_ctx *c, const lh_shell_limits *lim, int k) {
         for (int j = first; j < c->script->ncmds; j++) cmdAt(c, j)->flags |= LH_C_STDIN_ARGS;
 }
 
-/* find START… EXPR -exec CMD {} ; → a child CMD with {} replaced by START. */
+/* find START… EXPR -exec CMD {} ; → one child CMD per START with {} replaced by it
+ * (analyzers narrow it by find's filters: -name, -prune …). */
 static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     int i = 1;
@@ -465,10 +447,15 @@ static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (!strcmp(a, "-D")) { i += 2; continue; }
         break;
     }
-    const char *start = ".";
-    if (i < cmd->argc && cmd->argv[i].s[0] != '-' && strcmp(cmd->argv[i].s, "(") &&
-        strcmp(cmd->argv[i].s, "!"))
-        start = cmd->argv[i].s;
+    /* every start path: `find build / -exec rm -rf {} +` also deletes / */
+    const char *starts[8];
+    int nstarts = 0;
+    for (; i < cmd->argc && nstarts < 8; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-' || !strcmp(a, "(") || !strcmp(a, "!")) break;
+        starts[nstarts++] = a;
+    }
+    if (nstarts == 0) starts[nstarts++] = ".";
     for (int j = i; j < cmd->argc; j++) {
         const char *a = cmd->argv[j].s;
         if (strcmp(a, "-exec") && strcmp(a, "-execdir") && strcmp(a, "-ok") && strcmp(a, "-okdir"))
@@ -476,21 +463,23 @@ static void expandFind(lh_ctx *c, const lh_shell_limits *lim, int k) {
         int from = j + 1, to = from;
         while (to < cmd->argc && strcmp(cmd->argv[to].s, ";") && strcmp(cmd->argv[to].s, "+")) to++;
         if (to == from) continue;
-        lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(to - from));
-        if (!argv) { c->oom = 1; return; }
-        for (int q = from; q < to; q++) {
-            argv[q - from] = cmd->argv[q];
-            const char *ph = strstr(cmd->argv[q].s, "{}");
-            if (ph) {
-                char *t = lh_arena_printf(c->arena, "%.*s%s%s", (int)(ph - cmd->argv[q].s),
-                                          cmd->argv[q].s, start, ph + 2);
-                if (!t) { c->oom = 1; return; }
-                argv[q - from].s = t;
-                argv[q - from].len = (uint32_t)strlen(t);
+        for (int st = 0; st < nstarts; st++) {
+            lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(to - from));
+            if (!argv) { c->oom = 1; return; }
+            for (int q = from; q < to; q++) {
+                argv[q - from] = cmd->argv[q];
+                const char *ph = strstr(cmd->argv[q].s, "{}");
+                if (ph) {
+                    char *t = lh_arena_printf(c->arena, "%.*s%s%s", (int)(ph - cmd->argv[q].s),
+                                              cmd->argv[q].s, starts[st], ph + 2);
+                    if (!t) { c->oom = 1; return; }
+                    argv[q - from].s = t;
+                    argv[q - from].len = (uint32_t)strlen(t);
+                }
             }
+            if (addArgvChild(c, lim, k, argv, to - from, from, LH_ORIGIN_FIND_EXEC, 0) < 0) return;
+            cmd = cmdAt(c, k);
         }
-        if (addArgvChild(c, lim, k, argv, to - from, from, LH_ORIGIN_FIND_EXEC, 0) < 0) return;
-        cmd = cmdAt(c, k);
         j = to;
     }
 }
@@ -506,10 +495,34 @@ static void expandJoined(lh_ctx *c, const lh_shell_limits *lim, int k, int from,
     if (text) parseChild(c, lim, k, from, text, len, origin);
 }
 
+/* A remote or in-container shell with no -c reads its script on stdin:
+ * `ssh host <<EOF`, `ssh host 'bash -s' <<< …`, `docker exec -i c sh <<< …`. */
+static int readsScript(const lh_cmd *cmd, int from) {
+    if (from >= cmd->argc) return 1;
+    const char *w = cmd->argv[from].s;
+    size_t n = strcspn(w, " \t");
+    char first[16];
+    if (n >= sizeof(first)) return 0;
+    memcpy(first, w, n);
+    first[n] = 0;
+    if (!lh_is_shell(baseName(first))) return 0;
+    for (int j = from; j < cmd->argc; j++)
+        if (strstr(cmd->argv[j].s, "-c") || (j > from && cmd->argv[j].s[0] != '-')) return 0;
+    return 1;
+}
+
+static void parseStdinScript(lh_ctx *c, const lh_shell_limits *lim, int k, int from) {
+    if (!readsScript(cmdAt(c, k), from)) return;
+    size_t len;
+    const char *text = lh_stdin_text(c, k, &len);
+    if (text) parseChild(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);
+}
+
 static void expandSsh(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     int i = skipOptions(cmd, 1, "BbcDEeFIiJLlmOoPpQRSWw", NULL);
     if (i + 1 < cmd->argc) expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
+    if (i < cmd->argc) parseStdinScript(c, lim, k, i + 1);
 }
 
 /* kubectl exec POD -- CMD… and docker exec [opts] CTR CMD… run CMD's argv directly in
@@ -525,8 +538,10 @@ static void expandExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
         static const char *const lo[] = {"--env", "--env-file", "--user", "--workdir", "--detach-keys", NULL};
         from = skipOptions(cmd, 2, "euw", lo) + 1;
     }
-    if (from > 0 && from < cmd->argc)
+    if (from > 0 && from < cmd->argc) {
         addArgvChild(c, lim, k, cmd->argv + from, cmd->argc - from, from, LH_ORIGIN_SHELL_C, 0);
+        parseStdinScript(c, lim, k, from);
+    }
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -847,6 +862,7 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     const char *p = cmd->prog;
     if (cmd->argc == 0) return;
+    if (lh_runner_expand(c, lim, k)) return;   /* at, tmux, screen, awk, sed, salt … */
     if (lh_is_shell(p)) {
         if (expandShellC(c, lim, k)) return;
         if (!shellHasOperand(cmd)) {
@@ -877,18 +893,17 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
         expandJoined(c, lim, k, i, LH_ORIGIN_SHELL_C);
         return;
     }
-    if (!strcmp(p, "su") || !strcmp(p, "flock") || !strcmp(p, "script")) {
+    if (!strcmp(p, "flock")) {          /* su -c, runuser -c, script -c: runners.c */
         for (int i = 1; i + 1 < cmd->argc; i++)
             if (!strcmp(cmd->argv[i].s, "-c") || !strcmp(cmd->argv[i].s, "--command")) {
-                if (!strcmp(p, "su")) cmd->flags |= LH_C_SUDO;
                 parseChild(c, lim, k, i + 1, cmd->argv[i + 1].s, cmd->argv[i + 1].len, LH_ORIGIN_SHELL_C);
                 return;
             }
-        if (strcmp(p, "su")) return;
+        return;
     }
     /* A root shell with no command reads its script from stdin: `sudo -s <<EOF`,
-     * `echo 'rm -rf /' | sudo -i`, `su - <<<'…'`. (sudo with a command was unwrapped.) */
-    if (!strcmp(p, "sudo") || !strcmp(p, "doas") || !strcmp(p, "su") || !strcmp(p, "runuser")) {
+     * `echo 'rm -rf /' | sudo -i`. (sudo with a command was unwrapped; su: runners.c.) */
+    if (!strcmp(p, "sudo") || !strcmp(p, "doas")) {
         size_t len;
         const char *text = lh_stdin_text(c, k, &len);
         if (text) {
@@ -898,11 +913,22 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
         return;
     }
     if (!strcmp(p, "env")) {
-        for (int i = 1; i + 1 < cmd->argc; i++)
-            if (!strcmp(cmd->argv[i].s, "-S") || !strcmp(cmd->argv[i].s, "--split-string")) {
+        for (int i = 1; i < cmd->argc; i++) {
+            const char *a = cmd->argv[i].s;
+            if (!strcmp(a, "-S") || !strcmp(a, "--split-string")) {
                 expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
                 return;
             }
+            /* -S'CMD' and --split-string=CMD: the value, then the words after it */
+            const char *v = !strncmp(a, "-S", 2) ? a + 2 : !strncmp(a, "--split-string=", 15) ? a + 15 : NULL;
+            if (!v) continue;
+            size_t len = 0;
+            char *rest = i + 1 < cmd->argc ? joinWords(c, cmd, i + 1, cmd->argc, &len) : NULL;
+            char *text = lh_arena_printf(c->arena, "%s%s%s", v, rest ? " " : "", rest ? rest : "");
+            if (!text) { c->oom = 1; return; }
+            parseChild(c, lim, k, i, text, strlen(text), LH_ORIGIN_SHELL_C);
+            return;
+        }
     }
 }
 
@@ -985,4 +1011,28 @@ void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
         expandOne(c, lim, k);
     }
     trackDirs(c);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* For runners.c                                                                   */
+/* ------------------------------------------------------------------------------ */
+
+void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                           const char *text, size_t len, lh_origin origin) {
+    parseChild(c, lim, k, argi, text, len, origin);
+}
+
+void lh_unwrap_argv_child(lh_ctx *c, const lh_shell_limits *lim, int k, int from) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (from < cmd->argc)
+        addArgvChild(c, lim, k, cmd->argv + from, cmd->argc - from, from, LH_ORIGIN_SHELL_C, 0);
+}
+
+void lh_unwrap_join_child(lh_ctx *c, const lh_shell_limits *lim, int k, int from, int to,
+                          lh_origin origin) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (from >= to || to > cmd->argc) return;
+    size_t len;
+    char *text = joinWords(c, cmd, from, to, &len);
+    if (text) parseChild(c, lim, k, from, text, len, origin);
 }

@@ -10,6 +10,8 @@
  * - it reads the inline code of python -c, perl -e, ruby -e, node -e and php -r for
  *   shell-outs (parsed as children) and recursive deletes (code.recursive-delete), and
  *   escalates code it cannot read (code.opaque).
+ * - runners.c reads what at, tmux, screen, awk, sed and fleet runners run;
+ *   wrappers.c holds the wrapper option table.
  * Children are unwrapped in turn; depth is bounded by the shell limits. */
 #ifndef LH_UNWRAP_H
 #define LH_UNWRAP_H

@@ -275,8 +275,11 @@ static void parseBackquote(parser *p, wbuf *b, int cmd, int argi, int in_dquote)
     if (!p->failed && inner.len) parseNested(p, inner.p, inner.len, cmd, argi, LH_ORIGIN_CMDSUBST);
 }
 
-/* $(( … )): skip to the matching "))", counting parentheses. */
-static void skipArith(parser *p, wbuf *b) {
+static void scanBodySubst(parser *p, const char *body, size_t len, int cmd);
+
+/* $(( … )): skip to the matching "))", counting parentheses. The $(…) and `…` inside
+ * run before the arithmetic is done, so they are parsed as children of cmd. */
+static void skipArith(parser *p, wbuf *b, int cmd) {
     size_t start = p->i - 3; /* at "$((" */
     int depth = 2;
     while (p->i < p->n && depth > 0) {
@@ -286,6 +289,9 @@ static void skipArith(parser *p, wbuf *b) {
     }
     if (depth > 0) { fail(p, LH_SH_SYNTAX, "unterminated $(( … ))"); return; }
     wbPutN(p, b, p->s + start, p->i - start);
+    if (!enter(p)) return;
+    scanBodySubst(p, p->s + start + 3, p->i - start - 5, cmd);
+    leave(p);
 }
 
 static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
@@ -323,7 +329,7 @@ static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
         if (peekc(p, 1) == '(') {
             p->i += 2;
             *flags |= LH_W_ARITH | LH_W_DYNAMIC;
-            skipArith(p, b);
+            skipArith(p, b, cmd);
             return;
         }
         p->i++;
@@ -529,7 +535,7 @@ static int parseWord(parser *p, lh_word *w, int cmd, int argi) {
         if (isMeta(c)) break;
         if (c == '*' || c == '?' || c == '[') flags |= LH_W_GLOB;
         if (c == '{') brace_open = 1;
-        if (c == ',' && brace_open) flags |= LH_W_BRACE;
+        if ((c == ',' || (c == '.' && peekc(p, 1) == '.')) && brace_open) flags |= LH_W_BRACE;
         wbPut(p, &b, c);
         p->i++;
     }
@@ -978,9 +984,22 @@ static void parseFor(parser *p) {
             argv[argc++] = w;
         }
         /* Keep the list as data of a no-program command: substitutions inside were
-         * recorded as its children. */
-        (void)argv;
-        p->out->cmds[idx].argc = 0;
+         * recorded as its children; each item is kept as NAME=ITEM so the analyzers
+         * can judge the loop body once per item. */
+        lh_word *items = argc ? lh_arena_alloc(p->a, (size_t)argc * sizeof(lh_word)) : NULL;
+        if (argc && !items) { fail(p, LH_SH_NOMEM, "out of memory"); return; }
+        for (int k = 0; k < argc; k++) {
+            char *t = lh_arena_printf(p->a, "%s=%s", name.s, argv[k].s);
+            if (!t) { fail(p, LH_SH_NOMEM, "out of memory"); return; }
+            items[k].s = t;
+            items[k].len = (uint32_t)strlen(t);
+            items[k].flags = argv[k].flags;
+        }
+        lh_cmd *fc = &p->out->cmds[idx];
+        fc->argc = 0;
+        fc->assigns = items;
+        fc->nassigns = argc;
+        fc->flags |= LH_C_FOR_LIST;
     }
     parseLoopBody(p);
 }
@@ -1080,6 +1099,35 @@ static size_t peekFuncDef(const parser *p) {
     return len;
 }
 
+static int isArithOperandChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || c == '#' || c == '{' || c == '}' || c == '@';
+}
+
+/* True when text[0..n) can be a (( … )) arithmetic expression: operands and operators
+ * alternate and it does not end on a binary operator. bash reads `((rm -rf /))`, which
+ * is no expression, as two nested subshells, and so must we. */
+static int looksArith(const char *t, size_t n) {
+    int last = 0;   /* 0 start, 1 operand, 2 operator */
+    for (size_t i = 0; i < n;) {
+        char c = t[i];
+        if (c == ' ' || c == '\t' || c == '\n') { i++; continue; }
+        if (c == '\'' || c == '"' || c == '`' || c == ';') return 0;
+        if (isArithOperandChar(c)) {
+            if (last == 1) return 0;
+            if (c == '$' && i + 1 < n && t[i + 1] == '(') return 1;   /* $(…) inside: keep it simple */
+            while (i < n && isArithOperandChar(t[i])) i++;
+            last = 1;
+            continue;
+        }
+        if (c == '(' || c == ')') { i++; continue; }   /* grouping: the tokens around decide */
+        if ((c == '+' || c == '-') && i + 1 < n && t[i + 1] == c) { i += 2; continue; } /* ++ -- */
+        last = 2;
+        i++;
+    }
+    return last != 2;
+}
+
 /* Parse one command. Returns 0, or -1 when there was none (e.g. at a stop word). */
 static int parseCommand(parser *p) {
     skipBlanks(p);
@@ -1087,14 +1135,16 @@ static int parseCommand(parser *p) {
     char c = cur(p);
     int ok = 0;
     if (c == '(') {
-        if (peekc(p, 1) == '(') {            /* (( arithmetic )) */
-            p->i += 2;
-            int d = 2;
-            while (p->i < p->n && d > 0) {
-                char e = p->s[p->i++];
-                if (e == '(') d++;
-                else if (e == ')') d--;
-            }
+        size_t end = p->i + 2;
+        int d = 2;
+        while (c == '(' && peekc(p, 1) == '(' && end < p->n && d > 0) {
+            char e = p->s[end++];
+            if (e == '(') d++;
+            else if (e == ')') d--;
+        }
+        if (peekc(p, 1) == '(' && (d > 0 || looksArith(p->s + p->i + 2, end - p->i - 4))) {
+            /* (( arithmetic )) */
+            p->i = end;
             if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated (( … ))"); return -1; }
             parseTrailingRedirs(p);
             return 0;

@@ -1,5 +1,6 @@
 /* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
 #include "engine/unwrap.h"
+#include "engine/semantics.h"
 
 #include <string.h>
 
@@ -135,7 +136,13 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
                     return 0;
                 }
             }
-            if (a[0] == '-') { i = skipOptions(cmd, i, "uCS", lo); continue; }
+            if (!strcmp(a, "-")) { i++; continue; }   /* `env -` is `env -i` */
+            if (a[0] == '-') {
+                int next = skipOptions(cmd, i, "uCS", lo);
+                if (next <= i) break;   /* no progress: never loop */
+                i = next;
+                continue;
+            }
             if (isAssignWord(a)) { i++; continue; }
             break;
         }
@@ -144,9 +151,11 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
         i = skipOptions(cmd, 1, "n", lo);
     } else if (!strcmp(p, "ionice")) {
         static const char *const lo[] = {"--class", "--classdata", "--pid", "--pgid", "--uid", NULL};
-        for (int k = 1; k < cmd->argc; k++)
-            if (!strcmp(cmd->argv[k].s, "-p") || !strcmp(cmd->argv[k].s, "-P") || !strcmp(cmd->argv[k].s, "-u")) return 2;
         i = skipOptions(cmd, 1, "cnpPu", lo);
+        /* -p/-P/-u PID: changes a running process; only its own options count, not
+         * those of the command it runs ("ionice -c3 env -u X rm …") */
+        for (int k = 1; k < i && k < cmd->argc; k++)
+            if (!strcmp(cmd->argv[k].s, "-p") || !strcmp(cmd->argv[k].s, "-P") || !strcmp(cmd->argv[k].s, "-u")) return 2;
     } else if (!strcmp(p, "nohup") || !strcmp(p, "builtin") || !strcmp(p, "nocorrect") ||
                !strcmp(p, "noglob") || !strcmp(p, "unbuffer") || !strcmp(p, "caffeinate") ||
                !strcmp(p, "proxychains") || !strcmp(p, "proxychains4") || !strcmp(p, "tsocks") ||
@@ -221,6 +230,11 @@ static void parseChild(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
     parent->flags |= LH_C_REPLACED;
     uint32_t inherit = parent->flags & LH_C_SUDO;
     for (int j = first; j < s->ncmds; j++) cmdAt(c, j)->flags |= inherit;
+}
+
+void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                           const char *text, size_t len, lh_origin origin) {
+    parseChild(c, lim, k, argi, text, len, origin);
 }
 
 /* Join words [from, to) with spaces. */
@@ -914,14 +928,27 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
 
 /* The directory `cd ARG` (or pushd) moves to from dir; UNKNOWN_DIR when it depends on
  * a run-time value. */
-static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir) {
+static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir, const char *prev) {
     int i = 1;
     while (i < cmd->argc && cmd->argv[i].s[0] == '-' && cmd->argv[i].s[1]) i++;  /* -P -L */
     const char *home = c->home ? c->home : UNKNOWN_DIR;
     if (i >= cmd->argc) return home;
     const lh_word *w = &cmd->argv[i];
     const char *t = w->s;
-    if (!strcmp(t, "-")) return UNKNOWN_DIR;
+    if (!strcmp(t, "-")) return prev ? prev : UNKNOWN_DIR;   /* back to $OLDPWD */
+    /* the repository's top level: the request's cwd is the project */
+    static const char *const tops[] = {"$(git rev-parse --show-toplevel)",
+                                       "`git rev-parse --show-toplevel`", NULL};
+    for (int k = 0; tops[k]; k++) {
+        size_t tl = strlen(tops[k]);
+        if (!strncmp(t, tops[k], tl) && (t[tl] == 0 || t[tl] == '/') && c->cwd_is_project &&
+            !strchr(t + tl, '$') && !strchr(t + tl, '`')) {
+            char *p = lh_arena_printf(c->arena, "%s%s", c->cwd, t + tl);
+            if (!p) { c->oom = 1; return UNKNOWN_DIR; }
+            lh_path_normalize(p, strlen(p));
+            return p;
+        }
+    }
     if (w->flags & LH_W_DYNAMIC) {
         if (!strcmp(t, "$HOME") || !strcmp(t, "${HOME}")) return home;
         if (!strncmp(t, "$HOME/", 6)) t += 5;
@@ -951,7 +978,7 @@ static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir) {
  * Subshells are not tracked separately: a cd inside ( … ) is taken to last. */
 static void trackDirs(lh_ctx *c) {
     lh_script *s = c->script;
-    typedef struct { int parent; lh_origin origin; const char *dir; } scope;
+    typedef struct { int parent; lh_origin origin; const char *dir, *prev; } scope;
     scope scopes[32];
     int nscopes = 0;
     for (int k = 0; k < s->ncmds; k++) {
@@ -965,23 +992,29 @@ static void trackDirs(lh_ctx *c) {
             sc->parent = cmd->parent;
             sc->origin = cmd->origin;
             sc->dir = start;
+            sc->prev = NULL;
         }
         cmd->cwd = sc ? sc->dir : start;
         if (sc && cmd->argc > 0 && cmd->pipe_len == 1 &&
-            (!strcmp(cmd->prog, "cd") || !strcmp(cmd->prog, "pushd") || !strcmp(cmd->prog, "chdir")))
-            sc->dir = cdTarget(c, cmd, sc->dir ? sc->dir : c->cwd);
+            (!strcmp(cmd->prog, "cd") || !strcmp(cmd->prog, "pushd") || !strcmp(cmd->prog, "chdir"))) {
+            const char *from = sc->dir ? sc->dir : c->cwd;
+            sc->dir = cdTarget(c, cmd, from, sc->prev ? sc->prev : c->cwd);
+            sc->prev = from;
+        }
     }
 }
 
 void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
     lh_script *s = c->script;
-    for (int k = 0; k < s->ncmds && !c->oom; k++) {
+    lh_sem sem;
+    sem.naliases = sem.nrenames = 0;   /* the tables are read only below their counts */
+    for (int k = 0; k < s->ncmds && !c->oom && lh_step(c, 1); k++) {
         lh_cmd *cmd = cmdAt(c, k);
-        for (int guard = 0; guard < 16; guard++) {
-            int r = stripWrapper(c, cmd);
-            if (r != 1) break;
-        }
+        if (lh_sem_before(c, lim, &sem, k)) continue;
+        /* each strip takes at least one word: this ends, and the budget bounds it */
+        while (lh_step(c, 1) && stripWrapper(c, cmd) == 1) {}
         if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }
+        lh_sem_after(c, lim, &sem, k);
         expandOne(c, lim, k);
     }
     trackDirs(c);

@@ -232,6 +232,17 @@ static const lh_sem_name *findName(const lh_sem_name *list, int n, const char *s
     return NULL;
 }
 
+/* True when command k came from expanding the alias name (bash does not expand an alias
+ * again inside its own expansion: `alias ls='ls --color'; ls`). */
+static int inOwnExpansion(const lh_ctx *c, int k, const lh_sem_name *a) {
+    const lh_cmd *x = &c->script->cmds[k];
+    for (int hop = 0; hop < 64 && x->parent >= 0 && x->origin == LH_ORIGIN_EVAL; hop++) {
+        x = &c->script->cmds[x->parent];
+        if (x->argc > 0 && x->argv[0].len == a->nlen && !memcmp(x->argv[0].s, a->name, a->nlen)) return 1;
+    }
+    return 0;
+}
+
 /* The program a source word of cp/ln names: "/bin/rm" -> "rm", "$(which rm)" -> "rm";
  * NULL when it does not name an installed program. */
 static const char *programOf(lh_ctx *c, const lh_word *w) {
@@ -309,7 +320,7 @@ int lh_sem_before(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     }
     if (!(cmd->argv[0].flags & (LH_W_QUOTED | LH_W_DYNAMIC))) {
         const lh_sem_name *a = findName(st->aliases, st->naliases, cmd->argv[0].s);
-        if (a && lh_step(c, 1)) {
+        if (a && !inOwnExpansion(c, k, a) && lh_step(c, 1)) {
             size_t vl = strlen(a->value), n = vl;
             for (int i = 1; i < cmd->argc; i++) n += 3 + 4 * (size_t)cmd->argv[i].len + 1;
             char *text = lh_arena_alloc(c->arena, n + 1);

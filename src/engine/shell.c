@@ -276,6 +276,7 @@ static void parseBackquote(parser *p, wbuf *b, int cmd, int argi, int in_dquote)
 }
 
 static void scanBodySubst(parser *p, const char *body, size_t len, int cmd);
+static void scanArithSubst(parser *p, const char *text, size_t len);
 
 /* $(( … )): skip to the matching "))", counting parentheses. The $(…) and `…` inside
  * run before the arithmetic is done, so they are parsed as children of cmd. */
@@ -953,6 +954,7 @@ static void parseFor(parser *p) {
     skipBlanks(p);
     if (cur(p) == '(' && peekc(p, 1) == '(') {
         p->i += 2;
+        size_t start = p->i;
         int d = 2;
         while (p->i < p->n && d > 0) {
             char c = p->s[p->i++];
@@ -960,6 +962,7 @@ static void parseFor(parser *p) {
             else if (c == ')') d--;
         }
         if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated for (( … ))"); return; }
+        scanArithSubst(p, p->s + start, p->i - start - 2);
         parseLoopBody(p);
         return;
     }
@@ -1104,15 +1107,20 @@ static int isArithOperandChar(char c) {
            c == '_' || c == '$' || c == '#' || c == '{' || c == '}' || c == '@';
 }
 
-/* True when text[0..n) can be a (( … )) arithmetic expression: operands and operators
- * alternate and it does not end on a binary operator. bash reads `((rm -rf /))`, which
- * is no expression, as two nested subshells, and so must we. */
+/* True when text[0..n) reads as a (( … )) arithmetic expression: operands and operators
+ * alternate, it does not end on a binary operator, and no word looks like an option or
+ * a path (" -u", " /dev"). bash evaluates any balanced (( … )) as arithmetic, but a
+ * POSIX shell such as dash runs `((rm -rf /))` as two nested subshells: the guard takes
+ * the reading that runs commands. */
 static int looksArith(const char *t, size_t n) {
     int last = 0;   /* 0 start, 1 operand, 2 operator */
     for (size_t i = 0; i < n;) {
         char c = t[i];
         if (c == ' ' || c == '\t' || c == '\n') { i++; continue; }
         if (c == '\'' || c == '"' || c == '`' || c == ';') return 0;
+        if ((c == '-' || c == '/') && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t') && i + 1 < n &&
+            ((t[i + 1] >= 'a' && t[i + 1] <= 'z') || (t[i + 1] >= 'A' && t[i + 1] <= 'Z')))
+            return 0;
         if (isArithOperandChar(c)) {
             if (last == 1) return 0;
             if (c == '$' && i + 1 < n && t[i + 1] == '(') return 1;   /* $(…) inside: keep it simple */
@@ -1126,6 +1134,15 @@ static int looksArith(const char *t, size_t n) {
         i++;
     }
     return last != 2;
+}
+
+/* The $(…) and `…` inside (( … )) or for (( … )) run: parse them as top-level
+ * commands of this script. */
+static void scanArithSubst(parser *p, const char *text, size_t len) {
+    if (!memchr(text, '$', len) && !memchr(text, '`', len)) return;
+    if (!enter(p)) return;
+    scanBodySubst(p, text, len, -1);
+    leave(p);
 }
 
 /* Parse one command. Returns 0, or -1 when there was none (e.g. at a stop word). */
@@ -1144,8 +1161,10 @@ static int parseCommand(parser *p) {
         }
         if (peekc(p, 1) == '(' && (d > 0 || looksArith(p->s + p->i + 2, end - p->i - 4))) {
             /* (( arithmetic )) */
+            size_t start = p->i + 2;
             p->i = end;
             if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated (( … ))"); return -1; }
+            scanArithSubst(p, p->s + start, end - start - 2);
             parseTrailingRedirs(p);
             return 0;
         }

@@ -147,6 +147,95 @@ CASES = [
     ("safe", "allow", "rm -rf ./build", "delete build"),
     ("risky", "escalate", "rm -rf -- * .[!.]*", "delete everything including dotfiles at root"),
     ("safe", "allow", "rm -rf dist/* dist/.[!.]*", "delete everything in dist"),
+
+    # ---- second round: aliases naming themselves, arithmetic commands ----
+    ("safe", "allow", "alias ls='ls --color=auto'; ls -la", "alias that names itself is not re-expanded"),
+    ("destructive", "deny", "alias ls='rm -rf ~'; ls", "alias shadowing ls with a home wipe"),
+    ("safe", "allow", "alias grep='grep --color=auto'\ngrep -rn TODO src", "grep alias naming itself"),
+    ("destructive", "deny", "alias grep='grep -q x; rm -rf /'\ngrep y file", "grep alias hiding a wipe"),
+    ("safe", "allow", "(( ${#files[@]} > 0 )) && echo ok", "arithmetic command"),
+    ("destructive", "deny", "((rm -rf /))", "no arithmetic: nested subshells, as dash runs it"),
+    ("safe", "allow", "i=0; ((i++)); echo $i", "arithmetic increment"),
+    ("destructive", "deny", "((shred -u /dev/sda))", "no arithmetic: nested subshells shredding a disk"),
+    ("safe", "allow", "(( x = y * 2 ))", "arithmetic assignment"),
+    ("destructive", "deny", "(( $(rm -rf ~) ))", "substitution inside an arithmetic command"),
+    ("safe", "allow", "(( $(git rev-list --count HEAD) > 10 )) && echo many", "git inside an arithmetic command"),
+    ("destructive", "deny", "for ((i=$(rm -rf /etc); i<3; i++)); do :; done", "substitution in for (( ))"),
+    ("safe", "allow", "for ((i=0; i<3; i++)); do echo $i; done", "C-style for loop"),
+
+    # ---- here-strings and pipes into runners ----
+    ("destructive", "deny", "python3 <<< 'import shutil; shutil.rmtree(\"/usr\")'", "python here-string deletes /usr"),
+    ("safe", "allow", "python3 <<< 'print(1+1)'", "python here-string prints"),
+    ("destructive", "deny", "bash -s <<< 'rm -rf ~'", "bash -s reads a here-string"),
+    ("safe", "allow", "bash -s <<< 'git status'", "bash -s reads git status"),
+    ("destructive", "deny", "cat <<'EOF' | sh\nrm -rf /\nEOF", "here-doc piped into sh"),
+    ("safe", "allow", "cat <<'EOF' | sh\necho hi\nEOF", "here-doc piped into sh, safe"),
+    ("destructive", "deny", "at midnight <<< 'dd if=/dev/zero of=/dev/sda'", "at here-string wipes a disk"),
+    ("safe", "allow", "at midnight <<< 'make backup'", "at here-string runs make"),
+    ("destructive", "deny", "echo 'rm -rf ~' | at now", "at reads a piped script"),
+    ("safe", "allow", "echo 'make docs' | at now", "at reads a piped make"),
+    ("destructive", "deny", "batch <<EOF\nmkfs.ext4 /dev/sdb1\nEOF", "batch here-doc formats a disk"),
+    ("safe", "allow", "batch <<EOF\nnpm test\nEOF", "batch here-doc runs tests"),
+
+    # ---- trap forms ----
+    ("destructive", "deny", "trap -- 'rm -rf /' EXIT", "trap with --"),
+    ("safe", "allow", "trap - EXIT", "trap reset"),
+    ("destructive", "deny", "trap 'dd if=/dev/zero of=/dev/sda' ERR; false", "trap on ERR"),
+    ("safe", "allow", "trap -p", "list traps"),
+
+    # ---- functions in more places ----
+    ("destructive", "deny", "f() { rm -rf \"$1\"; }; f build; f /etc", "the second call is dangerous"),
+    ("safe", "allow", "f() { rm -rf \"$1\"; }; f build; f dist", "both calls are safe"),
+    ("destructive", "deny", "clean() { rm -rf \"$@\"; }; clean build ~", "$@ holds home"),
+    ("safe", "allow", "clean() { rm -rf \"$@\"; }; clean build dist", "$@ holds project dirs"),
+    ("destructive", "deny", "f() { rm -rf /; }; f &", "function run in the background"),
+    ("safe", "allow", "f() { sleep 1; }; f &", "safe function in the background"),
+    ("destructive", "deny", "f() { rm -rf ~; }; if true; then f; fi", "function called inside if"),
+    ("safe", "allow", "f() { make; }; if true; then f; fi", "safe function inside if"),
+    ("destructive", "deny", "w() { dd if=/dev/zero of=\"$1\"; }; w /dev/sda", "function writing a device"),
+    ("safe", "allow", "w() { dd if=/dev/zero of=\"$1\" bs=1k count=1; }; w out.bin", "function writing a file"),
+
+    # ---- renamed programs, more forms ----
+    ("destructive", "deny", "cp /usr/bin/dd ./copy && ./copy if=/dev/zero of=/dev/sda", "dd copied under a new name"),
+    ("safe", "allow", "cp /usr/bin/dd ./copy && ./copy if=in.img of=out.img", "dd copy between files"),
+    ("destructive", "deny", "ln -sf $(command -v rm) /tmp/x; /tmp/x -rf /etc", "rm linked via command -v"),
+    ("safe", "allow", "ln -sf $(command -v git) /tmp/g; /tmp/g status", "git linked via command -v"),
+
+    # ---- brace expansion, more forms ----
+    ("destructive", "deny", "sudo {rm,-rf,/var}", "brace command under sudo"),
+    ("safe", "allow", "{echo,hello,world}", "brace command echo"),
+    ("destructive", "deny", "rm -rf ~/{.ssh,.gnupg}", "brace list of secret dirs"),
+    ("safe", "allow", "rm -rf ./{tmp,cache}", "brace list of project dirs"),
+    ("destructive", "deny", "chmod -R 777 /{etc,usr}", "recursive chmod over system dirs"),
+    ("safe", "allow", "chmod -R 755 ./{bin,scripts}", "recursive chmod over project dirs"),
+    ("destructive", "deny", "rm -rf /{a..c}/../etc", "range that resolves into /etc"),
+    ("safe", "allow", "rm -f log{1..3}.txt", "range of project files"),
+
+    # ---- loops, more forms ----
+    ("destructive", "deny", "for h in ~/.ssh ~/.aws; do rm -rf $h; done", "loop over secret dirs"),
+    ("safe", "allow", "for h in out tmp; do rm -rf ./$h; done", "loop over project dirs"),
+    ("destructive", "deny", "for f in *.log /etc/passwd; do rm -f \"$f\"; done", "loop list includes /etc/passwd"),
+    ("safe", "allow", "for f in *.log *.tmp; do rm -f \"$f\"; done", "loop over project globs"),
+    ("destructive", "deny", "for dev in /dev/sda /dev/sdb; do dd if=/dev/zero of=$dev; done", "loop over disks"),
+    ("safe", "allow", "for img in a.img b.img; do dd if=/dev/zero of=$img bs=1M count=1; done", "loop over image files"),
+
+    # ---- cd, more forms ----
+    ("destructive", "deny", "cd /etc && cd /tmp && cd - && rm -rf ./*", "cd - returns to /etc"),
+    ("safe", "allow", "cd /tmp && cd - && rm -rf build", "cd - returns to the project"),
+    ("destructive", "deny", "cd `git rev-parse --show-toplevel`/.. && rm -rf *", "the parent of the repo root"),
+    ("safe", "allow", "cd `git rev-parse --show-toplevel`/dist && rm -rf *", "dist under the repo root"),
+
+    # ---- env - and TMPDIR, more forms ----
+    ("destructive", "deny", "env - /bin/sh -c 'rm -rf /'", "env - then a shell"),
+    ("safe", "allow", "env - /bin/sh -c 'ls'", "env - then a shell listing"),
+    ("destructive", "deny", "env -- rm -rf ~", "env -- then a home wipe"),
+    ("safe", "allow", "env -- make", "env -- then make"),
+    ("destructive", "escalate", "export TMPDIR=/etc; rm -rf \"$TMPDIR\"/*", "TMPDIR exported as /etc (value known at run time)"),
+    ("safe", "allow", "rm -rf \"$TMPDIR\"/build-cache", "the real temp dir"),
+
+    # ---- rm -rf at the project root, more forms ----
+    ("risky", "escalate", "rm -rf -- *", "everything at the project root, after --"),
+    ("safe", "allow", "rm -rf -- build/*", "everything in build, after --"),
 ]
 
 

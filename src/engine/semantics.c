@@ -292,6 +292,10 @@ static void recordRename(lh_ctx *c, lh_sem *st, const lh_cmd *cmd) {
     r->value = prog;
 }
 
+int lh_sem_is_stdin_path(const char *a) {
+    return !strcmp(a, "/dev/stdin") || !strcmp(a, "/dev/fd/0") || !strcmp(a, "/proc/self/fd/0");
+}
+
 /* ------------------------------------------------------------------------------ */
 /* Entry points                                                                    */
 /* ------------------------------------------------------------------------------ */
@@ -362,6 +366,13 @@ void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     /* the hot path: most programs are none of the names below */
     int is_decl = 0, is_alias = 0, is_trap = 0, is_at = 0, is_copy = 0;
     switch (p[0]) {
+    case '.':
+    case 's':
+        /* `source /dev/stdin <<<…` runs its stdin in this shell */
+        if ((!strcmp(p, ".") || !strcmp(p, "source")) && cmd->argc > 1 &&
+            lh_sem_is_stdin_path(cmd->argv[1].s))
+            is_at = 1;
+        break;
     case 'a': is_alias = !strcmp(p, "alias"); is_at = !strcmp(p, "at"); break;
     case 'b': is_at = !strcmp(p, "batch"); break;
     case 'c': is_copy = !strcmp(p, "cp"); break;
@@ -392,7 +403,7 @@ void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
             lh_unwrap_parse_child(c, lim, k, i, cmd->argv[i].s, cmd->argv[i].len, LH_ORIGIN_EVAL);
         return;
     }
-    if (is_at) {
+    if (is_at) {   /* at, batch, source /dev/stdin: the script comes on stdin */
         size_t len;
         const char *text = lh_stdin_text(c, k, &len);
         if (text) lh_unwrap_parse_child(c, lim, k, -1, text, len, LH_ORIGIN_HEREDOC);

@@ -1,6 +1,6 @@
 /* semantics.h — shell semantics modelled on top of the parse (semantics.c): brace
- * expansion, aliases, renamed programs, trap / PROMPT_COMMAND handlers, at / batch
- * scripts. Called by lh_unwrap() for each command in order. Internal to src/engine/. */
+ * expansion, aliases, renamed programs, trap / PROMPT_COMMAND handlers, at / batch /
+ * `source /dev/stdin` scripts. Called by lh_unwrap() for each command in order. Internal to src/engine/. */
 #ifndef LH_SEMANTICS_H
 #define LH_SEMANTICS_H
 
@@ -33,5 +33,8 @@ int lh_sem_before(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k);
 /* After wrappers are stripped: remember alias and rename definitions, and parse the
  * code of trap, PROMPT_COMMAND, at and batch as children of k. */
 void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k);
+
+/* True for /dev/stdin, /dev/fd/0 and /proc/self/fd/0: a script operand that is stdin. */
+int lh_sem_is_stdin_path(const char *a);
 
 #endif

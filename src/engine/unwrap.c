@@ -390,7 +390,7 @@ static int shellHasOperand(const lh_cmd *cmd) {
         if (!strcmp(a, "-s")) return 0;
         if (!strcmp(a, "-o") || !strcmp(a, "-O")) { i++; continue; }
         if (a[0] == '-' || a[0] == '+') continue;
-        return 1;
+        return !lh_sem_is_stdin_path(a);   /* `bash /dev/stdin <<<…` reads stdin */
     }
     return 0;
 }

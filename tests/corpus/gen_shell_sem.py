@@ -233,6 +233,17 @@ CASES = [
     ("destructive", "escalate", "export TMPDIR=/etc; rm -rf \"$TMPDIR\"/*", "TMPDIR exported as /etc (value known at run time)"),
     ("safe", "allow", "rm -rf \"$TMPDIR\"/build-cache", "the real temp dir"),
 
+    # ---- stdin as a script file ----
+    ("destructive", "deny", "source /dev/stdin <<< 'rm -rf /'", "source reads a here-string"),
+    ("safe", "allow", "source /dev/stdin <<< 'export FOO=1'", "source reads a safe here-string"),
+    ("destructive", "deny", ". /dev/stdin <<EOF\nrm -rf ~\nEOF", "dot reads a here-doc"),
+    ("safe", "allow", ". /dev/stdin <<EOF\ncd src\nEOF", "dot reads a safe here-doc"),
+    ("destructive", "deny", "bash /dev/stdin <<< 'rm -rf /usr'", "bash runs /dev/stdin"),
+    ("safe", "allow", "bash /dev/stdin <<< 'make lint'", "bash runs a safe /dev/stdin"),
+    ("destructive", "deny", "echo 'rm -rf /' | sh /proc/self/fd/0", "sh runs its stdin by fd path"),
+    ("safe", "allow", "echo 'ls' | sh /proc/self/fd/0", "sh runs a safe stdin by fd path"),
+    ("safe", "allow", "source ./env.sh", "source of a project file"),
+
     # ---- rm -rf at the project root, more forms ----
     ("risky", "escalate", "rm -rf -- *", "everything at the project root, after --"),
     ("safe", "allow", "rm -rf -- build/*", "everything in build, after --"),

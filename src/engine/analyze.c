@@ -1022,7 +1022,8 @@ static void analyzeCommand(an_state *s, int idx) {
     if (runtime || s->var_used) capToEscalate(s->c, idx, before);
 }
 
-#define AN_MAX_FUNCS 64   /* functions whose calls are judged with their arguments */
+#define AN_MAX_FUNCS 64      /* functions whose calls are judged with their arguments */
+#define AN_MAX_CALL_DEPTH 4  /* calls followed from inside a function body */
 
 /* The function (among the first AN_MAX_FUNCS) named by the command word of cmd, or -1. */
 static int funcOf(const lh_script *sc, const lh_cmd *cmd) {
@@ -1033,9 +1034,9 @@ static int funcOf(const lh_script *sc, const lh_cmd *cmd) {
     return -1;
 }
 
-/* Mark the functions the script calls at its top level (outside any function): their
- * bodies are judged once per call, with the call's arguments (judgeCalls), instead of
- * with unknown ones. */
+/* Mark the functions the script calls at its top level (outside any function), with 1,
+ * and those they call, with the call depth + 1: their bodies are judged once per call,
+ * with the call's arguments (judgeCalls), instead of with unknown ones. */
 static void markCalled(an_state *s, unsigned char *called) {
     const lh_script *sc = s->c->script;
     memset(called, 0, AN_MAX_FUNCS);
@@ -1043,6 +1044,18 @@ static void markCalled(an_state *s, unsigned char *called) {
     for (int k = 0; k < sc->ncmds && lh_step(s->c, 1); k++) {
         int f = sc->cmds[k].func < 0 ? funcOf(sc, &sc->cmds[k]) : -1;
         if (f >= 0) called[f] = 1;
+    }
+    /* and the functions those call, as many levels down as judgeBody follows: a level
+     * is marked only from functions marked on the level before */
+    for (int level = 1; level <= AN_MAX_CALL_DEPTH; level++) {
+        int more = 0;
+        for (int k = 0; k < sc->ncmds && lh_step(s->c, 1); k++) {
+            int in = sc->cmds[k].func;
+            if (in < 0 || in >= AN_MAX_FUNCS || called[in] != level) continue;
+            int f = funcOf(sc, &sc->cmds[k]);
+            if (f >= 0 && !called[f]) called[f] = (unsigned char)(level + 1), more = 1;
+        }
+        if (!more) break;
     }
 }
 
@@ -1053,6 +1066,52 @@ static int calledFunc(const lh_script *sc, const unsigned char *called, int i) {
 
 /* Judge the body of each called function for every top-level call: $1…$9 take the
  * call's words, and $@ / $* each argument in turn (at most AN_MAX_LOOP_ITEMS). */
+static void judgeBody(an_state *s, const lh_cmd *call, int f, int depth, int n);
+
+/* A call made inside a function body being judged: its words as the caller's
+ * arguments make them ($1 of the outer call substituted), then judge its body. */
+static void judgeInnerCall(an_state *s, int i, int f, int depth, int n) {
+    const lh_cmd *inner = &s->c->script->cmds[i];
+    lh_word *argv = lh_arena_alloc(s->c->arena, (size_t)inner->argc * sizeof(lh_word));
+    if (!argv) { s->c->oom = 1; return; }
+    for (int j = 0; j < inner->argc; j++) {
+        const char *t = j ? an_expand(s, i, inner->argv[j].s) : inner->argv[j].s;
+        argv[j].s = t;
+        argv[j].len = (uint32_t)strlen(t);
+        argv[j].flags = (strchr(t, '$') || strchr(t, '`')) ? (inner->argv[j].flags | LH_W_DYNAMIC) : 0;
+    }
+    lh_cmd call = *inner;
+    call.argv = argv;
+    judgeBody(s, &call, f, depth + 1, n);
+}
+
+/* Judge the body of function f for one call: $1…$9 take the call's words, and $@ / $*
+ * each argument in turn (at most AN_MAX_LOOP_ITEMS). Calls inside are followed down to
+ * AN_MAX_CALL_DEPTH. */
+static void judgeBody(an_state *s, const lh_cmd *call, int f, int depth, int n) {
+    lh_ctx *c = s->c;
+    const lh_script *sc = c->script;
+    const lh_func *fn = &sc->funcs[f];
+    const lh_cmd *saved = s->frame;
+    int saved_arg = s->frame_arg;
+    int nargs = call->argc > 1 ? call->argc - 1 : 1;
+    if (nargs > AN_MAX_LOOP_ITEMS) nargs = AN_MAX_LOOP_ITEMS;
+    for (int a = 1; a <= nargs && !c->over_budget && !c->oom; a++) {
+        for (int i = fn->first_cmd; i < fn->first_cmd + fn->ncmds && i < n && lh_step(c, 1); i++) {
+            s->frame = call;
+            s->frame_arg = a;
+            int g = depth < AN_MAX_CALL_DEPTH && sc->cmds[i].func == f ? funcOf(sc, &sc->cmds[i]) : -1;
+            if (g >= 0) judgeInnerCall(s, i, g, depth, n);
+            s->frame = call;
+            s->frame_arg = a;
+            analyzeCommand(s, i);
+        }
+    }
+    s->frame = saved;
+    s->frame_arg = saved_arg;
+}
+
+/* Judge the body of each called function for every top-level call. */
 static void judgeCalls(an_state *s) {
     lh_ctx *c = s->c;
     const lh_script *sc = c->script;
@@ -1062,16 +1121,7 @@ static void judgeCalls(an_state *s) {
         const lh_cmd *call = &sc->cmds[k];
         int f;
         if (call->func >= 0 || (f = funcOf(sc, call)) < 0) continue;
-        const lh_func *fn = &sc->funcs[f];
-        int nargs = call->argc > 1 ? call->argc - 1 : 1;
-        if (nargs > AN_MAX_LOOP_ITEMS) nargs = AN_MAX_LOOP_ITEMS;
-        for (int a = 1; a <= nargs && !c->over_budget; a++) {
-            s->frame = call;
-            s->frame_arg = a;
-            for (int i = fn->first_cmd; i < fn->first_cmd + fn->ncmds && i < n && lh_step(c, 1); i++)
-                analyzeCommand(s, i);
-            s->frame = NULL;
-        }
+        judgeBody(s, call, f, 0, n);
     }
 }
 

@@ -195,6 +195,11 @@ CASES = [
     ("destructive", "deny", "w() { dd if=/dev/zero of=\"$1\"; }; w /dev/sda", "function writing a device"),
     ("safe", "allow", "w() { dd if=/dev/zero of=\"$1\" bs=1k count=1; }; w out.bin", "function writing a file"),
 
+    ("destructive", "deny", "f() { rm -rf \"$1\"; }; g() { f \"$1\"; }; g /", "a function calling a function with root"),
+    ("safe", "allow", "f() { rm -rf \"$1\"; }; g() { f \"$1\"; }; g build", "a function calling a function with build"),
+    ("destructive", "deny", "inner() { rm -rf \"$@\"; }\nouter() { inner \"$@\"; }\nouter ~", "$@ passed down to home"),
+    ("safe", "allow", "inner() { rm -rf \"$@\"; }\nouter() { inner \"$@\"; }\nouter dist", "$@ passed down to dist"),
+
     # ---- renamed programs, more forms ----
     ("destructive", "deny", "cp /usr/bin/dd ./copy && ./copy if=/dev/zero of=/dev/sda", "dd copied under a new name"),
     ("safe", "allow", "cp /usr/bin/dd ./copy && ./copy if=in.img of=out.img", "dd copy between files"),

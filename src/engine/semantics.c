@@ -8,7 +8,8 @@
  *   re-parsed with the alias text in place of its first word;
  * - a known program copied, linked, moved or installed under a new name earlier in the
  *   call: the new name takes the program's identity;
- * - code that runs later: trap handlers, PROMPT_COMMAND values, and the script at and
+ * - code that runs later: trap handlers, PROMPT_COMMAND values, $(…) in PS0/PS1/PS2/PS4,
+ *   and the script at and
  *   batch read on stdin are parsed as children.
  * Every piece of work counts steps (lh_step). docs/analyzers.md lists the limits. */
 #include "engine/semantics.h"
@@ -354,14 +355,44 @@ int lh_sem_before(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     return 0;
 }
 
+/* NAME=value of a variable whose value the shell runs later: PROMPT_COMMAND is code
+ * run before each prompt; PS0, PS1, PS2 and PS4 are expanded at each prompt (or trace
+ * line), so their $(…) and `…` run. Parsed as children of command k. */
+static void judgeAssignedCode(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                              const lh_word *w) {
+    if (w->s[0] != 'P') return;
+    if (!strncmp(w->s, "PROMPT_COMMAND=", 15)) {
+        lh_unwrap_parse_child(c, lim, k, argi, w->s + 15, w->len - 15, LH_ORIGIN_EVAL);
+        return;
+    }
+    if (w->s[1] != 'S' || !strchr("0124", w->s[2]) || w->s[3] != '=') return;
+    const char *v = w->s + 4;
+    if (!strchr(v, '$') && !strchr(v, '`')) return;
+    /* `: "VALUE"`: the substitutions parse, the rest stays one word */
+    size_t n = strlen(v);
+    char *text = lh_arena_alloc(c->arena, 2 * n + 6);
+    if (!text) { c->oom = 1; return; }
+    size_t o = 0;
+    text[o++] = ':';
+    text[o++] = ' ';
+    text[o++] = '"';
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\') text[o++] = '\\';
+        text[o++] = *v;
+    }
+    text[o++] = '"';
+    text[o] = 0;
+    lh_unwrap_parse_child(c, lim, k, argi, text, o, LH_ORIGIN_EVAL);
+}
+
 void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     lh_cmd *cmd = &c->script->cmds[k];
     const char *p = cmd->prog;
-    /* PROMPT_COMMAND runs before every prompt: its value is code */
-    for (int i = 0; i < cmd->nassigns; i++)
-        if (cmd->assigns[i].s[0] == 'P' && !strncmp(cmd->assigns[i].s, "PROMPT_COMMAND=", 15))
-            lh_unwrap_parse_child(c, lim, k, -1, cmd->assigns[i].s + 15, cmd->assigns[i].len - 15,
-                                  LH_ORIGIN_EVAL);
+    /* the words live apart from the command table, which grows as children are added */
+    const lh_word *assigns = cmd->assigns;
+    int nassigns = cmd->nassigns;
+    for (int i = 0; i < nassigns; i++) judgeAssignedCode(c, lim, k, -1, &assigns[i]);
+    cmd = &c->script->cmds[k];
     if (cmd->argc == 0) return;
     /* the hot path: most programs are none of the names below */
     int is_decl = 0, is_alias = 0, is_trap = 0, is_at = 0, is_copy = 0;
@@ -386,10 +417,9 @@ void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     default: return;
     }
     if (is_decl) {
-        for (int i = 1; i < cmd->argc; i++)
-            if (!strncmp(cmd->argv[i].s, "PROMPT_COMMAND=", 15))
-                lh_unwrap_parse_child(c, lim, k, i, cmd->argv[i].s + 15, cmd->argv[i].len - 15,
-                                      LH_ORIGIN_EVAL);
+        const lh_word *argv = cmd->argv;
+        int argc = cmd->argc;
+        for (int i = 1; i < argc; i++) judgeAssignedCode(c, lim, k, i, &argv[i]);
         return;
     }
     if (is_alias) {

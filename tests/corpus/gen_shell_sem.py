@@ -57,6 +57,10 @@ CASES = [
     ("safe", "allow", "export PROMPT_COMMAND='history -a'", "PROMPT_COMMAND history"),
     ("destructive", "deny", "PROMPT_COMMAND=\"rm -rf $HOME\"", "PROMPT_COMMAND assignment"),
     ("safe", "allow", "PROMPT_COMMAND='date'", "PROMPT_COMMAND date"),
+    ("destructive", "deny", "export PS1='$(rm -rf ~) \\$ '", "PS1 runs its substitutions at each prompt"),
+    ("safe", "allow", "export PS1='$(git branch --show-current) \\w \\$ '", "PS1 showing the git branch"),
+    ("destructive", "deny", "PS4='`rm -rf /`'; set -x", "PS4 runs at each trace line"),
+    ("safe", "allow", "PS4='+ $(date +%s) '; set -x", "PS4 with a timestamp"),
 
     # ---- here-docs and here-strings fed to runners ----
     ("destructive", "deny", "at now <<EOF\nrm -rf /\nEOF", "at reads a shell script from a here-doc"),

@@ -268,6 +268,25 @@ static const char *programOf(lh_ctx *c, const lh_word *w) {
     return NULL;
 }
 
+static void addRename(lh_ctx *c, lh_sem *st, const lh_word *src, const char *dest) {
+    if (st->nrenames >= LH_SEM_MAX_NAMES) return;
+    const char *prog = programOf(c, src);
+    if (!prog || !*prog || !*dest) return;
+    lh_sem_name *r = &st->renames[st->nrenames++];
+    r->name = dest;
+    r->nlen = strlen(dest);
+    r->value = prog;
+}
+
+/* hash -p PATH NAME: NAME now runs PATH, with nothing copied. */
+static void recordHash(lh_ctx *c, lh_sem *st, const lh_cmd *cmd) {
+    for (int i = 1; i + 2 < cmd->argc; i++)
+        if (!strcmp(cmd->argv[i].s, "-p")) {
+            addRename(c, st, &cmd->argv[i + 1], cmd->argv[i + 2].s);
+            return;
+        }
+}
+
 /* cp|ln|mv|install SRC DEST: DEST's name now runs SRC's program. */
 static void recordRename(lh_ctx *c, lh_sem *st, const lh_cmd *cmd) {
     int ops[2], nops = 0;
@@ -282,15 +301,19 @@ static void recordRename(lh_ctx *c, lh_sem *st, const lh_cmd *cmd) {
         if (nops == 2) return;   /* several sources into a directory */
         ops[nops++] = i;
     }
-    if (nops != 2 || st->nrenames >= LH_SEM_MAX_NAMES) return;
-    const char *prog = programOf(c, &cmd->argv[ops[0]]);
-    if (!prog || !*prog) return;
-    const char *dest = semBase(cmd->argv[ops[1]].s);
-    if (!*dest) return;
-    lh_sem_name *r = &st->renames[st->nrenames++];
-    r->name = dest;
-    r->nlen = strlen(dest);
-    r->value = prog;
+    if (nops != 2) return;
+    addRename(c, st, &cmd->argv[ops[0]], semBase(cmd->argv[ops[1]].s));
+}
+
+const char *lh_sem_env_split_text(const char *a) {
+    if (!strcmp(a, "--split-string")) return "";
+    if (!strncmp(a, "--split-string=", 15)) return a + 15;
+    if (a[0] != '-' || a[1] == '-' || a[1] == 0) return NULL;
+    for (const char *o = a + 1; *o; o++) {
+        if (*o == 'S') return o + 1;
+        if (*o == 'u' || *o == 'C') return NULL;   /* takes the rest as its value */
+    }
+    return NULL;
 }
 
 int lh_sem_is_stdin_path(const char *a) {
@@ -408,6 +431,9 @@ void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     case 'b': is_at = !strcmp(p, "batch"); break;
     case 'c': is_copy = !strcmp(p, "cp"); break;
     case 'd': is_decl = !strcmp(p, "declare"); break;
+    case 'h':
+        if (!strcmp(p, "hash")) recordHash(c, st, cmd);
+        return;
     case 'e': is_decl = !strcmp(p, "export"); break;
     case 'i': is_copy = !strcmp(p, "install"); break;
     case 'l': is_copy = !strcmp(p, "ln"); break;

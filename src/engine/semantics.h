@@ -34,6 +34,10 @@ int lh_sem_before(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k);
  * code of trap, PROMPT_COMMAND, at and batch as children of k. */
 void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k);
 
+/* For an env option word: the split string it carries ("" when it is the next word: -S,
+ * --split-string), the attached text (-S'…', -iS'…', --split-string=…), or NULL. */
+const char *lh_sem_env_split_text(const char *a);
+
 /* True for /dev/stdin, /dev/fd/0 and /proc/self/fd/0: a script operand that is stdin. */
 int lh_sem_is_stdin_path(const char *a);
 

@@ -130,11 +130,10 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
         while (i < cmd->argc) {
             const char *a = cmd->argv[i].s;
             if (!strcmp(a, "--")) { i++; break; }
-            if (!strcmp(a, "-S") || !strcmp(a, "--split-string")) {
-                if (i + 1 < cmd->argc) {
-                    /* keep "-S" words: rebuilt below as a nested script */
-                    return 0;
-                }
+            const char *split = lh_sem_env_split_text(a);   /* -S, -iS'…', --split-string=… */
+            if (split && (*split || i + 1 < cmd->argc)) {
+                /* keep the words: rebuilt by expandOne as a nested script */
+                return 0;
             }
             if (!strcmp(a, "-")) { i++; continue; }   /* `env -` is `env -i` */
             if (a[0] == '-') {
@@ -912,11 +911,18 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
         return;
     }
     if (!strcmp(p, "env")) {
-        for (int i = 1; i + 1 < cmd->argc; i++)
-            if (!strcmp(cmd->argv[i].s, "-S") || !strcmp(cmd->argv[i].s, "--split-string")) {
-                expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
-                return;
-            }
+        for (int i = 1; i < cmd->argc; i++) {
+            const char *split = lh_sem_env_split_text(cmd->argv[i].s);
+            if (!split) continue;
+            if (!*split) { expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C); return; }
+            /* the string is attached (-S'…', --split-string=…): it and the words after */
+            size_t rl = 0;
+            char *rest = i + 1 < cmd->argc ? joinWords(c, cmd, i + 1, cmd->argc, &rl) : "";
+            char *text = rest ? lh_arena_printf(c->arena, "%s %s", split, rest) : NULL;
+            if (!text) { c->oom = 1; return; }
+            parseChild(c, lim, k, i, text, strlen(text), LH_ORIGIN_SHELL_C);
+            return;
+        }
     }
 }
 

@@ -21,6 +21,12 @@ CASES = [
     ("safe", "allow", "env -i - -u HOME git status", "env option forms mixed, safe"),
     ("destructive", "deny", "sudo env - nice -n 5 rm -rf /var", "nested wrappers with env -"),
     ("safe", "allow", "nice -n 5 env - timeout 5 ls", "nested wrappers with env -, safe"),
+    ("destructive", "deny", "env -S'rm -rf /'", "env -S with the string attached"),
+    ("safe", "allow", "env -S'ls -la'", "env -S attached, safe"),
+    ("destructive", "deny", "env --split-string='rm -rf ~'", "env --split-string= form"),
+    ("safe", "allow", "env --split-string='make test'", "env --split-string= form, safe"),
+    ("destructive", "deny", "env -iS'dd if=/dev/zero of=/dev/sda'", "env -i and -S in one cluster"),
+    ("safe", "allow", "env -iS'git status'", "env -iS cluster, safe"),
 
     # ---- brace expansion ----
     ("destructive", "deny", "{rm,-rf,/}", "brace expansion in command position builds rm -rf /"),
@@ -101,6 +107,8 @@ CASES = [
     ("destructive", "deny", "mv /tmp/rm2 q; cp /bin/rm q && ./q -rf /usr", "copied after a move"),
     ("destructive", "deny", "ln /usr/bin/mkfs.ext4 fmt; ./fmt /dev/sda1", "hard link to mkfs"),
     ("safe", "allow", "ln -s /usr/bin/python3 py; ./py --version", "link to python, version"),
+    ("destructive", "deny", "hash -p /bin/rm ls; ls -rf /", "hash -p makes ls run rm"),
+    ("safe", "allow", "hash -p /usr/bin/git g; g status", "hash -p makes g run git"),
 
     # ---- loops over literal lists ----
     ("safe", "allow", "for d in build dist; do rm -rf $d; done", "loop over project dirs"),

@@ -84,7 +84,7 @@ static const char *const kWrappers[] = {
     "sudo -u x -g y --", "doas", "nice", "nice -n 5", "nice -5", "nice --adjustment=3",
     "timeout 5", "timeout -s KILL 5", "timeout --kill-after=1 5", "nohup", "time",
     "stdbuf -oL", "command", "builtin", "exec", "setsid", "ionice -c 3", "chrt -b 0",
-    "taskset 1", "strace -f", "busybox", NULL,
+    "taskset 1", "strace -f", "busybox", "env -S", "env -iS", "env --split-string", NULL,
 };
 
 static void test_env_dash_ends(void **st) {

@@ -84,7 +84,8 @@ static const char *const kWrappers[] = {
     "sudo -u x -g y --", "doas", "nice", "nice -n 5", "nice -5", "nice --adjustment=3",
     "timeout 5", "timeout -s KILL 5", "timeout --kill-after=1 5", "nohup", "time",
     "stdbuf -oL", "command", "builtin", "exec", "setsid", "ionice -c 3", "chrt -b 0",
-    "taskset 1", "strace -f", "busybox", "env -S", "env -iS", "env --split-string", NULL,
+    "taskset 1", "strace -f", "busybox", "env -S", "env -iS", "env --split-string", "xargs", "xargs -0", "xargs -I{}",
+    "xargs -n1 -P4", "sudo -uroot", "timeout -sKILL 5", "nice -n5", NULL,
 };
 
 static void test_env_dash_ends(void **st) {

@@ -437,8 +437,14 @@ void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     case 'e': is_decl = !strcmp(p, "export"); break;
     case 'i': is_copy = !strcmp(p, "install"); break;
     case 'l': is_copy = !strcmp(p, "ln"); break;
-    case 'm': is_copy = !strcmp(p, "mv"); break;
-    case 'r': is_decl = !strcmp(p, "readonly"); break;
+    case 'm':
+        is_copy = !strcmp(p, "mv");
+        if (!strcmp(p, "mapfile")) is_trap = 2;
+        break;
+    case 'r':
+        is_decl = !strcmp(p, "readonly");
+        if (!strcmp(p, "readarray")) is_trap = 2;
+        break;
     case 't': is_decl = !strcmp(p, "typeset"); is_trap = !strcmp(p, "trap"); break;
     default: return;
     }
@@ -450,6 +456,15 @@ void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
     }
     if (is_alias) {
         for (int i = 1; i < cmd->argc; i++) recordAlias(st, cmd->argv[i].s);
+        return;
+    }
+    if (is_trap == 2) {   /* mapfile/readarray -C CALLBACK: code run every -c lines */
+        for (int i = 1; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "-C")) {
+                lh_unwrap_parse_child(c, lim, k, i + 1, cmd->argv[i + 1].s, cmd->argv[i + 1].len,
+                                      LH_ORIGIN_EVAL);
+                return;
+            }
         return;
     }
     if (is_trap) {

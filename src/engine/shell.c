@@ -1275,11 +1275,34 @@ static void markStage(parser *p, int first, int end, int pid, int pos, int len,
 
 #define MAX_STAGES 256
 
+/* `time [-p]` and `coproc [NAME]` before a compound command ({ …; } or ( … )) only time
+ * it or run it in the background: skip them. Before a simple command they stay, and
+ * the unwrapper strips them like any wrapper. */
+static void skipCompoundPrefix(parser *p) {
+    for (int round = 0; round < 4; round++) {
+        size_t save = p->i;
+        int coproc = atWord(p, "coproc");
+        if (!coproc && !atWord(p, "time")) return;
+        p->i += coproc ? 6 : 4;
+        skipBlanks(p);
+        if (!coproc && atWord(p, "-p")) { p->i += 2; skipBlanks(p); }
+        if (coproc && cur(p) != '{' && cur(p) != '(') {
+            for (char ch; p->i < p->n && ((ch = cur(p)) == '_' || (ch >= 'a' && ch <= 'z') ||
+                                          (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'));)
+                p->i++;
+            skipBlanks(p);
+        }
+        if (cur(p) != '{' && cur(p) != '(') { p->i = save; return; }
+    }
+}
+
 /* Returns 0 when a pipeline was parsed, -1 when none. */
 static int parsePipeline(parser *p) {
     skipBlanks(p);
     int negated = 0;
     if (atWord(p, "!")) { negated = 1; p->i++; }
+    skipBlanks(p);
+    skipCompoundPrefix(p);
     int starts[MAX_STAGES + 1];
     int errs[MAX_STAGES];
     int nst = 0;

@@ -159,7 +159,7 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
                !strcmp(p, "noglob") || !strcmp(p, "unbuffer") || !strcmp(p, "caffeinate") ||
                !strcmp(p, "proxychains") || !strcmp(p, "proxychains4") || !strcmp(p, "tsocks") ||
                !strcmp(p, "torsocks") || !strcmp(p, "catchsegv") || !strcmp(p, "eatmydata") ||
-               !strcmp(p, "busybox") || !strcmp(p, "toybox")) {
+               !strcmp(p, "busybox") || !strcmp(p, "toybox") || !strcmp(p, "coproc")) {
         i = 1;
         if (i < cmd->argc && !strcmp(cmd->argv[i].s, "--")) i++;
     } else if (!strcmp(p, "timeout")) {

@@ -250,6 +250,20 @@ CASES = [
     ("destructive", "escalate", "export TMPDIR=/etc; rm -rf \"$TMPDIR\"/*", "TMPDIR exported as /etc (value known at run time)"),
     ("safe", "allow", "rm -rf \"$TMPDIR\"/build-cache", "the real temp dir"),
 
+    # ---- keywords before compounds, callbacks ----
+    ("destructive", "deny", "coproc rm -rf /", "coproc runs a simple command"),
+    ("safe", "allow", "coproc cat", "coproc runs cat"),
+    ("destructive", "deny", "coproc w { rm -rf ~; }", "named coproc running a group"),
+    ("safe", "allow", "coproc { make; }", "coproc running a safe group"),
+    ("destructive", "deny", "time { rm -rf /; }", "time before a group"),
+    ("safe", "allow", "time { make; }", "time before a safe group (was a parse error)"),
+    ("destructive", "deny", "time -p ( rm -rf /etc )", "time -p before a subshell"),
+    ("safe", "allow", "time -p ( make test )", "time -p before a safe subshell"),
+    ("destructive", "deny", "mapfile -C 'rm -rf /' -c 1 arr < list.txt", "mapfile callback is code"),
+    ("safe", "allow", "mapfile -t lines < list.txt", "mapfile without a callback"),
+    ("destructive", "deny", "readarray -c 1 -C 'rm -rf ~' arr < list.txt", "readarray callback is code"),
+    ("safe", "allow", "readarray -c 1 -C 'echo' arr < list.txt", "readarray with an echo callback"),
+
     # ---- stdin as a script file ----
     ("destructive", "deny", "source /dev/stdin <<< 'rm -rf /'", "source reads a here-string"),
     ("safe", "allow", "source /dev/stdin <<< 'export FOO=1'", "source reads a safe here-string"),

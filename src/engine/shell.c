@@ -1280,6 +1280,7 @@ static void markStage(parser *p, int first, int end, int pid, int pos, int len,
  * the unwrapper strips them like any wrapper. */
 static void skipCompoundPrefix(parser *p) {
     for (int round = 0; round < 4; round++) {
+        if (cur(p) != 'c' && cur(p) != 't') return;   /* the common case, cheaply */
         size_t save = p->i;
         int coproc = atWord(p, "coproc");
         if (!coproc && !atWord(p, "time")) return;

@@ -12,7 +12,8 @@ defs = (root / "src/engine/rules.def").read_text()
 sep = r'[\s\\]*'
 rules = re.findall(r'RULE\(' + sep + r'\w+,' + sep + r'"([^"]+)",' + sep + r'LH_(\w+),' + sep +
                    r'LH_RISK_(\w+),' + sep + r'"((?:[^"\\]|\\.)*)"', defs)
-fail_closed = {"shell.parse-error", "shell.too-complex", "shell.bad-bytes", "engine.error"}
+fail_closed = {"shell.parse-error", "shell.too-complex", "shell.bad-bytes", "engine.error",
+               "engine.budget"}
 rows = ["| id | default | risk | what it finds |", "|---|---|---|---|"]
 for rid, act, risk, reason in rules:
     text = reason

@@ -14,6 +14,7 @@
 #include "engine/analyze.h"
 
 #define AN_MAX_VARS 32
+#define AN_MAX_LOOP_ITEMS 16   /* items of one `for` list judged one by one */
 /* How far apart (in commands) two related commands may be for the analyzers to look
  * for one from the other (pipeline stages, a download and its use). Bounds the work on
  * scripts with thousands of commands. */
@@ -27,6 +28,7 @@ typedef struct an_var {
     size_t nlen;
     const char *val;
     int cmd;             /* index of the command that set it */
+    int item;            /* 1-based item of a `for` list (a literal value), else 0 */
 } an_var;
 
 typedef struct an_state {
@@ -34,6 +36,11 @@ typedef struct an_state {
     an_var vars[AN_MAX_VARS];
     int nvars;
     int var_used;        /* a script variable was substituted for the current command */
+    int pass;            /* which item of each `for` list the loop variables take */
+    int loop_items;      /* the most items of any `for` list (passes needed) */
+    const lh_cmd *frame; /* the call whose arguments $1…$9, $@, $* take while a
+                            function body is judged for it; NULL otherwise */
+    int frame_arg;       /* the argument $@ and $* stand for in this pass */
 } an_state;
 
 typedef void (*an_fn)(an_state *s, int idx, const lh_cmd *cmd);

@@ -149,12 +149,10 @@ void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, 
             return;
         }
         if ((f & LH_PF_IS_CWD) && recursive && !filtered) {
-            /* "rm -rf *" keeps .git and stays inside the project; the directory itself,
-             * a dot-glob (".*" takes .git) or a run-time name does not */
-            const char *last = strrchr(n, '/');
-            int dotglob = last && last[1] == '.';
+            /* the directory itself, "*" (all the work that is not committed yet goes,
+             * issue 11), a dot-glob (".*" takes .git) or a run-time name */
             if (f & LH_PF_DYNAMIC) lh_emit(c, idx, LH_R(RM_DYNAMIC), n);
-            else if (!(f & LH_PF_GLOB) || dotglob) lh_emit(c, idx, LH_R(RM_PROJECT_ROOT), n);
+            else lh_emit(c, idx, LH_R(RM_PROJECT_ROOT), n);
         }
         return;
     case LH_PATH_UNKNOWN:

@@ -218,9 +218,29 @@ static void collectVars(an_state *s) {
     const lh_script *sc = s->c->script;
     for (int i = 0; i < sc->ncmds && s->nvars < AN_MAX_VARS; i++) {
         const lh_cmd *cmd = &sc->cmds[i];
+        if (cmd->flags & LH_C_FOR_LIST) {
+            /* a literal list: the body is judged once per item (analyzeBash) */
+            int n = cmd->nassigns < AN_MAX_LOOP_ITEMS ? cmd->nassigns : AN_MAX_LOOP_ITEMS;
+            for (int k = 0; k < n && s->nvars < AN_MAX_VARS; k++) {
+                int before = s->nvars;
+                addVar(s, i, cmd->assigns[k].s);
+                if (s->nvars > before && !(cmd->assigns[k].flags & LH_W_DYNAMIC))
+                    s->vars[s->nvars - 1].item = k + 1;
+            }
+            if (n > s->loop_items) s->loop_items = n;
+            continue;
+        }
         if (cmd->argc == 0) {
             for (int k = 0; k < cmd->nassigns; k++) addVar(s, i, cmd->assigns[k].s);
             continue;
+        }
+        /* "TMPDIR=~ rm -rf $TMPDIR": the command's own words still see the old value,
+         * which the call chose to shadow; neither is trusted (a temp dir, say). */
+        for (int k = 0; k < cmd->nassigns && s->nvars < AN_MAX_VARS; k++) {
+            addVar(s, i, cmd->assigns[k].s);
+            if (s->nvars && s->vars[s->nvars - 1].cmd == i &&
+                s->vars[s->nvars - 1].name == cmd->assigns[k].s)
+                s->vars[s->nvars - 1].val = "${LH_SHADOWED_VAR}";
         }
         const char *p = cmd->prog;
         if (!p || !strchr("edlrt", p[0])) continue;
@@ -230,25 +250,55 @@ static void collectVars(an_state *s) {
     }
 }
 
-/* The value of NAME as last set before command idx, or NULL. */
-static const char *lookupVar(const an_state *s, int idx, const char *name, size_t n) {
+/* The value of NAME as last set before command idx, or NULL. A `for` variable takes
+ * its item number s->pass (or its last item). *literal is set when the value is a
+ * literal loop item rather than an assignment's run-time value. */
+static const char *lookupVar(const an_state *s, int idx, const char *name, size_t n, int *literal) {
     const char *val = NULL;
     for (int k = 0; k < s->nvars; k++) {
         const an_var *v = &s->vars[k];
-        if (v->nlen == n && !memcmp(v->name, name, n) && (v->cmd < idx || !val)) val = v->val;
+        if (v->nlen != n || memcmp(v->name, name, n)) continue;
+        if (v->item > s->pass + 1) continue;
+        if (v->cmd < idx || !val) { val = v->val; *literal = v->item > 0; }
     }
     return val;
 }
 
+/* $1…$9, $@, $* at p (just after '$') while a function body is judged for a call:
+ * the argument's word, or NULL when p is not a positional parameter. *skip is the
+ * length of the reference after the '$'. */
+static const lh_word *positional(const an_state *s, const char *p, size_t *skip) {
+    static const lh_word empty = {"", 0, 0};
+    if (!s->frame) return NULL;
+    int br = p[0] == '{';
+    char ch = p[br];
+    if (!((ch >= '1' && ch <= '9') || ch == '@' || ch == '*') || (br && p[2] != '}')) return NULL;
+    *skip = br ? 3 : 1;
+    const lh_cmd *f = s->frame;
+    int i = (ch == '@' || ch == '*') ? s->frame_arg : ch - '0';
+    return i < f->argc ? &f->argv[i] : &empty;
+}
+
 const char *an_expand(an_state *s, int idx, const char *text) {
-    if (!s->nvars || !strchr(text, '$')) return text;
+    if ((!s->nvars && !s->frame) || !strchr(text, '$')) return text;
     char buf[LH_MAX_PATH_BYTES];
     size_t o = 0;
-    int changed = 0;
+    int changed = 0, literal = 0, any_runtime = 0;
     for (int round = 0; round < 3; round++) {
         o = 0;
         changed = 0;
         for (const char *p = text; *p && o < sizeof(buf) - 1;) {
+            size_t skip = 0;
+            const lh_word *pw = p[0] == '$' ? positional(s, p + 1, &skip) : NULL;
+            if (pw) {
+                if (pw->flags & LH_W_DYNAMIC) any_runtime = 1;
+                if (o + pw->len >= sizeof(buf)) break;
+                memcpy(buf + o, pw->s, pw->len);
+                o += pw->len;
+                p += 1 + skip;
+                changed = 1;
+                continue;
+            }
             if (p[0] == '$') {
                 const char *name = p + 1;
                 int braced = name[0] == '{';
@@ -256,8 +306,9 @@ const char *an_expand(an_state *s, int idx, const char *text) {
                 size_t n = 0;
                 while (isNameChar(name[n])) n++;
                 if (n && isNameStart(name[0]) && (!braced || name[n] == '}')) {
-                    const char *v = lookupVar(s, idx, name, n);
+                    const char *v = lookupVar(s, idx, name, n, &literal);
                     if (v) {
+                        if (!literal) any_runtime = 1;
                         size_t vl = strlen(v);
                         if (o + vl >= sizeof(buf)) break;
                         memcpy(buf + o, v, vl);
@@ -274,7 +325,7 @@ const char *an_expand(an_state *s, int idx, const char *text) {
         char *t = lh_arena_strndup(s->c->arena, buf, o);
         if (!t) { s->c->oom = 1; return text; }
         text = t;
-        s->var_used = 1;
+        if (any_runtime) s->var_used = 1;
         if (!strchr(text, '$')) break;
     }
     return text;
@@ -977,13 +1028,134 @@ static void analyzeCommand(an_state *s, int idx) {
     if (runtime || s->var_used) capToEscalate(s->c, idx, before);
 }
 
+#define AN_MAX_FUNCS 64      /* functions whose calls are judged with their arguments */
+#define AN_MAX_CALL_DEPTH 4  /* calls followed from inside a function body */
+
+/* The function (among the first AN_MAX_FUNCS) named by the command word of cmd, or -1. */
+static int funcOf(const lh_script *sc, const lh_cmd *cmd) {
+    if (cmd->argc == 0 || (cmd->argv[0].flags & (LH_W_QUOTED | LH_W_DYNAMIC))) return -1;
+    int n = sc->nfuncs < AN_MAX_FUNCS ? sc->nfuncs : AN_MAX_FUNCS;
+    for (int j = n - 1; j >= 0; j--)
+        if (!strcmp(sc->funcs[j].name, cmd->argv[0].s)) return j;
+    return -1;
+}
+
+/* Mark the functions the script calls at its top level (outside any function), with 1,
+ * and those they call, with the call depth + 1: their bodies are judged once per call,
+ * with the call's arguments (judgeCalls), instead of with unknown ones. */
+static void markCalled(an_state *s, unsigned char *called) {
+    const lh_script *sc = s->c->script;
+    memset(called, 0, AN_MAX_FUNCS);
+    if (!sc->nfuncs) return;
+    for (int k = 0; k < sc->ncmds && lh_step(s->c, 1); k++) {
+        int f = sc->cmds[k].func < 0 ? funcOf(sc, &sc->cmds[k]) : -1;
+        if (f >= 0) called[f] = 1;
+    }
+    /* and the functions those call, as many levels down as judgeBody follows: a level
+     * is marked only from functions marked on the level before */
+    for (int level = 1; level <= AN_MAX_CALL_DEPTH; level++) {
+        int more = 0;
+        for (int k = 0; k < sc->ncmds && lh_step(s->c, 1); k++) {
+            int in = sc->cmds[k].func;
+            if (in < 0 || in >= AN_MAX_FUNCS || called[in] != level) continue;
+            int f = funcOf(sc, &sc->cmds[k]);
+            if (f >= 0 && !called[f]) called[f] = (unsigned char)(level + 1), more = 1;
+        }
+        if (!more) break;
+    }
+}
+
+static int calledFunc(const lh_script *sc, const unsigned char *called, int i) {
+    int f = sc->cmds[i].func;
+    return f >= 0 && f < AN_MAX_FUNCS && called[f];
+}
+
+/* Judge the body of each called function for every top-level call: $1…$9 take the
+ * call's words, and $@ / $* each argument in turn (at most AN_MAX_LOOP_ITEMS). */
+static void judgeBody(an_state *s, const lh_cmd *call, int f, int depth, int n);
+
+/* A call made inside a function body being judged: its words as the caller's
+ * arguments make them ($1 of the outer call substituted), then judge its body. */
+static void judgeInnerCall(an_state *s, int i, int f, int depth, int n) {
+    const lh_cmd *inner = &s->c->script->cmds[i];
+    lh_word *argv = lh_arena_alloc(s->c->arena, (size_t)inner->argc * sizeof(lh_word));
+    if (!argv) { s->c->oom = 1; return; }
+    for (int j = 0; j < inner->argc; j++) {
+        const char *t = j ? an_expand(s, i, inner->argv[j].s) : inner->argv[j].s;
+        argv[j].s = t;
+        argv[j].len = (uint32_t)strlen(t);
+        argv[j].flags = (strchr(t, '$') || strchr(t, '`')) ? (inner->argv[j].flags | LH_W_DYNAMIC) : 0;
+    }
+    lh_cmd call = *inner;
+    call.argv = argv;
+    judgeBody(s, &call, f, depth + 1, n);
+}
+
+/* Judge the body of function f for one call: $1…$9 take the call's words, and $@ / $*
+ * each argument in turn (at most AN_MAX_LOOP_ITEMS). Calls inside are followed down to
+ * AN_MAX_CALL_DEPTH. */
+static void judgeBody(an_state *s, const lh_cmd *call, int f, int depth, int n) {
+    lh_ctx *c = s->c;
+    const lh_script *sc = c->script;
+    const lh_func *fn = &sc->funcs[f];
+    const lh_cmd *saved = s->frame;
+    int saved_arg = s->frame_arg;
+    int nargs = call->argc > 1 ? call->argc - 1 : 1;
+    if (nargs > AN_MAX_LOOP_ITEMS) nargs = AN_MAX_LOOP_ITEMS;
+    for (int a = 1; a <= nargs && !c->over_budget && !c->oom; a++) {
+        for (int i = fn->first_cmd; i < fn->first_cmd + fn->ncmds && i < n && lh_step(c, 1); i++) {
+            s->frame = call;
+            s->frame_arg = a;
+            int g = depth < AN_MAX_CALL_DEPTH && sc->cmds[i].func == f ? funcOf(sc, &sc->cmds[i]) : -1;
+            if (g >= 0) judgeInnerCall(s, i, g, depth, n);
+            s->frame = call;
+            s->frame_arg = a;
+            analyzeCommand(s, i);
+        }
+    }
+    s->frame = saved;
+    s->frame_arg = saved_arg;
+}
+
+/* Judge the body of each called function for every top-level call. */
+static void judgeCalls(an_state *s) {
+    lh_ctx *c = s->c;
+    const lh_script *sc = c->script;
+    if (!sc->nfuncs) return;
+    int n = sc->ncmds;
+    for (int k = 0; k < n && !c->oom && !c->over_budget; k++) {
+        const lh_cmd *call = &sc->cmds[k];
+        int f;
+        if (call->func >= 0 || (f = funcOf(sc, call)) < 0) continue;
+        judgeBody(s, call, f, 0, n);
+    }
+}
+
+/* True when a word of cmd holds a parameter expansion. */
+static int readsVar(const lh_cmd *cmd) {
+    for (int i = 0; i < cmd->argc; i++)
+        if (cmd->argv[i].flags & LH_W_VAR) return 1;
+    for (int i = 0; i < cmd->nredirs; i++)
+        if (cmd->redirs[i].target.flags & LH_W_VAR) return 1;
+    return 0;
+}
+
 static void analyzeBash(lh_ctx *c) {
     if (!c->script) return;
     an_state s;
     memset(&s, 0, sizeof(s));
     s.c = c;
     collectVars(&s);
-    for (int i = 0; i < c->script->ncmds && !c->oom; i++) analyzeCommand(&s, i);
+    unsigned char called[AN_MAX_FUNCS];
+    markCalled(&s, called);
+    for (int i = 0; i < c->script->ncmds && !c->oom && lh_step(c, 1); i++)
+        if (!calledFunc(c->script, called, i)) analyzeCommand(&s, i);
+    judgeCalls(&s);
+    /* Each later item of a `for` list: judge again the commands that read a variable. */
+    int n = c->script->ncmds;
+    for (s.pass = 1; s.pass < s.loop_items && !c->oom; s.pass++)
+        for (int i = 0; i < n && !c->oom && lh_step(c, 1); i++)
+            if (readsVar(&c->script->cmds[i]) && !calledFunc(c->script, called, i)) analyzeCommand(&s, i);
 }
 
 /* Write, Edit, MultiEdit, NotebookEdit: judge the file by its class. */

@@ -28,7 +28,22 @@ typedef struct lh_ctx {
     const struct lh_policy *policy; /* the engine's policy (settings the analyzers read) */
     const char *const *self_paths;  /* Lighthouse's configured files and dirs (an_self.c) */
     int nself_paths;
+    uint32_t steps;             /* work done for this decision (see lh_step) */
+    int over_budget;            /* steps passed LH_STEP_BUDGET: the engine escalates */
 } lh_ctx;
+
+/* The step budget of one decision. A step is one unit of bounded work: a word or
+ * command the parser produced, one wrapper stripped, one nested script expanded, one
+ * brace-expansion result, one command through the analyzers. Past the budget the
+ * tiers stop and the decision is escalate (engine.budget). docs/architecture.md. */
+#define LH_STEP_BUDGET 200000u
+
+/* Count n steps; returns 0 (and marks the context) once the budget is spent. */
+static inline int lh_step(lh_ctx *c, uint32_t n) {
+    c->steps += n;
+    if (c->steps > LH_STEP_BUDGET) c->over_budget = 1;
+    return !c->over_budget;
+}
 
 /* Record that analyzer rule r fired on command cmd (-1: the request), about subject
  * (the offending word; may be NULL). Uses r's default action, risk, reason and

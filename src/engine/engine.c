@@ -269,6 +269,7 @@ static void analyzeBash(lh_ctx *c, const lh_engine *e) {
      * error, so "rm -rf /\n'" must still be denied. */
     lh_unwrap(c, &e->lim);
     checkScript(c);
+    lh_step(c, (uint32_t)(s->nwords + s->ncmds));   /* the parser's work, nested included */
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -418,8 +419,10 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
         }
     }
     if (c.oom) { failClosed(out, e->revision); return -1; }
+    if (c.over_budget) lh_emit(&c, -1, LH_R(ENGINE_BUDGET), "the step budget of one decision");
 
     combine(&c, out);
+    out->steps = c.steps;
     if (opts & LH_DECIDE_EXPLAIN) {
         out->findings = c.findings;
         out->nfindings = c.nfindings;

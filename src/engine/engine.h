@@ -109,6 +109,8 @@ typedef struct lh_decision {
     int nfindings;
     const struct lh_script *script;      /* the parsed command (Bash), after unwrapping */
     const char *parse_error;             /* set when the command failed to parse */
+    uint32_t steps;                      /* work steps the decision took (0 on a cache
+                                            hit); see LH_STEP_BUDGET in analyze.h */
 } lh_decision;
 
 /* ---- engine ------------------------------------------------------------------------ */

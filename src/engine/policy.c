@@ -647,7 +647,8 @@ static int checkPathClass(pstate *ps, const ynode *n, const char *v) {
  * or overridden ("a parse failure is never an allow"). Globs skip them. */
 static int isProtected(const char *id) {
     return !strcmp(id, "shell.parse-error") || !strcmp(id, "shell.too-complex") ||
-           !strcmp(id, "shell.bad-bytes") || !strcmp(id, "engine.error");
+           !strcmp(id, "shell.bad-bytes") || !strcmp(id, "engine.error") ||
+           !strcmp(id, "engine.budget");
 }
 
 static int isAnalyzerId(const char *id) {

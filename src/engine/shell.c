@@ -275,8 +275,12 @@ static void parseBackquote(parser *p, wbuf *b, int cmd, int argi, int in_dquote)
     if (!p->failed && inner.len) parseNested(p, inner.p, inner.len, cmd, argi, LH_ORIGIN_CMDSUBST);
 }
 
-/* $(( … )): skip to the matching "))", counting parentheses. */
-static void skipArith(parser *p, wbuf *b) {
+static void scanBodySubst(parser *p, const char *body, size_t len, int cmd);
+static void scanArithSubst(parser *p, const char *text, size_t len);
+
+/* $(( … )): skip to the matching "))", counting parentheses. The $(…) and `…` inside
+ * run before the arithmetic is done, so they are parsed as children of cmd. */
+static void skipArith(parser *p, wbuf *b, int cmd) {
     size_t start = p->i - 3; /* at "$((" */
     int depth = 2;
     while (p->i < p->n && depth > 0) {
@@ -286,6 +290,9 @@ static void skipArith(parser *p, wbuf *b) {
     }
     if (depth > 0) { fail(p, LH_SH_SYNTAX, "unterminated $(( … ))"); return; }
     wbPutN(p, b, p->s + start, p->i - start);
+    if (!enter(p)) return;
+    scanBodySubst(p, p->s + start + 3, p->i - start - 5, cmd);
+    leave(p);
 }
 
 static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
@@ -323,7 +330,7 @@ static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
         if (peekc(p, 1) == '(') {
             p->i += 2;
             *flags |= LH_W_ARITH | LH_W_DYNAMIC;
-            skipArith(p, b);
+            skipArith(p, b, cmd);
             return;
         }
         p->i++;
@@ -529,7 +536,7 @@ static int parseWord(parser *p, lh_word *w, int cmd, int argi) {
         if (isMeta(c)) break;
         if (c == '*' || c == '?' || c == '[') flags |= LH_W_GLOB;
         if (c == '{') brace_open = 1;
-        if (c == ',' && brace_open) flags |= LH_W_BRACE;
+        if ((c == ',' || (c == '.' && peekc(p, 1) == '.')) && brace_open) flags |= LH_W_BRACE;
         wbPut(p, &b, c);
         p->i++;
     }
@@ -947,6 +954,7 @@ static void parseFor(parser *p) {
     skipBlanks(p);
     if (cur(p) == '(' && peekc(p, 1) == '(') {
         p->i += 2;
+        size_t start = p->i;
         int d = 2;
         while (p->i < p->n && d > 0) {
             char c = p->s[p->i++];
@@ -954,6 +962,7 @@ static void parseFor(parser *p) {
             else if (c == ')') d--;
         }
         if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated for (( … ))"); return; }
+        scanArithSubst(p, p->s + start, p->i - start - 2);
         parseLoopBody(p);
         return;
     }
@@ -978,9 +987,22 @@ static void parseFor(parser *p) {
             argv[argc++] = w;
         }
         /* Keep the list as data of a no-program command: substitutions inside were
-         * recorded as its children. */
-        (void)argv;
-        p->out->cmds[idx].argc = 0;
+         * recorded as its children; each item is kept as NAME=ITEM so the analyzers
+         * can judge the loop body once per item. */
+        lh_word *items = argc ? lh_arena_alloc(p->a, (size_t)argc * sizeof(lh_word)) : NULL;
+        if (argc && !items) { fail(p, LH_SH_NOMEM, "out of memory"); return; }
+        for (int k = 0; k < argc; k++) {
+            char *t = lh_arena_printf(p->a, "%s=%s", name.s, argv[k].s);
+            if (!t) { fail(p, LH_SH_NOMEM, "out of memory"); return; }
+            items[k].s = t;
+            items[k].len = (uint32_t)strlen(t);
+            items[k].flags = argv[k].flags;
+        }
+        lh_cmd *fc = &p->out->cmds[idx];
+        fc->argc = 0;
+        fc->assigns = items;
+        fc->nassigns = argc;
+        fc->flags |= LH_C_FOR_LIST;
     }
     parseLoopBody(p);
 }
@@ -1080,6 +1102,49 @@ static size_t peekFuncDef(const parser *p) {
     return len;
 }
 
+static int isArithOperandChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || c == '#' || c == '{' || c == '}' || c == '@';
+}
+
+/* True when text[0..n) reads as a (( … )) arithmetic expression: operands and operators
+ * alternate, it does not end on a binary operator, and no word looks like an option or
+ * a path (" -u", " /dev"). bash evaluates any balanced (( … )) as arithmetic, but a
+ * POSIX shell such as dash runs `((rm -rf /))` as two nested subshells: the guard takes
+ * the reading that runs commands. */
+static int looksArith(const char *t, size_t n) {
+    int last = 0;   /* 0 start, 1 operand, 2 operator */
+    for (size_t i = 0; i < n;) {
+        char c = t[i];
+        if (c == ' ' || c == '\t' || c == '\n') { i++; continue; }
+        if (c == '\'' || c == '"' || c == '`' || c == ';') return 0;
+        if ((c == '-' || c == '/') && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t') && i + 1 < n &&
+            ((t[i + 1] >= 'a' && t[i + 1] <= 'z') || (t[i + 1] >= 'A' && t[i + 1] <= 'Z')))
+            return 0;
+        if (isArithOperandChar(c)) {
+            if (last == 1) return 0;
+            if (c == '$' && i + 1 < n && t[i + 1] == '(') return 1;   /* $(…) inside: keep it simple */
+            while (i < n && isArithOperandChar(t[i])) i++;
+            last = 1;
+            continue;
+        }
+        if (c == '(' || c == ')') { i++; continue; }   /* grouping: the tokens around decide */
+        if ((c == '+' || c == '-') && i + 1 < n && t[i + 1] == c) { i += 2; continue; } /* ++ -- */
+        last = 2;
+        i++;
+    }
+    return last != 2;
+}
+
+/* The $(…) and `…` inside (( … )) or for (( … )) run: parse them as top-level
+ * commands of this script. */
+static void scanArithSubst(parser *p, const char *text, size_t len) {
+    if (!memchr(text, '$', len) && !memchr(text, '`', len)) return;
+    if (!enter(p)) return;
+    scanBodySubst(p, text, len, -1);
+    leave(p);
+}
+
 /* Parse one command. Returns 0, or -1 when there was none (e.g. at a stop word). */
 static int parseCommand(parser *p) {
     skipBlanks(p);
@@ -1087,15 +1152,19 @@ static int parseCommand(parser *p) {
     char c = cur(p);
     int ok = 0;
     if (c == '(') {
-        if (peekc(p, 1) == '(') {            /* (( arithmetic )) */
-            p->i += 2;
-            int d = 2;
-            while (p->i < p->n && d > 0) {
-                char e = p->s[p->i++];
-                if (e == '(') d++;
-                else if (e == ')') d--;
-            }
+        size_t end = p->i + 2;
+        int d = 2;
+        while (c == '(' && peekc(p, 1) == '(' && end < p->n && d > 0) {
+            char e = p->s[end++];
+            if (e == '(') d++;
+            else if (e == ')') d--;
+        }
+        if (peekc(p, 1) == '(' && (d > 0 || looksArith(p->s + p->i + 2, end - p->i - 4))) {
+            /* (( arithmetic )) */
+            size_t start = p->i + 2;
+            p->i = end;
             if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated (( … ))"); return -1; }
+            scanArithSubst(p, p->s + start, end - start - 2);
             parseTrailingRedirs(p);
             return 0;
         }
@@ -1206,11 +1275,35 @@ static void markStage(parser *p, int first, int end, int pid, int pos, int len,
 
 #define MAX_STAGES 256
 
+/* `time [-p]` and `coproc [NAME]` before a compound command ({ …; } or ( … )) only time
+ * it or run it in the background: skip them. Before a simple command they stay, and
+ * the unwrapper strips them like any wrapper. */
+static void skipCompoundPrefix(parser *p) {
+    for (int round = 0; round < 4; round++) {
+        if (cur(p) != 'c' && cur(p) != 't') return;   /* the common case, cheaply */
+        size_t save = p->i;
+        int coproc = atWord(p, "coproc");
+        if (!coproc && !atWord(p, "time")) return;
+        p->i += coproc ? 6 : 4;
+        skipBlanks(p);
+        if (!coproc && atWord(p, "-p")) { p->i += 2; skipBlanks(p); }
+        if (coproc && cur(p) != '{' && cur(p) != '(') {
+            for (char ch; p->i < p->n && ((ch = cur(p)) == '_' || (ch >= 'a' && ch <= 'z') ||
+                                          (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'));)
+                p->i++;
+            skipBlanks(p);
+        }
+        if (cur(p) != '{' && cur(p) != '(') { p->i = save; return; }
+    }
+}
+
 /* Returns 0 when a pipeline was parsed, -1 when none. */
 static int parsePipeline(parser *p) {
     skipBlanks(p);
     int negated = 0;
     if (atWord(p, "!")) { negated = 1; p->i++; }
+    skipBlanks(p);
+    skipCompoundPrefix(p);
     int starts[MAX_STAGES + 1];
     int errs[MAX_STAGES];
     int nst = 0;

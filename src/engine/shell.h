@@ -32,7 +32,7 @@
 #define LH_W_TILDE     0x20u /* starts with an unquoted ~ (text keeps the ~) */
 #define LH_W_VAR       0x40u /* holds a parameter expansion $x or ${…} */
 #define LH_W_ARITH     0x80u /* holds $((…)) */
-#define LH_W_BRACE     0x100u /* holds an unquoted {a,b} brace expansion */
+#define LH_W_BRACE     0x100u /* may hold an unquoted {a,b} or {1..3} brace expansion */
 
 typedef struct lh_word {
     const char *s;   /* NUL-terminated text after quote removal */
@@ -96,6 +96,8 @@ typedef enum {
                                     its children say what runs; analyzers still see its
                                     own options (find -delete) */
 #define LH_C_STDIN_ARGS  0x0400u /* more arguments arrive at run time (xargs, parallel) */
+#define LH_C_FOR_LIST    0x0800u /* `for NAME in WORDS`: no program; assigns holds one
+                                    NAME=WORD per item of the list, in order */
 
 typedef struct lh_cmd {
     lh_word *argv;       /* argv after quote removal (and after unwrapping) */

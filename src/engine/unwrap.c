@@ -2,6 +2,7 @@
 #include "engine/unwrap.h"
 #include "engine/runners.h"
 #include "engine/wrappers.h"
+#include "engine/semantics.h"
 
 #include <string.h>
 
@@ -87,7 +88,7 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
      * without -u is su) */
     for (int k = 1; k < cmd->argc; k++) {
         const char *a = cmd->argv[k].s;
-        if (!strcmp(p, "env") && (!strncmp(a, "-S", 2) || !strncmp(a, "--split-string", 14))) return 0;
+        if (!strcmp(p, "env") && lh_sem_env_split_text(a)) return 0;
         if (!strcmp(p, "flock") && (!strcmp(a, "-c") || !strcmp(a, "--command"))) return 0;
     }
     if (!strcmp(p, "runuser") && !lh_option_value(cmd->argv, cmd->argc, 1, w->short_val, w->long_val, 'u', "--user"))
@@ -116,6 +117,11 @@ static void parseChild(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
     parent->flags |= LH_C_REPLACED;
     uint32_t inherit = parent->flags & LH_C_SUDO;
     for (int j = first; j < s->ncmds; j++) cmdAt(c, j)->flags |= inherit;
+}
+
+void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                           const char *text, size_t len, lh_origin origin) {
+    parseChild(c, lim, k, argi, text, len, origin);
 }
 
 /* Join words [from, to) with spaces. */
@@ -271,7 +277,7 @@ static int shellHasOperand(const lh_cmd *cmd) {
         if (!strcmp(a, "-s")) return 0;
         if (!strcmp(a, "-o") || !strcmp(a, "-O")) { i++; continue; }
         if (a[0] == '-' || a[0] == '+') continue;
-        return 1;
+        return !lh_sem_is_stdin_path(a);   /* `bash /dev/stdin <<<…` reads stdin */
     }
     return 0;
 }
@@ -914,17 +920,13 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
     }
     if (!strcmp(p, "env")) {
         for (int i = 1; i < cmd->argc; i++) {
-            const char *a = cmd->argv[i].s;
-            if (!strcmp(a, "-S") || !strcmp(a, "--split-string")) {
-                expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C);
-                return;
-            }
-            /* -S'CMD' and --split-string=CMD: the value, then the words after it */
-            const char *v = !strncmp(a, "-S", 2) ? a + 2 : !strncmp(a, "--split-string=", 15) ? a + 15 : NULL;
-            if (!v) continue;
-            size_t len = 0;
-            char *rest = i + 1 < cmd->argc ? joinWords(c, cmd, i + 1, cmd->argc, &len) : NULL;
-            char *text = lh_arena_printf(c->arena, "%s%s%s", v, rest ? " " : "", rest ? rest : "");
+            const char *split = lh_sem_env_split_text(cmd->argv[i].s);
+            if (!split) continue;
+            if (!*split) { expandJoined(c, lim, k, i + 1, LH_ORIGIN_SHELL_C); return; }
+            /* the string is attached (-S'…', --split-string=…): it and the words after */
+            size_t rl = 0;
+            char *rest = i + 1 < cmd->argc ? joinWords(c, cmd, i + 1, cmd->argc, &rl) : "";
+            char *text = rest ? lh_arena_printf(c->arena, "%s %s", split, rest) : NULL;
             if (!text) { c->oom = 1; return; }
             parseChild(c, lim, k, i, text, strlen(text), LH_ORIGIN_SHELL_C);
             return;
@@ -940,14 +942,27 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
 
 /* The directory `cd ARG` (or pushd) moves to from dir; UNKNOWN_DIR when it depends on
  * a run-time value. */
-static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir) {
+static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir, const char *prev) {
     int i = 1;
     while (i < cmd->argc && cmd->argv[i].s[0] == '-' && cmd->argv[i].s[1]) i++;  /* -P -L */
     const char *home = c->home ? c->home : UNKNOWN_DIR;
     if (i >= cmd->argc) return home;
     const lh_word *w = &cmd->argv[i];
     const char *t = w->s;
-    if (!strcmp(t, "-")) return UNKNOWN_DIR;
+    if (!strcmp(t, "-")) return prev ? prev : UNKNOWN_DIR;   /* back to $OLDPWD */
+    /* the repository's top level: the request's cwd is the project */
+    static const char *const tops[] = {"$(git rev-parse --show-toplevel)",
+                                       "`git rev-parse --show-toplevel`", NULL};
+    for (int k = 0; tops[k]; k++) {
+        size_t tl = strlen(tops[k]);
+        if (!strncmp(t, tops[k], tl) && (t[tl] == 0 || t[tl] == '/') && c->cwd_is_project &&
+            !strchr(t + tl, '$') && !strchr(t + tl, '`')) {
+            char *p = lh_arena_printf(c->arena, "%s%s", c->cwd, t + tl);
+            if (!p) { c->oom = 1; return UNKNOWN_DIR; }
+            lh_path_normalize(p, strlen(p));
+            return p;
+        }
+    }
     if (w->flags & LH_W_DYNAMIC) {
         if (!strcmp(t, "$HOME") || !strcmp(t, "${HOME}")) return home;
         if (!strncmp(t, "$HOME/", 6)) t += 5;
@@ -977,7 +992,7 @@ static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir) {
  * Subshells are not tracked separately: a cd inside ( … ) is taken to last. */
 static void trackDirs(lh_ctx *c) {
     lh_script *s = c->script;
-    typedef struct { int parent; lh_origin origin; const char *dir; } scope;
+    typedef struct { int parent; lh_origin origin; const char *dir, *prev; } scope;
     scope scopes[32];
     int nscopes = 0;
     for (int k = 0; k < s->ncmds; k++) {
@@ -991,23 +1006,29 @@ static void trackDirs(lh_ctx *c) {
             sc->parent = cmd->parent;
             sc->origin = cmd->origin;
             sc->dir = start;
+            sc->prev = NULL;
         }
         cmd->cwd = sc ? sc->dir : start;
         if (sc && cmd->argc > 0 && cmd->pipe_len == 1 &&
-            (!strcmp(cmd->prog, "cd") || !strcmp(cmd->prog, "pushd") || !strcmp(cmd->prog, "chdir")))
-            sc->dir = cdTarget(c, cmd, sc->dir ? sc->dir : c->cwd);
+            (!strcmp(cmd->prog, "cd") || !strcmp(cmd->prog, "pushd") || !strcmp(cmd->prog, "chdir"))) {
+            const char *from = sc->dir ? sc->dir : c->cwd;
+            sc->dir = cdTarget(c, cmd, from, sc->prev ? sc->prev : c->cwd);
+            sc->prev = from;
+        }
     }
 }
 
 void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
     lh_script *s = c->script;
-    for (int k = 0; k < s->ncmds && !c->oom; k++) {
+    lh_sem sem;
+    sem.naliases = sem.nrenames = 0;   /* the tables are read only below their counts */
+    for (int k = 0; k < s->ncmds && !c->oom && lh_step(c, 1); k++) {
         lh_cmd *cmd = cmdAt(c, k);
-        for (int guard = 0; guard < 16; guard++) {
-            int r = stripWrapper(c, cmd);
-            if (r != 1) break;
-        }
+        if (lh_sem_before(c, lim, &sem, k)) continue;
+        /* each strip takes at least one word: this ends, and the budget bounds it */
+        while (lh_step(c, 1) && stripWrapper(c, cmd) == 1) {}
         if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }
+        lh_sem_after(c, lim, &sem, k);
         expandOne(c, lim, k);
     }
     trackDirs(c);
@@ -1016,11 +1037,6 @@ void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
 /* ------------------------------------------------------------------------------ */
 /* For runners.c                                                                   */
 /* ------------------------------------------------------------------------------ */
-
-void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
-                           const char *text, size_t len, lh_origin origin) {
-    parseChild(c, lim, k, argi, text, len, origin);
-}
 
 void lh_unwrap_argv_child(lh_ctx *c, const lh_shell_limits *lim, int k, int from) {
     lh_cmd *cmd = cmdAt(c, k);

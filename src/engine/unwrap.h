@@ -20,6 +20,11 @@
 
 void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim);
 
+/* Parse text as a nested script whose commands are children of command k (argv index
+ * argi, -1 when not tied to a word); marks k LH_C_REPLACED. For semantics.c. */
+void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                           const char *text, size_t len, lh_origin origin);
+
 /* The text command k reads on stdin when it is known statically: its here-doc or
  * here-string, or what `cat <<EOF |`, `echo … |` or `printf … |` in the stage before it
  * prints. NULL when unknown. The text may live in the arena. */

@@ -243,8 +243,10 @@ int lh_wrapper_skip(const lh_wrapper *w, const lh_word *argv, int argc, int from
     for (;;) {
         int dashdash = i < argc && !strcmp(argv[i].s, "--");
         i = readOptions(argv, argc, i, &r);
-        /* env mixes NAME=VALUE words and options: FOO=1 -u X BAR=2 cmd */
-        if (dashdash || !(w->flags & LH_WR_ASSIGN) || i >= argc || !isAssignWord(argv[i].s)) break;
+        /* env mixes NAME=VALUE words, options and a lone `-` (as -i): FOO=1 - -u X BAR=2 cmd */
+        if (dashdash || !(w->flags & LH_WR_ASSIGN) || i >= argc) break;
+        if (!strcmp(argv[i].s, "-")) { i++; continue; }
+        if (!isAssignWord(argv[i].s)) break;
         while (i < argc && isAssignWord(argv[i].s)) i++;
     }
     if (r.runs_nothing) return -1;

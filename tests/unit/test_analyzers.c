@@ -146,7 +146,7 @@ static void test_rm(void **st) {
         {NULL, "rm -rf \"${OUT:?}/cache\"", ALLOW, NULL, NULL},
         {NULL, "rm -rf build node_modules dist", ALLOW, NULL, NULL},
         {NULL, "rm -rf ./dist/*", ALLOW, NULL, NULL},
-        {NULL, "rm -rf *", ALLOW, NULL, NULL},
+        {NULL, "rm -rf *", ESC, "rm.project-root", NULL},   /* issue 11 */
         {NULL, "rm -rf " CWD, ESC, "rm.project-root", NULL},
         {NULL, "rm -rf /tmp/build-1", ALLOW, NULL, NULL},
         {NULL, "rm -rf \"$(mktemp -d)\"", ALLOW, NULL, NULL},

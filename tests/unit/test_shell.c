@@ -393,8 +393,44 @@ static void test_cd_tracking(void **st) {
     assert_null(s->cmds[1].cwd);
 }
 
+/* Shell semantics modelled for issue 11 (semantics.c, the parser's for lists and
+ * arithmetic). */
+static void test_shell_semantics(void **st) {
+    lh_script *s = unwrap("for d in a {b,c}; do rm -rf $d; done");
+    assert_true(s->cmds[0].flags & LH_C_FOR_LIST);
+    assert_int_equal(s->cmds[0].argc, 0);
+    assert_int_equal(s->cmds[0].nassigns, 3);
+    assert_string_equal(s->cmds[0].assigns[2].s, "d=c");
+    s = unwrap("echo $(( $(wc -l < f) + 1 ))");
+    assert_true(find(s, "wc") >= 0);
+    s = unwrap("((rm -rf /))");
+    assert_string_equal(argvOf(s, find(s, "rm")), "rm|-rf|/");
+    s = unwrap("((i++)); (( x = y * 2 ))");
+    assert_int_equal(s->ncmds, 0);
+    s = unwrap("{rm,-rf,/}");
+    assert_string_equal(s->cmds[0].prog, "rm");
+    assert_string_equal(argvOf(s, 0), "rm|-rf|/");
+    s = unwrap("touch f{1..3}.o");
+    assert_string_equal(argvOf(s, 0), "touch|f1.o|f2.o|f3.o");
+    s = unwrap("alias x='rm -rf /'; x");
+    int rm = find(s, "rm");
+    assert_true(rm >= 0);
+    assert_int_equal(s->cmds[rm].origin, LH_ORIGIN_EVAL);
+    s = unwrap("alias ls='ls -l'; ls");   /* not expanded inside its own expansion */
+    assert_int_equal(s->ncmds, 3);
+    s = unwrap("cp /bin/rm x; ./x -rf /");
+    assert_string_equal(s->cmds[1].prog, "rm");
+    s = unwrap("trap 'rm -rf ~' EXIT");
+    assert_true(find(s, "rm") >= 0);
+    s = unwrap("cd /etc; cd /tmp; cd -; rm x");
+    assert_string_equal(s->cmds[find(s, "rm")].cwd, "/etc");
+    s = unwrap("cd \"$(git rev-parse --show-toplevel)\"/build && rm x");
+    assert_string_equal(s->cmds[find(s, "rm")].cwd, "/home/dev/project/build");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_shell_semantics, reset),
         cmocka_unit_test_setup(test_quotes_removed, reset),
         cmocka_unit_test_setup(test_ansi_c_quotes, reset),
         cmocka_unit_test_setup(test_double_quote_escapes, reset),

@@ -34,8 +34,8 @@ static const subcommand commands[] = {
     {"events", lh_cli_events, "events query | tail | verify | stats | export  [--data DIR | --pg CONNINFO]"},
     {"load", lh_cli_load,
      "load [--pattern NAME | --pattern-file FILE] [--duration D] [--agents N] [--rate R] [--target URL]\n"
-     "       [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE] [--seed N]\n"
-     "  load history [--history FILE]      the p99 and throughput trend of past runs"},
+     "       [--data DIR | --token T] [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE] [--seed N]\n"
+     "  load history [--data DIR | --history FILE]   the p99 and throughput trend of past runs"},
     {"version", runVersion, "version"},
 };
 

@@ -435,7 +435,7 @@ int lh_cli_load(int argc, char **argv) {
             const char *verdict = json_string_value(json_object_get(json_object_get(rep, "summary"), "verdict"));
             exitCode = verdict && !strcmp(verdict, "GO") ? 0 : 1;
             if (report && writeJson(report, rep)) { fprintf(stderr, "lighthouse load: cannot write %s\n", report); exitCode = 2; }
-            if (html && lh_load_html(html, rep, &r, err, sizeof(err))) { fprintf(stderr, "lighthouse load: %s\n", err); exitCode = 2; }
+            if (html && lh_load_html(html, rep, &r, baseline, err, sizeof(err))) { fprintf(stderr, "lighthouse load: %s\n", err); exitCode = 2; }
             if (saveBaseline && !r.fatal[0]) {
                 json_t *b = lh_load_baseline_json(rep, &r);
                 if (!b || json_dump_file(b, saveBaseline, JSON_INDENT(1))) { fprintf(stderr, "lighthouse load: cannot write %s\n", saveBaseline); exitCode = 2; }

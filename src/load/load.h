@@ -227,7 +227,10 @@ typedef struct lh_load_compare lh_load_compare;   /* baseline.c */
 
 /* The JSON report (docs/load.md); returns a new reference. cmp may be NULL. */
 json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const lh_load_compare *cmp);
-int lh_load_html(const char *path, const json_t *report, const lh_load_result *r, char *err, size_t errlen);
+/* baseline_path (may be NULL): a --baseline file, whose per-second p99 and throughput are
+ * overlaid on the charts. */
+int lh_load_html(const char *path, const json_t *report, const lh_load_result *r, const char *baseline_path, char *err,
+                 size_t errlen);
 
 /* ---- baselines (baseline.c) ----------------------------------------------------- */
 

@@ -20,14 +20,15 @@ static const char *usageText =
     "usage: lighthouse load [--pattern NAME | --pattern-file FILE.yaml] [--duration D] [--agents N]\n"
     "                       [--agents-peak N] [--rate R] [--peak X] [--burst-probability P]\n"
     "                       [--network-errors P] [--mix S/R/C] [--think S] [--session S] [--set KEY=VALUE]\n"
-    "                       [--target URL] [--data DIR | --token T[,T...]] [--bridge-pid PID] [--seed N]\n"
+    "                       [--target URL] [--data DIR | --admin-token T | --token T[,T...]] [--bridge-pid PID] [--seed N]\n"
     "                       [--report FILE] [--html FILE] [--baseline FILE [--confirm N] [--min-latency-delta MS]] [--save-baseline FILE]\n"
     "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
     "       lighthouse load history [--data DIR | --history FILE] [--limit N]\n"
     "       lighthouse load patterns\n"
     "NAME: business_hours, maintenance_window, incident_response, scale_test (default).\n"
     "D: seconds, or a number with s, m or h. Tokens: --token, else with --data DIR (the bridge's data\n"
-    "dir) one builder token per agent is minted and revoked at the end; else LIGHTHOUSE_TOKEN; else the\n"
+    "dir) or --admin-token T (LIGHTHOUSE_ADMIN_TOKEN; POST /v1/tokens) one builder token per agent is\n"
+    "minted and revoked at the end; else LIGHTHOUSE_TOKEN; else the\n"
     "fleet from $LIGHTHOUSE_DATA or ./lighthouse-data. The history is DIR/load-history.db. The target\n"
     "comes from LIGHTHOUSE_URL (default http://127.0.0.1:8765). See docs/load.md.\n";
 
@@ -223,7 +224,7 @@ int lh_cli_load(int argc, char **argv) {
     memset(&o, 0, sizeof(o));
     char err[1024];
     const char *pattern = "scale_test", *patternFile = NULL, *report = NULL, *html = NULL, *baseline = NULL,
-               *saveBaseline = NULL, *corpusPath = NULL, *tokenArg = NULL, *dataArg = NULL,
+               *saveBaseline = NULL, *corpusPath = NULL, *tokenArg = NULL, *dataArg = NULL, *adminArg = NULL,
                *target = getenv("LIGHTHOUSE_URL"), *history = NULL;
     char historyBuf[4200];
     if (!target || !*target) target = "http://127.0.0.1:8765";
@@ -252,6 +253,7 @@ int lh_cli_load(int argc, char **argv) {
         else if (!strcmp(a, "--target")) target = v;
         else if (!strcmp(a, "--token")) tokenArg = v;
         else if (!strcmp(a, "--data")) dataArg = v;
+        else if (!strcmp(a, "--admin-token")) adminArg = v;
         else if (!strcmp(a, "--report")) report = v;
         else if (!strcmp(a, "--html")) html = v;
         else if (!strcmp(a, "--baseline")) baseline = v;
@@ -315,19 +317,22 @@ int lh_cli_load(int argc, char **argv) {
     }
     if (lh_load_pattern_check(&o.pat, err, sizeof(err))) return bad("%s%s", err, "");
     if (parseTarget(target, &o, err, sizeof(err))) return bad("%s%s", err, "");
-    if (tokenArg && dataArg) return bad("give --token or --data, not both%s%s", "", "");
+    if (!adminArg && getenv("LIGHTHOUSE_ADMIN_TOKEN") && *getenv("LIGHTHOUSE_ADMIN_TOKEN") && !tokenArg && !dataArg)
+        adminArg = getenv("LIGHTHOUSE_ADMIN_TOKEN");
+    if ((tokenArg != NULL) + (dataArg != NULL) + (adminArg != NULL) > 1)
+        return bad("give one of --token, --data and --admin-token%s%s", "", "");
     /* Tokens: --token; else a fleet minted from --data; else LIGHTHOUSE_TOKEN; else a fleet
      * from $LIGHTHOUSE_DATA or the default data dir. */
     const char *envTok = getenv("LIGHTHOUSE_TOKEN");
     const char *data = NULL;
-    if (!tokenArg && !dataArg && envTok && *envTok) tokenArg = envTok;
-    if (!tokenArg) data = dataDir(dataArg, o.quiet);
+    if (!tokenArg && !dataArg && !adminArg && envTok && *envTok) tokenArg = envTok;
+    if (!tokenArg && !adminArg) data = dataDir(dataArg, o.quiet);
     else if (!history && !(getenv("LIGHTHOUSE_LOAD_HISTORY") && *getenv("LIGHTHOUSE_LOAD_HISTORY")))
         data = dataDir(NULL, o.quiet);
     history = historyPath(history, data, historyBuf, sizeof(historyBuf));
     lh_fleet fleet;
     memset(&fleet, 0, sizeof(fleet));
-    if (!tokenArg) {
+    if (!tokenArg && !adminArg) {
         char keyPath[4200];
         snprintf(keyPath, sizeof(keyPath), "%s/token.key", data);
         if (access(keyPath, F_OK)) {
@@ -376,7 +381,8 @@ int lh_cli_load(int argc, char **argv) {
     }
     if (!tokenArg) {   /* the fleet: one builder token per agent, valid for the run and its repeats */
         double ttl = (o.duration_s + o.drain_s + o.timeout_s + 10) * (baseline ? confirm + 1 : 1) + 300;
-        if (lh_fleet_mint(data, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))) {
+        if (adminArg ? lh_fleet_mint_http(o.host, o.port, adminArg, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))
+                     : lh_fleet_mint(data, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))) {
             lh_load_corpus_free(&corpus);
             fprintf(stderr, "lighthouse load: %s\n", err);
             return 2;
@@ -384,8 +390,9 @@ int lh_cli_load(int argc, char **argv) {
         o.tokens = fleet.tokens;
         o.ntokens = fleet.n;
         if (!o.quiet)
-            fprintf(stderr, "lighthouse load: minted %d builder tokens from %s, one per agent (load-%d-1...), "
-                            "revoked at the end\n", fleet.n, data, (int)getpid());
+            fprintf(stderr, "lighthouse load: minted %d builder tokens %s %s, one per agent (load-%d-1...), "
+                            "revoked at the end\n", fleet.n, adminArg ? "over" : "from", adminArg ? "POST /v1/tokens" : data,
+                    (int)getpid());
     }
     signal(SIGPIPE, SIG_IGN);
     if (!o.quiet)

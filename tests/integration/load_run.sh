@@ -100,6 +100,30 @@ check "nothing was throttled ($(jq .counts.throttled_429 "$T/f.json") 429s) and 
 ni=$(grep -c '"load-' "$T/issued.json"); nr=$(grep -c 'token.revoked' "$T/revoked.json")
 check "the 200 tokens were issued (token.issued: $ni) and revoked at the end (token.revoked: $nr)" '[ "$ni" = 200 ] && [ "$nr" = 200 ]'
 check "the run is in the history under the data dir" '[ -s "$FDATA/load-history.db" ] && "$LH" load history --data "$FDATA" | grep -q scale_test'
+# --admin-token: the same fleet minted over HTTP (POST /v1/tokens) and revoked over it.
+ATOK=$(token load-admin admin "$FDATA")
+BTOK=$(token load-builder builder "$FDATA")
+"$LH" load --target "$URL" --admin-token "$ATOK" --no-history --agents 100 --rate 100 --duration 3 --seed 5 \
+  --report "$T/adm.json" >"$T/adm.out" 2>"$T/adm.err"; rc=$?
+check "a fleet minted over POST /v1/tokens with --admin-token (rc $rc): 100 tokens, nothing throttled, agreement" \
+  'grep -q "minted 100 builder tokens over POST /v1/tokens" "$T/adm.err" && jq -e ".parameters.tokens == 100 and .counts.throttled_429 == 0 and .agreement.agree == true" "$T/adm.json" >/dev/null'
+"$LH" events query --data "$FDATA" --type token.revoked --limit 10000 --json > "$T/revoked2.json" 2>/dev/null
+check "... and revoked over POST /v1/tokens/revoke ($(grep -c token.revoked "$T/revoked2.json") revocations in all)" \
+  '[ "$(grep -c token.revoked "$T/revoked2.json")" = 300 ]'
+post_json /v1/tokens "$BTOK" '{"agent":"x","role":"builder"}'
+check "POST /v1/tokens with a builder token: 403" '[ "$code" = 403 ]'
+post_json /v1/tokens "$ATOK" '{"agent":"minted-1","role":"builder","ttl_s":600}'
+MT=$(jq -r '.tokens[0].token' <<<"$body"); MTID=$(jq -r '.tokens[0].token_id' <<<"$body")
+check "POST /v1/tokens mints a token that the bridge accepts" \
+  '[ "$code" = 200 ] && post_json /v1/validate "$MT" "{\"tool\":\"Bash\",\"input\":{\"command\":\"ls\"},\"cwd\":\"/tmp\"}" && [ "$code" = 200 ]'
+post_json /v1/tokens/revoke "$ATOK" "{\"token_id\":\"$MTID\"}"
+check "POST /v1/tokens/revoke: 200, and the token is refused at once (401)" \
+  '[ "$code" = 200 ] && post_json /v1/validate "$MT" "{\"tool\":\"Bash\",\"input\":{\"command\":\"ls\"},\"cwd\":\"/tmp\"}"; [ "$code" = 401 ]'
+post_json /v1/tokens/revoke "$ATOK" '{"token_id":"0123456789abcdef"}'
+check "POST /v1/tokens/revoke of an id never issued: 404, says so" '[ "$code" = 404 ] && grep -q "no token with id 0123456789abcdef" <<<"$body"'
+post_json /v1/tokens "$ATOK" '{"agent":"x","role":"boss"}'
+check "POST /v1/tokens with an unknown role: 400 listing the roles" '[ "$code" = 400 ] && grep -q "builder, expert or admin" <<<"$body"'
+
 # One token for every agent against a bridge limiting each agent to 2 req/s: mostly
 # throttled, counted as such on both sides, and the report says so with the fix.
 start_bridge throttled --rate-limit 2 --rate-burst 2 || { fail "throttled bridge starts"; exit 1; }

@@ -25,7 +25,8 @@ static const subcommand commands[] = {
      "  check --batch [--policy FILE]      JSON lines in, one decision per line out"},
     {"hook", lh_hook_main,
      "hook pre-tool-use | post-tool-use  the Claude Code hook protocol on stdin/stdout\n"
-     "  hook install [--settings FILE]     merge the hooks into a Claude Code settings file"},
+     "  hook install [--settings FILE]     merge the hooks into a Claude Code settings file\n"
+     "  hook uninstall [--settings FILE]   remove exactly those"},
     {"token", lh_cli_token,
      "token create --agent NAME --role builder|expert|admin [--ttl DURATION] [--data DIR]\n"
      "  token revoke (--id TOKEN_ID | TOKEN) [--data DIR]"},
@@ -33,8 +34,8 @@ static const subcommand commands[] = {
     {"events", lh_cli_events, "events query | tail | verify | stats | export  [--data DIR | --pg CONNINFO]"},
     {"load", lh_cli_load,
      "load [--pattern NAME | --pattern-file FILE] [--duration D] [--agents N] [--rate R] [--target URL]\n"
-     "       [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE] [--seed N]\n"
-     "  load history [--history FILE]      the p99 and throughput trend of past runs"},
+     "       [--data DIR | --token T] [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE] [--seed N]\n"
+     "  load history [--data DIR | --history FILE]   the p99 and throughput trend of past runs"},
     {"version", runVersion, "version"},
 };
 
@@ -52,8 +53,17 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "--version")) return runVersion(0, NULL);
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        /* Every subcommand answers --help, wherever it stands before a "--" (so
+         * `policy lint --help` does not read a file named --help): it gets its usage. */
+        for (int k = 2; k < argc && strcmp(argv[k], "--"); k++)
+            if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+                char *help[3] = {argv[1], "--help", NULL};
+                return commands[i].run(2, help);
+            }
+        return commands[i].run(argc - 1, argv + 1);
+    }
     fprintf(stderr, "lighthouse: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -37,6 +37,8 @@ typedef struct lh_bridge_config {
     int drain_s;                       /* SIGTERM: wait this long for requests in flight */
     size_t cache_entries;              /* engine decision cache */
     int metrics_auth;                  /* 1: /metrics needs a token (any role) */
+    int hook_approve;                  /* hook_allow: approve: the hook route answers an allow
+                                          with "allow"; 0 (default): with {} (no opinion) */
     lh_sla_config sla;                 /* the SLA monitor and automatic rollback (sla_* keys) */
     lh_alerts_config alerts;           /* where its alerts go (alert_* keys, docs/alerts.md) */
 } lh_bridge_config;

@@ -197,6 +197,9 @@ enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, l
 enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+/* tokens.c: POST /v1/tokens and /v1/tokens/revoke (admin) */
+enum MHD_Result lh_route_tokens_create(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
+enum MHD_Result lh_route_tokens_revoke(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r);
 /* Record and install an engine built by lh_bridge_engref_new (which it then owns, also
  * on failure). */
 int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,

@@ -133,6 +133,12 @@ int lh_bridge_config_set(lh_bridge_config *c, const char *key, const char *v, ch
         snprintf(err, errlen, "metrics_auth must be true or false (got \"%s\")", v);
         return -1;
     }
+    if (!strcmp(key, "hook_allow")) {
+        if (!strcmp(v, "approve")) { c->hook_approve = 1; return 0; }
+        if (!strcmp(v, "default")) { c->hook_approve = 0; return 0; }
+        snprintf(err, errlen, "hook_allow must be approve or default (got \"%s\")", v);
+        return -1;
+    }
     if (!strcmp(key, "body_limit")) return setSize(&c->body_limit, key, v, err, errlen);
     if (!strcmp(key, "rate_limit")) return setDouble(&c->rate_limit, key, v, 0, 1e9, err, errlen);
     if (!strcmp(key, "rate_burst")) return setDouble(&c->rate_burst, key, v, 1, 1e9, err, errlen);
@@ -204,6 +210,7 @@ static const struct { const char *env, *key; } envMap[] = {
     {"LIGHTHOUSE_RATE_LIMIT", "rate_limit"}, {"LIGHTHOUSE_RATE_BURST", "rate_burst"},
     {"LIGHTHOUSE_MAX_STREAMS", "max_streams"}, {"LIGHTHOUSE_DRAIN", "drain"},
     {"LIGHTHOUSE_CACHE_ENTRIES", "cache_entries"}, {"LIGHTHOUSE_METRICS_AUTH", "metrics_auth"},
+    {"LIGHTHOUSE_HOOK_ALLOW", "hook_allow"},
     /* Alert destinations hold secrets (webhook URLs, the routing key): keep them out of
      * config files if you like. */
     {"LIGHTHOUSE_ALERT_LOG", "alert_log"},

@@ -169,7 +169,7 @@ int lh_bridge_event_data(lh_req *rq, const lh_request *r, const lh_decision *d, 
     return eventData(rq, r, scratch, &o);
 }
 
-static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen);
+static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen, int approve);
 
 enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req *rq) {
     enum MHD_Result rc;
@@ -232,22 +232,31 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     snprintf(rq->aggregate, sizeof(rq->aggregate), "session:%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next
      * request reuses) and completed with the seq once the event is durable. */
-    if (replyParts(rq, &d, ts->buf, dlen)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+    if (replyParts(rq, &d, ts->buf, dlen, b->cfg.hook_approve)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
     if (lh_appender_submit(b->appender, c, rq))
         return lh_http_error(b, c, rq, 503, "shutting_down", "the bridge is stopping");
     return MHD_YES;
 }
 
 /* The reply in rq->reply, in two parts around the seq: validate → decision JSON; OPA →
- * {"result": …}; hook → PreToolUse output whose reason names the event. djson is the
+ * {"result": …}; hook → PreToolUse output whose reason names the event, or {} for an
+ * allow unless approve (hook_allow: approve). djson is the
  * decision without a seq (it ends in "}"; not rendered, and not read, for the hook). Room
  * for the seq is left between the parts. */
-static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen) {
+static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen, int approve) {
     obuf o = {&rq->reply, &rq->reply_cap, 0, 0};
     const char *post;
     rq->with_seq = 1;
     switch (rq->route) {
     case LH_ROUTE_HOOK: {
+        if (d->action == LH_ALLOW && !approve) {
+            /* No opinion: Claude Code applies the user's own permission settings
+             * (hook_allow: approve gives an explicit "allow"; docs/api.md). */
+            ostr(&o, "{");
+            rq->with_seq = 0;
+            post = "}\n";
+            break;
+        }
         char reason[HOOK_REASON_MAX + 1];
         if (d->action == LH_ALLOW)
             snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);

@@ -269,6 +269,8 @@ static const routeDef routes[] = {
     {"/v1/policy/rollback", LH_ROUTE_ROLLBACK, 1, R_A},
     {"/v1/status", LH_ROUTE_STATUS, 0, R_E | R_A},
     {"/v1/sla", LH_ROUTE_SLA, 0, R_E | R_A},
+    {"/v1/tokens", LH_ROUTE_TOKENS, 1, R_A},
+    {"/v1/tokens/revoke", LH_ROUTE_TOKENS_REVOKE, 1, R_A},
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
@@ -403,6 +405,8 @@ static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     case LH_ROUTE_ROLLBACK: return lh_route_policy_rollback(b, c, r);
     case LH_ROUTE_STATUS: return lh_route_status(b, c, r);
     case LH_ROUTE_SLA: return lh_route_sla(b, c, r);
+    case LH_ROUTE_TOKENS: return lh_route_tokens_create(b, c, r);
+    case LH_ROUTE_TOKENS_REVOKE: return lh_route_tokens_revoke(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {

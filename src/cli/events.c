@@ -10,7 +10,8 @@
  *   lighthouse events rotate-key [STORE]
  *   lighthouse events append  [STORE] [--threads N] [--batch N] [--keep-going]
  *
- * STORE is --data DIR (SQLite, default ./lighthouse-data) or --pg CONNINFO (PostgreSQL).
+ * STORE is --data DIR (SQLite; else $LIGHTHOUSE_DATA, else ./lighthouse-data, named on stderr)
+ * or --pg CONNINFO (PostgreSQL).
  * `append` reads JSON lines {"type", "agent", "aggregate", "data", "id"} on stdin and prints
  * "SEQ<TAB>ID" for each event once it is durable. It exists for tests, the crash test and
  * imports; it is documented in docs/store.md but not in the main usage text.
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "store/store.h"
@@ -42,14 +44,17 @@ typedef struct opts {
     int64_t as_of, at_ns;
 } opts;
 
+static const char *usageText =
+    "usage: lighthouse events query|tail|verify|stats|export|project|snapshot|rotate-key|append\n"
+    "         [--data DIR | --pg CONNINFO] [--type T] [--agent A] [--aggregate G]\n"
+    "         [--after SEQ] [--before SEQ] [--since TIME] [--until TIME] [--limit N] [--desc]\n"
+    "         [--json] [--count]\n"
+    "TIME is nanoseconds since the epoch or UTC like 2025-01-31T12:00:00Z. See docs/store.md.\n";
+
 static int usageErr(const char *fmt, const char *arg) {
     fprintf(stderr, "lighthouse events: ");
     fprintf(stderr, fmt, arg ? arg : "");
-    fprintf(stderr, "\nusage: lighthouse events query|tail|verify|stats|export|project|snapshot|rotate-key|append\n"
-                    "         [--data DIR | --pg CONNINFO] [--type T] [--agent A] [--aggregate G]\n"
-                    "         [--after SEQ] [--before SEQ] [--since TIME] [--until TIME] [--limit N] [--desc]\n"
-                    "         [--json] [--count]\n"
-                    "TIME is nanoseconds since the epoch or UTC like 2025-01-31T12:00:00Z. See docs/store.md.\n");
+    fprintf(stderr, "\n%s", usageText);
     return 2;
 }
 
@@ -167,7 +172,15 @@ static lh_store *openStore(const opts *o, int readonly) {
     so.conninfo = o->pg;
     /* The secret file lives in the data dir for both backends; with --pg it is used only
      * when --data is given (replicas normally share LIGHTHOUSE_SECRET). */
-    so.data_dir = o->data_dir ? o->data_dir : (o->pg ? NULL : "lighthouse-data");
+    so.data_dir = o->data_dir;
+    const char *envData = getenv("LIGHTHOUSE_DATA");
+    if (!so.data_dir && envData && *envData) so.data_dir = envData;
+    if (!so.data_dir && !o->pg) {
+        char cwd[4096];
+        so.data_dir = "lighthouse-data";
+        fprintf(stderr, "lighthouse events: no --data or LIGHTHOUSE_DATA; using the default data dir %s/lighthouse-data\n",
+                getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+    }
     so.flags = readonly ? LH_STORE_READONLY : 0;
     lh_store *st = lh_store_open(&so, err, sizeof(err));
     if (!st) fprintf(stderr, "lighthouse events: %s\n", err);
@@ -599,7 +612,7 @@ static int cmdAppend(const opts *o) {
 
 int lh_cli_events(int argc, char **argv) {
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        usageErr("%s", "help");
+        fputs(usageText, stdout);
         return 0;
     }
     opts o;

@@ -10,22 +10,27 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/load_fleet.h"
 #include "load/load.h"
 
 static const char *usageText =
     "usage: lighthouse load [--pattern NAME | --pattern-file FILE.yaml] [--duration D] [--agents N]\n"
     "                       [--agents-peak N] [--rate R] [--peak X] [--burst-probability P]\n"
     "                       [--network-errors P] [--mix S/R/C] [--think S] [--session S] [--set KEY=VALUE]\n"
-    "                       [--target URL] [--token T[,T...]] [--bridge-pid PID] [--seed N]\n"
+    "                       [--target URL] [--data DIR | --admin-token T | --token T[,T...]] [--bridge-pid PID] [--seed N]\n"
     "                       [--report FILE] [--html FILE] [--baseline FILE [--confirm N] [--min-latency-delta MS]] [--save-baseline FILE]\n"
     "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
-    "       lighthouse load history [--history FILE] [--limit N]\n"
+    "       lighthouse load history [--data DIR | --history FILE] [--limit N]\n"
     "       lighthouse load patterns\n"
     "NAME: business_hours, maintenance_window, incident_response, scale_test (default).\n"
-    "D: seconds, or a number with s, m or h. The token comes from LIGHTHOUSE_TOKEN by default\n"
-    "and the target from LIGHTHOUSE_URL (default http://127.0.0.1:8765). See docs/load.md.\n";
+    "D: seconds, or a number with s, m or h. Tokens: --token, else with --data DIR (the bridge's data\n"
+    "dir) or --admin-token T (LIGHTHOUSE_ADMIN_TOKEN; POST /v1/tokens) one builder token per agent is\n"
+    "minted and revoked at the end; else LIGHTHOUSE_TOKEN; else the\n"
+    "fleet from $LIGHTHOUSE_DATA or ./lighthouse-data. The history is DIR/load-history.db. The target\n"
+    "comes from LIGHTHOUSE_URL (default http://127.0.0.1:8765). See docs/load.md.\n";
 
 static int bad(const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "lighthouse load: ");
@@ -80,20 +85,84 @@ static int writeJson(const char *path, const json_t *j) {
     return json_dump_file(j, path, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 }
 
+/* The data dir: --data, else $LIGHTHOUSE_DATA, else ./lighthouse-data (said on stderr,
+ * with its absolute path, unless quiet). */
+static const char *dataDir(const char *flag, int quiet) {
+    if (flag) return flag;
+    const char *env = getenv("LIGHTHOUSE_DATA");
+    if (env && *env) return env;
+    char cwd[4096];
+    if (!quiet)
+        fprintf(stderr, "lighthouse load: no --data or LIGHTHOUSE_DATA; using the default data dir %s/lighthouse-data\n",
+                getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+    return "lighthouse-data";
+}
+
+/* --history, else $LIGHTHOUSE_LOAD_HISTORY, else DATA/load-history.db. */
+static const char *historyPath(const char *flag, const char *data, char *buf, size_t cap) {
+    if (flag) return flag;
+    const char *env = getenv("LIGHTHOUSE_LOAD_HISTORY");
+    if (env && *env) return env;
+    snprintf(buf, cap, "%s/load-history.db", data);
+    return buf;
+}
+
 static int historyMain(int argc, char **argv) {
-    const char *path = getenv("LIGHTHOUSE_LOAD_HISTORY");
-    if (!path || !*path) path = "lighthouse-data/load-history.db";
+    const char *path = NULL, *data = NULL;
+    char buf[4200];
     int limit = 20;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--history") && i + 1 < argc) path = argv[++i];
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
         else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
             limit = atoi(argv[++i]);
             if (limit < 1 || limit > 100000) return bad("--limit must be between 1 and 100000%s%s", "", "");
         } else return bad("history: unexpected argument '%s'%s", argv[i], "");
     }
+    const char *env = getenv("LIGHTHOUSE_LOAD_HISTORY");
+    if (!path && !(env && *env)) data = dataDir(data, 0);
+    path = historyPath(path, data, buf, sizeof(buf));
     char err[512];
     if (lh_load_history_print(stdout, path, limit, err, sizeof(err))) return bad("%s%s", err, "");
     return 0;
+}
+
+/* The load's counts beside the bridge's, one line per outcome class. */
+static void printAgreement(FILE *f, const json_t *ag) {
+    if (!ag) return;
+    fprintf(f, "outcomes (load vs bridge /metrics, source %s):", json_string_value(json_object_get(ag, "source")));
+    const char *k;
+    json_t *row;
+    json_object_foreach((json_t *)json_object_get(ag, "classes"), k, row) {
+        const json_t *b = json_object_get(row, "bridge");
+        if (json_is_integer(b))
+            fprintf(f, " %s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "%s", k, json_integer_value(json_object_get(row, "load")),
+                    json_integer_value(b), json_is_true(json_object_get(row, "agree")) ? "" : " (DIFFERS)");
+        else
+            fprintf(f, " %s %" JSON_INTEGER_FORMAT "/n.a.", k, json_integer_value(json_object_get(row, "load")));
+    }
+    fprintf(f, "; in flight %" JSON_INTEGER_FORMAT "\n", json_integer_value(json_object_get(ag, "in_flight_tolerance")));
+    if (!json_is_true(json_object_get(ag, "agree")) || !json_is_string(json_object_get(ag, "summary")))
+        fprintf(f, "agreement: %s\n", json_is_string(json_object_get(ag, "summary")) ? json_string_value(json_object_get(ag, "summary"))
+                                                                                   : json_string_value(json_object_get(ag, "error")));
+    if (strstr(json_string_value(json_object_get(ag, "source")), "fallback"))
+        fprintf(f, "note: the bridge does not export lighthouse_bridge_outcomes_total; compared by status code (there a client that went away is a 500, so server_fault may exceed the load's by up to the resets); client_gone not compared\n");
+}
+
+/* Each failed objective with what was measured and the rule it broke. */
+static void printCauses(FILE *f, const json_t *rep) {
+    size_t i;
+    json_t *ob;
+    json_array_foreach((json_t *)json_object_get(rep, "objectives"), i, ob) {
+        if (strcmp(json_string_value(json_object_get(ob, "status")), "failed")) continue;
+        const json_t *v = json_object_get(ob, "value");
+        char val[600];
+        if (json_is_string(v)) snprintf(val, sizeof(val), "%s", json_string_value(v));
+        else if (json_is_number(v)) snprintf(val, sizeof(val), "%.4g", json_number_value(v));
+        else snprintf(val, sizeof(val), "%s", json_is_false(v) ? "no" : "yes");
+        fprintf(f, "  failed %s: %s (want %s)\n", json_string_value(json_object_get(ob, "name")), val,
+                json_string_value(json_object_get(ob, "rule")));
+    }
 }
 
 static void printSummary(FILE *f, const json_t *rep) {
@@ -118,12 +187,20 @@ static void printSummary(FILE *f, const json_t *rep) {
             json_number_value(json_object_get(s, "rps")), v[0], v[1], v[2], v[3], v[4], v[5],
             json_number_value(json_object_get(m, "cpu_peak_percent")), json_number_value(json_object_get(m, "memory_peak_mb")),
             json_number_value(json_object_get(g, "cpu_percent_of_one_core")));
+    printAgreement(f, json_object_get(rep, "agreement"));
     const char *e = json_string_value(json_object_get(s, "error"));
     fprintf(f, "verdict: %s%s%s%s%s\n", json_string_value(json_object_get(s, "verdict")),
             json_array_size(json_object_get(s, "failed_objectives")) ? "; failed: " : "",
             json_array_size(json_object_get(s, "failed_objectives")) ? failed : "", e ? "; " : "", e ? e : "");
     free(failed);
+    printCauses(f, rep);
     const json_t *c = json_object_get(rep, "counts");
+    json_int_t thr = json_integer_value(json_object_get(c, "throttled_429"));
+    json_int_t tot = json_integer_value(json_object_get(s, "requests_total"));
+    if (tot > 0 && thr * 2 > tot)
+        fprintf(f, "mostly throttled: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " requests were answered 429 by the "
+                   "bridge's per-agent rate limit; fix: let lighthouse load mint one token per agent (--data DIR of the "
+                   "bridge, or an admin token), or give --token T1,T2,..., or run the bridge with --rate-limit 0\n", thr, tot);
     if (json_integer_value(json_object_get(c, "ok")) == 0 && json_integer_value(json_object_get(c, "http_4xx")) > 0)
         fprintf(f, "hint: the bridge refused every request with a 4xx: check --token / LIGHTHOUSE_TOKEN (a builder token "
                    "of this bridge's data dir) and its rate_limit (docs/load.md, \"Tokens and rate limits\")\n");
@@ -147,9 +224,9 @@ int lh_cli_load(int argc, char **argv) {
     memset(&o, 0, sizeof(o));
     char err[1024];
     const char *pattern = "scale_test", *patternFile = NULL, *report = NULL, *html = NULL, *baseline = NULL,
-               *saveBaseline = NULL, *corpusPath = NULL, *tokenArg = getenv("LIGHTHOUSE_TOKEN"),
-               *target = getenv("LIGHTHOUSE_URL"), *history = getenv("LIGHTHOUSE_LOAD_HISTORY");
-    if (!history || !*history) history = "lighthouse-data/load-history.db";
+               *saveBaseline = NULL, *corpusPath = NULL, *tokenArg = NULL, *dataArg = NULL, *adminArg = NULL,
+               *target = getenv("LIGHTHOUSE_URL"), *history = NULL;
+    char historyBuf[4200];
     if (!target || !*target) target = "http://127.0.0.1:8765";
     o.duration_s = 60;
     o.seed = (uint64_t)time(NULL);
@@ -175,6 +252,8 @@ int lh_cli_load(int argc, char **argv) {
         else if (!strcmp(a, "--timeout")) { if (parseDuration(v, &o.timeout_s) || o.timeout_s > 60) return bad("--timeout: '%s' must be > 0 and <= 60 s%s", v, ""); }
         else if (!strcmp(a, "--target")) target = v;
         else if (!strcmp(a, "--token")) tokenArg = v;
+        else if (!strcmp(a, "--data")) dataArg = v;
+        else if (!strcmp(a, "--admin-token")) adminArg = v;
         else if (!strcmp(a, "--report")) report = v;
         else if (!strcmp(a, "--html")) html = v;
         else if (!strcmp(a, "--baseline")) baseline = v;
@@ -238,6 +317,30 @@ int lh_cli_load(int argc, char **argv) {
     }
     if (lh_load_pattern_check(&o.pat, err, sizeof(err))) return bad("%s%s", err, "");
     if (parseTarget(target, &o, err, sizeof(err))) return bad("%s%s", err, "");
+    if (!adminArg && getenv("LIGHTHOUSE_ADMIN_TOKEN") && *getenv("LIGHTHOUSE_ADMIN_TOKEN") && !tokenArg && !dataArg)
+        adminArg = getenv("LIGHTHOUSE_ADMIN_TOKEN");
+    if ((tokenArg != NULL) + (dataArg != NULL) + (adminArg != NULL) > 1)
+        return bad("give one of --token, --data and --admin-token%s%s", "", "");
+    /* Tokens: --token; else a fleet minted from --data; else LIGHTHOUSE_TOKEN; else a fleet
+     * from $LIGHTHOUSE_DATA or the default data dir. */
+    const char *envTok = getenv("LIGHTHOUSE_TOKEN");
+    const char *data = NULL;
+    if (!tokenArg && !dataArg && !adminArg && envTok && *envTok) tokenArg = envTok;
+    if (!tokenArg && !adminArg) data = dataDir(dataArg, o.quiet);
+    else if (!history && !(getenv("LIGHTHOUSE_LOAD_HISTORY") && *getenv("LIGHTHOUSE_LOAD_HISTORY")))
+        data = dataDir(NULL, o.quiet);
+    history = historyPath(history, data, historyBuf, sizeof(historyBuf));
+    lh_fleet fleet;
+    memset(&fleet, 0, sizeof(fleet));
+    if (!tokenArg && !adminArg) {
+        char keyPath[4200];
+        snprintf(keyPath, sizeof(keyPath), "%s/token.key", data);
+        if (access(keyPath, F_OK)) {
+            fprintf(stderr, "lighthouse load: no token: %s has no token.key. Give --data DIR, the data dir of the bridge "
+                            "(lighthouse serve --data DIR), to run a fleet with one token per agent, or --token T\n", data);
+            return 2;
+        }
+    }
     /* tokens: comma-separated, one per agent in turn (each token's agent has its own rate limit) */
     char *tokCopy = tokenArg && *tokenArg ? strdup(tokenArg) : NULL;
     char *toks[1024];
@@ -275,6 +378,21 @@ int lh_cli_load(int argc, char **argv) {
             return 2;
         }
         json_decref(b);
+    }
+    if (!tokenArg) {   /* the fleet: one builder token per agent, valid for the run and its repeats */
+        double ttl = (o.duration_s + o.drain_s + o.timeout_s + 10) * (baseline ? confirm + 1 : 1) + 300;
+        if (adminArg ? lh_fleet_mint_http(o.host, o.port, adminArg, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))
+                     : lh_fleet_mint(data, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))) {
+            lh_load_corpus_free(&corpus);
+            fprintf(stderr, "lighthouse load: %s\n", err);
+            return 2;
+        }
+        o.tokens = fleet.tokens;
+        o.ntokens = fleet.n;
+        if (!o.quiet)
+            fprintf(stderr, "lighthouse load: minted %d builder tokens %s %s, one per agent (load-%d-1...), "
+                            "revoked at the end\n", fleet.n, adminArg ? "over" : "from", adminArg ? "POST /v1/tokens" : data,
+                    (int)getpid());
     }
     signal(SIGPIPE, SIG_IGN);
     if (!o.quiet)
@@ -324,7 +442,7 @@ int lh_cli_load(int argc, char **argv) {
             const char *verdict = json_string_value(json_object_get(json_object_get(rep, "summary"), "verdict"));
             exitCode = verdict && !strcmp(verdict, "GO") ? 0 : 1;
             if (report && writeJson(report, rep)) { fprintf(stderr, "lighthouse load: cannot write %s\n", report); exitCode = 2; }
-            if (html && lh_load_html(html, rep, &r, err, sizeof(err))) { fprintf(stderr, "lighthouse load: %s\n", err); exitCode = 2; }
+            if (html && lh_load_html(html, rep, &r, baseline, err, sizeof(err))) { fprintf(stderr, "lighthouse load: %s\n", err); exitCode = 2; }
             if (saveBaseline && !r.fatal[0]) {
                 json_t *b = lh_load_baseline_json(rep, &r);
                 if (!b || json_dump_file(b, saveBaseline, JSON_INDENT(1))) { fprintf(stderr, "lighthouse load: cannot write %s\n", saveBaseline); exitCode = 2; }
@@ -334,6 +452,13 @@ int lh_cli_load(int argc, char **argv) {
                 fprintf(stderr, "lighthouse load: %s (the run is not in the history)\n", err);
             if (!report || strcmp(report, "-")) printSummary(report ? stderr : stdout, rep);
         }
+    }
+    if (fleet.n) {
+        if (lh_fleet_revoke(&fleet, err, sizeof(err))) {
+            fprintf(stderr, "lighthouse load: could not revoke the fleet's tokens (they expire on their own): %s\n", err);
+            if (exitCode == 0) exitCode = 1;
+        } else if (!o.quiet) fprintf(stderr, "lighthouse load: revoked the %d fleet tokens\n", fleet.n);
+        lh_fleet_free(&fleet);
     }
     lh_load_compare_free(cmp);
     json_decref(rep);

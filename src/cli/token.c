@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bridge/auth.h"
 #include "cli/cli.h"
@@ -37,12 +38,13 @@ static int64_t parseDuration(const char *s) {
 
 typedef struct opts {
     const char *agent, *role, *ttl, *data, *store, *pg, *id, *token;
+    int defaultData;          /* neither --data nor LIGHTHOUSE_DATA: say which dir was used */
 } opts;
 
 static int parseOpts(int argc, char **argv, opts *o) {
     memset(o, 0, sizeof(*o));
     o->data = getenv("LIGHTHOUSE_DATA");
-    if (!o->data || !*o->data) o->data = "./lighthouse-data";
+    if (!o->data || !*o->data) { o->data = "./lighthouse-data"; o->defaultData = 1; }
     o->store = getenv("LIGHTHOUSE_STORE");
     if (!o->store || !*o->store) o->store = "sqlite";
     o->pg = getenv("LIGHTHOUSE_PG");
@@ -52,12 +54,17 @@ static int parseOpts(int argc, char **argv, opts *o) {
         if (!strcmp(argv[i], "--agent")) dst = &o->agent;
         else if (!strcmp(argv[i], "--role")) dst = &o->role;
         else if (!strcmp(argv[i], "--ttl")) dst = &o->ttl;
-        else if (!strcmp(argv[i], "--data")) dst = &o->data;
+        else if (!strcmp(argv[i], "--data")) { dst = &o->data; o->defaultData = 0; }
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { fputs(usageText, stdout); return 1; }
         else if (!strcmp(argv[i], "--store")) dst = &o->store;
         else if (!strcmp(argv[i], "--pg")) dst = &o->pg;
         else if (!strcmp(argv[i], "--id")) dst = &o->id;
         else if (argv[i][0] != '-' && !o->token) { o->token = argv[i]; continue; }
-        if (!dst || i + 1 >= argc) {
+        if (dst && i + 1 >= argc) {
+            fprintf(stderr, "lighthouse token: %s needs a value\n%s", argv[i], usageText);
+            return -1;
+        }
+        if (!dst) {
             fprintf(stderr, "lighthouse token: unexpected argument '%s'\n%s", argv[i], usageText);
             return -1;
         }
@@ -75,6 +82,11 @@ static lh_store *openStore(const opts *o) {
     }
     so.data_dir = o->data;
     so.conninfo = o->pg;
+    if (o->defaultData && so.backend == LH_STORE_SQLITE) {
+        char abs[4096];
+        fprintf(stderr, "lighthouse token: no --data or LIGHTHOUSE_DATA; using the default data dir %s/lighthouse-data\n",
+                getcwd(abs, sizeof(abs)) ? abs : ".");
+    }
     mkdir(o->data, 0700);
     lh_store *st = lh_store_open(&so, err, sizeof(err));
     if (!st) fprintf(stderr, "lighthouse token: event store: %s\n", err);
@@ -100,10 +112,19 @@ static int appendEvent(lh_store *st, const char *type, const char *agent, const 
 
 static int create(int argc, char **argv) {
     opts o;
-    if (parseOpts(argc, argv, &o)) return 2;
+    int prc = parseOpts(argc, argv, &o);
+    if (prc) return prc > 0 ? 0 : 2;
     lh_role role;
-    if (!o.agent || !*o.agent || !o.role || lh_role_parse(o.role, &role)) {
-        fprintf(stderr, "lighthouse token create: needs --agent NAME and --role builder|expert|admin\n%s", usageText);
+    if (!o.agent || !*o.agent) {
+        fprintf(stderr, "lighthouse token create: --agent NAME is missing (the agent the token is for)\n%s", usageText);
+        return 2;
+    }
+    if (!o.role) {
+        fprintf(stderr, "lighthouse token create: --role is missing; the roles are builder, expert and admin\n%s", usageText);
+        return 2;
+    }
+    if (lh_role_parse(o.role, &role)) {
+        fprintf(stderr, "lighthouse token create: --role '%s' is not a role; the roles are builder, expert and admin\n", o.role);
         return 2;
     }
     if (strlen(o.agent) > LH_AUTH_NAME_MAX || !lh_store_utf8_valid(o.agent, strlen(o.agent))) {
@@ -142,9 +163,23 @@ static int create(int argc, char **argv) {
     return 0;
 }
 
-static int revoke(int argc, char **argv) {
+/* Was a token with this id ever issued here (a token.issued event under token:TID)?
+ * 1 yes, 0 no, -1 the store could not say (err). */
+static int tokenIssued(lh_store *st, const char *tid, char *err, size_t errlen) {
+    char aggregate[64];
+    snprintf(aggregate, sizeof(aggregate), "token:%s", tid);
+    lh_store_filter f = {0};
+    f.type = "token.issued";
+    f.aggregate = aggregate;
+    int64_t n = 0;
+    if (lh_store_count(st, &f, &n, err, errlen)) return -1;
+    return n > 0;
+}
+
+static int revokeToken(int argc, char **argv) {
     opts o;
-    if (parseOpts(argc, argv, &o)) return 2;
+    int prc = parseOpts(argc, argv, &o);
+    if (prc) return prc > 0 ? 0 : 2;
     char tid[LH_AUTH_TID_LEN + 1];
     char err[512];
     if (o.id) {
@@ -172,6 +207,14 @@ static int revoke(int argc, char **argv) {
     }
     lh_store *st = openStore(&o);
     if (!st) return 2;
+    int known = tokenIssued(st, tid, err, sizeof(err));
+    if (known <= 0) {
+        if (known < 0) fprintf(stderr, "lighthouse token revoke: cannot look up token %s: %s\n", tid, err);
+        else fprintf(stderr, "lighthouse token revoke: no token with id %s was issued in %s; nothing revoked "
+                             "(check --data / LIGHTHOUSE_DATA)\n", tid, o.data);
+        lh_store_close(st);
+        return 1;
+    }
     int rc = appendEvent(st, "token.revoked", "", tid, json_pack("{s:s}", "token_id", tid));
     lh_store_close(st);
     if (rc) return 1;
@@ -181,7 +224,7 @@ static int revoke(int argc, char **argv) {
 
 int lh_cli_token(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "create")) return create(argc, argv);
-    if (argc >= 2 && !strcmp(argv[1], "revoke")) return revoke(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "revoke")) return revokeToken(argc, argv);
     fputs(usageText, argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? stdout : stderr);
     return argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
 }

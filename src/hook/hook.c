@@ -1,7 +1,9 @@
 /* hook.c — the Claude Code hook (../shared/reference/hooks.md), shared by
  * `lighthouse hook` and the slim `lighthouse-hook` program.
  *
- *   pre-tool-use   payload on stdin → {"hookSpecificOutput": {…permissionDecision…}}
+ *   pre-tool-use   payload on stdin → {"hookSpecificOutput": {…permissionDecision…}} for a
+ *                  deny or an ask; nothing for an allow (the user's permission settings
+ *                  apply) unless hook_allow: approve / LIGHTHOUSE_HOOK_ALLOW=approve
  *   post-tool-use  payload on stdin → exit 0 (accepted; nothing to say yet)
  *   install        merge our hook entries into a Claude Code settings file
  *
@@ -11,9 +13,10 @@
  *
  * With LIGHTHOUSE_URL set, pre-tool-use asks the bridge (POST /v1/hooks/claude-code with
  * LIGHTHOUSE_TOKEN) over the plain-socket client in client.c, so the decision is recorded
- * in the audit log. When the bridge cannot be reached or refuses, the hook decides
+ * in the audit log. When the bridge cannot be reached or fails, the hook decides
  * locally and says so in the reason, unless LIGHTHOUSE_REQUIRE_BRIDGE=1: then it fails
- * closed (exit 2, or exit 0 with LIGHTHOUSE_FAIL_OPEN=1).
+ * closed (exit 2, or exit 0 with LIGHTHOUSE_FAIL_OPEN=1). A 401 or 403 is a
+ * configuration error (a bad or wrong token): the hook blocks with the fix.
  *
  * With no LIGHTHOUSE_URL the decision is made here, with the same engine the bridge
  * uses. Start-up cost matters (this runs once per tool call): no cache, the built-in
@@ -62,8 +65,47 @@ static const char *permissionFor(lh_action a) {
     return "deny";
 }
 
-/* Print the PreToolUse JSON for decision d; note (may be NULL) is appended to the reason. */
-static void printPreToolUse(const lh_decision *d, const char *note) {
+/* Does the hook answer an allow with an explicit "allow" (hook_allow: approve)? By
+ * default it says nothing (exit 0, no output), so the user's own permission settings
+ * apply: Lighthouse blocks and asks, it does not approve on the user's behalf.
+ * LIGHTHOUSE_HOOK_ALLOW wins over hook_allow in the file named by LIGHTHOUSE_CONFIG (the
+ * bridge's config file; a flat YAML mapping, so one top-level line is enough to read).
+ * Returns 1 approve, 0 default, -1 with err on a bad value. */
+static int hookApproves(char *err, size_t errlen) {
+    const char *v = getenv("LIGHTHOUSE_HOOK_ALLOW"), *src = "LIGHTHOUSE_HOOK_ALLOW";
+    char val[32] = "", ferr[256];
+    if (!v || !*v) {
+        const char *cfg = getenv("LIGHTHOUSE_CONFIG");
+        if (!cfg || !*cfg) return 0;
+        size_t len;
+        char *text = lh_read_file(cfg, 256u << 10, &len, ferr, sizeof(ferr));
+        if (!text) { snprintf(err, errlen, "LIGHTHOUSE_CONFIG: %s", ferr); return -1; }
+        for (char *line = text, *next; line; line = next) {
+            next = strchr(line, '\n');
+            if (next) next++;
+            if (strncmp(line, "hook_allow:", 11)) continue;
+            const char *p = line + 11;
+            p += strspn(p, " \t\"'");
+            size_t n = strcspn(p, " \t\"'#\r\n");
+            if (n >= sizeof(val)) n = sizeof(val) - 1;
+            memcpy(val, p, n);
+            val[n] = 0;
+        }
+        free(text);
+        if (!val[0]) return 0;
+        v = val;
+        src = cfg;
+    }
+    if (!strcmp(v, "approve")) return 1;
+    if (!strcmp(v, "default")) return 0;
+    snprintf(err, errlen, "%s: hook_allow must be approve or default (got \"%.32s\")", src, v);
+    return -1;
+}
+
+/* Print the PreToolUse JSON for decision d; note (may be NULL) is appended to the reason.
+ * An allow prints nothing unless approve. */
+static void printPreToolUse(const lh_decision *d, const char *note, int approve) {
+    if (d->action == LH_ALLOW && !approve) return;
     char reason[HOOK_REASON_MAX + 1];
     if (d->action == LH_ALLOW)
         snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)%s", d->rule, note ? note : "");
@@ -87,9 +129,11 @@ static int envMs(const char *name, int def) {
     return *end || n < 1 || n > 600000 ? def : (int)n;
 }
 
-/* Ask the bridge. Returns 0 when its hook output was printed; otherwise -1 with why in
- * err. The payload gets our "home" (the bridge cannot know it) when it has none. */
-static int askBridge(const char *url, const char *in, size_t len, char *err, size_t errlen) {
+/* Ask the bridge. Returns 0 when its answer was printed (an allow only if approve; the
+ * bridge's {} is its "no opinion" and prints nothing); 1 when the bridge refused our
+ * credentials (401, 403): a configuration error, err says what to fix; otherwise -1 with
+ * why in err. The payload gets our "home" (the bridge cannot know it) when it has none. */
+static int askBridge(const char *url, const char *in, size_t len, int approve, char *err, size_t errlen) {
     json_error_t je;
     json_t *j = json_loadb(in, len, 0, &je);
     char *body = NULL;
@@ -108,8 +152,9 @@ static int askBridge(const char *url, const char *in, size_t len, char *err, siz
     const char *pd = json_string_value(
         json_object_get(json_object_get(out, "hookSpecificOutput"), "permissionDecision"));
     int valid = pd && (!strcmp(pd, "allow") || !strcmp(pd, "deny") || !strcmp(pd, "ask"));
+    int silent = (valid && !strcmp(pd, "allow") && !approve) || (json_is_object(out) && json_object_size(out) == 0);
     json_decref(out);
-    if (rep.status == 200 && !valid) {
+    if (rep.status == 200 && !valid && !silent) {
         /* Not the bridge's hook output (a wrong URL, a proxy page): never pass it on. */
         snprintf(err, errlen, "the reply from %s is not PreToolUse hook output", url);
         free(rep.body);
@@ -119,13 +164,20 @@ static int askBridge(const char *url, const char *in, size_t len, char *err, siz
         /* The bridge's error message says what is wrong (a bad token, a rate limit...). */
         json_t *e = json_loadb(rep.body, rep.len, 0, NULL);
         const char *msg = json_string_value(json_object_get(json_object_get(e, "error"), "message"));
-        snprintf(err, errlen, "the bridge answered %d%s%s", rep.status, msg ? ": " : "", msg ? msg : "");
+        int auth = rep.status == 401 || rep.status == 403;
+        snprintf(err, errlen, "the bridge answered %d%s%s%s", rep.status, msg ? ": " : "", msg ? msg : "",
+                 rep.status == 401 ? ". Fix: set LIGHTHOUSE_TOKEN to a valid token of this bridge "
+                                     "(lighthouse token create --agent NAME --role builder --data DIR)"
+                 : rep.status == 403 ? ". Fix: LIGHTHOUSE_TOKEN must be a builder token "
+                                       "(lighthouse token create --agent NAME --role builder)" : "");
         json_decref(e);
         free(rep.body);
-        return -1;
+        return auth ? 1 : -1;
     }
-    fwrite(rep.body, 1, rep.len, stdout);
-    if (rep.body[rep.len - 1] != '\n') putchar('\n');
+    if (!silent) {
+        fwrite(rep.body, 1, rep.len, stdout);
+        if (rep.body[rep.len - 1] != '\n') putchar('\n');
+    }
     free(rep.body);
     return 0;
 }
@@ -143,18 +195,26 @@ static int preToolUse(void) {
     if (!in) return hookError("%s", err);
     char note[700];
     note[0] = 0;
+    int approve = hookApproves(err, sizeof(err));
+    if (approve < 0) { free(in); return hookError("%s", err); }
     const char *url = getenv("LIGHTHOUSE_URL");
     if (url && *url) {
-        char berr[512];
-        if (askBridge(url, in, len, berr, sizeof(berr)) == 0) {
+        char berr[768];
+        int brc = askBridge(url, in, len, approve, berr, sizeof(berr));
+        if (brc == 0) {
             free(in);
             return fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
+        }
+        if (brc == 1) {   /* a bad or wrong token: a configuration error, never a local decision */
+            free(in);
+            return hookError("%s", berr);
         }
         if (requireBridge()) {
             free(in);
             return hookError("the bridge could not decide (LIGHTHOUSE_REQUIRE_BRIDGE=1): %s", berr);
         }
         snprintf(note, sizeof(note), " (bridge at %.200s not used: %.400s; decided locally)", url, berr);
+        fprintf(stderr, "lighthouse-hook:%s\n", note);   /* an allow prints no reason to carry it */
     }
     lh_arena *a = lh_arena_new(1 << 16);
     if (!a) { free(in); return hookError("%s", "out of memory"); }
@@ -171,7 +231,7 @@ static int preToolUse(void) {
         } else {
             lh_decision d;
             lh_engine_decide(e, &r, a, &d, 0);
-            printPreToolUse(&d, note[0] ? note : NULL);
+            printPreToolUse(&d, note[0] ? note : NULL, approve);
             rc = fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
             lh_engine_free(e);
         }
@@ -251,24 +311,45 @@ static int mergeEvent(json_t *hooks, const char *event, const char *matcher, con
     return 0;
 }
 
-static int install(int argc, char **argv) {
+/* Create the directories above path (mode 0700), like mkdir -p of its dirname. */
+static int makeParents(const char *path, char *err, size_t errlen) {
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) { snprintf(err, errlen, "path too long"); return -1; }
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(dir, 0700) && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %.400s: %s", dir, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
+/* The settings file of install/uninstall: --settings PATH or ~/.claude/settings.json. */
+static const char *settingsPath(int argc, char **argv, const char *verb, char *buf, size_t cap) {
     const char *settings = NULL;
-    char defpath[PATH_MAX];
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--settings") && i + 1 < argc) settings = argv[++i];
-        else { fprintf(stderr, "usage: lighthouse hook install [--settings FILE]\n"); return 2; }
+        else {
+            fprintf(stderr, "usage: lighthouse hook %s [--settings FILE]\n", verb);
+            return NULL;
+        }
     }
-    if (!settings) {
-        const char *home = getenv("HOME");
-        if (!home) { fprintf(stderr, "lighthouse hook install: HOME is not set; use --settings FILE\n"); return 2; }
-        snprintf(defpath, sizeof(defpath), "%s/.claude/settings.json", home);
-        settings = defpath;
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof(dir), "%s/.claude", home);
-        mkdir(dir, 0700);
-    }
+    if (settings) return settings;
+    const char *home = getenv("HOME");
+    if (!home) { fprintf(stderr, "lighthouse hook %s: HOME is not set; use --settings FILE\n", verb); return NULL; }
+    snprintf(buf, cap, "%s/.claude/settings.json", home);
+    return buf;
+}
+
+static int install(int argc, char **argv) {
+    char defpath[PATH_MAX], err[512];
+    const char *settings = settingsPath(argc, argv, "install", defpath, sizeof(defpath));
+    if (!settings) return 2;
+    if (makeParents(settings, err, sizeof(err))) { fprintf(stderr, "lighthouse hook install: %s\n", err); return 2; }
     json_t *root = NULL;
-    char err[512];
     size_t len;
     if (access(settings, F_OK) == 0) {
         char *text = lh_read_file(settings, 16u << 20, &len, err, sizeof(err));
@@ -313,19 +394,82 @@ static int install(int argc, char **argv) {
         return 2;
     }
     json_decref(root);
-    printf("installed: %s now runs \"%s\" before Bash, Write, Edit, MultiEdit, NotebookEdit and Read\n",
-           settings, pre);
+    printf("installed: %s now has a PreToolUse hook, \"%s\" before Bash, Write, Edit, MultiEdit,\n"
+           "NotebookEdit and Read, and a PostToolUse hook, \"%s\" after Write, Edit and MultiEdit.\n"
+           "Undo with: lighthouse hook uninstall%s%s\n",
+           settings, pre, post, settings == defpath ? "" : " --settings ", settings == defpath ? "" : settings);
     return 0;
 }
 
-int lh_hook_main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: lighthouse-hook pre-tool-use | post-tool-use | install [--settings FILE]\n");
+/* Remove our entries (isOurs) from hooks.PreToolUse and hooks.PostToolUse, and a list or
+ * a "hooks" object left empty by that: exactly what install added, nothing else. */
+static int uninstall(int argc, char **argv) {
+    char defpath[PATH_MAX], err[512];
+    const char *settings = settingsPath(argc, argv, "uninstall", defpath, sizeof(defpath));
+    if (!settings) return 2;
+    if (access(settings, F_OK) != 0) { printf("nothing to uninstall: %s does not exist\n", settings); return 0; }
+    size_t len;
+    char *text = lh_read_file(settings, 16u << 20, &len, err, sizeof(err));
+    if (!text) { fprintf(stderr, "lighthouse hook uninstall: %s\n", err); return 2; }
+    json_error_t je;
+    json_t *root = len ? json_loadb(text, len, 0, &je) : json_object();
+    free(text);
+    if (!root || !json_is_object(root)) {
+        fprintf(stderr, "lighthouse hook uninstall: %s is not a JSON object (%s); not changing it\n",
+                settings, root ? "wrong type" : je.text);
+        json_decref(root);
         return 2;
     }
+    json_t *hooks = json_object_get(root, "hooks");
+    int removed = 0;
+    const char *events[2] = {"PreToolUse", "PostToolUse"};
+    for (int k = 0; k < 2 && json_is_object(hooks); k++) {
+        json_t *list = json_object_get(hooks, events[k]);
+        if (!json_is_array(list)) continue;
+        for (size_t i = json_array_size(list); i-- > 0;) {
+            json_t *entry = json_array_get(list, i);
+            if (json_is_object(entry) && isOurs(entry)) { json_array_remove(list, i); removed++; }
+        }
+        if (removed && json_array_size(list) == 0) json_object_del(hooks, events[k]);
+    }
+    if (removed && json_is_object(hooks) && json_object_size(hooks) == 0) json_object_del(root, "hooks");
+    if (!removed) {
+        json_decref(root);
+        printf("nothing to uninstall: %s has no Lighthouse hook\n", settings);
+        return 0;
+    }
+    char tmp[PATH_MAX + 16];
+    snprintf(tmp, sizeof(tmp), "%s.tmp%d", settings, (int)getpid());
+    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || rename(tmp, settings) != 0) {
+        fprintf(stderr, "lighthouse hook uninstall: cannot write %s: %s\n", settings, strerror(errno));
+        unlink(tmp);
+        json_decref(root);
+        return 2;
+    }
+    json_decref(root);
+    printf("uninstalled: removed %d Lighthouse hook entr%s (PreToolUse, PostToolUse) from %s\n", removed,
+           removed == 1 ? "y" : "ies", settings);
+    return 0;
+}
+
+static const char *hookUsage =
+    "usage: lighthouse hook pre-tool-use     (a Claude Code PreToolUse payload on stdin)\n"
+    "       lighthouse hook post-tool-use    (a PostToolUse payload on stdin)\n"
+    "       lighthouse hook install [--settings FILE]    (adds a PreToolUse and a PostToolUse hook)\n"
+    "       lighthouse hook uninstall [--settings FILE]  (removes exactly those)\n"
+    "FILE defaults to ~/.claude/settings.json. An allowed call gets no output (the user's\n"
+    "permission settings apply) unless LIGHTHOUSE_HOOK_ALLOW=approve or hook_allow: approve in\n"
+    "$LIGHTHOUSE_CONFIG. See docs/configuration.md, \"The hook and the bridge\".\n";
+
+int lh_hook_main(int argc, char **argv) {
+    if (argc < 2) { fputs(hookUsage, stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { fputs(hookUsage, stdout); return 0; }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(hookUsage, stdout); return 0; }
     if (!strcmp(argv[1], "pre-tool-use")) return preToolUse();
     if (!strcmp(argv[1], "post-tool-use")) return postToolUse();
     if (!strcmp(argv[1], "install")) return install(argc, argv);
-    fprintf(stderr, "lighthouse-hook: unknown event '%s' (want pre-tool-use, post-tool-use or install)\n", argv[1]);
+    if (!strcmp(argv[1], "uninstall")) return uninstall(argc, argv);
+    fprintf(stderr, "lighthouse-hook: unknown event '%s' (want pre-tool-use, post-tool-use, install or uninstall)\n", argv[1]);
     return 2;
 }

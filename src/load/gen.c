@@ -312,6 +312,7 @@ static void failRequest(gen *g, agent *a, double now, int timeout) {
     if (timeout) g->r->timeouts++;
     else g->r->conn_errors++;
     slotAt(g, now)->failed++;
+    slotAt(g, now)->no_reply++;
     (void)a;
 }
 
@@ -341,6 +342,7 @@ static void injectFault(gen *g, agent *a, double now) {
     r->faults++;
     if (lh_load_rng_u01(&g->rng) < p->reset_fraction) {
         r->resets++;
+        slotAt(g, now)->gone++;
         /* the headers and half of the body, then RST */
         size_t half = a->outLen - strlen(g->body) / 2;
         ssize_t w = send(a->fd, a->out, half, MSG_NOSIGNAL);
@@ -437,6 +439,9 @@ static int parseReply(gen *g, agent *a, double now, int *closeAfter) {
     } else {
         r->failed++;
         sl->failed++;
+        if (status == 429) { r->throttled++; sl->throttled++; }
+        else if (status >= 500) sl->server_fault++;
+        else sl->client_error++;
     }
     r->last_reply_mono = now;
     memmove(a->in, a->in + hlen + (size_t)clen, a->inLen - hlen - (size_t)clen);
@@ -563,6 +568,7 @@ static int runLoop(gen *g, char *err, size_t errlen) {
                 r->timeouts++;
                 r->not_sent++;
                 slotAt(g, now)->failed++;
+                slotAt(g, now)->no_reply++;
             }
         }
         while (scheduling && nextArrival <= now) {

@@ -1,6 +1,9 @@
 /* html.c — the HTML report: one self-contained file (no scripts, no external files) with
- * inline SVG charts of latency over time, the latency histogram, throughput over time,
- * the tier breakdown and the bridge's resources, under a GO / NO-GO banner. */
+ * inline SVG charts of latency over time, the latency histogram, outcomes by class over
+ * time, throughput over time, the load's counts beside the bridge's, the tier breakdown
+ * and the bridge's resources, under a GO / NO-GO banner whose failed objectives link to
+ * the chart that shows each. Axes have ticks and units; numbers are rounded for people;
+ * a baseline's per-second p99 and throughput are overlaid (dashed). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,11 +12,12 @@
 
 #include "load/load.h"
 
-#define W 720
-#define H 220
-#define PADL 60
-#define PADB 30
-#define PADT 20
+#define W 760
+#define H 250
+#define PADL 78    /* room for the y tick labels and the axis title, never clipped */
+#define PADR 16
+#define PADB 44    /* x tick labels and the axis title */
+#define PADT 30    /* the legend */
 
 static void esc(FILE *f, const char *s) {
     for (; s && *s; s++) {
@@ -25,16 +29,89 @@ static void esc(FILE *f, const char *s) {
     }
 }
 
-typedef struct series { const char *label, *color; const double *x, *y; int n; } series;
+/* A number as a person reads it: whole numbers whole, else about 3 to 4 significant
+ * digits (13.991936000000001 → 13.99, 0.012345 → 0.0123, 1234.56 → 1234.6). */
+static void fmtNum(char *out, size_t cap, double v) {
+    if (!isfinite(v)) { snprintf(out, cap, "n/a"); return; }
+    double a = fabs(v);
+    if (a >= 1e15 || v == floor(v)) snprintf(out, cap, "%.0f", v);
+    else if (a >= 100) snprintf(out, cap, "%.1f", v);
+    else if (a >= 1) snprintf(out, cap, "%.2f", v);
+    else snprintf(out, cap, "%.3g", v);
+}
 
-static double niceMax(double v) {
-    if (!(v > 0)) return 1;
-    double p = pow(10, floor(log10(v))), m = v / p;
+typedef struct series {
+    const char *label, *color;
+    const double *x, *y;
+    int n;
+    int dashed;            /* the baseline's overlay */
+} series;
+
+/* A tick step of 1, 2 or 5 × 10^k giving about `want` ticks over [0, span]. */
+static double tickStep(double span, int want) {
+    if (!(span > 0)) return 1;
+    double raw = span / want, p = pow(10, floor(log10(raw))), m = raw / p;
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
-/* A line chart of one or more series over a shared x axis. */
-static void lineChart(FILE *f, const char *id, const char *title, const char *yunit, const series *s, int ns) {
+/* The plot frame: y ticks (with units) and x ticks in seconds since the start, with the
+ * axis titles. Returns the y maximum, a whole number of ticks. */
+static double axes(FILE *f, double xmin, double xmax, double ymax, const char *ytitle) {
+    int pw = W - PADL - PADR, ph = H - PADB - PADT;
+    double ys = tickStep(ymax, 4);
+    double ytop = ys * ceil(ymax / ys);
+    if (!(ytop > 0)) ytop = ys;
+    char num[32];
+    for (double yv = 0; yv <= ytop + ys / 2; yv += ys) {
+        double yy = PADT + ph - ph * yv / ytop;
+        fmtNum(num, sizeof(num), yv);
+        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n",
+                PADL, yy, PADL + pw, yy, PADL - 5, yy + 3, num);
+    }
+    double xs = tickStep(xmax - xmin, 8);
+    for (double xv = ceil(xmin / xs) * xs; xv <= xmax + xs / 1000; xv += xs) {
+        double xx = PADL + pw * (xv - xmin) / (xmax - xmin);
+        fmtNum(num, sizeof(num), xv);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/>"
+                   "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n",
+                xx, PADT + ph, xx, PADT + ph + 4, xx, PADT + ph + 15, num);
+    }
+    fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>"
+               "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n",
+            PADL, PADT, PADL, PADT + ph, PADL, PADT + ph, PADL + pw, PADT + ph);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">time since the start of the load (s)</text>\n",
+            PADL + pw / 2, H - 6);
+    fprintf(f, "<text x=\"14\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 %d)\">", PADT + ph / 2,
+            PADT + ph / 2);
+    esc(f, ytitle);
+    fputs("</text>\n", f);
+    return ytop;
+}
+
+/* The legend along the top, each entry as wide as its label (about 7 px a character at
+ * 11 px, a generous guess so that none overlaps or leaves the chart). */
+static void legend(FILE *f, const char *const *labels, const char *const *colors, int n) {
+    double x = PADL;
+    for (int k = 0; k < n; k++) {
+        double w = 16 + 7 * (double)strlen(labels[k]) + 12;
+        if (x + w > W - PADR) break;   /* never drawn outside the chart */
+        fprintf(f, "<rect x=\"%.0f\" y=\"8\" width=\"12\" height=\"10\" fill=\"%s\"/><text x=\"%.0f\" y=\"17\" font-size=\"11\">",
+                x, colors[k], x + 16);
+        esc(f, labels[k]);
+        fputs("</text>\n", f);
+        x += w;
+    }
+}
+
+static void chartOpen(FILE *f, const char *id, const char *title, int h) {
+    fprintf(f, "<h2 id=\"h-%s\">", id);
+    esc(f, title);
+    fprintf(f, "</h2>\n<svg id=\"%s\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", id, W, h, W, h);
+}
+
+/* A line chart of one or more series over time. */
+static void lineChart(FILE *f, const char *id, const char *title, const char *ytitle, const series *s, int ns) {
     double xmax = 1, ymax = 0, xmin = 0;
     for (int k = 0; k < ns; k++)
         for (int i = 0; i < s[k].n; i++) {
@@ -42,24 +119,22 @@ static void lineChart(FILE *f, const char *id, const char *title, const char *yu
             if (s[k].x[i] < xmin) xmin = s[k].x[i];
             if (isfinite(s[k].y[i]) && s[k].y[i] > ymax) ymax = s[k].y[i];
         }
-    ymax = niceMax(ymax);
-    fprintf(f, "<h2>%s</h2>\n<svg id=\"%s\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", title, id, W, H, W, H);
-    int pw = W - PADL - 10, ph = H - PADB - PADT;
-    for (int g = 0; g <= 4; g++) {
-        double yv = ymax * g / 4, yy = PADT + ph - ph * g / 4.0;
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%g %s</text>\n",
-                PADL, yy, PADL + pw, yy, PADL - 4, yy + 3, yv, yunit);
-    }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\">%.0f s</text><text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%.0f s</text>\n",
-            PADL, H - 8, xmin, PADL + pw, H - 8, xmax);
-    for (int k = 0; k < ns; k++) {
-        fprintf(f, "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", s[k].color);
+    chartOpen(f, id, title, H);
+    double ytop = axes(f, xmin, xmax, ymax, ytitle);
+    int pw = W - PADL - PADR, ph = H - PADB - PADT;
+    const char *labels[8], *colors[8];
+    for (int k = 0; k < ns && k < 8; k++) {
+        fprintf(f, "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s points=\"", s[k].color,
+                s[k].dashed ? " stroke-dasharray=\"5 3\"" : "");
         for (int i = 0; i < s[k].n; i++) {
             if (!isfinite(s[k].y[i])) continue;
-            fprintf(f, "%.1f,%.1f ", PADL + pw * (s[k].x[i] - xmin) / (xmax - xmin), PADT + ph - ph * s[k].y[i] / ymax);
+            fprintf(f, "%.1f,%.1f ", PADL + pw * (s[k].x[i] - xmin) / (xmax - xmin), PADT + ph - ph * s[k].y[i] / ytop);
         }
-        fprintf(f, "\"/>\n<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"%s\">%s</text>\n", PADL + 10 + 150 * k, PADT - 6, s[k].color, s[k].label);
+        fputs("\"/>\n", f);
+        labels[k] = s[k].label;
+        colors[k] = s[k].color;
     }
+    legend(f, labels, colors, ns < 8 ? ns : 8);
     fputs("</svg>\n", f);
 }
 
@@ -71,7 +146,7 @@ static void bar(FILE *f, double x, double y, double w, double h, const char *col
 
 /* The latency histogram: the log-linear buckets regrouped into 4 bins per power of two. */
 static void histChart(FILE *f, const lh_load_hist *h) {
-    fprintf(f, "<h2>Latency histogram</h2>\n<svg id=\"histogram\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", W, H, W, H);
+    chartOpen(f, "histogram", "Latency histogram", H);
     if (!h->count) { fputs("<text x=\"20\" y=\"40\">no answered request</text></svg>\n", f); return; }
     /* bins: [2^(k/4), 2^((k+1)/4)) µs from 1 µs */
     enum { NB = 4 * 26 };
@@ -90,22 +165,74 @@ static void histChart(FILE *f, const lh_load_hist *h) {
     }
     double ymax = 0;
     for (int k = lo; k <= hi; k++) if (bins[k] > ymax) ymax = bins[k];
-    int pw = W - PADL - 10, ph = H - PADB - PADT, n = hi - lo + 1;
+    int pw = W - PADL - PADR, ph = H - PADB - PADT, n = hi - lo + 1;
+    double ys = tickStep(ymax, 4), ytop = ys * ceil(ymax / ys);
+    char num[32], a1[32], a2[32];
+    for (double yv = 0; yv <= ytop + ys / 2; yv += ys) {
+        double yy = PADT + ph - ph * yv / ytop;
+        fmtNum(num, sizeof(num), yv);
+        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                   "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n",
+                PADL, yy, PADL + pw, yy, PADL - 5, yy + 3, num);
+    }
     double bw = (double)pw / n;
     for (int k = lo; k <= hi; k++) {
-        double bh = ph * bins[k] / ymax;
+        double bh = ph * bins[k] / ytop;
         char tip[128];
-        snprintf(tip, sizeof(tip), "%.3g-%.3g ms: %.0f requests", pow(2, k / 4.0) / 1000, pow(2, (k + 1) / 4.0) / 1000, bins[k]);
+        fmtNum(a1, sizeof(a1), pow(2, k / 4.0) / 1000);
+        fmtNum(a2, sizeof(a2), pow(2, (k + 1) / 4.0) / 1000);
+        snprintf(tip, sizeof(tip), "%s to %s ms: %.0f requests", a1, a2, bins[k]);
         bar(f, PADL + bw * (k - lo), PADT + ph - bh, bw > 2 ? bw - 1 : bw, bh, "#4a7bd0", tip);
     }
-    for (int k = lo; k <= hi; k += 4)
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\">%.3g ms</text>\n", PADL + bw * (k - lo), H - 8, pow(2, k / 4.0) / 1000);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">%.0f</text>", PADL - 4, PADT + 3, ymax);
+    /* a tick at each power of two, labelled in ms */
+    for (int k = (lo + 3) / 4 * 4; k <= hi + 1; k += 4 * (n > 48 ? 2 : 1)) {
+        double xx = PADL + bw * (k - lo);
+        fmtNum(num, sizeof(num), pow(2, k / 4.0) / 1000);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/>"
+                   "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>\n",
+                xx, PADT + ph, xx, PADT + ph + 4, xx, PADT + ph + 15, num);
+    }
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">latency (ms, log scale, 4 bins per doubling)</text>\n",
+            PADL + pw / 2, H - 6);
+    fprintf(f, "<text x=\"14\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 %d)\">requests</text>\n",
+            PADT + ph / 2, PADT + ph / 2);
+    fputs("</svg>\n", f);
+}
+
+/* Outcomes by class over time, stacked per slot: what the load saw each second. */
+static void outcomeChart(FILE *f, const lh_load_result *r, int n) {
+    static const char *const names[] = {"ok 2xx", "server_fault 5xx", "client_error 4xx", "throttled 429",
+                                        "client_gone", "no reply"};
+    static const char *const colors[] = {"#6bb36b", "#c62828", "#ef6c00", "#8e24aa", "#607d8b", "#212121"};
+    chartOpen(f, "outcomes", "Outcomes by class and status over time", H);
+    double ymax = 0;
+    for (int i = 0; i < n; i++) {
+        const lh_load_slot *sl = &r->slots[i];
+        double t = (double)sl->ok + sl->server_fault + sl->client_error + sl->throttled + sl->gone + sl->no_reply;
+        if (t / r->slot_s > ymax) ymax = t / r->slot_s;
+    }
+    double ytop = axes(f, 0, n > 1 ? n * r->slot_s : 1, ymax, "requests per second");
+    int pw = W - PADL - PADR, ph = H - PADB - PADT;
+    double bw = (double)pw / (n > 1 ? n : 1);
+    for (int i = 0; i < n; i++) {
+        const lh_load_slot *sl = &r->slots[i];
+        double v[6] = {sl->ok, sl->server_fault, sl->client_error, sl->throttled, sl->gone, sl->no_reply};
+        double y = PADT + ph;
+        for (int c = 0; c < 6; c++) {
+            if (!v[c]) continue;
+            double bh = ph * v[c] / r->slot_s / ytop;
+            char tip[128];
+            snprintf(tip, sizeof(tip), "%.0f-%.0f s: %.0f %s", i * r->slot_s, (i + 1) * r->slot_s, v[c], names[c]);
+            y -= bh;
+            bar(f, PADL + bw * i, y, bw > 2 ? bw - 1 : bw, bh, colors[c], tip);
+        }
+    }
+    legend(f, names, colors, 6);
     fputs("</svg>\n", f);
 }
 
 static void tierChart(FILE *f, const lh_load_result *r) {
-    fprintf(f, "<h2>Decision tiers</h2>\n<svg id=\"tiers\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", W, 40 + 30 * LH_LOAD_TIERS, W, 40 + 30 * LH_LOAD_TIERS);
+    chartOpen(f, "tiers", "Decision tiers", 40 + 30 * LH_LOAD_TIERS);
     uint64_t max = 1;
     for (int t = 0; t < LH_LOAD_TIERS; t++) if (r->tier[t].count > max) max = r->tier[t].count;
     static const char *const colors[] = {"#6bb36b", "#4a7bd0", "#d09a4a", "#c05050", "#999"};
@@ -113,8 +240,13 @@ static void tierChart(FILE *f, const lh_load_result *r) {
         const lh_load_hist *h = &r->tier[t];
         double w = 400.0 * (double)h->count / (double)max, y = 20 + 30 * t;
         char tip[160];
-        snprintf(tip, sizeof(tip), "%s: %llu requests, p50 %.3f ms, p99 %.3f ms", lh_load_tier_name(t), (unsigned long long)h->count,
-                 (double)lh_load_hist_quantile(h, .5) / 1e6, (double)lh_load_hist_quantile(h, .99) / 1e6);
+        char p50[32], p99[32];
+        fmtNum(p50, sizeof(p50), (double)lh_load_hist_quantile(h, .5) / 1e6);
+        fmtNum(p99, sizeof(p99), (double)lh_load_hist_quantile(h, .99) / 1e6);
+        if (h->count)
+            snprintf(tip, sizeof(tip), "%s: %llu requests, p50 %s ms, p99 %s ms", lh_load_tier_name(t), (unsigned long long)h->count,
+                     p50, p99);
+        else snprintf(tip, sizeof(tip), "%s: no requests", lh_load_tier_name(t));
         fprintf(f, "<text x=\"%d\" y=\"%.0f\" font-size=\"12\" text-anchor=\"end\">%s</text>\n", 90, y + 14, lh_load_tier_name(t));
         bar(f, 100, y, w > 0 ? w : 0, 20, colors[t], tip);
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\">", 106 + w, y + 14);
@@ -124,17 +256,97 @@ static void tierChart(FILE *f, const lh_load_result *r) {
     fputs("</svg>\n", f);
 }
 
-int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, char *err, size_t errlen) {
+/* The chart that shows an objective, for the link from a failed one. */
+static const char *chartOf(const char *objective) {
+    static const struct { const char *name, *chart; } map[] = {
+        {"target_reachable", "summary"},          {"requests_answered", "outcomes"},
+        {"sla_compliance_rate", "latency"},       {"p99_response_time_ms", "latency"},
+        {"avg_response_time_ms", "latency"},      {"availability_percent", "outcomes"},
+        {"error_rate_percent", "outcomes"},       {"requests_per_second", "throughput"},
+        {"cpu_utilization_percent", "resources-cpu"}, {"memory_utilization_percent", "resources-memory"},
+        {"bridge_agreement", "agreement"},        {"no_regression", "latency"},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (objective && !strcmp(objective, map[i].name)) return map[i].chart;
+    return "objectives";
+}
+
+/* A JSON value for people: numbers rounded, strings bare, true/false as yes/no. */
+static void value(FILE *f, const json_t *v) {
+    char num[32];
+    if (json_is_number(v)) { fmtNum(num, sizeof(num), json_number_value(v)); fputs(num, f); }
+    else if (json_is_string(v)) esc(f, json_string_value(v));
+    else if (json_is_true(v)) fputs("yes", f);
+    else if (json_is_false(v)) fputs("no", f);
+    else fputs("no data", f);
+}
+
+static void objectiveLink(FILE *f, const char *name) {
+    fprintf(f, "<a href=\"#%s\">", chartOf(name));
+    esc(f, name);
+    fputs("</a>", f);
+}
+
+/* The per-second series of one metric in a baseline file (metrics.NAME.per_second), or 0. */
+static int baselineSeries(const json_t *b, const char *name, double **x, double **y, double slot_s) {
+    const json_t *a = json_object_get(json_object_get(json_object_get(b, "metrics"), name), "per_second");
+    int n = (int)json_array_size(a);
+    if (!n) return 0;
+    *x = malloc(sizeof(double) * (size_t)n);
+    *y = malloc(sizeof(double) * (size_t)n);
+    if (!*x || !*y) { free(*x); free(*y); *x = *y = NULL; return 0; }
+    for (int i = 0; i < n; i++) {
+        (*x)[i] = i * slot_s;
+        (*y)[i] = json_number_value(json_array_get(a, (size_t)i));
+    }
+    return n;
+}
+
+/* The load's counts beside the bridge's, class by class (agree.c). */
+static void agreementTable(FILE *f, const json_t *ag) {
+    fputs("<h2 id=\"agreement\">The load and the bridge, class by class</h2>\n<p>Source: ", f);
+    esc(f, json_string_value(json_object_get(ag, "source")));
+    fprintf(f, "; requests in flight: %" JSON_INTEGER_FORMAT ". ", json_integer_value(json_object_get(ag, "in_flight_tolerance")));
+    value(f, json_object_get(ag, json_is_string(json_object_get(ag, "summary")) ? "summary" : "error"));
+    fputs("</p>\n<table><tr><th>class</th><th>load</th><th>bridge</th><th>difference</th><th>agrees</th></tr>\n", f);
+    const char *k;
+    json_t *row;
+    json_object_foreach((json_t *)json_object_get(ag, "classes"), k, row) {
+        fputs("<tr><td>", f);
+        esc(f, k);
+        fputs("</td><td>", f);
+        value(f, json_object_get(row, "load"));
+        fputs("</td><td>", f);
+        value(f, json_object_get(row, "bridge"));
+        fputs("</td><td>", f);
+        value(f, json_object_get(row, "difference"));
+        fputs("</td><td>", f);
+        if (json_object_get(row, "agree")) value(f, json_object_get(row, "agree"));
+        else esc(f, json_string_value(json_object_get(row, "note")));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, const char *baselinePath, char *err,
+                 size_t errlen) {
+    json_t *base = NULL;
+    if (baselinePath) {
+        json_error_t je;
+        base = json_load_file(baselinePath, 0, &je);
+        if (!base) { snprintf(err, errlen, "%s: %s", baselinePath, je.text); return -1; }
+    }
     FILE *f = fopen(path, "w");
-    if (!f) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); return -1; }
+    if (!f) { json_decref(base); snprintf(err, errlen, "%s: %s", path, strerror(errno)); return -1; }
     const json_t *s = json_object_get(rep, "summary");
     const char *verdict = json_string_value(json_object_get(s, "verdict"));
     int go = verdict && !strcmp(verdict, "GO");
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lighthouse load report</title>\n"
-          "<style>body{font-family:sans-serif;max-width:780px;margin:2em auto;color:#222}"
+          "<style>body{font-family:sans-serif;max-width:800px;margin:2em auto;color:#222}"
           ".verdict{padding:.6em 1em;font-size:1.4em;color:#fff}.go{background:#2e7d32}.nogo{background:#c62828}"
-          "table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:left}"
-          "svg.chart{background:#fafafa;border:1px solid #eee}</style></head><body>\n", f);
+          ".verdict a{color:#fff}table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:left}"
+          "td.num{text-align:right}svg.chart{background:#fafafa;border:1px solid #eee;overflow:visible}"
+          ".failed{color:#c62828;font-weight:bold}</style></head><body>\n", f);
     fputs("<h1>lighthouse load: ", f);
     esc(f, json_string_value(json_object_get(json_object_get(rep, "pattern"), "name")));
     fputs("</h1>\n", f);
@@ -142,30 +354,35 @@ int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, c
     const json_t *fo = json_object_get(s, "failed_objectives");
     if (json_array_size(fo)) {
         fputs(" &mdash; failed: ", f);
-        for (size_t i = 0; i < json_array_size(fo); i++) { if (i) fputs(", ", f); esc(f, json_string_value(json_array_get(fo, i))); }
+        for (size_t i = 0; i < json_array_size(fo); i++) {
+            if (i) fputs(", ", f);
+            objectiveLink(f, json_string_value(json_array_get(fo, i)));
+        }
     }
     fputs("</div>\n", f);
     if (json_is_string(json_object_get(s, "error"))) { fputs("<p><b>", f); esc(f, json_string_value(json_object_get(s, "error"))); fputs("</b></p>\n", f); }
-    fputs("<table>\n", f);
-    const char *keys[] = {"requests_total", "requests_failed", "rps", "p50_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "sla_compliance_percent"};
+    fputs("<table id=\"summary\">\n", f);
+    static const struct { const char *key, *label; } keys[] = {
+        {"requests_total", "requests"}, {"requests_failed", "failed"}, {"rps", "answered per second"},
+        {"p50_ms", "p50 (ms)"}, {"p95_ms", "p95 (ms)"}, {"p99_ms", "p99 (ms)"}, {"p999_ms", "p99.9 (ms)"},
+        {"max_ms", "max (ms)"}, {"sla_compliance_percent", "answered under 100 ms (%)"}};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const json_t *v = json_object_get(s, keys[i]);
-        fprintf(f, "<tr><th>%s</th><td>", keys[i]);
-        if (json_is_integer(v)) fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else if (json_is_number(v)) fprintf(f, "%.3f", json_number_value(v));
-        else fputs("no data", f);
+        fprintf(f, "<tr><th>%s</th><td class=\"num\">", keys[i].label);
+        value(f, json_object_get(s, keys[i].key));
         fputs("</td></tr>\n", f);
     }
     fprintf(f, "<tr><th>target</th><td>");
     esc(f, json_string_value(json_object_get(rep, "target")));
-    fprintf(f, "</td></tr><tr><th>seed</th><td>%" JSON_INTEGER_FORMAT "</td></tr></table>\n", json_integer_value(json_object_get(rep, "seed")));
+    fprintf(f, "</td></tr><tr><th>seed</th><td class=\"num\">%" JSON_INTEGER_FORMAT "</td></tr>", json_integer_value(json_object_get(rep, "seed")));
+    if (baselinePath) { fputs("<tr><th>baseline</th><td>", f); esc(f, baselinePath); fputs(" (dashed lines)</td></tr>", f); }
+    fputs("</table>\n", f);
 
     int n = 0;
     for (int i = 0; i < r->nslots; i++) if (i * r->slot_s <= r->wall_s) n = i + 1;
     int m = r->nres;
     /* one allocation for every series: 6 per timeline slot, 3 per resource sample */
     double *mem = malloc(sizeof(double) * (size_t)(6 * n + 3 * m + 1));
-    if (!mem) { fclose(f); snprintf(err, errlen, "out of memory"); return -1; }
+    if (!mem) { fclose(f); json_decref(base); snprintf(err, errlen, "out of memory"); return -1; }
     double *x = mem, *p50 = x + n, *p99 = p50 + n, *mx = p99 + n, *ok = mx + n, *bad_ = ok + n;
     double *rx = bad_ + n, *cpu = rx + m, *rss = cpu + m;
     for (int i = 0; i < n; i++) {
@@ -177,32 +394,43 @@ int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, c
         ok[i] = sl->ok / r->slot_s;
         bad_[i] = sl->failed / r->slot_s;
     }
-    series lat[] = {{"p50", "#2e7d32", x, p50, n}, {"p99", "#d09a4a", x, p99, n}, {"max", "#c62828", x, mx, n}};
-    lineChart(f, "latency", "Latency over time", "ms", lat, 3);
+    double *bx = NULL, *by = NULL, *tx = NULL, *ty = NULL;
+    int bn = base ? baselineSeries(base, "p99_ms", &bx, &by, r->slot_s) : 0;
+    int tn = base ? baselineSeries(base, "rps", &tx, &ty, r->slot_s) : 0;
+    series lat[] = {{"p50", "#2e7d32", x, p50, n, 0}, {"p99", "#d09a4a", x, p99, n, 0}, {"max", "#c62828", x, mx, n, 0},
+                    {"baseline p99", "#555", bx, by, bn, 1}};
+    lineChart(f, "latency", "Latency over time", "latency (ms)", lat, bn ? 4 : 3);
     histChart(f, &r->all);
-    series thr[] = {{"answered req/s", "#4a7bd0", x, ok, n}, {"failed req/s", "#c62828", x, bad_, n}};
-    lineChart(f, "throughput", "Throughput over time", "", thr, 2);
+    outcomeChart(f, r, n);
+    series thr[] = {{"answered", "#4a7bd0", x, ok, n, 0}, {"failed", "#c62828", x, bad_, n, 0},
+                    {"baseline answered", "#555", tx, ty, tn, 1}};
+    lineChart(f, "throughput", "Throughput over time", "requests per second", thr, tn ? 3 : 2);
+    agreementTable(f, json_object_get(rep, "agreement"));
     tierChart(f, r);
     for (int i = 0; i < m; i++) { rx[i] = r->res[i].t; cpu[i] = r->res[i].cpu_percent; rss[i] = r->res[i].rss_bytes / 1048576; }
-    series cs[] = {{"bridge CPU % (of one CPU)", "#c05050", rx, cpu, m}};
-    series ms[] = {{"bridge RSS MB", "#4a7bd0", rx, rss, m}};
+    series cs[] = {{"bridge CPU", "#c05050", rx, cpu, m, 0}};
+    series ms[] = {{"bridge resident memory", "#4a7bd0", rx, rss, m, 0}};
     fputs("<p>Server resources, sampled from the bridge process: ", f);
     esc(f, r->res_source);
     fputs("</p>\n", f);
-    lineChart(f, "resources-cpu", "Server resources: CPU", "%", cs, 1);
-    lineChart(f, "resources-memory", "Server resources: memory", "MB", ms, 1);
+    lineChart(f, "resources-cpu", "Server resources: CPU", "CPU (% of one CPU)", cs, 1);
+    lineChart(f, "resources-memory", "Server resources: memory", "resident memory (MB)", ms, 1);
     free(mem);
-    fputs("<h2>Objectives</h2>\n<table>\n", f);
+    free(bx); free(by); free(tx); free(ty);
+    json_decref(base);
+    fputs("<h2 id=\"objectives\">Objectives</h2>\n<table><tr><th>objective</th><th>rule</th><th>measured</th><th>status</th></tr>\n", f);
     const json_t *obj = json_object_get(rep, "objectives");
     for (size_t i = 0; i < json_array_size(obj); i++) {
         const json_t *o = json_array_get(obj, i);
-        char *v = json_dumps(json_object_get(o, "value"), JSON_ENCODE_ANY);
-        fputs("<tr><td>", f); esc(f, json_string_value(json_object_get(o, "name")));
+        const char *st = json_string_value(json_object_get(o, "status"));
+        int failed = st && !strcmp(st, "failed");
+        fputs(failed ? "<tr class=\"failed\"><td>" : "<tr><td>", f);
+        if (failed) objectiveLink(f, json_string_value(json_object_get(o, "name")));
+        else esc(f, json_string_value(json_object_get(o, "name")));
         fputs("</td><td>", f); esc(f, json_string_value(json_object_get(o, "rule")));
-        fputs("</td><td>", f); esc(f, v);
-        fputs("</td><td>", f); esc(f, json_string_value(json_object_get(o, "status")));
+        fputs("</td><td>", f); value(f, json_object_get(o, "value"));
+        fputs("</td><td>", f); esc(f, st);
         fputs("</td></tr>\n", f);
-        free(v);
     }
     fputs("</table>\n</body></html>\n", f);
     if (fclose(f)) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); return -1; }

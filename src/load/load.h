@@ -129,9 +129,16 @@ typedef struct lh_load_res {
 #define LH_LOAD_TIERS 5      /* cache, policy, analysis, expert, unknown */
 const char *lh_load_tier_name(int t);
 
+/* The outcome classes of a request, counted by the generator and by the bridge
+ * (lighthouse_bridge_outcomes_total{route,class}): answered 2xx; 5xx; 4xx other than 429;
+ * 429; the client went away mid-request (the generator's injected resets). */
+enum { LH_LOAD_OUT_OK, LH_LOAD_OUT_SERVER_FAULT, LH_LOAD_OUT_CLIENT_ERROR, LH_LOAD_OUT_THROTTLED,
+       LH_LOAD_OUT_CLIENT_GONE, LH_LOAD_OUTCOMES };
+
 /* One timeline slot (slot_s seconds). */
 typedef struct lh_load_slot {
     uint32_t ok, failed, sent, agents;
+    uint32_t server_fault, client_error, throttled, gone, no_reply;   /* failed, by class */
     lh_load_hist h;          /* sub_bits 5: ±3% */
 } lh_load_slot;
 
@@ -143,6 +150,7 @@ typedef struct lh_load_result {
     uint64_t failed;              /* sent whole, no 2xx (status, timeout, connection) */
     uint64_t not_sent;            /* scheduled but never sent (generator saturated) */
     uint64_t status[6];           /* 1xx..5xx by class; [0] connection/timeout */
+    uint64_t throttled;           /* 429s (in status[4]) */
     uint64_t timeouts, conn_errors, connect_failures;
     uint64_t sla_ok;              /* ok and under 100 ms */
     uint64_t by_class[LH_LOAD_CLASSES];
@@ -177,6 +185,8 @@ typedef struct lh_load_result {
     double m_store_commit_sum[2], m_store_commit_n[2];
     double m_engine_sum[2], m_engine_n[2];
     double m_validate_200[2], m_decisions[2];
+    double m_out[2][LH_LOAD_OUTCOMES];   /* the bridge's outcomes of o->path (NAN: not exported) */
+    int m_out_native;             /* 1: from lighthouse_bridge_outcomes_total; 0: from requests_total by code */
     /* a failure of the run itself (unreachable target …); empty when it ran */
     char fatal[256];
 } lh_load_result;
@@ -190,13 +200,37 @@ int lh_load_http_get(const char *host, int port, const char *path, char *body, s
 /* The value of one Prometheus series (sum of all label sets matching prefix), or NAN. */
 double lh_load_prom_value(const char *text, const char *series_prefix);
 
+/* ---- the generator's counts beside the bridge's (agree.c) ---------------------------- */
+
+const char *lh_load_outcome_name(int c);   /* "ok", "server_fault", ... */
+/* The bridge's count per outcome class of requests to route, from /metrics text:
+ * lighthouse_bridge_outcomes_total{route,class} when the bridge exports it (returns 1),
+ * else lighthouse_bridge_requests_total{route,code} by status code (returns 0; client_gone
+ * is then NAN: status codes cannot say that a client went away). */
+int lh_load_outcomes_scrape(const char *text, const char *route, double out[LH_LOAD_OUTCOMES]);
+/* The generator's own count of class c. */
+uint64_t lh_load_outcome_count(const lh_load_result *r, int c);
+/* Requests whose class the generator cannot know (timed out, connection closed without a
+ * reply): the bridge may have counted each in any class. */
+uint64_t lh_load_outcome_inflight(const lh_load_result *r);
+/* The agreement table (docs/load.md): per class, the generator's count, the bridge's
+ * delta, the difference; *status 1 agree, 0 a difference beyond the in-flight requests,
+ * -1 no data (/metrics unreadable). why gets one line for the verdict. New reference. */
+json_t *lh_load_agreement(const lh_load_result *r, int *status, char *why, size_t whylen);
+/* Tallies of a Prometheus series: the sum over lines of metric name whose label set
+ * contains every one of labels (each as key="value"; NULL-terminated); NAN when none. */
+double lh_load_prom_labeled(const char *text, const char *name, const char *const *labels);
+
 /* ---- report (report.c, html.c) -------------------------------------------------- */
 
 typedef struct lh_load_compare lh_load_compare;   /* baseline.c */
 
 /* The JSON report (docs/load.md); returns a new reference. cmp may be NULL. */
 json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const lh_load_compare *cmp);
-int lh_load_html(const char *path, const json_t *report, const lh_load_result *r, char *err, size_t errlen);
+/* baseline_path (may be NULL): a --baseline file, whose per-second p99 and throughput are
+ * overlaid on the charts. */
+int lh_load_html(const char *path, const json_t *report, const lh_load_result *r, const char *baseline_path, char *err,
+                 size_t errlen);
 
 /* ---- baselines (baseline.c) ----------------------------------------------------- */
 

@@ -184,6 +184,13 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
     double memUtil = rf.have && r->mem_limit_bytes > 0 ? 100 * rf.memPeak / r->mem_limit_bytes : NAN;
     objective(&ob, "memory_utilization_percent", "<= 90 (bridge peak RSS / memory limit)", isnan(memUtil) ? json_null() : json_real(memUtil),
               isnan(memUtil) ? -1 : memUtil <= 90);
+    /* The generator's counts and the bridge's, class by class: a difference beyond the
+     * requests in flight is a failed objective, never a silent GO (agree.c). */
+    int agreeStatus;
+    char agreeWhy[512];
+    json_t *agreement = lh_load_agreement(r, &agreeStatus, agreeWhy, sizeof(agreeWhy));
+    objective(&ob, "bridge_agreement", "per outcome class, the load's count = the bridge's /metrics delta, within the requests in flight",
+              json_string(agreeWhy), r->fatal[0] ? -1 : agreeStatus);
     if (cmp)
         objective(&ob, "no_regression", "no statistically significant regression against the baseline",
                   json_boolean(!lh_load_compare_regressed(cmp)), !lh_load_compare_regressed(cmp));
@@ -217,10 +224,13 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
     for (int i = 0; i < r->nslots; i++) {
         const lh_load_slot *s = &r->slots[i];
         if (i * r->slot_s > r->wall_s + r->slot_s) break;
-        json_array_append_new(series, json_pack("{s:f,s:i,s:i,s:i,s:i,s:o,s:o,s:o}", "t", i * r->slot_s, "ok", (int)s->ok,
-                                                "failed", (int)s->failed, "sent", (int)s->sent, "agents", (int)s->agents,
-                                                "p50_ms", msOrNull(&s->h, .5), "p99_ms", msOrNull(&s->h, .99), "max_ms",
-                                                s->h.count ? json_real(ms(s->h.max_ns)) : json_null()));
+        json_array_append_new(series, json_pack("{s:f,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:i,s:i,s:i,s:i,s:i}", "t", i * r->slot_s,
+                                                "ok", (int)s->ok, "failed", (int)s->failed, "sent", (int)s->sent,
+                                                "agents", (int)s->agents, "p50_ms", msOrNull(&s->h, .5), "p99_ms",
+                                                msOrNull(&s->h, .99), "max_ms", s->h.count ? json_real(ms(s->h.max_ns)) : json_null(),
+                                                "server_fault", (int)s->server_fault, "client_error", (int)s->client_error,
+                                                "throttled", (int)s->throttled, "client_gone", (int)s->gone,
+                                                "no_reply", (int)s->no_reply));
     }
     json_t *res = json_array();
     for (int i = 0; i < r->nres; i++)
@@ -263,6 +273,8 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
     char target[256];
     snprintf(target, sizeof(target), "http://%s:%d%s", o->host, o->port, o->path);
     json_object_set_new(out, "target", json_string(target));
+    json_object_set_new(out, "agreement", agreement);
+    json_object_set_new(json_object_get(out, "counts"), "throttled_429", json_integer((json_int_t)r->throttled));
     json_object_set_new(out, "timeline", series);
     json_object_set_new(out, "timeline_slot_s", json_real(r->slot_s));
     if (cj) json_object_set_new(out, "baseline", cj);

@@ -232,6 +232,7 @@ static int scrape(const lh_load_options *o, lh_load_result *r, int k, char *buf)
     if (!isnan(lim)) r->mem_limit_bytes = lim;
     if (isnan(r->m_validate_200[k])) r->m_validate_200[k] = 0;
     if (isnan(r->m_decisions[k])) r->m_decisions[k] = 0;
+    r->m_out_native = lh_load_outcomes_scrape(buf, o->path, r->m_out[k]);
     return 0;
 }
 

@@ -9,6 +9,7 @@ set -u
 
 start_bridge auth || { fail "bridge starts"; exit 1; }
 printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' > "$T/v.json"
+printf '{"agent":"auth-minted","role":"builder","ttl_s":60}' > "$T/tk.json"
 BT=$(token builder-1 builder); ET=$(token expert-1 expert); AT=$(token admin-1 admin)
 check "the token key is 0600 in the data dir" '[ "$(stat -c %a "$DATA/token.key")" = 600 ]'
 
@@ -84,6 +85,7 @@ ROUTES=(
   "GET|/v1/status|| ET BT"
   "POST|/v1/policy|application/yaml|p.yaml AT ET"
   "POST|/v1/policy/rollback|| AT BT"
+  "POST|/v1/tokens|application/json|tk.json AT BT"
 )
 for row in "${ROUTES[@]}"; do
   read -r spec right wrong <<<"$row"

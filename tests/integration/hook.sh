@@ -31,10 +31,22 @@ check "deny reason names the rule and a safer alternative" \
 check "hookEventName is PreToolUse" '[ "$(jq -r .hookSpecificOutput.hookEventName <<<"$out")" = PreToolUse ]'
 
 payload Bash '{"command":"ls -la && git status"}' > "$T/p"; run_hook "$T/p"
-check "ls && git status is allowed" '[ $rc -eq 0 ] && [ "$(decision)" = allow ]'
+check "ls && git status: no opinion by default (exit 0, no output: the user's permission settings apply)" '[ $rc -eq 0 ] && [ -z "$out" ]'
+LIGHTHOUSE_HOOK_ALLOW=approve "$HOOK" pre-tool-use < "$T/p" > "$T/out" 2> "$T/err"; rc=$?; out=$(cat "$T/out")
+check "LIGHTHOUSE_HOOK_ALLOW=approve: ls && git status is approved explicitly" '[ $rc -eq 0 ] && [ "$(decision)" = allow ]'
+printf 'listen: 127.0.0.1:8765\nhook_allow: approve   # explicit approval\n' > "$T/cfg.yaml"
+LIGHTHOUSE_CONFIG="$T/cfg.yaml" "$HOOK" pre-tool-use < "$T/p" > "$T/out" 2> "$T/err"; rc=$?; out=$(cat "$T/out")
+check "hook_allow: approve in \$LIGHTHOUSE_CONFIG approves explicitly" '[ $rc -eq 0 ] && [ "$(decision)" = allow ]'
+LIGHTHOUSE_CONFIG="$T/cfg.yaml" LIGHTHOUSE_HOOK_ALLOW=default "$HOOK" pre-tool-use < "$T/p" > "$T/out" 2> "$T/err"; rc=$?
+check "LIGHTHOUSE_HOOK_ALLOW=default wins over the config file" '[ $rc -eq 0 ] && [ ! -s "$T/out" ]'
+LIGHTHOUSE_HOOK_ALLOW=yes "$HOOK" pre-tool-use < "$T/p" > "$T/out" 2> "$T/err"; rc=$?
+check "a bad LIGHTHOUSE_HOOK_ALLOW blocks (exit 2) and names the values" '[ $rc -eq 2 ] && grep -q "approve or default" "$T/err"'
+printf 'hook_allow: approve\n' > "$T/cfg2.yaml"
+"$LH" serve --config "$T/cfg2.yaml" --listen 127.0.0.1:0 --data "$T/nodata" --bogus-flag > /dev/null 2> "$T/err"
+check "serve accepts hook_allow in its config (only the bogus flag is refused)" '! grep -q hook_allow "$T/err" && grep -q bogus "$T/err"'
 
 payload Bash '{"command":"echo \"rm -rf /\""}' > "$T/p"; run_hook "$T/p"
-check "echo of a dangerous string is allowed" '[ "$(decision)" = allow ]'
+check "echo of a dangerous string is not refused (no output)" '[ $rc -eq 0 ] && [ -z "$out" ]'
 
 payload Bash '{"command":"systemctl restart nginx"}' > "$T/p"; run_hook "$T/p"
 check "systemctl restart escalates to ask" '[ $rc -eq 0 ] && [ "$(decision)" = ask ]'
@@ -43,7 +55,7 @@ payload Write '{"file_path":"/etc/passwd","content":"x"}' > "$T/p"; run_hook "$T
 check "Write to /etc/passwd is denied" '[ "$(decision)" = deny ]'
 
 payload Write '{"file_path":"/home/dev/project/src/a.c","content":"rm -rf /"}' > "$T/p"; run_hook "$T/p"
-check "Write inside the project is allowed" '[ "$(decision)" = allow ]'
+check "Write inside the project is not refused (no output)" '[ $rc -eq 0 ] && [ -z "$out" ]'
 
 payload NoSuchTool '{"x":1}' > "$T/p"; run_hook "$T/p"
 check "an unknown tool is escalated (ask)" '[ $rc -eq 0 ] && [ "$(decision)" = ask ]'
@@ -123,6 +135,23 @@ echo '{"broken": ' > "$T/bad.json"
 check "install refuses to touch an invalid settings file" '[ $rc -eq 2 ] && [ "$(cat "$T/bad.json")" = "{\"broken\": " ]'
 "$LH" hook install --settings "$T/new.json" > /dev/null; rc=$?
 check "install creates a missing settings file" '[ $rc -eq 0 ] && jq -e .hooks.PreToolUse "$T/new.json" >/dev/null'
+"$LH" hook install --settings "$T/a/b/settings.json" > "$T/out"; rc=$?
+check "install --settings creates missing directories" '[ $rc -eq 0 ] && jq -e .hooks.PostToolUse "$T/a/b/settings.json" >/dev/null'
+check "install says it adds a PreToolUse and a PostToolUse hook" 'grep -q PreToolUse "$T/out" && grep -q PostToolUse "$T/out"'
+cat > "$T/orig.json" <<'JSON'
+{"model": "opus", "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "other-guard"}]}], "Stop": []}, "permissions": {"allow": ["Bash(ls:*)"]}}
+JSON
+cp "$T/orig.json" "$T/u.json"
+"$LH" hook install --settings "$T/u.json" > /dev/null && "$LH" hook uninstall --settings "$T/u.json" > "$T/out"; rc=$?
+check "uninstall removes exactly what install added" '[ $rc -eq 0 ] && [ "$(jq -S . "$T/u.json")" = "$(jq -S . "$T/orig.json")" ] && grep -q "removed 2" "$T/out"'
+"$LH" hook uninstall --settings "$T/new.json" > /dev/null; rc=$?
+check "uninstall of a file install created leaves no hooks behind" '[ $rc -eq 0 ] && [ "$(jq -c . "$T/new.json")" = "{}" ]'
+"$LH" hook uninstall --settings "$T/u.json" > "$T/out"; rc=$?
+check "uninstall with nothing installed changes nothing and says so" '[ $rc -eq 0 ] && grep -q "nothing to uninstall" "$T/out" && [ "$(jq -S . "$T/u.json")" = "$(jq -S . "$T/orig.json")" ]'
+"$LH" hook --help > "$T/out"; rc=$?
+check "lighthouse hook --help answers" '[ $rc -eq 0 ] && grep -q uninstall "$T/out"'
+"$LH" hook install --help > "$T/out"; rc=$?
+check "lighthouse hook install --help answers without installing" '[ $rc -eq 0 ] && grep -q "usage" "$T/out"'
 
 # ---- lighthouse check ------------------------------------------------------------------------------
 "$LH" check --cwd /home/dev/project -- rm -rf / > "$T/out"; rc=$?

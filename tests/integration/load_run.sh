@@ -5,6 +5,9 @@
 #      with a reason), faults were injected and retried, resources came from the bridge's
 #      /proc, the HTML report has its charts, the exit code follows the verdict, and the
 #      run is in the history;
+#      the report's outcomes agree with the bridge's class by class;
+#   1b. a fleet (--data: one token per agent, minted and revoked) against a bridge with
+#      its default rate limit, and a mostly throttled run that says so;
 #   2. baselines: two runs of the same build are not a regression; the same bridge slowed
 #      (a regression is confirmed by repeating the run)
 #      (stopped for 300 ms of every 400 ms with SIGSTOP/SIGCONT) is one, with exit 1;
@@ -39,6 +42,24 @@ bdec=$(awk '/^lighthouse_bridge_decisions_total/ {s+=$2} END {print s+0}' "$T/me
 check "answered requests in the report ($okc) = the bridge's /v1/validate 200s in /metrics ($b200)" '[ "$okc" = "$b200" ]'
 check "= the bridge's decisions_total ($bdec)" '[ "$okc" = "$bdec" ]'
 check "the report's own /metrics deltas agree" '[ "$(jq .bridge_counters.match "$R")" = true ]'
+# The report prints its counts beside the bridge's, class by class (agree.c). With the
+# bridge's lighthouse_bridge_outcomes_total every class is compared, client_gone included;
+# without it, by status code, and the report says it fell back.
+if grep -q '^lighthouse_bridge_outcomes_total' "$T/metrics"; then native=1; else native=0; fi
+check "the report's outcomes agree with the bridge's /metrics class by class ($(jq -c '.agreement.summary' "$R"))" \
+  'jq -e ".agreement.agree == true and (.objectives[] | select(.name == \"bridge_agreement\") | .status == \"met\")" "$R" >/dev/null'
+check "ok, server_fault, client_error and throttled are each compared" \
+  'jq -e "[.agreement.classes | .ok, .server_fault, .client_error, .throttled | .bridge | type == \"number\"] | all" "$R" >/dev/null'
+check "the injected resets are the load's client_gone ($(jq .agreement.classes.client_gone.load "$R") = $(jq .faults.reset_mid_request "$R"))" \
+  '[ "$(jq .agreement.classes.client_gone.load "$R")" = "$(jq .faults.reset_mid_request "$R")" ] && [ "$(jq .faults.reset_mid_request "$R")" -gt 0 ]'
+if [ $native = 1 ]; then
+  check "the bridge exports outcomes: client_gone is compared too" \
+    'jq -e ".agreement.source == \"lighthouse_bridge_outcomes_total\" and (.agreement.classes.client_gone.bridge | type == \"number\")" "$R" >/dev/null'
+else
+  check "no outcomes series on this bridge: the report says it fell back to status codes, client_gone not compared" \
+    'jq -e ".agreement.source | test(\"fallback\")" "$R" >/dev/null && [ "$(jq .agreement.classes.client_gone.bridge "$R")" = null ] && grep -q "does not export lighthouse_bridge_outcomes_total" "$T/run.err"'
+fi
+check "the summary prints the load's counts beside the bridge's" 'grep -q "^outcomes (load vs bridge /metrics" "$T/run.err"'
 check "decisions by outcome add up to the answered requests" \
   '[ "$(jq "[.decisions[]] | add" "$R")" = "$okc" ]'
 check "1,000 concurrent agents" '[ "$(jq .metrics.peak_concurrent_agents "$R")" = 1000 ]'
@@ -62,6 +83,59 @@ check "the HTML report has its five charts" \
 check "the HTML report is self-contained (no scripts, no external links)" '! grep -qE "<script|src=\"http|href=\"http" "$T/r.html"'
 "$LH" load history --history "$T/history.db" > "$T/hist.out"
 check "the run is in the history" 'grep -q "scale_test" "$T/hist.out" && grep -q " $total " "$T/hist.out"'
+
+# ---- 1b. a fleet against a bridge with its default rate limit -------------------------
+# --data DIR: one builder token per agent, minted from the bridge's data dir and revoked
+# at the end; each agent has its own rate limit, so nothing is throttled.
+start_bridge fleet || { fail "fleet bridge starts"; exit 1; }
+FDATA=$DATA
+"$LH" load --target "$URL" --data "$FDATA" --agents 200 --rate 200 --duration 5 --seed 3 --report "$T/f.json" \
+  >"$T/f.out" 2>"$T/f.err"; rc=$?
+check "a fleet run (--data, default rate limit) runs with one token per agent (rc $rc)" \
+  'jq -e ".parameters.tokens == 200 and .summary.requests_total > 500" "$T/f.json" >/dev/null && grep -q "minted 200 builder tokens" "$T/f.err"'
+check "nothing was throttled ($(jq .counts.throttled_429 "$T/f.json") 429s) and the bridge agrees" \
+  'jq -e ".counts.throttled_429 == 0 and .counts.http_4xx == 0 and .agreement.agree == true" "$T/f.json" >/dev/null'
+"$LH" events query --data "$FDATA" --type token.issued --limit 1000 --json > "$T/issued.json" 2>/dev/null
+"$LH" events query --data "$FDATA" --type token.revoked --limit 1000 --json > "$T/revoked.json" 2>/dev/null
+ni=$(grep -c '"load-' "$T/issued.json"); nr=$(grep -c 'token.revoked' "$T/revoked.json")
+check "the 200 tokens were issued (token.issued: $ni) and revoked at the end (token.revoked: $nr)" '[ "$ni" = 200 ] && [ "$nr" = 200 ]'
+check "the run is in the history under the data dir" '[ -s "$FDATA/load-history.db" ] && "$LH" load history --data "$FDATA" | grep -q scale_test'
+# --admin-token: the same fleet minted over HTTP (POST /v1/tokens) and revoked over it.
+ATOK=$(token load-admin admin "$FDATA")
+BTOK=$(token load-builder builder "$FDATA")
+"$LH" load --target "$URL" --admin-token "$ATOK" --no-history --agents 100 --rate 100 --duration 3 --seed 5 \
+  --report "$T/adm.json" >"$T/adm.out" 2>"$T/adm.err"; rc=$?
+check "a fleet minted over POST /v1/tokens with --admin-token (rc $rc): 100 tokens, nothing throttled, agreement" \
+  'grep -q "minted 100 builder tokens over POST /v1/tokens" "$T/adm.err" && jq -e ".parameters.tokens == 100 and .counts.throttled_429 == 0 and .agreement.agree == true" "$T/adm.json" >/dev/null'
+"$LH" events query --data "$FDATA" --type token.revoked --limit 10000 --json > "$T/revoked2.json" 2>/dev/null
+check "... and revoked over POST /v1/tokens/revoke ($(grep -c token.revoked "$T/revoked2.json") revocations in all)" \
+  '[ "$(grep -c token.revoked "$T/revoked2.json")" = 300 ]'
+post_json /v1/tokens "$BTOK" '{"agent":"x","role":"builder"}'
+check "POST /v1/tokens with a builder token: 403" '[ "$code" = 403 ]'
+post_json /v1/tokens "$ATOK" '{"agent":"minted-1","role":"builder","ttl_s":600}'
+MT=$(jq -r '.tokens[0].token' <<<"$body"); MTID=$(jq -r '.tokens[0].token_id' <<<"$body")
+check "POST /v1/tokens mints a token that the bridge accepts" \
+  '[ "$code" = 200 ] && post_json /v1/validate "$MT" "{\"tool\":\"Bash\",\"input\":{\"command\":\"ls\"},\"cwd\":\"/tmp\"}" && [ "$code" = 200 ]'
+post_json /v1/tokens/revoke "$ATOK" "{\"token_id\":\"$MTID\"}"
+check "POST /v1/tokens/revoke: 200, and the token is refused at once (401)" \
+  '[ "$code" = 200 ] && post_json /v1/validate "$MT" "{\"tool\":\"Bash\",\"input\":{\"command\":\"ls\"},\"cwd\":\"/tmp\"}"; [ "$code" = 401 ]'
+post_json /v1/tokens/revoke "$ATOK" '{"token_id":"0123456789abcdef"}'
+check "POST /v1/tokens/revoke of an id never issued: 404, says so" '[ "$code" = 404 ] && grep -q "no token with id 0123456789abcdef" <<<"$body"'
+post_json /v1/tokens "$ATOK" '{"agent":"x","role":"boss"}'
+check "POST /v1/tokens with an unknown role: 400 listing the roles" '[ "$code" = 400 ] && grep -q "builder, expert or admin" <<<"$body"'
+
+# One token for every agent against a bridge limiting each agent to 2 req/s: mostly
+# throttled, counted as such on both sides, and the report says so with the fix.
+start_bridge throttled --rate-limit 2 --rate-burst 2 || { fail "throttled bridge starts"; exit 1; }
+TTOK=$(token one-agent builder)
+"$LH" load --target "$URL" --token "$TTOK" --no-history --agents 20 --rate 50 --duration 3 --network-errors 0 --seed 4 \
+  --report "$T/t.json" >"$T/t.out" 2>"$T/t.err"; rc=$?
+check "one token for 20 agents at a 2 req/s limit: mostly 429s, NO-GO, exit 1 ($(jq .counts.throttled_429 "$T/t.json") of $(jq .summary.requests_total "$T/t.json"))" \
+  '[ $rc = 1 ] && jq -e ".counts.throttled_429 * 2 > .summary.requests_total" "$T/t.json" >/dev/null'
+check "... counted as throttled on both sides" \
+  'jq -e ".agreement.classes.throttled.agree == true and .agreement.classes.throttled.bridge > 0" "$T/t.json" >/dev/null'
+check "... and the report says so in one line, with the fix" 'grep -q "^mostly throttled: .*fix: .*--data DIR" "$T/t.err"'
+check "the verdict names the failing objectives and their causes" 'grep -q "^  failed availability_percent: " "$T/t.err"'
 
 # ---- 2. baselines (on a fresh bridge, so the big run's store does not weigh on them) ----
 start_bridge base --rate-limit 0 || { fail "second bridge starts"; exit 1; }

@@ -314,12 +314,83 @@ static void test_baseline_compare(void **st) {
     unlink(path);
 }
 
+/* The bridge's outcome counts: its own per-class series when exported (labels in any
+ * order, other routes ignored), else by status code; and the agreement verdict. */
+static void test_outcomes_agreement(void **st) {
+    (void)st;
+    const char *native =
+        "# HELP lighthouse_bridge_outcomes_total x\n"
+        "lighthouse_bridge_outcomes_total{route=\"/v1/validate\",class=\"ok\"} 100\n"
+        "lighthouse_bridge_outcomes_total{class=\"throttled\",route=\"/v1/validate\"} 7\n"
+        "lighthouse_bridge_outcomes_total{route=\"/v1/validate\",class=\"client_gone\"} 3\n"
+        "lighthouse_bridge_outcomes_total{route=\"/v1/validate2\",class=\"ok\"} 50\n"
+        "lighthouse_bridge_outcomes_total{route=\"/v1/hooks/claude-code\",class=\"ok\"} 9\n"
+        "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"200\"} 999\n";
+    double out[LH_LOAD_OUTCOMES];
+    assert_int_equal(lh_load_outcomes_scrape(native, "/v1/validate", out), 1);
+    assert_true(out[LH_LOAD_OUT_OK] == 100 && out[LH_LOAD_OUT_THROTTLED] == 7 && out[LH_LOAD_OUT_CLIENT_GONE] == 3);
+    assert_true(out[LH_LOAD_OUT_SERVER_FAULT] == 0 && out[LH_LOAD_OUT_CLIENT_ERROR] == 0);
+    const char *codes =
+        "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"200\"} 90\n"
+        "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"401\"} 2\n"
+        "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"413\"} 1\n"
+        "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"429\"} 5\n"
+        "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"500\"} 4\n"
+        "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"503\"} 1\n"
+        "lighthouse_bridge_requests_total{route=\"/v1/events\",code=\"200\"} 77\n";
+    assert_int_equal(lh_load_outcomes_scrape(codes, "/v1/validate", out), 0);
+    assert_true(out[LH_LOAD_OUT_OK] == 90 && out[LH_LOAD_OUT_CLIENT_ERROR] == 3 && out[LH_LOAD_OUT_THROTTLED] == 5);
+    assert_true(out[LH_LOAD_OUT_SERVER_FAULT] == 5 && isnan(out[LH_LOAD_OUT_CLIENT_GONE]));
+
+    /* a run: 100 ok, 7 throttled, 4 resets; the bridge saw 3 of the resets */
+    lh_load_result r;
+    memset(&r, 0, sizeof(r));
+    r.metrics_ok = 1;
+    r.m_out_native = 1;
+    r.ok = 100;
+    r.status[2] = 100;
+    r.status[4] = 7;
+    r.throttled = 7;
+    r.resets = 4;
+    lh_load_outcomes_scrape(native, "/v1/validate", r.m_out[1]);
+    int status;
+    char why[512];
+    json_t *j = lh_load_agreement(&r, &status, why, sizeof(why));
+    assert_int_equal(status, 1);
+    json_decref(j);
+    /* the bridge answered one more than the load counted, nothing in flight: disagree */
+    r.ok = 99;
+    j = lh_load_agreement(&r, &status, why, sizeof(why));
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(why, "ok: load 99, bridge 100"));
+    json_decref(j);
+    /* ... unless a request is in flight (timed out on the load's side) */
+    r.timeouts = 1;
+    j = lh_load_agreement(&r, &status, why, sizeof(why));
+    assert_int_equal(status, 1);
+    json_decref(j);
+    /* the bridge cannot see more resets than were made */
+    r.timeouts = 0;
+    r.ok = 100;
+    r.resets = 2;
+    j = lh_load_agreement(&r, &status, why, sizeof(why));
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(why, "client_gone"));
+    json_decref(j);
+    /* no /metrics: no data, never agreement */
+    r.metrics_ok = 0;
+    j = lh_load_agreement(&r, &status, why, sizeof(why));
+    assert_int_equal(status, -1);
+    json_decref(j);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hist_error_bound), cmocka_unit_test(test_hist_merge_and_empty),
         cmocka_unit_test(test_mwu),              cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_curve),            cmocka_unit_test(test_yaml),
         cmocka_unit_test(test_corpus),           cmocka_unit_test(test_baseline_compare),
+        cmocka_unit_test(test_outcomes_agreement),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

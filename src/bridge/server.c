@@ -518,7 +518,11 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
     lh_bridge_t *b = cls;
     lh_req *r = *con_cls;
     if (!r) return;
-    lh_metrics_request(b->m, r->route, r->status ? r->status : 500, lh_bridge_now_ns() - r->t0);
+    /* No reply queued: the peer went away first (it closed, reset, or stalled past the
+     * timeout), or the bridge failed to answer (a server fault). */
+    int gone = toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
+               toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED;
+    lh_metrics_request(b->m, r->route, r->status, gone, lh_bridge_now_ns() - r->t0);
     reqFree(b, r);
     *con_cls = NULL;
     atomic_fetch_sub(&b->inflight, 1);

@@ -23,8 +23,8 @@ typedef enum {
     LH_SLA_COMPLIANCE = 0,   /* sla_compliance_rate: % of decision requests answered 2xx in <= 100 ms */
     LH_SLA_P99,              /* p99_response_time_ms */
     LH_SLA_AVG,              /* avg_response_time_ms */
-    LH_SLA_AVAILABILITY,     /* availability_percent: % of decision requests not answered 5xx */
-    LH_SLA_ERROR_RATE,       /* error_rate_percent: % of decision requests answered non-2xx */
+    LH_SLA_AVAILABILITY,     /* availability_percent: % of decision requests not a server fault */
+    LH_SLA_ERROR_RATE,       /* error_rate_percent: % of decision requests that are a server fault */
     LH_SLA_RPS,              /* requests_per_second (only while traffic is expected) */
     LH_SLA_CPU,              /* cpu_utilization_percent of the CPUs the bridge may use */
     LH_SLA_MEMORY,           /* memory_utilization_percent: RSS / memory limit */
@@ -77,10 +77,11 @@ int lh_sla_higher_is_worse(lh_sla_metric m);
 /* Cumulative counters at one instant. Durations are of the decision routes only. */
 typedef struct lh_sla_sample {
     uint64_t t_ns;                        /* monotonic clock */
-    uint64_t requests;                    /* decision requests answered, any status but 401 and 403 */
-    uint64_t ok;                          /* ... answered 2xx */
-    uint64_t unavailable;                 /* ... answered 5xx or never answered */
-    uint64_t dur[LH_HIST_BUCKETS + 1];    /* request_duration buckets (not cumulative), all statuses */
+    uint64_t requests;                    /* decision requests of outcome ok or server_fault (util/outcome.h) */
+    uint64_t ok;                          /* ... ok (answered 2xx) */
+    uint64_t unavailable;                 /* ... server_fault (5xx, or no reply through the bridge's fault) */
+    uint64_t store_faults;                /* ... of those, answered 503: the store (or a stop), never a revision */
+    uint64_t dur[LH_HIST_BUCKETS + 1];    /* duration buckets (not cumulative) of the requests counted */
     uint64_t dur_sum_ns;
     uint64_t ok_dur[LH_HIST_BUCKETS + 1]; /* durations of the 2xx answers */
     double cpu_s;                         /* process CPU seconds (user + system); < 0 unknown */

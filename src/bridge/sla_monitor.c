@@ -95,11 +95,13 @@ struct lh_slamon {
 
 static int isDecision(int r) { return r == LH_ROUTE_VALIDATE || r == LH_ROUTE_HOOK || r == LH_ROUTE_OPA; }
 
+/* Decision requests the bridge answers for: ok and server faults (util/outcome.h). */
 static uint64_t decisionRequests(const lh_metrics *m) {
     uint64_t n = 0;
     for (int r = 0; r < LH_ROUTE_COUNT; r++)
         if (isDecision(r))
-            for (int c = 0; c < LH_NCODES; c++) n += atomic_load_explicit(&m->requests[r][c], RLX);
+            for (int o = 0; o < LH_OUTCOME_COUNT; o++)
+                if (lh_outcome_counts_for_sla((lh_outcome)o)) n += atomic_load_explicit(&m->outcomes[r][o], RLX);
     return n;
 }
 
@@ -154,19 +156,20 @@ static void takeSample(lh_slamon *m, lh_sla_sample *s) {
     s->t_ns = lh_bridge_now_ns();
     for (int r = 0; r < LH_ROUTE_COUNT; r++) {
         if (!isDecision(r)) continue;
-        for (int c = 0; c < LH_NCODES; c++) {
-            uint64_t v = atomic_load_explicit(&mt->requests[r][c], RLX);
-            int code = lh_metrics_codes[c];
-            /* Refused before any decision (no or a bad token, a role that may not ask):
-             * the caller's fault, and no sign of the bridge's or the policy's health. */
-            if (code == 401 || code == 403) continue;
-            s->requests += v;
-            if (code >= 200 && code < 300) s->ok += v;
-            if (code >= 500 || code == 0) s->unavailable += v;
-        }
-        for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] += atomic_load_explicit(&mt->request_duration[r].bucket[i], RLX);
-        s->dur_sum_ns += atomic_load_explicit(&mt->request_duration[r].sum_ns, RLX);
+        /* Only the outcomes the bridge answers for: client errors (bad input, no or a bad
+         * token, a wrong method), throttled callers and clients that went away say nothing
+         * about the bridge's or the policy's health (docs/sla.md, "Outcomes"). */
+        uint64_t ok = atomic_load_explicit(&mt->outcomes[r][LH_OUTCOME_OK], RLX);
+        uint64_t fault = atomic_load_explicit(&mt->outcomes[r][LH_OUTCOME_SERVER_FAULT], RLX);
+        s->requests += ok + fault;
+        s->ok += ok;
+        s->unavailable += fault;
+        /* 503 is the store (or a bridge that is stopping): no policy revision causes it. */
+        for (int c = 0; c < LH_NCODES; c++)
+            if (lh_metrics_codes[c] == 503) s->store_faults += atomic_load_explicit(&mt->requests[r][c], RLX);
     }
+    for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] = atomic_load_explicit(&mt->decision_sla.bucket[i], RLX);
+    s->dur_sum_ns = atomic_load_explicit(&mt->decision_sla.sum_ns, RLX);
     for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->ok_dur[i] = atomic_load_explicit(&mt->decision_ok.bucket[i], RLX);
     s->cpu_s = readCpuSeconds();
     s->cpus = m->cpus;

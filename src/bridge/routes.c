@@ -47,6 +47,43 @@ static int checkBody(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, enum M
     return 0;
 }
 
+/* The session names the event's aggregate ("session:" + session), which the store only
+ * takes as UTF-8 without control characters of at most LH_STORE_MAX_NAME bytes. */
+#define SESSION_PREFIX "session:"
+#define SESSION_MAX (LH_STORE_MAX_NAME - (int)(sizeof(SESSION_PREFIX) - 1))
+
+/* Every field of a parsed request that reaches the decision.made event, checked at the
+ * edge against what the store accepts, so that nothing a client sends can make the append
+ * fail (a 503 is the store's or the engine's failure, never the caller's; docs/sla.md,
+ * "Outcomes"). The parser has already checked UTF-8 (no lone surrogates, no \u0000),
+ * the tool's length and the cwd's form; the agent is the token's. 0, or -1 with a message. */
+static int edgeCheck(const lh_request *r, char *err, size_t errlen) {
+    if (r->session) {
+        size_t n = strlen(r->session);
+        if (n > SESSION_MAX) {
+            snprintf(err, errlen, "\"session\" (or \"session_id\") is %zu bytes; at most %d", n, SESSION_MAX);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)r->session[i] < 0x20 || r->session[i] == 0x7f) {
+                snprintf(err, errlen, "\"session\" (or \"session_id\") has a control character at byte %zu", i);
+                return -1;
+            }
+        if (!lh_utf8_valid(r->session, n)) {
+            snprintf(err, errlen, "\"session\" (or \"session_id\") is not valid UTF-8");
+            return -1;
+        }
+    }
+    static const char *const names[] = {"tool", "cwd", "command", "file_path", "path", "url"};
+    const char *vals[] = {r->tool_name, r->cwd, r->command, r->file_path, r->path, r->url};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+        if (vals[i] && !lh_utf8_valid(vals[i], strlen(vals[i]))) {
+            snprintf(err, errlen, "\"%s\" is not valid UTF-8", names[i]);
+            return -1;
+        }
+    return 0;
+}
+
 /* ---- growing output in the thread's scratch buffers ---------------------------- */
 
 typedef struct obuf { char **p; size_t *cap; size_t len; int bad; } obuf;
@@ -199,13 +236,16 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     lh_request r;
     int prc = lh_request_parse_json(ts->arena, json, jlen, &r, err, sizeof(err));
     free(opaText);
-    if (prc) return lh_http_error(b, c, rq, 400, "bad_request", "%s", err);
+    if (prc || edgeCheck(&r, err, sizeof(err))) return lh_http_error(b, c, rq, 400, "bad_request", "%s", err);
     if (rq->route == LH_ROUTE_HOOK && r.event && strcmp(r.event, "PreToolUse"))
         return lh_http_reply(c, rq, 200, "application/json", "{}\n", 3);   /* nothing to decide */
     /* The agent is the token's, never the body's. */
+    /* Relative paths in the call are judged against cwd: without it the answer would rest
+     * on a guess (docs/api.md). */
+    if (!r.cwd)
+        return lh_http_error(b, c, rq, 400, "bad_request", "request needs \"cwd\": the absolute working directory of the call");
     r.agent = rq->claims.agent;
     r.role = lh_role_name(rq->claims.role);
-    if (!r.cwd) r.cwd = "/";
     noteSession(b, r.session);
 
     lh_engref *er = lh_bridge_engine(b, ts);
@@ -229,7 +269,7 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     if (rq->route != LH_ROUTE_HOOK && (dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap)) < 0)
         return lh_http_error(b, c, rq, 500, "internal", "decision too large");
     memcpy(rq->id, id, sizeof(rq->id));
-    snprintf(rq->aggregate, sizeof(rq->aggregate), "session:%s", r.session ? r.session : "");
+    snprintf(rq->aggregate, sizeof(rq->aggregate), SESSION_PREFIX "%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next
      * request reuses) and completed with the seq once the event is durable. */
     if (replyParts(rq, &d, ts->buf, dlen)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");

@@ -50,7 +50,9 @@ typedef struct note {
     uint64_t pending;         /* its backlog id while it waits for the store (0: none) */
     char key[128];            /* the alerts' dedup key of the current violation */
     uint64_t violated_unix_ns;
-    char action[320];         /* what the violation did about the policy */
+    char action[640];         /* what the violation did about the policy */
+    int await;                /* rollback rules met, too few requests yet: re-checked every tick while violated */
+    lh_sla_transition awaited;   /* the violation it waits for */
 } note;
 
 /* An event the store could not take yet. */
@@ -94,16 +96,6 @@ struct lh_slamon {
 /* ------------------------------------------------------------------------------ */
 
 static int isDecision(int r) { return r == LH_ROUTE_VALIDATE || r == LH_ROUTE_HOOK || r == LH_ROUTE_OPA; }
-
-/* Decision requests the bridge answers for: ok and server faults (util/outcome.h). */
-static uint64_t decisionRequests(const lh_metrics *m) {
-    uint64_t n = 0;
-    for (int r = 0; r < LH_ROUTE_COUNT; r++)
-        if (isDecision(r))
-            for (int o = 0; o < LH_OUTCOME_COUNT; o++)
-                if (lh_outcome_counts_for_sla((lh_outcome)o)) n += atomic_load_explicit(&m->outcomes[r][o], RLX);
-    return n;
-}
 
 static double readCpuSeconds(void) {
     FILE *f = fopen("/proc/self/stat", "r");
@@ -181,9 +173,11 @@ static void takeSample(lh_slamon *m, lh_sla_sample *s) {
 /* ------------------------------------------------------------------------------ */
 
 void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback) {
-    uint64_t now = lh_bridge_now_ns(), reqs = decisionRequests(m->b->m);
+    lh_sla_sample s;
+    takeSample(m, &s);   /* the end of the previous revision's figures, the start of this one's */
     pthread_mutex_lock(&m->mu);
-    lh_sla_lineage_change(&m->lin, revision, rollback, now, reqs);
+    lh_sla_lineage_change(&m->lin, revision, rollback, s.t_ns, s.requests);
+    lh_sla_lineage_set_sample(&m->lin, &s);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -193,7 +187,9 @@ static void markKnownGood(lh_slamon *m, const lh_sla_sample *s) {
     for (int k = 0; k < LH_SLA_COUNT; k++) {
         lh_sla_mstate st;
         lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st);
-        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED)) trouble = 1;
+        /* In trouble, or without enough data to say it is not (a quiet canary proves nothing). */
+        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED || st.state == LH_SLA_NO_DATA))
+            trouble = 1;
     }
     lh_sla_lineage_tick(&m->lin, s->t_ns, s->requests, m->cfg.canary_window_s, trouble);
 }
@@ -357,13 +353,31 @@ static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has,
         fprintf(stderr, "lighthouse serve: alert queue full or stopped: dropped %s for %s\n", event, al.metric);
 }
 
+static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *target, const char *from, const char *action,
+                     const char *key);
+
 static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     lh_sla_metric k = t->metric;
     const lh_sla_threshold *th = &m->cfg.t[k];
     const char *name = lh_sla_metric_name(k);
-    char target[160] = "", from[160] = "", action[240];
+    char target[160] = "", from[160] = "", action[600];
+    lh_sla_sample now;
+    takeSample(m, &now);
     pthread_mutex_lock(&m->mu);
     int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, t, target, from, sizeof(target), action, sizeof(action));
+    /* Only with evidence against the revision itself: its own canary figures, without the
+     * store's faults, worse than before the change (docs/sla.md, "Evidence"). */
+    int wait = 0;
+    if (plan) {
+        char ev[440];
+        plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, &now, ev, sizeof(ev));
+        if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
+        else snprintf(action, sizeof(action), "%s", ev);
+        wait = plan < 0;
+        plan = plan > 0;
+    }
+    m->notes[k].await = wait;
+    m->notes[k].awaited = *t;
     pthread_mutex_unlock(&m->mu);
     char rev[160];
     lh_bridge_revision(m->b, rev, sizeof(rev));
@@ -399,7 +413,45 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %s; %s)", name, t->value, cmpText(k),
              th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), rev, action);
     sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary);
-    if (!plan) return;
+    if (plan) rollBack(m, t, target, from, action, key);
+}
+
+/* A violation still waiting for evidence (note.await): now, with the requests since, is
+ * there evidence? Rolls back if so; stops waiting when the figures clear the revision. */
+static void recheck(lh_slamon *m, lh_sla_metric k, const lh_sla_sample *now) {
+    char target[160] = "", from[160] = "", action[600], key[128];
+    lh_sla_mstate st;
+    pthread_mutex_lock(&m->mu);
+    note *nt = &m->notes[k];
+    lh_sla_eval_state(m->ev, k, &st);
+    if (!nt->await || st.state != LH_SLA_VIOLATED) { nt->await = 0; pthread_mutex_unlock(&m->mu); return; }
+    lh_sla_transition t = nt->awaited;
+    t.now_ns = now->t_ns;
+    t.has = st.has;
+    t.value = st.has ? st.value : t.value;
+    int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, &t, target, from, sizeof(target), action, sizeof(action));
+    char ev[440] = "";
+    if (plan) plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, now, ev, sizeof(ev));
+    if (plan < 0) { pthread_mutex_unlock(&m->mu); return; }   /* still too few: keep waiting */
+    nt->await = 0;
+    if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
+    else if (ev[0]) snprintf(action, sizeof(action), "%s", ev);
+    snprintf(nt->action, sizeof(nt->action), "%s", action);
+    snprintf(key, sizeof(key), "%s", nt->key);
+    pthread_mutex_unlock(&m->mu);
+    fprintf(stderr, "lighthouse serve: SLA %s: %s\n", lh_sla_metric_name(k), action);
+    if (plan > 0) rollBack(m, &t, target, from, action, key);
+}
+
+/* The automatic rollback for violation t, at most once for it. */
+static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *target, const char *from, const char *action,
+                     const char *key) {
+    lh_sla_metric k = t->metric;
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    const char *name = lh_sla_metric_name(k);
+    char agg[96], summary[512];
+    snprintf(agg, sizeof(agg), "sla:%s", name);
+    int64_t seq;
 
     /* Land what waits first, so the rollback's event follows the violation's. If the
      * store is still down the rollback will fail at its record step; if it succeeds, the
@@ -505,10 +557,14 @@ static void tick(lh_slamon *m) {
     pthread_mutex_lock(&m->bmu);   /* retry what waits, even on a tick with nothing new */
     flushLocked(m);
     pthread_mutex_unlock(&m->bmu);
+    int fresh[LH_SLA_COUNT] = {0};
     for (int i = 0; i < n; i++) {
+        fresh[tr[i].metric] = 1;
         if (tr[i].violated) onViolated(m, &tr[i]);
         else onResolved(m, &tr[i]);
     }
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        if (!fresh[k] && m->notes[k].await) recheck(m, (lh_sla_metric)k, &s);
 }
 
 static void *monitorMain(void *arg) {

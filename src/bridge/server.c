@@ -756,6 +756,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
         lh_bridge_engref_free(first);
         goto fail;
     }
+    lh_slamon_resume(b->sla, first->revision);
     if (lh_bridge_policy_install(b, first, "start", "", NULL, err, errlen)) goto fail;
 
     b->appender = lh_appender_start(b, err, errlen);

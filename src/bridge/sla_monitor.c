@@ -81,6 +81,9 @@ struct lh_slamon {
     uint64_t last_sample_ns;
     lh_alerts *alerts;        /* delivery of the monitor's alerts (alert.c), or NULL */
     uint64_t lastrb_ref;      /* backlog id of the violation last_rollback names, while it waits */
+    char resume_rev[160];     /* a restart inside this revision's canary window (lh_slamon_resume) */
+    char resume_prev[160];    /* ... the revision before it, the rollback target */
+    uint64_t resume_age_ns;   /* ... how long it had been active */
 
     pthread_mutex_t bmu;      /* recording: the backlog and the appends */
     deferred backlog[BACKLOG_MAX];   /* a ring: bhead is the oldest */
@@ -176,6 +179,19 @@ void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback) 
     lh_sla_sample s;
     takeSample(m, &s);   /* the end of the previous revision's figures, the start of this one's */
     pthread_mutex_lock(&m->mu);
+    if (!m->lin.n && m->resume_rev[0] && !strcmp(revision, m->resume_rev) && s.t_ns > m->resume_age_ns) {
+        /* The start revision was still in its canary window when the bridge stopped: its
+         * window resumes where the events say it began, with the one before it (trusted, the
+         * bottom) as its rollback target. Its counters start now. */
+        uint64_t at = s.t_ns - m->resume_age_ns;
+        lh_sla_lineage_change(&m->lin, m->resume_prev, 0, at, 0);
+        lh_sla_lineage_change(&m->lin, revision, 0, at, s.requests);
+        lh_sla_lineage_set_sample(&m->lin, &s);
+        fprintf(stderr, "lighthouse serve: SLA: revision %s resumes its canary window (active %.1f s, from the events; "
+                "rollback target %s)\n", revision, (double)m->resume_age_ns / 1e9, m->resume_prev);
+        pthread_mutex_unlock(&m->mu);
+        return;
+    }
     lh_sla_lineage_change(&m->lin, revision, rollback, s.t_ns, s.requests);
     lh_sla_lineage_set_sample(&m->lin, &s);
     pthread_mutex_unlock(&m->mu);
@@ -410,7 +426,7 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", name, t->value, cmpText(k),
             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), action);
     char summary[512];
-    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %s; %s)", name, t->value, cmpText(k),
+    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.280s)", name, t->value, cmpText(k),
              th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), rev, action);
     sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary);
     if (plan) rollBack(m, t, target, from, action, key);
@@ -615,6 +631,50 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
         if (!m->alerts) { snprintf(err, errlen, "%s", aerr); lh_slamon_free(m); return NULL; }
     }
     return m;
+}
+
+void lh_slamon_resume(lh_slamon *m, const char *startRev) {
+    if (!m->cfg.enabled || !(m->cfg.canary_window_s > 0)) return;
+    /* Newest policy change first: the trailing run of events with startRev says when it
+     * became active, and the event before that run names the revision before it. */
+    char since_prev[160] = "";
+    int64_t since_ns = 0, before = 0;
+    int found = 0, done = 0;
+    for (int page = 0; page < 100 && !done; page++) {
+        lh_store_filter f = {.aggregate = "policy", .type = "policy.*", .descending = 1, .before_seq = before,
+                             .limit = 1000};
+        lh_event_list l = {0};
+        char err[256];
+        if (lh_store_query(m->b->store, &f, &l, err, sizeof(err))) {
+            fprintf(stderr, "lighthouse serve: SLA: cannot read the policy history to resume a canary window: %s\n", err);
+            lh_event_list_free(&l);
+            return;
+        }
+        for (size_t i = 0; i < l.n && !done; i++) {
+            json_t *d = json_loads(l.events[i].data, 0, NULL);
+            const char *rev = json_string_value(json_object_get(d, "revision"));
+            if (rev && !strcmp(l.events[i].type, "policy.rollback_failed")) rev = NULL;
+            if (rev) {
+                if (!strcmp(rev, startRev)) { found = 1; since_ns = l.events[i].time_ns; }
+                else { if (found) snprintf(since_prev, sizeof(since_prev), "%s", rev); done = 1; }
+            }
+            json_decref(d);
+        }
+        if (!l.n) done = 1;
+        before = l.cursor;
+        lh_event_list_free(&l);
+    }
+    if (!found || !since_prev[0]) return;   /* never active, or active since the log began: trusted */
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t nowUnix = (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec, age = nowUnix - since_ns;
+    if (age < 0) age = 0;
+    if ((double)age / 1e9 >= m->cfg.canary_window_s) return;
+    pthread_mutex_lock(&m->mu);
+    snprintf(m->resume_rev, sizeof(m->resume_rev), "%s", startRev);
+    snprintf(m->resume_prev, sizeof(m->resume_prev), "%s", since_prev);
+    m->resume_age_ns = (uint64_t)age;
+    pthread_mutex_unlock(&m->mu);
 }
 
 int lh_slamon_start(lh_slamon *m, char *err, size_t errlen) {

@@ -534,6 +534,10 @@ static void mhdLog(void *cls, const char *fmt, va_list ap) {
     vsnprintf(msg, sizeof(msg), fmt, ap);
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n') msg[--n] = 0;
+    /* A client that went away (an event stream closed, a reset before the reply) is no
+     * error of the bridge's: it is counted (outcome client_gone, or its status), not
+     * logged. */
+    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe")) return;
     fprintf(stderr, "lighthouse serve: http: %s\n", msg);
 }
 

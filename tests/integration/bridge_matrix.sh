@@ -171,6 +171,34 @@ check "5 resets before the reply: outcomes_total{route=/v1/validate,class=client
 check "... no server fault, no 500 in requests_total, errors_total{kind=internal} 0" \
   '[ "$(sf_sum)" = 0 ] && ! curl -s "$URL/metrics" | grep -q "^lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"500\"}" && curl -s "$URL/metrics" | grep -q "^lighthouse_bridge_errors_total{kind=\"internal\"} 0$"'
 check "... /ready is still 200" '[ "$(ready)" = 200 ]'
+# An event stream whose client resets: the next event it is sent fails to go out. That is
+# the client going away, not an error of the bridge's: nothing on stderr says so.
+ET=$(token expert-m expert)
+python3 - "${hp%:*}" "${hp##*:}" "$ET" <<'P'
+import socket, struct, sys
+host, port, tok = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.create_connection((host, port))
+s.sendall(("GET /v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % tok).encode())
+got = b""
+while b"\r\n\r\n" not in got:
+    k = s.recv(256)
+    if not k:
+        break
+    got += k
+if not got.startswith(b"HTTP/1.1 200"):
+    sys.exit("expected 200, got %r" % got[:80])
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+P
+streams() { curl -s "$URL/metrics" | awk '$1 ~ /^lighthouse_bridge_outcomes_total\{route="\/v1\/events\/stream"/ {s += $2} END {print s + 0}'; }
+for _ in $(seq 200); do   # events until the stream's send fails and its request completes
+  post_json /v1/validate "$BT" '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp/p"}'
+  [ "$(streams)" -ge 1 ] && break
+  sleep 0.1
+done
+check "a reset event-stream client: its request completes, not as a server fault" \
+  '[ "$(streams)" = 1 ] && [ "$(sf_sum)" = 0 ]'
+check "... and nothing on the bridge's stderr calls it an error" '! grep -qiE "error|failed" "$T/m.err"'
 check "promtool check metrics passes with outcomes_total" 'curl -s "$URL/metrics" | promtool check metrics >/dev/null 2>&1'
 
 curl -s "$URL/metrics" | grep "outcomes_total{route=\"/v1/validate\"" | sed "s/^/# /"

@@ -130,7 +130,7 @@ typedef struct lh_req {
      * arena until the append is done. */
     struct MHD_Connection *conn;
     lh_arena *arena;
-    char id[33];
+    char id[37];          /* the decision's event id: a UUIDv7 */
     char aggregate[300];
     char *evdata;
     size_t evcap;

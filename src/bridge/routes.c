@@ -134,25 +134,36 @@ static void ojson(obuf *o, const char *s, size_t max) {
 
 /* ---- decisions ------------------------------------------------------------------ */
 
-/* Time-ordered, like the store's own UUIDv7 ids: 12 hex digits of the wall clock's
- * milliseconds, then 20 random ones. The store's unique index on id then grows at its
- * right edge; with wholly random ids every event dirtied a page of its own in that index,
- * in every commit (docs/store.md, "Measured figures"). */
-static void newId(lh_tstate *ts, char out[33]) {
+/* One event id format everywhere: a time-ordered UUIDv7, as the store makes for the
+ * events it names itself (lh_event_make_id): 48 bits of the wall clock's milliseconds, the
+ * version and variant bits, and 74 random bits from the thread's generator (no system
+ * call per decision). The store's unique index on id then grows at its right edge; with
+ * wholly random ids every event dirtied a page of its own in that index, in every commit
+ * (docs/store.md, "Measured figures"). */
+static void newId(lh_tstate *ts, char out[37]) {
     static const char h[] = "0123456789abcdef";
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-    for (int i = 0; i < 12; i++) out[i] = h[(ms >> (4 * (11 - i))) & 15];
+    unsigned char b[16];
+    for (int i = 0; i < 6; i++) b[i] = (unsigned char)(ms >> (8 * (5 - i)));
     for (int k = 0; k < 2; k++) {
         /* xorshift64* */
         ts->rng ^= ts->rng >> 12;
         ts->rng ^= ts->rng << 25;
         ts->rng ^= ts->rng >> 27;
         uint64_t v = ts->rng * 2685821657736338717ull;
-        for (int i = 0; i < 10; i++) out[12 + k * 10 + i] = h[(v >> (i * 4)) & 15];
+        for (int i = 0; i < 5; i++) b[6 + k * 5 + i] = (unsigned char)(v >> (8 * i));
     }
-    out[32] = 0;
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x70);   /* version 7: time ordered */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        *p++ = h[b[i] >> 4];
+        *p++ = h[b[i] & 15];
+    }
+    *p = 0;
 }
 
 static void noteSession(lh_bridge_t *b, const char *session) {
@@ -258,7 +269,7 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     atomic_fetch_add_explicit(&b->m->decisions[d.action][d.tier][d.risk], 1, memory_order_relaxed);
     if (d.action == LH_ESCALATE) atomic_fetch_add_explicit(&b->m->escalations, 1, memory_order_relaxed);
 
-    char id[33];
+    char id[37];
     newId(ts, id);
     /* The event's decision (keys sorted) and then the reply's (the contract's order) are
      * rendered in turn into the thread's buffer. The hook's reply has no decision object,

@@ -35,7 +35,7 @@ run() {
 }
 
 curl -s -o /dev/null -X POST -H "Authorization: Bearer ${LH_TOKENS%%,*}" -H 'Content-Type: application/json' \
-  -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate"
+  -d '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' "$URL/v1/validate"
 echo "bridge $URL (pid $BPID), nginx 127.0.0.1:$NPORT; wrk 2 threads, ${DUR}s runs, $(nproc) CPUs shared by all"
 echo "machine load before the run (1/5/15 min): $(cut -d' ' -f1-3 /proc/loadavg) -- other work on the machine moves every figure below"
 # idle_rss LABEL: open 10,000 idle connections and print the bridge's RSS.

@@ -130,7 +130,7 @@ typedef struct lh_req {
      * arena until the append is done. */
     struct MHD_Connection *conn;
     lh_arena *arena;
-    char id[33];
+    char id[37];          /* the decision's event id: a UUIDv7 */
     char aggregate[300];
     char *evdata;
     size_t evcap;
@@ -236,6 +236,10 @@ void lh_slamon_stop(lh_slamon *m);                             /* join it; NULL 
 void lh_slamon_free(lh_slamon *m);
 /* A revision became active (start, push, SIGHUP, rollback). Called under policy_mu. */
 void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback);
+/* Before the start revision is installed: if the events say it became active less than a
+ * canary window ago (the bridge restarted inside its canary), its window resumes from
+ * then, with the revision before it as the rollback target (docs/sla.md). */
+void lh_slamon_resume(lh_slamon *m, const char *startRev);
 /* Exposition text of the SLA and alert metrics (malloc'd), for /metrics. */
 char *lh_slamon_metrics(lh_slamon *m);
 /* {"state", "enabled", "violated": [...]} for /v1/status; new reference. */

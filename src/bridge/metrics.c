@@ -42,13 +42,18 @@ void lh_hist_observe(lh_hist *h, uint64_t ns) {
     atomic_fetch_add_explicit(&h->count, 1, RLX);
 }
 
-void lh_metrics_request(lh_metrics *m, lh_route r, int status, uint64_t ns) {
+void lh_metrics_request(lh_metrics *m, lh_route r, int status, int peerGone, uint64_t ns) {
+    lh_outcome o = lh_outcome_of(status, peerGone);
+    atomic_fetch_add_explicit(&m->outcomes[r][o], 1, RLX);
+    if (o == LH_OUTCOME_CLIENT_GONE) return;   /* no status, and no reply to time */
+    if (status == 0) status = 500;             /* no reply, through the bridge's fault */
     int c = LH_NCODES - 1;   /* "other" */
     for (int i = 0; i < LH_NCODES - 1; i++)
         if (lh_metrics_codes[i] == status) { c = i; break; }
     atomic_fetch_add_explicit(&m->requests[r][c], 1, RLX);
     lh_hist_observe(&m->request_duration[r], ns);
     if (r <= LH_ROUTE_OPA && status >= 200 && status < 300) lh_hist_observe(&m->decision_ok, ns);
+    if (r <= LH_ROUTE_OPA && lh_outcome_counts_for_sla(o)) lh_hist_observe(&m->decision_sla, ns);
 }
 
 void lh_metrics_error(lh_metrics *m, lh_err_kind k) {
@@ -159,6 +164,14 @@ char *lh_metrics_render(const lh_metrics *m, const lh_metrics_extra *x, size_t *
             if (!v && !(r == LH_ROUTE_VALIDATE && c == 0)) continue;
             if (lh_metrics_codes[c]) emit(&s, "lighthouse_bridge_requests_total{route=\"%s\",code=\"%d\"} %" PRIu64 "\n", routeNames[r], lh_metrics_codes[c], v);
             else emit(&s, "lighthouse_bridge_requests_total{route=\"%s\",code=\"other\"} %" PRIu64 "\n", routeNames[r], v);
+        }
+    head(&s, "outcomes_total", "counter", "Requests by route and outcome class (ok, server_fault, client_error, throttled, client_gone; docs/sla.md).");
+    for (int r = 0; r < LH_ROUTE_COUNT; r++)
+        for (int o = 0; o < LH_OUTCOME_COUNT; o++) {
+            uint64_t v = atomic_load_explicit(&m->outcomes[r][o], RLX);
+            if (!v && r > LH_ROUTE_OPA) continue;   /* the decision routes always show every class */
+            emit(&s, "lighthouse_bridge_outcomes_total{route=\"%s\",class=\"%s\"} %" PRIu64 "\n", routeNames[r],
+                 lh_outcome_name((lh_outcome)o), v);
         }
     head(&s, "request_duration_seconds", "histogram", "HTTP request duration in seconds, by route.");
     for (int r = 0; r < LH_ROUTE_COUNT; r++) {

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/outcome.h"
+
 typedef enum {
     LH_ROUTE_VALIDATE = 0, LH_ROUTE_HOOK, LH_ROUTE_OPA, LH_ROUTE_EVENTS, LH_ROUTE_STREAM,
     LH_ROUTE_POLICY, LH_ROUTE_POLICY_HISTORY, LH_ROUTE_ROLLBACK, LH_ROUTE_STATUS,
@@ -40,9 +42,11 @@ enum { LH_ROLLBACK_TRIGGERED = 0, LH_ROLLBACK_SUCCEEDED = 1, LH_ROLLBACK_FAILED 
 extern const int lh_metrics_codes[LH_NCODES];
 
 typedef struct lh_metrics {
-    _Atomic uint64_t requests[LH_ROUTE_COUNT][LH_NCODES];
+    _Atomic uint64_t requests[LH_ROUTE_COUNT][LH_NCODES];   /* answered requests by status */
+    _Atomic uint64_t outcomes[LH_ROUTE_COUNT][LH_OUTCOME_COUNT];   /* every request by class (util/outcome.h) */
     lh_hist request_duration[LH_ROUTE_COUNT];
     lh_hist decision_ok;                  /* 2xx answers of the decision routes (SLA monitor; not rendered) */
+    lh_hist decision_sla;                 /* ok and server-fault answers of the decision routes (SLA; not rendered) */
     lh_hist validation;                   /* engine decide time */
     lh_hist commit;                       /* store append time */
     _Atomic uint64_t errors[LH_ERR_COUNT];
@@ -57,7 +61,10 @@ typedef struct lh_metrics {
 } lh_metrics;
 
 const char *lh_route_name(lh_route r);
-void lh_metrics_request(lh_metrics *m, lh_route r, int status, uint64_t ns);
+/* One request done. status 0: no reply was queued (peerGone: because the peer closed or
+ * reset the connection first). Counts its outcome class; an answered request also counts
+ * in requests_total by status and in the route's duration histogram. */
+void lh_metrics_request(lh_metrics *m, lh_route r, int status, int peerGone, uint64_t ns);
 void lh_metrics_error(lh_metrics *m, lh_err_kind k);
 void lh_hist_observe(lh_hist *h, uint64_t ns);
 

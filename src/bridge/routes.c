@@ -47,6 +47,43 @@ static int checkBody(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, enum M
     return 0;
 }
 
+/* The session names the event's aggregate ("session:" + session), which the store only
+ * takes as UTF-8 without control characters of at most LH_STORE_MAX_NAME bytes. */
+#define SESSION_PREFIX "session:"
+#define SESSION_MAX (LH_STORE_MAX_NAME - (int)(sizeof(SESSION_PREFIX) - 1))
+
+/* Every field of a parsed request that reaches the decision.made event, checked at the
+ * edge against what the store accepts, so that nothing a client sends can make the append
+ * fail (a 503 is the store's or the engine's failure, never the caller's; docs/sla.md,
+ * "Outcomes"). The parser has already checked UTF-8 (no lone surrogates, no \u0000),
+ * the tool's length and the cwd's form; the agent is the token's. 0, or -1 with a message. */
+static int edgeCheck(const lh_request *r, char *err, size_t errlen) {
+    if (r->session) {
+        size_t n = strlen(r->session);
+        if (n > SESSION_MAX) {
+            snprintf(err, errlen, "\"session\" (or \"session_id\") is %zu bytes; at most %d", n, SESSION_MAX);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)r->session[i] < 0x20 || r->session[i] == 0x7f) {
+                snprintf(err, errlen, "\"session\" (or \"session_id\") has a control character at byte %zu", i);
+                return -1;
+            }
+        if (!lh_utf8_valid(r->session, n)) {
+            snprintf(err, errlen, "\"session\" (or \"session_id\") is not valid UTF-8");
+            return -1;
+        }
+    }
+    static const char *const names[] = {"tool", "cwd", "command", "file_path", "path", "url"};
+    const char *vals[] = {r->tool_name, r->cwd, r->command, r->file_path, r->path, r->url};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+        if (vals[i] && !lh_utf8_valid(vals[i], strlen(vals[i]))) {
+            snprintf(err, errlen, "\"%s\" is not valid UTF-8", names[i]);
+            return -1;
+        }
+    return 0;
+}
+
 /* ---- growing output in the thread's scratch buffers ---------------------------- */
 
 typedef struct obuf { char **p; size_t *cap; size_t len; int bad; } obuf;
@@ -97,25 +134,36 @@ static void ojson(obuf *o, const char *s, size_t max) {
 
 /* ---- decisions ------------------------------------------------------------------ */
 
-/* Time-ordered, like the store's own UUIDv7 ids: 12 hex digits of the wall clock's
- * milliseconds, then 20 random ones. The store's unique index on id then grows at its
- * right edge; with wholly random ids every event dirtied a page of its own in that index,
- * in every commit (docs/store.md, "Measured figures"). */
-static void newId(lh_tstate *ts, char out[33]) {
+/* One event id format everywhere: a time-ordered UUIDv7, as the store makes for the
+ * events it names itself (lh_event_make_id): 48 bits of the wall clock's milliseconds, the
+ * version and variant bits, and 74 random bits from the thread's generator (no system
+ * call per decision). The store's unique index on id then grows at its right edge; with
+ * wholly random ids every event dirtied a page of its own in that index, in every commit
+ * (docs/store.md, "Measured figures"). */
+static void newId(lh_tstate *ts, char out[37]) {
     static const char h[] = "0123456789abcdef";
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-    for (int i = 0; i < 12; i++) out[i] = h[(ms >> (4 * (11 - i))) & 15];
+    unsigned char b[16];
+    for (int i = 0; i < 6; i++) b[i] = (unsigned char)(ms >> (8 * (5 - i)));
     for (int k = 0; k < 2; k++) {
         /* xorshift64* */
         ts->rng ^= ts->rng >> 12;
         ts->rng ^= ts->rng << 25;
         ts->rng ^= ts->rng >> 27;
         uint64_t v = ts->rng * 2685821657736338717ull;
-        for (int i = 0; i < 10; i++) out[12 + k * 10 + i] = h[(v >> (i * 4)) & 15];
+        for (int i = 0; i < 5; i++) b[6 + k * 5 + i] = (unsigned char)(v >> (8 * i));
     }
-    out[32] = 0;
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x70);   /* version 7: time ordered */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        *p++ = h[b[i] >> 4];
+        *p++ = h[b[i] & 15];
+    }
+    *p = 0;
 }
 
 static void noteSession(lh_bridge_t *b, const char *session) {
@@ -199,13 +247,16 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     lh_request r;
     int prc = lh_request_parse_json(ts->arena, json, jlen, &r, err, sizeof(err));
     free(opaText);
-    if (prc) return lh_http_error(b, c, rq, 400, "bad_request", "%s", err);
+    if (prc || edgeCheck(&r, err, sizeof(err))) return lh_http_error(b, c, rq, 400, "bad_request", "%s", err);
     if (rq->route == LH_ROUTE_HOOK && r.event && strcmp(r.event, "PreToolUse"))
         return lh_http_reply(c, rq, 200, "application/json", "{}\n", 3);   /* nothing to decide */
     /* The agent is the token's, never the body's. */
+    /* Relative paths in the call are judged against cwd: without it the answer would rest
+     * on a guess (docs/api.md). */
+    if (!r.cwd)
+        return lh_http_error(b, c, rq, 400, "bad_request", "request needs \"cwd\": the absolute working directory of the call");
     r.agent = rq->claims.agent;
     r.role = lh_role_name(rq->claims.role);
-    if (!r.cwd) r.cwd = "/";
     noteSession(b, r.session);
 
     lh_engref *er = lh_bridge_engine(b, ts);
@@ -218,7 +269,7 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     atomic_fetch_add_explicit(&b->m->decisions[d.action][d.tier][d.risk], 1, memory_order_relaxed);
     if (d.action == LH_ESCALATE) atomic_fetch_add_explicit(&b->m->escalations, 1, memory_order_relaxed);
 
-    char id[33];
+    char id[37];
     newId(ts, id);
     /* The event's decision (keys sorted) and then the reply's (the contract's order) are
      * rendered in turn into the thread's buffer. The hook's reply has no decision object,
@@ -229,7 +280,7 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     if (rq->route != LH_ROUTE_HOOK && (dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap)) < 0)
         return lh_http_error(b, c, rq, 500, "internal", "decision too large");
     memcpy(rq->id, id, sizeof(rq->id));
-    snprintf(rq->aggregate, sizeof(rq->aggregate), "session:%s", r.session ? r.session : "");
+    snprintf(rq->aggregate, sizeof(rq->aggregate), SESSION_PREFIX "%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next
      * request reuses) and completed with the seq once the event is durable. */
     if (replyParts(rq, &d, ts->buf, dlen, b->cfg.hook_approve)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");

@@ -522,7 +522,11 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
     lh_bridge_t *b = cls;
     lh_req *r = *con_cls;
     if (!r) return;
-    lh_metrics_request(b->m, r->route, r->status ? r->status : 500, lh_bridge_now_ns() - r->t0);
+    /* No reply queued: the peer went away first (it closed, reset, or stalled past the
+     * timeout), or the bridge failed to answer (a server fault). */
+    int gone = toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
+               toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED;
+    lh_metrics_request(b->m, r->route, r->status, gone, lh_bridge_now_ns() - r->t0);
     reqFree(b, r);
     *con_cls = NULL;
     atomic_fetch_sub(&b->inflight, 1);
@@ -534,6 +538,10 @@ static void mhdLog(void *cls, const char *fmt, va_list ap) {
     vsnprintf(msg, sizeof(msg), fmt, ap);
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n') msg[--n] = 0;
+    /* A client that went away (an event stream closed, a reset before the reply) is no
+     * error of the bridge's: it is counted (outcome client_gone, or its status), not
+     * logged. */
+    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe")) return;
     fprintf(stderr, "lighthouse serve: http: %s\n", msg);
 }
 
@@ -756,6 +764,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
         lh_bridge_engref_free(first);
         goto fail;
     }
+    lh_slamon_resume(b->sla, first->revision);
     if (lh_bridge_policy_install(b, first, "start", "", NULL, err, errlen)) goto fail;
 
     b->appender = lh_appender_start(b, err, errlen);

@@ -47,7 +47,9 @@ void lh_sla_config_defaults(lh_sla_config *c) {
     c->canary_window_s = 900;
     c->traffic_expected = 0;
     c->latency_target_ms = 100;
-    c->min_requests = 1;
+    c->min_requests = 20;
+    c->rollback_min_requests = 20;
+    c->rollback_margin = 0.1;
     for (int m = 0; m < LH_SLA_COUNT; m++) c->t[m] = metricDefs[m].def;
 }
 
@@ -120,12 +122,13 @@ int lh_sla_config_set(lh_sla_config *c, const char *key, const char *v, char *er
     if (!strcmp(key, "sla_resolve_hold_s")) return parseNum(key, v, 0, 0, 86400, &c->resolve_hold_s, err, errlen);
     if (!strcmp(key, "sla_canary_window_s")) return parseNum(key, v, 0, 0, 30 * 86400, &c->canary_window_s, err, errlen);
     if (!strcmp(key, "sla_latency_target_ms")) return parseNum(key, v, 0, 1, 3600000, &c->latency_target_ms, err, errlen);
-    if (!strcmp(key, "sla_min_requests")) {
+    if (!strcmp(key, "sla_min_requests") || !strcmp(key, "sla_rollback_min_requests")) {
         if (parseNum(key, v, 1, 0, 1e9, &x, err, errlen)) return -1;
         if (x != floor(x)) { snprintf(err, errlen, "%s must be a whole number (got \"%s\")", key, v); return -1; }
-        c->min_requests = (uint64_t)x;
+        *(key[4] == 'r' ? &c->rollback_min_requests : &c->min_requests) = (uint64_t)x;
         return 0;
     }
+    if (!strcmp(key, "sla_rollback_margin")) return parseNum(key, v, 0, 0, 10, &c->rollback_margin, err, errlen);
     for (int m = 0; m < LH_SLA_COUNT; m++) {
         char mk[64];
         metricKey((lh_sla_metric)m, mk, sizeof(mk));
@@ -221,8 +224,8 @@ int lh_sla_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample 
     default: break;
     }
     if (dt <= 0) { *why = "fewer than two samples"; return 0; }
-    if (n == 0) { *why = "no decision requests in the window"; return 0; }
-    if (n < c->min_requests) { *why = "fewer decision requests in the window than sla_min_requests"; return 0; }
+    if (n == 0) { *why = "not enough data: no decision requests in the window"; return 0; }
+    if (n < c->min_requests) { *why = "not enough data: fewer decision requests in the window than sla_min_requests"; return 0; }
     switch (m) {
     case LH_SLA_COMPLIANCE:
         *v = 100.0 * countUnder(old->ok_dur, now->ok_dur, c->latency_target_ms * 1e6) / (double)n;
@@ -420,5 +423,81 @@ int lh_sla_rollback_plan(lh_sla_lineage *l, const lh_sla_config *c, const lh_sla
     snprintf(target, cap, "%s", l->r[l->n - 2].rev);
     snprintf(from, cap, "%s", top->rev);
     snprintf(why, whylen, "rollback from %s to %s", top->rev, target);
+    return 1;
+}
+
+void lh_sla_lineage_set_sample(lh_sla_lineage *l, const lh_sla_sample *s) {
+    if (!l->n) return;
+    l->r[l->n - 1].at = *s;
+    l->r[l->n - 1].has_at = 1;
+}
+
+/* The sample without the store's 503s: what a revision answers for. */
+static lh_sla_sample attributable(const lh_sla_sample *s) {
+    lh_sla_sample a = *s;
+    a.requests -= a.store_faults < a.requests ? a.store_faults : a.requests;
+    a.unavailable -= a.store_faults < a.unavailable ? a.store_faults : a.unavailable;
+    a.store_faults = 0;
+    return a;
+}
+
+/* How bad a value is, larger worse: the value itself, or 100 less it for the percentages
+ * where smaller is worse (the share that failed), or its negation. */
+static double badness(lh_sla_metric m, double v) {
+    if (lh_sla_higher_is_worse(m)) return v;
+    return m == LH_SLA_COMPLIANCE || m == LH_SLA_AVAILABILITY ? 100 - v : -v;
+}
+
+int lh_sla_rollback_evidence(const lh_sla_lineage *l, const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *now,
+                             char *why, size_t whylen) {
+    if (l->n < 2 || !l->r[l->n - 1].has_at) {
+        snprintf(why, whylen, "no rollback: the counters at the revision's start are unknown");
+        return 0;
+    }
+    const lh_sla_rev *top = &l->r[l->n - 1], *prev = &l->r[l->n - 2];
+    lh_sla_config cc = *c;
+    cc.min_requests = c->rollback_min_requests;
+    lh_sla_sample a = attributable(&top->at), z = attributable(now);
+    uint64_t storeFaults = now->store_faults - top->at.store_faults;
+    const char *nd = NULL;
+    double v;
+    int isReq = m != LH_SLA_MEMORY && m != LH_SLA_CPU && m != LH_SLA_RPS;
+    if (isReq && z.requests - a.requests < c->rollback_min_requests) {
+        snprintf(why, whylen, "no rollback yet: %llu decision request(s) answered by revision %s itself (%llu more were the store's 503s), fewer than sla_rollback_min_requests (%llu): not enough evidence",
+                 (unsigned long long)(z.requests - a.requests), top->rev, (unsigned long long)storeFaults,
+                 (unsigned long long)c->rollback_min_requests);
+        return -1;
+    }
+    if (!lh_sla_compute(&cc, m, &a, &z, &v, &nd)) {
+        snprintf(why, whylen, "no rollback: no figure of revision %s's own (%s)", top->rev, nd);
+        return 0;
+    }
+    double thr = c->t[m].threshold;
+    if (badness(m, v) <= badness(m, thr)) {
+        snprintf(why, whylen, "no rollback: over revision %s's own requests (%llu of the store's 503s left out) %s is %.6g, inside its threshold %g: the revision is not the cause",
+                 top->rev, (unsigned long long)storeFaults, lh_sla_metric_name(m), v, thr);
+        return 0;
+    }
+    /* The baseline: the previous revision's figure from when it became active to the change. */
+    double base = thr;
+    const char *baseWhat = "the threshold (too few requests before the change)";
+    char baseBuf[200];
+    if (prev->has_at) {
+        lh_sla_sample pa = attributable(&prev->at);
+        double bv;
+        if (lh_sla_compute(&cc, m, &pa, &a, &bv, &nd)) {
+            base = bv;
+            snprintf(baseBuf, sizeof(baseBuf), "revision %s before the change", prev->rev);
+            baseWhat = baseBuf;
+        }
+    }
+    double bb = badness(m, base), need = bb * (1 + c->rollback_margin) + c->rollback_margin * fabs(badness(m, thr));
+    if (badness(m, v) <= need) {
+        snprintf(why, whylen, "no rollback: revision %s's %s %.6g is not worse than %s (%.6g) by more than the margin %g",
+                 top->rev, lh_sla_metric_name(m), v, baseWhat, base, c->rollback_margin);
+        return 0;
+    }
+    snprintf(why, whylen, "evidence: revision %s's %s %.6g over %llu of its own requests, against %.6g of %s", top->rev,
+             lh_sla_metric_name(m), v, (unsigned long long)(z.requests - a.requests), base, baseWhat);
     return 1;
 }

@@ -23,8 +23,8 @@ typedef enum {
     LH_SLA_COMPLIANCE = 0,   /* sla_compliance_rate: % of decision requests answered 2xx in <= 100 ms */
     LH_SLA_P99,              /* p99_response_time_ms */
     LH_SLA_AVG,              /* avg_response_time_ms */
-    LH_SLA_AVAILABILITY,     /* availability_percent: % of decision requests not answered 5xx */
-    LH_SLA_ERROR_RATE,       /* error_rate_percent: % of decision requests answered non-2xx */
+    LH_SLA_AVAILABILITY,     /* availability_percent: % of decision requests not a server fault */
+    LH_SLA_ERROR_RATE,       /* error_rate_percent: % of decision requests that are a server fault */
     LH_SLA_RPS,              /* requests_per_second (only while traffic is expected) */
     LH_SLA_CPU,              /* cpu_utilization_percent of the CPUs the bridge may use */
     LH_SLA_MEMORY,           /* memory_utilization_percent: RSS / memory limit */
@@ -57,7 +57,9 @@ typedef struct lh_sla_config {
     double canary_window_s;      /* automatic rollback only for revisions this young (default 900) */
     int traffic_expected;        /* evaluate requests_per_second (default 0) */
     double latency_target_ms;    /* the "fast enough" of sla_compliance_rate (default 100) */
-    uint64_t min_requests;       /* fewer decision requests in the window: no data (default 1) */
+    uint64_t min_requests;       /* fewer decision requests in the window: not enough data (default 20) */
+    uint64_t rollback_min_requests; /* a rollback needs this many under the revision (default 20) */
+    double rollback_margin;      /* ... and its figure worse than before by this fraction (default 0.1) */
     lh_sla_threshold t[LH_SLA_COUNT];
 } lh_sla_config;
 
@@ -77,10 +79,11 @@ int lh_sla_higher_is_worse(lh_sla_metric m);
 /* Cumulative counters at one instant. Durations are of the decision routes only. */
 typedef struct lh_sla_sample {
     uint64_t t_ns;                        /* monotonic clock */
-    uint64_t requests;                    /* decision requests answered, any status but 401 and 403 */
-    uint64_t ok;                          /* ... answered 2xx */
-    uint64_t unavailable;                 /* ... answered 5xx or never answered */
-    uint64_t dur[LH_HIST_BUCKETS + 1];    /* request_duration buckets (not cumulative), all statuses */
+    uint64_t requests;                    /* decision requests of outcome ok or server_fault (util/outcome.h) */
+    uint64_t ok;                          /* ... ok (answered 2xx) */
+    uint64_t unavailable;                 /* ... server_fault (5xx, or no reply through the bridge's fault) */
+    uint64_t store_faults;                /* ... of those, answered 503: the store (or a stop), never a revision */
+    uint64_t dur[LH_HIST_BUCKETS + 1];    /* duration buckets (not cumulative) of the requests counted */
     uint64_t dur_sum_ns;
     uint64_t ok_dur[LH_HIST_BUCKETS + 1]; /* durations of the 2xx answers */
     double cpu_s;                         /* process CPU seconds (user + system); < 0 unknown */
@@ -129,6 +132,8 @@ double lh_sla_eval_covered_s(const lh_sla_eval *e);
 
 typedef struct lh_sla_rev {
     char rev[160];
+    lh_sla_sample at;         /* the counters when it (last) became active (lh_sla_lineage_set_sample) */
+    int has_at;
     uint64_t activated_ns;    /* monotonic: when it (last) became active */
     uint64_t requests_at;     /* decision requests answered by then */
     int good;                 /* known-good */
@@ -156,6 +161,21 @@ void lh_sla_lineage_tick(lh_sla_lineage *l, uint64_t now, uint64_t requests, dou
  * (it can no longer become known-good). */
 int lh_sla_rollback_plan(lh_sla_lineage *l, const lh_sla_config *c, const lh_sla_transition *t, char *target,
                          char *from, size_t cap, char *why, size_t whylen);
+
+/* The counters at the moment the top of the lineage became active (call right after
+ * lh_sla_lineage_change): the end of the previous revision's figures, the start of this
+ * one's. */
+void lh_sla_lineage_set_sample(lh_sla_lineage *l, const lh_sla_sample *s);
+/* Is there evidence against the active revision for metric m, now? After
+ * lh_sla_rollback_plan said yes: 1 when, over its own canary (from when it became active
+ * to now, leaving out the 503s of the store, which no revision causes), it has at least
+ * rollback_min_requests decision requests, its figure is outside the threshold, and it is
+ * worse than the previous revision's figure before the change (or, without enough
+ * requests then, than the threshold) by more than rollback_margin. 0 with why ("no
+ * rollback: ...") when the figures clear it; -1 with why when it has answered too few
+ * requests yet (the evidence may still come while the violation lasts). */
+int lh_sla_rollback_evidence(const lh_sla_lineage *l, const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *now,
+                             char *why, size_t whylen);
 
 /* The pure maths, exposed for tests: the value of m between two samples. 1 with *v set,
  * or 0 with *why set to a static "no data" reason. */

@@ -50,7 +50,9 @@ typedef struct note {
     uint64_t pending;         /* its backlog id while it waits for the store (0: none) */
     char key[128];            /* the alerts' dedup key of the current violation */
     uint64_t violated_unix_ns;
-    char action[320];         /* what the violation did about the policy */
+    char action[640];         /* what the violation did about the policy */
+    int await;                /* rollback rules met, too few requests yet: re-checked every tick while violated */
+    lh_sla_transition awaited;   /* the violation it waits for */
 } note;
 
 /* An event the store could not take yet. */
@@ -79,6 +81,9 @@ struct lh_slamon {
     uint64_t last_sample_ns;
     lh_alerts *alerts;        /* delivery of the monitor's alerts (alert.c), or NULL */
     uint64_t lastrb_ref;      /* backlog id of the violation last_rollback names, while it waits */
+    char resume_rev[160];     /* a restart inside this revision's canary window (lh_slamon_resume) */
+    char resume_prev[160];    /* ... the revision before it, the rollback target */
+    uint64_t resume_age_ns;   /* ... how long it had been active */
 
     pthread_mutex_t bmu;      /* recording: the backlog and the appends */
     deferred backlog[BACKLOG_MAX];   /* a ring: bhead is the oldest */
@@ -94,14 +99,6 @@ struct lh_slamon {
 /* ------------------------------------------------------------------------------ */
 
 static int isDecision(int r) { return r == LH_ROUTE_VALIDATE || r == LH_ROUTE_HOOK || r == LH_ROUTE_OPA; }
-
-static uint64_t decisionRequests(const lh_metrics *m) {
-    uint64_t n = 0;
-    for (int r = 0; r < LH_ROUTE_COUNT; r++)
-        if (isDecision(r))
-            for (int c = 0; c < LH_NCODES; c++) n += atomic_load_explicit(&m->requests[r][c], RLX);
-    return n;
-}
 
 static double readCpuSeconds(void) {
     FILE *f = fopen("/proc/self/stat", "r");
@@ -154,19 +151,20 @@ static void takeSample(lh_slamon *m, lh_sla_sample *s) {
     s->t_ns = lh_bridge_now_ns();
     for (int r = 0; r < LH_ROUTE_COUNT; r++) {
         if (!isDecision(r)) continue;
-        for (int c = 0; c < LH_NCODES; c++) {
-            uint64_t v = atomic_load_explicit(&mt->requests[r][c], RLX);
-            int code = lh_metrics_codes[c];
-            /* Refused before any decision (no or a bad token, a role that may not ask):
-             * the caller's fault, and no sign of the bridge's or the policy's health. */
-            if (code == 401 || code == 403) continue;
-            s->requests += v;
-            if (code >= 200 && code < 300) s->ok += v;
-            if (code >= 500 || code == 0) s->unavailable += v;
-        }
-        for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] += atomic_load_explicit(&mt->request_duration[r].bucket[i], RLX);
-        s->dur_sum_ns += atomic_load_explicit(&mt->request_duration[r].sum_ns, RLX);
+        /* Only the outcomes the bridge answers for: client errors (bad input, no or a bad
+         * token, a wrong method), throttled callers and clients that went away say nothing
+         * about the bridge's or the policy's health (docs/sla.md, "Outcomes"). */
+        uint64_t ok = atomic_load_explicit(&mt->outcomes[r][LH_OUTCOME_OK], RLX);
+        uint64_t fault = atomic_load_explicit(&mt->outcomes[r][LH_OUTCOME_SERVER_FAULT], RLX);
+        s->requests += ok + fault;
+        s->ok += ok;
+        s->unavailable += fault;
+        /* 503 is the store (or a bridge that is stopping): no policy revision causes it. */
+        for (int c = 0; c < LH_NCODES; c++)
+            if (lh_metrics_codes[c] == 503) s->store_faults += atomic_load_explicit(&mt->requests[r][c], RLX);
     }
+    for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] = atomic_load_explicit(&mt->decision_sla.bucket[i], RLX);
+    s->dur_sum_ns = atomic_load_explicit(&mt->decision_sla.sum_ns, RLX);
     for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->ok_dur[i] = atomic_load_explicit(&mt->decision_ok.bucket[i], RLX);
     s->cpu_s = readCpuSeconds();
     s->cpus = m->cpus;
@@ -178,9 +176,24 @@ static void takeSample(lh_slamon *m, lh_sla_sample *s) {
 /* ------------------------------------------------------------------------------ */
 
 void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback) {
-    uint64_t now = lh_bridge_now_ns(), reqs = decisionRequests(m->b->m);
+    lh_sla_sample s;
+    takeSample(m, &s);   /* the end of the previous revision's figures, the start of this one's */
     pthread_mutex_lock(&m->mu);
-    lh_sla_lineage_change(&m->lin, revision, rollback, now, reqs);
+    if (!m->lin.n && m->resume_rev[0] && !strcmp(revision, m->resume_rev) && s.t_ns > m->resume_age_ns) {
+        /* The start revision was still in its canary window when the bridge stopped: its
+         * window resumes where the events say it began, with the one before it (trusted, the
+         * bottom) as its rollback target. Its counters start now. */
+        uint64_t at = s.t_ns - m->resume_age_ns;
+        lh_sla_lineage_change(&m->lin, m->resume_prev, 0, at, 0);
+        lh_sla_lineage_change(&m->lin, revision, 0, at, s.requests);
+        lh_sla_lineage_set_sample(&m->lin, &s);
+        fprintf(stderr, "lighthouse serve: SLA: revision %s resumes its canary window (active %.1f s, from the events; "
+                "rollback target %s)\n", revision, (double)m->resume_age_ns / 1e9, m->resume_prev);
+        pthread_mutex_unlock(&m->mu);
+        return;
+    }
+    lh_sla_lineage_change(&m->lin, revision, rollback, s.t_ns, s.requests);
+    lh_sla_lineage_set_sample(&m->lin, &s);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -190,7 +203,9 @@ static void markKnownGood(lh_slamon *m, const lh_sla_sample *s) {
     for (int k = 0; k < LH_SLA_COUNT; k++) {
         lh_sla_mstate st;
         lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st);
-        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED)) trouble = 1;
+        /* In trouble, or without enough data to say it is not (a quiet canary proves nothing). */
+        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED || st.state == LH_SLA_NO_DATA))
+            trouble = 1;
     }
     lh_sla_lineage_tick(&m->lin, s->t_ns, s->requests, m->cfg.canary_window_s, trouble);
 }
@@ -354,13 +369,31 @@ static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has,
         fprintf(stderr, "lighthouse serve: alert queue full or stopped: dropped %s for %s\n", event, al.metric);
 }
 
+static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *target, const char *from, const char *action,
+                     const char *key);
+
 static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     lh_sla_metric k = t->metric;
     const lh_sla_threshold *th = &m->cfg.t[k];
     const char *name = lh_sla_metric_name(k);
-    char target[160] = "", from[160] = "", action[240];
+    char target[160] = "", from[160] = "", action[600];
+    lh_sla_sample now;
+    takeSample(m, &now);
     pthread_mutex_lock(&m->mu);
     int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, t, target, from, sizeof(target), action, sizeof(action));
+    /* Only with evidence against the revision itself: its own canary figures, without the
+     * store's faults, worse than before the change (docs/sla.md, "Evidence"). */
+    int wait = 0;
+    if (plan) {
+        char ev[440];
+        plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, &now, ev, sizeof(ev));
+        if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
+        else snprintf(action, sizeof(action), "%s", ev);
+        wait = plan < 0;
+        plan = plan > 0;
+    }
+    m->notes[k].await = wait;
+    m->notes[k].awaited = *t;
     pthread_mutex_unlock(&m->mu);
     char rev[160];
     lh_bridge_revision(m->b, rev, sizeof(rev));
@@ -393,10 +426,48 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", name, t->value, cmpText(k),
             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), action);
     char summary[512];
-    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %s; %s)", name, t->value, cmpText(k),
+    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.280s)", name, t->value, cmpText(k),
              th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), rev, action);
     sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary);
-    if (!plan) return;
+    if (plan) rollBack(m, t, target, from, action, key);
+}
+
+/* A violation still waiting for evidence (note.await): now, with the requests since, is
+ * there evidence? Rolls back if so; stops waiting when the figures clear the revision. */
+static void recheck(lh_slamon *m, lh_sla_metric k, const lh_sla_sample *now) {
+    char target[160] = "", from[160] = "", action[600], key[128];
+    lh_sla_mstate st;
+    pthread_mutex_lock(&m->mu);
+    note *nt = &m->notes[k];
+    lh_sla_eval_state(m->ev, k, &st);
+    if (!nt->await || st.state != LH_SLA_VIOLATED) { nt->await = 0; pthread_mutex_unlock(&m->mu); return; }
+    lh_sla_transition t = nt->awaited;
+    t.now_ns = now->t_ns;
+    t.has = st.has;
+    t.value = st.has ? st.value : t.value;
+    int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, &t, target, from, sizeof(target), action, sizeof(action));
+    char ev[440] = "";
+    if (plan) plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, now, ev, sizeof(ev));
+    if (plan < 0) { pthread_mutex_unlock(&m->mu); return; }   /* still too few: keep waiting */
+    nt->await = 0;
+    if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
+    else if (ev[0]) snprintf(action, sizeof(action), "%s", ev);
+    snprintf(nt->action, sizeof(nt->action), "%s", action);
+    snprintf(key, sizeof(key), "%s", nt->key);
+    pthread_mutex_unlock(&m->mu);
+    fprintf(stderr, "lighthouse serve: SLA %s: %s\n", lh_sla_metric_name(k), action);
+    if (plan > 0) rollBack(m, &t, target, from, action, key);
+}
+
+/* The automatic rollback for violation t, at most once for it. */
+static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *target, const char *from, const char *action,
+                     const char *key) {
+    lh_sla_metric k = t->metric;
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    const char *name = lh_sla_metric_name(k);
+    char agg[96], summary[512];
+    snprintf(agg, sizeof(agg), "sla:%s", name);
+    int64_t seq;
 
     /* Land what waits first, so the rollback's event follows the violation's. If the
      * store is still down the rollback will fail at its record step; if it succeeds, the
@@ -502,10 +573,14 @@ static void tick(lh_slamon *m) {
     pthread_mutex_lock(&m->bmu);   /* retry what waits, even on a tick with nothing new */
     flushLocked(m);
     pthread_mutex_unlock(&m->bmu);
+    int fresh[LH_SLA_COUNT] = {0};
     for (int i = 0; i < n; i++) {
+        fresh[tr[i].metric] = 1;
         if (tr[i].violated) onViolated(m, &tr[i]);
         else onResolved(m, &tr[i]);
     }
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        if (!fresh[k] && m->notes[k].await) recheck(m, (lh_sla_metric)k, &s);
 }
 
 static void *monitorMain(void *arg) {
@@ -556,6 +631,50 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
         if (!m->alerts) { snprintf(err, errlen, "%s", aerr); lh_slamon_free(m); return NULL; }
     }
     return m;
+}
+
+void lh_slamon_resume(lh_slamon *m, const char *startRev) {
+    if (!m->cfg.enabled || !(m->cfg.canary_window_s > 0)) return;
+    /* Newest policy change first: the trailing run of events with startRev says when it
+     * became active, and the event before that run names the revision before it. */
+    char since_prev[160] = "";
+    int64_t since_ns = 0, before = 0;
+    int found = 0, done = 0;
+    for (int page = 0; page < 100 && !done; page++) {
+        lh_store_filter f = {.aggregate = "policy", .type = "policy.*", .descending = 1, .before_seq = before,
+                             .limit = 1000};
+        lh_event_list l = {0};
+        char err[256];
+        if (lh_store_query(m->b->store, &f, &l, err, sizeof(err))) {
+            fprintf(stderr, "lighthouse serve: SLA: cannot read the policy history to resume a canary window: %s\n", err);
+            lh_event_list_free(&l);
+            return;
+        }
+        for (size_t i = 0; i < l.n && !done; i++) {
+            json_t *d = json_loads(l.events[i].data, 0, NULL);
+            const char *rev = json_string_value(json_object_get(d, "revision"));
+            if (rev && !strcmp(l.events[i].type, "policy.rollback_failed")) rev = NULL;
+            if (rev) {
+                if (!strcmp(rev, startRev)) { found = 1; since_ns = l.events[i].time_ns; }
+                else { if (found) snprintf(since_prev, sizeof(since_prev), "%s", rev); done = 1; }
+            }
+            json_decref(d);
+        }
+        if (!l.n) done = 1;
+        before = l.cursor;
+        lh_event_list_free(&l);
+    }
+    if (!found || !since_prev[0]) return;   /* never active, or active since the log began: trusted */
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    int64_t nowUnix = (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec, age = nowUnix - since_ns;
+    if (age < 0) age = 0;
+    if ((double)age / 1e9 >= m->cfg.canary_window_s) return;
+    pthread_mutex_lock(&m->mu);
+    snprintf(m->resume_rev, sizeof(m->resume_rev), "%s", startRev);
+    snprintf(m->resume_prev, sizeof(m->resume_prev), "%s", since_prev);
+    m->resume_age_ns = (uint64_t)age;
+    pthread_mutex_unlock(&m->mu);
 }
 
 int lh_slamon_start(lh_slamon *m, char *err, size_t errlen) {

@@ -59,6 +59,9 @@ check "the operator's rule denies, naming the rule and the revision" \
 req GET "/v1/events?after=$((dseq-1))&limit=1" "$ET"
 check "the decision is in the audit log under its seq, with the same id" \
   '[ "$(jq -r ".events[0].seq" <<<"$body")" = "$dseq" ] && [ "$(jq -r ".events[0].id" <<<"$body")" = "$did" ] && [ "$(jq -r ".events[0].type" <<<"$body")" = decision.made ] && [ "$(jq -r ".events[0].data.decision.decision" <<<"$body")" = deny ]'
+evs=$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/events?limit=1000")
+check "one event id format everywhere: the decision's id and the store's own (system.started, policy.activated) are UUIDv7" \
+  'jq -e --arg d "$did" "(\$d | test(\"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$\")) and all(.events[]; .id | test(\"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$\")) and ([.events[].type] | index(\"system.started\") != null)" <<<"$evs" >/dev/null'
 check "the agent recorded is the token's (builder-1), not the body's (mallory)" \
   '[ "$(jq -r ".events[0].agent" <<<"$body")" = builder-1 ]'
 

@@ -25,11 +25,11 @@ check "bridge still decides after oversized bodies" still_up
 # served, more get 431, and the bridge carries on.
 pad=$(head -c 6000 /dev/zero | tr '\0' 'a')
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $BT" -H "X-Pad: $pad" \
-  -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate")
+  -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' "$URL/v1/validate")
 check "6 KB of request headers: 200" '[ "$code" = 200 ]'
 pad=$(head -c 9000 /dev/zero | tr '\0' 'a')
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $BT" -H "X-Pad: $pad" \
-  -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate")
+  -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' "$URL/v1/validate")
 check "9 KB of request headers: 431" '[ "$code" = 431 ]'
 check "bridge still decides after oversized headers" still_up
 
@@ -44,9 +44,11 @@ printf '[1,2,3]' > "$T/arr"; bad "a JSON array" application/json "$T/arr" 400 ba
 printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"relative"}' > "$T/rel"; bad "a relative cwd" application/json "$T/rel" 400 bad_request
 { printf '{"tool":"Bash","input":{"command":"ls","x":'; for i in $(seq 200); do printf '['; done; for i in $(seq 200); do printf ']'; done; printf '}}'; } > "$T/deep"
 bad "JSON nested 200 deep" application/json "$T/deep" 400 too_deep
-{ printf '{"tool":"Bash","input":{"command":"'; for i in $(seq 100000); do printf '['; done; printf '"}}'; } > "$T/deepstr"
+{ printf '{"tool":"Bash","input":{"command":"'; for i in $(seq 100000); do printf '['; done; printf '"},"cwd":"/tmp"}'; } > "$T/deepstr"
 req POST /v1/validate "$BT" application/json "$T/deepstr"
 check "brackets inside a string are not depth (a 100k-bracket command decides)" '[ "$code" = 200 ]'
+printf '{"tool":"Bash","input":{"command":"ls"}}' > "$T/nocwd"
+bad "/v1/validate without cwd (docs/api.md: tool and cwd are required)" application/json "$T/nocwd" 400 bad_request
 printf '{"tool":"Bash","input":{"command":"ls \xff\xfe"},"cwd":"/tmp"}' > "$T/utf8"; bad "invalid UTF-8" application/json "$T/utf8" 400 invalid_utf8
 printf '{"tool":"Bash","input":{"command":"ls \xc0\xaf"},"cwd":"/tmp"}' > "$T/overlong"; bad "overlong UTF-8" application/json "$T/overlong" 400 invalid_utf8
 printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' > "$T/ok.json"
@@ -126,7 +128,7 @@ sleep 0.3   # let the bridge accept what it will (not a measurement)
 socks=$(ls -l /proc/$PID/fd 2>/dev/null | grep -c 'socket:')
 check "with 80 clients and max_connections 50, the bridge holds at most 50 client sockets ($socks sockets in all)" '[ "$socks" -le 58 ] && [ "$socks" -ge 50 ]'
 touch "$T/limit.go"; wait $lpid
-limited_ok() { code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer $LBT" -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"}}' "$URL/v1/validate"); [ "$code" = 200 ]; }
+limited_ok() { code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer $LBT" -H 'Content-Type: application/json' -d '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' "$URL/v1/validate"); [ "$code" = 200 ]; }
 check "once they are gone, the limited bridge decides again" 'wait_for limited_ok'
 
 # ---- slowloris ---------------------------------------------------------------------------

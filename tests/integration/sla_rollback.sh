@@ -9,8 +9,9 @@
 # Scenario 2: the same revision pushed outside the canary window is not rolled back,
 # but the violation is still raised.
 # Scenario 3: the event store fails (real fsync errors) while availability and error rate
-# are violated: the automatic rollback fails, and the monitor's events (sla.violated,
-# policy.rollback_failed, alert.sent) wait and are recorded, in order, once it is back.
+# are violated: a store outage is no revision's fault, so it alerts but never rolls back
+# (docs/sla.md, "Evidence"), and the monitor's events (sla.violated, alert.sent) wait and
+# are recorded, in order, once it is back.
 # Grace times, window and hold are a second or two (config file), so this runs in
 # seconds. Prints TAP lines.
 set -u
@@ -123,6 +124,8 @@ sla_canary_window_s: 60
 sla_p99_response_time_ms_grace_s: 1
 sla_compliance_rate_grace_s: 1
 sla_avg_response_time_ms_grace_s: 1
+sla_min_requests: 1
+sla_rollback_min_requests: 3
 Y
 
 # ---- scenario 1: rolled back within the canary window --------------------------------
@@ -146,7 +149,7 @@ req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
 check "the slow revision is pushed" '[ "$code" = 200 ] && [ "$(jq -r .revision <<<"$body")" = sla-slow ]'
 t0=$SECONDS
 drive one
-wait_until 20 '[ "$(events policy.rolled_back | jq length)" -ge 1 ]'
+wait_until 60 '[ "$(events policy.rolled_back | jq length)" -ge 1 ]'
 tr=$((SECONDS - t0))
 check "the violation is raised and the policy rolled back, ${tr}s after the push" '[ "$(events policy.rolled_back | jq length)" -ge 1 ]'
 
@@ -154,8 +157,11 @@ rb=$(events policy.rolled_back | jq -c '.[0]')
 check "policy.rolled_back: trigger sla, from sla-slow to sla-base, naming the violation" \
   'jq -e ".data.trigger == \"sla\" and .data.from == \"sla-slow\" and .data.revision == \"sla-base\" and (.data.violation.metric | type == \"string\") and .data.violation.seq > 0" <<<"$rb" >/dev/null'
 v=$(events sla.violated | jq -c --argjson s "$(jq .data.violation.seq <<<"$rb")" '.[] | select(.seq == $s)')
+# Its action says the rollback, or, when sla-slow had answered fewer than
+# sla_rollback_min_requests by then, that the evidence was still to come (it rolled back
+# on the tick that brought it: docs/sla.md, "Evidence").
 check "the violation that rolled back: sla.violated of sla-slow, outside its threshold after its 1 s grace, in a 3 s window" \
-  'jq -e ".data.revision == \"sla-slow\" and .data.rollback == true and .data.grace_s == 1 and .data.window_s == 3 and (if .data.comparison == \">\" then .data.value > .data.threshold else .data.value < .data.threshold end) and (.data.action | startswith(\"rollback from sla-slow to sla-base\"))" <<<"$v" >/dev/null'
+  'jq -e ".data.revision == \"sla-slow\" and .data.rollback == true and .data.grace_s == 1 and .data.window_s == 3 and (if .data.comparison == \">\" then .data.value > .data.threshold else .data.value < .data.threshold end) and (.data.action | startswith(\"rollback from sla-slow to sla-base\") or startswith(\"no rollback yet\"))" <<<"$v" >/dev/null'
 p99=$(events sla.violated | jq -c '[.[] | select(.data.metric == "p99_response_time_ms")][0]')
 check "sla.violated for p99_response_time_ms: value over 100 ms, severity major, threshold 100" \
   'jq -e ".data.value > 100 and .data.threshold == 100 and .data.severity == \"major\" and .data.comparison == \">\"" <<<"$p99" >/dev/null'
@@ -170,13 +176,16 @@ check "rollback_duration_seconds counts it (the mean rollback time)" \
 check "sla_violations_total counts the p99 violation" \
   '[ "$(metric "lighthouse_bridge_sla_violations_total{metric=\"p99_response_time_ms\",severity=\"major\"}")" -ge 1 ]'
 req GET /v1/sla "$AT"
-check "/v1/sla: p99 violated, with the violation's seq, and the last rollback with all five steps" \
-  'jq -e "(.metrics[] | select(.metric==\"p99_response_time_ms\") | .state == \"violated\" and .violated_seq > 0 and .value > 100) and .last_rollback.ok == true and ([.last_rollback.steps[].step] == [\"detect\",\"load_history\",\"build_engine\",\"record\",\"install\"])" <<<"$body" >/dev/null'
+# (Whether a metric is still violated when this runs depends on how fast the machine is:
+# the checks below name the violation and the rollback, not the state at this instant.)
+check "/v1/sla: the last rollback names the violation that caused it, with all five steps" \
+  'jq -e --argjson v "$v" "(.metrics[] | select(.metric == \$v.data.metric) | .violations >= 1) and .last_rollback.ok == true and .last_rollback.metric == \$v.data.metric and .last_rollback.violation_seq == \$v.seq and .last_rollback.from == \"sla-slow\" and .last_rollback.to == \"sla-base\" and ([.last_rollback.steps[].step] == [\"detect\",\"load_history\",\"build_engine\",\"record\",\"install\"])" <<<"$body" >/dev/null'
 req GET /v1/status "$AT"
-check "/v1/status carries the SLA state" '[ "$(jq -r .sla.state <<<"$body")" = violated ] && jq -e ".sla.violated | index(\"p99_response_time_ms\")" <<<"$body" >/dev/null'
+check "/v1/status carries the SLA state (violated exactly when it names violated metrics)" \
+  'jq -e ".sla.state as \$s | (.sla.violated | type == \"array\") and ((\$s == \"violated\") == (.sla.violated | length > 0))" <<<"$body" >/dev/null'
 
 # Requests are fast again under sla-base: the violation resolves after the window and the hold.
-wait_until 20 '[ "$(events sla.resolved | jq "[.[] | select(.data.metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
+wait_until 60 '[ "$(events sla.resolved | jq "[.[] | select(.data.metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
 check "sla.resolved for p99 follows once requests are fast again" \
   '[ "$(events sla.resolved | jq "[.[] | select(.data.metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
 r=$(events sla.resolved | jq -c '[.[] | select(.data.metric == "p99_response_time_ms")][0]')
@@ -184,20 +193,27 @@ check "sla.resolved names the violation it ends and its value is back inside" \
   'jq -e --argjson s "$(jq .seq <<<"$p99")" ".data.violated_seq == \$s and .data.value <= 100 and .data.resolve_hold_s == 1" <<<"$r" >/dev/null'
 stop_drive one
 # ---- alerts -----------------------------------------------------------------------------
-wait_until 5 '[ "$(hooks | jq "[.[] | select(.event == \"sla.resolved\" and .metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
+p99key="sla:p99_response_time_ms:$(jq .seq <<<"$p99")"
+wait_until 30 '[ "$(hooks | jq --arg k "$p99key" "[.[] | select(.event == \"sla.resolved\" and .dedup_key == \$k)] | length")" -ge 1 ]'
 check "the webhook got the violation that rolled back: the documented payload" \
   'hooks | jq -e --argjson v "$v" "[.[] | select(.event == \"sla.violated\" and .seq == \$v.seq)][0] | .type == \"lighthouse.alert\" and .version == 1 and .metric == \$v.data.metric and .severity == \"major\" and .value == \$v.data.value and .threshold == \$v.data.threshold and .dedup_key == \"sla:\(\$v.data.metric):\(\$v.seq)\" and .revision == \"sla-slow\" and (.summary | type == \"string\") and (.time | test(\"Z$\")) and (.source | length > 0)" >/dev/null'
 check "the webhook got the rollback under the same dedup key, with the policy.rolled_back seq" \
   'hooks | jq -e --argjson v "$v" --argjson rb "$rb" "[.[] | select(.event == \"policy.rolled_back\")] | length == 1 and .[0].dedup_key == \"sla:\(\$v.data.metric):\(\$v.seq)\" and .[0].seq == \$rb.seq and .[0].revision == \"sla-base\"" >/dev/null'
 check "the webhook got the p99 resolution under the p99 violation's dedup key" \
-  'hooks | jq -e --argjson p "$p99" "[.[] | select(.event == \"sla.resolved\" and .metric == \"p99_response_time_ms\")][0] | .dedup_key == \"sla:p99_response_time_ms:\(\$p.seq)\" and .value <= 100" >/dev/null'
-wait_until 5 '[ "$(events alert.sent | jq "[.[] | select(.data.sink == \"webhook\")] | length")" -ge "$(hooks | jq length)" ]'
+  'hooks | jq -e --arg k "$p99key" "[.[] | select(.event == \"sla.resolved\" and .dedup_key == \$k)] | length == 1 and all(.[]; .metric == \"p99_response_time_ms\" and .value <= 100)" >/dev/null'
+# Alerts keep coming (the other metrics resolve as the slow requests leave the window), so
+# the checks take the deliveries received so far and look for each one's alert.sent.
+H=$(hooks)
+sent_for_all() { # every delivery in $H has an ok webhook alert.sent with its event and dedup key
+  events alert.sent | jq -e --argjson h "$H" '[.[] | select(.data.sink == "webhook" and .data.ok == true and .data.http_status == 200 and .data.attempts >= 1) | {e: .data.alert, k: .data.dedup_key}] as $s | all($h[]; {e: .event, k: .dedup_key} as $x | $s | index([$x]) != null)' >/dev/null
+}
+wait_until 60 sent_for_all
 check "every webhook delivery is an alert.sent event (sink, ok, attempts, http_status, dedup key)" \
-  'events alert.sent | jq -e --argjson n "$(hooks | jq length)" "[.[] | select(.data.sink == \"webhook\" and .data.ok == true and .data.attempts == 1 and .data.http_status == 200 and (.data.dedup_key | startswith(\"sla:\")))] | length == \$n" >/dev/null'
+  'sent_for_all && jq -e "all(.[]; .dedup_key | startswith(\"sla:\"))" <<<"$H" >/dev/null'
 check "the log sink delivered them too (alert.sent, and JSON lines on stderr)" \
   '[ "$(events alert.sent | jq "[.[] | select(.data.sink == \"log\" and .data.ok)] | length")" -ge 3 ] && grep -q "\"msg\":\"alert\"" "$T/one.err"'
 check "alerts_total{sink=webhook,result=sent} counts them" \
-  '[ "$(metric "lighthouse_bridge_alerts_total{sink=\"webhook\",result=\"sent\"}")" = "$(hooks | jq length)" ]'
+  '[ "$(metric "lighthouse_bridge_alerts_total{sink=\"webhook\",result=\"sent\"}")" -ge "$(jq length <<<"$H")" ]'
 
 check "one rollback only, though two rollback-flagged metrics were violated" \
   '[ "$(events policy.rolled_back | jq length)" = 1 ] && [ "$(events sla.violated | jq "[.[] | select(.data.rollback)] | length")" -ge 2 ]'
@@ -212,7 +228,7 @@ req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
 check "second bridge: the slow revision is pushed" '[ "$code" = 200 ]'
 sleep 1.5   # past the 1 s canary window before any traffic
 drive two
-wait_until 20 '[ "$(sla_state p99_response_time_ms)" = violated ]'
+wait_until 60 '[ "$(sla_state p99_response_time_ms)" = violated ]'
 sleep 0.5
 stop_drive two
 check "outside the canary window: the violation is still raised" \
@@ -222,11 +238,13 @@ check "... and says why there is no rollback" \
 check "... and the policy is not rolled back (no event, sla-slow still active, counters 0)" \
   '[ "$(events policy.rolled_back | jq length)" = 0 ] && [ "$(curl -s -H "Authorization: Bearer $AT" "$URL/v1/policy/history" | jq -r .active)" = sla-slow ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
 
-# ---- scenario 3: the store fails during the violation; the events wait and land -----------
+# ---- scenario 3: the store fails during the violation; no rollback; the events wait and land --
 # The bridge's fsync/fdatasync fail with EIO while $LH_FAULT_FILE exists (bridge_lib.bash).
-# With the store down, decisions are answered 503, so availability and error rate breach;
-# the automatic rollback then fails at its record step. Nothing the monitor records may be
-# lost: the events wait in the monitor's backlog and land, in order, once the store is back.
+# With the store down, decisions are answered 503, so availability and error rate breach.
+# No revision causes a store outage: over the revision's own requests (the 503s of the
+# store left out) there is no evidence, so there is no rollback, only the alert. Nothing
+# the monitor records may be lost: the events wait in the monitor's backlog and land, in
+# order, once the store is back.
 build_fault_shim || exit 1
 { cat "$T/sla.yaml"; printf 'sla_availability_percent_grace_s: 1\nsla_error_rate_percent_grace_s: 1\n'; } > "$T/sla3.yaml"
 LD_PRELOAD="$FAULT_SO" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
@@ -236,45 +254,42 @@ req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
 check "third bridge (store fault shim): the slow revision is pushed while the store is healthy" '[ "$code" = 200 ]'
 touch "$LH_FAULT_FILE"
 drive three
-wait_until 15 '[ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"failed\"}")" -ge 1 ] 2>/dev/null'
-wait_until 5 '[ "$(hooks | jq "[.[] | select(.event == \"policy.rollback_failed\")] | length")" -ge 1 ]'
+av_alert() { hooks | jq -c '[.[] | select(.event == "sla.violated" and .metric == "availability_percent")][0] // empty'; }
+wait_until 60 '[ -n "$(av_alert)" ]'
 stop_drive three
 check "store down: decisions were refused with 503" 'grep -q "^lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"503\"} [1-9]" <(curl -s "$URL/metrics")'
+check "store down: they are server faults (outcomes_total{class=server_fault})" \
+  '[ "$(metric "lighthouse_bridge_outcomes_total{route=\"/v1/validate\",class=\"server_fault\"}")" -ge 1 ] 2>/dev/null'
 check "store down: availability_percent is violated" '[ "$(sla_state availability_percent)" = violated ]'
-check "store down: rollbacks_total{trigger=sla,result=failed} >= 1, none succeeded" \
-  '[ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"failed\"}")" -ge 1 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"succeeded\"}")" = 0 ]'
+al=$(av_alert)
+check "store down: the webhook got the critical availability alert, of sla-slow, saying there is no rollback" \
+  'jq -e ".severity == \"critical\" and .revision == \"sla-slow\" and (.summary | test(\"no rollback\")) and (.dedup_key | startswith(\"sla:availability_percent:\"))" <<<"$al" >/dev/null'
+check "store down: no rollback at all (rollbacks_total{trigger=sla}: none triggered, succeeded or failed)" \
+  '[ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"failed\"}")" = 0 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"succeeded\"}")" = 0 ]'
 req GET /v1/sla "$AT"
-check "store down: the pushed revision stays active" 'jq -e "[.revisions[] | select(.active)][0].revision == \"sla-slow\"" <<<"$body" >/dev/null'
-check "store down: /v1/sla last_rollback failed at its record step, from sla-slow to sla-base, the error names the store" \
-  'jq -e ".last_rollback.ok == false and .last_rollback.from == \"sla-slow\" and .last_rollback.to == \"sla-base\" and (.last_rollback.error | test(\"store\")) and ([.last_rollback.steps[].step] == [\"detect\",\"load_history\",\"build_engine\"])" <<<"$body" >/dev/null'
-check "store down: the webhook got the rollback-failed alert (revision sla-slow, the error in the summary)" \
-  'hooks | jq -e "[.[] | select(.event == \"policy.rollback_failed\")] | length >= 1 and all(.revision == \"sla-slow\" and (.summary | test(\"FAILED\")) and (.summary | test(\"store\")) and (.dedup_key | startswith(\"sla:\")))" >/dev/null'
+check "store down: the pushed revision stays active, and /v1/sla has no rollback" \
+  'jq -e "([.revisions[] | select(.active)][0].revision == \"sla-slow\") and (.last_rollback == null)" <<<"$body" >/dev/null'
+check "store down: /v1/sla says why availability did not roll back (the store's 503s are no evidence)" \
+  'jq -e ".metrics[] | select(.metric == \"availability_percent\") | .action | test(\"no rollback\") and test(\"503\")" <<<"$body" >/dev/null'
 check "store down: the monitor's events wait (sla_events_pending > 0)" \
   '[ "$(metric lighthouse_bridge_sla_events_pending)" -gt 0 ] 2>/dev/null'
 
 rm -f "$LH_FAULT_FILE"
-wait_until 10 '[ "$(metric lighthouse_bridge_sla_events_pending)" = 0 ] && [ "$(events policy.rollback_failed | jq length)" -ge 1 ]'
-fl=$(events policy.rollback_failed | jq -c '.[0]')
-check "store back: policy.rollback_failed is in the log (trigger sla, sla-slow to sla-base, the error names the store)" \
-  'jq -e ".data.trigger == \"sla\" and .data.revision == \"sla-slow\" and .data.from == \"sla-slow\" and .data.to == \"sla-base\" and (.data.error | test(\"store\"))" <<<"$fl" >/dev/null'
-vv=$(events sla.violated | jq -c --argjson f "$fl" '[.[] | select(.seq == $f.data.violation_seq)][0]')
-check "store back: the sla.violated it names is in the log before it, rollback-flagged, of sla-slow, for the same metric" \
-  'jq -e --argjson f "$fl" ".seq < \$f.seq and .data.rollback == true and .data.revision == \"sla-slow\" and .aggregate == \$f.aggregate and (.data.action | startswith(\"rollback from sla-slow to sla-base\"))" <<<"$vv" >/dev/null'
-check "store back: both keep the time they happened (occurred_ns, before they were recorded, in order)" \
-  'jq -e --argjson f "$fl" ".data.occurred_ns > 0 and .data.occurred_ns < .time_ns and .data.occurred_ns <= \$f.data.occurred_ns and \$f.data.occurred_ns < \$f.time_ns" <<<"$vv" >/dev/null'
-check "store back: availability_percent's violation is in the log too" \
-  '[ "$(events sla.violated | jq "[.[] | select(.data.metric == \"availability_percent\" and .data.revision == \"sla-slow\")] | length")" -ge 1 ]'
-rf=$(hooks | jq -c --argjson v "$vv" '[.[] | select(.event == "policy.rollback_failed" and .dedup_key == $v.data.dedup_key)][0]')
-check "store back: the violation, its failed rollback and its alert share one dedup key" \
-  'jq -e --argjson v "$vv" ".metric == \$v.data.metric and (.dedup_key | startswith(\"sla:\(\$v.data.metric):\"))" <<<"$rf" >/dev/null'
-as=$(events alert.sent | jq -c --argjson r "$rf" '[.[] | select(.data.sink == "webhook" and .data.alert == "policy.rollback_failed" and .data.dedup_key == $r.dedup_key)][0]')
-check "store back: the webhook delivery of the rollback-failed alert is an alert.sent event, after the rollback_failed" \
-  'jq -e --argjson f "$fl" ".seq > \$f.seq and .data.ok == true and .data.http_status == 200 and .data.occurred_ns < .time_ns" <<<"$as" >/dev/null'
-m3=$(jq -r .aggregate <<<"$fl"); m3=${m3#sla:}
+avs() { events sla.violated | jq -c '[.[] | select(.data.metric == "availability_percent")][0] // empty'; }
+wait_until 60 '[ "$(metric lighthouse_bridge_sla_events_pending)" = 0 ] && [ -n "$(avs)" ]'
+vv=$(avs)
+check "store back: the availability violation is in the log (sla-slow, rollback-flagged, no rollback, with its late dedup key)" \
+  'jq -e --argjson a "$al" ".data.revision == \"sla-slow\" and .data.rollback == true and (.data.action | startswith(\"no rollback\")) and .data.dedup_key == \$a.dedup_key" <<<"$vv" >/dev/null'
+check "store back: it keeps the time it happened (occurred_ns, before it was recorded)" \
+  'jq -e ".data.occurred_ns > 0 and .data.occurred_ns < .time_ns" <<<"$vv" >/dev/null'
+check "store back: no policy.rolled_back or policy.rollback_failed in the log" \
+  '[ "$(events policy.rolled_back | jq length)" = 0 ] && [ "$(events policy.rollback_failed | jq length)" = 0 ]'
+as=$(events alert.sent | jq -c --argjson a "$al" '[.[] | select(.data.sink == "webhook" and .data.alert == "sla.violated" and .data.dedup_key == $a.dedup_key)][0]')
+check "store back: the webhook delivery of that alert is an alert.sent event, after the violation" \
+  'jq -e --argjson v "$vv" ".seq > \$v.seq and .data.ok == true and .data.http_status == 200 and .data.occurred_ns < .time_ns and \$v.data.occurred_ns <= .data.occurred_ns" <<<"$as" >/dev/null'
 req GET /v1/sla "$AT"
-fz=$(events policy.rollback_failed | jq -c '.[-1]')
-check "store back: /v1/sla has the seqs filled in (the violation's violated_seq, last_rollback.violation_seq)" \
-  'jq -e --argjson v "$vv" --argjson z "$fz" --arg m "$m3" "(.metrics[] | select(.metric == \$m) | .violated_seq == \$v.seq) and .last_rollback.violation_seq == \$z.data.violation_seq and \$z.data.violation_seq > 0" <<<"$body" >/dev/null'
+check "store back: /v1/sla has the violation's seq filled in" \
+  'jq -e --argjson v "$vv" "(.metrics[] | select(.metric == \"availability_percent\") | .state != \"violated\" or .violated_seq == \$v.seq)" <<<"$body" >/dev/null'
 check "store back: sla_events_dropped_total is 0 and promtool check metrics passes" \
   '[ "$(metric lighthouse_bridge_sla_events_dropped_total)" = 0 ] && curl -s "$URL/metrics" | promtool check metrics >/dev/null 2>&1'
 kill -TERM "$PID"; wait "$PID"; rc=$?

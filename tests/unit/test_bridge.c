@@ -237,12 +237,40 @@ static void json_depth(void **state) {
     assert_true(lh_json_depth(deep, sizeof(deep), 32) > 32);
 }
 
+/* Every status the bridge answers, in its class (docs/sla.md, "Outcomes"). */
+static void outcome_classes(void **state) {
+    (void)state;
+    static const struct { int status, gone; lh_outcome o; } t[] = {
+        {200, 0, LH_OUTCOME_OK}, {204, 0, LH_OUTCOME_OK}, {304, 0, LH_OUTCOME_OK},
+        {400, 0, LH_OUTCOME_CLIENT_ERROR}, {401, 0, LH_OUTCOME_CLIENT_ERROR}, {403, 0, LH_OUTCOME_CLIENT_ERROR},
+        {404, 0, LH_OUTCOME_CLIENT_ERROR}, {405, 0, LH_OUTCOME_CLIENT_ERROR}, {409, 0, LH_OUTCOME_CLIENT_ERROR},
+        {413, 0, LH_OUTCOME_CLIENT_ERROR}, {415, 0, LH_OUTCOME_CLIENT_ERROR}, {429, 0, LH_OUTCOME_THROTTLED},
+        {500, 0, LH_OUTCOME_SERVER_FAULT}, {503, 0, LH_OUTCOME_SERVER_FAULT}, {0, 0, LH_OUTCOME_SERVER_FAULT},
+        {0, 1, LH_OUTCOME_CLIENT_GONE}, {200, 1, LH_OUTCOME_OK}, {503, 1, LH_OUTCOME_SERVER_FAULT},
+        {999, 0, LH_OUTCOME_SERVER_FAULT},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        if (lh_outcome_of(t[i].status, t[i].gone) != t[i].o) fail_msg("status %d gone %d", t[i].status, t[i].gone);
+    }
+    assert_string_equal(lh_outcome_name(LH_OUTCOME_CLIENT_GONE), "client_gone");
+    assert_true(lh_outcome_counts_for_sla(LH_OUTCOME_OK) && lh_outcome_counts_for_sla(LH_OUTCOME_SERVER_FAULT));
+    assert_false(lh_outcome_counts_for_sla(LH_OUTCOME_CLIENT_ERROR) || lh_outcome_counts_for_sla(LH_OUTCOME_THROTTLED) ||
+                 lh_outcome_counts_for_sla(LH_OUTCOME_CLIENT_GONE));
+}
+
 static void metrics_text(void **state) {
     (void)state;
     lh_metrics *m = calloc(1, sizeof(*m));
-    lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 300000);
-    lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 3000000000ull);
-    lh_metrics_request(m, LH_ROUTE_VALIDATE, 418, 1000);
+    lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 0, 300000);
+    lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 0, 3000000000ull);
+    lh_metrics_request(m, LH_ROUTE_VALIDATE, 418, 0, 1000);
+    /* Outcomes: a reset before the reply is client_gone (no status, no duration); no reply
+     * through the bridge's fault is a 500; 429 is throttled, 503 a server fault. */
+    lh_metrics_request(m, LH_ROUTE_HOOK, 0, 1, 1000);
+    lh_metrics_request(m, LH_ROUTE_HOOK, 0, 0, 1000);
+    lh_metrics_request(m, LH_ROUTE_HOOK, 429, 0, 1000);
+    lh_metrics_request(m, LH_ROUTE_HOOK, 503, 0, 1000);
+    lh_metrics_request(m, LH_ROUTE_HOOK, 400, 0, 1000);
     lh_metrics_error(m, LH_ERR_TOO_LARGE);
     lh_metrics_extra x = {0};
     x.policy_revision = "rev\"1";
@@ -257,6 +285,16 @@ static void metrics_text(void **state) {
     assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_bucket{route=\"/v1/validate\",le=\"+Inf\"} 3\n"));
     assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_count{route=\"/v1/validate\"} 3\n"));
     assert_non_null(strstr(t, "lighthouse_bridge_errors_total{kind=\"payload_too_large\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/v1/validate\",class=\"ok\"} 2\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/v1/validate\",class=\"client_error\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/v1/validate\",class=\"server_fault\"} 0\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/v1/hooks/claude-code\",class=\"client_gone\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/v1/hooks/claude-code\",class=\"server_fault\"} 2\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/v1/hooks/claude-code\",class=\"throttled\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/v1/hooks/claude-code\",class=\"client_error\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"/v1/hooks/claude-code\",code=\"500\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_count{route=\"/v1/hooks/claude-code\"} 4\n"));
+    assert_null(strstr(t, "lighthouse_bridge_outcomes_total{route=\"/health\""));   /* no requests: not shown */
     assert_non_null(strstr(t, "lighthouse_bridge_policy_revision_info{revision=\"rev\\\"1\"} 1\n"));
     assert_null(strstr(t, "postgres_connection_status"));
     assert_non_null(strstr(t, "\nprocess_resident_memory_bytes "));
@@ -332,7 +370,8 @@ int main(void) {
         cmocka_unit_test(token_round_trip), cmocka_unit_test(token_refusals),
         cmocka_unit_test(token_key_file),   cmocka_unit_test(revoked_set),
         cmocka_unit_test(rate_limit),       cmocka_unit_test(config_precedence),
-        cmocka_unit_test(json_depth),       cmocka_unit_test(metrics_text),
+        cmocka_unit_test(json_depth),       cmocka_unit_test(outcome_classes),
+        cmocka_unit_test(metrics_text),
         cmocka_unit_test(event_data_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

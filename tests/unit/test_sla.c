@@ -28,6 +28,7 @@ static void add(feed *f, uint64_t n, uint64_t ns, int status) {
     f->s.dur_sum_ns += n * ns;
     if (status >= 200 && status < 300) { f->s.ok += n; f->s.ok_dur[b] += n; }
     if (status >= 500) f->s.unavailable += n;
+    if (status == 503) f->s.store_faults += n;
 }
 
 static void initFeed(feed *f) {
@@ -45,6 +46,7 @@ static lh_sla_config quickConfig(void) {
     c.interval_s = 1;
     c.resolve_hold_s = 3;
     for (int m = 0; m < LH_SLA_COUNT; m++) c.t[m].grace_s = 2;
+    c.min_requests = 1;   /* the minimum sample has its own test */
     return c;
 }
 
@@ -387,6 +389,112 @@ static void known_good_needs_a_quiet_canary_with_traffic(void **state) {
     assert_false(l.r[2].good);
 }
 
+/* A quiet bridge stays quiet: fewer decision requests in the window than sla_min_requests
+ * (20 by default) is "not enough data", never a violation, however bad they were. */
+static void min_sample_is_not_enough_data(void **state) {
+    (void)state;
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);
+    assert_int_equal(c.min_requests, 20);
+    c.window_s = 10;
+    for (int m = 0; m < LH_SLA_COUNT; m++) c.t[m].grace_s = 0;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    feed f;
+    initFeed(&f);
+    pushAt(e, &f, 0, LH_SLA_ERROR_RATE);
+    add(&f, 19, 900 * MS, 500);   /* 19 slow server faults: every request metric would be violated */
+    assert_int_equal(pushAt(e, &f, 1, LH_SLA_ERROR_RATE), 0);
+    for (int m = LH_SLA_COMPLIANCE; m <= LH_SLA_ERROR_RATE; m++) {
+        lh_sla_mstate st = stateOf(e, (lh_sla_metric)m);
+        assert_int_equal(st.state, LH_SLA_NO_DATA);
+        assert_non_null(st.no_data);
+        assert_true(!strncmp(st.no_data, "not enough data", 15));
+    }
+    add(&f, 1, 900 * MS, 500);    /* the 20th: now there is a figure, and it is violated */
+    assert_int_equal(pushAt(e, &f, 2, LH_SLA_ERROR_RATE), 1);
+    lh_sla_eval_free(e);
+}
+
+/* Evidence against a revision: its own canary figures, without the store's 503s, worse
+ * than the previous revision's before the change, beyond the margin, over a minimum
+ * sample. */
+static void rollback_needs_evidence(void **state) {
+    (void)state;
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);   /* rollback_min_requests 20, margin 0.1 */
+    char why[440];
+    feed f;
+    initFeed(&f);
+    lh_sla_lineage l = {0};
+    f.s.t_ns = 0;
+    lh_sla_lineage_change(&l, "A", 0, 0, 0);
+    lh_sla_lineage_set_sample(&l, &f.s);
+    add(&f, 200, 1 * MS, 200);               /* A: fast and healthy */
+    f.s.t_ns += S;
+    f.s.t_ns = 100 * S;
+    lh_sla_lineage_change(&l, "B", 0, f.s.t_ns, f.s.requests);
+    lh_sla_lineage_set_sample(&l, &f.s);
+    feed at = f;
+
+    /* A store outage under B: every decision 503. Not one request of B's own. */
+    add(&f, 300, 1 * MS, 503);
+    f.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_AVAILABILITY, &f.s, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "not enough evidence"));
+    /* ...with B answering too: its own availability is 100%, inside the threshold. */
+    add(&f, 50, 1 * MS, 200);
+    f.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_AVAILABILITY, &f.s, why, sizeof(why)), 0);
+    if (!strstr(why, "not the cause")) fail_msg("%s", why);
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_ERROR_RATE, &f.s, why, sizeof(why)), 0);
+
+    /* B makes decisions fail (500s: the engine), too few of them yet: no evidence. */
+    f = at;
+    add(&f, 10, 1 * MS, 500);
+    f.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_ERROR_RATE, &f.s, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "sla_rollback_min_requests"));
+    add(&f, 20, 1 * MS, 200);               /* 30 of B's own, a third failed: evidence */
+    f.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_ERROR_RATE, &f.s, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "revision A before the change"));
+
+    /* B makes decisions slow: p99 evidence against A's fast baseline. */
+    f = at;
+    add(&f, 100, 400 * MS, 200);
+    f.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_P99, &f.s, why, sizeof(why)), 1);
+
+    /* A was just as slow before the change: B is not worse beyond the margin. */
+    lh_sla_lineage l2 = {0};
+    feed g;
+    initFeed(&g);
+    lh_sla_lineage_change(&l2, "A", 0, 0, 0);
+    lh_sla_lineage_set_sample(&l2, &g.s);
+    add(&g, 100, 400 * MS, 200);
+    g.s.t_ns += S;
+    g.s.t_ns = 100 * S;
+    lh_sla_lineage_change(&l2, "B", 0, g.s.t_ns, g.s.requests);
+    lh_sla_lineage_set_sample(&l2, &g.s);
+    add(&g, 100, 410 * MS, 200);
+    g.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l2, &c, LH_SLA_P99, &g.s, why, sizeof(why)), 0);
+    assert_non_null(strstr(why, "not worse than revision A"));
+
+    /* No traffic before the change: the threshold is the baseline. */
+    lh_sla_lineage l3 = {0};
+    initFeed(&g);
+    lh_sla_lineage_change(&l3, "A", 0, 0, 0);
+    lh_sla_lineage_set_sample(&l3, &g.s);
+    g.s.t_ns = 1 * S;
+    lh_sla_lineage_change(&l3, "B", 0, g.s.t_ns, 0);
+    lh_sla_lineage_set_sample(&l3, &g.s);
+    add(&g, 100, 400 * MS, 200);
+    g.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l3, &c, LH_SLA_P99, &g.s, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "the threshold"));
+}
+
 /* ---- settings --------------------------------------------------------------------- */
 
 static void settings(void **state) {
@@ -438,6 +546,8 @@ int main(void) {
         cmocka_unit_test(compute_latency_and_rates),
         cmocka_unit_test(compute_cpu_and_memory),
         cmocka_unit_test(no_requests_is_no_data),
+        cmocka_unit_test(min_sample_is_not_enough_data),
+        cmocka_unit_test(rollback_needs_evidence),
         cmocka_unit_test(breach_must_outlast_grace),
         cmocka_unit_test(short_breach_within_grace_is_forgotten),
         cmocka_unit_test(zero_grace_violates_at_once),

@@ -1,6 +1,8 @@
 /* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
 #include "engine/unwrap.h"
 
+#include "engine/code_lex.h"
+
 #include <string.h>
 
 /* ------------------------------------------------------------------------------ */
@@ -746,8 +748,42 @@ static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
 
 /* Read inline code: shell-outs become child commands; recursive deletes outside the
  * project are findings; calls whose command cannot be read are escalated. */
+static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
+                       size_t len, int depth);
+
 static void scanCode(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
                      size_t len) {
+    scanCodeIn(c, lim, k, code, len, 0);
+}
+
+/* Code evaluated by eval/exec/Function/load: a literal is read as code of the same
+ * language (a few levels deep); a computed string is escalated, naming it. Writes that
+ * replace a file are judged as a shell redirection to it. (code_lex.c) */
+static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lang lang,
+                            const char *code, size_t len, int depth) {
+    lh_code_effect fx[16];
+    int n = lh_code_effects(c->arena, lang, code, len, fx, 16);
+    if (n < 0) { c->oom = 1; return; }
+    for (int i = 0; i < n; i++) {
+        if (fx[i].kind == LH_CODE_WRITE) {
+            parseChild(c, lim, k, -1, fx[i].text, strlen(fx[i].text), LH_ORIGIN_INLINE);
+        } else if (fx[i].kind == LH_CODE_EVAL && depth < 4) {
+            scanCodeIn(c, lim, k, fx[i].text, strlen(fx[i].text), depth + 1);
+        } else {
+            lh_emit_full(c, k, LH_R(CODE_OPAQUE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                         "inline code evaluates a string computed at run time: what it runs cannot be seen",
+                         "run the evaluated code directly so it can be checked", fx[i].text);
+        }
+    }
+}
+
+static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
+                       size_t len, int depth) {
+    lh_lang lang = lh_code_lang(cmdAt(c, k)->prog);
+    const char *canon = lh_code_canon(c->arena, lang, code, len, &len);
+    if (!canon) { c->oom = 1; return; }
+    code = canon;
+    scanCodeEffects(c, lim, k, lang, code, len, depth);
     const char *end = code + len;
     for (size_t n = 0; n < sizeof(kCalls) / sizeof(kCalls[0]); n++) {
         const code_call *call = &kCalls[n];

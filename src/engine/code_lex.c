@@ -288,7 +288,7 @@ static void pyImport(canon *c, tok *t) {
     char mod[128];
     size_t mn = 0;
     tok u;
-    while ((u = peek(c, 0)).k == T_ID || isP(&u, '.')) {
+    while (((u = peek(c, 0)).k == T_ID || isP(&u, '.')) && !u.nl) {
         u = take(c);
         gapTo(c, &u);
         put(&c->out, u.s, u.n);
@@ -296,7 +296,6 @@ static void pyImport(canon *c, tok *t) {
         if (!from && isId(&u, "as")) break;
         tok v = peek(c, 0);
         if (from && isId(&v, "import")) break;
-        if (u.nl) break;
     }
     mod[mn] = 0;
     if (!from) {
@@ -404,7 +403,7 @@ static void parenless(canon *c, tok *t) {
     }
     c->L = save;
     if (n < 2) {
-        if (!paren) puts0(&c->out, "(");
+        if (!paren) { puts0(&c->out, "("); c->gap = first.s; }
         return;
     }
     puts0(&c->out, "([");
@@ -536,7 +535,7 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
         int after_dot = isP(&prev, '.') || (isP(&prev, '>') && prev.s > code && prev.s[-1] == '-') ||
                         (isP(&prev, ':') && prev.s > code && prev.s[-1] == ':');
         if (t.k == T_ID && !after_dot) {
-            if (lang == LH_LANG_PYTHON && (isId(&t, "import") || isId(&t, "from")) && t.nl) {
+            if (lang == LH_LANG_PYTHON && (isId(&t, "import") || isId(&t, "from")) && (t.nl || isP(&prev, ';'))) {
                 pyImport(&c, &t);
                 prev = t;
                 continue;

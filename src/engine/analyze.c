@@ -1006,7 +1006,11 @@ void lh_analyze(lh_ctx *c) {
     case LH_TOOL_WRITE:
     case LH_TOOL_EDIT:
     case LH_TOOL_MULTIEDIT:
-    case LH_TOOL_NOTEBOOKEDIT: analyzeFileWrite(c); break;
+    case LH_TOOL_NOTEBOOKEDIT:
+        analyzeFileWrite(c);
+        lh_content_analyze(c);
+        analyzeBash(c);
+        break;
     case LH_TOOL_READ: analyzeRead(c, c->req->file_path); break;
     case LH_TOOL_GREP: analyzeRead(c, c->req->path); break;
     default: break;   /* Glob, LS, WebFetch, WebSearch: nothing to judge; MCP: policy */

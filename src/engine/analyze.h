@@ -42,6 +42,10 @@ void lh_emit_full(lh_ctx *c, int cmd, const char *rule, lh_action act, lh_risk r
 /* Run every built-in analyzer over the request. */
 void lh_analyze(lh_ctx *c);
 
+/* Write/Edit/NotebookEdit: the commands the file's content will run (CI steps, package
+ * lifecycle scripts, Makefile recipes, notebook cells…) as c->script (an_content.c). */
+void lh_content_analyze(lh_ctx *c);
+
 /* ---- helpers analyzers share (analyze.c) ---------------------------------------- */
 
 /* argv[i] text, or "" when out of range. */

@@ -195,7 +195,7 @@ static void put(obuf *b, const char *s, size_t n) {
         size_t cap = (b->cap + n + 1) * 2;
         char *ns = lh_arena_alloc(b->a, cap);
         if (!ns) { b->oom = 1; return; }
-        memcpy(ns, b->s, b->n);
+        if (b->n) memcpy(ns, b->s, b->n);
         b->s = ns;
         b->cap = cap;
     }

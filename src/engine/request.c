@@ -53,14 +53,16 @@ typedef struct jval {
 
 enum { R_TOOL, R_INPUT, R_TOOL_NAME, R_TOOL_INPUT, R_SESSION_ID, R_AGENT_ID, R_HOOK_EVENT,
        R_PERMISSION_MODE, R_SESSION, R_AGENT, R_ROLE, R_HOME, R_CWD, R_COUNT };
-enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL, I_COUNT };
+enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL, I_CONTENT, I_NEW_STRING, I_NEW_SOURCE,
+       I_COUNT };
 
 typedef struct member { const char *name; size_t len; } member;
 #define M(s) {s, sizeof(s) - 1}
 static const member kRootKeys[R_COUNT] = {
     M("tool"), M("input"), M("tool_name"), M("tool_input"), M("session_id"), M("agent_id"),
     M("hook_event_name"), M("permission_mode"), M("session"), M("agent"), M("role"), M("home"), M("cwd")};
-static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url")};
+static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url"),
+                                           M("content"), M("new_string"), M("new_source")};
 #undef M
 
 /* One key of an open object: its raw text and decoded length. A marker entry (rawlen ==
@@ -670,8 +672,11 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
         break;
     case LH_TOOL_WRITE: case LH_TOOL_EDIT: case LH_TOOL_MULTIEDIT: case LH_TOOL_READ:
         if (need(a, &p, &members[I_FILE_PATH], "file_path", &out->file_path, LH_MAX_PATH_BYTES, out->tool_name, err, errlen)) return -1;
+        /* what the file will hold: Write content, Edit new_string (an_content.c) */
+        out->content = dupStr(a, &p, &members[out->tool == LH_TOOL_WRITE ? I_CONTENT : I_NEW_STRING]);
         break;
     case LH_TOOL_NOTEBOOKEDIT:
+        out->content = dupStr(a, &p, &members[I_NEW_SOURCE]);
         if (members[I_NOTEBOOK_PATH].kind != V_NONE) {
             if (need(a, &p, &members[I_NOTEBOOK_PATH], "notebook_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) return -1;
         } else if (need(a, &p, &members[I_FILE_PATH], "file_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) return -1;

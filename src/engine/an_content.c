@@ -325,13 +325,11 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
     }
 }
 
-void lh_content_analyze(lh_ctx *c) {
-    const lh_request *r = c->req;
-    if (!r->content || !r->file_path || c->script) return;
-    target t = targetOf(r->file_path, r->tool);
-    if (t == TGT_NONE) return;
-    const char *s = r->content;
-    size_t len = strlen(s);
+const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const char *s,
+                                size_t len, size_t *outlen) {
+    *outlen = 0;
+    target t = targetOf(path, tool);
+    if (t == TGT_NONE) return NULL;
     text sh = {c, NULL, 0, 0};
     adds(&sh, "");
     switch (t) {
@@ -342,7 +340,27 @@ void lh_content_analyze(lh_ctx *c) {
     case TGT_NOTEBOOK: notebook(c, s, len, &sh); break;
     default: break;
     }
-    if (c->oom || !sh.n) return;
+    if (c->oom || !sh.n) return NULL;
+    *outlen = sh.n;
+    return sh.s;
+}
+
+const char *lh_content_json_value(lh_ctx *c, const char *s, size_t len, const char *key,
+                                  size_t *outlen) {
+    const char *const keys[] = {key, NULL};
+    text sh = {c, NULL, 0, 0};
+    adds(&sh, "");
+    jsonValues(c, s, len, keys, &sh);
+    *outlen = sh.n;
+    return c->oom || !sh.n ? NULL : sh.s;
+}
+
+void lh_content_analyze(lh_ctx *c) {
+    const lh_request *r = c->req;
+    if (!r->content || !r->file_path || c->script) return;
+    text sh = {c, NULL, 0, 0};
+    sh.s = (char *)lh_content_commands(c, r->file_path, r->tool, r->content, strlen(r->content), &sh.n);
+    if (c->oom || !sh.s || !sh.n) return;
     lh_shell_limits lim;
     lh_shell_default_limits(&lim);
     if (sh.n > lim.max_input) {

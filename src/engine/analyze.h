@@ -45,6 +45,13 @@ void lh_analyze(lh_ctx *c);
 /* Write/Edit/NotebookEdit: the commands the file's content will run (CI steps, package
  * lifecycle scripts, Makefile recipes, notebook cells…) as c->script (an_content.c). */
 void lh_content_analyze(lh_ctx *c);
+/* The shell text a file at path with this content will run (by its kind: workflow,
+ * tasks.json, package.json lifecycle scripts, Makefile recipes, notebook), or NULL. */
+const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const char *s,
+                                size_t len, size_t *outlen);
+/* The string values of key in a JSON text or fragment, one a line, or NULL. */
+const char *lh_content_json_value(lh_ctx *c, const char *s, size_t len, const char *key,
+                                  size_t *outlen);
 
 /* ---- helpers analyzers share (analyze.c) ---------------------------------------- */
 

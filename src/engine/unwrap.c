@@ -1009,9 +1009,13 @@ static void trackDirs(lh_ctx *c) {
     }
 }
 
-void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
+void lh_unwrap_child(lh_ctx *c, const lh_shell_limits *lim, int k, const char *text, size_t len) {
+    parseChild(c, lim, k, -1, text, len, LH_ORIGIN_SHELL_C);
+}
+
+static void unwrapFrom(lh_ctx *c, const lh_shell_limits *lim, int from) {
     lh_script *s = c->script;
-    for (int k = 0; k < s->ncmds && !c->oom; k++) {
+    for (int k = from; k < s->ncmds && !c->oom; k++) {
         lh_cmd *cmd = cmdAt(c, k);
         for (int guard = 0; guard < 16; guard++) {
             int r = stripWrapper(c, cmd);
@@ -1021,4 +1025,12 @@ void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
         expandOne(c, lim, k);
     }
     trackDirs(c);
+}
+
+void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
+    unwrapFrom(c, lim, 0);
+    /* a file written and then run: the run's children are the written content */
+    int before = c->script->ncmds;
+    if (!c->oom) lh_writerun(c, lim);
+    if (c->script->ncmds > before) unwrapFrom(c, lim, before);
 }

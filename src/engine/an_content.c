@@ -104,13 +104,33 @@ static void addWithoutExprs(text *t, const char *p, const char *e) {
     adds(t, "\n");
 }
 
-/* Does a step's shell line print or send a secret? */
+static int has(const char *p, const char *e, const char *w) { return memmem(p, (size_t)(e - p), w, strlen(w)) != NULL; }
+
+/* Does a step's shell line print or send a secret? 2: it prints it (plainly, or encoded
+ * past the log mask) or sends it in data; 1: it sends it in a header (often the API the
+ * token is for, but not always); 0: neither (`echo "$TOKEN" | docker login
+ * --password-stdin`, a token written to .npmrc). */
 static int exposesSecret(const char *p, const char *e) {
-    if (!memmem(p, (size_t)(e - p), "secrets.", 8)) return 0;
-    static const char *const out[] = {"echo", "printf", "curl", "wget", "nc ", "base64", "tee", ">", NULL};
-    for (int i = 0; out[i]; i++)
-        if (memmem(p, (size_t)(e - p), out[i], strlen(out[i]))) return 1;
+    if (!has(p, e, "secrets.") || has(p, e, "::add-mask::")) return 0;
+    static const char *const enc[] = {"base64", "xxd", "rev", "od -", "openssl enc", NULL};
+    for (int i = 0; enc[i]; i++)
+        if (has(p, e, enc[i])) return 2;
+    static const char *const net[] = {"curl", "wget", "nc ", "ncat", "Invoke-WebRequest", NULL};
+    for (int i = 0; net[i]; i++)
+        if (has(p, e, net[i]))
+            return has(p, e, "-H ") || has(p, e, "--header") || has(p, e, "Authorization") ? 1 : 2;
+    if ((has(p, e, "echo") || has(p, e, "printf")) && !memchr(p, '|', (size_t)(e - p)) &&
+        !memchr(p, '>', (size_t)(e - p)))
+        return 2;
     return 0;
+}
+
+static void secretStep(lh_ctx *c, const char *p, const char *e) {
+    int how = exposesSecret(p, e);
+    if (how == 2) lh_emit(c, -1, LH_R(CI_SECRET), "a run step");
+    else if (how == 1)
+        lh_emit_full(c, -1, LH_R(CI_SECRET)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
+                     "a CI step sends a secret in a request header", LH_R(CI_SECRET)->instead, "a run step");
 }
 
 /* ---- targets --------------------------------------------------------------------------- */
@@ -142,7 +162,7 @@ static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
                     const char *qe = lineEnd(q, end);
                     size_t qi = indentOf(q, qe);
                     if (q + qi < qe && qi <= keyind) break;
-                    if (exposesSecret(q, qe)) lh_emit(c, -1, LH_R(CI_SECRET), "a run step");
+                    secretStep(c, q, qe);
                     addWithoutExprs(sh, q + qi, qe);
                     q = qe < end ? qe + 1 : end;
                 }
@@ -152,7 +172,7 @@ static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
             const char *ve = e;
             while (ve > v && (ve[-1] == ' ' || ve[-1] == '\r')) ve--;
             if (ve - v >= 2 && (*v == '"' || *v == '\'') && ve[-1] == *v) { v++; ve--; }
-            if (exposesSecret(v, ve)) lh_emit(c, -1, LH_R(CI_SECRET), "a run step");
+            secretStep(c, v, ve);
             addWithoutExprs(sh, v, ve);
         }
         p = e < end ? e + 1 : end;

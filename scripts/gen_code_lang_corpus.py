@@ -116,6 +116,19 @@ CASES = [
     ("safe", "allow", r'''lua -e 'os.remove("tmp.txt")' ''', "lua os.remove of a project file"),
     ("destructive", "deny", r'''luajit -e 'local x = os.execute; x("mkfs.ext4 /dev/sda")' ''', "lua os.execute bound to a local"),
     ("safe", "allow", r'''luajit -e 'local x = os.execute; x("make")' ''', "lua os.execute bound to a local runs make"),
+    # --- more forms (second round)
+    ("destructive", "deny", r'''python3 -c "import os, shutil as s; s.rmtree('/opt')"''', "alias in a comma-separated import"),
+    ("safe", "allow", r'''python3 -c "import os, shutil as s; s.rmtree('out')"''', "alias in a comma import, project dir"),
+    ("risky", "escalate", r'''python3 -c "import os; getattr(os, 'sys' + 'tem')('id')"''', "getattr on os with a computed name"),
+    ("safe", "allow", r'''python3 -c "import os; print(getattr(os, 'sep'))"''', "getattr on os with a literal data name"),
+    ("risky", "escalate", r'''python3 -c "m = __import__(''.join(['o', 's'])); m.system('x')"''', "__import__ of a computed module name"),
+    ("safe", "allow", r'''python3 -c "m = __import__('json'); print(m.dumps([1]))"''', "__import__ of json"),
+    ("destructive", "deny", r'''node --input-type=module -e "import { execSync as run } from 'child_process'; run('rm -rf ~')"''', "ES import of execSync under another name"),
+    ("safe", "allow", r'''node --input-type=module -e "import { execSync as run } from 'child_process'; run('git status')"''', "ES import of execSync running git status"),
+    ("risky", "escalate", r'''node -e "[].constructor.constructor(atob('cmV0dXJu'))()"''', "the Function constructor reached through constructor"),
+    ("safe", "allow", r'''node -e "console.log([].constructor.name)"''', "reads a constructor's name"),
+    ("risky", "escalate", r'''php -r '$f = "sys" . "tem"; $f("id");' ''', "php calls a function whose name is computed"),
+    ("safe", "allow", r'''php -r '$f = strtoupper("abc"); echo $f;' ''', "php stores and prints a string"),
 ]
 
 

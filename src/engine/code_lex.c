@@ -224,10 +224,18 @@ typedef struct canon {
     size_t assign_n, assign_at;
 } canon;
 
+#define MAX_ALIAS_TARGET 160   /* longer targets (x = x.next, repeated) are not kept */
+
 static void addAlias(canon *c, const char *name, size_t n, const char *to) {
     if (!to || !*to) return;
+    int keep = strlen(to) <= MAX_ALIAS_TARGET;
     for (int i = 0; i < c->naliases; i++)
-        if (c->alias[i].n == n && !memcmp(c->alias[i].name, name, n)) { c->alias[i].to = to; return; }
+        if (c->alias[i].n == n && !memcmp(c->alias[i].name, name, n)) {
+            if (keep) c->alias[i].to = to;
+            else c->alias[i] = c->alias[--c->naliases];
+            return;
+        }
+    if (!keep) return;
     if (c->naliases >= MAX_ALIASES) return;
     c->alias[c->naliases].name = name;
     c->alias[c->naliases].n = n;
@@ -264,7 +272,7 @@ static void endStatement(canon *c) {
     while (*rhs == ' ' || *rhs == '\t') rhs++;
     size_t n = strlen(rhs);
     while (n && (rhs[n - 1] == ' ' || rhs[n - 1] == '\t' || rhs[n - 1] == ';' || rhs[n - 1] == '\n')) n--;
-    int plain = n > 0;
+    int plain = n > 0 && !(rhs[0] >= '0' && rhs[0] <= '9');
     for (size_t i = 0; i < n; i++)
         if (!isIdChar(rhs[i]) && rhs[i] != '.') plain = 0;
     if (plain) addAlias(c, c->assign_name, c->assign_n, lh_arena_strndup(c->a, rhs, n));
@@ -288,27 +296,39 @@ static void pyImport(canon *c, tok *t) {
     char mod[128];
     size_t mn = 0;
     tok u;
-    while (((u = peek(c, 0)).k == T_ID || isP(&u, '.')) && !u.nl) {
-        u = take(c);
-        gapTo(c, &u);
-        put(&c->out, u.s, u.n);
-        if (mn + u.n < sizeof(mod)) { memcpy(mod + mn, u.s, u.n); mn += u.n; }
-        if (!from && isId(&u, "as")) break;
-        tok v = peek(c, 0);
-        if (from && isId(&v, "import")) break;
-    }
-    mod[mn] = 0;
-    if (!from) {
-        /* `import a.b as x`: mod ends with "as" */
-        tok v = peek(c, 0);
-        if (mn > 2 && !strcmp(mod + mn - 2, "as") && v.k == T_ID) {
+    for (;;) {
+        /* a dotted module name */
+        mn = 0;
+        while (((u = peek(c, 0)).k == T_ID || isP(&u, '.')) && !u.nl && !isId(&u, "as") &&
+               !isId(&u, "import")) {
+            u = take(c);
+            gapTo(c, &u);
+            put(&c->out, u.s, u.n);
+            if (mn + u.n < sizeof(mod)) { memcpy(mod + mn, u.s, u.n); mn += u.n; }
+        }
+        mod[mn] = 0;
+        if (from) break;
+        /* `import a.b as x, c as y` */
+        u = peek(c, 0);
+        if (isId(&u, "as") && !u.nl) {
+            u = take(c);
+            gapTo(c, &u);
+            put(&c->out, u.s, u.n);
+            tok v = peek(c, 0);
+            if (v.k != T_ID || v.nl) return;
             v = take(c);
             gapTo(c, &v);
             put(&c->out, v.s, v.n);
-            addAlias(c, v.s, v.n, lh_arena_strndup(c->a, mod, mn - 2));
+            if (mn) addAlias(c, v.s, v.n, lh_arena_strndup(c->a, mod, mn));
         }
-        return;
+        u = peek(c, 0);
+        if (!isP(&u, ',') || u.nl) return;
+        u = take(c);
+        gapTo(c, &u);
+        put(&c->out, u.s, u.n);
     }
+    u = peek(c, 0);
+    if (!isId(&u, "import")) return;
     u = take(c);    /* import */
     gapTo(c, &u);
     put(&c->out, u.s, u.n);
@@ -581,6 +601,8 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
                 continue;
             }
             const char *to = aliasOf(&c, &t);
+            /* aliases may lengthen the code at most four times over (bounded work) */
+            if (to && c.out.n + strlen(to) > 4 * len + 4096) to = NULL;
             if (to && !(c.assign_name == t.s)) {
                 gapTo(&c, &t);
                 puts0(&c.out, to);
@@ -614,6 +636,28 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
             }
         }
         if (isP(&t, '{') && lang == LH_LANG_JS) {
+            if (isId(&prev, "import")) {
+                /* import { a as b, c } from 'm': b is a */
+                gapTo(&c, &t);
+                put(&c.out, t.s, t.n);
+                for (tok u = take(&c); u.k != T_END; u = take(&c)) {
+                    gapTo(&c, &u);
+                    put(&c.out, u.s, u.n);
+                    if (isP(&u, '}')) break;
+                    tok as = peek(&c, 0), b = peek(&c, 1);
+                    if (u.k == T_ID && isId(&as, "as") && b.k == T_ID) {
+                        as = take(&c);
+                        gapTo(&c, &as);
+                        put(&c.out, as.s, as.n);
+                        b = take(&c);
+                        gapTo(&c, &b);
+                        put(&c.out, b.s, b.n);
+                        addAlias(&c, b.s, b.n, lh_arena_strndup(a, u.s, u.n));
+                    }
+                }
+                prev = t;
+                continue;
+            }
             jsDestructure(&c, &t);
             prev = t;
             continue;
@@ -711,6 +755,25 @@ static void evalCall(efx *e, lexer *L, int paren) {
               lh_arena_strndup(e->a, L->p, (size_t)(L->end - L->p) > 80 ? 80 : (size_t)(L->end - L->p)));
 }
 
+/* Python: getattr(<a module that runs commands>, <not a literal>), __import__(<not a
+ * literal>), import_module(<not a literal>). L is after the call's '('. */
+static int computedName(const lexer *L, const tok *t, int after_dot) {
+    lexer q = *L;
+    tok x = nextTok(&q), comma = nextTok(&q), s = nextTok(&q), close = nextTok(&q);
+    if (isId(t, "getattr") && !after_dot) {
+        static const char *const mods[] = {"os", "subprocess", "shutil", "pty", "builtins",
+                                           "__builtins__", "posix", "importlib", "sys", NULL};
+        int risky = 0;
+        for (int i = 0; mods[i]; i++) risky |= isId(&x, mods[i]);
+        return risky && isP(&comma, ',') && !(s.k == T_STR && (isP(&close, ')') || isP(&close, ',')));
+    }
+    if ((isId(t, "__import__") && !after_dot) || isId(t, "import_module")) {
+        tok after = comma;
+        return !(x.k == T_STR && (isP(&after, ')') || isP(&after, ',')));
+    }
+    return 0;
+}
+
 int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
                     lh_code_effect *out, int max) {
     efx e = {a, lang, out, 0, max, 0};
@@ -739,6 +802,17 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
         case LH_LANG_PHP: ev = !after_dot && (isId(&t, "eval") || isId(&t, "assert") || isId(&t, "create_function")); break;
         case LH_LANG_LUA: ev = !after_dot && (isId(&t, "load") || isId(&t, "loadstring")); break;
         default: break;
+        }
+        if (lang == LH_LANG_JS && after_dot && isId(&t, "constructor") && paren && isId(&prev2, "constructor"))
+            ev = 1;   /* x.constructor.constructor(…): the Function constructor */
+        if (lang == LH_LANG_PHP && t.s[0] == '$' && paren && !after_dot) {
+            addEffect(&e, LH_CODE_EVAL_OPAQUE, lh_arena_printf(a, "%.*s(…), a function named at run time", (int)t.n, t.s));
+            continue;
+        }
+        if (lang == LH_LANG_PYTHON && paren && !ev && computedName(&at, &t, after_dot)) {
+            addEffect(&e, LH_CODE_EVAL_OPAQUE, lh_arena_printf(a, "%.*s(%s), a name computed at run time",
+                                                               (int)t.n, t.s, argText(&e, &at)));
+            continue;
         }
         if (ev) {
             if (paren) { L = at; evalCall(&e, &L, 1); continue; }

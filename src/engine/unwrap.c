@@ -767,7 +767,7 @@ static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lan
     for (int i = 0; i < n; i++) {
         if (fx[i].kind == LH_CODE_WRITE) {
             parseChild(c, lim, k, -1, fx[i].text, strlen(fx[i].text), LH_ORIGIN_INLINE);
-        } else if (fx[i].kind == LH_CODE_EVAL && depth < 4) {
+        } else if (fx[i].kind == LH_CODE_EVAL && depth < 3) {
             scanCodeIn(c, lim, k, fx[i].text, strlen(fx[i].text), depth + 1);
         } else {
             lh_emit_full(c, k, LH_R(CODE_OPAQUE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,

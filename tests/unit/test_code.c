@@ -40,12 +40,18 @@ static void test_lang_of_program(void **st) {
 
 static void test_python_aliases(void **st) {
     (void)st;
+    const char *out0;
     hasCanon(LH_LANG_PYTHON, "import shutil as s; s.rmtree('/x')", "shutil.rmtree('/x')");
     hasCanon(LH_LANG_PYTHON, "import os; import shutil as s; s.rmtree('/x')", "shutil.rmtree('/x')");
     hasCanon(LH_LANG_PYTHON, "from os import system as x; x('ls')", "os.system('ls')");
     hasCanon(LH_LANG_PYTHON, "from subprocess import (run as r, call)\nr('ls')", "subprocess.run('ls')");
     hasCanon(LH_LANG_PYTHON, "import os\nf = os.system\nf('ls')", "os.system('ls')");
     hasCanon(LH_LANG_PYTHON, "s = __import__('subprocess'); s.call('ls')", "subprocess.call('ls')");
+    hasCanon(LH_LANG_PYTHON, "import os, subprocess as sp; sp.call('ls')", "subprocess.call('ls')");
+    /* a module whose name ends in "as" binds no alias to the next line's first name */
+    out0 = canon(LH_LANG_PYTHON, "import pandas\nx = 1\nx.y");
+    assert_null(strstr(out0, "pand.y"));
+    assert_non_null(strstr(out0, "\nx.y"));
     /* an alias is not applied after a dot: obj.s is another name */
     const char *out = canon(LH_LANG_PYTHON, "import shutil as s; obj.s.rmtree('/x')");
     assert_non_null(strstr(out, "obj.s.rmtree"));
@@ -76,6 +82,7 @@ static void test_js(void **st) {
     hasCanon(LH_LANG_JS, "const {execSync: e} = require('child_process'); e('ls')", "execSync('ls')");
     hasCanon(LH_LANG_JS, "const cp = require('node:child_process'); cp.exec('ls')", " exec('ls')");
     hasCanon(LH_LANG_JS, "require('child_process')['exec']('ls')", "exec('ls')");
+    hasCanon(LH_LANG_JS, "import { execSync as run } from 'child_process'; run('ls')", "execSync('ls')");
     /* an object literal is not a destructuring */
     const char *out = canon(LH_LANG_JS, "f({recursive: r}); r('x')");
     assert_null(strstr(out, "recursive('x')"));
@@ -140,6 +147,14 @@ static void test_effects(void **st) {
         {LH_LANG_PHP, "eval($_GET['c']);", LH_CODE_EVAL_OPAQUE, "$_GET"},
         {LH_LANG_LUA, "io.open('/x', 'w')", LH_CODE_WRITE, ": > '/x'"},
         {LH_LANG_LUA, "loadstring(s)()", LH_CODE_EVAL_OPAQUE, "s"},
+        {LH_LANG_PYTHON, "getattr(os, 'sys' + 'tem')", LH_CODE_EVAL_OPAQUE, "getattr"},
+        {LH_LANG_PYTHON, "getattr(os, 'sep')", -1, NULL},
+        {LH_LANG_PYTHON, "getattr(obj, name)", -1, NULL},
+        {LH_LANG_PYTHON, "__import__(m)", LH_CODE_EVAL_OPAQUE, "__import__"},
+        {LH_LANG_PYTHON, "__import__('json')", -1, NULL},
+        {LH_LANG_JS, "[].constructor.constructor(s)()", LH_CODE_EVAL_OPAQUE, "s"},
+        {LH_LANG_JS, "x.constructor(1)", -1, NULL},
+        {LH_LANG_PHP, "$f('id');", LH_CODE_EVAL_OPAQUE, "$f"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const effect_case *c = &cases[i];
@@ -171,6 +186,13 @@ static void test_bounded(void **st) {
     size_t o = 0;
     for (int i = 0; i < 60; i++) o += (size_t)snprintf(big + o, sizeof(big) - o, "import os as a%d\n", i);
     canon(LH_LANG_PYTHON, big);
+    /* an alias that refers to itself grows by one name a statement: it is dropped when
+     * long, and aliases stop applying when the code has grown four times over (the
+     * output is at most five times the input, plus a constant) */
+    o = 0;
+    for (int i = 0; i < 200; i++) o += (size_t)snprintf(big + o, sizeof(big) - o, "i = i.n\n");
+    const char *out = canon(LH_LANG_PYTHON, big);
+    if (strlen(out) > 5 * o + 4096) fail_msg("canon grew %zu -> %zu", o, strlen(out));
 }
 
 int main(void) {

@@ -377,9 +377,13 @@ const char *lh_content_json_value(lh_ctx *c, const char *s, size_t len, const ch
 
 void lh_content_analyze(lh_ctx *c) {
     const lh_request *r = c->req;
-    if (!r->content || !r->file_path || c->script) return;
+    const char *content = r->content;
+    size_t clen = content ? strlen(content) : 0;
+    if (!content && r->edits_json)   /* MultiEdit: every new_string, one after another */
+        content = lh_content_json_value(c, r->edits_json, strlen(r->edits_json), "new_string", &clen);
+    if (!content || !r->file_path || c->script) return;
     text sh = {c, NULL, 0, 0};
-    sh.s = (char *)lh_content_commands(c, r->file_path, r->tool, r->content, strlen(r->content), &sh.n);
+    sh.s = (char *)lh_content_commands(c, r->file_path, r->tool, content, clen, &sh.n);
     if (c->oom || !sh.s || !sh.n) return;
     lh_shell_limits lim;
     lh_shell_default_limits(&lim);

@@ -54,7 +54,7 @@ typedef struct jval {
 enum { R_TOOL, R_INPUT, R_TOOL_NAME, R_TOOL_INPUT, R_SESSION_ID, R_AGENT_ID, R_HOOK_EVENT,
        R_PERMISSION_MODE, R_SESSION, R_AGENT, R_ROLE, R_HOME, R_CWD, R_COUNT };
 enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL, I_CONTENT, I_NEW_STRING, I_NEW_SOURCE,
-       I_COUNT };
+       I_EDITS, I_COUNT };
 
 typedef struct member { const char *name; size_t len; } member;
 #define M(s) {s, sizeof(s) - 1}
@@ -62,7 +62,7 @@ static const member kRootKeys[R_COUNT] = {
     M("tool"), M("input"), M("tool_name"), M("tool_input"), M("session_id"), M("agent_id"),
     M("hook_event_name"), M("permission_mode"), M("session"), M("agent"), M("role"), M("home"), M("cwd")};
 static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url"),
-                                           M("content"), M("new_string"), M("new_source")};
+                                           M("content"), M("new_string"), M("new_source"), M("edits")};
 #undef M
 
 /* One key of an open object: its raw text and decoded length. A marker entry (rawlen ==
@@ -86,6 +86,8 @@ typedef struct parser {
     size_t at;                  /* its offset */
     jval root[R_COUNT];
     jval input[2][I_COUNT];     /* members of "input" [0] and of "tool_input" [1] */
+    jval *edits;                /* MultiEdit's "edits" array while it is open: its raw span */
+    unsigned edits_lvl;
 } parser;
 
 static int fail(parser *p, const char *what) {
@@ -478,6 +480,11 @@ value:
     case '{': case '[': {
         int isobj = p->s[p->i] == '{';
         if (slot) slot->kind = isobj ? V_OBJECT : V_OTHER;
+        if (!isobj && slot && lvl == 2 && (slot == &p->input[0][I_EDITS] || slot == &p->input[1][I_EDITS])) {
+            p->edits = slot;          /* its text is kept for an_content.c */
+            p->edits_lvl = lvl;
+            slot->off = (uint32_t)p->i;
+        }
         if (lvl == 1)
             in_set = !isobj ? -1 : slot == &p->root[R_INPUT] ? 0 : slot == &p->root[R_TOOL_INPUT] ? 1 : -1;
         if (isobj) obj[lvl / 64] |= 1ull << (lvl % 64);
@@ -492,7 +499,7 @@ value:
             if (p->i < p->n && p->s[p->i] == '}') { p->i++; goto close_object; }
             goto key;
         }
-        if (p->i < p->n && p->s[p->i] == ']') { p->i++; lvl--; goto after_value; }
+        if (p->i < p->n && p->s[p->i] == ']') { p->i++; lvl--; goto close_array; }
         goto value;
     }
     case '"': {
@@ -525,8 +532,15 @@ after_value:
         return fail(p, "'}' expected");
     }
     if (p->s[p->i] == ',') { p->i++; skipWs(p); slot = NULL; goto value; }
-    if (p->s[p->i] == ']') { p->i++; lvl--; goto after_value; }
+    if (p->s[p->i] == ']') { p->i++; lvl--; goto close_array; }
     return fail(p, "']' expected");
+
+close_array:
+    if (p->edits && lvl == p->edits_lvl) {
+        p->edits->rawlen = (uint32_t)(p->i - p->edits->off);
+        p->edits = NULL;
+    }
+    goto after_value;
 
 close_object:
     if (hasDuplicate(p->s, p->keys + base, p->nkeys - base)) { p->i--; return fail(p, "duplicate object key"); }
@@ -672,8 +686,11 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
         break;
     case LH_TOOL_WRITE: case LH_TOOL_EDIT: case LH_TOOL_MULTIEDIT: case LH_TOOL_READ:
         if (need(a, &p, &members[I_FILE_PATH], "file_path", &out->file_path, LH_MAX_PATH_BYTES, out->tool_name, err, errlen)) return -1;
-        /* what the file will hold: Write content, Edit new_string (an_content.c) */
+        /* what the file will hold: Write content, Edit new_string, MultiEdit's edits as
+         * their JSON text (an_content.c) */
         out->content = dupStr(a, &p, &members[out->tool == LH_TOOL_WRITE ? I_CONTENT : I_NEW_STRING]);
+        if (out->tool == LH_TOOL_MULTIEDIT && members[I_EDITS].kind == V_OTHER && members[I_EDITS].rawlen)
+            out->edits_json = lh_arena_strndup(a, json + members[I_EDITS].off, members[I_EDITS].rawlen);
         break;
     case LH_TOOL_NOTEBOOKEDIT:
         out->content = dupStr(a, &p, &members[I_NEW_SOURCE]);

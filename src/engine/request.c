@@ -693,10 +693,10 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
             out->edits_json = lh_arena_strndup(a, json + members[I_EDITS].off, members[I_EDITS].rawlen);
         break;
     case LH_TOOL_NOTEBOOKEDIT:
-        out->content = dupStr(a, &p, &members[I_NEW_SOURCE]);
         if (members[I_NOTEBOOK_PATH].kind != V_NONE) {
             if (need(a, &p, &members[I_NOTEBOOK_PATH], "notebook_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) return -1;
         } else if (need(a, &p, &members[I_FILE_PATH], "file_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) return -1;
+        out->content = dupStr(a, &p, &members[I_NEW_SOURCE]);
         break;
     case LH_TOOL_GLOB: case LH_TOOL_GREP: case LH_TOOL_LS: {
         const jval *pv = &members[I_PATH];

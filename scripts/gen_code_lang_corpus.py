@@ -129,6 +129,14 @@ CASES = [
     ("safe", "allow", r'''node -e "console.log([].constructor.name)"''', "reads a constructor's name"),
     ("risky", "escalate", r'''php -r '$f = "sys" . "tem"; $f("id");' ''', "php calls a function whose name is computed"),
     ("safe", "allow", r'''php -r '$f = strtoupper("abc"); echo $f;' ''', "php stores and prints a string"),
+    ("destructive", "deny", r'''lua -e 'os.execute "rm -rf /"' ''', "lua call with a string and no parentheses"),
+    ("safe", "allow", r'''lua -e 'os.execute "date"' ''', "lua paren-less call of date"),
+    ("destructive", "deny", r'''ruby -e "require 'open3'; Open3.popen3('rm -rf ~') { |i, o, e, t| t.value }"''', "ruby Open3.popen3 deletes home"),
+    ("safe", "allow", r'''ruby -e "require 'open3'; Open3.popen3('git status') { |i, o, e, t| puts o.read }"''', "ruby Open3.popen3 of git status"),
+    ("destructive", "deny", r'''node -e "const shell = require('shelljs'); shell.exec('rm -rf /')"''', "shelljs exec deletes root"),
+    ("safe", "allow", r'''node -e "const shell = require('shelljs'); shell.exec('npm test')"''', "shelljs exec runs tests"),
+    ("destructive", "deny", r'''node -e "const {execa} = require('execa'); execa('rm', ['-rf', '/home/dev'])"''', "execa with an argument list deletes home"),
+    ("safe", "allow", r'''node -e "const {execa} = require('execa'); execa('ls', ['-la'])"''', "execa lists files"),
 ]
 
 

@@ -521,11 +521,17 @@ static int byString(canon *c, tok *t) {
     return 0;
 }
 
-/* Lua's shell calls named like Python's: os.execute -> os.system, io.popen -> os.popen. */
-static const char *luaName(const tok *t, const tok *dot, const tok *m) {
+/* Calls named like the ones unwrap.c knows: Lua os.execute -> os.system, io.popen ->
+ * os.popen; Ruby Open3.popen3 (and kin) -> Open3.capture3; JS shelljs.exec -> execSync. */
+static const char *otherName(lh_lang lang, const tok *t, const tok *dot, const tok *m) {
     if (!isP(dot, '.')) return NULL;
-    if (isId(t, "os") && isId(m, "execute")) return "os.system";
-    if (isId(t, "io") && isId(m, "popen")) return "os.popen";
+    if (lang == LH_LANG_LUA && isId(t, "os") && isId(m, "execute")) return "os.system";
+    if (lang == LH_LANG_LUA && isId(t, "io") && isId(m, "popen")) return "os.popen";
+    if (lang == LH_LANG_RUBY && isId(t, "Open3") &&
+        (isId(m, "popen3") || isId(m, "popen2") || isId(m, "popen2e") || isId(m, "capture2e") ||
+         isId(m, "pipeline") || isId(m, "pipeline_r") || isId(m, "pipeline_w")))
+        return "Open3.capture3";
+    if (lang == LH_LANG_JS && isId(t, "shelljs") && isId(m, "exec")) return "execSync";
     return NULL;
 }
 
@@ -562,14 +568,33 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
             }
             if (byString(&c, &t)) { prev.k = T_ID; continue; }
             tok d = peek(&c, 0), m = peek(&c, 1);
-            const char *ln = lang == LH_LANG_LUA ? luaName(&t, &d, &m) : NULL;
+            const char *to0 = aliasOf(&c, &t);
+            tok named = t;
+            if (to0 && !strcmp(to0, "shelljs")) { named.s = "shelljs"; named.n = 7; }
+            const char *ln = otherName(lang, &named, &d, &m);
             if (ln) {
                 gapTo(&c, &t);
                 take(&c);
                 take(&c);
                 c.gap = m.s + m.n;
                 puts0(&c.out, ln);
+                /* Lua calls with one string need no parentheses: os.execute "…" */
+                tok arg = peek(&c, 0);
+                if (lang == LH_LANG_LUA && arg.k == T_STR) { puts0(&c.out, "("); c.gap = arg.s; }
                 prev = m;
+                continue;
+            }
+            /* JS execa('rm', ['-rf', '/']) / execaSync / execaCommand('…') */
+            if (lang == LH_LANG_JS && (isId(&t, "execa") || isId(&t, "execaSync")) && isP(&d, '(')) {
+                gapTo(&c, &t);
+                puts0(&c.out, "spawnSync");
+                prev = t;
+                continue;
+            }
+            if (lang == LH_LANG_JS && (isId(&t, "execaCommand") || isId(&t, "execaCommandSync")) && isP(&d, '(')) {
+                gapTo(&c, &t);
+                puts0(&c.out, "execSync");
+                prev = t;
                 continue;
             }
             /* NAME = … starts an assignment that may bind an alias */

@@ -12,7 +12,9 @@
  * - Makefiles (Makefile, makefile, GNUmakefile, *.mk): recipe lines, with the file's
  *   own variables substituted;
  * - notebooks (NotebookEdit, *.ipynb): `!cmd` lines and %%bash cells as shell, the rest
- *   as Python (`python3 -c '…'`, read by code_lex.c through the unwrapper).
+ *   as Python (`python3 -c '…'`, read by code_lex.c through the unwrapper);
+ * - dev containers' create/start commands, .envrc (direnv), .husky hooks, and the
+ *   script items of .gitlab-ci.yml.
  * Git hooks, shell start-up files and the agent's own settings are judged by their path
  * (an_fs.c) whatever they hold. */
 #include "engine/analyze.h"
@@ -22,7 +24,8 @@
 
 #include "engine/unwrap.h"
 
-typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK } target;
+typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK, TGT_DEVCONTAINER,
+               TGT_SCRIPT, TGT_GITLAB } target;
 
 static int endsWith(const char *s, const char *suf) {
     size_t n = strlen(s), m = strlen(suf);
@@ -38,6 +41,12 @@ static target targetOf(const char *path, lh_tool tool) {
         return TGT_WORKFLOW;
     if (endsWith(path, "/.vscode/tasks.json") || !strcmp(path, ".vscode/tasks.json")) return TGT_TASKS;
     if (!strcmp(base, "package.json")) return TGT_PACKAGE;
+    if (!strcmp(base, ".devcontainer.json") || endsWith(path, "/.devcontainer/devcontainer.json") ||
+        !strcmp(path, ".devcontainer/devcontainer.json"))
+        return TGT_DEVCONTAINER;
+    /* run as shell by themselves: direnv on cd, husky hooks on commit */
+    if (!strcmp(base, ".envrc") || strstr(path, "/.husky/") || !strncmp(path, ".husky/", 7)) return TGT_SCRIPT;
+    if (!strcmp(base, ".gitlab-ci.yml")) return TGT_GITLAB;
     if (!strcmp(base, "Makefile") || !strcmp(base, "makefile") || !strcmp(base, "GNUmakefile") ||
         endsWith(base, ".mk"))
         return TGT_MAKE;
@@ -230,6 +239,36 @@ static void jsonValues(lh_ctx *c, const char *s, size_t len, const char *const *
     }
 }
 
+/* .gitlab-ci.yml: the items of script:, before_script: and after_script: lists, and a
+ * one-line `script: cmd`. */
+static void gitlab(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    size_t keyind = 0;
+    int in = 0;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        size_t ind = indentOf(p, e);
+        const char *k = p + ind;
+        if (k < e) {
+            if (in && ind <= keyind && *k != '-') in = 0;
+            if (in && ind < keyind) in = 0;
+            if ((size_t)(e - k) >= 7 && (!strncmp(k, "script:", 7) || !strncmp(k, "before_script:", 14) ||
+                                         !strncmp(k, "after_script:", 13))) {
+                const char *v = memchr(k, ':', (size_t)(e - k)) + 1;
+                while (v < e && *v == ' ') v++;
+                if (v < e && *v != '|' && *v != '>') addWithoutExprs(sh, v, e);
+                else { in = 1; keyind = ind; }
+            } else if (in && *k == '-') {
+                const char *v = k + 1;
+                while (v < e && *v == ' ') v++;
+                if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) addWithoutExprs(sh, v + 1, e - 1);
+                else addWithoutExprs(sh, v, e);
+            }
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
     lh_emit(c, -1, LH_R(EDITOR_AUTORUN), "runOn: folderOpen");
@@ -358,6 +397,14 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
     case TGT_PACKAGE: package(c, s, len, &sh); break;
     case TGT_MAKE: makefile(c, s, len, &sh); break;
     case TGT_NOTEBOOK: notebook(c, s, len, &sh); break;
+    case TGT_DEVCONTAINER: {
+        static const char *const keys[] = {"initializeCommand", "onCreateCommand", "updateContentCommand",
+                                           "postCreateCommand", "postStartCommand", "postAttachCommand", NULL};
+        jsonValues(c, s, len, keys, &sh);
+        break;
+    }
+    case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n"); break;
+    case TGT_GITLAB: gitlab(s, len, &sh); break;
     default: break;
     }
     if (c->oom || !sh.n) return NULL;

@@ -143,9 +143,25 @@ static void noteWrites(wstate *w, int k) {
         const lh_redir *rd = &cmd->redirs[r];
         if (!lh_redir_writes_file(rd) || rd->fd > 1) continue;
         if (!strcmp(rd->target.s, "/dev/null")) continue;
+        if (cmd->argc > 0 && !strcmp(cmd->prog, "cat") && lh_first_operand(cmd, 0) >= 0) {
+            /* cat of files this call did not write: as trusted as running them directly */
+            int tracked = 0;
+            for (int i = lh_first_operand(cmd, 0); i > 0 && i < cmd->argc; i++)
+                if (find(w, absPath(c, k, &cmd->argv[i]), k)) tracked = 1;
+            if (!tracked) continue;
+        }
         size_t len = 0;
         const char *text = cmd->argc > 0 ? printed(w, k, &len) : NULL;
-        remember(w, absPath(c, k, &rd->target), text, len, k);
+        const char *path = absPath(c, k, &rd->target);
+        wfile *old = find(w, path, k + 1);
+        if (rd->op == LH_R_APPEND && old && text) {
+            /* >> adds to what was written before (unknown stays unknown) */
+            if (!old->content) continue;
+            text = lh_arena_printf(c->arena, "%.*s\n%.*s", (int)old->len, old->content, (int)len, text);
+            if (!text) { c->oom = 1; return; }
+            len = strlen(text);
+        }
+        remember(w, path, text, len, k);
     }
     if (cmd->argc == 0) return;
     const char *p = cmd->prog;

@@ -18,11 +18,13 @@
 #include "engine/unwrap.h"
 
 #define WR_MAX_FILES 16
+#define WR_MAX_CONTENT (64u << 10)   /* appends past this make the content unknown */
 
 typedef struct wfile {
     const char *path;      /* normalised absolute path */
     const char *content;   /* NULL: unknown */
     size_t len;
+    size_t cap;            /* > 0: content is an arena buffer of cap bytes appends may fill */
     int at;                /* the command that wrote it */
 } wfile;
 
@@ -78,6 +80,31 @@ static void remember(wstate *w, const char *path, const char *content, size_t le
     f->path = path;
     f->content = content;
     f->len = len;
+    f->cap = 0;
+    f->at = k;
+}
+
+/* `>>`: add text to f's content in a buffer that doubles, so appends stay linear. */
+static void append(wstate *w, wfile *f, const char *text, size_t len, int k) {
+    size_t need = f->len + 1 + len + 1;
+    if (need > WR_MAX_CONTENT) {   /* bounded work: too long to follow */
+        f->content = NULL;
+        f->at = k;
+        return;
+    }
+    if (need > f->cap) {
+        size_t cap = need * 2 < 256 ? 256 : need * 2;
+        char *b = lh_arena_alloc(w->c->arena, cap);
+        if (!b) { w->c->oom = 1; return; }
+        memcpy(b, f->content, f->len);
+        f->content = b;
+        f->cap = cap;
+    }
+    char *b = (char *)f->content;
+    b[f->len++] = '\n';
+    memcpy(b + f->len, text, len);
+    f->len += len;
+    b[f->len] = 0;
     f->at = k;
 }
 
@@ -135,6 +162,19 @@ static const char *printed(wstate *w, int k, size_t *len) {
     return t;
 }
 
+/* s with " and \\ escaped, as a JSON string's inside. */
+static const char *jsonEscape(lh_ctx *c, const char *s) {
+    char *val = lh_arena_alloc(c->arena, strlen(s) * 2 + 1);
+    if (!val) { c->oom = 1; return ""; }
+    size_t o = 0;
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') val[o++] = '\\';
+        val[o++] = *s;
+    }
+    val[o] = 0;
+    return val;
+}
+
 /* Record what command k writes. */
 static void noteWrites(wstate *w, int k) {
     lh_ctx *c = w->c;
@@ -156,10 +196,8 @@ static void noteWrites(wstate *w, int k) {
         wfile *old = find(w, path, k + 1);
         if (rd->op == LH_R_APPEND && old && text) {
             /* >> adds to what was written before (unknown stays unknown) */
-            if (!old->content) continue;
-            text = lh_arena_printf(c->arena, "%.*s\n%.*s", (int)old->len, old->content, (int)len, text);
-            if (!text) { c->oom = 1; return; }
-            len = strlen(text);
+            if (old->content) append(w, old, text, len, k);
+            continue;
         }
         remember(w, path, text, len, k);
     }
@@ -186,25 +224,21 @@ static void noteWrites(wstate *w, int k) {
         lh_word pj = {"package.json", 12, 0};
         const char *path = absPath(c, k, &pj);
         wfile *old = find(w, path, k + 1);
-        const char *frag = old && old->content ? old->content : "";
-        for (int i = 3; i < cmd->argc; i++) {
+        if (!old) {
+            remember(w, path, "", 0, k);
+            old = find(w, path, k + 1);
+        }
+        if (!old || !old->content) return;   /* unknown stays unknown */
+        for (int i = 3; i < cmd->argc && old->content; i++) {
             const char *a = cmd->argv[i].s;
             const char *eq = strchr(a, '=');
             if (strncmp(a, "scripts.", 8) || !eq) continue;
-            if (cmd->argv[i].flags & LH_W_DYNAMIC) { frag = NULL; break; }
-            {
-                char *val = lh_arena_alloc(c->arena, strlen(eq) * 2 + 2);
-                if (!val) { c->oom = 1; return; }
-                size_t o = 0;
-                for (const char *q = eq + 1; *q; q++) {
-                    if (*q == '"' || *q == '\\') val[o++] = '\\';
-                    val[o++] = *q;
-                }
-                val[o] = 0;
-                frag = lh_arena_printf(c->arena, "%s\n\"%.*s\": \"%s\"", frag, (int)(eq - a - 8), a + 8, val);
-            }
+            if (cmd->argv[i].flags & LH_W_DYNAMIC) { old->content = NULL; break; }
+            const char *piece = lh_arena_printf(c->arena, "\"%.*s\": \"%s\"", (int)(eq - a - 8), a + 8,
+                                                jsonEscape(c, eq + 1));
+            if (!piece) { c->oom = 1; return; }
+            append(w, old, piece, strlen(piece), k);
         }
-        remember(w, path, frag, frag ? strlen(frag) : 0, k);
     } else if (!strcmp(p, "sed")) {
         /* sed -i 's/A/B/' package.json: the replacements B are what is added */
         int inplace = 0;
@@ -213,8 +247,9 @@ static void noteWrites(wstate *w, int k) {
         const char *last = cmd->argv[cmd->argc - 1].s;
         if (!inplace || strcmp(baseOf(last), "package.json")) return;
         const char *path = absPath(c, k, &cmd->argv[cmd->argc - 1]);
-        const char *frag = "";
-        for (int i = 1; i < cmd->argc - 1; i++) {
+        remember(w, path, "", 0, k);
+        wfile *f = find(w, path, k + 1);
+        for (int i = 1; f && f->content && i < cmd->argc - 1; i++) {
             const char *e = cmd->argv[i].s;
             if (e[0] != 's' || !e[1]) continue;
             char d = e[1];
@@ -231,9 +266,8 @@ static void noteWrites(wstate *w, int k) {
                 rep[o++] = *q;
             }
             rep[o] = 0;
-            frag = lh_arena_printf(c->arena, "%s\n%s", frag, rep);
+            append(w, f, rep, o, k);
         }
-        remember(w, path, frag, strlen(frag), k);
     }
 }
 

@@ -368,8 +368,9 @@ static void jsDestructure(canon *c, tok *t) {
     put(&c->out, t->s, t->n);
     /* only when the closing brace is followed by '=' */
     lexer save = c->L;
-    int depth = 1, ok = 0;
-    for (tok u = nextTok(&c->L); u.k != T_END; u = nextTok(&c->L)) {
+    int depth = 1, ok = 0, n = 0;
+    /* patterns are short: look at most 64 tokens ahead (bounded work on many braces) */
+    for (tok u = nextTok(&c->L); u.k != T_END && n < 64; u = nextTok(&c->L), n++) {
         if (isP(&u, '{')) depth++;
         if (isP(&u, '}') && --depth == 0) {
             tok eq = nextTok(&c->L);
@@ -754,7 +755,7 @@ static int writeMode(const char *m) {
 static const char *argText(efx *e, const lexer *L) {
     const char *s = L->p, *p = s;
     int depth = 1;
-    while (p < L->end && depth) {
+    while (p < L->end && depth && p - s < 200) {
         if (*p == '(') depth++;
         if (*p == ')') depth--;
         if (depth) p++;
@@ -859,7 +860,11 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
                 if (isP(&prev2, ')')) {
                     const char *o = prev2.s;
                     int depth = 0;
-                    while (o > code) { if (*o == ')') depth++; if (*o == '(' && --depth == 0) break; o--; }
+                    while (o > code && prev2.s - o < 4096) {
+                        if (*o == ')') depth++;
+                        if (*o == '(' && --depth == 0) break;
+                        o--;
+                    }
                     lexer pl = {lang, code, o + 1, prev2.s};
                     tok s = nextTok(&pl);
                     char *path = s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;

@@ -200,6 +200,17 @@ CASES = [
     ("safe", "allow", write(P + "/.gitlab-ci.yml",
         "stages: [test]\ntest:\n  stage: test\n  script:\n    - npm ci\n    - npm test\n"),
      "an ordinary GitLab job"),
+    # --- each recipe line and run step is its own shell: a syntax error hides nothing
+    ("destructive", "deny", write(P + "/Makefile", "build:\n\techo \"unterminated\n\trm -rf ~/\n"),
+     "a broken recipe line before one that deletes home"),
+    ("safe", "allow", write(P + "/Makefile", "build:\n\techo \"unterminated\n\tls\n"),
+     "a broken recipe line before a listing"),
+    ("destructive", "deny", write(P + "/.github/workflows/ci.yml", WF_HEAD +
+        "      - run: echo 'oops\n      - run: sudo rm -rf /\n"),
+     "a broken step before one that deletes root"),
+    ("safe", "allow", write(P + "/.github/workflows/ci.yml", WF_HEAD +
+        "      - run: echo 'oops\n      - run: npm test\n"),
+     "a broken step before the tests"),
 ]
 
 

@@ -175,6 +175,7 @@ static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
                     addWithoutExprs(sh, q + qi, qe);
                     q = qe < end ? qe + 1 : end;
                 }
+                adds(sh, LH_CONTENT_UNIT);
                 p = q;
                 continue;
             }
@@ -183,6 +184,7 @@ static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
             if (ve - v >= 2 && (*v == '"' || *v == '\'') && ve[-1] == *v) { v++; ve--; }
             secretStep(c, v, ve);
             addWithoutExprs(sh, v, ve);
+            adds(sh, LH_CONTENT_UNIT);
         }
         p = e < end ? e + 1 : end;
     }
@@ -233,7 +235,7 @@ static void jsonValues(lh_ctx *c, const char *s, size_t len, const char *const *
         for (int i = 0; keys[i]; i++)
             if (key.s && !strcmp(key.s, keys[i])) {
                 add(sh, val.s, val.n);
-                adds(sh, "\n");
+                adds(sh, "\n" LH_CONTENT_UNIT);
                 break;
             }
     }
@@ -256,13 +258,14 @@ static void gitlab(const char *s, size_t len, text *sh) {
                                          !strncmp(k, "after_script:", 13))) {
                 const char *v = memchr(k, ':', (size_t)(e - k)) + 1;
                 while (v < e && *v == ' ') v++;
-                if (v < e && *v != '|' && *v != '>') addWithoutExprs(sh, v, e);
+                if (v < e && *v != '|' && *v != '>') { addWithoutExprs(sh, v, e); adds(sh, LH_CONTENT_UNIT); }
                 else { in = 1; keyind = ind; }
             } else if (in && *k == '-') {
                 const char *v = k + 1;
                 while (v < e && *v == ' ') v++;
                 if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) addWithoutExprs(sh, v + 1, e - 1);
                 else addWithoutExprs(sh, v, e);
+                adds(sh, LH_CONTENT_UNIT);
             }
         }
         p = e < end ? e + 1 : end;
@@ -314,7 +317,7 @@ static void makeLine(text *sh, const char *p, const char *e, const makevar *vars
         }
         p = q + 1;
     }
-    adds(sh, "\n");
+    adds(sh, "\n" LH_CONTENT_UNIT);
 }
 
 static void makefile(lh_ctx *c, const char *s, size_t len, text *sh) {
@@ -357,7 +360,7 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
         if ((size_t)(end - p) >= strlen(cells[i]) && !strncmp(p, cells[i], strlen(cells[i]))) {
             const char *e = lineEnd(p, end);
             if (e < end) add(sh, e + 1, (size_t)(end - e - 1));
-            adds(sh, "\n");
+            adds(sh, "\n" LH_CONTENT_UNIT);
             return;
         }
     text py = {c, NULL, 0, 0};
@@ -368,7 +371,7 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
         while (q < e && (*q == ' ' || *q == '\t')) q++;
         if (q < e && *q == '!') {
             add(sh, q + 1, (size_t)(e - q - 1));
-            adds(sh, "\n");
+            adds(sh, "\n" LH_CONTENT_UNIT);
         } else if (q < e && *q == '%') {
             /* line magics are not Python */
         } else {
@@ -380,7 +383,7 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (py.n) {
         adds(sh, "python3 -c ");
         addQuoted(sh, py.s, py.n);
-        adds(sh, "\n");
+        adds(sh, "\n" LH_CONTENT_UNIT);
     }
 }
 
@@ -403,7 +406,7 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
         jsonValues(c, s, len, keys, &sh);
         break;
     }
-    case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n"); break;
+    case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n" LH_CONTENT_UNIT); break;
     case TGT_GITLAB: gitlab(s, len, &sh); break;
     default: break;
     }
@@ -426,8 +429,12 @@ void lh_content_analyze(lh_ctx *c) {
     const lh_request *r = c->req;
     const char *content = r->content;
     size_t clen = content ? strlen(content) : 0;
-    if (!content && r->edits_json)   /* MultiEdit: every new_string, one after another */
-        content = lh_content_json_value(c, r->edits_json, strlen(r->edits_json), "new_string", &clen);
+    if (!content && r->edits_json) {  /* MultiEdit: every new_string, one after another */
+        char *all = (char *)lh_content_json_value(c, r->edits_json, strlen(r->edits_json), "new_string", &clen);
+        for (size_t i = 0; all && i < clen; i++)
+            if (all[i] == LH_CONTENT_UNIT[0]) all[i] = '\n';
+        content = all;
+    }
     if (!content || !r->file_path || c->script) return;
     text sh = {c, NULL, 0, 0};
     sh.s = (char *)lh_content_commands(c, r->file_path, r->tool, content, clen, &sh.n);
@@ -435,13 +442,29 @@ void lh_content_analyze(lh_ctx *c) {
     lh_shell_limits lim;
     lh_shell_default_limits(&lim);
     if (sh.n > lim.max_input) {
-        lh_emit(c, -1, LH_R(TOO_COMPLEX), "the file's commands are longer than the limit");
+        lh_emit_full(c, -1, LH_R(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                     "the file's commands exceed a safety bound (length, nesting or count)",
+                     "split the file, or ask the user", "the file's commands are longer than the limit");
         return;
     }
     lh_script *script = lh_arena_calloc(c->arena, sizeof(*script));
     if (!script) { c->oom = 1; return; }
     c->script = script;
-    lh_shell_parse(c->arena, sh.s, sh.n, &lim, script, -1, -1, LH_ORIGIN_TOP, 0);
-    if (script->error == LH_SH_NOMEM) { c->oom = 1; return; }
+    /* each unit (a recipe line, a run step, a script value) is its own shell: a syntax
+     * error in one, often make or YAML syntax, neither hides nor stops the others */
+    for (const char *u = sh.s, *end = sh.s + sh.n; u < end;) {
+        const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
+        if (!ue) ue = end;
+        lh_shell_parse(c->arena, u, (size_t)(ue - u), &lim, script, -1, -1, LH_ORIGIN_TOP, 0);
+        if (script->error == LH_SH_NOMEM) { c->oom = 1; return; }
+        if (script->error == LH_SH_SYNTAX) { script->error = LH_SH_OK; script->errmsg = NULL; }
+        if (script->error != LH_SH_OK) {
+            lh_emit_full(c, -1, LH_R(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                         "the file's commands exceed a safety bound (length, nesting or count)",
+                         "split the file, or ask the user", script->errmsg);
+            break;
+        }
+        u = ue + 1;
+    }
     lh_unwrap(c, &lim);
 }

@@ -46,7 +46,9 @@ void lh_analyze(lh_ctx *c);
  * lifecycle scripts, Makefile recipes, notebook cells…) as c->script (an_content.c). */
 void lh_content_analyze(lh_ctx *c);
 /* The shell text a file at path with this content will run (by its kind: workflow,
- * tasks.json, package.json lifecycle scripts, Makefile recipes, notebook), or NULL. */
+ * tasks.json, package.json lifecycle scripts, Makefile recipes, notebook), or NULL. Each
+ * unit that runs as its own shell (a recipe line, a run step) ends with LH_CONTENT_UNIT. */
+#define LH_CONTENT_UNIT "\x1e"
 const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const char *s,
                                 size_t len, size_t *outlen);
 /* The string values of key in a JSON text or fragment, one a line, or NULL. */

@@ -350,12 +350,18 @@ static void runs(wstate *w, int k, const wfile *f, lh_lang lang, const char *pro
     if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
 }
 
-/* Command k runs commands (shell text) taken out of file f by its kind. */
+/* Command k runs commands (shell text) taken out of file f by its kind: each unit (a
+ * recipe line, a script value) is its own child script. */
 static void runsCommands(wstate *w, int k, const wfile *f, const char *text, size_t len) {
     if (!f->content) { lh_emit(w->c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return; }
     if (!text || !len) return;
     uint32_t keep = at(w->c, k)->flags & LH_C_REPLACED;
-    lh_unwrap_child(w->c, w->lim, k, text, len);
+    for (const char *u = text, *end = text + len; u < end;) {
+        const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
+        if (!ue) ue = end;
+        if (ue > u) lh_unwrap_child(w->c, w->lim, k, u, (size_t)(ue - u));
+        u = ue + 1;
+    }
     if (!keep) at(w->c, k)->flags &= ~LH_C_REPLACED;
 }
 

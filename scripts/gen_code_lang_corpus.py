@@ -137,6 +137,18 @@ CASES = [
     ("safe", "allow", r'''node -e "const shell = require('shelljs'); shell.exec('npm test')"''', "shelljs exec runs tests"),
     ("destructive", "deny", r'''node -e "const {execa} = require('execa'); execa('rm', ['-rf', '/home/dev'])"''', "execa with an argument list deletes home"),
     ("safe", "allow", r'''node -e "const {execa} = require('execa'); execa('ls', ['-la'])"''', "execa lists files"),
+    # --- everyday inline code that must stay allowed
+    ("safe", "allow", r'''python3 -c "import json,sys; d=json.load(sys.stdin); print(d['name'])" < package.json''', "reads a key from JSON"),
+    ("safe", "allow", r'''node -e "const fs = require('fs'); const d = JSON.parse(fs.readFileSync('package.json')); d.version = '1.2.3'; fs.writeFileSync('package.json', JSON.stringify(d, null, 2))"''', "bumps the version in package.json"),
+    ("safe", "allow", r'''perl -pi -e 's/foo/bar/g' src/main.c''', "perl in-place substitution in a project file"),
+    ("safe", "allow", r'''python -c "import ast; print(ast.literal_eval('[1, 2]'))"''', "ast.literal_eval is not eval"),
+    ("safe", "allow", r'''python3 -c "import re; print(re.compile('a+').match('aa'))"''', "re.compile is not compile"),
+    ("safe", "allow", r'''python3 -c "open('/tmp/out.txt', 'w').write('x')"''', "writes a temp file"),
+    ("safe", "allow", r'''python3 - <<'EOF'
+import subprocess as sp
+print(sp.check_output(['git', 'status']).decode())
+EOF''', "a here-doc script that runs git status through an alias"),
+    ("safe", "allow", r'''ruby -e 'puts File.read("Gemfile")' ''', "ruby reads a file"),
 ]
 
 

@@ -553,7 +553,6 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
     c.out.s = lh_arena_alloc(a, c.out.cap);
     if (!c.out.s) return NULL;
     c.out.s[0] = 0;
-    const char *prev_end = NULL;   /* the previous token was '.' when this is set */
     tok prev = {T_END, code, 0, 1};
     for (;;) {
         tok t = take(&c);
@@ -699,7 +698,6 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
         put(&c.out, t.s, t.n);
         prev = t;
     }
-    (void)prev_end;
     endStatement(&c);
     if (c.gap < code + len) put(&c.out, c.gap, (size_t)(code + len - c.gap));
     if (c.out.oom) return NULL;

@@ -137,6 +137,8 @@ CASES = [
     ("safe", "allow", r'''node -e "const shell = require('shelljs'); shell.exec('npm test')"''', "shelljs exec runs tests"),
     ("destructive", "deny", r'''node -e "const {execa} = require('execa'); execa('rm', ['-rf', '/home/dev'])"''', "execa with an argument list deletes home"),
     ("safe", "allow", r'''node -e "const {execa} = require('execa'); execa('ls', ['-la'])"''', "execa lists files"),
+    ("destructive", "deny", r'''python3 -c "import asyncio; asyncio.run(asyncio.create_subprocess_shell('rm -rf ~'))"''', "asyncio subprocess shell deletes home"),
+    ("safe", "allow", r'''python3 -c "import asyncio; asyncio.run(asyncio.create_subprocess_shell('ls'))"''', "asyncio subprocess shell lists"),
     # --- everyday inline code that must stay allowed
     ("safe", "allow", r'''python3 -c "import json,sys; d=json.load(sys.stdin); print(d['name'])" < package.json''', "reads a key from JSON"),
     ("safe", "allow", r'''node -e "const fs = require('fs'); const d = JSON.parse(fs.readFileSync('package.json')); d.version = '1.2.3'; fs.writeFileSync('package.json', JSON.stringify(d, null, 2))"''', "bumps the version in package.json"),

@@ -523,7 +523,8 @@ static int byString(canon *c, tok *t) {
 }
 
 /* Calls named like the ones unwrap.c knows: Lua os.execute -> os.system, io.popen ->
- * os.popen; Ruby Open3.popen3 (and kin) -> Open3.capture3; JS shelljs.exec -> execSync. */
+ * os.popen; Ruby Open3.popen3 (and kin) -> Open3.capture3; JS shelljs.exec -> execSync;
+ * Python asyncio.create_subprocess_shell -> os.system. */
 static const char *otherName(lh_lang lang, const tok *t, const tok *dot, const tok *m) {
     if (!isP(dot, '.')) return NULL;
     if (lang == LH_LANG_LUA && isId(t, "os") && isId(m, "execute")) return "os.system";
@@ -533,6 +534,7 @@ static const char *otherName(lh_lang lang, const tok *t, const tok *dot, const t
          isId(m, "pipeline") || isId(m, "pipeline_r") || isId(m, "pipeline_w")))
         return "Open3.capture3";
     if (lang == LH_LANG_JS && isId(t, "shelljs") && isId(m, "exec")) return "execSync";
+    if (lang == LH_LANG_PYTHON && isId(t, "asyncio") && isId(m, "create_subprocess_shell")) return "os.system";
     return NULL;
 }
 

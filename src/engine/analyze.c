@@ -1184,7 +1184,11 @@ void lh_analyze(lh_ctx *c) {
     case LH_TOOL_WRITE:
     case LH_TOOL_EDIT:
     case LH_TOOL_MULTIEDIT:
-    case LH_TOOL_NOTEBOOKEDIT: analyzeFileWrite(c); break;
+    case LH_TOOL_NOTEBOOKEDIT:
+        analyzeFileWrite(c);
+        lh_content_analyze(c);
+        analyzeBash(c);
+        break;
     case LH_TOOL_READ: analyzeRead(c, c->req->file_path); break;
     case LH_TOOL_GREP: analyzeRead(c, c->req->path); break;
     case LH_TOOL_WEBFETCH: an_url_webfetch(c); break;

@@ -60,6 +60,19 @@ void lh_emit_full(lh_ctx *c, int cmd, const char *rule, lh_action act, lh_risk r
 /* Run every built-in analyzer over the request. */
 void lh_analyze(lh_ctx *c);
 
+/* Write/Edit/NotebookEdit: the commands the file's content will run (CI steps, package
+ * lifecycle scripts, Makefile recipes, notebook cells…) as c->script (an_content.c). */
+void lh_content_analyze(lh_ctx *c);
+/* The shell text a file at path with this content will run (by its kind: workflow,
+ * tasks.json, package.json lifecycle scripts, Makefile recipes, notebook), or NULL. Each
+ * unit that runs as its own shell (a recipe line, a run step) ends with LH_CONTENT_UNIT. */
+#define LH_CONTENT_UNIT "\x1e"
+const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const char *s,
+                                size_t len, size_t *outlen);
+/* The string values of key in a JSON text or fragment, one a line, or NULL. */
+const char *lh_content_json_value(lh_ctx *c, const char *s, size_t len, const char *key,
+                                  size_t *outlen);
+
 /* ---- helpers analyzers share (analyze.c) ---------------------------------------- */
 
 /* argv[i] text, or "" when out of range. */

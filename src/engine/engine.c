@@ -108,7 +108,8 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
     size_t plen = r->command ? r->command_len : strlen(primary);
     const char *parts[] = {e->revision, r->tool_name ? r->tool_name : "", r->cwd ? r->cwd : "/",
                            r->home ? r->home : "", r->agent ? r->agent : "",
-                           r->role ? r->role : ""};
+                           r->role ? r->role : "", r->content ? r->content : "",
+                           r->edits_json ? r->edits_json : ""};
     size_t n = plen + 1;
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) n += strlen(parts[i]) + 1;
     for (int i = 0; i < r->nmcp_args; i++) n += strlen(r->mcp_keys[i]) + strlen(r->mcp_args[i]) + 2;

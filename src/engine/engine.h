@@ -53,6 +53,8 @@ typedef struct lh_request {
     const char *command;    /* Bash */
     size_t command_len;
     const char *file_path;  /* Write, Edit, MultiEdit, NotebookEdit (notebook_path), Read */
+    const char *content;    /* Write content, Edit new_string, NotebookEdit new_source, or NULL */
+    const char *edits_json; /* MultiEdit: the "edits" array as JSON text, or NULL */
     const char *path;       /* Glob, Grep, LS: the directory searched */
     const char *url;        /* WebFetch, and an MCP tool's "url" */
     /* MCP: the string arguments that may be paths (path, file_path, filename, directory,

@@ -54,7 +54,8 @@ typedef struct jval {
 enum { R_TOOL, R_INPUT, R_TOOL_NAME, R_TOOL_INPUT, R_SESSION_ID, R_AGENT_ID, R_HOOK_EVENT,
        R_PERMISSION_MODE, R_SESSION, R_AGENT, R_ROLE, R_HOME, R_CWD, R_COUNT };
 enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL,
-       I_FILENAME, I_DIRECTORY, I_SOURCE, I_DESTINATION, I_TARGET, I_URI, I_PATHS, I_COUNT };
+       I_FILENAME, I_DIRECTORY, I_SOURCE, I_DESTINATION, I_TARGET, I_URI, I_PATHS,
+       I_CONTENT, I_NEW_STRING, I_NEW_SOURCE, I_EDITS, I_COUNT };
 
 typedef struct member { const char *name; size_t len; } member;
 #define M(s) {s, sizeof(s) - 1}
@@ -62,7 +63,8 @@ static const member kRootKeys[R_COUNT] = {
     M("tool"), M("input"), M("tool_name"), M("tool_input"), M("session_id"), M("agent_id"),
     M("hook_event_name"), M("permission_mode"), M("session"), M("agent"), M("role"), M("home"), M("cwd")};
 static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url"),
-    M("filename"), M("directory"), M("source"), M("destination"), M("target"), M("uri"), M("paths")};
+    M("filename"), M("directory"), M("source"), M("destination"), M("target"), M("uri"), M("paths"),
+    M("content"), M("new_string"), M("new_source"), M("edits")};
 #undef M
 
 /* One key of an open object: its raw text and decoded length. A marker entry (rawlen ==
@@ -92,6 +94,8 @@ typedef struct parser {
     jval paths[2][LH_MCP_MAX_ARGS];
     int npaths[2];
     int paths_more[2];          /* more string elements than paths[] holds */
+    jval *edits;                /* MultiEdit's "edits" array while it is open: its raw span */
+    unsigned edits_lvl;
 } parser;
 
 static int fail(parser *p, const char *what) {
@@ -487,6 +491,10 @@ value:
         if (!isobj && lvl == 2 && in_set >= 0 && slot == &p->input[in_set][I_PATHS]) {
             p->paths_lvl = lvl + 1;
             p->paths_set = in_set;
+        } else if (!isobj && slot && lvl == 2 && (slot == &p->input[0][I_EDITS] || slot == &p->input[1][I_EDITS])) {
+            p->edits = slot;          /* its text is kept for an_content.c */
+            p->edits_lvl = lvl;
+            slot->off = (uint32_t)p->i;
         }
         if (lvl == 1)
             in_set = !isobj ? -1 : slot == &p->root[R_INPUT] ? 0 : slot == &p->root[R_TOOL_INPUT] ? 1 : -1;
@@ -502,7 +510,7 @@ value:
             if (p->i < p->n && p->s[p->i] == '}') { p->i++; goto close_object; }
             goto key;
         }
-        if (p->i < p->n && p->s[p->i] == ']') { p->i++; lvl--; goto after_value; }
+        if (p->i < p->n && p->s[p->i] == ']') { p->i++; lvl--; goto close_array; }
         goto value;
     }
     case '"': {
@@ -542,8 +550,15 @@ after_value:
         return fail(p, "'}' expected");
     }
     if (p->s[p->i] == ',') { p->i++; skipWs(p); slot = NULL; goto value; }
-    if (p->s[p->i] == ']') { p->i++; lvl--; goto after_value; }
+    if (p->s[p->i] == ']') { p->i++; lvl--; goto close_array; }
     return fail(p, "']' expected");
+
+close_array:
+    if (p->edits && lvl == p->edits_lvl) {
+        p->edits->rawlen = (uint32_t)(p->i - p->edits->off);
+        p->edits = NULL;
+    }
+    goto after_value;
 
 close_object:
     if (hasDuplicate(p->s, p->keys + base, p->nkeys - base)) { p->i--; return fail(p, "duplicate object key"); }
@@ -689,11 +704,17 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
         break;
     case LH_TOOL_WRITE: case LH_TOOL_EDIT: case LH_TOOL_MULTIEDIT: case LH_TOOL_READ:
         if (need(a, &p, &members[I_FILE_PATH], "file_path", &out->file_path, LH_MAX_PATH_BYTES, out->tool_name, err, errlen)) return -1;
+        /* what the file will hold: Write content, Edit new_string, MultiEdit's edits as
+         * their JSON text (an_content.c) */
+        out->content = dupStr(a, &p, &members[out->tool == LH_TOOL_WRITE ? I_CONTENT : I_NEW_STRING]);
+        if (out->tool == LH_TOOL_MULTIEDIT && members[I_EDITS].kind == V_OTHER && members[I_EDITS].rawlen)
+            out->edits_json = lh_arena_strndup(a, json + members[I_EDITS].off, members[I_EDITS].rawlen);
         break;
     case LH_TOOL_NOTEBOOKEDIT:
         if (members[I_NOTEBOOK_PATH].kind != V_NONE) {
             if (need(a, &p, &members[I_NOTEBOOK_PATH], "notebook_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) return -1;
         } else if (need(a, &p, &members[I_FILE_PATH], "file_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) return -1;
+        out->content = dupStr(a, &p, &members[I_NEW_SOURCE]);
         break;
     case LH_TOOL_GLOB: case LH_TOOL_GREP: case LH_TOOL_LS: {
         const jval *pv = &members[I_PATH];

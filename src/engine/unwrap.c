@@ -4,6 +4,8 @@
 #include "engine/wrappers.h"
 #include "engine/semantics.h"
 
+#include "engine/code_lex.h"
+
 #include <string.h>
 
 /* ------------------------------------------------------------------------------ */
@@ -767,8 +769,44 @@ static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
 
 /* Read inline code: shell-outs become child commands; recursive deletes outside the
  * project are findings; calls whose command cannot be read are escalated. */
+static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
+                       size_t len, int depth);
+
 static void scanCode(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
                      size_t len) {
+    scanCodeIn(c, lim, k, code, len, 0);
+}
+
+/* Code evaluated by eval/exec/Function/load: a literal is read as code of the same
+ * language (a few levels deep); a computed string is escalated, naming it. Writes that
+ * replace a file are judged as a shell redirection to it. (code_lex.c) */
+static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lang lang,
+                            const char *code, size_t len, int depth) {
+    lh_code_effect fx[16];
+    int n = lh_code_effects(c->arena, lang, code, len, fx, 16);
+    if (n < 0) { c->oom = 1; return; }
+    for (int i = 0; i < n; i++) {
+        if (fx[i].kind == LH_CODE_WRITE) {
+            parseChild(c, lim, k, -1, fx[i].text, strlen(fx[i].text), LH_ORIGIN_INLINE);
+        } else if (fx[i].kind == LH_CODE_EVAL && depth < 3) {
+            scanCodeIn(c, lim, k, fx[i].text, strlen(fx[i].text), depth + 1);
+        } else {
+            const char *what = fx[i].text;
+            while (*what == ' ' || *what == '\t' || *what == '\n') what++;   /* no blank after the ':' */
+            lh_emit_full(c, k, LH_R(CODE_OPAQUE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                         "inline code evaluates a string computed at run time: what it runs cannot be seen",
+                         "run the evaluated code directly so it can be checked", what);
+        }
+    }
+}
+
+static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
+                       size_t len, int depth) {
+    lh_lang lang = lh_code_lang(cmdAt(c, k)->prog);
+    const char *canon = lh_code_canon(c->arena, lang, code, len, &len);
+    if (!canon) { c->oom = 1; return; }
+    code = canon;
+    scanCodeEffects(c, lim, k, lang, code, len, depth);
     const char *end = code + len;
     for (size_t n = 0; n < sizeof(kCalls) / sizeof(kCalls[0]); n++) {
         const code_call *call = &kCalls[n];
@@ -1018,11 +1056,15 @@ static void trackDirs(lh_ctx *c) {
     }
 }
 
-void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
+void lh_unwrap_child(lh_ctx *c, const lh_shell_limits *lim, int k, const char *text, size_t len) {
+    parseChild(c, lim, k, -1, text, len, LH_ORIGIN_SHELL_C);
+}
+
+static void unwrapFrom(lh_ctx *c, const lh_shell_limits *lim, int from) {
     lh_script *s = c->script;
     lh_sem sem;
     sem.naliases = sem.nrenames = 0;   /* the tables are read only below their counts */
-    for (int k = 0; k < s->ncmds && !c->oom && lh_step(c, 1); k++) {
+    for (int k = from; k < s->ncmds && !c->oom && lh_step(c, 1); k++) {
         lh_cmd *cmd = cmdAt(c, k);
         if (lh_sem_before(c, lim, &sem, k)) continue;
         /* each strip takes at least one word: this ends, and the budget bounds it */
@@ -1051,4 +1093,12 @@ void lh_unwrap_join_child(lh_ctx *c, const lh_shell_limits *lim, int k, int from
     size_t len;
     char *text = joinWords(c, cmd, from, to, &len);
     if (text) parseChild(c, lim, k, from, text, len, origin);
+}
+
+void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
+    unwrapFrom(c, lim, 0);
+    /* a file written and then run: the run's children are the written content */
+    int before = c->script->ncmds;
+    if (!c->oom) lh_writerun(c, lim);
+    if (c->script->ncmds > before) unwrapFrom(c, lim, before);
 }

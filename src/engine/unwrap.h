@@ -25,6 +25,14 @@ void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim);
 void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
                            const char *text, size_t len, lh_origin origin);
 
+/* Parse text as a child script of command k (marks k LH_C_REPLACED). The child is
+ * unwrapped when lh_unwrap walks it. */
+void lh_unwrap_child(lh_ctx *c, const lh_shell_limits *lim, int k, const char *text, size_t len);
+
+/* Files written and then run in the same script: the runs get the written content as
+ * children, or escalate when it cannot be known (writerun.c; called by lh_unwrap). */
+void lh_writerun(lh_ctx *c, const lh_shell_limits *lim);
+
 /* The text command k reads on stdin when it is known statically: its here-doc or
  * here-string, or what `cat <<EOF |`, `echo … |` or `printf … |` in the stage before it
  * prints. NULL when unknown. The text may live in the arena. */

@@ -115,11 +115,17 @@ static int refParse(lh_arena *a, const char *json, size_t len, lh_request *out,
     }
     case LH_TOOL_WRITE: case LH_TOOL_EDIT: case LH_TOOL_MULTIEDIT: case LH_TOOL_READ:
         if (refNeed(a, input, "file_path", &out->file_path, LH_MAX_PATH_BYTES, out->tool_name, err, errlen)) goto done_in;
+        out->content = refDupStr(a, json_object_get(input, out->tool == LH_TOOL_WRITE ? "content" : "new_string"));
+        if (out->tool == LH_TOOL_MULTIEDIT && json_is_array(json_object_get(input, "edits"))) {
+            char *d = json_dumps(json_object_get(input, "edits"), JSON_COMPACT | JSON_ENCODE_ANY);
+            if (d) { out->edits_json = lh_arena_strdup(a, d); free(d); }
+        }
         break;
     case LH_TOOL_NOTEBOOKEDIT:
         if (json_object_get(input, "notebook_path")) {
             if (refNeed(a, input, "notebook_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) goto done_in;
         } else if (refNeed(a, input, "file_path", &out->file_path, LH_MAX_PATH_BYTES, "NotebookEdit", err, errlen)) goto done_in;
+        out->content = refDupStr(a, json_object_get(input, "new_source"));
         break;
     case LH_TOOL_GLOB: case LH_TOOL_GREP: case LH_TOOL_LS: {
         json_t *p = json_object_get(input, "path");
@@ -218,6 +224,17 @@ static const char *diffRequest(const lh_request *r1, const lh_request *r2) {
     if (!sameStr(r1->session, r2->session)) return "session";
     if (!sameStr(r1->event, r2->event)) return "event";
     if (!sameStr(r1->permission_mode, r2->permission_mode)) return "permission_mode";
+    if (!sameStr(r1->content, r2->content)) return "content";
+    if (!r1->edits_json != !r2->edits_json) return "edits_json";
+    if (r1->edits_json) {
+        /* the new parser keeps the array's text; the reference re-encodes it */
+        json_t *j1 = json_loads(r1->edits_json, JSON_DECODE_ANY, NULL);
+        json_t *j2 = json_loads(r2->edits_json, JSON_DECODE_ANY, NULL);
+        int same = j1 && j2 && json_equal(j1, j2);
+        json_decref(j1);
+        json_decref(j2);
+        if (!same) return "edits_json";
+    }
     return NULL;
 }
 
@@ -265,6 +282,12 @@ static const tcase kCases[] = {
     C("{\"tool_name\":\"Bash\",\"tool_input\":{\"command\":\"git status\",\"description\":\"d\"},\"session_id\":\"s\"}", 'A'),
     C("{\"tool\":\"Edit\",\"input\":{\"file_path\":\"/a\",\"old_string\":\"x\",\"new_string\":\"y\"}}", 'A'),
     C("{\"tool\":\"MultiEdit\",\"input\":{\"file_path\":\"/a\",\"edits\":[{\"old_string\":\"x\",\"new_string\":\"y\"}]}}", 'A'),
+    C("{\"tool\":\"MultiEdit\",\"input\":{\"file_path\":\"/a\",\"edits\":[[1,[2]],{\"new_string\":\"a\\u0041\"}, []]}}", 'A'),
+    C("{\"tool\":\"MultiEdit\",\"input\":{\"file_path\":\"/a\",\"edits\":[]}}", 'A'),
+    C("{\"tool\":\"MultiEdit\",\"input\":{\"file_path\":\"/a\",\"edits\":{\"new_string\":\"y\"}}}", 'A'),
+    C("{\"tool_name\":\"MultiEdit\",\"tool_input\":{\"file_path\":\"/a\",\"edits\":[{\"new_string\":\"y\"}]},\"input\":{\"edits\":[1]}}", 'A'),
+    C("{\"tool\":\"NotebookEdit\",\"input\":{\"notebook_path\":\"/n.ipynb\",\"new_source\":\"!ls\"}}", 'A'),
+    C("{\"tool\":\"Write\",\"input\":{\"file_path\":\"/a\",\"content\":5}}", 'A'),
     C("{\"tool\":\"Read\",\"input\":{\"file_path\":\"/etc/passwd\",\"limit\":10}}", 'A'),
     C("{\"tool\":\"NotebookEdit\",\"input\":{\"notebook_path\":\"/n.ipynb\"}}", 'A'),
     C("{\"tool\":\"NotebookEdit\",\"input\":{\"file_path\":\"/n.ipynb\"}}", 'A'),

@@ -1,0 +1,470 @@
+/* an_content.c — the content of file tools, judged where it will run.
+ *
+ * For Write (content), Edit (new_string) and NotebookEdit (new_source), the text that
+ * will run is taken out by the target's kind and given to the shell pipeline as a script
+ * (c->script), so analyze.c judges it like a Bash call:
+ * - CI workflows (.github/workflows/NAME.yml): the `run:` steps; a `pull_request_target`
+ *   workflow that checks out the pull request's code escalates (ci.pull-request-target);
+ *   a step that prints or sends a secret is denied (ci.secret-exposed);
+ * - editor tasks that run on folder open (.vscode/tasks.json with runOn folderOpen):
+ *   their commands, and the auto-run itself escalates (editor.autorun-task);
+ * - package.json: the lifecycle scripts npm runs by itself (preinstall, postinstall…);
+ * - Makefiles (Makefile, makefile, GNUmakefile, *.mk): recipe lines, with the file's
+ *   own variables substituted;
+ * - notebooks (NotebookEdit, *.ipynb): `!cmd` lines and %%bash cells as shell, the rest
+ *   as Python (`python3 -c '…'`, read by code_lex.c through the unwrapper);
+ * - dev containers' create/start commands, .envrc (direnv), .husky hooks, and the
+ *   script items of .gitlab-ci.yml.
+ * Git hooks, shell start-up files and the agent's own settings are judged by their path
+ * (an_fs.c) whatever they hold. */
+#include "engine/analyze.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/unwrap.h"
+
+typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK, TGT_DEVCONTAINER,
+               TGT_SCRIPT, TGT_GITLAB } target;
+
+static int endsWith(const char *s, const char *suf) {
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && !strcmp(s + n - m, suf);
+}
+
+static target targetOf(const char *path, lh_tool tool) {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (tool == LH_TOOL_NOTEBOOKEDIT || endsWith(path, ".ipynb")) return TGT_NOTEBOOK;
+    if ((strstr(path, ".github/workflows/") == path || strstr(path, "/.github/workflows/")) &&
+        (endsWith(path, ".yml") || endsWith(path, ".yaml")))
+        return TGT_WORKFLOW;
+    if (endsWith(path, "/.vscode/tasks.json") || !strcmp(path, ".vscode/tasks.json")) return TGT_TASKS;
+    if (!strcmp(base, "package.json")) return TGT_PACKAGE;
+    if (!strcmp(base, ".devcontainer.json") || endsWith(path, "/.devcontainer/devcontainer.json") ||
+        !strcmp(path, ".devcontainer/devcontainer.json"))
+        return TGT_DEVCONTAINER;
+    /* run as shell by themselves: direnv on cd, husky hooks on commit */
+    if (!strcmp(base, ".envrc") || strstr(path, "/.husky/") || !strncmp(path, ".husky/", 7)) return TGT_SCRIPT;
+    if (!strcmp(base, ".gitlab-ci.yml")) return TGT_GITLAB;
+    if (!strcmp(base, "Makefile") || !strcmp(base, "makefile") || !strcmp(base, "GNUmakefile") ||
+        endsWith(base, ".mk"))
+        return TGT_MAKE;
+    return TGT_NONE;
+}
+
+/* ---- a growing text in the arena ---------------------------------------------------- */
+
+typedef struct text {
+    lh_ctx *c;
+    char *s;
+    size_t n, cap;
+} text;
+
+static void add(text *t, const char *s, size_t n) {
+    if (t->c->oom) return;
+    if (t->n + n + 2 > t->cap) {
+        size_t cap = (t->cap + n + 2) * 2;
+        char *ns = lh_arena_alloc(t->c->arena, cap);
+        if (!ns) { t->c->oom = 1; return; }
+        if (t->n) memcpy(ns, t->s, t->n);
+        t->s = ns;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->n, s, n);
+    t->n += n;
+    t->s[t->n] = 0;
+}
+static void adds(text *t, const char *s) { add(t, s, strlen(s)); }
+
+/* Single-quote s (n bytes) as one shell word. */
+static void addQuoted(text *t, const char *s, size_t n) {
+    adds(t, "'");
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') adds(t, "'\\''");
+        else add(t, s + i, 1);
+    }
+    adds(t, "'");
+}
+
+/* ---- lines ---------------------------------------------------------------------------- */
+
+static const char *lineEnd(const char *p, const char *end) {
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    return e ? e : end;
+}
+
+static size_t indentOf(const char *p, const char *e) {
+    size_t n = 0;
+    while (p + n < e && p[n] == ' ') n++;
+    return n;
+}
+
+/* Add a line of shell with GitHub `${{ … }}` expressions made plain words. */
+static void addWithoutExprs(text *t, const char *p, const char *e) {
+    while (p < e) {
+        const char *x = memmem(p, (size_t)(e - p), "${{", 3);
+        if (!x) { add(t, p, (size_t)(e - p)); break; }
+        add(t, p, (size_t)(x - p));
+        const char *y = memmem(x, (size_t)(e - x), "}}", 2);
+        adds(t, "GH_EXPR");
+        p = y ? y + 2 : e;
+    }
+    adds(t, "\n");
+}
+
+static int has(const char *p, const char *e, const char *w) { return memmem(p, (size_t)(e - p), w, strlen(w)) != NULL; }
+
+/* Does a step's shell line print or send a secret? 2: it prints it (plainly, or encoded
+ * past the log mask) or sends it in data; 1: it sends it in a header (often the API the
+ * token is for, but not always); 0: neither (`echo "$TOKEN" | docker login
+ * --password-stdin`, a token written to .npmrc). */
+static int exposesSecret(const char *p, const char *e) {
+    if (!has(p, e, "secrets.") || has(p, e, "::add-mask::")) return 0;
+    static const char *const enc[] = {"base64", "xxd", "rev", "od -", "openssl enc", NULL};
+    for (int i = 0; enc[i]; i++)
+        if (has(p, e, enc[i])) return 2;
+    static const char *const net[] = {"curl", "wget", "nc ", "ncat", "Invoke-WebRequest", NULL};
+    for (int i = 0; net[i]; i++)
+        if (has(p, e, net[i]))
+            return has(p, e, "-H ") || has(p, e, "--header") || has(p, e, "Authorization") ? 1 : 2;
+    if ((has(p, e, "echo") || has(p, e, "printf")) && !memchr(p, '|', (size_t)(e - p)) &&
+        !memchr(p, '>', (size_t)(e - p)))
+        return 2;
+    return 0;
+}
+
+static void secretStep(lh_ctx *c, const char *p, const char *e) {
+    int how = exposesSecret(p, e);
+    if (how == 2) lh_emit(c, -1, LH_R(CI_SECRET), "a run step");
+    else if (how == 1)
+        lh_emit_full(c, -1, LH_R(CI_SECRET)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
+                     "a CI step sends a secret in a request header", LH_R(CI_SECRET)->instead, "a run step");
+}
+
+/* ---- targets --------------------------------------------------------------------------- */
+
+static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    if (memmem(s, len, "pull_request_target", 19)) {
+        static const char *const head[] = {"pull_request.head.sha", "pull_request.head.ref", "github.head_ref",
+                                           "refs/pull/", "pull_request.head.repo", NULL};
+        for (int i = 0; head[i]; i++)
+            if (memmem(s, len, head[i], strlen(head[i]))) {
+                lh_emit(c, -1, LH_R(CI_PWN), head[i]);
+                break;
+            }
+    }
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        size_t ind = indentOf(p, e);
+        const char *k = p + ind;
+        if (k + 2 <= e && k[0] == '-' && k[1] == ' ') { k += 2; while (k < e && *k == ' ') k++; }
+        if ((size_t)(e - k) >= 4 && !strncmp(k, "run:", 4)) {
+            const char *v = k + 4;
+            while (v < e && (*v == ' ' || *v == '\t')) v++;
+            if (v < e && (*v == '|' || *v == '>')) {
+                /* a block: the lines indented more than the key */
+                size_t keyind = (size_t)(k - p);
+                const char *q = e < end ? e + 1 : end;
+                while (q < end) {
+                    const char *qe = lineEnd(q, end);
+                    size_t qi = indentOf(q, qe);
+                    if (q + qi < qe && qi <= keyind) break;
+                    secretStep(c, q, qe);
+                    addWithoutExprs(sh, q + qi, qe);
+                    q = qe < end ? qe + 1 : end;
+                }
+                adds(sh, LH_CONTENT_UNIT);
+                p = q;
+                continue;
+            }
+            const char *ve = e;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\r')) ve--;
+            if (ve - v >= 2 && (*v == '"' || *v == '\'') && ve[-1] == *v) { v++; ve--; }
+            secretStep(c, v, ve);
+            addWithoutExprs(sh, v, ve);
+            adds(sh, LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* Read a JSON string at p (the opening quote); decoded into *out. Returns the position
+ * past it, or NULL. Unicode escapes become '?'. */
+static const char *jsonString(lh_ctx *c, const char *p, const char *end, text *out) {
+    if (p >= end || *p != '"') return NULL;
+    out->c = c;
+    out->s = NULL;
+    out->n = out->cap = 0;
+    adds(out, "");
+    for (p++; p < end; p++) {
+        if (*p == '"') return p + 1;
+        if (*p == '\\' && p + 1 < end) {
+            char e = *++p;
+            char ch = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'u' ? '?' : e;
+            if (e == 'u') p += (end - p > 4) ? 4 : 0;
+            add(out, &ch, 1);
+            continue;
+        }
+        add(out, p, 1);
+    }
+    return NULL;
+}
+
+/* Every "key": "value" pair of a JSON text (or fragment) whose key is in keys, as shell
+ * lines. */
+static void jsonValues(lh_ctx *c, const char *s, size_t len, const char *const *keys, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; p < end && !c->oom;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q) break;
+        text key;
+        const char *after = jsonString(c, q, end, &key);
+        if (!after) break;
+        p = after;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+        if (p >= end || *p != ':') continue;
+        p++;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+        if (p >= end || *p != '"') continue;
+        text val;
+        const char *vend = jsonString(c, p, end, &val);
+        if (!vend) break;
+        p = vend;
+        for (int i = 0; keys[i]; i++)
+            if (key.s && !strcmp(key.s, keys[i])) {
+                add(sh, val.s, val.n);
+                adds(sh, "\n" LH_CONTENT_UNIT);
+                break;
+            }
+    }
+}
+
+/* .gitlab-ci.yml: the items of script:, before_script: and after_script: lists, and a
+ * one-line `script: cmd`. */
+static void gitlab(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    size_t keyind = 0;
+    int in = 0;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        size_t ind = indentOf(p, e);
+        const char *k = p + ind;
+        if (k < e) {
+            if (in && ind <= keyind && *k != '-') in = 0;
+            if (in && ind < keyind) in = 0;
+            if ((size_t)(e - k) >= 7 && (!strncmp(k, "script:", 7) || !strncmp(k, "before_script:", 14) ||
+                                         !strncmp(k, "after_script:", 13))) {
+                const char *v = memchr(k, ':', (size_t)(e - k)) + 1;
+                while (v < e && *v == ' ') v++;
+                if (v < e && *v != '|' && *v != '>') { addWithoutExprs(sh, v, e); adds(sh, LH_CONTENT_UNIT); }
+                else { in = 1; keyind = ind; }
+            } else if (in && *k == '-') {
+                const char *v = k + 1;
+                while (v < e && *v == ' ') v++;
+                if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) addWithoutExprs(sh, v + 1, e - 1);
+                else addWithoutExprs(sh, v, e);
+                adds(sh, LH_CONTENT_UNIT);
+            }
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
+    if (!memmem(s, len, "folderOpen", 10)) return;
+    lh_emit(c, -1, LH_R(EDITOR_AUTORUN), "runOn: folderOpen");
+    static const char *const keys[] = {"command", NULL};
+    jsonValues(c, s, len, keys, sh);
+}
+
+static void package(lh_ctx *c, const char *s, size_t len, text *sh) {
+    static const char *const keys[] = {"preinstall", "install", "postinstall", "prepare", "preprepare",
+                                       "postprepare", "prepublish", "prepublishOnly", "prepack",
+                                       "postpack", "preuninstall", "uninstall", "postuninstall", NULL};
+    jsonValues(c, s, len, keys, sh);
+}
+
+#define MAKE_VARS 32
+
+typedef struct makevar { const char *name; size_t n; const char *val; size_t vn; } makevar;
+
+/* A recipe line with make's variables substituted. */
+static void makeLine(text *sh, const char *p, const char *e, const makevar *vars, int nvars) {
+    while (p < e && (*p == '@' || *p == '-' || *p == '+' || *p == ' ' || *p == '\t')) p++;
+    while (p < e) {
+        if (*p != '$' || p + 1 >= e) { add(sh, p, 1); p++; continue; }
+        char n = p[1];
+        if (n == '$') { adds(sh, "$"); p += 2; continue; }
+        if (n == '@' || n == '<' || n == '^' || n == '*' || n == '?') { adds(sh, "target"); p += 2; continue; }
+        if (n != '(' && n != '{') { add(sh, p, 1); p++; continue; }
+        char close = n == '(' ? ')' : '}';
+        const char *q = memchr(p + 2, close, (size_t)(e - p - 2));
+        if (!q) { add(sh, p, (size_t)(e - p)); break; }
+        const char *name = p + 2;
+        size_t nn = (size_t)(q - name);
+        int done = 0;
+        for (int i = nvars - 1; i >= 0 && !done; i--)
+            if (vars[i].n == nn && !memcmp(vars[i].name, name, nn)) { add(sh, vars[i].val, vars[i].vn); done = 1; }
+        if (!done) {
+            if (nn == 4 && !memcmp(name, "MAKE", 4)) adds(sh, "make");
+            else if (nn == 2 && !memcmp(name, "CC", 2)) adds(sh, "cc");
+            else if (nn == 3 && !memcmp(name, "CXX", 3)) adds(sh, "c++");
+            else if (nn == 2 && !memcmp(name, "RM", 2)) adds(sh, "rm -f");
+            else if (memchr(name, ' ', nn)) add(sh, p, (size_t)(q + 1 - p));   /* $(shell …) */
+            else { adds(sh, "${"); add(sh, name, nn); adds(sh, "}"); }
+        }
+        p = q + 1;
+    }
+    adds(sh, "\n" LH_CONTENT_UNIT);
+}
+
+static void makefile(lh_ctx *c, const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    makevar vars[MAKE_VARS];
+    int nvars = 0;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        if (p < e && *p == '\t') {
+            makeLine(sh, p + 1, e, vars, nvars);
+        } else {
+            /* NAME = value, NAME := value, NAME ?= value */
+            const char *q = p;
+            while (q < e && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))) q++;
+            const char *nend = q;
+            while (q < e && *q == ' ') q++;
+            if (q < e && (*q == ':' || *q == '?' || *q == '+') && q + 1 < e && q[1] == '=') q++;
+            else if (q + 1 < e && q[0] == ':' && q[1] == ':' && q + 2 < e && q[2] == '=') q += 2;
+            if (nend > p && q < e && *q == '=' && nvars < MAKE_VARS) {
+                const char *v = q + 1;
+                while (v < e && *v == ' ') v++;
+                vars[nvars].name = p;
+                vars[nvars].n = (size_t)(nend - p);
+                vars[nvars].val = v;
+                vars[nvars].vn = (size_t)(e - v);
+                nvars++;
+            }
+        }
+        p = e < end ? e + 1 : end;
+    }
+    (void)c;
+}
+
+static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    const char *p = s;
+    while (p < end && (*p == ' ' || *p == '\n')) p++;
+    static const char *const cells[] = {"%%bash", "%%sh", "%%script bash", "%%script sh", NULL};
+    for (int i = 0; cells[i]; i++)
+        if ((size_t)(end - p) >= strlen(cells[i]) && !strncmp(p, cells[i], strlen(cells[i]))) {
+            const char *e = lineEnd(p, end);
+            if (e < end) add(sh, e + 1, (size_t)(end - e - 1));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+            return;
+        }
+    text py = {c, NULL, 0, 0};
+    adds(&py, "");
+    for (p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        const char *q = p;
+        while (q < e && (*q == ' ' || *q == '\t')) q++;
+        if (q < e && *q == '!') {
+            add(sh, q + 1, (size_t)(e - q - 1));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        } else if (q < e && *q == '%') {
+            /* line magics are not Python */
+        } else {
+            add(&py, p, (size_t)(e - p));
+            adds(&py, "\n");
+        }
+        p = e < end ? e + 1 : end;
+    }
+    if (py.n) {
+        adds(sh, "python3 -c ");
+        addQuoted(sh, py.s, py.n);
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+}
+
+const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const char *s,
+                                size_t len, size_t *outlen) {
+    *outlen = 0;
+    target t = targetOf(path, tool);
+    if (t == TGT_NONE) return NULL;
+    text sh = {c, NULL, 0, 0};
+    adds(&sh, "");
+    switch (t) {
+    case TGT_WORKFLOW: workflow(c, s, len, &sh); break;
+    case TGT_TASKS: tasks(c, s, len, &sh); break;
+    case TGT_PACKAGE: package(c, s, len, &sh); break;
+    case TGT_MAKE: makefile(c, s, len, &sh); break;
+    case TGT_NOTEBOOK: notebook(c, s, len, &sh); break;
+    case TGT_DEVCONTAINER: {
+        static const char *const keys[] = {"initializeCommand", "onCreateCommand", "updateContentCommand",
+                                           "postCreateCommand", "postStartCommand", "postAttachCommand", NULL};
+        jsonValues(c, s, len, keys, &sh);
+        break;
+    }
+    case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n" LH_CONTENT_UNIT); break;
+    case TGT_GITLAB: gitlab(s, len, &sh); break;
+    default: break;
+    }
+    if (c->oom || !sh.n) return NULL;
+    *outlen = sh.n;
+    return sh.s;
+}
+
+const char *lh_content_json_value(lh_ctx *c, const char *s, size_t len, const char *key,
+                                  size_t *outlen) {
+    const char *const keys[] = {key, NULL};
+    text sh = {c, NULL, 0, 0};
+    adds(&sh, "");
+    jsonValues(c, s, len, keys, &sh);
+    *outlen = sh.n;
+    return c->oom || !sh.n ? NULL : sh.s;
+}
+
+void lh_content_analyze(lh_ctx *c) {
+    const lh_request *r = c->req;
+    const char *content = r->content;
+    size_t clen = content ? strlen(content) : 0;
+    if (!content && r->edits_json) {  /* MultiEdit: every new_string, one after another */
+        char *all = (char *)lh_content_json_value(c, r->edits_json, strlen(r->edits_json), "new_string", &clen);
+        for (size_t i = 0; all && i < clen; i++)
+            if (all[i] == LH_CONTENT_UNIT[0]) all[i] = '\n';
+        content = all;
+    }
+    if (!content || !r->file_path || c->script) return;
+    text sh = {c, NULL, 0, 0};
+    sh.s = (char *)lh_content_commands(c, r->file_path, r->tool, content, clen, &sh.n);
+    if (c->oom || !sh.s || !sh.n) return;
+    lh_shell_limits lim;
+    lh_shell_default_limits(&lim);
+    if (sh.n > lim.max_input) {
+        lh_emit_full(c, -1, LH_R(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                     "the file's commands exceed a safety bound (length, nesting or count)",
+                     "split the file, or ask the user", "the file's commands are longer than the limit");
+        return;
+    }
+    lh_script *script = lh_arena_calloc(c->arena, sizeof(*script));
+    if (!script) { c->oom = 1; return; }
+    c->script = script;
+    /* each unit (a recipe line, a run step, a script value) is its own shell: a syntax
+     * error in one, often make or YAML syntax, neither hides nor stops the others */
+    for (const char *u = sh.s, *end = sh.s + sh.n; u < end;) {
+        const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
+        if (!ue) ue = end;
+        lh_shell_parse(c->arena, u, (size_t)(ue - u), &lim, script, -1, -1, LH_ORIGIN_TOP, 0);
+        if (script->error == LH_SH_NOMEM) { c->oom = 1; return; }
+        if (script->error == LH_SH_SYNTAX) { script->error = LH_SH_OK; script->errmsg = NULL; }
+        if (script->error != LH_SH_OK) {
+            lh_emit_full(c, -1, LH_R(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                         "the file's commands exceed a safety bound (length, nesting or count)",
+                         "split the file, or ask the user", script->errmsg);
+            break;
+        }
+        u = ue + 1;
+    }
+    lh_unwrap(c, &lim);
+}

@@ -1,0 +1,456 @@
+/* writerun.c — a file written in a call and run by the same call.
+ *
+ * After unwrapping, the script's commands are walked in order. Files written by a
+ * redirection of `cat <<EOF`, `echo`, `printf`, by `tee`, by `cp`/`mv` of a file written
+ * before, by `npm pkg set scripts.NAME=…` or `sed -i 's/…/…/' package.json` are
+ * remembered with their content when it is known, or as unknown (written from a
+ * variable, a download, another program's output). A later command that runs the file —
+ * `sh f`, `. f`, `source f`, `./f`, `python f.py` (any interpreter code_lex.c reads),
+ * `make` with a written Makefile, `npm|yarn|pnpm install|test|run` with written scripts,
+ * `pytest` with a written conftest.py, git with a written hook — gets the content as a
+ * child script (shell text, or `python3 -c '…'` for code), so the analyzers judge what
+ * will really run. A run of unknown content escalates (code.written-then-run). */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/an_common.h"
+#include "engine/code_lex.h"
+#include "engine/unwrap.h"
+
+#define WR_MAX_FILES 16
+#define WR_MAX_CONTENT (64u << 10)   /* appends past this make the content unknown */
+
+typedef struct wfile {
+    const char *path;      /* normalised absolute path */
+    const char *content;   /* NULL: unknown */
+    size_t len;
+    size_t cap;            /* > 0: content is an arena buffer of cap bytes appends may fill */
+    int at;                /* the command that wrote it */
+} wfile;
+
+typedef struct wstate {
+    lh_ctx *c;
+    const lh_shell_limits *lim;
+    wfile files[WR_MAX_FILES];
+    int nfiles;
+} wstate;
+
+static lh_cmd *at(lh_ctx *c, int k) { return &c->script->cmds[k]; }
+
+/* The absolute, normalised path a word names for command k; NULL when it is dynamic. */
+static const char *absPath(lh_ctx *c, int k, const lh_word *w) {
+    if (w->flags & (LH_W_DYNAMIC | LH_W_GLOB | LH_W_PROCSUBST)) return NULL;
+    const char *t = w->s;
+    const char *dir = at(c, k)->cwd ? at(c, k)->cwd : c->cwd;
+    char *p;
+    if (t[0] == '/') p = lh_arena_strdup(c->arena, t);
+    else if (t[0] == '~' && (t[1] == '/' || !t[1])) {
+        if (!c->home) return NULL;
+        p = lh_arena_printf(c->arena, "%s%s", c->home, t + 1);
+    } else {
+        if (!strcmp(dir, "?")) return NULL;
+        p = lh_arena_printf(c->arena, "%s/%s", dir, t);
+    }
+    if (!p) { c->oom = 1; return NULL; }
+    lh_path_normalize(p, strlen(p));
+    return p;
+}
+
+static wfile *find(wstate *w, const char *path, int before) {
+    if (!path) return NULL;
+    for (int i = w->nfiles - 1; i >= 0; i--)
+        if (w->files[i].at < before && !strcmp(w->files[i].path, path)) return &w->files[i];
+    return NULL;
+}
+
+static const char *baseOf(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void remember(wstate *w, const char *path, const char *content, size_t len, int k) {
+    if (!path) return;
+    wfile *f = NULL;
+    for (int i = 0; i < w->nfiles; i++)
+        if (!strcmp(w->files[i].path, path)) f = &w->files[i];
+    if (!f) {
+        if (w->nfiles >= WR_MAX_FILES) return;
+        f = &w->files[w->nfiles++];
+    }
+    f->path = path;
+    f->content = content;
+    f->len = len;
+    f->cap = 0;
+    f->at = k;
+}
+
+/* `>>`: add text to f's content in a buffer that doubles, so appends stay linear. */
+static void append(wstate *w, wfile *f, const char *text, size_t len, int k) {
+    size_t need = f->len + 1 + len + 1;
+    if (need > WR_MAX_CONTENT) {   /* bounded work: too long to follow */
+        f->content = NULL;
+        f->at = k;
+        return;
+    }
+    if (need > f->cap) {
+        size_t cap = need * 2 < 256 ? 256 : need * 2;
+        char *b = lh_arena_alloc(w->c->arena, cap);
+        if (!b) { w->c->oom = 1; return; }
+        memcpy(b, f->content, f->len);
+        f->content = b;
+        f->cap = cap;
+    }
+    char *b = (char *)f->content;
+    b[f->len++] = '\n';
+    memcpy(b + f->len, text, len);
+    f->len += len;
+    b[f->len] = 0;
+    f->at = k;
+}
+
+/* What command k prints to stdout, when it is known: cat of a here-doc, echo or printf
+ * of literal words, cat of a file written before. NULL otherwise. */
+static const char *printed(wstate *w, int k, size_t *len) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    if (!strcmp(cmd->prog, "cat")) {
+        int op = lh_first_operand(cmd, 0);
+        if (op < 0) {
+            for (int r = 0; r < cmd->nredirs; r++)
+                if (cmd->redirs[r].op == LH_R_HEREDOC || cmd->redirs[r].op == LH_R_HERESTR) {
+                    *len = cmd->redirs[r].target.len;
+                    return cmd->redirs[r].target.s;
+                }
+            return lh_stdin_text(c, k, len);
+        }
+        wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
+        if (f && f->content) { *len = f->len; return f->content; }
+        return NULL;
+    }
+    int is_printf = !strcmp(cmd->prog, "printf");
+    if (strcmp(cmd->prog, "echo") && !is_printf) return NULL;
+    int from = 1;
+    int escapes = is_printf;
+    while (!is_printf && from < cmd->argc && cmd->argv[from].s[0] == '-') {
+        if (strchr(cmd->argv[from].s, 'e')) escapes = 1;
+        from++;
+    }
+    int per_line = is_printf && from < cmd->argc && strstr(cmd->argv[from].s, "%s");
+    if (per_line) from++;
+    size_t n = 2;
+    for (int a = from; a < cmd->argc; a++) {
+        if (cmd->argv[a].flags & LH_W_DYNAMIC) return NULL;
+        n += cmd->argv[a].len + 1;
+    }
+    char *t = lh_arena_alloc(c->arena, n);
+    if (!t) { c->oom = 1; return NULL; }
+    size_t o = 0;
+    for (int a = from; a < cmd->argc; a++) {
+        const char *s = cmd->argv[a].s;
+        for (size_t q = 0; q < cmd->argv[a].len; q++) {
+            if (escapes && s[q] == '\\' && (s[q + 1] == 'n' || s[q + 1] == 't')) {
+                t[o++] = s[q + 1] == 'n' ? '\n' : '\t';
+                q++;
+            } else {
+                t[o++] = s[q];
+            }
+        }
+        if (a + 1 < cmd->argc) t[o++] = per_line ? '\n' : ' ';
+    }
+    t[o] = 0;
+    *len = o;
+    return t;
+}
+
+/* s with " and \\ escaped, as a JSON string's inside. */
+static const char *jsonEscape(lh_ctx *c, const char *s) {
+    char *val = lh_arena_alloc(c->arena, strlen(s) * 2 + 1);
+    if (!val) { c->oom = 1; return ""; }
+    size_t o = 0;
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') val[o++] = '\\';
+        val[o++] = *s;
+    }
+    val[o] = 0;
+    return val;
+}
+
+/* Record what command k writes. */
+static void noteWrites(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    for (int r = 0; r < cmd->nredirs; r++) {
+        const lh_redir *rd = &cmd->redirs[r];
+        if (!lh_redir_writes_file(rd) || rd->fd > 1) continue;
+        if (!strcmp(rd->target.s, "/dev/null")) continue;
+        if (cmd->argc > 0 && !strcmp(cmd->prog, "cat") && lh_first_operand(cmd, 0) >= 0) {
+            /* cat of files this call did not write: as trusted as running them directly */
+            int tracked = 0;
+            for (int i = lh_first_operand(cmd, 0); i > 0 && i < cmd->argc; i++)
+                if (find(w, absPath(c, k, &cmd->argv[i]), k)) tracked = 1;
+            if (!tracked) continue;
+        }
+        size_t len = 0;
+        const char *text = cmd->argc > 0 ? printed(w, k, &len) : NULL;
+        const char *path = absPath(c, k, &rd->target);
+        wfile *old = find(w, path, k + 1);
+        if (rd->op == LH_R_APPEND && old && text) {
+            /* >> adds to what was written before (unknown stays unknown) */
+            if (old->content) append(w, old, text, len, k);
+            continue;
+        }
+        remember(w, path, text, len, k);
+    }
+    if (cmd->argc == 0) return;
+    const char *p = cmd->prog;
+    if (!strcmp(p, "tee")) {
+        size_t len = 0;
+        const char *text = lh_stdin_text(c, k, &len);
+        for (int i = 1; i < cmd->argc; i++)
+            if (cmd->argv[i].s[0] != '-') remember(w, absPath(c, k, &cmd->argv[i]), text, len, k);
+    } else if ((!strcmp(p, "cp") || !strcmp(p, "mv") || !strcmp(p, "install")) && cmd->argc >= 3) {
+        wfile *src = find(w, absPath(c, k, &cmd->argv[cmd->argc - 2]), k + 1);
+        if (src) remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), src->content, src->len, k);
+    } else if (!strcmp(p, "curl") || !strcmp(p, "wget")) {
+        for (int i = 1; i + 1 < cmd->argc; i++) {
+            const char *a = cmd->argv[i].s;
+            if ((!strcmp(p, "curl") && (!strcmp(a, "-o") || !strcmp(a, "--output"))) ||
+                (!strcmp(p, "wget") && (!strcmp(a, "-O") || !strcmp(a, "--output-document"))))
+                remember(w, absPath(c, k, &cmd->argv[i + 1]), NULL, 0, k);
+        }
+    } else if (!strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "pkg") &&
+               !strcmp(cmd->argv[2].s, "set")) {
+        /* npm pkg set scripts.NAME=VALUE: kept as a package.json fragment */
+        lh_word pj = {"package.json", 12, 0};
+        const char *path = absPath(c, k, &pj);
+        wfile *old = find(w, path, k + 1);
+        if (!old) {
+            remember(w, path, "", 0, k);
+            old = find(w, path, k + 1);
+        }
+        if (!old || !old->content) return;   /* unknown stays unknown */
+        for (int i = 3; i < cmd->argc && old->content; i++) {
+            const char *a = cmd->argv[i].s;
+            const char *eq = strchr(a, '=');
+            if (strncmp(a, "scripts.", 8) || !eq) continue;
+            if (cmd->argv[i].flags & LH_W_DYNAMIC) { old->content = NULL; break; }
+            const char *piece = lh_arena_printf(c->arena, "\"%.*s\": \"%s\"", (int)(eq - a - 8), a + 8,
+                                                jsonEscape(c, eq + 1));
+            if (!piece) { c->oom = 1; return; }
+            append(w, old, piece, strlen(piece), k);
+        }
+    } else if (!strcmp(p, "sed")) {
+        /* sed -i 's/A/B/' package.json: the replacements B are what is added */
+        int inplace = 0;
+        for (int i = 1; i < cmd->argc; i++)
+            if (!strncmp(cmd->argv[i].s, "-i", 2) || !strcmp(cmd->argv[i].s, "--in-place")) inplace = 1;
+        const char *last = cmd->argv[cmd->argc - 1].s;
+        if (!inplace || strcmp(baseOf(last), "package.json")) return;
+        const char *path = absPath(c, k, &cmd->argv[cmd->argc - 1]);
+        remember(w, path, "", 0, k);
+        wfile *f = find(w, path, k + 1);
+        for (int i = 1; f && f->content && i < cmd->argc - 1; i++) {
+            const char *e = cmd->argv[i].s;
+            if (e[0] != 's' || !e[1]) continue;
+            char d = e[1];
+            const char *a = strchr(e + 2, d);
+            while (a && a[-1] == '\\') a = strchr(a + 1, d);
+            if (!a) continue;
+            const char *b = a + 1, *bend = b;
+            while (*bend && !(*bend == d && bend[-1] != '\\')) bend++;
+            char *rep = lh_arena_alloc(c->arena, (size_t)(bend - b) + 1);
+            if (!rep) { c->oom = 1; return; }
+            size_t o = 0;
+            for (const char *q = b; q < bend; q++) {
+                if (*q == '\\' && q + 1 < bend && q[1] == d) continue;
+                rep[o++] = *q;
+            }
+            rep[o] = 0;
+            append(w, f, rep, o, k);
+        }
+    }
+}
+
+/* Single-quote text as one shell word into a new string: PROG FLAG 'text'. */
+static const char *codeCommand(lh_ctx *c, const char *prog, const char *flag, const char *t, size_t n) {
+    size_t cap = strlen(prog) + strlen(flag) + n * 4 + 8;
+    char *out = lh_arena_alloc(c->arena, cap);
+    if (!out) { c->oom = 1; return NULL; }
+    size_t o = (size_t)snprintf(out, cap, "%s %s '", prog, flag);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '\'') { memcpy(out + o, "'\\''", 4); o += 4; }
+        else out[o++] = t[i];
+    }
+    out[o++] = '\'';
+    out[o] = 0;
+    return out;
+}
+
+static const char *inlineFlag(lh_lang l) {
+    switch (l) {
+    case LH_LANG_PYTHON: return "-c";
+    case LH_LANG_PHP: return "-r";
+    default: return "-e";
+    }
+}
+
+/* The language of a file run directly, from its name or its #! line. */
+static lh_lang langOfFile(const wfile *f) {
+    const char *b = baseOf(f->path);
+    const char *dot = strrchr(b, '.');
+    if (dot) {
+        if (!strcmp(dot, ".py")) return LH_LANG_PYTHON;
+        if (!strcmp(dot, ".js") || !strcmp(dot, ".mjs") || !strcmp(dot, ".cjs")) return LH_LANG_JS;
+        if (!strcmp(dot, ".pl")) return LH_LANG_PERL;
+        if (!strcmp(dot, ".rb")) return LH_LANG_RUBY;
+        if (!strcmp(dot, ".php")) return LH_LANG_PHP;
+        if (!strcmp(dot, ".lua")) return LH_LANG_LUA;
+    }
+    if (f->content && f->len > 2 && f->content[0] == '#' && f->content[1] == '!') {
+        const char *e = memchr(f->content, '\n', f->len);
+        size_t n = e ? (size_t)(e - f->content) : f->len;
+        static const struct { const char *name; lh_lang l; } shebang[] = {
+            {"python", LH_LANG_PYTHON}, {"node", LH_LANG_JS}, {"perl", LH_LANG_PERL},
+            {"ruby", LH_LANG_RUBY}, {"php", LH_LANG_PHP}, {"lua", LH_LANG_LUA}};
+        for (size_t i = 0; i < sizeof(shebang) / sizeof(shebang[0]); i++)
+            if (memmem(f->content, n, shebang[i].name, strlen(shebang[i].name))) return shebang[i].l;
+    }
+    return LH_LANG_NONE;
+}
+
+static const char *langProg(lh_lang l) {
+    switch (l) {
+    case LH_LANG_PYTHON: return "python3";
+    case LH_LANG_JS: return "node";
+    case LH_LANG_PERL: return "perl";
+    case LH_LANG_RUBY: return "ruby";
+    case LH_LANG_PHP: return "php";
+    case LH_LANG_LUA: return "lua";
+    default: return NULL;
+    }
+}
+
+/* Command k runs file f: give it f's content as a child script. */
+static void runs(wstate *w, int k, const wfile *f, lh_lang lang, const char *prog) {
+    lh_ctx *c = w->c;
+    if (!f->content) {
+        lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path);
+        return;
+    }
+    const char *text = f->content;
+    size_t len = f->len;
+    if (lang != LH_LANG_NONE) {
+        if (!prog) prog = langProg(lang);
+        text = codeCommand(c, prog, inlineFlag(lang), f->content, f->len);
+        if (!text) return;
+        len = strlen(text);
+    }
+    uint32_t keep = at(c, k)->flags & LH_C_REPLACED;
+    lh_unwrap_child(c, w->lim, k, text, len);
+    if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
+}
+
+/* Command k runs commands (shell text) taken out of file f by its kind: each unit (a
+ * recipe line, a script value) is its own child script. */
+static void runsCommands(wstate *w, int k, const wfile *f, const char *text, size_t len) {
+    if (!f->content) { lh_emit(w->c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return; }
+    if (!text || !len) return;
+    uint32_t keep = at(w->c, k)->flags & LH_C_REPLACED;
+    for (const char *u = text, *end = text + len; u < end;) {
+        const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
+        if (!ue) ue = end;
+        if (ue > u) lh_unwrap_child(w->c, w->lim, k, u, (size_t)(ue - u));
+        u = ue + 1;
+    }
+    if (!keep) at(w->c, k)->flags &= ~LH_C_REPLACED;
+}
+
+/* A written file in the directory command k runs in, by name. */
+static wfile *inDir(wstate *w, int k, const char *name) {
+    lh_word word = {name, strlen(name), 0};
+    return find(w, absPath(w->c, k, &word), k);
+}
+
+static void checkRun(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    if (cmd->argc == 0) return;
+    const char *p = cmd->prog;
+    /* ./f or /path/f */
+    if (strchr(cmd->argv[0].s, '/')) {
+        wfile *f = find(w, absPath(c, k, &cmd->argv[0]), k);
+        if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
+    }
+    if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
+        int op = lh_first_operand(cmd, 0);
+        if (op < 0) return;
+        wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
+        if (f) runs(w, k, f, LH_LANG_NONE, NULL);
+        return;
+    }
+    lh_lang lang = lh_code_lang(p);
+    if (lang != LH_LANG_NONE) {
+        /* python -m pytest: the conftest.py written before */
+        for (int i = 1; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "-m") && !strcmp(cmd->argv[i + 1].s, "pytest")) goto pytest;
+        int op = lh_first_operand(cmd, 0);
+        if (op < 0) return;
+        wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
+        if (f) runs(w, k, f, lang, p);
+        return;
+    }
+    if (!strcmp(p, "pytest") || !strcmp(p, "py.test")) goto pytest;
+    if (!strcmp(p, "make") || !strcmp(p, "gmake")) {
+        wfile *f = NULL;
+        for (int i = 1; i + 1 < cmd->argc && !f; i++)
+            if (!strcmp(cmd->argv[i].s, "-f")) f = find(w, absPath(c, k, &cmd->argv[i + 1]), k);
+        if (!f) f = inDir(w, k, "GNUmakefile");
+        if (!f) f = inDir(w, k, "makefile");
+        if (!f) f = inDir(w, k, "Makefile");
+        if (!f) return;
+        size_t n = 0;
+        const char *t = f->content ? lh_content_commands(c, "Makefile", LH_TOOL_WRITE, f->content, f->len, &n) : NULL;
+        runsCommands(w, k, f, t, n);
+        return;
+    }
+    if (!strcmp(p, "npm") || !strcmp(p, "yarn") || !strcmp(p, "pnpm")) {
+        wfile *f = inDir(w, k, "package.json");
+        if (!f || cmd->argc < 1) return;
+        const char *sub = cmd->argc > 1 ? cmd->argv[1].s : "install";   /* bare yarn installs */
+        const char *script = NULL;
+        if (!strcmp(sub, "run") || !strcmp(sub, "run-script")) script = cmd->argc > 2 ? cmd->argv[2].s : NULL;
+        else if (!strcmp(sub, "test") || !strcmp(sub, "t") || !strcmp(sub, "start")) script = !strcmp(sub, "t") ? "test" : sub;
+        else if (strcmp(sub, "install") && strcmp(sub, "i") && strcmp(sub, "ci") && strcmp(sub, "add")) {
+            if (strcmp(p, "npm")) script = sub;   /* yarn NAME runs a script */
+            else return;
+        }
+        if (!f->content) { lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return; }
+        size_t n = 0;
+        const char *t = script ? lh_content_json_value(c, f->content, f->len, script, &n)
+                               : lh_content_commands(c, "package.json", LH_TOOL_WRITE, f->content, f->len, &n);
+        runsCommands(w, k, f, t, n);
+        return;
+    }
+    if (!strcmp(p, "git")) {
+        for (int i = 0; i < w->nfiles; i++)
+            if (w->files[i].at < k && strstr(w->files[i].path, "/.git/hooks/")) runs(w, k, &w->files[i], LH_LANG_NONE, NULL);
+    }
+    return;
+pytest:
+    for (int i = 0; i < w->nfiles; i++)
+        if (w->files[i].at < k && !strcmp(baseOf(w->files[i].path), "conftest.py"))
+            runs(w, k, &w->files[i], LH_LANG_PYTHON, "python3");
+}
+
+void lh_writerun(lh_ctx *c, const lh_shell_limits *lim) {
+    lh_script *s = c->script;
+    wstate w;
+    memset(&w, 0, sizeof(w));
+    w.c = c;
+    w.lim = lim;
+    int n = s->ncmds;   /* the children added here are not walked again */
+    for (int k = 0; k < n && !c->oom; k++) {
+        if (w.nfiles) checkRun(&w, k);
+        noteWrites(&w, k);
+    }
+}

@@ -213,6 +213,8 @@ void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_admin(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_framework(an_state *s, int idx, const lh_cmd *cmd);
+/* SQL text given as a tool argument (an MCP query tool): judged for what it does. */
+void an_db_sql_text(lh_ctx *c, const char *sql);
 
 /* an_data.c: runs after the program's handler (an_dispatch), for every command */
 void an_data_dispatch(an_state *s, int idx, const lh_cmd *view);

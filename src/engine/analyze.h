@@ -28,6 +28,8 @@ typedef struct lh_ctx {
     const struct lh_policy *policy; /* the engine's policy (settings the analyzers read) */
     const char *const *self_paths;  /* Lighthouse's configured files and dirs (an_self.c) */
     int nself_paths;
+    int mcp_judged;             /* an_mcp.c judged the MCP call whole (a read, or a write of
+                                   the paths it names): no tool.unknown fallback */
 } lh_ctx;
 
 /* Record that analyzer rule r fired on command cmd (-1: the request), about subject

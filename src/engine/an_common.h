@@ -181,6 +181,8 @@ int an_is_decoder(const lh_cmd *cmd);
  * cloud metadata, link-local, private and internal hosts are escalated unless the
  * policy's settings.allowed_hosts lists them. Returns 1 when it reported. */
 int an_url_check(lh_ctx *c, int idx, const char *url);
+/* curl --unix-socket PATH: the Docker/Podman engine socket is net.docker-api. */
+int an_url_socket_check(lh_ctx *c, int idx, const char *path);
 void an_url_webfetch(lh_ctx *c);
 
 /* an_ctx.c: context that makes an everyday call safe. */

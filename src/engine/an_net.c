@@ -319,6 +319,8 @@ static void parseCurl(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
         }
         if (!val) continue;
         if (!strcmp(opt, "--resolve") || !strcmp(opt, "--connect-to")) curlPinned(s, idx, opt, val);
+        if (!strcmp(opt, "--unix-socket") || !strcmp(opt, "--abstract-unix-socket"))
+            an_url_socket_check(s->c, idx, an_expand(s, idx, val));
         if (!strcmp(opt, "X") || !strcmp(opt, "--request")) h->method = val;
         else if (!strcmp(opt, "--url")) noteUrl(s, idx, h, val);
         else if (!strcmp(opt, "o") || !strcmp(opt, "--output")) h->outfile = val;

@@ -968,6 +968,7 @@ static void analyzeCommand(an_state *s, int idx) {
         if (e) e->fn(s, idx, cmd);
         if (e) an_ctx_test_db(s, idx, cmd, mid);   /* a wipe of a test database is fine */
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
+        else if (strstr(cmd->argv[0].s, "://")) an_url_check(s->c, idx, cmd->argv[0].s);  /* a URL is no program */
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))
             lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[0].s);
         /* cmd may be stale now: a handler may have appended commands to the script */

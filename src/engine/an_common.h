@@ -223,6 +223,8 @@ void an_data_dispatch(an_state *s, int idx, const lh_cmd *view);
 int an_data_table_sorted(void);
 /* an_packs.c: the rule packs (pack.*), switched on or off by the policy's packs: */
 void an_packs_dispatch(an_state *s, int idx, const lh_cmd *view);
+/* an_ops.c: config-store writes, Kafka record deletion, Salt, ports on every interface. */
+void an_ops_dispatch(an_state *s, int idx, const lh_cmd *view);
 int an_packs_table_sorted(void);
 
 /* an_infra.c */

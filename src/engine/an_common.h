@@ -193,6 +193,8 @@ void an_ctx_test_db(an_state *s, int idx, const lh_cmd *cmd, int from);
 int an_ctx_env_copy(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n, const char *dest);
 /* >> .env, or cat .env.example > .env, in the project. */
 int an_ctx_env_redirect(an_state *s, int idx, const lh_cmd *cmd, const lh_redir *rd);
+/* Is the normalised path inside a tool cache under home (~/.cache/X, ~/.npm/_cacache…)? */
+int an_ctx_home_cache(const lh_ctx *c, const char *norm);
 /* bash -n / sh -n / -o noexec: the shell only parses. */
 int an_syntax_only(const lh_cmd *cmd);
 

@@ -137,6 +137,7 @@ void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, 
     case LH_PATH_OTHER:
         /* a filter (find -name …) narrows what goes, but not where: still outside */
         if (f & LH_PF_IS_HOME) lh_emit(c, idx, LH_R(RM_HOME), n);
+        else if (cls == LH_PATH_HOME && an_ctx_home_cache(c, n)) return;   /* ~/.cache/pip… */
         else if (broad) lh_emit(c, idx, LH_R(RM_OUTSIDE), n);
         else lh_emit(c, idx, LH_R(RM_FILE_OUTSIDE), n);
         return;

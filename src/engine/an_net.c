@@ -668,6 +668,11 @@ void an_net_reader(an_state *s, int idx, const lh_cmd *cmd) {
         !strcmp(p, "ag") || !strcmp(p, "ack")) {
         sa = "efmABCdDgt";
         skip_first = !lh_has_opt(cmd, 'e', "--regexp") && !lh_has_opt(cmd, 'f', "--file");
+        /* a count, file names or an exit status print no line of the file */
+        if (lh_has_opt(cmd, 'c', "--count") || lh_has_opt(cmd, 'l', "--files-with-matches") ||
+            lh_has_opt(cmd, 'L', "--files-without-match") || lh_has_opt(cmd, 'q', "--quiet") ||
+            lh_has_opt(cmd, 0, "--silent"))
+            return;
     } else if (!strcmp(p, "awk") || !strcmp(p, "gawk") || !strcmp(p, "mawk")) {
         sa = "Ffv";
         skip_first = !lh_has_opt(cmd, 'f', NULL);

@@ -17,6 +17,8 @@
  * A move's "source" is judged as a recursive deletion. A "sql" argument (or "query" of a
  * query/sql/execute tool) goes through the SQL analyzer (an_db_sql_text).
  *
+ * A "command" string was parsed as Bash by engine.c and judged by the Bash analyzers
+ * (analyze.c); a tool named for running commands (run, exec, shell…) is then judged whole.
  * A read, a write or move that names paths, or a judged query sets c->mcp_judged: with
  * nothing found it is allowed. Any other call (deletes, kill/terminate…, unknown verbs)
  * is the policy's business (escalate.mcp-destructive, settings.unknown_tool). A
@@ -36,7 +38,7 @@ static int isWordIn(const char *w, size_t n, const char *const *list) {
 /* The strongest verb among the words of the tool's name ("delete_pod", "writeFile"):
  * delete > act (kill, terminate: never judged here) > move > write > read > other. *sql
  * is set when a word says the tool runs a query ("query", "sql", "execute"). */
-static int toolVerb(const char *tool, int *sql) {
+static int toolVerb(const char *tool, int *sql, int *shell) {
     static const char *const del[] = {"delete", "remove", "rm", "unlink", "destroy", "purge",
                                       "wipe", "drop", "truncate", "erase", "rmdir", NULL};
     static const char *const act[] = {"kill", "terminate", "force", "reset", "shutdown", "stop",
@@ -52,6 +54,7 @@ static int toolVerb(const char *tool, int *sql) {
                                      "tail", "diff", "log", "logs", "cat", "grep", "glob",
                                      "fetch", "select", "browse", "preview", NULL};
     static const char *const q[] = {"query", "sql", "execute", "exec", NULL};
+    static const char *const sh[] = {"run", "exec", "execute", "shell", "command", "bash", "terminal", NULL};
     int verb = VERB_OTHER, acts = 0;
     char w[32];
     size_t n = 0;
@@ -64,6 +67,7 @@ static int toolVerb(const char *tool, int *sql) {
                 if (isWordIn(w, n, del)) return VERB_DELETE;
                 if (isWordIn(w, n, act)) acts = 1;
                 if (isWordIn(w, n, q)) *sql = 1;
+                if (isWordIn(w, n, sh)) *shell = 1;
                 if (isWordIn(w, n, mv)) verb = VERB_MOVE;
                 else if (isWordIn(w, n, wr) && verb != VERB_MOVE) verb = VERB_WRITE;
                 else if (isWordIn(w, n, rd) && verb == VERB_OTHER) verb = VERB_READ;
@@ -101,8 +105,8 @@ void an_mcp(lh_ctx *c) {
     const lh_request *r = c->req;
     const char *tool = r->tool_name ? r->tool_name : "";
     const char *sep = strstr(tool + (strncmp(tool, "mcp__", 5) ? 0 : 5), "__");
-    int sql = 0;
-    int verb = toolVerb(sep ? sep + 2 : tool, &sql);
+    int sql = 0, shell = 0;
+    int verb = toolVerb(sep ? sep + 2 : tool, &sql, &shell);
     int paths = 0, judged_sql = 0;
     const char *dir = NULL, *file = NULL;
     for (int i = 0; i < r->nmcp_args; i++) {
@@ -138,6 +142,8 @@ void an_mcp(lh_ctx *c) {
      * was judged, a write or move of the paths it names. Anything else (deletes, kill,
      * terminate, a write with no path, a verb that is not clearly a read) is left to the
      * policy and settings.unknown_tool. */
-    c->mcp_judged = verb == VERB_READ || ((verb == VERB_WRITE || verb == VERB_MOVE) && paths > 0) ||
+    /* a shell tool's "command" went through the Bash analyzers (engine.c parsed it) */
+    int shell_judged = shell && c->script && !c->script->error && verb != VERB_DELETE;
+    c->mcp_judged = shell_judged || verb == VERB_READ || ((verb == VERB_WRITE || verb == VERB_MOVE) && paths > 0) ||
                     (sql && judged_sql && verb != VERB_DELETE);
 }

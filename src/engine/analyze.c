@@ -1017,7 +1017,7 @@ void lh_analyze(lh_ctx *c) {
     case LH_TOOL_READ: analyzeRead(c, c->req->file_path); break;
     case LH_TOOL_GREP: analyzeRead(c, c->req->path); break;
     case LH_TOOL_WEBFETCH: an_url_webfetch(c); break;
-    case LH_TOOL_MCP: an_mcp(c); break;   /* its arguments; the rest is the policy's */
+    case LH_TOOL_MCP: analyzeBash(c); an_mcp(c); break;   /* a "command" string, its arguments */
     default: break;   /* Glob, LS, WebSearch: nothing to judge */
     }
 }

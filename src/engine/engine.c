@@ -400,7 +400,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     c.home_len = c.home ? strlen(c.home) : 0;
     c.cwd_is_project = lh_path_cwd_is_project(c.cwd, c.home);
 
-    if (req->tool == LH_TOOL_BASH) analyzeBash(&c, e);
+    if (req->tool == LH_TOOL_BASH || (req->tool == LH_TOOL_MCP && req->command)) analyzeBash(&c, e);
     lh_policy_match(e->policy, &c);
     lh_analyze(&c);
     lh_policy_adjust(e->policy, &c);

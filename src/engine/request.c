@@ -736,6 +736,13 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
         }
         if (set >= 0 && p.paths_more[set]) out->mcp_more = 1;
         out->url = dupStr(a, &p, &members[I_URL]);
+        /* a "command" string (shell servers' run_command): an_mcp.c has it parsed as Bash */
+        const jval *cv = &members[I_COMMAND];
+        if (cv->kind == V_STRING && cv->len > 0 && cv->len <= LH_MAX_REQUEST_BYTES) {
+            out->command = dupStr(a, &p, cv);
+            if (!out->command) { snprintf(err, errlen, "out of memory"); return -1; }
+            out->command_len = cv->len;
+        }
         break;
     }
     default:

@@ -1,6 +1,7 @@
 /* an_ops.c — operations tools whose writes reach shared systems: configuration stores,
- * Kafka record deletion, Salt functions on minions, and ports published on every
- * interface (docker/podman run -p 0.0.0.0:…, socat TCP-LISTEN without a loopback bind).
+ * Kafka record deletion, Salt functions on minions, ports published on every interface
+ * (docker/podman run -p 0.0.0.0:…, socat TCP-LISTEN without a loopback bind), and schema
+ * migrations applied to production (db.remote-write).
  *
  * Called from an_data_dispatch() for every command view, after the data handlers, so a
  * program that has another handler (consul kv delete in an_data.c, salt cmd.run in
@@ -153,6 +154,45 @@ static void socatListen(an_state *s, int idx, const lh_cmd *cmd) {
 }
 
 /* ------------------------------------------------------------------------------ */
+/* Schema migrations on production                                                 */
+/* ------------------------------------------------------------------------------ */
+
+/* A command that applies schema migrations: rails db:migrate, knex migrate:latest,
+ * prisma migrate deploy, manage.py migrate, alembic upgrade, flyway migrate… (not a
+ * status or a dry run). */
+static int appliesMigrations(const lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    int tool = !strcmp(p, "alembic") || !strcmp(p, "flyway") || !strcmp(p, "liquibase") ||
+               !strcmp(p, "goose") || !strcmp(p, "dbmate");
+    int verb = 0;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (strstr(a, "status") || !strcmp(a, "--dry-run") || !strcmp(a, "--sql") || strstr(a, "rollback"))
+            return 0;
+        if (strstr(a, "migrate") || strstr(a, "migration:run")) verb = 1;
+        if (tool && (!strcmp(a, "upgrade") || !strcmp(a, "update") || !strcmp(a, "up"))) verb = 1;
+    }
+    return verb;
+}
+
+/* DATABASE_URL=$PROD_DATABASE_URL, RAILS_ENV=production, env=prod, --env production:
+ * on the command, in an argument, or assigned earlier in the script. */
+static int prodTarget(an_state *s, int idx, const lh_cmd *cmd) {
+    for (int i = 0; i < cmd->nassigns; i++)
+        if (looksProd(cmd->assigns[i].s)) return 1;
+    for (int v = 0; v < s->nvars; v++)
+        if (s->vars[v].cmd < idx && (hasWord(s->vars[v].val, "prod") || hasWord(s->vars[v].val, "production") ||
+                                     hasWord(s->vars[v].val, "prd")))
+            return 1;
+    return anyProd(cmd, 1);
+}
+
+static void migrations(an_state *s, int idx, const lh_cmd *cmd) {
+    if (appliesMigrations(cmd) && prodTarget(s, idx, cmd))
+        lh_emit(s->c, idx, LH_R(DB_REMOTE_WRITE), "schema migration on production");
+}
+
+/* ------------------------------------------------------------------------------ */
 /* Dispatch                                                                        */
 /* ------------------------------------------------------------------------------ */
 
@@ -164,4 +204,5 @@ void an_ops_dispatch(an_state *s, int idx, const lh_cmd *view) {
     else if (!strcmp(p, "salt") || !strcmp(p, "salt-ssh") || !strcmp(p, "salt-call")) salt(s, idx, view);
     else if (!strcmp(p, "docker") || !strcmp(p, "podman")) publishAll(s, idx, view);
     else if (!strcmp(p, "socat")) socatListen(s, idx, view);
+    migrations(s, idx, view);
 }

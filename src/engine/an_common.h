@@ -188,6 +188,8 @@ int an_is_decoder(const lh_cmd *cmd);
  * cloud metadata, link-local, private and internal hosts are escalated unless the
  * policy's settings.allowed_hosts lists them. Returns 1 when it reported. */
 int an_url_check(lh_ctx *c, int idx, const char *url);
+/* curl --unix-socket PATH: the Docker/Podman engine socket is net.docker-api. */
+int an_url_socket_check(lh_ctx *c, int idx, const char *path);
 void an_url_webfetch(lh_ctx *c);
 
 /* an_ctx.c: context that makes an everyday call safe. */
@@ -198,6 +200,8 @@ void an_ctx_test_db(an_state *s, int idx, const lh_cmd *cmd, int from);
 int an_ctx_env_copy(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n, const char *dest);
 /* >> .env, or cat .env.example > .env, in the project. */
 int an_ctx_env_redirect(an_state *s, int idx, const lh_cmd *cmd, const lh_redir *rd);
+/* Is the normalised path inside a tool cache under home (~/.cache/X, ~/.npm/_cacache…)? */
+int an_ctx_home_cache(const lh_ctx *c, const char *norm);
 /* bash -n / sh -n / -o noexec: the shell only parses. */
 int an_syntax_only(const lh_cmd *cmd);
 
@@ -220,12 +224,16 @@ void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_admin(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_framework(an_state *s, int idx, const lh_cmd *cmd);
+/* SQL text given as a tool argument (an MCP query tool): judged for what it does. */
+void an_db_sql_text(lh_ctx *c, const char *sql);
 
 /* an_data.c: runs after the program's handler (an_dispatch), for every command */
 void an_data_dispatch(an_state *s, int idx, const lh_cmd *view);
 int an_data_table_sorted(void);
 /* an_packs.c: the rule packs (pack.*), switched on or off by the policy's packs: */
 void an_packs_dispatch(an_state *s, int idx, const lh_cmd *view);
+/* an_ops.c: config-store writes, Kafka record deletion, Salt, ports on every interface. */
+void an_ops_dispatch(an_state *s, int idx, const lh_cmd *view);
 int an_packs_table_sorted(void);
 
 /* an_infra.c */

@@ -4,8 +4,12 @@
  *   db.delete-all, db.update-all, db.flushall, db.reset) is dropped when the command
  *   names a test or dev database (a name ending in _test, _testing, _dev, _development;
  *   RAILS_ENV/NODE_ENV/RACK_ENV/APP_ENV/MIX_ENV… = test or development, on the command
- *   or exported earlier in the script) and no remote host (only loopback, or a
- *   one-label docker-compose service name), and nothing in it says "prod".
+ *   or exported earlier in the script; Django settings whose last dotted part is test,
+ *   testing or tests; a database file named test/dev: db/test.sqlite3, dev.db) and no
+ *   remote host (only loopback, or a one-label docker-compose service name), and
+ *   nothing in it says "prod".
+ * - Caches under home (~/.cache/X, ~/.npm/_cacache, ~/.gradle/caches, ~/Library/Caches/X,
+ *   Xcode's DerivedData) are rebuilt on demand: deleting them is everyday work.
  * - A project .env made from its example (cp .env.example .env, cat .env.example > .env)
  *   or appended to (>> .env) is the documented setup step, not a secret overwrite.
  * - bash -n, sh -n, zsh -n only parse the script. */
@@ -45,9 +49,31 @@ static int testDbName(const char *w) {
     if (sl) b = sl + 1;
     size_t n = strcspn(b, "?#");
     static const char *const suf[] = {"_test", "_testing", "_dev", "_development", NULL};
+    /* a database file: db/test.sqlite3, dev.db, app-test.duckdb */
+    static const char *const ext[] = {".sqlite3", ".sqlite", ".db", ".duckdb", NULL};
+    int file = 0;
+    for (int k = 0; ext[k] && !file; k++)
+        if (endsWithI(b, n, ext[k])) { n -= strlen(ext[k]); file = 1; }
     for (int k = 0; suf[k]; k++)
         if (endsWithI(b, n, suf[k])) return 1;
+    if (file) {
+        static const char *const stem[] = {"test", "testing", "dev", "development", NULL};
+        for (int k = 0; stem[k]; k++) {
+            size_t l = strlen(stem[k]);
+            if (endsWithI(b, n, stem[k]) && (n == l || b[n - l - 1] == '-' || b[n - l - 1] == '.'))
+                return 1;
+        }
+    }
     return 0;
+}
+
+/* Django settings named for tests: DJANGO_SETTINGS_MODULE=app.settings.test, or
+ * --settings=config.settings.testing (the last dotted part is test, testing or tests). */
+static int djangoTestSettings(const char *v) {
+    const char *dot = strrchr(v, '.');
+    const char *last = dot ? dot + 1 : v;
+    return an_ieq(last, "test") || an_ieq(last, "testing") || an_ieq(last, "tests") ||
+           testDbName(last);
 }
 
 static int envName(const char *name, size_t n) {
@@ -65,6 +91,8 @@ static int testEnvValue(const char *v) {
 /* NAME=value naming a test environment */
 static int testEnvWord(const char *w) {
     const char *eq = strchr(w, '=');
+    if (eq && (!strncmp(w, "DJANGO_SETTINGS_MODULE=", 23) || !strncmp(w, "--settings=", 11)))
+        return djangoTestSettings(eq + 1);
     return eq && eq > w && envName(w, (size_t)(eq - w)) && testEnvValue(eq + 1);
 }
 
@@ -82,6 +110,9 @@ static int commandIsTestDb(an_state *s, int idx, const lh_cmd *cmd) {
         if (testEnvWord(cmd->assigns[i].s)) test = 1;
     for (int v = 0; v < s->nvars; v++)
         if (s->vars[v].cmd < idx && envName(s->vars[v].name, s->vars[v].nlen) && testEnvValue(s->vars[v].val))
+            test = 1;
+        else if (s->vars[v].cmd < idx && s->vars[v].nlen == 22 &&
+                 !memcmp(s->vars[v].name, "DJANGO_SETTINGS_MODULE", 22) && djangoTestSettings(s->vars[v].val))
             test = 1;
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
@@ -169,6 +200,32 @@ int an_syntax_only(const lh_cmd *cmd) {
         }
         if (a[1] != '-' && strchr(a + 1, 'n')) return 1;
         if (a[1] != '-' && strchr(a + 1, 'c')) return 0;   /* -c CODE: CODE is not an option */
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Caches under home                                                               */
+/* ------------------------------------------------------------------------------ */
+
+/* Is the normalised path norm inside a tool cache under home? The cache directory
+ * itself (~/.cache) is not: other state lives beside the caches there. */
+int an_ctx_home_cache(const lh_ctx *c, const char *norm) {
+    if (!c->home || strncmp(norm, c->home, c->home_len) || norm[c->home_len] != '/') return 0;
+    const char *rel = norm + c->home_len + 1;
+    /* below: the root must be followed by "/X" (X not empty); at: the root itself too */
+    static const char *const below[] = {".cache", "Library/Caches", NULL};
+    static const char *const at[] = {".npm/_cacache", ".npm/_npx", ".gradle/caches", ".yarn/berry/cache",
+                                     ".cargo/registry/cache", "Library/Developer/Xcode/DerivedData",
+                                     NULL};
+    if (strstr(rel, "/../") || strstr(rel, "/./")) return 0;
+    for (int k = 0; below[k]; k++) {
+        size_t l = strlen(below[k]);
+        if (!strncmp(rel, below[k], l) && rel[l] == '/' && rel[l + 1] && rel[l + 1] != '/') return 1;
+    }
+    for (int k = 0; at[k]; k++) {
+        size_t l = strlen(at[k]);
+        if (!strncmp(rel, at[k], l) && (rel[l] == 0 || (rel[l] == '/' && rel[l + 1]))) return 1;
     }
     return 0;
 }

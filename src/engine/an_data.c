@@ -641,5 +641,6 @@ void an_data_dispatch(an_state *s, int idx, const lh_cmd *view) {
     }
     if (!strncmp(p, "python", 6) && strcmp(p, "python") && strcmp(p, "python3")) pythonServer(s, idx, view);
     bindAll(s, idx, view);
+    an_ops_dispatch(s, idx, view);
     an_packs_dispatch(s, idx, view);
 }

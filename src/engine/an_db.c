@@ -293,7 +293,7 @@ static int viaRemoteParent(an_state *s, int idx) {
 }
 
 static void report(an_state *s, int idx, const sql_verdict *v, int remote) {
-    if (v->flags == SQL_WRITE && !remote) remote = viaRemoteParent(s, idx);
+    if (v->flags == SQL_WRITE && !remote && idx >= 0) remote = viaRemoteParent(s, idx);
     if (!v->flags) return;
     size_t sl = v->what_len > 80 ? 80 : v->what_len;
     if (v->what) while (sl < v->what_len && sl > 0 && ((unsigned char)v->what[sl] & 0xC0) == 0x80) sl--;  /* whole UTF-8 */
@@ -476,4 +476,15 @@ void an_db_framework(an_state *s, int idx, const lh_cmd *cmd) {
         lh_emit(s->c, idx, LH_R(DB_RESET), "flush");
         return;
     }
+}
+
+/* SQL given as a tool argument (an MCP query tool's "sql"): judged as the text of psql -c
+ * on a database the request does not name, so only what the statement does counts. */
+void an_db_sql_text(lh_ctx *c, const char *sql) {
+    an_state s;
+    memset(&s, 0, sizeof(s));
+    s.c = c;
+    sql_verdict v = {0};
+    scanSql(&v, sql, strlen(sql));
+    report(&s, -1, &v, 0);
 }

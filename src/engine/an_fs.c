@@ -137,6 +137,7 @@ void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, 
     case LH_PATH_OTHER:
         /* a filter (find -name …) narrows what goes, but not where: still outside */
         if (f & LH_PF_IS_HOME) lh_emit(c, idx, LH_R(RM_HOME), n);
+        else if (cls == LH_PATH_HOME && an_ctx_home_cache(c, n)) return;   /* ~/.cache/pip… */
         else if (broad) lh_emit(c, idx, LH_R(RM_OUTSIDE), n);
         else lh_emit(c, idx, LH_R(RM_FILE_OUTSIDE), n);
         return;
@@ -219,27 +220,91 @@ static const lh_cmd *xargsFeeder(an_state *s, int idx) {
     return NULL;
 }
 
+/* The start paths of a listing stage (find's start dirs, grep -r/rg -l operands, ls,
+ * echo's words; "." when it lists the cwd). Returns how many (argv words in out), 0 with
+ * *dot set for the cwd, -1 when the stage is not known. *filtered: only some files go. */
+static int feederPaths(const lh_cmd *up, const char **out, int max, int *dot, int *filtered) {
+    *dot = 0;
+    *filtered = 0;
+    if (!strcmp(up->prog, "find")) {
+        int st[16];
+        int n = findStarts(up, st, max < 16 ? max : 16);
+        *filtered = findHasFilter(up);
+        for (int k = 0; k < n; k++) out[k] = up->argv[st[k]].s;
+        *dot = n == 0;
+        return n;
+    }
+    if (!strcmp(up->prog, "echo") || !strcmp(up->prog, "printf") || !strcmp(up->prog, "ls")) {
+        int ops[32];
+        int n = an_operands(up, 1, "", NULL, ops, max < 32 ? max : 32);
+        if (n == 0 && !strcmp(up->prog, "ls")) { out[0] = "*"; return 1; }
+        for (int k = 0; k < n; k++) out[k] = up->argv[ops[k]].s;
+        return n;
+    }
+    int grep = !strcmp(up->prog, "grep") || !strcmp(up->prog, "egrep") || !strcmp(up->prog, "fgrep");
+    int rg = !strcmp(up->prog, "rg") || !strcmp(up->prog, "ag") || !strcmp(up->prog, "ack");
+    if (!strcmp(up->prog, "git") && an_has_word(up, 1, "grep")) { *dot = 1; *filtered = 1; return 0; }
+    if (!strcmp(up->prog, "git") && an_has_word(up, 1, "ls-files")) { *dot = 1; *filtered = 1; return 0; }
+    if (!grep && !rg) return -1;
+    /* only file names are listed: -l (or -L), and grep reads directories with -r */
+    if (!lh_has_opt(up, 'l', "--files-with-matches") && !lh_has_opt(up, 'L', "--files-without-match") &&
+        !(rg && lh_has_opt(up, 0, "--files")))
+        return -1;
+    int ops[33];
+    int n = an_operands(up, 1, "efmABCdDgtT", (const char *const[]){"--include", "--exclude", "--glob",
+                                                                      "--type", "--regexp", "--file", NULL},
+                        ops, 33);
+    int skip = !lh_has_opt(up, 'e', "--regexp") && !lh_has_opt(up, 'f', "--file") && !lh_has_opt(up, 0, "--files");
+    int m = 0;
+    for (int k = skip; k < n && m < max; k++) out[m++] = up->argv[ops[k]].s;
+    *filtered = 1;
+    *dot = m == 0;
+    return m;
+}
+
 /* Paths an xargs child (rm -rf) receives from the stage before xargs: find's start
  * dirs, ls's operands, echo's words. Returns 1 when they are known. */
 static int stdinArgPaths(an_state *s, int idx, int recursive, int forced) {
     const lh_cmd *up = xargsFeeder(s, idx);
     if (!up) return 0;
-    if (!strcmp(up->prog, "find")) {
-        int st[16];
-        int n = findStarts(up, st, 16);
-        int filtered = findHasFilter(up);
-        if (n == 0) an_fs_delete_target(s, idx, ".", recursive, forced, filtered);
-        for (int k = 0; k < n; k++) an_fs_delete_target(s, idx, up->argv[st[k]].s, recursive, forced, filtered);
-        return 1;
+    if (strcmp(up->prog, "find") && strcmp(up->prog, "echo") && strcmp(up->prog, "printf") && strcmp(up->prog, "ls"))
+        return 0;
+    const char *paths[32];
+    int dot, filtered;
+    int n = feederPaths(up, paths, 32, &dot, &filtered);
+    if (n < 0) return 0;
+    if (dot) an_fs_delete_target(s, idx, ".", recursive, forced, filtered);
+    for (int k = 0; k < n; k++) an_fs_delete_target(s, idx, paths[k], recursive, forced, filtered);
+    return 1;
+}
+
+/* sed -i under xargs: the files come from the stage before xargs (find DIR, grep -rl
+ * PAT DIR, rg -l PAT DIR). A script that empties each file ("d", "1,$d") is judged as a
+ * deletion of those paths, any other as a write of them. */
+static void sedStdinFiles(an_state *s, int idx, int empties) {
+    const lh_cmd *up = xargsFeeder(s, idx);
+    if (!up) return;
+    const char *paths[32];
+    int dot, filtered;
+    int n = feederPaths(up, paths, 32, &dot, &filtered);
+    if (n < 0) return;
+    if (dot && empties) an_fs_delete_target(s, idx, ".", 1, 1, filtered);
+    for (int k = 0; k < n; k++) {
+        if (empties) an_fs_delete_target(s, idx, paths[k], 1, 1, filtered);
+        else an_fs_write_target(s, idx, paths[k], AN_W_WRITE);
     }
-    if (!strcmp(up->prog, "echo") || !strcmp(up->prog, "printf") || !strcmp(up->prog, "ls")) {
-        int ops[32];
-        int n = an_operands(up, 1, "", NULL, ops, 32);
-        if (n == 0 && !strcmp(up->prog, "ls")) an_fs_delete_target(s, idx, "*", recursive, forced, 0);
-        for (int k = 0; k < n; k++) an_fs_delete_target(s, idx, up->argv[ops[k]].s, recursive, forced, 0);
-        return 1;
-    }
-    return 0;
+}
+
+/* Does a sed script delete every line ("d", "1,$d", "/.*\/d", "/^/d")? */
+static int sedEmpties(const char *sc) {
+    char b[16];
+    size_t n = 0;
+    for (; *sc && n + 1 < sizeof(b); sc++)
+        if (*sc != ' ' && *sc != '\t' && *sc != ';') b[n++] = *sc;
+    if (*sc) return 0;
+    b[n] = 0;
+    return !strcmp(b, "d") || !strcmp(b, "1,$d") || !strcmp(b, "/.*/d") || !strcmp(b, "/^/d") ||
+           !strcmp(b, "/$/d") || !strcmp(b, "0,$d");
 }
 
 void an_fs_rm(an_state *s, int idx, const lh_cmd *cmd) {
@@ -423,6 +488,7 @@ void an_fs_create(an_state *s, int idx, const lh_cmd *cmd) {
 void an_fs_sed(an_state *s, int idx, const lh_cmd *cmd) {
     int inplace = 0, script_given = 0;
     int files[32], nf = 0, first = 1;
+    const char *script = NULL;
     for (int i = 1; i < cmd->argc && nf < 32; i++) {
         const char *a = cmd->argv[i].s;
         if (a[0] == '-' && a[1] && a[1] != '-') {
@@ -430,6 +496,7 @@ void an_fs_sed(an_state *s, int idx, const lh_cmd *cmd) {
             for (; *o; o++) {
                 if (*o == 'i') { inplace = 1; break; }          /* the rest is a suffix */
                 if (*o == 'e' || *o == 'f' || *o == 'l') {
+                    if (*o == 'e') script = o[1] ? o + 1 : (i + 1 < cmd->argc ? cmd->argv[i + 1].s : NULL);
                     if (*o != 'l') script_given = 1;
                     if (o[1] == 0) i++;
                     break;
@@ -446,10 +513,12 @@ void an_fs_sed(an_state *s, int idx, const lh_cmd *cmd) {
             }
             continue;
         }
-        if (first && !script_given) { first = 0; continue; }   /* the script */
+        if (first && !script_given) { first = 0; script = a; continue; }   /* the script */
         first = 0;
         files[nf++] = i;
     }
+    if (inplace && nf == 0 && (an_at(s, idx)->flags & LH_C_STDIN_ARGS))
+        sedStdinFiles(s, idx, script && sedEmpties(script));
     for (int k = 0; k < nf; k++) {
         const char *w = cmd->argv[files[k]].s;
         if (inplace) {

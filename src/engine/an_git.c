@@ -156,6 +156,17 @@ static int remoteAddedBefore(an_state *s, int idx, const char *remote) {
     return 0;
 }
 
+/* git reset MODE COMMIT: a commit other than HEAD moves the branch. */
+static int resetMovesBranch(const lh_cmd *cmd, int sub) {
+    for (int i = sub + 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return 0;
+        if (a[0] == '-') continue;
+        return strcmp(a, "HEAD") && strcmp(a, "@");
+    }
+    return 0;
+}
+
 static void gitPush(an_state *s, int idx, const lh_cmd *cmd, int sub) {
     static const char *const valued[] = {"--repo", "--receive-pack", "--exec", "--push-option", "-o", NULL};
     int force = 0, lease = 0, del = 0, all = 0, prot = 0, named = 0;
@@ -166,11 +177,13 @@ static void gitPush(an_state *s, int idx, const lh_cmd *cmd, int sub) {
         for (int k = 0; valued[k]; k++)
             if (!strcmp(a, valued[k])) v = 1;
         if (v) { i++; continue; }
+        if (!strcmp(a, "--dry-run")) return;   /* prints what it would send, sends nothing */
         if (!strcmp(a, "--force") || !strcmp(a, "--mirror")) force = 1;
         else if (!strncmp(a, "--force-with-lease", 18) || !strcmp(a, "--force-if-includes")) lease = 1;
         else if (!strcmp(a, "--delete") || !strcmp(a, "--prune")) del = 1;
         else if (!strcmp(a, "--all") || !strcmp(a, "--branches")) all = 1;
         else if (a[0] == '-' && a[1] != '-') {
+            if (strchr(a, 'n')) return;   /* -n: --dry-run */
             if (strchr(a, 'f')) force = 1;
             if (strchr(a, 'd')) del = 1;
         } else if (a[0] == '-') continue;
@@ -278,7 +291,8 @@ void an_git(an_state *s, int idx, const lh_cmd *cmd) {
     if (an_has_word(cmd, sub + 1, "--help") || an_has_word(cmd, sub + 1, "-h")) return;
     if (!strcmp(v, "reset")) {
         if (lh_has_opt(t, 0, "--hard")) lh_emit(c, idx, LH_R(GIT_RESET_HARD), "git reset --hard");
-        else if (lh_has_opt(t, 0, "--merge")) lh_emit(c, idx, LH_R(GIT_RESET_HARD), "git reset --merge");
+        else if (lh_has_opt(t, 0, "--merge") && resetMovesBranch(cmd, sub))   /* plain --merge keeps local changes */
+            lh_emit(c, idx, LH_R(GIT_RESET_HARD), "git reset --merge");
     } else if (!strcmp(v, "checkout")) {
         if (checkoutDiscards(cmd, sub)) lh_emit(c, idx, LH_R(GIT_DISCARD), "git checkout");
     } else if (!strcmp(v, "switch")) {

@@ -319,6 +319,8 @@ static void parseCurl(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
         }
         if (!val) continue;
         if (!strcmp(opt, "--resolve") || !strcmp(opt, "--connect-to")) curlPinned(s, idx, opt, val);
+        if (!strcmp(opt, "--unix-socket") || !strcmp(opt, "--abstract-unix-socket"))
+            an_url_socket_check(s->c, idx, an_expand(s, idx, val));
         if (!strcmp(opt, "X") || !strcmp(opt, "--request")) h->method = val;
         else if (!strcmp(opt, "--url")) noteUrl(s, idx, h, val);
         else if (!strcmp(opt, "o") || !strcmp(opt, "--output")) h->outfile = val;
@@ -666,6 +668,11 @@ void an_net_reader(an_state *s, int idx, const lh_cmd *cmd) {
         !strcmp(p, "ag") || !strcmp(p, "ack")) {
         sa = "efmABCdDgt";
         skip_first = !lh_has_opt(cmd, 'e', "--regexp") && !lh_has_opt(cmd, 'f', "--file");
+        /* a count, file names or an exit status print no line of the file */
+        if (lh_has_opt(cmd, 'c', "--count") || lh_has_opt(cmd, 'l', "--files-with-matches") ||
+            lh_has_opt(cmd, 'L', "--files-without-match") || lh_has_opt(cmd, 'q', "--quiet") ||
+            lh_has_opt(cmd, 0, "--silent"))
+            return;
     } else if (!strcmp(p, "awk") || !strcmp(p, "gawk") || !strcmp(p, "mawk")) {
         sa = "Ffv";
         skip_first = !lh_has_opt(cmd, 'f', NULL);

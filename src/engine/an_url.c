@@ -10,7 +10,14 @@
  * IPv4 literals are read the way the C library's inet_aton reads them, so the decimal,
  * hex and octal spellings (2852039166, 0xA9FEA9FE, 0251.0376.0251.0376, 169.254.43518)
  * are the same address. Names of wildcard-DNS services that resolve to the address
- * they embed (10.0.0.1.nip.io) are read as that address. */
+ * they embed (10.0.0.1.nip.io) are read as that address. The ECS task endpoints
+ * (169.254.170.2, 169.254.170.23) are metadata; Kubernetes service names (*.svc,
+ * *.svc.cluster.local, kubernetes.default) are internal. A host followed by a shell
+ * variable ("http://169.254.170.2$URI") is that host.
+ *
+ * The Docker Engine API on this machine (loopback in any spelling, 127.1 or 2130706433,
+ * on port 2375/2376, or curl --unix-socket …/docker.sock) is net.docker-api: it runs any
+ * container as root. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -73,6 +80,7 @@ static int parseIPv4(const char *s, size_t n, uint32_t *ip) {
 
 static int classV4(uint32_t ip) {
     if (ip == 0xA9FEA9FEu || ip == 0x646464C8u) return DEST_METADATA;  /* 169.254.169.254, 100.100.100.200 */
+    if (ip == 0xA9FEAA02u || ip == 0xA9FEAA17u) return DEST_METADATA;  /* ECS task, EKS pod identity */
     if ((ip >> 16) == 0xA9FEu) return DEST_LINKLOCAL;                    /* 169.254/16 */
     if ((ip >> 24) == 10 || (ip >> 20) == 0xAC1u || (ip >> 16) == 0xC0A8u) return DEST_PRIVATE;
     return DEST_OTHER;
@@ -153,11 +161,37 @@ static int classHost(const char *h, size_t n) {
     /* Docker Desktop and Podman name the host machine and its cluster under .internal */
     if (endsWith(buf, n, ".docker.internal") || endsWith(buf, n, ".containers.internal"))
         return DEST_OTHER;
-    static const char *const suf[] = {".internal", ".local", ".corp", ".intranet", NULL};
+    static const char *const suf[] = {".internal", ".local", ".corp", ".intranet", ".svc", NULL};
     for (int k = 0; suf[k]; k++)
         if (endsWith(buf, n, suf[k])) return DEST_NAME;
-    if (!strcmp(buf, "intranet")) return DEST_NAME;
+    if (!strcmp(buf, "intranet") || !strcmp(buf, "kubernetes.default")) return DEST_NAME;
     return DEST_OTHER;
+}
+
+/* The port written after the host of url, or -1 ("http://h:2375/x" → 2375). */
+static long urlPort(const char *url) {
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *end = p;
+    while (*end && *end != '/' && *end != '?' && *end != '#') end++;
+    for (const char *q = p; q < end; q++)
+        if (*q == '@') p = q + 1;
+    if (*p == '[') {
+        while (p < end && *p != ']') p++;
+    }
+    while (p < end && *p != ':') p++;
+    if (p >= end) return -1;
+    long v = 0;
+    int digits = 0;
+    for (p++; p < end && *p >= '0' && *p <= '9' && digits < 6; p++, digits++) v = v * 10 + (*p - '0');
+    return digits ? v : -1;
+}
+
+/* Loopback in any spelling: localhost, ::1, 127.0.0.1, 127.1, 0x7f.1, 2130706433. */
+static int loopbackHost(const char *host, size_t n) {
+    if (an_is_loopback_host(host)) return 1;
+    uint32_t ip;
+    return parseIPv4(host, n, &ip) == 0 && (ip >> 24) == 127;
 }
 
 int an_url_check(lh_ctx *c, int idx, const char *url) {
@@ -167,17 +201,37 @@ int an_url_check(lh_ctx *c, int idx, const char *url) {
     size_t n = 0;
     const char *h = raw;
     if (*h == '[') h++;
-    for (; h[n] && h[n] != ']' && n + 1 < sizeof(host); n++)
+    /* the host ends where a shell variable or quote follows it ("…170.2$URI") */
+    for (; h[n] && h[n] != ']' && h[n] != '$' && h[n] != '`' && h[n] != '"' && h[n] != '\'' &&
+           n + 1 < sizeof(host); n++)
         host[n] = (h[n] >= 'A' && h[n] <= 'Z') ? (char)(h[n] - 'A' + 'a') : h[n];
     while (n > 0 && host[n - 1] == '.') n--;
     host[n] = 0;
-    if (an_is_loopback_host(host)) return 0;
+    if (loopbackHost(host, n)) {
+        long port = urlPort(url);
+        if (n > 0 && (port == 2375 || port == 2376)) {
+            lh_emit(c, idx, LH_R(NET_DOCKER_API), lh_arena_strndup(c->arena, host, n));
+            return 1;
+        }
+        return 0;
+    }
     int cls = classHost(host, n);
     if (cls == DEST_OTHER) return 0;
     if (lh_policy_host_allowed(c->policy, host)) return 0;
     const char *subj = lh_arena_strndup(c->arena, host, n);
     lh_emit(c, idx, cls == DEST_METADATA ? LH_R(NET_METADATA) : LH_R(NET_INTERNAL), subj ? subj : url);
     return 1;
+}
+
+/* curl --unix-socket PATH: the Docker (or Podman) engine's socket is its API. */
+int an_url_socket_check(lh_ctx *c, int idx, const char *path) {
+    if (!path) return 0;
+    size_t n = strlen(path);
+    if (endsWith(path, n, "/docker.sock") || endsWith(path, n, "/podman.sock") || !strcmp(path, "docker.sock")) {
+        lh_emit(c, idx, LH_R(NET_DOCKER_API), path);
+        return 1;
+    }
+    return 0;
 }
 
 void an_url_webfetch(lh_ctx *c) {

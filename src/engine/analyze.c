@@ -1019,6 +1019,7 @@ static void analyzeCommand(an_state *s, int idx) {
         if (e) e->fn(s, idx, cmd);
         if (e) an_ctx_test_db(s, idx, cmd, mid);   /* a wipe of a test database is fine */
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
+        else if (strstr(cmd->argv[0].s, "://")) an_url_check(s->c, idx, cmd->argv[0].s);  /* a URL is no program */
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))
             lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[0].s);
         /* cmd may be stale now: a handler may have appended commands to the script */
@@ -1192,7 +1193,7 @@ void lh_analyze(lh_ctx *c) {
     case LH_TOOL_READ: analyzeRead(c, c->req->file_path); break;
     case LH_TOOL_GREP: analyzeRead(c, c->req->path); break;
     case LH_TOOL_WEBFETCH: an_url_webfetch(c); break;
-    case LH_TOOL_MCP: an_mcp(c); break;   /* its arguments; the rest is the policy's */
+    case LH_TOOL_MCP: analyzeBash(c); an_mcp(c); break;   /* a "command" string, its arguments */
     default: break;   /* Glob, LS, WebSearch: nothing to judge */
     }
 }

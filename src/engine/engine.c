@@ -402,7 +402,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     c.home_len = c.home ? strlen(c.home) : 0;
     c.cwd_is_project = lh_path_cwd_is_project(c.cwd, c.home);
 
-    if (req->tool == LH_TOOL_BASH) analyzeBash(&c, e);
+    if (req->tool == LH_TOOL_BASH || (req->tool == LH_TOOL_MCP && req->command)) analyzeBash(&c, e);
     lh_policy_match(e->policy, &c);
     lh_analyze(&c);
     lh_policy_adjust(e->policy, &c);
@@ -411,7 +411,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
         int matched = 0;
         for (int i = 0; i < c.nfindings; i++)
             if (c.findings[i].tier == LH_TIER_POLICY) matched = 1;
-        if (!matched) {
+        if (!matched && !c.mcp_judged) {
             const lh_rule_info *r = LH_R(UNKNOWN_TOOL);
             lh_action act = lh_policy_unknown_tool_action(e->policy, req->tool_name);
             if (act != LH_ALLOW)

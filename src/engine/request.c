@@ -55,7 +55,7 @@ enum { R_TOOL, R_INPUT, R_TOOL_NAME, R_TOOL_INPUT, R_SESSION_ID, R_AGENT_ID, R_H
        R_PERMISSION_MODE, R_SESSION, R_AGENT, R_ROLE, R_HOME, R_CWD, R_COUNT };
 enum { I_COMMAND, I_FILE_PATH, I_NOTEBOOK_PATH, I_PATH, I_URL,
        I_FILENAME, I_DIRECTORY, I_SOURCE, I_DESTINATION, I_TARGET, I_URI, I_PATHS,
-       I_CONTENT, I_NEW_STRING, I_NEW_SOURCE, I_EDITS, I_COUNT };
+       I_CONTENT, I_NEW_STRING, I_NEW_SOURCE, I_EDITS, I_SQL, I_QUERY, I_COUNT };
 
 typedef struct member { const char *name; size_t len; } member;
 #define M(s) {s, sizeof(s) - 1}
@@ -64,7 +64,7 @@ static const member kRootKeys[R_COUNT] = {
     M("hook_event_name"), M("permission_mode"), M("session"), M("agent"), M("role"), M("home"), M("cwd")};
 static const member kInputKeys[I_COUNT] = {M("command"), M("file_path"), M("notebook_path"), M("path"), M("url"),
     M("filename"), M("directory"), M("source"), M("destination"), M("target"), M("uri"), M("paths"),
-    M("content"), M("new_string"), M("new_source"), M("edits")};
+    M("content"), M("new_string"), M("new_source"), M("edits"), M("sql"), M("query")};
 #undef M
 
 /* One key of an open object: its raw text and decoded length. A marker entry (rawlen ==
@@ -729,9 +729,12 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
     case LH_TOOL_MCP: {
         /* the string arguments an MCP tool may take as paths (an_mcp.c judges them) */
         static const int kPathKeys[] = {I_PATH, I_FILE_PATH, I_FILENAME, I_DIRECTORY, I_SOURCE,
-                                        I_DESTINATION, I_TARGET, I_URI, I_PATHS};
+                                        I_DESTINATION, I_TARGET, I_URI, I_PATHS, I_SQL, I_QUERY};
         for (size_t k = 0; k < sizeof(kPathKeys) / sizeof(kPathKeys[0]); k++) {
             const jval *v = &members[kPathKeys[k]];
+            /* a statement too long to keep is not judged: an_mcp escalates (mcp_more) */
+            int text = kPathKeys[k] == I_SQL || kPathKeys[k] == I_QUERY;
+            if (text && v->kind == V_STRING && v->len > LH_MAX_PATH_BYTES) out->mcp_more = 1;
             if (v->kind != V_STRING || v->len == 0 || v->len > LH_MAX_PATH_BYTES) continue;
             const char *str = dupStr(a, &p, v);
             if (!str) { snprintf(err, errlen, "out of memory"); return -1; }
@@ -752,6 +755,13 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
         }
         if (set >= 0 && p.paths_more[set]) out->mcp_more = 1;
         out->url = dupStr(a, &p, &members[I_URL]);
+        /* a "command" string (shell servers' run_command): an_mcp.c has it parsed as Bash */
+        const jval *cv = &members[I_COMMAND];
+        if (cv->kind == V_STRING && cv->len > 0 && cv->len <= LH_MAX_REQUEST_BYTES) {
+            out->command = dupStr(a, &p, cv);
+            if (!out->command) { snprintf(err, errlen, "out of memory"); return -1; }
+            out->command_len = cv->len;
+        }
         break;
     }
     default:

@@ -139,9 +139,10 @@ static int refParse(lh_arena *a, const char *json, size_t len, lh_request *out,
         break;
     case LH_TOOL_MCP: {
         static const char *const keys[] = {"path", "file_path", "filename", "directory", "source",
-                                           "destination", "target", "uri", "paths"};
+                                           "destination", "target", "uri", "paths", "sql", "query"};
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
             json_t *v = json_object_get(input, keys[k]);
+            if (k >= 9 && json_is_string(v) && json_string_length(v) > LH_MAX_PATH_BYTES) out->mcp_more = 1;
             if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > LH_MAX_PATH_BYTES) continue;
             out->mcp_keys[out->nmcp_args] = keys[k];
             out->mcp_args[out->nmcp_args++] = refDupStr(a, v);
@@ -160,6 +161,11 @@ static int refParse(lh_arena *a, const char *json, size_t len, lh_request *out,
             }
         }
         out->url = refDupStr(a, json_object_get(input, "url"));
+        json_t *cv = json_object_get(input, "command");
+        if (json_is_string(cv) && json_string_length(cv) > 0 && json_string_length(cv) <= LH_MAX_REQUEST_BYTES) {
+            out->command = refDupStr(a, cv);
+            out->command_len = json_string_length(cv);
+        }
         break;
     }
     default:
@@ -502,7 +508,7 @@ static const char *const kSnippets[] = {
 static const char *const kKeys[] = {
     "tool", "input", "tool_name", "tool_input", "session_id", "agent_id", "hook_event_name", "permission_mode",
     "session", "agent", "role", "home", "cwd", "command", "file_path", "notebook_path", "path", "url",
-    "filename", "target", "uri", "paths", "a", "b", "content", "", "\\u0074ool", "c\\u006fmmand", "pa\\u0074h", "to\\u006f", "\\u00e9", "\xc3\xa9",
+    "filename", "target", "uri", "paths", "sql", "query", "a", "b", "content", "", "\\u0074ool", "c\\u006fmmand", "pa\\u0074h", "to\\u006f", "\\u00e9", "\xc3\xa9",
 };
 static const char *const kStrings[] = {
     "Bash", "Write", "Edit", "MultiEdit", "NotebookEdit", "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch",

@@ -114,6 +114,20 @@ attack to-first "DELETE FROM events WHERE seq > 1;
   UPDATE chain_head SET seq = 1, time_ns = (SELECT time_ns FROM events WHERE seq = 1),
     mac = (SELECT mac FROM events WHERE seq = 1);" 2 65
 
+# Cut, then written again past the witnessed seq (by a writer that did not look at the
+# checkpoints): the event at the checkpoint's seq is not the one witnessed.
+d="$T/rewritten"; cp -r "$T/cut-tail" "$d"; cp "$T/base.checkpoints" "$d.checkpoints"
+out=$(events 12 2000 | LIGHTHOUSE_CHECKPOINTS=off "$L" events append --data "$d" 2>&1) ||
+  fail "rewritten: append without checkpoints failed: $out"
+out=$("$L" events verify --data "$d" 2>&1); rc=$?
+if [ "$rc" -eq 1 ] && [[ "$out" == *"FAILED at seq 65: seq 65 differs from the checkpoint"* ]]; then
+  ok "rewritten: verify names seq 65 as differing from its checkpoint"
+else fail "rewritten: verify: rc=$rc $out"; fi
+serve_try "$d"
+if [ "$SRV_STARTED" = 0 ] && [ "$srv_rc" -eq 2 ] && [[ "$srv_err" == *"seq 65 differs from the checkpoint"* ]]; then
+  ok "rewritten: serve refuses to start"
+else fail "rewritten: serve: started=$SRV_STARTED rc=$srv_rc $srv_err"; fi
+
 # The chain_head row removed along with every event: a writer would start a new chain.
 d="$T/no-head"; cp -r "$T/base" "$d"; cp "$T/base.checkpoints" "$d.checkpoints"
 sqlite3 "$d/events.db" "DELETE FROM events; DELETE FROM chain_head;"

@@ -69,6 +69,10 @@ serve_try() { # dir → sets srv_rc, srv_err; a bridge that did start is stopped
   kill -TERM "$pid" 2>/dev/null
   wait "$pid"; srv_rc=$?
   srv_err=$(cat "$T/serve.err")
+  # Under the sanitizer build a bridge reports leaks and errors on its stderr at exit.
+  if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/serve.err"; then
+    fail "sanitizer report from serve on $d: $(grep -m1 -A8 -E 'ERROR: |runtime error:' "$T/serve.err")"
+  fi
 }
 
 # attack NAME SQL MISSING_FROM MISSING_TO

@@ -321,6 +321,30 @@ static int cmdTail(const opts *o) {
 
 /* ============================== verify / stats ============================== */
 
+/* What the checkpoint file outside the store witnesses (docs/store.md, "Cutting the tail"). */
+static void printCheckpoint(const lh_store_verify_result *r) {
+    char t[40];
+    if (!r->checkpoint_path[0]) {
+        printf("checkpoints: off; nothing outside the store witnesses its head\n");
+    } else if (!r->checkpoint_found) {
+        printf("checkpoints: none in %s; only the store vouches for its head\n", r->checkpoint_path);
+    } else {
+        fmtTime(r->checkpoint_wall_ns, t, sizeof(t));
+        printf("checkpoint: seq %lld witnessed at %s in %s", (long long)r->checkpoint_seq, t, r->checkpoint_path);
+        if (r->ok)
+            printf("; %lld event%s after it only the store vouches for", (long long)r->unwitnessed,
+                   r->unwitnessed == 1 ? "" : "s");
+        printf("\n");
+    }
+    if (r->checkpoint_cuts)
+        printf("note: %s records %lld accepted cut%s of the log (LIGHTHOUSE_ACCEPT_CUT_LOG); events witnessed before "
+               "a cut are not checked\n", r->checkpoint_path, (long long)r->checkpoint_cuts,
+               r->checkpoint_cuts == 1 ? "" : "s");
+    if (r->checkpoint_bad)
+        printf("warning: %lld line%s of %s are not valid signed checkpoints (ignored)\n", (long long)r->checkpoint_bad,
+               r->checkpoint_bad == 1 ? "" : "s", r->checkpoint_path);
+}
+
 static int cmdVerify(const opts *o) {
     lh_store *st = openStore(o, 1);
     if (!st) return 2;
@@ -330,12 +354,18 @@ static int cmdVerify(const opts *o) {
     if (lh_store_verify(st, &r, err, sizeof(err)) < 0) {
         rc = storeFail("verify", err);
     } else if (r.ok) {
-        if (o->json)
-            printf("{\"ok\":true,\"checked\":%lld,\"head_seq\":%lld,\"key_rotations\":%d}\n", (long long)r.checked,
+        if (o->json) {
+            printf("{\"ok\":true,\"checked\":%lld,\"head_seq\":%lld,\"key_rotations\":%d", (long long)r.checked,
                    (long long)r.head_seq, r.key_rotations);
-        else
+            if (r.checkpoint_found)
+                printf(",\"checkpoint_seq\":%lld,\"checkpoint_time_ns\":%lld,\"unwitnessed\":%lld",
+                       (long long)r.checkpoint_seq, (long long)r.checkpoint_wall_ns, (long long)r.unwitnessed);
+            printf("}\n");
+        } else {
             printf("ok: %lld events verified, chain head seq %lld, %d key rotation%s\n", (long long)r.checked,
                    (long long)r.head_seq, r.key_rotations, r.key_rotations == 1 ? "" : "s");
+            printCheckpoint(&r);
+        }
         rc = 0;
     } else {
         if (o->json) {
@@ -348,6 +378,7 @@ static int cmdVerify(const opts *o) {
         } else {
             printf("FAILED at seq %lld: %s (%lld events before it verified)\n", (long long)r.first_bad_seq, r.reason,
                    (long long)r.checked);
+            printCheckpoint(&r);
         }
         fprintf(stderr, "lighthouse events verify: the chain is broken at seq %lld\n", (long long)r.first_bad_seq);
         rc = 1;

@@ -124,6 +124,7 @@ lh_store *lh_store_open(const lh_store_options *o, char *err, size_t errlen) {
     if (o->data_dir && !(o->flags & LH_STORE_READONLY) && mkdirs(o->data_dir, err, errlen) < 0) goto fail;
     if (ops->open(st, o, err, errlen) < 0) goto fail;
     if (setupKeys(st, o, err, errlen) < 0) goto fail;
+    if (lh_witness_path(st, o, err, errlen) < 0 || lh_witness_open(st, o, err, errlen) < 0) goto fail;
     return st;
 fail:
     lh_store_close(st);
@@ -132,6 +133,7 @@ fail:
 
 void lh_store_close(lh_store *st) {
     if (!st) return;
+    if (st->be) lh_witness_close(st);
     if (st->be) st->ops->close(st);
     lh_keyring_free(&st->keys);
     pthread_mutex_destroy(&st->keys_lock);
@@ -331,13 +333,33 @@ static int badAt(lh_store_verify_result *r, int64_t seq, const char *fmt, const 
     return 0;
 }
 
+/* The head against the latest checkpoint outside the store: a cut tail shows there only. */
+static int verifyWitness(lh_store *st, const lh_chain_head *h, lh_store_verify_result *r, char *err, size_t errlen) {
+    snprintf(r->checkpoint_path, sizeof(r->checkpoint_path), "%s", st->cp_path);
+    lh_cp_scan s;
+    lh_cp_verdict v;
+    if (lh_witness_scan(st, &s, err, errlen) < 0 || lh_witness_check(st, h, &s, &v, err, errlen) < 0) return -1;
+    r->checkpoint_bad = s.bad;
+    r->checkpoint_cuts = s.cuts;
+    r->checkpoint_found = s.found;
+    r->checkpoint_seq = s.found ? s.best.seq : 0;
+    r->checkpoint_wall_ns = s.found ? s.best.wall_ns : 0;
+    r->unwitnessed = v.unwitnessed;
+    if (v.cut && (r->ok || v.first_missing < r->first_bad_seq)) {
+        r->ok = 0;
+        r->first_bad_seq = v.first_missing;
+        snprintf(r->reason, sizeof(r->reason), "%s", v.reason);
+    }
+    return 0;
+}
+
 int lh_store_verify(lh_store *st, lh_store_verify_result *r, char *err, size_t errlen) {
     memset(r, 0, sizeof(*r));
     lh_chain_head h;
     int exists = 0;
     if (st->ops->head(st, &h, &exists, err, errlen) < 0) return -1;
     r->head_seq = exists ? h.seq : 0;
-    if (!exists) { r->ok = 1; return 0; }
+    if (!exists) { r->ok = 1; return verifyWitness(st, NULL, r, err, errlen); }
     if (st->keys.n == 0)
         return lh_store_err(err, errlen, "no key to verify with: set LIGHTHOUSE_SECRET or keep <data>/secret "
                             "(the chain starts with key %s)", h.genesis_fp);
@@ -405,6 +427,7 @@ int lh_store_verify(lh_store *st, lh_store_verify_result *r, char *err, size_t e
             badAt(r, h.seq, "%s", "the recorded key in force differs from the chain's rotations");
         }
     }
+    if (rc == 0) rc = verifyWitness(st, &h, r, err, errlen);
     lh_mac_free(m);
     return rc;
 }

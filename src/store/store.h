@@ -88,6 +88,11 @@ typedef struct lh_store_options {
     size_t max_event_bytes;   /* 0: LH_STORE_MAX_EVENT_BYTES_DEFAULT */
     int max_json_depth;       /* 0: LH_STORE_MAX_JSON_DEPTH_DEFAULT */
     unsigned flags;           /* LH_STORE_READONLY */
+    const char *checkpoints;  /* the signed checkpoint file; NULL: LIGHTHOUSE_CHECKPOINTS, else
+                               * <data_dir>.checkpoints; "off": none (docs/store.md) */
+    int checkpoint_interval_ms; /* 0: LIGHTHOUSE_CHECKPOINT_INTERVAL_MS, else 1000 */
+    int accept_cut;           /* open a store whose head is behind its last checkpoint (as
+                               * LIGHTHOUSE_ACCEPT_CUT_LOG=1) */
 } lh_store_options;
 
 typedef struct lh_store lh_store;
@@ -201,11 +206,20 @@ typedef struct lh_store_verify_result {
     int64_t first_bad_seq;    /* when !ok: the first seq that does not verify (or is missing) */
     int64_t head_seq;         /* the recorded chain head */
     int key_rotations;
-    char reason[256];         /* when !ok: what is wrong at first_bad_seq */
+    char reason[512];         /* when !ok: what is wrong at first_bad_seq */
+    /* The latest signed checkpoint outside the store (docs/store.md, "Cutting the tail"). */
+    int checkpoint_found;     /* 0: no checkpoint file, or none in it */
+    int64_t checkpoint_seq;   /* the head it witnessed */
+    int64_t checkpoint_wall_ns; /* when it was written */
+    int64_t unwitnessed;      /* events after it: only the store vouches for them */
+    int64_t checkpoint_bad;   /* lines whose signature does not check (ignored) */
+    int64_t checkpoint_cuts;  /* cuts accepted with LIGHTHOUSE_ACCEPT_CUT_LOG, recorded in the file */
+    char checkpoint_path[4096];
 } lh_store_verify_result;
 
 /* Walk the chain from seq 1 and check: seqs dense, each MAC (with the key in force at
- * that point, following key.rotated events), and the recorded head. Returns 0 when the
+ * that point, following key.rotated events), the recorded head, and that the head is not
+ * behind (or off) the latest signed checkpoint in the checkpoint file. Returns 0 when the
  * walk ran (result says whether it verified), -1 when it could not run (I/O error, or a
  * key needed for the chain is missing: "wrong key"). */
 int lh_store_verify(lh_store *st, lh_store_verify_result *res, char *err, size_t errlen);

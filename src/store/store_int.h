@@ -20,6 +20,7 @@ int lh_store_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((
 /* ---------- Keys ---------- */
 
 #define LH_KEYRING_MAX 64
+#define LH_CP_REASON 480
 
 typedef struct lh_key {
     char fp[LH_STORE_FP_LEN + 1];
@@ -205,7 +206,50 @@ struct lh_store {
     pthread_mutex_t keys_lock;     /* guards keys while a key is added */
     lh_keyring keys;
     _Atomic int64_t appends_ok, appends_failed, commits;
+    /* Checkpoints of the head outside the store (witness.c). */
+    char cp_path[PATH_MAX];        /* "" : none */
+    int cp_started, cp_stop, cp_warned, cp_interval_ms;
+    int64_t cp_last_seq;           /* seq of this process's last checkpoint (-1: none) */
+    pthread_t cp_thread;
+    pthread_mutex_t cp_mu;
+    pthread_cond_t cp_cv;
 };
+
+/* ---------- Checkpoints (witness.c) ---------- */
+
+typedef struct lh_checkpoint {
+    int64_t seq, time_ns, wall_ns;
+    unsigned char mac[LH_STORE_MAC_LEN];
+    char key_fp[LH_STORE_FP_LEN + 1];
+    int cut;                       /* an accepted cut (LIGHTHOUSE_ACCEPT_CUT_LOG) */
+} lh_checkpoint;
+
+typedef struct lh_cp_scan {
+    int found;                     /* best is set: the highest signed checkpoint since the last cut line */
+    lh_checkpoint best;
+    int unknown_found;             /* unknown: the highest one signed with a key not held */
+    lh_checkpoint unknown;
+    int64_t lines, bad, cuts;      /* bad: not a checkpoint, or its signature does not check */
+} lh_cp_scan;
+
+typedef struct lh_cp_verdict {
+    int cut;                       /* the store's head is behind or off the witnessed one */
+    int64_t first_missing, witnessed_seq;
+    int64_t unwitnessed;           /* events after the checkpoint: only the store vouches for them */
+    char reason[LH_CP_REASON];
+} lh_cp_verdict;
+
+/* Resolve the checkpoint file: options, LIGHTHOUSE_CHECKPOINTS ("off": none), else <data>.checkpoints. */
+int lh_witness_path(lh_store *st, const lh_store_options *o, char *err, size_t errlen);
+/* Read every line of the checkpoint file (a missing file is no checkpoint). */
+int lh_witness_scan(lh_store *st, lh_cp_scan *s, char *err, size_t errlen);
+/* Compare the head h (NULL: empty store) with the scan. -1 only when the store cannot be read. */
+int lh_witness_check(lh_store *st, const lh_chain_head *h, const lh_cp_scan *s, lh_cp_verdict *v,
+                     char *err, size_t errlen);
+/* Writable stores: refuse a cut log (unless accepted), checkpoint now, start the schedule. */
+int lh_witness_open(lh_store *st, const lh_store_options *o, char *err, size_t errlen);
+/* Stop the schedule and write the last checkpoint. */
+void lh_witness_close(lh_store *st);
 
 /* Helpers for building result lists (event.c). */
 int lh_event_list_init(lh_event_list *l, size_t cap);

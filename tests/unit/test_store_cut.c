@@ -1,0 +1,232 @@
+/* test_store_cut.c — the signed checkpoints outside the store (src/store/witness.c): written
+ * at open, on the schedule and at close; verify compares the head with them and counts the
+ * events only the store vouches for; a cut tail is refused at open unless accepted; forged
+ * lines are ignored; checkpoints follow key rotation. Order of events only: the schedule is
+ * observed by waiting for the checkpoint to appear, never by a wall-clock bound. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define K1 "0123456789abcdef0123456789abcdef-key-one"
+#define K2 "fedcba9876543210fedcba9876543210-key-two"
+
+static char tmpRoot[256];
+static int dirSeq;
+
+static void newDir(char *out, size_t cap) { snprintf(out, cap, "%s/d%d", tmpRoot, ++dirSeq); }
+
+static lh_store *openOpts(const char *dir, unsigned flags, int interval_ms, int accept, char *err) {
+    lh_store_options o = {.backend = LH_STORE_SQLITE, .data_dir = dir, .secret = K1 "," K2, .flags = flags,
+                          .checkpoint_interval_ms = interval_ms, .accept_cut = accept};
+    return lh_store_open(&o, err, 512);
+}
+
+static void appendN(lh_store *st, int n) {
+    char err[512];
+    for (int i = 0; i < n; i++) {
+        lh_event e = {.type = "decision.made", .agent = "a", .aggregate = "s", .data = "{\"n\":1}"};
+        if (lh_store_append(st, &e, 1, NULL, err, sizeof(err)) < 0) fail_msg("append: %s", err);
+    }
+}
+
+static lh_store_verify_result verifyAt(const char *dir) {
+    char err[512];
+    lh_store *st = openOpts(dir, LH_STORE_READONLY, 0, 0, err);
+    if (!st) fail_msg("open read-only: %s", err);
+    lh_store_verify_result r;
+    assert_int_equal(lh_store_verify(st, &r, err, sizeof(err)), 0);
+    lh_store_close(st);
+    return r;
+}
+
+/* The seq of the last line of the checkpoint file (-1: none). */
+static long long lastCheckpoint(const char *dir, char *kind, size_t cap) {
+    char p[400], line[600];
+    snprintf(p, sizeof(p), "%s.checkpoints", dir);
+    FILE *f = fopen(p, "r");
+    if (!f) return -1;
+    long long seq = -1;
+    while (fgets(line, sizeof(line), f)) {
+        long long s;
+        if (sscanf(line, "lhcp1 seq=%lld ", &s) == 1) seq = s;
+        const char *k = strstr(line, "kind=");
+        if (k && kind) snprintf(kind, cap, "%.*s", (int)strcspn(k + 5, " "), k + 5);
+    }
+    fclose(f);
+    return seq;
+}
+
+static void sqlExec(const char *dir, const char *sql) {
+    char p[400];
+    snprintf(p, sizeof(p), "%s/events.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("sql: %s", msg ? msg : "?");
+    sqlite3_close(db);
+}
+
+static void test_written_at_open_and_close(void **state) {
+    (void)state;
+    char dir[300], err[512];
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 3600 * 1000, 0, err); /* the schedule never fires here */
+    if (!st) fail_msg("open: %s", err);
+    assert_int_equal(lastCheckpoint(dir, NULL, 0), 0); /* the new store's head, at open */
+    appendN(st, 10);
+    lh_store_verify_result r;
+    assert_int_equal(lh_store_verify(st, &r, err, sizeof(err)), 0);
+    assert_true(r.ok);
+    assert_true(r.checkpoint_found);
+    assert_int_equal(r.checkpoint_seq, 0);
+    assert_int_equal(r.unwitnessed, 10); /* only the store vouches for these yet */
+    lh_store_close(st);
+    assert_int_equal(lastCheckpoint(dir, NULL, 0), 10); /* written at close */
+    r = verifyAt(dir);
+    assert_true(r.ok);
+    assert_int_equal(r.checkpoint_seq, 10);
+    assert_int_equal(r.unwitnessed, 0);
+    assert_int_equal(r.checkpoint_bad, 0);
+    assert_non_null(strstr(r.checkpoint_path, ".checkpoints"));
+}
+
+static void test_schedule(void **state) {
+    (void)state;
+    char dir[300], err[512];
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 20, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    appendN(st, 7);
+    /* the background writer catches up with the head by itself (wait for it, up to 60 s) */
+    long long seq = -1;
+    for (int i = 0; i < 6000 && (seq = lastCheckpoint(dir, NULL, 0)) != 7; i++) usleep(10000);
+    assert_int_equal(seq, 7);
+    lh_store_close(st);
+}
+
+static void test_cut_refused_then_accepted(void **state) {
+    (void)state;
+    char dir[300], err[512], kind[16] = "";
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 0, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    appendN(st, 10);
+    lh_store_close(st);
+    sqlExec(dir, "DELETE FROM events WHERE seq > 7; UPDATE chain_head SET seq = 7, "
+                 "time_ns = (SELECT time_ns FROM events WHERE seq = 7), mac = (SELECT mac FROM events WHERE seq = 7);");
+    lh_store_verify_result r = verifyAt(dir);
+    assert_false(r.ok);
+    assert_int_equal(r.first_bad_seq, 8);
+    assert_non_null(strstr(r.reason, "events 8..10 are missing"));
+    unsetenv("LIGHTHOUSE_ACCEPT_CUT_LOG");
+    assert_null(openOpts(dir, 0, 0, 0, err));
+    assert_non_null(strstr(err, "refusing a cut log: events 8..10 are missing"));
+    assert_non_null(strstr(err, "LIGHTHOUSE_ACCEPT_CUT_LOG=1"));
+    assert_int_equal(lastCheckpoint(dir, NULL, 0), 10); /* a refused open writes nothing */
+    st = openOpts(dir, 0, 0, 1, err);
+    if (!st) fail_msg("accepted open: %s", err);
+    assert_int_equal(lastCheckpoint(dir, kind, sizeof(kind)), 7);
+    assert_string_equal(kind, "cut");
+    appendN(st, 2);
+    lh_store_close(st);
+    r = verifyAt(dir);
+    assert_true(r.ok);
+    assert_int_equal(r.checkpoint_cuts, 1);
+    assert_int_equal(r.checkpoint_seq, 9);
+}
+
+static void test_forged_line_ignored(void **state) {
+    (void)state;
+    char dir[300], err[512], p[400];
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 0, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    appendN(st, 3);
+    lh_store_close(st);
+    snprintf(p, sizeof(p), "%s.checkpoints", dir);
+    FILE *f = fopen(p, "a");
+    assert_non_null(f);
+    /* a well-formed line for seq 99 naming a key the store holds, with a signature that
+     * does not check, and junk */
+    char fp1[LH_STORE_FP_LEN + 1];
+    lh_store_key_fingerprint((const unsigned char *)K1, strlen(K1), fp1);
+    fprintf(f, "lhcp1 seq=99 time_ns=1 mac=%064d key=%s wall_ns=1 kind=head sig=%064d\nnot a checkpoint\n", 0, fp1, 0);
+    fclose(f);
+    lh_store_verify_result r = verifyAt(dir);
+    assert_true(r.ok);
+    assert_int_equal(r.checkpoint_seq, 3);
+    assert_int_equal(r.checkpoint_bad, 2);
+    st = openOpts(dir, 0, 0, 0, err);
+    if (!st) fail_msg("open after forged lines: %s", err);
+    lh_store_close(st);
+}
+
+static void test_rotation_and_other_key(void **state) {
+    (void)state;
+    char dir[300], err[512], fp2[LH_STORE_FP_LEN + 1];
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 0, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    appendN(st, 2);
+    lh_store_stats stats;
+    assert_int_equal(lh_store_stats_get(st, &stats, err, sizeof(err)), 0);
+    const char *other = K1; /* rotate to the key not in force */
+    lh_store_key_fingerprint((const unsigned char *)K1, strlen(K1), fp2);
+    if (!strcmp(fp2, stats.key_fp)) other = K2;
+    lh_store_key_fingerprint((const unsigned char *)other, strlen(other), fp2);
+    int64_t seq = 0;
+    assert_int_equal(lh_store_rotate_key(st, fp2, &seq, err, sizeof(err)), 0);
+    appendN(st, 2);
+    lh_store_close(st);
+    lh_store_verify_result r = verifyAt(dir);
+    assert_true(r.ok);
+    assert_int_equal(r.checkpoint_seq, 5); /* signed with the key in force after the rotation */
+    assert_int_equal(r.checkpoint_bad, 0);
+    /* the data directory replaced by a new store with another key: the checkpoints it cannot
+     * check witnessed seq 5, and the new store's head is 0 */
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    lh_store_options o = {.backend = LH_STORE_SQLITE, .data_dir = dir,
+                          .secret = "a-completely-different-key-of-32-bytes-or-more"};
+    assert_null(lh_store_open(&o, err, sizeof(err)));
+    assert_non_null(strstr(err, "refusing a cut log"));
+    assert_non_null(strstr(err, "does not hold"));
+}
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(tmpRoot, sizeof(tmpRoot), "/tmp/lh-test-store-cut.XXXXXX");
+    if (!mkdtemp(tmpRoot)) return -1;
+    unsetenv("LIGHTHOUSE_SECRET");
+    unsetenv("LIGHTHOUSE_CHECKPOINTS");
+    unsetenv("LIGHTHOUSE_CHECKPOINT_INTERVAL_MS");
+    unsetenv("LIGHTHOUSE_ACCEPT_CUT_LOG");
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpRoot);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_written_at_open_and_close),
+        cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_cut_refused_then_accepted),
+        cmocka_unit_test(test_forged_line_ignored),
+        cmocka_unit_test(test_rotation_and_other_key),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

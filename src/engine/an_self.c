@@ -5,7 +5,8 @@
  *   temp dirs (a copy under the project, such as build/lighthouse, is a build output);
  * - the bridge's data dir (audit store, HMAC secret, token key): any path with a
  *   component `lighthouse-data` (the default `data`), and the dir that LIGHTHOUSE_DATA
- *   names;
+ *   names; and the signed checkpoints of the store's head kept next to it
+ *   (`<data>.checkpoints`, or the file LIGHTHOUSE_CHECKPOINTS names);
  * - the policy file the engine was loaded from, and the files LIGHTHOUSE_POLICY and
  *   LIGHTHOUSE_CONFIG name;
  * - the settings files that install the hook: `.claude/settings.json` and
@@ -45,7 +46,7 @@ int an_self_path(const lh_ctx *c, const lh_path *p) {
     if ((!strcmp(b, "lighthouse") || !strcmp(b, "lighthouse-hook")) && p->cls != LH_PATH_PROJECT &&
         p->cls != LH_PATH_TEMP && !(p->flags & LH_PF_IN_PROJECT))
         return 1;
-    if (hasComponent(n, "lighthouse-data")) return 1;
+    if (hasComponent(n, "lighthouse-data") || hasComponent(n, "lighthouse-data.checkpoints")) return 1;
     const char *cl = strstr(n, "/.claude/settings");
     if (cl && !strchr(cl + 17, '/')) {
         size_t l = strlen(cl);

@@ -17,7 +17,7 @@
 #include "engine/unwrap.h"
 #include "util/utf8.h"
 
-#define SELF_MAX 4
+#define SELF_MAX 8
 
 struct lh_engine {
     lh_policy *policy;
@@ -69,6 +69,13 @@ lh_engine *lh_engine_new(lh_policy *policy, size_t cache_entries, char *err, siz
     addSelf(e, lh_policy_name(e->policy));
     addSelf(e, getenv("LIGHTHOUSE_POLICY"));
     addSelf(e, getenv("LIGHTHOUSE_DATA"));
+    const char *data = getenv("LIGHTHOUSE_DATA");
+    if (data && *data && strlen(data) < 4000) {   /* the witness file next to it (store/witness.c) */
+        char cp[4096];
+        snprintf(cp, sizeof(cp), "%s.checkpoints", data);
+        addSelf(e, cp);
+    }
+    addSelf(e, getenv("LIGHTHOUSE_CHECKPOINTS"));
     addSelf(e, getenv("LIGHTHOUSE_CONFIG"));
     lh_shell_default_limits(&e->lim);
     if (cache_entries) {

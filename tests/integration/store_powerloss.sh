@@ -5,7 +5,7 @@
 # the last fsync apart and, at the N-th write, leaves the files as a power cut would: every
 # unsynced write dropped (drop) or kept sector by sector at random (tear).
 #
-# LH_POWERCUT_ROUNDS rounds (40) on one store, alternating drop and tear, each cut at a
+# LH_POWERCUT_ROUNDS rounds (30) on one store, alternating drop and tear, each cut at a
 # random write N in 1..W, where W is the number of writes of one uncut run measured first.
 # In each round `lighthouse events append` (4 threads) prints "SEQ<TAB>ID" only after its
 # append returned; after the cut every printed line must be in events.db (read with the
@@ -16,7 +16,7 @@
 set -u
 L="${LH_BUILD:?}/lighthouse"
 SO="${LH_BUILD}/tests/powercut.so"
-ROUNDS=${LH_POWERCUT_ROUNDS:-40}
+ROUNDS=${LH_POWERCUT_ROUNDS:-30}
 NOSYNC=${LH_POWERCUT_NOSYNC:-0}
 T=$(mktemp -d /tmp/lh-powerloss.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -37,7 +37,7 @@ gen() { # round count
 run() {
   rm -rf "$T/shadow"; mkdir "$T/shadow"
   # the braces keep bash's "Killed" job message out of the TAP output
-  { gen "$2" 400 | LD_PRELOAD="$SO" POWERCUT_DIR="$1" POWERCUT_SHADOW="$T/shadow" POWERCUT_MODE="$3" \
+  { gen "$2" 300 | LD_PRELOAD="$SO" POWERCUT_DIR="$1" POWERCUT_SHADOW="$T/shadow" POWERCUT_MODE="$3" \
       POWERCUT_AFTER="$4" POWERCUT_SEED="$2" POWERCUT_NOSYNC="$5" POWERCUT_STATS="$T/stats" \
       "$L" events append --data "$1" --threads 4 --batch 1 > "$T/ack" 2> "$T/err"; } 2>/dev/null
 }
@@ -58,7 +58,7 @@ rm -f "$T/stats"
 run "$D" 1 drop 0 0
 W=$(awk '/^writes/ { print $2 }' "$T/stats" 2>/dev/null)
 if [ -z "$W" ] || [ "$W" -lt 50 ]; then echo "not ok - power-loss test: the layer counted ${W:-no} writes in an uncut run"; exit 1; fi
-echo "ok - an uncut run of 400 appends made $W writes to the store's files"
+echo "ok - an uncut run of 300 appends made $W writes to the store's files"
 
 total=0 cuts=0 fails=0
 for round in $(seq 2 $((ROUNDS + 1))); do

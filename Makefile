@@ -108,7 +108,14 @@ $(BUILD)/bench/%: bench/%.c $(ALL_LIBS)
 run: all
 	@scripts/run.sh $(BUILD)
 
-test: all $(UNIT_BIN)
+# The power-cut layer for tests/integration/store_powerloss.sh (LD_PRELOAD). Built without
+# sanitizers even in build-san: it is preloaded into the program under test.
+POWERCUT_SO = $(BUILD)/tests/powercut.so
+$(POWERCUT_SO): tests/powercut/powercut.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -shared -o $@ $< -ldl -pthread
+
+test: all $(UNIT_BIN) $(POWERCUT_SO)
 	@scripts/run-tests.sh $(BUILD)
 
 check:

@@ -68,6 +68,7 @@ typedef struct sqliteBe {
     pthread_mutex_t ck_mu;       /* the background checkpointer */
     pthread_cond_t ck_cv;
     int ck_wanted, ck_stop, ck_started;
+    int after_full;              /* writer thread only: a group failed on a full disk */
     int ck_mark;                 /* writer thread only: wal_frames when the checkpointer was last woken */
     pthread_t ckpt;
 
@@ -392,6 +393,7 @@ again: /* a duplicate id in a statement of many rows: again, one row at a time, 
     oneByOne = 1;
     goto restart;
 fail:
+    if ((sqlite3_extended_errcode(b->wdb) & 0xff) == SQLITE_FULL) b->after_full = 1;
     if (!sqlite3_get_autocommit(b->wdb)) sqlite3_exec(b->wdb, "ROLLBACK", NULL, NULL, NULL);
     if (!*constraint) writerClose(b); /* a fresh connection at the next append */
     return -1;
@@ -415,6 +417,18 @@ static void committed(void *ctx) {
     pthread_cond_broadcast(&b->sub_cv);
     pthread_mutex_unlock(&b->sub_mu);
     if (!b->wdb) return;
+    if (b->after_full) {
+        /* The first commit after a full disk: space is back. Checkpoint the whole WAL and
+         * truncate it to zero bytes, so the space it took before and during the episode is
+         * given back at once rather than after its next cycle (the disk filled again).
+         * SQLITE_BUSY (a reader holds an old snapshot): again after the next group. */
+        if (sqlite3_wal_checkpoint_v2(b->wdb, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK) {
+            b->after_full = 0;
+            b->ck_mark = 0;
+            b->wal_frames = 0;
+        }
+        return;
+    }
     if (b->wal_frames < b->ck_mark) b->ck_mark = 0; /* the WAL restarted */
     if (b->wal_frames >= CKPT_HARD_FRAMES || (!b->ck_started && b->wal_frames >= CKPT_FRAMES)) {
         /* SQLITE_BUSY while the background checkpointer runs: then after the next group */

@@ -284,3 +284,4 @@ check "every in-flight decision is in the store under the seq it was given" '[ $
 check "system.started and system.stopped are recorded, stopped last" \
   'grep -q "system.started" "$T/qa" && tail -1 "$T/qa" | grep -q "system.stopped"'
 check "the audit chain verifies" '"$LH" events verify --data "$DATA" >/dev/null 2>&1'
+done_testing

@@ -32,7 +32,7 @@ check "event_store_failures_total counts the failures" \
   '[ "$(awk "/^lighthouse_bridge_event_store_failures_total / {print \$2}" "$T/body")" -ge 2 ]'
 
 rm -f "$LH_FAULT_FILE"
-check "when the fault clears, decisions come back (200) within 5 s" \
+check "when the fault clears, decisions come back (200) by themselves" \
   'wait_for "post_json /v1/validate \"\$BT\" \"\$v\"; [ \"\$code\" = 200 ]"'
 after=$(jq .seq <<<"$body")
 req GET /ready ""
@@ -48,7 +48,9 @@ check "the audit chain verifies" '"$LH" events verify --data "$DATA" >/dev/null 
 printf 'rules: [[[' > "$T/broken.yaml"
 "$LH" serve --listen 127.0.0.1:0 --data "$T/badstart" --policy "$T/broken.yaml" >/dev/null 2>"$T/badstart.err"; rc=$?
 check "serve with a broken policy file exits 2 and says which file" '[ $rc = 2 ] && grep -q broken.yaml "$T/badstart.err"'
-check "...and records no system.started" '! "$LH" events query --data "$T/badstart" 2>/dev/null | grep -q system.started'
+# the query must succeed (a store is there) and list no system.started; a failing query fails
+check "...and records no system.started" \
+  '"$LH" events query --data "$T/badstart" >"$T/badstart.q" 2>&1 && ! grep -q system.started "$T/badstart.q"'
 "$LH" serve --listen 127.0.0.1:0 --data "$T/badstart" --rate-limit lots >/dev/null 2>"$T/badflag.err"; rc=$?
 check "serve with a bad flag value exits 2 naming the setting" '[ $rc = 2 ] && grep -q rate_limit "$T/badflag.err"'
 printf 'listen: 127.0.0.1:0\nworkers: 3\nbogus: 1\n' > "$T/bad-config.yaml"
@@ -106,3 +108,4 @@ else
     fail "postgres: cannot create a test database"
   fi
 fi
+done_testing

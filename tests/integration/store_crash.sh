@@ -8,6 +8,7 @@
 # append returned, so each output file lists exactly the acknowledged appends. Presence is
 # checked with the sqlite3 tool, independently of the code under test.
 set -u
+. "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"
 ROUNDS=${LH_CRASH_ROUNDS:-20}
 T=$(mktemp -d /tmp/lh-crash.XXXXXX)
@@ -15,8 +16,8 @@ trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 D="$T/data"
 unset LIGHTHOUSE_SECRET
 
-if [ ! -x "$L" ]; then echo "not ok - crash test: $L is missing (build it first)"; exit 1; fi
-command -v sqlite3 >/dev/null || { echo "not ok - crash test: the sqlite3 tool is missing"; exit 1; }
+if [ ! -x "$L" ]; then fail "crash test: $L is missing (build it first)"; exit 1; fi
+command -v sqlite3 >/dev/null || { fail "crash test: the sqlite3 tool is missing"; exit 1; }
 
 gen() { # round writer
   awk -v r="$1" -v w="$2" 'BEGIN { for (i = 0; i < 60000; i++)
@@ -42,10 +43,10 @@ for round in $(seq 1 "$ROUNDS"); do
   missing=$(comm -23 "$T/acked" "$T/present" | wc -l)
   total=$((total + acked))
   if [ "$vrc" -eq 0 ] && [ "$missing" -eq 0 ]; then
-    echo "ok - crash round $round (kill after ${ms} ms): $acked acknowledged appends present, verify passes"
+    ok "crash round $round (kill after ${ms} ms): $acked acknowledged appends present, verify passes"
   else
     fails=$((fails + 1))
-    echo "not ok - crash round $round (kill after ${ms} ms): verify rc=$vrc ($vout), $missing of $acked acknowledged appends missing"
+    fail "crash round $round (kill after ${ms} ms): verify rc=$vrc ($vout), $missing of $acked acknowledged appends missing"
     comm -23 "$T/acked" "$T/present" | head -5 | sed 's/^/#   missing: /'
     grep -v '^$' "$T/err1" "$T/err2" | head -5 | sed 's/^/#   /'
   fi
@@ -54,10 +55,11 @@ done
 # after the last crash the store still takes appends and the chain still verifies
 if echo '{"type":"system.started","data":{}}' | "$L" events append --data "$D" >/dev/null &&
    "$L" events verify --data "$D" >/dev/null; then
-  echo "ok - store appends and verifies after $ROUNDS crashes"
+  ok "store appends and verifies after $ROUNDS crashes"
 else
-  echo "not ok - store does not append or verify after the crashes"
+  fail "store does not append or verify after the crashes"
 fi
 # the rounds must have done real work
-if [ "$total" -ge 2000 ]; then echo "ok - crash rounds acknowledged $total appends in total"
-else echo "not ok - crash rounds acknowledged only $total appends (the writers did not run)"; fi
+if [ "$total" -ge 2000 ]; then ok "crash rounds acknowledged $total appends in total"
+else fail "crash rounds acknowledged only $total appends (the writers did not run)"; fi
+done_testing

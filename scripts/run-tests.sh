@@ -4,7 +4,8 @@
 # "N passed, N failed, N skipped".
 #
 # Unit tests are cmocka programs (build/tests/test_*); their "[  PASSED  ] N test(s).",
-# "[  FAILED  ] N test(s)" and "[  SKIPPED ] N test(s)" lines are counted. Integration
+# "[  FAILED  ] N test(s)" and "[  SKIPPED ] N test(s)" lines are counted, and TAP lines
+# too (test_corpus prints TAP; a plan is not required of a program). Integration
 # tests are scripts (tests/integration/*.sh) that print TAP (tests/README.md): "ok N - …",
 # "not ok N - …", "ok N - … # SKIP why" (a skip, not a pass), and a plan "1..N" printed
 # by done_testing at the end. A script with no plan (it stopped early), more than one, or
@@ -50,12 +51,13 @@ count() { # name logfile rc [tap]
   p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$f" | awk '{s+=$NF} END{print s+0}')
   q=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$f" | awk '{s+=$NF} END{print s+0}')
   s=$(grep -Eo '^\[  SKIPPED \] [0-9]+ test' "$f" | awk '{s+=$(NF-1)} END{print s+0}')
-  if [ -n "$tap" ]; then
-    local tok tnot tskip
-    tok=$(grep -cE '^ok( |$)' "$f")
-    tnot=$(grep -cE '^not ok( |$)' "$f")
-    tskip=$(grep -ciE '^ok( [^#]*)?#[[:space:]]*skip' "$f")
-    p=$((p + tok - tskip)); q=$((q + tnot)); s=$((s + tskip))
+  # TAP lines (the scripts, and test_corpus among the programs)
+  local tok tnot tskip
+  tok=$(grep -cE '^ok( |$)' "$f")
+  tnot=$(grep -cE '^not ok( |$)' "$f")
+  tskip=$(grep -ciE '^ok( [^#]*)?#[[:space:]]*skip' "$f")
+  p=$((p + tok - tskip)); q=$((q + tnot)); s=$((s + tskip))
+  if [ -n "$tap" ]; then   # a script must end with its plan
     if grep -qiE '^1\.\.0 *# *skip' "$f" && [ $((tok + tnot)) -eq 0 ]; then s=$((s + 1))
     else why=$(tap_plan "$f" $((tok + tnot))); fi
     if [ -n "$why" ]; then q=$((q + 1)); echo "  ($why)" >>"$f"; fi

@@ -92,6 +92,21 @@ is_error() { # code-string: body is {"error":{"code":C,"message":...}}
 # It gives up after 60 s: that fails a test that hangs, never one on a slow, loaded machine.
 wait_for() { for _ in $(seq 1200); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
+# term_wait PID: SIGTERM the bridge PID and wait for it to exit; sets rc to its exit status.
+# After 60 s (a hang guard, never a bound on speed) it is killed, and rc is 137.
+term_wait() {
+  kill -TERM "$1" 2>/dev/null
+  for _ in $(seq 1200); do
+    [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] || break
+    sleep 0.05
+  done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1"; rc=$?
+}
+
+# metric NAME → the value of an unlabelled series of the current bridge's /metrics ("" if none)
+metric_now() { curl -s --max-time 10 "$URL/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+
 # build_fault_shim → builds $T/fault.so and sets FAULT_SO and LH_FAULT_FILE. Real I/O
 # failure for the event store: preloaded (LD_PRELOAD="$FAULT_SO"), it makes fsync and
 # fdatasync fail with EIO while the file $LH_FAULT_FILE exists. Returns 1 (and says why

@@ -67,9 +67,11 @@ run_suite() { # label store-args...
   check "$label: project tokens" 0 '"tok-1"' "$L" events project tokens "${S[@]}"
   check "$label: snapshot" 0 "snapshot policy at seq 33" "$L" events snapshot policy "${S[@]}"
   # tail: follow picks up events appended by another process
-  "$L" events tail "${S[@]}" -n 2 --max-events 3 --timeout 20 > "$T/tail.$label" 2>&1 &
+  # (it prints the last 2 and has its cursor before the appends: wait for those 2 lines, up
+  # to 60 s; --timeout 60 only ends a tail that never sees its 3 events)
+  "$L" events tail "${S[@]}" -n 2 --max-events 3 --timeout 60 > "$T/tail.$label" 2>&1 &
   tp=$!
-  sleep 0.5
+  for _ in $(seq 1200); do [ "$(wc -l < "$T/tail.$label")" -ge 2 ] && break; kill -0 "$tp" 2>/dev/null || break; sleep 0.05; done
   for i in 1 2 3; do echo "{\"type\":\"decision.made\",\"agent\":\"late\",\"data\":{\"late\":$i}}"; done | "$L" events append "${S[@]}" >/dev/null
   wait "$tp"; trc=$?
   if [ "$trc" -eq 0 ] && [ "$(grep -c 'late' "$T/tail.$label")" -eq 3 ] && [ "$(wc -l < "$T/tail.$label")" -eq 5 ]; then

@@ -2,7 +2,7 @@
 #
 #   make            build build/lighthouse and build/lighthouse-hook
 #   make run        the main job (see README.md)
-#   make test       every test; the last line is "N passed, N failed"
+#   make test       every test; the last line is "N passed, N failed, N skipped"
 #   make check      the tests again under AddressSanitizer and UBSan (in build-san/)
 #   make bench      benchmarks that print figures
 #   make install    install the two programs under $(PREFIX)/bin

@@ -26,7 +26,7 @@ RT=$(token revoked-admin admin)
 ok200=0; for i in 1 2 3 4 5 6 7 8; do req GET /v1/status "$RT"; [ "$code" = 200 ] && ok200=$((ok200+1)); done
 check "the admin token works before it is revoked (8 calls, every worker has seen it)" '[ $ok200 = 8 ]'
 check "token revoke exits 0" '"$LH" token revoke "$RT" --data "$DATA" 2>/dev/null'
-check "the running bridge refuses the revoked token within 5 s" \
+check "the running bridge refuses the revoked token" \
   'wait_for "req GET /v1/status \"\$RT\"; [ \"\$code\" = 401 ]"'
 # The per-thread token cache holds 128 tokens (32 sets of 4): 160 agents push it through
 # evictions, twice. Every decision must be recorded under its own token's agent, and a
@@ -51,13 +51,25 @@ check "a cached, evicted and re-verified token is refused once revoked" \
 req POST /v1/validate "${MT[1]}" application/json "$T/v.json"
 check "...and its neighbour still works" '[ "$code" = 200 ]'
 
-# A token used while valid (so the workers have verified it) must still expire.
-ST=$(token short-used builder "$DATA" 3s)
-ok200=0; for i in 1 2 3 4 5 6 7 8; do req POST /v1/validate "$ST" application/json "$T/v.json"; [ "$code" = 200 ] && ok200=$((ok200+1)); done
-check "a 3-second token works while valid" '[ $ok200 = 8 ]'
-sleep 3.1   # both short tokens expire (a deadline, not a measurement)
+# A token used while valid (so the workers have verified it) must still expire. The bridge
+# refuses a token once its exp (whole seconds) <= now, so a call answered before the second
+# exp is inside the validity and must succeed, and a call sent at or after it must fail:
+# how fast the machine is decides only how many calls fall inside, not whether a check holds.
+token_exp() { local p; p=$(cut -d. -f2 <<<"$1" | tr '_-' '/+'); while [ $(( ${#p} % 4 )) -ne 0 ]; do p="$p="; done; base64 -d <<<"$p" 2>/dev/null | jq -r .exp; }
+ST=$(token short-used builder "$DATA" 5s); sexp=$(token_exp "$ST")
+inside=0 ok200=0
+for i in 1 2 3 4 5 6 7 8; do
+  req POST /v1/validate "$ST" application/json "$T/v.json"
+  if [ "$(date +%s)" -lt "$sexp" ]; then inside=$((inside+1)); [ "$code" = 200 ] && ok200=$((ok200+1)); fi
+done
+if [ "$inside" -gt 0 ]; then
+  check "a 5-second token works while valid ($ok200 of the $inside calls answered inside its validity)" '[ $ok200 = $inside ]'
+else
+  skip "a 5-second token works while valid" "no call was answered inside the 5 s (a very slow machine)"
+fi
+while [ "$(date +%s)" -lt "$sexp" ]; do sleep 0.2; done   # wait for the expiry (an event, not a bound)
 n401=0; for i in 1 2 3 4 5 6 7 8; do req POST /v1/validate "$ST" application/json "$T/v.json"; [ "$code" = 401 ] && n401=$((n401+1)); done
-check "...and is refused (401) on every worker once expired" '[ $n401 = 8 ]'
+check "...and is refused (401) on every worker once expired" '[ "$sexp" -gt 0 ] && [ $n401 = 8 ]'
 
 # A valid policy to push, and a body per POST route.
 printf 'version: 1\nrevision: auth-test\nrules: []\n' > "$T/p.yaml"
@@ -68,7 +80,12 @@ call() { # route-spec token
   local spec=$1 tok=$2 m p ct f
   IFS='|' read -r m p ct f <<<"$spec"
   if [ "$p" = /v1/events/stream ]; then
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 ${tok:+-H "Authorization: Bearer $tok"} "$URL$p")
+    # the stream never ends: curl stops at --max-time and reports the status it got; a
+    # status not yet received (000, a busy machine) is asked again with a longer time
+    for t in 1 5 30; do
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time "$t" ${tok:+-H "Authorization: Bearer $tok"} "$URL$p")
+      [ "$code" != 000 ] && break
+    done
   else
     req "$m" "$p" "$tok" "$ct" "${f:+$T/$f}"
   fi
@@ -120,7 +137,9 @@ check "token create with an unknown role: exit 2" '[ $rc = 2 ]'
 check "token create without an agent: exit 2" '[ $rc = 2 ]'
 
 # ---- per-agent rate limit ------------------------------------------------------------
-start_bridge rl --rate-limit 0.5 --rate-burst 5 || { fail "rate-limited bridge starts"; exit 1; }
+# One token per 100 s: no refill can happen while the burst is counted, however slow the
+# machine. The refill is checked on another bridge, by waiting for it.
+start_bridge rl --rate-limit 0.01 --rate-burst 5 || { fail "rate-limited bridge starts"; exit 1; }
 R1=$(token busy builder); R2=$(token calm builder)
 codes=""
 for i in $(seq 8); do req POST /v1/validate "$R1" application/json "$T/v.json"; codes="$codes $code"; done
@@ -129,9 +148,13 @@ req POST /v1/validate "$R1" application/json "$T/v.json"
 check "429 carries Retry-After and a JSON error" '[ "$code" = 429 ] && grep -qi "^Retry-After: [1-9]" <<<"$hdrs" && is_error rate_limited'
 req POST /v1/validate "$R2" application/json "$T/v.json"
 check "another agent is not limited by the first" '[ "$code" = 200 ]'
-sleep 2.1   # one token refills at 0.5/s (a deadline, not a measurement)
-req POST /v1/validate "$R1" application/json "$T/v.json"
-check "the bucket refills over time" '[ "$code" = 200 ]'
+start_bridge refill --rate-limit 0.2 --rate-burst 1 || fail "refilling bridge starts"
+R3=$(token refill builder)
+codes=""; for i in 1 2; do req POST /v1/validate "$R3" application/json "$T/v.json"; codes="$codes $code"; done
+wait_for 'req POST /v1/validate "$R3" application/json "$T/v.json"; codes="$codes $code"; [ "$code" = 200 ]'
+n429=$(grep -o 429 <<<"$codes" | wc -l)
+check "the bucket refills over time: 200, 429 while empty ($n429 calls), then 200 again" \
+  '[[ "$codes" =~ ^" 200 429"( 429)*" 200"$ ]]'
 
 # ---- settings precedence through the real daemon: file < environment < flag ----------
 printf 'rate_limit: 0.01\nrate_burst: 1\n' > "$T/prec.yaml"
@@ -144,3 +167,4 @@ LIGHTHOUSE_CONFIG="$T/prec.yaml" LIGHTHOUSE_RATE_BURST=2 start_bridge prec2 || f
 P2=$(token prec2 builder)
 codes=""; for i in 1 2 3; do req POST /v1/validate "$P2" application/json "$T/v.json"; codes="$codes $code"; done
 check "LIGHTHOUSE_CONFIG names the file; the environment's burst (2) beats it ($codes)" '[ "$codes" = " 200 200 429" ]'
+done_testing

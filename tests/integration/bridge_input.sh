@@ -64,8 +64,11 @@ req POST /health ""; check "POST /health: 405" '[ "$code" = 405 ]'
 req GET /v1/nope ""; check "unknown route: 404 JSON" '[ "$code" = 404 ] && is_error not_found'
 req GET /v1/validate/ "$BT"; check "trailing slash is another route: 404" '[ "$code" = 404 ]'
 req GET "/$(head -c 3000 /dev/zero | tr '\0' a)" ""; check "a 3000-byte unknown path: 404 (or 414), no crash" '[ "$code" = 404 ] || [ "$code" = 414 ]'
-printf 'GARBAGE\r\n\r\n' | timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/${URL##*:}; cat >&3; cat <&3" > "$T/garbage" 2>/dev/null
-check "a non-HTTP request line gets a 4xx or a closed connection, never a 2xx" '! grep -Eq "^HTTP/1\.[01] [23][0-9][0-9]" "$T/garbage"'
+printf 'GARBAGE\r\n\r\n' | timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/${URL##*:}; cat >&3; cat <&3" > "$T/garbage" 2>/dev/null; grc=$?
+# exit 0 (the bridge closed) or 124 (it kept the connection open); 1 would be a failed
+# connect, and an empty reply from a bridge that is not there must not pass
+check "a non-HTTP request line gets a 4xx or a closed connection, never a 2xx (rc $grc)" \
+  '{ [ $grc = 0 ] || [ $grc = 124 ]; } && ! grep -Eq "^HTTP/1\.[01] [23][0-9][0-9]" "$T/garbage"'
 ET=$(token expert-1 expert)
 req GET "/v1/events?type=%ff%fe" "$ET"; check "events filter with invalid UTF-8: 400" '[ "$code" = 400 ] && is_error bad_request'
 req GET "/v1/events?agent=$(head -c 300 /dev/zero | tr '\0' a)" "$ET"; check "events filter with a 300-byte agent: 400" '[ "$code" = 400 ]'
@@ -103,7 +106,7 @@ check "active_connections counts them ($conns)" '[ "${conns:-0}" -ge 10000 ]'
 rss_kb=$(awk '/^VmRSS/ {print $2}' /proc/$PID/status)
 echo "# bridge RSS with 10,000 idle connections: $((rss_kb/1024)) MiB"
 if ldd "$LH" | grep -q libasan; then
-  n=$((n+1)); echo "ok $n - # SKIP the 100 MB bound does not apply under AddressSanitizer (measured $((rss_kb/1024)) MiB)"
+  skip "resident memory under 100 MB" "the 100 MB bound does not apply under AddressSanitizer (measured $((rss_kb/1024)) MiB)"
 else
   check "bridge resident memory with 10,000 connections is under 100 MB ($((rss_kb/1024)) MiB)" '[ "$rss_kb" -lt 100000 ]'
 fi
@@ -124,7 +127,10 @@ while not os.path.exists(go): time.sleep(0.05)
 PY
 lpid=$!
 wait_for '[ -s "$T/limit.ready" ]'
-sleep 0.3   # let the bridge accept what it will (not a measurement)
+# wait until the bridge holds its 50, then give it 0.3 s more to take more if it would (the
+# sleep can only let a broken limit show; it cannot fail a correct bridge)
+wait_for '[ "$(ls -l /proc/$PID/fd 2>/dev/null | grep -c "socket:")" -ge 50 ]'
+sleep 0.3
 socks=$(ls -l /proc/$PID/fd 2>/dev/null | grep -c 'socket:')
 check "with 80 clients and max_connections 50, the bridge holds at most 50 client sockets ($socks sockets in all)" '[ "$socks" -le 58 ] && [ "$socks" -ge 50 ]'
 touch "$T/limit.go"; wait $lpid
@@ -136,7 +142,8 @@ URL=$SLOWURL PID=$SLOWPID DATA="$T/input"
 BT=$(token builder-1 builder)
 port=${URL##*:}
 # 200 clients trickle a header byte every 0.3 s; one client sends half a request and
-# goes silent. Decisions must keep flowing, and the silent one is cut after --timeout 2.
+# goes silent. Decisions must keep flowing, and the silent one is cut after --timeout 2
+# (not before 1.5 s; how long after depends on the machine: the client waits up to 60 s).
 python3 - "$port" > "$T/slow.log" 2>&1 <<'PY' &
 import socket, sys, time
 port = int(sys.argv[1])
@@ -146,7 +153,7 @@ for i in range(200):
 silent = socket.socket(); silent.connect(("127.0.0.1", port)); silent.send(b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nX-A: ")
 silent.settimeout(0.3)
 t0 = time.time(); closed_after = None
-for _ in range(40):   # ~12 s at most
+while time.time() - t0 < 60:   # a hang guard, not a bound
     for s in socks:
         try: s.send(b"X")
         except OSError: pass
@@ -159,13 +166,13 @@ for _ in range(40):   # ~12 s at most
 print("silent_closed_after", closed_after)
 PY
 slow=$!
-sleep 0.5   # let the trickling start (not a measurement)
+wait_for '[ "$(metric_now lighthouse_bridge_active_connections)" -ge 200 ]'   # the trickling has started
 okc=0; for i in $(seq 20); do still_up && okc=$((okc+1)); done
 check "during a 200-connection slowloris, 20 of 20 decisions succeed" '[ $okc = 20 ]'
 wait $slow
 after=$(awk '/silent_closed_after/ {print $2}' "$T/slow.log")
 check "a client that stops mid-headers is disconnected by the read timeout (after ${after}s)" \
-  '[ -n "$after" ] && [ "$after" != None ] && awk "BEGIN{exit !($after >= 1.5 && $after < 8)}"'
+  '[ -n "$after" ] && [ "$after" != None ] && awk "BEGIN{exit !($after >= 1.5)}"'
 check "bridge still decides after the slowloris" still_up
 check "the bridge process is still the one we started" 'kill -0 $PID'
 
@@ -177,21 +184,24 @@ curl -sN --max-time 20 -H "Authorization: Bearer $SET" "$URL/v1/events/stream" >
 wait_for 'grep -q "event stream" "$T/s1" && grep -q "event stream" "$T/s2"'
 req GET /v1/events/stream "$SET"
 check "a third stream past max_streams 2: 503 too_many_streams" '[ "$code" = 503 ] && is_error too_many_streams'
-t0=$(date +%s%N)
-kill -TERM "$PID"; wait "$PID"; rc=$?
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+term_wait "$PID"   # rc; 137 when it did not stop within 60 s
 wait $s1 $s2 2>/dev/null
-check "SIGTERM with two open streams: they end and the bridge exits 0 (${ms} ms)" '[ $rc = 0 ] && [ $ms -lt 5000 ]'
+check "SIGTERM with two open streams: they end and the bridge exits 0 (rc $rc)" '[ $rc = 0 ]'
 
 # ---- a client stuck mid-body cannot hold the shutdown past --drain -------------------------
 start_bridge stuck --drain 1 || fail "a bridge with drain 1 starts"
 SBT=$(token builder-1 builder)
 exec {sfd}<>/dev/tcp/127.0.0.1/${URL##*:}
 printf 'POST /v1/validate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tool":' "$SBT" >&$sfd
-sleep 0.2   # let the bridge start the request (not a measurement)
+# let the bridge take the connection (and, 0.2 s more, start the request)
+wait_for '[ "$(metric_now lighthouse_bridge_active_connections)" -ge 2 ]'
+sleep 0.2
 t0=$(date +%s%N)
-kill -TERM "$PID"; wait "$PID"; rc=$?
+term_wait "$PID"   # rc; 137 when it did not stop within 60 s
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 exec {sfd}>&-
+# at least the drain (a lower bound only: a busy machine makes it longer, never shorter);
+# "still in flight" says it was the drain that ended the wait, not the client
 check "SIGTERM with a request stuck mid-body: the bridge stops after --drain 1 s and exits 0 (${ms} ms)" \
-  '[ $rc = 0 ] && [ $ms -ge 900 ] && [ $ms -lt 5000 ] && grep -q "still in flight" "$T/stuck.err"'
+  '[ $rc = 0 ] && [ $ms -ge 900 ] && grep -q "still in flight" "$T/stuck.err"'
+done_testing

@@ -5,9 +5,9 @@ B=${LH_BUILD:-build}
 LH="$B/lighthouse"
 HOOK="$B/lighthouse-hook"
 T=$(mktemp -d)
-n=0
-ok()   { n=$((n+1)); echo "ok $n - $1"; }
-fail() { n=$((n+1)); echo "not ok $n - $1"; }
+# TAP lines, skip, done_testing (the closing plan): tests/integration/tap.bash.
+. "$(dirname "${BASH_SOURCE[0]}")/tap.bash"
+# check NAME CONDITION, as in tap.bash, and a failure shows the last HTTP body.
 check() { if eval "$2"; then ok "$1"; else fail "$1"; [ -n "${body:-}" ] && echo "#   last body: ${body:0:300}"; fi; }
 
 BRIDGES=()
@@ -28,10 +28,20 @@ sanitizer_reports() {
   done
   [ "$found" = 0 ] && ok "no sanitizer report in the stderr of any bridge ($(ls "$T"/*.err 2>/dev/null | wc -l) bridges)"
 }
-cleanup() {
+# stop_bridges: SIGTERM every bridge started, wait for it (up to 60 s; KILL after), then,
+# in a sanitizer build, report what their stderr says. Once: done_testing calls it before
+# the plan (so the sanitizer checks are counted), and the EXIT trap after an early exit.
+STOPPED=
+stop_bridges() {
+  [ -n "$STOPPED" ] && return 0
+  STOPPED=1
   for p in "${BRIDGES[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${BRIDGES[@]}"; do for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; kill -KILL "$p" 2>/dev/null; done
-  [ -n "$SANITIZED" ] && sanitizer_reports
+  for p in "${BRIDGES[@]}"; do for _ in $(seq 1200); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; kill -KILL "$p" 2>/dev/null; done
+  if [ -n "$SANITIZED" ]; then sanitizer_reports; fi
+}
+tap_before_plan() { stop_bridges; }
+cleanup() {
+  stop_bridges
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -45,7 +55,7 @@ start_bridge() {
   PID=$!
   BRIDGES+=("$PID")
   URL=
-  for _ in $(seq 200); do
+  for _ in $(seq 1200); do   # up to 60 s (a sanitizer build on a busy machine starts slowly)
     URL=$(grep -o 'http://[0-9.:]*' "$T/$name.out" 2>/dev/null | head -1)
     [ -n "$URL" ] && break
     kill -0 "$PID" 2>/dev/null || break
@@ -77,9 +87,25 @@ is_error() { # code-string: body is {"error":{"code":C,"message":...}}
   jq -e --arg c "$1" '.error.code == $c and (.error.message | type == "string")' <<<"$body" >/dev/null 2>&1
 }
 
-# wait_for CMD: retry CMD for up to 5 s (for effects that cross processes, such as a
-# revocation recorded by `lighthouse token revoke` reaching the running bridge).
-wait_for() { for _ in $(seq 100); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+# wait_for CMD: retry CMD every 50 ms until it succeeds (for effects that cross processes,
+# such as a revocation recorded by `lighthouse token revoke` reaching the running bridge).
+# It gives up after 60 s: that fails a test that hangs, never one on a slow, loaded machine.
+wait_for() { for _ in $(seq 1200); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+
+# term_wait PID: SIGTERM the bridge PID and wait for it to exit; sets rc to its exit status.
+# After 60 s (a hang guard, never a bound on speed) it is killed, and rc is 137.
+term_wait() {
+  kill -TERM "$1" 2>/dev/null
+  for _ in $(seq 1200); do
+    [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] || break
+    sleep 0.05
+  done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1"; rc=$?
+}
+
+# metric NAME → the value of an unlabelled series of the current bridge's /metrics ("" if none)
+metric_now() { curl -s --max-time 10 "$URL/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 
 # build_fault_shim → builds $T/fault.so and sets FAULT_SO and LH_FAULT_FILE. Real I/O
 # failure for the event store: preloaded (LD_PRELOAD="$FAULT_SO"), it makes fsync and

@@ -32,7 +32,7 @@ check "event_store_failures_total counts the failures" \
   '[ "$(awk "/^lighthouse_bridge_event_store_failures_total / {print \$2}" "$T/body")" -ge 2 ]'
 
 rm -f "$LH_FAULT_FILE"
-check "when the fault clears, decisions come back (200) within 5 s" \
+check "when the fault clears, decisions come back (200) by themselves" \
   'wait_for "post_json /v1/validate \"\$BT\" \"\$v\"; [ \"\$code\" = 200 ]"'
 after=$(jq .seq <<<"$body")
 req GET /ready ""
@@ -48,7 +48,9 @@ check "the audit chain verifies" '"$LH" events verify --data "$DATA" >/dev/null 
 printf 'rules: [[[' > "$T/broken.yaml"
 "$LH" serve --listen 127.0.0.1:0 --data "$T/badstart" --policy "$T/broken.yaml" >/dev/null 2>"$T/badstart.err"; rc=$?
 check "serve with a broken policy file exits 2 and says which file" '[ $rc = 2 ] && grep -q broken.yaml "$T/badstart.err"'
-check "...and records no system.started" '! "$LH" events query --data "$T/badstart" 2>/dev/null | grep -q system.started'
+# the query must succeed (a store is there) and list no system.started; a failing query fails
+check "...and records no system.started" \
+  '"$LH" events query --data "$T/badstart" >"$T/badstart.q" 2>&1 && ! grep -q system.started "$T/badstart.q"'
 "$LH" serve --listen 127.0.0.1:0 --data "$T/badstart" --rate-limit lots >/dev/null 2>"$T/badflag.err"; rc=$?
 check "serve with a bad flag value exits 2 naming the setting" '[ $rc = 2 ] && grep -q rate_limit "$T/badflag.err"'
 printf 'listen: 127.0.0.1:0\nworkers: 3\nbogus: 1\n' > "$T/bad-config.yaml"
@@ -56,7 +58,9 @@ printf 'listen: 127.0.0.1:0\nworkers: 3\nbogus: 1\n' > "$T/bad-config.yaml"
 check "serve with an unknown config key exits 2 naming the file and line" '[ $rc = 2 ] && grep -q "bad-config.yaml:3" "$T/badcfg.err"'
 
 # ---- SIGTERM under steady load: every answered decision is recorded ---------------------
-start_bridge drain || fail "drain bridge starts"
+# --rate-limit 0: one agent sends far over the default 200/s, and a 429 is not what this
+# part checks (it was one, hidden while a non-JSON reply stopped the count)
+start_bridge drain --rate-limit 0 || fail "drain bridge starts"
 DT=$(token drain-agent builder)
 mkdir -p "$T/drain"
 printf '{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}' > "$T/drain.json"
@@ -71,15 +75,33 @@ wait_for '[ "$(ls "$T"/drain/r.* 2>/dev/null | wc -l)" -ge 100 ]'
 kill -TERM "$PID"; wait "$PID"; rc=$?
 wait   # the curl clients (the bridge has exited)
 check "SIGTERM under load: the bridge exits 0" '[ $rc = 0 ]'
-cat "$T"/drain/r.* 2>/dev/null | jq -c 'select(.seq) | .seq' > "$T/drain.seqs" 2>/dev/null
-answered=$(wc -l < "$T/drain.seqs")
-refused=$(cat "$T"/drain/r.* 2>/dev/null | jq -c 'select(.error.code == "shutting_down")' 2>/dev/null | wc -l)
-other=$(cat "$T"/drain/r.* 2>/dev/null | jq -c 'select((.seq | not) and (.error.code != "shutting_down"))' 2>/dev/null | wc -l)
+# Each reply file on its own: a decision (its seq to drain.seqs), a 503 shutting_down, or
+# anything else, a reply that is not JSON included (one bad file must not hide the rest, as
+# it would stop a jq reading them all). No file or an empty one: no reply (the bridge had
+# gone). The classifier must have run: "$other" is empty otherwise, and the check fails.
+read -r answered refused other < <(python3 - "$T/drain" "$T/drain.seqs" "$T/drain.other" <<'PY'
+import glob, json, os, sys
+seqs, refused, other, examples = [], 0, 0, []
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "r.*"))):
+    raw = open(f, "rb").read()
+    if not raw.strip(): continue
+    try: j = json.loads(raw)
+    except ValueError: j = None
+    if isinstance(j, dict) and isinstance(j.get("seq"), int): seqs.append(j["seq"]); continue
+    if isinstance(j, dict) and isinstance(j.get("error"), dict) and j["error"].get("code") == "shutting_down": refused += 1; continue
+    other += 1
+    if len(examples) < 3: examples.append("%s: %r" % (os.path.basename(f), raw[:160]))
+open(sys.argv[2], "w").write("".join("%d\n" % s for s in seqs))
+open(sys.argv[3], "w").write("".join(e + "\n" for e in examples))
+print(len(seqs), refused, other)
+PY
+)
 "$LH" events query --data "$DATA" --type decision.made --limit 10000 > "$T/drain.q" 2>&1
 missing=0
 while read -r s; do grep -q "^$s " "$T/drain.q" || missing=$((missing+1)); done < "$T/drain.seqs"
 check "every one of the $answered answered decisions is in the store under its seq (missing: $missing)" '[ "$answered" -ge 100 ] && [ $missing = 0 ]'
-check "replies were decisions or 503 shutting_down ($refused), nothing else ($other)" '[ "$other" = 0 ]'
+check "replies were decisions or 503 shutting_down ($refused), nothing else ($other)" '[ "${other:-x}" = 0 ]'
+[ "${other:-x}" = 0 ] || sed 's/^/#   other reply /' "$T/drain.other" 2>/dev/null
 check "system.stopped is the last event" '"$LH" events query --data "$DATA" --desc --limit 1 2>/dev/null | grep -q system.stopped'
 
 # ---- the shared PostgreSQL store ---------------------------------------------------------
@@ -106,3 +128,4 @@ else
     fail "postgres: cannot create a test database"
   fi
 fi
+done_testing

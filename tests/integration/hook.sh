@@ -181,3 +181,4 @@ check "check with a broken policy exits 2 with file:line:col" '[ $rc -eq 2 ] && 
 # ---- the slim hook stays slim -----------------------------------------------------------------------
 libs=$(ldd "$HOOK" | grep -cE 'microhttpd|curl|sqlite|libpq|libcrypto|libssl|fuse')
 check "lighthouse-hook links none of the bridge's libraries" '[ "$libs" -eq 0 ]'
+. "$(dirname "$0")/tap.bash"; done_testing

@@ -202,3 +202,4 @@ check "and its latency figures are null, not zero" '[ "$(jq .summary.p99_ms "$T/
 "$LH" load --target "$URL" --token not-a-token --no-history --duration 2 --agents 10 --rate 20 --report "$T/401.json" >"$T/401.out" 2>&1; rc=$?
 check "a token the bridge refuses: every request failed, NO-GO, exit 1, and a hint" \
   '[ $rc = 1 ] && [ "$(jq .summary.requests_failed "$T/401.json")" = "$(jq .summary.requests_total "$T/401.json")" ] && [ "$(jq .counts.http_4xx "$T/401.json")" -gt 0 ] && grep -q "hint: the bridge refused" "$T/401.out"'
+done_testing

@@ -3,13 +3,14 @@
 # binary: good and broken bundles, good and broken case files, the shipped default.
 # Prints TAP lines ("ok - …" / "not ok - …"). Needs $LH_BUILD/lighthouse and $LH_ROOT.
 set -u
+. "$(dirname "$0")/tap.bash"
 LH_ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 LH_BUILD=${LH_BUILD:-$LH_ROOT/build}
 LH="$LH_BUILD/lighthouse"
 cd "$LH_ROOT" || exit 1
 
 if [ ! -x "$LH" ]; then
-  echo "not ok - $LH is missing: run make first"
+  fail "$LH is missing: run make first"
   exit 1
 fi
 
@@ -24,16 +25,16 @@ run() {
   "$@" >"$tmp/out" 2>&1
   local rc=$?
   if [ "$rc" -ne "$want" ]; then
-    echo "not ok - $name (exit $rc, want $want)"
+    fail "$name (exit $rc, want $want)"
     sed 's/^/#   /' "$tmp/out" | head -20
     return
   fi
   if [ -n "$pat" ] && ! grep -Eq -- "$pat" "$tmp/out"; then
-    echo "not ok - $name (no line matching /$pat/)"
+    fail "$name (no line matching /$pat/)"
     sed 's/^/#   /' "$tmp/out" | head -20
     return
   fi
-  echo "ok - $name"
+  ok "$name"
 }
 
 # ---- lint ------------------------------------------------------------------------
@@ -222,12 +223,18 @@ run "check --policy: an operator rule decides and is named" 1 "no-terraform" \
 
 # ---- the docs list every analyzer an operator can name ---------------------------
 
-missing=$(grep -o 'RULE([A-Z_0-9]*, *"[^"]*"' src/engine/rules.def | sed 's/.*"\(.*\)"$/\1/' |
-  grep -vx none | while read -r id; do grep -qF "\`$id\`" docs/policy.md || echo "$id"; done)
-if [ -z "$missing" ]; then
-  echo "ok - docs/policy.md lists every analyzer id of rules.def"
+# The ids are read first and counted: an empty list (rules.def moved, the pattern out of
+# date) must fail the check, not pass it with nothing missing.
+ids=$(grep -o 'RULE([A-Z_0-9]*, *"[^"]*"' src/engine/rules.def | sed 's/.*"\(.*\)"$/\1/' | grep -vx none)
+nids=$(grep -c . <<<"$ids")
+nrules=$(grep -c "RULE(" src/engine/rules.def); nrules=${nrules:-0}
+missing=$(while read -r id; do [ -z "$id" ] || grep -qF "\`$id\`" docs/policy.md || echo "$id"; done <<<"$ids")
+if [ "$nids" -eq 0 ] || [ "$nids" -lt $((nrules - 1)) ]; then
+  fail "read the analyzer ids of rules.def: $nids ids from $nrules RULE( lines"
+elif [ -z "$missing" ]; then
+  ok "docs/policy.md lists every analyzer id of rules.def ($nids ids)"
 else
-  echo "not ok - docs/policy.md does not list: $(echo $missing)"
+  fail "docs/policy.md does not list: $(echo $missing)"
 fi
 
 # ---- the web-cache example of docs/policy.md: an exception and an override ---------
@@ -277,3 +284,4 @@ run "test: analyzer exceptions and allow overrides decide as documented" 0 '^8 c
   "$LH" policy test "$tmp/cache.yaml" "$tmp/cache.cases.yaml"
 run "check --policy: an allow by exception names the exception" 0 '"rule": ?"exception:rm\.[a-z.-]+"' \
   "$LH" check --json --policy "$tmp/cache.yaml" --cwd /home/dev/project -- rm -rf /var/www/app/cache/old
+done_testing

@@ -309,3 +309,4 @@ printf 'sla_p95_response_time_ms: 100\n' > "$T/bad.yaml"
 out=$("$LH" serve --config "$T/bad.yaml" --listen 127.0.0.1:0 --data "$T/bad" 2>&1 >/dev/null)
 check "an unknown SLA key: the whole message, up to where to read more (no truncation)" \
   'grep -q "see docs/configuration.md)" <<<"$out"'
+done_testing

@@ -3,32 +3,33 @@
 # filters, count, export, tail (follow), stats, projections, snapshots, key rotation, and
 # refusals of bad input (exit 2 with a message saying what to fix).
 set -u
+. "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"
 T=$(mktemp -d /tmp/lh-cli.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 unset LIGHTHOUSE_SECRET
-if [ ! -x "$L" ]; then echo "not ok - events cli: $L is missing"; exit 1; fi
+if [ ! -x "$L" ]; then fail "events cli: $L is missing"; exit 1; fi
 
 check() { # name expected_rc needle cmd... (stdout+stderr captured)
   local name=$1 want=$2 needle=$3; shift 3
   local out rc
   out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want" ] && [[ "$out" == *"$needle"* ]]; then echo "ok - $name"
-  else echo "not ok - $name: rc=$rc (want $want), output: ${out:0:300}"; fi
+  if [ "$rc" -eq "$want" ] && [[ "$out" == *"$needle"* ]]; then ok "$name"
+  else fail "$name: rc=$rc (want $want), output: ${out:0:300}"; fi
 }
 checkEq() { # name expected_output cmd...  (exit 0 and exactly this stdout)
   local name=$1 want=$2; shift 2
   local out rc
   out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -eq 0 ] && [ "$out" = "$want" ]; then echo "ok - $name"
-  else echo "not ok - $name: rc=$rc, output '${out:0:300}' (want '$want')"; fi
+  if [ "$rc" -eq 0 ] && [ "$out" = "$want" ]; then ok "$name"
+  else fail "$name: rc=$rc, output '${out:0:300}' (want '$want')"; fi
 }
 checkIn() { # name expected_rc needle input cmd...
   local name=$1 want=$2 needle=$3 input=$4; shift 4
   local out rc
   out=$(printf '%s' "$input" | "$@" 2>&1); rc=$?
-  if [ "$rc" -eq "$want" ] && [[ "$out" == *"$needle"* ]]; then echo "ok - $name"
-  else echo "not ok - $name: rc=$rc (want $want), output: ${out:0:300}"; fi
+  if [ "$rc" -eq "$want" ] && [[ "$out" == *"$needle"* ]]; then ok "$name"
+  else fail "$name: rc=$rc (want $want), output: ${out:0:300}"; fi
 }
 
 events() {
@@ -46,18 +47,18 @@ run_suite() { # label store-args...
   # One thread: the checks below rely on seq following input order (concurrent appends are
   # covered by store_crash.sh).
   out=$(events | "$L" events append "${S[@]}" --threads 1); rc=$?
-  [ "$rc" -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 33 ] && echo "ok - $label: append prints a seq per event" ||
-    echo "not ok - $label: append rc=$rc: ${out:0:200}"
+  [ "$rc" -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 33 ] && ok "$label: append prints a seq per event" ||
+    fail "$label: append rc=$rc: ${out:0:200}"
   check "$label: verify" 0 "33 events verified" "$L" events verify "${S[@]}"
   checkEq "$label: count by agent" 10 "$L" events query "${S[@]}" --agent builder-1 --count
   checkEq "$label: count by type prefix" 2 "$L" events query "${S[@]}" --type 'policy.*' --count
   checkEq "$label: count by aggregate and seq range" 5 "$L" events query "${S[@]}" --aggregate sess-1 --after 10 --before 21 --count
   out=$("$L" events query "${S[@]}" --agent builder-2 --desc --limit 3 --json)
-  n=$(echo "$out" | grep -c '"agent":"builder-2"')
-  [ "$n" -eq 3 ] && echo "ok - $label: query --json --desc --limit" || echo "not ok - $label: query json: $out"
+  cnt=$(echo "$out" | grep -c '"agent":"builder-2"')
+  [ "$cnt" -eq 3 ] && ok "$label: query --json --desc --limit" || fail "$label: query json: $out"
   out=$("$L" events export "${S[@]}")
-  [ "$(echo "$out" | wc -l)" -eq 33 ] && [[ "$out" == *'"mac":"'* ]] && echo "ok - $label: export writes JSON lines" ||
-    echo "not ok - $label: export: ${out:0:200}"
+  [ "$(echo "$out" | wc -l)" -eq 33 ] && [[ "$out" == *'"mac":"'* ]] && ok "$label: export writes JSON lines" ||
+    fail "$label: export: ${out:0:200}"
   checkEq "$label: query --since in the future" 0 "$L" events query "${S[@]}" --since 2200-01-01T00:00:00Z --count
   checkEq "$label: query --until the past" 0 "$L" events query "${S[@]}" --until 2001-01-01T00:00:00.5Z --count
   check "$label: stats" 0 "decision.made" "$L" events stats "${S[@]}"
@@ -66,14 +67,16 @@ run_suite() { # label store-args...
   check "$label: project tokens" 0 '"tok-1"' "$L" events project tokens "${S[@]}"
   check "$label: snapshot" 0 "snapshot policy at seq 33" "$L" events snapshot policy "${S[@]}"
   # tail: follow picks up events appended by another process
-  "$L" events tail "${S[@]}" -n 2 --max-events 3 --timeout 20 > "$T/tail.$label" 2>&1 &
+  # (it prints the last 2 and has its cursor before the appends: wait for those 2 lines, up
+  # to 60 s; --timeout 60 only ends a tail that never sees its 3 events)
+  "$L" events tail "${S[@]}" -n 2 --max-events 3 --timeout 60 > "$T/tail.$label" 2>&1 &
   tp=$!
-  sleep 0.5
+  for _ in $(seq 1200); do [ "$(wc -l < "$T/tail.$label")" -ge 2 ] && break; kill -0 "$tp" 2>/dev/null || break; sleep 0.05; done
   for i in 1 2 3; do echo "{\"type\":\"decision.made\",\"agent\":\"late\",\"data\":{\"late\":$i}}"; done | "$L" events append "${S[@]}" >/dev/null
   wait "$tp"; trc=$?
   if [ "$trc" -eq 0 ] && [ "$(grep -c 'late' "$T/tail.$label")" -eq 3 ] && [ "$(wc -l < "$T/tail.$label")" -eq 5 ]; then
-    echo "ok - $label: tail shows the last events, then follows new ones"
-  else echo "not ok - $label: tail rc=$trc: $(head -c 300 "$T/tail.$label")"; fi
+    ok "$label: tail shows the last events, then follows new ones"
+  else fail "$label: tail rc=$trc: $(head -c 300 "$T/tail.$label")"; fi
 }
 
 # ---------------------------------------------------------------- SQLite
@@ -117,7 +120,7 @@ check "store still verifies after the refusals" 0 "verified" "$L" events verify 
 
 # ---------------------------------------------------------------- PostgreSQL
 if [ -z "${LH_TEST_PG:-}" ]; then
-  echo "not ok - postgres: LH_TEST_PG is not set (scripts/test-services.sh must start PostgreSQL)"
+  fail "postgres: LH_TEST_PG is not set (scripts/test-services.sh must start PostgreSQL)"
 else
   db="lh_cli_$$"
   if psql "$LH_TEST_PG" -qc "CREATE DATABASE $db" >/dev/null 2>&1; then
@@ -129,6 +132,7 @@ else
     check "postgres: bad conninfo is a clear error" 2 "cannot connect to PostgreSQL" "$L" events query --pg "host=127.0.0.1 port=1 connect_timeout=2"
     unset LIGHTHOUSE_SECRET
   else
-    echo "not ok - postgres: cannot create a database on $LH_TEST_PG"
+    fail "postgres: cannot create a database on $LH_TEST_PG"
   fi
 fi
+done_testing

@@ -3,30 +3,31 @@
 # `lighthouse events verify`: exit 1, naming the first bad seq. One changed byte of one
 # event's data, a changed mac, a deleted row (middle and last), swapped rows.
 set -u
+. "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"
 T=$(mktemp -d /tmp/lh-tamper.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 unset LIGHTHOUSE_SECRET
-if [ ! -x "$L" ]; then echo "not ok - tamper: $L is missing"; exit 1; fi
-command -v sqlite3 >/dev/null || { echo "not ok - tamper: the sqlite3 tool is missing"; exit 1; }
+if [ ! -x "$L" ]; then fail "tamper: $L is missing"; exit 1; fi
+command -v sqlite3 >/dev/null || { fail "tamper: the sqlite3 tool is missing"; exit 1; }
 
 for i in $(seq 1 60); do
   printf '{"type":"decision.made","agent":"a%d","aggregate":"s","data":{"n":%d,"text":"event number %d"}}\n' $((i % 4)) "$i" "$i"
-done | "$L" events append --data "$T/base" --batch 7 >/dev/null || { echo "not ok - tamper: cannot build the store"; exit 1; }
+done | "$L" events append --data "$T/base" --batch 7 >/dev/null || { fail "tamper: cannot build the store"; exit 1; }
 
 out=$("$L" events verify --data "$T/base" 2>&1); rc=$?
-if [ "$rc" -eq 0 ] && [[ "$out" == *"60 events verified"* ]]; then echo "ok - untouched store verifies"
-else echo "not ok - untouched store: rc=$rc $out"; fi
+if [ "$rc" -eq 0 ] && [[ "$out" == *"60 events verified"* ]]; then ok "untouched store verifies"
+else fail "untouched store: rc=$rc $out"; fi
 
 case_() { # name sql expected_seq
   local name=$1 sql=$2 want=$3 d="$T/$1"
   cp -r "$T/base" "$d"
-  if ! sqlite3 "$d/events.db" "$sql"; then echo "not ok - $name: sqlite3 failed"; return; fi
+  if ! sqlite3 "$d/events.db" "$sql"; then fail "$name: sqlite3 failed"; return; fi
   out=$("$L" events verify --data "$d" 2>&1); rc=$?
   if [ "$rc" -eq 1 ] && [[ "$out" == *"FAILED at seq $want:"* ]] && [[ "$out" == *"broken at seq $want"* ]]; then
-    echo "ok - $name: verify exits 1 and names seq $want"
+    ok "$name: verify exits 1 and names seq $want"
   else
-    echo "not ok - $name: expected exit 1 naming seq $want, got rc=$rc: $out"
+    fail "$name: expected exit 1 naming seq $want, got rc=$rc: $out"
   fi
 }
 
@@ -46,11 +47,12 @@ out=$(echo '{"type":"decision.made","data":{}}' | "$L" events append --data "$T/
 if [ "$rc" -eq 0 ]; then
   # the tail (seq 60) is intact there, so appending is allowed; verify still names seq 50
   out=$("$L" events verify --data "$T/changed-mac" 2>&1); [ $? -eq 1 ] && [[ "$out" == *"seq 50"* ]] &&
-    echo "ok - appending after a mid-chain change keeps the damage visible" ||
-    echo "not ok - after append: $out"
+    ok "appending after a mid-chain change keeps the damage visible" ||
+    fail "after append: $out"
 else
-  echo "not ok - append to a store with an intact tail failed: $out"
+  fail "append to a store with an intact tail failed: $out"
 fi
 out=$(echo '{"type":"decision.made","data":{}}' | "$L" events append --data "$T/deleted-last-row" 2>&1); rc=$?
-if [ "$rc" -eq 2 ] && [[ "$out" == *"tail does not match"* ]]; then echo "ok - a store whose tail was removed is not extended"
-else echo "not ok - append after removing the tail: rc=$rc $out"; fi
+if [ "$rc" -eq 2 ] && [[ "$out" == *"tail does not match"* ]]; then ok "a store whose tail was removed is not extended"
+else fail "append after removing the tail: rc=$rc $out"; fi
+done_testing

@@ -217,7 +217,8 @@ static void recorder_init(recorder *rc) {
     pthread_mutex_init(&rc->mu, NULL);
 }
 
-/* Wait until at least n outcomes are recorded (or ms pass); returns the count. */
+/* Wait until at least n outcomes are recorded (or ms pass: a hang guard, not a bound on
+ * speed; callers give 60 s); returns the count. */
 static int wait_outcomes(recorder *rc, int n, int ms) {
     uint64_t until = now_ms() + (uint64_t)ms;
     for (;;) {
@@ -500,10 +501,11 @@ static lh_alert fx_send(fixture *f, const char *summary) {
     return al;
 }
 
-/* Queue one alert and wait (3 s at most) for its outcome, the only one so far. */
+/* Queue one alert and wait (60 s at most: only a hang fails) for its outcome, the only one
+ * so far. */
 static const outcome *fx_deliver_one(fixture *f) {
     fx_send(f, "x");
-    assert_int_equal(wait_outcomes(&f->rc, 1, 3000), 1);
+    assert_int_equal(wait_outcomes(&f->rc, 1, 60000), 1);
     return &f->rc.r[0];
 }
 
@@ -519,7 +521,7 @@ static void delivery_to_every_sink(void **state) {
     fixture f;
     fx_start(&f, (fx_opts){.mode = RX_REPLY, .every_sink = 1});
     lh_alert al = fx_send(&f, "p99 142.5 ms > 100 ms");
-    assert_int_equal(wait_outcomes(&f.rc, 3, 3000), 3);
+    assert_int_equal(wait_outcomes(&f.rc, 3, 60000), 3);
     lh_alerts_stop(f.a, 1000);
     for (int i = 0; i < 3; i++) {
         assert_true(f.rc.r[i].ok);
@@ -618,14 +620,16 @@ static void transport_errors(void **state) {
     if (!strstr(o->error, "onnect")) fail_msg("error: %s", o->error);
     fx_finish(&f);
 
-    /* a receiver that hangs past timeout_ms */
-    fx_start(&f, (fx_opts){.mode = RX_HANG, .hang_ms = 3000, .retries = 0, .backoff_ms = 5, .timeout_ms = 150});
+    /* a receiver that hangs past timeout_ms: it holds the connection for 60 s (until it is
+     * stopped), so "timed out" can only be the 150 ms timeout; the attempt lasts at least
+     * that long, and how much longer depends on the machine, so no upper bound */
+    fx_start(&f, (fx_opts){.mode = RX_HANG, .hang_ms = 60000, .retries = 0, .backoff_ms = 5, .timeout_ms = 150});
     o = fx_deliver_one(&f);
     assert_false(o->ok);
     assert_int_equal(o->attempts, 1);
     if (!strstr(o->error, "timed out")) fail_msg("error: %s", o->error);
     uint64_t ms = o->duration_ns / 1000000u;
-    if (ms < 140 || ms > 1500) fail_msg("the attempt took %llu ms with a 150 ms timeout", (unsigned long long)ms);
+    if (ms < 140) fail_msg("the attempt took %llu ms with a 150 ms timeout", (unsigned long long)ms);
     fx_finish(&f);
 }
 
@@ -681,25 +685,30 @@ static void order_kept_and_stop_drains(void **state) {
 static void queue_full_and_stop_deadline(void **state) {
     (void)state;
     fixture f;
-    fx_start(&f, (fx_opts){.mode = RX_HANG, .hang_ms = 5000, .queue_max = 2, .timeout_ms = 4000});
+    /* The receiver holds each connection for 120 s and the timeout is 60 s: an attempt ends
+     * only when stop cuts it. */
+    fx_start(&f, (fx_opts){.mode = RX_HANG, .hang_ms = 120000, .queue_max = 2, .timeout_ms = 60000});
     lh_alert al = make_alert("sla.violated", "major", "one");
-    uint64_t t0 = now_ms();
     assert_int_equal(lh_alerts_send(f.a, &al), 0);
     assert_int_equal(lh_alerts_send(f.a, &al), 0);
     assert_int_equal(lh_alerts_send(f.a, &al), -1);
     assert_int_equal(lh_alerts_send(f.a, &al), -1);
-    assert_true(now_ms() - t0 < 100);   /* never waits for the network */
+    /* never waits for the network: no attempt can have ended yet, so a send that had
+     * waited for one would have seen its outcome reported first */
+    assert_int_equal(f.rc.n, 0);
     lh_alerts_stats st = fx_stats(&f);
     assert_int_equal(st.dropped, 2);
     assert_int_equal(st.queued, 2);
     /* let the first attempt reach the hanging receiver */
-    for (int i = 0; i < 200 && rx_count(f.rx) < 1; i++) sleep_ms(5);
+    for (int i = 0; i < 12000 && rx_count(f.rx) < 1; i++) sleep_ms(5);
     assert_int_equal(rx_count(f.rx), 1);
 
-    t0 = now_ms();
+    /* stop waits for its 200 ms deadline (at least), then gives up: under 30 s, half the
+     * request timeout, a hang guard rather than a bound on speed */
+    uint64_t t0 = now_ms();
     lh_alerts_stop(f.a, 200);
     uint64_t took = now_ms() - t0;
-    if (took < 150 || took > 700) fail_msg("stop(200 ms) took %llu ms", (unsigned long long)took);
+    if (took < 150 || took > 30000) fail_msg("stop(200 ms) took %llu ms", (unsigned long long)took);
     assert_int_equal(f.rc.n, 2);
     for (int i = 0; i < 2; i++) {
         assert_false(f.rc.r[i].ok);
@@ -719,14 +728,16 @@ static void queue_full_and_stop_deadline(void **state) {
 static void stop_cuts_backoff(void **state) {
     (void)state;
     fixture f;
-    fx_start(&f, (fx_opts){.mode = RX_REPLY, .fail_first = 1000, .retries = 3, .backoff_ms = 10000});
+    fx_start(&f, (fx_opts){.mode = RX_REPLY, .fail_first = 1000, .retries = 3, .backoff_ms = 60000});
     fx_send(&f, "x");
-    for (int i = 0; i < 200 && rx_count(f.rx) < 1; i++) sleep_ms(5);
-    sleep_ms(20);   /* the reply is read; the thread is in its 10 s backoff */
+    for (int i = 0; i < 12000 && rx_count(f.rx) < 1; i++) sleep_ms(5);
+    sleep_ms(20);   /* the reply is read; the thread is in its 60 s backoff */
+    /* stop(2000) must not wait out the backoff: it returns long before 60 s (30 s is a hang
+     * guard, not a bound on speed), with one attempt made, not a retry */
     uint64_t t0 = now_ms();
     lh_alerts_stop(f.a, 2000);
     uint64_t took = now_ms() - t0;
-    if (took > 300) fail_msg("stop(2000 ms) during a 10 s backoff took %llu ms", (unsigned long long)took);
+    if (took > 30000) fail_msg("stop(2000 ms) during a 60 s backoff took %llu ms", (unsigned long long)took);
     assert_int_equal(f.rc.n, 1);
     assert_false(f.rc.r[0].ok);
     assert_int_equal(f.rc.r[0].attempts, 1);

@@ -508,9 +508,11 @@ static void *subscriber(void *arg) {
     lh_store_sub *sub = NULL;
     char err[512];
     if (lh_store_subscribe(a->st, 0, &sub, err, sizeof(err)) < 0) return NULL;
-    for (int i = 0; i < 200 && a->got < 20; i++) {
+    /* each wait is up to 60 s: only a delivery that never comes ends the loop early */
+    while (a->got >= 0 && a->got < 20) {
         lh_event_list l;
-        if (lh_store_sub_next(sub, 50, 100, &l, err, sizeof(err)) < 0) break;
+        if (lh_store_sub_next(sub, 60000, 100, &l, err, sizeof(err)) < 0) break;
+        if (l.n == 0) break;
         for (size_t k = 0; k < l.n; k++) {
             if (l.events[k].seq != a->last + 1) a->got = -1000;
             a->last = l.events[k].seq;

@@ -1,7 +1,8 @@
 /* test_store_pg.c — the event store on a real PostgreSQL (LH_TEST_PG, started on loopback by
  * scripts/test-services.sh): the same chain as SQLite, two writer processes giving one linear
- * chain, LISTEN/NOTIFY reaching another process within 100 ms, and recovery from a lost
- * connection. Without LH_TEST_PG every test FAILS: PostgreSQL is required, never skipped. */
+ * chain, every commit of another process NOTIFYing the subscriber's LISTEN connection and
+ * reaching it in order (checked on the order of events, never on a wall-clock bound: a loaded
+ * machine only makes it slower), and recovery from a lost connection. Without LH_TEST_PG every test FAILS: PostgreSQL is required, never skipped. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -234,6 +235,22 @@ static void test_pg_two_writers_one_chain(void **state) {
 
 /* ---------------------------------------------------------------- subscriber in another process */
 
+/* Wait up to timeout_ms for a notification on the LISTEN connection c; 1 when one came. */
+static int awaitNotify(PGconn *c, int timeout_ms) {
+    for (int waited = 0;; waited += 100) {
+        if (!PQconsumeInput(c)) return 0;
+        PGnotify *n = PQnotifies(c);
+        if (n) { PQfreemem(n); return 1; }
+        if (waited >= timeout_ms) return 0;
+        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+        poll(&pfd, 1, 100);
+    }
+}
+
+/* In lockstep with a writer in another process: the test lets it append one event, and the
+ * subscriber (waiting in sub_next) must receive exactly that event, in order, and a LISTEN
+ * connection of the test's own must be NOTIFYed by that commit. The waits are 60 s: they
+ * fail only a delivery that never comes, not a slow machine. The latency is printed. */
 static void test_pg_subscriber_sees_other_process(void **state) {
     (void)state;
     char ci[512], err[512];
@@ -242,44 +259,65 @@ static void test_pg_subscriber_sees_other_process(void **state) {
     if (!st) fail_msg("open: %s", err);
     lh_store_sub *sub = NULL;
     assert_int_equal(lh_store_subscribe(st, 0, &sub, err, sizeof(err)), 0);
-    enum { N = 40 };
+    PGconn *mon = PQconnectdb(ci);
+    if (PQstatus(mon) != CONNECTION_OK) fail_msg("monitor connection: %s", PQerrorMessage(mon));
+    /* the subscriber listens on a connection of its own */
+    PGresult *r = PQexec(mon, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN lighthouse_events%'");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("pg_stat_activity: %s", PQerrorMessage(mon));
+    assert_int_equal(atoi(PQgetvalue(r, 0, 0)), 1);
+    PQclear(r);
+    PQclear(PQexec(mon, "LISTEN lighthouse_events"));
+    enum { N = 20 };
+    int go[2], done[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(done), 0);
     pid_t pid = fork();
     if (pid == 0) {
+        close(go[1]);
+        close(done[0]);
         lh_store *w = openPg(ci, K1, 0, err);
         if (!w) _exit(2);
-        usleep(200000);
+        char c;
         for (int i = 0; i < N; i++) {
+            if (read(go[0], &c, 1) != 1) _exit(4);
             char data[64];
-            snprintf(data, sizeof(data), "{\"sent_ns\":%lld}", (long long)nowNs());
+            snprintf(data, sizeof(data), "{\"i\":%d,\"sent_ns\":%lld}", i, (long long)nowNs());
             lh_event e = {.type = "decision.made", .agent = "other", .data = data};
             if (lh_store_append(w, &e, 1, NULL, err, sizeof(err)) < 0) _exit(3);
-            usleep(15000);
+            if (write(done[1], "a", 1) != 1) _exit(5);
         }
         lh_store_close(w);
         _exit(0);
     }
-    int got = 0;
-    int64_t worst = 0, deadline = nowNs() + 10000000000LL;
-    while (got < N && nowNs() < deadline) {
+    close(go[0]);
+    close(done[1]);
+    int64_t worst = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(write(go[1], "g", 1), 1);
         lh_event_list l;
-        assert_int_equal(lh_store_sub_next(sub, 500, 100, &l, err, sizeof(err)), 0);
+        assert_int_equal(lh_store_sub_next(sub, 60000, 100, &l, err, sizeof(err)), 0);
         int64_t now = nowNs();
-        for (size_t i = 0; i < l.n; i++) {
-            json_t *d = json_loads(l.events[i].data, 0, NULL);
-            int64_t sent = (int64_t)json_integer_value(json_object_get(d, "sent_ns"));
-            json_decref(d);
-            assert_string_equal(l.events[i].agent, "other");
-            if (now - sent > worst) worst = now - sent;
-            got++;
-        }
+        if (l.n != 1) fail_msg("event %d: the subscriber got %zu events in 60 s, want 1", i, l.n);
+        json_t *d = json_loads(l.events[0].data, 0, NULL);
+        assert_int_equal(json_integer_value(json_object_get(d, "i")), i);
+        int64_t sent = (int64_t)json_integer_value(json_object_get(d, "sent_ns"));
+        json_decref(d);
+        assert_string_equal(l.events[0].agent, "other");
+        if (now - sent > worst) worst = now - sent;
         lh_event_list_free(&l);
+        char c;
+        if (read(done[0], &c, 1) != 1) fail_msg("the writer stopped at event %d", i);
+        if (!awaitNotify(mon, 60000)) fail_msg("event %d: its commit sent no NOTIFY in 60 s", i);
     }
+    close(go[1]);
+    close(done[0]);
     int status = 0;
     waitpid(pid, &status, 0);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_int_equal(got, N);
-    print_message("    subscriber: worst append-to-delivery latency %.2f ms over %d events\n", worst / 1e6, N);
-    if (worst >= 100000000LL) fail_msg("an event took %.1f ms to reach the subscriber (limit 100 ms)", worst / 1e6);
+    print_message("    subscriber: worst append-to-delivery latency %.2f ms over %d events (not a bound)\n",
+                  worst / 1e6, N);
+    PQfinish(mon);
     lh_store_sub_close(sub);
     lh_store_close(st);
 }

@@ -205,3 +205,4 @@ curl -s "$URL/metrics" | grep "outcomes_total{route=\"/v1/validate\"" | sed "s/^
 kill -TERM "$PID"; wait "$PID"; rc=$?
 check "the bridge stops cleanly (exit 0)" '[ $rc = 0 ]'
 check "lighthouse events verify passes on its log" '"$LH" events verify --data "$DATA" >/dev/null 2>&1'
+done_testing

@@ -53,3 +53,4 @@ check "token create with the default data dir prints the path it used" \
   '[ $rc -eq 0 ] && grep -q "default data dir $T/cwd/lighthouse-data" "$T/err"'
 (cd "$T/cwd" && LIGHTHOUSE_DATA="$D" "$LH" token create --agent a3 --role builder > "$T/out" 2> "$T/err"); rc=$?
 check "with LIGHTHOUSE_DATA there is no default-dir note" '[ $rc -eq 0 ] && ! grep -q "default data dir" "$T/err"'
+echo "1..$n"

@@ -47,3 +47,4 @@ nfail=$(jq '.summary.failed_objectives | length' "$T/f.json")
 check "each failed objective ($nfail) links to a chart that exists" \
   '[ "$nfail" -gt 0 ] && jq -e --argjson n "$nfail" "([.links[] | select(.exists)] | length) >= \$n and ([.links[] | select(.exists | not)] | length) == 0" "$T/frender.json" >/dev/null'
 check "the outcomes chart shows the throttled requests" 'grep -q "throttled 429</title>" "$T/f.html"'
+done_testing

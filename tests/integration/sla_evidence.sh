@@ -193,3 +193,4 @@ v=$(events sla.violated | jq -c --argjson s "$(jq .data.violation.seq <<<"$rb")"
 check "... for a violation of ev-slow's own" 'jq -e ".data.revision == \"ev-slow\" and .data.rollback == true" <<<"$v" >/dev/null'
 check "... and the evidence is named in the action (against the threshold: no figures of ev-base in this run)" \
   'slaj | jq -e ".last_rollback.ok == true" >/dev/null && grep -q "evidence: revision ev-slow" "$T/two-b.err"'
+done_testing

@@ -173,3 +173,4 @@ out=$("$L" events verify --data "$T/base" 2>&1); rc=$?
 if [ "$rc" -eq 0 ] && [[ "$out" == *"0 events after it only the store vouches for"* ]]; then
   ok "after the bridge stopped its last checkpoint is the head"
 else fail "after serve: rc=$rc $out"; fi
+echo "1..$n"

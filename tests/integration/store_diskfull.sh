@@ -11,13 +11,14 @@
 # Skipped, with the reason printed, where a private mount namespace is not available.
 # Waits are on the order of events (acknowledgement counts), not on wall-clock bounds.
 set -u
+. "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"
 if [ "${LH_DISKFULL_INNER:-}" != 1 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null; then
-    echo "ok - disk-full test skipped: needs root and unshare(1) for a private tmpfs"; exit 0
+    skip_all "disk-full test: needs root and unshare(1) for a private tmpfs"
   fi
   if ! unshare -m --propagation private true 2>/dev/null; then
-    echo "ok - disk-full test skipped: unshare -m is not permitted here"; exit 0
+    skip_all "disk-full test: unshare -m is not permitted here"
   fi
   LH_DISKFULL_INNER=1 exec unshare -m --propagation private bash "$0"
 fi
@@ -28,7 +29,7 @@ mkdir -p "$M"
 cleanup() { exec 3>&- 2>/dev/null; wait 2>/dev/null; umount "$M" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 if ! mount -t tmpfs -o size=40m tmpfs "$M" 2>/dev/null; then
-  echo "ok - disk-full test skipped: cannot mount a tmpfs in the mount namespace"; exit 0
+  skip_all "disk-full test: cannot mount a tmpfs in the mount namespace"
 fi
 D="$M/data"
 mkdir -p "$D"
@@ -53,17 +54,17 @@ mkfifo "$T/in"
 pid=$!
 exec 3> "$T/in"
 gen 0 2000 >&3
-waitFor 2000 || { echo "not ok - the appender died before the disk filled: $(head -3 "$T/err")"; exit 1; }
+waitFor 2000 || { fail "the appender died before the disk filled: $(head -3 "$T/err")"; exit 1; }
 walfull=$(walSize)
-echo "ok - 2000 appends before the disk fills ($(wc -l < "$T/ack") acknowledged, WAL $walfull bytes)"
+ok "2000 appends before the disk fills ($(wc -l < "$T/ack") acknowledged, WAL $walfull bytes)"
 
 # fill the disk: the filler takes every free block
 dd if=/dev/zero of="$M/filler" bs=64k 2>/dev/null
 gen 2000 2500 >&3
-waitFor 4500 || { echo "not ok - the appender died on a full disk: $(tail -3 "$T/err")"; exit 1; }
+waitFor 4500 || { fail "the appender died on a full disk: $(tail -3 "$T/err")"; exit 1; }
 failed=$(grep -c 'line [0-9]' "$T/err")
-if [ "$failed" -gt 0 ]; then echo "ok - on a full disk $failed appends failed and were reported"
-else echo "not ok - the disk did not fill (no append failed)"; fi
+if [ "$failed" -gt 0 ]; then ok "on a full disk $failed appends failed and were reported"
+else fail "the disk did not fill (no append failed)"; fi
 acked_before=$(wc -l < "$T/ack")
 
 # free the space; the appender must serve steadily again with a bounded WAL
@@ -84,16 +85,17 @@ done
 exec 3>&-
 wait "$pid"; rc=$?
 after=$(( $(wc -l < "$T/ack") - acked_before ))
-if [ "$after" -eq 3002 ]; then echo "ok - after space came back all 3002 appends were acknowledged"
-else echo "not ok - after space came back $after of 3002 appends were acknowledged (rc $rc): $(tail -2 "$T/err")"; fi
+if [ "$after" -eq 3002 ]; then ok "after space came back all 3002 appends were acknowledged"
+else fail "after space came back $after of 3002 appends were acknowledged (rc $rc): $(tail -2 "$T/err")"; fi
 # space came back: the WAL written before and during the episode was checkpointed and
 # truncated at the first commit, so after two more appends it holds about one commit's frames
 if [ "$walfull" -gt $((2 * 1024 * 1024)) ] && [ "$walback" -lt $((1024 * 1024)) ]; then
-  echo "ok - the WAL was checkpointed and truncated when space came back ($walfull bytes before, $walback after two appends)"
+  ok "the WAL was checkpointed and truncated when space came back ($walfull bytes before, $walback after two appends)"
 else
-  echo "not ok - the WAL was not truncated when space came back ($walfull bytes before, $walback after two appends)"
+  fail "the WAL was not truncated when space came back ($walfull bytes before, $walback after two appends)"
 fi
-if [ "$maxwal" -le $((24 * 1024 * 1024)) ]; then echo "ok - the WAL stayed bounded after the disk-full episode (largest $maxwal bytes)"
-else echo "not ok - the WAL grew to $maxwal bytes after the disk-full episode"; fi
-if vout=$("$L" events verify --data "$D" 2>&1); then echo "ok - the chain verifies after the disk-full episode"
-else echo "not ok - verify after the disk-full episode: $vout"; fi
+if [ "$maxwal" -le $((24 * 1024 * 1024)) ]; then ok "the WAL stayed bounded after the disk-full episode (largest $maxwal bytes)"
+else fail "the WAL grew to $maxwal bytes after the disk-full episode"; fi
+if vout=$("$L" events verify --data "$D" 2>&1); then ok "the chain verifies after the disk-full episode"
+else fail "verify after the disk-full episode: $vout"; fi
+done_testing

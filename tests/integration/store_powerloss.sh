@@ -14,6 +14,7 @@
 # acknowledged appends: the test sees a missing fsync. LH_POWERCUT_NOSYNC=1 disables it in
 # every round, to watch the test fail. The cut point is chosen by write count, not by time.
 set -u
+. "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"
 SO="${LH_BUILD}/tests/powercut.so"
 ROUNDS=${LH_POWERCUT_ROUNDS:-30}
@@ -24,9 +25,9 @@ unset LIGHTHOUSE_SECRET
 # an ASan build wants its runtime first in the library list; the layer is preloaded before it
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0"
 
-if [ ! -x "$L" ]; then echo "not ok - power-loss test: $L is missing (build it first)"; exit 1; fi
-if [ ! -f "$SO" ]; then echo "not ok - power-loss test: $SO is missing (make $SO)"; exit 1; fi
-command -v sqlite3 >/dev/null || { echo "not ok - power-loss test: the sqlite3 tool is missing"; exit 1; }
+if [ ! -x "$L" ]; then fail "power-loss test: $L is missing (build it first)"; exit 1; fi
+if [ ! -f "$SO" ]; then fail "power-loss test: $SO is missing (make $SO)"; exit 1; fi
+command -v sqlite3 >/dev/null || { fail "power-loss test: the sqlite3 tool is missing"; exit 1; }
 
 gen() { # round count
   awk -v r="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++)
@@ -52,13 +53,13 @@ check() {
 
 D="$T/data"
 mkdir -p "$D"
-gen 0 5 | "$L" events append --data "$D" > /dev/null 2>"$T/err" || { echo "not ok - power-loss test: cannot create the store: $(cat "$T/err")"; exit 1; }
+gen 0 5 | "$L" events append --data "$D" > /dev/null 2>"$T/err" || { fail "power-loss test: cannot create the store: $(cat "$T/err")"; exit 1; }
 # calibration: one uncut run counts the writes to the store's files
 rm -f "$T/stats"
 run "$D" 1 drop 0 0
 W=$(awk '/^writes/ { print $2 }' "$T/stats" 2>/dev/null)
-if [ -z "$W" ] || [ "$W" -lt 50 ]; then echo "not ok - power-loss test: the layer counted ${W:-no} writes in an uncut run"; exit 1; fi
-echo "ok - an uncut run of 300 appends made $W writes to the store's files"
+if [ -z "$W" ] || [ "$W" -lt 50 ]; then fail "power-loss test: the layer counted ${W:-no} writes in an uncut run"; exit 1; fi
+ok "an uncut run of 300 appends made $W writes to the store's files"
 
 total=0 cuts=0 fails=0
 for round in $(seq 2 $((ROUNDS + 1))); do
@@ -74,25 +75,25 @@ for round in $(seq 2 $((ROUNDS + 1))); do
   check "$D" "$round"
   total=$((total + acked))
   if [ "$vrc" -eq 0 ] && [ "$missing" -eq 0 ]; then
-    echo "ok - power cut $round ($mode at write $cut of $W, rc $rc): $acked acknowledged appends present, verify passes"
+    ok "power cut $round ($mode at write $cut of $W, rc $rc): $acked acknowledged appends present, verify passes"
   else
     fails=$((fails + 1))
-    echo "not ok - power cut $round ($mode at write $cut of $W, rc $rc): verify rc=$vrc ($vout), $missing of $acked acknowledged appends missing"
+    fail "power cut $round ($mode at write $cut of $W, rc $rc): verify rc=$vrc ($vout), $missing of $acked acknowledged appends missing"
     comm -23 "$T/acked" "$T/present" | head -3 | sed 's/^/#   missing: /'
     grep -v '^$' "$T/err" | head -3 | sed 's/^/#   /'
   fi
 done
 
 # the cuts must have happened and the writers must have done real work
-if [ "$cuts" -ge $((ROUNDS / 2)) ]; then echo "ok - $cuts of $ROUNDS runs were cut by the layer"
-else echo "not ok - only $cuts of $ROUNDS runs were cut by the layer"; fi
-if [ "$total" -ge $((ROUNDS * 20)) ]; then echo "ok - the cut runs acknowledged $total appends in total"
-else echo "not ok - the cut runs acknowledged only $total appends"; fi
+if [ "$cuts" -ge $((ROUNDS / 2)) ]; then ok "$cuts of $ROUNDS runs were cut by the layer"
+else fail "only $cuts of $ROUNDS runs were cut by the layer"; fi
+if [ "$total" -ge $((ROUNDS * 20)) ]; then ok "the cut runs acknowledged $total appends in total"
+else fail "the cut runs acknowledged only $total appends"; fi
 # after the last cut the store still takes appends and verifies
 if gen 999 3 | "$L" events append --data "$D" > /dev/null && "$L" events verify --data "$D" > /dev/null; then
-  echo "ok - the store appends and verifies after $ROUNDS power cuts"
+  ok "the store appends and verifies after $ROUNDS power cuts"
 else
-  echo "not ok - the store does not append or verify after the power cuts"
+  fail "the store does not append or verify after the power cuts"
 fi
 
 # control: with the fsync disabled, a power cut must lose acknowledged appends
@@ -102,7 +103,8 @@ gen 0 5 | "$L" events append --data "$C" > /dev/null 2>&1
 run "$C" 500 drop $((W / 4)) 1
 check "$C" 500
 if [ "$acked" -gt 0 ] && [ "$missing" -gt 0 ]; then
-  echo "ok - control: with fsync disabled a power cut loses $missing of $acked acknowledged appends"
+  ok "control: with fsync disabled a power cut loses $missing of $acked acknowledged appends"
 else
-  echo "not ok - control: with fsync disabled a power cut lost $missing of $acked acknowledged appends (the test cannot see a missing fsync)"
+  fail "control: with fsync disabled a power cut lost $missing of $acked acknowledged appends (the test cannot see a missing fsync)"
 fi
+done_testing

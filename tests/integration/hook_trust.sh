@@ -67,7 +67,7 @@ srv.serve_forever()
 PY
 for mode in allow replay wrongkey; do
   rm -f "$T/imp.up"
-  python3 "$T/impostor.py" "$PORT" "$mode" "$T/rbody" "$got" "$T/imp.up" 2>"$T/imp.err" &
+  python3 "$T/impostor.py" "$PORT" "$mode" "$T/rbody" "$got" "$T/imp.up" 2>"$T/imp.log" &
   imp=$!
   if ! wait_for '[ -s "$T/imp.up" ]'; then fail "impostor ($mode) binds the bridge's port"; kill $imp 2>/dev/null; wait $imp 2>/dev/null; continue; fi
   hook LIGHTHOUSE_REQUIRE_BRIDGE=1 LIGHTHOUSE_HOOK_ALLOW=approve

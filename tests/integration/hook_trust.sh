@@ -17,6 +17,8 @@ hook() { # extra env... → sets out, rc, herr
   out=$(env LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$@" "$HOOK" pre-tool-use < "$T/ask.json" 2>"$T/herr"); rc=$?
   herr=$(cat "$T/herr")
 }
+# Like wait_for, but patient (30 s): a sanitized bridge or python3 starting on a loaded machine.
+wait_long() { for _ in $(seq 600); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 reason() { jq -r '.hookSpecificOutput.permissionDecisionReason' <<<"$out" 2>/dev/null; }
 
 # ---- the real bridge: signed, obeyed ------------------------------------------------
@@ -69,7 +71,7 @@ for mode in allow replay wrongkey; do
   rm -f "$T/imp.up"
   python3 "$T/impostor.py" "$PORT" "$mode" "$T/rbody" "$got" "$T/imp.up" 2>"$T/imp.log" &
   imp=$!
-  if ! wait_for '[ -s "$T/imp.up" ]'; then fail "impostor ($mode) binds the bridge's port"; kill $imp 2>/dev/null; wait $imp 2>/dev/null; continue; fi
+  if ! wait_long '[ -s "$T/imp.up" ]'; then fail "impostor ($mode) binds the bridge's port"; kill $imp 2>/dev/null; wait $imp 2>/dev/null; continue; fi
   hook LIGHTHOUSE_REQUIRE_BRIDGE=1 LIGHTHOUSE_HOOK_ALLOW=approve
   check "impostor ($mode), LIGHTHOUSE_REQUIRE_BRIDGE=1: blocked (exit 2), says why on stderr" \
     '[ $rc = 2 ] && [ -z "$out" ] && grep -q "X-Lighthouse-Signature" "$T/herr" && grep -q "not trusted" "$T/herr"'
@@ -83,7 +85,7 @@ done
 "$LH" serve --listen "127.0.0.1:$PORT" --data "$T/trust" >"$T/trust2.out" 2>"$T/trust2.err" &
 PID=$!
 BRIDGES+=("$PID")
-wait_for 'grep -q "http://" "$T/trust2.out"' || fail "the bridge restarts on its port"
+wait_long 'grep -q "http://" "$T/trust2.out"' || fail "the bridge restarts on its port"
 hook LIGHTHOUSE_REQUIRE_BRIDGE=1
 check "the restarted bridge decides again (same token, same data)" \
   '[ $rc = 0 ] && [ "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" = ask ] && reason | grep -q "(event [0-9]*)"'

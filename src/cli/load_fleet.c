@@ -100,7 +100,7 @@ static json_t *adminPost(const lh_fleet *f, const char *path, json_t *body, char
     json_decref(body);
     if (!text) { snprintf(err, errlen, "out of memory"); return NULL; }
     lh_http_reply rep;
-    int rc = lh_http_post(f->url, path, f->admin, "application/json", text, strlen(text), 2000, 60000, &rep, err, errlen);
+    int rc = lh_http_post(f->url, path, f->admin, NULL, "application/json", text, strlen(text), 2000, 60000, &rep, err, errlen);
     free(text);
     if (rc) return NULL;
     json_t *j = json_loadb(rep.body, rep.len, 0, NULL);

@@ -145,6 +145,12 @@ static int parseReply(char *buf, size_t n, int closed, lh_http_reply *out) {
     for (char *line = strstr(buf, "\r\n") + 2; line < eoh; line = strstr(line, "\r\n") + 2) {
         if (!strncasecmp(line, "Content-Length:", 15)) clen = strtoll(line + 15, NULL, 10);
         if (!strncasecmp(line, "Transfer-Encoding:", 18)) return -1;   /* we ask for close-delimited or sized */
+        if (!strncasecmp(line, "X-Lighthouse-Signature:", 23)) {
+            const char *v = line + 23;
+            v += strspn(v, " \t");
+            size_t vl = strspn(v, "0123456789abcdef");
+            if (vl == 64) { memcpy(out->sig, v, 64); out->sig[64] = 0; }
+        }
     }
     size_t hl = (size_t)(eoh + 4 - buf);
     if (clen < 0) {
@@ -162,7 +168,7 @@ static int parseReply(char *buf, size_t n, int closed, lh_http_reply *out) {
     return 1;
 }
 
-int lh_http_post(const char *base_url, const char *path, const char *token, const char *ctype,
+int lh_http_post(const char *base_url, const char *path, const char *token, const char *nonce, const char *ctype,
                  const char *body, size_t len, int connect_ms, int total_ms, lh_http_reply *out,
                  char *err, size_t errlen) {
     memset(out, 0, sizeof(*out));
@@ -176,10 +182,11 @@ int lh_http_post(const char *base_url, const char *path, const char *token, cons
     char head[2048];
     int hn = snprintf(head, sizeof(head),
                       "POST %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lighthouse-hook\r\nContent-Type: %s\r\n"
-                      "Content-Length: %zu\r\nConnection: close\r\n%s%s%s\r\n",
+                      "Content-Length: %zu\r\nConnection: close\r\n%s%s%s%s%s%s\r\n",
                       t.unix_sock ? "" : t.path, path, t.unix_sock ? "localhost" : t.host, ctype, len,
                       token && *token ? "Authorization: Bearer " : "", token && *token ? token : "",
-                      token && *token ? "\r\n" : "");
+                      token && *token ? "\r\n" : "", nonce && *nonce ? "X-Lighthouse-Nonce: " : "",
+                      nonce && *nonce ? nonce : "", nonce && *nonce ? "\r\n" : "");
     if (hn < 0 || (size_t)hn >= sizeof(head)) { snprintf(err, errlen, "request header too long"); close(fd); return -1; }
     if (sendAll(fd, head, (size_t)hn, deadline, err, errlen) || sendAll(fd, body, len, deadline, err, errlen)) {
         close(fd);

@@ -17,13 +17,15 @@ typedef struct lh_http_reply {
     int status;
     char *body;     /* malloc'd, NUL-terminated; caller frees */
     size_t len;
+    char sig[65];   /* its X-Lighthouse-Signature (64 hex digits), or "" */
 } lh_http_reply;
 
 /* POST body to base_url + path. base_url is "http://HOST[:PORT][/PREFIX]" or
- * "unix:/path/to.sock". token (may be NULL) is sent as a bearer token. Returns 0 when a
+ * "unix:/path/to.sock". token (may be NULL) is sent as a bearer token, nonce (may be NULL)
+ * as X-Lighthouse-Nonce (util/replysig.h). Returns 0 when a
  * reply was read (any status), -1 with a message in err when the bridge could not be
  * reached or answered garbage within the timeouts. */
-int lh_http_post(const char *base_url, const char *path, const char *token, const char *ctype,
+int lh_http_post(const char *base_url, const char *path, const char *token, const char *nonce, const char *ctype,
                  const char *body, size_t len, int connect_ms, int total_ms, lh_http_reply *out,
                  char *err, size_t errlen);
 

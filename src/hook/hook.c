@@ -16,7 +16,9 @@
  * in the audit log. When the bridge cannot be reached or fails, the hook decides
  * locally and says so in the reason, unless LIGHTHOUSE_REQUIRE_BRIDGE=1: then it fails
  * closed (exit 2, or exit 0 with LIGHTHOUSE_FAIL_OPEN=1). A 401 or 403 is a
- * configuration error (a bad or wrong token): the hook blocks with the fix.
+ * configuration error (a bad or wrong token): the hook blocks with the fix. A 200 is
+ * obeyed only with the bridge's X-Lighthouse-Signature over this call's nonce (util/
+ * replysig.h): anything else at LIGHTHOUSE_URL counts as an unreachable bridge.
  *
  * With no LIGHTHOUSE_URL the decision is made here, with the same engine the bridge
  * uses. Start-up cost matters (this runs once per tool call): no cache, the built-in
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +37,7 @@
 #include "hook/client.h"
 #include "hook/setup.h"
 #include "util/io.h"
+#include "util/replysig.h"
 
 #define HOOK_REASON_MAX 10000   /* Claude Code caps output strings at 10,000 chars */
 
@@ -129,6 +133,39 @@ static int envMs(const char *name, int def) {
     return *end || n < 1 || n > 600000 ? def : (int)n;
 }
 
+/* A fresh nonce for X-Lighthouse-Nonce: 16 random bytes in hex. -1 without randomness. */
+static int makeNonce(char out[33]) {
+    unsigned char r[16];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) return -1;
+    for (int i = 0; i < 16; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
+    return 0;
+}
+
+/* Is rep the bridge's own answer to this call? Only the bridge (and whoever holds the
+ * token) can sign nonce ‖ body with the key of token (util/replysig.h); a process that
+ * took the bridge's port cannot, and a replayed reply fits another nonce. 1 yes; 0 with
+ * why in err. */
+static int signedByBridge(const char *url, const char *token, const char *nonce, const lh_http_reply *rep,
+                          char *err, size_t errlen) {
+    if (!token || !*token) {
+        snprintf(err, errlen, "a 200 reply from %s without LIGHTHOUSE_TOKEN cannot be the bridge's (its hook route "
+                 "needs a token); not trusted", url);
+        return 0;
+    }
+    unsigned char key[32];
+    char want[65];
+    lh_reply_key(token, strlen(token), key);
+    if (lh_reply_sig(key, nonce, strlen(nonce), rep->body, rep->len, want)) {
+        snprintf(err, errlen, "out of memory checking the reply's signature");
+        return 0;
+    }
+    if (rep->sig[0] && lh_reply_sig_equal(rep->sig, want)) return 1;
+    snprintf(err, errlen, "the reply from %s is %s X-Lighthouse-Signature for this call and LIGHTHOUSE_TOKEN: "
+             "not the bridge (another process on its address?), or a bridge older than the hook; not trusted",
+             url, rep->sig[0] ? "signed wrongly: a bad" : "unsigned: no");
+    return 0;
+}
+
 /* Ask the bridge. Returns 0 when its answer was printed (an allow only if approve; the
  * bridge's {} is its "no opinion" and prints nothing); 1 when the bridge refused our
  * credentials (401, 403): a configuration error, err says what to fix; otherwise -1 with
@@ -142,12 +179,23 @@ static int askBridge(const char *url, const char *in, size_t len, int approve, c
     if (j) body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     lh_http_reply rep;
-    int rc = lh_http_post(url, "/v1/hooks/claude-code", getenv("LIGHTHOUSE_TOKEN"), "application/json",
+    const char *token = getenv("LIGHTHOUSE_TOKEN");
+    char nonce[33];
+    if (makeNonce(nonce)) {
+        free(body);
+        snprintf(err, errlen, "no randomness for the request nonce: %s", strerror(errno));
+        return -1;
+    }
+    int rc = lh_http_post(url, "/v1/hooks/claude-code", token, nonce, "application/json",
                           body ? body : in, body ? strlen(body) : len,
                           envMs("LIGHTHOUSE_CONNECT_TIMEOUT_MS", 200), envMs("LIGHTHOUSE_TIMEOUT_MS", 5000),
                           &rep, err, errlen);
     free(body);
     if (rc) return -1;
+    if (rep.status == 200 && !signedByBridge(url, token, nonce, &rep, err, errlen)) {
+        free(rep.body);
+        return -1;
+    }
     json_t *out = rep.status == 200 ? json_loadb(rep.body, rep.len, 0, NULL) : NULL;
     const char *pd = json_string_value(
         json_object_get(json_object_get(out, "hookSpecificOutput"), "permissionDecision"));

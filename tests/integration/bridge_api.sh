@@ -105,7 +105,7 @@ check "LIGHTHOUSE_REQUIRE_BRIDGE=1 and no bridge: exit 2 (blocks) with the reaso
 LIGHTHOUSE_URL="http://127.0.0.1:1" LIGHTHOUSE_REQUIRE_BRIDGE=1 LIGHTHOUSE_FAIL_OPEN=1 "$HOOK" pre-tool-use < "$T/cc2.json" >/dev/null 2>&1; rc=$?
 check "LIGHTHOUSE_REQUIRE_BRIDGE=1 with LIGHTHOUSE_FAIL_OPEN=1: exit 0" '[ $rc = 0 ]'
 # Something else answers at LIGHTHOUSE_URL (a web server's 200): its body is never
-# passed on as the hook's decision.
+# passed on as the hook's decision (it is not signed: hook_trust.sh has the impostors).
 python3 - "$T/other.port" <<'PY' &
 import http.server, socketserver, sys, threading, time
 class H(http.server.BaseHTTPRequestHandler):
@@ -125,7 +125,7 @@ wait_for '[ -s "$T/other.port" ]'
 payload "forbidden-cmd" > "$T/cc3.json"
 out=$(LIGHTHOUSE_URL="http://127.0.0.1:$(cat "$T/other.port")" LIGHTHOUSE_TOKEN="$BT" LIGHTHOUSE_HOOK_ALLOW=approve "$HOOK" pre-tool-use < "$T/cc3.json"); rc=$?
 check "a 200 that is not hook output is not passed on: the hook decides locally and says why" \
-  '[ $rc = 0 ] && jq -e ".hookSpecificOutput.permissionDecisionReason | test(\"not PreToolUse hook output\")" <<<"$out" >/dev/null'
+  '[ $rc = 0 ] && jq -e ".hookSpecificOutput.permissionDecisionReason | test(\"unsigned.*not trusted\")" <<<"$out" >/dev/null'
 kill $other 2>/dev/null; wait $other 2>/dev/null
 
 # A "bridge" that accepts and never answers: the hook gives up at LIGHTHOUSE_TIMEOUT_MS.

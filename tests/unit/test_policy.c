@@ -7,6 +7,7 @@
 #include "engine/analyze.h"
 #include "engine/policy.h"
 #include "engine/rules.h"
+#include "util/replysig.h"
 
 /* ------------------------------------------------------------------------------ */
 /* Helpers                                                                         */
@@ -155,6 +156,33 @@ static void test_sha256_vectors(void **state) {
     lh_policy_sha256(big, 1000000, h); hex(h, x);
     free(big);
     assert_string_equal(x, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/* The reply signature the hook checks (util/replysig.c): RFC 4231-style HMAC answers from
+ * python3's hmac module, a long key and a message past the stack buffer, and the
+ * key derivation and signature of docs/api.md. */
+static void test_reply_hmac(void **state) {
+    (void)state;
+    unsigned char h[32];
+    char x[65];
+    const char *fox = "The quick brown fox jumps over the lazy dog";
+    assert_int_equal(lh_hmac_sha256("key", 3, fox, 20, fox + 20, strlen(fox) - 20, h), 0);
+    hex(h, x);
+    assert_string_equal(x, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+    char k[100], *m = malloc(5000);
+    memset(k, 'k', sizeof(k));
+    memset(m, 'x', 5000);
+    assert_int_equal(lh_hmac_sha256(k, sizeof(k), m, 5000, NULL, 0, h), 0);
+    free(m);
+    hex(h, x);
+    assert_string_equal(x, "af7676f4fcf0db5c31144ed5da73e6264f32bcab72d092fbdd2dacef15545047");
+    unsigned char key[32];
+    lh_reply_key("lh1.tok", 7, key);
+    assert_int_equal(lh_reply_sig(key, "n0nce", 5, "{}\n", 3, x), 0);
+    assert_string_equal(x, "ad66e65627655fb05b4b24952be33a59156ec64c3ad3c4df0d1a9a90ea4b8f1b");
+    assert_true(lh_reply_sig_equal(x, "ad66e65627655fb05b4b24952be33a59156ec64c3ad3c4df0d1a9a90ea4b8f1b"));
+    assert_false(lh_reply_sig_equal(x, "ad66e65627655fb05b4b24952be33a59156ec64c3ad3c4df0d1a9a90ea4b8f1c"));
+    assert_false(lh_reply_sig_equal(x, ""));
 }
 
 static void test_revision(void **state) {
@@ -999,6 +1027,7 @@ static void test_rule_packs(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_reply_hmac),
         cmocka_unit_test(test_revision),
         cmocka_unit_test(test_glob),
         cmocka_unit_test(test_default_policy_loads),

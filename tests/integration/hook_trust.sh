@@ -89,3 +89,4 @@ wait_long 'grep -q "http://" "$T/trust2.out"' || fail "the bridge restarts on it
 hook LIGHTHOUSE_REQUIRE_BRIDGE=1
 check "the restarted bridge decides again (same token, same data)" \
   '[ $rc = 0 ] && [ "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" = ask ] && reason | grep -q "(event [0-9]*)"'
+done_testing

@@ -880,6 +880,19 @@ static int computedName(const lexer *L, const tok *t, int after_dot) {
     return 0;
 }
 
+/* True when the code downloads: an evaluation of a computed string in it is taken to
+ * run what was downloaded (fetch(u).then(r => r.text()).then(eval),
+ * exec(urlopen(u).read())), as `curl | sh` does. */
+static int fetchesNetwork(const char *code, size_t len) {
+    static const char *const calls[] = {"fetch(", "urlopen(", "requests.get(", "requests.post(",
+                                        "requests.request(", "httpx.get(", "urllib3", "http.get(",
+                                        "https.get(", "axios", "Net::HTTP", "URI.open(", "open-uri",
+                                        "LWP::", "HTTP::Tiny", "curl_exec(", "http.request(", NULL};
+    for (int i = 0; calls[i]; i++)
+        if (memmem(code, len, calls[i], strlen(calls[i]))) return 1;
+    return 0;
+}
+
 int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
                     lh_code_effect *out, int max) {
     efx e = {a, lang, out, 0, max, 0};
@@ -919,6 +932,11 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
             addEffect(&e, LH_CODE_EVAL_OPAQUE, lh_arena_printf(a, "%.*s(%s), a name computed at run time",
                                                                (int)t.n, t.s, argText(&e, &at)));
             continue;
+        }
+        if (ev && lang == LH_LANG_JS && !paren && !after_dot && (isP(&prev, '(') || isP(&prev, ',')) &&
+            (isP(&p, ')') || isP(&p, ','))) {
+            addEffect(&e, LH_CODE_EVAL_OPAQUE, "eval given as a callback: evaluates what it is passed");
+            continue;   /* .then(eval), [s].map(eval) */
         }
         if (ev) {
             if (paren) { L = at; evalCall(&e, &L, 1); continue; }
@@ -1009,5 +1027,8 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
         }
         addWrite(&e, path);
     }
+    if (!e.oom && fetchesNetwork(code, len))
+        for (int i = 0; i < e.n; i++)
+            if (out[i].kind == LH_CODE_EVAL_OPAQUE) out[i].kind = LH_CODE_EVAL_REMOTE;
     return e.oom ? -1 : e.n;
 }

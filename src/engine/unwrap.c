@@ -791,6 +791,8 @@ static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lan
             parseChild(c, lim, k, -1, fx[i].text, strlen(fx[i].text), LH_ORIGIN_INLINE);
         } else if (fx[i].kind == LH_CODE_EVAL && depth < 3) {
             scanCodeIn(c, lim, k, fx[i].text, strlen(fx[i].text), depth + 1);
+        } else if (fx[i].kind == LH_CODE_EVAL_REMOTE) {
+            lh_emit(c, k, LH_R(NET_PIPE_SHELL), fx[i].text);   /* downloaded code, evaluated */
         } else {
             const char *what = fx[i].text;
             while (*what == ' ' || *what == '\t' || *what == '\n') what++;   /* no blank after the ':' */

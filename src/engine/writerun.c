@@ -7,7 +7,8 @@
  * variable, a download, another program's output). A later command that runs the file —
  * `sh f`, `. f`, `source f`, `./f`, `python f.py` (any interpreter code_lex.c reads),
  * `make` with a written Makefile, `npm|yarn|pnpm install|test|run` with written scripts,
- * `pytest` with a written conftest.py, git with a written hook — gets the content as a
+ * `pytest` with a written conftest.py, git with a written hook, `psql -f f` / `psql < f`
+ * / `mysql < f` / `sqlite3 DB < f` (the SQL as `psql -c '…'`) — gets the content as a
  * child script (shell text, or `python3 -c '…'` for code), so the analyzers judge what
  * will really run. A run of unknown content escalates (code.written-then-run). */
 #include <stdio.h>
@@ -371,11 +372,82 @@ static wfile *inDir(wstate *w, int k, const char *name) {
     return find(w, absPath(w->c, k, &word), k);
 }
 
+/* Append the single-quoted word t to o (cap bytes) at *n. */
+static void quoteTo(char *o, size_t cap, size_t *n, const char *t) {
+    if (*n + 3 >= cap) return;
+    o[(*n)++] = ' ';
+    o[(*n)++] = '\'';
+    for (; *t && *n + 6 < cap; t++) {
+        if (*t == '\'') { memcpy(o + *n, "'\\''", 4); *n += 4; }
+        else o[(*n)++] = *t;
+    }
+    o[(*n)++] = '\'';
+    o[*n] = 0;
+}
+
+/* psql -f F / --file=F / < F, mysql|mariadb … < F, sqlite3 DB < F / ".read F": the SQL
+ * written to F is run as `psql … -c 'SQL'` (mysql -e, sqlite3 DB 'SQL'), the form the
+ * database analyzer reads. Returns 1 when command k is such a run of a written file. */
+static int sqlRun(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    const char *p = cmd->prog;
+    int psql = !strcmp(p, "psql"), my = !strcmp(p, "mysql") || !strcmp(p, "mariadb");
+    int lite = !strcmp(p, "sqlite3");
+    if (!psql && !my && !lite) return 0;
+    wfile *f = NULL;
+    int skip = -1, nskip = 0;
+    for (int i = 1; i < cmd->argc && !f; i++) {
+        const char *a = cmd->argv[i].s;
+        lh_word fw = cmd->argv[i];
+        if (psql && (!strcmp(a, "-f") || !strcmp(a, "--file")) && i + 1 < cmd->argc) {
+            fw = cmd->argv[i + 1];
+            nskip = 2;
+        } else if (psql && !strncmp(a, "--file=", 7)) {
+            fw.s = a + 7; nskip = 1;
+        } else if (psql && !strncmp(a, "-f", 2) && a[2]) {
+            fw.s = a + 2; nskip = 1;
+        } else if (lite && !strncmp(a, ".read ", 6)) {
+            fw.s = a + 6; nskip = 1;
+        } else {
+            continue;
+        }
+        fw.len = (uint32_t)strlen(fw.s);
+        f = find(w, absPath(c, k, &fw), k);
+        if (f) skip = i;
+    }
+    for (int r = 0; r < cmd->nredirs && !f; r++)
+        if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0)
+            f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
+    if (!f) return 0;
+    if (!f->content) { lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return 1; }
+    size_t cap = 64 + f->len * 4;
+    for (int i = 0; i < cmd->argc; i++) cap += cmd->argv[i].len * 4 + 4;
+    char *text = lh_arena_alloc(c->arena, cap);
+    if (!text) { c->oom = 1; return 1; }
+    size_t n = 0;
+    text[0] = 0;
+    for (int i = 0; i < cmd->argc; i++)
+        if (i < skip || i >= skip + nskip || skip < 0) quoteTo(text, cap, &n, cmd->argv[i].s);
+    if (psql || my) {
+        memcpy(text + n, psql ? " -c" : " -e", 4);
+        n += 3;
+    }
+    char *sql = lh_arena_strndup(c->arena, f->content, f->len);
+    if (!sql) { c->oom = 1; return 1; }
+    quoteTo(text, cap, &n, sql);
+    uint32_t keep = cmd->flags & LH_C_REPLACED;
+    lh_unwrap_child(c, w->lim, k, text + 1, n - 1);
+    if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
+    return 1;
+}
+
 static void checkRun(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
     if (cmd->argc == 0) return;
     const char *p = cmd->prog;
+    if (sqlRun(w, k)) return;
     /* ./f or /path/f */
     if (strchr(cmd->argv[0].s, '/')) {
         wfile *f = find(w, absPath(c, k, &cmd->argv[0]), k);

@@ -5,7 +5,8 @@
  * command is judged as the program it names rather than escalated as a dynamic command.
  * A variable is known only when every way the call sets it agrees on one literal value
  * (no $(…), no $x in the value, no `read`, `unset`, `getopts`, `mapfile`, `printf -v`
- * of that name, no second different value anywhere in the call, loops included).
+ * of that name, no second different value anywhere in the call, loops included). When
+ * the call sets IFS, unquoted words are not resolved (they split on it).
  *
  * A child shell sees the values its starter assigned: in `env -i HOME=/tmp sh -c '…'`
  * and `NAME=VAL sh -c '…$NAME…'` every word of the child script that refers to NAME
@@ -115,11 +116,25 @@ static long expandWord(const lh_script *s, int k, const lh_word *w, char *buf, s
     return (long)o;
 }
 
+/* True when the call sets IFS: an unquoted expansion then splits on other characters
+ * (`IFS=,; c=rm,-rf,/; $c` runs rm), so it is not resolved as one word. */
+static int setsIFS(const lh_script *s) {
+    for (int j = 0; j < s->ncmds; j++) {
+        const lh_cmd *cmd = &s->cmds[j];
+        for (int a = 0; a < cmd->nassigns; a++)
+            if (!strncmp(cmd->assigns[a].s, "IFS=", 4)) return 1;
+        for (int a = 1; a < cmd->argc; a++)
+            if (strstr(cmd->argv[a].s, "IFS")) return 1;   /* export IFS=…, read IFS, declare */
+    }
+    return 0;
+}
+
 /* Replace w by its expansion when every reference in it is known. In command position
  * the value must be one plain word (no blanks or glob characters: those split). */
 static void resolveWord(lh_ctx *c, int k, lh_word *w, int command_word) {
     if (!(w->flags & LH_W_VAR) || (w->flags & (LH_W_SUBST | LH_W_PROCSUBST | LH_W_ARITH))) return;
     if (!lh_step(c, 1)) return;
+    if (!(w->flags & LH_W_QUOTED) && setsIFS(c->script)) return;
     char buf[LV_MAX_WORD];
     long n = expandWord(c->script, k, w, buf, sizeof buf);
     if (n <= 0) return;

@@ -11,7 +11,8 @@
  * - package.json: the lifecycle scripts npm runs by itself (preinstall, postinstall…);
  * - Makefiles (Makefile, makefile, GNUmakefile, *.mk): recipe lines, with the file's
  *   own variables substituted;
- * - notebooks (NotebookEdit, *.ipynb): `!cmd` lines and %%bash cells as shell, the rest
+ * - notebooks (NotebookEdit, *.ipynb; a whole .ipynb's JSON is read cell by cell, each
+ *   code cell's source a string or a list of lines): `!cmd` lines and %%bash cells as shell, the rest
  *   as Python (`python3 -c '…'`, read by code_lex.c through the unwrapper);
  * - dev containers' create/start commands, .envrc (direnv), .husky hooks, and the
  *   script items of .gitlab-ci.yml.
@@ -21,6 +22,8 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "engine/unwrap.h"
 
@@ -351,7 +354,7 @@ static void makefile(lh_ctx *c, const char *s, size_t len, text *sh) {
     (void)c;
 }
 
-static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
+static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *end = s + len;
     const char *p = s;
     while (p < end && (*p == ' ' || *p == '\n')) p++;
@@ -385,6 +388,41 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
         addQuoted(sh, py.s, py.n);
         adds(sh, "\n" LH_CONTENT_UNIT);
     }
+}
+
+/* A notebook's text: one cell's source (NotebookEdit's new_source), or the whole .ipynb
+ * JSON, whose code cells hold their source as a string or a list of lines; each code
+ * cell is read as its own cell. Text that is not notebook JSON is one cell. */
+static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
+    const char *p = s, *end = s + len;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    json_t *nb = p < end && *p == '{' ? json_loadb(s, len, 0, NULL) : NULL;
+    json_t *cells = nb ? json_object_get(nb, "cells") : NULL;
+    if (!json_is_array(cells)) {
+        json_decref(nb);
+        notebookCell(c, s, len, sh);
+        return;
+    }
+    size_t i;
+    json_t *cell;
+    json_array_foreach(cells, i, cell) {
+        const char *type = json_string_value(json_object_get(cell, "cell_type"));
+        if (type && strcmp(type, "code")) continue;   /* markdown and raw cells do not run */
+        json_t *src = json_object_get(cell, "source");
+        text code = {c, NULL, 0, 0};
+        adds(&code, "");
+        if (json_is_string(src)) {
+            add(&code, json_string_value(src), json_string_length(src));
+        } else if (json_is_array(src)) {
+            size_t j;
+            json_t *line;
+            json_array_foreach(src, j, line)
+                if (json_is_string(line)) add(&code, json_string_value(line), json_string_length(line));
+        }
+        if (c->oom) break;
+        if (code.n) notebookCell(c, code.s, code.n, sh);
+    }
+    json_decref(nb);
 }
 
 const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const char *s,

@@ -538,10 +538,90 @@ static const char *otherName(lh_lang lang, const tok *t, const tok *dot, const t
     return NULL;
 }
 
+/* ------------------------------------------------------------------------------ */
+/* Constant strings                                                                */
+/* ------------------------------------------------------------------------------ */
+
+/* The concatenation operator between two literals: '+' (Python, JS, Ruby), '.' (PHP,
+ * Perl); Python also joins adjacent literals ("cpu_" "count"). */
+static int concatOp(lh_lang l, const tok *t) {
+    if (isP(t, '+')) return l == LH_LANG_PYTHON || l == LH_LANG_JS || l == LH_LANG_RUBY;
+    if (isP(t, '.')) return l == LH_LANG_PHP || l == LH_LANG_PERL;
+    return 0;
+}
+
+/* An operator that binds tighter than concatenation or applies to the literal next to
+ * it ('%s' % x, 'ab' * 2, 'a'.upper(), 'abc'[1]): the literal is not folded. */
+static int bindsTighter(lh_lang l, const tok *t) {
+    if (concatOp(l, t)) return 0;
+    return t->k == T_P && strchr("*%/-[.(", t->s[0]);
+}
+
+/* The same before a literal: x * 'a' + 'b', x % 'a' + 'b'. */
+static int bindsTighterBefore(const tok *t) {
+    return t->k == T_P && strchr("*%/-+.", t->s[0]);
+}
+
+/* Fold concatenations of plain string literals into one literal ('sys' + 'tem' ->
+ * 'system'), so the lookups of lh_code_canon see the name. Returns code when nothing
+ * was folded. */
+static const char *foldStrings(lh_arena *a, lh_lang lang, const char *code, size_t len, size_t *outlen) {
+    lexer L = {lang, code, code, code + len};
+    obuf out = {a, NULL, 0, 0, 0};
+    const char *copied = code;
+    tok prev = {T_END, code, 0, 1};
+    int folded = 0;
+    for (tok t = nextTok(&L); t.k != T_END;) {
+        int interp;
+        char *first = t.k == T_STR && !bindsTighterBefore(&prev) ? strText(a, lang, &t, &interp) : NULL;
+        if (!first || interp) { prev = t; t = nextTok(&L); continue; }
+        /* a run: STR (op STR)* */
+        obuf run = {a, NULL, 0, 0, 0};
+        put(&run, first, strlen(first));
+        tok last = t, next = nextTok(&L);
+        int n = 1;
+        for (;;) {
+            lexer save = L;
+            tok s2 = next;
+            if (concatOp(lang, &next)) s2 = nextTok(&L);
+            else if (lang != LH_LANG_PYTHON || next.k != T_STR) break;
+            char *more = s2.k == T_STR ? strText(a, lang, &s2, &interp) : NULL;
+            tok after = nextTok(&L);
+            if (!more || interp || bindsTighter(lang, &after)) { L = save; break; }
+            put(&run, more, strlen(more));
+            last = s2;
+            next = after;
+            n++;
+        }
+        if (n > 1 && !run.oom) {
+            put(&out, copied, (size_t)(t.s - copied));
+            put(&out, "'", 1);
+            for (size_t i = 0; i < run.n; i++) {
+                char ch = run.s[i];
+                if (ch == '\\' || ch == '\'') put(&out, "\\", 1);
+                if (ch == '\n') put(&out, "\\n", 2);
+                else put(&out, &ch, 1);
+            }
+            put(&out, "'", 1);
+            copied = last.s + last.n;
+            folded = 1;
+        }
+        prev = last;
+        t = next;
+    }
+    if (!folded || out.oom) { *outlen = len; return code; }
+    put(&out, copied, (size_t)(code + len - copied));
+    if (out.oom) { *outlen = len; return code; }
+    *outlen = out.n;
+    return out.s;
+}
+
 const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t len,
                           size_t *outlen) {
     *outlen = len;
     if (lang == LH_LANG_NONE) return code;
+    code = foldStrings(a, lang, code, len, &len);
+    *outlen = len;
     canon c;
     memset(&c, 0, sizeof(c));
     c.a = a;
@@ -800,6 +880,19 @@ static int computedName(const lexer *L, const tok *t, int after_dot) {
     return 0;
 }
 
+/* True when the code downloads: an evaluation of a computed string in it is taken to
+ * run what was downloaded (fetch(u).then(r => r.text()).then(eval),
+ * exec(urlopen(u).read())), as `curl | sh` does. */
+static int fetchesNetwork(const char *code, size_t len) {
+    static const char *const calls[] = {"fetch(", "urlopen(", "requests.get(", "requests.post(",
+                                        "requests.request(", "httpx.get(", "urllib3", "http.get(",
+                                        "https.get(", "axios", "Net::HTTP", "URI.open(", "open-uri",
+                                        "LWP::", "HTTP::Tiny", "curl_exec(", "http.request(", NULL};
+    for (int i = 0; calls[i]; i++)
+        if (memmem(code, len, calls[i], strlen(calls[i]))) return 1;
+    return 0;
+}
+
 int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
                     lh_code_effect *out, int max) {
     efx e = {a, lang, out, 0, max, 0};
@@ -839,6 +932,11 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
             addEffect(&e, LH_CODE_EVAL_OPAQUE, lh_arena_printf(a, "%.*s(%s), a name computed at run time",
                                                                (int)t.n, t.s, argText(&e, &at)));
             continue;
+        }
+        if (ev && lang == LH_LANG_JS && !paren && !after_dot && (isP(&prev, '(') || isP(&prev, ',')) &&
+            (isP(&p, ')') || isP(&p, ','))) {
+            addEffect(&e, LH_CODE_EVAL_OPAQUE, "eval given as a callback: evaluates what it is passed");
+            continue;   /* .then(eval), [s].map(eval) */
         }
         if (ev) {
             if (paren) { L = at; evalCall(&e, &L, 1); continue; }
@@ -929,5 +1027,8 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
         }
         addWrite(&e, path);
     }
+    if (!e.oom && fetchesNetwork(code, len))
+        for (int i = 0; i < e.n; i++)
+            if (out[i].kind == LH_CODE_EVAL_OPAQUE) out[i].kind = LH_CODE_EVAL_REMOTE;
     return e.oom ? -1 : e.n;
 }

@@ -45,7 +45,8 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
 typedef enum {
     LH_CODE_WRITE,      /* text: a shell command `: > 'path'` that writes the same path */
     LH_CODE_EVAL,       /* text: the literal code evaluated */
-    LH_CODE_EVAL_OPAQUE /* text: the expression evaluated, which cannot be read */
+    LH_CODE_EVAL_OPAQUE, /* text: the expression evaluated, which cannot be read */
+    LH_CODE_EVAL_REMOTE  /* text: as EVAL_OPAQUE, in code that downloads (fetch, urlopen…) */
 } lh_code_effect_kind;
 
 typedef struct lh_code_effect {

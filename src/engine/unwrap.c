@@ -100,6 +100,7 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
     if (w->flags & LH_WR_PRIV) cmd->flags |= LH_C_SUDO;
     if (i >= cmd->argc) return 2;
     addWrapper(c, cmd, p);
+    if (w->flags & LH_WR_ASSIGN) lh_litvar_keep_assigns(c, cmd, i);   /* env NAME=VAL */
     dropArgs(cmd, i);
     return 1;
 }
@@ -790,6 +791,8 @@ static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lan
             parseChild(c, lim, k, -1, fx[i].text, strlen(fx[i].text), LH_ORIGIN_INLINE);
         } else if (fx[i].kind == LH_CODE_EVAL && depth < 3) {
             scanCodeIn(c, lim, k, fx[i].text, strlen(fx[i].text), depth + 1);
+        } else if (fx[i].kind == LH_CODE_EVAL_REMOTE) {
+            lh_emit(c, k, LH_R(NET_PIPE_SHELL), fx[i].text);   /* downloaded code, evaluated */
         } else {
             const char *what = fx[i].text;
             while (*what == ' ' || *what == '\t' || *what == '\n') what++;   /* no blank after the ':' */
@@ -1066,6 +1069,7 @@ static void unwrapFrom(lh_ctx *c, const lh_shell_limits *lim, int from) {
     sem.naliases = sem.nrenames = 0;   /* the tables are read only below their counts */
     for (int k = from; k < s->ncmds && !c->oom && lh_step(c, 1); k++) {
         lh_cmd *cmd = cmdAt(c, k);
+        lh_litvar_resolve(c, k);
         if (lh_sem_before(c, lim, &sem, k)) continue;
         /* each strip takes at least one word: this ends, and the budget bounds it */
         while (lh_step(c, 1) && stripWrapper(c, cmd) == 1) {}

@@ -33,6 +33,11 @@ void lh_unwrap_child(lh_ctx *c, const lh_shell_limits *lim, int k, const char *t
  * children, or escalate when it cannot be known (writerun.c; called by lh_unwrap). */
 void lh_writerun(lh_ctx *c, const lh_shell_limits *lim);
 
+/* litvar.c: resolve variables command k uses that the call set to a literal; keep the
+ * NAME=VAL words of a wrapper such as env (argv[1..upto)) as cmd's assignments. */
+void lh_litvar_resolve(lh_ctx *c, int k);
+void lh_litvar_keep_assigns(lh_ctx *c, lh_cmd *cmd, int upto);
+
 /* The text command k reads on stdin when it is known statically: its here-doc or
  * here-string, or what `cat <<EOF |`, `echo … |` or `printf … |` in the stage before it
  * prints. NULL when unknown. The text may live in the arena. */

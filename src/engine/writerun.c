@@ -7,9 +7,11 @@
  * variable, a download, another program's output). A later command that runs the file —
  * `sh f`, `. f`, `source f`, `./f`, `python f.py` (any interpreter code_lex.c reads),
  * `make` with a written Makefile, `npm|yarn|pnpm install|test|run` with written scripts,
- * `pytest` with a written conftest.py, git with a written hook — gets the content as a
+ * `pytest` with a written conftest.py, git with a written hook, `psql -f f` / `psql < f`
+ * / `mysql < f` / `sqlite3 DB < f` (the SQL as `psql -c '…'`) — gets the content as a
  * child script (shell text, or `python3 -c '…'` for code), so the analyzers judge what
  * will really run. A run of unknown content escalates (code.written-then-run). */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -176,6 +178,86 @@ static const char *jsonEscape(lh_ctx *c, const char *s) {
 }
 
 /* Record what command k writes. */
+/* The name after "scripts" in code (.NAME, ['NAME'], ["NAME"]) and the literal assigned
+ * to it: returns the position after the literal, or NULL when there is no assignment
+ * here. *lit is NULL when the value is not a plain literal. */
+static const char *scriptAssign(lh_ctx *c, const char *q, const char *end, const char **name,
+                                size_t *nlen, char **lit) {
+    if (q < end && (*q == '\'' || *q == '"')) q++;
+    if (q < end && *q == ']') q++;
+    const char *nm;
+    if (q < end && *q == '.') {
+        nm = ++q;
+        while (q < end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$')) q++;
+        *nlen = (size_t)(q - nm);
+    } else if (q + 1 < end && *q == '[' && (q[1] == '\'' || q[1] == '"')) {
+        char qq = q[1];
+        nm = q + 2;
+        const char *e = memchr(nm, qq, (size_t)(end - nm));
+        if (!e || e + 1 >= end || e[1] != ']') return NULL;
+        *nlen = (size_t)(e - nm);
+        q = e + 2;
+    } else {
+        return NULL;
+    }
+    *name = nm;
+    while (q < end && *q == ' ') q++;
+    if (q >= end || *q != '=' || (q + 1 < end && q[1] == '=')) return NULL;
+    q++;
+    while (q < end && *q == ' ') q++;
+    *lit = NULL;
+    if (q >= end || (*q != '\'' && *q != '"' && *q != '`')) return q;
+    char qq = *q++;
+    char *out = lh_arena_alloc(c->arena, (size_t)(end - q) + 1);
+    if (!out) { c->oom = 1; return NULL; }
+    size_t o = 0;
+    for (; q < end && *q != qq; q++) {
+        if (*q == '\\' && q + 1 < end) q++;
+        else if (qq == '`' && *q == '$' && q + 1 < end && q[1] == '{') return q;   /* interpolates */
+        out[o++] = *q;
+    }
+    if (q >= end) return q;
+    out[o] = 0;
+    *lit = out;
+    return q + 1;
+}
+
+/* Inline code (node -e, python3 -c …) that edits package.json's scripts and writes the
+ * file: each `X.scripts.NAME = 'literal'` (or ['scripts']['NAME']) is kept as a
+ * package.json fragment, as `npm pkg set` is; a value that is not a literal makes the
+ * file's content unknown. */
+static void noteCodeScripts(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    if (lh_code_lang(cmd->prog) == LH_LANG_NONE) return;
+    const char *code = NULL;
+    for (int i = 1; i + 1 < cmd->argc && !code; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "-e") || !strcmp(a, "-c") || !strcmp(a, "--eval") || !strcmp(a, "-r")) code = cmd->argv[i + 1].s;
+    }
+    if (!code || !strstr(code, "package.json")) return;
+    const char *end = code + strlen(code);
+    lh_word pj = {"package.json", 12, 0};
+    const char *path = absPath(c, k, &pj);
+    for (const char *q = strstr(code, "scripts"); q && !c->oom; q = strstr(q + 7, "scripts")) {
+        const char *name = NULL;
+        size_t nlen = 0;
+        char *lit = NULL;
+        const char *after = scriptAssign(c, q + 7, end, &name, &nlen, &lit);
+        if (!after || !nlen) continue;
+        wfile *old = find(w, path, k + 1);
+        if (!old) {
+            remember(w, path, "", 0, k);
+            old = find(w, path, k + 1);
+        }
+        if (!old || !old->content) return;
+        if (!lit) { old->content = NULL; return; }
+        const char *piece = lh_arena_printf(c->arena, "\"%.*s\": \"%s\"", (int)nlen, name, jsonEscape(c, lit));
+        if (!piece) { c->oom = 1; return; }
+        append(w, old, piece, strlen(piece), k);
+    }
+}
+
 static void noteWrites(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
@@ -203,6 +285,7 @@ static void noteWrites(wstate *w, int k) {
     }
     if (cmd->argc == 0) return;
     const char *p = cmd->prog;
+    noteCodeScripts(w, k);
     if (!strcmp(p, "tee")) {
         size_t len = 0;
         const char *text = lh_stdin_text(c, k, &len);
@@ -371,11 +454,82 @@ static wfile *inDir(wstate *w, int k, const char *name) {
     return find(w, absPath(w->c, k, &word), k);
 }
 
+/* Append the single-quoted word t to o (cap bytes) at *n. */
+static void quoteTo(char *o, size_t cap, size_t *n, const char *t) {
+    if (*n + 3 >= cap) return;
+    o[(*n)++] = ' ';
+    o[(*n)++] = '\'';
+    for (; *t && *n + 6 < cap; t++) {
+        if (*t == '\'') { memcpy(o + *n, "'\\''", 4); *n += 4; }
+        else o[(*n)++] = *t;
+    }
+    o[(*n)++] = '\'';
+    o[*n] = 0;
+}
+
+/* psql -f F / --file=F / < F, mysql|mariadb … < F, sqlite3 DB < F / ".read F": the SQL
+ * written to F is run as `psql … -c 'SQL'` (mysql -e, sqlite3 DB 'SQL'), the form the
+ * database analyzer reads. Returns 1 when command k is such a run of a written file. */
+static int sqlRun(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    const char *p = cmd->prog;
+    int psql = !strcmp(p, "psql"), my = !strcmp(p, "mysql") || !strcmp(p, "mariadb");
+    int lite = !strcmp(p, "sqlite3");
+    if (!psql && !my && !lite) return 0;
+    wfile *f = NULL;
+    int skip = -1, nskip = 0;
+    for (int i = 1; i < cmd->argc && !f; i++) {
+        const char *a = cmd->argv[i].s;
+        lh_word fw = cmd->argv[i];
+        if (psql && (!strcmp(a, "-f") || !strcmp(a, "--file")) && i + 1 < cmd->argc) {
+            fw = cmd->argv[i + 1];
+            nskip = 2;
+        } else if (psql && !strncmp(a, "--file=", 7)) {
+            fw.s = a + 7; nskip = 1;
+        } else if (psql && !strncmp(a, "-f", 2) && a[2]) {
+            fw.s = a + 2; nskip = 1;
+        } else if (lite && !strncmp(a, ".read ", 6)) {
+            fw.s = a + 6; nskip = 1;
+        } else {
+            continue;
+        }
+        fw.len = (uint32_t)strlen(fw.s);
+        f = find(w, absPath(c, k, &fw), k);
+        if (f) skip = i;
+    }
+    for (int r = 0; r < cmd->nredirs && !f; r++)
+        if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0)
+            f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
+    if (!f) return 0;
+    if (!f->content) { lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return 1; }
+    size_t cap = 64 + f->len * 4;
+    for (int i = 0; i < cmd->argc; i++) cap += cmd->argv[i].len * 4 + 4;
+    char *text = lh_arena_alloc(c->arena, cap);
+    if (!text) { c->oom = 1; return 1; }
+    size_t n = 0;
+    text[0] = 0;
+    for (int i = 0; i < cmd->argc; i++)
+        if (i < skip || i >= skip + nskip || skip < 0) quoteTo(text, cap, &n, cmd->argv[i].s);
+    if (psql || my) {
+        memcpy(text + n, psql ? " -c" : " -e", 4);
+        n += 3;
+    }
+    char *sql = lh_arena_strndup(c->arena, f->content, f->len);
+    if (!sql) { c->oom = 1; return 1; }
+    quoteTo(text, cap, &n, sql);
+    uint32_t keep = cmd->flags & LH_C_REPLACED;
+    lh_unwrap_child(c, w->lim, k, text + 1, n - 1);
+    if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
+    return 1;
+}
+
 static void checkRun(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
     if (cmd->argc == 0) return;
     const char *p = cmd->prog;
+    if (sqlRun(w, k)) return;
     /* ./f or /path/f */
     if (strchr(cmd->argv[0].s, '/')) {
         wfile *f = find(w, absPath(c, k, &cmd->argv[0]), k);
@@ -426,8 +580,18 @@ static void checkRun(wstate *w, int k) {
         }
         if (!f->content) { lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return; }
         size_t n = 0;
-        const char *t = script ? lh_content_json_value(c, f->content, f->len, script, &n)
-                               : lh_content_commands(c, "package.json", LH_TOOL_WRITE, f->content, f->len, &n);
+        if (script) {
+            /* npm runs preNAME and postNAME around NAME */
+            const char *names[3] = {lh_arena_printf(c->arena, "pre%s", script), script,
+                                    lh_arena_printf(c->arena, "post%s", script)};
+            for (int i = 0; i < 3; i++) {
+                if (!names[i]) { c->oom = 1; return; }
+                const char *t = lh_content_json_value(c, f->content, f->len, names[i], &n);
+                if (t) runsCommands(w, k, f, t, n);
+            }
+            return;
+        }
+        const char *t = lh_content_commands(c, "package.json", LH_TOOL_WRITE, f->content, f->len, &n);
         runsCommands(w, k, f, t, n);
         return;
     }

@@ -166,7 +166,8 @@ static void test_rm(void **st) {
         {NULL, "find . -name '*.o' | xargs rm -f", ALLOW, NULL, NULL},
         {NULL, "D=build; rm -rf \"$D\"", ALLOW, NULL, NULL},
         {NULL, "D=/; rm -rf $D", ESC, "rm.root", NULL},
-        {NULL, "x=rm; $x -rf /", ESC, NULL, NULL},
+        {NULL, "x=rm; $x -rf /", DENY, "rm.root", NULL},    /* a literal variable (issue 11) */
+        {NULL, "x=$(id -un); $x -rf /", ESC, NULL, NULL},
         {NULL, "busybox rm -rf /", DENY, "rm.root", NULL},
         {NULL, "shred -u /dev/sda", DENY, "disk.shred", NULL},
         {NULL, "shred -u secrets.txt", ALLOW, NULL, NULL},   /* a project file (issue 11 part 9) */

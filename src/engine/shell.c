@@ -610,6 +610,10 @@ static void readHeredocs(parser *p) {
         (void)found; /* bash accepts a here-doc ended by end of input */
         wbPut(p, &body, 0);
         if (p->failed) return;
+        if (h->redir >= p->out->cmds[h->cmd].nredirs) {   /* never expected; refuse, not crash */
+            fail(p, LH_SH_SYNTAX, "here-doc body before its redirection was complete");
+            return;
+        }
         lh_redir *r = &p->out->cmds[h->cmd].redirs[h->redir];
         r->target.s = body.p;
         r->target.len = (uint32_t)(body.len - 1);
@@ -810,6 +814,10 @@ static int parseSimple(parser *p) {
         if (peekRedir(p, &op, &fd)) {
             parseRedir(p, idx, &redirs, &nredirs, &capr);
             if (p->failed) return -1;
+            /* On the command at once: a here-doc body can be read before the command
+             * ends (a newline inside [[ … ]]), and readHeredocs stores it there. */
+            p->out->cmds[idx].redirs = redirs;
+            p->out->cmds[idx].nredirs = nredirs;
             continue;
         }
         char c = cur(p);

@@ -105,6 +105,18 @@ static void test_ansi_c_nul_ends_string(void **st) {
     assert_string_equal(s->cmds[0].argv[3].s, "e\\uZ");
 }
 
+/* A here-doc whose body starts inside the same command, at a newline within [[ … ]]: the
+ * body is read before the command ends, so its redirection must already be on the command
+ * (found by tests/fuzz/fuzz_shell.c: a write through a NULL redirection array). */
+static void test_heredoc_inside_cond(void **st) {
+    lh_script *s = parse("<<E [[ -n x\nbody\nE\n]]");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(s->ncmds >= 1);
+    assert_int_equal(s->cmds[0].nredirs, 1);
+    assert_string_equal(s->cmds[0].redirs[0].target.s, "body\n");
+    assert_string_equal(s->cmds[0].argv[0].s, "[[");
+}
+
 static void test_double_quote_escapes(void **st) {
     lh_script *s = parse("echo \"a\\\"b\\$c\\\\d\\e\"");
     assert_string_equal(s->cmds[0].argv[1].s, "a\"b$c\\d\\e");
@@ -459,6 +471,7 @@ int main(void) {
         cmocka_unit_test_setup(test_quotes_removed, reset),
         cmocka_unit_test_setup(test_ansi_c_quotes, reset),
         cmocka_unit_test_setup(test_ansi_c_nul_ends_string, reset),
+        cmocka_unit_test_setup(test_heredoc_inside_cond, reset),
         cmocka_unit_test_setup(test_double_quote_escapes, reset),
         cmocka_unit_test_setup(test_data_is_not_a_command, reset),
         cmocka_unit_test_setup(test_backslash_command, reset),

@@ -52,10 +52,13 @@ ALL_LIBS   = $(LIB_BRIDGE) $(LIB_HOOK) $(LIB_STORE) $(LIB_ENGINE)
 
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES = $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRC))
+REPLAY_BIN = $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean fuzz
+.PHONY: all deps run test check bench install clean fuzz fuzz-build
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -101,6 +104,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(ALL_LIBS) tests/unit/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(ALL_LIBS) -lcmocka $(LIBS_ALL) $(LDSAN)
 
+# Each fuzz harness without libFuzzer: a main that replays files (tests/fuzz/replay_main.c),
+# built like the unit tests, so `make test` and `make check` replay every seed and crash.
+$(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(ALL_LIBS) $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay_main.c $(ALL_LIBS) $(LIBS_ALL) $(LDSAN)
+
 $(BUILD)/bench/%: bench/%.c $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS_ALL) $(LDSAN)
@@ -115,7 +124,7 @@ $(POWERCUT_SO): tests/powercut/powercut.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -shared -o $@ $< -ldl -pthread
 
-test: all $(UNIT_BIN) $(POWERCUT_SO)
+test: all $(UNIT_BIN) $(POWERCUT_SO) $(REPLAY_BIN)
 	@scripts/run-tests.sh $(BUILD)
 
 check:
@@ -129,15 +138,23 @@ install: all
 	install -m 0755 $(BUILD)/lighthouse $(BUILD)/lighthouse-hook $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
-# Fuzz the engine with libFuzzer (clang): FUZZ_SECONDS of random and mutated input.
+# Fuzz every harness in tests/fuzz/ with libFuzzer (clang), FUZZ_SECONDS each, in
+# build-fuzz/ (the libraries built again by clang with -fsanitize=fuzzer-no-link,address,
+# undefined). New inputs go to build-fuzz/fuzz/corpus/NAME, findings to
+# build-fuzz/fuzz/crashes/NAME (see tests/fuzz/README.md). FUZZ=NAME runs one harness.
 FUZZ_SECONDS ?= 60
-fuzz: deps $(BUILD)/gen/default_policy.c
-	@mkdir -p $(BUILD)/fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -I$(BUILD)/gen -fsanitize=fuzzer,address,undefined \
-	  -o $(BUILD)/fuzz/fuzz_engine tests/fuzz/fuzz_engine.c $(ENGINE_SRC) -ljansson -lyaml -lpcre2-8 -pthread
-	cp -r tests/fuzz/corpus $(BUILD)/fuzz/corpus-run
-	$(BUILD)/fuzz/fuzz_engine -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 $(BUILD)/fuzz/corpus-run
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_CFLAGS   = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Wno-error
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 CFLAGS='$(FUZZ_CFLAGS)' fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ)
+
+fuzz-build: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(ALL_LIBS) $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(ALL_LIBS) $(LIBS_ALL)

@@ -393,8 +393,15 @@ static void putUtf8(parser *p, wbuf *b, unsigned long cp) {
     }
 }
 
+/* An escape in $'…' decoded to a NUL byte: bash ends the string there, so skip to the
+ * closing quote (a word never holds a NUL: its text and its length must agree). */
+static void ansiSkipRest(parser *p) {
+    while (p->i < p->n && p->s[p->i] != '\'') p->i += p->s[p->i] == '\\' && p->i + 1 < p->n ? 2 : 1;
+}
+
 /* $'…' (p->i just past the opening quote): decode the ANSI-C escapes, since
- * $'\x72\x6d' is how an obfuscated "rm" arrives. A \0 ends the string, as in bash. */
+ * $'\x72\x6d' is how an obfuscated "rm" arrives. Any escape that makes a NUL (\0, \x00,
+ * \c@, \u0000) ends the string, as in bash. */
 static void parseAnsiQuote(parser *p, wbuf *b) {
     int ended = 0;
     while (p->i < p->n) {
@@ -413,14 +420,18 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
         case 'e': case 'E': wbPut(p, b, 27); break;
         case '\\': case '\'': case '"': case '?': wbPut(p, b, e); break;
         case 'c':
-            if (p->i < p->n) wbPut(p, b, (char)(p->s[p->i++] & 0x1F));
+            if (p->i < p->n) {
+                char v = (char)(p->s[p->i++] & 0x1F);
+                if (v == 0) ansiSkipRest(p);
+                else wbPut(p, b, v);
+            }
             break;
         case 'x': {
             unsigned v = 0; int k = 0;
             while (k < 2 && p->i < p->n && hexVal(p->s[p->i]) >= 0)
                 v = v * 16 + (unsigned)hexVal(p->s[p->i++]), k++;
             if (k == 0) { wbPut(p, b, '\\'); wbPut(p, b, 'x'); }
-            else if (v == 0) { while (p->i < p->n && p->s[p->i] != '\'') p->i++; }
+            else if (v == 0) ansiSkipRest(p);
             else wbPut(p, b, (char)v);
             break;
         }
@@ -428,7 +439,9 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
             unsigned long v = 0; int k = 0, max = e == 'u' ? 4 : 8;
             while (k < max && p->i < p->n && hexVal(p->s[p->i]) >= 0)
                 v = v * 16 + (unsigned long)hexVal(p->s[p->i++]), k++;
-            putUtf8(p, b, v);
+            if (k == 0) { wbPut(p, b, '\\'); wbPut(p, b, e); }   /* no digits: kept as written */
+            else if (v == 0) ansiSkipRest(p);
+            else putUtf8(p, b, v);
             break;
         }
         default:
@@ -436,7 +449,7 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
                 unsigned v = (unsigned)(e - '0'); int k = 1;
                 while (k < 3 && p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '7')
                     v = v * 8 + (unsigned)(p->s[p->i++] - '0'), k++;
-                if (v == 0) { while (p->i < p->n && p->s[p->i] != '\'') p->i++; }
+                if ((v & 0xFF) == 0) ansiSkipRest(p);
                 else wbPut(p, b, (char)v);
             } else {
                 wbPut(p, b, '\\');
@@ -597,6 +610,10 @@ static void readHeredocs(parser *p) {
         (void)found; /* bash accepts a here-doc ended by end of input */
         wbPut(p, &body, 0);
         if (p->failed) return;
+        if (h->redir >= p->out->cmds[h->cmd].nredirs) {   /* never expected; refuse, not crash */
+            fail(p, LH_SH_SYNTAX, "here-doc body before its redirection was complete");
+            return;
+        }
         lh_redir *r = &p->out->cmds[h->cmd].redirs[h->redir];
         r->target.s = body.p;
         r->target.len = (uint32_t)(body.len - 1);
@@ -797,6 +814,10 @@ static int parseSimple(parser *p) {
         if (peekRedir(p, &op, &fd)) {
             parseRedir(p, idx, &redirs, &nredirs, &capr);
             if (p->failed) return -1;
+            /* On the command at once: a here-doc body can be read before the command
+             * ends (a newline inside [[ … ]]), and readHeredocs stores it there. */
+            p->out->cmds[idx].redirs = redirs;
+            p->out->cmds[idx].nredirs = nredirs;
             continue;
         }
         char c = cur(p);

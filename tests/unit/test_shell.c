@@ -80,6 +80,43 @@ static void test_ansi_c_quotes(void **st) {
     assert_string_equal(s->cmds[0].argv[3].s, "\xc3\xa9");
 }
 
+/* Every escape that decodes to a NUL byte ends the $'…' string, as in bash (found by
+ * tests/fuzz/fuzz_shell.c: \c@ and \u0000 left a NUL inside the word, so its text and its
+ * length disagreed and "rm\0x" was not "rm"). */
+static void test_ansi_c_nul_ends_string(void **st) {
+    lh_script *s = parse("$'rm\\c@x' $'-rf\\c`q' $'a\\u0000b' $'c\\U00000000d' $'e\\x00f' $'g\\0h' $'i\\c j' k");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_int_equal(s->ncmds, 1);
+    static const char *const want[] = {"rm", "-rf", "a", "c", "e", "g", "i", "k"};
+    assert_int_equal(s->cmds[0].argc, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_string_equal(s->cmds[0].argv[i].s, want[i]);
+        assert_int_equal(s->cmds[0].argv[i].len, strlen(want[i]));
+    }
+    assert_string_equal(s->cmds[0].prog, "rm");
+    /* \400 is 256, a NUL byte too; an escaped quote after the NUL does not end the string;
+     * \u with no digits is kept as written. */
+    s = parse("echo $'a\\400b' $'c\\0\\' d' $'e\\uZ'");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_int_equal(s->ncmds, 1);
+    assert_int_equal(s->cmds[0].argc, 4);
+    assert_string_equal(s->cmds[0].argv[1].s, "a");
+    assert_string_equal(s->cmds[0].argv[2].s, "c");
+    assert_string_equal(s->cmds[0].argv[3].s, "e\\uZ");
+}
+
+/* A here-doc whose body starts inside the same command, at a newline within [[ … ]]: the
+ * body is read before the command ends, so its redirection must already be on the command
+ * (found by tests/fuzz/fuzz_shell.c: a write through a NULL redirection array). */
+static void test_heredoc_inside_cond(void **st) {
+    lh_script *s = parse("<<E [[ -n x\nbody\nE\n]]");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(s->ncmds >= 1);
+    assert_int_equal(s->cmds[0].nredirs, 1);
+    assert_string_equal(s->cmds[0].redirs[0].target.s, "body\n");
+    assert_string_equal(s->cmds[0].argv[0].s, "[[");
+}
+
 static void test_double_quote_escapes(void **st) {
     lh_script *s = parse("echo \"a\\\"b\\$c\\\\d\\e\"");
     assert_string_equal(s->cmds[0].argv[1].s, "a\"b$c\\d\\e");
@@ -433,6 +470,8 @@ int main(void) {
         cmocka_unit_test_setup(test_shell_semantics, reset),
         cmocka_unit_test_setup(test_quotes_removed, reset),
         cmocka_unit_test_setup(test_ansi_c_quotes, reset),
+        cmocka_unit_test_setup(test_ansi_c_nul_ends_string, reset),
+        cmocka_unit_test_setup(test_heredoc_inside_cond, reset),
         cmocka_unit_test_setup(test_double_quote_escapes, reset),
         cmocka_unit_test_setup(test_data_is_not_a_command, reset),
         cmocka_unit_test_setup(test_backslash_command, reset),

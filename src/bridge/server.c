@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -362,6 +363,13 @@ static enum MHD_Result onHeaders(lh_bridge_t *b, struct MHD_Connection *c, lh_re
     int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if ((rd->post && !isPost) || (!rd->post && !isGet))
         return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
+    /* libmicrohttpd 0.9.75 decodes only a bare "chunked"; any other coding (identity,
+     * gzip, "gzip, chunked") it neither decodes nor refuses, and the request hung until
+     * the timeout. Answered here, before the body: MHD then closes the connection. */
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te && strcasecmp(te, "chunked"))
+        return lh_http_error(b, c, r, 400, "bad_transfer_encoding",
+                             "Transfer-Encoding \"%.60s\" is not supported; send chunked or a Content-Length", te);
     unsigned roles = rd->roles;
     if (rd->route == LH_ROUTE_METRICS && b->cfg.metrics_auth) roles = R_B | R_E | R_A;
     if (roles) {
@@ -377,7 +385,6 @@ static enum MHD_Result onHeaders(lh_bridge_t *b, struct MHD_Connection *c, lh_re
     if (rd->post) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         int hasBody = (cl && strcmp(cl, "0")) || te;
         if (rd->route == LH_ROUTE_POLICY && ct &&
             (mediaIs(ct, "application/yaml") || mediaIs(ct, "application/x-yaml") || mediaIs(ct, "text/yaml")))

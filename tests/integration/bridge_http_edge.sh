@@ -55,3 +55,4 @@ H=${HP%:*} P=${HP##*:}
 edge "$BT" chunk-huge
 check "chunk size ffffffffffffffff: the connection is closed at the timeout, well within 10 s" '[ "$out" = "status=0 heads=0 json=0 closed=1" ]'
 check "second bridge still decides" still_up
+done_testing

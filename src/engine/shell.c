@@ -275,6 +275,22 @@ static void parseBackquote(parser *p, wbuf *b, int cmd, int argi, int in_dquote)
     if (!p->failed && inner.len) parseNested(p, inner.p, inner.len, cmd, argi, LH_ORIGIN_CMDSUBST);
 }
 
+/* Do "((" at k-2 open arithmetic? As in bash: only when the ')' that closes the first
+ * '(' is followed at once by ')'. "$((cmd) | x)" is a command substitution of a
+ * subshell, and "((cmd) | x)" nested subshells, whose commands run. */
+static int arithCloses(const parser *p, size_t k) {
+    int depth = 0;
+    for (; k < p->n; k++) {
+        char c = p->s[k];
+        if (c == '(') depth++;
+        else if (c == ')') {
+            if (depth == 0) return k + 1 < p->n && p->s[k + 1] == ')';
+            depth--;
+        }
+    }
+    return 0;
+}
+
 /* $(( … )): skip to the matching "))", counting parentheses. */
 static void skipArith(parser *p, wbuf *b) {
     size_t start = p->i - 3; /* at "$((" */
@@ -320,7 +336,7 @@ static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
                         int in_dquote) {
     char c = cur(p);
     if (c == '(') {
-        if (peekc(p, 1) == '(') {
+        if (peekc(p, 1) == '(' && arithCloses(p, p->i + 2)) {
             p->i += 2;
             *flags |= LH_W_ARITH | LH_W_DYNAMIC;
             skipArith(p, b);
@@ -387,10 +403,14 @@ static void putUtf8(parser *p, wbuf *b, unsigned long cp) {
 }
 
 /* $'…' (p->i just past the opening quote): decode the ANSI-C escapes, since
- * $'\x72\x6d' is how an obfuscated "rm" arrives. A \0 ends the string, as in bash. */
-static void parseAnsiQuote(parser *p, wbuf *b) {
+ * $'\x72\x6d' is how an obfuscated "rm" arrives. A \0 ends the string, as in bash:
+ * what follows is dropped, but its escapes are still read (a \' does not close). */
+static void parseAnsiQuote(parser *p, wbuf *out) {
     int ended = 0;
+    wbuf sink = {0};
+    wbuf *b = out;   /* becomes &sink after a \0 */
     while (p->i < p->n) {
+        if (b == &sink) sink.len = 0;
         char c = p->s[p->i++];
         if (c == '\'') { ended = 1; break; }
         if (c != '\\' || p->i >= p->n) { wbPut(p, b, c); continue; }
@@ -413,7 +433,7 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
             while (k < 2 && p->i < p->n && hexVal(p->s[p->i]) >= 0)
                 v = v * 16 + (unsigned)hexVal(p->s[p->i++]), k++;
             if (k == 0) { wbPut(p, b, '\\'); wbPut(p, b, 'x'); }
-            else if (v == 0) { while (p->i < p->n && p->s[p->i] != '\'') p->i++; }
+            else if (v == 0) b = &sink;
             else wbPut(p, b, (char)v);
             break;
         }
@@ -429,7 +449,7 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
                 unsigned v = (unsigned)(e - '0'); int k = 1;
                 while (k < 3 && p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '7')
                     v = v * 8 + (unsigned)(p->s[p->i++] - '0'), k++;
-                if (v == 0) { while (p->i < p->n && p->s[p->i] != '\'') p->i++; }
+                if (v == 0) b = &sink;
                 else wbPut(p, b, (char)v);
             } else {
                 wbPut(p, b, '\\');
@@ -480,7 +500,8 @@ static int parseWord(parser *p, lh_word *w, int cmd, int argi) {
     while (p->i < p->n && !p->failed) {
         char c = p->s[p->i];
         if (c == '\\') {
-            if (p->i + 1 >= p->n) { p->i++; break; }
+            /* a backslash at the very end stays one, as in bash */
+            if (p->i + 1 >= p->n) { wbPut(p, &b, c); p->i++; break; }
             char d = p->s[p->i + 1];
             p->i += 2;
             if (d == '\n') continue;   /* line continuation */
@@ -1087,7 +1108,7 @@ static int parseCommand(parser *p) {
     char c = cur(p);
     int ok = 0;
     if (c == '(') {
-        if (peekc(p, 1) == '(') {            /* (( arithmetic )) */
+        if (peekc(p, 1) == '(' && arithCloses(p, p->i + 2)) {   /* (( arithmetic )) */
             p->i += 2;
             int d = 2;
             while (p->i < p->n && d > 0) {

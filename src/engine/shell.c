@@ -251,6 +251,30 @@ static void parseParenSubst(parser *p, wbuf *b, const char *open, int cmd, int a
     wbPutN(p, b, p->s + start, p->i - start);
 }
 
+/* ${ …; } or ${| …; } (p->i just after "${" or "${|"): the commands up to the '}' that
+ * ends the list, as children of cmd/argi. Appends the source text to b. */
+static void parseFunSubst(parser *p, wbuf *b, int cmd, int argi) {
+    size_t start = p->i;
+    if (!enter(p)) return;
+    parser q = *p;
+    q.parent = cmd;
+    q.parent_arg = argi;
+    q.origin = LH_ORIGIN_CMDSUBST;
+    q.script_depth = p->script_depth + 1;
+    q.npend = 0;
+    stop_kind stop;
+    const char *sw;
+    parseList(&q, &stop, &sw);
+    p->failed = q.failed;
+    p->i = q.i;
+    leave(p);
+    if (p->failed) return;
+    if (stop != STOP_WORD || strcmp(sw, "}")) { fail(p, LH_SH_SYNTAX, "unterminated ${ …; }"); return; }
+    p->i++; /* } */
+    wbPutN(p, b, "${", 2);
+    wbPutN(p, b, p->s + start, p->i - start);
+}
+
 /* `…`: find the closing backquote, undo \` \\ \$ and parse the inside. */
 static void parseBackquote(parser *p, wbuf *b, int cmd, int argi, int in_dquote) {
     size_t start = p->i; /* after the opening ` */
@@ -363,6 +387,13 @@ static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
         return;
     }
     if (c == '{') {
+        char d = peekc(p, 1);
+        if (isBlank(d) || d == '\n' || d == '|') {   /* bash 5.3: ${ cmds; } ${| cmds; } */
+            p->i += d == '|' ? 2 : 1;
+            *flags |= LH_W_SUBST | LH_W_DYNAMIC;
+            parseFunSubst(p, b, cmd, argi);
+            return;
+        }
         p->i++;
         *flags |= LH_W_VAR | LH_W_DYNAMIC;
         parseBraceParam(p, b, flags, cmd, argi);

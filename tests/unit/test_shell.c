@@ -183,6 +183,23 @@ static void test_subst_inside_arithmetic(void **st) {
     assert_int_equal(s->error, LH_SH_TOO_DEEP);
 }
 
+/* bash 5.3 runs the commands of ${ …; } and ${| …; } in the current shell (found by the
+ * differential test: mvdan/sh knows them from mksh). */
+static void test_funsub(void **st) {
+    lh_script *s = parse("echo ${ rm -rf /tmp/a; } x; echo ${|shred b;} ${x} ${#y}");
+    assert_int_equal(s->error, LH_SH_OK);
+    int rm = find(s, "rm");
+    assert_true(rm > 0);
+    assert_int_equal(s->cmds[rm].origin, LH_ORIGIN_CMDSUBST);
+    assert_int_equal(s->cmds[rm].parent, 0);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_SUBST);
+    assert_string_equal(s->cmds[0].argv[2].s, "x");
+    assert_true(find(s, "shred") > 0);
+    assert_int_equal(parse("echo ${ ls")->error, LH_SH_SYNTAX);
+    /* "}" must end the list as a reserved word: ${ ls;}" is refused, not misread */
+    assert_int_equal(parse("echo \"${ ls;}\"")->error, LH_SH_SYNTAX);
+}
+
 static void test_procsubst(void **st) {
     lh_script *s = parse("sh <(curl -s http://x) ; diff <(ls a) >(cat)");
     int curl = find(s, "curl");
@@ -467,6 +484,7 @@ int main(void) {
         cmocka_unit_test_setup(test_param_expansion_with_subst, reset),
         cmocka_unit_test_setup(test_double_paren_not_arithmetic, reset),
         cmocka_unit_test_setup(test_subst_inside_arithmetic, reset),
+        cmocka_unit_test_setup(test_funsub, reset),
         cmocka_unit_test_setup(test_procsubst, reset),
         cmocka_unit_test_setup(test_dynamic_command_word, reset),
         cmocka_unit_test_setup(test_pipeline_stages, reset),

@@ -586,7 +586,7 @@ static int parseWord(parser *p, lh_word *w, int cmd, int argi) {
             parseBackquote(p, &b, cmd, argi, 0);
             continue;
         }
-        if ((c == '<' || c == '>') && peekc(p, 1) == '(' && p->i == start) {
+        if ((c == '<' || c == '>') && peekc(p, 1) == '(') {   /* anywhere in a word, as bash */
             p->i += 2;
             flags |= LH_W_PROCSUBST | LH_W_DYNAMIC;
             parseParenSubst(p, &b, c == '<' ? "<(" : ">(", cmd, argi,

@@ -209,6 +209,13 @@ static void test_procsubst(void **st) {
     assert_int_equal(s->cmds[curl].parent_arg, 1);
     int cat = find(s, "cat");
     assert_int_equal(s->cmds[cat].origin, LH_ORIGIN_PROCSUBST_OUT);
+    /* inside a word too, as bash reads it: one argument "--from=/dev/fd/63" (found by
+     * the differential test) */
+    s = parse("diff --from=<(curl -s http://x) b");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_int_equal(s->cmds[0].argc, 3);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_PROCSUBST);
+    assert_int_equal(s->cmds[find(s, "curl")].parent_arg, 1);
 }
 
 static void test_dynamic_command_word(void **st) {

@@ -104,6 +104,14 @@ const ACCEPTED = [
     rewrite: null,
   },
   {
+    // "cat <<EOF | \n …": a here-document's body starts on the line after its operator
+    // even when the command goes on after | or && (POSIX, bash, and the engine: here the
+    // rest then fails to parse); mvdan/sh reads the next lines as commands.
+    name: 'heredoc-body-after-continued-line',
+    when: (input, eng, mv) => eng.err && !mv.err && /<<-?[^<\n]*(\|\|?|&&)[ \t]*\n/.test(input),
+    rewrite: null,
+  },
+  {
     // "[[ a =~ # ]]": the engine reads a # at the start of a word as a comment there too
     // and rejects the script; mvdan/sh takes it as the operand.
     name: 'hash-word-in-test-clause',

@@ -108,7 +108,7 @@ const ACCEPTED = [
     // even when the command goes on after | or && (POSIX, bash, and the engine: here the
     // rest then fails to parse); mvdan/sh reads the next lines as commands.
     name: 'heredoc-body-after-continued-line',
-    when: (input, eng, mv) => eng.err && !mv.err && /<<-?[^<\n]*(\|\|?|&&)[ \t]*\n/.test(input),
+    when: (input, eng, mv) => eng.err && !mv.err && /<<[^\n]*(\|\|?|&&)[ \t]*\n/.test(input),
     rewrite: null,
   },
   {

@@ -888,6 +888,10 @@ static int parseSimple(parser *p) {
                     else if (e == '\'' ) { while (p->i < p->n && p->s[p->i] != '\'') p->i++; if (p->i < p->n) p->i++; }
                 }
                 if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated array assignment"); return -1; }
+                /* the elements' substitutions run: parse them (children of this command) */
+                size_t in0 = (size_t)(eq - p->s) + 2;
+                scanBodySubst(p, p->s + in0, p->i - 1 - in0, idx);
+                if (p->failed) return -1;
                 w.s = lh_arena_strndup(p->a, p->s + st, p->i - st);
                 w.len = (uint32_t)(p->i - st);
                 w.flags = LH_W_DYNAMIC;

@@ -200,6 +200,19 @@ static void test_funsub(void **st) {
     assert_int_equal(parse("echo \"${ ls;}\"")->error, LH_SH_SYNTAX);
 }
 
+/* The elements of an array assignment are words: their substitutions run (found by the
+ * differential test). */
+static void test_array_assignment_substs(void **st) {
+    lh_script *s = parse("a=(x $(rm -rf /tmp/q) `shred f`) ls; b=(\"$(reboot)\")");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(find(s, "rm") > 0);
+    assert_true(find(s, "shred") > 0);
+    assert_true(find(s, "reboot") > 0);
+    assert_int_equal(s->cmds[find(s, "rm")].origin, LH_ORIGIN_CMDSUBST);
+    assert_string_equal(s->cmds[0].prog, "ls");
+    assert_int_equal(find(s, "x"), -1);   /* an element is not a command */
+}
+
 static void test_procsubst(void **st) {
     lh_script *s = parse("sh <(curl -s http://x) ; diff <(ls a) >(cat)");
     int curl = find(s, "curl");
@@ -492,6 +505,7 @@ int main(void) {
         cmocka_unit_test_setup(test_double_paren_not_arithmetic, reset),
         cmocka_unit_test_setup(test_subst_inside_arithmetic, reset),
         cmocka_unit_test_setup(test_funsub, reset),
+        cmocka_unit_test_setup(test_array_assignment_substs, reset),
         cmocka_unit_test_setup(test_procsubst, reset),
         cmocka_unit_test_setup(test_dynamic_command_word, reset),
         cmocka_unit_test_setup(test_pipeline_stages, reset),

@@ -5,6 +5,7 @@
 #   make test       every test; the last line is "N passed, N failed, N skipped"
 #   make check      the tests again under AddressSanitizer and UBSan (in build-san/)
 #   make bench      benchmarks that print figures
+#   make diff-shell the shell parser against mvdan/sh on 100k+ generated scripts (slow)
 #   make install    install the two programs under $(PREFIX)/bin
 #
 # Sources are found by directory, so adding a file to a layer needs no edit here.
@@ -58,7 +59,7 @@ REPLAY_BIN = $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean fuzz fuzz-build
+.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -110,6 +111,18 @@ $(BUILD)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(ALL_LIBS) $(wi
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay_main.c $(ALL_LIBS) $(LIBS_ALL) $(LDSAN)
 
+# The engine's side of the differential shell-parser test (tests/diff/, make diff-shell).
+$(BUILD)/tests/shell_dump: tests/diff/shell_dump.c $(LIB_ENGINE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_ENGINE) -ljansson -lyaml -lpcre2-8 -lm -pthread $(LDSAN)
+
+# The differential test on 100,000 more scripts (another seed than make test's sample).
+DIFF_SEED  ?= 2
+DIFF_COUNT ?= 100000
+diff-shell: all $(BUILD)/tests/shell_dump
+	LH_BUILD=$(CURDIR)/$(BUILD) LH_ROOT=$(CURDIR) DIFF_SEED=$(DIFF_SEED) DIFF_COUNT=$(DIFF_COUNT) \
+	  bash tests/integration/diff_shell.sh
+
 $(BUILD)/bench/%: bench/%.c $(ALL_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS_ALL) $(LDSAN)
@@ -124,7 +137,7 @@ $(POWERCUT_SO): tests/powercut/powercut.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -shared -o $@ $< -ldl -pthread
 
-test: all $(UNIT_BIN) $(POWERCUT_SO) $(REPLAY_BIN)
+test: all $(UNIT_BIN) $(POWERCUT_SO) $(REPLAY_BIN) $(BUILD)/tests/shell_dump
 	@scripts/run-tests.sh $(BUILD)
 
 check:

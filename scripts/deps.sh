@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages Lighthouse needs to build, test and benchmark.
-# Idempotent: when every package is present it does nothing and prints nothing.
+# Install the Debian packages Lighthouse needs to build, test and benchmark, and the npm
+# package of the differential shell test (tests/diff/). Idempotent: when every package is present it does nothing and prints nothing.
 set -euo pipefail
 
 pkgs=(
@@ -9,7 +9,7 @@ pkgs=(
   libsqlite3-dev sqlite3 libpq-dev postgresql
   libmicrohttpd-dev libfuse3-dev fuse3 libcurl4-openssl-dev
   libcmocka-dev
-  valgrind wrk nginx-light hyperfine prometheus jq python3 clang
+  valgrind wrk nginx-light hyperfine prometheus jq python3 clang nodejs
   chromium   # tests/integration/load_html.sh: the HTML report rendered headless (no network)
 )
 
@@ -17,7 +17,23 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# npm comes with some nodejs builds and is a package of its own in Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+# The independent shell parser of the differential test (tests/diff/, pinned by its
+# package-lock.json) goes into tests/diff/node_modules, from npm's cache when it is there.
+npm_diff() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/diff"
+  [ -f "$dir/node_modules/mvdan-sh/index.js" ] && return 0
+  command -v npm >/dev/null 2>&1 || return 0
+  echo "deps: installing tests/diff's npm packages" >&2
+  (cd "$dir" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 ||
+                  npm ci --no-audit --no-fund >&2; }) ||
+    echo "deps: npm ci failed in tests/diff; the differential shell test will skip" >&2
+}
+
+if [ ${#missing[@]} -eq 0 ]; then npm_diff; exit 0; fi
 
 echo "deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -32,3 +48,4 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 if command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl disable --now prometheus nginx >/dev/null 2>&1 || true
 fi
+npm_diff

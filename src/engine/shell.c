@@ -251,6 +251,30 @@ static void parseParenSubst(parser *p, wbuf *b, const char *open, int cmd, int a
     wbPutN(p, b, p->s + start, p->i - start);
 }
 
+/* ${ …; } or ${| …; } (p->i just after "${" or "${|"): the commands up to the '}' that
+ * ends the list, as children of cmd/argi. Appends the source text to b. */
+static void parseFunSubst(parser *p, wbuf *b, int cmd, int argi) {
+    size_t start = p->i;
+    if (!enter(p)) return;
+    parser q = *p;
+    q.parent = cmd;
+    q.parent_arg = argi;
+    q.origin = LH_ORIGIN_CMDSUBST;
+    q.script_depth = p->script_depth + 1;
+    q.npend = 0;
+    stop_kind stop;
+    const char *sw;
+    parseList(&q, &stop, &sw);
+    p->failed = q.failed;
+    p->i = q.i;
+    leave(p);
+    if (p->failed) return;
+    if (stop != STOP_WORD || strcmp(sw, "}")) { fail(p, LH_SH_SYNTAX, "unterminated ${ …; }"); return; }
+    p->i++; /* } */
+    wbPutN(p, b, "${", 2);
+    wbPutN(p, b, p->s + start, p->i - start);
+}
+
 /* `…`: find the closing backquote, undo \` \\ \$ and parse the inside. */
 static void parseBackquote(parser *p, wbuf *b, int cmd, int argi, int in_dquote) {
     size_t start = p->i; /* after the opening ` */
@@ -275,28 +299,89 @@ static void parseBackquote(parser *p, wbuf *b, int cmd, int argi, int in_dquote)
     if (!p->failed && inner.len) parseNested(p, inner.p, inner.len, cmd, argi, LH_ORIGIN_CMDSUBST);
 }
 
-static void scanBodySubst(parser *p, const char *body, size_t len, int cmd);
-static void scanArithSubst(parser *p, const char *text, size_t len);
-
-/* $(( … )): skip to the matching "))", counting parentheses. The $(…) and `…` inside
- * run before the arithmetic is done, so they are parsed as children of cmd. */
-static void skipArith(parser *p, wbuf *b, int cmd) {
-    size_t start = p->i - 3; /* at "$((" */
-    int depth = 2;
-    while (p->i < p->n && depth > 0) {
-        char c = p->s[p->i++];
+/* Do "((" at k-2 open arithmetic? As in bash: only when the ')' that closes the first
+ * '(' is followed at once by ')'. "$((cmd) | x)" is a command substitution of a
+ * subshell, and "((cmd) | x)" nested subshells, whose commands run. */
+static int arithCloses(const parser *p, size_t k, size_t *end) {
+    int depth = 0;
+    for (; k < p->n; k++) {
+        char c = p->s[k];
         if (c == '(') depth++;
-        else if (c == ')') depth--;
+        else if (c == ')') {
+            if (depth == 0) { *end = k; return k + 1 < p->n && p->s[k + 1] == ')'; }
+            depth--;
+        }
     }
-    if (depth > 0) { fail(p, LH_SH_SYNTAX, "unterminated $(( … ))"); return; }
-    wbPutN(p, b, p->s + start, p->i - start);
-    if (!enter(p)) return;
-    scanBodySubst(p, p->s + start + 3, p->i - start - 5, cmd);
-    leave(p);
+    return 0;
+}
+
+static int isArithOperandChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '$' || c == '#' || c == '{' || c == '}' || c == '@';
+}
+
+/* True when text[0..n) reads as a (( … )) arithmetic expression: operands and operators
+ * alternate, it does not end on a binary operator, and no word looks like an option or
+ * a path (" -u", " /dev"). bash evaluates any balanced (( … )) as arithmetic, but a
+ * POSIX shell such as dash runs `((rm -rf /))` as two nested subshells: the guard takes
+ * the reading that runs commands. */
+/* In command position, "((" whose text reads as words and options rather than an
+ * expression ("((rm -rf /))") is read as nested subshells, as dash runs it: bash would
+ * run nothing, so the stricter reading is the safe one (docs/architecture.md). */
+static int looksArith(const char *t, size_t n) {
+    int last = 0;   /* 0 start, 1 operand, 2 operator */
+    for (size_t i = 0; i < n;) {
+        char c = t[i];
+        if (c == ' ' || c == '\t' || c == '\n') { i++; continue; }
+        if (c == '\'' || c == '"' || c == '`' || c == ';') return 0;
+        if ((c == '-' || c == '/') && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t') && i + 1 < n &&
+            ((t[i + 1] >= 'a' && t[i + 1] <= 'z') || (t[i + 1] >= 'A' && t[i + 1] <= 'Z')))
+            return 0;
+        if (isArithOperandChar(c)) {
+            if (last == 1) return 0;
+            if (c == '$' && i + 1 < n && t[i + 1] == '(') return 1;   /* $(…) inside: keep it simple */
+            while (i < n && isArithOperandChar(t[i])) i++;
+            last = 1;
+            continue;
+        }
+        if (c == '(' || c == ')') { i++; continue; }   /* grouping: the tokens around decide */
+        if ((c == '+' || c == '-') && i + 1 < n && t[i + 1] == c) { i += 2; continue; } /* ++ -- */
+        last = 2;
+        i++;
+    }
+    return last != 2;
 }
 
 static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
                         int in_dquote);
+
+/* Arithmetic after "((" (p->i just past it), to the matching "))". bash expands $(…),
+ * `…` and ${…} in it before it evaluates it, so their commands are parsed (children of
+ * cmd/argi). When b is given, the source text from start is appended to it. */
+static void scanArith(parser *p, wbuf *b, size_t start, uint32_t *flags, int cmd, int argi) {
+    int depth = 2;
+    wbuf sink = {0};
+    if (!enter(p)) return;   /* $(( $(( … is bounded like other nesting */
+    while (p->i < p->n && depth > 0 && !p->failed) {
+        char c = p->s[p->i];
+        sink.len = 0;
+        if (c == '\\' && p->i + 1 < p->n) { p->i += 2; continue; }
+        if (c == '$') { p->i++; parseDollar(p, &sink, flags, cmd, argi, 1); continue; }
+        if (c == '`') {
+            p->i++;
+            *flags |= LH_W_SUBST | LH_W_DYNAMIC;
+            parseBackquote(p, &sink, cmd, argi, 1);
+            continue;
+        }
+        p->i++;
+        if (c == '(') depth++;
+        else if (c == ')') depth--;
+    }
+    leave(p);
+    if (p->failed) return;
+    if (depth > 0) { fail(p, LH_SH_SYNTAX, "unterminated (( … ))"); return; }
+    if (b) wbPutN(p, b, p->s + start, p->i - start);
+}
 
 /* ${ … }: copy to the matching '}', recursing into nested $(…) and quotes. */
 static void parseBraceParam(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi) {
@@ -327,10 +412,11 @@ static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
                         int in_dquote) {
     char c = cur(p);
     if (c == '(') {
-        if (peekc(p, 1) == '(') {
+        size_t end;
+        if (peekc(p, 1) == '(' && arithCloses(p, p->i + 2, &end)) {
             p->i += 2;
             *flags |= LH_W_ARITH | LH_W_DYNAMIC;
-            skipArith(p, b, cmd);
+            scanArith(p, b, p->i - 3, flags, cmd, argi);
             return;
         }
         p->i++;
@@ -339,6 +425,13 @@ static void parseDollar(parser *p, wbuf *b, uint32_t *flags, int cmd, int argi,
         return;
     }
     if (c == '{') {
+        char d = peekc(p, 1);
+        if (isBlank(d) || d == '\n' || d == '|') {   /* bash 5.3: ${ cmds; } ${| cmds; } */
+            p->i += d == '|' ? 2 : 1;
+            *flags |= LH_W_SUBST | LH_W_DYNAMIC;
+            parseFunSubst(p, b, cmd, argi);
+            return;
+        }
         p->i++;
         *flags |= LH_W_VAR | LH_W_DYNAMIC;
         parseBraceParam(p, b, flags, cmd, argi);
@@ -393,18 +486,16 @@ static void putUtf8(parser *p, wbuf *b, unsigned long cp) {
     }
 }
 
-/* An escape in $'…' decoded to a NUL byte: bash ends the string there, so skip to the
- * closing quote (a word never holds a NUL: its text and its length must agree). */
-static void ansiSkipRest(parser *p) {
-    while (p->i < p->n && p->s[p->i] != '\'') p->i += p->s[p->i] == '\\' && p->i + 1 < p->n ? 2 : 1;
-}
-
 /* $'…' (p->i just past the opening quote): decode the ANSI-C escapes, since
  * $'\x72\x6d' is how an obfuscated "rm" arrives. Any escape that makes a NUL (\0, \x00,
- * \c@, \u0000) ends the string, as in bash. */
-static void parseAnsiQuote(parser *p, wbuf *b) {
+ * \c@, \u0000, \400) ends the string, as in bash:
+ * what follows is dropped, but its escapes are still read (a \' does not close). */
+static void parseAnsiQuote(parser *p, wbuf *out) {
     int ended = 0;
+    wbuf sink = {0};
+    wbuf *b = out;   /* becomes &sink after a \0 */
     while (p->i < p->n) {
+        if (b == &sink) sink.len = 0;
         char c = p->s[p->i++];
         if (c == '\'') { ended = 1; break; }
         if (c != '\\' || p->i >= p->n) { wbPut(p, b, c); continue; }
@@ -419,11 +510,11 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
         case 'v': wbPut(p, b, '\v'); break;
         case 'e': case 'E': wbPut(p, b, 27); break;
         case '\\': case '\'': case '"': case '?': wbPut(p, b, e); break;
-        case 'c':
+        case 'c':   /* \c@ is a NUL too */
             if (p->i < p->n) {
-                char v = (char)(p->s[p->i++] & 0x1F);
-                if (v == 0) ansiSkipRest(p);
-                else wbPut(p, b, v);
+                char ch = (char)(p->s[p->i++] & 0x1F);
+                if (ch == 0) b = &sink;
+                else wbPut(p, b, ch);
             }
             break;
         case 'x': {
@@ -431,7 +522,7 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
             while (k < 2 && p->i < p->n && hexVal(p->s[p->i]) >= 0)
                 v = v * 16 + (unsigned)hexVal(p->s[p->i++]), k++;
             if (k == 0) { wbPut(p, b, '\\'); wbPut(p, b, 'x'); }
-            else if (v == 0) ansiSkipRest(p);
+            else if (v == 0) b = &sink;
             else wbPut(p, b, (char)v);
             break;
         }
@@ -439,8 +530,8 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
             unsigned long v = 0; int k = 0, max = e == 'u' ? 4 : 8;
             while (k < max && p->i < p->n && hexVal(p->s[p->i]) >= 0)
                 v = v * 16 + (unsigned long)hexVal(p->s[p->i++]), k++;
-            if (k == 0) { wbPut(p, b, '\\'); wbPut(p, b, e); }   /* no digits: kept as written */
-            else if (v == 0) ansiSkipRest(p);
+            if (k == 0) { wbPut(p, b, '\\'); wbPut(p, b, e); }   /* \uZ: kept as written */
+            else if (v == 0) b = &sink;                          /* \u0000, \U0 */
             else putUtf8(p, b, v);
             break;
         }
@@ -449,7 +540,7 @@ static void parseAnsiQuote(parser *p, wbuf *b) {
                 unsigned v = (unsigned)(e - '0'); int k = 1;
                 while (k < 3 && p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '7')
                     v = v * 8 + (unsigned)(p->s[p->i++] - '0'), k++;
-                if ((v & 0xFF) == 0) ansiSkipRest(p);
+                if ((v & 0xFF) == 0) b = &sink;   /* \0, \400: the byte is a NUL */
                 else wbPut(p, b, (char)v);
             } else {
                 wbPut(p, b, '\\');
@@ -500,7 +591,8 @@ static int parseWord(parser *p, lh_word *w, int cmd, int argi) {
     while (p->i < p->n && !p->failed) {
         char c = p->s[p->i];
         if (c == '\\') {
-            if (p->i + 1 >= p->n) { p->i++; break; }
+            /* a backslash at the very end stays one, as in bash */
+            if (p->i + 1 >= p->n) { wbPut(p, &b, c); p->i++; break; }
             char d = p->s[p->i + 1];
             p->i += 2;
             if (d == '\n') continue;   /* line continuation */
@@ -539,7 +631,7 @@ static int parseWord(parser *p, lh_word *w, int cmd, int argi) {
             parseBackquote(p, &b, cmd, argi, 0);
             continue;
         }
-        if ((c == '<' || c == '>') && peekc(p, 1) == '(' && p->i == start) {
+        if ((c == '<' || c == '>') && peekc(p, 1) == '(') {   /* anywhere in a word, as bash */
             p->i += 2;
             flags |= LH_W_PROCSUBST | LH_W_DYNAMIC;
             parseParenSubst(p, &b, c == '<' ? "<(" : ">(", cmd, argi,
@@ -849,6 +941,10 @@ static int parseSimple(parser *p) {
                     else if (e == '\'' ) { while (p->i < p->n && p->s[p->i] != '\'') p->i++; if (p->i < p->n) p->i++; }
                 }
                 if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated array assignment"); return -1; }
+                /* the elements' substitutions run: parse them (children of this command) */
+                size_t in0 = (size_t)(eq - p->s) + 2;
+                scanBodySubst(p, p->s + in0, p->i - 1 - in0, idx);
+                if (p->failed) return -1;
                 w.s = lh_arena_strndup(p->a, p->s + st, p->i - st);
                 w.len = (uint32_t)(p->i - st);
                 w.flags = LH_W_DYNAMIC;
@@ -975,15 +1071,9 @@ static void parseFor(parser *p) {
     skipBlanks(p);
     if (cur(p) == '(' && peekc(p, 1) == '(') {
         p->i += 2;
-        size_t start = p->i;
-        int d = 2;
-        while (p->i < p->n && d > 0) {
-            char c = p->s[p->i++];
-            if (c == '(') d++;
-            else if (c == ')') d--;
-        }
-        if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated for (( … ))"); return; }
-        scanArithSubst(p, p->s + start, p->i - start - 2);
+        uint32_t fl = 0;
+        scanArith(p, NULL, 0, &fl, p->parent, p->parent_arg);
+        if (p->failed) return;
         parseLoopBody(p);
         return;
     }
@@ -1123,49 +1213,6 @@ static size_t peekFuncDef(const parser *p) {
     return len;
 }
 
-static int isArithOperandChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$' || c == '#' || c == '{' || c == '}' || c == '@';
-}
-
-/* True when text[0..n) reads as a (( … )) arithmetic expression: operands and operators
- * alternate, it does not end on a binary operator, and no word looks like an option or
- * a path (" -u", " /dev"). bash evaluates any balanced (( … )) as arithmetic, but a
- * POSIX shell such as dash runs `((rm -rf /))` as two nested subshells: the guard takes
- * the reading that runs commands. */
-static int looksArith(const char *t, size_t n) {
-    int last = 0;   /* 0 start, 1 operand, 2 operator */
-    for (size_t i = 0; i < n;) {
-        char c = t[i];
-        if (c == ' ' || c == '\t' || c == '\n') { i++; continue; }
-        if (c == '\'' || c == '"' || c == '`' || c == ';') return 0;
-        if ((c == '-' || c == '/') && i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t') && i + 1 < n &&
-            ((t[i + 1] >= 'a' && t[i + 1] <= 'z') || (t[i + 1] >= 'A' && t[i + 1] <= 'Z')))
-            return 0;
-        if (isArithOperandChar(c)) {
-            if (last == 1) return 0;
-            if (c == '$' && i + 1 < n && t[i + 1] == '(') return 1;   /* $(…) inside: keep it simple */
-            while (i < n && isArithOperandChar(t[i])) i++;
-            last = 1;
-            continue;
-        }
-        if (c == '(' || c == ')') { i++; continue; }   /* grouping: the tokens around decide */
-        if ((c == '+' || c == '-') && i + 1 < n && t[i + 1] == c) { i += 2; continue; } /* ++ -- */
-        last = 2;
-        i++;
-    }
-    return last != 2;
-}
-
-/* The $(…) and `…` inside (( … )) or for (( … )) run: parse them as top-level
- * commands of this script. */
-static void scanArithSubst(parser *p, const char *text, size_t len) {
-    if (!memchr(text, '$', len) && !memchr(text, '`', len)) return;
-    if (!enter(p)) return;
-    scanBodySubst(p, text, len, -1);
-    leave(p);
-}
-
 /* Parse one command. Returns 0, or -1 when there was none (e.g. at a stop word). */
 static int parseCommand(parser *p) {
     skipBlanks(p);
@@ -1173,19 +1220,13 @@ static int parseCommand(parser *p) {
     char c = cur(p);
     int ok = 0;
     if (c == '(') {
-        size_t end = p->i + 2;
-        int d = 2;
-        while (c == '(' && peekc(p, 1) == '(' && end < p->n && d > 0) {
-            char e = p->s[end++];
-            if (e == '(') d++;
-            else if (e == ')') d--;
-        }
-        if (peekc(p, 1) == '(' && (d > 0 || looksArith(p->s + p->i + 2, end - p->i - 4))) {
-            /* (( arithmetic )) */
-            size_t start = p->i + 2;
-            p->i = end;
-            if (d > 0) { fail(p, LH_SH_SYNTAX, "unterminated (( … ))"); return -1; }
-            scanArithSubst(p, p->s + start, end - start - 2);
+        size_t end = 0;
+        if (peekc(p, 1) == '(' && arithCloses(p, p->i + 2, &end) &&
+            looksArith(p->s + p->i + 2, end - (p->i + 2))) {   /* (( arithmetic )) */
+            p->i += 2;
+            uint32_t fl = 0;
+            scanArith(p, NULL, 0, &fl, p->parent, p->parent_arg);
+            if (p->failed) return -1;
             parseTrailingRedirs(p);
             return 0;
         }

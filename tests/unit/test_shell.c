@@ -117,6 +117,26 @@ static void test_heredoc_inside_cond(void **st) {
     assert_string_equal(s->cmds[0].argv[0].s, "[[");
 }
 
+/* After a \0 (or \x00) bash drops the rest of $'…' but still reads its escapes: a \'
+ * there does not end the quote (found by the differential test, tests/diff/). */
+static void test_ansi_c_nul_keeps_escapes(void **st) {
+    lh_script *s = parse("cp $'a\\0\\'b' c; ls $'\\x00\\'' d");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_int_equal(s->ncmds, 2);
+    assert_string_equal(argvOf(s, 0), "cp|a|c");
+    assert_string_equal(argvOf(s, 1), "ls||d");
+}
+
+/* A backslash that is the last character of the script stays a backslash, as in bash
+ * (found by the differential test). */
+static void test_trailing_backslash_kept(void **st) {
+    lh_script *s = parse("echo a\\");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_string_equal(argvOf(s, 0), "echo|a\\");
+    s = parse("echo a\\\nb");     /* a line continuation still joins */
+    assert_string_equal(argvOf(s, 0), "echo|ab");
+}
+
 static void test_double_quote_escapes(void **st) {
     lh_script *s = parse("echo \"a\\\"b\\$c\\\\d\\e\"");
     assert_string_equal(s->cmds[0].argv[1].s, "a\"b$c\\d\\e");
@@ -159,6 +179,77 @@ static void test_param_expansion_with_subst(void **st) {
     assert_string_equal(s->cmds[0].argv[3].s, "$HOME");
 }
 
+/* "$((" and "((" open arithmetic only when the parenthesis that closes the first "("
+ * is followed at once by ")"; otherwise bash reads a command substitution (or nested
+ * subshells) whose commands run (found by the differential test, tests/diff/). */
+static void test_double_paren_not_arithmetic(void **st) {
+    lh_script *s = parse("echo $((echo a) | rm -rf /tmp/x)");
+    assert_int_equal(s->error, LH_SH_OK);
+    int rm = find(s, "rm");
+    assert_true(rm > 0);
+    assert_int_equal(s->cmds[rm].origin, LH_ORIGIN_CMDSUBST);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_SUBST);
+    assert_false(s->cmds[0].argv[1].flags & LH_W_ARITH);
+    s = parse("((cd /; ls) | rm -rf y)");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_string_equal(argvOf(s, find(s, "rm")), "rm|-rf|y");
+    s = parse("echo $(( (1+2) * 3 )); (( (i+1) > 2 )) && ls");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_ARITH);
+    assert_int_equal(s->ncmds, 2);
+}
+
+/* bash expands $(…), `…` and ${…} inside arithmetic before it evaluates it: their
+ * commands run (found by the differential test). */
+static void test_subst_inside_arithmetic(void **st) {
+    lh_script *s = parse("echo $(( $(rm -rf /tmp/a) + 1 )); (( x = `shred b` )); "
+                         "for (( i = $(reboot); i < 2; i++ )); do :; done");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(find(s, "rm") > 0);
+    assert_true(find(s, "shred") > 0);
+    assert_true(find(s, "reboot") > 0);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_ARITH);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_SUBST);
+    /* nesting is bounded: "$((" 5,000 deep is an error, not a stack overflow */
+    char *deep = lh_arena_alloc(A, 5000 * 5 + 2);
+    for (int k = 0; k < 5000; k++) memcpy(deep + 3 * k, "$((", 3);
+    deep[5000 * 3] = '1';
+    for (int k = 0; k < 5000; k++) memcpy(deep + 5000 * 3 + 1 + 2 * k, "))", 2);
+    deep[5000 * 5 + 1] = 0;
+    s = parse(deep);
+    assert_int_equal(s->error, LH_SH_TOO_DEEP);
+}
+
+/* bash 5.3 runs the commands of ${ …; } and ${| …; } in the current shell (found by the
+ * differential test: mvdan/sh knows them from mksh). */
+static void test_funsub(void **st) {
+    lh_script *s = parse("echo ${ rm -rf /tmp/a; } x; echo ${|shred b;} ${x} ${#y}");
+    assert_int_equal(s->error, LH_SH_OK);
+    int rm = find(s, "rm");
+    assert_true(rm > 0);
+    assert_int_equal(s->cmds[rm].origin, LH_ORIGIN_CMDSUBST);
+    assert_int_equal(s->cmds[rm].parent, 0);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_SUBST);
+    assert_string_equal(s->cmds[0].argv[2].s, "x");
+    assert_true(find(s, "shred") > 0);
+    assert_int_equal(parse("echo ${ ls")->error, LH_SH_SYNTAX);
+    /* "}" must end the list as a reserved word: ${ ls;}" is refused, not misread */
+    assert_int_equal(parse("echo \"${ ls;}\"")->error, LH_SH_SYNTAX);
+}
+
+/* The elements of an array assignment are words: their substitutions run (found by the
+ * differential test). */
+static void test_array_assignment_substs(void **st) {
+    lh_script *s = parse("a=(x $(rm -rf /tmp/q) `shred f`) ls; b=(\"$(reboot)\")");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_true(find(s, "rm") > 0);
+    assert_true(find(s, "shred") > 0);
+    assert_true(find(s, "reboot") > 0);
+    assert_int_equal(s->cmds[find(s, "rm")].origin, LH_ORIGIN_CMDSUBST);
+    assert_string_equal(s->cmds[0].prog, "ls");
+    assert_int_equal(find(s, "x"), -1);   /* an element is not a command */
+}
+
 static void test_procsubst(void **st) {
     lh_script *s = parse("sh <(curl -s http://x) ; diff <(ls a) >(cat)");
     int curl = find(s, "curl");
@@ -168,6 +259,13 @@ static void test_procsubst(void **st) {
     assert_int_equal(s->cmds[curl].parent_arg, 1);
     int cat = find(s, "cat");
     assert_int_equal(s->cmds[cat].origin, LH_ORIGIN_PROCSUBST_OUT);
+    /* inside a word too, as bash reads it: one argument "--from=/dev/fd/63" (found by
+     * the differential test) */
+    s = parse("diff --from=<(curl -s http://x) b");
+    assert_int_equal(s->error, LH_SH_OK);
+    assert_int_equal(s->cmds[0].argc, 3);
+    assert_true(s->cmds[0].argv[1].flags & LH_W_PROCSUBST);
+    assert_int_equal(s->cmds[find(s, "curl")].parent_arg, 1);
 }
 
 static void test_dynamic_command_word(void **st) {
@@ -472,11 +570,17 @@ int main(void) {
         cmocka_unit_test_setup(test_ansi_c_quotes, reset),
         cmocka_unit_test_setup(test_ansi_c_nul_ends_string, reset),
         cmocka_unit_test_setup(test_heredoc_inside_cond, reset),
+        cmocka_unit_test_setup(test_ansi_c_nul_keeps_escapes, reset),
+        cmocka_unit_test_setup(test_trailing_backslash_kept, reset),
         cmocka_unit_test_setup(test_double_quote_escapes, reset),
         cmocka_unit_test_setup(test_data_is_not_a_command, reset),
         cmocka_unit_test_setup(test_backslash_command, reset),
         cmocka_unit_test_setup(test_cmdsubst_nested, reset),
         cmocka_unit_test_setup(test_param_expansion_with_subst, reset),
+        cmocka_unit_test_setup(test_double_paren_not_arithmetic, reset),
+        cmocka_unit_test_setup(test_subst_inside_arithmetic, reset),
+        cmocka_unit_test_setup(test_funsub, reset),
+        cmocka_unit_test_setup(test_array_assignment_substs, reset),
         cmocka_unit_test_setup(test_procsubst, reset),
         cmocka_unit_test_setup(test_dynamic_command_word, reset),
         cmocka_unit_test_setup(test_pipeline_stages, reset),

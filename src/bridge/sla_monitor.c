@@ -491,7 +491,11 @@ static void recheck(lh_slamon *m, lh_sla_metric k, const lh_sla_sample *now) {
     int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, &t, target, from, sizeof(target), action, sizeof(action));
     char ev[440] = "";
     if (plan) plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, now, ev, sizeof(ev));
-    if (plan < 0) { pthread_mutex_unlock(&m->mu); return; }   /* still too few: keep waiting */
+    if (plan < 0) {   /* still too few, or one agent alone: keep waiting, and say why now */
+        snprintf(nt->action, sizeof(nt->action), "%s", ev);
+        pthread_mutex_unlock(&m->mu);
+        return;
+    }
     nt->await = 0;
     if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
     else if (ev[0]) snprintf(action, sizeof(action), "%s", ev);

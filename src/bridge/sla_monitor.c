@@ -466,10 +466,10 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     char summary[512];
     char by[260] = "", wn[32];
     if (bl.alone)
-        snprintf(by, sizeof(by), "one agent alone: %.60s; agents: %.150s; ", lh_sla_agent_name(m->lin.names, bl.worst, wn, sizeof(wn)),
+        snprintf(by, sizeof(by), "one agent alone: %.40s; agents: %.100s; ", lh_sla_agent_name(m->lin.names, bl.worst, wn, sizeof(wn)),
                  who);
-    else if (who[0]) snprintf(by, sizeof(by), "agents: %.150s; ", who);
-    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %.80s; %s%.200s)", name, t->value, cmpText(k),
+    else if (who[0]) snprintf(by, sizeof(by), "agents: %.130s; ", who);
+    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.150s%.200s)", name, t->value, cmpText(k),
              th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(sev), rev, by, action);
     sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary, sev);
     if (plan) rollBack(m, t, target, from, action, key);

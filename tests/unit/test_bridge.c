@@ -284,7 +284,7 @@ static void metrics_per_agent(void **state) {
     assert_int_equal(atomic_load(&m->agent[1].store_faults), 1);
     assert_int_equal(atomic_load(&m->agent[1].ok_dur[13]), 1);   /* 400 ms: the 250–500 ms bucket */
     assert_int_equal(atomic_load(&m->agent[1].dur_sum_ns), 400000000ull + 2000);
-    char name[16];
+    char name[32];
     for (int i = 0; i < 40; i++) {
         snprintf(name, sizeof(name), "agent-%d", i);
         lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, name, 200, 0, 1000);

@@ -218,8 +218,9 @@ typedef struct lh_sla_blame {
  * each agent (compliance: its requests not answered 2xx within the latency target; p99:
  * its requests above the threshold; avg: its duration sum; availability and error rate:
  * its server faults), the top contributors by share, and the trimmed figure: the metric
- * recomputed without the tracked agent whose removal improves it most (at least
- * min_requests left, else no figure: alone). "other" is listed but never left out.
+ * recomputed without the tracked agent that pulls it hardest (the largest shortfall; for
+ * the average, whose removal improves it most), with at least min_requests left, else no
+ * figure: alone. "other" is listed but never left out.
  * O(agents × buckets). Returns 0 for the other metrics (nothing to attribute), else 1. */
 int lh_sla_blame_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *old, const lh_sla_sample *now,
                          uint64_t minRequests, lh_sla_blame *out);

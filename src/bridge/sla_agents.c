@@ -5,8 +5,9 @@
  * the totals less those slots. For a request metric, an agent's shortfall is what it adds
  * to the metric's badness (slow, failed or server-fault requests; its duration sum for
  * the average); the top contributors are named with their share of the total shortfall.
- * The trimmed figure leaves out the one tracked agent whose removal improves the metric
- * most, so one agent has a bounded weight: a violation that is inside the threshold
+ * The trimmed figure leaves out the one tracked agent that pulls the metric hardest (the
+ * largest shortfall; for the average, whose removal improves it most), so one agent has
+ * a bounded weight: a violation that is inside the threshold
  * without that agent was made by one agent alone. */
 #include "bridge/sla.h"
 
@@ -93,7 +94,16 @@ int lh_sla_blame_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_s
         double v = 0;
         const char *why = NULL;
         int has = lh_sla_compute(&cc, m, old, &z, &v, &why);
-        if (out->worst < 0 || (!has && out->trimmed_has) || (has && out->trimmed_has && better(m, v, best) > 0)) {
+        /* The one that pulls hardest: the largest shortfall (its slow or failed requests);
+         * for the average, whose removal improves it most (leaving too few requests to
+         * say counts as most, the largest duration sum first among those). */
+        int take;
+        if (out->worst < 0) take = 1;
+        else if (m != LH_SLA_AVG) take = sh[i] > sh[out->worst];
+        else
+            take = (!has && out->trimmed_has) || (!has && !out->trimmed_has && sh[i] > sh[out->worst]) ||
+                   (has && out->trimmed_has && better(m, v, best) > 0);
+        if (take) {
             out->worst = i;
             out->trimmed_has = has;
             out->trimmed = has ? v : 0;

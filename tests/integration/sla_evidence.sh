@@ -45,17 +45,14 @@ slaj() { curl -s -H "Authorization: Bearer $AT" "$URL/v1/sla"; }
 mval() { slaj | jq -r --arg m "$1" '.metrics[] | select(.metric == $m) | .value'; }
 wait_until() { local end=$((SECONDS + $1)); while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.2; done; return 1; }
 
-# good NAME TOKEN [CMD [PACE]]: one agent sends valid decisions in a loop until $T/NAME.stop
-# exists. With PACE (NAME2:K), it sends at most K requests per request of loop NAME2 (+1):
-# the mix of agents is fixed by the order of requests, not by how fast each one is.
+# good NAME TOKEN [CMD]: one agent sends valid decisions in a loop until $T/NAME.stop exists.
 declare -A GOODPIDS
 good() {
-  local name=$1 tok=$2 cmd=${3:-ls} pace=${4:-}
+  local name=$1 tok=$2 cmd=${3:-ls}
   rm -f "$T/$name.stop" "$T/$name.n"
   (
     i=0
     while [ ! -e "$T/$name.stop" ]; do
-      if [ -n "$pace" ] && [ "$i" -ge $(( ${pace#*:} * ($(count "${pace%%:*}") + 1) )) ]; then sleep 0.05; continue; fi
       i=$((i+1))
       printf '{"tool":"Bash","input":{"command":"echo %s %d"},"cwd":"/tmp/p","session":"s-%s"}' "$cmd" "$i" "$name" > "$T/$name.json"
       curl -s -o /dev/null --max-time 30 -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
@@ -203,11 +200,13 @@ kill -TERM "$PID"; wait "$PID"
 
 # ---- scenario 3: one agent (mallory) makes its own decisions slow ----------------------------
 # mallory sends valid commands that are slow under the active revision (a long identifier
-# makes ev-slow3's 800 backtracking regexes work to PCRE2's match limit), while alice and
-# bob work normally, paced by mallory's requests (at most 12 each per one of hers, so the
-# mix does not depend on how fast each one is). p99 and compliance are violated by
-# mallory's requests; without mallory they are inside: the violation names mallory, alerts
-# (major, never critical) and never rolls back (docs/sla.md, "Per agent").
+# makes ev-slow's backtracking regexes work to PCRE2's match limit), while alice and bob
+# work normally. One loop sends, in turn, one request of mallory's and 6 each of alice's
+# and bob's: the mix (1 in 13 slow) is fixed by the order of requests, not by how fast
+# each one is, and mallory's slow decisions never run beside theirs. p99 and compliance
+# are violated by mallory's requests; without mallory they are inside: the violation
+# names mallory, alerts (major, never critical) and never rolls back (docs/sla.md,
+# "Per agent").
 start_webhook
 cat > "$T/sla3.yaml" <<Y
 alert_webhook_url: $HOOKURL
@@ -220,48 +219,52 @@ sla_resolve_hold_s: 1
 sla_canary_window_s: 600
 sla_min_requests: 5
 sla_rollback_min_requests: 5
-sla_p99_response_time_ms: 250
-sla_latency_target_ms: 250
 sla_p99_response_time_ms_grace_s: 0.5
 sla_compliance_rate_grace_s: 0.5
 sla_avg_response_time_ms: off
 sla_cpu_utilization_percent: off
 Y
-{
-  printf 'version: 1\nrevision: ev-slow3\nrules:\n'
-  for i in $(seq 800); do
-    printf '  - id: audit.ident-%d\n    action: allow\n    risk: low\n    reason: audit rule %d\n    match: {regex: '"'"'([a-z_]|\\w)+$'"'"'}\n' "$i" "$i"
-  done
-} > "$T/slow3.yaml"
 start_bridge three --config "$T/sla3.yaml" --policy "$T/base.yaml" || { fail "third bridge starts"; exit 1; }
 AT=$(token admin-3 admin); ALT=$(token alice builder); BOT=$(token bob builder); MAT=$(token mallory builder)
-good alice "$ALT"; good bob "$BOT"
-wait_until 60 '[ "$(count alice)" -ge 10 ] && [ "$(count bob)" -ge 10 ]'
-stop_good alice bob
-req POST /v1/policy "$AT" application/yaml "$T/slow3.yaml"
-check "third bridge: ev-slow3 is pushed, its canary window begins (ev-base below it)" '[ "$code" = 200 ]'
-good mallory "$MAT" "$SLOWCMD"
-good alice "$ALT" ls mallory:12
-good bob "$BOT" ls mallory:12
+# send NAME TOKEN CMD: one decision; counted in $T/NAME.n.
+send() {
+  printf '{"tool":"Bash","input":{"command":"echo %s %d"},"cwd":"/tmp/p","session":"s-%s"}' "$3" "$(count "$1")" "$1" > "$T/mix.json"
+  curl -s -o /dev/null --max-time 30 -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+    --data-binary "@$T/mix.json" "$URL/v1/validate"
+  echo >> "$T/$1.n"
+}
+# mix: until $T/mix.stop exists, one of mallory's slow requests, then 6 of alice's and bob's.
+mix() {
+  rm -f "$T/mix.stop"
+  ( while [ ! -e "$T/mix.stop" ]; do
+      send mallory "$MAT" "$SLOWCMD"
+      for _ in 1 2 3 4 5 6; do send alice "$ALT" ls; send bob "$BOT" ls; done
+    done ) &
+  MIXPID=$!
+}
+for _ in $(seq 10); do send alice "$ALT" ls; send bob "$BOT" ls; done   # ev-base's figures
+req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
+check "third bridge: ev-slow is pushed, its canary window begins (ev-base below it)" '[ "$code" = 200 ]'
+mix
 p99v() { events sla.violated | jq -c '[.[] | select(.data.metric == "p99_response_time_ms")][0] // empty'; }
 wait_until 180 '[ -n "$(p99v)" ]'
 # The rollback decision is taken before sla.violated is recorded; while the violation
-# waits for evidence it is re-checked on every tick. Let mallory send 6 more requests
-# (each one a window's 1/6 of slow work) and look again.
+# waits for evidence it is re-checked on every tick. Let mallory send 6 more requests and
+# look again.
 m0=$(count mallory)
-wait_until 120 '[ "$(count mallory)" -ge $((m0 + 6)) ]'
+wait_until 180 '[ "$(count mallory)" -ge $((m0 + 6)) ]'
 s3=$(slaj)
-stop_good mallory alice bob
+touch "$T/mix.stop"; wait "$MIXPID"
 v=$(p99v)
 body=$v
 check "p99 is violated, and the violation names mallory: one agent alone, the top contributor" \
-  'jq -e ".data.revision == \"ev-slow3\" and .data.one_agent == \"mallory\" and .data.agents[0].agent == \"mallory\" and .data.agents[0].share > 0.5 and (.data.action | startswith(\"no rollback yet\"))" <<<"$v" >/dev/null'
+  'jq -e ".data.revision == \"ev-slow\" and .data.one_agent == \"mallory\" and .data.agents[0].agent == \"mallory\" and .data.agents[0].share > 0.5 and (.data.action | startswith(\"no rollback yet\"))" <<<"$v" >/dev/null'
 body=$s3
 check "/v1/sla names mallory while violated: agents, one_agent, and the action says one agent alone" \
   'jq -e "[.metrics[] | select(.state == \"violated\")] | length >= 1 and all(.[]; .one_agent == \"mallory\" and .agents[0].agent == \"mallory\" and (.action | test(\"one agent alone: without agent mallory\")))" <<<"$s3" >/dev/null'
 body=$(events policy.rolled_back)
-check "no rollback: no policy.rolled_back, ev-slow3 still active, rollbacks_total{trigger=sla,result=triggered} 0" \
-  '[ "$(jq length <<<"$body")" = 0 ] && [ "$(slaj | jq -r "[.revisions[] | select(.active)][0].revision")" = ev-slow3 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
+check "no rollback: no policy.rolled_back, ev-slow still active, rollbacks_total{trigger=sla,result=triggered} 0" \
+  '[ "$(jq length <<<"$body")" = 0 ] && [ "$(slaj | jq -r "[.revisions[] | select(.active)][0].revision")" = ev-slow ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
 wait_until 30 '[ "$(hooks | jq "[.[] | select(.event == \"sla.violated\" and .metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
 body=$(hooks)
 check "the webhook got the p99 alert: major, its summary names mallory as the one agent" \

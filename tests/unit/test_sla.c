@@ -670,6 +670,17 @@ static void other_is_never_left_out(void **state) {
     assert_false(b.trimmed_has);
     lh_sla_blame_text(&b, NULL, txt, sizeof(txt));
     assert_string_equal(txt, "agent #3 100%");
+
+    /* Too few requests without any one agent: the one left out is the one with the
+     * largest shortfall (mallory), not the first in the slots (alice). */
+    initFeed(&f);
+    addAgent(&f, 0, 12, 1 * MS, 200);
+    addAgent(&f, 2, 2, 400 * MS, 200);
+    addAgent(&f, 1, 10, 1 * MS, 200);
+    f.s.t_ns = S;
+    lh_sla_blame_compute(&c, LH_SLA_P99, &z.s, &f.s, 20, &b);
+    assert_true(b.alone);
+    assert_int_equal(b.worst, 2);
 }
 
 int main(void) {

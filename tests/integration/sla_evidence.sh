@@ -200,8 +200,9 @@ kill -TERM "$PID"; wait "$PID"
 
 # ---- scenario 3: one agent (mallory) makes its own decisions slow ----------------------------
 # mallory sends valid commands that are slow under the active revision (a long identifier
-# makes ev-slow's backtracking regexes work to PCRE2's match limit), while alice and bob
-# work normally. One loop sends, in turn, one request of mallory's and 6 each of alice's
+# makes ev-slow3's 400 backtracking regexes work to PCRE2's match limit: about 0.6 s a
+# decision), while alice and bob work normally (a few ms; the objectives are 250 ms, so a
+# busy machine's stalls do not make theirs slow). One loop sends, in turn, one request of mallory's and 6 each of alice's
 # and bob's: the mix (1 in 13 slow) is fixed by the order of requests, not by how fast
 # each one is, and mallory's slow decisions never run beside theirs. p99 and compliance
 # are violated by mallory's requests; without mallory they are inside: the violation
@@ -213,17 +214,25 @@ alert_webhook_url: $HOOKURL
 alert_retries: 2
 alert_backoff_ms: 50
 rate_limit: 0
-sla_window_s: 3
+sla_window_s: 10
 sla_eval_interval_s: 0.25
 sla_resolve_hold_s: 1
 sla_canary_window_s: 600
 sla_min_requests: 5
-sla_rollback_min_requests: 5
+sla_rollback_min_requests: 100
+sla_p99_response_time_ms: 250
+sla_latency_target_ms: 250
 sla_p99_response_time_ms_grace_s: 0.5
 sla_compliance_rate_grace_s: 0.5
 sla_avg_response_time_ms: off
 sla_cpu_utilization_percent: off
 Y
+{
+  printf 'version: 1\nrevision: ev-slow3\nrules:\n'
+  for i in $(seq 400); do
+    printf '  - id: audit.ident-%d\n    action: allow\n    risk: low\n    reason: audit rule %d\n    match: {regex: '"'"'([a-z_]|\\w)+$'"'"'}\n' "$i" "$i"
+  done
+} > "$T/slow3.yaml"
 start_bridge three --config "$T/sla3.yaml" --policy "$T/base.yaml" || { fail "third bridge starts"; exit 1; }
 AT=$(token admin-3 admin); ALT=$(token alice builder); BOT=$(token bob builder); MAT=$(token mallory builder)
 # send NAME TOKEN CMD: one decision; counted in $T/NAME.n.
@@ -243,28 +252,31 @@ mix() {
   MIXPID=$!
 }
 for _ in $(seq 10); do send alice "$ALT" ls; send bob "$BOT" ls; done   # ev-base's figures
-req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
-check "third bridge: ev-slow is pushed, its canary window begins (ev-base below it)" '[ "$code" = 200 ]'
+req POST /v1/policy "$AT" application/yaml "$T/slow3.yaml"
+check "third bridge: ev-slow3 is pushed, its canary window begins (ev-base below it)" '[ "$code" = 200 ]'
 mix
 p99v() { events sla.violated | jq -c '[.[] | select(.data.metric == "p99_response_time_ms")][0] // empty'; }
 wait_until 180 '[ -n "$(p99v)" ]'
 # The rollback decision is taken before sla.violated is recorded; while the violation
-# waits for evidence it is re-checked on every tick. Let mallory send 6 more requests and
-# look again.
+# waits for evidence (100 of ev-slow3's own requests) it is re-checked on every tick. Let
+# the three send 130 more requests (10 rounds) and look again.
 m0=$(count mallory)
-wait_until 180 '[ "$(count mallory)" -ge $((m0 + 6)) ]'
-s3=$(slaj)
+wait_until 300 '[ "$(count mallory)" -ge $((m0 + 10)) ]'
+# /v1/sla while the violation lasts (a window without one of mallory's slow requests may
+# resolve it for a moment: wait for it to show).
+s3ok() { s3=$(slaj); jq -e "[.metrics[] | select(.state == \"violated\")] | length >= 1 and all(.[]; .one_agent == \"mallory\" and .agents[0].agent == \"mallory\" and (.action | test(\"one agent alone: without agent mallory\")))" <<<"$s3" >/dev/null; }
+wait_until 120 s3ok; r3=$?
 touch "$T/mix.stop"; wait "$MIXPID"
 v=$(p99v)
 body=$v
 check "p99 is violated, and the violation names mallory: one agent alone, the top contributor" \
-  'jq -e ".data.revision == \"ev-slow\" and .data.one_agent == \"mallory\" and .data.agents[0].agent == \"mallory\" and .data.agents[0].share > 0.5 and (.data.action | startswith(\"no rollback yet\"))" <<<"$v" >/dev/null'
+  'jq -e ".data.revision == \"ev-slow3\" and .data.one_agent == \"mallory\" and .data.agents[0].agent == \"mallory\" and .data.agents[0].share > 0.5 and (.data.action | startswith(\"no rollback yet\"))" <<<"$v" >/dev/null'
 body=$s3
 check "/v1/sla names mallory while violated: agents, one_agent, and the action says one agent alone" \
-  'jq -e "[.metrics[] | select(.state == \"violated\")] | length >= 1 and all(.[]; .one_agent == \"mallory\" and .agents[0].agent == \"mallory\" and (.action | test(\"one agent alone: without agent mallory\")))" <<<"$s3" >/dev/null'
+  '[ $r3 = 0 ]'
 body=$(events policy.rolled_back)
-check "no rollback: no policy.rolled_back, ev-slow still active, rollbacks_total{trigger=sla,result=triggered} 0" \
-  '[ "$(jq length <<<"$body")" = 0 ] && [ "$(slaj | jq -r "[.revisions[] | select(.active)][0].revision")" = ev-slow ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
+check "no rollback: no policy.rolled_back, ev-slow3 still active, rollbacks_total{trigger=sla,result=triggered} 0" \
+  '[ "$(jq length <<<"$body")" = 0 ] && [ "$(slaj | jq -r "[.revisions[] | select(.active)][0].revision")" = ev-slow3 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
 wait_until 30 '[ "$(hooks | jq "[.[] | select(.event == \"sla.violated\" and .metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
 body=$(hooks)
 check "the webhook got the p99 alert: major, its summary names mallory as the one agent" \

@@ -2,6 +2,7 @@
 #include "bridge/metrics.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +55,46 @@ void lh_metrics_request(lh_metrics *m, lh_route r, int status, int peerGone, uin
     lh_hist_observe(&m->request_duration[r], ns);
     if (r <= LH_ROUTE_OPA && status >= 200 && status < 300) lh_hist_observe(&m->decision_ok, ns);
     if (r <= LH_ROUTE_OPA && lh_outcome_counts_for_sla(o)) lh_hist_observe(&m->decision_sla, ns);
+}
+
+static pthread_mutex_t agentMu = PTHREAD_MUTEX_INITIALIZER;   /* taking a new slot */
+
+static int agentSlot(lh_metrics *m, const char *agent) {
+    int n = atomic_load_explicit(&m->agent_n, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(m->agent_name[i], agent)) return i;
+    if (n == LH_METRICS_AGENTS || strlen(agent) >= LH_METRICS_AGENT_NAME) return -1;
+    pthread_mutex_lock(&agentMu);
+    int k = atomic_load_explicit(&m->agent_n, memory_order_acquire), slot = -1;
+    for (int i = n; i < k && slot < 0; i++)
+        if (!strcmp(m->agent_name[i], agent)) slot = i;
+    if (slot < 0 && k < LH_METRICS_AGENTS) {
+        snprintf(m->agent_name[k], LH_METRICS_AGENT_NAME, "%s", agent);
+        atomic_store_explicit(&m->agent_n, k + 1, memory_order_release);
+        slot = k;
+    }
+    pthread_mutex_unlock(&agentMu);
+    return slot;
+}
+
+void lh_metrics_agent_request(lh_metrics *m, lh_route r, const char *agent, int status, int peerGone, uint64_t ns) {
+    lh_outcome o = lh_outcome_of(status, peerGone);
+    if (r > LH_ROUTE_OPA || !lh_outcome_counts_for_sla(o) || !agent || !*agent) return;
+    int i = agentSlot(m, agent);
+    if (i < 0) return;   /* pooled as "other" */
+    lh_agent_counters *a = &m->agent[i];
+    int b = 0;
+    while (b < LH_HIST_BUCKETS && ns > lh_hist_bounds_ns[b]) b++;
+    atomic_fetch_add_explicit(&a->dur[b], 1, RLX);
+    atomic_fetch_add_explicit(&a->dur_sum_ns, ns, RLX);
+    if (status >= 200 && status < 300) atomic_fetch_add_explicit(&a->ok_dur[b], 1, RLX);
+    if (o == LH_OUTCOME_OK) {
+        atomic_fetch_add_explicit(&a->ok, 1, RLX);
+    } else {
+        atomic_fetch_add_explicit(&a->unavailable, 1, RLX);
+        if (status == 503) atomic_fetch_add_explicit(&a->store_faults, 1, RLX);
+    }
+    atomic_fetch_add_explicit(&a->requests, 1, RLX);
 }
 
 void lh_metrics_error(lh_metrics *m, lh_err_kind k) {

@@ -41,6 +41,17 @@ enum { LH_ROLLBACK_TRIGGERED = 0, LH_ROLLBACK_SUCCEEDED = 1, LH_ROLLBACK_FAILED 
 /* The status codes requests are counted by (metrics.c); the last, 0, is "other". */
 extern const int lh_metrics_codes[LH_NCODES];
 
+/* Per-agent figures of the decision requests the SLA counts (ok and server faults), for
+ * the SLA monitor's attribution (docs/sla.md, "Per agent"). The first LH_METRICS_AGENTS
+ * agents (non-empty names) get a slot each, for the life of the process; the others, and
+ * requests without an agent, are pooled as "other" (the totals less the slots). */
+#define LH_METRICS_AGENTS 32
+#define LH_METRICS_AGENT_NAME 129
+typedef struct lh_agent_counters {
+    _Atomic uint64_t requests, ok, unavailable, store_faults, dur_sum_ns;
+    _Atomic uint64_t dur[LH_HIST_BUCKETS + 1], ok_dur[LH_HIST_BUCKETS + 1];
+} lh_agent_counters;
+
 typedef struct lh_metrics {
     _Atomic uint64_t requests[LH_ROUTE_COUNT][LH_NCODES];   /* answered requests by status */
     _Atomic uint64_t outcomes[LH_ROUTE_COUNT][LH_OUTCOME_COUNT];   /* every request by class (util/outcome.h) */
@@ -58,6 +69,9 @@ typedef struct lh_metrics {
     _Atomic uint64_t rollback_ns_sum;
     _Atomic uint64_t escalations;
     _Atomic uint64_t cache_hits_base, cache_lookups_base;  /* from retired engines */
+    lh_agent_counters agent[LH_METRICS_AGENTS];
+    char agent_name[LH_METRICS_AGENTS][LH_METRICS_AGENT_NAME];   /* written once, before agent_n counts it */
+    _Atomic int agent_n;                  /* slots in use */
 } lh_metrics;
 
 const char *lh_route_name(lh_route r);
@@ -65,6 +79,10 @@ const char *lh_route_name(lh_route r);
  * reset the connection first). Counts its outcome class; an answered request also counts
  * in requests_total by status and in the route's duration histogram. */
 void lh_metrics_request(lh_metrics *m, lh_route r, int status, int peerGone, uint64_t ns);
+/* The same request of a decision route, by agent (after lh_metrics_request): counted in
+ * the agent's slot when its outcome counts for the SLA. A linear scan of at most
+ * LH_METRICS_AGENTS names; a new agent takes a slot under a lock, once. */
+void lh_metrics_agent_request(lh_metrics *m, lh_route r, const char *agent, int status, int peerGone, uint64_t ns);
 void lh_metrics_error(lh_metrics *m, lh_err_kind k);
 void lh_hist_observe(lh_hist *h, uint64_t ns);
 

@@ -533,7 +533,9 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
      * timeout), or the bridge failed to answer (a server fault). */
     int gone = toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
                toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED;
-    lh_metrics_request(b->m, r->route, r->status, gone, lh_bridge_now_ns() - r->t0);
+    uint64_t ns = lh_bridge_now_ns() - r->t0;
+    lh_metrics_request(b->m, r->route, r->status, gone, ns);
+    lh_metrics_agent_request(b->m, r->route, r->claims.agent, r->status, gone, ns);
     reqFree(b, r);
     *con_cls = NULL;
     atomic_fetch_sub(&b->inflight, 1);

@@ -192,7 +192,7 @@ static double quantileMs(const uint64_t *a, const uint64_t *b, uint64_t n, doubl
 
 /* How many of the differences are at most limit ns: whole buckets below it, and the
  * bucket that holds it pro rata (exact when limit is a bucket bound, as 100 ms is). */
-static double countUnder(const uint64_t *a, const uint64_t *b, double limitNs) {
+double lh_sla_count_under(const uint64_t *a, const uint64_t *b, double limitNs) {
     double n = 0;
     for (int i = 0; i < LH_HIST_BUCKETS; i++) {
         double lo = i == 0 ? 0 : (double)lh_hist_bounds_ns[i - 1], hi = (double)lh_hist_bounds_ns[i];
@@ -228,7 +228,7 @@ int lh_sla_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample 
     if (n < c->min_requests) { *why = "not enough data: fewer decision requests in the window than sla_min_requests"; return 0; }
     switch (m) {
     case LH_SLA_COMPLIANCE:
-        *v = 100.0 * countUnder(old->ok_dur, now->ok_dur, c->latency_target_ms * 1e6) / (double)n;
+        *v = 100.0 * lh_sla_count_under(old->ok_dur, now->ok_dur, c->latency_target_ms * 1e6) / (double)n;
         break;
     case LH_SLA_P99: *v = quantileMs(old->dur, now->dur, n, 0.99); break;
     case LH_SLA_AVG: *v = (double)(now->dur_sum_ns - old->dur_sum_ns) / (double)n / 1e6; break;
@@ -366,6 +366,14 @@ int lh_sla_eval_push(lh_sla_eval *e, const lh_sla_sample *smp, lh_sla_transition
 
 void lh_sla_eval_state(const lh_sla_eval *e, lh_sla_metric m, lh_sla_mstate *out) { *out = e->st[m]; }
 
+static const lh_sla_sample noSample;
+
+const lh_sla_sample *lh_sla_eval_newest(const lh_sla_eval *e) { return e->n ? ringAt(e, 0) : &noSample; }
+
+const lh_sla_sample *lh_sla_eval_window_start(const lh_sla_eval *e) {
+    return e->n ? windowStart(e, ringAt(e, 0)->t_ns) : &noSample;
+}
+
 double lh_sla_eval_covered_s(const lh_sla_eval *e) { return e->covered_s; }
 
 /* ------------------------------------------------------------------------------ */
@@ -438,6 +446,12 @@ static lh_sla_sample attributable(const lh_sla_sample *s) {
     a.requests -= a.store_faults < a.requests ? a.store_faults : a.requests;
     a.unavailable -= a.store_faults < a.unavailable ? a.store_faults : a.unavailable;
     a.store_faults = 0;
+    for (int i = 0; i < LH_SLA_AGENTS; i++) {
+        lh_sla_agent_fig *g = &a.agent[i];
+        g->requests -= g->store_faults < g->requests ? g->store_faults : g->requests;
+        g->unavailable -= g->store_faults < g->unavailable ? g->store_faults : g->unavailable;
+        g->store_faults = 0;
+    }
     return a;
 }
 
@@ -497,7 +511,27 @@ int lh_sla_rollback_evidence(const lh_sla_lineage *l, const lh_sla_config *c, lh
                  top->rev, lh_sla_metric_name(m), v, baseWhat, base, c->rollback_margin);
         return 0;
     }
-    snprintf(why, whylen, "evidence: revision %s's %s %.6g over %llu of its own requests, against %.6g of %s", top->rev,
-             lh_sla_metric_name(m), v, (unsigned long long)(z.requests - a.requests), base, baseWhat);
+    /* One agent alone is no evidence: the figure without the agent that pulls it hardest
+     * must be outside the threshold too (docs/sla.md, "Per agent"). */
+    char who[200] = "";
+    if (isReq) {
+        lh_sla_blame bl;
+        lh_sla_blame_compute(c, m, &a, &z, c->rollback_min_requests, &bl);
+        lh_sla_blame_text(&bl, l->names, who, sizeof(who));
+        if (bl.alone) {
+            char tmp[32];
+            const char *wn = lh_sla_agent_name(l->names, bl.worst, tmp, sizeof(tmp));
+            if (bl.trimmed_has)
+                snprintf(why, whylen, "no rollback yet: one agent alone: without agent %.80s, revision %s's %s is %.6g over the other agents' %llu request(s), inside its threshold %g (shortfall by agent: %s)",
+                         wn, top->rev, lh_sla_metric_name(m), bl.trimmed, (unsigned long long)bl.trimmed_requests, thr, who);
+            else
+                snprintf(why, whylen, "no rollback yet: one agent alone: without agent %.80s, revision %s answered %llu request(s), fewer than sla_rollback_min_requests (%llu) (shortfall by agent: %s)",
+                         wn, top->rev, (unsigned long long)bl.trimmed_requests, (unsigned long long)c->rollback_min_requests, who);
+            return -1;
+        }
+    }
+    snprintf(why, whylen, "evidence: revision %s's %s %.6g over %llu of its own requests, against %.6g of %s%s%s", top->rev,
+             lh_sla_metric_name(m), v, (unsigned long long)(z.requests - a.requests), base, baseWhat,
+             who[0] ? "; shortfall by agent: " : "", who);
     return 1;
 }

@@ -76,6 +76,13 @@ const char *lh_sla_state_name(lh_sla_state s);
 /* 1 when a larger value is worse (violated when value > threshold), 0 when smaller is. */
 int lh_sla_higher_is_worse(lh_sla_metric m);
 
+/* One agent's cumulative counters (the same fields as the totals below). */
+#define LH_SLA_AGENTS LH_METRICS_AGENTS
+typedef struct lh_sla_agent_fig {
+    uint64_t requests, ok, unavailable, store_faults, dur_sum_ns;
+    uint64_t dur[LH_HIST_BUCKETS + 1], ok_dur[LH_HIST_BUCKETS + 1];
+} lh_sla_agent_fig;
+
 /* Cumulative counters at one instant. Durations are of the decision routes only. */
 typedef struct lh_sla_sample {
     uint64_t t_ns;                        /* monotonic clock */
@@ -90,6 +97,9 @@ typedef struct lh_sla_sample {
     double cpus;                          /* CPUs the process may use; <= 0 unknown */
     double rss_bytes;                     /* resident memory now; < 0 unknown */
     double mem_limit_bytes;               /* memory limit; <= 0 unknown */
+    /* Slot i: the i-th agent the bridge saw (names: lh_sla_lineage.names); all zero for a
+     * slot not taken. "other" (untracked agents, no agent) is the totals less the slots. */
+    lh_sla_agent_fig agent[LH_SLA_AGENTS];
 } lh_sla_sample;
 
 /* The state of one metric. Times are on the monotonic clock of the samples. */
@@ -123,6 +133,10 @@ void lh_sla_eval_free(lh_sla_eval *e);
  * how many. */
 int lh_sla_eval_push(lh_sla_eval *e, const lh_sla_sample *s, lh_sla_transition *out);
 void lh_sla_eval_state(const lh_sla_eval *e, lh_sla_metric m, lh_sla_mstate *out);
+/* The samples the values were computed from: the newest, and the one the window starts
+ * at (an all-zero sample before the first). Valid until the next push. */
+const lh_sla_sample *lh_sla_eval_newest(const lh_sla_eval *e);
+const lh_sla_sample *lh_sla_eval_window_start(const lh_sla_eval *e);
 /* Seconds between the two samples the values were computed from (0 before the second). */
 double lh_sla_eval_covered_s(const lh_sla_eval *e);
 
@@ -146,6 +160,9 @@ typedef struct lh_sla_rev {
 typedef struct lh_sla_lineage {
     lh_sla_rev r[LH_SLA_LINEAGE_MAX];
     int n;
+    /* The agents' names by slot (the bridge's metrics), for the evidence's text; NULL:
+     * "agent #i". */
+    const char (*names)[LH_METRICS_AGENT_NAME];
 } lh_sla_lineage;
 
 /* rev became active at now (requests: decision requests answered so far). A rollback to
@@ -171,15 +188,54 @@ void lh_sla_lineage_set_sample(lh_sla_lineage *l, const lh_sla_sample *s);
  * to now, leaving out the 503s of the store, which no revision causes), it has at least
  * rollback_min_requests decision requests, its figure is outside the threshold, and it is
  * worse than the previous revision's figure before the change (or, without enough
- * requests then, than the threshold) by more than rollback_margin. 0 with why ("no
- * rollback: ...") when the figures clear it; -1 with why when it has answered too few
- * requests yet (the evidence may still come while the violation lasts). */
+ * requests then, than the threshold) by more than rollback_margin, and (for a request
+ * metric) it is still outside the threshold without the agent that pulls it hardest
+ * (lh_sla_blame_compute). 0 with why ("no rollback: ...") when the figures clear it; -1
+ * with why when it has answered too few requests yet, or one agent alone makes the
+ * figure (the evidence may still come while the violation lasts). */
 int lh_sla_rollback_evidence(const lh_sla_lineage *l, const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *now,
                              char *why, size_t whylen);
+
+/* ---- per agent: attribution and the one-agent rule (sla_agents.c) ---------------- */
+
+#define LH_SLA_OTHER LH_SLA_AGENTS   /* the slot of "other" in lh_sla_blame */
+#define LH_SLA_BLAME_TOP 3
+
+/* Who made metric m what it is between two samples, and would it be outside its
+ * threshold without the agent that pulls it hardest? */
+typedef struct lh_sla_blame {
+    int n;                            /* contributors listed, worst first (at most LH_SLA_BLAME_TOP) */
+    int slot[LH_SLA_BLAME_TOP];       /* agent slot, or LH_SLA_OTHER */
+    double share[LH_SLA_BLAME_TOP];   /* of the shortfall (below), 0..1 */
+    int worst;                        /* the tracked agent left out (-1: none with requests) */
+    int trimmed_has;                  /* the figure without it: 1 with trimmed, 0 too few requests left */
+    double trimmed;
+    uint64_t trimmed_requests;        /* requests left without it */
+    int alone;                        /* without the worst agent the metric is not outside its threshold */
+} lh_sla_blame;
+
+/* For a request metric (compliance, p99, avg, availability, error rate): the shortfall of
+ * each agent (compliance: its requests not answered 2xx within the latency target; p99:
+ * its requests above the threshold; avg: its duration sum; availability and error rate:
+ * its server faults), the top contributors by share, and the trimmed figure: the metric
+ * recomputed without the tracked agent that pulls it hardest (the largest shortfall; for
+ * the average, whose removal improves it most), with at least min_requests left, else no
+ * figure: alone. "other" is listed but never left out.
+ * O(agents × buckets). Returns 0 for the other metrics (nothing to attribute), else 1. */
+int lh_sla_blame_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *old, const lh_sla_sample *now,
+                         uint64_t minRequests, lh_sla_blame *out);
+/* "mallory 97%, alice 2%, other 1%" into buf (names by slot; NULL: "agent #i"). */
+void lh_sla_blame_text(const lh_sla_blame *b, const char (*names)[LH_METRICS_AGENT_NAME], char *buf, size_t cap);
+/* The name of slot i ("other" for LH_SLA_OTHER). */
+const char *lh_sla_agent_name(const char (*names)[LH_METRICS_AGENT_NAME], int slot, char *tmp, size_t cap);
 
 /* The pure maths, exposed for tests: the value of m between two samples. 1 with *v set,
  * or 0 with *why set to a static "no data" reason. */
 int lh_sla_compute(const lh_sla_config *c, lh_sla_metric m, const lh_sla_sample *old,
                    const lh_sla_sample *now, double *v, const char **why);
+
+/* How many of the bucket differences b - a are at most limitNs: whole buckets below it,
+ * the bucket that holds it pro rata (exact at a bucket bound). */
+double lh_sla_count_under(const uint64_t *a, const uint64_t *b, double limitNs);
 
 #endif

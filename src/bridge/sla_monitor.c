@@ -51,7 +51,8 @@ typedef struct note {
     char key[128];            /* the alerts' dedup key of the current violation */
     uint64_t violated_unix_ns;
     char action[640];         /* what the violation did about the policy */
-    int await;                /* rollback rules met, too few requests yet: re-checked every tick while violated */
+    int await;                /* rollback rules met, too few requests (or one agent alone) yet: re-checked every tick while violated */
+    lh_sla_blame blame;       /* who made the violation, over the window when it was raised */
     lh_sla_transition awaited;   /* the violation it waits for */
 } note;
 
@@ -166,6 +167,21 @@ static void takeSample(lh_slamon *m, lh_sla_sample *s) {
     for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] = atomic_load_explicit(&mt->decision_sla.bucket[i], RLX);
     s->dur_sum_ns = atomic_load_explicit(&mt->decision_sla.sum_ns, RLX);
     for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->ok_dur[i] = atomic_load_explicit(&mt->decision_ok.bucket[i], RLX);
+    /* The agents' slots: only those published (their names are complete). */
+    int na = atomic_load_explicit(&((lh_metrics *)mt)->agent_n, memory_order_acquire);
+    for (int i = 0; i < na && i < LH_SLA_AGENTS; i++) {
+        const lh_agent_counters *c = &mt->agent[i];
+        lh_sla_agent_fig *g = &s->agent[i];
+        g->requests = atomic_load_explicit(&c->requests, RLX);
+        g->ok = atomic_load_explicit(&c->ok, RLX);
+        g->unavailable = atomic_load_explicit(&c->unavailable, RLX);
+        g->store_faults = atomic_load_explicit(&c->store_faults, RLX);
+        g->dur_sum_ns = atomic_load_explicit(&c->dur_sum_ns, RLX);
+        for (int k = 0; k <= LH_HIST_BUCKETS; k++) {
+            g->dur[k] = atomic_load_explicit(&c->dur[k], RLX);
+            g->ok_dur[k] = atomic_load_explicit(&c->ok_dur[k], RLX);
+        }
+    }
     s->cpu_s = readCpuSeconds();
     s->cpus = m->cpus;
     readMemory(&s->rss_bytes, &s->mem_limit_bytes);
@@ -349,15 +365,22 @@ static void recordAlert(void *ctx, const lh_alert_result *r) {
 }
 
 /* key: the violation's dedup key (note.key). */
+/* The severity of metric k's alerts: its own, at most major while its violation was
+ * made by one agent alone (docs/sla.md, "Per agent"). Under mu. */
+static lh_sla_severity alertSeverity(lh_slamon *m, lh_sla_metric k) {
+    lh_sla_severity s = m->cfg.t[k].severity;
+    return m->notes[k].blame.alone && s > LH_SLA_MAJOR ? LH_SLA_MAJOR : s;
+}
+
 static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has, double value, int64_t seq,
-                      const char *key, const char *summary) {
+                      const char *key, const char *summary, lh_sla_severity sev) {
     if (!m->alerts) return;
     lh_alert al;
     memset(&al, 0, sizeof(al));
     const lh_sla_threshold *th = &m->cfg.t[k];
     snprintf(al.event, sizeof(al.event), "%s", event);
     snprintf(al.metric, sizeof(al.metric), "%s", lh_sla_metric_name(k));
-    snprintf(al.severity, sizeof(al.severity), "%s", lh_sla_severity_name(th->severity));
+    snprintf(al.severity, sizeof(al.severity), "%s", lh_sla_severity_name(sev));
     al.value = has ? value : NAN;
     al.threshold = th->threshold;
     snprintf(al.summary, sizeof(al.summary), "%s", summary);
@@ -380,6 +403,19 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     lh_sla_sample now;
     takeSample(m, &now);
     pthread_mutex_lock(&m->mu);
+    /* Who made it: over the window the evaluator used (its newest sample and the one
+     * window_s before). */
+    lh_sla_blame bl;
+    lh_sla_blame_compute(&m->cfg, k, lh_sla_eval_window_start(m->ev), lh_sla_eval_newest(m->ev), m->cfg.min_requests, &bl);
+    m->notes[k].blame = bl;
+    lh_sla_severity sev = alertSeverity(m, k);
+    char who[200] = "", tmp[32];
+    lh_sla_blame_text(&bl, m->lin.names, who, sizeof(who));
+    json_t *agents = json_array();
+    for (int i = 0; i < bl.n; i++)
+        json_array_append_new(agents, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(m->lin.names, bl.slot[i], tmp, sizeof(tmp)),
+                                                "share", bl.share[i]));
+    json_t *alone = bl.alone ? json_string(lh_sla_agent_name(m->lin.names, bl.worst, tmp, sizeof(tmp))) : json_null();
     int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, t, target, from, sizeof(target), action, sizeof(action));
     /* Only with evidence against the revision itself: its own canary figures, without the
      * store's faults, worse than before the change (docs/sla.md, "Evidence"). */
@@ -403,6 +439,8 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
                           lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
                           "rollback", th->rollback, "breach_since_ns", (json_int_t)((int64_t)t->breach_ns + m->unix_off),
                           "revision", rev, "action", action);
+    json_object_set_new(d, "agents", agents);
+    json_object_set_new(d, "one_agent", alone);
     /* The dedup key is the seq of sla.violated; if the store cannot take the event now,
      * the time of the violation instead (the alert goes out now, before any seq). */
     char agg[96], lateKey[128], key[128];
@@ -426,9 +464,14 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", name, t->value, cmpText(k),
             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), action);
     char summary[512];
-    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.280s)", name, t->value, cmpText(k),
-             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), rev, action);
-    sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary);
+    char by[260] = "", wn[32];
+    if (bl.alone)
+        snprintf(by, sizeof(by), "one agent alone: %.40s; agents: %.100s; ", lh_sla_agent_name(m->lin.names, bl.worst, wn, sizeof(wn)),
+                 who);
+    else if (who[0]) snprintf(by, sizeof(by), "agents: %.130s; ", who);
+    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.150s%.200s)", name, t->value, cmpText(k),
+             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(sev), rev, by, action);
+    sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary, sev);
     if (plan) rollBack(m, t, target, from, action, key);
 }
 
@@ -448,7 +491,11 @@ static void recheck(lh_slamon *m, lh_sla_metric k, const lh_sla_sample *now) {
     int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, &t, target, from, sizeof(target), action, sizeof(action));
     char ev[440] = "";
     if (plan) plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, now, ev, sizeof(ev));
-    if (plan < 0) { pthread_mutex_unlock(&m->mu); return; }   /* still too few: keep waiting */
+    if (plan < 0) {   /* still too few, or one agent alone: keep waiting, and say why now */
+        snprintf(nt->action, sizeof(nt->action), "%s", ev);
+        pthread_mutex_unlock(&m->mu);
+        return;
+    }
     nt->await = 0;
     if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
     else if (ev[0]) snprintf(action, sizeof(action), "%s", ev);
@@ -527,7 +574,8 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s %s", rc ? "failed:" : "done:", action);
     pthread_mutex_unlock(&m->mu);
     pthread_mutex_unlock(&m->bmu);
-    sendAlert(m, rc ? "policy.rollback_failed" : "policy.rolled_back", k, t->has, t->value, res.seq, key, summary);
+    sendAlert(m, rc ? "policy.rollback_failed" : "policy.rolled_back", k, t->has, t->value, res.seq, key, summary,
+              th->severity);
 }
 
 static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
@@ -540,6 +588,7 @@ static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
     flushLocked(m);
     pthread_mutex_lock(&m->mu);
     note n = m->notes[k];
+    lh_sla_severity sev = alertSeverity(m, k);
     memset(&m->notes[k], 0, sizeof(m->notes[k]));
     pthread_mutex_unlock(&m->mu);
     if (!n.key[0]) snprintf(n.key, sizeof(n.key), "sla:%s:%lld", name, (long long)n.violated_seq);
@@ -558,7 +607,7 @@ static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
     snprintf(summary, sizeof(summary), "%s back to %.6g (threshold %g) for %g s; violated for %.1f s", name, t->value,
              th->threshold, m->cfg.resolve_hold_s,
              n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
-    sendAlert(m, "sla.resolved", k, t->has, t->value, seq, n.key, summary);
+    sendAlert(m, "sla.resolved", k, t->has, t->value, seq, n.key, summary, sev);
 }
 
 static void tick(lh_slamon *m) {
@@ -612,6 +661,7 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
     if (!m) { snprintf(err, errlen, "out of memory"); return NULL; }
     m->b = b;
     m->cfg = b->cfg.sla;
+    m->lin.names = (const char (*)[LH_METRICS_AGENT_NAME])b->m->agent_name;
     m->ev = lh_sla_eval_new(&m->cfg);
     if (!m->ev) { free(m); snprintf(err, errlen, "out of memory"); return NULL; }
     pthread_mutex_init(&m->mu, NULL);
@@ -767,6 +817,15 @@ static json_t *metricJson(lh_slamon *m, lh_sla_metric k) {
     if (st.state == LH_SLA_VIOLATED) {
         json_object_set_new(o, "violated_seq", json_integer(m->notes[k].violated_seq));
         json_object_set_new(o, "action", json_string(m->notes[k].action));
+        const lh_sla_blame *bl = &m->notes[k].blame;
+        json_t *ag = json_array();
+        char tmp[32];
+        for (int i = 0; i < bl->n; i++)
+            json_array_append_new(ag, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(m->lin.names, bl->slot[i], tmp, sizeof(tmp)),
+                                                "share", bl->share[i]));
+        json_object_set_new(o, "agents", ag);
+        json_object_set_new(o, "one_agent", bl->alone ? json_string(lh_sla_agent_name(m->lin.names, bl->worst, tmp, sizeof(tmp)))
+                                                      : json_null());
         if (st.inside_ns) json_object_set_new(o, "inside_since_ns", json_integer((int64_t)st.inside_ns + m->unix_off));
     }
     return o;

@@ -37,6 +37,7 @@ stop_bridges() {
   STOPPED=1
   for p in "${BRIDGES[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${BRIDGES[@]}"; do for _ in $(seq 1200); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; kill -KILL "$p" 2>/dev/null; done
+  [ -n "${HOOKPID:-}" ] && kill "$HOOKPID" 2>/dev/null
   if [ -n "$SANITIZED" ]; then sanitizer_reports; fi
 }
 tap_before_plan() { stop_bridges; }
@@ -63,6 +64,40 @@ start_bridge() {
   done
   if [ -z "$URL" ]; then echo "# bridge $name did not start:"; sed 's/^/#   /' "$T/$name.err"; return 1; fi
 }
+
+# start_webhook → a local webhook receiver (HOOKPID, HOOKURL): saves each POST body as
+# $T/hook/N.json and answers 200; hooks prints what it got as a JSON array.
+start_webhook() {
+  mkdir -p "$T/hook"
+  cat > "$T/hook.py" <<'P'
+import http.server, os, sys, threading
+d = sys.argv[1]
+n = [0]
+lock = threading.Lock()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with lock:
+            n[0] += 1
+            k = n[0]
+        with open(os.path.join(d, "%d.tmp" % k), "wb") as f:
+            f.write(body)
+        os.rename(os.path.join(d, "%d.tmp" % k), os.path.join(d, "%d.json" % k))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(os.path.join(d, "port"), "w").write(str(s.server_address[1]))
+s.serve_forever()
+P
+  python3 "$T/hook.py" "$T/hook" & HOOKPID=$!
+  for _ in $(seq 100); do [ -s "$T/hook/port" ] && break; sleep 0.05; done
+  HOOKURL="http://127.0.0.1:$(cat "$T/hook/port")/alerts"
+}
+hooks() { cat "$T"/hook/*.json 2>/dev/null | jq -sc .; }
 
 token() { # agent role [data] [ttl]
   "$LH" token create --agent "$1" --role "$2" --data "${3:-$DATA}" --ttl "${4:-1d}" 2>/dev/null

@@ -46,6 +46,7 @@ mval() { slaj | jq -r --arg m "$1" '.metrics[] | select(.metric == $m) | .value'
 wait_until() { local end=$((SECONDS + $1)); while [ $SECONDS -lt $end ]; do eval "$2" && return 0; sleep 0.2; done; return 1; }
 
 # good NAME TOKEN [CMD]: one agent sends valid decisions in a loop until $T/NAME.stop exists.
+declare -A GOODPIDS
 good() {
   local name=$1 tok=$2 cmd=${3:-ls}
   rm -f "$T/$name.stop" "$T/$name.n"
@@ -59,9 +60,9 @@ good() {
       echo >> "$T/$name.n"
     done
   ) &
-  GOODPID=$!
+  GOODPIDS[$name]=$!
 }
-stop_good() { touch "$T/$1.stop"; wait "$GOODPID"; }
+stop_good() { local x; for x in "$@"; do touch "$T/$x.stop"; done; for x in "$@"; do wait "${GOODPIDS[$x]}"; done; }
 count() { [ -f "$T/$1.n" ] && wc -l < "$T/$1.n" || echo 0; }
 
 # ---- scenario 1: an attacker floods bad input during a canary window -----------------------
@@ -164,7 +165,7 @@ sla_avg_response_time_ms_grace_s: 1
 Y
 cp "$T/base.yaml" "$T/p.yaml"
 start_bridge two --config "$T/sla2.yaml" --policy "$T/p.yaml" || { fail "second bridge starts"; exit 1; }
-AT=$(token admin-2 admin); GT=$(token good-2 builder)
+AT=$(token admin-2 admin); GT=$(token good-2 builder); GT2=$(token good-2b builder)
 good g2 "$GT"
 wait_until 60 '[ "$(count g2)" -ge 10 ]'
 stop_good g2
@@ -183,9 +184,11 @@ s2=$(slaj); body=$(jq -c .revisions <<<"$s2")
 check "after the restart ev-slow is still in its canary window (not trusted as a start revision), ev-base below it" \
   'jq -e "[.revisions[] | .revision] == [\"ev-slow\", \"ev-base\"] and ([.revisions[] | select(.active)][0] | .in_canary == true and .known_good == false) and ([.revisions[] | select(.revision == \"ev-base\")][0].known_good == true)" <<<"$s2" >/dev/null'
 check "... the bridge says its window resumed, from the events" 'grep -q "ev-slow resumes its canary window" "$T/two-b.err"'
+# Two agents: one agent alone never rolls back (scenario 3).
 good g3 "$GT" "$SLOWCMD"
+good g4 "$GT2" "$SLOWCMD"
 wait_until 120 '[ "$(events policy.rolled_back | jq length)" -ge 1 ]'
-stop_good g3
+stop_good g3 g4
 rb=$(events policy.rolled_back | jq -c '.[0]')
 check "the slow revision is rolled back to ev-base after the restart (trigger sla)" \
   'jq -e ".data.trigger == \"sla\" and .data.from == \"ev-slow\" and .data.revision == \"ev-base\"" <<<"$rb" >/dev/null'
@@ -193,4 +196,90 @@ v=$(events sla.violated | jq -c --argjson s "$(jq .data.violation.seq <<<"$rb")"
 check "... for a violation of ev-slow's own" 'jq -e ".data.revision == \"ev-slow\" and .data.rollback == true" <<<"$v" >/dev/null'
 check "... and the evidence is named in the action (against the threshold: no figures of ev-base in this run)" \
   'slaj | jq -e ".last_rollback.ok == true" >/dev/null && grep -q "evidence: revision ev-slow" "$T/two-b.err"'
+kill -TERM "$PID"; wait "$PID"
+
+# ---- scenario 3: one agent (mallory) makes its own decisions slow ----------------------------
+# mallory sends valid commands that are slow under the active revision (a long identifier
+# makes ev-slow3's 400 backtracking regexes work to PCRE2's match limit: about 0.6 s a
+# decision), while alice and bob work normally (a few ms; the objectives are 250 ms, so a
+# busy machine's stalls do not make theirs slow). One loop sends, in turn, one request of mallory's and 6 each of alice's
+# and bob's: the mix (1 in 13 slow) is fixed by the order of requests, not by how fast
+# each one is, and mallory's slow decisions never run beside theirs. p99 and compliance
+# are violated by mallory's requests; without mallory they are inside: the violation
+# names mallory, alerts (major, never critical) and never rolls back (docs/sla.md,
+# "Per agent").
+start_webhook
+cat > "$T/sla3.yaml" <<Y
+alert_webhook_url: $HOOKURL
+alert_retries: 2
+alert_backoff_ms: 50
+rate_limit: 0
+sla_window_s: 10
+sla_eval_interval_s: 0.25
+sla_resolve_hold_s: 1
+sla_canary_window_s: 600
+sla_min_requests: 5
+sla_rollback_min_requests: 100
+sla_p99_response_time_ms: 250
+sla_latency_target_ms: 250
+sla_p99_response_time_ms_grace_s: 0.5
+sla_compliance_rate_grace_s: 0.5
+sla_avg_response_time_ms: off
+sla_cpu_utilization_percent: off
+Y
+{
+  printf 'version: 1\nrevision: ev-slow3\nrules:\n'
+  for i in $(seq 400); do
+    printf '  - id: audit.ident-%d\n    action: allow\n    risk: low\n    reason: audit rule %d\n    match: {regex: '"'"'([a-z_]|\\w)+$'"'"'}\n' "$i" "$i"
+  done
+} > "$T/slow3.yaml"
+start_bridge three --config "$T/sla3.yaml" --policy "$T/base.yaml" || { fail "third bridge starts"; exit 1; }
+AT=$(token admin-3 admin); ALT=$(token alice builder); BOT=$(token bob builder); MAT=$(token mallory builder)
+# send NAME TOKEN CMD: one decision; counted in $T/NAME.n.
+send() {
+  printf '{"tool":"Bash","input":{"command":"echo %s %d"},"cwd":"/tmp/p","session":"s-%s"}' "$3" "$(count "$1")" "$1" > "$T/mix.json"
+  curl -s -o /dev/null --max-time 30 -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+    --data-binary "@$T/mix.json" "$URL/v1/validate"
+  echo >> "$T/$1.n"
+}
+# mix: until $T/mix.stop exists, one of mallory's slow requests, then 6 of alice's and bob's.
+mix() {
+  rm -f "$T/mix.stop"
+  ( while [ ! -e "$T/mix.stop" ]; do
+      send mallory "$MAT" "$SLOWCMD"
+      for _ in 1 2 3 4 5 6; do send alice "$ALT" ls; send bob "$BOT" ls; done
+    done ) &
+  MIXPID=$!
+}
+for _ in $(seq 10); do send alice "$ALT" ls; send bob "$BOT" ls; done   # ev-base's figures
+req POST /v1/policy "$AT" application/yaml "$T/slow3.yaml"
+check "third bridge: ev-slow3 is pushed, its canary window begins (ev-base below it)" '[ "$code" = 200 ]'
+mix
+p99v() { events sla.violated | jq -c '[.[] | select(.data.metric == "p99_response_time_ms")][0] // empty'; }
+wait_until 180 '[ -n "$(p99v)" ]'
+# The rollback decision is taken before sla.violated is recorded; while the violation
+# waits for evidence (100 of ev-slow3's own requests) it is re-checked on every tick. Let
+# the three send 130 more requests (10 rounds) and look again.
+m0=$(count mallory)
+wait_until 300 '[ "$(count mallory)" -ge $((m0 + 10)) ]'
+# /v1/sla while the violation lasts (a window without one of mallory's slow requests may
+# resolve it for a moment: wait for it to show).
+s3ok() { s3=$(slaj); jq -e "[.metrics[] | select(.state == \"violated\")] | length >= 1 and all(.[]; .one_agent == \"mallory\" and .agents[0].agent == \"mallory\" and (.action | test(\"one agent alone: without agent mallory\")))" <<<"$s3" >/dev/null; }
+wait_until 120 s3ok; r3=$?
+touch "$T/mix.stop"; wait "$MIXPID"
+v=$(p99v)
+body=$v
+check "p99 is violated, and the violation names mallory: one agent alone, the top contributor" \
+  'jq -e ".data.revision == \"ev-slow3\" and .data.one_agent == \"mallory\" and .data.agents[0].agent == \"mallory\" and .data.agents[0].share > 0.5 and (.data.action | startswith(\"no rollback yet\"))" <<<"$v" >/dev/null'
+body=$s3
+check "/v1/sla names mallory while violated: agents, one_agent, and the action says one agent alone" \
+  '[ $r3 = 0 ]'
+body=$(events policy.rolled_back)
+check "no rollback: no policy.rolled_back, ev-slow3 still active, rollbacks_total{trigger=sla,result=triggered} 0" \
+  '[ "$(jq length <<<"$body")" = 0 ] && [ "$(slaj | jq -r "[.revisions[] | select(.active)][0].revision")" = ev-slow3 ] && [ "$(metric "lighthouse_bridge_rollbacks_total{trigger=\"sla\",result=\"triggered\"}")" = 0 ]'
+wait_until 30 '[ "$(hooks | jq "[.[] | select(.event == \"sla.violated\" and .metric == \"p99_response_time_ms\")] | length")" -ge 1 ]'
+body=$(hooks)
+check "the webhook got the p99 alert: major, its summary names mallory as the one agent" \
+  'jq -e "[.[] | select(.event == \"sla.violated\" and .metric == \"p99_response_time_ms\")][0] | .severity == \"major\" and (.summary | test(\"one agent alone: mallory; agents: mallory [0-9]+%\"))" <<<"$body" >/dev/null'
+check "... and no alert is critical" 'jq -e "all(.[]; .severity != \"critical\")" <<<"$body" >/dev/null'
 done_testing

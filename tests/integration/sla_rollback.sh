@@ -39,8 +39,9 @@ Y
 } > "$T/slow.yaml"
 
 SLOWCMD=run_the_nightly_build_for_module_number_seventeen_of_the_pipeline_now_please
-# drive NAME: two agents send decisions in a loop, each command different (no cache hit),
-# until $T/NAME.stop exists. Counts go to $T/NAME.n.
+# drive NAME: two agents (tokens $BT and $BT2: one agent alone never rolls back, docs/sla.md
+# "Per agent") send decisions in a loop, each command different (no cache hit), until
+# $T/NAME.stop exists. Counts go to $T/NAME.n.
 DRIVERS=()
 drive() {
   local name=$1 k
@@ -53,7 +54,8 @@ drive() {
         i=$((i+1))
         printf '{"tool":"Bash","input":{"command":"echo %s done %d-%d"},"cwd":"/tmp/p","session":"s-%s"}' \
           "$SLOWCMD" "$k" "$i" "$name" > "$T/$name.$k.json"
-        curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $BT" -H 'Content-Type: application/json' \
+        tok=$BT; [ "$k" = 2 ] && tok=$BT2
+        curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
           --data-binary "@$T/$name.$k.json" "$URL/v1/validate"
         echo >> "$T/$name.n"
       done
@@ -78,39 +80,7 @@ wait_until() { # SECONDS CMD
   return 1
 }
 
-# A local webhook receiver: saves each POST body as $T/hook/N.json and answers 200.
-mkdir -p "$T/hook"
-cat > "$T/hook.py" <<'P'
-import http.server, os, sys, threading
-d = sys.argv[1]
-n = [0]
-lock = threading.Lock()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with lock:
-            n[0] += 1
-            k = n[0]
-        with open(os.path.join(d, "%d.tmp" % k), "wb") as f:
-            f.write(body)
-        os.rename(os.path.join(d, "%d.tmp" % k), os.path.join(d, "%d.json" % k))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-open(os.path.join(d, "port"), "w").write(str(s.server_address[1]))
-s.serve_forever()
-P
-python3 "$T/hook.py" "$T/hook" & HOOKPID=$!
-trap 'kill $HOOKPID 2>/dev/null; cleanup' EXIT
-for _ in $(seq 100); do [ -s "$T/hook/port" ] && break; sleep 0.05; done
-HOOKURL="http://127.0.0.1:$(cat "$T/hook/port")/alerts"
-hooks() { # the alerts the receiver got (JSON array)
-  cat "$T"/hook/*.json 2>/dev/null | jq -sc .
-}
+start_webhook
 
 cat > "$T/sla.yaml" <<Y
 alert_webhook_url: $HOOKURL
@@ -130,7 +100,7 @@ Y
 
 # ---- scenario 1: rolled back within the canary window --------------------------------
 start_bridge one --config "$T/sla.yaml" --policy "$T/base.yaml" || { fail "bridge starts"; exit 1; }
-AT=$(token admin-1 admin); BT=$(token builder-1 builder); ET=$(token expert-1 expert)
+AT=$(token admin-1 admin); BT=$(token builder-1 builder); BT2=$(token builder-1b builder); ET=$(token expert-1 expert)
 ok "bridge starts with the SLA config ($URL)"
 
 req GET /v1/sla "$ET"
@@ -223,7 +193,7 @@ grep -h "SLA" "$T/one.err" | head -5 | sed 's/^/# /'
 # ---- scenario 2: outside the canary window, no rollback ---------------------------------
 sed 's/^sla_canary_window_s: .*/sla_canary_window_s: 1/; /^alert_/d' "$T/sla.yaml" > "$T/sla2.yaml"
 start_bridge two --config "$T/sla2.yaml" --policy "$T/base.yaml" || { fail "second bridge starts"; exit 1; }
-AT=$(token admin-2 admin); BT=$(token builder-2 builder)
+AT=$(token admin-2 admin); BT=$(token builder-2 builder); BT2=$(token builder-2b builder)
 req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
 check "second bridge: the slow revision is pushed" '[ "$code" = 200 ]'
 sleep 1.5   # past the 1 s canary window before any traffic
@@ -249,7 +219,7 @@ build_fault_shim || exit 1
 { cat "$T/sla.yaml"; printf 'sla_availability_percent_grace_s: 1\nsla_error_rate_percent_grace_s: 1\n'; } > "$T/sla3.yaml"
 LD_PRELOAD="$FAULT_SO" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
   start_bridge three --config "$T/sla3.yaml" --policy "$T/base.yaml" || { fail "third bridge starts"; exit 1; }
-AT=$(token admin-3 admin); BT=$(token builder-3 builder)
+AT=$(token admin-3 admin); BT=$(token builder-3 builder); BT2=$(token builder-3b builder)
 req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
 check "third bridge (store fault shim): the slow revision is pushed while the store is healthy" '[ "$code" = 200 ]'
 touch "$LH_FAULT_FILE"

@@ -258,6 +258,44 @@ static void outcome_classes(void **state) {
                  lh_outcome_counts_for_sla(LH_OUTCOME_CLIENT_GONE));
 }
 
+/* Per-agent counters for the SLA (docs/sla.md, "Per agent"): only the decision routes'
+ * counted outcomes; a slot per named agent, first come; no agent, a name too long, or
+ * the 33rd agent: pooled (no slot). */
+static void metrics_per_agent(void **state) {
+    (void)state;
+    lh_metrics *m = calloc(1, sizeof(*m));
+    lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, "alice", 200, 0, 300000);
+    lh_metrics_agent_request(m, LH_ROUTE_HOOK, "mallory", 200, 0, 400000000ull);
+    lh_metrics_agent_request(m, LH_ROUTE_OPA, "mallory", 500, 0, 1000);
+    lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, "mallory", 503, 0, 1000);
+    lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, "mallory", 400, 0, 1000);   /* client error: not counted */
+    lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, "mallory", 429, 0, 1000);   /* throttled */
+    lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, "mallory", 0, 1, 1000);     /* gone */
+    lh_metrics_agent_request(m, LH_ROUTE_STATUS, "mallory", 200, 0, 1000);     /* not a decision route */
+    lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, "", 200, 0, 1000);          /* no agent: other */
+    assert_int_equal(atomic_load(&m->agent_n), 2);
+    assert_string_equal(m->agent_name[0], "alice");
+    assert_string_equal(m->agent_name[1], "mallory");
+    assert_int_equal(atomic_load(&m->agent[0].requests), 1);
+    assert_int_equal(atomic_load(&m->agent[0].ok), 1);
+    assert_int_equal(atomic_load(&m->agent[1].requests), 3);
+    assert_int_equal(atomic_load(&m->agent[1].ok), 1);
+    assert_int_equal(atomic_load(&m->agent[1].unavailable), 2);
+    assert_int_equal(atomic_load(&m->agent[1].store_faults), 1);
+    assert_int_equal(atomic_load(&m->agent[1].ok_dur[13]), 1);   /* 400 ms: the 250–500 ms bucket */
+    assert_int_equal(atomic_load(&m->agent[1].dur_sum_ns), 400000000ull + 2000);
+    char name[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "agent-%d", i);
+        lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, name, 200, 0, 1000);
+    }
+    assert_int_equal(atomic_load(&m->agent_n), LH_METRICS_AGENTS);
+    assert_string_equal(m->agent_name[LH_METRICS_AGENTS - 1], "agent-29");
+    lh_metrics_agent_request(m, LH_ROUTE_VALIDATE, "mallory", 200, 0, 1000);   /* a known agent still counts */
+    assert_int_equal(atomic_load(&m->agent[1].requests), 4);
+    free(m);
+}
+
 static void metrics_text(void **state) {
     (void)state;
     lh_metrics *m = calloc(1, sizeof(*m));
@@ -367,6 +405,7 @@ static void event_data_canonical(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hmac_known_answer),
+        cmocka_unit_test(metrics_per_agent),
         cmocka_unit_test(token_round_trip), cmocka_unit_test(token_refusals),
         cmocka_unit_test(token_key_file),   cmocka_unit_test(revoked_set),
         cmocka_unit_test(rate_limit),       cmocka_unit_test(config_precedence),

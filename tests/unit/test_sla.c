@@ -31,6 +31,19 @@ static void add(feed *f, uint64_t n, uint64_t ns, int status) {
     if (status == 503) f->s.store_faults += n;
 }
 
+/* The same requests, by the agent in slot a (also counted in the totals). */
+static void addAgent(feed *f, int a, uint64_t n, uint64_t ns, int status) {
+    int b = bucketOf(ns);
+    lh_sla_agent_fig *g = &f->s.agent[a];
+    add(f, n, ns, status);
+    g->requests += n;
+    g->dur[b] += n;
+    g->dur_sum_ns += n * ns;
+    if (status >= 200 && status < 300) { g->ok += n; g->ok_dur[b] += n; }
+    if (status >= 500) g->unavailable += n;
+    if (status == 503) g->store_faults += n;
+}
+
 static void initFeed(feed *f) {
     memset(f, 0, sizeof(*f));
     f->s.cpu_s = 0;
@@ -541,6 +554,135 @@ static void settings(void **state) {
     assert_null(lh_sla_eval_new(&c));
 }
 
+/* ---- per agent: attribution, the trimmed figure, the one-agent rule --------------- */
+
+static const char agentNames[LH_SLA_AGENTS][LH_METRICS_AGENT_NAME] = {"alice", "bob", "mallory"};
+
+/* One agent's slow requests violate p99 and compliance: the violation names it (nearly
+ * all of the shortfall), the figure without it is inside, so it is "alone"; and over the
+ * revision's canary it is no evidence (-1: the violation waits). When a second agent is
+ * slow too, the figure without the worst one still violates: evidence. */
+static void one_agent_alone_is_no_evidence(void **state) {
+    (void)state;
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);
+    c.window_s = 10;
+    for (int m = 0; m < LH_SLA_COUNT; m++) c.t[m].grace_s = 0;
+    lh_sla_eval *e = lh_sla_eval_new(&c);
+    assert_non_null(e);
+    feed f;
+    initFeed(&f);
+    lh_sla_lineage l = {0};
+    l.names = agentNames;
+    lh_sla_lineage_change(&l, "A", 0, 0, 0);
+    lh_sla_lineage_set_sample(&l, &f.s);
+    addAgent(&f, 0, 300, 1 * MS, 200);                /* A: fast for everyone */
+    addAgent(&f, 1, 300, 1 * MS, 200);
+    pushAt(e, &f, 1, LH_SLA_P99);
+    f.s.t_ns = 20 * S;                                /* the window has forgotten A's requests */
+    lh_sla_lineage_change(&l, "B", 0, f.s.t_ns, f.s.requests);
+    lh_sla_lineage_set_sample(&l, &f.s);
+    feed at = f;
+    pushAt(e, &f, 20, LH_SLA_P99);
+
+    /* Under B, alice and bob stay fast; mallory's requests are slow (5% of them all). */
+    addAgent(&f, 0, 500, 1 * MS, 200);
+    addAgent(&f, 1, 450, 1 * MS, 200);
+    addAgent(&f, 2, 50, 400 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 21, LH_SLA_P99), 1);
+    assert_true(stateOf(e, LH_SLA_COMPLIANCE).state == LH_SLA_VIOLATED);
+    lh_sla_blame b;
+    for (int m = LH_SLA_COMPLIANCE; m <= LH_SLA_AVG; m++) {
+        assert_int_equal(lh_sla_blame_compute(&c, (lh_sla_metric)m, lh_sla_eval_window_start(e), lh_sla_eval_newest(e),
+                                              c.min_requests, &b), 1);
+        assert_int_equal(b.slot[0], 2);
+        assert_int_equal(b.worst, 2);
+        assert_true(b.alone);
+        assert_true(b.trimmed_has);
+        assert_int_equal(b.trimmed_requests, 950);
+    }
+    lh_sla_blame_compute(&c, LH_SLA_P99, lh_sla_eval_window_start(e), lh_sla_eval_newest(e), c.min_requests, &b);
+    assert_int_equal(b.n, 1);                         /* only mallory has requests above 100 ms */
+    assert_true(b.share[0] > 0.999);
+    assert_true(b.trimmed <= 1.0);                    /* alice's and bob's p99: 1 ms */
+    char txt[200];
+    lh_sla_blame_text(&b, agentNames, txt, sizeof(txt));
+    assert_string_equal(txt, "mallory 100%");
+    /* CPU, memory, rps: nothing to attribute. */
+    assert_int_equal(lh_sla_blame_compute(&c, LH_SLA_CPU, lh_sla_eval_window_start(e), lh_sla_eval_newest(e), 1, &b), 0);
+
+    char why[440];
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_P99, &f.s, why, sizeof(why)), -1);
+    if (!strstr(why, "one agent alone") || !strstr(why, "mallory")) fail_msg("%s", why);
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_COMPLIANCE, &f.s, why, sizeof(why)), -1);
+
+    /* Server faults of one agent (the engine fails on its input): availability too. */
+    feed g = at;
+    addAgent(&g, 0, 500, 1 * MS, 200);
+    addAgent(&g, 2, 30, 1 * MS, 500);
+    g.s.t_ns += S;
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_AVAILABILITY, &g.s, why, sizeof(why)), -1);
+    if (!strstr(why, "one agent alone") || !strstr(why, "mallory")) fail_msg("%s", why);
+
+    /* Two agents slow: without the worst one, p99 is still above 100 ms: evidence. */
+    addAgent(&f, 1, 50, 400 * MS, 200);
+    assert_int_equal(pushAt(e, &f, 22, LH_SLA_P99), 0);   /* still violated */
+    lh_sla_blame_compute(&c, LH_SLA_P99, lh_sla_eval_window_start(e), lh_sla_eval_newest(e), c.min_requests, &b);
+    assert_false(b.alone);
+    assert_int_equal(b.n, 2);
+    assert_true(b.share[0] > 0.49 && b.share[0] < 0.51 && b.share[1] > 0.49);
+    assert_true(b.trimmed > 100);
+    assert_int_equal(lh_sla_rollback_evidence(&l, &c, LH_SLA_P99, &f.s, why, sizeof(why)), 1);
+    if (!strstr(why, "evidence:") || !strstr(why, "mallory") || !strstr(why, "bob")) fail_msg("%s", why);
+    lh_sla_eval_free(e);
+}
+
+/* "other" (untracked agents, requests without an agent) is pooled: it is named, but never
+ * left out, so pooling cannot hide a bad revision; and an agent with most of the traffic
+ * cannot be left out when too few requests would remain (then it is alone). */
+static void other_is_never_left_out(void **state) {
+    (void)state;
+    lh_sla_config c;
+    lh_sla_config_defaults(&c);
+    feed f, z;
+    initFeed(&f);
+    z = f;
+    add(&f, 900, 1 * MS, 200);                        /* untracked, fast */
+    add(&f, 50, 400 * MS, 200);                       /* untracked, slow */
+    addAgent(&f, 0, 50, 1 * MS, 200);                 /* alice, fast */
+    f.s.t_ns = S;
+    lh_sla_blame b;
+    lh_sla_blame_compute(&c, LH_SLA_P99, &z.s, &f.s, 20, &b);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.slot[0], LH_SLA_OTHER);
+    assert_false(b.alone);                            /* leaving alice out changes nothing */
+    assert_int_equal(b.worst, 0);
+    char txt[200];
+    lh_sla_blame_text(&b, NULL, txt, sizeof(txt));
+    assert_string_equal(txt, "other 100%");
+
+    /* A lone agent: nothing remains without it, so it is alone (no rollback). */
+    initFeed(&f);
+    addAgent(&f, 3, 100, 400 * MS, 200);
+    f.s.t_ns = S;
+    lh_sla_blame_compute(&c, LH_SLA_P99, &z.s, &f.s, 20, &b);
+    assert_true(b.alone);
+    assert_false(b.trimmed_has);
+    lh_sla_blame_text(&b, NULL, txt, sizeof(txt));
+    assert_string_equal(txt, "agent #3 100%");
+
+    /* Too few requests without any one agent: the one left out is the one with the
+     * largest shortfall (mallory), not the first in the slots (alice). */
+    initFeed(&f);
+    addAgent(&f, 0, 12, 1 * MS, 200);
+    addAgent(&f, 2, 2, 400 * MS, 200);
+    addAgent(&f, 1, 10, 1 * MS, 200);
+    f.s.t_ns = S;
+    lh_sla_blame_compute(&c, LH_SLA_P99, &z.s, &f.s, 20, &b);
+    assert_true(b.alone);
+    assert_int_equal(b.worst, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compute_latency_and_rates),
@@ -548,6 +690,8 @@ int main(void) {
         cmocka_unit_test(no_requests_is_no_data),
         cmocka_unit_test(min_sample_is_not_enough_data),
         cmocka_unit_test(rollback_needs_evidence),
+        cmocka_unit_test(one_agent_alone_is_no_evidence),
+        cmocka_unit_test(other_is_never_left_out),
         cmocka_unit_test(breach_must_outlast_grace),
         cmocka_unit_test(short_breach_within_grace_is_forgotten),
         cmocka_unit_test(zero_grace_violates_at_once),

@@ -5,6 +5,7 @@
 #   make test       every test; the last line is "N passed, N failed"
 #   make check      the tests again under AddressSanitizer and UBSan (in build-san/)
 #   make bench      benchmarks that print figures
+#   make mutation   mutation check: mutants of the code must fail the tests (long)
 #   make install    install the two programs under $(PREFIX)/bin
 #
 # Sources are found by directory, so adding a file to a layer needs no edit here.
@@ -55,7 +56,7 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean fuzz
+.PHONY: all deps run test check bench install clean fuzz mutation
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -123,6 +124,11 @@ check:
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BUILD)
+
+# Not part of `make test`: it rebuilds and tests once per mutant (scripts/mutate.py).
+MUTATE_ARGS ?=
+mutation: all $(UNIT_BIN) $(POWERCUT_SO)
+	nice scripts/mutate.py --build $(BUILD) $(MUTATE_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

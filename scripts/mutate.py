@@ -31,7 +31,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 ENGINE_TESTS = ["unit:test_corpus", "unit:test_analyzers"]
-CHAIN_TESTS = ["unit:test_store", "sh:store_tamper.sh", "sh:store_crash.sh"]
+CHAIN_TESTS = ["unit:test_store", "unit:test_store_cut", "sh:store_tamper.sh", "sh:store_cut.sh"]
 SYNC_TESTS = ["unit:test_store", "sh:store_crash.sh", "sh:store_powerloss.sh"]
 AUTH_TESTS = ["unit:test_bridge", "sh:bridge_auth.sh"]
 RATE_TESTS = ["unit:test_bridge", "sh:bridge_auth.sh"]

@@ -642,6 +642,23 @@ static void tamperCaseWhy(const char *sql, int64_t want_bad, const char *why) {
 
 static void tamperCase(const char *sql, int64_t want_bad) { tamperCaseWhy(sql, want_bad, NULL); }
 
+/* A store whose tail does not verify is not opened for writing (checkTail in store.c). */
+static void tamperOpenRefused(const char *sql, const char *why) {
+    char dir[300], err[512], p[400];
+    lh_store *st = openNew(dir, sizeof(dir));
+    for (int i = 0; i < 30; i++) append1(st, "decision.made", "a", "", "{\"n\":1}");
+    lh_store_close(st);
+    snprintf(p, sizeof(p), "%s/events.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    err[0] = 0;
+    st = openAt(dir, NULL, 0, err);
+    if (st) { lh_store_close(st); fail_msg("a store with a bad tail opened for writing (%s)", sql); }
+    if (!strstr(err, why)) fail_msg("error \"%s\" lacks \"%s\"", err, why);
+}
+
 static void test_tamper(void **state) {
     (void)state;
     tamperCase("UPDATE events SET data = '{\"n\":2}' WHERE seq = 17", 17);
@@ -659,6 +676,9 @@ static void test_tamper(void **state) {
     tamperCaseWhy("UPDATE chain_head SET mac = (SELECT mac FROM events WHERE seq = 29)", 30,
                   "differs from the recorded chain head");
     tamperCaseWhy("UPDATE chain_head SET key_fp = '0123456789abcdef'", 30, "recorded key in force differs");
+    tamperOpenRefused("UPDATE chain_head SET mac = (SELECT mac FROM events WHERE seq = 29)",
+                      "does not match its recorded head");
+    tamperOpenRefused("UPDATE events SET data = '{\"n\":2}' WHERE seq = 30", "(seq 30) does not verify");
 }
 
 /* ---------------------------------------------------------------- crash: torn WAL tail */

@@ -196,6 +196,10 @@ def main():
         # Baseline: a test that fails on the unmutated tree would "kill" every mutant, so it
         # is reported and left out (it says nothing about the mutants).
         broken = []
+        need = sorted({t for _, _, ts in mutants for t in targets_for(ts, a.build)})
+        if need and subprocess.run(["nice", "make", "-j2", "--no-print-directory", "BUILD=" + a.build] + need,
+                                   cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT).returncode:
+            sys.exit("mutate.py: the unmutated tree does not build: %s" % " ".join(need))
         for x in sorted({t for _, _, ts in mutants for t in ts}):
             logs.write("\n######## baseline\n")
             if run_tests(tree, a.build, [x], logs):

@@ -6,6 +6,7 @@
 #   make check      the tests again under AddressSanitizer and UBSan (in build-san/)
 #   make bench      benchmarks that print figures
 #   make diff-shell the shell parser against mvdan/sh on 100k+ generated scripts (slow)
+#   make mutation   mutation check: mutants of the code must fail the tests (long)
 #   make install    install the two programs under $(PREFIX)/bin
 #
 # Sources are found by directory, so adding a file to a layer needs no edit here.
@@ -59,7 +60,7 @@ REPLAY_BIN = $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell
+.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell mutation
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -145,6 +146,11 @@ check:
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BUILD)
+
+# Not part of `make test`: it rebuilds and tests once per mutant (scripts/mutate.py).
+MUTATE_ARGS ?=
+mutation: all $(UNIT_BIN) $(POWERCUT_SO)
+	nice scripts/mutate.py --build $(BUILD) $(MUTATE_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

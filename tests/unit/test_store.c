@@ -620,7 +620,9 @@ static void test_projections(void **state) {
 
 /* ---------------------------------------------------------------- tampering (via SQL) */
 
-static void tamperCase(const char *sql, int64_t want_bad) {
+/* why: a part of the reason verify must give (NULL: any), so that a check another one
+ * backs up (the chain head, the checkpoints outside the store) is still tested itself. */
+static void tamperCaseWhy(const char *sql, int64_t want_bad, const char *why) {
     char dir[300], err[512], p[400];
     lh_store *st = openNew(dir, sizeof(dir));
     for (int i = 0; i < 30; i++) append1(st, "decision.made", "a", "", "{\"n\":1}");
@@ -636,7 +638,27 @@ static void tamperCase(const char *sql, int64_t want_bad) {
     assert_int_equal(lh_store_verify(st, &r, err, sizeof(err)), 0);
     assert_false(r.ok);
     assert_int_equal(r.first_bad_seq, want_bad);
+    if (why && !strstr(r.reason, why)) fail_msg("reason \"%s\" lacks \"%s\"", r.reason, why);
     lh_store_close(st);
+}
+
+static void tamperCase(const char *sql, int64_t want_bad) { tamperCaseWhy(sql, want_bad, NULL); }
+
+/* A store whose tail does not verify is not opened for writing (checkTail in store.c). */
+static void tamperOpenRefused(const char *sql, const char *why) {
+    char dir[300], err[512], p[400];
+    lh_store *st = openNew(dir, sizeof(dir));
+    for (int i = 0; i < 30; i++) append1(st, "decision.made", "a", "", "{\"n\":1}");
+    lh_store_close(st);
+    snprintf(p, sizeof(p), "%s/events.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(p, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    err[0] = 0;
+    st = openAt(dir, NULL, 0, err);
+    if (st) { lh_store_close(st); fail_msg("a store with a bad tail opened for writing (%s)", sql); }
+    if (!strstr(err, why)) fail_msg("error \"%s\" lacks \"%s\"", err, why);
 }
 
 static void test_tamper(void **state) {
@@ -649,6 +671,16 @@ static void test_tamper(void **state) {
     tamperCase("UPDATE events SET seq = -1 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = 5;"
                "UPDATE events SET seq = 5 WHERE seq = -1", 4);
     tamperCase("UPDATE events SET mac = (SELECT mac FROM events WHERE seq = 2) WHERE seq = 21", 21);
+    /* the recorded head itself finds a cut tail and an event past it (mutants chain.verify-head-*) */
+    tamperCaseWhy("DELETE FROM events WHERE seq = 30", 30, "the recorded chain head is seq 30");
+    tamperCaseWhy("UPDATE chain_head SET seq = 29, mac = (SELECT mac FROM events WHERE seq = 29)", 30,
+                  "event after the recorded chain head");
+    tamperCaseWhy("UPDATE chain_head SET mac = (SELECT mac FROM events WHERE seq = 29)", 30,
+                  "differs from the recorded chain head");
+    tamperCaseWhy("UPDATE chain_head SET key_fp = '0123456789abcdef'", 30, "recorded key in force differs");
+    tamperOpenRefused("UPDATE chain_head SET mac = (SELECT mac FROM events WHERE seq = 29)",
+                      "does not match its recorded head");
+    tamperOpenRefused("UPDATE events SET data = '{\"n\":2}' WHERE seq = 30", "(seq 30) does not verify");
 }
 
 /* ---------------------------------------------------------------- crash: torn WAL tail */

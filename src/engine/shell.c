@@ -225,23 +225,30 @@ static void parseNested(parser *p, const char *text, size_t len, int cmd, int ar
 
 /* $( … ) or <( … ) / >( … ): parse in place up to the matching ')'. p->i is just after
  * the '('. Appends the source text (with delimiters) to b. */
-static void parseParenSubst(parser *p, wbuf *b, const char *open, int cmd, int argi,
-                            lh_origin origin) {
-    size_t start = p->i;
-    if (!enter(p)) return;
+/* Parse the command list of a substitution in place, from p->i, as children of cmd/argi;
+ * *stop and *sw say what ended it. Returns -1 when parsing failed. */
+static int parseNestedList(parser *p, int cmd, int argi, lh_origin origin, stop_kind *stop,
+                           const char **sw) {
+    if (!enter(p)) return -1;
     parser q = *p;
     q.parent = cmd;
     q.parent_arg = argi;
     q.origin = origin;
     q.script_depth = p->script_depth + 1;
     q.npend = 0;
-    stop_kind stop;
-    const char *sw;
-    parseList(&q, &stop, &sw);
+    parseList(&q, stop, sw);
     p->failed = q.failed;
     p->i = q.i;
     leave(p);
-    if (p->failed) return;
+    return p->failed ? -1 : 0;
+}
+
+static void parseParenSubst(parser *p, wbuf *b, const char *open, int cmd, int argi,
+                            lh_origin origin) {
+    size_t start = p->i;
+    stop_kind stop;
+    const char *sw;
+    if (parseNestedList(p, cmd, argi, origin, &stop, &sw)) return;
     if (stop != STOP_RPAREN) {
         fail(p, LH_SH_SYNTAX, "unterminated substitution: missing ')'");
         return;
@@ -255,20 +262,9 @@ static void parseParenSubst(parser *p, wbuf *b, const char *open, int cmd, int a
  * ends the list, as children of cmd/argi. Appends the source text to b. */
 static void parseFunSubst(parser *p, wbuf *b, int cmd, int argi) {
     size_t start = p->i;
-    if (!enter(p)) return;
-    parser q = *p;
-    q.parent = cmd;
-    q.parent_arg = argi;
-    q.origin = LH_ORIGIN_CMDSUBST;
-    q.script_depth = p->script_depth + 1;
-    q.npend = 0;
     stop_kind stop;
     const char *sw;
-    parseList(&q, &stop, &sw);
-    p->failed = q.failed;
-    p->i = q.i;
-    leave(p);
-    if (p->failed) return;
+    if (parseNestedList(p, cmd, argi, LH_ORIGIN_CMDSUBST, &stop, &sw)) return;
     if (stop != STOP_WORD || strcmp(sw, "}")) { fail(p, LH_SH_SYNTAX, "unterminated ${ …; }"); return; }
     p->i++; /* } */
     wbPutN(p, b, "${", 2);

@@ -161,7 +161,7 @@ const ACCEPTED = [
     // delimiter holding $(…), uses its text; mvdan/sh rejects the script at parse time.
     name: 'engine-lenient-on-expression-syntax',
     when: (input, eng, mv) => !eng.err && mv.err &&
-      /not a valid (arithmetic|test|parameter expansion) operator|parameter expansion requires a literal|must be followed by an expression|must follow an expression|cannot be followed by a word|must be followed by a literal|without matching \(\( with \)\)|reached ~ without matching \( with \)|reached LitWord without matching \( with \)|"expr" must be followed by ;|matching \[\[ with \]\]|test operator words must|invalid var name|expansions not allowed in heredoc words|array element values must be words|= must follow a name/.test(mv.msg),
+      /not a valid (arithmetic|test|parameter expansion) operator|parameter expansion requires a literal|must be followed by an expression|must follow an expression|cannot be followed by a word|must be followed by a literal|without matching \(\( with \)\)|reached ~ without matching \( with \)|reached LitWord without matching \( with \)|invalid parameter name|"expr" must be followed by ;|matching \[\[ with \]\]|test operator words must|invalid var name|expansions not allowed in heredoc words|array element values must be words|= must follow a name/.test(mv.msg),
     rewrite: null,
   },
   {
@@ -195,8 +195,8 @@ const ACCEPTED = [
     // Also "time NAME=VALUE cmd": mvdan/sh reads the keyword and an assignment, the engine
     // a first word "time" (also stripped by the unwrapper). The rewrite drops the keyword.
     name: 'time-before-group',
-    when: (input) => /(^|[\s;&|(])time\s+(-p\s*[({]|[A-Za-z_][A-Za-z0-9_]*=)/.test(input),
-    rewrite: (input) => input.replace(/(^|[\s;&|(])time\s+(-p\s*(?=[({]))?/g, '$1'),
+    when: (input) => /(^|[\s;&|(])time\s/.test(input),
+    rewrite: (input) => input.replace(/(^|[\s;&|(])time\s+(-p\s+)?/g, '$1'),
   },
   {
     // "((rm -rf /))" in command position whose text reads as words and options, not an
@@ -212,7 +212,7 @@ const ACCEPTED = [
     // running the substitutions before it, which the engine parses); mvdan/sh rejects the
     // script. Extra commands seen, none missed.
     name: 'engine-lenient-quote-in-arithmetic',
-    when: (input, eng, mv) => !eng.err && mv.err && input.includes('$((') &&
+    when: (input, eng, mv) => !eng.err && mv.err && (input.includes('$((') || input.includes('${')) &&
       /reached EOF without closing quote/.test(mv.msg),
     rewrite: null,
   },
@@ -222,6 +222,14 @@ const ACCEPTED = [
     name: 'bracket-in-function-name',
     when: (input, eng, mv) => !eng.err && mv.err && /must follow a name/.test(mv.msg) &&
       /[A-Za-z_][^\s(){};&|]*\[[^\s(){};&|]*\(\)/.test(input),
+    rewrite: null,
+  },
+  {
+    // A quote left open inside `…` ("`read '`"): bash parses the backquoted text as a
+    // script of its own and fails it; the engine rejects the line too (it escalates);
+    // mvdan/sh reads the quote across the backquote. Accepted only when the engine fails.
+    name: 'open-quote-inside-backquotes',
+    when: (input, eng, mv) => eng.err && !mv.err && /`[^`]*['"][^`]*`/.test(input),
     rewrite: null,
   },
 ];

@@ -289,9 +289,33 @@ static int stronger(const lh_finding *a, const lh_finding *b) {
     return a->risk > b->risk;
 }
 
+/* The subject as valid UTF-8: it quotes what the shell decoded ($'\x8e' is one byte that
+ * is not UTF-8), and the reason goes into JSON (the hook's reply, the audit event). Each
+ * byte that does not start a valid sequence becomes U+FFFD. */
+static const char *utf8Subject(lh_arena *a, const char *s) {
+    size_t n = strlen(s), ok = lh_utf8_prefix(s, n);
+    if (ok == n) return s;
+    char *o = lh_arena_alloc(a, 3 * n + 1);   /* each byte at most U+FFFD's three */
+    if (!o) return NULL;
+    size_t w = 0;
+    while (n > 0) {
+        memcpy(o + w, s, ok);
+        w += ok;
+        if (ok == n) break;
+        memcpy(o + w, "\xEF\xBF\xBD", 3);
+        w += 3;
+        s += ok + 1;
+        n -= ok + 1;
+        ok = lh_utf8_prefix(s, n);
+    }
+    o[w] = 0;
+    return o;
+}
+
 static const char *withSubject(lh_arena *a, const lh_finding *f) {
     if (!f->subject || !*f->subject) return f->reason;
-    const char *r = lh_arena_printf(a, "%s: %s", f->reason, f->subject);
+    const char *subj = utf8Subject(a, f->subject);
+    const char *r = subj ? lh_arena_printf(a, "%s: %s", f->reason, subj) : NULL;
     return r ? r : f->reason;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
 #include "engine/engine.h"
 #include "engine/rules.h"
 #include "engine/packs.h"
@@ -56,6 +57,7 @@ static int cmpStr(const void *a, const void *b) {
 static const char *reasonProblem(const char *reason, const char *rule, const char *command) {
     if (!reason || !*reason) return "empty reason";
     size_t n = strlen(reason);
+    if (!lh_utf8_valid(reason, n)) return "not valid UTF-8";
     if (reason[0] == ' ' || reason[n - 1] == ' ' || reason[n - 1] == '\t' || reason[n - 1] == '\n')
         return "blank at an end";
     if (strstr(reason, "  ")) return "two spaces";

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "util/utf8.h"
 #include "engine/policy.h"
 #include "engine/shell.h"
 
@@ -154,6 +155,18 @@ static void test_dynamic_command_escalates(void **st) {
     lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
     assert_int_equal(d.action, LH_ESCALATE);
     assert_string_equal(d.rule, "shell.dynamic-command");
+}
+
+/* A reason quotes what the shell decodes, and $'\x8e' decodes to a byte that is not UTF-8:
+ * the reason (and so the hook's reply and the audit event) must stay valid UTF-8 (found by
+ * tests/fuzz/fuzz_hook.c: the hook printed JSON that no parser accepts). */
+static void test_reason_is_utf8(void **st) {
+    lh_request r = bash("`a`$'\\x8e'x --version");
+    lh_decision d = decide(&r, LH_DECIDE_NOCACHE);
+    assert_int_equal(d.action, LH_ESCALATE);
+    assert_non_null(d.reason);
+    assert_true(lh_utf8_valid(d.reason, strlen(d.reason)));
+    assert_non_null(strstr(d.reason, "\xEF\xBF\xBDx"));   /* U+FFFD stands for the byte */
 }
 
 static void test_unknown_tool_escalates(void **st) {
@@ -423,6 +436,7 @@ int main(void) {
         cmocka_unit_test_setup(test_bounds_deny, reset),
         cmocka_unit_test_setup(test_bad_bytes_deny, reset),
         cmocka_unit_test_setup(test_dynamic_command_escalates, reset),
+        cmocka_unit_test_setup(test_reason_is_utf8, reset),
         cmocka_unit_test_setup(test_unknown_tool_escalates, reset),
         cmocka_unit_test_setup(test_mcp_args_parse_and_cache, reset),
         cmocka_unit_test_setup(test_self_paths_from_config, reset),

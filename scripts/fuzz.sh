@@ -25,8 +25,8 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
   nice "$bin" -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=1536 \
     -print_final_stats=1 -artifact_prefix="$crashes/" "${dirs[@]}" >"$log" 2>&1
   rc=$?
-  execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
-  secs=$(grep -Eo '^Done [0-9]+ runs in [0-9]+ second' "$log" | grep -Eo '[0-9]+ second' | grep -Eo '[0-9]+')
+  execs=$(grep -aEo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+  secs=$(grep -aEo '^Done [0-9]+ runs in [0-9]+ second' "$log" | grep -Eo '[0-9]+ second' | grep -Eo '[0-9]+')
   echo "fuzz $name: ${execs:-?} execs in ${secs:-less than $SECS} s (exit $rc, log $log)"
   if [ "$rc" -ne 0 ]; then
     failed+=("$name")

@@ -198,6 +198,16 @@ check "... and the evidence is named in the action (against the threshold: no fi
   'slaj | jq -e ".last_rollback.ok == true" >/dev/null && grep -q "evidence: revision ev-slow" "$T/two-b.err"'
 kill -TERM "$PID"; wait "$PID"
 
+# Scenario 3 measures latencies against a 250 ms objective. Under ASan/UBSan (make check)
+# every decision is several times slower, so the normal agents' own decisions cross it
+# beside mallory's and the figures no longer show one agent alone (CI failed it once so).
+# It runs in the normal build (make test); here it is a skip with the reason.
+if [ -n "$SANITIZED" ]; then
+  skip "scenario 3: one slow agent alone never rolls back" "sanitizer build: latencies are not representative (runs under make test)"
+  done_testing
+  exit 0
+fi
+
 # ---- scenario 3: one agent (mallory) makes its own decisions slow ----------------------------
 # mallory sends valid commands that are slow under the active revision (a long identifier
 # makes ev-slow3's 400 backtracking regexes work to PCRE2's match limit: about 0.6 s a

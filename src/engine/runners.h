@@ -22,10 +22,8 @@ int lh_runner_expand(lh_ctx *c, const lh_shell_limits *lim, int k);
 /* True when prog is one of the runners above (for tests). */
 int lh_runner_is(const char *prog);
 
-/* From unwrap.c: parse text as a child script of command k (argi: the word it came
- * from, or -1), and the same for words [from, to) of k joined with spaces. */
-void lh_unwrap_parse_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
-                           const char *text, size_t len, lh_origin origin);
+/* From unwrap.c (lh_unwrap_parse_child is declared in unwrap.h): parse words [from, to)
+ * of command k joined with spaces as a child script of k. */
 void lh_unwrap_join_child(lh_ctx *c, const lh_shell_limits *lim, int k, int from, int to,
                           lh_origin origin);
 /* From unwrap.c: a child of k that runs words [from, argc) as argv, without a shell. */

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/policy.h"
+#include "util/sha256.h"
 
 /* ---- roles ------------------------------------------------------------------- */
 
@@ -187,11 +187,11 @@ void lh_auth_hmac(const unsigned char key[LH_AUTH_KEY_LEN], const char *msg, siz
     memset(buf, 0x36, 64);
     for (int i = 0; i < LH_AUTH_KEY_LEN; i++) buf[i] ^= key[i];
     memcpy(buf + 64, msg, n);
-    lh_policy_sha256(buf, 64 + n, inner);
+    lh_sha256(buf, 64 + n, inner);
     memset(buf, 0x5c, 64);
     for (int i = 0; i < LH_AUTH_KEY_LEN; i++) buf[i] ^= key[i];
     memcpy(buf + 64, inner, 32);
-    lh_policy_sha256(buf, 96, out);
+    lh_sha256(buf, 96, out);
 }
 
 int lh_auth_mint(const unsigned char key[LH_AUTH_KEY_LEN], lh_token_claims *c, char *out, size_t cap,

@@ -63,7 +63,4 @@ int lh_policy_rule_line(const void *rule);
  * crosses '/', and a pattern ending in "/" + "**" also matches the directory itself), [a-z] / [!x]
  * classes, \ escapes. Returns 1 on a match. */
 int lh_policy_glob_match(const char *pattern, const char *s, int pathmode);
-/* SHA-256 of data into out (32 bytes). Hand-written so the slim hook needs no libcrypto. */
-void lh_policy_sha256(const void *data, size_t len, unsigned char out[32]);
-
 #endif

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/policy.h"
+#include "util/sha256.h"
 
 int lh_hmac_sha256(const void *k, size_t klen, const void *m1, size_t l1, const void *m2, size_t l2,
                    unsigned char out[32]) {
     unsigned char kb[64] = {0}, inner[32];
-    if (klen > 64) lh_policy_sha256(k, klen, kb);
+    if (klen > 64) lh_sha256(k, klen, kb);
     else if (klen) memcpy(kb, k, klen);
     unsigned char stack[4096], *buf = stack;
     size_t need = 64 + l1 + l2;
@@ -18,10 +18,10 @@ int lh_hmac_sha256(const void *k, size_t klen, const void *m1, size_t l1, const 
     for (int i = 0; i < 64; i++) buf[i] = kb[i] ^ 0x36;
     if (l1) memcpy(buf + 64, m1, l1);
     if (l2) memcpy(buf + 64 + l1, m2, l2);
-    lh_policy_sha256(buf, 64 + l1 + l2, inner);
+    lh_sha256(buf, 64 + l1 + l2, inner);
     for (int i = 0; i < 64; i++) buf[i] = kb[i] ^ 0x5c;
     memcpy(buf + 64, inner, 32);
-    lh_policy_sha256(buf, 64 + 32, out);
+    lh_sha256(buf, 64 + 32, out);
     if (buf != stack) free(buf);
     return 0;
 }

@@ -6,8 +6,8 @@
  *     X-Lighthouse-Signature: hex(HMAC-SHA256(K, nonce ‖ body))
  *     K = HMAC-SHA256(token, "lighthouse.reply.v1")
  * so only a party that knows the token can sign, and a recorded reply does not fit the
- * next call's nonce. Hand-written over lh_policy_sha256, so the slim hook needs no
- * libcrypto. */
+ * next call's nonce. Hand-written over lh_sha256 (util/sha256.h), so the slim hook needs
+ * no libcrypto. */
 #ifndef LH_UTIL_REPLYSIG_H
 #define LH_UTIL_REPLYSIG_H
 

@@ -1,7 +1,7 @@
 /* fuzz_policy.c — libFuzzer target: arbitrary bytes as a policy bundle through the policy
- * loader (lh_policy_parse, src/engine/policy.c). A bundle loads cleanly or is refused with
- * at least one diagnostic that has a message; a loaded one has a revision and decides a
- * few fixed requests of each tool kind without a crash. */
+ * loader (lh_policy_parse, src/engine/policy_load.c). A bundle loads cleanly or is
+ * refused with at least one diagnostic that has a message; a loaded one has a revision
+ * and decides a few fixed requests of each tool kind without a crash. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

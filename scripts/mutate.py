@@ -9,7 +9,7 @@ and the mutant is recorded as killed (a test failed), survived (all passed) or
 build-error (the mutant does not compile: not counted). A table and the kill rate follow.
 
 Mutants:
-  emit.<rule>@<file>   every lh_emit/lh_emit_full call for LH_R(<rule>) in src/engine/<file>
+  emit.<rule>@<file>   every lh_emit/lh_emit_full call for LH_RULE(<rule>) in src/engine/<file>
                        replaced by ((void)0) (found automatically)
   chain.*              the chain comparisons in store.c (verify and the start-up tail check)
   sync.*               each fsync call, and SQLite's synchronous=FULL set to OFF
@@ -70,7 +70,7 @@ def emit_mutants():
         for m in EMIT_RE.finditer(src):
             end = call_end(src, m.end())
             text = src[m.start():end]
-            rules = re.findall(r"LH_R\((\w+)\)", text)
+            rules = re.findall(r"LH_RULE\((\w+)\)", text)
             if not rules:
                 continue
             by_rule.setdefault(rules[0], []).append(text)

@@ -75,7 +75,7 @@ int an_operands(const lh_cmd *cmd, int from, const char *short_arg,
  * "--request POST"), or NULL. ch may be 0, long_name NULL. */
 const char *an_opt_value(const lh_cmd *cmd, char ch, const char *long_name);
 
-/* True when argv has the exact word w (before "--" if stop_at_dashdash). */
+/* True when argv[from..] has the exact word w, "--" and the words after it included. */
 int an_has_word(const lh_cmd *cmd, int from, const char *w);
 
 /* Case-insensitive ASCII comparisons. */

@@ -139,10 +139,10 @@ static int exposesSecret(const char *p, const char *e) {
 
 static void secretStep(lh_ctx *c, const char *p, const char *e) {
     int how = exposesSecret(p, e);
-    if (how == 2) lh_emit(c, -1, LH_R(CI_SECRET), "a run step");
+    if (how == 2) lh_emit(c, -1, LH_RULE(CI_SECRET), "a run step");
     else if (how == 1)
-        lh_emit_full(c, -1, LH_R(CI_SECRET)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
-                     "a CI step sends a secret in a request header", LH_R(CI_SECRET)->instead, "a run step");
+        lh_emit_full(c, -1, LH_RULE(CI_SECRET)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
+                     "a CI step sends a secret in a request header", LH_RULE(CI_SECRET)->instead, "a run step");
 }
 
 /* ---- targets --------------------------------------------------------------------------- */
@@ -154,7 +154,7 @@ static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
                                            "refs/pull/", "pull_request.head.repo", NULL};
         for (int i = 0; head[i]; i++)
             if (memmem(s, len, head[i], strlen(head[i]))) {
-                lh_emit(c, -1, LH_R(CI_PWN), head[i]);
+                lh_emit(c, -1, LH_RULE(CI_PWN), head[i]);
                 break;
             }
     }
@@ -277,7 +277,7 @@ static void gitlab(const char *s, size_t len, text *sh) {
 
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
-    lh_emit(c, -1, LH_R(EDITOR_AUTORUN), "runOn: folderOpen");
+    lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
     static const char *const keys[] = {"command", NULL};
     jsonValues(c, s, len, keys, sh);
 }
@@ -480,7 +480,7 @@ void lh_content_analyze(lh_ctx *c) {
     lh_shell_limits lim;
     lh_shell_default_limits(&lim);
     if (sh.n > lim.max_input) {
-        lh_emit_full(c, -1, LH_R(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+        lh_emit_full(c, -1, LH_RULE(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
                      "the file's commands exceed a safety bound (length, nesting or count)",
                      "split the file, or ask the user", "the file's commands are longer than the limit");
         return;
@@ -497,7 +497,7 @@ void lh_content_analyze(lh_ctx *c) {
         if (script->error == LH_SH_NOMEM) { c->oom = 1; return; }
         if (script->error == LH_SH_SYNTAX) { script->error = LH_SH_OK; script->errmsg = NULL; }
         if (script->error != LH_SH_OK) {
-            lh_emit_full(c, -1, LH_R(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+            lh_emit_full(c, -1, LH_RULE(TOO_COMPLEX)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
                          "the file's commands exceed a safety bound (length, nesting or count)",
                          "split the file, or ask the user", script->errmsg);
             break;

@@ -81,7 +81,7 @@ static void rawProtocol(an_state *s, int idx, const lh_cmd *cmd) {
     size_t len;
     const char *in = lh_stdin_text(s->c, idx, &len);
     if (in ? hasToken(in, len, "FLUSHALL") || hasToken(in, len, "FLUSHDB") : flushFedTo(s, idx)) {
-        lh_emit(s->c, idx, LH_R(DATA_WIPE), cmd->prog);
+        lh_emit(s->c, idx, LH_RULE(DATA_WIPE), cmd->prog);
         return;
     }
     if (!in) return;
@@ -97,9 +97,9 @@ static void rawProtocol(an_state *s, int idx, const lh_cmd *cmd) {
     static const char *const writes[] = {"SHUTDOWN", "SLAVEOF", "REPLICAOF", "DEBUG", "MIGRATE", "DEL",
                                          "UNLINK", NULL};
     for (int i = 0; writes[i]; i++)
-        if (hasToken(in, len, writes[i])) { lh_emit(s->c, idx, LH_R(DB_REMOTE_WRITE), writes[i]); return; }
+        if (hasToken(in, len, writes[i])) { lh_emit(s->c, idx, LH_RULE(DB_REMOTE_WRITE), writes[i]); return; }
     if (hasToken(in, len, "CONFIG") && (hasToken(in, len, "SET") || hasToken(in, len, "REWRITE")))
-        lh_emit(s->c, idx, LH_R(DB_REMOTE_WRITE), "CONFIG SET");
+        lh_emit(s->c, idx, LH_RULE(DB_REMOTE_WRITE), "CONFIG SET");
 }
 
 static void etcdctl(an_state *s, int idx, const lh_cmd *cmd) {
@@ -109,12 +109,12 @@ static void etcdctl(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, "w", lo, ops, 4);
     if (n < 1 || (strcmp(cmd->argv[ops[0]].s, "del") && strcmp(cmd->argv[ops[0]].s, "delete"))) return;
     const char *key = n > 1 ? cmd->argv[ops[1]].s : "";
-    if (lh_has_opt(cmd, 0, "--prefix") || lh_has_opt(cmd, 0, "--from-key")) { lh_emit(s->c, idx, LH_R(DATA_WIPE), key); return; }
+    if (lh_has_opt(cmd, 0, "--prefix") || lh_has_opt(cmd, 0, "--from-key")) { lh_emit(s->c, idx, LH_RULE(DATA_WIPE), key); return; }
     /* one key: a shared cluster when --endpoints names another host (the default is local) */
     const char *ep = an_opt_value(cmd, 0, "--endpoints");
     int remote = 0;
     for (const char *e = ep; e && *e; e = strchr(e, ',') ? strchr(e, ',') + 1 : NULL) remote |= remoteWord(e);
-    if (remote) lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), key);
+    if (remote) lh_emit(s->c, idx, LH_RULE(DATA_REMOTE_DELETE), key);
 }
 
 static void consul(an_state *s, int idx, const lh_cmd *cmd) {
@@ -129,9 +129,9 @@ static void consul(an_state *s, int idx, const lh_cmd *cmd) {
             rec = 1;
     }
     if (rec || !*key)
-        lh_emit(s->c, idx, LH_R(DATA_WIPE), key);
+        lh_emit(s->c, idx, LH_RULE(DATA_WIPE), key);
     else
-        lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), key);
+        lh_emit(s->c, idx, LH_RULE(DATA_REMOTE_DELETE), key);
 }
 
 /* vault secrets disable, kv destroy, kv metadata delete: the data is gone for good (a
@@ -144,13 +144,13 @@ static void vault(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v3 = n > 2 ? cmd->argv[ops[2]].s : "";
     if ((!strcmp(v1, "secrets") && !strcmp(v2, "disable")) || (!strcmp(v1, "kv") && !strcmp(v2, "destroy")) ||
         (!strcmp(v1, "kv") && !strcmp(v2, "metadata") && !strcmp(v3, "delete")))
-        lh_emit(s->c, idx, LH_R(DATA_WIPE), n > 2 ? cmd->argv[ops[n - 1]].s : v1);
+        lh_emit(s->c, idx, LH_RULE(DATA_WIPE), n > 2 ? cmd->argv[ops[n - 1]].s : v1);
 }
 
 static void kafkaTopics(an_state *s, int idx, const lh_cmd *cmd) {
     if (!lh_has_opt(cmd, 0, "--delete")) return;
     const char *t = an_opt_value(cmd, 0, "--topic");
-    lh_emit(s->c, idx, LH_R(DATA_WIPE), t ? t : "--delete");
+    lh_emit(s->c, idx, LH_RULE(DATA_WIPE), t ? t : "--delete");
 }
 
 /* HTTP DELETE of every index (_all, *, a wildcard) on a search cluster or any REST API. */
@@ -163,7 +163,7 @@ static void httpWipe(an_state *s, int idx, const lh_cmd *cmd) {
         const char *path = strstr(u, "://");
         path = strchr(path ? path + 3 : u, '/');
         if (!path || !remoteWord(u)) continue;
-        if (strchr(path, '*') || strstr(path, "/_all")) { lh_emit(s->c, idx, LH_R(DATA_WIPE), u); return; }
+        if (strchr(path, '*') || strstr(path, "/_all")) { lh_emit(s->c, idx, LH_RULE(DATA_WIPE), u); return; }
     }
 }
 
@@ -185,11 +185,11 @@ static void rclone(an_state *s, int idx, const lh_cmd *cmd) {
     int filtered = lh_has_opt(cmd, 0, "--include") || lh_has_opt(cmd, 0, "--exclude") ||
                    lh_has_opt(cmd, 0, "--filter") || lh_has_opt(cmd, 0, "--min-age") ||
                    lh_has_opt(cmd, 0, "--max-age");
-    if (!strcmp(v, "purge")) lh_emit(s->c, idx, LH_R(CLOUD_STORAGE_DELETE), t);
-    else if (!strcmp(v, "delete")) lh_emit(s->c, idx, filtered ? LH_R(DATA_REMOTE_DELETE) : LH_R(CLOUD_STORAGE_DELETE), t);
-    else if (!strcmp(v, "deletefile") || !strcmp(v, "rmdirs")) lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), t);
+    if (!strcmp(v, "purge")) lh_emit(s->c, idx, LH_RULE(CLOUD_STORAGE_DELETE), t);
+    else if (!strcmp(v, "delete")) lh_emit(s->c, idx, filtered ? LH_RULE(DATA_REMOTE_DELETE) : LH_RULE(CLOUD_STORAGE_DELETE), t);
+    else if (!strcmp(v, "deletefile") || !strcmp(v, "rmdirs")) lh_emit(s->c, idx, LH_RULE(DATA_REMOTE_DELETE), t);
     else if (!strcmp(v, "sync") && n > 2 && strchr(cmd->argv[ops[2]].s, ':'))
-        lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), cmd->argv[ops[2]].s);
+        lh_emit(s->c, idx, LH_RULE(DATA_REMOTE_DELETE), cmd->argv[ops[2]].s);
 }
 
 static void mc(an_state *s, int idx, const lh_cmd *cmd) {
@@ -197,8 +197,8 @@ static void mc(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, "", NULL, ops, 4);
     if (n < 2 || isDryRun(cmd)) return;
     const char *v = cmd->argv[ops[0]].s, *t = cmd->argv[ops[1]].s;
-    if (!strcmp(v, "rb") || (!strcmp(v, "rm") && recursive(cmd))) lh_emit(s->c, idx, LH_R(CLOUD_STORAGE_DELETE), t);
-    else if (!strcmp(v, "mirror") && lh_has_opt(cmd, 0, "--remove")) lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), t);
+    if (!strcmp(v, "rb") || (!strcmp(v, "rm") && recursive(cmd))) lh_emit(s->c, idx, LH_RULE(CLOUD_STORAGE_DELETE), t);
+    else if (!strcmp(v, "mirror") && lh_has_opt(cmd, 0, "--remove")) lh_emit(s->c, idx, LH_RULE(DATA_REMOTE_DELETE), t);
 }
 
 static void s3cmd(an_state *s, int idx, const lh_cmd *cmd) {
@@ -207,16 +207,16 @@ static void s3cmd(an_state *s, int idx, const lh_cmd *cmd) {
     if (n < 2 || isDryRun(cmd) || lh_has_opt(cmd, 'n', NULL)) return;
     const char *v = cmd->argv[ops[0]].s, *t = cmd->argv[ops[1]].s;
     if (!strcmp(v, "rb") || ((!strcmp(v, "del") || !strcmp(v, "rm")) && recursive(cmd)))
-        lh_emit(s->c, idx, LH_R(CLOUD_STORAGE_DELETE), t);
+        lh_emit(s->c, idx, LH_RULE(CLOUD_STORAGE_DELETE), t);
     else if (!strcmp(v, "sync") && lh_has_opt(cmd, 0, "--delete-removed"))
-        lh_emit(s->c, idx, LH_R(DATA_REMOTE_DELETE), n > 2 ? cmd->argv[ops[2]].s : t);
+        lh_emit(s->c, idx, LH_RULE(DATA_REMOTE_DELETE), n > 2 ? cmd->argv[ops[2]].s : t);
 }
 
 static void azcopy(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[4];
     int n = an_operands(cmd, 1, "", NULL, ops, 4);
     if (n < 2 || isDryRun(cmd) || strcmp(cmd->argv[ops[0]].s, "remove")) return;
-    if (lh_has_opt(cmd, 0, "--recursive")) lh_emit(s->c, idx, LH_R(CLOUD_STORAGE_DELETE), cmd->argv[ops[1]].s);
+    if (lh_has_opt(cmd, 0, "--recursive")) lh_emit(s->c, idx, LH_RULE(CLOUD_STORAGE_DELETE), cmd->argv[ops[1]].s);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -227,7 +227,7 @@ static void deleteSources(an_state *s, int idx, const lh_cmd *cmd, const int *op
     for (int k = from; k < n; k++) an_fs_delete_target(s, idx, cmd->argv[ops[k]].s, 1, 1, 0);
     /* find … | xargs tar --remove-files: the sources come from stdin */
     if ((an_at(s, idx)->flags & LH_C_STDIN_ARGS) && !an_fs_stdin_targets(s, idx, 1, 1))
-        lh_emit(s->c, idx, LH_R(RM_DYNAMIC), "paths read from stdin");
+        lh_emit(s->c, idx, LH_RULE(RM_DYNAMIC), "paths read from stdin");
 }
 
 static void tarRemove(an_state *s, int idx, const lh_cmd *cmd) {
@@ -359,10 +359,10 @@ static void kill(an_state *s, int idx, const lh_cmd *cmd) {
     int k9 = sigkill(cmd);
     for (int k = 1; k < cmd->argc; k++) {
         const lh_word *w = &cmd->argv[k];
-        if ((w->flags & LH_W_SUBST) && k9) { lh_emit(s->c, idx, LH_R(PROC_BROAD_KILL), w->s); return; }
+        if ((w->flags & LH_W_SUBST) && k9) { lh_emit(s->c, idx, LH_RULE(PROC_BROAD_KILL), w->s); return; }
         if (k > 1 && w->s[0] == '-' && w->s[1] >= '1' && w->s[1] <= '9' && strcmp(w->s, "-1") &&
             !strcmp(cmd->argv[k - 1].s, "--")) {
-            lh_emit(s->c, idx, LH_R(PROC_BROAD_KILL), w->s);
+            lh_emit(s->c, idx, LH_RULE(PROC_BROAD_KILL), w->s);
             return;
         }
     }
@@ -381,14 +381,14 @@ static void pkill(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, "sugGPtUFnoIY", lo, ops, 4);
     /* killall NAME, pkill -9 PATTERN (a plain pkill -f 'node server.js' stays allowed) */
     if (n > 0 && (!strcmp(cmd->prog, "killall") || sigkill(cmd)))
-        lh_emit(s->c, idx, LH_R(PROC_BROAD_KILL), cmd->argv[ops[0]].s);
+        lh_emit(s->c, idx, LH_RULE(PROC_BROAD_KILL), cmd->argv[ops[0]].s);
 }
 
 static void journalctl(an_state *s, int idx, const lh_cmd *cmd) {
     for (int k = 1; k < cmd->argc; k++) {
         const char *a = cmd->argv[k].s;
         if (!strncmp(a, "--vacuum-", 9) || !strcmp(a, "--rotate") || !strcmp(a, "--flush")) {
-            lh_emit(s->c, idx, LH_R(SYS_JOURNAL), a);
+            lh_emit(s->c, idx, LH_RULE(SYS_JOURNAL), a);
             return;
         }
     }
@@ -421,7 +421,7 @@ static void forceRemove(an_state *s, int idx, const lh_cmd *cmd) {
         force = lh_has_opt(cmd, 0, "--force-yes") || lh_has_opt(cmd, 0, "--allow-remove-essential") ||
                 lh_has_opt(cmd, 0, "--nodeps");
     }
-    if (removes && force) lh_emit(s->c, idx, LH_R(PKG_FORCE_REMOVE), p);
+    if (removes && force) lh_emit(s->c, idx, LH_RULE(PKG_FORCE_REMOVE), p);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -458,11 +458,11 @@ static void pipInstall(an_state *s, int idx, const lh_cmd *cmd) {
     static const char *const idxOpts[] = {"--index-url", "--extra-index-url", "--find-links", "--index", "--default-index", NULL};
     for (int i = 0; idxOpts[i]; i++) {
         const char *v = an_opt_value(cmd, 0, idxOpts[i]);
-        if (v && altRegistry(v, kPypi)) { lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), v); return; }
+        if (v && altRegistry(v, kPypi)) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), v); return; }
     }
     const char *v = an_opt_value(cmd, 'i', NULL);
     if (!v) v = an_opt_value(cmd, 'f', NULL);
-    if (v && strstr(v, "://") && altRegistry(v, kPypi)) { lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), v); return; }
+    if (v && strstr(v, "://") && altRegistry(v, kPypi)) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), v); return; }
     int ops[32];
     int n = an_operands(cmd, k + 1, "rcieft", (const char *const[]){"--requirement", "--constraint", "--index-url",
                                                                    "--extra-index-url", "--find-links", "--target",
@@ -470,7 +470,7 @@ static void pipInstall(an_state *s, int idx, const lh_cmd *cmd) {
                         ops, 32);
     for (int i = 0; i < n; i++) {
         const char *w = cmd->argv[ops[i]].s;
-        if (isUrlSpec(w)) { lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), w); return; }
+        if (isUrlSpec(w)) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), w); return; }
     }
 }
 
@@ -489,13 +489,13 @@ static void jsInstall(an_state *s, int idx, const lh_cmd *cmd) {
     if (n < 1) return;
     const char *v = cmd->argv[ops[0]].s;
     const char *reg = an_opt_value(cmd, 0, "--registry");
-    if (reg && altRegistry(reg, kNpm)) { lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), reg); return; }
+    if (reg && altRegistry(reg, kNpm)) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), reg); return; }
     /* npm config set registry URL, yarn config set npmRegistryServer URL, npm set registry URL */
     if ((!strcmp(v, "config") && n > 3 && !strcmp(cmd->argv[ops[1]].s, "set")) || (!strcmp(v, "set") && n > 2)) {
         int a = !strcmp(v, "set") ? 1 : 2;
         const char *key = cmd->argv[ops[a]].s, *val = cmd->argv[ops[a + 1]].s;
         if ((strstr(key, "registry") || strstr(key, "Registry")) && altRegistry(val, kNpm))
-            lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), val);
+            lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), val);
         return;
     }
     static const char *const inst[] = {"install", "i", "add", "in", "isntall", "update", "up", "upgrade", NULL};
@@ -505,14 +505,14 @@ static void jsInstall(an_state *s, int idx, const lh_cmd *cmd) {
         int ghShort = w[0] != '@' && w[0] != '.' && w[0] != '/' && w[0] != '~' && strncmp(w, "file:", 5) &&
                       strncmp(w, "npm:", 4) && strncmp(w, "workspace:", 10) && strchr(w, '/') && !strchr(w, '@') &&
                       !tarballPath(w);
-        if (isUrlSpec(w) || ghShort) { lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), w); return; }
+        if (isUrlSpec(w) || ghShort) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), w); return; }
     }
 }
 
 static void gemInstall(an_state *s, int idx, const lh_cmd *cmd) {
     if (strcmp(lh_arg(cmd, lh_first_operand(cmd, 0)), "install")) return;
     const char *v = an_opt_value(cmd, 's', "--source");
-    if (v && altRegistry(v, kGems)) lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), v);
+    if (v && altRegistry(v, kGems)) lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), v);
 }
 
 /* go install / go get MODULE@VERSION from a host outside the well-known ones. */
@@ -535,7 +535,7 @@ static void goInstall(an_state *s, int idx, const lh_cmd *cmd) {
         memcpy(host, w, l);
         host[l] = 0;
         if (!strchr(host, '.')) continue;   /* std or a path in this module */
-        if (!inList(host, hosts)) { lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), w); return; }
+        if (!inList(host, hosts)) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), w); return; }
     }
 }
 
@@ -544,7 +544,7 @@ static void cargoInstall(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v = an_opt_value(cmd, 0, "--git");
     if (!v) v = an_opt_value(cmd, 0, "--index");
     if (!v) v = an_opt_value(cmd, 0, "--registry");
-    if (v) lh_emit(s->c, idx, LH_R(PKG_UNTRUSTED), v);
+    if (v) lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), v);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -574,7 +574,7 @@ static void bindAll(an_state *s, int idx, const lh_cmd *cmd) {
         } else if ((!strcmp(a, "-b") || !strcmp(a, "-l") || !strcmp(a, "-H") || !strcmp(a, "-a")) && k + 1 < cmd->argc) {
             v = cmd->argv[k + 1].s;
         }
-        if (v && anyAddr(v)) { lh_emit(s->c, idx, LH_R(NET_EXPOSE), v); return; }
+        if (v && anyAddr(v)) { lh_emit(s->c, idx, LH_RULE(NET_EXPOSE), v); return; }
     }
 }
 
@@ -582,17 +582,17 @@ static void pythonServer(an_state *s, int idx, const lh_cmd *cmd) {
     const char *m = an_opt_value(cmd, 'm', NULL);
     if (!m || strcmp(m, "http.server")) return;
     const char *b = an_opt_value(cmd, 'b', "--bind");
-    if (!b || !an_is_loopback_host(b) || !strcmp(b, "0.0.0.0")) lh_emit(s->c, idx, LH_R(NET_EXPOSE), b ? b : "http.server");
+    if (!b || !an_is_loopback_host(b) || !strcmp(b, "0.0.0.0")) lh_emit(s->c, idx, LH_RULE(NET_EXPOSE), b ? b : "http.server");
 }
 
 static void phpServer(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v = an_opt_value(cmd, 'S', NULL);
-    if (v && anyAddr(v)) lh_emit(s->c, idx, LH_R(NET_EXPOSE), v);
+    if (v && anyAddr(v)) lh_emit(s->c, idx, LH_RULE(NET_EXPOSE), v);
 }
 
 static void redisServer(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v = an_opt_value(cmd, 0, "--protected-mode");
-    if (v && !strcmp(v, "no")) lh_emit(s->c, idx, LH_R(NET_EXPOSE), "--protected-mode no");
+    if (v && !strcmp(v, "no")) lh_emit(s->c, idx, LH_RULE(NET_EXPOSE), "--protected-mode no");
 }
 
 /* ------------------------------------------------------------------------------ */

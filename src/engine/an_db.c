@@ -303,12 +303,12 @@ static void report(an_state *s, int idx, const sql_verdict *v, int remote) {
         while (*subj == ' ' || *subj == '\n' || *subj == '\t') subj++;
     }
     lh_ctx *c = s->c;
-    if (v->flags & SQL_FLUSH) lh_emit(c, idx, LH_R(DB_FLUSHALL), subj);
-    else if (v->flags & SQL_DROP) lh_emit(c, idx, LH_R(DB_DROP), subj);
-    else if (v->flags & SQL_TRUNCATE) lh_emit(c, idx, LH_R(DB_TRUNCATE), subj);
-    else if (v->flags & SQL_DELALL) lh_emit(c, idx, LH_R(DB_DELETE_ALL), subj);
-    else if (v->flags & SQL_UPDALL) lh_emit(c, idx, LH_R(DB_UPDATE_ALL), subj);
-    else if ((v->flags & SQL_WRITE) && remote) lh_emit(c, idx, LH_R(DB_REMOTE_WRITE), subj);
+    if (v->flags & SQL_FLUSH) lh_emit(c, idx, LH_RULE(DB_FLUSHALL), subj);
+    else if (v->flags & SQL_DROP) lh_emit(c, idx, LH_RULE(DB_DROP), subj);
+    else if (v->flags & SQL_TRUNCATE) lh_emit(c, idx, LH_RULE(DB_TRUNCATE), subj);
+    else if (v->flags & SQL_DELALL) lh_emit(c, idx, LH_RULE(DB_DELETE_ALL), subj);
+    else if (v->flags & SQL_UPDALL) lh_emit(c, idx, LH_RULE(DB_UPDATE_ALL), subj);
+    else if ((v->flags & SQL_WRITE) && remote) lh_emit(c, idx, LH_RULE(DB_REMOTE_WRITE), subj);
 }
 
 /* The value of any of the listed options (exact words or "opt=value"). */
@@ -432,12 +432,12 @@ void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd) {
 void an_db_admin(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     if (lh_has_opt(cmd, 0, "--help") || lh_has_opt(cmd, 0, "--version")) return;
-    if (!strcmp(p, "dropdb")) { lh_emit(s->c, idx, LH_R(DB_DROP), "dropdb"); return; }
+    if (!strcmp(p, "dropdb")) { lh_emit(s->c, idx, LH_RULE(DB_DROP), "dropdb"); return; }
     /* mysqladmin [opts] drop DB | shutdown */
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
-        if (an_ieq(a, "drop")) { lh_emit(s->c, idx, LH_R(DB_DROP), "mysqladmin drop"); return; }
-        if (an_ieq(a, "shutdown")) { lh_emit(s->c, idx, LH_R(DB_REMOTE_WRITE), "mysqladmin shutdown"); return; }
+        if (an_ieq(a, "drop")) { lh_emit(s->c, idx, LH_RULE(DB_DROP), "mysqladmin drop"); return; }
+        if (an_ieq(a, "shutdown")) { lh_emit(s->c, idx, LH_RULE(DB_REMOTE_WRITE), "mysqladmin shutdown"); return; }
     }
 }
 
@@ -463,17 +463,17 @@ void an_db_framework(an_state *s, int idx, const lh_cmd *cmd) {
     for (int k = 0; wipes[k]; k++) {
         const char *hit = strstr(buf, wipes[k]);
         if (!hit) continue;
-        lh_emit(s->c, idx, LH_R(DB_RESET), wipes[k]);
+        lh_emit(s->c, idx, LH_RULE(DB_RESET), wipes[k]);
         return;
     }
     if (strstr(buf, "--accept-data-loss")) {
-        lh_emit_full(s->c, idx, LH_R(DB_RESET)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
-                     "applies a schema change that drops data (--accept-data-loss)", LH_R(DB_RESET)->instead,
+        lh_emit_full(s->c, idx, LH_RULE(DB_RESET)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                     "applies a schema change that drops data (--accept-data-loss)", LH_RULE(DB_RESET)->instead,
                      "--accept-data-loss");
         return;
     }
     if (django && (!strncmp(buf, "flush", 5) || strstr(buf, " flush"))) {
-        lh_emit(s->c, idx, LH_R(DB_RESET), "flush");
+        lh_emit(s->c, idx, LH_RULE(DB_RESET), "flush");
         return;
     }
 }

@@ -45,7 +45,7 @@ static int judgeTargets(an_state *s, int idx, const lh_cmd *cmd, const int *ops,
             reported = 1;
             break;
         default:
-            lh_emit(s->c, idx, LH_R(FS_WRITE_OUTSIDE), p.norm);
+            lh_emit(s->c, idx, LH_RULE(FS_WRITE_OUTSIDE), p.norm);
             reported = 1;
             break;
         }
@@ -60,7 +60,7 @@ void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd) {
             lh_path p;
             lh_path_class cls = an_path(s, idx, a + 3, &p);
             if (p.flags & LH_PF_DEV_NULL) continue;
-            if (cls == LH_PATH_DEVICE) lh_emit(s->c, idx, LH_R(DISK_DD), p.norm);
+            if (cls == LH_PATH_DEVICE) lh_emit(s->c, idx, LH_RULE(DISK_DD), p.norm);
             else an_fs_write_target(s, idx, a + 3, AN_W_WRITE);
         } else if (!strncmp(a, "if=", 3)) {
             lh_path p;
@@ -74,14 +74,14 @@ void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[16];
     int n = an_operands(cmd, 1, "bCdEgGiIJLmMNoOrtTUen", NULL, ops, 16);
     int before = s->c->nfindings;
-    judgeTargets(s, idx, cmd, ops, n, LH_R(DISK_MKFS));
+    judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_MKFS));
     if (s->c->nfindings == before) {
         /* "mkfs.ext4 sdb1": a bare device name */
         for (int k = 0; k < n; k++) {
             const char *w = cmd->argv[ops[k]].s;
             if (!strncmp(w, "sd", 2) || !strncmp(w, "nvme", 4) || !strncmp(w, "vd", 2) ||
                 !strncmp(w, "xvd", 3) || !strncmp(w, "hd", 2) || !strncmp(w, "mmcblk", 6))
-                lh_emit(s->c, idx, LH_R(DISK_MKFS), w);
+                lh_emit(s->c, idx, LH_RULE(DISK_MKFS), w);
         }
     }
 }
@@ -93,12 +93,12 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
     if (!strcmp(p, "wipefs")) {
         if (!lh_has_opt(cmd, 'a', "--all") && !lh_has_opt(cmd, 'o', "--offset")) return;   /* lists */
         n = an_operands(cmd, 1, "otp", NULL, ops, 16);
-        judgeTargets(s, idx, cmd, ops, n, LH_R(DISK_WIPE));
+        judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE));
         return;
     }
     if (!strcmp(p, "blkdiscard")) {
         n = an_operands(cmd, 1, "olp", NULL, ops, 16);
-        judgeTargets(s, idx, cmd, ops, n, LH_R(DISK_WIPE));
+        judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE));
         return;
     }
     if (!strcmp(p, "hdparm")) {
@@ -106,7 +106,7 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
                                           "--trim-sector-ranges", "--write-sector", "--fwdownload",
                                           "--make-bad-sector", "--dco-restore", NULL};
         for (int i = 1; i < cmd->argc; i++)
-            if (inList(cmd->argv[i].s, bad)) { lh_emit(s->c, idx, LH_R(DISK_WIPE), cmd->argv[i].s); return; }
+            if (inList(cmd->argv[i].s, bad)) { lh_emit(s->c, idx, LH_RULE(DISK_WIPE), cmd->argv[i].s); return; }
         return;
     }
     if (!strcmp(p, "nvme")) {
@@ -114,14 +114,14 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
         const char *v = k > 0 ? cmd->argv[k].s : "";
         if (!strcmp(v, "format") || !strcmp(v, "sanitize") || !strcmp(v, "write-zeroes") ||
             !strcmp(v, "delete-ns"))
-            lh_emit(s->c, idx, LH_R(DISK_WIPE), v);
+            lh_emit(s->c, idx, LH_RULE(DISK_WIPE), v);
         return;
     }
     if (!strcmp(p, "badblocks")) {
-        if (lh_has_opt(cmd, 'w', NULL)) lh_emit(s->c, idx, LH_R(DISK_WIPE), "badblocks -w");
+        if (lh_has_opt(cmd, 'w', NULL)) lh_emit(s->c, idx, LH_RULE(DISK_WIPE), "badblocks -w");
         return;
     }
-    lh_emit(s->c, idx, LH_R(DISK_WIPE), p);
+    lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
 }
 
 void an_disk_partition(an_state *s, int idx, const lh_cmd *cmd) {
@@ -142,10 +142,10 @@ void an_disk_partition(an_state *s, int idx, const lh_cmd *cmd) {
     if (readonly || lh_has_opt(cmd, 0, "--help") || lh_has_opt(cmd, 0, "--version")) return;
     int ops[16];
     int n = an_operands(cmd, 1, "bHSuLt", NULL, ops, 16);
-    if (!judgeTargets(s, idx, cmd, ops, n, LH_R(DISK_PARTITION))) {
+    if (!judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_PARTITION))) {
         int any_path = 0;
         for (int k = 0; k < n; k++) any_path |= looksLikePath(cmd->argv[ops[k]].s);
-        if (!any_path) lh_emit(s->c, idx, LH_R(DISK_PARTITION), p);
+        if (!any_path) lh_emit(s->c, idx, LH_RULE(DISK_PARTITION), p);
     }
 }
 
@@ -167,7 +167,7 @@ void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd) {
               !strcmp(v, "luksAddKey");
     else if (!strcmp(p, "dmsetup"))
         bad = !strcmp(v, "remove") || !strcmp(v, "remove_all") || !strcmp(v, "wipe_table");
-    if (bad) lh_emit(s->c, idx, LH_R(DISK_VOLUME), *v ? v : p);
+    if (bad) lh_emit(s->c, idx, LH_RULE(DISK_VOLUME), *v ? v : p);
 }
 
 void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd) {
@@ -175,5 +175,5 @@ void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[8];
     int n = an_operands(cmd, 1, "tbBCEjlLz", NULL, ops, 8);
     if (n == 0) return;
-    judgeTargets(s, idx, cmd, ops, n, LH_R(DISK_FSCK));
+    judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_FSCK));
 }

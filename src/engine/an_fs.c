@@ -60,49 +60,49 @@ void an_fs_write_target(an_state *s, int idx, const char *text, int how) {
     lh_ctx *c = s->c;
     if (how == AN_W_WRITE && (strstr(n, "/.claude/settings") || strstr(n, "/.claude/hooks"))) {
         /* the agent's permissions and hooks: Lighthouse itself is installed there */
-        lh_emit(c, idx, LH_R(FS_AGENT_SETTINGS), n);
+        lh_emit(c, idx, LH_RULE(FS_AGENT_SETTINGS), n);
         return;
     }
     switch (cls) {
     case LH_PATH_DEVICE:
-        lh_emit(c, idx, LH_R(FS_WRITE_DEVICE), n);
+        lh_emit(c, idx, LH_RULE(FS_WRITE_DEVICE), n);
         return;
     case LH_PATH_VIRTUAL:
-        if (!strcmp(n, "/proc/sysrq-trigger")) lh_emit(c, idx, LH_R(SYS_SHUTDOWN), n);
-        else if (how == AN_W_WRITE) lh_emit(c, idx, LH_R(FS_WRITE_KERNEL), n);
+        if (!strcmp(n, "/proc/sysrq-trigger")) lh_emit(c, idx, LH_RULE(SYS_SHUTDOWN), n);
+        else if (how == AN_W_WRITE) lh_emit(c, idx, LH_RULE(FS_WRITE_KERNEL), n);
         return;
     case LH_PATH_ROOT:
-        lh_emit(c, idx, how == AN_W_CREATE ? LH_R(FS_WRITE_OUTSIDE) : LH_R(FS_WRITE_SYSTEM), n);
+        lh_emit(c, idx, how == AN_W_CREATE ? LH_RULE(FS_WRITE_OUTSIDE) : LH_RULE(FS_WRITE_SYSTEM), n);
         return;
     case LH_PATH_SYSTEM:
-        if (how == AN_W_CREATE) { lh_emit(c, idx, LH_R(FS_WRITE_OUTSIDE), n); return; }
+        if (how == AN_W_CREATE) { lh_emit(c, idx, LH_RULE(FS_WRITE_OUTSIDE), n); return; }
         if (f & LH_PF_AUTH_DB) {
             int sudo = strstr(n, "sudoers") || strstr(n, "doas");
-            lh_emit(c, idx, sudo ? LH_R(AUTH_SUDOERS) : LH_R(AUTH_PASSWD), n);
-        } else if (f & LH_PF_CRON) lh_emit(c, idx, LH_R(FS_CRON), n);
-        else if (f & LH_PF_SHELL_STARTUP) lh_emit(c, idx, LH_R(FS_STARTUP), n);
-        else lh_emit(c, idx, LH_R(FS_WRITE_SYSTEM), n);
+            lh_emit(c, idx, sudo ? LH_RULE(AUTH_SUDOERS) : LH_RULE(AUTH_PASSWD), n);
+        } else if (f & LH_PF_CRON) lh_emit(c, idx, LH_RULE(FS_CRON), n);
+        else if (f & LH_PF_SHELL_STARTUP) lh_emit(c, idx, LH_RULE(FS_STARTUP), n);
+        else lh_emit(c, idx, LH_RULE(FS_WRITE_SYSTEM), n);
         return;
     case LH_PATH_SECRET:
-        if (f & LH_PF_AUTH_KEYS) { lh_emit(c, idx, LH_R(FS_AUTH_KEYS), n); return; }
-        if (f & LH_PF_AUTH_DB) { lh_emit(c, idx, LH_R(AUTH_PASSWD), n); return; }
+        if (f & LH_PF_AUTH_KEYS) { lh_emit(c, idx, LH_RULE(FS_AUTH_KEYS), n); return; }
+        if (f & LH_PF_AUTH_DB) { lh_emit(c, idx, LH_RULE(AUTH_PASSWD), n); return; }
         if (inTempDir(n)) return;
         if ((f & LH_PF_IN_PROJECT) || how == AN_W_CREATE) {
             emitAs(s, idx, LH_RULE_FS_WRITE_SECRET, LH_ESCALATE, n);
             return;
         }
-        lh_emit(c, idx, LH_R(FS_WRITE_SECRET), n);
+        lh_emit(c, idx, LH_RULE(FS_WRITE_SECRET), n);
         return;
     case LH_PATH_HOME:
     case LH_PATH_OTHER:
-        if ((f & LH_PF_SHELL_STARTUP) && how == AN_W_WRITE) lh_emit(c, idx, LH_R(FS_STARTUP), n);
-        else if ((f & LH_PF_GIT_HOOKS) && how == AN_W_WRITE) lh_emit(c, idx, LH_R(FS_GIT_HOOKS), n);
-        else lh_emit(c, idx, LH_R(FS_WRITE_OUTSIDE), n);
+        if ((f & LH_PF_SHELL_STARTUP) && how == AN_W_WRITE) lh_emit(c, idx, LH_RULE(FS_STARTUP), n);
+        else if ((f & LH_PF_GIT_HOOKS) && how == AN_W_WRITE) lh_emit(c, idx, LH_RULE(FS_GIT_HOOKS), n);
+        else lh_emit(c, idx, LH_RULE(FS_WRITE_OUTSIDE), n);
         return;
     case LH_PATH_PROJECT:
         if (how != AN_W_WRITE) return;
-        if (f & LH_PF_GIT_HOOKS) lh_emit(c, idx, LH_R(FS_GIT_HOOKS), n);
-        else if ((f & LH_PF_GIT_DIR) && endsWith(n, "/.git/config")) lh_emit(c, idx, LH_R(FS_GIT_CONFIG), n);
+        if (f & LH_PF_GIT_HOOKS) lh_emit(c, idx, LH_RULE(FS_GIT_HOOKS), n);
+        else if ((f & LH_PF_GIT_DIR) && endsWith(n, "/.git/config")) lh_emit(c, idx, LH_RULE(FS_GIT_CONFIG), n);
         return;
     default:
         return;   /* temp, or a run-time path: writes there are the agent's business */
@@ -121,43 +121,43 @@ void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, 
     int broad = recursive || forced || (f & LH_PF_GLOB);
     switch (cls) {
     case LH_PATH_ROOT:
-        lh_emit(c, idx, LH_R(RM_ROOT), n);
+        lh_emit(c, idx, LH_RULE(RM_ROOT), n);
         return;
     case LH_PATH_SYSTEM:
     case LH_PATH_DEVICE:
     case LH_PATH_VIRTUAL:
-        lh_emit(c, idx, LH_R(RM_SYSTEM), n);
+        lh_emit(c, idx, LH_RULE(RM_SYSTEM), n);
         return;
     case LH_PATH_SECRET:
         if (inTempDir(n)) return;
         if (f & LH_PF_IN_PROJECT) emitAs(s, idx, LH_RULE_RM_SECRET, LH_ESCALATE, n);
-        else lh_emit(c, idx, LH_R(RM_SECRET), n);
+        else lh_emit(c, idx, LH_RULE(RM_SECRET), n);
         return;
     case LH_PATH_HOME:
     case LH_PATH_OTHER:
         /* a filter (find -name …) narrows what goes, but not where: still outside */
-        if (f & LH_PF_IS_HOME) lh_emit(c, idx, LH_R(RM_HOME), n);
+        if (f & LH_PF_IS_HOME) lh_emit(c, idx, LH_RULE(RM_HOME), n);
         else if (cls == LH_PATH_HOME && an_ctx_home_cache(c, n)) return;   /* ~/.cache/pip… */
-        else if (broad) lh_emit(c, idx, LH_R(RM_OUTSIDE), n);
-        else lh_emit(c, idx, LH_R(RM_FILE_OUTSIDE), n);
+        else if (broad) lh_emit(c, idx, LH_RULE(RM_OUTSIDE), n);
+        else lh_emit(c, idx, LH_RULE(RM_FILE_OUTSIDE), n);
         return;
     case LH_PATH_PROJECT:
         if (f & LH_PF_GIT_DIR) {
             const char *g = strstr(n, "/.git");
             const char *after = g ? g + 5 : "";
             if (*after == 0 || under(after, "/objects") || under(after, "/refs") || !strcmp(after, "/*"))
-                lh_emit(c, idx, LH_R(RM_GIT_DIR), n);
+                lh_emit(c, idx, LH_RULE(RM_GIT_DIR), n);
             return;
         }
         if ((f & LH_PF_IS_CWD) && recursive && !filtered) {
             /* the directory itself, "*" (all the work that is not committed yet goes,
              * issue 11), a dot-glob (".*" takes .git) or a run-time name */
-            if (f & LH_PF_DYNAMIC) lh_emit(c, idx, LH_R(RM_DYNAMIC), n);
-            else lh_emit(c, idx, LH_R(RM_PROJECT_ROOT), n);
+            if (f & LH_PF_DYNAMIC) lh_emit(c, idx, LH_RULE(RM_DYNAMIC), n);
+            else lh_emit(c, idx, LH_RULE(RM_PROJECT_ROOT), n);
         }
         return;
     case LH_PATH_UNKNOWN:
-        if (recursive && !filtered && !guardedSubpath(text)) lh_emit(c, idx, LH_R(RM_DYNAMIC), n);
+        if (recursive && !filtered && !guardedSubpath(text)) lh_emit(c, idx, LH_RULE(RM_DYNAMIC), n);
         return;
     default:
         return;
@@ -312,8 +312,8 @@ void an_fs_rm(an_state *s, int idx, const lh_cmd *cmd) {
     int recursive = !unlink && (lh_has_opt(cmd, 'r', "--recursive") || lh_has_opt(cmd, 'R', NULL));
     int forced = !unlink && lh_has_opt(cmd, 'f', "--force");
     if (an_has_word(cmd, 1, "--no-preserve-root"))
-        lh_emit_full(s->c, idx, LH_R(RM_ROOT)->id, LH_DENY, LH_RISK_CRITICAL, LH_TIER_ANALYSIS,
-                     "rm --no-preserve-root exists only to delete the root directory", LH_R(RM_ROOT)->instead, NULL);
+        lh_emit_full(s->c, idx, LH_RULE(RM_ROOT)->id, LH_DENY, LH_RISK_CRITICAL, LH_TIER_ANALYSIS,
+                     "rm --no-preserve-root exists only to delete the root directory", LH_RULE(RM_ROOT)->instead, NULL);
     int filtered = 0;
     const lh_cmd *orig = an_at(s, idx);
     if (orig->origin == LH_ORIGIN_FIND_EXEC && orig->parent >= 0)
@@ -327,7 +327,7 @@ void an_fs_rm(an_state *s, int idx, const lh_cmd *cmd) {
         an_fs_delete_target(s, idx, w, recursive, forced, filtered);
     }
     if (from_stdin && !stdinArgPaths(s, idx, recursive, forced) && recursive)
-        lh_emit(s->c, idx, LH_R(RM_DYNAMIC), "paths read from stdin");
+        lh_emit(s->c, idx, LH_RULE(RM_DYNAMIC), "paths read from stdin");
 }
 
 void an_fs_rmdir(an_state *s, int idx, const lh_cmd *cmd) {
@@ -337,7 +337,7 @@ void an_fs_rmdir(an_state *s, int idx, const lh_cmd *cmd) {
         lh_path p;
         lh_path_class cls = an_path(s, idx, cmd->argv[ops[k]].s, &p);
         if (cls == LH_PATH_ROOT || cls == LH_PATH_SYSTEM || cls == LH_PATH_DEVICE || (p.flags & LH_PF_IS_HOME))
-            lh_emit(s->c, idx, LH_R(RM_FILE_OUTSIDE), p.norm);
+            lh_emit(s->c, idx, LH_RULE(RM_FILE_OUTSIDE), p.norm);
     }
 }
 
@@ -361,7 +361,7 @@ void an_fs_shred(an_state *s, int idx, const lh_cmd *cmd) {
         if (cls == LH_PATH_PROJECT && !(p.flags & LH_PF_IS_CWD)) continue;
         if (cls == LH_PATH_PROJECT || cls == LH_PATH_UNKNOWN)
             emitAs(s, idx, LH_RULE_DISK_SHRED, LH_ESCALATE, p.norm);
-        else lh_emit(s->c, idx, LH_R(DISK_SHRED), p.norm);
+        else lh_emit(s->c, idx, LH_RULE(DISK_SHRED), p.norm);
     }
 }
 
@@ -406,25 +406,25 @@ static void judgeMoveSource(an_state *s, int idx, const char *text) {
     const char *n = p.norm;
     lh_ctx *c = s->c;
     switch (cls) {
-    case LH_PATH_ROOT: lh_emit(c, idx, LH_R(RM_ROOT), n); break;
+    case LH_PATH_ROOT: lh_emit(c, idx, LH_RULE(RM_ROOT), n); break;
     case LH_PATH_SYSTEM:
     case LH_PATH_DEVICE:
-        if (p.flags & LH_PF_AUTH_DB) lh_emit(c, idx, LH_R(AUTH_PASSWD), n);
-        else lh_emit(c, idx, LH_R(FS_WRITE_SYSTEM), n);
+        if (p.flags & LH_PF_AUTH_DB) lh_emit(c, idx, LH_RULE(AUTH_PASSWD), n);
+        else lh_emit(c, idx, LH_RULE(FS_WRITE_SYSTEM), n);
         break;
     case LH_PATH_VIRTUAL:
-        if (!(p.flags & LH_PF_DEV_NULL)) lh_emit(c, idx, LH_R(FS_WRITE_SYSTEM), n);
+        if (!(p.flags & LH_PF_DEV_NULL)) lh_emit(c, idx, LH_RULE(FS_WRITE_SYSTEM), n);
         break;
     case LH_PATH_SECRET:
         if (inTempDir(n)) break;
         if (p.flags & LH_PF_IN_PROJECT) emitAs(s, idx, LH_RULE_FS_WRITE_SECRET, LH_ESCALATE, n);
-        else lh_emit(c, idx, LH_R(FS_WRITE_SECRET), n);
+        else lh_emit(c, idx, LH_RULE(FS_WRITE_SECRET), n);
         break;
     case LH_PATH_HOME:
     case LH_PATH_OTHER:
-        if (p.flags & LH_PF_IS_HOME) lh_emit(c, idx, LH_R(RM_HOME), n);
-        else if (p.flags & LH_PF_SHELL_STARTUP) lh_emit(c, idx, LH_R(FS_STARTUP), n);
-        else lh_emit(c, idx, LH_R(RM_FILE_OUTSIDE), n);
+        if (p.flags & LH_PF_IS_HOME) lh_emit(c, idx, LH_RULE(RM_HOME), n);
+        else if (p.flags & LH_PF_SHELL_STARTUP) lh_emit(c, idx, LH_RULE(FS_STARTUP), n);
+        else lh_emit(c, idx, LH_RULE(RM_FILE_OUTSIDE), n);
         break;
     case LH_PATH_PROJECT:
         if ((p.flags & LH_PF_GIT_DIR) && endsWith(n, "/.git")) emitAs(s, idx, LH_RULE_RM_GIT_DIR, LH_ESCALATE, n);
@@ -588,7 +588,7 @@ void an_fs_redirs(an_state *s, int idx, const lh_cmd *cmd) {
             /* a shell wired to a socket is a reverse shell */
             const char *p = cmd->prog;
             if (cmd->argc > 0 && (an_is_shell(p) || an_is_interp(p)))
-                lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), t);
+                lh_emit(s->c, idx, LH_RULE(NET_REVERSE_SHELL), t);
             continue;
         }
         if (writes && !an_ctx_env_redirect(s, idx, cmd, rd)) an_fs_write_target(s, idx, t, AN_W_WRITE);

@@ -43,10 +43,10 @@ static int execKey(const char *k, const char *value) {
 
 static void judgeConfig(an_state *s, int idx, const char *key, const char *value) {
     int r = execKey(key, value);
-    if (r == 2) lh_emit(s->c, idx, LH_R(GIT_CONFIG_EXEC), key);
+    if (r == 2) lh_emit(s->c, idx, LH_RULE(GIT_CONFIG_EXEC), key);
     else if (r == 1)
-        lh_emit_full(s->c, idx, LH_R(GIT_CONFIG_EXEC)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
-                     LH_R(GIT_CONFIG_EXEC)->reason, LH_R(GIT_CONFIG_EXEC)->instead, key);
+        lh_emit_full(s->c, idx, LH_RULE(GIT_CONFIG_EXEC)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
+                     LH_RULE(GIT_CONFIG_EXEC)->reason, LH_RULE(GIT_CONFIG_EXEC)->instead, key);
 }
 
 /* git config [scope] [--add|--replace-all] KEY [VALUE]; git config set KEY VALUE. */
@@ -71,7 +71,7 @@ static void gitConfig(an_state *s, int idx, const lh_cmd *cmd, int sub) {
     int before = s->c->nfindings;
     judgeConfig(s, idx, key, val);
     if (global && n > 1 && s->c->nfindings == before && !an_istarts(key, "alias."))
-        lh_emit(s->c, idx, LH_R(FS_WRITE_OUTSIDE), "~/.gitconfig");
+        lh_emit(s->c, idx, LH_RULE(FS_WRITE_OUTSIDE), "~/.gitconfig");
 }
 
 /* Does a cluster of short options (-qf) hold ch? Letters in valopts take a value
@@ -202,11 +202,11 @@ static void gitPush(an_state *s, int idx, const lh_cmd *cmd, int sub) {
     const char *subj = lh_arena_printf(s->c->arena, "git push%s%s%s%s", remote ? " " : "", remote ? remote : "",
                                        refspec ? " " : "", refspec ? refspec : "");
     if (!subj) { s->c->oom = 1; return; }
-    if (force) lh_emit(s->c, idx, LH_R(GIT_PUSH_FORCE), subj);
-    else if (lease && (prot || !named)) lh_emit(s->c, idx, LH_R(GIT_FORCE_LEASE), subj);
-    if (del) lh_emit(s->c, idx, LH_R(GIT_PUSH_DELETE), subj);
-    if (prot && !force) lh_emit(s->c, idx, LH_R(GIT_PUSH_PROTECTED), subj);
-    if (all && remote && remoteAddedBefore(s, idx, remote)) lh_emit(s->c, idx, LH_R(GIT_PUSH_NEW_REMOTE), subj);
+    if (force) lh_emit(s->c, idx, LH_RULE(GIT_PUSH_FORCE), subj);
+    else if (lease && (prot || !named)) lh_emit(s->c, idx, LH_RULE(GIT_FORCE_LEASE), subj);
+    if (del) lh_emit(s->c, idx, LH_RULE(GIT_PUSH_DELETE), subj);
+    if (prot && !force) lh_emit(s->c, idx, LH_RULE(GIT_PUSH_PROTECTED), subj);
+    if (all && remote && remoteAddedBefore(s, idx, remote)) lh_emit(s->c, idx, LH_RULE(GIT_PUSH_NEW_REMOTE), subj);
 }
 
 /* "git stash apply [E] && git stash drop [E]": the entry was applied before it goes
@@ -240,7 +240,7 @@ static void gitAddSecrets(an_state *s, int idx, const lh_cmd *cmd, int sub) {
         int pushes = 0;
         for (int j = idx + 1; j < AN_HI(idx, sc->ncmds) && !pushes; j++)
             pushes = !strcmp(sc->cmds[j].prog, "git") && an_has_word(&sc->cmds[j], 1, "push");
-        const lh_rule_info *r = LH_R(EXFIL);
+        const lh_rule_info *r = LH_RULE(EXFIL);
         if (pushes) lh_emit(s->c, idx, r, p.norm);
         else
             lh_emit_full(s->c, idx, r->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
@@ -290,49 +290,49 @@ void an_git(an_state *s, int idx, const lh_cmd *cmd) {
     /* "git reset --hard --help" only prints the manual */
     if (an_has_word(cmd, sub + 1, "--help") || an_has_word(cmd, sub + 1, "-h")) return;
     if (!strcmp(v, "reset")) {
-        if (lh_has_opt(t, 0, "--hard")) lh_emit(c, idx, LH_R(GIT_RESET_HARD), "git reset --hard");
+        if (lh_has_opt(t, 0, "--hard")) lh_emit(c, idx, LH_RULE(GIT_RESET_HARD), "git reset --hard");
         else if (lh_has_opt(t, 0, "--merge") && resetMovesBranch(cmd, sub))   /* plain --merge keeps local changes */
-            lh_emit(c, idx, LH_R(GIT_RESET_HARD), "git reset --merge");
+            lh_emit(c, idx, LH_RULE(GIT_RESET_HARD), "git reset --merge");
     } else if (!strcmp(v, "checkout")) {
-        if (checkoutDiscards(cmd, sub)) lh_emit(c, idx, LH_R(GIT_DISCARD), "git checkout");
+        if (checkoutDiscards(cmd, sub)) lh_emit(c, idx, LH_RULE(GIT_DISCARD), "git checkout");
     } else if (!strcmp(v, "switch")) {
         if (lh_has_opt(t, 0, "--discard-changes") || lh_has_opt(t, 0, "--force") || hasShort(cmd, sub + 1, 'f', "cC"))
-            lh_emit(c, idx, LH_R(GIT_DISCARD), "git switch --discard-changes");
+            lh_emit(c, idx, LH_RULE(GIT_DISCARD), "git switch --discard-changes");
     } else if (!strcmp(v, "restore")) {
         int staged = lh_has_opt(t, 0, "--staged") || hasShort(cmd, sub + 1, 'S', "s");
         int worktree = lh_has_opt(t, 0, "--worktree") || hasShort(cmd, sub + 1, 'W', "s");
         if ((!staged || worktree) && pathspecsDiscard(cmd, sub, 0, "s"))
-            lh_emit(c, idx, LH_R(GIT_DISCARD), "git restore");
+            lh_emit(c, idx, LH_RULE(GIT_DISCARD), "git restore");
     } else if (!strcmp(v, "worktree")) {
         if (hasWordFrom(cmd, sub + 1, "remove") &&
             (an_has_word(cmd, sub + 1, "--force") || hasShort(cmd, sub + 1, 'f', "")))
-            lh_emit(c, idx, LH_R(GIT_DISCARD), "git worktree remove --force");
+            lh_emit(c, idx, LH_RULE(GIT_DISCARD), "git worktree remove --force");
     } else if (!strcmp(v, "clean")) {
         if (lh_has_opt(t, 0, "--dry-run") || hasShort(cmd, sub + 1, 'n', "e")) return;
         if (lh_has_opt(t, 0, "--force") || hasShort(cmd, sub + 1, 'f', "e"))
-            lh_emit(c, idx, LH_R(GIT_CLEAN), "git clean -f");
+            lh_emit(c, idx, LH_RULE(GIT_CLEAN), "git clean -f");
     } else if (!strcmp(v, "push")) {
         gitPush(s, idx, cmd, sub);
     } else if (!strcmp(v, "branch")) {
         int del = hasShort(cmd, sub + 1, 'D', "") ||
                   ((lh_has_opt(t, 0, "--delete") || hasShort(cmd, sub + 1, 'd', "")) &&
                    (lh_has_opt(t, 0, "--force") || hasShort(cmd, sub + 1, 'f', "")));
-        if (del) lh_emit(c, idx, LH_R(GIT_BRANCH_DELETE), "git branch -D");
+        if (del) lh_emit(c, idx, LH_RULE(GIT_BRANCH_DELETE), "git branch -D");
     } else if (!strcmp(v, "stash")) {
         if ((hasWordFrom(cmd, sub + 1, "drop") && !dropAfterApply(s, cmd, sub)) || hasWordFrom(cmd, sub + 1, "clear"))
-            lh_emit(c, idx, LH_R(GIT_STASH_DROP), "git stash drop");
+            lh_emit(c, idx, LH_RULE(GIT_STASH_DROP), "git stash drop");
     } else if (!strcmp(v, "filter-branch") || !strcmp(v, "filter-repo")) {
-        lh_emit(c, idx, LH_R(GIT_REWRITE), !strcmp(v, "filter-branch") ? "git filter-branch" : "git filter-repo");
+        lh_emit(c, idx, LH_RULE(GIT_REWRITE), !strcmp(v, "filter-branch") ? "git filter-branch" : "git filter-repo");
     } else if (!strcmp(v, "reflog")) {
         if (hasWordFrom(cmd, sub + 1, "expire") || hasWordFrom(cmd, sub + 1, "delete"))
-            lh_emit(c, idx, LH_R(GIT_REFLOG), "git reflog expire");
+            lh_emit(c, idx, LH_RULE(GIT_REFLOG), "git reflog expire");
     } else if (!strcmp(v, "gc")) {
         const char *pr = an_opt_value(t, 0, "--prune");
-        if (pr && (!strcmp(pr, "now") || !strcmp(pr, "all"))) lh_emit(c, idx, LH_R(GIT_REFLOG), "git gc --prune=now");
+        if (pr && (!strcmp(pr, "now") || !strcmp(pr, "all"))) lh_emit(c, idx, LH_RULE(GIT_REFLOG), "git gc --prune=now");
     } else if (!strcmp(v, "prune")) {
-        if (!lh_has_opt(t, 'n', "--dry-run")) lh_emit(c, idx, LH_R(GIT_REFLOG), "git prune");
+        if (!lh_has_opt(t, 'n', "--dry-run")) lh_emit(c, idx, LH_RULE(GIT_REFLOG), "git prune");
     } else if (!strcmp(v, "update-ref")) {
-        if (lh_has_opt(t, 'd', NULL)) lh_emit(c, idx, LH_R(GIT_BRANCH_DELETE), "git update-ref -d");
+        if (lh_has_opt(t, 'd', NULL)) lh_emit(c, idx, LH_RULE(GIT_BRANCH_DELETE), "git update-ref -d");
     } else if (!strcmp(v, "config")) {
         gitConfig(s, idx, cmd, sub);
     } else if (!strcmp(v, "add")) {
@@ -340,6 +340,6 @@ void an_git(an_state *s, int idx, const lh_cmd *cmd) {
     } else if (!strcmp(v, "rm")) {
         if (!lh_has_opt(t, 0, "--cached") && lh_has_opt(t, 'r', NULL) &&
             (hasWordFrom(cmd, sub + 1, ".") || hasWordFrom(cmd, sub + 1, "*")))
-            lh_emit(c, idx, LH_R(RM_PROJECT_ROOT), "git rm -r .");
+            lh_emit(c, idx, LH_RULE(RM_PROJECT_ROOT), "git rm -r .");
     }
 }

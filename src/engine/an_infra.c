@@ -42,24 +42,24 @@ void an_infra_terraform(an_state *s, int idx, const lh_cmd *cmd) {
     if ((!strcmp(v, "run-all") || !strcmp(v, "run") || !strcmp(v, "stack")) && n > 1) v = cmd->argv[ops[++k]].s;
     lh_ctx *c = s->c;
     if (!strcmp(v, "destroy") || !strcmp(v, "destroy-all")) {
-        lh_emit(c, idx, LH_R(TF_DESTROY), cmd->prog);
+        lh_emit(c, idx, LH_RULE(TF_DESTROY), cmd->prog);
         return;
     }
     if (!strcmp(v, "apply") || !strcmp(v, "apply-all")) {
-        if (an_has_word(cmd, 1, "-destroy") || an_has_word(cmd, 1, "--destroy")) lh_emit(c, idx, LH_R(TF_DESTROY), "apply -destroy");
-        else lh_emit(c, idx, LH_R(TF_APPLY), cmd->prog);
+        if (an_has_word(cmd, 1, "-destroy") || an_has_word(cmd, 1, "--destroy")) lh_emit(c, idx, LH_RULE(TF_DESTROY), "apply -destroy");
+        else lh_emit(c, idx, LH_RULE(TF_APPLY), cmd->prog);
         return;
     }
     if (!strcmp(v, "import") || !strcmp(v, "taint") || !strcmp(v, "untaint") || !strcmp(v, "force-unlock")) {
-        lh_emit(c, idx, LH_R(TF_STATE), v);
+        lh_emit(c, idx, LH_RULE(TF_STATE), v);
         return;
     }
     const char *w = n > k + 1 ? cmd->argv[ops[k + 1]].s : "";
     if (!strcmp(v, "state") && (!strcmp(w, "rm") || !strcmp(w, "mv") || !strcmp(w, "push") ||
                                 !strcmp(w, "replace-provider")))
-        lh_emit(c, idx, LH_R(TF_STATE), "state");
+        lh_emit(c, idx, LH_RULE(TF_STATE), "state");
     else if (!strcmp(v, "workspace") && !strcmp(w, "delete"))
-        lh_emit(c, idx, LH_R(TF_STATE), "workspace delete");
+        lh_emit(c, idx, LH_RULE(TF_STATE), "workspace delete");
 }
 
 /* pulumi, cdk, cdktf, serverless. */
@@ -71,16 +71,16 @@ void an_infra_iac(an_state *s, int idx, const lh_cmd *cmd) {
     const char *w = n > 1 ? cmd->argv[ops[1]].s : "";
     lh_ctx *c = s->c;
     if (!strcmp(v, "destroy") || !strcmp(v, "down") || !strcmp(v, "remove")) {
-        if (!dryRun(cmd)) lh_emit(c, idx, LH_R(TF_DESTROY), cmd->prog);
+        if (!dryRun(cmd)) lh_emit(c, idx, LH_RULE(TF_DESTROY), cmd->prog);
         return;
     }
     if (!strcmp(v, "up") || !strcmp(v, "update") || !strcmp(v, "deploy") || !strcmp(v, "bootstrap")) {
-        if (!dryRun(cmd)) lh_emit(c, idx, LH_R(TF_APPLY), cmd->prog);
+        if (!dryRun(cmd)) lh_emit(c, idx, LH_RULE(TF_APPLY), cmd->prog);
         return;
     }
     if (!strcmp(v, "refresh") || !strcmp(v, "import") || (!strcmp(v, "stack") && !strcmp(w, "rm")) ||
         (!strcmp(v, "state") && (!strcmp(w, "delete") || !strcmp(w, "unprotect"))))
-        lh_emit(c, idx, LH_R(TF_STATE), v);
+        lh_emit(c, idx, LH_RULE(TF_STATE), v);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -115,17 +115,17 @@ void an_infra_kubectl(an_state *s, int idx, const lh_cmd *cmd) {
                                            "crds", "customresourcedefinition",
                                            "customresourcedefinitions", "node", "nodes", "no",
                                            "storageclass", "storageclasses", "sc", "all", NULL};
-        if (inList(type, ns)) { lh_emit(c, idx, LH_R(K8S_DELETE_NS), res); return; }
+        if (inList(type, ns)) { lh_emit(c, idx, LH_RULE(K8S_DELETE_NS), res); return; }
         if (lh_has_opt(cmd, 0, "--all") || lh_has_opt(cmd, 'A', "--all-namespaces") || inList(type, data)) {
-            lh_emit(c, idx, LH_R(K8S_DELETE_ALL), *res ? res : "--all");
+            lh_emit(c, idx, LH_RULE(K8S_DELETE_ALL), *res ? res : "--all");
             return;
         }
-        lh_emit(c, idx, LH_R(K8S_DELETE), *res ? res : "-f");
+        lh_emit(c, idx, LH_RULE(K8S_DELETE), *res ? res : "-f");
         return;
     }
     if (!strcmp(v, "cp")) {
         /* into a pod (DEST is pod:path) changes it; out of one only reads */
-        if (n > 2 && strchr(cmd->argv[ops[n - 1]].s, ':')) lh_emit(c, idx, LH_R(K8S_APPLY), "kubectl cp");
+        if (n > 2 && strchr(cmd->argv[ops[n - 1]].s, ':')) lh_emit(c, idx, LH_RULE(K8S_APPLY), "kubectl cp");
         else if (n > 2) an_fs_write_target(s, idx, cmd->argv[ops[n - 1]].s, AN_W_WRITE);
         return;
     }
@@ -135,15 +135,15 @@ void an_infra_kubectl(an_state *s, int idx, const lh_cmd *cmd) {
                                          "certificate", NULL};
     if (inList(v, change)) {
         const char *subj = lh_arena_printf(c->arena, "kubectl %s%s%s", v, *res ? " " : "", res);
-        lh_emit(c, idx, LH_R(K8S_APPLY), subj ? subj : v);
+        lh_emit(c, idx, LH_RULE(K8S_APPLY), subj ? subj : v);
         return;
     }
     if (!strcmp(v, "rollout")) {
-        if (strcmp(res, "status") && strcmp(res, "history")) lh_emit(c, idx, LH_R(K8S_APPLY), "kubectl rollout");
+        if (strcmp(res, "status") && strcmp(res, "history")) lh_emit(c, idx, LH_RULE(K8S_APPLY), "kubectl rollout");
         return;
     }
     if (!strcmp(v, "exec") || !strcmp(v, "attach")) {
-        lh_emit(c, idx, LH_R(K8S_EXEC), v);
+        lh_emit(c, idx, LH_RULE(K8S_EXEC), v);
         return;
     }
     if (!strcmp(v, "get") && (!strncmp(res, "secret", 6) || !strncmp(res, "secrets", 7))) {
@@ -163,7 +163,7 @@ void an_infra_helm(an_state *s, int idx, const lh_cmd *cmd) {
     if (n == 0 || dryRun(cmd)) return;
     static const char *const change[] = {"install", "upgrade", "uninstall", "delete", "del", "un",
                                          "rollback", "test", NULL};
-    if (inList(cmd->argv[ops[0]].s, change)) lh_emit(s->c, idx, LH_R(K8S_HELM), cmd->argv[ops[0]].s);
+    if (inList(cmd->argv[ops[0]].s, change)) lh_emit(s->c, idx, LH_RULE(K8S_HELM), cmd->argv[ops[0]].s);
 }
 
 void an_infra_ansible(an_state *s, int idx, const lh_cmd *cmd) {
@@ -176,7 +176,7 @@ void an_infra_ansible(an_state *s, int idx, const lh_cmd *cmd) {
             return;
         if (lh_first_operand(cmd, 0) < 0) return;
     }
-    lh_emit(s->c, idx, LH_R(INFRA_ANSIBLE), cmd->prog);
+    lh_emit(s->c, idx, LH_RULE(INFRA_ANSIBLE), cmd->prog);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -227,11 +227,11 @@ static void awsS3(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n
     int recursive = lh_has_opt(cmd, 0, "--recursive");
     if (dryRun(cmd)) return;
     if (!strcmp(v, "rm")) {
-        lh_emit(c, idx, recursive ? LH_R(CLOUD_STORAGE_DELETE) : LH_R(CLOUD_CHANGE), n > 2 ? cmd->argv[ops[2]].s : "s3");
+        lh_emit(c, idx, recursive ? LH_RULE(CLOUD_STORAGE_DELETE) : LH_RULE(CLOUD_CHANGE), n > 2 ? cmd->argv[ops[2]].s : "s3");
         return;
     }
     if (!strcmp(v, "rb")) {
-        lh_emit(c, idx, lh_has_opt(cmd, 0, "--force") ? LH_R(CLOUD_STORAGE_DELETE) : LH_R(CLOUD_CHANGE),
+        lh_emit(c, idx, lh_has_opt(cmd, 0, "--force") ? LH_RULE(CLOUD_STORAGE_DELETE) : LH_RULE(CLOUD_CHANGE),
                 n > 2 ? cmd->argv[ops[2]].s : "s3");
         return;
     }
@@ -242,16 +242,16 @@ static void awsS3(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n
             if (strncmp(src, "s3://", 5) && strcmp(src, "-")) {
                 lh_path p;
                 lh_path_class cls = an_path(s, idx, src, &p);
-                if (cls == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME)) { lh_emit(c, idx, LH_R(EXFIL), p.norm); return; }
+                if (cls == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME)) { lh_emit(c, idx, LH_RULE(EXFIL), p.norm); return; }
             }
-            lh_emit(c, idx, LH_R(CLOUD_CHANGE), dst);
+            lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), dst);
         } else if (!strncmp(src, "s3://", 5)) {
-            if (!strcmp(v, "mv")) lh_emit(c, idx, LH_R(CLOUD_CHANGE), src);
+            if (!strcmp(v, "mv")) lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), src);
             if (strcmp(dst, "-")) an_fs_write_target(s, idx, dst, AN_W_WRITE);
         }
         return;
     }
-    if (!strcmp(v, "mb") || !strcmp(v, "website")) lh_emit(c, idx, LH_R(CLOUD_CHANGE), v);
+    if (!strcmp(v, "mb") || !strcmp(v, "website")) lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), v);
 }
 
 void an_infra_aws(an_state *s, int idx, const lh_cmd *cmd) {
@@ -262,7 +262,7 @@ void an_infra_aws(an_state *s, int idx, const lh_cmd *cmd) {
     lh_ctx *c = s->c;
     if (!strcmp(svc, "s3")) { awsS3(s, idx, cmd, ops, n); return; }
     if (!strcmp(svc, "configure")) {
-        if (!strcmp(op, "set") || !strcmp(op, "import")) lh_emit(c, idx, LH_R(FS_WRITE_SECRET), "~/.aws");
+        if (!strcmp(op, "set") || !strcmp(op, "import")) lh_emit(c, idx, LH_RULE(FS_WRITE_SECRET), "~/.aws");
         return;
     }
     if ((!strcmp(svc, "secretsmanager") && !strcmp(op, "get-secret-value")) ||
@@ -275,10 +275,10 @@ void an_infra_aws(an_state *s, int idx, const lh_cmd *cmd) {
     if (isReadVerb(op) || dryRun(cmd)) return;
     if (startsWith(op, "terminate-") || !strcmp(op, "schedule-key-deletion") || !strcmp(op, "purge-queue") ||
         (startsWith(op, "delete-") && dataBearing(op + 7))) {
-        lh_emit(c, idx, LH_R(CLOUD_DELETE), op);
+        lh_emit(c, idx, LH_RULE(CLOUD_DELETE), op);
         return;
     }
-    lh_emit(c, idx, LH_R(CLOUD_CHANGE), op);
+    lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), op);
 }
 
 /* gcloud GROUP… VERB / gsutil VERB. */
@@ -294,10 +294,10 @@ void an_infra_gcloud(an_state *s, int idx, const lh_cmd *cmd) {
         const char *v = cmd->argv[ops[0]].s;
         if (!strcmp(v, "rm")) {
             lh_emit(c, idx, (lh_has_opt(cmd, 'r', NULL) || lh_has_opt(cmd, 'R', NULL) || lh_has_opt(cmd, 'a', NULL))
-                                ? LH_R(CLOUD_STORAGE_DELETE) : LH_R(CLOUD_CHANGE),
+                                ? LH_RULE(CLOUD_STORAGE_DELETE) : LH_RULE(CLOUD_CHANGE),
                     n > 1 ? cmd->argv[ops[1]].s : "gs");
         } else if (!strcmp(v, "rb")) {
-            lh_emit(c, idx, LH_R(CLOUD_STORAGE_DELETE), n > 1 ? cmd->argv[ops[1]].s : "gs");
+            lh_emit(c, idx, LH_RULE(CLOUD_STORAGE_DELETE), n > 1 ? cmd->argv[ops[1]].s : "gs");
         } else if (!strcmp(v, "cp") || !strcmp(v, "mv") || !strcmp(v, "rsync")) {
             const char *dst = cmd->argv[ops[n - 1]].s;
             if (!strncmp(dst, "gs://", 5)) {
@@ -305,14 +305,14 @@ void an_infra_gcloud(an_state *s, int idx, const lh_cmd *cmd) {
                     lh_path p;
                     if (strncmp(cmd->argv[ops[k]].s, "gs://", 5) &&
                         an_path(s, idx, cmd->argv[ops[k]].s, &p) == LH_PATH_SECRET) {
-                        lh_emit(c, idx, LH_R(EXFIL), p.norm);
+                        lh_emit(c, idx, LH_RULE(EXFIL), p.norm);
                         return;
                     }
                 }
-                lh_emit(c, idx, LH_R(CLOUD_CHANGE), dst);
+                lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), dst);
             }
         } else if (!strcmp(v, "mb") || !strcmp(v, "acl") || !strcmp(v, "iam") || !strcmp(v, "setmeta")) {
-            lh_emit(c, idx, LH_R(CLOUD_CHANGE), v);
+            lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), v);
         }
         return;
     }
@@ -323,19 +323,19 @@ void an_infra_gcloud(an_state *s, int idx, const lh_cmd *cmd) {
         if (!strcmp(v, "config") || !strcmp(v, "auth") || !strcmp(v, "components") || !strcmp(v, "info") ||
             !strcmp(v, "version") || !strcmp(v, "help"))
             return;
-        if (!strcmp(v, "ssh") || !strcmp(v, "scp")) { lh_emit(c, idx, LH_R(SSH_REMOTE), v); return; }
+        if (!strcmp(v, "ssh") || !strcmp(v, "scp")) { lh_emit(c, idx, LH_RULE(SSH_REMOTE), v); return; }
         if (!strcmp(v, "access") && !strcmp(prev, "versions")) { an_net_secret_used(s, idx, "gcloud secret"); return; }
         if (!strcmp(v, "print-access-token") || !strcmp(v, "print-identity-token")) return;
         if (!strcmp(v, "rm") && !strcmp(prev, "storage")) {
             lh_emit(c, idx, (lh_has_opt(cmd, 'r', "--recursive") || lh_has_opt(cmd, 'R', NULL))
-                                ? LH_R(CLOUD_STORAGE_DELETE) : LH_R(CLOUD_CHANGE), "gcloud storage rm");
+                                ? LH_RULE(CLOUD_STORAGE_DELETE) : LH_RULE(CLOUD_CHANGE), "gcloud storage rm");
             return;
         }
         if (!strcmp(v, "delete")) {
             lh_emit(c, idx, dataBearing(prev) || !strcmp(prev, "projects") || !strcmp(prev, "instances") ||
                                     !strcmp(prev, "clusters") || !strcmp(prev, "buckets") || !strcmp(prev, "disks") ||
                                     !strcmp(prev, "datasets") || !strcmp(prev, "services")
-                                ? LH_R(CLOUD_DELETE) : LH_R(CLOUD_CHANGE),
+                                ? LH_RULE(CLOUD_DELETE) : LH_RULE(CLOUD_CHANGE),
                     prev);
             return;
         }
@@ -347,7 +347,7 @@ void an_infra_gcloud(an_state *s, int idx, const lh_cmd *cmd) {
                                              "remove-iam-policy-binding", "set-iam-policy", "submit",
                                              "run", "execute", "scale", "set", "add", "remove", NULL};
         if (inList(v, change) || startsWith(v, "set-") || startsWith(v, "add-") || startsWith(v, "remove-")) {
-            lh_emit(c, idx, LH_R(CLOUD_CHANGE), v);
+            lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), v);
             return;
         }
         prev = v;
@@ -370,7 +370,7 @@ void an_infra_az(an_state *s, int idx, const lh_cmd *cmd) {
                                               "postgres", "mysql", "redis", "disk", "snapshot", "account",
                                               "container", "blob", "share", "db", "server", "webapp",
                                               "functionapp", "vault", "flexible-server", NULL};
-            lh_emit(c, idx, (inList(prev, big) || !strcmp(v, "delete-batch")) ? LH_R(CLOUD_DELETE) : LH_R(CLOUD_CHANGE), prev);
+            lh_emit(c, idx, (inList(prev, big) || !strcmp(v, "delete-batch")) ? LH_RULE(CLOUD_DELETE) : LH_RULE(CLOUD_CHANGE), prev);
             return;
         }
         if (isReadVerb(v)) return;
@@ -378,7 +378,7 @@ void an_infra_az(an_state *s, int idx, const lh_cmd *cmd) {
                                              "restart", "scale", "upload", "upload-batch", "add",
                                              "remove", "assign", "import", "restore", "swap", "invoke",
                                              "run-command", "reset", "up", NULL};
-        if (inList(v, change)) { lh_emit(c, idx, LH_R(CLOUD_CHANGE), v); return; }
+        if (inList(v, change)) { lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), v); return; }
         prev = v;
     }
 }
@@ -393,7 +393,7 @@ void an_infra_cloudcli(an_state *s, int idx, const lh_cmd *cmd) {
     lh_ctx *c = s->c;
     if (n == 0) {
         if (!strcmp(p, "vercel") && !lh_has_opt(cmd, 0, "--version") && !lh_has_opt(cmd, 0, "--help"))
-            lh_emit(c, idx, LH_R(CLOUD_CHANGE), "vercel deploy");
+            lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), "vercel deploy");
         return;
     }
     static const char *const destroy[] = {"destroy", "delete", "rm", "remove", "apps:destroy", "pg:reset",
@@ -416,11 +416,11 @@ void an_infra_cloudcli(an_state *s, int idx, const lh_cmd *cmd) {
         if (!strcmp(v, "config:get")) { an_net_secret_used(s, idx, "heroku config var"); return; }
         if (inList(v, destroy)) {
             /* "fly volumes destroy", "vercel rm", "doctl … delete" */
-            lh_emit(c, idx, LH_R(CLOUD_DELETE), v);
+            lh_emit(c, idx, LH_RULE(CLOUD_DELETE), v);
             return;
         }
-        if (inList(v, remote)) { lh_emit(c, idx, LH_R(SSH_REMOTE), v); return; }
-        if (inList(v, change)) { lh_emit(c, idx, LH_R(CLOUD_CHANGE), v); return; }
+        if (inList(v, remote)) { lh_emit(c, idx, LH_RULE(SSH_REMOTE), v); return; }
+        if (inList(v, change)) { lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), v); return; }
         if (k >= 1) break;   /* group + verb at most */
     }
 }
@@ -467,7 +467,7 @@ static void dockerRun(an_state *s, int idx, const lh_cmd *cmd, int from) {
         const char *a = cmd->argv[i].s;
         const char *val = NULL;
         if (a[0] != '-') break;   /* the image: what follows is the container's command */
-        if (!strcmp(a, "--privileged")) { lh_emit(s->c, idx, LH_R(CONTAINER_PRIV), a); return; }
+        if (!strcmp(a, "--privileged")) { lh_emit(s->c, idx, LH_RULE(CONTAINER_PRIV), a); return; }
         if (!strcmp(a, "-v") || !strcmp(a, "--volume") || !strcmp(a, "--mount") || !strcmp(a, "--pid") ||
             !strcmp(a, "--ipc") || !strcmp(a, "--userns") || !strcmp(a, "--uts") || !strcmp(a, "--cap-add") ||
             !strcmp(a, "--security-opt") || !strcmp(a, "--device")) {
@@ -500,22 +500,22 @@ static void dockerRun(an_state *s, int idx, const lh_cmd *cmd, int from) {
         opt[ol] = 0;
         if ((!strcmp(opt, "--pid") || !strcmp(opt, "--ipc") || !strcmp(opt, "--userns") || !strcmp(opt, "--uts") ||
              !strcmp(opt, "--network") || !strcmp(opt, "--net")) && !strcmp(val, "host")) {
-            if (strcmp(opt, "--network") && strcmp(opt, "--net")) { lh_emit(s->c, idx, LH_R(CONTAINER_PRIV), a); return; }
+            if (strcmp(opt, "--network") && strcmp(opt, "--net")) { lh_emit(s->c, idx, LH_RULE(CONTAINER_PRIV), a); return; }
             continue;
         }
         if (!strcmp(opt, "--cap-add") && (an_ieq(val, "ALL") || an_istr(val, "SYS_ADMIN") || an_istr(val, "SYS_PTRACE") ||
                                          an_istr(val, "SYS_MODULE") || an_istr(val, "DAC_READ_SEARCH") ||
                                          an_istr(val, "SYS_RAWIO") || an_istr(val, "NET_ADMIN"))) {
-            lh_emit(s->c, idx, LH_R(CONTAINER_PRIV), val);
+            lh_emit(s->c, idx, LH_RULE(CONTAINER_PRIV), val);
             return;
         }
         if (!strcmp(opt, "--security-opt") && (strstr(val, "unconfined") || strstr(val, "disable"))) {
-            lh_emit(s->c, idx, LH_R(CONTAINER_PRIV), val);
+            lh_emit(s->c, idx, LH_RULE(CONTAINER_PRIV), val);
             return;
         }
-        if (!strcmp(opt, "--device")) { lh_emit(s->c, idx, LH_R(CONTAINER_PRIV), val); return; }
+        if (!strcmp(opt, "--device")) { lh_emit(s->c, idx, LH_RULE(CONTAINER_PRIV), val); return; }
         if ((!strcmp(opt, "-v") || !strcmp(opt, "--volume") || !strcmp(opt, "--mount")) && dangerousMount(s, idx, val)) {
-            lh_emit(s->c, idx, LH_R(CONTAINER_PRIV), val);
+            lh_emit(s->c, idx, LH_RULE(CONTAINER_PRIV), val);
             return;
         }
     }
@@ -564,12 +564,12 @@ static void composeArgs(an_state *s, int idx, const lh_cmd *cmd, int from) {
         return;
     }
     if (!strcmp(v, "down") && (lh_has_opt(&t, 'v', "--volumes")))
-        lh_emit_full(s->c, idx, LH_R(CONTAINER_VOLUMES)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
-                     LH_R(CONTAINER_VOLUMES)->reason, LH_R(CONTAINER_VOLUMES)->instead, "compose down -v");
-    else if (!strcmp(v, "push")) lh_emit(s->c, idx, LH_R(PUBLISH_IMAGE), "compose push");
+        lh_emit_full(s->c, idx, LH_RULE(CONTAINER_VOLUMES)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
+                     LH_RULE(CONTAINER_VOLUMES)->reason, LH_RULE(CONTAINER_VOLUMES)->instead, "compose down -v");
+    else if (!strcmp(v, "push")) lh_emit(s->c, idx, LH_RULE(PUBLISH_IMAGE), "compose push");
     else if (!strcmp(v, "rm") && lh_has_opt(&t, 'v', NULL))
-        lh_emit_full(s->c, idx, LH_R(CONTAINER_VOLUMES)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
-                     LH_R(CONTAINER_VOLUMES)->reason, LH_R(CONTAINER_VOLUMES)->instead, "compose rm -v");
+        lh_emit_full(s->c, idx, LH_RULE(CONTAINER_VOLUMES)->id, LH_ESCALATE, LH_RISK_MEDIUM, LH_TIER_ANALYSIS,
+                     LH_RULE(CONTAINER_VOLUMES)->reason, LH_RULE(CONTAINER_VOLUMES)->instead, "compose rm -v");
 }
 
 void an_infra_compose(an_state *s, int idx, const lh_cmd *cmd) { composeArgs(s, idx, cmd, 1); }
@@ -608,34 +608,34 @@ void an_infra_docker(an_state *s, int idx, const lh_cmd *cmd) {
         !strcmp(v, "network") || !strcmp(v, "builder") || !strcmp(v, "buildx")) {
         /* management command: "docker container run" == "docker run" */
         if (!strcmp(v, "volume") && (!strcmp(w, "rm") || !strcmp(w, "remove") || !strcmp(w, "prune"))) {
-            lh_emit(c, idx, LH_R(CONTAINER_VOLUMES), "docker volume");
+            lh_emit(c, idx, LH_RULE(CONTAINER_VOLUMES), "docker volume");
             return;
         }
         if (!strcmp(v, "system") && !strcmp(w, "prune")) {
-            if (lh_has_opt(cmd, 0, "--volumes")) lh_emit(c, idx, LH_R(CONTAINER_VOLUMES), "system prune --volumes");
-            else lh_emit(c, idx, LH_R(CONTAINER_PRUNE), "system prune");
+            if (lh_has_opt(cmd, 0, "--volumes")) lh_emit(c, idx, LH_RULE(CONTAINER_VOLUMES), "system prune --volumes");
+            else lh_emit(c, idx, LH_RULE(CONTAINER_PRUNE), "system prune");
             return;
         }
-        if (!strcmp(v, "container") && !strcmp(w, "prune")) { lh_emit(c, idx, LH_R(CONTAINER_PRUNE), "container prune"); return; }
-        if (!strcmp(v, "buildx") && an_has_word(cmd, at, "--push")) { lh_emit(c, idx, LH_R(PUBLISH_IMAGE), "buildx --push"); return; }
-        if (!strcmp(v, "image") && !strcmp(w, "push")) { lh_emit(c, idx, LH_R(PUBLISH_IMAGE), "image push"); return; }
+        if (!strcmp(v, "container") && !strcmp(w, "prune")) { lh_emit(c, idx, LH_RULE(CONTAINER_PRUNE), "container prune"); return; }
+        if (!strcmp(v, "buildx") && an_has_word(cmd, at, "--push")) { lh_emit(c, idx, LH_RULE(PUBLISH_IMAGE), "buildx --push"); return; }
+        if (!strcmp(v, "image") && !strcmp(w, "push")) { lh_emit(c, idx, LH_RULE(PUBLISH_IMAGE), "image push"); return; }
         if (n > 1) { v = w; at = ops[1]; } else return;
     }
     if (!strcmp(v, "run") || !strcmp(v, "create")) { dockerRun(s, idx, cmd, at + 1); return; }
-    if (!strcmp(v, "push")) { lh_emit(c, idx, LH_R(PUBLISH_IMAGE), w); return; }
+    if (!strcmp(v, "push")) { lh_emit(c, idx, LH_RULE(PUBLISH_IMAGE), w); return; }
     if (!strcmp(v, "compose")) { composeArgs(s, idx, cmd, at + 1); return; }
     if (!strcmp(v, "rm") && allContainers(s, idx, cmd, at + 1)) {
-        lh_emit(c, idx, LH_R(CONTAINER_PRUNE), "every container");
+        lh_emit(c, idx, LH_RULE(CONTAINER_PRUNE), "every container");
         return;
     }
-    if (!strcmp(v, "stack") && !strcmp(w, "rm")) { lh_emit(c, idx, LH_R(CLOUD_CHANGE), "docker stack rm"); return; }
+    if (!strcmp(v, "stack") && !strcmp(w, "rm")) { lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), "docker stack rm"); return; }
     if (!strcmp(v, "service") && (!strcmp(w, "rm") || !strcmp(w, "update") || !strcmp(w, "scale") ||
                                   !strcmp(w, "create"))) {
-        lh_emit(c, idx, LH_R(CLOUD_CHANGE), "docker service");
+        lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), "docker service");
         return;
     }
     if (!strcmp(v, "swarm") && (!strcmp(w, "leave") || !strcmp(w, "init")))
-        lh_emit(c, idx, LH_R(CLOUD_CHANGE), "docker swarm");
+        lh_emit(c, idx, LH_RULE(CLOUD_CHANGE), "docker swarm");
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -655,56 +655,56 @@ void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd) {
     int dry = dryRun(cmd) || lh_has_opt(cmd, 0, "--dry-run");
     if (!strcmp(p, "npm") || !strcmp(p, "yarn") || !strcmp(p, "pnpm")) {
         if ((!strcmp(v, "publish") || (!strcmp(v, "npm") && !strcmp(w, "publish"))) && !dry) {
-            lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), p);
+            lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), p);
             return;
         }
-        if (!strcmp(v, "unpublish")) { lh_emit(c, idx, LH_R(PUBLISH_UNPUBLISH), p); return; }
+        if (!strcmp(v, "unpublish")) { lh_emit(c, idx, LH_RULE(PUBLISH_UNPUBLISH), p); return; }
         if (!strcmp(v, "deprecate") || !strcmp(v, "dist-tag") || !strcmp(v, "owner")) {
-            lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), v);
+            lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), v);
             return;
         }
         int global = lh_has_opt(cmd, 'g', "--global") || !strcmp(v, "global") || an_has_word(cmd, 1, "--location=global");
-        if ((orig->flags & LH_C_SUDO) && global) { lh_emit(c, idx, LH_R(PKG_SUDO), p); return; }
+        if ((orig->flags & LH_C_SUDO) && global) { lh_emit(c, idx, LH_RULE(PKG_SUDO), p); return; }
         /* npm run deploy, yarn release, pnpm run publish:prod */
         const char *script = !strcmp(v, "run") || !strcmp(v, "run-script") ? w : (!strcmp(p, "npm") ? "" : v);
         if (*script && an_is_deploy_name(script) && strcmp(v, "publish")) {
-            lh_emit(c, idx, LH_R(DEPLOY_RUN), script);
+            lh_emit(c, idx, LH_RULE(DEPLOY_RUN), script);
             return;
         }
         if (!strcmp(v, "exec") || !strcmp(v, "x") || !strcmp(v, "dlx") || !strcmp(v, "run")) an_db_framework(s, idx, cmd);
         return;
     }
     if (!strcmp(p, "cargo")) {
-        if (!strcmp(v, "publish") && !dry) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "cargo publish");
-        else if (!strcmp(v, "yank") || !strcmp(v, "owner")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), v);
+        if (!strcmp(v, "publish") && !dry) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), "cargo publish");
+        else if (!strcmp(v, "yank") || !strcmp(v, "owner")) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), v);
         return;
     }
     if (!strcmp(p, "twine")) {
-        if (!strcmp(v, "upload") || !strcmp(v, "register")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "twine upload");
+        if (!strcmp(v, "upload") || !strcmp(v, "register")) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), "twine upload");
         return;
     }
     if (!strcmp(p, "gem")) {
-        if (!strcmp(v, "push")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "gem push");
-        else if (!strcmp(v, "yank")) lh_emit(c, idx, LH_R(PUBLISH_UNPUBLISH), "gem yank");
-        else if (!strcmp(v, "owner")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "gem owner");
+        if (!strcmp(v, "push")) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), "gem push");
+        else if (!strcmp(v, "yank")) lh_emit(c, idx, LH_RULE(PUBLISH_UNPUBLISH), "gem yank");
+        else if (!strcmp(v, "owner")) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), "gem owner");
         else if ((orig->flags & LH_C_SUDO) && (!strcmp(v, "install") || !strcmp(v, "uninstall")))
-            lh_emit(c, idx, LH_R(PKG_SUDO), "gem");
+            lh_emit(c, idx, LH_RULE(PKG_SUDO), "gem");
         return;
     }
     if (!strcmp(p, "poetry") || !strcmp(p, "flit") || !strcmp(p, "hatch")) {
-        if (!strcmp(v, "publish") && !dry) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), p);
+        if (!strcmp(v, "publish") && !dry) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), p);
         return;
     }
     if (!strcmp(p, "vsce") || !strcmp(p, "ovsx")) {
-        if (!strcmp(v, "publish")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), p);
-        else if (!strcmp(v, "unpublish")) lh_emit(c, idx, LH_R(PUBLISH_UNPUBLISH), p);
+        if (!strcmp(v, "publish")) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), p);
+        else if (!strcmp(v, "unpublish")) lh_emit(c, idx, LH_RULE(PUBLISH_UNPUBLISH), p);
         return;
     }
     if (!strcmp(p, "mvn")) {
         for (int i = 1; i < cmd->argc; i++)
             if (!strcmp(cmd->argv[i].s, "deploy") || !strcmp(cmd->argv[i].s, "release:perform") ||
                 !strcmp(cmd->argv[i].s, "deploy:deploy-file")) {
-                lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "mvn deploy");
+                lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), "mvn deploy");
                 return;
             }
         return;
@@ -713,18 +713,18 @@ void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd) {
         for (int i = 1; i < cmd->argc; i++) {
             const char *a = cmd->argv[i].s;
             if (strstr(a, "publish") && !strstr(a, "MavenLocal") && a[0] != '-') {
-                lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), a);
+                lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), a);
                 return;
             }
         }
         return;
     }
     if (!strcmp(p, "huggingface-cli")) {
-        if (!strcmp(v, "upload") || !strcmp(v, "repo")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "huggingface-cli upload");
+        if (!strcmp(v, "upload") || !strcmp(v, "repo")) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), "huggingface-cli upload");
         return;
     }
     if (!strcmp(p, "dotnet")) {
-        if (!strcmp(v, "nuget") && !strcmp(w, "push")) lh_emit(c, idx, LH_R(PUBLISH_PACKAGE), "nuget push");
+        if (!strcmp(v, "nuget") && !strcmp(w, "push")) lh_emit(c, idx, LH_RULE(PUBLISH_PACKAGE), "nuget push");
         else an_db_framework(s, idx, cmd);
     }
 }
@@ -745,7 +745,7 @@ void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd) {
     for (int k = 0; k < n; k++) {
         const char *t = cmd->argv[ops[k]].s;
         if (strchr(t, '=')) continue;   /* make VAR=value */
-        if (an_is_deploy_name(t)) { lh_emit(s->c, idx, LH_R(DEPLOY_RUN), t); return; }
+        if (an_is_deploy_name(t)) { lh_emit(s->c, idx, LH_RULE(DEPLOY_RUN), t); return; }
     }
 }
 
@@ -761,21 +761,21 @@ void an_infra_gh(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v = cmd->argv[ops[0]].s;
     const char *w = n > 1 ? cmd->argv[ops[1]].s : "";
     lh_ctx *c = s->c;
-    if (!strcmp(v, "repo") && !strcmp(w, "delete")) { lh_emit(c, idx, LH_R(FORGE_DELETE), "repo delete"); return; }
+    if (!strcmp(v, "repo") && !strcmp(w, "delete")) { lh_emit(c, idx, LH_RULE(FORGE_DELETE), "repo delete"); return; }
     if (!strcmp(v, "auth") && !strcmp(w, "token")) { an_net_secret_used(s, idx, "gh auth token"); return; }
     if (!strcmp(v, "api")) {
         const char *m = an_opt_value(cmd, 'X', "--method");
         int fields = lh_has_opt(cmd, 'f', "--raw-field") || lh_has_opt(cmd, 'F', "--field") ||
                      lh_has_opt(cmd, 0, "--input");
         if ((m && !an_ieq(m, "GET")) || (!m && fields && !an_has_word(cmd, 1, "graphql")))
-            lh_emit(c, idx, LH_R(FORGE_CHANGE), m ? m : "POST");
+            lh_emit(c, idx, LH_RULE(FORGE_CHANGE), m ? m : "POST");
         return;
     }
     if (!strcmp(v, "gist") && !strcmp(w, "create")) {
         for (int i = ops[1] + 1; i < cmd->argc; i++) {
             lh_path p;
             if (cmd->argv[i].s[0] != '-' && an_path(s, idx, cmd->argv[i].s, &p) == LH_PATH_SECRET) {
-                lh_emit(c, idx, LH_R(EXFIL), p.norm);
+                lh_emit(c, idx, LH_RULE(EXFIL), p.norm);
                 return;
             }
         }
@@ -790,7 +790,7 @@ void an_infra_gh(an_state *s, int idx, const lh_cmd *cmd) {
         {"release", "upload"}, {NULL, NULL}};
     for (int k = 0; change[k][0]; k++)
         if (!strcmp(v, change[k][0]) && !strcmp(w, change[k][1])) {
-            lh_emit(c, idx, LH_R(FORGE_CHANGE), w);
+            lh_emit(c, idx, LH_RULE(FORGE_CHANGE), w);
             return;
         }
 }

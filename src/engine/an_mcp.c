@@ -90,7 +90,7 @@ static void judgePath(lh_ctx *c, int verb, const char *p, int source) {
         lh_path_classify(c, p, strlen(p), &path);
         size_t n = strlen(path.norm);
         int environ = !strncmp(path.norm, "/proc/", 6) && n > 8 && !strcmp(path.norm + n - 8, "/environ");
-        if (path.cls == LH_PATH_SECRET || environ) lh_emit(c, -1, LH_R(SECRET_READ), path.norm);
+        if (path.cls == LH_PATH_SECRET || environ) lh_emit(c, -1, LH_RULE(SECRET_READ), path.norm);
         return;
     }
     an_state s;
@@ -137,7 +137,7 @@ void an_mcp(lh_ctx *c) {
         judgePath(c, verb, v, !strcmp(k, "source"));
     }
     if (r->url) an_url_check(c, -1, r->url);
-    if (r->mcp_more) lh_emit(c, -1, LH_R(MCP_UNCHECKED), NULL);
+    if (r->mcp_more) lh_emit(c, -1, LH_RULE(MCP_UNCHECKED), NULL);
     /* Judged whole: a read (its paths went through the path classes), a query whose SQL
      * was judged, a write or move of the paths it names. Anything else (deletes, kill,
      * terminate, a write with no path, a verb that is not clearly a read) is left to the

@@ -126,15 +126,15 @@ static int loadsIntoEnv(an_state *s, int idx) {
 void an_net_secret_used(an_state *s, int idx, const char *subject) {
     const lh_cmd *cmd = an_at(s, idx);
     if (cmd->argc > 0 && selfSends(cmd)) {
-        if (!allLoopback(cmd)) { lh_emit(s->c, idx, LH_R(EXFIL), subject); return; }
+        if (!allLoopback(cmd)) { lh_emit(s->c, idx, LH_RULE(EXFIL), subject); return; }
     }
     int lb = 0;
     if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) {
-        lh_emit(s->c, idx, LH_R(EXFIL), subject);
+        lh_emit(s->c, idx, LH_RULE(EXFIL), subject);
         return;
     }
     if (loadsIntoEnv(s, idx)) return;
-    lh_emit(s->c, idx, LH_R(SECRET_READ), subject);
+    lh_emit(s->c, idx, LH_RULE(SECRET_READ), subject);
 }
 
 /* Classify a word read as a file; report it when it is credentials. */
@@ -153,7 +153,7 @@ static void checkReadPath(an_state *s, int idx, const char *w) {
 static int checkRemoteExec(an_state *s, int idx, const char *what) {
     int j = an_flows_to_exec(s, idx);
     if (j < 0) return 0;
-    lh_emit(s->c, idx, LH_R(NET_PIPE_SHELL), what);
+    lh_emit(s->c, idx, LH_RULE(NET_PIPE_SHELL), what);
     return 1;
 }
 
@@ -176,7 +176,7 @@ static void checkDownloadExec(an_state *s, int idx, const char *file) {
             runs = 1;
         }
         if (runs) {
-            lh_emit(s->c, idx, LH_R(NET_DOWNLOAD_EXEC), file);
+            lh_emit(s->c, idx, LH_RULE(NET_DOWNLOAD_EXEC), file);
             return;
         }
     }
@@ -456,7 +456,7 @@ void an_net_fetch(an_state *s, int idx, const lh_cmd *cmd) {
     if (!m && h.has_data && !h.get) m = "POST";
     if (m && (an_ieq(m, "POST") || an_ieq(m, "PUT") || an_ieq(m, "PATCH") || an_ieq(m, "DELETE"))) {
         const char *subj = lh_arena_printf(s->c->arena, "%s %s", m, what);
-        lh_emit(s->c, idx, LH_R(HTTP_MUTATION), subj ? subj : what);
+        lh_emit(s->c, idx, LH_RULE(HTTP_MUTATION), subj ? subj : what);
     }
 }
 
@@ -558,7 +558,7 @@ void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
     }
     const char *code = inlineCodeOf(cmd);
     if (code && !shell && codeIsReverseShell(code)) {
-        lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), p);
+        lh_emit(s->c, idx, LH_RULE(NET_REVERSE_SHELL), p);
         return;
     }
     /* a shell whose output goes to nc/socat/telnet: the remote end drives it */
@@ -569,21 +569,21 @@ void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
             const char *dp = an_at(s, j)->prog;
             if (!strcmp(dp, "nc") || !strcmp(dp, "ncat") || !strcmp(dp, "netcat") ||
                 !strcmp(dp, "socat") || !strcmp(dp, "telnet")) {
-                lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), dp);
+                lh_emit(s->c, idx, LH_RULE(NET_REVERSE_SHELL), dp);
                 return;
             }
         }
     }
     /* generated code fed to a shell: python -c "print(…)" | sh */
     if (!shell && code && an_flows_to_exec(s, idx) >= 0) {
-        lh_emit(s->c, idx, LH_R(EXEC_DECODED), p);
+        lh_emit(s->c, idx, LH_RULE(EXEC_DECODED), p);
         return;
     }
     if (!strncmp(p, "perl", 4)) checkPerlInPlace(s, idx, cmd);
     if (!code) {
         int k = lh_first_operand(cmd, 0);
         if (k > 0 && an_is_deploy_name(cmd->argv[k].s) && !an_is_interp(cmd->argv[k].s))
-            lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[k].s);
+            lh_emit(s->c, idx, LH_RULE(DEPLOY_RUN), cmd->argv[k].s);
     }
     if (!shell) {
         an_db_framework(s, idx, cmd);   /* python manage.py flush, php artisan migrate:fresh */
@@ -593,7 +593,7 @@ void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
     const lh_cmd *orig = an_at(s, idx);
     if ((orig->flags & LH_C_SUDO) && !(orig->flags & (LH_C_REPLACED | LH_C_PIPE_IN)) &&
         lh_first_operand(cmd, 0) < 0 && !code && orig->nredirs == 0)
-        lh_emit(s->c, idx, LH_R(PRIV_ROOT_SHELL), p);
+        lh_emit(s->c, idx, LH_RULE(PRIV_ROOT_SHELL), p);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -628,17 +628,17 @@ static const char *secretVarIn(an_state *s, const char *w) {
 static void checkSecretPrint(an_state *s, int idx, const char *subject) {
     const lh_cmd *orig = an_at(s, idx);
     int lb = 0;
-    if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) { lh_emit(s->c, idx, LH_R(EXFIL), subject); return; }
+    if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) { lh_emit(s->c, idx, LH_RULE(EXFIL), subject); return; }
     if (orig->flags & LH_C_PIPE_OUT) return;
     if (orig->origin == LH_ORIGIN_CMDSUBST || orig->origin == LH_ORIGIN_PROCSUBST_IN) return;
     for (int r = 0; r < orig->nredirs; r++)
         if (lh_redir_writes_file(&orig->redirs[r])) return;
-    lh_emit(s->c, idx, LH_R(SECRET_READ), subject);
+    lh_emit(s->c, idx, LH_RULE(SECRET_READ), subject);
 }
 
 void an_net_decoder(an_state *s, int idx, const lh_cmd *cmd) {
     if (an_is_decoder(cmd) && an_flows_to_exec(s, idx) >= 0) {
-        lh_emit(s->c, idx, LH_R(EXEC_DECODED), cmd->prog);
+        lh_emit(s->c, idx, LH_RULE(EXEC_DECODED), cmd->prog);
         return;
     }
     const char *p = cmd->prog;
@@ -658,7 +658,7 @@ void an_net_decoder(an_state *s, int idx, const lh_cmd *cmd) {
 /* Programs that print files: which operands are files. */
 void an_net_reader(an_state *s, int idx, const lh_cmd *cmd) {
     if (an_is_decoder(cmd) && an_flows_to_exec(s, idx) >= 0) {
-        lh_emit(s->c, idx, LH_R(EXEC_DECODED), cmd->prog);
+        lh_emit(s->c, idx, LH_RULE(EXEC_DECODED), cmd->prog);
         return;
     }
     const char *p = cmd->prog;
@@ -735,7 +735,7 @@ void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd) {
 /* env / printenv with no command prints every variable, tokens included. */
 void an_net_envdump(an_state *s, int idx, const lh_cmd *cmd) {
     int lb = 0;
-    if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) { lh_emit(s->c, idx, LH_R(EXFIL), "environment variables"); return; }
+    if (an_flows_to_sender(s, idx, &lb) >= 0 && !lb) { lh_emit(s->c, idx, LH_RULE(EXFIL), "environment variables"); return; }
     int ops[8];
     int n = an_operands(cmd, 1, "", NULL, ops, 8);
     for (int k = 0; k < n; k++) {
@@ -754,7 +754,7 @@ void an_net_envdump(an_state *s, int idx, const lh_cmd *cmd) {
                 const char *a = g->argv[i].s;
                 if (a[0] != '-' && (an_istr(a, "secret") || an_istr(a, "token") || an_istr(a, "pass") ||
                                     an_istr(a, "key") || an_istr(a, "aws") || an_istr(a, "cred"))) {
-                    lh_emit(s->c, idx, LH_R(SECRET_READ), "environment variables");
+                    lh_emit(s->c, idx, LH_RULE(SECRET_READ), "environment variables");
                     return;
                 }
             }
@@ -813,7 +813,7 @@ void an_net_secret_tool(an_state *s, int idx, const lh_cmd *cmd) {
         changes = !strncmp(v1, "delete-", 7);
     }
     if (reads) an_net_secret_used(s, idx, p);
-    else if (changes) lh_emit(s->c, idx, LH_R(CLOUD_CHANGE), p);
+    else if (changes) lh_emit(s->c, idx, LH_RULE(CLOUD_CHANGE), p);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -839,18 +839,18 @@ void an_net_nc(an_state *s, int idx, const lh_cmd *cmd) {
                     lh_path pp;
                     if (an_path(s, idx, path, &pp) == LH_PATH_SECRET) {
                         for (int k = 1; k < cmd->argc; k++)
-                            if (an_istarts(cmd->argv[k].s, "TCP")) { lh_emit(s->c, idx, LH_R(EXFIL), pp.norm); return; }
+                            if (an_istarts(cmd->argv[k].s, "TCP")) { lh_emit(s->c, idx, LH_RULE(EXFIL), pp.norm); return; }
                     }
                 }
             }
         }
-        if (exec && net) { lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), "socat EXEC over the network"); return; }
+        if (exec && net) { lh_emit(s->c, idx, LH_RULE(NET_REVERSE_SHELL), "socat EXEC over the network"); return; }
     } else {
         const char *e = an_opt_value(cmd, 'e', "--exec");
         if (!e) e = an_opt_value(cmd, 'c', "--sh-exec");
         if (!e) e = an_opt_value(cmd, 0, "--lua-exec");
         if (e) {   /* nc -e PROG: whoever connects drives PROG */
-            lh_emit(s->c, idx, LH_R(NET_REVERSE_SHELL), e);
+            lh_emit(s->c, idx, LH_RULE(NET_REVERSE_SHELL), e);
             return;
         }
         int ops[2];   /* nc [options] HOST PORT: the destination */
@@ -884,14 +884,14 @@ void an_net_ssh(an_state *s, int idx, const lh_cmd *cmd) {
         if (an_is_loopback_host(h) && n == 1) return;
         if (lh_has_opt(cmd, 'L', NULL) || lh_has_opt(cmd, 'R', NULL) || lh_has_opt(cmd, 'D', NULL) ||
             lh_has_opt(cmd, 'w', NULL)) {
-            lh_emit(s->c, idx, LH_R(NET_TUNNEL), target);
+            lh_emit(s->c, idx, LH_RULE(NET_TUNNEL), target);
             if (n == 1) return;
         }
-        lh_emit(s->c, idx, LH_R(SSH_REMOTE), target);
+        lh_emit(s->c, idx, LH_RULE(SSH_REMOTE), target);
         return;
     }
     int k = lh_first_operand(cmd, 0);
-    if (k > 0) lh_emit(s->c, idx, LH_R(SSH_REMOTE), cmd->argv[k].s);
+    if (k > 0) lh_emit(s->c, idx, LH_RULE(SSH_REMOTE), cmd->argv[k].s);
 }
 
 /* host:path, user@host:path, rsync://…, host::module — not ./a:b or /x:y. */
@@ -924,11 +924,11 @@ void an_net_scp(an_state *s, int idx, const lh_cmd *cmd) {
             lh_path p;
             lh_path_class cls = an_path(s, idx, src, &p);
             if (cls == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME)) {
-                lh_emit(s->c, idx, LH_R(EXFIL), p.norm);
+                lh_emit(s->c, idx, LH_RULE(EXFIL), p.norm);
                 return;
             }
         }
-        lh_emit(s->c, idx, LH_R(NET_REMOTE_COPY), dest);
+        lh_emit(s->c, idx, LH_RULE(NET_REMOTE_COPY), dest);
         return;
     }
     /* to a local destination: a write there; rsync --delete also deletes there */
@@ -964,5 +964,5 @@ void an_net_tunnel(an_state *s, int idx, const lh_cmd *cmd) {
     if (!strcmp(p, "cloudflared") && (strcmp(v, "tunnel") || an_has_word(cmd, k + 1, "list") ||
                                       an_has_word(cmd, k + 1, "info")))
         return;
-    lh_emit(s->c, idx, LH_R(NET_TUNNEL), p);
+    lh_emit(s->c, idx, LH_RULE(NET_TUNNEL), p);
 }

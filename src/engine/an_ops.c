@@ -45,7 +45,7 @@ static void consulWrite(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v = cmd->argv[ops[1]].s;
     if (strcmp(v, "put") && strcmp(v, "import")) return;
     if (anyProd(cmd, ops[1] + 1) || anyProd(cmd, 1))
-        lh_emit(s->c, idx, LH_R(DATA_PROD_CONFIG), n > 2 ? cmd->argv[ops[2]].s : v);
+        lh_emit(s->c, idx, LH_RULE(DATA_PROD_CONFIG), n > 2 ? cmd->argv[ops[2]].s : v);
 }
 
 /* etcdctl put|txn KEY…, same test. */
@@ -55,13 +55,13 @@ static void etcdWrite(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[3];
     int n = an_operands(cmd, 1, "w", lo, ops, 3);
     if (n < 1 || (strcmp(cmd->argv[ops[0]].s, "put") && strcmp(cmd->argv[ops[0]].s, "txn"))) return;
-    if (anyProd(cmd, 1)) lh_emit(s->c, idx, LH_R(DATA_PROD_CONFIG), n > 1 ? cmd->argv[ops[1]].s : "txn");
+    if (anyProd(cmd, 1)) lh_emit(s->c, idx, LH_RULE(DATA_PROD_CONFIG), n > 1 ? cmd->argv[ops[1]].s : "txn");
 }
 
 /* kafka-delete-records deletes every record before the given offsets. */
 static void kafkaDeleteRecords(an_state *s, int idx, const lh_cmd *cmd) {
     const char *f = an_opt_value(cmd, 0, "--offset-json-file");
-    lh_emit(s->c, idx, LH_R(DATA_WIPE), f ? f : cmd->prog);
+    lh_emit(s->c, idx, LH_RULE(DATA_WIPE), f ? f : cmd->prog);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -101,7 +101,7 @@ static void salt(an_state *s, int idx, const lh_cmd *cmd) {
     if (!strchr(f, '.') || !strncmp(f, "cmd.", 4) || saltReads(f)) return;
     for (int i = ops[fi] + 1; i < cmd->argc; i++)
         if (an_istarts(cmd->argv[i].s, "test=true")) return;
-    lh_emit(s->c, idx, LH_R(INFRA_SALT), f);
+    lh_emit(s->c, idx, LH_RULE(INFRA_SALT), f);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -124,7 +124,7 @@ static void publishAll(an_state *s, int idx, const lh_cmd *cmd) {
         else if (!strncmp(a, "--publish=", 10)) val = a + 10;
         else if (!strncmp(a, "-p", 2) && a[2]) val = a + 2;
         if (val && (!strncmp(val, "0.0.0.0:", 8) || !strncmp(val, "[::]:", 5) || !strncmp(val, ":::", 3))) {
-            lh_emit(s->c, idx, LH_R(NET_EXPOSE), val);
+            lh_emit(s->c, idx, LH_RULE(NET_EXPOSE), val);
             return;
         }
     }
@@ -147,7 +147,7 @@ static void socatListen(an_state *s, int idx, const lh_cmd *cmd) {
         host[hn] = 0;
         if (!b || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]") || !strcmp(host, "::") ||
             !an_is_loopback_host(host)) {
-            lh_emit(s->c, idx, LH_R(NET_EXPOSE), a);
+            lh_emit(s->c, idx, LH_RULE(NET_EXPOSE), a);
             return;
         }
     }
@@ -189,7 +189,7 @@ static int prodTarget(an_state *s, int idx, const lh_cmd *cmd) {
 
 static void migrations(an_state *s, int idx, const lh_cmd *cmd) {
     if (appliesMigrations(cmd) && prodTarget(s, idx, cmd))
-        lh_emit(s->c, idx, LH_R(DB_REMOTE_WRITE), "schema migration on production");
+        lh_emit(s->c, idx, LH_RULE(DB_REMOTE_WRITE), "schema migration on production");
 }
 
 /* ------------------------------------------------------------------------------ */

@@ -62,13 +62,13 @@ static void saas(an_state *s, int idx, const lh_cmd *cmd) {
         if (n < 2 || strcmp(cmd->argv[ops[0]].s, "runner")) return;
         const char *code = cmd->argv[ops[1]].s;
         if (strstr(code, "destroy") || strstr(code, "delete") || strstr(code, "truncate") || strstr(code, "TRUNCATE"))
-            lh_emit(s->c, idx, LH_R(PACK_SAAS), code);
+            lh_emit(s->c, idx, LH_RULE(PACK_SAAS), code);
         return;
     }
     if (dry(cmd)) return;
     if (hasVerb(cmd, ops, n, "delete") ||
         (!strcmp(p, "wrangler") && (hasVerb(cmd, ops, n, "rm") || hasVerb(cmd, ops, n, "remove"))))
-        lh_emit(s->c, idx, LH_R(PACK_SAAS), p);
+        lh_emit(s->c, idx, LH_RULE(PACK_SAAS), p);
 }
 
 /* objstore: single deletions in mc, s3cmd, azcopy (trees are storage.delete-tree); b2. */
@@ -80,16 +80,16 @@ static void objstore(an_state *s, int idx, const lh_cmd *cmd) {
     int rec = lh_has_opt(cmd, 'r', "--recursive");
     if (!strcmp(p, "b2")) {
         int bucket = !strcmp(v, "delete-bucket") || (!strcmp(v, "bucket") && hasVerb(cmd, ops, n, "delete"));
-        if (bucket || (!strcmp(v, "rm") && rec)) { lh_emit(s->c, idx, LH_R(PACK_OBJSTORE_WIPE), v); return; }
+        if (bucket || (!strcmp(v, "rm") && rec)) { lh_emit(s->c, idx, LH_RULE(PACK_OBJSTORE_WIPE), v); return; }
         if (!strcmp(v, "rm") || !strcmp(v, "delete-file-version") || !strcmp(v, "hide-file") ||
             (!strcmp(v, "file") && hasVerb(cmd, ops, n, "hide")))
-            lh_emit(s->c, idx, LH_R(PACK_OBJSTORE), v);
+            lh_emit(s->c, idx, LH_RULE(PACK_OBJSTORE), v);
         return;
     }
     if (rec) return;
     if ((!strcmp(p, "mc") && !strcmp(v, "rm")) || (!strcmp(p, "s3cmd") && (!strcmp(v, "del") || !strcmp(v, "rm"))) ||
         (!strcmp(p, "azcopy") && !strcmp(v, "remove")))
-        lh_emit(s->c, idx, LH_R(PACK_OBJSTORE), n > 1 ? cmd->argv[ops[1]].s : v);
+        lh_emit(s->c, idx, LH_RULE(PACK_OBJSTORE), n > 1 ? cmd->argv[ops[1]].s : v);
 }
 
 /* backup: borg delete / prune, restic forget / prune */
@@ -101,7 +101,7 @@ static void backup(an_state *s, int idx, const lh_cmd *cmd) {
     if (n < 1 || dry(cmd) || lh_has_opt(cmd, 'n', NULL)) return;
     const char *v = cmd->argv[ops[0]].s;
     if (!strcmp(v, "delete") || !strcmp(v, "prune") || !strcmp(v, "forget"))
-        lh_emit(s->c, idx, LH_R(PACK_BACKUP), v);
+        lh_emit(s->c, idx, LH_RULE(PACK_BACKUP), v);
 }
 
 /* brokers: nats stream/consumer/kv rm, rabbitmqctl delete_queue/reset, rpk topic delete */
@@ -121,7 +121,7 @@ static void brokers(an_state *s, int idx, const lh_cmd *cmd) {
         hit = hasVerb(cmd, ops, n, "rm") || hasVerb(cmd, ops, n, "delete") || hasVerb(cmd, ops, n, "del") ||
               hasVerb(cmd, ops, n, "purge");
     }
-    if (hit) lh_emit(s->c, idx, LH_R(PACK_BROKERS), v);
+    if (hit) lh_emit(s->c, idx, LH_RULE(PACK_BROKERS), v);
 }
 
 /* secrets: doppler secrets/configs/projects/environments delete, infisical secrets delete */
@@ -129,7 +129,7 @@ static void secrets(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[4];
     int n = verbs(cmd, ops, 4);
     if (n >= 2 && (!strcmp(cmd->argv[ops[1]].s, "delete") || !strcmp(cmd->argv[ops[1]].s, "rm")))
-        lh_emit(s->c, idx, LH_R(PACK_SECRETS), cmd->argv[ops[0]].s);
+        lh_emit(s->c, idx, LH_RULE(PACK_SECRETS), cmd->argv[ops[0]].s);
 }
 
 /* disk: btrfs subvolume delete (also "btrfs sub del") */
@@ -137,7 +137,7 @@ static void disk(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[4];
     int n = verbs(cmd, ops, 4);
     if (n >= 2 && !strncmp(cmd->argv[ops[0]].s, "sub", 3) && !strncmp(cmd->argv[ops[1]].s, "del", 3))
-        lh_emit(s->c, idx, LH_R(PACK_DISK), n > 2 ? cmd->argv[ops[2]].s : "subvolume");
+        lh_emit(s->c, idx, LH_RULE(PACK_DISK), n > 2 ? cmd->argv[ops[2]].s : "subvolume");
 }
 
 typedef struct pentry {

@@ -59,7 +59,7 @@ int an_self_path(const lh_ctx *c, const lh_path *p) {
 
 int an_self_guard(an_state *s, int idx, const lh_path *p) {
     if (!an_self_path(s->c, p)) return 0;
-    lh_emit(s->c, idx, LH_R(SELF_TAMPER), p->norm);
+    lh_emit(s->c, idx, LH_RULE(SELF_TAMPER), p->norm);
     return 1;
 }
 
@@ -108,14 +108,14 @@ void an_self_command(an_state *s, int idx, const lh_cmd *cmd) {
                     if (!verb) return;
                     continue;
                 }
-                if (namesSelf(a)) { lh_emit(s->c, idx, LH_R(SELF_STOP), a); return; }
+                if (namesSelf(a)) { lh_emit(s->c, idx, LH_RULE(SELF_STOP), a); return; }
             }
         } else if (!strcmp(p, "service")) {
             int ops[4];
             int n = an_operands(cmd, 1, "", NULL, ops, 4);
             if (n >= 2 && namesSelf(cmd->argv[ops[0]].s) &&
                 (!strcmp(cmd->argv[ops[1]].s, "stop") || !strcmp(cmd->argv[ops[1]].s, "force-stop")))
-                lh_emit(s->c, idx, LH_R(SELF_STOP), cmd->argv[ops[0]].s);
+                lh_emit(s->c, idx, LH_RULE(SELF_STOP), cmd->argv[ops[0]].s);
         }
         return;
     case 'd':
@@ -128,7 +128,7 @@ void an_self_command(an_state *s, int idx, const lh_cmd *cmd) {
                 const char *a = cmd->argv[i].s;
                 for (int k = 0; stop[k] && !verb; k++)
                     if (!strcmp(a, stop[k])) verb = 1;
-                if (verb && a[0] != '-' && namesSelf(a)) { lh_emit(s->c, idx, LH_R(SELF_STOP), a); return; }
+                if (verb && a[0] != '-' && namesSelf(a)) { lh_emit(s->c, idx, LH_RULE(SELF_STOP), a); return; }
             }
             return;
         }
@@ -136,13 +136,13 @@ void an_self_command(an_state *s, int idx, const lh_cmd *cmd) {
         /* pkill PATTERN */
         if (!strcmp(p, "pkill")) {
             for (int i = 1; i < cmd->argc; i++)
-                if (namesSelf(cmd->argv[i].s)) { lh_emit(s->c, idx, LH_R(SELF_STOP), cmd->argv[i].s); return; }
+                if (namesSelf(cmd->argv[i].s)) { lh_emit(s->c, idx, LH_RULE(SELF_STOP), cmd->argv[i].s); return; }
         }
         return;
     case 'k':
         if (!strcmp(p, "kill") || !strcmp(p, "killall")) {
             for (int i = 1; i < cmd->argc; i++)
-                if (namesSelf(cmd->argv[i].s)) { lh_emit(s->c, idx, LH_R(SELF_STOP), cmd->argv[i].s); return; }
+                if (namesSelf(cmd->argv[i].s)) { lh_emit(s->c, idx, LH_RULE(SELF_STOP), cmd->argv[i].s); return; }
         }
         return;
     default:

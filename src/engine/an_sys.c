@@ -32,7 +32,7 @@ void an_sys_shutdown(an_state *s, int idx, const lh_cmd *cmd) {
     if (!strcmp(p, "shutdown") && lh_has_opt(cmd, 'c', NULL)) return;   /* cancel */
     if (lh_has_opt(cmd, 0, "--help") || lh_has_opt(cmd, 0, "--version")) return;
     if (!strcmp(p, "kexec") && !lh_has_opt(cmd, 'e', "--exec")) return;
-    lh_emit(s->c, idx, LH_R(SYS_SHUTDOWN), p);
+    lh_emit(s->c, idx, LH_RULE(SYS_SHUTDOWN), p);
 }
 
 void an_sys_init(an_state *s, int idx, const lh_cmd *cmd) {
@@ -40,10 +40,10 @@ void an_sys_init(an_state *s, int idx, const lh_cmd *cmd) {
     if (k < 0) return;
     const char *v = cmd->argv[k].s;
     if (!strcmp(v, "0") || !strcmp(v, "6") || !strcmp(v, "1") || !strcmp(v, "s") || !strcmp(v, "S"))
-        lh_emit(s->c, idx, LH_R(SYS_SHUTDOWN), v);
+        lh_emit(s->c, idx, LH_RULE(SYS_SHUTDOWN), v);
     else if (!strcmp(v, "2") || !strcmp(v, "3") || !strcmp(v, "4") || !strcmp(v, "5") ||
              !strcmp(v, "q") || !strcmp(v, "u"))
-        lh_emit(s->c, idx, LH_R(SYS_CONFIG), v);
+        lh_emit(s->c, idx, LH_RULE(SYS_CONFIG), v);
 }
 
 void an_sys_kill(an_state *s, int idx, const lh_cmd *cmd) {
@@ -59,14 +59,14 @@ void an_sys_kill(an_state *s, int idx, const lh_cmd *cmd) {
     for (; i < cmd->argc; i++) {
         const char *pid = cmd->argv[i].s;
         if (!strcmp(pid, "-1") || !strcmp(pid, "1")) {
-            lh_emit(s->c, idx, LH_R(PROC_KILL_ALL), pid);
+            lh_emit(s->c, idx, LH_RULE(PROC_KILL_ALL), pid);
             return;
         }
     }
 }
 
 void an_sys_pkill(an_state *s, int idx, const lh_cmd *cmd) {
-    if (!strcmp(cmd->prog, "killall5")) { lh_emit(s->c, idx, LH_R(PROC_KILL_ALL), "killall5"); return; }
+    if (!strcmp(cmd->prog, "killall5")) { lh_emit(s->c, idx, LH_RULE(PROC_KILL_ALL), "killall5"); return; }
     static const char *const lo[] = {"--signal", "--user", "--euid", "--uid", "--group", "--parent",
                                      "--session", "--terminal", "--pidfile", "--ns", "--older-than",
                                      "--younger-than", "--context", NULL};
@@ -76,8 +76,8 @@ void an_sys_pkill(an_state *s, int idx, const lh_cmd *cmd) {
     if (!user) user = an_opt_value(cmd, 'U', "--uid");
     if (n == 0) {
         if (user) {
-            if (!strcmp(user, "root") || !strcmp(user, "0")) lh_emit(s->c, idx, LH_R(PROC_KILL_ALL), user);
-            else lh_emit(s->c, idx, LH_R(PROC_KILL_SYSTEM), user);
+            if (!strcmp(user, "root") || !strcmp(user, "0")) lh_emit(s->c, idx, LH_RULE(PROC_KILL_ALL), user);
+            else lh_emit(s->c, idx, LH_RULE(PROC_KILL_SYSTEM), user);
         }
         return;
     }
@@ -91,8 +91,8 @@ void an_sys_pkill(an_state *s, int idx, const lh_cmd *cmd) {
                                            NULL};
     for (int k = 0; k < n; k++) {
         const char *pat = cmd->argv[ops[k]].s;
-        if (inList(pat, fatal)) { lh_emit(s->c, idx, LH_R(PROC_KILL_ALL), pat); return; }
-        if (inList(pat, services)) { lh_emit(s->c, idx, LH_R(PROC_KILL_SYSTEM), pat); return; }
+        if (inList(pat, fatal)) { lh_emit(s->c, idx, LH_RULE(PROC_KILL_ALL), pat); return; }
+        if (inList(pat, services)) { lh_emit(s->c, idx, LH_RULE(PROC_KILL_SYSTEM), pat); return; }
     }
 }
 
@@ -167,33 +167,33 @@ void an_sys_chmod(an_state *s, int idx, const lh_cmd *cmd) {
         if (pp.flags & LH_PF_DEV_NULL) continue;
         if (recursive && (cls == LH_PATH_ROOT || cls == LH_PATH_SYSTEM || cls == LH_PATH_DEVICE ||
                           cls == LH_PATH_VIRTUAL || (pp.flags & LH_PF_IS_HOME))) {
-            lh_emit(s->c, idx, LH_R(PERM_RECURSIVE), nm);
+            lh_emit(s->c, idx, LH_RULE(PERM_RECURSIVE), nm);
             return;
         }
-        if (cls == LH_PATH_ROOT) { lh_emit(s->c, idx, LH_R(PERM_RECURSIVE), nm); return; }
+        if (cls == LH_PATH_ROOT) { lh_emit(s->c, idx, LH_RULE(PERM_RECURSIVE), nm); return; }
         if (setuid && cls != LH_PATH_PROJECT && cls != LH_PATH_TEMP) {
-            lh_emit_full(s->c, idx, LH_R(PERM_SETUID)->id, LH_DENY, LH_RISK_HIGH, LH_TIER_ANALYSIS,
-                         LH_R(PERM_SETUID)->reason, LH_R(PERM_SETUID)->instead, nm);
+            lh_emit_full(s->c, idx, LH_RULE(PERM_SETUID)->id, LH_DENY, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                         LH_RULE(PERM_SETUID)->reason, LH_RULE(PERM_SETUID)->instead, nm);
             return;
         }
-        if (setuid) { lh_emit(s->c, idx, LH_R(PERM_SETUID), nm); continue; }
+        if (setuid) { lh_emit(s->c, idx, LH_RULE(PERM_SETUID), nm); continue; }
         switch (cls) {
         case LH_PATH_SECRET:
-            if (exposes && !(pp.flags & LH_PF_IN_PROJECT)) lh_emit(s->c, idx, LH_R(PERM_EXPOSE), nm);
-            else if (!chmod && (pp.flags & LH_PF_AUTH_DB)) lh_emit(s->c, idx, LH_R(PERM_SYSTEM), nm);
+            if (exposes && !(pp.flags & LH_PF_IN_PROJECT)) lh_emit(s->c, idx, LH_RULE(PERM_EXPOSE), nm);
+            else if (!chmod && (pp.flags & LH_PF_AUTH_DB)) lh_emit(s->c, idx, LH_RULE(PERM_SYSTEM), nm);
             break;
         case LH_PATH_SYSTEM:
         case LH_PATH_DEVICE:
-            if ((pp.flags & LH_PF_AUTH_DB) && (exposes || world || !chmod)) lh_emit(s->c, idx, LH_R(PERM_EXPOSE), nm);
-            else if (cls == LH_PATH_DEVICE && exposes) lh_emit(s->c, idx, LH_R(PERM_EXPOSE), nm);
-            else lh_emit(s->c, idx, LH_R(PERM_SYSTEM), nm);
+            if ((pp.flags & LH_PF_AUTH_DB) && (exposes || world || !chmod)) lh_emit(s->c, idx, LH_RULE(PERM_EXPOSE), nm);
+            else if (cls == LH_PATH_DEVICE && exposes) lh_emit(s->c, idx, LH_RULE(PERM_EXPOSE), nm);
+            else lh_emit(s->c, idx, LH_RULE(PERM_SYSTEM), nm);
             break;
         case LH_PATH_HOME:
         case LH_PATH_OTHER:
-            if (recursive || world) lh_emit(s->c, idx, LH_R(FS_WRITE_OUTSIDE), nm);
+            if (recursive || world) lh_emit(s->c, idx, LH_RULE(FS_WRITE_OUTSIDE), nm);
             break;
         case LH_PATH_PROJECT:
-            if (recursive && world) lh_emit(s->c, idx, LH_R(PERM_WORLD), nm);
+            if (recursive && world) lh_emit(s->c, idx, LH_RULE(PERM_WORLD), nm);
             break;
         default: break;
         }
@@ -205,9 +205,9 @@ void an_sys_chmod(an_state *s, int idx, const lh_cmd *cmd) {
 /* ------------------------------------------------------------------------------ */
 
 void an_sys_crontab(an_state *s, int idx, const lh_cmd *cmd) {
-    if (lh_has_opt(cmd, 'r', "--remove")) { lh_emit(s->c, idx, LH_R(CRON_REMOVE), "crontab -r"); return; }
+    if (lh_has_opt(cmd, 'r', "--remove")) { lh_emit(s->c, idx, LH_RULE(CRON_REMOVE), "crontab -r"); return; }
     if (lh_has_opt(cmd, 'l', "--list")) return;
-    lh_emit(s->c, idx, LH_R(CRON_INSTALL), "crontab");
+    lh_emit(s->c, idx, LH_RULE(CRON_INSTALL), "crontab");
 }
 
 static int isAdminGroup(const char *g) {
@@ -232,24 +232,24 @@ void an_sys_account(an_state *s, int idx, const lh_cmd *cmd) {
     lh_ctx *c = s->c;
     if (!strcmp(p, "visudo")) {
         if (lh_has_opt(cmd, 'c', "--check")) return;
-        lh_emit(c, idx, LH_R(AUTH_SUDOERS), "visudo");
+        lh_emit(c, idx, LH_RULE(AUTH_SUDOERS), "visudo");
         return;
     }
     if (!strcmp(p, "passwd")) {
         if (lh_has_opt(cmd, 'S', "--status") || lh_has_opt(cmd, 0, "--help")) return;
-        lh_emit(c, idx, LH_R(AUTH_PASSWD), "passwd");
+        lh_emit(c, idx, LH_RULE(AUTH_PASSWD), "passwd");
         return;
     }
     if (!strcmp(p, "chpasswd") || !strcmp(p, "newusers") || !strcmp(p, "vipw") || !strcmp(p, "vigr") ||
         !strcmp(p, "userdel") || !strcmp(p, "deluser") || !strcmp(p, "groupdel") || !strcmp(p, "delgroup")) {
-        lh_emit(c, idx, LH_R(AUTH_PASSWD), p);
+        lh_emit(c, idx, LH_RULE(AUTH_PASSWD), p);
         return;
     }
     if (!strcmp(p, "usermod") || !strcmp(p, "useradd") || !strcmp(p, "adduser")) {
         const char *g = an_opt_value(cmd, 'G', "--groups");
         const char *uid = an_opt_value(cmd, 'u', "--uid");
         if ((g && isAdminGroup(g)) || (uid && !strcmp(uid, "0")) || lh_has_opt(cmd, 'o', "--non-unique")) {
-            lh_emit(c, idx, LH_R(AUTH_SUDOERS), g ? g : "uid 0");
+            lh_emit(c, idx, LH_RULE(AUTH_SUDOERS), g ? g : "uid 0");
             return;
         }
         int ops[4];
@@ -258,14 +258,14 @@ void an_sys_account(an_state *s, int idx, const lh_cmd *cmd) {
                                          NULL};
         int n = an_operands(cmd, 1, "GugdscpeflK", lo, ops, 4);
         if (!strcmp(p, "adduser") && n == 2 && isAdminGroup(cmd->argv[ops[1]].s)) {
-            lh_emit(c, idx, LH_R(AUTH_SUDOERS), cmd->argv[ops[1]].s);
+            lh_emit(c, idx, LH_RULE(AUTH_SUDOERS), cmd->argv[ops[1]].s);
             return;
         }
         if (!strcmp(p, "usermod") && (lh_has_opt(cmd, 'p', "--password") || lh_has_opt(cmd, 'L', "--lock"))) {
-            lh_emit(c, idx, LH_R(AUTH_PASSWD), p);
+            lh_emit(c, idx, LH_RULE(AUTH_PASSWD), p);
             return;
         }
-        lh_emit(c, idx, LH_R(AUTH_ACCOUNT), p);
+        lh_emit(c, idx, LH_RULE(AUTH_ACCOUNT), p);
         return;
     }
     if (!strcmp(p, "gpasswd")) {
@@ -273,13 +273,13 @@ void an_sys_account(an_state *s, int idx, const lh_cmd *cmd) {
         int n = an_operands(cmd, 1, "adMA", NULL, ops, 4);
         const char *g = n ? cmd->argv[ops[n - 1]].s : "";
         if ((lh_has_opt(cmd, 'a', NULL) || lh_has_opt(cmd, 'M', NULL)) && isAdminGroup(g)) {
-            lh_emit(c, idx, LH_R(AUTH_SUDOERS), g);
+            lh_emit(c, idx, LH_RULE(AUTH_SUDOERS), g);
             return;
         }
-        lh_emit(c, idx, LH_R(AUTH_ACCOUNT), p);
+        lh_emit(c, idx, LH_RULE(AUTH_ACCOUNT), p);
         return;
     }
-    lh_emit(c, idx, LH_R(AUTH_ACCOUNT), p);   /* groupadd, groupmod, chsh, chage */
+    lh_emit(c, idx, LH_RULE(AUTH_ACCOUNT), p);   /* groupadd, groupmod, chsh, chage */
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -301,19 +301,19 @@ void an_sys_systemctl(an_state *s, int idx, const lh_cmd *cmd) {
                                          "condrestart", "force-reload", "reenable", "freeze", "thaw",
                                          "clean", "isolate", "set-environment", "unset-environment",
                                          "import-environment", NULL};
-    if (inList(v, power)) { lh_emit(s->c, idx, LH_R(SYS_SHUTDOWN), v); return; }
+    if (inList(v, power)) { lh_emit(s->c, idx, LH_RULE(SYS_SHUTDOWN), v); return; }
     if (!strcmp(v, "isolate") && at >= 0 && at + 1 < cmd->argc) {
         const char *t = cmd->argv[at + 1].s;
         if (strstr(t, "rescue") || strstr(t, "emergency") || strstr(t, "poweroff") ||
             strstr(t, "reboot") || strstr(t, "halt") || strstr(t, "shutdown")) {
-            lh_emit(s->c, idx, LH_R(SYS_SHUTDOWN), t);
+            lh_emit(s->c, idx, LH_RULE(SYS_SHUTDOWN), t);
             return;
         }
     }
     if (inList(v, change)) {
         const char *unit = at >= 0 && at + 1 < cmd->argc ? cmd->argv[at + 1].s : v;
         const char *subj = lh_arena_printf(s->c->arena, "systemctl %s %s", v, unit);
-        lh_emit(s->c, idx, LH_R(SVC_SYSTEMCTL), subj ? subj : v);
+        lh_emit(s->c, idx, LH_RULE(SVC_SYSTEMCTL), subj ? subj : v);
     }
 }
 
@@ -326,7 +326,7 @@ void an_sys_service(an_state *s, int idx, const lh_cmd *cmd) {
         if (n >= 2 && !strcmp(cmd->argv[ops[0]].s, "services")) {
             const char *v = cmd->argv[ops[1]].s;
             if (strcmp(v, "list") && strcmp(v, "info") && strcmp(v, "--help"))
-                lh_emit(s->c, idx, LH_R(SVC_SYSTEMCTL), "brew services");
+                lh_emit(s->c, idx, LH_RULE(SVC_SYSTEMCTL), "brew services");
         }
         return;
     }
@@ -334,8 +334,8 @@ void an_sys_service(an_state *s, int idx, const lh_cmd *cmd) {
         static const char *const change[] = {"load", "unload", "bootstrap", "bootout", "kickstart", "kill",
                                              "enable", "disable", "remove", "start", "stop", "reboot", NULL};
         if (n >= 1 && inList(cmd->argv[ops[0]].s, change)) {
-            if (!strcmp(cmd->argv[ops[0]].s, "reboot")) lh_emit(s->c, idx, LH_R(SYS_SHUTDOWN), "launchctl reboot");
-            else lh_emit(s->c, idx, LH_R(SVC_SYSTEMCTL), "launchctl");
+            if (!strcmp(cmd->argv[ops[0]].s, "reboot")) lh_emit(s->c, idx, LH_RULE(SYS_SHUTDOWN), "launchctl reboot");
+            else lh_emit(s->c, idx, LH_RULE(SVC_SYSTEMCTL), "launchctl");
         }
         return;
     }
@@ -343,7 +343,7 @@ void an_sys_service(an_state *s, int idx, const lh_cmd *cmd) {
     const char *act = cmd->argv[ops[1]].s;
     static const char *const change[] = {"start", "stop", "restart", "reload", "force-reload",
                                          "try-restart", "condrestart", "zap", NULL};
-    if (inList(act, change)) lh_emit(s->c, idx, LH_R(SVC_SYSTEMCTL), cmd->argv[ops[0]].s);
+    if (inList(act, change)) lh_emit(s->c, idx, LH_RULE(SVC_SYSTEMCTL), cmd->argv[ops[0]].s);
 }
 
 void an_sys_sysctl(an_state *s, int idx, const lh_cmd *cmd) {
@@ -351,7 +351,7 @@ void an_sys_sysctl(an_state *s, int idx, const lh_cmd *cmd) {
                 lh_has_opt(cmd, 0, "--system");
     for (int i = 1; i < cmd->argc && !write; i++)
         if (cmd->argv[i].s[0] != '-' && strchr(cmd->argv[i].s, '=')) write = 1;
-    if (write) lh_emit(s->c, idx, LH_R(SYSCTL_WRITE), "sysctl");
+    if (write) lh_emit(s->c, idx, LH_RULE(SYSCTL_WRITE), "sysctl");
 }
 
 void an_sys_mount(an_state *s, int idx, const lh_cmd *cmd) {
@@ -367,7 +367,7 @@ void an_sys_mount(an_state *s, int idx, const lh_cmd *cmd) {
         (lh_has_opt(cmd, 's', "--summary") || lh_has_opt(cmd, 0, "--show")))
         return;
     if (!strcmp(p, "umount") && cmd->argc < 2) return;
-    lh_emit(s->c, idx, LH_R(MOUNT), p);
+    lh_emit(s->c, idx, LH_RULE(MOUNT), p);
 }
 
 void an_sys_firewall(an_state *s, int idx, const lh_cmd *cmd) {
@@ -406,7 +406,7 @@ void an_sys_firewall(an_state *s, int idx, const lh_cmd *cmd) {
     } else {
         change = 1;   /* iptables-restore and friends */
     }
-    if (change) lh_emit(s->c, idx, LH_R(FW_CHANGE), p);
+    if (change) lh_emit(s->c, idx, LH_RULE(FW_CHANGE), p);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -488,16 +488,16 @@ void an_sys_pkg(an_state *s, int idx, const lh_cmd *cmd) {
     int first;
     int act = pkgAction(cmd, &first);
     if (!act) return;
-    if (an_has_word(cmd, 1, "--force-remove-essential")) { lh_emit(s->c, idx, LH_R(PKG_ESSENTIAL), "--force-remove-essential"); return; }
+    if (an_has_word(cmd, 1, "--force-remove-essential")) { lh_emit(s->c, idx, LH_RULE(PKG_ESSENTIAL), "--force-remove-essential"); return; }
     if (act == 2 && first > 0) {
         for (int i = first; i < cmd->argc; i++) {
             const char *a = cmd->argv[i].s;
             if (a[0] == '-') continue;
-            if (isEssentialPkg(a)) { lh_emit(s->c, idx, LH_R(PKG_ESSENTIAL), a); return; }
+            if (isEssentialPkg(a)) { lh_emit(s->c, idx, LH_RULE(PKG_ESSENTIAL), a); return; }
         }
     }
     const lh_cmd *orig = an_at(s, idx);
-    lh_emit(s->c, idx, (orig->flags & LH_C_SUDO) ? LH_R(PKG_SUDO) : LH_R(PKG_SYSTEM), cmd->prog);
+    lh_emit(s->c, idx, (orig->flags & LH_C_SUDO) ? LH_RULE(PKG_SUDO) : LH_RULE(PKG_SYSTEM), cmd->prog);
 }
 
 /* pip / pipx: only root installs and --break-system-packages touch the system. */
@@ -506,8 +506,8 @@ void an_sys_langpkg(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v = k > 0 ? cmd->argv[k].s : "";
     if (strcmp(v, "install") && strcmp(v, "uninstall")) return;
     const lh_cmd *orig = an_at(s, idx);
-    if (orig->flags & LH_C_SUDO) lh_emit(s->c, idx, LH_R(PKG_SUDO), cmd->prog);
-    else if (an_has_word(cmd, 1, "--break-system-packages")) lh_emit(s->c, idx, LH_R(PKG_SYSTEM), "--break-system-packages");
+    if (orig->flags & LH_C_SUDO) lh_emit(s->c, idx, LH_RULE(PKG_SUDO), cmd->prog);
+    else if (an_has_word(cmd, 1, "--break-system-packages")) lh_emit(s->c, idx, LH_RULE(PKG_SYSTEM), "--break-system-packages");
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -520,21 +520,21 @@ void an_sys_misc(an_state *s, int idx, const lh_cmd *cmd) {
     const char *v = k > 0 ? cmd->argv[k].s : "";
     lh_ctx *c = s->c;
     if (!strcmp(p, "date")) {
-        if (lh_has_opt(cmd, 's', "--set")) lh_emit(c, idx, LH_R(SYS_CONFIG), "date --set");
+        if (lh_has_opt(cmd, 's', "--set")) lh_emit(c, idx, LH_RULE(SYS_CONFIG), "date --set");
         return;
     }
     if (!strcmp(p, "hostnamectl") || !strcmp(p, "timedatectl")) {
-        if (!strncmp(v, "set-", 4) || !strcmp(v, "hostname")) lh_emit(c, idx, LH_R(SYS_CONFIG), p);
+        if (!strncmp(v, "set-", 4) || !strcmp(v, "hostname")) lh_emit(c, idx, LH_RULE(SYS_CONFIG), p);
         return;
     }
     if (!strcmp(p, "modprobe")) {
         if (k > 0 && !lh_has_opt(cmd, 0, "--show-depends") && !lh_has_opt(cmd, 'n', "--dry-run"))
-            lh_emit(c, idx, LH_R(SYS_KMOD), v);
+            lh_emit(c, idx, LH_RULE(SYS_KMOD), v);
         return;
     }
-    if (!strcmp(p, "insmod") || !strcmp(p, "rmmod")) { lh_emit(c, idx, LH_R(SYS_KMOD), v); return; }
+    if (!strcmp(p, "insmod") || !strcmp(p, "rmmod")) { lh_emit(c, idx, LH_RULE(SYS_KMOD), v); return; }
     if (!strcmp(p, "update-grub") || !strcmp(p, "grub-install") || !strcmp(p, "setenforce")) {
-        lh_emit(c, idx, LH_R(SYS_CONFIG), p);
+        lh_emit(c, idx, LH_RULE(SYS_CONFIG), p);
         return;
     }
     if (!strcmp(p, "update-alternatives")) {
@@ -542,7 +542,7 @@ void an_sys_misc(an_state *s, int idx, const lh_cmd *cmd) {
             const char *a = cmd->argv[i].s;
             if (!strcmp(a, "--set") || !strcmp(a, "--install") || !strcmp(a, "--remove") ||
                 !strcmp(a, "--config") || !strcmp(a, "--remove-all") || !strcmp(a, "--auto")) {
-                lh_emit(c, idx, LH_R(SYS_CONFIG), p);
+                lh_emit(c, idx, LH_RULE(SYS_CONFIG), p);
                 return;
             }
         }
@@ -552,13 +552,13 @@ void an_sys_misc(an_state *s, int idx, const lh_cmd *cmd) {
         static const char *const mut[] = {"add", "del", "delete", "flush", "replace", "change", "set",
                                           "append", "prepend", NULL};
         for (int i = 1; i < cmd->argc; i++)
-            if (inList(cmd->argv[i].s, mut)) { lh_emit(c, idx, LH_R(SYS_CONFIG), "ip"); return; }
+            if (inList(cmd->argv[i].s, mut)) { lh_emit(c, idx, LH_RULE(SYS_CONFIG), "ip"); return; }
         return;
     }
     if (!strcmp(p, "ifconfig")) {
         int ops[4];
         int n = an_operands(cmd, 1, "", NULL, ops, 4);
-        if (n >= 2) lh_emit(c, idx, LH_R(SYS_CONFIG), "ifconfig");
+        if (n >= 2) lh_emit(c, idx, LH_RULE(SYS_CONFIG), "ifconfig");
     }
 }
 
@@ -585,7 +585,7 @@ void an_sys_su(an_state *s, int idx, const lh_cmd *cmd) {
         if (!strcmp(cmd->argv[i].s, "-c") || !strcmp(cmd->argv[i].s, "--command")) return;  /* children */
     if (an_at(s, idx)->flags & LH_C_PIPE_IN) return;   /* judged by what feeds it */
     if (parseStdinScript(s, idx)) return;
-    lh_emit(s->c, idx, LH_R(PRIV_ROOT_SHELL), "su");
+    lh_emit(s->c, idx, LH_RULE(PRIV_ROOT_SHELL), "su");
 }
 
 /* What the unwrapper left as "sudo": sudo -i / -s (a root shell), sudo -e (sudoedit),
@@ -612,7 +612,7 @@ void an_sys_sudo_rest(an_state *s, int idx, const lh_cmd *cmd) {
     if (!shell) return;
     if (an_at(s, idx)->flags & LH_C_PIPE_IN) return;
     if (parseStdinScript(s, idx)) return;
-    lh_emit(s->c, idx, LH_R(PRIV_ROOT_SHELL), "sudo");
+    lh_emit(s->c, idx, LH_RULE(PRIV_ROOT_SHELL), "sudo");
 }
 
 /* Programs that only look, so running them as root changes nothing. */
@@ -637,14 +637,14 @@ void an_sys_generic_sudo(an_state *s, int idx, const lh_cmd *cmd) {
     if (inList(cmd->prog, clis)) {
         int sub = lh_first_operand(cmd, 0);
         if (sub > 0 && inList(cmd->argv[sub].s, reads)) return;
-        lh_emit(s->c, idx, LH_R(PRIV_SUDO), cmd->prog);
+        lh_emit(s->c, idx, LH_RULE(PRIV_SUDO), cmd->prog);
         return;
     }
     if (cmd->argc == 0 || inList(cmd->prog, readonly)) {
         if (!strcmp(cmd->prog, "nginx") && !lh_has_opt(cmd, 't', NULL) && !lh_has_opt(cmd, 'T', NULL) &&
             !lh_has_opt(cmd, 'v', NULL) && !lh_has_opt(cmd, 'V', NULL))
-            lh_emit(s->c, idx, LH_R(PRIV_SUDO), cmd->prog);
+            lh_emit(s->c, idx, LH_RULE(PRIV_SUDO), cmd->prog);
         return;
     }
-    lh_emit(s->c, idx, LH_R(PRIV_SUDO), cmd->prog);
+    lh_emit(s->c, idx, LH_RULE(PRIV_SUDO), cmd->prog);
 }

@@ -210,7 +210,7 @@ int an_url_check(lh_ctx *c, int idx, const char *url) {
     if (loopbackHost(host, n)) {
         long port = urlPort(url);
         if (n > 0 && (port == 2375 || port == 2376)) {
-            lh_emit(c, idx, LH_R(NET_DOCKER_API), lh_arena_strndup(c->arena, host, n));
+            lh_emit(c, idx, LH_RULE(NET_DOCKER_API), lh_arena_strndup(c->arena, host, n));
             return 1;
         }
         return 0;
@@ -219,7 +219,7 @@ int an_url_check(lh_ctx *c, int idx, const char *url) {
     if (cls == DEST_OTHER) return 0;
     if (lh_policy_host_allowed(c->policy, host)) return 0;
     const char *subj = lh_arena_strndup(c->arena, host, n);
-    lh_emit(c, idx, cls == DEST_METADATA ? LH_R(NET_METADATA) : LH_R(NET_INTERNAL), subj ? subj : url);
+    lh_emit(c, idx, cls == DEST_METADATA ? LH_RULE(NET_METADATA) : LH_RULE(NET_INTERNAL), subj ? subj : url);
     return 1;
 }
 
@@ -228,7 +228,7 @@ int an_url_socket_check(lh_ctx *c, int idx, const char *path) {
     if (!path) return 0;
     size_t n = strlen(path);
     if (endsWith(path, n, "/docker.sock") || endsWith(path, n, "/podman.sock") || !strcmp(path, "docker.sock")) {
-        lh_emit(c, idx, LH_R(NET_DOCKER_API), path);
+        lh_emit(c, idx, LH_RULE(NET_DOCKER_API), path);
         return 1;
     }
     return 0;

@@ -219,7 +219,7 @@ static void collectVars(an_state *s) {
     for (int i = 0; i < sc->ncmds && s->nvars < AN_MAX_VARS; i++) {
         const lh_cmd *cmd = &sc->cmds[i];
         if (cmd->flags & LH_C_FOR_LIST) {
-            /* a literal list: the body is judged once per item (analyzeBash) */
+            /* a literal list: the body is judged once per item (judgeScript) */
             int n = cmd->nassigns < AN_MAX_LOOP_ITEMS ? cmd->nassigns : AN_MAX_LOOP_ITEMS;
             for (int k = 0; k < n && s->nvars < AN_MAX_VARS; k++) {
                 int before = s->nvars;
@@ -980,7 +980,7 @@ void an_parse_child(an_state *s, int idx, const char *text, size_t len, lh_origi
     lh_shell_limits lim;
     lh_shell_default_limits(&lim);
     if (cmd->depth + 1 > lim.max_script_depth) {
-        lh_emit(s->c, idx, LH_R(TOO_COMPLEX), "nested scripts");
+        lh_emit(s->c, idx, LH_RULE(TOO_COMPLEX), "nested scripts");
         return;
     }
     cmd->flags |= LH_C_REPLACED;
@@ -1021,7 +1021,7 @@ static void analyzeCommand(an_state *s, int idx) {
         else if (flags & LH_C_DYNAMIC_CMD) an_fs_dynamic(s, idx, cmd);
         else if (strstr(cmd->argv[0].s, "://")) an_url_check(s->c, idx, cmd->argv[0].s);  /* a URL is no program */
         else if (strchr(cmd->argv[0].s, '/') && an_is_deploy_name(cmd->argv[0].s))
-            lh_emit(s->c, idx, LH_R(DEPLOY_RUN), cmd->argv[0].s);
+            lh_emit(s->c, idx, LH_RULE(DEPLOY_RUN), cmd->argv[0].s);
         /* cmd may be stale now: a handler may have appended commands to the script */
         if ((flags & LH_C_SUDO) && (!e || !e->neutral) && !findingsFor(s->c, idx, mid))
             an_sys_generic_sudo(s, idx, an_at(s, idx));
@@ -1141,7 +1141,10 @@ static int readsVar(const lh_cmd *cmd) {
     return 0;
 }
 
-static void analyzeBash(lh_ctx *c) {
+/* Judge every command of the parsed script (c->script): each one not inside a function
+ * body, then the bodies of the functions called, then the commands that read a loop
+ * variable once per later item of its list. */
+static void judgeScript(lh_ctx *c) {
     if (!c->script) return;
     an_state s;
     memset(&s, 0, sizeof(s));
@@ -1176,24 +1179,24 @@ static void analyzeRead(lh_ctx *c, const char *p) {
     lh_path_classify(c, p, strlen(p), &path);
     size_t n = strlen(path.norm);
     int environ = !strncmp(path.norm, "/proc/", 6) && n > 8 && !strcmp(path.norm + n - 8, "/environ");
-    if (path.cls == LH_PATH_SECRET || environ) lh_emit(c, -1, LH_R(SECRET_READ), path.norm);
+    if (path.cls == LH_PATH_SECRET || environ) lh_emit(c, -1, LH_RULE(SECRET_READ), path.norm);
 }
 
 void lh_analyze(lh_ctx *c) {
     switch (c->req->tool) {
-    case LH_TOOL_BASH: analyzeBash(c); break;
+    case LH_TOOL_BASH: judgeScript(c); break;
     case LH_TOOL_WRITE:
     case LH_TOOL_EDIT:
     case LH_TOOL_MULTIEDIT:
     case LH_TOOL_NOTEBOOKEDIT:
         analyzeFileWrite(c);
         lh_content_analyze(c);
-        analyzeBash(c);
+        judgeScript(c);
         break;
     case LH_TOOL_READ: analyzeRead(c, c->req->file_path); break;
     case LH_TOOL_GREP: analyzeRead(c, c->req->path); break;
     case LH_TOOL_WEBFETCH: an_url_webfetch(c); break;
-    case LH_TOOL_MCP: analyzeBash(c); an_mcp(c); break;   /* a "command" string, its arguments */
+    case LH_TOOL_MCP: judgeScript(c); an_mcp(c); break;   /* a "command" string, its arguments */
     default: break;   /* Glob, LS, WebSearch: nothing to judge */
     }
 }

@@ -234,39 +234,42 @@ static void checkScript(lh_ctx *c) {
     switch (s->error) {
     case LH_SH_OK: break;
     case LH_SH_SYNTAX:
-        lh_emit(c, -1, LH_R(PARSE_ERROR), s->errmsg);
+        lh_emit(c, -1, LH_RULE(PARSE_ERROR), s->errmsg);
         break;
     case LH_SH_BAD_BYTES:
-        lh_emit(c, -1, LH_R(BAD_BYTES), s->errmsg);
+        lh_emit(c, -1, LH_RULE(BAD_BYTES), s->errmsg);
         break;
     case LH_SH_NOMEM:
         c->oom = 1;
         break;
     default:
-        lh_emit(c, -1, LH_R(TOO_COMPLEX), s->errmsg);
+        lh_emit(c, -1, LH_RULE(TOO_COMPLEX), s->errmsg);
         break;
     }
     for (int i = 0; i < s->nfuncs; i++)
         if (s->funcs[i].recursive_bg) {
             /* "(fork bomb): :" reads as a dangling colon: name the function */
             const char *subj = lh_arena_printf(c->arena, "%s()", s->funcs[i].name);
-            lh_emit(c, s->funcs[i].first_cmd, LH_R(FORK_BOMB), subj ? subj : s->funcs[i].name);
+            lh_emit(c, s->funcs[i].first_cmd, LH_RULE(FORK_BOMB), subj ? subj : s->funcs[i].name);
         }
     for (int i = 0; i < s->ncmds; i++) {
         const lh_cmd *cmd = &s->cmds[i];
         if (cmd->argc > 0 && (cmd->flags & LH_C_DYNAMIC_CMD) && !isEvalOfInit(s, i))
-            lh_emit(c, i, LH_R(DYNAMIC_CMD), cmd->argv[0].s);
+            lh_emit(c, i, LH_RULE(DYNAMIC_CMD), cmd->argv[0].s);
     }
 }
 
-static void analyzeBash(lh_ctx *c, const lh_engine *e) {
+/* Parse the request's command into c->script (within the limits, valid UTF-8 only),
+ * unwrap nested scripts, and emit what the parse itself found (errors, fork bombs,
+ * dynamic command names). The analyzers judge the script afterwards (lh_analyze). */
+static void parseScript(lh_ctx *c, const lh_engine *e) {
     const lh_request *r = c->req;
     if (r->command_len > e->lim.max_input) {
-        lh_emit(c, -1, LH_R(TOO_COMPLEX), "the command is longer than the limit");
+        lh_emit(c, -1, LH_RULE(TOO_COMPLEX), "the command is longer than the limit");
         return;
     }
     if (!lh_utf8_valid(r->command, r->command_len)) {
-        lh_emit(c, -1, LH_R(BAD_BYTES), NULL);
+        lh_emit(c, -1, LH_RULE(BAD_BYTES), NULL);
         return;
     }
     lh_script *s = lh_arena_calloc(c->arena, sizeof(*s));
@@ -383,8 +386,8 @@ static void failClosed(lh_decision *d, const char *rev) {
     d->action = LH_DENY;
     d->risk = LH_RISK_HIGH;
     d->tier = LH_TIER_ANALYSIS;
-    d->rule = LH_R(ENGINE_ERROR)->id;
-    d->reason = LH_R(ENGINE_ERROR)->reason;
+    d->rule = LH_RULE(ENGINE_ERROR)->id;
+    d->reason = LH_RULE(ENGINE_ERROR)->reason;
     d->policy_revision = rev;
 }
 
@@ -433,7 +436,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     c.home_len = c.home ? strlen(c.home) : 0;
     c.cwd_is_project = lh_path_cwd_is_project(c.cwd, c.home);
 
-    if (req->tool == LH_TOOL_BASH || (req->tool == LH_TOOL_MCP && req->command)) analyzeBash(&c, e);
+    if (req->tool == LH_TOOL_BASH || (req->tool == LH_TOOL_MCP && req->command)) parseScript(&c, e);
     lh_policy_match(e->policy, &c);
     lh_analyze(&c);
     lh_policy_adjust(e->policy, &c);
@@ -443,7 +446,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
         for (int i = 0; i < c.nfindings; i++)
             if (c.findings[i].tier == LH_TIER_POLICY) matched = 1;
         if (!matched && !c.mcp_judged) {
-            const lh_rule_info *r = LH_R(UNKNOWN_TOOL);
+            const lh_rule_info *r = LH_RULE(UNKNOWN_TOOL);
             lh_action act = lh_policy_unknown_tool_action(e->policy, req->tool_name);
             if (act != LH_ALLOW)
                 lh_emit_full(&c, -1, r->id, act, r->risk, LH_TIER_POLICY, r->reason, r->instead,
@@ -451,7 +454,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
         }
     }
     if (c.oom) { failClosed(out, e->revision); return -1; }
-    if (c.over_budget) lh_emit(&c, -1, LH_R(ENGINE_BUDGET), "the step budget of one decision");
+    if (c.over_budget) lh_emit(&c, -1, LH_RULE(ENGINE_BUDGET), "the step budget of one decision");
 
     combine(&c, out);
     out->steps = c.steps;

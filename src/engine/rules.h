@@ -28,7 +28,7 @@ typedef enum {
 
 extern const lh_rule_info lh_rules[LH_RULE__COUNT];
 
-#define LH_R(e) (&lh_rules[LH_RULE_##e])
+#define LH_RULE(e) (&lh_rules[LH_RULE_##e])
 
 /* The rule with this id, or NULL. */
 const lh_rule_info *lh_rule_find(const char *id);

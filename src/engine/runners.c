@@ -334,7 +334,7 @@ static void awkPipe(lh_ctx *c, const lh_shell_limits *lim, int k, const char *pr
     q = skipBlank(q, end);
     const char *after;
     char *target = q < end && *q == '"' ? awkString(c, q, end, &after) : NULL;
-    if (!target) { lh_emit(c, k, LH_R(CODE_OPAQUE), "awk prints into a computed command"); return; }
+    if (!target) { lh_emit(c, k, LH_RULE(CODE_OPAQUE), "awk prints into a computed command"); return; }
     const char *t = skipBlank(target, target + strlen(target));
     char prog0[32];
     size_t n = strcspn(t, " \t");
@@ -347,7 +347,7 @@ static void awkPipe(lh_ctx *c, const lh_shell_limits *lim, int k, const char *pr
         const char *e = skipBlank(from, bar), *se;
         char *lit = e < bar && *e == '"' ? awkString(c, e, bar, &se) : NULL;
         if (lit && skipBlank(se, bar) == bar) { parseStr(c, lim, k, -1, lit); return; }
-        lh_emit(c, k, LH_R(CODE_OPAQUE), "awk prints computed text into a shell");
+        lh_emit(c, k, LH_RULE(CODE_OPAQUE), "awk prints computed text into a shell");
         return;
     }
     parseStr(c, lim, k, -1, target);
@@ -414,7 +414,7 @@ static void scanAwk(lh_ctx *c, const lh_shell_limits *lim, int k, const char *pr
             const char *var = lit ? NULL : awkVarCall(vars, q, end);
             if (lit && *skipBlank(after, end) == ')') parseStr(c, lim, k, -1, lit);
             else if (var) parseStr(c, lim, k, -1, var);
-            else lh_emit(c, k, LH_R(CODE_OPAQUE), "awk system() of a computed command");
+            else lh_emit(c, k, LH_RULE(CODE_OPAQUE), "awk system() of a computed command");
             p = q - 1;
         }
     }
@@ -498,7 +498,7 @@ static void scanSed(lh_ctx *c, const lh_shell_limits *lim, int k, const char *s,
             const char *e = lineEnd(p, end);
             const char *t = skipBlank(p, e);
             if (t < e) parseText(c, lim, k, -1, lh_arena_strndup(c->arena, t, (size_t)(e - t)), (size_t)(e - t), LH_ORIGIN_INLINE);
-            else lh_emit(c, k, LH_R(CODE_OPAQUE), "sed e runs the pattern space as a command");
+            else lh_emit(c, k, LH_RULE(CODE_OPAQUE), "sed e runs the pattern space as a command");
             p = e;
         } else if (op == 's' || op == 'y') {
             if (p >= end) break;
@@ -507,7 +507,7 @@ static void scanSed(lh_ctx *c, const lh_shell_limits *lim, int k, const char *s,
             p = skipDelimited(p - 1, end, d);      /* replacement */
             if (op == 'y') continue;
             while (p < end && !strchr(";\n}", *p)) {
-                if (*p == 'e') lh_emit(c, k, LH_R(CODE_OPAQUE), "sed s///e runs the result as a command");
+                if (*p == 'e') lh_emit(c, k, LH_RULE(CODE_OPAQUE), "sed s///e runs the result as a command");
                 if (*p == 'w' || *p == 'W') {
                     const char *e = lineEnd(p + 1, end), *f = skipBlank(p + 1, e);
                     if (f < e && strncmp(f, "/dev/std", 8)) writeChild(c, lim, k, f, (size_t)(e - f), 0);
@@ -593,7 +593,7 @@ static void expandSalt(lh_ctx *c, const lh_shell_limits *lim, int k) {
     for (int i = 1; i < cmd->argc; i++) {
         const char *f = cmd->argv[i].s;
         if (strncmp(f, "cmd.", 4)) continue;
-        if (strcmp(cmd->prog, "salt-call")) lh_emit(c, k, LH_R(SSH_REMOTE), f);
+        if (strcmp(cmd->prog, "salt-call")) lh_emit(c, k, LH_RULE(SSH_REMOTE), f);
         if (!strcmp(f, "cmd.run") || !strcmp(f, "cmd.shell") || !strcmp(f, "cmd.run_all") ||
             !strcmp(f, "cmd.run_stdout") || !strcmp(f, "cmd.run_bg")) {
             int j = i + 1;
@@ -604,7 +604,7 @@ static void expandSalt(lh_ctx *c, const lh_shell_limits *lim, int k) {
                 parseStr(c, lim, k, j, t);
             }
         } else {
-            lh_emit(c, k, LH_R(CODE_OPAQUE), f);   /* cmd.script, cmd.exec_code … */
+            lh_emit(c, k, LH_RULE(CODE_OPAQUE), f);   /* cmd.script, cmd.exec_code … */
         }
         return;
     }
@@ -628,7 +628,7 @@ static void expandFanout(lh_ctx *c, const lh_shell_limits *lim, int k) {
     }
     int i = lh_skip_options(cmd->argv, cmd->argc, 1, vals, lo);
     if (i >= cmd->argc) return;
-    lh_emit(c, k, LH_R(SSH_REMOTE), p);
+    lh_emit(c, k, LH_RULE(SSH_REMOTE), p);
     lh_unwrap_join_child(c, lim, k, i, cmd->argc, LH_ORIGIN_SHELL_C);
 }
 

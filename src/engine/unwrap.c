@@ -792,11 +792,11 @@ static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lan
         } else if (fx[i].kind == LH_CODE_EVAL && depth < 3) {
             scanCodeIn(c, lim, k, fx[i].text, strlen(fx[i].text), depth + 1);
         } else if (fx[i].kind == LH_CODE_EVAL_REMOTE) {
-            lh_emit(c, k, LH_R(NET_PIPE_SHELL), fx[i].text);   /* downloaded code, evaluated */
+            lh_emit(c, k, LH_RULE(NET_PIPE_SHELL), fx[i].text);   /* downloaded code, evaluated */
         } else {
             const char *what = fx[i].text;
             while (*what == ' ' || *what == '\t' || *what == '\n') what++;   /* no blank after the ':' */
-            lh_emit_full(c, k, LH_R(CODE_OPAQUE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+            lh_emit_full(c, k, LH_RULE(CODE_OPAQUE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
                          "inline code evaluates a string computed at run time: what it runs cannot be seen",
                          "run the evaluated code directly so it can be checked", what);
         }
@@ -825,30 +825,30 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                  * secret files; escalate outside the project; opaque when computed */
                 if (!strncmp(arg, "glob(", 5)) arg = skipSpace(arg + 5, end);
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { lh_emit(c, k, LH_R(CODE_OPAQUE), "file delete of a computed path"); continue; }
+                if (!t) { lh_emit(c, k, LH_RULE(CODE_OPAQUE), "file delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_class cls = lh_path_classify(c, t, strlen(t), &path);
                 const char *subj = path.norm ? path.norm : t;
                 if (cls == LH_PATH_SYSTEM || cls == LH_PATH_DEVICE || cls == LH_PATH_SECRET ||
                     cls == LH_PATH_ROOT || cls == LH_PATH_VIRTUAL)
-                    lh_emit_full(c, k, LH_R(CODE_DELETE)->id, LH_DENY, LH_RISK_CRITICAL, LH_TIER_ANALYSIS,
+                    lh_emit_full(c, k, LH_RULE(CODE_DELETE)->id, LH_DENY, LH_RISK_CRITICAL, LH_TIER_ANALYSIS,
                                  "inline interpreter code deletes or truncates a system or secret file",
-                                 LH_R(CODE_DELETE)->instead, subj);
+                                 LH_RULE(CODE_DELETE)->instead, subj);
                 else if (cls != LH_PATH_PROJECT && cls != LH_PATH_TEMP)
-                    lh_emit_full(c, k, LH_R(CODE_DELETE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                    lh_emit_full(c, k, LH_RULE(CODE_DELETE)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
                                  "inline interpreter code deletes a file outside the project",
-                                 LH_R(CODE_DELETE)->instead, subj);
+                                 LH_RULE(CODE_DELETE)->instead, subj);
                 continue;
             }
             if (call->kind == CALL_DELETE) {
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { lh_emit(c, k, LH_R(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
+                if (!t) { lh_emit(c, k, LH_RULE(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_classify(c, t, strlen(t), &path);
                 if (path.cls != LH_PATH_PROJECT && path.cls != LH_PATH_TEMP)
-                    lh_emit(c, k, LH_R(CODE_DELETE), path.norm ? path.norm : t);
+                    lh_emit(c, k, LH_RULE(CODE_DELETE), path.norm ? path.norm : t);
                 else if (path.flags & (LH_PF_IS_CWD))
-                    lh_emit_full(c, k, LH_R(CODE_DELETE)->id, LH_ESCALATE, LH_RISK_HIGH,
+                    lh_emit_full(c, k, LH_RULE(CODE_DELETE)->id, LH_ESCALATE, LH_RISK_HIGH,
                                  LH_TIER_ANALYSIS, "inline code deletes the whole project directory",
                                  "delete specific paths inside the project", path.norm);
                 continue;
@@ -879,15 +879,15 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                 }
             }
             if (!text || interp || opaque) {
-                lh_emit(c, k, LH_R(CODE_OPAQUE), call->name);
+                lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);
                 if (!text) continue;
             }
             parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
         }
     }
-    if (forksForever(code, len)) lh_emit(c, k, LH_R(FORK_BOMB), "inline code forks in a loop");
+    if (forksForever(code, len)) lh_emit(c, k, LH_RULE(FORK_BOMB), "inline code forks in a loop");
     const char *secret = secretLiteral(c, code, len);
-    if (secret) lh_emit(c, k, sendsToNetwork(code, len) ? LH_R(EXFIL) : LH_R(SECRET_READ), secret);
+    if (secret) lh_emit(c, k, sendsToNetwork(code, len) ? LH_RULE(EXFIL) : LH_RULE(SECRET_READ), secret);
     /* Backquotes run a shell in perl, ruby and php. */
     const char *prog = cmdAt(c, k)->prog;
     if (!strncmp(prog, "perl", 4) || !strcmp(prog, "ruby") || !strcmp(prog, "php")) {

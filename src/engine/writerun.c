@@ -417,7 +417,7 @@ static const char *langProg(lh_lang l) {
 static void runs(wstate *w, int k, const wfile *f, lh_lang lang, const char *prog) {
     lh_ctx *c = w->c;
     if (!f->content) {
-        lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path);
+        lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path);
         return;
     }
     const char *text = f->content;
@@ -436,7 +436,7 @@ static void runs(wstate *w, int k, const wfile *f, lh_lang lang, const char *pro
 /* Command k runs commands (shell text) taken out of file f by its kind: each unit (a
  * recipe line, a script value) is its own child script. */
 static void runsCommands(wstate *w, int k, const wfile *f, const char *text, size_t len) {
-    if (!f->content) { lh_emit(w->c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return; }
+    if (!f->content) { lh_emit(w->c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path); return; }
     if (!text || !len) return;
     uint32_t keep = at(w->c, k)->flags & LH_C_REPLACED;
     for (const char *u = text, *end = text + len; u < end;) {
@@ -502,7 +502,7 @@ static int sqlRun(wstate *w, int k) {
         if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0)
             f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
     if (!f) return 0;
-    if (!f->content) { lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return 1; }
+    if (!f->content) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path); return 1; }
     size_t cap = 64 + f->len * 4;
     for (int i = 0; i < cmd->argc; i++) cap += cmd->argv[i].len * 4 + 4;
     char *text = lh_arena_alloc(c->arena, cap);
@@ -578,7 +578,7 @@ static void checkRun(wstate *w, int k) {
             if (strcmp(p, "npm")) script = sub;   /* yarn NAME runs a script */
             else return;
         }
-        if (!f->content) { lh_emit(c, k, LH_R(WRITE_RUN_UNKNOWN), f->path); return; }
+        if (!f->content) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path); return; }
         size_t n = 0;
         if (script) {
             /* npm runs preNAME and postNAME around NAME */

@@ -769,11 +769,11 @@ static void test_adjust_settings(void **state) {
     fxInit(&f, LH_TOOL_BASH, "Bash");
     addCmd(&f, 0, "python3", "-c", "x", NULL);
     addCmd(&f, 0, "rm", "-rf", "/var/www/app/cache", NULL);
-    lh_emit(&f.c, 0, LH_R(CODE_OPAQUE), NULL);
-    lh_emit(&f.c, 0, LH_R(CODE_DELETE), "/srv/data");
-    lh_emit(&f.c, 1, LH_R(CODE_DELETE), "/var/www/app/cache/tmp");
-    lh_emit(&f.c, 1, LH_R(CODE_DELETE), NULL);         /* no subject: the command's paths */
-    lh_emit(&f.c, -1, LH_R(PARSE_ERROR), NULL);
+    lh_emit(&f.c, 0, LH_RULE(CODE_OPAQUE), NULL);
+    lh_emit(&f.c, 0, LH_RULE(CODE_DELETE), "/srv/data");
+    lh_emit(&f.c, 1, LH_RULE(CODE_DELETE), "/var/www/app/cache/tmp");
+    lh_emit(&f.c, 1, LH_RULE(CODE_DELETE), NULL);         /* no subject: the command's paths */
+    lh_emit(&f.c, -1, LH_RULE(PARSE_ERROR), NULL);
     lh_policy_adjust(p, &f.c);
     lh_finding *x = f.c.findings;
     assert_string_equal(x[0].overridden_by, "disabled:code.opaque");
@@ -791,8 +791,8 @@ static void test_adjust_settings(void **state) {
     f.req.agent = "ops-1";
     addCmd(&f, 0, "rm", "-rf", "/srv/x", NULL);
     addCmd(&f, 0, "perl", "-e", "x", NULL);
-    lh_emit(&f.c, 0, LH_R(CODE_DELETE), "/srv/x");
-    lh_emit(&f.c, 1, LH_R(CODE_DELETE), "/srv/x");
+    lh_emit(&f.c, 0, LH_RULE(CODE_DELETE), "/srv/x");
+    lh_emit(&f.c, 1, LH_RULE(CODE_DELETE), "/srv/x");
     lh_policy_adjust(p, &f.c);
     assert_non_null(f.c.findings[0].overridden_by);
     assert_null(f.c.findings[1].overridden_by);
@@ -819,10 +819,10 @@ static void test_overrides(void **state) {
     addCmd(&f, 0, "python3", "-c", "x", NULL);
     lh_policy_match(p, &f.c);
     assert_int_equal(f.c.nfindings, 1);
-    lh_emit(&f.c, 0, LH_R(CODE_OPAQUE), NULL);          /* same command: overridden */
-    lh_emit(&f.c, 0, LH_R(DYNAMIC_CMD), NULL);          /* not named: stays */
-    lh_emit(&f.c, 1, LH_R(CODE_OPAQUE), NULL);          /* other command: stays */
-    lh_emit(&f.c, 0, LH_R(PARSE_ERROR), NULL);          /* protected: stays */
+    lh_emit(&f.c, 0, LH_RULE(CODE_OPAQUE), NULL);          /* same command: overridden */
+    lh_emit(&f.c, 0, LH_RULE(DYNAMIC_CMD), NULL);          /* not named: stays */
+    lh_emit(&f.c, 1, LH_RULE(CODE_OPAQUE), NULL);          /* other command: stays */
+    lh_emit(&f.c, 0, LH_RULE(PARSE_ERROR), NULL);          /* protected: stays */
     lh_policy_adjust(p, &f.c);
     assert_string_equal(f.c.findings[1].overridden_by, "policy:py-ok");
     assert_null(f.c.findings[2].overridden_by);
@@ -836,9 +836,9 @@ static void test_overrides(void **state) {
     addCmd(&f, LH_C_DYNAMIC_CMD, "$x", NULL);
     addCmd(&f, LH_C_DYNAMIC_CMD, "$y", NULL);
     lh_policy_match(p, &f.c);
-    lh_emit(&f.c, 0, LH_R(DYNAMIC_CMD), "$x");
-    lh_emit(&f.c, 1, LH_R(DYNAMIC_CMD), "$y");
-    lh_emit(&f.c, 1, LH_R(CODE_OPAQUE), NULL);
+    lh_emit(&f.c, 0, LH_RULE(DYNAMIC_CMD), "$x");
+    lh_emit(&f.c, 1, LH_RULE(DYNAMIC_CMD), "$y");
+    lh_emit(&f.c, 1, LH_RULE(CODE_OPAQUE), NULL);
     lh_policy_adjust(p, &f.c);
     assert_string_equal(findingOf(&f, "shell.dynamic-command")->overridden_by, "policy:ops");
     assert_string_equal(f.c.findings[2].overridden_by, "policy:ops");

@@ -104,6 +104,62 @@ int an_flows_to_exec(an_state *s, int idx);
  * Returns its index or -1; *loopback is set when every destination is local. */
 int an_flows_to_sender(an_state *s, int idx, int *loopback);
 
+/* ---- the shared judging layer: any family may call these ------------------------ *
+ * A family (an_fs.c, an_net.c, …) calls analyze.c and this layer rather than another
+ * family, so each judgement has one home whichever command reaches it. What still
+ * crosses: an_data_dispatch chains the pack and ops tables (an_packs.c, an_ops.c), an_mcp.c
+ * judges SQL arguments with an_db.c's scanner (an_db_sql_text), and tar --remove-files
+ * under xargs asks an_fs.c for the paths xargs reads (an_fs_stdin_targets). */
+
+/* an_shared.c */
+#define AN_W_WRITE  0   /* overwrite, append, truncate */
+#define AN_W_CREATE 1   /* mkdir, touch: creates, never destroys */
+/* Judge a write to the path word text by command idx. */
+void an_fs_write_target(an_state *s, int idx, const char *text, int how);
+/* Judge the deletion of the path word text (recursive/forced as rm -r/-f);
+ * filtered when only matching entries go (find -name … -delete). */
+void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
+                         int filtered);
+/* Emit rule r with action act (an escalation at most medium risk) for command idx. */
+void an_emit_as(an_state *s, int idx, lh_rule_id r, lh_action act, const char *subject);
+/* Is the normalised path under a temp dir (/tmp, /var/tmp, /dev/shm, macOS's)? */
+int an_in_temp_dir(const char *norm);
+/* Report that command idx reads the secret named subject: exfiltration when the
+ * command sends it or its output reaches a network sender, else secret.read. */
+void an_net_secret_used(an_state *s, int idx, const char *subject);
+/* Lighthouse's own files. */
+/* Is the path one of Lighthouse's own files (programs, data dir, policy, hook settings)? */
+int an_self_path(const lh_ctx *c, const lh_path *p);
+/* Report self.tamper when p is one of them (returns 1), else 0. */
+int an_self_guard(an_state *s, int idx, const lh_path *p);
+/* Framework commands that drop or recreate the database (rake db:drop, prisma migrate
+ * reset, manage.py flush…); also the handler of those programs. */
+void an_db_framework(an_state *s, int idx, const lh_cmd *cmd);
+/* Does a script or target name say it deploys or releases ("deploy.sh", "release")? */
+int an_is_deploy_name(const char *name);
+
+/* an_url.c */
+/* Judge the destination of a URL or host word used by command idx (-1: the request):
+ * cloud metadata, link-local, private and internal hosts are escalated unless the
+ * policy's settings.allowed_hosts lists them. Returns 1 when it reported. */
+int an_url_check(lh_ctx *c, int idx, const char *url);
+/* curl --unix-socket PATH: the Docker/Podman engine socket is net.docker-api. */
+int an_url_socket_check(lh_ctx *c, int idx, const char *path);
+void an_url_webfetch(lh_ctx *c);
+
+/* an_ctx.c: context that makes an everyday call safe. */
+/* Drop the database-wipe findings of command idx (from findings[from]) when it targets
+ * a local test or dev database. */
+void an_ctx_test_db(an_state *s, int idx, const lh_cmd *cmd, int from);
+/* cp .env.example .env (sources ops[0..n)) into the project: no write finding. */
+int an_ctx_env_copy(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n, const char *dest);
+/* >> .env, or cat .env.example > .env, in the project. */
+int an_ctx_env_redirect(an_state *s, int idx, const lh_cmd *cmd, const lh_redir *rd);
+/* Is the normalised path inside a tool cache under home (~/.cache/X, ~/.npm/_cacache…)? */
+int an_ctx_home_cache(const lh_ctx *c, const char *norm);
+/* bash -n / sh -n / -o noexec: the shell only parses. */
+int an_syntax_only(const lh_cmd *cmd);
+
 /* ---- per-family handlers --------------------------------------------------------- */
 
 /* an_fs.c */
@@ -123,14 +179,6 @@ void an_fs_shred(an_state *s, int idx, const lh_cmd *cmd);
 void an_fs_redirs(an_state *s, int idx, const lh_cmd *cmd);
 void an_fs_dynamic(an_state *s, int idx, const lh_cmd *cmd);
 
-#define AN_W_WRITE  0   /* overwrite, append, truncate */
-#define AN_W_CREATE 1   /* mkdir, touch: creates, never destroys */
-/* Judge a write to the path word text by command idx. */
-void an_fs_write_target(an_state *s, int idx, const char *text, int how);
-/* Judge the deletion of the path word text (recursive/forced as rm -r/-f);
- * filtered when only matching entries go (find -name … -delete). */
-void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
-                         int filtered);
 /* Judge the deletion of paths command idx reads from stdin (xargs): the upstream find's
  * start paths or a literal list. Returns 0 when they are not known. */
 int an_fs_stdin_targets(an_state *s, int idx, int recursive, int forced);
@@ -178,38 +226,9 @@ void an_net_scp(an_state *s, int idx, const lh_cmd *cmd);
 void an_net_tunnel(an_state *s, int idx, const lh_cmd *cmd);
 void an_net_secret_tool(an_state *s, int idx, const lh_cmd *cmd);
 void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd);
-/* Report that command idx reads the secret named subject: exfiltration when the
- * command sends it or its output reaches a network sender, else secret.read. */
-void an_net_secret_used(an_state *s, int idx, const char *subject);
 int an_is_decoder(const lh_cmd *cmd);
 
-/* an_url.c */
-/* Judge the destination of a URL or host word used by command idx (-1: the request):
- * cloud metadata, link-local, private and internal hosts are escalated unless the
- * policy's settings.allowed_hosts lists them. Returns 1 when it reported. */
-int an_url_check(lh_ctx *c, int idx, const char *url);
-/* curl --unix-socket PATH: the Docker/Podman engine socket is net.docker-api. */
-int an_url_socket_check(lh_ctx *c, int idx, const char *path);
-void an_url_webfetch(lh_ctx *c);
-
-/* an_ctx.c: context that makes an everyday call safe. */
-/* Drop the database-wipe findings of command idx (from findings[from]) when it targets
- * a local test or dev database. */
-void an_ctx_test_db(an_state *s, int idx, const lh_cmd *cmd, int from);
-/* cp .env.example .env (sources ops[0..n)) into the project: no write finding. */
-int an_ctx_env_copy(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n, const char *dest);
-/* >> .env, or cat .env.example > .env, in the project. */
-int an_ctx_env_redirect(an_state *s, int idx, const lh_cmd *cmd, const lh_redir *rd);
-/* Is the normalised path inside a tool cache under home (~/.cache/X, ~/.npm/_cacache…)? */
-int an_ctx_home_cache(const lh_ctx *c, const char *norm);
-/* bash -n / sh -n / -o noexec: the shell only parses. */
-int an_syntax_only(const lh_cmd *cmd);
-
 /* an_self.c: Lighthouse's own files and processes. */
-/* Is the path one of Lighthouse's own files (programs, data dir, policy, hook settings)? */
-int an_self_path(const lh_ctx *c, const lh_path *p);
-/* Report self.tamper when p is one of them (returns 1), else 0. */
-int an_self_guard(an_state *s, int idx, const lh_path *p);
 /* chmod/chown/chattr/setfacl/shred of those files; kill, pkill, systemctl, service
  * that stop the bridge. */
 void an_self_command(an_state *s, int idx, const lh_cmd *cmd);
@@ -223,7 +242,6 @@ void an_db_sql(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_redis(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_mongo(an_state *s, int idx, const lh_cmd *cmd);
 void an_db_admin(an_state *s, int idx, const lh_cmd *cmd);
-void an_db_framework(an_state *s, int idx, const lh_cmd *cmd);
 /* SQL text given as a tool argument (an MCP query tool): judged for what it does. */
 void an_db_sql_text(lh_ctx *c, const char *sql);
 
@@ -251,7 +269,5 @@ void an_infra_compose(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_gh(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd);
-/* Does a script or target name say it deploys or releases ("deploy.sh", "release")? */
-int an_is_deploy_name(const char *name);
 
 #endif

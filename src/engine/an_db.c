@@ -441,43 +441,6 @@ void an_db_admin(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
-/* Framework commands that drop or recreate the database. */
-void an_db_framework(an_state *s, int idx, const lh_cmd *cmd) {
-    char buf[512];
-    size_t o = 0;
-    for (int i = 1; i < cmd->argc && o + cmd->argv[i].len + 2 < sizeof(buf); i++) {
-        memcpy(buf + o, cmd->argv[i].s, cmd->argv[i].len);
-        o += cmd->argv[i].len;
-        buf[o++] = ' ';
-    }
-    buf[o] = 0;
-    static const char *const wipes[] = {
-        "db:drop", "db:reset", "db:purge", "db:schema:load", "db:migrate:reset", "db:truncate_all",
-        "db:seed:replant", "migrate:fresh", "migrate:reset", "migrate:refresh", "db:wipe",
-        "ecto.drop", "ecto.reset", "migrate reset", "db push --force-reset", "schema:drop",
-        "database drop", "database reset", "db reset", "downgrade base", "migrate:rollback --all",
-        "reset_db", "manage.py flush", "django-admin flush", NULL,
-    };
-    const char *p = cmd->prog;
-    int django = strstr(buf, "manage.py") != NULL || !strcmp(p, "django-admin") || !strcmp(p, "manage.py");
-    for (int k = 0; wipes[k]; k++) {
-        const char *hit = strstr(buf, wipes[k]);
-        if (!hit) continue;
-        lh_emit(s->c, idx, LH_RULE(DB_RESET), wipes[k]);
-        return;
-    }
-    if (strstr(buf, "--accept-data-loss")) {
-        lh_emit_full(s->c, idx, LH_RULE(DB_RESET)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
-                     "applies a schema change that drops data (--accept-data-loss)", LH_RULE(DB_RESET)->instead,
-                     "--accept-data-loss");
-        return;
-    }
-    if (django && (!strncmp(buf, "flush", 5) || strstr(buf, " flush"))) {
-        lh_emit(s->c, idx, LH_RULE(DB_RESET), "flush");
-        return;
-    }
-}
-
 /* SQL given as a tool argument (an MCP query tool's "sql"): judged as the text of psql -c
  * on a database the request does not name, so only what the statement does counts. */
 void an_db_sql_text(lh_ctx *c, const char *sql) {

@@ -14,154 +14,9 @@
 /* Helpers                                                                         */
 /* ------------------------------------------------------------------------------ */
 
-static int under(const char *s, const char *pre) {
-    size_t n = strlen(pre);
-    return !strncmp(s, pre, n) && (s[n] == 0 || s[n] == '/');
-}
-
 static int endsWith(const char *s, const char *suf) {
     size_t n = strlen(s), l = strlen(suf);
     return n >= l && !strcmp(s + n - l, suf);
-}
-
-static int inTempDir(const char *norm) {
-    return under(norm, "/tmp") || under(norm, "/var/tmp") || under(norm, "/dev/shm") ||
-           under(norm, "/private/tmp") || under(norm, "/var/folders") || under(norm, "/private/var/folders");
-}
-
-static void emitAs(an_state *s, int idx, lh_rule_id r, lh_action act, const char *subject) {
-    const lh_rule_info *ri = &lh_rules[r];
-    lh_emit_full(s->c, idx, ri->id, act, ri->risk > LH_RISK_MEDIUM && act == LH_ESCALATE ? LH_RISK_MEDIUM : ri->risk,
-                 LH_TIER_ANALYSIS, ri->reason, ri->instead, subject);
-}
-
-/* "${DIR:?}/cache": the shell stops when DIR is unset or empty, and what goes is a
- * named subdirectory, not the tree the variable points at. */
-static int guardedSubpath(const char *t) {
-    if (strncmp(t, "${", 2)) return 0;
-    const char *close = strchr(t, '}');
-    if (!close || close - t < 5 || close[-1] != '?' || close[-2] != ':' || close[1] != '/') return 0;
-    const char *rest = close + 2;
-    if (!*rest || strpbrk(rest, "*?[$`")) return 0;
-    return strcmp(rest, ".") && strcmp(rest, "..") && strncmp(rest, "../", 3);
-}
-
-/* ------------------------------------------------------------------------------ */
-/* Judging one path                                                                */
-/* ------------------------------------------------------------------------------ */
-
-void an_fs_write_target(an_state *s, int idx, const char *text, int how) {
-    lh_path p;
-    lh_path_class cls = an_path(s, idx, text, &p);
-    if (an_self_guard(s, idx, &p)) return;
-    unsigned f = p.flags;
-    const char *n = p.norm;
-    if (f & (LH_PF_DEV_NULL | LH_PF_NET_DEV)) return;
-    lh_ctx *c = s->c;
-    if (how == AN_W_WRITE && (strstr(n, "/.claude/settings") || strstr(n, "/.claude/hooks"))) {
-        /* the agent's permissions and hooks: Lighthouse itself is installed there */
-        lh_emit(c, idx, LH_RULE(FS_AGENT_SETTINGS), n);
-        return;
-    }
-    switch (cls) {
-    case LH_PATH_DEVICE:
-        lh_emit(c, idx, LH_RULE(FS_WRITE_DEVICE), n);
-        return;
-    case LH_PATH_VIRTUAL:
-        if (!strcmp(n, "/proc/sysrq-trigger")) lh_emit(c, idx, LH_RULE(SYS_SHUTDOWN), n);
-        else if (how == AN_W_WRITE) lh_emit(c, idx, LH_RULE(FS_WRITE_KERNEL), n);
-        return;
-    case LH_PATH_ROOT:
-        lh_emit(c, idx, how == AN_W_CREATE ? LH_RULE(FS_WRITE_OUTSIDE) : LH_RULE(FS_WRITE_SYSTEM), n);
-        return;
-    case LH_PATH_SYSTEM:
-        if (how == AN_W_CREATE) { lh_emit(c, idx, LH_RULE(FS_WRITE_OUTSIDE), n); return; }
-        if (f & LH_PF_AUTH_DB) {
-            int sudo = strstr(n, "sudoers") || strstr(n, "doas");
-            lh_emit(c, idx, sudo ? LH_RULE(AUTH_SUDOERS) : LH_RULE(AUTH_PASSWD), n);
-        } else if (f & LH_PF_CRON) lh_emit(c, idx, LH_RULE(FS_CRON), n);
-        else if (f & LH_PF_SHELL_STARTUP) lh_emit(c, idx, LH_RULE(FS_STARTUP), n);
-        else lh_emit(c, idx, LH_RULE(FS_WRITE_SYSTEM), n);
-        return;
-    case LH_PATH_SECRET:
-        if (f & LH_PF_AUTH_KEYS) { lh_emit(c, idx, LH_RULE(FS_AUTH_KEYS), n); return; }
-        if (f & LH_PF_AUTH_DB) { lh_emit(c, idx, LH_RULE(AUTH_PASSWD), n); return; }
-        if (inTempDir(n)) return;
-        if ((f & LH_PF_IN_PROJECT) || how == AN_W_CREATE) {
-            emitAs(s, idx, LH_RULE_FS_WRITE_SECRET, LH_ESCALATE, n);
-            return;
-        }
-        lh_emit(c, idx, LH_RULE(FS_WRITE_SECRET), n);
-        return;
-    case LH_PATH_HOME:
-    case LH_PATH_OTHER:
-        if ((f & LH_PF_SHELL_STARTUP) && how == AN_W_WRITE) lh_emit(c, idx, LH_RULE(FS_STARTUP), n);
-        else if ((f & LH_PF_GIT_HOOKS) && how == AN_W_WRITE) lh_emit(c, idx, LH_RULE(FS_GIT_HOOKS), n);
-        else lh_emit(c, idx, LH_RULE(FS_WRITE_OUTSIDE), n);
-        return;
-    case LH_PATH_PROJECT:
-        if (how != AN_W_WRITE) return;
-        if (f & LH_PF_GIT_HOOKS) lh_emit(c, idx, LH_RULE(FS_GIT_HOOKS), n);
-        else if ((f & LH_PF_GIT_DIR) && endsWith(n, "/.git/config")) lh_emit(c, idx, LH_RULE(FS_GIT_CONFIG), n);
-        return;
-    default:
-        return;   /* temp, or a run-time path: writes there are the agent's business */
-    }
-}
-
-void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
-                         int filtered) {
-    if (!*text) return;
-    lh_path p;
-    lh_path_class cls = an_path(s, idx, text, &p);
-    if (an_self_guard(s, idx, &p)) return;
-    unsigned f = p.flags;
-    const char *n = p.norm;
-    lh_ctx *c = s->c;
-    int broad = recursive || forced || (f & LH_PF_GLOB);
-    switch (cls) {
-    case LH_PATH_ROOT:
-        lh_emit(c, idx, LH_RULE(RM_ROOT), n);
-        return;
-    case LH_PATH_SYSTEM:
-    case LH_PATH_DEVICE:
-    case LH_PATH_VIRTUAL:
-        lh_emit(c, idx, LH_RULE(RM_SYSTEM), n);
-        return;
-    case LH_PATH_SECRET:
-        if (inTempDir(n)) return;
-        if (f & LH_PF_IN_PROJECT) emitAs(s, idx, LH_RULE_RM_SECRET, LH_ESCALATE, n);
-        else lh_emit(c, idx, LH_RULE(RM_SECRET), n);
-        return;
-    case LH_PATH_HOME:
-    case LH_PATH_OTHER:
-        /* a filter (find -name …) narrows what goes, but not where: still outside */
-        if (f & LH_PF_IS_HOME) lh_emit(c, idx, LH_RULE(RM_HOME), n);
-        else if (cls == LH_PATH_HOME && an_ctx_home_cache(c, n)) return;   /* ~/.cache/pip… */
-        else if (broad) lh_emit(c, idx, LH_RULE(RM_OUTSIDE), n);
-        else lh_emit(c, idx, LH_RULE(RM_FILE_OUTSIDE), n);
-        return;
-    case LH_PATH_PROJECT:
-        if (f & LH_PF_GIT_DIR) {
-            const char *g = strstr(n, "/.git");
-            const char *after = g ? g + 5 : "";
-            if (*after == 0 || under(after, "/objects") || under(after, "/refs") || !strcmp(after, "/*"))
-                lh_emit(c, idx, LH_RULE(RM_GIT_DIR), n);
-            return;
-        }
-        if ((f & LH_PF_IS_CWD) && recursive && !filtered) {
-            /* the directory itself, "*" (all the work that is not committed yet goes,
-             * issue 11), a dot-glob (".*" takes .git) or a run-time name */
-            if (f & LH_PF_DYNAMIC) lh_emit(c, idx, LH_RULE(RM_DYNAMIC), n);
-            else lh_emit(c, idx, LH_RULE(RM_PROJECT_ROOT), n);
-        }
-        return;
-    case LH_PATH_UNKNOWN:
-        if (recursive && !filtered && !guardedSubpath(text)) lh_emit(c, idx, LH_RULE(RM_DYNAMIC), n);
-        return;
-    default:
-        return;
-    }
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -360,7 +215,7 @@ void an_fs_shred(an_state *s, int idx, const lh_cmd *cmd) {
         /* a project file: the user's own (issue 11 part 9); not the project itself */
         if (cls == LH_PATH_PROJECT && !(p.flags & LH_PF_IS_CWD)) continue;
         if (cls == LH_PATH_PROJECT || cls == LH_PATH_UNKNOWN)
-            emitAs(s, idx, LH_RULE_DISK_SHRED, LH_ESCALATE, p.norm);
+            an_emit_as(s, idx, LH_RULE_DISK_SHRED, LH_ESCALATE, p.norm);
         else lh_emit(s->c, idx, LH_RULE(DISK_SHRED), p.norm);
     }
 }
@@ -416,8 +271,8 @@ static void judgeMoveSource(an_state *s, int idx, const char *text) {
         if (!(p.flags & LH_PF_DEV_NULL)) lh_emit(c, idx, LH_RULE(FS_WRITE_SYSTEM), n);
         break;
     case LH_PATH_SECRET:
-        if (inTempDir(n)) break;
-        if (p.flags & LH_PF_IN_PROJECT) emitAs(s, idx, LH_RULE_FS_WRITE_SECRET, LH_ESCALATE, n);
+        if (an_in_temp_dir(n)) break;
+        if (p.flags & LH_PF_IN_PROJECT) an_emit_as(s, idx, LH_RULE_FS_WRITE_SECRET, LH_ESCALATE, n);
         else lh_emit(c, idx, LH_RULE(FS_WRITE_SECRET), n);
         break;
     case LH_PATH_HOME:
@@ -427,8 +282,8 @@ static void judgeMoveSource(an_state *s, int idx, const char *text) {
         else lh_emit(c, idx, LH_RULE(RM_FILE_OUTSIDE), n);
         break;
     case LH_PATH_PROJECT:
-        if ((p.flags & LH_PF_GIT_DIR) && endsWith(n, "/.git")) emitAs(s, idx, LH_RULE_RM_GIT_DIR, LH_ESCALATE, n);
-        else if (p.flags & LH_PF_IS_CWD) emitAs(s, idx, LH_RULE_RM_PROJECT_ROOT, LH_ESCALATE, n);
+        if ((p.flags & LH_PF_GIT_DIR) && endsWith(n, "/.git")) an_emit_as(s, idx, LH_RULE_RM_GIT_DIR, LH_ESCALATE, n);
+        else if (p.flags & LH_PF_IS_CWD) an_emit_as(s, idx, LH_RULE_RM_PROJECT_ROOT, LH_ESCALATE, n);
         break;
     default: break;
     }

@@ -729,13 +729,6 @@ void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
-int an_is_deploy_name(const char *name) {
-    const char *b = strrchr(name, '/');
-    b = b ? b + 1 : name;
-    return an_istr(b, "deploy") != NULL || an_istr(b, "release") != NULL ||
-           (an_istr(b, "publish") != NULL && !an_istr(b, "prepublish") && !an_istr(b, "MavenLocal"));
-}
-
 /* make TARGET, kamal deploy, cap production deploy, fab deploy …: a target or task
  * named deploy/release/publish. */
 void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd) {

@@ -15,53 +15,12 @@
  * A write, deletion, move, truncation, owner or mode change of any of them is denied
  * (self.tamper), by any tool and through any wrapper, and so is killing or stopping the
  * bridge (self.stop: kill, pkill, killall, systemctl, service, docker/podman stop|kill|rm). Reading them is not judged here. The engine learns the configured
- * paths once, in lh_engine_new (engine.c); the analyzers only compare strings. */
+ * paths once, in lh_engine_new (engine.c); the analyzers only compare strings. Which paths
+ * are Lighthouse's own (an_self_path, an_self_guard) is decided in an_shared.c, since every
+ * family that writes or deletes asks; this file judges the commands. */
 #include <string.h>
 
 #include "engine/an_common.h"
-
-static int hasComponent(const char *p, const char *name) {
-    size_t n = strlen(name);
-    for (const char *q = strstr(p, name); q; q = strstr(q + 1, name))
-        if ((q == p || q[-1] == '/') && (q[n] == 0 || q[n] == '/')) return 1;
-    return 0;
-}
-
-static const char *baseOf(const char *p) {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
-/* path equals dir or is under it */
-static int under(const char *path, const char *dir) {
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/') n--;
-    return n > 0 && !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
-}
-
-int an_self_path(const lh_ctx *c, const lh_path *p) {
-    const char *n = p->norm;
-    if (!n || !*n) return 0;
-    const char *b = baseOf(n);
-    if ((!strcmp(b, "lighthouse") || !strcmp(b, "lighthouse-hook")) && p->cls != LH_PATH_PROJECT &&
-        p->cls != LH_PATH_TEMP && !(p->flags & LH_PF_IN_PROJECT))
-        return 1;
-    if (hasComponent(n, "lighthouse-data") || hasComponent(n, "lighthouse-data.checkpoints")) return 1;
-    const char *cl = strstr(n, "/.claude/settings");
-    if (cl && !strchr(cl + 17, '/')) {
-        size_t l = strlen(cl);
-        if (l >= 5 && !strcmp(cl + l - 5, ".json")) return 1;
-    }
-    for (int i = 0; i < c->nself_paths; i++)
-        if (under(n, c->self_paths[i])) return 1;
-    return 0;
-}
-
-int an_self_guard(an_state *s, int idx, const lh_path *p) {
-    if (!an_self_path(s->c, p)) return 0;
-    lh_emit(s->c, idx, LH_RULE(SELF_TAMPER), p->norm);
-    return 1;
-}
 
 /* Does the word name the bridge or the hook ("lighthouse", "lighthouse.service",
  * "$(pidof lighthouse)", "-f lighthouse-hook")? */

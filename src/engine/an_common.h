@@ -108,8 +108,7 @@ int an_flows_to_sender(an_state *s, int idx, int *loopback);
  * A family (an_fs.c, an_net.c, …) calls analyze.c and this layer rather than another
  * family, so each judgement has one home whichever command reaches it. What still
  * crosses: an_data_dispatch chains the pack and ops tables (an_packs.c, an_ops.c), an_mcp.c
- * judges SQL arguments with an_db.c's scanner (an_db_sql_text), and tar --remove-files
- * under xargs asks an_fs.c for the paths xargs reads (an_fs_stdin_targets). */
+ * judges SQL arguments with an_db.c's scanner (an_db_sql_text). */
 
 /* an_shared.c */
 #define AN_W_WRITE  0   /* overwrite, append, truncate */
@@ -120,6 +119,18 @@ void an_fs_write_target(an_state *s, int idx, const char *text, int how);
  * filtered when only matching entries go (find -name … -delete). */
 void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, int forced,
                          int filtered);
+/* Judge the deletion of paths command idx reads from stdin (xargs): the upstream find's
+ * start paths or a literal list. Returns 0 when they are not known. */
+int an_fs_stdin_targets(an_state *s, int idx, int recursive, int forced);
+/* find: its expressions narrow what matches (-name, -mtime…); its start points (argv
+ * indexes, at most max; none means "."). */
+int an_find_has_filter(const lh_cmd *f);
+int an_find_starts(const lh_cmd *f, int *idx, int max);
+/* The pipeline stage that feeds the xargs running command idx, or NULL. */
+const lh_cmd *an_xargs_feeder(an_state *s, int idx);
+/* The paths a listing stage (find, grep -rl, rg -l, ls, echo) passes on: how many (in
+ * out), 0 with *dot for the cwd, -1 when not known; *filtered when only some files go. */
+int an_feeder_paths(const lh_cmd *up, const char **out, int max, int *dot, int *filtered);
 /* Emit rule r with action act (an escalation at most medium risk) for command idx. */
 void an_emit_as(an_state *s, int idx, lh_rule_id r, lh_action act, const char *subject);
 /* Is the normalised path under a temp dir (/tmp, /var/tmp, /dev/shm, macOS's)? */
@@ -179,9 +190,6 @@ void an_fs_shred(an_state *s, int idx, const lh_cmd *cmd);
 void an_fs_redirs(an_state *s, int idx, const lh_cmd *cmd);
 void an_fs_dynamic(an_state *s, int idx, const lh_cmd *cmd);
 
-/* Judge the deletion of paths command idx reads from stdin (xargs): the upstream find's
- * start paths or a literal list. Returns 0 when they are not known. */
-int an_fs_stdin_targets(an_state *s, int idx, int recursive, int forced);
 
 /* an_disk.c */
 void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd);

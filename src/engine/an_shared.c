@@ -1,9 +1,10 @@
 /* an_shared.c — the judging helpers that every analyzer family may call.
  *
- * A write to a path, the deletion of a path, a secret that is read (and maybe sent),
- * Lighthouse's own files, a database framework's wipe task, a deploy script's name:
- * each is judged the same way whichever command does it, so the families (an_fs.c,
- * an_net.c, an_infra.c, an_data.c, …) call these instead of one another. Together with
+ * A write to a path, the deletion of a path (and the paths find or an xargs pipeline
+ * hands to one), a secret that is read (and maybe sent), Lighthouse's own files, a
+ * database framework's wipe task, a deploy script's name: each is judged the same way
+ * whichever command does it, so the families (an_fs.c, an_net.c, an_infra.c, an_data.c,
+ * …) call these instead of one another. Together with
  * analyze.c (the walk and the word helpers), an_ctx.c (context that makes an everyday
  * call safe) and an_url.c (URL destinations) this is the shared analyzer layer that
  * an_common.h declares. */
@@ -183,6 +184,120 @@ void an_fs_delete_target(an_state *s, int idx, const char *text, int recursive, 
     default:
         return;
     }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Where deletions get their paths                                                 */
+/* ------------------------------------------------------------------------------ */
+
+/* find expressions that narrow what matches (so -delete is not "everything"). */
+int an_find_has_filter(const lh_cmd *f) {
+    static const char *const tests[] = {"-name", "-iname", "-path", "-ipath", "-regex", "-iregex",
+                                        "-wholename", "-iwholename", "-mtime", "-mmin", "-atime",
+                                        "-amin", "-ctime", "-cmin", "-newer", "-size", "-user",
+                                        "-group", "-perm", "-empty", "-links", "-inum", "-lname",
+                                        "-ilname", "-samefile", "-uid", "-gid", "-nouser", "-newermt",
+                                        NULL};
+    for (int i = 1; i < f->argc; i++)
+        for (int k = 0; tests[k]; k++)
+            if (!strcmp(f->argv[i].s, tests[k])) return 1;
+    return 0;
+}
+
+/* The starting points of a find command (argv indexes); "." when none. */
+int an_find_starts(const lh_cmd *f, int *idx, int max) {
+    int i = 1, n = 0;
+    while (i < f->argc) {
+        const char *a = f->argv[i].s;
+        if (!strcmp(a, "-H") || !strcmp(a, "-L") || !strcmp(a, "-P") || !strncmp(a, "-O", 2)) { i++; continue; }
+        if (!strcmp(a, "-D")) { i += 2; continue; }
+        break;
+    }
+    for (; i < f->argc && n < max; i++) {
+        const char *a = f->argv[i].s;
+        if (a[0] == '-' || !strcmp(a, "(") || !strcmp(a, "!") || !strcmp(a, ",")) break;
+        idx[n++] = i;
+    }
+    return n;
+}
+
+/* The pipeline stage that feeds the xargs running command idx (directly, or through
+ * "xargs -I{} sh -c 'rm -rf {}'"), or NULL. */
+const lh_cmd *an_xargs_feeder(an_state *s, int idx) {
+    const lh_script *sc = s->c->script;
+    int cur = idx;
+    for (int hop = 0; hop < 4 && cur >= 0; hop++) {
+        const lh_cmd *c = &sc->cmds[cur];
+        if (c->origin == LH_ORIGIN_SHELL_C || c->origin == LH_ORIGIN_EVAL) { cur = c->parent; continue; }
+        if (c->origin != LH_ORIGIN_XARGS || c->parent < 0) return NULL;
+        const lh_cmd *x = &sc->cmds[c->parent];
+        if (!(x->flags & LH_C_PIPE_IN)) return NULL;
+        for (int j = c->parent - 1; j >= AN_LO(c->parent); j--) {
+            const lh_cmd *up = &sc->cmds[j];
+            if (up->pipeline == x->pipeline && up->pipe_pos == x->pipe_pos - 1 && up->parent == x->parent)
+                return up;
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+/* The start paths of a listing stage (find's start dirs, grep -r/rg -l operands, ls,
+ * echo's words; "." when it lists the cwd). Returns how many (argv words in out), 0 with
+ * *dot set for the cwd, -1 when the stage is not known. *filtered: only some files go. */
+int an_feeder_paths(const lh_cmd *up, const char **out, int max, int *dot, int *filtered) {
+    *dot = 0;
+    *filtered = 0;
+    if (!strcmp(up->prog, "find")) {
+        int st[16];
+        int n = an_find_starts(up, st, max < 16 ? max : 16);
+        *filtered = an_find_has_filter(up);
+        for (int k = 0; k < n; k++) out[k] = up->argv[st[k]].s;
+        *dot = n == 0;
+        return n;
+    }
+    if (!strcmp(up->prog, "echo") || !strcmp(up->prog, "printf") || !strcmp(up->prog, "ls")) {
+        int ops[32];
+        int n = an_operands(up, 1, "", NULL, ops, max < 32 ? max : 32);
+        if (n == 0 && !strcmp(up->prog, "ls")) { out[0] = "*"; return 1; }
+        for (int k = 0; k < n; k++) out[k] = up->argv[ops[k]].s;
+        return n;
+    }
+    int grep = !strcmp(up->prog, "grep") || !strcmp(up->prog, "egrep") || !strcmp(up->prog, "fgrep");
+    int rg = !strcmp(up->prog, "rg") || !strcmp(up->prog, "ag") || !strcmp(up->prog, "ack");
+    if (!strcmp(up->prog, "git") && an_has_word(up, 1, "grep")) { *dot = 1; *filtered = 1; return 0; }
+    if (!strcmp(up->prog, "git") && an_has_word(up, 1, "ls-files")) { *dot = 1; *filtered = 1; return 0; }
+    if (!grep && !rg) return -1;
+    /* only file names are listed: -l (or -L), and grep reads directories with -r */
+    if (!lh_has_opt(up, 'l', "--files-with-matches") && !lh_has_opt(up, 'L', "--files-without-match") &&
+        !(rg && lh_has_opt(up, 0, "--files")))
+        return -1;
+    int ops[33];
+    int n = an_operands(up, 1, "efmABCdDgtT", (const char *const[]){"--include", "--exclude", "--glob",
+                                                                      "--type", "--regexp", "--file", NULL},
+                        ops, 33);
+    int skip = !lh_has_opt(up, 'e', "--regexp") && !lh_has_opt(up, 'f', "--file") && !lh_has_opt(up, 0, "--files");
+    int m = 0;
+    for (int k = skip; k < n && m < max; k++) out[m++] = up->argv[ops[k]].s;
+    *filtered = 1;
+    *dot = m == 0;
+    return m;
+}
+
+/* Paths an xargs child (rm -rf) receives from the stage before xargs: find's start
+ * dirs, ls's operands, echo's words. Returns 1 when they are known. */
+int an_fs_stdin_targets(an_state *s, int idx, int recursive, int forced) {
+    const lh_cmd *up = an_xargs_feeder(s, idx);
+    if (!up) return 0;
+    if (strcmp(up->prog, "find") && strcmp(up->prog, "echo") && strcmp(up->prog, "printf") && strcmp(up->prog, "ls"))
+        return 0;
+    const char *paths[32];
+    int dot, filtered;
+    int n = an_feeder_paths(up, paths, 32, &dot, &filtered);
+    if (n < 0) return 0;
+    if (dot) an_fs_delete_target(s, idx, ".", recursive, forced, filtered);
+    for (int k = 0; k < n; k++) an_fs_delete_target(s, idx, paths[k], recursive, forced, filtered);
+    return 1;
 }
 
 /* ------------------------------------------------------------------------------ */

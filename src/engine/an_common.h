@@ -107,8 +107,9 @@ int an_flows_to_sender(an_state *s, int idx, int *loopback);
 /* ---- the shared judging layer: any family may call these ------------------------ *
  * A family (an_fs.c, an_net.c, …) calls analyze.c and this layer rather than another
  * family, so each judgement has one home whichever command reaches it. What still
- * crosses: an_data_dispatch chains the pack and ops tables (an_packs.c, an_ops.c), an_mcp.c
- * judges SQL arguments with an_db.c's scanner (an_db_sql_text). */
+ * crosses is dispatch, not judgement: an_data_dispatch chains the pack and ops tables
+ * (an_packs.c, an_ops.c), and an_mcp.c, which sorts an MCP tool's arguments as analyze.c
+ * sorts tool calls, hands SQL text to an_db.c's scanner (an_db_sql_text). */
 
 /* an_shared.c */
 #define AN_W_WRITE  0   /* overwrite, append, truncate */

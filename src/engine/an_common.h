@@ -139,7 +139,6 @@ int an_in_temp_dir(const char *norm);
 /* Report that command idx reads the secret named subject: exfiltration when the
  * command sends it or its output reaches a network sender, else secret.read. */
 void an_net_secret_used(an_state *s, int idx, const char *subject);
-/* Lighthouse's own files. */
 /* Is the path one of Lighthouse's own files (programs, data dir, policy, hook settings)? */
 int an_self_path(const lh_ctx *c, const lh_path *p);
 /* Report self.tamper when p is one of them (returns 1), else 0. */

@@ -5,7 +5,9 @@
  * dirs are the agent's to change; the home dir, other projects and the rest of the
  * machine are not. What is deleted recursively or forcibly outside them is denied;
  * other writes outside them are escalated; system, device and credential files are
- * never written. */
+ * never written. That judgement of one path (an_fs_write_target, an_fs_delete_target)
+ * lives in the shared layer, an_shared.c, because other families write and delete too;
+ * this file finds the paths each command writes or deletes. */
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -18,6 +20,10 @@ static int endsWith(const char *s, const char *suf) {
     size_t n = strlen(s), l = strlen(suf);
     return n >= l && !strcmp(s + n - l, suf);
 }
+
+/* ------------------------------------------------------------------------------ */
+/* Deletions                                                                       */
+/* ------------------------------------------------------------------------------ */
 
 /* sed -i under xargs: the files come from the stage before xargs (find DIR, grep -rl
  * PAT DIR, rg -l PAT DIR). A script that empties each file ("d", "1,$d") is judged as a

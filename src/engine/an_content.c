@@ -397,6 +397,12 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *p = s, *end = s + len;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
     json_t *nb = p < end && *p == '{' ? json_loadb(s, len, 0, NULL) : NULL;
+    if (!nb && p < end && *p == '{' && lh_json_well_formed(c->arena, s, len)) {
+        /* json_loadb failed on good JSON: out of memory (its error code does not always
+         * say so). Not "not a notebook": its cells were never read (test_oom). */
+        c->oom = 1;
+        return;
+    }
     json_t *cells = nb ? json_object_get(nb, "cells") : NULL;
     if (!json_is_array(cells)) {
         json_decref(nb);

@@ -405,10 +405,15 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     char *key = NULL;
     size_t klen = 0;
     int use_cache = e->cache && !(opts & (LH_DECIDE_NOCACHE | LH_DECIDE_EXPLAIN));
+    /* Any allocation from a that fails during this decision fails it closed, also where
+     * the code that asked went on with less (a reason without its subject, a path left
+     * unclassified): a decision made on less than the whole analysis is not made. */
+    unsigned long failures = lh_arena_failures(a);
     if (use_cache) {
         key = cacheKey(e, req, a, &klen);
         lh_cached hit;
         if (key && lh_cache_get(e->cache, key, klen, a, &hit)) {
+            if (lh_arena_failures(a) != failures) { failClosed(out, e->revision); return -1; }
             out->action = hit.action;
             out->risk = hit.risk;
             out->tier = LH_TIER_CACHE;
@@ -454,6 +459,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     if (c.over_budget) lh_emit(&c, -1, LH_R(ENGINE_BUDGET), "the step budget of one decision");
 
     combine(&c, out);
+    if (c.oom || lh_arena_failures(a) != failures) { failClosed(out, e->revision); return -1; }
     out->steps = c.steps;
     if (opts & LH_DECIDE_EXPLAIN) {
         out->findings = c.findings;

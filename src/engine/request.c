@@ -769,3 +769,15 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
     }
     return 0;
 }
+
+int lh_json_well_formed(lh_arena *a, const char *json, size_t len) {
+    keyent local[KEYS_LOCAL];
+    parser p;
+    memset(&p, 0, sizeof(p));
+    p.s = (const unsigned char *)json;
+    p.n = len;
+    p.a = a;
+    p.keys = local;
+    p.capkeys = KEYS_LOCAL;
+    return parseDocument(&p) == 0;
+}

@@ -80,10 +80,11 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
                           char *err, size_t errlen);
 
 /* 1 when json (len bytes) is an object or array that jansson's json_loadb accepts with
- * JSON_REJECT_DUPLICATES (the grammar above, without its rules on keys). Scratch space in
- * a. The notebook reader uses it to tell a json_loadb that ran out of memory, which
- * jansson does not always say, from one that met bad JSON. */
-int lh_json_well_formed(lh_arena *a, const char *json, size_t len);
+ * JSON_REJECT_DUPLICATES (the grammar above, without its rules on keys), with in
+ * *strbytes the decoded bytes of all its strings, keys included. Scratch space in a. The
+ * notebook reader uses it to tell a json_loadb that ran out of memory, which jansson does
+ * not always say (and may then return strings with bytes missing), from bad JSON. */
+int lh_json_well_formed(lh_arena *a, const char *json, size_t len, uint64_t *strbytes);
 
 /* ---- decision ---------------------------------------------------------------------- */
 

@@ -96,6 +96,7 @@ typedef struct parser {
     int paths_more[2];          /* more string elements than paths[] holds */
     jval *edits;                /* MultiEdit's "edits" array while it is open: its raw span */
     unsigned edits_lvl;
+    uint64_t strbytes;          /* decoded bytes of every string, keys included */
 } parser;
 
 static int fail(parser *p, const char *what) {
@@ -260,6 +261,7 @@ static int scanString(parser *p, int key, uint32_t *len) {
     }
     if (i - start - saved > UINT32_MAX) { p->i = i; return fail(p, "string too long"); }
     *len = (uint32_t)(i - start - saved);
+    p->strbytes += *len;
     p->i = i + 1;
     return 0;
 }
@@ -770,7 +772,7 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
     return 0;
 }
 
-int lh_json_well_formed(lh_arena *a, const char *json, size_t len) {
+int lh_json_well_formed(lh_arena *a, const char *json, size_t len, uint64_t *strbytes) {
     keyent local[KEYS_LOCAL];
     parser p;
     memset(&p, 0, sizeof(p));
@@ -779,5 +781,7 @@ int lh_json_well_formed(lh_arena *a, const char *json, size_t len) {
     p.a = a;
     p.keys = local;
     p.capkeys = KEYS_LOCAL;
-    return parseDocument(&p) == 0;
+    if (parseDocument(&p)) return 0;
+    *strbytes = p.strbytes;
+    return 1;
 }

@@ -13,7 +13,16 @@
  * the other word, so they are not woken early. (With a condition variable per request the
  * committer made one system call per appender while holding the queue's mutex, and each
  * woken appender then blocked on that mutex: on this 2-vCPU machine waking cost more than
- * the inserts.) */
+ * the inserts.)
+ *
+ * A request's states, asserted (util/check.h) where they change:
+ *   queued     on the list (head .. tail), gen == 0, done == 0
+ *   taken      off the list, in the committer's group g: gen == g, done == 0
+ *   done       done == 1 (a waiting one is its appender's again; an asynchronous one is
+ *              its caller's once finished() returns)
+ * and the queue's: head and tail are both NULL or both set; groups are taken and
+ * completed one at a time, so taken == completed whenever the committer takes a group,
+ * and completed becomes that group's number before the next is taken. */
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -25,6 +34,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "util/check.h"
 
 #define GROUP_MAX_EVENTS 10000 /* events in one commit; the rest wait for the next */
 #define IDLE_MS          500   /* an empty queue for this long after work calls q->idle */
@@ -90,8 +101,10 @@ static void *committerMain(void *arg) {
             q->waiting = 0;
         }
         worked = 1;
+        LH_ASSERT(!q->head == !q->tail);
         if (!q->head) { pthread_mutex_unlock(&q->mu); break; }
         size_t n = 0, events = 0;
+        LH_ASSERT(atomic_load(&q->taken) == atomic_load(&q->completed));
         uint64_t g = atomic_load(&q->taken) + 1;
         while (q->head && (n == 0 || events + q->head->n <= GROUP_MAX_EVENTS)) {
             if (n == cap || !group) {
@@ -101,6 +114,7 @@ static void *committerMain(void *arg) {
                 cap *= 2;
             }
             lh_greq *r = q->head;
+            LH_ASSERT(atomic_load(&r->gen) == 0 && !atomic_load(&r->done));   /* queued */
             q->head = r->next;
             if (!q->head) q->tail = NULL;
             atomic_store(&r->gen, g); /* before `taken` moves: see waitReq */
@@ -119,9 +133,11 @@ static void *committerMain(void *arg) {
         size_t nasync = 0;
         for (size_t i = 0; i < n; i++) {
             lh_greq *r = group[i];
+            LH_ASSERT(atomic_load(&r->gen) == g && !atomic_load(&r->done));   /* taken */
             if (r->finished) group[nasync++] = r;
             else atomic_store(&r->done, 1);
         }
+        LH_ASSERT(atomic_load(&q->completed) + 1 == g);
         atomic_store(&q->completed, g);
         atomic_fetch_add(&q->wake[g & 1], 1);
         futexWakeAll(&q->wake[g & 1]);
@@ -161,6 +177,8 @@ static void waitReq(lh_groupq *q, lh_greq *r) {
     while (!atomic_load(&r->done)) {
         uint64_t t = atomic_load(&q->taken), g = atomic_load(&r->gen);
         if (!g) g = t + 1;
+        uint64_t real = atomic_load(&r->gen);
+        LH_ASSERT(!real || g <= real);   /* the guess is never past r's group */
         _Atomic unsigned *w = &q->wake[g & 1];
         unsigned v = atomic_load(w);
         if (atomic_load(&r->done) || atomic_load(&q->completed) >= g) continue;
@@ -181,6 +199,7 @@ int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, cha
         pthread_mutex_unlock(&q->mu);
         return lh_store_err(err, errlen, "the store is closing");
     }
+    LH_ASSERT(!q->head == !q->tail);
     if (q->tail) q->tail->next = &r;
     else q->head = &r;
     q->tail = &r;
@@ -192,6 +211,7 @@ int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, cha
 }
 
 int lh_groupq_submit_async(lh_groupq *q, lh_greq *r, char *err, size_t errlen) {
+    LH_ASSERT(r->finished);   /* else nobody learns its result, and nobody frees it */
     r->next = NULL;
     atomic_init(&r->done, 0);
     atomic_init(&r->gen, 0);
@@ -200,6 +220,7 @@ int lh_groupq_submit_async(lh_groupq *q, lh_greq *r, char *err, size_t errlen) {
         pthread_mutex_unlock(&q->mu);
         return lh_store_err(err, errlen, "the store is closing");
     }
+    LH_ASSERT(!q->head == !q->tail);
     if (q->tail) q->tail->next = r;
     else q->head = r;
     q->tail = r;
@@ -215,6 +236,7 @@ void lh_groupq_stop(lh_groupq *q) {
     pthread_cond_signal(&q->work_cv);
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->thread, NULL);
+    LH_ASSERT(!q->head && !q->tail);   /* the committer finished everything queued */
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->work_cv);
     q->started = 0;

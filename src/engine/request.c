@@ -631,8 +631,8 @@ static void position(const unsigned char *s, size_t at, int *line, int *col) {
     *col = (int)(at - start + 1);
 }
 
-int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request *out,
-                          char *err, size_t errlen) {
+static int parseRequest(lh_arena *a, const char *json, size_t len, lh_request *out,
+                        char *err, size_t errlen) {
     memset(out, 0, sizeof(*out));
     if (len == 0) { snprintf(err, errlen, "empty request: expected a JSON object"); return -1; }
     if (len > LH_MAX_REQUEST_BYTES) {
@@ -770,6 +770,20 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
         break;
     }
     return 0;
+}
+
+/* An allocation that failed anywhere refuses the request, also where the parse went on
+ * without the field it was copying (a Write's content, the agent): a request missing a
+ * member it sent must not reach the engine (test_oom). */
+int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request *out,
+                          char *err, size_t errlen) {
+    unsigned long failures = lh_arena_failures(a);
+    int rc = parseRequest(a, json, len, out, err, errlen);
+    if (lh_arena_failures(a) != failures) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return rc;
 }
 
 int lh_json_well_formed(lh_arena *a, const char *json, size_t len, uint64_t *strbytes) {

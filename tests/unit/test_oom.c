@@ -297,6 +297,44 @@ static void test_oom_policy_load(void **st) {
         }
 }
 
+/* The request parser: each allocation failing refuses the request (-1 and a message),
+ * never a request with a field missing. */
+static void test_oom_request_parse(void **st) {
+    (void)st;
+    static const char *const reqs[] = {
+        "{\"tool_name\":\"Bash\",\"tool_input\":{\"command\":\"git push --force\"},"
+        "\"cwd\":\"/home/dev/p\",\"session_id\":\"s1\",\"hook_event_name\":\"PreToolUse\"}",
+        "{\"tool\":\"mcp__fs__move\",\"input\":{\"source\":\"/a\",\"destination\":\"/etc/b\","
+        "\"paths\":[\"/x\",\"/y\"]},\"agent\":\"builder-1\",\"role\":\"builder\"}",
+        "{\"tool\":\"MultiEdit\",\"input\":{\"file_path\":\"/p/a.sh\",\"edits\":"
+        "[{\"old_string\":\"a\",\"new_string\":\"b\\u00e9\"}]},\"cwd\":\"/p\"}",
+    };
+    lh_arena *a = lh_arena_new(1024);
+    assert_non_null(a);
+    for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+        lh_request r;
+        char err[256];
+        size_t len = strlen(reqs[i]);
+        lh_fault_arm(LONG_MAX, 0);
+        assert_int_equal(lh_request_parse_json(a, reqs[i], len, &r, err, sizeof(err)), 0);
+        unsigned long count = lh_fault_seen();
+        lh_fault_arm(-1, 0);
+        assert_true(count > 0);
+        for (unsigned long n = 0; n < count; n++) {
+            lh_arena_reset(a);
+            err[0] = 0;
+            lh_fault_arm((long)n, 0);
+            int rc = lh_request_parse_json(a, reqs[i], len, &r, err, sizeof(err));
+            lh_fault_arm(-1, 0);
+            if (rc != -1 || !err[0])
+                fail_msg("request %zu: allocation %lu of %lu failed: rc %d, \"%s\"", i, n + 1,
+                         count, rc, err);
+        }
+        lh_arena_reset(a);
+    }
+    lh_arena_free(a);
+}
+
 /* The injector itself: disarmed it fails nothing; armed at n it fails the (n+1)-th. */
 static void test_injector(void **st) {
     (void)st;
@@ -334,6 +372,7 @@ int main(void) {
         cmocka_unit_test(test_oom_other_tools),
         cmocka_unit_test(test_oom_cache),
         cmocka_unit_test(test_oom_policy_load),
+        cmocka_unit_test(test_oom_request_parse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

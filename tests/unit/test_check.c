@@ -65,7 +65,7 @@ static void test_debug_assert_only_in_debug(void **st) {
 #endif
 }
 
-/* A command whose kind (origin) is out of range, and one nested without a parent. */
+/* A command whose kind (origin) is out of range, and one whose parent comes after it. */
 static void badKind(void) {
     lh_cmd c[1];
     memset(c, 0, sizeof(c));
@@ -79,16 +79,19 @@ static void badKind(void) {
     lh_script_assert(&s);
 }
 
-static void noParent(void) {
-    lh_cmd c[1];
+static void parentAfter(void) {
+    lh_cmd c[2];
     memset(c, 0, sizeof(c));
-    c[0].prog = "";
-    c[0].parent = -1;
-    c[0].parent_arg = -1;
-    c[0].func = -1;
-    c[0].pipe_len = 1;
+    for (int i = 0; i < 2; i++) {
+        c[i].prog = "";
+        c[i].parent_arg = -1;
+        c[i].func = -1;
+        c[i].pipe_len = 1;
+    }
     c[0].origin = LH_ORIGIN_CMDSUBST;
-    lh_script s = {.cmds = c, .ncmds = 1, .capcmds = 1};
+    c[0].parent = 1;   /* the enclosing command must come first */
+    c[1].parent = -1;
+    lh_script s = {.cmds = c, .ncmds = 2, .capcmds = 2};
     lh_script_assert(&s);
 }
 
@@ -99,12 +102,12 @@ static void test_script_kinds_checked(void **st) {
 #ifdef LH_DEBUG
     assert_true(WIFSIGNALED(a) && WTERMSIG(a) == SIGABRT);
     assert_non_null(strstr(err, "c->origin <= LH_ORIGIN_WRAPPED"));
-    int b = inChild(noParent, err, sizeof(err));
+    int b = inChild(parentAfter, err, sizeof(err));
     assert_true(WIFSIGNALED(b) && WTERMSIG(b) == SIGABRT);
-    assert_non_null(strstr(err, "c->parent"));
+    assert_non_null(strstr(err, "c->parent < k"));
 #else
     assert_true(WIFEXITED(a) && WEXITSTATUS(a) == 0);   /* compiled out */
-    (void)noParent;
+    (void)parentAfter;
 #endif
 }
 

@@ -7,7 +7,8 @@
  *   lighthouse: FILE:LINE: FUNCTION: assertion failed: COND
  * to stderr and aborts: the program's state is not what its code believes, and going on
  * could turn into an allow or a lost audit event. The bridge then stops (a supervisor
- * restarts it); the hook dies, and Claude Code reports the hook's failure.
+ * restarts it). The hook exits 2 instead (lh_assert_set_exit), which blocks the call:
+ * Claude Code takes a hook killed by a signal as a non-blocking error and goes on.
  *
  * LH_DEBUG_ASSERT(cond) is for checks that walk (every command of a script): compiled in
  * only when LH_DEBUG is defined, which the sanitizer build does (SAN=1: make check,
@@ -16,6 +17,10 @@
 #define LH_UTIL_CHECK_H
 
 _Noreturn void lh_assert_fail(const char *cond, const char *file, int line, const char *func);
+/* What a failed assertion does after its message, in place of abort(): fn should exit (if
+ * it returns, abort() follows). NULL: abort. Set once by a program's main path before any
+ * thread starts. */
+void lh_assert_set_exit(void (*fn)(void));
 
 #define LH_ASSERT(cond) \
     (__builtin_expect(!!(cond), 1) ? (void)0 : lh_assert_fail(#cond, __FILE__, __LINE__, __func__))

@@ -54,6 +54,22 @@ static void test_assert_aborts_with_place(void **st) {
     assert_string_equal(err, "");
 }
 
+/* What the hook sets: its own exit in place of abort(). */
+static void exitSeven(void) { _exit(7); }
+static void falseAssertWithExit(void) {
+    lh_assert_set_exit(exitSeven);
+    LH_ASSERT(two() == 3);
+}
+
+static void test_assert_exit_replaces_abort(void **st) {
+    (void)st;
+    char err[512];
+    int status = inChild(falseAssertWithExit, err, sizeof(err));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 7);
+    assert_non_null(strstr(err, "assertion failed: two() == 3"));
+}
+
 static void test_debug_assert_only_in_debug(void **st) {
     (void)st;
     int k = 0;
@@ -114,6 +130,7 @@ static void test_script_kinds_checked(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_assert_aborts_with_place),
+        cmocka_unit_test(test_assert_exit_replaces_abort),
         cmocka_unit_test(test_debug_assert_only_in_debug),
         cmocka_unit_test(test_script_kinds_checked),
     };

@@ -23,12 +23,12 @@
  * duplicate keys are found per object by sorting its keys when it closes (heapsort,
  * O(n log n), no recursion): an object with 100,000 keys costs ~45 ms of CPU, not the
  * tens of seconds of a pairwise check. */
-#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/engine.h"
+#include "util/check.h"
 
 #define JSON_MAX_DEPTH 32         /* our bound: deeper requests are refused */
 #define JSON_SYNTAX_DEPTH 2048    /* jansson's JSON_PARSER_MAX_DEPTH: deeper is malformed */
@@ -287,7 +287,7 @@ static char *decodeString(lh_arena *a, const unsigned char *s, const jval *v) {
     unsigned char *out = lh_arena_alloc(a, (size_t)v->len + 1);
     if (!out) return NULL;
     size_t o = decodeInto(raw, v->rawlen, out);
-    assert(o == v->len);
+    LH_ASSERT(o == v->len);   /* scanString measured what decodeInto writes */
     out[o] = '\0';
     return (char *)out;
 }
@@ -564,7 +564,7 @@ close_array:
 
 close_object:
     if (hasDuplicate(p->s, p->keys + base, p->nkeys - base)) { p->i--; return fail(p, "duplicate object key"); }
-    assert(base > 0 && p->keys[base - 1].rawlen == KEY_MARKER);
+    LH_ASSERT(base > 0 && p->keys[base - 1].rawlen == KEY_MARKER);   /* the object's marker */
     p->nkeys = base - 1;
     base = p->keys[base - 1].off;
     lvl--;

@@ -39,6 +39,7 @@
 
 #define GROUP_MAX_EVENTS 10000 /* events in one commit; the rest wait for the next */
 #define IDLE_MS          500   /* an empty queue for this long after work calls q->idle */
+#define GROUP_FIRST_CAP  1024  /* requests in the committer's first group array */
 
 static void futexWait(_Atomic unsigned *w, unsigned val) {
     syscall(SYS_futex, (unsigned *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
@@ -75,8 +76,8 @@ static void runGroup(lh_groupq *q, lh_greq **reqs, size_t n) {
 static void *committerMain(void *arg) {
     lh_groupq *q = arg;
     pthread_setname_np(pthread_self(), "lh-store-writer"); /* for top -H, perf and gdb */
-    size_t cap = 1024;
-    lh_greq **group = malloc(cap * sizeof(*group));
+    size_t cap = GROUP_FIRST_CAP;
+    lh_greq **group = q->group;   /* never NULL, so a group is never empty (see start) */
     int worked = 0; /* groups since q->idle was last called */
     for (;;) {
         pthread_mutex_lock(&q->mu);
@@ -103,11 +104,12 @@ static void *committerMain(void *arg) {
         worked = 1;
         LH_ASSERT(!q->head == !q->tail);
         if (!q->head) { pthread_mutex_unlock(&q->mu); break; }
+        LH_ASSERT(group && cap >= 1);   /* so the loop below takes at least one request */
         size_t n = 0, events = 0;
         LH_ASSERT(atomic_load(&q->taken) == atomic_load(&q->completed));
         uint64_t g = atomic_load(&q->taken) + 1;
         while (q->head && (n == 0 || events + q->head->n <= GROUP_MAX_EVENTS)) {
-            if (n == cap || !group) {
+            if (n == cap) {
                 lh_greq **bigger = realloc(group, 2 * cap * sizeof(*group));
                 if (!bigger) break;
                 group = bigger;
@@ -121,6 +123,7 @@ static void *committerMain(void *arg) {
             group[n++] = r;
             events += r->n;
         }
+        LH_ASSERT(n > 0);
         atomic_store(&q->taken, g);
         pthread_mutex_unlock(&q->mu);
 
@@ -144,7 +147,7 @@ static void *committerMain(void *arg) {
         for (size_t i = 0; i < nasync; i++) group[i]->finished(group[i]);
         if (q->committed) q->committed(q->ctx);
     }
-    free(group);
+    q->group = group;   /* realloc may have moved it; lh_groupq_stop frees it */
     return NULL;
 }
 
@@ -157,10 +160,16 @@ int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(v
     q->committed = committed;
     q->idle = idle;
     q->ctx = ctx;
-    if (pthread_create(&q->thread, NULL, committerMain, q) != 0) {
+    /* The committer's array, made here so that out of memory fails the open: a committer
+     * without one took empty groups forever while its appenders waited. */
+    q->group = lh_fault_step() ? NULL : malloc(GROUP_FIRST_CAP * sizeof(*q->group));
+    if (!q->group || pthread_create(&q->thread, NULL, committerMain, q) != 0) {
+        const char *why = q->group ? "cannot start the writer thread" : "out of memory";
+        free(q->group);
+        q->group = NULL;
         pthread_mutex_destroy(&q->mu);
         pthread_cond_destroy(&q->work_cv);
-        return lh_store_err(err, errlen, "cannot start the writer thread");
+        return lh_store_err(err, errlen, "%s", why);
     }
     q->started = 1;
     return 0;
@@ -237,6 +246,8 @@ void lh_groupq_stop(lh_groupq *q) {
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->thread, NULL);
     LH_ASSERT(!q->head && !q->tail);   /* the committer finished everything queued */
+    free(q->group);
+    q->group = NULL;
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->work_cv);
     q->started = 0;

@@ -16,6 +16,7 @@
 
 #include "engine/engine.h"
 #include "engine/policy.h"
+#include "store/store_int.h"
 
 /* jansson's allocations pass the same fault point (json_set_alloc_funcs in main). */
 static void *faultMalloc(size_t n) { return lh_fault_step() ? NULL : malloc(n); }
@@ -335,6 +336,32 @@ static void test_oom_request_parse(void **st) {
     lh_arena_free(a);
 }
 
+/* The store's group commit: out of memory for the committer's array fails the start
+ * with a message (a committer without one once took empty groups forever while its
+ * appenders waited); started, a request is committed and the queue stops. */
+static int commitNothing(void *ctx, lh_greq **reqs, size_t n, int *constraint, char *err,
+                         size_t errlen) {
+    (void)ctx; (void)reqs; (void)n; (void)constraint; (void)err; (void)errlen;
+    return 0;
+}
+
+static void test_oom_groupq_start(void **st) {
+    (void)st;
+    lh_groupq q;
+    char err[128] = "";
+    lh_fault_arm(0, 0);
+    int rc = lh_groupq_start(&q, commitNothing, NULL, NULL, NULL, err, sizeof(err));
+    unsigned long fired = lh_fault_fired();
+    lh_fault_arm(-1, 0);
+    assert_int_equal(rc, -1);
+    assert_int_equal(fired, 1);
+    assert_string_equal(err, "out of memory");
+    assert_int_equal(lh_groupq_start(&q, commitNothing, NULL, NULL, NULL, err, sizeof(err)), 0);
+    int64_t seq = 0;
+    assert_int_equal(lh_groupq_submit(&q, NULL, 0, &seq, err, sizeof(err)), 0);
+    lh_groupq_stop(&q);
+}
+
 /* The injector itself: disarmed it fails nothing; armed at n it fails the (n+1)-th. */
 static void test_injector(void **st) {
     (void)st;
@@ -373,6 +400,7 @@ int main(void) {
         cmocka_unit_test(test_oom_cache),
         cmocka_unit_test(test_oom_policy_load),
         cmocka_unit_test(test_oom_request_parse),
+        cmocka_unit_test(test_oom_groupq_start),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

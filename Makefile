@@ -19,8 +19,9 @@ SAN     ?=
 
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -Wshadow \
               -Wstrict-prototypes -Wno-unused-parameter -Isrc -I$(BUILD)/gen -pthread
+# The sanitizer build also turns on the walking invariant checks (LH_DEBUG_ASSERT, util/check.h).
 ifeq ($(SAN),1)
-CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DLH_DEBUG
 LDSAN        = -fsanitize=address,undefined
 endif
 CFLAGS  ?=
@@ -167,7 +168,7 @@ clean:
 # build-fuzz/fuzz/crashes/NAME (see tests/fuzz/README.md). FUZZ=NAME runs one harness.
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build-fuzz
-FUZZ_CFLAGS   = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Wno-error
+FUZZ_CFLAGS   = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Wno-error -DLH_DEBUG
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 CFLAGS='$(FUZZ_CFLAGS)' fuzz-build
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ)

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/check.h"
+
 struct lh_appender {
     lh_bridge_t *b;
     pthread_mutex_t mu;
@@ -54,7 +56,9 @@ static void appended(void *arg, int rc, const char *err) {
     atomic_store_explicit(&b->last_append_ns, now, memory_order_relaxed);
     atomic_store_explicit(&r->done, 1, memory_order_release);
     MHD_resume_connection(c);
-    if (atomic_fetch_sub(&ap->outstanding, 1) == 1 && atomic_load(&ap->closing)) {
+    long before = atomic_fetch_sub(&ap->outstanding, 1);
+    LH_ASSERT(before > 0);   /* one appended() per submitted decision */
+    if (before == 1 && atomic_load(&ap->closing)) {
         pthread_mutex_lock(&ap->mu);
         pthread_cond_broadcast(&ap->cv);
         pthread_mutex_unlock(&ap->mu);

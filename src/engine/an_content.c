@@ -390,6 +390,33 @@ static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
     }
 }
 
+/* Decoded bytes of every string in j, keys included. */
+static uint64_t jsonStrBytes(const json_t *j) {
+    uint64_t n = 0;
+    if (json_is_string(j)) return json_string_length(j);
+    if (json_is_array(j)) {
+        size_t i;
+        const json_t *v;
+        json_array_foreach(j, i, v) n += jsonStrBytes(v);
+    } else if (json_is_object(j)) {
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)j, k, v) n += strlen(k) + jsonStrBytes(v);
+    }
+    return n;
+}
+
+/* Whether json_loadb's result nb is all of s, as far as our own JSON grammar can tell
+ * (request.c). jansson out of memory does not always say so: json_loadb may fail on good
+ * JSON with the error of a syntax error, or even succeed with a byte left out of a string
+ * (its lexer ignores a buffer that failed to grow). Bad JSON, or JSON with duplicate keys
+ * (which json_loadb accepts and our grammar does not), is taken as jansson read it. */
+static int jsonComplete(lh_ctx *c, const char *s, size_t len, const json_t *nb) {
+    uint64_t bytes = 0;
+    if (!lh_json_well_formed(c->arena, s, len, &bytes)) return 1;
+    return nb && jsonStrBytes(nb) == bytes;
+}
+
 /* A notebook's text: one cell's source (NotebookEdit's new_source), or the whole .ipynb
  * JSON, whose code cells hold their source as a string or a list of lines; each code
  * cell is read as its own cell. Text that is not notebook JSON is one cell. */
@@ -397,6 +424,12 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *p = s, *end = s + len;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
     json_t *nb = p < end && *p == '{' ? json_loadb(s, len, 0, NULL) : NULL;
+    if (p < end && *p == '{' && !jsonComplete(c, s, len, nb)) {
+        /* out of memory inside jansson: not "not a notebook", its cells were not read */
+        json_decref(nb);
+        c->oom = 1;
+        return;
+    }
     json_t *cells = nb ? json_object_get(nb, "cells") : NULL;
     if (!json_is_array(cells)) {
         json_decref(nb);

@@ -103,7 +103,9 @@ void lh_cache_put(lh_cache *c, const char *key, size_t klen, const lh_cached *d)
     size_t lr = d->rule ? strlen(d->rule) + 1 : 0, lre = d->reason ? strlen(d->reason) + 1 : 0,
            lin = d->instead ? strlen(d->instead) + 1 : 0;
     if (klen + lr + lre + lin >= 0xfff0) return;
-    char *blob = malloc(klen + lr + lre + lin);
+    /* On the decision path: the fault injector covers it (test_oom); a failed insert
+     * only leaves the decision uncached. */
+    char *blob = lh_fault_step() ? NULL : malloc(klen + lr + lre + lin);
     if (!blob) return;
     memcpy(blob, key, klen);
     size_t o = klen;

@@ -15,6 +15,7 @@
 #include "engine/cache.h"
 #include "engine/policy.h"
 #include "engine/unwrap.h"
+#include "util/check.h"
 #include "util/utf8.h"
 
 #define SELF_MAX 8
@@ -163,10 +164,16 @@ static char *cacheKey(const lh_engine *e, const lh_request *r, lh_arena *a, size
 void lh_emit_full(lh_ctx *c, int cmd, const char *rule, lh_action act, lh_risk risk,
                   lh_tier tier, const char *reason, const char *instead,
                   const char *subject) {
+    /* A finding names its rule, its verdict is one of the enums, it comes from one of the
+     * two tiers that emit, and cmd is the request (-1) or a command of the script. */
+    LH_ASSERT(rule && (unsigned)act <= LH_DENY && (unsigned)risk <= LH_RISK_CRITICAL);
+    LH_ASSERT(tier == LH_TIER_POLICY || tier == LH_TIER_ANALYSIS);
+    LH_ASSERT(cmd == -1 || (cmd >= 0 && c->script && cmd < c->script->ncmds));
     lh_finding *nf = lh_arena_reserve(c->arena, c->findings, c->nfindings, &c->capfindings,
                                       sizeof(lh_finding));
     if (!nf) { c->oom = 1; return; }
     c->findings = nf;
+    LH_ASSERT(c->nfindings < c->capfindings);
     lh_finding *f = &c->findings[c->nfindings++];
     memset(f, 0, sizeof(*f));
     f->rule = rule;
@@ -279,6 +286,7 @@ static void parseScript(lh_ctx *c, const lh_engine *e) {
     /* Analyse what parsed even after an error: bash runs the lines before a syntax
      * error, so "rm -rf /\n'" must still be denied. */
     lh_unwrap(c, &e->lim);
+    lh_script_assert(s);
     checkScript(c);
     lh_step(c, (uint32_t)(s->nwords + s->ncmds));   /* the parser's work, nested included */
 }
@@ -408,10 +416,15 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     char *key = NULL;
     size_t klen = 0;
     int use_cache = e->cache && !(opts & (LH_DECIDE_NOCACHE | LH_DECIDE_EXPLAIN));
+    /* Any allocation from a that fails during this decision fails it closed, also where
+     * the code that asked went on with less (a reason without its subject, a path left
+     * unclassified): a decision made on less than the whole analysis is not made. */
+    unsigned long failures = lh_arena_failures(a);
     if (use_cache) {
         key = cacheKey(e, req, a, &klen);
         lh_cached hit;
         if (key && lh_cache_get(e->cache, key, klen, a, &hit)) {
+            if (lh_arena_failures(a) != failures) { failClosed(out, e->revision); return -1; }
             out->action = hit.action;
             out->risk = hit.risk;
             out->tier = LH_TIER_CACHE;
@@ -457,6 +470,7 @@ int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decisi
     if (c.over_budget) lh_emit(&c, -1, LH_RULE(ENGINE_BUDGET), "the step budget of one decision");
 
     combine(&c, out);
+    if (c.oom || lh_arena_failures(a) != failures) { failClosed(out, e->revision); return -1; }
     out->steps = c.steps;
     if (opts & LH_DECIDE_EXPLAIN) {
         out->findings = c.findings;

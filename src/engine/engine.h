@@ -79,6 +79,13 @@ typedef struct lh_request {
 int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request *out,
                           char *err, size_t errlen);
 
+/* 1 when json (len bytes) is an object or array that jansson's json_loadb accepts with
+ * JSON_REJECT_DUPLICATES (the grammar above, without its rules on keys), with in
+ * *strbytes the decoded bytes of all its strings, keys included. Scratch space in a. The
+ * notebook reader uses it to tell a json_loadb that ran out of memory, which jansson does
+ * not always say (and may then return strings with bytes missing), from bad JSON. */
+int lh_json_well_formed(lh_arena *a, const char *json, size_t len, uint64_t *strbytes);
+
 /* ---- decision ---------------------------------------------------------------------- */
 
 typedef struct lh_rule_info lh_rule_info;   /* analyzers' table: see rules.h */
@@ -130,8 +137,9 @@ lh_engine *lh_engine_new(lh_policy *policy, size_t cache_entries, char *err, siz
 void lh_engine_free(lh_engine *e);
 
 /* Decide one request. Fills *out (strings in the arena or the policy). Never fails
- * open: a request that cannot be analysed is escalated or denied. Returns 0, or -1 only
- * when the arena is exhausted (out is then a deny with rule "engine.error"). */
+ * open: a request that cannot be analysed is escalated or denied. Returns 0, or -1 when
+ * any allocation failed while deciding (out is then a deny with rule "engine.error"), even
+ * one whose caller could have gone on with less; tests/unit/test_oom.c fails each. */
 int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decision *out,
                      unsigned opts);
 

@@ -636,7 +636,8 @@ lh_path_class lh_path_classify_in(lh_arena *a, const char *cwd, const char *home
     lh_path_class cls = g < ab.n ? classifyGlob(&p, ab.s, ab.n, g, &flags)
                                  : classifyConcrete(&p, ab.s, ab.n, &flags);
     char *norm = lh_arena_strndup(a, ab.s, ab.n);
-    if (!norm) return out->cls;   /* out of memory: unknown, never a safe class */
+    if (!norm) return out->cls;   /* out of memory: unknown, and the engine denies the whole
+                                     decision (lh_arena_failures; test_oom) */
     out->norm = norm;
     out->cls = cls;
     out->flags = flags;

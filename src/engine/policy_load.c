@@ -1010,7 +1010,10 @@ static lh_policy *parsePolicy(const char *yaml, size_t len, const char *name,
         for (int i = 0; i < 8; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
         P->revision = lh_arena_printf(P->arena, "sha256:%s", hex);
     }
-    if (!P->name || !P->revision || buildIndexes(P) < 0) {
+    /* Any allocation that failed on the way (some callers go on with a default, as a
+     * rule's reason) fails the load: a policy is whole or not at all (test_oom). */
+    if (!P->name || !P->revision || buildIndexes(P) < 0 || lh_arena_failures(P->arena) ||
+        lh_arena_failures(ps.tmp)) {
         diagAt(&ps, 0, 0, "out of memory");
         goto fail;
     }

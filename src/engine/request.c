@@ -23,12 +23,12 @@
  * duplicate keys are found per object by sorting its keys when it closes (heapsort,
  * O(n log n), no recursion): an object with 100,000 keys costs ~45 ms of CPU, not the
  * tens of seconds of a pairwise check. */
-#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/engine.h"
+#include "util/check.h"
 
 #define JSON_MAX_DEPTH 32         /* our bound: deeper requests are refused */
 #define JSON_SYNTAX_DEPTH 2048    /* jansson's JSON_PARSER_MAX_DEPTH: deeper is malformed */
@@ -96,6 +96,7 @@ typedef struct parser {
     int paths_more[2];          /* more string elements than paths[] holds */
     jval *edits;                /* MultiEdit's "edits" array while it is open: its raw span */
     unsigned edits_lvl;
+    uint64_t strbytes;          /* decoded bytes of every string, keys included */
 } parser;
 
 static int fail(parser *p, const char *what) {
@@ -260,6 +261,7 @@ static int scanString(parser *p, int key, uint32_t *len) {
     }
     if (i - start - saved > UINT32_MAX) { p->i = i; return fail(p, "string too long"); }
     *len = (uint32_t)(i - start - saved);
+    p->strbytes += *len;
     p->i = i + 1;
     return 0;
 }
@@ -285,7 +287,7 @@ static char *decodeString(lh_arena *a, const unsigned char *s, const jval *v) {
     unsigned char *out = lh_arena_alloc(a, (size_t)v->len + 1);
     if (!out) return NULL;
     size_t o = decodeInto(raw, v->rawlen, out);
-    assert(o == v->len);
+    LH_ASSERT(o == v->len);   /* scanString measured what decodeInto writes */
     out[o] = '\0';
     return (char *)out;
 }
@@ -562,7 +564,7 @@ close_array:
 
 close_object:
     if (hasDuplicate(p->s, p->keys + base, p->nkeys - base)) { p->i--; return fail(p, "duplicate object key"); }
-    assert(base > 0 && p->keys[base - 1].rawlen == KEY_MARKER);
+    LH_ASSERT(base > 0 && p->keys[base - 1].rawlen == KEY_MARKER);   /* the object's marker */
     p->nkeys = base - 1;
     base = p->keys[base - 1].off;
     lvl--;
@@ -629,8 +631,8 @@ static void position(const unsigned char *s, size_t at, int *line, int *col) {
     *col = (int)(at - start + 1);
 }
 
-int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request *out,
-                          char *err, size_t errlen) {
+static int parseRequest(lh_arena *a, const char *json, size_t len, lh_request *out,
+                        char *err, size_t errlen) {
     memset(out, 0, sizeof(*out));
     if (len == 0) { snprintf(err, errlen, "empty request: expected a JSON object"); return -1; }
     if (len > LH_MAX_REQUEST_BYTES) {
@@ -768,4 +770,32 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
         break;
     }
     return 0;
+}
+
+/* An allocation that failed anywhere refuses the request, also where the parse went on
+ * without the field it was copying (a Write's content, the agent): a request missing a
+ * member it sent must not reach the engine (test_oom). */
+int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request *out,
+                          char *err, size_t errlen) {
+    unsigned long failures = lh_arena_failures(a);
+    int rc = parseRequest(a, json, len, out, err, errlen);
+    if (lh_arena_failures(a) != failures) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return rc;
+}
+
+int lh_json_well_formed(lh_arena *a, const char *json, size_t len, uint64_t *strbytes) {
+    keyent local[KEYS_LOCAL];
+    parser p;
+    memset(&p, 0, sizeof(p));
+    p.s = (const unsigned char *)json;
+    p.n = len;
+    p.a = a;
+    p.keys = local;
+    p.capkeys = KEYS_LOCAL;
+    if (parseDocument(&p)) return 0;
+    *strbytes = p.strbytes;
+    return 1;
 }

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/check.h"
+
 /* ------------------------------------------------------------------------------ */
 /* Parser state                                                                    */
 /* ------------------------------------------------------------------------------ */
@@ -148,6 +150,52 @@ static void skipBlanks(parser *p) {
 /* ------------------------------------------------------------------------------ */
 /* Commands                                                                        */
 /* ------------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------------ */
+/* Invariants (shell.h's promises, asserted in the sanitizer build)                */
+/* ------------------------------------------------------------------------------ */
+
+#ifdef LH_DEBUG
+static void assertWord(const lh_word *w) {
+    LH_DEBUG_ASSERT(w->s && w->s[w->len] == 0);   /* NUL-terminated at len */
+}
+
+/* One command's kind and the fields each kind uses. */
+static void assertCmd(const lh_script *s, int k) {
+    const lh_cmd *c = &s->cmds[k];
+    LH_DEBUG_ASSERT((unsigned)c->origin <= LH_ORIGIN_WRAPPED);
+    /* the script itself has no parent; a nested one names the command that encloses it,
+     * which comes before it, or none ($( … ) in an arithmetic command: `(( x = $(y) ))`) */
+    LH_DEBUG_ASSERT(c->origin != LH_ORIGIN_TOP || c->parent == -1);
+    LH_DEBUG_ASSERT(c->parent >= -1 && c->parent < k);
+    LH_DEBUG_ASSERT(c->parent >= 0 || c->parent_arg == -1);
+    LH_DEBUG_ASSERT(c->parent_arg >= -1);
+    LH_DEBUG_ASSERT(c->parent < 0 || s->cmds[c->parent].depth <= c->depth);
+    LH_DEBUG_ASSERT(c->func >= -1 && c->func < s->nfuncs);
+    LH_DEBUG_ASSERT(c->pipe_len >= 1 && c->pipe_pos >= 0 && c->pipe_pos < c->pipe_len);
+    LH_DEBUG_ASSERT(c->prog);
+    LH_DEBUG_ASSERT(c->argc >= 0 && (c->argc == 0 || c->argv));
+    LH_DEBUG_ASSERT(c->nassigns >= 0 && (c->nassigns == 0 || c->assigns));
+    LH_DEBUG_ASSERT(c->nredirs >= 0 && (c->nredirs == 0 || c->redirs));
+    /* a for list runs no program: its items are in assigns */
+    LH_DEBUG_ASSERT(!(c->flags & LH_C_FOR_LIST) || c->argc == 0);
+    for (int i = 0; i < c->argc; i++) assertWord(&c->argv[i]);
+    for (int i = 0; i < c->nassigns; i++) assertWord(&c->assigns[i]);
+    for (int i = 0; i < c->nredirs; i++) {
+        LH_DEBUG_ASSERT((unsigned)c->redirs[i].op <= LH_R_HERESTR);
+        assertWord(&c->redirs[i].target);
+    }
+}
+
+void lh_script_assert(const lh_script *s) {
+    if (s->error != LH_SH_OK) return;
+    LH_ASSERT(s->ncmds >= 0 && s->ncmds <= s->capcmds && (s->ncmds == 0 || s->cmds));
+    for (int k = 0; k < s->ncmds; k++) assertCmd(s, k);
+    for (int f = 0; f < s->nfuncs; f++)
+        LH_ASSERT(s->funcs[f].first_cmd >= 0 && s->funcs[f].ncmds >= 0 &&
+                  s->funcs[f].first_cmd + s->funcs[f].ncmds <= s->ncmds);
+}
+#endif
 
 int lh_script_add_cmd(lh_arena *a, lh_script *s, const lh_shell_limits *lim) {
     if (s->ncmds >= lim->max_cmds) return -1;
@@ -1516,6 +1564,7 @@ lh_shell_error lh_shell_parse(lh_arena *a, const char *text, size_t len,
                                "unexpected reserved word");
     }
     if (!p.failed && p.npend) readHeredocs(&p); /* here-doc at end of input */
+    if (parent < 0) lh_script_assert(out);
     return out->error;
 }
 

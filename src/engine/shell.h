@@ -173,6 +173,16 @@ lh_shell_error lh_shell_parse(lh_arena *a, const char *text, size_t len,
                               const lh_shell_limits *lim, lh_script *out,
                               int parent, int parent_arg, lh_origin origin, int depth);
 
+/* Assert what shell.h says of every command of s (util/check.h, LH_DEBUG_ASSERT: only in
+ * the sanitizer build, since it walks): its kind (origin) in range, and the fields that
+ * kind uses; a script with an error is not checked (it may end half-built). Called after
+ * the top-level parse and again after unwrapping. */
+#ifdef LH_DEBUG
+void lh_script_assert(const lh_script *s);
+#else
+static inline void lh_script_assert(const lh_script *s) { (void)s; }
+#endif
+
 /* Append a command to the script and return its index, or -1 past max_cmds / on OOM. */
 int lh_script_add_cmd(lh_arena *a, lh_script *s, const lh_shell_limits *lim);
 

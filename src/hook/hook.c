@@ -36,6 +36,7 @@
 #include "cli/cli.h"
 #include "hook/client.h"
 #include "hook/setup.h"
+#include "util/check.h"
 #include "util/io.h"
 #include "util/replysig.h"
 
@@ -509,7 +510,12 @@ static const char *hookUsage =
     "permission settings apply) unless LIGHTHOUSE_HOOK_ALLOW=approve or hook_allow: approve in\n"
     "$LIGHTHOUSE_CONFIG. See docs/configuration.md, \"The hook and the bridge\".\n";
 
+/* A failed internal check (util/check.h) blocks the call like any internal error: a hook
+ * killed by SIGABRT would be a non-blocking error to Claude Code, and the call would run. */
+static void assertExit(void) { _exit(hookError("%s", "an internal check failed")); }
+
 int lh_hook_main(int argc, char **argv) {
+    lh_assert_set_exit(assertExit);
     if (argc < 2) { fputs(hookUsage, stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { fputs(hookUsage, stdout); return 0; }
     for (int i = 2; i < argc; i++)

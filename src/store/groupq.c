@@ -13,7 +13,16 @@
  * the other word, so they are not woken early. (With a condition variable per request the
  * committer made one system call per appender while holding the queue's mutex, and each
  * woken appender then blocked on that mutex: on this 2-vCPU machine waking cost more than
- * the inserts.) */
+ * the inserts.)
+ *
+ * A request's states, asserted (util/check.h) where they change:
+ *   queued     on the list (head .. tail), gen == 0, done == 0
+ *   taken      off the list, in the committer's group g: gen == g, done == 0
+ *   done       done == 1 (a waiting one is its appender's again; an asynchronous one is
+ *              its caller's once finished() returns)
+ * and the queue's: head and tail are both NULL or both set; groups are taken and
+ * completed one at a time, so taken == completed whenever the committer takes a group,
+ * and completed becomes that group's number before the next is taken. */
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -26,8 +35,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/check.h"
+
 #define GROUP_MAX_EVENTS 10000 /* events in one commit; the rest wait for the next */
 #define IDLE_MS          500   /* an empty queue for this long after work calls q->idle */
+#define GROUP_FIRST_CAP  1024  /* requests in the committer's first group array */
 
 static void futexWait(_Atomic unsigned *w, unsigned val) {
     syscall(SYS_futex, (unsigned *)w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
@@ -64,8 +76,8 @@ static void runGroup(lh_groupq *q, lh_greq **reqs, size_t n) {
 static void *committerMain(void *arg) {
     lh_groupq *q = arg;
     pthread_setname_np(pthread_self(), "lh-store-writer"); /* for top -H, perf and gdb */
-    size_t cap = 1024;
-    lh_greq **group = malloc(cap * sizeof(*group));
+    size_t cap = GROUP_FIRST_CAP;
+    lh_greq **group = q->group;   /* never NULL, so a group is never empty (see start) */
     int worked = 0; /* groups since q->idle was last called */
     for (;;) {
         pthread_mutex_lock(&q->mu);
@@ -90,23 +102,28 @@ static void *committerMain(void *arg) {
             q->waiting = 0;
         }
         worked = 1;
+        LH_ASSERT(!q->head == !q->tail);
         if (!q->head) { pthread_mutex_unlock(&q->mu); break; }
+        LH_ASSERT(group && cap >= 1);   /* so the loop below takes at least one request */
         size_t n = 0, events = 0;
+        LH_ASSERT(atomic_load(&q->taken) == atomic_load(&q->completed));
         uint64_t g = atomic_load(&q->taken) + 1;
         while (q->head && (n == 0 || events + q->head->n <= GROUP_MAX_EVENTS)) {
-            if (n == cap || !group) {
+            if (n == cap) {
                 lh_greq **bigger = realloc(group, 2 * cap * sizeof(*group));
                 if (!bigger) break;
                 group = bigger;
                 cap *= 2;
             }
             lh_greq *r = q->head;
+            LH_ASSERT(atomic_load(&r->gen) == 0 && !atomic_load(&r->done));   /* queued */
             q->head = r->next;
             if (!q->head) q->tail = NULL;
             atomic_store(&r->gen, g); /* before `taken` moves: see waitReq */
             group[n++] = r;
             events += r->n;
         }
+        LH_ASSERT(n > 0);
         atomic_store(&q->taken, g);
         pthread_mutex_unlock(&q->mu);
 
@@ -119,16 +136,18 @@ static void *committerMain(void *arg) {
         size_t nasync = 0;
         for (size_t i = 0; i < n; i++) {
             lh_greq *r = group[i];
+            LH_ASSERT(atomic_load(&r->gen) == g && !atomic_load(&r->done));   /* taken */
             if (r->finished) group[nasync++] = r;
             else atomic_store(&r->done, 1);
         }
+        LH_ASSERT(atomic_load(&q->completed) + 1 == g);
         atomic_store(&q->completed, g);
         atomic_fetch_add(&q->wake[g & 1], 1);
         futexWakeAll(&q->wake[g & 1]);
         for (size_t i = 0; i < nasync; i++) group[i]->finished(group[i]);
         if (q->committed) q->committed(q->ctx);
     }
-    free(group);
+    q->group = group;   /* realloc may have moved it; lh_groupq_stop frees it */
     return NULL;
 }
 
@@ -141,10 +160,16 @@ int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(v
     q->committed = committed;
     q->idle = idle;
     q->ctx = ctx;
-    if (pthread_create(&q->thread, NULL, committerMain, q) != 0) {
+    /* The committer's array, made here so that out of memory fails the open: a committer
+     * without one took empty groups forever while its appenders waited. */
+    q->group = lh_fault_step() ? NULL : malloc(GROUP_FIRST_CAP * sizeof(*q->group));
+    if (!q->group || pthread_create(&q->thread, NULL, committerMain, q) != 0) {
+        const char *why = q->group ? "cannot start the writer thread" : "out of memory";
+        free(q->group);
+        q->group = NULL;
         pthread_mutex_destroy(&q->mu);
         pthread_cond_destroy(&q->work_cv);
-        return lh_store_err(err, errlen, "cannot start the writer thread");
+        return lh_store_err(err, errlen, "%s", why);
     }
     q->started = 1;
     return 0;
@@ -161,6 +186,8 @@ static void waitReq(lh_groupq *q, lh_greq *r) {
     while (!atomic_load(&r->done)) {
         uint64_t t = atomic_load(&q->taken), g = atomic_load(&r->gen);
         if (!g) g = t + 1;
+        uint64_t real = atomic_load(&r->gen);
+        LH_ASSERT(!real || g <= real);   /* the guess is never past r's group */
         _Atomic unsigned *w = &q->wake[g & 1];
         unsigned v = atomic_load(w);
         if (atomic_load(&r->done) || atomic_load(&q->completed) >= g) continue;
@@ -181,6 +208,7 @@ int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, cha
         pthread_mutex_unlock(&q->mu);
         return lh_store_err(err, errlen, "the store is closing");
     }
+    LH_ASSERT(!q->head == !q->tail);
     if (q->tail) q->tail->next = &r;
     else q->head = &r;
     q->tail = &r;
@@ -192,6 +220,7 @@ int lh_groupq_submit(lh_groupq *q, lh_pending *evs, size_t n, int64_t *seqs, cha
 }
 
 int lh_groupq_submit_async(lh_groupq *q, lh_greq *r, char *err, size_t errlen) {
+    LH_ASSERT(r->finished);   /* else nobody learns its result, and nobody frees it */
     r->next = NULL;
     atomic_init(&r->done, 0);
     atomic_init(&r->gen, 0);
@@ -200,6 +229,7 @@ int lh_groupq_submit_async(lh_groupq *q, lh_greq *r, char *err, size_t errlen) {
         pthread_mutex_unlock(&q->mu);
         return lh_store_err(err, errlen, "the store is closing");
     }
+    LH_ASSERT(!q->head == !q->tail);
     if (q->tail) q->tail->next = r;
     else q->head = r;
     q->tail = r;
@@ -215,6 +245,9 @@ void lh_groupq_stop(lh_groupq *q) {
     pthread_cond_signal(&q->work_cv);
     pthread_mutex_unlock(&q->mu);
     pthread_join(q->thread, NULL);
+    LH_ASSERT(!q->head && !q->tail);   /* the committer finished everything queued */
+    free(q->group);
+    q->group = NULL;
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->work_cv);
     q->started = 0;

@@ -146,6 +146,7 @@ typedef struct lh_groupq {
     void (*committed)(void *ctx);  /* after each group (wake subscribers); may be NULL */
     void (*idle)(void *ctx);       /* once the queue has been empty for a while after work; may be NULL */
     void *ctx;
+    struct lh_greq **group;        /* the committer's array of one group (its thread's alone) */
 } lh_groupq;
 
 int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(void *), void (*idle)(void *),

@@ -21,6 +21,7 @@ struct lh_arena {
     size_t total;      /* bytes handed out since reset */
     void *last;        /* last allocation, for lh_arena_grow */
     size_t last_n;
+    unsigned long failures; /* NULL returns since lh_arena_new (lh_arena_failures) */
 };
 
 #define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
@@ -35,7 +36,39 @@ static block *newBlock(size_t cap) {
     return b;
 }
 
+/* ------------------------------------------------------------------------------ */
+/* Fault injection (tests only; see arena.h)                                      */
+/* ------------------------------------------------------------------------------ */
+
+_Thread_local int lh_fault_armed_;
+static _Thread_local long faultLeft;          /* allocation points still to succeed */
+static _Thread_local int faultPersist;
+static _Thread_local unsigned long faultSeen, faultFired;
+
+void lh_fault_arm(long n, int persist) {
+    faultLeft = n;
+    faultPersist = persist;
+    faultSeen = faultFired = 0;
+    lh_fault_armed_ = n >= 0;
+}
+
+int lh_fault_step_armed(void) {
+    faultSeen++;
+    if (faultLeft > 0) { faultLeft--; return 0; }
+    faultFired++;
+    if (!faultPersist) lh_fault_armed_ = 0;   /* one failure; seen stops counting too */
+    return 1;
+}
+
+unsigned long lh_fault_seen(void) { return faultSeen; }
+unsigned long lh_fault_fired(void) { return faultFired; }
+
+/* ------------------------------------------------------------------------------ */
+/* Arena                                                                           */
+/* ------------------------------------------------------------------------------ */
+
 lh_arena *lh_arena_new(size_t block_size) {
+    if (lh_fault_step()) return NULL;
     lh_arena *a = calloc(1, sizeof(*a));
     if (!a) return NULL;
     a->block_size = block_size < 1024 ? 1024 : block_size;
@@ -62,14 +95,21 @@ void lh_arena_reset(lh_arena *a) {
     a->last_n = 0;
 }
 
-void *lh_arena_alloc(lh_arena *a, size_t n) {
-    if (n > ARENA_MAX_ALLOC) return NULL;
+static void *failed(lh_arena *a) {
+    a->failures++;
+    return NULL;
+}
+
+/* Every allocation but lh_arena_grow's in place, without the fault point (the callers
+ * have passed it). */
+static void *allocRaw(lh_arena *a, size_t n) {
+    if (n > ARENA_MAX_ALLOC) return failed(a);
     size_t need = ALIGN16(n ? n : 1);
     block *b = a->head;
     if (b->cap - b->used < need) {
         size_t cap = need > a->block_size ? need : a->block_size;
         block *nb = newBlock(cap);
-        if (!nb) return NULL;
+        if (!nb) return failed(a);
         nb->next = a->head;
         a->head = b = nb;
     }
@@ -79,6 +119,11 @@ void *lh_arena_alloc(lh_arena *a, size_t n) {
     a->last = p;
     a->last_n = need;
     return p;
+}
+
+void *lh_arena_alloc(lh_arena *a, size_t n) {
+    if (lh_fault_step()) return failed(a);
+    return allocRaw(a, n);
 }
 
 void *lh_arena_calloc(lh_arena *a, size_t n) {
@@ -115,7 +160,7 @@ char *lh_arena_printf(lh_arena *a, const char *fmt, ...) {
 
 void *lh_arena_grow(lh_arena *a, void *old, size_t old_n, size_t new_n) {
     if (new_n <= old_n) return old;
-    if (new_n > ARENA_MAX_ALLOC) return NULL;
+    if (lh_fault_step() || new_n > ARENA_MAX_ALLOC) return failed(a);
     block *b = a->head;
     if (old && old == a->last) {
         /* Extend in place when the old allocation ends the current block. */
@@ -128,7 +173,7 @@ void *lh_arena_grow(lh_arena *a, void *old, size_t old_n, size_t new_n) {
             return old;
         }
     }
-    void *p = lh_arena_alloc(a, new_n);
+    void *p = allocRaw(a, new_n);
     if (p && old) memcpy(p, old, old_n);
     return p;
 }
@@ -142,3 +187,5 @@ void *lh_arena_reserve(lh_arena *a, void *base, int n, int *cap, size_t elem) {
 }
 
 size_t lh_arena_used(const lh_arena *a) { return a->total; }
+
+unsigned long lh_arena_failures(const lh_arena *a) { return a->failures; }

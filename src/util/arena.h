@@ -35,5 +35,31 @@ void *lh_arena_grow(lh_arena *a, void *old, size_t old_n, size_t new_n);
 void *lh_arena_reserve(lh_arena *a, void *base, int n, int *cap, size_t elem);
 /* Bytes handed out since the last reset (for bounds and tests). */
 size_t lh_arena_used(const lh_arena *a);
+/* Allocations from a that returned NULL since it was made (out of memory, a size over the
+ * bound, or an injected fault; not reset). A caller that must not go on after any failed
+ * allocation compares it before and after its work (lh_engine_decide does). */
+unsigned long lh_arena_failures(const lh_arena *a);
+
+/* ---- fault injection (tests only), in the way of SQLite's faultsimStep ------------
+ *
+ * Every allocation point of an arena (lh_arena_new, lh_arena_alloc and what calls it,
+ * lh_arena_grow even when it grows in place) first calls lh_fault_step(), as do the few
+ * plain mallocs on the decision path (the cache's entry) and any allocator a test hands
+ * to a library (jansson). Disarmed, that is one load of a thread-local flag and a branch
+ * predicted not taken. Armed with lh_fault_arm(n, persist), on this thread the first n
+ * allocation points succeed and the next fails; with persist every later one fails too.
+ * tests/unit/test_oom.c sweeps n over every allocation point of a decision. */
+extern _Thread_local int lh_fault_armed_;
+int lh_fault_step_armed(void);
+/* 1 when this allocation must fail. */
+static inline int lh_fault_step(void) {
+    return __builtin_expect(lh_fault_armed_, 0) ? lh_fault_step_armed() : 0;
+}
+/* Arm (n >= 0) or disarm (n < 0) the injector on this thread; resets both counters. */
+void lh_fault_arm(long n, int persist);
+/* Allocation points passed on this thread since the last lh_fault_arm (failed included). */
+unsigned long lh_fault_seen(void);
+/* Allocations failed by the injector on this thread since the last lh_fault_arm. */
+unsigned long lh_fault_fired(void);
 
 #endif

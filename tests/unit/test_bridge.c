@@ -19,9 +19,11 @@
 #include "bridge/auth.h"
 #include "bridge/bridge.h"
 #include "bridge/bridge_int.h"
+#include "bridge/engines.h"
 #include "bridge/metrics.h"
 #include "bridge/ratelimit.h"
 #include "bridge/revwatch.h"
+#include "bridge/sessions.h"
 #include "store/store_int.h"
 
 int lh_json_depth(const char *s, size_t len, int limit);   /* routes.c */
@@ -407,6 +409,58 @@ static void event_data_canonical(void **state) {
     free(cmd);
 }
 
+/* ---- the engine registry (engines.c) and active sessions (sessions.c) ------------ */
+
+/* A hold follows installs; the old engine lives while a hold has it, and its cache
+ * counters reach the metrics when the last reference goes. */
+static void engine_registry(void **state) {
+    (void)state;
+    lh_metrics *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    lh_engines *g = lh_engines_new(64, m);
+    assert_non_null(g);
+    char err[512], rev[160];
+    lh_engines_revision(g, rev, sizeof(rev));
+    assert_string_equal(rev, "");
+    lh_engref *a = lh_engines_build(g, NULL, 0, NULL, err, sizeof(err));
+    assert_non_null(a);
+    lh_engines_install(g, a);
+    lh_engines_hold h = {0};
+    assert_ptr_equal(lh_engines_get(g, &h), a);
+    assert_ptr_equal(lh_engines_get(g, &h), a);        /* same generation: no change */
+    static const char y[] = "version: 1\nrules: []\n";
+    lh_engref *bad = lh_engines_build(g, "rules: [", 8, "broken", err, sizeof(err));
+    assert_null(bad);
+    assert_non_null(strstr(err, "policy broken does not load"));
+    lh_engref *b2 = lh_engines_build(g, y, sizeof(y) - 1, "second", err, sizeof(err));
+    if (!b2) fail_msg("%s", err);
+    lh_engines_install(g, b2);
+    assert_int_equal(a->refs, 1);                      /* only the hold keeps it now */
+    lh_engines_revision(g, rev, sizeof(rev));
+    assert_string_equal(rev, b2->revision);
+    assert_ptr_equal(lh_engines_get(g, &h), b2);       /* moved at its next get, a freed */
+    lh_engines_release(g, &h);
+    assert_null(h.eng);
+    lh_engines_free(g);
+    free(m);
+}
+
+static void active_sessions(void **state) {
+    (void)state;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lh_sessions *s = lh_sessions_new((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+    assert_non_null(s);
+    assert_int_equal(lh_sessions_active(s), 0);
+    lh_sessions_note(s, "a");
+    lh_sessions_note(s, "a");
+    lh_sessions_note(s, "b");
+    lh_sessions_note(s, "");
+    lh_sessions_note(s, NULL);
+    assert_int_equal(lh_sessions_active(s), 2);
+    lh_sessions_free(s);
+}
+
 /* ---- the daemon's start: the revocation watcher (revwatch.c) ---------------------- */
 
 static int rmEntry(const char *p, const struct stat *sb, int flag, struct FTW *f) {
@@ -485,6 +539,7 @@ int main(void) {
         cmocka_unit_test(json_depth),       cmocka_unit_test(outcome_classes),
         cmocka_unit_test(metrics_text),
         cmocka_unit_test(event_data_canonical),
+        cmocka_unit_test(engine_registry),  cmocka_unit_test(active_sessions),
         cmocka_unit_test(watcher_thread_failure_fails_start),
         cmocka_unit_test(revocation_in_the_gap_is_applied),
     };

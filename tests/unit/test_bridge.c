@@ -468,6 +468,14 @@ static int rmEntry(const char *p, const struct stat *sb, int flag, struct FTW *f
     return remove(p);
 }
 
+/* Remove a data dir and the store's checkpoint file beside it (<data>.checkpoints). */
+static void removeDataDir(const char *dir) {
+    char cp[256];
+    nftw(dir, rmEntry, 8, FTW_DEPTH | FTW_PHYS);
+    snprintf(cp, sizeof(cp), "%s.checkpoints", dir);
+    remove(cp);
+}
+
 /* A bridge on a fresh data dir, listening on a free port. NULL with err. */
 static lh_bridge *startBridge(char *dir, char *err, size_t errlen) {
     lh_bridge_config c;
@@ -494,7 +502,7 @@ static void watcher_thread_failure_fails_start(void **state) {
     b = startBridge(dir, err, sizeof(err));
     assert_non_null(b);
     lh_bridge_free(b);
-    nftw(dir, rmEntry, 8, FTW_DEPTH | FTW_PHYS);
+    removeDataDir(dir);
 }
 
 static const char GAP_TID[] = "0123456789abcdef";
@@ -525,7 +533,7 @@ static void revocation_in_the_gap_is_applied(void **state) {
         nanosleep(&ts, NULL);
     }
     lh_bridge_free(b);
-    nftw(dir, rmEntry, 8, FTW_DEPTH | FTW_PHYS);
+    removeDataDir(dir);
     assert_true(has);
 }
 

@@ -15,10 +15,11 @@
  * lh_store_append and waiting for it): a decision that arrived while both waited missed
  * the next group and waited for the one after, and each batch cost two more thread
  * hand-offs. */
-#include "bridge/bridge_int.h"
+#include "bridge/appender.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,34 +28,42 @@
 #include "util/check.h"
 
 struct lh_appender {
-    lh_bridge_t *b;
+    lh_store *store;
+    lh_metrics *m;
     pthread_mutex_t mu;
     pthread_cond_t cv;            /* signalled when outstanding falls to 0 while closing */
     _Atomic int closing;
     _Atomic long outstanding;     /* submitted, not yet appended() */
+    _Atomic int store_ok;         /* the last append succeeded */
+    _Atomic uint64_t last_append_ns;  /* when a decision's append last finished (writer thread) */
 };
 
+static uint64_t nowNs(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Count an append's result in the metrics and in readiness. */
+static void noteResult(lh_appender *ap, int ok, uint64_t n, uint64_t ns) {
+    lh_metrics_store_result(ap->m, ok, n, ns);
+    if (!ok) atomic_store(&ap->store_ok, 0);
+    else if (!atomic_load_explicit(&ap->store_ok, memory_order_relaxed)) atomic_store(&ap->store_ok, 1);
+}
+
 /* On the store's writer thread, once the decision's group is durable (or failed). After
- * `done` is set r belongs to its connection again (it may be answered and reused at
- * once), so c is read first and r is not touched afterwards. */
+ * `done` is set the job belongs to its connection again (it may be answered and reused at
+ * once), so c and ap are read first and the job is not touched afterwards. */
 static void appended(void *arg, int rc, const char *err) {
-    lh_req *r = arg;
-    lh_bridge_t *b = r->b;
-    struct lh_appender *ap = b->appender;
-    struct MHD_Connection *c = r->conn;
-    r->append_rc = rc;
-    if (rc) {
-        snprintf(r->append_err, sizeof(r->append_err), "%s", err ? err : "the event store failed");
-        atomic_fetch_add_explicit(&b->m->store_failures, 1, memory_order_relaxed);
-        atomic_store(&b->store_ok, 0);
-    } else {
-        atomic_fetch_add_explicit(&b->m->store_appends, 1, memory_order_relaxed);
-        if (!atomic_load_explicit(&b->store_ok, memory_order_relaxed)) atomic_store(&b->store_ok, 1);
-    }
-    uint64_t now = lh_bridge_now_ns();
-    lh_hist_observe(&b->m->commit, now - r->t_enq);
-    atomic_store_explicit(&b->last_append_ns, now, memory_order_relaxed);
-    atomic_store_explicit(&r->done, 1, memory_order_release);
+    lh_append_job *job = arg;
+    lh_appender *ap = job->ap;
+    struct MHD_Connection *c = job->conn;
+    job->rc = rc;
+    if (rc) snprintf(job->err, sizeof(job->err), "%s", err ? err : "the event store failed");
+    uint64_t now = nowNs();
+    noteResult(ap, rc == 0, 1, now - job->t_enq);
+    atomic_store_explicit(&ap->last_append_ns, now, memory_order_relaxed);
+    atomic_store_explicit(&job->done, 1, memory_order_release);
     MHD_resume_connection(c);
     long before = atomic_fetch_sub(&ap->outstanding, 1);
     LH_ASSERT(before > 0);   /* one appended() per submitted decision */
@@ -65,38 +74,55 @@ static void appended(void *arg, int rc, const char *err) {
     }
 }
 
-struct lh_appender *lh_appender_start(lh_bridge_t *b, char *err, size_t errlen) {
-    struct lh_appender *ap = calloc(1, sizeof(*ap));
+lh_appender *lh_appender_start(lh_store *store, lh_metrics *m, char *err, size_t errlen) {
+    lh_appender *ap = calloc(1, sizeof(*ap));
     if (!ap) { snprintf(err, errlen, "out of memory"); return NULL; }
-    ap->b = b;
+    ap->store = store;
+    ap->m = m;
     pthread_mutex_init(&ap->mu, NULL);
     pthread_cond_init(&ap->cv, NULL);
+    atomic_init(&ap->closing, 0);
+    atomic_init(&ap->outstanding, 0);
+    atomic_init(&ap->store_ok, 1);
+    atomic_init(&ap->last_append_ns, 0);
     return ap;
 }
 
-int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req *r) {
+int lh_appender_store_ok(const lh_appender *ap) {
+    return atomic_load(&((lh_appender *)ap)->store_ok);
+}
+
+int lh_appender_done(const lh_append_job *job) {
+    return atomic_load_explicit(&((lh_append_job *)job)->done, memory_order_acquire);
+}
+
+int lh_appender_append(lh_appender *ap, const lh_event *ev, size_t n, int64_t *seq, char *err, size_t errlen) {
+    uint64_t t0 = nowNs();
+    int rc = lh_store_append(ap->store, ev, n, seq, err, errlen);
+    noteResult(ap, rc == 0, n, nowNs() - t0);
+    return rc;
+}
+
+int lh_appender_submit(lh_appender *ap, struct MHD_Connection *c, lh_append_job *job, const lh_event *ev) {
     if (atomic_load(&ap->closing)) return -1;
-    lh_bridge_t *b = ap->b;
-    r->b = b;
-    r->conn = c;
-    r->t_enq = lh_bridge_now_ns();
-    lh_event ev = {.type = "decision.made", .id = r->id, .agent = r->claims.agent, .aggregate = r->aggregate,
-                   .data = r->evdata};
+    job->ap = ap;
+    job->conn = c;
+    job->t_enq = nowNs();
     atomic_fetch_add(&ap->outstanding, 1);
     /* Suspend first: appended() may run on the writer thread before the call returns, and
      * must never resume a connection that is not suspended yet. We are in this
      * connection's handler, as MHD requires. */
-    r->waiting = 1;
+    atomic_store_explicit(&job->done, 0, memory_order_relaxed);
     MHD_suspend_connection(c);
     char err[256] = "out of memory";
-    if (r->arena) lh_arena_reset(r->arena);
-    else r->arena = lh_arena_new(4096);
-    if (!r->arena || lh_store_append_async(b->store, &ev, 1, &r->seq, r->arena, appended, r, err, sizeof(err)) < 0)
-        appended(r, -1, err); /* refused at once (or the store is closing): 503, as a failed append */
+    if (job->arena) lh_arena_reset(job->arena);
+    else job->arena = lh_arena_new(4096);
+    if (!job->arena || lh_store_append_async(ap->store, ev, 1, &job->seq, job->arena, appended, job, err, sizeof(err)) < 0)
+        appended(job, -1, err); /* refused at once (or the store is closing): 503, as a failed append */
     return 0;
 }
 
-void lh_appender_stop(struct lh_appender *ap) {
+void lh_appender_stop(lh_appender *ap) {
     if (!ap) return;
     atomic_store(&ap->closing, 1);
     /* No wake-up is lost: appended() decrements, then reads closing, and signals under mu
@@ -107,7 +133,7 @@ void lh_appender_stop(struct lh_appender *ap) {
     pthread_mutex_unlock(&ap->mu);
 }
 
-void lh_appender_free(struct lh_appender *ap) {
+void lh_appender_free(lh_appender *ap) {
     if (!ap) return;
     lh_appender_stop(ap);
     pthread_mutex_destroy(&ap->mu);
@@ -121,9 +147,10 @@ void lh_appender_free(struct lh_appender *ap) {
  * to the kernel. The revocation watcher calls this on each of its rounds; it is the
  * bridge's only trim: under steady load the freed memory is reused, and trimming then
  * would only take every arena's lock. */
-void lh_appender_trim_when_idle(lh_bridge_t *b, uint64_t *trimmed_for) {
-    uint64_t last = atomic_load_explicit(&b->last_append_ns, memory_order_relaxed);
-    if (last == *trimmed_for || lh_bridge_now_ns() - last < 1000000000ull) return;
+void lh_appender_trim_when_idle(void *ctx, uint64_t *trimmed_for) {
+    lh_appender *ap = ctx;
+    uint64_t last = atomic_load_explicit(&ap->last_append_ns, memory_order_relaxed);
+    if (last == *trimmed_for || nowNs() - last < 1000000000ull) return;
     *trimmed_for = last;
     malloc_trim(0);
 }

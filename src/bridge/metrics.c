@@ -101,6 +101,73 @@ void lh_metrics_error(lh_metrics *m, lh_err_kind k) {
     atomic_fetch_add_explicit(&m->errors[k], 1, RLX);
 }
 
+void lh_metrics_decision(lh_metrics *m, int action, int tier, int risk, int escalated, uint64_t ns) {
+    lh_hist_observe(&m->validation, ns);
+    atomic_fetch_add_explicit(&m->decisions[action][tier][risk], 1, RLX);
+    if (escalated) atomic_fetch_add_explicit(&m->escalations, 1, RLX);
+}
+
+void lh_metrics_store_result(lh_metrics *m, int ok, uint64_t n, uint64_t ns) {
+    if (ns) lh_hist_observe(&m->commit, ns);
+    if (ok) atomic_fetch_add_explicit(&m->store_appends, n, RLX);
+    else atomic_fetch_add_explicit(&m->store_failures, 1, RLX);
+}
+
+void lh_metrics_rollback(lh_metrics *m, int trigger, int result, uint64_t ns) {
+    atomic_fetch_add(&m->rollbacks[trigger][result], 1);
+    if (result == LH_ROLLBACK_SUCCEEDED) atomic_fetch_add(&m->rollback_ns_sum, ns);
+}
+
+void lh_metrics_cache_retired(lh_metrics *m, uint64_t hits, uint64_t lookups) {
+    atomic_fetch_add(&m->cache_hits_base, hits);
+    atomic_fetch_add(&m->cache_lookups_base, lookups);
+}
+
+static int isDecisionRoute(int r) { return r == LH_ROUTE_VALIDATE || r == LH_ROUTE_HOOK || r == LH_ROUTE_OPA; }
+
+int lh_metrics_sla_read(const lh_metrics *m, lh_metrics_sla_counts *s, lh_metrics_sla_counts *agents) {
+    memset(s, 0, sizeof(*s));
+    for (int r = 0; r < LH_ROUTE_COUNT; r++) {
+        if (!isDecisionRoute(r)) continue;
+        /* Only the outcomes the bridge answers for: client errors (bad input, no or a bad
+         * token, a wrong method), throttled callers and clients that went away say nothing
+         * about the bridge's or the policy's health (docs/sla.md, "Outcomes"). */
+        uint64_t ok = atomic_load_explicit(&m->outcomes[r][LH_OUTCOME_OK], RLX);
+        uint64_t fault = atomic_load_explicit(&m->outcomes[r][LH_OUTCOME_SERVER_FAULT], RLX);
+        s->requests += ok + fault;
+        s->ok += ok;
+        s->unavailable += fault;
+        /* 503 is the store (or a bridge that is stopping): no policy revision causes it. */
+        for (int c = 0; c < LH_NCODES; c++)
+            if (lh_metrics_codes[c] == 503) s->store_faults += atomic_load_explicit(&m->requests[r][c], RLX);
+    }
+    for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] = atomic_load_explicit(&m->decision_sla.bucket[i], RLX);
+    s->dur_sum_ns = atomic_load_explicit(&m->decision_sla.sum_ns, RLX);
+    for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->ok_dur[i] = atomic_load_explicit(&m->decision_ok.bucket[i], RLX);
+    /* The agents' slots: only those published (their names are complete). */
+    int na = atomic_load_explicit(&((lh_metrics *)m)->agent_n, memory_order_acquire);
+    if (na > LH_METRICS_AGENTS) na = LH_METRICS_AGENTS;
+    memset(agents, 0, sizeof(*agents) * LH_METRICS_AGENTS);
+    for (int i = 0; i < na; i++) {
+        const lh_agent_counters *c = &m->agent[i];
+        lh_metrics_sla_counts *g = &agents[i];
+        g->requests = atomic_load_explicit(&c->requests, RLX);
+        g->ok = atomic_load_explicit(&c->ok, RLX);
+        g->unavailable = atomic_load_explicit(&c->unavailable, RLX);
+        g->store_faults = atomic_load_explicit(&c->store_faults, RLX);
+        g->dur_sum_ns = atomic_load_explicit(&c->dur_sum_ns, RLX);
+        for (int k = 0; k <= LH_HIST_BUCKETS; k++) {
+            g->dur[k] = atomic_load_explicit(&c->dur[k], RLX);
+            g->ok_dur[k] = atomic_load_explicit(&c->ok_dur[k], RLX);
+        }
+    }
+    return na;
+}
+
+const char (*lh_metrics_agent_names(const lh_metrics *m))[LH_METRICS_AGENT_NAME] {
+    return (const char (*)[LH_METRICS_AGENT_NAME])m->agent_name;
+}
+
 /* ---- rendering -------------------------------------------------------------- */
 
 typedef struct sbuf { char *p; size_t len, cap; int bad; } sbuf;

@@ -85,6 +85,29 @@ void lh_metrics_request(lh_metrics *m, lh_route r, int status, int peerGone, uin
 void lh_metrics_agent_request(lh_metrics *m, lh_route r, const char *agent, int status, int peerGone, uint64_t ns);
 void lh_metrics_error(lh_metrics *m, lh_err_kind k);
 void lh_hist_observe(lh_hist *h, uint64_t ns);
+/* One engine decision (action, tier and risk as the engine's enums; escalated: it is an
+ * escalation) that took ns. */
+void lh_metrics_decision(lh_metrics *m, int action, int tier, int risk, int escalated, uint64_t ns);
+/* n events appended (ok) or one append failed (!ok), which took ns (0: not timed). */
+void lh_metrics_store_result(lh_metrics *m, int ok, uint64_t n, uint64_t ns);
+/* A policy rollback by trigger (LH_ROLLBACK_API or _SLA) and result (LH_ROLLBACK_*); ns:
+ * its time, for a succeeded one. */
+void lh_metrics_rollback(lh_metrics *m, int trigger, int result, uint64_t ns);
+/* The cache counters of an engine that was retired (added to the current engine's). */
+void lh_metrics_cache_retired(lh_metrics *m, uint64_t hits, uint64_t lookups);
+
+/* The cumulative counters the SLA monitor samples (sla.h: lh_sla_sample), read without
+ * a lock: the decision requests of outcome ok or server_fault, their 503s (the store's),
+ * their duration buckets (not cumulative), and the same per agent slot. */
+typedef struct lh_metrics_sla_counts {
+    uint64_t requests, ok, unavailable, store_faults, dur_sum_ns;
+    uint64_t dur[LH_HIST_BUCKETS + 1], ok_dur[LH_HIST_BUCKETS + 1];
+} lh_metrics_sla_counts;
+/* total, and agents[0, LH_METRICS_AGENTS): the slots published so far (the others zero).
+ * Returns the number of slots published. */
+int lh_metrics_sla_read(const lh_metrics *m, lh_metrics_sla_counts *total, lh_metrics_sla_counts *agents);
+/* The agents' names by slot (written once, before the slot is published). */
+const char (*lh_metrics_agent_names(const lh_metrics *m))[LH_METRICS_AGENT_NAME];
 
 typedef struct lh_metrics_extra {
     uint64_t cache_hits, cache_lookups;   /* current engine */

@@ -5,7 +5,9 @@
  * a rollback can rebuild any earlier revision from the log alone; a rollback records
  * policy.rolled_back. The new engine is built first and installed only after its event
  * is durable; requests in flight keep the engine they started with (see server.c). */
-#include "bridge/bridge_int.h"
+#include "bridge/revisions.h"
+
+#include <pthread.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +15,37 @@
 
 #include "engine/policy.h"
 
+struct lh_revisions {
+    pthread_mutex_t policy_mu;    /* serialises policy pushes, rollbacks and reloads */
+    lh_revisions_observer observer;
+    void *observer_ctx;
+};
+
+lh_revisions *lh_revisions_new(void) {
+    lh_revisions *rv = calloc(1, sizeof(*rv));
+    if (rv) pthread_mutex_init(&rv->policy_mu, NULL);
+    return rv;
+}
+
+void lh_revisions_free(lh_revisions *rv) {
+    if (!rv) return;
+    pthread_mutex_destroy(&rv->policy_mu);
+    free(rv);
+}
+
+void lh_revisions_observe(lh_revisions *rv, lh_revisions_observer fn, void *ctx) {
+    rv->observer = fn;
+    rv->observer_ctx = ctx;
+}
+
 /* Record and install. Caller holds policy_mu. extra (borrowed, may be NULL) is merged
- * into the event's data. The SLA monitor is told of every change, so it knows each
- * revision's age and what came before it. */
-static int activateLocked(lh_bridge_t *b, lh_engref *er, const char *type, const char *source,
+ * into the event's data. The observer (the SLA monitor, wired by server.c) is told of
+ * every change, so it knows each revision's age and what came before it. */
+static int activateLocked(lh_bridge *b, lh_engref *er, const char *type, const char *source,
                           const char *agent, json_t *extra, int64_t *seq, uint64_t *recordedAt, char *err,
                           size_t errlen) {
     char prev[160];
-    lh_bridge_revision(b, prev, sizeof(prev));
+    lh_engines_revision(b->engines, prev, sizeof(prev));
     json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "revision", er->revision, "source", source, "previous", prev,
                           "policy", er->yaml);
     if (!d) { snprintf(err, errlen, "the policy must be valid UTF-8 text"); return -1; }
@@ -36,29 +61,24 @@ static int activateLocked(lh_bridge_t *b, lh_engref *er, const char *type, const
     if (recordedAt) *recordedAt = lh_bridge_now_ns();
     char rev[160];
     snprintf(rev, sizeof(rev), "%s", er->revision);
-    lh_bridge_engref_install(b, er);
-    if (b->sla) lh_slamon_policy_changed(b->sla, rev, !strcmp(type, "policy.rolled_back"));
+    lh_engines_install(b->engines, er);
+    lh_revisions *rv = b->revisions;
+    if (rv->observer) rv->observer(rv->observer_ctx, rev, !strcmp(type, "policy.rolled_back"));
     if (seq) *seq = s;
     return 0;
 }
 
-void lh_bridge_engref_free(lh_engref *er) {
-    lh_engine_free(er->e);
-    free(er->yaml);
-    free(er);
-}
-
-int lh_bridge_policy_install(lh_bridge_t *b, lh_engref *er, const char *source, const char *agent,
+int lh_bridge_policy_install(lh_bridge *b, lh_engref *er, const char *source, const char *agent,
                              int64_t *seq, char *err, size_t errlen) {
-    pthread_mutex_lock(&b->policy_mu);
+    pthread_mutex_lock(&b->revisions->policy_mu);
     int rc = activateLocked(b, er, "policy.activated", source, agent, NULL, seq, NULL, err, errlen);
-    pthread_mutex_unlock(&b->policy_mu);
-    if (rc) lh_bridge_engref_free(er);
+    pthread_mutex_unlock(&b->revisions->policy_mu);
+    if (rc) lh_engref_discard(er);
     return rc;
 }
 
 /* POST /v1/policy: the body is the policy YAML (application/yaml) or {"policy": "YAML"}. */
-enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_policy_push(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     if (r->len == 0) return lh_http_error(b, c, r, 400, "bad_request", "empty body: send the policy YAML");
     if (!lh_store_utf8_valid(r->body, r->len)) return lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8");
     const char *yaml = r->body;
@@ -78,24 +98,24 @@ enum MHD_Result lh_route_policy_push(lh_bridge_t *b, struct MHD_Connection *c, l
         len = json_string_length(p);
     }
     char err[1024], rev[160], prev[160];
-    lh_bridge_revision(b, prev, sizeof(prev));
-    lh_engref *er = lh_bridge_engref_new(b, yaml, len, "request", err, sizeof(err));
+    lh_engines_revision(b->engines, prev, sizeof(prev));
+    lh_engref *er = lh_engines_build(b->engines, yaml, len, "request", err, sizeof(err));
     json_decref(j);
     if (!er) return lh_http_error(b, c, r, 400, "invalid_policy", "%s", err);
     snprintf(rev, sizeof(rev), "%s", er->revision);
     int64_t seq = 0;
-    pthread_mutex_lock(&b->policy_mu);
+    pthread_mutex_lock(&b->revisions->policy_mu);
     int rc = activateLocked(b, er, "policy.activated", "api", r->claims.agent, NULL, &seq, NULL, err, sizeof(err));
-    pthread_mutex_unlock(&b->policy_mu);
+    pthread_mutex_unlock(&b->revisions->policy_mu);
     if (rc) {
-        lh_bridge_engref_free(er);
+        lh_engref_discard(er);
         return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
     }
     return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:s,s:I}", "revision", rev, "previous", prev, "seq", (json_int_t)seq));
 }
 
 /* The policy.* events, newest first (at most limit). */
-static int policyEvents(lh_bridge_t *b, size_t limit, lh_event_list *l, char *err, size_t errlen) {
+static int policyEvents(lh_bridge *b, size_t limit, lh_event_list *l, char *err, size_t errlen) {
     lh_store_filter f = {0};
     f.type = "policy.*";
     f.descending = 1;
@@ -103,7 +123,7 @@ static int policyEvents(lh_bridge_t *b, size_t limit, lh_event_list *l, char *er
     return lh_store_query(b->store, &f, l, err, errlen);
 }
 
-enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_policy_history(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_event_list l = {0};
     char err[256], rev[160];
     if (policyEvents(b, 100, &l, err, sizeof(err))) {
@@ -122,7 +142,7 @@ enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c
         if (o) json_array_append_new(arr, o);
     }
     lh_event_list_free(&l);
-    lh_bridge_revision(b, rev, sizeof(rev));
+    lh_engines_revision(b->engines, rev, sizeof(rev));
     return lh_bridge_reply_json(c, r, 200, json_pack("{s:s,s:o}", "active", rev, "history", arr));
 }
 
@@ -148,7 +168,7 @@ static json_t *stepsJson(const lh_rollback_result *res) {
 
 /* Find the YAML of the revision to restore in the policy.* events, newest first: want,
  * or (want empty) the first revision that is not cur. A new reference, or NULL. */
-static json_t *findRevision(lh_bridge_t *b, const char *want, const char *cur, char *err, size_t errlen, int *status) {
+static json_t *findRevision(lh_bridge *b, const char *want, const char *cur, char *err, size_t errlen, int *status) {
     lh_event_list l = {0};
     char qerr[256];
     if (policyEvents(b, 1000, &l, qerr, sizeof(qerr))) {
@@ -175,15 +195,15 @@ static json_t *findRevision(lh_bridge_t *b, const char *want, const char *cur, c
     return found;
 }
 
-int lh_bridge_rollback(lh_bridge_t *b, const lh_rollback_req *rq, lh_rollback_result *res, char *err, size_t errlen) {
+int lh_bridge_rollback(lh_bridge *b, const lh_rollback_req *rq, lh_rollback_result *res, char *err, size_t errlen) {
     int trig = rq->trigger == LH_ROLLBACK_SLA ? LH_ROLLBACK_SLA : LH_ROLLBACK_API;
     const char *want = rq->target ? rq->target : "";
     memset(res, 0, sizeof(*res));
     for (int i = 0; i < rq->npre; i++) addStep(res, rq->pre[i].name, rq->pre[i].ms);
-    atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_TRIGGERED], 1);
+    lh_metrics_rollback(b->m, trig, LH_ROLLBACK_TRIGGERED, 0);
     uint64_t t0 = lh_bridge_now_ns(), t = t0;
-    pthread_mutex_lock(&b->policy_mu);
-    lh_bridge_revision(b, res->previous, sizeof(res->previous));
+    pthread_mutex_lock(&b->revisions->policy_mu);
+    lh_engines_revision(b->engines, res->previous, sizeof(res->previous));
     json_t *found = NULL;
     lh_engref *er = NULL;
     if (rq->expect_current && strcmp(rq->expect_current, res->previous)) {
@@ -195,7 +215,7 @@ int lh_bridge_rollback(lh_bridge_t *b, const lh_rollback_req *rq, lh_rollback_re
     if (!found) goto fail;
     addStep(res, "load_history", msSince(&t));
     json_t *pol = json_object_get(found, "policy");
-    er = lh_bridge_engref_new(b, json_string_value(pol), json_string_length(pol), "rollback", err, errlen);
+    er = lh_engines_build(b->engines, json_string_value(pol), json_string_length(pol), "rollback", err, errlen);
     if (!er) { res->status = 400; goto fail; }
     addStep(res, "build_engine", msSince(&t));
     snprintf(res->revision, sizeof(res->revision), "%s", er->revision);
@@ -209,27 +229,26 @@ int lh_bridge_rollback(lh_bridge_t *b, const lh_rollback_req *rq, lh_rollback_re
     int rc = activateLocked(b, er, "policy.rolled_back", trig == LH_ROLLBACK_SLA ? "sla" : "rollback", rq->agent, extra,
                             &res->seq, &recorded, err, errlen);
     json_decref(extra);
-    if (rc) { lh_bridge_engref_free(er); res->status = 503; goto fail; }
+    if (rc) { lh_engref_discard(er); res->status = 503; goto fail; }
     addStep(res, "record", (double)(recorded - t) / 1e6);
     t = recorded;
     addStep(res, "install", msSince(&t));
-    pthread_mutex_unlock(&b->policy_mu);
+    pthread_mutex_unlock(&b->revisions->policy_mu);
     json_decref(found);
     res->duration_ns = lh_bridge_now_ns() - t0;
-    atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_SUCCEEDED], 1);
-    atomic_fetch_add(&b->m->rollback_ns_sum, res->duration_ns);
+    lh_metrics_rollback(b->m, trig, LH_ROLLBACK_SUCCEEDED, res->duration_ns);
     return 0;
 fail:
-    pthread_mutex_unlock(&b->policy_mu);
+    pthread_mutex_unlock(&b->revisions->policy_mu);
     json_decref(found);
     res->duration_ns = lh_bridge_now_ns() - t0;
-    atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_FAILED], 1);
+    lh_metrics_rollback(b->m, trig, LH_ROLLBACK_FAILED, 0);
     return -1;
 }
 
 /* POST /v1/policy/rollback: body {"revision": R} or empty for the revision before the
  * active one. The YAML comes from the newest policy.activated event for R. */
-enum MHD_Result lh_route_policy_rollback(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_policy_rollback(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     char want[160] = "", err[1024];
     if (r->len) {
         if (!lh_store_utf8_valid(r->body, r->len)) return lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8");

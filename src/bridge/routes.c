@@ -12,6 +12,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bridge/appender.h"
+#include "bridge/engines.h"
+#include "bridge/sessions.h"
+#include "bridge/sla_monitor.h"
 #include "util/replysig.h"
 #include "util/utf8.h"
 #include "version.h"
@@ -36,7 +40,7 @@ int lh_json_depth(const char *s, size_t len, int limit) {
 }
 
 /* Checks every JSON body shares: UTF-8, depth. Returns 0 or queues a 400. */
-static int checkBody(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, enum MHD_Result *rc) {
+static int checkBody(lh_bridge *b, struct MHD_Connection *c, lh_req *r, enum MHD_Result *rc) {
     if (r->len == 0) { *rc = lh_http_error(b, c, r, 400, "bad_request", "empty body: expected a JSON object"); return -1; }
     if (!lh_utf8_valid(r->body, r->len)) {
         *rc = lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8");
@@ -168,16 +172,6 @@ static void newId(lh_tstate *ts, char out[37]) {
     *p = 0;
 }
 
-static void noteSession(lh_bridge_t *b, const char *session) {
-    if (!session || !*session) return;
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = session; *p; p++) { h ^= (unsigned char)*p; h *= 1099511628211ull; }
-    uint32_t minute = (uint32_t)((lh_bridge_now_ns() - b->start_ns) / 60000000000ull) + 1;
-    _Atomic uint32_t *slot = &b->sessions[h % LH_SESSION_SLOTS];
-    if (atomic_load_explicit(slot, memory_order_relaxed) != minute)
-        atomic_store_explicit(slot, minute, memory_order_relaxed);
-}
-
 static const char *permissionFor(lh_action a) {
     switch (a) {
     case LH_ALLOW: return "allow";
@@ -223,7 +217,7 @@ static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int d
 static enum MHD_Result replyDecision(struct MHD_Connection *c, lh_req *rq, const char *body, size_t n,
                                  enum MHD_ResponseMemoryMode mode);
 
-enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req *rq) {
+enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *rq) {
     enum MHD_Result rc;
     if (checkBody(b, c, rq, &rc)) return rc;
     lh_tstate *ts = lh_bridge_tstate(b);
@@ -261,17 +255,15 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
         return lh_http_error(b, c, rq, 400, "bad_request", "request needs \"cwd\": the absolute working directory of the call");
     r.agent = rq->claims.agent;
     r.role = lh_role_name(rq->claims.role);
-    noteSession(b, r.session);
+    lh_sessions_note(b->sessions, r.session);
 
-    lh_engref *er = lh_bridge_engine(b, ts);
+    lh_engref *er = lh_engines_get(b->engines, &ts->eng);
     lh_decision d;
     uint64_t t0 = lh_bridge_now_ns();
     lh_engine_decide(er->e, &r, ts->arena, &d, 0);
     uint64_t dt = lh_bridge_now_ns() - t0;
     d.latency_us = dt / 1000;
-    lh_hist_observe(&b->m->validation, dt);
-    atomic_fetch_add_explicit(&b->m->decisions[d.action][d.tier][d.risk], 1, memory_order_relaxed);
-    if (d.action == LH_ESCALATE) atomic_fetch_add_explicit(&b->m->escalations, 1, memory_order_relaxed);
+    lh_metrics_decision(b->m, d.action, d.tier, d.risk, d.action == LH_ESCALATE, dt);
 
     char id[37];
     newId(ts, id);
@@ -288,8 +280,13 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     /* The reply is written now (the decision lives in this thread's arena, which the next
      * request reuses) and completed with the seq once the event is durable. */
     if (replyParts(rq, &d, ts->buf, dlen, b->cfg.hook_approve)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
-    if (lh_appender_submit(b->appender, c, rq))
+    lh_event ev = {.type = "decision.made", .id = rq->id, .agent = rq->claims.agent, .aggregate = rq->aggregate,
+                   .data = rq->evdata};
+    rq->waiting = 1;   /* the next call of this connection's handler is the resumed one */
+    if (lh_appender_submit(b->appender, c, &rq->job, &ev)) {
+        rq->waiting = 0;
         return lh_http_error(b, c, rq, 503, "shutting_down", "the bridge is stopping");
+    }
     return MHD_YES;
 }
 
@@ -385,16 +382,16 @@ static enum MHD_Result replyDecision(struct MHD_Connection *c, lh_req *rq, const
 }
 
 /* The resumed call of a decision request: its append finished. */
-enum MHD_Result lh_route_decide_finish(lh_bridge_t *b, struct MHD_Connection *c, lh_req *rq) {
-    if (rq->append_rc)
+enum MHD_Result lh_route_decide_finish(lh_bridge *b, struct MHD_Connection *c, lh_req *rq) {
+    if (rq->job.rc)
         return lh_http_error(b, c, rq, 503, "store_unavailable",
-                             "the decision could not be recorded, so it is not given: %s", rq->append_err);
+                             "the decision could not be recorded, so it is not given: %s", rq->job.err);
     /* The seq goes into the room left for it and the second part moves up behind it. The
      * buffer lives in rq, which outlives the response (reqFree runs when the request is
      * complete), so MHD sends it without a copy. */
     char *out = rq->reply;
     size_t n = rq->pre_len;
-    if (rq->with_seq) n += (size_t)snprintf(out + n, 21, "%lld", (long long)rq->seq);
+    if (rq->with_seq) n += (size_t)snprintf(out + n, 21, "%lld", (long long)rq->job.seq);
     memmove(out + n, out + rq->post_at, rq->reply_len - rq->post_at);
     n += rq->reply_len - rq->post_at;
     return replyDecision(c, rq, out, n, MHD_RESPMEM_PERSISTENT);
@@ -441,7 +438,7 @@ enum MHD_Result lh_bridge_reply_json(struct MHD_Connection *c, lh_req *r, int st
     return replyJson(c, r, status, j);
 }
 
-enum MHD_Result lh_route_events(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_events(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_store_filter f = {0};
     int64_t after = 0, limit = 100;
     if (argInt(c, "after", 0, INT64_MAX, &after) || argInt(c, "limit", 1, 1000, &limit))
@@ -471,51 +468,34 @@ enum MHD_Result lh_route_events(lh_bridge_t *b, struct MHD_Connection *c, lh_req
 
 /* ---- GET /v1/status, /metrics -------------------------------------------------- */
 
-static uint64_t activeSessions(lh_bridge_t *b) {
-    uint32_t minute = (uint32_t)((lh_bridge_now_ns() - b->start_ns) / 60000000000ull) + 1;
-    uint64_t n = 0;
-    for (int i = 0; i < LH_SESSION_SLOTS; i++) {
-        uint32_t v = atomic_load_explicit(&b->sessions[i], memory_order_relaxed);
-        if (v && minute - v < 15) n++;
-    }
-    return n;
-}
-
-enum MHD_Result lh_route_status(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_status(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     char rev[160], err[256];
-    lh_bridge_revision(b, rev, sizeof(rev));
+    lh_engines_revision(b->engines, rev, sizeof(rev));
     lh_store_stats st;
     int sok = lh_store_stats_get(b->store, &st, err, sizeof(err)) == 0;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(b->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     json_t *store = sok ? json_pack("{s:s,s:b,s:I,s:I,s:I}", "backend", st.backend, "appending",
-                                    atomic_load(&b->store_ok), "head_seq", (json_int_t)st.head_seq, "events",
+                                    lh_appender_store_ok(b->appender), "head_seq", (json_int_t)st.head_seq, "events",
                                     (json_int_t)st.events, "bytes", (json_int_t)st.bytes)
                         : json_pack("{s:b,s:s}", "appending", 0, "error", err);
     json_t *out = json_pack("{s:s,s:I,s:s,s:b,s:o,s:i,s:I,s:o}", "version", LH_VERSION, "uptime_s",
                             (json_int_t)((lh_bridge_now_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
-                            "ready", atomic_load(&b->store_ok) && !atomic_load(&b->draining), "store", store,
+                            "ready", lh_bridge_ready(b), "store", store,
                             "connections", di ? (int)di->num_connections : 0, "active_sessions",
-                            (json_int_t)activeSessions(b), "sla", lh_slamon_status_json(b->sla));
+                            (json_int_t)lh_sessions_active(b->sessions), "sla", lh_slamon_status_json(b->sla));
     return replyJson(c, r, 200, out);
 }
 
-enum MHD_Result lh_route_metrics(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_metrics(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_metrics_extra x = {0};
     char rev[160];
-    lh_bridge_revision(b, rev, sizeof(rev));
+    lh_engines_revision(b->engines, rev, sizeof(rev));
     x.policy_revision = rev;
-    pthread_mutex_lock(&b->eng_mu);
-    if (b->eng_cur) {
-        lh_cache_stats cs;
-        lh_engine_cache_stats(b->eng_cur->e, &cs);
-        x.cache_hits = cs.hits;
-        x.cache_lookups = cs.lookups;
-    }
-    pthread_mutex_unlock(&b->eng_mu);
+    lh_engines_cache_stats(b->engines, &x.cache_hits, &x.cache_lookups);
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(b->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     x.active_connections = di ? di->num_connections : 0;
-    x.active_sessions = activeSessions(b);
-    x.postgres = b->postgres ? atomic_load(&b->store_ok) : -1;
+    x.active_sessions = lh_sessions_active(b->sessions);
+    x.postgres = b->postgres ? lh_appender_store_ok(b->appender) : -1;
     x.start_time = b->start_time;
     char *more = lh_slamon_metrics(b->sla);
     x.more = more;
@@ -530,4 +510,11 @@ enum MHD_Result lh_route_metrics(lh_bridge_t *b, struct MHD_Connection *c, lh_re
     MHD_destroy_response(resp);
     r->status = 200;
     return rc;
+}
+
+/* GET /v1/sla: the monitor's state (sla_monitor.c renders it). */
+enum MHD_Result lh_route_sla(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
+    json_t *out = lh_slamon_sla_json(b->sla);
+    if (!out) return lh_http_error(b, c, r, 500, "internal", "out of memory");
+    return replyJson(c, r, 200, out);
 }

@@ -1,6 +1,9 @@
 /* server.c — the bridge daemon: libmicrohttpd set-up, the request state machine
- * (route → method → auth → limits → body → handler), engine references, the store
- * watcher and the lifecycle (start, SIGHUP reload, SIGTERM drain, stop).
+ * (route → method → auth → limits → body → handler), the worker threads' states and the
+ * lifecycle (start, SIGHUP reload, SIGTERM drain, stop). It creates every module's handle
+ * and wires them: the SLA monitor's host operations and the revisions' observer. It owns
+ * ts_mu, draining and inflight (struct lh_server); every other lock and atomic is a
+ * module's own (docs/architecture.md, "The bridge's modules, threads and locks").
  *
  * Threads: MHD runs a pool of epoll worker threads (cfg.workers). A worker decides,
  * suspends the connection and hands the decision.made event to the store without waiting
@@ -18,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,12 +28,34 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bridge/appender.h"
+#include "bridge/engines.h"
+#include "bridge/revisions.h"
+#include "bridge/revwatch.h"
+#include "bridge/sessions.h"
+#include "bridge/sla_monitor.h"
+#include "bridge/sse.h"
 #include "engine/policy.h"
 #include "util/io.h"
 #include "version.h"
 
-extern const char lh_default_policy_yaml[];
-extern const size_t lh_default_policy_yaml_len;
+/* What server.c alone owns: the worker threads' states, and the drain. */
+struct lh_server {
+    pthread_mutex_t ts_mu;         /* guards threads (a thread's first request adds its state) */
+    lh_tstate *threads;
+    _Atomic int draining;          /* the stop began: new requests get 503, /ready says false */
+    _Atomic long inflight;         /* requests begun and not completed */
+};
+
+int lh_bridge_draining(lh_bridge *b) { return atomic_load(&b->srv->draining); }
+
+int lh_bridge_append(lh_bridge *b, const char *type, const char *agent, const char *aggregate, const char *data,
+                     int64_t *seq, char *err, size_t errlen) {
+    lh_event ev = {.type = type, .agent = agent ? agent : "", .aggregate = aggregate ? aggregate : "", .data = data};
+    return lh_appender_append(b->appender, &ev, 1, seq, err, errlen);
+}
+
+int lh_bridge_ready(lh_bridge *b) { return lh_appender_store_ok(b->appender) && !lh_bridge_draining(b); }
 
 uint64_t lh_bridge_now_ns(void) {
     struct timespec ts;
@@ -45,7 +69,7 @@ uint64_t lh_bridge_now_ns(void) {
 
 static _Thread_local lh_tstate *tls;
 
-lh_tstate *lh_bridge_tstate(lh_bridge_t *b) {
+lh_tstate *lh_bridge_tstate(lh_bridge *b) {
     if (tls && tls->b == b) return tls;
     lh_tstate *ts = calloc(1, sizeof(*ts));
     if (!ts) return NULL;
@@ -61,105 +85,12 @@ lh_tstate *lh_bridge_tstate(lh_bridge_t *b) {
         free(ts);
         return NULL;
     }
-    pthread_mutex_lock(&b->ts_mu);
-    ts->next = b->threads;
-    b->threads = ts;
-    pthread_mutex_unlock(&b->ts_mu);
+    pthread_mutex_lock(&b->srv->ts_mu);
+    ts->next = b->srv->threads;
+    b->srv->threads = ts;
+    pthread_mutex_unlock(&b->srv->ts_mu);
     tls = ts;
     return ts;
-}
-
-static void engrefFree(lh_bridge_t *b, lh_engref *r) {
-    lh_cache_stats cs;
-    lh_engine_cache_stats(r->e, &cs);
-    atomic_fetch_add(&b->m->cache_hits_base, cs.hits);
-    atomic_fetch_add(&b->m->cache_lookups_base, cs.lookups);
-    lh_engine_free(r->e);
-    free(r->yaml);
-    free(r);
-}
-
-/* Drop a reference; caller holds eng_mu. */
-static void engrefRelease(lh_bridge_t *b, lh_engref *r) {
-    if (r && --r->refs == 0) engrefFree(b, r);
-}
-
-/* The engine for this request. The fast path is one atomic load of the generation; the
- * mutex is taken only by a thread's first request after a policy change. */
-lh_engref *lh_bridge_engine(lh_bridge_t *b, lh_tstate *ts) {
-    uint64_t g = atomic_load_explicit(&b->eng_gen, memory_order_acquire);
-    if (ts->eng && ts->gen == g) return ts->eng;
-    pthread_mutex_lock(&b->eng_mu);
-    engrefRelease(b, ts->eng);
-    ts->eng = b->eng_cur;
-    ts->eng->refs++;
-    ts->gen = atomic_load(&b->eng_gen);
-    pthread_mutex_unlock(&b->eng_mu);
-    return ts->eng;
-}
-
-lh_engref *lh_bridge_engref_new(lh_bridge_t *b, const char *yaml, size_t len, const char *name,
-                                char *err, size_t errlen) {
-    lh_policy_diag diags[8];
-    int nd = 0;
-    if (!yaml) { yaml = lh_default_policy_yaml; len = lh_default_policy_yaml_len; name = "<default>"; }
-    lh_policy *p = lh_policy_parse(yaml, len, name, diags, 8, &nd);
-    if (!p) {
-        size_t o = (size_t)snprintf(err, errlen, "policy %s does not load:", name);
-        for (int i = 0; i < nd && o < errlen; i++)
-            o += (size_t)snprintf(err + o, errlen - o, " line %d col %d: %s;", diags[i].line,
-                                  diags[i].column, diags[i].message);
-        if (nd == 0 && o < errlen) snprintf(err + o, errlen - o, " invalid policy");
-        return NULL;
-    }
-    lh_engref *r = calloc(1, sizeof(*r));
-    char *copy = malloc(len + 1);
-    if (!r || !copy) { lh_policy_free(p); free(r); free(copy); snprintf(err, errlen, "out of memory"); return NULL; }
-    memcpy(copy, yaml, len);
-    copy[len] = 0;
-    snprintf(r->revision, sizeof(r->revision), "%s", lh_policy_revision(p));
-    r->e = lh_engine_new(p, b->cfg.cache_entries, err, errlen);
-    if (!r->e) { free(r); free(copy); return NULL; }
-    r->yaml = copy;
-    r->yaml_len = len;
-    return r;
-}
-
-/* Make r the current engine. Threads move to it at their next request. */
-void lh_bridge_engref_install(lh_bridge_t *b, lh_engref *r) {
-    pthread_mutex_lock(&b->eng_mu);
-    r->refs = 1;                       /* the "current" reference */
-    lh_engref *old = b->eng_cur;
-    b->eng_cur = r;
-    atomic_fetch_add_explicit(&b->eng_gen, 1, memory_order_release);
-    engrefRelease(b, old);
-    pthread_mutex_unlock(&b->eng_mu);
-}
-
-void lh_bridge_revision(lh_bridge_t *b, char *out, size_t cap) {
-    pthread_mutex_lock(&b->eng_mu);
-    snprintf(out, cap, "%s", b->eng_cur ? b->eng_cur->revision : "");
-    pthread_mutex_unlock(&b->eng_mu);
-}
-
-int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const char *aggregate,
-                     const char *data, int64_t *seq, char *err, size_t errlen) {
-    lh_event ev = {0};
-    ev.type = type;
-    ev.agent = agent ? agent : "";
-    ev.aggregate = aggregate ? aggregate : "";
-    ev.data = data;
-    uint64_t t0 = lh_bridge_now_ns();
-    int rc = lh_store_append(b->store, &ev, 1, seq, err, errlen);
-    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - t0);
-    if (rc == 0) {
-        atomic_fetch_add_explicit(&b->m->store_appends, 1, memory_order_relaxed);
-        if (!atomic_load_explicit(&b->store_ok, memory_order_relaxed)) atomic_store(&b->store_ok, 1);
-    } else {
-        atomic_fetch_add_explicit(&b->m->store_failures, 1, memory_order_relaxed);
-        atomic_store(&b->store_ok, 0);
-    }
-    return rc;
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -193,7 +124,7 @@ static lh_err_kind kindFor(int status) {
     }
 }
 
-static enum MHD_Result errorReply(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, int status,
+static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status,
                                   const char *code, int retry_after, const char *fmt, va_list ap) {
     char msg[512], esc[3 * 512 + 8], body[2048];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -210,7 +141,7 @@ static enum MHD_Result errorReply(lh_bridge_t *b, struct MHD_Connection *c, lh_r
         MHD_add_response_header(resp, "Retry-After", ra);
     }
     if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"lighthouse\"");
-    if (status == 503 && atomic_load(&b->draining)) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (status == 503 && lh_bridge_draining(b)) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405) {
         const char *allow = "GET";
         if (r && (r->route == LH_ROUTE_VALIDATE || r->route == LH_ROUTE_HOOK || r->route == LH_ROUTE_OPA ||
@@ -225,7 +156,7 @@ static enum MHD_Result errorReply(lh_bridge_t *b, struct MHD_Connection *c, lh_r
     return rc;
 }
 
-enum MHD_Result lh_http_error(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, int status,
+enum MHD_Result lh_http_error(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status,
                               const char *code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -235,7 +166,7 @@ enum MHD_Result lh_http_error(lh_bridge_t *b, struct MHD_Connection *c, lh_req *
 }
 
 __attribute__((format(printf, 5, 6)))
-static enum MHD_Result rateLimited(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, int retry,
+static enum MHD_Result rateLimited(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int retry,
                                    const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -301,7 +232,7 @@ static int mediaIs(const char *ct, const char *want) {
  * result. Expiry is checked on every use; revocation by the caller. The cache is set
  * associative: with one slot per hash (16 slots), the bench's 16 tokens collided and
  * a third of the requests paid the full check. */
-static lh_auth_result verifyCached(lh_bridge_t *b, const char *tok, size_t len, int64_t now,
+static lh_auth_result verifyCached(lh_bridge *b, const char *tok, size_t len, int64_t now,
                                    lh_token_claims *out) {
     lh_tstate *ts = lh_bridge_tstate(b);
     lh_tokslot *set = NULL;
@@ -333,7 +264,7 @@ static lh_auth_result verifyCached(lh_bridge_t *b, const char *tok, size_t len, 
     return ar;
 }
 
-static enum MHD_Result authorize(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, unsigned roles) {
+static enum MHD_Result authorize(lh_bridge *b, struct MHD_Connection *c, lh_req *r, unsigned roles) {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h || !*h) return lh_http_error(b, c, r, 401, "unauthorized", "%s", lh_auth_result_text(LH_AUTH_MISSING));
     if (strncasecmp(h, "Bearer ", 7))
@@ -352,7 +283,7 @@ static enum MHD_Result authorize(lh_bridge_t *b, struct MHD_Connection *c, lh_re
 
 /* First call for a request: everything that can be decided from the headers. Returns
  * MHD_YES with r->status still 0 when the request goes on to its body or handler. */
-static enum MHD_Result onHeaders(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, const char *url,
+static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req *r, const char *url,
                                  const char *method) {
     const routeDef *rd = findRoute(url);
     if (!rd) {
@@ -402,7 +333,7 @@ static enum MHD_Result onHeaders(lh_bridge_t *b, struct MHD_Connection *c, lh_re
     return MHD_YES;
 }
 
-static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     switch (r->route) {
     case LH_ROUTE_VALIDATE: case LH_ROUTE_HOOK: case LH_ROUTE_OPA: return lh_route_decide(b, c, r);
     case LH_ROUTE_EVENTS: return lh_route_events(b, c, r);
@@ -417,9 +348,9 @@ static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
-        int ok = atomic_load(&b->store_ok) && !atomic_load(&b->draining);
+        int ok = lh_bridge_ready(b);
         const char *body = ok ? "{\"ready\":true}\n"
-                          : atomic_load(&b->draining) ? "{\"ready\":false,\"reason\":\"shutting down\"}\n"
+                          : lh_bridge_draining(b) ? "{\"ready\":false,\"reason\":\"shutting down\"}\n"
                                                       : "{\"ready\":false,\"reason\":\"event store cannot append\"}\n";
         return lh_http_reply(c, r, ok ? 200 : 503, "application/json", body, strlen(body));
     }
@@ -433,7 +364,7 @@ static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req
  * A request ends on the thread of its connection, so the lists need no lock. */
 enum { SPARE_REQS = 128, SPARE_BUF_MAX = 64 << 10 };
 
-static lh_req *reqNew(lh_bridge_t *b) {
+static lh_req *reqNew(lh_bridge *b) {
     lh_tstate *ts = lh_bridge_tstate(b);
     lh_req *r = ts ? ts->spare : NULL;
     if (!r) return calloc(1, sizeof(*r));
@@ -441,10 +372,9 @@ static lh_req *reqNew(lh_bridge_t *b) {
     ts->nspare--;
     char *body = r->body, *reply = r->reply, *ev = r->evdata;
     size_t cap = r->cap, rcap = r->reply_cap, ecap = r->evcap;
-    lh_arena *arena = r->arena;
+    lh_arena *arena = r->job.arena;
     memset(r, 0, sizeof(*r));
-    atomic_init(&r->done, 0);
-    r->arena = arena;
+    r->job.arena = arena;
     r->body = body, r->cap = cap;
     r->reply = reply, r->reply_cap = rcap;
     r->evdata = ev, r->evcap = ecap;
@@ -452,14 +382,14 @@ static lh_req *reqNew(lh_bridge_t *b) {
 }
 
 static void reqRelease(lh_req *r) {
-    lh_arena_free(r->arena);
+    lh_arena_free(r->job.arena);
     free(r->body);
     free(r->reply);
     free(r->evdata);
     free(r);
 }
 
-static void reqFree(lh_bridge_t *b, lh_req *r) {
+static void reqFree(lh_bridge *b, lh_req *r) {
     lh_tstate *ts = lh_bridge_tstate(b);
     if (!ts || ts->nspare >= SPARE_REQS) { reqRelease(r); return; }
     /* A big body or reply goes back to the allocator rather than waiting here. */
@@ -473,25 +403,25 @@ static void reqFree(lh_bridge_t *b, lh_req *r) {
 
 static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
-    lh_bridge_t *b = cls;
+    lh_bridge *b = cls;
     lh_req *r = *con_cls;
     if (!r) {
         r = reqNew(b);
         if (!r) return MHD_NO;
         *con_cls = r;
         r->t0 = lh_bridge_now_ns();
-        atomic_fetch_add(&b->inflight, 1);
+        atomic_fetch_add(&b->srv->inflight, 1);
         /* Draining: a new request on a kept-alive connection is refused (and the
          * connection closed), so the requests in flight can finish and the count falls
          * to zero even under steady load. Health checks still answer. */
-        if (atomic_load(&b->draining) && strcmp(url, "/health") && strcmp(url, "/ready")) {
+        if (lh_bridge_draining(b) && strcmp(url, "/health") && strcmp(url, "/ready")) {
             r->route = LH_ROUTE_OTHER;
             return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping; retry on another replica");
         }
         return onHeaders(b, c, r, url, method);
     }
     if (r->waiting) {  /* resumed after the append: the decision is durable (or failed) */
-        if (!atomic_load_explicit(&r->done, memory_order_acquire)) return MHD_YES;
+        if (!lh_appender_done(&r->job)) return MHD_YES;
         r->waiting = 0;
         return lh_route_decide_finish(b, c, r);
     }
@@ -526,7 +456,7 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
 }
 
 static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
-    lh_bridge_t *b = cls;
+    lh_bridge *b = cls;
     lh_req *r = *con_cls;
     if (!r) return;
     /* No reply queued: the peer went away first (it closed, reset, or stalled past the
@@ -538,7 +468,7 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
     lh_metrics_agent_request(b->m, r->route, r->claims.agent, r->status, gone, ns);
     reqFree(b, r);
     *con_cls = NULL;
-    atomic_fetch_sub(&b->inflight, 1);
+    atomic_fetch_sub(&b->srv->inflight, 1);
 }
 
 static void mhdLog(void *cls, const char *fmt, va_list ap) {
@@ -558,7 +488,7 @@ static void mhdLog(void *cls, const char *fmt, va_list ap) {
 /* Listening socket                                                                 */
 /* ------------------------------------------------------------------------------ */
 
-static int openListener(lh_bridge_t *b, char *err, size_t errlen) {
+static int openListener(lh_bridge *b, char *err, size_t errlen) {
     const char *l = b->cfg.listen;
     int fd;
     if (!strncmp(l, "unix:", 5)) {
@@ -635,111 +565,88 @@ static int openListener(lh_bridge_t *b, char *err, size_t errlen) {
 }
 
 /* ------------------------------------------------------------------------------ */
-/* The store watcher: revocations made by other processes (lighthouse token revoke)  */
-/* ------------------------------------------------------------------------------ */
-
-static void applyRevocation(lh_bridge_t *b, const lh_event *ev) {
-    json_t *j = json_loads(ev->data, 0, NULL);
-    const char *tid = json_string_value(json_object_get(j, "token_id"));
-    if (tid) lh_revoked_add(b->revoked, tid);
-    json_decref(j);
-}
-
-static int loadRevocations(lh_bridge_t *b, int64_t *head, char *err, size_t errlen) {
-    lh_store_filter f = {0};
-    f.type = "token.revoked";
-    f.limit = 1000;
-    for (;;) {
-        lh_event_list l = {0};
-        if (lh_store_query(b->store, &f, &l, err, errlen)) { lh_event_list_free(&l); return -1; }
-        for (size_t i = 0; i < l.n; i++) applyRevocation(b, &l.events[i]);
-        size_t n = l.n;
-        f.after_seq = l.cursor;
-        lh_event_list_free(&l);
-        if (n < f.limit) break;
-    }
-    lh_store_stats st;
-    if (lh_store_stats_get(b->store, &st, err, errlen)) return -1;
-    *head = st.head_seq;
-    return 0;
-}
-
-static void *watcherMain(void *arg) {
-    lh_bridge_t *b = arg;
-    pthread_setname_np(pthread_self(), "lh-revocations");
-    int64_t head = 0;
-    uint64_t trimmed_for = 0;
-    char err[256];
-    lh_store_stats st;
-    if (lh_store_stats_get(b->store, &st, err, sizeof(err)) == 0) head = st.head_seq;
-    lh_store_sub *sub = NULL;
-    if (lh_store_subscribe(b->store, head, &sub, err, sizeof(err)) ||
-        lh_store_sub_filter(sub, "token.revoked", err, sizeof(err))) { /* not every decision */
-        fprintf(stderr, "lighthouse serve: cannot watch the store for revocations: %s\n", err);
-        return NULL;
-    }
-    while (!atomic_load(&b->stopping)) {
-        /* SQLite: revocations come from other processes (lighthouse token revoke), which
-         * a commit in this process never signals, so poll every 20 ms (what the store's
-         * own wait does for other processes' commits) instead of waking on each of our
-         * own group commits: at thousands of commits a second that was one query per
-         * commit, ~4% of the bridge's CPU. PostgreSQL keeps its NOTIFY wait, which must
-         * be drained. */
-        int polling = !b->postgres;
-        lh_event_list l = {0};
-        int rc = lh_store_sub_next(sub, polling ? 0 : 200, 1000, &l, err, sizeof(err));
-        if (rc == 0)
-            for (size_t i = 0; i < l.n; i++)
-                if (!strcmp(l.events[i].type, "token.revoked")) applyRevocation(b, &l.events[i]);
-        if (rc != 0 || (polling && l.n == 0)) {
-            struct timespec ts = {0, rc != 0 ? 200000000 : 20000000};
-            nanosleep(&ts, NULL);
-        }
-        lh_event_list_free(&l);
-        lh_appender_trim_when_idle(b, &trimmed_for);
-    }
-    lh_store_sub_close(sub);
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------------ */
 /* Lifecycle                                                                        */
 /* ------------------------------------------------------------------------------ */
 
 /* Build an engine from the configured policy file (or the default). */
-static lh_engref *loadPolicyFile(lh_bridge_t *b, char *err, size_t errlen) {
-    if (!b->cfg.policy[0]) return lh_bridge_engref_new(b, NULL, 0, "<default>", err, errlen);
+static lh_engref *loadPolicyFile(lh_bridge *b, char *err, size_t errlen) {
+    if (!b->cfg.policy[0]) return lh_engines_build(b->engines, NULL, 0, "<default>", err, errlen);
     size_t len;
     char rerr[256];
     char *text = lh_read_file(b->cfg.policy, LH_POLICY_MAX_BYTES, &len, rerr, sizeof(rerr));
     if (!text) { snprintf(err, errlen, "policy %s: %s", b->cfg.policy, rerr); return NULL; }
-    lh_engref *er = lh_bridge_engref_new(b, text, len, b->cfg.policy, err, errlen);
+    lh_engref *er = lh_engines_build(b->engines, text, len, b->cfg.policy, err, errlen);
     free(text);
     return er;
 }
 
-static int reloadPolicyFile(lh_bridge_t *b, const char *source, int64_t *seq, char *err, size_t errlen) {
+static int reloadPolicyFile(lh_bridge *b, const char *source, int64_t *seq, char *err, size_t errlen) {
     lh_engref *er = loadPolicyFile(b, err, errlen);
     return er ? lh_bridge_policy_install(b, er, source, "", seq, err, errlen) : -1;
 }
 
+/* ---- the SLA monitor's host operations (sla_monitor.h) ---- */
+
+static void hostCounts(void *ctx, lh_metrics_sla_counts *total, lh_metrics_sla_counts *agents) {
+    lh_bridge *b = ctx;
+    lh_metrics_sla_read(b->m, total, agents);
+}
+
+static int hostAppend(void *ctx, const char *type, const char *aggregate, const char *data, int64_t *seq, char *err,
+                      size_t errlen) {
+    return lh_bridge_append(ctx, type, "", aggregate, data, seq, err, errlen);
+}
+
+static int hostRollback(void *ctx, const lh_rollback_req *rq, lh_rollback_result *res, char *err, size_t errlen) {
+    return lh_bridge_rollback(ctx, rq, res, err, errlen);
+}
+
+static void hostRevision(void *ctx, char *out, size_t cap) {
+    lh_bridge *b = ctx;
+    lh_engines_revision(b->engines, out, cap);
+}
+
+/* The revisions' observer: the monitor learns of each change (under policy_mu). */
+static void onPolicyChanged(void *ctx, const char *revision, int rollback) {
+    lh_slamon_policy_changed(ctx, revision, rollback);
+}
+
+static lh_slamon *startMonitor(lh_bridge *b, char *err, size_t errlen) {
+    lh_slamon_host host = {.ctx = b, .counts = hostCounts, .names = lh_metrics_agent_names(b->m), .append = hostAppend,
+                           .rollback = hostRollback, .revision = hostRevision, .store = b->store};
+    lh_slamon *m = lh_slamon_new(&b->cfg.sla, &b->cfg.alerts, &host, err, errlen);
+    if (m) lh_revisions_observe(b->revisions, onPolicyChanged, m);
+    return m;
+}
+
+/* The handles every module owns, before the store opens. */
+static int newHandles(lh_bridge *b) {
+    b->srv = calloc(1, sizeof(*b->srv));
+    if (b->srv) {
+        pthread_mutex_init(&b->srv->ts_mu, NULL);
+        atomic_init(&b->srv->draining, 0);
+        atomic_init(&b->srv->inflight, 0);
+    }
+    b->m = calloc(1, sizeof(*b->m));
+    b->revoked = lh_revoked_new();
+    b->rl = lh_ratelimit_new(b->cfg.rate_limit, b->cfg.rate_burst);
+    b->engines = b->m ? lh_engines_new(b->cfg.cache_entries, b->m) : NULL;
+    b->revisions = lh_revisions_new();
+    b->streams = lh_streams_new(b->cfg.max_streams);
+    b->sessions = lh_sessions_new(b->start_ns);
+    return b->srv && b->m && b->revoked && b->rl && b->engines && b->revisions && b->streams && b->sessions ? 0 : -1;
+}
+
 lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen) {
-    lh_bridge_t *b = calloc(1, sizeof(*b));
+    lh_bridge *b = calloc(1, sizeof(*b));
     if (!b) { snprintf(err, errlen, "out of memory"); return NULL; }
     b->cfg = *cfg;
     b->listen_fd = -1;
-    pthread_mutex_init(&b->eng_mu, NULL);
-    pthread_mutex_init(&b->policy_mu, NULL);
-    pthread_mutex_init(&b->ts_mu, NULL);
-    pthread_mutex_init(&b->sse_mu, NULL);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     b->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     b->start_ns = lh_bridge_now_ns();
-    b->m = calloc(1, sizeof(*b->m));
-    b->revoked = lh_revoked_new();
-    b->rl = lh_ratelimit_new(cfg->rate_limit, cfg->rate_burst);
-    if (!b->m || !b->revoked || !b->rl) { snprintf(err, errlen, "out of memory"); goto fail; }
+    if (newHandles(b)) { snprintf(err, errlen, "out of memory"); goto fail; }
 
     lh_store_options so = {0};
     if (lh_store_backend_parse(cfg->store, &so.backend, err, errlen)) goto fail;
@@ -752,32 +659,32 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     char serr[512];
     b->store = lh_store_open(&so, serr, sizeof(serr));
     if (!b->store) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
-    atomic_store(&b->store_ok, 1);
+    b->appender = lh_appender_start(b->store, b->m, err, errlen);   /* every append goes through it */
+    if (!b->appender) goto fail;
     if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
+    /* The watcher (started below) follows the store from the head read here, so a
+     * revocation recorded in between is applied too. */
     int64_t head = 0;
-    if (loadRevocations(b, &head, serr, sizeof(serr))) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
+    if (lh_revwatch_load(b->store, b->revoked, &head, serr, sizeof(serr))) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
 
     /* The policy is loaded before anything is recorded: a bad policy file stops the start
      * without a system.started that no system.stopped would follow. */
     lh_engref *first = loadPolicyFile(b, err, errlen);
     if (!first) goto fail;
-    b->sla = lh_slamon_new(b, err, errlen);   /* before the first install: it records the lineage */
-    if (!b->sla) { lh_bridge_engref_free(first); goto fail; }
+    b->sla = startMonitor(b, err, errlen);   /* before the first install: it records the lineage */
+    if (!b->sla) { lh_engref_discard(first); goto fail; }
     b->listen_fd = openListener(b, err, errlen);
-    if (b->listen_fd < 0) { lh_bridge_engref_free(first); goto fail; }
+    if (b->listen_fd < 0) { lh_engref_discard(first); goto fail; }
     char data[1024], esc[512];
     lh_json_escape(b->address, esc, sizeof(esc));
     snprintf(data, sizeof(data), "{\"version\":\"%s\",\"listen\":\"%s\",\"pid\":%d}", LH_VERSION, esc, (int)getpid());
     if (lh_bridge_append(b, "system.started", "", "system", data, NULL, serr, sizeof(serr))) {
         snprintf(err, errlen, "event store: %s", serr);
-        lh_bridge_engref_free(first);
+        lh_engref_discard(first);
         goto fail;
     }
     lh_slamon_resume(b->sla, first->revision);
     if (lh_bridge_policy_install(b, first, "start", "", NULL, err, errlen)) goto fail;
-
-    b->appender = lh_appender_start(b, err, errlen);
-    if (!b->appender) goto fail;
 
     int workers = cfg->workers;
     if (workers <= 0) {
@@ -802,9 +709,12 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
                             MHD_OPTION_NOTIFY_COMPLETED, onCompleted, b,
                             MHD_OPTION_END);
     if (!b->d) { snprintf(err, errlen, "could not start the HTTP server on %s", b->address); goto fail; }
-    if (pthread_create(&b->watcher, NULL, watcherMain, b) == 0) b->watcher_started = 1;
+    /* Without the watcher, tokens revoked by other processes would stay valid here: a
+     * thread that cannot start fails the start. */
+    b->revwatch = lh_revwatch_start(b->store, b->revoked, b->postgres, head, lh_appender_trim_when_idle, b->appender,
+                                    err, errlen);
+    if (!b->revwatch) goto fail;
     if (lh_slamon_start(b->sla, err, errlen)) goto fail;
-    (void)head;
     return b;
 fail:
     lh_bridge_free(b);
@@ -813,37 +723,27 @@ fail:
 
 const char *lh_bridge_address(const lh_bridge *b) { return b->address; }
 
-/* SSE helper threads use the store: wait for them before it closes. */
-static void waitHelpers(lh_bridge_t *b) {
-    while (atomic_load(&b->nhelpers) > 0) {
-        struct timespec ts = {0, 10000000};
-        nanosleep(&ts, NULL);
-    }
-}
-
-static void stopServing(lh_bridge_t *b) {
+static void stopServing(lh_bridge *b) {
     if (!b->d) return;
-    atomic_store(&b->draining, 1);
+    atomic_store(&b->srv->draining, 1);
     MHD_socket lfd = MHD_quiesce_daemon(b->d);   /* no new connections from here on */
     if (lfd != MHD_INVALID_SOCKET) { close(lfd); b->listen_fd = -1; }
     if (b->unix_path[0]) unlink(b->unix_path);
-    lh_sse_shutdown(b);
+    lh_streams_shutdown(b->streams);
     /* Drain: every request that has started gets its answer. */
     uint64_t deadline = lh_bridge_now_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
-    while (atomic_load(&b->inflight) > 0 && lh_bridge_now_ns() < deadline) {
+    while (atomic_load(&b->srv->inflight) > 0 && lh_bridge_now_ns() < deadline) {
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
-    long left = atomic_load(&b->inflight);
+    long left = atomic_load(&b->srv->inflight);
     if (left > 0) fprintf(stderr, "lighthouse serve: %ld requests still in flight after %d s; closing them\n", left, b->cfg.drain_s);
     /* Every suspended decision is resumed once its append finishes, and lh_appender_stop
      * waits for that; MHD must not be stopped with suspended connections. */
     lh_appender_stop(b->appender);
     MHD_stop_daemon(b->d);
     b->d = NULL;
-    waitHelpers(b);
-    lh_appender_free(b->appender);
-    b->appender = NULL;
+    lh_streams_wait_helpers(b->streams);   /* they use the store */
 }
 
 int lh_bridge_wait(lh_bridge *b) {
@@ -862,7 +762,7 @@ int lh_bridge_wait(lh_bridge *b) {
                 fprintf(stderr, "lighthouse serve: SIGHUP: keeping the current policy: %s\n", err);
             else {
                 char rev[160];
-                lh_bridge_revision(b, rev, sizeof(rev));
+                lh_engines_revision(b->engines, rev, sizeof(rev));
                 fprintf(stderr, "lighthouse serve: SIGHUP: policy %s active (event %lld)\n", rev, (long long)seq);
             }
             continue;
@@ -872,8 +772,8 @@ int lh_bridge_wait(lh_bridge *b) {
     }
     stopServing(b);
     lh_slamon_stop(b->sla);   /* it appends: stop it before the store closes */
-    atomic_store(&b->stopping, 1);
-    if (b->watcher_started) { pthread_join(b->watcher, NULL); b->watcher_started = 0; }
+    lh_revwatch_stop(b->revwatch);
+    b->revwatch = NULL;
     char err[512], data[128];
     uint64_t up = (lh_bridge_now_ns() - b->start_ns) / 1000000000ull;
     snprintf(data, sizeof(data), "{\"uptime_s\":%llu,\"pid\":%d}", (unsigned long long)up, (int)getpid());
@@ -887,21 +787,12 @@ int lh_bridge_wait(lh_bridge *b) {
     return rc;
 }
 
-void lh_bridge_free(lh_bridge *b) {
-    if (!b) return;
-    if (b->d) { atomic_store(&b->draining, 1); lh_sse_shutdown(b); }
-    lh_slamon_stop(b->sla);
-    lh_appender_stop(b->appender);
-    if (b->d) { MHD_stop_daemon(b->d); waitHelpers(b); }
-    lh_appender_free(b->appender);
-    atomic_store(&b->stopping, 1);
-    if (b->watcher_started) pthread_join(b->watcher, NULL);
-    if (b->listen_fd >= 0) close(b->listen_fd);
-    if (b->store) lh_store_close(b->store);
-    pthread_mutex_lock(&b->eng_mu);
-    for (lh_tstate *t = b->threads, *n; t; t = n) {
+/* Free every thread's state (its engine hold, token cache and spare requests). */
+static void freeThreads(lh_bridge *b) {
+    pthread_mutex_lock(&b->srv->ts_mu);
+    for (lh_tstate *t = b->srv->threads, *n; t; t = n) {
         n = t->next;
-        engrefRelease(b, t->eng);
+        lh_engines_release(b->engines, &t->eng);
         lh_arena_free(t->arena);
         for (int i = 0; i < LH_TOKCACHE_SETS; i++)
             for (int w = 0; w < LH_TOKCACHE_WAYS; w++) free(t->tokcache[i][w].tok);
@@ -909,17 +800,32 @@ void lh_bridge_free(lh_bridge *b) {
         free(t->buf);
         free(t);
     }
-    b->threads = NULL;
-    engrefRelease(b, b->eng_cur);
-    b->eng_cur = NULL;
-    pthread_mutex_unlock(&b->eng_mu);
+    b->srv->threads = NULL;
+    pthread_mutex_unlock(&b->srv->ts_mu);
+}
+
+void lh_bridge_free(lh_bridge *b) {
+    if (!b) return;
+    if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); }
+    lh_slamon_stop(b->sla);
+    lh_appender_stop(b->appender);
+    if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
+    lh_revwatch_stop(b->revwatch);
+    if (b->listen_fd >= 0) close(b->listen_fd);
+    if (b->store) lh_store_close(b->store);   /* the writer runs the last appended() callbacks */
+    lh_appender_free(b->appender);
+    if (b->srv) {
+        if (b->engines) freeThreads(b);
+        pthread_mutex_destroy(&b->srv->ts_mu);
+        free(b->srv);
+    }
+    lh_engines_free(b->engines);
     lh_slamon_free(b->sla);
+    lh_revisions_free(b->revisions);
+    lh_streams_free(b->streams);
+    lh_sessions_free(b->sessions);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);
-    pthread_mutex_destroy(&b->eng_mu);
-    pthread_mutex_destroy(&b->policy_mu);
-    pthread_mutex_destroy(&b->ts_mu);
-    pthread_mutex_destroy(&b->sse_mu);
     free(b);
 }

@@ -78,10 +78,8 @@ int lh_sla_higher_is_worse(lh_sla_metric m);
 
 /* One agent's cumulative counters (the same fields as the totals below). */
 #define LH_SLA_AGENTS LH_METRICS_AGENTS
-typedef struct lh_sla_agent_fig {
-    uint64_t requests, ok, unavailable, store_faults, dur_sum_ns;
-    uint64_t dur[LH_HIST_BUCKETS + 1], ok_dur[LH_HIST_BUCKETS + 1];
-} lh_sla_agent_fig;
+/* The same fields as the totals below; the metrics' snapshot type (metrics.h). */
+typedef lh_metrics_sla_counts lh_sla_agent_fig;
 
 /* Cumulative counters at one instant. Durations are of the decision routes only. */
 typedef struct lh_sla_sample {

@@ -5,7 +5,7 @@
  * feeds them to the evaluator (sla.c) and acts on its transitions: a violation or a
  * resolution is an event (sla.violated, sla.resolved) and an alert; a rollback-flagged
  * violation of a revision still in its canary window rolls the policy back to the one
- * before it (lh_bridge_rollback), at most once per violation and never past a
+ * before it (the host's rollback: revisions.c), at most once per violation and never past a
  * known-good revision.
  *
  * Revisions: the monitor keeps the lineage of the revisions active in this run (a stack:
@@ -23,13 +23,16 @@
  * Locking: mu guards the evaluator, the per-metric notes, the lineage and the last
  * rollback. bmu serialises recording (the backlog and every append of the monitor and
  * of the alert thread), so events land in the order they happened. The thread never
- * holds mu while it appends or rolls back; policy changes call in under policy_mu and
- * then take mu (order: policy_mu, then mu; bmu, then mu; never bmu under mu, nor
- * policy_mu under bmu). */
-#include "bridge/bridge_int.h"
+ * holds mu while it appends or rolls back; policy changes call in (the revisions'
+ * observer) under policy_mu and then take mu (order: policy_mu, then mu; bmu, then mu;
+ * never bmu under mu, nor policy_mu under bmu). It reaches the bridge only through its
+ * host operations (sla_monitor.h), so it calls neither revisions.c nor server.c. */
+#include "bridge/sla_monitor.h"
 
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,9 +41,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bridge/sla.h"
-
-#define RLX memory_order_relaxed
+/* The monotonic clock every time of the monitor is on (the samples', the lineage's). */
+static uint64_t nowNs(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 #define BACKLOG_MAX 256       /* events waiting for the store; past it the oldest is dropped */
 
@@ -67,7 +73,7 @@ typedef struct deferred {
 } deferred;
 
 struct lh_slamon {
-    lh_bridge_t *b;
+    lh_slamon_host host;
     lh_sla_config cfg;
     lh_sla_eval *ev;
     pthread_mutex_t mu;
@@ -98,8 +104,6 @@ struct lh_slamon {
 /* ------------------------------------------------------------------------------ */
 /* Sampling                                                                         */
 /* ------------------------------------------------------------------------------ */
-
-static int isDecision(int r) { return r == LH_ROUTE_VALIDATE || r == LH_ROUTE_HOOK || r == LH_ROUTE_OPA; }
 
 static double readCpuSeconds(void) {
     FILE *f = fopen("/proc/self/stat", "r");
@@ -147,41 +151,17 @@ static void readMemory(double *rss, double *limit) {
 }
 
 static void takeSample(lh_slamon *m, lh_sla_sample *s) {
-    const lh_metrics *mt = m->b->m;
     memset(s, 0, sizeof(*s));
-    s->t_ns = lh_bridge_now_ns();
-    for (int r = 0; r < LH_ROUTE_COUNT; r++) {
-        if (!isDecision(r)) continue;
-        /* Only the outcomes the bridge answers for: client errors (bad input, no or a bad
-         * token, a wrong method), throttled callers and clients that went away say nothing
-         * about the bridge's or the policy's health (docs/sla.md, "Outcomes"). */
-        uint64_t ok = atomic_load_explicit(&mt->outcomes[r][LH_OUTCOME_OK], RLX);
-        uint64_t fault = atomic_load_explicit(&mt->outcomes[r][LH_OUTCOME_SERVER_FAULT], RLX);
-        s->requests += ok + fault;
-        s->ok += ok;
-        s->unavailable += fault;
-        /* 503 is the store (or a bridge that is stopping): no policy revision causes it. */
-        for (int c = 0; c < LH_NCODES; c++)
-            if (lh_metrics_codes[c] == 503) s->store_faults += atomic_load_explicit(&mt->requests[r][c], RLX);
-    }
-    for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->dur[i] = atomic_load_explicit(&mt->decision_sla.bucket[i], RLX);
-    s->dur_sum_ns = atomic_load_explicit(&mt->decision_sla.sum_ns, RLX);
-    for (int i = 0; i <= LH_HIST_BUCKETS; i++) s->ok_dur[i] = atomic_load_explicit(&mt->decision_ok.bucket[i], RLX);
-    /* The agents' slots: only those published (their names are complete). */
-    int na = atomic_load_explicit(&((lh_metrics *)mt)->agent_n, memory_order_acquire);
-    for (int i = 0; i < na && i < LH_SLA_AGENTS; i++) {
-        const lh_agent_counters *c = &mt->agent[i];
-        lh_sla_agent_fig *g = &s->agent[i];
-        g->requests = atomic_load_explicit(&c->requests, RLX);
-        g->ok = atomic_load_explicit(&c->ok, RLX);
-        g->unavailable = atomic_load_explicit(&c->unavailable, RLX);
-        g->store_faults = atomic_load_explicit(&c->store_faults, RLX);
-        g->dur_sum_ns = atomic_load_explicit(&c->dur_sum_ns, RLX);
-        for (int k = 0; k <= LH_HIST_BUCKETS; k++) {
-            g->dur[k] = atomic_load_explicit(&c->dur[k], RLX);
-            g->ok_dur[k] = atomic_load_explicit(&c->ok_dur[k], RLX);
-        }
-    }
+    s->t_ns = nowNs();
+    lh_metrics_sla_counts tot;
+    m->host.counts(m->host.ctx, &tot, s->agent);
+    s->requests = tot.requests;
+    s->ok = tot.ok;
+    s->unavailable = tot.unavailable;
+    s->store_faults = tot.store_faults;
+    memcpy(s->dur, tot.dur, sizeof(s->dur));
+    s->dur_sum_ns = tot.dur_sum_ns;
+    memcpy(s->ok_dur, tot.ok_dur, sizeof(s->ok_dur));
     s->cpu_s = readCpuSeconds();
     s->cpus = m->cpus;
     readMemory(&s->rss_bytes, &s->mem_limit_bytes);
@@ -234,7 +214,7 @@ static json_t *numOrNull(int has, double v) { return has && isfinite(v) ? json_r
 
 static const char *cmpText(lh_sla_metric k) { return lh_sla_higher_is_worse(k) ? ">" : "<"; }
 
-static uint64_t nowUnixNs(lh_slamon *m) { return (uint64_t)((int64_t)lh_bridge_now_ns() + m->unix_off); }
+static uint64_t nowUnixNs(lh_slamon *m) { return (uint64_t)((int64_t)nowNs() + m->unix_off); }
 
 /* ------------------------------------------------------------------------------ */
 /* Recording: appends, and the backlog of events the store could not take yet        */
@@ -261,6 +241,25 @@ static void landed(lh_slamon *m, uint64_t id, int64_t seq) {
         m->lastrb_ref = 0;
     }
     pthread_mutex_unlock(&m->mu);
+}
+
+/* Under bmu, between operations: the backlog's invariants that "Recording" argues. It is a
+ * ring of at most BACKLOG_MAX events, npending mirrors its size, ids increase from the
+ * oldest (events land in the order they happened), and a reference names an earlier
+ * event that still waits: landed() clears every reference to an event that lands or is
+ * dropped, so a seq is never filled in from an event that is gone. O(backlog). */
+static void assertBacklog(lh_slamon *m) {
+    assert(m->bcount <= BACKLOG_MAX && m->bhead < BACKLOG_MAX);
+    assert(atomic_load(&m->npending) == m->bcount);
+    uint64_t prev = 0, oldest = m->bcount ? m->backlog[m->bhead].id : 0;
+    for (unsigned i = 0; i < m->bcount; i++) {
+        const deferred *e = &m->backlog[(m->bhead + i) % BACKLOG_MAX];
+        assert(e->id > prev && e->id <= m->next_id && e->data);
+        assert(!e->ref || (e->ref >= oldest && e->ref < e->id));
+        prev = e->id;
+    }
+    (void)prev;
+    (void)oldest;
 }
 
 /* Under bmu: remove the oldest deferred event; its id. */
@@ -291,7 +290,7 @@ static void flushLocked(lh_slamon *m) {
         char *data = json_dumps(e->data, JSON_COMPACT);
         if (!data) { dropOldest(m, "out of memory"); continue; }
         int64_t seq = 0;
-        int rc = lh_bridge_append(m->b, e->type, "", e->agg, data, &seq, err, sizeof(err));
+        int rc = m->host.append(m->host.ctx, e->type, e->agg, data, &seq, err, sizeof(err));
         free(data);
         if (rc) break;
         landed(m, popOldest(m), seq);
@@ -299,6 +298,7 @@ static void flushLocked(lh_slamon *m) {
     }
     if (done)
         fprintf(stderr, "lighthouse serve: SLA: recorded %u deferred event(s); %u still waiting\n", done, m->bcount);
+    assertBacklog(m);
 }
 
 /* Under bmu, after flushLocked: record an event now if nothing waits before it and the
@@ -316,9 +316,9 @@ static int64_t recordLocked(lh_slamon *m, const char *type, const char *agg, jso
         char *data = json_dumps(d, JSON_COMPACT);
         if (!data) goto out;
         int64_t seq = 0;
-        int rc = lh_bridge_append(m->b, type, "", agg, data, &seq, err, sizeof(err));
+        int rc = m->host.append(m->host.ctx, type, agg, data, &seq, err, sizeof(err));
         free(data);
-        if (!rc) return seq;
+        if (!rc) { assertBacklog(m); return seq; }
     } else {
         snprintf(err, sizeof(err), "%u earlier event(s) wait for the store", m->bcount);
     }
@@ -338,6 +338,7 @@ static int64_t recordLocked(lh_slamon *m, const char *type, const char *agg, jso
     if (id) *id = e->id;
     fprintf(stderr, "lighthouse serve: SLA: could not record %s (%s) now: %s; kept to retry (%u waiting)\n", type, agg, err,
             m->bcount);
+    assertBacklog(m);
     return 0;
 out:
     fprintf(stderr, "lighthouse serve: SLA: could not record %s (%s): %s\n", type, agg, err);
@@ -387,7 +388,7 @@ static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has,
     /* One key for a violation, its rollback and its resolution (onViolated chose it). */
     snprintf(al.dedup_key, sizeof(al.dedup_key), "%s", key);
     al.seq = seq;
-    lh_bridge_revision(m->b, al.revision, sizeof(al.revision));
+    m->host.revision(m->host.ctx, al.revision, sizeof(al.revision));
     if (lh_alerts_send(m->alerts, &al))
         fprintf(stderr, "lighthouse serve: alert queue full or stopped: dropped %s for %s\n", event, al.metric);
 }
@@ -395,63 +396,84 @@ static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has,
 static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *target, const char *from, const char *action,
                      const char *key);
 
-static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
-    lh_sla_metric k = t->metric;
-    const lh_sla_threshold *th = &m->cfg.t[k];
-    const char *name = lh_sla_metric_name(k);
-    char target[160] = "", from[160] = "", action[600];
-    lh_sla_sample now;
-    takeSample(m, &now);
-    pthread_mutex_lock(&m->mu);
-    /* Who made it: over the window the evaluator used (its newest sample and the one
-     * window_s before). */
+/* What a new violation is and what it will do: who made it, the alert's severity, and
+ * whether (and where) it rolls the policy back. */
+typedef struct violation {
     lh_sla_blame bl;
-    lh_sla_blame_compute(&m->cfg, k, lh_sla_eval_window_start(m->ev), lh_sla_eval_newest(m->ev), m->cfg.min_requests, &bl);
-    m->notes[k].blame = bl;
-    lh_sla_severity sev = alertSeverity(m, k);
-    char who[200] = "", tmp[32];
-    lh_sla_blame_text(&bl, m->lin.names, who, sizeof(who));
-    json_t *agents = json_array();
-    for (int i = 0; i < bl.n; i++)
-        json_array_append_new(agents, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(m->lin.names, bl.slot[i], tmp, sizeof(tmp)),
-                                                "share", bl.share[i]));
-    json_t *alone = bl.alone ? json_string(lh_sla_agent_name(m->lin.names, bl.worst, tmp, sizeof(tmp))) : json_null();
-    int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, t, target, from, sizeof(target), action, sizeof(action));
-    /* Only with evidence against the revision itself: its own canary figures, without the
-     * store's faults, worse than before the change (docs/sla.md, "Evidence"). */
+    lh_sla_severity sev;
+    int plan;                 /* 1: roll back now (target, from) */
+    char target[160], from[160];
+    char action[600];         /* what it does about the policy, for the event and the alert */
+    char who[200];            /* the agents' shares as text */
+} violation;
+
+/* Step 1, under mu: attribute violation t (over the window the evaluator used: its newest
+ * sample and the one window_s before), choose the alert's severity and decide the
+ * rollback: only with evidence against the revision itself, its own canary figures
+ * without the store's faults, worse than before the change (docs/sla.md, "Evidence").
+ * Without enough yet, the note waits and each tick re-checks (recheck). */
+static void planViolation(lh_slamon *m, const lh_sla_transition *t, const lh_sla_sample *now, violation *v) {
+    lh_sla_metric k = t->metric;
+    memset(v, 0, sizeof(*v));
+    pthread_mutex_lock(&m->mu);
+    lh_sla_blame_compute(&m->cfg, k, lh_sla_eval_window_start(m->ev), lh_sla_eval_newest(m->ev), m->cfg.min_requests,
+                         &v->bl);
+    m->notes[k].blame = v->bl;
+    v->sev = alertSeverity(m, k);
+    lh_sla_blame_text(&v->bl, m->lin.names, v->who, sizeof(v->who));
+    int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, t, v->target, v->from, sizeof(v->target), v->action,
+                                    sizeof(v->action));
     int wait = 0;
     if (plan) {
         char ev[440];
-        plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, &now, ev, sizeof(ev));
-        if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
-        else snprintf(action, sizeof(action), "%s", ev);
+        plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, now, ev, sizeof(ev));
+        if (plan > 0) { size_t n = strlen(v->action); snprintf(v->action + n, sizeof(v->action) - n, " (%s)", ev); }
+        else snprintf(v->action, sizeof(v->action), "%s", ev);
         wait = plan < 0;
         plan = plan > 0;
     }
+    v->plan = plan;
     m->notes[k].await = wait;
     m->notes[k].awaited = *t;
     pthread_mutex_unlock(&m->mu);
-    char rev[160];
-    lh_bridge_revision(m->b, rev, sizeof(rev));
-    uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
-    json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:b,s:I,s:s,s:s}", "metric", name, "value",
+}
+
+/* Step 2: the sla.violated event's data (a new reference). */
+static json_t *violationData(lh_slamon *m, const lh_sla_transition *t, const violation *v, const char *rev) {
+    lh_sla_metric k = t->metric;
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    json_t *agents = json_array();
+    char tmp[32];
+    for (int i = 0; i < v->bl.n; i++)
+        json_array_append_new(agents, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(m->lin.names, v->bl.slot[i], tmp, sizeof(tmp)),
+                                                "share", v->bl.share[i]));
+    json_t *alone = v->bl.alone ? json_string(lh_sla_agent_name(m->lin.names, v->bl.worst, tmp, sizeof(tmp))) : json_null();
+    json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:b,s:I,s:s,s:s}", "metric", lh_sla_metric_name(k), "value",
                           numOrNull(t->has, t->value), "threshold", th->threshold, "comparison", cmpText(k), "severity",
                           lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
                           "rollback", th->rollback, "breach_since_ns", (json_int_t)((int64_t)t->breach_ns + m->unix_off),
-                          "revision", rev, "action", action);
+                          "revision", rev, "action", v->action);
     json_object_set_new(d, "agents", agents);
     json_object_set_new(d, "one_agent", alone);
-    /* The dedup key is the seq of sla.violated; if the store cannot take the event now,
-     * the time of the violation instead (the alert goes out now, before any seq). */
-    char agg[96], lateKey[128], key[128];
+    return d;
+}
+
+/* Step 3, under bmu then mu: record sla.violated (or keep it in the backlog) and note it
+ * for the metric. The dedup key (into key) is the event's seq; if the store cannot take
+ * the event now, the time of the violation instead (the alert goes out now, before any
+ * seq). Returns the seq, 0 while it waits. */
+static int64_t recordViolation(lh_slamon *m, lh_sla_metric k, json_t *d, const char *action, uint64_t unixNow, char *key,
+                               size_t keylen) {
+    const char *name = lh_sla_metric_name(k);
+    char agg[96], lateKey[128];
     snprintf(agg, sizeof(agg), "sla:%s", name);
     snprintf(lateKey, sizeof(lateKey), "sla:%s:t%llu", name, (unsigned long long)unixNow);
     uint64_t pend = 0;
     pthread_mutex_lock(&m->bmu);
     flushLocked(m);
     int64_t seq = recordLocked(m, "sla.violated", agg, d, 0, NULL, unixNow, lateKey, &pend);
-    if (seq) snprintf(key, sizeof(key), "sla:%s:%lld", name, (long long)seq);
-    else snprintf(key, sizeof(key), "%s", lateKey);
+    if (seq) snprintf(key, keylen, "sla:%s:%lld", name, (long long)seq);
+    else snprintf(key, keylen, "%s", lateKey);
     pthread_mutex_lock(&m->mu);
     m->notes[k].violated_seq = seq;
     m->notes[k].pending = pend;
@@ -460,19 +482,44 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s", action);
     pthread_mutex_unlock(&m->mu);
     pthread_mutex_unlock(&m->bmu);
-    json_decref(d);
-    fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", name, t->value, cmpText(k),
-            th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity), action);
-    char summary[512];
+    return seq;
+}
+
+/* Step 4: the alert's one-line summary. */
+static void violationSummary(lh_slamon *m, const lh_sla_transition *t, const violation *v, const char *rev, char *out,
+                             size_t cap) {
+    lh_sla_metric k = t->metric;
+    const lh_sla_threshold *th = &m->cfg.t[k];
     char by[260] = "", wn[32];
-    if (bl.alone)
-        snprintf(by, sizeof(by), "one agent alone: %.40s; agents: %.100s; ", lh_sla_agent_name(m->lin.names, bl.worst, wn, sizeof(wn)),
-                 who);
-    else if (who[0]) snprintf(by, sizeof(by), "agents: %.130s; ", who);
-    snprintf(summary, sizeof(summary), "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.150s%.200s)", name, t->value, cmpText(k),
-             th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(sev), rev, by, action);
-    sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary, sev);
-    if (plan) rollBack(m, t, target, from, action, key);
+    if (v->bl.alone)
+        snprintf(by, sizeof(by), "one agent alone: %.40s; agents: %.100s; ",
+                 lh_sla_agent_name(m->lin.names, v->bl.worst, wn, sizeof(wn)), v->who);
+    else if (v->who[0]) snprintf(by, sizeof(by), "agents: %.130s; ", v->who);
+    snprintf(out, cap, "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.150s%.200s)", lh_sla_metric_name(k), t->value,
+             cmpText(k), th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(v->sev), rev, by,
+             v->action);
+}
+
+/* A metric became violated: plan, record, alert, and roll back if the plan says so. */
+static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
+    lh_sla_metric k = t->metric;
+    const lh_sla_threshold *th = &m->cfg.t[k];
+    lh_sla_sample now;
+    takeSample(m, &now);
+    violation v;
+    planViolation(m, t, &now, &v);
+    char rev[160], key[128], summary[512];
+    m->host.revision(m->host.ctx, rev, sizeof(rev));
+    uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
+    json_t *d = violationData(m, t, &v, rev);
+    int64_t seq = recordViolation(m, k, d, v.action, unixNow, key, sizeof(key));
+    json_decref(d);
+    fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", lh_sla_metric_name(k), t->value,
+            cmpText(k), th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity),
+            v.action);
+    violationSummary(m, t, &v, rev, summary, sizeof(summary));
+    sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary, v.sev);
+    if (v.plan) rollBack(m, t, v.target, v.from, v.action, key);
 }
 
 /* A violation still waiting for evidence (note.await): now, with the requests since, is
@@ -535,7 +582,7 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
                           .extra = extra, .pre = &detect, .npre = 1};
     lh_rollback_result res;
     char err[512];
-    int rc = lh_bridge_rollback(m->b, &rq, &res, err, sizeof(err));
+    int rc = m->host.rollback(m->host.ctx, &rq, &res, err, sizeof(err));
     json_decref(extra);
     json_t *steps = json_array();
     for (int i = 0; i < res.nsteps; i++)
@@ -549,7 +596,7 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     json_t *last = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
                                 "to", target, "violation_seq", (json_int_t)seq, "seq", (json_int_t)res.seq,
                                 "duration_ms", (double)res.duration_ns / 1e6, "steps", steps, "time_ns",
-                                (json_int_t)(lh_bridge_now_ns() + (uint64_t)m->unix_off));
+                                (json_int_t)(nowNs() + (uint64_t)m->unix_off));
     if (rc) {
         json_object_set_new(last, "error", json_string(err));
         json_t *fd = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "revision", from, "from", from, "to",
@@ -635,13 +682,13 @@ static void tick(lh_slamon *m) {
 static void *monitorMain(void *arg) {
     lh_slamon *m = arg;
     pthread_setname_np(pthread_self(), "lh-sla-monitor");
-    uint64_t step = (uint64_t)(m->cfg.interval_s * 1e9), next = lh_bridge_now_ns();
+    uint64_t step = (uint64_t)(m->cfg.interval_s * 1e9), next = nowNs();
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {
         pthread_mutex_unlock(&m->mu);
         tick(m);
         next += step;
-        uint64_t now = lh_bridge_now_ns();
+        uint64_t now = nowNs();
         if (next < now) next = now + step;   /* a slow tick (a rollback): no burst of catch-up samples */
         struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
         pthread_mutex_lock(&m->mu);
@@ -655,13 +702,14 @@ static void *monitorMain(void *arg) {
 /* Life cycle                                                                       */
 /* ------------------------------------------------------------------------------ */
 
-lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
-    if (lh_sla_config_check(&b->cfg.sla, err, errlen)) return NULL;
+lh_slamon *lh_slamon_new(const lh_sla_config *cfg, const lh_alerts_config *alerts, const lh_slamon_host *host, char *err,
+                         size_t errlen) {
+    if (lh_sla_config_check(cfg, err, errlen)) return NULL;
     lh_slamon *m = calloc(1, sizeof(*m));
     if (!m) { snprintf(err, errlen, "out of memory"); return NULL; }
-    m->b = b;
-    m->cfg = b->cfg.sla;
-    m->lin.names = (const char (*)[LH_METRICS_AGENT_NAME])b->m->agent_name;
+    m->host = *host;
+    m->cfg = *cfg;
+    m->lin.names = host->names;
     m->ev = lh_sla_eval_new(&m->cfg);
     if (!m->ev) { free(m); snprintf(err, errlen, "out of memory"); return NULL; }
     pthread_mutex_init(&m->mu, NULL);
@@ -673,11 +721,11 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
     pthread_condattr_destroy(&ca);
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
-    m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)lh_bridge_now_ns();
+    m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)nowNs();
     m->cpus = readCpus();
     if (m->cfg.enabled) {   /* a bad alert setting stops the start before anything is recorded */
         char aerr[512];
-        m->alerts = lh_alerts_start(&b->cfg.alerts, recordAlert, m, aerr, sizeof(aerr));
+        m->alerts = lh_alerts_start(alerts, recordAlert, m, aerr, sizeof(aerr));
         if (!m->alerts) { snprintf(err, errlen, "%s", aerr); lh_slamon_free(m); return NULL; }
     }
     return m;
@@ -695,7 +743,7 @@ void lh_slamon_resume(lh_slamon *m, const char *startRev) {
                              .limit = 1000};
         lh_event_list l = {0};
         char err[256];
-        if (lh_store_query(m->b->store, &f, &l, err, sizeof(err))) {
+        if (lh_store_query(m->host.store, &f, &l, err, sizeof(err))) {
             fprintf(stderr, "lighthouse serve: SLA: cannot read the policy history to resume a canary window: %s\n", err);
             lh_event_list_free(&l);
             return;
@@ -831,13 +879,12 @@ static json_t *metricJson(lh_slamon *m, lh_sla_metric k) {
     return o;
 }
 
-enum MHD_Result lh_route_sla(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
-    lh_slamon *m = b->sla;
+json_t *lh_slamon_sla_json(lh_slamon *m) {
     json_t *metrics = json_array(), *lin = json_array();
     pthread_mutex_lock(&m->mu);
     const char *st = m->cfg.enabled ? overall(m, NULL) : "off";
     for (int k = 0; k < LH_SLA_COUNT; k++) json_array_append_new(metrics, metricJson(m, (lh_sla_metric)k));
-    uint64_t now = lh_bridge_now_ns();
+    uint64_t now = nowNs();
     for (int i = m->lin.n - 1; i >= 0; i--) {
         const lh_sla_rev *l = &m->lin.r[i];
         int top = i == m->lin.n - 1;
@@ -855,7 +902,7 @@ enum MHD_Result lh_route_sla(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r
                             "traffic_expected", m->cfg.traffic_expected, "latency_target_ms", m->cfg.latency_target_ms,
                             "min_requests", (json_int_t)m->cfg.min_requests, "metrics", metrics, "revisions", lin,
                             "last_rollback", last);
-    return lh_bridge_reply_json(c, r, 200, out);
+    return out;
 }
 
 typedef struct tbuf { char *p; size_t len, cap; } tbuf;

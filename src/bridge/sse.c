@@ -5,7 +5,10 @@
  * suspends the connection (so no worker spins or blocks) and the helper resumes it when
  * events arrive. The number of streams is bounded (max_streams). On shutdown every stream
  * is resumed and ends, because MHD must not be stopped with suspended connections. */
-#include "bridge/bridge_int.h"
+#include "bridge/sse.h"
+
+#include <stdatomic.h>
+#include <time.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +17,19 @@
 #define SSE_BUF_MAX (1u << 20)     /* a client this far behind is dropped */
 #define SSE_HEARTBEAT_MS 15000
 
+typedef struct lh_sse lh_sse;
+
+struct lh_streams {
+    pthread_mutex_t sse_mu;        /* guards list */
+    lh_sse *list;
+    int max;
+    _Atomic int nstreams;          /* open streams */
+    _Atomic int nhelpers;          /* helper threads alive */
+    _Atomic int closing;           /* the shutdown began: new streams are refused */
+};
+
 struct lh_sse {
-    lh_bridge_t *b;
+    lh_streams *owner;
     struct MHD_Connection *c;
     pthread_t th;
     pthread_mutex_t mu;
@@ -65,7 +79,7 @@ static void wake(lh_sse *s) {   /* caller holds mu */
 static void *helperMain(void *arg) {
     lh_sse *s = arg;
     pthread_setname_np(pthread_self(), "lh-sse");
-    lh_bridge_t *b = s->b;
+    lh_streams *owner = s->owner;
     char err[256];
     int quiet_ms = 0;
     for (;;) {
@@ -102,12 +116,12 @@ static void *helperMain(void *arg) {
             s->ended = 1;
             wake(s);
         }
-        if (atomic_load(&b->draining)) { s->ended = 1; wake(s); }
+        if (atomic_load(&owner->closing)) { s->ended = 1; wake(s); }
         pthread_mutex_unlock(&s->mu);
         lh_event_list_free(&l);
     }
     unref(s);
-    atomic_fetch_sub(&b->nhelpers, 1);
+    atomic_fetch_sub(&owner->nhelpers, 1);
     return NULL;
 }
 
@@ -135,19 +149,19 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static void readerFree(void *cls) {
     lh_sse *s = cls;
-    lh_bridge_t *b = s->b;
-    pthread_mutex_lock(&b->sse_mu);
-    for (lh_sse **pp = &b->streams; *pp; pp = &(*pp)->next)
+    lh_streams *o = s->owner;
+    pthread_mutex_lock(&o->sse_mu);
+    for (lh_sse **pp = &o->list; *pp; pp = &(*pp)->next)
         if (*pp == s) { *pp = s->next; break; }
-    pthread_mutex_unlock(&b->sse_mu);
-    atomic_fetch_sub(&b->nstreams, 1);
+    pthread_mutex_unlock(&o->sse_mu);
+    atomic_fetch_sub(&o->nstreams, 1);
     pthread_mutex_lock(&s->mu);
     s->closed = 1;
     pthread_mutex_unlock(&s->mu);
     unref(s);
 }
 
-enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_stream(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     int64_t after = -1;
     const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
     if (!v) v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
@@ -157,44 +171,45 @@ enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req
         if (*end || n < 0) return lh_http_error(b, c, r, 400, "bad_request", "after must be a seq >= 0");
         after = n;
     }
-    if (atomic_load(&b->draining)) return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping");
-    if (atomic_fetch_add(&b->nstreams, 1) >= b->cfg.max_streams) {
-        atomic_fetch_sub(&b->nstreams, 1);
+    lh_streams *o = b->streams;
+    if (atomic_load(&o->closing)) return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping");
+    if (atomic_fetch_add(&o->nstreams, 1) >= o->max) {
+        atomic_fetch_sub(&o->nstreams, 1);
         return lh_http_error(b, c, r, 503, "too_many_streams", "at most %d event streams at once", b->cfg.max_streams);
     }
     char err[256];
     if (after < 0) {
         lh_store_stats st;
         if (lh_store_stats_get(b->store, &st, err, sizeof(err))) {
-            atomic_fetch_sub(&b->nstreams, 1);
+            atomic_fetch_sub(&o->nstreams, 1);
             return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
         }
         after = st.head_seq;
     }
     lh_sse *s = calloc(1, sizeof(*s));
-    if (!s) { atomic_fetch_sub(&b->nstreams, 1); return lh_http_error(b, c, r, 500, "internal", "out of memory"); }
-    s->b = b;
+    if (!s) { atomic_fetch_sub(&o->nstreams, 1); return lh_http_error(b, c, r, 500, "internal", "out of memory"); }
+    s->owner = o;
     s->c = c;
     s->refs = 2;
     pthread_mutex_init(&s->mu, NULL);
     if (lh_store_subscribe(b->store, after, &s->sub, err, sizeof(err))) {
         pthread_mutex_destroy(&s->mu);
         free(s);
-        atomic_fetch_sub(&b->nstreams, 1);
+        atomic_fetch_sub(&o->nstreams, 1);
         return lh_http_error(b, c, r, 503, "store_unavailable", "%s", err);
     }
     push(s, ": lighthouse event stream\n\n", 27);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, readerFree);
-    if (!resp) { lh_store_sub_close(s->sub); pthread_mutex_destroy(&s->mu); free(s->buf); free(s); atomic_fetch_sub(&b->nstreams, 1); return MHD_NO; }
+    if (!resp) { lh_store_sub_close(s->sub); pthread_mutex_destroy(&s->mu); free(s->buf); free(s); atomic_fetch_sub(&o->nstreams, 1); return MHD_NO; }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    pthread_mutex_lock(&b->sse_mu);
-    s->next = b->streams;
-    b->streams = s;
-    pthread_mutex_unlock(&b->sse_mu);
-    atomic_fetch_add(&b->nhelpers, 1);
+    pthread_mutex_lock(&o->sse_mu);
+    s->next = o->list;
+    o->list = s;
+    pthread_mutex_unlock(&o->sse_mu);
+    atomic_fetch_add(&o->nhelpers, 1);
     if (pthread_create(&s->th, NULL, helperMain, s) != 0) {
-        atomic_fetch_sub(&b->nhelpers, 1);
+        atomic_fetch_sub(&o->nhelpers, 1);
         s->ended = 1;
         s->refs--;   /* no helper */
     } else {
@@ -206,13 +221,40 @@ enum MHD_Result lh_route_stream(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     return rc;
 }
 
-void lh_sse_shutdown(lh_bridge_t *b) {
-    pthread_mutex_lock(&b->sse_mu);
-    for (lh_sse *s = b->streams; s; s = s->next) {
+lh_streams *lh_streams_new(int max) {
+    lh_streams *o = calloc(1, sizeof(*o));
+    if (!o) return NULL;
+    pthread_mutex_init(&o->sse_mu, NULL);
+    o->max = max;
+    atomic_init(&o->nstreams, 0);
+    atomic_init(&o->nhelpers, 0);
+    atomic_init(&o->closing, 0);
+    return o;
+}
+
+void lh_streams_shutdown(lh_streams *o) {
+    if (!o) return;
+    atomic_store(&o->closing, 1);
+    pthread_mutex_lock(&o->sse_mu);
+    for (lh_sse *s = o->list; s; s = s->next) {
         pthread_mutex_lock(&s->mu);
         s->ended = 1;
         wake(s);
         pthread_mutex_unlock(&s->mu);
     }
-    pthread_mutex_unlock(&b->sse_mu);
+    pthread_mutex_unlock(&o->sse_mu);
+}
+
+void lh_streams_wait_helpers(lh_streams *o) {
+    if (!o) return;
+    while (atomic_load(&o->nhelpers) > 0) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void lh_streams_free(lh_streams *o) {
+    if (!o) return;
+    pthread_mutex_destroy(&o->sse_mu);
+    free(o);
 }

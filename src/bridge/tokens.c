@@ -9,22 +9,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bridge/appender.h"
 #include "bridge/bridge_int.h"
 
 #define TOKENS_MAX_BATCH 1000   /* tokens per request: the reply stays under 1 MiB */
 
-/* Append n events in one batch, with the store metrics of lh_bridge_append. */
-static int appendBatch(lh_bridge_t *b, lh_event *ev, size_t n, char *err, size_t errlen) {
-    uint64_t t0 = lh_bridge_now_ns();
-    int rc = lh_store_append(b->store, ev, n, NULL, err, errlen);
-    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - t0);
-    if (rc == 0) atomic_fetch_add_explicit(&b->m->store_appends, n, memory_order_relaxed);
-    else atomic_fetch_add_explicit(&b->m->store_failures, 1, memory_order_relaxed);
-    return rc;
-}
-
 /* Parse the body as a JSON object, bounded like every body. NULL with the reply sent. */
-static json_t *bodyObject(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, enum MHD_Result *rc) {
+static json_t *bodyObject(lh_bridge *b, struct MHD_Connection *c, lh_req *r, enum MHD_Result *rc) {
     if (!lh_store_utf8_valid(r->body, r->len)) { *rc = lh_http_error(b, c, r, 400, "invalid_utf8", "the body is not valid UTF-8"); return NULL; }
     if (lh_json_depth(r->body, r->len, b->cfg.json_depth) > b->cfg.json_depth) {
         *rc = lh_http_error(b, c, r, 400, "too_deep", "JSON is nested deeper than %d", b->cfg.json_depth);
@@ -41,7 +32,7 @@ static json_t *bodyObject(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r, e
 
 /* POST /v1/tokens {"agents": ["a", ...] | "agent": "a", "role": "builder", "ttl_s": 3600}
  * → {"tokens": [{"agent", "token", "token_id", "expires_ns"}, ...]} */
-enum MHD_Result lh_route_tokens_create(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_tokens_create(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     enum MHD_Result rc;
     json_t *j = bodyObject(b, c, r, &rc);
     if (!j) return rc;
@@ -93,7 +84,7 @@ enum MHD_Result lh_route_tokens_create(lh_bridge_t *b, struct MHD_Connection *c,
                                              "expires_ns", (json_int_t)cl.exp * 1000000000));
     }
     /* an unrecorded token is never handed out */
-    int arc = fail ? -1 : appendBatch(b, ev, n, err, sizeof(err));
+    int arc = fail ? -1 : lh_appender_append(b->appender, ev, n, NULL, err, sizeof(err));
     for (size_t i = 0; data && i < n; i++) free(data[i]);
     free(data);
     free(agg);
@@ -105,7 +96,7 @@ enum MHD_Result lh_route_tokens_create(lh_bridge_t *b, struct MHD_Connection *c,
 }
 
 /* Was token id tid issued by this store? 1 yes, 0 no, -1 the store could not say. */
-static int issued(lh_bridge_t *b, const char *tid, char *err, size_t errlen) {
+static int issued(lh_bridge *b, const char *tid, char *err, size_t errlen) {
     char aggregate[64];
     snprintf(aggregate, sizeof(aggregate), "token:%s", tid);
     lh_store_filter f = {0};
@@ -118,7 +109,7 @@ static int issued(lh_bridge_t *b, const char *tid, char *err, size_t errlen) {
 
 /* POST /v1/tokens/revoke {"token_ids": [ID, ...] | "token_id": ID} → {"revoked": N}. An
  * id never issued here is refused (404, nothing revoked). */
-enum MHD_Result lh_route_tokens_revoke(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
+enum MHD_Result lh_route_tokens_revoke(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     enum MHD_Result rc;
     json_t *j = bodyObject(b, c, r, &rc);
     if (!j) return rc;
@@ -157,7 +148,7 @@ enum MHD_Result lh_route_tokens_revoke(lh_bridge_t *b, struct MHD_Connection *c,
             ev[i].aggregate = agg[i];
             ev[i].data = data[i];
         }
-        arc = appendBatch(b, ev, n, err, sizeof(err));
+        arc = lh_appender_append(b->appender, ev, n, NULL, err, sizeof(err));
         if (arc == 0)   /* in force here at once; other bridges learn it from the store */
             for (size_t i = 0; i < n; i++) lh_revoked_add(b->revoked, json_string_value(ids ? json_array_get(ids, i) : one));
     } else snprintf(err, sizeof(err), "out of memory");

@@ -1,12 +1,16 @@
 /* test_bridge.c — the bridge's pure parts: tokens (src/bridge/auth.c), the revoked set,
  * the per-agent rate limit (ratelimit.c), settings and their precedence (config.c), the
  * JSON depth scan, the metrics text (metrics.c) and the decision.made event's data
- * (routes.c). The HTTP routes are tested against the real daemon in
+ * (routes.c), and two start-up paths of the daemon itself (the revocation watcher,
+ * revwatch.c). The HTTP routes are tested against the real daemon in
  * tests/integration/bridge_*.sh. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,8 +19,11 @@
 #include "bridge/auth.h"
 #include "bridge/bridge.h"
 #include "bridge/bridge_int.h"
+#include "bridge/engines.h"
 #include "bridge/metrics.h"
 #include "bridge/ratelimit.h"
+#include "bridge/revwatch.h"
+#include "bridge/sessions.h"
 #include "store/store_int.h"
 
 int lh_json_depth(const char *s, size_t len, int limit);   /* routes.c */
@@ -402,6 +409,134 @@ static void event_data_canonical(void **state) {
     free(cmd);
 }
 
+/* ---- the engine registry (engines.c) and active sessions (sessions.c) ------------ */
+
+/* A hold follows installs; the old engine lives while a hold has it, and its cache
+ * counters reach the metrics when the last reference goes. */
+static void engine_registry(void **state) {
+    (void)state;
+    lh_metrics *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    lh_engines *g = lh_engines_new(64, m);
+    assert_non_null(g);
+    char err[512], rev[160];
+    lh_engines_revision(g, rev, sizeof(rev));
+    assert_string_equal(rev, "");
+    lh_engref *a = lh_engines_build(g, NULL, 0, NULL, err, sizeof(err));
+    assert_non_null(a);
+    lh_engines_install(g, a);
+    lh_engines_hold h = {0};
+    assert_ptr_equal(lh_engines_get(g, &h), a);
+    assert_ptr_equal(lh_engines_get(g, &h), a);        /* same generation: no change */
+    static const char y[] = "version: 1\nrules: []\n";
+    lh_engref *bad = lh_engines_build(g, "rules: [", 8, "broken", err, sizeof(err));
+    assert_null(bad);
+    assert_non_null(strstr(err, "policy broken does not load"));
+    lh_engref *b2 = lh_engines_build(g, y, sizeof(y) - 1, "second", err, sizeof(err));
+    if (!b2) fail_msg("%s", err);
+    lh_engines_install(g, b2);
+    assert_int_equal(a->refs, 1);                      /* only the hold keeps it now */
+    lh_engines_revision(g, rev, sizeof(rev));
+    assert_string_equal(rev, b2->revision);
+    assert_ptr_equal(lh_engines_get(g, &h), b2);       /* moved at its next get, a freed */
+    lh_engines_release(g, &h);
+    assert_null(h.eng);
+    lh_engines_free(g);
+    free(m);
+}
+
+static void active_sessions(void **state) {
+    (void)state;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lh_sessions *s = lh_sessions_new((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+    assert_non_null(s);
+    assert_int_equal(lh_sessions_active(s), 0);
+    lh_sessions_note(s, "a");
+    lh_sessions_note(s, "a");
+    lh_sessions_note(s, "b");
+    lh_sessions_note(s, "");
+    lh_sessions_note(s, NULL);
+    assert_int_equal(lh_sessions_active(s), 2);
+    lh_sessions_free(s);
+}
+
+/* ---- the daemon's start: the revocation watcher (revwatch.c) ---------------------- */
+
+static int rmEntry(const char *p, const struct stat *sb, int flag, struct FTW *f) {
+    (void)sb; (void)flag; (void)f;
+    return remove(p);
+}
+
+/* Remove a data dir and the store's checkpoint file beside it (<data>.checkpoints). */
+static void removeDataDir(const char *dir) {
+    char cp[256];
+    nftw(dir, rmEntry, 8, FTW_DEPTH | FTW_PHYS);
+    snprintf(cp, sizeof(cp), "%s.checkpoints", dir);
+    remove(cp);
+}
+
+/* A bridge on a fresh data dir, listening on a free port. NULL with err. */
+static lh_bridge *startBridge(char *dir, char *err, size_t errlen) {
+    lh_bridge_config c;
+    lh_bridge_config_defaults(&c);
+    snprintf(c.listen, sizeof(c.listen), "127.0.0.1:0");
+    snprintf(c.data, sizeof(c.data), "%s", dir);
+    c.workers = 2;
+    return lh_bridge_start(&c, err, errlen);
+}
+
+/* pthread_create failed for the watcher: the start fails and says why (before, the bridge
+ * ran with no revocation updates and said nothing). */
+static void watcher_thread_failure_fails_start(void **state) {
+    (void)state;
+    char dir[] = "/tmp/lh-test-bridge-XXXXXX", err[512] = "";
+    assert_non_null(mkdtemp(dir));
+    lh_revwatch_test_create_error = EAGAIN;
+    lh_bridge *b = startBridge(dir, err, sizeof(err));
+    lh_revwatch_test_create_error = 0;
+    if (b) lh_bridge_free(b);
+    assert_null(b);
+    assert_non_null(strstr(err, "revocation watcher"));
+    /* and without the failure the same start succeeds */
+    b = startBridge(dir, err, sizeof(err));
+    assert_non_null(b);
+    lh_bridge_free(b);
+    removeDataDir(dir);
+}
+
+static const char GAP_TID[] = "0123456789abcdef";
+
+/* Another process revokes a token between the start's read of the revocations and the
+ * watcher's start. */
+static void revokeInTheGap(lh_store *store) {
+    lh_event ev = {.type = "token.revoked", .agent = "admin", .aggregate = "token:0123456789abcdef",
+                   .data = "{\"token_id\":\"0123456789abcdef\"}"};
+    char err[256];
+    assert_int_equal(lh_store_append(store, &ev, 1, NULL, err, sizeof(err)), 0);
+}
+
+/* The watcher follows the store from the head the start read, so the revocation written
+ * in the gap is applied (before, it read the head again and skipped it for good). */
+static void revocation_in_the_gap_is_applied(void **state) {
+    (void)state;
+    char dir[] = "/tmp/lh-test-bridge-XXXXXX", err[512] = "";
+    assert_non_null(mkdtemp(dir));
+    lh_revwatch_test_gap = revokeInTheGap;
+    lh_bridge *b = startBridge(dir, err, sizeof(err));
+    lh_revwatch_test_gap = NULL;
+    assert_non_null(b);
+    /* The watcher polls the store every 20 ms; give it up to 10 s of rounds. */
+    int has = 0;
+    for (int i = 0; i < 500 && !(has = lh_revoked_has(b->revoked, GAP_TID)); i++) {
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    lh_bridge_free(b);
+    removeDataDir(dir);
+    assert_true(has);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hmac_known_answer),
@@ -412,6 +547,9 @@ int main(void) {
         cmocka_unit_test(json_depth),       cmocka_unit_test(outcome_classes),
         cmocka_unit_test(metrics_text),
         cmocka_unit_test(event_data_canonical),
+        cmocka_unit_test(engine_registry),  cmocka_unit_test(active_sessions),
+        cmocka_unit_test(watcher_thread_failure_fails_start),
+        cmocka_unit_test(revocation_in_the_gap_is_applied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,7 +145,7 @@ static int makeNonce(char out[33]) {
  * token) can sign nonce ‖ body with the key of token (util/replysig.h); a process that
  * took the bridge's port cannot, and a replayed reply fits another nonce. 1 yes; 0 with
  * why in err. */
-static int signedByBridge(const char *url, const char *token, const char *nonce, const lh_http_reply *rep,
+static int signedByBridge(const char *url, const char *token, const char *nonce, const lh_http_response *rep,
                           char *err, size_t errlen) {
     if (!token || !*token) {
         snprintf(err, errlen, "a 200 reply from %s without LIGHTHOUSE_TOKEN cannot be the bridge's (its hook route "
@@ -178,7 +178,7 @@ static int askBridge(const char *url, const char *in, size_t len, int approve, c
         json_object_set_new(j, "home", json_string(lh_setup_home()));
     if (j) body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    lh_http_reply rep;
+    lh_http_response rep;
     const char *token = getenv("LIGHTHOUSE_TOKEN");
     char nonce[33];
     if (makeNonce(nonce)) {

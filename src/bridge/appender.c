@@ -49,7 +49,7 @@ static void appended(void *arg, int rc, const char *err) {
         atomic_fetch_add_explicit(&b->m->store_appends, 1, memory_order_relaxed);
         if (!atomic_load_explicit(&b->store_ok, memory_order_relaxed)) atomic_store(&b->store_ok, 1);
     }
-    uint64_t now = lh_bridge_now_ns();
+    uint64_t now = lh_mono_ns();
     lh_hist_observe(&b->m->commit, now - r->t_enq);
     atomic_store_explicit(&b->last_append_ns, now, memory_order_relaxed);
     atomic_store_explicit(&r->done, 1, memory_order_release);
@@ -75,7 +75,7 @@ int lh_appender_submit(struct lh_appender *ap, struct MHD_Connection *c, lh_req 
     lh_bridge_t *b = ap->b;
     r->b = b;
     r->conn = c;
-    r->t_enq = lh_bridge_now_ns();
+    r->t_enq = lh_mono_ns();
     lh_event ev = {.type = "decision.made", .id = r->id, .agent = r->claims.agent, .aggregate = r->aggregate,
                    .data = r->evdata};
     atomic_fetch_add(&ap->outstanding, 1);
@@ -119,7 +119,7 @@ void lh_appender_free(struct lh_appender *ap) {
  * would only take every arena's lock. */
 void lh_appender_trim_when_idle(lh_bridge_t *b, uint64_t *trimmed_for) {
     uint64_t last = atomic_load_explicit(&b->last_append_ns, memory_order_relaxed);
-    if (last == *trimmed_for || lh_bridge_now_ns() - last < 1000000000ull) return;
+    if (last == *trimmed_for || lh_mono_ns() - last < 1000000000ull) return;
     *trimmed_for = last;
     malloc_trim(0);
 }

@@ -148,7 +148,9 @@ typedef struct lh_req {
 int lh_bridge_event_data(lh_req *rq, const lh_request *r, const lh_decision *d, const char *id, char *scratch,
                          size_t cap);
 
-uint64_t lh_bridge_now_ns(void);
+/* The monotonic clock (CLOCK_MONOTONIC) in ns: durations, deadlines, uptime; never a
+ * time of day (that is the store's lh_wall_ns()). */
+uint64_t lh_mono_ns(void);
 lh_tstate *lh_bridge_tstate(lh_bridge_t *b);
 lh_engref *lh_bridge_engine(lh_bridge_t *b, lh_tstate *ts);
 /* Build an engine from YAML (NULL: the built-in default) into a new engref. */

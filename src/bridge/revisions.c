@@ -33,7 +33,7 @@ static int activateLocked(lh_bridge_t *b, lh_engref *er, const char *type, const
     int rc = lh_bridge_append(b, type, agent, "policy", data, &s, serr, sizeof(serr));
     free(data);
     if (rc) { snprintf(err, errlen, "the event store cannot record the policy change: %s", serr); return -1; }
-    if (recordedAt) *recordedAt = lh_bridge_now_ns();
+    if (recordedAt) *recordedAt = lh_mono_ns();
     char rev[160];
     snprintf(rev, sizeof(rev), "%s", er->revision);
     lh_bridge_engref_install(b, er);
@@ -127,7 +127,7 @@ enum MHD_Result lh_route_policy_history(lh_bridge_t *b, struct MHD_Connection *c
 }
 
 static double msSince(uint64_t *t) {
-    uint64_t now = lh_bridge_now_ns();
+    uint64_t now = lh_mono_ns();
     double ms = (double)(now - *t) / 1e6;
     *t = now;
     return ms;
@@ -181,7 +181,7 @@ int lh_bridge_rollback(lh_bridge_t *b, const lh_rollback_req *rq, lh_rollback_re
     memset(res, 0, sizeof(*res));
     for (int i = 0; i < rq->npre; i++) addStep(res, rq->pre[i].name, rq->pre[i].ms);
     atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_TRIGGERED], 1);
-    uint64_t t0 = lh_bridge_now_ns(), t = t0;
+    uint64_t t0 = lh_mono_ns(), t = t0;
     pthread_mutex_lock(&b->policy_mu);
     lh_bridge_revision(b, res->previous, sizeof(res->previous));
     json_t *found = NULL;
@@ -215,14 +215,14 @@ int lh_bridge_rollback(lh_bridge_t *b, const lh_rollback_req *rq, lh_rollback_re
     addStep(res, "install", msSince(&t));
     pthread_mutex_unlock(&b->policy_mu);
     json_decref(found);
-    res->duration_ns = lh_bridge_now_ns() - t0;
+    res->duration_ns = lh_mono_ns() - t0;
     atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_SUCCEEDED], 1);
     atomic_fetch_add(&b->m->rollback_ns_sum, res->duration_ns);
     return 0;
 fail:
     pthread_mutex_unlock(&b->policy_mu);
     json_decref(found);
-    res->duration_ns = lh_bridge_now_ns() - t0;
+    res->duration_ns = lh_mono_ns() - t0;
     atomic_fetch_add(&b->m->rollbacks[trig][LH_ROLLBACK_FAILED], 1);
     return -1;
 }

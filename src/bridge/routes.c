@@ -172,7 +172,7 @@ static void noteSession(lh_bridge_t *b, const char *session) {
     if (!session || !*session) return;
     uint64_t h = 1469598103934665603ull;
     for (const char *p = session; *p; p++) { h ^= (unsigned char)*p; h *= 1099511628211ull; }
-    uint32_t minute = (uint32_t)((lh_bridge_now_ns() - b->start_ns) / 60000000000ull) + 1;
+    uint32_t minute = (uint32_t)((lh_mono_ns() - b->start_ns) / 60000000000ull) + 1;
     _Atomic uint32_t *slot = &b->sessions[h % LH_SESSION_SLOTS];
     if (atomic_load_explicit(slot, memory_order_relaxed) != minute)
         atomic_store_explicit(slot, minute, memory_order_relaxed);
@@ -265,9 +265,9 @@ enum MHD_Result lh_route_decide(lh_bridge_t *b, struct MHD_Connection *c, lh_req
 
     lh_engref *er = lh_bridge_engine(b, ts);
     lh_decision d;
-    uint64_t t0 = lh_bridge_now_ns();
+    uint64_t t0 = lh_mono_ns();
     lh_engine_decide(er->e, &r, ts->arena, &d, 0);
-    uint64_t dt = lh_bridge_now_ns() - t0;
+    uint64_t dt = lh_mono_ns() - t0;
     d.latency_us = dt / 1000;
     lh_hist_observe(&b->m->validation, dt);
     atomic_fetch_add_explicit(&b->m->decisions[d.action][d.tier][d.risk], 1, memory_order_relaxed);
@@ -472,7 +472,7 @@ enum MHD_Result lh_route_events(lh_bridge_t *b, struct MHD_Connection *c, lh_req
 /* ---- GET /v1/status, /metrics -------------------------------------------------- */
 
 static uint64_t activeSessions(lh_bridge_t *b) {
-    uint32_t minute = (uint32_t)((lh_bridge_now_ns() - b->start_ns) / 60000000000ull) + 1;
+    uint32_t minute = (uint32_t)((lh_mono_ns() - b->start_ns) / 60000000000ull) + 1;
     uint64_t n = 0;
     for (int i = 0; i < LH_SESSION_SLOTS; i++) {
         uint32_t v = atomic_load_explicit(&b->sessions[i], memory_order_relaxed);
@@ -492,7 +492,7 @@ enum MHD_Result lh_route_status(lh_bridge_t *b, struct MHD_Connection *c, lh_req
                                     (json_int_t)st.events, "bytes", (json_int_t)st.bytes)
                         : json_pack("{s:b,s:s}", "appending", 0, "error", err);
     json_t *out = json_pack("{s:s,s:I,s:s,s:b,s:o,s:i,s:I,s:o}", "version", LH_VERSION, "uptime_s",
-                            (json_int_t)((lh_bridge_now_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
+                            (json_int_t)((lh_mono_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
                             "ready", atomic_load(&b->store_ok) && !atomic_load(&b->draining), "store", store,
                             "connections", di ? (int)di->num_connections : 0, "active_sessions",
                             (json_int_t)activeSessions(b), "sla", lh_slamon_status_json(b->sla));

@@ -33,7 +33,7 @@
 extern const char lh_default_policy_yaml[];
 extern const size_t lh_default_policy_yaml_len;
 
-uint64_t lh_bridge_now_ns(void) {
+uint64_t lh_mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -53,7 +53,7 @@ lh_tstate *lh_bridge_tstate(lh_bridge_t *b) {
     ts->arena = lh_arena_new(1 << 16);
     ts->bufcap = 64 << 10;
     ts->buf = malloc(ts->bufcap);
-    if (getrandom(&ts->rng, sizeof(ts->rng), 0) != sizeof(ts->rng)) ts->rng = (uint64_t)(uintptr_t)ts ^ lh_bridge_now_ns();
+    if (getrandom(&ts->rng, sizeof(ts->rng), 0) != sizeof(ts->rng)) ts->rng = (uint64_t)(uintptr_t)ts ^ lh_mono_ns();
     ts->rng |= 1;
     if (!ts->arena || !ts->buf) {
         lh_arena_free(ts->arena);
@@ -149,9 +149,9 @@ int lh_bridge_append(lh_bridge_t *b, const char *type, const char *agent, const 
     ev.agent = agent ? agent : "";
     ev.aggregate = aggregate ? aggregate : "";
     ev.data = data;
-    uint64_t t0 = lh_bridge_now_ns();
+    uint64_t t0 = lh_mono_ns();
     int rc = lh_store_append(b->store, &ev, 1, seq, err, errlen);
-    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - t0);
+    lh_hist_observe(&b->m->commit, lh_mono_ns() - t0);
     if (rc == 0) {
         atomic_fetch_add_explicit(&b->m->store_appends, 1, memory_order_relaxed);
         if (!atomic_load_explicit(&b->store_ok, memory_order_relaxed)) atomic_store(&b->store_ok, 1);
@@ -378,7 +378,7 @@ static enum MHD_Result onHeaders(lh_bridge_t *b, struct MHD_Connection *c, lh_re
     }
     if (isDecisionRoute(rd->route)) {
         int retry = 0;
-        if (lh_ratelimit_take(b->rl, r->claims.agent, lh_bridge_now_ns(), &retry))
+        if (lh_ratelimit_take(b->rl, r->claims.agent, lh_mono_ns(), &retry))
             return rateLimited(b, c, r, retry, "agent %s is over its rate limit of %g requests/s; retry in %d s",
                                r->claims.agent, b->cfg.rate_limit, retry);
     }
@@ -479,7 +479,7 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
         r = reqNew(b);
         if (!r) return MHD_NO;
         *con_cls = r;
-        r->t0 = lh_bridge_now_ns();
+        r->t0 = lh_mono_ns();
         atomic_fetch_add(&b->inflight, 1);
         /* Draining: a new request on a kept-alive connection is refused (and the
          * connection closed), so the requests in flight can finish and the count falls
@@ -533,7 +533,7 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
      * timeout), or the bridge failed to answer (a server fault). */
     int gone = toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
                toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED;
-    uint64_t ns = lh_bridge_now_ns() - r->t0;
+    uint64_t ns = lh_mono_ns() - r->t0;
     lh_metrics_request(b->m, r->route, r->status, gone, ns);
     lh_metrics_agent_request(b->m, r->route, r->claims.agent, r->status, gone, ns);
     reqFree(b, r);
@@ -735,7 +735,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     b->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-    b->start_ns = lh_bridge_now_ns();
+    b->start_ns = lh_mono_ns();
     b->m = calloc(1, sizeof(*b->m));
     b->revoked = lh_revoked_new();
     b->rl = lh_ratelimit_new(cfg->rate_limit, cfg->rate_burst);
@@ -829,8 +829,8 @@ static void stopServing(lh_bridge_t *b) {
     if (b->unix_path[0]) unlink(b->unix_path);
     lh_sse_shutdown(b);
     /* Drain: every request that has started gets its answer. */
-    uint64_t deadline = lh_bridge_now_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
-    while (atomic_load(&b->inflight) > 0 && lh_bridge_now_ns() < deadline) {
+    uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
+    while (atomic_load(&b->inflight) > 0 && lh_mono_ns() < deadline) {
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
@@ -875,7 +875,7 @@ int lh_bridge_wait(lh_bridge *b) {
     atomic_store(&b->stopping, 1);
     if (b->watcher_started) { pthread_join(b->watcher, NULL); b->watcher_started = 0; }
     char err[512], data[128];
-    uint64_t up = (lh_bridge_now_ns() - b->start_ns) / 1000000000ull;
+    uint64_t up = (lh_mono_ns() - b->start_ns) / 1000000000ull;
     snprintf(data, sizeof(data), "{\"uptime_s\":%llu,\"pid\":%d}", (unsigned long long)up, (int)getpid());
     int rc = 0;
     if (lh_bridge_append(b, "system.stopped", "", "system", data, NULL, err, sizeof(err))) {

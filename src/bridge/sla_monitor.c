@@ -149,7 +149,7 @@ static void readMemory(double *rss, double *limit) {
 static void takeSample(lh_slamon *m, lh_sla_sample *s) {
     const lh_metrics *mt = m->b->m;
     memset(s, 0, sizeof(*s));
-    s->t_ns = lh_bridge_now_ns();
+    s->t_ns = lh_mono_ns();
     for (int r = 0; r < LH_ROUTE_COUNT; r++) {
         if (!isDecision(r)) continue;
         /* Only the outcomes the bridge answers for: client errors (bad input, no or a bad
@@ -234,7 +234,7 @@ static json_t *numOrNull(int has, double v) { return has && isfinite(v) ? json_r
 
 static const char *cmpText(lh_sla_metric k) { return lh_sla_higher_is_worse(k) ? ">" : "<"; }
 
-static uint64_t nowUnixNs(lh_slamon *m) { return (uint64_t)((int64_t)lh_bridge_now_ns() + m->unix_off); }
+static uint64_t nowUnixNs(lh_slamon *m) { return (uint64_t)((int64_t)lh_mono_ns() + m->unix_off); }
 
 /* ------------------------------------------------------------------------------ */
 /* Recording: appends, and the backlog of events the store could not take yet        */
@@ -549,7 +549,7 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     json_t *last = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
                                 "to", target, "violation_seq", (json_int_t)seq, "seq", (json_int_t)res.seq,
                                 "duration_ms", (double)res.duration_ns / 1e6, "steps", steps, "time_ns",
-                                (json_int_t)(lh_bridge_now_ns() + (uint64_t)m->unix_off));
+                                (json_int_t)(lh_mono_ns() + (uint64_t)m->unix_off));
     if (rc) {
         json_object_set_new(last, "error", json_string(err));
         json_t *fd = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "revision", from, "from", from, "to",
@@ -635,13 +635,13 @@ static void tick(lh_slamon *m) {
 static void *monitorMain(void *arg) {
     lh_slamon *m = arg;
     pthread_setname_np(pthread_self(), "lh-sla-monitor");
-    uint64_t step = (uint64_t)(m->cfg.interval_s * 1e9), next = lh_bridge_now_ns();
+    uint64_t step = (uint64_t)(m->cfg.interval_s * 1e9), next = lh_mono_ns();
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {
         pthread_mutex_unlock(&m->mu);
         tick(m);
         next += step;
-        uint64_t now = lh_bridge_now_ns();
+        uint64_t now = lh_mono_ns();
         if (next < now) next = now + step;   /* a slow tick (a rollback): no burst of catch-up samples */
         struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
         pthread_mutex_lock(&m->mu);
@@ -673,7 +673,7 @@ lh_slamon *lh_slamon_new(lh_bridge_t *b, char *err, size_t errlen) {
     pthread_condattr_destroy(&ca);
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
-    m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)lh_bridge_now_ns();
+    m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)lh_mono_ns();
     m->cpus = readCpus();
     if (m->cfg.enabled) {   /* a bad alert setting stops the start before anything is recorded */
         char aerr[512];
@@ -837,7 +837,7 @@ enum MHD_Result lh_route_sla(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r
     pthread_mutex_lock(&m->mu);
     const char *st = m->cfg.enabled ? overall(m, NULL) : "off";
     for (int k = 0; k < LH_SLA_COUNT; k++) json_array_append_new(metrics, metricJson(m, (lh_sla_metric)k));
-    uint64_t now = lh_bridge_now_ns();
+    uint64_t now = lh_mono_ns();
     for (int i = m->lin.n - 1; i >= 0; i--) {
         const lh_sla_rev *l = &m->lin.r[i];
         int top = i == m->lin.n - 1;

@@ -15,9 +15,9 @@
 
 /* Append n events in one batch, with the store metrics of lh_bridge_append. */
 static int appendBatch(lh_bridge_t *b, lh_event *ev, size_t n, char *err, size_t errlen) {
-    uint64_t t0 = lh_bridge_now_ns();
+    uint64_t t0 = lh_mono_ns();
     int rc = lh_store_append(b->store, ev, n, NULL, err, errlen);
-    lh_hist_observe(&b->m->commit, lh_bridge_now_ns() - t0);
+    lh_hist_observe(&b->m->commit, lh_mono_ns() - t0);
     if (rc == 0) atomic_fetch_add_explicit(&b->m->store_appends, n, memory_order_relaxed);
     else atomic_fetch_add_explicit(&b->m->store_failures, 1, memory_order_relaxed);
     return rc;

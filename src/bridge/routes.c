@@ -17,7 +17,6 @@
 #include "version.h"
 
 #define EVENT_INPUT_MAX (16u << 10)   /* bytes of the command/path kept in the event */
-#define HOOK_REASON_MAX 10000          /* Claude Code caps output strings at 10,000 chars */
 
 int lh_json_depth(const char *s, size_t len, int limit) {
     int d = 0, max = 0, str = 0;
@@ -178,15 +177,6 @@ static void noteSession(lh_bridge_t *b, const char *session) {
         atomic_store_explicit(slot, minute, memory_order_relaxed);
 }
 
-static const char *permissionFor(lh_action a) {
-    switch (a) {
-    case LH_ALLOW: return "allow";
-    case LH_DENY: return "deny";
-    case LH_ESCALATE: return "ask";
-    }
-    return "deny";
-}
-
 /* The decision.made event: what was asked, by whom (from the token) and the answer. It is
  * written in the store's canonical form (docs/store.md, "Canonical form"): keys in byte
  * order at every level (djson is the sorted rendering) and jansson's escapes
@@ -304,31 +294,20 @@ static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int d
     rq->with_seq = 1;
     switch (rq->route) {
     case LH_ROUTE_HOOK: {
-        if (d->action == LH_ALLOW && !approve) {
-            /* No opinion: Claude Code applies the user's own permission settings
-             * (hook_allow: approve gives an explicit "allow"; docs/api.md). */
-            ostr(&o, "{");
-            rq->with_seq = 0;
-            post = "}\n";
-            break;
-        }
-        char reason[HOOK_REASON_MAX + 1];
-        if (d->action == LH_ALLOW)
-            snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);
-        else
-            snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s",
-                     d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
-                     lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
-                     d->instead ? d->instead : "");
-        static _Thread_local char esc[HOOK_REASON_MAX * 6 + 1];
-        if (lh_json_escape(reason, esc, sizeof(esc)) < 0) snprintf(esc, sizeof(esc), "Lighthouse decision");
-        ostr(&o, "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"");
-        ostr(&o, permissionFor(d->action));
-        ostr(&o, "\",\"permissionDecisionReason\":\"");
-        ostr(&o, esc);
-        ostr(&o, d->action == LH_ALLOW ? "" : " (event ");
-        rq->with_seq = d->action != LH_ALLOW;
-        post = d->action == LH_ALLOW ? "\"}}\n" : ")\"}}\n";
+        /* The hook's output (lh_decision_to_hook_json); "" for an allow without approve,
+         * which answers {}: no opinion, Claude Code applies the user's own permission
+         * settings (hook_allow: approve gives an explicit "allow"; docs/api.md). The reason
+         * of a deny or an ask ends with the event's seq. */
+        static _Thread_local char hook[LH_HOOK_OUTPUT_MAX], tail[8];
+        size_t end;
+        int n = lh_decision_to_hook_json(d, NULL, approve, hook, sizeof(hook), &end);
+        if (n < 0) return -1;
+        rq->with_seq = n > 0 && d->action != LH_ALLOW;
+        if (n == 0) { ostr(&o, "{"); post = "}\n"; break; }
+        oput(&o, hook, end);
+        if (rq->with_seq) ostr(&o, " (event ");
+        snprintf(tail, sizeof(tail), "%s%s\n", rq->with_seq ? ")" : "", hook + end);
+        post = tail;
         break;
     }
     case LH_ROUTE_OPA:

@@ -39,8 +39,6 @@
 #include "util/io.h"
 #include "util/replysig.h"
 
-#define HOOK_REASON_MAX 10000   /* Claude Code caps output strings at 10,000 chars */
-
 static int failOpen(void) {
     const char *v = getenv("LIGHTHOUSE_FAIL_OPEN");
     return v && !strcmp(v, "1");
@@ -58,15 +56,6 @@ static int hookError(const char *fmt, const char *detail) {
     fprintf(stderr, fmt, detail);
     fprintf(stderr, "\n");
     return 2;
-}
-
-static const char *permissionFor(lh_action a) {
-    switch (a) {
-    case LH_ALLOW: return "allow";
-    case LH_DENY: return "deny";
-    case LH_ESCALATE: return "ask";   /* until expert agents exist, the user decides */
-    }
-    return "deny";
 }
 
 /* Does the hook answer an allow with an explicit "allow" (hook_allow: approve)? By
@@ -106,23 +95,14 @@ static int hookApproves(char *err, size_t errlen) {
     return -1;
 }
 
-/* Print the PreToolUse JSON for decision d; note (may be NULL) is appended to the reason.
- * An allow prints nothing unless approve. */
-static void printPreToolUse(const lh_decision *d, const char *note, int approve) {
-    if (d->action == LH_ALLOW && !approve) return;
-    char reason[HOOK_REASON_MAX + 1];
-    if (d->action == LH_ALLOW)
-        snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)%s", d->rule, note ? note : "");
-    else
-        snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s%s",
-                 d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
-                 lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
-                 d->instead ? d->instead : "", note ? note : "");
-    static char esc[HOOK_REASON_MAX * 6 + 1];
-    if (lh_json_escape(reason, esc, sizeof(esc)) < 0) strcpy(esc, "Lighthouse decision");
-    printf("{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\","
-           "\"permissionDecision\":\"%s\",\"permissionDecisionReason\":\"%s\"}}\n",
-           permissionFor(d->action), esc);
+/* Print the PreToolUse JSON for decision d (lh_decision_to_hook_json); note (may be NULL)
+ * is appended to the reason. An allow prints nothing unless approve. -1 if it could not be
+ * rendered (never with LH_HOOK_OUTPUT_MAX; the caller then fails closed). */
+static int printPreToolUse(const lh_decision *d, const char *note, int approve) {
+    static char out[LH_HOOK_OUTPUT_MAX];
+    int n = lh_decision_to_hook_json(d, note, approve, out, sizeof(out), NULL);
+    if (n > 0) printf("%s\n", out);
+    return n < 0 ? -1 : 0;
 }
 
 static int envMs(const char *name, int def) {
@@ -279,8 +259,8 @@ static int preToolUse(void) {
         } else {
             lh_decision d;
             lh_engine_decide(e, &r, a, &d, 0);
-            printPreToolUse(&d, note[0] ? note : NULL, approve);
-            rc = fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
+            if (printPreToolUse(&d, note[0] ? note : NULL, approve)) rc = hookError("%s", "could not render the decision");
+            else rc = fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
             lh_engine_free(e);
         }
     }

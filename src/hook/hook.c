@@ -372,6 +372,18 @@ static const char *settingsPath(int argc, char **argv, const char *verb, char *b
     return buf;
 }
 
+/* Replace the settings file with root (indented, keys in their order) and free root. -1
+ * after saying why on stderr. */
+static int writeSettings(json_t *root, const char *settings, const char *verb) {
+    char err[PATH_MAX + 200];
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    int rc = text ? lh_replace_file(settings, text, strlen(text), err, sizeof(err)) : -1;
+    if (rc) fprintf(stderr, "lighthouse hook %s: cannot write %s: %s\n", verb, settings, text ? err : "out of memory");
+    free(text);
+    return rc;
+}
+
 static int install(int argc, char **argv) {
     char defpath[PATH_MAX], err[512];
     const char *settings = settingsPath(argc, argv, "install", defpath, sizeof(defpath));
@@ -411,17 +423,9 @@ static int install(int argc, char **argv) {
         json_decref(root);
         return 2;
     }
-    /* Write a temporary file and rename it over the old one: never a half-written file. */
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%d", settings, (int)getpid());
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-        rename(tmp, settings) != 0) {
-        fprintf(stderr, "lighthouse hook install: cannot write %s: %s\n", settings, strerror(errno));
-        unlink(tmp);
-        json_decref(root);
-        return 2;
-    }
-    json_decref(root);
+    /* Never a half-written file, and once we say "installed" it is (lh_replace_file:
+     * fsync, rename, fsync of the directory; tests/integration/hook_powerloss.sh). */
+    if (writeSettings(root, settings, "install")) return 2;
     printf("installed: %s now has a PreToolUse hook, \"%s\" before Bash, Write, Edit, MultiEdit,\n"
            "NotebookEdit and Read, and a PostToolUse hook, \"%s\" after Write, Edit and MultiEdit.\n"
            "Undo with: lighthouse hook uninstall%s%s\n",
@@ -466,15 +470,7 @@ static int uninstall(int argc, char **argv) {
         printf("nothing to uninstall: %s has no Lighthouse hook\n", settings);
         return 0;
     }
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%d", settings, (int)getpid());
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || rename(tmp, settings) != 0) {
-        fprintf(stderr, "lighthouse hook uninstall: cannot write %s: %s\n", settings, strerror(errno));
-        unlink(tmp);
-        json_decref(root);
-        return 2;
-    }
-    json_decref(root);
+    if (writeSettings(root, settings, "uninstall")) return 2;
     printf("uninstalled: removed %d Lighthouse hook entr%s (PreToolUse, PostToolUse) from %s\n", removed,
            removed == 1 ? "y" : "ies", settings);
     return 0;

@@ -119,7 +119,9 @@ typedef struct lh_req {
 int lh_bridge_event_data(lh_req *rq, const lh_request *r, const lh_decision *d, const char *id, char *scratch,
                          size_t cap);
 
-uint64_t lh_bridge_now_ns(void);
+/* The monotonic clock (CLOCK_MONOTONIC) in ns: durations, deadlines, uptime; never a
+ * time of day (that is the store's lh_wall_ns()). */
+uint64_t lh_mono_ns(void);
 lh_tstate *lh_bridge_tstate(lh_bridge *b);
 /* Append one event now (appender.h, lh_appender_append), waiting for its commit. */
 int lh_bridge_append(lh_bridge *b, const char *type, const char *agent, const char *aggregate, const char *data,

@@ -58,7 +58,7 @@ static int activateLocked(lh_bridge *b, lh_engref *er, const char *type, const c
     int rc = lh_bridge_append(b, type, agent, "policy", data, &s, serr, sizeof(serr));
     free(data);
     if (rc) { snprintf(err, errlen, "the event store cannot record the policy change: %s", serr); return -1; }
-    if (recordedAt) *recordedAt = lh_bridge_now_ns();
+    if (recordedAt) *recordedAt = lh_mono_ns();
     char rev[160];
     snprintf(rev, sizeof(rev), "%s", er->revision);
     lh_engines_install(b->engines, er);
@@ -147,7 +147,7 @@ enum MHD_Result lh_route_policy_history(lh_bridge *b, struct MHD_Connection *c, 
 }
 
 static double msSince(uint64_t *t) {
-    uint64_t now = lh_bridge_now_ns();
+    uint64_t now = lh_mono_ns();
     double ms = (double)(now - *t) / 1e6;
     *t = now;
     return ms;
@@ -201,7 +201,7 @@ int lh_bridge_rollback(lh_bridge *b, const lh_rollback_req *rq, lh_rollback_resu
     memset(res, 0, sizeof(*res));
     for (int i = 0; i < rq->npre; i++) addStep(res, rq->pre[i].name, rq->pre[i].ms);
     lh_metrics_rollback(b->m, trig, LH_ROLLBACK_TRIGGERED, 0);
-    uint64_t t0 = lh_bridge_now_ns(), t = t0;
+    uint64_t t0 = lh_mono_ns(), t = t0;
     pthread_mutex_lock(&b->revisions->policy_mu);
     lh_engines_revision(b->engines, res->previous, sizeof(res->previous));
     json_t *found = NULL;
@@ -235,13 +235,13 @@ int lh_bridge_rollback(lh_bridge *b, const lh_rollback_req *rq, lh_rollback_resu
     addStep(res, "install", msSince(&t));
     pthread_mutex_unlock(&b->revisions->policy_mu);
     json_decref(found);
-    res->duration_ns = lh_bridge_now_ns() - t0;
+    res->duration_ns = lh_mono_ns() - t0;
     lh_metrics_rollback(b->m, trig, LH_ROLLBACK_SUCCEEDED, res->duration_ns);
     return 0;
 fail:
     pthread_mutex_unlock(&b->revisions->policy_mu);
     json_decref(found);
-    res->duration_ns = lh_bridge_now_ns() - t0;
+    res->duration_ns = lh_mono_ns() - t0;
     lh_metrics_rollback(b->m, trig, LH_ROLLBACK_FAILED, 0);
     return -1;
 }

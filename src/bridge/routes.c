@@ -21,7 +21,6 @@
 #include "version.h"
 
 #define EVENT_INPUT_MAX (16u << 10)   /* bytes of the command/path kept in the event */
-#define HOOK_REASON_MAX 10000          /* Claude Code caps output strings at 10,000 chars */
 
 int lh_json_depth(const char *s, size_t len, int limit) {
     int d = 0, max = 0, str = 0;
@@ -172,15 +171,6 @@ static void newId(lh_tstate *ts, char out[37]) {
     *p = 0;
 }
 
-static const char *permissionFor(lh_action a) {
-    switch (a) {
-    case LH_ALLOW: return "allow";
-    case LH_DENY: return "deny";
-    case LH_ESCALATE: return "ask";
-    }
-    return "deny";
-}
-
 /* The decision.made event: what was asked, by whom (from the token) and the answer. It is
  * written in the store's canonical form (docs/store.md, "Canonical form"): keys in byte
  * order at every level (djson is the sorted rendering) and jansson's escapes
@@ -259,9 +249,9 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
 
     lh_engref *er = lh_engines_get(b->engines, &ts->eng);
     lh_decision d;
-    uint64_t t0 = lh_bridge_now_ns();
+    uint64_t t0 = lh_mono_ns();
     lh_engine_decide(er->e, &r, ts->arena, &d, 0);
-    uint64_t dt = lh_bridge_now_ns() - t0;
+    uint64_t dt = lh_mono_ns() - t0;
     d.latency_us = dt / 1000;
     lh_metrics_decision(b->m, d.action, d.tier, d.risk, d.action == LH_ESCALATE, dt);
 
@@ -301,31 +291,20 @@ static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int d
     rq->with_seq = 1;
     switch (rq->route) {
     case LH_ROUTE_HOOK: {
-        if (d->action == LH_ALLOW && !approve) {
-            /* No opinion: Claude Code applies the user's own permission settings
-             * (hook_allow: approve gives an explicit "allow"; docs/api.md). */
-            ostr(&o, "{");
-            rq->with_seq = 0;
-            post = "}\n";
-            break;
-        }
-        char reason[HOOK_REASON_MAX + 1];
-        if (d->action == LH_ALLOW)
-            snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)", d->rule);
-        else
-            snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s",
-                     d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
-                     lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
-                     d->instead ? d->instead : "");
-        static _Thread_local char esc[HOOK_REASON_MAX * 6 + 1];
-        if (lh_json_escape(reason, esc, sizeof(esc)) < 0) snprintf(esc, sizeof(esc), "Lighthouse decision");
-        ostr(&o, "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"");
-        ostr(&o, permissionFor(d->action));
-        ostr(&o, "\",\"permissionDecisionReason\":\"");
-        ostr(&o, esc);
-        ostr(&o, d->action == LH_ALLOW ? "" : " (event ");
-        rq->with_seq = d->action != LH_ALLOW;
-        post = d->action == LH_ALLOW ? "\"}}\n" : ")\"}}\n";
+        /* The hook's output (lh_decision_to_hook_json); "" for an allow without approve,
+         * which answers {}: no opinion, Claude Code applies the user's own permission
+         * settings (hook_allow: approve gives an explicit "allow"; docs/api.md). The reason
+         * of a deny or an ask ends with the event's seq. */
+        static _Thread_local char hook[LH_HOOK_OUTPUT_MAX], tail[8];
+        size_t end;
+        int n = lh_decision_to_hook_json(d, NULL, approve, hook, sizeof(hook), &end);
+        if (n < 0) return -1;
+        rq->with_seq = n > 0 && d->action != LH_ALLOW;
+        if (n == 0) { ostr(&o, "{"); post = "}\n"; break; }
+        oput(&o, hook, end);
+        if (rq->with_seq) ostr(&o, " (event ");
+        snprintf(tail, sizeof(tail), "%s%s\n", rq->with_seq ? ")" : "", hook + end);
+        post = tail;
         break;
     }
     case LH_ROUTE_OPA:
@@ -479,7 +458,7 @@ enum MHD_Result lh_route_status(lh_bridge *b, struct MHD_Connection *c, lh_req *
                                     (json_int_t)st.events, "bytes", (json_int_t)st.bytes)
                         : json_pack("{s:b,s:s}", "appending", 0, "error", err);
     json_t *out = json_pack("{s:s,s:I,s:s,s:b,s:o,s:i,s:I,s:o}", "version", LH_VERSION, "uptime_s",
-                            (json_int_t)((lh_bridge_now_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
+                            (json_int_t)((lh_mono_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
                             "ready", lh_bridge_ready(b), "store", store,
                             "connections", di ? (int)di->num_connections : 0, "active_sessions",
                             (json_int_t)lh_sessions_active(b->sessions), "sla", lh_slamon_status_json(b->sla));

@@ -57,7 +57,7 @@ int lh_bridge_append(lh_bridge *b, const char *type, const char *agent, const ch
 
 int lh_bridge_ready(lh_bridge *b) { return lh_appender_store_ok(b->appender) && !lh_bridge_draining(b); }
 
-uint64_t lh_bridge_now_ns(void) {
+uint64_t lh_mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -77,7 +77,7 @@ lh_tstate *lh_bridge_tstate(lh_bridge *b) {
     ts->arena = lh_arena_new(1 << 16);
     ts->bufcap = 64 << 10;
     ts->buf = malloc(ts->bufcap);
-    if (getrandom(&ts->rng, sizeof(ts->rng), 0) != sizeof(ts->rng)) ts->rng = (uint64_t)(uintptr_t)ts ^ lh_bridge_now_ns();
+    if (getrandom(&ts->rng, sizeof(ts->rng), 0) != sizeof(ts->rng)) ts->rng = (uint64_t)(uintptr_t)ts ^ lh_mono_ns();
     ts->rng |= 1;
     if (!ts->arena || !ts->buf) {
         lh_arena_free(ts->arena);
@@ -309,7 +309,7 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
     }
     if (isDecisionRoute(rd->route)) {
         int retry = 0;
-        if (lh_ratelimit_take(b->rl, r->claims.agent, lh_bridge_now_ns(), &retry))
+        if (lh_ratelimit_take(b->rl, r->claims.agent, lh_mono_ns(), &retry))
             return rateLimited(b, c, r, retry, "agent %s is over its rate limit of %g requests/s; retry in %d s",
                                r->claims.agent, b->cfg.rate_limit, retry);
     }
@@ -409,7 +409,7 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
         r = reqNew(b);
         if (!r) return MHD_NO;
         *con_cls = r;
-        r->t0 = lh_bridge_now_ns();
+        r->t0 = lh_mono_ns();
         atomic_fetch_add(&b->srv->inflight, 1);
         /* Draining: a new request on a kept-alive connection is refused (and the
          * connection closed), so the requests in flight can finish and the count falls
@@ -463,7 +463,7 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
      * timeout), or the bridge failed to answer (a server fault). */
     int gone = toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT || toe == MHD_REQUEST_TERMINATED_READ_ERROR ||
                toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED;
-    uint64_t ns = lh_bridge_now_ns() - r->t0;
+    uint64_t ns = lh_mono_ns() - r->t0;
     lh_metrics_request(b->m, r->route, r->status, gone, ns);
     lh_metrics_agent_request(b->m, r->route, r->claims.agent, r->status, gone, ns);
     reqFree(b, r);
@@ -645,7 +645,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     b->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-    b->start_ns = lh_bridge_now_ns();
+    b->start_ns = lh_mono_ns();
     if (newHandles(b)) { snprintf(err, errlen, "out of memory"); goto fail; }
 
     lh_store_options so = {0};
@@ -731,8 +731,8 @@ static void stopServing(lh_bridge *b) {
     if (b->unix_path[0]) unlink(b->unix_path);
     lh_streams_shutdown(b->streams);
     /* Drain: every request that has started gets its answer. */
-    uint64_t deadline = lh_bridge_now_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
-    while (atomic_load(&b->srv->inflight) > 0 && lh_bridge_now_ns() < deadline) {
+    uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
+    while (atomic_load(&b->srv->inflight) > 0 && lh_mono_ns() < deadline) {
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
@@ -775,7 +775,7 @@ int lh_bridge_wait(lh_bridge *b) {
     lh_revwatch_stop(b->revwatch);
     b->revwatch = NULL;
     char err[512], data[128];
-    uint64_t up = (lh_bridge_now_ns() - b->start_ns) / 1000000000ull;
+    uint64_t up = (lh_mono_ns() - b->start_ns) / 1000000000ull;
     snprintf(data, sizeof(data), "{\"uptime_s\":%llu,\"pid\":%d}", (unsigned long long)up, (int)getpid());
     int rc = 0;
     if (lh_bridge_append(b, "system.stopped", "", "system", data, NULL, err, sizeof(err))) {

@@ -99,7 +99,7 @@ static json_t *adminPost(const lh_fleet *f, const char *path, json_t *body, char
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text) { snprintf(err, errlen, "out of memory"); return NULL; }
-    lh_http_reply rep;
+    lh_http_response rep;
     int rc = lh_http_post(f->url, path, f->admin, NULL, "application/json", text, strlen(text), 2000, 60000, &rep, err, errlen);
     free(text);
     if (rc) return NULL;

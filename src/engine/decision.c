@@ -1,6 +1,7 @@
 /* decision.c — the decision as the contract's JSON (DESIGN.md "Decision").
  * Written by hand rather than through jansson: it is on every reply's hot path and
  * its shape is fixed. */
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -123,4 +124,53 @@ int lh_decision_to_json_sorted(const lh_decision *d, const char *id, char *buf, 
     putStr(&o, ",", "tier", lh_tier_name(d->tier));
     put(&o, "}");
     return o.bad ? -1 : (int)o.len;
+}
+
+/* ---- the hook's PreToolUse output ------------------------------------------------ */
+
+static const char *permissionFor(lh_action a) {
+    switch (a) {
+    case LH_ALLOW: return "allow";
+    case LH_DENY: return "deny";
+    case LH_ESCALATE: return "ask";   /* until expert agents decide, the user does */
+    }
+    return "deny";
+}
+
+/* The length of s[0..len) without a UTF-8 sequence that the cut at len left incomplete. */
+static size_t utf8Whole(const char *s, size_t len) {
+    size_t j = len;
+    while (j > 0 && len - j < 3 && ((unsigned char)s[j - 1] & 0xC0) == 0x80) j--;
+    if (j == 0) return len;
+    unsigned char lead = (unsigned char)s[j - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return j - 1 + need > len ? j - 1 : len;
+}
+
+int lh_decision_to_hook_json(const lh_decision *d, const char *note, int approve, char *buf, size_t cap,
+                             size_t *reason_end) {
+    if (cap == 0) return -1;
+    buf[0] = 0;
+    if (reason_end) *reason_end = 0;
+    if (d->action == LH_ALLOW && !approve) return 0;
+    char reason[LH_HOOK_REASON_MAX + 1];
+    int n;
+    if (d->action == LH_ALLOW)
+        n = snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)%s", d->rule, note ? note : "");
+    else
+        n = snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s%s",
+                     d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
+                     lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
+                     d->instead ? d->instead : "", note ? note : "");
+    if (n < 0) return -1;
+    if ((size_t)n > LH_HOOK_REASON_MAX) reason[utf8Whole(reason, LH_HOOK_REASON_MAX)] = 0;
+    out o = {buf, cap, 0, 0};
+    put(&o, "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"");
+    put(&o, permissionFor(d->action));
+    putStrN(&o, "\",\"permissionDecisionReason\":\"", sizeof("\",\"permissionDecisionReason\":\"") - 1, reason);
+    size_t end = o.len - 1;   /* putStrN closed the string */
+    put(&o, "}}");
+    if (o.bad) { buf[0] = 0; return -1; }
+    if (reason_end) *reason_end = end;
+    return (int)o.len;
 }

@@ -158,6 +158,24 @@ int lh_decision_to_json(const lh_decision *d, const char *id, char *buf, size_t 
  * (docs/store.md, "Canonical form"), for the bridge's decision.made event. */
 int lh_decision_to_json_sorted(const lh_decision *d, const char *id, char *buf, size_t cap);
 
+/* The hook's PreToolUse output (../shared/reference/hooks.md), rendered here once for the
+ * hook (hook.c) and the bridge's hook route (routes.c). Claude Code caps its output strings
+ * at 10,000 characters: the reason is cut to LH_HOOK_REASON_MAX bytes, at a UTF-8 boundary.
+ * LH_HOOK_OUTPUT_MAX holds any rendering (every reason byte escaped to \u00XX). */
+#define LH_HOOK_REASON_MAX 10000
+#define LH_HOOK_OUTPUT_MAX (LH_HOOK_REASON_MAX * 6 + 160)
+
+/* Write {"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":P,
+ * "permissionDecisionReason":R}} for d into buf, with no newline. P is allow, deny or ask
+ * (an escalation: the user decides); R says what Lighthouse did, the rule, the risk, the
+ * reason and what to do instead, then note (may be NULL). An allow is rendered only with
+ * approve (hook_allow: approve); without it the output is "" (no opinion: the user's own
+ * permission settings apply). reason_end (may be NULL) receives the offset just after R's
+ * text, before the closing "}}, where a caller may add to the reason (the bridge adds the
+ * event's seq). Returns the length, or -1 if it did not fit in cap. */
+int lh_decision_to_hook_json(const lh_decision *d, const char *note, int approve, char *buf, size_t cap,
+                             size_t *reason_end);
+
 /* JSON-escape s into buf (no quotes added) the way jansson's dump does; returns bytes
  * written or -1 if no room. */
 int lh_json_escape(const char *s, char *buf, size_t cap);

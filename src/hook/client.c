@@ -136,7 +136,7 @@ static int sendAll(int fd, const char *p, size_t n, long long deadline, char *er
 
 /* Parse the reply in buf[0..n): status line, headers, then the body (by Content-Length
  * or up to the close). 1 = complete, 0 = need more, -1 = malformed. */
-static int parseReply(char *buf, size_t n, int closed, lh_http_reply *out) {
+static int parseReply(char *buf, size_t n, int closed, lh_http_response *out) {
     char *eoh = memmem(buf, n, "\r\n\r\n", 4);
     if (!eoh) return closed ? -1 : 0;
     int major, minor, status;
@@ -169,7 +169,7 @@ static int parseReply(char *buf, size_t n, int closed, lh_http_reply *out) {
 }
 
 int lh_http_post(const char *base_url, const char *path, const char *token, const char *nonce, const char *ctype,
-                 const char *body, size_t len, int connect_ms, int total_ms, lh_http_reply *out,
+                 const char *body, size_t len, int connect_ms, int total_ms, lh_http_response *out,
                  char *err, size_t errlen) {
     memset(out, 0, sizeof(*out));
     target t;

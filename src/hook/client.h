@@ -13,12 +13,12 @@
 
 #define LH_HTTP_MAX_REPLY (1u << 20)
 
-typedef struct lh_http_reply {
+typedef struct lh_http_response {
     int status;
     char *body;     /* malloc'd, NUL-terminated; caller frees */
     size_t len;
     char sig[65];   /* its X-Lighthouse-Signature (64 hex digits), or "" */
-} lh_http_reply;
+} lh_http_response;
 
 /* POST body to base_url + path. base_url is "http://HOST[:PORT][/PREFIX]" or
  * "unix:/path/to.sock". token (may be NULL) is sent as a bearer token, nonce (may be NULL)
@@ -26,7 +26,7 @@ typedef struct lh_http_reply {
  * reply was read (any status), -1 with a message in err when the bridge could not be
  * reached or answered garbage within the timeouts. */
 int lh_http_post(const char *base_url, const char *path, const char *token, const char *nonce, const char *ctype,
-                 const char *body, size_t len, int connect_ms, int total_ms, lh_http_reply *out,
+                 const char *body, size_t len, int connect_ms, int total_ms, lh_http_response *out,
                  char *err, size_t errlen);
 
 #endif

@@ -40,8 +40,6 @@
 #include "util/io.h"
 #include "util/replysig.h"
 
-#define HOOK_REASON_MAX 10000   /* Claude Code caps output strings at 10,000 chars */
-
 static int failOpen(void) {
     const char *v = getenv("LIGHTHOUSE_FAIL_OPEN");
     return v && !strcmp(v, "1");
@@ -59,15 +57,6 @@ static int hookError(const char *fmt, const char *detail) {
     fprintf(stderr, fmt, detail);
     fprintf(stderr, "\n");
     return 2;
-}
-
-static const char *permissionFor(lh_action a) {
-    switch (a) {
-    case LH_ALLOW: return "allow";
-    case LH_DENY: return "deny";
-    case LH_ESCALATE: return "ask";   /* until expert agents exist, the user decides */
-    }
-    return "deny";
 }
 
 /* Does the hook answer an allow with an explicit "allow" (hook_allow: approve)? By
@@ -107,23 +96,14 @@ static int hookApproves(char *err, size_t errlen) {
     return -1;
 }
 
-/* Print the PreToolUse JSON for decision d; note (may be NULL) is appended to the reason.
- * An allow prints nothing unless approve. */
-static void printPreToolUse(const lh_decision *d, const char *note, int approve) {
-    if (d->action == LH_ALLOW && !approve) return;
-    char reason[HOOK_REASON_MAX + 1];
-    if (d->action == LH_ALLOW)
-        snprintf(reason, sizeof(reason), "Lighthouse: allowed (%s)%s", d->rule, note ? note : "");
-    else
-        snprintf(reason, sizeof(reason), "Lighthouse %s [%s, risk %s]: %s.%s%s%s",
-                 d->action == LH_DENY ? "blocked this call" : "needs approval", d->rule,
-                 lh_risk_name(d->risk), d->reason, d->instead ? " Instead: " : "",
-                 d->instead ? d->instead : "", note ? note : "");
-    static char esc[HOOK_REASON_MAX * 6 + 1];
-    if (lh_json_escape(reason, esc, sizeof(esc)) < 0) strcpy(esc, "Lighthouse decision");
-    printf("{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\","
-           "\"permissionDecision\":\"%s\",\"permissionDecisionReason\":\"%s\"}}\n",
-           permissionFor(d->action), esc);
+/* Print the PreToolUse JSON for decision d (lh_decision_to_hook_json); note (may be NULL)
+ * is appended to the reason. An allow prints nothing unless approve. -1 if it could not be
+ * rendered (never with LH_HOOK_OUTPUT_MAX; the caller then fails closed). */
+static int printPreToolUse(const lh_decision *d, const char *note, int approve) {
+    static char out[LH_HOOK_OUTPUT_MAX];
+    int n = lh_decision_to_hook_json(d, note, approve, out, sizeof(out), NULL);
+    if (n > 0) printf("%s\n", out);
+    return n < 0 ? -1 : 0;
 }
 
 static int envMs(const char *name, int def) {
@@ -146,7 +126,7 @@ static int makeNonce(char out[33]) {
  * token) can sign nonce ‖ body with the key of token (util/replysig.h); a process that
  * took the bridge's port cannot, and a replayed reply fits another nonce. 1 yes; 0 with
  * why in err. */
-static int signedByBridge(const char *url, const char *token, const char *nonce, const lh_http_reply *rep,
+static int signedByBridge(const char *url, const char *token, const char *nonce, const lh_http_response *rep,
                           char *err, size_t errlen) {
     if (!token || !*token) {
         snprintf(err, errlen, "a 200 reply from %s without LIGHTHOUSE_TOKEN cannot be the bridge's (its hook route "
@@ -179,7 +159,7 @@ static int askBridge(const char *url, const char *in, size_t len, int approve, c
         json_object_set_new(j, "home", json_string(lh_setup_home()));
     if (j) body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    lh_http_reply rep;
+    lh_http_response rep;
     const char *token = getenv("LIGHTHOUSE_TOKEN");
     char nonce[33];
     if (makeNonce(nonce)) {
@@ -280,8 +260,8 @@ static int preToolUse(void) {
         } else {
             lh_decision d;
             lh_engine_decide(e, &r, a, &d, 0);
-            printPreToolUse(&d, note[0] ? note : NULL, approve);
-            rc = fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
+            if (printPreToolUse(&d, note[0] ? note : NULL, approve)) rc = hookError("%s", "could not render the decision");
+            else rc = fflush(stdout) == 0 ? 0 : hookError("%s", "could not write the decision");
             lh_engine_free(e);
         }
     }
@@ -393,6 +373,18 @@ static const char *settingsPath(int argc, char **argv, const char *verb, char *b
     return buf;
 }
 
+/* Replace the settings file with root (indented, keys in their order) and free root. -1
+ * after saying why on stderr. */
+static int writeSettings(json_t *root, const char *settings, const char *verb) {
+    char err[PATH_MAX + 200];
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    int rc = text ? lh_replace_file(settings, text, strlen(text), err, sizeof(err)) : -1;
+    if (rc) fprintf(stderr, "lighthouse hook %s: cannot write %s: %s\n", verb, settings, text ? err : "out of memory");
+    free(text);
+    return rc;
+}
+
 static int install(int argc, char **argv) {
     char defpath[PATH_MAX], err[512];
     const char *settings = settingsPath(argc, argv, "install", defpath, sizeof(defpath));
@@ -432,17 +424,9 @@ static int install(int argc, char **argv) {
         json_decref(root);
         return 2;
     }
-    /* Write a temporary file and rename it over the old one: never a half-written file. */
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%d", settings, (int)getpid());
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
-        rename(tmp, settings) != 0) {
-        fprintf(stderr, "lighthouse hook install: cannot write %s: %s\n", settings, strerror(errno));
-        unlink(tmp);
-        json_decref(root);
-        return 2;
-    }
-    json_decref(root);
+    /* Never a half-written file, and once we say "installed" it is (lh_replace_file:
+     * fsync, rename, fsync of the directory; tests/integration/hook_powerloss.sh). */
+    if (writeSettings(root, settings, "install")) return 2;
     printf("installed: %s now has a PreToolUse hook, \"%s\" before Bash, Write, Edit, MultiEdit,\n"
            "NotebookEdit and Read, and a PostToolUse hook, \"%s\" after Write, Edit and MultiEdit.\n"
            "Undo with: lighthouse hook uninstall%s%s\n",
@@ -487,15 +471,7 @@ static int uninstall(int argc, char **argv) {
         printf("nothing to uninstall: %s has no Lighthouse hook\n", settings);
         return 0;
     }
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%d", settings, (int)getpid());
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || rename(tmp, settings) != 0) {
-        fprintf(stderr, "lighthouse hook uninstall: cannot write %s: %s\n", settings, strerror(errno));
-        unlink(tmp);
-        json_decref(root);
-        return 2;
-    }
-    json_decref(root);
+    if (writeSettings(root, settings, "uninstall")) return 2;
     printf("uninstalled: removed %d Lighthouse hook entr%s (PreToolUse, PostToolUse) from %s\n", removed,
            removed == 1 ? "y" : "ies", settings);
     return 0;

@@ -29,7 +29,7 @@ int lh_store_err(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
-int64_t lh_now_ns(void) {
+int64_t lh_wall_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -551,9 +551,9 @@ static int idRandom(unsigned char *out, size_t n) {
 
 void lh_event_make_id(char out[37]) {
     unsigned char b[16];
-    uint64_t ms = (uint64_t)(lh_now_ns() / 1000000);
+    uint64_t ms = (uint64_t)(lh_wall_ns() / 1000000);
     if (idRandom(b + 6, 10) != 0) { /* never expected; fall back to the clock, still unique-ish */
-        uint64_t t = (uint64_t)lh_now_ns();
+        uint64_t t = (uint64_t)lh_wall_ns();
         for (int i = 6; i < 16; i++) b[i] = (unsigned char)(t >> (8 * (i % 8)));
     }
     for (int i = 0; i < 6; i++) b[i] = (unsigned char)(ms >> (8 * (5 - i)));
@@ -828,7 +828,7 @@ int lh_chain_seal(lh_store *st, lh_mac *m, lh_chain_head *head, lh_pending *evs,
     }
     /* time_ns is the commit clock, kept non-decreasing so time ranges map to seq ranges
      * even if the wall clock steps back or replicas' clocks differ a little. */
-    int64_t now = lh_now_ns();
+    int64_t now = lh_wall_ns();
     if (now < head->time_ns) now = head->time_ns;
     for (size_t i = 0; i < n; i++) {
         lh_event *ev = &evs[i].ev;

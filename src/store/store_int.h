@@ -89,7 +89,9 @@ int lh_store_is_canonical(const char *json, size_t len, int max_depth);
 /* Make a time-ordered UUID (v7) in out[37]. */
 void lh_event_make_id(char out[37]);
 
-int64_t lh_now_ns(void);
+/* The wall clock (CLOCK_REALTIME) in ns: event times and checkpoints. It can jump; for
+ * durations the bridge has lh_mono_ns(). */
+int64_t lh_wall_ns(void);
 
 /* ---------- The chain head ---------- */
 

@@ -223,7 +223,7 @@ static int writeCheckpoint(lh_store *st, const lh_chain_head *h, int cut, char *
     char mac[65], sig[65], line[CP_LINE_MAX];
     toHex(h->mac, LH_STORE_MAC_LEN, mac);
     int n = snprintf(line, sizeof(line), "lhcp1 seq=%lld time_ns=%lld mac=%s key=%s wall_ns=%lld kind=%s",
-                     (long long)h->seq, (long long)h->time_ns, mac, h->key_fp, (long long)lh_now_ns(),
+                     (long long)h->seq, (long long)h->time_ns, mac, h->key_fp, (long long)lh_wall_ns(),
                      cut ? "cut" : "head");
     unsigned char s[LH_STORE_MAC_LEN];
     if (n < 0 || n >= (int)sizeof(line) - 80 || sign(k, line, (size_t)n, s) < 0)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,4 +55,52 @@ char *lh_read_file(const char *path, size_t max, size_t *len, char *err, size_t 
     close(fd);
     if (!b) snprintf(err, errlen, "%s: %s", path, e2);
     return b;
+}
+
+/* The directory that holds path: its name up to the last '/' ("/" for a file in the root,
+ * "." for a bare name). */
+static void parentDir(const char *path, char *out, size_t cap) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(out, cap, ".");
+    else if (slash == path) snprintf(out, cap, "/");
+    else snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}
+
+int lh_replace_file(const char *path, const char *data, size_t len, char *err, size_t errlen) {
+    char tmp[PATH_MAX], dir[PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) { snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno)); return -1; }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
+    }
+    /* The contents reach the disk before the name does: a rename that a power cut keeps
+     * without them leaves an empty or torn file (ext4 without auto_da_alloc, XFS). */
+    int saved = done < len ? (errno ? errno : EIO) : fsync(fd) ? errno : 0;
+    if (close(fd) && !saved) saved = errno;
+    if (saved || rename(tmp, path)) {
+        if (!saved) saved = errno;
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(saved));
+        unlink(tmp);
+        return -1;
+    }
+    /* The rename is in the directory, which is durable only once it is fsynced: before
+     * that a power cut may bring the old file back after we reported the new one. */
+    parentDir(path, dir, sizeof(dir));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd)) {
+        saved = errno;
+        if (dfd >= 0) close(dfd);
+        snprintf(err, errlen, "replaced %s, but could not sync its directory %s: %s", path, dir, strerror(saved));
+        return -1;
+    }
+    close(dfd);
+    return 0;
 }

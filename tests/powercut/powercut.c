@@ -5,16 +5,24 @@
  * POWERCUT_SHADOW): write/pwrite/ftruncate go to the real file as usual (the process sees
  * them) and are also logged as pending; fsync/fdatasync apply the file's pending operations
  * to its shadow. A file created since the directory was last fsynced has no durable
- * directory entry yet. At the POWERCUT_AFTER-th write to a tracked file (before it is done)
+ * directory entry yet, and a rename is not durable before the directory's next fsync: until
+ * then the power loss may leave the old name and, at the new name, the file that was
+ * renamed over (the rename is lost), or the new name with only the renamed file's synced
+ * contents (it survived: a rename without an fsync of the file before it can leave an
+ * empty file). At the POWERCUT_AFTER-th write to a tracked file (before it is done)
  * the power goes: every thread is stopped at the layer's lock, each tracked file is replaced
- * by the state a power loss leaves, and the process kills itself with SIGKILL.
+ * by the state a power loss leaves, and the process kills itself with SIGKILL. With
+ * POWERCUT_AT_EXIT=1 the power also goes as the process exits normally (after its last
+ * write, rename and fsync; its exit status is kept): what it left unsynced is lost.
  *
  *   POWERCUT_DIR     the directory whose files are tracked (required; else the layer is inert)
  *   POWERCUT_SHADOW  a directory for the shadow copies (required with POWERCUT_DIR)
  *   POWERCUT_AFTER   cut at this tracked write (1-based); 0 or unset: never cut
- *   POWERCUT_MODE    drop: every unsynced write is lost (the default);
+ *   POWERCUT_MODE    drop: every unsynced write and rename is lost (the default);
  *                    tear: each 512-byte sector of an unsynced write, each unsynced
- *                    truncation and each unsynced new file survives with probability 1/2
+ *                    truncation, each unsynced new file and each unsynced rename survives
+ *                    with probability 1/2
+ *   POWERCUT_AT_EXIT 1: cut the power when the process exits normally, too
  *   POWERCUT_SEED    the random seed for tear
  *   POWERCUT_NOSYNC  1: fsync and fdatasync return 0 but sync nothing (a store that does not
  *                    fsync, e.g. SQLite's synchronous=OFF); the power-loss test must fail
@@ -22,8 +30,8 @@
  *
  * The real fsync is never called: durability is simulated, so the test is fast on any disk.
  * "-shm" files (SQLite's WAL index, rebuilt on recovery) are not tracked; they are deleted
- * at the cut. unlink and rename of tracked files are taken as durable at once (the store
- * does neither during appends; the key file is written before any cut run).
+ * at the cut. unlink of a tracked file is taken as durable at once (the store does not
+ * unlink during appends; the key file is written before any cut run).
  * Test code only: built as build/tests/powercut.so, never linked into Lighthouse. */
 #include <dlfcn.h>
 #include <errno.h>
@@ -54,10 +62,14 @@ typedef struct op {
 } op;
 
 typedef struct pfile {
-    char path[PATH_MAX];
+    char path[PATH_MAX];   /* its name now ("" for a ghost) */
+    char dpath[PATH_MAX];  /* its durable directory entry: the name a cut leaves it at, unless
+                              a rename to path survives; "" for none (created since the last
+                              fsync of the directory) */
     char shadow[PATH_MAX];
     int used;
-    int entry_durable;  /* the directory entry survives a cut */
+    int ghost;          /* renamed over: no name now, but its durable entry dpath stays until
+                           the directory is fsynced */
     op *head, *tail;    /* unsynced operations, oldest first */
 } pfile;
 
@@ -66,7 +78,7 @@ static pfile files[MAX_FILES];
 static signed char fdfile[MAX_FDS]; /* -1 untracked, -2 the directory, else files[] index + 0 */
 static char dir[PATH_MAX], shadowDir[PATH_MAX];
 static size_t dirlen;
-static int active, nosync, tear;
+static int active, nosync, tear, atExit;
 static long cutAfter, writes;
 static unsigned long long rng;
 static char statsPath[PATH_MAX];
@@ -107,19 +119,32 @@ __attribute__((constructor)) static void init(void) {
     if (!s || !*s || !realpath(d, dir) || !realpath(s, shadowDir)) die("powercut: POWERCUT_DIR and POWERCUT_SHADOW must exist\n");
     dirlen = strlen(dir);
     const char *a = getenv("POWERCUT_AFTER"), *m = getenv("POWERCUT_MODE"), *n = getenv("POWERCUT_NOSYNC");
-    const char *sd = getenv("POWERCUT_SEED"), *st = getenv("POWERCUT_STATS");
+    const char *sd = getenv("POWERCUT_SEED"), *st = getenv("POWERCUT_STATS"), *ae = getenv("POWERCUT_AT_EXIT");
     cutAfter = a ? atol(a) : 0;
     tear = m && !strcmp(m, "tear");
     nosync = n && !strcmp(n, "1");
+    atExit = ae && !strcmp(ae, "1");
     rng = (sd ? strtoull(sd, NULL, 10) : 1) * 2654435761ULL + 88172645463325252ULL;
     if (st) snprintf(statsPath, sizeof(statsPath), "%s", st);
     active = 1;
 }
 
+static void cutState(void);
+
 __attribute__((destructor)) static void fini(void) {
-    if (!active || !statsPath[0]) return;
-    FILE *f = fopen(statsPath, "w");
-    if (f) { fprintf(f, "writes %ld\n", writes); fclose(f); }
+    if (!active) return;
+    if (statsPath[0]) {
+        FILE *f = fopen(statsPath, "w");
+        if (f) { fprintf(f, "writes %ld\n", writes); fclose(f); }
+    }
+    if (atExit) {
+        pthread_mutex_lock(&mu);
+        cutState();
+        active = 0;
+        const char *msg = "powercut: power cut at exit\n";
+        r_write(2, msg, strlen(msg));
+        pthread_mutex_unlock(&mu);
+    }
 }
 
 /* The absolute path of name (relative to dirfd), without resolving the last component. */
@@ -179,7 +204,7 @@ static int fileFor(const char *path, int created) {
         snprintf(f->path, sizeof(f->path), "%s", path);
         snprintf(f->shadow, sizeof(f->shadow), "%s/f%d", shadowDir, i);
         /* a file that existed before the process opened it is taken as durable */
-        f->entry_durable = !created;
+        if (!created) snprintf(f->dpath, sizeof(f->dpath), "%s", path);
         if (created) { int fd = r_open(f->shadow, O_WRONLY | O_CREAT | O_TRUNC, 0600); if (fd >= 0) r_close(fd); }
         else copyFile(path, f->shadow);
         return i;
@@ -224,24 +249,50 @@ static void applyOps(pfile *f, int all) {
     r_close(sfd);
 }
 
-/* The power goes. Called with mu held; never returns and never releases mu, so every
- * other thread stops at its next tracked operation. */
-static void powerCut(void) {
+static void dropFile(int i) {
+    for (op *o = files[i].head, *n; o; o = n) { n = o->next; free(o); }
+    files[i].head = files[i].tail = NULL;
+    r_unlink(files[i].shadow);
+    for (int k = 0; k < MAX_FDS; k++) if (fdfile[k] == i) fdfile[k] = -1;
+    files[i].used = 0;
+}
+
+/* Leave the tracked files as a power loss would. Each file's unsynced name change (a new
+ * file, a rename) survives or not; its contents are its synced ones (plus, in tear, a part
+ * of the rest). A ghost's durable entry comes back unless a surviving file took its name. */
+static void cutState(void) {
+    static char final[MAX_FILES][PATH_MAX];
     for (int i = 0; i < MAX_FILES; i++) {
         pfile *f = &files[i];
+        final[i][0] = 0;
         if (!f->used) continue;
-        int keep = f->entry_durable || (tear && rnd() % 2);
+        if (!f->ghost) {
+            int keep = !strcmp(f->path, f->dpath) || (tear && rnd() % 2);
+            snprintf(final[i], PATH_MAX, "%s", keep ? f->path : f->dpath);
+            if (!keep) r_unlink(f->path);   /* kept: rewritten in place below (its mode stays) */
+        } else {
+            snprintf(final[i], PATH_MAX, "%s", f->dpath);
+        }
         applyOps(f, 0);
-        if (keep) copyFile(f->shadow, f->path);
-        else r_unlink(f->path);
-        r_unlink(f->shadow);
     }
+    for (int pass = 0; pass < 2; pass++)   /* ghosts first: a surviving rename overwrites */
+        for (int i = 0; i < MAX_FILES; i++) {
+            if (!files[i].used || files[i].ghost != !pass || !final[i][0]) continue;
+            copyFile(files[i].shadow, final[i]);
+        }
+    for (int i = 0; i < MAX_FILES; i++) if (files[i].used) r_unlink(files[i].shadow);
     for (int i = 0; i < MAX_FILES; i++) {
-        if (!files[i].used) continue;
+        if (!files[i].used || files[i].ghost) continue;
         char shm[PATH_MAX + 8];
         snprintf(shm, sizeof(shm), "%s-shm", files[i].path);
         r_unlink(shm);
     }
+}
+
+/* The power goes. Called with mu held; never returns and never releases mu, so every
+ * other thread stops at its next tracked operation. */
+static void powerCut(void) {
+    cutState();
     const char *msg = "powercut: power cut\n";
     r_write(2, msg, strlen(msg));
     kill(getpid(), SIGKILL);
@@ -360,7 +411,11 @@ static int doSync(int fd, const char *realName) {
     pthread_mutex_lock(&mu);
     int fi = fileOf(fd);
     if (fi == -2) {
-        for (int i = 0; i < MAX_FILES; i++) if (files[i].used) files[i].entry_durable = 1;
+        for (int i = 0; i < MAX_FILES; i++) {
+            if (!files[i].used) continue;
+            if (files[i].ghost) dropFile(i);
+            else snprintf(files[i].dpath, sizeof(files[i].dpath), "%s", files[i].path);
+        }
     } else if (fi >= 0) applyOps(&files[fi], 1);
     pthread_mutex_unlock(&mu);
     return 0;
@@ -377,19 +432,13 @@ int close(int fd) {
     return r_close(fd);
 }
 
-/* unlink and rename are taken as durable at once: the file's record is dropped (unlink) or
- * moved to the new name (rename). */
+/* unlink is taken as durable at once: the file's record is dropped. */
 int unlink(const char *name) {
     char abs[PATH_MAX];
     if (active && absPath(AT_FDCWD, name, abs) == 0 && tracked(abs)) {
         pthread_mutex_lock(&mu);
         for (int i = 0; i < MAX_FILES; i++)
-            if (files[i].used && !strcmp(files[i].path, abs)) {
-                for (op *o = files[i].head, *n; o; o = n) { n = o->next; free(o); }
-                r_unlink(files[i].shadow);
-                for (int k = 0; k < MAX_FDS; k++) if (fdfile[k] == i) fdfile[k] = -1;
-                files[i].used = 0;
-            }
+            if (files[i].used && !files[i].ghost && !strcmp(files[i].path, abs)) dropFile(i);
         int rc = r_unlink(name);
         pthread_mutex_unlock(&mu);
         return rc;
@@ -397,25 +446,32 @@ int unlink(const char *name) {
     return r_unlink(name);
 }
 
+static int recordOf(const char *abs) {
+    for (int i = 0; i < MAX_FILES; i++)
+        if (files[i].used && !files[i].ghost && !strcmp(files[i].path, abs)) return i;
+    return -1;
+}
+
+/* A rename is durable only at the directory's next fsync (cutState). The file renamed
+ * over becomes a ghost that keeps its durable entry; the renamed file keeps its unsynced
+ * writes and its durable entry at the old name. A file not seen before is taken as
+ * durable, as at open. */
 int rename(const char *from, const char *to) {
     char a[PATH_MAX], b[PATH_MAX];
     if (active && absPath(AT_FDCWD, from, a) == 0 && absPath(AT_FDCWD, to, b) == 0 && tracked(b)) {
         pthread_mutex_lock(&mu);
+        struct stat sb;
+        if (recordOf(b) < 0 && stat(b, &sb) == 0 && S_ISREG(sb.st_mode)) fileFor(b, 0);
+        if (tracked(a) && recordOf(a) < 0 && stat(a, &sb) == 0 && S_ISREG(sb.st_mode)) fileFor(a, 0);
         int rc = r_rename(from, to);
         if (rc == 0) {
-            for (int i = 0; i < MAX_FILES; i++)
-                if (files[i].used && !strcmp(files[i].path, b)) {
-                    for (op *o = files[i].head, *n; o; o = n) { n = o->next; free(o); }
-                    r_unlink(files[i].shadow);
-                    files[i].used = 0;
-                }
-            for (int i = 0; i < MAX_FILES; i++)
-                if (files[i].used && !strcmp(files[i].path, a)) {
-                    /* the renamed file's shadow is its whole current content */
-                    applyOps(&files[i], 1);
-                    snprintf(files[i].path, sizeof(files[i].path), "%s", b);
-                    files[i].entry_durable = 1;
-                }
+            int g = recordOf(b), r = tracked(a) ? recordOf(a) : -1;
+            if (g >= 0) {
+                if (files[g].dpath[0]) { files[g].ghost = 1; files[g].path[0] = 0; }
+                else dropFile(g);
+            }
+            if (r >= 0) snprintf(files[r].path, sizeof(files[r].path), "%s", b);
+            else { r = fileFor(b, 0); files[r].dpath[0] = 0; }   /* moved in from outside */
         }
         pthread_mutex_unlock(&mu);
         return rc;

@@ -412,6 +412,130 @@ static void test_decision_json_sorted(void **st) {
     }
 }
 
+/* ---- the hook's PreToolUse output (lh_decision_to_hook_json) ---------------------------- */
+
+#define HOOK_HEAD "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\""
+
+static lh_decision hookDecision(lh_action action, const char *reason, const char *instead) {
+    lh_decision d = {0};
+    d.action = action;
+    d.risk = action == LH_DENY ? LH_RISK_HIGH : LH_RISK_MEDIUM;
+    d.tier = LH_TIER_ANALYSIS;
+    d.rule = action == LH_ALLOW ? "default.allow" : "git.push-force";
+    d.reason = reason;
+    d.instead = instead;
+    d.policy_revision = "sha256:0";
+    return d;
+}
+
+/* The permissionDecisionReason of an output, read back by jansson (which also rejects
+ * invalid UTF-8); the caller frees it. */
+static char *hookReason(const char *out, const char *want_decision) {
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    if (!j) fail_msg("not JSON (%s): %.120s", je.text, out);
+    json_t *h = json_object_get(j, "hookSpecificOutput");
+    assert_int_equal(json_object_size(j), 1);
+    assert_int_equal(json_object_size(h), 3);
+    assert_string_equal(json_string_value(json_object_get(h, "hookEventName")), "PreToolUse");
+    assert_string_equal(json_string_value(json_object_get(h, "permissionDecision")), want_decision);
+    char *r = strdup(json_string_value(json_object_get(h, "permissionDecisionReason")));
+    json_decref(j);
+    return r;
+}
+
+/* Allow is silent unless approve; deny and ask carry rule, risk, reason, instead and note;
+ * reason_end is where the reason's text stops; a buffer too small is refused. */
+static void test_hook_output_shapes(void **st) {
+    static char out[LH_HOOK_OUTPUT_MAX];
+    size_t end = 77;
+    lh_decision d = hookDecision(LH_ALLOW, "nothing found", NULL);
+    assert_int_equal(lh_decision_to_hook_json(&d, NULL, 0, out, sizeof(out), &end), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(end, 0);
+    assert_int_equal(lh_decision_to_hook_json(&d, " (a note)", 0, out, sizeof(out), NULL), 0);
+
+    int n = lh_decision_to_hook_json(&d, NULL, 1, out, sizeof(out), &end);
+    assert_string_equal(out, HOOK_HEAD "allow\",\"permissionDecisionReason\":\"Lighthouse: allowed (default.allow)\"}}");
+    assert_int_equal(n, (int)strlen(out));
+    assert_string_equal(out + end, "\"}}");
+    lh_decision_to_hook_json(&d, " (a note)", 1, out, sizeof(out), NULL);
+    assert_string_equal(out, HOOK_HEAD "allow\",\"permissionDecisionReason\":\"Lighthouse: allowed (default.allow) (a note)\"}}");
+
+    d = hookDecision(LH_DENY, "force push rewrites shared history", "git push --force-with-lease");
+    n = lh_decision_to_hook_json(&d, " (decided locally)", 0, out, sizeof(out), &end);
+    assert_string_equal(out, HOOK_HEAD "deny\",\"permissionDecisionReason\":\"Lighthouse blocked this call "
+                        "[git.push-force, risk high]: force push rewrites shared history. Instead: "
+                        "git push --force-with-lease (decided locally)\"}}");
+    assert_int_equal(n, (int)strlen(out));
+    assert_string_equal(out + end, "\"}}");
+    /* approve changes nothing but an allow */
+    static char again[LH_HOOK_OUTPUT_MAX];
+    lh_decision_to_hook_json(&d, " (decided locally)", 1, again, sizeof(again), NULL);
+    assert_string_equal(again, out);
+
+    d = hookDecision(LH_ESCALATE, "the command word is only known at run time", NULL);
+    n = lh_decision_to_hook_json(&d, NULL, 0, out, sizeof(out), &end);
+    assert_string_equal(out, HOOK_HEAD "ask\",\"permissionDecisionReason\":\"Lighthouse needs approval "
+                        "[git.push-force, risk medium]: the command word is only known at run time.\"}}");
+
+    /* too small: -1 and an empty buffer, never a cut JSON object */
+    assert_int_equal(lh_decision_to_hook_json(&d, NULL, 0, out, 40, &end), -1);
+    assert_string_equal(out, "");
+    assert_int_equal(lh_decision_to_hook_json(&d, NULL, 0, out, (size_t)n, NULL), -1);   /* no room for the NUL */
+    assert_int_equal(lh_decision_to_hook_json(&d, NULL, 0, out, (size_t)n + 1, NULL), n);
+}
+
+/* Quotes, backslashes, controls and UTF-8 in a reason come back intact through a parser. */
+static void test_hook_output_escapes(void **st) {
+    static char out[LH_HOOK_OUTPUT_MAX];
+    lh_decision d = hookDecision(LH_DENY, "a \"quote\", a \\ backslash,\na newline, \x01\x1f and caf\xc3\xa9",
+                                 "tab\there");
+    assert_true(lh_decision_to_hook_json(&d, " \"noted\"", 0, out, sizeof(out), NULL) > 0);
+    char *r = hookReason(out, "deny");
+    assert_string_equal(r, "Lighthouse blocked this call [git.push-force, risk high]: a \"quote\", a \\ backslash,\n"
+                           "a newline, \x01\x1f and caf\xc3\xa9. Instead: tab\there \"noted\"");
+    free(r);
+    assert_non_null(strstr(out, "\\\"quote\\\", a \\\\ backslash,\\na newline, \\u0001\\u001F and caf\xc3\xa9"));
+}
+
+/* A reason longer than LH_HOOK_REASON_MAX bytes is cut to at most that, never inside a
+ * UTF-8 sequence (Claude Code caps its strings at 10,000 characters, and a cut sequence
+ * would make the whole output invalid JSON). Each width of sequence at each offset. */
+static void test_hook_output_reason_cap(void **st) {
+    static char out[LH_HOOK_OUTPUT_MAX], reason[12100], full[12300];
+    static const char *chars[] = {"x", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\xa5", "\x01"};
+    for (size_t c = 0; c < sizeof(chars) / sizeof(chars[0]); c++) {
+        for (int shift = 0; shift < 4; shift++) {
+            size_t n = 0, w = strlen(chars[c]);
+            for (int i = 0; i < shift; i++) reason[n++] = 'a';
+            while (n + w < 12000) { memcpy(reason + n, chars[c], w); n += w; }
+            reason[n] = 0;
+            lh_decision d = hookDecision(LH_DENY, reason, NULL);
+            size_t end;
+            int len = lh_decision_to_hook_json(&d, NULL, 0, out, sizeof(out), &end);
+            assert_true(len > 0);
+            assert_string_equal(out + end, "\"}}");
+            char *r = hookReason(out, "deny");
+            size_t rl = strlen(r);
+            snprintf(full, sizeof(full), "Lighthouse blocked this call [git.push-force, risk high]: %s.", reason);
+            if (rl > LH_HOOK_REASON_MAX || rl + w <= LH_HOOK_REASON_MAX || strncmp(r, full, rl) || !lh_utf8_valid(r, rl))
+                fail_msg("char %zu shift %d: a reason of %zu bytes", c, shift, rl);
+            free(r);
+        }
+    }
+    /* exactly LH_HOOK_REASON_MAX bytes: kept whole */
+    size_t head = strlen("Lighthouse blocked this call [git.push-force, risk high]: ");
+    memset(reason, 'y', LH_HOOK_REASON_MAX - head - 1);
+    reason[LH_HOOK_REASON_MAX - head - 1] = 0;
+    lh_decision d = hookDecision(LH_DENY, reason, NULL);
+    assert_true(lh_decision_to_hook_json(&d, NULL, 0, out, sizeof(out), NULL) > 0);
+    char *r = hookReason(out, "deny");
+    assert_int_equal(strlen(r), LH_HOOK_REASON_MAX);
+    assert_int_equal(r[LH_HOOK_REASON_MAX - 1], '.');
+    free(r);
+}
+
 /* The built-in bundle's revision is hashed at build time; it must be the revision the
  * same bytes get when parsed at run time. */
 static void test_default_revision_matches_content(void **st) {
@@ -446,6 +570,9 @@ int main(void) {
         cmocka_unit_test_setup(test_decision_json_contract, reset),
         cmocka_unit_test_setup(test_json_escape_is_janssons, reset),
         cmocka_unit_test_setup(test_decision_json_sorted, reset),
+        cmocka_unit_test_setup(test_hook_output_shapes, reset),
+        cmocka_unit_test_setup(test_hook_output_escapes, reset),
+        cmocka_unit_test_setup(test_hook_output_reason_cap, reset),
         cmocka_unit_test_setup(test_default_revision_matches_content, reset),
     };
     return cmocka_run_group_tests_name("engine", tests, setup, teardown);

@@ -89,6 +89,7 @@ struct lh_bridge {
     _Atomic uint32_t sessions[LH_SESSION_SLOTS];  /* last-seen minute of a session hash */
 
     lh_slamon *sla;                /* the SLA monitor (sla_monitor.c) */
+    struct lh_shadows *shadows;    /* project shadows (shadows.c) */
 
     pthread_t watcher;
     int watcher_started;

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bridge/shadows.h"
 #include "util/replysig.h"
 #include "util/utf8.h"
 #include "version.h"
@@ -517,7 +518,10 @@ enum MHD_Result lh_route_metrics(lh_bridge_t *b, struct MHD_Connection *c, lh_re
     x.active_sessions = activeSessions(b);
     x.postgres = b->postgres ? atomic_load(&b->store_ok) : -1;
     x.start_time = b->start_time;
-    char *more = lh_slamon_metrics(b->sla);
+    char *sla = lh_slamon_metrics(b->sla), *sh = lh_shadows_metrics(b->shadows), *more = NULL;
+    if (asprintf(&more, "%s%s", sla ? sla : "", sh ? sh : "") < 0) more = NULL;
+    free(sla);
+    free(sh);
     x.more = more;
     size_t len;
     char *text = lh_metrics_render(b->m, &x, &len);

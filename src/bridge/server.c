@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bridge/shadows.h"
 #include "engine/policy.h"
 #include "util/io.h"
 #include "version.h"
@@ -214,7 +215,7 @@ static enum MHD_Result errorReply(lh_bridge_t *b, struct MHD_Connection *c, lh_r
     if (status == 405) {
         const char *allow = "GET";
         if (r && (r->route == LH_ROUTE_VALIDATE || r->route == LH_ROUTE_HOOK || r->route == LH_ROUTE_OPA ||
-                  r->route == LH_ROUTE_ROLLBACK))
+                  r->route == LH_ROUTE_ROLLBACK || r->route == LH_ROUTE_SHADOWS))
             allow = "POST";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
         MHD_add_response_header(resp, "Allow", allow);
@@ -272,6 +273,11 @@ static const routeDef routes[] = {
     {"/v1/sla", LH_ROUTE_SLA, 0, R_E | R_A},
     {"/v1/tokens", LH_ROUTE_TOKENS, 1, R_A},
     {"/v1/tokens/revoke", LH_ROUTE_TOKENS_REVOKE, 1, R_A},
+    {"/v1/shadows", LH_ROUTE_SHADOWS, 1, R_B | R_A},
+    {"/v1/shadows/tree", LH_ROUTE_SHADOWS_TREE, 0, R_E | R_A},
+    {"/v1/shadows/file", LH_ROUTE_SHADOWS_FILE, 0, R_E | R_A},
+    {"/v1/shadows/history", LH_ROUTE_SHADOWS_HISTORY, 0, R_E | R_A},
+    {"/v1/shadows/diff", LH_ROUTE_SHADOWS_DIFF, 0, R_E | R_A},
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
@@ -414,6 +420,11 @@ static enum MHD_Result dispatch(lh_bridge_t *b, struct MHD_Connection *c, lh_req
     case LH_ROUTE_SLA: return lh_route_sla(b, c, r);
     case LH_ROUTE_TOKENS: return lh_route_tokens_create(b, c, r);
     case LH_ROUTE_TOKENS_REVOKE: return lh_route_tokens_revoke(b, c, r);
+    case LH_ROUTE_SHADOWS: return lh_route_shadows_post(b, c, r);
+    case LH_ROUTE_SHADOWS_TREE: return lh_route_shadows_tree(b, c, r);
+    case LH_ROUTE_SHADOWS_FILE: return lh_route_shadows_file(b, c, r);
+    case LH_ROUTE_SHADOWS_HISTORY: return lh_route_shadows_history(b, c, r);
+    case LH_ROUTE_SHADOWS_DIFF: return lh_route_shadows_diff(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
@@ -754,6 +765,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (!b->store) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
     atomic_store(&b->store_ok, 1);
     if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
+    b->shadows = lh_shadows_new(b, err, errlen);
+    if (!b->shadows) goto fail;
     int64_t head = 0;
     if (loadRevocations(b, &head, serr, sizeof(serr))) { snprintf(err, errlen, "event store: %s", serr); goto fail; }
 
@@ -914,6 +927,7 @@ void lh_bridge_free(lh_bridge *b) {
     b->eng_cur = NULL;
     pthread_mutex_unlock(&b->eng_mu);
     lh_slamon_free(b->sla);
+    lh_shadows_free(b->shadows);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);

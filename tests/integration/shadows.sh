@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# shadows.sh — project shadows end to end (docs/shadows.md): the real hook program
+# reports Write/Edit and Bash rm/mv after the fact, the real bridge stores blobs and
+# shadow.* events, and the API serves the tree, files, history and diffs at any point.
+# Limits, paths outside the project, hostile names, roles, a corrupted blob, and
+# `events verify` over it all.
+set -u
+. "$(dirname "$0")/bridge_lib.bash"
+
+export LIGHTHOUSE_SHADOW_MAX_FILE=4096 LIGHTHOUSE_SHADOW_MAX_PROJECT=12000
+start_bridge sh || { fail "bridge starts"; done_testing; exit 1; }
+BT=$(token builder-1 builder)
+ET=$(token expert-1 expert)
+P="$T/project"
+mkdir -p "$P/src"
+
+# payload TOOL FILE|COMMAND → the PostToolUse payload in $T/payload.json (jq, no shell)
+payload() {
+  if [ "$1" = Bash ]; then
+    jq -n --arg cwd "$P" --arg c "$2" '{hook_event_name:"PostToolUse",session_id:"s1",cwd:$cwd,tool_name:"Bash",tool_input:{command:$c},tool_response:{}}'
+  else
+    jq -n --arg cwd "$P" --arg t "$1" --arg f "$2" '{hook_event_name:"PostToolUse",session_id:"s1",cwd:$cwd,tool_name:$t,tool_input:{file_path:$f},tool_response:{}}'
+  fi > "$T/payload.json"
+}
+hook_post() { LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$HOOK" post-tool-use < "$T/payload.json" 2>"$T/hook.err"; }
+tree() { req GET "/v1/shadows/tree${1:-}" "$ET"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# 1. A Write, then an Edit, reported by the hook.
+printf 'int main(void) {\n    return 0;\n}\n' > "$P/src/main.c"
+payload Write "$P/src/main.c"
+hook_post; rc=$?
+check "post-tool-use after a Write exits 0" "[ $rc = 0 ]"
+tree
+check "the tree holds src/main.c with the SHA-256 of its content" \
+  "[ \"\$(jq -r '.files[] | select(.path == \"src/main.c\") | .hash' <<<\"\$body\")\" = $(sha "$P/src/main.c") ]"
+V1=$(jq -r '.at_seq' <<<"$body")
+cp "$P/src/main.c" "$T/v1.c"
+printf 'int main(void) {\n    puts("hi");\n    return 0;\n}\n' > "$P/src/main.c"
+payload Edit "$P/src/main.c"
+hook_post
+req GET "/v1/shadows/file?path=src/main.c" "$ET"
+check "file at the head is the edited content, byte for byte" "cmp -s \"$T/body\" \"$P/src/main.c\""
+curl -s -o "$T/old" -H "Authorization: Bearer $ET" "$URL/v1/shadows/file?path=src/main.c&at=$V1"
+check "file at the first seq is the first version, byte for byte" "cmp -s \"$T/old\" \"$T/v1.c\""
+req GET "/v1/shadows/history?path=src/main.c" "$ET"
+check "history lists both changes, with the tools" \
+  "[ \"\$(jq -c '[.changes[] | .tool]' <<<\"\$body\")\" = '[\"Write\",\"Edit\"]' ]"
+req GET "/v1/shadows/diff?path=src/main.c&from=$V1" "$ET"
+check "diff from the first seq to the head is unified, with the added line" \
+  "grep -q '^@@ -1,3 +1,4 @@' <<<\"\$body\" && grep -qF '+    puts(\"hi\");' <<<\"\$body\""
+
+# Time travel by an ISO time: before anything, nothing; now, the head.
+req GET "/v1/shadows/tree?at=2001-01-01T00:00:00Z" "$ET"
+check "tree at a time before the first change is empty" "[ \"\$(jq '.files | length' <<<\"\$body\")\" = 0 ]"
+req GET "/v1/shadows/tree?at=$(date -u -d '+1 min' +%Y-%m-%dT%H:%M:%SZ)" "$ET"
+check "tree at a time after the last change has the file" "[ \"\$(jq '.files | length' <<<\"\$body\")\" = 1 ]"
+
+# 2. Deduplicated blobs.
+cp "$T/v1.c" "$P/src/copy.c"
+payload Write "$P/src/copy.c"
+hook_post
+check "a second file with known content adds no blob" "[ \$(find \"$DATA/blobs\" -type f ! -name '.tmp*' | wc -l) = 2 ]"
+
+# 3. Bash: mv and rm, parsed and confirmed on disk.
+mv "$P/src/copy.c" "$P/src/moved.c"
+payload Bash "mv src/copy.c src/moved.c"
+hook_post
+tree
+check "a Bash mv renames the shadow" \
+  "[ \"\$(jq -c '[.files[].path]' <<<\"\$body\")\" = '[\"src/main.c\",\"src/moved.c\"]' ]"
+rm "$P/src/moved.c"
+payload Bash "rm -f src/moved.c"
+hook_post
+tree
+check "a Bash rm deletes the shadow" "[ \"\$(jq -c '[.files[].path]' <<<\"\$body\")\" = '[\"src/main.c\"]' ]"
+payload Bash "rm -f src/main.c"
+n0=$(jq '.changes | length' <<<"$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/history")")
+hook_post
+n1=$(jq '.changes | length' <<<"$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/history")")
+check "an rm whose file is still there (it failed) records nothing" "[ $n0 = $n1 ]"
+
+# 4. Paths outside the project, hostile names, limits.
+payload Write /etc/hostname
+hook_post
+n2=$(jq '.changes | length' <<<"$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/history")")
+check "the hook sends nothing for a file outside the project" "[ $n1 = $n2 ]"
+post_json /v1/shadows "$BT" "{\"op\":\"update\",\"project\":\"$P\",\"path\":\"/etc/hostname\",\"content_b64\":\"eA==\"}"
+check "the bridge refuses a path outside the project (400 path_refused)" "[ $code = 400 ] && is_error path_refused"
+post_json /v1/shadows "$BT" "{\"op\":\"update\",\"project\":\"$P\",\"path\":\"src/../../x\",\"content_b64\":\"eA==\"}"
+check "the bridge refuses a relative path with .. (400)" "[ $code = 400 ] && is_error path_refused"
+for q in 'path=a%00b' 'path=..%2Fx' 'path=%ff' "path=$(printf 'x%.0s' $(seq 300))" 'path=a%0Ab'; do
+  req GET "/v1/shadows/file?$q" "$ET"
+  check "hostile name ${q:0:20}… refused with a JSON 400" "[ $code = 400 ] && is_error bad_request"
+done
+head -c 5000 /dev/zero > "$P/big.bin"
+payload Write "$P/big.bin"
+hook_post
+check "a file over the shadow size limit is not sent, and the hook says why" "grep -q 'over the shadow limit' \"$T/hook.err\""
+big=$(head -c 5000 /dev/zero | base64 -w0)
+post_json /v1/shadows "$BT" "{\"op\":\"update\",\"project\":\"$P\",\"path\":\"big.bin\",\"content_b64\":\"$big\"}"
+check "the bridge refuses a file over the size limit (413 file_too_large)" "[ $code = 413 ] && is_error file_too_large"
+for i in 1 2 3; do head -c 4000 /dev/urandom > "$P/f$i.bin"; payload Write "$P/f$i.bin"; hook_post; done
+check "the project size limit refuses the third 4000-byte file" "grep -q 'project_too_large\|over the limit' \"$T/hook.err\""
+
+# 5. Roles.
+req GET /v1/shadows/tree "$BT"
+check "a builder token may not read shadows (403)" "[ $code = 403 ]"
+post_json /v1/shadows "$ET" "{\"op\":\"delete\",\"project\":\"$P\",\"path\":\"src/main.c\"}"
+check "an expert token may not write shadows (403)" "[ $code = 403 ]"
+
+# 6. A corrupted blob is refused on read, recorded and counted.
+h=$(jq -r '.files[] | select(.path == "src/main.c") | .hash' <<<"$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/tree")")
+blob="$DATA/blobs/${h:0:2}/$h"
+chmod u+w "$blob"; printf 'tampered\n' > "$blob"
+req GET "/v1/shadows/file?path=src/main.c" "$ET"
+check "a blob whose hash does not match is refused (503 blob_corrupt, JSON)" "[ $code = 503 ] && is_error blob_corrupt"
+req GET "/v1/shadows/diff?path=src/main.c&from=$V1" "$ET"
+check "the diff refuses it too" "[ $code = 503 ] && is_error blob_corrupt"
+check "lighthouse_bridge_shadow_blob_corrupt_total counts the refusals" "[ \"\$(metric_now lighthouse_bridge_shadow_blob_corrupt_total)\" = 2 ]"
+req GET "/v1/events?type=shadow.corrupted" "$ET"
+check "a shadow.corrupted event names the blob (once)" \
+  "[ \"\$(jq -c '[.events[].data.hash]' <<<\"\$body\")\" = '[\"$h\"]' ]"
+
+# 7. The audit chain covers every change.
+"$LH" events verify --data "$DATA" >"$T/verify.out" 2>&1; rc=$?
+check "events verify passes over the shadow events" "[ $rc = 0 ]"
+req GET "/v1/events?type=shadow.*&limit=1000" "$ET"
+check "shadow.updated, shadow.renamed and shadow.deleted are all in the log" \
+  "[ \"\$(jq -c '[.events[].type] | unique' <<<\"\$body\")\" = '[\"shadow.corrupted\",\"shadow.deleted\",\"shadow.renamed\",\"shadow.updated\"]' ]"
+done_testing

@@ -27,6 +27,10 @@ typedef struct shrec {
 } shrec;
 
 #define CORRUPT_SEEN 64
+#define MOUNTS 16               /* mounts remembered for fuse_mount_status */
+#define MOUNT_STALE_NS (15 * 1000000000ll)   /* no request for this long: the mount is down */
+
+typedef struct mountSeen { char name[128]; int64_t last_ns; } mountSeen;
 
 struct lh_shadows {
     lh_bridge_t *b;
@@ -39,6 +43,7 @@ struct lh_shadows {
     char corrupt_seen[CORRUPT_SEEN][65];   /* blobs already reported by a shadow.corrupted event */
     int ncorrupt_seen;
     _Atomic uint64_t updates, deletes, renames, refused, corrupt;
+    mountSeen mounts[MOUNTS];   /* guarded by mu */
 };
 
 static size_t envSize(const char *name, size_t dflt) {
@@ -464,10 +469,32 @@ done:
 /* GET /v1/shadows/tree, file, history, diff                                        */
 /* ------------------------------------------------------------------------------ */
 
+/* Remember a mount (`lighthouse mount` names itself in X-Lighthouse-Mount) for
+ * fuse_mount_status. The name is reduced to [A-Za-z0-9_.:/-] (a label value). Called with
+ * s->mu held. */
+static void noteMount(lh_shadows *s, struct MHD_Connection *c) {
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Lighthouse-Mount");
+    if (!h || !*h) return;
+    char name[128];
+    size_t n = 0;
+    for (; h[n] && n < sizeof(name) - 1; n++)
+        name[n] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-", h[n]) ? h[n] : '_';
+    name[n] = 0;
+    int64_t now = (int64_t)lh_bridge_now_ns();
+    int slot = 0;
+    for (int i = 0; i < MOUNTS; i++) {
+        if (!strcmp(s->mounts[i].name, name)) { slot = i; break; }
+        if (s->mounts[i].last_ns < s->mounts[slot].last_ns) slot = i;   /* else the oldest (or an empty one) */
+    }
+    snprintf(s->mounts[slot].name, sizeof(s->mounts[slot].name), "%s", name);
+    s->mounts[slot].last_ns = now;
+}
+
 /* Lock and catch up; on failure reply and return -1 (unlocked). */
 static int begin(lh_shadows *s, struct MHD_Connection *c, lh_req *r, enum MHD_Result *rc) {
     char err[256];
     pthread_mutex_lock(&s->mu);
+    noteMount(s, c);
     if (catchUp(s, err, sizeof(err)) == 0) return 0;
     pthread_mutex_unlock(&s->mu);
     *rc = lh_http_error(s->b, c, r, 503, "store_unavailable", "cannot read the shadow events: %s", err);
@@ -664,6 +691,23 @@ enum MHD_Result lh_route_shadows_diff(lh_bridge_t *b, struct MHD_Connection *c, 
 char *lh_shadows_metrics(lh_shadows *s) {
     char *out = NULL;
     if (!s) return NULL;
+    /* One series per mount seen: 1 while it keeps asking (its poller does every few
+     * seconds), 0 once it has been silent for MOUNT_STALE_NS (unmounted, or cut off). */
+    char mounts[MOUNTS * 200 + 256];
+    size_t o = 0;
+    int64_t now = (int64_t)lh_bridge_now_ns();
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < MOUNTS; i++) {
+        if (!s->mounts[i].name[0]) continue;
+        if (!o) o += (size_t)snprintf(mounts, sizeof(mounts),
+                                      "# HELP lighthouse_bridge_fuse_mount_status 1 while a lighthouse mount keeps reading "
+                                      "shadows, 0 once it has been silent for 15 s.\n"
+                                      "# TYPE lighthouse_bridge_fuse_mount_status gauge\n");
+        o += (size_t)snprintf(mounts + o, sizeof(mounts) - o, "lighthouse_bridge_fuse_mount_status{mount=\"%s\"} %d\n",
+                              s->mounts[i].name, now - s->mounts[i].last_ns < MOUNT_STALE_NS);
+    }
+    pthread_mutex_unlock(&s->mu);
+    mounts[o] = 0;
     if (asprintf(&out,
                  "# HELP lighthouse_bridge_shadow_changes_total Shadow changes recorded, by operation.\n"
                  "# TYPE lighthouse_bridge_shadow_changes_total counter\n"
@@ -675,10 +719,10 @@ char *lh_shadows_metrics(lh_shadows *s) {
                  "lighthouse_bridge_shadow_refused_total %llu\n"
                  "# HELP lighthouse_bridge_shadow_blob_corrupt_total Blob reads refused because the content did not match its SHA-256.\n"
                  "# TYPE lighthouse_bridge_shadow_blob_corrupt_total counter\n"
-                 "lighthouse_bridge_shadow_blob_corrupt_total %llu\n",
+                 "lighthouse_bridge_shadow_blob_corrupt_total %llu\n%s",
                  (unsigned long long)atomic_load(&s->updates), (unsigned long long)atomic_load(&s->deletes),
                  (unsigned long long)atomic_load(&s->renames), (unsigned long long)atomic_load(&s->refused),
-                 (unsigned long long)atomic_load(&s->corrupt)) < 0)
+                 (unsigned long long)atomic_load(&s->corrupt), mounts) < 0)
         return NULL;
     return out;
 }

@@ -159,7 +159,8 @@ static int reportBash(const char *url, const char *token, const char *project, c
                 const char *base = strrchr(ops[0], '/');
                 char cand[2 * PATH_MAX + 2];
                 snprintf(cand, sizeof(cand), "%s/%s", ops[1], base ? base + 1 : ops[0]);
-                if (exists(cand) && strlen(cand) < sizeof(dst)) snprintf(dst, sizeof(dst), "%s", cand);
+                size_t cl = strlen(cand);
+                if (exists(cand) && cl < sizeof(dst)) memcpy(dst, cand, cl + 1);
             }
             if (exists(ops[0]) || !exists(dst)) continue;   /* it did not happen as parsed */
             if (lh_shadow_path_rel(project, ops[0], rel, sizeof(rel), err, sizeof(err)) ||

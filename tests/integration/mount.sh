@@ -69,18 +69,18 @@ printf 'second\n' > "$P/src/main.c"
 payload Edit "$P/src/main.c"; hook_post
 
 # A builder token is refused, before anything is mounted.
-LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$LH" mount "$M" >"$T/mb.out" 2>&1; rc=$?
+LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$LH" mount "$M" >"$T/mb.err" 2>&1; rc=$?
 check "a builder token is refused (exit 2, says an expert token is needed)" \
-  "[ $rc = 2 ] && grep -q 'expert' \"$T/mb.out\" && ! mounted"
+  "[ $rc = 2 ] && grep -q 'expert' \"$T/mb.err\" && ! mounted"
 
-LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$ET" "$LH" mount "$M" >"$T/mount.out" 2>&1 &
+LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$ET" "$LH" mount "$M" >"$T/mount.err" 2>&1 &
 MPID=$!
 if ! wait_for 'mounted || ! kill -0 $MPID 2>/dev/null' || ! mounted; then
-  if grep -qiE 'permission denied|operation not permitted|fuse: device not found|not permitted' "$T/mount.out"; then
+  if grep -qiE 'permission denied|operation not permitted|fuse: device not found|not permitted' "$T/mount.err"; then
     MPID=
-    skip_all "FUSE cannot mount here: $(head -1 "$T/mount.out")"
+    skip_all "FUSE cannot mount here: $(head -1 "$T/mount.err")"
   fi
-  fail "lighthouse mount mounts $M"; sed 's/^/#   /' "$T/mount.out"; done_testing; exit 1
+  fail "lighthouse mount mounts $M"; sed 's/^/#   /' "$T/mount.err"; done_testing; exit 1
 fi
 ok "lighthouse mount mounts $M with an expert token"
 
@@ -146,7 +146,7 @@ check "a corrupted blob reads as EIO through the mount" "wait_for '[ \"\$(errno_
 
 # Clean unmount on SIGTERM.
 stop_mount
-check "SIGTERM unmounts cleanly (exit 0, not in /proc/mounts)" "[ $mrc = 0 ] && ! mounted" || { echo "#   exit $mrc"; sed "s/^/#   /" "$T/mount.out"; }
+check "SIGTERM unmounts cleanly (exit 0, not in /proc/mounts)" "[ $mrc = 0 ] && ! mounted" || { echo "#   exit $mrc"; sed "s/^/#   /" "$T/mount.err"; }
 "$LH" events verify --data "$DATA" >"$T/verify.out" 2>&1; rc=$?
 check "events verify passes" "[ $rc = 0 ]"
 done_testing

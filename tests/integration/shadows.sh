@@ -74,6 +74,30 @@ payload Bash "rm -f src/moved.c"
 hook_post
 tree
 check "a Bash rm deletes the shadow" "[ \"\$(jq -c '[.files[].path]' <<<\"\$body\")\" = '[\"src/main.c\"]' ]"
+# A directory: its files move with an mv of it, and go with an rm -r of it.
+mkdir -p "$P/lib/sub"
+printf 'x\n' > "$P/lib/a.h"; printf 'y\n' > "$P/lib/sub/b.h"
+for f in lib/a.h lib/sub/b.h; do payload Write "$P/$f"; hook_post; done
+mv "$P/lib" "$P/inc"
+payload Bash "mv lib inc"
+hook_post
+tree
+check "a Bash mv of a directory moves the shadows of every file in it" \
+  "[ \"\$(jq -c '[.files[].path]' <<<\"\$body\")\" = '[\"inc/a.h\",\"inc/sub/b.h\",\"src/main.c\"]' ]"
+req GET "/v1/shadows/file?path=inc/sub/b.h" "$ET"
+check "a moved file keeps its content" "[ \"\$body\" = y ]"
+rm -r "$P/inc"
+payload Bash "rm -r inc"
+hook_post
+tree
+check "a Bash rm -r of a directory deletes the shadows of every file in it" \
+  "[ \"\$(jq -c '[.files[].path]' <<<\"\$body\")\" = '[\"src/main.c\"]' ]"
+req GET "/v1/shadows/history?path=inc/sub/b.h" "$ET"
+check "the history of a file names its move and its directory's delete" \
+  "[ \"\$(jq -c '[.changes[].op]' <<<\"\$body\")\" = '[\"renamed\",\"deleted\"]' ]"
+post_json /v1/shadows "$BT" "{\"op\":\"delete\",\"project\":\"$P\",\"path\":\"nothing/here\"}"
+check "a delete of what has no shadow is 404 not_shadowed" "[ $code = 404 ] && is_error not_shadowed"
+
 payload Bash "rm -f src/main.c"
 n0=$(jq '.changes | length' <<<"$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/history")")
 hook_post

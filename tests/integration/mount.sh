@@ -15,7 +15,7 @@ start_bridge mt || { fail "bridge starts"; done_testing; exit 1; }
 BT=$(token builder-1 builder)
 ET=$(token expert-1 expert)
 P="$T/project" M="$T/mnt"
-mkdir -p "$P/src" "$M"
+mkdir -p "$P/src" "$M" "$T/mnt2"
 MPID=
 
 payload() {
@@ -68,11 +68,6 @@ V1=$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/tree" | jq .at_seq)
 printf 'second\n' > "$P/src/main.c"
 payload Edit "$P/src/main.c"; hook_post
 
-# A builder token is refused, before anything is mounted.
-LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$LH" mount "$M" >"$T/mb.err" 2>&1; rc=$?
-check "a builder token is refused (exit 2, says an expert token is needed)" \
-  "[ $rc = 2 ] && grep -q 'expert' \"$T/mb.err\" && ! mounted"
-
 LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$ET" "$LH" mount "$M" >"$T/mount.err" 2>&1 &
 MPID=$!
 if ! wait_for 'mounted || ! kill -0 $MPID 2>/dev/null' || ! mounted; then
@@ -84,6 +79,11 @@ if ! wait_for 'mounted || ! kill -0 $MPID 2>/dev/null' || ! mounted; then
 fi
 ok "lighthouse mount mounts $M with an expert token"
 
+# A builder token is refused before anything is mounted (at another mount point).
+LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$LH" mount "$T/mnt2" >"$T/mb.err" 2>&1; rc=$?
+check "a builder token is refused (exit 2, says an expert token is needed)" \
+  "[ $rc = 2 ] && grep -q 'expert' \"$T/mb.err\" && ! grep -qF \" $T/mnt2 \" /proc/mounts"
+
 check "the root lists current, history, at, streams, debug" "[ \"\$(ls \"$M\" | tr '\n' ' ')\" = 'at current debug history streams ' ]"
 check "current/ has the latest version" "[ \"\$(cat \"$M/current/src/main.c\")\" = second ]"
 check "history/<first seq>/ has the first version" "[ \"\$(cat \"$M/history/$V1/src/main.c\")\" = first ]"
@@ -94,6 +94,12 @@ check "at/<a time before anything>/ is empty" "[ -z \"\$(ls \"$M/at/2001-01-01T0
 check "debug/status.json is JSON and says the bridge is reachable" "jq -e '.bridge_reachable == true' \"$M/debug/status.json\" >/dev/null"
 mount_up() { curl -s "$URL/metrics" | grep '^lighthouse_bridge_fuse_mount_status{' | grep -qF ":$M\"} 1"; }
 check "the bridge's metrics show the mount up (lighthouse_bridge_fuse_mount_status 1)" "wait_for mount_up"
+if command -v promtool >/dev/null 2>&1; then
+  curl -s "$URL/metrics" > "$T/metrics.txt"
+  check "/metrics with a mount's series passes promtool check metrics" "promtool check metrics < \"$T/metrics.txt\" >/dev/null 2>&1"
+else
+  skip "/metrics with a mount's series passes promtool check metrics" "promtool is not installed"
+fi
 
 # A new edit while mounted: current/ follows (the tree's TTL is a second), and tail -f on
 # streams/events shows its event.

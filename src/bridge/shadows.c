@@ -38,6 +38,7 @@ struct lh_shadows {
     size_t max_file, max_project;
     pthread_mutex_t mu;    /* guards everything below; uploads hold it across put + append */
     shrec *recs;           /* in seq order */
+    json_t *head;          /* the tree at last_seq (see treeAt) */
     size_t n, cap;
     int64_t last_seq;      /* the store's shadow.* events up to here are in recs */
     char corrupt_seen[CORRUPT_SEEN][65];   /* blobs already reported by a shadow.corrupted event */
@@ -62,6 +63,8 @@ lh_shadows *lh_shadows_new(lh_bridge_t *b, char *err, size_t errlen) {
     s->blobs = lh_blobs_open(dir, err, errlen);
     if (!s->blobs) { free(s); return NULL; }
     s->b = b;
+    s->head = json_object();
+    if (!s->head) { lh_blobs_close(s->blobs); free(s); snprintf(err, errlen, "out of memory"); return NULL; }
     s->max_file = envSize("LIGHTHOUSE_SHADOW_MAX_FILE", 512u << 10);
     s->max_project = envSize("LIGHTHOUSE_SHADOW_MAX_PROJECT", 256u << 20);
     pthread_mutex_init(&s->mu, NULL);
@@ -72,6 +75,7 @@ void lh_shadows_free(lh_shadows *s) {
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) { free(s->recs[i].path); free(s->recs[i].from); }
     free(s->recs);
+    json_decref(s->head);
     lh_blobs_close(s->blobs);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -121,7 +125,9 @@ static int indexEvent(lh_shadows *s, const lh_event *e) {
     return 0;
 }
 
-/* Bring the index up to the store's head. Called with s->mu held. */
+static void applyRec(json_t *t, const shrec *r, size_t i);
+
+/* Bring the index (and the head's tree) up to the store's head. Called with s->mu held. */
 static int catchUp(lh_shadows *s, char *err, size_t errlen) {
     for (;;) {
         lh_store_filter f = {0};
@@ -131,7 +137,9 @@ static int catchUp(lh_shadows *s, char *err, size_t errlen) {
         lh_event_list l = {0};
         if (lh_store_query(s->b->store, &f, &l, err, errlen)) { lh_event_list_free(&l); return -1; }
         for (size_t i = 0; i < l.n; i++) {
+            size_t before = s->n;
             if (indexEvent(s, &l.events[i])) { lh_event_list_free(&l); snprintf(err, errlen, "out of memory"); return -1; }
+            if (s->n > before) applyRec(s->head, &s->recs[before], before);
             s->last_seq = l.events[i].seq;
         }
         size_t got = l.n;
@@ -140,34 +148,38 @@ static int catchUp(lh_shadows *s, char *err, size_t errlen) {
     }
 }
 
-/* The tree at seq (INT64_MAX: the head) as an object path → the shrec that made it
- * (a pointer, as an integer index into recs). New reference. Called with s->mu held. */
-static json_t *treeAt(lh_shadows *s, int64_t at) {
-    json_t *t = json_object();
-    for (size_t i = 0; i < s->n && s->recs[i].seq <= at; i++) {
-        const shrec *r = &s->recs[i];
-        if (r->op == 'd' || r->op == 'r') {
-            /* The file, or a directory's files, go (a rename without content moves them). */
-            const char *gone = r->op == 'd' ? r->path : r->from;
-            size_t gl = strlen(gone);
-            json_t *moved = json_object();
-            const char *k;
-            json_t *v;
-            void *tmp;
-            json_object_foreach_safe(t, tmp, k, v) {
-                if (strcmp(k, gone) && !(!strncmp(k, gone, gl) && k[gl] == '/')) continue;
-                if (r->op == 'r' && !r->hash[0]) {
-                    char nk[2 * LH_SHADOW_PATH_MAX + 2];
-                    snprintf(nk, sizeof(nk), "%s%s", r->path, k + gl);
-                    if (strlen(nk) <= LH_SHADOW_PATH_MAX) json_object_set(moved, nk, v);
-                }
-                json_object_del(t, k);
+/* Apply change i (r) to tree t, an object path → index of the shrec that made the file. */
+static void applyRec(json_t *t, const shrec *r, size_t i) {
+    if (r->op == 'd' || r->op == 'r') {
+        /* The file, or a directory's files, go (a rename without content moves them). */
+        const char *gone = r->op == 'd' ? r->path : r->from;
+        size_t gl = strlen(gone);
+        json_t *moved = json_object();
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe(t, tmp, k, v) {
+            if (strcmp(k, gone) && !(!strncmp(k, gone, gl) && k[gl] == '/')) continue;
+            if (r->op == 'r' && !r->hash[0]) {
+                char nk[2 * LH_SHADOW_PATH_MAX + 2];
+                snprintf(nk, sizeof(nk), "%s%s", r->path, k + gl);
+                if (strlen(nk) <= LH_SHADOW_PATH_MAX) json_object_set(moved, nk, v);
             }
-            json_object_update(t, moved);
-            json_decref(moved);
+            json_object_del(t, k);
         }
-        if (r->op == 'u' || (r->op == 'r' && r->hash[0])) json_object_set_new(t, r->path, json_integer((json_int_t)i));
+        json_object_update(t, moved);
+        json_decref(moved);
     }
+    if (r->op == 'u' || (r->op == 'r' && r->hash[0])) json_object_set_new(t, r->path, json_integer((json_int_t)i));
+}
+
+/* The tree at seq (INT64_MAX: the head) as an object path → the index in recs of the
+ * shrec that made the file. The head's is kept up to date by catchUp, so the common
+ * case costs no replay. New reference, read-only. Called with s->mu held. */
+static json_t *treeAt(lh_shadows *s, int64_t at) {
+    if (at >= s->last_seq) return json_incref(s->head);
+    json_t *t = json_object();
+    for (size_t i = 0; i < s->n && s->recs[i].seq <= at; i++) applyRec(t, &s->recs[i], i);
     return t;
 }
 

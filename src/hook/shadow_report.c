@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/paths.h"
 #include "engine/shell.h"
 #include "hook/client.h"
+#include "hook/setup.h"
 #include "util/arena.h"
 #include "util/io.h"
 #include "util/shadow_path.h"
@@ -72,10 +74,25 @@ static char *fileBase64(const char *path, char *err, size_t errlen) {
     return b64;
 }
 
+/* 1 when the engine classes abs as a secret (.env, *.pem, keys…): its content is never
+ * copied to the bridge, where every expert could read it. */
+static int isSecret(const char *project, const char *abs) {
+    lh_arena *a = lh_arena_new(4096);
+    if (!a) return 1;
+    lh_path p;
+    lh_path_class c = lh_path_classify_in(a, project, lh_setup_home(), 1, abs, strlen(abs), &p);
+    lh_arena_free(a);
+    return c == LH_PATH_SECRET;
+}
+
 /* An update (or, with from, a rename) of the file at abs. */
 static int sendFile(const char *url, const char *token, const char *project, const char *tool, const char *from,
                     const char *abs, int contentRequired, FILE *diag) {
     char err[256];
+    if (isSecret(project, abs)) {
+        fprintf(diag, "lighthouse-hook: shadow of %s not sent: a secret file (.env, keys…) is never shadowed\n", abs);
+        return 0;
+    }
     char *b64 = fileBase64(abs, err, sizeof(err));
     if (!b64 && contentRequired) {
         fprintf(diag, "lighthouse-hook: shadow of %s not sent: %s\n", abs, err);
@@ -149,7 +166,8 @@ static int reportBash(const char *url, const char *token, const char *project, c
                 if (exists(ops[k]) || lh_shadow_path_rel(project, ops[k], rel, sizeof(rel), err, sizeof(err))) continue;
                 json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "op", "delete", "project", project, "path", ops[k], "tool", "Bash");
                 int r = send(url, token, j, ops[k], diag);
-                r > 0 ? sent++ : failed++;
+                if (r > 0) sent++;
+                else if (r < 0) failed++;
             }
         } else if (literal && n == 2) {
             char dst[PATH_MAX + 2];
@@ -167,7 +185,8 @@ static int reportBash(const char *url, const char *token, const char *project, c
                 lh_shadow_path_rel(project, dst, rel, sizeof(rel), err, sizeof(err)))
                 continue;   /* into or out of the project: not a rename inside it */
             int r = sendFile(url, token, project, "Bash", ops[0], dst, 0, diag);
-            r > 0 ? sent++ : failed++;
+            if (r > 0) sent++;
+            else if (r < 0) failed++;
         }
     }
 out:

@@ -104,7 +104,15 @@ hook_post
 n1=$(jq '.changes | length' <<<"$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/history")")
 check "an rm whose file is still there (it failed) records nothing" "[ $n0 = $n1 ]"
 
-# 4. Paths outside the project, hostile names, limits.
+# 4. Secrets, paths outside the project, hostile names, limits.
+printf 'API_KEY=not-a-real-key\n' > "$P/.env"
+payload Write "$P/.env"
+: > "$T/hook.err"
+hook_post
+tree
+check "a secret file (.env) is never shadowed, and the hook says why" \
+  "! jq -e '.files[] | select(.path == \".env\")' <<<\"\$body\" >/dev/null && grep -q 'secret' \"$T/hook.err\""
+
 payload Write /etc/hostname
 hook_post
 n2=$(jq '.changes | length' <<<"$(curl -s -H "Authorization: Bearer $ET" "$URL/v1/shadows/history")")

@@ -125,6 +125,13 @@ for q in 'path=a%00b' 'path=..%2Fx' 'path=%ff' "path=$(printf 'x%.0s' $(seq 300)
   req GET "/v1/shadows/file?$q" "$ET"
   check "hostile name ${q:0:20}… refused with a JSON 400" "[ $code = 400 ] && is_error bad_request"
 done
+for b in '{"op":"update"' '[1,2]' '{"op":"update","project":"rel","path":"a","content_b64":"eA=="}' \
+         '{"op":"chmod","project":"/p","path":"a"}' '{"op":"update","project":"/p","path":"a","content_b64":"e$A="}' \
+         '{"op":"update","project":"/p","path":"a"}' '{"op":"update","project":"/p","path":"a","content_b64":"eA==","tool":"W r"}' \
+         '{"op":"rename","project":"/p","to":"a"}' '{"op":"update","op":"delete","project":"/p","path":"a"}'; do
+  post_json /v1/shadows "$BT" "$b"
+  check "a malformed upload is a JSON 400: ${b:0:48}" "[ $code = 400 ] && jq -e '.error.code | type == \"string\"' <<<\"\$body\" >/dev/null"
+done
 head -c 5000 /dev/zero > "$P/big.bin"
 payload Write "$P/big.bin"
 hook_post

@@ -526,8 +526,10 @@ static json_t *recJson(const shrec *x) {
     return o;
 }
 
-/* The head seq of the log for "at" replies: the last shadow change at or before at. */
-static int64_t atSeq(lh_shadows *s, int64_t at) { return at == INT64_MAX ? s->last_seq : at; }
+/* The seq a tree at `at` is as of, for replies: at itself when later shadow changes exist
+ * (the tree can no longer change), else the last shadow change (a later one may still
+ * come, so a client must not take the tree for final). */
+static int64_t atSeq(lh_shadows *s, int64_t at) { return at < s->last_seq ? at : s->last_seq; }
 
 enum MHD_Result lh_route_shadows_tree(lh_bridge_t *b, struct MHD_Connection *c, lh_req *r) {
     lh_shadows *s = b->shadows;

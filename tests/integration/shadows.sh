@@ -56,6 +56,12 @@ check "tree at a time before the first change is empty" "[ \"\$(jq '.files | len
 req GET "/v1/shadows/tree?at=$(date -u -d '+1 min' +%Y-%m-%dT%H:%M:%SZ)" "$ET"
 check "tree at a time after the last change has the file" "[ \"\$(jq '.files | length' <<<\"\$body\")\" = 1 ]"
 
+req GET "/v1/shadows/tree?at=999999" "$ET"
+check "a tree past the last change is as of the last change (at_seq), not final" \
+  "[ \"\$(jq .at_seq <<<\"\$body\")\" = \"\$(curl -s -H 'Authorization: Bearer $ET' '$URL/v1/shadows/tree' | jq .at_seq)\" ]"
+req GET "/v1/shadows/tree?at=$V1" "$ET"
+check "a tree at an earlier seq is as of that seq" "[ \"\$(jq .at_seq <<<\"\$body\")\" = $V1 ]"
+
 # 2. Deduplicated blobs.
 cp "$T/v1.c" "$P/src/copy.c"
 payload Write "$P/src/copy.c"

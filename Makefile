@@ -30,7 +30,7 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 # The hook stays slim: only these libraries (DESIGN.md, "start-up cost").
 LIBS_ENGINE = -ljansson -lyaml -lpcre2-8
 LIBS_STORE  = -lsqlite3 -lpq -lcrypto
-LIBS_BRIDGE = -lmicrohttpd -lcurl
+LIBS_BRIDGE = -lmicrohttpd -lcurl -lfuse3
 LIBS_ALL    = $(LIBS_BRIDGE) $(LIBS_STORE) $(LIBS_ENGINE) -lm -pthread
 
 ENGINE_SRC = $(wildcard src/engine/*.c) $(wildcard src/util/*.c) $(BUILD)/gen/default_policy.c

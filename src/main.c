@@ -36,6 +36,8 @@ static const subcommand commands[] = {
      "load [--pattern NAME | --pattern-file FILE] [--duration D] [--agents N] [--rate R] [--target URL]\n"
      "       [--data DIR | --token T] [--report FILE] [--html FILE] [--baseline FILE] [--save-baseline FILE] [--seed N]\n"
      "  load history [--data DIR | --history FILE]   the p99 and throughput trend of past runs"},
+    {"mount", lh_cli_mount,
+     "mount DIR [--url URL] [--token TOKEN]   the project shadows, read-only (FUSE; an expert token)"},
     {"version", runVersion, "version"},
 };
 

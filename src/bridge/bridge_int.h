@@ -81,6 +81,7 @@ struct lh_bridge {
     lh_streams *streams;           /* sse.c: the event streams */
     lh_sessions *sessions;         /* sessions.c: active sessions */
     lh_slamon *sla;                /* sla_monitor.c: the SLA monitor */
+    struct lh_shadows *shadows;    /* shadows.c: project shadows */
     lh_revwatch *revwatch;         /* revwatch.c: other processes' revocations */
 };
 

@@ -16,6 +16,7 @@
 #include "bridge/engines.h"
 #include "bridge/sessions.h"
 #include "bridge/sla_monitor.h"
+#include "bridge/shadows.h"
 #include "util/replysig.h"
 #include "util/utf8.h"
 #include "version.h"
@@ -476,7 +477,10 @@ enum MHD_Result lh_route_metrics(lh_bridge *b, struct MHD_Connection *c, lh_req 
     x.active_sessions = lh_sessions_active(b->sessions);
     x.postgres = b->postgres ? lh_appender_store_ok(b->appender) : -1;
     x.start_time = b->start_time;
-    char *more = lh_slamon_metrics(b->sla);
+    char *sla = lh_slamon_metrics(b->sla), *sh = lh_shadows_metrics(b->shadows), *more = NULL;
+    if (asprintf(&more, "%s%s", sla ? sla : "", sh ? sh : "") < 0) more = NULL;
+    free(sla);
+    free(sh);
     x.more = more;
     size_t len;
     char *text = lh_metrics_render(b->m, &x, &len);

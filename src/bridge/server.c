@@ -35,6 +35,7 @@
 #include "bridge/sessions.h"
 #include "bridge/sla_monitor.h"
 #include "bridge/sse.h"
+#include "bridge/shadows.h"
 #include "engine/policy.h"
 #include "util/io.h"
 #include "version.h"
@@ -145,7 +146,7 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
     if (status == 405) {
         const char *allow = "GET";
         if (r && (r->route == LH_ROUTE_VALIDATE || r->route == LH_ROUTE_HOOK || r->route == LH_ROUTE_OPA ||
-                  r->route == LH_ROUTE_ROLLBACK))
+                  r->route == LH_ROUTE_ROLLBACK || r->route == LH_ROUTE_SHADOWS))
             allow = "POST";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
         MHD_add_response_header(resp, "Allow", allow);
@@ -203,6 +204,11 @@ static const routeDef routes[] = {
     {"/v1/sla", LH_ROUTE_SLA, 0, R_E | R_A},
     {"/v1/tokens", LH_ROUTE_TOKENS, 1, R_A},
     {"/v1/tokens/revoke", LH_ROUTE_TOKENS_REVOKE, 1, R_A},
+    {"/v1/shadows", LH_ROUTE_SHADOWS, 1, R_B | R_A},
+    {"/v1/shadows/tree", LH_ROUTE_SHADOWS_TREE, 0, R_E | R_A},
+    {"/v1/shadows/file", LH_ROUTE_SHADOWS_FILE, 0, R_E | R_A},
+    {"/v1/shadows/history", LH_ROUTE_SHADOWS_HISTORY, 0, R_E | R_A},
+    {"/v1/shadows/diff", LH_ROUTE_SHADOWS_DIFF, 0, R_E | R_A},
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
@@ -345,6 +351,11 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_SLA: return lh_route_sla(b, c, r);
     case LH_ROUTE_TOKENS: return lh_route_tokens_create(b, c, r);
     case LH_ROUTE_TOKENS_REVOKE: return lh_route_tokens_revoke(b, c, r);
+    case LH_ROUTE_SHADOWS: return lh_route_shadows_post(b, c, r);
+    case LH_ROUTE_SHADOWS_TREE: return lh_route_shadows_tree(b, c, r);
+    case LH_ROUTE_SHADOWS_FILE: return lh_route_shadows_file(b, c, r);
+    case LH_ROUTE_SHADOWS_HISTORY: return lh_route_shadows_history(b, c, r);
+    case LH_ROUTE_SHADOWS_DIFF: return lh_route_shadows_diff(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
@@ -662,6 +673,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     b->appender = lh_appender_start(b->store, b->m, err, errlen);   /* every append goes through it */
     if (!b->appender) goto fail;
     if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
+    b->shadows = lh_shadows_new(b, err, errlen);
+    if (!b->shadows) goto fail;
     /* The watcher (started below) follows the store from the head read here, so a
      * revocation recorded in between is applied too. */
     int64_t head = 0;
@@ -824,6 +837,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_revisions_free(b->revisions);
     lh_streams_free(b->streams);
     lh_sessions_free(b->sessions);
+    lh_shadows_free(b->shadows);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);

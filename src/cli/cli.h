@@ -10,5 +10,6 @@ int lh_cli_serve(int argc, char **argv);   /* src/cli/serve.c */
 int lh_cli_token(int argc, char **argv);   /* src/cli/token.c */
 int lh_hook_main(int argc, char **argv);   /* src/hook/hook.c (also lighthouse-hook) */
 int lh_cli_load(int argc, char **argv);    /* src/cli/load.c */
+int lh_cli_mount(int argc, char **argv);   /* src/cli/mount.c */
 
 #endif

@@ -4,7 +4,8 @@
  *   pre-tool-use   payload on stdin → {"hookSpecificOutput": {…permissionDecision…}} for a
  *                  deny or an ask; nothing for an allow (the user's permission settings
  *                  apply) unless hook_allow: approve / LIGHTHOUSE_HOOK_ALLOW=approve
- *   post-tool-use  payload on stdin → exit 0 (accepted; nothing to say yet)
+ *   post-tool-use  payload on stdin → exit 0; with LIGHTHOUSE_URL, what the call changed in
+ *                  the project goes to the bridge's shadows (shadow_report.c)
  *   install        merge our hook entries into a Claude Code settings file
  *
  * Fail closed: bad input or an internal error exits 2 with the reason on stderr, which
@@ -37,6 +38,7 @@
 #include "hook/client.h"
 #include "hook/setup.h"
 #include "util/check.h"
+#include "hook/shadow_report.h"
 #include "util/io.h"
 #include "util/replysig.h"
 
@@ -282,6 +284,10 @@ static int postToolUse(void) {
         json_decref(j);
         return hookError("bad hook input: %s", j ? "expected a JSON object" : je.text);
     }
+    /* The tool has run: report what it changed (shadow_report.c). A failure is told on
+     * stderr and never blocks (there is nothing left to block). */
+    const char *url = getenv("LIGHTHOUSE_URL");
+    if (url && *url) lh_shadow_report(url, getenv("LIGHTHOUSE_TOKEN"), j, stderr);
     json_decref(j);
     return 0;
 }
@@ -419,7 +425,7 @@ static int install(int argc, char **argv) {
     snprintf(pre, sizeof(pre), "%s pre-tool-use", cmd);
     snprintf(post, sizeof(post), "%s post-tool-use", cmd);
     if (mergeEvent(hooks, "PreToolUse", "Bash|Write|Edit|MultiEdit|NotebookEdit|Read", pre, 30) ||
-        mergeEvent(hooks, "PostToolUse", "Write|Edit|MultiEdit", post, 30)) {
+        mergeEvent(hooks, "PostToolUse", "Write|Edit|MultiEdit|NotebookEdit|Bash", post, 30)) {
         fprintf(stderr, "lighthouse hook install: hooks.PreToolUse/PostToolUse in %s is not a list; not changing it\n", settings);
         json_decref(root);
         return 2;
@@ -428,7 +434,8 @@ static int install(int argc, char **argv) {
      * fsync, rename, fsync of the directory; tests/integration/hook_powerloss.sh). */
     if (writeSettings(root, settings, "install")) return 2;
     printf("installed: %s now has a PreToolUse hook, \"%s\" before Bash, Write, Edit, MultiEdit,\n"
-           "NotebookEdit and Read, and a PostToolUse hook, \"%s\" after Write, Edit and MultiEdit.\n"
+           "NotebookEdit and Read, and a PostToolUse hook, \"%s\" after Write, Edit, MultiEdit,\n"
+           "NotebookEdit and Bash (project shadows, docs/shadows.md).\n"
            "Undo with: lighthouse hook uninstall%s%s\n",
            settings, pre, post, settings == defpath ? "" : " --settings ", settings == defpath ? "" : settings);
     return 0;

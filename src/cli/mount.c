@@ -1,0 +1,438 @@
+/* mount.c — `lighthouse mount DIR`: the project shadows as a read-only FUSE file system
+ * (libfuse3), a client of the bridge's shadow API (mount_client.c; docs/shadows.md):
+ *
+ *   current/            the project at the head
+ *   history/<seq>/      the project as of audit event <seq> (one entry per shadow change)
+ *   at/<ISO time>/      the project at a UTC time, e.g. at/2026-12-07T05:41:03Z/
+ *   streams/events      the audit events as JSON lines; a growing file that tail -f follows
+ *   debug/status.json   the mount's state (bridge reachable, caches, last error)
+ *
+ * Read-only: mounted "ro" (the kernel answers EROFS to every write) and every writing
+ * operation answers EROFS too. Names are checked like shadow paths (util/shadow_path.h):
+ * a component that is not UTF-8, holds a control character or is longer than 255 bytes
+ * is refused (EINVAL / ENAMETOOLONG); ".." never reaches us (the kernel resolves it
+ * inside the mount). The token must be an expert's or an admin's: a builder token is
+ * refused at start. SIGTERM, SIGINT and SIGHUP unmount cleanly (libfuse's handlers). */
+#define FUSE_USE_VERSION 35
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse3/fuse.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/mount_client.h"
+#include "util/shadow_path.h"
+
+static lh_mc *mc;   /* the one client of this process (FUSE's callbacks take no context) */
+static time_t mountTime;
+
+/* ------------------------------------------------------------------------------ */
+/* Paths                                                                            */
+/* ------------------------------------------------------------------------------ */
+
+typedef enum { N_NONE, N_DIR, N_FILE, N_EVENTS, N_STATUS } nodeKind;
+
+/* What a FUSE path names: a fixed node, or a place inside a tree (spec, sub). */
+typedef struct where {
+    int inTree;            /* sub is a path inside the tree at spec */
+    char spec[96];         /* "" head, "seq:N", "time:ISO" */
+    const char *sub;       /* "" for the tree's root */
+    nodeKind fixed;        /* when !inTree */
+    int listing;           /* when !inTree: 1 /, 2 /history, 3 /at, 4 /streams, 5 /debug */
+} where;
+
+/* Check every component of path: -EINVAL (not UTF-8, a control character), -ENAMETOOLONG. */
+static int checkNames(const char *path) {
+    size_t len = strlen(path);
+    if (len > LH_SHADOW_PATH_MAX + 128) return -ENAMETOOLONG;
+    const char *s = path;
+    while (*s) {
+        while (*s == '/') s++;
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n > LH_SHADOW_NAME_MAX) return -ENAMETOOLONG;
+        if (n) {
+            char err[128];
+            if (lh_shadow_path_check(s, n, err, sizeof(err))) return -EINVAL;
+        }
+        s += n;
+    }
+    return 0;
+}
+
+static int isDigits(const char *s, size_t n) {
+    if (!n || n > 18) return 0;
+    for (size_t i = 0; i < n; i++) if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* Resolve path into w. 0, or a negative errno. */
+static int resolve(const char *path, where *w) {
+    memset(w, 0, sizeof(*w));
+    int rc = checkNames(path);
+    if (rc) return rc;
+    if (!strcmp(path, "/")) { w->fixed = N_DIR; w->listing = 1; return 0; }
+    const char *p = path + 1;
+    size_t n = strcspn(p, "/");
+    const char *rest = p[n] ? p + n + 1 : NULL;
+#define TOP(name) (n == strlen(name) && !strncmp(p, name, n))
+    if (TOP("current")) { w->inTree = 1; w->sub = rest ? rest : ""; return 0; }
+    if (TOP("streams")) {
+        if (!rest) { w->fixed = N_DIR; w->listing = 4; return 0; }
+        if (!strcmp(rest, "events")) { w->fixed = N_EVENTS; return 0; }
+        return -ENOENT;
+    }
+    if (TOP("debug")) {
+        if (!rest) { w->fixed = N_DIR; w->listing = 5; return 0; }
+        if (!strcmp(rest, "status.json")) { w->fixed = N_STATUS; return 0; }
+        return -ENOENT;
+    }
+    if (TOP("history") || TOP("at")) {
+        int hist = TOP("history");
+        if (!rest) { w->fixed = N_DIR; w->listing = hist ? 2 : 3; return 0; }
+        size_t k = strcspn(rest, "/");
+        if (k >= 64) return -ENOENT;
+        char name[64];
+        memcpy(name, rest, k);
+        name[k] = 0;
+        if (hist && !isDigits(name, k)) return -ENOENT;
+        if (!hist && (k < 20 || name[4] != '-' || name[10] != 'T')) return -ENOENT;   /* the bridge checks the rest */
+        snprintf(w->spec, sizeof(w->spec), "%s:%s", hist ? "seq" : "time", name);
+        w->inTree = 1;
+        w->sub = rest[k] ? rest + k + 1 : "";
+        return 0;
+    }
+#undef TOP
+    return -ENOENT;
+}
+
+/* In tree t: 1 a file (its index in *idx), 2 a directory, 0 nothing. */
+static int lookupTree(const lh_mc_tree *t, const char *sub, size_t *idx) {
+    if (!*sub) return 2;
+    size_t sl = strlen(sub);
+    for (size_t i = 0; i < t->n; i++) {
+        const char *p = t->files[i].path;
+        if (!strcmp(p, sub)) { *idx = i; return 1; }
+        if (!strncmp(p, sub, sl) && p[sl] == '/') return 2;
+    }
+    return 0;
+}
+
+static void dirStat(struct stat *st) {
+    st->st_mode = S_IFDIR | 0555;
+    st->st_nlink = 2;
+    st->st_mtime = mountTime;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Operations                                                                       */
+/* ------------------------------------------------------------------------------ */
+
+static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+    (void)fi;
+    memset(st, 0, sizeof(*st));
+    st->st_uid = getuid();
+    st->st_gid = getgid();
+    where w;
+    int rc = resolve(path, &w);
+    if (rc) return rc;
+    if (!w.inTree) {
+        if (w.fixed == N_DIR) { dirStat(st); return 0; }
+        st->st_mode = S_IFREG | 0444;
+        st->st_nlink = 1;
+        st->st_mtime = time(NULL);
+        if (w.fixed == N_EVENTS) st->st_size = (off_t)lh_mc_events_size(mc);
+        else {
+            char *s = lh_mc_status(mc);
+            st->st_size = s ? (off_t)strlen(s) : 0;
+            free(s);
+        }
+        return 0;
+    }
+    lh_mc_tree *t;
+    if ((rc = lh_mc_tree_get(mc, w.spec, &t))) return rc == -EINVAL ? -ENOENT : rc;
+    size_t i = 0;
+    int k = lookupTree(t, w.sub, &i);
+    if (k == 2) dirStat(st);
+    else if (k == 1) {
+        st->st_mode = S_IFREG | 0444;
+        st->st_nlink = 1;
+        st->st_size = (off_t)t->files[i].size;
+        st->st_mtim.tv_sec = (time_t)(t->files[i].time_ns / 1000000000);
+        st->st_mtim.tv_nsec = (long)(t->files[i].time_ns % 1000000000);
+    }
+    lh_mc_tree_release(mc, t);
+    return k ? 0 : -ENOENT;
+}
+
+static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
+                     enum fuse_readdir_flags flags) {
+    (void)off; (void)fi; (void)flags;
+    where w;
+    int rc = resolve(path, &w);
+    if (rc) return rc;
+    fill(buf, ".", NULL, 0, 0);
+    fill(buf, "..", NULL, 0, 0);
+    if (!w.inTree) {
+        switch (w.listing) {
+        case 1: fill(buf, "current", NULL, 0, 0); fill(buf, "history", NULL, 0, 0); fill(buf, "at", NULL, 0, 0);
+                fill(buf, "streams", NULL, 0, 0); fill(buf, "debug", NULL, 0, 0); return 0;
+        case 2: {
+            int64_t *seqs;
+            size_t n;
+            if ((rc = lh_mc_changes(mc, &seqs, &n))) return rc;
+            for (size_t i = 0; i < n; i++) {
+                char name[24];
+                snprintf(name, sizeof(name), "%lld", (long long)seqs[i]);
+                fill(buf, name, NULL, 0, 0);
+            }
+            free(seqs);
+            return 0;
+        }
+        case 3: return 0;   /* any at/<ISO time>/ resolves; none is listed */
+        case 4: fill(buf, "events", NULL, 0, 0); return 0;
+        case 5: fill(buf, "status.json", NULL, 0, 0); return 0;
+        default: return -ENOTDIR;
+        }
+    }
+    lh_mc_tree *t;
+    if ((rc = lh_mc_tree_get(mc, w.spec, &t))) return rc == -EINVAL ? -ENOENT : rc;
+    size_t idx;
+    int k = lookupTree(t, w.sub, &idx);
+    if (k != 2) { lh_mc_tree_release(mc, t); return k ? -ENOTDIR : -ENOENT; }
+    size_t sl = strlen(w.sub);
+    char last[LH_SHADOW_NAME_MAX + 1] = "";
+    for (size_t i = 0; i < t->n; i++) {   /* sorted: a directory's files are adjacent */
+        const char *p = t->files[i].path;
+        if (sl && (strncmp(p, w.sub, sl) || p[sl] != '/')) continue;
+        const char *name = sl ? p + sl + 1 : p;
+        size_t nl = strcspn(name, "/");
+        if (nl > LH_SHADOW_NAME_MAX) continue;
+        if (strlen(last) == nl && !strncmp(last, name, nl)) continue;
+        memcpy(last, name, nl);
+        last[nl] = 0;
+        fill(buf, last, NULL, 0, 0);
+    }
+    lh_mc_tree_release(mc, t);
+    return 0;
+}
+
+/* An open file: its bytes (a cached blob, or the status text we own). */
+typedef struct openFile {
+    const char *data;
+    size_t len;
+    char *owned;
+    int events;
+} openFile;
+
+static int opOpen(const char *path, struct fuse_file_info *fi) {
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT | O_APPEND))) return -EROFS;
+    where w;
+    int rc = resolve(path, &w);
+    if (rc) return rc;
+    openFile *of = calloc(1, sizeof(*of));
+    if (!of) return -ENOMEM;
+    if (!w.inTree) {
+        if (w.fixed == N_EVENTS) { of->events = 1; fi->direct_io = 1; fi->nonseekable = 0; }
+        else if (w.fixed == N_STATUS) {
+            of->owned = lh_mc_status(mc);
+            of->data = of->owned ? of->owned : "";
+            of->len = strlen(of->data);
+            fi->direct_io = 1;
+        } else { free(of); return -EISDIR; }
+        fi->fh = (uint64_t)(uintptr_t)of;
+        return 0;
+    }
+    lh_mc_tree *t;
+    if ((rc = lh_mc_tree_get(mc, w.spec, &t))) { free(of); return rc == -EINVAL ? -ENOENT : rc; }
+    size_t idx;
+    int k = lookupTree(t, w.sub, &idx);
+    if (k != 1) { lh_mc_tree_release(mc, t); free(of); return k ? -EISDIR : -ENOENT; }
+    char hash[65];
+    memcpy(hash, t->files[idx].hash, 65);
+    lh_mc_tree_release(mc, t);
+    if ((rc = lh_mc_blob(mc, hash, &of->data, &of->len))) { free(of); return rc; }
+    fi->keep_cache = w.spec[0] != 0;   /* history/ and at/ never change under a name */
+    fi->fh = (uint64_t)(uintptr_t)of;
+    return 0;
+}
+
+static int opRead(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+    (void)path;
+    openFile *of = (openFile *)(uintptr_t)fi->fh;
+    if (!of || off < 0) return -EIO;
+    if (of->events) return (int)lh_mc_events_read(mc, buf, size, (uint64_t)off);
+    if ((size_t)off >= of->len) return 0;
+    size_t n = of->len - (size_t)off < size ? of->len - (size_t)off : size;
+    memcpy(buf, of->data + off, n);
+    return (int)n;
+}
+
+static int opRelease(const char *path, struct fuse_file_info *fi) {
+    (void)path;
+    openFile *of = (openFile *)(uintptr_t)fi->fh;
+    if (of) { free(of->owned); free(of); }
+    return 0;
+}
+
+static int opStatfs(const char *path, struct statvfs *s) {
+    (void)path;
+    memset(s, 0, sizeof(*s));
+    s->f_bsize = 4096;
+    s->f_namemax = LH_SHADOW_NAME_MAX;
+    s->f_flag = ST_RDONLY;
+    return 0;
+}
+
+/* Every write answers EROFS (the kernel already does, for a "ro" mount). */
+static int rofsPath(const char *p) { (void)p; return -EROFS; }
+static int rofsPath2(const char *a, const char *b) { (void)a; (void)b; return -EROFS; }
+static int rofsMode(const char *p, mode_t m) { (void)p; (void)m; return -EROFS; }
+static int rofsMknod(const char *p, mode_t m, dev_t d) { (void)p; (void)m; (void)d; return -EROFS; }
+static int rofsRename(const char *a, const char *b, unsigned f) { (void)a; (void)b; (void)f; return -EROFS; }
+static int rofsChmod(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
+static int rofsChown(const char *p, uid_t u, gid_t g, struct fuse_file_info *fi) { (void)p; (void)u; (void)g; (void)fi; return -EROFS; }
+static int rofsTruncate(const char *p, off_t o, struct fuse_file_info *fi) { (void)p; (void)o; (void)fi; return -EROFS; }
+static int rofsWrite(const char *p, const char *b, size_t n, off_t o, struct fuse_file_info *fi) {
+    (void)p; (void)b; (void)n; (void)o; (void)fi;
+    return -EROFS;
+}
+static int rofsCreate(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
+static int rofsUtimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi) { (void)p; (void)tv; (void)fi; return -EROFS; }
+static int rofsSetxattr(const char *p, const char *n, const char *v, size_t s, int f) {
+    (void)p; (void)n; (void)v; (void)s; (void)f;
+    return -EROFS;
+}
+static int rofsRemovexattr(const char *p, const char *n) { (void)p; (void)n; return -EROFS; }
+
+static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
+    (void)conn;
+    cfg->attr_timeout = 0;       /* sizes change (current/, streams/events): ask each time */
+    cfg->entry_timeout = 1;
+    cfg->negative_timeout = 0;
+    cfg->kernel_cache = 0;
+    lh_mc_events_start(mc, 100);
+    return NULL;
+}
+
+static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); }
+
+static const struct fuse_operations ops = {
+    .getattr = opGetattr, .readdir = opReaddir, .open = opOpen, .read = opRead, .release = opRelease,
+    .statfs = opStatfs, .init = opInit, .destroy = opDestroy,
+    .mkdir = rofsMode, .unlink = rofsPath, .rmdir = rofsPath, .symlink = rofsPath2, .rename = rofsRename,
+    .link = rofsPath2, .chmod = rofsChmod, .chown = rofsChown, .truncate = rofsTruncate, .write = rofsWrite,
+    .create = rofsCreate, .mknod = rofsMknod, .utimens = rofsUtimens, .setxattr = rofsSetxattr,
+    .removexattr = rofsRemovexattr,
+};
+
+/* ------------------------------------------------------------------------------ */
+/* lighthouse mount                                                                 */
+/* ------------------------------------------------------------------------------ */
+
+static const char *mountUsage =
+    "usage: lighthouse mount DIR [--url URL] [--token TOKEN] [--debug]\n"
+    "  The project shadows, read-only, under DIR: current/, history/<seq>/, at/<ISO time>/,\n"
+    "  streams/events, debug/status.json. It runs in the foreground until SIGTERM or\n"
+    "  SIGINT, then unmounts. URL and TOKEN default to LIGHTHOUSE_URL and LIGHTHOUSE_TOKEN;\n"
+    "  the token must be an expert's or an admin's. See docs/shadows.md.\n";
+
+/* Mount dir and serve until a signal (SIGTERM, SIGINT, SIGHUP) ends the loop, then
+ * unmount. Not fuse_main: it reports the signal that ended its loop as a failure (8),
+ * and a SIGTERM is how this mount is meant to end. 0, or 1 when mounting failed. */
+static int serveMount(const char *dir, int debug) {
+    char *argv[] = {"lighthouse-mount", "-o", "ro,default_permissions,fsname=lighthouse,subtype=lighthouse",
+                    debug ? "-d" : NULL, NULL};
+    struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, argv);
+    struct fuse *f = fuse_new(&args, &ops, sizeof(ops), NULL);
+    if (!f) { fprintf(stderr, "lighthouse mount: fuse_new failed\n"); fuse_opt_free_args(&args); return 1; }
+    int rc = 1;
+    if (fuse_mount(f, dir) != 0) {
+        fprintf(stderr, "lighthouse mount: cannot mount %s (is /dev/fuse usable, fusermount3 installed?)\n", dir);
+        goto out;
+    }
+    struct fuse_session *se = fuse_get_session(f);
+    if (fuse_set_signal_handlers(se) != 0) { fuse_unmount(f); goto out; }
+    struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+    if (cfg) {
+        fuse_loop_cfg_set_max_threads(cfg, 16);
+        fuse_loop_cfg_set_clone_fd(cfg, 0);
+    }
+    int res = fuse_loop_mt(f, cfg);   /* 0, -errno, or the signal that ended it */
+    fuse_loop_cfg_destroy(cfg);
+    fuse_remove_signal_handlers(se);
+    fuse_unmount(f);
+    if (res < 0) fprintf(stderr, "lighthouse mount: the FUSE loop failed: %s\n", strerror(-res));
+    rc = res < 0 ? 1 : 0;
+out:
+    fuse_destroy(f);
+    fuse_opt_free_args(&args);
+    return rc;
+}
+
+/* Ask the bridge once before mounting: it must answer, and take this token. */
+static int checkBridge(const char *url) {
+    int st;
+    char *body, err[300];
+    size_t len;
+    if (lh_mc_get(mc, "/v1/shadows/tree?at=0", &st, &body, &len, err, sizeof(err))) {
+        fprintf(stderr, "lighthouse mount: cannot reach the bridge: %s\n", err);
+        return 1;
+    }
+    json_t *j = json_loadb(body, len, 0, NULL);
+    const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+    int rc = 0;
+    if (st == 401 || st == 403) {
+        fprintf(stderr, "lighthouse mount: the bridge at %s refused the token (%d: %s). The mount needs an expert or "
+                "admin token: lighthouse token create --agent NAME --role expert\n", url, st, msg ? msg : "");
+        rc = 2;
+    } else if (st != 200) {
+        fprintf(stderr, "lighthouse mount: the bridge at %s answered %d to /v1/shadows/tree: %s\n", url, st, msg ? msg : body);
+        rc = 1;
+    }
+    json_decref(j);
+    free(body);
+    return rc;
+}
+
+int lh_cli_mount(int argc, char **argv) {
+    const char *dir = NULL, *url = getenv("LIGHTHOUSE_URL"), *token = getenv("LIGHTHOUSE_TOKEN");
+    int debug = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(mountUsage, stdout); return 0; }
+        if (!strcmp(argv[i], "--url") && i + 1 < argc) url = argv[++i];
+        else if (!strcmp(argv[i], "--token") && i + 1 < argc) token = argv[++i];
+        else if (!strcmp(argv[i], "--debug")) debug = 1;
+        else if (argv[i][0] != '-' && !dir) dir = argv[i];
+        else { fputs(mountUsage, stderr); return 2; }
+    }
+    if (!dir) { fputs(mountUsage, stderr); return 2; }
+    if (!url || !*url) url = "http://127.0.0.1:8765";
+    if (!token || !*token) { fprintf(stderr, "lighthouse mount: no token: set LIGHTHOUSE_TOKEN to an expert token (or --token)\n"); return 2; }
+    if (strlen(token) > 4000 || strlen(url) > 1000) { fprintf(stderr, "lighthouse mount: the URL or token is too long\n"); return 2; }
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) { fprintf(stderr, "lighthouse mount: %s is not a directory\n", dir); return 2; }
+    char name[PATH_MAX + 300], host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    char real[PATH_MAX];
+    snprintf(name, sizeof(name), "%s:%s", host, realpath(dir, real) ? real : dir);
+    curl_global_init(CURL_GLOBAL_DEFAULT);   /* before any thread */
+    mc = lh_mc_new(url, token, name);
+    if (!mc) { fprintf(stderr, "lighthouse mount: out of memory\n"); return 1; }
+    mountTime = time(NULL);
+    int rc = checkBridge(url);
+    if (rc) { lh_mc_free(mc); curl_global_cleanup(); return rc; }
+    rc = serveMount(dir, debug);
+    lh_mc_free(mc);
+    mc = NULL;
+    curl_global_cleanup();
+    return rc;
+}

@@ -3,12 +3,13 @@
 #ifndef LH_CLI_H
 #define LH_CLI_H
 
+#include "hook/hook.h"   /* lh_hook_main: `lighthouse hook` (the hook does not include cli.h) */
+
 int lh_cli_check(int argc, char **argv);   /* src/cli/check.c */
 int lh_cli_policy(int argc, char **argv);  /* src/cli/policy.c */
 int lh_cli_events(int argc, char **argv);  /* src/cli/events.c */
 int lh_cli_serve(int argc, char **argv);   /* src/cli/serve.c */
 int lh_cli_token(int argc, char **argv);   /* src/cli/token.c */
-int lh_hook_main(int argc, char **argv);   /* src/hook/hook.c (also lighthouse-hook) */
 int lh_cli_load(int argc, char **argv);    /* src/cli/load.c */
 int lh_cli_mount(int argc, char **argv);   /* src/cli/mount.c */
 

@@ -34,7 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "hook/hook.h"
 #include "hook/client.h"
 #include "hook/setup.h"
 #include "util/check.h"

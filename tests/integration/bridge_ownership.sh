@@ -18,6 +18,10 @@ out=$(python3 "$CHECK" include --src "$ROOT/src" 2>&1); rc=$?
 check "the #include graph between the modules of src/bridge has no circle" '[ $rc -eq 0 ]'
 [ $rc -eq 0 ] || sed 's/^/# /' <<<"$out"
 
+out=$(python3 "$CHECK" layers --src "$ROOT/src" 2>&1); rc=$?
+check "the #include graph between the layers of src/ (engine, store, bridge, hook, cli, ...) has no circle" '[ $rc -eq 0 ]'
+[ $rc -eq 0 ] || sed 's/^/# /' <<<"$out"
+
 # The checks must fail on a violation: plant one of each in a copy.
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -36,4 +40,8 @@ check "an atomic declared in a header without a .c of its own fails the check" '
 sed -i 's|#include "bridge/metrics.h"|#include "bridge/metrics.h"\n#include "bridge/sse.h"|' "$T/src/bridge/engines.h"
 out=$(python3 "$CHECK" include --src "$T/src" 2>&1); rc=$?
 check "an include circle between bridge modules fails the check, naming it" '[ $rc -ne 0 ] && grep -q "include circle among the modules.*bridge/engines.*bridge/sse" <<<"$out"'
+# the hook includes the CLI's header while the CLI includes the hook's
+sed -i 's|#include "hook/hook.h"|#include "hook/hook.h"\n#include "cli/cli.h"|' "$T/src/hook/hook_main.c"
+out=$(python3 "$CHECK" layers --src "$T/src" 2>&1); rc=$?
+check "an include circle between layers fails the check, naming it" '[ $rc -ne 0 ] && grep -q "include circle among the layers.*cli.*hook" <<<"$out"'
 done_testing

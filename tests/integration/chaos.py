@@ -26,6 +26,9 @@
       reset without a reply) or "connect-error ERR".
   oneshot URL TOKEN
       One decision; prints the status and the body (for a normal client).
+  burst URL TOKEN N
+      N decisions back to back on one keep-alive connection; prints "OK THROTTLED OTHER"
+      (counts of 200, 429 with the JSON error rate_limited, anything else).
 """
 import http.client
 import json
@@ -90,6 +93,8 @@ def load(url_file, token, out, stop, conns):
                     rec.update(json=ok, code=j["error"]["code"] if ok else None,
                                body=body[:200].decode("utf-8", "replace"))
                 emit(rec)
+                if r.status == 429:
+                    time.sleep(0.05)   # throttled: do not spin
                 if r.will_close:
                     conn.close()
                     conn = None
@@ -234,6 +239,27 @@ def oneshot(url, token):
     print(r.status, r.read().decode("utf-8", "replace"))
 
 
+def burst(url, token, n):
+    u = urlparse(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    ok = throttled = other = 0
+    for i in range(n):
+        c.request("POST", "/v1/validate", body=decision_body(i),
+                  headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        r = c.getresponse()
+        body = r.read()
+        if r.status == 200:
+            ok += 1
+        elif r.status == 429 and b'"rate_limited"' in body:
+            throttled += 1
+        else:
+            other += 1
+        if r.will_close:
+            c.close()
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    print(ok, throttled, other)
+
+
 def main(a):
     if a[0] == "load":
         load(a[1], a[2], a[3], a[4], int(a[5]) if len(a) > 5 else 4)
@@ -243,6 +269,8 @@ def main(a):
         hold_conns(a[1], int(a[2]), int(a[3]), a[4], a[5], a[0] == "slowloris")
     elif a[0] == "excess":
         excess(a[1], int(a[2]), a[3], a[4])
+    elif a[0] == "burst":
+        burst(a[1], a[2], int(a[3]))
     elif a[0] == "oneshot":
         oneshot(a[1], a[2])
     else:

@@ -127,4 +127,66 @@ check "every decision answered 200 is in the store ($acked acknowledged; non-JSO
 nv=$(jq -s '[.[] | select(.type == "sla.violated")] | length' "$T/export.jsonl")
 nr=$(jq -s '[.[] | select(.type == "policy.rolled_back")] | length' "$T/export.jsonl")
 check "the SLA monitor raised no violation ($nv) and rolled nothing back ($nr)" "[ $nv -eq 0 ] && [ $nr -eq 0 ]"
+# ---- part 2: timed waits across a clock step, without libfaketime -----------------------
+# libfaketime converts the deadlines of pthread_cond_timedwait, so a real step's effect on
+# the store's timed waits is hidden from part 1. Here a small preload of our own only adds
+# 2 h to CLOCK_REALTIME (clock_gettime, time, gettimeofday): a deadline computed from the
+# wall clock then lies 2 h ahead for the kernel, exactly what a real step back by 2 h does
+# to a wait already computed. The store's waits must run on CLOCK_MONOTONIC: the bridge
+# still learns within the cap of a revocation recorded by another process (the SQLite
+# subscriber's 20 ms poll), and still writes its checkpoints on the schedule.
+cat >"$T/ahead.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+#include <sys/time.h>
+#include <time.h>
+#define AHEAD 7200
+int clock_gettime(clockid_t c, struct timespec *ts) {
+    static int (*real)(clockid_t, struct timespec *);
+    if (!real) real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+    int rc = real(c, ts);
+    if (rc == 0 && (c == CLOCK_REALTIME || c == CLOCK_REALTIME_COARSE)) ts->tv_sec += AHEAD;
+    return rc;
+}
+time_t time(time_t *t) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (t) *t = ts.tv_sec;
+    return ts.tv_sec;
+}
+int gettimeofday(struct timeval *tv, void *tz) {
+    struct timespec ts;
+    (void)tz;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (tv) { tv->tv_sec = ts.tv_sec; tv->tv_usec = ts.tv_nsec / 1000; }
+    return 0;
+}
+C
+if ! cc -shared -fPIC -o "$T/ahead.so" "$T/ahead.c" -ldl 2>"$T/cc.err"; then
+  fail "build the clock preload: $(head -1 "$T/cc.err")"
+else
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" LD_PRELOAD="$T/ahead.so" LIGHTHOUSE_CHECKPOINT_INTERVAL_MS=100 \
+    LIGHTHOUSE_RATE_LIMIT=0 start_bridge ahead || fail "the bridge starts with its wall clock 2 h ahead"
+  BPID=$PID
+  RV=$(token chaos-rv builder)
+  out=$(python3 "$CHAOS" oneshot "$URL" "$RV")
+  seq=$(sed 's/^[0-9]* //' <<<"$out" | jq -r .seq 2>/dev/null)
+  check "the bridge with its wall clock 2 h ahead decides (seq $seq)" "[ '${out%% *}' = 200 ]"
+  cpseq() { sed -n 's/^lhcp1 seq=\([0-9]*\) .*/\1/p' "$DATA.checkpoints" | tail -1; }
+  wait_for "[ \"\$(cpseq)\" -ge ${seq:-1} ] 2>/dev/null" &&
+    ok "checkpoints are written on the schedule with the wall clock ahead (seq $(cpseq) witnessed)" ||
+    fail "no checkpoint after open with the wall clock ahead (last witnessed seq $(cpseq), head at least $seq)"
+  # the revoked token is an expert's, polled with GET /v1/events, which appends nothing: a
+  # decision would append an event, and its commit would wake the subscriber by itself
+  EX=$(token chaos-rv-expert expert)
+  evcode() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: Bearer $EX" "$URL/v1/events?limit=1"; }
+  check "the expert token reads events before its revocation ($(evcode))" '[ "$(evcode)" = 200 ]'
+  "$LH" token revoke "$EX" --data "$DATA" >/dev/null 2>&1 || fail "token revoke from another process"
+  wait_for '[ "$(evcode)" = 401 ]' &&
+    ok "a revocation recorded by another process reaches the bridge with its wall clock ahead" ||
+    fail "the bridge with its wall clock ahead never saw the revocation recorded by another process (GET /v1/events: $(evcode))"
+  term_wait "$BPID"
+  check "the bridge with its wall clock ahead stops cleanly (exit $rc)" "[ $rc -eq 0 ]"
+fi
 done_testing

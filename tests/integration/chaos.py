@@ -95,6 +95,8 @@ def load(url_file, token, out, stop, conns):
                 emit(rec)
                 if r.status == 429:
                     time.sleep(0.05)   # throttled: do not spin
+                elif r.status == 503:
+                    time.sleep(0.01)   # the store is away: do not spin either
                 if r.will_close:
                     conn.close()
                     conn = None

@@ -10,6 +10,7 @@ pkgs=(
   libmicrohttpd-dev libfuse3-dev fuse3 libcurl4-openssl-dev
   libcmocka-dev
   valgrind wrk nginx-light hyperfine prometheus jq python3 clang nodejs
+  faketime   # tests/integration/chaos_clock.sh: libfaketime moves the bridge's wall clock
   chromium   # tests/integration/load_html.sh: the HTML report rendered headless (no network)
 )
 

@@ -666,6 +666,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     so.data_dir = cfg->data;
     so.conninfo = cfg->pg[0] ? cfg->pg : NULL;
     so.max_json_depth = 64;
+    so.verify_chain = 1;   /* a broken chain is refused at start (docs/store.md, "Chaos") */
     mkdir(cfg->data, 0700);
     char serr[512];
     b->store = lh_store_open(&so, serr, sizeof(serr));

@@ -35,6 +35,23 @@ int64_t lh_wall_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+void lh_cond_init_monotonic(pthread_cond_t *cv) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+struct timespec lh_deadline_ms(long ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long ns = ts.tv_nsec + (ms % 1000) * 1000000L;
+    ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000L);
+    ts.tv_nsec = ns % 1000000000L;
+    return ts;
+}
+
 /* ============================== UTF-8 and JSON ============================== */
 
 int lh_store_utf8_valid(const char *s, size_t len) { return lh_utf8_valid(s, len); }

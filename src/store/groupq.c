@@ -86,11 +86,7 @@ static void *committerMain(void *arg) {
             if (!worked || !q->idle) {
                 pthread_cond_wait(&q->work_cv, &q->mu);
             } else {
-                struct timespec until;
-                clock_gettime(CLOCK_REALTIME, &until);
-                long ns = until.tv_nsec + (IDLE_MS % 1000) * 1000000L;
-                until.tv_sec += IDLE_MS / 1000 + ns / 1000000000L;
-                until.tv_nsec = ns % 1000000000L;
+                struct timespec until = lh_deadline_ms(IDLE_MS);
                 if (pthread_cond_timedwait(&q->work_cv, &q->mu, &until) == ETIMEDOUT && !q->head) {
                     worked = 0;
                     q->waiting = 0;
@@ -155,7 +151,7 @@ int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(v
                     void *ctx, char *err, size_t errlen) {
     memset(q, 0, sizeof(*q));
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->work_cv, NULL);
+    lh_cond_init_monotonic(&q->work_cv);
     q->commit = commit;
     q->committed = committed;
     q->idle = idle;

@@ -521,7 +521,7 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     pthread_mutex_init(&b->sub_mu, NULL);
     pthread_mutex_init(&b->ck_mu, NULL);
     pthread_cond_init(&b->ck_cv, NULL);
-    pthread_cond_init(&b->sub_cv, NULL);
+    lh_cond_init_monotonic(&b->sub_cv);
     pthread_mutex_init(&b->pool_mu, NULL);
     b->readonly = (o->flags & LH_STORE_READONLY) != 0;
     snprintf(b->path, sizeof(b->path), "%s/events.db", o->data_dir);
@@ -907,10 +907,7 @@ static int sqlSubOpen(lh_store *st, lh_sub_be **out, char *err, size_t errlen) {
 static int sqlSubWait(lh_store *st, lh_sub_be *s, int timeout_ms, char *err, size_t errlen) {
     sqliteBe *b = be(st);
     if (timeout_ms > 20) timeout_ms = 20;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)timeout_ms * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    struct timespec ts = lh_deadline_ms(timeout_ms);
     pthread_mutex_lock(&b->sub_mu);
     if (s->gen == b->commit_gen) pthread_cond_timedwait(&b->sub_cv, &b->sub_mu, &ts);
     s->gen = b->commit_gen;

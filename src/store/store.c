@@ -71,6 +71,28 @@ static int checkTail(lh_store *st, const lh_chain_head *h, char *err, size_t err
     return rc;
 }
 
+/* verify_chain: the whole chain is walked before the store is used (a flipped byte in an
+ * old event is invisible to checkTail). A chain that does not verify is refused unless the
+ * caller accepts it, which is said on stderr each time. */
+static int verifyAtOpen(lh_store *st, const lh_store_options *o, char *err, size_t errlen) {
+    lh_store_verify_result *r = calloc(1, sizeof(*r));
+    if (!r) return lh_store_err(err, errlen, "out of memory");
+    int rc = lh_store_verify(st, r, err, errlen);
+    if (rc == 0 && !r->ok) {
+        const char *acc = getenv("LIGHTHOUSE_ACCEPT_BROKEN_CHAIN");
+        if (o->accept_broken || (acc && !strcmp(acc, "1")))
+            fprintf(stderr, "lighthouse store: accepting a chain that does not verify "
+                    "(LIGHTHOUSE_ACCEPT_BROKEN_CHAIN): at seq %lld: %s\n", (long long)r->first_bad_seq, r->reason);
+        else
+            rc = lh_store_err(err, errlen, "refusing a chain that does not verify: at seq %lld: %s (%lld events "
+                              "before it verified); run `lighthouse events verify`, and set "
+                              "LIGHTHOUSE_ACCEPT_BROKEN_CHAIN=1 to start on this store anyway",
+                              (long long)r->first_bad_seq, r->reason, (long long)r->checked);
+    }
+    free(r);
+    return rc;
+}
+
 static int setupKeys(lh_store *st, const lh_store_options *o, char *err, size_t errlen) {
     lh_chain_head h;
     int exists = 0;
@@ -125,6 +147,7 @@ lh_store *lh_store_open(const lh_store_options *o, char *err, size_t errlen) {
     if (ops->open(st, o, err, errlen) < 0) goto fail;
     if (setupKeys(st, o, err, errlen) < 0) goto fail;
     if (lh_witness_path(st, o, err, errlen) < 0 || lh_witness_open(st, o, err, errlen) < 0) goto fail;
+    if (o->verify_chain && verifyAtOpen(st, o, err, errlen) < 0) goto fail;
     return st;
 fail:
     lh_store_close(st);

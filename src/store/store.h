@@ -93,6 +93,10 @@ typedef struct lh_store_options {
     int checkpoint_interval_ms; /* 0: LIGHTHOUSE_CHECKPOINT_INTERVAL_MS, else 1000 */
     int accept_cut;           /* open a store whose head is behind its last checkpoint (as
                                * LIGHTHOUSE_ACCEPT_CUT_LOG=1) */
+    int verify_chain;         /* walk the whole chain at open (lh_store_verify) and refuse one
+                               * that does not verify (the bridge sets it; docs/store.md) */
+    int accept_broken;        /* with verify_chain: open it anyway, saying so on stderr (as
+                               * LIGHTHOUSE_ACCEPT_BROKEN_CHAIN=1) */
 } lh_store_options;
 
 typedef struct lh_store lh_store;
@@ -105,7 +109,8 @@ int lh_store_backend_parse(const char *name, lh_store_backend *out, char *err, s
  * generated (32 random bytes, hex) on the first start of a new store. Several keys may be
  * given separated by ','; each must be at least LH_STORE_KEY_MIN bytes. Refuses a key that
  * does not match the chain ("wrong key"), an unknown backend, a secret file readable by
- * others, and a chain whose tail does not verify. NULL on failure. */
+ * others, and a chain whose tail does not verify (with verify_chain: any part of it). NULL
+ * on failure. */
 lh_store *lh_store_open(const lh_store_options *opts, char *err, size_t errlen);
 
 /* Stop the writer (pending appends finish first) and free everything. NULL is a no-op. */

@@ -262,11 +262,7 @@ static void *witnessMain(void *arg) {
     lh_store *st = arg;
     pthread_mutex_lock(&st->cp_mu);
     while (!st->cp_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t ns = ts.tv_nsec + (int64_t)st->cp_interval_ms * 1000000;
-        ts.tv_sec += (time_t)(ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
+        struct timespec ts = lh_deadline_ms(st->cp_interval_ms);
         pthread_cond_timedwait(&st->cp_cv, &st->cp_mu, &ts);
         if (st->cp_stop) break;
         pthread_mutex_unlock(&st->cp_mu);
@@ -305,7 +301,7 @@ int lh_witness_open(lh_store *st, const lh_store_options *o, char *err, size_t e
     const char *iv = getenv("LIGHTHOUSE_CHECKPOINT_INTERVAL_MS");
     if (!o->checkpoint_interval_ms && iv && atoi(iv) > 0) st->cp_interval_ms = atoi(iv);
     pthread_mutex_init(&st->cp_mu, NULL);
-    pthread_cond_init(&st->cp_cv, NULL);
+    lh_cond_init_monotonic(&st->cp_cv);
     if (pthread_create(&st->cp_thread, NULL, witnessMain, st) != 0) {
         pthread_cond_destroy(&st->cp_cv);
         pthread_mutex_destroy(&st->cp_mu);

@@ -1,7 +1,8 @@
 /* test_store_cut.c — the signed checkpoints outside the store (src/store/witness.c): written
  * at open, on the schedule and at close; verify compares the head with them and counts the
  * events only the store vouches for; a cut tail is refused at open unless accepted; forged
- * lines are ignored; checkpoints follow key rotation. Order of events only: the schedule is
+ * lines are ignored; checkpoints follow key rotation; with verify_chain a chain broken in
+ * its middle is refused at open unless accepted. Order of events only: the schedule is
  * observed by waiting for the checkpoint to appear, never by a wall-clock bound. */
 #include "testutil.h"
 
@@ -143,6 +144,48 @@ static void test_cut_refused_then_accepted(void **state) {
     assert_int_equal(r.checkpoint_seq, 9);
 }
 
+/* verify_chain (what the bridge opens with): an event changed in the middle of the chain,
+ * which the tail check cannot see, is refused at open unless accepted. */
+static void test_broken_chain_refused_with_verify_chain(void **state) {
+    (void)state;
+    char dir[300], err[512];
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 0, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    appendN(st, 10);
+    lh_store_close(st);
+    sqlExec(dir, "UPDATE events SET data = '{\"n\":2}' WHERE seq = 4;");
+    st = openOpts(dir, 0, 0, 0, err); /* without verify_chain only the tail is checked */
+    if (!st) fail_msg("open without verify_chain: %s", err);
+    lh_store_close(st);
+    lh_store_options o = {.backend = LH_STORE_SQLITE, .data_dir = dir, .secret = K1 "," K2, .verify_chain = 1};
+    unsetenv("LIGHTHOUSE_ACCEPT_BROKEN_CHAIN");
+    assert_null(lh_store_open(&o, err, sizeof(err)));
+    assert_non_null(strstr(err, "refusing a chain that does not verify: at seq 4"));
+    assert_non_null(strstr(err, "(3 events before it verified)"));
+    assert_non_null(strstr(err, "LIGHTHOUSE_ACCEPT_BROKEN_CHAIN=1"));
+    o.accept_broken = 1;
+    st = lh_store_open(&o, err, sizeof(err));
+    if (!st) fail_msg("accepted open: %s", err);
+    lh_store_close(st);
+    o.accept_broken = 0;
+    setenv("LIGHTHOUSE_ACCEPT_BROKEN_CHAIN", "1", 1);
+    st = lh_store_open(&o, err, sizeof(err));
+    unsetenv("LIGHTHOUSE_ACCEPT_BROKEN_CHAIN");
+    if (!st) fail_msg("open accepted by the environment: %s", err);
+    lh_store_close(st);
+    /* an intact chain opens with verify_chain */
+    newDir(dir, sizeof(dir));
+    o.data_dir = dir;
+    st = lh_store_open(&o, err, sizeof(err));
+    if (!st) fail_msg("new store with verify_chain: %s", err);
+    appendN(st, 3);
+    lh_store_close(st);
+    st = lh_store_open(&o, err, sizeof(err));
+    if (!st) fail_msg("intact store with verify_chain: %s", err);
+    lh_store_close(st);
+}
+
 static void test_forged_line_ignored(void **state) {
     (void)state;
     char dir[300], err[512], p[400];
@@ -225,6 +268,7 @@ int main(void) {
         cmocka_unit_test(test_written_at_open_and_close),
         cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_cut_refused_then_accepted),
+        cmocka_unit_test(test_broken_chain_refused_with_verify_chain),
         cmocka_unit_test(test_forged_line_ignored),
         cmocka_unit_test(test_rotation_and_other_key),
     };

@@ -10,6 +10,7 @@ pkgs=(
   libmicrohttpd-dev libfuse3-dev fuse3 libcurl4-openssl-dev
   libcmocka-dev
   valgrind wrk nginx-light hyperfine prometheus jq python3 clang nodejs
+  clang-tools clang-tidy   # make static: scan-build and clang-tidy (scripts/static.sh)
   chromium   # tests/integration/load_html.sh: the HTML report rendered headless (no network)
 )
 

@@ -65,7 +65,7 @@ static void *committerMain(void *arg) {
     lh_groupq *q = arg;
     pthread_setname_np(pthread_self(), "lh-store-writer"); /* for top -H, perf and gdb */
     size_t cap = 1024;
-    lh_greq **group = malloc(cap * sizeof(*group));
+    lh_greq **group = malloc(cap * sizeof(*group)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
     int worked = 0; /* groups since q->idle was last called */
     for (;;) {
         pthread_mutex_lock(&q->mu);
@@ -95,7 +95,7 @@ static void *committerMain(void *arg) {
         uint64_t g = atomic_load(&q->taken) + 1;
         while (q->head && (n == 0 || events + q->head->n <= GROUP_MAX_EVENTS)) {
             if (n == cap || !group) {
-                lh_greq **bigger = realloc(group, 2 * cap * sizeof(*group));
+                lh_greq **bigger = realloc(group, 2 * cap * sizeof(*group)); /* NOLINT(bugprone-sizeof-expression): pointers */
                 if (!bigger) break;
                 group = bigger;
                 cap *= 2;

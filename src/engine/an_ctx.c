@@ -13,6 +13,7 @@
  * - A project .env made from its example (cp .env.example .env, cat .env.example > .env)
  *   or appended to (>> .env) is the documented setup step, not a secret overwrite.
  * - bash -n, sh -n, zsh -n only parse the script. */
+#include <assert.h>
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -90,6 +91,7 @@ static int testEnvValue(const char *v) {
 
 /* NAME=value naming a test environment */
 static int testEnvWord(const char *w) {
+    assert(w); /* lh_word.s is never NULL (shell.h) */
     const char *eq = strchr(w, '=');
     if (eq && (!strncmp(w, "DJANGO_SETTINGS_MODULE=", 23) || !strncmp(w, "--settings=", 11)))
         return djangoTestSettings(eq + 1);

@@ -26,6 +26,7 @@ void lh_load_hist_bounds(const lh_load_hist *h, int idx, uint64_t *lo, uint64_t 
     int b = h->sub_bits;
     assert(b >= 2 && b <= 12); /* lh_load_hist_init's bounds: half >= 2, never 0 below */
     uint64_t sub = 1ull << b, half = sub >> 1;
+    assert(half >= 2);
     if ((uint64_t)idx < sub) { *lo = (uint64_t)idx; *hi = (uint64_t)idx + 1; return; }
     uint64_t k = (uint64_t)idx - sub;
     int e = (int)(k / half) + 1;

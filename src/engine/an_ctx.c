@@ -91,7 +91,6 @@ static int testEnvValue(const char *v) {
 
 /* NAME=value naming a test environment */
 static int testEnvWord(const char *w) {
-    assert(w); /* lh_word.s is never NULL (shell.h) */
     const char *eq = strchr(w, '=');
     if (eq && (!strncmp(w, "DJANGO_SETTINGS_MODULE=", 23) || !strncmp(w, "--settings=", 11)))
         return djangoTestSettings(eq + 1);
@@ -118,6 +117,7 @@ static int commandIsTestDb(an_state *s, int idx, const lh_cmd *cmd) {
             test = 1;
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
+        assert(a); /* lh_word.s is never NULL (shell.h) */
         if (an_istr(a, "prod")) return 0;
         if (testEnvWord(a) || testDbName(a)) test = 1;
         const char *host = NULL;

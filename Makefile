@@ -5,6 +5,7 @@
 #   make test       every test; the last line is "N passed, N failed, N skipped"
 #   make check      the tests again under AddressSanitizer and UBSan (in build-san/)
 #   make bench      benchmarks that print figures
+#   make static     scan-build and clang-tidy over src/ (build-scan/); any finding fails
 #   make diff-shell the shell parser against mvdan/sh on 100k+ generated scripts (slow)
 #   make mutation   mutation check: mutants of the code must fail the tests (long)
 #   make install    install the two programs under $(PREFIX)/bin
@@ -61,7 +62,7 @@ REPLAY_BIN = $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell mutation
+.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell mutation static print-cflags
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -153,12 +154,20 @@ MUTATE_ARGS ?=
 mutation: all $(UNIT_BIN) $(POWERCUT_SO)
 	nice scripts/mutate.py --build $(BUILD) $(MUTATE_ARGS)
 
+# clang's static analyzer and clang-tidy (.clang-tidy) over src/, in build-scan/ (scripts/static.sh).
+static: deps
+	@scripts/static.sh build-scan
+
+# The compiler flags, for tools that need them (scripts/static.sh's compile_commands.json).
+print-cflags:
+	@echo $(ALL_CFLAGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/lighthouse $(BUILD)/lighthouse-hook $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-scan
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -11,6 +11,7 @@ pkgs=(
   libcmocka-dev
   valgrind wrk nginx-light hyperfine prometheus jq python3 clang nodejs
   faketime   # tests/integration/chaos_clock.sh: libfaketime moves the bridge's wall clock
+  clang-tools clang-tidy   # make static: scan-build and clang-tidy (scripts/static.sh)
   chromium   # tests/integration/load_html.sh: the HTML report rendered headless (no network)
 )
 

@@ -495,7 +495,7 @@ static int log_attempt(sink_state *k, const char *body) {
     size_t n = strlen(body);
     char *line = malloc(n + 2);
     if (!line) { snprintf(k->err, sizeof(k->err), "out of memory"); return 0; }
-    memcpy(line, body, n);
+    memcpy(line, body, n); /* NOLINT(bugprone-not-null-terminated-result): bytes for write(), n + 1 of them */
     line[n] = '\n';
     size_t off = 0;
     int ok = 1;

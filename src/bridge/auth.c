@@ -214,7 +214,7 @@ int lh_auth_mint(const unsigned char key[LH_AUTH_KEY_LEN], lh_token_claims *c, c
         snprintf(err, errlen, "agent name is too long");
         return -1;
     }
-    memcpy(buf, "lh1.", 4);
+    memcpy(buf, "lh1.", 4); /* NOLINT(bugprone-not-null-terminated-result): b64enc appends and ends it */
     size_t n = 4 + b64enc((const unsigned char *)payload, plen, buf + 4);
     free(payload);
     unsigned char m[32];

@@ -2,6 +2,7 @@
  * report what it measured (src/load/, docs/load.md). Exit codes: 0 GO, 1 NO-GO (an
  * objective failed, a regression, an unreachable target), 2 bad usage or input. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netdb.h>
 #include <signal.h>
@@ -31,6 +32,17 @@ static const char *usageText =
     "minted and revoked at the end; else LIGHTHOUSE_TOKEN; else the\n"
     "fleet from $LIGHTHOUSE_DATA or ./lighthouse-data. The history is DIR/load-history.db. The target\n"
     "comes from LIGHTHOUSE_URL (default http://127.0.0.1:8765). See docs/load.md.\n";
+
+/* A whole number in [lo, hi] and nothing after it. atoi read "12x" as 12 and wrapped
+ * 4294967297 to 1 (cert-err34-c). 0, or -1. */
+static int wholeNumber(const char *v, long lo, long hi, int *out) {
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi) return -1;
+    *out = (int)n;
+    return 0;
+}
 
 static int bad(const char *fmt, const char *a, const char *b) {
     fprintf(stderr, "lighthouse load: ");
@@ -115,8 +127,7 @@ static int historyMain(int argc, char **argv) {
         if (!strcmp(argv[i], "--history") && i + 1 < argc) path = argv[++i];
         else if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
         else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
-            limit = atoi(argv[++i]);
-            if (limit < 1 || limit > 100000) return bad("--limit must be between 1 and 100000%s%s", "", "");
+            if (wholeNumber(argv[++i], 1, 100000, &limit)) return bad("--limit must be between 1 and 100000%s%s", "", "");
         } else return bad("history: unexpected argument '%s'%s", argv[i], "");
     }
     const char *env = getenv("LIGHTHOUSE_LOAD_HISTORY");
@@ -261,8 +272,7 @@ int lh_cli_load(int argc, char **argv) {
         else if (!strcmp(a, "--history")) history = v;
         else if (!strcmp(a, "--corpus")) corpusPath = v;
         else if (!strcmp(a, "--confirm")) {
-            confirm = atoi(v);
-            if (confirm < 0 || confirm > 10 || strspn(v, "0123456789") != strlen(v)) return bad("--confirm: '%s' must be 0 to 10 repeats%s", v, "");
+            if (strspn(v, "0123456789") != strlen(v) || wholeNumber(v, 0, 10, &confirm)) return bad("--confirm: '%s' must be 0 to 10 repeats%s", v, "");
         } else if (!strcmp(a, "--min-latency-delta")) {
             char *end;
             minDelta = strtod(v, &end);
@@ -275,8 +285,7 @@ int lh_cli_load(int argc, char **argv) {
             if (errno || *end || end == v) return bad("--seed: '%s' is not a whole number%s", v, "");
             o.seed = s;
         } else if (!strcmp(a, "--bridge-pid")) {
-            o.bridge_pid = atoi(v);
-            if (o.bridge_pid <= 0) return bad("--bridge-pid: '%s' is not a process id%s", v, "");
+            if (wholeNumber(v, 1, INT_MAX, &o.bridge_pid)) return bad("--bridge-pid: '%s' is not a process id%s", v, "");
         }
         else if (!strcmp(a, "--agents")) key = "agents";
         else if (!strcmp(a, "--agents-peak")) key = "agents_peak";
@@ -317,17 +326,17 @@ int lh_cli_load(int argc, char **argv) {
     }
     if (lh_load_pattern_check(&o.pat, err, sizeof(err))) return bad("%s%s", err, "");
     if (parseTarget(target, &o, err, sizeof(err))) return bad("%s%s", err, "");
-    if (!adminArg && getenv("LIGHTHOUSE_ADMIN_TOKEN") && *getenv("LIGHTHOUSE_ADMIN_TOKEN") && !tokenArg && !dataArg)
-        adminArg = getenv("LIGHTHOUSE_ADMIN_TOKEN");
+    const char *envAdmin = getenv("LIGHTHOUSE_ADMIN_TOKEN");
+    if (!adminArg && envAdmin && *envAdmin && !tokenArg && !dataArg) adminArg = envAdmin;
     if ((tokenArg != NULL) + (dataArg != NULL) + (adminArg != NULL) > 1)
         return bad("give one of --token, --data and --admin-token%s%s", "", "");
     /* Tokens: --token; else a fleet minted from --data; else LIGHTHOUSE_TOKEN; else a fleet
      * from $LIGHTHOUSE_DATA or the default data dir. */
     const char *envTok = getenv("LIGHTHOUSE_TOKEN");
-    const char *data = NULL;
+    const char *data = NULL, *envHist;
     if (!tokenArg && !dataArg && !adminArg && envTok && *envTok) tokenArg = envTok;
     if (!tokenArg && !adminArg) data = dataDir(dataArg, o.quiet);
-    else if (!history && !(getenv("LIGHTHOUSE_LOAD_HISTORY") && *getenv("LIGHTHOUSE_LOAD_HISTORY")))
+    else if (!history && !((envHist = getenv("LIGHTHOUSE_LOAD_HISTORY")) && *envHist))
         data = dataDir(NULL, o.quiet);
     history = historyPath(history, data, historyBuf, sizeof(historyBuf));
     lh_fleet fleet;

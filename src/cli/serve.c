@@ -3,6 +3,7 @@
  * Settings: defaults < --config FILE (or LIGHTHOUSE_CONFIG) < LIGHTHOUSE_* environment
  * < flags. See docs/configuration.md. Prints where it listens and where its data is on
  * stdout once it accepts connections; diagnostics go to stderr. */
+#include <assert.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ int lh_cli_serve(int argc, char **argv) {
         return 2;
     }
     for (int i = 1; i < argc; i++) {
+        assert(argv[i]); /* argv[i] is a string for every i < argc (C11 5.1.2.2.1) */
         if (!strcmp(argv[i], "--config")) { i++; continue; }
         char key[64];
         if (flagKey(argv[i], key, sizeof(key)) || i + 1 >= argc) {

@@ -20,6 +20,7 @@
  * (an_fs.c) whatever they hold. */
 #include "engine/analyze.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +75,7 @@ static void add(text *t, const char *s, size_t n) {
         t->s = ns;
         t->cap = cap;
     }
+    assert(t->s); /* the growth above allocated it: cap >= n + 2 > 0 */
     memcpy(t->s + t->n, s, n);
     t->n += n;
     t->s[t->n] = 0;

@@ -13,6 +13,7 @@
  * - A project .env made from its example (cp .env.example .env, cat .env.example > .env)
  *   or appended to (>> .env) is the documented setup step, not a secret overwrite.
  * - bash -n, sh -n, zsh -n only parse the script. */
+#include <assert.h>
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -116,6 +117,7 @@ static int commandIsTestDb(an_state *s, int idx, const lh_cmd *cmd) {
             test = 1;
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
+        assert(a); /* lh_word.s is never NULL (shell.h) */
         if (an_istr(a, "prod")) return 0;
         if (testEnvWord(a) || testDbName(a)) test = 1;
         const char *host = NULL;

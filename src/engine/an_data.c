@@ -6,6 +6,7 @@
  * an_data_dispatch() after it), so a program that already has one (curl, vault, tar, vim,
  * kill, pip, npm…) keeps it: deny beats escalate beats allow across their findings.
  * The rule packs (pack.*) are in an_packs.c. */
+#include <assert.h>
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -563,6 +564,7 @@ static void bindAll(an_state *s, int idx, const lh_cmd *cmd) {
                                      "--bind-address", "--http-address", "--addr", "--listen-address", NULL};
     for (int k = 1; k < cmd->argc; k++) {
         const char *a = cmd->argv[k].s;
+        assert(a); /* lh_word.s is never NULL (shell.h) */
         if (a[0] != '-') continue;
         const char *v = NULL;
         if (a[1] == '-') {

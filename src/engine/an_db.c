@@ -8,6 +8,7 @@
  * every read are allowed. The SQL reader is a small tokenizer, not a parser: it
  * skips strings, quoted identifiers and comments, splits statements on ';', and
  * looks at each statement's leading keywords and whether it has a real WHERE. */
+#include <assert.h>
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -344,6 +345,7 @@ void an_db_sql(an_state *s, int idx, const lh_cmd *cmd) {
         static const char *const sqlopts[] = {"-c", "--command", "-e", "--execute", "--query", "-q", "-Q", NULL};
         for (int i = 1; i < cmd->argc; i++) {
             const char *a = cmd->argv[i].s;
+            assert(a); /* lh_word.s is never NULL (shell.h) */
             for (int k = 0; sqlopts[k]; k++) {
                 size_t l = strlen(sqlopts[k]);
                 if (strncmp(a, sqlopts[k], l)) continue;

@@ -23,6 +23,7 @@
  * nothing found it is allowed. Any other call (deletes, kill/terminate…, unknown verbs)
  * is the policy's business (escalate.mcp-destructive, settings.unknown_tool). A
  * "directory" with a "filename" is one path. */
+#include <assert.h>
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -116,6 +117,7 @@ void an_mcp(lh_ctx *c) {
     }
     for (int i = 0; i < r->nmcp_args; i++) {
         const char *k = r->mcp_keys[i], *v = r->mcp_args[i];
+        assert(k && v); /* the request parser stores both or fails the request */
         if (!strcmp(k, "sql") || !strcmp(k, "query")) {
             /* SQL only where the tool says it runs one: a search tool's query is text */
             if (sql || !strcmp(k, "sql")) { an_db_sql_text(c, v); judged_sql = 1; }

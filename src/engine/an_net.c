@@ -8,6 +8,7 @@
  *   (deny): curl -d @.env, scp ~/.ssh/id_rsa host:, cat key | nc, $(cat key) in a URL.
  * - Reverse shells; HTTP mutations of remote APIs; ssh, scp, rsync to remote hosts;
  *   tunnels. */
+#include <assert.h>
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -417,6 +418,7 @@ static void checkPerlInPlace(an_state *s, int idx, const lh_cmd *cmd) {
     int inplace = 0, after_code = 0;
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
+        assert(a); /* lh_word.s is never NULL (shell.h) */
         if (a[0] == '-' && a[1] && a[1] != '-') {
             if (strchr(a, 'i')) inplace = 1;
             if (strchr(a, 'e') || strchr(a, 'E')) { i++; after_code = 1; }

@@ -6,6 +6,7 @@
  * Called from an_data_dispatch() for every command view, after the data handlers, so a
  * program that has another handler (consul kv delete in an_data.c, salt cmd.run in
  * runners.c) keeps it; these only add findings. */
+#include <assert.h>
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -119,6 +120,7 @@ static void publishAll(an_state *s, int idx, const lh_cmd *cmd) {
     if (strcmp(v, "run") && strcmp(v, "create")) return;
     for (int i = ops[0] + 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s, *val = NULL;
+        assert(a); /* lh_word.s is never NULL (shell.h) */
         if (!strcmp(a, "--")) break;
         if ((!strcmp(a, "-p") || !strcmp(a, "--publish")) && i + 1 < cmd->argc) val = cmd->argv[i + 1].s;
         else if (!strncmp(a, "--publish=", 10)) val = a + 10;

@@ -311,7 +311,7 @@ const char *an_expand(an_state *s, int idx, const char *text) {
                         if (!literal) any_runtime = 1;
                         size_t vl = strlen(v);
                         if (o + vl >= sizeof(buf)) break;
-                        memcpy(buf + o, v, vl);
+                        memcpy(buf + o, v, vl); /* NOLINT(bugprone-not-null-terminated-result): buf is counted (o), copied with strndup */
                         o += vl;
                         p = name + n + (braced ? 1 : 0);
                         changed = 1;

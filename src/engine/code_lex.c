@@ -2,6 +2,7 @@
  * inline code and the list of its file writes and dynamic evaluations (see code_lex.h). */
 #include "engine/code_lex.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------------ */
@@ -199,6 +200,7 @@ static void put(obuf *b, const char *s, size_t n) {
         b->s = ns;
         b->cap = cap;
     }
+    assert(b->s); /* the growth above allocated it: cap >= n + 1 > 0 */
     memcpy(b->s + b->n, s, n);
     b->n += n;
     b->s[b->n] = 0;

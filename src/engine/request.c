@@ -472,7 +472,7 @@ static int scanKeyword(parser *p) {
  * Members of the top object (level 1) and of its "input"/"tool_input" objects (level 2)
  * are recorded through slot. */
 static int parseDocument(parser *p) {
-    uint64_t obj[JSON_SYNTAX_DEPTH / 64];
+    uint64_t obj[JSON_SYNTAX_DEPTH / 64] = {0}; /* a level's bit is set or cleared before it is read */
     unsigned lvl = 0;
     int in_set = -1;
     uint32_t base = 0;   /* first key entry of the innermost object */

@@ -13,7 +13,7 @@
 
 const lh_rule_info lh_rules[LH_RULE__COUNT] = {
 #define RULE(e, id_, act, risk_, reason_, instead_) \
-    [LH_RULE_##e] = {.id = id_, .action = act, .risk = risk_, .reason = reason_, .instead = instead_},
+    [LH_RULE_##e] = {.id = (id_), .action = (act), .risk = (risk_), .reason = (reason_), .instead = (instead_)},
     LH_RULES_LIST
 #undef RULE
 };

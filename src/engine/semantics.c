@@ -89,8 +89,8 @@ static long parseRange(const char *t, size_t n, long *lo, long *step, int *lette
     if (strlen(buf) == 1 && strlen(b) == 1 &&
         ((buf[0] >= 'a' && buf[0] <= 'z') || (buf[0] >= 'A' && buf[0] <= 'Z')) &&
         ((b[0] >= 'a' && b[0] <= 'z') || (b[0] >= 'A' && b[0] <= 'Z'))) {
-        a = buf[0];
-        z = b[0];
+        a = (unsigned char)buf[0];
+        z = (unsigned char)b[0];
         *letters = 1;
     } else {
         char *e1, *e2;

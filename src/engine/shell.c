@@ -20,6 +20,7 @@
  */
 #include "engine/shell.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -813,6 +814,7 @@ static void parseRedir(parser *p, int cmd, lh_redir **redirs, int *nredirs, int 
     lh_redir_op op;
     int fd;
     size_t len = peekRedir(p, &op, &fd);
+    assert(len > 0); /* called only where peekRedir saw a redirection (it then set op and fd) */
     int strip = (op == LH_R_HEREDOC && p->s[p->i + len - 1] == '-');
     p->i += len;
     skipBlanks(p);

@@ -149,7 +149,7 @@ static size_t quoteInto(char *out, const char *s) {
     size_t o = 0;
     out[o++] = '\'';
     for (; *s; s++) {
-        if (*s == '\'') { memcpy(out + o, "'\\''", 4); o += 4; }
+        if (*s == '\'') { memcpy(out + o, "'\\''", 4); o += 4; } /* NOLINT(bugprone-not-null-terminated-result): counted bytes, the caller ends them */
         else out[o++] = *s;
     }
     out[o++] = '\'';

@@ -11,6 +11,7 @@
  * / `mysql < f` / `sqlite3 DB < f` (the SQL as `psql -c '…'`) — gets the content as a
  * child script (shell text, or `python3 -c '…'` for code), so the analyzers judge what
  * will really run. A run of unknown content escalates (code.written-then-run). */
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -233,6 +234,7 @@ static void noteCodeScripts(wstate *w, int k) {
     const char *code = NULL;
     for (int i = 1; i + 1 < cmd->argc && !code; i++) {
         const char *a = cmd->argv[i].s;
+        assert(a); /* lh_word.s is never NULL (shell.h) */
         if (!strcmp(a, "-e") || !strcmp(a, "-c") || !strcmp(a, "--eval") || !strcmp(a, "-r")) code = cmd->argv[i + 1].s;
     }
     if (!code || !strstr(code, "package.json")) return;

@@ -154,7 +154,7 @@ lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report
         return NULL;
     }
     lh_load_compare *c = calloc(1, sizeof(*c));
-    samples s;
+    samples s = {0}; /* freed below even when calloc failed and samplesOf never ran */
     if (!c || samplesOf(r, report, &s)) { free(c); samplesFree(&s); json_decref(b); snprintf(err, errlen, "out of memory"); return NULL; }
     c->metrics = json_object();
     c->exceeded = json_array();

@@ -5,6 +5,7 @@
  * at most 1/2^(b-1) of its lower bound, and its midpoint is within 1/2^b of any value in
  * it. Written here rather than linking hdr_histogram (not packaged for Debian stable as a
  * C library we can rely on); it is fifty lines. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,9 @@ int lh_load_hist_index(const lh_load_hist *h, uint64_t v) {
 
 void lh_load_hist_bounds(const lh_load_hist *h, int idx, uint64_t *lo, uint64_t *hi) {
     int b = h->sub_bits;
+    assert(b >= 2 && b <= 12); /* lh_load_hist_init's bounds: half >= 2, never 0 below */
     uint64_t sub = 1ull << b, half = sub >> 1;
+    assert(half >= 2);
     if ((uint64_t)idx < sub) { *lo = (uint64_t)idx; *hi = (uint64_t)idx + 1; return; }
     uint64_t k = (uint64_t)idx - sub;
     int e = (int)(k / half) + 1;

@@ -18,6 +18,9 @@
 #define PADR 16
 #define PADB 44    /* x tick labels and the axis title */
 #define PADT 30    /* the legend */
+/* Ticks are counted by an integer (tick k at k * step): a float counter (v += step) can
+ * stop advancing or drift (cert-flp30-c). tickStep gives about 4 to 20; this bounds them. */
+#define MAX_TICKS 100
 
 static void esc(FILE *f, const char *s) {
     for (; s && *s; s++) {
@@ -62,15 +65,16 @@ static double axes(FILE *f, double xmin, double xmax, double ymax, const char *y
     double ytop = ys * ceil(ymax / ys);
     if (!(ytop > 0)) ytop = ys;
     char num[32];
-    for (double yv = 0; yv <= ytop + ys / 2; yv += ys) {
-        double yy = PADT + ph - ph * yv / ytop;
+    for (int k = 0; k < MAX_TICKS && k * ys <= ytop + ys / 2; k++) {
+        double yv = k * ys, yy = PADT + ph - ph * yv / ytop;
         fmtNum(num, sizeof(num), yv);
         fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                    "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n",
                 PADL, yy, PADL + pw, yy, PADL - 5, yy + 3, num);
     }
-    double xs = tickStep(xmax - xmin, 8);
-    for (double xv = ceil(xmin / xs) * xs; xv <= xmax + xs / 1000; xv += xs) {
+    double xs = tickStep(xmax - xmin, 8), x0 = ceil(xmin / xs) * xs;
+    for (int k = 0; k < MAX_TICKS && x0 + k * xs <= xmax + xs / 1000; k++) {
+        double xv = x0 + k * xs;
         double xx = PADL + pw * (xv - xmin) / (xmax - xmin);
         fmtNum(num, sizeof(num), xv);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/>"
@@ -168,8 +172,8 @@ static void histChart(FILE *f, const lh_load_hist *h) {
     int pw = W - PADL - PADR, ph = H - PADB - PADT, n = hi - lo + 1;
     double ys = tickStep(ymax, 4), ytop = ys * ceil(ymax / ys);
     char num[32], a1[32], a2[32];
-    for (double yv = 0; yv <= ytop + ys / 2; yv += ys) {
-        double yy = PADT + ph - ph * yv / ytop;
+    for (int k = 0; k < MAX_TICKS && k * ys <= ytop + ys / 2; k++) {
+        double yv = k * ys, yy = PADT + ph - ph * yv / ytop;
         fmtNum(num, sizeof(num), yv);
         fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                    "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n",

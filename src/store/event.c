@@ -4,6 +4,7 @@
  * write lock; that is the only place a seq, a time and a mac are given to an event. */
 #include "store/store_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -620,6 +621,7 @@ int lh_events_prepare(lh_store *st, const lh_event *events, size_t n, lh_arena *
         char *canon = NULL;
         if (lh_store_canonical_json(data, dl, st->max_json_depth, &canon, e, sizeof(e)) < 0)
             return lh_store_err(err, errlen, "event %zu: %s", i, e);
+        assert(canon); /* its contract: 0 only with *out set (lh_store_err returns -1) */
         size_t cl = strlen(canon);
         if (tl + al + gl + cl + il > st->max_event_bytes) {
             free(canon);

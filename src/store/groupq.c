@@ -106,7 +106,7 @@ static void *committerMain(void *arg) {
         uint64_t g = atomic_load(&q->taken) + 1;
         while (q->head && (n == 0 || events + q->head->n <= GROUP_MAX_EVENTS)) {
             if (n == cap) {
-                lh_greq **bigger = realloc(group, 2 * cap * sizeof(*group));
+                lh_greq **bigger = realloc(group, 2 * cap * sizeof(*group)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
                 if (!bigger) break;
                 group = bigger;
                 cap *= 2;
@@ -158,7 +158,7 @@ int lh_groupq_start(lh_groupq *q, lh_group_commit_fn commit, void (*committed)(v
     q->ctx = ctx;
     /* The committer's array, made here so that out of memory fails the open: a committer
      * without one took empty groups forever while its appenders waited. */
-    q->group = lh_fault_step() ? NULL : malloc(GROUP_FIRST_CAP * sizeof(*q->group));
+    q->group = lh_fault_step() ? NULL : malloc(GROUP_FIRST_CAP * sizeof(*q->group)); /* NOLINT(bugprone-sizeof-expression): an array of pointers */
     if (!q->group || pthread_create(&q->thread, NULL, committerMain, q) != 0) {
         const char *why = q->group ? "cannot start the writer thread" : "out of memory";
         free(q->group);

@@ -118,7 +118,7 @@ static int migrate(PGconn *c, char *err, size_t errlen) {
         PQclear(r);
         goto fail;
     }
-    int v = atoi(PQgetvalue(r, 0, 0));
+    int v = atoi(PQgetvalue(r, 0, 0)); /* NOLINT(cert-err34-c): an integer column in PostgreSQL's own text form */
     PQclear(r);
     if (v > NMIGRATIONS) {
         lh_store_err(err, errlen, "the database has event schema version %d, newer than this program's %d; "
@@ -176,7 +176,7 @@ static int parseHead(const PGresult *r, lh_chain_head *h) {
     if (strlen(hex) != 2 * LH_STORE_MAC_LEN) return -1;
     for (int i = 0; i < LH_STORE_MAC_LEN; i++) {
         unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1; /* NOLINT(cert-err34-c): two hex digits, counted */
         h->mac[i] = (unsigned char)v;
     }
     snprintf(h->key_fp, sizeof(h->key_fp), "%s", PQgetvalue(r, 0, 3));

@@ -440,7 +440,7 @@ int lh_store_verify(lh_store *st, lh_store_verify_result *r, char *err, size_t e
         int64_t last = expect - 1;
         if (h.seq > last) {
             snprintf(note, sizeof(note), "seq %lld is missing (the recorded chain head is seq %lld)",
-                     (long long)(last + 1), (long long)h.seq);
+                     (long long)last + 1, (long long)h.seq);
             badAt(r, last + 1, "%s", note);
         } else if (h.seq < last) {
             badAt(r, h.seq + 1, "%s", "event after the recorded chain head");

@@ -96,6 +96,7 @@ static int parseLine(lh_store *st, const char *line, lh_checkpoint *cp) {
     long long seq, tns, wns;
     char mac[65], fp[LH_STORE_FP_LEN + 1], kind[8], sig[65];
     int used = 0;
+    /* NOLINTNEXTLINE(cert-err34-c): every field is counted; the line's MAC is checked next */
     if (sscanf(line, "lhcp1 seq=%lld time_ns=%lld mac=%64[0-9a-f] key=%16[0-9a-f] wall_ns=%lld kind=%7[a-z] %n",
                &seq, &tns, mac, fp, &wns, kind, &used) != 6 || used == 0)
         return -1;
@@ -195,7 +196,7 @@ int lh_witness_check(lh_store *st, const lh_chain_head *h, const lh_cp_scan *s, 
         v->first_missing = head + 1;
         snprintf(v->reason, sizeof(v->reason), "events %lld..%lld are missing: the checkpoint of %s in %.200s witnessed "
                  "the chain head at seq %lld, the store's head is seq %lld (the log's tail was cut)",
-                 (long long)(head + 1), (long long)cp->seq, when, st->cp_path, (long long)cp->seq, (long long)head);
+                 (long long)head + 1, (long long)cp->seq, when, st->cp_path, (long long)cp->seq, (long long)head);
         return 0;
     }
     if (cp->seq > 0) {
@@ -299,7 +300,13 @@ int lh_witness_open(lh_store *st, const lh_store_options *o, char *err, size_t e
     }
     st->cp_interval_ms = o->checkpoint_interval_ms > 0 ? o->checkpoint_interval_ms : 1000;
     const char *iv = getenv("LIGHTHOUSE_CHECKPOINT_INTERVAL_MS");
-    if (!o->checkpoint_interval_ms && iv && atoi(iv) > 0) st->cp_interval_ms = atoi(iv);
+    if (!o->checkpoint_interval_ms && iv) {
+        /* Whole milliseconds > 0, else the default (atoi read "10x" as 10: cert-err34-c). */
+        char *end;
+        errno = 0;
+        long ms = strtol(iv, &end, 10);
+        if (!errno && end != iv && !*end && ms > 0 && ms <= 86400000) st->cp_interval_ms = (int)ms;
+    }
     pthread_mutex_init(&st->cp_mu, NULL);
     lh_cond_init_monotonic(&st->cp_cv);
     if (pthread_create(&st->cp_thread, NULL, witnessMain, st) != 0) {

@@ -12,7 +12,7 @@
 #      (a regression is confirmed by repeating the run)
 #      (stopped for 300 ms of every 400 ms with SIGSTOP/SIGCONT) is one, with exit 1;
 #   3. bad input: pattern files with unknown keys or impossible values, zero and negative
-#      rates, an unreachable target (a failed run, exit 1), a corrupt baseline (exit 2).
+#      rates, numbers with junk after them, an unreachable target (a failed run, exit 1), a corrupt baseline (exit 2).
 # Prints TAP lines.
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
@@ -189,6 +189,10 @@ bad "a negative rate in a pattern file" 2 "base_rate must be > 0" --pattern-file
 bad "--rate 0" 2 "base_rate must be > 0" --rate 0
 bad "--rate -1" 2 "base_rate must be > 0" --rate -1
 bad "an unknown pattern" 2 "unknown pattern" --pattern rush_hour
+bad "a process id with junk after it (--bridge-pid 12x)" 2 "is not a process id" --bridge-pid 12x
+bad "--confirm past int" 2 "must be 0 to 10 repeats" --confirm 4294967297
+"$LH" load history --history "$T/history.db" --limit 5x >"$T/bad.out" 2>"$T/bad.err"; rc=$?
+check "load history --limit 5x: exit 2, says the bounds" '[ $rc = 2 ] && grep -q -- "--limit must be" "$T/bad.err"'
 bad "a target off this machine" 2 "not a loopback" --target http://192.0.2.1:80
 printf '{"lighthouse_load_baseline": 1, "metrics": ' > "$T/corrupt.json"
 bad "a corrupt baseline" 2 "baseline" --baseline "$T/corrupt.json"

@@ -114,6 +114,7 @@ static double readCpuSeconds(void) {
     buf[n] = 0;
     unsigned long long ut = 0, st = 0;
     char *p = strrchr(buf, ')');
+    /* NOLINTNEXTLINE(cert-err34-c): the kernel's own numbers; the count of fields read is checked */
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return -1;
     long tick = sysconf(_SC_CLK_TCK);
     return (double)(ut + st) / (double)(tick > 0 ? tick : 100);
@@ -127,11 +128,11 @@ static double readCpus(void) {
     if (n <= 0) n = (double)sysconf(_SC_NPROCESSORS_ONLN);
     FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
     if (f) {
-        char q[32] = "";
-        double period = 0;
-        if (fscanf(f, "%31s %lf", q, &period) == 2 && strcmp(q, "max") && period > 0) {
-            double quota = atof(q) / period;
-            if (quota > 0 && quota < n) n = quota;
+        char line[80] = "", *end = NULL;
+        if (fgets(line, sizeof(line), f) && strncmp(line, "max", 3)) {   /* "QUOTA PERIOD" or "max PERIOD" */
+            double quota = strtod(line, &end);
+            double period = end && end != line ? strtod(end, NULL) : 0;
+            if (period > 0 && quota > 0 && quota / period < n) n = quota / period;
         }
         fclose(f);
     }
@@ -143,8 +144,10 @@ static void readMemory(double *rss, double *limit) {
     unsigned long long vsz = 0, res = 0, lim = 0;
     *rss = -1;
     FILE *f = fopen("/proc/self/statm", "r");
+    /* NOLINTNEXTLINE(cert-err34-c): the kernel's own numbers; the count of fields read is checked */
     if (f) { if (fscanf(f, "%llu %llu", &vsz, &res) == 2) *rss = (double)res * (double)page; fclose(f); }
     f = fopen("/sys/fs/cgroup/memory.max", "r");   /* "max" (no limit) does not scan */
+    /* NOLINTNEXTLINE(cert-err34-c): "max" does not scan, and means no limit */
     if (f) { if (fscanf(f, "%llu", &lim) != 1) lim = 0; fclose(f); }
     if (!lim) lim = (unsigned long long)sysconf(_SC_PHYS_PAGES) * (unsigned long long)page;
     *limit = (double)lim;
@@ -596,7 +599,7 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     json_t *last = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
                                 "to", target, "violation_seq", (json_int_t)seq, "seq", (json_int_t)res.seq,
                                 "duration_ms", (double)res.duration_ns / 1e6, "steps", steps, "time_ns",
-                                (json_int_t)(nowNs() + (uint64_t)m->unix_off));
+                                (json_int_t)nowNs() + (json_int_t)m->unix_off);
     if (rc) {
         json_object_set_new(last, "error", json_string(err));
         json_t *fd = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:O}", "trigger", "sla", "revision", from, "from", from, "to",
@@ -765,7 +768,7 @@ void lh_slamon_resume(lh_slamon *m, const char *startRev) {
     if (!found || !since_prev[0]) return;   /* never active, or active since the log began: trusted */
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
-    int64_t nowUnix = (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec, age = nowUnix - since_ns;
+    int64_t nowUnix = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec, age = nowUnix - since_ns;
     if (age < 0) age = 0;
     if ((double)age / 1e9 >= m->cfg.canary_window_s) return;
     pthread_mutex_lock(&m->mu);

@@ -4,8 +4,9 @@
  * For files under POWERCUT_DIR the layer keeps a shadow copy of the *synced* contents (in
  * POWERCUT_SHADOW): write/pwrite/ftruncate go to the real file as usual (the process sees
  * them) and are also logged as pending; fsync/fdatasync apply the file's pending operations
- * to its shadow. A file created since the directory was last fsynced has no durable
- * directory entry yet. At the POWERCUT_AFTER-th write to a tracked file (before it is done)
+ * to its shadow. A file created since its directory was last fsynced has no durable
+ * directory entry yet: an fsync of a directory (POWERCUT_DIR or one below it) makes the
+ * entries of the files directly in it durable, as on a real file system. At the POWERCUT_AFTER-th write to a tracked file (before it is done)
  * the power goes: every thread is stopped at the layer's lock, each tracked file is replaced
  * by the state a power loss leaves, and the process kills itself with SIGKILL.
  *
@@ -58,12 +59,15 @@ typedef struct pfile {
     char shadow[PATH_MAX];
     int used;
     int entry_durable;  /* the directory entry survives a cut */
+    size_t parentlen;   /* path[0..parentlen) is the directory that holds the entry */
     op *head, *tail;    /* unsynced operations, oldest first */
 } pfile;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pfile files[MAX_FILES];
-static signed char fdfile[MAX_FDS]; /* -1 untracked, -2 the directory, else files[] index + 0 */
+static signed char fdfile[MAX_FDS]; /* -1 untracked, -2 a directory, else files[] index + 0 */
+#define MAX_DIRS 16
+static struct { int fd; char path[PATH_MAX]; } dirs[MAX_DIRS]; /* open directory fds (fd -1: free) */
 static char dir[PATH_MAX], shadowDir[PATH_MAX];
 static size_t dirlen;
 static int active, nosync, tear;
@@ -102,6 +106,7 @@ __attribute__((constructor)) static void init(void) {
     r_unlink = dlsym(RTLD_NEXT, "unlink");
     r_rename = dlsym(RTLD_NEXT, "rename");
     memset(fdfile, -1, sizeof(fdfile));
+    for (int i = 0; i < MAX_DIRS; i++) dirs[i].fd = -1;
     const char *d = getenv("POWERCUT_DIR"), *s = getenv("POWERCUT_SHADOW");
     if (!d || !*d) return;
     if (!s || !*s || !realpath(d, dir) || !realpath(s, shadowDir)) die("powercut: POWERCUT_DIR and POWERCUT_SHADOW must exist\n");
@@ -177,6 +182,8 @@ static int fileFor(const char *path, int created) {
         memset(f, 0, sizeof(*f));
         f->used = 1;
         snprintf(f->path, sizeof(f->path), "%s", path);
+        const char *slash = strrchr(f->path, '/');
+        f->parentlen = slash ? (size_t)(slash - f->path) : 0;
         snprintf(f->shadow, sizeof(f->shadow), "%s/f%d", shadowDir, i);
         /* a file that existed before the process opened it is taken as durable */
         f->entry_durable = !created;
@@ -257,9 +264,16 @@ static void noteOpen(int fd, int dirfd, const char *name, int flags, int existed
     char abs[PATH_MAX];
     if (absPath(dirfd, name, abs) < 0 || !tracked(abs)) return;
     pthread_mutex_lock(&mu);
-    if (!strcmp(abs, dir)) fdfile[fd] = -2;
-    else if (!endsWith(abs, "-shm")) {
-        struct stat sb;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        for (int i = 0; i < MAX_DIRS; i++)
+            if (dirs[i].fd == -1) {
+                dirs[i].fd = fd;
+                snprintf(dirs[i].path, sizeof(dirs[i].path), "%s", abs);
+                fdfile[fd] = -2;
+                break;
+            }
+    } else if (!endsWith(abs, "-shm")) {
         if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
             int fi = fileFor(abs, !existed);
             fdfile[fd] = (signed char)fi;
@@ -359,8 +373,14 @@ static int doSync(int fd, const char *realName) {
     if (nosync) return 0;
     pthread_mutex_lock(&mu);
     int fi = fileOf(fd);
-    if (fi == -2) {
-        for (int i = 0; i < MAX_FILES; i++) if (files[i].used) files[i].entry_durable = 1;
+    if (fi == -2) {   /* a directory: the entries directly in it are durable now */
+        for (int d = 0; d < MAX_DIRS; d++) {
+            if (dirs[d].fd != fd) continue;
+            size_t n = strlen(dirs[d].path);
+            for (int i = 0; i < MAX_FILES; i++)
+                if (files[i].used && files[i].parentlen == n && !strncmp(files[i].path, dirs[d].path, n))
+                    files[i].entry_durable = 1;
+        }
     } else if (fi >= 0) applyOps(&files[fi], 1);
     pthread_mutex_unlock(&mu);
     return 0;
@@ -371,6 +391,8 @@ int fdatasync(int fd) { return doSync(fd, "fdatasync"); }
 int close(int fd) {
     if (active && fd >= 0 && fd < MAX_FDS && fdfile[fd] != -1) {
         pthread_mutex_lock(&mu);
+        if (fdfile[fd] == -2)
+            for (int d = 0; d < MAX_DIRS; d++) if (dirs[d].fd == fd) dirs[d].fd = -1;
         fdfile[fd] = -1;
         pthread_mutex_unlock(&mu);
     }

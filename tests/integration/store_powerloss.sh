@@ -13,6 +13,12 @@
 # disables the fsync (POWERCUT_NOSYNC=1, what synchronous=OFF would do) and must lose
 # acknowledged appends: the test sees a missing fsync. LH_POWERCUT_NOSYNC=1 disables it in
 # every round, to watch the test fail. The cut point is chosen by write count, not by time.
+#
+# Three phases then cut runs that write the store's other files (the mutation check found
+# their fsyncs untested): a store created under the layer (the secret file and its directory
+# entry), a key rotation (the new key's line in the secret file), and the checkpoint file
+# (its line and its directory entry). The layer tracks a parent directory there, and an
+# fsync of a directory makes only the entries in it durable.
 set -u
 . "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"
@@ -34,11 +40,12 @@ gen() { # round count
     printf "{\"type\":\"decision.made\",\"agent\":\"agent-%d\",\"aggregate\":\"s-%d\",\"id\":\"p%03d-%06d\",\"data\":{\"i\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}}\n", i % 20, i % 100, r, i, i }'
 }
 
-# run DATA ROUND MODE CUT NOSYNC: one append run under the layer; its acknowledged lines in $T/ack
+# run DATA ROUND MODE CUT NOSYNC [TRACKED]: one append run under the layer (tracking TRACKED,
+# default DATA); its acknowledged lines in $T/ack
 run() {
   rm -rf "$T/shadow"; mkdir "$T/shadow"
   # the braces keep bash's "Killed" job message out of the TAP output
-  { gen "$2" 300 | LD_PRELOAD="$SO" POWERCUT_DIR="$1" POWERCUT_SHADOW="$T/shadow" POWERCUT_MODE="$3" \
+  { gen "$2" 300 | LD_PRELOAD="$SO" POWERCUT_DIR="${6:-$1}" POWERCUT_SHADOW="$T/shadow" POWERCUT_MODE="$3" \
       POWERCUT_AFTER="$4" POWERCUT_SEED="$2" POWERCUT_NOSYNC="$5" POWERCUT_STATS="$T/stats" \
       "$L" events append --data "$1" --threads 4 --batch 1 > "$T/ack" 2> "$T/err"; } 2>/dev/null
 }
@@ -94,6 +101,78 @@ if gen 999 3 | "$L" events append --data "$D" > /dev/null && "$L" events verify 
   ok "the store appends and verifies after $ROUNDS power cuts"
 else
   fail "the store does not append or verify after the power cuts"
+fi
+
+# A store created in the cut run: the secret file is made (write, fsync, fsync of the data
+# directory) after SQLite made its files, and appends follow. A cut after acknowledged
+# appends must leave the key that signed them. The parent directory is tracked (it holds
+# data/ and data.checkpoints).
+fresh() { # I MODE CUT: a fresh store in $T/fresh$I/data, cut at write CUT (0: never)
+  rm -rf "$T/fresh$1"; mkdir -p "$T/fresh$1"
+  run "$T/fresh$1/data" "$((600 + $1))" "$2" "$3" 0 "$T/fresh$1"
+}
+rm -f "$T/stats"
+fresh 0 drop 0
+WF=$(awk '/^writes/ { print $2 }' "$T/stats" 2>/dev/null)
+if [ -z "$WF" ] || [ "$WF" -lt 50 ]; then fail "power-loss test: an uncut run on a new store made ${WF:-no} writes"
+else
+  fresh_acked=0
+  for i in 1 2 3 4; do
+    mode=drop; [ $((i % 2)) -eq 0 ] && mode=tear
+    cut=$((WF / 2 + RANDOM % (WF / 4) + 1))
+    fresh "$i" "$mode" "$cut"; rc=$?
+    vout=$("$L" events verify --data "$T/fresh$i/data" 2>&1); vrc=$?
+    check "$T/fresh$i/data" "$((600 + i))"
+    fresh_acked=$((fresh_acked + acked))
+    if [ "$acked" -eq 0 ] || { [ "$vrc" -eq 0 ] && [ "$missing" -eq 0 ]; }; then
+      ok "new store, power cut $i ($mode at write $cut of $WF, rc $rc): $acked acknowledged appends present, verify passes"
+    else
+      fail "new store, power cut $i ($mode at write $cut of $WF, rc $rc): verify rc=$vrc ($vout), $missing of $acked acknowledged appends missing"
+    fi
+  done
+  if [ "$fresh_acked" -gt 0 ]; then ok "the cut runs on new stores acknowledged $fresh_acked appends"
+  else fail "the cut runs on new stores acknowledged no append (the rounds checked nothing)"; fi
+fi
+
+# A key rotation cut at its last write, after the key.rotated event is committed: the new
+# key's line (appended to the secret file and fsynced before the event) must be there.
+R="$T/rot"
+gen 700 5 | "$L" events append --data "$R" > /dev/null 2>"$T/err" || fail "power-loss test: cannot create the rotation store: $(cat "$T/err")"
+rotate() { # DATA CUT
+  rm -rf "$T/shadow"; mkdir "$T/shadow"
+  { LD_PRELOAD="$SO" POWERCUT_DIR="$1" POWERCUT_SHADOW="$T/shadow" POWERCUT_MODE=drop POWERCUT_AFTER="$2" \
+      POWERCUT_STATS="$T/stats" "$L" events rotate-key --data "$1" > /dev/null 2> "$T/err"; } 2>/dev/null
+}
+rm -rf "$T/rotcal"; cp -a "$R" "$T/rotcal"; rm -f "$T/stats"
+rotate "$T/rotcal" 0
+WR=$(awk '/^writes/ { print $2 }' "$T/stats" 2>/dev/null)
+rotate "$R" "${WR:-1}"; rc=$?
+rotated=$(sqlite3 "$R/events.db" "SELECT count(*) FROM events WHERE type = 'key.rotated'")
+vout=$("$L" events verify --data "$R" 2>&1); vrc=$?
+if [ "$rc" -eq 137 ] && [ "$rotated" = 1 ] && [ "$vrc" -eq 0 ]; then
+  ok "key rotation cut at its last write ($WR): the rotation is in the store and verify passes"
+else
+  fail "key rotation cut at write ${WR:-?}: rc $rc (137: cut), $rotated key.rotated event(s), verify rc=$vrc ($vout)"
+fi
+
+# The checkpoint file, made in the cut run: a store with events and no checkpoint yet
+# writes one at open (line fsynced, then the fsync of its new directory entry), before any
+# append. A run cut after acknowledged appends must leave that checkpoint. It lives in its
+# own directory (cp/) beside data/, both tracked.
+Cw="$T/cpw"
+mkdir -p "$Cw/cp"
+gen 800 5 | LIGHTHOUSE_CHECKPOINTS=off "$L" events append --data "$Cw/data" > /dev/null 2>"$T/err" ||
+  fail "power-loss test: cannot create the checkpoint store: $(cat "$T/err")"
+h0=$(sqlite3 "$Cw/data/events.db" "SELECT max(seq) FROM events")
+LIGHTHOUSE_CHECKPOINTS="$Cw/cp/checkpoints" run "$Cw/data" 801 drop "$((W / 2))" 0 "$Cw"; rc=$?
+check "$Cw/data" 801
+cpseq=$(awk '/^lhcp1 .* sig=[0-9a-f]+$/ { for (i = 2; i <= NF; i++) if ($i ~ /^seq=/) { s = substr($i, 5) + 0; if (s > m) m = s } }
+  END { print m + 0 }' "$Cw/cp/checkpoints" 2>/dev/null)
+vout=$(LIGHTHOUSE_CHECKPOINTS="$Cw/cp/checkpoints" "$L" events verify --data "$Cw/data" 2>&1); vrc=$?
+if [ "$acked" -gt 0 ] && [ "${cpseq:-0}" -ge "$h0" ] && [ "$vrc" -eq 0 ] && [ "$missing" -eq 0 ]; then
+  ok "checkpoint file made in a run cut at write $((W / 2)) (rc $rc): the checkpoint at seq $h0 survives, $acked appends present"
+else
+  fail "checkpoint file made in a run cut at write $((W / 2)) (rc $rc): newest surviving checkpoint seq ${cpseq:-none} (want >= $h0), $missing of $acked appends missing, verify rc=$vrc ($vout)"
 fi
 
 # control: with the fsync disabled, a power cut must lose acknowledged appends

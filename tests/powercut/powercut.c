@@ -4,8 +4,9 @@
  * For files under POWERCUT_DIR the layer keeps a shadow copy of the *synced* contents (in
  * POWERCUT_SHADOW): write/pwrite/ftruncate go to the real file as usual (the process sees
  * them) and are also logged as pending; fsync/fdatasync apply the file's pending operations
- * to its shadow. A file created since the directory was last fsynced has no durable
- * directory entry yet, and a rename is not durable before the directory's next fsync: until
+ * to its shadow. An fsync of a directory (POWERCUT_DIR or one below it) makes durable the
+ * entries of the files directly in it, as on a real file system. A file created since its
+ * directory was last fsynced has no durable directory entry yet, and a rename is not durable before the directory's next fsync: until
  * then the power loss may leave the old name and, at the new name, the file that was
  * renamed over (the rename is lost), or the new name with only the renamed file's synced
  * contents (it survived: a rename without an fsync of the file before it can leave an
@@ -75,7 +76,9 @@ typedef struct pfile {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pfile files[MAX_FILES];
-static signed char fdfile[MAX_FDS]; /* -1 untracked, -2 the directory, else files[] index + 0 */
+static signed char fdfile[MAX_FDS]; /* -1 untracked, -2 a directory, else files[] index + 0 */
+#define MAX_DIRS 16
+static struct { int fd; char path[PATH_MAX]; } dirs[MAX_DIRS]; /* open directory fds (fd -1: free) */
 static char dir[PATH_MAX], shadowDir[PATH_MAX];
 static size_t dirlen;
 static int active, nosync, tear, atExit;
@@ -114,6 +117,7 @@ __attribute__((constructor)) static void init(void) {
     r_unlink = dlsym(RTLD_NEXT, "unlink");
     r_rename = dlsym(RTLD_NEXT, "rename");
     memset(fdfile, -1, sizeof(fdfile));
+    for (int i = 0; i < MAX_DIRS; i++) dirs[i].fd = -1;
     const char *d = getenv("POWERCUT_DIR"), *s = getenv("POWERCUT_SHADOW");
     if (!d || !*d) return;
     if (!s || !*s || !realpath(d, dir) || !realpath(s, shadowDir)) die("powercut: POWERCUT_DIR and POWERCUT_SHADOW must exist\n");
@@ -249,6 +253,12 @@ static void applyOps(pfile *f, int all) {
     r_close(sfd);
 }
 
+/* Whether the entry path is directly in directory d (not in one below it). */
+static int inDir(const char *path, const char *d) {
+    size_t n = strlen(d);
+    return n && !strncmp(path, d, n) && path[n] == '/' && !strchr(path + n + 1, '/');
+}
+
 static void dropFile(int i) {
     for (op *o = files[i].head, *n; o; o = n) { n = o->next; free(o); }
     files[i].head = files[i].tail = NULL;
@@ -308,9 +318,16 @@ static void noteOpen(int fd, int dirfd, const char *name, int flags, int existed
     char abs[PATH_MAX];
     if (absPath(dirfd, name, abs) < 0 || !tracked(abs)) return;
     pthread_mutex_lock(&mu);
-    if (!strcmp(abs, dir)) fdfile[fd] = -2;
-    else if (!endsWith(abs, "-shm")) {
-        struct stat sb;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        for (int i = 0; i < MAX_DIRS; i++)
+            if (dirs[i].fd == -1) {
+                dirs[i].fd = fd;
+                snprintf(dirs[i].path, sizeof(dirs[i].path), "%s", abs);
+                fdfile[fd] = -2;
+                break;
+            }
+    } else if (!endsWith(abs, "-shm")) {
         if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
             int fi = fileFor(abs, !existed);
             fdfile[fd] = (signed char)fi;
@@ -410,11 +427,14 @@ static int doSync(int fd, const char *realName) {
     if (nosync) return 0;
     pthread_mutex_lock(&mu);
     int fi = fileOf(fd);
-    if (fi == -2) {
-        for (int i = 0; i < MAX_FILES; i++) {
-            if (!files[i].used) continue;
-            if (files[i].ghost) dropFile(i);
-            else snprintf(files[i].dpath, sizeof(files[i].dpath), "%s", files[i].path);
+    if (fi == -2) {   /* a directory: the entries directly in it are durable now */
+        for (int d = 0; d < MAX_DIRS; d++) {
+            if (dirs[d].fd != fd) continue;
+            for (int i = 0; i < MAX_FILES; i++) {
+                if (!files[i].used || !inDir(files[i].ghost ? files[i].dpath : files[i].path, dirs[d].path)) continue;
+                if (files[i].ghost) dropFile(i);
+                else snprintf(files[i].dpath, sizeof(files[i].dpath), "%s", files[i].path);
+            }
         }
     } else if (fi >= 0) applyOps(&files[fi], 1);
     pthread_mutex_unlock(&mu);
@@ -426,6 +446,8 @@ int fdatasync(int fd) { return doSync(fd, "fdatasync"); }
 int close(int fd) {
     if (active && fd >= 0 && fd < MAX_FDS && fdfile[fd] != -1) {
         pthread_mutex_lock(&mu);
+        if (fdfile[fd] == -2)
+            for (int d = 0; d < MAX_DIRS; d++) if (dirs[d].fd == fd) dirs[d].fd = -1;
         fdfile[fd] = -1;
         pthread_mutex_unlock(&mu);
     }

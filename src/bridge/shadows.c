@@ -645,7 +645,7 @@ enum MHD_Result lh_route_shadows_history(lh_bridge *b, struct MHD_Connection *c,
         if (x->seq <= after) continue;
         int hit = !path || !strcmp(x->path, path) || (x->from && !strcmp(x->from, path)) ||
                   (x->op == 'd' && !strncmp(path, x->path, strlen(x->path)) && path[strlen(x->path)] == '/') ||
-                  (x->op == 'r' && !strncmp(path, x->from, strlen(x->from)) && path[strlen(x->from)] == '/') ||
+                  (x->op == 'r' && x->from && !strncmp(path, x->from, strlen(x->from)) && path[strlen(x->from)] == '/') ||
                   (x->op == 'r' && !strncmp(path, x->path, strlen(x->path)) && path[strlen(x->path)] == '/');
         if (!hit) continue;
         json_array_append_new(arr, recJson(x));

@@ -454,7 +454,7 @@ static json_t *violationData(lh_slamon *m, const lh_sla_transition *t, const vio
     json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:b,s:I,s:s,s:s}", "metric", lh_sla_metric_name(k), "value",
                           numOrNull(t->has, t->value), "threshold", th->threshold, "comparison", cmpText(k), "severity",
                           lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
-                          "rollback", th->rollback, "breach_since_ns", (json_int_t)((int64_t)t->breach_ns + m->unix_off),
+                          "rollback", th->rollback, "breach_since_ns", (json_int_t)t->breach_ns + (json_int_t)m->unix_off,
                           "revision", rev, "action", v->action);
     json_object_set_new(d, "agents", agents);
     json_object_set_new(d, "one_agent", alone);

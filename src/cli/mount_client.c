@@ -497,7 +497,7 @@ char *lh_mc_status(lh_mc *m) {
                           (json_int_t)nblobs, "bytes", (json_int_t)m->blob_bytes, "hits", (json_int_t)m->blob_hits,
                           "misses", (json_int_t)m->blob_misses, "trees", "hits", (json_int_t)m->tree_hits, "misses",
                           (json_int_t)m->tree_misses, "events", "seen", (json_int_t)m->events_seen, "bytes",
-                          (json_int_t)(m->ev_base + m->ev_len));
+                          (json_int_t)m->ev_base + (json_int_t)m->ev_len);
     pthread_mutex_unlock(&m->mu);
     char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);

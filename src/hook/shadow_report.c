@@ -27,8 +27,9 @@ static size_t maxFile(void) {
 
 static int envMs(const char *name, int dflt) {
     const char *v = getenv(name);
-    int n = v ? atoi(v) : 0;
-    return n > 0 ? n : dflt;
+    char *end = NULL;
+    long n = v && *v ? strtol(v, &end, 10) : 0;
+    return n > 0 && n <= 3600000 && end && !*end ? (int)n : dflt;   /* not a number, or out of range: the default */
 }
 
 /* POST one change (j, stolen). 1 recorded, -1 not (why on diag). */

@@ -130,7 +130,7 @@ static size_t readLine(FILE *f, char *buf, size_t cap, int *nl) {
     size_t n = 0;
     int c;
     *nl = 0;
-    while ((c = getc(f)) != EOF) {
+    while ((c = getc_unlocked(f)) != EOF) { /* f is this scan's own */
         if (n < cap - 1) buf[n] = (char)c;
         n++;
         if (c == '\n') { *nl = 1; break; }

@@ -321,6 +321,40 @@ static void test_torn_last_line(void **state) {
     assert_int_equal(r.checkpoint_bad, 0);
 }
 
+/* An append-only checkpoint file (chattr +a, as docs/store.md suggests) cannot be truncated:
+ * the writer starts its line on a line of its own instead, so its checkpoint is still read
+ * and the fragment stays as a line that does not check. Skipped where chattr +a is refused
+ * (not root, or a file system without the flag). */
+static void test_torn_last_line_append_only(void **state) {
+    (void)state;
+    char dir[300], err[512], buf[8192], cmd[600];
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 0, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    appendN(st, 3);
+    lh_store_close(st);
+    size_t n = readCheckpoints(dir, buf, sizeof(buf));
+    const char *last = buf + n - 1;
+    while (last > buf && last[-1] != '\n') last--;
+    appendRaw(dir, last, 70);
+    snprintf(cmd, sizeof(cmd), "chattr +a '%s.checkpoints' 2>/dev/null", dir);
+    if (system(cmd) != 0) skip();
+    st = openOpts(dir, 0, 0, 0, err);
+    if (st) {
+        appendN(st, 2);
+        lh_store_close(st);
+    }
+    snprintf(cmd, sizeof(cmd), "chattr -a '%s.checkpoints'", dir);
+    assert_int_equal(system(cmd), 0);
+    if (!st) fail_msg("open an append-only checkpoint file with a torn line: %s", err);
+    lh_store_verify_result r = verifyAt(dir);
+    assert_true(r.ok);
+    assert_int_equal(r.checkpoint_seq, 5);
+    assert_int_equal(r.unwitnessed, 0);
+    assert_int_equal(r.checkpoint_bad, 1); /* the fragment, now followed by a line */
+    assert_int_equal(r.checkpoint_torn, 0);
+}
+
 /* A fragment that is not the last line was not left by a crash during the last write (a
  * crash tears only the line being written): it is still a line that does not check. */
 static void test_torn_line_in_the_middle_is_bad(void **state) {
@@ -375,6 +409,7 @@ int main(void) {
         cmocka_unit_test(test_rotation_and_other_key),
         cmocka_unit_test(test_torn_last_line),
         cmocka_unit_test(test_torn_line_in_the_middle_is_bad),
+        cmocka_unit_test(test_torn_last_line_append_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

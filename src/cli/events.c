@@ -343,6 +343,9 @@ static void printCheckpoint(const lh_store_verify_result *r) {
     if (r->checkpoint_bad)
         printf("warning: %lld line%s of %s are not valid signed checkpoints (ignored)\n", (long long)r->checkpoint_bad,
                r->checkpoint_bad == 1 ? "" : "s", r->checkpoint_path);
+    if (r->checkpoint_torn)
+        printf("note: the last line of %s is torn (%lld bytes without a newline: a checkpoint's write cut by a crash; "
+               "ignored, and cut away by the next writer)\n", r->checkpoint_path, (long long)r->checkpoint_torn);
 }
 
 static int cmdVerify(const opts *o) {

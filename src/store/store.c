@@ -364,6 +364,7 @@ static int verifyWitness(lh_store *st, const lh_chain_head *h, lh_store_verify_r
     if (lh_witness_scan(st, &s, err, errlen) < 0 || lh_witness_check(st, h, &s, &v, err, errlen) < 0) return -1;
     r->checkpoint_bad = s.bad;
     r->checkpoint_cuts = s.cuts;
+    r->checkpoint_torn = s.torn;
     r->checkpoint_found = s.found;
     r->checkpoint_seq = s.found ? s.best.seq : 0;
     r->checkpoint_wall_ns = s.found ? s.best.wall_ns : 0;

@@ -219,6 +219,7 @@ typedef struct lh_store_verify_result {
     int64_t unwitnessed;      /* events after it: only the store vouches for them */
     int64_t checkpoint_bad;   /* lines whose signature does not check (ignored) */
     int64_t checkpoint_cuts;  /* cuts accepted with LIGHTHOUSE_ACCEPT_CUT_LOG, recorded in the file */
+    int64_t checkpoint_torn;  /* bytes of a torn last line (no newline: a write cut by a crash; ignored) */
     char checkpoint_path[4096];
 } lh_store_verify_result;
 

@@ -238,6 +238,7 @@ typedef struct lh_cp_scan {
     int unknown_found;             /* unknown: the highest one signed with a key not held */
     lh_checkpoint unknown;
     int64_t lines, bad, cuts;      /* bad: not a checkpoint, or its signature does not check */
+    int64_t torn;                  /* bytes after the last newline: a write cut by a crash (ignored) */
 } lh_cp_scan;
 
 typedef struct lh_cp_verdict {

@@ -12,7 +12,11 @@
  * store writes one every interval when the head moved, and one at close. At open it
  * refuses a head behind (or different from) the latest checkpoint, unless
  * LIGHTHOUSE_ACCEPT_CUT_LOG=1, which records a "cut" line at the new head; verify checks
- * the same and reports how many events only the store vouches for. docs/store.md. */
+ * the same and reports how many events only the store vouches for. A power cut during a
+ * write can leave a torn last line (no newline): readers skip it with a note, and the next
+ * writer cuts it away (under the file's flock, fsynced) before appending, so its line is not
+ * glued to the fragment. A line that does not check anywhere else is counted as bad.
+ * docs/store.md. */
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +123,22 @@ static int parseLine(lh_store *st, const char *line, lh_checkpoint *cp) {
     return CRYPTO_memcmp(want, got, LH_STORE_MAC_LEN) ? 2 : 0;
 }
 
+/* Read one line into buf (cap > 1; NUL-terminated, its first cap-1 bytes kept). Returns the
+ * line's whole length in bytes, newline included (0 at the end of the file); *nl says
+ * whether it ended in a newline: a line without one is the file's last. */
+static size_t readLine(FILE *f, char *buf, size_t cap, int *nl) {
+    size_t n = 0;
+    int c;
+    *nl = 0;
+    while ((c = getc_unlocked(f)) != EOF) { /* f is this scan's own */
+        if (n < cap - 1) buf[n] = (char)c;
+        n++;
+        if (c == '\n') { *nl = 1; break; }
+    }
+    buf[n < cap - 1 ? n : cap - 1] = 0;
+    return n;
+}
+
 int lh_witness_scan(lh_store *st, lh_cp_scan *s, char *err, size_t errlen) {
     memset(s, 0, sizeof(*s));
     if (!st->cp_path[0]) return 0;
@@ -127,14 +148,14 @@ int lh_witness_scan(lh_store *st, lh_cp_scan *s, char *err, size_t errlen) {
         return lh_store_err(err, errlen, "cannot read the checkpoint file %s: %s", st->cp_path, strerror(errno));
     }
     char line[CP_LINE_MAX + 2];
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strlen(line);
-        if (n && line[n - 1] != '\n' && !feof(f)) { /* an over-long line: skip the rest of it */
-            int c;
-            while ((c = fgetc(f)) != EOF && c != '\n') {}
-            s->bad++;
-            continue;
+    size_t total;
+    int nl;
+    while ((total = readLine(f, line, sizeof(line), &nl)) > 0) {
+        if (!nl) { /* the last line, without its newline: a write cut by a crash, not a line */
+            s->torn = (int64_t)total;
+            break;
         }
+        if (total >= sizeof(line) || memchr(line, 0, total)) { s->bad++; continue; } /* over-long, or NULs */
         s->lines++;
         lh_checkpoint cp;
         int rc = parseLine(st, line, &cp);
@@ -218,10 +239,36 @@ int lh_witness_check(lh_store *st, const lh_chain_head *h, const lh_cp_scan *s, 
 
 /* ============================== Writing ============================== */
 
+/* Cut away a torn last line: the bytes after the file's last newline are a checkpoint whose
+ * write a crash interrupted; its fsync never returned, so nothing was promised on it, and a
+ * line appended after it would be glued to it and lost too. The truncation is fsynced before
+ * the next line is written, so a second crash leaves the file with or without the fragment,
+ * never the new line after it. The caller holds the file's lock. Returns the bytes cut; 0
+ * when the file ends in a newline, is empty, or cannot be read (a write-only fd); -1 when the
+ * tail is torn and cannot be truncated (an append-only file); -2 when the fsync failed. */
+static int64_t dropTornTail(int fd) {
+    struct stat sb;
+    char buf[512];
+    if (fstat(fd, &sb) < 0) return 0;
+    off_t end = sb.st_size, pos = end;
+    while (pos > 0) {
+        size_t k = pos >= (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+        if (pread(fd, buf, k, pos - (off_t)k) != (ssize_t)k) return 0;
+        size_t i = k;
+        while (i > 0 && buf[i - 1] != '\n') i--;
+        pos -= (off_t)(k - i);
+        if (i > 0) break;
+    }
+    if (pos == end) return 0;
+    if (ftruncate(fd, pos) < 0) return -1;
+    if (fsync(fd) < 0) return -2;
+    return (int64_t)(end - pos);
+}
+
 static int writeCheckpoint(lh_store *st, const lh_chain_head *h, int cut, char *err, size_t errlen) {
     const lh_key *k = lh_keyring_find(&st->keys, h->key_fp);
     if (!k) return lh_store_err(err, errlen, "no key %s to sign a checkpoint with", h->key_fp);
-    char mac[65], sig[65], line[CP_LINE_MAX];
+    char mac[65], sig[65], line[CP_LINE_MAX + 1]; /* + 1: a newline before it (dropTornTail) */
     toHex(h->mac, LH_STORE_MAC_LEN, mac);
     int n = snprintf(line, sizeof(line), "lhcp1 seq=%lld time_ns=%lld mac=%s key=%s wall_ns=%lld kind=%s",
                      (long long)h->seq, (long long)h->time_ns, mac, h->key_fp, (long long)lh_wall_ns(),
@@ -232,8 +279,29 @@ static int writeCheckpoint(lh_store *st, const lh_chain_head *h, int cut, char *
     toHex(s, LH_STORE_MAC_LEN, sig);
     n += snprintf(line + n, sizeof(line) - (size_t)n, " sig=%s\n", sig);
     int created = access(st->cp_path, F_OK) != 0;
-    int fd = open(st->cp_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* Read-write to see a torn tail; write-only when the file's mode allows only that. */
+    int fd = open(st->cp_path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EACCES) fd = open(st->cp_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return lh_store_err(err, errlen, "cannot open the checkpoint file %s: %s", st->cp_path, strerror(errno));
+    /* Writers of this file take its lock, so the tail one of them cuts is not a line another
+     * just appended (the lock goes with the process: a crash never leaves it held). */
+    int locked = flock(fd, LOCK_EX) == 0;
+    int64_t torn = locked ? dropTornTail(fd) : 0;
+    if (torn == -2) {
+        int saved = errno;
+        close(fd);
+        return lh_store_err(err, errlen, "cannot sync the checkpoint file %s: %s", st->cp_path, strerror(saved));
+    }
+    if (torn > 0)
+        fprintf(stderr, "lighthouse store: the checkpoint file %s ended in a torn line (%lld bytes without a newline: "
+                "a write cut by a crash); cut it away\n", st->cp_path, (long long)torn);
+    if (torn == -1) { /* not cut (an append-only file): start this line on a line of its own */
+        memmove(line + 1, line, (size_t)n + 1);
+        line[0] = '\n';
+        n++;
+        fprintf(stderr, "lighthouse store: the checkpoint file %s ends in a torn line that cannot be cut away (%s); "
+                "it stays as a line that does not check\n", st->cp_path, strerror(errno));
+    }
     int ok = write(fd, line, (size_t)n) == n && fsync(fd) == 0; /* one write: lines of several writers never mix */
     int saved = errno;
     close(fd);

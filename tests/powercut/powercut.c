@@ -24,6 +24,9 @@
  *                    truncation, each unsynced new file and each unsynced rename survives
  *                    with probability 1/2
  *   POWERCUT_AT_EXIT 1: cut the power when the process exits normally, too
+ *   POWERCUT_TORN    N > 0: the write at which the power goes reaches the disk in part, its
+ *                    first N bytes (a torn write: e.g. a line without its newline); in every
+ *                    mode, after the file's other unsynced writes are dropped or torn
  *   POWERCUT_SEED    the random seed for tear
  *   POWERCUT_NOSYNC  1: fsync and fdatasync return 0 but sync nothing (a store that does not
  *                    fsync, e.g. SQLite's synchronous=OFF); the power-loss test must fail
@@ -82,7 +85,9 @@ static struct { int fd; char path[PATH_MAX]; } dirs[MAX_DIRS]; /* open directory
 static char dir[PATH_MAX], shadowDir[PATH_MAX];
 static size_t dirlen;
 static int active, nosync, tear, atExit;
-static long cutAfter, writes;
+static long cutAfter, writes, tornBytes;
+/* The write at which the power goes, when POWERCUT_TORN lands a part of it (fi -1: none). */
+static struct { int fi; off_t off; const void *buf; size_t len; } inflight = {-1, 0, NULL, 0};
 static unsigned long long rng;
 static char statsPath[PATH_MAX];
 
@@ -125,6 +130,8 @@ __attribute__((constructor)) static void init(void) {
     const char *a = getenv("POWERCUT_AFTER"), *m = getenv("POWERCUT_MODE"), *n = getenv("POWERCUT_NOSYNC");
     const char *sd = getenv("POWERCUT_SEED"), *st = getenv("POWERCUT_STATS"), *ae = getenv("POWERCUT_AT_EXIT");
     cutAfter = a ? atol(a) : 0;
+    const char *tb = getenv("POWERCUT_TORN");
+    tornBytes = tb ? atol(tb) : 0;
     tear = m && !strcmp(m, "tear");
     nosync = n && !strcmp(n, "1");
     atExit = ae && !strcmp(ae, "1");
@@ -284,6 +291,12 @@ static void cutState(void) {
             snprintf(final[i], PATH_MAX, "%s", f->dpath);
         }
         applyOps(f, 0);
+        if (i == inflight.fi && final[i][0]) { /* the torn write: its first bytes landed */
+            int sfd = r_open(f->shadow, O_WRONLY);
+            if (sfd < 0 || r_pwrite(sfd, inflight.buf, inflight.len, inflight.off) != (ssize_t)inflight.len)
+                die("powercut: cannot write the torn write to a shadow\n");
+            r_close(sfd);
+        }
     }
     for (int pass = 0; pass < 2; pass++)   /* ghosts first: a surviving rename overwrites */
         for (int i = 0; i < MAX_FILES; i++) {
@@ -364,17 +377,25 @@ int openat64(int dirfd, const char *name, int flags, ...) __attribute__((alias("
 
 static int fileOf(int fd) { return fd >= 0 && fd < MAX_FDS ? fdfile[fd] : -1; }
 
-/* Count a tracked write; at the chosen one the power goes before it is done. */
-static void countWrite(void) {
+/* Count a tracked write (of n bytes of buf at off to files[fi]); at the chosen one the
+ * power goes before it is done, or with POWERCUT_TORN while its first bytes are done. */
+static void countWrite(int fi, off_t off, const void *buf, size_t n) {
     writes++;
-    if (cutAfter > 0 && writes >= cutAfter) powerCut();
+    if (cutAfter <= 0 || writes < cutAfter) return;
+    if (tornBytes > 0 && n > 0) {
+        inflight.fi = fi;
+        inflight.off = off;
+        inflight.buf = buf;
+        inflight.len = (size_t)tornBytes < n ? (size_t)tornBytes : n;
+    }
+    powerCut();
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) {
     if (!active || fileOf(fd) < 0) return r_pwrite(fd, buf, n, off);
     pthread_mutex_lock(&mu);
     int fi = fileOf(fd);
-    if (fi >= 0) countWrite();
+    if (fi >= 0) countWrite(fi, off, buf, n);
     ssize_t k = r_pwrite(fd, buf, n, off);
     if (fi >= 0 && k > 0) addOp(fi, 0, off, buf, (size_t)k);
     pthread_mutex_unlock(&mu);
@@ -388,8 +409,8 @@ ssize_t write(int fd, const void *buf, size_t n) {
     int fi = fileOf(fd);
     off_t off = 0;
     if (fi >= 0) {
-        countWrite();
         off = (fcntl(fd, F_GETFL) & O_APPEND) ? lseek(fd, 0, SEEK_END) : lseek(fd, 0, SEEK_CUR);
+        countWrite(fi, off, buf, n);
     }
     ssize_t k = r_write(fd, buf, n);
     if (fi >= 0 && k > 0) addOp(fi, 0, off, buf, (size_t)k);

@@ -205,8 +205,8 @@ int lh_bridge_event_data(lh_req *rq, const lh_request *r, const lh_decision *d, 
 }
 
 static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen, int approve);
-static enum MHD_Result replyDecision(struct MHD_Connection *c, lh_req *rq, const char *body, size_t n,
-                                 enum MHD_ResponseMemoryMode mode);
+static enum MHD_Result replyDecision(const lh_bridge *b, struct MHD_Connection *c, lh_req *rq, const char *body,
+                                     size_t n, enum MHD_ResponseMemoryMode mode);
 
 enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *rq) {
     enum MHD_Result rc;
@@ -238,7 +238,7 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
     free(opaText);
     if (prc || edgeCheck(&r, err, sizeof(err))) return lh_http_error(b, c, rq, 400, "bad_request", "%s", err);
     if (rq->route == LH_ROUTE_HOOK && r.event && strcmp(r.event, "PreToolUse"))
-        return replyDecision(c, rq, "{}\n", 3, MHD_RESPMEM_PERSISTENT);   /* nothing to decide */
+        return replyDecision(b, c, rq, "{}\n", 3, MHD_RESPMEM_PERSISTENT);   /* nothing to decide */
     /* The agent is the token's, never the body's. */
     /* Relative paths in the call are judged against cwd: without it the answer would rest
      * on a guess (docs/api.md). */
@@ -330,9 +330,11 @@ static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int d
 
 /* The hook route's proof of origin (util/replysig.h, docs/api.md "Reply signatures"):
  * X-Lighthouse-Signature over the hook's nonce and the body, keyed by the caller's
- * (already verified) bearer token. Nothing when the hook sent no nonce. */
-static void signReply(struct MHD_Connection *c, const lh_req *rq, struct MHD_Response *resp, const char *body,
-                      size_t n) {
+ * (already verified) bearer token, and X-Lighthouse-Reply-Signature keyed by the token's
+ * reply key, which only this bridge's token key derives. Nothing when the hook sent no
+ * nonce. */
+static void signReply(const lh_bridge *b, struct MHD_Connection *c, const lh_req *rq, struct MHD_Response *resp,
+                      const char *body, size_t n) {
     if (rq->route != LH_ROUTE_HOOK || !rq->authed) return;
     const char *nonce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, LH_REPLY_NONCE_HEADER);
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -344,17 +346,20 @@ static void signReply(struct MHD_Connection *c, const lh_req *rq, struct MHD_Res
     lh_reply_key(tok, strlen(tok), key);
     if (lh_reply_sig(key, nonce, strlen(nonce), body, n, hex) == 0)
         MHD_add_response_header(resp, LH_REPLY_SIG_HEADER, hex);
+    lh_reply_key_of(b->tokkey, rq->claims.tid, key);
+    if (lh_reply_sig(key, nonce, strlen(nonce), body, n, hex) == 0)
+        MHD_add_response_header(resp, LH_REPLY_KEYSIG_HEADER, hex);
 }
 
 /* A 200 JSON reply from a buffer that outlives the response (PERSISTENT) or not (COPY),
  * signed for the hook. */
-static enum MHD_Result replyDecision(struct MHD_Connection *c, lh_req *rq, const char *body, size_t n,
-                                 enum MHD_ResponseMemoryMode mode) {
+static enum MHD_Result replyDecision(const lh_bridge *b, struct MHD_Connection *c, lh_req *rq, const char *body,
+                                     size_t n, enum MHD_ResponseMemoryMode mode) {
     struct MHD_Response *resp = MHD_create_response_from_buffer(n, (void *)body, mode);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    signReply(c, rq, resp, body, n);
+    signReply(b, c, rq, resp, body, n);
     enum MHD_Result rc = MHD_queue_response(c, 200, resp);
     MHD_destroy_response(resp);
     rq->status = 200;
@@ -374,7 +379,7 @@ enum MHD_Result lh_route_decide_finish(lh_bridge *b, struct MHD_Connection *c, l
     if (rq->with_seq) n += (size_t)snprintf(out + n, 21, "%lld", (long long)rq->job.seq);
     memmove(out + n, out + rq->post_at, rq->reply_len - rq->post_at);
     n += rq->reply_len - rq->post_at;
-    return replyDecision(c, rq, out, n, MHD_RESPMEM_PERSISTENT);
+    return replyDecision(b, c, rq, out, n, MHD_RESPMEM_PERSISTENT);
 }
 
 /* ---- GET /v1/events ------------------------------------------------------------- */

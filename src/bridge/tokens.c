@@ -11,6 +11,7 @@
 
 #include "bridge/appender.h"
 #include "bridge/bridge_int.h"
+#include "util/replysig.h"
 
 #define TOKENS_MAX_BATCH 1000   /* tokens per request: the reply stays under 1 MiB */
 
@@ -31,7 +32,8 @@ static json_t *bodyObject(lh_bridge *b, struct MHD_Connection *c, lh_req *r, enu
 }
 
 /* POST /v1/tokens {"agents": ["a", ...] | "agent": "a", "role": "builder", "ttl_s": 3600}
- * → {"tokens": [{"agent", "token", "token_id", "expires_ns"}, ...]} */
+ * → {"tokens": [{"agent", "token", "token_id", "expires_ns", "reply_key"}, ...]}; reply_key is the
+ * token's key for the hook to check replies by (util/replysig.h). */
 enum MHD_Result lh_route_tokens_create(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     enum MHD_Result rc;
     json_t *j = bodyObject(b, c, r, &rc);
@@ -80,8 +82,12 @@ enum MHD_Result lh_route_tokens_create(lh_bridge *b, struct MHD_Connection *c, l
         ev[i].agent = json_string_value(agents ? json_array_get(agents, i) : one);
         ev[i].aggregate = agg[i];
         ev[i].data = data[i];
-        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:I}", "agent", cl.agent, "token", tok, "token_id", cl.tid,
-                                             "expires_ns", (json_int_t)cl.exp * 1000000000));
+        unsigned char rk[32];
+        char rkhex[65];
+        lh_reply_key_of(b->tokkey, cl.tid, rk);
+        lh_reply_key_hex(rk, rkhex);
+        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:I,s:s}", "agent", cl.agent, "token", tok, "token_id", cl.tid,
+                                             "expires_ns", (json_int_t)cl.exp * 1000000000, "reply_key", rkhex));
     }
     /* an unrecorded token is never handed out */
     int arc = fail ? -1 : lh_appender_append(b->appender, ev, n, NULL, err, sizeof(err));

@@ -1,6 +1,8 @@
 /* token.c — `lighthouse token create | revoke`: bearer tokens for the bridge.
  *
- * create prints the token alone on stdout, so scripts can capture it; issuing it is a
+ * create prints the token alone on stdout, so scripts can capture it, and on stderr a line
+ * LIGHTHOUSE_REPLY_KEY=<64 hex>: the token's reply key, for the hook to check that a reply
+ * is the bridge's (util/replysig.h, docs/api.md "Reply keys"); issuing it is a
  * token.issued event and revoking it a token.revoked event in the store (a running bridge
  * sees the revocation within a fraction of a second). See src/bridge/auth.h. */
 #include <errno.h>
@@ -14,12 +16,15 @@
 #include "bridge/auth.h"
 #include "cli/cli.h"
 #include "store/store.h"
+#include "util/replysig.h"
 
 static const char *usageText =
     "usage: lighthouse token create --agent NAME --role builder|expert|admin [--ttl DURATION] [--data DIR]\n"
     "                               [--store sqlite|postgres] [--pg CONNINFO]\n"
     "       lighthouse token revoke (--id TOKEN_ID | TOKEN) [--data DIR] [--store ...] [--pg ...]\n"
-    "DURATION is a number with s, m, h or d (default 30d).\n";
+    "DURATION is a number with s, m, h or d (default 30d).\n"
+    "create prints the token on stdout and its reply key for the hook on stderr, as a line\n"
+    "LIGHTHOUSE_REPLY_KEY=<64 hex digits>.\n";
 
 /* "90s" "15m" "12h" "30d" → seconds; -1 when malformed. */
 static int64_t parseDuration(const char *s) {
@@ -158,8 +163,13 @@ static int create(int argc, char **argv) {
     int rc = appendEvent(st, "token.issued", c.agent, c.tid, d);
     lh_store_close(st);
     if (rc) return 1;   /* an unrecorded token is not handed out */
+    unsigned char rk[32];
+    char rkhex[65];
+    lh_reply_key_of(key, c.tid, rk);
+    lh_reply_key_hex(rk, rkhex);
     printf("%s\n", tok);
     fprintf(stderr, "token %s for agent %s (role %s) expires in %s\n", c.tid, c.agent, lh_role_name(role), o.ttl);
+    fprintf(stderr, "LIGHTHOUSE_REPLY_KEY=%s\n", rkhex);
     return 0;
 }
 

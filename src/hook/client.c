@@ -134,6 +134,12 @@ static int sendAll(int fd, const char *p, size_t n, long long deadline, char *er
     return 0;
 }
 
+/* A signature header's value v: 64 lowercase hex digits into out[65], else untouched. */
+static void hexHeader(const char *v, char out[65]) {
+    v += strspn(v, " \t");
+    if (strspn(v, "0123456789abcdef") == 64) { memcpy(out, v, 64); out[64] = 0; }
+}
+
 /* Parse the reply in buf[0..n): status line, headers, then the body (by Content-Length
  * or up to the close). 1 = complete, 0 = need more, -1 = malformed. */
 static int parseReply(char *buf, size_t n, int closed, lh_http_response *out) {
@@ -146,12 +152,8 @@ static int parseReply(char *buf, size_t n, int closed, lh_http_response *out) {
     for (char *line = strstr(buf, "\r\n") + 2; line < eoh; line = strstr(line, "\r\n") + 2) {
         if (!strncasecmp(line, "Content-Length:", 15)) clen = strtoll(line + 15, NULL, 10);
         if (!strncasecmp(line, "Transfer-Encoding:", 18)) return -1;   /* we ask for close-delimited or sized */
-        if (!strncasecmp(line, "X-Lighthouse-Signature:", 23)) {
-            const char *v = line + 23;
-            v += strspn(v, " \t");
-            size_t vl = strspn(v, "0123456789abcdef");
-            if (vl == 64) { memcpy(out->sig, v, 64); out->sig[64] = 0; }
-        }
+        if (!strncasecmp(line, "X-Lighthouse-Signature:", 23)) hexHeader(line + 23, out->sig);
+        if (!strncasecmp(line, "X-Lighthouse-Reply-Signature:", 29)) hexHeader(line + 29, out->rsig);
     }
     size_t hl = (size_t)(eoh + 4 - buf);
     if (clen < 0) {

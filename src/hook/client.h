@@ -18,6 +18,7 @@ typedef struct lh_http_response {
     char *body;     /* malloc'd, NUL-terminated; caller frees */
     size_t len;
     char sig[65];   /* its X-Lighthouse-Signature (64 hex digits), or "" */
+    char rsig[65];  /* its X-Lighthouse-Reply-Signature (64 hex digits), or "" */
 } lh_http_response;
 
 /* POST body to base_url + path. base_url is "http://HOST[:PORT][/PREFIX]" or

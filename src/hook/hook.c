@@ -19,7 +19,9 @@
  * closed (exit 2, or exit 0 with LIGHTHOUSE_FAIL_OPEN=1). A 401 or 403 is a
  * configuration error (a bad or wrong token): the hook blocks with the fix. A 200 is
  * obeyed only with the bridge's X-Lighthouse-Signature over this call's nonce (util/
- * replysig.h): anything else at LIGHTHOUSE_URL counts as an unreachable bridge.
+ * replysig.h), or with LIGHTHOUSE_REPLY_KEY / LIGHTHOUSE_REPLY_KEY_FILE only with its
+ * X-Lighthouse-Reply-Signature made with that key: anything else at LIGHTHOUSE_URL counts
+ * as an unreachable bridge.
  *
  * With no LIGHTHOUSE_URL the decision is made here, with the same engine the bridge
  * uses. Start-up cost matters (this runs once per tool call): no cache, the built-in
@@ -124,10 +126,33 @@ static int makeNonce(char out[33]) {
     return 0;
 }
 
-/* Is rep the bridge's own answer to this call? Only the bridge (and whoever holds the
- * token) can sign nonce ‖ body with the key of token (util/replysig.h); a process that
- * took the bridge's port cannot, and a replayed reply fits another nonce. 1 yes; 0 with
- * why in err. */
+/* The reply key the operator gave the hook (LIGHTHOUSE_REPLY_KEY, or the file named by
+ * LIGHTHOUSE_REPLY_KEY_FILE). 1 with key set; 0 when none is given; -1 with why in err
+ * when one is given but cannot be read or is not 64 hex digits. */
+static int replyKey(unsigned char key[32], char *err, size_t errlen) {
+    const char *v = getenv("LIGHTHOUSE_REPLY_KEY"), *path = getenv("LIGHTHOUSE_REPLY_KEY_FILE");
+    if (v && *v) {
+        if (lh_reply_key_parse(v, key) == 0) return 1;
+        snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY is not a reply key (64 hex digits, as `lighthouse token create` "
+                 "prints); no reply can be trusted");
+        return -1;
+    }
+    if (!path || !*path) return 0;
+    char buf[130] = {0};
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f) fclose(f);
+    if (f && n < sizeof(buf) - 1 && lh_reply_key_parse(buf, key) == 0) return 1;
+    snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s: %s; no reply can be trusted", path,
+             f ? "not a reply key (64 hex digits)" : strerror(errno));
+    return -1;
+}
+
+/* Is rep the bridge's own answer to this call? With a reply key (replyKey) only a party
+ * that holds the bridge's token key can sign nonce ‖ body with it: a process that took
+ * the bridge's port cannot, even though it reads the token from our request. Without
+ * one, the key of token (util/replysig.h) stops a process without the token, and a
+ * replayed reply fits another nonce. 1 yes; 0 with why in err. */
 static int signedByBridge(const char *url, const char *token, const char *nonce, const lh_http_response *rep,
                           char *err, size_t errlen) {
     if (!token || !*token) {
@@ -137,15 +162,19 @@ static int signedByBridge(const char *url, const char *token, const char *nonce,
     }
     unsigned char key[32];
     char want[65];
-    lh_reply_key(token, strlen(token), key);
+    int rk = replyKey(key, err, errlen);
+    if (rk < 0) return 0;
+    if (!rk) lh_reply_key(token, strlen(token), key);
     if (lh_reply_sig(key, nonce, strlen(nonce), rep->body, rep->len, want)) {
         snprintf(err, errlen, "out of memory checking the reply's signature");
         return 0;
     }
-    if (rep->sig[0] && lh_reply_sig_equal(rep->sig, want)) return 1;
-    snprintf(err, errlen, "the reply from %s is %s X-Lighthouse-Signature for this call and LIGHTHOUSE_TOKEN: "
+    const char *got = rk ? rep->rsig : rep->sig;
+    if (got[0] && lh_reply_sig_equal(got, want)) return 1;
+    snprintf(err, errlen, "the reply from %s is %s %s for this call and %s: "
              "not the bridge (another process on its address?), or a bridge older than the hook; not trusted",
-             url, rep->sig[0] ? "signed wrongly: a bad" : "unsigned: no");
+             url, got[0] ? "signed wrongly: a bad" : "unsigned: no", rk ? LH_REPLY_KEYSIG_HEADER : LH_REPLY_SIG_HEADER,
+             rk ? "the reply key" : "LIGHTHOUSE_TOKEN");
     return 0;
 }
 

@@ -31,16 +31,45 @@ void lh_reply_key(const char *token, size_t tlen, unsigned char key[32]) {
     lh_hmac_sha256(token, tlen, label, sizeof(label) - 1, NULL, 0, key);   /* 83 bytes: no heap */
 }
 
+void lh_reply_key_of(const unsigned char tokkey[32], const char *tid, unsigned char key[32]) {
+    static const char label[] = "reply:";
+    size_t n = strlen(tid);
+    if (n > 256) n = 256;   /* a token id is 16 hex digits: 64 + 6 + 256 bytes stay off the heap */
+    lh_hmac_sha256(tokkey, 32, label, sizeof(label) - 1, tid, n, key);
+}
+
+void lh_reply_key_hex(const unsigned char key[32], char hex[65]) {
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[key[i] >> 4];
+        hex[2 * i + 1] = digits[key[i] & 15];
+    }
+    hex[64] = 0;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int lh_reply_key_parse(const char *text, unsigned char key[32]) {
+    for (int i = 0; i < 32; i++) {
+        int hi = hexval(text[2 * i]), lo = hi < 0 ? -1 : hexval(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    for (const char *p = text + 64; *p; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') return -1;
+    return 0;
+}
+
 int lh_reply_sig(const unsigned char key[32], const char *nonce, size_t nlen, const char *body, size_t blen,
                  char hex[65]) {
     unsigned char mac[32];
     if (lh_hmac_sha256(key, 32, nonce, nlen, body, blen, mac)) return -1;
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[mac[i] >> 4];
-        hex[2 * i + 1] = digits[mac[i] & 15];
-    }
-    hex[64] = 0;
+    lh_reply_key_hex(mac, hex);
     return 0;
 }
 

@@ -76,6 +76,16 @@ static void token_refusals(void **state) {
     assert_int_equal(lh_auth_verify(KEY, "garbage", 7, 2000, &c), LH_AUTH_MALFORMED);
     assert_int_equal(lh_auth_verify(KEY, "lh1.e30", 7, 2000, &c), LH_AUTH_MALFORMED);
     assert_int_equal(lh_auth_verify(KEY, "lh1.e30.!!!!", 12, 2000, &c), LH_AUTH_MALFORMED);
+    /* a token of another form (prefix other than "lh1.") is malformed, not a forgery of
+     * ours, even with a well-formed payload and MAC after it (mutant auth.malformed) */
+    {
+        char other[LH_AUTH_TOKEN_MAX + 1];
+        mint(KEY, "b", LH_ROLE_BUILDER, 5000, other, sizeof(other));
+        other[2] = '2';
+        assert_int_equal(lh_auth_verify(KEY, other, strlen(other), 2000, &c), LH_AUTH_MALFORMED);
+        memcpy(other, "LH1.", 4);
+        assert_int_equal(lh_auth_verify(KEY, other, strlen(other), 2000, &c), LH_AUTH_MALFORMED);
+    }
     /* every single-character change is refused, for many tokens (so every kind of
      * last character is tried: its unused low bits must not be ignored) */
     size_t n = strlen(tok);

@@ -184,6 +184,20 @@ static void test_reply_hmac(void **state) {
     assert_true(lh_reply_sig_equal(x, "ad66e65627655fb05b4b24952be33a59156ec64c3ad3c4df0d1a9a90ea4b8f1b"));
     assert_false(lh_reply_sig_equal(x, "ad66e65627655fb05b4b24952be33a59156ec64c3ad3c4df0d1a9a90ea4b8f1c"));
     assert_false(lh_reply_sig_equal(x, ""));
+    /* the reply key: python3 hmac.new(bytes(range(32)), b"reply:0123456789abcdef", "sha256") */
+    unsigned char tk[32], rk[32], back[32];
+    for (int i = 0; i < 32; i++) tk[i] = (unsigned char)i;
+    lh_reply_key_of(tk, "0123456789abcdef", rk);
+    lh_reply_key_hex(rk, x);
+    assert_string_equal(x, "daf8b77725dd878dc63b4db777a7b188bd2fbbcd23514365f3bb5887088cdde7");
+    assert_int_equal(lh_reply_key_parse(x, back), 0);
+    assert_memory_equal(back, rk, 32);
+    assert_int_equal(lh_reply_key_parse("DAF8B77725DD878DC63B4DB777A7B188BD2FBBCD23514365F3BB5887088CDDE7\n", back), 0);
+    assert_memory_equal(back, rk, 32);
+    assert_int_equal(lh_reply_key_parse("daf8b777", back), -1);                 /* short */
+    assert_int_equal(lh_reply_key_parse("", back), -1);
+    assert_int_equal(lh_reply_key_parse("daf8b77725dd878dc63b4db777a7b188bd2fbbcd23514365f3bb5887088cddeZ", back), -1);
+    assert_int_equal(lh_reply_key_parse("daf8b77725dd878dc63b4db777a7b188bd2fbbcd23514365f3bb5887088cdde7x", back), -1);
 }
 
 static void test_revision(void **state) {

@@ -467,6 +467,16 @@ static int scanKeyword(parser *p) {
     return fail(p, "invalid token");
 }
 
+/* A parser over json[0, len), its key table first in local[KEYS_LOCAL] (on the caller's stack). */
+static void parserInit(parser *p, lh_arena *a, const char *json, size_t len, keyent *local) {
+    memset(p, 0, sizeof(*p));
+    p->s = (const unsigned char *)json;
+    p->n = len;
+    p->a = a;
+    p->keys = local;
+    p->capkeys = KEYS_LOCAL;
+}
+
 /* The whole document, iteratively. lvl counts the open containers, so the value being
  * read sits at level lvl (the top value at 0); obj says per level whether it is an object.
  * Members of the top object (level 1) and of its "input"/"tool_input" objects (level 2)
@@ -641,12 +651,7 @@ static int parseRequest(lh_arena *a, const char *json, size_t len, lh_request *o
     }
     keyent local[KEYS_LOCAL];
     parser p;
-    memset(&p, 0, sizeof(p));
-    p.s = (const unsigned char *)json;
-    p.n = len;
-    p.a = a;
-    p.keys = local;
-    p.capkeys = KEYS_LOCAL;
+    parserInit(&p, a, json, len, local);
     if (parseDocument(&p)) {
         int line, col;
         position(p.s, p.at, &line, &col);
@@ -789,12 +794,7 @@ int lh_request_parse_json(lh_arena *a, const char *json, size_t len, lh_request 
 int lh_json_well_formed(lh_arena *a, const char *json, size_t len, uint64_t *strbytes) {
     keyent local[KEYS_LOCAL];
     parser p;
-    memset(&p, 0, sizeof(p));
-    p.s = (const unsigned char *)json;
-    p.n = len;
-    p.a = a;
-    p.keys = local;
-    p.capkeys = KEYS_LOCAL;
+    parserInit(&p, a, json, len, local);
     if (parseDocument(&p)) return 0;
     *strbytes = p.strbytes;
     return 1;

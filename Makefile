@@ -36,7 +36,7 @@ LIBS_ALL    = $(LIBS_BRIDGE) $(LIBS_STORE) $(LIBS_ENGINE) -lm -pthread
 
 ENGINE_SRC = $(wildcard src/engine/*.c) $(wildcard src/util/*.c) $(BUILD)/gen/default_policy.c
 STORE_SRC  = $(wildcard src/store/*.c)
-BRIDGE_SRC = $(wildcard src/bridge/*.c) $(wildcard src/load/*.c)
+BRIDGE_SRC = $(wildcard src/bridge/*.c) $(wildcard src/load/*.c) $(BUILD)/gen/ui_files.c
 HOOK_SRC   = $(filter-out src/hook/hook_main.c,$(wildcard src/hook/*.c))
 CLI_SRC    = src/main.c $(wildcard src/cli/*.c)
 
@@ -73,6 +73,13 @@ deps:
 $(BUILD)/gen/default_policy.c: policies/default.yaml scripts/embed.sh
 	@mkdir -p $(@D)
 	scripts/embed.sh lh_default_policy_yaml $< > $@
+
+# The review console's static files (ui/), compiled into the bridge (src/bridge/console.h).
+UI_FILES = $(sort $(shell find ui -type f))
+UI_DIRS  = $(shell find ui -type d)
+$(BUILD)/gen/ui_files.c: $(UI_FILES) $(UI_DIRS) scripts/embed_ui.sh
+	@mkdir -p $(@D)
+	scripts/embed_ui.sh $(UI_FILES) > $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bridge/appender.h"
+#include "bridge/console.h"
 #include "bridge/engines.h"
 #include "bridge/revisions.h"
 #include "bridge/revwatch.h"
@@ -291,6 +292,16 @@ static enum MHD_Result authorize(lh_bridge *b, struct MHD_Connection *c, lh_req 
  * MHD_YES with r->status still 0 when the request goes on to its body or handler. */
 static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req *r, const char *url,
                                  const char *method) {
+    /* The console's files (open) and a policy revision's text: paths with a parameter. */
+    if (!strncmp(url, "/ui", 3) && (url[3] == 0 || url[3] == '/')) return lh_route_ui(b, c, r, url, method);
+    if (!strncmp(url, "/v1/policy/revisions/", 21)) {
+        r->route = LH_ROUTE_POLICY_REVISION;
+        if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+            return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs GET", url);
+        enum MHD_Result ar = authorize(b, c, r, R_E | R_A);
+        if (r->status || ar != MHD_YES) return ar;
+        return lh_route_policy_revision(b, c, r, url + 21);
+    }
     const routeDef *rd = findRoute(url);
     if (!rd) {
         r->route = LH_ROUTE_OTHER;

@@ -38,6 +38,9 @@ static const subcommand commands[] = {
      "  load history [--data DIR | --history FILE]   the p99 and throughput trend of past runs"},
     {"mount", lh_cli_mount,
      "mount DIR [--url URL] [--token TOKEN]   the project shadows, read-only (FUSE; an expert token)"},
+    {"review", lh_cli_review,
+     "review list [--json] [--wait S] | show ID [--json] | allow|deny ID --reason TEXT   pending escalations\n"
+     "  review                             on a terminal: review them one after another"},
     {"version", runVersion, "version"},
 };
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages Lighthouse needs to build, test and benchmark, and the npm
-# package of the differential shell test (tests/diff/). Idempotent: when every package is present it does nothing and prints nothing.
+# packages of the differential shell test (tests/diff/) and of the console test (tests/ui/). Idempotent: when every package is present it does nothing and prints nothing.
 set -euo pipefail
 
 pkgs=(
@@ -12,7 +12,7 @@ pkgs=(
   valgrind wrk nginx-light hyperfine prometheus jq python3 clang nodejs
   faketime   # tests/integration/chaos_clock.sh: libfaketime moves the bridge's wall clock
   clang-tools clang-tidy   # make static: scan-build and clang-tidy (scripts/static.sh)
-  chromium   # tests/integration/load_html.sh: the HTML report rendered headless (no network)
+  chromium   # tests/integration/load_html.sh (the HTML report) and ui.sh (the review console), headless
 )
 
 missing=()
@@ -35,7 +35,19 @@ npm_diff() {
     echo "deps: npm ci failed in tests/diff; the differential shell test will skip" >&2
 }
 
-if [ ${#missing[@]} -eq 0 ]; then npm_diff; exit 0; fi
+# puppeteer-core for the review console's browser test (tests/ui/, tests/integration/ui.sh).
+npm_ui() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/ui"
+  [ -f "$dir/node_modules/puppeteer-core/package.json" ] && return 0
+  command -v npm >/dev/null 2>&1 || return 0
+  echo "deps: installing tests/ui's npm packages" >&2
+  (cd "$dir" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 ||
+                  npm ci --no-audit --no-fund >&2; }) ||
+    echo "deps: npm ci failed in tests/ui; tests/integration/ui.sh will fail" >&2
+}
+
+if [ ${#missing[@]} -eq 0 ]; then npm_diff; npm_ui; exit 0; fi
 
 echo "deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -51,3 +63,4 @@ if command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl disable --now prometheus nginx >/dev/null 2>&1 || true
 fi
 npm_diff
+npm_ui

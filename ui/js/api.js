@@ -43,7 +43,7 @@ export async function api(path, { method = "GET", body, token = getToken(), sign
 // Read a Server-Sent Events stream with fetch, so the Authorization header is sent
 // (EventSource cannot send it). onEvent({id, event, data}) for each event with its data
 // parsed as JSON. Resolves when the stream ends; rejects on an HTTP error or abort.
-export async function readStream(path, onEvent, { token = getToken(), signal } = {}) {
+export async function readStream(path, onEvent, { token = getToken(), signal, onOpen } = {}) {
   const res = await fetch(path, {
     headers: { Accept: "text/event-stream", Authorization: `Bearer ${token}` },
     signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
@@ -53,6 +53,7 @@ export async function readStream(path, onEvent, { token = getToken(), signal } =
     try { const j = await res.json(); if (j.error) msg = j.error.message; } catch { /* not JSON */ }
     throw new ApiError(res.status, "stream", msg);
   }
+  if (onOpen) onOpen();
   const reader = res.body.getReader();
   const dec = new TextDecoder();
   let buf = "";

@@ -12,6 +12,18 @@ const decided = [];          // escalations decided while this page was open, ne
 
 // ---- sign-in ------------------------------------------------------------------------
 
+const CAPS_KEY = "lighthouse.capabilities";
+const HEARTBEAT_MS = 10000;  // the bridge's heartbeat interval is 15 s
+
+// Register (again: a heartbeat) as an expert with the capabilities given at sign-in.
+async function heartbeat(s) {
+  const caps = JSON.parse(sessionStorage.getItem(CAPS_KEY) || "[]");
+  if (!caps.length || session !== s) return;
+  try {
+    await api("/v1/experts/register", { method: "POST", body: { capabilities: caps }, signal: s.abort.signal });
+  } catch (e) { reportError("esc-empty", e); }
+}
+
 async function signIn(token) {
   // /v1/status needs an expert or admin token: it tells a bad token (401) from a builder's (403).
   try {
@@ -22,12 +34,15 @@ async function signIn(token) {
     throw e;
   }
   setToken(token);
+  const caps = $("caps").value.split(",").map((x) => x.trim()).filter(Boolean);
+  sessionStorage.setItem(CAPS_KEY, JSON.stringify(caps));
   start();
 }
 
 function signOut() {
   dropToken();
-  if (session) session.abort.abort();
+  sessionStorage.removeItem(CAPS_KEY);
+  if (session) { session.abort.abort(); clearInterval(session.timer); }
   session = null;
   for (const id of ["live-rows", "esc-list", "esc-done", "audit-rows", "status-list", "sla-list", "policy-rows", "diff-out"])
     clear($(id));
@@ -44,8 +59,10 @@ function start() {
   $("who").hidden = false;
   setText($("who-name"), "signed in");
   show(page === "signin" ? "live" : page);
-  runStream(session);
-  refreshEscalations();
+  const s = session;
+  heartbeat(s).then(() => refreshEscalations());
+  s.timer = setInterval(() => heartbeat(s), HEARTBEAT_MS);
+  runStream(s);
 }
 
 // ---- pages ----------------------------------------------------------------------------
@@ -81,7 +98,7 @@ async function runStream(s) {
         if (ev.id !== null) after = ev.id;
         setText($("stream-state"), "(live)");
         onEvent(ev.event, ev.data);
-      }, { signal: s.abort.signal });
+      }, { signal: s.abort.signal, onOpen: () => setText($("stream-state"), "(live)") });
     } catch (e) {
       if (e.name === "AbortError" || session !== s) return;
       if (e instanceof ApiError && e.status === 401) { reportError("signin-error", e); return; }

@@ -47,6 +47,13 @@ check "without a token: 401" '[ "$code" = 401 ]'
 req GET "/v1/policy/revisions/sha256:0000000000000000" "$AT"
 check "an unknown revision: 404" '[ "$code" = 404 ] && is_error not_found'
 
+# ---- the console's line diff, in node ----
+node "$HERE/../ui/diff.test.mjs" >"$T/diff.out" 2>&1; rc=$?
+while IFS= read -r line; do
+  case "$line" in "ok - "*) ok "diff.js: ${line#ok - }" ;; "not ok - "*) fail "diff.js: ${line#not ok - }" ;; esac
+done <"$T/diff.out"
+check "diff.test.mjs ran (rc $rc)" '[ $rc = 0 ] && grep -q "^ok - 300 random" "$T/diff.out"'
+
 # ---- the browser ----
 PROFILE=$(mktemp -d "$T/profile.XXXXXX")
 if ! timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

@@ -218,6 +218,8 @@ static const char *commandOf(json_t *e) {
     return "";
 }
 
+/* Three lines: id risk rule agent verdicts/quorum time-left; the command; the reason and
+ * what it needs. */
 static void printLine(FILE *f, json_t *e) {
     putSafe(f, str(e, "id"), 64);
     fprintf(f, "  ");
@@ -231,7 +233,16 @@ static void printLine(FILE *f, json_t *e) {
     printLeft(f, e);
     fprintf(f, "\n    ");
     putSafe(f, commandOf(e), 160);
-    fputc('\n', f);
+    fprintf(f, "\n    ");
+    putSafe(f, str(e, "reason"), 160);
+    fprintf(f, " (needs ");
+    json_t *caps = json_object_get(e, "capabilities"), *x;
+    size_t i;
+    if (!json_array_size(caps)) fprintf(f, "no capability");
+    json_array_foreach(caps, i, x) { if (i) fputc(',', f); putSafe(f, json_string_value(x), 60); }
+    size_t nr = json_array_size(json_object_get(json_object_get(e, "context"), "recent"));
+    if (nr) fprintf(f, "; %zu recent decisions of the agent in show", nr);
+    fprintf(f, ")\n");
 }
 
 static void printList(FILE *f, const char *title, json_t *arr, const char *const *keys) {

@@ -27,8 +27,8 @@ B=$(escalate "deploy-tool --env prod --service web")
 check "builders' validates create escalations ($A, $B)" '[ -n "$A" ] && [ -n "$B" ] && [ "$A" != "$B" ]'
 
 rv "$ET" --capabilities security list
-check "review --capabilities security list: both, with rule, agent and command (rc $rc)" \
-  '[ $rc = 0 ] && grep -q "$A" <<<"$out" && grep -q "$B" <<<"$out" && grep -q review.deploy <<<"$out" && grep -q builder-1 <<<"$out" && grep -q "deploy-tool --env prod --service api" <<<"$out"'
+check "review --capabilities security list: both, with rule, agent, command, reason and needs (rc $rc)" \
+  '[ $rc = 0 ] && grep -q "$A" <<<"$out" && grep -q "$B" <<<"$out" && grep -q review.deploy <<<"$out" && grep -q builder-1 <<<"$out" && grep -q "deploy-tool --env prod --service api" <<<"$out" && grep -q "needs a person to look at it (needs security" <<<"$out"'
 rv "$ET" list --json
 check "list --json is the bridge's list" '[ $rc = 0 ] && jq -e --arg a "$A" "[.escalations[].id] | index(\$a) != null" <<<"$out" >/dev/null'
 

@@ -82,4 +82,7 @@ check "the browser test ran to its end (rc $rc)" '[ $rc = 0 ] && [ "$(grep -c "^
 # The bridge's view: the escalation was decided by the expert, audited.
 req GET "/v1/events?type=escalation.decided" "$AT"
 check "the deny is an escalation.decided event" 'jq -e "[.events[] | select(.data.decision == \"deny\")] | length >= 1" <<<"$body" >/dev/null'
+req GET /metrics ""
+check "the console's routes are counted, and promtool accepts the metrics" \
+  'grep -q "lighthouse_bridge_requests_total{route=\"/ui/\",code=\"200\"}" <<<"$body" && grep -q "route=\"/v1/policy/revisions/{rev}\"" <<<"$body" && promtool check metrics <<<"$body" >/dev/null 2>&1'
 done_testing

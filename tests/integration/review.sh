@@ -86,9 +86,11 @@ check "control characters from the bridge are escaped, never sent to the termina
   '[ $rc = 0 ] && grep -qF "\\x1b]0;pwned\\x07" <<<"$out" && ! grep -q $'"'"'\x1b'"'"' "$T/rv.out"'
 
 # --wait: a long-poll that returns when an escalation arrives.
+rv "$AT" deny "$D" --reason "escapes in a deploy command" ; rv "$AT" deny "$B" --reason "one at a time"
+rv "$AT" list --json
+check "nothing is pending now" '[ $rc = 0 ] && jq -e ".escalations == []" <<<"$out" >/dev/null'
 LIGHTHOUSE_TOKEN=$AT "$LH" review list --wait 30 --json > "$T/wait.out" 2>&1 &
 LP=$!
-rv "$AT" deny "$D" --reason "escapes in a deploy command" ; rv "$AT" deny "$B" --reason "one at a time"
 E=$(escalate "deploy-tool --env prod --service queue")
 wait "$LP"; rc=$?
 check "list --wait returns with the escalation that arrived (rc $rc)" '[ $rc = 0 ] && jq -e --arg e "$E" "[.escalations[].id] | index(\$e) != null" "$T/wait.out" >/dev/null'

@@ -247,8 +247,9 @@ async function decide(id, decision, reasonBox, msg, buttons) {
 
 // ---- audit log ----------------------------------------------------------------------
 
-let auditNext = 0;
+let auditNext = 0, auditGen = 0;
 async function searchAudit(more) {
+  const gen = ++auditGen;   // a reply to an older search (other filters) is dropped
   const q = new URLSearchParams();
   const type = $("f-type").value.trim(), agent = $("f-agent").value.trim();
   if (type) q.set("type", type);
@@ -258,6 +259,7 @@ async function searchAudit(more) {
   setText($("audit-error"), "");
   try {
     const j = await api(`/v1/events?${q}`, { signal: session && session.abort.signal });
+    if (gen !== auditGen) return;
     const body = $("audit-rows");
     if (!more) clear(body);
     for (const e of j.events || [])

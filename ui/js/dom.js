@@ -1,5 +1,5 @@
 // dom.js — building the page from data as text only. Nothing here (or anywhere in the
-// console) assigns innerHTML: every value from the bridge becomes a text node, so a command
+// console) parses data as HTML: every value from the bridge becomes a text node, so a command
 // such as `<img onerror=...>` is shown, never run.
 
 // el("td", {class: "deny"}, "text", otherNode, ...): attributes by setAttribute, children

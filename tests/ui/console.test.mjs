@@ -92,7 +92,7 @@ try {
 
   // A builder's request that waits for the verdict; its escalation must arrive live.
   const cmd = "deploy-tool --env prod --note '<img src=x onerror=window.__pwned=1>'";
-  const waiting = bridge("/v1/validate?wait=30", BUILDER, {
+  const waiting = bridge("/v1/validate?wait=300", BUILDER, {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ tool: "Bash", input: { command: cmd }, cwd: "/work/app", session: "ui-1" }),
   });

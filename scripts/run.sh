@@ -19,6 +19,7 @@ if [ "${1:-}" != --demo ]; then
   echo "       curl -s -H \"Authorization: Bearer \$TOKEN\" -H 'Content-Type: application/json' \\"
   echo "            -d '{\"tool\":\"Bash\",\"input\":{\"command\":\"git push --force\"},\"cwd\":\"$cwd\"}' http://127.0.0.1:8765/v1/validate"
   echo "  the hook through the bridge: LIGHTHOUSE_URL=http://127.0.0.1:8765 LIGHTHOUSE_TOKEN=\$TOKEN $HOOK pre-tool-use < payload.json"
+  echo "  the review console: http://127.0.0.1:8765/ui/ (sign in with: $LH token create --agent you --role expert)"
   exec "$LH" serve "$@"
 fi
 

@@ -159,7 +159,9 @@ function refreshEscalations() {
 function renderEscalations(list) {
   setText($("pending-count"), list.length);
   $("esc-empty").hidden = list.length > 0;
-  setText($("esc-empty"), "Nothing is waiting for a verdict.");
+  const caps = JSON.parse(sessionStorage.getItem(CAPS_KEY) || "[]");
+  setText($("esc-empty"), caps.length ? `Nothing is waiting for a verdict that needs ${caps.join(", ")}.`
+    : "Nothing is waiting for a verdict. (An expert sees only the escalations whose capabilities it named at sign-in.)");
   const box = $("esc-list");
   // Keep the cards being typed into; drop the ones no longer pending; add new ones.
   const want = new Set(list.map((x) => x.id));

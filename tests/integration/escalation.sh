@@ -167,6 +167,8 @@ suite() { # LABEL [serve flags...]
   check "$L: another builder may not (403)" '[ "$code" = 403 ] && is_error forbidden'
   req GET /v1/escalations "$B1"
   check "$L: a builder cannot list escalations (403)" '[ "$code" = 403 ]'
+  validate "$B1" "esc-quorum --step three" abc
+  check "$L: a wait that is not 0 to 3600 seconds is refused (400)" '[ "$code" = 400 ] && is_error bad_request'
   validate "$B1" "esc-plain now" 0
   check "$L: a rule whose route needs a capability still gets an escalation" \
     'jq -e ".decision == \"escalate\" and (.escalation_id | type == \"string\")" <<<"$body" >/dev/null'

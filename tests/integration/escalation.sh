@@ -167,9 +167,29 @@ suite() { # LABEL [serve flags...]
   check "$L: another builder may not (403)" '[ "$code" = 403 ] && is_error forbidden'
   req GET /v1/escalations "$B1"
   check "$L: a builder cannot list escalations (403)" '[ "$code" = 403 ]'
+  validate "$B1" "esc-quorum --step three" abc
+  check "$L: a wait that is not 0 to 3600 seconds is refused (400)" '[ "$code" = 400 ] && is_error bad_request'
   validate "$B1" "esc-plain now" 0
   check "$L: a rule whose route needs a capability still gets an escalation" \
     'jq -e ".decision == \"escalate\" and (.escalation_id | type == \"string\")" <<<"$body" >/dev/null'
+
+  # ---- the hook: LIGHTHOUSE_ESCALATION_WAIT
+  hookin() { printf '{"session_id":"s-esc","cwd":"/tmp/esc-proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"%s"},"tool_use_id":"t1"}' "$1" > "$W/hook-$2.json"; }
+  hookin "esc-quorum --hook one" 1
+  (LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" LIGHTHOUSE_ESCALATION_WAIT=120 "$HOOK" pre-tool-use \
+     < "$W/hook-1.json" > "$W/hook-1.tmp" 2>"$W/hook-1.err"; echo "$?" > "$W/hook-1.rc"; mv "$W/hook-1.tmp" "$W/hook-1.out") &
+  id=$(pending_id "$E1" "esc-quorum --hook one")
+  verdict "$E2" "$id" deny "not from a hook"
+  wait_for '[ -e "$W/hook-1.out" ]'
+  check "$L: the hook waits (LIGHTHOUSE_ESCALATION_WAIT) and gets the experts' deny" \
+    '[ "$(cat "$W/hook-1.rc")" = 0 ] && jq -e --arg id "$id" ".hookSpecificOutput.permissionDecision == \"deny\" and (.hookSpecificOutput.permissionDecisionReason | test(\"not from a hook\") and test(\$id))" "$W/hook-1.out" >/dev/null'
+  hookin "esc-quorum --hook two" 2
+  out=$(LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" "$HOOK" pre-tool-use < "$W/hook-2.json" 2>/dev/null)
+  check "$L: without LIGHTHOUSE_ESCALATION_WAIT the hook asks at once, naming the escalation" \
+    'jq -e ".hookSpecificOutput.permissionDecision == \"ask\" and (.hookSpecificOutput.permissionDecisionReason | test(\"escalation esc-[0-9a-f]{16}\"))" <<<"$out" >/dev/null'
+  out=$(LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" LIGHTHOUSE_ESCALATION_WAIT=1 "$HOOK" pre-tool-use < "$W/hook-2.json" 2>/dev/null)
+  check "$L: when the wait ends first the hook asks, naming the escalation (still pending)" \
+    'jq -e ".hookSpecificOutput.permissionDecision == \"ask\" and (.hookSpecificOutput.permissionDecisionReason | test(\"escalation esc-[0-9a-f]{16}\"))" <<<"$out" >/dev/null'
 
   # ---- timeouts: the configured action
   validate_bg t1 "$B1" "esc-tdeny now" 120

@@ -24,7 +24,8 @@ static const char *bucketLe[LH_HIST_BUCKETS] = {
 
 const int lh_metrics_codes[LH_NCODES] = {200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
 
-static const char *routeNames[LH_ROUTE_COUNT] = {
+/* Unsized, so a name lost in a merge (a missing comma joins two strings) fails the build. */
+static const char *routeNames[] = {
     "/v1/validate", "/v1/hooks/claude-code", "/v1/data/lighthouse/decision", "/v1/events",
     "/v1/events/stream", "/v1/policy", "/v1/policy/history", "/v1/policy/rollback",
     "/v1/status", "/health", "/ready", "/metrics", "/v1/sla", "/v1/tokens", "/v1/tokens/revoke",
@@ -32,6 +33,7 @@ static const char *routeNames[LH_ROUTE_COUNT] = {
     "/v1/experts/register", "/v1/experts/leave", "/v1/experts", "/v1/escalations", "/v1/escalations/stream",
     "/v1/escalations/{id}", "/v1/escalations/{id}/verdict",
     "/ui/", "/v1/policy/revisions/{rev}", "other"};
+_Static_assert(sizeof(routeNames) / sizeof(routeNames[0]) == LH_ROUTE_COUNT, "one name per lh_route");
 
 static const char *errNames[LH_ERR_COUNT] = {
     "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",

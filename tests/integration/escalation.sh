@@ -313,6 +313,25 @@ check "lint: escalate: on a deny rule" 'grep -q "escalate: is only for escalate 
 
 suite sqlite
 
+# lighthouse load with simulated experts (docs/load.md, "Simulated experts"): the agents
+# wait for the experts' verdicts, and the report shows the escalations apart.
+python3 - "$(cd "$(dirname "$0")/../.." && pwd)/policies/default.yaml" "$T/loadpol.yaml" <<'P'
+import sys
+s = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(s.replace("settings:\n", "settings:\n  escalation: {deadline: 20s}\n", 1))
+P
+start_bridge loadexp --policy "$T/loadpol.yaml" --rate-limit 0 --expert-heartbeat 3600 || fail "load: the bridge starts"
+XT="$(token sim-1 expert),$(token sim-2 expert)"
+"$LH" load --duration 4s --agents 4 --rate 5 --mix 0/0/1 --seed 7 --target "$URL" --data "$DATA" \
+  --expert-token "$XT" --expert-availability 1 --expert-speed 0.05 --report "$T/load.json" --no-history --quiet \
+  >/dev/null 2>"$T/load.err"
+check "load: simulated experts register and answer escalations" \
+  'jq -e ".experts.experts == 2 and .experts.verdicts > 0 and .experts.errors == 0" "$T/load.json" >/dev/null'
+check "load: the report shows the expert-decided latency apart" \
+  'jq -e ".experts.expert_decided_latency.count > 0 and .experts.expert_decided_latency.p99_ms > 0" "$T/load.json" >/dev/null'
+req GET "/v1/events?type=escalation.decided&limit=1000" "$(token root-l admin)"
+check "load: the verdicts are escalation.decided events" '[ "$(jq ".events | length" <<<"$body")" -gt 0 ]'
+
 # An expert whose heartbeat lapses (3 intervals of 1 s) leaves: expert.left, reason lapsed.
 start_bridge lapse --expert-heartbeat 1 || fail "lapse: the bridge starts"
 EL=$(token lapse-1 expert); ADM=$(token root admin)

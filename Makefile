@@ -36,7 +36,7 @@ LIBS_ALL    = $(LIBS_BRIDGE) $(LIBS_STORE) $(LIBS_ENGINE) -lm -pthread
 
 ENGINE_SRC = $(wildcard src/engine/*.c) $(wildcard src/util/*.c) $(BUILD)/gen/default_policy.c
 STORE_SRC  = $(wildcard src/store/*.c)
-BRIDGE_SRC = $(wildcard src/bridge/*.c) $(wildcard src/load/*.c)
+BRIDGE_SRC = $(wildcard src/bridge/*.c) $(wildcard src/load/*.c) $(wildcard src/expert/*.c) $(BUILD)/gen/expert_prompt.c
 HOOK_SRC   = $(filter-out src/hook/hook_main.c,$(wildcard src/hook/*.c))
 CLI_SRC    = src/main.c $(wildcard src/cli/*.c)
 
@@ -73,6 +73,11 @@ deps:
 $(BUILD)/gen/default_policy.c: policies/default.yaml scripts/embed.sh
 	@mkdir -p $(@D)
 	scripts/embed.sh lh_default_policy_yaml $< > $@
+
+# The LLM expert's built-in prompt (docs/expert-llm.md).
+$(BUILD)/gen/expert_prompt.c: prompts/expert-llm.md scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh lh_expert_llm_prompt $< > $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -38,6 +38,9 @@ static const subcommand commands[] = {
      "  load history [--data DIR | --history FILE]   the p99 and throughput trend of past runs"},
     {"mount", lh_cli_mount,
      "mount DIR [--url URL] [--token TOKEN]   the project shadows, read-only (FUSE; an expert token)"},
+    {"expert", lh_cli_expert,
+     "expert llm --provider openai|anthropic --endpoint URL --model NAME [--capabilities A,B] [--prompt FILE]\n"
+     "       [--timeout S] [--stream] [--api-key-file FILE] [--once]   an expert backed by an LLM (docs/expert-llm.md)"},
     {"version", runVersion, "version"},
 };
 

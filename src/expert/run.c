@@ -194,7 +194,10 @@ static long budgetMs(const lh_expert_llm_opts *o, long long deadline_ns) {
 /* Judge a reply the model gave (HTTP 200): a verdict in r->v, or the reason it is none. */
 static void judgeReply(const lh_llm_reply *rep, outcome *r) {
     char err[256];
-    if (rep->refused) { noVerdict(r, NV_REFUSED, "the model refused%s%.200s", rep->err[0] ? ": " : "", rep->err); return; }
+    if (rep->refused) {
+        noVerdict(r, NV_REFUSED, "the model refused (%s)", rep->err[0] ? rep->err : rep->finish);
+        return;
+    }
     if (rep->err[0]) { noVerdict(r, NV_ERROR, "%s", rep->err); return; }
     if (!rep->done) { noVerdict(r, NV_MALFORMED, "the stream ended before its last event"); return; }
     if (rep->truncated) { noVerdict(r, NV_MALFORMED, "the answer was cut at max_tokens (%s)", rep->finish); return; }

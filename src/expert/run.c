@@ -216,7 +216,8 @@ static void askModel(const lh_expert_llm_opts *o, const char *body, long long de
         if (budget <= 0) { noVerdict(r, NV_LATE, "the deadline passed before the model answered"); break; }
         lh_llm_result res;
         r->attempts++;
-        lh_llm_call(&o->llm, body, budget < o->timeout_ms ? budget : o->timeout_ms, &res);
+        int byDeadline = budget <= o->timeout_ms;   /* the deadline, not --timeout, bounds this request */
+        lh_llm_call(&o->llm, body, byDeadline ? budget : o->timeout_ms, &res);
         r->model_ms = (long)(monoMs() - t0);
         if (res.outcome == LH_LLM_OK) {
             judgeReply(&res.reply, r);
@@ -227,7 +228,11 @@ static void askModel(const lh_expert_llm_opts *o, const char *body, long long de
         }
         lh_llm_reply_free(&res.reply);
         if (res.outcome == LH_LLM_TRANSPORT) {
-            if (res.timed_out && budgetMs(o, deadline_ns) <= 0) { noVerdict(r, NV_LATE, "no answer before the deadline"); return; }
+            /* (curl may give up a few ms before the budget ends: byDeadline, not the clock, says why) */
+            if (res.timed_out && (byDeadline || budgetMs(o, deadline_ns) <= 0)) {
+                noVerdict(r, NV_LATE, "no answer before the deadline less the margin");
+                return;
+            }
             if (res.timed_out) { noVerdict(r, NV_ERROR, "no answer within --timeout"); return; }
             if (fails5++ >= o->retries_5xx) { noVerdict(r, NV_ERROR, "%s", res.err); return; }
             nap(o, 250L << (fails5 - 1));

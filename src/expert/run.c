@@ -65,6 +65,7 @@ typedef struct bridge {
     char *body;
     size_t len, cap;
     int too_big;
+    int leaving;           /* the last call (leave) is made even when stopping */
 } bridge;
 
 static size_t onBody(char *p, size_t size, size_t nmemb, void *ud) {
@@ -87,7 +88,7 @@ static size_t onBody(char *p, size_t size, size_t nmemb, void *ud) {
 
 static int onProgress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
     const bridge *br = ud;
-    return stopping(br->o) ? 1 : 0;
+    return stopping(br->o) && !br->leaving ? 1 : 0;
 }
 
 /* method path (body JSON or NULL) within timeout_ms: 0 with b->status and b->body (the
@@ -398,7 +399,11 @@ int lh_expert_llm_run(const lh_expert_llm_opts *o, lh_expert_llm_stats *st) {
         /* only ones it already gave up on: the bridge would answer at once again */
         if (!fresh && json_array_size(list)) nap(o, 1000);
     }
-    if (registered && rc != 2) bridgeDo(&b, "POST", "/v1/experts/leave", "{}", 5000, err, sizeof(err));
+    b.leaving = 1;
+    if (registered && rc != 2) {
+        if (bridgeDo(&b, "POST", "/v1/experts/leave", "{}", 5000, err, sizeof(err))) say("could not leave: %s", err);
+        else if (b.status != 200) say("the bridge refused the leave: %s", bridgeError(&b, err, sizeof(err)));
+    }
     say("stopped: %ld escalations, %ld verdicts, %ld without (%ld malformed, %ld refused, %ld late, "
          "%ld errors, %ld rate limited, %ld refused by the bridge)", st->handled, st->verdicts, st->no_verdict,
          st->malformed, st->refused, st->late, st->errors, st->rate_limited, st->rejected);

@@ -127,6 +127,17 @@ check "429 with Retry-After, then a verdict: the expert waits, asks again, and t
   '[ "$erc" = 0 ] && [ $(( $(nreq) - before )) = 2 ] && jq -e ".attempts == 2 and .outcome == \"verdict\"" <<<"$EOUT" >/dev/null && jq -e ".state == \"decided\" and .decision == \"deny\" and .verdicts[0].reason == \"after the rate limit\"" <<<"$body" >/dev/null'
 check "the 429 and its Retry-After are in the expert's log" 'grep -q "rate limited (429): retrying after 1000 ms" "$T/rl.log"'
 
+# Retry-After as an HTTP date (RFC 9110), two seconds ahead: waited for (0 to 2 s, as the
+# date has whole seconds), then the verdict.
+escalate "dbmigrate up 429-date"
+id=$ESC
+when=$(LC_ALL=C date -u -d '+2 sec' '+%a, %d %b %Y %H:%M:%S GMT')
+scenario "$(jq -nc --arg w "$when" '[{reply: "status", status: 429, retry_after: $w}, {reply: "verdict", decision: "allow", reason: "after a dated Retry-After"}]')"
+expert rldate --provider openai --model fake-openai
+esc_get "$id"
+check "429 with Retry-After as an HTTP date, then a verdict: it decides" \
+  '[ "$erc" = 0 ] && jq -e ".attempts == 2" <<<"$EOUT" >/dev/null && jq -e ".state == \"decided\" and .decision == \"allow\"" <<<"$body" >/dev/null && grep -qE "rate limited \(429\): retrying after (0|1000|2000) ms" "$T/rldate.log"'
+
 escalate "dbmigrate up 500"
 id=$ESC
 scenario '[{"reply":"status","status":500},{"reply":"verdict","decision":"allow","reason":"after a 500"}]'
@@ -178,6 +189,21 @@ for k in "${!NV[@]}"; do
   check "no verdict $((k + 1)) ($id): it stayed pending and expired by its deadline with on_timeout allow, no expert vote" \
     'jq -e ".state == \"expired\" and .decision == \"allow\" and .decided_by == \"timeout\" and (.verdicts | length) == 0" <<<"$body" >/dev/null'
 done
+
+# --- a running expert stops on SIGTERM (in its long-poll), leaves, and says what it did --
+LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$ET" "$LH" expert llm --provider openai --endpoint "$LLM" \
+  --model fake-openai --capabilities nothing-pending >"$T/daemon.out" 2>"$T/daemon.log" &
+XPID=$!
+wait_for 'grep -q "registered at" "$T/daemon.log" || ! kill -0 $XPID 2>/dev/null'
+req GET "/v1/experts" "$AT"
+check "a running expert is registered with its capabilities and available" \
+  'jq -e "any(.experts[]; .name == \"llm-1\" and .available == true and .capabilities == [\"nothing-pending\"])" <<<"$body" >/dev/null'
+kill -TERM "$XPID"
+wait "$XPID"; xrc=$?
+check "SIGTERM stops it during its long-poll: exit 0, counters logged" '[ "$xrc" = 0 ] && grep -q "stopped: 0 escalations" "$T/daemon.log"'
+req GET "/v1/experts" "$AT"
+check "it left the bridge when it stopped (POST /v1/experts/leave): not available" \
+  'jq -e "any(.experts[]; .name == \"llm-1\" and .available == false) or all(.experts[]; .name != \"llm-1\")" <<<"$body" >/dev/null'
 
 # --- the key is never logged; the prompt file; options ----------------------------------
 check "the API key appears in no output of the expert" '! grep -qF "$KEY" "$T"/*.log "$T"/*.out'

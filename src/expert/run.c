@@ -6,13 +6,17 @@
  *                                                    └─ otherwise: no verdict (logged, counted)
  *   re-register every heartbeat interval (the long-poll is a heartbeat too); leave at exit.
  *
- * One escalation at a time, on one thread. An escalation it gave no verdict stays pending
+ * One escalation at a time, on one thread; while it waits for the model, a second thread
+ * (beatLoop) keeps the heartbeat, so a model slower than three heartbeat intervals does
+ * not make the bridge count the expert as gone. An escalation it gave no verdict stays pending
  * at the bridge, which lists it again; it is remembered (until its deadline) and not asked
  * about twice. */
 #include "expert/llm.h"
 
 #include <curl/curl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,13 +50,17 @@ static void nap(const lh_expert_llm_opts *o, long ms) {
     }
 }
 
+/* One log line on stderr, written whole (the heartbeat thread logs too). */
 static void say(const char *fmt, ...) {
+    char line[1024];
+    int k = snprintf(line, sizeof(line), "lighthouse expert llm: ");
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "lighthouse expert llm: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line + k, sizeof(line) - (size_t)k - 1, fmt, ap);
     va_end(ap);
+    size_t n = strlen(line);
+    line[n] = '\n';
+    fwrite(line, 1, n + 1, stderr);
 }
 
 /* ------------------------------------------------------------------ the bridge */
@@ -330,6 +338,48 @@ static void handle(bridge *b, const json_t *esc, lh_expert_llm_stats *st) {
     report(id, &r, st);
 }
 
+/* ------------------------------------------------------------------ the heartbeat */
+
+/* The heartbeat thread's state. The main thread sets busy around a model's work and
+ * last_ms at each register or poll (a poll is a heartbeat); the thread registers again
+ * when busy and an interval has passed. Its bridge handle is its own. */
+typedef struct beater {
+    bridge b;
+    _Atomic int busy, quit, interval_s;
+    _Atomic long long last_ms;
+    pthread_t th;
+    int started;
+} beater;
+
+static void *beatLoop(void *arg) {
+    beater *bt = arg;
+    while (!atomic_load(&bt->quit) && !stopping(bt->b.o)) {
+        poll(NULL, 0, 100);
+        if (!atomic_load(&bt->busy) || monoMs() - atomic_load(&bt->last_ms) < atomic_load(&bt->interval_s) * 1000LL)
+            continue;
+        int iv = atomic_load(&bt->interval_s);
+        registerExpert(&bt->b, &iv);   /* a failure is logged there; tried again an interval later */
+        atomic_store(&bt->last_ms, monoMs());
+    }
+    return NULL;
+}
+
+static void beatStart(beater *bt, const lh_expert_llm_opts *o) {
+    bt->b.o = o;
+    snprintf(bt->b.auth, sizeof(bt->b.auth), "Authorization: Bearer %s", o->token);
+    atomic_store(&bt->interval_s, 15);
+    bt->b.h = curl_easy_init();
+    if (bt->b.h && pthread_create(&bt->th, NULL, beatLoop, bt) == 0) bt->started = 1;
+    else say("no heartbeat thread: a model slower than three heartbeat intervals lets the expert lapse");
+}
+
+static void beatStop(beater *bt) {
+    atomic_store(&bt->quit, 1);
+    if (bt->started) pthread_join(bt->th, NULL);
+    curl_easy_cleanup(bt->b.h);
+    free(bt->b.body);
+}
+
 /* ------------------------------------------------------------------ the loop */
 
 typedef struct seen { char id[72]; long long deadline_ns; } seen;
@@ -359,6 +409,9 @@ int lh_expert_llm_run(const lh_expert_llm_opts *o, lh_expert_llm_stats *st) {
     int nseen = 0, interval = 15, rc = 0, backoff = 0;
     long long registered = 0;
     char err[512], path[128];
+    beater *bt = calloc(1, sizeof(*bt));
+    if (!bt) { say("out of memory"); curl_easy_cleanup(b.h); free(done); return 2; }
+    beatStart(bt, o);
     while (!stopping(o)) {
         if (!registered || monoMs() - registered >= interval * 1000LL) {
             int r = registerExpert(&b, &interval);
@@ -366,10 +419,15 @@ int lh_expert_llm_run(const lh_expert_llm_opts *o, lh_expert_llm_stats *st) {
             if (r) { nap(o, 1000L << (backoff < 5 ? backoff++ : backoff)); continue; }
             if (!registered) say("registered at %s (heartbeat every %d s)", o->bridge_url, interval);
             registered = monoMs();
+            atomic_store(&bt->interval_s, interval);
             backoff = 0;
         }
-        snprintf(path, sizeof(path), "/v1/escalations?state=pending&wait=%d&limit=16", o->poll_wait_s);
-        if (bridgeDo(&b, "GET", path, NULL, (o->poll_wait_s + 15) * 1000L, err, sizeof(err))) {
+        /* the poll is a heartbeat when it starts: it must end well within the three
+         * intervals after which the bridge counts the expert as gone */
+        int wait = o->poll_wait_s < 2 * interval ? o->poll_wait_s : 2 * interval;
+        snprintf(path, sizeof(path), "/v1/escalations?state=pending&wait=%d&limit=16", wait);
+        atomic_store(&bt->last_ms, monoMs());
+        if (bridgeDo(&b, "GET", path, NULL, (wait + 15) * 1000L, err, sizeof(err))) {
             if (stopping(o)) break;
             say("%s", err);
             nap(o, 1000L << (backoff < 5 ? backoff++ : backoff));
@@ -391,7 +449,9 @@ int lh_expert_llm_run(const lh_expert_llm_opts *o, lh_expert_llm_stats *st) {
             nseen = pruneSeen(done, nseen);
             snprintf(done[nseen].id, sizeof(done[nseen].id), "%s", id);
             done[nseen++].deadline_ns = json_integer_value(json_object_get(esc, "deadline_ns"));
+            atomic_store(&bt->busy, 1);
             handle(&b, esc, st);
+            atomic_store(&bt->busy, 0);
             if (o->once) break;
         }
         json_decref(v);
@@ -399,6 +459,8 @@ int lh_expert_llm_run(const lh_expert_llm_opts *o, lh_expert_llm_stats *st) {
         /* only ones it already gave up on: the bridge would answer at once again */
         if (!fresh && json_array_size(list)) nap(o, 1000);
     }
+    beatStop(bt);
+    free(bt);
     b.leaving = 1;
     if (registered && rc != 2) {
         if (bridgeDo(&b, "POST", "/v1/experts/leave", "{}", 5000, err, sizeof(err))) say("could not leave: %s", err);

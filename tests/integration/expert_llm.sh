@@ -233,4 +233,30 @@ term_wait "$PID"
 "$LH" events verify --data "$DATA" >"$T/verify.out" 2>&1
 vrc=$?
 check "events verify passes after the escalations (every state change audited)" '[ "$vrc" = 0 ]'
+
+# --- the heartbeat: a bridge that wants one every 2 s (gone after 6 s) ---------------
+# The expert idles in its long-poll for 8 s (its poll must end before the lapse), then the
+# model takes 10 s over an escalation (the heartbeat thread must keep it registered). A
+# lapse shows as an expert.left event with reason "lapsed"; the sleep only gives a broken
+# expert the time to lapse.
+LIGHTHOUSE_EXPERT_HEARTBEAT=2 start_bridge hb --policy "$T/policy.yaml" || { fail "the second bridge starts"; done_testing; exit 1; }
+BT=$(token builder-1 builder)
+ET=$(token llm-1 expert)
+AT=$(token admin-1 admin)
+scenario '[{"reply":"verdict","decision":"allow","reason":"worth the wait","sleep":10}]'
+LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$ET" timeout 120 "$LH" expert llm --provider openai --endpoint "$LLM" \
+  --model fake-openai --capabilities database --api-key-file "$T/api.key" --once >"$T/beat.out" 2>"$T/beat.log" &
+XPID=$!
+wait_for 'grep -q "registered at" "$T/beat.log" || ! kill -0 $XPID 2>/dev/null'
+check "the expert took the bridge's heartbeat interval" 'grep -q "heartbeat every 2 s" "$T/beat.log"'
+sleep 8
+escalate "dbmigrate up heartbeat"
+id=$ESC
+wait "$XPID"; erc=$?
+esc_get "$id"
+check "a model slower than three heartbeat intervals: its verdict decides the escalation" \
+  '[ "$erc" = 0 ] && jq -e ".state == \"decided\" and .decision == \"allow\"" <<<"$body" >/dev/null'
+req GET "/v1/events?type=expert.*&limit=1000" "$AT"
+check "the expert never lapsed, idle in its long-poll or waiting for the model (no expert.left lapsed)" \
+  '[ "$code" = 200 ] && jq -e "any(.events[]; .type == \"expert.registered\") and ([.events[] | select(.type == \"expert.left\" and .data.reason == \"lapsed\")] | length) == 0" <<<"$body" >/dev/null'
 done_testing

@@ -150,6 +150,7 @@ lh_llm_outcome lh_llm_call(const lh_llm_config *c, const char *body, long timeou
     } else if (rc != CURLE_OK) {
         out->outcome = LH_LLM_TRANSPORT;
         out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+        out->too_big = x.too_big;
         if (x.too_big) snprintf(out->err, sizeof(out->err), "the reply is larger than 1 MiB");
         else if (rc == CURLE_ABORTED_BY_CALLBACK) snprintf(out->err, sizeof(out->err), "stopped");
         else snprintf(out->err, sizeof(out->err), "%s", curl_easy_strerror(rc));

@@ -140,6 +140,7 @@ typedef struct lh_llm_result {
     long status;
     long retry_after_ms;   /* -1 none; from Retry-After (seconds or an HTTP date) */
     int timed_out;
+    int too_big;           /* the body passed LH_LLM_BODY_MAX (not worth asking again) */
     lh_llm_reply reply;
     char err[256];
 } lh_llm_result;

@@ -243,6 +243,7 @@ static void askModel(const lh_expert_llm_opts *o, const char *body, long long de
                 return;
             }
             if (res.timed_out) { noVerdict(r, NV_ERROR, "no answer within --timeout"); return; }
+            if (res.too_big) { noVerdict(r, NV_ERROR, "%s", res.err); return; }   /* it would be again */
             if (fails5++ >= o->retries_5xx) { noVerdict(r, NV_ERROR, "%s", res.err); return; }
             nap(o, 250L << (fails5 - 1));
             continue;

@@ -23,7 +23,7 @@ command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed (the fa
 # Each no-verdict case has its own rule, whose route needs a capability of its own (nv-NAME)
 # besides database: an escalation given no verdict stays pending until it expires, and the
 # expert of the next case must not see it.
-NVCASES=(malformed refusal-openai refusal-anthropic slow five-hundreds)
+NVCASES=(malformed refusal-openai refusal-anthropic slow five-hundreds huge)
 {
   printf 'rules:\n'
   printf '  - id: llm-migrate\n    action: escalate\n    reason: a schema migration needs a database expert\n'
@@ -182,6 +182,14 @@ scenario '[{"reply":"status","status":500},{"reply":"status","status":502},{"rep
 expert e5xx --provider openai --model fake-openai --retries 2 --capabilities database,nv-five-hundreds
 check "500s past the bounded retries (--retries 2: three requests): no verdict (why error)" \
   '[ "$erc" = 1 ] && jq -e ".outcome == \"no_verdict\" and .why == \"error\" and .attempts == 3" <<<"$EOUT" >/dev/null'
+
+escalate "dbreindex huge"
+NV+=("$ESC")
+scenario '[{"reply":"big","bytes":3000000},{"reply":"verdict","decision":"allow","reason":"must not be asked"}]'
+before=$(nreq)
+expert huge --provider openai --model fake-openai --capabilities database,nv-huge
+check "a reply larger than 1 MiB: no verdict (why error), and not asked again" \
+  '[ "$erc" = 1 ] && jq -e ".outcome == \"no_verdict\" and .why == \"error\" and (.detail | contains(\"larger than 1 MiB\")) and .attempts == 1" <<<"$EOUT" >/dev/null && [ $(( $(nreq) - before )) = 1 ]'
 
 for k in "${!NV[@]}"; do
   id=${NV[$k]}

@@ -15,6 +15,7 @@ step. A step past the end of the array is answered 500 ("no scenario left"). A s
   {"reply": "text", "text": "..."}                              any answer text (malformed)
   {"reply": "refusal", "text": "..."}                           OpenAI refusal / Anthropic stop_reason refusal
   {"reply": "status", "status": 429, "retry_after": "1"}        an error status (429, 500, ...)
+  {"reply": "big", "bytes": N}                                  a 200 reply of N bytes (a JSON string)
 and any step may add "sleep": SECONDS (wait before answering: a slow model).
 
 A request that the real API would refuse (no model, no messages, a wrong or missing key
@@ -159,6 +160,14 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "status":
             extra = {"Retry-After": str(step["retry_after"])} if "retry_after" in step else None
             return self.api_error(int(step["status"]), step.get("message", "fake_llm: status %s" % step["status"]), extra)
+        if kind == "big":   # a reply body larger than any bound the client should accept
+            n = int(step["bytes"])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(n + 2))
+            self.end_headers()
+            self.wfile.write(b'"' + b"x" * n + b'"')
+            return
         refusal = kind == "refusal"
         if kind == "verdict":
             text = json.dumps({"decision": step["decision"], "reason": step["reason"]})

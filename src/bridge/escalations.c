@@ -314,7 +314,7 @@ static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout ou
     wakeDecisionsLocked(x, e);
     wakeListsLocked(x);
     publishLocked(x, state == ST_EXPIRED ? "escalation.expired" : "escalation.decided", e);
-    pruneLocked(x);
+    /* No pruning here: the caller may still read e (it prunes when done with it). */
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -696,6 +696,7 @@ enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection 
     if (decided) finishLocked(x, e, ST_DECIDED, allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY, fr);
     else wakeListsLocked(x);   /* its list changed for the expert that voted */
     json_t *out = escJson(e, 1);
+    pruneLocked(x);   /* e is not used after this */
     pthread_mutex_unlock(&x->mu);
     pthread_mutex_unlock(&x->wmu);
     json_decref(body);   /* who and why pointed into it */
@@ -730,6 +731,7 @@ static void expireOne(lh_escalations *x, const char *id) {
              lh_esc_timeout_name(act));
     pthread_mutex_lock(&x->mu);
     finishLocked(x, e, ST_EXPIRED, act, dupn(fr, sizeof(fr)));
+    pruneLocked(x);
     pthread_mutex_unlock(&x->mu);
     pthread_mutex_unlock(&x->wmu);
 }
@@ -878,6 +880,7 @@ static int loadEvents(lh_escalations *x, char *err, size_t errlen) {
         if (lh_store_query(x->b->store, &f, &l, err, errlen)) { lh_event_list_free(&l); return -1; }
         pthread_mutex_lock(&x->mu);
         for (size_t i = 0; i < l.n; i++) applyEvent(x, &l.events[i], now_mono, now_wall);
+        pruneLocked(x);   /* the history stays bounded while it is read */
         pthread_mutex_unlock(&x->mu);
         size_t n = l.n;
         f.after_seq = l.cursor;

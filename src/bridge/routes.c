@@ -208,6 +208,20 @@ int lh_bridge_event_data(lh_req *rq, const lh_request *r, const lh_decision *d, 
 }
 
 static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int dlen, int approve);
+
+/* ?wait=SECONDS of a decision route (not the OPA route): how long to wait for an
+ * escalation's verdict, at most LH_ESC_WAIT_MAX_S. -1 when it is not 0 to 3600. */
+static int argWait(struct MHD_Connection *c, lh_route route, long long *out) {
+    const char *v = route == LH_ROUTE_OPA ? NULL : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
+    *out = 0;
+    if (!v || !*v) return 0;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (*end || n < 0 || n > 3600) return -1;
+    *out = n > LH_ESC_WAIT_MAX_S ? LH_ESC_WAIT_MAX_S : n;
+    return 0;
+}
+
 static enum MHD_Result replyDecision(const lh_bridge *b, struct MHD_Connection *c, lh_req *rq, const char *body,
                                      size_t n, enum MHD_ResponseMemoryMode mode);
 
@@ -249,17 +263,10 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
         return lh_http_error(b, c, rq, 400, "bad_request", "request needs \"cwd\": the absolute working directory of the call");
     r.agent = rq->claims.agent;
     r.role = lh_role_name(rq->claims.role);
-    /* ?wait=SECONDS: wait for an escalation's verdict, at most LH_ESC_WAIT_MAX_S. */
     long long wait = 0;
-    const char *wv = rq->route == LH_ROUTE_OPA ? NULL : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
-    if (wv && *wv) {
-        char *end;
-        wait = strtoll(wv, &end, 10);
-        if (*end || wait < 0 || wait > 3600)
-            return lh_http_error(b, c, rq, 400, "bad_request", "wait must be 0 to 3600 seconds (at most %d are waited)",
-                                 LH_ESC_WAIT_MAX_S);
-        if (wait > LH_ESC_WAIT_MAX_S) wait = LH_ESC_WAIT_MAX_S;
-    }
+    if (argWait(c, rq->route, &wait))
+        return lh_http_error(b, c, rq, 400, "bad_request", "wait must be 0 to 3600 seconds (at most %d are waited)",
+                             LH_ESC_WAIT_MAX_S);
     lh_sessions_note(b->sessions, r.session);
 
     lh_engref *er = lh_engines_get(b->engines, &ts->eng);

@@ -24,6 +24,8 @@ static const char *usageText =
     "                       [--target URL] [--data DIR | --admin-token T | --token T[,T...]] [--bridge-pid PID] [--seed N]\n"
     "                       [--report FILE] [--html FILE] [--baseline FILE [--confirm N] [--min-latency-delta MS]] [--save-baseline FILE]\n"
     "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
+    "                       [--expert-token T[,T...] [--expert-wait S] [--expert-availability P] [--expert-speed X]\n"
+    "                        [--expert-capabilities C[,C...]]]\n"
     "       lighthouse load history [--data DIR | --history FILE] [--limit N]\n"
     "       lighthouse load patterns\n"
     "NAME: business_hours, maintenance_window, incident_response, scale_test (default).\n"
@@ -31,7 +33,8 @@ static const char *usageText =
     "dir) or --admin-token T (LIGHTHOUSE_ADMIN_TOKEN; POST /v1/tokens) one builder token per agent is\n"
     "minted and revoked at the end; else LIGHTHOUSE_TOKEN; else the\n"
     "fleet from $LIGHTHOUSE_DATA or ./lighthouse-data. The history is DIR/load-history.db. The target\n"
-    "comes from LIGHTHOUSE_URL (default http://127.0.0.1:8765). See docs/load.md.\n";
+    "comes from LIGHTHOUSE_URL (default http://127.0.0.1:8765). --expert-token: simulated experts (one per\n"
+    "expert token) answer the escalations, and the agents wait for them (?wait=S, default 10). See docs/load.md.\n";
 
 /* A whole number in [lo, hi] and nothing after it. atoi read "12x" as 12 and wrapped
  * 4294967297 to 1 (cert-err34-c). 0, or -1. */
@@ -249,6 +252,10 @@ int lh_cli_load(int argc, char **argv) {
     int nsets = 0, noHistory = 0;
     double minDelta = 5;
     int confirm = 1;
+    /* simulated experts (src/load/experts.c) */
+    const char *expertArg = NULL, *expertCaps = NULL;
+    int expertWait = 10;
+    double expertAvail = 0.9, expertSpeed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usageText, stdout); return 0; }
@@ -286,6 +293,16 @@ int lh_cli_load(int argc, char **argv) {
             o.seed = s;
         } else if (!strcmp(a, "--bridge-pid")) {
             if (wholeNumber(v, 1, INT_MAX, &o.bridge_pid)) return bad("--bridge-pid: '%s' is not a process id%s", v, "");
+        }
+        else if (!strcmp(a, "--expert-token")) expertArg = v;
+        else if (!strcmp(a, "--expert-capabilities")) expertCaps = v;
+        else if (!strcmp(a, "--expert-wait")) { if (wholeNumber(v, 1, 300, &expertWait)) return bad("--expert-wait: '%s' must be 1 to 300 seconds%s", v, ""); }
+        else if (!strcmp(a, "--expert-availability") || !strcmp(a, "--expert-speed")) {
+            char *end;
+            double d = strtod(v, &end);
+            int avail = !strcmp(a, "--expert-availability");
+            if (*end || end == v || !(d >= 0) || d > (avail ? 1 : 100)) return bad("%s: '%s' is out of range", a, v);
+            if (avail) expertAvail = d; else expertSpeed = d;
         }
         else if (!strcmp(a, "--agents")) key = "agents";
         else if (!strcmp(a, "--agents-peak")) key = "agents_peak";
@@ -408,6 +425,32 @@ int lh_cli_load(int argc, char **argv) {
         fprintf(stderr, "lighthouse load: %s for %.0f s against http://%s:%d%s, %d-%d agents, %.0f req/s base (seed %llu, corpus %s)\n",
                 o.pat.name, o.duration_s, o.host, o.port, o.path, o.pat.agents_base, o.pat.agents_peak, o.pat.base_rate,
                 (unsigned long long)o.seed, used);
+    /* Simulated experts: the agents wait for their verdicts (?wait=), and the report shows
+     * the escalations apart (experts.expert_decided_latency). */
+    char *expTokCopy = expertArg ? strdup(expertArg) : NULL, *expToks[LH_LOAD_EXPERTS_MAX];
+    int nexp = 0;
+    char capsJson[1200] = "";
+    if (expTokCopy) {
+        char *save = NULL;
+        for (char *t = strtok_r(expTokCopy, ",", &save); t && nexp < LH_LOAD_EXPERTS_MAX; t = strtok_r(NULL, ",", &save))
+            expToks[nexp++] = t;
+        if (!strchr(o.path, '?')) {
+            size_t pl = strlen(o.path);
+            snprintf(o.path + pl, sizeof(o.path) - pl, "?wait=%d", expertWait);
+        }
+        if (o.timeout_s < expertWait + 5) o.timeout_s = expertWait + 5 > 60 ? 60 : expertWait + 5;
+        json_t *caps = json_array();
+        char *cc = expertCaps ? strdup(expertCaps) : NULL, *csave = NULL;
+        for (char *c = cc ? strtok_r(cc, ",", &csave) : NULL; c; c = strtok_r(NULL, ",", &csave))
+            json_array_append_new(caps, json_string(c));
+        free(cc);
+        json_t *body = json_pack("{s:o}", "capabilities", caps);
+        char *bt = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        if (bt && strlen(bt) < sizeof(capsJson)) snprintf(capsJson, sizeof(capsJson), "%s", bt);
+        free(bt);
+    }
+    json_t *expRep_ = NULL;   /* the last run's experts object */
     lh_load_result r;
     int exitCode = 1, rc, attempt = 0;
     json_t *attempts = json_array();
@@ -418,7 +461,17 @@ int lh_cli_load(int argc, char **argv) {
      * times, 1 by default): it is called only when every run regresses, so a machine that
      * was busy during one run does not make a regression of the build. */
     for (;;) {
+        lh_load_experts *sim = NULL;
+        if (nexp) {
+            lh_load_experts_opts eo = {.host = o.host, .port = o.port, .tokens = expToks, .n = nexp,
+                                       .availability = expertAvail, .speed = expertSpeed, .seed = o.seed,
+                                       .capabilities_json = capsJson[0] ? capsJson : NULL};
+            sim = lh_load_experts_start(&eo, err, sizeof(err));
+            if (!sim) { rc = -1; break; }
+        }
         rc = lh_load_run(&o, &r, err, sizeof(err));
+        json_decref(expRep_);
+        expRep_ = lh_load_experts_stop(sim, rc ? NULL : &r);
         if (rc) break;
         rep = lh_load_report(&o, &r, NULL);
         if (!baseline || r.fatal[0]) break;
@@ -447,6 +500,7 @@ int lh_cli_load(int argc, char **argv) {
             rep = lh_load_report(&o, &r, cmp);
             json_object_set(json_object_get(rep, "baseline"), "runs", attempts);
         }
+        if (expRep_) json_object_set(rep, "experts", expRep_);
         if (ok) {
             const char *verdict = json_string_value(json_object_get(json_object_get(rep, "summary"), "verdict"));
             exitCode = verdict && !strcmp(verdict, "GO") ? 0 : 1;
@@ -475,5 +529,7 @@ int lh_cli_load(int argc, char **argv) {
     lh_load_result_free(&r);
     lh_load_corpus_free(&corpus);
     free(tokCopy);
+    free(expTokCopy);
+    json_decref(expRep_);
     return exitCode;
 }

@@ -137,3 +137,5 @@ void lh_load_corpus_free(lh_load_corpus *c) {
     for (int k = 0; k < LH_LOAD_CLASSES; k++) free(c->idx[k]);
     memset(c, 0, sizeof(*c));
 }
+
+int lh_load_scenario_of(const char *cmd) { return cmd ? scenarioOf(cmd) : -1; }

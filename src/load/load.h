@@ -194,6 +194,28 @@ typedef struct lh_load_result {
 int lh_load_run(const lh_load_options *o, lh_load_result *r, char *err, size_t errlen);
 void lh_load_result_free(lh_load_result *r);
 
+/* ---- simulated experts (experts.c) ---------------------------------------------- */
+
+#define LH_LOAD_EXPERTS_MAX 64
+typedef struct lh_load_experts_opts {
+    const char *host;              /* the bridge (loopback) */
+    int port;
+    char **tokens;                 /* one expert token each; not owned */
+    int n;
+    double availability;           /* chance an expert answers an escalation given to it */
+    double speed;                  /* think times × speed (1: workloads.md's) */
+    uint64_t seed;
+    const char *capabilities_json; /* the register body, {"capabilities": [...]}; NULL: none */
+} lh_load_experts_opts;
+typedef struct lh_load_experts lh_load_experts;
+/* Start n expert threads (register, long-poll, answer). NULL with err. */
+lh_load_experts *lh_load_experts_start(const lh_load_experts_opts *o, char *err, size_t errlen);
+/* Stop and free them; with r, the report's "experts" object (their counts, and the
+ * latency of the replies experts decided, apart from the fast path). */
+json_t *lh_load_experts_stop(lh_load_experts *x, const lh_load_result *r);
+/* The escalation scenario of workloads.md a command triggers (-1 none). */
+int lh_load_scenario_of(const char *cmd);
+
 /* GET a loopback URL path with a plain socket: the status (or -1) and up to cap bytes of
  * body. Used for /health and /metrics. */
 int lh_load_http_get(const char *host, int port, const char *path, char *body, size_t cap, double timeout_s);

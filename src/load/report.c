@@ -134,7 +134,9 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
         else setNull(m, why, key, t == 1 ? "no decision was settled by the policy tier in this run"
                                          : "no decision was settled by the analysis tier in this run");
     }
-    setNull(m, why, "expert_avg_ms", "the bridge has no expert API yet: escalations are counted and timed up to the bridge's answer (see escalations)");
+    /* experts: the replies they decided (tier expert), as the agents saw them */
+    if (r->tier[3].count) json_object_set_new(m, "expert_avg_ms", json_real(lh_load_hist_mean(&r->tier[3]) / 1e6));
+    else setNull(m, why, "expert_avg_ms", "no reply was decided by experts (simulated experts: --expert-token, docs/load.md)");
     setNull(m, why, "mount_avg_ms", "the bridge has no filesystem mount yet");
     double dn = r->m_store_commit_n[1] - r->m_store_commit_n[0];
     if (r->metrics_ok && dn > 0 && !isnan(dn))
@@ -260,7 +262,7 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
         "by_class", "safe", (json_int_t)r->by_class[0], "risky", (json_int_t)r->by_class[1], "complex", (json_int_t)r->by_class[2],
         "decisions", "allow", (json_int_t)r->decisions[0], "deny", (json_int_t)r->decisions[1], "escalate", (json_int_t)r->decisions[2],
         "escalations", "count", (json_int_t)r->decisions[2], "latency", latencyJson(&r->escalated), "by_scenario", scen,
-        "note", "no expert API yet: escalations are timed up to the bridge's answer",
+        "note", "escalations answered escalate, timed up to that answer; replies experts decided are the expert tier",
         "latency", latencyJson(h),
         "generator", "cpu_seconds", r->gen_cpu_s, "cpu_percent_of_one_core", genCpu, "wall_s", r->wall_s,
         "schedule_lag_p99_ms", r->sched_lag_p99_ns / 1e6, "schedule_lag_max_ms", r->sched_lag_max_ns / 1e6,

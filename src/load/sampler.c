@@ -222,8 +222,10 @@ static void *samplerMain(void *arg) {
 
 static int scrape(const lh_load_options *o, lh_load_result *r, int k, char *buf) {
     if (lh_load_http_get(o->host, o->port, "/metrics", buf, METRICS_CAP, 5) != 200) return -1;
-    char pfx[256];
-    snprintf(pfx, sizeof(pfx), "lighthouse_bridge_requests_total{route=\"%s\",code=\"200\"}", o->path);
+    char pfx[256], route[sizeof(o->path)];
+    snprintf(route, sizeof(route), "%s", o->path);
+    route[strcspn(route, "?")] = 0;   /* the metrics' route label has no query (?wait=) */
+    snprintf(pfx, sizeof(pfx), "lighthouse_bridge_requests_total{route=\"%s\",code=\"200\"}", route);
     r->m_validate_200[k] = lh_load_prom_value(buf, pfx);
     r->m_decisions[k] = lh_load_prom_value(buf, "lighthouse_bridge_decisions_total");
     r->m_store_commit_sum[k] = lh_load_prom_value(buf, "lighthouse_bridge_event_store_commit_duration_seconds_sum");
@@ -234,7 +236,7 @@ static int scrape(const lh_load_options *o, lh_load_result *r, int k, char *buf)
     if (!isnan(lim)) r->mem_limit_bytes = lim;
     if (isnan(r->m_validate_200[k])) r->m_validate_200[k] = 0;
     if (isnan(r->m_decisions[k])) r->m_decisions[k] = 0;
-    r->m_out_native = lh_load_outcomes_scrape(buf, o->path, r->m_out[k]);
+    r->m_out_native = lh_load_outcomes_scrape(buf, route, r->m_out[k]);
     return 0;
 }
 

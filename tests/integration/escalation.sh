@@ -167,9 +167,29 @@ suite() { # LABEL [serve flags...]
   check "$L: another builder may not (403)" '[ "$code" = 403 ] && is_error forbidden'
   req GET /v1/escalations "$B1"
   check "$L: a builder cannot list escalations (403)" '[ "$code" = 403 ]'
+  validate "$B1" "esc-quorum --step three" abc
+  check "$L: a wait that is not 0 to 3600 seconds is refused (400)" '[ "$code" = 400 ] && is_error bad_request'
   validate "$B1" "esc-plain now" 0
   check "$L: a rule whose route needs a capability still gets an escalation" \
     'jq -e ".decision == \"escalate\" and (.escalation_id | type == \"string\")" <<<"$body" >/dev/null'
+
+  # ---- the hook: LIGHTHOUSE_ESCALATION_WAIT
+  hookin() { printf '{"session_id":"s-esc","cwd":"/tmp/esc-proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"%s"},"tool_use_id":"t1"}' "$1" > "$W/hook-$2.json"; }
+  hookin "esc-quorum --hook one" 1
+  (LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" LIGHTHOUSE_ESCALATION_WAIT=120 "$HOOK" pre-tool-use \
+     < "$W/hook-1.json" > "$W/hook-1.tmp" 2>"$W/hook-1.err"; echo "$?" > "$W/hook-1.rc"; mv "$W/hook-1.tmp" "$W/hook-1.out") &
+  id=$(pending_id "$E1" "esc-quorum --hook one")
+  verdict "$E2" "$id" deny "not from a hook"
+  wait_for '[ -e "$W/hook-1.out" ]'
+  check "$L: the hook waits (LIGHTHOUSE_ESCALATION_WAIT) and gets the experts' deny" \
+    '[ "$(cat "$W/hook-1.rc")" = 0 ] && jq -e --arg id "$id" ".hookSpecificOutput.permissionDecision == \"deny\" and (.hookSpecificOutput.permissionDecisionReason | test(\"not from a hook\") and test(\$id))" "$W/hook-1.out" >/dev/null'
+  hookin "esc-quorum --hook two" 2
+  out=$(LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" "$HOOK" pre-tool-use < "$W/hook-2.json" 2>/dev/null)
+  check "$L: without LIGHTHOUSE_ESCALATION_WAIT the hook asks at once, naming the escalation" \
+    'jq -e ".hookSpecificOutput.permissionDecision == \"ask\" and (.hookSpecificOutput.permissionDecisionReason | test(\"escalation esc-[0-9a-f]{16}\"))" <<<"$out" >/dev/null'
+  out=$(LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" LIGHTHOUSE_ESCALATION_WAIT=1 "$HOOK" pre-tool-use < "$W/hook-2.json" 2>/dev/null)
+  check "$L: when the wait ends first the hook asks, naming the escalation (still pending)" \
+    'jq -e ".hookSpecificOutput.permissionDecision == \"ask\" and (.hookSpecificOutput.permissionDecisionReason | test(\"escalation esc-[0-9a-f]{16}\"))" <<<"$out" >/dev/null'
 
   # ---- timeouts: the configured action
   validate_bg t1 "$B1" "esc-tdeny now" 120
@@ -292,6 +312,25 @@ check "lint: empty capabilities" 'grep -q "capabilities must not be an empty lis
 check "lint: escalate: on a deny rule" 'grep -q "escalate: is only for escalate rules" <<<"$out"'
 
 suite sqlite
+
+# lighthouse load with simulated experts (docs/load.md, "Simulated experts"): the agents
+# wait for the experts' verdicts, and the report shows the escalations apart.
+python3 - "$(cd "$(dirname "$0")/../.." && pwd)/policies/default.yaml" "$T/loadpol.yaml" <<'P'
+import sys
+s = open(sys.argv[1]).read()
+open(sys.argv[2], "w").write(s.replace("settings:\n", "settings:\n  escalation: {deadline: 20s}\n", 1))
+P
+start_bridge loadexp --policy "$T/loadpol.yaml" --rate-limit 0 --expert-heartbeat 3600 || fail "load: the bridge starts"
+XT="$(token sim-1 expert),$(token sim-2 expert)"
+"$LH" load --duration 4s --agents 4 --rate 5 --mix 0/0/1 --seed 7 --target "$URL" --data "$DATA" \
+  --expert-token "$XT" --expert-availability 1 --expert-speed 0.05 --report "$T/load.json" --no-history --quiet \
+  >/dev/null 2>"$T/load.err"
+check "load: simulated experts register and answer escalations" \
+  'jq -e ".experts.experts == 2 and .experts.verdicts > 0 and .experts.errors == 0" "$T/load.json" >/dev/null'
+check "load: the report shows the expert-decided latency apart" \
+  'jq -e ".experts.expert_decided_latency.count > 0 and .experts.expert_decided_latency.p99_ms > 0" "$T/load.json" >/dev/null'
+req GET "/v1/events?type=escalation.decided&limit=1000" "$(token root-l admin)"
+check "load: the verdicts are escalation.decided events" '[ "$(jq ".events | length" <<<"$body")" -gt 0 ]'
 
 # An expert whose heartbeat lapses (3 intervals of 1 s) leaves: expert.left, reason lapsed.
 start_bridge lapse --expert-heartbeat 1 || fail "lapse: the bridge starts"

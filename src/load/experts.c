@@ -1,0 +1,259 @@
+/* experts.c — simulated expert agents for `lighthouse load --expert-token` (docs/load.md,
+ * "Simulated experts"): each is a thread with its own expert token that registers,
+ * long-polls GET /v1/escalations and answers the escalations it is given with a verdict
+ * after the think time of the escalation's scenario (workloads.md: production deployment
+ * 800 ms, database 1200 ms, security 600 ms, network 900 ms, others 1000 ms; each an
+ * exponential draw around that mean, scaled by `speed`). An escalation is given to quorum
+ * experts chosen by its id (so they do not all answer it); each is available with
+ * probability `availability` (workloads.md: 90%): an unavailable one never answers, and the
+ * escalation's deadline decides. Verdicts are allows: the figures are about time.
+ *
+ * The threads use libcurl (blocking, one keep-alive connection each), apart from the
+ * generator's epoll loop. Their counts are under mu. */
+#include <curl/curl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "load/load.h"
+
+#define SEEN_MAX 4096              /* escalation ids an expert remembers (a ring) */
+
+static const double thinkMs[LH_LOAD_SCENARIOS + 1] = {800, 1200, 600, 900, 1000};
+
+typedef struct lh_load_experts lh_load_experts;
+
+typedef struct expertThread {
+    lh_load_experts *x;
+    int index;
+    const char *token;
+    pthread_t th;
+    uint64_t rng;
+    char (*seen)[24];
+    int nseen;
+} expertThread;
+
+struct lh_load_experts {
+    lh_load_experts_opts o;
+    expertThread *t;
+    int started;
+    pthread_mutex_t mu;            /* guards the counts and stop */
+    int stop;
+    uint64_t verdicts, skipped, errors, polls;
+    uint64_t by_scenario[LH_LOAD_SCENARIOS + 1];
+    double think_ms_sum;
+};
+
+typedef struct cbuf { char *p; size_t n, cap; } cbuf;
+
+static size_t onData(char *d, size_t sz, size_t nm, void *u) {
+    cbuf *b = u;
+    size_t k = sz * nm;
+    if (b->n + k + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 8192;
+        while (nc < b->n + k + 1) nc *= 2;
+        if (nc > (64u << 20)) return 0;
+        char *np = realloc(b->p, nc);
+        if (!np) return 0;
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, d, k);
+    b->n += k;
+    b->p[b->n] = 0;
+    return k;
+}
+
+static double urand(uint64_t *s) {   /* xorshift64*, (0, 1) */
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return ((double)((*s * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static int stopping(lh_load_experts *x) {
+    pthread_mutex_lock(&x->mu);
+    int s = x->stop;
+    pthread_mutex_unlock(&x->mu);
+    return s;
+}
+
+static void count(lh_load_experts *x, uint64_t *what, int scen, double think) {
+    pthread_mutex_lock(&x->mu);
+    (*what)++;
+    if (scen >= 0) x->by_scenario[scen]++;
+    x->think_ms_sum += think;
+    pthread_mutex_unlock(&x->mu);
+}
+
+static long call(CURL *h, struct curl_slist *hdr, cbuf *b, const char *url, const char *body) {
+    b->n = 0;
+    if (b->p) b->p[0] = 0;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    if (body) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    else curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (curl_easy_perform(h) != CURLE_OK) return -1;
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+}
+
+/* Is this expert one of the escalation's quorum experts (chosen by its id)? */
+static int mine(const lh_load_experts *x, int index, const char *id, int quorum) {
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    int n = x->o.n, first = (int)(h % (uint32_t)n);
+    if (quorum > n) quorum = n;
+    return ((index - first + n) % n) < quorum;
+}
+
+static int seenBefore(expertThread *t, const char *id) {
+    int n = t->nseen < SEEN_MAX ? t->nseen : SEEN_MAX;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(t->seen[i], id)) return 1;
+    snprintf(t->seen[t->nseen % SEEN_MAX], sizeof(t->seen[0]), "%s", id);
+    t->nseen++;
+    return 0;
+}
+
+static void sleepMs(lh_load_experts *x, double ms) {
+    while (ms > 0 && !stopping(x)) {
+        double step = ms > 100 ? 100 : ms;
+        struct timespec ts = {0, (long)(step * 1e6)};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+static void *expertMain(void *arg) {
+    expertThread *t = arg;
+    lh_load_experts *x = t->x;
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdr = NULL;
+    char auth[1100], base[128], url[512];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %.1024s", t->token);
+    hdr = curl_slist_append(hdr, auth);
+    hdr = curl_slist_append(hdr, "Content-Type: application/json");
+    cbuf b = {0};
+    if (!h || !hdr) goto out;
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onData);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    snprintf(base, sizeof(base), "http://%s:%d", x->o.host, x->o.port);
+    snprintf(url, sizeof(url), "%s/v1/experts/register", base);
+    if (call(h, hdr, &b, url, x->o.capabilities_json ? x->o.capabilities_json : "{\"capabilities\":[]}") != 200) {
+        count(x, &x->errors, -1, 0);
+        goto out;
+    }
+    while (!stopping(x)) {
+        snprintf(url, sizeof(url), "%s/v1/escalations?state=pending&wait=1", base);
+        long code = call(h, hdr, &b, url, NULL);
+        count(x, &x->polls, -1, 0);
+        if (code != 200) { count(x, &x->errors, -1, 0); sleepMs(x, 100); continue; }
+        json_t *j = json_loadb(b.p, b.n, 0, NULL);
+        json_t *arr = json_object_get(j, "escalations"), *e;
+        size_t i;
+        int fresh = 0;
+        json_array_foreach(arr, i, e) {
+            const char *id = json_string_value(json_object_get(e, "id"));
+            if (!id || strlen(id) > 23 || seenBefore(t, id)) continue;
+            fresh++;
+            int q = (int)json_integer_value(json_object_get(e, "quorum"));
+            if (!mine(x, t->index, id, q > 0 ? q : 1)) continue;
+            const char *cmd = json_string_value(json_object_get(json_object_get(json_object_get(e, "request"), "input"), "command"));
+            int scen = cmd ? lh_load_scenario_of(cmd) : -1;
+            if (urand(&t->rng) >= x->o.availability) { count(x, &x->skipped, scen, 0); continue; }
+            double think = -log(urand(&t->rng)) * thinkMs[scen >= 0 ? scen : LH_LOAD_SCENARIOS] * x->o.speed;
+            if (think > 60000) think = 60000;
+            sleepMs(x, think);
+            char vurl[256];
+            snprintf(vurl, sizeof(vurl), "%s/v1/escalations/%s/verdict", base, id);
+            code = call(h, hdr, &b, vurl, "{\"decision\":\"allow\",\"reason\":\"simulated expert (lighthouse load)\"}");
+            /* 409: decided meanwhile (by others, or its deadline): not an error */
+            if (code == 200) count(x, &x->verdicts, scen, think);
+            else if (code != 409) count(x, &x->errors, scen, 0);
+            if (stopping(x)) break;
+        }
+        json_decref(j);
+        /* Only escalations given to others (or already seen) are pending: the long-poll
+         * answers at once while they are, so wait a little instead of spinning. */
+        if (!fresh) sleepMs(x, 50);
+    }
+out:
+    free(b.p);
+    curl_slist_free_all(hdr);
+    if (h) curl_easy_cleanup(h);
+    return NULL;
+}
+
+lh_load_experts *lh_load_experts_start(const lh_load_experts_opts *o, char *err, size_t errlen) {
+    if (o->n < 1 || o->n > LH_LOAD_EXPERTS_MAX) {
+        snprintf(err, errlen, "1 to %d expert tokens", LH_LOAD_EXPERTS_MAX);
+        return NULL;
+    }
+    lh_load_experts *x = calloc(1, sizeof(*x));
+    if (!x) { snprintf(err, errlen, "out of memory"); return NULL; }
+    x->o = *o;
+    if (!(x->o.speed > 0)) x->o.speed = 1;
+    pthread_mutex_init(&x->mu, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    x->t = calloc((size_t)o->n, sizeof(*x->t));
+    if (!x->t) { snprintf(err, errlen, "out of memory"); lh_load_experts_stop(x, NULL); return NULL; }
+    for (int i = 0; i < o->n; i++) {
+        expertThread *t = &x->t[i];
+        t->x = x;
+        t->index = i;
+        t->token = o->tokens[i];
+        t->rng = (o->seed ^ 0x9E3779B97F4A7C15ull) * (uint64_t)(i + 1) | 1;
+        t->seen = calloc(SEEN_MAX, sizeof(*t->seen));
+        if (!t->seen || pthread_create(&t->th, NULL, expertMain, t)) {
+            snprintf(err, errlen, "cannot start simulated expert %d", i + 1);
+            free(t->seen);
+            break;
+        }
+        x->started++;
+    }
+    if (x->started < o->n) { lh_load_experts_stop(x, NULL); return NULL; }
+    return x;
+}
+
+json_t *lh_load_experts_stop(lh_load_experts *x, const lh_load_result *r) {
+    if (!x) return NULL;
+    pthread_mutex_lock(&x->mu);
+    x->stop = 1;
+    pthread_mutex_unlock(&x->mu);
+    for (int i = 0; i < x->started; i++) {
+        pthread_join(x->t[i].th, NULL);
+        free(x->t[i].seen);
+    }
+    json_t *out = NULL;
+    if (r) {
+        json_t *scen = json_object();
+        for (int s = 0; s <= LH_LOAD_SCENARIOS; s++)
+            json_object_set_new(scen, s < LH_LOAD_SCENARIOS ? lh_load_scenario_name(s) : "none",
+                                json_integer((json_int_t)x->by_scenario[s]));
+        /* The escalations' latency as the agents saw it: the replies decided by experts
+         * (tier expert), apart from the fast path (the other tiers). */
+        const lh_load_hist *eh = &r->tier[3];
+        json_t *lat = eh->count ? json_pack("{s:I,s:f,s:f,s:f}", "count", (json_int_t)eh->count, "p50_ms",
+                                            (double)lh_load_hist_quantile(eh, 0.5) / 1e6, "p99_ms",
+                                            (double)lh_load_hist_quantile(eh, 0.99) / 1e6, "mean_ms",
+                                            lh_load_hist_mean(eh) / 1e6)
+                                : json_null();
+        out = json_pack("{s:i,s:f,s:f,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "experts", x->o.n, "availability",
+                        x->o.availability, "speed", x->o.speed, "verdicts", (json_int_t)x->verdicts, "unavailable",
+                        (json_int_t)x->skipped, "errors", (json_int_t)x->errors, "polls", (json_int_t)x->polls,
+                        "think_avg_ms", x->verdicts ? json_real(x->think_ms_sum / (double)x->verdicts) : json_null(),
+                        "by_scenario", scen, "expert_decided_latency", lat);
+    }
+    pthread_mutex_destroy(&x->mu);
+    free(x->t);
+    free(x);
+    curl_global_cleanup();   /* one per lh_load_experts_start's init */
+    return out;
+}

@@ -36,7 +36,8 @@ LIBS_ALL    = $(LIBS_BRIDGE) $(LIBS_STORE) $(LIBS_ENGINE) -lm -pthread
 
 ENGINE_SRC = $(wildcard src/engine/*.c) $(wildcard src/util/*.c) $(BUILD)/gen/default_policy.c
 STORE_SRC  = $(wildcard src/store/*.c)
-BRIDGE_SRC = $(wildcard src/bridge/*.c) $(wildcard src/load/*.c) $(BUILD)/gen/ui_files.c
+BRIDGE_SRC = $(wildcard src/bridge/*.c) $(wildcard src/load/*.c) $(wildcard src/expert/*.c) \
+             $(BUILD)/gen/ui_files.c $(BUILD)/gen/expert_prompt.c
 HOOK_SRC   = $(filter-out src/hook/hook_main.c,$(wildcard src/hook/*.c))
 CLI_SRC    = src/main.c $(wildcard src/cli/*.c)
 
@@ -80,6 +81,11 @@ UI_DIRS  = $(shell find ui -type d)
 $(BUILD)/gen/ui_files.c: $(UI_FILES) $(UI_DIRS) scripts/embed_ui.sh
 	@mkdir -p $(@D)
 	scripts/embed_ui.sh $(UI_FILES) > $@
+
+# The LLM expert's built-in prompt (docs/expert-llm.md).
+$(BUILD)/gen/expert_prompt.c: prompts/expert-llm.md scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh lh_expert_llm_prompt $< > $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

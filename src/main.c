@@ -41,6 +41,9 @@ static const subcommand commands[] = {
     {"review", lh_cli_review,
      "review list [--json] [--wait S] | show ID [--json] | allow|deny ID --reason TEXT   pending escalations\n"
      "  review                             on a terminal: review them one after another"},
+    {"expert", lh_cli_expert,
+     "expert llm --provider openai|anthropic --endpoint URL --model NAME [--capabilities A,B] [--prompt FILE]\n"
+     "       [--timeout S] [--stream] [--api-key-file FILE] [--once]   an expert backed by an LLM (docs/expert-llm.md)"},
     {"version", runVersion, "version"},
 };
 

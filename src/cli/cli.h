@@ -13,5 +13,6 @@ int lh_cli_token(int argc, char **argv);   /* src/cli/token.c */
 int lh_cli_load(int argc, char **argv);    /* src/cli/load.c */
 int lh_cli_mount(int argc, char **argv);   /* src/cli/mount.c */
 int lh_cli_review(int argc, char **argv);  /* src/cli/review.c */
+int lh_cli_expert(int argc, char **argv);  /* src/cli/expert.c */
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "bridge/appender.h"
+#include "bridge/elicitations.h"
 #include "bridge/engines.h"
 #include "bridge/sessions.h"
 #include "bridge/sla_monitor.h"
@@ -483,9 +484,11 @@ enum MHD_Result lh_route_metrics(lh_bridge *b, struct MHD_Connection *c, lh_req 
     x.postgres = b->postgres ? lh_appender_store_ok(b->appender) : -1;
     x.start_time = b->start_time;
     char *sla = lh_slamon_metrics(b->sla), *sh = lh_shadows_metrics(b->shadows), *more = NULL;
-    if (asprintf(&more, "%s%s", sla ? sla : "", sh ? sh : "") < 0) more = NULL;
+    char *el = lh_elicits_metrics(b->elicits);
+    if (asprintf(&more, "%s%s%s", sla ? sla : "", sh ? sh : "", el ? el : "") < 0) more = NULL;
     free(sla);
     free(sh);
+    free(el);
     x.more = more;
     size_t len;
     char *text = lh_metrics_render(b->m, &x, &len);

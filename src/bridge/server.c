@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bridge/appender.h"
+#include "bridge/elicitations.h"
 #include "bridge/engines.h"
 #include "bridge/revisions.h"
 #include "bridge/revwatch.h"
@@ -166,6 +167,15 @@ enum MHD_Result lh_http_error(lh_bridge *b, struct MHD_Connection *c, lh_req *r,
     return rc;
 }
 
+enum MHD_Result lh_http_error_retry(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status, const char *code,
+                                    int retry_after, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = errorReply(b, c, r, status, code, retry_after, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 __attribute__((format(printf, 5, 6)))
 static enum MHD_Result rateLimited(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int retry,
                                    const char *fmt, ...) {
@@ -183,7 +193,7 @@ static enum MHD_Result rateLimited(lh_bridge *b, struct MHD_Connection *c, lh_re
 typedef struct routeDef {
     const char *path;
     lh_route route;
-    int post;          /* 1: POST with a body; 0: GET */
+    int post;          /* 1: POST with a body; 0: GET; 2: either (the handler tells them apart) */
     unsigned roles;    /* roles allowed; 0: open */
 } routeDef;
 
@@ -212,11 +222,21 @@ static const routeDef routes[] = {
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
+    {"/v1/elicitations", LH_ROUTE_ELICITATIONS, 2, R_B | R_E | R_A},
 };
+
+/* Routes by prefix (a path ending in '/'): the rest of the URL goes to lh_req.sub. */
+static const routeDef prefixRoutes[] = {
+    {"/v1/elicitations/", LH_ROUTE_ELICITATION, 2, R_B | R_E | R_A},
+};
+
+static int isPrefixRoute(const routeDef *rd) { return rd->path[strlen(rd->path) - 1] == '/'; }
 
 static const routeDef *findRoute(const char *url) {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (!strcmp(url, routes[i].path)) return &routes[i];
+    for (size_t i = 0; i < sizeof(prefixRoutes) / sizeof(prefixRoutes[0]); i++)
+        if (!strncmp(url, prefixRoutes[i].path, strlen(prefixRoutes[i].path))) return &prefixRoutes[i];
     return NULL;
 }
 
@@ -298,8 +318,16 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
     }
     r->route = rd->route;
     int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if ((rd->post && !isPost) || (!rd->post && !isGet))
-        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
+    if ((rd->post == 1 && !isPost) || (rd->post == 0 && !isGet) || (rd->post == 2 && !isPost && !isGet))
+        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url,
+                             rd->post == 2 ? "GET or POST" : rd->post ? "POST" : "GET");
+    r->is_post = isPost;
+    if (isPrefixRoute(rd)) {
+        size_t pl = strlen(rd->path), rest = strlen(url + pl);
+        if (!rest || rest >= sizeof(r->sub))
+            return lh_http_error(b, c, r, 404, "not_found", "no route %.200s (see docs/api.md)", url);
+        memcpy(r->sub, url + pl, rest + 1);
+    }
     /* libmicrohttpd 0.9.75 decodes only a bare "chunked"; any other coding (identity,
      * gzip, "gzip, chunked") it neither decodes nor refuses, and the request hung until
      * the timeout. Answered here, before the body: MHD then closes the connection. */
@@ -357,6 +385,8 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_SHADOWS_HISTORY: return lh_route_shadows_history(b, c, r);
     case LH_ROUTE_SHADOWS_DIFF: return lh_route_shadows_diff(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
+    case LH_ROUTE_ELICITATIONS: return lh_route_elicitations(b, c, r);
+    case LH_ROUTE_ELICITATION: return lh_route_elicitation(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
         int ok = lh_bridge_ready(b);
@@ -676,6 +706,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
     b->shadows = lh_shadows_new(b, err, errlen);
     if (!b->shadows) goto fail;
+    b->elicits = lh_elicits_start(b, err, errlen);   /* rebuilt from the store; its sweeper appends */
+    if (!b->elicits) goto fail;
     /* The watcher (started below) follows the store from the head read here, so a
      * revocation recorded in between is applied too. */
     int64_t head = 0;
@@ -744,6 +776,7 @@ static void stopServing(lh_bridge *b) {
     if (lfd != MHD_INVALID_SOCKET) { close(lfd); b->listen_fd = -1; }
     if (b->unix_path[0]) unlink(b->unix_path);
     lh_streams_shutdown(b->streams);
+    lh_elicits_shutdown(b->elicits);   /* long-polls answer now */
     /* Drain: every request that has started gets its answer. */
     uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
     while (atomic_load(&b->srv->inflight) > 0 && lh_mono_ns() < deadline) {
@@ -820,7 +853,7 @@ static void freeThreads(lh_bridge *b) {
 
 void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
-    if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); }
+    if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); lh_elicits_shutdown(b->elicits); }
     lh_slamon_stop(b->sla);
     lh_appender_stop(b->appender);
     if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
@@ -839,6 +872,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_streams_free(b->streams);
     lh_sessions_free(b->sessions);
     lh_shadows_free(b->shadows);
+    lh_elicits_free(b->elicits);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);

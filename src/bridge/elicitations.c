@@ -37,6 +37,7 @@ typedef struct eli {
     json_t *schema;         /* owned */
     json_t *content;        /* owned; accepted only */
     int state;
+    int warned;             /* its expiry could not be recorded, and that was logged */
     int64_t created_ns, expires_ns, answered_ns;
 } eli;
 
@@ -233,7 +234,9 @@ static int expireIfDueLocked(lh_elicits *e, eli *x, int64_t now) {
     if (x->state != ST_PENDING || x->expires_ns > now) return x->state == ST_EXPIRED;
     char err[256];
     if (transitionLocked(e, x, ST_EXPIRED, "", NULL, now, err, sizeof(err))) {
-        fprintf(stderr, "lighthouse serve: elicitation %s: could not record its expiry (retrying): %s\n", x->id, err);
+        if (!x->warned)   /* once: the sweeper retries every second */
+            fprintf(stderr, "lighthouse serve: elicitation %s: could not record its expiry (retrying): %s\n", x->id, err);
+        x->warned = 1;
         return 0;
     }
     return 1;

@@ -150,6 +150,8 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
                   r->route == LH_ROUTE_ROLLBACK || r->route == LH_ROUTE_SHADOWS))
             allow = "POST";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
+        else if (r && r->route == LH_ROUTE_ELICITATIONS) allow = "GET, POST";
+        else if (r && r->route == LH_ROUTE_ELICITATION) allow = strchr(r->sub, '/') ? "POST" : "GET";
         MHD_add_response_header(resp, "Allow", allow);
     }
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);

@@ -140,6 +140,10 @@ req GET "/v1/elicitations/nonsense" "$B1"
 check "a malformed id: 404" "[ $code = 404 ]"
 req GET "/v1/elicitations/$DID" ""
 check "no token: 401" "[ $code = 401 ]"
+req DELETE "/v1/elicitations" "$B1"
+check "DELETE /v1/elicitations: 405, Allow: GET, POST" "[ $code = 405 ] && grep -qi '^Allow: GET, POST' <<<\"\$hdrs\""
+req GET "/v1/elicitations/$DID/response" "$B1"
+check "GET …/response: 405, Allow: POST" "[ $code = 405 ] && grep -qi '^Allow: POST' <<<\"\$hdrs\""
 
 # ---- 4. limits: pending per addressee, then the rate ------------------------------
 for i in 1 2 3 4 5; do ask "$FL" sink-a; [ "$code" = 201 ] || break; done

@@ -8,15 +8,16 @@
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 
-# Small limits so they can be reached: 12 creations per agent (refilled one per 100 s),
+# Small limits so they can be reached: 12 creations per agent (refilled one per 1000 s),
 # 5 pending per addressee.
-export LIGHTHOUSE_ELICIT_RATE=0.01 LIGHTHOUSE_ELICIT_BURST=12 LIGHTHOUSE_ELICIT_MAX_PENDING_TO=5
+export LIGHTHOUSE_ELICIT_RATE=0.001 LIGHTHOUSE_ELICIT_BURST=12 LIGHTHOUSE_ELICIT_MAX_PENDING_TO=5
 start_bridge el || { fail "bridge starts"; done_testing; exit 1; }
 B1=$(token builder-1 builder)
 B2=$(token builder-2 builder)
 B3=$(token builder-3 builder)
 AD=$(token admin-1 admin)
 FL=$(token flood-1 builder)
+HO=$(token hostile-1 builder)
 
 SCHEMA='{"type":"object","properties":{"port":{"type":"integer","minimum":1,"maximum":65535},"host":{"type":"string","format":"uri"},"tls":{"type":"boolean"}},"required":["port"]}'
 # ask TOKEN TO [EXPIRES] → creates; sets code, body, ID
@@ -123,6 +124,7 @@ respond "$XID" "$B2" '{"action":"accept","content":{"port":1}}'
 check "answering an expired one: 409 not_pending" "[ $code = 409 ] && is_error not_pending"
 
 # ---- 3. bad requests ---------------------------------------------------------------
+ask "$B1" builder-2; KEEP=$ID
 post_json /v1/elicitations "$B1" '{"to":"builder-2","message":"m","schema":{"type":"object","properties":{"a":{"type":"object","properties":{}}}}}'
 check "a nested object in the schema: 400 bad_schema" "[ $code = 400 ] && is_error bad_schema"
 post_json /v1/elicitations "$B1" '{"to":"builder-2","message":"m","schema":{"type":"object","properties":{"a":{"type":"string","pattern":"x"}}}}'
@@ -144,6 +146,38 @@ req DELETE "/v1/elicitations" "$B1"
 check "DELETE /v1/elicitations: 405, Allow: GET, POST" "[ $code = 405 ] && grep -qi '^Allow: GET, POST' <<<\"\$hdrs\""
 req GET "/v1/elicitations/$DID/response" "$B1"
 check "GET …/response: 405, Allow: POST" "[ $code = 405 ] && grep -qi '^Allow: POST' <<<\"\$hdrs\""
+
+# Hostile bodies on both POST routes: every answer 4xx, never a server fault.
+python3 - "$T" <<'P'
+import os, sys
+d = os.path.join(sys.argv[1], "badel")
+os.makedirs(d)
+bodies = {
+    "malformed": b'{"to": "builder-2", "message": ',
+    "utf8": b'{"to": "builder-2", "message": "\xff\xfe", "schema": {"type": "object", "properties": {}}}',
+    "deep": b'{"to": "builder-2", "message": "m", "schema": ' + b'[' * 5000 + b']' * 5000 + b'}',
+    "empty": b'',
+    "array": b'[1, 2, 3]',
+    "dupkey": b'{"action": "accept", "action": "decline"}',
+    "nullbyte": b'{"to": "builder-2", "message": "a\\u0000b", "schema": {"type": "object", "properties": {}}}',
+    "hugeenum": b'{"to": "builder-2", "message": "m", "schema": {"type": "object", "properties": {"e": {"type": "string", "enum": [' + b','.join(b'"v%d"' % i for i in range(5000)) + b']}}}}',
+    "content-deep": b'{"action": "accept", "content": {"port": ' + b'[' * 30 + b']' * 30 + b'}}',
+    "content-nan": b'{"action": "accept", "content": {"port": NaN}}',
+}
+for k, v in bodies.items():
+    open(os.path.join(d, k + ".json"), "wb").write(v)
+P
+bad4xx=1
+for f in "$T"/badel/*.json; do
+  req POST /v1/elicitations "$HO" application/json "$f"
+  case $code in 4??) ;; *) bad4xx=0; echo "# POST /v1/elicitations $(basename "$f"): $code";; esac
+  req POST "/v1/elicitations/$KEEP/response" "$B2" application/json "$f"
+  case $code in 4??) ;; *) bad4xx=0; echo "# POST …/response $(basename "$f"): $code";; esac
+done
+check "malformed, non-UTF-8, deep, empty, duplicate-key, NUL, huge-enum and NaN bodies: all 4xx" "[ $bad4xx = 1 ]"
+check "no server fault on the elicitation routes" \
+  "! curl -s \"\$URL/metrics\" | grep -E '^lighthouse_bridge_outcomes_total\\{route=\"/v1/elicitations[^\"]*\",class=\"server_fault\"\\} [1-9]'"
+check "the target of the hostile answers is still pending" "[ \"\$(state_of $KEEP)\" = pending ]"
 
 # ---- 4. limits: pending per addressee, then the rate ------------------------------
 for i in 1 2 3 4 5; do ask "$FL" sink-a; [ "$code" = 201 ] || break; done
@@ -171,7 +205,7 @@ M=$(curl -s "$URL/metrics")
 check "metrics: elicitations_total by outcome" \
   "grep -q '^lighthouse_bridge_elicitations_total{outcome=\"accepted\"} 1\$' <<<\"\$M\" && grep -q '^lighthouse_bridge_elicitations_total{outcome=\"expired\"} 1\$' <<<\"\$M\""
 check "metrics: pending gauge and the response histogram" \
-  "grep -q '^lighthouse_bridge_elicitations_pending 12\$' <<<\"\$M\" && grep -q '^lighthouse_bridge_elicitation_response_seconds_count 2\$' <<<\"\$M\""
+  "grep -q '^lighthouse_bridge_elicitations_pending 13\$' <<<\"\$M\" && grep -q '^lighthouse_bridge_elicitation_response_seconds_count 2\$' <<<\"\$M\""
 if command -v promtool >/dev/null; then
   check "promtool check metrics passes" "promtool check metrics <<<\"\$M\" >/dev/null 2>&1"
 else

@@ -85,7 +85,7 @@ static uint64_t monoNs(void) {
 static int64_t wallNs(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -164,7 +164,7 @@ static void trimDoneLocked(lh_elicits *e) {
 static int insertLocked(lh_elicits *e, eli *x) {
     if (e->n == e->cap) {
         size_t nc = e->cap ? e->cap * 2 : 64;
-        eli **nt = realloc(e->tab, nc * sizeof(*nt));
+        eli **nt = realloc(e->tab, nc * sizeof(void *));   /* an array of pointers */
         if (!nt) return -1;
         e->tab = nt;
         e->cap = nc;

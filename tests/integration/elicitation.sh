@@ -9,7 +9,8 @@ set -u
 . "$(dirname "$0")/bridge_lib.bash"
 
 # Small limits so they can be reached: 12 creations per agent (refilled one per 1000 s),
-# 5 pending per addressee.
+# 5 pending per addressee. builder-1 makes all 12 of its creations before the restart:
+# a new check that asks must ask as another agent.
 export LIGHTHOUSE_ELICIT_RATE=0.001 LIGHTHOUSE_ELICIT_BURST=12 LIGHTHOUSE_ELICIT_MAX_PENDING_TO=5
 start_bridge el || { fail "bridge starts"; done_testing; exit 1; }
 B1=$(token builder-1 builder)
@@ -122,6 +123,24 @@ wait_for '[ "$(state_of $XID)" = expired ]'
 check "it expires (polled until its state changes)" "[ \"\$(state_of $XID)\" = expired ]"
 respond "$XID" "$B2" '{"action":"accept","content":{"port":1}}'
 check "answering an expired one: 409 not_pending" "[ $code = 409 ] && is_error not_pending"
+
+# Long-polls that end by their deadline, and one that only a question to its own agent ends.
+curl -s --max-time 120 -H "Authorization: Bearer $B3" "$URL/v1/elicitations?for=me&wait=1" >"$T/lp3"
+check "a long-poll with nothing asked ends at its wait with an empty list" \
+  "jq -e '.elicitations == []' \"$T/lp3\" >/dev/null"
+ask "$B2" builder-1; PID2=$ID
+curl -s --max-time 120 -H "Authorization: Bearer $B2" "$URL/v1/elicitations/$PID2?wait=1" >"$T/lp4"
+check "a wait on a pending elicitation ends at its wait, still pending" "[ \"\$(jq -r .state \"$T/lp4\")\" = pending ]"
+curl -s --max-time 120 -H "Authorization: Bearer $B3" "$URL/v1/elicitations?for=me&wait=60" >"$T/lp5" &
+LP5=$!
+wait_for '[ "$(waiters)" = 1 ]'
+ask "$B2" builder-1; OTHER=$ID
+ask "$B2" builder-3; MINE=$ID
+wait "$LP5"
+check "builder-3's long-poll returns only the question asked of builder-3" \
+  "[ \"\$(jq -c '[.elicitations[].id]' \"$T/lp5\")\" = \"[\\\"$MINE\\\"]\" ]"
+check "no long-poll is left waiting" "[ \"\$(waiters)\" = 0 ]"
+for x in "$PID2:$B2" "$OTHER:$B2" "$MINE:$B2"; do respond "${x%%:*}" "${x#*:}" '{"action":"cancel"}'; done
 
 # ---- 3. bad requests ---------------------------------------------------------------
 ask "$B1" builder-2; KEEP=$ID

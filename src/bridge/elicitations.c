@@ -61,6 +61,7 @@ struct lh_elicits {
     lh_elicit_append_fn append;
     void *ctx;
     lh_ratelimit *rl;               /* creations per asking agent (ratelimit.c's own locks) */
+    lh_store *store;                /* where other replicas' steps are read from (NULL: none) */
     pthread_mutex_t mu;             /* guards everything below */
     pthread_cond_t cv;              /* the sweeper sleeps on it (with mu): new deadlines, the stop */
     eli **tab;                      /* in order of creation */
@@ -69,6 +70,8 @@ struct lh_elicits {
     waiter *waiters;
     int nwaiters;
     int closing, stopping, started;
+    int64_t last_seq;               /* the store's elicitation.* events up to here are applied */
+    int catchup_warned;
     pthread_t th;
     /* metrics */
     uint64_t created, outcomes[ST_COUNT], refused_rate, refused_pending;
@@ -125,6 +128,10 @@ static void stopSweeper(lh_elicits *e) {
     pthread_cond_signal(&e->cv);
     pthread_mutex_unlock(&e->mu);
     if (started) pthread_join(e->th, NULL);
+}
+
+void lh_elicits_stop(lh_elicits *e) {
+    if (e) stopSweeper(e);
 }
 
 void lh_elicits_free(lh_elicits *e) {
@@ -187,6 +194,8 @@ static json_t *eliJson(const eli *x) {
 /* Fire the waiters that may see a change of x: a wait on x, a list of its asker or
  * addressee. A fired waiter re-reads the table in its connection's reader. */
 static void wakeOne(waiter *w);
+
+static void catchUpQuietLocked(lh_elicits *e);
 
 static void fireLocked(lh_elicits *e, const eli *x) {
     for (waiter *w = e->waiters; w; w = w->next) {
@@ -381,6 +390,7 @@ void lh_elicits_create(lh_elicits *e, const lh_elicit_caller *who, const char *b
     if (!x->message || !x->schema) { eliFree(x); setErr(res, 500, "internal", "out of memory"); goto out; }
 
     pthread_mutex_lock(&e->mu);
+    catchUpQuietLocked(e);
     int toCount = 0;
     for (size_t i = 0; i < e->n; i++)
         if (e->tab[i]->state == ST_PENDING && !strcmp(e->tab[i]->to, x->to)) toCount++;
@@ -451,6 +461,7 @@ void lh_elicits_respond(lh_elicits *e, const lh_elicit_caller *who, const char *
         return;
     }
     pthread_mutex_lock(&e->mu);
+    catchUpQuietLocked(e);
     eli *x = findLocked(e, id);
     if (!x) {
         setErr(res, 404, "not_found", "no elicitation %.40s", id);
@@ -497,6 +508,7 @@ static void getLocked(lh_elicits *e, const lh_elicit_caller *who, const char *id
 void lh_elicits_get(lh_elicits *e, const lh_elicit_caller *who, const char *id, lh_elicit_result *res) {
     memset(res, 0, sizeof(*res));
     pthread_mutex_lock(&e->mu);
+    catchUpQuietLocked(e);
     getLocked(e, who, id, res);
     pthread_mutex_unlock(&e->mu);
 }
@@ -519,6 +531,7 @@ void lh_elicits_list(lh_elicits *e, const lh_elicit_caller *who, const lh_elicit
     memset(res, 0, sizeof(*res));
     size_t n;
     pthread_mutex_lock(&e->mu);
+    catchUpQuietLocked(e);
     json_t *out = listLocked(e, who, q, &n);
     pthread_mutex_unlock(&e->mu);
     setBody(res, 200, out);
@@ -571,6 +584,7 @@ static void *sweeperMain(void *arg) {
     pthread_mutex_lock(&e->mu);
     while (!e->stopping) {
         uint64_t next, mono = monoNs();
+        catchUpQuietLocked(e);   /* other replicas' steps wake this bridge's waiters too */
         sweepLocked(e, wallNs(), mono, &next);
         /* At least once a second: a wall clock that jumps moves the expiries. */
         if (next > mono + 1000000000ull) next = mono + 1000000000ull;
@@ -581,13 +595,15 @@ static void *sweeperMain(void *arg) {
     return NULL;
 }
 
-void lh_elicits_replay(lh_elicits *e, const lh_event *ev) {
-    if (strncmp(ev->type, "elicitation.", 12)) return;
+/* Apply one recorded event (mu held): a creation not in the table, or the end of a pending
+ * one; anything else (this bridge's own steps read back, a repeat) changes nothing.
+ * Returns the elicitation it changed, or NULL. */
+static eli *replayLocked(lh_elicits *e, const lh_event *ev) {
+    if (strncmp(ev->type, "elicitation.", 12)) return NULL;
     json_t *d = json_loads(ev->data, 0, NULL);
     const char *id = json_string_value(json_object_get(d, "id"));
-    if (!id || strlen(id) != ID_LEN) { json_decref(d); return; }
-    pthread_mutex_lock(&e->mu);
-    eli *x = findLocked(e, id);
+    if (!id || strlen(id) != ID_LEN) { json_decref(d); return NULL; }
+    eli *x = findLocked(e, id), *changed = NULL;
     if (!strcmp(ev->type, "elicitation.created") && !x) {
         const char *from = json_string_value(json_object_get(d, "from")), *to = json_string_value(json_object_get(d, "to"));
         const char *msg = json_string_value(json_object_get(d, "message"));
@@ -603,6 +619,7 @@ void lh_elicits_replay(lh_elicits *e, const lh_event *ev) {
             x->created_ns = (int64_t)json_integer_value(json_object_get(d, "created_ns"));
             x->expires_ns = (int64_t)json_integer_value(json_object_get(d, "expires_ns"));
             if (!x->message || insertLocked(e, x)) eliFree(x);
+            else changed = x;
         } else {
             free(x);
         }
@@ -616,12 +633,49 @@ void lh_elicits_replay(lh_elicits *e, const lh_event *ev) {
             if (st == ST_ACCEPTED && content) x->content = json_incref(content);
             e->npending--;
             e->ndone++;
-            trimDoneLocked(e);
+            changed = x;
             break;
         }
     }
-    pthread_mutex_unlock(&e->mu);
     json_decref(d);
+    return changed;
+}
+
+void lh_elicits_replay(lh_elicits *e, const lh_event *ev) {
+    pthread_mutex_lock(&e->mu);
+    if (replayLocked(e, ev)) trimDoneLocked(e);
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* Apply the store's elicitation.* events after last_seq (mu held): the rebuild at start,
+ * and then the steps other replicas on the same store took. Waiters that may see a change
+ * are fired. Without a store, nothing. -1 when the store cannot be read. */
+static int catchUpLocked(lh_elicits *e, char *err, size_t errlen) {
+    if (!e->store) return 0;
+    for (;;) {
+        lh_store_filter f = {.type = "elicitation.*", .after_seq = e->last_seq, .limit = LH_STORE_MAX_LIMIT};
+        lh_event_list l = {0};
+        if (lh_store_query(e->store, &f, &l, err, errlen)) { lh_event_list_free(&l); return -1; }
+        for (size_t i = 0; i < l.n; i++) {
+            eli *x = replayLocked(e, &l.events[i]);
+            if (x) fireLocked(e, x);
+            e->last_seq = l.events[i].seq;
+        }
+        size_t got = l.n;
+        lh_event_list_free(&l);
+        trimDoneLocked(e);
+        if (got < LH_STORE_MAX_LIMIT) return 0;
+    }
+}
+
+/* catchUpLocked for a request: a store that cannot be read is logged once, and the
+ * request goes on with what this bridge knows. */
+static void catchUpQuietLocked(lh_elicits *e) {
+    char err[256];
+    if (catchUpLocked(e, err, sizeof(err)) == 0) { e->catchup_warned = 0; return; }
+    if (!e->catchup_warned)
+        fprintf(stderr, "lighthouse serve: elicitations: cannot read other replicas' steps from the store: %s\n", err);
+    e->catchup_warned = 1;
 }
 
 char *lh_elicits_metrics(lh_elicits *e) {
@@ -674,22 +728,15 @@ lh_elicits *lh_elicits_start(lh_bridge *b, char *err, size_t errlen) {
         .max_schema = b->cfg.elicit_max_schema, .max_waiters = b->cfg.elicit_max_waiters};
     lh_elicits *e = lh_elicits_new(&lim, hostAppend, b);
     if (!e) { snprintf(err, errlen, "out of memory"); return NULL; }
-    int64_t after = 0;
-    for (;;) {
-        lh_store_filter f = {.type = "elicitation.*", .after_seq = after, .limit = LH_STORE_MAX_LIMIT};
-        lh_event_list l = {0};
-        char serr[256];
-        if (lh_store_query(b->store, &f, &l, serr, sizeof(serr))) {
-            lh_event_list_free(&l);
-            snprintf(err, errlen, "event store: reading the elicitations: %s", serr);
-            lh_elicits_free(e);
-            return NULL;
-        }
-        for (size_t i = 0; i < l.n; i++) lh_elicits_replay(e, &l.events[i]);
-        size_t got = l.n;
-        if (got) after = l.cursor;
-        lh_event_list_free(&l);
-        if (got < LH_STORE_MAX_LIMIT) break;
+    e->store = b->store;
+    char serr[256];
+    pthread_mutex_lock(&e->mu);
+    int rc = catchUpLocked(e, serr, sizeof(serr));
+    pthread_mutex_unlock(&e->mu);
+    if (rc) {
+        snprintf(err, errlen, "event store: reading the elicitations: %s", serr);
+        lh_elicits_free(e);
+        return NULL;
     }
     if (pthread_create(&e->th, NULL, sweeperMain, e) != 0) {
         snprintf(err, errlen, "could not start the elicitation sweeper: %s", strerror(errno));
@@ -809,6 +856,7 @@ static enum MHD_Result waitOrReply(lh_bridge *b, struct MHD_Connection *c, lh_re
     w->c = c;
     w->deadline = mono + (uint64_t)(wait * 1e9);
     pthread_mutex_lock(&e->mu);
+    catchUpQuietLocked(e);
     int final = evaluateLocked(e, w, mono);
     if (!final && e->nwaiters >= e->lim.max_waiters) {
         pthread_mutex_unlock(&e->mu);

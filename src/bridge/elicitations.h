@@ -107,6 +107,9 @@ lh_elicits *lh_elicits_start(lh_bridge *b, char *err, size_t errlen);
 /* The stop began: every long-poll answers now (MHD must not stop with suspended
  * connections) and new ones answer at once. */
 void lh_elicits_shutdown(lh_elicits *e);
+/* Stop the sweeper (it reads and appends to the store): before the store closes. NULL
+ * and a second call are no-ops. */
+void lh_elicits_stop(lh_elicits *e);
 
 /* Route handlers (server.c dispatches; auth is checked). /v1/elicitations: GET list, POST
  * create. /v1/elicitations/...: r->sub holds the rest of the path ("{id}" or

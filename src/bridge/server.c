@@ -821,6 +821,7 @@ int lh_bridge_wait(lh_bridge *b) {
     }
     stopServing(b);
     lh_slamon_stop(b->sla);   /* it appends: stop it before the store closes */
+    lh_elicits_stop(b->elicits);   /* so does the elicitation sweeper */
     lh_revwatch_stop(b->revwatch);
     b->revwatch = NULL;
     char err[512], data[128];
@@ -857,6 +858,7 @@ void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
     if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); lh_elicits_shutdown(b->elicits); }
     lh_slamon_stop(b->sla);
+    lh_elicits_stop(b->elicits);
     lh_appender_stop(b->appender);
     if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
     lh_revwatch_stop(b->revwatch);

@@ -247,4 +247,47 @@ check "one whose expiry came across the restart expires" "[ \"\$(state_of $SHORT
 
 "$LH" events verify --data "$DATA" >"$T/verify.out" 2>&1; rc=$?
 check "events verify passes over the elicitation events" "[ $rc = 0 ]"
+
+# ---- 7. two replicas on one PostgreSQL store ------------------------------------------
+# Each bridge keeps its table in memory and catches up from the store (before each request,
+# and in its sweeper), so a question asked on one replica is seen, long-polled and answered
+# on the other.
+if [ -z "${LH_TEST_PG:-}" ]; then
+  skip "postgres: two replicas share elicitations" "LH_TEST_PG is not set (scripts/test-services.sh starts PostgreSQL)"
+else
+  db="lh_elicit_$$"
+  if psql "$LH_TEST_PG" -qc "CREATE DATABASE $db" >/dev/null 2>&1; then
+    PG="$LH_TEST_PG dbname=$db"
+    start_bridge pga --store postgres --pg "$PG" || fail "postgres: bridge A starts"
+    DATAA=$DATA PIDA=$PID URLA=$URL
+    A1=$("$LH" token create --agent builder-1 --role builder --data "$DATAA" --store postgres --pg "$PG" 2>/dev/null)
+    mkdir -p "$T/pgb" && cp -p "$DATAA/secret" "$T/pgb/secret"   # replicas share the chain's key
+    start_bridge pgb --store postgres --pg "$PG" || fail "postgres: bridge B starts"
+    PIDB=$PID URLB=$URL
+    BB2=$("$LH" token create --agent builder-2 --role builder --data "$DATA" --store postgres --pg "$PG" 2>/dev/null)
+    curl -s --max-time 120 -H "Authorization: Bearer $BB2" "$URLB/v1/elicitations?for=me&wait=60" >"$T/lpb" &
+    LPB=$!
+    URL=$URLB; wait_for '[ "$(waiters)" = 1 ]'
+    URL=$URLA; ask "$A1" builder-2; RID=$ID
+    check "postgres: builder-1 asks on replica A" "[ $code = 201 ]"
+    wait "$LPB"
+    check "postgres: builder-2's long-poll on replica B returns it" "[ \"\$(jq -r '.elicitations[0].id' \"$T/lpb\")\" = \"$RID\" ]"
+    curl -s --max-time 120 -H "Authorization: Bearer $A1" "$URLA/v1/elicitations/$RID?wait=60" >"$T/lpa" &
+    LPA=$!
+    wait_for '[ "$(waiters)" = 1 ]'
+    URL=$URLB; respond "$RID" "$BB2" '{"action":"accept","content":{"port":15432}}'
+    check "postgres: builder-2 accepts on replica B" "[ $code = 200 ]"
+    wait "$LPA"
+    check "postgres: the asker's wait on replica A returns the answer" "jq -e '.state == \"accepted\" and .content.port == 15432' \"$T/lpa\" >/dev/null"
+    URL=$URLA; req GET "/v1/elicitations/$RID" "$A1"
+    respond "$RID" "$A1" '{"action":"cancel"}'
+    check "postgres: replica A refuses to cancel what B answered: 409" "[ $code = 409 ] && is_error not_pending"
+    "$LH" events verify --store postgres --pg "$PG" --data "$DATAA" >"$T/verify.out" 2>&1; rc=$?
+    check "postgres: events verify passes" "[ $rc = 0 ]"
+    term_wait "$PIDB"; term_wait "$PIDA"   # before the database is dropped
+    psql "$LH_TEST_PG" -qc "DROP DATABASE $db" >/dev/null 2>&1
+  else
+    fail "postgres: cannot create a test database"
+  fi
+fi
 done_testing

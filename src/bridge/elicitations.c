@@ -60,7 +60,7 @@ struct lh_elicits {
     lh_elicit_limits lim;
     lh_elicit_append_fn append;
     void *ctx;
-    lh_ratelimit *rl;               /* creations per asking agent (ratelimit.c's own locks) */
+    lh_ratelimit *rl;               /* creations per asking agent (ratelimit.c's own locks); NULL: no limit */
     lh_store *store;                /* where other replicas' steps are read from (NULL: none) */
     pthread_mutex_t mu;             /* guards everything below */
     pthread_cond_t cv;              /* the sweeper sleeps on it (with mu): new deadlines, the stop */
@@ -101,8 +101,9 @@ lh_elicits *lh_elicits_new(const lh_elicit_limits *lim, lh_elicit_append_fn appe
     e->lim = *lim;
     e->append = append;
     e->ctx = ctx;
-    e->rl = lh_ratelimit_new(lim->rate, lim->burst);
-    if (!e->rl) { free(e); return NULL; }
+    /* No limit, no table (its 16,384 buckets are 2.5 MB). */
+    e->rl = lim->rate > 0 ? lh_ratelimit_new(lim->rate, lim->burst) : NULL;
+    if (lim->rate > 0 && !e->rl) { free(e); return NULL; }
     pthread_mutex_init(&e->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -315,7 +316,7 @@ void lh_elicits_create(lh_elicits *e, const lh_elicit_caller *who, const char *b
                        lh_elicit_result *res) {
     memset(res, 0, sizeof(*res));
     int retry = 0;
-    if (lh_ratelimit_take(e->rl, who->agent, (uint64_t)now, &retry)) {
+    if (e->rl && lh_ratelimit_take(e->rl, who->agent, (uint64_t)now, &retry)) {
         pthread_mutex_lock(&e->mu);
         e->refused_rate++;
         pthread_mutex_unlock(&e->mu);
@@ -366,7 +367,7 @@ void lh_elicits_create(lh_elicits *e, const lh_elicit_caller *who, const char *b
         setErr(res, 400, "bad_schema", "\"schema\" is required (the MCP elicitation schema of the answer)");
         goto out;
     }
-    char *compact = json_dumps(schema, JSON_COMPACT);
+    char *compact = json_dumps(schema, JSON_COMPACT | JSON_ENCODE_ANY);
     size_t slen = compact ? strlen(compact) : 0;
     free(compact);
     if (!compact || slen > e->lim.max_schema) {
@@ -475,7 +476,7 @@ void lh_elicits_respond(lh_elicits *e, const lh_elicit_caller *who, const char *
         char field[LH_JSCHEMA_MAX_NAME + 1], why[400], err[256];
         size_t clen = 0;
         if (st == ST_ACCEPTED) {
-            char *cj = content ? json_dumps(content, JSON_COMPACT) : NULL;
+            char *cj = content ? json_dumps(content, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
             clen = cj ? strlen(cj) : 0;
             free(cj);
         }

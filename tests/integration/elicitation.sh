@@ -151,6 +151,8 @@ check "a keyword outside the subset (pattern): 400 bad_schema naming it" \
   "[ $code = 400 ] && is_error bad_schema && jq -e '.error.message | test(\"pattern\")' <<<\"\$body\" >/dev/null"
 post_json /v1/elicitations "$B1" '{"to":"builder-2","message":"m","schema":{"type":"object","properties":{"a":{"type":"string"}},"required":["b"]}}'
 check "required naming no property: 400 bad_schema" "[ $code = 400 ] && is_error bad_schema"
+post_json /v1/elicitations "$HO" '{"to":"builder-2","message":"m","schema":31}'
+check "a schema that is a number: 400 bad_schema, not a server fault (fuzz_elicit found a 500)" "[ $code = 400 ] && is_error bad_schema"
 post_json /v1/elicitations "$B1" '{"to":"builder-1","message":"m","schema":{"type":"object","properties":{}}}'
 check "asking oneself: 400" "[ $code = 400 ]"
 post_json /v1/elicitations "$B1" '{"to":"builder-2","message":"m","schema":{"type":"object","properties":{}},"expires_in_s":99999}'

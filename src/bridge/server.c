@@ -30,6 +30,7 @@
 
 #include "bridge/appender.h"
 #include "bridge/console.h"
+#include "bridge/elicitations.h"
 #include "bridge/engines.h"
 #include "bridge/escalations.h"
 #include "bridge/experts.h"
@@ -154,6 +155,8 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
                   r->route == LH_ROUTE_ESCALATION_VERDICT))
             allow = "POST";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
+        else if (r && r->route == LH_ROUTE_ELICITATIONS) allow = "GET, POST";
+        else if (r && r->route == LH_ROUTE_ELICITATION) allow = strchr(r->sub, '/') ? "POST" : "GET";
         MHD_add_response_header(resp, "Allow", allow);
     }
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
@@ -167,6 +170,15 @@ enum MHD_Result lh_http_error(lh_bridge *b, struct MHD_Connection *c, lh_req *r,
     va_list ap;
     va_start(ap, fmt);
     enum MHD_Result rc = errorReply(b, c, r, status, code, 0, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+enum MHD_Result lh_http_error_retry(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status, const char *code,
+                                    int retry_after, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = errorReply(b, c, r, status, code, retry_after, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -188,7 +200,7 @@ static enum MHD_Result rateLimited(lh_bridge *b, struct MHD_Connection *c, lh_re
 typedef struct routeDef {
     const char *path;
     lh_route route;
-    int post;          /* 1: POST with a body; 0: GET */
+    int post;          /* 1: POST with a body; 0: GET; 2: either (the handler tells them apart) */
     unsigned roles;    /* roles allowed; 0: open */
 } routeDef;
 
@@ -222,6 +234,7 @@ static const routeDef routes[] = {
     {"/v1/experts", LH_ROUTE_EXPERTS, 0, R_E | R_A},
     {"/v1/escalations", LH_ROUTE_ESCALATIONS, 0, R_E | R_A},
     {"/v1/escalations/stream", LH_ROUTE_ESCALATIONS_STREAM, 0, R_E | R_A},
+    {"/v1/elicitations", LH_ROUTE_ELICITATIONS, 2, R_B | R_E | R_A},
 };
 
 /* Routes with an id in the path: /v1/escalations/{id} and /v1/escalations/{id}/verdict. */
@@ -240,9 +253,18 @@ static const routeDef *findIdRoute(const char *url, lh_req *r) {
     return slash ? &escVerdict : &escGet;
 }
 
+/* Routes by prefix (a path ending in '/'): the rest of the URL goes to lh_req.sub. */
+static const routeDef prefixRoutes[] = {
+    {"/v1/elicitations/", LH_ROUTE_ELICITATION, 2, R_B | R_E | R_A},
+};
+
+static int isPrefixRoute(const routeDef *rd) { return rd->path[strlen(rd->path) - 1] == '/'; }
+
 static const routeDef *findRoute(const char *url) {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (!strcmp(url, routes[i].path)) return &routes[i];
+    for (size_t i = 0; i < sizeof(prefixRoutes) / sizeof(prefixRoutes[0]); i++)
+        if (!strncmp(url, prefixRoutes[i].path, strlen(prefixRoutes[i].path))) return &prefixRoutes[i];
     return NULL;
 }
 
@@ -335,8 +357,16 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
     }
     r->route = rd->route;
     int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if ((rd->post && !isPost) || (!rd->post && !isGet))
-        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
+    if ((rd->post == 1 && !isPost) || (rd->post == 0 && !isGet) || (rd->post == 2 && !isPost && !isGet))
+        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url,
+                             rd->post == 2 ? "GET or POST" : rd->post ? "POST" : "GET");
+    r->is_post = isPost;
+    if (isPrefixRoute(rd)) {
+        size_t pl = strlen(rd->path), rest = strlen(url + pl);
+        if (!rest || rest >= sizeof(r->sub))
+            return lh_http_error(b, c, r, 404, "not_found", "no route %.200s (see docs/api.md)", url);
+        memcpy(r->sub, url + pl, rest + 1);
+    }
     /* libmicrohttpd 0.9.75 decodes only a bare "chunked"; any other coding (identity,
      * gzip, "gzip, chunked") it neither decodes nor refuses, and the request hung until
      * the timeout. Answered here, before the body: MHD then closes the connection. */
@@ -401,6 +431,8 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_ESCALATIONS_STREAM: return lh_route_escalations_stream(b, c, r);
     case LH_ROUTE_ESCALATION: return lh_route_escalation_get(b, c, r);
     case LH_ROUTE_ESCALATION_VERDICT: return lh_route_escalation_verdict(b, c, r);
+    case LH_ROUTE_ELICITATIONS: return lh_route_elicitations(b, c, r);
+    case LH_ROUTE_ELICITATION: return lh_route_elicitation(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
         int ok = lh_bridge_ready(b);
@@ -730,6 +762,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
     b->shadows = lh_shadows_new(b, err, errlen);
     if (!b->shadows) goto fail;
+    b->elicits = lh_elicits_start(b, err, errlen);   /* rebuilt from the store; its sweeper appends */
+    if (!b->elicits) goto fail;
     /* The watcher (started below) follows the store from the head read here, so a
      * revocation recorded in between is applied too. */
     int64_t head = 0;
@@ -806,6 +840,7 @@ static void stopServing(lh_bridge *b) {
     if (b->unix_path[0]) unlink(b->unix_path);
     lh_streams_shutdown(b->streams);
     lh_escalations_shutdown(b->escalations);   /* waiting requests answer "still pending" */
+    lh_elicits_shutdown(b->elicits);   /* long-polls answer now */
     /* Drain: every request that has started gets its answer. */
     uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
     while (atomic_load(&b->srv->inflight) > 0 && lh_mono_ns() < deadline) {
@@ -849,6 +884,7 @@ int lh_bridge_wait(lh_bridge *b) {
     stopServing(b);
     lh_slamon_stop(b->sla);   /* it appends: stop it before the store closes */
     lh_escalations_stop(b->escalations);   /* so does the escalations' timer */
+    lh_elicits_stop(b->elicits);   /* so does the elicitation sweeper */
     lh_revwatch_stop(b->revwatch);
     b->revwatch = NULL;
     char err[512], data[128];
@@ -887,6 +923,9 @@ void lh_bridge_free(lh_bridge *b) {
     lh_escalations_shutdown(b->escalations);
     lh_slamon_stop(b->sla);
     lh_escalations_stop(b->escalations);
+    if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); lh_elicits_shutdown(b->elicits); }
+    lh_slamon_stop(b->sla);
+    lh_elicits_stop(b->elicits);
     lh_appender_stop(b->appender);
     if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
     lh_revwatch_stop(b->revwatch);
@@ -906,6 +945,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_shadows_free(b->shadows);
     lh_escalations_free(b->escalations);
     lh_experts_free(b->experts);
+    lh_elicits_free(b->elicits);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);

@@ -142,6 +142,30 @@ CANON = [
 ]
 
 
+# The elicitation harness: a create body, a NUL, a response body.
+_S = '{"type":"object","properties":{"port":{"type":"integer","minimum":1,"maximum":65535},' \
+     '"host":{"type":"string","format":"uri"},"env":{"type":"string","enum":["dev","prod"]},' \
+     '"ok":{"type":"boolean"},"at":{"type":"string","format":"date-time"}},"required":["port"]}'
+_ASK = '{"to":"builder-2","message":"which port?","schema":%s,"expires_in_s":30}'
+ELICIT = [
+    _ASK % _S + '\0{"action":"accept","content":{"port":5432}}',
+    _ASK % _S + '\0{"action":"accept","content":{"port":1.5}}',
+    _ASK % _S + '\0{"action":"accept","content":{"port":"NaN"}}',
+    _ASK % _S + '\0{"action":"accept","content":{"port":1,"host":"https://x.example","env":"prod","ok":true,"at":"2026-12-07T05:41:03Z"}}',
+    _ASK % _S + '\0{"action":"accept","content":{"port":1,"extra":[[[]]]}}',
+    _ASK % _S + '\0{"action":"decline"}',
+    _ASK % _S + '\0{"action":"cancel"}',
+    _ASK % _S + '\0{"action":"accept"}',
+    _ASK % '{"type":"object","properties":{}}' + '\0{"action":"accept","content":{}}',
+    _ASK % '{"type":"object","properties":{"a":{"type":"object","properties":{}}}}' + '\0{}',
+    _ASK % '{"type":"object","properties":{"a":{"type":"string","enum":[' + ','.join('"v%d"' % i for i in range(300)) + ']}}}',
+    _ASK % '{"type":"object","properties":{"a":{"type":"string","minLength":2,"maxLength":1}}}',
+    '{"to":"builder-2","message":"m","schema":' + '[' * 40 + ']' * 40 + '}',
+    '{"to":"asker","message":"m","schema":{"type":"object","properties":{}}}',
+    'not json at all',
+]
+
+
 def write(name, items):
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
@@ -169,3 +193,4 @@ if __name__ == "__main__":
     write("fuzz_routes", routes)
     write("fuzz_policy", [p.encode("utf-8") if not p.startswith("\xef") else latin(p) for p in POLICY])
     write("fuzz_canon", [latin(c) for c in CANON])
+    write("fuzz_elicit", [e.encode("utf-8") for e in ELICIT])

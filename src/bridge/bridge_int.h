@@ -82,6 +82,7 @@ struct lh_bridge {
     lh_sessions *sessions;         /* sessions.c: active sessions */
     lh_slamon *sla;                /* sla_monitor.c: the SLA monitor */
     struct lh_shadows *shadows;    /* shadows.c: project shadows */
+    struct lh_annotations *annotations;   /* annotations.c: anchored annotations */
     lh_revwatch *revwatch;         /* revwatch.c: other processes' revocations */
 };
 
@@ -99,6 +100,8 @@ typedef struct lh_req {
     size_t len, cap;
     int overflow;
     int yaml;              /* POST /v1/policy sent YAML */
+    char method[8];        /* GET, POST, DELETE (routes that take more than one) */
+    char path_id[48];      /* a /prefix/{id} route's id ("" when too long) */
     /* A decision waiting for its append (appender.c). Its reply is written before the
      * append: reply[0, pre_len) + the seq + reply[post_at, reply_len). */
     int waiting;           /* suspended until the append is done */

@@ -36,6 +36,7 @@
 #include "bridge/sla_monitor.h"
 #include "bridge/sse.h"
 #include "bridge/shadows.h"
+#include "bridge/annotations.h"
 #include "engine/policy.h"
 #include "util/io.h"
 #include "version.h"
@@ -148,6 +149,8 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
         if (r && (r->route == LH_ROUTE_VALIDATE || r->route == LH_ROUTE_HOOK || r->route == LH_ROUTE_OPA ||
                   r->route == LH_ROUTE_ROLLBACK || r->route == LH_ROUTE_SHADOWS))
             allow = "POST";
+        else if (r && r->route == LH_ROUTE_ANNOTATIONS) allow = "GET, POST";
+        else if (r && r->route == LH_ROUTE_ANNOTATION) allow = "GET, DELETE";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
         MHD_add_response_header(resp, "Allow", allow);
     }
@@ -183,13 +186,15 @@ static enum MHD_Result rateLimited(lh_bridge *b, struct MHD_Connection *c, lh_re
 typedef struct routeDef {
     const char *path;
     lh_route route;
-    int post;          /* 1: POST with a body; 0: GET */
+    int post;          /* 1: POST with a body; 0: GET; M_GET_POST, M_GET_DELETE (r->method says which) */
     unsigned roles;    /* roles allowed; 0: open */
 } routeDef;
 
 #define R_B LH_ROLE_BUILDER
 #define R_E LH_ROLE_EXPERT
 #define R_A LH_ROLE_ADMIN
+#define M_GET_POST 3
+#define M_GET_DELETE 4
 
 static const routeDef routes[] = {
     {"/v1/validate", LH_ROUTE_VALIDATE, 1, R_B | R_A},
@@ -209,14 +214,25 @@ static const routeDef routes[] = {
     {"/v1/shadows/file", LH_ROUTE_SHADOWS_FILE, 0, R_E | R_A},
     {"/v1/shadows/history", LH_ROUTE_SHADOWS_HISTORY, 0, R_E | R_A},
     {"/v1/shadows/diff", LH_ROUTE_SHADOWS_DIFF, 0, R_E | R_A},
+    {"/v1/annotations", LH_ROUTE_ANNOTATIONS, M_GET_POST, R_E | R_A},
+    {"/v1/annotations/", LH_ROUTE_ANNOTATION, M_GET_DELETE, R_E | R_A},   /* a path ending in /: /v1/annotations/{id} */
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
 };
 
-static const routeDef *findRoute(const char *url) {
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (!strcmp(url, routes[i].path)) return &routes[i];
+/* The route of url; a path ending in "/" takes one more component, an id, into r->path_id. */
+static const routeDef *findRoute(const char *url, lh_req *r) {
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *p = routes[i].path;
+        size_t n = strlen(p);
+        if (p[n - 1] == '/') {
+            if (strncmp(url, p, n) || !url[n] || strchr(url + n, '/')) continue;
+            if (strlen(url + n) < sizeof(r->path_id)) snprintf(r->path_id, sizeof(r->path_id), "%s", url + n);
+            return &routes[i];
+        }
+        if (!strcmp(url, p)) return &routes[i];
+    }
     return NULL;
 }
 
@@ -291,14 +307,20 @@ static enum MHD_Result authorize(lh_bridge *b, struct MHD_Connection *c, lh_req 
  * MHD_YES with r->status still 0 when the request goes on to its body or handler. */
 static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req *r, const char *url,
                                  const char *method) {
-    const routeDef *rd = findRoute(url);
+    const routeDef *rd = findRoute(url, r);
     if (!rd) {
         r->route = LH_ROUTE_OTHER;
         return lh_http_error(b, c, r, 404, "not_found", "no route %s (see docs/api.md)", url);
     }
     r->route = rd->route;
     int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if ((rd->post && !isPost) || (!rd->post && !isGet))
+    int isDelete = !strcmp(method, "DELETE");
+    snprintf(r->method, sizeof(r->method), "%s", isPost ? "POST" : isDelete ? "DELETE" : "GET");
+    if (rd->post == M_GET_POST || rd->post == M_GET_DELETE) {
+        if (!isGet && !(rd->post == M_GET_POST ? isPost : isDelete))
+            return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs GET or %s", url,
+                                 rd->post == M_GET_POST ? "POST" : "DELETE");
+    } else if ((rd->post && !isPost) || (!rd->post && !isGet))
         return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
     /* libmicrohttpd 0.9.75 decodes only a bare "chunked"; any other coding (identity,
      * gzip, "gzip, chunked") it neither decodes nor refuses, and the request hung until
@@ -319,7 +341,7 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
             return rateLimited(b, c, r, retry, "agent %s is over its rate limit of %g requests/s; retry in %d s",
                                r->claims.agent, b->cfg.rate_limit, retry);
     }
-    if (rd->post) {
+    if (isPost) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int hasBody = (cl && strcmp(cl, "0")) || te;
@@ -356,6 +378,10 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_SHADOWS_FILE: return lh_route_shadows_file(b, c, r);
     case LH_ROUTE_SHADOWS_HISTORY: return lh_route_shadows_history(b, c, r);
     case LH_ROUTE_SHADOWS_DIFF: return lh_route_shadows_diff(b, c, r);
+    case LH_ROUTE_ANNOTATIONS:
+        return !strcmp(r->method, "POST") ? lh_route_annotations_post(b, c, r) : lh_route_annotations_list(b, c, r);
+    case LH_ROUTE_ANNOTATION:
+        return !strcmp(r->method, "DELETE") ? lh_route_annotation_delete(b, c, r) : lh_route_annotation_get(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
@@ -676,6 +702,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
     b->shadows = lh_shadows_new(b, err, errlen);
     if (!b->shadows) goto fail;
+    b->annotations = lh_annotations_new(b, err, errlen);
+    if (!b->annotations) goto fail;
     /* The watcher (started below) follows the store from the head read here, so a
      * revocation recorded in between is applied too. */
     int64_t head = 0;
@@ -838,6 +866,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_revisions_free(b->revisions);
     lh_streams_free(b->streams);
     lh_sessions_free(b->sessions);
+    lh_annotations_free(b->annotations);
     lh_shadows_free(b->shadows);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);

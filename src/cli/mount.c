@@ -6,6 +6,7 @@
  *   at/<ISO time>/      the project at a UTC time, e.g. at/2026-12-07T05:41:03Z/
  *   streams/events      the audit events as JSON lines; a growing file that tail -f follows
  *   debug/status.json   the mount's state (bridge reachable, caches, last error)
+ *   annotations/<path>.json, escalations/<id>.json   JSON documents (mount_docs.h)
  *
  * Read-only: mounted "ro" (the kernel answers EROFS to every write) and every writing
  * operation answers EROFS too. Names are checked like shadow paths (util/shadow_path.h):
@@ -29,6 +30,7 @@
 
 #include "cli/cli.h"
 #include "cli/mount_client.h"
+#include "cli/mount_docs.h"
 #include "util/shadow_path.h"
 
 static lh_mc *mc;   /* the one client of this process (FUSE's callbacks take no context) */
@@ -47,6 +49,7 @@ typedef struct where {
     const char *sub;       /* "" for the tree's root */
     nodeKind fixed;        /* when !inTree */
     int listing;           /* when !inTree: 1 /, 2 /history, 3 /at, 4 /streams, 5 /debug */
+    int doc;               /* 1 + lh_md_kind: under annotations/ or escalations/ (sub is the rest) */
 } where;
 
 /* Check every component of path: -EINVAL (not UTF-8, a control character), -ENAMETOOLONG. */
@@ -85,6 +88,11 @@ static int resolve(const char *path, where *w) {
     const char *rest = p[n] ? p + n + 1 : NULL;
 #define TOP(name) (n == strlen(name) && !strncmp(p, name, n))
     if (TOP("current")) { w->inTree = 1; w->sub = rest ? rest : ""; return 0; }
+    if (TOP("annotations") || TOP("escalations")) {
+        w->doc = 1 + (TOP("annotations") ? LH_MD_ANNOTATIONS : LH_MD_ESCALATIONS);
+        w->sub = rest ? rest : "";
+        return 0;
+    }
     if (TOP("streams")) {
         if (!rest) { w->fixed = N_DIR; w->listing = 4; return 0; }
         if (!strcmp(rest, "events")) { w->fixed = N_EVENTS; return 0; }
@@ -144,6 +152,21 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
     where w;
     int rc = resolve(path, &w);
     if (rc) return rc;
+    if (w.doc) {
+        lh_md_set *s;
+        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) return rc;
+        size_t i = 0;
+        int k = lh_md_lookup(s, w.sub, &i);
+        if (k == 2) dirStat(st);
+        else if (k == 1) {
+            st->st_mode = S_IFREG | 0444;
+            st->st_nlink = 1;
+            st->st_size = (off_t)s->docs[i].len;
+            st->st_mtime = time(NULL);
+        }
+        lh_md_release(s);
+        return k ? 0 : -ENOENT;
+    }
     if (!w.inTree) {
         if (w.fixed == N_DIR) { dirStat(st); return 0; }
         st->st_mode = S_IFREG | 0444;
@@ -181,10 +204,30 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
     if (rc) return rc;
     fill(buf, ".", NULL, 0, 0);
     fill(buf, "..", NULL, 0, 0);
+    if (w.doc) {
+        lh_md_set *s;
+        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) return rc;
+        size_t idx, sl = strlen(w.sub);
+        int k = lh_md_lookup(s, w.sub, &idx);
+        char last[LH_SHADOW_NAME_MAX + 1] = "";
+        for (size_t i = 0; k == 2 && i < s->n; i++) {   /* sorted: a directory's documents are adjacent */
+            const char *p = s->docs[i].name;
+            if (sl && (strncmp(p, w.sub, sl) || p[sl] != '/')) continue;
+            const char *name = sl ? p + sl + 1 : p;
+            size_t nl = strcspn(name, "/");
+            if (nl > LH_SHADOW_NAME_MAX || (strlen(last) == nl && !strncmp(last, name, nl))) continue;
+            memcpy(last, name, nl);
+            last[nl] = 0;
+            fill(buf, last, NULL, 0, 0);
+        }
+        lh_md_release(s);
+        return k == 2 ? 0 : k ? -ENOTDIR : -ENOENT;
+    }
     if (!w.inTree) {
         switch (w.listing) {
         case 1: fill(buf, "current", NULL, 0, 0); fill(buf, "history", NULL, 0, 0); fill(buf, "at", NULL, 0, 0);
-                fill(buf, "streams", NULL, 0, 0); fill(buf, "debug", NULL, 0, 0); return 0;
+                fill(buf, "streams", NULL, 0, 0); fill(buf, "debug", NULL, 0, 0); fill(buf, "annotations", NULL, 0, 0);
+                fill(buf, "escalations", NULL, 0, 0); return 0;
         case 2: {
             int64_t *seqs;
             size_t n;
@@ -240,6 +283,20 @@ static int opOpen(const char *path, struct fuse_file_info *fi) {
     if (rc) return rc;
     openFile *of = calloc(1, sizeof(*of));
     if (!of) return -ENOMEM;
+    if (w.doc) {
+        lh_md_set *s;
+        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) { free(of); return rc; }
+        size_t i = 0;
+        int k = lh_md_lookup(s, w.sub, &i);
+        if (k == 1) of->owned = malloc(s->docs[i].len + 1);
+        if (of->owned) { memcpy(of->owned, s->docs[i].text, s->docs[i].len + 1); of->len = s->docs[i].len; }
+        lh_md_release(s);
+        if (!of->owned) { free(of); return k == 1 ? -ENOMEM : k ? -EISDIR : -ENOENT; }
+        of->data = of->owned;
+        fi->direct_io = 1;   /* a document changes under its name: its size is the one read now */
+        fi->fh = (uint64_t)(uintptr_t)of;
+        return 0;
+    }
     if (!w.inTree) {
         if (w.fixed == N_EVENTS) { of->events = 1; fi->direct_io = 1; fi->nonseekable = 0; }
         else if (w.fixed == N_STATUS) {
@@ -323,7 +380,7 @@ static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
     return NULL;
 }
 
-static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); }
+static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); lh_md_clear(); }
 
 static const struct fuse_operations ops = {
     .getattr = opGetattr, .readdir = opReaddir, .open = opOpen, .read = opRead, .release = opRelease,
@@ -341,7 +398,7 @@ static const struct fuse_operations ops = {
 static const char *mountUsage =
     "usage: lighthouse mount DIR [--url URL] [--token TOKEN] [--debug]\n"
     "  The project shadows, read-only, under DIR: current/, history/<seq>/, at/<ISO time>/,\n"
-    "  streams/events, debug/status.json. It runs in the foreground until SIGTERM or\n"
+    "  streams/events, debug/status.json, annotations/<path>.json, escalations/<id>.json. It runs in the foreground until SIGTERM or\n"
     "  SIGINT, then unmounts. URL and TOKEN default to LIGHTHOUSE_URL and LIGHTHOUSE_TOKEN;\n"
     "  the token must be an expert's or an admin's. See docs/shadows.md.\n";
 

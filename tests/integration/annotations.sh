@@ -4,7 +4,9 @@
 # or to lines, re-resolved after each edit: exact when untouched, moved (with the new line
 # numbers) after edits above, moved and found by context after the function is renamed,
 # lost once it is deleted; time travel with ?at=; deletes (author or admin), limits and
-# roles; annotations rebuilt from the events after a restart; events verify.
+# roles; annotations rebuilt from the events after a restart; events verify. The same
+# seen through `lighthouse mount` (annotations/<path>.json, escalations/<id>.json) where
+# FUSE can mount (skipped with the reason elsewhere).
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 
@@ -22,6 +24,38 @@ payload() {
 }
 hook_post() { LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$HOOK" post-tool-use < "$T/payload.json" 2>>"$T/hook.err"; }
 report() { payload "$1" "$P/$2"; hook_post; }
+
+# The mount (an expert's), when FUSE works here.
+M="$T/mnt" MPID= MOUNTED=0 WHY="no /dev/fuse or fusermount3 here"
+mounted() { grep -qF " $M fuse" /proc/mounts; }
+stop_mount() {
+  [ -n "$MPID" ] || return 0
+  kill -TERM "$MPID" 2>/dev/null
+  for _ in $(seq 1200); do kill -0 "$MPID" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$MPID" 2>/dev/null
+  wait "$MPID" 2>/dev/null
+  MPID=
+  mounted && fusermount3 -u "$M" 2>/dev/null
+}
+tap_before_plan() { stop_mount; stop_bridges; }
+trap 'stop_mount; cleanup' EXIT
+if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
+  mkdir -p "$M"
+  LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$ET" "$LH" mount "$M" >"$T/mount.err" 2>&1 &
+  MPID=$!
+  wait_for 'mounted || ! kill -0 $MPID 2>/dev/null'
+  if mounted; then MOUNTED=1; else WHY="FUSE cannot mount here: $(head -1 "$T/mount.err")"; MPID=; fi
+fi
+# in_mount NAME FILE JQ: FILE under the mount's annotations/ satisfies JQ (waiting out the
+# mount's one-second cache of the documents)
+mount_has() { jq -e "$MJQ" "$M/annotations/$MFILE" >/dev/null 2>&1; }
+in_mount() {
+  MFILE=$2 MJQ=$3
+  if [ $MOUNTED = 1 ]; then check "mount: $1" "wait_for mount_has"; else skip "mount: $1" "$WHY"; fi
+}
+in_mount_sh() {   # in_mount_sh NAME CONDITION
+  if [ $MOUNTED = 1 ]; then check "mount: $1" "$2"; else skip "mount: $1" "$WHY"; fi
+}
 # ann ID [QUERY] → $body is the annotation resolved (at the head, or ?QUERY)
 ann() { req GET "/v1/annotations/$1${2:+?$2}" "$ET"; }
 field() { jq -c "$1" <<<"$body"; }
@@ -46,6 +80,13 @@ post_json /v1/annotations "$ET2" '{"path":"src/tools.sh","symbol":"greet","text"
 check "a shell function is found by the symbol finder (201, lines 2-4)" \
   "[ $code = 201 ] && [ \"\$(field .lines)\" = '{\"start\":2,\"end\":4}' ]"
 SH=$(jq -r .id <<<"$body")
+in_mount "annotations/src/calc.c.json holds both annotations, exact" src/calc.c.json \
+  '[.annotations[] | [.id, .confidence]] == [["'"$FN"'","exact"],["'"$LN"'","exact"]]'
+in_mount_sh "annotations/src/ lists one document per annotated file" \
+  "[ \"\$(ls \"$M/annotations/src\" | tr '\n' ' ')\" = 'calc.c.json tools.sh.json ' ]"
+in_mount_sh "the root lists annotations and escalations" \
+  "[ \"\$(ls \"$M\" | tr '\n' ' ')\" = 'annotations at current debug escalations history streams ' ]"
+in_mount_sh "annotations/ is read-only (EROFS)" "! touch \"$M/annotations/src/new.json\" 2>\"$T/touch.err\" && grep -q 'Read-only' \"$T/touch.err\""
 
 # 2. Edits above the function: it moves, with the new line numbers.
 printf '#include <stdio.h>\n#include <stdlib.h>\n/* helpers */\n\nstatic int helper(int x) {\n    return x * 2;\n}\n\nint compute(int a, int b) {\n    int s = helper(a);\n    s += helper(b);\n    return s;\n}\n' > "$P/src/calc.c"
@@ -61,6 +102,9 @@ check "resolved at the first version (?at=seq) it is exact at its old lines" \
   "[ \"\$(field '[.confidence, .lines]')\" = '[\"exact\",{\"start\":7,\"end\":11}]' ]"
 ann "$SH"
 check "an annotation on an untouched file stays exact" "[ \"\$(field .confidence)\" = '\"exact\"' ]"
+in_mount "after edits above, the mount shows the function annotation moved to 9-13" src/calc.c.json \
+  '.annotations[0] | .confidence == "moved" and .lines == {"start":9,"end":13}'
+in_mount "the mount shows the untouched file's annotation exact" src/tools.sh.json '.annotations[0].confidence == "exact"'
 
 # 3. The function renamed (and moved above helper): found by context, with its new name.
 printf '#include <stdio.h>\n\nint total(int a, int b) {\n    int s = helper(a);\n    s += helper(b);\n    return s;\n}\n\nstatic int helper(int x) {\n    return x * 2;\n}\n' > "$P/src/calc.c"
@@ -71,6 +115,8 @@ check "after a rename, the function annotation is moved, found by context, on to
 req GET "/v1/annotations?path=src/calc.c" "$ET"
 check "GET /v1/annotations?path= lists the file's two annotations, resolved" \
   "[ \"\$(field '[.annotations[] | [.id, .confidence]]')\" = '[[\"$FN\",\"moved\"],[\"$LN\",\"moved\"]]' ]"
+in_mount "after the rename, the mount shows it on total, found by context" src/calc.c.json \
+  '.annotations[0] | .confidence == "moved" and .symbol == "total" and .found_by == "context"'
 
 # 4. The function deleted: lost.
 printf '#include <stdio.h>\n\nstatic int helper(int x) {\n    return x * 2;\n}\n' > "$P/src/calc.c"
@@ -80,6 +126,8 @@ check "once the function is deleted, its annotation is lost (no lines)" \
   "[ \"\$(field '[.confidence, .lines, .file_exists]')\" = '[\"lost\",null,true]' ]"
 ann "$LN"
 check "the lines annotation in it is lost too" "[ \"\$(field .confidence)\" = '\"lost\"' ]"
+in_mount "once the function is deleted, the mount shows its annotation lost" src/calc.c.json \
+  '.annotations[0] | .confidence == "lost" and .lines == null'
 
 # 5. Refusals.
 post_json /v1/annotations "$ET" '{"path":"src/calc.c","symbol":"nothing_here","text":"x"}'
@@ -115,12 +163,21 @@ ann "$LN"
 check "a deleted annotation is 404" "[ $code = 404 ]"
 req DELETE "/v1/annotations/$SH" "$AT"
 check "an admin deletes another's annotation (200)" "[ $code = 200 ]"
+in_mount_sh "a file whose annotations are all deleted leaves annotations/" \
+  "wait_for '[ ! -e \"$M/annotations/src/tools.sh.json\" ]'"
+# escalations/: one document per escalation the bridge lists (none here: no policy routes one).
+req GET "/v1/escalations?state=all" "$ET"
+if [ "$code" = 200 ]; then want=$(jq -r '.escalations[].id + ".json"' <<<"$body" | sort | tr '\n' ' '); else want=""; fi
+in_mount_sh "escalations/ lists what GET /v1/escalations?state=all does ($code)" \
+  "[ \"\$(ls \"$M/escalations\" | tr '\n' ' ')\" = '$want' ]"
 
 # 7. The count limit (LIGHTHOUSE_ANNOTATIONS_MAX=8; one is live now).
 for i in 1 2 3 4 5 6 7; do post_json /v1/annotations "$ET" "{\"path\":\"src/calc.c\",\"symbol\":\"helper\",\"text\":\"n$i\"}"; done
 check "up to the limit, annotations are created" "[ $code = 201 ]"
 post_json /v1/annotations "$ET" '{"path":"src/calc.c","symbol":"helper","text":"one too many"}'
 check "past the limit: 409 too_many_annotations" "[ $code = 409 ] && is_error too_many_annotations"
+
+stop_mount
 
 # 8. A restart rebuilds them from the events.
 req GET /v1/annotations "$ET"

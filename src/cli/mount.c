@@ -21,6 +21,7 @@
 #include <fuse3/fuse.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,42 @@ static int lookupTree(const lh_mc_tree *t, const char *sub, size_t *idx) {
     return 0;
 }
 
+/* What the kernel holds of a name in a tree that may change (current/): the blob of the
+ * attributes we last gave it (its size) and of its last open (its page cache). A
+ * direct-mapped table by a hash of the name; a collision only costs a dropped cache. */
+#define SEEN_SLOTS 4096
+static struct { uint64_t name; char attr[65], open[65]; } seen[SEEN_SLOTS];
+static pthread_mutex_t seenMu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t seenSlot(const char *name, uint64_t *h) {
+    *h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++) *h = (*h ^ (unsigned char)*p) * 1099511628211ull;
+    *h |= 1;   /* 0 is an empty slot */
+    return (size_t)(*h % SEEN_SLOTS);
+}
+
+static void seenAttr(const char *name, const char *hash) {
+    uint64_t h;
+    size_t i = seenSlot(name, &h);
+    pthread_mutex_lock(&seenMu);
+    if (seen[i].name != h) { seen[i].name = h; seen[i].open[0] = 0; }
+    memcpy(seen[i].attr, hash, 65);
+    pthread_mutex_unlock(&seenMu);
+}
+
+/* An open of name showing blob hash: 1 when the kernel's size and pages are of this very
+ * blob (both given last for this name), so its page cache may be kept. */
+static int seenOpen(const char *name, const char *hash) {
+    uint64_t h;
+    size_t i = seenSlot(name, &h);
+    pthread_mutex_lock(&seenMu);
+    int same = seen[i].name == h && !strcmp(seen[i].attr, hash) && !strcmp(seen[i].open, hash);
+    if (seen[i].name != h) { seen[i].name = h; seen[i].attr[0] = 0; }
+    memcpy(seen[i].open, hash, 65);
+    pthread_mutex_unlock(&seenMu);
+    return same;
+}
+
 static void dirStat(struct stat *st) {
     st->st_mode = S_IFDIR | 0555;
     st->st_nlink = 2;
@@ -191,6 +228,7 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
         st->st_size = (off_t)t->files[i].size;
         st->st_mtim.tv_sec = (time_t)(t->files[i].time_ns / 1000000000);
         st->st_mtim.tv_nsec = (long)(t->files[i].time_ns % 1000000000);
+        if (!t->forever) seenAttr(path, t->files[i].hash);
     }
     lh_mc_tree_release(mc, t);
     return k ? 0 : -ENOENT;
@@ -315,9 +353,15 @@ static int opOpen(const char *path, struct fuse_file_info *fi) {
     if (k != 1) { lh_mc_tree_release(mc, t); free(of); return k ? -EISDIR : -ENOENT; }
     char hash[65];
     memcpy(hash, t->files[idx].hash, 65);
+    int forever = t->forever;
     lh_mc_tree_release(mc, t);
     if ((rc = lh_mc_blob(mc, hash, &of->data, &of->len))) { free(of); return rc; }
-    fi->keep_cache = w.spec[0] != 0;   /* history/ and at/ never change under a name */
+    /* The kernel may keep what it read of this name (no READ crosses FUSE again) when the
+     * name can never show other bytes (a tree at a past seq), or when its size and pages
+     * are of this very blob. Otherwise the bytes are served whole with direct_io: the
+     * kernel may still hold an older size for up to the attribute timeout. */
+    if (forever || seenOpen(path, hash)) fi->keep_cache = 1;
+    else fi->direct_io = 1;
     fi->fh = (uint64_t)(uintptr_t)of;
     return 0;
 }
@@ -372,7 +416,11 @@ static int rofsRemovexattr(const char *p, const char *n) { (void)p; (void)n; ret
 
 static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
     (void)conn;
-    cfg->attr_timeout = 0;       /* sizes change (current/, streams/events): ask each time */
+    /* One second for names and attributes: current/ is as fresh as the head's tree (its TTL
+     * is a second too), streams/events grows by then (tail -f polls each second). The
+     * high-level API has one timeout for all paths; immutable content is instead kept by
+     * the page cache (keep_cache in opOpen). */
+    cfg->attr_timeout = 1;
     cfg->entry_timeout = 1;
     cfg->negative_timeout = 0;
     cfg->kernel_cache = 0;
@@ -406,7 +454,10 @@ static const char *mountUsage =
  * unmount. Not fuse_main: it reports the signal that ended its loop as a failure (8),
  * and a SIGTERM is how this mount is meant to end. 0, or 1 when mounting failed. */
 static int serveMount(const char *dir, int debug) {
-    char *argv[] = {"lighthouse-mount", "-o", "ro,default_permissions,fsname=lighthouse,subtype=lighthouse",
+    /* No default_permissions: the kernel would ask for the attributes of every directory
+     * on a path at each open to check its mode bits. Only the user who mounted can enter a
+     * FUSE mount (no allow_other), and every write is refused anyway (ro, EROFS). */
+    char *argv[] = {"lighthouse-mount", "-o", "ro,fsname=lighthouse,subtype=lighthouse",
                     debug ? "-d" : NULL, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, argv);
     struct fuse *f = fuse_new(&args, &ops, sizeof(ops), NULL);

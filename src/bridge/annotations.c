@@ -481,17 +481,17 @@ enum MHD_Result lh_route_annotations_list(lh_bridge *b, struct MHD_Connection *c
     return lh_bridge_reply_json(c, r, 200, json_pack("{s:o,s:I}", "annotations", arr, "at_seq", (json_int_t)atSeq));
 }
 
-/* The live annotation r->path_id names, with a->mu held; NULL after a 404 reply (unlocked). */
+/* The live annotation r->rid names, with a->mu held; NULL after a 404 reply (unlocked). */
 static ann *pathAnn(lh_annotations *a, struct MHD_Connection *c, lh_req *r, enum MHD_Result *rc) {
-    if (!validId(r->path_id)) {
-        *rc = lh_http_error(a->b, c, r, 404, "not_found", "no annotation %.40s (ids look like ann-0123456789abcdef)", r->path_id);
+    if (!validId(r->rid)) {
+        *rc = lh_http_error(a->b, c, r, 404, "not_found", "no annotation %.40s (ids look like ann-0123456789abcdef)", r->rid);
         return NULL;
     }
     if (begin(a, c, r, rc)) return NULL;
-    ann *x = findAnn(a, r->path_id);
+    ann *x = findAnn(a, r->rid);
     if (!x || x->deleted) {
         pthread_mutex_unlock(&a->mu);
-        *rc = lh_http_error(a->b, c, r, 404, "not_found", "no annotation %s%s", r->path_id, x ? " (deleted)" : "");
+        *rc = lh_http_error(a->b, c, r, 404, "not_found", "no annotation %s%s", r->rid, x ? " (deleted)" : "");
         return NULL;
     }
     return x;

@@ -37,7 +37,7 @@ void lh_annotations_free(lh_annotations *a);
 /* POST /v1/annotations, GET /v1/annotations: */
 enum MHD_Result lh_route_annotations_post(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_annotations_list(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
-/* GET and DELETE /v1/annotations/{id} (the id is r->path_id): */
+/* GET and DELETE /v1/annotations/{id} (the id is r->rid): */
 enum MHD_Result lh_route_annotation_get(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_annotation_delete(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 

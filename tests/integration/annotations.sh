@@ -11,7 +11,11 @@ set -u
 . "$(dirname "$0")/bridge_lib.bash"
 
 export LIGHTHOUSE_ANNOTATIONS_MAX=8
-start_bridge ann || { fail "bridge starts"; done_testing; exit 1; }
+# One rule that escalates to a reviewer, for the mount's escalations/.
+printf '%s\n' 'version: 1' 'settings:' '  escalation:' '    capabilities: [review]' '    deadline: 600s' 'rules:' \
+  '  - id: ann-review' '    action: escalate' '    reason: a change a reviewer looks at' '    match: {program: ann-review-me}' \
+  > "$T/policy.yaml"
+start_bridge ann --policy "$T/policy.yaml" || { fail "bridge starts"; done_testing; exit 1; }
 BT=$(token builder-1 builder)
 ET=$(token expert-1 expert)
 ET2=$(token expert-2 expert)
@@ -165,11 +169,20 @@ req DELETE "/v1/annotations/$SH" "$AT"
 check "an admin deletes another's annotation (200)" "[ $code = 200 ]"
 in_mount_sh "a file whose annotations are all deleted leaves annotations/" \
   "wait_for '[ ! -e \"$M/annotations/src/tools.sh.json\" ]'"
-# escalations/: one document per escalation the bridge lists (none here: no policy routes one).
-req GET "/v1/escalations?state=all" "$ET"
-if [ "$code" = 200 ]; then want=$(jq -r '.escalations[].id + ".json"' <<<"$body" | sort | tr '\n' ' '); else want=""; fi
-in_mount_sh "escalations/ lists what GET /v1/escalations?state=all does ($code)" \
-  "[ \"\$(ls \"$M/escalations\" | tr '\n' ' ')\" = '$want' ]"
+# escalations/: one document per escalation, pending then decided.
+printf '{"tool":"Bash","input":{"command":"ann-review-me --x"},"cwd":"/tmp/ann-proj"}' > "$T/v.json"
+req POST /v1/validate "$BT" application/json "$T/v.json"
+EID=$(jq -r '.escalation_id // empty' <<<"$body")
+check "a builder's escalate decision creates an escalation (its id in the reply)" "[ -n \"$EID\" ]"
+esc_state() { jq -e --arg s "$ESTATE" '.state == $s' "$M/escalations/$EID.json" >/dev/null 2>&1; }
+ESTATE=pending
+in_mount_sh "escalations/<id>.json shows the pending escalation" "wait_for esc_state"
+post_json /v1/experts/register "$ET" '{"capabilities":["review"]}'
+post_json "/v1/escalations/$EID/verdict" "$ET" '{"decision":"allow","reason":"looked at it"}'
+check "an expert with the capability decides it (200)" "[ $code = 200 ]"
+ESTATE=decided
+in_mount_sh "escalations/<id>.json then shows it decided" "wait_for esc_state"
+in_mount_sh "escalations/ lists exactly the bridge's escalations" "[ \"\$(ls \"$M/escalations\")\" = \"$EID.json\" ]"
 
 # 7. The count limit (LIGHTHOUSE_ANNOTATIONS_MAX=8; one is live now).
 for i in 1 2 3 4 5 6 7; do post_json /v1/annotations "$ET" "{\"path\":\"src/calc.c\",\"symbol\":\"helper\",\"text\":\"n$i\"}"; done
@@ -183,7 +196,7 @@ stop_mount
 req GET /v1/annotations "$ET"
 before=$(jq -c '[.annotations[] | [.id, .confidence, .lines]]' <<<"$body")
 term_wait "$PID"
-start_bridge ann || fail "the bridge restarts on the same data"
+start_bridge ann --policy "$T/policy.yaml" || fail "the bridge restarts on the same data"
 req GET /v1/annotations "$ET"
 check "after a restart the same annotations resolve the same way (8 live)" \
   "[ \"\$(jq -c '[.annotations[] | [.id, .confidence, .lines]]' <<<\"\$body\")\" = '$before' ] && [ \"\$(field '.annotations | length')\" = 8 ]"

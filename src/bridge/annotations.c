@@ -290,9 +290,10 @@ enum MHD_Result lh_route_annotations_post(lh_bridge *b, struct MHD_Connection *c
     const char *symbol = json_string_value(symv);
     char why[200];
     if (!path || lh_shadow_path_check(path, strlen(path), why, sizeof(why))) {
+        rc = lh_http_error(b, c, r, 400, "bad_request", "path must be a shadowed file's path relative to the project%s%s",
+                           path ? ": " : "", path ? why : "");
         json_decref(j);
-        return lh_http_error(b, c, r, 400, "bad_request", "path must be a shadowed file's path relative to the project%s%s",
-                             path ? ": " : "", path ? why : "");
+        return rc;
     }
     if (!text || !*text || strlen(text) > LH_ANN_TEXT_MAX || !lh_utf8_valid(text, strlen(text))) {
         json_decref(j);
@@ -331,8 +332,9 @@ enum MHD_Result lh_route_annotations_post(lh_bridge *b, struct MHD_Connection *c
     }
     if (!v.exists) {
         pthread_mutex_unlock(&a->mu);
-        json_decref(j);
-        return lh_http_error(b, c, r, 404, "not_found", "%s has no shadow at the head: only shadowed files take annotations", path);
+        rc = lh_http_error(b, c, r, 404, "not_found", "%s has no shadow at the head: only shadowed files take annotations", path);
+        json_decref(j);   /* path and symbol point into it */
+        return rc;
     }
     int start = (int)ls, end = (int)le;
     lh_sym_kind kind = LH_SYM_FUNCTION;
@@ -355,10 +357,11 @@ enum MHD_Result lh_route_annotations_post(lh_bridge *b, struct MHD_Connection *c
         if (hit < 0 || many) {
             pthread_mutex_unlock(&a->mu);
             versionFree(&v);
+            rc = lh_http_error(b, c, r, 400, "symbol_not_found", "%s: %s symbol %s at the head%s", path,
+                               many ? "more than one" : "no", symbol,
+                               lh_symbols_lang(path) == LH_SRC_NONE ? " (symbols are found in C, Python, JS/TS, Go and shell files)" : "");
             json_decref(j);
-            return lh_http_error(b, c, r, 400, "symbol_not_found", "%s: %s symbol %s at the head%s", path,
-                                 many ? "more than one" : "no", symbol,
-                                 lh_symbols_lang(path) == LH_SRC_NONE ? " (symbols are found in C, Python, JS/TS, Go and shell files)" : "");
+            return rc;
         }
         start = v.syms[hit].start;
         end = v.syms[hit].end;
@@ -370,9 +373,10 @@ enum MHD_Result lh_route_annotations_post(lh_bridge *b, struct MHD_Connection *c
         pthread_mutex_unlock(&a->mu);
         int nl = v.n;
         versionFree(&v);
+        rc = lh_http_error(b, c, r, 400, "bad_request", "%s has %d lines at the head; lines %d-%d are not in it", path, nl,
+                           start, end);
         json_decref(j);
-        return lh_http_error(b, c, r, 400, "bad_request", "%s has %d lines at the head; lines %d-%d are not in it", path, nl,
-                             start, end);
+        return rc;
     }
     unsigned char rnd[8];
     char id[24];

@@ -526,6 +526,7 @@ static int scanShell(const char *src, size_t len, symOut *o) {
             if (n && nhd < SH_HEREDOCS) { hd[nhd].w = w; hd[nhd].n = n; hd[nhd].strip = strip; nhd++; }
             continue;
         }
+        if (c == '<' && p + 2 < end && p[1] == '<' && p[2] == '<') { p += 3; continue; }   /* a here-string */
         if (c == '<' || c == '>') { p++; continue; }
         /* A word, with its quotes and expansions. */
         const char *w = p;

@@ -165,9 +165,14 @@ static void test_shell(void **state) {
         "{\n"                                             /* 13 */
         "  echo { }\n"                                    /* 14 */
         "}\n"                                             /* 15 */
-        "main () { greet; }\n";                           /* 16 */
+        "main () { greet; }\n"                            /* 16 */
+        "check() { grep -q x <<<\"$body\"; }\n"             /* 17: a here-string, not a here-document */
+        "last() {\n"                                      /* 18 */
+        "  :\n"                                           /* 19 */
+        "}\n";                                            /* 20 */
     assert_string_equal(found(LH_SRC_SHELL, src),
-                        "function greet 3-5; function cleanup 6-11; function build 12-15; function main 16-16");
+                        "function greet 3-5; function cleanup 6-11; function build 12-15; function main 16-16; "
+                        "function check 17-17; function last 18-20");
 }
 
 static void test_bounds(void **state) {

@@ -229,7 +229,7 @@ static int scanBraces(lh_src_lang lang, const char *src, size_t len, symOut *o) 
             if (ok && pdepth == 0 && (t.k == ';' || (t.nl && (t.k == 'i' || t.k == 's' || t.k == '}')))) exprSym = -1;
             else o->v[exprSym].end = t.line;
         }
-        if (ok && pdepth == 0 && lang == LH_SRC_JS && t.nl && afterParams && t.k != '{') RESET();   /* f()\n: a call */
+        if (ok && pdepth == 0 && lang != LH_SRC_C && t.nl && afterParams && t.k != '{') RESET();   /* f()\n: a call */
         if (ok && pdepth == 0) {
             int pending = hasCand || afterParams || hasFn || varState || hasClass || goFunc || goType;
             if (!stmtLine || (lang != LH_SRC_C && t.nl && !pending)) stmtLine = t.line;

@@ -128,7 +128,7 @@ static void test_go(void **state) {
     (void)state;
     const char *src =
         "package main\n"                                  /* 1 */
-        "\n"                                              /* 2 */
+        "import (\"fmt\")\n"                              /* 2: not a candidate for what follows */
         "var raw = `func fake() {`\n"                     /* 3 */
         "type Server struct {\n"                          /* 4 */
         "\tname string\n"                                 /* 5 */

@@ -149,6 +149,11 @@ SYMBOLS = [
     (4, "f() {\n  cat <<E\n}\nE\n}\nfunction g { :; }\nh() { grep x <<<\"$y\"; }\n"),
     (2, "function f() {\n  const s = `\n"),
     (1, "def f():\n    x = \'\'\'\n"),
+    (0, "typedef struct { int a; } T;\nvoid (*fp)(int);\nstruct s *g(void) __attribute__((x)) {\n  return 0;\n}\n"),
+    (2, "export default class A {\n  static async *gen() {}\n  get x() { return 1 }\n}\ninterface I {\n  m(): void;\n}\n"),
+    (3, "func New() struct{ a int } {\n\treturn struct{ a int }{}\n}\nvar raw = `func fake() {`\n"),
+    (4, "function a() (\n  echo ${x:-}\n)\nb () { echo \"}\" \'{\'; }\n# c() {\n"),
+    (1, "class A:\n    @staticmethod\n    async def b():\n        return [\n1]\n\n    x = 1\nif True:\n    def nested():\n        pass\n"),
 ]
 
 

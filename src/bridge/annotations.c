@@ -90,7 +90,7 @@ static int readHashes(json_t *arr, uint32_t *out, int max) {
     json_t *v;
     json_array_foreach(arr, i, v) {
         json_int_t h = json_integer_value(v);
-        if (!json_is_integer(v) || h < 0 || h > 0xffffffffll) return -1;
+        if (!json_is_integer(v) || h < 0 || h > 0xffffffffLL) return -1;
         out[i] = (uint32_t)h;
     }
     return (int)json_array_size(arr);
@@ -420,8 +420,9 @@ enum MHD_Result lh_route_annotations_post(lh_bridge *b, struct MHD_Connection *c
 /* GET /v1/annotations, GET and DELETE /v1/annotations/{id}                         */
 /* ------------------------------------------------------------------------------ */
 
-static int cmpByPath(const void *p, const void *q) {
-    const ann *x = *(const ann *const *)p, *y = *(const ann *const *)q;
+/* Order indexes into the annotations (ctx) by path, then age. */
+static int cmpByPath(const void *p, const void *q, void *ctx) {
+    const ann *v = ctx, *x = &v[*(const size_t *)p], *y = &v[*(const size_t *)q];
     int c = strcmp(x->path, y->path);
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
@@ -444,32 +445,36 @@ enum MHD_Result lh_route_annotations_list(lh_bridge *b, struct MHD_Connection *c
     enum MHD_Result rc;
     if (begin(a, c, r, &rc)) return rc;
     /* Resolve file by file (each version read once), answer in creation order. */
-    ann **sel = malloc((a->n ? a->n : 1) * sizeof(*sel));
-    json_t **outs = calloc(a->n ? a->n : 1, sizeof(*outs));
-    if (!sel || !outs) {
+    size_t *sel = malloc((a->n ? a->n : 1) * sizeof(size_t));
+    json_t *byId = json_object();
+    if (!sel || !byId) {
         pthread_mutex_unlock(&a->mu);
         free(sel);
-        free(outs);
+        json_decref(byId);
         return lh_http_error(b, c, r, 503, "out_of_memory", "out of memory");
     }
     size_t ns = 0;
     for (size_t i = 0; i < a->n; i++)
-        if (!a->v[i].deleted && (!path || !strcmp(a->v[i].path, path))) sel[ns++] = &a->v[i];
-    qsort(sel, ns, sizeof(*sel), cmpByPath);
+        if (!a->v[i].deleted && (!path || !strcmp(a->v[i].path, path))) sel[ns++] = i;
+    qsort_r(sel, ns, sizeof(size_t), cmpByPath, a->v);
     version v = {0};
     int64_t atSeq = 0;
     int st = 0, failed = 0;
     for (size_t i = 0; i < ns && !failed; i++) {
-        if (!v.path || strcmp(v.path, sel[i]->path)) {
+        const ann *x = &a->v[sel[i]];
+        if (!v.path || strcmp(v.path, x->path)) {
             versionFree(&v);
-            if (versionLoad(a, sel[i]->path, at, &v, &atSeq, &st, code, err, sizeof(err))) failed = 1;
+            if (versionLoad(a, x->path, at, &v, &atSeq, &st, code, err, sizeof(err))) failed = 1;
         }
-        if (!failed) outs[sel[i] - a->v] = annJson(sel[i], &v, atSeq);
+        if (!failed) json_object_set_new(byId, x->id, annJson(x, &v, atSeq));
     }
     versionFree(&v);
     json_t *arr = json_array();
-    for (size_t i = 0; i < a->n; i++)
-        if (outs[i]) json_array_append_new(arr, outs[i]);
+    for (size_t i = 0; i < a->n; i++) {
+        json_t *o = json_object_get(byId, a->v[i].id);
+        if (o) json_array_append(arr, o);
+    }
+    json_decref(byId);
     if (!ns) {   /* the seq the (empty) answer is as of */
         char *d;
         size_t dl;
@@ -480,7 +485,6 @@ enum MHD_Result lh_route_annotations_list(lh_bridge *b, struct MHD_Connection *c
     }
     pthread_mutex_unlock(&a->mu);
     free(sel);
-    free(outs);
     if (failed) { json_decref(arr); return lh_http_error(b, c, r, st, code, "%s", err); }
     return lh_bridge_reply_json(c, r, 200, json_pack("{s:o,s:I}", "annotations", arr, "at_seq", (json_int_t)atSeq));
 }

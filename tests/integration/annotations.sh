@@ -92,6 +92,22 @@ in_mount_sh "the root lists annotations and escalations" \
   "[ \"\$(ls \"$M\" | tr '\n' ' ')\" = 'annotations at current debug escalations history streams ' ]"
 in_mount_sh "annotations/ is read-only (EROFS)" "! touch \"$M/annotations/src/new.json\" 2>\"$T/touch.err\" && grep -q 'Read-only' \"$T/touch.err\""
 
+# A Python method by its bare name (one class has it); a name two classes share is refused.
+printf 'import os\n\nclass Shape:\n    @property\n    def area(self):\n        return 0\n\nclass A:\n    def run(self):\n        pass\n\nclass B:\n    def run(self):\n        pass\n' > "$P/src/shape.py"
+report Write src/shape.py
+post_json /v1/annotations "$ET" '{"path":"src/shape.py","symbol":"area","text":"check the units"}'
+check "a Python method found by its bare name is Shape.area, from its decorator (4-6)" \
+  "[ $code = 201 ] && [ \"\$(field '[.symbol, .anchor.kind, .lines]')\" = '[\"Shape.area\",\"method\",{\"start\":4,\"end\":6}]' ]"
+PY=$(jq -r .id <<<"$body")
+post_json /v1/annotations "$ET" '{"path":"src/shape.py","symbol":"run","text":"which one?"}'
+check "a bare name two classes share is 400 symbol_not_found (ambiguous)" "[ $code = 400 ] && is_error symbol_not_found"
+printf 'import os\nimport sys\n\nclass Shape:\n    """A shape."""\n\n    @property\n    def area(self):\n        return 0\n' > "$P/src/shape.py"
+report Edit src/shape.py
+ann "$PY"
+check "after lines above it, the method annotation moved to 7-9" \
+  "[ \"\$(field '[.confidence, .lines, .found_by]')\" = '[\"moved\",{\"start\":7,\"end\":9},\"symbol\"]' ]"
+req DELETE "/v1/annotations/$PY" "$ET"
+
 # 2. Edits above the function: it moves, with the new line numbers.
 printf '#include <stdio.h>\n#include <stdlib.h>\n/* helpers */\n\nstatic int helper(int x) {\n    return x * 2;\n}\n\nint compute(int a, int b) {\n    int s = helper(a);\n    s += helper(b);\n    return s;\n}\n' > "$P/src/calc.c"
 report Edit src/calc.c

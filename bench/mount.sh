@@ -4,9 +4,12 @@
 #
 #   uncached   the first read of each file: its blob is fetched from the bridge over HTTP
 #              (and the head's tree, when its one-second TTL has run out)
-#   cached     the same files again: the blob comes from the mount's cache. current/ is
-#              opened without the kernel's page cache (its content may change under a
-#              name), so every read still crosses FUSE into the mount process.
+#   cached     the same files again: the blob comes from the mount's cache (the first
+#              open of a name in current/ is direct_io, so this read crosses FUSE into
+#              the mount process once more, and fills the kernel's page cache).
+#   kernel     current/ a third time: the name shows the same blob as its size and its
+#              last open, so the kernel keeps its pages (keep_cache): only the open
+#              crosses FUSE.
 #   history    a file under history/<seq>/ read twice: the kernel's page cache keeps it
 #              (a historical version never changes), so the second read stays in the kernel.
 # Prints figures; never fails on time. Skips (exit 0, with the reason) without FUSE.
@@ -54,6 +57,7 @@ cur = ["%s/current/src/f%04d.txt" % (m, i) for i in range(n)]
 hist = ["%s/history/%s/src/f%04d.txt" % (m, seq, i) for i in range(n)]
 show("uncached", timed(cur))
 show("cached", timed(cur))
+show("kernel", timed(cur))
 timed(hist)
 show("history", timed(hist))
 PY

@@ -101,6 +101,7 @@ struct lh_bridge {
     lh_sessions *sessions;         /* sessions.c: active sessions */
     lh_slamon *sla;                /* sla_monitor.c: the SLA monitor */
     struct lh_shadows *shadows;    /* shadows.c: project shadows */
+    struct lh_annotations *annotations;   /* annotations.c: anchored annotations */
     lh_revwatch *revwatch;         /* revwatch.c: other processes' revocations */
     lh_experts *experts;           /* experts.c: the expert registry */
     lh_escalations *escalations;   /* escalations.c: expert escalations and their waiters */
@@ -123,6 +124,7 @@ typedef struct lh_req {
     int yaml;              /* POST /v1/policy sent YAML */
     int is_post;           /* the method was POST (routes that take GET and POST) */
     char sub[64];          /* a prefix route's rest of the path (/v1/elicitations/{sub}) */
+    char method[8];        /* GET, POST, DELETE (routes that take more than one) */
     /* A decision waiting for its append (appender.c). Its reply is written before the
      * append: reply[0, pre_len) + the seq + reply[post_at, reply_len). */
     int waiting;           /* suspended until the append is done */
@@ -135,7 +137,7 @@ typedef struct lh_req {
     char *evdata;
     size_t evcap;
     lh_append_job job;     /* the append and its result (appender.h) */
-    char rid[LH_ESC_ID_LEN + 8]; /* the {id} of /v1/escalations/{id}[/verdict] */
+    char rid[LH_ESC_ID_LEN + 8]; /* the {id} of /v1/escalations/{id}[/verdict], /v1/annotations/{id} */
     lh_esc_wait esc;       /* its escalation and its wait (escalations.h) */
 } lh_req;
 

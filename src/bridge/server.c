@@ -40,6 +40,7 @@
 #include "bridge/sla_monitor.h"
 #include "bridge/sse.h"
 #include "bridge/shadows.h"
+#include "bridge/annotations.h"
 #include "engine/policy.h"
 #include "util/io.h"
 #include "version.h"
@@ -154,6 +155,8 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
                   r->route == LH_ROUTE_EXPERTS_REGISTER || r->route == LH_ROUTE_EXPERTS_LEAVE ||
                   r->route == LH_ROUTE_ESCALATION_VERDICT))
             allow = "POST";
+        else if (r && r->route == LH_ROUTE_ANNOTATIONS) allow = "GET, POST";
+        else if (r && r->route == LH_ROUTE_ANNOTATION) allow = "GET, DELETE";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
         else if (r && r->route == LH_ROUTE_ELICITATIONS) allow = "GET, POST";
         else if (r && r->route == LH_ROUTE_ELICITATION) allow = strchr(r->sub, '/') ? "POST" : "GET";
@@ -200,13 +203,15 @@ static enum MHD_Result rateLimited(lh_bridge *b, struct MHD_Connection *c, lh_re
 typedef struct routeDef {
     const char *path;
     lh_route route;
-    int post;          /* 1: POST with a body; 0: GET; 2: either (the handler tells them apart) */
+    int post;          /* 1: POST with a body; 0: GET; M_GET_POST, M_GET_DELETE (r->method says which) */
     unsigned roles;    /* roles allowed; 0: open */
 } routeDef;
 
 #define R_B LH_ROLE_BUILDER
 #define R_E LH_ROLE_EXPERT
 #define R_A LH_ROLE_ADMIN
+#define M_GET_POST 3
+#define M_GET_DELETE 4
 
 static const routeDef routes[] = {
     {"/v1/validate", LH_ROUTE_VALIDATE, 1, R_B | R_A},
@@ -226,6 +231,8 @@ static const routeDef routes[] = {
     {"/v1/shadows/file", LH_ROUTE_SHADOWS_FILE, 0, R_E | R_A},
     {"/v1/shadows/history", LH_ROUTE_SHADOWS_HISTORY, 0, R_E | R_A},
     {"/v1/shadows/diff", LH_ROUTE_SHADOWS_DIFF, 0, R_E | R_A},
+    {"/v1/annotations", LH_ROUTE_ANNOTATIONS, M_GET_POST, R_E | R_A},
+    {"/v1/annotations/", LH_ROUTE_ANNOTATION, M_GET_DELETE, R_E | R_A},   /* a path ending in /: /v1/annotations/{id} */
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
@@ -253,16 +260,28 @@ static const routeDef *findIdRoute(const char *url, lh_req *r) {
     return slash ? &escVerdict : &escGet;
 }
 
-/* Routes by prefix (a path ending in '/'): the rest of the URL goes to lh_req.sub. */
+/* Routes by prefix: the rest of the URL, which may hold more than an id, goes to lh_req.sub. */
 static const routeDef prefixRoutes[] = {
-    {"/v1/elicitations/", LH_ROUTE_ELICITATION, 2, R_B | R_E | R_A},
+    {"/v1/elicitations/", LH_ROUTE_ELICITATION, M_GET_POST, R_B | R_E | R_A},
 };
 
-static int isPrefixRoute(const routeDef *rd) { return rd->path[strlen(rd->path) - 1] == '/'; }
+static int isPrefixRoute(const routeDef *rd) {
+    return rd >= prefixRoutes && rd < prefixRoutes + sizeof(prefixRoutes) / sizeof(prefixRoutes[0]);
+}
 
-static const routeDef *findRoute(const char *url) {
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (!strcmp(url, routes[i].path)) return &routes[i];
+/* The route of url; a path of routes[] ending in "/" takes one more component, an id, into
+ * r->rid ("" when it does not fit). */
+static const routeDef *findRoute(const char *url, lh_req *r) {
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *p = routes[i].path;
+        size_t n = strlen(p);
+        if (p[n - 1] == '/') {
+            if (strncmp(url, p, n) || !url[n] || strchr(url + n, '/')) continue;
+            if (strlen(url + n) < sizeof(r->rid)) snprintf(r->rid, sizeof(r->rid), "%s", url + n);
+            return &routes[i];
+        }
+        if (!strcmp(url, p)) return &routes[i];
+    }
     for (size_t i = 0; i < sizeof(prefixRoutes) / sizeof(prefixRoutes[0]); i++)
         if (!strncmp(url, prefixRoutes[i].path, strlen(prefixRoutes[i].path))) return &prefixRoutes[i];
     return NULL;
@@ -349,7 +368,7 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
         if (r->status || ar != MHD_YES) return ar;
         return lh_route_policy_revision(b, c, r, url + 21);
     }
-    const routeDef *rd = findRoute(url);
+    const routeDef *rd = findRoute(url, r);
     if (!rd) rd = findIdRoute(url, r);
     if (!rd) {
         r->route = LH_ROUTE_OTHER;
@@ -357,9 +376,14 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
     }
     r->route = rd->route;
     int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if ((rd->post == 1 && !isPost) || (rd->post == 0 && !isGet) || (rd->post == 2 && !isPost && !isGet))
-        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url,
-                             rd->post == 2 ? "GET or POST" : rd->post ? "POST" : "GET");
+    int isDelete = !strcmp(method, "DELETE");
+    snprintf(r->method, sizeof(r->method), "%s", isPost ? "POST" : isDelete ? "DELETE" : "GET");
+    if (rd->post == M_GET_POST || rd->post == M_GET_DELETE) {
+        if (!isGet && !(rd->post == M_GET_POST ? isPost : isDelete))
+            return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs GET or %s", url,
+                                 rd->post == M_GET_POST ? "POST" : "DELETE");
+    } else if ((rd->post && !isPost) || (!rd->post && !isGet))
+        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
     r->is_post = isPost;
     if (isPrefixRoute(rd)) {
         size_t pl = strlen(rd->path), rest = strlen(url + pl);
@@ -386,7 +410,7 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
             return rateLimited(b, c, r, retry, "agent %s is over its rate limit of %g requests/s; retry in %d s",
                                r->claims.agent, b->cfg.rate_limit, retry);
     }
-    if (rd->post) {
+    if (isPost) {
         const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         int hasBody = (cl && strcmp(cl, "0")) || te;
@@ -423,6 +447,10 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_SHADOWS_FILE: return lh_route_shadows_file(b, c, r);
     case LH_ROUTE_SHADOWS_HISTORY: return lh_route_shadows_history(b, c, r);
     case LH_ROUTE_SHADOWS_DIFF: return lh_route_shadows_diff(b, c, r);
+    case LH_ROUTE_ANNOTATIONS:
+        return !strcmp(r->method, "POST") ? lh_route_annotations_post(b, c, r) : lh_route_annotations_list(b, c, r);
+    case LH_ROUTE_ANNOTATION:
+        return !strcmp(r->method, "DELETE") ? lh_route_annotation_delete(b, c, r) : lh_route_annotation_get(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
     case LH_ROUTE_EXPERTS_REGISTER: return lh_route_experts_register(b, c, r);
     case LH_ROUTE_EXPERTS_LEAVE: return lh_route_experts_leave(b, c, r);
@@ -764,6 +792,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (!b->shadows) goto fail;
     b->elicits = lh_elicits_start(b, err, errlen);   /* rebuilt from the store; its sweeper appends */
     if (!b->elicits) goto fail;
+    b->annotations = lh_annotations_new(b, err, errlen);
+    if (!b->annotations) goto fail;
     /* The watcher (started below) follows the store from the head read here, so a
      * revocation recorded in between is applied too. */
     int64_t head = 0;
@@ -942,6 +972,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_revisions_free(b->revisions);
     lh_streams_free(b->streams);
     lh_sessions_free(b->sessions);
+    lh_annotations_free(b->annotations);
     lh_shadows_free(b->shadows);
     lh_escalations_free(b->escalations);
     lh_experts_free(b->experts);

@@ -700,6 +700,39 @@ enum MHD_Result lh_route_shadows_diff(lh_bridge *b, struct MHD_Connection *c, lh
 }
 
 /* ------------------------------------------------------------------------------ */
+/* For annotations.c                                                                */
+/* ------------------------------------------------------------------------------ */
+
+int lh_shadows_read(lh_shadows *s, const char *path, int64_t at, char **data, size_t *len, int64_t *seq,
+                    int64_t *at_seq, int *status, char code[32], char *err, size_t errlen) {
+    *data = NULL;
+    *len = 0;
+    pthread_mutex_lock(&s->mu);
+    if (catchUp(s, err, errlen)) {
+        pthread_mutex_unlock(&s->mu);
+        *status = 503;
+        snprintf(code, 32, "store_unavailable");
+        return -1;
+    }
+    if (at_seq) *at_seq = atSeq(s, at);
+    char hash[65];
+    if (hashAt(s, path, at, hash, seq)) { pthread_mutex_unlock(&s->mu); return 1; }
+    int g = lh_blobs_get(s->blobs, hash, s->max_file > (64u << 20) ? s->max_file : (64u << 20), data, len, err, errlen);
+    if (g == LH_BLOBS_CORRUPT) reportCorrupt(s, hash, path, "lighthouse");
+    pthread_mutex_unlock(&s->mu);
+    if (g == 0) return 0;
+    *status = g == LH_BLOBS_NOTFOUND ? 404 : 503;
+    snprintf(code, 32, "%s", g == LH_BLOBS_CORRUPT ? "blob_corrupt" : g == LH_BLOBS_NOTFOUND ? "blob_missing" : "blob_unreadable");
+    if (g == LH_BLOBS_CORRUPT) snprintf(err, errlen, "the content of %s does not match its recorded SHA-256; refused", path);
+    return -1;
+}
+
+int lh_shadows_point_arg(lh_shadows *s, struct MHD_Connection *c, const char *name, int64_t *seq, char *err,
+                         size_t errlen) {
+    return pointArg(s, c, name, seq, err, errlen);
+}
+
+/* ------------------------------------------------------------------------------ */
 /* Metrics                                                                          */
 /* ------------------------------------------------------------------------------ */
 

@@ -23,6 +23,7 @@
 #define LH_BRIDGE_SHADOWS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bridge/bridge_int.h"
 
@@ -40,6 +41,17 @@ enum MHD_Result lh_route_shadows_tree(lh_bridge *b, struct MHD_Connection *c, lh
 enum MHD_Result lh_route_shadows_file(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_shadows_history(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_shadows_diff(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
+
+/* For annotations.c: the content of path at seq at (INT64_MAX: the head) into *data
+ * (malloc'd; caller frees), checked against its hash like every read, with the seq of the
+ * change that made it (*seq) and the seq the tree is as of (*at_seq; either may be NULL).
+ * 0; 1 when path has no shadow there; -1 with *status (404 blob_missing, 503) and code/err. */
+int lh_shadows_read(lh_shadows *s, const char *path, int64_t at, char **data, size_t *len, int64_t *seq,
+                    int64_t *at_seq, int *status, char code[32], char *err, size_t errlen);
+/* A point argument (a seq or an ISO time) of request c, as GET /v1/shadows/tree takes it:
+ * *seq INT64_MAX when absent. 0; -1 with err (a 400); -2 (a 503: the store). */
+int lh_shadows_point_arg(lh_shadows *s, struct MHD_Connection *c, const char *name, int64_t *seq, char *err,
+                         size_t errlen);
 
 /* The shadow metrics' exposition text (malloc'd; caller frees), for /metrics. */
 char *lh_shadows_metrics(lh_shadows *s);

@@ -6,6 +6,7 @@
  *   at/<ISO time>/      the project at a UTC time, e.g. at/2026-12-07T05:41:03Z/
  *   streams/events      the audit events as JSON lines; a growing file that tail -f follows
  *   debug/status.json   the mount's state (bridge reachable, caches, last error)
+ *   annotations/<path>.json, escalations/<id>.json   JSON documents (mount_docs.h)
  *
  * Read-only: mounted "ro" (the kernel answers EROFS to every write) and every writing
  * operation answers EROFS too. Names are checked like shadow paths (util/shadow_path.h):
@@ -20,6 +21,7 @@
 #include <fuse3/fuse.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 
 #include "cli/cli.h"
 #include "cli/mount_client.h"
+#include "cli/mount_docs.h"
 #include "util/shadow_path.h"
 
 static lh_mc *mc;   /* the one client of this process (FUSE's callbacks take no context) */
@@ -47,6 +50,7 @@ typedef struct where {
     const char *sub;       /* "" for the tree's root */
     nodeKind fixed;        /* when !inTree */
     int listing;           /* when !inTree: 1 /, 2 /history, 3 /at, 4 /streams, 5 /debug */
+    int doc;               /* 1 + lh_md_kind: under annotations/ or escalations/ (sub is the rest) */
 } where;
 
 /* Check every component of path: -EINVAL (not UTF-8, a control character), -ENAMETOOLONG. */
@@ -85,6 +89,11 @@ static int resolve(const char *path, where *w) {
     const char *rest = p[n] ? p + n + 1 : NULL;
 #define TOP(name) (n == strlen(name) && !strncmp(p, name, n))
     if (TOP("current")) { w->inTree = 1; w->sub = rest ? rest : ""; return 0; }
+    if (TOP("annotations") || TOP("escalations")) {
+        w->doc = 1 + (TOP("annotations") ? LH_MD_ANNOTATIONS : LH_MD_ESCALATIONS);
+        w->sub = rest ? rest : "";
+        return 0;
+    }
     if (TOP("streams")) {
         if (!rest) { w->fixed = N_DIR; w->listing = 4; return 0; }
         if (!strcmp(rest, "events")) { w->fixed = N_EVENTS; return 0; }
@@ -126,6 +135,42 @@ static int lookupTree(const lh_mc_tree *t, const char *sub, size_t *idx) {
     return 0;
 }
 
+/* What the kernel holds of a name in a tree that may change (current/): the blob of the
+ * attributes we last gave it (its size) and of its last open (its page cache). A
+ * direct-mapped table by a hash of the name; a collision only costs a dropped cache. */
+#define SEEN_SLOTS 4096
+static struct { uint64_t name; char attr[65], open[65]; } seen[SEEN_SLOTS];
+static pthread_mutex_t seenMu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t seenSlot(const char *name, uint64_t *h) {
+    *h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++) *h = (*h ^ (unsigned char)*p) * 1099511628211ull;
+    *h |= 1;   /* 0 is an empty slot */
+    return (size_t)(*h % SEEN_SLOTS);
+}
+
+static void seenAttr(const char *name, const char *hash) {
+    uint64_t h;
+    size_t i = seenSlot(name, &h);
+    pthread_mutex_lock(&seenMu);
+    if (seen[i].name != h) { seen[i].name = h; seen[i].open[0] = 0; }
+    memcpy(seen[i].attr, hash, 65);
+    pthread_mutex_unlock(&seenMu);
+}
+
+/* An open of name showing blob hash: 1 when the kernel's size and pages are of this very
+ * blob (both given last for this name), so its page cache may be kept. */
+static int seenOpen(const char *name, const char *hash) {
+    uint64_t h;
+    size_t i = seenSlot(name, &h);
+    pthread_mutex_lock(&seenMu);
+    int same = seen[i].name == h && !strcmp(seen[i].attr, hash) && !strcmp(seen[i].open, hash);
+    if (seen[i].name != h) { seen[i].name = h; seen[i].attr[0] = 0; }
+    memcpy(seen[i].open, hash, 65);
+    pthread_mutex_unlock(&seenMu);
+    return same;
+}
+
 static void dirStat(struct stat *st) {
     st->st_mode = S_IFDIR | 0555;
     st->st_nlink = 2;
@@ -144,6 +189,21 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
     where w;
     int rc = resolve(path, &w);
     if (rc) return rc;
+    if (w.doc) {
+        lh_md_set *s;
+        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) return rc;
+        size_t i = 0;
+        int k = lh_md_lookup(s, w.sub, &i);
+        if (k == 2) dirStat(st);
+        else if (k == 1) {
+            st->st_mode = S_IFREG | 0444;
+            st->st_nlink = 1;
+            st->st_size = (off_t)s->docs[i].len;
+            st->st_mtime = time(NULL);
+        }
+        lh_md_release(s);
+        return k ? 0 : -ENOENT;
+    }
     if (!w.inTree) {
         if (w.fixed == N_DIR) { dirStat(st); return 0; }
         st->st_mode = S_IFREG | 0444;
@@ -168,6 +228,7 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
         st->st_size = (off_t)t->files[i].size;
         st->st_mtim.tv_sec = (time_t)(t->files[i].time_ns / 1000000000);
         st->st_mtim.tv_nsec = (long)(t->files[i].time_ns % 1000000000);
+        if (!t->forever) seenAttr(path, t->files[i].hash);
     }
     lh_mc_tree_release(mc, t);
     return k ? 0 : -ENOENT;
@@ -181,10 +242,30 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
     if (rc) return rc;
     fill(buf, ".", NULL, 0, 0);
     fill(buf, "..", NULL, 0, 0);
+    if (w.doc) {
+        lh_md_set *s;
+        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) return rc;
+        size_t idx, sl = strlen(w.sub);
+        int k = lh_md_lookup(s, w.sub, &idx);
+        char last[LH_SHADOW_NAME_MAX + 1] = "";
+        for (size_t i = 0; k == 2 && i < s->n; i++) {   /* sorted: a directory's documents are adjacent */
+            const char *p = s->docs[i].name;
+            if (sl && (strncmp(p, w.sub, sl) || p[sl] != '/')) continue;
+            const char *name = sl ? p + sl + 1 : p;
+            size_t nl = strcspn(name, "/");
+            if (nl > LH_SHADOW_NAME_MAX || (strlen(last) == nl && !strncmp(last, name, nl))) continue;
+            memcpy(last, name, nl);
+            last[nl] = 0;
+            fill(buf, last, NULL, 0, 0);
+        }
+        lh_md_release(s);
+        return k == 2 ? 0 : k ? -ENOTDIR : -ENOENT;
+    }
     if (!w.inTree) {
         switch (w.listing) {
         case 1: fill(buf, "current", NULL, 0, 0); fill(buf, "history", NULL, 0, 0); fill(buf, "at", NULL, 0, 0);
-                fill(buf, "streams", NULL, 0, 0); fill(buf, "debug", NULL, 0, 0); return 0;
+                fill(buf, "streams", NULL, 0, 0); fill(buf, "debug", NULL, 0, 0); fill(buf, "annotations", NULL, 0, 0);
+                fill(buf, "escalations", NULL, 0, 0); return 0;
         case 2: {
             int64_t *seqs;
             size_t n;
@@ -240,6 +321,20 @@ static int opOpen(const char *path, struct fuse_file_info *fi) {
     if (rc) return rc;
     openFile *of = calloc(1, sizeof(*of));
     if (!of) return -ENOMEM;
+    if (w.doc) {
+        lh_md_set *s;
+        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) { free(of); return rc; }
+        size_t i = 0;
+        int k = lh_md_lookup(s, w.sub, &i);
+        if (k == 1) of->owned = malloc(s->docs[i].len + 1);
+        if (of->owned) { memcpy(of->owned, s->docs[i].text, s->docs[i].len + 1); of->len = s->docs[i].len; }
+        lh_md_release(s);
+        if (!of->owned) { free(of); return k == 1 ? -ENOMEM : k ? -EISDIR : -ENOENT; }
+        of->data = of->owned;
+        fi->direct_io = 1;   /* a document changes under its name: its size is the one read now */
+        fi->fh = (uint64_t)(uintptr_t)of;
+        return 0;
+    }
     if (!w.inTree) {
         if (w.fixed == N_EVENTS) { of->events = 1; fi->direct_io = 1; fi->nonseekable = 0; }
         else if (w.fixed == N_STATUS) {
@@ -258,9 +353,15 @@ static int opOpen(const char *path, struct fuse_file_info *fi) {
     if (k != 1) { lh_mc_tree_release(mc, t); free(of); return k ? -EISDIR : -ENOENT; }
     char hash[65];
     memcpy(hash, t->files[idx].hash, 65);
+    int forever = t->forever;
     lh_mc_tree_release(mc, t);
     if ((rc = lh_mc_blob(mc, hash, &of->data, &of->len))) { free(of); return rc; }
-    fi->keep_cache = w.spec[0] != 0;   /* history/ and at/ never change under a name */
+    /* The kernel may keep what it read of this name (no READ crosses FUSE again) when the
+     * name can never show other bytes (a tree at a past seq), or when its size and pages
+     * are of this very blob. Otherwise the bytes are served whole with direct_io: the
+     * kernel may still hold an older size for up to the attribute timeout. */
+    if (forever || seenOpen(path, hash)) fi->keep_cache = 1;
+    else fi->direct_io = 1;
     fi->fh = (uint64_t)(uintptr_t)of;
     return 0;
 }
@@ -315,7 +416,11 @@ static int rofsRemovexattr(const char *p, const char *n) { (void)p; (void)n; ret
 
 static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
     (void)conn;
-    cfg->attr_timeout = 0;       /* sizes change (current/, streams/events): ask each time */
+    /* One second for names and attributes: current/ is as fresh as the head's tree (its TTL
+     * is a second too), streams/events grows by then (tail -f polls each second). The
+     * high-level API has one timeout for all paths; immutable content is instead kept by
+     * the page cache (keep_cache in opOpen). */
+    cfg->attr_timeout = 1;
     cfg->entry_timeout = 1;
     cfg->negative_timeout = 0;
     cfg->kernel_cache = 0;
@@ -323,7 +428,7 @@ static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
     return NULL;
 }
 
-static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); }
+static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); lh_md_clear(); }
 
 static const struct fuse_operations ops = {
     .getattr = opGetattr, .readdir = opReaddir, .open = opOpen, .read = opRead, .release = opRelease,
@@ -341,7 +446,7 @@ static const struct fuse_operations ops = {
 static const char *mountUsage =
     "usage: lighthouse mount DIR [--url URL] [--token TOKEN] [--debug]\n"
     "  The project shadows, read-only, under DIR: current/, history/<seq>/, at/<ISO time>/,\n"
-    "  streams/events, debug/status.json. It runs in the foreground until SIGTERM or\n"
+    "  streams/events, debug/status.json, annotations/<path>.json, escalations/<id>.json. It runs in the foreground until SIGTERM or\n"
     "  SIGINT, then unmounts. URL and TOKEN default to LIGHTHOUSE_URL and LIGHTHOUSE_TOKEN;\n"
     "  the token must be an expert's or an admin's. See docs/shadows.md.\n";
 
@@ -349,7 +454,10 @@ static const char *mountUsage =
  * unmount. Not fuse_main: it reports the signal that ended its loop as a failure (8),
  * and a SIGTERM is how this mount is meant to end. 0, or 1 when mounting failed. */
 static int serveMount(const char *dir, int debug) {
-    char *argv[] = {"lighthouse-mount", "-o", "ro,default_permissions,fsname=lighthouse,subtype=lighthouse",
+    /* No default_permissions: the kernel would ask for the attributes of every directory
+     * on a path at each open to check its mode bits. Only the user who mounted can enter a
+     * FUSE mount (no allow_other), and every write is refused anyway (ro, EROFS). */
+    char *argv[] = {"lighthouse-mount", "-o", "ro,fsname=lighthouse,subtype=lighthouse",
                     debug ? "-d" : NULL, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, argv);
     struct fuse *f = fuse_new(&args, &ops, sizeof(ops), NULL);

@@ -141,6 +141,21 @@ CANON = [
     '{"z":{"y":1,"x":[{"b":2,"a":1}]},"a":"\\u00E9"}',
 ]
 
+SYMBOLS = [
+    (0, "#define X {\\\n}\nstruct p { int x; };\nstatic int\nadd(int a)\n{\n    return '}';\n}\n"),
+    (1, "@d(x='{')\ndef f(a,\n      b):\n    s = \'\'\'\ndef g():\n\'\'\'\n    return s\nclass A:\n    def m(self):\n        pass\n"),
+    (2, "const re = /[{]/;\nclass W extends B {\n  m() { return `${a}}`; }\n  h = (e) => {\n  };\n}\nconst f = x => x;\nmain()\nfunction g() {}\n"),
+    (3, "package p\nimport (\"fmt\")\ntype S struct {\n}\nfunc (s *S) M() interface{} {\n\treturn nil\n}\n"),
+    (4, "f() {\n  cat <<E\n}\nE\n}\nfunction g { :; }\nh() { grep x <<<\"$y\"; }\n"),
+    (2, "function f() {\n  const s = `\n"),
+    (1, "def f():\n    x = \'\'\'\n"),
+    (0, "typedef struct { int a; } T;\nvoid (*fp)(int);\nstruct s *g(void) __attribute__((x)) {\n  return 0;\n}\n"),
+    (2, "export default class A {\n  static async *gen() {}\n  get x() { return 1 }\n}\ninterface I {\n  m(): void;\n}\n"),
+    (3, "func New() struct{ a int } {\n\treturn struct{ a int }{}\n}\nvar raw = `func fake() {`\n"),
+    (4, "function a() (\n  echo ${x:-}\n)\nb () { echo \"}\" \'{\'; }\n# c() {\n"),
+    (1, "class A:\n    @staticmethod\n    async def b():\n        return [\n1]\n\n    x = 1\nif True:\n    def nested():\n        pass\n"),
+]
+
 
 # The elicitation harness: a create body, a NUL, a response body.
 _S = '{"type":"object","properties":{"port":{"type":"integer","minimum":1,"maximum":65535},' \
@@ -194,3 +209,5 @@ if __name__ == "__main__":
     write("fuzz_policy", [p.encode("utf-8") if not p.startswith("\xef") else latin(p) for p in POLICY])
     write("fuzz_canon", [latin(c) for c in CANON])
     write("fuzz_elicit", [e.encode("utf-8") for e in ELICIT])
+    # The symbol finder: the first byte picks the language (0 C, 1 Python, 2 JS/TS, 3 Go, 4 shell).
+    write("fuzz_symbols", [bytes([lang]) + src.encode() for lang, src in SYMBOLS])

@@ -84,7 +84,7 @@ LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" "$LH" mount "$T/mnt2" >"$T/mb.err" 
 check "a builder token is refused (exit 2, says an expert token is needed)" \
   "[ $rc = 2 ] && grep -q 'expert' \"$T/mb.err\" && ! grep -qF \" $T/mnt2 \" /proc/mounts"
 
-check "the root lists current, history, at, streams, debug" "[ \"\$(ls \"$M\" | tr '\n' ' ')\" = 'at current debug history streams ' ]"
+check "the root lists current, history, at, streams, debug, annotations, escalations" "[ \"\$(ls \"$M\" | tr '\n' ' ')\" = 'annotations at current debug escalations history streams ' ]"
 check "current/ has the latest version" "[ \"\$(cat \"$M/current/src/main.c\")\" = second ]"
 check "history/<first seq>/ has the first version" "[ \"\$(cat \"$M/history/$V1/src/main.c\")\" = first ]"
 check "history/ lists one directory per change" "[ \"\$(ls \"$M/history\" | wc -l)\" = 2 ]"
@@ -125,7 +125,7 @@ check "creating a file at the top fails with EROFS" "[ \"\$(errno_of write \"$M/
 check "a non-UTF-8 name is refused (EINVAL)" "[ \"\$(errno_of stat \"$M/current/\\\\xff\")\" = EINVAL ]"
 check "a name with a newline is refused (EINVAL)" "[ \"\$(errno_of stat \"$M/current/a\\\\nb\")\" = EINVAL ]"
 check "a 300-byte name is refused (ENAMETOOLONG)" "[ \"\$(errno_of stat \"$M/current/$(printf 'x%.0s' $(seq 300))\")\" = ENAMETOOLONG ]"
-check "current/.. is the mount's root, not beyond it" "[ \"\$(ls \"$M/current/..\" | tr '\n' ' ')\" = 'at current debug history streams ' ]"
+check "current/.. is the mount's root, not beyond it" "[ \"\$(ls \"$M/current/..\" | tr '\n' ' ')\" = 'annotations at current debug escalations history streams ' ]"
 check "a NUL cannot be in a name (the call is refused before the kernel)" \
   "python3 -c 'import os,sys; os.stat(sys.argv[1] + \"/current/a\\x00b\")' \"$M\" 2>&1 | grep -q 'null'"
 

@@ -241,7 +241,7 @@ static const routeDef routes[] = {
     {"/v1/experts", LH_ROUTE_EXPERTS, 0, R_E | R_A},
     {"/v1/escalations", LH_ROUTE_ESCALATIONS, 0, R_E | R_A},
     {"/v1/escalations/stream", LH_ROUTE_ESCALATIONS_STREAM, 0, R_E | R_A},
-    {"/v1/elicitations", LH_ROUTE_ELICITATIONS, 2, R_B | R_E | R_A},
+    {"/v1/elicitations", LH_ROUTE_ELICITATIONS, M_GET_POST, R_B | R_E | R_A},
 };
 
 /* Routes with an id in the path: /v1/escalations/{id} and /v1/escalations/{id}/verdict. */

@@ -38,6 +38,7 @@ static const subcommand commands[] = {
      "  load history [--data DIR | --history FILE]   the p99 and throughput trend of past runs"},
     {"mount", lh_cli_mount,
      "mount DIR [--url URL] [--token TOKEN]   the project shadows, read-only (FUSE; an expert token)"},
+    {"mcp", lh_cli_mcp, "mcp [--url URL] [--token TOKEN]   the MCP server on stdio (docs/mcp.md)"},
     {"version", runVersion, "version"},
 };
 

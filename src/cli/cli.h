@@ -12,5 +12,6 @@ int lh_cli_serve(int argc, char **argv);   /* src/cli/serve.c */
 int lh_cli_token(int argc, char **argv);   /* src/cli/token.c */
 int lh_cli_load(int argc, char **argv);    /* src/cli/load.c */
 int lh_cli_mount(int argc, char **argv);   /* src/cli/mount.c */
+int lh_cli_mcp(int argc, char **argv);     /* src/cli/mcp.c */
 
 #endif

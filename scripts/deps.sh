@@ -35,7 +35,20 @@ npm_diff() {
     echo "deps: npm ci failed in tests/diff; the differential shell test will skip" >&2
 }
 
-if [ ${#missing[@]} -eq 0 ]; then npm_diff; exit 0; fi
+# The MCP SDK client and conformance suite of tests/integration/mcp.sh (tests/mcp/, pinned
+# by its package-lock.json) go into tests/mcp/node_modules the same way.
+npm_mcp() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/mcp"
+  [ -f "$dir/node_modules/@modelcontextprotocol/conformance/dist/index.js" ] && return 0
+  command -v npm >/dev/null 2>&1 || return 0
+  echo "deps: installing tests/mcp's npm packages" >&2
+  (cd "$dir" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 ||
+                  npm ci --no-audit --no-fund >&2; }) ||
+    echo "deps: npm ci failed in tests/mcp; the MCP SDK and conformance tests will skip" >&2
+}
+
+if [ ${#missing[@]} -eq 0 ]; then npm_diff; npm_mcp; exit 0; fi
 
 echo "deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -51,3 +64,4 @@ if command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl disable --now prometheus nginx >/dev/null 2>&1 || true
 fi
 npm_diff
+npm_mcp

@@ -82,6 +82,7 @@ struct lh_bridge {
     lh_sessions *sessions;         /* sessions.c: active sessions */
     lh_slamon *sla;                /* sla_monitor.c: the SLA monitor */
     struct lh_shadows *shadows;    /* shadows.c: project shadows */
+    struct lh_mcp_http *mcp;       /* mcp_http.c: MCP sessions and tool calls at /mcp */
     lh_revwatch *revwatch;         /* revwatch.c: other processes' revocations */
 };
 
@@ -111,6 +112,8 @@ typedef struct lh_req {
     char *evdata;
     size_t evcap;
     lh_append_job job;     /* the append and its result (appender.h) */
+    int mcp_delete;        /* DELETE /mcp (mcp_http.c) */
+    struct lh_mcp_job *mcp_job;   /* a tools/call running on its thread; the connection is suspended */
 } lh_req;
 
 /* The decision.made event's data for request r and decision d (id: the decision's id) in

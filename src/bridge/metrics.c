@@ -28,7 +28,8 @@ static const char *routeNames[LH_ROUTE_COUNT] = {
     "/v1/validate", "/v1/hooks/claude-code", "/v1/data/lighthouse/decision", "/v1/events",
     "/v1/events/stream", "/v1/policy", "/v1/policy/history", "/v1/policy/rollback",
     "/v1/status", "/health", "/ready", "/metrics", "/v1/sla", "/v1/tokens", "/v1/tokens/revoke",
-    "/v1/shadows", "/v1/shadows/tree", "/v1/shadows/file", "/v1/shadows/history", "/v1/shadows/diff", "other"};
+    "/v1/shadows", "/v1/shadows/tree", "/v1/shadows/file", "/v1/shadows/history", "/v1/shadows/diff",
+    "/mcp", "other"};
 
 static const char *errNames[LH_ERR_COUNT] = {
     "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed",

@@ -30,6 +30,7 @@
 
 #include "bridge/appender.h"
 #include "bridge/engines.h"
+#include "bridge/mcp_http.h"
 #include "bridge/revisions.h"
 #include "bridge/revwatch.h"
 #include "bridge/sessions.h"
@@ -149,6 +150,7 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
                   r->route == LH_ROUTE_ROLLBACK || r->route == LH_ROUTE_SHADOWS))
             allow = "POST";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
+        else if (r && r->route == LH_ROUTE_MCP) allow = "POST, DELETE";
         MHD_add_response_header(resp, "Allow", allow);
     }
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
@@ -212,6 +214,7 @@ static const routeDef routes[] = {
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
+    {"/mcp", LH_ROUTE_MCP, 1, R_B | R_E | R_A},   /* methods: lh_mcp_route_headers */
 };
 
 static const routeDef *findRoute(const char *url) {
@@ -298,7 +301,10 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
     }
     r->route = rd->route;
     int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if ((rd->post && !isPost) || (!rd->post && !isGet))
+    if (rd->route == LH_ROUTE_MCP) {
+        enum MHD_Result mr = lh_mcp_route_headers(b, c, r, method);
+        if (r->status || mr != MHD_YES) return mr;
+    } else if ((rd->post && !isPost) || (!rd->post && !isGet))
         return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
     /* libmicrohttpd 0.9.75 decodes only a bare "chunked"; any other coding (identity,
      * gzip, "gzip, chunked") it neither decodes nor refuses, and the request hung until
@@ -357,6 +363,7 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_SHADOWS_HISTORY: return lh_route_shadows_history(b, c, r);
     case LH_ROUTE_SHADOWS_DIFF: return lh_route_shadows_diff(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
+    case LH_ROUTE_MCP: return lh_route_mcp(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
         int ok = lh_bridge_ready(b);
@@ -436,6 +443,7 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
         r->waiting = 0;
         return lh_route_decide_finish(b, c, r);
     }
+    if (r->mcp_job) return lh_route_mcp_resumed(b, c, r);   /* a tool call resumed it */
     if (r->status) {  /* already answered; discard any body */
         *upload_size = 0;
         return MHD_YES;
@@ -477,6 +485,7 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
     uint64_t ns = lh_mono_ns() - r->t0;
     lh_metrics_request(b->m, r->route, r->status, gone, ns);
     lh_metrics_agent_request(b->m, r->route, r->claims.agent, r->status, gone, ns);
+    lh_mcp_req_done(r);
     reqFree(b, r);
     *con_cls = NULL;
     atomic_fetch_sub(&b->srv->inflight, 1);
@@ -645,7 +654,9 @@ static int newHandles(lh_bridge *b) {
     b->revisions = lh_revisions_new();
     b->streams = lh_streams_new(b->cfg.max_streams);
     b->sessions = lh_sessions_new(b->start_ns);
-    return b->srv && b->m && b->revoked && b->rl && b->engines && b->revisions && b->streams && b->sessions ? 0 : -1;
+    b->mcp = lh_mcp_http_new();
+    return b->srv && b->m && b->revoked && b->rl && b->engines && b->revisions && b->streams && b->sessions && b->mcp
+               ? 0 : -1;
 }
 
 lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen) {
@@ -744,6 +755,7 @@ static void stopServing(lh_bridge *b) {
     if (lfd != MHD_INVALID_SOCKET) { close(lfd); b->listen_fd = -1; }
     if (b->unix_path[0]) unlink(b->unix_path);
     lh_streams_shutdown(b->streams);
+    lh_mcp_http_stop(b->mcp);   /* its tool calls give up and resume their connections */
     /* Drain: every request that has started gets its answer. */
     uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
     while (atomic_load(&b->srv->inflight) > 0 && lh_mono_ns() < deadline) {
@@ -821,6 +833,7 @@ static void freeThreads(lh_bridge *b) {
 void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
     if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); }
+    lh_mcp_http_stop(b->mcp);
     lh_slamon_stop(b->sla);
     lh_appender_stop(b->appender);
     if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
@@ -839,6 +852,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_streams_free(b->streams);
     lh_sessions_free(b->sessions);
     lh_shadows_free(b->shadows);
+    lh_mcp_http_free(b->mcp);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);

@@ -120,6 +120,7 @@ static json_t *doInitialize(json_t *id, json_t *params, lh_mcp_session *s) {
 static json_t *doToolsCall(json_t *id, json_t *params, const lh_mcp_env *env) {
     const char *name = json_string_value(json_object_get(params, "name"));
     if (!name) return errorObj(id, LH_RPC_INVALID_PARAMS, "Invalid params: tools/call needs name (a string)");
+    if (!env) return errorObj(id, LH_RPC_INTERNAL, "Internal error: no way to the bridge here");
     const lh_mcp_tool *t = lh_mcp_tool_find(name);
     if (!t) {
         char msg[300];

@@ -72,7 +72,7 @@ json_t *lh_mcp_parse(const char *text, size_t len, lh_mcp_info *info, char **out
     }
     json_error_t je;
     /* jansson bounds nesting itself (2048 levels) and refuses invalid UTF-8 and NUL. */
-    json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *m = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!m) {
         char msg[256];
         snprintf(msg, sizeof(msg), "Parse error: %s (line %d, column %d)", je.text, je.line, je.column);

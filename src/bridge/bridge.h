@@ -39,6 +39,9 @@ typedef struct lh_bridge_config {
     int metrics_auth;                  /* 1: /metrics needs a token (any role) */
     int hook_approve;                  /* hook_allow: approve: the hook route answers an allow
                                           with "allow"; 0 (default): with {} (no opinion) */
+    int esc_max_pending;               /* escalations pending at once (beyond: plain escalate) */
+    int esc_max_waiters;               /* requests waiting on escalations at once */
+    int expert_heartbeat_s;            /* experts' heartbeat interval (available: 3 of them) */
     lh_sla_config sla;                 /* the SLA monitor and automatic rollback (sla_* keys) */
     lh_alerts_config alerts;           /* where its alerts go (alert_* keys, docs/alerts.md) */
 } lh_bridge_config;

@@ -55,6 +55,25 @@ typedef struct lh_revisions lh_revisions;
 typedef struct lh_sessions lh_sessions;
 typedef struct lh_revwatch lh_revwatch;
 typedef struct lh_server lh_server;
+typedef struct lh_experts lh_experts;
+typedef struct lh_escalations lh_escalations;
+
+#define LH_ESC_ID_LEN 20   /* "esc-" + 16 hex */
+
+/* A request's part in an escalation (escalations.c; while it waits, guarded by the
+ * escalations' mu). Zeroed with the request. */
+typedef struct lh_esc_wait {
+    char id[LH_ESC_ID_LEN + 1];   /* the escalation its decision created or joined; "" none */
+    uint64_t wait_ns;             /* ?wait= of a decision (0: answer at once) */
+    uint64_t until;               /* lh_mono_ns when the wait ends */
+    int waited;                   /* a decision's wait is over: render the outcome */
+    int waiting;                  /* suspended on an escalation (server.c resumes through it) */
+    int list;                     /* a long-poll of GET /v1/escalations */
+    int woken;                    /* its wait ended and the connection was resumed */
+    struct lh_esc_wait *next;     /* in a waiter list */
+    struct MHD_Connection *conn;
+    struct lh_req *req;
+} lh_esc_wait;
 
 /* The bridge: its configuration and one handle per module. Each handle's state is the
  * module's own; what is here is set at the start and read-only after it. */
@@ -84,6 +103,8 @@ struct lh_bridge {
     struct lh_shadows *shadows;    /* shadows.c: project shadows */
     struct lh_mcp_http *mcp;       /* mcp_http.c: MCP sessions and tool calls at /mcp */
     lh_revwatch *revwatch;         /* revwatch.c: other processes' revocations */
+    lh_experts *experts;           /* experts.c: the expert registry */
+    lh_escalations *escalations;   /* escalations.c: expert escalations and their waiters */
 };
 
 /* One request in progress (MHD's per-request pointer). Requests are recycled through their
@@ -112,6 +133,8 @@ typedef struct lh_req {
     char *evdata;
     size_t evcap;
     lh_append_job job;     /* the append and its result (appender.h) */
+    char rid[LH_ESC_ID_LEN + 8]; /* the {id} of /v1/escalations/{id}[/verdict] */
+    lh_esc_wait esc;       /* its escalation and its wait (escalations.h) */
     int mcp_delete;        /* DELETE /mcp (mcp_http.c) */
     struct lh_mcp_job *mcp_job;   /* a tools/call running on its thread; the connection is suspended */
 } lh_req;

@@ -31,6 +31,9 @@ void lh_bridge_config_defaults(lh_bridge_config *c) {
     c->drain_s = 10;
     c->cache_entries = 65536;
     c->metrics_auth = 0;
+    c->esc_max_pending = 10000;
+    c->esc_max_waiters = 4096;
+    c->expert_heartbeat_s = 15;
     lh_sla_config_defaults(&c->sla);
     lh_alerts_config_defaults(&c->alerts);
 }
@@ -148,6 +151,9 @@ int lh_bridge_config_set(lh_bridge_config *c, const char *key, const char *v, ch
         c->cache_entries = (size_t)n;
         return 0;
     }
+    if (!strcmp(key, "escalations_max_pending")) return setInt(&c->esc_max_pending, key, v, 1, 1000000, err, errlen);
+    if (!strcmp(key, "escalations_max_waiters")) return setInt(&c->esc_max_waiters, key, v, 1, 100000, err, errlen);
+    if (!strcmp(key, "expert_heartbeat")) return setInt(&c->expert_heartbeat_s, key, v, 1, 3600, err, errlen);
     if (!strncmp(key, "sla_", 4)) return lh_sla_config_set(&c->sla, key, v, err, errlen);
     if (!strncmp(key, "alert_", 6)) return setAlert(&c->alerts, key, v, err, errlen);
     snprintf(err, errlen, "unknown setting \"%s\" (see docs/configuration.md)", key);
@@ -211,6 +217,9 @@ static const struct { const char *env, *key; } envMap[] = {
     {"LIGHTHOUSE_MAX_STREAMS", "max_streams"}, {"LIGHTHOUSE_DRAIN", "drain"},
     {"LIGHTHOUSE_CACHE_ENTRIES", "cache_entries"}, {"LIGHTHOUSE_METRICS_AUTH", "metrics_auth"},
     {"LIGHTHOUSE_HOOK_ALLOW", "hook_allow"},
+    {"LIGHTHOUSE_ESCALATIONS_MAX_PENDING", "escalations_max_pending"},
+    {"LIGHTHOUSE_ESCALATIONS_MAX_WAITERS", "escalations_max_waiters"},
+    {"LIGHTHOUSE_EXPERT_HEARTBEAT", "expert_heartbeat"},
     /* Alert destinations hold secrets (webhook URLs, the routing key): keep them out of
      * config files if you like. */
     {"LIGHTHOUSE_ALERT_LOG", "alert_log"},

@@ -29,6 +29,8 @@ static const char *routeNames[LH_ROUTE_COUNT] = {
     "/v1/events/stream", "/v1/policy", "/v1/policy/history", "/v1/policy/rollback",
     "/v1/status", "/health", "/ready", "/metrics", "/v1/sla", "/v1/tokens", "/v1/tokens/revoke",
     "/v1/shadows", "/v1/shadows/tree", "/v1/shadows/file", "/v1/shadows/history", "/v1/shadows/diff",
+    "/v1/experts/register", "/v1/experts/leave", "/v1/experts", "/v1/escalations", "/v1/escalations/stream",
+    "/v1/escalations/{id}", "/v1/escalations/{id}/verdict",
     "/mcp", "other"};
 
 static const char *errNames[LH_ERR_COUNT] = {

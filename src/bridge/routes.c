@@ -14,6 +14,8 @@
 
 #include "bridge/appender.h"
 #include "bridge/engines.h"
+#include "bridge/escalations.h"
+#include "bridge/experts.h"
 #include "bridge/sessions.h"
 #include "bridge/sla_monitor.h"
 #include "bridge/shadows.h"
@@ -183,6 +185,7 @@ static int eventData(lh_req *rq, const lh_request *r, const char *djson, obuf *o
     ojson(o, r->cwd ? r->cwd : "/", 4096);
     ostr(o, ",\"decision\":");
     ostr(o, djson);
+    if (rq->esc.id[0]) { ostr(o, ",\"escalation_id\":"); ojson(o, rq->esc.id, 32); }
     if (r->file_path) { ostr(o, ",\"file_path\":"); ojson(o, r->file_path, 4096); }
     if (r->path) { ostr(o, ",\"path\":"); ojson(o, r->path, 4096); }
     ostr(o, ",\"role\":");
@@ -246,6 +249,17 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
         return lh_http_error(b, c, rq, 400, "bad_request", "request needs \"cwd\": the absolute working directory of the call");
     r.agent = rq->claims.agent;
     r.role = lh_role_name(rq->claims.role);
+    /* ?wait=SECONDS: wait for an escalation's verdict, at most LH_ESC_WAIT_MAX_S. */
+    long long wait = 0;
+    const char *wv = rq->route == LH_ROUTE_OPA ? NULL : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
+    if (wv && *wv) {
+        char *end;
+        wait = strtoll(wv, &end, 10);
+        if (*end || wait < 0 || wait > 3600)
+            return lh_http_error(b, c, rq, 400, "bad_request", "wait must be 0 to 3600 seconds (at most %d are waited)",
+                                 LH_ESC_WAIT_MAX_S);
+        if (wait > LH_ESC_WAIT_MAX_S) wait = LH_ESC_WAIT_MAX_S;
+    }
     lh_sessions_note(b->sessions, r.session);
 
     lh_engref *er = lh_engines_get(b->engines, &ts->eng);
@@ -255,6 +269,16 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
     uint64_t dt = lh_mono_ns() - t0;
     d.latency_us = dt / 1000;
     lh_metrics_decision(b->m, d.action, d.tier, d.risk, d.action == LH_ESCALATE, dt);
+    /* An escalate decision with a route becomes an escalation (or is answered from the
+     * verdict cache); the hook's reason then names it. */
+    if (d.action == LH_ESCALATE && d.escalation &&
+        lh_escalations_on_decision(b->escalations, rq, &r, &d, er->e, ts->arena) == 1) {
+        rq->esc.wait_ns = (uint64_t)wait * 1000000000ull;
+        if (rq->route == LH_ROUTE_HOOK) {
+            const char *why = lh_arena_printf(ts->arena, "%s (escalation %s)", d.reason ? d.reason : "", rq->esc.id);
+            if (why) d.reason = why;
+        }
+    }
 
     char id[37];
     newId(ts, id);
@@ -311,11 +335,13 @@ static int replyParts(lh_req *rq, const lh_decision *d, const char *djson, int d
     case LH_ROUTE_OPA:
         ostr(&o, "{\"result\":");
         oput(&o, djson, (size_t)dlen - 1);
+        if (rq->esc.id[0]) { ostr(&o, ",\"escalation_id\":"); ojson(&o, rq->esc.id, 32); }
         ostr(&o, ",\"seq\":");
         post = "}}\n";
         break;
     default:
         oput(&o, djson, (size_t)dlen - 1);
+        if (rq->esc.id[0]) { ostr(&o, ",\"escalation_id\":"); ojson(&o, rq->esc.id, 32); }
         ostr(&o, ",\"seq\":");
         post = "}\n";
         break;
@@ -366,11 +392,40 @@ static enum MHD_Result replyDecision(const lh_bridge *b, struct MHD_Connection *
     return rc;
 }
 
-/* The resumed call of a decision request: its append finished. */
+/* The reply of a decision whose escalation ended while it waited: the experts' (or the
+ * timeout's) decision, tier expert, with the rule and the seq of the escalate decision
+ * that was recorded. 0, or -1 when it is still pending or unknown (the escalate reply
+ * stands). */
+static int finalReply(lh_bridge *b, lh_req *rq) {
+    lh_tstate *ts = lh_bridge_tstate(b);
+    if (!ts) return -1;
+    lh_arena_reset(ts->arena);
+    lh_esc_final f;
+    if (lh_escalations_final(b->escalations, rq->esc.id, ts->arena, &f) || f.pending) return -1;
+    lh_decision d = {.action = f.action, .risk = f.risk, .tier = LH_TIER_EXPERT, .rule = f.rule,
+                     .reason = f.reason, .policy_revision = f.revision};
+    if (rq->route == LH_ROUTE_HOOK) {
+        const char *why = lh_arena_printf(ts->arena, "%s (escalation %s)", f.reason, rq->esc.id);
+        if (why) d.reason = why;
+    }
+    int dlen = 0;
+    if (rq->route != LH_ROUTE_HOOK && (dlen = lh_decision_to_json(&d, rq->id, ts->buf, ts->bufcap)) < 0) return -1;
+    return replyParts(rq, &d, ts->buf, dlen, b->cfg.hook_approve);
+}
+
+/* The resumed call of a decision request: its append finished (and any wait for its
+ * escalation's verdict is over). */
 enum MHD_Result lh_route_decide_finish(lh_bridge *b, struct MHD_Connection *c, lh_req *rq) {
     if (rq->job.rc)
         return lh_http_error(b, c, rq, 503, "store_unavailable",
                              "the decision could not be recorded, so it is not given: %s", rq->job.err);
+    if (rq->esc.id[0] && rq->esc.wait_ns && !rq->esc.waited) {
+        /* The escalate decision is durable; now wait for the verdict, suspended. */
+        rq->esc.waited = 1;
+        rq->esc.until = lh_mono_ns() + rq->esc.wait_ns;
+        if (lh_escalations_wait(b->escalations, c, rq) == 0) return MHD_YES;
+    }
+    if (rq->esc.id[0] && rq->esc.waited) finalReply(b, rq);   /* else the escalate reply stands */
     /* The seq goes into the room left for it and the second part moves up behind it. The
      * buffer lives in rq, which outlives the response (reqFree runs when the request is
      * complete), so MHD sends it without a copy. */
@@ -483,9 +538,12 @@ enum MHD_Result lh_route_metrics(lh_bridge *b, struct MHD_Connection *c, lh_req 
     x.postgres = b->postgres ? lh_appender_store_ok(b->appender) : -1;
     x.start_time = b->start_time;
     char *sla = lh_slamon_metrics(b->sla), *sh = lh_shadows_metrics(b->shadows), *more = NULL;
-    if (asprintf(&more, "%s%s", sla ? sla : "", sh ? sh : "") < 0) more = NULL;
+    char *ex = lh_experts_metrics(b->experts), *es = lh_escalations_metrics(b->escalations);
+    if (asprintf(&more, "%s%s%s%s", sla ? sla : "", sh ? sh : "", ex ? ex : "", es ? es : "") < 0) more = NULL;
     free(sla);
     free(sh);
+    free(ex);
+    free(es);
     x.more = more;
     size_t len;
     char *text = lh_metrics_render(b->m, &x, &len);

@@ -30,6 +30,8 @@
 
 #include "bridge/appender.h"
 #include "bridge/engines.h"
+#include "bridge/escalations.h"
+#include "bridge/experts.h"
 #include "bridge/mcp_http.h"
 #include "bridge/revisions.h"
 #include "bridge/revwatch.h"
@@ -147,7 +149,9 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
     if (status == 405) {
         const char *allow = "GET";
         if (r && (r->route == LH_ROUTE_VALIDATE || r->route == LH_ROUTE_HOOK || r->route == LH_ROUTE_OPA ||
-                  r->route == LH_ROUTE_ROLLBACK || r->route == LH_ROUTE_SHADOWS))
+                  r->route == LH_ROUTE_ROLLBACK || r->route == LH_ROUTE_SHADOWS ||
+                  r->route == LH_ROUTE_EXPERTS_REGISTER || r->route == LH_ROUTE_EXPERTS_LEAVE ||
+                  r->route == LH_ROUTE_ESCALATION_VERDICT))
             allow = "POST";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
         else if (r && r->route == LH_ROUTE_MCP) allow = "POST, DELETE";
@@ -214,8 +218,29 @@ static const routeDef routes[] = {
     {"/health", LH_ROUTE_HEALTH, 0, 0},
     {"/ready", LH_ROUTE_READY, 0, 0},
     {"/metrics", LH_ROUTE_METRICS, 0, 0},
+    {"/v1/experts/register", LH_ROUTE_EXPERTS_REGISTER, 1, R_E | R_A},
+    {"/v1/experts/leave", LH_ROUTE_EXPERTS_LEAVE, 1, R_E | R_A},
+    {"/v1/experts", LH_ROUTE_EXPERTS, 0, R_E | R_A},
+    {"/v1/escalations", LH_ROUTE_ESCALATIONS, 0, R_E | R_A},
+    {"/v1/escalations/stream", LH_ROUTE_ESCALATIONS_STREAM, 0, R_E | R_A},
     {"/mcp", LH_ROUTE_MCP, 1, R_B | R_E | R_A},   /* methods: lh_mcp_route_headers */
 };
+
+/* Routes with an id in the path: /v1/escalations/{id} and /v1/escalations/{id}/verdict. */
+static const routeDef escGet = {"/v1/escalations/{id}", LH_ROUTE_ESCALATION, 0, R_B | R_E | R_A};
+static const routeDef escVerdict = {"/v1/escalations/{id}/verdict", LH_ROUTE_ESCALATION_VERDICT, 1, R_E | R_A};
+
+/* The {id} of an escalation path into r->rid; its route, or NULL. */
+static const routeDef *findIdRoute(const char *url, lh_req *r) {
+    static const char pre[] = "/v1/escalations/";
+    if (strncmp(url, pre, sizeof(pre) - 1)) return NULL;
+    const char *id = url + sizeof(pre) - 1, *slash = strchr(id, '/');
+    size_t n = slash ? (size_t)(slash - id) : strlen(id);
+    if (n == 0 || n >= sizeof(r->rid) || (slash && strcmp(slash, "/verdict"))) return NULL;
+    memcpy(r->rid, id, n);
+    r->rid[n] = 0;
+    return slash ? &escVerdict : &escGet;
+}
 
 static const routeDef *findRoute(const char *url) {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -295,6 +320,7 @@ static enum MHD_Result authorize(lh_bridge *b, struct MHD_Connection *c, lh_req 
 static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req *r, const char *url,
                                  const char *method) {
     const routeDef *rd = findRoute(url);
+    if (!rd) rd = findIdRoute(url, r);
     if (!rd) {
         r->route = LH_ROUTE_OTHER;
         return lh_http_error(b, c, r, 404, "not_found", "no route %s (see docs/api.md)", url);
@@ -363,6 +389,13 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_SHADOWS_HISTORY: return lh_route_shadows_history(b, c, r);
     case LH_ROUTE_SHADOWS_DIFF: return lh_route_shadows_diff(b, c, r);
     case LH_ROUTE_METRICS: return lh_route_metrics(b, c, r);
+    case LH_ROUTE_EXPERTS_REGISTER: return lh_route_experts_register(b, c, r);
+    case LH_ROUTE_EXPERTS_LEAVE: return lh_route_experts_leave(b, c, r);
+    case LH_ROUTE_EXPERTS: return lh_route_experts_list(b, c, r);
+    case LH_ROUTE_ESCALATIONS: return lh_route_escalations_list(b, c, r);
+    case LH_ROUTE_ESCALATIONS_STREAM: return lh_route_escalations_stream(b, c, r);
+    case LH_ROUTE_ESCALATION: return lh_route_escalation_get(b, c, r);
+    case LH_ROUTE_ESCALATION_VERDICT: return lh_route_escalation_verdict(b, c, r);
     case LH_ROUTE_MCP: return lh_route_mcp(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
@@ -437,6 +470,11 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
             return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping; retry on another replica");
         }
         return onHeaders(b, c, r, url, method);
+    }
+    if (r->esc.waiting) {  /* resumed after waiting on an escalation (escalations.c) */
+        if (!lh_escalations_woken(b->escalations, r)) return MHD_YES;
+        r->esc.waiting = 0;
+        return lh_escalations_resumed(b, c, r);
     }
     if (r->waiting) {  /* resumed after the append: the decision is durable (or failed) */
         if (!lh_appender_done(&r->job)) return MHD_YES;
@@ -654,9 +692,13 @@ static int newHandles(lh_bridge *b) {
     b->revisions = lh_revisions_new();
     b->streams = lh_streams_new(b->cfg.max_streams);
     b->sessions = lh_sessions_new(b->start_ns);
+    b->experts = lh_experts_new(b, b->cfg.expert_heartbeat_s);
+    b->escalations = lh_escalations_new(b, b->cfg.esc_max_pending, b->cfg.esc_max_waiters);
     b->mcp = lh_mcp_http_new();
-    return b->srv && b->m && b->revoked && b->rl && b->engines && b->revisions && b->streams && b->sessions && b->mcp
-               ? 0 : -1;
+    return b->srv && b->m && b->revoked && b->rl && b->engines && b->revisions && b->streams && b->sessions &&
+                   b->experts && b->escalations && b->mcp
+               ? 0
+               : -1;
 }
 
 lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen) {
@@ -710,6 +752,13 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     }
     lh_slamon_resume(b->sla, first->revision);
     if (lh_bridge_policy_install(b, first, "start", "", NULL, err, errlen)) goto fail;
+    /* Experts and pending escalations come back from their events (one past its deadline
+     * expires as soon as the timer thread runs). */
+    if (lh_experts_load(b->experts, b->store, serr, sizeof(serr)) ||
+        lh_escalations_start(b->escalations, serr, sizeof(serr))) {
+        snprintf(err, errlen, "event store: %s", serr);
+        goto fail;
+    }
 
     int workers = cfg->workers;
     if (workers <= 0) {
@@ -755,6 +804,7 @@ static void stopServing(lh_bridge *b) {
     if (lfd != MHD_INVALID_SOCKET) { close(lfd); b->listen_fd = -1; }
     if (b->unix_path[0]) unlink(b->unix_path);
     lh_streams_shutdown(b->streams);
+    lh_escalations_shutdown(b->escalations);   /* waiting requests answer "still pending" */
     lh_mcp_http_stop(b->mcp);   /* its tool calls give up and resume their connections */
     /* Drain: every request that has started gets its answer. */
     uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
@@ -798,6 +848,7 @@ int lh_bridge_wait(lh_bridge *b) {
     }
     stopServing(b);
     lh_slamon_stop(b->sla);   /* it appends: stop it before the store closes */
+    lh_escalations_stop(b->escalations);   /* so does the escalations' timer */
     lh_revwatch_stop(b->revwatch);
     b->revwatch = NULL;
     char err[512], data[128];
@@ -833,8 +884,10 @@ static void freeThreads(lh_bridge *b) {
 void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
     if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); }
+    lh_escalations_shutdown(b->escalations);
     lh_mcp_http_stop(b->mcp);
     lh_slamon_stop(b->sla);
+    lh_escalations_stop(b->escalations);
     lh_appender_stop(b->appender);
     if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
     lh_revwatch_stop(b->revwatch);
@@ -852,6 +905,8 @@ void lh_bridge_free(lh_bridge *b) {
     lh_streams_free(b->streams);
     lh_sessions_free(b->sessions);
     lh_shadows_free(b->shadows);
+    lh_escalations_free(b->escalations);
+    lh_experts_free(b->experts);
     lh_mcp_http_free(b->mcp);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);

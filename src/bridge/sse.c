@@ -38,6 +38,7 @@ struct lh_sse {
     int suspended, ended, closed;
     int refs;                       /* helper thread + MHD; under mu */
     lh_store_sub *sub;
+    int channel;                    /* LH_SSE_CH_STORE, or a push stream's channel */
     lh_sse *next;
 };
 
@@ -219,6 +220,54 @@ enum MHD_Result lh_route_stream(lh_bridge *b, struct MHD_Connection *c, lh_req *
     MHD_destroy_response(resp);   /* MHD keeps it; readerFree runs when the stream ends */
     r->status = 200;
     return rc;
+}
+
+/* ---- push streams ---------------------------------------------------------------- */
+
+enum MHD_Result lh_streams_open_push(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int channel) {
+    lh_streams *o = b->streams;
+    if (atomic_load(&o->closing)) return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping");
+    if (atomic_fetch_add(&o->nstreams, 1) >= o->max) {
+        atomic_fetch_sub(&o->nstreams, 1);
+        return lh_http_error(b, c, r, 503, "too_many_streams", "at most %d event streams at once", b->cfg.max_streams);
+    }
+    lh_sse *s = calloc(1, sizeof(*s));
+    if (!s) { atomic_fetch_sub(&o->nstreams, 1); return lh_http_error(b, c, r, 500, "internal", "out of memory"); }
+    s->owner = o;
+    s->c = c;
+    s->refs = 1;   /* MHD only: no helper thread */
+    s->channel = channel;
+    pthread_mutex_init(&s->mu, NULL);
+    push(s, ": lighthouse stream\n\n", 21);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, readerFree);
+    if (!resp) { pthread_mutex_destroy(&s->mu); free(s->buf); free(s); atomic_fetch_sub(&o->nstreams, 1); return MHD_NO; }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    pthread_mutex_lock(&o->sse_mu);
+    s->next = o->list;
+    o->list = s;
+    pthread_mutex_unlock(&o->sse_mu);
+    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    r->status = 200;
+    return rc;
+}
+
+void lh_streams_publish(lh_streams *o, int channel, const char *type, const char *json) {
+    if (!o || channel == LH_SSE_CH_STORE) return;
+    pthread_mutex_lock(&o->sse_mu);
+    for (lh_sse *s = o->list; s; s = s->next) {
+        if (s->channel != channel) continue;
+        pthread_mutex_lock(&s->mu);
+        if (!s->ended && !s->closed) {
+            if (push(s, "event: ", 7) || push(s, type, strlen(type)) || push(s, "\ndata: ", 7) ||
+                push(s, json, strlen(json)) || push(s, "\n\n", 2))
+                s->ended = 1;   /* too far behind: it ends */
+            wake(s);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&o->sse_mu);
 }
 
 lh_streams *lh_streams_new(int max) {

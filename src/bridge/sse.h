@@ -22,4 +22,10 @@ void lh_streams_free(lh_streams *s);
 
 enum MHD_Result lh_route_stream(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 
+/* A push stream: no store subscription; its owner publishes to every push stream of its
+ * channel (LH_SSE_CH_*), as "event: TYPE\ndata: JSON\n\n". Counted in max_streams. */
+enum { LH_SSE_CH_STORE = 0, LH_SSE_CH_ESCALATIONS = 1, LH_SSE_CH_COUNT = 8 };
+enum MHD_Result lh_streams_open_push(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int channel);
+void lh_streams_publish(lh_streams *s, int channel, const char *type, const char *json);
+
 #endif

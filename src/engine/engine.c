@@ -408,8 +408,22 @@ static const char *normalizedDir(lh_arena *a, const char *dir) {
     return p;
 }
 
+static int decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decision *out, unsigned opts);
+
+/* The decision, and for an escalate one the route its rule names (a lookup in the policy,
+ * no allocation; also after a cache hit, whose rule is the same). */
 int lh_engine_decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decision *out,
                      unsigned opts) {
+    int rc = decide(e, req, a, out, opts);
+    if (out->action == LH_ESCALATE) out->escalation = lh_policy_escalation(e->policy, out->rule);
+    return rc;
+}
+
+const char *lh_esc_timeout_name(lh_esc_timeout t) {
+    return t == LH_ESC_TIMEOUT_ALLOW ? "allow" : t == LH_ESC_TIMEOUT_ASK ? "ask" : "deny";
+}
+
+static int decide(lh_engine *e, const lh_request *req, lh_arena *a, lh_decision *out, unsigned opts) {
     memset(out, 0, sizeof(*out));
     out->policy_revision = e->revision;
 

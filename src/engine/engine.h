@@ -103,6 +103,24 @@ typedef struct lh_finding {
     const void *policy_rule;   /* the policy rule behind a tier-policy finding (opaque) */
 } lh_finding;
 
+/* Where an escalate decision is routed (policy `escalate:`, docs/policy.md "Escalation
+ * routes"): experts with all of caps decide; quorum distinct allows allow, any deny denies;
+ * past deadline_ms the on_timeout action applies; a verdict is reused for cache_ttl_ms.
+ * Lives in the policy (read-only, shared by threads). */
+typedef enum { LH_ESC_TIMEOUT_DENY = 0, LH_ESC_TIMEOUT_ALLOW, LH_ESC_TIMEOUT_ASK } lh_esc_timeout;
+#define LH_ESC_MAX_CAPS 16
+#define LH_ESC_MAX_QUORUM 16
+#define LH_ESC_MAX_DEADLINE_MS 3600000u
+typedef struct lh_escroute {
+    const char *const *caps;  /* capability names (each at most 64 bytes) */
+    int ncaps;                /* 0: any expert may decide */
+    int quorum;               /* 1 to LH_ESC_MAX_QUORUM */
+    uint64_t deadline_ms;     /* 1 to LH_ESC_MAX_DEADLINE_MS */
+    lh_esc_timeout on_timeout;
+    uint64_t cache_ttl_ms;    /* 0: no verdict cache */
+} lh_escroute;
+const char *lh_esc_timeout_name(lh_esc_timeout t);   /* "deny" | "allow" | "ask" */
+
 typedef struct lh_decision {
     lh_action action;
     lh_risk risk;
@@ -120,6 +138,8 @@ typedef struct lh_decision {
     const char *parse_error;             /* set when the command failed to parse */
     uint32_t steps;                      /* work steps the decision took (0 on a cache
                                             hit); see LH_STEP_BUDGET in analyze.h */
+    const lh_escroute *escalation;       /* an escalate decision's route (the policy's),
+                                            NULL: none (the user is asked) */
 } lh_decision;
 
 /* ---- engine ------------------------------------------------------------------------ */

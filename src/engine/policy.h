@@ -51,6 +51,11 @@ lh_action lh_policy_unknown_tool_action(const lh_policy *p, const char *tool_nam
 /* Does settings.allowed_hosts list host (lower case, no port)? */
 int lh_policy_host_allowed(const lh_policy *p, const char *host);
 
+/* The escalation route of an escalate decision by rule (a policy rule's id or an analyzer
+ * id): the rule's own `escalate:`, else its analyzer settings', else settings.escalation;
+ * NULL when none (no escalation is created). Lives as long as the policy. */
+const lh_escroute *lh_policy_escalation(const lh_policy *p, const char *rule);
+
 /* ---- small helpers shared with the CLI and tests ---------------------------------- */
 
 /* The name given to lh_policy_parse() ("<default>" for the built-in bundle). */

@@ -62,6 +62,7 @@ typedef struct prule {
     int re_jit;           /* JIT compiled: use pcre2_jit_match */
     int re_slot;          /* per-decision result cache slot */
     int prog_indexed;     /* reached only through the program hash */
+    const lh_escroute *esc; /* its `escalate:` route, or NULL */
 } prule;
 
 /* One `except:` entry of an analyzer (all its keys must hold). */
@@ -83,6 +84,7 @@ typedef struct anset {
     int nexc;
     const char *tag_disabled;   /* "disabled:<id>" */
     const char *tag_except;     /* "exception:<id>" */
+    const lh_escroute *esc;     /* its `escalate:` route, or NULL */
 } anset;
 
 typedef struct progslot {
@@ -117,6 +119,9 @@ struct lh_policy {
     unsigned packs_off;             /* bit i: rule pack lh_packs[i] is off (packs.h) */
     int nregex;
     pcre2_match_context *mctx;
+    const lh_escroute *esc_default; /* settings.escalation, or NULL */
+    const prule **escrules;         /* rules with `escalate:` (few: a linear scan) */
+    int nescrules;
 };
 
 /* ------------------------------------------------------------------------------ */

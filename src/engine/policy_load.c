@@ -437,11 +437,99 @@ static int checkRuleId(pstate *ps, const ynode *n, const char *v) {
 }
 
 /* ------------------------------------------------------------------------------ */
+/* Compiling: escalation routes                                                    */
+/* ------------------------------------------------------------------------------ */
+
+static const char *const escKeys[] = {"capabilities", "quorum", "deadline", "on_timeout", "cache_ttl", NULL};
+
+#define MAX_CAP_NAME 64
+#define MAX_CACHE_TTL_MS (7ull * 24 * 3600 * 1000)
+
+/* A duration: "30s", "500ms", "10m", "1h", or a number of seconds. -1 after a diag. */
+static int getDuration(pstate *ps, const ynode *n, const char *what, uint64_t *ms) {
+    if (n->type != N_SCALAR || !n->len) { diag(ps, n, "%s must be a duration such as 30s, 10m or 1h", what); return -1; }
+    char *end;
+    double v = strtod(n->s, &end);
+    double mul = !strcmp(end, "") || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1 : !strcmp(end, "m") ? 60000
+               : !strcmp(end, "h") ? 3600000 : -1;
+    if (end == n->s || mul < 0 || !(v >= 0) || v > 1e9) {
+        diag(ps, n, "%s must be a duration such as 30s, 10m or 1h, not '%.40s'", what, n->s);
+        return -1;
+    }
+    *ms = (uint64_t)(v * mul + 0.5);
+    return 0;
+}
+
+/* A capability name: letters, digits, '-', '_', '.'; 1 to 64 bytes. */
+static int checkCapability(pstate *ps, const ynode *n, const char *v) {
+    size_t len = strlen(v);
+    int ok = len > 0 && len <= MAX_CAP_NAME;
+    for (const char *q = v; ok && *q; q++)
+        ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '-' ||
+             *q == '_' || *q == '.';
+    if (!ok) diag(ps, n, "capability '%.60s': 1 to %d letters, digits, '-', '_' or '.'", v, MAX_CAP_NAME);
+    return ok ? 0 : -1;
+}
+
+/* An `escalate:` map (a rule's, an analyzer's, or settings.escalation). Keys not given
+ * take base's values (settings.escalation), else quorum 1, deadline 30s, on_timeout deny,
+ * cache_ttl 0 and no capabilities. NULL after a diagnostic. */
+static const lh_escroute *compileEscRoute(pstate *ps, const ynode *n, const lh_escroute *base) {
+    if (checkMap(ps, n, "escalate", escKeys) < 0) return NULL;
+    lh_escroute *r = lh_arena_calloc(ps->pol->arena, sizeof(*r));
+    if (!r) { diag(ps, n, "out of memory"); return NULL; }
+    if (base) *r = *base;
+    else *r = (lh_escroute){.quorum = 1, .deadline_ms = 30000, .on_timeout = LH_ESC_TIMEOUT_DENY};
+    int bad = 0;
+    for (int i = 0; i < n->nkids; i += 2) {
+        const ynode *v = n->kids[i + 1];
+        switch (keyIndex(n->kids[i]->s, escKeys)) {
+        case 0: {
+            plist l = {0};
+            if (getList(ps, v, "capabilities", &l, checkCapability) < 0) { bad = 1; break; }
+            if (l.n > LH_ESC_MAX_CAPS) { diag(ps, v, "at most %d capabilities", LH_ESC_MAX_CAPS); bad = 1; break; }
+            r->caps = l.v;
+            r->ncaps = l.n;
+            break;
+        }
+        case 1: {
+            char *end;
+            long q = v->type == N_SCALAR ? strtol(v->s, &end, 10) : 0;
+            if (v->type != N_SCALAR || *end || q < 1 || q > LH_ESC_MAX_QUORUM) {
+                diag(ps, v, "quorum must be a whole number from 1 to %d", LH_ESC_MAX_QUORUM);
+                bad = 1;
+            } else r->quorum = (int)q;
+            break;
+        }
+        case 2:
+            if (getDuration(ps, v, "deadline", &r->deadline_ms) < 0) { bad = 1; break; }
+            if (r->deadline_ms == 0 || r->deadline_ms > LH_ESC_MAX_DEADLINE_MS) {
+                diag(ps, v, "deadline must be more than 0 and at most 1h");
+                bad = 1;
+            }
+            break;
+        case 3:
+            if (v->type == N_SCALAR && !strcmp(v->s, "deny")) r->on_timeout = LH_ESC_TIMEOUT_DENY;
+            else if (v->type == N_SCALAR && !strcmp(v->s, "allow")) r->on_timeout = LH_ESC_TIMEOUT_ALLOW;
+            else if (v->type == N_SCALAR && !strcmp(v->s, "ask")) r->on_timeout = LH_ESC_TIMEOUT_ASK;
+            else { diag(ps, v, "on_timeout must be deny, allow or ask"); bad = 1; }
+            break;
+        case 4:
+            if (getDuration(ps, v, "cache_ttl", &r->cache_ttl_ms) < 0) { bad = 1; break; }
+            if (r->cache_ttl_ms > MAX_CACHE_TTL_MS) { diag(ps, v, "cache_ttl must be at most 7 days"); bad = 1; }
+            break;
+        default: break;
+        }
+    }
+    return bad ? NULL : r;
+}
+
+/* ------------------------------------------------------------------------------ */
 /* Compiling: rules                                                                */
 /* ------------------------------------------------------------------------------ */
 
 static const char *const ruleKeys[] = {"id", "action", "risk", "reason", "instead", "match",
-                                       "overrides", NULL};
+                                       "overrides", "escalate", NULL};
 static const char *const matchKeys[] = {"tool", "program", "subcommand", "flags", "args",
                                         "any_arg", "path_class", "path", "agent", "role",
                                         "sudo", "regex", NULL};
@@ -535,7 +623,7 @@ static void compileRule(pstate *ps, const ynode *n, prule *r) {
         return;
     }
     if (checkMap(ps, n, "a rule", ruleKeys) < 0) return;
-    const ynode *matchNode = NULL, *overNode = NULL, *idNode = NULL, *actNode = NULL;
+    const ynode *matchNode = NULL, *overNode = NULL, *idNode = NULL, *actNode = NULL, *escNode = NULL;
     int hasRisk = 0;
     for (int i = 0; i < n->nkids; i += 2) {
         const char *k = n->kids[i]->s;
@@ -552,8 +640,13 @@ static void compileRule(pstate *ps, const ynode *n, prule *r) {
         case 4: r->instead = getStr(ps, v, "instead", MAX_STR); break;
         case 5: matchNode = v; break;
         case 6: overNode = v; break;
+        case 7: escNode = v; break;
         default: break;
         }
+    }
+    if (escNode) {
+        if (actNode && r->action != LH_ESCALATE) diag(ps, escNode, "escalate: is only for escalate rules");
+        else r->esc = compileEscRoute(ps, escNode, ps->pol->esc_default);
     }
     if (!idNode) diag(ps, n, "the rule needs an id");
     if (!actNode) diag(ps, n, "rule '%s' needs an action (allow, deny or escalate)",
@@ -621,6 +714,13 @@ static void compileRules(pstate *ps, const ynode *n) {
         r->index = i;
         r->re_slot = -1;
         compileRule(ps, n->kids[i], r);
+        if (r->id && r->esc) {
+            const prule **er = lh_arena_grow(P->arena, P->escrules, sizeof(prule *) * (size_t)P->nescrules,
+                                             sizeof(prule *) * (size_t)(P->nescrules + 1));
+            if (!er) { diag(ps, n, "out of memory"); return; }
+            er[P->nescrules++] = r;
+            P->escrules = er;
+        }
         if (r->id) {
             const ynode *first = strsetAdd(&ids, r->id, n->kids[i]);
             if (first)
@@ -634,7 +734,7 @@ static void compileRules(pstate *ps, const ynode *n) {
 /* ------------------------------------------------------------------------------ */
 
 static const char *const anKeys[] = {"enabled", "action", "risk", "reason", "instead", "except",
-                                     NULL};
+                                     "escalate", NULL};
 static const char *const exceptKeys[] = {"path", "path_class", "program", "agent", "role",
                                          "tool", NULL};
 
@@ -648,6 +748,7 @@ typedef struct anentry {
     const char *reason, *instead;
     pexcept *exc;
     int nexc;
+    const lh_escroute *esc;
 } anentry;
 
 static void compileExcept(pstate *ps, const ynode *n, pexcept *e) {
@@ -710,6 +811,7 @@ static void compileAnEntry(pstate *ps, const ynode *k, const ynode *v, anentry *
             if (!e->exc) { diag(ps, vv, "out of memory"); break; }
             for (int j = 0; j < vv->nkids; j++) compileExcept(ps, vv->kids[j], &e->exc[e->nexc++]);
             break;
+        case 6: e->esc = compileEscRoute(ps, vv, ps->pol->esc_default); break;
         default: break;
         }
     }
@@ -721,6 +823,7 @@ static void applyEntry(anset *s, const anentry *e) {
     if (e->has_risk) { s->has_risk = 1; s->risk = e->risk; }
     if (e->reason) s->reason = e->reason;
     if (e->instead) s->instead = e->instead;
+    if (e->esc) s->esc = e->esc;
     for (int i = 0; i < e->nexc; i++) s->exc[s->nexc++] = &e->exc[i];
 }
 
@@ -777,7 +880,7 @@ static void compileAnalyzers(pstate *ps, const ynode *n) {
     if (ps->nerr == 0) buildAnalyzers(ps, ents, count);
 }
 
-static const char *const settingsKeys[] = {"unknown_tool", "allowed_hosts", NULL};
+static const char *const settingsKeys[] = {"unknown_tool", "allowed_hosts", "escalation", NULL};
 
 #define MAX_ALLOWED_HOSTS 256
 
@@ -804,6 +907,8 @@ static void compileSettings(pstate *ps, const ynode *n) {
     for (int i = 0; i < n->nkids; i += 2) {
         if (!strcmp(n->kids[i]->s, "unknown_tool")) getAction(ps, n->kids[i + 1], &ps->pol->unknown_tool);
         else if (!strcmp(n->kids[i]->s, "allowed_hosts")) compileAllowedHosts(ps, n->kids[i + 1]);
+        else if (!strcmp(n->kids[i]->s, "escalation") && !isNull(n->kids[i + 1]))
+            ps->pol->esc_default = compileEscRoute(ps, n->kids[i + 1], NULL);
     }
 }
 

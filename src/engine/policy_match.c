@@ -678,3 +678,16 @@ void lh_policy_adjust(const lh_policy *P, lh_ctx *c) {
         }
     }
 }
+
+/* ------------------------------------------------------------------------------ */
+/* Escalation routes                                                               */
+/* ------------------------------------------------------------------------------ */
+
+const lh_escroute *lh_policy_escalation(const lh_policy *P, const char *rule) {
+    if (!P || !rule) return NULL;
+    for (int i = 0; i < P->nescrules; i++)
+        if (!strcmp(P->escrules[i]->id, rule)) return P->escrules[i]->esc;
+    const anset *s = findSet(P, rule);
+    if (s && s->esc) return s->esc;
+    return P->esc_default;
+}

@@ -118,6 +118,20 @@ static int envMs(const char *name, int def) {
     return *end || n < 1 || n > 600000 ? def : (int)n;
 }
 
+/* LIGHTHOUSE_ESCALATION_WAIT: seconds the bridge may hold the call for an expert verdict
+ * (?wait=, docs/configuration.md); 0 (the default) to 600. A bad value is 0, said once. */
+static int escalationWait(void) {
+    const char *v = getenv("LIGHTHOUSE_ESCALATION_WAIT");
+    if (!v || !*v) return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 0 || n > 600) {
+        fprintf(stderr, "lighthouse-hook: LIGHTHOUSE_ESCALATION_WAIT=%s is not 0 to 600 seconds; not waiting\n", v);
+        return 0;
+    }
+    return (int)n;
+}
+
 /* A fresh nonce for X-Lighthouse-Nonce: 16 random bytes in hex. -1 without randomness. */
 static int makeNonce(char out[33]) {
     unsigned char r[16];
@@ -198,10 +212,14 @@ static int askBridge(const char *url, const char *in, size_t len, int approve, c
         snprintf(err, errlen, "no randomness for the request nonce: %s", strerror(errno));
         return -1;
     }
-    int rc = lh_http_post(url, "/v1/hooks/claude-code", token, nonce, "application/json",
-                          body ? body : in, body ? strlen(body) : len,
-                          envMs("LIGHTHOUSE_CONNECT_TIMEOUT_MS", 200), envMs("LIGHTHOUSE_TIMEOUT_MS", 5000),
-                          &rep, err, errlen);
+    /* Waiting for experts: the bridge holds the reply up to wait seconds (then it answers
+     * ask, naming the escalation), so the socket's deadline grows by as much. */
+    int wait = escalationWait();
+    char path[64];
+    snprintf(path, sizeof(path), wait ? "/v1/hooks/claude-code?wait=%d" : "/v1/hooks/claude-code", wait);
+    int rc = lh_http_post(url, path, token, nonce, "application/json", body ? body : in, body ? strlen(body) : len,
+                          envMs("LIGHTHOUSE_CONNECT_TIMEOUT_MS", 200),
+                          envMs("LIGHTHOUSE_TIMEOUT_MS", 5000) + wait * 1000, &rep, err, errlen);
     free(body);
     if (rc) return -1;
     if (rep.status == 200 && !signedByBridge(url, token, nonce, &rep, err, errlen)) {

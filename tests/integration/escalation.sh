@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# escalation.sh — expert escalations end to end through the real bridge (issue 13 parts
+# 1-2, docs/api.md "Experts" and "Escalations"): experts register; an escalate decision
+# whose rule names a route becomes an escalation that a builder waits for (?wait=) while an
+# expert long-polls it; quorum (2 allows allow, any deny denies), deadlines and their
+# on_timeout action, the verdict cache, capability checks, double votes, SSE, a restart in
+# the middle (a verdict after it reaches a new waiter; a deadline still holds), the fast
+# path while 100 requests wait, and `events verify` after. Run on SQLite and PostgreSQL.
+#
+# Timing: nothing here bounds how fast the machine is. Short deadlines (1-2 s) are used
+# only where the test waits for an expiry, and then it polls the state; every other wait
+# is on an event (a reply, a state) with a 60 s hang guard (wait_for).
+set -u
+. "$(dirname "$0")/bridge_lib.bash"
+
+cat > "$T/policy.yaml" <<'Y'
+version: 1
+settings:
+  escalation:
+    capabilities: [database]
+    deadline: 120s
+rules:
+  - id: esc-quorum
+    action: escalate
+    reason: a change that needs two database experts
+    match: {program: esc-quorum}
+    escalate: {quorum: 2}
+  - id: esc-tdeny
+    action: escalate
+    reason: times out to the default action
+    match: {program: esc-tdeny}
+    escalate: {deadline: 1s}
+  - id: esc-tallow
+    action: escalate
+    reason: times out to allow
+    match: {program: esc-tallow}
+    escalate: {deadline: 1s, on_timeout: allow}
+  - id: esc-cached
+    action: escalate
+    reason: a verdict that may be reused
+    match: {program: esc-cached}
+    escalate: {cache_ttl: 10m}
+  - id: esc-restart
+    action: escalate
+    reason: pending across a restart
+    match: {program: esc-restart}
+  - id: esc-restart-deadline
+    action: escalate
+    reason: its deadline holds across a restart
+    match: {program: esc-restart-deadline}
+    escalate: {deadline: 2s}
+  - id: esc-plain
+    action: escalate
+    reason: no expert route here
+    match: {program: esc-plain}
+    escalate: {capabilities: [security]}
+Y
+
+# validate AGENT_TOKEN COMMAND [WAIT] → code, body
+validate() {
+  printf '{"tool":"Bash","input":{"command":"%s"},"cwd":"/tmp/esc-proj"}' "$2" > "$T/v.json"
+  req POST "/v1/validate${3:+?wait=$3}" "$1" application/json "$T/v.json"
+}
+# validate_bg NAME TOKEN COMMAND WAIT: the same in the background, the reply in $W/NAME.out
+# ($W: the suite's own directory)
+validate_bg() {
+  printf '{"tool":"Bash","input":{"command":"%s"},"cwd":"/tmp/esc-proj"}' "$3" > "$W/$1.json"
+  curl -s --max-time 120 -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+    --data-binary "@$W/$1.json" "$URL/v1/validate?wait=$4" > "$W/$1.out.tmp" && mv "$W/$1.out.tmp" "$W/$1.out" &
+}
+verdict() { post_json "/v1/escalations/$2/verdict" "$1" "{\"decision\":\"$3\",\"reason\":\"$4\"}"; }
+state_of() { req GET "/v1/escalations/$2" "$1"; jq -r .state <<<"$body" 2>/dev/null; }
+# pending_id TOKEN COMMAND: the id of the pending escalation of COMMAND that the expert TOKEN
+# sees (a long-poll; the list may hold others, so it asks until this one is there)
+pending_id() {
+  local id=""
+  for _ in $(seq 60); do
+    req GET "/v1/escalations?state=pending&wait=5" "$1"
+    id=$(jq -r --arg c "$2" '[.escalations[] | select(.request.input.command == $c)][0].id // empty' <<<"$body" 2>/dev/null)
+    [ -n "$id" ] && break
+  done
+  echo "$id"
+}
+created_count() { req GET "/v1/events?type=escalation.created&limit=1000" "$ADM"; jq '.events | length' <<<"$body"; }
+
+suite() { # LABEL [serve flags...]
+  local L=$1; shift
+  local FLAGS=("$@")
+  W="$T/suite-$L"
+  mkdir -p "$W"
+  # A long heartbeat: no expert lapses while the suite runs (lapsing is checked below).
+  start_bridge "esc-$L" --policy "$T/policy.yaml" --expert-heartbeat 3600 "${FLAGS[@]}" ||
+    { fail "$L: the bridge starts"; return; }
+  local tokflags=()
+  [ "${FLAGS[0]:-}" = --store ] && tokflags=("${FLAGS[@]}")
+  mk() { "$LH" token create --agent "$1" --role "$2" --data "$DATA" "${tokflags[@]}" 2>/dev/null; }
+  B1=$(mk builder-1 builder); B2=$(mk builder-2 builder)
+  E1=$(mk db-1 expert); E2=$(mk db-2 expert); E3=$(mk sec-1 expert); ADM=$(mk root admin)
+
+  # ---- experts
+  post_json /v1/experts/register "$E1" '{"capabilities":["database"]}'
+  check "$L: an expert registers with its capabilities" \
+    '[ "$code" = 200 ] && jq -e ".expert == \"db-1\" and .capabilities == [\"database\"] and .available == true and .heartbeat_interval_s > 0" <<<"$body" >/dev/null'
+  post_json /v1/experts/register "$E2" '{"capabilities":["database","security"]}'
+  post_json /v1/experts/register "$E3" '{"capabilities":["security"]}'
+  post_json /v1/experts/register "$B1" '{"capabilities":["database"]}'
+  check "$L: a builder cannot register as an expert (403)" '[ "$code" = 403 ] && is_error forbidden'
+  post_json /v1/experts/register "$E1" '{"capabilities":"database"}'
+  check "$L: capabilities must be a list (400)" '[ "$code" = 400 ] && is_error bad_request'
+  req GET /v1/experts "$ADM"
+  check "$L: GET /v1/experts lists the three, available" \
+    '[ "$code" = 200 ] && [ "$(jq "[.experts[] | select(.available)] | length" <<<"$body")" = 3 ]'
+
+  # ---- quorum 2, one deny → deny; the waiting builder gets it
+  validate_bg q1 "$B1" "esc-quorum --step one" 120
+  local id; id=$(pending_id "$E1" "esc-quorum --step one")
+  req GET "/v1/escalations?state=pending" "$E1"
+  check "$L: the expert's long-poll delivers the escalation with its context" \
+    '[ -n "$id" ] && jq -e --arg id "$id" "[.escalations[] | select(.id == \$id)][0] | .state == \"pending\" and .quorum == 2 and .capabilities == [\"database\"] and .agent == \"builder-1\" and .context.commands[0].program == \"esc-quorum\" and (.context.findings | length) >= 1 and .request.input.command == \"esc-quorum --step one\"" <<<"$body" >/dev/null'
+  req GET "/v1/escalations?state=pending" "$E3"
+  check "$L: an expert without the capability does not see it" \
+    '[ "$code" = 200 ] && [ "$(jq --arg id "$id" "[.escalations[] | select(.id == \$id)] | length" <<<"$body")" = 0 ]'
+  verdict "$E3" "$id" allow "looks fine"
+  check "$L: an expert without the capability cannot vote (403)" '[ "$code" = 403 ] && is_error forbidden'
+  verdict "$B1" "$id" allow "mine"
+  check "$L: a builder cannot vote (403)" '[ "$code" = 403 ] && is_error forbidden'
+  verdict "$E1" "$id" allow "the migration is reversible"
+  check "$L: the first allow leaves it pending (quorum 2)" \
+    '[ "$code" = 200 ] && jq -e ".state == \"pending\" and (.verdicts | length) == 1 and .verdicts[0].expert == \"db-1\"" <<<"$body" >/dev/null'
+  verdict "$E1" "$id" allow "again"
+  check "$L: a second vote of the same expert is refused (409 already_voted)" '[ "$code" = 409 ] && is_error already_voted'
+  req GET "/v1/escalations?state=pending" "$E1"
+  check "$L: an expert that voted no longer sees it as pending for itself" \
+    '[ "$(jq --arg id "$id" "[.escalations[] | select(.id == \$id)] | length" <<<"$body")" = 0 ]'
+  verdict "$E2" "$id" deny "it drops a column in use"
+  check "$L: a deny decides at once" \
+    '[ "$code" = 200 ] && jq -e ".state == \"decided\" and .decision == \"deny\" and .decided_by == \"experts\"" <<<"$body" >/dev/null'
+  wait_for '[ -s "$W/q1.out" ]'
+  check "$L: the waiting builder gets deny, tier expert, with the escalation id" \
+    'jq -e --arg id "$id" ".decision == \"deny\" and .tier == \"expert\" and .rule == \"esc-quorum\" and .escalation_id == \$id and (.reason | test(\"drops a column\")) and .seq > 0" "$W/q1.out" >/dev/null'
+  verdict "$ADM" "$id" allow "too late"
+  check "$L: a verdict after the decision is refused (409 not_pending)" '[ "$code" = 409 ] && is_error not_pending'
+  verdict "$E1" esc-0000000000000000 allow "nothing"
+  check "$L: a verdict on an unknown id is 404" '[ "$code" = 404 ] && is_error not_found'
+  post_json "/v1/escalations/$id/verdict" "$E2" '{"decision":"maybe","reason":"x"}'
+  check "$L: a verdict must be allow or deny (400)" '[ "$code" = 400 ] && is_error bad_request'
+
+  # ---- quorum 2, two allows → allow
+  validate_bg q2 "$B1" "esc-quorum --step two" 120
+  id=$(pending_id "$E1" "esc-quorum --step two")
+  verdict "$E1" "$id" allow "reversible"
+  verdict "$E2" "$id" allow "checked the plan"
+  check "$L: the second allow decides allow" '[ "$code" = 200 ] && jq -e ".state == \"decided\" and .decision == \"allow\"" <<<"$body" >/dev/null'
+  wait_for '[ -s "$W/q2.out" ]'
+  check "$L: the waiting builder gets allow, tier expert" \
+    'jq -e --arg id "$id" ".decision == \"allow\" and .tier == \"expert\" and .escalation_id == \$id" "$W/q2.out" >/dev/null'
+
+  # ---- wait=0: escalate at once with the id; who may read it
+  validate "$B1" "esc-quorum --step three" 0
+  id=$(jq -r '.escalation_id // empty' <<<"$body")
+  check "$L: ?wait=0 answers escalate at once with an escalation id" \
+    '[ "$code" = 200 ] && jq -e ".decision == \"escalate\" and (.escalation_id | test(\"^esc-[0-9a-f]{16}$\"))" <<<"$body" >/dev/null'
+  validate "$B1" "esc-quorum --step three" 0
+  check "$L: the same request while pending joins the same escalation" '[ "$(jq -r .escalation_id <<<"$body")" = "$id" ]'
+  check "$L: its builder may read it" '[ "$(state_of "$B1" "$id")" = pending ]'
+  req GET "/v1/escalations/$id" "$B2"
+  check "$L: another builder may not (403)" '[ "$code" = 403 ] && is_error forbidden'
+  req GET /v1/escalations "$B1"
+  check "$L: a builder cannot list escalations (403)" '[ "$code" = 403 ]'
+  validate "$B1" "esc-plain now" 0
+  check "$L: a rule whose route needs a capability still gets an escalation" \
+    'jq -e ".decision == \"escalate\" and (.escalation_id | type == \"string\")" <<<"$body" >/dev/null'
+
+  # ---- the hook: LIGHTHOUSE_ESCALATION_WAIT
+  hookin() { printf '{"session_id":"s-esc","cwd":"/tmp/esc-proj","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"%s"},"tool_use_id":"t1"}' "$1" > "$W/hook-$2.json"; }
+  hookin "esc-quorum --hook one" 1
+  (LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" LIGHTHOUSE_ESCALATION_WAIT=120 "$HOOK" pre-tool-use \
+     < "$W/hook-1.json" > "$W/hook-1.tmp" 2>"$W/hook-1.err"; echo "$?" > "$W/hook-1.rc"; mv "$W/hook-1.tmp" "$W/hook-1.out") &
+  id=$(pending_id "$E1" "esc-quorum --hook one")
+  verdict "$E2" "$id" deny "not from a hook"
+  wait_for '[ -e "$W/hook-1.out" ]'
+  check "$L: the hook waits (LIGHTHOUSE_ESCALATION_WAIT) and gets the experts' deny" \
+    '[ "$(cat "$W/hook-1.rc")" = 0 ] && jq -e --arg id "$id" ".hookSpecificOutput.permissionDecision == \"deny\" and (.hookSpecificOutput.permissionDecisionReason | test(\"not from a hook\") and test(\$id))" "$W/hook-1.out" >/dev/null'
+  hookin "esc-quorum --hook two" 2
+  out=$(LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" "$HOOK" pre-tool-use < "$W/hook-2.json" 2>/dev/null)
+  check "$L: without LIGHTHOUSE_ESCALATION_WAIT the hook asks at once, naming the escalation" \
+    'jq -e ".hookSpecificOutput.permissionDecision == \"ask\" and (.hookSpecificOutput.permissionDecisionReason | test(\"escalation esc-[0-9a-f]{16}\"))" <<<"$out" >/dev/null'
+  out=$(LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$B1" LIGHTHOUSE_ESCALATION_WAIT=1 "$HOOK" pre-tool-use < "$W/hook-2.json" 2>/dev/null)
+  check "$L: when the wait ends first the hook asks, naming the escalation (still pending)" \
+    'jq -e ".hookSpecificOutput.permissionDecision == \"ask\" and (.hookSpecificOutput.permissionDecisionReason | test(\"escalation esc-[0-9a-f]{16}\"))" <<<"$out" >/dev/null'
+
+  # ---- timeouts: the configured action
+  validate_bg t1 "$B1" "esc-tdeny now" 120
+  validate_bg t2 "$B1" "esc-tallow now" 120
+  wait_for '[ -s "$W/t1.out" ] && [ -s "$W/t2.out" ]'
+  check "$L: a timeout answers the waiting builder with the default action deny" \
+    'jq -e ".decision == \"deny\" and .tier == \"expert\" and (.reason | test(\"deadline\"))" "$W/t1.out" >/dev/null'
+  check "$L: on_timeout allow answers allow" 'jq -e ".decision == \"allow\" and .tier == \"expert\"" "$W/t2.out" >/dev/null'
+  id=$(jq -r .escalation_id "$W/t1.out")
+  req GET "/v1/escalations/$id" "$ADM"
+  check "$L: the expired escalation says expired, decided_by timeout" \
+    'jq -e ".state == \"expired\" and .decided_by == \"timeout\" and .decision == \"deny\"" <<<"$body" >/dev/null'
+
+  # ---- the verdict cache
+  validate_bg c1 "$B1" "esc-cached --table t" 120
+  id=$(pending_id "$E1" "esc-cached --table t")
+  verdict "$E1" "$id" allow "safe table"
+  wait_for '[ -s "$W/c1.out" ]'
+  local before; before=$(created_count)
+  validate "$B1" "esc-cached --table t" 0
+  check "$L: the same request again is decided from the verdict cache (allow, tier expert)" \
+    '[ "$code" = 200 ] && jq -e --arg id "$id" ".decision == \"allow\" and .tier == \"expert\" and .escalation_id == \$id" <<<"$body" >/dev/null'
+  check "$L: ... and made no new escalation" '[ "$(created_count)" = "$before" ]'
+  validate "$B1" "esc-cached --table other" 0
+  check "$L: another request is not in the cache" 'jq -e ".decision == \"escalate\"" <<<"$body" >/dev/null'
+
+  # ---- SSE
+  curl -s -N --max-time 60 -H "Authorization: Bearer $E2" "$URL/v1/escalations/stream" > "$T/sse-$L" 2>/dev/null &
+  local ssepid=$!
+  wait_for 'grep -q "lighthouse stream" "$T/sse-$L"'
+  validate "$B2" "esc-quorum --via sse" 0
+  local sid; sid=$(jq -r .escalation_id <<<"$body")
+  wait_for 'grep -q "$sid" "$T/sse-$L"'
+  check "$L: the stream sends escalation.created with the ESC object" \
+    'grep -A1 "^event: escalation.created" "$T/sse-$L" | grep "^data: " | sed "s/^data: //" | jq -e --arg id "$sid" "select(.id == \$id) | .state == \"pending\"" >/dev/null'
+  kill "$ssepid" 2>/dev/null; wait "$ssepid" 2>/dev/null
+
+  # ---- the fast path while 100 requests wait
+  for i in $(seq 100); do validate_bg "w$i" "$B2" "esc-quorum --many" 120; done
+  # each has recorded its escalate decision (then it waits, suspended)
+  wait_for 'req GET "/v1/events?type=decision.made&agent=builder-2&limit=1000" "$ADM"; [ "$(jq "[.events[] | select(.data.command == \"esc-quorum --many\")] | length" <<<"$body")" = 100 ]'
+  local wid; wid=$(pending_id "$E1" "esc-quorum --many")
+  local okfast=1
+  for i in $(seq 20); do validate "$B1" "ls -la" 0; [ "$code" = 200 ] && jq -e '.decision == "allow"' <<<"$body" >/dev/null || okfast=0; done
+  check "$L: decisions without escalation answer while 100 requests wait" '[ $okfast = 1 ]'
+  req GET "/v1/escalations/$wid" "$ADM"
+  verdict "$E1" "$wid" deny "not now"
+  wait_for '[ "$(ls "$W"/w*.out 2>/dev/null | wc -l)" = 100 ]'
+  check "$L: all 100 waiting requests get the deny" \
+    '[ "$(cat "$W"/w*.out | jq -s "[.[] | select(.decision == \"deny\" and .tier == \"expert\")] | length")" = 100 ]'
+
+  # ---- metrics
+  req GET /metrics ""
+  check "$L: metrics: experts registered and available, escalations pending, totals, duration" \
+    'grep -q "^lighthouse_bridge_experts_registered 3" <<<"$body" && grep -q "^lighthouse_bridge_experts_available 3" <<<"$body" && grep -q "^lighthouse_bridge_escalations_pending [0-9]" <<<"$body" && grep -q "^lighthouse_bridge_escalations_total{outcome=\"deny\"} [1-9]" <<<"$body" && grep -q "^lighthouse_bridge_escalations_total{outcome=\"expired\"} [1-9]" <<<"$body" && grep -q "^lighthouse_bridge_escalation_duration_seconds_count [1-9]" <<<"$body"'
+
+  # ---- a restart in the middle
+  validate "$B1" "esc-restart --x" 0
+  local rid; rid=$(jq -r .escalation_id <<<"$body")
+  validate "$B1" "esc-restart-deadline --x" 0
+  local did; did=$(jq -r .escalation_id <<<"$body")
+  term_wait "$PID"
+  check "$L: the bridge stops with escalations pending" '[ "$rc" = 0 ]'
+  local D=$DATA
+  start_bridge "esc-$L-2" --policy "$T/policy.yaml" --expert-heartbeat 3600 "${FLAGS[@]}" --data "$D" ||
+    { fail "$L: the bridge restarts"; return; }
+  DATA=$D
+  check "$L: after the restart the escalation is still pending" '[ "$(state_of "$ADM" "$rid")" = pending ]'
+  validate_bg r1 "$B1" "esc-restart --x" 120
+  wait_for 'req GET "/v1/escalations/$rid" "$ADM"; [ "$(jq -r .state <<<"$body")" = pending ]'
+  # the waiting builder has joined: its request reached the bridge when the verdict is taken
+  wait_for 'req GET "/v1/events?type=decision.made&limit=1000" "$ADM"; [ "$(jq --arg id "$rid" "[.events[] | select(.data.escalation_id == \$id)] | length" <<<"$body")" -ge 2 ]'
+  verdict "$E1" "$rid" allow "after the restart"
+  check "$L: the expert (registered before the restart) may still vote" '[ "$code" = 200 ] && jq -e ".state == \"decided\"" <<<"$body" >/dev/null'
+  wait_for '[ -s "$W/r1.out" ]'
+  check "$L: a verdict after the restart reaches a new waiter" \
+    'jq -e --arg id "$rid" ".decision == \"allow\" and .tier == \"expert\" and .escalation_id == \$id" "$W/r1.out" >/dev/null'
+  wait_for '[ "$(state_of "$ADM" "$did")" = expired ]'
+  req GET "/v1/escalations/$did" "$ADM"
+  check "$L: a deadline set before the restart expires after it" \
+    'jq -e ".state == \"expired\" and .decided_by == \"timeout\" and .decision == \"deny\"" <<<"$body" >/dev/null'
+
+  # ---- leaving; the audit
+  post_json /v1/experts/leave "$E3" '{}'
+  check "$L: an expert leaves" '[ "$code" = 200 ]'
+  req GET /v1/experts "$ADM"
+  check "$L: ... and is no longer listed" '[ "$(jq "[.experts[] | select(.name == \"sec-1\")] | length" <<<"$body")" = 0 ]'
+  req GET "/v1/events?type=expert.*&limit=100" "$ADM"
+  check "$L: expert.registered and expert.left are recorded" \
+    'jq -e "([.events[] | select(.type == \"expert.registered\")] | length) == 3 and ([.events[] | select(.type == \"expert.left\" and .data.reason == \"left\")] | length) == 1" <<<"$body" >/dev/null'
+  req GET "/v1/events?type=escalation.*&limit=1000" "$ADM"
+  check "$L: every state change is an event (created, verdict, decided, expired)" \
+    'jq -e "[.events[].type] | (index(\"escalation.created\") != null) and (index(\"escalation.verdict\") != null) and (index(\"escalation.decided\") != null) and (index(\"escalation.expired\") != null)" <<<"$body" >/dev/null'
+  term_wait "$PID"
+  check "$L: events verify passes after the escalations" '"$LH" events verify --data "$DATA" "${tokflags[@]}" >/dev/null 2>&1'
+}
+
+# A policy with bad escalation routes does not load.
+cat > "$T/bad.yaml" <<'Y'
+version: 1
+settings:
+  escalation: {quorum: 0}
+rules:
+  - id: r1
+    action: escalate
+    reason: x
+    match: {program: esc-a}
+    escalate: {deadline: 2h, on_timeout: maybe, capabilities: []}
+  - id: r2
+    action: deny
+    reason: x
+    match: {program: esc-b}
+    escalate: {quorum: 1}
+Y
+out=$("$LH" policy lint "$T/bad.yaml" 2>&1)
+check "lint: quorum out of range" 'grep -q "quorum must be a whole number from 1 to 16" <<<"$out"'
+check "lint: deadline over 1h" 'grep -q "deadline must be more than 0 and at most 1h" <<<"$out"'
+check "lint: unknown on_timeout" 'grep -q "on_timeout must be deny, allow or ask" <<<"$out"'
+check "lint: empty capabilities" 'grep -q "capabilities must not be an empty list" <<<"$out"'
+check "lint: escalate: on a deny rule" 'grep -q "escalate: is only for escalate rules" <<<"$out"'
+
+suite sqlite
+
+# An expert whose heartbeat lapses (3 intervals of 1 s) leaves: expert.left, reason lapsed.
+start_bridge lapse --expert-heartbeat 1 || fail "lapse: the bridge starts"
+EL=$(token lapse-1 expert); ADM=$(token root admin)
+post_json /v1/experts/register "$EL" '{"capabilities":["database"]}'
+wait_for 'req GET "/v1/events?type=expert.left" "$ADM"; jq -e ".events[0].data.reason == \"lapsed\"" <<<"$body" >/dev/null'
+check "lapse: a lapsed expert leaves (expert.left, reason lapsed)" 'jq -e ".events[0].data.expert == \"lapse-1\"" <<<"$body" >/dev/null'
+req GET /v1/experts "$ADM"
+check "lapse: ... and is no longer listed" '[ "$(jq ".experts | length" <<<"$body")" = 0 ]'
+post_json /v1/experts/register "$EL" '{"capabilities":["database"]}'
+req GET "/v1/events?type=expert.registered" "$ADM"
+check "lapse: registering again records expert.registered again" '[ "$(jq ".events | length" <<<"$body")" = 2 ]'
+if [ -n "${LH_TEST_PG:-}" ]; then
+  db="lh_esc_$$"
+  if psql "$LH_TEST_PG" -qc "CREATE DATABASE $db" >/dev/null 2>&1; then
+    suite postgres --store postgres --pg "$LH_TEST_PG dbname=$db"
+    psql "$LH_TEST_PG" -qc "DROP DATABASE $db" >/dev/null 2>&1
+  else
+    fail "postgres: cannot create a test database"
+  fi
+else
+  fail "postgres: LH_TEST_PG is not set (scripts/test-services.sh starts PostgreSQL)"
+fi
+done_testing

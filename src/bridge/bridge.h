@@ -42,6 +42,14 @@ typedef struct lh_bridge_config {
     int esc_max_pending;               /* escalations pending at once (beyond: plain escalate) */
     int esc_max_waiters;               /* requests waiting on escalations at once */
     int expert_heartbeat_s;            /* experts' heartbeat interval (available: 3 of them) */
+    /* Elicitations (elicit_* keys, docs/configuration.md) */
+    double elicit_rate;                /* creations per second per asking agent (0: off) */
+    double elicit_burst;               /* its bucket */
+    int elicit_max_pending_to;         /* pending elicitations per addressee */
+    int elicit_max_pending;            /* pending elicitations in all */
+    size_t elicit_max_message;         /* bytes of a message */
+    size_t elicit_max_schema;          /* bytes of a schema */
+    int elicit_max_waiters;            /* long-polls at once */
     lh_sla_config sla;                 /* the SLA monitor and automatic rollback (sla_* keys) */
     lh_alerts_config alerts;           /* where its alerts go (alert_* keys, docs/alerts.md) */
 } lh_bridge_config;

@@ -105,6 +105,7 @@ struct lh_bridge {
     lh_revwatch *revwatch;         /* revwatch.c: other processes' revocations */
     lh_experts *experts;           /* experts.c: the expert registry */
     lh_escalations *escalations;   /* escalations.c: expert escalations and their waiters */
+    struct lh_elicits *elicits;    /* elicitations.c: agent-to-agent questions */
 };
 
 /* One request in progress (MHD's per-request pointer). Requests are recycled through their
@@ -121,6 +122,8 @@ typedef struct lh_req {
     size_t len, cap;
     int overflow;
     int yaml;              /* POST /v1/policy sent YAML */
+    int is_post;           /* the method was POST (routes that take GET and POST) */
+    char sub[64];          /* a prefix route's rest of the path (/v1/elicitations/{sub}) */
     /* A decision waiting for its append (appender.c). Its reply is written before the
      * append: reply[0, pre_len) + the seq + reply[post_at, reply_len). */
     int waiting;           /* suspended until the append is done */
@@ -167,6 +170,9 @@ enum MHD_Result lh_http_reply(struct MHD_Connection *c, lh_req *r, int status, c
 enum MHD_Result lh_http_error(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status,
                               const char *code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* The same with a Retry-After header of retry_after seconds (429, 503). */
+enum MHD_Result lh_http_error_retry(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status, const char *code,
+                                    int retry_after, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Route handlers (routes.c; revisions.h, sse.h and tokens.c have theirs): called once the
  * body is complete. */

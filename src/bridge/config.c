@@ -34,6 +34,13 @@ void lh_bridge_config_defaults(lh_bridge_config *c) {
     c->esc_max_pending = 10000;
     c->esc_max_waiters = 4096;
     c->expert_heartbeat_s = 15;
+    c->elicit_rate = 1;
+    c->elicit_burst = 20;
+    c->elicit_max_pending_to = 100;
+    c->elicit_max_pending = 10000;
+    c->elicit_max_message = 8192;
+    c->elicit_max_schema = 16384;
+    c->elicit_max_waiters = 1024;
     lh_sla_config_defaults(&c->sla);
     lh_alerts_config_defaults(&c->alerts);
 }
@@ -154,6 +161,18 @@ int lh_bridge_config_set(lh_bridge_config *c, const char *key, const char *v, ch
     if (!strcmp(key, "escalations_max_pending")) return setInt(&c->esc_max_pending, key, v, 1, 1000000, err, errlen);
     if (!strcmp(key, "escalations_max_waiters")) return setInt(&c->esc_max_waiters, key, v, 1, 100000, err, errlen);
     if (!strcmp(key, "expert_heartbeat")) return setInt(&c->expert_heartbeat_s, key, v, 1, 3600, err, errlen);
+    if (!strcmp(key, "elicit_rate")) return setDouble(&c->elicit_rate, key, v, 0, 1e6, err, errlen);
+    if (!strcmp(key, "elicit_burst")) return setDouble(&c->elicit_burst, key, v, 1, 1e6, err, errlen);
+    if (!strcmp(key, "elicit_max_pending_to")) return setInt(&c->elicit_max_pending_to, key, v, 1, 1000000, err, errlen);
+    if (!strcmp(key, "elicit_max_pending")) return setInt(&c->elicit_max_pending, key, v, 1, 1000000, err, errlen);
+    if (!strcmp(key, "elicit_max_waiters")) return setInt(&c->elicit_max_waiters, key, v, 1, 1000000, err, errlen);
+    if (!strcmp(key, "elicit_max_message") || !strcmp(key, "elicit_max_schema")) {
+        int n;
+        if (setInt(&n, key, v, 64, 1 << 20, err, errlen)) return -1;
+        if (!strcmp(key, "elicit_max_message")) c->elicit_max_message = (size_t)n;
+        else c->elicit_max_schema = (size_t)n;
+        return 0;
+    }
     if (!strncmp(key, "sla_", 4)) return lh_sla_config_set(&c->sla, key, v, err, errlen);
     if (!strncmp(key, "alert_", 6)) return setAlert(&c->alerts, key, v, err, errlen);
     snprintf(err, errlen, "unknown setting \"%s\" (see docs/configuration.md)", key);
@@ -220,6 +239,12 @@ static const struct { const char *env, *key; } envMap[] = {
     {"LIGHTHOUSE_ESCALATIONS_MAX_PENDING", "escalations_max_pending"},
     {"LIGHTHOUSE_ESCALATIONS_MAX_WAITERS", "escalations_max_waiters"},
     {"LIGHTHOUSE_EXPERT_HEARTBEAT", "expert_heartbeat"},
+    {"LIGHTHOUSE_ELICIT_RATE", "elicit_rate"}, {"LIGHTHOUSE_ELICIT_BURST", "elicit_burst"},
+    {"LIGHTHOUSE_ELICIT_MAX_PENDING_TO", "elicit_max_pending_to"},
+    {"LIGHTHOUSE_ELICIT_MAX_PENDING", "elicit_max_pending"},
+    {"LIGHTHOUSE_ELICIT_MAX_MESSAGE", "elicit_max_message"},
+    {"LIGHTHOUSE_ELICIT_MAX_SCHEMA", "elicit_max_schema"},
+    {"LIGHTHOUSE_ELICIT_MAX_WAITERS", "elicit_max_waiters"},
     /* Alert destinations hold secrets (webhook URLs, the routing key): keep them out of
      * config files if you like. */
     {"LIGHTHOUSE_ALERT_LOG", "alert_log"},

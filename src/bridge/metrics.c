@@ -31,6 +31,7 @@ static const char *routeNames[LH_ROUTE_COUNT] = {
     "/v1/shadows", "/v1/shadows/tree", "/v1/shadows/file", "/v1/shadows/history", "/v1/shadows/diff",
     "/v1/experts/register", "/v1/experts/leave", "/v1/experts", "/v1/escalations", "/v1/escalations/stream",
     "/v1/escalations/{id}", "/v1/escalations/{id}/verdict",
+    "/v1/elicitations", "/v1/elicitations/{id}",
     "/mcp", "other"};
 
 static const char *errNames[LH_ERR_COUNT] = {

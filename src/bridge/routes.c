@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "bridge/appender.h"
+#include "bridge/elicitations.h"
 #include "bridge/engines.h"
 #include "bridge/escalations.h"
 #include "bridge/experts.h"
@@ -539,11 +540,14 @@ enum MHD_Result lh_route_metrics(lh_bridge *b, struct MHD_Connection *c, lh_req 
     x.start_time = b->start_time;
     char *sla = lh_slamon_metrics(b->sla), *sh = lh_shadows_metrics(b->shadows), *more = NULL;
     char *ex = lh_experts_metrics(b->experts), *es = lh_escalations_metrics(b->escalations);
-    if (asprintf(&more, "%s%s%s%s", sla ? sla : "", sh ? sh : "", ex ? ex : "", es ? es : "") < 0) more = NULL;
+    char *el = lh_elicits_metrics(b->elicits);
+    if (asprintf(&more, "%s%s%s%s%s", sla ? sla : "", sh ? sh : "", ex ? ex : "", es ? es : "", el ? el : "") < 0)
+        more = NULL;
     free(sla);
     free(sh);
     free(ex);
     free(es);
+    free(el);
     x.more = more;
     size_t len;
     char *text = lh_metrics_render(b->m, &x, &len);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bridge/appender.h"
+#include "bridge/elicitations.h"
 #include "bridge/engines.h"
 #include "bridge/escalations.h"
 #include "bridge/experts.h"
@@ -155,6 +156,8 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
             allow = "POST";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
         else if (r && r->route == LH_ROUTE_MCP) allow = "POST, DELETE";
+        else if (r && r->route == LH_ROUTE_ELICITATIONS) allow = "GET, POST";
+        else if (r && r->route == LH_ROUTE_ELICITATION) allow = strchr(r->sub, '/') ? "POST" : "GET";
         MHD_add_response_header(resp, "Allow", allow);
     }
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
@@ -168,6 +171,15 @@ enum MHD_Result lh_http_error(lh_bridge *b, struct MHD_Connection *c, lh_req *r,
     va_list ap;
     va_start(ap, fmt);
     enum MHD_Result rc = errorReply(b, c, r, status, code, 0, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+enum MHD_Result lh_http_error_retry(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status, const char *code,
+                                    int retry_after, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = errorReply(b, c, r, status, code, retry_after, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -189,7 +201,7 @@ static enum MHD_Result rateLimited(lh_bridge *b, struct MHD_Connection *c, lh_re
 typedef struct routeDef {
     const char *path;
     lh_route route;
-    int post;          /* 1: POST with a body; 0: GET */
+    int post;          /* 1: POST with a body; 0: GET; 2: either (the handler tells them apart) */
     unsigned roles;    /* roles allowed; 0: open */
 } routeDef;
 
@@ -223,8 +235,16 @@ static const routeDef routes[] = {
     {"/v1/experts", LH_ROUTE_EXPERTS, 0, R_E | R_A},
     {"/v1/escalations", LH_ROUTE_ESCALATIONS, 0, R_E | R_A},
     {"/v1/escalations/stream", LH_ROUTE_ESCALATIONS_STREAM, 0, R_E | R_A},
+    {"/v1/elicitations", LH_ROUTE_ELICITATIONS, 2, R_B | R_E | R_A},
     {"/mcp", LH_ROUTE_MCP, 1, R_B | R_E | R_A},   /* methods: lh_mcp_route_headers */
 };
+
+/* Routes by prefix (a path ending in '/'): the rest of the URL goes to lh_req.sub. */
+static const routeDef prefixRoutes[] = {
+    {"/v1/elicitations/", LH_ROUTE_ELICITATION, 2, R_B | R_E | R_A},
+};
+
+static int isPrefixRoute(const routeDef *rd) { return rd->path[strlen(rd->path) - 1] == '/'; }
 
 /* Routes with an id in the path: /v1/escalations/{id} and /v1/escalations/{id}/verdict. */
 static const routeDef escGet = {"/v1/escalations/{id}", LH_ROUTE_ESCALATION, 0, R_B | R_E | R_A};
@@ -245,6 +265,8 @@ static const routeDef *findIdRoute(const char *url, lh_req *r) {
 static const routeDef *findRoute(const char *url) {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         if (!strcmp(url, routes[i].path)) return &routes[i];
+    for (size_t i = 0; i < sizeof(prefixRoutes) / sizeof(prefixRoutes[0]); i++)
+        if (!strncmp(url, prefixRoutes[i].path, strlen(prefixRoutes[i].path))) return &prefixRoutes[i];
     return NULL;
 }
 
@@ -330,8 +352,16 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
     if (rd->route == LH_ROUTE_MCP) {
         enum MHD_Result mr = lh_mcp_route_headers(b, c, r, method);
         if (r->status || mr != MHD_YES) return mr;
-    } else if ((rd->post && !isPost) || (!rd->post && !isGet))
-        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url, rd->post ? "POST" : "GET");
+    } else if ((rd->post == 1 && !isPost) || (rd->post == 0 && !isGet) || (rd->post == 2 && !isPost && !isGet))
+        return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs %s", url,
+                             rd->post == 2 ? "GET or POST" : rd->post ? "POST" : "GET");
+    r->is_post = isPost;
+    if (isPrefixRoute(rd)) {
+        size_t pl = strlen(rd->path), rest = strlen(url + pl);
+        if (!rest || rest >= sizeof(r->sub))
+            return lh_http_error(b, c, r, 404, "not_found", "no route %.200s (see docs/api.md)", url);
+        memcpy(r->sub, url + pl, rest + 1);
+    }
     /* libmicrohttpd 0.9.75 decodes only a bare "chunked"; any other coding (identity,
      * gzip, "gzip, chunked") it neither decodes nor refuses, and the request hung until
      * the timeout. Answered here, before the body: MHD then closes the connection. */
@@ -397,6 +427,8 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_ESCALATION: return lh_route_escalation_get(b, c, r);
     case LH_ROUTE_ESCALATION_VERDICT: return lh_route_escalation_verdict(b, c, r);
     case LH_ROUTE_MCP: return lh_route_mcp(b, c, r);
+    case LH_ROUTE_ELICITATIONS: return lh_route_elicitations(b, c, r);
+    case LH_ROUTE_ELICITATION: return lh_route_elicitation(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
         int ok = lh_bridge_ready(b);
@@ -729,6 +761,8 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (lh_auth_load_key(cfg->data, 1, b->tokkey, err, errlen)) goto fail;
     b->shadows = lh_shadows_new(b, err, errlen);
     if (!b->shadows) goto fail;
+    b->elicits = lh_elicits_start(b, err, errlen);   /* rebuilt from the store; its sweeper appends */
+    if (!b->elicits) goto fail;
     /* The watcher (started below) follows the store from the head read here, so a
      * revocation recorded in between is applied too. */
     int64_t head = 0;
@@ -805,6 +839,7 @@ static void stopServing(lh_bridge *b) {
     if (b->unix_path[0]) unlink(b->unix_path);
     lh_streams_shutdown(b->streams);
     lh_escalations_shutdown(b->escalations);   /* waiting requests answer "still pending" */
+    lh_elicits_shutdown(b->elicits);   /* long-polls answer now */
     lh_mcp_http_stop(b->mcp);   /* its tool calls give up and resume their connections */
     /* Drain: every request that has started gets its answer. */
     uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
@@ -885,6 +920,7 @@ void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
     if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); }
     lh_escalations_shutdown(b->escalations);
+    lh_elicits_shutdown(b->elicits);
     lh_mcp_http_stop(b->mcp);
     lh_slamon_stop(b->sla);
     lh_escalations_stop(b->escalations);
@@ -908,6 +944,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_escalations_free(b->escalations);
     lh_experts_free(b->experts);
     lh_mcp_http_free(b->mcp);
+    lh_elicits_free(b->elicits);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);
     free(b->m);

@@ -55,7 +55,8 @@ check "validate without cwd uses lighthouse mcp's working directory" \
   '[ "$(at 10 | jq -r .result.structuredContent.decision)" = allow ]'
 check "params that are not an object are -32602" '[ "$(at 12 | jq .error.code)" = -32602 ]'
 
-out=$(LIGHTHOUSE_URL=$URL LIGHTHOUSE_TOKEN=$BUILDER "$LH" mcp <"$FIX/stdio_batch.jsonl" 2>/dev/null)
+# (each run's stderr goes to $T/*.err: under the sanitizer build, bridge_lib.bash reads them)
+out=$(LIGHTHOUSE_URL=$URL LIGHTHOUSE_TOKEN=$BUILDER "$LH" mcp <"$FIX/stdio_batch.jsonl" 2>"$T/stdio-batch.err")
 check "initialize with 2025-03-26 keeps it" '[ "$(at 1 | jq -r .result.protocolVersion)" = 2025-03-26 ]'
 check "in a 2025-03-26 session a batch gets an array of the requests' replies" \
   'any_reply "type == \"array\" and length == 2 and .[0].id == 2 and (.[1].result.tools | length) == 9"'
@@ -64,13 +65,13 @@ check "initialize inside a batch is -32600" 'any_reply "type == \"array\" and .[
 check "a batch of notifications only gets no reply" '[ "$(wc -l <<<"$out")" -eq 5 ] && [ "$(at 5 | jq -c .result)" = "{}" ]'
 
 python3 -c 'import sys; sys.stdout.write("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"pad\":\"" + "a" * (1 << 20) + "\"}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n")' >"$T/long.jsonl"
-out=$(LIGHTHOUSE_URL=$URL LIGHTHOUSE_TOKEN=$BUILDER "$LH" mcp <"$T/long.jsonl" 2>/dev/null)
+out=$(LIGHTHOUSE_URL=$URL LIGHTHOUSE_TOKEN=$BUILDER "$LH" mcp <"$T/long.jsonl" 2>"$T/stdio-long.err")
 check "a line over 1 MiB is -32700 and the next line is still read" \
   '[ "$(jq -sc "map(.error.code // .id)" <<<"$out")" = "[-32700,2]" ]'
 env -u LIGHTHOUSE_URL "$LH" mcp </dev/null >"$T/nourl.out" 2>"$T/nourl.err"; rc=$?
 check "lighthouse mcp without LIGHTHOUSE_URL exits 2 and says what to set" \
   '[ $rc -eq 2 ] && grep -q LIGHTHOUSE_URL "$T/nourl.err" && [ ! -s "$T/nourl.out" ]'
-out=$(LIGHTHOUSE_URL=http://127.0.0.1:1 LIGHTHOUSE_TOKEN=$BUILDER "$LH" mcp <"$FIX/stdio_raw.jsonl" 2>/dev/null)
+out=$(LIGHTHOUSE_URL=http://127.0.0.1:1 LIGHTHOUSE_TOKEN=$BUILDER "$LH" mcp <"$FIX/stdio_raw.jsonl" 2>"$T/stdio-down.err")
 check "a bridge that cannot be reached is a tool result with isError, not a crash" \
   '[ "$(at 9 | jq .result.isError)" = true ] && at 9 | jq -r ".result.content[0].text" | grep -q "could not be reached"'
 

@@ -158,6 +158,8 @@ node_ready() { [ -f "$NODEDIR/node_modules/@modelcontextprotocol/sdk/package.jso
                [ -f "$NODEDIR/node_modules/@modelcontextprotocol/conformance/dist/index.js" ]; }
 why=
 if ! command -v node >/dev/null 2>&1; then why="node is not installed (scripts/deps.sh installs it)"
+elif [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+  why="node $(node --version 2>/dev/null) is older than 20, the oldest these tests ran on (docs/mcp.md)"
 elif ! node_ready; then
   if command -v npm >/dev/null 2>&1; then
     (cd "$NODEDIR" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 || npm ci --no-audit --no-fund >/dev/null 2>&1; })

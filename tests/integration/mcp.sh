@@ -4,6 +4,7 @@
 #      negotiation, the JSON-RPC errors, batches only in 2025-03-26, size bound;
 #   2. the bridge's POST /mcp with curl (no node): sessions, headers, tool calls as the caller,
 #      and hostile input (bad JSON, a huge body, wrong methods, no token, foreign Origin/Host);
+#      a long-poll through /mcp leaves the bridge's one worker free, and a stop answers it;
 #   3. the official MCP TypeScript SDK client over stdio calling every tool
 #      (tests/mcp/stdio_client.mjs);
 #   4. the MCP conformance suite (@modelcontextprotocol/conformance) against /mcp: every
@@ -151,6 +152,42 @@ mcp "$BUILDER" "$FIX/http_ping.json" "${S[@]}"
 check "the ended session is 404" '[ "$code" = 404 ]'
 m=$(curl -s --max-time 10 "$URL/metrics")
 check "/metrics counts /mcp requests by status" 'grep -q "lighthouse_bridge_requests_total{route=\"/mcp\",code=\"200\"}" <<<"$m"'
+
+# ---- 2b. a long-poll through /mcp holds no worker; a stop answers it ---------------------
+# A second bridge with one HTTP worker: while a tool call waits (elicitations_list, wait 60),
+# that worker still answers /metrics. Ordered on events (the elicitation waiter gauge, the
+# answer of the elicitation), never on a clock.
+if [ -n "$(metric_now lighthouse_bridge_elicitation_waiters)" ]; then
+  URL0=$URL DATA0=$DATA PID0=$PID
+  LIGHTHOUSE_WORKERS=1 start_bridge one || fail "a bridge with one worker starts"
+  W1=$(token builder-1 builder) W2=$(token builder-2 builder) W3=$(token builder-3 builder)
+  mcp "$W2" "$FIX/http_init.json"; S2=$(hdr Mcp-Session-Id)
+  curl -s -o "$T/lp.body" -w '%{http_code}' --max-time 90 -H "Authorization: Bearer $W2" -H "Mcp-Session-Id: $S2" \
+    -H "Content-Type: application/json" -H "Accept: application/json" --data-binary "@$FIX/http_eli_wait.json" \
+    "$URL/mcp" >"$T/lp.code" &
+  LP=$!
+  wait_for '[ "$(metric_now lighthouse_bridge_elicitation_waiters)" = 1 ]'; parked=$?
+  check "one worker answers /metrics while an MCP tool call long-polls (the call is parked, not the worker)" \
+    '[ $parked -eq 0 ] && kill -0 $LP 2>/dev/null'
+  req POST /v1/elicitations "$W1" application/json "$FIX/eli_create.json"
+  wait "$LP"
+  check "the question ends the long-poll: the MCP reply lists it" \
+    '[ "$(cat "$T/lp.code")" = 200 ] && [ "$(jq ".result.structuredContent.elicitations | length" "$T/lp.body")" = 1 ]'
+  mcp "$W3" "$FIX/http_init.json"; S3=$(hdr Mcp-Session-Id)
+  curl -s -o "$T/lp3.body" -w '%{http_code}' --max-time 90 -H "Authorization: Bearer $W3" -H "Mcp-Session-Id: $S3" \
+    -H "Content-Type: application/json" -H "Accept: application/json" --data-binary "@$FIX/http_eli_wait.json" \
+    "$URL/mcp" >"$T/lp3.code" &
+  LP=$!
+  wait_for '[ "$(metric_now lighthouse_bridge_elicitation_waiters)" = 1 ]'
+  term_wait "$PID"
+  wait "$LP"
+  check "SIGTERM with an MCP tool call waiting: the bridge exits 0 and the call gets its JSON-RPC reply" \
+    '[ $rc -eq 0 ] && [ "$(cat "$T/lp3.code")" = 200 ] && jq -e ".id == 5 and .result" "$T/lp3.body" >/dev/null'
+  URL=$URL0 DATA=$DATA0 PID=$PID0
+else
+  skip "an MCP long-poll holds no worker" "the bridge has no elicitation routes (branch elicit not merged)"
+  skip "SIGTERM with an MCP tool call waiting" "the bridge has no elicitation routes"
+fi
 
 # ---- 3 and 4: node ------------------------------------------------------------------------
 NODEDIR="$ROOT/tests/mcp"

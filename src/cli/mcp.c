@@ -2,8 +2,15 @@
  * on stdin, replies on stdout (nothing else is ever written there), logs on stderr. Each
  * message is answered in turn by the MCP core (src/mcp/), whose tools call the bridge at
  * LIGHTHOUSE_URL with LIGHTHOUSE_TOKEN: the agent's own token, so the bridge applies its
- * roles, rate limits and audit as for any other call of that agent. */
+ * roles, rate limits and audit as for any other call of that agent.
+ *
+ * A tools/call runs on a thread of its own (at most MAX_CALLS at once), so a long-poll or an
+ * escalation wait does not hold the messages after it (a ping, another tool): its reply is
+ * written when it is ready, under outMu, each reply one whole line. Everything else, and a
+ * batch, is answered in order on the main thread. At the end of input the running calls
+ * finish before the process exits. */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +41,71 @@ static long readLine(FILE *in, char *buf, size_t cap) {
     return over ? -2 : (long)n;
 }
 
-static int writeLine(const char *s, size_t n) {
-    if (fwrite(s, 1, n, stdout) != n || fputc('\n', stdout) == EOF || fflush(stdout)) return -1;
-    return 0;
+#define MAX_CALLS 16
+
+static pthread_mutex_t outMu = PTHREAD_MUTEX_INITIALIZER;   /* guards stdout, running, failed */
+static pthread_cond_t outCv = PTHREAD_COND_INITIALIZER;     /* running fell */
+static int running;       /* tool calls on their threads */
+static int failed;        /* stdout could not be written */
+
+/* Write one reply line; under outMu. */
+static void writeLineLocked(const char *s, size_t n) {
+    if (failed) return;
+    if (fwrite(s, 1, n, stdout) != n || fputc('\n', stdout) == EOF || fflush(stdout)) failed = 1;
+}
+
+static void writeLine(const char *s, size_t n) {
+    pthread_mutex_lock(&outMu);
+    writeLineLocked(s, n);
+    pthread_mutex_unlock(&outMu);
+}
+
+typedef struct callJob {
+    json_t *msg;
+    lh_mcp_session s;     /* a copy: a single tools/call changes no session state */
+    const lh_mcp_env *env;
+} callJob;
+
+static void *runCall(void *arg) {
+    callJob *j = arg;
+    size_t n = 0;
+    char *out = lh_mcp_answer(j->msg, &j->s, j->env, &n);
+    pthread_mutex_lock(&outMu);
+    if (out) writeLineLocked(out, n);
+    running--;
+    pthread_cond_broadcast(&outCv);
+    pthread_mutex_unlock(&outMu);
+    free(out);
+    free(j);
+    return NULL;
+}
+
+/* Answer msg (consumed) on a thread of its own; inline when no thread can start. */
+static void startCall(json_t *msg, const lh_mcp_session *s, const lh_mcp_env *env) {
+    callJob *j = malloc(sizeof(*j));
+    pthread_mutex_lock(&outMu);
+    while (running >= MAX_CALLS) pthread_cond_wait(&outCv, &outMu);
+    running++;
+    pthread_mutex_unlock(&outMu);
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (j) { j->msg = msg; j->s = *s; j->env = env; }
+    if (!j || pthread_create(&t, &at, runCall, j)) {
+        if (j) { runCall(j); }
+        else {
+            size_t n = 0;
+            lh_mcp_session copy = *s;
+            char *out = lh_mcp_answer(msg, &copy, env, &n);
+            pthread_mutex_lock(&outMu);
+            if (out) writeLineLocked(out, n);
+            running--;
+            pthread_mutex_unlock(&outMu);
+            free(out);
+        }
+    }
+    pthread_attr_destroy(&at);
 }
 
 static int blank(const char *s) { return s[strspn(s, " \t\r")] == 0; }
@@ -92,11 +161,20 @@ int lh_cli_mcp(int argc, char **argv) {
             if (blank(line)) continue;
             lh_mcp_info info;
             json_t *m = lh_mcp_parse(line, (size_t)n, &info, &out, &outlen);
+            if (m && info.tool_calls && !info.batch && s.version[0]) { startCall(m, &s, &env); continue; }
             if (m) out = lh_mcp_answer(m, &s, &env, &outlen);
         }
-        if (out && writeLine(out, outlen)) { free(out); rc = 1; break; }
+        if (out) writeLine(out, outlen);
         free(out);
+        pthread_mutex_lock(&outMu);
+        int bad = failed;
+        pthread_mutex_unlock(&outMu);
+        if (bad) { rc = 1; break; }
     }
+    pthread_mutex_lock(&outMu);   /* the calls still running write their replies first */
+    while (running > 0) pthread_cond_wait(&outCv, &outMu);
+    if (failed) rc = 1;
+    pthread_mutex_unlock(&outMu);
     free(line);
     curl_global_cleanup();
     return rc;

@@ -154,6 +154,18 @@ async function elicitations(builder) {
         r.structuredContent?.state === 'pending', JSON.stringify(r).slice(0, 400));
   const b2 = await connect(env.MCP_BUILDER2, 'builder-2');
   const b3 = await connect(env.MCP_BUILDER3, 'builder-3');
+  // A long-poll does not hold the session: builder-3 waits for a question, pings meanwhile,
+  // and the question (not a clock) ends the wait.
+  let settled = false;
+  const lp = b3.callTool({ name: 'elicitations_list', arguments: { wait: 60 } });
+  lp.then(() => { settled = true; }, () => { settled = true; });
+  await b3.ping();
+  check('a ping is answered while a long-poll tool call of the same session waits', !settled);
+  r = await builder.callTool({ name: 'elicitation_create', arguments: { to: 'builder-3', message: 'Still there?',
+    schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } });
+  const lr = await lp;
+  check('the question to builder-3 ends its long-poll', !lr.isError &&
+        (lr.structuredContent?.elicitations || []).some((e) => e.to === 'builder-3'), JSON.stringify(lr).slice(0, 300));
   r = await b2.callTool({ name: 'elicitations_list', arguments: { wait: 5 } });
   check('elicitations_list: builder-2 sees the question', !r.isError &&
         (r.structuredContent?.elicitations || []).some((e) => e.id === id), JSON.stringify(r).slice(0, 400));

@@ -37,6 +37,7 @@ LIBS_ALL    = $(LIBS_BRIDGE) $(LIBS_STORE) $(LIBS_ENGINE) -lm -pthread
 ENGINE_SRC = $(wildcard src/engine/*.c) $(wildcard src/util/*.c) $(BUILD)/gen/default_policy.c
 STORE_SRC  = $(wildcard src/store/*.c)
 BRIDGE_SRC = $(wildcard src/bridge/*.c) $(wildcard src/load/*.c) $(wildcard src/expert/*.c) \
+             $(wildcard src/mcp/*.c) \
              $(BUILD)/gen/ui_files.c $(BUILD)/gen/expert_prompt.c
 HOOK_SRC   = $(filter-out src/hook/hook_main.c,$(wildcard src/hook/*.c))
 CLI_SRC    = src/main.c $(wildcard src/cli/*.c)

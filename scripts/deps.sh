@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages Lighthouse needs to build, test and benchmark, and the npm
-# packages of the differential shell test (tests/diff/) and of the console test (tests/ui/). Idempotent: when every package is present it does nothing and prints nothing.
+# packages of the node tests (tests/diff/, tests/ui/, tests/mcp/). Idempotent: when every package is present it does nothing and prints nothing.
 set -euo pipefail
 
 pkgs=(
@@ -22,32 +22,28 @@ done
 # npm comes with some nodejs builds and is a package of its own in Debian's.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
-# The independent shell parser of the differential test (tests/diff/, pinned by its
-# package-lock.json) goes into tests/diff/node_modules, from npm's cache when it is there.
-npm_diff() {
+# The npm packages of the project's node tests, each pinned by its package-lock.json, go
+# into DIR/node_modules, from npm's cache when they are there:
+#   tests/diff  the independent shell parser of the differential test
+#   tests/ui    puppeteer-core for the review console's browser test (ui.sh)
+#   tests/mcp   the MCP SDK client and conformance suite (mcp.sh)
+npm_dir() {   # npm_dir DIR MARKER WHAT-FAILS
   local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/diff"
-  [ -f "$dir/node_modules/mvdan-sh/index.js" ] && return 0
+  dir="$(cd "$(dirname "$0")/.." && pwd)/$1"
+  [ -f "$dir/node_modules/$2" ] && return 0
   command -v npm >/dev/null 2>&1 || return 0
-  echo "deps: installing tests/diff's npm packages" >&2
+  echo "deps: installing $1's npm packages" >&2
   (cd "$dir" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 ||
                   npm ci --no-audit --no-fund >&2; }) ||
-    echo "deps: npm ci failed in tests/diff; the differential shell test will skip" >&2
+    echo "deps: npm ci failed in $1; $3" >&2
+}
+npm_all() {
+  npm_dir tests/diff mvdan-sh/index.js "the differential shell test will skip"
+  npm_dir tests/ui puppeteer-core/package.json "tests/integration/ui.sh will fail"
+  npm_dir tests/mcp @modelcontextprotocol/conformance/dist/index.js "the MCP SDK and conformance tests will skip"
 }
 
-# puppeteer-core for the review console's browser test (tests/ui/, tests/integration/ui.sh).
-npm_ui() {
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/ui"
-  [ -f "$dir/node_modules/puppeteer-core/package.json" ] && return 0
-  command -v npm >/dev/null 2>&1 || return 0
-  echo "deps: installing tests/ui's npm packages" >&2
-  (cd "$dir" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 ||
-                  npm ci --no-audit --no-fund >&2; }) ||
-    echo "deps: npm ci failed in tests/ui; tests/integration/ui.sh will fail" >&2
-}
-
-if [ ${#missing[@]} -eq 0 ]; then npm_diff; npm_ui; exit 0; fi
+if [ ${#missing[@]} -eq 0 ]; then npm_all; exit 0; fi
 
 echo "deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -62,5 +58,4 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 if command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl disable --now prometheus nginx >/dev/null 2>&1 || true
 fi
-npm_diff
-npm_ui
+npm_all

@@ -102,6 +102,7 @@ struct lh_bridge {
     lh_slamon *sla;                /* sla_monitor.c: the SLA monitor */
     struct lh_shadows *shadows;    /* shadows.c: project shadows */
     struct lh_annotations *annotations;   /* annotations.c: anchored annotations */
+    struct lh_mcp_http *mcp;       /* mcp_http.c: MCP sessions and tool calls at /mcp */
     lh_revwatch *revwatch;         /* revwatch.c: other processes' revocations */
     lh_experts *experts;           /* experts.c: the expert registry */
     lh_escalations *escalations;   /* escalations.c: expert escalations and their waiters */
@@ -139,6 +140,8 @@ typedef struct lh_req {
     lh_append_job job;     /* the append and its result (appender.h) */
     char rid[LH_ESC_ID_LEN + 8]; /* the {id} of /v1/escalations/{id}[/verdict], /v1/annotations/{id} */
     lh_esc_wait esc;       /* its escalation and its wait (escalations.h) */
+    int mcp_delete;        /* DELETE /mcp (mcp_http.c) */
+    struct lh_mcp_job *mcp_job;   /* a tools/call running on its thread; the connection is suspended */
 } lh_req;
 
 /* The decision.made event's data for request r and decision d (id: the decision's id) in

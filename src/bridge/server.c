@@ -34,6 +34,7 @@
 #include "bridge/engines.h"
 #include "bridge/escalations.h"
 #include "bridge/experts.h"
+#include "bridge/mcp_http.h"
 #include "bridge/revisions.h"
 #include "bridge/revwatch.h"
 #include "bridge/sessions.h"
@@ -158,6 +159,7 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
         else if (r && r->route == LH_ROUTE_ANNOTATIONS) allow = "GET, POST";
         else if (r && r->route == LH_ROUTE_ANNOTATION) allow = "GET, DELETE";
         else if (r && r->route == LH_ROUTE_POLICY) allow = "POST";
+        else if (r && r->route == LH_ROUTE_MCP) allow = "POST, DELETE";
         else if (r && r->route == LH_ROUTE_ELICITATIONS) allow = "GET, POST";
         else if (r && r->route == LH_ROUTE_ELICITATION) allow = strchr(r->sub, '/') ? "POST" : "GET";
         MHD_add_response_header(resp, "Allow", allow);
@@ -242,6 +244,7 @@ static const routeDef routes[] = {
     {"/v1/escalations", LH_ROUTE_ESCALATIONS, 0, R_E | R_A},
     {"/v1/escalations/stream", LH_ROUTE_ESCALATIONS_STREAM, 0, R_E | R_A},
     {"/v1/elicitations", LH_ROUTE_ELICITATIONS, M_GET_POST, R_B | R_E | R_A},
+    {"/mcp", LH_ROUTE_MCP, 1, R_B | R_E | R_A},   /* methods: lh_mcp_route_headers */
 };
 
 /* Routes with an id in the path: /v1/escalations/{id} and /v1/escalations/{id}/verdict. */
@@ -378,7 +381,10 @@ static enum MHD_Result onHeaders(lh_bridge *b, struct MHD_Connection *c, lh_req 
     int isPost = !strcmp(method, "POST"), isGet = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     int isDelete = !strcmp(method, "DELETE");
     snprintf(r->method, sizeof(r->method), "%s", isPost ? "POST" : isDelete ? "DELETE" : "GET");
-    if (rd->post == M_GET_POST || rd->post == M_GET_DELETE) {
+    if (rd->route == LH_ROUTE_MCP) {
+        enum MHD_Result mr = lh_mcp_route_headers(b, c, r, method);
+        if (r->status || mr != MHD_YES) return mr;
+    } else if (rd->post == M_GET_POST || rd->post == M_GET_DELETE) {
         if (!isGet && !(rd->post == M_GET_POST ? isPost : isDelete))
             return lh_http_error(b, c, r, 405, "method_not_allowed", "%s needs GET or %s", url,
                                  rd->post == M_GET_POST ? "POST" : "DELETE");
@@ -459,6 +465,7 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_ESCALATIONS_STREAM: return lh_route_escalations_stream(b, c, r);
     case LH_ROUTE_ESCALATION: return lh_route_escalation_get(b, c, r);
     case LH_ROUTE_ESCALATION_VERDICT: return lh_route_escalation_verdict(b, c, r);
+    case LH_ROUTE_MCP: return lh_route_mcp(b, c, r);
     case LH_ROUTE_ELICITATIONS: return lh_route_elicitations(b, c, r);
     case LH_ROUTE_ELICITATION: return lh_route_elicitation(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
@@ -545,6 +552,7 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
         r->waiting = 0;
         return lh_route_decide_finish(b, c, r);
     }
+    if (r->mcp_job) return lh_route_mcp_resumed(b, c, r);   /* a tool call resumed it */
     if (r->status) {  /* already answered; discard any body */
         *upload_size = 0;
         return MHD_YES;
@@ -586,6 +594,7 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
     uint64_t ns = lh_mono_ns() - r->t0;
     lh_metrics_request(b->m, r->route, r->status, gone, ns);
     lh_metrics_agent_request(b->m, r->route, r->claims.agent, r->status, gone, ns);
+    lh_mcp_req_done(r);
     reqFree(b, r);
     *con_cls = NULL;
     atomic_fetch_sub(&b->srv->inflight, 1);
@@ -756,8 +765,9 @@ static int newHandles(lh_bridge *b) {
     b->sessions = lh_sessions_new(b->start_ns);
     b->experts = lh_experts_new(b, b->cfg.expert_heartbeat_s);
     b->escalations = lh_escalations_new(b, b->cfg.esc_max_pending, b->cfg.esc_max_waiters);
+    b->mcp = lh_mcp_http_new();
     return b->srv && b->m && b->revoked && b->rl && b->engines && b->revisions && b->streams && b->sessions &&
-                   b->experts && b->escalations
+                   b->experts && b->escalations && b->mcp
                ? 0
                : -1;
 }
@@ -871,6 +881,7 @@ static void stopServing(lh_bridge *b) {
     lh_streams_shutdown(b->streams);
     lh_escalations_shutdown(b->escalations);   /* waiting requests answer "still pending" */
     lh_elicits_shutdown(b->elicits);   /* long-polls answer now */
+    lh_mcp_http_stop(b->mcp);   /* its tool calls give up and resume their connections */
     /* Drain: every request that has started gets its answer. */
     uint64_t deadline = lh_mono_ns() + (uint64_t)b->cfg.drain_s * 1000000000ull;
     while (atomic_load(&b->srv->inflight) > 0 && lh_mono_ns() < deadline) {
@@ -951,6 +962,7 @@ void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
     if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); }
     lh_escalations_shutdown(b->escalations);
+    lh_mcp_http_stop(b->mcp);
     lh_slamon_stop(b->sla);
     lh_escalations_stop(b->escalations);
     if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); lh_elicits_shutdown(b->elicits); }
@@ -976,6 +988,7 @@ void lh_bridge_free(lh_bridge *b) {
     lh_shadows_free(b->shadows);
     lh_escalations_free(b->escalations);
     lh_experts_free(b->experts);
+    lh_mcp_http_free(b->mcp);
     lh_elicits_free(b->elicits);
     lh_revoked_free(b->revoked);
     lh_ratelimit_free(b->rl);

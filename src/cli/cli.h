@@ -14,5 +14,6 @@ int lh_cli_load(int argc, char **argv);    /* src/cli/load.c */
 int lh_cli_mount(int argc, char **argv);   /* src/cli/mount.c */
 int lh_cli_review(int argc, char **argv);  /* src/cli/review.c */
 int lh_cli_expert(int argc, char **argv);  /* src/cli/expert.c */
+int lh_cli_mcp(int argc, char **argv);     /* src/cli/mcp.c */
 
 #endif

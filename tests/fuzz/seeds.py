@@ -211,3 +211,20 @@ if __name__ == "__main__":
     write("fuzz_elicit", [e.encode("utf-8") for e in ELICIT])
     # The symbol finder: the first byte picks the language (0 C, 1 Python, 2 JS/TS, 3 Go, 4 shell).
     write("fuzz_symbols", [bytes([lang]) + src.encode() for lang, src in SYMBOLS])
+    # The MCP harness: the first byte picks the session (0 none, 1 2025-11-25, 2 2025-03-26;
+    # bit 4: a default cwd), the rest is one line of the MCP test fixtures, or a tools/call.
+    fx = os.path.join(os.path.dirname(ROOT), "..", "mcp", "fixtures")
+    lines = []
+    for f in ("stdio_raw.jsonl", "stdio_batch.jsonl", "http_init.json", "http_validate_deny.json", "http_events.json"):
+        with open(os.path.join(fx, f), "rb") as fh:
+            lines += [ln for ln in fh.read().split(b"\n") if ln.strip()]
+    calls = [b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"%s","arguments":%s}}' % (t, a) for t, a in [
+        (b"escalations_list", b'{"state":"all","wait":3,"limit":2}'), (b"escalation_get", b'{"id":"esc-1"}'),
+        (b"escalation_decide", b'{"id":"esc-1","decision":"deny","reason":"r"}'),
+        (b"elicitation_create", b'{"to":"b","message":"m","schema":{"type":"object"}}'),
+        (b"elicitations_list", b'{"wait":1}'), (b"elicitation_get", b'{"id":"eli-1","wait":2}'),
+        (b"elicitation_respond", b'{"id":"eli-1","action":"accept","content":{"a":1}}'),
+        (b"events_query", b'{"type":"a b","agent":"x","after":1,"limit":5}'),
+        (b"validate", b'{"tool":"Write","input":{"file_path":"a","content":"b"},"cwd":"/p"}')]]
+    write("fuzz_mcp", [bytes([i % 3 | (i & 4)]) + ln for i, ln in enumerate(lines)] +
+          [bytes([1 | (i & 4)]) + c for i, c in enumerate(calls)] + [bytes([2]) + b"[" + b",".join(calls[:3]) + b"]"])

@@ -13,6 +13,7 @@
  * versions applied, under an advisory lock so replicas starting together do not race. */
 #include "store/store_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -138,7 +139,14 @@ fail:
 
 /* ============================== Readers ============================== */
 
+/* A reader pinned to this thread by read_begin (see pgReadBegin): readerGet hands it out,
+ * readerPut keeps it, so every read of the thread sees the pinned transaction's snapshot. */
+static _Thread_local pgBe *tl_pin_be;
+static _Thread_local pgReader *tl_pin;
+static _Thread_local int tl_pin_depth;
+
 static pgReader *readerGet(pgBe *b, char *err, size_t errlen) {
+    if (tl_pin && tl_pin_be == b) return tl_pin;
     pthread_mutex_lock(&b->pool_mu);
     pgReader *r = b->npool ? b->pool[--b->npool] : NULL;
     pthread_mutex_unlock(&b->pool_mu);
@@ -151,7 +159,7 @@ static pgReader *readerGet(pgBe *b, char *err, size_t errlen) {
 }
 
 static void readerPut(pgBe *b, pgReader *r) {
-    if (!r) return;
+    if (!r || r == tl_pin) return;
     int broken = PQstatus(r->c) != CONNECTION_OK || PQtransactionStatus(r->c) != PQTRANS_IDLE;
     pthread_mutex_lock(&b->pool_mu);
     if (!broken && b->npool < POOL_MAX) { b->pool[b->npool++] = r; r = NULL; }
@@ -237,6 +245,47 @@ static int pgInitHead(lh_store *st, const char *fp, char *err, size_t errlen) {
     PQclear(r);
     readerPut(b, rd);
     return ok ? 0 : -1;
+}
+
+/* ============================== Pinned snapshots ============================== */
+
+/* One REPEATABLE READ READ ONLY transaction on one reader, pinned to the calling thread. Its
+ * snapshot is taken at its first statement (the head read), so the tail and every page of a
+ * verify that follow see the chain exactly as of that head, whatever other replicas commit
+ * meanwhile. An idle pooled connection may have died: one fresh connection is tried. */
+static int pgReadBegin(lh_store *st, char *err, size_t errlen) {
+    pgBe *b = be(st);
+    if (tl_pin) {
+        if (tl_pin_be != b) return lh_store_err(err, errlen, "a snapshot of another store is open on this thread");
+        tl_pin_depth++;
+        return 0;
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        pgReader *rd = readerGet(b, err, errlen);
+        if (!rd) return -1;
+        if (execOk(rd->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) == 0) {
+            tl_pin = rd;
+            tl_pin_be = b;
+            tl_pin_depth = 1;
+            return 0;
+        }
+        int dead = PQstatus(rd->c) != CONNECTION_OK;
+        readerPut(b, rd);
+        if (!dead) return -1;
+    }
+    return -1;
+}
+
+static void pgReadEnd(lh_store *st) {
+    pgBe *b = be(st);
+    if (!tl_pin || tl_pin_be != b) return;
+    assert(tl_pin_depth > 0);
+    if (--tl_pin_depth) return;
+    pgReader *rd = tl_pin;
+    tl_pin = NULL;
+    tl_pin_be = NULL;
+    PQclear(PQexec(rd->c, "COMMIT")); /* read only: nothing to make durable */
+    readerPut(b, rd);
 }
 
 /* ============================== The writer ============================== */
@@ -711,4 +760,6 @@ const lh_backend_ops lh_store_postgres_ops = {
     .sub_wait = pgSubWait,
     .sub_close = pgSubClose,
     .close = pgClose,
+    .read_begin = pgReadBegin,
+    .read_end = pgReadEnd,
 };

@@ -743,6 +743,43 @@ static void pgSubClose(lh_store *st, lh_sub_be *s) {
     free(s);
 }
 
+/* ============================== Leadership ============================== */
+
+/* A session advisory lock on a connection used for nothing else. PostgreSQL releases it
+ * when the session ends, so a killed or cut-off holder loses it and another replica's next
+ * check takes it. Holding it is re-checked with a round trip on every call: a holder whose
+ * connection died learns it there, before it acts. */
+typedef struct pgLeader { PGconn *c; int held; } pgLeader;
+
+static int pgLeaderCheck(lh_store *st, void **state, int64_t key, char *err, size_t errlen) {
+    pgLeader *l = *state;
+    if (!l && !(l = *state = calloc(1, sizeof(*l)))) return lh_store_err(err, errlen, "out of memory"), 0;
+    if (l->c && PQstatus(l->c) != CONNECTION_OK) { PQfinish(l->c); l->c = NULL; l->held = 0; }
+    if (!l->c && !(l->c = pgConnect(be(st), err, errlen))) return 0;
+    char sql[96];
+    if (l->held) snprintf(sql, sizeof(sql), "SELECT true");
+    else snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", (long long)key);
+    PGresult *r = PQexec(l->c, sql);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (!ok) {
+        pgErr(l->c, r, err, errlen, "the leader lock");
+        PQclear(r);
+        PQfinish(l->c); /* whatever it held is gone with the session */
+        l->c = NULL;
+        l->held = 0;
+        return 0;
+    }
+    l->held = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return l->held;
+}
+
+static void pgLeaderFree(lh_store *st, void *state) {
+    pgLeader *l = state;
+    PQfinish(l->c); /* ends the session: the lock is released */
+    free(l);
+}
+
 const lh_backend_ops lh_store_postgres_ops = {
     .name = "postgres",
     .open = pgOpen,
@@ -762,4 +799,6 @@ const lh_backend_ops lh_store_postgres_ops = {
     .close = pgClose,
     .read_begin = pgReadBegin,
     .read_end = pgReadEnd,
+    .leader_check = pgLeaderCheck,
+    .leader_free = pgLeaderFree,
 };

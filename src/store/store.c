@@ -370,6 +370,31 @@ void lh_store_sub_close(lh_store_sub *s) {
     free(s);
 }
 
+/* ============================== Leadership ============================== */
+
+struct lh_store_leader {
+    lh_store *st;
+    int64_t key;
+    void *state;                   /* the backend's (PostgreSQL: its connection) */
+};
+
+lh_store_leader *lh_store_leader_new(lh_store *st, int64_t key) {
+    lh_store_leader *l = calloc(1, sizeof(*l));
+    if (l) { l->st = st; l->key = key; }
+    return l;
+}
+
+int lh_store_leader_check(lh_store_leader *l, char *err, size_t errlen) {
+    if (!l->st->ops->leader_check) return 1;
+    return l->st->ops->leader_check(l->st, &l->state, l->key, err, errlen);
+}
+
+void lh_store_leader_free(lh_store_leader *l) {
+    if (!l) return;
+    if (l->state && l->st->ops->leader_free) l->st->ops->leader_free(l->st, l->state);
+    free(l);
+}
+
 /* ============================== Verifying ============================== */
 
 static int badAt(lh_store_verify_result *r, int64_t seq, const char *fmt, const char *a) {

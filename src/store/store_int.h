@@ -204,6 +204,10 @@ typedef struct lh_backend_ops {
      * by counting; only the outermost pair opens and closes. Writes are not allowed inside. */
     int (*read_begin)(lh_store *st, char *err, size_t errlen);
     void (*read_end)(lh_store *st);
+    /* Optional (NULL: the role is always held here). *state starts NULL and is the
+     * backend's; leader_check returns 1 held, 0 not; leader_free releases and frees it. */
+    int (*leader_check)(lh_store *st, void **state, int64_t key, char *err, size_t errlen);
+    void (*leader_free)(lh_store *st, void *state);
 } lh_backend_ops;
 
 /* Test hook (NULL in production): called in lh_store_open and lh_store_verify right after

@@ -28,7 +28,10 @@ fi
 DB="lh_replicas_$$"
 psql "$LH_TEST_PG" -qc "CREATE DATABASE $DB" >/dev/null 2>&1 || { fail "create database $DB"; done_testing; exit 1; }
 PG="$LH_TEST_PG dbname=$DB"
-trap 'cleanup; psql "$LH_TEST_PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1' EXIT
+HPID= LPID=
+# haproxy and the load client are ours to stop, also when the script ends early
+trap '[ -n "$LPID" ] && kill "$LPID" 2>/dev/null; [ -n "$HPID" ] && kill "$HPID" 2>/dev/null
+      cleanup; psql "$LH_TEST_PG" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1' EXIT
 
 cat > "$T/sla.yaml" <<'Y'
 rate_limit: 0
@@ -165,14 +168,14 @@ check "the slow revision is pushed through a" '[ "$code" = 200 ] && [ "$(jq -r .
 for r in b c; do wait_until 30 '[ "$(active_on $r)" = rep-slow ]'; done
 drive slow $F
 for r in $F; do
-  wait_until 60 '[[ "$(sla_action $r)" == *"left to the SLA leader"* ]]'
+  wait_until 120 '[[ "$(sla_action $r)" == *"left to the SLA leader"* ]]'
   check "follower $r: p99 violated, the rollback left to the leader ($(sla_action $r | head -c 160))" \
     '[[ "$(sla_action $r)" == violated*"left to the SLA leader"* ]]'
 done
 check "no rollback while only followers are violated ($(rolled_back) policy.rolled_back)" '[ "$(rolled_back)" = 0 ]'
 check "every replica still runs the slow revision" '[ "$(active_on a)$(active_on b)$(active_on c)" = rep-slowrep-slowrep-slow ]'
 drive slowl "$L"
-wait_until 60 '[ "$(rolled_back)" -ge 1 ]'
+wait_until 120 '[ "$(rolled_back)" -ge 1 ]'
 for r in a b c; do wait_until 30 '[ "$(active_on $r)" = rep-base ]'; done
 stop_drive slow slowl
 check "the leader ($L) rolled back: every replica runs rep-base again" \
@@ -306,8 +309,8 @@ served_by() { local u="URL_$1"; curl -s --max-time 10 "${!u}/metrics" |
   awk '$1 ~ /^lighthouse_bridge_requests_total/ && $1 ~ /validate/ && $1 ~ /"200"/ {s+=$2} END {print s+0}'; }
 wait_until 60 '[ "$(served_by $K)" -gt 0 ]'
 check "replica $K rejoins: haproxy sends it decisions again ($(served_by $K) since its restart)" '[ "$(served_by $K)" -gt 0 ]'
-touch "$T/load.stop"; wait "$LPID"
-kill -TERM "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null
+touch "$T/load.stop"; wait "$LPID"; LPID=
+kill -TERM "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null; HPID=
 if "$LH" events export --data "$T/a" --store postgres --pg "$PG" >"$T/export.jsonl" 2>"$T/export.err"; then
   sum=$(python3 "$(dirname "$0")/chaos.py" acked "$LOAD" "$T/export.jsonl"); arc=$?
   echo "# $sum"

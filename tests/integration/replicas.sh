@@ -247,6 +247,22 @@ for r in b c; do
   echo "# revocation propagation a -> $r: ${ms:-timeout} ms"
 done
 
+# ---- the LISTEN connections dropped: changes still arrive -------------------------------
+# Every replica's LISTEN backend is terminated (its last statement is the LISTEN); the
+# watcher reads changes from the store each round, and reconnects its LISTEN.
+killed=$(psql "$LH_TEST_PG" -Atc "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+  WHERE datname = '$DB' AND query LIKE 'LISTEN%'")
+check "the replicas' LISTEN connections are terminated ($killed)" '[ "${killed:-0}" -ge 3 ]'
+URL=$URL_a
+req POST /v1/policy "$AT" application/yaml "$T/strict.yaml"
+check "a policy pushed through a after that" '[ "$code" = 200 ]'
+for r in b c; do
+  u="URL_$r"
+  ms=$(wait_ms '[ "$(rule_on "${!u}")" = rep.no-ls ]')
+  check "replica $r still follows it without its LISTEN connection (after ${ms:-more than 30000} ms)" '[ -n "$ms" ]'
+done
+req POST /v1/policy/rollback "$AT"
+
 # ---- three replicas behind haproxy ------------------------------------------------------
 # Debian's haproxy on loopback, health checks on /ready; a load client (chaos.py load,
 # four keep-alive connections) counts every acknowledged decision with its seq.

@@ -193,6 +193,8 @@ check "the leader SIGKILLed: exactly one of the others takes the role ($NL)" '[ 
 # ---- the replicas again, without the SLA monitor ------------------------------------
 # (so a slow decision of a loaded machine cannot roll back the policies pushed below)
 for r in a b c; do u="PID_$r"; term_wait "${!u}"; done
+# keep their stderr for the sanitizer check at the end (a restart writes $T/NAME.err anew)
+for r in a b c; do cp "$T/$r.err" "$T/$r-first.err"; done
 printf 'rate_limit: 0\nsla_enabled: false\n' > "$T/cfg.yaml"
 for r in a b c; do
   start_replica "$r" || { fail "replica $r starts again"; done_testing; exit 1; }
@@ -320,6 +322,7 @@ wait_until 60 '[ "$(acks)" -ge $((before + 200)) ]'
 check "after replica $K was SIGKILLed the load still gets decisions ($(( $(acks) - before )) more)" '[ "$(acks)" -ge $((before + 200)) ]'
 # it rejoins when restarted on its address: haproxy's health check puts it back
 KADDR=${URL_b#http://}
+cp "$T/$K.err" "$T/$K-killed.err"
 start_replica "$K" --listen "$KADDR" || fail "replica $K starts again on $KADDR"
 served_by() { local u="URL_$1"; curl -s --max-time 10 "${!u}/metrics" |
   awk '$1 ~ /^lighthouse_bridge_requests_total/ && $1 ~ /validate/ && $1 ~ /"200"/ {s+=$2} END {print s+0}'; }

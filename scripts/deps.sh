@@ -13,6 +13,7 @@ pkgs=(
   faketime   # tests/integration/chaos_clock.sh: libfaketime moves the bridge's wall clock
   clang-tools clang-tidy   # make static: scan-build and clang-tidy (scripts/static.sh)
   chromium   # tests/integration/load_html.sh (the HTML report) and ui.sh (the review console), headless
+  haproxy    # tests/integration/replicas.sh, bench/replicas.sh: three bridges behind it
 )
 
 missing=()

@@ -17,6 +17,7 @@
 
 struct lh_revisions {
     pthread_mutex_t policy_mu;    /* serialises policy pushes, rollbacks and reloads */
+    int64_t applied_seq;          /* guarded by policy_mu: seq of the newest policy event in force here */
     lh_revisions_observer observer;
     void *observer_ctx;
 };
@@ -59,6 +60,7 @@ static int activateLocked(lh_bridge *b, lh_engref *er, const char *type, const c
     free(data);
     if (rc) { snprintf(err, errlen, "the event store cannot record the policy change: %s", serr); return -1; }
     if (recordedAt) *recordedAt = lh_mono_ns();
+    if (s > b->revisions->applied_seq) b->revisions->applied_seq = s;
     char rev[160];
     snprintf(rev, sizeof(rev), "%s", er->revision);
     lh_engines_install(b->engines, er);
@@ -66,6 +68,41 @@ static int activateLocked(lh_bridge *b, lh_engref *er, const char *type, const c
     if (rv->observer) rv->observer(rv->observer_ctx, rev, !strcmp(type, "policy.rolled_back"));
     if (seq) *seq = s;
     return 0;
+}
+
+/* Another replica's policy.activated or policy.rolled_back, seen by the watcher (revwatch.c):
+ * build its engine from the YAML in the event and install it, without recording anything.
+ * Events at or before applied_seq are skipped: this replica's own (already installed when
+ * the watcher sees them) and any older than the one in force, so every replica ends on the
+ * policy of the newest policy event, whichever replica wrote it. */
+int lh_revisions_apply_event(lh_bridge *b, const lh_event *ev, char *err, size_t errlen) {
+    lh_revisions *rv = b->revisions;
+    pthread_mutex_lock(&rv->policy_mu);
+    int rc = 0;
+    if (ev->seq <= rv->applied_seq) goto out;
+    json_t *d = json_loads(ev->data, 0, NULL);
+    json_t *pol = json_object_get(d, "policy");
+    if (!json_is_string(pol)) {
+        snprintf(err, errlen, "policy event seq %lld has no policy text", (long long)ev->seq);
+        rc = -1;
+    } else {
+        char source[48];
+        snprintf(source, sizeof(source), "replica seq %lld", (long long)ev->seq);
+        lh_engref *er = lh_engines_build(b->engines, json_string_value(pol), json_string_length(pol), source, err, errlen);
+        if (!er) {
+            rc = -1;
+        } else {
+            char rev[160];
+            snprintf(rev, sizeof(rev), "%s", er->revision);
+            lh_engines_install(b->engines, er);
+            if (rv->observer) rv->observer(rv->observer_ctx, rev, !strcmp(ev->type, "policy.rolled_back"));
+        }
+    }
+    json_decref(d);
+    rv->applied_seq = ev->seq; /* a policy this build cannot load is reported once, not retried */
+out:
+    pthread_mutex_unlock(&rv->policy_mu);
+    return rc;
 }
 
 int lh_bridge_policy_install(lh_bridge *b, lh_engref *er, const char *source, const char *agent,

@@ -27,6 +27,10 @@ void lh_revisions_observe(lh_revisions *rv, lh_revisions_observer fn, void *ctx)
  * failure). */
 int lh_bridge_policy_install(lh_bridge *b, lh_engref *er, const char *source, const char *agent, int64_t *seq,
                              char *err, size_t errlen);
+/* Install the policy of another replica's policy.* event ev (from the store) unless a newer
+ * policy event is already in force here; records nothing. 0 (also when skipped), or -1 with
+ * err when its policy does not build (the current one stays). */
+int lh_revisions_apply_event(lh_bridge *b, const lh_event *ev, char *err, size_t errlen);
 /* Load the target's YAML from the policy events, build its engine, record
  * policy.rolled_back (with the steps so far, the trigger and rq->extra) and install it,
  * under policy_mu; count it in rollbacks_total. 0, or -1 with res->status and err. */

@@ -18,8 +18,11 @@ struct lh_revwatch {
     lh_revoked *revoked;
     int postgres;
     int64_t head;
+    int64_t policy_cursor;       /* watcher thread only: the last policy.* seq handed on */
     lh_revwatch_idle_fn idle;
     void *idle_ctx;
+    lh_revwatch_policy_fn policy;
+    void *policy_ctx;
     pthread_t th;
     _Atomic int stopping;
 };
@@ -53,6 +56,24 @@ int lh_revwatch_load(lh_store *store, lh_revoked *revoked, int64_t *head, char *
     return 0;
 }
 
+/* Hand on the policy.* events after the cursor (another replica's pushes and rollbacks,
+ * and this one's own, which the callback skips). A failed read is retried next round. */
+static void followPolicy(lh_revwatch *w) {
+    for (int pages = 0; pages < 16; pages++) {
+        lh_store_filter f = {.type = "policy.*", .after_seq = w->policy_cursor, .limit = 64};
+        lh_event_list l = {0};
+        char err[256];
+        if (lh_store_query(w->store, &f, &l, err, sizeof(err))) { lh_event_list_free(&l); return; }
+        for (size_t i = 0; i < l.n; i++) {
+            w->policy(w->policy_ctx, &l.events[i]);
+            w->policy_cursor = l.events[i].seq;
+        }
+        size_t n = l.n;
+        lh_event_list_free(&l);
+        if (n < f.limit) return;
+    }
+}
+
 static void *watcherMain(void *arg) {
     lh_revwatch *w = arg;
     pthread_setname_np(pthread_self(), "lh-revocations");
@@ -74,7 +95,12 @@ static void *watcherMain(void *arg) {
          * be drained. */
         int polling = !w->postgres;
         lh_event_list l = {0};
-        int rc = lh_store_sub_next(sub, polling ? 0 : 200, 1000, &l, err, sizeof(err));
+        /* PostgreSQL: a NOTIFY wakes this wait for a revocation at once; policy events are
+         * read after it returns, so at most LH_REVWATCH_POLICY_MS after their commit. Both
+         * are re-read from the store, so a lost notification or a dropped LISTEN connection
+         * (sub_wait reconnects) delays a change by one round at most, never loses it. */
+        int rc = lh_store_sub_next(sub, polling ? 0 : LH_REVWATCH_POLICY_MS, 1000, &l, err, sizeof(err));
+        if (w->postgres && w->policy) followPolicy(w);
         if (rc == 0)
             for (size_t i = 0; i < l.n; i++)
                 if (!strcmp(l.events[i].type, "token.revoked")) applyRevocation(w->revoked, &l.events[i]);
@@ -90,13 +116,16 @@ static void *watcherMain(void *arg) {
 }
 
 lh_revwatch *lh_revwatch_start(lh_store *store, lh_revoked *revoked, int postgres, int64_t head, lh_revwatch_idle_fn idle,
-                               void *idle_ctx, char *err, size_t errlen) {
+                               void *idle_ctx, lh_revwatch_policy_fn policy, void *policy_ctx, char *err, size_t errlen) {
     lh_revwatch *w = calloc(1, sizeof(*w));
     if (!w) { snprintf(err, errlen, "out of memory"); return NULL; }
     w->store = store;
     w->revoked = revoked;
     w->postgres = postgres;
     w->head = head;
+    w->policy_cursor = head;
+    w->policy = policy;
+    w->policy_ctx = policy_ctx;
     w->idle = idle;
     w->idle_ctx = idle_ctx;
     atomic_init(&w->stopping, 0);

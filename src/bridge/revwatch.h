@@ -1,5 +1,7 @@
 /* revwatch.h — the revocation watcher: token.revoked events written by other processes
- * (`lighthouse token revoke`, another replica) take effect in this bridge.
+ * (`lighthouse token revoke`, another replica) take effect in this bridge. On PostgreSQL it
+ * also follows policy.* events, so a policy pushed or rolled back through any replica is
+ * installed on every replica (the policy callback, revisions.c).
  *
  * Start-up reads the store's head, then every revocation recorded (lh_revwatch_load); the
  * watcher thread then follows the store from that same head (lh_revwatch_start), so a
@@ -19,16 +21,22 @@ typedef struct lh_revwatch lh_revwatch;
 
 /* Called on each of the watcher's rounds (appender.h, lh_appender_trim_when_idle). */
 typedef void (*lh_revwatch_idle_fn)(void *ctx, uint64_t *state);
+/* Called, on the watcher's thread, with each policy.* event after head, in seq order. */
+typedef void (*lh_revwatch_policy_fn)(void *ctx, const lh_event *ev);
 
 /* Read the store's head into *head, then add every recorded revocation to revoked.
  * 0, or -1 with err. */
 int lh_revwatch_load(lh_store *store, lh_revoked *revoked, int64_t *head, char *err, size_t errlen);
 /* Start the watcher from head (lh_revwatch_load's): every token.revoked after it is added
- * to revoked. postgres: wait on the store's notifications instead of polling. idle (may
- * be NULL) runs each round. NULL with err when the thread cannot start: the bridge must
- * not run without revocation updates. store and revoked are borrowed and must outlive it. */
+ * to revoked. postgres: wait on the store's notifications (LISTEN lighthouse_events)
+ * instead of polling, and hand every policy.* event after head to policy (may be NULL),
+ * read from the store at least every LH_REVWATCH_POLICY_MS whatever the notifications do.
+ * idle (may be NULL) runs each round. NULL with err when the thread cannot start: the
+ * bridge must not run without revocation updates. store and revoked are borrowed and must
+ * outlive it. */
+#define LH_REVWATCH_POLICY_MS 200
 lh_revwatch *lh_revwatch_start(lh_store *store, lh_revoked *revoked, int postgres, int64_t head, lh_revwatch_idle_fn idle,
-                               void *idle_ctx, char *err, size_t errlen);
+                               void *idle_ctx, lh_revwatch_policy_fn policy, void *policy_ctx, char *err, size_t errlen);
 /* Stop and join the thread, and free. NULL: no-op. */
 void lh_revwatch_stop(lh_revwatch *w);
 

@@ -740,6 +740,14 @@ static void onPolicyChanged(void *ctx, const char *revision, int rollback) {
     lh_slamon_policy_changed(ctx, revision, rollback);
 }
 
+/* The watcher's policy callback: another replica's policy change, installed here too. */
+static void onReplicaPolicy(void *ctx, const lh_event *ev) {
+    char err[512];
+    if (lh_revisions_apply_event(ctx, ev, err, sizeof(err)))
+        fprintf(stderr, "lighthouse serve: cannot install the policy of %s seq %lld from another replica: %s\n",
+                ev->type, (long long)ev->seq, err);
+}
+
 static lh_slamon *startMonitor(lh_bridge *b, char *err, size_t errlen) {
     lh_slamon_host host = {.ctx = b, .counts = hostCounts, .names = lh_metrics_agent_names(b->m), .append = hostAppend,
                            .rollback = hostRollback, .revision = hostRevision, .store = b->store};
@@ -861,7 +869,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     /* Without the watcher, tokens revoked by other processes would stay valid here: a
      * thread that cannot start fails the start. */
     b->revwatch = lh_revwatch_start(b->store, b->revoked, b->postgres, head, lh_appender_trim_when_idle, b->appender,
-                                    err, errlen);
+                                    onReplicaPolicy, b, err, errlen);
     if (!b->revwatch) goto fail;
     if (lh_slamon_start(b->sla, err, errlen)) goto fail;
     return b;

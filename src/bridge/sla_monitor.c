@@ -99,7 +99,12 @@ struct lh_slamon {
     int final_flush;          /* the stop has made its last attempt */
     atomic_uint npending;     /* bcount, for /metrics without bmu */
     atomic_uint_fast64_t dropped;
+
+    lh_store_leader *leader;  /* the monitor thread only: replicas elect who rolls back (NULL: no store) */
+    atomic_int is_leader;     /* its last answer, for /v1/status and /metrics */
 };
+
+#define SLA_LEADER_KEY 0x4c48534c41LL /* "LHSLA": the advisory lock of the replica that acts on violations */
 
 /* ------------------------------------------------------------------------------ */
 /* Sampling                                                                         */
@@ -503,6 +508,24 @@ static void violationSummary(lh_slamon *m, const lh_sla_transition *t, const vio
              v->action);
 }
 
+/* Replicas on one PostgreSQL each watch their own traffic, but only the SLA leader (the
+ * holder of an advisory lock, lh_store_leader_check) rolls back, so a bad revision is rolled
+ * back once, not once per replica. Checked live just before acting: a replica whose lock
+ * connection dropped learns here that it lost the role. */
+static int leaderNow(lh_slamon *m) {
+    if (!m->leader) return 1;
+    char err[256];
+    int l = lh_store_leader_check(m->leader, err, sizeof(err)) == 1;
+    atomic_store(&m->is_leader, l);
+    return l;
+}
+
+/* A rollback this replica leaves to the leader: say so in the action. */
+static void leaveToLeader(char *action, size_t cap) {
+    size_t n = strlen(action);
+    snprintf(action + n, cap - n, "; left to the SLA leader: this replica is not it (sla.leader false)");
+}
+
 /* A metric became violated: plan, record, alert, and roll back if the plan says so. */
 static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     lh_sla_metric k = t->metric;
@@ -511,6 +534,13 @@ static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
     takeSample(m, &now);
     violation v;
     planViolation(m, t, &now, &v);
+    if (v.plan && !leaderNow(m)) {
+        v.plan = 0;
+        leaveToLeader(v.action, sizeof(v.action));
+        pthread_mutex_lock(&m->mu);
+        snprintf(m->notes[t->metric].action, sizeof(m->notes[0].action), "%s", v.action);
+        pthread_mutex_unlock(&m->mu);
+    }
     char rev[160], key[128], summary[512];
     m->host.revision(m->host.ctx, rev, sizeof(rev));
     uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
@@ -549,8 +579,14 @@ static void recheck(lh_slamon *m, lh_sla_metric k, const lh_sla_sample *now) {
     nt->await = 0;
     if (plan > 0) { size_t n = strlen(action); snprintf(action + n, sizeof(action) - n, " (%s)", ev); }
     else if (ev[0]) snprintf(action, sizeof(action), "%s", ev);
-    snprintf(nt->action, sizeof(nt->action), "%s", action);
     snprintf(key, sizeof(key), "%s", nt->key);
+    pthread_mutex_unlock(&m->mu);
+    if (plan > 0 && !leaderNow(m)) {   /* not under mu: it is a round trip to PostgreSQL */
+        plan = 0;
+        leaveToLeader(action, sizeof(action));
+    }
+    pthread_mutex_lock(&m->mu);
+    snprintf(nt->action, sizeof(nt->action), "%s", action);
     pthread_mutex_unlock(&m->mu);
     fprintf(stderr, "lighthouse serve: SLA %s: %s\n", lh_sla_metric_name(k), action);
     if (plan > 0) rollBack(m, &t, target, from, action, key);
@@ -663,6 +699,7 @@ static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
 static void tick(lh_slamon *m) {
     lh_sla_sample s;
     lh_sla_transition tr[LH_SLA_COUNT];
+    leaderNow(m);   /* takes the role when it is free, and keeps sla.leader current */
     takeSample(m, &s);
     pthread_mutex_lock(&m->mu);
     int n = lh_sla_eval_push(m->ev, &s, tr);
@@ -726,6 +763,12 @@ lh_slamon *lh_slamon_new(const lh_sla_config *cfg, const lh_alerts_config *alert
     clock_gettime(CLOCK_REALTIME, &rt);
     m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)nowNs();
     m->cpus = readCpus();
+    atomic_init(&m->is_leader, host->store ? 0 : 1);
+    if (m->cfg.enabled && host->store && !(m->leader = lh_store_leader_new(host->store, SLA_LEADER_KEY))) {
+        snprintf(err, errlen, "out of memory");
+        lh_slamon_free(m);
+        return NULL;
+    }
     if (m->cfg.enabled) {   /* a bad alert setting stops the start before anything is recorded */
         char aerr[512];
         m->alerts = lh_alerts_start(alerts, recordAlert, m, aerr, sizeof(aerr));
@@ -798,6 +841,9 @@ void lh_slamon_stop(lh_slamon *m) {
         pthread_join(m->th, NULL);
         m->started = 0;
     }
+    lh_store_leader_free(m->leader);   /* before the store closes; another replica takes over */
+    m->leader = NULL;
+    atomic_store(&m->is_leader, 0);
     if (m->alerts) lh_alerts_stop(m->alerts, 2000);
     pthread_mutex_lock(&m->bmu);
     if (!m->final_flush) {
@@ -847,7 +893,7 @@ json_t *lh_slamon_status_json(lh_slamon *m) {
     pthread_mutex_lock(&m->mu);
     const char *st = overall(m, v);
     pthread_mutex_unlock(&m->mu);
-    return json_pack("{s:b,s:s,s:o}", "enabled", 1, "state", st, "violated", v);
+    return json_pack("{s:b,s:s,s:o,s:b}", "enabled", 1, "state", st, "violated", v, "leader", atomic_load(&m->is_leader));
 }
 
 static json_t *metricJson(lh_slamon *m, lh_sla_metric k) {
@@ -981,6 +1027,8 @@ char *lh_slamon_metrics(lh_slamon *m) {
     put(&t, "# HELP lighthouse_bridge_sla_events_dropped_total Events of the SLA monitor dropped unrecorded because the backlog was full.\n"
             "# TYPE lighthouse_bridge_sla_events_dropped_total counter\nlighthouse_bridge_sla_events_dropped_total %llu\n",
         (unsigned long long)atomic_load(&m->dropped));
+    put(&t, "# HELP lighthouse_bridge_sla_leader 1 while this replica holds the SLA leader lock (only the leader rolls back).\n"
+            "# TYPE lighthouse_bridge_sla_leader gauge\nlighthouse_bridge_sla_leader %d\n", atomic_load(&m->is_leader));
     put(&t, "# HELP lighthouse_bridge_alert_queue_size Alerts waiting for delivery.\n"
             "# TYPE lighthouse_bridge_alert_queue_size gauge\nlighthouse_bridge_alert_queue_size %u\n", as.queued);
     return t.p;

@@ -13,6 +13,7 @@
  * versions applied, under an advisory lock so replicas starting together do not race. */
 #include "store/store_int.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -138,7 +139,14 @@ fail:
 
 /* ============================== Readers ============================== */
 
+/* A reader pinned to this thread by read_begin (see pgReadBegin): readerGet hands it out,
+ * readerPut keeps it, so every read of the thread sees the pinned transaction's snapshot. */
+static _Thread_local pgBe *tl_pin_be;
+static _Thread_local pgReader *tl_pin;
+static _Thread_local int tl_pin_depth;
+
 static pgReader *readerGet(pgBe *b, char *err, size_t errlen) {
+    if (tl_pin && tl_pin_be == b) return tl_pin;
     pthread_mutex_lock(&b->pool_mu);
     pgReader *r = b->npool ? b->pool[--b->npool] : NULL;
     pthread_mutex_unlock(&b->pool_mu);
@@ -151,7 +159,7 @@ static pgReader *readerGet(pgBe *b, char *err, size_t errlen) {
 }
 
 static void readerPut(pgBe *b, pgReader *r) {
-    if (!r) return;
+    if (!r || r == tl_pin) return;
     int broken = PQstatus(r->c) != CONNECTION_OK || PQtransactionStatus(r->c) != PQTRANS_IDLE;
     pthread_mutex_lock(&b->pool_mu);
     if (!broken && b->npool < POOL_MAX) { b->pool[b->npool++] = r; r = NULL; }
@@ -237,6 +245,47 @@ static int pgInitHead(lh_store *st, const char *fp, char *err, size_t errlen) {
     PQclear(r);
     readerPut(b, rd);
     return ok ? 0 : -1;
+}
+
+/* ============================== Pinned snapshots ============================== */
+
+/* One REPEATABLE READ READ ONLY transaction on one reader, pinned to the calling thread. Its
+ * snapshot is taken at its first statement (the head read), so the tail and every page of a
+ * verify that follow see the chain exactly as of that head, whatever other replicas commit
+ * meanwhile. An idle pooled connection may have died: one fresh connection is tried. */
+static int pgReadBegin(lh_store *st, char *err, size_t errlen) {
+    pgBe *b = be(st);
+    if (tl_pin) {
+        if (tl_pin_be != b) return lh_store_err(err, errlen, "a snapshot of another store is open on this thread");
+        tl_pin_depth++;
+        return 0;
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        pgReader *rd = readerGet(b, err, errlen);
+        if (!rd) return -1;
+        if (execOk(rd->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen) == 0) {
+            tl_pin = rd;
+            tl_pin_be = b;
+            tl_pin_depth = 1;
+            return 0;
+        }
+        int dead = PQstatus(rd->c) != CONNECTION_OK;
+        readerPut(b, rd);
+        if (!dead) return -1;
+    }
+    return -1;
+}
+
+static void pgReadEnd(lh_store *st) {
+    pgBe *b = be(st);
+    if (!tl_pin || tl_pin_be != b) return;
+    assert(tl_pin_depth > 0);
+    if (--tl_pin_depth) return;
+    pgReader *rd = tl_pin;
+    tl_pin = NULL;
+    tl_pin_be = NULL;
+    PQclear(PQexec(rd->c, "COMMIT")); /* read only: nothing to make durable */
+    readerPut(b, rd);
 }
 
 /* ============================== The writer ============================== */
@@ -694,6 +743,43 @@ static void pgSubClose(lh_store *st, lh_sub_be *s) {
     free(s);
 }
 
+/* ============================== Leadership ============================== */
+
+/* A session advisory lock on a connection used for nothing else. PostgreSQL releases it
+ * when the session ends, so a killed or cut-off holder loses it and another replica's next
+ * check takes it. Holding it is re-checked with a round trip on every call: a holder whose
+ * connection died learns it there, before it acts. */
+typedef struct pgLeader { PGconn *c; int held; } pgLeader;
+
+static int pgLeaderCheck(lh_store *st, void **state, int64_t key, char *err, size_t errlen) {
+    pgLeader *l = *state;
+    if (!l && !(l = *state = calloc(1, sizeof(*l)))) return lh_store_err(err, errlen, "out of memory"), 0;
+    if (l->c && PQstatus(l->c) != CONNECTION_OK) { PQfinish(l->c); l->c = NULL; l->held = 0; }
+    if (!l->c && !(l->c = pgConnect(be(st), err, errlen))) return 0;
+    char sql[96];
+    if (l->held) snprintf(sql, sizeof(sql), "SELECT true");
+    else snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(%lld)", (long long)key);
+    PGresult *r = PQexec(l->c, sql);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (!ok) {
+        pgErr(l->c, r, err, errlen, "the leader lock");
+        PQclear(r);
+        PQfinish(l->c); /* whatever it held is gone with the session */
+        l->c = NULL;
+        l->held = 0;
+        return 0;
+    }
+    l->held = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return l->held;
+}
+
+static void pgLeaderFree(lh_store *st, void *state) {
+    pgLeader *l = state;
+    PQfinish(l->c); /* ends the session: the lock is released */
+    free(l);
+}
+
 const lh_backend_ops lh_store_postgres_ops = {
     .name = "postgres",
     .open = pgOpen,
@@ -711,4 +797,8 @@ const lh_backend_ops lh_store_postgres_ops = {
     .sub_wait = pgSubWait,
     .sub_close = pgSubClose,
     .close = pgClose,
+    .read_begin = pgReadBegin,
+    .read_end = pgReadEnd,
+    .leader_check = pgLeaderCheck,
+    .leader_free = pgLeaderFree,
 };

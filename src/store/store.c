@@ -93,6 +93,36 @@ static int verifyAtOpen(lh_store *st, const lh_store_options *o, char *err, size
     return rc;
 }
 
+void (*lh_store_test_after_head)(lh_store *st);
+
+/* Pin this thread's reads to one snapshot (backends that have one: PostgreSQL), so a head
+ * and the events read after it agree even while another replica commits. */
+static int readBegin(lh_store *st, char *err, size_t errlen) {
+    return st->ops->read_begin ? st->ops->read_begin(st, err, errlen) : 0;
+}
+
+static void readEnd(lh_store *st) {
+    if (st->ops->read_end) st->ops->read_end(st);
+}
+
+/* The head and the tail in one snapshot: read separately, another replica's commit between
+ * the two made the tail run past the head and the open fail as if the log were damaged. */
+static int checkHeadTail(lh_store *st, char *err, size_t errlen) {
+    lh_chain_head h;
+    int exists = 0;
+    if (readBegin(st, err, errlen) < 0) return -1;
+    int rc = st->ops->head(st, &h, &exists, err, errlen);
+    if (rc == 0 && lh_store_test_after_head) lh_store_test_after_head(st);
+    if (rc == 0 && !exists) rc = lh_store_err(err, errlen, "the chain head disappeared while opening the store");
+    if (rc == 0 && !lh_keyring_find(&st->keys, h.key_fp))
+        rc = lh_store_err(err, errlen, "wrong key: this store's chain uses key %s, but %s holds %s%s; use "
+                          "the key the store was written with", h.key_fp, st->keys.source, st->keys.k[0].fp,
+                          st->keys.n > 1 ? " (and others)" : "");
+    if (rc == 0) rc = checkTail(st, &h, err, errlen);
+    readEnd(st);
+    return rc;
+}
+
 static int setupKeys(lh_store *st, const lh_store_options *o, char *err, size_t errlen) {
     lh_chain_head h;
     int exists = 0;
@@ -105,15 +135,8 @@ static int setupKeys(lh_store *st, const lh_store_options *o, char *err, size_t 
         return lh_store_err(err, errlen, exists ? "no key: this store's chain uses key %s; set LIGHTHOUSE_SECRET "
                             "or restore <data>/secret" : "no key: set LIGHTHOUSE_SECRET or give a data "
                             "directory (--data) for the secret file%s", exists ? h.key_fp : "");
-    if (!exists) {
-        if (st->ops->init_head(st, st->keys.k[st->keys.n - 1].fp, err, errlen) < 0) return -1;
-        if (st->ops->head(st, &h, &exists, err, errlen) < 0) return -1;
-    }
-    if (!lh_keyring_find(&st->keys, h.key_fp))
-        return lh_store_err(err, errlen, "wrong key: this store's chain uses key %s, but %s holds %s%s; use "
-                            "the key the store was written with", h.key_fp, st->keys.source, st->keys.k[0].fp,
-                            st->keys.n > 1 ? " (and others)" : "");
-    return checkTail(st, &h, err, errlen);
+    if (!exists && st->ops->init_head(st, st->keys.k[st->keys.n - 1].fp, err, errlen) < 0) return -1;
+    return checkHeadTail(st, err, errlen);
 }
 
 lh_store *lh_store_open(const lh_store_options *o, char *err, size_t errlen) {
@@ -347,6 +370,31 @@ void lh_store_sub_close(lh_store_sub *s) {
     free(s);
 }
 
+/* ============================== Leadership ============================== */
+
+struct lh_store_leader {
+    lh_store *st;
+    int64_t key;
+    void *state;                   /* the backend's (PostgreSQL: its connection) */
+};
+
+lh_store_leader *lh_store_leader_new(lh_store *st, int64_t key) {
+    lh_store_leader *l = calloc(1, sizeof(*l));
+    if (l) { l->st = st; l->key = key; }
+    return l;
+}
+
+int lh_store_leader_check(lh_store_leader *l, char *err, size_t errlen) {
+    if (!l->st->ops->leader_check) return 1;
+    return l->st->ops->leader_check(l->st, &l->state, l->key, err, errlen);
+}
+
+void lh_store_leader_free(lh_store_leader *l) {
+    if (!l) return;
+    if (l->state && l->st->ops->leader_free) l->st->ops->leader_free(l->st, l->state);
+    free(l);
+}
+
 /* ============================== Verifying ============================== */
 
 static int badAt(lh_store_verify_result *r, int64_t seq, const char *fmt, const char *a) {
@@ -377,11 +425,23 @@ static int verifyWitness(lh_store *st, const lh_chain_head *h, lh_store_verify_r
     return 0;
 }
 
+static int verifyPinned(lh_store *st, lh_store_verify_result *r, char *err, size_t errlen);
+
+/* The whole walk runs in one snapshot: pages read while other replicas commit would
+ * otherwise show events "after the recorded chain head". */
 int lh_store_verify(lh_store *st, lh_store_verify_result *r, char *err, size_t errlen) {
     memset(r, 0, sizeof(*r));
+    if (readBegin(st, err, errlen) < 0) return -1;
+    int rc = verifyPinned(st, r, err, errlen);
+    readEnd(st);
+    return rc;
+}
+
+static int verifyPinned(lh_store *st, lh_store_verify_result *r, char *err, size_t errlen) {
     lh_chain_head h;
     int exists = 0;
     if (st->ops->head(st, &h, &exists, err, errlen) < 0) return -1;
+    if (lh_store_test_after_head) lh_store_test_after_head(st);
     r->head_seq = exists ? h.seq : 0;
     if (!exists) { r->ok = 1; return verifyWitness(st, NULL, r, err, errlen); }
     if (st->keys.n == 0)

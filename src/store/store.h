@@ -203,6 +203,21 @@ int lh_store_sub_filter(lh_store_sub *sub, const char *type, char *err, size_t e
 
 void lh_store_sub_close(lh_store_sub *sub);
 
+/* ---------- Leadership among replicas ---------- */
+
+/* One role (key) that at most one process sharing the store holds at a time: PostgreSQL, a
+ * session advisory lock (pg_try_advisory_lock) on a connection of its own, so it is lost
+ * when that connection drops (process killed, network cut, backend terminated); SQLite,
+ * always held (one writing process per file). */
+typedef struct lh_store_leader lh_store_leader;
+lh_store_leader *lh_store_leader_new(lh_store *st, int64_t key);   /* NULL: out of memory */
+/* 1 when this process holds the role now, 0 when another does or the database cannot be
+ * reached (err says why). Each call checks the connection with a round trip, and, when the
+ * role is not held, tries to take it (on a new connection if the old one died). Never
+ * waits on the lock; one thread at a time per handle. */
+int lh_store_leader_check(lh_store_leader *l, char *err, size_t errlen);
+void lh_store_leader_free(lh_store_leader *l);                      /* releases it; NULL: no-op */
+
 /* ---------- Verifying ---------- */
 
 typedef struct lh_store_verify_result {

@@ -198,7 +198,21 @@ typedef struct lh_backend_ops {
     int (*sub_wait)(lh_store *st, lh_sub_be *s, int timeout_ms, char *err, size_t errlen);
     void (*sub_close)(lh_store *st, lh_sub_be *s);
     void (*close)(lh_store *st);
+    /* Optional (NULL: reads are not pinned). Between read_begin and read_end, this thread's
+     * head, query and count calls see one snapshot of the store, so a commit by another
+     * replica between two of them cannot look like damage (a head behind its tail). Nests
+     * by counting; only the outermost pair opens and closes. Writes are not allowed inside. */
+    int (*read_begin)(lh_store *st, char *err, size_t errlen);
+    void (*read_end)(lh_store *st);
+    /* Optional (NULL: the role is always held here). *state starts NULL and is the
+     * backend's; leader_check returns 1 held, 0 not; leader_free releases and frees it. */
+    int (*leader_check)(lh_store *st, void **state, int64_t key, char *err, size_t errlen);
+    void (*leader_free)(lh_store *st, void *state);
 } lh_backend_ops;
+
+/* Test hook (NULL in production): called in lh_store_open and lh_store_verify right after
+ * the chain head was read, before its tail is, so a test can commit in between. */
+extern void (*lh_store_test_after_head)(lh_store *st);
 
 extern const lh_backend_ops lh_store_sqlite_ops;
 extern const lh_backend_ops lh_store_postgres_ops;

@@ -20,6 +20,7 @@
 #include <postgresql/libpq-fe.h>
 
 #include "store/store.h"
+#include "store/store_int.h" /* lh_store_test_after_head */
 #include "util/arena.h"
 
 static const char *K1 = "pg-k1-0123456789abcdef0123456789abcdef";
@@ -507,6 +508,97 @@ static void test_pg_append_async(void **state) {
     free(seqs);
 }
 
+/* ---------------------------------------------------------------- open while another replica writes */
+
+/* The hook commits through another handle (its own connections, as another replica would)
+ * right after the opening store read the head, before it reads the tail and walks the
+ * chain. Read in two statements, that commit made the tail run past the head and the open
+ * failed as tampering; in one snapshot it is simply not seen yet. */
+static lh_store *hookWriter;
+static int hookCommits;
+
+static void commitBetween(lh_store *st) {
+    (void)st;
+    append1(hookWriter, "decision.made", "between", "{\"k\":1}");
+    hookCommits++;
+}
+
+static void test_pg_open_while_commit_between_head_and_tail(void **state) {
+    (void)state;
+    char ci[512], err[512];
+    newDb(ci, sizeof(ci));
+    hookWriter = openPg(ci, K1, 0, err);
+    if (!hookWriter) fail_msg("open: %s", err);
+    for (int i = 0; i < 5; i++) append1(hookWriter, "decision.made", "a", "{\"i\":1}");
+    lh_store_options o = {.backend = LH_STORE_POSTGRES, .conninfo = ci, .secret = K1, .verify_chain = 1};
+    hookCommits = 0;
+    lh_store_test_after_head = commitBetween;
+    lh_store *st = lh_store_open(&o, err, sizeof(err));
+    lh_store_test_after_head = NULL;
+    if (!st) fail_msg("open with a commit between head and tail reported: %s", err);
+    assert_int_equal(hookCommits, 2); /* the tail check and the verify walk each saw one commit land */
+    lh_store_verify_result r;
+    assert_int_equal(lh_store_verify(st, &r, err, sizeof(err)), 0);
+    assert_true(r.ok);
+    assert_int_equal(r.checked, 7);
+    lh_store_close(st);
+    lh_store_close(hookWriter);
+}
+
+/* A writer process appends without pause while this process opens the store (with the
+ * whole-chain verify the bridge does) again and again: no open may fail. The rounds are
+ * counted, not timed; the writer must really have committed during them. */
+static void test_pg_open_while_another_process_writes(void **state) {
+    (void)state;
+    char ci[512], err[512];
+    newDb(ci, sizeof(ci));
+    lh_store *st = openPg(ci, K1, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    append1(st, "decision.made", "a", "{}");
+    lh_store_close(st);
+    int stop[2];
+    assert_int_equal(pipe(stop), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(stop[1]);
+        lh_store *w = openPg(ci, K1, 0, err);
+        if (!w) _exit(2);
+        struct pollfd pfd = {.fd = stop[0], .events = POLLIN};
+        while (poll(&pfd, 1, 0) == 0) {
+            lh_event e = {.type = "decision.made", .agent = "w", .data = "{}"};
+            if (lh_store_append(w, &e, 1, NULL, err, sizeof(err)) < 0) _exit(3);
+        }
+        lh_store_close(w);
+        _exit(0);
+    }
+    close(stop[0]);
+    lh_store_options o = {.backend = LH_STORE_POSTGRES, .conninfo = ci, .secret = K1, .verify_chain = 1};
+    int rounds = 60, failures = 0, moved = 0;
+    int64_t last = -1;
+    char first[512] = "";
+    for (int i = 0; i < rounds; i++) {
+        lh_store *o1 = lh_store_open(&o, err, sizeof(err));
+        if (!o1) {
+            if (!failures++) snprintf(first, sizeof(first), "%s", err);
+            continue;
+        }
+        lh_store_stats s;
+        if (lh_store_stats_get(o1, &s, err, sizeof(err)) == 0) {
+            if (last >= 0 && s.head_seq > last) moved++;
+            last = s.head_seq;
+        }
+        lh_store_close(o1);
+    }
+    close(stop[1]);
+    int ws = 0;
+    waitpid(pid, &ws, 0);
+    printf("# %d opens while another process appended: %d false failures, head moved between %d of them%s%s\n",
+           rounds, failures, moved, failures ? "; first: " : "", first);
+    assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    assert_int_equal(failures, 0);
+    assert_true(moved > rounds / 2); /* the writer really committed during the opens */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pg_basics),
@@ -514,6 +606,8 @@ int main(void) {
         cmocka_unit_test(test_pg_subscriber_sees_other_process),
         cmocka_unit_test(test_pg_lost_connection_recovers),
         cmocka_unit_test(test_pg_append_async),
+        cmocka_unit_test(test_pg_open_while_commit_between_head_and_tail),
+        cmocka_unit_test(test_pg_open_while_another_process_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

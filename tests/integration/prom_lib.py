@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """prom_lib.py — helpers of tests/integration/prometheus.sh (not a test itself).
 
-  config  RULES PROM_YML TARGET OUT_DIR   write OUT_DIR/prometheus.yml (the committed scrape
-          job, 1 s intervals, TARGET) and OUT_DIR/rules.yml (the committed rules; only
-          LighthouseEventStoreFailure made short: for 3s, window 20s)
+  config  RULES PROM_YML TARGETS OUT_DIR  write OUT_DIR/prometheus.yml (the committed scrape
+          job, 1 s intervals, TARGETS: host:port,host:port) and OUT_DIR/rules.yml (the
+          committed rules; only the two store alerts made short: for 3s, and
+          LighthouseEventStoreFailure's window 20s)
   names   RULES DASHBOARD METRICS          print one line per metric name that the rules or the
           dashboard use, "ok NAME" when a real scrape (METRICS) has it, "cond NAME" when it is
           one of the series the bridge prints only in some setups (CONDITIONAL), "missing NAME"
           otherwise; recording-rule names must be recorded by RULES
   queries DASHBOARD                        print "panel<TAB>expr" for every panel target
-  alert   ALERTS_JSON NAME                 print the state of alert NAME in /api/v1/alerts
-          output, or "inactive" when it is not there
+  history RANGE_JSON                       print the alert states of an ALERTS range query in
+          the order they first appeared ("pending firing")
 """
 import json
 import re
@@ -40,13 +41,15 @@ def panel_targets(path):
     return [(p["title"], t["expr"]) for p in d["panels"] for t in p.get("targets", [])]
 
 
-def config(rules_path, prom_path, target, out):
+def config(rules_path, prom_path, targets, out):
     rules = load_rules(rules_path)
     for g in rules["groups"]:
         for r in g["rules"]:
             if r.get("alert") == "LighthouseEventStoreFailure":
                 r["for"] = "3s"
                 r["expr"] = r["expr"].replace("[5m]", "[20s]")
+            if r.get("alert") == "LighthouseStoreConnectionDown":
+                r["for"] = "3s"
     with open(out + "/rules.yml", "w") as f:
         yaml.safe_dump(rules, f)
     with open(prom_path) as f:
@@ -55,7 +58,7 @@ def config(rules_path, prom_path, target, out):
     prom["rule_files"] = [out + "/rules.yml"]
     job = prom["scrape_configs"][0]
     job["scrape_timeout"] = "1s"
-    job["static_configs"] = [{"targets": [target]}]
+    job["static_configs"] = [{"targets": targets.split(",")}]
     with open(out + "/prometheus.yml", "w") as f:
         yaml.safe_dump(prom, f)
 
@@ -88,18 +91,21 @@ def queries(dash_path):
         print(title + "\t" + " ".join(e.split()))
 
 
-def alert(alerts_path, name):
-    try:
-        with open(alerts_path) as f:
-            d = json.load(f)
-        states = [a["state"] for a in d["data"]["alerts"] if a["labels"].get("alertname") == name]
-    except (OSError, ValueError, KeyError):
-        print("error")
-        return
-    # firing wins over pending when several series carry the alert
-    print("firing" if "firing" in states else "pending" if "pending" in states else "inactive")
+def history(range_path):
+    """The alertstates of an ALERTS{alertname=...} range query, in the order they first
+    appeared: Prometheus writes the series at each evaluation, so this is the order of the
+    states however slowly the test polled."""
+    with open(range_path) as f:
+        d = json.load(f)
+    first = {}
+    for r in d["data"]["result"]:
+        st = r["metric"].get("alertstate")
+        if r["values"]:
+            t = min(float(v[0]) for v in r["values"])
+            first[st] = min(t, first.get(st, t))
+    print(" ".join(sorted(first, key=lambda k: first[k])))
 
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"config": config, "names": names, "queries": queries, "alert": alert}[cmd](*args)
+    {"config": config, "names": names, "queries": queries, "history": history}[cmd](*args)

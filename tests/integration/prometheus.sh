@@ -5,9 +5,13 @@
 #   - every metric the rules and the dashboard use is in a real /metrics scrape;
 #   - after a short `lighthouse load`, every dashboard panel's query parses and returns data;
 #   - a real store fault (fsync fails with EIO, the fault shim of bridge_lib.bash) takes the
-#     LighthouseEventStoreFailure alert pending → firing, and it resolves after recovery.
-# The test's rules are the committed ones; only that alert's `for` (3 s) and window (20 s)
-# are shortened. The checks wait on the order of states, with generous caps, never on timings.
+#     LighthouseEventStoreFailure alert pending → firing, and it resolves after recovery;
+#   - a second bridge on a PostgreSQL of this test's own (scripts/test-services.sh, so
+#     stopping it disturbs no other test): PostgreSQL stopped takes LighthouseStoreConnectionDown
+#     pending → firing, started again resolves it.
+# The test's rules are the committed ones; only the two store alerts' `for` (3 s) and
+# LighthouseEventStoreFailure's window (20 s) are shortened. The checks wait on the order of
+# states, with generous caps, never on timings.
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 ROOT=${LH_ROOT:-.}
@@ -33,10 +37,32 @@ LD_PRELOAD="$FAULT_SO" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
   start_bridge prom --rate-limit 0 || { fail "bridge starts"; done_testing; exit 1; }
 TARGET=${URL#http://}
 BT=$(token prom-agent builder)
+SURL=$URL
+
+# the second bridge, on a PostgreSQL of this test's own
+unset LH_TEST_PG LH_TEST_PG_DIR
+# shellcheck disable=SC1091
+if ! source "$ROOT/scripts/test-services.sh"; then
+  fail "start a PostgreSQL of this test's own (scripts/test-services.sh)"; done_testing; exit 1
+fi
+trap 'cleanup; lh_services_stop' EXIT
+PGPORT=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$LH_TEST_PG")
+pg_stop() { lh__pg_as "$lh__pg_bin/pg_ctl" -D "$LH_TEST_PG_DIR/data" -m fast -w -t 120 stop >/dev/null 2>&1; }
+pg_start() {
+  lh__pg_as "$lh__pg_bin/pg_ctl" -D "$LH_TEST_PG_DIR/data" -l "$LH_TEST_PG_DIR/run/server.log" -w -t 120 \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $LH_TEST_PG_DIR/run -c max_connections=200" start >/dev/null 2>&1
+}
+mkdir -p "$T/pgdata"
+PT=$("$LH" token create --agent prom-pg --role builder --data "$T/pgdata" --store postgres --pg "$LH_TEST_PG" 2>"$T/tok.err")
+[ -n "$PT" ] || { fail "token create on PostgreSQL: $(head -2 "$T/tok.err")"; done_testing; exit 1; }
+start_bridge pg --data "$T/pgdata" --store postgres --pg "$LH_TEST_PG" --rate-limit 0 ||
+  { fail "the bridge starts on PostgreSQL"; done_testing; exit 1; }
+PGURL=$URL
+URL=$SURL
 
 # ---- a real Prometheus -----------------------------------------------------------------
 mkdir -p "$T/prom"
-$PL config "$P/lighthouse.rules.yml" "$P/prometheus.yml" "$TARGET" "$T/prom"
+$PL config "$P/lighthouse.rules.yml" "$P/prometheus.yml" "$TARGET,${PGURL#http://}" "$T/prom"
 PROMPID=
 for _try in 1 2 3; do
   PPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -53,7 +79,7 @@ for _try in 1 2 3; do
 done
 stop_prom() { [ -n "$PROMPID" ] && kill -TERM "$PROMPID" 2>/dev/null && wait "$PROMPID" 2>/dev/null; PROMPID=; }
 tap_before_plan() { stop_prom; stop_bridges; }
-trap 'stop_prom; cleanup' EXIT
+trap 'stop_prom; cleanup; lh_services_stop' EXIT
 trap 'exit 143' TERM INT   # run-tests.sh's timeout: the EXIT trap still stops prometheus
 check "prometheus starts on loopback" 'curl -sf --max-time 5 "$PURL/-/ready" >/dev/null' ||
   { sed 's/^/#   /' "$T/prom/out" | tail -20; done_testing; exit 1; }
@@ -63,8 +89,8 @@ pq() { pq_out=$(curl -s --max-time 10 --data-urlencode "query=$1" "$PURL/api/v1/
 # has_data EXPR: the query succeeds with at least one series whose value is a number (not
 # NaN: a histogram_quantile or a ratio over a window without samples gives NaN)
 has_data() { pq "$1"; jq -e '.status == "success" and ([.data.result[].value[1] | select(. != "NaN")] | length > 0)' <<<"$pq_out" >/dev/null 2>&1; }
-check "Prometheus scrapes the bridge: up{job=\"lighthouse\"} is 1" \
-  'wait_for "pq \"up{job=\\\"lighthouse\\\"} == 1\"; jq -e \".data.result | length == 1\" <<<\"\$pq_out\" >/dev/null 2>&1"'
+check "Prometheus scrapes both bridges: up{job=\"lighthouse\"} is 1 for each" \
+  'wait_for "pq \"up{job=\\\"lighthouse\\\"} == 1\"; jq -e \".data.result | length == 2\" <<<\"\$pq_out\" >/dev/null 2>&1"'
 
 # ---- a short load, then every metric name and every panel -------------------------------
 "$LH" load --target "$URL" --token "$BT" --history "$T/history.db" --pattern scale_test --agents 20 \
@@ -72,8 +98,9 @@ check "Prometheus scrapes the bridge: up{job=\"lighthouse\"} is 1" \
 check "lighthouse load ran against the bridge ($(jq -r .summary.requests_total "$T/load.json" 2>/dev/null) requests)" \
   'jq -e ".summary.requests_total > 0" "$T/load.json" >/dev/null 2>&1'
 curl -s --max-time 10 "$URL/metrics" >"$T/metrics"
+curl -s --max-time 10 "$PGURL/metrics" >>"$T/metrics"
 # Prometheus has scraped the load once its counter reaches the bridge's value
-dec=$(awk '/^lighthouse_bridge_decisions_total/ {s+=$2} END {print s+0}' "$T/metrics")
+dec=$(curl -s --max-time 10 "$URL/metrics" | awk '/^lighthouse_bridge_decisions_total/ {s+=$2} END {print s+0}')
 check "Prometheus has scraped the load's $dec decisions" \
   'wait_for "pq \"sum(lighthouse_bridge_decisions_total) >= $dec\"; jq -e \".data.result | length == 1\" <<<\"\$pq_out\" >/dev/null 2>&1"'
 
@@ -97,7 +124,7 @@ while IFS=$'\t' read -r title expr; do
   fi
   conds=$(grep '^cond ' "$T/names" | awk '{print $2}' | while read -r c; do grep -qF "$c" <<<"$expr" && echo "$c"; done)
   if [ -n "$conds" ]; then
-    skip "panel \"$title\" returns data" "its series ($conds) exist only with a PostgreSQL store or a mount"
+    skip "panel \"$title\" returns data" "its series ($conds) exist only once a lighthouse mount connected"
     continue
   fi
   if wait_for 'has_data "$expr"'; then ok "panel \"$title\" parses and returns data: $expr"
@@ -106,23 +133,54 @@ done < <($PL queries "$DASH")
 
 # ---- the store fault: pending → firing → resolved ----------------------------------------
 v='{"tool":"Bash","input":{"command":"ls"},"cwd":"/tmp"}'
-state() { curl -s --max-time 10 "$PURL/api/v1/alerts" >"$T/alerts.json"; $PL alert "$T/alerts.json" LighthouseEventStoreFailure; }
+# astate NAME: the alert's state now in /api/v1/alerts (firing wins over pending), or inactive
+astate() {
+  curl -s --max-time 10 "$PURL/api/v1/alerts" >"$T/alerts.json"
+  jq -r --arg n "$1" '[.data.alerts[] | select(.labels.alertname == $n) | .state] |
+    if index("firing") then "firing" elif index("pending") then "pending" else "inactive" end' "$T/alerts.json" 2>/dev/null ||
+    echo error
+}
+state() { astate LighthouseEventStoreFailure; }
+# order NAME SINCE: the states the alert went through since the Unix time SINCE, from the
+# ALERTS series Prometheus writes at each evaluation (so a slow poll cannot miss one).
+# The sample of a new state lands just after /api/v1/alerts shows it: wait for "firing" there.
+order() {
+  curl -s --max-time 10 --data-urlencode "query=ALERTS{alertname=\"$1\"}" --data-urlencode "start=$2" \
+    --data-urlencode "end=$(date +%s.%N)" --data-urlencode step=1 "$PURL/api/v1/query_range" >"$T/range.json"
+  $PL history "$T/range.json"
+}
 check "before the fault, LighthouseEventStoreFailure is inactive" '[ "$(state)" = inactive ]'
+since=$(date +%s)
 touch "$LH_FAULT_FILE"
 post_json /v1/validate "$BT" "$v"
 check "the store fault is real: a decision is refused with 503 store_unavailable" '[ "$code" = 503 ] && is_error store_unavailable'
+# the fault lasts: a background client keeps asking (a failing append may take a while, so
+# the poll below does not wait on it and sees every state Prometheus goes through)
+printf '%s' "$v" >"$T/v.json"
+# client URL TOKEN FILE: ask for a decision every 0.2 s while FILE exists (in the background)
+client() {
+  ( while [ -e "$3" ]; do
+      curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+        --data-binary @"$T/v.json" "$1/v1/validate"
+      sleep 0.2
+    done ) &
+  CLIENT=$!
+}
+client "$URL" "$BT" "$LH_FAULT_FILE"
 seen=""
-for _ in $(seq 1200); do   # up to ~60 s+; every state change is recorded in order
-  post_json /v1/validate "$BT" "$v"
+for _ in $(seq 1200); do   # up to 60 s; every state change is recorded in order
   s=$(state)
   [ "${seen##* }" != "$s" ] && seen="$seen $s"
   [ "$s" = firing ] && break
   sleep 0.05
 done
-check "the alert went pending, then firing (states seen:$seen)" '[[ "$seen" == *" pending firing" ]]'
+wait_for 'hist=$(order LighthouseEventStoreFailure "$since"); [[ "$hist" == *firing ]]'
+check "the alert went pending, then firing (Prometheus's ALERTS series: $hist; the poll saw:$seen)" \
+  '[ "$hist" = "pending firing" ] && [ "$s" = firing ]'
 check "/api/v1/rules shows the rule firing" \
   'curl -s --max-time 10 "$PURL/api/v1/rules?type=alert" | jq -e "[.data.groups[].rules[] | select(.name == \"LighthouseEventStoreFailure\")][0].state == \"firing\"" >/dev/null'
 rm -f "$LH_FAULT_FILE"
+wait "$CLIENT"
 post_json /v1/validate "$BT" "$v"
 check "after recovery a decision is answered 200 again" '[ "$code" = 200 ]'
 for _ in $(seq 2400); do   # the 20 s window must slide past the last failure
@@ -131,8 +189,44 @@ for _ in $(seq 2400); do   # the 20 s window must slide past the last failure
   [ "$s" = inactive ] && break
   sleep 0.05
 done
-check "then it resolved (states seen:$seen)" '[[ "$seen" == *" pending firing inactive" ]]'
+check "then it resolved (the poll saw:$seen)" '[[ "$seen" == *" firing inactive" ]]'
 check "/api/v1/rules shows the rule inactive" \
   'curl -s --max-time 10 "$PURL/api/v1/rules?type=alert" | jq -e "[.data.groups[].rules[] | select(.name == \"LighthouseEventStoreFailure\")][0].state == \"inactive\"" >/dev/null'
+
+# ---- PostgreSQL stopped: pending → firing → resolved --------------------------------------
+pgstate() { astate LighthouseStoreConnectionDown; }
+URL=$PGURL
+post_json /v1/validate "$PT" "$v"
+check "the PostgreSQL bridge decides (200) and LighthouseStoreConnectionDown is inactive" '[ "$code" = 200 ] && [ "$(pgstate)" = inactive ]'
+check "pg_ctl stop" 'pg_stop'
+since=$(date +%s)
+touch "$T/pg-client"
+client "$PGURL" "$PT" "$T/pg-client"
+seen=""
+for _ in $(seq 1200); do
+  s=$(pgstate)
+  [ "${seen##* }" != "$s" ] && seen="$seen $s"
+  [ "$s" = firing ] && break
+  sleep 0.05
+done
+post_json /v1/validate "$PT" "$v"
+check "PostgreSQL stopped: decisions are refused (reply $code)" '[ "$code" = 503 ]'
+wait_for 'hist=$(order LighthouseStoreConnectionDown "$since"); [[ "$hist" == *firing ]]'
+check "LighthouseStoreConnectionDown went pending, then firing (Prometheus's ALERTS series: $hist; the poll saw:$seen)" \
+  '[ "$hist" = "pending firing" ] && [ "$s" = firing ]'
+check "pg_ctl start" 'pg_start'
+for _ in $(seq 2400); do   # the bridge reconnects at its next append
+  s=$(pgstate)
+  [ "${seen##* }" != "$s" ] && seen="$seen $s"
+  [ "$s" = inactive ] && break
+  sleep 0.05
+done
+rm -f "$T/pg-client"
+wait "$CLIENT"
+post_json /v1/validate "$PT" "$v"
+check "PostgreSQL back: decisions are answered again (reply $code)" '[ "$code" = 200 ]'
+check "then it resolved (the poll saw:$seen)" '[[ "$seen" == *" firing inactive" ]]'
+check "/api/v1/rules shows the rule inactive" \
+  'curl -s --max-time 10 "$PURL/api/v1/rules?type=alert" | jq -e "[.data.groups[].rules[] | select(.name == \"LighthouseStoreConnectionDown\")][0].state == \"inactive\"" >/dev/null'
 
 done_testing

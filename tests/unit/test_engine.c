@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "engine/engine.h"
 #include "util/utf8.h"
@@ -538,6 +539,43 @@ static void test_hook_output_reason_cap(void **st) {
 
 /* The built-in bundle's revision is hashed at build time; it must be the revision the
  * same bytes get when parsed at run time. */
+/* A recursive function whose body has a command of 100 redirections, called with 16
+ * arguments: judged once per argument at each of 4 call levels, it reached the step budget
+ * one command at a time (5.8 s for 1,100 bytes; fuzz_hook found a 0.5 s case). A command
+ * now costs a step per word and redirection. The bound is on this thread's CPU time, not
+ * the wall clock: about 0.1 s here (-O2), 60x the bound before the fix. */
+static double threadCpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_recursive_function_budget_is_bounded(void **st) {
+    (void)st;
+    char cmd[2048];
+    size_t o = (size_t)snprintf(cmd, sizeof(cmd), "f() { echo x");
+    for (int i = 0; i < 100; i++) o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, " >>o%d.log", i);
+    char args[128];
+    size_t ao = 0;
+    for (int i = 0; i < 16; i++) ao += (size_t)snprintf(args + ao, sizeof(args) - ao, " a%d", i);
+    o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, "; f%s; }; f%s", args, args);
+    assert_true(o < sizeof(cmd));
+    lh_request r = bash(cmd);
+    double t0 = threadCpu();
+    lh_decision d = decide(&r, 0);
+    double dt = threadCpu() - t0;
+#if defined(__SANITIZE_ADDRESS__)
+    const double bound = 4.0;   /* ASan and UBSan at -O1: about 15x slower */
+#else
+    const double bound = 1.0;
+#endif
+    print_message("recursive function: %.3f s of CPU, %u steps, %s %s\n", dt, d.steps,
+                  lh_action_name(d.action), d.rule);
+    assert_true(dt < bound);
+    assert_int_equal(d.action, LH_ESCALATE);   /* over the budget: not judged whole */
+    assert_string_equal(d.rule, "engine.budget");
+}
+
 static void test_default_revision_matches_content(void **st) {
     lh_policy *d = lh_policy_default();
     lh_policy *p = lh_policy_parse(lh_default_policy_yaml, lh_default_policy_yaml_len, "x", NULL, 0, NULL);
@@ -574,6 +612,7 @@ int main(void) {
         cmocka_unit_test_setup(test_hook_output_escapes, reset),
         cmocka_unit_test_setup(test_hook_output_reason_cap, reset),
         cmocka_unit_test_setup(test_default_revision_matches_content, reset),
+        cmocka_unit_test_setup(test_recursive_function_budget_is_bounded, reset),
     };
     return cmocka_run_group_tests_name("engine", tests, setup, teardown);
 }

@@ -35,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # corpus line) and test_policy the packs that are off by default (pack.brokers.*)
 ENGINE_TESTS = ["unit:test_corpus", "unit:test_analyzers", "unit:test_engine", "unit:test_policy"]
 CHAIN_TESTS = ["unit:test_store", "unit:test_store_cut", "sh:store_tamper.sh", "sh:store_cut.sh"]
-SYNC_TESTS = ["unit:test_store", "sh:store_crash.sh", "sh:store_powerloss.sh"]
+SYNC_TESTS = ["unit:test_store", "sh:store_crash.sh", "sh:store_powerloss.sh", "sh:store_powerloss_pg.sh"]
 AUTH_TESTS = ["unit:test_bridge", "sh:bridge_auth.sh"]
 RATE_TESTS = ["unit:test_bridge", "sh:bridge_auth.sh"]
 
@@ -153,7 +153,8 @@ def targets_for(tests, build):
         if kind == "unit":
             t.add("%s/tests/%s" % (build, name))
         else:
-            t.update(["%s/lighthouse" % build, "%s/lighthouse-hook" % build, "%s/tests/powercut.so" % build])
+            t.update(["%s/lighthouse" % build, "%s/lighthouse-hook" % build, "%s/tests/powercut.so" % build,
+                      "%s/tests/cutfs" % build])
     return sorted(t)
 
 

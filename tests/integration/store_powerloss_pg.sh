@@ -45,12 +45,17 @@ mkdir -p "$B/lh" "$M" "$S" "$R"
 chown postgres: "$R"
 CUTPID="" PMPID=""
 as_pg() { runuser -u postgres -- "$@"; }
+alive() { # PID: running (a zombie, left for init to reap, is gone)
+  local st
+  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ]
+}
 pg_pids() { [ -n "$PMPID" ] && { echo "$PMPID"; pgrep -P "$PMPID"; }; }
 kill_pg() { # SIGKILL the postmaster and its children (ours), and wait until they are gone
   local p pids
   pids=$(pg_pids)
   for p in $pids; do kill -KILL "$p" 2>/dev/null; done
-  for p in $pids; do for _ in $(seq 2400); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done; done
+  for p in $pids; do for _ in $(seq 2400); do alive "$p" || break; sleep 0.05; done; done
   PMPID=""
 }
 unmount() {
@@ -84,7 +89,7 @@ mount_cut() { # MODE SEED NOSYNC
 }
 pg_start() { # extra server options
   as_pg "$PGBIN/pg_ctl" -D "$M/pg" -l "$R/server.log" -w -t 120 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $R -c shared_buffers=16MB -c max_connections=30 $*" \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $R -c shared_buffers=16MB -c max_connections=30 -c recovery_init_sync_method=syncfs $*" \
     start >/dev/null 2>&1 || return 1
   PMPID=$(head -1 "$M/pg/postmaster.pid")
 }

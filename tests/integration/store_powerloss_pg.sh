@@ -53,6 +53,7 @@ alive() { # PID: running (a zombie, left for init to reap, is gone)
 pg_pids() { [ -n "$PMPID" ] && { echo "$PMPID"; pgrep -P "$PMPID"; }; }
 kill_pg() { # SIGKILL the postmaster and its children (ours), and wait until they are gone
   local p pids
+  [ -n "$PMPID" ] && kill -STOP "$PMPID" 2>/dev/null   # it starts no child from here on
   pids=$(pg_pids)
   for p in $pids; do kill -KILL "$p" 2>/dev/null; done
   for p in $pids; do for _ in $(seq 2400); do alive "$p" || break; sleep 0.05; done; done
@@ -61,7 +62,7 @@ kill_pg() { # SIGKILL the postmaster and its children (ours), and wait until the
 unmount() {
   [ -n "$CUTPID" ] || return 0
   for _ in $(seq 600); do umount "$M" 2>/dev/null && break; mountpoint -q "$M" || break; sleep 0.05; done
-  mountpoint -q "$M" && umount -l "$M"
+  if mountpoint -q "$M"; then umount -l "$M"; kill -TERM "$CUTPID" 2>/dev/null; fi
   wait "$CUTPID" 2>/dev/null
   CUTPID=""
 }
@@ -89,7 +90,7 @@ mount_cut() { # MODE SEED NOSYNC
 }
 pg_start() { # extra server options
   as_pg "$PGBIN/pg_ctl" -D "$M/pg" -l "$R/server.log" -w -t 120 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $R -c shared_buffers=16MB -c max_connections=30 -c recovery_init_sync_method=syncfs $*" \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $R -c shared_buffers=16MB -c max_connections=30 -c recovery_init_sync_method=syncfs -c restart_after_crash=off $*" \
     start >/dev/null 2>&1 || return 1
   PMPID=$(head -1 "$M/pg/postmaster.pid")
 }

@@ -123,6 +123,8 @@ def fixed_mutants():
          SYNC_TESTS),
         ("sync.keyring-key1", [(K, "int ok = w == 65 && fsync(fd) == 0;", "int ok = w == 65;")], SYNC_TESTS),
         ("sync.keyring-key2", [(K, "write(fd, key, 65) == 65 && fsync(fd) == 0;", "write(fd, key, 65) == 65;")], SYNC_TESTS),
+        ("sync.store-mkdir", [(S, "if (fd >= 0) { fsync(fd); close(fd); }", "if (fd >= 0) { close(fd); }")],
+         SYNC_TESTS),
         ("sync.witness-line", [(W, "== n && fsync(fd) == 0;", "== n;")], SYNC_TESTS),
         ("sync.witness-dir", [(W, "if (dfd >= 0) { fsync(dfd); close(dfd); }", "if (dfd >= 0) { close(dfd); }")],
          SYNC_TESTS),

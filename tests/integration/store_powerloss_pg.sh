@@ -77,7 +77,7 @@ fi
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 20); do PORT=$((20000 + RANDOM % 30000)); port_free "$PORT" && break; done
 PG="host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
-D="$M/lh/data"
+D="$M/lh/new/store/data"   # made in round 1: new/ and store/ too
 
 mount_cut() { # MODE SEED NOSYNC
   rm -f "$T/mounted" "$T/stats"

@@ -75,8 +75,7 @@ if ! as_pg "$PGBIN/initdb" -D "$B/pg" -U postgres -A trust -E UTF8 --locale=C.UT
   fail "initdb: $(tail -3 "$T/initdb.log")"; done_testing; exit 1
 fi
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for _ in $(seq 20); do PORT=$((20000 + RANDOM % 30000)); port_free "$PORT" && break; done
-PG="host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
+PORT="" PG=""
 D="$M/lh/new/store/data"   # made in round 1: new/ and store/ too
 
 mount_cut() { # MODE SEED NOSYNC
@@ -88,11 +87,22 @@ mount_cut() { # MODE SEED NOSYNC
     kill -0 "$CUTPID" 2>/dev/null || break; sleep 0.05; done
   return 1
 }
-pg_start() { # extra server options
-  as_pg "$PGBIN/pg_ctl" -D "$M/pg" -l "$R/server.log" -w -t 120 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $R -c shared_buffers=16MB -c max_connections=30 -c recovery_init_sync_method=syncfs -c restart_after_crash=off $*" \
-    start >/dev/null 2>&1 || return 1
-  PMPID=$(head -1 "$M/pg/postmaster.pid")
+# pg_start [server options]: a free port each time, below the ephemeral range (a busy
+# machine's client sockets hold ports there); up to 5 tries, each port checked first
+pg_start() {
+  local try
+  for try in 1 2 3 4 5; do
+    for _ in $(seq 20); do PORT=$((20000 + RANDOM % 12000)); port_free "$PORT" && break; done
+    PG="host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
+    if as_pg "$PGBIN/pg_ctl" -D "$M/pg" -l "$R/server.log" -w -t 120 \
+        -o "-c listen_addresses=127.0.0.1 -p $PORT -k $R -c shared_buffers=16MB -c max_connections=30 -c recovery_init_sync_method=syncfs -c restart_after_crash=off $*" \
+        start >/dev/null 2>&1; then
+      PMPID=$(head -1 "$M/pg/postmaster.pid")
+      return 0
+    fi
+    grep -q "could not create any TCP/IP sockets" "$R/server.log" || return 1
+  done
+  return 1
 }
 gen() { # round count
   awk -v r="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++)
@@ -110,6 +120,9 @@ run_cut() {
   kill_pg
   kill -KILL "$APID" 2>/dev/null; wait "$APID" 2>/dev/null; APID=""
   unmount
+  # as after a reboot: no process of the old server is alive (a killed postmaster may stay
+  # a zombie for a while, and its pid in these files would stop the next start)
+  rm -f "$B/pg/postmaster.pid" "$R"/.s.PGSQL.*
 }
 # check_round ROUND: sets acked, missing, vrc, vout (the server is up on the mount)
 check_round() {

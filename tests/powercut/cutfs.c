@@ -174,7 +174,7 @@ static char *stash(const char *r) {
     struct stat sb;
     if (fstatat(bfd, r, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode)) return NULL;
     char p[PATH_MAX];
-    snprintf(p, sizeof(p), "%s/s%ld", stashDir, ++stashes);
+    snprintf(p, sizeof(p), "%s/s%d-%ld", stashDir, (int)getpid(), ++stashes);
     if (linkat(bfd, r, AT_FDCWD, p, 0) < 0) { fprintf(stderr, "cutfs: cannot stash %s: %m\n", r); return NULL; }
     for (node *n = nodes; n; n = n->next) if (n->ino == sb.st_ino) { free(n->path); n->path = xstrdup(p); }
     return xstrdup(p);

@@ -154,7 +154,13 @@ $(POWERCUT_SO): tests/powercut/powercut.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -shared -o $@ $< -ldl -pthread
 
-test: all $(UNIT_BIN) $(POWERCUT_SO) $(REPLAY_BIN) $(BUILD)/tests/shell_dump
+# The power-cut file system for tests/integration/store_powerloss_pg.sh (FUSE, run as root).
+CUTFS = $(BUILD)/tests/cutfs
+$(CUTFS): tests/powercut/cutfs.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wno-format-truncation -o $@ $< -lfuse3 -pthread
+
+test: all $(UNIT_BIN) $(POWERCUT_SO) $(CUTFS) $(REPLAY_BIN) $(BUILD)/tests/shell_dump
 	@scripts/run-tests.sh $(BUILD)
 
 check:
@@ -165,7 +171,7 @@ bench: all $(BENCH_BIN)
 
 # Not part of `make test`: it rebuilds and tests once per mutant (scripts/mutate.py).
 MUTATE_ARGS ?=
-mutation: all $(UNIT_BIN) $(POWERCUT_SO)
+mutation: all $(UNIT_BIN) $(POWERCUT_SO) $(CUTFS)
 	nice scripts/mutate.py --build $(BUILD) $(MUTATE_ARGS)
 
 # clang's static analyzer and clang-tidy (.clang-tidy) over src/, in build-scan/ (scripts/static.sh).

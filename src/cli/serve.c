@@ -84,7 +84,10 @@ int lh_cli_serve(int argc, char **argv) {
     printf("data: %s (%s store)\n", cfg.data, cfg.store);
     printf("policy: %s\n", cfg.policy[0] ? cfg.policy : "built-in default");
     printf("create a token: lighthouse token create --agent NAME --role builder --data %s\n", cfg.data);
-    printf("then: export LIGHTHOUSE_URL=%s%s LIGHTHOUSE_TOKEN=...\n", isUnix ? "" : "http://", addr);
+    printf("then: export LIGHTHOUSE_URL=%s%s LIGHTHOUSE_TOKEN=... LIGHTHOUSE_REPLY_KEY=...\n", isUnix ? "" : "http://",
+           addr);
+    printf("  (the token is what token create prints on stdout; LIGHTHOUSE_REPLY_KEY=... is the line it prints on "
+           "stderr: with it the hook obeys only this bridge)\n");
     fflush(stdout);
     int rc = lh_bridge_wait(b);
     lh_bridge_free(b);

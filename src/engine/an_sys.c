@@ -567,7 +567,8 @@ void an_sys_misc(an_state *s, int idx, const lh_cmd *cmd) {
 /* ------------------------------------------------------------------------------ */
 
 /* A here-doc or here-string fed to a root shell (sudo -s <<<, su <<EOF) is a script:
- * parse it so its commands are analysed in turn. Returns 1 if there was one. */
+ * parse it so its commands are analysed in turn. Returns 1 if there was one. The root
+ * shell itself is then judged as `sudo sh -c SCRIPT` is (rootShellScript). */
 static int parseStdinScript(an_state *s, int idx) {
     const lh_cmd *cmd = an_at(s, idx);
     if (cmd->flags & LH_C_REPLACED) return 1;
@@ -580,11 +581,21 @@ static int parseStdinScript(an_state *s, int idx) {
     return 0;
 }
 
+/* A root shell that reads its script from stdin (a here-doc, a here-string, a pipe) runs
+ * that script as root: the same finding as `sudo sh -c SCRIPT` (priv.sudo on the shell),
+ * whatever the script's own commands add. Returns 1 when it is fed so. */
+static int rootShellScript(an_state *s, int idx, const char *name) {
+    if (!(an_at(s, idx)->flags & LH_C_PIPE_IN) && !parseStdinScript(s, idx)) return 0;
+    lh_emit(s->c, idx, LH_RULE(PRIV_SUDO), name);
+    return 1;
+}
+
 void an_sys_su(an_state *s, int idx, const lh_cmd *cmd) {
-    for (int i = 1; i < cmd->argc; i++)
-        if (!strcmp(cmd->argv[i].s, "-c") || !strcmp(cmd->argv[i].s, "--command")) return;  /* children */
-    if (an_at(s, idx)->flags & LH_C_PIPE_IN) return;   /* judged by what feeds it */
-    if (parseStdinScript(s, idx)) return;
+    for (int i = 1; i < cmd->argc; i++) {   /* su -c CMD, -lc CMD, --command=CMD: children */
+        const char *a = cmd->argv[i].s;
+        if (!strncmp(a, "--command", 9) || (a[0] == '-' && a[1] != '-' && strchr(a + 1, 'c'))) return;
+    }
+    if (rootShellScript(s, idx, "su")) return;
     lh_emit(s->c, idx, LH_RULE(PRIV_ROOT_SHELL), "su");
 }
 
@@ -610,8 +621,7 @@ void an_sys_sudo_rest(an_state *s, int idx, const lh_cmd *cmd) {
         return;
     }
     if (!shell) return;
-    if (an_at(s, idx)->flags & LH_C_PIPE_IN) return;
-    if (parseStdinScript(s, idx)) return;
+    if (rootShellScript(s, idx, "sudo")) return;
     lh_emit(s->c, idx, LH_RULE(PRIV_ROOT_SHELL), "sudo");
 }
 

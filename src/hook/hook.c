@@ -142,7 +142,8 @@ static int makeNonce(char out[33]) {
 
 /* The reply key the operator gave the hook (LIGHTHOUSE_REPLY_KEY, or the file named by
  * LIGHTHOUSE_REPLY_KEY_FILE). 1 with key set; 0 when none is given; -1 with why in err
- * when one is given but cannot be read or is not 64 hex digits. */
+ * when one is given but cannot be read, is not 64 hex digits, or is a file that is not
+ * the user's (or root's) or that group or others may read or write. */
 static int replyKey(unsigned char key[32], char *err, size_t errlen) {
     const char *v = getenv("LIGHTHOUSE_REPLY_KEY"), *path = getenv("LIGHTHOUSE_REPLY_KEY_FILE");
     if (v && *v) {
@@ -154,11 +155,32 @@ static int replyKey(unsigned char key[32], char *err, size_t errlen) {
     if (!path || !*path) return 0;
     char buf[130] = {0};
     FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-    if (f) fclose(f);
-    if (f && n < sizeof(buf) - 1 && lh_reply_key_parse(buf, key) == 0) return 1;
-    snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s: %s; no reply can be trusted", path,
-             f ? "not a reply key (64 hex digits)" : strerror(errno));
+    if (!f) {
+        snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s: %s; no reply can be trusted", path, strerror(errno));
+        return -1;
+    }
+    /* As ssh with a private key: a key others can read or change is no proof of the bridge
+     * (another user could sign an impostor's replies, or swap the key), so it is refused. */
+    struct stat st;
+    int bad = fstat(fileno(f), &st) != 0 ? -1 : !S_ISREG(st.st_mode) ? 1
+              : (st.st_uid != geteuid() && st.st_uid != 0) ? 2 : (st.st_mode & 077) ? 3 : 0;
+    if (bad) {
+        if (bad < 0) snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s: %s; no reply can be trusted", path,
+                              strerror(errno));
+        else if (bad == 1) snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s is not a regular file; no reply can "
+                                    "be trusted", path);
+        else if (bad == 2) snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s is owned by uid %u, not by you; no "
+                                    "reply can be trusted", path, (unsigned)st.st_uid);
+        else snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s is open to other users (mode %04o): run chmod 600 "
+                      "%s; no reply can be trusted", path, (unsigned)(st.st_mode & 07777), path);
+        fclose(f);
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    if (n < sizeof(buf) - 1 && lh_reply_key_parse(buf, key) == 0) return 1;
+    snprintf(err, errlen, "LIGHTHOUSE_REPLY_KEY_FILE %s: not a reply key (64 hex digits); no reply can be trusted",
+             path);
     return -1;
 }
 

@@ -4,11 +4,13 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ============================== Opening ============================== */
 
@@ -21,19 +23,33 @@ int lh_store_backend_parse(const char *name, lh_store_backend *out, char *err, s
     return lh_store_err(err, errlen, "unknown store backend '%s'; use sqlite or postgres", name ? name : "");
 }
 
+/* Make dir p (a new one: its entry in its parent is durable only once the parent is
+ * fsynced, or a power cut can take the directory, and the secret file in it, away). */
+static int makeDir(char *p, char *err, size_t errlen) {
+    if (mkdir(p, 0700) < 0) {
+        if (errno == EEXIST) return 0;
+        return lh_store_err(err, errlen, "cannot create %s: %s", p, strerror(errno));
+    }
+    char *slash = strrchr(p, '/');
+    const char *parent = ".";
+    if (slash == p) parent = "/";
+    else if (slash) { *slash = 0; parent = p; }
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);   /* best effort, as keyring.c's syncDir */
+    if (fd >= 0) { fsync(fd); close(fd); }
+    if (slash && slash != p) *slash = '/';
+    return 0;
+}
+
 static int mkdirs(const char *dir, char *err, size_t errlen) {
     char p[PATH_MAX];
     if (snprintf(p, sizeof(p), "%s", dir) >= (int)sizeof(p)) return lh_store_err(err, errlen, "path too long");
     for (char *s = p + 1; *s; s++) {
         if (*s != '/') continue;
         *s = 0;
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-            return lh_store_err(err, errlen, "cannot create %s: %s", p, strerror(errno));
+        if (makeDir(p, err, errlen) < 0) return -1;
         *s = '/';
     }
-    if (mkdir(p, 0700) < 0 && errno != EEXIST)
-        return lh_store_err(err, errlen, "cannot create %s: %s", p, strerror(errno));
-    return 0;
+    return makeDir(p, err, errlen);
 }
 
 /* Start-up check of the tail: the last event matches the recorded head and its MAC chains

@@ -73,6 +73,31 @@ printf '%s\n' "$RK3" > "$T/rk3"; chmod 600 "$T/rk3"
 hook LIGHTHOUSE_TOKEN="$RT3" LIGHTHOUSE_REPLY_KEY_FILE="$T/rk3" LIGHTHOUSE_REQUIRE_BRIDGE=1
 check "with LIGHTHOUSE_REPLY_KEY_FILE (the key from POST /v1/tokens) the real bridge decides" \
   '[ $rc = 0 ] && [ "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" = ask ] && reason | grep -q "(event [0-9]*)"'
+# A key file other users may read or write is refused, as ssh refuses such a private key:
+# fail closed (exit 2 under LIGHTHOUSE_REQUIRE_BRIDGE=1), naming the file, its mode and the fix.
+for mode in 644 640 604 620 602; do
+  cp "$T/rk3" "$T/rk3-$mode"; chmod "$mode" "$T/rk3-$mode"
+  hook LIGHTHOUSE_TOKEN="$RT3" LIGHTHOUSE_REPLY_KEY_FILE="$T/rk3-$mode" LIGHTHOUSE_REQUIRE_BRIDGE=1
+  check "a reply-key file of mode $mode (open to other users): blocked (exit 2), names the mode and chmod 600" \
+    '[ $rc = 2 ] && [ -z "$out" ] && grep -q "rk3-$mode is open to other users (mode 0$mode)" "$T/herr" && grep -q "chmod 600" "$T/herr"'
+done
+hook LIGHTHOUSE_TOKEN="$RT3" LIGHTHOUSE_REPLY_KEY_FILE="$T/rk3-644" LIGHTHOUSE_HOOK_ALLOW=approve
+check "a reply-key file of mode 644, no LIGHTHOUSE_REQUIRE_BRIDGE: decided locally (ask), not the bridge's" \
+  '[ $rc = 0 ] && [ "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" = ask ] && reason | grep -q "decided locally" && grep -q "open to other users" "$T/herr"'
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+  cp "$T/rk3" "$T/rk3-other"; chmod 600 "$T/rk3-other"; chown nobody "$T/rk3-other"
+  hook LIGHTHOUSE_TOKEN="$RT3" LIGHTHOUSE_REPLY_KEY_FILE="$T/rk3-other" LIGHTHOUSE_REQUIRE_BRIDGE=1
+  check "a reply-key file (0600) owned by another user: blocked (exit 2), names the owner" \
+    '[ $rc = 2 ] && [ -z "$out" ] && grep -q "is owned by uid $(id -u nobody), not by you" "$T/herr"'
+else
+  skip "a reply-key file owned by another user" "needs root to chown a file to nobody"
+fi
+mkdir "$T/rkdir"; chmod 700 "$T/rkdir"
+hook LIGHTHOUSE_TOKEN="$RT3" LIGHTHOUSE_REPLY_KEY_FILE="$T/rkdir" LIGHTHOUSE_REQUIRE_BRIDGE=1
+check "a reply-key \"file\" that is a directory: blocked (exit 2)" \
+  '[ $rc = 2 ] && [ -z "$out" ] && grep -q "rkdir is not a regular file" "$T/herr"'
+check "serve's printed hint exports LIGHTHOUSE_REPLY_KEY beside the URL and token, and says where the key is" \
+  'grep -q "^then: export LIGHTHOUSE_URL=http://127.0.0.1:[0-9]* LIGHTHOUSE_TOKEN=.* LIGHTHOUSE_REPLY_KEY=" "$T/trust.out" && grep -q "LIGHTHOUSE_REPLY_KEY=... is the line it prints on stderr" "$T/trust.out"'
 hook LIGHTHOUSE_TOKEN="$RT" LIGHTHOUSE_REPLY_KEY="$RK3" LIGHTHOUSE_REQUIRE_BRIDGE=1
 check "the reply key of another token: blocked (exit 2), says why" \
   '[ $rc = 2 ] && [ -z "$out" ] && grep -q "X-Lighthouse-Reply-Signature" "$T/herr" && grep -q "not trusted" "$T/herr"'

@@ -1,5 +1,6 @@
 /* mount_client.c — the bridge as `lighthouse mount` sees it (see mount_client.h). */
 #include "cli/mount_client.h"
+#include "util/growbuf.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -93,18 +94,7 @@ typedef struct sink { char *p; size_t n, cap; int over; } sink;
 static size_t onData(char *ptr, size_t size, size_t nmemb, void *ud) {
     sink *s = ud;
     size_t n = size * nmemb;
-    if (s->n + n + 1 > MAX_BODY) { s->over = 1; return 0; }
-    if (s->n + n + 1 > s->cap) {
-        size_t c = s->cap ? s->cap : 4096;
-        while (c < s->n + n + 1) c *= 2;
-        char *q = realloc(s->p, c);
-        if (!q) return 0;
-        s->p = q;
-        s->cap = c;
-    }
-    memcpy(s->p + s->n, ptr, n);
-    s->n += n;
-    s->p[s->n] = 0;
+    if (lh_growbuf_append(&s->p, &s->n, &s->cap, MAX_BODY - 1, ptr, n)) { s->over = 1; return 0; }
     return n;
 }
 

@@ -4,6 +4,7 @@
  * time (the caller's timeout, which run.c derives from the escalation's deadline) and in
  * size, follows no redirect, speaks only http and https, and never logs the API key. */
 #include "expert/llm.h"
+#include "util/growbuf.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -68,18 +69,7 @@ static size_t onBody(char *p, size_t size, size_t nmemb, void *ud) {
         if (lh_llm_stream_feed(&x->stream, p, n)) return 0;   /* failed: stop reading */
         return n;
     }
-    if (x->len + n > LH_LLM_BODY_MAX) { x->too_big = 1; return 0; }
-    if (x->len + n + 1 > x->cap) {
-        size_t c = x->cap ? x->cap : 4096;
-        while (c < x->len + n + 1) c *= 2;
-        char *q = realloc(x->body, c);
-        if (!q) { x->too_big = 1; return 0; }
-        x->body = q;
-        x->cap = c;
-    }
-    memcpy(x->body + x->len, p, n);
-    x->len += n;
-    x->body[x->len] = 0;
+    if (lh_growbuf_append(&x->body, &x->len, &x->cap, LH_LLM_BODY_MAX, p, n)) { x->too_big = 1; return 0; }
     return n;
 }
 

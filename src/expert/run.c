@@ -12,6 +12,7 @@
  * at the bridge, which lists it again; it is remembered (until its deadline) and not asked
  * about twice. */
 #include "expert/llm.h"
+#include "util/growbuf.h"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -79,18 +80,7 @@ typedef struct bridge {
 static size_t onBody(char *p, size_t size, size_t nmemb, void *ud) {
     bridge *b = ud;
     size_t n = size * nmemb;
-    if (b->len + n > BRIDGE_BODY_MAX) { b->too_big = 1; return 0; }
-    if (b->len + n + 1 > b->cap) {
-        size_t c = b->cap ? b->cap : 4096;
-        while (c < b->len + n + 1) c *= 2;
-        char *q = realloc(b->body, c);
-        if (!q) { b->too_big = 1; return 0; }
-        b->body = q;
-        b->cap = c;
-    }
-    memcpy(b->body + b->len, p, n);
-    b->len += n;
-    b->body[b->len] = 0;
+    if (lh_growbuf_append(&b->body, &b->len, &b->cap, BRIDGE_BODY_MAX, p, n)) { b->too_big = 1; return 0; }
     return n;
 }
 

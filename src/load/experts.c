@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "load/load.h"
+#include "util/growbuf.h"
 
 #define SEEN_MAX 4096              /* escalation ids an expert remembers (a ring) */
 
@@ -52,19 +53,7 @@ typedef struct cbuf { char *p; size_t n, cap; } cbuf;
 static size_t onData(char *d, size_t sz, size_t nm, void *u) {
     cbuf *b = u;
     size_t k = sz * nm;
-    if (b->n + k + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 8192;
-        while (nc < b->n + k + 1) nc *= 2;
-        if (nc > (64u << 20)) return 0;
-        char *np = realloc(b->p, nc);
-        if (!np) return 0;
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, d, k);
-    b->n += k;
-    b->p[b->n] = 0;
-    return k;
+    return lh_growbuf_append(&b->p, &b->n, &b->cap, 64u << 20, d, k) ? 0 : k;
 }
 
 static double urand(uint64_t *s) {   /* xorshift64*, (0, 1) */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mcp/mcp.h"
+#include "util/growbuf.h"
 
 #define CONNECT_TIMEOUT_MS 5000L
 #define MARGIN_MS 30000L        /* past the long-poll's wait: the bridge's own work */
@@ -20,18 +21,7 @@ typedef struct sink {
 static size_t onData(char *p, size_t size, size_t n, void *ud) {
     sink *s = ud;
     size_t k = size * n;
-    if (s->len + k > LH_MCP_MAX_REPLY) { s->over = 1; return 0; }
-    if (s->len + k + 1 > s->cap) {
-        size_t nc = s->cap ? s->cap : 4096;
-        while (nc < s->len + k + 1) nc *= 2;
-        char *nb = realloc(s->buf, nc);
-        if (!nb) return 0;
-        s->buf = nb;
-        s->cap = nc;
-    }
-    memcpy(s->buf + s->len, p, k);
-    s->len += k;
-    s->buf[s->len] = 0;
+    if (lh_growbuf_append(&s->buf, &s->len, &s->cap, LH_MCP_MAX_REPLY, p, k)) { s->over = 1; return 0; }
     return k;
 }
 

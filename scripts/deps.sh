@@ -21,6 +21,9 @@ for p in "${pkgs[@]}"; do
 done
 # npm comes with some nodejs builds and is a package of its own in Debian's.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# tests/integration/k8s.sh renders deploy/k8s with `kubectl kustomize`: any kubectl will do,
+# Debian's is kubernetes-client.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
 # The independent shell parser of the differential test (tests/diff/, pinned by its
 # package-lock.json) goes into tests/diff/node_modules, from npm's cache when it is there.
@@ -47,7 +50,20 @@ npm_ui() {
     echo "deps: npm ci failed in tests/ui; tests/integration/ui.sh will fail" >&2
 }
 
-if [ ${#missing[@]} -eq 0 ]; then npm_diff; npm_ui; exit 0; fi
+# kubernetes-models for tests/integration/k8s.sh (tests/k8s/: the Kubernetes and
+# prometheus-operator schemas, offline).
+npm_k8s() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/k8s"
+  [ -f "$dir/node_modules/@kubernetes-models/prometheus-operator/package.json" ] && return 0
+  command -v npm >/dev/null 2>&1 || return 0
+  echo "deps: installing tests/k8s's npm packages" >&2
+  (cd "$dir" && { npm ci --offline --no-audit --no-fund >/dev/null 2>&1 ||
+                  npm ci --no-audit --no-fund >&2; }) ||
+    echo "deps: npm ci failed in tests/k8s; tests/integration/k8s.sh will fail" >&2
+}
+
+if [ ${#missing[@]} -eq 0 ]; then npm_diff; npm_ui; npm_k8s; exit 0; fi
 
 echo "deps: installing ${missing[*]}" >&2
 if [ "$(id -u)" -ne 0 ]; then
@@ -64,3 +80,4 @@ if command -v systemctl >/dev/null 2>&1; then
 fi
 npm_diff
 npm_ui
+npm_k8s

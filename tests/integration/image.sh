@@ -17,6 +17,8 @@ IMAGE=${LH_IMAGE:-localhost/lighthouse:latest}
 
 command -v podman >/dev/null 2>&1 || skip_all "podman is not installed (apt-get install podman; the image: make image)"
 podman image exists "$IMAGE" 2>/dev/null || skip_all "no image $IMAGE here: run make image (it takes minutes, so make test does not)"
+ARCHIVE=${LH_IMAGE_ARCHIVE:-${LH_BUILD:-build}/lighthouse-image.tar}
+[ -f "$ARCHIVE" ] || skip_all "no $ARCHIVE (make image saves it with the image, for BUILD=${LH_BUILD:-build})"
 name="lh-image-test-$$"
 cleanup() { podman rm -f -t 0 "$name" >/dev/null 2>&1; }
 trap cleanup EXIT
@@ -31,7 +33,6 @@ check "the image's USER is 10001:10001, not root" '[ "$user" = 10001:10001 ]'
 T=$(mktemp -d)
 trap 'cleanup; rm -rf "$T"' EXIT
 mkdir "$T/rootfs"
-ARCHIVE=${LH_IMAGE_ARCHIVE:-${LH_BUILD:-build}/lighthouse-image.tar}
 python3 - "$ARCHIVE" "$T/rootfs" <<'PY' || echo "# cannot unpack $ARCHIVE"
 import json, sys, tarfile
 with tarfile.open(sys.argv[1]) as a:

@@ -64,7 +64,7 @@ REPLAY_BIN = $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell mutation static print-cflags
+.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell mutation static print-cflags image
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -177,6 +177,11 @@ mutation: all $(UNIT_BIN) $(POWERCUT_SO) $(CUTFS)
 # clang's static analyzer and clang-tidy (.clang-tidy) over src/, in build-scan/ (scripts/static.sh).
 static: deps
 	@scripts/static.sh build-scan
+
+# The OCI image localhost/lighthouse:latest (mmdebstrap + buildah, scripts/image.sh). Not part
+# of `make test` (it takes minutes); tests/integration/image.sh tests it when it exists.
+image: all
+	@scripts/image.sh $(BUILD)
 
 # The compiler flags, for tools that need them (scripts/static.sh's compile_commands.json).
 print-cflags:

@@ -22,12 +22,16 @@ for p in "${pkgs[@]}"; do
 done
 # npm comes with some nodejs builds and is a package of its own in Debian's.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# tests/integration/k8s.sh renders deploy/k8s with `kubectl kustomize`: any kubectl will do,
+# Debian's is kubernetes-client.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
 # The npm packages of the project's node tests, each pinned by its package-lock.json, go
 # into DIR/node_modules, from npm's cache when they are there:
 #   tests/diff  the independent shell parser of the differential test
 #   tests/ui    puppeteer-core for the review console's browser test (ui.sh)
 #   tests/mcp   the MCP SDK client and conformance suite (mcp.sh)
+#   tests/k8s   kubernetes-models: the Kubernetes and prometheus-operator schemas (k8s.sh)
 npm_dir() {   # npm_dir DIR MARKER WHAT-FAILS
   local dir
   dir="$(cd "$(dirname "$0")/.." && pwd)/$1"
@@ -42,6 +46,7 @@ npm_all() {
   npm_dir tests/diff mvdan-sh/index.js "the differential shell test will skip"
   npm_dir tests/ui puppeteer-core/package.json "tests/integration/ui.sh will fail"
   npm_dir tests/mcp @modelcontextprotocol/conformance/dist/index.js "the MCP SDK and conformance tests will skip"
+  npm_dir tests/k8s @kubernetes-models/prometheus-operator/package.json "tests/integration/k8s.sh will fail"
 }
 
 if [ ${#missing[@]} -eq 0 ]; then npm_all; exit 0; fi

@@ -171,7 +171,7 @@ const ACCEPTED = [
     // only for these mvdan/sh messages, and only when the engine saw a command.
     name: 'engine-lenient-on-stray-operator',
     when: (input, eng, mv) => !eng.err && eng.cmds.length > 0 && mv.err &&
-      /can only immediately follow a statement|cannot form a statement alone|is not a valid start for a statement|can only be used (to|in)|cannot negate a command multiple times|statements must be separated by|must be followed by a word|reached \) without matching \{ with \}|must be followed by a statement/.test(mv.msg),
+      /can only immediately follow a statement|cannot form a statement alone|is not a valid start for a statement|can only be used (to|in)|cannot negate a command multiple times|statements must be separated by|must be followed by a word|reached \) without matching \{ with \}|must be followed by a statement|"for foo \[in words\]" must be followed by "do"/.test(mv.msg),
     rewrite: null,
   },
   {
@@ -180,6 +180,14 @@ const ACCEPTED = [
     // NUL byte (or the text after it) in the word. Accepted as is.
     name: 'ansi-c-nul',
     when: (input) => /\$'[^']*\\(c@|u0+(?![1-9a-fA-F])|U0+(?![1-9a-fA-F])|x0+(?![1-9a-fA-F])|0|400)/.test(input),
+    rewrite: null,
+  },
+  {
+    // \u, \U or \x with no hex digit after it: bash keeps the backslash and the letter
+    // ($'\U=1' is the four characters \U=1), and so does the engine; mvdan/sh drops them.
+    // Accepted as is.
+    name: 'ansi-c-escape-without-digits',
+    when: (input) => /\$'[^']*\\[uUx](?![0-9a-fA-F])/.test(input),
     rewrite: null,
   },
   {

@@ -104,7 +104,7 @@ struct lh_escalations {
 static int64_t wallNs(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static void newEscId(char out[LH_ESC_ID_LEN + 1]) {
@@ -125,12 +125,20 @@ static void hexOf(const unsigned char *k, size_t n, char *out) {
     out[2 * n] = 0;
 }
 
+static int hexDigit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Exactly 2n hex digits into n bytes (sscanf's %2x also took signs and spaces). */
 static int unhex(const char *s, unsigned char *k, size_t n) {
     if (!s || strlen(s) != 2 * n) return -1;
     for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1) return -1;
-        k[i] = (unsigned char)v;
+        int hi = hexDigit(s[2 * i]), lo = hexDigit(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        k[i] = (unsigned char)(hi << 4 | lo);
     }
     return 0;
 }
@@ -423,7 +431,7 @@ static esc *newEsc(lh_bridge *b, const lh_request *r, const lh_decision *d, cons
     newEscId(e->id);
     e->created_ns = wallNs();
     e->created_mono = lh_mono_ns();
-    e->deadline_ns = e->created_ns + (int64_t)rt->deadline_ms * 1000000ll;
+    e->deadline_ns = e->created_ns + (int64_t)rt->deadline_ms * 1000000LL;
     e->deadline_mono = e->created_mono + rt->deadline_ms * 1000000ull;
     e->agent = dupn(r->agent, LH_STORE_MAX_NAME);
     e->session = dupn(r->session, LH_STORE_MAX_NAME);
@@ -852,7 +860,7 @@ static void applyEvent(lh_escalations *x, const lh_event *ev, uint64_t now_mono,
         finishLocked(x, e, ST_DECIDED, allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY,
                      dupn(jstr(d, "reason"), FINAL_MAX));
         /* Its cache entry lives for what is left of its TTL. */
-        int64_t left = (int64_t)e->ttl_ms * 1000000ll - (now_wall - ev->time_ns);
+        int64_t left = (int64_t)e->ttl_ms * 1000000LL - (now_wall - ev->time_ns);
         int k = (x->cache_next + LH_ESC_CACHE - 1) % LH_ESC_CACHE;
         if (e->ttl_ms && !memcmp(x->cache[k].key, e->key, 32)) {
             if (left > 0) x->cache[k].until = now_mono + (uint64_t)left;

@@ -35,7 +35,7 @@ struct lh_experts {
 static int64_t wallNs(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 lh_experts *lh_experts_new(lh_bridge *b, int heartbeat_s) {

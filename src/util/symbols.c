@@ -566,6 +566,7 @@ static int scanShell(const char *src, size_t len, symOut *o) {
             }
             p++;
         }
+        if (p > end) p = end;   /* a backslash as the last byte steps past it (fuzz_symbols) */
         size_t wn = (size_t)(p - w);
         if (!wn) { p++; continue; }
 #define WORD(s) (wn == strlen(s) && !memcmp(w, s, wn))

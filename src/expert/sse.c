@@ -8,6 +8,7 @@
  *              message_delta {"delta": {"stop_reason"}}, message_stop, ping, error
  * Every buffer is bounded: a line, the text, and the whole body. */
 #include "expert/llm.h"
+#include "util/growbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,26 +34,9 @@ static int fail(lh_llm_stream *s, const char *why) {
     return -1;
 }
 
-/* Append n bytes to *buf (NUL kept after them), growing it up to max bytes. 0 or -1. */
-static int grow(char **buf, size_t *len, size_t *cap, const char *p, size_t n, size_t max) {
-    if (*len + n > max) return -1;
-    if (*len + n + 1 > *cap) {
-        size_t c = *cap ? *cap : 256;
-        while (c < *len + n + 1) c *= 2;
-        char *q = realloc(*buf, c);
-        if (!q) return -1;
-        *buf = q;
-        *cap = c;
-    }
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = 0;
-    return 0;
-}
-
 static int appendText(lh_llm_stream *s, const char *p, size_t n) {
     if (s->reply.len + n > LH_LLM_ANSWER_MAX) return fail(s, "the streamed answer is longer than 16 KiB");
-    if (grow(&s->reply.text, &s->reply.len, &s->text_cap, p, n, LH_LLM_ANSWER_MAX))
+    if (lh_growbuf_append(&s->reply.text, &s->reply.len, &s->text_cap, LH_LLM_ANSWER_MAX, p, n))
         return fail(s, "out of memory");
     return 0;
 }
@@ -157,9 +141,9 @@ static int line(lh_llm_stream *s) {
     size_t vl = n - (size_t)(val - l);
     if (vl && *val == ' ') { val++; vl--; }
     if (fl == 4 && !memcmp(l, "data", 4)) {
-        if (s->has_data && grow(&s->data, &s->data_len, &s->data_cap, "\n", 1, LH_LLM_BODY_MAX))
+        if (s->has_data && lh_growbuf_append(&s->data, &s->data_len, &s->data_cap, LH_LLM_BODY_MAX, "\n", 1))
             return fail(s, "an event's data is too large");
-        if (grow(&s->data, &s->data_len, &s->data_cap, val, vl, LH_LLM_BODY_MAX))
+        if (lh_growbuf_append(&s->data, &s->data_len, &s->data_cap, LH_LLM_BODY_MAX, val, vl))
             return fail(s, "an event's data is too large");
         s->has_data = 1;
     } else if (fl == 5 && !memcmp(l, "event", 5)) {
@@ -183,7 +167,7 @@ int lh_llm_stream_feed(lh_llm_stream *s, const char *buf, size_t n) {
         /* take the run of ordinary bytes at once */
         size_t j = i;
         while (j < n && buf[j] != '\r' && buf[j] != '\n') j++;
-        if (grow(&s->line, &s->line_len, &s->line_cap, buf + i, j - i, LINE_MAX_BYTES))
+        if (lh_growbuf_append(&s->line, &s->line_len, &s->line_cap, LINE_MAX_BYTES, buf + i, j - i))
             return fail(s, "an SSE line is longer than 64 KiB");
         i = j - 1;
     }

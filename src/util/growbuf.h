@@ -1,6 +1,6 @@
 /* growbuf.h — a bounded, growable, NUL-terminated byte buffer: the body sink of every
- * libcurl client in the project (the LLM expert, the MCP client, the mount, the load
- * simulator's experts). */
+ * libcurl client in the project (the LLM expert and its SSE assembler, the MCP client, the
+ * mount, the load simulator's experts). */
 #ifndef LH_UTIL_GROWBUF_H
 #define LH_UTIL_GROWBUF_H
 

@@ -22,7 +22,7 @@ static const char *bucketLe[LH_HIST_BUCKETS] = {
     "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01",
     "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5"};
 
-const int lh_metrics_codes[LH_NCODES] = {200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
+const int lh_metrics_codes[LH_NCODES] = {200, 201, 202, 308, 400, 401, 403, 404, 405, 406, 409, 413, 415, 429, 431, 500, 503, 0};
 
 /* Unsized, so a name lost in a merge (a missing comma joins two strings) fails the build. */
 static const char *routeNames[] = {

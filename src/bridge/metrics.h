@@ -44,7 +44,7 @@ typedef struct lh_hist {
 enum { LH_ROLLBACK_API = 0, LH_ROLLBACK_SLA = 1 };
 enum { LH_ROLLBACK_TRIGGERED = 0, LH_ROLLBACK_SUCCEEDED = 1, LH_ROLLBACK_FAILED = 2 };
 
-#define LH_NCODES 12
+#define LH_NCODES 18
 /* The status codes requests are counted by (metrics.c); the last, 0, is "other". */
 extern const int lh_metrics_codes[LH_NCODES];
 

@@ -319,6 +319,11 @@ static void metrics_text(void **state) {
     lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 0, 300000);
     lh_metrics_request(m, LH_ROUTE_VALIDATE, 200, 0, 3000000000ull);
     lh_metrics_request(m, LH_ROUTE_VALIDATE, 418, 0, 1000);
+    /* every status the bridge sends has its own label: 201 (an expert registered), 409 (an
+     * escalation already resolved), 431 (a header block too large) */
+    lh_metrics_request(m, LH_ROUTE_EXPERTS, 201, 0, 1000);
+    lh_metrics_request(m, LH_ROUTE_EXPERTS, 409, 0, 1000);
+    lh_metrics_request(m, LH_ROUTE_OTHER, 431, 0, 1000);
     /* Outcomes: a reset before the reply is client_gone (no status, no duration); no reply
      * through the bridge's fault is a 500; 429 is throttled, 503 a server fault. */
     lh_metrics_request(m, LH_ROUTE_HOOK, 0, 1, 1000);
@@ -336,6 +341,9 @@ static void metrics_text(void **state) {
     assert_int_equal(strlen(t), len);
     assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"200\"} 2\n"));
     assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"/v1/validate\",code=\"other\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"/v1/experts\",code=\"201\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"/v1/experts\",code=\"409\"} 1\n"));
+    assert_non_null(strstr(t, "lighthouse_bridge_requests_total{route=\"other\",code=\"431\"} 1\n"));
     assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_bucket{route=\"/v1/validate\",le=\"0.0005\"} 2\n"));
     assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_bucket{route=\"/v1/validate\",le=\"+Inf\"} 3\n"));
     assert_non_null(strstr(t, "lighthouse_bridge_request_duration_seconds_count{route=\"/v1/validate\"} 3\n"));

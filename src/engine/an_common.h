@@ -14,6 +14,7 @@
 #include "engine/analyze.h"
 
 #define AN_MAX_VARS 32
+#define AN_MAX_LINKS 8         /* symbolic links made by the script that paths resolve through */
 #define AN_MAX_LOOP_ITEMS 16   /* items of one `for` list judged one by one */
 /* How far apart (in commands) two related commands may be for the analyzers to look
  * for one from the other (pipeline stages, a download and its use). Bounds the work on
@@ -21,6 +22,12 @@
 #define AN_WINDOW 512
 #define AN_LO(i) ((i) > AN_WINDOW ? (i) - AN_WINDOW : 0)
 #define AN_HI(i, n) ((i) + AN_WINDOW < (n) ? (i) + AN_WINDOW : (n))
+
+/* A symbolic link the script makes (`ln -s TARGET NAME`): both normalised. */
+typedef struct an_link {
+    const char *name;
+    const char *target;
+} an_link;
 
 /* NAME=value seen in the script (a plain assignment, or export/declare/local). */
 typedef struct an_var {
@@ -41,6 +48,8 @@ typedef struct an_state {
     const lh_cmd *frame; /* the call whose arguments $1…$9, $@, $* take while a
                             function body is judged for it; NULL otherwise */
     int frame_arg;       /* the argument $@ and $* stand for in this pass */
+    an_link links[AN_MAX_LINKS];   /* an_path resolves NAME/… through them */
+    int nlinks;
 } an_state;
 
 typedef void (*an_fn)(an_state *s, int idx, const lh_cmd *cmd);

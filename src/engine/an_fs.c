@@ -56,8 +56,9 @@ static int sedEmpties(const char *sc) {
 
 void an_fs_rm(an_state *s, int idx, const lh_cmd *cmd) {
     int unlink = !strcmp(cmd->prog, "unlink");
-    int recursive = !unlink && (lh_has_opt(cmd, 'r', "--recursive") || lh_has_opt(cmd, 'R', NULL));
-    int forced = !unlink && lh_has_opt(cmd, 'f', "--force");
+    int rimraf = !strcmp(cmd->prog, "rimraf");   /* the npm package: always rm -rf */
+    int recursive = rimraf || (!unlink && (lh_has_opt(cmd, 'r', "--recursive") || lh_has_opt(cmd, 'R', NULL)));
+    int forced = rimraf || (!unlink && lh_has_opt(cmd, 'f', "--force"));
     if (an_has_word(cmd, 1, "--no-preserve-root"))
         lh_emit_full(s->c, idx, LH_RULE(RM_ROOT)->id, LH_DENY, LH_RISK_CRITICAL, LH_TIER_ANALYSIS,
                      "rm --no-preserve-root exists only to delete the root directory", LH_RULE(RM_ROOT)->instead, NULL);

@@ -119,6 +119,44 @@ static int modeExposes(const char *m) {
     return 0;
 }
 
+/* Does one setfacl ACL spec ("u:nobody:rwx,g::r", "d:o::rw") give anyone but the owner
+ * read or write? A named user, a group, others or the mask with r, w or an octal 4/2. */
+static int aclExposes(const char *spec) {
+    while (spec && *spec) {
+        const char *e = spec, *end = strchr(spec, ',');
+        size_t n = end ? (size_t)(end - spec) : strlen(spec);
+        if (!strncmp(e, "d:", 2)) e += 2;
+        else if (!strncmp(e, "default:", 8)) e += 8;
+        const char *c1 = memchr(e, ':', n - (size_t)(e - spec));
+        if (c1) {
+            const char *c2 = memchr(c1 + 1, ':', n - (size_t)(c1 + 1 - spec));
+            const char *perm = c2 ? c2 + 1 : c1 + 1;
+            size_t pn = n - (size_t)(perm - spec);
+            int owner = (*e == 'u') && c2 == c1 + 1;   /* u::rwx is the owner */
+            int grants = memchr(perm, 'r', pn) || memchr(perm, 'w', pn) ||
+                         (pn == 1 && perm[0] >= '0' && perm[0] <= '7' && ((perm[0] - '0') & 6));
+            if (!owner && grants) return 1;
+        }
+        spec = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* setfacl -m|--modify|--set SPEC (also attached, or with =) exposes a file. */
+static int faclExposes(const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        const char *v = NULL, *m;
+        if (!strcmp(a, "--modify") || !strcmp(a, "--set")) v = i + 1 < cmd->argc ? cmd->argv[++i].s : NULL;
+        else if (!strncmp(a, "--modify=", 9)) v = a + 9;
+        else if (!strncmp(a, "--set=", 6)) v = a + 6;
+        else if (a[0] == '-' && a[1] != '-' && (m = strchr(a + 1, 'm')) != NULL)   /* -m SPEC, -Rm SPEC, -mSPEC */
+            v = m[1] ? m + 1 : i + 1 < cmd->argc ? cmd->argv[++i].s : NULL;
+        if (v && aclExposes(v)) return 1;
+    }
+    return 0;
+}
+
 static int modeWorldWritable(const char *m) {
     if (m[0] >= '0' && m[0] <= '7') {
         size_t n = strlen(m);
@@ -157,7 +195,7 @@ void an_sys_chmod(an_state *s, int idx, const lh_cmd *cmd) {
             break;
         }
     }
-    int exposes = chmod && modeExposes(mode);
+    int exposes = chmod ? modeExposes(mode) : !strcmp(p, "setfacl") && faclExposes(cmd);
     int world = chmod && modeWorldWritable(mode);
     int setuid = chmod && modeSetuid(mode);
     for (int k = first; k < n; k++) {

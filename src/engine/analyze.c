@@ -354,6 +354,8 @@ static const char *afterPwd(const char *t) {
     return NULL;
 }
 
+static lh_path_class throughLink(an_state *s, const char *text, lh_path *out);
+
 lh_path_class an_path(an_state *s, int idx, const char *text, lh_path *out) {
     const char *t = an_expand(s, idx, text);
     const char *cw = cwdOf(s, idx);
@@ -367,7 +369,84 @@ lh_path_class an_path(an_state *s, int idx, const char *text, lh_path *out) {
             t = j;
         }
     }
-    return lh_path_classify(s->c, t, strlen(t), out);
+    lh_path_class cls = lh_path_classify(s->c, t, strlen(t), out);
+    return s->nlinks ? throughLink(s, text, out) : cls;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Symbolic links the script makes                                                 */
+/* ------------------------------------------------------------------------------ */
+
+/* `ln -s ~ h; rm -rf h/` deletes what is in the home directory: a path under a link the
+ * script made (h/…, or h/ with its slash: the link itself is h alone) is classified as
+ * the same path under the link's target. One level: the target was resolved when the
+ * link was recorded. */
+static lh_path_class throughLink(an_state *s, const char *text, lh_path *out) {
+    size_t tl = strlen(text);
+    int slash = tl > 0 && text[tl - 1] == '/';
+    for (int k = s->nlinks - 1; k >= 0; k--) {   /* the latest link of a name wins */
+        const an_link *l = &s->links[k];
+        size_t n = strlen(l->name);
+        if (strncmp(out->norm, l->name, n)) continue;
+        const char *rest = out->norm + n;
+        if (*rest != '/' && !(*rest == 0 && slash)) continue;
+        char *t = lh_arena_printf(s->c->arena, "%s%s", l->target, *rest ? rest : "/");
+        if (!t) { s->c->oom = 1; return out->cls; }
+        return lh_path_classify(s->c, t, strlen(t), out);
+    }
+    return out->cls;
+}
+
+static void addLink(an_state *s, int idx, const char *name, const char *target, int from_cwd) {
+    if (s->nlinks >= AN_MAX_LINKS || !*name || !*target) return;
+    lh_path pn, pt;
+    an_path(s, idx, name, &pn);
+    const char *t = target;
+    const char *slash = strrchr(name, '/');
+    /* a relative target is relative to the link's directory (ln -r: to the cwd) */
+    if (!from_cwd && slash && target[0] != '/' && target[0] != '~' && target[0] != '$') {
+        t = lh_arena_printf(s->c->arena, "%.*s/%s", (int)(slash - name), name, target);
+        if (!t) { s->c->oom = 1; return; }
+    }
+    an_path(s, idx, t, &pt);
+    if (pn.norm[0] != '/' || pt.norm[0] != '/' || !strcmp(pn.norm, "/")) return;
+    s->links[s->nlinks++] = (an_link){pn.norm, pt.norm};
+}
+
+/* Record the links of `ln -s` (--symbolic) command idx: ln -s T NAME; ln -s T (NAME is
+ * T's last part); ln -s T… DIR and ln -s -t DIR T… (DIR/<last part of each T>). */
+static void collectLink(an_state *s, int idx, const lh_cmd *cmd) {
+    if (!lh_has_opt(cmd, 's', "--symbolic")) return;
+    static const char *const lo[] = {"--target-directory", "--suffix", NULL};
+    int ops[32];
+    int n = an_operands(cmd, 1, "tS", lo, ops, 32);
+    if (n < 1) return;
+    int rel = lh_has_opt(cmd, 'r', "--relative");
+    const char *dir = an_opt_value(cmd, 't', "--target-directory");
+    const char *last = cmd->argv[ops[n - 1]].s;
+    size_t ll = strlen(last);
+    if (!dir && n == 2 && !(ll && last[ll - 1] == '/')) {
+        addLink(s, idx, last, cmd->argv[ops[0]].s, rel);
+        return;
+    }
+    if (!dir && n >= 2) { dir = last; n--; }
+    for (int k = 0; k < n && s->nlinks < AN_MAX_LINKS; k++) {
+        const char *t = cmd->argv[ops[k]].s;
+        lh_path pt;
+        an_path(s, idx, t, &pt);
+        const char *base = strrchr(pt.norm, '/');
+        if (!base || !base[1]) continue;
+        const char *name = dir ? lh_arena_printf(s->c->arena, "%s/%s", dir, base + 1) : base + 1;
+        if (!name) { s->c->oom = 1; return; }
+        /* the target's last part was resolved; keep the target as the script wrote it */
+        addLink(s, idx, name, t, rel || dir == NULL);
+    }
+}
+
+static void collectLinks(an_state *s) {
+    const lh_script *sc = s->c->script;
+    for (int i = 0; i < sc->ncmds && s->nlinks < AN_MAX_LINKS; i++)
+        if (sc->cmds[i].argc > 0 && !strcmp(sc->cmds[i].prog, "ln")) collectLink(s, i, &sc->cmds[i]);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -739,6 +818,7 @@ static const an_entry kTable[] = {
     {"redis-cli", an_db_redis, 1},
     {"rev", an_net_reader, 1},
     {"rg", an_net_reader, 1},
+    {"rimraf", an_fs_rm, 1},
     {"rm", an_fs_rm, 1},
     {"rmdir", an_fs_rmdir, 1},
     {"rmmod", an_sys_misc, 1},
@@ -749,8 +829,10 @@ static const an_entry kTable[] = {
     {"security", an_net_secret_tool, 1},
     {"sed", an_fs_sed, 1},
     {"sequelize", an_db_framework, 0},
+    {"sequelize-cli", an_db_framework, 0},
     {"service", an_sys_service, 1},
     {"setenforce", an_sys_misc, 1},
+    {"setfacl", an_sys_chmod, 1},
     {"sfdisk", an_disk_partition, 1},
     {"sftp", an_net_ssh, 1},
     {"sgdisk", an_disk_partition, 1},
@@ -1154,6 +1236,7 @@ static void judgeScript(lh_ctx *c) {
     memset(&s, 0, sizeof(s));
     s.c = c;
     collectVars(&s);
+    collectLinks(&s);
     unsigned char called[AN_MAX_FUNCS];
     markCalled(&s, called);
     for (int i = 0; i < c->script->ncmds && !c->oom && lh_step(c, 1); i++)

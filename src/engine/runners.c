@@ -685,6 +685,133 @@ static void expandContainerExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
 }
 
 /* ------------------------------------------------------------------------------ */
+/* git, npm, vim: subcommands and options that run a command of their own          */
+/* ------------------------------------------------------------------------------ */
+
+/* The value of option -<so> / <lo> at argv[j] (-x CMD, -xCMD, --exec CMD, --exec=CMD), or
+ * NULL; *vi is the index of the word that holds it. */
+static const char *optAt(const lh_cmd *cmd, int j, char so, const char *lo, int *vi) {
+    const char *a = cmd->argv[j].s;
+    size_t ln = strlen(lo);
+    *vi = j + 1;
+    if ((a[0] == '-' && a[1] == so && a[2] == 0) || !strcmp(a, lo))
+        return j + 1 < cmd->argc ? cmd->argv[j + 1].s : NULL;
+    *vi = j;
+    if (!strncmp(a, lo, ln) && a[ln] == '=') return a + ln + 1;
+    if (a[0] == '-' && a[1] == so && a[2]) return a + 2;
+    return NULL;
+}
+
+/* git [global options] SUB …: submodule foreach [--recursive] CMD… (a shell string),
+ * rebase --exec|-x CMD, difftool --extcmd|-x CMD (shell strings, any number), bisect run
+ * CMD ARG… (run as argv). */
+static void expandGit(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int i = lh_skip_options(cmd->argv, cmd->argc, 1, "Cc",
+                            L("--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env"));
+    if (i >= cmd->argc) return;
+    const char *sub = cmd->argv[i].s;
+    if (!strcmp(sub, "submodule")) {
+        int j = i + 1;
+        while (j < cmd->argc && cmd->argv[j].s[0] == '-') j++;   /* --quiet */
+        if (j >= cmd->argc || strcmp(cmd->argv[j].s, "foreach")) return;
+        for (j++; j < cmd->argc && cmd->argv[j].s[0] == '-';)   /* --recursive, -q, -- */
+            if (!strcmp(cmd->argv[j++].s, "--")) break;
+        if (j < cmd->argc) lh_unwrap_join_child(c, lim, k, j, cmd->argc, LH_ORIGIN_SHELL_C);
+        return;
+    }
+    if (!strcmp(sub, "bisect")) {
+        if (i + 2 < cmd->argc && !strcmp(cmd->argv[i + 1].s, "run")) lh_unwrap_argv_child(c, lim, k, i + 2);
+        return;
+    }
+    const char *lo = !strcmp(sub, "rebase") ? "--exec" : !strcmp(sub, "difftool") ? "--extcmd" : NULL;
+    if (!lo) return;
+    for (int j = i + 1; j < cmd->argc; j++) {
+        if (!strcmp(cmd->argv[j].s, "--")) break;
+        int vi;
+        const char *v = optAt(cmd, j, 'x', lo, &vi);
+        if (!v) continue;
+        parseStr(c, lim, k, vi, v);
+        j = vi;
+    }
+}
+
+/* npx -c CMD, npm exec|x -c CMD (--call CMD, --call=CMD): a shell string; pnpm exec|dlx
+ * -c (--shell-mode) runs its command words in a shell. Without -c these are wrappers
+ * (wrappers.c). */
+static void expandNodeCall(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (!strcmp(cmd->prog, "pnpm")) {
+        int shell = 0, j = 1;
+        for (; j < cmd->argc; j++) {
+            const char *a = cmd->argv[j].s;
+            if (!strcmp(a, "-c") || !strcmp(a, "--shell-mode")) shell = 1;
+            else if (!strcmp(a, "exec") || !strcmp(a, "dlx")) break;
+        }
+        if (!shell && j < cmd->argc) {
+            for (int m = j + 1; m < cmd->argc && cmd->argv[m].s[0] == '-'; m++)
+                if (!strcmp(cmd->argv[m].s, "-c") || !strcmp(cmd->argv[m].s, "--shell-mode")) shell = 1;
+        }
+        if (!shell || j >= cmd->argc) return;
+        int from = lh_skip_options(cmd->argv, cmd->argc, j + 1, "C", L("--dir", "--filter", "--package"));
+        if (from < cmd->argc) lh_unwrap_join_child(c, lim, k, from, cmd->argc, LH_ORIGIN_SHELL_C);
+        return;
+    }
+    if (!strcmp(cmd->prog, "npm")) {   /* only under exec / x */
+        int j = lh_skip_options(cmd->argv, cmd->argc, 1, "wc", L("--workspace", "--package", "--prefix", "--call"));
+        if (j >= cmd->argc || (strcmp(cmd->argv[j].s, "exec") && strcmp(cmd->argv[j].s, "x"))) return;
+    }
+    for (int j = 1; j < cmd->argc; j++) {
+        if (!strcmp(cmd->argv[j].s, "--")) break;
+        int vi;
+        const char *v = optAt(cmd, j, 'c', "--call", &vi);
+        if (!v) continue;
+        parseStr(c, lim, k, vi, v);
+        j = vi;
+    }
+}
+
+/* One Ex command line of vim -c / --cmd / +: `:!CMD`, `:silent !CMD`, `:r !CMD` and
+ * `:w !CMD` run CMD in a shell, which takes the rest of the line (`|` included); before
+ * it, `|` separates Ex commands. */
+static void vimEx(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *ex) {
+    while (ex && *ex) {
+        while (*ex == ':' || *ex == ' ' || *ex == '\t') ex++;
+        if (!strncmp(ex, "silent", 6)) {
+            ex += 6;
+            if (*ex == '!') ex++;
+            while (*ex == ' ') ex++;
+        } else {
+            static const char *const rw[] = {"r ", "read ", "w ", "write ", NULL};
+            for (int m = 0; rw[m]; m++)
+                if (!strncmp(ex, rw[m], strlen(rw[m]))) {
+                    ex += strlen(rw[m]);
+                    while (*ex == ' ') ex++;
+                    break;
+                }
+        }
+        if (*ex == '!') { parseStr(c, lim, k, argi, ex + 1); return; }
+        ex = strchr(ex, '|');
+        if (ex) ex++;
+    }
+}
+
+/* vim, nvim, vi, view, ex, gvim, vimdiff: -c CMD, --cmd CMD and +CMD are Ex commands. */
+static void expandVim(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    for (int j = 1; j < cmd->argc; j++) {
+        const char *a = cmd->argv[j].s;
+        if (!strcmp(a, "--")) break;
+        if ((!strcmp(a, "-c") || !strcmp(a, "--cmd")) && j + 1 < cmd->argc) {
+            vimEx(c, lim, k, j + 1, cmd->argv[j + 1].s);
+            j++;
+        } else if (a[0] == '+' && a[1] && (a[1] < '0' || a[1] > '9')) {
+            vimEx(c, lim, k, j, a + 1);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
 /* Dispatch                                                                        */
 /* ------------------------------------------------------------------------------ */
 
@@ -694,14 +821,17 @@ typedef void (*runnerFn)(lh_ctx *c, const lh_shell_limits *lim, int k);
 static const struct { const char *name; runnerFn fn; } kRunners[] = {
     {"ansible", expandAnsible}, {"at", expandAt}, {"awk", expandAwk}, {"batch", expandAt},
     {"busybox-awk", expandAwk}, {"cargo", expandDevShell}, {"clush", expandFanout},
-    {"gawk", expandAwk},
-    {"gcloud", expandRemoteCommand}, {"gsed", expandSed}, {"incus", expandContainerExec},
+    {"ex", expandVim}, {"gawk", expandAwk},
+    {"gcloud", expandRemoteCommand}, {"git", expandGit}, {"gsed", expandSed}, {"gvim", expandVim},
+    {"incus", expandContainerExec},
     {"lxc", expandContainerExec}, {"mawk", expandAwk}, {"nawk", expandAwk},
     {"nerdctl", expandContainerExec}, {"nix", expandDevShell}, {"nix-shell", expandDevShell},
-    {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pssh", expandFanout},
+    {"npm", expandNodeCall}, {"npx", expandNodeCall}, {"nvim", expandVim},
+    {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pnpm", expandNodeCall}, {"pssh", expandFanout},
     {"runuser", expandSu}, {"salt", expandSalt}, {"salt-call", expandSalt},
     {"salt-ssh", expandSalt}, {"screen", expandScreen}, {"script", expandScript},
     {"sed", expandSed}, {"sg", expandDevShell}, {"su", expandSu}, {"tmux", expandTmux}, {"vagrant", expandRemoteCommand},
+    {"vi", expandVim}, {"view", expandVim}, {"vim", expandVim}, {"vimdiff", expandVim},
 };
 
 static runnerFn findRunner(const char *p) {

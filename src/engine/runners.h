@@ -12,6 +12,9 @@
  *   s///e and w: a command computed from the data is code.opaque (escalate);
  * - fleet runners: ansible -m shell|command|raw -a CMD, salt … cmd.run CMD, pssh,
  *   parallel-ssh, pdsh, clush: the inner command, plus ssh.remote for the fan-out.
+ * - git submodule foreach CMD, rebase --exec|-x CMD, difftool --extcmd|-x CMD, bisect run
+ *   CMD…; npx -c CMD, npm exec -c CMD, pnpm exec|dlx -c CMD…; vim/nvim -c|--cmd|+ with
+ *   an Ex `:!CMD`.
  * Returns 1 when k was a runner (handled), 0 otherwise. */
 #ifndef LH_RUNNERS_H
 #define LH_RUNNERS_H

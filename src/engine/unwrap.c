@@ -86,12 +86,13 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
     if (cmd->argc == 0) return 0;
     const lh_wrapper *w = lh_wrapper_find(p);
     if (!w) return 0;
-    /* these run a command string: expandOne parses it (env -S, flock -c, runuser
-     * without -u is su) */
+    /* these run a command string: expandOne or runners.c parses it (env -S, flock -c,
+     * pnpm -c, runuser without -u is su) */
     for (int k = 1; k < cmd->argc; k++) {
         const char *a = cmd->argv[k].s;
         if (!strcmp(p, "env") && lh_sem_env_split_text(a)) return 0;
         if (!strcmp(p, "flock") && (!strcmp(a, "-c") || !strcmp(a, "--command"))) return 0;
+        if (!strcmp(p, "pnpm") && (!strcmp(a, "-c") || !strcmp(a, "--shell-mode"))) return 0;
     }
     if (!strcmp(p, "runuser") && !lh_option_value(cmd->argv, cmd->argc, 1, w->short_val, w->long_val, 'u', "--user"))
         return 0;

@@ -79,6 +79,8 @@ static const form_row kRows[] = {
     {"strace", 'f', 'e', NULL, ""},            {"ltrace", 'f', 'e', NULL, ""},
     {"caffeinate", 'i', 't', NULL, ""},        {"proxychains", 'q', 'f', NULL, ""},
     {"torsocks", 'i', 'u', NULL, ""},
+    {"run0", 0, 'u', "--user", ""},           {"npx", 'y', 'p', "--package", ""},
+    {"bunx", 0, 'p', "--package", ""},
 };
 
 static void test_every_form(void **st) {
@@ -186,6 +188,15 @@ static void test_special_forms(void **st) {
     FINDS("hatch run CMD");
     FINDS("npm exec -- CMD");
     FINDS("npm x -w pkg -- CMD");
+    FINDS("pnpm dlx CMD");
+    FINDS("yarn dlx -p pkg CMD");
+    FINDS("pnpx CMD");
+    FINDS("bun x CMD");
+    FINDS("npx --yes -- CMD");
+    /* -c's value is a shell string (runners.c reads it): no command word follows */
+    assert_int_equal(skipIndex("npx -c CMD"), 3);
+    assert_int_equal(skipIndex("npm exec --call=CMD"), 3);
+    RUNS_NOTHING("bun install");
     RUNS_NOTHING("npm install");
     RUNS_NOTHING("uv pip install x");
     RUNS_NOTHING("poetry install");

@@ -14,7 +14,7 @@
 #include "engine/analyze.h"
 
 #define AN_MAX_VARS 32
-#define AN_MAX_LINKS 8         /* symbolic links made by the script that paths resolve through */
+#define AN_MAX_LINKS 32        /* symbolic links made by the script that paths resolve through */
 #define AN_MAX_LOOP_ITEMS 16   /* items of one `for` list judged one by one */
 /* How far apart (in commands) two related commands may be for the analyzers to look
  * for one from the other (pipeline stages, a download and its use). Bounds the work on
@@ -49,7 +49,7 @@ typedef struct an_state {
                             function body is judged for it; NULL otherwise */
     int frame_arg;       /* the argument $@ and $* stand for in this pass */
     an_link links[AN_MAX_LINKS];   /* an_path resolves NAME/… through them */
-    int nlinks;
+    int nlinks;          /* AN_MAX_LINKS + 1: the script made more (engine.budget) */
 } an_state;
 
 typedef void (*an_fn)(an_state *s, int idx, const lh_cmd *cmd);

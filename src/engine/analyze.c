@@ -384,7 +384,8 @@ lh_path_class an_path(an_state *s, int idx, const char *text, lh_path *out) {
 static lh_path_class throughLink(an_state *s, const char *text, lh_path *out) {
     size_t tl = strlen(text);
     int slash = tl > 0 && text[tl - 1] == '/';
-    for (int k = s->nlinks - 1; k >= 0; k--) {   /* the latest link of a name wins */
+    int n0 = s->nlinks < AN_MAX_LINKS ? s->nlinks : AN_MAX_LINKS;
+    for (int k = n0 - 1; k >= 0; k--) {   /* the latest link of a name wins */
         const an_link *l = &s->links[k];
         size_t n = strlen(l->name);
         if (strncmp(out->norm, l->name, n)) continue;
@@ -398,7 +399,15 @@ static lh_path_class throughLink(an_state *s, const char *text, lh_path *out) {
 }
 
 static void addLink(an_state *s, int idx, const char *name, const char *target, int from_cwd) {
-    if (s->nlinks >= AN_MAX_LINKS || !*name || !*target) return;
+    if (!*name || !*target) return;
+    if (s->nlinks == AN_MAX_LINKS) {   /* a link past the bound would not be followed */
+        lh_emit_full(s->c, idx, LH_RULE(ENGINE_BUDGET)->id, LH_ESCALATE, LH_RISK_HIGH, LH_TIER_ANALYSIS,
+                     "the script makes more symbolic links than the engine follows (32)",
+                     LH_RULE(ENGINE_BUDGET)->instead, name);
+        s->nlinks++;
+        return;
+    }
+    if (s->nlinks > AN_MAX_LINKS) return;
     lh_path pn, pt;
     an_path(s, idx, name, &pn);
     const char *t = target;
@@ -409,7 +418,8 @@ static void addLink(an_state *s, int idx, const char *name, const char *target, 
         if (!t) { s->c->oom = 1; return; }
     }
     an_path(s, idx, t, &pt);
-    if (pn.norm[0] != '/' || pt.norm[0] != '/' || !strcmp(pn.norm, "/")) return;
+    /* a target known only at run time ($X) stays unknown through the link */
+    if (pn.norm[0] != '/' || !pt.norm[0] || !strcmp(pn.norm, "/")) return;
     s->links[s->nlinks++] = (an_link){pn.norm, pt.norm};
 }
 
@@ -430,7 +440,7 @@ static void collectLink(an_state *s, int idx, const lh_cmd *cmd) {
         return;
     }
     if (!dir && n >= 2) { dir = last; n--; }
-    for (int k = 0; k < n && s->nlinks < AN_MAX_LINKS; k++) {
+    for (int k = 0; k < n && s->nlinks <= AN_MAX_LINKS; k++) {
         const char *t = cmd->argv[ops[k]].s;
         lh_path pt;
         an_path(s, idx, t, &pt);
@@ -445,7 +455,7 @@ static void collectLink(an_state *s, int idx, const lh_cmd *cmd) {
 
 static void collectLinks(an_state *s) {
     const lh_script *sc = s->c->script;
-    for (int i = 0; i < sc->ncmds && s->nlinks < AN_MAX_LINKS; i++)
+    for (int i = 0; i < sc->ncmds && s->nlinks <= AN_MAX_LINKS; i++)
         if (sc->cmds[i].argc > 0 && !strcmp(sc->cmds[i].prog, "ln")) collectLink(s, i, &sc->cmds[i]);
 }
 

@@ -13,7 +13,9 @@
 static int execKey(const char *k, const char *value) {
     static const char *const exact[] = {"core.fsmonitor", "core.sshcommand", "core.gitproxy",
                                         "core.askpass", "diff.external", "uploadpack.packobjectshook",
-                                        "gpg.program", "sequence.editor", "core.hookspath", NULL};
+                                        "gpg.program", "core.hookspath", NULL};
+    /* core.pager, core.editor, sequence.editor…: their values are read as shell commands
+     * (runners.c, gitShellValues), so `-c sequence.editor=true` stays allowed */
     char low[128];
     size_t n = strlen(k);
     if (n >= sizeof(low)) return 1;

@@ -690,49 +690,92 @@ static void expandContainerExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
 
 /* The value of option -<so> / <lo> at argv[j] (-x CMD, -xCMD, --exec CMD, --exec=CMD), or
  * NULL; *vi is the index of the word that holds it. */
-static const char *optAt(const lh_cmd *cmd, int j, char so, const char *lo, int *vi) {
-    const char *a = cmd->argv[j].s;
+static const char *optAt(const lh_word *argv, int argc, int j, char so, const char *lo, int *vi) {
+    const char *a = argv[j].s;
     size_t ln = strlen(lo);
     *vi = j + 1;
-    if ((a[0] == '-' && a[1] == so && a[2] == 0) || !strcmp(a, lo))
-        return j + 1 < cmd->argc ? cmd->argv[j + 1].s : NULL;
+    if ((a[0] == '-' && a[1] == so && a[2] == 0) || !strcmp(a, lo)) return j + 1 < argc ? argv[j + 1].s : NULL;
     *vi = j;
     if (!strncmp(a, lo, ln) && a[ln] == '=') return a + ln + 1;
     if (a[0] == '-' && a[1] == so && a[2]) return a + 2;
     return NULL;
 }
 
-/* git [global options] SUB …: submodule foreach [--recursive] CMD… (a shell string),
- * rebase --exec|-x CMD, difftool --extcmd|-x CMD (shell strings, any number), bisect run
- * CMD ARG… (run as argv). */
-static void expandGit(lh_ctx *c, const lh_shell_limits *lim, int k) {
-    lh_cmd *cmd = cmdAt(c, k);
-    int i = lh_skip_options(cmd->argv, cmd->argc, 1, "Cc",
-                            L("--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env"));
-    if (i >= cmd->argc) return;
-    const char *sub = cmd->argv[i].s;
-    if (!strcmp(sub, "submodule")) {
-        int j = i + 1;
-        while (j < cmd->argc && cmd->argv[j].s[0] == '-') j++;   /* --quiet */
-        if (j >= cmd->argc || strcmp(cmd->argv[j].s, "foreach")) return;
-        for (j++; j < cmd->argc && cmd->argv[j].s[0] == '-';)   /* --recursive, -q, -- */
-            if (!strcmp(cmd->argv[j++].s, "--")) break;
-        if (j < cmd->argc) lh_unwrap_join_child(c, lim, k, j, cmd->argc, LH_ORIGIN_SHELL_C);
-        return;
-    }
-    if (!strcmp(sub, "bisect")) {
-        if (i + 2 < cmd->argc && !strcmp(cmd->argv[i + 1].s, "run")) lh_unwrap_argv_child(c, lim, k, i + 2);
-        return;
-    }
-    const char *lo = !strcmp(sub, "rebase") ? "--exec" : !strcmp(sub, "difftool") ? "--extcmd" : NULL;
-    if (!lo) return;
-    for (int j = i + 1; j < cmd->argc; j++) {
-        if (!strcmp(cmd->argv[j].s, "--")) break;
+/* Every value of -<so> / <lo> in argv[from…) (up to `--`), parsed as a shell string. */
+static void parseOptValues(lh_ctx *c, const lh_shell_limits *lim, int k, int from, char so, const char *lo) {
+    /* the words live apart from the command table, which grows as children are added */
+    const lh_word *argv = cmdAt(c, k)->argv;
+    int argc = cmdAt(c, k)->argc;
+    for (int j = from; j < argc; j++) {
+        if (!strcmp(argv[j].s, "--")) break;
         int vi;
-        const char *v = optAt(cmd, j, 'x', lo, &vi);
+        const char *v = optAt(argv, argc, j, so, lo, &vi);
         if (!v) continue;
         parseStr(c, lim, k, vi, v);
         j = vi;
+    }
+}
+
+/* Is key (section.name, any case) a git setting whose value git runs as a shell
+ * command: the pager and editor settings, a difftool's, mergetool's or browser's cmd? */
+static int gitShellKey(const char *key, size_t n) {
+    char low[96];
+    if (n >= sizeof(low)) return 0;
+    for (size_t i = 0; i < n; i++) low[i] = (key[i] >= 'A' && key[i] <= 'Z') ? (char)(key[i] + 32) : key[i];
+    low[n] = 0;
+    static const char *const exact[] = {"core.pager", "core.editor", "sequence.editor",
+                                        "interactive.difffilter", NULL};
+    if (inList(low, exact) || !strncmp(low, "pager.", 6)) return 1;
+    return (!strncmp(low, "difftool.", 9) || !strncmp(low, "mergetool.", 10) || !strncmp(low, "browser.", 8)) &&
+           n > 4 && !strcmp(low + n - 4, ".cmd");
+}
+
+/* git -c KEY=VALUE … and git config [options] KEY VALUE for a gitShellKey: the value is
+ * a shell command (run now, or by every later git command). sub: the subcommand's index. */
+static void gitShellValues(lh_ctx *c, const lh_shell_limits *lim, int k, int sub) {
+    const lh_word *argv = cmdAt(c, k)->argv;
+    int argc = cmdAt(c, k)->argc;
+    for (int j = 1; j + 1 < sub; j++) {
+        if (strcmp(argv[j].s, "-c")) continue;
+        const char *kv = argv[++j].s, *eq = strchr(kv, '=');
+        if (eq && gitShellKey(kv, (size_t)(eq - kv))) parseStr(c, lim, k, j, eq + 1);
+    }
+    if (sub >= argc || strcmp(argv[sub].s, "config")) return;
+    int ops[2], n = 0;
+    for (int j = sub + 1; j < argc && n < 2; j++) {
+        const char *a = argv[j].s;
+        if (!strcmp(a, "--file") || !strcmp(a, "-f") || !strcmp(a, "--type") || !strcmp(a, "--default") ||
+            !strcmp(a, "--blob") || !strcmp(a, "--comment")) { j++; continue; }
+        if (a[0] == '-' || (!strcmp(a, "set") && n == 0)) continue;
+        ops[n++] = j;
+    }
+    if (n == 2 && gitShellKey(argv[ops[0]].s, strlen(argv[ops[0]].s))) parseStr(c, lim, k, ops[1], argv[ops[1]].s);
+}
+
+/* git [global options] SUB …: submodule foreach [--recursive] CMD… (a shell string),
+ * rebase --exec|-x CMD, difftool --extcmd|-x CMD (shell strings, any number), bisect run
+ * CMD ARG… (run as argv); editor, pager and tool settings (gitShellValues). */
+static void expandGit(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_word *argv = cmdAt(c, k)->argv;
+    int argc = cmdAt(c, k)->argc;
+    int i = lh_skip_options(argv, argc, 1, "Cc",
+                            L("--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env"));
+    gitShellValues(c, lim, k, i);
+    if (i >= argc) return;
+    const char *sub = argv[i].s;
+    if (!strcmp(sub, "submodule")) {
+        int j = i + 1;
+        while (j < argc && argv[j].s[0] == '-') j++;   /* --quiet */
+        if (j >= argc || strcmp(argv[j].s, "foreach")) return;
+        for (j++; j < argc && argv[j].s[0] == '-';)    /* --recursive, -q, -- */
+            if (!strcmp(argv[j++].s, "--")) break;
+        if (j < argc) lh_unwrap_join_child(c, lim, k, j, argc, LH_ORIGIN_SHELL_C);
+    } else if (!strcmp(sub, "bisect")) {
+        if (i + 2 < argc && !strcmp(argv[i + 1].s, "run")) lh_unwrap_argv_child(c, lim, k, i + 2);
+    } else if (!strcmp(sub, "rebase")) {
+        parseOptValues(c, lim, k, i + 1, 'x', "--exec");
+    } else if (!strcmp(sub, "difftool")) {
+        parseOptValues(c, lim, k, i + 1, 'x', "--extcmd");
     }
 }
 
@@ -740,35 +783,28 @@ static void expandGit(lh_ctx *c, const lh_shell_limits *lim, int k) {
  * -c (--shell-mode) runs its command words in a shell. Without -c these are wrappers
  * (wrappers.c). */
 static void expandNodeCall(lh_ctx *c, const lh_shell_limits *lim, int k) {
-    lh_cmd *cmd = cmdAt(c, k);
-    if (!strcmp(cmd->prog, "pnpm")) {
+    const lh_word *argv = cmdAt(c, k)->argv;
+    int argc = cmdAt(c, k)->argc;
+    const char *p = cmdAt(c, k)->prog;
+    if (!strcmp(p, "pnpm")) {
         int shell = 0, j = 1;
-        for (; j < cmd->argc; j++) {
-            const char *a = cmd->argv[j].s;
+        for (; j < argc; j++) {
+            const char *a = argv[j].s;
             if (!strcmp(a, "-c") || !strcmp(a, "--shell-mode")) shell = 1;
             else if (!strcmp(a, "exec") || !strcmp(a, "dlx")) break;
         }
-        if (!shell && j < cmd->argc) {
-            for (int m = j + 1; m < cmd->argc && cmd->argv[m].s[0] == '-'; m++)
-                if (!strcmp(cmd->argv[m].s, "-c") || !strcmp(cmd->argv[m].s, "--shell-mode")) shell = 1;
-        }
-        if (!shell || j >= cmd->argc) return;
-        int from = lh_skip_options(cmd->argv, cmd->argc, j + 1, "C", L("--dir", "--filter", "--package"));
-        if (from < cmd->argc) lh_unwrap_join_child(c, lim, k, from, cmd->argc, LH_ORIGIN_SHELL_C);
+        for (int m = j + 1; m < argc && argv[m].s[0] == '-'; m++)
+            if (!strcmp(argv[m].s, "-c") || !strcmp(argv[m].s, "--shell-mode")) shell = 1;
+        if (!shell || j >= argc) return;
+        int from = lh_skip_options(argv, argc, j + 1, "C", L("--dir", "--filter", "--package"));
+        if (from < argc) lh_unwrap_join_child(c, lim, k, from, argc, LH_ORIGIN_SHELL_C);
         return;
     }
-    if (!strcmp(cmd->prog, "npm")) {   /* only under exec / x */
-        int j = lh_skip_options(cmd->argv, cmd->argc, 1, "wc", L("--workspace", "--package", "--prefix", "--call"));
-        if (j >= cmd->argc || (strcmp(cmd->argv[j].s, "exec") && strcmp(cmd->argv[j].s, "x"))) return;
+    if (!strcmp(p, "npm")) {   /* only under exec / x */
+        int j = lh_skip_options(argv, argc, 1, "wc", L("--workspace", "--package", "--prefix", "--call"));
+        if (j >= argc || (strcmp(argv[j].s, "exec") && strcmp(argv[j].s, "x"))) return;
     }
-    for (int j = 1; j < cmd->argc; j++) {
-        if (!strcmp(cmd->argv[j].s, "--")) break;
-        int vi;
-        const char *v = optAt(cmd, j, 'c', "--call", &vi);
-        if (!v) continue;
-        parseStr(c, lim, k, vi, v);
-        j = vi;
-    }
+    parseOptValues(c, lim, k, 1, 'c', "--call");
 }
 
 /* One Ex command line of vim -c / --cmd / +: `:!CMD`, `:silent !CMD`, `:r !CMD` and
@@ -798,16 +834,106 @@ static void vimEx(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const 
 
 /* vim, nvim, vi, view, ex, gvim, vimdiff: -c CMD, --cmd CMD and +CMD are Ex commands. */
 static void expandVim(lh_ctx *c, const lh_shell_limits *lim, int k) {
-    lh_cmd *cmd = cmdAt(c, k);
-    for (int j = 1; j < cmd->argc; j++) {
-        const char *a = cmd->argv[j].s;
+    const lh_word *argv = cmdAt(c, k)->argv;
+    int argc = cmdAt(c, k)->argc;
+    for (int j = 1; j < argc; j++) {
+        const char *a = argv[j].s;
         if (!strcmp(a, "--")) break;
-        if ((!strcmp(a, "-c") || !strcmp(a, "--cmd")) && j + 1 < cmd->argc) {
-            vimEx(c, lim, k, j + 1, cmd->argv[j + 1].s);
+        if ((!strcmp(a, "-c") || !strcmp(a, "--cmd")) && j + 1 < argc) {
+            vimEx(c, lim, k, j + 1, argv[j + 1].s);
             j++;
         } else if (a[0] == '+' && a[1] && (a[1] < '0' || a[1] > '9')) {
             vimEx(c, lim, k, j, a + 1);
         }
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Shell escapes in other tools' options and commands                              */
+/* ------------------------------------------------------------------------------ */
+
+/* tar --checkpoint-action=exec=CMD, --to-command=CMD, -I|--use-compress-program=CMD,
+ * -F|--info-script|--new-volume-script=CMD; zip -TT|--unzip-command CMD: tar and zip run
+ * them with the shell. */
+static void expandArchiver(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_word *argv = cmdAt(c, k)->argv;
+    int argc = cmdAt(c, k)->argc;
+    int tar = !strcmp(cmdAt(c, k)->prog, "tar");
+    static const char *const tarLong[] = {"--to-command", "--use-compress-program", "--info-script",
+                                          "--new-volume-script", "--checkpoint-action", NULL};
+    for (int j = 1; j < argc; j++) {
+        const char *a = argv[j].s, *v = NULL;
+        int vi = j;
+        if (!tar) {
+            if ((!strcmp(a, "-TT") || !strcmp(a, "--unzip-command")) && j + 1 < argc) v = argv[vi = ++j].s;
+        } else if ((!strcmp(a, "-I") || !strcmp(a, "-F")) && j + 1 < argc) {
+            v = argv[vi = ++j].s;
+        } else if ((a[1] == 'I' || a[1] == 'F') && a[0] == '-' && a[2]) {
+            v = a + 2;
+        } else {
+            for (int m = 0; tarLong[m]; m++) {
+                size_t n = strlen(tarLong[m]);
+                if (strncmp(a, tarLong[m], n)) continue;
+                if (a[n] == '=') v = a + n + 1;
+                else if (!a[n] && j + 1 < argc) v = argv[vi = ++j].s;
+                break;
+            }
+            if (v && !strncmp(a, "--checkpoint-action", 19)) v = !strncmp(v, "exec=", 5) ? v + 5 : NULL;
+        }
+        if (v) parseStr(c, lim, k, vi, v);
+    }
+}
+
+/* Each `PREFIX CMD` that starts a line or a ';'-separated statement of text: CMD (to the
+ * end of its line) is a shell command. */
+static void parseEscapes(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
+                         const char *const *prefixes) {
+    for (const char *p = text; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ';') p++;
+        for (int m = 0; prefixes[m]; m++) {
+            size_t n = strlen(prefixes[m]);
+            if (strncmp(p, prefixes[m], n)) continue;
+            const char *cmd = p + n, *eol = strchr(cmd, '\n');
+            size_t len = eol ? (size_t)(eol - cmd) : strlen(cmd);
+            lh_unwrap_parse_child(c, lim, k, argi, cmd, len, LH_ORIGIN_SHELL_C);
+            break;
+        }
+        p += strcspn(p, "\n;");
+    }
+}
+
+/* Database shells and debuggers that run shell commands: sqlite3 `.shell CMD` / `.system
+ * CMD` (as an argument or -cmd), psql `\! CMD` (-c, --command), mysql and mariadb
+ * `system CMD` / `\! CMD` (-e, --execute), gdb `shell CMD` / `!CMD` (-ex, -iex,
+ * --eval-command). */
+static void expandToolShell(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_word *argv = cmdAt(c, k)->argv;
+    int argc = cmdAt(c, k)->argc;
+    const char *p = cmdAt(c, k)->prog;
+    static const char *const sqlite[] = {".shell ", ".system ", NULL};
+    static const char *const psql[] = {"\\! ", "\\!", NULL};
+    static const char *const mysql[] = {"system ", "\\! ", "\\!", NULL};
+    static const char *const gdb[] = {"shell ", "!", NULL};
+    if (!strcmp(p, "sqlite3") || !strcmp(p, "sqlite")) {
+        for (int j = 1; j < argc; j++) parseEscapes(c, lim, k, j, argv[j].s, sqlite);
+        return;
+    }
+    const char *const *esc = !strcmp(p, "psql") ? psql : !strcmp(p, "gdb") ? gdb : mysql;
+    char so = !strcmp(p, "psql") ? 'c' : 'e';
+    const char *lo = !strcmp(p, "psql") ? "--command" : !strcmp(p, "gdb") ? "--eval-command" : "--execute";
+    for (int j = 1; j < argc; j++) {
+        const char *a = argv[j].s;
+        int vi = j + 1;
+        const char *v;
+        if (!strcmp(p, "gdb"))   /* -ex is one option, not -e with x */
+            v = (!strcmp(a, "-ex") || !strcmp(a, "-iex") || !strcmp(a, "-eval-command") || !strcmp(a, "--eval-command") ||
+                 !strcmp(a, "-init-eval-command") || !strcmp(a, "--init-eval-command")) && vi < argc ? argv[vi].s
+                : !strncmp(a, "--eval-command=", 15) ? (vi = j, a + 15) : NULL;
+        else
+            v = optAt(argv, argc, j, so, lo, &vi);
+        if (!v) continue;
+        parseEscapes(c, lim, k, vi, v, esc);
+        j = vi;
     }
 }
 
@@ -822,16 +948,19 @@ static const struct { const char *name; runnerFn fn; } kRunners[] = {
     {"ansible", expandAnsible}, {"at", expandAt}, {"awk", expandAwk}, {"batch", expandAt},
     {"busybox-awk", expandAwk}, {"cargo", expandDevShell}, {"clush", expandFanout},
     {"ex", expandVim}, {"gawk", expandAwk},
-    {"gcloud", expandRemoteCommand}, {"git", expandGit}, {"gsed", expandSed}, {"gvim", expandVim},
+    {"gcloud", expandRemoteCommand}, {"gdb", expandToolShell}, {"git", expandGit}, {"gsed", expandSed}, {"gvim", expandVim},
     {"incus", expandContainerExec},
-    {"lxc", expandContainerExec}, {"mawk", expandAwk}, {"nawk", expandAwk},
+    {"lxc", expandContainerExec}, {"mariadb", expandToolShell}, {"mawk", expandAwk},
+    {"mysql", expandToolShell}, {"nawk", expandAwk},
     {"nerdctl", expandContainerExec}, {"nix", expandDevShell}, {"nix-shell", expandDevShell},
     {"npm", expandNodeCall}, {"npx", expandNodeCall}, {"nvim", expandVim},
-    {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pnpm", expandNodeCall}, {"pssh", expandFanout},
+    {"parallel-ssh", expandFanout}, {"pdsh", expandFanout}, {"pnpm", expandNodeCall}, {"psql", expandToolShell}, {"pssh", expandFanout},
     {"runuser", expandSu}, {"salt", expandSalt}, {"salt-call", expandSalt},
     {"salt-ssh", expandSalt}, {"screen", expandScreen}, {"script", expandScript},
-    {"sed", expandSed}, {"sg", expandDevShell}, {"su", expandSu}, {"tmux", expandTmux}, {"vagrant", expandRemoteCommand},
+    {"sed", expandSed}, {"sg", expandDevShell}, {"sqlite", expandToolShell}, {"sqlite3", expandToolShell},
+    {"su", expandSu}, {"tar", expandArchiver}, {"tmux", expandTmux}, {"vagrant", expandRemoteCommand},
     {"vi", expandVim}, {"view", expandVim}, {"vim", expandVim}, {"vimdiff", expandVim},
+    {"zip", expandArchiver},
 };
 
 static runnerFn findRunner(const char *p) {

@@ -398,6 +398,22 @@ int lh_sem_before(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
  * line), so their $(…) and `…` run. Parsed as children of command k. */
 static void judgeAssignedCode(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
                               const lh_word *w) {
+    if (!strchr("BEFGLMPSV", w->s[0])) return;   /* the hot path: most names are none below */
+    /* variables whose value a program runs as a shell command: git's editor, pager, ssh
+     * and diff commands, the askpass helpers, PAGER/EDITOR/VISUAL for anything that opens
+     * one, LESSOPEN's input filter ("|cmd %s") */
+    static const char *const cmdVars[] = {
+        "GIT_SSH_COMMAND=", "GIT_EXTERNAL_DIFF=", "GIT_PAGER=", "GIT_EDITOR=", "GIT_SEQUENCE_EDITOR=",
+        "GIT_ASKPASS=", "SSH_ASKPASS=", "SUDO_ASKPASS=", "PAGER=", "MANPAGER=", "SYSTEMD_PAGER=",
+        "EDITOR=", "VISUAL=", "FCEDIT=", "BROWSER=", "LESSOPEN=", "LESSCLOSE=", NULL};
+    for (int i = 0; cmdVars[i]; i++) {
+        size_t n = strlen(cmdVars[i]);
+        if (strncmp(w->s, cmdVars[i], n)) continue;
+        const char *v = w->s + n;
+        while (*v == '|') v++;
+        if (*v) lh_unwrap_parse_child(c, lim, k, argi, v, strlen(v), LH_ORIGIN_EVAL);
+        return;
+    }
     if (w->s[0] != 'P') return;
     if (!strncmp(w->s, "PROMPT_COMMAND=", 15)) {
         lh_unwrap_parse_child(c, lim, k, argi, w->s + 15, w->len - 15, LH_ORIGIN_EVAL);

@@ -657,6 +657,42 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
     return out;
 }
 
+static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim);
+
+/* The arguments after the first of a list-form call, system("rm", "-rf", $dir) in perl
+ * or ruby: each literal (or a known home expression, as ~) shell-quoted after first; a
+ * computed one becomes a variable the script never sets, so it is judged as a run-time
+ * value (rm -rf "$X" escalates, ls "$X" does not). s is just past the first literal. */
+static char *readArgTail(lh_ctx *c, const char *first, const char *s, const char *lim) {
+    size_t cap = strlen(first) * 4 + (size_t)(lim - s) * 4 + 16, o = 0;
+    char *out = lh_arena_alloc(c->arena, cap);
+    if (!out) { c->oom = 1; return NULL; }
+    o += quoteInto(out, first);
+    for (s = skipSpace(s, lim); s < lim && *s == ',';) {
+        s = skipSpace(s + 1, lim);
+        const char *e;
+        int interp;
+        char *lit = readLiteral(c, s, lim, &e, &interp);
+        if (lit && !interp) {
+            out[o++] = ' ';
+            o += quoteInto(out + o, lit);
+            s = skipSpace(e, lim);
+            continue;
+        }
+        const char *t = deleteTarget(c, s, lim);   /* $ENV{HOME}, Dir.home … */
+        const char *w = t && !strcmp(t, "~") ? " ~" : " \"${LH_CODE_ARG}\"";
+        memcpy(out + o, w, strlen(w));
+        o += strlen(w);
+        int depth = 0;   /* past this argument: to the next top-level ',' or the ')' */
+        for (; s < lim && (depth || (*s != ',' && *s != ')')); s++) {
+            if (*s == '(' || *s == '[' || *s == '{') depth++;
+            else if ((*s == ')' || *s == ']' || *s == '}') && depth) depth--;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
 typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE, CALL_UNLINK } call_kind;
 
 typedef struct code_call {
@@ -867,9 +903,14 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                 text = readListCommand(c, arg, end, &opaque);
             } else {
                 text = readLiteral(c, arg, end, &e, &interp);
-                if (text && call->kind == CALL_ARGV) {
+                const char *after = text ? skipSpace(e, end) : end;
+                if (text && call->kind == CALL_SHELL && lang != LH_LANG_PHP && !interp &&
+                    after < end && *after == ',') {
+                    /* system("rm", "-rf", $dir): a list, run without a shell (php's
+                     * exec(cmd, $out) is a command and its output array) */
+                    text = readArgTail(c, text, e, end);
+                } else if (text && call->kind == CALL_ARGV) {
                     /* spawn("rm", ["-rf", "/"]) */
-                    const char *after = skipSpace(e, end);
                     if (after < end && *after == ',') {
                         after = skipSpace(after + 1, end);
                         if (after < end && *after == '[') {

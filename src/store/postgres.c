@@ -782,27 +782,27 @@ static int pgLeaderCheck(lh_store *st, void **state, int64_t key, char *err, siz
  * the newest row of each replica, and losing it loses nothing that the next tick does not
  * write again. updated_at is the database's clock, so every replica's age is measured on
  * one clock. */
-static int pgLeaderConn(lh_store *st, void **state, char *err, size_t errlen) {
+static pgLeader *pgLeaderConn(lh_store *st, void **state, char *err, size_t errlen) {
     pgLeader *l = *state;
-    if (!l && !(l = *state = calloc(1, sizeof(*l)))) return lh_store_err(err, errlen, "out of memory");
+    if (!l && !(l = *state = calloc(1, sizeof(*l)))) { lh_store_err(err, errlen, "out of memory"); return NULL; }
     if (l->c && PQstatus(l->c) != CONNECTION_OK) { PQfinish(l->c); l->c = NULL; l->held = 0; l->table = 0; }
-    if (!l->c && !(l->c = pgConnect(be(st), err, errlen))) return -1;
-    if (l->table) return 0;
+    if (!l->c && !(l->c = pgConnect(be(st), err, errlen))) return NULL;
+    if (l->table) return l;
     char sql[512];
     snprintf(sql, sizeof(sql),
              "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
              "CREATE TABLE IF NOT EXISTS lh_replica_state (role bigint NOT NULL, replica text NOT NULL,"
              " data text NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (role, replica)); COMMIT",
              (long long)MIGRATE_LOCK);
-    if (execOk(l->c, sql, err, errlen) < 0) { PQclear(PQexec(l->c, "ROLLBACK")); return -1; }
+    if (execOk(l->c, sql, err, errlen) < 0) { PQclear(PQexec(l->c, "ROLLBACK")); return NULL; }
     l->table = 1;
-    return 0;
+    return l;
 }
 
 static int pgLeaderPublish(lh_store *st, void **state, int64_t key, const char *replica, const char *data, char *err,
                            size_t errlen) {
-    if (pgLeaderConn(st, state, err, errlen)) return -1;
-    pgLeader *l = *state;
+    pgLeader *l = pgLeaderConn(st, state, err, errlen);
+    if (!l) return -1;
     char role[24];
     snprintf(role, sizeof(role), "%lld", (long long)key);
     const char *vals[3] = {role, replica, data};
@@ -823,8 +823,8 @@ static int pgLeaderPeers(lh_store *st, void **state, int64_t key, lh_store_peer 
                          size_t errlen) {
     *out = NULL;
     *n = 0;
-    if (pgLeaderConn(st, state, err, errlen)) return -1;
-    pgLeader *l = *state;
+    pgLeader *l = pgLeaderConn(st, state, err, errlen);
+    if (!l) return -1;
     char sql[400];
     snprintf(sql, sizeof(sql),
              "DELETE FROM lh_replica_state WHERE role = %lld AND updated_at < clock_timestamp() - interval '1 day'",

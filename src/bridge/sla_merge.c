@@ -130,6 +130,8 @@ lh_sla_merge *lh_sla_merge_new(void) { return calloc(1, sizeof(lh_sla_merge)); }
 
 void lh_sla_merge_free(lh_sla_merge *mg) { free(mg); }
 
+void lh_sla_merge_forget(lh_sla_merge *mg) { memset(mg->r, 0, sizeof(mg->r)); }
+
 const char (*lh_sla_merge_names(const lh_sla_merge *mg))[LH_METRICS_AGENT_NAME] { return mg->names; }
 
 /* b - a, field by field: 0 when any field went backwards (not an increase). */

@@ -62,6 +62,10 @@ void lh_sla_merge_free(lh_sla_merge *mg);
  * LH_SLA_REPLICAS_MAX). */
 int lh_sla_merge_round(lh_sla_merge *mg, const lh_sla_row *rows, int n, double max_age_s, const char *active,
                        lh_sla_sample *out, char (*used)[LH_SLA_REPLICA_NAME]);
+/* Forget every replica's previous row (the merged counters and names stay): the next row
+ * of each is a baseline. For a replica that becomes the leader again after a while: what
+ * its replicas served meanwhile is not this tick's. */
+void lh_sla_merge_forget(lh_sla_merge *mg);
 /* The merged agents' names by slot (the evaluator's lineage names). Valid while mg is. */
 const char (*lh_sla_merge_names(const lh_sla_merge *mg))[LH_METRICS_AGENT_NAME];
 

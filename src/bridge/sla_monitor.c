@@ -130,6 +130,8 @@ struct lh_slamon {
     lh_sla_merge *merge;      /* the monitor thread only */
     lh_sla_row *rows;         /* the monitor thread only: LH_STORE_PEERS_MAX rows read back */
     int row_err;              /* the monitor thread only: the rows failed last time (said once) */
+    int row_bad;              /* the monitor thread only: a row did not decode last time (said once) */
+    int merging;              /* the monitor thread only: the last tick merged (this replica was the leader) */
 };
 
 #define SLA_LEADER_KEY 0x4c48534c41LL /* "LHSLA": the advisory lock of the replica that acts on violations */
@@ -801,11 +803,13 @@ static int mergeRows(lh_slamon *m, const char *rev, uint64_t t_ns, lh_sla_sample
         rowTrouble(m, 1, "cannot read the replicas' figures", err);
         return 0;
     }
-    int k = 0;
+    int k = 0, bad = 0;
     for (size_t i = 0; i < n && k < LH_STORE_PEERS_MAX; i++) {
         lh_sla_row *r = &m->rows[k];
         if (lh_sla_row_decode(p[i].data, r, err, sizeof(err))) {
-            fprintf(stderr, "lighthouse serve: SLA: the row of replica %.80s is ignored: %s\n", p[i].replica, err);
+            if (!m->row_bad)   /* e.g. a replica of another version: said once until every row decodes */
+                fprintf(stderr, "lighthouse serve: SLA: the row of replica %.80s is ignored: %s\n", p[i].replica, err);
+            bad = 1;
             continue;
         }
         snprintf(r->replica, sizeof(r->replica), "%s", p[i].replica);
@@ -813,6 +817,7 @@ static int mergeRows(lh_slamon *m, const char *rev, uint64_t t_ns, lh_sla_sample
         k++;
     }
     lh_store_peers_free(p, n);
+    m->row_bad = bad;
     rowTrouble(m, 0, "", "");
     view *w = &m->v[CLUSTER];
     pthread_mutex_lock(&m->mu);
@@ -858,7 +863,9 @@ static void tick(lh_slamon *m) {
     pthread_mutex_lock(&m->bmu);   /* retry what waits, even on a tick with nothing new */
     flushLocked(m);
     pthread_mutex_unlock(&m->bmu);
+    if (m->shared && leader && !m->merging) lh_sla_merge_forget(m->merge);   /* (again) the leader: rows since are baselines */
     int merged = m->shared && !publishRow(m, rev, &s) && leader && mergeRows(m, rev, s.t_ns, &cs);
+    m->merging = merged;
     evaluate(m, &m->v[LOCAL], &s);
     if (merged) evaluate(m, &m->v[CLUSTER], &cs);
 }

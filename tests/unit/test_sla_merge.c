@@ -224,6 +224,14 @@ static void a_restarted_replica_is_a_new_baseline(void **state) {
     serve(&a, "alice", 6, 2 * MS);
     round3(mg, rs, fresh, 1, "r1", &s);
     assert_int_equal(s.requests, 16);
+    /* Leader again after a while: what was served meanwhile is not this tick's. */
+    lh_sla_merge_forget(mg);
+    serve(&a, "alice", 500, 2 * MS);
+    assert_int_equal(round3(mg, rs, fresh, 1, "r1", &s), 0);
+    assert_int_equal(s.requests, 16);
+    serve(&a, "alice", 2, 2 * MS);
+    round3(mg, rs, fresh, 1, "r1", &s);
+    assert_int_equal(s.requests, 18);
     lh_sla_merge_free(mg);
 }
 

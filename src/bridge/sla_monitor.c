@@ -20,14 +20,22 @@
  * carries "occurred_ns"; references to the seq of a violation still waiting are filled
  * in when it lands (see "Recording" below and docs/sla.md).
  *
- * Locking: mu guards the evaluator, the per-metric notes, the lineage and the last
- * rollback. bmu serialises recording (the backlog and every append of the monitor and
+ * Replicas on one PostgreSQL: every replica evaluates its own traffic (the LOCAL view) and
+ * publishes its cumulative counters each tick; the SLA leader also reads every replica's
+ * row back, merges them (sla_merge.c) and evaluates the merge (the CLUSTER view). Only the
+ * CLUSTER view rolls back there, so the leader acts on all replicas' traffic, not its own.
+ * On SQLite there is only the LOCAL view, which rolls back as it always did.
+ *
+ * Locking: mu guards the views (each one's evaluator, per-metric notes and lineage) and
+ * the last rollback. bmu serialises recording (the backlog and every append of the monitor and
  * of the alert thread), so events land in the order they happened. The thread never
  * holds mu while it appends or rolls back; policy changes call in (the revisions'
  * observer) under policy_mu and then take mu (order: policy_mu, then mu; bmu, then mu;
  * never bmu under mu, nor policy_mu under bmu). It reaches the bridge only through its
  * host operations (sla_monitor.h), so it calls neither revisions.c nor server.c. */
 #include "bridge/sla_monitor.h"
+
+#include "bridge/sla_merge.h"
 
 #include <assert.h>
 #include <math.h>
@@ -62,6 +70,23 @@ typedef struct note {
     lh_sla_transition awaited;   /* the violation it waits for */
 } note;
 
+/* One evaluation of the SLA: of this replica's own traffic (LOCAL, always), or, on the SLA
+ * leader of replicas sharing PostgreSQL, of all replicas' traffic merged (CLUSTER:
+ * sla_merge.c). Each has its evaluator, notes and lineage in its own counters. Guarded by
+ * mu, as the fields they replace were. */
+typedef struct view {
+    const char *scope;        /* "replica" or "cluster", in the events */
+    lh_sla_config cfg;        /* CLUSTER: CPU and memory off (they are each process's own) */
+    lh_sla_eval *ev;
+    note notes[LH_SLA_COUNT];
+    lh_sla_lineage lin;
+    lh_sla_sample last;       /* CLUSTER: the newest merged sample (the lineage's counters at a change) */
+    int nused;                /* CLUSTER: the replicas whose rows the newest sample merged */
+    char used[LH_SLA_REPLICAS_MAX][LH_SLA_REPLICA_NAME];
+} view;
+
+enum { LOCAL = 0, CLUSTER = 1 };
+
 /* An event the store could not take yet. */
 typedef struct deferred {
     uint64_t id;              /* > 0, increasing */
@@ -75,13 +100,11 @@ typedef struct deferred {
 struct lh_slamon {
     lh_slamon_host host;
     lh_sla_config cfg;
-    lh_sla_eval *ev;
+    view v[2];                /* LOCAL, CLUSTER (the second only when the store is shared) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t th;
     int started, stop;
-    note notes[LH_SLA_COUNT];
-    lh_sla_lineage lin;
     json_t *last_rollback;    /* the newest automatic rollback (or attempt), or NULL */
     int64_t unix_off;         /* unix ns = monotonic ns + unix_off */
     double cpus;
@@ -102,6 +125,13 @@ struct lh_slamon {
 
     lh_store_leader *leader;  /* the monitor thread only: replicas elect who rolls back (NULL: no store) */
     atomic_int is_leader;     /* its last answer, for /v1/status and /metrics */
+    int shared;               /* the store is shared by replicas: rows are published, the leader merges them */
+    char replica[LH_SLA_REPLICA_NAME];   /* this replica's name in the rows and the events: host:pid */
+    lh_sla_merge *merge;      /* the monitor thread only */
+    lh_sla_row *rows;         /* the monitor thread only: LH_STORE_PEERS_MAX rows read back */
+    int row_err;              /* the monitor thread only: the rows failed last time (said once) */
+    int row_bad;              /* the monitor thread only: a row did not decode last time (said once) */
+    int merging;              /* the monitor thread only: the last tick merged (this replica was the leader) */
 };
 
 #define SLA_LEADER_KEY 0x4c48534c41LL /* "LHSLA": the advisory lock of the replica that acts on violations */
@@ -179,39 +209,49 @@ static void takeSample(lh_slamon *m, lh_sla_sample *s) {
 /* Revisions: the lineage and known-good                                            */
 /* ------------------------------------------------------------------------------ */
 
+/* Under mu: the change in one view, whose counters at this moment are s. */
+static void changeIn(lh_slamon *m, view *w, const char *revision, int rollback, const lh_sla_sample *s) {
+    if (!w->lin.n && m->resume_rev[0] && !strcmp(revision, m->resume_rev) && s->t_ns > m->resume_age_ns) {
+        /* The start revision was still in its canary window when the bridge stopped: its
+         * window resumes where the events say it began, with the one before it (trusted, the
+         * bottom) as its rollback target. Its counters start now. */
+        uint64_t at = s->t_ns - m->resume_age_ns;
+        lh_sla_lineage_change(&w->lin, m->resume_prev, 0, at, 0);
+        lh_sla_lineage_change(&w->lin, revision, 0, at, s->requests);
+        lh_sla_lineage_set_sample(&w->lin, s);
+        if (w == &m->v[LOCAL])
+            fprintf(stderr, "lighthouse serve: SLA: revision %s resumes its canary window (active %.1f s, from the events; "
+                    "rollback target %s)\n", revision, (double)m->resume_age_ns / 1e9, m->resume_prev);
+        return;
+    }
+    lh_sla_lineage_change(&w->lin, revision, rollback, s->t_ns, s->requests);
+    lh_sla_lineage_set_sample(&w->lin, s);
+}
+
 void lh_slamon_policy_changed(lh_slamon *m, const char *revision, int rollback) {
     lh_sla_sample s;
     takeSample(m, &s);   /* the end of the previous revision's figures, the start of this one's */
     pthread_mutex_lock(&m->mu);
-    if (!m->lin.n && m->resume_rev[0] && !strcmp(revision, m->resume_rev) && s.t_ns > m->resume_age_ns) {
-        /* The start revision was still in its canary window when the bridge stopped: its
-         * window resumes where the events say it began, with the one before it (trusted, the
-         * bottom) as its rollback target. Its counters start now. */
-        uint64_t at = s.t_ns - m->resume_age_ns;
-        lh_sla_lineage_change(&m->lin, m->resume_prev, 0, at, 0);
-        lh_sla_lineage_change(&m->lin, revision, 0, at, s.requests);
-        lh_sla_lineage_set_sample(&m->lin, &s);
-        fprintf(stderr, "lighthouse serve: SLA: revision %s resumes its canary window (active %.1f s, from the events; "
-                "rollback target %s)\n", revision, (double)m->resume_age_ns / 1e9, m->resume_prev);
-        pthread_mutex_unlock(&m->mu);
-        return;
+    changeIn(m, &m->v[LOCAL], revision, rollback, &s);
+    if (m->shared) {   /* the merged counters as of the newest round, at this moment */
+        lh_sla_sample c = m->v[CLUSTER].last;
+        c.t_ns = s.t_ns;
+        changeIn(m, &m->v[CLUSTER], revision, rollback, &c);
     }
-    lh_sla_lineage_change(&m->lin, revision, rollback, s.t_ns, s.requests);
-    lh_sla_lineage_set_sample(&m->lin, &s);
     pthread_mutex_unlock(&m->mu);
 }
 
 /* Under mu, after an evaluation. */
-static void markKnownGood(lh_slamon *m, const lh_sla_sample *s) {
+static void markKnownGood(view *w, const lh_sla_sample *s) {
     int trouble = 0;
     for (int k = 0; k < LH_SLA_COUNT; k++) {
         lh_sla_mstate st;
-        lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st);
+        lh_sla_eval_state(w->ev, (lh_sla_metric)k, &st);
         /* In trouble, or without enough data to say it is not (a quiet canary proves nothing). */
-        if (m->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED || st.state == LH_SLA_NO_DATA))
+        if (w->cfg.t[k].rollback && (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED || st.state == LH_SLA_NO_DATA))
             trouble = 1;
     }
-    lh_sla_lineage_tick(&m->lin, s->t_ns, s->requests, m->cfg.canary_window_s, trouble);
+    lh_sla_lineage_tick(&w->lin, s->t_ns, s->requests, w->cfg.canary_window_s, trouble);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -239,8 +279,11 @@ static void landed(lh_slamon *m, uint64_t id, int64_t seq) {
         e->ref = 0;
     }
     pthread_mutex_lock(&m->mu);
-    for (int k = 0; k < LH_SLA_COUNT; k++)
-        if (m->notes[k].pending == id) { m->notes[k].violated_seq = seq; m->notes[k].pending = 0; }
+    for (int vi = 0; vi < 2; vi++)
+        for (int k = 0; k < LH_SLA_COUNT; k++) {
+            note *nt = &m->v[vi].notes[k];
+            if (nt->pending == id) { nt->violated_seq = seq; nt->pending = 0; }
+        }
     if (m->lastrb_ref == id) {
         /* a copy: /v1/sla may be serialising the old one outside mu */
         json_t *c = m->last_rollback ? json_deep_copy(m->last_rollback) : NULL;
@@ -376,17 +419,17 @@ static void recordAlert(void *ctx, const lh_alert_result *r) {
 /* key: the violation's dedup key (note.key). */
 /* The severity of metric k's alerts: its own, at most major while its violation was
  * made by one agent alone (docs/sla.md, "Per agent"). Under mu. */
-static lh_sla_severity alertSeverity(lh_slamon *m, lh_sla_metric k) {
-    lh_sla_severity s = m->cfg.t[k].severity;
-    return m->notes[k].blame.alone && s > LH_SLA_MAJOR ? LH_SLA_MAJOR : s;
+static lh_sla_severity alertSeverity(lh_slamon *m, view *w, lh_sla_metric k) {
+    lh_sla_severity s = w->cfg.t[k].severity;
+    return w->notes[k].blame.alone && s > LH_SLA_MAJOR ? LH_SLA_MAJOR : s;
 }
 
-static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has, double value, int64_t seq,
+static void sendAlert(lh_slamon *m, view *w, const char *event, lh_sla_metric k, int has, double value, int64_t seq,
                       const char *key, const char *summary, lh_sla_severity sev) {
     if (!m->alerts) return;
     lh_alert al;
     memset(&al, 0, sizeof(al));
-    const lh_sla_threshold *th = &m->cfg.t[k];
+    const lh_sla_threshold *th = &w->cfg.t[k];
     snprintf(al.event, sizeof(al.event), "%s", event);
     snprintf(al.metric, sizeof(al.metric), "%s", lh_sla_metric_name(k));
     snprintf(al.severity, sizeof(al.severity), "%s", lh_sla_severity_name(sev));
@@ -401,7 +444,7 @@ static void sendAlert(lh_slamon *m, const char *event, lh_sla_metric k, int has,
         fprintf(stderr, "lighthouse serve: alert queue full or stopped: dropped %s for %s\n", event, al.metric);
 }
 
-static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *target, const char *from, const char *action,
+static void rollBack(lh_slamon *m, view *w, const lh_sla_transition *t, const char *target, const char *from, const char *action,
                      const char *key);
 
 /* What a new violation is and what it will do: who made it, the alert's severity, and
@@ -420,49 +463,72 @@ typedef struct violation {
  * rollback: only with evidence against the revision itself, its own canary figures
  * without the store's faults, worse than before the change (docs/sla.md, "Evidence").
  * Without enough yet, the note waits and each tick re-checks (recheck). */
-static void planViolation(lh_slamon *m, const lh_sla_transition *t, const lh_sla_sample *now, violation *v) {
+static void planViolation(lh_slamon *m, view *w, const lh_sla_transition *t, const lh_sla_sample *now, violation *v) {
     lh_sla_metric k = t->metric;
     memset(v, 0, sizeof(*v));
     pthread_mutex_lock(&m->mu);
-    lh_sla_blame_compute(&m->cfg, k, lh_sla_eval_window_start(m->ev), lh_sla_eval_newest(m->ev), m->cfg.min_requests,
+    lh_sla_blame_compute(&w->cfg, k, lh_sla_eval_window_start(w->ev), lh_sla_eval_newest(w->ev), w->cfg.min_requests,
                          &v->bl);
-    m->notes[k].blame = v->bl;
-    v->sev = alertSeverity(m, k);
-    lh_sla_blame_text(&v->bl, m->lin.names, v->who, sizeof(v->who));
-    int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, t, v->target, v->from, sizeof(v->target), v->action,
+    w->notes[k].blame = v->bl;
+    v->sev = alertSeverity(m, w, k);
+    lh_sla_blame_text(&v->bl, w->lin.names, v->who, sizeof(v->who));
+    if (m->shared && w == &m->v[LOCAL]) {   /* one replica's figures: the leader's merged ones decide */
+        snprintf(v->action, sizeof(v->action), "no rollback from this replica's own figures: replicas share the store, "
+                 "the SLA leader decides on the merged figures of all replicas (scope cluster)");
+        w->notes[k].await = 0;
+        w->notes[k].awaited = *t;
+        pthread_mutex_unlock(&m->mu);
+        return;
+    }
+    int plan = lh_sla_rollback_plan(&w->lin, &w->cfg, t, v->target, v->from, sizeof(v->target), v->action,
                                     sizeof(v->action));
     int wait = 0;
     if (plan) {
         char ev[440];
-        plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, now, ev, sizeof(ev));
+        plan = lh_sla_rollback_evidence(&w->lin, &w->cfg, k, now, ev, sizeof(ev));
         if (plan > 0) { size_t n = strlen(v->action); snprintf(v->action + n, sizeof(v->action) - n, " (%s)", ev); }
         else snprintf(v->action, sizeof(v->action), "%s", ev);
         wait = plan < 0;
         plan = plan > 0;
     }
     v->plan = plan;
-    m->notes[k].await = wait;
-    m->notes[k].awaited = *t;
+    w->notes[k].await = wait;
+    w->notes[k].awaited = *t;
     pthread_mutex_unlock(&m->mu);
 }
 
+/* Replicas sharing the store: which evaluation an event comes from, made by which
+ * replica, and (cluster) over which replicas' rows. Under mu or on the monitor thread. */
+static void addScope(lh_slamon *m, view *w, json_t *d) {
+    if (!m->shared || !d) return;
+    json_object_set_new(d, "scope", json_string(w->scope));
+    json_object_set_new(d, "replica", json_string(m->replica));
+    if (w != &m->v[CLUSTER]) return;
+    json_t *used = json_array();
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < w->nused; i++) json_array_append_new(used, json_string(w->used[i]));
+    pthread_mutex_unlock(&m->mu);
+    json_object_set_new(d, "replicas", used);
+}
+
 /* Step 2: the sla.violated event's data (a new reference). */
-static json_t *violationData(lh_slamon *m, const lh_sla_transition *t, const violation *v, const char *rev) {
+static json_t *violationData(lh_slamon *m, view *w, const lh_sla_transition *t, const violation *v, const char *rev) {
     lh_sla_metric k = t->metric;
-    const lh_sla_threshold *th = &m->cfg.t[k];
+    const lh_sla_threshold *th = &w->cfg.t[k];
     json_t *agents = json_array();
     char tmp[32];
     for (int i = 0; i < v->bl.n; i++)
-        json_array_append_new(agents, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(m->lin.names, v->bl.slot[i], tmp, sizeof(tmp)),
+        json_array_append_new(agents, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(w->lin.names, v->bl.slot[i], tmp, sizeof(tmp)),
                                                 "share", v->bl.share[i]));
-    json_t *alone = v->bl.alone ? json_string(lh_sla_agent_name(m->lin.names, v->bl.worst, tmp, sizeof(tmp))) : json_null();
+    json_t *alone = v->bl.alone ? json_string(lh_sla_agent_name(w->lin.names, v->bl.worst, tmp, sizeof(tmp))) : json_null();
     json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:b,s:I,s:s,s:s}", "metric", lh_sla_metric_name(k), "value",
                           numOrNull(t->has, t->value), "threshold", th->threshold, "comparison", cmpText(k), "severity",
-                          lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
+                          lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", w->cfg.window_s,
                           "rollback", th->rollback, "breach_since_ns", (json_int_t)t->breach_ns + (json_int_t)m->unix_off,
                           "revision", rev, "action", v->action);
     json_object_set_new(d, "agents", agents);
     json_object_set_new(d, "one_agent", alone);
+    addScope(m, w, d);
     return d;
 }
 
@@ -470,7 +536,7 @@ static json_t *violationData(lh_slamon *m, const lh_sla_transition *t, const vio
  * for the metric. The dedup key (into key) is the event's seq; if the store cannot take
  * the event now, the time of the violation instead (the alert goes out now, before any
  * seq). Returns the seq, 0 while it waits. */
-static int64_t recordViolation(lh_slamon *m, lh_sla_metric k, json_t *d, const char *action, uint64_t unixNow, char *key,
+static int64_t recordViolation(lh_slamon *m, view *w, lh_sla_metric k, json_t *d, const char *action, uint64_t unixNow, char *key,
                                size_t keylen) {
     const char *name = lh_sla_metric_name(k);
     char agg[96], lateKey[128];
@@ -483,34 +549,34 @@ static int64_t recordViolation(lh_slamon *m, lh_sla_metric k, json_t *d, const c
     if (seq) snprintf(key, keylen, "sla:%s:%lld", name, (long long)seq);
     else snprintf(key, keylen, "%s", lateKey);
     pthread_mutex_lock(&m->mu);
-    m->notes[k].violated_seq = seq;
-    m->notes[k].pending = pend;
-    m->notes[k].violated_unix_ns = unixNow;
-    snprintf(m->notes[k].key, sizeof(m->notes[k].key), "%s", key);
-    snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s", action);
+    w->notes[k].violated_seq = seq;
+    w->notes[k].pending = pend;
+    w->notes[k].violated_unix_ns = unixNow;
+    snprintf(w->notes[k].key, sizeof(w->notes[k].key), "%s", key);
+    snprintf(w->notes[k].action, sizeof(w->notes[k].action), "%s", action);
     pthread_mutex_unlock(&m->mu);
     pthread_mutex_unlock(&m->bmu);
     return seq;
 }
 
 /* Step 4: the alert's one-line summary. */
-static void violationSummary(lh_slamon *m, const lh_sla_transition *t, const violation *v, const char *rev, char *out,
+static void violationSummary(lh_slamon *m, view *w, const lh_sla_transition *t, const violation *v, const char *rev, char *out,
                              size_t cap) {
     lh_sla_metric k = t->metric;
-    const lh_sla_threshold *th = &m->cfg.t[k];
+    const lh_sla_threshold *th = &w->cfg.t[k];
     char by[260] = "", wn[32];
     if (v->bl.alone)
         snprintf(by, sizeof(by), "one agent alone: %.40s; agents: %.100s; ",
-                 lh_sla_agent_name(m->lin.names, v->bl.worst, wn, sizeof(wn)), v->who);
+                 lh_sla_agent_name(w->lin.names, v->bl.worst, wn, sizeof(wn)), v->who);
     else if (v->who[0]) snprintf(by, sizeof(by), "agents: %.130s; ", v->who);
     snprintf(out, cap, "%s %.6g %s %g for %.1f s (%s; revision %.80s; %.150s%.200s)", lh_sla_metric_name(k), t->value,
              cmpText(k), th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(v->sev), rev, by,
              v->action);
 }
 
-/* Replicas on one PostgreSQL each watch their own traffic, but only the SLA leader (the
- * holder of an advisory lock, lh_store_leader_check) rolls back, so a bad revision is rolled
- * back once, not once per replica. Checked live just before acting: a replica whose lock
+/* Replicas on one PostgreSQL: only the SLA leader (the holder of an advisory lock,
+ * lh_store_leader_check) evaluates the merged figures and rolls back, so a bad revision is
+ * rolled back once, not once per replica. Checked live just before acting: a replica whose lock
  * connection dropped learns here that it lost the role. */
 static int leaderNow(lh_slamon *m) {
     if (!m->leader) return 1;
@@ -527,50 +593,51 @@ static void leaveToLeader(char *action, size_t cap) {
 }
 
 /* A metric became violated: plan, record, alert, and roll back if the plan says so. */
-static void onViolated(lh_slamon *m, const lh_sla_transition *t) {
+static void onViolated(lh_slamon *m, view *w, const lh_sla_transition *t) {
     lh_sla_metric k = t->metric;
-    const lh_sla_threshold *th = &m->cfg.t[k];
+    const lh_sla_threshold *th = &w->cfg.t[k];
     lh_sla_sample now;
-    takeSample(m, &now);
+    if (w == &m->v[CLUSTER]) { pthread_mutex_lock(&m->mu); now = w->last; pthread_mutex_unlock(&m->mu); }
+    else takeSample(m, &now);
     violation v;
-    planViolation(m, t, &now, &v);
+    planViolation(m, w, t, &now, &v);
     if (v.plan && !leaderNow(m)) {
         v.plan = 0;
         leaveToLeader(v.action, sizeof(v.action));
         pthread_mutex_lock(&m->mu);
-        snprintf(m->notes[t->metric].action, sizeof(m->notes[0].action), "%s", v.action);
+        snprintf(w->notes[t->metric].action, sizeof(w->notes[0].action), "%s", v.action);
         pthread_mutex_unlock(&m->mu);
     }
     char rev[160], key[128], summary[512];
     m->host.revision(m->host.ctx, rev, sizeof(rev));
     uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
-    json_t *d = violationData(m, t, &v, rev);
-    int64_t seq = recordViolation(m, k, d, v.action, unixNow, key, sizeof(key));
+    json_t *d = violationData(m, w, t, &v, rev);
+    int64_t seq = recordViolation(m, w, k, d, v.action, unixNow, key, sizeof(key));
     json_decref(d);
     fprintf(stderr, "lighthouse serve: SLA %s violated: %.3f %s %g for %.1f s (%s; %s)\n", lh_sla_metric_name(k), t->value,
             cmpText(k), th->threshold, (double)(t->now_ns - t->breach_ns) / 1e9, lh_sla_severity_name(th->severity),
             v.action);
-    violationSummary(m, t, &v, rev, summary, sizeof(summary));
-    sendAlert(m, "sla.violated", k, t->has, t->value, seq, key, summary, v.sev);
-    if (v.plan) rollBack(m, t, v.target, v.from, v.action, key);
+    violationSummary(m, w, t, &v, rev, summary, sizeof(summary));
+    sendAlert(m, w, "sla.violated", k, t->has, t->value, seq, key, summary, v.sev);
+    if (v.plan) rollBack(m, w, t, v.target, v.from, v.action, key);
 }
 
 /* A violation still waiting for evidence (note.await): now, with the requests since, is
  * there evidence? Rolls back if so; stops waiting when the figures clear the revision. */
-static void recheck(lh_slamon *m, lh_sla_metric k, const lh_sla_sample *now) {
+static void recheck(lh_slamon *m, view *w, lh_sla_metric k, const lh_sla_sample *now) {
     char target[160] = "", from[160] = "", action[600], key[128];
     lh_sla_mstate st;
     pthread_mutex_lock(&m->mu);
-    note *nt = &m->notes[k];
-    lh_sla_eval_state(m->ev, k, &st);
+    note *nt = &w->notes[k];
+    lh_sla_eval_state(w->ev, k, &st);
     if (!nt->await || st.state != LH_SLA_VIOLATED) { nt->await = 0; pthread_mutex_unlock(&m->mu); return; }
     lh_sla_transition t = nt->awaited;
     t.now_ns = now->t_ns;
     t.has = st.has;
     t.value = st.has ? st.value : t.value;
-    int plan = lh_sla_rollback_plan(&m->lin, &m->cfg, &t, target, from, sizeof(target), action, sizeof(action));
+    int plan = lh_sla_rollback_plan(&w->lin, &w->cfg, &t, target, from, sizeof(target), action, sizeof(action));
     char ev[440] = "";
-    if (plan) plan = lh_sla_rollback_evidence(&m->lin, &m->cfg, k, now, ev, sizeof(ev));
+    if (plan) plan = lh_sla_rollback_evidence(&w->lin, &w->cfg, k, now, ev, sizeof(ev));
     if (plan < 0) {   /* still too few, or one agent alone: keep waiting, and say why now */
         snprintf(nt->action, sizeof(nt->action), "%s", ev);
         pthread_mutex_unlock(&m->mu);
@@ -589,14 +656,14 @@ static void recheck(lh_slamon *m, lh_sla_metric k, const lh_sla_sample *now) {
     snprintf(nt->action, sizeof(nt->action), "%s", action);
     pthread_mutex_unlock(&m->mu);
     fprintf(stderr, "lighthouse serve: SLA %s: %s\n", lh_sla_metric_name(k), action);
-    if (plan > 0) rollBack(m, &t, target, from, action, key);
+    if (plan > 0) rollBack(m, w, &t, target, from, action, key);
 }
 
 /* The automatic rollback for violation t, at most once for it. */
-static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *target, const char *from, const char *action,
+static void rollBack(lh_slamon *m, view *w, const lh_sla_transition *t, const char *target, const char *from, const char *action,
                      const char *key) {
     lh_sla_metric k = t->metric;
-    const lh_sla_threshold *th = &m->cfg.t[k];
+    const lh_sla_threshold *th = &w->cfg.t[k];
     const char *name = lh_sla_metric_name(k);
     char agg[96], summary[512];
     snprintf(agg, sizeof(agg), "sla:%s", name);
@@ -608,7 +675,7 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     pthread_mutex_lock(&m->bmu);
     flushLocked(m);
     pthread_mutex_lock(&m->mu);
-    seq = m->notes[k].violated_seq;
+    seq = w->notes[k].violated_seq;
     pthread_mutex_unlock(&m->mu);
     pthread_mutex_unlock(&m->bmu);
 
@@ -617,6 +684,7 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     json_t *extra = json_pack("{s:{s:s,s:o,s:f,s:s,s:I}}", "violation", "metric", name, "value",
                               numOrNull(t->has, t->value), "threshold", th->threshold, "severity",
                               lh_sla_severity_name(th->severity), "seq", (json_int_t)seq);
+    addScope(m, w, extra);
     lh_rollback_req rq = {.target = target, .expect_current = from, .trigger = LH_ROLLBACK_SLA, .agent = "",
                           .extra = extra, .pre = &detect, .npre = 1};
     lh_rollback_result res;
@@ -629,8 +697,8 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     pthread_mutex_lock(&m->bmu);
     flushLocked(m);
     pthread_mutex_lock(&m->mu);
-    seq = m->notes[k].violated_seq;
-    uint64_t vpend = seq ? 0 : m->notes[k].pending;
+    seq = w->notes[k].violated_seq;
+    uint64_t vpend = seq ? 0 : w->notes[k].pending;
     pthread_mutex_unlock(&m->mu);
     json_t *last = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:f,s:o,s:I}", "ok", rc == 0, "metric", name, "from", from,
                                 "to", target, "violation_seq", (json_int_t)seq, "seq", (json_int_t)res.seq,
@@ -657,33 +725,37 @@ static void rollBack(lh_slamon *m, const lh_sla_transition *t, const char *targe
     json_decref(m->last_rollback);
     m->last_rollback = last;
     m->lastrb_ref = vpend;
-    snprintf(m->notes[k].action, sizeof(m->notes[k].action), "%s %s", rc ? "failed:" : "done:", action);
+    snprintf(w->notes[k].action, sizeof(w->notes[k].action), "%s %s", rc ? "failed:" : "done:", action);
     pthread_mutex_unlock(&m->mu);
     pthread_mutex_unlock(&m->bmu);
-    sendAlert(m, rc ? "policy.rollback_failed" : "policy.rolled_back", k, t->has, t->value, res.seq, key, summary,
+    sendAlert(m, w, rc ? "policy.rollback_failed" : "policy.rolled_back", k, t->has, t->value, res.seq, key, summary,
               th->severity);
 }
 
-static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
+static void onResolved(lh_slamon *m, view *w, const lh_sla_transition *t) {
     lh_sla_metric k = t->metric;
-    const lh_sla_threshold *th = &m->cfg.t[k];
+    const lh_sla_threshold *th = &w->cfg.t[k];
     const char *name = lh_sla_metric_name(k);
     char agg[96];
     snprintf(agg, sizeof(agg), "sla:%s", name);
     pthread_mutex_lock(&m->bmu);   /* held until recorded: the violation's seq may land meanwhile */
     flushLocked(m);
     pthread_mutex_lock(&m->mu);
-    note n = m->notes[k];
-    lh_sla_severity sev = alertSeverity(m, k);
-    memset(&m->notes[k], 0, sizeof(m->notes[k]));
+    note n = w->notes[k];
+    lh_sla_severity sev = alertSeverity(m, w, k);
+    memset(&w->notes[k], 0, sizeof(w->notes[k]));
     pthread_mutex_unlock(&m->mu);
     if (!n.key[0]) snprintf(n.key, sizeof(n.key), "sla:%s:%lld", name, (long long)n.violated_seq);
     uint64_t unixNow = (uint64_t)((int64_t)t->now_ns + m->unix_off);
     json_t *d = json_pack("{s:s,s:o,s:f,s:s,s:s,s:f,s:f,s:f,s:I,s:f}", "metric", name, "value",
                           numOrNull(t->has, t->value), "threshold", th->threshold, "comparison", cmpText(k), "severity",
-                          lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", m->cfg.window_s,
-                          "resolve_hold_s", m->cfg.resolve_hold_s, "violated_seq", (json_int_t)n.violated_seq,
+                          lh_sla_severity_name(th->severity), "grace_s", th->grace_s, "window_s", w->cfg.window_s,
+                          "resolve_hold_s", w->cfg.resolve_hold_s, "violated_seq", (json_int_t)n.violated_seq,
                           "violated_for_s", n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
+    if (m->shared && d) {   /* no lock: addScope takes mu, and bmu comes first */
+        json_object_set_new(d, "scope", json_string(w->scope));
+        json_object_set_new(d, "replica", json_string(m->replica));
+    }
     int64_t seq = recordLocked(m, "sla.resolved", agg, d, n.violated_seq ? 0 : n.pending, "violated_seq", unixNow,
                                NULL, NULL);
     pthread_mutex_unlock(&m->bmu);
@@ -691,32 +763,111 @@ static void onResolved(lh_slamon *m, const lh_sla_transition *t) {
     fprintf(stderr, "lighthouse serve: SLA %s resolved: %.3f (threshold %g)\n", name, t->value, th->threshold);
     char summary[512];
     snprintf(summary, sizeof(summary), "%s back to %.6g (threshold %g) for %g s; violated for %.1f s", name, t->value,
-             th->threshold, m->cfg.resolve_hold_s,
+             th->threshold, w->cfg.resolve_hold_s,
              n.violated_unix_ns ? (double)(unixNow - n.violated_unix_ns) / 1e9 : 0.0);
-    sendAlert(m, "sla.resolved", k, t->has, t->value, seq, n.key, summary, sev);
+    sendAlert(m, w, "sla.resolved", k, t->has, t->value, seq, n.key, summary, sev);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Replicas: the rows every replica publishes, merged by the leader                  */
+/* ------------------------------------------------------------------------------ */
+
+/* A failure of the rows, said on stderr once until they work again (a tick is 1 s or less). */
+static void rowTrouble(lh_slamon *m, int bad, const char *what, const char *err) {
+    if (bad && !m->row_err) fprintf(stderr, "lighthouse serve: SLA: %s: %s (said once until it works again)\n", what, err);
+    if (!bad && m->row_err) fprintf(stderr, "lighthouse serve: SLA: the replicas' figures are shared again\n");
+    m->row_err = bad;
+}
+
+/* This replica's row: its cumulative counters of sample s, served under rev. */
+static int publishRow(lh_slamon *m, const char *rev, const lh_sla_sample *s) {
+    lh_metrics_sla_counts tot = {.requests = s->requests, .ok = s->ok, .unavailable = s->unavailable,
+                                 .store_faults = s->store_faults, .dur_sum_ns = s->dur_sum_ns};
+    memcpy(tot.dur, s->dur, sizeof(tot.dur));
+    memcpy(tot.ok_dur, s->ok_dur, sizeof(tot.ok_dur));
+    char *row = lh_sla_row_encode(rev, &tot, s->agent, m->host.names, LH_SLA_AGENTS), err[256] = "out of memory";
+    int rc = row ? lh_store_leader_publish(m->leader, m->replica, row, err, sizeof(err)) : -1;
+    free(row);
+    if (rc < 0) rowTrouble(m, 1, "cannot publish this replica's figures", err);
+    return rc < 0 ? -1 : 0;
+}
+
+/* On the leader: every replica's row, merged into the cluster's next sample (*out, at
+ * t_ns). Rows older than two ticks are a dead replica's (sla_merge.h). 1 with *out, 0
+ * when the rows cannot be read. */
+static int mergeRows(lh_slamon *m, const char *rev, uint64_t t_ns, lh_sla_sample *out) {
+    lh_store_peer *p = NULL;
+    size_t n = 0;
+    char err[256];
+    if (lh_store_leader_peers(m->leader, &p, &n, err, sizeof(err))) {
+        rowTrouble(m, 1, "cannot read the replicas' figures", err);
+        return 0;
+    }
+    int k = 0, bad = 0;
+    for (size_t i = 0; i < n && k < LH_STORE_PEERS_MAX; i++) {
+        lh_sla_row *r = &m->rows[k];
+        if (lh_sla_row_decode(p[i].data, r, err, sizeof(err))) {
+            if (!m->row_bad)   /* e.g. a replica of another version: said once until every row decodes */
+                fprintf(stderr, "lighthouse serve: SLA: the row of replica %.80s is ignored: %s\n", p[i].replica, err);
+            bad = 1;
+            continue;
+        }
+        snprintf(r->replica, sizeof(r->replica), "%s", p[i].replica);
+        r->age_s = p[i].age_s;
+        k++;
+    }
+    lh_store_peers_free(p, n);
+    m->row_bad = bad;
+    rowTrouble(m, 0, "", "");
+    view *w = &m->v[CLUSTER];
+    pthread_mutex_lock(&m->mu);
+    lh_sla_sample cs = w->last;
+    w->nused = lh_sla_merge_round(m->merge, m->rows, k, 2 * m->cfg.interval_s, rev, &cs, w->used);
+    cs.t_ns = t_ns;
+    cs.cpu_s = -1;   /* CPU and memory are each process's own: off in this view */
+    cs.cpus = 0;
+    cs.rss_bytes = -1;
+    cs.mem_limit_bytes = 0;
+    w->last = cs;
+    pthread_mutex_unlock(&m->mu);
+    *out = cs;
+    return 1;
+}
+
+/* Push one sample into a view and act on its transitions. */
+static void evaluate(lh_slamon *m, view *w, const lh_sla_sample *s) {
+    lh_sla_transition tr[LH_SLA_COUNT];
+    pthread_mutex_lock(&m->mu);
+    int n = lh_sla_eval_push(w->ev, s, tr);
+    markKnownGood(w, s);
+    pthread_mutex_unlock(&m->mu);
+    int fresh[LH_SLA_COUNT] = {0};
+    for (int i = 0; i < n; i++) {
+        fresh[tr[i].metric] = 1;
+        if (tr[i].violated) onViolated(m, w, &tr[i]);
+        else onResolved(m, w, &tr[i]);
+    }
+    for (int k = 0; k < LH_SLA_COUNT; k++)
+        if (!fresh[k] && w->notes[k].await) recheck(m, w, (lh_sla_metric)k, s);
 }
 
 static void tick(lh_slamon *m) {
-    lh_sla_sample s;
-    lh_sla_transition tr[LH_SLA_COUNT];
-    leaderNow(m);   /* takes the role when it is free, and keeps sla.leader current */
+    lh_sla_sample s, cs;
+    int leader = leaderNow(m);   /* takes the role when it is free, and keeps sla.leader current */
+    char rev[160];
+    m->host.revision(m->host.ctx, rev, sizeof(rev));   /* before the counters: a change between them drops the increase */
     takeSample(m, &s);
     pthread_mutex_lock(&m->mu);
-    int n = lh_sla_eval_push(m->ev, &s, tr);
-    markKnownGood(m, &s);
     m->last_sample_ns = s.t_ns;
     pthread_mutex_unlock(&m->mu);
     pthread_mutex_lock(&m->bmu);   /* retry what waits, even on a tick with nothing new */
     flushLocked(m);
     pthread_mutex_unlock(&m->bmu);
-    int fresh[LH_SLA_COUNT] = {0};
-    for (int i = 0; i < n; i++) {
-        fresh[tr[i].metric] = 1;
-        if (tr[i].violated) onViolated(m, &tr[i]);
-        else onResolved(m, &tr[i]);
-    }
-    for (int k = 0; k < LH_SLA_COUNT; k++)
-        if (!fresh[k] && m->notes[k].await) recheck(m, (lh_sla_metric)k, &s);
+    if (m->shared && leader && !m->merging) lh_sla_merge_forget(m->merge);   /* (again) the leader: rows since are baselines */
+    int merged = m->shared && !publishRow(m, rev, &s) && leader && mergeRows(m, rev, s.t_ns, &cs);
+    m->merging = merged;
+    evaluate(m, &m->v[LOCAL], &s);
+    if (merged) evaluate(m, &m->v[CLUSTER], &cs);
 }
 
 static void *monitorMain(void *arg) {
@@ -749,9 +900,36 @@ lh_slamon *lh_slamon_new(const lh_sla_config *cfg, const lh_alerts_config *alert
     if (!m) { snprintf(err, errlen, "out of memory"); return NULL; }
     m->host = *host;
     m->cfg = *cfg;
-    m->lin.names = host->names;
-    m->ev = lh_sla_eval_new(&m->cfg);
-    if (!m->ev) { free(m); snprintf(err, errlen, "out of memory"); return NULL; }
+    view *lo = &m->v[LOCAL], *cl = &m->v[CLUSTER];
+    lo->scope = "replica";
+    lo->cfg = *cfg;
+    lo->lin.names = host->names;
+    lo->ev = lh_sla_eval_new(&lo->cfg);
+    if (!lo->ev) { free(m); snprintf(err, errlen, "out of memory"); return NULL; }
+    /* Replicas sharing the store: the leader also evaluates all replicas' rows merged. */
+    m->shared = cfg->enabled && host->store && lh_store_shared(host->store);
+    if (m->shared) {
+        char hn[64] = "";
+        if (gethostname(hn, sizeof(hn) - 1)) snprintf(hn, sizeof(hn), "localhost");
+        snprintf(m->replica, sizeof(m->replica), "%.60s:%d", hn, (int)getpid());
+        cl->scope = "cluster";
+        cl->cfg = *cfg;
+        cl->cfg.t[LH_SLA_CPU].enabled = 0;      /* each process's own: the replica's view only */
+        cl->cfg.t[LH_SLA_MEMORY].enabled = 0;
+        m->merge = lh_sla_merge_new();
+        m->rows = calloc(LH_STORE_PEERS_MAX, sizeof(*m->rows));
+        cl->ev = lh_sla_eval_new(&cl->cfg);
+        if (!m->merge || !m->rows || !cl->ev) {
+            lh_sla_eval_free(lo->ev);
+            lh_sla_eval_free(cl->ev);
+            lh_sla_merge_free(m->merge);
+            free(m->rows);
+            free(m);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        cl->lin.names = lh_sla_merge_names(m->merge);
+    }
     pthread_mutex_init(&m->mu, NULL);
     pthread_mutex_init(&m->bmu, NULL);
     pthread_condattr_t ca;
@@ -860,7 +1038,10 @@ void lh_slamon_free(lh_slamon *m) {
     if (!m) return;
     lh_slamon_stop(m);
     lh_alerts_free(m->alerts);
-    lh_sla_eval_free(m->ev);
+    lh_sla_eval_free(m->v[LOCAL].ev);
+    lh_sla_eval_free(m->v[CLUSTER].ev);
+    lh_sla_merge_free(m->merge);
+    free(m->rows);
     json_decref(m->last_rollback);
     while (m->bcount) popOldest(m);
     pthread_mutex_destroy(&m->mu);
@@ -874,13 +1055,13 @@ void lh_slamon_free(lh_slamon *m) {
 /* ------------------------------------------------------------------------------ */
 
 /* The worst state of the evaluated metrics: violated > breaching > ok > no_data. */
-static const char *overall(lh_slamon *m, json_t *violated) {
+static const char *overall(const view *w, json_t *violated) {
     int worst = -1;
     static const int rank[] = {[LH_SLA_OFF] = -1, [LH_SLA_NO_DATA] = 0, [LH_SLA_OK] = 1, [LH_SLA_BREACHING] = 2,
                                [LH_SLA_VIOLATED] = 3};
     for (int k = 0; k < LH_SLA_COUNT; k++) {
         lh_sla_mstate st;
-        lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st);
+        lh_sla_eval_state(w->ev, (lh_sla_metric)k, &st);
         if (rank[st.state] > worst) worst = rank[st.state];
         if (st.state == LH_SLA_VIOLATED && violated) json_array_append_new(violated, json_string(lh_sla_metric_name((lh_sla_metric)k)));
     }
@@ -891,15 +1072,15 @@ json_t *lh_slamon_status_json(lh_slamon *m) {
     if (!m->cfg.enabled) return json_pack("{s:b,s:s}", "enabled", 0, "state", "off");
     json_t *v = json_array();
     pthread_mutex_lock(&m->mu);
-    const char *st = overall(m, v);
+    const char *st = overall(&m->v[LOCAL], v);
     pthread_mutex_unlock(&m->mu);
     return json_pack("{s:b,s:s,s:o,s:b}", "enabled", 1, "state", st, "violated", v, "leader", atomic_load(&m->is_leader));
 }
 
-static json_t *metricJson(lh_slamon *m, lh_sla_metric k) {
+static json_t *metricJson(lh_slamon *m, const view *w, lh_sla_metric k) {
     lh_sla_mstate st;
-    lh_sla_eval_state(m->ev, k, &st);
-    const lh_sla_threshold *th = &m->cfg.t[k];
+    lh_sla_eval_state(w->ev, k, &st);
+    const lh_sla_threshold *th = &w->cfg.t[k];
     json_t *o = json_pack("{s:s,s:o,s:f,s:s,s:s,s:I,s:f,s:s,s:b,s:b,s:I}", "metric", lh_sla_metric_name(k), "value",
                           numOrNull(st.has, st.value), "threshold", th->threshold, "comparison", cmpText(k), "state",
                           lh_sla_state_name(st.state), "since_ns",
@@ -912,45 +1093,61 @@ static json_t *metricJson(lh_slamon *m, lh_sla_metric k) {
     if (st.state == LH_SLA_BREACHING || st.state == LH_SLA_VIOLATED)
         json_object_set_new(o, "breach_since_ns", json_integer((int64_t)st.breach_ns + m->unix_off));
     if (st.state == LH_SLA_VIOLATED) {
-        json_object_set_new(o, "violated_seq", json_integer(m->notes[k].violated_seq));
-        json_object_set_new(o, "action", json_string(m->notes[k].action));
-        const lh_sla_blame *bl = &m->notes[k].blame;
+        json_object_set_new(o, "violated_seq", json_integer(w->notes[k].violated_seq));
+        json_object_set_new(o, "action", json_string(w->notes[k].action));
+        const lh_sla_blame *bl = &w->notes[k].blame;
         json_t *ag = json_array();
         char tmp[32];
         for (int i = 0; i < bl->n; i++)
-            json_array_append_new(ag, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(m->lin.names, bl->slot[i], tmp, sizeof(tmp)),
+            json_array_append_new(ag, json_pack("{s:s,s:f}", "agent", lh_sla_agent_name(w->lin.names, bl->slot[i], tmp, sizeof(tmp)),
                                                 "share", bl->share[i]));
         json_object_set_new(o, "agents", ag);
-        json_object_set_new(o, "one_agent", bl->alone ? json_string(lh_sla_agent_name(m->lin.names, bl->worst, tmp, sizeof(tmp)))
+        json_object_set_new(o, "one_agent", bl->alone ? json_string(lh_sla_agent_name(w->lin.names, bl->worst, tmp, sizeof(tmp)))
                                                       : json_null());
         if (st.inside_ns) json_object_set_new(o, "inside_since_ns", json_integer((int64_t)st.inside_ns + m->unix_off));
     }
     return o;
 }
 
+/* Under mu: /v1/sla's "cluster": on the leader of replicas sharing the store, the figures of
+ * all replicas merged (the ones a rollback is decided on); null elsewhere. */
+static json_t *clusterJson(lh_slamon *m) {
+    const view *w = &m->v[CLUSTER];
+    if (!m->shared) return json_null();
+    int leader = atomic_load(&m->is_leader);
+    json_t *used = json_array(), *metrics = leader ? json_array() : json_null();
+    for (int i = 0; leader && i < w->nused; i++) json_array_append_new(used, json_string(w->used[i]));
+    for (int k = 0; leader && k < LH_SLA_COUNT; k++) json_array_append_new(metrics, metricJson(m, w, (lh_sla_metric)k));
+    return json_pack("{s:s,s:b,s:s,s:o,s:o,s:f}", "replica", m->replica, "leader", leader, "state",
+                     leader ? overall(w, NULL) : "not_leader", "replicas", used, "metrics", metrics, "window_covered_s",
+                     leader ? lh_sla_eval_covered_s(w->ev) : 0.0);
+}
+
 json_t *lh_slamon_sla_json(lh_slamon *m) {
     json_t *metrics = json_array(), *lin = json_array();
+    const view *w = &m->v[LOCAL];
     pthread_mutex_lock(&m->mu);
-    const char *st = m->cfg.enabled ? overall(m, NULL) : "off";
-    for (int k = 0; k < LH_SLA_COUNT; k++) json_array_append_new(metrics, metricJson(m, (lh_sla_metric)k));
+    const char *st = m->cfg.enabled ? overall(w, NULL) : "off";
+    for (int k = 0; k < LH_SLA_COUNT; k++) json_array_append_new(metrics, metricJson(m, w, (lh_sla_metric)k));
+    json_t *cluster = clusterJson(m);
     uint64_t now = nowNs();
-    for (int i = m->lin.n - 1; i >= 0; i--) {
-        const lh_sla_rev *l = &m->lin.r[i];
-        int top = i == m->lin.n - 1;
+    for (int i = w->lin.n - 1; i >= 0; i--) {
+        const lh_sla_rev *l = &w->lin.r[i];
+        int top = i == w->lin.n - 1;
         double age = (double)(now - l->activated_ns) / 1e9;
         json_array_append_new(lin, json_pack("{s:s,s:b,s:f,s:b,s:b}", "revision", l->rev, "active", top, "active_for_s",
                                              top ? age : 0.0, "in_canary", top && age <= m->cfg.canary_window_s,
                                              "known_good", l->good));
     }
     json_t *last = m->last_rollback ? json_incref(m->last_rollback) : json_null();
-    double covered = lh_sla_eval_covered_s(m->ev);
+    double covered = lh_sla_eval_covered_s(w->ev);
     pthread_mutex_unlock(&m->mu);
-    json_t *out = json_pack("{s:b,s:s,s:f,s:f,s:f,s:f,s:f,s:b,s:f,s:I,s:o,s:o,s:o}", "enabled", m->cfg.enabled, "state", st,
+    json_t *out = json_pack("{s:b,s:s,s:f,s:f,s:f,s:f,s:f,s:b,s:f,s:I,s:o,s:o,s:o,s:o}", "enabled", m->cfg.enabled, "state", st,
                             "window_s", m->cfg.window_s, "window_covered_s", covered, "eval_interval_s", m->cfg.interval_s,
                             "resolve_hold_s", m->cfg.resolve_hold_s, "canary_window_s", m->cfg.canary_window_s,
                             "traffic_expected", m->cfg.traffic_expected, "latency_target_ms", m->cfg.latency_target_ms,
                             "min_requests", (json_int_t)m->cfg.min_requests, "metrics", metrics, "revisions", lin,
-                            "last_rollback", last);
+                            "last_rollback", last, "cluster", cluster);
     return out;
 }
 
@@ -977,7 +1174,7 @@ char *lh_slamon_metrics(lh_slamon *m) {
     if (t.p) t.p[0] = 0;
     lh_sla_mstate st[LH_SLA_COUNT];
     pthread_mutex_lock(&m->mu);
-    for (int k = 0; k < LH_SLA_COUNT; k++) lh_sla_eval_state(m->ev, (lh_sla_metric)k, &st[k]);
+    for (int k = 0; k < LH_SLA_COUNT; k++) lh_sla_eval_state(m->v[LOCAL].ev, (lh_sla_metric)k, &st[k]);
     pthread_mutex_unlock(&m->mu);
     put(&t, "# HELP lighthouse_bridge_sla_violations_total SLA violations raised, by metric and severity.\n"
             "# TYPE lighthouse_bridge_sla_violations_total counter\n");

@@ -7,8 +7,11 @@
  * learns of policy changes from the revisions' observer, which server.c wires to
  * lh_slamon_policy_changed; it never calls revisions.c itself.
  *
- * Owns: its thread ("lh-sla-monitor"), mu (the evaluator, the notes, the lineage, the last
- * rollback), bmu (recording: the backlog and every append of the monitor and of the alert
+ * Replicas sharing PostgreSQL: each publishes its counters every tick, and the SLA leader
+ * decides on all of them merged (sla_merge.h; docs/sla.md, "Replicas").
+ *
+ * Owns: its thread ("lh-sla-monitor"), mu (the views: evaluators, notes, lineages; the last
+ * rollback), the replicas' merge (the thread only), bmu (recording: the backlog and every append of the monitor and of the alert
  * thread), npending and dropped. No other file touches them. */
 #ifndef LH_BRIDGE_SLA_MONITOR_H
 #define LH_BRIDGE_SLA_MONITOR_H

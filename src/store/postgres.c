@@ -749,12 +749,12 @@ static void pgSubClose(lh_store *st, lh_sub_be *s) {
  * when the session ends, so a killed or cut-off holder loses it and another replica's next
  * check takes it. Holding it is re-checked with a round trip on every call: a holder whose
  * connection died learns it there, before it acts. */
-typedef struct pgLeader { PGconn *c; int held; } pgLeader;
+typedef struct pgLeader { PGconn *c; int held, table; } pgLeader;
 
 static int pgLeaderCheck(lh_store *st, void **state, int64_t key, char *err, size_t errlen) {
     pgLeader *l = *state;
     if (!l && !(l = *state = calloc(1, sizeof(*l)))) return lh_store_err(err, errlen, "out of memory"), 0;
-    if (l->c && PQstatus(l->c) != CONNECTION_OK) { PQfinish(l->c); l->c = NULL; l->held = 0; }
+    if (l->c && PQstatus(l->c) != CONNECTION_OK) { PQfinish(l->c); l->c = NULL; l->held = 0; l->table = 0; }
     if (!l->c && !(l->c = pgConnect(be(st), err, errlen))) return 0;
     char sql[96];
     if (l->held) snprintf(sql, sizeof(sql), "SELECT true");
@@ -767,11 +767,98 @@ static int pgLeaderCheck(lh_store *st, void **state, int64_t key, char *err, siz
         PQfinish(l->c); /* whatever it held is gone with the session */
         l->c = NULL;
         l->held = 0;
+        l->table = 0;
         return 0;
     }
     l->held = PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     return l->held;
+}
+
+/* The replicas' shared figures (lh_store_leader_publish): one row per role and replica,
+ * upserted each tick on the role's own connection, so the decision path's connections never
+ * carry it. The table is created on first use (under the migrations' lock: two replicas
+ * starting at once must not race on CREATE), not as a migration: it holds no history, only
+ * the newest row of each replica, and losing it loses nothing that the next tick does not
+ * write again. updated_at is the database's clock, so every replica's age is measured on
+ * one clock. */
+static pgLeader *pgLeaderConn(lh_store *st, void **state, char *err, size_t errlen) {
+    pgLeader *l = *state;
+    if (!l && !(l = *state = calloc(1, sizeof(*l)))) { lh_store_err(err, errlen, "out of memory"); return NULL; }
+    if (l->c && PQstatus(l->c) != CONNECTION_OK) { PQfinish(l->c); l->c = NULL; l->held = 0; l->table = 0; }
+    if (!l->c && !(l->c = pgConnect(be(st), err, errlen))) return NULL;
+    if (l->table) return l;
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
+             "CREATE TABLE IF NOT EXISTS lh_replica_state (role bigint NOT NULL, replica text NOT NULL,"
+             " data text NOT NULL, updated_at timestamptz NOT NULL, PRIMARY KEY (role, replica)); COMMIT",
+             (long long)MIGRATE_LOCK);
+    if (execOk(l->c, sql, err, errlen) < 0) { PQclear(PQexec(l->c, "ROLLBACK")); return NULL; }
+    l->table = 1;
+    return l;
+}
+
+static int pgLeaderPublish(lh_store *st, void **state, int64_t key, const char *replica, const char *data, char *err,
+                           size_t errlen) {
+    pgLeader *l = pgLeaderConn(st, state, err, errlen);
+    if (!l) return -1;
+    char role[24];
+    snprintf(role, sizeof(role), "%lld", (long long)key);
+    const char *vals[3] = {role, replica, data};
+    PGresult *r = PQexecParams(l->c,
+                               "INSERT INTO lh_replica_state (role, replica, data, updated_at)"
+                               " VALUES ($1::bigint, $2, $3, clock_timestamp()) ON CONFLICT (role, replica)"
+                               " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                               3, NULL, vals, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) pgErr(l->c, r, err, errlen, "cannot publish this replica's figures");
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* The newest rows of the role (at most LH_STORE_PEERS_MAX, the freshest first), each with
+ * its age on the database's clock. Rows a day old (replicas long gone) are deleted. */
+static int pgLeaderPeers(lh_store *st, void **state, int64_t key, lh_store_peer **out, size_t *n, char *err,
+                         size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    pgLeader *l = pgLeaderConn(st, state, err, errlen);
+    if (!l) return -1;
+    char sql[400];
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM lh_replica_state WHERE role = %lld AND updated_at < clock_timestamp() - interval '1 day'",
+             (long long)key);
+    if (execOk(l->c, sql, err, errlen) < 0) return -1;
+    snprintf(sql, sizeof(sql),
+             "SELECT replica, data, extract(epoch FROM clock_timestamp() - updated_at)::float8"
+             " FROM lh_replica_state WHERE role = %lld ORDER BY updated_at DESC LIMIT %d",
+             (long long)key, LH_STORE_PEERS_MAX);
+    PGresult *r = PQexec(l->c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pgErr(l->c, r, err, errlen, "cannot read the replicas' figures");
+        PQclear(r);
+        return -1;
+    }
+    int rows = PQntuples(r);
+    lh_store_peer *p = rows ? calloc((size_t)rows, sizeof(*p)) : NULL;
+    if (rows && !p) { PQclear(r); return lh_store_err(err, errlen, "out of memory"); }
+    for (int i = 0; i < rows; i++) {
+        p[i].replica = strdup(PQgetvalue(r, i, 0));
+        p[i].data = strdup(PQgetvalue(r, i, 1));
+        p[i].age_s = strtod(PQgetvalue(r, i, 2), NULL);
+        *n = (size_t)i + 1;
+        if (!p[i].replica || !p[i].data) {
+            PQclear(r);
+            lh_store_peers_free(p, *n);
+            *out = NULL;
+            *n = 0;
+            return lh_store_err(err, errlen, "out of memory");
+        }
+    }
+    PQclear(r);
+    *out = p;
+    return 0;
 }
 
 static void pgLeaderFree(lh_store *st, void *state) {
@@ -801,4 +888,6 @@ const lh_backend_ops lh_store_postgres_ops = {
     .read_end = pgReadEnd,
     .leader_check = pgLeaderCheck,
     .leader_free = pgLeaderFree,
+    .leader_publish = pgLeaderPublish,
+    .leader_peers = pgLeaderPeers,
 };

@@ -405,6 +405,25 @@ int lh_store_leader_check(lh_store_leader *l, char *err, size_t errlen) {
     return l->st->ops->leader_check(l->st, &l->state, l->key, err, errlen);
 }
 
+int lh_store_shared(const lh_store *st) { return st->ops->leader_publish != NULL; }
+
+int lh_store_leader_publish(lh_store_leader *l, const char *replica, const char *data, char *err, size_t errlen) {
+    if (!l->st->ops->leader_publish) return 1;
+    return l->st->ops->leader_publish(l->st, &l->state, l->key, replica, data, err, errlen);
+}
+
+int lh_store_leader_peers(lh_store_leader *l, lh_store_peer **out, size_t *n, char *err, size_t errlen) {
+    *out = NULL;
+    *n = 0;
+    if (!l->st->ops->leader_peers) return 1;
+    return l->st->ops->leader_peers(l->st, &l->state, l->key, out, n, err, errlen);
+}
+
+void lh_store_peers_free(lh_store_peer *p, size_t n) {
+    for (size_t i = 0; p && i < n; i++) { free(p[i].replica); free(p[i].data); }
+    free(p);
+}
+
 void lh_store_leader_free(lh_store_leader *l) {
     if (!l) return;
     if (l->state && l->st->ops->leader_free) l->st->ops->leader_free(l->st, l->state);

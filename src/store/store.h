@@ -218,6 +218,24 @@ lh_store_leader *lh_store_leader_new(lh_store *st, int64_t key);   /* NULL: out 
 int lh_store_leader_check(lh_store_leader *l, char *err, size_t errlen);
 void lh_store_leader_free(lh_store_leader *l);                      /* releases it; NULL: no-op */
 
+/* The replicas' shared rows of a role (PostgreSQL: a table with one row per role and
+ * replica; docs/sla.md "Replicas"). publish upserts this replica's row (data: text, at most
+ * a few KB) stamped with the database's clock: 0, -1 with err, or 1 when the store is not
+ * shared (SQLite: nothing published). peers reads the role's rows, the freshest first (at
+ * most LH_STORE_PEERS_MAX), each with its age in seconds on the database's clock: 0 with
+ * *out (free with lh_store_peers_free) and *n, -1 with err, or 1 when not shared. Both use
+ * the role's own connection: the same thread as lh_store_leader_check. */
+#define LH_STORE_PEERS_MAX 16
+typedef struct lh_store_peer {
+    char *replica;
+    char *data;
+    double age_s;
+} lh_store_peer;
+int lh_store_shared(const lh_store *st);   /* 1: several processes may share it (rows are published) */
+int lh_store_leader_publish(lh_store_leader *l, const char *replica, const char *data, char *err, size_t errlen);
+int lh_store_leader_peers(lh_store_leader *l, lh_store_peer **out, size_t *n, char *err, size_t errlen);
+void lh_store_peers_free(lh_store_peer *p, size_t n);
+
 /* ---------- Verifying ---------- */
 
 typedef struct lh_store_verify_result {

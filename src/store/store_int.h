@@ -208,6 +208,12 @@ typedef struct lh_backend_ops {
      * backend's; leader_check returns 1 held, 0 not; leader_free releases and frees it. */
     int (*leader_check)(lh_store *st, void **state, int64_t key, char *err, size_t errlen);
     void (*leader_free)(lh_store *st, void *state);
+    /* Optional (NULL: one process, nothing to share): the role's table of replicas' rows
+     * (lh_store_leader_publish, lh_store_leader_peers), on the role's connection. */
+    int (*leader_publish)(lh_store *st, void **state, int64_t key, const char *replica, const char *data, char *err,
+                          size_t errlen);
+    int (*leader_peers)(lh_store *st, void **state, int64_t key, lh_store_peer **out, size_t *n, char *err,
+                        size_t errlen);
 } lh_backend_ops;
 
 /* Test hook (NULL in production): called in lh_store_open and lh_store_verify right after

@@ -12,10 +12,15 @@
 #     the store: LISTEN lighthouse_events, policy.* re-read every round), and a token
 #     revoked through A is refused by B and C; the delays are measured and printed;
 #     the waits are capped at 30 s (a hang guard; the 1 s goal is a printed figure);
-#   - the SLA part: a slow revision violates p99 on the two
-#     replicas that are not the SLA leader first (they record the violation and leave the
-#     rollback to the leader), then on the leader, which rolls back once; every replica
-#     follows; the leader SIGKILLed, another takes the role (its lock session ended);
+#   - the SLA part: every replica publishes its SLA counters, the leader merges them
+#     (docs/sla.md, "Replicas"). A slow revision is served only by the two replicas that
+#     are not the SLA leader, addressed directly (the leader sees none of it): first to one
+#     client alone, spread over both, which violates p99 in the merged figures but rolls
+#     nothing back (one agent alone); then to a second client too, and the leader rolls
+#     back exactly once, saying so in policy.rolled_back (scope cluster, its replica
+#     name); every replica follows; the leader SIGKILLed, another takes the role (its
+#     lock session ended) and merges the two live replicas only (the dead one's row is
+#     stale);
 # Prints TAP lines.
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
@@ -130,11 +135,11 @@ check "its /v1/status says sla.leader true, a follower's says false" \
   '[ "$(sla_leader_status "${!URL_L}")" = true ] && [ "$(sla_leader_status "${!URL_F}")" = false ]'
 
 DRIVERS=()
-drive() { # NAME REPLICA...: two agents per replica send slow decisions until $T/NAME.stop
-  local name=$1 r k; shift
+drive() { # NAME "K..." REPLICA...: client K (1: rep-builder, 2: rep-builder-2) sends slow decisions to each REPLICA until $T/NAME.stop
+  local name=$1 ks=$2 r k; shift 2
   rm -f "$T/$name.stop"
   for r in "$@"; do
-    for k in 1 2; do
+    for k in $ks; do
       (
         u="URL_$r"; tok=$BT; [ "$k" = 2 ] && tok=$BT2; i=0
         while [ -d "$T" ] && [ ! -e "$T/$name.stop" ]; do
@@ -149,16 +154,23 @@ drive() { # NAME REPLICA...: two agents per replica send slow decisions until $T
   done
 }
 stop_drive() { local x; for x in "$@"; do touch "$T/$x.stop"; done; wait "${DRIVERS[@]}"; DRIVERS=(); }
-sla_action() { # REPLICA → p99's state and action there
-  local u="URL_$1"
-  curl -s --max-time 10 -H "Authorization: Bearer $AT" "${!u}/v1/sla" |
-    jq -r '.metrics[] | select(.metric == "p99_response_time_ms") | "\(.state) \(.action // "")"'
+sla_json() { local u="URL_$1"; curl -s --max-time 10 -H "Authorization: Bearer $AT" "${!u}/v1/sla"; }
+local_p99() { # REPLICA → p99's state and action in the replica's own figures
+  sla_json "$1" | jq -r '.metrics[] | select(.metric == "p99_response_time_ms") | "\(.state) \(.action // "")"'
 }
-rolled_back() { # automatic rollbacks (trigger sla) in the shared chain
-  curl -s --max-time 10 -H "Authorization: Bearer $AT" "$URL_a/v1/events?type=policy.rolled_back&limit=1000" |
-    jq '[.events[] | select(.data.trigger == "sla")] | length'
+cluster_p99() { # REPLICA → p99's state and action in the merged figures (the leader's)
+  sla_json "$1" | jq -r '(.cluster.metrics // [])[] | select(.metric == "p99_response_time_ms") | "\(.state) \(.action // "")"'
+}
+events_of() { # TYPE → the shared chain's events of that type (JSON array)
+  curl -s --max-time 10 -H "Authorization: Bearer $AT" "$URL_a/v1/events?type=$1&limit=1000" | jq -c '.events // []'
+}
+rolled_back() { events_of policy.rolled_back | jq '[.[] | select(.data.trigger == "sla")] | length'; }
+cluster_violations() { # → the merged figures' p99 violations: "one_agent replicas replica" each
+  events_of sla.violated | jq -r '.[] | select(.data.scope == "cluster" and .data.metric == "p99_response_time_ms")
+    | "\(.data.one_agent) \(.data.replicas | length) \(.data.replica)"'
 }
 active_on() { local u="URL_$1"; curl -s --max-time 10 -H "Authorization: Bearer $AT" "${!u}/v1/policy/history" | jq -r .active; }
+PL="PID_$L"; LPIDNUM=${!PL}
 
 # No decision before the slow revision: no figure of rep-base's own to be slow on a loaded
 # machine (a violation raised under it would stay as it was); the threshold is the baseline.
@@ -166,29 +178,49 @@ URL=$URL_a
 req POST /v1/policy "$AT" application/yaml "$T/slow.yaml"
 check "the slow revision is pushed through a" '[ "$code" = 200 ] && [ "$(jq -r .revision <<<"$body")" = rep-slow ]'
 for r in b c; do wait_until 30 '[ "$(active_on $r)" = rep-slow ]'; done
-drive slow $F
+
+# One client alone, spread over the two followers: the merged p99 is violated, by one agent.
+drive one 1 $F
+wait_until 120 '[ -n "$(cluster_violations)" ]'
+CV=$(cluster_violations | head -1)
+check "the leader ($L) raises p99 on the merged figures of the followers' traffic (one_agent, rows merged, by: $CV)" \
+  '[[ "$CV" == *":$LPIDNUM" ]]'
+check "one client spread over the replicas is one agent alone there: rep-builder ($CV)" '[[ "$CV" == "rep-builder "* ]]'
+wait_until 60 '[[ "$(cluster_p99 "$L")" == violated*"one agent alone"* ]]'
+check "the leader waits for evidence beyond one agent ($(cluster_p99 "$L" | head -c 200))" \
+  '[[ "$(cluster_p99 "$L")" == violated*"one agent alone"* ]]'
 for r in $F; do
-  wait_until 120 '[[ "$(sla_action $r)" == *"left to the SLA leader"* ]]'
-  check "follower $r: p99 violated, the rollback left to the leader ($(sla_action $r | head -c 160))" \
-    '[[ "$(sla_action $r)" == violated*"left to the SLA leader"* ]]'
+  wait_until 60 '[[ "$(local_p99 $r)" == violated* ]]'
+  check "follower $r: p99 violated in its own figures, the decision left to the leader's merged ones ($(local_p99 $r | head -c 160))" \
+    '[[ "$(local_p99 $r)" == violated*"merged figures of all replicas"* ]]'
 done
-check "no rollback while only followers are violated ($(rolled_back) policy.rolled_back)" '[ "$(rolled_back)" = 0 ]'
+check "no rollback for one client alone ($(rolled_back) policy.rolled_back)" '[ "$(rolled_back)" = 0 ]'
 check "every replica still runs the slow revision" '[ "$(active_on a)$(active_on b)$(active_on c)" = rep-slowrep-slowrep-slow ]'
-drive slowl "$L"
+
+# A second client's decisions turn slow too, still only on the followers: the leader rolls back.
+drive two 2 $F
 wait_until 120 '[ "$(rolled_back)" -ge 1 ]'
 for r in a b c; do wait_until 30 '[ "$(active_on $r)" = rep-base ]'; done
-stop_drive slow slowl
-check "the leader ($L) rolled back: every replica runs rep-base again" \
+stop_drive one two
+check "the leader ($L) rolled back on the followers' traffic: every replica runs rep-base again" \
   '[ "$(active_on a)$(active_on b)$(active_on c)" = rep-baserep-baserep-base ]'
-check "exactly one policy.rolled_back in the shared chain ($(rolled_back))" '[ "$(rolled_back)" = 1 ]'
+RB=$(events_of policy.rolled_back | jq -c '[.[] | select(.data.trigger == "sla")][0].data | {scope, replica, from, revision}')
+check "exactly one policy.rolled_back in the shared chain ($(rolled_back)), made by the leader on the merged figures ($RB)" \
+  '[ "$(rolled_back)" = 1 ] && [ "$(jq -r .scope <<<"$RB")" = cluster ] && [[ "$(jq -r .replica <<<"$RB")" == *":$LPIDNUM" ]] &&
+   [ "$(jq -r .from <<<"$RB")" = rep-slow ] && [ "$(jq -r .revision <<<"$RB")" = rep-base ]'
+check "the leader served none of that traffic itself (its own p99: $(local_p99 "$L" | cut -d" " -f1))" \
+  '[ "$(local_p99 "$L" | cut -d" " -f1)" = no_data ]'
 
 # the leader dies: its lock session ends, another replica takes the role
-PL="PID_$L"
-kill -KILL "${!PL}"; wait "${!PL}" 2>/dev/null
+kill -KILL "$LPIDNUM"; wait "$LPIDNUM" 2>/dev/null
 FL=$(echo $F)
 wait_until 60 '[ "$(leaders $FL | wc -c)" = 2 ]'
 NL=$(leaders $FL)
 check "the leader SIGKILLed: exactly one of the others takes the role ($NL)" '[ "${#NL}" = 1 ]'
+merged_n() { sla_json "$1" | jq -r '.cluster.replicas | length'; }
+wait_until 60 '[ "$(merged_n "$NL")" = 2 ]'
+check "the new leader merges the two live replicas, not the dead one's stale row ($(sla_json "$NL" | jq -c .cluster.replicas))" \
+  '[ "$(merged_n "$NL")" = 2 ] && ! sla_json "$NL" | jq -r ".cluster.replicas[]" | grep -q ":$LPIDNUM\$"'
 
 # ---- the replicas again, without the SLA monitor ------------------------------------
 # (so a slow decision of a loaded machine cannot roll back the policies pushed below)

@@ -62,6 +62,13 @@ check "run 2's JSON report carries the trend of both runs, from the bridge" \
 check "run 2's HTML report has the trend charts, with a point per run" \
   'grep -q "id=\"trend-latency\"" "$T/r2.html" && grep -q "id=\"trend-throughput\"" "$T/r2.html" && grep -q "id=\"trend\"" "$T/r2.html" &&
    [ "$(sed -n "/id=\"trend-latency\"/,/<\/svg>/p" "$T/r2.html" | grep -o "<circle" | wc -l)" -ge 4 ]'
+if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+  python3 "$(dirname "$0")/html_render.py" "$T/r2.html" "$T/r2.png" > "$T/render.json" 2>"$T/render.err"; rc=$?
+  check "chromium renders the trend: no console errors, a point per run in each trend chart, no label out of its chart" \
+    '[ $rc = 0 ] && jq -e ".console_errors == [] and .clipped == [] and .charts.\"trend-latency\".points == 4 and .charts.\"trend-throughput\".points == 2" "$T/render.json" >/dev/null'
+else
+  skip "chromium renders the trend" "no chromium (scripts/deps.sh installs it; tests/integration/load_html.sh fails without it)"
+fi
 
 # ---- 2. bad bodies: 4xx JSON errors, never a 5xx ---------------------------------------
 req GET "/v1/load/runs?limit=1" "$ETOK"

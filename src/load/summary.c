@@ -32,7 +32,7 @@ json_t *lh_load_summary(const json_t *report, double start_epoch, const char *ru
                             "escalate", json_integer_value(json_object_get(d, "escalate")));
     const json_t *fo = json_object_get(s, "failed_objectives");
     json_t *failed = json_is_array(fo) ? json_incref((json_t *)fo) : json_array();
-    json_t *out = json_pack("{s:i,s:s,s:I,s:o,s:I,s:I,s:s,s:s,s:o,s:s,s:{s:s,s:o,s:O},s:[o]}",
+    json_t *out = json_pack("{s:i,s:s,s:I,s:o,s:I,s:I,s:s,s:s,s:o,s:s,s:{s:s,s:o,s:o},s:[o]}",
                             "lighthouse_load_summary", 1, "run_id", run_id,
                             "start_ns", (json_int_t)llround(start_epoch * 1e9),
                             "duration_s", numOrNull(json_object_get(json_object_get(report, "parameters"), "duration_s")),

@@ -166,8 +166,10 @@ static int historyMain(int argc, char **argv) {
         char base[320];
         if (lh_load_central_base(target, base, sizeof(base), err, sizeof(err))) return bad("%s%s", err, "");
         const char *env[] = {"LIGHTHOUSE_TOKEN", "LIGHTHOUSE_ADMIN_TOKEN"};
-        for (int k = 0; k < 2 && !token; k++)
-            if (getenv(env[k]) && *getenv(env[k])) token = getenv(env[k]);
+        for (int k = 0; k < 2 && !token; k++) {
+            const char *v = getenv(env[k]);
+            if (v && *v) token = v;
+        }
         if (!token) return bad("history --target: give --token T (an expert or admin token of the bridge; or LIGHTHOUSE_TOKEN)%s%s", "", "");
         json_t *rows = lh_load_central_rows(base, token, pattern, limit, err, sizeof(err));
         if (!rows) { fprintf(stderr, "lighthouse load history: %s\n", err); return 1; }

@@ -186,6 +186,8 @@ enum MHD_Result lh_route_sla(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 /* tokens.c: POST /v1/tokens and /v1/tokens/revoke (admin) */
 enum MHD_Result lh_route_tokens_create(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 enum MHD_Result lh_route_tokens_revoke(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
+/* loadruns.c: POST /v1/load/runs (admin) and GET /v1/load/runs (expert, admin) */
+enum MHD_Result lh_route_load_runs(lh_bridge *b, struct MHD_Connection *c, lh_req *r);
 
 /* An event as JSON for the API (data parsed, mac in hex); new reference. */
 json_t *lh_bridge_event_json(const lh_event *e);

@@ -33,7 +33,9 @@ static const char *routeNames[] = {
     "/v1/experts/register", "/v1/experts/leave", "/v1/experts", "/v1/escalations", "/v1/escalations/stream",
     "/v1/escalations/{id}", "/v1/escalations/{id}/verdict",
     "/ui/", "/v1/policy/revisions/{rev}", "/v1/elicitations", "/v1/elicitations/{id}",
-    "/v1/annotations", "/v1/annotations/{id}", "/mcp", "other"};
+    "/v1/annotations", "/v1/annotations/{id}", "/mcp",
+    "/v1/load/runs",
+    "other"};
 _Static_assert(sizeof(routeNames) / sizeof(routeNames[0]) == LH_ROUTE_COUNT, "one name per lh_route");
 
 static const char *errNames[LH_ERR_COUNT] = {

@@ -162,6 +162,7 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
         else if (r && r->route == LH_ROUTE_MCP) allow = "POST, DELETE";
         else if (r && r->route == LH_ROUTE_ELICITATIONS) allow = "GET, POST";
         else if (r && r->route == LH_ROUTE_ELICITATION) allow = strchr(r->sub, '/') ? "POST" : "GET";
+        else if (r && r->route == LH_ROUTE_LOAD_RUNS) allow = "GET, POST";
         MHD_add_response_header(resp, "Allow", allow);
     }
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, resp);
@@ -245,6 +246,7 @@ static const routeDef routes[] = {
     {"/v1/escalations/stream", LH_ROUTE_ESCALATIONS_STREAM, 0, R_E | R_A},
     {"/v1/elicitations", LH_ROUTE_ELICITATIONS, M_GET_POST, R_B | R_E | R_A},
     {"/mcp", LH_ROUTE_MCP, 1, R_B | R_E | R_A},   /* methods: lh_mcp_route_headers */
+    {"/v1/load/runs", LH_ROUTE_LOAD_RUNS, M_GET_POST, R_E | R_A},   /* POST: admin only (loadruns.c) */
 };
 
 /* Routes with an id in the path: /v1/escalations/{id} and /v1/escalations/{id}/verdict. */
@@ -468,6 +470,7 @@ static enum MHD_Result dispatch(lh_bridge *b, struct MHD_Connection *c, lh_req *
     case LH_ROUTE_MCP: return lh_route_mcp(b, c, r);
     case LH_ROUTE_ELICITATIONS: return lh_route_elicitations(b, c, r);
     case LH_ROUTE_ELICITATION: return lh_route_elicitation(b, c, r);
+    case LH_ROUTE_LOAD_RUNS: return lh_route_load_runs(b, c, r);
     case LH_ROUTE_HEALTH: return lh_http_reply(c, r, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
     case LH_ROUTE_READY: {
         int ok = lh_bridge_ready(b);

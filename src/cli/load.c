@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/load_central.h"
 #include "cli/load_fleet.h"
 #include "load/load.h"
 
@@ -26,7 +28,9 @@ static const char *usageText =
     "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
     "                       [--expert-token T[,T...] [--expert-wait S] [--expert-availability P] [--expert-speed X]\n"
     "                        [--expert-capabilities C[,C...]]]\n"
-    "       lighthouse load history [--data DIR | --history FILE] [--limit N]\n"
+    "                       [--post-summary | --no-post-summary] [--git-commit SHA]\n"
+    "       lighthouse load history [--data DIR | --history FILE | --target URL [--token T]] [--pattern NAME]\n"
+    "                       [--limit N] [--json]\n"
     "       lighthouse load patterns\n"
     "NAME: business_hours, maintenance_window, incident_response, scale_test (default).\n"
     "D: seconds, or a number with s, m or h. Tokens: --token, else with --data DIR (the bridge's data\n"
@@ -34,7 +38,9 @@ static const char *usageText =
     "minted and revoked at the end; else LIGHTHOUSE_TOKEN; else the\n"
     "fleet from $LIGHTHOUSE_DATA or ./lighthouse-data. The history is DIR/load-history.db. The target\n"
     "comes from LIGHTHOUSE_URL (default http://127.0.0.1:8765). --expert-token: simulated experts (one per\n"
-    "expert token) answer the escalations, and the agents wait for them (?wait=S, default 10). See docs/load.md.\n";
+    "expert token) answer the escalations, and the agents wait for them (?wait=S, default 10). With an admin\n"
+    "token (--admin-token, LIGHTHOUSE_ADMIN_TOKEN) the run's summary is posted to the bridge (a load.completed\n"
+    "event; --no-post-summary: not); `load history --target URL` reads them back. See docs/load.md.\n";
 
 /* A whole number in [lo, hi] and nothing after it. atoi read "12x" as 12 and wrapped
  * 4294967297 to 1 (cert-err34-c). 0, or -1. */
@@ -122,21 +128,63 @@ static const char *historyPath(const char *flag, const char *data, char *buf, si
     return buf;
 }
 
+/* The trend rows as JSON (--json) or as the table (load_central.c). */
+static int printRows(json_t *rows, int asJson, const char *source) {
+    if (!rows) return 1;
+    if (asJson) {
+        json_t *out = json_pack("{s:s,s:o}", "source", source, "runs", rows);
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        fputc('\n', stdout);
+        json_decref(out);
+    } else {
+        lh_load_trend_print(stdout, rows, source);
+        json_decref(rows);
+    }
+    return 0;
+}
+
+/* `load history`: the local SQLite history (the default), or with --target the runs the
+ * bridge recorded (GET /v1/load/runs). */
 static int historyMain(int argc, char **argv) {
-    const char *path = NULL, *data = NULL;
+    const char *path = NULL, *data = NULL, *target = NULL, *token = NULL, *pattern = NULL;
     char buf[4200];
-    int limit = 20;
+    int limit = 20, asJson = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--history") && i + 1 < argc) path = argv[++i];
         else if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
+        else if (!strcmp(argv[i], "--target") && i + 1 < argc) target = argv[++i];
+        else if ((!strcmp(argv[i], "--token") || !strcmp(argv[i], "--admin-token")) && i + 1 < argc) token = argv[++i];
+        else if (!strcmp(argv[i], "--pattern") && i + 1 < argc) pattern = argv[++i];
+        else if (!strcmp(argv[i], "--json")) asJson = 1;
         else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
             if (wholeNumber(argv[++i], 1, 100000, &limit)) return bad("--limit must be between 1 and 100000%s%s", "", "");
         } else return bad("history: unexpected argument '%s'%s", argv[i], "");
     }
+    char err[512];
+    if (target) {
+        if (path || data) return bad("history: give --target (the bridge's history) or --data / --history (a local one)%s%s", "", "");
+        char base[320];
+        if (lh_load_central_base(target, base, sizeof(base), err, sizeof(err))) return bad("%s%s", err, "");
+        const char *env[] = {"LIGHTHOUSE_TOKEN", "LIGHTHOUSE_ADMIN_TOKEN"};
+        for (int k = 0; k < 2 && !token; k++) {
+            const char *v = getenv(env[k]);
+            if (v && *v) token = v;
+        }
+        if (!token) return bad("history --target: give --token T (an expert or admin token of the bridge; or LIGHTHOUSE_TOKEN)%s%s", "", "");
+        json_t *rows = lh_load_central_rows(base, token, pattern, limit, err, sizeof(err));
+        if (!rows) { fprintf(stderr, "lighthouse load history: %s\n", err); return 1; }
+        char source[400];
+        snprintf(source, sizeof(source), "%s (GET /v1/load/runs)", base);
+        return printRows(rows, asJson, source);
+    }
     const char *env = getenv("LIGHTHOUSE_LOAD_HISTORY");
     if (!path && !(env && *env)) data = dataDir(data, 0);
     path = historyPath(path, data, buf, sizeof(buf));
-    char err[512];
+    if (asJson || pattern) {
+        json_t *rows = lh_load_history_rows(path, limit, pattern, err, sizeof(err));
+        if (!rows) return bad("%s%s", err, "");
+        return printRows(rows, asJson, path);
+    }
     if (lh_load_history_print(stdout, path, limit, err, sizeof(err))) return bad("%s%s", err, "");
     return 0;
 }
@@ -220,6 +268,45 @@ static void printSummary(FILE *f, const json_t *rep) {
                    "of this bridge's data dir) and its rate_limit (docs/load.md, \"Tokens and rate limits\")\n");
 }
 
+/* Post the run's summary to the bridge (POST /v1/load/runs, a load.completed event). 0, or
+ * -1 after saying why on stderr. */
+static int postSummary(const char *base, const char *token, const json_t *rep, const lh_load_result *r,
+                       const char *gitCommit, int quiet) {
+    unsigned char rnd[8];
+    char runId[24], err[512];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        fprintf(stderr, "lighthouse load: could not post the run's summary: no random bytes for its id\n");
+        return -1;
+    }
+    snprintf(runId, sizeof(runId), "lr-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+             rnd[6], rnd[7]);
+    json_t *s = lh_load_summary(rep, r->start_epoch, runId, gitCommit);
+    int64_t seq = 0;
+    int rc = !s ? -1 : lh_load_summary_check(s, err, sizeof(err)) ? -1 : lh_load_central_post(base, token, s, &seq, err, sizeof(err));
+    json_decref(s);
+    if (rc) fprintf(stderr, "lighthouse load: could not post the run's summary to %s: %s\n", base, s ? err : "out of memory");
+    else if (!quiet) fprintf(stderr, "lighthouse load: posted the run's summary to %s: load.completed, seq %lld, run %s\n", base,
+                             (long long)seq, runId);
+    return rc;
+}
+
+/* The report's "trend": this pattern's last 20 runs, from the bridge (when the run was
+ * posted there) or from the local history, for the HTML report's trend charts. */
+static void attachTrend(json_t *rep, const char *base, const char *token, const char *history) {
+    const char *pattern = json_string_value(json_object_get(json_object_get(rep, "pattern"), "name"));
+    char err[512], source[4200];
+    json_t *rows = NULL;
+    if (base) {
+        rows = lh_load_central_rows(base, token, pattern, 20, err, sizeof(err));
+        snprintf(source, sizeof(source), "%s (GET /v1/load/runs)", base);
+    } else if (history) {
+        rows = lh_load_history_rows(history, 20, pattern, err, sizeof(err));
+        snprintf(source, sizeof(source), "%s", history);
+    } else return;
+    if (!rows) { fprintf(stderr, "lighthouse load: no trend in the report: %s\n", err); return; }
+    json_object_set_new(rep, "trend", json_pack("{s:s,s:s,s:o}", "source", source, "pattern", pattern ? pattern : "", "runs", rows));
+}
+
 int lh_cli_load(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "history")) return historyMain(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "patterns")) {
@@ -249,7 +336,9 @@ int lh_cli_load(int argc, char **argv) {
     snprintf(o.path, sizeof(o.path), "/v1/validate");
     /* overrides are applied after the pattern is chosen, in order */
     const char *sets[64][2];
-    int nsets = 0, noHistory = 0;
+    int nsets = 0, noHistory = 0, postMode = -1;   /* post the summary: -1 when an admin token is given, 1, 0 */
+    const char *gitCommit = getenv("LIGHTHOUSE_GIT_COMMIT");
+    if (gitCommit && !*gitCommit) gitCommit = NULL;
     double minDelta = 5;
     int confirm = 1;
     /* simulated experts (src/load/experts.c) */
@@ -261,6 +350,8 @@ int lh_cli_load(int argc, char **argv) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usageText, stdout); return 0; }
         if (!strcmp(a, "--quiet")) { o.quiet = 1; continue; }
         if (!strcmp(a, "--no-history")) { noHistory = 1; continue; }
+        if (!strcmp(a, "--post-summary")) { postMode = 1; continue; }
+        if (!strcmp(a, "--no-post-summary")) { postMode = 0; continue; }
         if (!v || strncmp(a, "--", 2)) { fputs(usageText, stderr); return bad("unexpected argument '%s'%s", a, ""); }
         i++;
         const char *key = NULL;
@@ -278,6 +369,7 @@ int lh_cli_load(int argc, char **argv) {
         else if (!strcmp(a, "--save-baseline")) saveBaseline = v;
         else if (!strcmp(a, "--history")) history = v;
         else if (!strcmp(a, "--corpus")) corpusPath = v;
+        else if (!strcmp(a, "--git-commit")) gitCommit = v;
         else if (!strcmp(a, "--confirm")) {
             if (strspn(v, "0123456789") != strlen(v) || wholeNumber(v, 0, 10, &confirm)) return bad("--confirm: '%s' must be 0 to 10 repeats%s", v, "");
         } else if (!strcmp(a, "--min-latency-delta")) {
@@ -344,21 +436,29 @@ int lh_cli_load(int argc, char **argv) {
     if (lh_load_pattern_check(&o.pat, err, sizeof(err))) return bad("%s%s", err, "");
     if (parseTarget(target, &o, err, sizeof(err))) return bad("%s%s", err, "");
     const char *envAdmin = getenv("LIGHTHOUSE_ADMIN_TOKEN");
+    /* The admin token posts the run's summary (docs/load.md, "Central history"); it mints
+     * the fleet too when neither --token nor --data gives the agents their tokens. */
+    const char *postToken = adminArg ? adminArg : envAdmin && *envAdmin ? envAdmin : NULL;
     if (!adminArg && envAdmin && *envAdmin && !tokenArg && !dataArg) adminArg = envAdmin;
-    if ((tokenArg != NULL) + (dataArg != NULL) + (adminArg != NULL) > 1)
-        return bad("give one of --token, --data and --admin-token%s%s", "", "");
+    if (tokenArg && dataArg) return bad("give one of --token and --data%s%s", "", "");
+    const char *fleetAdmin = !tokenArg && !dataArg ? adminArg : NULL;
+    if (postMode == 1 && !postToken)
+        return bad("--post-summary needs an admin token of the bridge: --admin-token T or LIGHTHOUSE_ADMIN_TOKEN%s%s", "", "");
+    int post = postMode == 1 || (postMode == -1 && postToken);
+    if (gitCommit && (strlen(gitCommit) < 7 || strlen(gitCommit) > 64 || strspn(gitCommit, "0123456789abcdef") != strlen(gitCommit)))
+        return bad("--git-commit / LIGHTHOUSE_GIT_COMMIT: '%s' is not a git commit (7 to 64 lower-case hex digits)%s", gitCommit, "");
     /* Tokens: --token; else a fleet minted from --data; else LIGHTHOUSE_TOKEN; else a fleet
      * from $LIGHTHOUSE_DATA or the default data dir. */
     const char *envTok = getenv("LIGHTHOUSE_TOKEN");
     const char *data = NULL, *envHist;
-    if (!tokenArg && !dataArg && !adminArg && envTok && *envTok) tokenArg = envTok;
-    if (!tokenArg && !adminArg) data = dataDir(dataArg, o.quiet);
+    if (!tokenArg && !dataArg && !fleetAdmin && envTok && *envTok) tokenArg = envTok;
+    if (!tokenArg && !fleetAdmin) data = dataDir(dataArg, o.quiet);
     else if (!history && !((envHist = getenv("LIGHTHOUSE_LOAD_HISTORY")) && *envHist))
         data = dataDir(NULL, o.quiet);
     history = historyPath(history, data, historyBuf, sizeof(historyBuf));
     lh_fleet fleet;
     memset(&fleet, 0, sizeof(fleet));
-    if (!tokenArg && !adminArg) {
+    if (!tokenArg && !fleetAdmin) {
         char keyPath[4200];
         snprintf(keyPath, sizeof(keyPath), "%s/token.key", data);
         if (access(keyPath, F_OK)) {
@@ -407,7 +507,7 @@ int lh_cli_load(int argc, char **argv) {
     }
     if (!tokenArg) {   /* the fleet: one builder token per agent, valid for the run and its repeats */
         double ttl = (o.duration_s + o.drain_s + o.timeout_s + 10) * (baseline ? confirm + 1 : 1) + 300;
-        if (adminArg ? lh_fleet_mint_http(o.host, o.port, adminArg, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))
+        if (fleetAdmin ? lh_fleet_mint_http(o.host, o.port, fleetAdmin, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))
                      : lh_fleet_mint(data, o.pat.agents_peak, ttl, &fleet, err, sizeof(err))) {
             lh_load_corpus_free(&corpus);
             fprintf(stderr, "lighthouse load: %s\n", err);
@@ -417,7 +517,7 @@ int lh_cli_load(int argc, char **argv) {
         o.ntokens = fleet.n;
         if (!o.quiet)
             fprintf(stderr, "lighthouse load: minted %d builder tokens %s %s, one per agent (load-%d-1...), "
-                            "revoked at the end\n", fleet.n, adminArg ? "over" : "from", adminArg ? "POST /v1/tokens" : data,
+                            "revoked at the end\n", fleet.n, fleetAdmin ? "over" : "from", fleetAdmin ? "POST /v1/tokens" : data,
                     (int)getpid());
     }
     signal(SIGPIPE, SIG_IGN);
@@ -504,6 +604,20 @@ int lh_cli_load(int argc, char **argv) {
         if (ok) {
             const char *verdict = json_string_value(json_object_get(json_object_get(rep, "summary"), "verdict"));
             exitCode = verdict && !strcmp(verdict, "GO") ? 0 : 1;
+            int kept = 0;
+            if (!noHistory && !r.fatal[0]) {
+                if (lh_load_history_append(history, rep, err, sizeof(err)))
+                    fprintf(stderr, "lighthouse load: %s (the run is not in the history)\n", err);
+                else kept = 1;
+            }
+            char base[96];
+            snprintf(base, sizeof(base), "http://%s:%d", o.host, o.port);
+            int posted = 0;
+            if (post && !r.fatal[0]) {
+                if (postSummary(base, postToken, rep, &r, gitCommit, o.quiet)) { if (exitCode == 0) exitCode = 1; }
+                else posted = 1;
+            }
+            if ((html || report) && !r.fatal[0]) attachTrend(rep, posted ? base : NULL, postToken, kept ? history : NULL);
             if (report && writeJson(report, rep)) { fprintf(stderr, "lighthouse load: cannot write %s\n", report); exitCode = 2; }
             if (html && lh_load_html(html, rep, &r, baseline, err, sizeof(err))) { fprintf(stderr, "lighthouse load: %s\n", err); exitCode = 2; }
             if (saveBaseline && !r.fatal[0]) {
@@ -511,8 +625,6 @@ int lh_cli_load(int argc, char **argv) {
                 if (!b || json_dump_file(b, saveBaseline, JSON_INDENT(1))) { fprintf(stderr, "lighthouse load: cannot write %s\n", saveBaseline); exitCode = 2; }
                 json_decref(b);
             }
-            if (!noHistory && !r.fatal[0] && lh_load_history_append(history, rep, err, sizeof(err)))
-                fprintf(stderr, "lighthouse load: %s (the run is not in the history)\n", err);
             if (!report || strcmp(report, "-")) printSummary(report ? stderr : stdout, rep);
         }
     }

@@ -134,3 +134,41 @@ int lh_load_history_print(FILE *out, const char *path, int limit, char *err, siz
                 firstP99, lastP99, 100 * (lastP99 / firstP99 - 1), firstRps, lastRps, 100 * (lastRps / firstRps - 1));
     return 0;
 }
+
+static json_t *colNum(sqlite3_stmt *st, int col) {
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_real(sqlite3_column_double(st, col));
+}
+
+static json_t *colText(sqlite3_stmt *st, int col) {
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    return t ? json_string(t) : json_null();
+}
+
+/* The same runs as lh_load_history_print, as trend rows (load.h). */
+json_t *lh_load_history_rows(const char *path, int limit, const char *pattern, char *err, size_t errlen) {
+    sqlite3 *db = NULL;
+    if (openDb(path, &db, 0, err, errlen)) return NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT * FROM (SELECT id, time, pattern, agents, requests_total, requests_failed, rps, p50_ms,"
+                               " p99_ms, verdict, sla_compliance_percent FROM load_runs WHERE ?1 IS NULL OR pattern = ?1"
+                               " ORDER BY id DESC LIMIT ?2) ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "history %s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (pattern) sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, 1);
+    sqlite3_bind_int(st, 2, limit);
+    json_t *rows = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_t *row = json_pack("{s:I,s:o,s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "run", (json_int_t)sqlite3_column_int64(st, 0),
+                                "time", colText(st, 1), "pattern", colText(st, 2), "agents", (json_int_t)sqlite3_column_int64(st, 3),
+                                "requests", (json_int_t)sqlite3_column_int64(st, 4), "failed", (json_int_t)sqlite3_column_int64(st, 5),
+                                "rps", colNum(st, 6), "p50_ms", colNum(st, 7), "p99_ms", colNum(st, 8), "verdict", colText(st, 9),
+                                "sla_compliance_percent", colNum(st, 10));
+        if (row) json_array_append_new(rows, row);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rows;
+}

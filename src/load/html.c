@@ -48,6 +48,7 @@ typedef struct series {
     const double *x, *y;
     int n;
     int dashed;            /* the baseline's overlay */
+    const char *const *dot;   /* a dot's colour per point (the trend: red for a NO-GO run); NULL: no dots */
 } series;
 
 /* A tick step of 1, 2 or 5 × 10^k giving about `want` ticks over [0, span]. */
@@ -57,9 +58,9 @@ static double tickStep(double span, int want) {
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
-/* The plot frame: y ticks (with units) and x ticks in seconds since the start, with the
- * axis titles. Returns the y maximum, a whole number of ticks. */
-static double axes(FILE *f, double xmin, double xmax, double ymax, const char *ytitle) {
+/* The plot frame: y ticks (with units) and x ticks, with the axis titles (xtitle NULL: seconds
+ * since the start; runs: whole x ticks only). Returns the y maximum, a whole number of ticks. */
+static double axes(FILE *f, double xmin, double xmax, double ymax, const char *ytitle, const char *xtitle) {
     int pw = W - PADL - PADR, ph = H - PADB - PADT;
     double ys = tickStep(ymax, 4);
     double ytop = ys * ceil(ymax / ys);
@@ -72,7 +73,9 @@ static double axes(FILE *f, double xmin, double xmax, double ymax, const char *y
                    "<text x=\"%d\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%s</text>\n",
                 PADL, yy, PADL + pw, yy, PADL - 5, yy + 3, num);
     }
-    double xs = tickStep(xmax - xmin, 8), x0 = ceil(xmin / xs) * xs;
+    double xs = tickStep(xmax - xmin, 8);
+    if (xtitle && xs < 1) xs = 1;   /* runs are counted, not measured */
+    double x0 = ceil(xmin / xs) * xs;
     for (int k = 0; k < MAX_TICKS && x0 + k * xs <= xmax + xs / 1000; k++) {
         double xv = x0 + k * xs;
         double xx = PADL + pw * (xv - xmin) / (xmax - xmin);
@@ -84,8 +87,9 @@ static double axes(FILE *f, double xmin, double xmax, double ymax, const char *y
     fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>"
                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n",
             PADL, PADT, PADL, PADT + ph, PADL, PADT + ph, PADL + pw, PADT + ph);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">time since the start of the load (s)</text>\n",
-            PADL + pw / 2, H - 6);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\">", PADL + pw / 2, H - 6);
+    esc(f, xtitle ? xtitle : "time since the start of the load (s)");
+    fputs("</text>\n", f);
     fprintf(f, "<text x=\"14\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 14 %d)\">", PADT + ph / 2,
             PADT + ph / 2);
     esc(f, ytitle);
@@ -114,8 +118,9 @@ static void chartOpen(FILE *f, const char *id, const char *title, int h) {
     fprintf(f, "</h2>\n<svg id=\"%s\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", id, W, h, W, h);
 }
 
-/* A line chart of one or more series over time. */
-static void lineChart(FILE *f, const char *id, const char *title, const char *ytitle, const series *s, int ns) {
+/* A line chart of one or more series over time (xtitle NULL) or over runs. */
+static void lineChart(FILE *f, const char *id, const char *title, const char *ytitle, const char *xtitle, const series *s,
+                      int ns) {
     double xmax = 1, ymax = 0, xmin = 0;
     for (int k = 0; k < ns; k++)
         for (int i = 0; i < s[k].n; i++) {
@@ -124,7 +129,7 @@ static void lineChart(FILE *f, const char *id, const char *title, const char *yt
             if (isfinite(s[k].y[i]) && s[k].y[i] > ymax) ymax = s[k].y[i];
         }
     chartOpen(f, id, title, H);
-    double ytop = axes(f, xmin, xmax, ymax, ytitle);
+    double ytop = axes(f, xmin, xmax, ymax, ytitle, xtitle);
     int pw = W - PADL - PADR, ph = H - PADB - PADT;
     const char *labels[8], *colors[8];
     for (int k = 0; k < ns && k < 8; k++) {
@@ -135,6 +140,10 @@ static void lineChart(FILE *f, const char *id, const char *title, const char *yt
             fprintf(f, "%.1f,%.1f ", PADL + pw * (s[k].x[i] - xmin) / (xmax - xmin), PADT + ph - ph * s[k].y[i] / ytop);
         }
         fputs("\"/>\n", f);
+        for (int i = 0; s[k].dot && i < s[k].n; i++)
+            if (isfinite(s[k].y[i]))
+                fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", PADL + pw * (s[k].x[i] - xmin) / (xmax - xmin),
+                        PADT + ph - ph * s[k].y[i] / ytop, s[k].dot[i]);
         labels[k] = s[k].label;
         colors[k] = s[k].color;
     }
@@ -215,7 +224,7 @@ static void outcomeChart(FILE *f, const lh_load_result *r, int n) {
         double t = (double)sl->ok + sl->server_fault + sl->client_error + sl->throttled + sl->gone + sl->no_reply;
         if (t / r->slot_s > ymax) ymax = t / r->slot_s;
     }
-    double ytop = axes(f, 0, n > 1 ? n * r->slot_s : 1, ymax, "requests per second");
+    double ytop = axes(f, 0, n > 1 ? n * r->slot_s : 1, ymax, "requests per second", NULL);
     int pw = W - PADL - PADR, ph = H - PADB - PADT;
     double bw = (double)pw / (n > 1 ? n : 1);
     for (int i = 0; i < n; i++) {
@@ -332,6 +341,61 @@ static void agreementTable(FILE *f, const json_t *ag) {
     fputs("</table>\n", f);
 }
 
+/* The trend over past runs of this pattern (the report's "trend": the bridge's history or
+ * the local one): p50 and p99, and throughput, per run, a dot per run (red: NO-GO), and a
+ * table of the figures. Nothing without a trend. */
+static void trendCharts(FILE *f, const json_t *trend) {
+    const json_t *runs = json_object_get(trend, "runs");
+    int n = (int)json_array_size(runs);
+    if (n <= 0) return;
+    double *mem = malloc(sizeof(double) * (size_t)(4 * n));
+    const char **dots = malloc(sizeof(char *) * (size_t)n);
+    if (!mem || !dots) { free(mem); free(dots); return; }
+    double *x = mem, *p50 = x + n, *p99 = p50 + n, *rps = p99 + n;
+    for (int i = 0; i < n; i++) {
+        const json_t *r = json_array_get(runs, (size_t)i);
+        const json_t *a = json_object_get(r, "p50_ms"), *b = json_object_get(r, "p99_ms"), *c = json_object_get(r, "rps");
+        const char *v = json_string_value(json_object_get(r, "verdict"));
+        x[i] = i + 1;
+        p50[i] = json_is_number(a) ? json_number_value(a) : NAN;
+        p99[i] = json_is_number(b) ? json_number_value(b) : NAN;
+        rps[i] = json_is_number(c) ? json_number_value(c) : NAN;
+        dots[i] = v && !strcmp(v, "GO") ? "#2e7d32" : "#c62828";
+    }
+    fprintf(f, "<h2 id=\"trend\">Trend over past runs</h2>\n<p>The last %d run%s of ", n, n == 1 ? "" : "s");
+    esc(f, json_string_value(json_object_get(trend, "pattern")));
+    fputs(", oldest first (the newest is this one), from ", f);
+    esc(f, json_string_value(json_object_get(trend, "source")));
+    fputs(". A dot per run: green GO, red NO-GO.</p>\n", f);
+    series lat[] = {{"p50", "#2e7d32", x, p50, n, 0, dots}, {"p99", "#d09a4a", x, p99, n, 0, dots}};
+    series thr[] = {{"answered per second", "#4a7bd0", x, rps, n, 0, dots}};
+    lineChart(f, "trend-latency", "Trend: latency per run", "latency (ms)", "run (oldest to newest)", lat, 2);
+    lineChart(f, "trend-throughput", "Trend: throughput per run", "requests per second", "run (oldest to newest)", thr, 1);
+    fputs("<table id=\"trend-table\"><tr><th>run</th><th>time (UTC)</th><th>p50 (ms)</th><th>p99 (ms)</th><th>req/s</th>"
+          "<th>verdict</th><th>commit</th></tr>\n", f);
+    for (int i = 0; i < n; i++) {
+        const json_t *r = json_array_get(runs, (size_t)i);
+        fputs("<tr><td class=\"num\">", f);
+        value(f, json_object_get(r, "run"));
+        fputs("</td><td>", f);
+        esc(f, json_string_value(json_object_get(r, "time")));
+        fputs("</td><td class=\"num\">", f);
+        value(f, json_object_get(r, "p50_ms"));
+        fputs("</td><td class=\"num\">", f);
+        value(f, json_object_get(r, "p99_ms"));
+        fputs("</td><td class=\"num\">", f);
+        value(f, json_object_get(r, "rps"));
+        fputs("</td><td>", f);
+        esc(f, json_string_value(json_object_get(r, "verdict")));
+        fputs("</td><td>", f);
+        const char *c = json_string_value(json_object_get(r, "git_commit"));
+        fprintf(f, "%.12s</td></tr>\n", c && strspn(c, "0123456789abcdef") == strlen(c) ? c : "");
+    }
+    fputs("</table>\n", f);
+    free(mem);
+    free(dots);
+}
+
 int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, const char *baselinePath, char *err,
                  size_t errlen) {
     json_t *base = NULL;
@@ -401,24 +465,25 @@ int lh_load_html(const char *path, const json_t *rep, const lh_load_result *r, c
     double *bx = NULL, *by = NULL, *tx = NULL, *ty = NULL;
     int bn = base ? baselineSeries(base, "p99_ms", &bx, &by, r->slot_s) : 0;
     int tn = base ? baselineSeries(base, "rps", &tx, &ty, r->slot_s) : 0;
-    series lat[] = {{"p50", "#2e7d32", x, p50, n, 0}, {"p99", "#d09a4a", x, p99, n, 0}, {"max", "#c62828", x, mx, n, 0},
-                    {"baseline p99", "#555", bx, by, bn, 1}};
-    lineChart(f, "latency", "Latency over time", "latency (ms)", lat, bn ? 4 : 3);
+    series lat[] = {{"p50", "#2e7d32", x, p50, n, 0, NULL}, {"p99", "#d09a4a", x, p99, n, 0, NULL},
+                    {"max", "#c62828", x, mx, n, 0, NULL}, {"baseline p99", "#555", bx, by, bn, 1, NULL}};
+    lineChart(f, "latency", "Latency over time", "latency (ms)", NULL, lat, bn ? 4 : 3);
     histChart(f, &r->all);
     outcomeChart(f, r, n);
-    series thr[] = {{"answered", "#4a7bd0", x, ok, n, 0}, {"failed", "#c62828", x, bad_, n, 0},
-                    {"baseline answered", "#555", tx, ty, tn, 1}};
-    lineChart(f, "throughput", "Throughput over time", "requests per second", thr, tn ? 3 : 2);
+    series thr[] = {{"answered", "#4a7bd0", x, ok, n, 0, NULL}, {"failed", "#c62828", x, bad_, n, 0, NULL},
+                    {"baseline answered", "#555", tx, ty, tn, 1, NULL}};
+    lineChart(f, "throughput", "Throughput over time", "requests per second", NULL, thr, tn ? 3 : 2);
     agreementTable(f, json_object_get(rep, "agreement"));
     tierChart(f, r);
     for (int i = 0; i < m; i++) { rx[i] = r->res[i].t; cpu[i] = r->res[i].cpu_percent; rss[i] = r->res[i].rss_bytes / 1048576; }
-    series cs[] = {{"bridge CPU", "#c05050", rx, cpu, m, 0}};
-    series ms[] = {{"bridge resident memory", "#4a7bd0", rx, rss, m, 0}};
+    series cs[] = {{"bridge CPU", "#c05050", rx, cpu, m, 0, NULL}};
+    series ms[] = {{"bridge resident memory", "#4a7bd0", rx, rss, m, 0, NULL}};
     fputs("<p>Server resources, sampled from the bridge process: ", f);
     esc(f, r->res_source);
     fputs("</p>\n", f);
-    lineChart(f, "resources-cpu", "Server resources: CPU", "CPU (% of one CPU)", cs, 1);
-    lineChart(f, "resources-memory", "Server resources: memory", "resident memory (MB)", ms, 1);
+    lineChart(f, "resources-cpu", "Server resources: CPU", "CPU (% of one CPU)", NULL, cs, 1);
+    lineChart(f, "resources-memory", "Server resources: memory", "resident memory (MB)", NULL, ms, 1);
+    trendCharts(f, json_object_get(rep, "trend"));
     free(mem);
     free(bx); free(by); free(tx); free(ty);
     json_decref(base);

@@ -272,5 +272,27 @@ double lh_load_mwu_greater(const double *x, int nx, const double *y, int ny);
 
 int lh_load_history_append(const char *path, const json_t *report, char *err, size_t errlen);
 int lh_load_history_print(FILE *out, const char *path, int limit, char *err, size_t errlen);
+/* The last `limit` runs of the local history (of one pattern; NULL: all), oldest first, as
+ * trend rows (below); NULL with err. New reference. */
+json_t *lh_load_history_rows(const char *path, int limit, const char *pattern, char *err, size_t errlen);
+
+/* ---- the central history (summary.c) ---------------------------------------------- */
+
+/* A run's summary as `lighthouse load` posts it to the bridge (POST /v1/load/runs), where
+ * it becomes a load.completed event; docs/load.md gives the fields. The bridge refuses a
+ * body over LH_LOAD_SUMMARY_MAX_BYTES (413) and one lh_load_summary_check refuses (400). */
+#define LH_LOAD_SUMMARY_MAX_BYTES (64 * 1024)
+#define LH_LOAD_SUMMARY_MAX_PATTERNS 16
+/* Build it from a report (lh_load_report) and the run's start (unix seconds); git_commit
+ * may be NULL. New reference. */
+json_t *lh_load_summary(const json_t *report, double start_epoch, const char *run_id, const char *git_commit);
+/* 0 when s has every field with its type and range and no other; else -1 and err names
+ * the first bad field ("patterns[0].p99_ms: must be a number or null"). */
+int lh_load_summary_check(const json_t *s, char *err, size_t errlen);
+/* Trend rows: one object per (run, pattern), {"run", "time", "pattern", "agents", "requests",
+ * "failed", "rps", "p50_ms", "p99_ms", "verdict", ...}; the local history and the bridge's
+ * runs print and chart alike. rows_of_summary appends those of one checked summary (run:
+ * the event's seq) to rows. */
+void lh_load_summary_rows(json_t *rows, const json_t *summary, json_int_t run, int64_t time_ns);
 
 #endif

@@ -181,6 +181,27 @@ ELICIT = [
 ]
 
 
+# POST /v1/load/runs bodies: a summary as lighthouse load posts it, and near misses.
+_SUM = ('{"lighthouse_load_summary":1,"run_id":"lr-0123456789abcdef","start_ns":1765000000000000000,'
+        '"duration_s":20,"agents":1000,"seed":11,"target":"http://127.0.0.1:8765/v1/validate","host":"ci-1",'
+        '"git_commit":%s,"version":"0.1.0","sla":{"verdict":"%s","compliance_percent":%s,"failed_objectives":%s},'
+        '"patterns":[%s]}')
+_PAT = ('{"pattern":"%s","requests":11278,"failed":%s,"rps":%s,"p50_ms":%s,"p99_ms":%s,'
+        '"decisions":{"allow":9000,"deny":1500,"escalate":778}}')
+LOADRUNS = [
+    _SUM % ('null', "GO", "100", "[]", _PAT % ("scale_test", "0", "751.2", "0.96", "5.9")),
+    _SUM % ('"0a1b2c3d"', "NO-GO", "97.5", '["p99_response_time_ms"]', _PAT % ("business_hours", "12", "140.5", "3.25", "118.2")),
+    _SUM % ('null', "NO-GO", "null", "[]", _PAT % ("scale_test", "0", "null", "null", "null")),
+    _SUM % ('null', "GO", "100", "[]", ",".join(_PAT % (n, "0", "1", "1", "2") for n in ("a", "b", "c"))),
+    _SUM % ('null', "GO", "100", "[]", _PAT % ("scale_test", "0", "751.2", "9", "5.9")),
+    _SUM % ('"ABC"', "MAYBE", "101", "[3]", _PAT % ("scale_test", "99999", "-1", "1e308", "1e309")),
+    (_SUM % ('null', "GO", "100", "[]", _PAT % ("scale_test", "0", "751.2", "0.96", "5.9"))).replace('"seed":11,', '"seed":11,"seed":12,'),
+    _SUM % ('null', "GO", "100", "[]", _PAT % ("a\u0000b", "0", "1", "1", "2")),
+    '{"run_id": "x", ',
+    '[]',
+]
+
+
 def write(name, items):
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
@@ -209,6 +230,7 @@ if __name__ == "__main__":
     write("fuzz_policy", [p.encode("utf-8") if not p.startswith("\xef") else latin(p) for p in POLICY])
     write("fuzz_canon", [latin(c) for c in CANON])
     write("fuzz_elicit", [e.encode("utf-8") for e in ELICIT])
+    write("fuzz_loadruns", [l.encode("utf-8") for l in LOADRUNS])
     # The symbol finder: the first byte picks the language (0 C, 1 Python, 2 JS/TS, 3 Go, 4 shell).
     write("fuzz_symbols", [bytes([lang]) + src.encode() for lang, src in SYMBOLS])
     # The MCP harness: the first byte picks the session (0 none, 1 2025-11-25, 2 2025-03-26;

@@ -30,6 +30,8 @@ typedef struct lh_ctx {
     int nself_paths;
     uint32_t steps;             /* work done for this decision (see lh_step) */
     int over_budget;            /* steps passed LH_STEP_BUDGET: the engine escalates */
+    int ifs_ncmds;              /* litvar.c: script->ncmds + 1 when ifs_set was computed */
+    int ifs_set;
     int mcp_judged;             /* an_mcp.c judged the MCP call whole (a read, or a write of
                                    the paths it names): no tool.unknown fallback */
 } lh_ctx;

@@ -27,6 +27,10 @@ static int assignsName(const char *w, const char *name, size_t n) {
 }
 
 static int isSetter(const char *p) {
+    switch (p[0]) {   /* most programs start with none of these: no string compare */
+    case 'd': case 'e': case 'g': case 'l': case 'm': case 'p': case 'r': case 't': case 'u': break;
+    default: return 0;
+    }
     return !strcmp(p, "read") || !strcmp(p, "unset") || !strcmp(p, "getopts") ||
            !strcmp(p, "mapfile") || !strcmp(p, "readarray") || !strcmp(p, "printf") ||
            !strcmp(p, "let") || !strcmp(p, "export") || !strcmp(p, "declare") ||
@@ -87,9 +91,15 @@ static const char *lookup(const lh_script *s, int k, const char *name, size_t n)
     return set_before ? val : NULL;
 }
 
+/* The step charge of one scan of the script's commands (lookup, setsIFS): a step per 16
+ * commands, so a script with many commands and many references stays within the budget
+ * (LH_STEP_BUDGET) instead of taking time quadratic in its size. */
+static uint32_t scanCost(const lh_script *s) { return 1u + (uint32_t)s->ncmds / 16u; }
+
 /* Expand the variables of w for command k into buf. Returns the length, or -1 when a
- * reference is not a known literal or the result would not fit. */
-static long expandWord(const lh_script *s, int k, const lh_word *w, char *buf, size_t cap) {
+ * reference is not a known literal, the result would not fit or the budget is spent. */
+static long expandWord(lh_ctx *c, int k, const lh_word *w, char *buf, size_t cap) {
+    const lh_script *s = c->script;
     size_t o = 0;
     for (const char *p = w->s; *p;) {
         if (*p != '$') {
@@ -104,6 +114,7 @@ static long expandWord(const lh_script *s, int k, const lh_word *w, char *buf, s
         size_t n = 0;
         while (isNameChar(name[n])) n++;
         if (braced && name[n] != '}') return -1;
+        if (!lh_step(c, scanCost(s))) return -1;
         const char *v = lookup(s, k, name, n);
         if (!v) return -1;
         size_t vl = strlen(v);
@@ -117,8 +128,20 @@ static long expandWord(const lh_script *s, int k, const lh_word *w, char *buf, s
 }
 
 /* True when the call sets IFS: an unquoted expansion then splits on other characters
- * (`IFS=,; c=rm,-rf,/; $c` runs rm), so it is not resolved as one word. */
-static int setsIFS(const lh_script *s) {
+ * (`IFS=,; c=rm,-rf,/; $c` runs rm), so it is not resolved as one word. Scanned again
+ * only when the script has grown (children are added as the unwrapper goes). */
+static int scanIFS(const lh_script *s);
+
+static int setsIFS(lh_ctx *c) {
+    if (c->ifs_ncmds != c->script->ncmds + 1) {
+        lh_step(c, scanCost(c->script));
+        c->ifs_set = scanIFS(c->script);
+        c->ifs_ncmds = c->script->ncmds + 1;
+    }
+    return c->ifs_set;
+}
+
+static int scanIFS(const lh_script *s) {
     for (int j = 0; j < s->ncmds; j++) {
         const lh_cmd *cmd = &s->cmds[j];
         for (int a = 0; a < cmd->nassigns; a++)
@@ -134,9 +157,9 @@ static int setsIFS(const lh_script *s) {
 static void resolveWord(lh_ctx *c, int k, lh_word *w, int command_word) {
     if (!(w->flags & LH_W_VAR) || (w->flags & (LH_W_SUBST | LH_W_PROCSUBST | LH_W_ARITH))) return;
     if (!lh_step(c, 1)) return;
-    if (!(w->flags & LH_W_QUOTED) && setsIFS(c->script)) return;
+    if (!(w->flags & LH_W_QUOTED) && setsIFS(c)) return;
     char buf[LV_MAX_WORD];
-    long n = expandWord(c->script, k, w, buf, sizeof buf);
+    long n = expandWord(c, k, w, buf, sizeof buf);
     if (n <= 0) return;
     if (command_word && strpbrk(buf, " \t\n*?[")) return;
     if (!(w->flags & LH_W_QUOTED) && strpbrk(buf, " \t\n")) return;

@@ -153,7 +153,7 @@ measure_bridge() { # OUT T
   mkdir -p "$d"
   "${VG[@]}" --toggle-collect=onRequest --toggle-collect=onCompleted --callgrind-out-file="$d/cg" \
     "$BUILD/lighthouse" serve --listen 127.0.0.1:0 --data "$d/data" --rate-limit 0 >"$d/out" 2>"$d/err" &
-  pid=$!
+  pid=$! BRIDGE_PID=$!
   for _ in $(seq 300); do
     url=$(grep -o 'http://[0-9.:]*' "$d/out" 2>/dev/null | head -1)
     [ -n "$url" ] && break
@@ -167,6 +167,7 @@ measure_bridge() { # OUT T
     kill -TERM "$pid" 2>/dev/null; wait "$pid"; cat "$d/client.log" >&2; die "the client batch failed"
   fi
   kill -TERM "$pid" && wait "$pid"
+  BRIDGE_PID=
   # the dump the client asked for (cg.1): only what ran inside the two callbacks
   s=$(summary "$d/cg.1") || die "no callgrind dump from the bridge's run ($d)"
   grep -q '^fn=.*onRequest$' "$d/cg.1" && [ "$s" -gt 0 ] || die "nothing was counted inside onRequest: was it renamed? (src/bridge/server.c)"
@@ -177,6 +178,7 @@ measure_bridge() { # OUT T
 measure() {
   local t
   t=$(mktemp -d -p /dev/shm perfgate.XXXXXX 2>/dev/null || mktemp -d)
+  WORK="$WORK $t"
   : >"$1"
   measure_engine "$1" "$t"
   measure_bridge "$1" "$t"
@@ -236,7 +238,14 @@ case $reason in *$'\n'*) die "--update: the reason is one line" ;; esac
 
 need_tools
 m=$(mktemp)
-trap 'rm -f "$m"' EXIT
+# on any exit (die included): stop a bridge still under callgrind, remove the scratch dirs
+BRIDGE_PID= WORK=
+cleanup() {
+  if [ -n "$BRIDGE_PID" ]; then kill -TERM "$BRIDGE_PID" 2>/dev/null; wait "$BRIDGE_PID" 2>/dev/null; fi
+  # shellcheck disable=SC2086
+  rm -rf "$m" $WORK
+}
+trap cleanup EXIT
 measure_twice "$m" || exit 2
 case $mode in
   measure) cp "$m" "$out" ;;

@@ -23,7 +23,7 @@
 #                     between runs with how often a worker wakes), nor the store's writer
 #   store.append      per durable append of one decision.made event to SQLite on tmpfs:
 #                     the caller's lh_store_append and the writer's group (one commit each),
-#                     not the background WAL checkpointer (its moment is the scheduler's)
+#                     100 of them, too few to wake the background WAL checkpointer
 # Each phase is counted after a warm-up, from zeroed counters, and divided by its count,
 # so a figure does not depend on the count. Everything is measured twice; the two must
 # agree within 1% (else the gate fails: the measurement is not deterministic).
@@ -42,7 +42,10 @@ MIX="$ROOT/bench/perf-mix.jsonl"
 LIMIT_UP=1.10 LIMIT_DOWN=0.90 AGREE=0.01
 N_ENGINE=${PERFGATE_N_ENGINE:-400}
 N_BRIDGE=${PERFGATE_N_BRIDGE:-200} WARM_BRIDGE=40
-N_STORE=${PERFGATE_N_STORE:-200}
+# 50 warm-up appends and 100 counted ones write ~850 WAL frames: under the 1,000 that wake
+# the store's checkpointer (src/store/sqlite.c, CKPT_FRAMES), whose WAL reset changes the
+# writer's later work (with 200, one run in a few was 1.7% apart from the others)
+N_STORE=${PERFGATE_N_STORE:-100}
 
 die() { echo "perfgate: $*" >&2; exit 2; }
 
@@ -114,8 +117,13 @@ compare() {
 
 # ---- measure ---------------------------------------------------------------------------
 
-# summary FILE: callgrind's collected instruction count in one dump file.
-summary() { awk '/^summary:/ { print $2; found = 1 } END { if (!found) exit 1 }' "$1"; }
+# summary FILE [totals]: the instruction count of one callgrind dump. "summary:" is what
+# callgrind collected; with one thread toggled (the engine, the bridge's callbacks) it does
+# not depend on the count (the engine at 100 and 400 decisions: 19,911.3 both). With two
+# threads toggled (the store's caller and writer) it also took ~5.1 M instructions of the
+# writer's wait loop once per dump, so the store reads "totals:", the sum of the dump's cost
+# lines, which holds only the toggled functions (106,202 an append at 50, 106,471 at 100).
+summary() { awk -v k="${2:-summary}:" '$1 == k { print $2; found = 1 } END { if (!found) exit 1 }' "$1"; }
 
 # per COUNT INSTRUCTIONS: instructions per unit, rounded.
 per() { awk -v n="$1" -v i="$2" 'BEGIN { printf "%.0f\n", i / n }'; }
@@ -136,13 +144,12 @@ measure_engine() { # OUT T
 measure_store() { # OUT T
   mkdir "$2/store"
   # the caller's lh_store_append and the writer's groups (groupq.c's runGroup: the commit);
-  # not the background WAL checkpointer, which runs once per 1,000 WAL frames at a moment
-  # the scheduler picks (inside or after the counted phase), nor the writer's idle timer
+  # not the writer's idle timer, nor the background WAL checkpointer (not woken: N_STORE)
   "${VG[@]}" --toggle-collect=lh_store_append '--toggle-collect=runGroup*' --callgrind-out-file="$2/store.cg" \
     "$BUILD/bench/perf_driver" store "$2/store" "$N_STORE" \
     >"$2/store.log" 2>&1 || { cat "$2/store.log" >&2; die "the store's run failed"; }
   local s
-  s=$(summary "$2/store.cg.1") || die "no callgrind dump from the store's run"
+  s=$(summary "$2/store.cg.1" totals) || die "no callgrind dump from the store's run"
   grep -q '^fn=.*lh_store_append$' "$2/store.cg.1" && grep -q '^fn=.*runGroup' "$2/store.cg.1" \
     || die "lh_store_append or runGroup was not counted: renamed? (src/store/store.c, groupq.c)"
   echo "store.append $(per "$N_STORE" "$s")" >>"$1"

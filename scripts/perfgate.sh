@@ -246,7 +246,7 @@ case $reason in *$'\n'*) die "--update: the reason is one line" ;; esac
 need_tools
 m=$(mktemp)
 # on any exit (die included): stop a bridge still under callgrind, remove the scratch dirs
-BRIDGE_PID= WORK=
+BRIDGE_PID='' WORK=''
 cleanup() {
   if [ -n "$BRIDGE_PID" ]; then kill -TERM "$BRIDGE_PID" 2>/dev/null; wait "$BRIDGE_PID" 2>/dev/null; fi
   # shellcheck disable=SC2086

@@ -5,6 +5,7 @@
 #   make test       every test; the last line is "N passed, N failed, N skipped"
 #   make check      the tests again under AddressSanitizer and UBSan (in build-san/)
 #   make bench      benchmarks that print figures
+#   make perfgate   the CI performance gate: callgrind instruction counts vs bench/perf-baseline.txt
 #   make static     scan-build and clang-tidy over src/ (build-scan/); any finding fails
 #   make diff-shell the shell parser against mvdan/sh on 100k+ generated scripts (slow)
 #   make mutation   mutation check: mutants of the code must fail the tests (long)
@@ -64,7 +65,7 @@ REPLAY_BIN = $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
 BENCH_SRC  = $(wildcard bench/bench_*.c)
 BENCH_BIN  = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps run test check bench install clean fuzz fuzz-build diff-shell mutation static print-cflags image
+.PHONY: all deps run test check bench perfgate install clean fuzz fuzz-build diff-shell mutation static print-cflags image
 .DELETE_ON_ERROR:
 
 all: deps $(BUILD)/lighthouse $(BUILD)/lighthouse-hook
@@ -168,6 +169,11 @@ check:
 
 bench: all $(BENCH_BIN)
 	@scripts/run-bench.sh $(BUILD)
+
+# The CI performance gate (scripts/perfgate.sh, run by .ci/run after make test): instructions
+# per decision, per request and per append, counted by callgrind, against bench/perf-baseline.txt.
+perfgate: all $(BUILD)/bench/perf_driver
+	@scripts/perfgate.sh --build $(BUILD)
 
 # Not part of `make test`: it rebuilds and tests once per mutant (scripts/mutate.py).
 MUTATE_ARGS ?=

@@ -492,18 +492,11 @@ int lh_cli_load(int argc, char **argv) {
     if (lh_load_corpus_load(&corpus, corpusPath, used, sizeof(used), err, sizeof(err))) { free(tokCopy); return bad("%s%s", err, ""); }
     o.corpus = &corpus;
     /* a corrupt baseline is refused before the run, not after it */
-    if (baseline) {
-        json_error_t je;
-        json_t *b = json_load_file(baseline, 0, &je);
-        if (!b || json_integer_value(json_object_get(b, "lighthouse_load_baseline")) != 1) {
-            json_decref(b);
-            lh_load_corpus_free(&corpus);
-            free(tokCopy);
-            fprintf(stderr, "lighthouse load: baseline %s: %s\n", baseline,
-                    b ? "not a lighthouse load baseline (make one with --save-baseline)" : je.text);
-            return 2;
-        }
-        json_decref(b);
+    if (baseline && lh_load_baseline_check(baseline, err, sizeof(err))) {
+        lh_load_corpus_free(&corpus);
+        free(tokCopy);
+        fprintf(stderr, "lighthouse load: %s\n", err);
+        return 2;
     }
     if (!tokenArg) {   /* the fleet: one builder token per agent, valid for the run and its repeats */
         double ttl = (o.duration_s + o.drain_s + o.timeout_s + 10) * (baseline ? confirm + 1 : 1) + 300;

@@ -11,7 +11,9 @@
  *   --min-latency-delta): on a shared machine a 2 ms service swings 2x between two runs of
  *   the same build, for whole runs at a time, and such a swing is far from any SLA.
  * So a noisy second on an idle machine cannot make a regression on its own, and a real
- * slowdown of every second is caught in a 10-second run. docs/load.md has the details. */
+ * slowdown of every second is caught in two 8-second runs (the CLI repeats a regressed run,
+ * --confirm). A baseline file is checked whole before the run (lh_load_baseline_check).
+ * docs/load.md has the details. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -140,8 +142,10 @@ static int readArray(const json_t *a, double **out, int *n) {
     return 0;
 }
 
-lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report, const lh_load_result *r,
-                                          double minDeltaMs, char *err, size_t errlen) {
+/* Load a baseline file and check all of it: JSON without duplicate keys, the marker, and
+ * every metric with a numeric "run" and an array of numbers "per_second". A new reference,
+ * or NULL with err naming the file and what is wrong. */
+static json_t *loadBaseline(const char *path, char *err, size_t errlen) {
     json_error_t je;
     json_t *b = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!b) {
@@ -153,6 +157,33 @@ lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report
         json_decref(b);
         return NULL;
     }
+    for (int i = 0; i < NDEFS; i++) {
+        const json_t *bm = json_object_get(json_object_get(b, "metrics"), defs[i].name);
+        double *bv = NULL;
+        int bn = 0;
+        int bad = !json_is_object(bm) || !json_is_number(json_object_get(bm, "run")) ||
+                  readArray(json_object_get(bm, "per_second"), &bv, &bn);
+        free(bv);
+        if (bad) {
+            snprintf(err, errlen, "baseline %s: metrics.%s is missing or malformed (it needs \"run\": a number and "
+                                  "\"per_second\": an array of numbers)", path, defs[i].name);
+            json_decref(b);
+            return NULL;
+        }
+    }
+    return b;
+}
+
+int lh_load_baseline_check(const char *path, char *err, size_t errlen) {
+    json_t *b = loadBaseline(path, err, errlen);
+    json_decref(b);
+    return b ? 0 : -1;
+}
+
+lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report, const lh_load_result *r,
+                                          double minDeltaMs, char *err, size_t errlen) {
+    json_t *b = loadBaseline(path, err, errlen);
+    if (!b) return NULL;
     lh_load_compare *c = calloc(1, sizeof(*c));
     samples s = {0}; /* freed below even when calloc failed and samplesOf never ran */
     if (!c || samplesOf(r, report, &s)) { free(c); samplesFree(&s); json_decref(b); snprintf(err, errlen, "out of memory"); return NULL; }
@@ -164,9 +195,9 @@ lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report
         double *bv = NULL;
         int bn = 0;
         const json_t *brun = json_object_get(bm, "run");
-        if (!json_is_object(bm) || !json_is_number(brun) || readArray(json_object_get(bm, "per_second"), &bv, &bn)) {
+        if (readArray(json_object_get(bm, "per_second"), &bv, &bn)) {   /* checked by loadBaseline: out of memory */
             free(bv);
-            snprintf(err, errlen, "baseline %s: metrics.%s is missing or malformed", path, defs[i].name);
+            snprintf(err, errlen, "out of memory");
             samplesFree(&s);
             lh_load_compare_free(c);
             json_decref(b);

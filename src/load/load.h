@@ -265,6 +265,9 @@ lh_load_compare *lh_load_compare_baseline(const char *path, const json_t *report
 json_t *lh_load_compare_json(const lh_load_compare *c);
 int lh_load_compare_regressed(const lh_load_compare *c);
 void lh_load_compare_free(lh_load_compare *c);
+/* Check a baseline file whole (JSON, the marker, every metric), as the compare will read
+ * it: 0, or -1 with err naming the file and what is wrong. The CLI calls it before a run. */
+int lh_load_baseline_check(const char *path, char *err, size_t errlen);
 /* Mann–Whitney U, one-sided: the p-value that y is stochastically greater than x. */
 double lh_load_mwu_greater(const double *x, int nx, const double *y, int ny);
 

@@ -135,40 +135,89 @@ static int lookupTree(const lh_mc_tree *t, const char *sub, size_t *idx) {
     return 0;
 }
 
-/* What the kernel holds of a name in a tree that may change (current/): the blob of the
- * attributes we last gave it (its size) and of its last open (its page cache). A
- * direct-mapped table by a hash of the name; a collision only costs a dropped cache. */
-#define SEEN_SLOTS 4096
-static struct { uint64_t name; char attr[65], open[65]; } seen[SEEN_SLOTS];
-static pthread_mutex_t seenMu = PTHREAD_MUTEX_INITIALIZER;
-
-static size_t seenSlot(const char *name, uint64_t *h) {
-    *h = 1469598103934665603ull;
-    for (const char *p = name; *p; p++) *h = (*h ^ (unsigned char)*p) * 1099511628211ull;
-    *h |= 1;   /* 0 is an empty slot */
-    return (size_t)(*h % SEEN_SLOTS);
+/* No OPEN reaches us (opOpen answers ENOSYS once; the kernel then opens every file by
+ * itself, keeps its pages, and sends a READ only for pages it has not got). So a READ must
+ * give the bytes of the version whose size and mtime the kernel holds: those of our last
+ * GETATTR of that name. For a name whose content may change (current/, a document, the
+ * status), that version is remembered here; a new version brings a new mtime, and the
+ * kernel drops the pages it holds when a GETATTR shows it (FUSE_CAP_AUTO_INVAL_DATA).
+ *
+ * Two direct-mapped tables by a hash of the name; a collision only loses the memory of a
+ * version, and that READ serves the newest one instead. */
+static uint64_t nameHash(const char *name) {
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h | 1;   /* 0 is an empty slot */
 }
+
+#define SEEN_SLOTS 4096
+static struct { uint64_t name; char attr[65]; } seen[SEEN_SLOTS];   /* a blob, by tree name */
+static pthread_mutex_t seenMu = PTHREAD_MUTEX_INITIALIZER;          /* guards seen and snaps */
 
 static void seenAttr(const char *name, const char *hash) {
-    uint64_t h;
-    size_t i = seenSlot(name, &h);
+    uint64_t h = nameHash(name);
     pthread_mutex_lock(&seenMu);
-    if (seen[i].name != h) { seen[i].name = h; seen[i].open[0] = 0; }
-    memcpy(seen[i].attr, hash, 65);
+    seen[h % SEEN_SLOTS].name = h;
+    memcpy(seen[h % SEEN_SLOTS].attr, hash, 65);
     pthread_mutex_unlock(&seenMu);
 }
 
-/* An open of name showing blob hash: 1 when the kernel's size and pages are of this very
- * blob (both given last for this name), so its page cache may be kept. */
-static int seenOpen(const char *name, const char *hash) {
-    uint64_t h;
-    size_t i = seenSlot(name, &h);
+/* The blob whose attributes we last gave for name into hash[65]: 1, or 0 when unknown. */
+static int seenGet(const char *name, char *hash) {
+    uint64_t h = nameHash(name);
     pthread_mutex_lock(&seenMu);
-    int same = seen[i].name == h && !strcmp(seen[i].attr, hash) && !strcmp(seen[i].open, hash);
-    if (seen[i].name != h) { seen[i].name = h; seen[i].attr[0] = 0; }
-    memcpy(seen[i].open, hash, 65);
+    int got = seen[h % SEEN_SLOTS].name == h;
+    if (got) memcpy(hash, seen[h % SEEN_SLOTS].attr, 65);
     pthread_mutex_unlock(&seenMu);
-    return same;
+    return got;
+}
+
+/* Documents and the status: the text of the last GETATTR, and the mtime it was given (the
+ * time the text was first seen, so a change of text is a change of mtime). */
+#define SNAP_SLOTS 256
+static struct { uint64_t name; char *text; size_t len; struct timespec mtime; } snaps[SNAP_SLOTS];
+
+/* Remember text as name's version; *mtime gets its time. The text is copied. */
+static void snapPut(const char *name, const char *text, size_t len, struct timespec *mtime) {
+    uint64_t h = nameHash(name);
+    size_t i = h % SNAP_SLOTS;
+    pthread_mutex_lock(&seenMu);
+    if (snaps[i].name != h || snaps[i].len != len || memcmp(snaps[i].text, text, len)) {
+        char *copy = malloc(len + 1);
+        if (copy) {
+            memcpy(copy, text, len);
+            copy[len] = 0;
+            free(snaps[i].text);
+            snaps[i].name = h;
+            snaps[i].text = copy;
+            snaps[i].len = len;
+            clock_gettime(CLOCK_REALTIME, &snaps[i].mtime);
+        }
+    }
+    if (snaps[i].name == h) *mtime = snaps[i].mtime;
+    else clock_gettime(CLOCK_REALTIME, mtime);
+    pthread_mutex_unlock(&seenMu);
+}
+
+/* Copy bytes [off, off + size) of name's remembered text into buf: the count, or -1 when
+ * none is remembered. */
+static int snapRead(const char *name, char *buf, size_t size, off_t off) {
+    uint64_t h = nameHash(name);
+    size_t i = h % SNAP_SLOTS;
+    int n = -1;
+    pthread_mutex_lock(&seenMu);
+    if (snaps[i].name == h) {
+        size_t o = (size_t)off < snaps[i].len ? (size_t)off : snaps[i].len;
+        size_t k = snaps[i].len - o < size ? snaps[i].len - o : size;
+        memcpy(buf, snaps[i].text + o, k);
+        n = (int)k;
+    }
+    pthread_mutex_unlock(&seenMu);
+    return n;
+}
+
+static void snapClear(void) {
+    for (size_t i = 0; i < SNAP_SLOTS; i++) { free(snaps[i].text); snaps[i].text = NULL; snaps[i].name = 0; }
 }
 
 static void dirStat(struct stat *st) {
@@ -199,7 +248,7 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
             st->st_mode = S_IFREG | 0444;
             st->st_nlink = 1;
             st->st_size = (off_t)s->docs[i].len;
-            st->st_mtime = time(NULL);
+            snapPut(path, s->docs[i].text, s->docs[i].len, &st->st_mtim);
         }
         lh_md_release(s);
         return k ? 0 : -ENOENT;
@@ -208,11 +257,13 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
         if (w.fixed == N_DIR) { dirStat(st); return 0; }
         st->st_mode = S_IFREG | 0444;
         st->st_nlink = 1;
-        st->st_mtime = time(NULL);
-        if (w.fixed == N_EVENTS) st->st_size = (off_t)lh_mc_events_size(mc);
-        else {
+        if (w.fixed == N_EVENTS) {   /* append-only: a READ at any offset is the same bytes */
+            st->st_size = (off_t)lh_mc_events_size(mc);
+            st->st_mtime = time(NULL);
+        } else {
             char *s = lh_mc_status(mc);
             st->st_size = s ? (off_t)strlen(s) : 0;
+            snapPut(path, s ? s : "", s ? strlen(s) : 0, &st->st_mtim);
             free(s);
         }
         return 0;
@@ -306,82 +357,76 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
     return 0;
 }
 
-/* An open file: its bytes (a cached blob, or the status text we own). */
-typedef struct openFile {
-    const char *data;
-    size_t len;
-    char *owned;
-    int events;
-} openFile;
-
+/* Every open is the kernel's own: the first one answers ENOSYS, and from then on the
+ * kernel sends no OPEN, FLUSH or RELEASE, and keeps every file's pages (FOPEN_KEEP_CACHE)
+ * until a GETATTR shows a new size or mtime. A cached read then never leaves the kernel.
+ * A write open never gets here: the mount is "ro" and the kernel answers EROFS. */
 static int opOpen(const char *path, struct fuse_file_info *fi) {
+    (void)path;
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT | O_APPEND))) return -EROFS;
-    where w;
-    int rc = resolve(path, &w);
-    if (rc) return rc;
-    openFile *of = calloc(1, sizeof(*of));
-    if (!of) return -ENOMEM;
-    if (w.doc) {
-        lh_md_set *s;
-        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) { free(of); return rc; }
-        size_t i = 0;
-        int k = lh_md_lookup(s, w.sub, &i);
-        if (k == 1) of->owned = malloc(s->docs[i].len + 1);
-        if (of->owned) { memcpy(of->owned, s->docs[i].text, s->docs[i].len + 1); of->len = s->docs[i].len; }
-        lh_md_release(s);
-        if (!of->owned) { free(of); return k == 1 ? -ENOMEM : k ? -EISDIR : -ENOENT; }
-        of->data = of->owned;
-        fi->direct_io = 1;   /* a document changes under its name: its size is the one read now */
-        fi->fh = (uint64_t)(uintptr_t)of;
-        return 0;
-    }
-    if (!w.inTree) {
-        if (w.fixed == N_EVENTS) { of->events = 1; fi->direct_io = 1; fi->nonseekable = 0; }
-        else if (w.fixed == N_STATUS) {
-            of->owned = lh_mc_status(mc);
-            of->data = of->owned ? of->owned : "";
-            of->len = strlen(of->data);
-            fi->direct_io = 1;
-        } else { free(of); return -EISDIR; }
-        fi->fh = (uint64_t)(uintptr_t)of;
-        return 0;
-    }
-    lh_mc_tree *t;
-    if ((rc = lh_mc_tree_get(mc, w.spec, &t))) { free(of); return rc == -EINVAL ? -ENOENT : rc; }
-    size_t idx;
-    int k = lookupTree(t, w.sub, &idx);
-    if (k != 1) { lh_mc_tree_release(mc, t); free(of); return k ? -EISDIR : -ENOENT; }
-    char hash[65];
-    memcpy(hash, t->files[idx].hash, 65);
-    int forever = t->forever;
-    lh_mc_tree_release(mc, t);
-    if ((rc = lh_mc_blob(mc, hash, &of->data, &of->len))) { free(of); return rc; }
-    /* The kernel may keep what it read of this name (no READ crosses FUSE again) when the
-     * name can never show other bytes (a tree at a past seq), or when its size and pages
-     * are of this very blob. Otherwise the bytes are served whole with direct_io: the
-     * kernel may still hold an older size for up to the attribute timeout. */
-    if (forever || seenOpen(path, hash)) fi->keep_cache = 1;
-    else fi->direct_io = 1;
-    fi->fh = (uint64_t)(uintptr_t)of;
-    return 0;
+    return -ENOSYS;
 }
 
-static int opRead(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
-    (void)path;
-    openFile *of = (openFile *)(uintptr_t)fi->fh;
-    if (!of || off < 0) return -EIO;
-    if (of->events) return (int)lh_mc_events_read(mc, buf, size, (uint64_t)off);
-    if ((size_t)off >= of->len) return 0;
-    size_t n = of->len - (size_t)off < size ? of->len - (size_t)off : size;
-    memcpy(buf, of->data + off, n);
+static int copyOut(const char *data, size_t len, char *buf, size_t size, off_t off) {
+    if ((size_t)off >= len) return 0;
+    size_t n = len - (size_t)off < size ? len - (size_t)off : size;
+    memcpy(buf, data + off, n);
     return (int)n;
 }
 
-static int opRelease(const char *path, struct fuse_file_info *fi) {
-    (void)path;
-    openFile *of = (openFile *)(uintptr_t)fi->fh;
-    if (of) { free(of->owned); free(of); }
-    return 0;
+/* A READ of a document or of the status: the text its last GETATTR gave. */
+static int readText(const where *w, const char *path, char *buf, size_t size, off_t off) {
+    int n = snapRead(path, buf, size, off);
+    if (n >= 0) return n;
+    if (!w->doc) {   /* no GETATTR remembered (a collision): the status now */
+        char *s = lh_mc_status(mc);
+        if (!s) return -ENOMEM;
+        n = copyOut(s, strlen(s), buf, size, off);
+        free(s);
+        return n;
+    }
+    lh_md_set *set;
+    int rc = lh_md_get(mc, (lh_md_kind)(w->doc - 1), &set);
+    if (rc) return rc;
+    size_t i = 0;
+    int k = lh_md_lookup(set, w->sub, &i);
+    n = k == 1 ? copyOut(set->docs[i].text, set->docs[i].len, buf, size, off) : k ? -EISDIR : -ENOENT;
+    lh_md_release(set);
+    return n;
+}
+
+/* A READ of a file in a tree: the blob whose attributes the kernel holds for this name
+ * (seenAttr), or, for a tree that cannot change or a name not remembered, the tree's. */
+static int readTree(const where *w, const char *path, char *buf, size_t size, off_t off) {
+    lh_mc_tree *t;
+    int rc = lh_mc_tree_get(mc, w->spec, &t);
+    if (rc) return rc == -EINVAL ? -ENOENT : rc;
+    char hash[65] = "";
+    size_t idx;
+    int k = lookupTree(t, w->sub, &idx);
+    if (t->forever || !seenGet(path, hash)) {
+        if (k == 1) memcpy(hash, t->files[idx].hash, 65);
+    }
+    lh_mc_tree_release(mc, t);
+    if (!hash[0]) return k ? -EISDIR : -ENOENT;
+    const char *data;
+    size_t len;
+    if ((rc = lh_mc_blob(mc, hash, &data, &len))) return rc;
+    lh_mc_note_file_read(mc);
+    return copyOut(data, len, buf, size, off);
+}
+
+static int opRead(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+    (void)fi;
+    if (off < 0 || size > INT_MAX) return -EINVAL;
+    where w;
+    int rc = resolve(path, &w);
+    if (rc) return rc;
+    if (w.inTree) return readTree(&w, path, buf, size, off);
+    if (w.doc) return readText(&w, path, buf, size, off);
+    if (w.fixed == N_EVENTS) return (int)lh_mc_events_read(mc, buf, size, (uint64_t)off);
+    if (w.fixed == N_STATUS) return readText(&w, path, buf, size, off);
+    return -EISDIR;
 }
 
 static int opStatfs(const char *path, struct statvfs *s) {
@@ -415,11 +460,13 @@ static int rofsSetxattr(const char *p, const char *n, const char *v, size_t s, i
 static int rofsRemovexattr(const char *p, const char *n) { (void)p; (void)n; return -EROFS; }
 
 static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
-    (void)conn;
+    /* A GETATTR that shows a new size or mtime drops the pages the kernel holds (the
+     * freshness of current/, the documents and the status rests on it; see opOpen). */
+    if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
     /* One second for names and attributes: current/ is as fresh as the head's tree (its TTL
      * is a second too), streams/events grows by then (tail -f polls each second). The
-     * high-level API has one timeout for all paths; immutable content is instead kept by
-     * the page cache (keep_cache in opOpen). */
+     * high-level API has one timeout for all paths; content is kept by the page cache
+     * (see opOpen), for good when its mtime and size do not change. */
     cfg->attr_timeout = 1;
     cfg->entry_timeout = 1;
     cfg->negative_timeout = 0;
@@ -428,10 +475,10 @@ static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
     return NULL;
 }
 
-static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); lh_md_clear(); }
+static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); lh_md_clear(); snapClear(); }
 
 static const struct fuse_operations ops = {
-    .getattr = opGetattr, .readdir = opReaddir, .open = opOpen, .read = opRead, .release = opRelease,
+    .getattr = opGetattr, .readdir = opReaddir, .open = opOpen, .read = opRead,
     .statfs = opStatfs, .init = opInit, .destroy = opDestroy,
     .mkdir = rofsMode, .unlink = rofsPath, .rmdir = rofsPath, .symlink = rofsPath2, .rename = rofsRename,
     .link = rofsPath2, .chmod = rofsChmod, .chown = rofsChown, .truncate = rofsTruncate, .write = rofsWrite,

@@ -20,7 +20,8 @@
  * chain names by hash.
  *
  * Threads: connections come from a small pool guarded by mu; a connection is used by one
- * thread at a time. A broken connection is dropped, and the next use connects anew. */
+ * thread at a time. A broken connection is dropped; a statement that met one (PostgreSQL
+ * restarted since) runs again on another or a new one. */
 #include "store/blobs_pg.h"
 #include "store/blobs.h"
 
@@ -81,6 +82,28 @@ static void give(lh_blobs_pg *p, PGconn *c) {
     PQfinish(c);
 }
 
+/* Run one statement (idempotent: both of ours are) on a pooled connection, into *out, the
+ * connection it ran on in *used (give it back). A pooled connection the server dropped
+ * meanwhile (a PostgreSQL restart) fails as broken: it is closed and the statement runs
+ * again on the next one, or a new one. NULL result only when no connection could be made
+ * (err says why). */
+static PGresult *run(lh_blobs_pg *p, const char *sql, int n, const char *const *vals, const int *lens,
+                     const int *fmts, int binary, PGconn **used, char *err, size_t errlen) {
+    for (int attempt = 0; attempt <= POOL + 1; attempt++) {
+        PGconn *c = take(p, err, errlen);
+        if (!c) return NULL;
+        PGresult *r = PQexecParams(c, sql, n, NULL, vals, lens, fmts, binary);
+        ExecStatusType st = PQresultStatus(r);
+        if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) || PQstatus(c) == CONNECTION_OK || attempt == POOL + 1) {
+            *used = c;
+            return r;
+        }
+        PQclear(r);
+        PQfinish(c);
+    }
+    return NULL;   /* not reached */
+}
+
 static int createTable(PGconn *c, char *err, size_t errlen) {
     char sql[512];
     snprintf(sql, sizeof(sql),
@@ -117,8 +140,6 @@ void lh_blobs_pg_close(lh_blobs_pg *p) {
 int lh_blobs_pg_put(lh_blobs_pg *p, const char hex[65], const void *data, size_t len, int *created, char *err,
                     size_t errlen) {
     if (len > 0x7fffffff) { snprintf(err, errlen, "blob too large for PostgreSQL"); return -1; }
-    PGconn *c = take(p, err, errlen);
-    if (!c) return -1;
     /* Inserted, or rewritten because the stored bytes do not hash to the key: one row
      * back. Already there and intact: none. */
     const char *sql = "INSERT INTO shadow_blobs (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE"
@@ -126,7 +147,9 @@ int lh_blobs_pg_put(lh_blobs_pg *p, const char hex[65], const void *data, size_t
                       " RETURNING 1";
     const char *vals[2] = {hex, len ? data : ""};
     int lens[2] = {64, (int)len}, fmts[2] = {0, 1};
-    PGresult *r = PQexecParams(c, sql, 2, NULL, vals, lens, fmts, 0);
+    PGconn *c;
+    PGresult *r = run(p, sql, 2, vals, lens, fmts, 0, &c, err, errlen);
+    if (!r) return -1;
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) { pgMsg(c, r, err, errlen, "cannot store a shadow blob"); rc = -1; }
     else if (created) *created = PQntuples(r) > 0;
@@ -137,8 +160,6 @@ int lh_blobs_pg_put(lh_blobs_pg *p, const char hex[65], const void *data, size_t
 
 int lh_blobs_pg_get(lh_blobs_pg *p, const char hex[65], size_t max, char **data, size_t *len, char *err,
                     size_t errlen) {
-    PGconn *c = take(p, err, errlen);
-    if (!c) return -1;
     char maxs[32];
     snprintf(maxs, sizeof(maxs), "%llu", (unsigned long long)(max > 0x7fffffff ? 0x7fffffff : max));
     /* The bytes only when within max: a row larger than any blob we store is refused
@@ -146,7 +167,9 @@ int lh_blobs_pg_get(lh_blobs_pg *p, const char hex[65], size_t max, char **data,
     const char *sql = "SELECT CASE WHEN octet_length(data) <= $2::bigint THEN data END, octet_length(data)"
                       " FROM shadow_blobs WHERE hash = $1";
     const char *vals[2] = {hex, maxs};
-    PGresult *r = PQexecParams(c, sql, 2, NULL, vals, NULL, NULL, 1);
+    PGconn *c;
+    PGresult *r = run(p, sql, 2, vals, NULL, NULL, 1, &c, err, errlen);
+    if (!r) return -1;
     int rc;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) { pgMsg(c, r, err, errlen, "cannot read a shadow blob"); rc = -1; }
     else if (PQntuples(r) == 0) rc = LH_BLOBS_NOTFOUND;

@@ -13,12 +13,17 @@
  * a component that is not UTF-8, holds a control character or is longer than 255 bytes
  * is refused (EINVAL / ENAMETOOLONG); ".." never reaches us (the kernel resolves it
  * inside the mount). The token must be an expert's or an admin's: a builder token is
- * refused at start. SIGTERM, SIGINT and SIGHUP unmount cleanly (libfuse's handlers). */
+ * refused at start. SIGTERM, SIGINT and SIGHUP unmount cleanly (libfuse's handlers).
+ *
+ * The low-level libfuse API, for per-name kernel timeouts: a name in a tree that cannot
+ * change (history/<seq>/) is kept by the kernel for a day, every other for a second. Each
+ * path gets one inode for the life of the mount (inodeOf), and the operations work on
+ * paths (resolve, statPath, listDir, readPath). No open reaches us (llOpen). */
 #define FUSE_USE_VERSION 35
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fuse3/fuse.h>
+#include <fuse3/fuse_lowlevel.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
@@ -230,8 +235,10 @@ static void dirStat(struct stat *st) {
 /* Operations                                                                       */
 /* ------------------------------------------------------------------------------ */
 
-static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
-    (void)fi;
+/* The attributes of path into st; *forever 1 when neither the name nor what it shows can
+ * change (a tree at a seq the bridge had reached: history/<seq>/). 0 or a negative errno. */
+static int statPath(const char *path, struct stat *st, int *forever) {
+    *forever = 0;
     memset(st, 0, sizeof(*st));
     st->st_uid = getuid();
     st->st_gid = getgid();
@@ -268,10 +275,12 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
         }
         return 0;
     }
+    lh_mc_note_tree_attr(mc);
     lh_mc_tree *t;
     if ((rc = lh_mc_tree_get(mc, w.spec, &t))) return rc == -EINVAL ? -ENOENT : rc;
     size_t i = 0;
     int k = lookupTree(t, w.sub, &i);
+    *forever = t->forever;
     if (k == 2) dirStat(st);
     else if (k == 1) {
         st->st_mode = S_IFREG | 0444;
@@ -285,14 +294,15 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
     return k ? 0 : -ENOENT;
 }
 
-static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
-                     enum fuse_readdir_flags flags) {
-    (void)off; (void)fi; (void)flags;
+typedef void (*fillFn)(void *buf, const char *name);
+
+/* Each name in directory path, through fill. 0 or a negative errno. */
+static int listDir(const char *path, void *buf, fillFn fill) {
     where w;
     int rc = resolve(path, &w);
     if (rc) return rc;
-    fill(buf, ".", NULL, 0, 0);
-    fill(buf, "..", NULL, 0, 0);
+    fill(buf, ".");
+    fill(buf, "..");
     if (w.doc) {
         lh_md_set *s;
         if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) return rc;
@@ -307,16 +317,16 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
             if (nl > LH_SHADOW_NAME_MAX || (strlen(last) == nl && !strncmp(last, name, nl))) continue;
             memcpy(last, name, nl);
             last[nl] = 0;
-            fill(buf, last, NULL, 0, 0);
+            fill(buf, last);
         }
         lh_md_release(s);
         return k == 2 ? 0 : k ? -ENOTDIR : -ENOENT;
     }
     if (!w.inTree) {
         switch (w.listing) {
-        case 1: fill(buf, "current", NULL, 0, 0); fill(buf, "history", NULL, 0, 0); fill(buf, "at", NULL, 0, 0);
-                fill(buf, "streams", NULL, 0, 0); fill(buf, "debug", NULL, 0, 0); fill(buf, "annotations", NULL, 0, 0);
-                fill(buf, "escalations", NULL, 0, 0); return 0;
+        case 1: fill(buf, "current"); fill(buf, "history"); fill(buf, "at");
+                fill(buf, "streams"); fill(buf, "debug"); fill(buf, "annotations");
+                fill(buf, "escalations"); return 0;
         case 2: {
             int64_t *seqs;
             size_t n;
@@ -324,14 +334,14 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
             for (size_t i = 0; i < n; i++) {
                 char name[24];
                 snprintf(name, sizeof(name), "%lld", (long long)seqs[i]);
-                fill(buf, name, NULL, 0, 0);
+                fill(buf, name);
             }
             free(seqs);
             return 0;
         }
         case 3: return 0;   /* any at/<ISO time>/ resolves; none is listed */
-        case 4: fill(buf, "events", NULL, 0, 0); return 0;
-        case 5: fill(buf, "status.json", NULL, 0, 0); return 0;
+        case 4: fill(buf, "events"); return 0;
+        case 5: fill(buf, "status.json"); return 0;
         default: return -ENOTDIR;
         }
     }
@@ -351,20 +361,10 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
         if (strlen(last) == nl && !strncmp(last, name, nl)) continue;
         memcpy(last, name, nl);
         last[nl] = 0;
-        fill(buf, last, NULL, 0, 0);
+        fill(buf, last);
     }
     lh_mc_tree_release(mc, t);
     return 0;
-}
-
-/* Every open is the kernel's own: the first one answers ENOSYS, and from then on the
- * kernel sends no OPEN, FLUSH or RELEASE, and keeps every file's pages (FOPEN_KEEP_CACHE)
- * until a GETATTR shows a new size or mtime. A cached read then never leaves the kernel.
- * A write open never gets here: the mount is "ro" and the kernel answers EROFS. */
-static int opOpen(const char *path, struct fuse_file_info *fi) {
-    (void)path;
-    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT | O_APPEND))) return -EROFS;
-    return -ENOSYS;
 }
 
 static int copyOut(const char *data, size_t len, char *buf, size_t size, off_t off) {
@@ -416,8 +416,8 @@ static int readTree(const where *w, const char *path, char *buf, size_t size, of
     return copyOut(data, len, buf, size, off);
 }
 
-static int opRead(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
-    (void)fi;
+/* A READ of path: the count of bytes put in buf, or a negative errno. */
+static int readPath(const char *path, char *buf, size_t size, off_t off) {
     if (off < 0 || size > INT_MAX) return -EINVAL;
     where w;
     int rc = resolve(path, &w);
@@ -429,61 +429,258 @@ static int opRead(const char *path, char *buf, size_t size, off_t off, struct fu
     return -EISDIR;
 }
 
-static int opStatfs(const char *path, struct statvfs *s) {
-    (void)path;
-    memset(s, 0, sizeof(*s));
-    s->f_bsize = 4096;
-    s->f_namemax = LH_SHADOW_NAME_MAX;
-    s->f_flag = ST_RDONLY;
+/* ------------------------------------------------------------------------------ */
+/* Inodes                                                                           */
+/* ------------------------------------------------------------------------------ */
+
+/* The low-level API names files by inode: one per path ever looked up, never forgotten
+ * (FORGET is ignored), so an inode's path is fixed for the life of the mount. Bounded by
+ * INODES_MAX; past it a new name gets ENOMEM. */
+#define INODES_MAX (1u << 20)
+#define PATH_CAP (LH_SHADOW_PATH_MAX + 256)
+
+static struct {
+    pthread_mutex_t mu;    /* guards everything here */
+    char **paths;          /* paths[ino - 1]; inode 1 is "/" */
+    size_t n, cap;
+    uint64_t *slots;       /* open addressing by nameHash: 0 empty, else an inode */
+    size_t nslots;
+} inodes = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static int inodeGrowSlots(void) {
+    size_t ns = inodes.nslots ? inodes.nslots * 2 : 1024;
+    uint64_t *t = calloc(ns, sizeof(*t));
+    if (!t) return -1;
+    for (size_t i = 0; i < inodes.nslots; i++) {
+        uint64_t ino = inodes.slots[i];
+        if (!ino) continue;
+        size_t j = nameHash(inodes.paths[ino - 1]) % ns;
+        while (t[j]) j = (j + 1) % ns;
+        t[j] = ino;
+    }
+    free(inodes.slots);
+    inodes.slots = t;
+    inodes.nslots = ns;
     return 0;
 }
 
+/* The inode of path, made on first use: 0 when out of memory or past INODES_MAX. */
+static fuse_ino_t inodeOf(const char *path) {
+    pthread_mutex_lock(&inodes.mu);
+    fuse_ino_t ino = 0;
+    if ((inodes.n + 1) * 2 > inodes.nslots && inodeGrowSlots()) goto out;
+    size_t j = nameHash(path) % inodes.nslots;
+    for (; inodes.slots[j]; j = (j + 1) % inodes.nslots)
+        if (!strcmp(inodes.paths[inodes.slots[j] - 1], path)) { ino = inodes.slots[j]; goto out; }
+    if (inodes.n >= INODES_MAX) goto out;
+    if (inodes.n == inodes.cap) {
+        size_t c = inodes.cap ? inodes.cap * 2 : 1024;
+        char **p = realloc(inodes.paths, c * sizeof(*p));
+        if (!p) goto out;
+        inodes.paths = p;
+        inodes.cap = c;
+    }
+    char *copy = strdup(path);
+    if (!copy) goto out;
+    inodes.paths[inodes.n++] = copy;
+    ino = inodes.n;
+    inodes.slots[j] = ino;
+out:
+    pthread_mutex_unlock(&inodes.mu);
+    return ino;
+}
+
+/* The path of ino into out[PATH_CAP]: 0, or -ENOENT for an inode we never gave. */
+static int pathOf(fuse_ino_t ino, char *out) {
+    pthread_mutex_lock(&inodes.mu);
+    int rc = ino >= 1 && ino <= inodes.n ? 0 : -ENOENT;
+    if (!rc) snprintf(out, PATH_CAP, "%s", inodes.paths[ino - 1]);
+    pthread_mutex_unlock(&inodes.mu);
+    return rc;
+}
+
+static void inodesFree(void) {
+    for (size_t i = 0; i < inodes.n; i++) free(inodes.paths[i]);
+    free(inodes.paths);
+    free(inodes.slots);
+    inodes.paths = NULL;
+    inodes.slots = NULL;
+    inodes.n = inodes.cap = inodes.nslots = 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Operations (the low-level API: per-name timeouts)                                */
+/* ------------------------------------------------------------------------------ */
+
+/* The kernel keeps a name and its attributes this long: a day when they cannot change
+ * (history/<seq>/), else one second (current/ is as fresh as the head's tree, whose TTL
+ * is a second too; streams/events grows by then, and tail -f polls each second). */
+#define TIMEOUT_FOREVER 86400.0
+#define TIMEOUT_CHANGING 1.0
+
+static void llLookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+    char path[PATH_CAP];
+    int rc = pathOf(parent, path);
+    if (rc) { fuse_reply_err(req, -rc); return; }
+    size_t pl = strlen(path), nl = strlen(name);
+    if (nl > LH_SHADOW_NAME_MAX) { fuse_reply_err(req, ENAMETOOLONG); return; }
+    if (pl + nl + 2 > PATH_CAP) { fuse_reply_err(req, ENAMETOOLONG); return; }
+    snprintf(path + pl, PATH_CAP - pl, "%s%s", pl > 1 ? "/" : "", name);
+    struct fuse_entry_param e;
+    memset(&e, 0, sizeof(e));
+    int forever;
+    if ((rc = statPath(path, &e.attr, &forever))) { fuse_reply_err(req, -rc); return; }
+    if (!(e.ino = inodeOf(path))) { fuse_reply_err(req, ENOMEM); return; }
+    e.attr.st_ino = e.ino;
+    e.attr_timeout = e.entry_timeout = forever ? TIMEOUT_FOREVER : TIMEOUT_CHANGING;
+    fuse_reply_entry(req, &e);
+}
+
+static void llGetattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+    (void)fi;
+    char path[PATH_CAP];
+    struct stat st;
+    int forever, rc = pathOf(ino, path);
+    if (!rc) rc = statPath(path, &st, &forever);
+    if (rc) { fuse_reply_err(req, -rc); return; }
+    st.st_ino = ino;
+    fuse_reply_attr(req, &st, forever ? TIMEOUT_FOREVER : TIMEOUT_CHANGING);
+}
+
+/* A directory listing being built for one READDIR. */
+typedef struct dirBuf {
+    fuse_req_t req;
+    const char *path;      /* the directory's */
+    fuse_ino_t ino;
+    char *p;
+    size_t n, cap;
+    int failed;
+} dirBuf;
+
+static void dirAdd(void *ud, const char *name) {
+    dirBuf *d = ud;
+    struct stat st;
+    memset(&st, 0, sizeof(st));
+    /* Each entry with its inode (readdir skips an entry whose d_ino is 0). */
+    if (!strcmp(name, ".")) st.st_ino = d->ino;
+    else if (!strcmp(name, "..")) st.st_ino = 1;
+    else {
+        char child[PATH_CAP];
+        size_t pl = strlen(d->path), nl = strlen(name);
+        if (pl + nl + 2 > PATH_CAP) return;
+        memcpy(child, d->path, pl);
+        if (pl > 1) child[pl++] = '/';
+        memcpy(child + pl, name, nl + 1);
+        if (!(st.st_ino = inodeOf(child))) { d->failed = 1; return; }
+    }
+    size_t need = fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
+    if (d->n + need > d->cap) {
+        size_t c = d->cap ? d->cap * 2 : 4096;
+        while (c < d->n + need) c *= 2;
+        char *q = realloc(d->p, c);
+        if (!q) { d->failed = 1; return; }
+        d->p = q;
+        d->cap = c;
+    }
+    fuse_add_direntry(d->req, d->p + d->n, need, name, &st, (off_t)(d->n + need));
+    d->n += need;
+}
+
+/* Each READDIR lists the whole directory anew and answers the part at off. */
+static void llReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+    (void)fi;
+    char path[PATH_CAP];
+    int rc = pathOf(ino, path);
+    dirBuf d = {.req = req, .path = path, .ino = ino};
+    if (!rc) rc = listDir(path, &d, dirAdd);
+    if (!rc && d.failed) rc = -ENOMEM;
+    if (rc) fuse_reply_err(req, -rc);
+    else if (off < 0 || (size_t)off >= d.n) fuse_reply_buf(req, NULL, 0);
+    else fuse_reply_buf(req, d.p + off, d.n - (size_t)off < size ? d.n - (size_t)off : size);
+    free(d.p);
+}
+
+/* Every open is the kernel's own: the first one answers ENOSYS, and from then on the
+ * kernel sends no OPEN, FLUSH or RELEASE, and keeps every file's pages (FOPEN_KEEP_CACHE)
+ * until a GETATTR shows a new size or mtime. A cached read then never leaves the kernel.
+ * A write open never gets here: the mount is "ro" and the kernel answers EROFS. */
+static void llOpen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+    (void)ino;
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT | O_APPEND))) fuse_reply_err(req, EROFS);
+    else fuse_reply_err(req, ENOSYS);
+}
+
+static void llRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+    (void)fi;
+    char path[PATH_CAP];
+    int rc = pathOf(ino, path);
+    if (rc) { fuse_reply_err(req, -rc); return; }
+    if (size > (1u << 20)) size = 1u << 20;
+    char *buf = malloc(size ? size : 1);
+    if (!buf) { fuse_reply_err(req, ENOMEM); return; }
+    int n = readPath(path, buf, size, off);
+    if (n < 0) fuse_reply_err(req, -n);
+    else fuse_reply_buf(req, buf, (size_t)n);
+    free(buf);
+}
+
+static void llStatfs(fuse_req_t req, fuse_ino_t ino) {
+    (void)ino;
+    struct statvfs s;
+    memset(&s, 0, sizeof(s));
+    s.f_bsize = 4096;
+    s.f_namemax = LH_SHADOW_NAME_MAX;
+    s.f_flag = ST_RDONLY;
+    fuse_reply_statfs(req, &s);
+}
+
+static void llForget(fuse_req_t req, fuse_ino_t ino, uint64_t n) { (void)ino; (void)n; fuse_reply_none(req); }
+static void llForgetMulti(fuse_req_t req, size_t n, struct fuse_forget_data *f) { (void)n; (void)f; fuse_reply_none(req); }
+
 /* Every write answers EROFS (the kernel already does, for a "ro" mount). */
-static int rofsPath(const char *p) { (void)p; return -EROFS; }
-static int rofsPath2(const char *a, const char *b) { (void)a; (void)b; return -EROFS; }
-static int rofsMode(const char *p, mode_t m) { (void)p; (void)m; return -EROFS; }
-static int rofsMknod(const char *p, mode_t m, dev_t d) { (void)p; (void)m; (void)d; return -EROFS; }
-static int rofsRename(const char *a, const char *b, unsigned f) { (void)a; (void)b; (void)f; return -EROFS; }
-static int rofsChmod(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
-static int rofsChown(const char *p, uid_t u, gid_t g, struct fuse_file_info *fi) { (void)p; (void)u; (void)g; (void)fi; return -EROFS; }
-static int rofsTruncate(const char *p, off_t o, struct fuse_file_info *fi) { (void)p; (void)o; (void)fi; return -EROFS; }
-static int rofsWrite(const char *p, const char *b, size_t n, off_t o, struct fuse_file_info *fi) {
-    (void)p; (void)b; (void)n; (void)o; (void)fi;
-    return -EROFS;
+static void rofsSetattr(fuse_req_t req, fuse_ino_t i, struct stat *a, int s, struct fuse_file_info *fi) {
+    (void)i; (void)a; (void)s; (void)fi;
+    fuse_reply_err(req, EROFS);
 }
-static int rofsCreate(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
-static int rofsUtimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi) { (void)p; (void)tv; (void)fi; return -EROFS; }
-static int rofsSetxattr(const char *p, const char *n, const char *v, size_t s, int f) {
-    (void)p; (void)n; (void)v; (void)s; (void)f;
-    return -EROFS;
+static void rofsMknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d) { (void)p; (void)n; (void)m; (void)d; fuse_reply_err(req, EROFS); }
+static void rofsMkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m) { (void)p; (void)n; (void)m; fuse_reply_err(req, EROFS); }
+static void rofsName(fuse_req_t req, fuse_ino_t p, const char *n) { (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void rofsSymlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n) { (void)l; (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void rofsRename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn, unsigned f) {
+    (void)p; (void)n; (void)np; (void)nn; (void)f;
+    fuse_reply_err(req, EROFS);
 }
-static int rofsRemovexattr(const char *p, const char *n) { (void)p; (void)n; return -EROFS; }
+static void rofsLink(fuse_req_t req, fuse_ino_t i, fuse_ino_t p, const char *n) { (void)i; (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void rofsWrite(fuse_req_t req, fuse_ino_t i, const char *b, size_t n, off_t o, struct fuse_file_info *fi) {
+    (void)i; (void)b; (void)n; (void)o; (void)fi;
+    fuse_reply_err(req, EROFS);
+}
+static void rofsCreate(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi) {
+    (void)p; (void)n; (void)m; (void)fi;
+    fuse_reply_err(req, EROFS);
+}
+static void rofsSetxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int f) {
+    (void)i; (void)n; (void)v; (void)s; (void)f;
+    fuse_reply_err(req, EROFS);
+}
+static void rofsRemovexattr(fuse_req_t req, fuse_ino_t i, const char *n) { (void)i; (void)n; fuse_reply_err(req, EROFS); }
 
-static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
+static void llInit(void *ud, struct fuse_conn_info *conn) {
+    (void)ud;
     /* A GETATTR that shows a new size or mtime drops the pages the kernel holds (the
-     * freshness of current/, the documents and the status rests on it; see opOpen). */
+     * freshness of current/, the documents and the status rests on it; see llOpen). */
     if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
-    /* One second for names and attributes: current/ is as fresh as the head's tree (its TTL
-     * is a second too), streams/events grows by then (tail -f polls each second). The
-     * high-level API has one timeout for all paths; content is kept by the page cache
-     * (see opOpen), for good when its mtime and size do not change. */
-    cfg->attr_timeout = 1;
-    cfg->entry_timeout = 1;
-    cfg->negative_timeout = 0;
-    cfg->kernel_cache = 0;
     lh_mc_events_start(mc, 100);
-    return NULL;
 }
 
-static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); lh_md_clear(); snapClear(); }
+static void llDestroy(void *ud) { (void)ud; lh_mc_events_stop(mc); lh_md_clear(); snapClear(); }
 
-static const struct fuse_operations ops = {
-    .getattr = opGetattr, .readdir = opReaddir, .open = opOpen, .read = opRead,
-    .statfs = opStatfs, .init = opInit, .destroy = opDestroy,
-    .mkdir = rofsMode, .unlink = rofsPath, .rmdir = rofsPath, .symlink = rofsPath2, .rename = rofsRename,
-    .link = rofsPath2, .chmod = rofsChmod, .chown = rofsChown, .truncate = rofsTruncate, .write = rofsWrite,
-    .create = rofsCreate, .mknod = rofsMknod, .utimens = rofsUtimens, .setxattr = rofsSetxattr,
-    .removexattr = rofsRemovexattr,
+static const struct fuse_lowlevel_ops ops = {
+    .init = llInit, .destroy = llDestroy, .lookup = llLookup, .forget = llForget, .forget_multi = llForgetMulti,
+    .getattr = llGetattr, .readdir = llReaddir, .open = llOpen, .read = llRead, .statfs = llStatfs,
+    .setattr = rofsSetattr, .mknod = rofsMknod, .mkdir = rofsMkdir, .unlink = rofsName, .rmdir = rofsName,
+    .symlink = rofsSymlink, .rename = rofsRename, .link = rofsLink, .write = rofsWrite, .create = rofsCreate,
+    .setxattr = rofsSetxattr, .removexattr = rofsRemovexattr,
 };
 
 /* ------------------------------------------------------------------------------ */
@@ -498,8 +695,7 @@ static const char *mountUsage =
     "  the token must be an expert's or an admin's. See docs/shadows.md.\n";
 
 /* Mount dir and serve until a signal (SIGTERM, SIGINT, SIGHUP) ends the loop, then
- * unmount. Not fuse_main: it reports the signal that ended its loop as a failure (8),
- * and a SIGTERM is how this mount is meant to end. 0, or 1 when mounting failed. */
+ * unmount. 0, or 1 when mounting failed. */
 static int serveMount(const char *dir, int debug) {
     /* No default_permissions: the kernel would ask for the attributes of every directory
      * on a path at each open to check its mode bits. Only the user who mounted can enter a
@@ -507,29 +703,31 @@ static int serveMount(const char *dir, int debug) {
     char *argv[] = {"lighthouse-mount", "-o", "ro,fsname=lighthouse,subtype=lighthouse",
                     debug ? "-d" : NULL, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, argv);
-    struct fuse *f = fuse_new(&args, &ops, sizeof(ops), NULL);
-    if (!f) { fprintf(stderr, "lighthouse mount: fuse_new failed\n"); fuse_opt_free_args(&args); return 1; }
+    if (!inodeOf("/")) { fprintf(stderr, "lighthouse mount: out of memory\n"); return 1; }   /* inode 1 */
+    struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+    if (!se) { fprintf(stderr, "lighthouse mount: fuse_session_new failed\n"); fuse_opt_free_args(&args); return 1; }
     int rc = 1;
-    if (fuse_mount(f, dir) != 0) {
+    if (fuse_set_signal_handlers(se) != 0) goto out;
+    if (fuse_session_mount(se, dir) != 0) {
         fprintf(stderr, "lighthouse mount: cannot mount %s (is /dev/fuse usable, fusermount3 installed?)\n", dir);
+        fuse_remove_signal_handlers(se);
         goto out;
     }
-    struct fuse_session *se = fuse_get_session(f);
-    if (fuse_set_signal_handlers(se) != 0) { fuse_unmount(f); goto out; }
     struct fuse_loop_config *cfg = fuse_loop_cfg_create();
     if (cfg) {
         fuse_loop_cfg_set_max_threads(cfg, 16);
         fuse_loop_cfg_set_clone_fd(cfg, 0);
     }
-    int res = fuse_loop_mt(f, cfg);   /* 0, -errno, or the signal that ended it */
+    int res = fuse_session_loop_mt(se, cfg);   /* 0, -errno, or the signal that ended it */
     fuse_loop_cfg_destroy(cfg);
+    fuse_session_unmount(se);
     fuse_remove_signal_handlers(se);
-    fuse_unmount(f);
     if (res < 0) fprintf(stderr, "lighthouse mount: the FUSE loop failed: %s\n", strerror(-res));
     rc = res < 0 ? 1 : 0;
 out:
-    fuse_destroy(f);
+    fuse_session_destroy(se);
     fuse_opt_free_args(&args);
+    inodesFree();
     return rc;
 }
 

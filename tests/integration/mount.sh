@@ -104,6 +104,14 @@ c2=$(cat "$M/history/$V2/src/main.c"); c3=$(cat "$M/current/src/main.c"); r2=$(r
 check "a first read of a file reaches the mount (file_reads $r0 -> $r1)" "[ \"$c1\" = second ] && [ $r1 -gt $r0 ]"
 check "reading it again does not (the kernel's page cache; file_reads $r1 -> $r2)" \
   "[ \"$c2\" = second ] && [ \"$c3\" = second ] && [ $r2 = $r1 ]"
+# A name in history/<seq>/ cannot change: the kernel keeps it (and its attributes) past
+# the one second that current/ names are kept (tree_attrs counts the LOOKUPs and GETATTRs
+# of tree names that reach the mount; attrs() waits 1.2 s first, as reads() does).
+attrs() { sleep 1.2; jq .tree_attrs "$M/debug/status.json"; }
+a0=$(attrs); c4=$(cat "$M/history/$V2/src/main.c"); a1=$(attrs)
+c5=$(cat "$M/current/src/main.c"); a2=$(attrs)
+check "a history/ name is not asked for again after a second (tree_attrs $a0 -> $a1)" "[ \"$c4\" = second ] && [ $a1 = $a0 ]"
+check "a current/ name is (tree_attrs $a1 -> $a2)" "[ \"$c5\" = second ] && [ $a2 -gt $a1 ]"
 mount_up() { curl -s "$URL/metrics" | grep '^lighthouse_bridge_fuse_mount_status{' | grep -qF ":$M\"} 1"; }
 check "the bridge's metrics show the mount up (lighthouse_bridge_fuse_mount_status 1)" "wait_for mount_up"
 if command -v promtool >/dev/null 2>&1; then

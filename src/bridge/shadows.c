@@ -60,7 +60,8 @@ lh_shadows *lh_shadows_new(lh_bridge *b, char *err, size_t errlen) {
     snprintf(dir, sizeof(dir), "%s/blobs", b->cfg.data);
     lh_shadows *s = calloc(1, sizeof(*s));
     if (!s) { snprintf(err, errlen, "out of memory"); return NULL; }
-    s->blobs = lh_blobs_open(dir, err, errlen);
+    /* With the PostgreSQL store the blobs are in its database, shared by every replica. */
+    s->blobs = b->postgres ? lh_blobs_open_pg(b->cfg.pg, err, errlen) : lh_blobs_open(dir, err, errlen);
     if (!s->blobs) { free(s); return NULL; }
     s->b = b;
     s->head = json_object();
@@ -286,7 +287,7 @@ static int readBlob(lh_shadows *s, struct MHD_Connection *c, lh_req *r, const ch
                             "the content of %s (blob %.16s…) does not match its recorded SHA-256; refused "
                             "(recorded as shadow.corrupted; restore the blob from a backup)", path ? path : "the blob", hash);
     } else if (g == LH_BLOBS_NOTFOUND) {
-        *rc = lh_http_error(s->b, c, r, 404, "blob_missing", "blob %.16s… of %s is not in this bridge's blob directory",
+        *rc = lh_http_error(s->b, c, r, 404, "blob_missing", "blob %.16s… of %s is not in this bridge's blob store",
                             hash, path ? path : "the request");
     } else {
         *rc = lh_http_error(s->b, c, r, 503, "blob_unreadable", "%s", err);

@@ -8,7 +8,8 @@
  *   GET  /v1/shadows/history?path=   the changes of one file (or of all, paged)
  *   GET  /v1/shadows/diff?path=&from=&to=   a unified diff between two points
  *
- * Contents are blobs in <data>/blobs (store/blobs.h), deduplicated by SHA-256; each change
+ * Contents are blobs in <data>/blobs, or with the PostgreSQL store in its shadow_blobs table
+ * shared by all replicas (store/blobs.h), deduplicated by SHA-256; each change
  * is an audit event (shadow.updated, shadow.deleted, shadow.renamed) in the chain, so
  * `events verify` covers the record of every change, and every blob read is checked
  * against the hash its event names (a mismatch: 503 blob_corrupt, a shadow.corrupted event
@@ -16,7 +17,7 @@
  *
  * State: one lh_shadows per bridge, owned by this module: an index of the shadow.* events
  * (rebuilt from the store at the first use, then caught up from the store before each use,
- * so events another replica appended are seen too) and the blob directory. Guarded by its
+ * so events another replica appended are seen too) and the blobs. Guarded by its
  * own mutex, which uploads hold across blob write and append: uploads are serialised
  * (they are rare beside decisions), so the project size limit holds exactly. */
 #ifndef LH_BRIDGE_SHADOWS_H
@@ -29,7 +30,7 @@
 
 typedef struct lh_shadows lh_shadows;
 
-/* Open the blob directory <data>/blobs. Limits from LIGHTHOUSE_SHADOW_MAX_FILE (bytes,
+/* Open the blobs (<data>/blobs, or the PostgreSQL store's table). Limits from LIGHTHOUSE_SHADOW_MAX_FILE (bytes,
  * default 512 KiB) and LIGHTHOUSE_SHADOW_MAX_PROJECT (bytes, default 256 MiB). NULL with
  * err on failure. */
 lh_shadows *lh_shadows_new(lh_bridge *b, char *err, size_t errlen);

@@ -13,12 +13,17 @@
  * a component that is not UTF-8, holds a control character or is longer than 255 bytes
  * is refused (EINVAL / ENAMETOOLONG); ".." never reaches us (the kernel resolves it
  * inside the mount). The token must be an expert's or an admin's: a builder token is
- * refused at start. SIGTERM, SIGINT and SIGHUP unmount cleanly (libfuse's handlers). */
+ * refused at start. SIGTERM, SIGINT and SIGHUP unmount cleanly (libfuse's handlers).
+ *
+ * The low-level libfuse API, for per-name kernel timeouts: a name in a tree that cannot
+ * change (history/<seq>/) is kept by the kernel for a day, every other for a second. Each
+ * path gets one inode for the life of the mount (inodeOf), and the operations work on
+ * paths (resolve, statPath, listDir, readPath). No open reaches us (llOpen). */
 #define FUSE_USE_VERSION 35
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fuse3/fuse.h>
+#include <fuse3/fuse_lowlevel.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
@@ -135,40 +140,89 @@ static int lookupTree(const lh_mc_tree *t, const char *sub, size_t *idx) {
     return 0;
 }
 
-/* What the kernel holds of a name in a tree that may change (current/): the blob of the
- * attributes we last gave it (its size) and of its last open (its page cache). A
- * direct-mapped table by a hash of the name; a collision only costs a dropped cache. */
-#define SEEN_SLOTS 4096
-static struct { uint64_t name; char attr[65], open[65]; } seen[SEEN_SLOTS];
-static pthread_mutex_t seenMu = PTHREAD_MUTEX_INITIALIZER;
-
-static size_t seenSlot(const char *name, uint64_t *h) {
-    *h = 1469598103934665603ull;
-    for (const char *p = name; *p; p++) *h = (*h ^ (unsigned char)*p) * 1099511628211ull;
-    *h |= 1;   /* 0 is an empty slot */
-    return (size_t)(*h % SEEN_SLOTS);
+/* No OPEN reaches us (opOpen answers ENOSYS once; the kernel then opens every file by
+ * itself, keeps its pages, and sends a READ only for pages it has not got). So a READ must
+ * give the bytes of the version whose size and mtime the kernel holds: those of our last
+ * GETATTR of that name. For a name whose content may change (current/, a document, the
+ * status), that version is remembered here; a new version brings a new mtime, and the
+ * kernel drops the pages it holds when a GETATTR shows it (FUSE_CAP_AUTO_INVAL_DATA).
+ *
+ * Two direct-mapped tables by a hash of the name; a collision only loses the memory of a
+ * version, and that READ serves the newest one instead. */
+static uint64_t nameHash(const char *name) {
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h | 1;   /* 0 is an empty slot */
 }
+
+#define SEEN_SLOTS 4096
+static struct { uint64_t name; char attr[65]; } seen[SEEN_SLOTS];   /* a blob, by tree name */
+static pthread_mutex_t seenMu = PTHREAD_MUTEX_INITIALIZER;          /* guards seen and snaps */
 
 static void seenAttr(const char *name, const char *hash) {
-    uint64_t h;
-    size_t i = seenSlot(name, &h);
+    uint64_t h = nameHash(name);
     pthread_mutex_lock(&seenMu);
-    if (seen[i].name != h) { seen[i].name = h; seen[i].open[0] = 0; }
-    memcpy(seen[i].attr, hash, 65);
+    seen[h % SEEN_SLOTS].name = h;
+    memcpy(seen[h % SEEN_SLOTS].attr, hash, 65);
     pthread_mutex_unlock(&seenMu);
 }
 
-/* An open of name showing blob hash: 1 when the kernel's size and pages are of this very
- * blob (both given last for this name), so its page cache may be kept. */
-static int seenOpen(const char *name, const char *hash) {
-    uint64_t h;
-    size_t i = seenSlot(name, &h);
+/* The blob whose attributes we last gave for name into hash[65]: 1, or 0 when unknown. */
+static int seenGet(const char *name, char *hash) {
+    uint64_t h = nameHash(name);
     pthread_mutex_lock(&seenMu);
-    int same = seen[i].name == h && !strcmp(seen[i].attr, hash) && !strcmp(seen[i].open, hash);
-    if (seen[i].name != h) { seen[i].name = h; seen[i].attr[0] = 0; }
-    memcpy(seen[i].open, hash, 65);
+    int got = seen[h % SEEN_SLOTS].name == h;
+    if (got) memcpy(hash, seen[h % SEEN_SLOTS].attr, 65);
     pthread_mutex_unlock(&seenMu);
-    return same;
+    return got;
+}
+
+/* Documents and the status: the text of the last GETATTR, and the mtime it was given (the
+ * time the text was first seen, so a change of text is a change of mtime). */
+#define SNAP_SLOTS 256
+static struct { uint64_t name; char *text; size_t len; struct timespec mtime; } snaps[SNAP_SLOTS];
+
+/* Remember text as name's version; *mtime gets its time. The text is copied. */
+static void snapPut(const char *name, const char *text, size_t len, struct timespec *mtime) {
+    uint64_t h = nameHash(name);
+    size_t i = h % SNAP_SLOTS;
+    pthread_mutex_lock(&seenMu);
+    if (snaps[i].name != h || snaps[i].len != len || memcmp(snaps[i].text, text, len)) {
+        char *copy = malloc(len + 1);
+        if (copy) {
+            memcpy(copy, text, len);
+            copy[len] = 0;
+            free(snaps[i].text);
+            snaps[i].name = h;
+            snaps[i].text = copy;
+            snaps[i].len = len;
+            clock_gettime(CLOCK_REALTIME, &snaps[i].mtime);
+        }
+    }
+    if (snaps[i].name == h) *mtime = snaps[i].mtime;
+    else clock_gettime(CLOCK_REALTIME, mtime);
+    pthread_mutex_unlock(&seenMu);
+}
+
+/* Copy bytes [off, off + size) of name's remembered text into buf: the count, or -1 when
+ * none is remembered. */
+static int snapRead(const char *name, char *buf, size_t size, off_t off) {
+    uint64_t h = nameHash(name);
+    size_t i = h % SNAP_SLOTS;
+    int n = -1;
+    pthread_mutex_lock(&seenMu);
+    if (snaps[i].name == h) {
+        size_t o = (size_t)off < snaps[i].len ? (size_t)off : snaps[i].len;
+        size_t k = snaps[i].len - o < size ? snaps[i].len - o : size;
+        memcpy(buf, snaps[i].text + o, k);
+        n = (int)k;
+    }
+    pthread_mutex_unlock(&seenMu);
+    return n;
+}
+
+static void snapClear(void) {
+    for (size_t i = 0; i < SNAP_SLOTS; i++) { free(snaps[i].text); snaps[i].text = NULL; snaps[i].name = 0; }
 }
 
 static void dirStat(struct stat *st) {
@@ -181,8 +235,10 @@ static void dirStat(struct stat *st) {
 /* Operations                                                                       */
 /* ------------------------------------------------------------------------------ */
 
-static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
-    (void)fi;
+/* The attributes of path into st; *forever 1 when neither the name nor what it shows can
+ * change (a tree at a seq the bridge had reached: history/<seq>/). 0 or a negative errno. */
+static int statPath(const char *path, struct stat *st, int *forever) {
+    *forever = 0;
     memset(st, 0, sizeof(*st));
     st->st_uid = getuid();
     st->st_gid = getgid();
@@ -199,7 +255,7 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
             st->st_mode = S_IFREG | 0444;
             st->st_nlink = 1;
             st->st_size = (off_t)s->docs[i].len;
-            st->st_mtime = time(NULL);
+            snapPut(path, s->docs[i].text, s->docs[i].len, &st->st_mtim);
         }
         lh_md_release(s);
         return k ? 0 : -ENOENT;
@@ -208,19 +264,23 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
         if (w.fixed == N_DIR) { dirStat(st); return 0; }
         st->st_mode = S_IFREG | 0444;
         st->st_nlink = 1;
-        st->st_mtime = time(NULL);
-        if (w.fixed == N_EVENTS) st->st_size = (off_t)lh_mc_events_size(mc);
-        else {
+        if (w.fixed == N_EVENTS) {   /* append-only: a READ at any offset is the same bytes */
+            st->st_size = (off_t)lh_mc_events_size(mc);
+            st->st_mtime = time(NULL);
+        } else {
             char *s = lh_mc_status(mc);
             st->st_size = s ? (off_t)strlen(s) : 0;
+            snapPut(path, s ? s : "", s ? strlen(s) : 0, &st->st_mtim);
             free(s);
         }
         return 0;
     }
+    lh_mc_note_tree_attr(mc);
     lh_mc_tree *t;
     if ((rc = lh_mc_tree_get(mc, w.spec, &t))) return rc == -EINVAL ? -ENOENT : rc;
     size_t i = 0;
     int k = lookupTree(t, w.sub, &i);
+    *forever = t->forever;
     if (k == 2) dirStat(st);
     else if (k == 1) {
         st->st_mode = S_IFREG | 0444;
@@ -234,14 +294,15 @@ static int opGetattr(const char *path, struct stat *st, struct fuse_file_info *f
     return k ? 0 : -ENOENT;
 }
 
-static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
-                     enum fuse_readdir_flags flags) {
-    (void)off; (void)fi; (void)flags;
+typedef void (*fillFn)(void *buf, const char *name);
+
+/* Each name in directory path, through fill. 0 or a negative errno. */
+static int listDir(const char *path, void *buf, fillFn fill) {
     where w;
     int rc = resolve(path, &w);
     if (rc) return rc;
-    fill(buf, ".", NULL, 0, 0);
-    fill(buf, "..", NULL, 0, 0);
+    fill(buf, ".");
+    fill(buf, "..");
     if (w.doc) {
         lh_md_set *s;
         if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) return rc;
@@ -256,16 +317,16 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
             if (nl > LH_SHADOW_NAME_MAX || (strlen(last) == nl && !strncmp(last, name, nl))) continue;
             memcpy(last, name, nl);
             last[nl] = 0;
-            fill(buf, last, NULL, 0, 0);
+            fill(buf, last);
         }
         lh_md_release(s);
         return k == 2 ? 0 : k ? -ENOTDIR : -ENOENT;
     }
     if (!w.inTree) {
         switch (w.listing) {
-        case 1: fill(buf, "current", NULL, 0, 0); fill(buf, "history", NULL, 0, 0); fill(buf, "at", NULL, 0, 0);
-                fill(buf, "streams", NULL, 0, 0); fill(buf, "debug", NULL, 0, 0); fill(buf, "annotations", NULL, 0, 0);
-                fill(buf, "escalations", NULL, 0, 0); return 0;
+        case 1: fill(buf, "current"); fill(buf, "history"); fill(buf, "at");
+                fill(buf, "streams"); fill(buf, "debug"); fill(buf, "annotations");
+                fill(buf, "escalations"); return 0;
         case 2: {
             int64_t *seqs;
             size_t n;
@@ -273,14 +334,14 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
             for (size_t i = 0; i < n; i++) {
                 char name[24];
                 snprintf(name, sizeof(name), "%lld", (long long)seqs[i]);
-                fill(buf, name, NULL, 0, 0);
+                fill(buf, name);
             }
             free(seqs);
             return 0;
         }
         case 3: return 0;   /* any at/<ISO time>/ resolves; none is listed */
-        case 4: fill(buf, "events", NULL, 0, 0); return 0;
-        case 5: fill(buf, "status.json", NULL, 0, 0); return 0;
+        case 4: fill(buf, "events"); return 0;
+        case 5: fill(buf, "status.json"); return 0;
         default: return -ENOTDIR;
         }
     }
@@ -300,143 +361,326 @@ static int opReaddir(const char *path, void *buf, fuse_fill_dir_t fill, off_t of
         if (strlen(last) == nl && !strncmp(last, name, nl)) continue;
         memcpy(last, name, nl);
         last[nl] = 0;
-        fill(buf, last, NULL, 0, 0);
+        fill(buf, last);
     }
     lh_mc_tree_release(mc, t);
     return 0;
 }
 
-/* An open file: its bytes (a cached blob, or the status text we own). */
-typedef struct openFile {
-    const char *data;
-    size_t len;
-    char *owned;
-    int events;
-} openFile;
-
-static int opOpen(const char *path, struct fuse_file_info *fi) {
-    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT | O_APPEND))) return -EROFS;
-    where w;
-    int rc = resolve(path, &w);
-    if (rc) return rc;
-    openFile *of = calloc(1, sizeof(*of));
-    if (!of) return -ENOMEM;
-    if (w.doc) {
-        lh_md_set *s;
-        if ((rc = lh_md_get(mc, (lh_md_kind)(w.doc - 1), &s))) { free(of); return rc; }
-        size_t i = 0;
-        int k = lh_md_lookup(s, w.sub, &i);
-        if (k == 1) of->owned = malloc(s->docs[i].len + 1);
-        if (of->owned) { memcpy(of->owned, s->docs[i].text, s->docs[i].len + 1); of->len = s->docs[i].len; }
-        lh_md_release(s);
-        if (!of->owned) { free(of); return k == 1 ? -ENOMEM : k ? -EISDIR : -ENOENT; }
-        of->data = of->owned;
-        fi->direct_io = 1;   /* a document changes under its name: its size is the one read now */
-        fi->fh = (uint64_t)(uintptr_t)of;
-        return 0;
-    }
-    if (!w.inTree) {
-        if (w.fixed == N_EVENTS) { of->events = 1; fi->direct_io = 1; fi->nonseekable = 0; }
-        else if (w.fixed == N_STATUS) {
-            of->owned = lh_mc_status(mc);
-            of->data = of->owned ? of->owned : "";
-            of->len = strlen(of->data);
-            fi->direct_io = 1;
-        } else { free(of); return -EISDIR; }
-        fi->fh = (uint64_t)(uintptr_t)of;
-        return 0;
-    }
-    lh_mc_tree *t;
-    if ((rc = lh_mc_tree_get(mc, w.spec, &t))) { free(of); return rc == -EINVAL ? -ENOENT : rc; }
-    size_t idx;
-    int k = lookupTree(t, w.sub, &idx);
-    if (k != 1) { lh_mc_tree_release(mc, t); free(of); return k ? -EISDIR : -ENOENT; }
-    char hash[65];
-    memcpy(hash, t->files[idx].hash, 65);
-    int forever = t->forever;
-    lh_mc_tree_release(mc, t);
-    if ((rc = lh_mc_blob(mc, hash, &of->data, &of->len))) { free(of); return rc; }
-    /* The kernel may keep what it read of this name (no READ crosses FUSE again) when the
-     * name can never show other bytes (a tree at a past seq), or when its size and pages
-     * are of this very blob. Otherwise the bytes are served whole with direct_io: the
-     * kernel may still hold an older size for up to the attribute timeout. */
-    if (forever || seenOpen(path, hash)) fi->keep_cache = 1;
-    else fi->direct_io = 1;
-    fi->fh = (uint64_t)(uintptr_t)of;
-    return 0;
-}
-
-static int opRead(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
-    (void)path;
-    openFile *of = (openFile *)(uintptr_t)fi->fh;
-    if (!of || off < 0) return -EIO;
-    if (of->events) return (int)lh_mc_events_read(mc, buf, size, (uint64_t)off);
-    if ((size_t)off >= of->len) return 0;
-    size_t n = of->len - (size_t)off < size ? of->len - (size_t)off : size;
-    memcpy(buf, of->data + off, n);
+static int copyOut(const char *data, size_t len, char *buf, size_t size, off_t off) {
+    if ((size_t)off >= len) return 0;
+    size_t n = len - (size_t)off < size ? len - (size_t)off : size;
+    memcpy(buf, data + off, n);
     return (int)n;
 }
 
-static int opRelease(const char *path, struct fuse_file_info *fi) {
-    (void)path;
-    openFile *of = (openFile *)(uintptr_t)fi->fh;
-    if (of) { free(of->owned); free(of); }
+/* A READ of a document or of the status: the text its last GETATTR gave. */
+static int readText(const where *w, const char *path, char *buf, size_t size, off_t off) {
+    int n = snapRead(path, buf, size, off);
+    if (n >= 0) return n;
+    if (!w->doc) {   /* no GETATTR remembered (a collision): the status now */
+        char *s = lh_mc_status(mc);
+        if (!s) return -ENOMEM;
+        n = copyOut(s, strlen(s), buf, size, off);
+        free(s);
+        return n;
+    }
+    lh_md_set *set;
+    int rc = lh_md_get(mc, (lh_md_kind)(w->doc - 1), &set);
+    if (rc) return rc;
+    size_t i = 0;
+    int k = lh_md_lookup(set, w->sub, &i);
+    n = k == 1 ? copyOut(set->docs[i].text, set->docs[i].len, buf, size, off) : k ? -EISDIR : -ENOENT;
+    lh_md_release(set);
+    return n;
+}
+
+/* A READ of a file in a tree: the blob whose attributes the kernel holds for this name
+ * (seenAttr), or, for a tree that cannot change or a name not remembered, the tree's. */
+static int readTree(const where *w, const char *path, char *buf, size_t size, off_t off) {
+    lh_mc_tree *t;
+    int rc = lh_mc_tree_get(mc, w->spec, &t);
+    if (rc) return rc == -EINVAL ? -ENOENT : rc;
+    char hash[65] = "";
+    size_t idx;
+    int k = lookupTree(t, w->sub, &idx);
+    if (t->forever || !seenGet(path, hash)) {
+        if (k == 1) memcpy(hash, t->files[idx].hash, 65);
+    }
+    lh_mc_tree_release(mc, t);
+    if (!hash[0]) return k ? -EISDIR : -ENOENT;
+    const char *data;
+    size_t len;
+    if ((rc = lh_mc_blob(mc, hash, &data, &len))) return rc;
+    lh_mc_note_file_read(mc);
+    return copyOut(data, len, buf, size, off);
+}
+
+/* A READ of path: the count of bytes put in buf, or a negative errno. */
+static int readPath(const char *path, char *buf, size_t size, off_t off) {
+    if (off < 0 || size > INT_MAX) return -EINVAL;
+    where w;
+    int rc = resolve(path, &w);
+    if (rc) return rc;
+    if (w.inTree) return readTree(&w, path, buf, size, off);
+    if (w.doc) return readText(&w, path, buf, size, off);
+    if (w.fixed == N_EVENTS) return (int)lh_mc_events_read(mc, buf, size, (uint64_t)off);
+    if (w.fixed == N_STATUS) return readText(&w, path, buf, size, off);
+    return -EISDIR;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Inodes                                                                           */
+/* ------------------------------------------------------------------------------ */
+
+/* The low-level API names files by inode: one per path ever looked up, never forgotten
+ * (FORGET is ignored), so an inode's path is fixed for the life of the mount. Bounded by
+ * INODES_MAX; past it a new name gets ENOMEM. */
+#define INODES_MAX (1u << 20)
+#define PATH_CAP (LH_SHADOW_PATH_MAX + 256)
+
+static struct {
+    pthread_mutex_t mu;    /* guards everything here */
+    char **paths;          /* paths[ino - 1]; inode 1 is "/" */
+    size_t n, cap;
+    uint64_t *slots;       /* open addressing by nameHash: 0 empty, else an inode */
+    size_t nslots;
+} inodes = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static int inodeGrowSlots(void) {
+    size_t ns = inodes.nslots ? inodes.nslots * 2 : 1024;
+    uint64_t *t = calloc(ns, sizeof(*t));
+    if (!t) return -1;
+    for (size_t i = 0; i < inodes.nslots; i++) {
+        uint64_t ino = inodes.slots[i];
+        if (!ino) continue;
+        size_t j = nameHash(inodes.paths[ino - 1]) % ns;
+        while (t[j]) j = (j + 1) % ns;
+        t[j] = ino;
+    }
+    free(inodes.slots);
+    inodes.slots = t;
+    inodes.nslots = ns;
     return 0;
 }
 
-static int opStatfs(const char *path, struct statvfs *s) {
-    (void)path;
-    memset(s, 0, sizeof(*s));
-    s->f_bsize = 4096;
-    s->f_namemax = LH_SHADOW_NAME_MAX;
-    s->f_flag = ST_RDONLY;
-    return 0;
+/* The inode of path, made on first use: 0 when out of memory or past INODES_MAX. */
+static fuse_ino_t inodeOf(const char *path) {
+    pthread_mutex_lock(&inodes.mu);
+    fuse_ino_t ino = 0;
+    if ((inodes.n + 1) * 2 > inodes.nslots && inodeGrowSlots()) goto out;
+    size_t j = nameHash(path) % inodes.nslots;
+    for (; inodes.slots[j]; j = (j + 1) % inodes.nslots)
+        if (!strcmp(inodes.paths[inodes.slots[j] - 1], path)) { ino = inodes.slots[j]; goto out; }
+    if (inodes.n >= INODES_MAX) goto out;
+    if (inodes.n == inodes.cap) {
+        size_t c = inodes.cap ? inodes.cap * 2 : 1024;
+        char **p = realloc(inodes.paths, c * sizeof(*p));
+        if (!p) goto out;
+        inodes.paths = p;
+        inodes.cap = c;
+    }
+    char *copy = strdup(path);
+    if (!copy) goto out;
+    inodes.paths[inodes.n++] = copy;
+    ino = inodes.n;
+    inodes.slots[j] = ino;
+out:
+    pthread_mutex_unlock(&inodes.mu);
+    return ino;
 }
+
+/* The path of ino into out[PATH_CAP]: 0, or -ENOENT for an inode we never gave. */
+static int pathOf(fuse_ino_t ino, char *out) {
+    pthread_mutex_lock(&inodes.mu);
+    int rc = ino >= 1 && ino <= inodes.n ? 0 : -ENOENT;
+    if (!rc) snprintf(out, PATH_CAP, "%s", inodes.paths[ino - 1]);
+    pthread_mutex_unlock(&inodes.mu);
+    return rc;
+}
+
+static void inodesFree(void) {
+    for (size_t i = 0; i < inodes.n; i++) free(inodes.paths[i]);
+    free(inodes.paths);
+    free(inodes.slots);
+    inodes.paths = NULL;
+    inodes.slots = NULL;
+    inodes.n = inodes.cap = inodes.nslots = 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Operations (the low-level API: per-name timeouts)                                */
+/* ------------------------------------------------------------------------------ */
+
+/* The kernel keeps a name and its attributes this long: a day when they cannot change
+ * (history/<seq>/), else one second (current/ is as fresh as the head's tree, whose TTL
+ * is a second too; streams/events grows by then, and tail -f polls each second). */
+#define TIMEOUT_FOREVER 86400.0
+#define TIMEOUT_CHANGING 1.0
+
+static void llLookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+    char path[PATH_CAP];
+    int rc = pathOf(parent, path);
+    if (rc) { fuse_reply_err(req, -rc); return; }
+    size_t pl = strlen(path), nl = strlen(name);
+    if (nl > LH_SHADOW_NAME_MAX) { fuse_reply_err(req, ENAMETOOLONG); return; }
+    if (pl + nl + 2 > PATH_CAP) { fuse_reply_err(req, ENAMETOOLONG); return; }
+    snprintf(path + pl, PATH_CAP - pl, "%s%s", pl > 1 ? "/" : "", name);
+    struct fuse_entry_param e;
+    memset(&e, 0, sizeof(e));
+    int forever;
+    if ((rc = statPath(path, &e.attr, &forever))) { fuse_reply_err(req, -rc); return; }
+    if (!(e.ino = inodeOf(path))) { fuse_reply_err(req, ENOMEM); return; }
+    e.attr.st_ino = e.ino;
+    e.attr_timeout = e.entry_timeout = forever ? TIMEOUT_FOREVER : TIMEOUT_CHANGING;
+    fuse_reply_entry(req, &e);
+}
+
+static void llGetattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+    (void)fi;
+    char path[PATH_CAP];
+    struct stat st;
+    int forever, rc = pathOf(ino, path);
+    if (!rc) rc = statPath(path, &st, &forever);
+    if (rc) { fuse_reply_err(req, -rc); return; }
+    st.st_ino = ino;
+    fuse_reply_attr(req, &st, forever ? TIMEOUT_FOREVER : TIMEOUT_CHANGING);
+}
+
+/* A directory listing being built for one READDIR. */
+typedef struct dirBuf {
+    fuse_req_t req;
+    const char *path;      /* the directory's */
+    fuse_ino_t ino;
+    char *p;
+    size_t n, cap;
+    int failed;
+} dirBuf;
+
+static void dirAdd(void *ud, const char *name) {
+    dirBuf *d = ud;
+    struct stat st;
+    memset(&st, 0, sizeof(st));
+    /* Each entry with its inode (readdir skips an entry whose d_ino is 0). */
+    if (!strcmp(name, ".")) st.st_ino = d->ino;
+    else if (!strcmp(name, "..")) st.st_ino = 1;
+    else {
+        char child[PATH_CAP];
+        size_t pl = strlen(d->path), nl = strlen(name);
+        if (pl + nl + 2 > PATH_CAP) return;
+        memcpy(child, d->path, pl);
+        if (pl > 1) child[pl++] = '/';
+        memcpy(child + pl, name, nl + 1);
+        if (!(st.st_ino = inodeOf(child))) { d->failed = 1; return; }
+    }
+    size_t need = fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
+    if (d->n + need > d->cap) {
+        size_t c = d->cap ? d->cap * 2 : 4096;
+        while (c < d->n + need) c *= 2;
+        char *q = realloc(d->p, c);
+        if (!q) { d->failed = 1; return; }
+        d->p = q;
+        d->cap = c;
+    }
+    fuse_add_direntry(d->req, d->p + d->n, need, name, &st, (off_t)(d->n + need));
+    d->n += need;
+}
+
+/* Each READDIR lists the whole directory anew and answers the part at off. */
+static void llReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+    (void)fi;
+    char path[PATH_CAP];
+    int rc = pathOf(ino, path);
+    dirBuf d = {.req = req, .path = path, .ino = ino};
+    if (!rc) rc = listDir(path, &d, dirAdd);
+    if (!rc && d.failed) rc = -ENOMEM;
+    if (rc) fuse_reply_err(req, -rc);
+    else if (off < 0 || (size_t)off >= d.n) fuse_reply_buf(req, NULL, 0);
+    else fuse_reply_buf(req, d.p + off, d.n - (size_t)off < size ? d.n - (size_t)off : size);
+    free(d.p);
+}
+
+/* Every open is the kernel's own: the first one answers ENOSYS, and from then on the
+ * kernel sends no OPEN, FLUSH or RELEASE, and keeps every file's pages (FOPEN_KEEP_CACHE)
+ * until a GETATTR shows a new size or mtime. A cached read then never leaves the kernel.
+ * A write open never gets here: the mount is "ro" and the kernel answers EROFS. */
+static void llOpen(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+    (void)ino;
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT | O_APPEND))) fuse_reply_err(req, EROFS);
+    else fuse_reply_err(req, ENOSYS);
+}
+
+static void llRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+    (void)fi;
+    char path[PATH_CAP];
+    int rc = pathOf(ino, path);
+    if (rc) { fuse_reply_err(req, -rc); return; }
+    if (size > (1u << 20)) size = 1u << 20;
+    char *buf = malloc(size ? size : 1);
+    if (!buf) { fuse_reply_err(req, ENOMEM); return; }
+    int n = readPath(path, buf, size, off);
+    if (n < 0) fuse_reply_err(req, -n);
+    else fuse_reply_buf(req, buf, (size_t)n);
+    free(buf);
+}
+
+static void llStatfs(fuse_req_t req, fuse_ino_t ino) {
+    (void)ino;
+    struct statvfs s;
+    memset(&s, 0, sizeof(s));
+    s.f_bsize = 4096;
+    s.f_namemax = LH_SHADOW_NAME_MAX;
+    s.f_flag = ST_RDONLY;
+    fuse_reply_statfs(req, &s);
+}
+
+static void llForget(fuse_req_t req, fuse_ino_t ino, uint64_t n) { (void)ino; (void)n; fuse_reply_none(req); }
+static void llForgetMulti(fuse_req_t req, size_t n, struct fuse_forget_data *f) { (void)n; (void)f; fuse_reply_none(req); }
 
 /* Every write answers EROFS (the kernel already does, for a "ro" mount). */
-static int rofsPath(const char *p) { (void)p; return -EROFS; }
-static int rofsPath2(const char *a, const char *b) { (void)a; (void)b; return -EROFS; }
-static int rofsMode(const char *p, mode_t m) { (void)p; (void)m; return -EROFS; }
-static int rofsMknod(const char *p, mode_t m, dev_t d) { (void)p; (void)m; (void)d; return -EROFS; }
-static int rofsRename(const char *a, const char *b, unsigned f) { (void)a; (void)b; (void)f; return -EROFS; }
-static int rofsChmod(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
-static int rofsChown(const char *p, uid_t u, gid_t g, struct fuse_file_info *fi) { (void)p; (void)u; (void)g; (void)fi; return -EROFS; }
-static int rofsTruncate(const char *p, off_t o, struct fuse_file_info *fi) { (void)p; (void)o; (void)fi; return -EROFS; }
-static int rofsWrite(const char *p, const char *b, size_t n, off_t o, struct fuse_file_info *fi) {
-    (void)p; (void)b; (void)n; (void)o; (void)fi;
-    return -EROFS;
+static void rofsSetattr(fuse_req_t req, fuse_ino_t i, struct stat *a, int s, struct fuse_file_info *fi) {
+    (void)i; (void)a; (void)s; (void)fi;
+    fuse_reply_err(req, EROFS);
 }
-static int rofsCreate(const char *p, mode_t m, struct fuse_file_info *fi) { (void)p; (void)m; (void)fi; return -EROFS; }
-static int rofsUtimens(const char *p, const struct timespec tv[2], struct fuse_file_info *fi) { (void)p; (void)tv; (void)fi; return -EROFS; }
-static int rofsSetxattr(const char *p, const char *n, const char *v, size_t s, int f) {
-    (void)p; (void)n; (void)v; (void)s; (void)f;
-    return -EROFS;
+static void rofsMknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d) { (void)p; (void)n; (void)m; (void)d; fuse_reply_err(req, EROFS); }
+static void rofsMkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m) { (void)p; (void)n; (void)m; fuse_reply_err(req, EROFS); }
+static void rofsName(fuse_req_t req, fuse_ino_t p, const char *n) { (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void rofsSymlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n) { (void)l; (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void rofsRename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn, unsigned f) {
+    (void)p; (void)n; (void)np; (void)nn; (void)f;
+    fuse_reply_err(req, EROFS);
 }
-static int rofsRemovexattr(const char *p, const char *n) { (void)p; (void)n; return -EROFS; }
+static void rofsLink(fuse_req_t req, fuse_ino_t i, fuse_ino_t p, const char *n) { (void)i; (void)p; (void)n; fuse_reply_err(req, EROFS); }
+static void rofsWrite(fuse_req_t req, fuse_ino_t i, const char *b, size_t n, off_t o, struct fuse_file_info *fi) {
+    (void)i; (void)b; (void)n; (void)o; (void)fi;
+    fuse_reply_err(req, EROFS);
+}
+static void rofsCreate(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi) {
+    (void)p; (void)n; (void)m; (void)fi;
+    fuse_reply_err(req, EROFS);
+}
+static void rofsSetxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int f) {
+    (void)i; (void)n; (void)v; (void)s; (void)f;
+    fuse_reply_err(req, EROFS);
+}
+static void rofsRemovexattr(fuse_req_t req, fuse_ino_t i, const char *n) { (void)i; (void)n; fuse_reply_err(req, EROFS); }
 
-static void *opInit(struct fuse_conn_info *conn, struct fuse_config *cfg) {
-    (void)conn;
-    /* One second for names and attributes: current/ is as fresh as the head's tree (its TTL
-     * is a second too), streams/events grows by then (tail -f polls each second). The
-     * high-level API has one timeout for all paths; immutable content is instead kept by
-     * the page cache (keep_cache in opOpen). */
-    cfg->attr_timeout = 1;
-    cfg->entry_timeout = 1;
-    cfg->negative_timeout = 0;
-    cfg->kernel_cache = 0;
+static void llInit(void *ud, struct fuse_conn_info *conn) {
+    (void)ud;
+    /* A GETATTR that shows a new size or mtime drops the pages the kernel holds (the
+     * freshness of current/, the documents and the status rests on it; see llOpen). */
+    if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
     lh_mc_events_start(mc, 100);
-    return NULL;
 }
 
-static void opDestroy(void *p) { (void)p; lh_mc_events_stop(mc); lh_md_clear(); }
+static void llDestroy(void *ud) { (void)ud; lh_mc_events_stop(mc); lh_md_clear(); snapClear(); }
 
-static const struct fuse_operations ops = {
-    .getattr = opGetattr, .readdir = opReaddir, .open = opOpen, .read = opRead, .release = opRelease,
-    .statfs = opStatfs, .init = opInit, .destroy = opDestroy,
-    .mkdir = rofsMode, .unlink = rofsPath, .rmdir = rofsPath, .symlink = rofsPath2, .rename = rofsRename,
-    .link = rofsPath2, .chmod = rofsChmod, .chown = rofsChown, .truncate = rofsTruncate, .write = rofsWrite,
-    .create = rofsCreate, .mknod = rofsMknod, .utimens = rofsUtimens, .setxattr = rofsSetxattr,
-    .removexattr = rofsRemovexattr,
+static const struct fuse_lowlevel_ops ops = {
+    .init = llInit, .destroy = llDestroy, .lookup = llLookup, .forget = llForget, .forget_multi = llForgetMulti,
+    .getattr = llGetattr, .readdir = llReaddir, .open = llOpen, .read = llRead, .statfs = llStatfs,
+    .setattr = rofsSetattr, .mknod = rofsMknod, .mkdir = rofsMkdir, .unlink = rofsName, .rmdir = rofsName,
+    .symlink = rofsSymlink, .rename = rofsRename, .link = rofsLink, .write = rofsWrite, .create = rofsCreate,
+    .setxattr = rofsSetxattr, .removexattr = rofsRemovexattr,
 };
 
 /* ------------------------------------------------------------------------------ */
@@ -451,8 +695,7 @@ static const char *mountUsage =
     "  the token must be an expert's or an admin's. See docs/shadows.md.\n";
 
 /* Mount dir and serve until a signal (SIGTERM, SIGINT, SIGHUP) ends the loop, then
- * unmount. Not fuse_main: it reports the signal that ended its loop as a failure (8),
- * and a SIGTERM is how this mount is meant to end. 0, or 1 when mounting failed. */
+ * unmount. 0, or 1 when mounting failed. */
 static int serveMount(const char *dir, int debug) {
     /* No default_permissions: the kernel would ask for the attributes of every directory
      * on a path at each open to check its mode bits. Only the user who mounted can enter a
@@ -460,29 +703,31 @@ static int serveMount(const char *dir, int debug) {
     char *argv[] = {"lighthouse-mount", "-o", "ro,fsname=lighthouse,subtype=lighthouse",
                     debug ? "-d" : NULL, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, argv);
-    struct fuse *f = fuse_new(&args, &ops, sizeof(ops), NULL);
-    if (!f) { fprintf(stderr, "lighthouse mount: fuse_new failed\n"); fuse_opt_free_args(&args); return 1; }
+    if (!inodeOf("/")) { fprintf(stderr, "lighthouse mount: out of memory\n"); return 1; }   /* inode 1 */
+    struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
+    if (!se) { fprintf(stderr, "lighthouse mount: fuse_session_new failed\n"); fuse_opt_free_args(&args); return 1; }
     int rc = 1;
-    if (fuse_mount(f, dir) != 0) {
+    if (fuse_set_signal_handlers(se) != 0) goto out;
+    if (fuse_session_mount(se, dir) != 0) {
         fprintf(stderr, "lighthouse mount: cannot mount %s (is /dev/fuse usable, fusermount3 installed?)\n", dir);
+        fuse_remove_signal_handlers(se);
         goto out;
     }
-    struct fuse_session *se = fuse_get_session(f);
-    if (fuse_set_signal_handlers(se) != 0) { fuse_unmount(f); goto out; }
     struct fuse_loop_config *cfg = fuse_loop_cfg_create();
     if (cfg) {
         fuse_loop_cfg_set_max_threads(cfg, 16);
         fuse_loop_cfg_set_clone_fd(cfg, 0);
     }
-    int res = fuse_loop_mt(f, cfg);   /* 0, -errno, or the signal that ended it */
+    int res = fuse_session_loop_mt(se, cfg);   /* 0, -errno, or the signal that ended it */
     fuse_loop_cfg_destroy(cfg);
+    fuse_session_unmount(se);
     fuse_remove_signal_handlers(se);
-    fuse_unmount(f);
     if (res < 0) fprintf(stderr, "lighthouse mount: the FUSE loop failed: %s\n", strerror(-res));
     rc = res < 0 ? 1 : 0;
 out:
-    fuse_destroy(f);
+    fuse_session_destroy(se);
     fuse_opt_free_args(&args);
+    inodesFree();
     return rc;
 }
 

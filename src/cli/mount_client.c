@@ -52,6 +52,8 @@ struct lh_mc {
     int bridge_ok;
     char last_error[256];
     uint64_t requests, failures, blob_hits, blob_misses, tree_hits, tree_misses, events_seen;
+    _Atomic uint64_t file_reads;   /* READs of tree files that reached the mount (page cache misses) */
+    _Atomic uint64_t tree_attrs;   /* LOOKUPs and GETATTRs of names in trees that reached the mount */
 };
 
 static uint64_t nowMs(void) {
@@ -477,17 +479,22 @@ size_t lh_mc_events_read(lh_mc *m, char *buf, size_t size, uint64_t off) {
     return n;
 }
 
+void lh_mc_note_file_read(lh_mc *m) { atomic_fetch_add_explicit(&m->file_reads, 1, memory_order_relaxed); }
+void lh_mc_note_tree_attr(lh_mc *m) { atomic_fetch_add_explicit(&m->tree_attrs, 1, memory_order_relaxed); }
+
 char *lh_mc_status(lh_mc *m) {
     pthread_mutex_lock(&m->mu);
     size_t nblobs = 0;
     for (int i = 0; i < BLOB_BUCKETS; i++) for (blob *b = m->blobs[i]; b; b = b->next) nblobs++;
-    json_t *j = json_pack("{s:s,s:b,s:s,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I},s:{s:I,s:I}}", "bridge", m->url,
+    json_t *j = json_pack("{s:s,s:b,s:s,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I},s:{s:I,s:I},s:I,s:I}", "bridge", m->url,
                           "bridge_reachable", m->bridge_ok, "last_error", m->last_error, "requests",
                           (json_int_t)m->requests, "failures", (json_int_t)m->failures, "blobs", "cached",
                           (json_int_t)nblobs, "bytes", (json_int_t)m->blob_bytes, "hits", (json_int_t)m->blob_hits,
                           "misses", (json_int_t)m->blob_misses, "trees", "hits", (json_int_t)m->tree_hits, "misses",
                           (json_int_t)m->tree_misses, "events", "seen", (json_int_t)m->events_seen, "bytes",
-                          (json_int_t)m->ev_base + (json_int_t)m->ev_len);
+                          (json_int_t)m->ev_base + (json_int_t)m->ev_len, "file_reads",
+                          (json_int_t)atomic_load_explicit(&m->file_reads, memory_order_relaxed), "tree_attrs",
+                          (json_int_t)atomic_load_explicit(&m->tree_attrs, memory_order_relaxed));
     pthread_mutex_unlock(&m->mu);
     char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);

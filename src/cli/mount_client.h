@@ -68,6 +68,13 @@ void lh_mc_events_stop(lh_mc *m);
 uint64_t lh_mc_events_size(lh_mc *m);
 size_t lh_mc_events_read(lh_mc *m, char *buf, size_t size, uint64_t off);
 
+/* Count a READ of a tree file (debug/status.json's file_reads: a read the kernel's page
+ * cache served is not counted). */
+void lh_mc_note_file_read(lh_mc *m);
+/* Count a LOOKUP or GETATTR of a name in a tree (tree_attrs: one the kernel's caches
+ * answered is not counted). */
+void lh_mc_note_tree_attr(lh_mc *m);
+
 /* debug/status.json: the client's state as JSON text (malloc'd). */
 char *lh_mc_status(lh_mc *m);
 

@@ -1,5 +1,6 @@
 /* blobs.c — the content-addressed blob directory of project shadows (see blobs.h). */
 #include "store/blobs.h"
+#include "store/blobs_pg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #define DIR_MAX 3072   /* leaves room for "/ab/<64 hex>" and temporary names in a PATH_MAX buffer */
 
 struct lh_blobs {
+    lh_blobs_pg *pg;                /* the PostgreSQL table instead of dir (blobs_pg.c) */
     char dir[DIR_MAX];
     _Atomic unsigned long tmpseq;   /* names of temporary files, unique in this process */
 };
@@ -61,10 +63,22 @@ lh_blobs *lh_blobs_open(const char *dir, char *err, size_t errlen) {
     return bs;
 }
 
-void lh_blobs_close(lh_blobs *bs) { free(bs); }
+lh_blobs *lh_blobs_open_pg(const char *conninfo, char *err, size_t errlen) {
+    lh_blobs *bs = calloc(1, sizeof(*bs));
+    if (!bs) { snprintf(err, errlen, "out of memory"); return NULL; }
+    bs->pg = lh_blobs_pg_open(conninfo, err, errlen);
+    if (!bs->pg) { free(bs); return NULL; }
+    return bs;
+}
+
+void lh_blobs_close(lh_blobs *bs) {
+    if (bs) lh_blobs_pg_close(bs->pg);
+    free(bs);
+}
 
 void lh_blobs_path(const lh_blobs *bs, const char *hex, char *out, size_t cap) {
-    snprintf(out, cap, "%s/%.2s/%s", bs->dir, hex, hex);
+    if (bs->pg) snprintf(out, cap, "postgresql:shadow_blobs/%s", hex);
+    else snprintf(out, cap, "%s/%.2s/%s", bs->dir, hex, hex);
 }
 
 /* Read a whole file of at most max bytes. 0; LH_BLOBS_NOTFOUND; LH_BLOBS_CORRUPT when it
@@ -101,6 +115,7 @@ int lh_blobs_get(lh_blobs *bs, const char *hex, size_t max, char **data, size_t 
     *data = NULL;
     *len = 0;
     if (!lh_blobs_valid_name(hex)) { snprintf(err, errlen, "not a blob name (64 hex digits)"); return -1; }
+    if (bs->pg) return lh_blobs_pg_get(bs->pg, hex, max, data, len, err, errlen);
     char path[PATH_MAX];
     lh_blobs_path(bs, hex, path, sizeof(path));
     char *buf;
@@ -150,6 +165,7 @@ ioerr:
 int lh_blobs_put(lh_blobs *bs, const void *data, size_t len, char hex[65], int *created, char *err, size_t errlen) {
     sha256hex(data, len, hex);
     if (created) *created = 0;
+    if (bs->pg) return lh_blobs_pg_put(bs->pg, hex, data, len, created, err, errlen);
     char dir[DIR_MAX + 8], path[PATH_MAX];
     snprintf(dir, sizeof(dir), "%s/%.2s", bs->dir, hex);
     lh_blobs_path(bs, hex, path, sizeof(path));

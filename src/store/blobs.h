@@ -9,8 +9,9 @@
  * Reads verify: a blob whose bytes do not hash to its name is refused (LH_BLOBS_CORRUPT),
  * never served. A put of content whose blob exists but is corrupt rewrites it.
  *
- * The same directory serves a SQLite and a PostgreSQL store: it is per data directory, so
- * replicas sharing one PostgreSQL store each hold the blobs they received (docs/shadows.md).
+ * With the PostgreSQL store the blobs live in its database instead (lh_blobs_open_pg,
+ * blobs_pg.c: the table shadow_blobs), so every replica sharing the store reads every
+ * blob; the contracts below are the same, durability being the commit's.
  *
  * Threads: an lh_blobs may be used by any number of threads (each put writes its own
  * temporary file; rename is atomic). Errors: -1 (I/O, with err), or the codes below. */
@@ -27,6 +28,9 @@ typedef struct lh_blobs lh_blobs;
 /* Open (creating, 0700) the blob directory dir. NULL with err on failure. */
 lh_blobs *lh_blobs_open(const char *dir, char *err, size_t errlen);
 void lh_blobs_close(lh_blobs *bs);
+
+/* Open the blobs of the PostgreSQL store at conninfo (creating its table). NULL with err. */
+lh_blobs *lh_blobs_open_pg(const char *conninfo, char *err, size_t errlen);
 
 /* Store data[0..len): hex[65] gets its SHA-256 (lower-case hex); *created (may be NULL)
  * is 1 when a new blob was written, 0 when an intact one was already there. 0, or -1

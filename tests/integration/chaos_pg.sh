@@ -7,6 +7,7 @@
 #     then is answered 503 with the JSON error `store_unavailable`, never 200;
 #   - once PostgreSQL is back, the same bridge process (no restart) turns ready and the
 #     load gets decisions again; two outages in a row;
+#   - a shadow's blob (a row in PostgreSQL) reads at the first ask after each outage;
 #   - every reply of the whole run was a decision or the API's JSON error, and every
 #     decision answered 200 is in the store afterwards (seq, id, decision): no 200 without
 #     a durable event; `events verify` passes.
@@ -37,6 +38,10 @@ TOK=$("$LH" token create --agent chaos-pg --role builder --data "$D" --store pos
 [ -n "$TOK" ] || { fail "token create on PostgreSQL: $(head -2 "$T/tok.err")"; done_testing; exit 1; }
 start_bridge pg --data "$D" --store postgres --pg "$PG" || { fail "the bridge starts on PostgreSQL"; done_testing; exit 1; }
 BPID=$PID
+# a shadow whose blob is a row in PostgreSQL (store/blobs_pg.c), read again after each outage
+ET=$("$LH" token create --agent chaos-pg-expert --role expert --data "$D" --store postgres --pg "$PG" 2>/dev/null)
+post_json /v1/shadows "$TOK" '{"op":"update","project":"/p","path":"a.txt","content_b64":"aGVsbG8=","tool":"Write"}'
+check "a shadow is uploaded before the outages" "[ $code = 200 ]"
 printf '%s\n' "$URL" >"$T/url"
 LOAD="$T/load.jsonl"
 python3 "$CHAOS" load "$T/url" "$TOK" "$LOAD" "$T/stop" 4 &
@@ -74,6 +79,9 @@ for round in 1 2; do
     ok "round $round: the load gets decisions again from the same bridge" ||
     fail "round $round: no decisions after PostgreSQL came back"
   check "round $round: the bridge was not restarted (pid $BPID alive)" "kill -0 $BPID 2>/dev/null"
+  req GET "/v1/shadows/file?path=a.txt" "$ET"
+  check "round $round: the shadow's blob reads at the first ask once PostgreSQL is back (a pooled connection the outage broke is replaced)" \
+    "[ $code = 200 ] && [ \"\$body\" = hello ]"
 done
 touch "$T/stop"; wait "$LPID"
 term_wait "$BPID"

@@ -92,6 +92,26 @@ check "at/<a time after the edits>/ has the latest version" \
   "[ \"\$(cat \"$M/at/$(date -u -d '+1 min' +%Y-%m-%dT%H:%M:%SZ)/src/main.c\")\" = second ]"
 check "at/<a time before anything>/ is empty" "[ -z \"\$(ls \"$M/at/2001-01-01T00:00:00Z\")\" ]"
 check "debug/status.json is JSON and says the bridge is reachable" "jq -e '.bridge_reachable == true' \"$M/debug/status.json\" >/dev/null"
+# A cached read stays in the kernel: its page cache serves it, no READ reaches the mount
+# (debug/status.json's file_reads counts those that do).
+V2=$(ls "$M/history" | sort -n | tail -1)
+# status.json is as old as the kernel's attributes of it, at most 1 s: past that, the next
+# open asks the mount again (waiting 1.2 s orders the read after the refresh; not a bound
+# on speed: a slower machine only waits longer).
+reads() { sleep 1.2; jq .file_reads "$M/debug/status.json"; }
+r0=$(reads); c1=$(cat "$M/history/$V2/src/main.c"); r1=$(reads)
+c2=$(cat "$M/history/$V2/src/main.c"); c3=$(cat "$M/current/src/main.c"); r2=$(reads)
+check "a first read of a file reaches the mount (file_reads $r0 -> $r1)" "[ \"$c1\" = second ] && [ $r1 -gt $r0 ]"
+check "reading it again does not (the kernel's page cache; file_reads $r1 -> $r2)" \
+  "[ \"$c2\" = second ] && [ \"$c3\" = second ] && [ $r2 = $r1 ]"
+# A name in history/<seq>/ cannot change: the kernel keeps it (and its attributes) past
+# the one second that current/ names are kept (tree_attrs counts the LOOKUPs and GETATTRs
+# of tree names that reach the mount; attrs() waits 1.2 s first, as reads() does).
+attrs() { sleep 1.2; jq .tree_attrs "$M/debug/status.json"; }
+a0=$(attrs); c4=$(cat "$M/history/$V2/src/main.c"); a1=$(attrs)
+c5=$(cat "$M/current/src/main.c"); a2=$(attrs)
+check "a history/ name is not asked for again after a second (tree_attrs $a0 -> $a1)" "[ \"$c4\" = second ] && [ $a1 = $a0 ]"
+check "a current/ name is (tree_attrs $a1 -> $a2)" "[ \"$c5\" = second ] && [ $a2 -gt $a1 ]"
 mount_up() { curl -s "$URL/metrics" | grep '^lighthouse_bridge_fuse_mount_status{' | grep -qF ":$M\"} 1"; }
 check "the bridge's metrics show the mount up (lighthouse_bridge_fuse_mount_status 1)" "wait_for mount_up"
 if command -v promtool >/dev/null 2>&1; then
@@ -108,6 +128,10 @@ TAILPID=$!
 printf 'third\n' > "$P/src/main.c"
 payload Edit "$P/src/main.c"; hook_post
 check "current/ shows the new edit" "wait_for '[ \"\$(cat \"$M/current/src/main.c\" 2>/dev/null)\" = third ]'"
+printf 'THIRD\n' > "$P/src/main.c"
+payload Edit "$P/src/main.c"; hook_post
+check "current/ shows an edit of the same size (a new mtime drops the kernel's pages)" \
+  "wait_for '[ \"\$(cat \"$M/current/src/main.c\" 2>/dev/null)\" = THIRD ]'"
 check "tail -f on streams/events shows the new shadow.updated event" \
   "wait_for 'grep -q \"\\\"type\\\":\\\"shadow.updated\\\"\" \"$T/tail.out\"'"
 kill "$TAILPID" 2>/dev/null; wait "$TAILPID" 2>/dev/null

@@ -3,7 +3,8 @@
 # reports Write/Edit and Bash rm/mv after the fact, the real bridge stores blobs and
 # shadow.* events, and the API serves the tree, files, history and diffs at any point.
 # Limits, paths outside the project, hostile names, roles, a corrupted blob, and
-# `events verify` over it all.
+# `events verify` over it all. With PostgreSQL: two replicas on one store, a blob stored
+# through one read through the other (the API and a mount), a corrupted row refused.
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 
@@ -174,9 +175,10 @@ req GET "/v1/events?type=shadow.*&limit=1000" "$ET"
 check "shadow.updated, shadow.renamed and shadow.deleted are all in the log" \
   "[ \"\$(jq -c '[.events[].type] | unique' <<<\"\$body\")\" = '[\"shadow.corrupted\",\"shadow.deleted\",\"shadow.renamed\",\"shadow.updated\"]' ]"
 
-# 8. The PostgreSQL store: the same blob directory beside it; a second replica on the same
-# store sees the shadow events (its index catches up from the store) but not the blobs
-# of the other's directory (404 blob_missing, as docs/shadows.md says).
+# 8. The PostgreSQL store: the blobs are in its table shadow_blobs, so a second replica on
+# the same store sees the shadow events (its index catches up from the store) and reads
+# the blobs the first one stored; a corrupted row is refused by both; the next upload of
+# the same content rewrites it.
 if [ -z "${LH_TEST_PG:-}" ]; then
   skip "postgres: shadows on the shared store" "LH_TEST_PG is not set (scripts/test-services.sh starts PostgreSQL)"
 else
@@ -199,7 +201,34 @@ else
     check "postgres: the second replica's tree has the first one's file" \
       "[ \"\$(jq -c '[.files[].path]' <<<\"\$body\")\" = '[\"src/pg.c\"]' ]"
     req GET "/v1/shadows/file?path=src/pg.c" "$ET2"
-    check "postgres: the second replica has not the blob (404 blob_missing)" "[ $code = 404 ] && is_error blob_missing"
+    check "postgres: the second replica reads the blob the first one stored" "[ $code = 200 ] && [ \"\$body\" = pg ]"
+    check "postgres: the blob is in the database, not in a data directory" \
+      "[ \$(find \"$DATAA/blobs\" \"$DATA/blobs\" -type f 2>/dev/null | wc -l) = 0 ] &&
+       [ \"\$(psql \"$PG\" -qtAc 'SELECT count(*) FROM shadow_blobs')\" = 1 ]"
+    h=$(jq -r '.files[0].hash' <<<"$(curl -s -H "Authorization: Bearer $ET2" "$URL/v1/shadows/tree")")
+    psql "$PG" -qc "UPDATE shadow_blobs SET data = convert_to('tampered', 'UTF8') WHERE hash = '$h'" >/dev/null
+    req GET "/v1/shadows/file?path=src/pg.c" "$ET2"
+    check "postgres: a corrupted blob row is refused (503 blob_corrupt)" "[ $code = 503 ] && is_error blob_corrupt"
+    URLB=$URL URL=$(grep -o 'http://[0-9.:]*' "$T/pga.out" | head -1)
+    req GET "/v1/shadows/file?path=src/pg.c" "$ET"
+    check "postgres: the first replica refuses it too" "[ $code = 503 ] && is_error blob_corrupt"
+    URL=$URLB
+    BT2=$("$LH" token create --agent pg-builder2 --role builder --data "$DATA" --store postgres --pg "$PG" 2>/dev/null)
+    post_json /v1/shadows "$BT2" "{\"op\":\"update\",\"project\":\"$P\",\"path\":\"src/pg.c\",\"content_b64\":\"$(printf 'pg\n' | base64)\",\"tool\":\"Write\"}"
+    req GET "/v1/shadows/file?path=src/pg.c" "$ET2"
+    check "postgres: uploading the same content again (through the second replica) rewrites the row" \
+      "[ $code = 200 ] && [ \"\$body\" = pg ]"
+    if [ -c /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
+      # the mount, through the second replica, reads the blob too
+      M="$T/pgmnt"; mkdir -p "$M"
+      LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$ET2" "$LH" mount "$M" 2>"$T/pgmnt.err" & MPID=$!
+      wait_for "grep -qF ' $M fuse' /proc/mounts"
+      check "postgres: the mount through the second replica reads the file" "[ \"\$(cat \"$M/current/src/pg.c\" 2>&1)\" = pg ]"
+      kill -TERM "$MPID"; wait "$MPID"
+      grep -qF " $M fuse" /proc/mounts && fusermount3 -u "$M"
+    else
+      skip "postgres: the mount through the second replica" "no /dev/fuse or fusermount3"
+    fi
     "$LH" events verify --store postgres --pg "$PG" --data "$DATAA" >"$T/verify.out" 2>&1; rc=$?
     check "postgres: events verify passes" "[ $rc = 0 ]"
     term_wait "$PID"; term_wait "$PIDA"   # before the database is dropped (the sanitizer check still runs at the end)

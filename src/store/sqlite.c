@@ -170,7 +170,27 @@ static void readerFree(reader *r) {
     free(r);
 }
 
+/* Readers pinned to this thread by read_begin (sqlReadBegin), one per store: readerGet hands
+ * the pinned one out and readerPut keeps it, so every read of the thread between read_begin
+ * and read_end sees one snapshot. A few slots, because a thread may pin one store while it
+ * opens another (a test's hook does). */
+#define PINS_MAX 4
+typedef struct pin {
+    sqliteBe *b;                 /* NULL: a free slot */
+    reader *r;
+    int depth, broken;
+} pin;
+static _Thread_local pin tl_pins[PINS_MAX];
+
+static pin *pinOf(const sqliteBe *b) {
+    for (int i = 0; i < PINS_MAX; i++)
+        if (tl_pins[i].b == b) return &tl_pins[i];
+    return NULL;
+}
+
 static reader *readerGet(sqliteBe *b, char *err, size_t errlen) {
+    pin *p = pinOf(b);
+    if (p) return p->r;
     pthread_mutex_lock(&b->pool_mu);
     reader *r = b->npool ? b->pool[--b->npool] : NULL;
     pthread_mutex_unlock(&b->pool_mu);
@@ -186,6 +206,11 @@ static reader *readerGet(sqliteBe *b, char *err, size_t errlen) {
 
 static void readerPut(sqliteBe *b, reader *r, int broken) {
     if (!r) return;
+    pin *p = pinOf(b);
+    if (p && p->r == r) { /* read_end gives it back (or frees it, when broken) */
+        p->broken |= broken;
+        return;
+    }
     pthread_mutex_lock(&b->pool_mu);
     if (!broken && b->npool < POOL_MAX) { b->pool[b->npool++] = r; r = NULL; }
     pthread_mutex_unlock(&b->pool_mu);
@@ -565,6 +590,44 @@ static int sqlHead(lh_store *st, lh_chain_head *h, int *exists, char *err, size_
     return 0;
 }
 
+/* One read transaction on one reader, pinned to the calling thread until read_end. In WAL
+ * mode a deferred BEGIN takes its snapshot at the first read (the head), and every read
+ * after it sees the database as of that moment, whatever this or another process commits
+ * meanwhile: read as separate statements, a commit between the head and the tail made the
+ * tail run past the head, and open or verify reported a damaged chain. The snapshot holds
+ * back the WAL's restart while it lasts (a long verify lets the WAL grow), as any reader's
+ * does. Nests by counting. */
+static int sqlReadBegin(lh_store *st, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    pin *p = pinOf(b);
+    if (p) {
+        p->depth++;
+        return 0;
+    }
+    p = pinOf(NULL);
+    if (!p) return lh_store_err(err, errlen, "more than %d stores pinned to one snapshot on this thread", PINS_MAX);
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    if (execSql(r->db, "BEGIN", err, errlen) < 0) {
+        readerPut(b, r, 1);
+        return -1;
+    }
+    *p = (pin){.b = b, .r = r, .depth = 1};
+    return 0;
+}
+
+static void sqlReadEnd(lh_store *st) {
+    sqliteBe *b = be(st);
+    pin *p = pinOf(b);
+    if (!p || --p->depth > 0) return;
+    reader *r = p->r;
+    int broken = p->broken;
+    *p = (pin){0};
+    /* read only: nothing to make durable; a read that failed may have ended it already */
+    if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) broken = 1;
+    readerPut(b, r, broken);
+}
+
 static int sqlInitHead(lh_store *st, const char *fp, char *err, size_t errlen) {
     sqliteBe *b = be(st);
     sqlite3 *db = NULL;
@@ -934,4 +997,6 @@ const lh_backend_ops lh_store_sqlite_ops = {
     .sub_wait = sqlSubWait,
     .sub_close = sqlSubClose,
     .close = sqlClose,
+    .read_begin = sqlReadBegin,
+    .read_end = sqlReadEnd,
 };

@@ -141,6 +141,31 @@ static int migrate(sqlite3 *db, char *err, size_t errlen) {
 
 /* ============================== Connections ============================== */
 
+/* PRAGMA journal_mode = WAL, tried again while another connection holds the lock the switch
+ * needs. Several processes opening a new file at once (two writers started together) got
+ * SQLITE_BUSY at once from it, without the busy handler, and the open failed with
+ * "database is locked". A bounded number of tries, BUSY_MS in all, as the busy timeout. */
+static int setWal(sqlite3 *db, char *err, size_t errlen) {
+    for (int attempt = 0;; attempt++) {
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+        int wal = 0;
+        if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(s, 0);
+            wal = mode && !strcmp(mode, "wal");
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(s);
+        if (wal) return 0;
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if ((rc != SQLITE_OK && !busy) || attempt >= BUSY_MS / 5) {
+            if (rc == SQLITE_OK) return lh_store_err(err, errlen, "the event store cannot use WAL mode");
+            return dbErr(db, err, errlen, "cannot switch the event store to WAL mode");
+        }
+        usleep(5000);
+    }
+}
+
 static int openConn(sqliteBe *b, int create, sqlite3 **out, char *err, size_t errlen) {
     *out = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -251,7 +276,7 @@ static int writerOpen(sqliteBe *b, char *err, size_t errlen) {
     char pragma[96];
     snprintf(pragma, sizeof(pragma), "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; "
              "PRAGMA cache_size = -%d", WRITER_CACHE_KIB);
-    if (execSql(b->wdb, "PRAGMA journal_mode = WAL", err, errlen) < 0 || execSql(b->wdb, pragma, err, errlen) < 0)
+    if (setWal(b->wdb, err, errlen) < 0 || execSql(b->wdb, pragma, err, errlen) < 0)
         goto fail;
     sqlite3_wal_hook(b->wdb, walHook, b);
     for (int k = 1; k < INSERT_SIZES; k++) {
@@ -560,7 +585,7 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     /* Opening runs SQLite's crash recovery: a WAL whose last transaction was half-written
      * (no valid commit frame, bad checksum) is ignored from that frame on; such a
      * transaction was never acknowledged, because acknowledgement follows the fsync. */
-    int rc = execSql(db, "PRAGMA journal_mode = WAL", err, errlen);
+    int rc = setWal(db, err, errlen);
     if (rc == 0) rc = migrate(db, err, errlen);
     sqlite3_close(db);
     if (rc < 0) return -1;

@@ -2,7 +2,7 @@
  * or created while another process (or another handle, with its own connections, as
  * another process has) commits and writes checkpoints. None of these may look like damage
  * ("the chain's tail does not match its recorded head", "event after the recorded chain
- * head", "refusing a cut log").
+ * head", "refusing a cut log") or fail the open ("cannot create …/secret: File exists").
  * Where a hook can put the other writer's commit exactly between two reads, the test is
  * deterministic; the multi-process tests count rounds and require that the other writer
  * really committed during them, never a duration. */
@@ -217,6 +217,83 @@ static void test_verify_while_another_process_writes(void **state) {
     assert_int_equal(moved, MOVES);
 }
 
+/* ---------------------------------------------------------------- a new store, many processes */
+
+/* Several processes open one new data directory at the same moment (as the two writers of
+ * store_crash.sh's first round do): each must open it, with the one key that was made. The
+ * processes wait on a pipe and are released together; each appends one event and reports
+ * its key's fingerprint. */
+static void test_new_store_opened_by_many_at_once(void **state) {
+    (void)state;
+    enum { PROCS = 6, ROUNDS = 15 };
+    int failures = 0;
+    char first[600] = "";
+    for (int round = 0; round < ROUNDS; round++) {
+        char dir[300];
+        newDir(dir, sizeof(dir));
+        int go[2], res[2];
+        assert_int_equal(pipe(go), 0);
+        assert_int_equal(pipe(res), 0);
+        pid_t pids[PROCS];
+        for (int p = 0; p < PROCS; p++) {
+            pids[p] = fork();
+            assert_true(pids[p] >= 0);
+            if (pids[p] == 0) {
+                close(go[1]);
+                close(res[0]);
+                char c, err[512], line[700];
+                if (read(go[0], &c, 1) < 0) _exit(4);
+                lh_store *st = openOpts(dir, 0, 0, err);
+                lh_store_stats s;
+                if (st && lh_store_stats_get(st, &s, err, sizeof(err)) == 0) {
+                    lh_event e = {.type = "decision.made", .agent = "p", .aggregate = "s", .data = "{}"};
+                    if (lh_store_append(st, &e, 1, NULL, err, sizeof(err)) == 0)
+                        snprintf(line, sizeof(line), "ok %s\n", s.key_fp);
+                    else
+                        snprintf(line, sizeof(line), "fail append: %.600s\n", err);
+                } else {
+                    snprintf(line, sizeof(line), "fail open: %.600s\n", err);
+                }
+                lh_store_close(st);
+                if (write(res[1], line, strlen(line)) < 0) _exit(5); /* < PIPE_BUF: one piece */
+                _exit(0);
+            }
+        }
+        close(go[0]);
+        close(res[1]);
+        close(go[1]); /* release them all */
+        char buf[PROCS * 700 + 1];
+        size_t n = 0;
+        ssize_t k;
+        while (n < sizeof(buf) - 1 && (k = read(res[0], buf + n, sizeof(buf) - 1 - n)) > 0) n += (size_t)k;
+        buf[n] = 0;
+        close(res[0]);
+        for (int p = 0; p < PROCS; p++) waitpid(pids[p], NULL, 0);
+        char fp[LH_STORE_FP_LEN + 1] = "";
+        int oks = 0, lines = 0;
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+            lines++;
+            if (!strncmp(line, "ok ", 3)) {
+                if (!fp[0]) snprintf(fp, sizeof(fp), "%s", line + 3);
+                else assert_string_equal(fp, line + 3); /* one key for everyone */
+                oks++;
+            } else if (!failures++) {
+                snprintf(first, sizeof(first), "round %d: %.500s", round, line);
+            }
+        }
+        if (lines < PROCS && !failures++) /* a process that wrote no line crashed */
+            snprintf(first, sizeof(first), "round %d: %d of %d processes reported", round, lines, PROCS);
+        char err[512];
+        lh_store *st = openOpts(dir, 1, 0, err);
+        if (!st) fail_msg("round %d: reopen: %s", round, err);
+        assert_int_equal(headSeq(st), oks);
+        lh_store_close(st);
+    }
+    printf("# %d rounds of %d processes opening a new store at once: %d failures%s%s\n", ROUNDS, PROCS, failures,
+           failures ? "; first: " : "", first);
+    assert_int_equal(failures, 0);
+}
+
 static int setup(void **state) {
     (void)state;
     snprintf(tmpRoot, sizeof(tmpRoot), "/tmp/lh-store-race.XXXXXX");
@@ -239,6 +316,7 @@ int main(void) {
         cmocka_unit_test(test_open_and_verify_with_commits_between_reads),
         cmocka_unit_test(test_open_while_another_process_writes),
         cmocka_unit_test(test_verify_while_another_process_writes),
+        cmocka_unit_test(test_new_store_opened_by_many_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,7 +8,7 @@
  * really committed during them, never a duration. */
 #include "testutil.h"
 
-#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -102,8 +102,28 @@ static void test_open_and_verify_with_commits_between_reads(void **state) {
 
 /* ---------------------------------------------------------------- other processes */
 
-/* A child process appends without pause (checkpoints every millisecond) until told to stop
- * through a pipe. It reports how many events it appended. */
+/* A child process appends without pause from 4 threads (so its writer thread takes the
+ * next group as soon as one commits) and checkpoints every millisecond, until told to stop
+ * through a pipe. */
+typedef struct childWriter {
+    lh_store *w;
+    atomic_int stop, failed;
+} childWriter;
+
+static void *childAppender(void *arg) {
+    childWriter *c = arg;
+    char err[512];
+    while (!atomic_load(&c->stop)) {
+        lh_event e = {.type = "decision.made", .agent = "w", .aggregate = "s", .data = "{}"};
+        if (lh_store_append(c->w, &e, 1, NULL, err, sizeof(err)) < 0) {
+            fprintf(stderr, "# writer: %s\n", err);
+            atomic_store(&c->failed, 1);
+            break;
+        }
+    }
+    return NULL;
+}
+
 static pid_t startWriter(const char *dir, int stop[2]) {
     assert_int_equal(pipe(stop), 0);
     pid_t pid = fork();
@@ -111,15 +131,18 @@ static pid_t startWriter(const char *dir, int stop[2]) {
     if (pid == 0) {
         close(stop[1]);
         char err[512];
-        lh_store *w = openOpts(dir, 0, 1, err);
-        if (!w) { fprintf(stderr, "# writer: %s\n", err); _exit(2); }
-        struct pollfd pfd = {.fd = stop[0], .events = POLLIN};
-        while (poll(&pfd, 1, 0) == 0) {
-            lh_event e = {.type = "decision.made", .agent = "w", .aggregate = "s", .data = "{}"};
-            if (lh_store_append(w, &e, 1, NULL, err, sizeof(err)) < 0) { fprintf(stderr, "# writer: %s\n", err); _exit(3); }
-        }
-        lh_store_close(w);
-        _exit(0);
+        childWriter c = {0};
+        c.w = openOpts(dir, 0, 1, err);
+        if (!c.w) { fprintf(stderr, "# writer: %s\n", err); _exit(2); }
+        pthread_t th[4];
+        for (int i = 0; i < 4; i++)
+            if (pthread_create(&th[i], NULL, childAppender, &c) != 0) _exit(4);
+        char b;
+        while (read(stop[0], &b, 1) < 0) {} /* EOF: the parent closed its end */
+        atomic_store(&c.stop, 1);
+        for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+        lh_store_close(c.w);
+        _exit(atomic_load(&c.failed) ? 3 : 0);
     }
     close(stop[0]);
     return pid;
@@ -215,6 +238,39 @@ static void test_verify_while_another_process_writes(void **state) {
     lh_store_close(v);
     assert_int_equal(failures, 0);
     assert_int_equal(moved, MOVES);
+}
+
+/* Appends of this process while another process commits back to back: SQLite's write lock
+ * is free only between the other's COMMIT and its next BEGIN, so a writer that polled for it
+ * every 100 ms (SQLite's busy_timeout) waited seconds per append and failed with "database
+ * is locked" after the busy timeout. Each of these appends must succeed. */
+static void test_append_while_another_process_writes(void **state) {
+    (void)state;
+    char dir[300], err[512];
+    newDir(dir, sizeof(dir));
+    lh_store *st = openOpts(dir, 0, 0, err);
+    if (!st) fail_msg("open: %s", err);
+    append1(st, "a");
+    int stop[2];
+    pid_t pid = startWriter(dir, stop);
+    /* the other process is committing: wait (by count) until it has */
+    int64_t w0 = 0;
+    for (int i = 0; i < CAP && (w0 = writerEvents(st)) < 20; i++) usleep(1000);
+    assert_true(w0 >= 20);
+    int failures = 0;
+    char first[512] = "";
+    for (int i = 0; i < 40; i++) {
+        lh_event e = {.type = "decision.made", .agent = "me", .aggregate = "s", .data = "{}"};
+        if (lh_store_append(st, &e, 1, NULL, err, sizeof(err)) < 0 && !failures++)
+            snprintf(first, sizeof(first), "%s", err);
+    }
+    int64_t w1 = writerEvents(st);
+    stopWriter(pid, stop);
+    printf("# 40 appends while another process appended %lld: %d failed%s%s\n", (long long)(w1 - w0), failures,
+           failures ? "; first: " : "", first);
+    lh_store_close(st);
+    assert_int_equal(failures, 0);
+    assert_true(w1 > w0); /* the other process really committed meanwhile */
 }
 
 /* ---------------------------------------------------------------- a new store, many processes */
@@ -317,6 +373,7 @@ int main(void) {
         cmocka_unit_test(test_open_while_another_process_writes),
         cmocka_unit_test(test_verify_while_another_process_writes),
         cmocka_unit_test(test_new_store_opened_by_many_at_once),
+        cmocka_unit_test(test_append_while_another_process_writes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

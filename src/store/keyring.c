@@ -94,19 +94,38 @@ static void syncDir(const char *dir) {
     if (fd >= 0) { fsync(fd); close(fd); }
 }
 
+static int readSecretFile(lh_keyring *kr, char *err, size_t errlen);
+
+/* A new store's key file. Several processes may open a new store at once (two writers
+ * started together), so the file must appear whole or not at all: the key is written to a
+ * file of this process's own, fsynced, and linked to <data>/secret, which fails when
+ * another process linked its file first; then that one's key is read. (Created in place
+ * with O_EXCL, the loser failed with "File exists", or read the winner's file before its
+ * key was written and found no key.) */
 static int createSecretFile(lh_keyring *kr, char *err, size_t errlen) {
-    char key[65];
+    char key[65], tmp[PATH_MAX + 32];
     hexKey(key);
     if (!key[0]) return lh_store_err(err, errlen, "no randomness for a new key (RAND_bytes failed)");
-    int fd = open(kr->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return lh_store_err(err, errlen, "cannot create %s: %s", kr->path, strerror(errno));
+    if (snprintf(tmp, sizeof(tmp), "%s.new.%ld.%.8s", kr->path, (long)getpid(), key + 56) >= (int)sizeof(tmp))
+        return lh_store_err(err, errlen, "data directory path too long");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return lh_store_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
     key[64] = '\n';
     ssize_t w = write(fd, key, 65);
     int ok = w == 65 && fsync(fd) == 0;
     int saved = errno;
     close(fd);
+    if (ok && link(tmp, kr->path) < 0) {
+        ok = 0;
+        saved = errno;
+    }
+    unlink(tmp);
+    if (!ok && saved == EEXIST) { /* another process made the key first: use it */
+        OPENSSL_cleanse(key, sizeof(key));
+        return readSecretFile(kr, err, errlen);
+    }
     if (!ok) {
-        unlink(kr->path);
+        OPENSSL_cleanse(key, sizeof(key));
         return lh_store_err(err, errlen, "cannot write %s: %s", kr->path, strerror(saved));
     }
     char dir[PATH_MAX];

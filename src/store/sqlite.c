@@ -141,6 +141,47 @@ static int migrate(sqlite3 *db, char *err, size_t errlen) {
 
 /* ============================== Connections ============================== */
 
+/* PRAGMA journal_mode = WAL, tried again while another connection holds the lock the switch
+ * needs. Several processes opening a new file at once (two writers started together) got
+ * SQLITE_BUSY at once from it, without the busy handler, and the open failed with
+ * "database is locked". A bounded number of tries, BUSY_MS in all, as the busy timeout. */
+static int setWal(sqlite3 *db, char *err, size_t errlen) {
+    for (int attempt = 0;; attempt++) {
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+        int wal = 0;
+        if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(s, 0);
+            wal = mode && !strcmp(mode, "wal");
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(s);
+        if (wal) return 0;
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if ((rc != SQLITE_OK && !busy) || attempt >= BUSY_MS / 5) {
+            if (rc == SQLITE_OK) return lh_store_err(err, errlen, "the event store cannot use WAL mode");
+            return dbErr(db, err, errlen, "cannot switch the event store to WAL mode");
+        }
+        usleep(5000);
+    }
+}
+
+/* Every connection's busy handler: while another process holds a lock we need (the write
+ * lock, at BEGIN IMMEDIATE: the writer's, the migration's), try again every BUSY_POLL_US,
+ * up to BUSY_MS in all. SQLite's own (sqlite3_busy_timeout) sleeps 1, 2, 5
+ * ... then 100 ms between tries; a process that commits back to back frees the lock only
+ * for the microseconds between its COMMIT and its next BEGIN, so a second writer process
+ * polling every 100 ms was starved: in store_crash.sh one writer acknowledged 1 append
+ * while the other acknowledged 5,704 (or had not finished opening), and a wait past
+ * BUSY_MS fails the append. */
+#define BUSY_POLL_US 250
+static int busyPoll(void *arg, int tries) {
+    (void)arg;
+    if ((long)tries * BUSY_POLL_US >= BUSY_MS * 1000L) return 0;
+    usleep(BUSY_POLL_US);
+    return 1;
+}
+
 static int openConn(sqliteBe *b, int create, sqlite3 **out, char *err, size_t errlen) {
     *out = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -150,7 +191,7 @@ static int openConn(sqliteBe *b, int create, sqlite3 **out, char *err, size_t er
         sqlite3_close(db);
         return rc;
     }
-    sqlite3_busy_timeout(db, BUSY_MS);
+    sqlite3_busy_handler(db, busyPoll, NULL);
     sqlite3_extended_result_codes(db, 1);
     *out = db;
     return 0;
@@ -170,7 +211,27 @@ static void readerFree(reader *r) {
     free(r);
 }
 
+/* Readers pinned to this thread by read_begin (sqlReadBegin), one per store: readerGet hands
+ * the pinned one out and readerPut keeps it, so every read of the thread between read_begin
+ * and read_end sees one snapshot. A few slots, because a thread may pin one store while it
+ * opens another (a test's hook does). */
+#define PINS_MAX 4
+typedef struct pin {
+    sqliteBe *b;                 /* NULL: a free slot */
+    reader *r;
+    int depth, broken;
+} pin;
+static _Thread_local pin tl_pins[PINS_MAX];
+
+static pin *pinOf(const sqliteBe *b) {
+    for (int i = 0; i < PINS_MAX; i++)
+        if (tl_pins[i].b == b) return &tl_pins[i];
+    return NULL;
+}
+
 static reader *readerGet(sqliteBe *b, char *err, size_t errlen) {
+    pin *p = pinOf(b);
+    if (p) return p->r;
     pthread_mutex_lock(&b->pool_mu);
     reader *r = b->npool ? b->pool[--b->npool] : NULL;
     pthread_mutex_unlock(&b->pool_mu);
@@ -186,6 +247,11 @@ static reader *readerGet(sqliteBe *b, char *err, size_t errlen) {
 
 static void readerPut(sqliteBe *b, reader *r, int broken) {
     if (!r) return;
+    pin *p = pinOf(b);
+    if (p && p->r == r) { /* read_end gives it back (or frees it, when broken) */
+        p->broken |= broken;
+        return;
+    }
     pthread_mutex_lock(&b->pool_mu);
     if (!broken && b->npool < POOL_MAX) { b->pool[b->npool++] = r; r = NULL; }
     pthread_mutex_unlock(&b->pool_mu);
@@ -226,7 +292,7 @@ static int writerOpen(sqliteBe *b, char *err, size_t errlen) {
     char pragma[96];
     snprintf(pragma, sizeof(pragma), "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0; "
              "PRAGMA cache_size = -%d", WRITER_CACHE_KIB);
-    if (execSql(b->wdb, "PRAGMA journal_mode = WAL", err, errlen) < 0 || execSql(b->wdb, pragma, err, errlen) < 0)
+    if (setWal(b->wdb, err, errlen) < 0 || execSql(b->wdb, pragma, err, errlen) < 0)
         goto fail;
     sqlite3_wal_hook(b->wdb, walHook, b);
     for (int k = 1; k < INSERT_SIZES; k++) {
@@ -535,7 +601,7 @@ static int sqlOpen(lh_store *st, const lh_store_options *o, char *err, size_t er
     /* Opening runs SQLite's crash recovery: a WAL whose last transaction was half-written
      * (no valid commit frame, bad checksum) is ignored from that frame on; such a
      * transaction was never acknowledged, because acknowledgement follows the fsync. */
-    int rc = execSql(db, "PRAGMA journal_mode = WAL", err, errlen);
+    int rc = setWal(db, err, errlen);
     if (rc == 0) rc = migrate(db, err, errlen);
     sqlite3_close(db);
     if (rc < 0) return -1;
@@ -563,6 +629,44 @@ static int sqlHead(lh_store *st, lh_chain_head *h, int *exists, char *err, size_
     }
     readerPut(b, r, 0);
     return 0;
+}
+
+/* One read transaction on one reader, pinned to the calling thread until read_end. In WAL
+ * mode a deferred BEGIN takes its snapshot at the first read (the head), and every read
+ * after it sees the database as of that moment, whatever this or another process commits
+ * meanwhile: read as separate statements, a commit between the head and the tail made the
+ * tail run past the head, and open or verify reported a damaged chain. The snapshot holds
+ * back the WAL's restart while it lasts (a long verify lets the WAL grow), as any reader's
+ * does. Nests by counting. */
+static int sqlReadBegin(lh_store *st, char *err, size_t errlen) {
+    sqliteBe *b = be(st);
+    pin *p = pinOf(b);
+    if (p) {
+        p->depth++;
+        return 0;
+    }
+    p = pinOf(NULL);
+    if (!p) return lh_store_err(err, errlen, "more than %d stores pinned to one snapshot on this thread", PINS_MAX);
+    reader *r = readerGet(b, err, errlen);
+    if (!r) return -1;
+    if (execSql(r->db, "BEGIN", err, errlen) < 0) {
+        readerPut(b, r, 1);
+        return -1;
+    }
+    *p = (pin){.b = b, .r = r, .depth = 1};
+    return 0;
+}
+
+static void sqlReadEnd(lh_store *st) {
+    sqliteBe *b = be(st);
+    pin *p = pinOf(b);
+    if (!p || --p->depth > 0) return;
+    reader *r = p->r;
+    int broken = p->broken;
+    *p = (pin){0};
+    /* read only: nothing to make durable; a read that failed may have ended it already */
+    if (sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) broken = 1;
+    readerPut(b, r, broken);
 }
 
 static int sqlInitHead(lh_store *st, const char *fp, char *err, size_t errlen) {
@@ -934,4 +1038,6 @@ const lh_backend_ops lh_store_sqlite_ops = {
     .sub_wait = sqlSubWait,
     .sub_close = sqlSubClose,
     .close = sqlClose,
+    .read_begin = sqlReadBegin,
+    .read_end = sqlReadEnd,
 };

@@ -111,8 +111,8 @@ static int verifyAtOpen(lh_store *st, const lh_store_options *o, char *err, size
 
 void (*lh_store_test_after_head)(lh_store *st);
 
-/* Pin this thread's reads to one snapshot (backends that have one: PostgreSQL), so a head
- * and the events read after it agree even while another replica commits. */
+/* Pin this thread's reads to one snapshot (both backends have one), so a head and the
+ * events read after it agree even while another process or replica commits. */
 static int readBegin(lh_store *st, char *err, size_t errlen) {
     return st->ops->read_begin ? st->ops->read_begin(st, err, errlen) : 0;
 }
@@ -121,8 +121,9 @@ static void readEnd(lh_store *st) {
     if (st->ops->read_end) st->ops->read_end(st);
 }
 
-/* The head and the tail in one snapshot: read separately, another replica's commit between
- * the two made the tail run past the head and the open fail as if the log were damaged. */
+/* The head and the tail in one snapshot: read separately, another process's or replica's
+ * commit between the two made the tail run past the head and the open fail as if the log
+ * were damaged ("the chain's tail does not match its recorded head"). */
 static int checkHeadTail(lh_store *st, char *err, size_t errlen) {
     lh_chain_head h;
     int exists = 0;
@@ -439,18 +440,19 @@ static int badAt(lh_store_verify_result *r, int64_t seq, const char *fmt, const 
     return 0;
 }
 
-/* The head against the latest checkpoint outside the store: a cut tail shows there only. */
-static int verifyWitness(lh_store *st, const lh_chain_head *h, lh_store_verify_result *r, char *err, size_t errlen) {
+/* The head against the latest checkpoint outside the store (read before the head: see
+ * lh_store_verify): a cut tail shows there only. */
+static int verifyWitness(lh_store *st, const lh_chain_head *h, const lh_cp_scan *s, lh_store_verify_result *r,
+                         char *err, size_t errlen) {
     snprintf(r->checkpoint_path, sizeof(r->checkpoint_path), "%s", st->cp_path);
-    lh_cp_scan s;
     lh_cp_verdict v;
-    if (lh_witness_scan(st, &s, err, errlen) < 0 || lh_witness_check(st, h, &s, &v, err, errlen) < 0) return -1;
-    r->checkpoint_bad = s.bad;
-    r->checkpoint_cuts = s.cuts;
-    r->checkpoint_torn = s.torn;
-    r->checkpoint_found = s.found;
-    r->checkpoint_seq = s.found ? s.best.seq : 0;
-    r->checkpoint_wall_ns = s.found ? s.best.wall_ns : 0;
+    if (lh_witness_check(st, h, s, &v, err, errlen) < 0) return -1;
+    r->checkpoint_bad = s->bad;
+    r->checkpoint_cuts = s->cuts;
+    r->checkpoint_torn = s->torn;
+    r->checkpoint_found = s->found;
+    r->checkpoint_seq = s->found ? s->best.seq : 0;
+    r->checkpoint_wall_ns = s->found ? s->best.wall_ns : 0;
     r->unwitnessed = v.unwitnessed;
     if (v.cut && (r->ok || v.first_missing < r->first_bad_seq)) {
         r->ok = 0;
@@ -460,25 +462,30 @@ static int verifyWitness(lh_store *st, const lh_chain_head *h, lh_store_verify_r
     return 0;
 }
 
-static int verifyPinned(lh_store *st, lh_store_verify_result *r, char *err, size_t errlen);
+static int verifyPinned(lh_store *st, const lh_cp_scan *scan, lh_store_verify_result *r, char *err, size_t errlen);
 
-/* The whole walk runs in one snapshot: pages read while other replicas commit would
- * otherwise show events "after the recorded chain head". */
+/* The whole walk runs in one snapshot: pages read while other writers commit would
+ * otherwise show events "after the recorded chain head". The checkpoint file is read
+ * before that snapshot is taken: a checkpoint witnesses a committed head, so every one in
+ * the file is then at or behind the snapshot's head. Read after it, a writer's checkpoint
+ * of a commit the snapshot does not see looked like a cut tail. */
 int lh_store_verify(lh_store *st, lh_store_verify_result *r, char *err, size_t errlen) {
     memset(r, 0, sizeof(*r));
+    lh_cp_scan scan;
+    if (lh_witness_scan(st, &scan, err, errlen) < 0) return -1;
     if (readBegin(st, err, errlen) < 0) return -1;
-    int rc = verifyPinned(st, r, err, errlen);
+    int rc = verifyPinned(st, &scan, r, err, errlen);
     readEnd(st);
     return rc;
 }
 
-static int verifyPinned(lh_store *st, lh_store_verify_result *r, char *err, size_t errlen) {
+static int verifyPinned(lh_store *st, const lh_cp_scan *scan, lh_store_verify_result *r, char *err, size_t errlen) {
     lh_chain_head h;
     int exists = 0;
     if (st->ops->head(st, &h, &exists, err, errlen) < 0) return -1;
     if (lh_store_test_after_head) lh_store_test_after_head(st);
     r->head_seq = exists ? h.seq : 0;
-    if (!exists) { r->ok = 1; return verifyWitness(st, NULL, r, err, errlen); }
+    if (!exists) { r->ok = 1; return verifyWitness(st, NULL, scan, r, err, errlen); }
     if (st->keys.n == 0)
         return lh_store_err(err, errlen, "no key to verify with: set LIGHTHOUSE_SECRET or keep <data>/secret "
                             "(the chain starts with key %s)", h.genesis_fp);
@@ -546,7 +553,7 @@ static int verifyPinned(lh_store *st, lh_store_verify_result *r, char *err, size
             badAt(r, h.seq, "%s", "the recorded key in force differs from the chain's rotations");
         }
     }
-    if (rc == 0) rc = verifyWitness(st, &h, r, err, errlen);
+    if (rc == 0) rc = verifyWitness(st, &h, scan, r, err, errlen);
     lh_mac_free(m);
     return rc;
 }

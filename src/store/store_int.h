@@ -200,7 +200,8 @@ typedef struct lh_backend_ops {
     void (*close)(lh_store *st);
     /* Optional (NULL: reads are not pinned). Between read_begin and read_end, this thread's
      * head, query and count calls see one snapshot of the store, so a commit by another
-     * replica between two of them cannot look like damage (a head behind its tail). Nests
+     * process or replica between two of them cannot look like damage (a head behind its
+     * tail). Nests
      * by counting; only the outermost pair opens and closes. Writes are not allowed inside. */
     int (*read_begin)(lh_store *st, char *err, size_t errlen);
     void (*read_end)(lh_store *st);
@@ -216,8 +217,9 @@ typedef struct lh_backend_ops {
                         size_t errlen);
 } lh_backend_ops;
 
-/* Test hook (NULL in production): called in lh_store_open and lh_store_verify right after
- * the chain head was read, before its tail is, so a test can commit in between. */
+/* Test hook (NULL in production): called in lh_store_open (the tail check and the
+ * checkpoint check) and lh_store_verify right after the chain head was read, before its tail
+ * (or the event a checkpoint witnessed) is, so a test can commit in between. */
 extern void (*lh_store_test_after_head)(lh_store *st);
 
 extern const lh_backend_ops lh_store_sqlite_ops;

@@ -14,8 +14,10 @@
  * - notebooks (NotebookEdit, *.ipynb; a whole .ipynb's JSON is read cell by cell, each
  *   code cell's source a string or a list of lines): `!cmd` lines and %%bash cells as shell, the rest
  *   as Python (`python3 -c '…'`, read by code_lex.c through the unwrapper);
- * - dev containers' create/start commands, .envrc (direnv), .husky hooks, and the
- *   script items of .gitlab-ci.yml.
+ * - dev containers' create/start commands, .envrc (direnv), .husky hooks, the
+ *   script items of .gitlab-ci.yml, and the hooks' entries of .pre-commit-config.yaml;
+ * - Python start-up code: a .pth file's import lines, sitecustomize.py, usercustomize.py
+ *   (as `python3 -c '…'`).
  * Git hooks, shell start-up files and the agent's own settings are judged by their path
  * (an_fs.c) whatever they hold. */
 #include "engine/analyze.h"
@@ -29,7 +31,7 @@
 #include "engine/unwrap.h"
 
 typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK, TGT_DEVCONTAINER,
-               TGT_SCRIPT, TGT_GITLAB } target;
+               TGT_SCRIPT, TGT_GITLAB, TGT_PRECOMMIT, TGT_PYSTART } target;
 
 static int endsWith(const char *s, const char *suf) {
     size_t n = strlen(s), m = strlen(suf);
@@ -51,6 +53,11 @@ static target targetOf(const char *path, lh_tool tool) {
     /* run as shell by themselves: direnv on cd, husky hooks on commit */
     if (!strcmp(base, ".envrc") || strstr(path, "/.husky/") || !strncmp(path, ".husky/", 7)) return TGT_SCRIPT;
     if (!strcmp(base, ".gitlab-ci.yml")) return TGT_GITLAB;
+    if (!strcmp(base, ".pre-commit-config.yaml") || !strcmp(base, ".pre-commit-config.yml")) return TGT_PRECOMMIT;
+    /* Python runs these at every start: a .pth file's `import` lines, sitecustomize and
+     * usercustomize modules */
+    if (endsWith(base, ".pth") || !strcmp(base, "sitecustomize.py") || !strcmp(base, "usercustomize.py"))
+        return TGT_PYSTART;
     if (!strcmp(base, "Makefile") || !strcmp(base, "makefile") || !strcmp(base, "GNUmakefile") ||
         endsWith(base, ".mk"))
         return TGT_MAKE;
@@ -277,6 +284,49 @@ static void gitlab(const char *s, size_t len, text *sh) {
     }
 }
 
+/* .pre-commit-config.yaml: each hook's `entry:` runs at every commit (a command line for
+ * `language: system` and `script`; for the other languages a name, judged the same). */
+static void precommit(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        const char *k = p + indentOf(p, e);
+        if (k < e && *k == '-') k += 1 + indentOf(k + 1, e);
+        if ((size_t)(e - k) > 6 && !strncmp(k, "entry:", 6)) {
+            const char *v = k + 6;
+            while (v < e && *v == ' ') v++;
+            if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) add(sh, v + 1, (size_t)(e - 1 - v - 1));
+            else add(sh, v, (size_t)(e - v));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* A .pth file: its lines that start with `import` are run as Python at every start (the
+ * others are paths); sitecustomize.py and usercustomize.py are run whole. */
+static void pystart(const char *path, const char *s, size_t len, text *sh) {
+    text py = {sh->c, NULL, 0, 0};
+    adds(&py, "");
+    if (endsWith(path, ".pth")) {
+        const char *end = s + len;
+        for (const char *p = s; p < end;) {
+            const char *e = lineEnd(p, end);
+            if ((size_t)(e - p) > 6 && (!strncmp(p, "import ", 7) || !strncmp(p, "import\t", 7))) {
+                add(&py, p, (size_t)(e - p));
+                adds(&py, "\n");
+            }
+            p = e < end ? e + 1 : end;
+        }
+    } else {
+        add(&py, s, len);
+    }
+    if (!py.n) return;
+    adds(sh, "python3 -c ");
+    addQuoted(sh, py.s, py.n);
+    adds(sh, "\n" LH_CONTENT_UNIT);
+}
+
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
     lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
@@ -481,6 +531,8 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
     }
     case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n" LH_CONTENT_UNIT); break;
     case TGT_GITLAB: gitlab(s, len, &sh); break;
+    case TGT_PRECOMMIT: precommit(s, len, &sh); break;
+    case TGT_PYSTART: pystart(path, s, len, &sh); break;
     default: break;
     }
     if (c->oom || !sh.n) return NULL;

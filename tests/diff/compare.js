@@ -191,6 +191,15 @@ const ACCEPTED = [
     rewrite: null,
   },
   {
+    // export NAME\X=v (declare, local, readonly, typeset): a backslash in the name part is
+    // not an assignment word, so bash removes the quote and the builtin gets
+    // "NAMEX=v", as the engine's argv says; mvdan/sh's declaration clause keeps the
+    // backslash in the word. Accepted as is.
+    name: 'declaration-name-backslash',
+    when: (input) => /(^|[\s;&|(])(export|declare|local|readonly|typeset)\s[^\n;&|]*\\[^\s=]*=/.test(input),
+    rewrite: null,
+  },
+  {
     // coproc CMD: the engine keeps "coproc" as the first word (the unwrapper strips it
     // like a wrapper); mvdan/sh parses a coprocess clause. The rewrite drops the keyword.
     name: 'coproc-as-wrapper',

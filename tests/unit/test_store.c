@@ -832,17 +832,12 @@ static void test_canonical_and_utf8(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpRoot, sizeof(tmpRoot), "/tmp/lh-test-store.XXXXXX");
-    if (!mkdtemp(tmpRoot)) return -1;
-    unsetenv("LIGHTHOUSE_SECRET");
-    return 0;
+    return lh_test_store_dir(tmpRoot, sizeof(tmpRoot), "lh-test-store");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpRoot);
-    return system(cmd) == 0 ? 0 : -1;
+    return lh_test_rmtree(tmpRoot);
 }
 
 int main(void) {

@@ -383,20 +383,12 @@ static void test_torn_line_in_the_middle_is_bad(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpRoot, sizeof(tmpRoot), "/tmp/lh-test-store-cut.XXXXXX");
-    if (!mkdtemp(tmpRoot)) return -1;
-    unsetenv("LIGHTHOUSE_SECRET");
-    unsetenv("LIGHTHOUSE_CHECKPOINTS");
-    unsetenv("LIGHTHOUSE_CHECKPOINT_INTERVAL_MS");
-    unsetenv("LIGHTHOUSE_ACCEPT_CUT_LOG");
-    return 0;
+    return lh_test_store_dir(tmpRoot, sizeof(tmpRoot), "lh-test-store-cut");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpRoot);
-    return system(cmd) == 0 ? 0 : -1;
+    return lh_test_rmtree(tmpRoot);
 }
 
 int main(void) {

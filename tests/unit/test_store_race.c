@@ -352,19 +352,12 @@ static void test_new_store_opened_by_many_at_once(void **state) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpRoot, sizeof(tmpRoot), "/tmp/lh-store-race.XXXXXX");
-    if (!mkdtemp(tmpRoot)) return -1;
-    unsetenv("LIGHTHOUSE_SECRET");
-    unsetenv("LIGHTHOUSE_CHECKPOINTS");
-    unsetenv("LIGHTHOUSE_CHECKPOINT_INTERVAL_MS");
-    return 0;
+    return lh_test_store_dir(tmpRoot, sizeof(tmpRoot), "lh-store-race");
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpRoot);
-    return system(cmd) == 0 ? 0 : -1;
+    return lh_test_rmtree(tmpRoot);
 }
 
 int main(void) {

@@ -96,10 +96,20 @@ static void syncDir(const char *dir) {
 
 static int readSecretFile(lh_keyring *kr, char *err, size_t errlen);
 
+/* Give the finished file tmp the name path unless path exists (then -1 with EEXIST):
+ * renameat2 with RENAME_NOREPLACE, or link where the file system has no such rename. Some
+ * file systems (FUSE ones such as tests/powercut/cutfs, vfat) have no hard links. */
+static int publishNew(const char *tmp, const char *path) {
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return -1;
+    return link(tmp, path);
+}
+
 /* A new store's key file. Several processes may open a new store at once (two writers
  * started together), so the file must appear whole or not at all: the key is written to a
- * file of this process's own, fsynced, and linked to <data>/secret, which fails when
- * another process linked its file first; then that one's key is read. (Created in place
+ * file of this process's own, fsynced, and renamed (or linked) to <data>/secret without
+ * replacing it, which fails when another process's file got the name first; then that
+ * one's key is read. (Created in place
  * with O_EXCL, the loser failed with "File exists", or read the winner's file before its
  * key was written and found no key.) */
 static int createSecretFile(lh_keyring *kr, char *err, size_t errlen) {
@@ -115,11 +125,11 @@ static int createSecretFile(lh_keyring *kr, char *err, size_t errlen) {
     int ok = w == 65 && fsync(fd) == 0;
     int saved = errno;
     close(fd);
-    if (ok && link(tmp, kr->path) < 0) {
+    if (ok && publishNew(tmp, kr->path) < 0) {
         ok = 0;
         saved = errno;
     }
-    unlink(tmp);
+    unlink(tmp);   /* after a link; gone after a rename */
     if (!ok && saved == EEXIST) { /* another process made the key first: use it */
         OPENSSL_cleanse(key, sizeof(key));
         return readSecretFile(kr, err, errlen);

@@ -29,6 +29,7 @@
 #include "bridge/sse.h"
 #include "engine/paths.h"
 #include "engine/shell.h"
+#include "util/check.h"
 #include "util/sha256.h"
 #include "util/utf8.h"
 
@@ -69,6 +70,7 @@ typedef struct esc {
     char *final_reason;
     lh_esc_wait *waiters;              /* decisions waiting for it */
     struct esc *prev, *next;           /* the table, oldest first */
+    struct esc *pprev, *pnext;         /* the pending ones alone, oldest first */
 } esc;
 
 typedef struct cached {
@@ -86,11 +88,13 @@ struct lh_escalations {
     pthread_mutex_t mu;                /* guards everything below */
     pthread_cond_t cv;                 /* the timer thread's wake-up (on mu) */
     esc *head, *tail;
+    esc *phead, *ptail;                /* the pending escalations (the timer, lists and joins walk only these) */
     int npending, ndone, nwaiters;
     lh_esc_wait *lists;                /* long-polls of the list */
     cached cache[LH_ESC_CACHE];
     int cache_next;
     int closing, stop, started;
+    uint64_t timer_at;                 /* when the timer thread wakes next (lh_mono_ns); 0: awake */
     pthread_t timer;
     uint64_t total[3];                 /* allow, deny, expired */
     uint64_t hist[LH_HIST_BUCKETS + 1], hist_count;
@@ -215,7 +219,25 @@ static void linkLocked(lh_escalations *x, esc *e) {
     e->next = NULL;
     if (x->tail) x->tail->next = e; else x->head = e;
     x->tail = e;
-    if (e->state == ST_PENDING) x->npending++; else x->ndone++;
+    if (e->state != ST_PENDING) { x->ndone++; return; }
+    x->npending++;
+    e->pprev = x->ptail;
+    e->pnext = NULL;
+    if (x->ptail) x->ptail->pnext = e; else x->phead = e;
+    x->ptail = e;
+}
+
+/* e is no longer pending: off the pending list. */
+static void unlinkPendingLocked(lh_escalations *x, esc *e) {
+    if (e->pprev) e->pprev->pnext = e->pnext; else x->phead = e->pnext;
+    if (e->pnext) e->pnext->pprev = e->pprev; else x->ptail = e->pprev;
+    e->pprev = e->pnext = NULL;
+}
+
+/* Wake the timer thread if it sleeps past t (a new deadline or wait end), and only then:
+ * each needless wake-up walked the table and took mu from the request threads. */
+static void timerNeedLocked(lh_escalations *x, uint64_t t) {
+    if (x->timer_at && t < x->timer_at) pthread_cond_signal(&x->cv);
 }
 
 /* Drop the oldest finished escalations past LH_ESC_KEEP_DONE. */
@@ -287,6 +309,7 @@ static char *escText(const esc *e) {
 }
 
 static void publishLocked(lh_escalations *x, const char *type, const esc *e) {
+    if (!lh_streams_open_count(x->b->streams)) return;   /* nobody to render it for */
     char *s = escText(e);
     if (s) lh_streams_publish(x->b->streams, LH_SSE_CH_ESCALATIONS, type, s);
     free(s);
@@ -295,6 +318,8 @@ static void publishLocked(lh_escalations *x, const char *type, const esc *e) {
 /* An escalation ends (under mu): counters, the duration histogram, the verdict cache,
  * the waiters. */
 static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout outcome, char *final_reason) {
+    LH_ASSERT(e->state == ST_PENDING);
+    unlinkPendingLocked(x, e);
     e->state = state;
     e->final = outcome;
     e->by_timeout = state == ST_EXPIRED;
@@ -495,8 +520,8 @@ int lh_escalations_on_decision(lh_escalations *x, lh_req *rq, const lh_request *
         return 2;
     }
     /* The same agent asking the same question while it is pending joins it. */
-    for (esc *e = x->head; e; e = e->next)
-        if (e->state == ST_PENDING && !memcmp(e->key, key, 32) && !strcmp(e->agent, r->agent ? r->agent : "")) {
+    for (esc *e = x->phead; e; e = e->pnext)
+        if (!memcmp(e->key, key, 32) && !strcmp(e->agent, r->agent ? r->agent : "")) {
             memcpy(rq->esc.id, e->id, sizeof(rq->esc.id));
             pthread_mutex_unlock(&x->mu);
             pthread_mutex_unlock(&x->wmu);
@@ -523,7 +548,7 @@ int lh_escalations_on_decision(lh_escalations *x, lh_req *rq, const lh_request *
     linkLocked(x, e);
     wakeListsLocked(x);
     publishLocked(x, "escalation.created", e);
-    pthread_cond_signal(&x->cv);   /* a new deadline */
+    timerNeedLocked(x, e->deadline_mono);
     pthread_mutex_unlock(&x->mu);
     pthread_mutex_unlock(&x->wmu);
     return 1;
@@ -552,7 +577,7 @@ static int suspendLocked(lh_escalations *x, struct MHD_Connection *c, lh_req *rq
     else { w->next = x->lists; x->lists = w; }
     x->nwaiters++;
     MHD_suspend_connection(c);
-    pthread_cond_signal(&x->cv);   /* a new wake-up time */
+    timerNeedLocked(x, w->until);
     return 0;
 }
 
@@ -751,7 +776,7 @@ static void endWaitsLocked(lh_escalations *x, uint64_t now, uint64_t *next) {
         if (w->until < *next) *next = w->until;
         pp = &w->next;
     }
-    for (esc *e = x->head; e; e = e->next)
+    for (esc *e = x->phead; e; e = e->pnext)   /* only pending ones have waiters */
         for (lh_esc_wait **pp = &e->waiters; *pp;) {
             lh_esc_wait *w = *pp;
             if (w->until <= now) { *pp = w->next; wakeOne(x, w); continue; }
@@ -769,8 +794,7 @@ static void *timerMain(void *arg) {
         uint64_t now = lh_mono_ns(), next = now + 1000000000ull;
         char due[16][LH_ESC_ID_LEN + 1];
         int ndue = 0;
-        for (esc *e = x->head; e; e = e->next) {
-            if (e->state != ST_PENDING) continue;
+        for (esc *e = x->phead; e; e = e->pnext) {
             if (e->deadline_mono <= now) { if (ndue < 16) memcpy(due[ndue++], e->id, sizeof(due[0])); }
             else if (e->deadline_mono < next) next = e->deadline_mono;
         }
@@ -780,10 +804,12 @@ static void *timerMain(void *arg) {
             for (int i = 0; i < ndue; i++) expireOne(x, due[i]);
             if (now - lastSweep >= 1000000000ull) { lh_experts_sweep(x->b->experts); lastSweep = now; }
             pthread_mutex_lock(&x->mu);
-            if (ndue) continue;
+            continue;   /* what changed while mu was free (timer_at was 0: nobody woke us) */
         }
         struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+        x->timer_at = next;
         pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+        x->timer_at = 0;
     }
     pthread_mutex_unlock(&x->mu);
     return NULL;
@@ -940,7 +966,7 @@ void lh_escalations_shutdown(lh_escalations *x) {
     pthread_mutex_lock(&x->mu);
     x->closing = 1;
     wakeListsLocked(x);
-    for (esc *e = x->head; e; e = e->next) wakeDecisionsLocked(x, e);
+    for (esc *e = x->phead; e; e = e->pnext) wakeDecisionsLocked(x, e);
     pthread_mutex_unlock(&x->mu);
 }
 
@@ -1040,7 +1066,9 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
     if (!r->esc.list) r->esc.until = now + (uint64_t)wait * 1000000000ull;   /* the first call */
     json_t *arr = json_array();
     pthread_mutex_lock(&x->mu);
-    for (esc *e = x->head; e && (long)json_array_size(arr) < limit; e = e->next) {
+    /* The pending ones have a list of their own: a long-poll does not walk the finished. */
+    for (esc *e = want == ST_PENDING ? x->phead : x->head; e && (long)json_array_size(arr) < limit;
+         e = want == ST_PENDING ? e->pnext : e->next) {
         if (want >= 0 && e->state != want) continue;
         if (expert && want == ST_PENDING && !mayDecideLocked(b, e, r->claims.agent)) continue;
         json_array_append_new(arr, escJson(e, 1));

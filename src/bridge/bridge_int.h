@@ -73,6 +73,12 @@ typedef struct lh_esc_wait {
     struct lh_esc_wait *next;     /* in a waiter list */
     struct MHD_Connection *conn;
     struct lh_req *req;
+    /* An escalation this decision created, not yet durable: its escalation.created event
+     * (malloc'd) goes into the store with the decision.made event, in one commit, and
+     * lh_escalations_born ends it (escalations.c owns both). */
+    char *created;
+    void *unborn;
+    struct lh_escalations *owner;
 } lh_esc_wait;
 
 /* The bridge: its configuration and one handle per module. Each handle's state is the

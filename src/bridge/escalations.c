@@ -71,6 +71,7 @@ typedef struct esc {
     lh_esc_wait *waiters;              /* decisions waiting for it */
     struct esc *prev, *next;           /* the table, oldest first */
     struct esc *pprev, *pnext;         /* the pending ones alone, oldest first */
+    int born;                          /* its escalation.created is durable: others may see it */
 } esc;
 
 typedef struct cached {
@@ -212,6 +213,12 @@ static esc *findLocked(lh_escalations *x, const char *id) {
     for (esc *e = x->tail; e; e = e->prev)   /* recent ones first */
         if (!strcmp(e->id, id)) return e;
     return NULL;
+}
+
+/* The same, but only one whose escalation.created is durable: what others may see. */
+static esc *findBornLocked(lh_escalations *x, const char *id) {
+    esc *e = findLocked(x, id);
+    return e && e->born ? e : NULL;
 }
 
 static void linkLocked(lh_escalations *x, esc *e) {
@@ -498,13 +505,19 @@ static int appendEvents(lh_escalations *x, const lh_event *ev, size_t n, char *e
     return lh_appender_append(x->b->appender, ev, n, NULL, err, errlen);
 }
 
+/* A pending escalation of agent with cache key key, born or not; under mu. */
+static esc *pendingLocked(lh_escalations *x, const unsigned char key[32], const char *agent) {
+    for (esc *e = x->phead; e; e = e->pnext)
+        if (!memcmp(e->key, key, 32) && !strcmp(e->agent, agent ? agent : "")) return e;
+    return NULL;
+}
+
 int lh_escalations_on_decision(lh_escalations *x, lh_req *rq, const lh_request *r, lh_decision *d, lh_engine *eng,
                                lh_arena *a) {
     if (!x || d->action != LH_ESCALATE || !d->escalation) return 0;
     unsigned char key[32];
     keyOf(r, d, key);
     uint64_t now = lh_mono_ns();
-    pthread_mutex_lock(&x->wmu);
     pthread_mutex_lock(&x->mu);
     /* A verdict given for the same question, still fresh. */
     for (int i = 0; d->escalation->cache_ttl_ms && i < LH_ESC_CACHE; i++) {
@@ -516,42 +529,71 @@ int lh_escalations_on_decision(lh_escalations *x, lh_req *rq, const lh_request *
         d->reason = lh_arena_printf(a, "%s (cached expert verdict of %s)", c->reason, c->id);
         if (!d->reason) d->reason = "cached expert verdict";
         pthread_mutex_unlock(&x->mu);
-        pthread_mutex_unlock(&x->wmu);
         return 2;
     }
     /* The same agent asking the same question while it is pending joins it. */
-    for (esc *e = x->phead; e; e = e->pnext)
-        if (!memcmp(e->key, key, 32) && !strcmp(e->agent, r->agent ? r->agent : "")) {
-            memcpy(rq->esc.id, e->id, sizeof(rq->esc.id));
-            pthread_mutex_unlock(&x->mu);
-            pthread_mutex_unlock(&x->wmu);
-            return 1;
-        }
+    const esc *same = pendingLocked(x, key, r->agent);
+    if (same) memcpy(rq->esc.id, same->id, sizeof(rq->esc.id));
     int full = x->npending >= x->max_pending || x->closing;
     pthread_mutex_unlock(&x->mu);
-    if (full) { pthread_mutex_unlock(&x->wmu); return 0; }
+    if (same) return 1;
+    if (full) return 0;
     esc *e = newEsc(x->b, r, d, key, eng, a);
     char *data = e ? createdData(e) : NULL;
-    char err[256];
-    lh_event ev = {.type = "escalation.created", .agent = e ? e->agent : "", .aggregate = e ? e->id : "",
-                   .data = data};
-    if (!data || appendEvents(x, &ev, 1, err, sizeof(err))) {
-        if (data) fprintf(stderr, "lighthouse serve: escalation not recorded: %s\n", err);
+    if (!data) { freeEsc(e); return 0; }
+    pthread_mutex_lock(&x->mu);
+    same = pendingLocked(x, key, r->agent);   /* made meanwhile by another request */
+    if (same || x->closing) {
+        if (same) memcpy(rq->esc.id, same->id, sizeof(rq->esc.id));
+        pthread_mutex_unlock(&x->mu);
         free(data);
         freeEsc(e);
-        pthread_mutex_unlock(&x->wmu);
-        return 0;
+        return same ? 1 : 0;
     }
-    free(data);
-    memcpy(rq->esc.id, e->id, sizeof(rq->esc.id));
-    pthread_mutex_lock(&x->mu);
+    /* Linked unborn: it counts and can be joined, nobody else sees it until its event is
+     * durable (lh_escalations_born). */
     linkLocked(x, e);
-    wakeListsLocked(x);
-    publishLocked(x, "escalation.created", e);
-    timerNeedLocked(x, e->deadline_mono);
     pthread_mutex_unlock(&x->mu);
-    pthread_mutex_unlock(&x->wmu);
+    memcpy(rq->esc.id, e->id, sizeof(rq->esc.id));
+    rq->esc.created = data;
+    rq->esc.unborn = e;
+    rq->esc.owner = x;
     return 1;
+}
+
+/* Drop an unborn escalation whose event was not recorded; under mu. */
+static void dropUnbornLocked(lh_escalations *x, esc *e) {
+    LH_ASSERT(!e->born && e->state == ST_PENDING);
+    wakeDecisionsLocked(x, e);   /* joiners: it is unknown now, their escalate reply stands */
+    unlinkPendingLocked(x, e);
+    x->npending--;
+    if (e->prev) e->prev->next = e->next; else x->head = e->next;
+    if (e->next) e->next->prev = e->prev; else x->tail = e->prev;
+    freeEsc(e);
+}
+
+void lh_escalations_abandon(lh_req *rq) {
+    free(rq->esc.created);
+    rq->esc.created = NULL;
+    if (rq->esc.unborn) lh_escalations_born(&rq->esc, -1);
+}
+
+void lh_escalations_born(void *arg, int rc) {
+    lh_esc_wait *w = arg;
+    lh_escalations *x = w->owner;
+    esc *e = w->unborn;
+    w->unborn = NULL;
+    if (!x || !e) return;
+    pthread_mutex_lock(&x->mu);
+    if (rc) {
+        dropUnbornLocked(x, e);
+    } else {
+        e->born = 1;
+        wakeListsLocked(x);
+        publishLocked(x, "escalation.created", e);
+        timerNeedLocked(x, e->deadline_mono);
+    }
+    pthread_mutex_unlock(&x->mu);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -657,7 +699,7 @@ enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection 
     char *fr = NULL;
     pthread_mutex_lock(&x->wmu);
     pthread_mutex_lock(&x->mu);
-    esc *e = findLocked(x, r->rid);
+    esc *e = findBornLocked(x, r->rid);
     if (!e) { status = 404; code = "not_found"; msg = "no such escalation"; }
     else if (e->state != ST_PENDING) { status = 409; code = "not_pending"; msg = "the escalation is no longer pending"; }
     else {
@@ -795,6 +837,7 @@ static void *timerMain(void *arg) {
         char due[16][LH_ESC_ID_LEN + 1];
         int ndue = 0;
         for (esc *e = x->phead; e; e = e->pnext) {
+            if (!e->born) continue;   /* lh_escalations_born wakes us for it */
             if (e->deadline_mono <= now) { if (ndue < 16) memcpy(due[ndue++], e->id, sizeof(due[0])); }
             else if (e->deadline_mono < next) next = e->deadline_mono;
         }
@@ -829,6 +872,7 @@ static esc *escFromCreated(const json_t *d, uint64_t now_mono, int64_t now_wall)
     if (strlen(id) != LH_ESC_ID_LEN || strncmp(id, "esc-", 4)) return NULL;
     esc *e = calloc(1, sizeof(*e));
     if (!e) return NULL;
+    e->born = 1;   /* read back from the store */
     memcpy(e->id, id, LH_ESC_ID_LEN + 1);
     e->created_ns = json_integer_value(json_object_get(d, "created_ns"));
     e->deadline_ns = json_integer_value(json_object_get(d, "deadline_ns"));
@@ -1069,7 +1113,7 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
     /* The pending ones have a list of their own: a long-poll does not walk the finished. */
     for (esc *e = want == ST_PENDING ? x->phead : x->head; e && (long)json_array_size(arr) < limit;
          e = want == ST_PENDING ? e->pnext : e->next) {
-        if (want >= 0 && e->state != want) continue;
+        if (!e->born || (want >= 0 && e->state != want)) continue;
         if (expert && want == ST_PENDING && !mayDecideLocked(b, e, r->claims.agent)) continue;
         json_array_append_new(arr, escJson(e, 1));
     }
@@ -1093,7 +1137,7 @@ enum MHD_Result lh_route_escalations_stream(lh_bridge *b, struct MHD_Connection 
 enum MHD_Result lh_route_escalation_get(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_escalations *x = b->escalations;
     pthread_mutex_lock(&x->mu);
-    const esc *e = findLocked(x, r->rid);
+    const esc *e = findBornLocked(x, r->rid);
     int mine = e && (r->claims.role != LH_ROLE_BUILDER || !strcmp(e->agent, r->claims.agent));
     json_t *out = mine ? escJson(e, 1) : NULL;
     pthread_mutex_unlock(&x->mu);

@@ -79,6 +79,12 @@ typedef struct lh_esc_wait {
     char *created;
     void *unborn;
     struct lh_escalations *owner;
+    /* A verdict being recorded (its connection suspended until the commit): the
+     * escalation, the vote, and its reason and final reason (malloc'd; consumed by
+     * lh_escalations_verdict_done). */
+    void *changing;
+    int v_allow, v_decided;
+    char *v_why, *v_fr;
 } lh_esc_wait;
 
 /* The bridge: its configuration and one handle per module. Each handle's state is the

@@ -3,11 +3,19 @@
  *
  * Threads and locks. Requests (MHD's workers) create escalations, add verdicts and list
  * them; the timer thread (lh-escalations) expires escalations past their deadline, ends
- * waits that ran out and sweeps lapsed experts. Every change takes wmu for its whole
- * course: check (under mu), append its event (the store's commit, outside mu), apply
- * (under mu). So a change is recorded before anyone can see it, changes are applied in
- * the order of their events, and readers (lists, gets, the decide route's cache look-up)
- * take only mu, never waiting for an fsync. A waiting request is a suspended connection,
+ * waits that ran out and sweeps lapsed experts. A change is checked under mu, its event
+ * appended (the store's commit, outside mu), then applied under mu, so a change is
+ * recorded before anyone can see it:
+ *   - a new escalation is linked unborn (joinable, counted, seen by nobody else) and its
+ *     escalation.created goes into the builder's decision commit; lh_escalations_born,
+ *     on the store's writer thread, makes it seen;
+ *   - a verdict or an expiry marks its escalation busy under mu for its whole course
+ *     (the next change of it waits on idle_cv, an expiry is skipped and comes again), so
+ *     the changes of one escalation are applied in the order of their events. A verdict
+ *     is appended with its connection suspended (lh_escalations_verdict_done applies it
+ *     on the writer thread); no worker thread waits for an fsync.
+ * Readers (lists, gets, the decide route's cache look-up) take only mu, never waiting
+ * for an fsync. A waiting request is a suspended connection,
  * linked in a list under mu and resumed under mu (after its woken flag is set), so no
  * worker thread is held while it waits and a resume can never precede its suspend.
  *
@@ -30,6 +38,7 @@
 #include "engine/paths.h"
 #include "engine/shell.h"
 #include "util/check.h"
+#include "util/growbuf.h"
 #include "util/sha256.h"
 #include "util/utf8.h"
 
@@ -39,6 +48,7 @@
 #define CTX_MAX_ITEMS 32           /* commands, paths, findings in a context */
 #define CTX_TEXT_MAX (16u << 10)   /* bytes of the command kept */
 #define FINAL_MAX 4000             /* bytes of a final reason */
+#define LIST_MAX (256u << 20)      /* bytes of a list's reply */
 
 typedef struct verdict {
     char expert[LH_STORE_MAX_NAME + 1];
@@ -72,6 +82,9 @@ typedef struct esc {
     struct esc *prev, *next;           /* the table, oldest first */
     struct esc *pprev, *pnext;         /* the pending ones alone, oldest first */
     int born;                          /* its escalation.created is durable: others may see it */
+    int busy;                          /* a change (verdict, expiry) is being recorded: the next waits */
+    char *text;                        /* its ESC object as JSON, rendered once per change; NULL: stale */
+    size_t text_len;
 } esc;
 
 typedef struct cached {
@@ -85,9 +98,9 @@ typedef struct cached {
 struct lh_escalations {
     lh_bridge *b;
     int max_pending, max_waiters;
-    pthread_mutex_t wmu;               /* one change at a time, event to effect */
     pthread_mutex_t mu;                /* guards everything below */
     pthread_cond_t cv;                 /* the timer thread's wake-up (on mu) */
+    pthread_cond_t idle_cv;            /* an escalation's change ended (busy cleared; on mu) */
     esc *head, *tail;
     esc *phead, *ptail;                /* the pending escalations (the timer, lists and joins walk only these) */
     int npending, ndone, nwaiters;
@@ -189,6 +202,7 @@ static void freeEsc(esc *e) {
     if (!e) return;
     free(e->agent); free(e->session); free(e->tool); free(e->rule); free(e->reason); free(e->revision);
     free(e->final_reason);
+    free(e->text);
     for (int i = 0; i < e->nv; i++) free(e->v[i].reason);
     json_decref(e->request);
     json_decref(e->context);
@@ -315,11 +329,30 @@ static char *escText(const esc *e) {
     return s;
 }
 
-static void publishLocked(lh_escalations *x, const char *type, const esc *e) {
+/* e's ESC object as JSON text (NUL-terminated, owned by e), rendered at most once per
+ * change of e: every long-poll of every expert answers with the pending escalations, and
+ * rendering each of them each time (jansson, under mu) was most of the bridge's CPU with
+ * 16 experts polling (bench/escalation_ab.sh). Under mu; NULL when out of memory. */
+static const char *textLocked(esc *e, size_t *len) {
+    if (!e->text) {
+        e->text = escText(e);
+        e->text_len = e->text ? strlen(e->text) : 0;
+    }
+    *len = e->text_len;
+    return e->text;
+}
+
+/* e changed (a verdict, its end): its text is rendered again when next needed. Under mu. */
+static void staleLocked(esc *e) {
+    free(e->text);
+    e->text = NULL;
+}
+
+static void publishLocked(lh_escalations *x, const char *type, esc *e) {
     if (!lh_streams_open_count(x->b->streams)) return;   /* nobody to render it for */
-    char *s = escText(e);
+    size_t n;
+    const char *s = textLocked(e, &n);
     if (s) lh_streams_publish(x->b->streams, LH_SSE_CH_ESCALATIONS, type, s);
-    free(s);
 }
 
 /* An escalation ends (under mu): counters, the duration histogram, the verdict cache,
@@ -327,6 +360,7 @@ static void publishLocked(lh_escalations *x, const char *type, const esc *e) {
 static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout outcome, char *final_reason) {
     LH_ASSERT(e->state == ST_PENDING);
     unlinkPendingLocked(x, e);
+    staleLocked(e);
     e->state = state;
     e->final = outcome;
     e->by_timeout = state == ST_EXPIRED;
@@ -675,6 +709,22 @@ static char *finalReason(const esc *e, int allow, const char *expert, const char
     return dupn(buf, FINAL_MAX);
 }
 
+/* The escalation id, born, once no change of it is in flight (waiting for one: two experts
+ * answering in the same commit window). Under mu; NULL when unknown. */
+static esc *idleLocked(lh_escalations *x, const char *id) {
+    esc *e;
+    while ((e = findBornLocked(x, id)) && e->busy) pthread_cond_wait(&x->idle_cv, &x->mu);
+    return e;
+}
+
+/* A change of e is over (applied or not): the next may start; an expiry it held off is
+ * due again. Under mu. */
+static void changeDoneLocked(lh_escalations *x, esc *e) {
+    e->busy = 0;
+    pthread_cond_broadcast(&x->idle_cv);
+    if (e->state == ST_PENDING) timerNeedLocked(x, e->deadline_mono);
+}
+
 enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_escalations *x = b->escalations;
     json_error_t je;
@@ -692,89 +742,123 @@ enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection 
     }
     int allow = !strcmp(dec, "allow");
     const char *who = r->claims.agent;
-    int status = 0;
+    int status = 0, decided = 0;
     const char *code = NULL, *msg = NULL;
-    char caps[LH_ESC_MAX_CAPS][LH_EXPERT_CAP_MAX + 1];
-    int ncaps = 0, decided = 0;
-    char *fr = NULL;
-    pthread_mutex_lock(&x->wmu);
+    char *fr = NULL, *vtext = NULL, *dtext = NULL;
     pthread_mutex_lock(&x->mu);
-    esc *e = findBornLocked(x, r->rid);
+    esc *e = idleLocked(x, r->rid);
     if (!e) { status = 404; code = "not_found"; msg = "no such escalation"; }
     else if (e->state != ST_PENDING) { status = 409; code = "not_pending"; msg = "the escalation is no longer pending"; }
     else {
         for (int i = 0; i < e->nv; i++)
             if (!strcmp(e->v[i].expert, who)) { status = 409; code = "already_voted"; msg = "you already gave a verdict"; }
         if (!status && e->nv >= LH_ESC_MAX_VERDICTS) { status = 409; code = "not_pending"; msg = "too many verdicts"; }
-        ncaps = e->ncaps;
-        memcpy(caps, e->caps, sizeof(caps));
     }
-    if (!status) {
-        int allows = allow, denies = !allow;
-        for (int i = 0; i < e->nv; i++) { allows += e->v[i].allow; denies += !e->v[i].allow; }
-        decided = lh_esc_tally_votes(allows, denies, e->quorum) != LH_ESC_OPEN;
-        if (decided) fr = finalReason(e, allow, who, why);
-    }
-    pthread_mutex_unlock(&x->mu);
     if (!status && r->claims.role != LH_ROLE_ADMIN) {
         const char *cp[LH_ESC_MAX_CAPS];
-        for (int i = 0; i < ncaps; i++) cp[i] = caps[i];
-        if (!lh_experts_capable(b->experts, who, cp, ncaps)) {
+        for (int i = 0; i < e->ncaps; i++) cp[i] = e->caps[i];
+        if (!lh_experts_capable(b->experts, who, cp, e->ncaps)) {
             status = 403;
             code = "forbidden";
             msg = "you are not a registered expert with every capability this escalation needs";
         }
     }
+    if (!status) {
+        /* The events: a verdict and, when it decides, the decision, in one commit. */
+        int allows = allow, denies = !allow;
+        for (int i = 0; i < e->nv; i++) { allows += e->v[i].allow; denies += !e->v[i].allow; }
+        decided = lh_esc_tally_votes(allows, denies, e->quorum) != LH_ESC_OPEN;
+        json_t *vd = json_pack("{s:s,s:s,s:s,s:s}", "id", r->rid, "expert", who, "decision", dec, "reason", why);
+        vtext = vd ? json_dumps(vd, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(vd);
+        if (decided) {
+            fr = finalReason(e, allow, who, why);
+            json_t *vs = json_array();
+            for (int i = 0; i < e->nv; i++)
+                json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", e->v[i].expert, "decision",
+                                                    e->v[i].allow ? "allow" : "deny", "reason", e->v[i].reason));
+            json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", who, "decision", dec, "reason", why));
+            json_t *dd = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", r->rid, "decision", allow ? "allow" : "deny",
+                                   "decided_by", "experts", "reason", fr ? fr : "", "verdicts", vs);
+            dtext = dd ? json_dumps(dd, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+            json_decref(dd);
+        }
+        if (!vtext || (decided && (!dtext || !fr))) { status = 500; code = "internal"; msg = "out of memory"; }
+        else e->busy = 1;   /* ours until lh_escalations_verdict_done */
+    }
+    pthread_mutex_unlock(&x->mu);
     if (status) {
-        pthread_mutex_unlock(&x->wmu);
         json_decref(body);
         free(fr);
+        free(vtext);
+        free(dtext);
         return lh_http_error(b, c, r, status, code, "%s", msg);
     }
-    /* The events first: a verdict and, when it decides, the decision, in one commit. */
-    json_t *vd = json_pack("{s:s,s:s,s:s,s:s}", "id", r->rid, "expert", who, "decision", dec, "reason", why);
-    char *vtext = vd ? json_dumps(vd, JSON_COMPACT | JSON_SORT_KEYS) : NULL, *dtext = NULL;
-    json_decref(vd);
-    if (decided) {
-        pthread_mutex_lock(&x->mu);
-        json_t *vs = json_array();
-        for (int i = 0; i < e->nv; i++)
-            json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", e->v[i].expert, "decision",
-                                                e->v[i].allow ? "allow" : "deny", "reason", e->v[i].reason));
-        pthread_mutex_unlock(&x->mu);
-        json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", who, "decision", dec, "reason", why));
-        json_t *dd = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", r->rid, "decision", allow ? "allow" : "deny",
-                               "decided_by", "experts", "reason", fr ? fr : "", "verdicts", vs);
-        dtext = dd ? json_dumps(dd, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(dd);
-    }
+    /* Appended without holding this worker: the connection is suspended until the commit,
+     * as a decision's (a worker blocked in a commit stalled every connection it serves:
+     * the fast path's p99 under escalation traffic, bench/escalation_ab.sh). */
+    lh_esc_wait *w = &r->esc;
+    w->owner = x;
+    w->req = r;
+    w->changing = e;
+    w->v_allow = allow;
+    w->v_decided = decided;
+    w->v_fr = fr;
+    w->v_why = dupn(why, LH_ESC_REASON_MAX);
+    json_decref(body);   /* why pointed into it */
     lh_event ev[2] = {{.type = "escalation.verdict", .agent = who, .aggregate = r->rid, .data = vtext},
                       {.type = "escalation.decided", .agent = who, .aggregate = r->rid, .data = dtext}};
-    char err[256];
-    int arc = !vtext || (decided && !dtext) ? -1 : appendEvents(x, ev, decided ? 2 : 1, err, sizeof(err));
+    r->waiting = 1;   /* resumed: lh_route_decide_finish → lh_escalations_verdict_finish */
+    int src = lh_appender_submit_n(b->appender, c, &r->job, ev, decided ? 2 : 1, lh_escalations_verdict_done, w);
     free(vtext);
     free(dtext);
-    if (arc) {
-        pthread_mutex_unlock(&x->wmu);
-        json_decref(body);
-        free(fr);
-        return lh_http_error(b, c, r, 503, "store_unavailable", "the verdict could not be recorded");
+    if (src) {
+        r->waiting = 0;
+        return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping");
     }
+    return MHD_YES;
+}
+
+void lh_escalations_verdict_done(void *arg, int rc) {
+    lh_esc_wait *w = arg;
+    lh_escalations *x = w->owner;
+    esc *e = w->changing;
+    w->changing = NULL;
+    char *why = w->v_why, *fr = w->v_fr;
+    w->v_why = w->v_fr = NULL;
     pthread_mutex_lock(&x->mu);
-    verdict *v = &e->v[e->nv++];
-    snprintf(v->expert, sizeof(v->expert), "%s", who);
-    v->allow = allow;
-    v->reason = dupn(why, LH_ESC_REASON_MAX);
-    if (!v->reason) v->reason = strdup("");
-    v->time_ns = wallNs();
-    publishLocked(x, "escalation.verdict", e);
-    if (decided) finishLocked(x, e, ST_DECIDED, allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY, fr);
-    else wakeListsLocked(x);   /* its list changed for the expert that voted */
-    json_t *out = escJson(e, 1);
+    LH_ASSERT(e->busy && e->state == ST_PENDING);
+    if (rc == 0) {
+        verdict *v = &e->v[e->nv++];
+        snprintf(v->expert, sizeof(v->expert), "%s", w->req->claims.agent);
+        v->allow = w->v_allow;
+        v->reason = why ? why : strdup("");
+        why = NULL;
+        v->time_ns = wallNs();
+        staleLocked(e);
+        publishLocked(x, "escalation.verdict", e);
+        if (w->v_decided) {
+            finishLocked(x, e, ST_DECIDED, w->v_allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY, fr);
+            fr = NULL;
+        } else {
+            wakeListsLocked(x);   /* its list changed for the expert that voted */
+        }
+    }
+    changeDoneLocked(x, e);
+    pthread_mutex_unlock(&x->mu);
+    free(why);
+    free(fr);
+}
+
+enum MHD_Result lh_escalations_verdict_finish(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
+    lh_escalations *x = b->escalations;
+    if (r->job.rc) return lh_http_error(b, c, r, 503, "store_unavailable", "the verdict could not be recorded");
+    pthread_mutex_lock(&x->mu);
+    esc *e = findBornLocked(x, r->rid);
+    json_t *out = e ? escJson(e, 1) : NULL;
     pruneLocked(x);   /* e is not used after this */
     pthread_mutex_unlock(&x->mu);
-    pthread_mutex_unlock(&x->wmu);
-    json_decref(body);   /* who and why pointed into it */
+    if (!e) return lh_http_error(b, c, r, 404, "not_found", "the escalation is no longer kept");
     if (!out) return lh_http_error(b, c, r, 500, "internal", "out of memory");
     return lh_bridge_reply_json(c, r, 200, out);
 }
@@ -783,22 +867,26 @@ enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection 
 /* The timer thread: deadlines, waits, experts                                      */
 /* ------------------------------------------------------------------------------ */
 
-/* Expire escalation id if it is still pending and past its deadline (takes wmu). */
+/* Expire escalation id if it is still pending and past its deadline and no change of it is
+ * in flight (that change's end wakes the timer again). */
 static void expireOne(lh_escalations *x, const char *id) {
-    pthread_mutex_lock(&x->wmu);
     pthread_mutex_lock(&x->mu);
-    esc *e = findLocked(x, id);
-    int go = e && e->state == ST_PENDING && e->deadline_mono <= lh_mono_ns();
+    esc *e = findBornLocked(x, id);
+    int go = e && !e->busy && e->state == ST_PENDING && e->deadline_mono <= lh_mono_ns();
     lh_esc_timeout act = go ? e->on_timeout : LH_ESC_TIMEOUT_DENY;
     uint64_t dl = go ? (e->deadline_mono - e->created_mono) / 1000000ull : 0;
+    if (go) e->busy = 1;
     pthread_mutex_unlock(&x->mu);
-    if (!go) { pthread_mutex_unlock(&x->wmu); return; }
+    if (!go) return;
     char data[400], err[256];
     snprintf(data, sizeof(data), "{\"action\":\"%s\",\"id\":\"%s\"}", lh_esc_timeout_name(act), id);
     lh_event ev = {.type = "escalation.expired", .agent = "", .aggregate = id, .data = data};
     if (appendEvents(x, &ev, 1, err, sizeof(err))) {
         fprintf(stderr, "lighthouse serve: escalation %s: expiry not recorded (retrying): %s\n", id, err);
-        pthread_mutex_unlock(&x->wmu);
+        pthread_mutex_lock(&x->mu);
+        e->busy = 0;
+        pthread_cond_broadcast(&x->idle_cv);
+        pthread_mutex_unlock(&x->mu);
         return;
     }
     char fr[200];
@@ -806,9 +894,9 @@ static void expireOne(lh_escalations *x, const char *id) {
              lh_esc_timeout_name(act));
     pthread_mutex_lock(&x->mu);
     finishLocked(x, e, ST_EXPIRED, act, dupn(fr, sizeof(fr)));
+    changeDoneLocked(x, e);
     pruneLocked(x);
     pthread_mutex_unlock(&x->mu);
-    pthread_mutex_unlock(&x->wmu);
 }
 
 static void endWaitsLocked(lh_escalations *x, uint64_t now, uint64_t *next) {
@@ -924,6 +1012,7 @@ static void applyEvent(lh_escalations *x, const lh_event *ev, uint64_t now_mono,
         v->reason = dupn(jstr(d, "reason"), LH_ESC_REASON_MAX);
         if (!v->reason) v->reason = strdup("");
         v->time_ns = ev->time_ns;
+        staleLocked(e);
     } else if (!strcmp(ev->type, "escalation.decided")) {
         int allow = !strcmp(jstr(d, "decision"), "allow");
         e->created_mono = now_mono;   /* not timed again */
@@ -985,7 +1074,7 @@ lh_escalations *lh_escalations_new(lh_bridge *b, int max_pending, int max_waiter
     x->b = b;
     x->max_pending = max_pending > 0 ? max_pending : 10000;
     x->max_waiters = max_waiters > 0 ? max_waiters : 4096;
-    pthread_mutex_init(&x->wmu, NULL);
+    pthread_cond_init(&x->idle_cv, NULL);
     pthread_mutex_init(&x->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1030,7 +1119,7 @@ void lh_escalations_free(lh_escalations *x) {
     for (esc *e = x->head, *n; e; e = n) { n = e->next; freeEsc(e); }
     pthread_cond_destroy(&x->cv);
     pthread_mutex_destroy(&x->mu);
-    pthread_mutex_destroy(&x->wmu);
+    pthread_cond_destroy(&x->idle_cv);
     free(x);
 }
 
@@ -1108,25 +1197,44 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
     if (expert) lh_experts_heartbeat(b->experts, r->claims.agent);
     uint64_t now = lh_mono_ns();
     if (!r->esc.list) r->esc.until = now + (uint64_t)wait * 1000000000ull;   /* the first call */
-    json_t *arr = json_array();
+    /* {"escalations":[ESC,...]} from each escalation's cached text. */
+    char *out = NULL;
+    size_t len = 0, cap = 0;
+    long n = 0;
+    int bad = lh_growbuf_append(&out, &len, &cap, LIST_MAX, "{\"escalations\":[", 16);
     pthread_mutex_lock(&x->mu);
     /* The pending ones have a list of their own: a long-poll does not walk the finished. */
-    for (esc *e = want == ST_PENDING ? x->phead : x->head; e && (long)json_array_size(arr) < limit;
+    for (esc *e = want == ST_PENDING ? x->phead : x->head; e && !bad && n < limit;
          e = want == ST_PENDING ? e->pnext : e->next) {
         if (!e->born || (want >= 0 && e->state != want)) continue;
         if (expert && want == ST_PENDING && !mayDecideLocked(b, e, r->claims.agent)) continue;
-        json_array_append_new(arr, escJson(e, 1));
+        size_t tl;
+        const char *t = textLocked(e, &tl);
+        bad = !t || (n && lh_growbuf_append(&out, &len, &cap, LIST_MAX, ",", 1)) ||
+              lh_growbuf_append(&out, &len, &cap, LIST_MAX, t, tl);
+        n++;
     }
-    if (json_array_size(arr) == 0 && want == ST_PENDING && now < r->esc.until) {
+    if (!bad && n == 0 && want == ST_PENDING && now < r->esc.until) {
         r->esc.list = 1;
         if (suspendLocked(x, c, r, NULL) == 0) {
             pthread_mutex_unlock(&x->mu);
-            json_decref(arr);
+            free(out);
             return MHD_YES;
         }
     }
     pthread_mutex_unlock(&x->mu);
-    return lh_bridge_reply_json(c, r, 200, json_pack("{s:o}", "escalations", arr));
+    if (bad || lh_growbuf_append(&out, &len, &cap, LIST_MAX, "]}", 2)) {
+        free(out);
+        return lh_http_error(b, c, r, 500, "internal", "out of memory, or the list is too large: ask with a lower limit");
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
+    if (!resp) { free(out); return MHD_NO; }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    r->status = 200;
+    return rc;
 }
 
 enum MHD_Result lh_route_escalations_stream(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {

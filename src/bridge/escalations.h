@@ -6,9 +6,11 @@
  * reused (cache_ttl) for the same rule, request and policy revision. Every state change
  * is an event; pending escalations are rebuilt from the events at the start.
  *
- * Owns: mu (the table, the waiters, the verdict cache, the counters), wmu (one change at
- * a time, from its event to its effect), cv (wakes the timer thread); each request's
- * lh_esc_wait (bridge_int.h) is guarded by mu while it waits. No other file touches them. Lock order: wmu → mu → the experts' mu.
+ * Owns: mu (the table, the waiters, the verdict cache, the counters, each escalation's
+ * busy flag: one change of it at a time, from its event to its effect), cv (wakes the
+ * timer thread), idle_cv (a change ended); each request's lh_esc_wait (bridge_int.h) is
+ * guarded by mu while it waits. No other file touches them. Lock order: mu → the experts'
+ * mu.
  * docs/api.md "Escalations", docs/architecture.md. */
 #ifndef LH_BRIDGE_ESCALATIONS_H
 #define LH_BRIDGE_ESCALATIONS_H
@@ -89,5 +91,11 @@ enum MHD_Result lh_route_escalations_list(struct lh_bridge *b, struct MHD_Connec
 enum MHD_Result lh_route_escalations_stream(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
 enum MHD_Result lh_route_escalation_get(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
 enum MHD_Result lh_route_escalation_verdict(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
+/* The verdict route appends like a decision (lh_appender_submit_n, its connection
+ * suspended): lh_escalations_verdict_done (w = &r->esc) applies the verdict on the store's
+ * writer thread once it is durable, and the resumed request answers with
+ * lh_escalations_verdict_finish (called by lh_route_decide_finish). */
+void lh_escalations_verdict_done(void *w, int rc);
+enum MHD_Result lh_escalations_verdict_finish(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
 
 #endif

@@ -442,6 +442,7 @@ static int finalReply(lh_bridge *b, lh_req *rq) {
 /* The resumed call of a decision request: its append finished (and any wait for its
  * escalation's verdict is over). */
 enum MHD_Result lh_route_decide_finish(lh_bridge *b, struct MHD_Connection *c, lh_req *rq) {
+    if (rq->route == LH_ROUTE_ESCALATION_VERDICT) return lh_escalations_verdict_finish(b, c, rq);
     if (rq->job.rc)
         return lh_http_error(b, c, rq, 503, "store_unavailable",
                              "the decision could not be recorded, so it is not given: %s", rq->job.err);

@@ -26,6 +26,7 @@
 #include "bridge/escalations.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,7 @@ typedef struct esc {
     struct esc *pprev, *pnext;         /* the pending ones alone, oldest first */
     int born;                          /* its escalation.created is durable: others may see it */
     int busy;                          /* a change (verdict, expiry) is being recorded: the next waits */
+    uint64_t num;                      /* the seq of its escalation.created event, once born: ?after= */
     char *text;                        /* its ESC object as JSON, rendered once per change; NULL: stale */
     size_t text_len;
 } esc;
@@ -109,6 +111,7 @@ struct lh_escalations {
     int cache_next;
     int closing, stop, started;
     uint64_t timer_at;                 /* when the timer thread wakes next (lh_mono_ns); 0: awake */
+    uint64_t last_num;                 /* the greatest num seen */
     pthread_t timer;
     uint64_t total[3];                 /* allow, deny, expired */
     uint64_t hist[LH_HIST_BUCKETS + 1], hist_count;
@@ -240,6 +243,7 @@ static void linkLocked(lh_escalations *x, esc *e) {
     e->next = NULL;
     if (x->tail) x->tail->next = e; else x->head = e;
     x->tail = e;
+    if (e->born && e->num > x->last_num) x->last_num = e->num;
     if (e->state != ST_PENDING) { x->ndone++; return; }
     x->npending++;
     e->pprev = x->ptail;
@@ -592,12 +596,13 @@ int lh_escalations_on_decision(lh_escalations *x, lh_req *rq, const lh_request *
     rq->esc.created = data;
     rq->esc.unborn = e;
     rq->esc.owner = x;
+    rq->esc.req = rq;
     return 1;
 }
 
 /* Drop an unborn escalation whose event was not recorded; under mu. */
 static void dropUnbornLocked(lh_escalations *x, esc *e) {
-    LH_ASSERT(!e->born && e->state == ST_PENDING);
+    LH_ASSERT(!e->born && e->state == ST_PENDING && !e->num);
     wakeDecisionsLocked(x, e);   /* joiners: it is unknown now, their escalate reply stands */
     unlinkPendingLocked(x, e);
     x->npending--;
@@ -622,7 +627,15 @@ void lh_escalations_born(void *arg, int rc) {
     if (rc) {
         dropUnbornLocked(x, e);
     } else {
+        /* Seen from now: numbered, and moved to the pending list's tail, so the list stays
+         * in the order of num (a long-poll's cursor, ?after=). */
         e->born = 1;
+        e->num = (uint64_t)w->req->job.seqs[0];   /* the escalation.created event's */
+        if (e->num > x->last_num) x->last_num = e->num;
+        unlinkPendingLocked(x, e);
+        e->pprev = x->ptail;
+        if (x->ptail) x->ptail->pnext = e; else x->phead = e;
+        x->ptail = e;
         wakeListsLocked(x);
         publishLocked(x, "escalation.created", e);
         timerNeedLocked(x, e->deadline_mono);
@@ -998,6 +1011,7 @@ static void applyEvent(lh_escalations *x, const lh_event *ev, uint64_t now_mono,
     if (!d) return;
     if (!strcmp(ev->type, "escalation.created")) {
         esc *e = escFromCreated(d, now_mono, now_wall);
+        if (e) e->num = (uint64_t)ev->seq;
         if (e && !findLocked(x, e->id)) linkLocked(x, e);
         else freeEsc(e);
         json_decref(d);
@@ -1187,10 +1201,12 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
     if (!st || !*st) st = "pending";
     int want = !strcmp(st, "pending") ? ST_PENDING : !strcmp(st, "decided") ? ST_DECIDED
              : !strcmp(st, "expired") ? ST_EXPIRED : !strcmp(st, "all") ? -1 : -2;
-    long wait = 0, limit = 100;
-    if (want == -2 || argNum(c, "wait", 0, 3600, &wait) || argNum(c, "limit", 1, 1000, &limit))
+    long wait = 0, limit = 100, after = 0;
+    if (want == -2 || argNum(c, "wait", 0, 3600, &wait) || argNum(c, "limit", 1, 1000, &limit) ||
+        argNum(c, "after", 0, LONG_MAX, &after))
         return lh_http_error(b, c, r, 400, "bad_request",
-                             "state is pending, decided, expired or all; wait 0 to %d s; limit 1 to 1000",
+                             "state is pending, decided, expired or all; wait 0 to %d s; limit 1 to 1000; after a "
+                             "cursor >= 0",
                              LH_ESC_LIST_WAIT_MAX_S);
     if (wait > LH_ESC_LIST_WAIT_MAX_S) wait = LH_ESC_LIST_WAIT_MAX_S;
     int expert = r->claims.role == LH_ROLE_EXPERT;
@@ -1204,9 +1220,14 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
     int bad = lh_growbuf_append(&out, &len, &cap, LIST_MAX, "{\"escalations\":[", 16);
     pthread_mutex_lock(&x->mu);
     /* The pending ones have a list of their own: a long-poll does not walk the finished. */
-    for (esc *e = want == ST_PENDING ? x->phead : x->head; e && !bad && n < limit;
+    uint64_t cursor = 0;   /* the last num looked at */
+    int full = 0;
+    for (esc *e = want == ST_PENDING ? x->phead : x->head; e && !bad;
          e = want == ST_PENDING ? e->pnext : e->next) {
         if (!e->born || (want >= 0 && e->state != want)) continue;
+        if (e->num <= (uint64_t)after) continue;
+        if (n == limit) { full = 1; break; }
+        cursor = e->num;
         if (expert && want == ST_PENDING && !mayDecideLocked(b, e, r->claims.agent)) continue;
         size_t tl;
         const char *t = textLocked(e, &tl);
@@ -1214,6 +1235,9 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
               lh_growbuf_append(&out, &len, &cap, LIST_MAX, t, tl);
         n++;
     }
+    /* The cursor: past everything seen so far, unless the limit cut the list short (then
+     * past the last one listed). The pending list is in num order. */
+    if (!full && want == ST_PENDING) cursor = x->last_num;
     if (!bad && n == 0 && want == ST_PENDING && now < r->esc.until) {
         r->esc.list = 1;
         if (suspendLocked(x, c, r, NULL) == 0) {
@@ -1223,7 +1247,9 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
         }
     }
     pthread_mutex_unlock(&x->mu);
-    if (bad || lh_growbuf_append(&out, &len, &cap, LIST_MAX, "]}", 2)) {
+    char tail[48];
+    int tl = snprintf(tail, sizeof(tail), "],\"cursor\":%" PRIu64 "}", cursor > (uint64_t)after ? cursor : (uint64_t)after);
+    if (bad || lh_growbuf_append(&out, &len, &cap, LIST_MAX, tail, (size_t)tl)) {
         free(out);
         return lh_http_error(b, c, r, 500, "internal", "out of memory, or the list is too large: ask with a lower limit");
     }

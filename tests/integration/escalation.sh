@@ -145,6 +145,24 @@ suite() { # LABEL [serve flags...]
   post_json "/v1/escalations/$id/verdict" "$E2" '{"decision":"maybe","reason":"x"}'
   check "$L: a verdict must be allow or deny (400)" '[ "$code" = 400 ] && is_error bad_request'
 
+  # ---- the long-poll's cursor (?after=): only escalations not listed before
+  req GET "/v1/escalations?state=pending" "$E2"
+  local cur; cur=$(jq -r '.cursor // empty' <<<"$body" 2>/dev/null)
+  check "$L: the list carries a cursor" '[ "$code" = 200 ] && [ -n "$cur" ] && [ "$cur" -ge 1 ]'
+  validate_bg c1 "$B2" "esc-quorum --step cursor" 120
+  req GET "/v1/escalations?state=pending&wait=60&after=${cur:-0}" "$E2"
+  local cid cur2
+  cid=$(jq -r '.escalations[0].id // empty' <<<"$body" 2>/dev/null); cur2=$(jq -r '.cursor // 0' <<<"$body" 2>/dev/null)
+  check "$L: a long-poll after the cursor answers with the new escalation alone, and a later cursor" \
+    '[ "$code" = 200 ] && jq -e --argjson c "${cur:-0}" "[.escalations[].request.input.command] == [\"esc-quorum --step cursor\"] and .cursor > \$c" <<<"$body" >/dev/null'
+  req GET "/v1/escalations?state=pending&wait=1&after=$cur2" "$E2"
+  check "$L: after the new cursor it waits (and answers nothing) though that one is still pending" \
+    '[ "$code" = 200 ] && [ "$(jq ".escalations | length" <<<"$body")" = 0 ] && [ "$(state_of "$E2" "$cid")" = pending ]'
+  req GET "/v1/escalations?state=pending&after=x" "$E2"
+  check "$L: after must be a number (400)" '[ "$code" = 400 ] && is_error bad_request'
+  verdict "$E2" "$cid" deny "cursor test done"
+  wait_for '[ -s "$W/c1.out" ]'
+
   # ---- quorum 2, two allows → allow
   validate_bg q2 "$B1" "esc-quorum --step two" 120
   id=$(pending_id "$E1" "esc-quorum --step two")

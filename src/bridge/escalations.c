@@ -74,8 +74,8 @@ typedef struct esc {
     uint64_t ttl_ms;
     unsigned char key[32];
     json_t *request, *context;         /* owned; only touched under mu */
-    verdict v[LH_ESC_MAX_VERDICTS];
-    int nv;
+    verdict *v;                        /* nv of vcap (at most LH_ESC_MAX_VERDICTS); grown by roomLocked */
+    int nv, vcap;
     lh_esc_timeout final;              /* the outcome once not pending (deny/allow/ask) */
     int by_timeout;
     char *final_reason;
@@ -207,6 +207,7 @@ static void freeEsc(esc *e) {
     free(e->final_reason);
     free(e->text);
     for (int i = 0; i < e->nv; i++) free(e->v[i].reason);
+    free(e->v);
     json_decref(e->request);
     json_decref(e->context);
     free(e);
@@ -230,6 +231,21 @@ static esc *findLocked(lh_escalations *x, const char *id) {
     for (esc *e = x->tail; e; e = e->prev)   /* recent ones first */
         if (!strcmp(e->id, id)) return e;
     return NULL;
+}
+
+/* Room for one more verdict in e->v: 0, or -1 (full, or out of memory). An escalation
+ * starts without the array: most have one verdict, and a fixed array of the most took
+ * 9 KiB to zero per escalation. Under mu. */
+static int roomLocked(esc *e) {
+    if (e->nv < e->vcap) return 0;
+    int cap = e->vcap ? 2 * e->vcap : 2;
+    if (cap > LH_ESC_MAX_VERDICTS) cap = LH_ESC_MAX_VERDICTS;
+    if (e->nv >= cap) return -1;
+    verdict *v = realloc(e->v, (size_t)cap * sizeof(*v));
+    if (!v) return -1;
+    e->v = v;
+    e->vcap = cap;
+    return 0;
 }
 
 /* The same, but only one whose escalation.created is durable: what others may see. */
@@ -796,7 +812,7 @@ enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection 
             dtext = dd ? json_dumps(dd, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
             json_decref(dd);
         }
-        if (!vtext || (decided && (!dtext || !fr))) { status = 500; code = "internal"; msg = "out of memory"; }
+        if (!vtext || (decided && (!dtext || !fr)) || roomLocked(e)) { status = 500; code = "internal"; msg = "out of memory"; }
         else e->busy = 1;   /* ours until lh_escalations_verdict_done */
     }
     pthread_mutex_unlock(&x->mu);
@@ -842,6 +858,7 @@ void lh_escalations_verdict_done(void *arg, int rc) {
     pthread_mutex_lock(&x->mu);
     LH_ASSERT(e->busy && e->state == ST_PENDING);
     if (rc == 0) {
+        LH_ASSERT(e->nv < e->vcap);   /* made room before the append */
         verdict *v = &e->v[e->nv++];
         snprintf(v->expert, sizeof(v->expert), "%s", w->req->claims.agent);
         v->allow = w->v_allow;
@@ -1019,7 +1036,7 @@ static void applyEvent(lh_escalations *x, const lh_event *ev, uint64_t now_mono,
     }
     esc *e = findLocked(x, jstr(d, "id"));
     if (!e || e->state != ST_PENDING) { json_decref(d); return; }
-    if (!strcmp(ev->type, "escalation.verdict") && e->nv < LH_ESC_MAX_VERDICTS) {
+    if (!strcmp(ev->type, "escalation.verdict") && roomLocked(e) == 0) {
         verdict *v = &e->v[e->nv++];
         snprintf(v->expert, sizeof(v->expert), "%s", jstr(d, "expert"));
         v->allow = !strcmp(jstr(d, "decision"), "allow");

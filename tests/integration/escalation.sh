@@ -173,6 +173,24 @@ suite() { # LABEL [serve flags...]
   check "$L: the waiting builder gets allow, tier expert" \
     'jq -e --arg id "$id" ".decision == \"allow\" and .tier == \"expert\" and .escalation_id == \$id" "$W/q2.out" >/dev/null'
 
+  # ---- quorum 2, both allows sent at once: each is recorded, once, and one decision
+  validate_bg q2b "$B1" "esc-quorum --step together" 120
+  id=$(pending_id "$E1" "esc-quorum --step together")
+  local vb='{"decision":"allow","reason":"at the same time"}'
+  for e in "$E1" "$E2"; do
+    curl -s --max-time 60 -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $e" \
+      -H 'Content-Type: application/json' --data-binary "$vb" "$URL/v1/escalations/$id/verdict" >> "$W/together.codes" &
+  done
+  wait_for '[ -s "$W/q2b.out" ] && [ "$(wc -l < "$W/together.codes")" = 2 ]'
+  check "$L: two verdicts sent at once both count (200, 200) and decide allow" \
+    '[ "$(sort -u "$W/together.codes")" = 200 ] && jq -e ".decision == \"allow\" and .tier == \"expert\"" "$W/q2b.out" >/dev/null'
+  req GET "/v1/events?type=escalation.decided&limit=1000" "$ADM"
+  check "$L: ... with one escalation.decided event, after both escalation.verdict events" \
+    '[ "$(jq --arg id "$id" "[.events[] | select(.aggregate == \$id)] | length" <<<"$body")" = 1 ] &&
+     d=$(jq --arg id "$id" "[.events[] | select(.aggregate == \$id)][0].seq" <<<"$body") &&
+     req GET "/v1/events?type=escalation.verdict&limit=1000" "$ADM" &&
+     [ "$(jq --arg id "$id" --argjson d "$d" "[.events[] | select(.aggregate == \$id and .seq <= \$d)] | length" <<<"$body")" = 2 ]'
+
   # ---- wait=0: escalate at once with the id; who may read it
   validate "$B1" "esc-quorum --step three" 0
   id=$(jq -r '.escalation_id // empty' <<<"$body")

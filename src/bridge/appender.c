@@ -60,8 +60,10 @@ static void appended(void *arg, int rc, const char *err) {
     struct MHD_Connection *c = job->conn;
     job->rc = rc;
     if (rc) snprintf(job->err, sizeof(job->err), "%s", err ? err : "the event store failed");
+    else job->seq = job->seqs[job->n - 1];
+    if (job->then) job->then(job->then_arg, rc);
     uint64_t now = nowNs();
-    noteResult(ap, rc == 0, 1, now - job->t_enq);
+    noteResult(ap, rc == 0, job->n, now - job->t_enq);
     atomic_store_explicit(&ap->last_append_ns, now, memory_order_relaxed);
     atomic_store_explicit(&job->done, 1, memory_order_release);
     MHD_resume_connection(c);
@@ -104,8 +106,20 @@ int lh_appender_append(lh_appender *ap, const lh_event *ev, size_t n, int64_t *s
 }
 
 int lh_appender_submit(lh_appender *ap, struct MHD_Connection *c, lh_append_job *job, const lh_event *ev) {
-    if (atomic_load(&ap->closing)) return -1;
+    return lh_appender_submit_n(ap, c, job, ev, 1, NULL, NULL);
+}
+
+int lh_appender_submit_n(lh_appender *ap, struct MHD_Connection *c, lh_append_job *job, const lh_event *ev, size_t n,
+                         void (*then)(void *arg, int rc), void *then_arg) {
+    LH_ASSERT(n >= 1 && n <= LH_APPEND_JOB_MAX);
+    if (atomic_load(&ap->closing)) {
+        if (then) then(then_arg, -1);
+        return -1;
+    }
     job->ap = ap;
+    job->n = n;
+    job->then = then;
+    job->then_arg = then_arg;
     job->conn = c;
     job->t_enq = nowNs();
     atomic_fetch_add(&ap->outstanding, 1);
@@ -117,7 +131,7 @@ int lh_appender_submit(lh_appender *ap, struct MHD_Connection *c, lh_append_job 
     char err[256] = "out of memory";
     if (job->arena) lh_arena_reset(job->arena);
     else job->arena = lh_arena_new(4096);
-    if (!job->arena || lh_store_append_async(ap->store, ev, 1, &job->seq, job->arena, appended, job, err, sizeof(err)) < 0)
+    if (!job->arena || lh_store_append_async(ap->store, ev, n, job->seqs, job->arena, appended, job, err, sizeof(err)) < 0)
         appended(job, -1, err); /* refused at once (or the store is closing): 503, as a failed append */
     return 0;
 }

@@ -20,6 +20,8 @@
 
 typedef struct lh_appender lh_appender;
 
+#define LH_APPEND_JOB_MAX 2   /* events of one asynchronous append */
+
 /* One decision's asynchronous append, embedded in its request (and reused with it). The
  * caller zeroes it once; arena is kept across reuse (freed by the caller). */
 typedef struct lh_append_job {
@@ -28,8 +30,12 @@ typedef struct lh_append_job {
     uint64_t t_enq;
     lh_arena *arena;       /* the store's copy of the event until the append is done */
     _Atomic int done;      /* set (release) by the store's writer thread before the resume */
+    void (*then)(void *arg, int rc);   /* lh_appender_submit_n's */
+    void *then_arg;
+    size_t n;              /* events submitted */
+    int64_t seqs[LH_APPEND_JOB_MAX];
     /* The result, valid once lh_appender_done: */
-    int64_t seq;
+    int64_t seq;           /* the last event's */
     int rc;
     char err[256];
 } lh_append_job;
@@ -41,6 +47,13 @@ lh_appender *lh_appender_start(lh_store *store, lh_metrics *m, char *err, size_t
  * c is resumed when lh_appender_done(job) (job->rc says how it went), and job is not
  * touched after that. -1, without suspending, once stopped. Called in c's handler. */
 int lh_appender_submit(lh_appender *ap, struct MHD_Connection *c, lh_append_job *job, const lh_event *ev);
+/* The same for n (1 to LH_APPEND_JOB_MAX) events in one batch (all or none; the
+ * decision.made last: job->seq is its seq). then(then_arg, rc), when not NULL, is called
+ * exactly once: on the store's writer thread once the batch is durable (rc 0) or failed
+ * (-1), before the job is done and c resumed; or at once (-1) when refused. It must be
+ * quick and must not call into the store. */
+int lh_appender_submit_n(lh_appender *ap, struct MHD_Connection *c, lh_append_job *job, const lh_event *ev, size_t n,
+                         void (*then)(void *arg, int rc), void *then_arg);
 /* Has job's append finished (acquire: its result may be read)? */
 int lh_appender_done(const lh_append_job *job);
 /* Refuse new submits (-1) and wait until every submitted append has finished. The

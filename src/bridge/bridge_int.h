@@ -73,6 +73,18 @@ typedef struct lh_esc_wait {
     struct lh_esc_wait *next;     /* in a waiter list */
     struct MHD_Connection *conn;
     struct lh_req *req;
+    /* An escalation this decision created, not yet durable: its escalation.created event
+     * (malloc'd) goes into the store with the decision.made event, in one commit, and
+     * lh_escalations_born ends it (escalations.c owns both). */
+    char *created;
+    void *unborn;
+    struct lh_escalations *owner;
+    /* A verdict being recorded (its connection suspended until the commit): the
+     * escalation, the vote, and its reason and final reason (malloc'd; consumed by
+     * lh_escalations_verdict_done). */
+    void *changing;
+    int v_allow, v_decided;
+    char *v_why, *v_fr;
 } lh_esc_wait;
 
 /* The bridge: its configuration and one handle per module. Each handle's state is the

@@ -3,11 +3,19 @@
  *
  * Threads and locks. Requests (MHD's workers) create escalations, add verdicts and list
  * them; the timer thread (lh-escalations) expires escalations past their deadline, ends
- * waits that ran out and sweeps lapsed experts. Every change takes wmu for its whole
- * course: check (under mu), append its event (the store's commit, outside mu), apply
- * (under mu). So a change is recorded before anyone can see it, changes are applied in
- * the order of their events, and readers (lists, gets, the decide route's cache look-up)
- * take only mu, never waiting for an fsync. A waiting request is a suspended connection,
+ * waits that ran out and sweeps lapsed experts. A change is checked under mu, its event
+ * appended (the store's commit, outside mu), then applied under mu, so a change is
+ * recorded before anyone can see it:
+ *   - a new escalation is linked unborn (joinable, counted, seen by nobody else) and its
+ *     escalation.created goes into the builder's decision commit; lh_escalations_born,
+ *     on the store's writer thread, makes it seen;
+ *   - a verdict or an expiry marks its escalation busy under mu for its whole course
+ *     (the next change of it waits on idle_cv, an expiry is skipped and comes again), so
+ *     the changes of one escalation are applied in the order of their events. A verdict
+ *     is appended with its connection suspended (lh_escalations_verdict_done applies it
+ *     on the writer thread); no worker thread waits for an fsync.
+ * Readers (lists, gets, the decide route's cache look-up) take only mu, never waiting
+ * for an fsync. A waiting request is a suspended connection,
  * linked in a list under mu and resumed under mu (after its woken flag is set), so no
  * worker thread is held while it waits and a resume can never precede its suspend.
  *
@@ -18,6 +26,7 @@
 #include "bridge/escalations.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +38,8 @@
 #include "bridge/sse.h"
 #include "engine/paths.h"
 #include "engine/shell.h"
+#include "util/check.h"
+#include "util/growbuf.h"
 #include "util/sha256.h"
 #include "util/utf8.h"
 
@@ -38,6 +49,7 @@
 #define CTX_MAX_ITEMS 32           /* commands, paths, findings in a context */
 #define CTX_TEXT_MAX (16u << 10)   /* bytes of the command kept */
 #define FINAL_MAX 4000             /* bytes of a final reason */
+#define LIST_MAX (256u << 20)      /* bytes of a list's reply */
 
 typedef struct verdict {
     char expert[LH_STORE_MAX_NAME + 1];
@@ -62,13 +74,19 @@ typedef struct esc {
     uint64_t ttl_ms;
     unsigned char key[32];
     json_t *request, *context;         /* owned; only touched under mu */
-    verdict v[LH_ESC_MAX_VERDICTS];
-    int nv;
+    verdict *v;                        /* nv of vcap (at most LH_ESC_MAX_VERDICTS); grown by roomLocked */
+    int nv, vcap;
     lh_esc_timeout final;              /* the outcome once not pending (deny/allow/ask) */
     int by_timeout;
     char *final_reason;
     lh_esc_wait *waiters;              /* decisions waiting for it */
     struct esc *prev, *next;           /* the table, oldest first */
+    struct esc *pprev, *pnext;         /* the pending ones alone, oldest first */
+    int born;                          /* its escalation.created is durable: others may see it */
+    int busy;                          /* a change (verdict, expiry) is being recorded: the next waits */
+    uint64_t num;                      /* the seq of its escalation.created event, once born: ?after= */
+    char *text;                        /* its ESC object as JSON, rendered once per change; NULL: stale */
+    size_t text_len;
 } esc;
 
 typedef struct cached {
@@ -82,15 +100,18 @@ typedef struct cached {
 struct lh_escalations {
     lh_bridge *b;
     int max_pending, max_waiters;
-    pthread_mutex_t wmu;               /* one change at a time, event to effect */
     pthread_mutex_t mu;                /* guards everything below */
     pthread_cond_t cv;                 /* the timer thread's wake-up (on mu) */
+    pthread_cond_t idle_cv;            /* an escalation's change ended (busy cleared; on mu) */
     esc *head, *tail;
+    esc *phead, *ptail;                /* the pending escalations (the timer, lists and joins walk only these) */
     int npending, ndone, nwaiters;
     lh_esc_wait *lists;                /* long-polls of the list */
     cached cache[LH_ESC_CACHE];
     int cache_next;
     int closing, stop, started;
+    uint64_t timer_at;                 /* when the timer thread wakes next (lh_mono_ns); 0: awake */
+    uint64_t last_num;                 /* the greatest num seen */
     pthread_t timer;
     uint64_t total[3];                 /* allow, deny, expired */
     uint64_t hist[LH_HIST_BUCKETS + 1], hist_count;
@@ -184,7 +205,9 @@ static void freeEsc(esc *e) {
     if (!e) return;
     free(e->agent); free(e->session); free(e->tool); free(e->rule); free(e->reason); free(e->revision);
     free(e->final_reason);
+    free(e->text);
     for (int i = 0; i < e->nv; i++) free(e->v[i].reason);
+    free(e->v);
     json_decref(e->request);
     json_decref(e->context);
     free(e);
@@ -210,12 +233,52 @@ static esc *findLocked(lh_escalations *x, const char *id) {
     return NULL;
 }
 
+/* Room for one more verdict in e->v: 0, or -1 (full, or out of memory). An escalation
+ * starts without the array: most have one verdict, and a fixed array of the most took
+ * 9 KiB to zero per escalation. Under mu. */
+static int roomLocked(esc *e) {
+    if (e->nv < e->vcap) return 0;
+    int cap = e->vcap ? 2 * e->vcap : 2;
+    if (cap > LH_ESC_MAX_VERDICTS) cap = LH_ESC_MAX_VERDICTS;
+    if (e->nv >= cap) return -1;
+    verdict *v = realloc(e->v, (size_t)cap * sizeof(*v));
+    if (!v) return -1;
+    e->v = v;
+    e->vcap = cap;
+    return 0;
+}
+
+/* The same, but only one whose escalation.created is durable: what others may see. */
+static esc *findBornLocked(lh_escalations *x, const char *id) {
+    esc *e = findLocked(x, id);
+    return e && e->born ? e : NULL;
+}
+
 static void linkLocked(lh_escalations *x, esc *e) {
     e->prev = x->tail;
     e->next = NULL;
     if (x->tail) x->tail->next = e; else x->head = e;
     x->tail = e;
-    if (e->state == ST_PENDING) x->npending++; else x->ndone++;
+    if (e->born && e->num > x->last_num) x->last_num = e->num;
+    if (e->state != ST_PENDING) { x->ndone++; return; }
+    x->npending++;
+    e->pprev = x->ptail;
+    e->pnext = NULL;
+    if (x->ptail) x->ptail->pnext = e; else x->phead = e;
+    x->ptail = e;
+}
+
+/* e is no longer pending: off the pending list. */
+static void unlinkPendingLocked(lh_escalations *x, esc *e) {
+    if (e->pprev) e->pprev->pnext = e->pnext; else x->phead = e->pnext;
+    if (e->pnext) e->pnext->pprev = e->pprev; else x->ptail = e->pprev;
+    e->pprev = e->pnext = NULL;
+}
+
+/* Wake the timer thread if it sleeps past t (a new deadline or wait end), and only then:
+ * each needless wake-up walked the table and took mu from the request threads. */
+static void timerNeedLocked(lh_escalations *x, uint64_t t) {
+    if (x->timer_at && t < x->timer_at) pthread_cond_signal(&x->cv);
 }
 
 /* Drop the oldest finished escalations past LH_ESC_KEEP_DONE. */
@@ -286,15 +349,38 @@ static char *escText(const esc *e) {
     return s;
 }
 
-static void publishLocked(lh_escalations *x, const char *type, const esc *e) {
-    char *s = escText(e);
+/* e's ESC object as JSON text (NUL-terminated, owned by e), rendered at most once per
+ * change of e: every long-poll of every expert answers with the pending escalations, and
+ * rendering each of them each time (jansson, under mu) was most of the bridge's CPU with
+ * 16 experts polling (bench/escalation_ab.sh). Under mu; NULL when out of memory. */
+static const char *textLocked(esc *e, size_t *len) {
+    if (!e->text) {
+        e->text = escText(e);
+        e->text_len = e->text ? strlen(e->text) : 0;
+    }
+    *len = e->text_len;
+    return e->text;
+}
+
+/* e changed (a verdict, its end): its text is rendered again when next needed. Under mu. */
+static void staleLocked(esc *e) {
+    free(e->text);
+    e->text = NULL;
+}
+
+static void publishLocked(lh_escalations *x, const char *type, esc *e) {
+    if (!lh_streams_open_count(x->b->streams)) return;   /* nobody to render it for */
+    size_t n;
+    const char *s = textLocked(e, &n);
     if (s) lh_streams_publish(x->b->streams, LH_SSE_CH_ESCALATIONS, type, s);
-    free(s);
 }
 
 /* An escalation ends (under mu): counters, the duration histogram, the verdict cache,
  * the waiters. */
 static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout outcome, char *final_reason) {
+    LH_ASSERT(e->state == ST_PENDING);
+    unlinkPendingLocked(x, e);
+    staleLocked(e);
     e->state = state;
     e->final = outcome;
     e->by_timeout = state == ST_EXPIRED;
@@ -473,13 +559,19 @@ static int appendEvents(lh_escalations *x, const lh_event *ev, size_t n, char *e
     return lh_appender_append(x->b->appender, ev, n, NULL, err, errlen);
 }
 
+/* A pending escalation of agent with cache key key, born or not; under mu. */
+static esc *pendingLocked(lh_escalations *x, const unsigned char key[32], const char *agent) {
+    for (esc *e = x->phead; e; e = e->pnext)
+        if (!memcmp(e->key, key, 32) && !strcmp(e->agent, agent ? agent : "")) return e;
+    return NULL;
+}
+
 int lh_escalations_on_decision(lh_escalations *x, lh_req *rq, const lh_request *r, lh_decision *d, lh_engine *eng,
                                lh_arena *a) {
     if (!x || d->action != LH_ESCALATE || !d->escalation) return 0;
     unsigned char key[32];
     keyOf(r, d, key);
     uint64_t now = lh_mono_ns();
-    pthread_mutex_lock(&x->wmu);
     pthread_mutex_lock(&x->mu);
     /* A verdict given for the same question, still fresh. */
     for (int i = 0; d->escalation->cache_ttl_ms && i < LH_ESC_CACHE; i++) {
@@ -491,42 +583,80 @@ int lh_escalations_on_decision(lh_escalations *x, lh_req *rq, const lh_request *
         d->reason = lh_arena_printf(a, "%s (cached expert verdict of %s)", c->reason, c->id);
         if (!d->reason) d->reason = "cached expert verdict";
         pthread_mutex_unlock(&x->mu);
-        pthread_mutex_unlock(&x->wmu);
         return 2;
     }
     /* The same agent asking the same question while it is pending joins it. */
-    for (esc *e = x->head; e; e = e->next)
-        if (e->state == ST_PENDING && !memcmp(e->key, key, 32) && !strcmp(e->agent, r->agent ? r->agent : "")) {
-            memcpy(rq->esc.id, e->id, sizeof(rq->esc.id));
-            pthread_mutex_unlock(&x->mu);
-            pthread_mutex_unlock(&x->wmu);
-            return 1;
-        }
+    const esc *same = pendingLocked(x, key, r->agent);
+    if (same) memcpy(rq->esc.id, same->id, sizeof(rq->esc.id));
     int full = x->npending >= x->max_pending || x->closing;
     pthread_mutex_unlock(&x->mu);
-    if (full) { pthread_mutex_unlock(&x->wmu); return 0; }
+    if (same) return 1;
+    if (full) return 0;
     esc *e = newEsc(x->b, r, d, key, eng, a);
     char *data = e ? createdData(e) : NULL;
-    char err[256];
-    lh_event ev = {.type = "escalation.created", .agent = e ? e->agent : "", .aggregate = e ? e->id : "",
-                   .data = data};
-    if (!data || appendEvents(x, &ev, 1, err, sizeof(err))) {
-        if (data) fprintf(stderr, "lighthouse serve: escalation not recorded: %s\n", err);
+    if (!data) { freeEsc(e); return 0; }
+    pthread_mutex_lock(&x->mu);
+    same = pendingLocked(x, key, r->agent);   /* made meanwhile by another request */
+    if (same || x->closing) {
+        if (same) memcpy(rq->esc.id, same->id, sizeof(rq->esc.id));
+        pthread_mutex_unlock(&x->mu);
         free(data);
         freeEsc(e);
-        pthread_mutex_unlock(&x->wmu);
-        return 0;
+        return same ? 1 : 0;
     }
-    free(data);
-    memcpy(rq->esc.id, e->id, sizeof(rq->esc.id));
-    pthread_mutex_lock(&x->mu);
+    /* Linked unborn: it counts and can be joined, nobody else sees it until its event is
+     * durable (lh_escalations_born). */
     linkLocked(x, e);
-    wakeListsLocked(x);
-    publishLocked(x, "escalation.created", e);
-    pthread_cond_signal(&x->cv);   /* a new deadline */
     pthread_mutex_unlock(&x->mu);
-    pthread_mutex_unlock(&x->wmu);
+    memcpy(rq->esc.id, e->id, sizeof(rq->esc.id));
+    rq->esc.created = data;
+    rq->esc.unborn = e;
+    rq->esc.owner = x;
+    rq->esc.req = rq;
     return 1;
+}
+
+/* Drop an unborn escalation whose event was not recorded; under mu. */
+static void dropUnbornLocked(lh_escalations *x, esc *e) {
+    LH_ASSERT(!e->born && e->state == ST_PENDING && !e->num);
+    wakeDecisionsLocked(x, e);   /* joiners: it is unknown now, their escalate reply stands */
+    unlinkPendingLocked(x, e);
+    x->npending--;
+    if (e->prev) e->prev->next = e->next; else x->head = e->next;
+    if (e->next) e->next->prev = e->prev; else x->tail = e->prev;
+    freeEsc(e);
+}
+
+void lh_escalations_abandon(lh_req *rq) {
+    free(rq->esc.created);
+    rq->esc.created = NULL;
+    if (rq->esc.unborn) lh_escalations_born(&rq->esc, -1);
+}
+
+void lh_escalations_born(void *arg, int rc) {
+    lh_esc_wait *w = arg;
+    lh_escalations *x = w->owner;
+    esc *e = w->unborn;
+    w->unborn = NULL;
+    if (!x || !e) return;
+    pthread_mutex_lock(&x->mu);
+    if (rc) {
+        dropUnbornLocked(x, e);
+    } else {
+        /* Seen from now: numbered, and moved to the pending list's tail, so the list stays
+         * in the order of num (a long-poll's cursor, ?after=). */
+        e->born = 1;
+        e->num = (uint64_t)w->req->job.seqs[0];   /* the escalation.created event's */
+        if (e->num > x->last_num) x->last_num = e->num;
+        unlinkPendingLocked(x, e);
+        e->pprev = x->ptail;
+        if (x->ptail) x->ptail->pnext = e; else x->phead = e;
+        x->ptail = e;
+        wakeListsLocked(x);
+        publishLocked(x, "escalation.created", e);
+        timerNeedLocked(x, e->deadline_mono);
+    }
+    pthread_mutex_unlock(&x->mu);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -552,7 +682,7 @@ static int suspendLocked(lh_escalations *x, struct MHD_Connection *c, lh_req *rq
     else { w->next = x->lists; x->lists = w; }
     x->nwaiters++;
     MHD_suspend_connection(c);
-    pthread_cond_signal(&x->cv);   /* a new wake-up time */
+    timerNeedLocked(x, w->until);
     return 0;
 }
 
@@ -608,6 +738,22 @@ static char *finalReason(const esc *e, int allow, const char *expert, const char
     return dupn(buf, FINAL_MAX);
 }
 
+/* The escalation id, born, once no change of it is in flight (waiting for one: two experts
+ * answering in the same commit window). Under mu; NULL when unknown. */
+static esc *idleLocked(lh_escalations *x, const char *id) {
+    esc *e;
+    while ((e = findBornLocked(x, id)) && e->busy) pthread_cond_wait(&x->idle_cv, &x->mu);
+    return e;
+}
+
+/* A change of e is over (applied or not): the next may start; an expiry it held off is
+ * due again. Under mu. */
+static void changeDoneLocked(lh_escalations *x, esc *e) {
+    e->busy = 0;
+    pthread_cond_broadcast(&x->idle_cv);
+    if (e->state == ST_PENDING) timerNeedLocked(x, e->deadline_mono);
+}
+
 enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_escalations *x = b->escalations;
     json_error_t je;
@@ -625,89 +771,124 @@ enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection 
     }
     int allow = !strcmp(dec, "allow");
     const char *who = r->claims.agent;
-    int status = 0;
+    int status = 0, decided = 0;
     const char *code = NULL, *msg = NULL;
-    char caps[LH_ESC_MAX_CAPS][LH_EXPERT_CAP_MAX + 1];
-    int ncaps = 0, decided = 0;
-    char *fr = NULL;
-    pthread_mutex_lock(&x->wmu);
+    char *fr = NULL, *vtext = NULL, *dtext = NULL;
     pthread_mutex_lock(&x->mu);
-    esc *e = findLocked(x, r->rid);
+    esc *e = idleLocked(x, r->rid);
     if (!e) { status = 404; code = "not_found"; msg = "no such escalation"; }
     else if (e->state != ST_PENDING) { status = 409; code = "not_pending"; msg = "the escalation is no longer pending"; }
     else {
         for (int i = 0; i < e->nv; i++)
             if (!strcmp(e->v[i].expert, who)) { status = 409; code = "already_voted"; msg = "you already gave a verdict"; }
         if (!status && e->nv >= LH_ESC_MAX_VERDICTS) { status = 409; code = "not_pending"; msg = "too many verdicts"; }
-        ncaps = e->ncaps;
-        memcpy(caps, e->caps, sizeof(caps));
     }
-    if (!status) {
-        int allows = allow, denies = !allow;
-        for (int i = 0; i < e->nv; i++) { allows += e->v[i].allow; denies += !e->v[i].allow; }
-        decided = lh_esc_tally_votes(allows, denies, e->quorum) != LH_ESC_OPEN;
-        if (decided) fr = finalReason(e, allow, who, why);
-    }
-    pthread_mutex_unlock(&x->mu);
     if (!status && r->claims.role != LH_ROLE_ADMIN) {
         const char *cp[LH_ESC_MAX_CAPS];
-        for (int i = 0; i < ncaps; i++) cp[i] = caps[i];
-        if (!lh_experts_capable(b->experts, who, cp, ncaps)) {
+        for (int i = 0; i < e->ncaps; i++) cp[i] = e->caps[i];
+        if (!lh_experts_capable(b->experts, who, cp, e->ncaps)) {
             status = 403;
             code = "forbidden";
             msg = "you are not a registered expert with every capability this escalation needs";
         }
     }
+    if (!status) {
+        /* The events: a verdict and, when it decides, the decision, in one commit. */
+        int allows = allow, denies = !allow;
+        for (int i = 0; i < e->nv; i++) { allows += e->v[i].allow; denies += !e->v[i].allow; }
+        decided = lh_esc_tally_votes(allows, denies, e->quorum) != LH_ESC_OPEN;
+        json_t *vd = json_pack("{s:s,s:s,s:s,s:s}", "id", r->rid, "expert", who, "decision", dec, "reason", why);
+        vtext = vd ? json_dumps(vd, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        json_decref(vd);
+        if (decided) {
+            fr = finalReason(e, allow, who, why);
+            json_t *vs = json_array();
+            for (int i = 0; i < e->nv; i++)
+                json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", e->v[i].expert, "decision",
+                                                    e->v[i].allow ? "allow" : "deny", "reason", e->v[i].reason));
+            json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", who, "decision", dec, "reason", why));
+            json_t *dd = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", r->rid, "decision", allow ? "allow" : "deny",
+                                   "decided_by", "experts", "reason", fr ? fr : "", "verdicts", vs);
+            dtext = dd ? json_dumps(dd, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+            json_decref(dd);
+        }
+        if (!vtext || (decided && (!dtext || !fr)) || roomLocked(e)) { status = 500; code = "internal"; msg = "out of memory"; }
+        else e->busy = 1;   /* ours until lh_escalations_verdict_done */
+    }
+    pthread_mutex_unlock(&x->mu);
     if (status) {
-        pthread_mutex_unlock(&x->wmu);
         json_decref(body);
         free(fr);
+        free(vtext);
+        free(dtext);
         return lh_http_error(b, c, r, status, code, "%s", msg);
     }
-    /* The events first: a verdict and, when it decides, the decision, in one commit. */
-    json_t *vd = json_pack("{s:s,s:s,s:s,s:s}", "id", r->rid, "expert", who, "decision", dec, "reason", why);
-    char *vtext = vd ? json_dumps(vd, JSON_COMPACT | JSON_SORT_KEYS) : NULL, *dtext = NULL;
-    json_decref(vd);
-    if (decided) {
-        pthread_mutex_lock(&x->mu);
-        json_t *vs = json_array();
-        for (int i = 0; i < e->nv; i++)
-            json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", e->v[i].expert, "decision",
-                                                e->v[i].allow ? "allow" : "deny", "reason", e->v[i].reason));
-        pthread_mutex_unlock(&x->mu);
-        json_array_append_new(vs, json_pack("{s:s,s:s,s:s}", "expert", who, "decision", dec, "reason", why));
-        json_t *dd = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", r->rid, "decision", allow ? "allow" : "deny",
-                               "decided_by", "experts", "reason", fr ? fr : "", "verdicts", vs);
-        dtext = dd ? json_dumps(dd, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(dd);
-    }
+    /* Appended without holding this worker: the connection is suspended until the commit,
+     * as a decision's (a worker blocked in a commit stalled every connection it serves:
+     * the fast path's p99 under escalation traffic, bench/escalation_ab.sh). */
+    lh_esc_wait *w = &r->esc;
+    w->owner = x;
+    w->req = r;
+    w->changing = e;
+    w->v_allow = allow;
+    w->v_decided = decided;
+    w->v_fr = fr;
+    w->v_why = dupn(why, LH_ESC_REASON_MAX);
+    json_decref(body);   /* why pointed into it */
     lh_event ev[2] = {{.type = "escalation.verdict", .agent = who, .aggregate = r->rid, .data = vtext},
                       {.type = "escalation.decided", .agent = who, .aggregate = r->rid, .data = dtext}};
-    char err[256];
-    int arc = !vtext || (decided && !dtext) ? -1 : appendEvents(x, ev, decided ? 2 : 1, err, sizeof(err));
+    r->waiting = 1;   /* resumed: lh_route_decide_finish → lh_escalations_verdict_finish */
+    int src = lh_appender_submit_n(b->appender, c, &r->job, ev, decided ? 2 : 1, lh_escalations_verdict_done, w);
     free(vtext);
     free(dtext);
-    if (arc) {
-        pthread_mutex_unlock(&x->wmu);
-        json_decref(body);
-        free(fr);
-        return lh_http_error(b, c, r, 503, "store_unavailable", "the verdict could not be recorded");
+    if (src) {
+        r->waiting = 0;
+        return lh_http_error(b, c, r, 503, "shutting_down", "the bridge is stopping");
     }
+    return MHD_YES;
+}
+
+void lh_escalations_verdict_done(void *arg, int rc) {
+    lh_esc_wait *w = arg;
+    lh_escalations *x = w->owner;
+    esc *e = w->changing;
+    w->changing = NULL;
+    char *why = w->v_why, *fr = w->v_fr;
+    w->v_why = w->v_fr = NULL;
     pthread_mutex_lock(&x->mu);
-    verdict *v = &e->v[e->nv++];
-    snprintf(v->expert, sizeof(v->expert), "%s", who);
-    v->allow = allow;
-    v->reason = dupn(why, LH_ESC_REASON_MAX);
-    if (!v->reason) v->reason = strdup("");
-    v->time_ns = wallNs();
-    publishLocked(x, "escalation.verdict", e);
-    if (decided) finishLocked(x, e, ST_DECIDED, allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY, fr);
-    else wakeListsLocked(x);   /* its list changed for the expert that voted */
-    json_t *out = escJson(e, 1);
+    LH_ASSERT(e->busy && e->state == ST_PENDING);
+    if (rc == 0) {
+        LH_ASSERT(e->nv < e->vcap);   /* made room before the append */
+        verdict *v = &e->v[e->nv++];
+        snprintf(v->expert, sizeof(v->expert), "%s", w->req->claims.agent);
+        v->allow = w->v_allow;
+        v->reason = why ? why : strdup("");
+        why = NULL;
+        v->time_ns = wallNs();
+        staleLocked(e);
+        publishLocked(x, "escalation.verdict", e);
+        if (w->v_decided) {
+            finishLocked(x, e, ST_DECIDED, w->v_allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY, fr);
+            fr = NULL;
+        } else {
+            wakeListsLocked(x);   /* its list changed for the expert that voted */
+        }
+    }
+    changeDoneLocked(x, e);
+    pthread_mutex_unlock(&x->mu);
+    free(why);
+    free(fr);
+}
+
+enum MHD_Result lh_escalations_verdict_finish(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
+    lh_escalations *x = b->escalations;
+    if (r->job.rc) return lh_http_error(b, c, r, 503, "store_unavailable", "the verdict could not be recorded");
+    pthread_mutex_lock(&x->mu);
+    esc *e = findBornLocked(x, r->rid);
+    json_t *out = e ? escJson(e, 1) : NULL;
     pruneLocked(x);   /* e is not used after this */
     pthread_mutex_unlock(&x->mu);
-    pthread_mutex_unlock(&x->wmu);
-    json_decref(body);   /* who and why pointed into it */
+    if (!e) return lh_http_error(b, c, r, 404, "not_found", "the escalation is no longer kept");
     if (!out) return lh_http_error(b, c, r, 500, "internal", "out of memory");
     return lh_bridge_reply_json(c, r, 200, out);
 }
@@ -716,22 +897,26 @@ enum MHD_Result lh_route_escalation_verdict(lh_bridge *b, struct MHD_Connection 
 /* The timer thread: deadlines, waits, experts                                      */
 /* ------------------------------------------------------------------------------ */
 
-/* Expire escalation id if it is still pending and past its deadline (takes wmu). */
+/* Expire escalation id if it is still pending and past its deadline and no change of it is
+ * in flight (that change's end wakes the timer again). */
 static void expireOne(lh_escalations *x, const char *id) {
-    pthread_mutex_lock(&x->wmu);
     pthread_mutex_lock(&x->mu);
-    esc *e = findLocked(x, id);
-    int go = e && e->state == ST_PENDING && e->deadline_mono <= lh_mono_ns();
+    esc *e = findBornLocked(x, id);
+    int go = e && !e->busy && e->state == ST_PENDING && e->deadline_mono <= lh_mono_ns();
     lh_esc_timeout act = go ? e->on_timeout : LH_ESC_TIMEOUT_DENY;
     uint64_t dl = go ? (e->deadline_mono - e->created_mono) / 1000000ull : 0;
+    if (go) e->busy = 1;
     pthread_mutex_unlock(&x->mu);
-    if (!go) { pthread_mutex_unlock(&x->wmu); return; }
+    if (!go) return;
     char data[400], err[256];
     snprintf(data, sizeof(data), "{\"action\":\"%s\",\"id\":\"%s\"}", lh_esc_timeout_name(act), id);
     lh_event ev = {.type = "escalation.expired", .agent = "", .aggregate = id, .data = data};
     if (appendEvents(x, &ev, 1, err, sizeof(err))) {
         fprintf(stderr, "lighthouse serve: escalation %s: expiry not recorded (retrying): %s\n", id, err);
-        pthread_mutex_unlock(&x->wmu);
+        pthread_mutex_lock(&x->mu);
+        e->busy = 0;
+        pthread_cond_broadcast(&x->idle_cv);
+        pthread_mutex_unlock(&x->mu);
         return;
     }
     char fr[200];
@@ -739,9 +924,9 @@ static void expireOne(lh_escalations *x, const char *id) {
              lh_esc_timeout_name(act));
     pthread_mutex_lock(&x->mu);
     finishLocked(x, e, ST_EXPIRED, act, dupn(fr, sizeof(fr)));
+    changeDoneLocked(x, e);
     pruneLocked(x);
     pthread_mutex_unlock(&x->mu);
-    pthread_mutex_unlock(&x->wmu);
 }
 
 static void endWaitsLocked(lh_escalations *x, uint64_t now, uint64_t *next) {
@@ -751,7 +936,7 @@ static void endWaitsLocked(lh_escalations *x, uint64_t now, uint64_t *next) {
         if (w->until < *next) *next = w->until;
         pp = &w->next;
     }
-    for (esc *e = x->head; e; e = e->next)
+    for (esc *e = x->phead; e; e = e->pnext)   /* only pending ones have waiters */
         for (lh_esc_wait **pp = &e->waiters; *pp;) {
             lh_esc_wait *w = *pp;
             if (w->until <= now) { *pp = w->next; wakeOne(x, w); continue; }
@@ -769,8 +954,8 @@ static void *timerMain(void *arg) {
         uint64_t now = lh_mono_ns(), next = now + 1000000000ull;
         char due[16][LH_ESC_ID_LEN + 1];
         int ndue = 0;
-        for (esc *e = x->head; e; e = e->next) {
-            if (e->state != ST_PENDING) continue;
+        for (esc *e = x->phead; e; e = e->pnext) {
+            if (!e->born) continue;   /* lh_escalations_born wakes us for it */
             if (e->deadline_mono <= now) { if (ndue < 16) memcpy(due[ndue++], e->id, sizeof(due[0])); }
             else if (e->deadline_mono < next) next = e->deadline_mono;
         }
@@ -780,10 +965,12 @@ static void *timerMain(void *arg) {
             for (int i = 0; i < ndue; i++) expireOne(x, due[i]);
             if (now - lastSweep >= 1000000000ull) { lh_experts_sweep(x->b->experts); lastSweep = now; }
             pthread_mutex_lock(&x->mu);
-            if (ndue) continue;
+            continue;   /* what changed while mu was free (timer_at was 0: nobody woke us) */
         }
         struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+        x->timer_at = next;
         pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+        x->timer_at = 0;
     }
     pthread_mutex_unlock(&x->mu);
     return NULL;
@@ -803,6 +990,7 @@ static esc *escFromCreated(const json_t *d, uint64_t now_mono, int64_t now_wall)
     if (strlen(id) != LH_ESC_ID_LEN || strncmp(id, "esc-", 4)) return NULL;
     esc *e = calloc(1, sizeof(*e));
     if (!e) return NULL;
+    e->born = 1;   /* read back from the store */
     memcpy(e->id, id, LH_ESC_ID_LEN + 1);
     e->created_ns = json_integer_value(json_object_get(d, "created_ns"));
     e->deadline_ns = json_integer_value(json_object_get(d, "deadline_ns"));
@@ -840,6 +1028,7 @@ static void applyEvent(lh_escalations *x, const lh_event *ev, uint64_t now_mono,
     if (!d) return;
     if (!strcmp(ev->type, "escalation.created")) {
         esc *e = escFromCreated(d, now_mono, now_wall);
+        if (e) e->num = (uint64_t)ev->seq;
         if (e && !findLocked(x, e->id)) linkLocked(x, e);
         else freeEsc(e);
         json_decref(d);
@@ -847,13 +1036,14 @@ static void applyEvent(lh_escalations *x, const lh_event *ev, uint64_t now_mono,
     }
     esc *e = findLocked(x, jstr(d, "id"));
     if (!e || e->state != ST_PENDING) { json_decref(d); return; }
-    if (!strcmp(ev->type, "escalation.verdict") && e->nv < LH_ESC_MAX_VERDICTS) {
+    if (!strcmp(ev->type, "escalation.verdict") && roomLocked(e) == 0) {
         verdict *v = &e->v[e->nv++];
         snprintf(v->expert, sizeof(v->expert), "%s", jstr(d, "expert"));
         v->allow = !strcmp(jstr(d, "decision"), "allow");
         v->reason = dupn(jstr(d, "reason"), LH_ESC_REASON_MAX);
         if (!v->reason) v->reason = strdup("");
         v->time_ns = ev->time_ns;
+        staleLocked(e);
     } else if (!strcmp(ev->type, "escalation.decided")) {
         int allow = !strcmp(jstr(d, "decision"), "allow");
         e->created_mono = now_mono;   /* not timed again */
@@ -915,7 +1105,7 @@ lh_escalations *lh_escalations_new(lh_bridge *b, int max_pending, int max_waiter
     x->b = b;
     x->max_pending = max_pending > 0 ? max_pending : 10000;
     x->max_waiters = max_waiters > 0 ? max_waiters : 4096;
-    pthread_mutex_init(&x->wmu, NULL);
+    pthread_cond_init(&x->idle_cv, NULL);
     pthread_mutex_init(&x->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -940,7 +1130,7 @@ void lh_escalations_shutdown(lh_escalations *x) {
     pthread_mutex_lock(&x->mu);
     x->closing = 1;
     wakeListsLocked(x);
-    for (esc *e = x->head; e; e = e->next) wakeDecisionsLocked(x, e);
+    for (esc *e = x->phead; e; e = e->pnext) wakeDecisionsLocked(x, e);
     pthread_mutex_unlock(&x->mu);
 }
 
@@ -960,7 +1150,7 @@ void lh_escalations_free(lh_escalations *x) {
     for (esc *e = x->head, *n; e; e = n) { n = e->next; freeEsc(e); }
     pthread_cond_destroy(&x->cv);
     pthread_mutex_destroy(&x->mu);
-    pthread_mutex_destroy(&x->wmu);
+    pthread_cond_destroy(&x->idle_cv);
     free(x);
 }
 
@@ -1028,33 +1218,66 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
     if (!st || !*st) st = "pending";
     int want = !strcmp(st, "pending") ? ST_PENDING : !strcmp(st, "decided") ? ST_DECIDED
              : !strcmp(st, "expired") ? ST_EXPIRED : !strcmp(st, "all") ? -1 : -2;
-    long wait = 0, limit = 100;
-    if (want == -2 || argNum(c, "wait", 0, 3600, &wait) || argNum(c, "limit", 1, 1000, &limit))
+    long wait = 0, limit = 100, after = 0;
+    if (want == -2 || argNum(c, "wait", 0, 3600, &wait) || argNum(c, "limit", 1, 1000, &limit) ||
+        argNum(c, "after", 0, LONG_MAX, &after))
         return lh_http_error(b, c, r, 400, "bad_request",
-                             "state is pending, decided, expired or all; wait 0 to %d s; limit 1 to 1000",
+                             "state is pending, decided, expired or all; wait 0 to %d s; limit 1 to 1000; after a "
+                             "cursor >= 0",
                              LH_ESC_LIST_WAIT_MAX_S);
     if (wait > LH_ESC_LIST_WAIT_MAX_S) wait = LH_ESC_LIST_WAIT_MAX_S;
     int expert = r->claims.role == LH_ROLE_EXPERT;
     if (expert) lh_experts_heartbeat(b->experts, r->claims.agent);
     uint64_t now = lh_mono_ns();
     if (!r->esc.list) r->esc.until = now + (uint64_t)wait * 1000000000ull;   /* the first call */
-    json_t *arr = json_array();
+    /* {"escalations":[ESC,...]} from each escalation's cached text. */
+    char *out = NULL;
+    size_t len = 0, cap = 0;
+    long n = 0;
+    int bad = lh_growbuf_append(&out, &len, &cap, LIST_MAX, "{\"escalations\":[", 16);
     pthread_mutex_lock(&x->mu);
-    for (esc *e = x->head; e && (long)json_array_size(arr) < limit; e = e->next) {
-        if (want >= 0 && e->state != want) continue;
+    /* The pending ones have a list of their own: a long-poll does not walk the finished. */
+    uint64_t cursor = 0;   /* the last num looked at */
+    int full = 0;
+    for (esc *e = want == ST_PENDING ? x->phead : x->head; e && !bad;
+         e = want == ST_PENDING ? e->pnext : e->next) {
+        if (!e->born || (want >= 0 && e->state != want)) continue;
+        if (e->num <= (uint64_t)after) continue;
+        if (n == limit) { full = 1; break; }
+        cursor = e->num;
         if (expert && want == ST_PENDING && !mayDecideLocked(b, e, r->claims.agent)) continue;
-        json_array_append_new(arr, escJson(e, 1));
+        size_t tl;
+        const char *t = textLocked(e, &tl);
+        bad = !t || (n && lh_growbuf_append(&out, &len, &cap, LIST_MAX, ",", 1)) ||
+              lh_growbuf_append(&out, &len, &cap, LIST_MAX, t, tl);
+        n++;
     }
-    if (json_array_size(arr) == 0 && want == ST_PENDING && now < r->esc.until) {
+    /* The cursor: past everything seen so far, unless the limit cut the list short (then
+     * past the last one listed). The pending list is in num order. */
+    if (!full && want == ST_PENDING) cursor = x->last_num;
+    if (!bad && n == 0 && want == ST_PENDING && now < r->esc.until) {
         r->esc.list = 1;
         if (suspendLocked(x, c, r, NULL) == 0) {
             pthread_mutex_unlock(&x->mu);
-            json_decref(arr);
+            free(out);
             return MHD_YES;
         }
     }
     pthread_mutex_unlock(&x->mu);
-    return lh_bridge_reply_json(c, r, 200, json_pack("{s:o}", "escalations", arr));
+    char tail[48];
+    int tl = snprintf(tail, sizeof(tail), "],\"cursor\":%" PRIu64 "}", cursor > (uint64_t)after ? cursor : (uint64_t)after);
+    if (bad || lh_growbuf_append(&out, &len, &cap, LIST_MAX, tail, (size_t)tl)) {
+        free(out);
+        return lh_http_error(b, c, r, 500, "internal", "out of memory, or the list is too large: ask with a lower limit");
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
+    if (!resp) { free(out); return MHD_NO; }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result rc = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    r->status = 200;
+    return rc;
 }
 
 enum MHD_Result lh_route_escalations_stream(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
@@ -1065,7 +1288,7 @@ enum MHD_Result lh_route_escalations_stream(lh_bridge *b, struct MHD_Connection 
 enum MHD_Result lh_route_escalation_get(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_escalations *x = b->escalations;
     pthread_mutex_lock(&x->mu);
-    const esc *e = findLocked(x, r->rid);
+    const esc *e = findBornLocked(x, r->rid);
     int mine = e && (r->claims.role != LH_ROLE_BUILDER || !strcmp(e->agent, r->claims.agent));
     json_t *out = mine ? escJson(e, 1) : NULL;
     pthread_mutex_unlock(&x->mu);

@@ -6,9 +6,11 @@
  * reused (cache_ttl) for the same rule, request and policy revision. Every state change
  * is an event; pending escalations are rebuilt from the events at the start.
  *
- * Owns: mu (the table, the waiters, the verdict cache, the counters), wmu (one change at
- * a time, from its event to its effect), cv (wakes the timer thread); each request's
- * lh_esc_wait (bridge_int.h) is guarded by mu while it waits. No other file touches them. Lock order: wmu → mu → the experts' mu.
+ * Owns: mu (the table, the waiters, the verdict cache, the counters, each escalation's
+ * busy flag: one change of it at a time, from its event to its effect), cv (wakes the
+ * timer thread), idle_cv (a change ended); each request's lh_esc_wait (bridge_int.h) is
+ * guarded by mu while it waits. No other file touches them. Lock order: mu → the experts'
+ * mu.
  * docs/api.md "Escalations", docs/architecture.md. */
 #ifndef LH_BRIDGE_ESCALATIONS_H
 #define LH_BRIDGE_ESCALATIONS_H
@@ -57,10 +59,20 @@ void lh_escalations_free(lh_escalations *x);
 /* For an escalate decision d with a route (d->escalation) of request r: decide it from the
  * verdict cache (d becomes allow/deny, tier expert; returns 2), or create or join an
  * escalation (returns 1); rq->esc.id is set in both. 0: no escalation (no route, the
- * table is full, or the store failed): d stays a plain escalate. e: the engine that
- * decided (re-asked with explain for the context); a: the request's arena. */
+ * table is full, or out of memory): d stays a plain escalate. e: the engine that
+ * decided (re-asked with explain for the context); a: the request's arena.
+ * A new escalation is unborn: rq->esc.created holds its escalation.created event's data,
+ * which the caller appends together with the decision (one commit, the created event
+ * first), passing lh_escalations_born and &rq->esc to lh_appender_submit_n; nobody else
+ * sees it until then. A caller that does not append calls lh_escalations_abandon. */
 int lh_escalations_on_decision(lh_escalations *x, struct lh_req *rq, const lh_request *r, lh_decision *d,
                                lh_engine *e, lh_arena *a);
+/* On the store's writer thread, for w = &rq->esc: rc 0, the escalation.created event is
+ * durable: the escalation is seen (lists, SSE, verdicts, its deadline); else it is
+ * dropped. Frees nothing of rq. */
+void lh_escalations_born(void *w, int rc);
+/* rq's unborn escalation, if any, is dropped and rq->esc.created freed. */
+void lh_escalations_abandon(struct lh_req *rq);
 /* Suspend rq's connection until its escalation ends or rq->esc.until. 0 when suspended;
  * -1 when it is no longer pending or too many wait (answer now). */
 int lh_escalations_wait(lh_escalations *x, struct MHD_Connection *c, struct lh_req *rq);
@@ -79,5 +91,11 @@ enum MHD_Result lh_route_escalations_list(struct lh_bridge *b, struct MHD_Connec
 enum MHD_Result lh_route_escalations_stream(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
 enum MHD_Result lh_route_escalation_get(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
 enum MHD_Result lh_route_escalation_verdict(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
+/* The verdict route appends like a decision (lh_appender_submit_n, its connection
+ * suspended): lh_escalations_verdict_done (w = &r->esc) applies the verdict on the store's
+ * writer thread once it is durable, and the resumed request answers with
+ * lh_escalations_verdict_finish (called by lh_route_decide_finish). */
+void lh_escalations_verdict_done(void *w, int rc);
+enum MHD_Result lh_escalations_verdict_finish(struct lh_bridge *b, struct MHD_Connection *c, struct lh_req *r);
 
 #endif

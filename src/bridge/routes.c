@@ -293,20 +293,38 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
     /* The event's decision (keys sorted) and then the reply's (the contract's order) are
      * rendered in turn into the thread's buffer. The hook's reply has no decision object,
      * so it is not rendered for it. */
-    if (lh_bridge_event_data(rq, &r, &d, id, ts->buf, ts->bufcap))
+    if (lh_bridge_event_data(rq, &r, &d, id, ts->buf, ts->bufcap)) {
+        lh_escalations_abandon(rq);
         return lh_http_error(b, c, rq, 500, "internal", "decision too large, or out of memory");
+    }
     int dlen = 0;
-    if (rq->route != LH_ROUTE_HOOK && (dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap)) < 0)
+    if (rq->route != LH_ROUTE_HOOK && (dlen = lh_decision_to_json(&d, id, ts->buf, ts->bufcap)) < 0) {
+        lh_escalations_abandon(rq);
         return lh_http_error(b, c, rq, 500, "internal", "decision too large");
+    }
     memcpy(rq->id, id, sizeof(rq->id));
     snprintf(rq->aggregate, sizeof(rq->aggregate), SESSION_PREFIX "%s", r.session ? r.session : "");
     /* The reply is written now (the decision lives in this thread's arena, which the next
      * request reuses) and completed with the seq once the event is durable. */
-    if (replyParts(rq, &d, ts->buf, dlen, b->cfg.hook_approve)) return lh_http_error(b, c, rq, 500, "internal", "out of memory");
-    lh_event ev = {.type = "decision.made", .id = rq->id, .agent = rq->claims.agent, .aggregate = rq->aggregate,
-                   .data = rq->evdata};
+    if (replyParts(rq, &d, ts->buf, dlen, b->cfg.hook_approve)) {
+        lh_escalations_abandon(rq);
+        return lh_http_error(b, c, rq, 500, "internal", "out of memory");
+    }
+    /* A new escalation's event goes first, in the same commit as the decision: one fsync
+     * and one hand-off to the store's writer for both (escalations.h). */
+    lh_event ev[2];
+    size_t nev = 0;
+    if (rq->esc.created)
+        ev[nev++] = (lh_event){.type = "escalation.created", .agent = rq->claims.agent, .aggregate = rq->esc.id,
+                               .data = rq->esc.created};
+    ev[nev++] = (lh_event){.type = "decision.made", .id = rq->id, .agent = rq->claims.agent,
+                           .aggregate = rq->aggregate, .data = rq->evdata};
     rq->waiting = 1;   /* the next call of this connection's handler is the resumed one */
-    if (lh_appender_submit(b->appender, c, &rq->job, &ev)) {
+    int src = lh_appender_submit_n(b->appender, c, &rq->job, ev, nev, rq->esc.unborn ? lh_escalations_born : NULL,
+                                   &rq->esc);
+    free(rq->esc.created);   /* the store copied it */
+    rq->esc.created = NULL;
+    if (src) {
         rq->waiting = 0;
         return lh_http_error(b, c, rq, 503, "shutting_down", "the bridge is stopping");
     }
@@ -424,6 +442,7 @@ static int finalReply(lh_bridge *b, lh_req *rq) {
 /* The resumed call of a decision request: its append finished (and any wait for its
  * escalation's verdict is over). */
 enum MHD_Result lh_route_decide_finish(lh_bridge *b, struct MHD_Connection *c, lh_req *rq) {
+    if (rq->route == LH_ROUTE_ESCALATION_VERDICT) return lh_escalations_verdict_finish(b, c, rq);
     if (rq->job.rc)
         return lh_http_error(b, c, rq, 503, "store_unavailable",
                              "the decision could not be recorded, so it is not given: %s", rq->job.err);

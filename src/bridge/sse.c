@@ -270,6 +270,10 @@ void lh_streams_publish(lh_streams *o, int channel, const char *type, const char
     pthread_mutex_unlock(&o->sse_mu);
 }
 
+int lh_streams_open_count(lh_streams *o) {
+    return o ? atomic_load(&o->nstreams) : 0;
+}
+
 lh_streams *lh_streams_new(int max) {
     lh_streams *o = calloc(1, sizeof(*o));
     if (!o) return NULL;

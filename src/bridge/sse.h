@@ -27,5 +27,7 @@ enum MHD_Result lh_route_stream(lh_bridge *b, struct MHD_Connection *c, lh_req *
 enum { LH_SSE_CH_STORE = 0, LH_SSE_CH_ESCALATIONS = 1, LH_SSE_CH_COUNT = 8 };
 enum MHD_Result lh_streams_open_push(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int channel);
 void lh_streams_publish(lh_streams *s, int channel, const char *type, const char *json);
+/* Streams open now (any channel): 0 lets a publisher skip rendering its event. */
+int lh_streams_open_count(lh_streams *s);
 
 #endif

@@ -139,13 +139,19 @@ static void *expertMain(void *arg) {
         count(x, &x->errors, -1, 0);
         goto out;
     }
+    /* The list's cursor: each poll asks only for escalations not listed before, so a poll
+     * waits while nothing new arrives (without it every poll returned every pending
+     * escalation, and the experts' polls and their JSON were most of the escalation
+     * traffic's cost, on both sides). */
+    json_int_t cursor = 0;
     while (!stopping(x)) {
-        snprintf(url, sizeof(url), "%s/v1/escalations?state=pending&wait=1", base);
+        snprintf(url, sizeof(url), "%s/v1/escalations?state=pending&wait=1&after=%lld", base, (long long)cursor);
         long code = call(h, hdr, &b, url, NULL);
         count(x, &x->polls, -1, 0);
         if (code != 200) { count(x, &x->errors, -1, 0); sleepMs(x, 100); continue; }
         json_t *j = json_loadb(b.p, b.n, 0, NULL);
         json_t *arr = json_object_get(j, "escalations"), *e;
+        if (json_is_integer(json_object_get(j, "cursor"))) cursor = json_integer_value(json_object_get(j, "cursor"));
         size_t i;
         int fresh = 0;
         json_array_foreach(arr, i, e) {
@@ -169,8 +175,8 @@ static void *expertMain(void *arg) {
             if (stopping(x)) break;
         }
         json_decref(j);
-        /* Only escalations given to others (or already seen) are pending: the long-poll
-         * answers at once while they are, so wait a little instead of spinning. */
+        /* Nothing new (a bridge without cursors answers at once while any is pending):
+         * wait a little instead of spinning. */
         if (!fresh) sleepMs(x, 50);
     }
 out:

@@ -433,6 +433,10 @@ static int parseReply(gen *g, agent *a, double now, int *closeAfter) {
             int k = !strncmp(d, "allow", 5) ? 0 : !strncmp(d, "deny", 4) ? 1 : !strncmp(d, "escalate", 8) ? 2 : -1;
             if (k >= 0) r->decisions[k]++;
             if (k == 2) lh_load_hist_add(&r->escalated, ns);
+            if ((k == 0 || k == 1) && tier != 3) {
+                lh_load_hist_add(&r->fast, ns);
+                lh_load_hist_add(&r->fast_sent, (uint64_t)((now - a->sentAt) * 1e9));
+            }
         }
         const char *l = memmem(body, (size_t)clen, "\"latency_us\":", 13);
         if (l) { r->engine_us_sum[tier] += strtod(l + 13, NULL); r->engine_n[tier]++; }

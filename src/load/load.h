@@ -160,6 +160,10 @@ typedef struct lh_load_result {
     uint64_t faults, dropped, resets, retries, retries_ok, abandoned;
     /* latency, from each request's scheduled time */
     lh_load_hist all, tier[LH_LOAD_TIERS], escalated;
+    /* the fast path: allow and deny replies not decided by experts (escalations apart), from
+     * the scheduled time and from the send (the bridge's service time, without an agent's
+     * own queueing behind an escalation it waited for) */
+    lh_load_hist fast, fast_sent;
     double engine_us_sum[LH_LOAD_TIERS];   /* the reply's latency_us, per tier */
     uint64_t engine_n[LH_LOAD_TIERS];
     /* timeline */

@@ -278,6 +278,13 @@ json_t *lh_load_report(const lh_load_options *o, const lh_load_result *r, const 
     json_object_set_new(out, "agreement", agreement);
     json_object_set_new(json_object_get(out, "counts"), "throttled_429", json_integer((json_int_t)r->throttled));
     json_object_set_new(out, "timeline", series);
+    /* The fast path apart from escalations (docs/load.md, "Simulated experts"). */
+    json_t *fast = latencyJson(&r->fast);
+    json_object_set_new(fast, "sent_p50_ms", msOrNull(&r->fast_sent, .5));
+    json_object_set_new(fast, "sent_p99_ms", msOrNull(&r->fast_sent, .99));
+    json_object_set_new(fast, "note", json_string("allow and deny replies not decided by experts; sent_*: from the send, "
+                                                  "not the scheduled time"));
+    json_object_set_new(out, "fast_path", fast);
     json_object_set_new(out, "timeline_slot_s", json_real(r->slot_s));
     if (cj) json_object_set_new(out, "baseline", cj);
     return out;

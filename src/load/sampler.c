@@ -246,7 +246,8 @@ int lh_load_run(const lh_load_options *o, lh_load_result *r, char *err, size_t e
     if (r->slot_s < 1) r->slot_s = 1;
     r->nslots = (int)ceil((o->duration_s + o->drain_s) / r->slot_s) + 1;
     r->slots = calloc((size_t)r->nslots, sizeof(lh_load_slot));
-    if (!r->slots || lh_load_hist_init(&r->all, 8) || lh_load_hist_init(&r->escalated, 8)) {
+    if (!r->slots || lh_load_hist_init(&r->all, 8) || lh_load_hist_init(&r->escalated, 8) ||
+        lh_load_hist_init(&r->fast, 8) || lh_load_hist_init(&r->fast_sent, 8)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -322,6 +323,8 @@ int lh_load_run(const lh_load_options *o, lh_load_result *r, char *err, size_t e
 void lh_load_result_free(lh_load_result *r) {
     lh_load_hist_free(&r->all);
     lh_load_hist_free(&r->escalated);
+    lh_load_hist_free(&r->fast);
+    lh_load_hist_free(&r->fast_sent);
     for (int t = 0; t < LH_LOAD_TIERS; t++) lh_load_hist_free(&r->tier[t]);
     for (int i = 0; i < r->nslots && r->slots; i++) lh_load_hist_free(&r->slots[i].h);
     free(r->slots);

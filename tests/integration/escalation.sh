@@ -145,6 +145,24 @@ suite() { # LABEL [serve flags...]
   post_json "/v1/escalations/$id/verdict" "$E2" '{"decision":"maybe","reason":"x"}'
   check "$L: a verdict must be allow or deny (400)" '[ "$code" = 400 ] && is_error bad_request'
 
+  # ---- the long-poll's cursor (?after=): only escalations not listed before
+  req GET "/v1/escalations?state=pending" "$E2"
+  local cur; cur=$(jq -r '.cursor // empty' <<<"$body" 2>/dev/null)
+  check "$L: the list carries a cursor" '[ "$code" = 200 ] && [ -n "$cur" ] && [ "$cur" -ge 1 ]'
+  validate_bg c1 "$B2" "esc-quorum --step cursor" 120
+  req GET "/v1/escalations?state=pending&wait=60&after=${cur:-0}" "$E2"
+  local cid cur2
+  cid=$(jq -r '.escalations[0].id // empty' <<<"$body" 2>/dev/null); cur2=$(jq -r '.cursor // 0' <<<"$body" 2>/dev/null)
+  check "$L: a long-poll after the cursor answers with the new escalation alone, and a later cursor" \
+    '[ "$code" = 200 ] && jq -e --argjson c "${cur:-0}" "[.escalations[].request.input.command] == [\"esc-quorum --step cursor\"] and .cursor > \$c" <<<"$body" >/dev/null'
+  req GET "/v1/escalations?state=pending&wait=1&after=$cur2" "$E2"
+  check "$L: after the new cursor it waits (and answers nothing) though that one is still pending" \
+    '[ "$code" = 200 ] && [ "$(jq ".escalations | length" <<<"$body")" = 0 ] && [ "$(state_of "$E2" "$cid")" = pending ]'
+  req GET "/v1/escalations?state=pending&after=x" "$E2"
+  check "$L: after must be a number (400)" '[ "$code" = 400 ] && is_error bad_request'
+  verdict "$E2" "$cid" deny "cursor test done"
+  wait_for '[ -s "$W/c1.out" ]'
+
   # ---- quorum 2, two allows → allow
   validate_bg q2 "$B1" "esc-quorum --step two" 120
   id=$(pending_id "$E1" "esc-quorum --step two")
@@ -154,6 +172,24 @@ suite() { # LABEL [serve flags...]
   wait_for '[ -s "$W/q2.out" ]'
   check "$L: the waiting builder gets allow, tier expert" \
     'jq -e --arg id "$id" ".decision == \"allow\" and .tier == \"expert\" and .escalation_id == \$id" "$W/q2.out" >/dev/null'
+
+  # ---- quorum 2, both allows sent at once: each is recorded, once, and one decision
+  validate_bg q2b "$B1" "esc-quorum --step together" 120
+  id=$(pending_id "$E1" "esc-quorum --step together")
+  local vb='{"decision":"allow","reason":"at the same time"}'
+  for e in "$E1" "$E2"; do
+    curl -s --max-time 60 -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $e" \
+      -H 'Content-Type: application/json' --data-binary "$vb" "$URL/v1/escalations/$id/verdict" >> "$W/together.codes" &
+  done
+  wait_for '[ -s "$W/q2b.out" ] && [ "$(wc -l < "$W/together.codes")" = 2 ]'
+  check "$L: two verdicts sent at once both count (200, 200) and decide allow" \
+    '[ "$(sort -u "$W/together.codes")" = 200 ] && jq -e ".decision == \"allow\" and .tier == \"expert\"" "$W/q2b.out" >/dev/null'
+  req GET "/v1/events?type=escalation.decided&limit=1000" "$ADM"
+  check "$L: ... with one escalation.decided event, after both escalation.verdict events" \
+    '[ "$(jq --arg id "$id" "[.events[] | select(.aggregate == \$id)] | length" <<<"$body")" = 1 ] &&
+     d=$(jq --arg id "$id" "[.events[] | select(.aggregate == \$id)][0].seq" <<<"$body") &&
+     req GET "/v1/events?type=escalation.verdict&limit=1000" "$ADM" &&
+     [ "$(jq --arg id "$id" --argjson d "$d" "[.events[] | select(.aggregate == \$id and .seq <= \$d)] | length" <<<"$body")" = 2 ]'
 
   # ---- wait=0: escalate at once with the id; who may read it
   validate "$B1" "esc-quorum --step three" 0

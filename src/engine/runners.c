@@ -694,6 +694,7 @@ static const char *optAt(const lh_word *argv, int argc, int j, char so, const ch
     const char *a = argv[j].s;
     size_t ln = strlen(lo);
     *vi = j + 1;
+    if (!a) return NULL;
     if ((a[0] == '-' && a[1] == so && a[2] == 0) || !strcmp(a, lo)) return j + 1 < argc ? argv[j + 1].s : NULL;
     *vi = j;
     if (!strncmp(a, lo, ln) && a[ln] == '=') return a + ln + 1;
@@ -921,16 +922,21 @@ static void expandToolShell(lh_ctx *c, const lh_shell_limits *lim, int k) {
     const char *const *esc = !strcmp(p, "psql") ? psql : !strcmp(p, "gdb") ? gdb : mysql;
     char so = !strcmp(p, "psql") ? 'c' : 'e';
     const char *lo = !strcmp(p, "psql") ? "--command" : !strcmp(p, "gdb") ? "--eval-command" : "--execute";
+    static const char *const gdbOpts[] = {"-ex", "-iex", "-eval-command", "--eval-command", "-init-eval-command",
+                                          "--init-eval-command", NULL};
     for (int j = 1; j < argc; j++) {
         const char *a = argv[j].s;
+        if (!a) continue;
         int vi = j + 1;
-        const char *v;
-        if (!strcmp(p, "gdb"))   /* -ex is one option, not -e with x */
-            v = (!strcmp(a, "-ex") || !strcmp(a, "-iex") || !strcmp(a, "-eval-command") || !strcmp(a, "--eval-command") ||
-                 !strcmp(a, "-init-eval-command") || !strcmp(a, "--init-eval-command")) && vi < argc ? argv[vi].s
-                : !strncmp(a, "--eval-command=", 15) ? (vi = j, a + 15) : NULL;
-        else
+        const char *v = NULL;
+        if (strcmp(p, "gdb")) {
             v = optAt(argv, argc, j, so, lo, &vi);
+        } else if (inList(a, gdbOpts)) {   /* -ex is one option, not -e with x */
+            v = vi < argc ? argv[vi].s : NULL;
+        } else if (!strncmp(a, "--eval-command=", 15)) {
+            v = a + 15;
+            vi = j;
+        }
         if (!v) continue;
         parseEscapes(c, lim, k, vi, v, esc);
         j = vi;

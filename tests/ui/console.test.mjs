@@ -133,7 +133,15 @@ try {
   await page.$eval("#f-type", (e) => { e.value = ""; });
   await page.type("#f-type", "escalation.decided");
   await page.click('#audit-form button[type="submit"]');
-  await page.waitForFunction((i) => [...document.querySelectorAll("#audit-rows tr")].some((r) => r.textContent.includes(i)), {}, id);
+  // Opening the page lists every type first (escalation.created names the id too): wait
+  // for the filtered answer, a list of that type only. A filter that does not filter
+  // never gets there, and the check below fails with the types seen.
+  const filtered = (i) => {
+    const rows = [...document.querySelectorAll("#audit-rows tr")];
+    return rows.some((r) => r.textContent.includes(i)) &&
+      rows.every((r) => (r.querySelector("td:nth-child(3)") || {}).textContent === "escalation.decided");
+  };
+  await page.waitForFunction(filtered, { timeout: 20000 }, id).catch(() => {});
   const types = await page.$$eval("#audit-rows tr td:nth-child(3)", (t) => t.map((x) => x.textContent));
   check("the audit log filtered by type shows the escalation's decision, and only that type",
     types.length > 0 && types.every((t) => t === "escalation.decided"), types.join(","));

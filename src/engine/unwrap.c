@@ -664,7 +664,9 @@ static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim);
  * computed one becomes a variable the script never sets, so it is judged as a run-time
  * value (rm -rf "$X" escalates, ls "$X" does not). s is just past the first literal. */
 static char *readArgTail(lh_ctx *c, const char *first, const char *s, const char *lim) {
-    size_t cap = strlen(first) * 4 + (size_t)(lim - s) * 4 + 16, o = 0;
+    /* each argument consumes at least its ',' and writes at most 19 bytes per byte it
+     * consumes (" \"${LH_CODE_ARG}\"" for an empty one, ",,,"; a literal quoted 4 to 1) */
+    size_t cap = strlen(first) * 4 + 3 + (size_t)(lim - s) * 20 + 16, o = 0;
     char *out = lh_arena_alloc(c->arena, cap);
     if (!out) { c->oom = 1; return NULL; }
     o += quoteInto(out, first);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run-tests.sh BUILD_DIR [TEST...] — run every test (or only the TESTs named, as paths:
 # build/tests/test_alert tests/integration/hook.sh) and print one closing line
-# "N passed, N failed, N skipped".
+# "N passed, N failed, N skipped". Each test's line ends with its wall time in seconds.
 #
 # Unit tests are cmocka programs (build/tests/test_*); their "[  PASSED  ] N test(s).",
 # "[  FAILED  ] N test(s)" and "[  SKIPPED ] N test(s)" lines are counted, and TAP lines
@@ -65,8 +65,9 @@ count() { # name logfile rc [tap]
   if [ "$rc" -ne 0 ] && [ "$q" -eq 0 ]; then q=1; echo "  (exit $rc without a failed check)" >>"$f"; fi
   if [ "$p" -eq 0 ] && [ "$q" -eq 0 ] && [ "$s" -eq 0 ]; then q=1; echo "  (no test reported a result)" >>"$f"; fi
   passed=$((passed + p)); failed=$((failed + q)); skipped=$((skipped + s))
-  if [ "$q" -gt 0 ]; then failures+=("$name"); echo "FAIL $name ($p passed, $q failed, $s skipped)"; tail -40 "$f" | sed 's/^/    /'
-  else echo "ok   $name ($p passed, $s skipped)"; fi
+  local took=$(( SECONDS - started ))
+  if [ "$q" -gt 0 ]; then failures+=("$name"); echo "FAIL $name ($p passed, $q failed, $s skipped) ${took}s"; tail -40 "$f" | sed 's/^/    /'
+  else echo "ok   $name ($p passed, $s skipped) ${took}s"; fi
 }
 
 # selected PATH: true when no TEST was named, or PATH is one of them.
@@ -81,6 +82,7 @@ for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] || continue
   selected "$t" || continue
   name=$(basename "$t")
+  started=$SECONDS
   timeout 600 "$t" >"$log/$name" 2>&1; rc=$?
   count "$name" "$log/$name" "$rc"
 done
@@ -88,11 +90,13 @@ for t in tests/integration/*.sh; do
   [ -f "$t" ] || continue
   selected "$t" || continue
   name=$(basename "$t")
+  started=$SECONDS
   timeout 900 bash "$t" >"$log/$name" 2>&1 </dev/null; rc=$?
   count "$name" "$log/$name" "$rc" tap
 done
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "took $SECONDS s in all"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "util/utf8.h"
+#include "util/cond.h"
 
 /* ---------------------------------------------------------------- bounds */
 
@@ -744,11 +745,7 @@ lh_alerts *lh_alerts_start(const lh_alerts_config *c, lh_alert_record_fn rec, vo
         if (setup_http_sink(a, &a->sink[s], urls[s], err, errlen)) goto fail;
     }
 
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&a->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    lh_cond_init_monotonic(&a->cv);
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->join_mu, NULL);
     int e = pthread_create(&a->thread, NULL, deliver_loop, a);

@@ -188,6 +188,10 @@ enum MHD_Result lh_http_error(lh_bridge *b, struct MHD_Connection *c, lh_req *r,
 enum MHD_Result lh_http_error_retry(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status, const char *code,
                                     int retry_after, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/* Query argument name as an integer in [lo, hi] into *out: 0 when it is absent or empty
+ * (*out keeps its default), -1 when it is not a whole decimal number in range. */
+int lh_http_arg_int(struct MHD_Connection *c, const char *name, int64_t lo, int64_t hi, int64_t *out);
+
 /* Route handlers (routes.c; revisions.h, sse.h and tokens.c have theirs): called once the
  * body is complete. */
 enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *r);

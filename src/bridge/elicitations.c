@@ -18,6 +18,7 @@
 #include "bridge/ratelimit.h"
 #include "util/jschema.h"
 #include "util/utf8.h"
+#include "util/cond.h"
 
 enum { ST_PENDING = 0, ST_ACCEPTED, ST_DECLINED, ST_CANCELLED, ST_EXPIRED, ST_COUNT };
 static const char *const stateNames[ST_COUNT] = {"pending", "accepted", "declined", "cancelled", "expired"};
@@ -105,11 +106,7 @@ lh_elicits *lh_elicits_new(const lh_elicit_limits *lim, lh_elicit_append_fn appe
     e->rl = lim->rate > 0 ? lh_ratelimit_new(lim->rate, lim->burst) : NULL;
     if (lim->rate > 0 && !e->rl) { free(e); return NULL; }
     pthread_mutex_init(&e->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&e->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    lh_cond_init_monotonic(&e->cv);
     return e;
 }
 

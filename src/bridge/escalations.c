@@ -42,6 +42,7 @@
 #include "util/growbuf.h"
 #include "util/sha256.h"
 #include "util/utf8.h"
+#include "util/cond.h"
 
 #define LH_ESC_KEEP_DONE 1024      /* finished escalations kept in memory */
 #define LH_ESC_CACHE 1024          /* cached verdicts */
@@ -1107,11 +1108,7 @@ lh_escalations *lh_escalations_new(lh_bridge *b, int max_pending, int max_waiter
     x->max_waiters = max_waiters > 0 ? max_waiters : 4096;
     pthread_cond_init(&x->idle_cv, NULL);
     pthread_mutex_init(&x->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&x->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    lh_cond_init_monotonic(&x->cv);
     return x;
 }
 
@@ -1202,25 +1199,15 @@ static int mayDecideLocked(lh_bridge *b, const esc *e, const char *who) {
     return lh_experts_capable(b->experts, who, cp, e->ncaps);
 }
 
-static int argNum(struct MHD_Connection *c, const char *name, long lo, long hi, long *out) {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-    if (!v || !*v) return 0;
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end || n < lo || n > hi) return -1;
-    *out = n;
-    return 0;
-}
-
 enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_escalations *x = b->escalations;
     const char *st = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
     if (!st || !*st) st = "pending";
     int want = !strcmp(st, "pending") ? ST_PENDING : !strcmp(st, "decided") ? ST_DECIDED
              : !strcmp(st, "expired") ? ST_EXPIRED : !strcmp(st, "all") ? -1 : -2;
-    long wait = 0, limit = 100, after = 0;
-    if (want == -2 || argNum(c, "wait", 0, 3600, &wait) || argNum(c, "limit", 1, 1000, &limit) ||
-        argNum(c, "after", 0, LONG_MAX, &after))
+    int64_t wait = 0, limit = 100, after = 0;
+    if (want == -2 || lh_http_arg_int(c, "wait", 0, 3600, &wait) || lh_http_arg_int(c, "limit", 1, 1000, &limit) ||
+        lh_http_arg_int(c, "after", 0, INT64_MAX, &after))
         return lh_http_error(b, c, r, 400, "bad_request",
                              "state is pending, decided, expired or all; wait 0 to %d s; limit 1 to 1000; after a "
                              "cursor >= 0",

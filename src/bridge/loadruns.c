@@ -16,16 +16,6 @@
 #define LOAD_RUNS_PAGE_MAX 100   /* runs per GET page: 100 × 64 KiB bounds a reply */
 
 /* ?name=N as a whole number in [lo, hi]; 0 (absent: *out untouched) or -1. */
-static int queryInt(struct MHD_Connection *c, const char *name, int64_t lo, int64_t hi, int64_t *out) {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-    if (!v) return 0;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < lo || n > hi) return -1;
-    *out = n;
-    return 0;
-}
-
 /* Is a run with this run_id recorded already? 1 yes (its seq in *seq), 0 no, -1 unknown. */
 static int recorded(lh_bridge *b, const char *aggregate, int64_t *seq, char *err, size_t errlen) {
     lh_store_filter f = {0};
@@ -79,7 +69,7 @@ static enum MHD_Result postRun(lh_bridge *b, struct MHD_Connection *c, lh_req *r
 /* GET /v1/load/runs?after=SEQ&limit=N → {"runs": [{"seq", "time_ns", "agent", "summary"}], "next_after"} */
 static enum MHD_Result listRuns(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     int64_t after = 0, limit = 50;
-    if (queryInt(c, "after", 0, INT64_MAX, &after) || queryInt(c, "limit", 1, LOAD_RUNS_PAGE_MAX, &limit))
+    if (lh_http_arg_int(c, "after", 0, INT64_MAX, &after) || lh_http_arg_int(c, "limit", 1, LOAD_RUNS_PAGE_MAX, &limit))
         return lh_http_error(b, c, r, 400, "bad_request", "after must be a seq >= 0 and limit 1 to %d", LOAD_RUNS_PAGE_MAX);
     lh_store_filter f = {0};
     f.type = "load.completed";

@@ -466,16 +466,6 @@ enum MHD_Result lh_route_decide_finish(lh_bridge *b, struct MHD_Connection *c, l
 
 /* ---- GET /v1/events ------------------------------------------------------------- */
 
-static int argInt(struct MHD_Connection *c, const char *name, int64_t lo, int64_t hi, int64_t *out) {
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-    if (!v || !*v) return 0;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (*end || n < lo || n > hi) return -1;
-    *out = n;
-    return 0;
-}
-
 json_t *lh_bridge_event_json(const lh_event *e) {
     static const char h[] = "0123456789abcdef";
     char mac[2 * LH_STORE_MAC_LEN + 1];
@@ -508,7 +498,7 @@ enum MHD_Result lh_bridge_reply_json(struct MHD_Connection *c, lh_req *r, int st
 enum MHD_Result lh_route_events(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_store_filter f = {0};
     int64_t after = 0, limit = 100;
-    if (argInt(c, "after", 0, INT64_MAX, &after) || argInt(c, "limit", 1, 1000, &limit))
+    if (lh_http_arg_int(c, "after", 0, INT64_MAX, &after) || lh_http_arg_int(c, "limit", 1, 1000, &limit))
         return lh_http_error(b, c, r, 400, "bad_request", "after must be a seq >= 0 and limit 1 to 1000");
     const char *type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type");
     const char *agent = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "agent");

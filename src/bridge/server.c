@@ -171,6 +171,17 @@ static enum MHD_Result errorReply(lh_bridge *b, struct MHD_Connection *c, lh_req
     return rc;
 }
 
+int lh_http_arg_int(struct MHD_Connection *c, const char *name, int64_t lo, int64_t hi, int64_t *out) {
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!v || !*v) return 0;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (*end || errno == ERANGE || n < lo || n > hi) return -1;
+    *out = n;
+    return 0;
+}
+
 enum MHD_Result lh_http_error(lh_bridge *b, struct MHD_Connection *c, lh_req *r, int status,
                               const char *code, const char *fmt, ...) {
     va_list ap;

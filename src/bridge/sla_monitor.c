@@ -36,6 +36,7 @@
 #include "bridge/sla_monitor.h"
 
 #include "bridge/sla_merge.h"
+#include "util/cond.h"
 
 #include <assert.h>
 #include <math.h>
@@ -932,11 +933,7 @@ lh_slamon *lh_slamon_new(const lh_sla_config *cfg, const lh_alerts_config *alert
     }
     pthread_mutex_init(&m->mu, NULL);
     pthread_mutex_init(&m->bmu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&m->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    lh_cond_init_monotonic(&m->cv);
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     m->unix_off = (int64_t)((uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec) - (int64_t)nowNs();

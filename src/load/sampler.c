@@ -18,6 +18,7 @@
 
 #include "load/load.h"
 #include "load/load_int.h"
+#include "util/cond.h"
 
 /* ---- a tiny blocking HTTP GET (loopback, Connection: close) ------------------------ */
 
@@ -273,11 +274,7 @@ int lh_load_run(const lh_load_options *o, lh_load_result *r, char *err, size_t e
 
     sampler s = {.o = o, .cap = 0};
     pthread_mutex_init(&s.mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s.cv, &ca);
-    pthread_condattr_destroy(&ca);
+    lh_cond_init_monotonic(&s.cv);
     s.mbuf = buf;
     s.pid = o->bridge_pid ? o->bridge_pid : findPid(o->port);
     lh_load_res probe;

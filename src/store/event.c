@@ -36,14 +36,6 @@ int64_t lh_wall_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void lh_cond_init_monotonic(pthread_cond_t *cv) {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(cv, &ca);
-    pthread_condattr_destroy(&ca);
-}
-
 struct timespec lh_deadline_ms(long ms) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

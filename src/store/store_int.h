@@ -11,6 +11,7 @@
 
 #include "store/store.h"
 #include "util/arena.h"
+#include "util/cond.h"
 
 /* ---------- Errors ---------- */
 
@@ -92,10 +93,8 @@ void lh_event_make_id(char out[37]);
 /* The wall clock (CLOCK_REALTIME) in ns: event times and checkpoints. It can jump; for
  * durations the bridge has lh_mono_ns(). */
 int64_t lh_wall_ns(void);
-/* Timed waits run on CLOCK_MONOTONIC: a condition variable made by lh_cond_init_monotonic
- * and a deadline from lh_deadline_ms. On CLOCK_REALTIME (the default) a wall clock stepped
- * back by an hour stretched a 20 ms or 1 s wait by that hour (docs/store.md, "Chaos"). */
-void lh_cond_init_monotonic(pthread_cond_t *cv);
+/* A deadline on CLOCK_MONOTONIC, for a condition variable made by lh_cond_init_monotonic
+ * (util/cond.h). */
 struct timespec lh_deadline_ms(long ms);
 
 /* ---------- The chain head ---------- */

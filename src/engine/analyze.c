@@ -369,7 +369,9 @@ lh_path_class an_path(an_state *s, int idx, const char *text, lh_path *out) {
             t = j;
         }
     }
-    lh_path_class cls = lh_path_classify(s->c, t, strlen(t), out);
+    size_t tn = strlen(t);
+    lh_step_bytes(s->c, tn);   /* expanded, joined and classified: work by its length */
+    lh_path_class cls = lh_path_classify(s->c, t, tn, out);
     return s->nlinks ? throughLink(s, text, out) : cls;
 }
 

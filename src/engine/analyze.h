@@ -49,6 +49,15 @@ static inline int lh_step(lh_ctx *c, uint32_t n) {
     return !c->over_budget;
 }
 
+/* Bytes of text one step pays for where work is proportional to a text's length
+ * (paths joined and classified, code scanned, words expanded). */
+#define LH_STEP_BYTES 32u
+
+/* Count the steps for scanning n bytes (at least one); as lh_step. */
+static inline int lh_step_bytes(lh_ctx *c, size_t n) {
+    return lh_step(c, 1u + (uint32_t)(n / LH_STEP_BYTES));
+}
+
 /* Record that analyzer rule r fired on command cmd (-1: the request), about subject
  * (the offending word; may be NULL). Uses r's default action, risk, reason and
  * "instead". The policy tier adjusts these afterwards. */

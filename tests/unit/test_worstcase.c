@@ -1,0 +1,151 @@
+/* test_worstcase.c — every decision ends within a small, bounded cost: each hot spot found
+ * by bench/bench_worst.c (an input within the request's limits that took far more work
+ * than its size) is decided here next to an ordinary input of the same size, and the
+ * two are compared by thread CPU time (best of three, the same run, never a wall-clock
+ * bound), by the bytes the decision allocated, or by the steps it was charged.
+ *
+ * The commands are data built in memory and handed to the engine; nothing runs. */
+#include "testutil.h"
+
+#include <time.h>
+
+#include "engine/analyze.h"
+#include "engine/engine.h"
+#include "util/arena.h"
+
+static lh_arena *A;
+static lh_engine *E;
+static char *BUF, *TWIN;
+#define BUF_CAP (300 * 1024)
+
+static int setup(void **st) {
+    (void)st;
+    char err[256];
+    A = lh_arena_new(1 << 16);
+    E = lh_engine_new(NULL, 1024, err, sizeof(err));
+    BUF = malloc(BUF_CAP);
+    TWIN = malloc(BUF_CAP);
+    return E && BUF && TWIN ? 0 : -1;
+}
+static int teardown(void **st) {
+    (void)st;
+    lh_engine_free(E);
+    lh_arena_free(A);
+    free(BUF);
+    free(TWIN);
+    return 0;
+}
+
+/* b = pre, then rep n times, then post (bounded by BUF_CAP). */
+static char *build(char *b, const char *pre, const char *rep, int n, const char *post) {
+    size_t o = 0, pl = strlen(pre), rl = strlen(rep), ql = strlen(post);
+    assert_true(pl + (size_t)n * rl + ql < BUF_CAP);
+    memcpy(b, pre, pl);
+    o = pl;
+    for (int i = 0; i < n; i++, o += rl) memcpy(b + o, rep, rl);
+    memcpy(b + o, post, ql + 1);
+    return b;
+}
+
+static double threadCpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct cost {
+    double cpu;        /* seconds of thread CPU, the least of three runs */
+    size_t bytes;      /* arena bytes the decision allocated */
+    lh_decision d;
+} cost;
+
+static cost costOf(const char *cmd) {
+    lh_request r;
+    memset(&r, 0, sizeof(r));
+    r.tool = LH_TOOL_BASH;
+    r.tool_name = "Bash";
+    r.command = cmd;
+    r.command_len = strlen(cmd);
+    r.cwd = "/home/dev/project";
+    r.home = "/home/dev";
+    cost c = {1e9, 0, {0}};
+    for (int k = 0; k < 3; k++) {
+        lh_arena_reset(A);
+        double t0 = threadCpu();
+        assert_int_equal(lh_engine_decide(E, &r, A, &c.d, LH_DECIDE_NOCACHE), 0);
+        double dt = threadCpu() - t0;
+        if (dt < c.cpu) c.cpu = dt;
+        c.bytes = lh_arena_used(A);
+    }
+    return c;
+}
+
+/* The adversarial input costs at most `ratio` times its same-size twin in CPU. */
+static cost assertLikeTwin(const char *what, const char *bad, const char *twin, double ratio) {
+    cost b = costOf(bad), t = costOf(twin);
+    print_message("%s: %.2f ms (%u steps, %s %s) vs its twin %.2f ms (%u steps): x%.1f\n", what,
+                  b.cpu * 1e3, b.d.steps, lh_action_name(b.d.action), b.d.rule, t.cpu * 1e3, t.d.steps,
+                  b.cpu / t.cpu);
+    if (b.cpu > ratio * t.cpu) fail_msg("%s costs %.1f times its twin (bound %.0f)", what, b.cpu / t.cpu, ratio);
+    return b;
+}
+
+/* ---- brace groups: one pass over the word ----------------------------------------- */
+
+static void test_unclosed_braces_are_linear(void **st) {
+    /* a '{' with no '}' made findGroup scan to the word's end from each '{': 1.4 G
+     * instructions for 60 words of 1,300 "{a," */
+    char word[3 * 1300 + 2];
+    build(word, " ", "{a,", 1300, "");
+    build(BUF, "rm -rf", word, 60, "");
+    build(word, " ", "xa,", 1300, "");
+    build(TWIN, "rm -rf", word, 60, "");
+    cost c = assertLikeTwin("unclosed braces", BUF, TWIN, 10);
+    assert_int_not_equal(c.d.action, LH_ALLOW);   /* nested past 64: not judged, escalated */
+    /* a brace group still expands, nested or after an unclosed one */
+    assert_int_equal(costOf("rm -rf /{etc,usr}").d.action, LH_DENY);
+    assert_int_equal(costOf("rm -rf x{ /{etc,{usr,var}}").d.action, LH_DENY);
+    assert_int_equal(costOf("mkdir -p {a,b}/{c,d}").d.action, LH_ALLOW);
+}
+
+/* ---- cd chains: a directory no longer than a path ---------------------------------- */
+
+static void test_cd_chain_is_bounded(void **st) {
+    /* each cd copied and folded a longer directory: 4,000 `cd a` took 1 G instructions */
+    build(BUF, "", "cd a && ", 4000, "ls");
+    build(TWIN, "", "ls a && ", 4000, "ls");
+    assertLikeTwin("cd chain", BUF, TWIN, 8);
+    assert_int_equal(costOf("cd a && cd b && rm -rf ../../..").d.action, LH_DENY);
+    assert_int_equal(costOf("cd a && cd b && rm -rf ../x").d.action, LH_ALLOW);
+}
+
+/* ---- inline code: a literal takes its own size --------------------------------------- */
+
+static void test_code_literals_take_their_size(void **st) {
+    /* readLiteral allocated the rest of the code for every literal, readListCommand 4
+     * and readArgTail 20 times it: 3 GB for 250 KB of python, or a failed allocation
+     * (a deny as engine.error) */
+    static const char *const kCodes[][3] = {
+        {"perl -e '", "system(\"ls\");", "'"},
+        {"python3 -c '", "subprocess.run([\"ls\", \"-la\"]);", "'"},
+        {"perl -e '", "system(\"ls\", \"-la\", $d);", "'"},
+        {"python3 -c '", "p=\"/tmp/x\";", "'"},
+    };
+    for (size_t i = 0; i < sizeof(kCodes) / sizeof(kCodes[0]); i++) {
+        build(BUF, kCodes[i][0], kCodes[i][1], 1500, kCodes[i][2]);
+        cost c = costOf(BUF);
+        print_message("%s…: %zu bytes of arena for %zu bytes, %s %s\n", kCodes[i][0], c.bytes, strlen(BUF),
+                      lh_action_name(c.d.action), c.d.rule);
+        assert_true(c.bytes < 64 * strlen(BUF));
+        assert_string_not_equal(c.d.rule, "engine.error");
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unclosed_braces_are_linear),
+        cmocka_unit_test(test_cd_chain_is_bounded),
+        cmocka_unit_test(test_code_literals_take_their_size),
+    };
+    return cmocka_run_group_tests_name("worstcase", tests, setup, teardown);
+}

@@ -324,6 +324,7 @@ const char *an_expand(an_state *s, int idx, const char *text) {
         if (!changed) break;
         char *t = lh_arena_strndup(s->c->arena, buf, o);
         if (!t) { s->c->oom = 1; return text; }
+        lh_step_bytes(s->c, o);   /* a word expanded to o bytes: each use reads them again */
         text = t;
         if (any_runtime) s->var_used = 1;
         if (!strchr(text, '$')) break;

@@ -51,7 +51,7 @@ static inline int lh_step(lh_ctx *c, uint32_t n) {
 
 /* Bytes of text one step pays for where work is proportional to a text's length
  * (paths joined and classified, code scanned, words expanded). */
-#define LH_STEP_BYTES 32u
+#define LH_STEP_BYTES 8u
 
 /* Count the steps for scanning n bytes (at least one); as lh_step. */
 static inline int lh_step_bytes(lh_ctx *c, size_t n) {

@@ -49,6 +49,13 @@ static inline int lh_step(lh_ctx *c, uint32_t n) {
     return !c->over_budget;
 }
 
+/* Steps one word (or redirection) of a command costs each time the analyzers judge
+ * it: it is classified as a path and read by several analyzers (~1,000 instructions). */
+#define LH_STEP_WORD 4u
+/* A redirection is judged as a write or read of its target by several analyzers, each
+ * classifying it again (~10,000 instructions). */
+#define LH_STEP_REDIR 48u
+
 /* Bytes of text one step pays for where work is proportional to a text's length
  * (paths joined and classified, code scanned, words expanded). */
 #define LH_STEP_BYTES 8u

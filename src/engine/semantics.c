@@ -48,7 +48,7 @@ typedef struct {
 
 static void listPush(lh_ctx *c, wordlist *l, const char *s, size_t len, uint32_t flags) {
     if (l->n >= l->limit) { l->over = 1; return; }
-    if (!lh_step(c, 1)) { l->over = 1; return; }
+    if (!lh_step(c, LH_STEP_WORD)) { l->over = 1; return; }   /* a word more to judge */
     if (l->n == l->cap) {
         int ncap = l->cap ? l->cap * 2 : 8;
         lh_word *nw = lh_arena_alloc(c->arena, (size_t)ncap * sizeof(lh_word));

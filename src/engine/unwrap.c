@@ -1153,7 +1153,7 @@ static void trackDirs(lh_ctx *c) {
         if (sc && cmd->argc > 0 && cmd->pipe_len == 1 &&
             (!strcmp(cmd->prog, "cd") || !strcmp(cmd->prog, "pushd") || !strcmp(cmd->prog, "chdir"))) {
             const char *from = sc->dir ? sc->dir : c->cwd;
-            if (!lh_step(c, 1u + (uint32_t)(strlen(from) / 256u))) return;   /* the join copies it */
+            if (!lh_step_bytes(c, strlen(from))) return;   /* the join copies it, kept per cd */
             sc->dir = cdTarget(c, cmd, from, sc->prev ? sc->prev : c->cwd);
             sc->prev = from;
         }

@@ -142,6 +142,31 @@ static void test_expanded_words_are_charged(void **st) {
     assert_string_equal(c.d.rule, "engine.budget");
 }
 
+/* ---- words, redirections and brace words are charged by their cost ------------------ */
+
+static void test_words_are_charged_by_cost(void **st) {
+    /* a word judged cost one step and a redirection one, though a redirection is
+     * classified by several analyzers (~10 k instructions): 15,000 of them on one
+     * command took 167 M instructions within 60 k steps; a brace word cost one step
+     * too, and 400 x `rm -f x{1..256}` spent the budget at 190 M instructions */
+    build(BUF, "echo x", " >f", 100, "");
+    cost redirs = costOf(BUF);
+    assert_true(redirs.d.steps >= 100 * LH_STEP_REDIR);
+    cost braces = costOf("rm -f x{1..256}");
+    assert_true(braces.d.steps >= 2 * 256 * LH_STEP_WORD);   /* expanded, then judged */
+    assert_int_equal(braces.d.action, LH_ALLOW);
+    build(BUF, "echo x", " >f", 15000, "");
+    cost many = costOf(BUF);
+    assert_string_equal(many.d.rule, "engine.budget");
+    build(BUF, "true", "; rm -f x{1..256}", 400, "");
+    assert_string_equal(costOf(BUF).d.rule, "engine.budget");
+    /* an ordinary long script is still judged */
+    build(BUF, "mkdir -p build", "\nmkdir -p build/d1\ncp src/f.c build/d1/", 2045, "");
+    cost script = costOf(BUF);
+    assert_int_equal(script.d.action, LH_ALLOW);
+    assert_true(script.d.steps < LH_STEP_BUDGET / 2);
+}
+
 /* ---- cd chains: a directory no longer than a path ---------------------------------- */
 
 static void test_cd_chain_is_bounded(void **st) {
@@ -180,6 +205,7 @@ int main(void) {
         cmocka_unit_test(test_unclosed_braces_are_linear),
         cmocka_unit_test(test_path_braces_are_linear),
         cmocka_unit_test(test_expanded_words_are_charged),
+        cmocka_unit_test(test_words_are_charged_by_cost),
         cmocka_unit_test(test_cd_chain_is_bounded),
         cmocka_unit_test(test_code_literals_take_their_size),
     };

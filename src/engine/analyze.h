@@ -49,9 +49,10 @@ static inline int lh_step(lh_ctx *c, uint32_t n) {
     return !c->over_budget;
 }
 
-/* Steps one word (or redirection) of a command costs each time the analyzers judge
- * it: it is classified as a path and read by several analyzers (~1,000 instructions). */
-#define LH_STEP_WORD 4u
+/* Steps one word of a command costs each time the analyzers judge it: it is classified
+ * as a path and read by several analyzers (2,000-5,000 instructions with its share of
+ * the command's dispatch; a step is a few hundred). */
+#define LH_STEP_WORD 6u
 /* A redirection is judged as a write or read of its target by several analyzers, each
  * classifying it again (~10,000 instructions). */
 #define LH_STEP_REDIR 48u

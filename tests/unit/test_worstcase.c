@@ -11,6 +11,7 @@
 
 #include "engine/analyze.h"
 #include "engine/engine.h"
+#include "engine/policy.h"
 #include "util/arena.h"
 
 static lh_arena *A;
@@ -209,6 +210,33 @@ static void test_child_process_names_fold_in_one_pass(void **st) {
     assert_int_equal(costOf("node -e \"require('child_process').execSync('rm -rf /')\"").d.action, LH_DENY);
 }
 
+/* ---- policy: a regex's result is kept for the whole decision ----------------------- */
+
+static void test_policy_regexes_run_once(void **st) {
+    /* regex results were kept for 64 rules only: past them a rule with a program and a
+     * regex ran its regex over the whole command text again for every command */
+    static char yaml[100 * 120 + 16];
+    size_t o = (size_t)snprintf(yaml, sizeof(yaml), "rules:\n");
+    for (int i = 0; i < 100; i++)
+        o += (size_t)snprintf(yaml + o, sizeof(yaml) - o,
+                              "  - id: rx-%d\n    action: deny\n    reason: r\n    match: {program: ls, regex: 'q%dz[0-9]+'}\n",
+                              i, i);
+    lh_policy *pol = lh_policy_parse(yaml, o, "many-regexes", NULL, 0, NULL);
+    assert_non_null(pol);
+    char err[256];
+    lh_engine *saved = E;
+    E = lh_engine_new(pol, 16, err, sizeof(err));
+    assert_non_null(E);
+    build(BUF, "ls", "; ls a", 4000, "");
+    build(TWIN, "ls", "; wc a", 4000, "");   /* no rule for wc: no regex runs */
+    cost c = assertLikeTwin("regex rules past 64", BUF, TWIN, 3);
+    assert_int_equal(c.d.action, LH_ALLOW);
+    assert_int_equal(costOf("ls q99z7").d.action, LH_DENY);    /* the 100th rule still matches */
+    assert_int_equal(costOf("ls q99z").d.action, LH_ALLOW);
+    lh_engine_free(E);
+    E = saved;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unclosed_braces_are_linear),
@@ -218,6 +246,7 @@ int main(void) {
         cmocka_unit_test(test_cd_chain_is_bounded),
         cmocka_unit_test(test_code_literals_take_their_size),
         cmocka_unit_test(test_child_process_names_fold_in_one_pass),
+        cmocka_unit_test(test_policy_regexes_run_once),
     };
     return cmocka_run_group_tests_name("worstcase", tests, setup, teardown);
 }

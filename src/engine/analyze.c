@@ -324,6 +324,7 @@ const char *an_expand(an_state *s, int idx, const char *text) {
         if (!changed) break;
         char *t = lh_arena_strndup(s->c->arena, buf, o);
         if (!t) { s->c->oom = 1; return text; }
+        lh_step_bytes(s->c, o);   /* a word expanded to o bytes: each use reads them again */
         text = t;
         if (any_runtime) s->var_used = 1;
         if (!strchr(text, '$')) break;
@@ -369,7 +370,9 @@ lh_path_class an_path(an_state *s, int idx, const char *text, lh_path *out) {
             t = j;
         }
     }
-    lh_path_class cls = lh_path_classify(s->c, t, strlen(t), out);
+    size_t tn = strlen(t);
+    lh_step_bytes(s->c, tn);   /* expanded, joined and classified: work by its length */
+    lh_path_class cls = lh_path_classify(s->c, t, tn, out);
     return s->nlinks ? throughLink(s, text, out) : cls;
 }
 
@@ -1096,10 +1099,10 @@ static void capToEscalate(lh_ctx *c, int idx, int from) {
 static void analyzeCommand(an_state *s, int idx) {
     lh_cmd tmp;
     const lh_cmd *orig = an_at(s, idx);
-    /* A command costs a step per word and redirection: each is classified as a path and
+    /* A command costs steps per word and redirection: each is classified as a path and
      * read by several analyzers. A recursive function judged at each call would otherwise
      * spend the budget one command at a time, 0.5 s for 800 bytes (a fuzz_hook timeout). */
-    if (!lh_step(s->c, (uint32_t)(orig->argc + orig->nredirs))) return;
+    if (!lh_step(s->c, LH_STEP_WORD * (uint32_t)orig->argc + LH_STEP_REDIR * (uint32_t)orig->nredirs)) return;
     const lh_cmd *cmd = resolveView(s, idx, orig, &tmp);
     int before = s->c->nfindings;
     int runtime = (cmd != orig && (orig->flags & LH_C_DYNAMIC_CMD)) || (cmd->flags & LH_C_DYNAMIC_CMD);

@@ -49,6 +49,23 @@ static inline int lh_step(lh_ctx *c, uint32_t n) {
     return !c->over_budget;
 }
 
+/* Steps one word of a command costs each time the analyzers judge it: it is classified
+ * as a path and read by several analyzers (2,000-5,000 instructions with its share of
+ * the command's dispatch; a step is a few hundred). */
+#define LH_STEP_WORD 6u
+/* A redirection is judged as a write or read of its target by several analyzers, each
+ * classifying it again (~10,000 instructions). */
+#define LH_STEP_REDIR 48u
+
+/* Bytes of text one step pays for where work is proportional to a text's length
+ * (paths joined and classified, code scanned, words expanded). */
+#define LH_STEP_BYTES 8u
+
+/* Count the steps for scanning n bytes (at least one); as lh_step. */
+static inline int lh_step_bytes(lh_ctx *c, size_t n) {
+    return lh_step(c, 1u + (uint32_t)(n / LH_STEP_BYTES));
+}
+
 /* Record that analyzer rule r fired on command cmd (-1: the request), about subject
  * (the offending word; may be NULL). Uses r's default action, risk, reason and
  * "instead". The policy tier adjusts these afterwards. */

@@ -91,10 +91,10 @@ static const char *lookup(const lh_script *s, int k, const char *name, size_t n)
     return set_before ? val : NULL;
 }
 
-/* The step charge of one scan of the script's commands (lookup, setsIFS): a step per 16
+/* The step charge of one scan of the script's commands (lookup, setsIFS): a step per 4
  * commands, so a script with many commands and many references stays within the budget
  * (LH_STEP_BUDGET) instead of taking time quadratic in its size. */
-static uint32_t scanCost(const lh_script *s) { return 1u + (uint32_t)s->ncmds / 16u; }
+static uint32_t scanCost(const lh_script *s) { return 1u + (uint32_t)s->ncmds / 4u; }
 
 /* Expand the variables of w for command k into buf. Returns the length, or -1 when a
  * reference is not a known literal, the result would not fit or the budget is spent. */

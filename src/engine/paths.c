@@ -268,8 +268,10 @@ static int expandWord(const pctx *p, const char *w, size_t len, pbuf *b) {
             i += used;
             continue;
         }
-        bufPutc(b, ch);
-        i++;
+        size_t j = i + 1;   /* the literal run up to the next expansion, in one copy */
+        while (j < len && w[j] != '$' && w[j] != '`') j++;
+        bufPut(b, w + i, j - i);
+        i = j;
     }
     return 1;
 }
@@ -527,17 +529,19 @@ static lh_path_class classifyConcrete(const pctx *p, const char *s, size_t n, un
 }
 
 /* Index of the first glob character ('*', '?', '[', or a '{' that opens a brace
- * expansion), or n. */
+ * expansion: a ',' or ".." before the next '}'), or n. One pass from the end, keeping
+ * the nearest separator and '}' to the right: a scan to the '}' from each '{' took
+ * time quadratic in a path of many '{'. */
 static size_t findGlob(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+    size_t first = n, sep = n, close = n;
+    for (size_t i = n; i-- > 0;) {
         char c = s[i];
-        if (c == '*' || c == '?' || c == '[') return i;
-        if (c == '{') {
-            for (size_t k = i + 1; k < n && s[k] != '}'; k++)
-                if (s[k] == ',' || (s[k] == '.' && k + 1 < n && s[k + 1] == '.')) return i;
-        }
+        if (c == '*' || c == '?' || c == '[') first = i;
+        else if (c == '{') { if (sep < close) first = i; }
+        else if (c == '}') close = i;
+        else if (c == ',' || (c == '.' && i + 1 < n && s[i + 1] == '.')) sep = i;
     }
-    return n;
+    return first;
 }
 
 /* A glob component that matches every entry of its directory ("*", ".*", "{*,.*}"). */

@@ -114,10 +114,13 @@ int lh_policy_host_allowed(const lh_policy *p, const char *host) {
 /* ------------------------------------------------------------------------------ */
 
 /* Regex results are cached per decision, since the text they see is the same for every
- * command: bit i of done/hit for regex slot i < 64. */
+ * command: bit i of done/hit for regex slot i < 64, and more[i - 64] (0 not run, 1 no
+ * match, 2 a match) past it, in the arena when first needed: a policy of more than 64
+ * regex rules ran each again for every command, over the whole command text. */
 typedef struct rxstate {
     uint64_t done, hit;
     pcre2_match_data *md;
+    unsigned char *more;
 } rxstate;
 
 /* One path source of a command: its word, and what is known about it so far. */
@@ -446,6 +449,11 @@ static void arenaFree(void *p, void *data) { (void)p; (void)data; }
 static int regexOk(const prule *r, lh_ctx *c, rxstate *rx, const lh_policy *P) {
     int slot = r->re_slot;
     if (slot >= 0 && slot < 64 && (rx->done >> slot & 1)) return (int)(rx->hit >> slot & 1);
+    if (slot >= 64 && !rx->more) {
+        rx->more = lh_arena_calloc(c->arena, (size_t)(P->nregex - 64));
+        if (!rx->more) { c->oom = 1; return r->action == LH_ALLOW ? 0 : 1; }
+    }
+    if (slot >= 64 && rx->more[slot - 64]) return rx->more[slot - 64] == 2;
     const lh_request *req = c->req;
     const char *text = NULL;
     size_t len = 0;
@@ -461,6 +469,8 @@ static int regexOk(const prule *r, lh_ctx *c, rxstate *rx, const lh_policy *P) {
         rx->md = g ? pcre2_match_data_create(1, g) : NULL;
         if (!rx->md) { c->oom = 1; return failed; }
     }
+    lh_step(c, 1u + (uint32_t)(len / 256u));   /* a JIT match reads the text fast (its
+                                                  backtracking: REGEX_MATCH_LIMIT) */
     int rc = r->re_jit ? pcre2_jit_match(r->re, (PCRE2_SPTR)text, len, 0, 0, rx->md, P->mctx)
                        : pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, 0, rx->md, P->mctx);
     int hit = rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : failed;
@@ -468,6 +478,7 @@ static int regexOk(const prule *r, lh_ctx *c, rxstate *rx, const lh_policy *P) {
         rx->done |= 1ull << slot;
         if (hit) rx->hit |= 1ull << slot;
     }
+    if (slot >= 64 && (rc >= 0 || rc == PCRE2_ERROR_NOMATCH)) rx->more[slot - 64] = (unsigned char)(hit ? 2 : 1);
     return hit;
 }
 
@@ -544,6 +555,7 @@ static void matchCommand(const lh_policy *P, lh_ctx *c, int idx, rxstate *rx) {
         if (s->name) { a = s->rules; na = s->nrules; }
     }
     if (!na && !P->nbash_any) return;
+    if (!lh_step(c, 1u + (uint32_t)(na + P->nbash_any) / 8u)) return;   /* the rules tried */
     cview cv;
     cvInit(&cv, c, idx);
     int i = 0, j = 0;
@@ -557,7 +569,7 @@ static void matchCommand(const lh_policy *P, lh_ctx *c, int idx, rxstate *rx) {
 
 void lh_policy_match(const lh_policy *P, lh_ctx *c) {
     if (!P || !P->nrules || !c || !c->req) return;
-    rxstate rx = {0, 0, NULL};
+    rxstate rx = {0, 0, NULL, NULL};
     const char *subject;
     if (c->req->tool == LH_TOOL_BASH) {
         for (int i = 0; i < P->nbash_req; i++) {
@@ -565,7 +577,7 @@ void lh_policy_match(const lh_policy *P, lh_ctx *c) {
             if (requestMatches(P, r, c, &rx, &subject)) emitRule(c, r, -1, subject);
         }
         if (c->script)
-            for (int i = 0; i < c->script->ncmds; i++) matchCommand(P, c, i, &rx);
+            for (int i = 0; i < c->script->ncmds && !c->over_budget; i++) matchCommand(P, c, i, &rx);
         return;
     }
     for (int i = 0; i < P->nother; i++) {

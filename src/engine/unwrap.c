@@ -604,19 +604,18 @@ static char *readLiteral(lh_ctx *c, const char *s, const char *lim, const char *
     char q = *s;
     int triple = (lim - s >= 3 && s[1] == q && s[2] == q);
     s += triple ? 3 : 1;
-    char *out = lh_arena_alloc(c->arena, (size_t)(lim - s) + 1);
+    /* find the closing quote first and allocate the literal's own size: code with
+     * many literals would otherwise take the rest of the code once per literal */
+    const char *close = s;
+    while (close < lim && !(triple ? (lim - close >= 3 && close[0] == q && close[1] == q && close[2] == q)
+                                   : *close == q))
+        close += (*close == '\\' && close + 1 < lim) ? 2 : 1;
+    if (close >= lim) return NULL;
+    char *out = lh_arena_alloc(c->arena, (size_t)(close - s) + 1);
     if (!out) { c->oom = 1; return NULL; }
     size_t o = 0;
-    while (s < lim) {
-        if (triple ? (lim - s >= 3 && s[0] == q && s[1] == q && s[2] == q) : *s == q) {
-            *end = s + (triple ? 3 : 1);
-            out[o] = 0;
-            if (fstr && strchr(out, '{')) *interp = 1;
-            if (q == '`' && strstr(out, "${")) *interp = 1;
-            if (q == '"' && (strstr(out, "#{") || strchr(out, '$'))) *interp = 1;
-            return out;
-        }
-        if (*s == '\\' && s + 1 < lim) {
+    while (s < close) {
+        if (*s == '\\' && s + 1 < close) {
             char e = s[1];
             out[o++] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
             s += 2;
@@ -624,7 +623,23 @@ static char *readLiteral(lh_ctx *c, const char *s, const char *lim, const char *
         }
         out[o++] = *s++;
     }
-    return NULL;
+    *end = close + (triple ? 3 : 1);
+    out[o] = 0;
+    if (fstr && strchr(out, '{')) *interp = 1;
+    if (q == '`' && strstr(out, "${")) *interp = 1;
+    if (q == '"' && (strstr(out, "#{") || strchr(out, '$'))) *interp = 1;
+    return out;
+}
+
+/* out (cap bytes, o used) with room for need more bytes and a NUL, grown in the arena
+ * (doubling); NULL when out of memory. */
+static char *roomFor(lh_ctx *c, char *out, size_t *cap, size_t o, size_t need) {
+    if (o + need + 1 <= *cap) return out;
+    size_t ncap = *cap * 2 > o + need + 1 ? *cap * 2 : o + need + 1;
+    char *n = lh_arena_grow(c->arena, out, *cap, ncap);
+    if (!n) { c->oom = 1; return NULL; }
+    *cap = ncap;
+    return n;
 }
 
 static const char *skipSpace(const char *s, const char *lim) {
@@ -636,7 +651,7 @@ static const char *skipSpace(const char *s, const char *lim) {
 static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opaque) {
     if (s >= lim || *s != '[') return NULL;
     s++;
-    size_t cap = (size_t)(lim - s) * 4 + 16, o = 0;
+    size_t cap = 64, o = 0;
     char *out = lh_arena_alloc(c->arena, cap);
     if (!out) { c->oom = 1; return NULL; }
     for (;;) {
@@ -648,6 +663,7 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
         char *lit = readLiteral(c, s, lim, &e, &interp);
         if (!lit) { *opaque = 1; return NULL; }
         if (interp) *opaque = 1;
+        if (!(out = roomFor(c, out, &cap, o, strlen(lit) * 4 + 3))) return NULL;
         if (o) out[o++] = ' ';
         o += quoteInto(out + o, lit);
         s = skipSpace(e, lim);
@@ -664,9 +680,10 @@ static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim);
  * computed one becomes a variable the script never sets, so it is judged as a run-time
  * value (rm -rf "$X" escalates, ls "$X" does not). s is just past the first literal. */
 static char *readArgTail(lh_ctx *c, const char *first, const char *s, const char *lim) {
-    /* each argument consumes at least its ',' and writes at most 19 bytes per byte it
-     * consumes (" \"${LH_CODE_ARG}\"" for an empty one, ",,,"; a literal quoted 4 to 1) */
-    size_t cap = strlen(first) * 4 + 3 + (size_t)(lim - s) * 20 + 16, o = 0;
+    /* the buffer grows with what is written (a literal quoted takes at most 4 bytes
+     * per byte, plus 3; a computed argument 18): sized by the whole rest of the code,
+     * code with many calls took it once per call */
+    size_t cap = strlen(first) * 4 + 3 + 64, o = 0;
     char *out = lh_arena_alloc(c->arena, cap);
     if (!out) { c->oom = 1; return NULL; }
     o += quoteInto(out, first);
@@ -676,6 +693,7 @@ static char *readArgTail(lh_ctx *c, const char *first, const char *s, const char
         int interp;
         char *lit = readLiteral(c, s, lim, &e, &interp);
         if (lit && !interp) {
+            if (!(out = roomFor(c, out, &cap, o, strlen(lit) * 4 + 3))) return NULL;
             out[o++] = ' ';
             o += quoteInto(out + o, lit);
             s = skipSpace(e, lim);
@@ -683,6 +701,7 @@ static char *readArgTail(lh_ctx *c, const char *first, const char *s, const char
         }
         const char *t = deleteTarget(c, s, lim);   /* $ENV{HOME}, Dir.home … */
         const char *w = t && !strcmp(t, "~") ? " ~" : " \"${LH_CODE_ARG}\"";
+        if (!(out = roomFor(c, out, &cap, o, strlen(w)))) return NULL;
         memcpy(out + o, w, strlen(w));
         o += strlen(w);
         int depth = 0;   /* past this argument: to the next top-level ',' or the ')' */
@@ -801,6 +820,7 @@ static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
         p = e - 1;
         if (!*lit || strlen(lit) > 512 || strchr(lit, ' ')) continue;
         if (lit[0] != '/' && lit[0] != '~' && lit[0] != '.' && !strchr(lit, '/')) continue;
+        if (!lh_step_bytes(c, strlen(lit))) return NULL;   /* a classification per literal */
         lh_path path;
         if (lh_path_classify(c, lit, strlen(lit), &path) == LH_PATH_SECRET) return path.norm ? path.norm : lit;
     }
@@ -844,6 +864,7 @@ static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lan
 
 static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
                        size_t len, int depth) {
+    if (!lh_step_bytes(c, len)) return;
     lh_lang lang = lh_code_lang(cmdAt(c, k)->prog);
     const char *canon = lh_code_canon(c->arena, lang, code, len, &len);
     if (!canon) { c->oom = 1; return; }
@@ -1025,6 +1046,36 @@ static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
 
 #define UNKNOWN_DIR "?"
 
+/* dir (normalised, absolute) joined with the relative path t and normalised, or
+ * UNKNOWN_DIR past LH_MAX_PATH_BYTES. Only t is folded: dir is copied once, so a chain
+ * of cds (`cd a && cd a && …`) costs each cd its directory's length in memcpy. */
+static const char *joinDir(lh_ctx *c, const char *dir, const char *t) {
+    size_t dn = strlen(dir), tn = strlen(t);
+    if (dn + 1 + tn > LH_MAX_PATH_BYTES) return UNKNOWN_DIR;
+    char *p = lh_arena_alloc(c->arena, dn + 2 + tn);
+    if (!p) { c->oom = 1; return UNKNOWN_DIR; }
+    memcpy(p, dir, dn);
+    size_t o = (dn == 1) ? 0 : dn;   /* "/" joins as "" + "/name" */
+    for (size_t i = 0; i < tn;) {
+        while (i < tn && t[i] == '/') i++;
+        size_t st = i;
+        while (i < tn && t[i] != '/') i++;
+        size_t n = i - st;
+        if (n == 0 || (n == 1 && t[st] == '.')) continue;
+        if (n == 2 && t[st] == '.' && t[st + 1] == '.') {
+            while (o > 0 && p[o - 1] != '/') o--;
+            if (o > 0) o--;
+            continue;
+        }
+        p[o++] = '/';
+        memcpy(p + o, t + st, n);
+        o += n;
+    }
+    if (o == 0) p[o++] = '/';
+    p[o] = 0;
+    return p;
+}
+
 /* The directory `cd ARG` (or pushd) moves to from dir; UNKNOWN_DIR when it depends on
  * a run-time value. */
 static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir, const char *prev) {
@@ -1054,7 +1105,10 @@ static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir, const
         else if (!strncmp(t, "${HOME}/", 8)) t += 7;
         else return UNKNOWN_DIR;
         if (!strcmp(home, UNKNOWN_DIR) || (w->flags & LH_W_SUBST)) return UNKNOWN_DIR;
-        return lh_arena_printf(c->arena, "%s%s", home, t);
+        char *h = lh_arena_printf(c->arena, "%s%s", home, t);
+        if (!h) { c->oom = 1; return UNKNOWN_DIR; }
+        lh_path_normalize(h, strlen(h));   /* joinDir folds only what is joined later */
+        return h;
     }
     if (w->flags & LH_W_GLOB) return UNKNOWN_DIR;
     char *p;
@@ -1065,11 +1119,13 @@ static const char *cdTarget(lh_ctx *c, const lh_cmd *cmd, const char *dir, const
         p = lh_arena_strdup(c->arena, t);
     } else {
         if (!strcmp(dir, UNKNOWN_DIR)) return UNKNOWN_DIR;
-        p = lh_arena_printf(c->arena, "%s/%s", dir, t);
+        return joinDir(c, dir, t);
     }
     if (!p) { c->oom = 1; return UNKNOWN_DIR; }
-    lh_path_normalize(p, strlen(p));
-    return p;
+    /* no longer than a path can be: else each cd of a chain (`cd a && cd a && …`) copied
+     * and folded a longer one, and every later path was joined to it (quadratic) */
+    size_t n = lh_path_normalize(p, strlen(p));
+    return n > LH_MAX_PATH_BYTES ? UNKNOWN_DIR : p;
 }
 
 /* Give every command the directory it runs in. A `cd` outside a pipeline moves the
@@ -1097,6 +1153,7 @@ static void trackDirs(lh_ctx *c) {
         if (sc && cmd->argc > 0 && cmd->pipe_len == 1 &&
             (!strcmp(cmd->prog, "cd") || !strcmp(cmd->prog, "pushd") || !strcmp(cmd->prog, "chdir"))) {
             const char *from = sc->dir ? sc->dir : c->cwd;
+            if (!lh_step_bytes(c, strlen(from))) return;   /* the join copies it, kept per cd */
             sc->dir = cdTarget(c, cmd, from, sc->prev ? sc->prev : c->cwd);
             sc->prev = from;
         }

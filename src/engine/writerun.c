@@ -615,7 +615,8 @@ void lh_writerun(lh_ctx *c, const lh_shell_limits *lim) {
     w.c = c;
     w.lim = lim;
     int n = s->ncmds;   /* the children added here are not walked again */
-    for (int k = 0; k < n && !c->oom; k++) {
+    /* each redirection is classified as a file written or read (budget: analyze.h) */
+    for (int k = 0; k < n && !c->oom && lh_step(c, 1u + LH_STEP_REDIR / 4u * (uint32_t)s->cmds[k].nredirs); k++) {
         if (w.nfiles) checkRun(&w, k);
         noteWrites(&w, k);
     }

@@ -406,7 +406,9 @@ static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout ou
         snprintf(c->reason, sizeof(c->reason), "%s", final_reason ? final_reason : "");
     }
     wakeDecisionsLocked(x, e);
-    wakeListsLocked(x);
+    /* No list waiter is woken: a list waits only while it has nothing new to show, and an
+     * ending adds nothing (waking every expert's poll to find that was a resume and a walk
+     * of the pending list per expert per escalation, on the fast path's threads). */
     publishLocked(x, state == ST_EXPIRED ? "escalation.expired" : "escalation.decided", e);
     /* No pruning here: the caller may still read e (it prunes when done with it). */
 }
@@ -870,8 +872,6 @@ void lh_escalations_verdict_done(void *arg, int rc) {
         if (w->v_decided) {
             finishLocked(x, e, ST_DECIDED, w->v_allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY, fr);
             fr = NULL;
-        } else {
-            wakeListsLocked(x);   /* its list changed for the expert that voted */
         }
     }
     changeDoneLocked(x, e);

@@ -31,14 +31,14 @@
 #           store's commits of their events: an upper bound, not the fast path's cost.
 # The end prints the median of the per-pair ratios and their range, and the verdict.
 # Never fails on time.
-# Environment: BENCH_DURATION (s per run, default 25), BENCH_AB_PAIRS (default 5),
+# Environment: BENCH_DURATION (s per run, default 20), BENCH_AB_PAIRS (default 5),
 # BENCH_AB_AGENTS (default 1000), BENCH_AB_RATE (req/s, default 500), BENCH_AB_EXPERTS
 # (default 16), BENCH_AB_SPEED (think time factor, default 0.1), BENCH_AB_STORE (tmpfs, the
 # default: the store in /dev/shm, so the disk's fsync, which other work on a shared machine
 # makes erratic, is out of the figures; not durable, a comparison only; or disk).
 set -u
 source "$(dirname "$0")/bench_lib.bash"
-DUR=${BENCH_DURATION:-25}
+DUR=${BENCH_DURATION:-20}
 PAIRS=${BENCH_AB_PAIRS:-5}
 EXPERTS=${BENCH_AB_EXPERTS:-16}
 SPEED=${BENCH_AB_SPEED:-0.1}

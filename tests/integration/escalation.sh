@@ -238,6 +238,9 @@ suite() { # LABEL [serve flags...]
   req GET "/v1/escalations/$id" "$ADM"
   check "$L: the expired escalation says expired, decided_by timeout" \
     'jq -e ".state == \"expired\" and .decided_by == \"timeout\" and .decision == \"deny\"" <<<"$body" >/dev/null'
+  validate "$B1" "esc-tdeny now" 0
+  check "$L: the same request after the expiry is a new escalation (an ended one is not joined)" \
+    'jq -e --arg id "$id" ".decision == \"escalate\" and (.escalation_id | type == \"string\") and .escalation_id != \$id" <<<"$body" >/dev/null'
 
   # ---- the verdict cache
   validate_bg c1 "$B1" "esc-cached --table t" 120
@@ -378,6 +381,9 @@ check "load: the verdicts are escalation.decided events" '[ "$(jq ".events | len
 check "load: an expert works its escalations concurrently (timeouts follow availability, not a queue)" \
   'jq -e ".experts.verdicts > 5 and .experts.unavailable > 5 and .experts.errors == 0 and .summary.requests_failed == 0
           and .escalations.count <= .experts.unavailable + 1" "$T/loadq.json" >/dev/null'
+req GET /metrics ""
+check "load: the bridge counts the CPU of escalation work (escalation_cpu_seconds_total > 0)" \
+  '[ "$code" = 200 ] && awk "/^lighthouse_bridge_escalation_cpu_seconds_total / {exit !(\$2 > 0)}" "$T/body"'
 
 # An expert whose heartbeat lapses (3 intervals of 1 s) leaves: expert.left, reason lapsed.
 start_bridge lapse --expert-heartbeat 1 || fail "lapse: the bridge starts"

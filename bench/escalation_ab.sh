@@ -1,31 +1,51 @@
 #!/usr/bin/env bash
 # escalation_ab.sh — issue 13: is the fast path slowed by escalation traffic? One bridge
 # (escalations routed to experts: the default policy with settings.escalation), and
-# `lighthouse load` run against it in pairs, alternated so the machine's noise falls on
-# both alike:
+# `lighthouse load` run against it in pairs, alternated (A B, then B A, ...) so the
+# machine's noise and drift fall on both alike:
 #   A  the fleet alone: escalations are answered `escalate` at once, nobody waits;
 #   B  the same fleet with simulated experts (--expert-token): escalations wait for their
 #      verdicts (the scenario table's think times, scaled by BENCH_AB_SPEED, and its 90%
-#      availability; docs/load.md). Each simulated expert answers one escalation at a
-#      time, so there are enough of them (BENCH_AB_EXPERTS) to keep up.
-# The fast path is the allow and deny replies experts did not decide (the report's
-# `fast_path`). Printed per run: its p50/p99 from the scheduled time and from the send (the
-# bridge's service time, without an agent's own queueing behind an escalation it waited
-# for), the escalations; then each pair's B/A ratio of the p99s. Never fails on time.
-# Environment: BENCH_DURATION (s, default 10), BENCH_AB_PAIRS (default 3), BENCH_AB_AGENTS
-# (default 1000), BENCH_AB_RATE (req/s, default 500), BENCH_AB_EXPERTS (default 16),
-# BENCH_AB_SPEED (think time factor, default 0.1), BENCH_AB_STORE (disk, the default, or
-# tmpfs: the store in /dev/shm, so the disk's fsync, which other work on a shared machine
-# makes erratic, is out of the figures; not durable, a comparison only).
+#      availability; docs/load.md). Each expert works its escalations concurrently.
+# Each agent has a token of its own (--data: minted by the run, revoked after it): with a
+# few shared tokens, agents of one name asking the same question join one escalation, and
+# when its expert is unavailable all of them wait out --expert-wait (a quarter of B's
+# escalations answered `escalate` instead of the 10% the availability gives).
+# The fast path is the allow and deny replies experts did not decide. Three figures of it
+# per run, each compared B/A within a pair:
+#   client  its p99 as the agents saw it (`lighthouse load`'s fast_path, from the scheduled
+#           time): it includes the generator's own scheduling on the same 2 CPUs;
+#   server  its p99 in the bridge, arrival to reply (lighthouse_bridge_fast_path_duration_
+#           seconds in /metrics, deltas over the run, interpolated in 20%-wide buckets);
+#   cpu     the fast path's own CPU per decision: the bridge's request handlers' thread
+#           CPU summed over a fast-path request's calls, sampled one request in 64
+#           (lighthouse_bridge_fast_path_cpu_seconds: parse, auth, engine, event, reply;
+#           not libmicrohttpd's socket I/O nor the store's commit). Escalation work is
+#           apart by construction: it is other requests. Beside it, the whole bridge's
+#           CPU per decision: utime+stime of the bridge process from /proc/PID/stat over
+#           the run, less the escalation work it can name (the handlers' CPU on the
+#           experts' routes and on making escalations, lighthouse_bridge_escalation_cpu_
+#           seconds_total, and the lh-escalations timer thread's from /proc/PID/task),
+#           over the decisions answered 200. What that leaves in B of escalation work is
+#           libmicrohttpd's and the kernel's handling of the experts' requests and the
+#           store's commits of their events: an upper bound, not the fast path's cost.
+# The end prints the median of the per-pair ratios and their range, and the verdict.
+# Never fails on time.
+# Environment: BENCH_DURATION (s per run, default 20), BENCH_AB_PAIRS (default 5),
+# BENCH_AB_AGENTS (default 1000), BENCH_AB_RATE (req/s, default 500), BENCH_AB_EXPERTS
+# (default 16), BENCH_AB_SPEED (think time factor, default 0.1), BENCH_AB_STORE (tmpfs, the
+# default: the store in /dev/shm, so the disk's fsync, which other work on a shared machine
+# makes erratic, is out of the figures; not durable, a comparison only; or disk).
 set -u
 source "$(dirname "$0")/bench_lib.bash"
-DUR=${BENCH_DURATION:-10}
-PAIRS=${BENCH_AB_PAIRS:-3}
+DUR=${BENCH_DURATION:-20}
+PAIRS=${BENCH_AB_PAIRS:-5}
 EXPERTS=${BENCH_AB_EXPERTS:-16}
 SPEED=${BENCH_AB_SPEED:-0.1}
 AGENTS=${BENCH_AB_AGENTS:-1000}
 RATE=${BENCH_AB_RATE:-500}
-bench_setup escalation_ab jq python3
+STORE=${BENCH_AB_STORE:-tmpfs}
+bench_setup escalation_ab jq python3 curl
 
 python3 - "$ROOT/policies/default.yaml" "$T/policy.yaml" <<'P'
 import sys
@@ -33,7 +53,7 @@ s = open(sys.argv[1]).read()
 open(sys.argv[2], "w").write(s.replace("settings:\n", "settings:\n  escalation: {deadline: 20s}\n", 1))
 P
 DATA="$T/data"
-if [ "${BENCH_AB_STORE:-disk}" = tmpfs ]; then
+if [ "$STORE" = tmpfs ]; then
   DATA=$(mktemp -d -p /dev/shm lh-escab.XXXXXX)/data; BDIRS="$BDIRS ${DATA%/data}"
 fi
 export LIGHTHOUSE_POLICY="$T/policy.yaml"
@@ -42,22 +62,126 @@ unset LIGHTHOUSE_POLICY
 XT=""
 for i in $(seq "$EXPERTS"); do XT="$XT,$("$LH" token create --agent "sim-expert-$i" --role expert --data "$DATA" 2>/dev/null)"; done
 XT=${XT#,}
-echo "bridge $URL (pid $BPID, store on ${BENCH_AB_STORE:-disk}); $AGENTS agents at $RATE req/s for ${DUR}s per run; $EXPERTS simulated experts in B (think time x$SPEED); $(nproc) CPUs"
+echo "bridge $URL (pid $BPID, store on $STORE); $AGENTS agents at $RATE req/s for ${DUR}s per run, $PAIRS pairs; $EXPERTS simulated experts in B (think time x$SPEED); $(nproc) CPUs"
+
+# The bridge's side of a run: /metrics and its CPU (process, and the escalations' timer
+# thread), before or after.
+snap() { # FILE
+  curl -s "$URL/metrics" >"$1.metrics"
+  { cat "/proc/$BPID/stat"; for t in /proc/"$BPID"/task/*; do
+      [ "$(cat "$t/comm" 2>/dev/null)" = lh-escalations ] && echo "timer $(cat "$t/stat")"; done; } >"$1.proc" 2>/dev/null
+}
 
 run() { # NAME [flags...]
   local name=$1 rep="$T/$1.json"; shift
-  "$LH" load --token "$TOK" --target "$URL" --no-history --quiet --seed 1 --duration "$DUR" --agents "$AGENTS" \
+  snap "$T/$name.0"
+  "$LH" load --data "$DATA" --target "$URL" --no-history --quiet --seed 1 --duration "$DUR" --agents "$AGENTS" \
     --rate "$RATE" --peak 1 --burst-probability 0 --network-errors 0 --report "$rep" "$@" >/dev/null 2>"$T/load.err"
+  snap "$T/$name.1"
   [ -s "$rep" ] || { echo "  (lighthouse load failed: $(tail -1 "$T/load.err"))"; return 1; }
-  jq -r --arg n "$name" '"  \($n): fast path \(.fast_path.count) replies, p50 \(.fast_path.p50_ms*1000|floor/1000) ms, p99 \(.fast_path.p99_ms*1000|floor/1000) ms (from the send: p50 \(.fast_path.sent_p50_ms*1000|floor/1000), p99 \(.fast_path.sent_p99_ms*1000|floor/1000) ms); escalations \(.escalations.count) answered escalate, \(.tiers.expert.count // 0) decided by experts (p50 \(.tiers.expert.p50_ms // 0 | floor) ms); \(.summary.requests_failed) failed\n    bridge CPU mean \([.server.samples[].cpu_percent] | if length > 0 then add / length | floor else "?" end)% of one CPU; generator (with its experts) \(.generator.cpu_percent_of_one_core | floor)%"' "$rep"
+  python3 - "$T" "$name" "$(getconf CLK_TCK)" <<'P'
+import json, math, re, sys
+T, name, tck = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rep = json.load(open(f"{T}/{name}.json"))
+def prom(path):
+    out = {}
+    for line in open(path):
+        if line.startswith("#") or " " not in line: continue
+        k, v = line.rsplit(" ", 1)
+        out[k] = float(v)
+    return out
+def cpu(path):   # process utime+stime, the timer thread's, in s
+    proc = timer = 0.0
+    for line in open(path):
+        f = line[line.rindex(")") + 2:].split()
+        t = (int(f[11]) + int(f[12])) / tck
+        if line.startswith("timer "): timer = t
+        else: proc = t
+    return proc, timer
+m0, m1 = prom(f"{T}/{name}.0.metrics"), prom(f"{T}/{name}.1.metrics")
+d = lambda k: m1.get(k, 0) - m0.get(k, 0)
+# the fast path's server-side histogram: cumulative buckets by le
+pre = 'lighthouse_bridge_fast_path_duration_seconds_bucket{le="'
+les = sorted((float(k[len(pre):-2]) if k[len(pre):-2] != "+Inf" else math.inf, k) for k in m1 if k.startswith(pre))
+cum = [(le, d(k)) for le, k in les]
+def q(p):
+    n = cum[-1][1] if cum else 0
+    if n <= 0: return None
+    rank, lo, below = p * n, 0.0, 0.0
+    for le, c in cum:
+        if c >= rank:
+            if le == math.inf: return lo * 1e3
+            return (lo + (le - lo) * (rank - below) / (c - below if c > below else 1)) * 1e3
+        lo, below = le, c
+    return None
+(p0, t0), (p1, t1) = cpu(f"{T}/{name}.0.proc"), cpu(f"{T}/{name}.1.proc")
+esc = d("lighthouse_bridge_escalation_cpu_seconds_total") + (t1 - t0)
+dec = d('lighthouse_bridge_requests_total{route="/v1/validate",code="200"}')
+fp = rep["fast_path"]
+row = {"name": name, "n": fp["count"], "p50": fp["p50_ms"], "p99": fp["p99_ms"], "sp50": q(.5), "sp99": q(.99),
+       "sn": cum[-1][1] if cum else 0, "cpu_s": p1 - p0, "esc_s": esc, "decisions": dec,
+       "cpu_us": (p1 - p0 - esc) / dec * 1e6 if dec else None,
+       "hcpu_us": d("lighthouse_bridge_fast_path_cpu_seconds_sum") / d("lighthouse_bridge_fast_path_cpu_seconds_count") * 1e6
+                  if d("lighthouse_bridge_fast_path_cpu_seconds_count") > 0 else None,
+       "hcpu_n": d("lighthouse_bridge_fast_path_cpu_seconds_count"),
+       "escalate": rep["escalations"]["count"], "expert": (rep["tiers"].get("expert") or {}).get("count", 0),
+       "gen": rep["generator"]["cpu_percent_of_one_core"], "lag": rep["generator"]["schedule_lag_p99_ms"],
+       "failed": rep["summary"]["requests_failed"]}
+json.dump(row, open(f"{T}/{name}.row", "w"))
+f = lambda v: "n/a" if v is None else f"{v:.3g}"
+print(f"  {name}: fast path {row['n']} replies; client p50 {f(row['p50'])} p99 {f(row['p99'])} ms; "
+      f"server p50 {f(row['sp50'])} p99 {f(row['sp99'])} ms ({int(row['sn'])}); bridge CPU {row['cpu_s']:.2f} s "
+      f"({row['esc_s']:.2f} s escalation work), {f(row['cpu_us'])} us per decision, handlers {f(row['hcpu_us'])} us "
+      f"per fast-path decision ({int(row['hcpu_n'])} sampled); {row['escalate']} escalate, "
+      f"{row['expert']} by experts, {row['failed']} failed; generator {row['gen']:.0f}% of a core, lag p99 {f(row['lag'])} ms")
+P
 }
-ratio() { # A B KEY
-  jq -rn --slurpfile a "$T/$1.json" --slurpfile b "$T/$2.json" --arg k "$3" \
-    '($a[0].fast_path[$k]) as $x | ($b[0].fast_path[$k]) as $y | if ($x // 0) > 0 and $y != null then ($y / $x * 100 | floor / 100 | tostring) else "n/a" end'
-}
+
 for p in $(seq "$PAIRS"); do
   echo "pair $p:"
-  run "A$p" || continue
-  run "B$p" --expert-token "$XT" --expert-wait 5 --expert-speed "$SPEED" || continue
-  echo "  fast path p99 B/A: $(ratio "A$p" "B$p" p99_ms) (from the send: $(ratio "A$p" "B$p" sent_p99_ms))"
+  if [ $((p % 2)) = 1 ]; then order="A B"; else order="B A"; fi
+  for k in $order; do
+    if [ "$k" = A ]; then run "A$p" || continue 2
+    else run "B$p" --expert-token "$XT" --expert-wait 5 --expert-speed "$SPEED" || continue 2; fi
+  done
+  python3 - "$T" "$p" <<'P'
+import json, sys
+T, p = sys.argv[1], sys.argv[2]
+a, b = (json.load(open(f"{T}/{k}{p}.row")) for k in "AB")
+r = lambda k: (b[k] / a[k]) if a.get(k) and b.get(k) is not None else None
+json.dump({k: r(k) for k in ("p99", "sp99", "cpu_us", "hcpu_us", "p50", "sp50")}, open(f"{T}/pair{p}.ratio", "w"))
+f = lambda v: "n/a" if v is None else f"{v:.2f}"
+print(f"  B/A: client p99 {f(r('p99'))}, server p99 {f(r('sp99'))}, CPU per decision {f(r('cpu_us'))}, "
+      f"handlers' CPU per fast-path decision {f(r('hcpu_us'))} "
+      f"(p50: client {f(r('p50'))}, server {f(r('sp50'))})")
+P
 done
+
+echo "took ${SECONDS}s"
+python3 - "$T" "$PAIRS" <<'P'
+import glob, json, statistics, sys
+T, n = sys.argv[1], int(sys.argv[2])
+rs = [json.load(open(f)) for f in sorted(glob.glob(f"{T}/pair*.ratio"))]
+def summ(k):
+    v = sorted(x[k] for x in rs if x.get(k) is not None)
+    return (statistics.median(v), v[0], v[-1], len(v)) if v else None
+print(f"summary over {len(rs)} of {n} pairs, B/A (median, range):")
+out = {}
+for k, label in (("p99", "client p99 (agents' view)"), ("sp99", "server p99 (the bridge's)"),
+                 ("cpu_us", "bridge CPU per decision, escalation handlers' CPU taken out"),
+                 ("hcpu_us", "handlers' CPU per fast-path decision (sampled)"), ("p50", "client p50"),
+                 ("sp50", "server p50")):
+    s = summ(k)
+    out[k] = s
+    print(f"  {label}: " + ("n/a" if not s else f"{s[0]:.2f} ({s[1]:.2f}-{s[2]:.2f}, {s[3]} pairs)"))
+sp, hc, cp = out.get("sp99"), out.get("hcpu_us"), out.get("p99")
+if not sp or not hc:
+    print("verdict: no data")
+else:
+    same = sp[0] <= 1.25 and hc[0] <= 1.10
+    print(f"verdict: the fast path is {'UNCHANGED' if same else 'SLOWER'} with escalation traffic: in the bridge, "
+          f"its p99 B/A median {sp[0]:.2f} (range {sp[1]:.2f}-{sp[2]:.2f}) and its CPU per decision B/A median "
+          f"{hc[0]:.2f} (range {hc[1]:.2f}-{hc[2]:.2f}); unchanged means medians of at most 1.25 and 1.10. "
+          f"As the agents saw it (the generator and the experts on the same CPUs): p99 B/A median "
+          + (f"{cp[0]:.2f} (range {cp[1]:.2f}-{cp[2]:.2f})" if cp else "n/a"))
+P

@@ -152,6 +152,9 @@ typedef struct lh_req {
     lh_append_job job;     /* the append and its result (appender.h) */
     char rid[LH_ESC_ID_LEN + 8]; /* the {id} of /v1/escalations/{id}[/verdict], /v1/annotations/{id} */
     lh_esc_wait esc;       /* its escalation and its wait (escalations.h) */
+    int fast;              /* a decision allow or deny, not by experts: timed as the fast path (metrics.h) */
+    int cpu_sampled;       /* its handler calls' thread CPU is summed in cpu_ns (server.c, onRequest) */
+    uint64_t cpu_ns;
     int mcp_delete;        /* DELETE /mcp (mcp_http.c) */
     struct lh_mcp_job *mcp_job;   /* a tools/call running on its thread; the connection is suspended */
 } lh_req;

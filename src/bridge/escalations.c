@@ -40,6 +40,7 @@
 #include "engine/shell.h"
 #include "util/check.h"
 #include "util/growbuf.h"
+#include "util/hex.h"
 #include "util/sha256.h"
 #include "util/utf8.h"
 #include "util/cond.h"
@@ -51,6 +52,7 @@
 #define CTX_TEXT_MAX (16u << 10)   /* bytes of the command kept */
 #define FINAL_MAX 4000             /* bytes of a final reason */
 #define LIST_MAX (256u << 20)      /* bytes of a list's reply */
+#define PENDING_BUCKETS 1024       /* the pending escalations by cache key, for joins */
 
 typedef struct verdict {
     char expert[LH_STORE_MAX_NAME + 1];
@@ -83,6 +85,7 @@ typedef struct esc {
     lh_esc_wait *waiters;              /* decisions waiting for it */
     struct esc *prev, *next;           /* the table, oldest first */
     struct esc *pprev, *pnext;         /* the pending ones alone, oldest first */
+    struct esc *hnext;                 /* its pending bucket's chain (pbucket) */
     int born;                          /* its escalation.created is durable: others may see it */
     int busy;                          /* a change (verdict, expiry) is being recorded: the next waits */
     uint64_t num;                      /* the seq of its escalation.created event, once born: ?after= */
@@ -105,7 +108,8 @@ struct lh_escalations {
     pthread_cond_t cv;                 /* the timer thread's wake-up (on mu) */
     pthread_cond_t idle_cv;            /* an escalation's change ended (busy cleared; on mu) */
     esc *head, *tail;
-    esc *phead, *ptail;                /* the pending escalations (the timer, lists and joins walk only these) */
+    esc *phead, *ptail;                /* the pending escalations (the timer and lists walk only these) */
+    esc *pbucket[PENDING_BUCKETS];     /* the pending ones by key: a join looked through all of them */
     int npending, ndone, nwaiters;
     lh_esc_wait *lists;                /* long-polls of the list */
     cached cache[LH_ESC_CACHE];
@@ -139,30 +143,6 @@ static void newEscId(char out[LH_ESC_ID_LEN + 1]) {
     memcpy(out, "esc-", 4);
     for (int i = 0; i < 8; i++) { out[4 + 2 * i] = h[r[i] >> 4]; out[5 + 2 * i] = h[r[i] & 15]; }
     out[LH_ESC_ID_LEN] = 0;
-}
-
-static void hexOf(const unsigned char *k, size_t n, char *out) {
-    static const char h[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) { out[2 * i] = h[k[i] >> 4]; out[2 * i + 1] = h[k[i] & 15]; }
-    out[2 * n] = 0;
-}
-
-static int hexDigit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Exactly 2n hex digits into n bytes (sscanf's %2x also took signs and spaces). */
-static int unhex(const char *s, unsigned char *k, size_t n) {
-    if (!s || strlen(s) != 2 * n) return -1;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexDigit(s[2 * i]), lo = hexDigit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) return -1;
-        k[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
 }
 
 /* The verdict cache's key: the rule, the policy revision and the request's fields that
@@ -255,6 +235,16 @@ static esc *findBornLocked(lh_escalations *x, const char *id) {
     return e && e->born ? e : NULL;
 }
 
+static esc **bucketOf(lh_escalations *x, const unsigned char key[32]) {
+    return &x->pbucket[(key[0] | (unsigned)key[1] << 8) % PENDING_BUCKETS];
+}
+
+/* e is pending no more: out of its bucket. */
+static void unhashLocked(lh_escalations *x, esc *e) {
+    for (esc **p = bucketOf(x, e->key); *p; p = &(*p)->hnext)
+        if (*p == e) { *p = e->hnext; break; }
+}
+
 static void linkLocked(lh_escalations *x, esc *e) {
     e->prev = x->tail;
     e->next = NULL;
@@ -263,6 +253,9 @@ static void linkLocked(lh_escalations *x, esc *e) {
     if (e->born && e->num > x->last_num) x->last_num = e->num;
     if (e->state != ST_PENDING) { x->ndone++; return; }
     x->npending++;
+    esc **b = bucketOf(x, e->key);
+    e->hnext = *b;
+    *b = e;
     e->pprev = x->ptail;
     e->pnext = NULL;
     if (x->ptail) x->ptail->pnext = e; else x->phead = e;
@@ -381,6 +374,7 @@ static void publishLocked(lh_escalations *x, const char *type, esc *e) {
 static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout outcome, char *final_reason) {
     LH_ASSERT(e->state == ST_PENDING);
     unlinkPendingLocked(x, e);
+    unhashLocked(x, e);
     staleLocked(e);
     e->state = state;
     e->final = outcome;
@@ -407,7 +401,9 @@ static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout ou
         snprintf(c->reason, sizeof(c->reason), "%s", final_reason ? final_reason : "");
     }
     wakeDecisionsLocked(x, e);
-    wakeListsLocked(x);
+    /* No list waiter is woken: a list waits only while it has nothing new to show, and an
+     * ending adds nothing (waking every expert's poll to find that was a resume and a walk
+     * of the pending list per expert per escalation, on the fast path's threads). */
     publishLocked(x, state == ST_EXPIRED ? "escalation.expired" : "escalation.decided", e);
     /* No pruning here: the caller may still read e (it prunes when done with it). */
 }
@@ -549,7 +545,7 @@ static esc *newEsc(lh_bridge *b, const lh_request *r, const lh_decision *d, cons
 static char *createdData(const esc *e) {
     json_t *j = escJson(e, 0);
     char key[65];
-    hexOf(e->key, 32, key);
+    lh_hex_encode(e->key, 32, key);
     if (j) json_object_set_new(j, "key", json_string(key));
     char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
@@ -560,9 +556,11 @@ static int appendEvents(lh_escalations *x, const lh_event *ev, size_t n, char *e
     return lh_appender_append(x->b->appender, ev, n, NULL, err, errlen);
 }
 
-/* A pending escalation of agent with cache key key, born or not; under mu. */
+/* A pending escalation of agent with cache key key, born or not; under mu. Its bucket
+ * only: walking every pending one (thousands, while nobody decides them) held mu, which
+ * the store's writer takes at each birth, for the whole walk, twice per escalation. */
 static esc *pendingLocked(lh_escalations *x, const unsigned char key[32], const char *agent) {
-    for (esc *e = x->phead; e; e = e->pnext)
+    for (esc *e = *bucketOf(x, key); e; e = e->hnext)
         if (!memcmp(e->key, key, 32) && !strcmp(e->agent, agent ? agent : "")) return e;
     return NULL;
 }
@@ -622,6 +620,7 @@ static void dropUnbornLocked(lh_escalations *x, esc *e) {
     LH_ASSERT(!e->born && e->state == ST_PENDING && !e->num);
     wakeDecisionsLocked(x, e);   /* joiners: it is unknown now, their escalate reply stands */
     unlinkPendingLocked(x, e);
+    unhashLocked(x, e);
     x->npending--;
     if (e->prev) e->prev->next = e->next; else x->head = e->next;
     if (e->next) e->next->prev = e->prev; else x->tail = e->prev;
@@ -871,8 +870,6 @@ void lh_escalations_verdict_done(void *arg, int rc) {
         if (w->v_decided) {
             finishLocked(x, e, ST_DECIDED, w->v_allow ? LH_ESC_TIMEOUT_ALLOW : LH_ESC_TIMEOUT_DENY, fr);
             fr = NULL;
-        } else {
-            wakeListsLocked(x);   /* its list changed for the expert that voted */
         }
     }
     changeDoneLocked(x, e);
@@ -1015,7 +1012,7 @@ static esc *escFromCreated(const json_t *d, uint64_t now_mono, int64_t now_wall)
     e->on_timeout = !strcmp(ot, "allow") ? LH_ESC_TIMEOUT_ALLOW : !strcmp(ot, "ask") ? LH_ESC_TIMEOUT_ASK
                                                                                      : LH_ESC_TIMEOUT_DENY;
     e->ttl_ms = (uint64_t)json_integer_value(json_object_get(d, "cache_ttl_s")) * 1000ull;
-    unhex(jstr(d, "key"), e->key, 32);
+    lh_hex_decode(jstr(d, "key"), e->key, 32);
     e->request = json_deep_copy(json_object_get(d, "request"));
     e->context = json_deep_copy(json_object_get(d, "context"));
     if (!e->request) e->request = json_object();

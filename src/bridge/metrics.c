@@ -22,6 +22,12 @@ static const char *bucketLe[LH_HIST_BUCKETS] = {
     "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01",
     "0.025", "0.05", "0.1", "0.25", "0.5", "1", "5"};
 
+const uint32_t lh_fine_bounds_us[LH_FINE_BUCKETS] = {
+    50, 60, 72, 86, 104, 124, 149, 179, 215, 258, 310, 372, 446, 535, 642, 770, 924, 1109, 1331, 1597,
+    1917, 2300, 2760, 3312, 3975, 4770, 5724, 6869, 8242, 9891, 11869, 14243, 17091, 20509, 24611, 29533,
+    35440, 42528, 51034, 61240, 73489, 88186, 105824, 126988, 152386, 182863, 219436, 263323, 315987,
+    379185, 455022, 546026, 655232, 786278, 943533, 1132240, 1358688, 1630426, 1956511, 2347813};
+
 const int lh_metrics_codes[LH_NCODES] = {200, 201, 202, 308, 400, 401, 403, 404, 405, 406, 409, 413, 415, 429, 431, 500, 503, 0};
 
 /* Unsized, so a name lost in a merge (a missing comma joins two strings) fails the build. */
@@ -50,6 +56,25 @@ void lh_hist_observe(lh_hist *h, uint64_t ns) {
     atomic_fetch_add_explicit(&h->bucket[i], 1, RLX);
     atomic_fetch_add_explicit(&h->sum_ns, ns, RLX);
     atomic_fetch_add_explicit(&h->count, 1, RLX);
+}
+
+void lh_metrics_fast_path(lh_metrics *m, uint64_t ns) {
+    int lo = 0, hi = LH_FINE_BUCKETS;   /* the first bound >= ns, or +Inf */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (ns > (uint64_t)lh_fine_bounds_us[mid] * 1000u) lo = mid + 1; else hi = mid;
+    }
+    atomic_fetch_add_explicit(&m->fast_path.bucket[lo], 1, RLX);
+    atomic_fetch_add_explicit(&m->fast_path.sum_ns, ns, RLX);
+}
+
+void lh_metrics_escalation_cpu(lh_metrics *m, uint64_t ns) {
+    atomic_fetch_add_explicit(&m->escalation_cpu_ns, ns, RLX);
+}
+
+void lh_metrics_fast_path_cpu(lh_metrics *m, uint64_t ns) {
+    atomic_fetch_add_explicit(&m->fast_cpu_ns, ns, RLX);
+    atomic_fetch_add_explicit(&m->fast_cpu_n, 1, RLX);
 }
 
 void lh_metrics_request(lh_metrics *m, lh_route r, int status, int peerGone, uint64_t ns) {
@@ -321,6 +346,27 @@ char *lh_metrics_render(const lh_metrics *m, const lh_metrics_extra *x, size_t *
             }
     head(&s, "expert_escalations_total", "counter", "Decisions that escalated.");
     emit(&s, "lighthouse_bridge_expert_escalations_total %" PRIu64 "\n", atomic_load_explicit(&m->escalations, RLX));
+    head(&s, "fast_path_duration_seconds", "histogram",
+         "Decision requests answered allow or deny without experts and without a wait, from arrival to reply, in seconds.");
+    uint64_t cum = 0;
+    for (int i = 0; i <= LH_FINE_BUCKETS; i++) {
+        cum += atomic_load_explicit(&m->fast_path.bucket[i], RLX);
+        if (i < LH_FINE_BUCKETS)
+            emit(&s, "lighthouse_bridge_fast_path_duration_seconds_bucket{le=\"%.9g\"} %" PRIu64 "\n",
+                 lh_fine_bounds_us[i] / 1e6, cum);
+        else
+            emit(&s, "lighthouse_bridge_fast_path_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+    }
+    emit(&s, "lighthouse_bridge_fast_path_duration_seconds_sum %.9f\nlighthouse_bridge_fast_path_duration_seconds_count %" PRIu64 "\n",
+         (double)atomic_load_explicit(&m->fast_path.sum_ns, RLX) / 1e9, cum);
+    head(&s, "escalation_cpu_seconds_total", "counter",
+         "CPU time of the request threads on escalation work (the experts' routes, making escalations), in seconds.");
+    emit(&s, "lighthouse_bridge_escalation_cpu_seconds_total %.6f\n",
+         (double)atomic_load_explicit(&m->escalation_cpu_ns, RLX) / 1e9);
+    head(&s, "fast_path_cpu_seconds", "summary",
+         "CPU time of the bridge's request handlers per fast-path decision, sampled one request in 64; sum / count is the mean.");
+    emit(&s, "lighthouse_bridge_fast_path_cpu_seconds_sum %.9f\nlighthouse_bridge_fast_path_cpu_seconds_count %" PRIu64 "\n",
+         (double)atomic_load_explicit(&m->fast_cpu_ns, RLX) / 1e9, atomic_load_explicit(&m->fast_cpu_n, RLX));
     head(&s, "event_store_appends_total", "counter", "Events appended to the store.");
     emit(&s, "lighthouse_bridge_event_store_appends_total %" PRIu64 "\n", atomic_load_explicit(&m->store_appends, RLX));
     head(&s, "event_store_failures_total", "counter", "Failed store appends.");

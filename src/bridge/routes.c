@@ -279,6 +279,8 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
     lh_metrics_decision(b->m, d.action, d.tier, d.risk, d.action == LH_ESCALATE, dt);
     /* An escalate decision with a route becomes an escalation (or is answered from the
      * verdict cache); the hook's reason then names it. */
+    struct timespec ec0 = {0}, ec1;   /* escalation work's CPU (metrics.h); only when it escalates */
+    if (d.action == LH_ESCALATE && d.escalation) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ec0);
     if (d.action == LH_ESCALATE && d.escalation &&
         lh_escalations_on_decision(b->escalations, rq, &r, &d, er->e, ts->arena) == 1) {
         rq->esc.wait_ns = (uint64_t)wait * 1000000000ull;
@@ -287,6 +289,11 @@ enum MHD_Result lh_route_decide(lh_bridge *b, struct MHD_Connection *c, lh_req *
             if (why) d.reason = why;
         }
     }
+    if (ec0.tv_sec || ec0.tv_nsec) {
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ec1);
+        lh_metrics_escalation_cpu(b->m, (uint64_t)((ec1.tv_sec - ec0.tv_sec) * 1000000000LL + (ec1.tv_nsec - ec0.tv_nsec)));
+    }
+    rq->fast = d.action != LH_ESCALATE && d.tier != LH_TIER_EXPERT;
 
     char id[37];
     newId(ts, id);

@@ -537,8 +537,8 @@ static void reqFree(lh_bridge *b, lh_req *r) {
     ts->nspare++;
 }
 
-static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                 const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+static enum MHD_Result handleRequest(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                     const char *version, const char *upload, size_t *upload_size, void **con_cls) {
     lh_bridge *b = cls;
     lh_req *r = *con_cls;
     if (!r) {
@@ -597,6 +597,44 @@ static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char
     return dispatch(b, c, r);
 }
 
+/* The request threads' CPU time on the experts' routes (lists, verdicts, registration,
+ * streams) goes to lighthouse_bridge_escalation_cpu_seconds_total, so the fast path's CPU
+ * per decision can be told apart from escalation work (bench/escalation_ab.sh). Only
+ * these routes are timed: a decision's call costs one compare here, no clock read. */
+static int expertRoute(const lh_req *r, const char *url) {
+    if (r) return r->route >= LH_ROUTE_EXPERTS_REGISTER && r->route <= LH_ROUTE_ESCALATION_VERDICT;
+    return !strncmp(url, "/v1/escalations", 15) || !strncmp(url, "/v1/experts", 11);
+}
+
+static uint64_t threadCpuNs(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One request in FAST_CPU_SAMPLE (per thread) has its handler calls' CPU summed too: if
+ * it ends as a fast-path decision, that is a sample of the fast path's own CPU per
+ * request (lighthouse_bridge_fast_path_cpu_seconds). A thread CPU clock read costs about
+ * 1.4 us here, a system call: too dear for every decision, cheap for one in 64. */
+#define FAST_CPU_SAMPLE 64
+static _Thread_local unsigned sampleTick;
+
+static enum MHD_Result onRequest(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                 const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+    lh_req *r = *con_cls;
+    int expert = expertRoute(r, url), sampled = r ? r->cpu_sampled : ++sampleTick % FAST_CPU_SAMPLE == 0;
+    if (!expert && !sampled) return handleRequest(cls, c, url, method, version, upload, upload_size, con_cls);
+    uint64_t t0 = threadCpuNs();
+    enum MHD_Result rc = handleRequest(cls, c, url, method, version, upload, upload_size, con_cls);
+    uint64_t dt = threadCpuNs() - t0;
+    if (expert) lh_metrics_escalation_cpu(((lh_bridge *)cls)->m, dt);
+    if ((r = *con_cls) && sampled) {
+        r->cpu_sampled = 1;
+        r->cpu_ns += dt;
+    }
+    return rc;
+}
+
 static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
     lh_bridge *b = cls;
     lh_req *r = *con_cls;
@@ -608,6 +646,10 @@ static void onCompleted(void *cls, struct MHD_Connection *c, void **con_cls, enu
     uint64_t ns = lh_mono_ns() - r->t0;
     lh_metrics_request(b->m, r->route, r->status, gone, ns);
     lh_metrics_agent_request(b->m, r->route, r->claims.agent, r->status, gone, ns);
+    if (r->fast && !gone && r->status >= 200 && r->status < 300) {
+        lh_metrics_fast_path(b->m, ns);
+        if (r->cpu_sampled) lh_metrics_fast_path_cpu(b->m, r->cpu_ns);
+    }
     lh_mcp_req_done(r);
     reqFree(b, r);
     *con_cls = NULL;

@@ -1,15 +1,21 @@
 /* experts.c — simulated expert agents for `lighthouse load --expert-token` (docs/load.md,
- * "Simulated experts"): each is a thread with its own expert token that registers,
- * long-polls GET /v1/escalations and answers the escalations it is given with a verdict
- * after the think time of the escalation's scenario (workloads.md: production deployment
- * 800 ms, database 1200 ms, security 600 ms, network 900 ms, others 1000 ms; each an
- * exponential draw around that mean, scaled by `speed`). An escalation is given to quorum
- * experts chosen by its id (so they do not all answer it); each is available with
- * probability `availability` (workloads.md: 90%): an unavailable one never answers, and the
- * escalation's deadline decides. Verdicts are allows: the figures are about time.
+ * "Simulated experts"): each is a pair of threads with its own expert token. The poller
+ * registers, long-polls GET /v1/escalations and, for each escalation it is given, draws a
+ * think time (workloads.md's scenario means: production deployment 800 ms, database
+ * 1200 ms, security 600 ms, network 900 ms, others 1000 ms; each an exponential draw around
+ * that mean, scaled by `speed`) and books the verdict at now + think on its due heap. The
+ * answerer posts each booked verdict when it falls due. So an expert works its
+ * escalations concurrently, each with its own think time, as a person or an LLM agent in
+ * a pool would: it is not a queue (one escalation at a time made a quarter of a load run's
+ * escalations time out behind each other, whatever the availability). An escalation is
+ * given to quorum experts chosen by its id (so they do not all answer it); each is
+ * available with probability `availability` (workloads.md: 90%): an unavailable one never
+ * answers, and the escalation's deadline decides. Verdicts are allows: the figures are
+ * about time.
  *
  * The threads use libcurl (blocking, one keep-alive connection each), apart from the
- * generator's epoll loop. Their counts are under mu. */
+ * generator's epoll loop. Threads and locks: the counts and stop are under x->mu; each
+ * expert's due heap under its qmu (taken before x->mu, never after). */
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
@@ -21,20 +27,32 @@
 #include "load/load.h"
 #include "util/growbuf.h"
 
-#define SEEN_MAX 4096              /* escalation ids an expert remembers (a ring) */
+#define SEEN_SLOTS 8192            /* escalation ids an expert remembers (direct-mapped by hash) */
+#define DUE_MAX 8192               /* verdicts an expert has booked and not yet posted */
 
 static const double thinkMs[LH_LOAD_SCENARIOS + 1] = {800, 1200, 600, 900, 1000};
 
 typedef struct lh_load_experts lh_load_experts;
 
+typedef struct due {               /* a booked verdict */
+    uint64_t at;                   /* when to post it (CLOCK_MONOTONIC, ns) */
+    double think_ms;
+    int scen;
+    char id[24];
+} due;
+
 typedef struct expertThread {
     lh_load_experts *x;
     int index;
     const char *token;
-    pthread_t th;
-    uint64_t rng;
-    char (*seen)[24];
-    int nseen;
+    pthread_t th, ans;             /* the poller, the answerer */
+    int th_started, ans_started;
+    uint64_t rng;                  /* the poller's */
+    char (*seen)[24];              /* SEEN_SLOTS; the poller's */
+    pthread_mutex_t qmu;           /* guards heap, nheap */
+    pthread_cond_t qcv;            /* a verdict was booked, or stop (on qmu) */
+    due *heap;                     /* min-heap by at, DUE_MAX */
+    int nheap;
 } expertThread;
 
 struct lh_load_experts {
@@ -91,22 +109,71 @@ static long call(CURL *h, struct curl_slist *hdr, cbuf *b, const char *url, cons
     return code;
 }
 
-/* Is this expert one of the escalation's quorum experts (chosen by its id)? */
-static int mine(const lh_load_experts *x, int index, const char *id, int quorum) {
+static uint32_t idHash(const char *id) {
     uint32_t h = 2166136261u;
     for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+/* Is this expert one of the escalation's quorum experts (chosen by its id)? */
+static int mine(const lh_load_experts *x, int index, const char *id, int quorum) {
+    uint32_t h = idHash(id);
     int n = x->o.n, first = (int)(h % (uint32_t)n);
     if (quorum > n) quorum = n;
     return ((index - first + n) % n) < quorum;
 }
 
+/* Has this expert been given id before? A bridge that honours ?after= never lists an
+ * escalation twice; this guards against one that does. Direct-mapped: a collision
+ * forgets the older id, whose repeated verdict the bridge refuses (409, not counted). */
 static int seenBefore(expertThread *t, const char *id) {
-    int n = t->nseen < SEEN_MAX ? t->nseen : SEEN_MAX;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(t->seen[i], id)) return 1;
-    snprintf(t->seen[t->nseen % SEEN_MAX], sizeof(t->seen[0]), "%s", id);
-    t->nseen++;
+    char *slot = t->seen[idHash(id) % SEEN_SLOTS];
+    if (!strcmp(slot, id)) return 1;
+    snprintf(slot, sizeof(t->seen[0]), "%s", id);
     return 0;
+}
+
+static uint64_t monoNs(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the due heap (under t->qmu) --------------------------------------------------- */
+
+static void heapPush(expertThread *t, const due *d) {
+    int i = t->nheap++;
+    while (i > 0 && t->heap[(i - 1) / 2].at > d->at) { t->heap[i] = t->heap[(i - 1) / 2]; i = (i - 1) / 2; }
+    t->heap[i] = *d;
+}
+
+static due heapPop(expertThread *t) {
+    due top = t->heap[0], last = t->heap[--t->nheap];
+    int i = 0, n = t->nheap;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && t->heap[c + 1].at < t->heap[c].at) c++;
+        if (t->heap[c].at >= last.at) break;
+        t->heap[i] = t->heap[c];
+        i = c;
+    }
+    if (n) t->heap[i] = last;
+    return top;
+}
+
+/* Book a verdict on id at now + think_ms: 0, or -1 when DUE_MAX are booked already. */
+static int book(expertThread *t, const char *id, int scen, double think_ms) {
+    due d = {.at = monoNs() + (uint64_t)(think_ms * 1e6), .think_ms = think_ms, .scen = scen};
+    snprintf(d.id, sizeof(d.id), "%s", id);
+    pthread_mutex_lock(&t->qmu);
+    int full = t->nheap >= DUE_MAX;
+    if (!full) {
+        heapPush(t, &d);
+        pthread_cond_signal(&t->qcv);
+    }
+    pthread_mutex_unlock(&t->qmu);
+    return full ? -1 : 0;
 }
 
 static void sleepMs(lh_load_experts *x, double ms) {
@@ -118,24 +185,78 @@ static void sleepMs(lh_load_experts *x, double ms) {
     }
 }
 
+/* One keep-alive libcurl handle with the expert's token: 0, or -1. */
+typedef struct conn { CURL *h; struct curl_slist *hdr; cbuf b; char base[128]; } conn;
+
+static int connOpen(conn *k, const lh_load_experts *x, const char *token) {
+    char auth[1100];
+    memset(k, 0, sizeof(*k));
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %.1024s", token);
+    k->h = curl_easy_init();
+    k->hdr = curl_slist_append(NULL, auth);
+    if (k->hdr) {
+        struct curl_slist *n = curl_slist_append(k->hdr, "Content-Type: application/json");
+        if (n) k->hdr = n;
+    }
+    if (!k->h || !k->hdr) return -1;
+    curl_easy_setopt(k->h, CURLOPT_WRITEFUNCTION, onData);
+    curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->b);
+    curl_easy_setopt(k->h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(k->h, CURLOPT_NOSIGNAL, 1L);
+    snprintf(k->base, sizeof(k->base), "http://%s:%d", x->o.host, x->o.port);
+    return 0;
+}
+
+static void connClose(conn *k) {
+    free(k->b.p);
+    curl_slist_free_all(k->hdr);
+    if (k->h) curl_easy_cleanup(k->h);
+}
+
+/* The answerer: posts each booked verdict when it falls due, on a connection of its own
+ * (the poller's is held by its long-poll). Verdicts still booked at the stop are dropped. */
+static void *answerMain(void *arg) {
+    expertThread *t = arg;
+    lh_load_experts *x = t->x;
+    conn k;
+    if (connOpen(&k, x, t->token)) { count(x, &x->errors, -1, 0); connClose(&k); return NULL; }
+    pthread_mutex_lock(&t->qmu);
+    for (;;) {
+        if (stopping(x)) break;
+        uint64_t now = monoNs();
+        if (!t->nheap || t->heap[0].at > now) {
+            /* Until the earliest is due, a new booking, or 100 ms (to see the stop). */
+            uint64_t until = now + 100000000ull;
+            if (t->nheap && t->heap[0].at < until) until = t->heap[0].at;
+            struct timespec ts = {(time_t)(until / 1000000000ull), (long)(until % 1000000000ull)};
+            pthread_cond_timedwait(&t->qcv, &t->qmu, &ts);
+            continue;
+        }
+        due d = heapPop(t);
+        pthread_mutex_unlock(&t->qmu);
+        char vurl[256];
+        snprintf(vurl, sizeof(vurl), "%s/v1/escalations/%s/verdict", k.base, d.id);
+        long code = call(k.h, k.hdr, &k.b, vurl, "{\"decision\":\"allow\",\"reason\":\"simulated expert (lighthouse load)\"}");
+        /* 409: decided meanwhile (by others, or its deadline): not an error */
+        if (code == 200) count(x, &x->verdicts, d.scen, d.think_ms);
+        else if (code != 409) count(x, &x->errors, d.scen, 0);
+        pthread_mutex_lock(&t->qmu);
+    }
+    pthread_mutex_unlock(&t->qmu);
+    connClose(&k);
+    return NULL;
+}
+
+/* The poller: registers, then long-polls and books a verdict for each escalation given
+ * to this expert (and available for it), without waiting for any of them. */
 static void *expertMain(void *arg) {
     expertThread *t = arg;
     lh_load_experts *x = t->x;
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdr = NULL;
-    char auth[1100], base[128], url[512];
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %.1024s", t->token);
-    hdr = curl_slist_append(hdr, auth);
-    hdr = curl_slist_append(hdr, "Content-Type: application/json");
-    cbuf b = {0};
-    if (!h || !hdr) goto out;
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onData);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    snprintf(base, sizeof(base), "http://%s:%d", x->o.host, x->o.port);
-    snprintf(url, sizeof(url), "%s/v1/experts/register", base);
-    if (call(h, hdr, &b, url, x->o.capabilities_json ? x->o.capabilities_json : "{\"capabilities\":[]}") != 200) {
+    char url[512];
+    conn k;
+    if (connOpen(&k, x, t->token)) { count(x, &x->errors, -1, 0); goto out; }
+    snprintf(url, sizeof(url), "%s/v1/experts/register", k.base);
+    if (call(k.h, k.hdr, &k.b, url, x->o.capabilities_json ? x->o.capabilities_json : "{\"capabilities\":[]}") != 200) {
         count(x, &x->errors, -1, 0);
         goto out;
     }
@@ -145,11 +266,11 @@ static void *expertMain(void *arg) {
      * traffic's cost, on both sides). */
     json_int_t cursor = 0;
     while (!stopping(x)) {
-        snprintf(url, sizeof(url), "%s/v1/escalations?state=pending&wait=1&after=%lld", base, (long long)cursor);
-        long code = call(h, hdr, &b, url, NULL);
+        snprintf(url, sizeof(url), "%s/v1/escalations?state=pending&wait=1&after=%lld", k.base, (long long)cursor);
+        long code = call(k.h, k.hdr, &k.b, url, NULL);
         count(x, &x->polls, -1, 0);
         if (code != 200) { count(x, &x->errors, -1, 0); sleepMs(x, 100); continue; }
-        json_t *j = json_loadb(b.p, b.n, 0, NULL);
+        json_t *j = json_loadb(k.b.p, k.b.n, 0, NULL);
         json_t *arr = json_object_get(j, "escalations"), *e;
         if (json_is_integer(json_object_get(j, "cursor"))) cursor = json_integer_value(json_object_get(j, "cursor"));
         size_t i;
@@ -165,14 +286,7 @@ static void *expertMain(void *arg) {
             if (urand(&t->rng) >= x->o.availability) { count(x, &x->skipped, scen, 0); continue; }
             double think = -log(urand(&t->rng)) * thinkMs[scen >= 0 ? scen : LH_LOAD_SCENARIOS] * x->o.speed;
             if (think > 60000) think = 60000;
-            sleepMs(x, think);
-            char vurl[256];
-            snprintf(vurl, sizeof(vurl), "%s/v1/escalations/%s/verdict", base, id);
-            code = call(h, hdr, &b, vurl, "{\"decision\":\"allow\",\"reason\":\"simulated expert (lighthouse load)\"}");
-            /* 409: decided meanwhile (by others, or its deadline): not an error */
-            if (code == 200) count(x, &x->verdicts, scen, think);
-            else if (code != 409) count(x, &x->errors, scen, 0);
-            if (stopping(x)) break;
+            if (book(t, id, scen, think)) count(x, &x->errors, scen, 0);
         }
         json_decref(j);
         /* Nothing new (a bridge without cursors answers at once while any is pending):
@@ -180,9 +294,7 @@ static void *expertMain(void *arg) {
         if (!fresh) sleepMs(x, 50);
     }
 out:
-    free(b.p);
-    curl_slist_free_all(hdr);
-    if (h) curl_easy_cleanup(h);
+    connClose(&k);
     return NULL;
 }
 
@@ -205,15 +317,24 @@ lh_load_experts *lh_load_experts_start(const lh_load_experts_opts *o, char *err,
         t->index = i;
         t->token = o->tokens[i];
         t->rng = (o->seed ^ 0x9E3779B97F4A7C15ull) * (uint64_t)(i + 1) | 1;
-        t->seen = calloc(SEEN_MAX, sizeof(*t->seen));
-        if (!t->seen || pthread_create(&t->th, NULL, expertMain, t)) {
+        pthread_mutex_init(&t->qmu, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&t->qcv, &ca);
+        pthread_condattr_destroy(&ca);
+        t->seen = calloc(SEEN_SLOTS, sizeof(*t->seen));
+        t->heap = calloc(DUE_MAX, sizeof(*t->heap));
+        t->ans_started = t->seen && t->heap && !pthread_create(&t->ans, NULL, answerMain, t);
+        /* started counts the experts with both threads (and their locks) to stop and free */
+        x->started++;
+        t->th_started = t->ans_started && !pthread_create(&t->th, NULL, expertMain, t);
+        if (!t->th_started) {
             snprintf(err, errlen, "cannot start simulated expert %d", i + 1);
-            free(t->seen);
             break;
         }
-        x->started++;
     }
-    if (x->started < o->n) { lh_load_experts_stop(x, NULL); return NULL; }
+    if (x->started < o->n || !x->t[o->n - 1].th_started) { lh_load_experts_stop(x, NULL); return NULL; }
     return x;
 }
 
@@ -223,8 +344,19 @@ json_t *lh_load_experts_stop(lh_load_experts *x, const lh_load_result *r) {
     x->stop = 1;
     pthread_mutex_unlock(&x->mu);
     for (int i = 0; i < x->started; i++) {
-        pthread_join(x->t[i].th, NULL);
-        free(x->t[i].seen);
+        expertThread *t = &x->t[i];
+        pthread_mutex_lock(&t->qmu);
+        pthread_cond_broadcast(&t->qcv);
+        pthread_mutex_unlock(&t->qmu);
+    }
+    for (int i = 0; i < x->started; i++) {
+        expertThread *t = &x->t[i];
+        if (t->th_started) pthread_join(t->th, NULL);
+        if (t->ans_started) pthread_join(t->ans, NULL);
+        pthread_cond_destroy(&t->qcv);
+        pthread_mutex_destroy(&t->qmu);
+        free(t->seen);
+        free(t->heap);
     }
     json_t *out = NULL;
     if (r) {

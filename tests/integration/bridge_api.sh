@@ -226,7 +226,8 @@ for m in requests_total request_duration_seconds_bucket errors_total speed_layer
          speed_layer_cache_hits_total speed_layer_cache_requests_total decisions_total expert_escalations_total \
          event_store_appends_total event_store_failures_total event_store_commit_duration_seconds_bucket \
          active_connections active_sessions memory_usage_bytes memory_limit_bytes rollbacks_total policy_revision_info \
-         rollback_duration_seconds_count sla_violations_total sla_violation_active sla_threshold; do
+         rollback_duration_seconds_count sla_violations_total sla_violation_active sla_threshold \
+         fast_path_duration_seconds_bucket fast_path_cpu_seconds_count escalation_cpu_seconds_total; do
   grep -q "^lighthouse_bridge_$m[ {]" "$T/body" || missing="$missing $m"
 done
 for m in process_start_time_seconds process_resident_memory_bytes process_cpu_seconds_total process_open_fds; do
@@ -235,6 +236,13 @@ done
 check "every covered lighthouse_bridge_* name and process_* series is exported${missing:+ (missing:$missing)}" '[ -z "$missing" ]'
 check "requests_total counts validate 200s" \
   '[ "$(awk "/^lighthouse_bridge_requests_total\\{route=\"\\/v1\\/validate\",code=\"200\"\\}/ {print \$2}" "$T/body")" -ge 15 ]'
+# The fast path's own histogram counts the allow and deny answers of the decision routes
+# (no escalate), so it is above zero and at most their 200s.
+fp=$(awk '/^lighthouse_bridge_fast_path_duration_seconds_count / {print $2}' "$T/body")
+v200=$(grep -E '^lighthouse_bridge_requests_total\{route="/v1/(validate|hooks/claude-code|data/lighthouse/decision)",code="200"\}' \
+       "$T/body" | awk '{n += $2} END {print n + 0}')
+check "fast_path_duration_seconds counts the fast-path decisions ($fp of $v200 decision 200s)" \
+  '[ "${fp:-0}" -gt 0 ] && [ "$fp" -le "$v200" ]'
 check "policy_revision_info names the active revision" 'grep -q "lighthouse_bridge_policy_revision_info{revision=\"test-strict\"} 1" "$T/body"'
 check "rollbacks_total counted the successful rollbacks" 'grep -q "lighthouse_bridge_rollbacks_total{trigger=\"api\",result=\"succeeded\"} 2" "$T/body"'
 

@@ -238,6 +238,9 @@ suite() { # LABEL [serve flags...]
   req GET "/v1/escalations/$id" "$ADM"
   check "$L: the expired escalation says expired, decided_by timeout" \
     'jq -e ".state == \"expired\" and .decided_by == \"timeout\" and .decision == \"deny\"" <<<"$body" >/dev/null'
+  validate "$B1" "esc-tdeny now" 0
+  check "$L: the same request after the expiry is a new escalation (an ended one is not joined)" \
+    'jq -e --arg id "$id" ".decision == \"escalate\" and (.escalation_id | type == \"string\") and .escalation_id != \$id" <<<"$body" >/dev/null'
 
   # ---- the verdict cache
   validate_bg c1 "$B1" "esc-cached --table t" 120
@@ -367,6 +370,20 @@ check "load: the report shows the expert-decided latency apart" \
   'jq -e ".experts.expert_decided_latency.count > 0 and .experts.expert_decided_latency.p99_ms > 0" "$T/load.json" >/dev/null'
 req GET "/v1/events?type=escalation.decided&limit=1000" "$(token root-l admin)"
 check "load: the verdicts are escalation.decided events" '[ "$(jq ".events | length" <<<"$body")" -gt 0 ]'
+# One simulated expert, half available, given ~40 escalations in 3 s with think times of
+# 300-600 ms (mean): it works them concurrently, so the escalations that end `escalate`
+# (the agents' 4 s wait ran out) are the ones it was unavailable for, not a queue behind
+# it (one at a time, ~20 verdicts of ~0.45 s each would have taken 9 s: 34 against 13).
+# A think time over 4 s has a chance of about 1/800 per escalation: the slack of one.
+"$LH" load --duration 3s --agents 60 --rate 20 --mix 0/0/1 --seed 11 --target "$URL" --data "$DATA" \
+  --expert-token "$(token sim-q expert)" --expert-availability 0.5 --expert-speed 0.5 --expert-wait 4 \
+  --report "$T/loadq.json" --no-history --quiet >/dev/null 2>"$T/loadq.err"
+check "load: an expert works its escalations concurrently (timeouts follow availability, not a queue)" \
+  'jq -e ".experts.verdicts > 5 and .experts.unavailable > 5 and .experts.errors == 0 and .summary.requests_failed == 0
+          and .escalations.count <= .experts.unavailable + 1" "$T/loadq.json" >/dev/null'
+req GET /metrics ""
+check "load: the bridge counts the CPU of escalation work (escalation_cpu_seconds_total > 0)" \
+  '[ "$code" = 200 ] && awk "/^lighthouse_bridge_escalation_cpu_seconds_total / {exit !(\$2 > 0)}" "$T/body"'
 
 # An expert whose heartbeat lapses (3 intervals of 1 s) leaves: expert.left, reason lapsed.
 start_bridge lapse --expert-heartbeat 1 || fail "lapse: the bridge starts"

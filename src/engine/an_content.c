@@ -31,7 +31,31 @@
 #include "engine/unwrap.h"
 
 typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK, TGT_DEVCONTAINER,
-               TGT_SCRIPT, TGT_GITLAB, TGT_PRECOMMIT, TGT_PYSTART } target;
+               TGT_SCRIPT, TGT_GITLAB, TGT_PRECOMMIT, TGT_PYSTART, TGT_PYCODE, TGT_JSCODE, TGT_RBCODE,
+               TGT_CIYAML, TGT_CARGO, TGT_GO } target;
+
+/* The first byte of a unit that is the code of a file a tool runs by itself: its
+ * commands get LH_C_FILE_CODE. */
+#define FILE_CODE_MARK "\x1f"
+
+/* Does base name a JavaScript config file that its tool loads (runs) by itself:
+ * NAME.config.js, .eslintrc.cjs, gulpfile.mjs …? */
+static int jsConfig(const char *base) {
+    static const char *const ext[] = {".js", ".cjs", ".mjs", ".ts", ".cts", ".mts", NULL};
+    const char *dot = strrchr(base, '.');
+    int known = 0;
+    for (int i = 0; dot && ext[i]; i++)
+        if (!strcmp(dot, ext[i])) known = 1;
+    if (!known) return 0;
+    size_t stem = (size_t)(dot - base);
+    if (stem > 7 && !strncmp(dot - 7, ".config", 7)) return 1;           /* jest.config.js */
+    static const char *const names[] = {"gulpfile", "Gulpfile", "Gruntfile", "gruntfile", ".eslintrc", ".mocharc",
+                                        ".prettierrc", ".babelrc", ".stylelintrc", ".lintstagedrc", ".releaserc",
+                                        "Jakefile", "jakefile", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == stem && !strncmp(base, names[i], stem)) return 1;
+    return 0;
+}
 
 static int endsWith(const char *s, const char *suf) {
     size_t n = strlen(s), m = strlen(suf);
@@ -59,8 +83,19 @@ static target targetOf(const char *path, lh_tool tool) {
     if (endsWith(base, ".pth") || !strcmp(base, "sitecustomize.py") || !strcmp(base, "usercustomize.py"))
         return TGT_PYSTART;
     if (!strcmp(base, "Makefile") || !strcmp(base, "makefile") || !strcmp(base, "GNUmakefile") ||
-        endsWith(base, ".mk"))
+        endsWith(base, ".mk") || !strncmp(base, "Makefile.", 9) || !strncmp(base, "makefile.", 9))
         return TGT_MAKE;
+    /* code a tool runs by itself: pytest its conftest.py, pip install . the setup.py,
+     * nox, fabric, doit their task files; jest, vite, eslint … their config; rake,
+     * bundler, vagrant, guard their Ruby files */
+    if (!strcmp(base, "conftest.py") || !strcmp(base, "setup.py") || !strcmp(base, "noxfile.py") ||
+        !strcmp(base, "fabfile.py") || !strcmp(base, "dodo.py"))
+        return TGT_PYCODE;
+    if (jsConfig(base)) return TGT_JSCODE;
+    if (!strcmp(base, "Rakefile") || !strcmp(base, "rakefile") || !strcmp(base, "Gemfile") ||
+        !strcmp(base, "Guardfile") || !strcmp(base, "Vagrantfile") || endsWith(base, ".gemspec") ||
+        endsWith(base, ".rake"))
+        return TGT_RBCODE;
     return TGT_NONE;
 }
 
@@ -327,6 +362,16 @@ static void pystart(const char *path, const char *s, size_t len, text *sh) {
     adds(sh, "\n" LH_CONTENT_UNIT);
 }
 
+/* A whole file of code, run as inline code of its language (interp: "python3 -c "),
+ * marked as file code. */
+static void fileCode(const char *interp, const char *s, size_t len, text *sh) {
+    if (!len) return;
+    adds(sh, FILE_CODE_MARK);
+    adds(sh, interp);
+    addQuoted(sh, s, len);
+    adds(sh, "\n" LH_CONTENT_UNIT);
+}
+
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
     lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
@@ -533,6 +578,9 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
     case TGT_GITLAB: gitlab(s, len, &sh); break;
     case TGT_PRECOMMIT: precommit(s, len, &sh); break;
     case TGT_PYSTART: pystart(path, s, len, &sh); break;
+    case TGT_PYCODE: fileCode("python3 -c ", s, len, &sh); break;
+    case TGT_JSCODE: fileCode("node -e ", s, len, &sh); break;
+    case TGT_RBCODE: fileCode("ruby -e ", s, len, &sh); break;
     default: break;
     }
     if (c->oom || !sh.n) return NULL;
@@ -580,7 +628,10 @@ void lh_content_analyze(lh_ctx *c) {
     for (const char *u = sh.s, *end = sh.s + sh.n; u < end;) {
         const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
         if (!ue) ue = end;
+        int filecode = u < ue && *u == FILE_CODE_MARK[0], first = script->ncmds;
+        if (filecode) u++;
         lh_shell_parse(c->arena, u, (size_t)(ue - u), &lim, script, -1, -1, LH_ORIGIN_TOP, 0);
+        for (int k = first; filecode && k < script->ncmds; k++) script->cmds[k].flags |= LH_C_FILE_CODE;
         if (script->error == LH_SH_NOMEM) { c->oom = 1; return; }
         if (script->error == LH_SH_SYNTAX) { script->error = LH_SH_OK; script->errmsg = NULL; }
         if (script->error != LH_SH_OK) {

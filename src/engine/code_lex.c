@@ -704,7 +704,8 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
                 continue;
             }
             if ((lang == LH_LANG_PERL || lang == LH_LANG_RUBY) &&
-                (isId(&t, "system") || isId(&t, "exec") || isId(&t, "spawn"))) {
+                (isId(&t, "system") || isId(&t, "exec") || isId(&t, "spawn") ||
+                 (lang == LH_LANG_RUBY && isId(&t, "sh")))) {   /* rake's sh 'cmd' */
                 parenless(&c, &t);
                 prev = t;
                 continue;

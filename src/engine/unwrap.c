@@ -1,5 +1,6 @@
 /* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
 #include "engine/unwrap.h"
+#include "engine/code_refs.h"
 #include "engine/runners.h"
 #include "engine/wrappers.h"
 #include "engine/semantics.h"
@@ -695,7 +696,8 @@ static char *readArgTail(lh_ctx *c, const char *first, const char *s, const char
     return out;
 }
 
-typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE, CALL_UNLINK } call_kind;
+typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE, CALL_UNLINK, CALL_EXECL, CALL_EXECV,
+               CALL_PIPE_OPEN } call_kind;
 
 typedef struct code_call {
     const char *name;
@@ -718,6 +720,17 @@ static const code_call kCalls[] = {
     {"Open3.capture2(", CALL_SHELL}, {"Open3.capture3(", CALL_SHELL},
     {"%x{", CALL_SHELL}, {"%x(", CALL_SHELL}, {"qx{", CALL_SHELL}, {"qx(", CALL_SHELL},
     {"Deno.Command(", CALL_ARGV}, {"Bun.spawn(", CALL_ARGV},
+    /* (advcontent) the exec and spawn families: a program's path, then its argv (whose
+     * first item, argv[0], is only a name); the spawn calls' first argument is a mode */
+    {"os.execl(", CALL_EXECL}, {"os.execlp(", CALL_EXECL}, {"os.execle(", CALL_EXECL},
+    {"os.execlpe(", CALL_EXECL}, {"os.execve(", CALL_EXECV}, {"os.execvpe(", CALL_EXECV},
+    {"os.spawnl(", CALL_EXECL}, {"os.spawnlp(", CALL_EXECL}, {"os.spawnle(", CALL_EXECL},
+    {"os.spawnlpe(", CALL_EXECL}, {"os.spawnv(", CALL_EXECV}, {"os.spawnve(", CALL_EXECV},
+    {"os.spawnvpe(", CALL_EXECV}, {"os.posix_spawn(", CALL_EXECV}, {"os.posix_spawnp(", CALL_EXECV},
+    {"create_subprocess_shell(", CALL_SHELL}, {"create_subprocess_exec(", CALL_SHELL},
+    {"pcntl_exec(", CALL_ARGV}, {"readpipe(", CALL_SHELL}, {"open3(", CALL_PIPE_OPEN},
+    {"open2(", CALL_PIPE_OPEN}, {"sh(", CALL_SHELL}, {"open(", CALL_PIPE_OPEN},
+    {"%x[", CALL_SHELL}, {"%x|", CALL_SHELL}, {"qx/", CALL_SHELL}, {"qx'", CALL_SHELL},
     /* recursive deletes */
     {"shutil.rmtree(", CALL_DELETE}, {"rmtree(", CALL_DELETE}, {"remove_tree(", CALL_DELETE},
     {"rm_rf(", CALL_DELETE}, {"rm_r(", CALL_DELETE}, {"remove_dir(", CALL_DELETE},
@@ -737,7 +750,9 @@ static int atNameStart(const char *code, const char *p, const char *name) {
     if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_') return 0;
     /* "exec(" after "child_process." or "os." is fine; after another identifier's dot
      * ("re.exec(") is not a shell call */
-    if (b == '.' && !strcmp(name, "exec(")) return 0;
+    if (b == '.' && !strcmp(name, "exec("))
+        return (p - code >= 7 && !memcmp(p - 7, "Kernel.", 7)) || (p - code >= 8 && !memcmp(p - 8, "Process.", 8));
+    if (b == '.' && (!strcmp(name, "open(") || !strcmp(name, "sh("))) return p - code >= 7 && !memcmp(p - 7, "Kernel.", 7);
     return 1;
 }
 
@@ -807,6 +822,111 @@ static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
     return NULL;
 }
 
+/* Past one argument of a call at s: to the next top-level ',' (returned at it) or the
+ * call's ')'. */
+static const char *skipArg(const char *s, const char *lim) {
+    int depth = 0;
+    for (; s < lim && (depth || (*s != ',' && *s != ')')); s++) {
+        if (*s == '(' || *s == '[' || *s == '{') depth++;
+        else if ((*s == ')' || *s == ']' || *s == '}') && depth) depth--;
+        else if (*s == '\'' || *s == '"') {
+            const char *q = memchr(s + 1, *s, (size_t)(lim - s - 1));
+            if (q) s = q;
+        }
+    }
+    return s;
+}
+
+/* (advcontent) The exec and spawn families and piped opens. how 0: execl-like (path,
+ * argv0, args…); 1: execv-like (path, [argv0, args…]); the spawn calls' mode argument
+ * first is skipped. how 2: perl and ruby open(F, '|-', cmd), open(F, '| cmd'),
+ * open(F, 'cmd |'), open('|cmd'), and IPC::Open2/3's open2(…, cmd): the command is
+ * judged; a pipe into a bare shell writes a script computed by the code (opaque). An
+ * open without a pipe is a file open: nothing. */
+static void codeExecCall(lh_ctx *c, const lh_shell_limits *lim, int k, const char *name, int how,
+                         const char *s, const char *end, int filecode) {
+    const char *e;
+    int interp = 0, opaque = 0;
+    char *text = NULL;
+    if (how == 2) {
+        int open3 = name[0] == 'o' && name[1] == 'p' && name[4] != '(';
+        char *last = NULL;
+        int dash = 0;
+        for (const char *q = skipSpace(s, end); q < end && *q != ')';) {
+            char *lit = readLiteral(c, q, end, &e, &interp);
+            if (lit && !interp) {
+                size_t n = strlen(lit);
+                const char *t = lit;
+                while (*t == ' ') t++;
+                if (dash && !text) text = lit;
+                else if (*t == '|' && !strcmp(t + 1, "-")) dash = 1;
+                else if (*t == '|' && !text) text = (char *)t + 1;
+                else if (n && lit[n - 1] == '|' && !text) { lit[n - 1] = 0; text = lit; }
+                last = lit;
+                q = e;
+            } else {
+                q = skipArg(q, end);
+            }
+            q = skipSpace(q, end);
+            if (q < end && *q == ',') q = skipSpace(q + 1, end);
+            else break;
+        }
+        if (open3 && !text) text = last;
+        if (!text) {
+            if (open3 && !filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), name);
+            return;
+        }
+        while (*text == ' ') text++;
+        if (lh_is_shell(text) || (!strncmp(text, "/bin/", 5) && lh_is_shell(text + 5))) {
+            lh_emit(c, k, LH_RULE(CODE_OPAQUE), "a pipe into a shell");
+            return;
+        }
+        parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
+        return;
+    }
+    if (strstr(name, "spawn") && !strstr(name, "posix_spawn")) {   /* os.P_WAIT, … */
+        s = skipArg(s, end);
+        if (s < end && *s == ',') s = skipSpace(s + 1, end);
+    }
+    char *path = readLiteral(c, s, end, &e, &interp);
+    if (!path || interp) {
+        if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), name);
+        return;
+    }
+    const char *rest = skipSpace(e, end);
+    if (rest >= end || *rest != ',') { parseChild(c, lim, k, -1, path, strlen(path), LH_ORIGIN_INLINE); return; }
+    rest = skipSpace(rest + 1, end);
+    if (how == 1) {
+        if (rest < end && (*rest == '[' || *rest == '(')) {
+            const char *q = skipSpace(rest + 1, end);          /* past argv[0] */
+            q = skipArg(q, end);
+            if (q < end && *q == ',') {
+                /* the list's tail read as a list: "[" + what follows argv[0] */
+                size_t n = (size_t)(end - q);
+                char *list = lh_arena_alloc(c->arena, n + 1);
+                if (!list) { c->oom = 1; return; }
+                memcpy(list, q, n);
+                list[0] = '[';
+                list[n] = 0;
+                char *tail = readListCommand(c, list, list + n, &opaque);
+                text = tail ? lh_arena_printf(c->arena, "%s %s", path, tail) : NULL;
+            } else {
+                text = path;
+            }
+        } else {
+            opaque = 1;
+        }
+    } else {
+        const char *q = skipArg(rest, end);                   /* past argv0 */
+        text = q < end && *q == ',' ? readArgTail(c, path, q, end) : path;
+    }
+    if (!text || opaque) {
+        if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), name);
+        if (!text) return;
+    }
+    parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
+}
+
 /* Read inline code: shell-outs become child commands; recursive deletes outside the
  * project are findings; calls whose command cannot be read are escalated. */
 static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
@@ -845,6 +965,7 @@ static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lan
 static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
                        size_t len, int depth) {
     lh_lang lang = lh_code_lang(cmdAt(c, k)->prog);
+    int filecode = (cmdAt(c, k)->flags & LH_C_FILE_CODE) != 0;   /* computed args: not opaque */
     const char *canon = lh_code_canon(c->arena, lang, code, len, &len);
     if (!canon) { c->oom = 1; return; }
     code = canon;
@@ -864,7 +985,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                  * secret files; escalate outside the project; opaque when computed */
                 if (!strncmp(arg, "glob(", 5)) arg = skipSpace(arg + 5, end);
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { lh_emit(c, k, LH_RULE(CODE_OPAQUE), "file delete of a computed path"); continue; }
+                if (!t) { if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "file delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_class cls = lh_path_classify(c, t, strlen(t), &path);
                 const char *subj = path.norm ? path.norm : t;
@@ -881,7 +1002,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
             }
             if (call->kind == CALL_DELETE) {
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { lh_emit(c, k, LH_RULE(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
+                if (!t) { if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_classify(c, t, strlen(t), &path);
                 if (path.cls != LH_PATH_PROJECT && path.cls != LH_PATH_TEMP)
@@ -892,12 +1013,19 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                                  "delete specific paths inside the project", path.norm);
                 continue;
             }
+            if (!strcmp(call->name, "sh(") && lang != LH_LANG_RUBY) continue;   /* rake's sh */
+            if (call->kind == CALL_EXECL || call->kind == CALL_EXECV || call->kind == CALL_PIPE_OPEN) {
+                codeExecCall(c, lim, k, call->name, call->kind == CALL_EXECV ? 1 : call->kind == CALL_EXECL ? 0 : 2,
+                             arg, end, filecode);
+                continue;
+            }
             const char *e;
             int interp = 0, opaque = 0;
             char *text = NULL;
             if (call->name[0] == '%' || call->name[0] == 'q') {
-                /* %x{…} / qx{…}: up to the closing bracket */
-                char close = call->name[nl - 1] == '{' ? '}' : ')';
+                /* %x{…} / qx{…} / %x[…] / qx/…/: up to the closing bracket */
+                char open = call->name[nl - 1];
+                char close = open == '{' ? '}' : open == '(' ? ')' : open == '[' ? ']' : open;
                 const char *q = memchr(arg, close, (size_t)(end - arg));
                 if (q) text = lh_arena_strndup(c->arena, arg, (size_t)(q - arg));
                 if (text && (strstr(text, "#{") || strchr(text, '$'))) interp = 1;
@@ -923,13 +1051,15 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                 }
             }
             if (!text || interp || opaque) {
-                lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);
+                if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);
                 if (!text) continue;
             }
             parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
         }
     }
     if (forksForever(code, len)) lh_emit(c, k, LH_RULE(FORK_BOMB), "inline code forks in a loop");
+    const char *indirect = lh_code_indirect_runner(code, len);   /* getattr(os, 'system') … */
+    if (indirect) lh_emit(c, k, LH_RULE(CODE_OPAQUE), indirect);
     const char *secret = secretLiteral(c, code, len);
     if (secret) lh_emit(c, k, sendsToNetwork(code, len) ? LH_RULE(EXFIL) : LH_RULE(SECRET_READ), secret);
     /* Backquotes run a shell in perl, ruby and php. */

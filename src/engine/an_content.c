@@ -71,12 +71,22 @@ static target targetOf(const char *path, lh_tool tool) {
         return TGT_WORKFLOW;
     if (endsWith(path, "/.vscode/tasks.json") || !strcmp(path, ".vscode/tasks.json")) return TGT_TASKS;
     if (!strcmp(base, "package.json")) return TGT_PACKAGE;
-    if (!strcmp(base, ".devcontainer.json") || endsWith(path, "/.devcontainer/devcontainer.json") ||
-        !strcmp(path, ".devcontainer/devcontainer.json"))
+    if (!strcmp(base, ".devcontainer.json") || (!strcmp(base, "devcontainer.json") &&
+        (strstr(path, "/.devcontainer/") || !strncmp(path, ".devcontainer/", 14))))
         return TGT_DEVCONTAINER;
     /* run as shell by themselves: direnv on cd, husky hooks on commit */
     if (!strcmp(base, ".envrc") || strstr(path, "/.husky/") || !strncmp(path, ".husky/", 7)) return TGT_SCRIPT;
     if (!strcmp(base, ".gitlab-ci.yml")) return TGT_GITLAB;
+    /* other CI services, composite actions, task runners and hook managers */
+    if ((strstr(path, ".circleci/") && (endsWith(base, ".yml") || endsWith(base, ".yaml"))) ||
+        !strcmp(base, "action.yml") || !strcmp(base, "action.yaml") || !strcmp(base, ".travis.yml") ||
+        !strcmp(base, "bitbucket-pipelines.yml") || !strcmp(base, "azure-pipelines.yml") ||
+        !strcmp(base, ".drone.yml") || !strcmp(base, ".gitpod.yml") || !strcmp(base, "lefthook.yml") ||
+        !strcmp(base, ".lefthook.yml") || !strcmp(base, "Taskfile.yml") || !strcmp(base, "Taskfile.yaml") ||
+        !strcmp(base, "taskfile.yml") || !strcmp(base, ".woodpecker.yml") || !strcmp(base, "cloudbuild.yaml") ||
+        !strcmp(base, "appveyor.yml") || !strcmp(base, "buildspec.yml"))
+        return TGT_CIYAML;
+    if (strstr(path, "/.githooks/") || !strncmp(path, ".githooks/", 10)) return TGT_SCRIPT;
     if (!strcmp(base, ".pre-commit-config.yaml") || !strcmp(base, ".pre-commit-config.yml")) return TGT_PRECOMMIT;
     /* Python runs these at every start: a .pth file's `import` lines, sitecustomize and
      * usercustomize modules */
@@ -238,7 +248,8 @@ static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
 }
 
 /* Read a JSON string at p (the opening quote); decoded into *out. Returns the position
- * past it, or NULL. Unicode escapes become '?'. */
+ * past it, or NULL. Unicode escapes of ASCII are decoded ("post\u0069nstall" is
+ * postinstall); others become '?'. */
 static const char *jsonString(lh_ctx *c, const char *p, const char *end, text *out) {
     if (p >= end || *p != '"') return NULL;
     out->c = c;
@@ -250,13 +261,70 @@ static const char *jsonString(lh_ctx *c, const char *p, const char *end, text *o
         if (*p == '\\' && p + 1 < end) {
             char e = *++p;
             char ch = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'u' ? '?' : e;
-            if (e == 'u') p += (end - p > 4) ? 4 : 0;
+            if (e == 'u' && end - p > 4) {
+                unsigned v = 0;
+                int ok = 1;
+                for (int i = 1; i <= 4; i++) {
+                    char h = p[i];
+                    v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                            : h >= 'A' && h <= 'F' ? h - 'A' + 10 : (ok = 0));
+                }
+                if (ok && v > 0 && v < 0x80) ch = (char)v;
+                p += 4;
+            }
             add(out, &ch, 1);
             continue;
         }
         add(out, p, 1);
     }
     return NULL;
+}
+
+/* Is key one of keys? An entry "pre*" or "post*" matches every key with that prefix
+ * (npm runs prebuild and postbuild around build by itself). */
+static int wanted(const char *key, const char *const *keys) {
+    for (int i = 0; keys[i]; i++) {
+        size_t n = strlen(keys[i]);
+        if (n && keys[i][n - 1] == '*' ? !strncmp(key, keys[i], n - 1) && key[n - 1] : !strcmp(key, keys[i]))
+            return 1;
+    }
+    return 0;
+}
+
+/* A JSON array or object at p (its opening bracket) as commands: an array of strings is
+ * one command of those words (shell-quoted); an object's string values are each a
+ * command. With append, the words are added to the command before (the unit end is
+ * taken back). Returns the position past it (nesting bounded by its brackets). */
+static const char *jsonComposite(lh_ctx *c, const char *p, const char *end, int append, text *sh) {
+    char open = *p, close = open == '[' ? ']' : '}';
+    int words = 0;
+    size_t u = strlen("\n" LH_CONTENT_UNIT);
+    if (open == '[' && append && sh->n >= u && !memcmp(sh->s + sh->n - u, "\n" LH_CONTENT_UNIT, u)) {
+        sh->n -= u;
+        sh->s[sh->n] = 0;
+        words = 1;
+    }
+    for (p++; p < end && !c->oom;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')) p++;
+        if (p >= end) break;
+        if (*p == close) { p++; break; }
+        if (*p != '"') { p++; continue; }   /* numbers, nested values: skipped */
+        text v;
+        const char *after = jsonString(c, p, end, &v);
+        if (!after) return end;
+        p = after;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+        if (open == '{') {
+            if (p < end && *p == ':') { p++; continue; }   /* a key */
+            add(sh, v.s, v.n);
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        } else {
+            if (words++) adds(sh, " ");
+            addQuoted(sh, v.s, v.n);
+        }
+    }
+    if (open == '[' && words) adds(sh, "\n" LH_CONTENT_UNIT);
+    return p;
 }
 
 /* Every "key": "value" pair of a JSON text (or fragment) whose key is in keys, as shell
@@ -274,17 +342,21 @@ static void jsonValues(lh_ctx *c, const char *s, size_t len, const char *const *
         if (p >= end || *p != ':') continue;
         p++;
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+        if (p < end && (*p == '[' || *p == '{') && key.s && wanted(key.s, keys)) {
+            /* ["rm", "-rf", "x"]: one command, its words; {"a": "cmd", …}: each a command;
+             * "args": [...] after a "command" adds to that command (tasks.json) */
+            p = jsonComposite(c, p, end, !strcmp(key.s, "args"), sh);
+            continue;
+        }
         if (p >= end || *p != '"') continue;
         text val;
         const char *vend = jsonString(c, p, end, &val);
         if (!vend) break;
         p = vend;
-        for (int i = 0; keys[i]; i++)
-            if (key.s && !strcmp(key.s, keys[i])) {
-                add(sh, val.s, val.n);
-                adds(sh, "\n" LH_CONTENT_UNIT);
-                break;
-            }
+        if (key.s && wanted(key.s, keys)) {
+            add(sh, val.s, val.n);
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
     }
 }
 
@@ -314,6 +386,109 @@ static void gitlab(const char *s, size_t len, text *sh) {
                 else addWithoutExprs(sh, v, e);
                 adds(sh, LH_CONTENT_UNIT);
             }
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* ---- YAML command keys (advcontent) ----------------------------------------------------
+ * CI and task runners' files: the values of their command keys as shell units, in every
+ * YAML form those take: `key: cmd` (the key also quoted, a trailing # comment dropped),
+ * `key: |` / `key: >` blocks, lists of items (each item plain, quoted or a block), flow
+ * lists `key: ["a", "b"]` and flow maps `- {name: x, key: cmd}`. */
+
+/* A scalar value v..e: quotes taken off, an unquoted trailing comment dropped. */
+static void yamlScalar(text *sh, const char *v, const char *e) {
+    while (e > v && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t')) e--;
+    if (v < e && (*v == '"' || *v == '\'')) {
+        const char *q = memchr(v + 1, *v, (size_t)(e - v - 1));
+        if (q) { addWithoutExprs(sh, v + 1, q); adds(sh, LH_CONTENT_UNIT); return; }
+    }
+    for (const char *h = v; h + 1 < e; h++)
+        if (h[0] == ' ' && h[1] == '#') { e = h; break; }
+    addWithoutExprs(sh, v, e);
+    adds(sh, LH_CONTENT_UNIT);
+}
+
+/* The lines after the one ending at e that are indented more than ind (a block scalar
+ * or a nested list), as one unit; folded (>) lines are joined with spaces. Returns the
+ * first line past the block. */
+static const char *yamlBlock(text *sh, const char *e, const char *end, size_t ind, int fold) {
+    const char *q = e < end ? e + 1 : end;
+    while (q < end) {
+        const char *qe = lineEnd(q, end);
+        size_t qi = indentOf(q, qe);
+        if (q + qi < qe && qi <= ind) break;
+        add(sh, q + qi, (size_t)(qe - q - qi));
+        adds(sh, fold ? " " : "\n");
+        q = qe < end ? qe + 1 : end;
+    }
+    adds(sh, "\n" LH_CONTENT_UNIT);
+    return q;
+}
+
+/* Is the key at k (plain or quoted) one of keys? *v is set past its ':' and blanks. */
+static int yamlKey(const char *k, const char *e, const char *const *keys, const char **v) {
+    int quoted = k < e && (*k == '"' || *k == '\'');
+    const char *ks = k + quoted;
+    for (int i = 0; keys[i]; i++) {
+        size_t n = strlen(keys[i]);
+        if ((size_t)(e - ks) < n + 1 + (size_t)quoted || strncmp(ks, keys[i], n)) continue;
+        const char *c = ks + n;
+        if (quoted) { if (*c != *k) continue; c++; }
+        if (*c != ':') continue;
+        c++;
+        if (c < e && *c != ' ' && *c != '\t' && *c != '\r') continue;
+        while (c < e && (*c == ' ' || *c == '\t')) c++;
+        *v = c;
+        return 1;
+    }
+    return 0;
+}
+
+/* A flow list ["a", 'b', c] or the pairs of a flow map {k: v, …} at v..e. */
+static void yamlFlow(text *sh, const char *v, const char *e, const char *const *keys, int map) {
+    for (const char *p = v + 1; p < e;) {
+        while (p < e && (*p == ' ' || *p == ',')) p++;
+        const char *q = p;
+        if (q < e && (*q == '"' || *q == '\'')) {
+            const char *r = memchr(q + 1, *q, (size_t)(e - q - 1));
+            q = r ? r + 1 : e;
+        }
+        while (q < e && *q != ',' && *q != ']' && *q != '}') q++;
+        const char *val;
+        if (!map) { if (q > p) yamlScalar(sh, p, q); }
+        else if (yamlKey(p, q, keys, &val)) yamlScalar(sh, val, q);
+        if (q >= e || *q == ']' || *q == '}') break;
+        p = q + 1;
+    }
+}
+
+static void yamlCommands(const char *s, size_t len, const char *const *keys, text *sh) {
+    const char *end = s + len;
+    size_t listind = 0;
+    int inlist = 0;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        size_t ind = indentOf(p, e);
+        const char *k = p + ind, *v;
+        int item = k + 1 < e && k[0] == '-' && (k[1] == ' ' || k + 1 == e);
+        if (k < e && inlist && (ind < listind || (ind == listind && !item))) inlist = 0;
+        if (item && inlist && ind >= listind) {
+            const char *x = k + 1;
+            while (x < e && *x == ' ') x++;
+            if (x < e && (*x == '|' || *x == '>')) { p = yamlBlock(sh, e, end, ind, *x == '>'); continue; }
+            if (x < e && *x != '{' && !yamlKey(x, e, keys, &v)) { yamlScalar(sh, x, e); p = e < end ? e + 1 : end; continue; }
+        }
+        if (item) { k += 1; while (k < e && *k == ' ') k++; }
+        if (k < e && *k == '{') {
+            yamlFlow(sh, k, e, keys, 1);
+        } else if (yamlKey(k, e, keys, &v)) {
+            size_t keyind = (size_t)(k - p);
+            if (v >= e || *v == '\r' || *v == '#') { inlist = 1; listind = ind; }
+            else if (*v == '|' || *v == '>') { p = yamlBlock(sh, e, end, keyind, *v == '>'); continue; }
+            else if (*v == '[') yamlFlow(sh, v, e, keys, 0);
+            else yamlScalar(sh, v, e);
         }
         p = e < end ? e + 1 : end;
     }
@@ -375,20 +550,55 @@ static void fileCode(const char *interp, const char *s, size_t len, text *sh) {
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
     lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
-    static const char *const keys[] = {"command", NULL};
+    static const char *const keys[] = {"command", "args", NULL};
     jsonValues(c, s, len, keys, sh);
 }
 
 static void package(lh_ctx *c, const char *s, size_t len, text *sh) {
     static const char *const keys[] = {"preinstall", "install", "postinstall", "prepare", "preprepare",
                                        "postprepare", "prepublish", "prepublishOnly", "prepack",
-                                       "postpack", "preuninstall", "uninstall", "postuninstall", NULL};
+                                       "postpack", "preuninstall", "uninstall", "postuninstall",
+                                       /* (advcontent) npm runs pre<name> and post<name> around any
+                                        * script by itself, and the agent runs test, start, build
+                                        * and dev without reading them again */
+                                       "pre*", "post*", "version", "publish", "dependencies", "shrinkwrap",
+                                       "test", "start", "build", "dev", NULL};
+    /* only the "scripts" object, when there is one ("prettier": "^3" is a dependency) */
+    const char *end = s + len, *o = memmem(s, len, "\"scripts\"", 9);
+    if (o) {
+        o += 9;
+        while (o < end && (*o == ' ' || *o == '\t' || *o == '\n' || *o == '\r' || *o == ':')) o++;
+        if (o < end && *o == '{') {
+            int depth = 0;
+            const char *q = o;
+            for (; q < end; q++) {
+                if (*q == '"') {
+                    for (q++; q < end && *q != '"'; q++)
+                        if (*q == '\\') q++;
+                } else if (*q == '{') depth++;
+                else if (*q == '}' && --depth == 0) break;
+            }
+            s = o;
+            len = (size_t)((q < end ? q + 1 : end) - o);
+        }
+    }
     jsonValues(c, s, len, keys, sh);
 }
 
 #define MAKE_VARS 32
 
 typedef struct makevar { const char *name; size_t n; const char *val; size_t vn; } makevar;
+
+/* The bracket closing the one at p ('(' or '{'), nesting counted; NULL if none before e. */
+static const char *closeOf(const char *p, const char *e) {
+    char open = *p, close = open == '(' ? ')' : '}';
+    int depth = 0;
+    for (; p < e; p++) {
+        if (*p == open) depth++;
+        else if (*p == close && --depth == 0) return p;
+    }
+    return NULL;
+}
 
 /* A recipe line with make's variables substituted. */
 static void makeLine(text *sh, const char *p, const char *e, const makevar *vars, int nvars) {
@@ -399,11 +609,17 @@ static void makeLine(text *sh, const char *p, const char *e, const makevar *vars
         if (n == '$') { adds(sh, "$"); p += 2; continue; }
         if (n == '@' || n == '<' || n == '^' || n == '*' || n == '?') { adds(sh, "target"); p += 2; continue; }
         if (n != '(' && n != '{') { add(sh, p, 1); p++; continue; }
-        char close = n == '(' ? ')' : '}';
-        const char *q = memchr(p + 2, close, (size_t)(e - p - 2));
+        const char *q = closeOf(p + 1, e);
         if (!q) { add(sh, p, (size_t)(e - p)); break; }
         const char *name = p + 2;
         size_t nn = (size_t)(q - name);
+        if (nn > 6 && !memcmp(name, "shell ", 6)) {   /* $(shell cmd): a command substitution */
+            adds(sh, "$(");
+            add(sh, name + 6, nn - 6);
+            adds(sh, ")");
+            p = q + 1;
+            continue;
+        }
         int done = 0;
         for (int i = nvars - 1; i >= 0 && !done; i--)
             if (vars[i].n == nn && !memcmp(vars[i].name, name, nn)) { add(sh, vars[i].val, vars[i].vn); done = 1; }
@@ -420,35 +636,89 @@ static void makeLine(text *sh, const char *p, const char *e, const makevar *vars
     adds(sh, "\n" LH_CONTENT_UNIT);
 }
 
+/* A make variable definition at p..e (NAME = v, :=, ::=, ?=, +=, with override or export
+ * before it), added to vars; 1 if it was one. */
+static int makeVar(const char *p, const char *e, makevar *vars, int *nvars) {
+    for (int again = 1; again;) {
+        again = 0;
+        if (e - p > 9 && !strncmp(p, "override ", 9)) { p += 9; again = 1; }
+        if (e - p > 7 && !strncmp(p, "export ", 7)) { p += 7; again = 1; }
+    }
+    const char *q = p;
+    while (q < e && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))) q++;
+    const char *nend = q;
+    while (q < e && *q == ' ') q++;
+    if (q < e && (*q == ':' || *q == '?' || *q == '+') && q + 1 < e && q[1] == '=') q++;
+    else if (q + 1 < e && q[0] == ':' && q[1] == ':' && q + 2 < e && q[2] == '=') q += 2;
+    if (nend == p || q >= e || *q != '=') return 0;
+    if (*nvars < MAKE_VARS) {
+        const char *v = q + 1;
+        while (v < e && *v == ' ') v++;
+        vars[*nvars] = (makevar){p, (size_t)(nend - p), v, (size_t)(e - v)};
+        (*nvars)++;
+    }
+    return 1;
+}
+
+/* Each $(shell …) of a line outside recipes: make runs it while it reads the file. */
+static void makeShellCalls(text *sh, const char *p, const char *e, const makevar *vars, int nvars) {
+    for (const char *x = p; (x = memmem(x, (size_t)(e - x), "$(shell ", 8)) != NULL;) {
+        const char *q = closeOf(x + 1, e);
+        if (!q) break;
+        makeLine(sh, x, q + 1, vars, nvars);
+        x = q + 1;
+    }
+}
+
 static void makefile(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *end = s + len;
     makevar vars[MAKE_VARS];
     int nvars = 0;
+    char prefix = '\t';
     for (const char *p = s; p < end;) {
         const char *e = lineEnd(p, end);
-        if (p < e && *p == '\t') {
-            makeLine(sh, p + 1, e, vars, nvars);
-        } else {
-            /* NAME = value, NAME := value, NAME ?= value */
-            const char *q = p;
-            while (q < e && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))) q++;
-            const char *nend = q;
-            while (q < e && *q == ' ') q++;
-            if (q < e && (*q == ':' || *q == '?' || *q == '+') && q + 1 < e && q[1] == '=') q++;
-            else if (q + 1 < e && q[0] == ':' && q[1] == ':' && q + 2 < e && q[2] == '=') q += 2;
-            if (nend > p && q < e && *q == '=' && nvars < MAKE_VARS) {
-                const char *v = q + 1;
-                while (v < e && *v == ' ') v++;
-                vars[nvars].name = p;
-                vars[nvars].n = (size_t)(nend - p);
-                vars[nvars].val = v;
-                vars[nvars].vn = (size_t)(e - v);
+        if (p < e && *p == prefix) {
+            /* a recipe line, with its backslash-newline continuations */
+            text line = {c, NULL, 0, 0};
+            adds(&line, "");
+            const char *x = p + 1;
+            while (e < end && e > x && e[-1] == '\\') {
+                add(&line, x, (size_t)(e - 1 - x));
+                x = e + 1;
+                e = lineEnd(x, end);
+                if (x < e && *x == prefix) x++;
+            }
+            add(&line, x, (size_t)(e - x));
+            if (c->oom) return;
+            makeLine(sh, line.s, line.s + line.n, vars, nvars);
+        } else if (e - p > 14 && !strncmp(p, ".RECIPEPREFIX", 13)) {
+            const char *v = memchr(p, '=', (size_t)(e - p));
+            if (v) {
+                for (v++; v < e && *v == ' '; v++) {}
+                if (v < e) prefix = *v;
+            }
+        } else if (e - p > 7 && !strncmp(p, "define ", 7)) {
+            /* define NAME … endef: a variable of many lines */
+            const char *n = p + 7, *ne = n;
+            while (ne < e && *ne != ' ' && *ne != '\r' && *ne != '=' && *ne != ':') ne++;
+            const char *body = e < end ? e + 1 : end, *q = body;
+            while (q < end && strncmp(q, "endef", 5)) q = lineEnd(q, end) < end ? lineEnd(q, end) + 1 : end;
+            if (nvars < MAKE_VARS && ne > n) {
+                vars[nvars] = (makevar){n, (size_t)(ne - n), body, (size_t)((q > body ? q - 1 : body) - body)};
                 nvars++;
+            }
+            e = lineEnd(q, end);
+        } else {
+            makeShellCalls(sh, p, e, vars, nvars);
+            if (!makeVar(p, e, vars, &nvars)) {
+                /* target: prerequisites ; recipe */
+                const char *colon = memchr(p, ':', (size_t)(e - p));
+                const char *semi = colon ? memchr(colon, ';', (size_t)(e - colon)) : NULL;
+                if (semi && (colon + 1 >= e || colon[1] != '=')) makeLine(sh, semi + 1, e, vars, nvars);
             }
         }
         p = e < end ? e + 1 : end;
     }
-    (void)c;
 }
 
 static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
@@ -456,6 +726,34 @@ static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *p = s;
     while (p < end && (*p == ' ' || *p == '\n')) p++;
     static const char *const cells[] = {"%%bash", "%%sh", "%%script bash", "%%script sh", NULL};
+    /* (advcontent) cell magics that run other languages or write a file */
+    static const char *const langs[][2] = {{"%%perl", "perl -e "}, {"%%ruby", "ruby -e "},
+                                           {"%%python", "python3 -c "}, {"%%script python", "python3 -c "},
+                                           {"%%script perl", "perl -e "}, {"%%script ruby", "ruby -e "},
+                                           {"%%javascript", "node -e "}, {"%%js", "node -e "},
+                                           {"%%script node", "node -e "}};
+    for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+        if ((size_t)(end - p) >= strlen(langs[i][0]) && !strncmp(p, langs[i][0], strlen(langs[i][0]))) {
+            const char *e = lineEnd(p, end);
+            if (e >= end) return;
+            adds(sh, langs[i][1]);
+            addQuoted(sh, e + 1, (size_t)(end - e - 1));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+            return;
+        }
+    if ((size_t)(end - p) > 12 && (!strncmp(p, "%%writefile ", 12) || !strncmp(p, "%%file ", 7))) {
+        /* the cell's text is written to the path: judged as a shell write to it */
+        const char *e = lineEnd(p, end), *f = p + (p[2] == 'w' ? 12 : 7);
+        while (f < e && *f == ' ') f++;
+        if (f < e && *f == '-') {               /* -a (append) */
+            while (f < e && *f != ' ') f++;
+            while (f < e && *f == ' ') f++;
+        }
+        const char *fe = e;
+        while (fe > f && (fe[-1] == ' ' || fe[-1] == '\r')) fe--;
+        if (fe > f) { adds(sh, ": > "); addQuoted(sh, f, (size_t)(fe - f)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        return;
+    }
     for (int i = 0; cells[i]; i++)
         if ((size_t)(end - p) >= strlen(cells[i]) && !strncmp(p, cells[i], strlen(cells[i]))) {
             const char *e = lineEnd(p, end);
@@ -469,8 +767,22 @@ static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
         const char *e = lineEnd(p, end);
         const char *q = p;
         while (q < e && (*q == ' ' || *q == '\t')) q++;
-        if (q < e && *q == '!') {
-            add(sh, q + 1, (size_t)(e - q - 1));
+        /* IPython runs `!cmd`, `!!cmd`, `x = !cmd`, `%system cmd`, `%sx cmd` as shell */
+        const char *bang = NULL;
+        if (q < e && *q == '!') bang = q;
+        else if (q < e && *q != '#') {
+            const char *eq = memchr(q, '=', (size_t)(e - q));
+            const char *r = eq ? eq + 1 : e;
+            while (r < e && *r == ' ') r++;
+            if (eq && r < e && *r == '!' && (eq + 1 >= e || eq[1] != '=') && eq > q && eq[-1] != '!' && eq[-1] != '<' &&
+                eq[-1] != '>' && eq[-1] != '=')
+                bang = r;
+        }
+        if (!bang && (size_t)(e - q) > 8 && !strncmp(q, "%system ", 8)) bang = q + 7;
+        if (!bang && (size_t)(e - q) > 4 && !strncmp(q, "%sx ", 4)) bang = q + 3;
+        if (bang) {
+            while (bang < e && *bang == '!') bang++;
+            add(sh, bang, (size_t)(e - bang));
             adds(sh, "\n" LH_CONTENT_UNIT);
         } else if (q < e && *q == '%') {
             /* line magics are not Python */
@@ -563,7 +875,12 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
     text sh = {c, NULL, 0, 0};
     adds(&sh, "");
     switch (t) {
-    case TGT_WORKFLOW: workflow(c, s, len, &sh); break;
+    case TGT_WORKFLOW: {
+        static const char *const keys[] = {"run", NULL};
+        workflow(c, s, len, &sh);
+        yamlCommands(s, len, keys, &sh);   /* flow maps, quoted keys, comments */
+        break;
+    }
     case TGT_TASKS: tasks(c, s, len, &sh); break;
     case TGT_PACKAGE: package(c, s, len, &sh); break;
     case TGT_MAKE: makefile(c, s, len, &sh); break;
@@ -575,8 +892,25 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
         break;
     }
     case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n" LH_CONTENT_UNIT); break;
-    case TGT_GITLAB: gitlab(s, len, &sh); break;
-    case TGT_PRECOMMIT: precommit(s, len, &sh); break;
+    case TGT_GITLAB: {
+        static const char *const keys[] = {"script", "before_script", "after_script", NULL};
+        gitlab(s, len, &sh);
+        yamlCommands(s, len, keys, &sh);
+        break;
+    }
+    case TGT_CIYAML: {
+        static const char *const keys[] = {"run", "command", "commands", "cmds", "cmd", "script", "before_script",
+                                           "after_script", "before_install", "install", "before_script",
+                                           "init", "before", "bash", "pwsh", "entry", NULL};
+        yamlCommands(s, len, keys, &sh);
+        break;
+    }
+    case TGT_PRECOMMIT: {
+        static const char *const keys[] = {"entry", NULL};
+        precommit(s, len, &sh);
+        yamlCommands(s, len, keys, &sh);   /* flow maps: - {id: x, entry: cmd} */
+        break;
+    }
     case TGT_PYSTART: pystart(path, s, len, &sh); break;
     case TGT_PYCODE: fileCode("python3 -c ", s, len, &sh); break;
     case TGT_JSCODE: fileCode("node -e ", s, len, &sh); break;

@@ -409,7 +409,11 @@ static void parenless(canon *c, tok *t) {
     tok u = peek(c, 0);
     int paren = isP(&u, '(');
     tok first = peek(c, paren ? 1 : 0);
-    if (first.k != T_STR) return;
+    if (first.k != T_STR) {
+        /* system $cmd, exec { 'sh' } …: an argument that is not a literal (opaque) */
+        if (!paren && (first.k == T_ID || isP(&first, '{'))) puts0(&c->out, "(");
+        return;
+    }
     /* count the literals of a comma list */
     lexer save = c->L;
     if (paren) nextTok(&c->L);
@@ -705,7 +709,7 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
             }
             if ((lang == LH_LANG_PERL || lang == LH_LANG_RUBY) &&
                 (isId(&t, "system") || isId(&t, "exec") || isId(&t, "spawn") ||
-                 (lang == LH_LANG_RUBY && isId(&t, "sh")))) {   /* rake's sh 'cmd' */
+                 (lang == LH_LANG_RUBY && isId(&t, "sh")) || (lang == LH_LANG_PERL && isId(&t, "readpipe")))) {
                 parenless(&c, &t);
                 prev = t;
                 continue;

@@ -574,6 +574,19 @@ static const char *inlineCode(lh_ctx *c, int k, size_t *len) {
         }
         if (!strncmp(a, "--eval=", 7)) { *len = strlen(a + 7); return a + 7; }
         if (!strcmp(a, "-m")) return NULL;      /* python -m module */
+        /* (advcontent) options that take a value (python -X utf8, -W ignore), and short
+         * flags joined with the code option (python -Ic, -Sc, perl -we) */
+        if ((!strcmp(a, "-X") || !strcmp(a, "-W") || !strcmp(a, "-Q")) && i + 1 < cmd->argc) { i++; continue; }
+        size_t al = strlen(a);
+        if (al > 2 && al < 8 && a[0] == '-' && a[1] != '-' && strchr("ceEr", a[al - 1])) {
+            int flags = 1;
+            for (size_t j = 1; j + 1 < al; j++)
+                if (!((a[j] >= 'a' && a[j] <= 'z') || (a[j] >= 'A' && a[j] <= 'Z'))) flags = 0;
+            if (flags) {
+                if (i + 1 < cmd->argc) { *len = cmd->argv[i + 1].len; return cmd->argv[i + 1].s; }
+                return NULL;
+            }
+        }
         if (a[0] != '-' || !strcmp(a, "-")) { operand = 1; if (strcmp(a, "-")) break; }
     }
     if (operand && strcmp(cmd->argv[cmd->argc - 1].s, "-")) {
@@ -619,6 +632,15 @@ static char *readLiteral(lh_ctx *c, const char *s, const char *lim, const char *
         }
         if (*s == '\\' && s + 1 < lim) {
             char e = s[1];
+            int hex = e == 'x' ? 2 : e == 'u' ? 4 : 0;   /* \x72, \u0072: ASCII decoded */
+            unsigned v = 0;
+            for (int i = 0; i < hex && s + 2 + i < lim; i++) {
+                char h = s[2 + i];
+                int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                if (d < 0) { hex = 0; break; }
+                v = v * 16 + (unsigned)d;
+            }
+            if (hex && s + 2 + hex <= lim && v > 0 && v < 0x80) { out[o++] = (char)v; s += 2 + hex; continue; }
             out[o++] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
             s += 2;
             continue;
@@ -730,6 +752,7 @@ static const code_call kCalls[] = {
     {"create_subprocess_shell(", CALL_SHELL}, {"create_subprocess_exec(", CALL_SHELL},
     {"pcntl_exec(", CALL_ARGV}, {"readpipe(", CALL_SHELL}, {"open3(", CALL_PIPE_OPEN},
     {"open2(", CALL_PIPE_OPEN}, {"sh(", CALL_SHELL}, {"open(", CALL_PIPE_OPEN},
+    {"os.execute(", CALL_SHELL}, {"io.popen(", CALL_SHELL},
     {"%x[", CALL_SHELL}, {"%x|", CALL_SHELL}, {"qx/", CALL_SHELL}, {"qx'", CALL_SHELL},
     /* recursive deletes */
     {"shutil.rmtree(", CALL_DELETE}, {"rmtree(", CALL_DELETE}, {"remove_tree(", CALL_DELETE},
@@ -820,6 +843,19 @@ static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
         if (lh_path_classify(c, lit, strlen(lit), &path) == LH_PATH_SECRET) return path.norm ? path.norm : lit;
     }
     return NULL;
+}
+
+/* Is text a shell alone (sh, /bin/bash, ['sh'] as one quoted word), which reads its
+ * script from stdin? */
+static int bareShell(const char *text) {
+    char word[32];
+    size_t n = 0;
+    for (const char *t = text; *t && n + 1 < sizeof(word); t++)
+        if (*t != '\'' && *t != '"' && *t != ' ') word[n++] = *t;
+        else if (*t == ' ' && n) return 0;
+    word[n] = 0;
+    const char *b = strrchr(word, '/');
+    return n && lh_is_shell(b ? b + 1 : word);
 }
 
 /* Past one argument of a call at s: to the next top-level ',' (returned at it) or the
@@ -974,10 +1010,19 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
     for (size_t n = 0; n < sizeof(kCalls) / sizeof(kCalls[0]); n++) {
         const code_call *call = &kCalls[n];
         size_t nl = strlen(call->name);
+        /* a call's name may stand apart from its '(' (os.system  ('…')): the name is
+         * matched without it and blanks skipped */
+        size_t ml = nl > 1 && call->name[nl - 1] == '(' && call->name[0] != '%' && call->name[0] != 'q' ? nl - 1 : nl;
         const char *p = code;
-        while ((p = memmem(p, (size_t)(end - p), call->name, nl)) != NULL) {
+        while ((p = memmem(p, (size_t)(end - p), call->name, ml)) != NULL) {
             const char *at = p;
-            p += nl;
+            p += ml;
+            if (ml < nl) {
+                const char *b = p;
+                while (b < end && (*b == ' ' || *b == '\t')) b++;
+                if (b >= end || *b != '(') continue;
+                p = b + 1;
+            }
             if (!atNameStart(code, at, call->name)) continue;
             const char *arg = skipSpace(p, end);
             if (call->kind == CALL_UNLINK) {
@@ -1050,9 +1095,20 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                     }
                 }
             }
+            if (text && !interp && !opaque && *arg != '[' && call->name[0] != '%' && call->name[0] != 'q') {
+                /* a literal that is only the start of the argument ('rm -rf %s' % x,
+                 * ' '.join(words), "rm -rf " .. home) is a computed command */
+                const char *after = skipSpace(e, end);
+                if (after < end && (*after == '.' || *after == '%' || *after == '+' || *after == '*' || *after == '['))
+                    opaque = 1;
+            }
             if (!text || interp || opaque) {
                 if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);
                 if (!text) continue;
+            }
+            if (bareShell(text)) {   /* a shell with no script: it reads one the code writes */
+                lh_emit(c, k, LH_RULE(CODE_OPAQUE), "a shell reading a script the code writes");
+                continue;
             }
             parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
         }

@@ -32,7 +32,8 @@
 
 typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK, TGT_DEVCONTAINER,
                TGT_SCRIPT, TGT_GITLAB, TGT_PRECOMMIT, TGT_PYSTART, TGT_PYCODE, TGT_JSCODE, TGT_RBCODE,
-               TGT_CIYAML, TGT_CARGO, TGT_GO } target;
+               TGT_CIYAML, TGT_CARGO, TGT_GO, TGT_JUST, TGT_TOX, TGT_PYLINT, TGT_PYPROJECT, TGT_JENKINS,
+               TGT_CMAKE } target;
 
 /* The first byte of a unit that is the code of a file a tool runs by itself: its
  * commands get LH_C_FILE_CODE. */
@@ -102,6 +103,14 @@ static target targetOf(const char *path, lh_tool tool) {
         !strcmp(base, "fabfile.py") || !strcmp(base, "dodo.py"))
         return TGT_PYCODE;
     if (jsConfig(base)) return TGT_JSCODE;
+    if (!strcmp(base, "Justfile") || !strcmp(base, "justfile") || !strcmp(base, ".justfile")) return TGT_JUST;
+    if (endsWith(base, ".go")) return TGT_GO;
+    if (!strcmp(base, "tox.ini")) return TGT_TOX;
+    if (!strcmp(base, ".pylintrc") || !strcmp(base, "pylintrc") || !strcmp(base, "setup.cfg")) return TGT_PYLINT;
+    if (strstr(path, ".cargo/") && (!strcmp(base, "config.toml") || !strcmp(base, "config"))) return TGT_CARGO;
+    if (!strcmp(base, "pyproject.toml")) return TGT_PYPROJECT;
+    if (!strcmp(base, "Jenkinsfile")) return TGT_JENKINS;
+    if (!strcmp(base, "CMakeLists.txt") || endsWith(base, ".cmake")) return TGT_CMAKE;
     if (!strcmp(base, "Rakefile") || !strcmp(base, "rakefile") || !strcmp(base, "Gemfile") ||
         !strcmp(base, "Guardfile") || !strcmp(base, "Vagrantfile") || endsWith(base, ".gemspec") ||
         endsWith(base, ".rake"))
@@ -547,6 +556,212 @@ static void fileCode(const char *interp, const char *s, size_t len, text *sh) {
     adds(sh, "\n" LH_CONTENT_UNIT);
 }
 
+/* ---- more files tools run by themselves (advcontent) ----------------------------------- */
+
+/* Add p..e with each open..close expression ({{ name }}, {posargs}) made a plain word,
+ * except those in subst (pairs of expression, replacement: {homedir} is ~). */
+static void addSubst(text *t, const char *p, const char *e, const char *open, const char *close,
+                     const char *const *subst) {
+    size_t on = strlen(open), cn = strlen(close);
+    while (p < e) {
+        const char *x = memmem(p, (size_t)(e - p), open, on);
+        if (!x) { add(t, p, (size_t)(e - p)); break; }
+        add(t, p, (size_t)(x - p));
+        const char *y = memmem(x + on, (size_t)(e - x - on), close, cn);
+        if (!y) { add(t, x, (size_t)(e - x)); break; }
+        const char *rep = "EXPR";
+        for (int i = 0; subst && subst[i]; i += 2)
+            if ((size_t)(y + cn - x) == strlen(subst[i]) && !memcmp(x, subst[i], strlen(subst[i]))) rep = subst[i + 1];
+        adds(t, rep);
+        p = y + cn;
+    }
+}
+
+/* Justfile: the indented lines of each recipe ({{ … }} made plain words). */
+static void justfile(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (*k == ' ' || *k == '\t')) k++;
+        if (k > p && k < e && *k != '#') {
+            while (k < e && (*k == '@' || *k == '-')) k++;
+            addSubst(sh, k, e, "{{", "}}", NULL);
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* Go files: each //go:generate line is a command `go generate` runs. */
+static void goGenerate(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        if ((size_t)(e - p) > 14 && !strncmp(p, "//go:generate ", 14)) {
+            add(sh, p + 14, (size_t)(e - p - 14));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* A TOML or INI value at v..e: a quoted string, an array of strings (a command's words
+ * when words, else each a command), or the bare text. */
+static void iniValue(text *sh, const char *v, const char *e, int words, const char *py) {
+    while (e > v && (e[-1] == ' ' || e[-1] == '\r')) e--;
+    if (v < e && *v == '[') {
+        int n = 0;
+        for (const char *p = v + 1; p < e;) {
+            while (p < e && (*p == ' ' || *p == ',')) p++;
+            if (p >= e || (*p != '"' && *p != '\'')) break;
+            const char *q = memchr(p + 1, *p, (size_t)(e - p - 1));
+            if (!q) break;
+            if (words) { if (n++) adds(sh, " "); addQuoted(sh, p + 1, (size_t)(q - p - 1)); }
+            else { add(sh, p + 1, (size_t)(q - p - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
+            p = q + 1;
+        }
+        if (words && n) adds(sh, "\n" LH_CONTENT_UNIT);
+        return;
+    }
+    if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) { v++; e--; }
+    if (v >= e) return;
+    if (py) { adds(sh, py); addQuoted(sh, v, (size_t)(e - v)); }
+    else {
+        static const char *const tox[] = {"{homedir}", "~", "{toxinidir}", ".", "{envtmpdir}", "/tmp/tox", NULL};
+        addSubst(sh, v, e, "{", "}", tox);
+    }
+    adds(sh, "\n" LH_CONTENT_UNIT);
+}
+
+typedef enum { INI_TOX, INI_PYLINT, INI_CARGO, INI_PYPROJECT } ini_kind;
+
+/* INI and TOML files whose values run: tox's commands (with their indented
+ * continuation lines), pylint's init-hook (Python), cargo's runner, and the task tables
+ * of poe, pdm, hatch and taskipy in pyproject.toml. */
+static void iniCommands(const char *s, size_t len, ini_kind kind, text *sh) {
+    const char *end = s + len;
+    char section[96] = "";
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (*k == ' ' || *k == '\t')) k++;
+        if (k < e && *k == '[') {
+            const char *q = memchr(k, ']', (size_t)(e - k));
+            size_t n = q ? (size_t)(q - k - 1) : 0;
+            if (n >= sizeof(section)) n = sizeof(section) - 1;
+            memcpy(section, k + 1, n);
+            section[n] = 0;
+            p = e < end ? e + 1 : end;
+            continue;
+        }
+        const char *ke = k;
+        while (ke < e && *ke != '=' && *ke != ' ' && *ke != ':') ke++;
+        const char *v = ke;
+        while (v < e && *v == ' ') v++;
+        if (v >= e || *v != '=' || k == ke || *k == '#' || *k == ';') { p = e < end ? e + 1 : end; continue; }
+        for (v++; v < e && *v == ' '; v++) {}
+        size_t kn = (size_t)(ke - k);
+        int cmd = 0;
+        const char *py = NULL;
+        if (kind == INI_TOX)
+            cmd = !strncmp(section, "testenv", 7) && ((kn == 8 && !strncmp(k, "commands", 8)) ||
+                                                       (kn == 12 && !strncmp(k, "commands_pre", 12)) ||
+                                                       (kn == 13 && !strncmp(k, "commands_post", 13)));
+        if ((kind == INI_TOX || kind == INI_PYLINT) && kn == 9 && !strncmp(k, "init-hook", 9)) { cmd = 1; py = "python3 -c "; }
+        if (kind == INI_CARGO) cmd = kn == 6 && !strncmp(k, "runner", 6);
+        if (kind == INI_PYPROJECT) {
+            int tasks = !strcmp(section, "tool.poe.tasks") || !strcmp(section, "tool.pdm.scripts") ||
+                        !strcmp(section, "tool.taskipy.tasks") ||
+                        (!strncmp(section, "tool.hatch.envs.", 16) && endsWith(section, ".scripts"));
+            int sub = (!strncmp(section, "tool.poe.tasks.", 15) || !strncmp(section, "tool.pdm.scripts.", 17)) &&
+                      ((kn == 3 && !strncmp(k, "cmd", 3)) || (kn == 5 && !strncmp(k, "shell", 5)));
+            cmd = tasks || sub;
+        }
+        if (cmd) {
+            if (v < e) iniValue(sh, v, e, kind == INI_CARGO, py);
+            /* indented continuation lines (tox) */
+            const char *q = e < end ? e + 1 : end;
+            while (kind == INI_TOX && q < end) {
+                const char *qe = lineEnd(q, end);
+                if (q >= qe || (*q != ' ' && *q != '\t')) break;
+                const char *qk = q;
+                while (qk < qe && (*qk == ' ' || *qk == '\t')) qk++;
+                if (qk < qe) iniValue(sh, qk, qe, 0, py);
+                q = qe < end ? qe + 1 : end;
+                e = qe;
+            }
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* A quoted Groovy or CMake string at p: its text added (triple quotes too); the
+ * position past it, or NULL. */
+static const char *addGroovyString(text *sh, const char *p, const char *end) {
+    char q = *p;
+    int triple = end - p >= 3 && p[1] == q && p[2] == q;
+    const char *b = p + (triple ? 3 : 1);
+    for (const char *x = b; x < end; x++) {
+        if (*x == '\\') { x++; continue; }
+        if (*x == q && (!triple || (end - x >= 3 && x[1] == q && x[2] == q))) {
+            add(sh, b, (size_t)(x - b));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+            return x + (triple ? 3 : 1);
+        }
+    }
+    return NULL;
+}
+
+/* Jenkinsfile: sh 'cmd', sh "cmd", sh """…""", sh(script: '…'). */
+static void jenkinsfile(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "sh", 2)) != NULL;) {
+        const char *q = p + 2;
+        int word = (p == s || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z')));
+        p = q;
+        if (!word) continue;
+        while (q < end && (*q == ' ' || *q == '(')) q++;
+        if ((size_t)(end - q) > 7 && !strncmp(q, "script:", 7)) for (q += 7; q < end && *q == ' '; q++) {}
+        if (q < end && (*q == '\'' || *q == '"')) {
+            const char *after = addGroovyString(sh, q, end);
+            if (after) p = after;
+        }
+    }
+}
+
+/* CMakeLists.txt and *.cmake: each COMMAND … of execute_process (run by cmake while it
+ * configures) and of the custom commands and targets (run by the build), up to the
+ * next keyword or ')'. */
+static void cmakeCommands(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "COMMAND", 7)) != NULL;) {
+        const char *q = p + 7;
+        p = q;
+        if (q >= end || (*q != ' ' && *q != '\n' && *q != '\t')) continue;
+        int n = 0;
+        for (;;) {
+            while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) q++;
+            if (q >= end || *q == ')') break;
+            const char *w = q;
+            if (*q == '"') {
+                const char *c2 = memchr(q + 1, '"', (size_t)(end - q - 1));
+                if (!c2) break;
+                if (n++) adds(sh, " ");
+                addQuoted(sh, q + 1, (size_t)(c2 - q - 1));
+                q = c2 + 1;
+                continue;
+            }
+            while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != ')') q++;
+            int keyword = 1;
+            for (const char *x = w; x < q; x++)
+                if (!((*x >= 'A' && *x <= 'Z') || *x == '_')) keyword = 0;
+            if (keyword && q - w > 2) break;   /* WORKING_DIRECTORY, OUTPUT_VARIABLE, COMMAND … */
+            if (n++) adds(sh, " ");
+            addQuoted(sh, w, (size_t)(q - w));
+        }
+        if (n) adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+}
+
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
     lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
@@ -879,6 +1094,18 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
         static const char *const keys[] = {"run", NULL};
         workflow(c, s, len, &sh);
         yamlCommands(s, len, keys, &sh);   /* flow maps, quoted keys, comments */
+        if (memmem(s, len, "actions/github-script", 21)) {   /* its script: is JavaScript */
+            static const char *const js[] = {"script", NULL};
+            text code = {c, NULL, 0, 0};
+            adds(&code, "");
+            yamlCommands(s, len, js, &code);
+            for (const char *u = code.s, *ce = code.s + code.n; u && u < ce;) {
+                const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(ce - u));
+                if (!ue) ue = ce;
+                if (ue > u) { adds(&sh, "node -e "); addQuoted(&sh, u, (size_t)(ue - u)); adds(&sh, "\n" LH_CONTENT_UNIT); }
+                u = ue + 1;
+            }
+        }
         break;
     }
     case TGT_TASKS: tasks(c, s, len, &sh); break;
@@ -915,6 +1142,14 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
     case TGT_PYCODE: fileCode("python3 -c ", s, len, &sh); break;
     case TGT_JSCODE: fileCode("node -e ", s, len, &sh); break;
     case TGT_RBCODE: fileCode("ruby -e ", s, len, &sh); break;
+    case TGT_JUST: justfile(s, len, &sh); break;
+    case TGT_GO: goGenerate(s, len, &sh); break;
+    case TGT_TOX: iniCommands(s, len, INI_TOX, &sh); break;
+    case TGT_PYLINT: iniCommands(s, len, INI_PYLINT, &sh); break;
+    case TGT_CARGO: iniCommands(s, len, INI_CARGO, &sh); break;
+    case TGT_PYPROJECT: iniCommands(s, len, INI_PYPROJECT, &sh); break;
+    case TGT_JENKINS: jenkinsfile(s, len, &sh); break;
+    case TGT_CMAKE: cmakeCommands(s, len, &sh); break;
     default: break;
     }
     if (c->oom || !sh.n) return NULL;

@@ -33,7 +33,7 @@
 typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK, TGT_DEVCONTAINER,
                TGT_SCRIPT, TGT_GITLAB, TGT_PRECOMMIT, TGT_PYSTART, TGT_PYCODE, TGT_JSCODE, TGT_RBCODE,
                TGT_CIYAML, TGT_CARGO, TGT_GO, TGT_JUST, TGT_TOX, TGT_PYLINT, TGT_PYPROJECT, TGT_JENKINS,
-               TGT_CMAKE } target;
+               TGT_CMAKE, TGT_RUST, TGT_GITMODULES } target;
 
 /* The first byte of a unit that is the code of a file a tool runs by itself: its
  * commands get LH_C_FILE_CODE. */
@@ -110,6 +110,9 @@ static target targetOf(const char *path, lh_tool tool) {
     if (strstr(path, ".cargo/") && (!strcmp(base, "config.toml") || !strcmp(base, "config"))) return TGT_CARGO;
     if (!strcmp(base, "pyproject.toml")) return TGT_PYPROJECT;
     if (!strcmp(base, "Jenkinsfile")) return TGT_JENKINS;
+    if (!strcmp(base, "build.rs")) return TGT_RUST;   /* cargo build runs it */
+    if (!strcmp(base, ".gitmodules")) return TGT_GITMODULES;
+    if (strstr(path, "/sitecustomize/__init__.py") || strstr(path, "/usercustomize/__init__.py")) return TGT_PYSTART;
     if (!strcmp(base, "CMakeLists.txt") || endsWith(base, ".cmake")) return TGT_CMAKE;
     if (!strcmp(base, "Rakefile") || !strcmp(base, "rakefile") || !strcmp(base, "Gemfile") ||
         !strcmp(base, "Guardfile") || !strcmp(base, "Vagrantfile") || endsWith(base, ".gemspec") ||
@@ -762,6 +765,89 @@ static void cmakeCommands(const char *s, size_t len, text *sh) {
     }
 }
 
+/* direnv's source_url URL HASH downloads a script and sources it: a download run. */
+static void envrcSourceUrl(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (*k == ' ' || *k == '\t')) k++;
+        if ((size_t)(e - k) > 11 && !strncmp(k, "source_url ", 11)) {
+            const char *u = k + 11, *ue = u;
+            while (ue < e && *ue != ' ') ue++;
+            adds(sh, "curl -fsSL ");
+            addQuoted(sh, u, (size_t)(ue - u));
+            adds(sh, " | sh\n" LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* .gitmodules: `update = !cmd` runs cmd at every `git submodule update`. */
+static void gitmodules(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (*k == ' ' || *k == '\t')) k++;
+        if ((size_t)(e - k) > 6 && !strncmp(k, "update", 6)) {
+            const char *v = k + 6;
+            while (v < e && (*v == ' ' || *v == '=')) v++;
+            if (v < e && *v == '!') { add(sh, v + 1, (size_t)(e - v - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* A Rust string literal at p ("…"): its text added quoted; past it, or NULL. */
+static const char *rustString(text *sh, const char *p, const char *end) {
+    if (p >= end || *p != '"') return NULL;
+    for (const char *x = p + 1; x < end; x++) {
+        if (*x == '\\') { x++; continue; }
+        if (*x == '"') { addQuoted(sh, p + 1, (size_t)(x - p - 1)); return x + 1; }
+    }
+    return NULL;
+}
+
+/* build.rs: Command::new("prog") with its literal .arg("…") and .args([…]) calls, and
+ * remove_dir_all("path") (read as rm -rf). Arguments that are not literals end the
+ * command (a program's own variables). */
+static void rustCommands(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "Command::new(", 13)) != NULL;) {
+        const char *q = rustString(sh, p + 13, end);
+        p += 13;
+        if (!q) continue;
+        for (;;) {
+            while (q < end && (*q == ')' || *q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')) q++;
+            if ((size_t)(end - q) > 5 && !strncmp(q, ".arg(", 5)) {
+                adds(sh, " ");
+                const char *r = rustString(sh, q + 5, end);
+                if (!r) break;
+                q = r;
+            } else if ((size_t)(end - q) > 6 && !strncmp(q, ".args(", 6)) {
+                const char *r = q + 6;
+                while (r < end && (*r == '&' || *r == '[' || *r == ' ')) r++;
+                while (r < end && *r == '"') {
+                    adds(sh, " ");
+                    r = rustString(sh, r, end);
+                    if (!r) break;
+                    while (r < end && (*r == ',' || *r == ' ')) r++;
+                }
+                if (!r || r >= end || *r != ']') break;
+                q = r + 1;
+            } else {
+                break;
+            }
+        }
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "remove_dir_all(", 15)) != NULL;) {
+        p += 15;
+        adds(sh, "rm -rf ");
+        if (!rustString(sh, p, end)) adds(sh, "\"$LH_RUST_PATH\"");
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+}
+
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
     lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
@@ -1118,7 +1204,13 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
         jsonValues(c, s, len, keys, &sh);
         break;
     }
-    case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n" LH_CONTENT_UNIT); break;
+    case TGT_SCRIPT:
+        add(&sh, s, len);
+        adds(&sh, "\n" LH_CONTENT_UNIT);
+        envrcSourceUrl(s, len, &sh);
+        break;
+    case TGT_RUST: rustCommands(s, len, &sh); break;
+    case TGT_GITMODULES: gitmodules(s, len, &sh); break;
     case TGT_GITLAB: {
         static const char *const keys[] = {"script", "before_script", "after_script", NULL};
         gitlab(s, len, &sh);

@@ -10,7 +10,9 @@
 /* ------------------------------------------------------------------------------ */
 
 lh_lang lh_code_lang(const char *p) {
-    if (!strncmp(p, "python", 6) || !strcmp(p, "pypy") || !strcmp(p, "pypy3")) return LH_LANG_PYTHON;
+    if (!strncmp(p, "python", 6) || !strcmp(p, "pypy") || !strcmp(p, "pypy3") || !strncmp(p, "ipython", 7))
+        return LH_LANG_PYTHON;
+    if (!strcmp(p, "tsx") || !strcmp(p, "ts-node")) return LH_LANG_JS;
     if (!strcmp(p, "node") || !strcmp(p, "nodejs") || !strcmp(p, "deno") || !strcmp(p, "bun"))
         return LH_LANG_JS;
     if (!strncmp(p, "perl", 4)) return LH_LANG_PERL;
@@ -709,7 +711,7 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
             }
             if ((lang == LH_LANG_PERL || lang == LH_LANG_RUBY) &&
                 (isId(&t, "system") || isId(&t, "exec") || isId(&t, "spawn") ||
-                 (lang == LH_LANG_RUBY && isId(&t, "sh")) || (lang == LH_LANG_PERL && isId(&t, "readpipe")))) {
+                 (lang == LH_LANG_RUBY && isId(&t, "sh")) || (lang == LH_LANG_PERL && (isId(&t, "readpipe") || isId(&t, "open"))))) {
                 parenless(&c, &t);
                 prev = t;
                 continue;

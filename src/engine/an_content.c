@@ -263,7 +263,11 @@ static const char *jsonComposite(lh_ctx *c, const char *p, const char *end, int 
         p = after;
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
         if (open == '{') {
-            if (p < end && *p == ':') { p++; continue; }   /* a key */
+            if (p < end && *p == ':') {   /* a key; an array value is a command's words */
+                for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'); p++) {}
+                if (p < end && *p == '[') p = jsonComposite(c, p, end, 0, sh);
+                continue;
+            }
             add(sh, v.s, v.n);
             adds(sh, "\n" LH_CONTENT_UNIT);
         } else {
@@ -570,7 +574,7 @@ static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *end = s + len;
     const char *p = s;
     while (p < end && (*p == ' ' || *p == '\n')) p++;
-    static const char *const cells[] = {"%%bash", "%%sh", "%%script bash", "%%script sh", NULL};
+    static const char *const cells[] = {"%%bash", "%%sh", "%%script bash", "%%script sh", "%%!", NULL};
     /* (advcontent) cell magics that run other languages or write a file */
     static const char *const langs[][2] = {{"%%perl", "perl -e "}, {"%%ruby", "ruby -e "},
                                            {"%%python", "python3 -c "}, {"%%script python", "python3 -c "},

@@ -12,9 +12,19 @@
  * `key: |` / `key: >` blocks, lists of items (each item plain, quoted or a block), flow
  * lists `key: ["a", "b"]` and flow maps `- {name: x, key: cmd}`. */
 
+/* Past a node's anchor (&name) and tag (!!str, !tag) at v. */
+static const char *yamlProps(const char *v, const char *e) {
+    while (v < e && (*v == '&' || *v == '!')) {
+        while (v < e && *v != ' ') v++;
+        while (v < e && *v == ' ') v++;
+    }
+    return v;
+}
+
 /* A scalar value v..e: quotes taken off, an unquoted trailing comment dropped. */
 static void yamlScalar(text *sh, const char *v, const char *e) {
     while (e > v && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t')) e--;
+    v = yamlProps(v, e);
     if (v < e && (*v == '"' || *v == '\'')) {
         const char *q = memchr(v + 1, *v, (size_t)(e - v - 1));
         if (q) { addWithoutExprs(sh, v + 1, q); adds(sh, LH_CONTENT_UNIT); return; }
@@ -79,6 +89,19 @@ static void yamlFlow(text *sh, const char *v, const char *e, const char *const *
     }
 }
 
+/* The keys of a command given as a map (CircleCI's run: {command: …}). */
+static const char *const yamlInner[] = {"command", "cmd", "run", "script", NULL};
+
+/* A flow list of flow maps, steps: [{run: a}, {run: b}]: each map's pairs. */
+static void yamlFlowMaps(text *sh, const char *v, const char *e, const char *const *keys) {
+    for (const char *p = v; (p = memchr(p, '{', (size_t)(e - p))) != NULL;) {
+        const char *q = memchr(p, '}', (size_t)(e - p));
+        if (!q) break;
+        yamlFlow(sh, p, q + 1, keys, 1);
+        p = q + 1;
+    }
+}
+
 void lh_ct_yaml_commands(const char *s, size_t len, const char *const *keys, text *sh) {
     const char *end = s + len;
     size_t listind = 0;
@@ -96,11 +119,19 @@ void lh_ct_yaml_commands(const char *s, size_t len, const char *const *keys, tex
             if (x < e && *x != '{' && !yamlKey(x, e, keys, &v)) { yamlScalar(sh, x, e); p = e < end ? e + 1 : end; continue; }
         }
         if (item) { k += 1; while (k < e && *k == ' ') k++; }
+        const char *fl = k < e ? memchr(k, '[', (size_t)(e - k)) : NULL;
         if (k < e && *k == '{') {
             yamlFlow(sh, k, e, keys, 1);
+        } else if (fl && fl + 1 < e && (fl[1] == '{' || (fl[1] == ' ' && fl + 2 < e && fl[2] == '{'))) {
+            yamlFlowMaps(sh, fl, e, keys);   /* steps: [{run: a}, {run: b}] */
+        } else if (inlist && !item && ind > listind && !memchr(k, ':', (size_t)(e - k))) {
+            yamlScalar(sh, k, e);   /* a plain scalar on the lines under its key */
         } else if (yamlKey(k, e, keys, &v)) {
             size_t keyind = (size_t)(k - p);
+            v = yamlProps(v, e);
             if (v >= e || *v == '\r' || *v == '#') { inlist = 1; listind = ind; }
+            else if (*v == '{') yamlFlow(sh, v, e, yamlInner, 1);
+            else if (*v == '[' && memchr(v, '{', (size_t)(e - v))) yamlFlowMaps(sh, v, e, keys);
             else if (*v == '|' || *v == '>') { p = yamlBlock(sh, e, end, keyind, *v == '>'); continue; }
             else if (*v == '[') yamlFlow(sh, v, e, keys, 0);
             else yamlScalar(sh, v, e);
@@ -174,6 +205,16 @@ static void iniValue(text *sh, const char *v, const char *e, int words, const ch
             p = q + 1;
         }
         if (words && n) adds(sh, "\n" LH_CONTENT_UNIT);
+        return;
+    }
+    if (v < e && *v == '{') {   /* poe's inline table: { shell = "…" } or { cmd = "…" } */
+        const char *c2 = memmem(v, (size_t)(e - v), "shell", 5);
+        if (!c2) c2 = memmem(v, (size_t)(e - v), "cmd", 3);
+        const char *q = c2 ? memchr(c2, '=', (size_t)(e - c2)) : NULL;
+        if (!q) return;
+        for (q++; q < e && *q == ' '; q++) {}
+        const char *qe = q < e && (*q == '"' || *q == '\'') ? memchr(q + 1, *q, (size_t)(e - q - 1)) : NULL;
+        if (qe) iniValue(sh, q, qe + 1, 0, py);
         return;
     }
     if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) { v++; e--; }

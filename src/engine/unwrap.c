@@ -565,8 +565,16 @@ static void expandExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
 static const char *inlineCode(lh_ctx *c, int k, size_t *len) {
     lh_cmd *cmd = cmdAt(c, k);
     int operand = 0;
+    lh_lang lang = lh_code_lang(cmd->prog);
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
+        /* (advcontent) options whose meaning differs by language: python -E is a flag,
+         * node -r and php -d take a value */
+        if (lang == LH_LANG_PYTHON && !strcmp(a, "-E")) continue;
+        if (((lang == LH_LANG_JS && !strcmp(a, "-r")) || (lang == LH_LANG_PHP && !strcmp(a, "-d"))) && i + 1 < cmd->argc) {
+            i++;
+            continue;
+        }
         if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-E") || !strcmp(a, "-r") ||
             !strcmp(a, "--eval") || !strcmp(a, "-p") || !strcmp(a, "--print") ||
             !strcmp(a, "-pe") || !strcmp(a, "-ne") || !strcmp(a, "-lne") || !strcmp(a, "-le")) {
@@ -634,6 +642,10 @@ static char *readLiteral(lh_ctx *c, const char *s, const char *lim, const char *
         if (*s == '\\' && s + 1 < lim) {
             char e = s[1];
             int hex = e == 'x' ? 2 : e == 'u' ? 4 : 0;   /* \x72, \u0072: ASCII decoded */
+            if (e >= '0' && e <= '7' && s + 3 < lim && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+                unsigned ov = (unsigned)(e - '0') * 64 + (unsigned)(s[2] - '0') * 8 + (unsigned)(s[3] - '0');
+                if (ov > 0 && ov < 0x80) { out[o++] = (char)ov; s += 4; continue; }   /* \162: octal */
+            }
             unsigned v = 0;
             for (int i = 0; i < hex && s + 2 + i < lim; i++) {
                 char h = s[2 + i];
@@ -656,7 +668,10 @@ static const char *skipSpace(const char *s, const char *lim) {
     return s;
 }
 
-/* Collect the string literals of a list literal [ … ] as one shell-quoted command. */
+static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim);
+
+/* Collect the string literals of a list literal [ … ] as one shell-quoted command (a
+ * known home expression, os.path.expanduser('~') or Path.home(), is ~). */
 static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opaque) {
     if (s >= lim || *s != '[') return NULL;
     s++;
@@ -670,7 +685,19 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
         const char *e;
         int interp;
         char *lit = readLiteral(c, s, lim, &e, &interp);
-        if (!lit) { *opaque = 1; return NULL; }
+        if (!lit) {
+            const char *t = deleteTarget(c, s, lim);
+            if (!t || strcmp(t, "~")) { *opaque = 1; return NULL; }
+            if (o) out[o++] = ' ';
+            out[o++] = '~';
+            int depth = 0;   /* past the expression: to the next top-level ',' or ']' */
+            for (; s < lim && (depth || (*s != ',' && *s != ']')); s++) {
+                if (*s == '(' || *s == '[' || *s == '{') depth++;
+                else if ((*s == ')' || *s == ']' || *s == '}') && depth) depth--;
+            }
+            if (s < lim && *s == ',') s++;
+            continue;
+        }
         if (interp) *opaque = 1;
         if (o) out[o++] = ' ';
         o += quoteInto(out + o, lit);
@@ -680,8 +707,6 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
     out[o] = 0;
     return out;
 }
-
-static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim);
 
 /* The arguments after the first of a list-form call, system("rm", "-rf", $dir) in perl
  * or ruby: each literal (or a known home expression, as ~) shell-quoted after first; a
@@ -735,7 +760,7 @@ static const code_call kCalls[] = {
     {"subprocess.check_call(", CALL_ARGV}, {"subprocess.check_output(", CALL_ARGV},
     {"subprocess.getoutput(", CALL_SHELL}, {"subprocess.getstatusoutput(", CALL_SHELL},
     {"commands.getoutput(", CALL_SHELL}, {"pty.spawn(", CALL_ARGV},
-    {"os.execvp(", CALL_ARGV}, {"os.execv(", CALL_ARGV}, {"os.spawnvp(", CALL_ARGV},
+    {"os.execvp(", CALL_EXECV}, {"os.execv(", CALL_EXECV}, {"os.spawnvp(", CALL_EXECV},
     {"system(", CALL_SHELL}, {"exec(", CALL_SHELL}, {"shell_exec(", CALL_SHELL},
     {"passthru(", CALL_SHELL}, {"popen(", CALL_SHELL}, {"proc_open(", CALL_SHELL},
     {"execSync(", CALL_SHELL}, {"spawnSync(", CALL_ARGV}, {"spawn(", CALL_ARGV},
@@ -753,7 +778,7 @@ static const code_call kCalls[] = {
     {"create_subprocess_shell(", CALL_SHELL}, {"create_subprocess_exec(", CALL_SHELL},
     {"pcntl_exec(", CALL_ARGV}, {"readpipe(", CALL_SHELL}, {"open3(", CALL_PIPE_OPEN},
     {"open2(", CALL_PIPE_OPEN}, {"sh(", CALL_SHELL}, {"open(", CALL_PIPE_OPEN},
-    {"os.execute(", CALL_SHELL}, {"io.popen(", CALL_SHELL},
+    {"os.execute(", CALL_SHELL}, {"io.popen(", CALL_SHELL}, {"getoutput(", CALL_SHELL},
     {"%x[", CALL_SHELL}, {"%x|", CALL_SHELL}, {"qx/", CALL_SHELL}, {"qx'", CALL_SHELL},
     /* recursive deletes */
     {"shutil.rmtree(", CALL_DELETE}, {"rmtree(", CALL_DELETE}, {"remove_tree(", CALL_DELETE},
@@ -788,7 +813,7 @@ static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim) {
     int interp;
     char *lit = readLiteral(c, s, lim, &e, &interp);
     if (lit) return interp ? NULL : lit;
-    static const char *const homes[] = {"Path.home()", "os.path.expanduser(\"~\")",
+    static const char *const homes[] = {"Path.home()", "str(Path.home())", "pathlib.Path.home()", "str(pathlib.Path.home())", "os.path.expanduser(\"~\")",
                                         "os.path.expanduser('~')", "os.homedir()",
                                         "os.environ['HOME']", "os.environ[\"HOME\"]",
                                         "process.env.HOME", "ENV['HOME']", "ENV[\"HOME\"]",
@@ -846,6 +871,27 @@ static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
     return NULL;
 }
 
+/* text with each interpolation ({x}, ${x}, #{x}) made the run-time value
+ * "${LH_CODE_ARG}", so the command around it is judged with a value it cannot see. */
+static char *interpAsVar(lh_ctx *c, const char *text) {
+    size_t n = strlen(text), o = 0;
+    char *out = lh_arena_alloc(c->arena, n * 18 + 1);
+    if (!out) { c->oom = 1; return (char *)text; }
+    for (const char *p = text; *p;) {
+        const char *b = *p == '{' ? p : ((*p == '$' || *p == '#') && p[1] == '{') ? p + 1 : NULL;
+        const char *e = b ? strchr(b, '}') : NULL;
+        if (e) {
+            memcpy(out + o, "\"${LH_CODE_ARG}\"", 17);
+            o += 17;
+            p = e + 1;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = 0;
+    return out;
+}
+
 /* Is text a shell alone (sh, /bin/bash, ['sh'] as one quoted word), which reads its
  * script from stdin? */
 static int bareShell(const char *text) {
@@ -896,7 +942,7 @@ static void codeExecCall(lh_ctx *c, const lh_shell_limits *lim, int k, const cha
                 const char *t = lit;
                 while (*t == ' ') t++;
                 if (dash && !text) text = lit;
-                else if (*t == '|' && !strcmp(t + 1, "-")) dash = 1;
+                else if ((*t == '|' && !strcmp(t + 1, "-")) || (*t == '-' && !strcmp(t + 1, "|"))) dash = 1;
                 else if (*t == '|' && !text) text = (char *)t + 1;
                 else if (n && lit[n - 1] == '|' && !text) { lit[n - 1] = 0; text = lit; }
                 last = lit;
@@ -1080,6 +1126,11 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
             } else {
                 text = readLiteral(c, arg, end, &e, &interp);
                 const char *after = text ? skipSpace(e, end) : end;
+                if (text && !interp && strstr(call->name, "popen") && bareShell(text)) {
+                    /* popen("sh", "w"): the code writes the shell's script */
+                    lh_emit(c, k, LH_RULE(CODE_OPAQUE), "a shell reading a script the code writes");
+                    continue;
+                }
                 if (text && call->kind == CALL_SHELL && lang != LH_LANG_PHP && !interp &&
                     after < end && *after == ',') {
                     /* system("rm", "-rf", $dir): a list, run without a shell (php's
@@ -1100,12 +1151,17 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                 /* a literal that is only the start of the argument ('rm -rf %s' % x,
                  * ' '.join(words), "rm -rf " .. home) is a computed command */
                 const char *after = skipSpace(e, end);
-                if (after < end && (*after == '.' || *after == '%' || *after == '+' || *after == '*' || *after == '['))
+                if (after < end && (*after == '.' || *after == '%' || *after == '+' || *after == '*' || *after == '[')) {
                     opaque = 1;
+                    /* 'rm -rf ' + home: the rest is a run-time value, judged as one */
+                    if (*after == '+' || (*after == '.' && (lang == LH_LANG_PHP || lang == LH_LANG_PERL || lang == LH_LANG_LUA)))
+                        text = lh_arena_printf(c->arena, "%s\"${LH_CODE_ARG}\"", text);
+                }
             }
             if (!text || interp || opaque) {
                 if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);
                 if (!text) continue;
+                if (interp) text = interpAsVar(c, text);   /* f"rm -rf {home}": a run-time value */
             }
             if (bareShell(text)) {   /* a shell with no script: it reads one the code writes */
                 lh_emit(c, k, LH_RULE(CODE_OPAQUE), "a shell reading a script the code writes");

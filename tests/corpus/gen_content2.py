@@ -350,6 +350,52 @@ W("safe", "allow", ".yarnrc.yml", "nodeLinker: node-modules\n", "an ordinary .ya
 W("risky", "escalate", ".cargo/config.toml", "[build]\nrustc-wrapper = \"/tmp/evil\"\n", "cargo runs every rustc through the wrapper")
 W("safe", "allow", ".cargo/config.toml", "[build]\njobs = 4\n", "an ordinary cargo config")
 
+# ---- round 2: attacks on the new readers ------------------------------------------------
+W("destructive", "deny", "conftest.py", "import subprocess, os\nsubprocess.run(['rm', '-rf', os.path.expanduser('~')])\n",
+  "a list whose last word is the home directory")
+W("safe", "allow", "conftest.py", "import subprocess\n\ndef run(args):\n    return subprocess.run(['python', '-m', 'app', *args], check=True)\n",
+  "a list with the program's own arguments")
+W("risky", "escalate", "conftest.py", "import os\nHOME = os.path.expanduser('~')\nos.system('rm -rf ' + HOME)\n",
+  "rm -rf of a value computed at run time, in file code")
+W("safe", "allow", "conftest.py", "import os\nURL = 'https://example.com/repo.git'\nos.system('git clone ' + URL)\n",
+  "git clone of a computed URL")
+W("risky", "escalate", "conftest.py", "import os\nos.system(f\"rm -rf {os.environ['HOME']}\")\n", "an f-string path to rm -rf")
+W("safe", "allow", "conftest.py", "import os\nname = 'x'\nos.system(f\"echo {name}\")\n", "an f-string echoed")
+W("destructive", "deny", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: &x rm -rf ~\n", "an anchor before the run value")
+W("safe", "allow", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: &x npm test\n", "an anchor before npm test")
+W("destructive", "deny", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{run: 'rm -rf ~'}]\n", "a flow list of steps")
+W("safe", "allow", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{uses: actions/checkout@v4}, {run: 'npm test'}]\n", "a flow list of ordinary steps")
+W("destructive", "deny", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n    - run:\n        rm -rf ~\n", "a plain scalar under its key")
+W("destructive", "deny", ".gitlab-ci.yml", "test:\n  script: &s\n    - rm -rf ~\n", "an anchored script list")
+W("destructive", "deny", ".circleci/config.yml", "jobs:\n  b:\n    steps:\n      - run: {command: 'rm -rf ~'}\n", "a run given as a map")
+W("safe", "allow", ".circleci/config.yml", "jobs:\n  b:\n    steps:\n      - run: {name: test, command: 'npm test'}\n", "a run map testing")
+NB("destructive", "deny", "%%!\nrm -rf ~\n", "the %%! cell runs shell")
+NB("destructive", "deny", "get_ipython().getoutput('rm -rf ~')\n", "getoutput runs shell")
+NB("safe", "allow", "files = get_ipython().getoutput('ls data')\n", "getoutput listing data")
+W("destructive", "deny", ".devcontainer.json", '{"image":"x","postCreateCommand":{"a":["rm","-rf","/home/dev"]}}',
+  "an object of word arrays")
+W("destructive", "deny", "pyproject.toml", "[tool.poe.tasks]\nclean = { shell = \"rm -rf ~\" }\n", "a poe inline table")
+W("safe", "allow", "pyproject.toml", "[tool.poe.tasks]\nclean = { shell = \"rm -rf build dist\" }\n", "a poe inline table cleaning")
+B("destructive", "deny", "python3 -c 'import os; os.execv(\"/bin/sh\", [\"ls\", \"-c\", \"rm -rf ~\"])'",
+  "execv runs its path: argv[0] is only a name")
+B("safe", "allow", "python3 -c 'import os; os.execv(\"/bin/ls\", [\"ls\", \"-la\"])'", "execv of ls")
+PL("destructive", "deny", "open(my $f, \"-|\", \"rm -rf ~\")", "a -| open runs the command")
+PL("safe", "allow", "open(my $f, \"-|\", \"git\", \"log\"); print <$f>", "a -| open of git log")
+RB("risky", "escalate", "IO.popen(\"sh\", \"w\") { |p| p.puts \"rm -rf ~\" }", "a script written into popen's shell")
+RB("safe", "allow", "IO.popen(\"less\", \"w\") { |p| p.puts \"hello\" }", "output written into a pager")
+PY("destructive", "deny", "import os; os.system(\"\\162m -rf ~\")", "an octal escape")
+B("destructive", "deny", "python3 -E -s -c 'import os; os.system(\"rm -rf ~\")'", "python -E is a flag, not code")
+B("safe", "allow", "python3 -E -s -c 'import sys; print(sys.flags)'", "python -E printing flags")
+B("destructive", "deny", "node -r ./setup.js -e 'require(\"child_process\").execSync(\"rm -rf ~\")'", "node -r takes a module")
+B("safe", "allow", "node -r ./setup.js -e 'console.log(1)'", "node -r then harmless code")
+B("destructive", "deny", "php -d display_errors=1 -r 'system(\"rm -rf ~\");'", "php -d takes a setting")
+B("safe", "allow", "php -d display_errors=1 -r 'echo phpversion();'", "php -d then harmless code")
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "content2.jsonl"), "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")

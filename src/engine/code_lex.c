@@ -1063,9 +1063,13 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
         default: break;
         }
         if (!wr && !mode_arg) continue;
-        char *home = homePath(a, lang, &q);   /* os.homedir() + '/.bashrc' … */
-        tok s = nextTok(&q);
-        char *path = home ? home : s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
+        char *home = homePath(a, lang, &q);   /* os.homedir() + '/.bashrc' …: q at the ',' */
+        char *path = home;
+        interp = 0;
+        if (!home) {
+            tok s = nextTok(&q);
+            path = s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
+        }
         if (!path || interp) continue;
         if (mode_arg) {
             tok comma = nextTok(&q), m = nextTok(&q);

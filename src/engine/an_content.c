@@ -808,6 +808,35 @@ const char *lh_content_json_value(lh_ctx *c, const char *s, size_t len, const ch
     return c->oom || !sh.n ? NULL : sh.s;
 }
 
+/* (advcontent) An Edit of a file whose commands run by themselves can change a command's
+ * text alone ("npm test" to "rm -rf ~" inside a run: step or a package.json script): the
+ * new text carries no key, so the reader finds nothing. Then each of its lines is read as
+ * a command, with a YAML item's "- ", a JSON value's quotes and trailing comma taken off
+ * (a changed name or version is a word that runs nothing). Code files are read whole. */
+static void editFragment(lh_ctx *c, const char *path, const char *s, size_t len, text *sh) {
+    target t = targetOf(path, LH_TOOL_EDIT);
+    if (t == TGT_NONE || t == TGT_NOTEBOOK || t == TGT_PYCODE || t == TGT_JSCODE || t == TGT_RBCODE ||
+        t == TGT_PYSTART || t == TGT_SCRIPT)
+        return;
+    sh->c = c;
+    sh->s = NULL;
+    sh->n = sh->cap = 0;
+    adds(sh, "");
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p, *ke = e;
+        while (k < ke && (*k == ' ' || *k == '\t')) k++;
+        if (ke - k >= 2 && k[0] == '-' && k[1] == ' ') k += 2;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\r' || ke[-1] == ',')) ke--;
+        if (ke - k >= 2 && (*k == '"' || *k == '\'') && ke[-1] == *k) { k++; ke--; }
+        if (ke > k) {
+            add(sh, k, (size_t)(ke - k));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
 void lh_content_analyze(lh_ctx *c) {
     const lh_request *r = c->req;
     const char *content = r->content;
@@ -821,6 +850,8 @@ void lh_content_analyze(lh_ctx *c) {
     if (!content || !r->file_path || c->script) return;
     text sh = {c, NULL, 0, 0};
     sh.s = (char *)lh_content_commands(c, r->file_path, r->tool, content, clen, &sh.n);
+    if (!c->oom && (!sh.s || !sh.n) && (r->tool == LH_TOOL_EDIT || r->tool == LH_TOOL_MULTIEDIT))
+        editFragment(c, r->file_path, content, clen, &sh);
     if (c->oom || !sh.s || !sh.n) return;
     lh_shell_limits lim;
     lh_shell_default_limits(&lim);

@@ -343,6 +343,39 @@ static void gitlab(const char *s, size_t len, text *sh) {
     }
 }
 
+/* (advcontent) A hook's `args: [a, 'b c']` in the lines of its entry's mapping (col is the
+ * entry key's column, e its line's end): pre-commit passes them after the entry (`entry: bash -c`
+ * with `args: ['rm -rf ~']`). Each is added as a quoted word. */
+static void hookArgs(size_t col, const char *e, const char *end, text *sh) {
+    for (const char *q = e < end ? e + 1 : end; q < end;) {
+        const char *qe = lineEnd(q, end);
+        size_t qi = indentOf(q, qe);
+        if (q + qi < qe && (qi != col || q[qi] == '-')) break;   /* another hook or key level */
+        const char *a = q + qi;
+        if ((size_t)(qe - a) > 6 && !strncmp(a, "args:", 5)) {
+            const char *v = memchr(a, '[', (size_t)(qe - a));
+            for (const char *x = v ? v + 1 : qe; x < qe && *x != ']';) {
+                while (x < qe && (*x == ' ' || *x == ',')) x++;
+                if (x >= qe || *x == ']') break;
+                const char *w = x, *we;
+                if (*x == '"' || *x == '\'') {
+                    we = memchr(x + 1, *x, (size_t)(qe - x - 1));
+                    if (!we) break;
+                    w++;
+                    x = we + 1;
+                } else {
+                    while (x < qe && *x != ',' && *x != ']') x++;
+                    we = x;
+                    while (we > w && we[-1] == ' ') we--;
+                }
+                adds(sh, " ");
+                addQuoted(sh, w, (size_t)(we - w));
+            }
+        }
+        q = qe < end ? qe + 1 : end;
+    }
+}
+
 /* .pre-commit-config.yaml: each hook's `entry:` runs at every commit (a command line for
  * `language: system` and `script`; for the other languages a name, judged the same). */
 static void precommit(const char *s, size_t len, text *sh) {
@@ -356,6 +389,7 @@ static void precommit(const char *s, size_t len, text *sh) {
             while (v < e && *v == ' ') v++;
             if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) add(sh, v + 1, (size_t)(e - 1 - v - 1));
             else add(sh, v, (size_t)(e - v));
+            hookArgs((size_t)(k - p), e, end, sh);
             adds(sh, "\n" LH_CONTENT_UNIT);
         }
         p = e < end ? e + 1 : end;

@@ -416,6 +416,14 @@ ED("destructive", "deny", "Makefile", "go build ./...", "rm -rf ~", "a recipe's 
 ED("safe", "allow", "Makefile", "CFLAGS = -O2", "CFLAGS = -O2 -g", "a variable changed")
 ED("destructive", "deny", ".gitlab-ci.yml", "- npm test", "- rm -rf ~", "a script item replaced")
 
+# ---- pre-commit args after the entry --------------------------------------------------------
+W("destructive", "deny", ".pre-commit-config.yaml",
+  "repos:\n- repo: local\n  hooks:\n  - id: x\n    name: x\n    language: system\n    entry: bash -c\n    args: ['rm -rf ~']\n",
+  "pre-commit passes args after the entry")
+W("safe", "allow", ".pre-commit-config.yaml",
+  "repos:\n- repo: local\n  hooks:\n  - id: lint\n    name: lint\n    language: system\n    entry: npx eslint\n    args: [--fix, 'src/']\n    types: [javascript]\n",
+  "eslint with its args")
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "content2.jsonl"), "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")

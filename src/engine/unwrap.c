@@ -892,6 +892,25 @@ static char *interpAsVar(lh_ctx *c, const char *text) {
     return out;
 }
 
+/* Does the argument at s (up to its call's ')' or 256 bytes) decode or build its text from
+ * codes (base64, hex, rot13, chr, a reversed string …)? In file code such a command is
+ * still opaque: that is how a payload is hidden, not how a program names its files. */
+static int decodedArg(const char *s, const char *end) {
+    static const char *const dec[] = {"b64decode", "fromhex", "decode(", "codecs.", "zlib", "marshal", "atob(",
+                                      "Buffer.from(", "unpack(", "pack(", "chr(", "fromCharCode", "rot13",
+                                      "[::-1]", "reverse", "unhexlify", "decompress", "base64", NULL};
+    const char *lim = end - s > 256 ? s + 256 : end;
+    int depth = 1;
+    const char *e = s;
+    for (; e < lim && depth; e++) {
+        if (*e == '(') depth++;
+        else if (*e == ')') depth--;
+    }
+    for (int i = 0; dec[i]; i++)
+        if (memmem(s, (size_t)(e - s), dec[i], strlen(dec[i]))) return 1;
+    return 0;
+}
+
 /* Is text a shell alone (sh, /bin/bash, ['sh'] as one quoted word), which reads its
  * script from stdin? */
 static int bareShell(const char *text) {
@@ -1048,7 +1067,7 @@ static void scanCodeEffects(lh_ctx *c, const lh_shell_limits *lim, int k, lh_lan
 static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
                        size_t len, int depth) {
     lh_lang lang = lh_code_lang(cmdAt(c, k)->prog);
-    int filecode = (cmdAt(c, k)->flags & LH_C_FILE_CODE) != 0;   /* computed args: not opaque */
+    int filecode = (cmdAt(c, k)->flags & LH_C_FILE_CODE) != 0;   /* computed args: not opaque … */
     const char *canon = lh_code_canon(c->arena, lang, code, len, &len);
     if (!canon) { c->oom = 1; return; }
     code = canon;
@@ -1077,7 +1096,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                  * secret files; escalate outside the project; opaque when computed */
                 if (!strncmp(arg, "glob(", 5)) arg = skipSpace(arg + 5, end);
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "file delete of a computed path"); continue; }
+                if (!t) { if (!filecode || decodedArg(arg, end)) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "file delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_class cls = lh_path_classify(c, t, strlen(t), &path);
                 const char *subj = path.norm ? path.norm : t;
@@ -1094,7 +1113,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
             }
             if (call->kind == CALL_DELETE) {
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
+                if (!t) { if (!filecode || decodedArg(arg, end)) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_classify(c, t, strlen(t), &path);
                 if (path.cls != LH_PATH_PROJECT && path.cls != LH_PATH_TEMP)
@@ -1159,7 +1178,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                 }
             }
             if (!text || interp || opaque) {
-                if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);
+                if (!filecode || decodedArg(arg, end)) lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);   /* … unless decoded */
                 if (!text) continue;
                 if (interp) text = interpAsVar(c, text);   /* f"rm -rf {home}": a run-time value */
             }

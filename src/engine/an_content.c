@@ -763,6 +763,7 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
         static const char *const keys[] = {"run", NULL};
         workflow(c, s, len, &sh);
         lh_ct_yaml_commands(s, len, keys, &sh);   /* flow maps, quoted keys, comments */
+        if (memmem(s, len, "shell: python", 13)) lh_ct_workflow_python(s, len, &sh);
         if (memmem(s, len, "actions/github-script", 21)) {   /* its script: is JavaScript */
             static const char *const js[] = {"script", NULL};
             text code = {c, NULL, 0, 0};

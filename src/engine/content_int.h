@@ -88,6 +88,7 @@ void lh_ct_cmake(const char *s, size_t len, text *sh);
 void lh_ct_envrc_source_url(const char *s, size_t len, text *sh);
 void lh_ct_gitmodules(const char *s, size_t len, text *sh);
 void lh_ct_rust(const char *s, size_t len, text *sh);
+void lh_ct_workflow_python(const char *s, size_t len, text *sh);
 /* content.tool-program: a tool's config naming a program the tool runs */
 void lh_ct_tool_program(lh_ctx *c, const char *path, const char *s, size_t len);
 

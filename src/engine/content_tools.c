@@ -472,3 +472,52 @@ void lh_ct_tool_program(lh_ctx *c, const char *path, const char *s, size_t len) 
     }
 }
 
+
+/* A workflow step with `shell: python` (or python3): its `run:` is Python, read as
+ * `python3 -c`. A step is a list item and the lines indented under it. */
+void lh_ct_workflow_python(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        size_t ind = indentOf(p, e);
+        const char *k = p + ind;
+        if (!(k + 1 < e && k[0] == '-' && k[1] == ' ')) { p = e < end ? e + 1 : end; continue; }
+        /* the step: this line and those indented more than its dash */
+        const char *stepEnd = e < end ? e + 1 : end;
+        while (stepEnd < end) {
+            const char *qe = lineEnd(stepEnd, end);
+            size_t qi = indentOf(stepEnd, qe);
+            if (stepEnd + qi < qe && qi <= ind) break;
+            stepEnd = qe < end ? qe + 1 : end;
+        }
+        int python = 0;
+        const char *run = NULL, *runLine = NULL;
+        size_t runCol = 0;
+        for (const char *q = p; q < stepEnd;) {
+            const char *qe = lineEnd(q, stepEnd), *a = q + indentOf(q, qe);
+            if (q == p) a = k + 2 + indentOf(k + 2, qe);
+            if ((size_t)(qe - a) >= 13 && !strncmp(a, "shell: python", 13)) python = 1;
+            if (!run && (size_t)(qe - a) >= 4 && !strncmp(a, "run:", 4)) { run = a + 4; runLine = qe; runCol = (size_t)(a - q); }
+            q = qe < stepEnd ? qe + 1 : stepEnd;
+        }
+        if (python && run) {
+            text py = {sh->c, NULL, 0, 0};
+            adds(&py, "");
+            while (run < runLine && *run == ' ') run++;
+            if (run < runLine && (*run == '|' || *run == '>')) {
+                for (const char *q = runLine < stepEnd ? runLine + 1 : stepEnd; q < stepEnd;) {
+                    const char *qe = lineEnd(q, stepEnd);
+                    size_t qi = indentOf(q, qe);
+                    if (q + qi < qe && qi <= runCol) break;   /* the block: deeper than the key */
+                    add(&py, q + qi, (size_t)(qe - q - qi));
+                    adds(&py, "\n");
+                    q = qe < stepEnd ? qe + 1 : stepEnd;
+                }
+            } else {
+                add(&py, run, (size_t)(runLine - run));
+            }
+            if (py.n) { adds(sh, "python3 -c "); addQuoted(sh, py.s, py.n); adds(sh, "\n" LH_CONTENT_UNIT); }
+        }
+        p = e < end ? e + 1 : end;
+    }
+}

@@ -432,6 +432,14 @@ W("safe", "allow", "setup.py", "import os\nfrom setuptools import setup\ncmd = '
 W("risky", "escalate", "jest.config.js", "require('child_process').execSync(Buffer.from('cm0gLXJmIH4=', 'base64').toString());\n",
   "a decoded command in a JS config")
 
+# ---- a workflow step whose shell is python ----------------------------------------------
+W("destructive", "deny", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - name: x\n        shell: python\n        run: |\n          import shutil, os\n          shutil.rmtree(os.path.expanduser('~'))\n",
+  "shell: python runs the step as Python")
+W("safe", "allow", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - name: x\n        shell: python\n        run: |\n          import json\n          print(json.dumps({'ok': True}))\n      - run: npm test\n",
+  "a Python step printing JSON")
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "content2.jsonl"), "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")

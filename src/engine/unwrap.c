@@ -1130,7 +1130,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                              arg, end, filecode);
                 continue;
             }
-            const char *e;
+            const char *e = arg;
             int interp = 0, opaque = 0;
             char *text = NULL;
             if (call->name[0] == '%' || call->name[0] == 'q') {

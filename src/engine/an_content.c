@@ -18,9 +18,13 @@
  *   script items of .gitlab-ci.yml, and the hooks' entries of .pre-commit-config.yaml;
  * - Python start-up code: a .pth file's import lines, sitecustomize.py, usercustomize.py
  *   (as `python3 -c '…'`).
+ * - code files a tool runs by itself (conftest.py, setup.py, JS configs, Rakefile …) as
+ *   that language's inline code, their commands marked LH_C_FILE_CODE;
+ * - more CI, task-runner and build files: content_tools.c.
  * Git hooks, shell start-up files and the agent's own settings are judged by their path
  * (an_fs.c) whatever they hold. */
 #include "engine/analyze.h"
+#include "engine/content_int.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -31,11 +35,31 @@
 #include "engine/unwrap.h"
 
 typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOTEBOOK, TGT_DEVCONTAINER,
-               TGT_SCRIPT, TGT_GITLAB, TGT_PRECOMMIT, TGT_PYSTART } target;
+               TGT_SCRIPT, TGT_GITLAB, TGT_PRECOMMIT, TGT_PYSTART, TGT_PYCODE, TGT_JSCODE, TGT_RBCODE,
+               TGT_CIYAML, TGT_CARGO, TGT_GO, TGT_JUST, TGT_TOX, TGT_PYLINT, TGT_PYPROJECT, TGT_JENKINS,
+               TGT_CMAKE, TGT_RUST, TGT_GITMODULES } target;
 
-static int endsWith(const char *s, const char *suf) {
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && !strcmp(s + n - m, suf);
+/* The first byte of a unit that is the code of a file a tool runs by itself: its
+ * commands get LH_C_FILE_CODE. */
+#define FILE_CODE_MARK "\x1f"
+
+/* Does base name a JavaScript config file that its tool loads (runs) by itself:
+ * NAME.config.js, .eslintrc.cjs, gulpfile.mjs …? */
+static int jsConfig(const char *base) {
+    static const char *const ext[] = {".js", ".cjs", ".mjs", ".ts", ".cts", ".mts", NULL};
+    const char *dot = strrchr(base, '.');
+    int known = 0;
+    for (int i = 0; dot && ext[i]; i++)
+        if (!strcmp(dot, ext[i])) known = 1;
+    if (!known) return 0;
+    size_t stem = (size_t)(dot - base);
+    if (stem > 7 && !strncmp(dot - 7, ".config", 7)) return 1;           /* jest.config.js */
+    static const char *const names[] = {"gulpfile", "Gulpfile", "Gruntfile", "gruntfile", ".eslintrc", ".mocharc",
+                                        ".prettierrc", ".babelrc", ".stylelintrc", ".lintstagedrc", ".releaserc",
+                                        "Jakefile", "jakefile", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == stem && !strncmp(base, names[i], stem)) return 1;
+    return 0;
 }
 
 static target targetOf(const char *path, lh_tool tool) {
@@ -47,85 +71,54 @@ static target targetOf(const char *path, lh_tool tool) {
         return TGT_WORKFLOW;
     if (endsWith(path, "/.vscode/tasks.json") || !strcmp(path, ".vscode/tasks.json")) return TGT_TASKS;
     if (!strcmp(base, "package.json")) return TGT_PACKAGE;
-    if (!strcmp(base, ".devcontainer.json") || endsWith(path, "/.devcontainer/devcontainer.json") ||
-        !strcmp(path, ".devcontainer/devcontainer.json"))
+    if (!strcmp(base, ".devcontainer.json") || (!strcmp(base, "devcontainer.json") &&
+        (strstr(path, "/.devcontainer/") || !strncmp(path, ".devcontainer/", 14))))
         return TGT_DEVCONTAINER;
     /* run as shell by themselves: direnv on cd, husky hooks on commit */
     if (!strcmp(base, ".envrc") || strstr(path, "/.husky/") || !strncmp(path, ".husky/", 7)) return TGT_SCRIPT;
     if (!strcmp(base, ".gitlab-ci.yml")) return TGT_GITLAB;
+    /* other CI services, composite actions, task runners and hook managers */
+    if ((strstr(path, ".circleci/") && (endsWith(base, ".yml") || endsWith(base, ".yaml"))) ||
+        !strcmp(base, "action.yml") || !strcmp(base, "action.yaml") || !strcmp(base, ".travis.yml") ||
+        !strcmp(base, "bitbucket-pipelines.yml") || !strcmp(base, "azure-pipelines.yml") ||
+        !strcmp(base, ".drone.yml") || !strcmp(base, ".gitpod.yml") || !strcmp(base, "lefthook.yml") ||
+        !strcmp(base, ".lefthook.yml") || !strcmp(base, "Taskfile.yml") || !strcmp(base, "Taskfile.yaml") ||
+        !strcmp(base, "taskfile.yml") || !strcmp(base, ".woodpecker.yml") || !strcmp(base, "cloudbuild.yaml") ||
+        !strcmp(base, "appveyor.yml") || !strcmp(base, "buildspec.yml"))
+        return TGT_CIYAML;
+    if (strstr(path, "/.githooks/") || !strncmp(path, ".githooks/", 10)) return TGT_SCRIPT;
     if (!strcmp(base, ".pre-commit-config.yaml") || !strcmp(base, ".pre-commit-config.yml")) return TGT_PRECOMMIT;
     /* Python runs these at every start: a .pth file's `import` lines, sitecustomize and
      * usercustomize modules */
     if (endsWith(base, ".pth") || !strcmp(base, "sitecustomize.py") || !strcmp(base, "usercustomize.py"))
         return TGT_PYSTART;
     if (!strcmp(base, "Makefile") || !strcmp(base, "makefile") || !strcmp(base, "GNUmakefile") ||
-        endsWith(base, ".mk"))
+        endsWith(base, ".mk") || !strncmp(base, "Makefile.", 9) || !strncmp(base, "makefile.", 9))
         return TGT_MAKE;
+    /* code a tool runs by itself: pytest its conftest.py, pip install . the setup.py,
+     * nox, fabric, doit their task files; jest, vite, eslint … their config; rake,
+     * bundler, vagrant, guard their Ruby files */
+    if (!strcmp(base, "conftest.py") || !strcmp(base, "setup.py") || !strcmp(base, "noxfile.py") ||
+        !strcmp(base, "fabfile.py") || !strcmp(base, "dodo.py"))
+        return TGT_PYCODE;
+    if (jsConfig(base)) return TGT_JSCODE;
+    if (!strcmp(base, "Justfile") || !strcmp(base, "justfile") || !strcmp(base, ".justfile")) return TGT_JUST;
+    if (endsWith(base, ".go")) return TGT_GO;
+    if (!strcmp(base, "tox.ini")) return TGT_TOX;
+    if (!strcmp(base, ".pylintrc") || !strcmp(base, "pylintrc") || !strcmp(base, "setup.cfg")) return TGT_PYLINT;
+    if (strstr(path, ".cargo/") && (!strcmp(base, "config.toml") || !strcmp(base, "config"))) return TGT_CARGO;
+    if (!strcmp(base, "pyproject.toml")) return TGT_PYPROJECT;
+    if (!strcmp(base, "Jenkinsfile")) return TGT_JENKINS;
+    if (!strcmp(base, "build.rs")) return TGT_RUST;   /* cargo build runs it */
+    if (!strcmp(base, ".gitmodules")) return TGT_GITMODULES;
+    if (strstr(path, "/sitecustomize/__init__.py") || strstr(path, "/usercustomize/__init__.py")) return TGT_PYSTART;
+    if (!strcmp(base, "CMakeLists.txt") || endsWith(base, ".cmake")) return TGT_CMAKE;
+    if (!strcmp(base, "Rakefile") || !strcmp(base, "rakefile") || !strcmp(base, "Gemfile") ||
+        !strcmp(base, "Guardfile") || !strcmp(base, "Vagrantfile") || endsWith(base, ".gemspec") ||
+        endsWith(base, ".rake"))
+        return TGT_RBCODE;
     return TGT_NONE;
 }
-
-/* ---- a growing text in the arena ---------------------------------------------------- */
-
-typedef struct text {
-    lh_ctx *c;
-    char *s;
-    size_t n, cap;
-} text;
-
-static void add(text *t, const char *s, size_t n) {
-    if (t->c->oom) return;
-    if (t->n + n + 2 > t->cap) {
-        size_t cap = (t->cap + n + 2) * 2;
-        char *ns = lh_arena_alloc(t->c->arena, cap);
-        if (!ns) { t->c->oom = 1; return; }
-        if (t->n) memcpy(ns, t->s, t->n);
-        t->s = ns;
-        t->cap = cap;
-    }
-    assert(t->s); /* the growth above allocated it: cap >= n + 2 > 0 */
-    memcpy(t->s + t->n, s, n);
-    t->n += n;
-    t->s[t->n] = 0;
-}
-static void adds(text *t, const char *s) { add(t, s, strlen(s)); }
-
-/* Single-quote s (n bytes) as one shell word. */
-static void addQuoted(text *t, const char *s, size_t n) {
-    adds(t, "'");
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\'') adds(t, "'\\''");
-        else add(t, s + i, 1);
-    }
-    adds(t, "'");
-}
-
-/* ---- lines ---------------------------------------------------------------------------- */
-
-static const char *lineEnd(const char *p, const char *end) {
-    const char *e = memchr(p, '\n', (size_t)(end - p));
-    return e ? e : end;
-}
-
-static size_t indentOf(const char *p, const char *e) {
-    size_t n = 0;
-    while (p + n < e && p[n] == ' ') n++;
-    return n;
-}
-
-/* Add a line of shell with GitHub `${{ … }}` expressions made plain words. */
-static void addWithoutExprs(text *t, const char *p, const char *e) {
-    while (p < e) {
-        const char *x = memmem(p, (size_t)(e - p), "${{", 3);
-        if (!x) { add(t, p, (size_t)(e - p)); break; }
-        add(t, p, (size_t)(x - p));
-        const char *y = memmem(x, (size_t)(e - x), "}}", 2);
-        adds(t, "GH_EXPR");
-        p = y ? y + 2 : e;
-    }
-    adds(t, "\n");
-}
-
-static int has(const char *p, const char *e, const char *w) { return memmem(p, (size_t)(e - p), w, strlen(w)) != NULL; }
 
 /* Does a step's shell line print or send a secret? 2: it prints it (plainly, or encoded
  * past the log mask) or sends it in data; 1: it sends it in a header (often the API the
@@ -203,7 +196,8 @@ static void workflow(lh_ctx *c, const char *s, size_t len, text *sh) {
 }
 
 /* Read a JSON string at p (the opening quote); decoded into *out. Returns the position
- * past it, or NULL. Unicode escapes become '?'. */
+ * past it, or NULL. Unicode escapes of ASCII are decoded ("post\u0069nstall" is
+ * postinstall); others become '?'. */
 static const char *jsonString(lh_ctx *c, const char *p, const char *end, text *out) {
     if (p >= end || *p != '"') return NULL;
     out->c = c;
@@ -215,13 +209,74 @@ static const char *jsonString(lh_ctx *c, const char *p, const char *end, text *o
         if (*p == '\\' && p + 1 < end) {
             char e = *++p;
             char ch = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'u' ? '?' : e;
-            if (e == 'u') p += (end - p > 4) ? 4 : 0;
+            if (e == 'u' && end - p > 4) {
+                unsigned v = 0;
+                int ok = 1;
+                for (int i = 1; i <= 4; i++) {
+                    char h = p[i];
+                    v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                            : h >= 'A' && h <= 'F' ? h - 'A' + 10 : (ok = 0));
+                }
+                if (ok && v > 0 && v < 0x80) ch = (char)v;
+                p += 4;
+            }
             add(out, &ch, 1);
             continue;
         }
         add(out, p, 1);
     }
     return NULL;
+}
+
+/* Is key one of keys? An entry "pre*" or "post*" matches every key with that prefix
+ * (npm runs prebuild and postbuild around build by itself). */
+static int wanted(const char *key, const char *const *keys) {
+    for (int i = 0; keys[i]; i++) {
+        size_t n = strlen(keys[i]);
+        if (n && keys[i][n - 1] == '*' ? !strncmp(key, keys[i], n - 1) && key[n - 1] : !strcmp(key, keys[i]))
+            return 1;
+    }
+    return 0;
+}
+
+/* A JSON array or object at p (its opening bracket) as commands: an array of strings is
+ * one command of those words (shell-quoted); an object's string values are each a
+ * command. With append, the words are added to the command before (the unit end is
+ * taken back). Returns the position past it (nesting bounded by its brackets). */
+static const char *jsonComposite(lh_ctx *c, const char *p, const char *end, int append, text *sh) {
+    char open = *p, close = open == '[' ? ']' : '}';
+    int words = 0;
+    size_t u = strlen("\n" LH_CONTENT_UNIT);
+    if (open == '[' && append && sh->n >= u && !memcmp(sh->s + sh->n - u, "\n" LH_CONTENT_UNIT, u)) {
+        sh->n -= u;
+        sh->s[sh->n] = 0;
+        words = 1;
+    }
+    for (p++; p < end && !c->oom;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')) p++;
+        if (p >= end) break;
+        if (*p == close) { p++; break; }
+        if (*p != '"') { p++; continue; }   /* numbers, nested values: skipped */
+        text v;
+        const char *after = jsonString(c, p, end, &v);
+        if (!after) return end;
+        p = after;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+        if (open == '{') {
+            if (p < end && *p == ':') {   /* a key; an array value is a command's words */
+                for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'); p++) {}
+                if (p < end && *p == '[') p = jsonComposite(c, p, end, 0, sh);
+                continue;
+            }
+            add(sh, v.s, v.n);
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        } else {
+            if (words++) adds(sh, " ");
+            addQuoted(sh, v.s, v.n);
+        }
+    }
+    if (open == '[' && words) adds(sh, "\n" LH_CONTENT_UNIT);
+    return p;
 }
 
 /* Every "key": "value" pair of a JSON text (or fragment) whose key is in keys, as shell
@@ -239,17 +294,21 @@ static void jsonValues(lh_ctx *c, const char *s, size_t len, const char *const *
         if (p >= end || *p != ':') continue;
         p++;
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+        if (p < end && (*p == '[' || *p == '{') && key.s && wanted(key.s, keys)) {
+            /* ["rm", "-rf", "x"]: one command, its words; {"a": "cmd", …}: each a command;
+             * "args": [...] after a "command" adds to that command (tasks.json) */
+            p = jsonComposite(c, p, end, !strcmp(key.s, "args"), sh);
+            continue;
+        }
         if (p >= end || *p != '"') continue;
         text val;
         const char *vend = jsonString(c, p, end, &val);
         if (!vend) break;
         p = vend;
-        for (int i = 0; keys[i]; i++)
-            if (key.s && !strcmp(key.s, keys[i])) {
-                add(sh, val.s, val.n);
-                adds(sh, "\n" LH_CONTENT_UNIT);
-                break;
-            }
+        if (key.s && wanted(key.s, keys)) {
+            add(sh, val.s, val.n);
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
     }
 }
 
@@ -284,6 +343,39 @@ static void gitlab(const char *s, size_t len, text *sh) {
     }
 }
 
+/* (advcontent) A hook's `args: [a, 'b c']` in the lines of its entry's mapping (col is the
+ * entry key's column, e its line's end): pre-commit passes them after the entry (`entry: bash -c`
+ * with `args: ['rm -rf ~']`). Each is added as a quoted word. */
+static void hookArgs(size_t col, const char *e, const char *end, text *sh) {
+    for (const char *q = e < end ? e + 1 : end; q < end;) {
+        const char *qe = lineEnd(q, end);
+        size_t qi = indentOf(q, qe);
+        if (q + qi < qe && (qi != col || q[qi] == '-')) break;   /* another hook or key level */
+        const char *a = q + qi;
+        if ((size_t)(qe - a) > 6 && !strncmp(a, "args:", 5)) {
+            const char *v = memchr(a, '[', (size_t)(qe - a));
+            for (const char *x = v ? v + 1 : qe; x < qe && *x != ']';) {
+                while (x < qe && (*x == ' ' || *x == ',')) x++;
+                if (x >= qe || *x == ']') break;
+                const char *w = x, *we;
+                if (*x == '"' || *x == '\'') {
+                    we = memchr(x + 1, *x, (size_t)(qe - x - 1));
+                    if (!we) break;
+                    w++;
+                    x = we + 1;
+                } else {
+                    while (x < qe && *x != ',' && *x != ']') x++;
+                    we = x;
+                    while (we > w && we[-1] == ' ') we--;
+                }
+                adds(sh, " ");
+                addQuoted(sh, w, (size_t)(we - w));
+            }
+        }
+        q = qe < end ? qe + 1 : end;
+    }
+}
+
 /* .pre-commit-config.yaml: each hook's `entry:` runs at every commit (a command line for
  * `language: system` and `script`; for the other languages a name, judged the same). */
 static void precommit(const char *s, size_t len, text *sh) {
@@ -297,6 +389,7 @@ static void precommit(const char *s, size_t len, text *sh) {
             while (v < e && *v == ' ') v++;
             if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) add(sh, v + 1, (size_t)(e - 1 - v - 1));
             else add(sh, v, (size_t)(e - v));
+            hookArgs((size_t)(k - p), e, end, sh);
             adds(sh, "\n" LH_CONTENT_UNIT);
         }
         p = e < end ? e + 1 : end;
@@ -327,23 +420,68 @@ static void pystart(const char *path, const char *s, size_t len, text *sh) {
     adds(sh, "\n" LH_CONTENT_UNIT);
 }
 
+/* A whole file of code, run as inline code of its language (interp: "python3 -c "),
+ * marked as file code. */
+static void fileCode(const char *interp, const char *s, size_t len, text *sh) {
+    if (!len) return;
+    adds(sh, FILE_CODE_MARK);
+    adds(sh, interp);
+    addQuoted(sh, s, len);
+    adds(sh, "\n" LH_CONTENT_UNIT);
+}
+
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
     if (!memmem(s, len, "folderOpen", 10)) return;
     lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
-    static const char *const keys[] = {"command", NULL};
+    static const char *const keys[] = {"command", "args", NULL};
     jsonValues(c, s, len, keys, sh);
 }
 
 static void package(lh_ctx *c, const char *s, size_t len, text *sh) {
     static const char *const keys[] = {"preinstall", "install", "postinstall", "prepare", "preprepare",
                                        "postprepare", "prepublish", "prepublishOnly", "prepack",
-                                       "postpack", "preuninstall", "uninstall", "postuninstall", NULL};
+                                       "postpack", "preuninstall", "uninstall", "postuninstall",
+                                       /* (advcontent) npm runs pre<name> and post<name> around any
+                                        * script by itself, and the agent runs test, start, build
+                                        * and dev without reading them again */
+                                       "pre*", "post*", "version", "publish", "dependencies", "shrinkwrap",
+                                       "test", "start", "build", "dev", NULL};
+    /* only the "scripts" object, when there is one ("prettier": "^3" is a dependency) */
+    const char *end = s + len, *o = memmem(s, len, "\"scripts\"", 9);
+    if (o) {
+        o += 9;
+        while (o < end && (*o == ' ' || *o == '\t' || *o == '\n' || *o == '\r' || *o == ':')) o++;
+        if (o < end && *o == '{') {
+            int depth = 0;
+            const char *q = o;
+            for (; q < end; q++) {
+                if (*q == '"') {
+                    for (q++; q < end && *q != '"'; q++)
+                        if (*q == '\\') q++;
+                } else if (*q == '{') depth++;
+                else if (*q == '}' && --depth == 0) break;
+            }
+            s = o;
+            len = (size_t)((q < end ? q + 1 : end) - o);
+        }
+    }
     jsonValues(c, s, len, keys, sh);
 }
 
 #define MAKE_VARS 32
 
 typedef struct makevar { const char *name; size_t n; const char *val; size_t vn; } makevar;
+
+/* The bracket closing the one at p ('(' or '{'), nesting counted; NULL if none before e. */
+static const char *closeOf(const char *p, const char *e) {
+    char open = *p, close = open == '(' ? ')' : '}';
+    int depth = 0;
+    for (; p < e; p++) {
+        if (*p == open) depth++;
+        else if (*p == close && --depth == 0) return p;
+    }
+    return NULL;
+}
 
 /* A recipe line with make's variables substituted. */
 static void makeLine(text *sh, const char *p, const char *e, const makevar *vars, int nvars) {
@@ -354,11 +492,17 @@ static void makeLine(text *sh, const char *p, const char *e, const makevar *vars
         if (n == '$') { adds(sh, "$"); p += 2; continue; }
         if (n == '@' || n == '<' || n == '^' || n == '*' || n == '?') { adds(sh, "target"); p += 2; continue; }
         if (n != '(' && n != '{') { add(sh, p, 1); p++; continue; }
-        char close = n == '(' ? ')' : '}';
-        const char *q = memchr(p + 2, close, (size_t)(e - p - 2));
+        const char *q = closeOf(p + 1, e);
         if (!q) { add(sh, p, (size_t)(e - p)); break; }
         const char *name = p + 2;
         size_t nn = (size_t)(q - name);
+        if (nn > 6 && !memcmp(name, "shell ", 6)) {   /* $(shell cmd): a command substitution */
+            adds(sh, "$(");
+            add(sh, name + 6, nn - 6);
+            adds(sh, ")");
+            p = q + 1;
+            continue;
+        }
         int done = 0;
         for (int i = nvars - 1; i >= 0 && !done; i--)
             if (vars[i].n == nn && !memcmp(vars[i].name, name, nn)) { add(sh, vars[i].val, vars[i].vn); done = 1; }
@@ -375,42 +519,124 @@ static void makeLine(text *sh, const char *p, const char *e, const makevar *vars
     adds(sh, "\n" LH_CONTENT_UNIT);
 }
 
+/* A make variable definition at p..e (NAME = v, :=, ::=, ?=, +=, with override or export
+ * before it), added to vars; 1 if it was one. */
+static int makeVar(const char *p, const char *e, makevar *vars, int *nvars) {
+    for (int again = 1; again;) {
+        again = 0;
+        if (e - p > 9 && !strncmp(p, "override ", 9)) { p += 9; again = 1; }
+        if (e - p > 7 && !strncmp(p, "export ", 7)) { p += 7; again = 1; }
+    }
+    const char *q = p;
+    while (q < e && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))) q++;
+    const char *nend = q;
+    while (q < e && *q == ' ') q++;
+    if (q < e && (*q == ':' || *q == '?' || *q == '+') && q + 1 < e && q[1] == '=') q++;
+    else if (q + 1 < e && q[0] == ':' && q[1] == ':' && q + 2 < e && q[2] == '=') q += 2;
+    if (nend == p || q >= e || *q != '=') return 0;
+    if (*nvars < MAKE_VARS) {
+        const char *v = q + 1;
+        while (v < e && *v == ' ') v++;
+        vars[*nvars] = (makevar){p, (size_t)(nend - p), v, (size_t)(e - v)};
+        (*nvars)++;
+    }
+    return 1;
+}
+
+/* Each $(shell …) of a line outside recipes: make runs it while it reads the file. */
+static void makeShellCalls(text *sh, const char *p, const char *e, const makevar *vars, int nvars) {
+    for (const char *x = p; (x = memmem(x, (size_t)(e - x), "$(shell ", 8)) != NULL;) {
+        const char *q = closeOf(x + 1, e);
+        if (!q) break;
+        makeLine(sh, x, q + 1, vars, nvars);
+        x = q + 1;
+    }
+}
+
 static void makefile(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *end = s + len;
     makevar vars[MAKE_VARS];
     int nvars = 0;
+    char prefix = '\t';
     for (const char *p = s; p < end;) {
         const char *e = lineEnd(p, end);
-        if (p < e && *p == '\t') {
-            makeLine(sh, p + 1, e, vars, nvars);
-        } else {
-            /* NAME = value, NAME := value, NAME ?= value */
-            const char *q = p;
-            while (q < e && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))) q++;
-            const char *nend = q;
-            while (q < e && *q == ' ') q++;
-            if (q < e && (*q == ':' || *q == '?' || *q == '+') && q + 1 < e && q[1] == '=') q++;
-            else if (q + 1 < e && q[0] == ':' && q[1] == ':' && q + 2 < e && q[2] == '=') q += 2;
-            if (nend > p && q < e && *q == '=' && nvars < MAKE_VARS) {
-                const char *v = q + 1;
-                while (v < e && *v == ' ') v++;
-                vars[nvars].name = p;
-                vars[nvars].n = (size_t)(nend - p);
-                vars[nvars].val = v;
-                vars[nvars].vn = (size_t)(e - v);
+        if (p < e && *p == prefix) {
+            /* a recipe line, with its backslash-newline continuations */
+            text line = {c, NULL, 0, 0};
+            adds(&line, "");
+            const char *x = p + 1;
+            while (e < end && e > x && e[-1] == '\\') {
+                add(&line, x, (size_t)(e - 1 - x));
+                x = e + 1;
+                e = lineEnd(x, end);
+                if (x < e && *x == prefix) x++;
+            }
+            add(&line, x, (size_t)(e - x));
+            if (c->oom) return;
+            makeLine(sh, line.s, line.s + line.n, vars, nvars);
+        } else if (e - p > 14 && !strncmp(p, ".RECIPEPREFIX", 13)) {
+            const char *v = memchr(p, '=', (size_t)(e - p));
+            if (v) {
+                for (v++; v < e && *v == ' '; v++) {}
+                if (v < e) prefix = *v;
+            }
+        } else if (e - p > 7 && !strncmp(p, "define ", 7)) {
+            /* define NAME … endef: a variable of many lines */
+            const char *n = p + 7, *ne = n;
+            while (ne < e && *ne != ' ' && *ne != '\r' && *ne != '=' && *ne != ':') ne++;
+            const char *body = e < end ? e + 1 : end, *q = body;
+            while (q < end && strncmp(q, "endef", 5)) q = lineEnd(q, end) < end ? lineEnd(q, end) + 1 : end;
+            if (nvars < MAKE_VARS && ne > n) {
+                vars[nvars] = (makevar){n, (size_t)(ne - n), body, (size_t)((q > body ? q - 1 : body) - body)};
                 nvars++;
+            }
+            e = lineEnd(q, end);
+        } else {
+            makeShellCalls(sh, p, e, vars, nvars);
+            if (!makeVar(p, e, vars, &nvars)) {
+                /* target: prerequisites ; recipe */
+                const char *colon = memchr(p, ':', (size_t)(e - p));
+                const char *semi = colon ? memchr(colon, ';', (size_t)(e - colon)) : NULL;
+                if (semi && (colon + 1 >= e || colon[1] != '=')) makeLine(sh, semi + 1, e, vars, nvars);
             }
         }
         p = e < end ? e + 1 : end;
     }
-    (void)c;
 }
 
 static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
     const char *end = s + len;
     const char *p = s;
     while (p < end && (*p == ' ' || *p == '\n')) p++;
-    static const char *const cells[] = {"%%bash", "%%sh", "%%script bash", "%%script sh", NULL};
+    static const char *const cells[] = {"%%bash", "%%sh", "%%script bash", "%%script sh", "%%!", NULL};
+    /* (advcontent) cell magics that run other languages or write a file */
+    static const char *const langs[][2] = {{"%%perl", "perl -e "}, {"%%ruby", "ruby -e "},
+                                           {"%%python", "python3 -c "}, {"%%script python", "python3 -c "},
+                                           {"%%script perl", "perl -e "}, {"%%script ruby", "ruby -e "},
+                                           {"%%javascript", "node -e "}, {"%%js", "node -e "},
+                                           {"%%script node", "node -e "}};
+    for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+        if ((size_t)(end - p) >= strlen(langs[i][0]) && !strncmp(p, langs[i][0], strlen(langs[i][0]))) {
+            const char *e = lineEnd(p, end);
+            if (e >= end) return;
+            adds(sh, langs[i][1]);
+            addQuoted(sh, e + 1, (size_t)(end - e - 1));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+            return;
+        }
+    if ((size_t)(end - p) > 12 && (!strncmp(p, "%%writefile ", 12) || !strncmp(p, "%%file ", 7))) {
+        /* the cell's text is written to the path: judged as a shell write to it */
+        const char *e = lineEnd(p, end), *f = p + (p[2] == 'w' ? 12 : 7);
+        while (f < e && *f == ' ') f++;
+        if (f < e && *f == '-') {               /* -a (append) */
+            while (f < e && *f != ' ') f++;
+            while (f < e && *f == ' ') f++;
+        }
+        const char *fe = e;
+        while (fe > f && (fe[-1] == ' ' || fe[-1] == '\r')) fe--;
+        if (fe > f) { adds(sh, ": > "); addQuoted(sh, f, (size_t)(fe - f)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        return;
+    }
     for (int i = 0; cells[i]; i++)
         if ((size_t)(end - p) >= strlen(cells[i]) && !strncmp(p, cells[i], strlen(cells[i]))) {
             const char *e = lineEnd(p, end);
@@ -424,8 +650,22 @@ static void notebookCell(lh_ctx *c, const char *s, size_t len, text *sh) {
         const char *e = lineEnd(p, end);
         const char *q = p;
         while (q < e && (*q == ' ' || *q == '\t')) q++;
-        if (q < e && *q == '!') {
-            add(sh, q + 1, (size_t)(e - q - 1));
+        /* IPython runs `!cmd`, `!!cmd`, `x = !cmd`, `%system cmd`, `%sx cmd` as shell */
+        const char *bang = NULL;
+        if (q < e && *q == '!') bang = q;
+        else if (q < e && *q != '#') {
+            const char *eq = memchr(q, '=', (size_t)(e - q));
+            const char *r = eq ? eq + 1 : e;
+            while (r < e && *r == ' ') r++;
+            if (eq && r < e && *r == '!' && (eq + 1 >= e || eq[1] != '=') && eq > q && eq[-1] != '!' && eq[-1] != '<' &&
+                eq[-1] != '>' && eq[-1] != '=')
+                bang = r;
+        }
+        if (!bang && (size_t)(e - q) > 8 && !strncmp(q, "%system ", 8)) bang = q + 7;
+        if (!bang && (size_t)(e - q) > 4 && !strncmp(q, "%sx ", 4)) bang = q + 3;
+        if (bang) {
+            while (bang < e && *bang == '!') bang++;
+            add(sh, bang, (size_t)(e - bang));
             adds(sh, "\n" LH_CONTENT_UNIT);
         } else if (q < e && *q == '%') {
             /* line magics are not Python */
@@ -513,12 +753,31 @@ static void notebook(lh_ctx *c, const char *s, size_t len, text *sh) {
 const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const char *s,
                                 size_t len, size_t *outlen) {
     *outlen = 0;
+    lh_ct_tool_program(c, path, s, len);
     target t = targetOf(path, tool);
     if (t == TGT_NONE) return NULL;
     text sh = {c, NULL, 0, 0};
     adds(&sh, "");
     switch (t) {
-    case TGT_WORKFLOW: workflow(c, s, len, &sh); break;
+    case TGT_WORKFLOW: {
+        static const char *const keys[] = {"run", NULL};
+        workflow(c, s, len, &sh);
+        lh_ct_yaml_commands(s, len, keys, &sh);   /* flow maps, quoted keys, comments */
+        if (memmem(s, len, "shell: python", 13)) lh_ct_workflow_python(s, len, &sh);
+        if (memmem(s, len, "actions/github-script", 21)) {   /* its script: is JavaScript */
+            static const char *const js[] = {"script", NULL};
+            text code = {c, NULL, 0, 0};
+            adds(&code, "");
+            lh_ct_yaml_commands(s, len, js, &code);
+            for (const char *u = code.s, *ce = code.s + code.n; u && u < ce;) {
+                const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(ce - u));
+                if (!ue) ue = ce;
+                if (ue > u) { adds(&sh, "node -e "); addQuoted(&sh, u, (size_t)(ue - u)); adds(&sh, "\n" LH_CONTENT_UNIT); }
+                u = ue + 1;
+            }
+        }
+        break;
+    }
     case TGT_TASKS: tasks(c, s, len, &sh); break;
     case TGT_PACKAGE: package(c, s, len, &sh); break;
     case TGT_MAKE: makefile(c, s, len, &sh); break;
@@ -529,10 +788,44 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
         jsonValues(c, s, len, keys, &sh);
         break;
     }
-    case TGT_SCRIPT: add(&sh, s, len); adds(&sh, "\n" LH_CONTENT_UNIT); break;
-    case TGT_GITLAB: gitlab(s, len, &sh); break;
-    case TGT_PRECOMMIT: precommit(s, len, &sh); break;
+    case TGT_SCRIPT:
+        add(&sh, s, len);
+        adds(&sh, "\n" LH_CONTENT_UNIT);
+        lh_ct_envrc_source_url(s, len, &sh);
+        break;
+    case TGT_RUST: lh_ct_rust(s, len, &sh); break;
+    case TGT_GITMODULES: lh_ct_gitmodules(s, len, &sh); break;
+    case TGT_GITLAB: {
+        static const char *const keys[] = {"script", "before_script", "after_script", NULL};
+        gitlab(s, len, &sh);
+        lh_ct_yaml_commands(s, len, keys, &sh);
+        break;
+    }
+    case TGT_CIYAML: {
+        static const char *const keys[] = {"run", "command", "commands", "cmds", "cmd", "script", "before_script",
+                                           "after_script", "before_install", "install", "before_script",
+                                           "init", "before", "bash", "pwsh", "entry", NULL};
+        lh_ct_yaml_commands(s, len, keys, &sh);
+        break;
+    }
+    case TGT_PRECOMMIT: {
+        static const char *const keys[] = {"entry", NULL};
+        precommit(s, len, &sh);
+        lh_ct_yaml_commands(s, len, keys, &sh);   /* flow maps: - {id: x, entry: cmd} */
+        break;
+    }
     case TGT_PYSTART: pystart(path, s, len, &sh); break;
+    case TGT_PYCODE: fileCode("python3 -c ", s, len, &sh); break;
+    case TGT_JSCODE: fileCode("node -e ", s, len, &sh); break;
+    case TGT_RBCODE: fileCode("ruby -e ", s, len, &sh); break;
+    case TGT_JUST: lh_ct_justfile(s, len, &sh); break;
+    case TGT_GO: lh_ct_go_generate(s, len, &sh); break;
+    case TGT_TOX: lh_ct_ini_commands(s, len, INI_TOX, &sh); break;
+    case TGT_PYLINT: lh_ct_ini_commands(s, len, INI_PYLINT, &sh); break;
+    case TGT_CARGO: lh_ct_ini_commands(s, len, INI_CARGO, &sh); break;
+    case TGT_PYPROJECT: lh_ct_ini_commands(s, len, INI_PYPROJECT, &sh); break;
+    case TGT_JENKINS: lh_ct_jenkinsfile(s, len, &sh); break;
+    case TGT_CMAKE: lh_ct_cmake(s, len, &sh); break;
     default: break;
     }
     if (c->oom || !sh.n) return NULL;
@@ -550,6 +843,35 @@ const char *lh_content_json_value(lh_ctx *c, const char *s, size_t len, const ch
     return c->oom || !sh.n ? NULL : sh.s;
 }
 
+/* (advcontent) An Edit of a file whose commands run by themselves can change a command's
+ * text alone ("npm test" to "rm -rf ~" inside a run: step or a package.json script): the
+ * new text carries no key, so the reader finds nothing. Then each of its lines is read as
+ * a command, with a YAML item's "- ", a JSON value's quotes and trailing comma taken off
+ * (a changed name or version is a word that runs nothing). Code files are read whole. */
+static void editFragment(lh_ctx *c, const char *path, const char *s, size_t len, text *sh) {
+    target t = targetOf(path, LH_TOOL_EDIT);
+    if (t == TGT_NONE || t == TGT_NOTEBOOK || t == TGT_PYCODE || t == TGT_JSCODE || t == TGT_RBCODE ||
+        t == TGT_PYSTART || t == TGT_SCRIPT)
+        return;
+    sh->c = c;
+    sh->s = NULL;
+    sh->n = sh->cap = 0;
+    adds(sh, "");
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p, *ke = e;
+        while (k < ke && (*k == ' ' || *k == '\t')) k++;
+        if (ke - k >= 2 && k[0] == '-' && k[1] == ' ') k += 2;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\r' || ke[-1] == ',')) ke--;
+        if (ke - k >= 2 && (*k == '"' || *k == '\'') && ke[-1] == *k) { k++; ke--; }
+        if (ke > k) {
+            add(sh, k, (size_t)(ke - k));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
 void lh_content_analyze(lh_ctx *c) {
     const lh_request *r = c->req;
     const char *content = r->content;
@@ -563,6 +885,8 @@ void lh_content_analyze(lh_ctx *c) {
     if (!content || !r->file_path || c->script) return;
     text sh = {c, NULL, 0, 0};
     sh.s = (char *)lh_content_commands(c, r->file_path, r->tool, content, clen, &sh.n);
+    if (!c->oom && (!sh.s || !sh.n) && (r->tool == LH_TOOL_EDIT || r->tool == LH_TOOL_MULTIEDIT))
+        editFragment(c, r->file_path, content, clen, &sh);
     if (c->oom || !sh.s || !sh.n) return;
     lh_shell_limits lim;
     lh_shell_default_limits(&lim);
@@ -580,7 +904,10 @@ void lh_content_analyze(lh_ctx *c) {
     for (const char *u = sh.s, *end = sh.s + sh.n; u < end;) {
         const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
         if (!ue) ue = end;
+        int filecode = u < ue && *u == FILE_CODE_MARK[0], first = script->ncmds;
+        if (filecode) u++;
         lh_shell_parse(c->arena, u, (size_t)(ue - u), &lim, script, -1, -1, LH_ORIGIN_TOP, 0);
+        for (int k = first; filecode && k < script->ncmds; k++) script->cmds[k].flags |= LH_C_FILE_CODE;
         if (script->error == LH_SH_NOMEM) { c->oom = 1; return; }
         if (script->error == LH_SH_SYNTAX) { script->error = LH_SH_OK; script->errmsg = NULL; }
         if (script->error != LH_SH_OK) {

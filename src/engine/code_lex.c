@@ -10,7 +10,9 @@
 /* ------------------------------------------------------------------------------ */
 
 lh_lang lh_code_lang(const char *p) {
-    if (!strncmp(p, "python", 6) || !strcmp(p, "pypy") || !strcmp(p, "pypy3")) return LH_LANG_PYTHON;
+    if (!strncmp(p, "python", 6) || !strcmp(p, "pypy") || !strcmp(p, "pypy3") || !strncmp(p, "ipython", 7))
+        return LH_LANG_PYTHON;
+    if (!strcmp(p, "tsx") || !strcmp(p, "ts-node")) return LH_LANG_JS;
     if (!strcmp(p, "node") || !strcmp(p, "nodejs") || !strcmp(p, "deno") || !strcmp(p, "bun"))
         return LH_LANG_JS;
     if (!strncmp(p, "perl", 4)) return LH_LANG_PERL;
@@ -409,7 +411,11 @@ static void parenless(canon *c, tok *t) {
     tok u = peek(c, 0);
     int paren = isP(&u, '(');
     tok first = peek(c, paren ? 1 : 0);
-    if (first.k != T_STR) return;
+    if (first.k != T_STR) {
+        /* system $cmd, exec { 'sh' } …: an argument that is not a literal (opaque) */
+        if (!paren && (first.k == T_ID || isP(&first, '{'))) puts0(&c->out, "(");
+        return;
+    }
     /* count the literals of a comma list */
     lexer save = c->L;
     if (paren) nextTok(&c->L);
@@ -704,7 +710,8 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
                 continue;
             }
             if ((lang == LH_LANG_PERL || lang == LH_LANG_RUBY) &&
-                (isId(&t, "system") || isId(&t, "exec") || isId(&t, "spawn"))) {
+                (isId(&t, "system") || isId(&t, "exec") || isId(&t, "spawn") ||
+                 (lang == LH_LANG_RUBY && isId(&t, "sh")) || (lang == LH_LANG_PERL && (isId(&t, "readpipe") || isId(&t, "open"))))) {
                 parenless(&c, &t);
                 prev = t;
                 continue;
@@ -828,6 +835,45 @@ static void addWrite(efx *e, const char *path) {
     }
     puts0(&b, "'");
     addEffect(e, LH_CODE_WRITE, b.oom ? NULL : b.s);
+}
+
+/* (advcontent) A path built from the home directory at L (the first argument of a
+ * write): a home expression (os.homedir(), require('os').homedir(), process.env.HOME,
+ * getenv('HOME'), os.getenv('HOME'), ENV['HOME'], Dir.home, $ENV{HOME}) joined to a
+ * literal by + . .. or path.join(…, 'x'), or File.expand_path('~/x'): "~/x", with L moved
+ * past the argument to the next ',' or ')'. NULL (L untouched) otherwise. */
+static char *homePath(lh_arena *a, lh_lang lang, lexer *L) {
+    static const char *const homes[] = {"require('os').homedir()", "require(\"os\").homedir()", "os.homedir()",
+                                        "homedir()", "process.env.HOME", "process.env['HOME']", "os.getenv('HOME')",
+                                        "os.getenv(\"HOME\")", "getenv('HOME')", "getenv(\"HOME\")", "ENV['HOME']",
+                                        "ENV[\"HOME\"]", "Dir.home", "$ENV{HOME}", "$ENV{'HOME'}", NULL};
+    const char *p = L->p, *end = L->end;
+    while (p < end && (*p == ' ' || *p == '\t')) p++;
+    int join = 0, expand = 0;
+    if ((size_t)(end - p) > 10 && !strncmp(p, "path.join(", 10)) { p += 10; join = 1; }
+    else if ((size_t)(end - p) > 17 && !strncmp(p, "File.expand_path(", 17)) { p += 17; expand = 1; }
+    if (!expand) {
+        int hit = 0;
+        for (int i = 0; homes[i] && !hit; i++)
+            if ((size_t)(end - p) >= strlen(homes[i]) && !strncmp(p, homes[i], strlen(homes[i]))) { p += strlen(homes[i]); hit = 1; }
+        if (!hit) return NULL;
+        while (p < end && (*p == ' ' || *p == '\t')) p++;
+        if (join ? (p < end && *p == ',') : (p < end && (*p == '+' || *p == '.'))) p++;
+        else return NULL;
+        while (p < end && (*p == '.' || *p == ' ')) p++;   /* .. in lua */
+    }
+    lexer sub = {lang, L->base, p, end};
+    tok s = nextTok(&sub);
+    int interp = 0;
+    char *lit = s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
+    if (!lit || interp) return NULL;
+    if (expand && (lit[0] != '~' || lit[1] != '/')) return NULL;
+    tok close = nextTok(&sub);
+    if ((join || expand) && isP(&close, ')')) close = nextTok(&sub);
+    if (!isP(&close, ',') && !isP(&close, ')')) return NULL;
+    L->p = close.s;
+    if (expand) return lit;
+    return lh_arena_printf(a, "~/%s", lit[0] == '/' ? lit + 1 : lit);
 }
 
 /* Does an open mode replace or extend the file? ('w', 'wb', 'a', 'x', 'r+', "w+") */
@@ -1020,8 +1066,13 @@ int lh_code_effects(lh_arena *a, lh_lang lang, const char *code, size_t len,
         default: break;
         }
         if (!wr && !mode_arg) continue;
-        tok s = nextTok(&q);
-        char *path = s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
+        char *home = homePath(a, lang, &q);   /* os.homedir() + '/.bashrc' …: q at the ',' */
+        char *path = home;
+        interp = 0;
+        if (!home) {
+            tok s = nextTok(&q);
+            path = s.k == T_STR ? strText(a, lang, &s, &interp) : NULL;
+        }
         if (!path || interp) continue;
         if (mode_arg) {
             tok comma = nextTok(&q), m = nextTok(&q);

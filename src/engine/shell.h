@@ -98,6 +98,9 @@ typedef enum {
 #define LH_C_STDIN_ARGS  0x0400u /* more arguments arrive at run time (xargs, parallel) */
 #define LH_C_FOR_LIST    0x0800u /* `for NAME in WORDS`: no program; assigns holds one
                                     NAME=WORD per item of the list, in order */
+#define LH_C_FILE_CODE   0x1000u /* the code of a file a tool runs by itself (conftest.py,
+                                    jest.config.js), set by an_content.c: its computed
+                                    arguments are a program's variables, not escalated */
 
 typedef struct lh_cmd {
     lh_word *argv;       /* argv after quote removal (and after unwrapping) */

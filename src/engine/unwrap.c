@@ -1,5 +1,6 @@
 /* unwrap.c — strip wrappers and expand nested scripts; see unwrap.h. */
 #include "engine/unwrap.h"
+#include "engine/code_refs.h"
 #include "engine/runners.h"
 #include "engine/wrappers.h"
 #include "engine/semantics.h"
@@ -31,6 +32,7 @@ static int isPython(const char *p) { return !strncmp(p, "python", 6) || !strcmp(
 int lh_is_interpreter(const char *p) {
     static const char *const others[] = {
         "perl", "ruby", "node", "nodejs", "php", "deno", "bun", "lua", "luajit", "Rscript",
+        "ipython", "ipython3", "tsx", "ts-node",
         "tclsh", "osascript", "pwsh", "powershell", NULL,
     };
     return isPython(p) || !strncmp(p, "perl5", 5) || inList(p, others);
@@ -563,8 +565,16 @@ static void expandExec(lh_ctx *c, const lh_shell_limits *lim, int k) {
 static const char *inlineCode(lh_ctx *c, int k, size_t *len) {
     lh_cmd *cmd = cmdAt(c, k);
     int operand = 0;
+    lh_lang lang = lh_code_lang(cmd->prog);
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
+        /* (advcontent) options whose meaning differs by language: python -E is a flag,
+         * node -r and php -d take a value */
+        if (lang == LH_LANG_PYTHON && !strcmp(a, "-E")) continue;
+        if (((lang == LH_LANG_JS && !strcmp(a, "-r")) || (lang == LH_LANG_PHP && !strcmp(a, "-d"))) && i + 1 < cmd->argc) {
+            i++;
+            continue;
+        }
         if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-E") || !strcmp(a, "-r") ||
             !strcmp(a, "--eval") || !strcmp(a, "-p") || !strcmp(a, "--print") ||
             !strcmp(a, "-pe") || !strcmp(a, "-ne") || !strcmp(a, "-lne") || !strcmp(a, "-le")) {
@@ -573,6 +583,19 @@ static const char *inlineCode(lh_ctx *c, int k, size_t *len) {
         }
         if (!strncmp(a, "--eval=", 7)) { *len = strlen(a + 7); return a + 7; }
         if (!strcmp(a, "-m")) return NULL;      /* python -m module */
+        /* (advcontent) options that take a value (python -X utf8, -W ignore), and short
+         * flags joined with the code option (python -Ic, -Sc, perl -we) */
+        if ((!strcmp(a, "-X") || !strcmp(a, "-W") || !strcmp(a, "-Q")) && i + 1 < cmd->argc) { i++; continue; }
+        size_t al = strlen(a);
+        if (al > 2 && al < 8 && a[0] == '-' && a[1] != '-' && strchr("ceEr", a[al - 1])) {
+            int flags = 1;
+            for (size_t j = 1; j + 1 < al; j++)
+                if (!((a[j] >= 'a' && a[j] <= 'z') || (a[j] >= 'A' && a[j] <= 'Z'))) flags = 0;
+            if (flags) {
+                if (i + 1 < cmd->argc) { *len = cmd->argv[i + 1].len; return cmd->argv[i + 1].s; }
+                return NULL;
+            }
+        }
         if (a[0] != '-' || !strcmp(a, "-")) { operand = 1; if (strcmp(a, "-")) break; }
     }
     if (operand && strcmp(cmd->argv[cmd->argc - 1].s, "-")) {
@@ -617,6 +640,19 @@ static char *readLiteral(lh_ctx *c, const char *s, const char *lim, const char *
     while (s < close) {
         if (*s == '\\' && s + 1 < close) {
             char e = s[1];
+            int hex = e == 'x' ? 2 : e == 'u' ? 4 : 0;   /* \x72, \u0072: ASCII decoded */
+            if (e >= '0' && e <= '7' && s + 3 < lim && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+                unsigned ov = (unsigned)(e - '0') * 64 + (unsigned)(s[2] - '0') * 8 + (unsigned)(s[3] - '0');
+                if (ov > 0 && ov < 0x80) { out[o++] = (char)ov; s += 4; continue; }   /* \162: octal */
+            }
+            unsigned v = 0;
+            for (int i = 0; i < hex && s + 2 + i < lim; i++) {
+                char h = s[2 + i];
+                int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                if (d < 0) { hex = 0; break; }
+                v = v * 16 + (unsigned)d;
+            }
+            if (hex && s + 2 + hex <= lim && v > 0 && v < 0x80) { out[o++] = (char)v; s += 2 + hex; continue; }
             out[o++] = e == 'n' ? '\n' : e == 't' ? '\t' : e;
             s += 2;
             continue;
@@ -647,7 +683,10 @@ static const char *skipSpace(const char *s, const char *lim) {
     return s;
 }
 
-/* Collect the string literals of a list literal [ … ] as one shell-quoted command. */
+static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim);
+
+/* Collect the string literals of a list literal [ … ] as one shell-quoted command (a
+ * known home expression, os.path.expanduser('~') or Path.home(), is ~). */
 static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opaque) {
     if (s >= lim || *s != '[') return NULL;
     s++;
@@ -661,7 +700,19 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
         const char *e;
         int interp;
         char *lit = readLiteral(c, s, lim, &e, &interp);
-        if (!lit) { *opaque = 1; return NULL; }
+        if (!lit) {
+            const char *t = deleteTarget(c, s, lim);
+            if (!t || strcmp(t, "~")) { *opaque = 1; return NULL; }
+            if (o) out[o++] = ' ';
+            out[o++] = '~';
+            int depth = 0;   /* past the expression: to the next top-level ',' or ']' */
+            for (; s < lim && (depth || (*s != ',' && *s != ']')); s++) {
+                if (*s == '(' || *s == '[' || *s == '{') depth++;
+                else if ((*s == ')' || *s == ']' || *s == '}') && depth) depth--;
+            }
+            if (s < lim && *s == ',') s++;
+            continue;
+        }
         if (interp) *opaque = 1;
         if (!(out = roomFor(c, out, &cap, o, strlen(lit) * 4 + 3))) return NULL;
         if (o) out[o++] = ' ';
@@ -672,8 +723,6 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
     out[o] = 0;
     return out;
 }
-
-static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim);
 
 /* The arguments after the first of a list-form call, system("rm", "-rf", $dir) in perl
  * or ruby: each literal (or a known home expression, as ~) shell-quoted after first; a
@@ -714,7 +763,8 @@ static char *readArgTail(lh_ctx *c, const char *first, const char *s, const char
     return out;
 }
 
-typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE, CALL_UNLINK } call_kind;
+typedef enum { CALL_SHELL, CALL_ARGV, CALL_DELETE, CALL_UNLINK, CALL_EXECL, CALL_EXECV,
+               CALL_PIPE_OPEN } call_kind;
 
 typedef struct code_call {
     const char *name;
@@ -729,7 +779,7 @@ static const code_call kCalls[] = {
     {"subprocess.check_call(", CALL_ARGV}, {"subprocess.check_output(", CALL_ARGV},
     {"subprocess.getoutput(", CALL_SHELL}, {"subprocess.getstatusoutput(", CALL_SHELL},
     {"commands.getoutput(", CALL_SHELL}, {"pty.spawn(", CALL_ARGV},
-    {"os.execvp(", CALL_ARGV}, {"os.execv(", CALL_ARGV}, {"os.spawnvp(", CALL_ARGV},
+    {"os.execvp(", CALL_EXECV}, {"os.execv(", CALL_EXECV}, {"os.spawnvp(", CALL_EXECV},
     {"system(", CALL_SHELL}, {"exec(", CALL_SHELL}, {"shell_exec(", CALL_SHELL},
     {"passthru(", CALL_SHELL}, {"popen(", CALL_SHELL}, {"proc_open(", CALL_SHELL},
     {"execSync(", CALL_SHELL}, {"spawnSync(", CALL_ARGV}, {"spawn(", CALL_ARGV},
@@ -737,6 +787,18 @@ static const code_call kCalls[] = {
     {"Open3.capture2(", CALL_SHELL}, {"Open3.capture3(", CALL_SHELL},
     {"%x{", CALL_SHELL}, {"%x(", CALL_SHELL}, {"qx{", CALL_SHELL}, {"qx(", CALL_SHELL},
     {"Deno.Command(", CALL_ARGV}, {"Bun.spawn(", CALL_ARGV},
+    /* (advcontent) the exec and spawn families: a program's path, then its argv (whose
+     * first item, argv[0], is only a name); the spawn calls' first argument is a mode */
+    {"os.execl(", CALL_EXECL}, {"os.execlp(", CALL_EXECL}, {"os.execle(", CALL_EXECL},
+    {"os.execlpe(", CALL_EXECL}, {"os.execve(", CALL_EXECV}, {"os.execvpe(", CALL_EXECV},
+    {"os.spawnl(", CALL_EXECL}, {"os.spawnlp(", CALL_EXECL}, {"os.spawnle(", CALL_EXECL},
+    {"os.spawnlpe(", CALL_EXECL}, {"os.spawnv(", CALL_EXECV}, {"os.spawnve(", CALL_EXECV},
+    {"os.spawnvpe(", CALL_EXECV}, {"os.posix_spawn(", CALL_EXECV}, {"os.posix_spawnp(", CALL_EXECV},
+    {"create_subprocess_shell(", CALL_SHELL}, {"create_subprocess_exec(", CALL_SHELL},
+    {"pcntl_exec(", CALL_ARGV}, {"readpipe(", CALL_SHELL}, {"open3(", CALL_PIPE_OPEN},
+    {"open2(", CALL_PIPE_OPEN}, {"sh(", CALL_SHELL}, {"open(", CALL_PIPE_OPEN},
+    {"os.execute(", CALL_SHELL}, {"io.popen(", CALL_SHELL}, {"getoutput(", CALL_SHELL},
+    {"%x[", CALL_SHELL}, {"%x|", CALL_SHELL}, {"qx/", CALL_SHELL}, {"qx'", CALL_SHELL},
     /* recursive deletes */
     {"shutil.rmtree(", CALL_DELETE}, {"rmtree(", CALL_DELETE}, {"remove_tree(", CALL_DELETE},
     {"rm_rf(", CALL_DELETE}, {"rm_r(", CALL_DELETE}, {"remove_dir(", CALL_DELETE},
@@ -756,7 +818,9 @@ static int atNameStart(const char *code, const char *p, const char *name) {
     if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_') return 0;
     /* "exec(" after "child_process." or "os." is fine; after another identifier's dot
      * ("re.exec(") is not a shell call */
-    if (b == '.' && !strcmp(name, "exec(")) return 0;
+    if (b == '.' && !strcmp(name, "exec("))
+        return (p - code >= 7 && !memcmp(p - 7, "Kernel.", 7)) || (p - code >= 8 && !memcmp(p - 8, "Process.", 8));
+    if (b == '.' && (!strcmp(name, "open(") || !strcmp(name, "sh("))) return p - code >= 7 && !memcmp(p - 7, "Kernel.", 7);
     return 1;
 }
 
@@ -768,7 +832,7 @@ static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim) {
     int interp;
     char *lit = readLiteral(c, s, lim, &e, &interp);
     if (lit) return interp ? NULL : lit;
-    static const char *const homes[] = {"Path.home()", "os.path.expanduser(\"~\")",
+    static const char *const homes[] = {"Path.home()", "str(Path.home())", "pathlib.Path.home()", "str(pathlib.Path.home())", "os.path.expanduser(\"~\")",
                                         "os.path.expanduser('~')", "os.homedir()",
                                         "os.environ['HOME']", "os.environ[\"HOME\"]",
                                         "process.env.HOME", "ENV['HOME']", "ENV[\"HOME\"]",
@@ -827,6 +891,164 @@ static const char *secretLiteral(lh_ctx *c, const char *code, size_t len) {
     return NULL;
 }
 
+/* text with each interpolation ({x}, ${x}, #{x}) made the run-time value
+ * "${LH_CODE_ARG}", so the command around it is judged with a value it cannot see. */
+static char *interpAsVar(lh_ctx *c, const char *text) {
+    size_t n = strlen(text), o = 0;
+    char *out = lh_arena_alloc(c->arena, n * 18 + 1);
+    if (!out) { c->oom = 1; return (char *)text; }
+    for (const char *p = text; *p;) {
+        const char *b = *p == '{' ? p : ((*p == '$' || *p == '#') && p[1] == '{') ? p + 1 : NULL;
+        const char *e = b ? strchr(b, '}') : NULL;
+        if (e) {
+            memcpy(out + o, "\"${LH_CODE_ARG}\"", 17);
+            o += 17;
+            p = e + 1;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* Does the argument at s (up to its call's ')' or 256 bytes) decode or build its text from
+ * codes (base64, hex, rot13, chr, a reversed string …)? In file code such a command is
+ * still opaque: that is how a payload is hidden, not how a program names its files. */
+static int decodedArg(const char *s, const char *end) {
+    static const char *const dec[] = {"b64decode", "fromhex", "decode(", "codecs.", "zlib", "marshal", "atob(",
+                                      "Buffer.from(", "unpack(", "pack(", "chr(", "fromCharCode", "rot13",
+                                      "[::-1]", "reverse", "unhexlify", "decompress", "base64", NULL};
+    const char *lim = end - s > 256 ? s + 256 : end;
+    int depth = 1;
+    const char *e = s;
+    for (; e < lim && depth; e++) {
+        if (*e == '(') depth++;
+        else if (*e == ')') depth--;
+    }
+    for (int i = 0; dec[i]; i++)
+        if (memmem(s, (size_t)(e - s), dec[i], strlen(dec[i]))) return 1;
+    return 0;
+}
+
+/* Is text a shell alone (sh, /bin/bash, ['sh'] as one quoted word), which reads its
+ * script from stdin? */
+static int bareShell(const char *text) {
+    char word[32];
+    size_t n = 0;
+    for (const char *t = text; *t && n + 1 < sizeof(word); t++)
+        if (*t != '\'' && *t != '"' && *t != ' ') word[n++] = *t;
+        else if (*t == ' ' && n) return 0;
+    word[n] = 0;
+    const char *b = strrchr(word, '/');
+    return n && lh_is_shell(b ? b + 1 : word);
+}
+
+/* Past one argument of a call at s: to the next top-level ',' (returned at it) or the
+ * call's ')'. */
+static const char *skipArg(const char *s, const char *lim) {
+    int depth = 0;
+    for (; s < lim && (depth || (*s != ',' && *s != ')')); s++) {
+        if (*s == '(' || *s == '[' || *s == '{') depth++;
+        else if ((*s == ')' || *s == ']' || *s == '}') && depth) depth--;
+        else if (*s == '\'' || *s == '"') {
+            const char *q = memchr(s + 1, *s, (size_t)(lim - s - 1));
+            if (q) s = q;
+        }
+    }
+    return s;
+}
+
+/* (advcontent) The exec and spawn families and piped opens. how 0: execl-like (path,
+ * argv0, args…); 1: execv-like (path, [argv0, args…]); the spawn calls' mode argument
+ * first is skipped. how 2: perl and ruby open(F, '|-', cmd), open(F, '| cmd'),
+ * open(F, 'cmd |'), open('|cmd'), and IPC::Open2/3's open2(…, cmd): the command is
+ * judged; a pipe into a bare shell writes a script computed by the code (opaque). An
+ * open without a pipe is a file open: nothing. */
+static void codeExecCall(lh_ctx *c, const lh_shell_limits *lim, int k, const char *name, int how,
+                         const char *s, const char *end, int filecode) {
+    const char *e;
+    int interp = 0, opaque = 0;
+    char *text = NULL;
+    if (how == 2) {
+        int open3 = name[0] == 'o' && name[1] == 'p' && name[4] != '(';
+        char *last = NULL;
+        int dash = 0;
+        for (const char *q = skipSpace(s, end); q < end && *q != ')';) {
+            char *lit = readLiteral(c, q, end, &e, &interp);
+            if (lit && !interp) {
+                size_t n = strlen(lit);
+                const char *t = lit;
+                while (*t == ' ') t++;
+                if (dash && !text) text = lit;
+                else if ((*t == '|' && !strcmp(t + 1, "-")) || (*t == '-' && !strcmp(t + 1, "|"))) dash = 1;
+                else if (*t == '|' && !text) text = (char *)t + 1;
+                else if (n && lit[n - 1] == '|' && !text) { lit[n - 1] = 0; text = lit; }
+                last = lit;
+                q = e;
+            } else {
+                q = skipArg(q, end);
+            }
+            q = skipSpace(q, end);
+            if (q < end && *q == ',') q = skipSpace(q + 1, end);
+            else break;
+        }
+        if (open3 && !text) text = last;
+        if (!text) {
+            if (open3 && !filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), name);
+            return;
+        }
+        while (*text == ' ') text++;
+        if (lh_is_shell(text) || (!strncmp(text, "/bin/", 5) && lh_is_shell(text + 5))) {
+            lh_emit(c, k, LH_RULE(CODE_OPAQUE), "a pipe into a shell");
+            return;
+        }
+        parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
+        return;
+    }
+    if (strstr(name, "spawn") && !strstr(name, "posix_spawn")) {   /* os.P_WAIT, … */
+        s = skipArg(s, end);
+        if (s < end && *s == ',') s = skipSpace(s + 1, end);
+    }
+    char *path = readLiteral(c, s, end, &e, &interp);
+    if (!path || interp) {
+        if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), name);
+        return;
+    }
+    const char *rest = skipSpace(e, end);
+    if (rest >= end || *rest != ',') { parseChild(c, lim, k, -1, path, strlen(path), LH_ORIGIN_INLINE); return; }
+    rest = skipSpace(rest + 1, end);
+    if (how == 1) {
+        if (rest < end && (*rest == '[' || *rest == '(')) {
+            const char *q = skipSpace(rest + 1, end);          /* past argv[0] */
+            q = skipArg(q, end);
+            if (q < end && *q == ',') {
+                /* the list's tail read as a list: "[" + what follows argv[0] */
+                size_t n = (size_t)(end - q);
+                char *list = lh_arena_alloc(c->arena, n + 1);
+                if (!list) { c->oom = 1; return; }
+                memcpy(list, q, n);
+                list[0] = '[';
+                list[n] = 0;
+                char *tail = readListCommand(c, list, list + n, &opaque);
+                text = tail ? lh_arena_printf(c->arena, "%s %s", path, tail) : NULL;
+            } else {
+                text = path;
+            }
+        } else {
+            opaque = 1;
+        }
+    } else {
+        const char *q = skipArg(rest, end);                   /* past argv0 */
+        text = q < end && *q == ',' ? readArgTail(c, path, q, end) : path;
+    }
+    if (!text || opaque) {
+        if (!filecode) lh_emit(c, k, LH_RULE(CODE_OPAQUE), name);
+        if (!text) return;
+    }
+    parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
+}
+
 /* Read inline code: shell-outs become child commands; recursive deletes outside the
  * project are findings; calls whose command cannot be read are escalated. */
 static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code,
@@ -866,6 +1088,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                        size_t len, int depth) {
     if (!lh_step_bytes(c, len)) return;
     lh_lang lang = lh_code_lang(cmdAt(c, k)->prog);
+    int filecode = (cmdAt(c, k)->flags & LH_C_FILE_CODE) != 0;   /* computed args: not opaque … */
     const char *canon = lh_code_canon(c->arena, lang, code, len, &len);
     if (!canon) { c->oom = 1; return; }
     code = canon;
@@ -874,10 +1097,19 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
     for (size_t n = 0; n < sizeof(kCalls) / sizeof(kCalls[0]); n++) {
         const code_call *call = &kCalls[n];
         size_t nl = strlen(call->name);
+        /* a call's name may stand apart from its '(' (os.system  ('…')): the name is
+         * matched without it and blanks skipped */
+        size_t ml = nl > 1 && call->name[nl - 1] == '(' && call->name[0] != '%' && call->name[0] != 'q' ? nl - 1 : nl;
         const char *p = code;
-        while ((p = memmem(p, (size_t)(end - p), call->name, nl)) != NULL) {
+        while ((p = memmem(p, (size_t)(end - p), call->name, ml)) != NULL) {
             const char *at = p;
-            p += nl;
+            p += ml;
+            if (ml < nl) {
+                const char *b = p;
+                while (b < end && (*b == ' ' || *b == '\t')) b++;
+                if (b >= end || *b != '(') continue;
+                p = b + 1;
+            }
             if (!atNameStart(code, at, call->name)) continue;
             const char *arg = skipSpace(p, end);
             if (call->kind == CALL_UNLINK) {
@@ -885,7 +1117,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                  * secret files; escalate outside the project; opaque when computed */
                 if (!strncmp(arg, "glob(", 5)) arg = skipSpace(arg + 5, end);
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { lh_emit(c, k, LH_RULE(CODE_OPAQUE), "file delete of a computed path"); continue; }
+                if (!t) { if (!filecode || decodedArg(arg, end)) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "file delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_class cls = lh_path_classify(c, t, strlen(t), &path);
                 const char *subj = path.norm ? path.norm : t;
@@ -902,7 +1134,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
             }
             if (call->kind == CALL_DELETE) {
                 const char *t = deleteTarget(c, arg, end);
-                if (!t) { lh_emit(c, k, LH_RULE(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
+                if (!t) { if (!filecode || decodedArg(arg, end)) lh_emit(c, k, LH_RULE(CODE_OPAQUE), "recursive delete of a computed path"); continue; }
                 lh_path path;
                 lh_path_classify(c, t, strlen(t), &path);
                 if (path.cls != LH_PATH_PROJECT && path.cls != LH_PATH_TEMP)
@@ -913,12 +1145,19 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                                  "delete specific paths inside the project", path.norm);
                 continue;
             }
-            const char *e;
+            if (!strcmp(call->name, "sh(") && lang != LH_LANG_RUBY) continue;   /* rake's sh */
+            if (call->kind == CALL_EXECL || call->kind == CALL_EXECV || call->kind == CALL_PIPE_OPEN) {
+                codeExecCall(c, lim, k, call->name, call->kind == CALL_EXECV ? 1 : call->kind == CALL_EXECL ? 0 : 2,
+                             arg, end, filecode);
+                continue;
+            }
+            const char *e = arg;
             int interp = 0, opaque = 0;
             char *text = NULL;
             if (call->name[0] == '%' || call->name[0] == 'q') {
-                /* %x{…} / qx{…}: up to the closing bracket */
-                char close = call->name[nl - 1] == '{' ? '}' : ')';
+                /* %x{…} / qx{…} / %x[…] / qx/…/: up to the closing bracket */
+                char open = call->name[nl - 1];
+                char close = open == '{' ? '}' : open == '(' ? ')' : open == '[' ? ']' : open;
                 const char *q = memchr(arg, close, (size_t)(end - arg));
                 if (q) text = lh_arena_strndup(c->arena, arg, (size_t)(q - arg));
                 if (text && (strstr(text, "#{") || strchr(text, '$'))) interp = 1;
@@ -927,6 +1166,11 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
             } else {
                 text = readLiteral(c, arg, end, &e, &interp);
                 const char *after = text ? skipSpace(e, end) : end;
+                if (text && !interp && strstr(call->name, "popen") && bareShell(text)) {
+                    /* popen("sh", "w"): the code writes the shell's script */
+                    lh_emit(c, k, LH_RULE(CODE_OPAQUE), "a shell reading a script the code writes");
+                    continue;
+                }
                 if (text && call->kind == CALL_SHELL && lang != LH_LANG_PHP && !interp &&
                     after < end && *after == ',') {
                     /* system("rm", "-rf", $dir): a list, run without a shell (php's
@@ -943,14 +1187,32 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                     }
                 }
             }
+            if (text && !interp && !opaque && *arg != '[' && call->name[0] != '%' && call->name[0] != 'q') {
+                /* a literal that is only the start of the argument ('rm -rf %s' % x,
+                 * ' '.join(words), "rm -rf " .. home) is a computed command */
+                const char *after = skipSpace(e, end);
+                if (after < end && (*after == '.' || *after == '%' || *after == '+' || *after == '*' || *after == '[')) {
+                    opaque = 1;
+                    /* 'rm -rf ' + home: the rest is a run-time value, judged as one */
+                    if (*after == '+' || (*after == '.' && (lang == LH_LANG_PHP || lang == LH_LANG_PERL || lang == LH_LANG_LUA)))
+                        text = lh_arena_printf(c->arena, "%s\"${LH_CODE_ARG}\"", text);
+                }
+            }
             if (!text || interp || opaque) {
-                lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);
+                if (!filecode || decodedArg(arg, end)) lh_emit(c, k, LH_RULE(CODE_OPAQUE), call->name);   /* … unless decoded */
                 if (!text) continue;
+                if (interp) text = interpAsVar(c, text);   /* f"rm -rf {home}": a run-time value */
+            }
+            if (bareShell(text)) {   /* a shell with no script: it reads one the code writes */
+                lh_emit(c, k, LH_RULE(CODE_OPAQUE), "a shell reading a script the code writes");
+                continue;
             }
             parseChild(c, lim, k, -1, text, strlen(text), LH_ORIGIN_INLINE);
         }
     }
     if (forksForever(code, len)) lh_emit(c, k, LH_RULE(FORK_BOMB), "inline code forks in a loop");
+    const char *indirect = lh_code_indirect_runner(code, len);   /* getattr(os, 'system') … */
+    if (indirect) lh_emit(c, k, LH_RULE(CODE_OPAQUE), indirect);
     const char *secret = secretLiteral(c, code, len);
     if (secret) lh_emit(c, k, sendsToNetwork(code, len) ? LH_RULE(EXFIL) : LH_RULE(SECRET_READ), secret);
     /* Backquotes run a shell in perl, ruby and php. */

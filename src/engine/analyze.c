@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "engine/an_common.h"
+#include "engine/feeds.h"
 #include "engine/unwrap.h"
 
 /* ------------------------------------------------------------------------------ */
@@ -534,6 +535,7 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     const char *p = d->prog;
     if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-");
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
+    if (lh_feed_runs_stdin(d)) return 1;                     /* parallel, make -f - */
     if (!an_is_shell(p) && !an_is_interp(p)) return 0;
     return an_reads_code_from_stdin(d);
 }

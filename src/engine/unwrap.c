@@ -5,6 +5,7 @@
 #include "engine/semantics.h"
 
 #include "engine/code_lex.h"
+#include "engine/feeds.h"
 
 #include <string.h>
 
@@ -230,6 +231,8 @@ const char *lh_stdin_text(lh_ctx *c, int k, size_t *len) {
             return cmd->redirs[r].target.s;
         }
     }
+    const char *fed = lh_feed_stdin(c, k, len);   /* < <(…), >(sh), printf/tee/head | sh */
+    if (fed) return fed;
     if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
     for (int j = k - 1; j >= 0; j--) {
         lh_cmd *prev = cmdAt(c, j);
@@ -952,6 +955,10 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
 static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     const char *p = cmd->prog;
+    if (cmd->argc == 0 && !cmd->nassigns) return;
+    if (lh_feed_expand(c, lim, k)) return;      /* side doors: feeds.c */
+    cmd = cmdAt(c, k);
+    p = cmd->prog;
     if (cmd->argc == 0) return;
     if (lh_runner_expand(c, lim, k)) return;   /* at, tmux, screen, awk, sed, salt … */
     if (lh_is_shell(p)) {

@@ -23,6 +23,7 @@ static const lh_wrapper kWrappers[] = {
     {"caffeinate", "tw", NULL, 0, 0, NULL, NULL, NULL},
     {"catchsegv", "", NULL, 0, 0, NULL, NULL, NULL},
     {"cgexec", "g", NULL, 0, 0, NULL, NULL, NULL},
+    {"chpst", "uUbeL/nlm", NULL, 0, 0, NULL, NULL, NULL},
     {"chronic", "", NULL, 0, 0, NULL, NULL, NULL},
     {"chroot", "", L("--userspec", "--groups"), 1, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
     {"chrt", "TPD", L("--sched-runtime", "--sched-period", "--sched-deadline"), 1, 0, NULL, "p",
@@ -30,12 +31,14 @@ static const lh_wrapper kWrappers[] = {
     {"command", "", NULL, 0, 0, NULL, "vV", NULL},
     {"conda", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"coproc", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"cpulimit", "lpe", L("--limit", "--pid", "--exe"), 0, 0, NULL, "pe", L("--pid", "--exe")},
     {"dbus-run-session", "", L("--config-file", "--dbus-daemon"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"direnv", "", NULL, 1, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"doas", "uC", NULL, 0, LH_WR_PRIV, NULL, NULL, NULL},
     {"doppler", "pc", L("--project", "--config", "--token", "--scope", "--mount"), 0, LH_WR_SUBCMD,
      "run", NULL, NULL},
     {"dotenv", "evcp", NULL, 0, 0, NULL, NULL, NULL},
+    {"dtach", "ACErz", NULL, 1, 0, NULL, NULL, NULL},   /* -n SOCKET CMD: the letter is a mode */
     {"dumb-init", "r", L("--rewrite"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"eatmydata", "", NULL, 0, 0, NULL, NULL, NULL},
     {"env", "uCP", L("--unset", "--chdir", "--split-string"), 0, LH_WR_ASSIGN, NULL, NULL,
@@ -44,6 +47,7 @@ static const lh_wrapper kWrappers[] = {
     {"fakechroot", "lsdbe", L("--lib", "--use-system-libs", "--environment", "--config-dir", "--bindir"), 0,
      0, NULL, NULL, L("--version", "--help")},
     {"fakeroot", "lsi", L("--lib", "--faked"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"faketime", "f", NULL, 1, 0, NULL, NULL, L("--version", "--help")},
     {"firejail", "", NULL, 0, 0, NULL, NULL, L("--version", "--help", "--list", "--tree")},
     {"flock", "wE", L("--timeout", "--conflict-exit-code"), 1, 0, NULL, NULL, NULL},
     {"gosu", "", NULL, 1, 0, NULL, NULL, L("--version", "--help")},  /* steps down from root */
@@ -84,6 +88,7 @@ static const lh_wrapper kWrappers[] = {
     {"runuser", "ugGw", L("--user", "--group", "--supp-group", "--whitelist-environment"), 0,
      LH_WR_PRIV, NULL, NULL, NULL},
     {"rye", "", L("--pyproject"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"s6-setuidgid", "", NULL, 1, 0, NULL, NULL, NULL},
     {"sem", "j", L("--jobs", "--id", "--semaphore-timeout", "--st", "--semaphorename",
                    "--timeout"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"setpriv", "", L("--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps",
@@ -91,6 +96,7 @@ static const lh_wrapper kWrappers[] = {
                       "--apparmor-profile", "--landlock-access", "--landlock-rule",
                       "--seccomp-filter"), 0, 0, NULL, NULL, L("--dump", "--version", "--help")},
     {"setsid", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"setuidgid", "", NULL, 1, 0, NULL, NULL, NULL},
     {"ssh-agent", "aEPt", NULL, 0, 0, NULL, "k", NULL},
     {"stdbuf", "ioe", L("--input", "--output", "--error"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"strace", "eopsSEuIabXP", NULL, 0, 0, NULL, NULL, NULL},
@@ -121,6 +127,7 @@ static const lh_wrapper kWrappers[] = {
                   "--project", "--index", "--default-index", "--index-url", "--extra-index-url",
                   "--find-links", "--config-file", "--cache-dir", "--color"), 0, LH_WR_SUBCMD,
      "run", NULL, NULL},
+    {"valgrind", "", NULL, 0, 0, NULL, NULL, L("--version", "--help")},
     {"xvfb-run", "efnpsw", L("--error-file", "--auth-file", "--server-num", "--xauth-protocol",
                              "--server-args", "--wait"), 0, 0, NULL, NULL, L("--help")},
     {"yarn", "p", L("--cwd", "--package"), 0, LH_WR_SUBCMD, "exec|dlx", NULL, NULL},
@@ -226,6 +233,7 @@ const char *lh_option_value(const lh_word *argv, int argc, int from, const char 
 static int isAssignWord(const char *s) {
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
     while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_') s++;
+    if (s[0] == '%' && s[1] == '%') s += 2;   /* BASH_FUNC_name%%=() {…}: an exported function */
     return *s == '=';
 }
 

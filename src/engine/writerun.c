@@ -558,8 +558,19 @@ static void checkRun(wstate *w, int k) {
     if (!strcmp(p, "pytest") || !strcmp(p, "py.test")) goto pytest;
     if (!strcmp(p, "make") || !strcmp(p, "gmake")) {
         wfile *f = NULL;
-        for (int i = 1; i + 1 < cmd->argc && !f; i++)
-            if (!strcmp(cmd->argv[i].s, "-f")) f = find(w, absPath(c, k, &cmd->argv[i + 1]), k);
+        for (int i = 1; i < cmd->argc && !f; i++) {
+            const char *a = cmd->argv[i].s;   /* -f F, --file F, --makefile F, -fF, --file=F */
+            lh_word fw = i + 1 < cmd->argc ? cmd->argv[i + 1] : cmd->argv[i];
+            if (strcmp(a, "-f") && strcmp(a, "--file") && strcmp(a, "--makefile")) {
+                if (!strncmp(a, "--file=", 7) || !strncmp(a, "--makefile=", 11)) fw.s = strchr(a, '=') + 1;
+                else if (a[0] == '-' && a[1] == 'f' && a[2]) fw.s = a + 2;
+                else continue;
+                fw.len = (uint32_t)strlen(fw.s);
+            } else if (i + 1 >= cmd->argc) {
+                continue;
+            }
+            f = find(w, absPath(c, k, &fw), k);
+        }
         if (!f) f = inDir(w, k, "GNUmakefile");
         if (!f) f = inDir(w, k, "makefile");
         if (!f) f = inDir(w, k, "Makefile");

@@ -1,0 +1,714 @@
+/* feeds.c — code that reaches a program by a side door; see feeds.h. */
+#include "engine/feeds.h"
+
+#include <string.h>
+
+#include "engine/paths.h"
+#include "engine/runners.h"
+#include "engine/unwrap.h"
+#include "engine/wrappers.h"
+
+#define FEED_MAX_TEXT (64u << 10)   /* printf output past this is not followed */
+
+static lh_cmd *cmdAt(lh_ctx *c, int k) { return &c->script->cmds[k]; }
+
+static int isStdinPath(const char *a) {
+    return !strcmp(a, "-") || !strcmp(a, "/dev/stdin") || !strcmp(a, "/dev/fd/0") ||
+           !strcmp(a, "/proc/self/fd/0");
+}
+
+static void child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
+                  size_t len, lh_origin origin) {
+    if (text && len) lh_unwrap_parse_child(c, lim, k, argi, text, len, origin);
+}
+
+static void childStr(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text) {
+    if (text) child(c, lim, k, argi, text, strlen(text), LH_ORIGIN_EVAL);
+}
+
+/* Single-quote s for re-parsing as one word, in the arena. */
+static char *quoted(lh_ctx *c, const char *s) {
+    size_t n = strlen(s);
+    char *q = lh_arena_alloc(c->arena, n * 4 + 3);
+    if (!q) { c->oom = 1; return NULL; }
+    size_t o = 0;
+    q[o++] = '\'';
+    for (; *s; s++) {
+        if (*s == '\'') { memcpy(q + o, "'\\''", 4); o += 4; }
+        else q[o++] = *s;
+    }
+    q[o++] = '\'';
+    q[o] = 0;
+    return q;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* What a command prints                                                          */
+/* ------------------------------------------------------------------------------ */
+
+static const char *printed(lh_ctx *c, int j, size_t *len);
+
+/* The last stage of the first pipeline of the process substitution (origin) that sits
+ * in word argi of command k (-1: a redirection or an assignment), or -1. */
+static int substAt(lh_ctx *c, int k, int argi, lh_origin origin) {
+    const lh_script *s = c->script;
+    for (int j = k + 1; j < s->ncmds; j++) {
+        const lh_cmd *q = &s->cmds[j];
+        if (q->parent == k && q->origin == origin && q->parent_arg == argi &&
+            q->pipe_pos == q->pipe_len - 1)
+            return j;
+    }
+    return -1;
+}
+
+/* printf FORMAT ARGS… as printf fills it: the format is reused while arguments remain. */
+static const char *fillPrintf(lh_ctx *c, const lh_cmd *cmd, int from, size_t *len) {
+    if (from >= cmd->argc) return NULL;
+    const char *fmt = cmd->argv[from].s;
+    size_t cap = cmd->argv[from].len + 1;
+    int nargs = cmd->argc - from - 1;
+    for (int a = from + 1; a < cmd->argc; a++) cap += cmd->argv[a].len + cmd->argv[from].len + 1;
+    if (cap > FEED_MAX_TEXT) return NULL;
+    char *out = lh_arena_alloc(c->arena, cap + 1);
+    if (!out) { c->oom = 1; return NULL; }
+    size_t o = 0;
+    int next = 0;
+    do {
+        int used = 0;
+        for (const char *f = fmt; *f && o < cap; f++) {
+            if (*f == '\\' && f[1]) {
+                f++;
+                if (*f == 'n') out[o++] = '\n';
+                else if (*f == 't') out[o++] = '\t';
+                else if (*f == '\\') out[o++] = '\\';
+                else if (o + 1 < cap) { out[o++] = '\\'; out[o++] = *f; }   /* \r … as written */
+                continue;
+            }
+            if (*f != '%') { out[o++] = *f; continue; }
+            if (f[1] == '%') { out[o++] = '%'; f++; continue; }
+            f++;
+            while (*f && strchr("-+ #0123456789.", *f)) f++;
+            if (!*f) break;
+            used = 1;
+            const char *arg = next < nargs ? cmd->argv[from + 1 + next].s : "";
+            next++;
+            for (; *arg && o < cap; arg++) out[o++] = *arg;
+        }
+        if (!used) break;
+    } while (next < nargs);
+    out[o] = 0;
+    *len = o;
+    return out;
+}
+
+/* A filter that prints its input (cat, tee, head, tail with no file, or -): its stdin,
+ * or the process substitution it reads. */
+static const char *passedOn(lh_ctx *c, int j, size_t *len) {
+    const lh_cmd *cmd = cmdAt(c, j);
+    const char *p = cmd->prog;
+    int tee = !strcmp(p, "tee");
+    if (!tee && strcmp(p, "cat") && strcmp(p, "head") && strcmp(p, "tail")) return NULL;
+    for (int i = 1; i < cmd->argc && !tee; i++) {
+        const char *a = cmd->argv[i].s;
+        if ((!strcmp(a, "-n") || !strcmp(a, "-c")) && strcmp(p, "cat")) { i++; continue; }
+        if (a[0] == '-' && a[1]) continue;
+        if (isStdinPath(a)) break;
+        if (cmd->argv[i].flags & LH_W_PROCSUBST) {
+            int s = substAt(c, j, i, LH_ORIGIN_PROCSUBST_IN);
+            return s >= 0 ? printed(c, s, len) : NULL;
+        }
+        return NULL;   /* a file */
+    }
+    return lh_stdin_text(c, j, len);
+}
+
+/* The text command j prints when the call gives it literally, or NULL. */
+static const char *printed(lh_ctx *c, int j, size_t *len) {
+    if (j < 0 || !lh_step(c, 1)) return NULL;
+    const lh_cmd *cmd = cmdAt(c, j);
+    if (cmd->argc == 0) return NULL;
+    if (!strcmp(cmd->prog, "printf")) {
+        int from = 1;
+        if (from < cmd->argc && !strcmp(cmd->argv[from].s, "--")) from++;
+        return fillPrintf(c, cmd, from, len);
+    }
+    if (!strcmp(cmd->prog, "echo")) {
+        int from = 1;
+        while (from < cmd->argc && cmd->argv[from].s[0] == '-' && cmd->argv[from].s[1] &&
+               strspn(cmd->argv[from].s + 1, "neE") == strlen(cmd->argv[from].s + 1))
+            from++;
+        size_t n = 0;
+        for (int a = from; a < cmd->argc; a++) n += cmd->argv[a].len + 1;
+        char *t = lh_arena_alloc(c->arena, n + 1);
+        if (!t) { c->oom = 1; return NULL; }
+        size_t o = 0;
+        for (int a = from; a < cmd->argc; a++) {
+            const char *w = cmd->argv[a].s;
+            for (size_t q = 0; q < cmd->argv[a].len; q++) {
+                if (w[q] == '\\' && w[q + 1] == 'n') { t[o++] = '\n'; q++; }
+                else t[o++] = w[q];
+            }
+            if (a + 1 < cmd->argc) t[o++] = ' ';
+        }
+        t[o] = 0;
+        *len = o;
+        return t;
+    }
+    return passedOn(c, j, len);
+}
+
+const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    /* cmd < <(…) */
+    for (int r = 0; r < cmd->nredirs; r++)
+        if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0 &&
+            (cmd->redirs[r].target.flags & LH_W_PROCSUBST)) {
+            int s = substAt(c, k, -1, LH_ORIGIN_PROCSUBST_IN);
+            return s >= 0 ? printed(c, s, len) : NULL;
+        }
+    /* >(cmd): it reads what its parent prints */
+    if (cmd->origin == LH_ORIGIN_PROCSUBST_OUT && cmd->parent >= 0 && cmd->pipe_pos == 0)
+        return printed(c, cmd->parent, len);
+    if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
+    for (int j = k - 1; j >= 0; j--) {
+        const lh_cmd *prev = cmdAt(c, j);
+        if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 ||
+            prev->parent != cmd->parent)
+            continue;
+        if (!strcmp(prev->prog, "printf")) return printed(c, j, len);
+        if (!strcmp(prev->prog, "cat") && lh_first_operand(prev, 0) < 0) return NULL;   /* unwrap.c */
+        if (!strcmp(prev->prog, "echo")) return NULL;                                   /* unwrap.c */
+        return passedOn(c, j, len);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* make                                                                            */
+/* ------------------------------------------------------------------------------ */
+
+/* The recipes of makefile text, each line its own child of k. */
+static void makeRecipes(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
+                        size_t len) {
+    size_t n = 0;
+    const char *t = lh_content_commands(c, "Makefile", LH_TOOL_WRITE, text, len, &n);
+    if (!t) return;
+    for (const char *u = t, *end = t + n; u < end;) {
+        const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
+        if (!ue) ue = end;
+        child(c, lim, k, argi, u, (size_t)(ue - u), LH_ORIGIN_EVAL);
+        u = ue + 1;
+    }
+}
+
+static void expandMake(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    for (int i = 1; i < cmdAt(c, k)->argc; i++) {
+        const lh_cmd *cmd = cmdAt(c, k);
+        const char *a = cmd->argv[i].s;
+        int vi = -1;
+        const char *v = NULL;
+        if (!strcmp(a, "--eval") || !strcmp(a, "-E")) {
+            if (i + 1 < cmd->argc) { vi = i + 1; v = cmd->argv[vi].s; }
+        } else if (!strncmp(a, "--eval=", 7)) {
+            vi = i; v = a + 7;
+        }
+        if (v) {
+            /* --eval text is makefile syntax: a rule's recipe after `;` or a tab */
+            makeRecipes(c, lim, k, vi, v, strlen(v));
+            const char *semi = strchr(v, ':') ? strchr(strchr(v, ':'), ';') : NULL;
+            if (semi) child(c, lim, k, vi, semi + 1, strlen(semi + 1), LH_ORIGIN_EVAL);
+            i = vi;
+            continue;
+        }
+        if (!strcmp(a, "-f") || !strcmp(a, "--file") || !strcmp(a, "--makefile")) {
+            if (i + 1 < cmd->argc) vi = i + 1;
+        } else if (!strncmp(a, "--file=", 7) || !strncmp(a, "--makefile=", 11) ||
+                   (a[0] == '-' && a[1] == 'f' && a[2])) {
+            vi = i;
+        }
+        if (vi < 0) continue;
+        const char *f = cmd->argv[vi].s;
+        if (vi == i) f = strchr(a, '=') && a[1] == '-' ? strchr(a, '=') + 1 : a + 2;
+        size_t len = 0;
+        const char *text = NULL;
+        if (cmd->argv[vi].flags & LH_W_PROCSUBST) text = printed(c, substAt(c, k, vi, LH_ORIGIN_PROCSUBST_IN), &len);
+        else if (isStdinPath(f)) text = lh_stdin_text(c, k, &len);
+        if (text) makeRecipes(c, lim, k, vi, text, len);
+        i = vi;
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Commands given as options                                                       */
+/* ------------------------------------------------------------------------------ */
+
+/* less +CMD: a `!` command runs in a shell. */
+static void expandLess(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    for (int i = 1; i < cmdAt(c, k)->argc; i++) {
+        const char *a = cmdAt(c, k)->argv[i].s;
+        if (a[0] != '+') continue;
+        while (*a == '+') a++;
+        if (*a == '!') childStr(c, lim, k, i, a + 1);
+    }
+}
+
+/* man -P CMD / --pager=CMD; fc -e CMD. */
+static void expandOptCommand(lh_ctx *c, const lh_shell_limits *lim, int k, char so, const char *lo) {
+    size_t ll = lo ? strlen(lo) : 0;
+    for (int i = 1; i < cmdAt(c, k)->argc; i++) {
+        const lh_cmd *cmd = cmdAt(c, k);
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-' && a[1] == so && !a[2] && i + 1 < cmd->argc) {
+            if (strcmp(cmd->argv[i + 1].s, "-")) childStr(c, lim, k, i + 1, cmd->argv[i + 1].s);
+            i++;
+        } else if (a[0] == '-' && a[1] == so && a[2]) {
+            childStr(c, lim, k, i, a + 2);
+        } else if (lo && !strncmp(a, lo, ll) && a[ll] == '=') {
+            childStr(c, lim, k, i, a + ll + 1);
+        } else if (lo && !strcmp(a, lo) && i + 1 < cmd->argc) {
+            childStr(c, lim, k, i + 1, cmd->argv[i + 1].s);
+            i++;
+        }
+    }
+}
+
+/* git --upload-pack/-u/--receive-pack/--exec CMD and git grep -O[CMD]: the command git
+ * runs for the other side, or as the pager of the matches. */
+static void expandGitCommands(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    static const char *const lo[] = {"--upload-pack", "--receive-pack", "--exec", NULL};
+    int grep = 0;
+    for (int i = 1; i < cmdAt(c, k)->argc; i++) {
+        const lh_cmd *cmd = cmdAt(c, k);
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "grep")) grep = 1;
+        if (grep && !strncmp(a, "-O", 2) && a[2]) { childStr(c, lim, k, i, a + 2); continue; }
+        if (grep && !strncmp(a, "--open-files-in-pager=", 22)) { childStr(c, lim, k, i, a + 22); continue; }
+        if (!strcmp(a, "-u") && i + 1 < cmd->argc) { childStr(c, lim, k, i + 1, cmd->argv[i + 1].s); i++; continue; }
+        for (int j = 0; lo[j]; j++) {
+            size_t n = strlen(lo[j]);
+            if (strncmp(a, lo[j], n)) continue;
+            if (a[n] == '=') childStr(c, lim, k, i, a + n + 1);
+            else if (!a[n] && i + 1 < cmd->argc) { childStr(c, lim, k, i + 1, cmd->argv[i + 1].s); i++; }
+            break;
+        }
+    }
+}
+
+/* cmake -E rm|remove|remove_directory|env|chdir|time …: the tool mode runs these. */
+static void expandCmake(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    if (cmd->argc < 3 || strcmp(cmd->argv[1].s, "-E")) return;
+    const char *m = cmd->argv[2].s;
+    if (!strcmp(m, "rm") || !strcmp(m, "time")) {
+        lh_unwrap_argv_child(c, lim, k, !strcmp(m, "rm") ? 2 : 3);
+        return;
+    }
+    if (!strcmp(m, "remove_directory") || !strcmp(m, "remove")) {
+        char *t = lh_arena_strdup(c->arena, !strcmp(m, "remove") ? "rm -f" : "rm -rf");
+        for (int i = 3; t && i < cmd->argc; i++) {
+            if (!strcmp(cmd->argv[i].s, "-f")) continue;
+            char *q = quoted(c, cmd->argv[i].s);
+            t = q ? lh_arena_printf(c->arena, "%s %s", t, q) : NULL;
+        }
+        if (!t) { c->oom = 1; return; }
+        childStr(c, lim, k, 3, t);
+        return;
+    }
+    if (!strcmp(m, "env")) {
+        int i = 3;
+        while (i < cmd->argc && (strchr(cmd->argv[i].s, '=') || cmd->argv[i].s[0] == '-')) i++;
+        lh_unwrap_argv_child(c, lim, k, i);
+        return;
+    }
+    if (!strcmp(m, "chdir") && cmd->argc > 4) {
+        char *q = quoted(c, cmd->argv[3].s);
+        char *t = q ? lh_arena_printf(c->arena, "cd %s &&", q) : NULL;
+        for (int i = 4; t && i < cmd->argc; i++) {
+            char *w = quoted(c, cmd->argv[i].s);
+            /* globs stay unquoted: cmake -E chdir / rm -rf * is run by a shell? no, but
+             * the words reach rm as cmake passes them; a literal * names every entry */
+            if (w && (cmd->argv[i].flags & LH_W_GLOB)) w = (char *)cmd->argv[i].s;
+            t = w ? lh_arena_printf(c->arena, "%s %s", t, w) : NULL;
+        }
+        if (!t) { c->oom = 1; return; }
+        childStr(c, lim, k, 4, t);
+    }
+}
+
+/* socat ADDRESS…: SYSTEM:CMD and EXEC:CMD run CMD (options follow a comma). */
+static void expandSocat(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    for (int i = 1; i < cmdAt(c, k)->argc; i++) {
+        const char *a = cmdAt(c, k)->argv[i].s;
+        const char *v = NULL;
+        if (!strncmp(a, "SYSTEM:", 7) || !strncmp(a, "system:", 7)) v = a + 7;
+        else if (!strncmp(a, "EXEC:", 5) || !strncmp(a, "exec:", 5)) v = a + 5;
+        if (!v) continue;
+        const char *comma = strchr(v, ',');
+        char *t = comma ? lh_arena_strndup(c->arena, v, (size_t)(comma - v)) : (char *)v;
+        if (!t) { c->oom = 1; return; }
+        childStr(c, lim, k, i, t);
+    }
+}
+
+/* nodemon --exec|-x CMD; concurrently CMD…; watchexec [opts] [--] CMD…; sg GROUP CMD. */
+static void expandDevRunners(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    const char *p = cmd->prog;
+    if (!strcmp(p, "nodemon")) {
+        expandOptCommand(c, lim, k, 'x', "--exec");
+    } else if (!strcmp(p, "concurrently")) {
+        for (int i = 1; i < cmdAt(c, k)->argc; i++) {
+            const char *a = cmdAt(c, k)->argv[i].s;
+            if (a[0] == '-') {
+                if (!strcmp(a, "-n") || !strcmp(a, "--names") || !strcmp(a, "-c") ||
+                    !strcmp(a, "--prefix-colors") || !strcmp(a, "-p") || !strcmp(a, "--prefix") ||
+                    !strcmp(a, "-m") || !strcmp(a, "--max-processes"))
+                    i++;
+                continue;
+            }
+            if (!strncmp(a, "npm:", 4) || !strncmp(a, "yarn:", 5) || !strncmp(a, "pnpm:", 5)) continue;
+            childStr(c, lim, k, i, a);
+        }
+    } else if (!strcmp(p, "watchexec")) {
+        static const char *const lo[] = {"--exts", "--watch", "--ignore", "--shell", "--signal",
+                                         "--debounce", "--filter", "--delay-run", "--on-busy-update",
+                                         "--project-origin", "--workdir", "--env", NULL};
+        int i = lh_skip_options(cmd->argv, cmd->argc, 1, "ewisdpE", lo);
+        if (i >= cmd->argc) return;
+        lh_unwrap_join_child(c, lim, k, i, cmd->argc, LH_ORIGIN_SHELL_C);
+    } else if (!strcmp(p, "sg")) {
+        /* sg GROUP [-c] CMD: without -c the rest is the command (runners.c reads -c) */
+        if (cmd->argc > 2 && strcmp(cmd->argv[2].s, "-c") && cmd->argv[1].s[0] != '-')
+            lh_unwrap_join_child(c, lim, k, 2, cmd->argc, LH_ORIGIN_SHELL_C);
+    } else if (!strcmp(p, "gdb")) {
+        for (int i = 1; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "--args")) { lh_unwrap_argv_child(c, lim, k, i + 1); break; }
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* parallel reading its commands                                                   */
+/* ------------------------------------------------------------------------------ */
+
+static int parallelReadsCommands(const lh_cmd *cmd) {
+    if (strcmp(cmd->prog, "parallel")) return 0;
+    static const char *const lo[] = {"--jobs", "--sshlogin", "--joblog", "--results", "--delay",
+                                     "--timeout", "--retries", "--arg-file", NULL};
+    int i = lh_skip_options(cmd->argv, cmd->argc, 1, "jSaI", lo);
+    for (int j = 1; j < cmd->argc; j++)
+        if (!strcmp(cmd->argv[j].s, ":::") || !strcmp(cmd->argv[j].s, "::::")) return 0;
+    return i >= cmd->argc;
+}
+
+int lh_feed_runs_stdin(const lh_cmd *cmd) {
+    if (parallelReadsCommands(cmd)) return 1;
+    if (strcmp(cmd->prog, "make") && strcmp(cmd->prog, "gmake")) return 0;
+    for (int i = 1; i + 1 < cmd->argc; i++)
+        if ((!strcmp(cmd->argv[i].s, "-f") || !strcmp(cmd->argv[i].s, "--file")) && isStdinPath(cmd->argv[i + 1].s))
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Start-up and loader variables                                                   */
+/* ------------------------------------------------------------------------------ */
+
+/* A library path the loader is told to preload: fine when it is looked up in the system
+ * directories (a bare name) or lies in one. */
+static void checkPreload(lh_ctx *c, int k, const char *v) {
+    while (*v) {
+        size_t n = strcspn(v, ": ");
+        if (n && memchr(v, '/', n)) {
+            lh_path p;
+            lh_path_classify(c, v, n, &p);
+            if (p.cls != LH_PATH_SYSTEM) {
+                char *s = lh_arena_strndup(c->arena, v, n);
+                lh_emit(c, k, LH_RULE(EXEC_PRELOAD), s);
+                return;
+            }
+        }
+        v += n;
+        while (*v == ':' || *v == ' ') v++;
+    }
+}
+
+/* NODE_OPTIONS: --require/-r FILE, --import FILE and loaders run before the program. */
+static void nodeOptions(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *v) {
+    static const char *const opts[] = {"--require", "-r", "--import", "--loader",
+                                       "--experimental-loader", NULL};
+    while (*v) {
+        while (*v == ' ') v++;
+        size_t n = strcspn(v, " ");
+        const char *val = NULL;
+        size_t vn = 0;
+        for (int i = 0; opts[i]; i++) {
+            size_t on = strlen(opts[i]);
+            if (n > on && !strncmp(v, opts[i], on) && v[on] == '=') { val = v + on + 1; vn = n - on - 1; }
+            else if (n == on && !strncmp(v, opts[i], on)) {
+                const char *w = v + n;
+                while (*w == ' ') w++;
+                val = w;
+                vn = strcspn(w, " ");
+                n = (size_t)(w - v) + vn;
+            }
+            if (val) break;
+        }
+        if (val && vn) {
+            char *file = lh_arena_strndup(c->arena, val, vn);
+            if (!file) { c->oom = 1; return; }
+            char *t;
+            if (!strncmp(file, "data:", 5) && strchr(file, ',')) t = quoted(c, strchr(file, ',') + 1), t = t ? lh_arena_printf(c->arena, "node -e %s", t) : NULL;
+            else t = quoted(c, file), t = t ? lh_arena_printf(c->arena, "node %s", t) : NULL;
+            if (!t) { c->oom = 1; return; }
+            childStr(c, lim, k, argi, t);
+        }
+        v += n;
+    }
+}
+
+/* PERL5OPT -MMOD / -mMOD: `use MOD` runs first, and code may follow a `;`. */
+static void perlOpt(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *v) {
+    for (const char *p = v; *p; p++) {
+        if (p[0] != '-' || (p != v && p[-1] != ' ') || (p[1] != 'M' && p[1] != 'm') || !p[2]) continue;
+        char *use = lh_arena_printf(c->arena, "use %s;", p + 2);
+        char *q = use ? quoted(c, use) : NULL;
+        char *t = q ? lh_arena_printf(c->arena, "perl -e %s", q) : NULL;
+        if (!t) { c->oom = 1; return; }
+        childStr(c, lim, k, argi, t);
+        return;   /* the rest of the value is this module's code */
+    }
+}
+
+/* RUBYOPT -rFILE: the file is required first. */
+static void rubyOpt(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *v) {
+    for (const char *p = v; *p; p++) {
+        if (p[0] != '-' || (p != v && p[-1] != ' ') || p[1] != 'r' || !p[2]) continue;
+        char *f = lh_arena_strndup(c->arena, p + 2, strcspn(p + 2, " "));
+        char *q = f ? quoted(c, f) : NULL;
+        char *t = q ? lh_arena_printf(c->arena, "ruby %s", q) : NULL;
+        if (!t) { c->oom = 1; return; }
+        childStr(c, lim, k, argi, t);
+    }
+}
+
+/* git configuration given in the environment: GIT_CONFIG_PARAMETERS ('key'='value' …)
+ * and GIT_CONFIG_KEY_n with GIT_CONFIG_VALUE_n, read as `git -c key=value` would be. */
+static void gitEnvConfig(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const lh_word *as, int n,
+                         const char *w) {
+    if (!strncmp(w, "GIT_CONFIG_PARAMETERS=", 22)) {
+        /* 'a.b'='v' 'c.d'='w': the quotes make it shell words already */
+        char *t = lh_arena_printf(c->arena, "git -c %s version", w + 22);
+        if (!t) { c->oom = 1; return; }
+        /* 'k'='v' → one word k=v once re-parsed */
+        childStr(c, lim, k, argi, t);
+        return;
+    }
+    if (strncmp(w, "GIT_CONFIG_KEY_", 15)) return;
+    const char *idx = w + 15;
+    size_t il = strcspn(idx, "=");
+    const char *key = idx + il + (idx[il] == '=');
+    for (int j = 0; j < n; j++) {
+        const char *v = as[j].s;
+        if (strncmp(v, "GIT_CONFIG_VALUE_", 17) || strncmp(v + 17, idx, il) || v[17 + il] != '=') continue;
+        char *kv = lh_arena_printf(c->arena, "%s=%s", key, v + 18 + il);
+        char *q = kv ? quoted(c, kv) : NULL;
+        char *t = q ? lh_arena_printf(c->arena, "git -c %s version", q) : NULL;
+        if (!t) { c->oom = 1; return; }
+        childStr(c, lim, k, argi, t);
+    }
+}
+
+/* One NAME=VALUE of command k (argi: its word, or -1 for a prefix assignment). */
+static void feedAssign(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const lh_word *as,
+                       int n, const lh_word *w) {
+    const char *s = w->s;
+    if (!strchr("BEGLNPR", s[0])) return;   /* the hot path: most names are none below */
+    if (!strncmp(s, "BASH_ENV=", 9) || !strncmp(s, "ENV=", 4)) {
+        const char *v = strchr(s, '=') + 1;
+        if (w->flags & LH_W_PROCSUBST) {
+            size_t len = 0;
+            const char *t = printed(c, substAt(c, k, argi, LH_ORIGIN_PROCSUBST_IN), &len);
+            if (t) child(c, lim, k, argi, t, len, LH_ORIGIN_EVAL);
+            return;
+        }
+        char *q = *v ? quoted(c, v) : NULL;
+        if (q) childStr(c, lim, k, argi, lh_arena_printf(c->arena, ". %s", q));
+        return;
+    }
+    if (!strncmp(s, "BASH_FUNC_", 10)) {
+        const char *eq = strchr(s, '=');
+        const char *body = eq ? strstr(eq, "()") : NULL;
+        if (body) childStr(c, lim, k, argi, body + 2);
+        return;
+    }
+    if (!strncmp(s, "LD_PRELOAD=", 11) || !strncmp(s, "LD_AUDIT=", 9)) {
+        checkPreload(c, k, strchr(s, '=') + 1);
+        return;
+    }
+    if (!strncmp(s, "NODE_OPTIONS=", 13)) { nodeOptions(c, lim, k, argi, s + 13); return; }
+    if (!strncmp(s, "PERL5OPT=", 9)) { perlOpt(c, lim, k, argi, s + 9); return; }
+    if (!strncmp(s, "RUBYOPT=", 8)) { rubyOpt(c, lim, k, argi, s + 8); return; }
+    if (!strncmp(s, "PYTHONSTARTUP=", 14) && s[14]) {
+        char *q = quoted(c, s + 14);
+        if (q) childStr(c, lim, k, argi, lh_arena_printf(c->arena, "python3 %s", q));
+        return;
+    }
+    if (!strncmp(s, "PSQL_PAGER=", 11) || !strncmp(s, "GIT_PROXY_COMMAND=", 18)) {
+        childStr(c, lim, k, argi, strchr(s, '=') + 1);
+        return;
+    }
+    if (!strncmp(s, "GIT_CONFIG_", 11)) gitEnvConfig(c, lim, k, argi, as, n, s);
+}
+
+static void feedAssigns(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    const lh_word *as = cmd->assigns;
+    int n = cmd->nassigns;
+    for (int i = 0; i < n; i++) feedAssign(c, lim, k, -1, as, n, &as[i]);
+    cmd = cmdAt(c, k);
+    const char *p = cmd->prog;
+    if (cmd->argc < 2 || (strcmp(p, "export") && strcmp(p, "declare") && strcmp(p, "typeset") &&
+                          strcmp(p, "readonly") && strcmp(p, "local")))
+        return;
+    const lh_word *argv = cmd->argv;
+    int argc = cmd->argc;
+    for (int i = 1; i < argc; i++)
+        if (strchr(argv[i].s, '=')) feedAssign(c, lim, k, i, argv, argc, &argv[i]);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Install roots                                                                   */
+/* ------------------------------------------------------------------------------ */
+
+static void checkRoot(lh_ctx *c, int k, const char *dir) {
+    if (!dir || !*dir) return;
+    lh_path p;
+    lh_path_classify(c, dir, strlen(dir), &p);
+    if (p.cls == LH_PATH_ROOT || p.cls == LH_PATH_SYSTEM || (p.cls != LH_PATH_UNKNOWN && !strcmp(p.norm, "/")))
+        lh_emit(c, k, LH_RULE(PKG_INSTALL_ROOT), dir);
+}
+
+/* The value of any of the long options (--x=V, --x V) or the short letter (-tV, -t V). */
+static const char *installDir(const lh_cmd *cmd, int from, const char *const *longs, const char *shorts) {
+    for (int i = from; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        for (int j = 0; longs[j]; j++) {
+            size_t n = strlen(longs[j]);
+            if (strncmp(a, longs[j], n)) continue;
+            if (a[n] == '=') return a + n + 1;
+            if (!a[n] && i + 1 < cmd->argc) return cmd->argv[i + 1].s;
+        }
+        if (shorts && a[0] == '-' && a[1] && a[1] != '-' && strchr(shorts, a[1])) {
+            if (a[2]) return a + 2;
+            if (i + 1 < cmd->argc) return cmd->argv[i + 1].s;
+        }
+    }
+    return NULL;
+}
+
+static int hasWord(const lh_cmd *cmd, const char *w) {
+    for (int i = 1; i < cmd->argc; i++)
+        if (!strcmp(cmd->argv[i].s, w)) return i;
+    return 0;
+}
+
+static void checkInstall(lh_ctx *c, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    const char *p = cmd->prog;
+    int inst = hasWord(cmd, "install");
+    if (!strncmp(p, "pip", 3) || ((!strncmp(p, "python", 6) || !strcmp(p, "uv")) && hasWord(cmd, "pip"))) {
+        if (!inst) return;
+        for (int t = 0; t < 3; t++) {
+            static const char *const l0[] = {"--target", NULL}, *const l1[] = {"--prefix", NULL},
+                                     *const l2[] = {"--root", NULL};
+            const char *const *l = t == 0 ? l0 : t == 1 ? l1 : l2;
+            checkRoot(c, k, installDir(cmd, inst + 1, l, t == 0 ? "t" : NULL));
+        }
+        return;
+    }
+    if (!strcmp(p, "npm") || !strcmp(p, "pnpm") || !strcmp(p, "yarn")) {
+        static const char *const l[] = {"--prefix", "--global-dir", NULL};
+        if (inst || hasWord(cmd, "i") || hasWord(cmd, "add") || hasWord(cmd, "ci"))
+            checkRoot(c, k, installDir(cmd, 1, l, NULL));
+        return;
+    }
+    if (!strcmp(p, "cargo") && inst) {
+        static const char *const l[] = {"--root", NULL};
+        checkRoot(c, k, installDir(cmd, inst + 1, l, NULL));
+        return;
+    }
+    if (!strcmp(p, "gem") && inst) {
+        static const char *const l[] = {"--install-dir", "--bindir", NULL};
+        checkRoot(c, k, installDir(cmd, inst + 1, l, "in"));
+    }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Dispatch                                                                        */
+/* ------------------------------------------------------------------------------ */
+
+int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    if (cmd->nassigns || (cmd->argc > 1 && strchr("edlrt", cmd->prog[0]))) feedAssigns(c, lim, k);
+    cmd = cmdAt(c, k);
+    if (cmd->argc == 0) return 0;
+    const char *p = cmd->prog;
+    /* the hot path: one switch on the first letter, then exact names */
+    switch (p[0]) {
+    case '.': case 's': case 'b': case 'd': case 'z': case 'k': case 'a': case 'm': case 'y':
+        /* bash <(…), source <(…): the substitution is the script */
+        if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
+            int op = lh_first_operand(cmd, 0);
+            if (op > 0 && (cmd->argv[op].flags & LH_W_PROCSUBST)) {
+                size_t len = 0;
+                const char *t = printed(c, substAt(c, k, op, LH_ORIGIN_PROCSUBST_IN), &len);
+                if (t) child(c, lim, k, op, t, len, LH_ORIGIN_HEREDOC);
+            }
+            return 0;
+        }
+        if (!strcmp(p, "socat")) expandSocat(c, lim, k);
+        else if (!strcmp(p, "sg")) expandDevRunners(c, lim, k);
+        else if (!strcmp(p, "make")) expandMake(c, lim, k);
+        else if (!strcmp(p, "man")) expandOptCommand(c, lim, k, 'P', "--pager");
+        else if (!strcmp(p, "yarn")) checkInstall(c, k);
+        return 0;
+    case 'c':
+        if (!strcmp(p, "cmake")) expandCmake(c, lim, k);
+        else if (!strcmp(p, "concurrently")) expandDevRunners(c, lim, k);
+        else if (!strcmp(p, "cargo")) checkInstall(c, k);
+        return 0;
+    case 'f':
+        if (!strcmp(p, "fc")) expandOptCommand(c, lim, k, 'e', NULL);
+        return 0;
+    case 'g':
+        if (!strcmp(p, "git")) expandGitCommands(c, lim, k);
+        else if (!strcmp(p, "gmake")) expandMake(c, lim, k);
+        else if (!strcmp(p, "gdb")) expandDevRunners(c, lim, k);
+        else if (!strcmp(p, "gem")) checkInstall(c, k);
+        return 0;
+    case 'l':
+        if (!strcmp(p, "less")) expandLess(c, lim, k);
+        return 0;
+    case 'n':
+        if (!strcmp(p, "nodemon")) expandDevRunners(c, lim, k);
+        else if (!strcmp(p, "npm")) checkInstall(c, k);
+        return 0;
+    case 'w':
+        if (!strcmp(p, "watchexec")) expandDevRunners(c, lim, k);
+        return 0;
+    case 'p':
+        if (parallelReadsCommands(cmd)) {
+            size_t len = 0;
+            const char *t = lh_stdin_text(c, k, &len);
+            if (t) child(c, lim, k, -1, t, len, LH_ORIGIN_HEREDOC);
+            return 1;
+        }
+        if (!strncmp(p, "pip", 3) || !strncmp(p, "python", 6) || !strcmp(p, "pnpm")) checkInstall(c, k);
+        return 0;
+    case 'u':
+        if (!strcmp(p, "uv")) checkInstall(c, k);
+        return 0;
+    default:
+        return 0;
+    }
+}

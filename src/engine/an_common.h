@@ -207,6 +207,7 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_partition(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_rescue(an_state *s, int idx, const lh_cmd *cmd);
 
 /* an_git.c */
 void an_git(an_state *s, int idx, const lh_cmd *cmd);

@@ -56,12 +56,15 @@ static int judgeTargets(an_state *s, int idx, const lh_cmd *cmd, const int *ops,
 void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd) {
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
-        if (!strncmp(a, "of=", 3)) {
+        /* dc3dd/dcfldd: hof=, ofs=, wipe=, hwipe= write too */
+        size_t eq = !strncmp(a, "of=", 3) ? 3 : !strncmp(a, "hof=", 4) || !strncmp(a, "ofs=", 4) ? 4
+                  : !strncmp(a, "wipe=", 5) ? 5 : !strncmp(a, "hwipe=", 6) ? 6 : 0;
+        if (eq) {
             lh_path p;
-            lh_path_class cls = an_path(s, idx, a + 3, &p);
+            lh_path_class cls = an_path(s, idx, a + eq, &p);
             if (p.flags & LH_PF_DEV_NULL) continue;
             if (cls == LH_PATH_DEVICE) lh_emit(s->c, idx, LH_RULE(DISK_DD), p.norm);
-            else an_fs_write_target(s, idx, a + 3, AN_W_WRITE);
+            else an_fs_write_target(s, idx, a + eq, AN_W_WRITE);
         } else if (!strncmp(a, "if=", 3)) {
             lh_path p;
             if (an_path(s, idx, a + 3, &p) == LH_PATH_SECRET) an_net_secret_used(s, idx, p.norm);
@@ -117,6 +120,16 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
             lh_emit(s->c, idx, LH_RULE(DISK_WIPE), v);
         return;
     }
+    if (!strcmp(p, "zerofree") || !strcmp(p, "sg_format")) {   /* zero free blocks, low-level format */
+        n = an_operands(cmd, 1, "fC", NULL, ops, 16);
+        judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE));
+        return;
+    }
+    if (!strcmp(p, "flashrom")) {   /* writes or erases firmware */
+        if (lh_has_opt(cmd, 'w', "--write") || lh_has_opt(cmd, 'E', "--erase"))
+            lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
+        return;
+    }
     if (!strcmp(p, "badblocks")) {
         if (lh_has_opt(cmd, 'w', NULL)) lh_emit(s->c, idx, LH_RULE(DISK_WIPE), "badblocks -w");
         return;
@@ -170,10 +183,20 @@ void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd) {
     if (bad) lh_emit(s->c, idx, LH_RULE(DISK_VOLUME), *v ? v : p);
 }
 
+/* ddrescue [opts] INFILE OUTFILE [MAPFILE]: the output is written like dd's of=. */
+void an_disk_rescue(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[3];
+    int n = an_operands(cmd, 1, "abBcdeHiJKLmOpPrsTxXZ", NULL, ops, 3);
+    if (n >= 2) judgeTargets(s, idx, cmd, ops + 1, 1, LH_RULE(DISK_DD));
+}
+
 void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd) {
     if (lh_has_opt(cmd, 'n', NULL) || lh_has_opt(cmd, 'N', NULL)) return;   /* no changes */
+    /* debugfs changes the filesystem only when opened with -w */
+    if (!strcmp(cmd->prog, "debugfs") && !lh_has_opt(cmd, 'w', NULL)) return;
     int ops[8];
-    int n = an_operands(cmd, 1, "tbBCEjlLz", NULL, ops, 8);
+    /* xfs_repair -L (zero the log) takes no value; its -l/-r/-m/-c/-o do */
+    int n = an_operands(cmd, 1, !strcmp(cmd->prog, "xfs_repair") ? "lrmco" : "tbBCEjlLz", NULL, ops, 8);
     if (n == 0) return;
     judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_FSCK));
 }

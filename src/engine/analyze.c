@@ -533,7 +533,7 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     /* through a pipe: the program must take its code from stdin */
     if (d->argc == 0) return 0;
     const char *p = d->prog;
-    if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-");
+    if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
     if (lh_feed_runs_stdin(d)) return 1;                     /* parallel, make -f - */
     if (!an_is_shell(p) && !an_is_interp(p)) return 0;
@@ -658,7 +658,11 @@ static const an_entry kTable[] = {
     {"cut", an_net_reader, 1},
     {"dash", an_net_interp, 0},
     {"date", an_sys_misc, 1},
+    {"dc3dd", an_disk_dd, 1},
+    {"dcfldd", an_disk_dd, 1},
     {"dd", an_disk_dd, 1},
+    {"ddrescue", an_disk_rescue, 1},
+    {"debugfs", an_disk_fsck, 1},
     {"delgroup", an_sys_account, 1},
     {"deluser", an_sys_account, 1},
     {"deno", an_net_interp, 0},
@@ -689,6 +693,7 @@ static const an_entry kTable[] = {
     {"firebase", an_infra_cloudcli, 1},
     {"firewall-cmd", an_sys_firewall, 1},
     {"fish", an_net_interp, 0},
+    {"flashrom", an_disk_wipe, 1},
     {"flatpak", an_sys_pkg, 1},
     {"flit", an_infra_publish, 0},
     {"fly", an_infra_cloudcli, 1},
@@ -765,8 +770,11 @@ static const an_entry kTable[] = {
     {"mina", an_infra_deploy, 1},
     {"mix", an_db_framework, 0},
     {"mkdir", an_fs_create, 1},
+    {"mkdosfs", an_disk_mkfs, 1},
     {"mke2fs", an_disk_mkfs, 1},
+    {"mkexfatfs", an_disk_mkfs, 1},
     {"mkfs", an_disk_mkfs, 1},
+    {"mkntfs", an_disk_mkfs, 1},
     {"mksh", an_net_interp, 0},
     {"mkswap", an_disk_mkfs, 1},
     {"modprobe", an_sys_misc, 1},
@@ -847,6 +855,7 @@ static const an_entry kTable[] = {
     {"setfacl", an_sys_chmod, 1},
     {"sfdisk", an_disk_partition, 1},
     {"sftp", an_net_ssh, 1},
+    {"sg_format", an_disk_wipe, 1},
     {"sgdisk", an_disk_partition, 1},
     {"sh", an_net_interp, 0},
     {"shred", an_fs_shred, 1},
@@ -920,6 +929,7 @@ static const an_entry kTable[] = {
     {"yq", an_net_reader, 1},
     {"yum", an_sys_pkg, 1},
     {"zcat", an_net_decoder, 1},
+    {"zerofree", an_disk_wipe, 1},
     {"zfs", an_disk_volume, 1},
     {"zip", an_net_reader, 1},
     {"zpool", an_disk_volume, 1},

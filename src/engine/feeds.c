@@ -49,12 +49,29 @@ static char *quoted(lh_ctx *c, const char *s) {
 static const char *printed(lh_ctx *c, int j, size_t *len);
 
 /* The last stage of the first pipeline of the process substitution (origin) that sits
- * in word argi of command k (-1: a redirection or an assignment), or -1. */
+ * in word argi of command k (-1: a redirection or an assignment), or -1. A child's
+ * parent_arg counts words from before any wrapper was stripped (sudo bash <(…)), so for
+ * an unwrapped command the substitution is found by its rank from the last word. */
 static int substAt(lh_ctx *c, int k, int argi, lh_origin origin) {
     const lh_script *s = c->script;
+    const lh_cmd *cmd = &s->cmds[k];
+    int want = argi;
+    if (argi >= 0 && (cmd->flags & LH_C_UNWRAPPED)) {
+        int m = 0, vals[16], nv = 0;
+        for (int i = argi; i < cmd->argc; i++) m += (cmd->argv[i].flags & LH_W_PROCSUBST) != 0;
+        for (int j = k + 1; j < s->ncmds && nv < 16; j++) {
+            const lh_cmd *q = &s->cmds[j];
+            if (q->parent != k || q->parent_arg < 0 || (q->origin != LH_ORIGIN_PROCSUBST_IN &&
+                                                        q->origin != LH_ORIGIN_PROCSUBST_OUT))
+                continue;
+            if (nv == 0 || vals[nv - 1] != q->parent_arg) vals[nv++] = q->parent_arg;
+        }
+        if (m == 0 || m > nv) return -1;
+        want = vals[nv - m];
+    }
     for (int j = k + 1; j < s->ncmds; j++) {
         const lh_cmd *q = &s->cmds[j];
-        if (q->parent == k && q->origin == origin && q->parent_arg == argi &&
+        if (q->parent == k && q->origin == origin && q->parent_arg == want &&
             q->pipe_pos == q->pipe_len - 1)
             return j;
     }
@@ -133,10 +150,10 @@ static const char *printed(lh_ctx *c, int j, size_t *len) {
         return fillPrintf(c, cmd, from, len);
     }
     if (!strcmp(cmd->prog, "echo")) {
-        int from = 1;
+        int from = 1, esc = 0;
         while (from < cmd->argc && cmd->argv[from].s[0] == '-' && cmd->argv[from].s[1] &&
                strspn(cmd->argv[from].s + 1, "neE") == strlen(cmd->argv[from].s + 1))
-            from++;
+            esc |= strchr(cmd->argv[from++].s, 'e') != NULL;
         size_t n = 0;
         for (int a = from; a < cmd->argc; a++) n += cmd->argv[a].len + 1;
         char *t = lh_arena_alloc(c->arena, n + 1);
@@ -146,6 +163,7 @@ static const char *printed(lh_ctx *c, int j, size_t *len) {
             const char *w = cmd->argv[a].s;
             for (size_t q = 0; q < cmd->argv[a].len; q++) {
                 if (w[q] == '\\' && w[q + 1] == 'n') { t[o++] = '\n'; q++; }
+                else if (w[q] == '\\' && w[q + 1] == 't' && esc) { t[o++] = '\t'; q++; }
                 else t[o++] = w[q];
             }
             if (a + 1 < cmd->argc) t[o++] = ' ';
@@ -169,7 +187,18 @@ const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
     /* >(cmd): it reads what its parent prints */
     if (cmd->origin == LH_ORIGIN_PROCSUBST_OUT && cmd->parent >= 0 && cmd->pipe_pos == 0)
         return printed(c, cmd->parent, len);
-    if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
+    /* xargs … sh -c: the input becomes the script argument */
+    if (cmd->origin == LH_ORIGIN_XARGS && cmd->parent >= 0 && cmd->argc >= 2 && lh_is_shell(cmd->prog) &&
+        !strcmp(cmd->argv[cmd->argc - 1].s, "-c") && lh_step(c, 1))
+        return lh_stdin_text(c, cmd->parent, len);
+    if (!(cmd->flags & LH_C_PIPE_IN)) {
+        /* `script -qc sh`, `su -c bash`, `sh -c 'bash'`: a command a runner starts reads the
+         * runner's stdin */
+        if (cmd->parent >= 0 && cmd->pipe_pos == 0 && cmd->nredirs == 0 &&
+            (cmd->origin == LH_ORIGIN_SHELL_C || cmd->origin == LH_ORIGIN_WRAPPED) && lh_step(c, 1))
+            return lh_stdin_text(c, cmd->parent, len);
+        return NULL;
+    }
     for (int j = k - 1; j >= 0; j--) {
         const lh_cmd *prev = cmdAt(c, j);
         if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 ||
@@ -177,7 +206,8 @@ const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
             continue;
         if (!strcmp(prev->prog, "printf")) return printed(c, j, len);
         if (!strcmp(prev->prog, "cat") && lh_first_operand(prev, 0) < 0) return NULL;   /* unwrap.c */
-        if (!strcmp(prev->prog, "echo")) return NULL;                                   /* unwrap.c */
+        if (!strcmp(prev->prog, "echo"))   /* plain echo: unwrap.c; echo -e turns \t into tabs here */
+            return prev->argc > 1 && !strcmp(prev->argv[1].s, "-e") ? printed(c, j, len) : NULL;
         return passedOn(c, j, len);
     }
     return NULL;
@@ -386,6 +416,87 @@ static void expandDevRunners(lh_ctx *c, const lh_shell_limits *lim, int k) {
     }
 }
 
+/* Tools with a command language of their own that can start a shell command: the
+ * command after the marker, to the closing character, in any argument or on stdin. */
+static const struct { const char *prog, *open; char close; } kToolCmds[] = {
+    {"R", "system(\"", '"'}, {"R", "system('", '\''}, {"Rscript", "system(\"", '"'},
+    {"Rscript", "system('", '\''}, {"dc", "!", '\n'}, {"ed", "!", '\n'},
+    {"emacs", "(shell-command \"", '"'}, {"emacs", "(call-process-shell-command \"", '"'},
+    {"gnuplot", "system \"", '"'}, {"gnuplot", "system(\"", '"'}, {"gnuplot", "system '", '\''},
+    {"julia", "run(`", '`'}, {"lldb", "platform shell ", '\n'}, {"m4", "esyscmd(", ')'},
+    {"m4", "syscmd(", ')'}, {"octave", "system(\"", '"'}, {"octave", "system('", '\''},
+};
+
+static void scanToolText(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
+                         size_t len) {
+    const char *p = cmdAt(c, k)->prog;
+    const char *end = text + len;
+    for (size_t t = 0; t < sizeof(kToolCmds) / sizeof(kToolCmds[0]); t++) {
+        if (strcmp(p, kToolCmds[t].prog)) continue;
+        size_t on = strlen(kToolCmds[t].open);
+        for (const char *q = text; q + on <= end && lh_step(c, 1); q++) {
+            if (memcmp(q, kToolCmds[t].open, on)) continue;
+            /* a `!` command starts a line (ed) or follows a blank (dc) */
+            if (on == 1 && q > text && q[-1] != '\n' && q[-1] != ' ' && q[-1] != '\t') continue;
+            const char *b = q + on;
+            const char *e = memchr(b, kToolCmds[t].close, (size_t)(end - b));
+            if (!e) e = end;
+            if (e > b) child(c, lim, k, argi, b, (size_t)(e - b), LH_ORIGIN_EVAL);
+            q = e - 1 < q ? q : e - 1;
+        }
+    }
+}
+
+static void expandToolCmds(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    for (int i = 1; i < cmdAt(c, k)->argc; i++)
+        scanToolText(c, lim, k, i, cmdAt(c, k)->argv[i].s, cmdAt(c, k)->argv[i].len);
+    size_t len = 0;
+    const char *t = lh_stdin_text(c, k, &len);
+    if (t) scanToolText(c, lim, k, -1, t, len);
+}
+
+/* apt/apt-get -o KEY=CMD for the hooks apt runs as shell commands (APT::Update::Pre-Invoke,
+ * DPkg::Post-Invoke …). */
+static void expandAptHooks(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    for (int i = 1; i < cmdAt(c, k)->argc; i++) {
+        const lh_cmd *cmd = cmdAt(c, k);
+        const char *a = cmd->argv[i].s, *kv = NULL;
+        int vi = i;
+        if ((!strcmp(a, "-o") || !strcmp(a, "--option")) && i + 1 < cmd->argc) kv = cmd->argv[vi = i + 1].s;
+        else if (!strncmp(a, "-o", 2) && a[2]) kv = a + 2;
+        else if (!strncmp(a, "--option=", 9)) kv = a + 9;
+        if (!kv) continue;
+        const char *eq = strchr(kv, '=');
+        if (eq && (strstr(kv, "Invoke") || strstr(kv, "invoke")) && (size_t)(strstr(kv, "nvoke") - kv) < (size_t)(eq - kv))
+            childStr(c, lim, k, vi, eq + 1);
+        i = vi;
+    }
+}
+
+/* pixi run CMD…, devbox run CMD… (a task name or a command line); scl enable COLL… CMD
+ * (the last word, a shell string, or the words after --); entr -s CMD / entr CMD ARG…. */
+static void expandStringRunners(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    const char *p = cmd->prog;
+    if (!strcmp(p, "pixi") || !strcmp(p, "devbox")) {
+        if (cmd->argc < 3 || strcmp(cmd->argv[1].s, "run")) return;
+        int i = 2;
+        while (i < cmd->argc && cmd->argv[i].s[0] == '-') i += strchr(cmd->argv[i].s, '=') ? 1 : 2;
+        if (i < cmd->argc) lh_unwrap_join_child(c, lim, k, i, cmd->argc, LH_ORIGIN_SHELL_C);
+    } else if (!strcmp(p, "scl")) {
+        if (cmd->argc < 4 || strcmp(cmd->argv[1].s, "enable")) return;
+        for (int i = 2; i < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "--")) { lh_unwrap_argv_child(c, lim, k, i + 1); return; }
+        childStr(c, lim, k, cmd->argc - 1, cmd->argv[cmd->argc - 1].s);
+    } else if (!strcmp(p, "entr")) {
+        int shell = 0, i = 1;
+        for (; i < cmd->argc && cmd->argv[i].s[0] == '-'; i++) shell |= strchr(cmd->argv[i].s, 's') != NULL;
+        if (i >= cmd->argc) return;
+        if (shell) childStr(c, lim, k, i, cmd->argv[i].s);
+        else lh_unwrap_argv_child(c, lim, k, i);
+    }
+}
+
 /* ------------------------------------------------------------------------------ */
 /* parallel reading its commands                                                   */
 /* ------------------------------------------------------------------------------ */
@@ -400,8 +511,47 @@ static int parallelReadsCommands(const lh_cmd *cmd) {
     return i >= cmd->argc;
 }
 
+/* A command string that is a shell reading its script on stdin ("sh", "bash -s"). */
+static int bareShell(const char *v) {
+    char first[16];
+    size_t n = strcspn(v, " \t");
+    if (n == 0 || n >= sizeof(first)) return 0;
+    memcpy(first, v, n);
+    first[n] = 0;
+    const char *b = strrchr(first, '/');
+    if (!lh_is_shell(b ? b + 1 : first)) return 0;
+    for (const char *w = v + n; *w;) {
+        while (*w == ' ' || *w == '\t') w++;
+        if (!*w) break;
+        if (w[0] != '-' || !strncmp(w, "-c", 2)) return !strncmp(w, "-s", 2) || isStdinPath(w);
+        w += strcspn(w, " \t");
+    }
+    return 1;
+}
+
 int lh_feed_runs_stdin(const lh_cmd *cmd) {
     if (parallelReadsCommands(cmd)) return 1;
+    const char *p = cmd->prog;
+    if (!strcmp(p, "at") || !strcmp(p, "batch") || !strcmp(p, "newgrp")) {
+        for (int i = 1; i < cmd->argc; i++)
+            if (cmd->argv[i].s[0] == '-' && strpbrk(cmd->argv[i].s + 1, "fldrc")) return 0;
+        return !strcmp(p, "newgrp") ? cmd->argc <= 2 : 1;
+    }
+    if (!strcmp(p, "source") || !strcmp(p, ".")) return cmd->argc > 1 && isStdinPath(cmd->argv[1].s);
+    if (!strcmp(p, "script") || !strcmp(p, "su") || !strcmp(p, "sg") || !strcmp(p, "runuser") ||
+        !strcmp(p, "flock")) {
+        /* -c CMD (or -qc, --command=CMD) where CMD is a bare shell */
+        for (int i = 1; i < cmd->argc; i++) {
+            const char *a = cmd->argv[i].s;
+            if (!strncmp(a, "--command=", 10)) return bareShell(a + 10);
+            if (a[0] == '-' && a[1] != '-' && strchr(a, 'c') && i + 1 < cmd->argc) return bareShell(cmd->argv[i + 1].s);
+        }
+        return 0;
+    }
+    if (!strcmp(p, "xargs")) {   /* xargs … sh -c: each input line is the script */
+        int last = cmd->argc - 1;
+        return last > 1 && !strcmp(cmd->argv[last].s, "-c") && lh_is_shell(cmd->argv[last - 1].s);
+    }
     if (strcmp(cmd->prog, "make") && strcmp(cmd->prog, "gmake")) return 0;
     for (int i = 1; i + 1 < cmd->argc; i++)
         if ((!strcmp(cmd->argv[i].s, "-f") || !strcmp(cmd->argv[i].s, "--file")) && isStdinPath(cmd->argv[i + 1].s))
@@ -643,6 +793,22 @@ static void checkInstall(lh_ctx *c, int k) {
     }
 }
 
+/* A shell reading, through a pipe, text that sed or tr made from a literal (`sed 's/^#//'
+ * <<EOF | sh`, `tr -d '#' <<< 'r#m …' | sh`): what runs is hidden text, as with rev. */
+static void checkTransformed(lh_ctx *c, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    if (!(cmd->flags & LH_C_PIPE_IN) || lh_first_operand(cmd, 0) > 0) return;
+    for (int j = k - 1; j >= 0; j--) {
+        const lh_cmd *prev = cmdAt(c, j);
+        if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 || prev->parent != cmd->parent)
+            continue;
+        if (strcmp(prev->prog, "sed") && strcmp(prev->prog, "tr")) return;
+        size_t len = 0;
+        if (lh_stdin_text(c, j, &len)) lh_emit(c, k, LH_RULE(EXEC_DECODED), prev->prog);
+        return;
+    }
+}
+
 /* ------------------------------------------------------------------------------ */
 /* Dispatch                                                                        */
 /* ------------------------------------------------------------------------------ */
@@ -658,6 +824,7 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     case '.': case 's': case 'b': case 'd': case 'z': case 'k': case 'a': case 'm': case 'y':
         /* bash <(…), source <(…): the substitution is the script */
         if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
+            if (lh_is_shell(p)) checkTransformed(c, k);
             int op = lh_first_operand(cmd, 0);
             if (op > 0 && (cmd->argv[op].flags & LH_W_PROCSUBST)) {
                 size_t len = 0;
@@ -670,6 +837,9 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         else if (!strcmp(p, "sg")) expandDevRunners(c, lim, k);
         else if (!strcmp(p, "make")) expandMake(c, lim, k);
         else if (!strcmp(p, "man")) expandOptCommand(c, lim, k, 'P', "--pager");
+        else if (!strcmp(p, "m4") || !strcmp(p, "dc")) expandToolCmds(c, lim, k);
+        else if (!strcmp(p, "apt") || !strcmp(p, "apt-get")) expandAptHooks(c, lim, k);
+        else if (!strcmp(p, "scl") || !strcmp(p, "devbox")) expandStringRunners(c, lim, k);
         else if (!strcmp(p, "yarn")) checkInstall(c, k);
         return 0;
     case 'c':
@@ -680,18 +850,33 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     case 'f':
         if (!strcmp(p, "fc")) expandOptCommand(c, lim, k, 'e', NULL);
         return 0;
+    case 'e':
+        if (!strcmp(p, "ed") || !strcmp(p, "emacs")) expandToolCmds(c, lim, k);
+        else if (!strcmp(p, "entr")) expandStringRunners(c, lim, k);
+        return 0;
+    case 'j': case 'o': case 'R':
+        if (!strcmp(p, "julia") || !strcmp(p, "octave") || !strcmp(p, "R") || !strcmp(p, "Rscript"))
+            expandToolCmds(c, lim, k);
+        return 0;
     case 'g':
         if (!strcmp(p, "git")) expandGitCommands(c, lim, k);
         else if (!strcmp(p, "gmake")) expandMake(c, lim, k);
         else if (!strcmp(p, "gdb")) expandDevRunners(c, lim, k);
         else if (!strcmp(p, "gem")) checkInstall(c, k);
+        else if (!strcmp(p, "gnuplot")) expandToolCmds(c, lim, k);
         return 0;
     case 'l':
         if (!strcmp(p, "less")) expandLess(c, lim, k);
+        else if (!strcmp(p, "lldb")) expandToolCmds(c, lim, k);
         return 0;
     case 'n':
         if (!strcmp(p, "nodemon")) expandDevRunners(c, lim, k);
         else if (!strcmp(p, "npm")) checkInstall(c, k);
+        else if (!strcmp(p, "newgrp") && cmd->argc <= 2) {   /* a new shell reads its script on stdin */
+            size_t len = 0;
+            const char *t = lh_stdin_text(c, k, &len);
+            if (t) child(c, lim, k, -1, t, len, LH_ORIGIN_HEREDOC);
+        }
         return 0;
     case 'w':
         if (!strcmp(p, "watchexec")) expandDevRunners(c, lim, k);
@@ -704,6 +889,7 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
             return 1;
         }
         if (!strncmp(p, "pip", 3) || !strncmp(p, "python", 6) || !strcmp(p, "pnpm")) checkInstall(c, k);
+        else if (!strcmp(p, "pixi")) expandStringRunners(c, lim, k);
         return 0;
     case 'u':
         if (!strcmp(p, "uv")) checkInstall(c, k);

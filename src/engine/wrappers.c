@@ -12,6 +12,7 @@
 /* Sorted by name (strcmp order): lh_wrapper_find() searches it by bisection, and
  * test_wrappers.c finds every entry. */
 static const lh_wrapper kWrappers[] = {
+    {"abduco", "e", NULL, 1, 0, NULL, NULL, NULL},   /* -n|-c|-A SESSION CMD */
     {"asdf", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"aws-vault", "dt", L("--duration", "--region", "--mfa-token", "--prompt"), 1, LH_WR_SUBCMD,
      "exec", NULL, NULL},
@@ -32,13 +33,15 @@ static const lh_wrapper kWrappers[] = {
     {"conda", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"coproc", "", NULL, 0, 0, NULL, NULL, NULL},
     {"cpulimit", "lpe", L("--limit", "--pid", "--exe"), 0, 0, NULL, "pe", L("--pid", "--exe")},
+    {"daemonize", "ceoplEu", NULL, 0, 0, NULL, NULL, NULL},
+    {"dbus-launch", "", L("--config-file", "--autolaunch"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"dbus-run-session", "", L("--config-file", "--dbus-daemon"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"direnv", "", NULL, 1, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"doas", "uC", NULL, 0, LH_WR_PRIV, NULL, NULL, NULL},
     {"doppler", "pc", L("--project", "--config", "--token", "--scope", "--mount"), 0, LH_WR_SUBCMD,
      "run", NULL, NULL},
     {"dotenv", "evcp", NULL, 0, 0, NULL, NULL, NULL},
-    {"dtach", "ACErz", NULL, 1, 0, NULL, NULL, NULL},   /* -n SOCKET CMD: the letter is a mode */
+    {"dtach", "er", NULL, 1, 0, NULL, NULL, NULL},   /* -n|-c|-A SOCKET CMD: the letter is a mode */
     {"dumb-init", "r", L("--rewrite"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"eatmydata", "", NULL, 0, 0, NULL, NULL, NULL},
     {"env", "uCP", L("--unset", "--chdir", "--split-string"), 0, LH_WR_ASSIGN, NULL, NULL,
@@ -57,6 +60,8 @@ static const lh_wrapper kWrappers[] = {
     {"ltrace", "eopsSEuIaAnl", NULL, 0, 0, NULL, NULL, NULL},
     {"machinectl", "MHE", L("--machine", "--host", "--setenv", "--uid"), 1, LH_WR_SUBCMD, "shell",
      NULL, NULL},
+    {"mamba", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"micromamba", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"mise", "Cj", L("--cd", "--jobs"), 0, LH_WR_SUBCMD, "exec|x", NULL, NULL},
     {"nice", "n", L("--adjustment"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"nocorrect", "", NULL, 0, 0, NULL, NULL, NULL},
@@ -78,10 +83,12 @@ static const lh_wrapper kWrappers[] = {
     {"pnpm", "C", L("--dir", "--filter", "--package"), 0, LH_WR_SUBCMD, "exec|dlx", NULL, NULL},
     {"pnpx", "", L("--package"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"poetry", "CP", L("--directory", "--project"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"proot", "rbmwqkvi", L("--rootfs", "--bind", "--mount", "--cwd", "--qemu", "--kernel-release", "--verbose"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"proxychains", "f", NULL, 0, 0, NULL, NULL, NULL},
     {"proxychains4", "f", NULL, 0, 0, NULL, NULL, NULL},
     {"pyenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"rbenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
+    {"rlwrap", "bCDefFgHlMOpPqsStwz", NULL, 0, 0, NULL, NULL, L("--version", "--help")},
     {"run0", "ugD", L("--user", "--group", "--chdir", "--unit", "--property", "--description",
                       "--slice", "--nice", "--setenv", "--background", "--machine"),
      0, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
@@ -98,6 +105,7 @@ static const lh_wrapper kWrappers[] = {
     {"setsid", "", NULL, 0, 0, NULL, NULL, NULL},
     {"setuidgid", "", NULL, 1, 0, NULL, NULL, NULL},
     {"ssh-agent", "aEPt", NULL, 0, 0, NULL, "k", NULL},
+    {"sshpass", "pfdP", NULL, 0, 0, NULL, NULL, L("--help")},
     {"stdbuf", "ioe", L("--input", "--output", "--error"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"strace", "eopsSEuIabXP", NULL, 0, 0, NULL, NULL, NULL},
     {"su-exec", "", NULL, 1, 0, NULL, NULL, NULL},
@@ -117,6 +125,7 @@ static const lh_wrapper kWrappers[] = {
     {"tini", "pe", NULL, 0, 0, NULL, NULL, NULL},
     {"torsocks", "uaP", NULL, 0, 0, NULL, NULL, NULL},
     {"toybox", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"trickle", "udwtln", NULL, 0, 0, NULL, NULL, NULL},
     {"tsocks", "", NULL, 0, 0, NULL, NULL, NULL},
     {"unbuffer", "", NULL, 0, 0, NULL, NULL, NULL},
     {"unshare", "SGRw", L("--propagation", "--setgroups", "--map-user", "--map-group",

@@ -539,12 +539,22 @@ static void checkRun(wstate *w, int k) {
     }
     if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
         int op = lh_first_operand(cmd, 0);
+        for (int r = 0; r < cmd->nredirs && op < 0 && lh_is_shell(p); r++)   /* sh < FILE */
+            if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0) {
+                wfile *f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
+                if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
+            }
         if (op < 0) return;
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, LH_LANG_NONE, NULL);
         return;
     }
     lh_lang lang = lh_code_lang(p);
+    if (lang == LH_LANG_PYTHON)   /* python runs a written sitecustomize.py / usercustomize.py first */
+        for (int i = 0; i < w->nfiles; i++)
+            if (w->files[i].at < k && (!strcmp(baseOf(w->files[i].path), "sitecustomize.py") ||
+                                       !strcmp(baseOf(w->files[i].path), "usercustomize.py")))
+                runs(w, k, &w->files[i], LH_LANG_PYTHON, "python3");
     if (lang != LH_LANG_NONE) {
         /* python -m pytest: the conftest.py written before */
         for (int i = 1; i + 1 < cmd->argc; i++)

@@ -125,6 +125,22 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
         judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE));
         return;
     }
+    if (!strcmp(p, "pvcreate") || !strcmp(p, "sg_sanitize")) {   /* a new LVM label; a sanitize */
+        n = an_operands(cmd, 1, "uM", (const char *const[]){"--uuid", "--metadatasize", "--dataalignment", NULL}, ops, 16);
+        if (!judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE)) && !strcmp(p, "sg_sanitize"))
+            lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
+        return;
+    }
+    if (!strcmp(p, "vgcreate")) {   /* vgcreate VG DEVICE…: labels each device */
+        n = an_operands(cmd, 1, "sl", NULL, ops, 16);
+        if (n > 1) judgeTargets(s, idx, cmd, ops + 1, n - 1, LH_RULE(DISK_WIPE));
+        return;
+    }
+    if (!strcmp(p, "bmaptool") || !strcmp(p, "rpi-imager")) {   /* copy IMAGE DEVICE, --cli IMAGE DEVICE */
+        n = an_operands(cmd, 1, "", NULL, ops, 16);
+        if (n >= 2) judgeTargets(s, idx, cmd, ops + n - 1, 1, LH_RULE(DISK_DD));
+        return;
+    }
     if (!strcmp(p, "flashrom")) {   /* writes or erases firmware */
         if (lh_has_opt(cmd, 'w', "--write") || lh_has_opt(cmd, 'E', "--erase"))
             lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
@@ -194,9 +210,15 @@ void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd) {
     if (lh_has_opt(cmd, 'n', NULL) || lh_has_opt(cmd, 'N', NULL)) return;   /* no changes */
     /* debugfs changes the filesystem only when opened with -w */
     if (!strcmp(cmd->prog, "debugfs") && !lh_has_opt(cmd, 'w', NULL)) return;
+    /* tune2fs -l and resize2fs -P only print */
+    if (!strcmp(cmd->prog, "tune2fs") && (lh_has_opt(cmd, 'l', NULL) || cmd->argc == 2)) return;
+    if (!strcmp(cmd->prog, "resize2fs") && lh_has_opt(cmd, 'P', NULL)) return;
     int ops[8];
     /* xfs_repair -L (zero the log) takes no value; its -l/-r/-m/-c/-o do */
-    int n = an_operands(cmd, 1, !strcmp(cmd->prog, "xfs_repair") ? "lrmco" : "tbBCEjlLz", NULL, ops, 8);
+    const char *vals = !strcmp(cmd->prog, "xfs_repair") ? "lrmco"
+                     : !strcmp(cmd->prog, "tune2fs") ? "cCeEgiIjJLmMoOrTuUQ"
+                     : !strcmp(cmd->prog, "resize2fs") ? "bsSzd" : "tbBCEjlLz";
+    int n = an_operands(cmd, 1, vals, NULL, ops, 8);
     if (n == 0) return;
     judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_FSCK));
 }

@@ -1,6 +1,8 @@
 /* feeds.c — code that reaches a program by a side door; see feeds.h. */
 #include "engine/feeds.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/paths.h"
@@ -78,6 +80,54 @@ static int substAt(lh_ctx *c, int k, int argi, lh_origin origin) {
     return -1;
 }
 
+/* Is command j a download (its output is code no one read)? */
+static int downloads(const lh_cmd *q) {
+    const char *p = q->prog;
+    return !strcmp(p, "curl") || !strcmp(p, "wget") || !strcmp(p, "fetch") || !strcmp(p, "http") ||
+           !strcmp(p, "https") || !strcmp(p, "xh") || !strcmp(p, "aria2c") || !strcmp(p, "lynx");
+}
+
+/* Everything the process substitution (origin) in word argi of k prints, each command's
+ * output after the last (`<(echo a; echo b)`), or NULL when none can be read. Sets
+ * *dl when one of its commands is a download. */
+static const char *substText(lh_ctx *c, int k, int argi, lh_origin origin, size_t *len, int *dl) {
+    int first = substAt(c, k, argi, origin);
+    if (first < 0) return NULL;
+    const lh_cmd *f = cmdAt(c, first);
+    int want = f->parent_arg;
+    const char *acc = NULL;
+    size_t n = 0;
+    for (int j = first; j < c->script->ncmds; j++) {
+        const lh_cmd *q = cmdAt(c, j);
+        if (q->parent != k || q->origin != origin || q->parent_arg != want) continue;
+        if (dl && downloads(q)) *dl = 1;
+        if (q->pipe_pos != q->pipe_len - 1) continue;
+        size_t l = 0;
+        const char *t = printed(c, j, &l);
+        if (!t) continue;
+        if (!acc) { acc = t; n = l; continue; }
+        char *m = lh_arena_alloc(c->arena, n + l + 2);
+        if (!m) { c->oom = 1; return NULL; }
+        memcpy(m, acc, n);
+        m[n] = '\n';
+        memcpy(m + n + 1, t, l);
+        m[n + 1 + l] = 0;
+        acc = m;
+        n += l + 1;
+    }
+    *len = n;
+    return acc;
+}
+
+/* The substitution in word argi of k read as code (a script, a makefile, BASH_ENV): its
+ * text, and net.pipe-to-shell when one of its commands is a download. */
+static const char *substCode(lh_ctx *c, int k, int argi, size_t *len) {
+    int dl = 0;
+    const char *t = substText(c, k, argi, LH_ORIGIN_PROCSUBST_IN, len, &dl);
+    if (dl) lh_emit(c, k, LH_RULE(NET_PIPE_SHELL), "<(…)");
+    return t;
+}
+
 /* printf FORMAT ARGS… as printf fills it: the format is reused while arguments remain. */
 static const char *fillPrintf(lh_ctx *c, const lh_cmd *cmd, int from, size_t *len) {
     if (from >= cmd->argc) return NULL;
@@ -124,18 +174,34 @@ static const char *passedOn(lh_ctx *c, int j, size_t *len) {
     const lh_cmd *cmd = cmdAt(c, j);
     const char *p = cmd->prog;
     int tee = !strcmp(p, "tee");
-    if (!tee && strcmp(p, "cat") && strcmp(p, "head") && strcmp(p, "tail")) return NULL;
+    if (!tee && strcmp(p, "cat") && strcmp(p, "head") && strcmp(p, "tail") && strcmp(p, "sort") &&
+        strcmp(p, "uniq") && strcmp(p, "tac"))
+        return NULL;
+    const char *acc = NULL;
+    size_t n = 0;
+    int ops = 0;
     for (int i = 1; i < cmd->argc && !tee; i++) {
         const char *a = cmd->argv[i].s;
         if ((!strcmp(a, "-n") || !strcmp(a, "-c")) && strcmp(p, "cat")) { i++; continue; }
         if (a[0] == '-' && a[1]) continue;
-        if (isStdinPath(a)) break;
-        if (cmd->argv[i].flags & LH_W_PROCSUBST) {
-            int s = substAt(c, j, i, LH_ORIGIN_PROCSUBST_IN);
-            return s >= 0 ? printed(c, s, len) : NULL;
-        }
-        return NULL;   /* a file */
+        size_t l = 0;
+        const char *t;
+        if (isStdinPath(a)) t = lh_stdin_text(c, j, &l);
+        else if (cmd->argv[i].flags & LH_W_PROCSUBST) t = substText(c, j, i, LH_ORIGIN_PROCSUBST_IN, &l, NULL);
+        else return NULL;   /* a file */
+        ops++;
+        if (!t) continue;
+        if (!acc) { acc = t; n = l; continue; }
+        char *m = lh_arena_alloc(c->arena, n + l + 2);
+        if (!m) { c->oom = 1; return NULL; }
+        memcpy(m, acc, n);
+        m[n] = '\n';
+        memcpy(m + n + 1, t, l);
+        m[n + 1 + l] = 0;
+        acc = m;
+        n += l + 1;
     }
+    if (ops) { *len = n; return acc; }
     return lh_stdin_text(c, j, len);
 }
 
@@ -148,6 +214,21 @@ static const char *printed(lh_ctx *c, int j, size_t *len) {
         int from = 1;
         if (from < cmd->argc && !strcmp(cmd->argv[from].s, "--")) from++;
         return fillPrintf(c, cmd, from, len);
+    }
+    if (!strcmp(cmd->prog, "yes") && cmd->argc > 1) {   /* yes WORDS prints them, again and again */
+        size_t l = 0;
+        for (int a = 1; a < cmd->argc; a++) l += cmd->argv[a].len + 1;
+        char *t = lh_arena_alloc(c->arena, l + 1);
+        if (!t) { c->oom = 1; return NULL; }
+        size_t o = 0;
+        for (int a = 1; a < cmd->argc; a++) {
+            memcpy(t + o, cmd->argv[a].s, cmd->argv[a].len);
+            o += cmd->argv[a].len;
+            t[o++] = a + 1 < cmd->argc ? ' ' : '\n';
+        }
+        t[o] = 0;
+        *len = o;
+        return t;
     }
     if (!strcmp(cmd->prog, "echo")) {
         int from = 1, esc = 0;
@@ -181,8 +262,7 @@ const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
     for (int r = 0; r < cmd->nredirs; r++)
         if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0 &&
             (cmd->redirs[r].target.flags & LH_W_PROCSUBST)) {
-            int s = substAt(c, k, -1, LH_ORIGIN_PROCSUBST_IN);
-            return s >= 0 ? printed(c, s, len) : NULL;
+            return substText(c, k, -1, LH_ORIGIN_PROCSUBST_IN, len, NULL);
         }
     /* >(cmd): it reads what its parent prints */
     if (cmd->origin == LH_ORIGIN_PROCSUBST_OUT && cmd->parent >= 0 && cmd->pipe_pos == 0)
@@ -205,10 +285,14 @@ const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
             prev->parent != cmd->parent)
             continue;
         if (!strcmp(prev->prog, "printf")) return printed(c, j, len);
-        if (!strcmp(prev->prog, "cat") && lh_first_operand(prev, 0) < 0) return NULL;   /* unwrap.c */
+        if (!strcmp(prev->prog, "cat") && lh_first_operand(prev, 0) < 0) {
+            for (int r = 0; r < prev->nredirs; r++)   /* cat <<EOF | sh: unwrap.c */
+                if (prev->redirs[r].op == LH_R_HEREDOC || prev->redirs[r].op == LH_R_HERESTR) return NULL;
+            return lh_stdin_text(c, j, len);            /* … | cat | sh */
+        }
         if (!strcmp(prev->prog, "echo"))   /* plain echo: unwrap.c; echo -e turns \t into tabs here */
             return prev->argc > 1 && !strcmp(prev->argv[1].s, "-e") ? printed(c, j, len) : NULL;
-        return passedOn(c, j, len);
+        return printed(c, j, len);
     }
     return NULL;
 }
@@ -218,8 +302,39 @@ const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
 /* ------------------------------------------------------------------------------ */
 
 /* The recipes of makefile text, each line its own child of k. */
+/* Makefile forms that run commands outside tab-led recipe lines: `target: ; recipe`,
+ * `$(shell CMD)` and `VAR != CMD` (run when the makefile is read). */
+static void makeExtras(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
+                       size_t len) {
+    const char *end = text + len;
+    for (const char *ln = text; ln < end && lh_step(c, 1);) {
+        const char *le = memchr(ln, '\n', (size_t)(end - ln));
+        if (!le) le = end;
+        if (*ln != '\t') {
+            for (const char *q = ln; q + 8 <= le; q++) {
+                if (memcmp(q, "$(shell ", 8)) continue;
+                int d = 1;
+                const char *e = q + 8;
+                for (; e < le && d; e++) d += *e == '(' ? 1 : *e == ')' ? -1 : 0;
+                child(c, lim, k, argi, q + 8, (size_t)(e - q - 8 - (d == 0)), LH_ORIGIN_EVAL);
+                q = e - 1;
+            }
+            const char *bang = NULL, *colon = NULL;
+            for (const char *q = ln; q + 1 < le && !bang; q++) if (q[0] == '!' && q[1] == '=') bang = q;
+            for (const char *q = ln; q < le && !colon; q++)
+                if (*q == ':' && q + 1 < le && q[1] != '=' && q[1] != ':') colon = q;
+                else if (*q == '=' || *q == '$') break;
+            if (bang) child(c, lim, k, argi, bang + 2, (size_t)(le - bang - 2), LH_ORIGIN_EVAL);
+            const char *semi = colon ? memchr(colon, ';', (size_t)(le - colon)) : NULL;
+            if (semi && !bang) child(c, lim, k, argi, semi + 1, (size_t)(le - semi - 1), LH_ORIGIN_EVAL);
+        }
+        ln = le + 1;
+    }
+}
+
 static void makeRecipes(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
                         size_t len) {
+    makeExtras(c, lim, k, argi, text, len);
     size_t n = 0;
     const char *t = lh_content_commands(c, "Makefile", LH_TOOL_WRITE, text, len, &n);
     if (!t) return;
@@ -245,23 +360,23 @@ static void expandMake(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (v) {
             /* --eval text is makefile syntax: a rule's recipe after `;` or a tab */
             makeRecipes(c, lim, k, vi, v, strlen(v));
-            const char *semi = strchr(v, ':') ? strchr(strchr(v, ':'), ';') : NULL;
-            if (semi) child(c, lim, k, vi, semi + 1, strlen(semi + 1), LH_ORIGIN_EVAL);
             i = vi;
             continue;
         }
-        if (!strcmp(a, "-f") || !strcmp(a, "--file") || !strcmp(a, "--makefile")) {
-            if (i + 1 < cmd->argc) vi = i + 1;
-        } else if (!strncmp(a, "--file=", 7) || !strncmp(a, "--makefile=", 11) ||
-                   (a[0] == '-' && a[1] == 'f' && a[2])) {
-            vi = i;
+        /* -f F, -sf F (a cluster of flags ending in f), -fF, --file F, --file=F */
+        size_t fl = a[0] == '-' && a[1] != '-' ? strspn(a + 1, "bBeiknqrRsStvwW") : 0;
+        const char *f = NULL;
+        if (!strcmp(a, "--file") || !strcmp(a, "--makefile") || (a[0] == '-' && a[1 + fl] == 'f' && !a[2 + fl])) {
+            if (i + 1 < cmd->argc) { vi = i + 1; f = cmd->argv[vi].s; }
+        } else if (!strncmp(a, "--file=", 7) || !strncmp(a, "--makefile=", 11)) {
+            vi = i; f = strchr(a, '=') + 1;
+        } else if (a[0] == '-' && a[1 + fl] == 'f' && a[2 + fl]) {
+            vi = i; f = a + 2 + fl;
         }
         if (vi < 0) continue;
-        const char *f = cmd->argv[vi].s;
-        if (vi == i) f = strchr(a, '=') && a[1] == '-' ? strchr(a, '=') + 1 : a + 2;
         size_t len = 0;
         const char *text = NULL;
-        if (cmd->argv[vi].flags & LH_W_PROCSUBST) text = printed(c, substAt(c, k, vi, LH_ORIGIN_PROCSUBST_IN), &len);
+        if (cmd->argv[vi].flags & LH_W_PROCSUBST) text = substCode(c, k, vi, &len);
         else if (isStdinPath(f)) text = lh_stdin_text(c, k, &len);
         if (text) makeRecipes(c, lim, k, vi, text, len);
         i = vi;
@@ -277,8 +392,8 @@ static void expandLess(lh_ctx *c, const lh_shell_limits *lim, int k) {
     for (int i = 1; i < cmdAt(c, k)->argc; i++) {
         const char *a = cmdAt(c, k)->argv[i].s;
         if (a[0] != '+') continue;
-        while (*a == '+') a++;
-        if (*a == '!') childStr(c, lim, k, i, a + 1);
+        const char *bang = strchr(a, '!');   /* +G!cmd: the keys run in order */
+        if (bang) childStr(c, lim, k, i, bang + 1);
     }
 }
 
@@ -306,14 +421,47 @@ static void expandOptCommand(lh_ctx *c, const lh_shell_limits *lim, int k, char 
  * runs for the other side, or as the pager of the matches. */
 static void expandGitCommands(lh_ctx *c, const lh_shell_limits *lim, int k) {
     static const char *const lo[] = {"--upload-pack", "--receive-pack", "--exec", NULL};
-    int grep = 0;
+    int grep = 0, clone = 0;
     for (int i = 1; i < cmdAt(c, k)->argc; i++) {
         const lh_cmd *cmd = cmdAt(c, k);
         const char *a = cmd->argv[i].s;
         if (!strcmp(a, "grep")) grep = 1;
+        if (!strncmp(a, "ext::", 5)) {
+            /* the ext transport runs its URL as argv: blanks part words, `% ` is a blank
+             * inside one, `%%` a percent sign */
+            size_t n = strlen(a);
+            char *t = lh_arena_alloc(c->arena, n * 4 + 8);
+            if (!t) { c->oom = 1; return; }
+            size_t o = 0;
+            int open = 0;
+            for (const char *q = a + 5; *q; q++) {
+                if (*q == ' ') { if (open) { t[o++] = '\''; open = 0; } t[o++] = ' '; continue; }
+                if (!open) { t[o++] = '\''; open = 1; }
+                if (q[0] == '%' && (q[1] == ' ' || q[1] == '%')) q++;
+                if (*q == '\'') { memcpy(t + o, "'\\''", 4); o += 4; }
+                else t[o++] = *q;
+            }
+            if (open) t[o++] = '\'';
+            t[o] = 0;
+            childStr(c, lim, k, i, t);
+            continue;
+        }
         if (grep && !strncmp(a, "-O", 2) && a[2]) { childStr(c, lim, k, i, a + 2); continue; }
         if (grep && !strncmp(a, "--open-files-in-pager=", 22)) { childStr(c, lim, k, i, a + 22); continue; }
         if (!strcmp(a, "-u") && i + 1 < cmd->argc) { childStr(c, lim, k, i + 1, cmd->argv[i + 1].s); i++; continue; }
+        if (clone && ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < cmd->argc)) {
+            /* clone -c KEY=VALUE sets the new repository's config: judged as git -c */
+            char *q = quoted(c, cmd->argv[i + 1].s);
+            if (q) childStr(c, lim, k, i + 1, lh_arena_printf(c->arena, "git -c %s status", q));
+            i++;
+            continue;
+        }
+        if (clone && !strncmp(a, "--config=", 9)) {
+            char *q = quoted(c, a + 9);
+            if (q) childStr(c, lim, k, i, lh_arena_printf(c->arena, "git -c %s status", q));
+            continue;
+        }
+        if (!strcmp(a, "clone")) clone = 1;
         for (int j = 0; lo[j]; j++) {
             size_t n = strlen(lo[j]);
             if (strncmp(a, lo[j], n)) continue;
@@ -552,10 +700,17 @@ int lh_feed_runs_stdin(const lh_cmd *cmd) {
         int last = cmd->argc - 1;
         return last > 1 && !strcmp(cmd->argv[last].s, "-c") && lh_is_shell(cmd->argv[last - 1].s);
     }
-    if (strcmp(cmd->prog, "make") && strcmp(cmd->prog, "gmake")) return 0;
-    for (int i = 1; i + 1 < cmd->argc; i++)
-        if ((!strcmp(cmd->argv[i].s, "-f") || !strcmp(cmd->argv[i].s, "--file")) && isStdinPath(cmd->argv[i + 1].s))
+    if (!strcmp(p, "m4")) return lh_first_operand(cmd, 0) < 0;   /* m4 reads macros (syscmd) on stdin */
+    if (strcmp(p, "make") && strcmp(p, "gmake")) return 0;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        size_t fl = a[0] == '-' && a[1] != '-' ? strspn(a + 1, "bBeiknqrRsStvwW") : 0;
+        if ((!strcmp(a, "--file") || (a[0] == '-' && a[1 + fl] == 'f' && !a[2 + fl])) && i + 1 < cmd->argc &&
+            isStdinPath(cmd->argv[i + 1].s))
             return 1;
+        if (!strcmp(a, "--file=-") || !strcmp(a, "--file=/dev/stdin") || (a[0] == '-' && a[1 + fl] == 'f' && isStdinPath(a + 2 + fl)))
+            return 1;
+    }
     return 0;
 }
 
@@ -625,6 +780,21 @@ static void perlOpt(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, cons
         char *t = q ? lh_arena_printf(c->arena, "perl -e %s", q) : NULL;
         if (!t) { c->oom = 1; return; }
         childStr(c, lim, k, argi, t);
+        /* and the module's file (Foo::Bar → Foo/Bar.pm), judged when the call wrote it */
+        size_t mn = strspn(p + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:");
+        char *mod = mn ? lh_arena_strndup(c->arena, p + 2, mn) : NULL;
+        if (mod && !isdigit((unsigned char)mod[0])) {
+            char *f = lh_arena_alloc(c->arena, mn + 4);
+            if (!f) { c->oom = 1; return; }
+            size_t o = 0;
+            for (const char *m = mod; *m; m++) {
+                if (m[0] == ':' && m[1] == ':') { f[o++] = '/'; m++; }
+                else f[o++] = *m;
+            }
+            memcpy(f + o, ".pm", 4);
+            char *fq = quoted(c, f);
+            if (fq) childStr(c, lim, k, argi, lh_arena_printf(c->arena, "perl %s", fq));
+        }
         return;   /* the rest of the value is this module's code */
     }
 }
@@ -672,12 +842,32 @@ static void gitEnvConfig(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
 static void feedAssign(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const lh_word *as,
                        int n, const lh_word *w) {
     const char *s = w->s;
-    if (!strchr("BEGLNPR", s[0])) return;   /* the hot path: most names are none below */
+    if (!strchr("BEGHLNPRZ", s[0])) return;   /* the hot path: most names are none below */
+    if (!strncmp(s, "LESS=", 5)) {   /* less reads options from LESS: +cmd runs at start */
+        for (const char *q = strchr(s + 5, '+'); q; q = strchr(q + 1, '+')) {
+            const char *bang = strchr(q, '!');
+            if (bang) { childStr(c, lim, k, argi, bang + 1); break; }
+        }
+        return;
+    }
+    if (!strncmp(s, "ZDOTDIR=", 8) || !strncmp(s, "HOME=", 5)) {
+        /* a shell started with this directory as its home reads its start-up files there */
+        const lh_cmd *cmd = cmdAt(c, k);
+        const char *d = strchr(s, '=') + 1;
+        if (!*d || (w->flags & LH_W_DYNAMIC) || cmd->argc == 0 || !lh_is_shell(cmd->prog)) return;
+        static const char *const files[] = {".zshenv", ".zshrc", ".bashrc", ".bash_profile", ".profile", NULL};
+        for (int i = 0; files[i]; i++) {
+            char *path = lh_arena_printf(c->arena, "%s/%s", d, files[i]);
+            char *q = path ? quoted(c, path) : NULL;
+            if (q) childStr(c, lim, k, argi, lh_arena_printf(c->arena, ". %s", q));
+        }
+        return;
+    }
     if (!strncmp(s, "BASH_ENV=", 9) || !strncmp(s, "ENV=", 4)) {
         const char *v = strchr(s, '=') + 1;
         if (w->flags & LH_W_PROCSUBST) {
             size_t len = 0;
-            const char *t = printed(c, substAt(c, k, argi, LH_ORIGIN_PROCSUBST_IN), &len);
+            const char *t = substCode(c, k, argi, &len);
             if (t) child(c, lim, k, argi, t, len, LH_ORIGIN_EVAL);
             return;
         }
@@ -762,10 +952,24 @@ static int hasWord(const lh_cmd *cmd, const char *w) {
     return 0;
 }
 
+/* PIP_TARGET=/ pip install …, npm_config_prefix=/ npm i -g …: the same roots from the
+ * environment. */
+static void checkInstallEnv(lh_ctx *c, int k) {
+    static const char *const names[] = {"PIP_TARGET=", "PIP_PREFIX=", "PIP_ROOT=", "npm_config_prefix=",
+                                        "NPM_CONFIG_PREFIX=", "CARGO_INSTALL_ROOT=", "GEM_HOME=",
+                                        "GEM_INSTALL_DIR=", NULL};
+    const lh_cmd *cmd = cmdAt(c, k);
+    for (int a = 0; a < cmd->nassigns; a++)
+        for (int i = 0; names[i]; i++)
+            if (!strncmp(cmd->assigns[a].s, names[i], strlen(names[i])))
+                checkRoot(c, k, cmd->assigns[a].s + strlen(names[i]));
+}
+
 static void checkInstall(lh_ctx *c, int k) {
     const lh_cmd *cmd = cmdAt(c, k);
     const char *p = cmd->prog;
     int inst = hasWord(cmd, "install");
+    if (cmd->nassigns && (inst || hasWord(cmd, "i") || hasWord(cmd, "add"))) checkInstallEnv(c, k);
     if (!strncmp(p, "pip", 3) || ((!strncmp(p, "python", 6) || !strcmp(p, "uv")) && hasWord(cmd, "pip"))) {
         if (!inst) return;
         for (int t = 0; t < 3; t++) {
@@ -802,11 +1006,188 @@ static void checkTransformed(lh_ctx *c, int k) {
         const lh_cmd *prev = cmdAt(c, j);
         if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 || prev->parent != cmd->parent)
             continue;
-        if (strcmp(prev->prog, "sed") && strcmp(prev->prog, "tr")) return;
+        if (strcmp(prev->prog, "sed") && strcmp(prev->prog, "tr") && strcmp(prev->prog, "grep") &&
+            strcmp(prev->prog, "cut") && strcmp(prev->prog, "jq"))
+            return;
         size_t len = 0;
-        if (lh_stdin_text(c, j, &len)) lh_emit(c, k, LH_RULE(EXEC_DECODED), prev->prog);
+        /* jq -n prints its literal program's strings */
+        if (lh_stdin_text(c, j, &len) || (!strcmp(prev->prog, "jq") && (lh_has_opt(prev, 'n', "--null-input"))))
+            lh_emit(c, k, LH_RULE(EXEC_DECODED), prev->prog);
         return;
     }
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Words a reference expands to                                                    */
+/* ------------------------------------------------------------------------------ */
+
+#define FEED_MAX_SPLIT 32   /* words one reference may become */
+
+typedef struct { const char *s[FEED_MAX_SPLIT]; size_t n[FEED_MAX_SPLIT]; uint32_t f[FEED_MAX_SPLIT]; int count; } wordSet;
+
+/* Split text (len bytes) on blanks into ws; plain words only (no quotes or expansions).
+ * Returns 0 when a word is not plain or there are too many. */
+static int splitPlain(const char *t, size_t len, wordSet *ws, int tilde) {
+    ws->count = 0;
+    for (const char *p = t, *end = t + len; p < end;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n')) p++;
+        if (p >= end) break;
+        const char *b = p;
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\n') p++;
+        if (ws->count >= FEED_MAX_SPLIT || memchr(b, '$', (size_t)(p - b)) || memchr(b, '`', (size_t)(p - b)) ||
+            memchr(b, '"', (size_t)(p - b)) || memchr(b, '\'', (size_t)(p - b)) || memchr(b, '\\', (size_t)(p - b)))
+            return 0;
+        ws->s[ws->count] = b;
+        ws->f[ws->count] = (tilde && *b == '~' ? LH_W_TILDE : 0) | (memchr(b, '*', (size_t)(p - b)) ? LH_W_GLOB : 0);
+        ws->n[ws->count++] = (size_t)(p - b);
+    }
+    return 1;
+}
+
+/* The one literal value the call gives NAME (a bare NAME=VALUE or NAME=(…) before k in the
+ * same script), or NULL: a second, different or computed assignment makes it unknown. */
+static const lh_word *assignedBefore(lh_ctx *c, int k, const char *name, size_t n) {
+    const lh_script *sc = c->script;
+    const lh_word *found = NULL;
+    if (!lh_step(c, 1u + (uint32_t)sc->ncmds / 16u)) return NULL;
+    for (int j = 0; j < sc->ncmds; j++) {
+        const lh_cmd *q = &sc->cmds[j];
+        for (int a = 0; a < q->nassigns; a++) {
+            const lh_word *w = &q->assigns[a];
+            if (strncmp(w->s, name, n) || w->s[n] != '=') continue;
+            if (found || j >= k || q->argc || q->parent != sc->cmds[k].parent) return NULL;
+            found = w;
+        }
+        if (q->argc > 1 && (!strcmp(q->prog, "read") || !strcmp(q->prog, "readarray") ||
+                            !strcmp(q->prog, "mapfile") || !strcmp(q->prog, "declare")))
+            for (int a = 1; a < q->argc; a++)
+                if (!strncmp(q->argv[a].s, name, n) && !isalnum((unsigned char)q->argv[a].s[n]) && q->argv[a].s[n] != '_')
+                    return NULL;
+    }
+    return found;
+}
+
+/* The words of the last `set [--] WORDS` before k in the same script (literal), or 0. */
+static int positionalSet(lh_ctx *c, int k, wordSet *ws) {
+    const lh_script *sc = c->script;
+    int got = 0;
+    for (int j = k - 1; j >= 0 && !got; j--) {
+        const lh_cmd *q = &sc->cmds[j];
+        if (q->parent != sc->cmds[k].parent || q->argc < 2 || strcmp(q->prog, "set")) continue;
+        int from = !strcmp(q->argv[1].s, "--") ? 2 : 1;
+        if (from == 1 && (q->argv[1].s[0] == '-' || q->argv[1].s[0] == '+')) continue;
+        ws->count = 0;
+        for (int a = from; a < q->argc && ws->count < FEED_MAX_SPLIT; a++) {
+            if (q->argv[a].flags & LH_W_DYNAMIC) return 0;
+            ws->s[ws->count] = q->argv[a].s;
+            ws->f[ws->count] = q->argv[a].flags;
+            ws->n[ws->count++] = q->argv[a].len;
+        }
+        got = 1;
+    }
+    return got;
+}
+
+/* What word w of command k expands to when the call says it literally: "$@", $1 after
+ * `set -- …`; "${arr[@]}", ${arr[N]} after arr=(…); an unquoted $x whose value has
+ * blanks (split as the shell splits it). Returns 1 and fills ws. */
+static int expandRef(lh_ctx *c, int k, const lh_word *w, wordSet *ws) {
+    const char *t = w->s;
+    if (t[0] != '$' || (w->flags & (LH_W_SUBST | LH_W_PROCSUBST | LH_W_ARITH))) return 0;
+    int br = t[1] == '{';
+    const char *r = t + 1 + br;
+    size_t rn = strlen(r);
+    if (br) { if (!rn || r[rn - 1] != '}') return 0; rn--; }
+    if (rn == 1 && (r[0] == '@' || r[0] == '*' || (r[0] >= '1' && r[0] <= '9'))) {
+        wordSet all;
+        if (c->script->cmds[k].func >= 0 || !positionalSet(c, k, &all)) return 0;
+        if (r[0] == '@' || r[0] == '*') { *ws = all; return 1; }
+        int i = r[0] - '1';
+        ws->count = i < all.count ? 1 : 0;
+        if (ws->count) { ws->s[0] = all.s[i]; ws->n[0] = all.n[i]; ws->f[0] = all.f[i]; }
+        return 1;
+    }
+    size_t nn = 0;
+    while (nn < rn && (isalnum((unsigned char)r[nn]) || r[nn] == '_')) nn++;
+    if (!nn || isdigit((unsigned char)r[0])) return 0;
+    const lh_word *a = assignedBefore(c, k, r, nn);
+    if (!a) return 0;
+    const char *v = a->s + nn + 1;
+    if (nn == rn) {   /* $x */
+        if ((w->flags & LH_W_QUOTED) || v[0] == '(' || (a->flags & LH_W_DYNAMIC)) return 0;
+        return splitPlain(v, strlen(v), ws, 0) && ws->count > 1;   /* a quoted ~ stays a name */
+    }
+    /* ${arr[@]}, ${arr[N]} */
+    if (!br || r[nn] != '[' || v[0] != '(') return 0;
+    size_t vl = strlen(v);
+    if (vl < 2 || v[vl - 1] != ')') return 0;
+    wordSet all;
+    if (!splitPlain(v + 1, vl - 2, &all, 1)) return 0;
+    const char *idx = r + nn + 1;
+    if ((idx[0] == '@' || idx[0] == '*') && idx[1] == ']') { *ws = all; return 1; }
+    if (isdigit((unsigned char)idx[0])) {
+        int i = atoi(idx);
+        ws->count = i < all.count ? 1 : 0;
+        if (ws->count) { ws->s[0] = all.s[i]; ws->n[0] = all.n[i]; ws->f[0] = all.f[i]; }
+        return 1;
+    }
+    return 0;
+}
+
+/* Replace the argument words of command k that expand to known literal words. */
+static void splitRefs(lh_ctx *c, int k) {
+    lh_cmd *cmd = cmdAt(c, k);
+    int any = 0;
+    for (int i = 1; i < cmd->argc && !any; i++) any = (cmd->argv[i].flags & LH_W_VAR) && cmd->argv[i].s[0] == '$';
+    if (!any) return;
+    wordSet ws[4];
+    int at[4], n = 0, extra = 0;
+    for (int i = 1; i < cmd->argc && n < 4; i++) {
+        if (!(cmd->argv[i].flags & LH_W_VAR) || cmd->argv[i].s[0] != '$') continue;
+        if (expandRef(c, k, &cmd->argv[i], &ws[n])) { at[n] = i; extra += ws[n].count - 1; n++; }
+    }
+    if (!n) return;
+    cmd = cmdAt(c, k);
+    lh_word *nv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(cmd->argc + extra + 1));
+    if (!nv) { c->oom = 1; return; }
+    int o = 0, q = 0;
+    for (int i = 0; i < cmd->argc; i++) {
+        if (q < n && at[q] == i) {
+            for (int w = 0; w < ws[q].count; w++) {
+                char *t = lh_arena_strndup(c->arena, ws[q].s[w], ws[q].n[w]);
+                if (!t) { c->oom = 1; return; }
+                nv[o].s = t;
+                nv[o].len = (uint32_t)ws[q].n[w];
+                nv[o].flags = ws[q].f[w];
+                o++;
+            }
+            q++;
+            continue;
+        }
+        nv[o++] = cmd->argv[i];
+    }
+    cmd->argv = nv;
+    cmd->argc = o;
+}
+
+/* Before command k's wrappers are stripped: the dynamic loader run as a program
+ * (`/lib64/ld-linux-x86-64.so.2 --preload LIB PROG`) preloads like LD_PRELOAD. */
+void lh_feed_prestrip(lh_ctx *c, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    if (cmd->argc < 3 || strncmp(cmd->prog, "ld", 2) || !strstr(cmd->prog, ".so")) return;
+    for (int i = 1; i + 1 < cmd->argc && cmd->argv[i].s[0] == '-'; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--preload") || !strcmp(a, "--audit")) checkPreload(c, k, cmd->argv[++i].s);
+        else if (!strcmp(a, "--library-path") || !strcmp(a, "--argv0") || !strcmp(a, "--inhibit-rpath")) i++;
+    }
+}
+
+/* A shell in >(…) whose parent downloads: `curl URL > >(sh)`, `curl -o >(sh) URL`. */
+static void checkDownloadInto(lh_ctx *c, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    if (cmd->origin != LH_ORIGIN_PROCSUBST_OUT || cmd->parent < 0 || cmd->pipe_pos != 0) return;
+    if (lh_first_operand(cmd, 0) > 0 && !lh_feed_runs_stdin(cmd)) return;
+    if (downloads(cmdAt(c, cmd->parent))) lh_emit(c, k, LH_RULE(NET_PIPE_SHELL), ">(…)");
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -814,6 +1195,7 @@ static void checkTransformed(lh_ctx *c, int k) {
 /* ------------------------------------------------------------------------------ */
 
 int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    splitRefs(c, k);
     lh_cmd *cmd = cmdAt(c, k);
     if (cmd->nassigns || (cmd->argc > 1 && strchr("edlrt", cmd->prog[0]))) feedAssigns(c, lim, k);
     cmd = cmdAt(c, k);
@@ -824,11 +1206,11 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     case '.': case 's': case 'b': case 'd': case 'z': case 'k': case 'a': case 'm': case 'y':
         /* bash <(…), source <(…): the substitution is the script */
         if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
-            if (lh_is_shell(p)) checkTransformed(c, k);
+            if (lh_is_shell(p)) { checkTransformed(c, k); checkDownloadInto(c, k); }
             int op = lh_first_operand(cmd, 0);
             if (op > 0 && (cmd->argv[op].flags & LH_W_PROCSUBST)) {
                 size_t len = 0;
-                const char *t = printed(c, substAt(c, k, op, LH_ORIGIN_PROCSUBST_IN), &len);
+                const char *t = substCode(c, k, op, &len);
                 if (t) child(c, lim, k, op, t, len, LH_ORIGIN_HEREDOC);
             }
             return 0;
@@ -836,7 +1218,14 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (!strcmp(p, "socat")) expandSocat(c, lim, k);
         else if (!strcmp(p, "sg")) expandDevRunners(c, lim, k);
         else if (!strcmp(p, "make")) expandMake(c, lim, k);
-        else if (!strcmp(p, "man")) expandOptCommand(c, lim, k, 'P', "--pager");
+        else if (!strcmp(p, "man")) {
+            expandOptCommand(c, lim, k, 'P', "--pager");
+            for (int i = 1; i < cmdAt(c, k)->argc; i++) {   /* -HBROWSER, --html=BROWSER */
+                const char *a = cmdAt(c, k)->argv[i].s;
+                if (!strncmp(a, "-H", 2) && a[2]) childStr(c, lim, k, i, a + 2);
+                else if (!strncmp(a, "--html=", 7)) childStr(c, lim, k, i, a + 7);
+            }
+        }
         else if (!strcmp(p, "m4") || !strcmp(p, "dc")) expandToolCmds(c, lim, k);
         else if (!strcmp(p, "apt") || !strcmp(p, "apt-get")) expandAptHooks(c, lim, k);
         else if (!strcmp(p, "scl") || !strcmp(p, "devbox")) expandStringRunners(c, lim, k);

@@ -35,6 +35,10 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k);
  * NULL when unknown. */
 const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len);
 
+/* Called for command k before its wrappers are stripped (the dynamic loader's
+ * --preload/--audit). */
+void lh_feed_prestrip(lh_ctx *c, int k);
+
 /* True when cmd runs the code it reads on stdin although it is not a shell (parallel
  * with no command, make -f -). */
 int lh_feed_runs_stdin(const lh_cmd *cmd);

@@ -1122,6 +1122,7 @@ static void unwrapFrom(lh_ctx *c, const lh_shell_limits *lim, int from) {
         lh_cmd *cmd = cmdAt(c, k);
         lh_litvar_resolve(c, k);
         if (lh_sem_before(c, lim, &sem, k)) continue;
+        lh_feed_prestrip(c, k);   /* ld.so --preload: feeds.c */
         /* each strip takes at least one word: this ends, and the budget bounds it */
         while (lh_step(c, 1) && stripWrapper(c, cmd) == 1) {}
         if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }

@@ -89,8 +89,21 @@ void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+const char *an_disk_family(const char *prog) {
+    static const char *const dd[] = {"dcfldd", "dc3dd", NULL};
+    static const char *const mkfs[] = {"mkntfs", "mkdosfs", "mkexfatfs", NULL};
+    static const char *const fsck[] = {"debugfs", "tune2fs", "resize2fs", NULL};
+    static const char *const wipe[] = {"zerofree", "sg_format", "sg_sanitize", "flashrom", "pvcreate",
+                                       "vgcreate", "bmaptool", "rpi-imager", "ddrescue", NULL};
+    if (!strncmp(prog, "mkfs.", 5) || inList(prog, mkfs)) return "mkfs";
+    if (inList(prog, dd)) return "dd";
+    if (inList(prog, fsck)) return "fsck";
+    return inList(prog, wipe) ? "wipefs" : NULL;
+}
+
 void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
+    if (!strcmp(p, "ddrescue")) { an_disk_rescue(s, idx, cmd); return; }
     int ops[16];
     int n;
     if (!strcmp(p, "wipefs")) {

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "engine/an_common.h"
-#include "engine/feeds.h"
 #include "engine/unwrap.h"
 
 /* ------------------------------------------------------------------------------ */
@@ -535,8 +534,7 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     const char *p = d->prog;
     if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
-    if (lh_feed_runs_stdin(d)) return 1;                     /* parallel, make -f - */
-    if (!an_is_shell(p) && !an_is_interp(p)) return 0;
+    if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d);   /* parallel, make -f - */
     return an_reads_code_from_stdin(d);
 }
 
@@ -628,7 +626,6 @@ static const an_entry kTable[] = {
     {"bat", an_net_reader, 1},
     {"batcat", an_net_reader, 1},
     {"blkdiscard", an_disk_wipe, 1},
-    {"bmaptool", an_disk_wipe, 1},
     {"brew", an_sys_service, 1},
     {"bun", an_net_interp, 0},
     {"bundle", an_db_framework, 0},
@@ -659,11 +656,7 @@ static const an_entry kTable[] = {
     {"cut", an_net_reader, 1},
     {"dash", an_net_interp, 0},
     {"date", an_sys_misc, 1},
-    {"dc3dd", an_disk_dd, 1},
-    {"dcfldd", an_disk_dd, 1},
     {"dd", an_disk_dd, 1},
-    {"ddrescue", an_disk_rescue, 1},
-    {"debugfs", an_disk_fsck, 1},
     {"delgroup", an_sys_account, 1},
     {"deluser", an_sys_account, 1},
     {"deno", an_net_interp, 0},
@@ -694,7 +687,6 @@ static const an_entry kTable[] = {
     {"firebase", an_infra_cloudcli, 1},
     {"firewall-cmd", an_sys_firewall, 1},
     {"fish", an_net_interp, 0},
-    {"flashrom", an_disk_wipe, 1},
     {"flatpak", an_sys_pkg, 1},
     {"flit", an_infra_publish, 0},
     {"fly", an_infra_cloudcli, 1},
@@ -771,11 +763,8 @@ static const an_entry kTable[] = {
     {"mina", an_infra_deploy, 1},
     {"mix", an_db_framework, 0},
     {"mkdir", an_fs_create, 1},
-    {"mkdosfs", an_disk_mkfs, 1},
     {"mke2fs", an_disk_mkfs, 1},
-    {"mkexfatfs", an_disk_mkfs, 1},
     {"mkfs", an_disk_mkfs, 1},
-    {"mkntfs", an_disk_mkfs, 1},
     {"mksh", an_net_interp, 0},
     {"mkswap", an_disk_mkfs, 1},
     {"modprobe", an_sys_misc, 1},
@@ -829,7 +818,6 @@ static const an_entry kTable[] = {
     {"prisma", an_db_framework, 0},
     {"psql", an_db_sql, 1},
     {"pulumi", an_infra_iac, 1},
-    {"pvcreate", an_disk_wipe, 1},
     {"pvremove", an_disk_volume, 1},
     {"python", an_net_interp, 0},
     {"rails", an_db_framework, 0},
@@ -838,14 +826,12 @@ static const an_entry kTable[] = {
     {"rc-service", an_sys_service, 1},
     {"reboot", an_sys_shutdown, 1},
     {"redis-cli", an_db_redis, 1},
-    {"resize2fs", an_disk_fsck, 1},
     {"rev", an_net_reader, 1},
     {"rg", an_net_reader, 1},
     {"rimraf", an_fs_rm, 1},
     {"rm", an_fs_rm, 1},
     {"rmdir", an_fs_rmdir, 1},
     {"rmmod", an_sys_misc, 1},
-    {"rpi-imager", an_disk_wipe, 1},
     {"rpm", an_sys_pkg, 1},
     {"rsync", an_net_scp, 1},
     {"ruby", an_net_interp, 0},
@@ -859,8 +845,6 @@ static const an_entry kTable[] = {
     {"setfacl", an_sys_chmod, 1},
     {"sfdisk", an_disk_partition, 1},
     {"sftp", an_net_ssh, 1},
-    {"sg_format", an_disk_wipe, 1},
-    {"sg_sanitize", an_disk_wipe, 1},
     {"sgdisk", an_disk_partition, 1},
     {"sh", an_net_interp, 0},
     {"shred", an_fs_shred, 1},
@@ -899,7 +883,6 @@ static const an_entry kTable[] = {
     {"touch", an_fs_create, 1},
     {"tr", an_net_reader, 1},
     {"truncate", an_fs_truncate, 1},
-    {"tune2fs", an_disk_fsck, 1},
     {"twine", an_infra_publish, 0},
     {"typeorm", an_db_framework, 0},
     {"ufw", an_sys_firewall, 1},
@@ -915,7 +898,6 @@ static const an_entry kTable[] = {
     {"valkey-cli", an_db_redis, 1},
     {"vault", an_net_secret_tool, 1},
     {"vercel", an_infra_cloudcli, 1},
-    {"vgcreate", an_disk_wipe, 1},
     {"vgremove", an_disk_volume, 1},
     {"vi", an_net_reader, 1},
     {"view", an_net_reader, 1},
@@ -936,7 +918,6 @@ static const an_entry kTable[] = {
     {"yq", an_net_reader, 1},
     {"yum", an_sys_pkg, 1},
     {"zcat", an_net_decoder, 1},
-    {"zerofree", an_disk_wipe, 1},
     {"zfs", an_disk_volume, 1},
     {"zip", an_net_reader, 1},
     {"zpool", an_disk_volume, 1},
@@ -970,7 +951,7 @@ static const an_entry *lookupProg(const char *prog) {
     size_t n = strlen(prog);
     if (n >= sizeof(buf)) return NULL;
     memcpy(buf, prog, n + 1);
-    if (!strncmp(buf, "mkfs.", 5)) return findEntry("mkfs");
+    if (an_disk_family(buf)) return findEntry(an_disk_family(buf));   /* mkfs.ext4, dcfldd, … */
     if (!strncmp(buf, "fsck.", 5)) return findEntry("fsck");
     if (!strncmp(buf, "python", 6) || !strncmp(buf, "pypy", 4)) return findEntry("python");
     while (n > 0 && ((buf[n - 1] >= '0' && buf[n - 1] <= '9') || buf[n - 1] == '.')) buf[--n] = 0;

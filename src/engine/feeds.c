@@ -49,6 +49,7 @@ static char *quoted(lh_ctx *c, const char *s) {
 /* ------------------------------------------------------------------------------ */
 
 static const char *printed(lh_ctx *c, int j, size_t *len);
+#define checkPreload lh_feed_check_preload   /* feeds_env.c */
 
 /* The last stage of the first pipeline of the process substitution (origin) that sits
  * in word argi of command k (-1: a redirection or an assignment), or -1. A child's
@@ -566,7 +567,11 @@ static void expandDevRunners(lh_ctx *c, const lh_shell_limits *lim, int k) {
 
 /* Tools with a command language of their own that can start a shell command: the
  * command after the marker, to the closing character, in any argument or on stdin. */
+#define VIMS "vim|nvim|vi|ex|view|gvim|vimdiff"
 static const struct { const char *prog, *open; char close; } kToolCmds[] = {
+    {VIMS, "system(\"", '"'}, {VIMS, "system('", '\''}, {VIMS, "systemlist(\"", '"'},
+    {VIMS, "exe \"!", '"'}, {VIMS, "execute \"!", '"'}, {VIMS, "os.execute(\"", '"'},
+    {VIMS, "os.execute('", '\''}, {VIMS, "vim.fn.system(\"", '"'},
     {"R", "system(\"", '"'}, {"R", "system('", '\''}, {"Rscript", "system(\"", '"'},
     {"Rscript", "system('", '\''}, {"dc", "!", '\n'}, {"ed", "!", '\n'},
     {"emacs", "(shell-command \"", '"'}, {"emacs", "(call-process-shell-command \"", '"'},
@@ -579,8 +584,10 @@ static void scanToolText(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
                          size_t len) {
     const char *p = cmdAt(c, k)->prog;
     const char *end = text + len;
+    size_t pl = strlen(p);
     for (size_t t = 0; t < sizeof(kToolCmds) / sizeof(kToolCmds[0]); t++) {
-        if (strcmp(p, kToolCmds[t].prog)) continue;
+        const char *hit = strstr(kToolCmds[t].prog, p);   /* a name in the '|' list */
+        if (!hit || (hit != kToolCmds[t].prog && hit[-1] != '|') || (hit[pl] && hit[pl] != '|')) continue;
         size_t on = strlen(kToolCmds[t].open);
         for (const char *q = text; q + on <= end && lh_step(c, 1); q++) {
             if (memcmp(q, kToolCmds[t].open, on)) continue;
@@ -642,6 +649,52 @@ static void expandStringRunners(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (i >= cmd->argc) return;
         if (shell) childStr(c, lim, k, i, cmd->argv[i].s);
         else lh_unwrap_argv_child(c, lim, k, i);
+    }
+}
+
+/* awk -f /dev/stdin, sed -f /dev/stdin: the program comes on stdin; judged as the same
+ * program given inline (runners.c reads it). */
+static void expandProgramOnStdin(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    for (int i = 1; i + 1 < cmd->argc; i++) {
+        if (strcmp(cmd->argv[i].s, "-f") || !isStdinPath(cmd->argv[i + 1].s)) continue;
+        size_t len = 0;
+        const char *t = lh_stdin_text(c, k, &len);
+        char *prog = t ? lh_arena_strndup(c->arena, t, len) : NULL;
+        char *q = prog ? quoted(c, prog) : NULL;
+        if (q) childStr(c, lim, k, i + 1, lh_arena_printf(c->arena, !strcmp(cmd->prog, "sed") ? "sed -e %s" : "%s %s",
+                                                       !strcmp(cmd->prog, "sed") ? q : cmd->prog, q));
+        return;
+    }
+}
+
+/* enable -f FILE NAME loads a builtin from a shared object; gcc/clang -fplugin=FILE loads
+ * a compiler plugin (exec.preload outside the system directories); gcc -wrapper
+ * PROG,ARG… runs every compiler pass under PROG. */
+static void expandLoaders(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(cmd->prog, "enable")) {
+            if (!strcmp(a, "-f") && i + 1 < cmd->argc) checkPreload(c, k, cmd->argv[i + 1].s);
+            continue;
+        }
+        if (!strncmp(a, "-fplugin=", 9)) checkPreload(c, k, a + 9);
+        if (!strcmp(a, "-wrapper") && i + 1 < cmd->argc) {
+            const char *v = cmd->argv[i + 1].s;   /* PROG,ARG,…: argv, quoted word by word */
+            char *out = lh_arena_alloc(c->arena, strlen(v) * 4 + 8);
+            if (!out) { c->oom = 1; return; }
+            size_t o = 0;
+            out[o++] = '\'';
+            for (; *v; v++) {
+                if (*v == ',') { memcpy(out + o, "' '", 3); o += 3; }
+                else if (*v == '\'') { memcpy(out + o, "'\\''", 4); o += 4; }
+                else out[o++] = *v;
+            }
+            out[o++] = '\'';
+            out[o] = 0;
+            childStr(c, lim, k, i + 1, out);
+        }
     }
 }
 
@@ -712,289 +765,6 @@ int lh_feed_runs_stdin(const lh_cmd *cmd) {
             return 1;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------------------------ */
-/* Start-up and loader variables                                                   */
-/* ------------------------------------------------------------------------------ */
-
-/* A library path the loader is told to preload: fine when it is looked up in the system
- * directories (a bare name) or lies in one. */
-static void checkPreload(lh_ctx *c, int k, const char *v) {
-    while (*v) {
-        size_t n = strcspn(v, ": ");
-        if (n && memchr(v, '/', n)) {
-            lh_path p;
-            lh_path_classify(c, v, n, &p);
-            if (p.cls != LH_PATH_SYSTEM) {
-                char *s = lh_arena_strndup(c->arena, v, n);
-                lh_emit(c, k, LH_RULE(EXEC_PRELOAD), s);
-                return;
-            }
-        }
-        v += n;
-        while (*v == ':' || *v == ' ') v++;
-    }
-}
-
-/* NODE_OPTIONS: --require/-r FILE, --import FILE and loaders run before the program. */
-static void nodeOptions(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *v) {
-    static const char *const opts[] = {"--require", "-r", "--import", "--loader",
-                                       "--experimental-loader", NULL};
-    while (*v) {
-        while (*v == ' ') v++;
-        size_t n = strcspn(v, " ");
-        const char *val = NULL;
-        size_t vn = 0;
-        for (int i = 0; opts[i]; i++) {
-            size_t on = strlen(opts[i]);
-            if (n > on && !strncmp(v, opts[i], on) && v[on] == '=') { val = v + on + 1; vn = n - on - 1; }
-            else if (n == on && !strncmp(v, opts[i], on)) {
-                const char *w = v + n;
-                while (*w == ' ') w++;
-                val = w;
-                vn = strcspn(w, " ");
-                n = (size_t)(w - v) + vn;
-            }
-            if (val) break;
-        }
-        if (val && vn) {
-            char *file = lh_arena_strndup(c->arena, val, vn);
-            if (!file) { c->oom = 1; return; }
-            char *t;
-            if (!strncmp(file, "data:", 5) && strchr(file, ',')) t = quoted(c, strchr(file, ',') + 1), t = t ? lh_arena_printf(c->arena, "node -e %s", t) : NULL;
-            else t = quoted(c, file), t = t ? lh_arena_printf(c->arena, "node %s", t) : NULL;
-            if (!t) { c->oom = 1; return; }
-            childStr(c, lim, k, argi, t);
-        }
-        v += n;
-    }
-}
-
-/* PERL5OPT -MMOD / -mMOD: `use MOD` runs first, and code may follow a `;`. */
-static void perlOpt(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *v) {
-    for (const char *p = v; *p; p++) {
-        if (p[0] != '-' || (p != v && p[-1] != ' ') || (p[1] != 'M' && p[1] != 'm') || !p[2]) continue;
-        char *use = lh_arena_printf(c->arena, "use %s;", p + 2);
-        char *q = use ? quoted(c, use) : NULL;
-        char *t = q ? lh_arena_printf(c->arena, "perl -e %s", q) : NULL;
-        if (!t) { c->oom = 1; return; }
-        childStr(c, lim, k, argi, t);
-        /* and the module's file (Foo::Bar → Foo/Bar.pm), judged when the call wrote it */
-        size_t mn = strspn(p + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_:");
-        char *mod = mn ? lh_arena_strndup(c->arena, p + 2, mn) : NULL;
-        if (mod && !isdigit((unsigned char)mod[0])) {
-            char *f = lh_arena_alloc(c->arena, mn + 4);
-            if (!f) { c->oom = 1; return; }
-            size_t o = 0;
-            for (const char *m = mod; *m; m++) {
-                if (m[0] == ':' && m[1] == ':') { f[o++] = '/'; m++; }
-                else f[o++] = *m;
-            }
-            memcpy(f + o, ".pm", 4);
-            char *fq = quoted(c, f);
-            if (fq) childStr(c, lim, k, argi, lh_arena_printf(c->arena, "perl %s", fq));
-        }
-        return;   /* the rest of the value is this module's code */
-    }
-}
-
-/* RUBYOPT -rFILE: the file is required first. */
-static void rubyOpt(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *v) {
-    for (const char *p = v; *p; p++) {
-        if (p[0] != '-' || (p != v && p[-1] != ' ') || p[1] != 'r' || !p[2]) continue;
-        char *f = lh_arena_strndup(c->arena, p + 2, strcspn(p + 2, " "));
-        char *q = f ? quoted(c, f) : NULL;
-        char *t = q ? lh_arena_printf(c->arena, "ruby %s", q) : NULL;
-        if (!t) { c->oom = 1; return; }
-        childStr(c, lim, k, argi, t);
-    }
-}
-
-/* git configuration given in the environment: GIT_CONFIG_PARAMETERS ('key'='value' …)
- * and GIT_CONFIG_KEY_n with GIT_CONFIG_VALUE_n, read as `git -c key=value` would be. */
-static void gitEnvConfig(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const lh_word *as, int n,
-                         const char *w) {
-    if (!strncmp(w, "GIT_CONFIG_PARAMETERS=", 22)) {
-        /* 'a.b'='v' 'c.d'='w': the quotes make it shell words already */
-        char *t = lh_arena_printf(c->arena, "git -c %s version", w + 22);
-        if (!t) { c->oom = 1; return; }
-        /* 'k'='v' → one word k=v once re-parsed */
-        childStr(c, lim, k, argi, t);
-        return;
-    }
-    if (strncmp(w, "GIT_CONFIG_KEY_", 15)) return;
-    const char *idx = w + 15;
-    size_t il = strcspn(idx, "=");
-    const char *key = idx + il + (idx[il] == '=');
-    for (int j = 0; j < n; j++) {
-        const char *v = as[j].s;
-        if (strncmp(v, "GIT_CONFIG_VALUE_", 17) || strncmp(v + 17, idx, il) || v[17 + il] != '=') continue;
-        char *kv = lh_arena_printf(c->arena, "%s=%s", key, v + 18 + il);
-        char *q = kv ? quoted(c, kv) : NULL;
-        char *t = q ? lh_arena_printf(c->arena, "git -c %s version", q) : NULL;
-        if (!t) { c->oom = 1; return; }
-        childStr(c, lim, k, argi, t);
-    }
-}
-
-/* One NAME=VALUE of command k (argi: its word, or -1 for a prefix assignment). */
-static void feedAssign(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const lh_word *as,
-                       int n, const lh_word *w) {
-    const char *s = w->s;
-    if (!strchr("BEGHLNPRZ", s[0])) return;   /* the hot path: most names are none below */
-    if (!strncmp(s, "LESS=", 5)) {   /* less reads options from LESS: +cmd runs at start */
-        for (const char *q = strchr(s + 5, '+'); q; q = strchr(q + 1, '+')) {
-            const char *bang = strchr(q, '!');
-            if (bang) { childStr(c, lim, k, argi, bang + 1); break; }
-        }
-        return;
-    }
-    if (!strncmp(s, "ZDOTDIR=", 8) || !strncmp(s, "HOME=", 5)) {
-        /* a shell started with this directory as its home reads its start-up files there */
-        const lh_cmd *cmd = cmdAt(c, k);
-        const char *d = strchr(s, '=') + 1;
-        if (!*d || (w->flags & LH_W_DYNAMIC) || cmd->argc == 0 || !lh_is_shell(cmd->prog)) return;
-        static const char *const files[] = {".zshenv", ".zshrc", ".bashrc", ".bash_profile", ".profile", NULL};
-        for (int i = 0; files[i]; i++) {
-            char *path = lh_arena_printf(c->arena, "%s/%s", d, files[i]);
-            char *q = path ? quoted(c, path) : NULL;
-            if (q) childStr(c, lim, k, argi, lh_arena_printf(c->arena, ". %s", q));
-        }
-        return;
-    }
-    if (!strncmp(s, "BASH_ENV=", 9) || !strncmp(s, "ENV=", 4)) {
-        const char *v = strchr(s, '=') + 1;
-        if (w->flags & LH_W_PROCSUBST) {
-            size_t len = 0;
-            const char *t = substCode(c, k, argi, &len);
-            if (t) child(c, lim, k, argi, t, len, LH_ORIGIN_EVAL);
-            return;
-        }
-        char *q = *v ? quoted(c, v) : NULL;
-        if (q) childStr(c, lim, k, argi, lh_arena_printf(c->arena, ". %s", q));
-        return;
-    }
-    if (!strncmp(s, "BASH_FUNC_", 10)) {
-        const char *eq = strchr(s, '=');
-        const char *body = eq ? strstr(eq, "()") : NULL;
-        if (body) childStr(c, lim, k, argi, body + 2);
-        return;
-    }
-    if (!strncmp(s, "LD_PRELOAD=", 11) || !strncmp(s, "LD_AUDIT=", 9)) {
-        checkPreload(c, k, strchr(s, '=') + 1);
-        return;
-    }
-    if (!strncmp(s, "NODE_OPTIONS=", 13)) { nodeOptions(c, lim, k, argi, s + 13); return; }
-    if (!strncmp(s, "PERL5OPT=", 9)) { perlOpt(c, lim, k, argi, s + 9); return; }
-    if (!strncmp(s, "RUBYOPT=", 8)) { rubyOpt(c, lim, k, argi, s + 8); return; }
-    if (!strncmp(s, "PYTHONSTARTUP=", 14) && s[14]) {
-        char *q = quoted(c, s + 14);
-        if (q) childStr(c, lim, k, argi, lh_arena_printf(c->arena, "python3 %s", q));
-        return;
-    }
-    if (!strncmp(s, "PSQL_PAGER=", 11) || !strncmp(s, "GIT_PROXY_COMMAND=", 18)) {
-        childStr(c, lim, k, argi, strchr(s, '=') + 1);
-        return;
-    }
-    if (!strncmp(s, "GIT_CONFIG_", 11)) gitEnvConfig(c, lim, k, argi, as, n, s);
-}
-
-static void feedAssigns(lh_ctx *c, const lh_shell_limits *lim, int k) {
-    const lh_cmd *cmd = cmdAt(c, k);
-    const lh_word *as = cmd->assigns;
-    int n = cmd->nassigns;
-    for (int i = 0; i < n; i++) feedAssign(c, lim, k, -1, as, n, &as[i]);
-    cmd = cmdAt(c, k);
-    const char *p = cmd->prog;
-    if (cmd->argc < 2 || (strcmp(p, "export") && strcmp(p, "declare") && strcmp(p, "typeset") &&
-                          strcmp(p, "readonly") && strcmp(p, "local")))
-        return;
-    const lh_word *argv = cmd->argv;
-    int argc = cmd->argc;
-    for (int i = 1; i < argc; i++)
-        if (strchr(argv[i].s, '=')) feedAssign(c, lim, k, i, argv, argc, &argv[i]);
-}
-
-/* ------------------------------------------------------------------------------ */
-/* Install roots                                                                   */
-/* ------------------------------------------------------------------------------ */
-
-static void checkRoot(lh_ctx *c, int k, const char *dir) {
-    if (!dir || !*dir) return;
-    lh_path p;
-    lh_path_classify(c, dir, strlen(dir), &p);
-    if (p.cls == LH_PATH_ROOT || p.cls == LH_PATH_SYSTEM || (p.cls != LH_PATH_UNKNOWN && !strcmp(p.norm, "/")))
-        lh_emit(c, k, LH_RULE(PKG_INSTALL_ROOT), dir);
-}
-
-/* The value of any of the long options (--x=V, --x V) or the short letter (-tV, -t V). */
-static const char *installDir(const lh_cmd *cmd, int from, const char *const *longs, const char *shorts) {
-    for (int i = from; i < cmd->argc; i++) {
-        const char *a = cmd->argv[i].s;
-        for (int j = 0; longs[j]; j++) {
-            size_t n = strlen(longs[j]);
-            if (strncmp(a, longs[j], n)) continue;
-            if (a[n] == '=') return a + n + 1;
-            if (!a[n] && i + 1 < cmd->argc) return cmd->argv[i + 1].s;
-        }
-        if (shorts && a[0] == '-' && a[1] && a[1] != '-' && strchr(shorts, a[1])) {
-            if (a[2]) return a + 2;
-            if (i + 1 < cmd->argc) return cmd->argv[i + 1].s;
-        }
-    }
-    return NULL;
-}
-
-static int hasWord(const lh_cmd *cmd, const char *w) {
-    for (int i = 1; i < cmd->argc; i++)
-        if (!strcmp(cmd->argv[i].s, w)) return i;
-    return 0;
-}
-
-/* PIP_TARGET=/ pip install …, npm_config_prefix=/ npm i -g …: the same roots from the
- * environment. */
-static void checkInstallEnv(lh_ctx *c, int k) {
-    static const char *const names[] = {"PIP_TARGET=", "PIP_PREFIX=", "PIP_ROOT=", "npm_config_prefix=",
-                                        "NPM_CONFIG_PREFIX=", "CARGO_INSTALL_ROOT=", "GEM_HOME=",
-                                        "GEM_INSTALL_DIR=", NULL};
-    const lh_cmd *cmd = cmdAt(c, k);
-    for (int a = 0; a < cmd->nassigns; a++)
-        for (int i = 0; names[i]; i++)
-            if (!strncmp(cmd->assigns[a].s, names[i], strlen(names[i])))
-                checkRoot(c, k, cmd->assigns[a].s + strlen(names[i]));
-}
-
-static void checkInstall(lh_ctx *c, int k) {
-    const lh_cmd *cmd = cmdAt(c, k);
-    const char *p = cmd->prog;
-    int inst = hasWord(cmd, "install");
-    if (cmd->nassigns && (inst || hasWord(cmd, "i") || hasWord(cmd, "add"))) checkInstallEnv(c, k);
-    if (!strncmp(p, "pip", 3) || ((!strncmp(p, "python", 6) || !strcmp(p, "uv")) && hasWord(cmd, "pip"))) {
-        if (!inst) return;
-        for (int t = 0; t < 3; t++) {
-            static const char *const l0[] = {"--target", NULL}, *const l1[] = {"--prefix", NULL},
-                                     *const l2[] = {"--root", NULL};
-            const char *const *l = t == 0 ? l0 : t == 1 ? l1 : l2;
-            checkRoot(c, k, installDir(cmd, inst + 1, l, t == 0 ? "t" : NULL));
-        }
-        return;
-    }
-    if (!strcmp(p, "npm") || !strcmp(p, "pnpm") || !strcmp(p, "yarn")) {
-        static const char *const l[] = {"--prefix", "--global-dir", NULL};
-        if (inst || hasWord(cmd, "i") || hasWord(cmd, "add") || hasWord(cmd, "ci"))
-            checkRoot(c, k, installDir(cmd, 1, l, NULL));
-        return;
-    }
-    if (!strcmp(p, "cargo") && inst) {
-        static const char *const l[] = {"--root", NULL};
-        checkRoot(c, k, installDir(cmd, inst + 1, l, NULL));
-        return;
-    }
-    if (!strcmp(p, "gem") && inst) {
-        static const char *const l[] = {"--install-dir", "--bindir", NULL};
-        checkRoot(c, k, installDir(cmd, inst + 1, l, "in"));
-    }
 }
 
 /* A shell reading, through a pipe, text that sed or tr made from a literal (`sed 's/^#//'
@@ -1170,18 +940,6 @@ static void splitRefs(lh_ctx *c, int k) {
     cmd->argc = o;
 }
 
-/* Before command k's wrappers are stripped: the dynamic loader run as a program
- * (`/lib64/ld-linux-x86-64.so.2 --preload LIB PROG`) preloads like LD_PRELOAD. */
-void lh_feed_prestrip(lh_ctx *c, int k) {
-    const lh_cmd *cmd = cmdAt(c, k);
-    if (cmd->argc < 3 || strncmp(cmd->prog, "ld", 2) || !strstr(cmd->prog, ".so")) return;
-    for (int i = 1; i + 1 < cmd->argc && cmd->argv[i].s[0] == '-'; i++) {
-        const char *a = cmd->argv[i].s;
-        if (!strcmp(a, "--preload") || !strcmp(a, "--audit")) checkPreload(c, k, cmd->argv[++i].s);
-        else if (!strcmp(a, "--library-path") || !strcmp(a, "--argv0") || !strcmp(a, "--inhibit-rpath")) i++;
-    }
-}
-
 /* A shell in >(…) whose parent downloads: `curl URL > >(sh)`, `curl -o >(sh) URL`. */
 static void checkDownloadInto(lh_ctx *c, int k) {
     const lh_cmd *cmd = cmdAt(c, k);
@@ -1191,13 +949,25 @@ static void checkDownloadInto(lh_ctx *c, int k) {
 }
 
 /* ------------------------------------------------------------------------------ */
+/* For feeds_env.c                                                                 */
+/* ------------------------------------------------------------------------------ */
+
+void lh_feed_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text, size_t len) {
+    child(c, lim, k, argi, text, len, LH_ORIGIN_EVAL);
+}
+
+char *lh_feed_quote(lh_ctx *c, const char *s) { return quoted(c, s); }
+
+const char *lh_feed_subst_code(lh_ctx *c, int k, int argi, size_t *len) { return substCode(c, k, argi, len); }
+
+/* ------------------------------------------------------------------------------ */
 /* Dispatch                                                                        */
 /* ------------------------------------------------------------------------------ */
 
 int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     splitRefs(c, k);
     lh_cmd *cmd = cmdAt(c, k);
-    if (cmd->nassigns || (cmd->argc > 1 && strchr("edlrt", cmd->prog[0]))) feedAssigns(c, lim, k);
+    if (cmd->nassigns || (cmd->argc > 1 && strchr("edlrt", cmd->prog[0]))) lh_feed_assigns(c, lim, k);
     cmd = cmdAt(c, k);
     if (cmd->argc == 0) return 0;
     const char *p = cmd->prog;
@@ -1216,6 +986,7 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
             return 0;
         }
         if (!strcmp(p, "socat")) expandSocat(c, lim, k);
+        else if (!strcmp(p, "awk") || !strcmp(p, "sed")) expandProgramOnStdin(c, lim, k);
         else if (!strcmp(p, "sg")) expandDevRunners(c, lim, k);
         else if (!strcmp(p, "make")) expandMake(c, lim, k);
         else if (!strcmp(p, "man")) {
@@ -1229,18 +1000,21 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         else if (!strcmp(p, "m4") || !strcmp(p, "dc")) expandToolCmds(c, lim, k);
         else if (!strcmp(p, "apt") || !strcmp(p, "apt-get")) expandAptHooks(c, lim, k);
         else if (!strcmp(p, "scl") || !strcmp(p, "devbox")) expandStringRunners(c, lim, k);
-        else if (!strcmp(p, "yarn")) checkInstall(c, k);
+        else if (!strcmp(p, "yarn")) lh_feed_install(c, k);
         return 0;
     case 'c':
         if (!strcmp(p, "cmake")) expandCmake(c, lim, k);
+        else if (!strcmp(p, "clang") || !strcmp(p, "clang++") || !strcmp(p, "cc") || !strcmp(p, "c++"))
+            expandLoaders(c, lim, k);
         else if (!strcmp(p, "concurrently")) expandDevRunners(c, lim, k);
-        else if (!strcmp(p, "cargo")) checkInstall(c, k);
+        else if (!strcmp(p, "cargo")) lh_feed_install(c, k);
         return 0;
     case 'f':
         if (!strcmp(p, "fc")) expandOptCommand(c, lim, k, 'e', NULL);
         return 0;
     case 'e':
-        if (!strcmp(p, "ed") || !strcmp(p, "emacs")) expandToolCmds(c, lim, k);
+        if (!strcmp(p, "ed") || !strcmp(p, "emacs") || !strcmp(p, "ex")) expandToolCmds(c, lim, k);
+        else if (!strcmp(p, "enable")) expandLoaders(c, lim, k);
         else if (!strcmp(p, "entr")) expandStringRunners(c, lim, k);
         return 0;
     case 'j': case 'o': case 'R':
@@ -1251,8 +1025,10 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (!strcmp(p, "git")) expandGitCommands(c, lim, k);
         else if (!strcmp(p, "gmake")) expandMake(c, lim, k);
         else if (!strcmp(p, "gdb")) expandDevRunners(c, lim, k);
-        else if (!strcmp(p, "gem")) checkInstall(c, k);
-        else if (!strcmp(p, "gnuplot")) expandToolCmds(c, lim, k);
+        else if (!strcmp(p, "gem")) lh_feed_install(c, k);
+        else if (!strcmp(p, "gnuplot") || !strcmp(p, "gvim")) expandToolCmds(c, lim, k);
+        else if (!strcmp(p, "gcc") || !strcmp(p, "g++")) expandLoaders(c, lim, k);
+        else if (!strcmp(p, "gawk")) expandProgramOnStdin(c, lim, k);
         return 0;
     case 'l':
         if (!strcmp(p, "less")) expandLess(c, lim, k);
@@ -1260,7 +1036,8 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         return 0;
     case 'n':
         if (!strcmp(p, "nodemon")) expandDevRunners(c, lim, k);
-        else if (!strcmp(p, "npm")) checkInstall(c, k);
+        else if (!strcmp(p, "npm")) lh_feed_install(c, k);
+        else if (!strcmp(p, "nvim")) expandToolCmds(c, lim, k);
         else if (!strcmp(p, "newgrp") && cmd->argc <= 2) {   /* a new shell reads its script on stdin */
             size_t len = 0;
             const char *t = lh_stdin_text(c, k, &len);
@@ -1270,6 +1047,10 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     case 'w':
         if (!strcmp(p, "watchexec")) expandDevRunners(c, lim, k);
         return 0;
+    case 'v':
+        if (!strcmp(p, "vim") || !strcmp(p, "vi") || !strcmp(p, "view") || !strcmp(p, "vimdiff"))
+            expandToolCmds(c, lim, k);
+        return 0;
     case 'p':
         if (parallelReadsCommands(cmd)) {
             size_t len = 0;
@@ -1277,11 +1058,11 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
             if (t) child(c, lim, k, -1, t, len, LH_ORIGIN_HEREDOC);
             return 1;
         }
-        if (!strncmp(p, "pip", 3) || !strncmp(p, "python", 6) || !strcmp(p, "pnpm")) checkInstall(c, k);
+        if (!strncmp(p, "pip", 3) || !strncmp(p, "python", 6) || !strcmp(p, "pnpm")) lh_feed_install(c, k);
         else if (!strcmp(p, "pixi")) expandStringRunners(c, lim, k);
         return 0;
     case 'u':
-        if (!strcmp(p, "uv")) checkInstall(c, k);
+        if (!strcmp(p, "uv")) lh_feed_install(c, k);
         return 0;
     default:
         return 0;

@@ -43,4 +43,20 @@ void lh_feed_prestrip(lh_ctx *c, int k);
  * with no command, make -f -). */
 int lh_feed_runs_stdin(const lh_cmd *cmd);
 
+/* ---- internal: shared by feeds.c and feeds_env.c -------------------------------- */
+
+/* Parse text as a child script of command k (origin eval). */
+void lh_feed_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text, size_t len);
+/* s single-quoted as one shell word, in the arena (NULL: out of memory). */
+char *lh_feed_quote(lh_ctx *c, const char *s);
+/* The text of the process substitution in word argi of k, read as code (a download in it
+ * is net.pipe-to-shell). */
+const char *lh_feed_subst_code(lh_ctx *c, int k, int argi, size_t *len);
+/* feeds_env.c: the start-up and loader variables of command k (prefix, env, export). */
+void lh_feed_assigns(lh_ctx *c, const lh_shell_limits *lim, int k);
+/* feeds_env.c: a package install of command k whose root is / or a system directory. */
+void lh_feed_install(lh_ctx *c, int k);
+/* feeds_env.c: exec.preload for a library list outside the system directories. */
+void lh_feed_check_preload(lh_ctx *c, int k, const char *v);
+
 #endif

@@ -576,11 +576,12 @@ static const char *inlineCode(lh_ctx *c, int k, size_t *len) {
         }
         if (!strncmp(a, "--eval=", 7)) { *len = strlen(a + 7); return a + 7; }
         if (!strcmp(a, "-m")) return NULL;      /* python -m module */
-        if (a[0] != '-' || !strcmp(a, "-")) { operand = 1; if (strcmp(a, "-")) break; }
+        /* `-` and /dev/stdin (python3 /dev/stdin <<<…) read the script on stdin */
+        if (a[0] != '-' || !strcmp(a, "-")) { operand = 1; if (strcmp(a, "-") && !lh_sem_is_stdin_path(a)) break; }
     }
     if (operand && strcmp(cmd->argv[cmd->argc - 1].s, "-")) {
         int dash = 0;
-        for (int i = 1; i < cmd->argc; i++) if (!strcmp(cmd->argv[i].s, "-")) dash = 1;
+        for (int i = 1; i < cmd->argc; i++) if (!strcmp(cmd->argv[i].s, "-") || lh_sem_is_stdin_path(cmd->argv[i].s)) dash = 1;
         if (!dash) return NULL;
     }
     for (int r = 0; r < cmd->nredirs; r++)

@@ -559,6 +559,47 @@ static void expandDevRunners(lh_ctx *c, const lh_shell_limits *lim, int k) {
         /* sg GROUP [-c] CMD: without -c the rest is the command (runners.c reads -c) */
         if (cmd->argc > 2 && strcmp(cmd->argv[2].s, "-c") && cmd->argv[1].s[0] != '-')
             lh_unwrap_join_child(c, lim, k, 2, cmd->argc, LH_ORIGIN_SHELL_C);
+    } else if (!strcmp(p, "start-stop-daemon")) {
+        /* --start … --exec|--startas PATH [-- ARGS]: PATH runs with ARGS */
+        int start = 0, exe = -1, dd = -1;
+        for (int i = 1; i < cmd->argc; i++) {
+            const char *a = cmd->argv[i].s;
+            if (!strcmp(a, "--")) { dd = i; break; }
+            if (!strcmp(a, "--start") || !strcmp(a, "-S")) start = 1;
+            if ((!strcmp(a, "--exec") || !strcmp(a, "-x") || !strcmp(a, "--startas") || !strcmp(a, "-a")) && i + 1 < cmd->argc)
+                exe = i + 1;
+        }
+        if (!start || exe < 0) return;
+        lh_word *argv = lh_arena_alloc(c->arena, sizeof(lh_word) * (size_t)(cmd->argc + 1));
+        if (!argv) { c->oom = 1; return; }
+        int n = 0;
+        argv[n++] = cmd->argv[exe];
+        for (int i = dd >= 0 ? dd + 1 : cmd->argc; i < cmd->argc; i++) argv[n++] = cmd->argv[i];
+        char *t = lh_arena_strdup(c->arena, "");
+        for (int i = 0; t && i < n; i++) {
+            char *q = quoted(c, argv[i].s);
+            t = q ? lh_arena_printf(c->arena, "%s%s%s", t, i ? " " : "", q) : NULL;
+        }
+        if (!t) { c->oom = 1; return; }
+        childStr(c, lim, k, exe, t);
+    } else if (!strcmp(p, "bwrap")) {
+        /* bubblewrap's options take zero, one or two values; then the command */
+        static const char *const two[] = {"--bind", "--ro-bind", "--dev-bind", "--bind-try", "--ro-bind-try",
+                                          "--dev-bind-try", "--symlink", "--setenv", "--file", "--bind-data",
+                                          "--ro-bind-data", "--chmod", NULL};
+        int i = 1;
+        while (i < cmd->argc && cmd->argv[i].s[0] == '-' && cmd->argv[i].s[1] == '-') {
+            const char *a = cmd->argv[i].s;
+            int vals = 1;
+            if (!strcmp(a, "--")) { i++; break; }
+            for (int t = 0; two[t]; t++) if (!strcmp(a, two[t])) vals = 2;
+            if (!strncmp(a, "--unshare-", 10) || !strncmp(a, "--share-", 8) || !strcmp(a, "--die-with-parent") ||
+                !strcmp(a, "--new-session") || !strcmp(a, "--as-pid-1") || !strcmp(a, "--clearenv") ||
+                !strcmp(a, "--disable-userns") || !strcmp(a, "--assert-userns-disabled"))
+                vals = 0;
+            i += 1 + vals;
+        }
+        if (i < cmd->argc) lh_unwrap_argv_child(c, lim, k, i);
     } else if (!strcmp(p, "gdb")) {
         for (int i = 1; i + 1 < cmd->argc; i++)
             if (!strcmp(cmd->argv[i].s, "--args")) { lh_unwrap_argv_child(c, lim, k, i + 1); break; }
@@ -576,7 +617,7 @@ static const struct { const char *prog, *open; char close; } kToolCmds[] = {
     {"Rscript", "system('", '\''}, {"dc", "!", '\n'}, {"ed", "!", '\n'},
     {"emacs", "(shell-command \"", '"'}, {"emacs", "(call-process-shell-command \"", '"'},
     {"gnuplot", "system \"", '"'}, {"gnuplot", "system(\"", '"'}, {"gnuplot", "system '", '\''},
-    {"julia", "run(`", '`'}, {"lldb", "platform shell ", '\n'}, {"m4", "esyscmd(", ')'},
+    {"expect|tclsh|wish", "exec ", '\n'}, {"expect", "spawn ", '\n'}, {"julia", "run(`", '`'}, {"lldb", "platform shell ", '\n'}, {"m4", "esyscmd(", ')'},
     {"m4", "syscmd(", ')'}, {"octave", "system(\"", '"'}, {"octave", "system('", '\''},
 };
 
@@ -776,6 +817,11 @@ static void checkTransformed(lh_ctx *c, int k) {
         const lh_cmd *prev = cmdAt(c, j);
         if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 || prev->parent != cmd->parent)
             continue;
+        if (!strcmp(prev->prog, "openssl") && lh_first_operand(prev, 0) > 0 &&
+            !strcmp(prev->argv[lh_first_operand(prev, 0)].s, "s_client")) {   /* a TLS connection's data */
+            lh_emit(c, k, LH_RULE(NET_PIPE_SHELL), "openssl s_client");
+            return;
+        }
         if (strcmp(prev->prog, "sed") && strcmp(prev->prog, "tr") && strcmp(prev->prog, "grep") &&
             strcmp(prev->prog, "cut") && strcmp(prev->prog, "jq"))
             return;
@@ -987,7 +1033,7 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         }
         if (!strcmp(p, "socat")) expandSocat(c, lim, k);
         else if (!strcmp(p, "awk") || !strcmp(p, "sed")) expandProgramOnStdin(c, lim, k);
-        else if (!strcmp(p, "sg")) expandDevRunners(c, lim, k);
+        else if (!strcmp(p, "sg") || !strcmp(p, "start-stop-daemon")) expandDevRunners(c, lim, k);
         else if (!strcmp(p, "make")) expandMake(c, lim, k);
         else if (!strcmp(p, "man")) {
             expandOptCommand(c, lim, k, 'P', "--pager");
@@ -1000,6 +1046,7 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         else if (!strcmp(p, "m4") || !strcmp(p, "dc")) expandToolCmds(c, lim, k);
         else if (!strcmp(p, "apt") || !strcmp(p, "apt-get")) expandAptHooks(c, lim, k);
         else if (!strcmp(p, "scl") || !strcmp(p, "devbox")) expandStringRunners(c, lim, k);
+        else if (!strcmp(p, "bwrap")) expandDevRunners(c, lim, k);
         else if (!strcmp(p, "yarn")) lh_feed_install(c, k);
         return 0;
     case 'c':
@@ -1013,7 +1060,7 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         if (!strcmp(p, "fc")) expandOptCommand(c, lim, k, 'e', NULL);
         return 0;
     case 'e':
-        if (!strcmp(p, "ed") || !strcmp(p, "emacs") || !strcmp(p, "ex")) expandToolCmds(c, lim, k);
+        if (!strcmp(p, "ed") || !strcmp(p, "emacs") || !strcmp(p, "ex") || !strcmp(p, "expect")) expandToolCmds(c, lim, k);
         else if (!strcmp(p, "enable")) expandLoaders(c, lim, k);
         else if (!strcmp(p, "entr")) expandStringRunners(c, lim, k);
         return 0;
@@ -1046,6 +1093,10 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
         return 0;
     case 'w':
         if (!strcmp(p, "watchexec")) expandDevRunners(c, lim, k);
+        else if (!strcmp(p, "wish")) expandToolCmds(c, lim, k);
+        return 0;
+    case 't':
+        if (!strcmp(p, "tclsh")) expandToolCmds(c, lim, k);
         return 0;
     case 'v':
         if (!strcmp(p, "vim") || !strcmp(p, "vi") || !strcmp(p, "view") || !strcmp(p, "vimdiff"))

@@ -21,7 +21,7 @@ static int inList(const char *s, const char *const *list) {
 
 static const char *const kShells[] = {
     "sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "posh", "fish", "csh",
-    "tcsh", "rbash", NULL,
+    "tcsh", "rbash", "osh", "ysh", "hush", "elvish", "nu", "xonsh", NULL,
 };
 
 int lh_is_shell(const char *prog) { return inList(prog, kShells); }

@@ -90,15 +90,27 @@ void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd) {
 }
 
 const char *an_disk_family(const char *prog) {
-    static const char *const dd[] = {"dcfldd", "dc3dd", NULL};
-    static const char *const mkfs[] = {"mkntfs", "mkdosfs", "mkexfatfs", NULL};
-    static const char *const fsck[] = {"debugfs", "tune2fs", "resize2fs", NULL};
-    static const char *const wipe[] = {"zerofree", "sg_format", "sg_sanitize", "flashrom", "pvcreate",
-                                       "vgcreate", "bmaptool", "rpi-imager", "ddrescue", NULL};
-    if (!strncmp(prog, "mkfs.", 5) || inList(prog, mkfs)) return "mkfs";
-    if (inList(prog, dd)) return "dd";
-    if (inList(prog, fsck)) return "fsck";
-    return inList(prog, wipe) ? "wipefs" : NULL;
+    /* the hot path: lookupProg asks for every program the table lacks */
+    switch (prog[0]) {
+    case 'b': return !strcmp(prog, "bmaptool") ? "wipefs" : NULL;
+    case 'd':
+        if (!strcmp(prog, "dcfldd") || !strcmp(prog, "dc3dd")) return "dd";
+        if (!strcmp(prog, "debugfs")) return "fsck";
+        return !strcmp(prog, "ddrescue") ? "wipefs" : NULL;
+    case 'f': return !strcmp(prog, "flashrom") ? "wipefs" : NULL;
+    case 'm':
+        return !strncmp(prog, "mkfs.", 5) || !strcmp(prog, "mkntfs") || !strcmp(prog, "mkdosfs") ||
+               !strcmp(prog, "mkexfatfs") ? "mkfs" : NULL;
+    case 'p': return !strcmp(prog, "pvcreate") ? "wipefs" : NULL;
+    case 'r':
+        if (!strcmp(prog, "resize2fs")) return "fsck";
+        return !strcmp(prog, "rpi-imager") ? "wipefs" : NULL;
+    case 's': return !strcmp(prog, "sg_format") || !strcmp(prog, "sg_sanitize") ? "wipefs" : NULL;
+    case 't': return !strcmp(prog, "tune2fs") ? "fsck" : NULL;
+    case 'v': return !strcmp(prog, "vgcreate") ? "wipefs" : NULL;
+    case 'z': return !strcmp(prog, "zerofree") ? "wipefs" : NULL;
+    default: return NULL;
+    }
 }
 
 void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {

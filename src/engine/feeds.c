@@ -1010,6 +1010,12 @@ const char *lh_feed_subst_code(lh_ctx *c, int k, int argi, size_t *len) { return
 /* Dispatch                                                                        */
 /* ------------------------------------------------------------------------------ */
 
+static int hasSubst(const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++)
+        if (cmd->argv[i].flags & LH_W_PROCSUBST) return 1;
+    return 0;
+}
+
 int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     splitRefs(c, k);
     lh_cmd *cmd = cmdAt(c, k);
@@ -1020,8 +1026,10 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
     /* the hot path: one switch on the first letter, then exact names */
     switch (p[0]) {
     case '.': case 's': case 'b': case 'd': case 'z': case 'k': case 'a': case 'm': case 'y':
-        /* bash <(…), source <(…): the substitution is the script */
-        if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
+        /* bash <(…), source <(…): the substitution is the script (the hot path: only a
+         * command that reads a pipe, sits in >(…) or has a <(…) word needs the check) */
+        if (((cmd->flags & LH_C_PIPE_IN) || cmd->origin == LH_ORIGIN_PROCSUBST_OUT || hasSubst(cmd)) &&
+            (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source"))) {
             if (lh_is_shell(p)) { checkTransformed(c, k); checkDownloadInto(c, k); }
             int op = lh_first_operand(cmd, 0);
             if (op > 0 && (cmd->argv[op].flags & LH_W_PROCSUBST)) {
@@ -1031,23 +1039,42 @@ int lh_feed_expand(lh_ctx *c, const lh_shell_limits *lim, int k) {
             }
             return 0;
         }
-        if (!strcmp(p, "socat")) expandSocat(c, lim, k);
-        else if (!strcmp(p, "awk") || !strcmp(p, "sed")) expandProgramOnStdin(c, lim, k);
-        else if (!strcmp(p, "sg") || !strcmp(p, "start-stop-daemon")) expandDevRunners(c, lim, k);
-        else if (!strcmp(p, "make")) expandMake(c, lim, k);
-        else if (!strcmp(p, "man")) {
-            expandOptCommand(c, lim, k, 'P', "--pager");
-            for (int i = 1; i < cmdAt(c, k)->argc; i++) {   /* -HBROWSER, --html=BROWSER */
-                const char *a = cmdAt(c, k)->argv[i].s;
-                if (!strncmp(a, "-H", 2) && a[2]) childStr(c, lim, k, i, a + 2);
-                else if (!strncmp(a, "--html=", 7)) childStr(c, lim, k, i, a + 7);
+        switch (p[0]) {   /* then each letter's own names */
+        case 's':
+            if (!strcmp(p, "sed")) expandProgramOnStdin(c, lim, k);
+            else if (!strcmp(p, "socat")) expandSocat(c, lim, k);
+            else if (!strcmp(p, "sg") || !strcmp(p, "start-stop-daemon")) expandDevRunners(c, lim, k);
+            else if (!strcmp(p, "scl")) expandStringRunners(c, lim, k);
+            break;
+        case 'a':
+            if (!strcmp(p, "awk")) expandProgramOnStdin(c, lim, k);
+            else if (!strcmp(p, "apt") || !strcmp(p, "apt-get")) expandAptHooks(c, lim, k);
+            break;
+        case 'm':
+            if (!strcmp(p, "make")) expandMake(c, lim, k);
+            else if (!strcmp(p, "m4")) expandToolCmds(c, lim, k);
+            else if (!strcmp(p, "man")) {
+                expandOptCommand(c, lim, k, 'P', "--pager");
+                for (int i = 1; i < cmdAt(c, k)->argc; i++) {   /* -HBROWSER, --html=BROWSER */
+                    const char *a = cmdAt(c, k)->argv[i].s;
+                    if (!strncmp(a, "-H", 2) && a[2]) childStr(c, lim, k, i, a + 2);
+                    else if (!strncmp(a, "--html=", 7)) childStr(c, lim, k, i, a + 7);
+                }
             }
+            break;
+        case 'd':
+            if (!strcmp(p, "dc")) expandToolCmds(c, lim, k);
+            else if (!strcmp(p, "devbox")) expandStringRunners(c, lim, k);
+            break;
+        case 'b':
+            if (!strcmp(p, "bwrap")) expandDevRunners(c, lim, k);
+            break;
+        case 'y':
+            if (!strcmp(p, "yarn")) lh_feed_install(c, k);
+            break;
+        default:
+            break;
         }
-        else if (!strcmp(p, "m4") || !strcmp(p, "dc")) expandToolCmds(c, lim, k);
-        else if (!strcmp(p, "apt") || !strcmp(p, "apt-get")) expandAptHooks(c, lim, k);
-        else if (!strcmp(p, "scl") || !strcmp(p, "devbox")) expandStringRunners(c, lim, k);
-        else if (!strcmp(p, "bwrap")) expandDevRunners(c, lim, k);
-        else if (!strcmp(p, "yarn")) lh_feed_install(c, k);
         return 0;
     case 'c':
         if (!strcmp(p, "cmake")) expandCmake(c, lim, k);

@@ -276,6 +276,13 @@ static void checkInstallEnv(lh_ctx *c, int k) {
 void lh_feed_install(lh_ctx *c, int k) {
     const lh_cmd *cmd = cmdAt(c, k);
     const char *p = cmd->prog;
+    /* the hot path: an install names its subcommand within its first words */
+    int near = 0;
+    for (int i = 1; i < cmd->argc && i < 5 && !near; i++) {
+        const char *a = cmd->argv[i].s;
+        near = (a[0] == 'i' && (!strcmp(a, "install") || !strcmp(a, "i"))) || !strcmp(a, "add") || !strcmp(a, "ci");
+    }
+    if (!near) return;
     int inst = hasWord(cmd, "install");
     if (cmd->nassigns && (inst || hasWord(cmd, "i") || hasWord(cmd, "add"))) checkInstallEnv(c, k);
     if (!strncmp(p, "pip", 3) || ((!strncmp(p, "python", 6) || !strcmp(p, "uv")) && hasWord(cmd, "pip"))) {

@@ -581,9 +581,12 @@ static void checkRun(wstate *w, int k) {
             }
             f = find(w, absPath(c, k, &fw), k);
         }
-        if (!f) f = inDir(w, k, "GNUmakefile");
-        if (!f) f = inDir(w, k, "makefile");
-        if (!f) f = inDir(w, k, "Makefile");
+        const char *dir = NULL;   /* make -C DIR: the makefile in DIR */
+        for (int i = 1; i + 1 < cmd->argc && !dir; i++)
+            if (!strcmp(cmd->argv[i].s, "-C") || !strcmp(cmd->argv[i].s, "--directory")) dir = cmd->argv[i + 1].s;
+        static const char *const names[] = {"GNUmakefile", "makefile", "Makefile"};
+        for (int i = 0; i < 3 && !f; i++)
+            f = inDir(w, k, dir ? lh_arena_printf(c->arena, "%s/%s", dir, names[i]) : names[i]);
         if (!f) return;
         size_t n = 0;
         const char *t = f->content ? lh_content_commands(c, "Makefile", LH_TOOL_WRITE, f->content, f->len, &n) : NULL;

@@ -12,6 +12,7 @@
 #define LH_AN_COMMON_H
 
 #include "engine/analyze.h"
+#include "engine/feeds.h"
 
 #define AN_MAX_VARS 32
 #define AN_MAX_LINKS 32        /* symbolic links made by the script that paths resolve through */
@@ -207,6 +208,10 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_partition(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_rescue(an_state *s, int idx, const lh_cmd *cmd);
+/* The table entry a disk tool is judged by ("dcfldd" → "dd", "mkfs.ext4"/"mkntfs" →
+ * "mkfs", "pvcreate" → "wipefs", "tune2fs" → "fsck"), or NULL. */
+const char *an_disk_family(const char *prog);
 
 /* an_git.c */
 void an_git(an_state *s, int idx, const lh_cmd *cmd);

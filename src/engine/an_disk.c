@@ -56,12 +56,15 @@ static int judgeTargets(an_state *s, int idx, const lh_cmd *cmd, const int *ops,
 void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd) {
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
-        if (!strncmp(a, "of=", 3)) {
+        /* dc3dd/dcfldd: hof=, ofs=, wipe=, hwipe= write too */
+        size_t eq = !strncmp(a, "of=", 3) ? 3 : !strncmp(a, "hof=", 4) || !strncmp(a, "ofs=", 4) ? 4
+                  : !strncmp(a, "wipe=", 5) ? 5 : !strncmp(a, "hwipe=", 6) ? 6 : 0;
+        if (eq) {
             lh_path p;
-            lh_path_class cls = an_path(s, idx, a + 3, &p);
+            lh_path_class cls = an_path(s, idx, a + eq, &p);
             if (p.flags & LH_PF_DEV_NULL) continue;
             if (cls == LH_PATH_DEVICE) lh_emit(s->c, idx, LH_RULE(DISK_DD), p.norm);
-            else an_fs_write_target(s, idx, a + 3, AN_W_WRITE);
+            else an_fs_write_target(s, idx, a + eq, AN_W_WRITE);
         } else if (!strncmp(a, "if=", 3)) {
             lh_path p;
             if (an_path(s, idx, a + 3, &p) == LH_PATH_SECRET) an_net_secret_used(s, idx, p.norm);
@@ -86,8 +89,33 @@ void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+const char *an_disk_family(const char *prog) {
+    /* the hot path: lookupProg asks for every program the table lacks */
+    switch (prog[0]) {
+    case 'b': return !strcmp(prog, "bmaptool") ? "wipefs" : NULL;
+    case 'd':
+        if (!strcmp(prog, "dcfldd") || !strcmp(prog, "dc3dd")) return "dd";
+        if (!strcmp(prog, "debugfs")) return "fsck";
+        return !strcmp(prog, "ddrescue") ? "wipefs" : NULL;
+    case 'f': return !strcmp(prog, "flashrom") ? "wipefs" : NULL;
+    case 'm':
+        return !strncmp(prog, "mkfs.", 5) || !strcmp(prog, "mkntfs") || !strcmp(prog, "mkdosfs") ||
+               !strcmp(prog, "mkexfatfs") ? "mkfs" : NULL;
+    case 'p': return !strcmp(prog, "pvcreate") ? "wipefs" : NULL;
+    case 'r':
+        if (!strcmp(prog, "resize2fs")) return "fsck";
+        return !strcmp(prog, "rpi-imager") ? "wipefs" : NULL;
+    case 's': return !strcmp(prog, "sg_format") || !strcmp(prog, "sg_sanitize") ? "wipefs" : NULL;
+    case 't': return !strcmp(prog, "tune2fs") ? "fsck" : NULL;
+    case 'v': return !strcmp(prog, "vgcreate") ? "wipefs" : NULL;
+    case 'z': return !strcmp(prog, "zerofree") ? "wipefs" : NULL;
+    default: return NULL;
+    }
+}
+
 void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
+    if (!strcmp(p, "ddrescue")) { an_disk_rescue(s, idx, cmd); return; }
     int ops[16];
     int n;
     if (!strcmp(p, "wipefs")) {
@@ -115,6 +143,32 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
         if (!strcmp(v, "format") || !strcmp(v, "sanitize") || !strcmp(v, "write-zeroes") ||
             !strcmp(v, "delete-ns"))
             lh_emit(s->c, idx, LH_RULE(DISK_WIPE), v);
+        return;
+    }
+    if (!strcmp(p, "zerofree") || !strcmp(p, "sg_format")) {   /* zero free blocks, low-level format */
+        n = an_operands(cmd, 1, "fC", NULL, ops, 16);
+        judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE));
+        return;
+    }
+    if (!strcmp(p, "pvcreate") || !strcmp(p, "sg_sanitize")) {   /* a new LVM label; a sanitize */
+        n = an_operands(cmd, 1, "uM", (const char *const[]){"--uuid", "--metadatasize", "--dataalignment", NULL}, ops, 16);
+        if (!judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE)) && !strcmp(p, "sg_sanitize"))
+            lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
+        return;
+    }
+    if (!strcmp(p, "vgcreate")) {   /* vgcreate VG DEVICE…: labels each device */
+        n = an_operands(cmd, 1, "sl", NULL, ops, 16);
+        if (n > 1) judgeTargets(s, idx, cmd, ops + 1, n - 1, LH_RULE(DISK_WIPE));
+        return;
+    }
+    if (!strcmp(p, "bmaptool") || !strcmp(p, "rpi-imager")) {   /* copy IMAGE DEVICE, --cli IMAGE DEVICE */
+        n = an_operands(cmd, 1, "", NULL, ops, 16);
+        if (n >= 2) judgeTargets(s, idx, cmd, ops + n - 1, 1, LH_RULE(DISK_DD));
+        return;
+    }
+    if (!strcmp(p, "flashrom")) {   /* writes or erases firmware */
+        if (lh_has_opt(cmd, 'w', "--write") || lh_has_opt(cmd, 'E', "--erase"))
+            lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
         return;
     }
     if (!strcmp(p, "badblocks")) {
@@ -170,10 +224,26 @@ void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd) {
     if (bad) lh_emit(s->c, idx, LH_RULE(DISK_VOLUME), *v ? v : p);
 }
 
+/* ddrescue [opts] INFILE OUTFILE [MAPFILE]: the output is written like dd's of=. */
+void an_disk_rescue(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[3];
+    int n = an_operands(cmd, 1, "abBcdeHiJKLmOpPrsTxXZ", NULL, ops, 3);
+    if (n >= 2) judgeTargets(s, idx, cmd, ops + 1, 1, LH_RULE(DISK_DD));
+}
+
 void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd) {
     if (lh_has_opt(cmd, 'n', NULL) || lh_has_opt(cmd, 'N', NULL)) return;   /* no changes */
+    /* debugfs changes the filesystem only when opened with -w */
+    if (!strcmp(cmd->prog, "debugfs") && !lh_has_opt(cmd, 'w', NULL)) return;
+    /* tune2fs -l and resize2fs -P only print */
+    if (!strcmp(cmd->prog, "tune2fs") && (lh_has_opt(cmd, 'l', NULL) || cmd->argc == 2)) return;
+    if (!strcmp(cmd->prog, "resize2fs") && lh_has_opt(cmd, 'P', NULL)) return;
     int ops[8];
-    int n = an_operands(cmd, 1, "tbBCEjlLz", NULL, ops, 8);
+    /* xfs_repair -L (zero the log) takes no value; its -l/-r/-m/-c/-o do */
+    const char *vals = !strcmp(cmd->prog, "xfs_repair") ? "lrmco"
+                     : !strcmp(cmd->prog, "tune2fs") ? "cCeEgiIjJLmMoOrTuUQ"
+                     : !strcmp(cmd->prog, "resize2fs") ? "bsSzd" : "tbBCEjlLz";
+    int n = an_operands(cmd, 1, vals, NULL, ops, 8);
     if (n == 0) return;
     judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_FSCK));
 }

@@ -231,6 +231,7 @@ void an_sys_chmod(an_state *s, int idx, const lh_cmd *cmd) {
             if (recursive || world) lh_emit(s->c, idx, LH_RULE(FS_WRITE_OUTSIDE), nm);
             break;
         case LH_PATH_PROJECT:
+        case LH_PATH_UNKNOWN:   /* chmod -R 777 $(echo /): the tree is known only at run time */
             if (recursive && world) lh_emit(s->c, idx, LH_RULE(PERM_WORLD), nm);
             break;
         default: break;

@@ -535,9 +535,9 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     /* through a pipe: the program must take its code from stdin */
     if (d->argc == 0) return 0;
     const char *p = d->prog;
-    if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-");
+    if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
-    if (!an_is_shell(p) && !an_is_interp(p)) return 0;
+    if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d);   /* parallel, make -f - */
     return an_reads_code_from_stdin(d);
 }
 
@@ -954,7 +954,7 @@ static const an_entry *lookupProg(const char *prog) {
     size_t n = strlen(prog);
     if (n >= sizeof(buf)) return NULL;
     memcpy(buf, prog, n + 1);
-    if (!strncmp(buf, "mkfs.", 5)) return findEntry("mkfs");
+    if (an_disk_family(buf)) return findEntry(an_disk_family(buf));   /* mkfs.ext4, dcfldd, … */
     if (!strncmp(buf, "fsck.", 5)) return findEntry("fsck");
     if (!strncmp(buf, "python", 6) || !strncmp(buf, "pypy", 4)) return findEntry("python");
     while (n > 0 && ((buf[n - 1] >= '0' && buf[n - 1] <= '9') || buf[n - 1] == '.')) buf[--n] = 0;

@@ -200,6 +200,7 @@ void lh_litvar_keep_assigns(lh_ctx *c, lh_cmd *cmd, int upto) {
         if (!isNameStart(w[0])) continue;
         size_t j = 1;
         while (isNameChar(w[j])) j++;
+        if (w[j] == '%' && w[j + 1] == '%') j += 2;   /* BASH_FUNC_name%%= */
         if (w[j] == '=') n++;
     }
     if (n == 0) return;
@@ -212,6 +213,7 @@ void lh_litvar_keep_assigns(lh_ctx *c, lh_cmd *cmd, int upto) {
         if (!isNameStart(w[0])) continue;
         size_t j = 1;
         while (isNameChar(w[j])) j++;
+        if (w[j] == '%' && w[j + 1] == '%') j += 2;
         if (w[j] == '=') a[o++] = cmd->argv[i];
     }
     cmd->assigns = a;

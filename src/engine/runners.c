@@ -952,7 +952,7 @@ typedef void (*runnerFn)(lh_ctx *c, const lh_shell_limits *lim, int k);
 /* Sorted by name (strcmp order) for bisection; test_wrappers.c checks every name. */
 static const struct { const char *name; runnerFn fn; } kRunners[] = {
     {"ansible", expandAnsible}, {"at", expandAt}, {"awk", expandAwk}, {"batch", expandAt},
-    {"busybox-awk", expandAwk}, {"cargo", expandDevShell}, {"clush", expandFanout},
+    {"busybox-awk", expandAwk}, {"byobu", expandTmux}, {"cargo", expandDevShell}, {"clush", expandFanout},
     {"ex", expandVim}, {"gawk", expandAwk},
     {"gcloud", expandRemoteCommand}, {"gdb", expandToolShell}, {"git", expandGit}, {"gsed", expandSed}, {"gvim", expandVim},
     {"incus", expandContainerExec},

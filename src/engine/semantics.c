@@ -475,7 +475,13 @@ void lh_sem_after(lh_ctx *c, const lh_shell_limits *lim, lh_sem *st, int k) {
         break;
     case 'a': is_alias = !strcmp(p, "alias"); is_at = !strcmp(p, "at"); break;
     case 'b': is_at = !strcmp(p, "batch"); break;
-    case 'c': is_copy = !strcmp(p, "cp"); break;
+    case 'c':
+        is_copy = !strcmp(p, "cp");
+        if (!strcmp(p, "cat") && cmd->argc == 2)   /* cat /bin/rm > tidy: a copy by redirection */
+            for (int r = 0; r < cmd->nredirs; r++)
+                if (cmd->redirs[r].op == LH_R_OUT && cmd->redirs[r].fd <= 1)
+                    addRename(c, st, &cmd->argv[1], semBase(cmd->redirs[r].target.s));
+        break;
     case 'd': is_decl = !strcmp(p, "declare"); break;
     case 'h':
         if (!strcmp(p, "hash")) recordHash(c, st, cmd);

@@ -6,6 +6,7 @@
 #include "engine/semantics.h"
 
 #include "engine/code_lex.h"
+#include "engine/feeds.h"
 
 #include <string.h>
 
@@ -21,7 +22,7 @@ static int inList(const char *s, const char *const *list) {
 
 static const char *const kShells[] = {
     "sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "posh", "fish", "csh",
-    "tcsh", "rbash", NULL,
+    "tcsh", "rbash", "osh", "ysh", "hush", "elvish", "nu", "xonsh", NULL,
 };
 
 int lh_is_shell(const char *prog) { return inList(prog, kShells); }
@@ -232,6 +233,8 @@ const char *lh_stdin_text(lh_ctx *c, int k, size_t *len) {
             return cmd->redirs[r].target.s;
         }
     }
+    const char *fed = lh_feed_stdin(c, k, len);   /* < <(…), >(sh), printf/tee/head | sh */
+    if (fed) return fed;
     if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
     for (int j = k - 1; j >= 0; j--) {
         lh_cmd *prev = cmdAt(c, j);
@@ -596,11 +599,12 @@ static const char *inlineCode(lh_ctx *c, int k, size_t *len) {
                 return NULL;
             }
         }
-        if (a[0] != '-' || !strcmp(a, "-")) { operand = 1; if (strcmp(a, "-")) break; }
+        /* `-` and /dev/stdin (python3 /dev/stdin <<<…) read the script on stdin */
+        if (a[0] != '-' || !strcmp(a, "-")) { operand = 1; if (strcmp(a, "-") && !lh_sem_is_stdin_path(a)) break; }
     }
     if (operand && strcmp(cmd->argv[cmd->argc - 1].s, "-")) {
         int dash = 0;
-        for (int i = 1; i < cmd->argc; i++) if (!strcmp(cmd->argv[i].s, "-")) dash = 1;
+        for (int i = 1; i < cmd->argc; i++) if (!strcmp(cmd->argv[i].s, "-") || lh_sem_is_stdin_path(cmd->argv[i].s)) dash = 1;
         if (!dash) return NULL;
     }
     for (int r = 0; r < cmd->nredirs; r++)
@@ -1235,6 +1239,10 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
 static void expandOne(lh_ctx *c, const lh_shell_limits *lim, int k) {
     lh_cmd *cmd = cmdAt(c, k);
     const char *p = cmd->prog;
+    if (cmd->argc == 0 && !cmd->nassigns) return;
+    if (lh_feed_expand(c, lim, k)) return;      /* side doors: feeds.c */
+    cmd = cmdAt(c, k);
+    p = cmd->prog;
     if (cmd->argc == 0) return;
     if (lh_runner_expand(c, lim, k)) return;   /* at, tmux, screen, awk, sed, salt … */
     if (lh_is_shell(p)) {
@@ -1434,6 +1442,7 @@ static void unwrapFrom(lh_ctx *c, const lh_shell_limits *lim, int from) {
         lh_cmd *cmd = cmdAt(c, k);
         lh_litvar_resolve(c, k);
         if (lh_sem_before(c, lim, &sem, k)) continue;
+        lh_feed_prestrip(c, k);   /* ld.so --preload: feeds.c */
         /* each strip takes at least one word: this ends, and the budget bounds it */
         while (lh_step(c, 1) && stripWrapper(c, cmd) == 1) {}
         if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }

@@ -12,6 +12,7 @@
 /* Sorted by name (strcmp order): lh_wrapper_find() searches it by bisection, and
  * test_wrappers.c finds every entry. */
 static const lh_wrapper kWrappers[] = {
+    {"abduco", "e", NULL, 1, 0, NULL, NULL, NULL},   /* -n|-c|-A SESSION CMD */
     {"asdf", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"aws-vault", "dt", L("--duration", "--region", "--mfa-token", "--prompt"), 1, LH_WR_SUBCMD,
      "exec", NULL, NULL},
@@ -23,6 +24,7 @@ static const lh_wrapper kWrappers[] = {
     {"caffeinate", "tw", NULL, 0, 0, NULL, NULL, NULL},
     {"catchsegv", "", NULL, 0, 0, NULL, NULL, NULL},
     {"cgexec", "g", NULL, 0, 0, NULL, NULL, NULL},
+    {"chpst", "uUbeL/nlm", NULL, 0, 0, NULL, NULL, NULL},
     {"chronic", "", NULL, 0, 0, NULL, NULL, NULL},
     {"chroot", "", L("--userspec", "--groups"), 1, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
     {"chrt", "TPD", L("--sched-runtime", "--sched-period", "--sched-deadline"), 1, 0, NULL, "p",
@@ -30,12 +32,16 @@ static const lh_wrapper kWrappers[] = {
     {"command", "", NULL, 0, 0, NULL, "vV", NULL},
     {"conda", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"coproc", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"cpulimit", "lpe", L("--limit", "--pid", "--exe"), 0, 0, NULL, "pe", L("--pid", "--exe")},
+    {"daemonize", "ceoplEu", NULL, 0, 0, NULL, NULL, NULL},
+    {"dbus-launch", "", L("--config-file", "--autolaunch"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"dbus-run-session", "", L("--config-file", "--dbus-daemon"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"direnv", "", NULL, 1, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"doas", "uC", NULL, 0, LH_WR_PRIV, NULL, NULL, NULL},
     {"doppler", "pc", L("--project", "--config", "--token", "--scope", "--mount"), 0, LH_WR_SUBCMD,
      "run", NULL, NULL},
     {"dotenv", "evcp", NULL, 0, 0, NULL, NULL, NULL},
+    {"dtach", "er", NULL, 1, 0, NULL, NULL, NULL},   /* -n|-c|-A SOCKET CMD: the letter is a mode */
     {"dumb-init", "r", L("--rewrite"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"eatmydata", "", NULL, 0, 0, NULL, NULL, NULL},
     {"env", "uCP", L("--unset", "--chdir", "--split-string"), 0, LH_WR_ASSIGN, NULL, NULL,
@@ -44,15 +50,23 @@ static const lh_wrapper kWrappers[] = {
     {"fakechroot", "lsdbe", L("--lib", "--use-system-libs", "--environment", "--config-dir", "--bindir"), 0,
      0, NULL, NULL, L("--version", "--help")},
     {"fakeroot", "lsi", L("--lib", "--faked"), 0, 0, NULL, NULL, L("--version", "--help")},
+    {"faketime", "f", NULL, 1, 0, NULL, NULL, L("--version", "--help")},
     {"firejail", "", NULL, 0, 0, NULL, NULL, L("--version", "--help", "--list", "--tree")},
     {"flock", "wE", L("--timeout", "--conflict-exit-code"), 1, 0, NULL, NULL, NULL},
     {"gosu", "", NULL, 1, 0, NULL, NULL, L("--version", "--help")},  /* steps down from root */
     {"hatch", "e", L("--env"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"ionice", "cnpPu", L("--class", "--classdata", "--pid", "--pgid", "--uid"), 0, 0, NULL, "pPu",
      L("--pid", "--pgid", "--uid")},
+    {"ld-linux-aarch64.so.1", "", L("--preload", "--library-path", "--audit", "--argv0", "--inhibit-rpath", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"), 0, 0, NULL, NULL, L("--list", "--verify", "--help", "--version", "--list-diagnostics", "--list-tunables")},
+    {"ld-linux-x86-64.so.2", "", L("--preload", "--library-path", "--audit", "--argv0", "--inhibit-rpath", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"), 0, 0, NULL, NULL, L("--list", "--verify", "--help", "--version", "--list-diagnostics", "--list-tunables")},
+    {"ld-linux.so.2", "", L("--preload", "--library-path", "--audit", "--argv0", "--inhibit-rpath", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"), 0, 0, NULL, NULL, L("--list", "--verify", "--help", "--version", "--list-diagnostics", "--list-tunables")},
+    {"ld-musl-x86_64.so.1", "", L("--preload", "--library-path", "--audit", "--argv0", "--inhibit-rpath", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"), 0, 0, NULL, NULL, L("--list", "--verify", "--help", "--version", "--list-diagnostics", "--list-tunables")},
+    {"ld.so", "", L("--preload", "--library-path", "--audit", "--argv0", "--inhibit-rpath", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask"), 0, 0, NULL, NULL, L("--list", "--verify", "--help", "--version", "--list-diagnostics", "--list-tunables")},
     {"ltrace", "eopsSEuIaAnl", NULL, 0, 0, NULL, NULL, NULL},
     {"machinectl", "MHE", L("--machine", "--host", "--setenv", "--uid"), 1, LH_WR_SUBCMD, "shell",
      NULL, NULL},
+    {"mamba", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"micromamba", "np", L("--name", "--prefix", "--cwd"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
     {"mise", "Cj", L("--cd", "--jobs"), 0, LH_WR_SUBCMD, "exec|x", NULL, NULL},
     {"nice", "n", L("--adjustment"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"nocorrect", "", NULL, 0, 0, NULL, NULL, NULL},
@@ -74,16 +88,19 @@ static const lh_wrapper kWrappers[] = {
     {"pnpm", "C", L("--dir", "--filter", "--package"), 0, LH_WR_SUBCMD, "exec|dlx", NULL, NULL},
     {"pnpx", "", L("--package"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"poetry", "CP", L("--directory", "--project"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"proot", "rbmwqkvi", L("--rootfs", "--bind", "--mount", "--cwd", "--qemu", "--kernel-release", "--verbose"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"proxychains", "f", NULL, 0, 0, NULL, NULL, NULL},
     {"proxychains4", "f", NULL, 0, 0, NULL, NULL, NULL},
     {"pyenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
     {"rbenv", "", NULL, 0, LH_WR_SUBCMD, "exec", NULL, NULL},
+    {"rlwrap", "bCDefFgHlMOpPqsStwz", NULL, 0, 0, NULL, NULL, L("--version", "--help")},
     {"run0", "ugD", L("--user", "--group", "--chdir", "--unit", "--property", "--description",
                       "--slice", "--nice", "--setenv", "--background", "--machine"),
      0, LH_WR_PRIV, NULL, NULL, L("--version", "--help")},
     {"runuser", "ugGw", L("--user", "--group", "--supp-group", "--whitelist-environment"), 0,
      LH_WR_PRIV, NULL, NULL, NULL},
     {"rye", "", L("--pyproject"), 0, LH_WR_SUBCMD, "run", NULL, NULL},
+    {"s6-setuidgid", "", NULL, 1, 0, NULL, NULL, NULL},
     {"sem", "j", L("--jobs", "--id", "--semaphore-timeout", "--st", "--semaphorename",
                    "--timeout"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"setpriv", "", L("--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps",
@@ -91,7 +108,9 @@ static const lh_wrapper kWrappers[] = {
                       "--apparmor-profile", "--landlock-access", "--landlock-rule",
                       "--seccomp-filter"), 0, 0, NULL, NULL, L("--dump", "--version", "--help")},
     {"setsid", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"setuidgid", "", NULL, 1, 0, NULL, NULL, NULL},
     {"ssh-agent", "aEPt", NULL, 0, 0, NULL, "k", NULL},
+    {"sshpass", "pfdP", NULL, 0, 0, NULL, NULL, L("--help")},
     {"stdbuf", "ioe", L("--input", "--output", "--error"), 0, 0, NULL, NULL, L("--version", "--help")},
     {"strace", "eopsSEuIabXP", NULL, 0, 0, NULL, NULL, NULL},
     {"su-exec", "", NULL, 1, 0, NULL, NULL, NULL},
@@ -111,6 +130,7 @@ static const lh_wrapper kWrappers[] = {
     {"tini", "pe", NULL, 0, 0, NULL, NULL, NULL},
     {"torsocks", "uaP", NULL, 0, 0, NULL, NULL, NULL},
     {"toybox", "", NULL, 0, 0, NULL, NULL, NULL},
+    {"trickle", "udwtln", NULL, 0, 0, NULL, NULL, NULL},
     {"tsocks", "", NULL, 0, 0, NULL, NULL, NULL},
     {"unbuffer", "", NULL, 0, 0, NULL, NULL, NULL},
     {"unshare", "SGRw", L("--propagation", "--setgroups", "--map-user", "--map-group",
@@ -121,6 +141,7 @@ static const lh_wrapper kWrappers[] = {
                   "--project", "--index", "--default-index", "--index-url", "--extra-index-url",
                   "--find-links", "--config-file", "--cache-dir", "--color"), 0, LH_WR_SUBCMD,
      "run", NULL, NULL},
+    {"valgrind", "", NULL, 0, 0, NULL, NULL, L("--version", "--help")},
     {"xvfb-run", "efnpsw", L("--error-file", "--auth-file", "--server-num", "--xauth-protocol",
                              "--server-args", "--wait"), 0, 0, NULL, NULL, L("--help")},
     {"yarn", "p", L("--cwd", "--package"), 0, LH_WR_SUBCMD, "exec|dlx", NULL, NULL},
@@ -226,6 +247,7 @@ const char *lh_option_value(const lh_word *argv, int argc, int from, const char 
 static int isAssignWord(const char *s) {
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
     while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_') s++;
+    if (s[0] == '%' && s[1] == '%') s += 2;   /* BASH_FUNC_name%%=() {…}: an exported function */
     return *s == '=';
 }
 

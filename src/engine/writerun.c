@@ -539,12 +539,22 @@ static void checkRun(wstate *w, int k) {
     }
     if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
         int op = lh_first_operand(cmd, 0);
+        for (int r = 0; r < cmd->nredirs && op < 0 && lh_is_shell(p); r++)   /* sh < FILE */
+            if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0) {
+                wfile *f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
+                if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
+            }
         if (op < 0) return;
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, LH_LANG_NONE, NULL);
         return;
     }
     lh_lang lang = lh_code_lang(p);
+    if (lang == LH_LANG_PYTHON)   /* python runs a written sitecustomize.py / usercustomize.py first */
+        for (int i = 0; i < w->nfiles; i++)
+            if (w->files[i].at < k && (!strcmp(baseOf(w->files[i].path), "sitecustomize.py") ||
+                                       !strcmp(baseOf(w->files[i].path), "usercustomize.py")))
+                runs(w, k, &w->files[i], LH_LANG_PYTHON, "python3");
     if (lang != LH_LANG_NONE) {
         /* python -m pytest: the conftest.py written before */
         for (int i = 1; i + 1 < cmd->argc; i++)
@@ -558,11 +568,25 @@ static void checkRun(wstate *w, int k) {
     if (!strcmp(p, "pytest") || !strcmp(p, "py.test")) goto pytest;
     if (!strcmp(p, "make") || !strcmp(p, "gmake")) {
         wfile *f = NULL;
-        for (int i = 1; i + 1 < cmd->argc && !f; i++)
-            if (!strcmp(cmd->argv[i].s, "-f")) f = find(w, absPath(c, k, &cmd->argv[i + 1]), k);
-        if (!f) f = inDir(w, k, "GNUmakefile");
-        if (!f) f = inDir(w, k, "makefile");
-        if (!f) f = inDir(w, k, "Makefile");
+        for (int i = 1; i < cmd->argc && !f; i++) {
+            const char *a = cmd->argv[i].s;   /* -f F, --file F, --makefile F, -fF, --file=F */
+            lh_word fw = i + 1 < cmd->argc ? cmd->argv[i + 1] : cmd->argv[i];
+            if (strcmp(a, "-f") && strcmp(a, "--file") && strcmp(a, "--makefile")) {
+                if (!strncmp(a, "--file=", 7) || !strncmp(a, "--makefile=", 11)) fw.s = strchr(a, '=') + 1;
+                else if (a[0] == '-' && a[1] == 'f' && a[2]) fw.s = a + 2;
+                else continue;
+                fw.len = (uint32_t)strlen(fw.s);
+            } else if (i + 1 >= cmd->argc) {
+                continue;
+            }
+            f = find(w, absPath(c, k, &fw), k);
+        }
+        const char *dir = NULL;   /* make -C DIR: the makefile in DIR */
+        for (int i = 1; i + 1 < cmd->argc && !dir; i++)
+            if (!strcmp(cmd->argv[i].s, "-C") || !strcmp(cmd->argv[i].s, "--directory")) dir = cmd->argv[i + 1].s;
+        static const char *const names[] = {"GNUmakefile", "makefile", "Makefile"};
+        for (int i = 0; i < 3 && !f; i++)
+            f = inDir(w, k, dir ? lh_arena_printf(c->arena, "%s/%s", dir, names[i]) : names[i]);
         if (!f) return;
         size_t n = 0;
         const char *t = f->content ? lh_content_commands(c, "Makefile", LH_TOOL_WRITE, f->content, f->len, &n) : NULL;

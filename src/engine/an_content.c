@@ -543,12 +543,13 @@ static int makeVar(const char *p, const char *e, makevar *vars, int *nvars) {
     return 1;
 }
 
-/* Each $(shell …) of a line outside recipes: make runs it while it reads the file. */
+/* Each $(shell CMD) of a line outside recipes: make runs CMD while it reads the file (its
+ * output is text for make, never a command: CMD is the line, not $(CMD)). */
 static void makeShellCalls(text *sh, const char *p, const char *e, const makevar *vars, int nvars) {
     for (const char *x = p; (x = memmem(x, (size_t)(e - x), "$(shell ", 8)) != NULL;) {
         const char *q = closeOf(x + 1, e);
         if (!q) break;
-        makeLine(sh, x, q + 1, vars, nvars);
+        makeLine(sh, x + 8, q, vars, nvars);
         x = q + 1;
     }
 }

@@ -658,6 +658,7 @@ static void expandAptHooks(lh_ctx *c, const lh_shell_limits *lim, int k) {
         const lh_cmd *cmd = cmdAt(c, k);
         const char *a = cmd->argv[i].s, *kv = NULL;
         int vi = i;
+        if (!a) continue;
         if ((!strcmp(a, "-o") || !strcmp(a, "--option")) && i + 1 < cmd->argc) kv = cmd->argv[vi = i + 1].s;
         else if (!strncmp(a, "-o", 2) && a[2]) kv = a + 2;
         else if (!strncmp(a, "--option=", 9)) kv = a + 9;
@@ -942,7 +943,7 @@ static int expandRef(lh_ctx *c, int k, const lh_word *w, wordSet *ws) {
     const char *idx = r + nn + 1;
     if ((idx[0] == '@' || idx[0] == '*') && idx[1] == ']') { *ws = all; return 1; }
     if (isdigit((unsigned char)idx[0])) {
-        int i = atoi(idx);
+        long i = strtol(idx, NULL, 10);   /* LONG_MAX when too long: past the end */
         ws->count = i < all.count ? 1 : 0;
         if (ws->count) { ws->s[0] = all.s[i]; ws->n[0] = all.n[i]; ws->f[0] = all.f[i]; }
         return 1;

@@ -43,6 +43,16 @@ void lh_litvar_keep_assigns(lh_ctx *c, lh_cmd *cmd, int upto);
  * prints. NULL when unknown. The text may live in the arena. */
 const char *lh_stdin_text(lh_ctx *c, int k, size_t *len);
 
+/* Single-quote s for re-parsing as one word into out (room for 4 bytes per byte of s
+ * plus 2); returns the bytes written, not NUL-ended. */
+size_t lh_unwrap_quote_into(char *out, const char *s);
+
+/* unwrap_code.c: the inline code of interpreter command k (-c/-e/-r/--eval, or its
+ * here-doc or here-string when no script is named), or NULL; and the reading of it:
+ * shell-outs become children of k, recursive deletes and unreadable calls are findings. */
+const char *lh_unwrap_inline_code(lh_ctx *c, int k, size_t *len);
+void lh_unwrap_scan_code(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code, size_t len);
+
 /* True for sh, bash, zsh, dash, ksh, ash, mksh, busybox sh… */
 int lh_is_shell(const char *prog);
 /* True for python*, perl, ruby, node, php… (code interpreters). */

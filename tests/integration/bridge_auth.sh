@@ -4,6 +4,7 @@
 # status code; the open routes; the per-thread token cache through evictions (160 agents);
 # and the per-agent rate limit (429 + Retry-After).
 # Prints TAP lines.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 

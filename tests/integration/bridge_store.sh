@@ -3,6 +3,7 @@
 # 503 store_unavailable, /ready false, the failure counted; when the fault clears, it
 # recovers by itself. The fault is real I/O failure: an LD_PRELOAD shim makes fsync and
 # fdatasync fail with EIO while a trigger file exists. Prints TAP lines.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 

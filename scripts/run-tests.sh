@@ -16,8 +16,9 @@
 # Two scripts at a time (LH_TEST_JOBS, default 2; 1 runs one at a time): a script whose
 # header has a line starting "# run-tests: parallel" may run beside another such script (it
 # waits mostly on I/O, uses only ports the kernel picked, its own temporary directories and
-# PostgreSQL databases, and measures no time or memory against a bound); every other
-# script runs alone. Each test's block is printed when it ends, in the order of the list.
+# PostgreSQL databases, and measures no time or memory against a bound: tests/README.md);
+# those run first, two at a time, then every other script alone. Each script's block is
+# printed once it has ended, in the order they were started.
 set -u
 BUILD=${1:-build}
 ONLY=("${@:2}")
@@ -95,11 +96,15 @@ done
 # The scripts: up to JOBS at a time (see the top). A script runs in the background and
 # leaves "EXIT-STATUS SECONDS" in $log/NAME.rc when it ends; the blocks are printed in order.
 JOBS=${LH_TEST_JOBS:-2}
-scripts=()
-for t in tests/integration/*.sh; do
-  [ -f "$t" ] && selected "$t" && scripts+=("$t")
-done
 parallel_ok() { head -40 "$1" | grep -q '^# run-tests: parallel'; }
+# the "parallel" scripts first, so that two of them can run at a time all along, then the
+# others, one at a time (with JOBS=1, the order of the names)
+scripts=() alone_list=()
+for t in tests/integration/*.sh; do
+  [ -f "$t" ] && selected "$t" || continue
+  if [ "$JOBS" -gt 1 ] && parallel_ok "$t"; then scripts+=("$t"); else alone_list+=("$t"); fi
+done
+scripts+=("${alone_list[@]}")
 start_script() { # PATH
   local name; name=$(basename "$1")
   ( started=$SECONDS

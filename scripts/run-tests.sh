@@ -12,6 +12,13 @@
 # a plan that disagrees with the ok / not ok lines it printed counts one more failure;
 # "1..0 # SKIP why" (nothing to run here) is one skip. A program that crashes or exits
 # non-zero without reporting a failure counts as one failure.
+#
+# Two scripts at a time (LH_TEST_JOBS, default 2; 1 runs one at a time): a script whose
+# header has a line starting "# run-tests: parallel" may run beside another such script (it
+# waits mostly on I/O, uses only ports the kernel picked, its own temporary directories and
+# PostgreSQL databases, and measures no time or memory against a bound: tests/README.md);
+# those run first, two at a time, then every other script alone. Each script's block is
+# printed once it has ended, in the order they were started.
 set -u
 BUILD=${1:-build}
 ONLY=("${@:2}")
@@ -46,8 +53,8 @@ tap_plan() {
   if [ "$want" -ne "$got" ]; then echo "plan 1..$want but $got results"; return; fi
 }
 
-count() { # name logfile rc [tap]
-  local name=$1 f=$2 rc=$3 tap=${4:-} p=0 q=0 s=0 why=""
+count() { # name logfile rc seconds [tap]
+  local name=$1 f=$2 rc=$3 took=$4 tap=${5:-} p=0 q=0 s=0 why=""
   p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$f" | awk '{s+=$NF} END{print s+0}')
   q=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$f" | awk '{s+=$NF} END{print s+0}')
   s=$(grep -Eo '^\[  SKIPPED \] [0-9]+ test' "$f" | awk '{s+=$(NF-1)} END{print s+0}')
@@ -65,7 +72,6 @@ count() { # name logfile rc [tap]
   if [ "$rc" -ne 0 ] && [ "$q" -eq 0 ]; then q=1; echo "  (exit $rc without a failed check)" >>"$f"; fi
   if [ "$p" -eq 0 ] && [ "$q" -eq 0 ] && [ "$s" -eq 0 ]; then q=1; echo "  (no test reported a result)" >>"$f"; fi
   passed=$((passed + p)); failed=$((failed + q)); skipped=$((skipped + s))
-  local took=$(( SECONDS - started ))
   if [ "$q" -gt 0 ]; then failures+=("$name"); echo "FAIL $name ($p passed, $q failed, $s skipped) ${took}s"; tail -40 "$f" | sed 's/^/    /'
   else echo "ok   $name ($p passed, $s skipped) ${took}s"; fi
 }
@@ -84,15 +90,48 @@ for t in "$BUILD"/tests/test_*; do
   name=$(basename "$t")
   started=$SECONDS
   timeout 600 "$t" >"$log/$name" 2>&1; rc=$?
-  count "$name" "$log/$name" "$rc"
+  count "$name" "$log/$name" "$rc" $((SECONDS - started))
 done
+
+# The scripts: up to JOBS at a time (see the top). A script runs in the background and
+# leaves "EXIT-STATUS SECONDS" in $log/NAME.rc when it ends; the blocks are printed in order.
+JOBS=${LH_TEST_JOBS:-2}
+parallel_ok() { head -40 "$1" | grep -q '^# run-tests: parallel'; }
+# the "parallel" scripts first, so that two of them can run at a time all along, then the
+# others, one at a time (with JOBS=1, the order of the names)
+scripts=() alone_list=()
 for t in tests/integration/*.sh; do
-  [ -f "$t" ] || continue
-  selected "$t" || continue
-  name=$(basename "$t")
-  started=$SECONDS
-  timeout 900 bash "$t" >"$log/$name" 2>&1 </dev/null; rc=$?
-  count "$name" "$log/$name" "$rc" tap
+  [ -f "$t" ] && selected "$t" || continue
+  if [ "$JOBS" -gt 1 ] && parallel_ok "$t"; then scripts+=("$t"); else alone_list+=("$t"); fi
+done
+scripts+=("${alone_list[@]}")
+start_script() { # PATH
+  local name; name=$(basename "$1")
+  ( started=$SECONDS
+    timeout 900 bash "$1" >"$log/$name" 2>&1 </dev/null
+    echo "$? $((SECONDS - started))" >"$log/$name.rc.tmp" && mv "$log/$name.rc.tmp" "$log/$name.rc" ) &
+}
+ended() { [ -f "$log/$(basename "$1").rc" ]; }
+next=0 head=0 alone=0
+while [ "$head" -lt ${#scripts[@]} ]; do
+  running=0
+  for ((i = head; i < next; i++)); do ended "${scripts[i]}" || running=$((running + 1)); done
+  [ "$running" -eq 0 ] && alone=0
+  # start what may start: anything when nothing runs; else a "parallel" script beside others
+  while [ "$next" -lt ${#scripts[@]} ] && [ "$alone" = 0 ] &&
+        { [ "$running" -eq 0 ] || { [ "$running" -lt "$JOBS" ] && parallel_ok "${scripts[next]}"; }; }; do
+    parallel_ok "${scripts[next]}" && [ "$JOBS" -gt 1 ] || alone=1
+    start_script "${scripts[next]}"
+    next=$((next + 1)); running=$((running + 1))
+  done
+  # print the blocks of the scripts at the head of the list that have ended
+  while [ "$head" -lt "$next" ] && ended "${scripts[head]}"; do
+    name=$(basename "${scripts[head]}")
+    read -r rc took <"$log/$name.rc"
+    count "$name" "$log/$name" "$rc" "$took" tap
+    head=$((head + 1))
+  done
+  [ "$head" -lt "$next" ] && wait -n 2>/dev/null
 done
 
 echo

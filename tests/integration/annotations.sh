@@ -7,6 +7,7 @@
 # roles; annotations rebuilt from the events after a restart; events verify. The same
 # seen through `lighthouse mount` (annotations/<path>.json, escalations/<id>.json) where
 # FUSE can mount (skipped with the reason elsewhere).
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 

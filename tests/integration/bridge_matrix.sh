@@ -8,6 +8,7 @@
 # true, and the server-fault counter of every route must stay 0. Then clients that reset
 # the connection before the reply: counted as client_gone, never as a 500. Checks depend on
 # counts, never on timing. Prints TAP lines.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 

@@ -4,6 +4,7 @@
 # operated on only by the module (a .c and its own .h) that declares it, and the #include
 # graph between the bridge's modules has no circle. scripts/check_ownership.py does the
 # work; the last check proves it fails on a violation, on a copy of src/ with one planted.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 source "$(dirname "$0")/tap.bash"
 ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}

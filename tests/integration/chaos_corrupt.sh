@@ -12,6 +12,7 @@
 #   - the file truncated to half, to one page less, to zero bytes: verify fails and serve
 #     refuses each; LIGHTHOUSE_ACCEPT_CUT_LOG=1 starts it on the empty file (every event
 #     cut, recorded in the checkpoint file), not on a malformed one.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 unset LIGHTHOUSE_SECRET LIGHTHOUSE_ACCEPT_CUT_LOG LIGHTHOUSE_ACCEPT_BROKEN_CHAIN

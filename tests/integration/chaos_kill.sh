@@ -12,6 +12,7 @@
 #   - zero acknowledged loss: every decision answered 200 with a seq is in the store
 #     afterwards (same seq, id and decision), and `events verify` passes.
 # No wall-clock bounds: waits are for states (counts of replies), capped at 60 s or more.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 unset LIGHTHOUSE_SECRET

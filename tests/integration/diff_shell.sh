@@ -6,6 +6,7 @@
 #
 # The scripts are data: tests/diff/compare.js hands them to the two parsers (shell_dump
 # on stdin, mvdan-sh in-process) and never to a shell.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${LH_BUILD:-$ROOT/build}

@@ -5,6 +5,7 @@
 # schema validation of the answer; decline, cancel, expiry; rate and pending limits;
 # pending elicitations survive a restart; events verify over it all.
 # Every wait is on the order of events (a gauge, a state), never on elapsed time.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 

@@ -10,6 +10,7 @@
 # Timing: nothing here bounds how fast the machine is. Short deadlines (1-2 s) are used
 # only where the test waits for an expiry, and then it polls the state; every other wait
 # is on an event (a reply, a state) with a 60 s hang guard (wait_for).
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 

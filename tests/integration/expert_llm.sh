@@ -14,6 +14,7 @@
 # Checks follow the order of events (the expert exits, then the state is read; an expiry
 # is waited for by polling), never a bound on time; only the no-verdict cases use a short
 # deadline, because their expiry is the point.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 ROOT=${LH_ROOT:-.}

@@ -4,6 +4,7 @@
 # (tests/fuzz/corpus/NAME) and every past finding (tests/fuzz/crashes/NAME). A harness
 # reports a finding by crashing or aborting, so each must exit 0; under `make check` the
 # replay binaries carry AddressSanitizer and UBSan like the fuzzers. No timing involved.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/tap.bash"
 B="${LH_BUILD:?}"

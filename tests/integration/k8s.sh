@@ -9,6 +9,7 @@
 # that answers /health and /ready. Mutated copies of the manifests (a wrong type, a bad
 # ServiceMonitor interval, a missing container name, a dropped security setting, broken
 # kustomize input) must fail. Prints TAP.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 HERE=$(cd "$(dirname "$0")" && pwd)

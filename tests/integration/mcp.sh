@@ -12,6 +12,7 @@
 # Parts 3 and 4 need node and tests/mcp's npm packages (installed here with npm ci from the
 # committed package-lock.json); without them they skip and say why. Test data that names
 # dangerous commands is in tests/mcp/fixtures/ and only ever sent as JSON.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 source "$(dirname "$0")/bridge_lib.bash"
 ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}

@@ -2,6 +2,7 @@
 # policy_cli.sh — `lighthouse policy lint` and `lighthouse policy test` through the real
 # binary: good and broken bundles, good and broken case files, the shipped default.
 # Prints TAP lines ("ok - …" / "not ok - …"). Needs $LH_BUILD/lighthouse and $LH_ROOT.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/tap.bash"
 LH_ROOT=${LH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}

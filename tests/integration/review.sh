@@ -3,6 +3,7 @@
 # --wait, its refusals and exit codes, escaped control characters, and the interactive
 # mode driven through a pseudo-terminal (pty_drive.py), as a person over ssh would use it.
 # Escalations come from builders' POST /v1/validate under review.policy.yaml. Prints TAP.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -5,6 +5,7 @@
 # Limits, paths outside the project, hostile names, roles, a corrupted blob, and
 # `events verify` over it all. With PostgreSQL: two replicas on one store, a blob stored
 # through one read through the other (the API and a mount), a corrupted row refused.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/bridge_lib.bash"
 

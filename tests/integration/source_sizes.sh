@@ -4,6 +4,7 @@
 # src/engine/shell.c, one grammar; an excepted file must say why in its header comment
 # (a line that names the limit, "1,300 lines"), so the exception cannot go unexplained.
 # Reads files only; no build needed.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/tap.bash"
 R="${LH_ROOT:?}"

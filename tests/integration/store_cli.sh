@@ -2,6 +2,7 @@
 # store_cli.sh — `lighthouse events` end to end on SQLite and PostgreSQL: append, query,
 # filters, count, export, tail (follow), stats, projections, snapshots, key rotation, and
 # refusals of bad input (exit 2 with a message saying what to fix).
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"

@@ -6,6 +6,7 @@
 # (`events append`, `serve`) refuses to start on it unless LIGHTHOUSE_ACCEPT_CUT_LOG=1.
 # A normal restart is not flagged; a torn last checkpoint line (a power cut) is skipped with a
 # note and cut away by the next writer. Order of events only: no wall-clock bounds.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 L="${LH_BUILD:?}/lighthouse"
 T=$(mktemp -d /tmp/lh-cut.XXXXXX)

@@ -2,6 +2,7 @@
 # store_tamper.sh — tampering with events.db using the sqlite3 tool is caught by
 # `lighthouse events verify`: exit 1, naming the first bad seq. One changed byte of one
 # event's data, a changed mac, a deleted row (middle and last), swapped rows.
+# run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/tap.bash"
 L="${LH_BUILD:?}/lighthouse"

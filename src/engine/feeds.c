@@ -88,6 +88,19 @@ static int downloads(const lh_cmd *q) {
            !strcmp(p, "https") || !strcmp(p, "xh") || !strcmp(p, "aria2c") || !strcmp(p, "lynx");
 }
 
+/* acc (*n bytes), a newline and t (l bytes) as one text in the arena; *n is its length.
+ * NULL when out of memory (c->oom set). */
+static const char *joinLines(lh_ctx *c, const char *acc, size_t *n, const char *t, size_t l) {
+    char *m = lh_arena_alloc(c->arena, *n + l + 2);
+    if (!m) { c->oom = 1; return NULL; }
+    memcpy(m, acc, *n);
+    m[*n] = '\n';
+    memcpy(m + *n + 1, t, l);
+    m[*n + 1 + l] = 0;
+    *n += l + 1;
+    return m;
+}
+
 /* Everything the process substitution (origin) in word argi of k prints, each command's
  * output after the last (`<(echo a; echo b)`), or NULL when none can be read. Sets
  * *dl when one of its commands is a download. */
@@ -107,14 +120,7 @@ static const char *substText(lh_ctx *c, int k, int argi, lh_origin origin, size_
         const char *t = printed(c, j, &l);
         if (!t) continue;
         if (!acc) { acc = t; n = l; continue; }
-        char *m = lh_arena_alloc(c->arena, n + l + 2);
-        if (!m) { c->oom = 1; return NULL; }
-        memcpy(m, acc, n);
-        m[n] = '\n';
-        memcpy(m + n + 1, t, l);
-        m[n + 1 + l] = 0;
-        acc = m;
-        n += l + 1;
+        if (!(acc = joinLines(c, acc, &n, t, l))) return NULL;
     }
     *len = n;
     return acc;
@@ -193,14 +199,7 @@ static const char *passedOn(lh_ctx *c, int j, size_t *len) {
         ops++;
         if (!t) continue;
         if (!acc) { acc = t; n = l; continue; }
-        char *m = lh_arena_alloc(c->arena, n + l + 2);
-        if (!m) { c->oom = 1; return NULL; }
-        memcpy(m, acc, n);
-        m[n] = '\n';
-        memcpy(m + n + 1, t, l);
-        m[n + 1 + l] = 0;
-        acc = m;
-        n += l + 1;
+        if (!(acc = joinLines(c, acc, &n, t, l))) return NULL;
     }
     if (ops) { *len = n; return acc; }
     return lh_stdin_text(c, j, len);

@@ -6,6 +6,7 @@
  *
  * The commands here are data built in memory and handed to the engine; nothing runs. */
 #include "testutil.h"
+#include "testreq.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,14 +49,7 @@ static uint32_t maxSteps(void) {
 }
 
 static lh_decision decideText(const char *cmd) {
-    lh_request r;
-    memset(&r, 0, sizeof(r));
-    r.tool = LH_TOOL_BASH;
-    r.tool_name = "Bash";
-    r.command = cmd;
-    r.command_len = strlen(cmd);
-    r.cwd = "/home/dev/project";
-    r.home = "/home/dev";
+    lh_request r = lh_test_bash(cmd);
     lh_decision d;
     assert_int_equal(lh_engine_decide(E, &r, A, &d, LH_DECIDE_NOCACHE), 0);
     assert_true(d.steps <= maxSteps());

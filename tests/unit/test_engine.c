@@ -1,6 +1,7 @@
 /* test_engine.c — requests in, decisions out: request parsing, the engine's own rules,
  * the cache, and the decision JSON contract. */
 #include "testutil.h"
+#include "testreq.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -27,17 +28,7 @@ static int setup(void **st) {
 static int teardown(void **st) { (void)st; lh_engine_free(E); lh_arena_free(A); return 0; }
 static int reset(void **st) { (void)st; lh_arena_reset(A); return 0; }
 
-static lh_request bash(const char *cmd) {
-    lh_request r;
-    memset(&r, 0, sizeof(r));
-    r.tool = LH_TOOL_BASH;
-    r.tool_name = "Bash";
-    r.command = cmd;
-    r.command_len = strlen(cmd);
-    r.cwd = "/home/dev/project";
-    r.home = "/home/dev";
-    return r;
-}
+static lh_request bash(const char *cmd) { return lh_test_bash(cmd); }
 
 static lh_decision decide(const lh_request *r, unsigned opts) {
     lh_decision d;

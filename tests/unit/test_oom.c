@@ -9,6 +9,7 @@
  * notebook reader's jansson allocations (json_set_alloc_funcs below) and the cache's
  * insert; policy loading is swept too. Requests are data only: nothing here runs them. */
 #include "testutil.h"
+#include "testreq.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -76,14 +77,7 @@ static int teardown(void **st) {
 }
 
 static lh_request bash(const char *cmd) {
-    lh_request r;
-    memset(&r, 0, sizeof(r));
-    r.tool = LH_TOOL_BASH;
-    r.tool_name = "Bash";
-    r.command = cmd;
-    r.command_len = strlen(cmd);
-    r.cwd = "/home/dev/project";
-    r.home = "/home/dev";
+    lh_request r = lh_test_bash(cmd);
     r.agent = "builder-1";
     return r;
 }

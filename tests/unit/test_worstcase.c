@@ -6,6 +6,7 @@
  *
  * The commands are data built in memory and handed to the engine; nothing runs. */
 #include "testutil.h"
+#include "testreq.h"
 
 #include <time.h>
 
@@ -61,14 +62,7 @@ typedef struct cost {
 } cost;
 
 static cost costOf(const char *cmd) {
-    lh_request r;
-    memset(&r, 0, sizeof(r));
-    r.tool = LH_TOOL_BASH;
-    r.tool_name = "Bash";
-    r.command = cmd;
-    r.command_len = strlen(cmd);
-    r.cwd = "/home/dev/project";
-    r.home = "/home/dev";
+    lh_request r = lh_test_bash(cmd);
     cost c = {1e9, 0, {0}};
     for (int k = 0; k < 3; k++) {
         lh_arena_reset(A);

@@ -440,6 +440,11 @@ W("safe", "allow", ".github/workflows/ci.yml",
   "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - name: x\n        shell: python\n        run: |\n          import json\n          print(json.dumps({'ok': True}))\n      - run: npm test\n",
   "a Python step printing JSON")
 
+# ---- safe twins of ct2-207 and ct2-208 (the same YAML shapes doing ordinary work) ----------
+W("safe", "allow", ".github/workflows/ci.yml",
+  "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n    - run:\n        npm test\n", "twin of ct2-207: a plain scalar under its key running tests")
+W("safe", "allow", ".gitlab-ci.yml", "test:\n  script: &s\n    - make test\n", "twin of ct2-208: an anchored script list running tests")
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "content2.jsonl"), "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")

@@ -521,12 +521,18 @@ static void makeLine(text *sh, const char *p, const char *e, const makevar *vars
 
 /* A make variable definition at p..e (NAME = v, :=, ::=, ?=, +=, with override or export
  * before it), added to vars; 1 if it was one. */
-static int makeVar(const char *p, const char *e, makevar *vars, int *nvars) {
+/* Past a variable line's `override` and `export` words. */
+static const char *skipMakeModifiers(const char *p, const char *e) {
     for (int again = 1; again;) {
         again = 0;
         if (e - p > 9 && !strncmp(p, "override ", 9)) { p += 9; again = 1; }
         if (e - p > 7 && !strncmp(p, "export ", 7)) { p += 7; again = 1; }
     }
+    return p;
+}
+
+static int makeVar(const char *p, const char *e, makevar *vars, int *nvars) {
+    p = skipMakeModifiers(p, e);
     const char *q = p;
     while (q < e && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))) q++;
     const char *nend = q;
@@ -541,6 +547,17 @@ static int makeVar(const char *p, const char *e, makevar *vars, int *nvars) {
         (*nvars)++;
     }
     return 1;
+}
+
+/* `NAME != CMD` (override/export allowed): make runs CMD in a shell while it reads the
+ * file. Returns CMD's start, or NULL when the line is not such an assignment. */
+static const char *makeShellAssign(const char *p, const char *e) {
+    p = skipMakeModifiers(p, e);
+    const char *q = p;
+    while (q < e && (*q == '_' || (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))) q++;
+    if (q == p) return NULL;
+    while (q < e && *q == ' ') q++;
+    return q + 1 < e && q[0] == '!' && q[1] == '=' ? q + 2 : NULL;
 }
 
 /* Each $(shell CMD) of a line outside recipes: make runs CMD while it reads the file (its
@@ -594,7 +611,9 @@ static void makefile(lh_ctx *c, const char *s, size_t len, text *sh) {
             e = lineEnd(q, end);
         } else {
             makeShellCalls(sh, p, e, vars, nvars);
-            if (!makeVar(p, e, vars, &nvars)) {
+            const char *run = makeShellAssign(p, e);
+            if (run) makeLine(sh, run, e, vars, nvars);
+            else if (!makeVar(p, e, vars, &nvars)) {
                 /* target: prerequisites ; recipe */
                 const char *colon = memchr(p, ':', (size_t)(e - p));
                 const char *semi = colon ? memchr(colon, ';', (size_t)(e - colon)) : NULL;

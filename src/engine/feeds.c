@@ -301,40 +301,10 @@ const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
 /* make                                                                            */
 /* ------------------------------------------------------------------------------ */
 
-/* The recipes of makefile text, each line its own child of k. */
-/* Makefile forms that run commands outside tab-led recipe lines: `target: ; recipe`,
- * `$(shell CMD)` and `VAR != CMD` (run when the makefile is read). */
-static void makeExtras(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
-                       size_t len) {
-    const char *end = text + len;
-    for (const char *ln = text; ln < end && lh_step(c, 1);) {
-        const char *le = memchr(ln, '\n', (size_t)(end - ln));
-        if (!le) le = end;
-        if (*ln != '\t') {
-            for (const char *q = ln; q + 8 <= le; q++) {
-                if (memcmp(q, "$(shell ", 8)) continue;
-                int d = 1;
-                const char *e = q + 8;
-                for (; e < le && d; e++) d += *e == '(' ? 1 : *e == ')' ? -1 : 0;
-                child(c, lim, k, argi, q + 8, (size_t)(e - q - 8 - (d == 0)), LH_ORIGIN_EVAL);
-                q = e - 1;
-            }
-            const char *bang = NULL, *colon = NULL;
-            for (const char *q = ln; q + 1 < le && !bang; q++) if (q[0] == '!' && q[1] == '=') bang = q;
-            for (const char *q = ln; q < le && !colon; q++)
-                if (*q == ':' && q + 1 < le && q[1] != '=' && q[1] != ':') colon = q;
-                else if (*q == '=' || *q == '$') break;
-            if (bang) child(c, lim, k, argi, bang + 2, (size_t)(le - bang - 2), LH_ORIGIN_EVAL);
-            const char *semi = colon ? memchr(colon, ';', (size_t)(le - colon)) : NULL;
-            if (semi && !bang) child(c, lim, k, argi, semi + 1, (size_t)(le - semi - 1), LH_ORIGIN_EVAL);
-        }
-        ln = le + 1;
-    }
-}
-
+/* Makefile text (make -f -, --eval): judged as a makefile written with Write is (an_content.c:
+ * recipes, `target: ; recipe`, `$(shell CMD)`, `NAME != CMD`), each command a child of k. */
 static void makeRecipes(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const char *text,
                         size_t len) {
-    makeExtras(c, lim, k, argi, text, len);
     size_t n = 0;
     const char *t = lh_content_commands(c, "Makefile", LH_TOOL_WRITE, text, len, &n);
     if (!t) return;

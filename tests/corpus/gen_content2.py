@@ -445,6 +445,10 @@ W("safe", "allow", ".github/workflows/ci.yml",
   "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n    - run:\n        npm test\n", "twin of ct2-207: a plain scalar under its key running tests")
 W("safe", "allow", ".gitlab-ci.yml", "test:\n  script: &s\n    - make test\n", "twin of ct2-208: an anchored script list running tests")
 
+# ---- VAR != CMD: make runs CMD in a shell while it reads the file (GNU make 4) ------------
+W("destructive", "deny", "Makefile", "X != rm -rf ~\nall:\n\techo $(X)\n", "a != assignment runs its command when the makefile is read")
+W("safe", "allow", "Makefile", "REV != git rev-parse HEAD\nall:\n\techo $(REV)\n", "a != assignment reading the commit id")
+
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "content2.jsonl"), "w") as f:
     for r in rows:
         f.write(json.dumps(r) + "\n")

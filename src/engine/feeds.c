@@ -290,9 +290,7 @@ const char *lh_feed_stdin(lh_ctx *c, int k, size_t *len) {
                 if (prev->redirs[r].op == LH_R_HEREDOC || prev->redirs[r].op == LH_R_HERESTR) return NULL;
             return lh_stdin_text(c, j, len);            /* … | cat | sh */
         }
-        if (!strcmp(prev->prog, "echo"))   /* plain echo: unwrap.c; echo -e turns \t into tabs here */
-            return prev->argc > 1 && !strcmp(prev->argv[1].s, "-e") ? printed(c, j, len) : NULL;
-        return printed(c, j, len);
+        return printed(c, j, len);   /* echo, printf, yes, tee, head … (cat <<EOF | sh: unwrap.c) */
     }
     return NULL;
 }

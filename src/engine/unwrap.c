@@ -250,31 +250,7 @@ const char *lh_stdin_text(lh_ctx *c, int k, size_t *len) {
                 }
             return NULL;
         }
-        int is_printf = !strcmp(prev->prog, "printf");
-        if (strcmp(prev->prog, "echo") && !is_printf) return NULL;
-        int from = 1;
-        while (!is_printf && from < prev->argc && prev->argv[from].s[0] == '-') from++;
-        /* printf FORMAT ARGS: with a %s format, each argument is printed on its own */
-        int per_line = is_printf && from < prev->argc && strstr(prev->argv[from].s, "%s");
-        if (per_line) from++;
-        if (from >= prev->argc) return NULL;
-        size_t n = 0;
-        for (int a = from; a < prev->argc; a++) n += prev->argv[a].len + 1;
-        char *t = lh_arena_alloc(c->arena, n + 1);
-        if (!t) { c->oom = 1; return NULL; }
-        size_t o = 0;
-        for (int a = from; a < prev->argc; a++) {
-            const char *w = prev->argv[a].s;
-            for (size_t q = 0; q < prev->argv[a].len; q++) {
-                /* printf and echo -e turn \n into newlines */
-                if (w[q] == '\\' && w[q + 1] == 'n') { t[o++] = '\n'; q++; }
-                else t[o++] = w[q];
-            }
-            if (a + 1 < prev->argc) t[o++] = per_line ? '\n' : ' ';
-        }
-        t[o] = 0;
-        *len = o;
-        return t;
+        return NULL;   /* echo and printf: lh_feed_stdin (feeds.c) */
     }
     return NULL;
 }

@@ -29,13 +29,18 @@
 #           over the decisions answered 200. What that leaves in B of escalation work is
 #           libmicrohttpd's and the kernel's handling of the experts' requests and the
 #           store's commits of their events: an upper bound, not the fast path's cost.
+# The bridge runs on CPU 0 and `lighthouse load` (the agents and the simulated experts) on
+# the others (taskset; BENCH_AB_PIN=0 to share them all): the experts are other machines in
+# a real fleet, and on two shared CPUs their threads' own work in B took CPU time from the
+# bridge's fast path, which the server p99 then counted as the bridge's (docs/load.md).
 # The end prints the median of the per-pair ratios and their range, and the verdict.
 # Never fails on time.
 # Environment: BENCH_DURATION (s per run, default 20), BENCH_AB_PAIRS (default 5),
 # BENCH_AB_AGENTS (default 1000), BENCH_AB_RATE (req/s, default 500), BENCH_AB_EXPERTS
 # (default 16), BENCH_AB_SPEED (think time factor, default 0.1), BENCH_AB_STORE (tmpfs, the
 # default: the store in /dev/shm, so the disk's fsync, which other work on a shared machine
-# makes erratic, is out of the figures; not durable, a comparison only; or disk).
+# makes erratic, is out of the figures; not durable, a comparison only; or disk),
+# BENCH_AB_PIN (1, the default: the bridge on CPU 0, the load on the others; 0: no pinning).
 set -u
 source "$(dirname "$0")/bench_lib.bash"
 DUR=${BENCH_DURATION:-20}
@@ -45,7 +50,11 @@ SPEED=${BENCH_AB_SPEED:-0.1}
 AGENTS=${BENCH_AB_AGENTS:-1000}
 RATE=${BENCH_AB_RATE:-500}
 STORE=${BENCH_AB_STORE:-tmpfs}
+PIN=${BENCH_AB_PIN:-1}
 bench_setup escalation_ab jq python3 curl
+NCPU=$(nproc)
+LOADPIN=()
+if [ "$PIN" = 1 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then LOADPIN=(taskset -c "1-$((NCPU - 1))"); else PIN=0; fi
 
 python3 - "$ROOT/policies/default.yaml" "$T/policy.yaml" <<'P'
 import sys
@@ -59,10 +68,12 @@ fi
 export LIGHTHOUSE_POLICY="$T/policy.yaml"
 bench_start_bridge esc-ab "$DATA"
 unset LIGHTHOUSE_POLICY
+# every thread of the bridge (those it starts later inherit it)
+[ "$PIN" = 1 ] && { taskset -a -pc 0 "$BPID" >/dev/null || PIN=0; }
 XT=""
 for i in $(seq "$EXPERTS"); do XT="$XT,$("$LH" token create --agent "sim-expert-$i" --role expert --data "$DATA" 2>/dev/null)"; done
 XT=${XT#,}
-echo "bridge $URL (pid $BPID, store on $STORE); $AGENTS agents at $RATE req/s for ${DUR}s per run, $PAIRS pairs; $EXPERTS simulated experts in B (think time x$SPEED); $(nproc) CPUs"
+echo "bridge $URL (pid $BPID, store on $STORE); $AGENTS agents at $RATE req/s for ${DUR}s per run, $PAIRS pairs; $EXPERTS simulated experts in B (think time x$SPEED); $NCPU CPUs$([ "$PIN" = 1 ] && echo ": the bridge on CPU 0, the load on 1-$((NCPU - 1))")"
 
 # The bridge's side of a run: /metrics and its CPU (process, and the escalations' timer
 # thread), before or after.
@@ -75,7 +86,7 @@ snap() { # FILE
 run() { # NAME [flags...]
   local name=$1 rep="$T/$1.json"; shift
   snap "$T/$name.0"
-  "$LH" load --data "$DATA" --target "$URL" --no-history --quiet --seed 1 --duration "$DUR" --agents "$AGENTS" \
+  "${LOADPIN[@]}" "$LH" load --data "$DATA" --target "$URL" --no-history --quiet --seed 1 --duration "$DUR" --agents "$AGENTS" \
     --rate "$RATE" --peak 1 --burst-probability 0 --network-errors 0 --report "$rep" "$@" >/dev/null 2>"$T/load.err"
   snap "$T/$name.1"
   [ -s "$rep" ] || { echo "  (lighthouse load failed: $(tail -1 "$T/load.err"))"; return 1; }

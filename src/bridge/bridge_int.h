@@ -69,6 +69,7 @@ typedef struct lh_esc_wait {
     int waited;                   /* a decision's wait is over: render the outcome */
     int waiting;                  /* suspended on an escalation (server.c resumes through it) */
     int list;                     /* a long-poll of GET /v1/escalations */
+    uint64_t claim_ns;            /* ... that claims what it is given (?claim=): the lease; 0 none */
     int woken;                    /* its wait ended and the connection was resumed */
     struct lh_esc_wait *next;     /* in a waiter list */
     struct MHD_Connection *conn;

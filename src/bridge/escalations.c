@@ -24,6 +24,7 @@
  * finished escalations kept for GET and late waiters, LH_ESC_CACHE cached verdicts,
  * verdicts of at most LH_ESC_REASON_MAX bytes, contexts of bounded size. */
 #include "bridge/escalations.h"
+#include "bridge/esc_context.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -48,11 +49,17 @@
 #define LH_ESC_KEEP_DONE 1024      /* finished escalations kept in memory */
 #define LH_ESC_CACHE 1024          /* cached verdicts */
 #define LH_ESC_MAX_VERDICTS (2 * LH_ESC_MAX_QUORUM)
-#define CTX_MAX_ITEMS 32           /* commands, paths, findings in a context */
-#define CTX_TEXT_MAX (16u << 10)   /* bytes of the command kept */
 #define FINAL_MAX 4000             /* bytes of a final reason */
 #define LIST_MAX (256u << 20)      /* bytes of a list's reply */
 #define PENDING_BUCKETS 1024       /* the pending escalations by cache key, for joins */
+
+/* A claim: the escalation was handed to expert by a claiming long-poll (?claim=), and is
+ * not handed to others while quorum claims and allows cover it, until the claim's lease
+ * ends or the expert votes ("Claims" below). */
+typedef struct claim {
+    char expert[LH_STORE_MAX_NAME + 1];
+    uint64_t until;                    /* lh_mono_ns; 0: the slot is free */
+} claim;
 
 typedef struct verdict {
     char expert[LH_STORE_MAX_NAME + 1];
@@ -62,6 +69,7 @@ typedef struct verdict {
 } verdict;
 
 enum { ST_PENDING = 0, ST_DECIDED, ST_EXPIRED };
+
 static const char *const stateNames[] = {"pending", "decided", "expired"};
 
 typedef struct esc {
@@ -89,6 +97,8 @@ typedef struct esc {
     int born;                          /* its escalation.created is durable: others may see it */
     int busy;                          /* a change (verdict, expiry) is being recorded: the next waits */
     uint64_t num;                      /* the seq of its escalation.created event, once born: ?after= */
+    claim *cl;                         /* ncl of quorum slots, allocated at the first claim */
+    int ncl;
     char *text;                        /* its ESC object as JSON, rendered once per change; NULL: stale */
     size_t text_len;
 } esc;
@@ -112,6 +122,7 @@ struct lh_escalations {
     esc *pbucket[PENDING_BUCKETS];     /* the pending ones by key: a join looked through all of them */
     int npending, ndone, nwaiters;
     lh_esc_wait *lists;                /* long-polls of the list */
+    lh_esc_wait *claimers;             /* claiming long-polls (?claim=): woken only as claims open */
     cached cache[LH_ESC_CACHE];
     int cache_next;
     int closing, stop, started;
@@ -122,6 +133,7 @@ struct lh_escalations {
     uint64_t hist[LH_HIST_BUCKETS + 1], hist_count;
     double hist_sum;
 };
+
 
 /* ------------------------------------------------------------------------------ */
 /* Small helpers                                                                    */
@@ -171,15 +183,7 @@ static void keyOf(const lh_request *r, const lh_decision *d, unsigned char out[3
 }
 
 static char *dupn(const char *s, size_t max) {
-    if (!s) return strdup("");
-    size_t n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    }
-    char *p = malloc(n + 1);
-    if (p) { memcpy(p, s, n); p[n] = 0; }
-    return p;
+    return lh_utf8_dup_cut(s ? s : "", max);
 }
 
 static void freeEsc(esc *e) {
@@ -187,6 +191,7 @@ static void freeEsc(esc *e) {
     free(e->agent); free(e->session); free(e->tool); free(e->rule); free(e->reason); free(e->revision);
     free(e->final_reason);
     free(e->text);
+    free(e->cl);
     for (int i = 0; i < e->nv; i++) free(e->v[i].reason);
     free(e->v);
     json_decref(e->request);
@@ -299,9 +304,107 @@ static void wakeDecisionsLocked(lh_escalations *x, esc *e) {
     e->waiters = NULL;
 }
 
+static void wakeAllLocked(lh_escalations *x, lh_esc_wait **list) {
+    for (lh_esc_wait *w = *list, *n; w; w = n) { n = w->next; wakeOne(x, w); }
+    *list = NULL;
+}
+
+/* Every plain long-poll of the list (a claiming one is woken by the claims it may take). */
 static void wakeListsLocked(lh_escalations *x) {
-    for (lh_esc_wait *w = x->lists, *n; w; w = n) { n = w->next; wakeOne(x, w); }
-    x->lists = NULL;
+    wakeAllLocked(x, &x->lists);
+}
+
+/* May caller (an expert) decide e: it holds every capability and has not voted? Under mu. */
+static int mayDecideLocked(lh_bridge *b, const esc *e, const char *who) {
+    for (int i = 0; i < e->nv; i++)
+        if (!strcmp(e->v[i].expert, who)) return 0;
+    const char *cp[LH_ESC_MAX_CAPS];
+    for (int i = 0; i < e->ncaps; i++) cp[i] = e->caps[i];
+    return lh_experts_capable(b->experts, who, cp, e->ncaps);
+}
+
+/* ------------------------------------------------------------------------------ */
+/* Claims (?claim=SECONDS): a pool of experts shares the work instead of each being     */
+/* handed every escalation. A claiming long-poll is handed a pending escalation only   */
+/* while it needs more experts than its allows and its live claims cover (quorum 1: one */
+/* expert at a time), and it claims what it is handed for the lease. Only as many       */
+/* claiming long-polls are woken as there are claims to take, so an escalation costs    */
+/* about quorum replies, not one per expert (a wake of every expert per escalation was  */
+/* most of the bridge's escalation work with 16 experts: docs/load.md). A claim ends    */
+/* with its lease (the escalation is offered again) or its expert's verdict. Claims are */
+/* not events: a restart forgets them, and the pending escalations are offered again.   */
+/* ------------------------------------------------------------------------------ */
+
+/* How many more experts e needs handed to it: the quorum less its allows (while pending
+ * every verdict is an allow) and its live claims. */
+static int openLocked(const esc *e, uint64_t now) {
+    int open = e->quorum - e->nv;
+    for (int i = 0; i < e->ncl; i++)
+        if (e->cl[i].until > now) open--;
+    return open;
+}
+
+static int holdsLocked(const esc *e, const char *who, uint64_t now) {
+    for (int i = 0; i < e->ncl; i++)
+        if (e->cl[i].until > now && !strcmp(e->cl[i].expert, who)) return 1;
+    return 0;
+}
+
+/* May the claiming long-poll w take a claim of e now? */
+static int mayClaimLocked(lh_escalations *x, const esc *e, const lh_req *r, uint64_t now) {
+    if (holdsLocked(e, r->claims.agent, now) || openLocked(e, now) <= 0) return 0;
+    return r->claims.role != LH_ROLE_EXPERT || mayDecideLocked(x->b, e, r->claims.agent);
+}
+
+/* who claims e until now + lease (the caller checked openLocked): 0, or -1 when out of memory. */
+static int takeLocked(lh_escalations *x, esc *e, const char *who, uint64_t now, uint64_t lease) {
+    if (!e->cl) {
+        e->cl = calloc((size_t)e->quorum, sizeof(*e->cl));
+        if (!e->cl) return -1;
+        e->ncl = e->quorum;
+    }
+    for (int i = 0; i < e->ncl; i++) {
+        claim *k = &e->cl[i];
+        if (k->until > now) continue;
+        snprintf(k->expert, sizeof(k->expert), "%s", who);
+        k->until = now + lease;
+        timerNeedLocked(x, k->until);   /* its lapse offers e again */
+        return 0;
+    }
+    return -1;
+}
+
+/* e may be claimed (it was born, or a claim lapsed): wake as many claiming long-polls that
+ * may take it as it has open claims. */
+static void claimsOfferLocked(lh_escalations *x, esc *e, uint64_t now) {
+    if (e->state != ST_PENDING || !e->born) return;
+    int open = openLocked(e, now);
+    for (lh_esc_wait **pp = &x->claimers; *pp && open > 0;) {
+        lh_esc_wait *w = *pp;
+        if (!mayClaimLocked(x, e, w->req, now)) { pp = &w->next; continue; }
+        *pp = w->next;
+        wakeOne(x, w);
+        open--;
+    }
+}
+
+/* The timer: free the claims of e whose lease ended and offer e again; *next: the earliest
+ * lease still running. */
+static void claimsLapseLocked(lh_escalations *x, esc *e, uint64_t now, uint64_t *next) {
+    int lapsed = 0;
+    for (int i = 0; i < e->ncl; i++) {
+        claim *k = &e->cl[i];
+        if (!k->until) continue;
+        if (k->until <= now) { k->until = 0; lapsed = 1; }
+        else if (k->until < *next) *next = k->until;
+    }
+    if (lapsed) claimsOfferLocked(x, e, now);
+}
+
+/* expert voted on e: its claim is over (the verdict now counts where the claim did). */
+static void claimDropLocked(esc *e, const char *expert) {
+    for (int i = 0; i < e->ncl; i++)
+        if (e->cl[i].until && !strcmp(e->cl[i].expert, expert)) e->cl[i].until = 0;
 }
 
 static const char *outcomeName(const esc *e) {
@@ -412,99 +515,6 @@ static void finishLocked(lh_escalations *x, esc *e, int state, lh_esc_timeout ou
 /* Creating                                                                         */
 /* ------------------------------------------------------------------------------ */
 
-static int looksLikePath(const char *s) {
-    return s[0] == '/' || s[0] == '~' || !strncmp(s, "./", 2) || !strncmp(s, "../", 3);
-}
-
-/* The context of an escalation: the parsed command, path classes, findings, the agent's
- * recent decisions (docs/api.md, the ESC object). */
-static json_t *buildContext(lh_bridge *b, const lh_request *r, const lh_decision *dx, lh_arena *a) {
-    json_t *ctx = json_object();
-    if (r->command) {
-        char *cmd = dupn(r->command, CTX_TEXT_MAX);
-        json_object_set_new(ctx, "command", json_string(cmd ? cmd : ""));
-        free(cmd);
-    }
-    json_t *cmds = json_array(), *paths = json_array(), *finds = json_array();
-    const char *cwd = r->cwd ? r->cwd : "/";
-    int proj = lh_path_cwd_is_project(cwd, r->home);
-    int np = 0;
-    if (r->file_path || r->path) {
-        const char *p = r->file_path ? r->file_path : r->path;
-        lh_path pp;
-        lh_path_classify_in(a, cwd, r->home, proj, p, strlen(p), &pp);
-        json_array_append_new(paths, json_pack("{s:s,s:s}", "path", pp.norm ? pp.norm : p, "class",
-                                               lh_path_class_name(pp.cls)));
-        np++;
-    }
-    const lh_script *s = dx ? dx->script : NULL;
-    for (int i = 0; s && i < s->ncmds && i < CTX_MAX_ITEMS; i++) {
-        const lh_cmd *c = &s->cmds[i];
-        json_t *args = json_array();
-        for (int k = 1; k < c->argc && k <= CTX_MAX_ITEMS; k++) {
-            char *w = dupn(c->argv[k].s, 1024);
-            json_array_append_new(args, json_string(w ? w : ""));
-            if (w && np < CTX_MAX_ITEMS && looksLikePath(w)) {
-                lh_path pp;
-                lh_path_classify_in(a, cwd, r->home, proj, c->argv[k].s, c->argv[k].len, &pp);
-                json_array_append_new(paths, json_pack("{s:s,s:s}", "path", pp.norm ? pp.norm : w, "class",
-                                                       lh_path_class_name(pp.cls)));
-                np++;
-            }
-            free(w);
-        }
-        json_array_append_new(cmds, json_pack("{s:s,s:o}", "program", c->prog ? c->prog : "", "args", args));
-    }
-    for (int i = 0; dx && i < dx->nfindings && i < CTX_MAX_ITEMS; i++) {
-        const lh_finding *f = &dx->findings[i];
-        if (f->overridden_by) continue;
-        json_array_append_new(finds, json_pack("{s:s,s:s,s:s,s:s}", "rule", f->rule, "decision",
-                                               lh_action_name(f->action), "risk", lh_risk_name(f->risk), "reason",
-                                               f->reason ? f->reason : ""));
-    }
-    json_object_set_new(ctx, "commands", cmds);
-    json_object_set_new(ctx, "paths", paths);
-    json_object_set_new(ctx, "findings", finds);
-    /* The agent's last decisions (a read of the store; only when an escalation is made). */
-    json_t *recent = json_array();
-    lh_store_filter f = {.type = "decision.made", .agent = r->agent, .descending = 1, .limit = 5};
-    lh_event_list l = {0};
-    char err[256];
-    if (r->agent && lh_store_query(b->store, &f, &l, err, sizeof(err)) == 0) {
-        for (size_t i = l.n; i-- > 0;) {
-            json_t *d = json_loads(l.events[i].data, 0, NULL);
-            json_t *dec = json_object_get(d, "decision");
-            const char *sum = json_string_value(json_object_get(d, "command"));
-            if (!sum) sum = json_string_value(json_object_get(d, "file_path"));
-            if (!sum) sum = json_string_value(json_object_get(d, "tool"));
-            char *cut = dupn(sum ? sum : "", 200);
-            json_array_append_new(recent, json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)l.events[i].seq,
-                                                    "decision", json_string_value(json_object_get(dec, "decision"))
-                                                                    ? json_string_value(json_object_get(dec, "decision")) : "",
-                                                    "rule", json_string_value(json_object_get(dec, "rule"))
-                                                                ? json_string_value(json_object_get(dec, "rule")) : "",
-                                                    "summary", cut ? cut : ""));
-            free(cut);
-            json_decref(d);
-        }
-    }
-    lh_event_list_free(&l);
-    json_object_set_new(ctx, "recent", recent);
-    return ctx;
-}
-
-static json_t *requestJson(const lh_request *r) {
-    json_t *in = json_object();
-    char *cmd = r->command ? dupn(r->command, CTX_TEXT_MAX) : NULL;
-    if (cmd) json_object_set_new(in, "command", json_string(cmd));
-    free(cmd);
-    if (r->file_path) json_object_set_new(in, "file_path", json_string(r->file_path));
-    if (r->path) json_object_set_new(in, "path", json_string(r->path));
-    if (r->url) json_object_set_new(in, "url", json_string(r->url));
-    return json_pack("{s:s,s:o,s:s}", "tool", r->tool_name ? r->tool_name : "", "input", in, "cwd",
-                     r->cwd ? r->cwd : "/");
-}
-
 /* A new escalation from decision d (not linked). NULL when out of memory. */
 static esc *newEsc(lh_bridge *b, const lh_request *r, const lh_decision *d, const unsigned char key[32],
                    lh_engine *eng, lh_arena *a) {
@@ -529,10 +539,10 @@ static esc *newEsc(lh_bridge *b, const lh_request *r, const lh_decision *d, cons
     e->on_timeout = rt->on_timeout;
     e->ttl_ms = rt->cache_ttl_ms;
     memcpy(e->key, key, 32);
-    e->request = requestJson(r);
+    e->request = lh_esc_request_json(r);
     lh_decision dx;
     lh_engine_decide(eng, r, a, &dx, LH_DECIDE_EXPLAIN | LH_DECIDE_NOCACHE);
-    e->context = buildContext(b, r, &dx, a);
+    e->context = lh_esc_context(b, r, &dx, a);
     if (!e->agent || !e->session || !e->tool || !e->rule || !e->reason || !e->revision || !e->request ||
         !e->context) {
         freeEsc(e);
@@ -653,6 +663,7 @@ void lh_escalations_born(void *arg, int rc) {
         if (x->ptail) x->ptail->pnext = e; else x->phead = e;
         x->ptail = e;
         wakeListsLocked(x);
+        claimsOfferLocked(x, e, lh_mono_ns());
         publishLocked(x, "escalation.created", e);
         timerNeedLocked(x, e->deadline_mono);
     }
@@ -679,6 +690,7 @@ static int suspendLocked(lh_escalations *x, struct MHD_Connection *c, lh_req *rq
     w->woken = 0;
     w->waiting = 1;
     if (e) { w->next = e->waiters; e->waiters = w; }
+    else if (w->claim_ns) { w->next = x->claimers; x->claimers = w; }
     else { w->next = x->lists; x->lists = w; }
     x->nwaiters++;
     MHD_suspend_connection(c);
@@ -865,6 +877,7 @@ void lh_escalations_verdict_done(void *arg, int rc) {
         v->reason = why ? why : strdup("");
         why = NULL;
         v->time_ns = wallNs();
+        claimDropLocked(e, v->expert);   /* the claim is answered (its slot is the verdict's now) */
         staleLocked(e);
         publishLocked(x, "escalation.verdict", e);
         if (w->v_decided) {
@@ -927,20 +940,21 @@ static void expireOne(lh_escalations *x, const char *id) {
     pthread_mutex_unlock(&x->mu);
 }
 
-static void endWaitsLocked(lh_escalations *x, uint64_t now, uint64_t *next) {
-    for (lh_esc_wait **pp = &x->lists; *pp;) {
+/* Wake the waits of list that ran out; *next: the earliest of the others. */
+static void endListLocked(lh_escalations *x, lh_esc_wait **list, uint64_t now, uint64_t *next) {
+    for (lh_esc_wait **pp = list; *pp;) {
         lh_esc_wait *w = *pp;
         if (w->until <= now) { *pp = w->next; wakeOne(x, w); continue; }
         if (w->until < *next) *next = w->until;
         pp = &w->next;
     }
+}
+
+static void endWaitsLocked(lh_escalations *x, uint64_t now, uint64_t *next) {
+    endListLocked(x, &x->lists, now, next);
+    endListLocked(x, &x->claimers, now, next);
     for (esc *e = x->phead; e; e = e->pnext)   /* only pending ones have waiters */
-        for (lh_esc_wait **pp = &e->waiters; *pp;) {
-            lh_esc_wait *w = *pp;
-            if (w->until <= now) { *pp = w->next; wakeOne(x, w); continue; }
-            if (w->until < *next) *next = w->until;
-            pp = &w->next;
-        }
+        endListLocked(x, &e->waiters, now, next);
 }
 
 static void *timerMain(void *arg) {
@@ -956,6 +970,7 @@ static void *timerMain(void *arg) {
             if (!e->born) continue;   /* lh_escalations_born wakes us for it */
             if (e->deadline_mono <= now) { if (ndue < 16) memcpy(due[ndue++], e->id, sizeof(due[0])); }
             else if (e->deadline_mono < next) next = e->deadline_mono;
+            if (e->ncl) claimsLapseLocked(x, e, now, &next);
         }
         endWaitsLocked(x, now, &next);
         if (ndue || now - lastSweep >= 1000000000ull) {
@@ -1124,6 +1139,7 @@ void lh_escalations_shutdown(lh_escalations *x) {
     pthread_mutex_lock(&x->mu);
     x->closing = 1;
     wakeListsLocked(x);
+    wakeAllLocked(x, &x->claimers);
     for (esc *e = x->phead; e; e = e->pnext) wakeDecisionsLocked(x, e);
     pthread_mutex_unlock(&x->mu);
 }
@@ -1187,28 +1203,21 @@ char *lh_escalations_metrics(lh_escalations *x) {
 /* Reading routes                                                                   */
 /* ------------------------------------------------------------------------------ */
 
-/* May caller (an expert) decide e: it holds every capability and has not voted? Under mu. */
-static int mayDecideLocked(lh_bridge *b, const esc *e, const char *who) {
-    for (int i = 0; i < e->nv; i++)
-        if (!strcmp(e->v[i].expert, who)) return 0;
-    const char *cp[LH_ESC_MAX_CAPS];
-    for (int i = 0; i < e->ncaps; i++) cp[i] = e->caps[i];
-    return lh_experts_capable(b->experts, who, cp, e->ncaps);
-}
-
 enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c, lh_req *r) {
     lh_escalations *x = b->escalations;
     const char *st = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
     if (!st || !*st) st = "pending";
     int want = !strcmp(st, "pending") ? ST_PENDING : !strcmp(st, "decided") ? ST_DECIDED
              : !strcmp(st, "expired") ? ST_EXPIRED : !strcmp(st, "all") ? -1 : -2;
-    int64_t wait = 0, limit = 100, after = 0;
+    int64_t wait = 0, limit = 100, after = 0, claimS = 0;
     if (want == -2 || lh_http_arg_int(c, "wait", 0, 3600, &wait) || lh_http_arg_int(c, "limit", 1, 1000, &limit) ||
-        lh_http_arg_int(c, "after", 0, INT64_MAX, &after))
+        lh_http_arg_int(c, "after", 0, INT64_MAX, &after) ||
+        lh_http_arg_int(c, "claim", 0, LH_ESC_CLAIM_MAX_S, &claimS) || (claimS && want != ST_PENDING))
         return lh_http_error(b, c, r, 400, "bad_request",
                              "state is pending, decided, expired or all; wait 0 to %d s; limit 1 to 1000; after a "
-                             "cursor >= 0",
-                             LH_ESC_LIST_WAIT_MAX_S);
+                             "cursor >= 0; claim 0 to %d s, with state pending",
+                             LH_ESC_LIST_WAIT_MAX_S, LH_ESC_CLAIM_MAX_S);
+    r->esc.claim_ns = (uint64_t)claimS * 1000000000ull;
     if (wait > LH_ESC_LIST_WAIT_MAX_S) wait = LH_ESC_LIST_WAIT_MAX_S;
     int expert = r->claims.role == LH_ROLE_EXPERT;
     if (expert) lh_experts_heartbeat(b->experts, r->claims.agent);
@@ -1229,7 +1238,10 @@ enum MHD_Result lh_route_escalations_list(lh_bridge *b, struct MHD_Connection *c
         if (e->num <= (uint64_t)after) continue;
         if (n == limit) { full = 1; break; }
         cursor = e->num;
-        if (expert && want == ST_PENDING && !mayDecideLocked(b, e, r->claims.agent)) continue;
+        if (r->esc.claim_ns) {
+            if (!mayClaimLocked(x, e, r, now)) continue;
+            if (takeLocked(x, e, r->claims.agent, now, r->esc.claim_ns)) { bad = 1; break; }
+        } else if (expert && want == ST_PENDING && !mayDecideLocked(b, e, r->claims.agent)) continue;
         size_t tl;
         const char *t = textLocked(e, &tl);
         bad = !t || (n && lh_growbuf_append(&out, &len, &cap, LIST_MAX, ",", 1)) ||

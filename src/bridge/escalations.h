@@ -1,6 +1,6 @@
 /* escalations.h — expert escalations (issue 13 part 2): an escalate decision whose policy
  * route (lh_escroute) names experts becomes an escalation that experts receive (long-poll,
- * SSE) and decide (quorum: N distinct allows allow, any deny denies) within a deadline
+ * claiming long-poll, SSE) and decide (quorum: N distinct allows allow, any deny denies) within a deadline
  * (then the route's on_timeout action). Builders may wait for the verdict (?wait=) without
  * holding an HTTP worker: their connections are suspended and resumed. Verdicts may be
  * reused (cache_ttl) for the same rule, request and policy revision. Every state change
@@ -10,7 +10,7 @@
  * busy flag: one change of it at a time, from its event to its effect), cv (wakes the
  * timer thread), idle_cv (a change ended); each request's lh_esc_wait (bridge_int.h) is
  * guarded by mu while it waits. No other file touches them. Lock order: mu → the experts'
- * mu.
+ * mu. What an escalation shows of its request (its context) is built by esc_context.c.
  * docs/api.md "Escalations", docs/architecture.md. */
 #ifndef LH_BRIDGE_ESCALATIONS_H
 #define LH_BRIDGE_ESCALATIONS_H
@@ -26,6 +26,7 @@
 #define LH_ESC_REASON_MAX 2000        /* bytes of a verdict's reason */
 #define LH_ESC_WAIT_MAX_S 300         /* a decision waits at most this long */
 #define LH_ESC_LIST_WAIT_MAX_S 60     /* a long-poll of the list */
+#define LH_ESC_CLAIM_MAX_S 3600       /* the lease of a claim (?claim=) */
 
 typedef struct lh_escalations lh_escalations;
 struct lh_bridge;

@@ -117,13 +117,8 @@ static void ostr(obuf *o, const char *s) { oput(o, s, strlen(s)); }
 /* A JSON string value (quoted), truncated to max bytes at a UTF-8 boundary. */
 static void ojson(obuf *o, const char *s, size_t max) {
     char tmp[1024];
-    size_t n = strlen(s);
-    int cut = 0;
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-        cut = 1;
-    }
+    size_t len = strlen(s), n = lh_utf8_cut(s, len, max);
+    int cut = n < len;
     ostr(o, "\"");
     /* escape in pieces so the scratch stays small */
     size_t i = 0;

@@ -7,11 +7,13 @@
  * answerer posts each booked verdict when it falls due. So an expert works its
  * escalations concurrently, each with its own think time, as a person or an LLM agent in
  * a pool would: it is not a queue (one escalation at a time made a quarter of a load run's
- * escalations time out behind each other, whatever the availability). An escalation is
- * given to quorum experts chosen by its id (so they do not all answer it); each is
- * available with probability `availability` (workloads.md: 90%): an unavailable one never
- * answers, and the escalation's deadline decides. Verdicts are allows: the figures are
- * about time.
+ * escalations time out behind each other, whatever the availability). The poller claims
+ * what it is given (?claim=, docs/api.md), so the bridge hands each escalation to quorum
+ * experts of the pool, not to every one of them (handing it to all 16 and having them
+ * pick theirs made the experts' polls most of the bridge's escalation work: docs/load.md).
+ * Each expert is available with probability `availability` (workloads.md: 90%): an
+ * unavailable one never answers, its claim outlives the deadline (CLAIM_S), and the
+ * escalation's deadline decides. Verdicts are allows: the figures are about time.
  *
  * The threads use libcurl (blocking, one keep-alive connection each), apart from the
  * generator's epoll loop. Threads and locks: the counts and stop are under x->mu; each
@@ -29,6 +31,8 @@
 
 #define SEEN_SLOTS 8192            /* escalation ids an expert remembers (direct-mapped by hash) */
 #define DUE_MAX 8192               /* verdicts an expert has booked and not yet posted */
+#define POLL_WAIT_S 10             /* a long-poll's wait (a heartbeat too: the interval is 15 s) */
+#define CLAIM_S 120                /* a claim's lease: past the longest think time (60 s) */
 
 static const double thinkMs[LH_LOAD_SCENARIOS + 1] = {800, 1200, 600, 900, 1000};
 
@@ -88,6 +92,12 @@ static int stopping(lh_load_experts *x) {
     return s;
 }
 
+/* libcurl's progress callback (about once a second): a long-poll ends at the stop. */
+static int onProgress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return stopping(u);
+}
+
 static void count(lh_load_experts *x, uint64_t *what, int scen, double think) {
     pthread_mutex_lock(&x->mu);
     (*what)++;
@@ -115,17 +125,9 @@ static uint32_t idHash(const char *id) {
     return h;
 }
 
-/* Is this expert one of the escalation's quorum experts (chosen by its id)? */
-static int mine(const lh_load_experts *x, int index, const char *id, int quorum) {
-    uint32_t h = idHash(id);
-    int n = x->o.n, first = (int)(h % (uint32_t)n);
-    if (quorum > n) quorum = n;
-    return ((index - first + n) % n) < quorum;
-}
-
-/* Has this expert been given id before? A bridge that honours ?after= never lists an
- * escalation twice; this guards against one that does. Direct-mapped: a collision
- * forgets the older id, whose repeated verdict the bridge refuses (409, not counted). */
+/* Has this expert been given id before? A claim is handed to its expert once; this
+ * guards against a bridge that does otherwise. Direct-mapped: a collision forgets the
+ * older id, whose repeated verdict the bridge refuses (409, not counted). */
 static int seenBefore(expertThread *t, const char *id) {
     char *slot = t->seen[idHash(id) % SEEN_SLOTS];
     if (!strcmp(slot, id)) return 1;
@@ -188,7 +190,7 @@ static void sleepMs(lh_load_experts *x, double ms) {
 /* One keep-alive libcurl handle with the expert's token: 0, or -1. */
 typedef struct conn { CURL *h; struct curl_slist *hdr; cbuf b; char base[128]; } conn;
 
-static int connOpen(conn *k, const lh_load_experts *x, const char *token) {
+static int connOpen(conn *k, lh_load_experts *x, const char *token) {
     char auth[1100];
     memset(k, 0, sizeof(*k));
     snprintf(auth, sizeof(auth), "Authorization: Bearer %.1024s", token);
@@ -203,6 +205,9 @@ static int connOpen(conn *k, const lh_load_experts *x, const char *token) {
     curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->b);
     curl_easy_setopt(k->h, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(k->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(k->h, CURLOPT_XFERINFOFUNCTION, onProgress);
+    curl_easy_setopt(k->h, CURLOPT_XFERINFODATA, (void *)x);
+    curl_easy_setopt(k->h, CURLOPT_NOPROGRESS, 0L);
     snprintf(k->base, sizeof(k->base), "http://%s:%d", x->o.host, x->o.port);
     return 0;
 }
@@ -247,8 +252,8 @@ static void *answerMain(void *arg) {
     return NULL;
 }
 
-/* The poller: registers, then long-polls and books a verdict for each escalation given
- * to this expert (and available for it), without waiting for any of them. */
+/* The poller: registers, then long-polls, claiming, and books a verdict for each
+ * escalation it is given (if available for it), without waiting for any of them. */
 static void *expertMain(void *arg) {
     expertThread *t = arg;
     lh_load_experts *x = t->x;
@@ -260,27 +265,22 @@ static void *expertMain(void *arg) {
         count(x, &x->errors, -1, 0);
         goto out;
     }
-    /* The list's cursor: each poll asks only for escalations not listed before, so a poll
-     * waits while nothing new arrives (without it every poll returned every pending
-     * escalation, and the experts' polls and their JSON were most of the escalation
-     * traffic's cost, on both sides). */
-    json_int_t cursor = 0;
+    /* A claiming poll is answered with escalations no other expert holds, and waits while
+     * there are none; it needs no cursor. */
+    snprintf(url, sizeof(url), "%s/v1/escalations?state=pending&wait=%d&claim=%d", k.base, POLL_WAIT_S, CLAIM_S);
     while (!stopping(x)) {
-        snprintf(url, sizeof(url), "%s/v1/escalations?state=pending&wait=1&after=%lld", k.base, (long long)cursor);
         long code = call(k.h, k.hdr, &k.b, url, NULL);
+        if (stopping(x)) break;   /* the long-poll was cut short by the stop */
         count(x, &x->polls, -1, 0);
         if (code != 200) { count(x, &x->errors, -1, 0); sleepMs(x, 100); continue; }
         json_t *j = json_loadb(k.b.p, k.b.n, 0, NULL);
         json_t *arr = json_object_get(j, "escalations"), *e;
-        if (json_is_integer(json_object_get(j, "cursor"))) cursor = json_integer_value(json_object_get(j, "cursor"));
         size_t i;
         int fresh = 0;
         json_array_foreach(arr, i, e) {
             const char *id = json_string_value(json_object_get(e, "id"));
             if (!id || strlen(id) > 23 || seenBefore(t, id)) continue;
             fresh++;
-            int q = (int)json_integer_value(json_object_get(e, "quorum"));
-            if (!mine(x, t->index, id, q > 0 ? q : 1)) continue;
             const char *cmd = json_string_value(json_object_get(json_object_get(json_object_get(e, "request"), "input"), "command"));
             int scen = cmd ? lh_load_scenario_of(cmd) : -1;
             if (urand(&t->rng) >= x->o.availability) { count(x, &x->skipped, scen, 0); continue; }
@@ -289,9 +289,9 @@ static void *expertMain(void *arg) {
             if (book(t, id, scen, think)) count(x, &x->errors, scen, 0);
         }
         json_decref(j);
-        /* Nothing new (a bridge without cursors answers at once while any is pending):
+        /* Nothing new though the wait did not run out (a bridge that repeats itself):
          * wait a little instead of spinning. */
-        if (!fresh) sleepMs(x, 50);
+        if (!fresh && arr && json_array_size(arr)) sleepMs(x, 50);
     }
 out:
     connClose(&k);

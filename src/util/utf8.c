@@ -2,6 +2,7 @@
 #include "util/utf8.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t lh_utf8_prefix(const char *str, size_t len) {
@@ -37,4 +38,14 @@ size_t lh_utf8_prefix(const char *str, size_t len) {
         i += n + 1;
     }
     return len;
+}
+
+char *lh_utf8_dup_cut(const char *s, size_t max) {
+    size_t n = lh_utf8_cut(s, strlen(s), max);
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
 }

@@ -26,6 +26,10 @@ rules:
     reason: a change that needs two database experts
     match: {program: esc-quorum}
     escalate: {quorum: 2}
+  - id: esc-claim
+    action: escalate
+    reason: one database expert of a pool
+    match: {program: esc-claim}
   - id: esc-tdeny
     action: escalate
     reason: times out to the default action
@@ -163,6 +167,79 @@ suite() { # LABEL [serve flags...]
   check "$L: after must be a number (400)" '[ "$code" = 400 ] && is_error bad_request'
   verdict "$E2" "$cid" deny "cursor test done"
   wait_for '[ -s "$W/c1.out" ]'
+
+  # ---- claims (?claim=S): a pool of experts shares the escalations, quorum experts each
+  # has: the number of escalations with COMMAND (the prefix) in $body, and their ids
+  has() { jq --arg c "$1" '[.escalations[] | select(.request.input.command | startswith($c))] | length' <<<"$body" 2>/dev/null; }
+  idof() { jq -r --arg c "$1" '[.escalations[] | select(.request.input.command | startswith($c))][0].id // empty' <<<"$body" 2>/dev/null; }
+  validate_bg k1 "$B1" "esc-claim --step one" 120
+  req GET "/v1/escalations?state=pending&wait=60&claim=300" "$E1"
+  local k1; k1=$(idof "esc-claim --step one")
+  check "$L: a claiming long-poll is handed the new escalation" '[ "$code" = 200 ] && [ -n "$k1" ]'
+  req GET "/v1/escalations?state=pending&wait=1&claim=300" "$E2"
+  check "$L: ... and no other claiming expert is, while the claim holds (quorum 1)" \
+    '[ "$code" = 200 ] && [ "$(has "esc-claim --step one")" = 0 ]'
+  req GET "/v1/escalations?state=pending&wait=1&claim=300" "$E1"
+  check "$L: ... nor its holder again" '[ "$code" = 200 ] && [ "$(has "esc-claim --step one")" = 0 ]'
+  req GET "/v1/escalations?state=pending" "$E2"
+  check "$L: a plain list still shows it to every expert that may decide it" \
+    '[ "$code" = 200 ] && [ "$(has "esc-claim --step one")" = 1 ]'
+  verdict "$E1" "$k1" allow "claimed and checked"
+  wait_for '[ -s "$W/k1.out" ]'
+  check "$L: the claim's holder decides it, and the waiting builder gets allow" \
+    'jq -e ".decision == \"allow\" and .tier == \"expert\"" "$W/k1.out" >/dev/null'
+  validate_bg k2 "$B1" "esc-claim --step lapse" 120
+  req GET "/v1/escalations?state=pending&wait=60&claim=1" "$E1"
+  local k2; k2=$(idof "esc-claim --step lapse")
+  req GET "/v1/escalations?state=pending&wait=60&claim=300" "$E2"
+  check "$L: when a claim's lease ends unanswered, the escalation is handed to another claiming expert" \
+    '[ -n "$k2" ] && [ "$code" = 200 ] && [ "$(idof "esc-claim --step lapse")" = "$k2" ]'
+  verdict "$E2" "$k2" deny "lapse test done"
+  wait_for '[ -s "$W/k2.out" ]'
+  # two claiming long-polls at once: each escalation goes to one of them, the next to the other
+  claim_bg() {
+    curl -s --max-time 120 -H "Authorization: Bearer $2" "$URL/v1/escalations?state=pending&wait=60&claim=300" \
+      > "$W/$1.out.tmp" && mv "$W/$1.out.tmp" "$W/$1.out" &
+  }
+  claim_bg p1 "$E1"; claim_bg p2 "$E2"
+  validate_bg k3 "$B1" "esc-claim --step pool-a" 120
+  wait_for '[ -s "$W/p1.out" ] || [ -s "$W/p2.out" ]'
+  validate_bg k4 "$B2" "esc-claim --step pool-b" 120
+  wait_for '[ -s "$W/p1.out" ] && [ -s "$W/p2.out" ]'
+  check "$L: two experts claiming at once are handed one escalation each, not both the same" \
+    'jq -se "[.[] | [.escalations[].request.input.command]] | (map(length) == [1, 1]) and (add | sort) == [\"esc-claim --step pool-a\", \"esc-claim --step pool-b\"]" "$W/p1.out" "$W/p2.out" >/dev/null'
+  for f in p1 p2; do
+    local pid; pid=$(jq -r '.escalations[0].id // empty' "$W/$f.out")
+    [ -n "$pid" ] && verdict "$ADM" "$pid" allow "pool test done"
+  done
+  wait_for '[ -s "$W/k3.out" ] && [ -s "$W/k4.out" ]'
+  # quorum 2: two claims at once, not a third (the admin, who may decide anything, claims
+  # as a third expert here)
+  validate_bg k5 "$B1" "esc-quorum --step claims" 120
+  req GET "/v1/escalations?state=pending&wait=60&claim=300" "$E1"
+  local k5; k5=$(idof "esc-quorum --step claims")
+  req GET "/v1/escalations?state=pending&wait=60&claim=300" "$E2"
+  check "$L: an escalation of quorum 2 is handed to two claiming experts" \
+    '[ -n "$k5" ] && [ "$(idof "esc-quorum --step claims")" = "$k5" ]'
+  req GET "/v1/escalations?state=pending&claim=300" "$ADM"
+  check "$L: ... and not to a third while both claims hold" '[ "$code" = 200 ] && [ "$(has "esc-quorum --step claims")" = 0 ]'
+  verdict "$E1" "$k5" allow "one"; verdict "$E2" "$k5" allow "two"
+  check "$L: ... whose two allows decide it" '[ "$code" = 200 ] && jq -e ".state == \"decided\" and .decision == \"allow\"" <<<"$body" >/dev/null'
+  wait_for '[ -s "$W/k5.out" ]'
+  # a verdict ends its expert's claim: one allow of two, then the next claim is handed it
+  validate_bg k6 "$B1" "esc-quorum --step claim-voted" 120
+  req GET "/v1/escalations?state=pending&wait=60&claim=300" "$E1"
+  local k6; k6=$(idof "esc-quorum --step claim-voted")
+  verdict "$E1" "$k6" allow "one"
+  req GET "/v1/escalations?state=pending&claim=300" "$E2"
+  check "$L: after its holder's allow (quorum 2), the escalation is handed to the next claiming expert" \
+    '[ -n "$k6" ] && [ "$code" = 200 ] && [ "$(idof "esc-quorum --step claim-voted")" = "$k6" ]'
+  verdict "$E2" "$k6" allow "two"
+  wait_for '[ -s "$W/k6.out" ]'
+  req GET "/v1/escalations?state=pending&claim=x" "$E1"
+  check "$L: claim must be a number of seconds (400)" '[ "$code" = 400 ] && is_error bad_request'
+  req GET "/v1/escalations?state=all&claim=5" "$E1"
+  check "$L: claim applies to pending only (400)" '[ "$code" = 400 ] && is_error bad_request'
 
   # ---- quorum 2, two allows → allow
   validate_bg q2 "$B1" "esc-quorum --step two" 120

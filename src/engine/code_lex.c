@@ -336,6 +336,17 @@ static void pyImport(canon *c, tok *t) {
     u = take(c);    /* import */
     gapTo(c, &u);
     put(&c->out, u.s, u.n);
+    tok star = peek(c, 0);
+    if (isP(&star, '*')) {   /* from M import *: M's runners by their bare names (advcontent3) */
+        static const char *const froms[][8] = {
+            {"os", "system", "popen", "execv", "execvp", "execl", "execlp", NULL},
+            {"subprocess", "call", "run", "Popen", "check_call", "check_output", "getoutput", "getstatusoutput"},
+            {"shutil", "rmtree", NULL}, {"pty", "spawn", NULL}, {"importlib", "import_module", NULL}};
+        for (size_t i = 0; i < sizeof(froms) / sizeof(froms[0]); i++)
+            for (int k = 1; !strcmp(mod, froms[i][0]) && k < 8 && froms[i][k]; k++)
+                addAlias(c, froms[i][k], strlen(froms[i][k]), lh_arena_printf(c->a, "%s.%s", mod, froms[i][k]));
+        return;
+    }
     for (;;) {
         tok name = peek(c, 0);
         if (isP(&name, '(')) { name = take(c); gapTo(c, &name); put(&c->out, name.s, name.n); continue; }
@@ -475,7 +486,9 @@ static int byString(canon *c, tok *t) {
     /* __import__('os'), require('child_process'), importlib.import_module('os') -> os */
     int imp = (isId(t, "__import__") && l == LH_LANG_PYTHON) || (isId(t, "require") && l == LH_LANG_JS);
     int skip = 0;
-    if (isId(t, "importlib") && l == LH_LANG_PYTHON) {
+    const char *al = l == LH_LANG_PYTHON && t->k == T_ID ? aliasOf(c, t) : NULL;
+    if (al && !strcmp(al, "importlib.import_module")) imp = 1;   /* from importlib import import_module [as f] */
+    if ((isId(t, "importlib") || (al && !strcmp(al, "importlib"))) && l == LH_LANG_PYTHON) {
         tok dot = peek(c, 0), im = peek(c, 1);
         if (isP(&dot, '.') && isId(&im, "import_module")) { imp = 1; skip = 2; }
     }
@@ -554,7 +567,7 @@ static const char *otherName(lh_lang lang, const tok *t, const tok *dot, const t
  * Perl); Python also joins adjacent literals ("cpu_" "count"). */
 static int concatOp(lh_lang l, const tok *t) {
     if (isP(t, '+')) return l == LH_LANG_PYTHON || l == LH_LANG_JS || l == LH_LANG_RUBY;
-    if (isP(t, '.')) return l == LH_LANG_PHP || l == LH_LANG_PERL;
+    if (isP(t, '.')) return l == LH_LANG_PHP || l == LH_LANG_PERL || l == LH_LANG_LUA;   /* Lua: `..` */
     return 0;
 }
 
@@ -591,8 +604,13 @@ static const char *foldStrings(lh_arena *a, lh_lang lang, const char *code, size
         for (;;) {
             lexer save = L;
             tok s2 = next;
-            if (concatOp(lang, &next)) s2 = nextTok(&L);
-            else if (lang != LH_LANG_PYTHON || next.k != T_STR) break;
+            if (concatOp(lang, &next)) {
+                s2 = nextTok(&L);
+                if (lang == LH_LANG_LUA) {   /* the second dot of `..` */
+                    if (!isP(&s2, '.') || s2.s != next.s + 1) { L = save; break; }
+                    s2 = nextTok(&L);
+                }
+            } else if (lang != LH_LANG_PYTHON || next.k != T_STR) break;
             char *more = s2.k == T_STR ? strText(a, lang, &s2, &interp) : NULL;
             tok after = nextTok(&L);
             if (!more || interp || bindsTighter(lang, &after)) { L = save; break; }

@@ -1,0 +1,653 @@
+/* content_files3.c — more files whose content a tool runs by itself, added by the
+ * content-side attack round 3 (advcontent3): Gradle and Kotlin build scripts, Maven and
+ * Ant XML, Meson, R start-up files, vim and gdb start-up files, Procfiles, editor launch
+ * configurations and terminal profiles, composer and devbox hooks, TOML run keys, Nix
+ * shell hooks, Bazel genrules, sbt and mix build files, `configure`, code files of more
+ * tools (SCons, waf, conan, irb, pry, fastlane, Makefile.PL …), a docker:// action's args
+ * and pytest's addopts. Each reader adds shell units (ending in LH_CONTENT_UNIT) to the
+ * caller's text; an_content.c judges them. */
+#include "engine/content_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+
+static int idChar(char ch) { return isalnum((unsigned char)ch) || ch == '_'; }
+
+/* A home-directory expression of a build language at p: its length, or 0. Quotes are
+ * matched either way ('HOME' or "HOME"). */
+static size_t homeExpr(const char *p, const char *end) {
+    static const char *const homes[] = {"System.getProperty('user.home')", "System.getenv('HOME')",
+                                        "${user.home}", "${env.HOME}", "Sys.getenv('HOME')", "path.expand('~')",
+                                        "std::env::var('HOME').unwrap()", "env::var('HOME').unwrap()",
+                                        "Deno.env.get('HOME')", "os.homedir()", "System.user_home()",
+                                        "System.get_env('HOME')", "os.getenv('HOME')", NULL};
+    for (int i = 0; homes[i]; i++) {
+        size_t n = strlen(homes[i]), k = 0;
+        if ((size_t)(end - p) < n) continue;
+        for (; k < n; k++) {
+            char a = homes[i][k], b = p[k];
+            if (a == '\'' ? (b != '\'' && b != '"') : a != b) break;
+        }
+        if (k == n) return n;
+    }
+    return 0;
+}
+
+/* A string literal at p ('…', "…", r"…", """…""", Kotlin/Groovy/R/Elixir): sets *s..*e
+ * to its text and returns the position past it, or NULL when p is no literal. */
+static const char *strAt(const char *p, const char *end, const char **s, const char **e) {
+    if (p < end && *p == 'r' && p + 1 < end && p[1] == '"') p++;
+    if (p >= end || (*p != '"' && *p != '\'')) return NULL;
+    char q = *p;
+    int triple = end - p >= 3 && p[1] == q && p[2] == q;
+    const char *b = p + (triple ? 3 : 1);
+    for (const char *x = b; x < end; x++) {
+        if (*x == '\\') { x++; continue; }
+        if (*x == q && (!triple || (end - x >= 3 && x[1] == q && x[2] == q))) {
+            *s = b;
+            *e = x;
+            return x + (triple ? 3 : 1);
+        }
+    }
+    return NULL;
+}
+
+static const char *blanks(const char *p, const char *end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+/* The words of a call's argument list at p: string literals (each a word) and home
+ * expressions (~), past openers `(` `[` `c(` `listOf(`, separators and named-argument
+ * labels (`args =`, `args:`); it stops at anything else. One literal alone is a command
+ * line (system("cmd"), Runtime.exec("cmd")); several are a command's words. Adds the
+ * unit when it found a word; returns how many. */
+static int wordList(text *sh, const char *pre, const char *p, const char *end) {
+    text w = {sh->c, NULL, 0, 0};
+    adds(&w, "");
+    const char *one = NULL, *onee = NULL;
+    int n = 0;
+    for (int guard = 0; p < end && guard < 256; guard++) {
+        p = blanks(p, end);
+        if (p >= end) break;
+        const char *s, *e, *q;
+        size_t h;
+        if (*p == '(' || *p == '[' || *p == ',' || *p == '&' || *p == '=' || *p == ']') { p++; continue; }
+        if ((q = strAt(p, end, &s, &e)) != NULL) {
+            if (n++) adds(&w, " ");
+            addQuoted(&w, s, (size_t)(e - s));
+            one = s;
+            onee = e;
+            p = q;
+            continue;
+        }
+        if ((h = homeExpr(p, end)) != 0) {
+            if (n++) adds(&w, " ");
+            adds(&w, "~");
+            one = NULL;
+            p += h;
+            continue;
+        }
+        if (idChar(*p)) {   /* c( listOf( arrayOf( an opener; NAME = / NAME: a label */
+            const char *x = p;
+            while (x < end && (idChar(*x) || *x == '.')) x++;
+            const char *y = blanks(x, end);
+            if (y < end && *y == '(' ) { p = y + 1; continue; }
+            if (y < end && *y == ':' && (y + 1 >= end || y[1] != ':')) { p = y + 1; continue; }
+            if (y < end && *y == '=' && (y + 1 >= end || y[1] != '=')) { p = y + 1; continue; }
+        }
+        break;
+    }
+    if (!n) return 0;
+    if (pre) adds(sh, pre);
+    if (n == 1 && one) add(sh, one, (size_t)(onee - one));
+    else add(sh, w.s, w.n);
+    adds(sh, "\n" LH_CONTENT_UNIT);
+    return n;
+}
+
+/* Each marker (a call or key that runs a command) with its argument list, at a word
+ * boundary (not inside a name or right after a quote). pre is put before the words. */
+static void markers(text *sh, const char *s, size_t len, const char *const *marks, const char *pre) {
+    const char *end = s + len;
+    for (int i = 0; marks[i]; i++) {
+        size_t mn = strlen(marks[i]);
+        for (const char *p = s; (p = memmem(p, (size_t)(end - p), marks[i], mn)) != NULL; p += mn) {
+            if (p > s && (idChar(p[-1]) || p[-1] == '\'' || p[-1] == '"' || (p[-1] == '.' && idChar(marks[i][0]))))
+                continue;
+            if (idChar(marks[i][mn - 1]) && p + mn < end && idChar(p[mn])) continue;
+            wordList(sh, pre, p + mn, end);
+        }
+    }
+}
+
+/* A literal or a list right before `.execute()` (Groovy) or `.!` (sbt): "cmd".execute(),
+ * ['sh', '-c', 'x'].execute(). */
+static void backCalls(text *sh, const char *s, size_t len, const char *call) {
+    const char *end = s + len;
+    size_t cn = strlen(call);
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), call, cn)) != NULL; p += cn) {
+        if (p == s) continue;
+        char last = p[-1];
+        const char *b = p - 1;
+        if (last == '\'' || last == '"') {
+            while (b > s && b[-1] != last) b--;
+            if (b > s) { add(sh, b, (size_t)(p - 1 - b)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        } else if (last == ']') {
+            while (b > s && *b != '[') b--;
+            if (*b == '[') wordList(sh, NULL, b, p);
+        }
+    }
+}
+
+/* ---- XML: Maven's exec-maven-plugin and antrun, Ant's build.xml ------------------------- */
+
+/* Add XML text p..e with entities decoded and ${user.home} as ~ (other ${NAME}: NAME). */
+static void addXml(text *t, const char *p, const char *e) {
+    static const char *const ent[][2] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""},
+                                         {"&apos;", "'"}, {"${user.home}", "~"}, {"${env.HOME}", "~"}};
+    while (p < e) {
+        int hit = 0;
+        for (size_t i = 0; i < sizeof(ent) / sizeof(ent[0]) && !hit; i++) {
+            size_t n = strlen(ent[i][0]);
+            if ((size_t)(e - p) >= n && !memcmp(p, ent[i][0], n)) { adds(t, ent[i][1]); p += n; hit = 1; }
+        }
+        const char *cb = !hit && e - p > 2 && p[0] == '$' && p[1] == '{' ? memchr(p, '}', (size_t)(e - p)) : NULL;
+        if (cb) { add(t, p + 2, (size_t)(cb - p - 2)); p = cb + 1; hit = 1; }   /* ${project.x}: a word */
+        if (!hit) { add(t, p, 1); p++; }
+    }
+}
+
+/* The text of <tag>…</tag> at or after p (before lim), or NULL; *te is its end. */
+static const char *xmlText(const char *p, const char *lim, const char *tag, const char **te) {
+    char open[40], close[40];
+    snprintf(open, sizeof(open), "<%s>", tag);
+    snprintf(close, sizeof(close), "</%s>", tag);
+    const char *a = memmem(p, (size_t)(lim - p), open, strlen(open));
+    if (!a) return NULL;
+    a += strlen(open);
+    const char *b = memmem(a, (size_t)(lim - a), close, strlen(close));
+    if (!b) return NULL;
+    *te = b;
+    return a;
+}
+
+/* The value of attribute name="…" inside the tag p..e, or NULL. */
+static const char *xmlAttr(const char *p, const char *e, const char *name, const char **ve) {
+    size_t n = strlen(name);
+    for (const char *x = p; (x = memmem(x, (size_t)(e - x), name, n)) != NULL; x += n) {
+        if (x > p && idChar(x[-1])) continue;
+        const char *v = x + n;
+        if (v + 1 < e && *v == '=' && (v[1] == '"' || v[1] == '\'')) {
+            const char *q = memchr(v + 2, v[1], (size_t)(e - v - 2));
+            if (q) { *ve = q; return v + 2; }
+        }
+    }
+    return NULL;
+}
+
+static void xmlFile(text *sh, const char *s, size_t len) {
+    const char *end = s + len, *te, *ae;
+    /* exec-maven-plugin: <executable> with <argument>s or <commandlineArgs> */
+    for (const char *p = s; (p = xmlText(p, end, "executable", &te)) != NULL; p = te) {
+        const char *stop = memmem(te, (size_t)(end - te), "</configuration>", 16);
+        if (!stop) stop = end;
+        addXml(sh, p, te);
+        const char *a;
+        if ((a = xmlText(te, stop, "commandlineArgs", &ae)) != NULL) { adds(sh, " "); addXml(sh, a, ae); }
+        for (const char *q = te; (a = xmlText(q, stop, "argument", &ae)) != NULL; q = ae) {
+            text w = {sh->c, NULL, 0, 0};
+            adds(&w, "");
+            addXml(&w, a, ae);
+            adds(sh, " ");
+            addQuoted(sh, w.s, w.n);
+        }
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+    /* Ant (also inside antrun): <exec executable="…"> <arg value="…"/> <arg line="…"/>; <delete dir|file="…"/> */
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "<exec", 5)) != NULL; p += 5) {
+        const char *tagEnd = memchr(p, '>', (size_t)(end - p));
+        if (!tagEnd) break;
+        const char *v = xmlAttr(p, tagEnd, "executable", &ae);
+        if (!v) continue;
+        addXml(sh, v, ae);
+        const char *stop = memmem(tagEnd, (size_t)(end - tagEnd), "</exec>", 7);
+        if (!stop || tagEnd[-1] == '/') stop = tagEnd;
+        for (const char *q = tagEnd; (q = memmem(q, (size_t)(stop - q), "<arg ", 5)) != NULL; q += 5) {
+            const char *ge = memchr(q, '>', (size_t)(stop - q));
+            if (!ge) break;
+            const char *lv = xmlAttr(q, ge, "line", &ae);
+            if (lv) { adds(sh, " "); addXml(sh, lv, ae); continue; }
+            lv = xmlAttr(q, ge, "value", &ae);
+            if (!lv) continue;
+            text w = {sh->c, NULL, 0, 0};
+            adds(&w, "");
+            addXml(&w, lv, ae);
+            adds(sh, " ");
+            addQuoted(sh, w.s, w.n);
+        }
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "<delete ", 8)) != NULL; p += 8) {
+        const char *ge = memchr(p, '>', (size_t)(end - p));
+        if (!ge) break;
+        const char *v = xmlAttr(p, ge, "dir", &ae);
+        if (!v) v = xmlAttr(p, ge, "file", &ae);
+        if (!v) continue;
+        adds(sh, "rm -rf ");
+        text w = {sh->c, NULL, 0, 0};
+        adds(&w, "");
+        addXml(&w, v, ae);
+        if (w.n && w.s[0] == '~') { add(sh, w.s, w.n); }   /* ~ must stay unquoted */
+        else addQuoted(sh, w.s, w.n);
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+}
+
+/* ---- line readers ----------------------------------------------------------------------- */
+
+/* Procfile: `name: command` per line. */
+static void procfile(text *sh, const char *s, size_t len) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (idChar(*k) || *k == '-' || *k == '.')) k++;
+        if (k > p && k < e && *k == ':') { add(sh, k + 1, (size_t)(e - k - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+static int startsWord(const char *p, const char *e, const char *w) {
+    size_t n = strlen(w);
+    return (size_t)(e - p) >= n && !strncmp(p, w, n) && (p + n == e || !idChar(p[n]));
+}
+
+/* One vim Ex command line: `:`, `silent(!)`, `autocmd EVENT PATTERN` and `exe "…"`
+ * taken off (depth-bounded); a `!cmd` is a shell command. */
+static void vimLine(text *sh, const char *p, const char *e, int depth) {
+    for (int guard = 0; guard < 8; guard++) {
+        while (p < e && (*p == ' ' || *p == '\t' || *p == ':')) p++;
+        if (startsWord(p, e, "silent")) { p += 6; if (p < e && *p == '!') p++; continue; }
+        if (startsWord(p, e, "autocmd") || startsWord(p, e, "au")) {
+            for (int f = 0; f < 3 && p < e; f++) {   /* the command, the event, the pattern */
+                while (p < e && *p != ' ' && *p != '\t') p++;
+                while (p < e && (*p == ' ' || *p == '\t')) p++;
+            }
+            continue;
+        }
+        if ((startsWord(p, e, "exe") || startsWord(p, e, "execute")) && depth < 3) {
+            while (p < e && idChar(*p)) p++;
+            p = blanks(p, e);
+            const char *s, *x;
+            if (strAt(p, e, &s, &x)) vimLine(sh, s, x, depth + 1);
+            return;
+        }
+        break;
+    }
+    if (p < e && *p == '!') { add(sh, p + 1, (size_t)(e - p - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
+}
+
+static void vimrc(text *sh, const char *s, size_t len) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end);
+        vimLine(sh, p, e, 0);
+        p = e < end ? e + 1 : end;
+    }
+    static const char *const calls[] = {"system(", "systemlist(", "jobstart(", "termopen(", NULL};
+    markers(sh, s, len, calls, NULL);
+}
+
+/* .gdbinit / .lldbinit: `shell CMD`, `!CMD`, `platform shell CMD`; `python CODE`. */
+static void gdbinit(text *sh, const char *s, size_t len) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (*k == ' ' || *k == '\t')) k++;
+        if (startsWord(k, e, "platform")) { k += 8; while (k < e && *k == ' ') k++; }
+        if (startsWord(k, e, "shell")) { add(sh, k + 5, (size_t)(e - k - 5)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        else if (k < e && *k == '!') { add(sh, k + 1, (size_t)(e - k - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        else if (startsWord(k, e, "python") && k + 6 < e) {
+            adds(sh, "python3 -c ");
+            addQuoted(sh, k + 7, (size_t)(e - k - 7));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* TOML (and .replit) keys whose value is a command: `key = "…"`, `'…'`, `"""…"""`, or an
+ * array of commands. */
+static void tomlKeys(text *sh, const char *s, size_t len, const char *const *keys) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (*k == ' ' || *k == '\t')) k++;
+        for (int i = 0; keys[i]; i++) {
+            size_t n = strlen(keys[i]);
+            const char *v = k + n;
+            if ((size_t)(e - k) <= n || strncmp(k, keys[i], n)) continue;
+            while (v < e && *v == ' ') v++;
+            if (v >= e || *v != '=') continue;
+            v = blanks(v + 1, end);
+            const char *a, *b, *q;
+            if (v < end && *v == '[') {
+                for (q = v + 1; q < end && *q != ']';) {
+                    q = blanks(q, end);
+                    if (q < end && *q == ',') { q++; continue; }
+                    const char *r = strAt(q, end, &a, &b);
+                    if (!r) break;
+                    add(sh, a, (size_t)(b - a));
+                    adds(sh, "\n" LH_CONTENT_UNIT);
+                    q = r;
+                }
+            } else if ((q = strAt(v, end, &a, &b)) != NULL) {
+                add(sh, a, (size_t)(b - a));
+                adds(sh, "\n" LH_CONTENT_UNIT);
+                if (q > e) e = lineEnd(q, end);   /* a multi-line string */
+            }
+            break;
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* Nix: shellHook = ''…''; or "…"; */
+static void nixHooks(text *sh, const char *s, size_t len) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "shellHook", 9)) != NULL; p += 9) {
+        const char *v = blanks(p + 9, end);
+        if (v >= end || *v != '=') continue;
+        v = blanks(v + 1, end);
+        const char *a, *b;
+        if (end - v >= 2 && v[0] == '\'' && v[1] == '\'') {
+            a = v + 2;
+            b = memmem(a, (size_t)(end - a), "''", 2);
+            if (!b) b = end;
+        } else if (!strAt(v, end, &a, &b)) {
+            continue;
+        }
+        add(sh, a, (size_t)(b - a));
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+}
+
+/* JSON keys whose value is a command or an array of commands (composer's event
+ * scripts, devbox's init_hook). */
+static void jsonCmds(text *sh, const char *s, size_t len, const char *const *keys) {
+    const char *end = s + len;
+    for (int i = 0; keys[i]; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "\"%s\"", keys[i]);
+        size_t kn = strlen(key);
+        for (const char *p = s; (p = memmem(p, (size_t)(end - p), key, kn)) != NULL; p += kn) {
+            const char *v = blanks(p + kn, end), *a, *b, *q;
+            if (v >= end || *v != ':') continue;
+            v = blanks(v + 1, end);
+            int list = v < end && *v == '[';
+            for (q = list ? v + 1 : v; q < end;) {
+                q = blanks(q, end);
+                if (list && q < end && *q == ',') { q++; continue; }
+                if (q >= end || *q != '"') break;
+                const char *r = strAt(q, end, &a, &b);
+                if (!r) break;
+                text d;
+                lh_ct_json_string(sh->c, q, end, &d);
+                add(sh, d.s ? d.s : "", d.n);
+                adds(sh, "\n" LH_CONTENT_UNIT);
+                q = r;
+                if (!list) break;
+            }
+        }
+    }
+}
+
+/* ---- pytest's addopts, a docker:// action's args ------------------------------------------ */
+
+/* addopts: --basetemp=DIR (pytest empties it before the run) is `rm -rf DIR`; -p MOD
+ * loads MOD as a plugin (content.tool-program) unless it is `no:NAME`. */
+static void addopts(lh_ctx *c, text *sh, const char *s, size_t len) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "addopts", 7)) != NULL; p += 7) {
+        const char *e = lineEnd(p, end);
+        for (const char *q = p + 7; q < e;) {
+            while (q < e && (*q == ' ' || *q == '=' || *q == '"' || *q == '\'' || *q == '[' || *q == ',')) q++;
+            const char *w = q;
+            while (q < e && *q != ' ' && *q != '"' && *q != '\'' && *q != ',') q++;
+            size_t n = (size_t)(q - w);
+            if (n > 11 && !strncmp(w, "--basetemp=", 11)) {
+                adds(sh, "rm -rf ");
+                add(sh, w + 11, n - 11);
+                adds(sh, "\n" LH_CONTENT_UNIT);
+            } else if (n >= 2 && !strncmp(w, "-p", 2)) {
+                const char *m = w + 2;
+                if (m == q) { m = q; while (m < e && *m == ' ') m++; }
+                if (m < e && strncmp(m, "no:", 3)) lh_emit(c, -1, LH_RULE(TOOL_PROGRAM), "addopts -p");
+            }
+        }
+    }
+}
+
+/* A workflow step `uses: docker://IMAGE` runs the image with `with: args:` (after an
+ * `entrypoint:`, else the image's own program, named after the image). */
+static void dockerActions(text *sh, const char *s, size_t len) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "docker://", 9)) != NULL; p += 9) {
+        const char *img = p + 9, *ie = img;
+        while (ie < end && *ie != ' ' && *ie != '\n' && *ie != '\r' && *ie != '"' && *ie != '\'' && *ie != ':') ie++;
+        const char *base = ie;
+        while (base > img && base[-1] != '/') base--;
+        const char *ls = p;
+        while (ls > s && ls[-1] != '\n') ls--;
+        size_t ind = indentOf(ls, p);
+        const char *ent = NULL, *ente = NULL, *args = NULL, *argse = NULL;
+        for (const char *q = lineEnd(p, end); q < end;) {
+            q++;
+            const char *qe = lineEnd(q, end);
+            size_t qi = indentOf(q, qe);
+            if (q + qi < qe && qi <= ind && q[qi] == '-') break;
+            if (q + qi < qe && qi < ind) break;
+            const char *k = q + qi;
+            if (startsWord(k, qe, "entrypoint") && k[10] == ':') { ent = blanks(k + 11, qe); ente = qe; }
+            if (startsWord(k, qe, "args") && k[4] == ':') { args = blanks(k + 5, qe); argse = qe; }
+            q = qe;
+        }
+        if (!args) continue;
+        const char *a, *b;
+        if (ent && strAt(ent, ente, &a, &b)) { ent = a; ente = b; }
+        if (ent) add(sh, ent, (size_t)(ente - ent));
+        else add(sh, base, (size_t)(ie - base));
+        adds(sh, " ");
+        if (strAt(args, argse, &a, &b)) { args = a; argse = b; }
+        add(sh, args, (size_t)(argse - args));
+        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+}
+
+/* A workflow step's `shell: CMD {0}` (a custom shell runs the step's script file as
+ * CMD's argument): CMD with {0} as a file name. */
+static void customShells(text *sh, const char *s, size_t len) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
+        const char *e = lineEnd(p, end), *k = p;
+        while (k < e && (*k == ' ' || *k == '\t' || *k == '-')) k++;
+        if (startsWord(k, e, "shell") && k + 5 < e && k[5] == ':') {
+            const char *v = blanks(k + 6, e), *a, *b, *x;
+            if (strAt(v, e, &a, &b)) { v = a; e = b; }
+            if ((x = memmem(v, (size_t)(e - v), "{0}", 3)) != NULL) {
+                add(sh, v, (size_t)(x - v));
+                adds(sh, "step.sh");
+                add(sh, x + 3, (size_t)(e - x - 3));
+                adds(sh, "\n" LH_CONTENT_UNIT);
+            }
+            e = lineEnd(p, end);
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
+/* The string values (or arrays of strings) of the object under "key" (lint-staged's
+ * glob: command map), each a command. */
+static void jsonObjectCmds(text *sh, const char *s, size_t len, const char *key) {
+    const char *end = s + len;
+    size_t kn = strlen(key);
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), key, kn)) != NULL; p += kn) {
+        const char *v = blanks(p + kn, end);
+        if (v >= end || *v != ':') continue;
+        v = blanks(v + 1, end);
+        if (v >= end || *v != '{') continue;
+        int depth = 0, isKey = 1;
+        for (const char *q = v; q < end; q++) {
+            if (*q == '{' || *q == '[') { depth++; continue; }
+            if (*q == '}' || *q == ']') { if (--depth <= 0) break; continue; }
+            if (*q == ',') { if (depth == 1) isKey = 1; continue; }
+            if (*q == ':') { isKey = 0; continue; }
+            if (*q != '"') continue;
+            text d;
+            const char *r = lh_ct_json_string(sh->c, q, end, &d);
+            if (!r) break;
+            if (!isKey && d.s) { add(sh, d.s, d.n); adds(sh, "\n" LH_CONTENT_UNIT); }
+            q = r - 1;
+        }
+    }
+}
+
+/* ---- by file name ------------------------------------------------------------------------ */
+
+static void fileCode3(text *sh, const char *interp, const char *s, size_t len) {
+    if (!len) return;
+    adds(sh, LH_FILE_CODE_MARK);
+    adds(sh, interp);
+    addQuoted(sh, s, len);
+    adds(sh, "\n" LH_CONTENT_UNIT);
+}
+
+static int named(const char *base, const char *const *names) {
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(base, names[i])) return 1;
+    return 0;
+}
+
+int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text *sh) {
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    static const char *const pytestFiles[] = {"pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", NULL};
+    if (named(base, pytestFiles)) addopts(c, sh, s, len);
+    if (strstr(path, ".github/workflows/") && memmem(s, len, "docker://", 9)) dockerActions(sh, s, len);
+    if (strstr(path, ".github/workflows/") && memmem(s, len, "{0}", 3)) customShells(sh, s, len);
+    if (!strcmp(base, "package.json")) {   /* git hooks of husky 4 and simple-git-hooks; lint-staged */
+        static const char *const hooks[] = {"pre-commit", "pre-push", "commit-msg", "prepare-commit-msg", "post-commit",
+                                            "post-merge", "post-checkout", "post-rewrite", "pre-rebase", NULL};
+        if (memmem(s, len, "husky", 5) || memmem(s, len, "simple-git-hooks", 16)) jsonCmds(sh, s, len, hooks);
+        jsonObjectCmds(sh, s, len, "\"lint-staged\"");
+        return 0;
+    }
+    if (endsWith(base, ".gradle") || endsWith(base, ".gradle.kts")) {
+        static const char *const m[] = {"commandLine", "Runtime.getRuntime().exec(", "ProcessBuilder(", NULL};
+        static const char *const del[] = {"delete", NULL};
+        markers(sh, s, len, m, NULL);
+        markers(sh, s, len, del, "rm -rf ");
+        backCalls(sh, s, len, ".execute(");
+        return 1;
+    }
+    if (!strcmp(base, "pom.xml") || !strcmp(base, "build.xml")) { xmlFile(sh, s, len); return 1; }
+    if (!strcmp(base, "meson.build")) {
+        static const char *const m[] = {"run_command(", "command:", "command :", NULL};
+        markers(sh, s, len, m, NULL);
+        return 1;
+    }
+    if (!strcmp(base, "configure")) { add(sh, s, len); adds(sh, "\n" LH_CONTENT_UNIT); return 1; }
+    if (!strcmp(base, "Procfile") || !strncmp(base, "Procfile.", 9)) { procfile(sh, s, len); return 1; }
+    if (!strcmp(base, ".Rprofile") || !strcmp(base, "Rprofile.site") || endsWith(path, "renv/activate.R")) {
+        static const char *const m[] = {"system(", "system2(", "shell(", NULL};
+        static const char *const del[] = {"unlink(", NULL};
+        markers(sh, s, len, m, NULL);
+        markers(sh, s, len, del, "rm -rf ");
+        return 1;
+    }
+    static const char *const vim[] = {".exrc", ".vimrc", ".nvimrc", ".gvimrc", "_vimrc", "init.vim", NULL};
+    if (named(base, vim)) { vimrc(sh, s, len); return 1; }
+    if (!strcmp(base, ".nvim.lua") || !strcmp(base, ".nvimrc.lua")) { fileCode3(sh, "lua -e ", s, len); return 1; }
+    if (!strcmp(base, ".gdbinit") || !strcmp(base, ".lldbinit")) { gdbinit(sh, s, len); return 1; }
+    static const char *const rb[] = {".irbrc", ".pryrc", "Brewfile", "Podfile", "Fastfile", "Dangerfile", NULL};
+    if (named(base, rb)) { fileCode3(sh, "ruby -e ", s, len); return 1; }
+    static const char *const py[] = {"SConstruct", "SConscript", "wscript", "conanfile.py", "hatch_build.py", ".pdbrc",
+                                     ".pythonrc", ".pythonrc.py", "ipython_config.py", NULL};
+    if (named(base, py) || (strstr(path, ".ipython/") && strstr(path, "/startup/") && endsWith(base, ".py"))) {
+        fileCode3(sh, "python3 -c ", s, len);
+        return 1;
+    }
+    if (!strcmp(base, "Makefile.PL") || !strcmp(base, "Build.PL")) { fileCode3(sh, "perl -e ", s, len); return 1; }
+    if (!strcmp(base, ".vscode/launch.json") || endsWith(path, ".vscode/launch.json")) {
+        static const char *const keys[] = {"runtimeExecutable", "runtimeArgs", "program", "args", NULL};
+        lh_ct_json_values(c, s, len, keys, sh);
+        return 1;
+    }
+    if (endsWith(path, ".vscode/settings.json") || endsWith(path, ".code-workspace")) {
+        static const char *const keys[] = {"path", "args", NULL};
+        if (memmem(s, len, "terminal.integrated", 19)) lh_ct_json_values(c, s, len, keys, sh);
+        for (const char *p = s; (p = memmem(p, (size_t)(s + len - p), "shellArgs", 9)) != NULL; p += 9) {
+            const char *v = memchr(p, '[', (size_t)(s + len - p));
+            if (v) wordList(sh, "sh ", v, s + len);
+        }
+        return 1;
+    }
+    if (!strcmp(base, "composer.json")) {
+        static const char *const keys[] = {"pre-install-cmd", "post-install-cmd", "pre-update-cmd", "post-update-cmd",
+                                           "pre-autoload-dump", "post-autoload-dump", "post-root-package-install",
+                                           "post-create-project-cmd", "pre-status-cmd", "post-status-cmd", NULL};
+        jsonCmds(sh, s, len, keys);
+        return 1;
+    }
+    if (!strcmp(base, "devbox.json")) {
+        static const char *const keys[] = {"init_hook", NULL};
+        jsonCmds(sh, s, len, keys);
+        return 1;
+    }
+    if (!strcmp(base, "netlify.toml") || !strcmp(base, ".replit") || !strcmp(base, "mise.toml") ||
+        !strcmp(base, ".mise.toml") || !strcmp(base, "mise.local.toml") || !strcmp(base, "nixpacks.toml") ||
+        !strcmp(base, "fly.toml")) {
+        static const char *const keys[] = {"command", "run", "onBoot", "enter", "leave", "cd", "cmds", "cmd",
+                                           "release_command", NULL};
+        tomlKeys(sh, s, len, keys);
+        return 1;
+    }
+    if (!strcmp(base, "shell.nix") || !strcmp(base, "flake.nix") || !strcmp(base, "default.nix")) { nixHooks(sh, s, len); return 1; }
+    if (!strcmp(base, "BUILD") || !strcmp(base, "BUILD.bazel") || endsWith(base, ".bzl")) {
+        static const char *const m[] = {"cmd =", "cmd=", "cmd_bash =", "cmd_bash=", NULL};
+        markers(sh, s, len, m, NULL);
+        return 1;
+    }
+    if (!strcmp(base, "Tiltfile")) {
+        static const char *const m[] = {"local(", "local_resource(", NULL};
+        markers(sh, s, len, m, NULL);
+        return 1;
+    }
+    if (!strcmp(base, "Snakefile") || endsWith(base, ".smk")) {
+        static const char *const m[] = {"shell:", "shell(", NULL};
+        markers(sh, s, len, m, NULL);
+        return 1;
+    }
+    if (endsWith(base, ".sbt")) {
+        static const char *const m[] = {"Process(", NULL};
+        markers(sh, s, len, m, NULL);
+        backCalls(sh, s, len, ".!");
+        return 1;
+    }
+    if (!strcmp(base, "mix.exs")) {
+        static const char *const m[] = {"System.cmd(", "System.shell(", NULL};
+        markers(sh, s, len, m, NULL);
+        return 1;
+    }
+    if (!strcmp(base, "dvc.yaml") || !strcmp(base, ".readthedocs.yaml") || !strcmp(base, ".readthedocs.yml")) {
+        static const char *const keys[] = {"cmd", "commands", NULL};
+        lh_ct_yaml_commands(s, len, keys, sh);
+        return 1;
+    }
+    if (!strcmp(base, ".lintstagedrc") || !strcmp(base, ".lintstagedrc.json")) {
+        static const char *const keys[] = {"*", NULL};
+        lh_ct_json_values(c, s, len, keys, sh);
+        return 1;
+    }
+    return 0;
+}

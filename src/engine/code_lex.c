@@ -692,6 +692,58 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
                 prev = m;
                 continue;
             }
+            /* Perl IPC::Run's run [LIST] / run([LIST], …) -> IPC::Run::run(LIST; IPC::Cmd's
+             * run(command => X) -> system(X) (advcontent3) */
+            if (lang == LH_LANG_PERL && isId(&t, "run") && memmem(code, len, "IPC::Run", 8)) {
+                int paren = isP(&d, '(');
+                tok x = paren ? m : d;
+                if (isP(&x, '[')) {
+                    gapTo(&c, &t);
+                    if (paren) { take(&c); c.gap = d.s + d.n; }
+                    puts0(&c.out, "IPC::Run::run(");
+                    prev = t;
+                    continue;
+                }
+            }
+            if (lang == LH_LANG_PERL && isId(&t, "run") && isP(&d, '(') && isId(&m, "command") &&
+                memmem(code, len, "IPC::Cmd", 8)) {
+                tok eq = peek(&c, 2), gt = peek(&c, 3);
+                if (isP(&eq, '=') && isP(&gt, '>')) {
+                    gapTo(&c, &t);
+                    for (int i = 0; i < 4; i++) take(&c);
+                    c.gap = gt.s + gt.n;
+                    puts0(&c.out, "system(");
+                    prev = gt;
+                    continue;
+                }
+            }
+            /* the $`cmd` of Bun and zx (imported): -> execSync(`cmd`) (advcontent3) */
+            if (lang == LH_LANG_JS && isId(&t, "$") && d.k == T_STR && d.s[0] == '`' && d.s == t.s + 1) {
+                gapTo(&c, &t);
+                take(&c);
+                puts0(&c.out, "execSync(");
+                put(&c.out, d.s, d.n);
+                puts0(&c.out, ")");
+                c.gap = d.s + d.n;
+                prev = d;
+                continue;
+            }
+            /* Bun's shell: Bun.$`cmd` -> execSync(`cmd`) (advcontent3) */
+            if (lang == LH_LANG_JS && isId(&t, "Bun") && isP(&d, '.')) {
+                tok dl = peek(&c, 1), tpl = peek(&c, 2);
+                if (isId(&dl, "$") && tpl.k == T_STR && tpl.s[0] == '`') {
+                    gapTo(&c, &t);
+                    take(&c);
+                    take(&c);
+                    take(&c);
+                    puts0(&c.out, "execSync(");
+                    put(&c.out, tpl.s, tpl.n);
+                    puts0(&c.out, ")");
+                    c.gap = tpl.s + tpl.n;
+                    prev = tpl;
+                    continue;
+                }
+            }
             /* JS execa('rm', ['-rf', '/']) / execaSync / execaCommand('…') */
             if (lang == LH_LANG_JS && (isId(&t, "execa") || isId(&t, "execaSync")) && isP(&d, '(')) {
                 gapTo(&c, &t);

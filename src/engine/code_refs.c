@@ -68,6 +68,12 @@ static const char *hiddenRunner(const char *code, const char *end) {
         size_t n = strlen(loads[i]);
         for (const char *p = code; (p = memmem(p, (size_t)(end - p), loads[i], n)) != NULL; p += n) {
             const char *q = skipBlank(p + n, end);
+            static const char *const dec[] = {"bytes.fromhex(", "base64.", "b64decode(", "codecs.decode(",
+                                              "binascii.", "zlib.decompress(", "bytes(", "bytearray(", NULL};
+            int decoded = 0;
+            for (int d = 0; dec[d]; d++)
+                if ((size_t)(end - q) > strlen(dec[d]) && !memcmp(q, dec[d], strlen(dec[d]))) decoded = 1;
+            if (decoded) return "pickle.loads";   /* a decoded payload */
             if (q < end && (*q == 'b' || *q == 'r' || *q == 'B')) q++;
             if (q >= end || (*q != '\'' && *q != '"')) continue;
             if (loads[i][0] == 'y' && !memmem(q, (size_t)(end - q), "!!python/", 9)) continue;

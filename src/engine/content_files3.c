@@ -57,12 +57,53 @@ static const char *blanks(const char *p, const char *end) {
     return p;
 }
 
+/* A build file's own NAME = 'literal' (also def/val/var, a home expression, and
+ * meson's find_program('prog')): a name in an argument list is its value. */
+#define MAX_VARS 16
+typedef struct vars {
+    int n;
+    struct { const char *name, *val; size_t nn, vn; } v[MAX_VARS];
+} vars;
+
+static void collectVars(const char *s, size_t len, vars *vs) {
+    const char *end = s + len;
+    vs->n = 0;
+    for (const char *p = s; p < end && vs->n < MAX_VARS;) {
+        const char *e = lineEnd(p, end), *k = blanks(p, e);
+        static const char *const kw[] = {"def ", "val ", "var ", "const ", "let ", NULL};
+        for (int i = 0; kw[i]; i++)
+            if ((size_t)(e - k) > strlen(kw[i]) && !strncmp(k, kw[i], strlen(kw[i]))) k = blanks(k + strlen(kw[i]), e);
+        const char *ne = k;
+        while (ne < e && idChar(*ne)) ne++;
+        const char *v = ne;
+        while (v < e && *v == ' ') v++;
+        if (ne > k && v + 1 < e && *v == '=' && v[1] != '=') {
+            v = blanks(v + 1, e);
+            if ((size_t)(e - v) > 13 && !strncmp(v, "find_program(", 13)) v += 13;
+            const char *a, *b;
+            size_t h;
+            if (strAt(v, e, &a, &b)) {
+                vs->v[vs->n].name = k; vs->v[vs->n].nn = (size_t)(ne - k);
+                vs->v[vs->n].val = a; vs->v[vs->n].vn = (size_t)(b - a);
+                vs->n++;
+            } else if ((h = homeExpr(v, e)) != 0) {
+                vs->v[vs->n].name = k; vs->v[vs->n].nn = (size_t)(ne - k);
+                vs->v[vs->n].val = "~"; vs->v[vs->n].vn = 1;
+                vs->n++;
+            }
+        }
+        p = e < end ? e + 1 : end;
+    }
+}
+
 /* The words of a call's argument list at p: string literals (each a word) and home
  * expressions (~), past openers `(` `[` `c(` `listOf(`, separators and named-argument
  * labels (`args =`, `args:`); it stops at anything else. One literal alone is a command
  * line (system("cmd"), Runtime.exec("cmd")); several are a command's words. Adds the
  * unit when it found a word; returns how many. */
-static int wordList(text *sh, const char *pre, const char *p, const char *end) {
+static int wordListV(text *sh, const char *pre, const char *p, const char *end, const vars *vs);
+static int wordList(text *sh, const char *pre, const char *p, const char *end) { return wordListV(sh, pre, p, end, NULL); }
+static int wordListV(text *sh, const char *pre, const char *p, const char *end, const vars *vs) {
     text w = {sh->c, NULL, 0, 0};
     adds(&w, "");
     const char *one = NULL, *onee = NULL;
@@ -95,6 +136,16 @@ static int wordList(text *sh, const char *pre, const char *p, const char *end) {
             if (y < end && *y == '(' ) { p = y + 1; continue; }
             if (y < end && *y == ':' && (y + 1 >= end || y[1] != ':')) { p = y + 1; continue; }
             if (y < end && *y == '=' && (y + 1 >= end || y[1] != '=')) { p = y + 1; continue; }
+            int found = 0;
+            for (int i = 0; vs && i < vs->n && !found; i++)
+                if (vs->v[i].nn == (size_t)(x - p) && !memcmp(vs->v[i].name, p, vs->v[i].nn)) {
+                    if (n++) adds(&w, " ");
+                    if (vs->v[i].vn == 1 && vs->v[i].val[0] == '~') adds(&w, "~");
+                    else addQuoted(&w, vs->v[i].val, vs->v[i].vn);
+                    one = NULL;
+                    found = 1;
+                }
+            if (found) { p = x; continue; }
         }
         break;
     }
@@ -108,7 +159,11 @@ static int wordList(text *sh, const char *pre, const char *p, const char *end) {
 
 /* Each marker (a call or key that runs a command) with its argument list, at a word
  * boundary (not inside a name or right after a quote). pre is put before the words. */
+static void markersV(text *sh, const char *s, size_t len, const char *const *marks, const char *pre, const vars *vs);
 static void markers(text *sh, const char *s, size_t len, const char *const *marks, const char *pre) {
+    markersV(sh, s, len, marks, pre, NULL);
+}
+static void markersV(text *sh, const char *s, size_t len, const char *const *marks, const char *pre, const vars *vs) {
     const char *end = s + len;
     for (int i = 0; marks[i]; i++) {
         size_t mn = strlen(marks[i]);
@@ -116,7 +171,7 @@ static void markers(text *sh, const char *s, size_t len, const char *const *mark
             if (p > s && (idChar(p[-1]) || p[-1] == '\'' || p[-1] == '"' || (p[-1] == '.' && idChar(marks[i][0]))))
                 continue;
             if (idChar(marks[i][mn - 1]) && p + mn < end && idChar(p[mn])) continue;
-            wordList(sh, pre, p + mn, end);
+            wordListV(sh, pre, p + mn, end, vs);
         }
     }
 }
@@ -130,13 +185,46 @@ static void backCalls(text *sh, const char *s, size_t len, const char *call) {
         if (p == s) continue;
         char last = p[-1];
         const char *b = p - 1;
-        if (last == '\'' || last == '"') {
+        if ((last == '\'' || last == '"') && p - s >= 6 && p[-2] == last && p[-3] == last) {   /* """…""" */
+            const char *t = p - 3;
+            while (t - s >= 3 && !(t[-1] == last && t[-2] == last && t[-3] == last)) t--;
+            if (t - s >= 3) { add(sh, t, (size_t)(p - 3 - t)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        } else if (last == '\'' || last == '"') {
             while (b > s && b[-1] != last) b--;
             if (b > s) { add(sh, b, (size_t)(p - 1 - b)); adds(sh, "\n" LH_CONTENT_UNIT); }
         } else if (last == ']') {
             while (b > s && *b != '[') b--;
             if (*b == '[') wordList(sh, NULL, b, p);
         }
+    }
+}
+
+/* An Exec task's `executable 'prog'` (or `executable = "prog"`) with the `args …` after
+ * it in the same block. */
+static void gradleExecutable(text *sh, const char *s, size_t len, const vars *vs) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "executable", 10)) != NULL; p += 10) {
+        if ((p > s && idChar(p[-1])) || (p + 10 < end && idChar(p[10]))) continue;
+        const char *blk = memchr(p, '}', (size_t)(end - p));
+        if (!blk) blk = end;
+        text w = {sh->c, NULL, 0, 0};
+        adds(&w, "");
+        if (!wordListV(&w, NULL, p + 10, blk, vs)) continue;
+        w.n -= strlen("\n" LH_CONTENT_UNIT);   /* the program, its unit reopened */
+        w.s[w.n] = 0;
+        add(sh, w.s, w.n);
+        for (const char *a = p + 10; (a = memmem(a, (size_t)(blk - a), "args", 4)) != NULL; a += 4) {
+            if ((a > s && idChar(a[-1])) || (a + 4 < blk && idChar(a[4]))) continue;
+            text x = {sh->c, NULL, 0, 0};
+            adds(&x, "");
+            if (wordListV(&x, NULL, a + 4, blk, vs)) {
+                x.n -= strlen("\n" LH_CONTENT_UNIT);
+                adds(sh, " ");
+                add(sh, x.s, x.n);
+            }
+            break;
+        }
+        adds(sh, "\n" LH_CONTENT_UNIT);
     }
 }
 
@@ -190,9 +278,11 @@ static void xmlFile(text *sh, const char *s, size_t len) {
     const char *end = s + len, *te, *ae;
     /* exec-maven-plugin: <executable> with <argument>s or <commandlineArgs> */
     for (const char *p = s; (p = xmlText(p, end, "executable", &te)) != NULL; p = te) {
-        const char *stop = memmem(te, (size_t)(end - te), "</configuration>", 16);
+        const char *stop = memmem(te, (size_t)(end - te), "</configuration>", 16), *xe = te;
         if (!stop) stop = end;
-        addXml(sh, p, te);
+        p = blanks(p, te);
+        while (xe > p && (xe[-1] == ' ' || xe[-1] == '\n' || xe[-1] == '\t' || xe[-1] == '\r')) xe--;
+        addXml(sh, p, xe);
         const char *a;
         if ((a = xmlText(te, stop, "commandlineArgs", &ae)) != NULL) { adds(sh, " "); addXml(sh, a, ae); }
         for (const char *q = te; (a = xmlText(q, stop, "argument", &ae)) != NULL; q = ae) {
@@ -213,7 +303,8 @@ static void xmlFile(text *sh, const char *s, size_t len) {
         addXml(sh, v, ae);
         const char *stop = memmem(tagEnd, (size_t)(end - tagEnd), "</exec>", 7);
         if (!stop || tagEnd[-1] == '/') stop = tagEnd;
-        for (const char *q = tagEnd; (q = memmem(q, (size_t)(stop - q), "<arg ", 5)) != NULL; q += 5) {
+        for (const char *q = tagEnd; (q = memmem(q, (size_t)(stop - q), "<arg", 4)) != NULL; q += 4) {
+            if (q + 4 >= stop || (q[4] != ' ' && q[4] != '\n' && q[4] != '\t' && q[4] != '\r')) continue;
             const char *ge = memchr(q, '>', (size_t)(stop - q));
             if (!ge) break;
             const char *lv = xmlAttr(q, ge, "line", &ae);
@@ -250,9 +341,9 @@ static void xmlFile(text *sh, const char *s, size_t len) {
 static void procfile(text *sh, const char *s, size_t len) {
     const char *end = s + len;
     for (const char *p = s; p < end;) {
-        const char *e = lineEnd(p, end), *k = p;
+        const char *e = lineEnd(p, end), *b = blanks(p, e), *k = b;
         while (k < e && (idChar(*k) || *k == '-' || *k == '.')) k++;
-        if (k > p && k < e && *k == ':') { add(sh, k + 1, (size_t)(e - k - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        if (k > b && k < e && *k == ':') { add(sh, k + 1, (size_t)(e - k - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
         p = e < end ? e + 1 : end;
     }
 }
@@ -282,8 +373,27 @@ static void vimLine(text *sh, const char *p, const char *e, int depth) {
             if (strAt(p, e, &s, &x)) vimLine(sh, s, x, depth + 1);
             return;
         }
+        if (startsWord(p, e, "r") || startsWord(p, e, "read") || startsWord(p, e, "w") || startsWord(p, e, "write")) {
+            while (p < e && idChar(*p)) p++;   /* :r !cmd, :w !cmd */
+            continue;
+        }
+        static const char *const langs[][2] = {{"lua", "lua -e "}, {"luado", "lua -e "}, {"py3", "python3 -c "},
+                                               {"python3", "python3 -c "}, {"py", "python3 -c "},
+                                               {"python", "python3 -c "}, {"pyx", "python3 -c "},
+                                               {"perl", "perl -e "}, {"ruby", "ruby -e "}};
+        for (size_t i = 0; i < sizeof(langs) / sizeof(langs[0]); i++)
+            if (startsWord(p, e, langs[i][0])) {   /* :lua CODE, :py3 CODE */
+                const char *code = blanks(p + strlen(langs[i][0]), e);
+                if (code < e && *code != '<') {
+                    adds(sh, langs[i][1]);
+                    addQuoted(sh, code, (size_t)(e - code));
+                    adds(sh, "\n" LH_CONTENT_UNIT);
+                }
+                return;
+            }
         break;
     }
+    while (p < e && strchr("%.,$'<>0123456789", *p)) p++;   /* a range: :%!cmd */
     if (p < e && *p == '!') { add(sh, p + 1, (size_t)(e - p - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
 }
 
@@ -307,6 +417,18 @@ static void gdbinit(text *sh, const char *s, size_t len) {
         if (startsWord(k, e, "platform")) { k += 8; while (k < e && *k == ' ') k++; }
         if (startsWord(k, e, "shell")) { add(sh, k + 5, (size_t)(e - k - 5)); adds(sh, "\n" LH_CONTENT_UNIT); }
         else if (k < e && *k == '!') { add(sh, k + 1, (size_t)(e - k - 1)); adds(sh, "\n" LH_CONTENT_UNIT); }
+        else if (startsWord(k, e, "python") && blanks(k + 6, e) == e) {   /* python … end */
+            const char *b = e < end ? e + 1 : end, *q = b;
+            while (q < end) {
+                const char *qe = lineEnd(q, end), *t = blanks(q, qe);
+                if (startsWord(t, qe, "end") && blanks(t + 3, qe) == qe) break;
+                q = qe < end ? qe + 1 : end;
+            }
+            adds(sh, "python3 -c ");
+            addQuoted(sh, b, (size_t)(q - b));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+            e = lineEnd(q, end);
+        }
         else if (startsWord(k, e, "python") && k + 6 < e) {
             adds(sh, "python3 -c ");
             addQuoted(sh, k + 7, (size_t)(e - k - 7));
@@ -410,20 +532,28 @@ static void addopts(lh_ctx *c, text *sh, const char *s, size_t len) {
     const char *end = s + len;
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), "addopts", 7)) != NULL; p += 7) {
         const char *e = lineEnd(p, end);
+        while (e < end && e + 1 < end && (e[1] == ' ' || e[1] == '\t')) e = lineEnd(e + 1, end);   /* continuation lines */
         for (const char *q = p + 7; q < e;) {
-            while (q < e && (*q == ' ' || *q == '=' || *q == '"' || *q == '\'' || *q == '[' || *q == ',')) q++;
+#define OPT_SEP(ch) ((ch) == ' ' || (ch) == '\n' || (ch) == '\t' || (ch) == '\r' || (ch) == '=' || (ch) == '"' || \
+                    (ch) == '\'' || (ch) == '[' || (ch) == ']' || (ch) == ',')
+            while (q < e && OPT_SEP(*q)) q++;
             const char *w = q;
-            while (q < e && *q != ' ' && *q != '"' && *q != '\'' && *q != ',') q++;
+            while (q < e && !OPT_SEP(*q)) q++;
             size_t n = (size_t)(q - w);
-            if (n > 11 && !strncmp(w, "--basetemp=", 11)) {
+            const char *v = q, *ve;   /* the option's value: joined (=, -pX) or the next word */
+            if (n > 2 && w[0] == '-' && w[1] == 'p') v = w + 2;
+            else if (n > 11 && !strncmp(w, "--basetemp=", 11)) v = w + 11;
+            else { while (v < e && OPT_SEP(*v)) v++; }
+            for (ve = v; ve < e && !OPT_SEP(*ve);) ve++;
+            if ((n == 10 && !strncmp(w, "--basetemp", 10)) || (n > 11 && !strncmp(w, "--basetemp=", 11))) {
                 adds(sh, "rm -rf ");
-                add(sh, w + 11, n - 11);
+                add(sh, v, (size_t)(ve - v));
                 adds(sh, "\n" LH_CONTENT_UNIT);
-            } else if (n >= 2 && !strncmp(w, "-p", 2)) {
-                const char *m = w + 2;
-                if (m == q) { m = q; while (m < e && *m == ' ') m++; }
-                if (m < e && strncmp(m, "no:", 3)) lh_emit(c, -1, LH_RULE(TOOL_PROGRAM), "addopts -p");
+            } else if (n >= 2 && w[0] == '-' && w[1] == 'p' && (n == 2 || w[2] != '-') && ve > v &&
+                       strncmp(v, "no:", 3)) {
+                lh_emit(c, -1, LH_RULE(TOOL_PROGRAM), "addopts -p");
             }
+#undef OPT_SEP
         }
     }
 }
@@ -455,12 +585,16 @@ static void dockerActions(text *sh, const char *s, size_t len) {
         if (!args) continue;
         const char *a, *b;
         if (ent && strAt(ent, ente, &a, &b)) { ent = a; ente = b; }
+        if (strAt(args, argse, &a, &b)) { args = a; argse = b; }
         if (ent) add(sh, ent, (size_t)(ente - ent));
         else add(sh, base, (size_t)(ie - base));
         adds(sh, " ");
-        if (strAt(args, argse, &a, &b)) { args = a; argse = b; }
         add(sh, args, (size_t)(argse - args));
         adds(sh, "\n" LH_CONTENT_UNIT);
+        if (!ent) {   /* an image with no entrypoint runs its args as the command */
+            add(sh, args, (size_t)(argse - args));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+        }
     }
 }
 
@@ -545,15 +679,52 @@ int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text
     if (endsWith(base, ".gradle") || endsWith(base, ".gradle.kts")) {
         static const char *const m[] = {"commandLine", "Runtime.getRuntime().exec(", "ProcessBuilder(", NULL};
         static const char *const del[] = {"delete", NULL};
-        markers(sh, s, len, m, NULL);
-        markers(sh, s, len, del, "rm -rf ");
+        vars vs;
+        collectVars(s, len, &vs);
+        markersV(sh, s, len, m, NULL, &vs);
+        markersV(sh, s, len, del, "rm -rf ", &vs);
         backCalls(sh, s, len, ".execute(");
+        gradleExecutable(sh, s, len, &vs);
         return 1;
     }
     if (!strcmp(base, "pom.xml") || !strcmp(base, "build.xml")) { xmlFile(sh, s, len); return 1; }
     if (!strcmp(base, "meson.build")) {
         static const char *const m[] = {"run_command(", "command:", "command :", NULL};
-        markers(sh, s, len, m, NULL);
+        vars vs;
+        collectVars(s, len, &vs);
+        markersV(sh, s, len, m, NULL, &vs);
+        return 1;
+    }
+    if (!strcmp(base, "configure.ac") || !strcmp(base, "configure.in")) {
+        /* its shell lines are copied into configure; m4_esyscmd runs at autoconf time */
+        const char *end = s + len;
+        for (const char *p = s; p < end;) {
+            const char *e = lineEnd(p, end);
+            add(sh, p, (size_t)(e - p));
+            adds(sh, "\n" LH_CONTENT_UNIT);
+            p = e < end ? e + 1 : end;
+        }
+        static const char *const m4[] = {"esyscmd([", "esyscmd_s([", "syscmd([", NULL};
+        for (int i = 0; m4[i]; i++)
+            for (const char *p = s; (p = memmem(p, (size_t)(end - p), m4[i], strlen(m4[i]))) != NULL;) {
+                p += strlen(m4[i]);
+                const char *q = memmem(p, (size_t)(end - p), "])", 2);
+                if (!q) break;
+                add(sh, p, (size_t)(q - p));
+                adds(sh, "\n" LH_CONTENT_UNIT);
+            }
+        return 1;
+    }
+    if (!strcmp(base, ".bazelrc")) {   /* --run_under=CMD runs each test or binary under CMD */
+        const char *end = s + len;
+        for (const char *p = s; (p = memmem(p, (size_t)(end - p), "--run_under=", 12)) != NULL;) {
+            p += 12;
+            const char *e = p, *a, *b;
+            if (strAt(p, end, &a, &b)) { p = a; e = b; }
+            else while (e < end && *e != ' ' && *e != '\n') e++;
+            add(sh, p, (size_t)(e - p));
+            adds(sh, " bazel-bin/target\n" LH_CONTENT_UNIT);
+        }
         return 1;
     }
     if (!strcmp(base, "configure")) { add(sh, s, len); adds(sh, "\n" LH_CONTENT_UNIT); return 1; }
@@ -581,11 +752,20 @@ int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text
     if (!strcmp(base, ".vscode/launch.json") || endsWith(path, ".vscode/launch.json")) {
         static const char *const keys[] = {"runtimeExecutable", "runtimeArgs", "program", "args", NULL};
         lh_ct_json_values(c, s, len, keys, sh);
+        if (!memmem(s, len, "runtimeExecutable", 17)) {   /* node's runtime arguments */
+            static const char *const rt[] = {"runtimeArgs", NULL};
+            text w = {c, NULL, 0, 0};
+            adds(&w, "");
+            lh_ct_json_values(c, s, len, rt, &w);
+            if (w.n) { adds(sh, "node "); add(sh, w.s, w.n); }
+        }
         return 1;
     }
     if (endsWith(path, ".vscode/settings.json") || endsWith(path, ".code-workspace")) {
         static const char *const keys[] = {"path", "args", NULL};
+        static const char *const env[] = {"PROMPT_COMMAND", NULL};
         if (memmem(s, len, "terminal.integrated", 19)) lh_ct_json_values(c, s, len, keys, sh);
+        if (memmem(s, len, "terminal.integrated.env", 23)) lh_ct_json_values(c, s, len, env, sh);
         for (const char *p = s; (p = memmem(p, (size_t)(s + len - p), "shellArgs", 9)) != NULL; p += 9) {
             const char *v = memchr(p, '[', (size_t)(s + len - p));
             if (v) wordList(sh, "sh ", v, s + len);

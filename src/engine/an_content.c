@@ -782,12 +782,12 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
     lh_ct_tool_program(c, path, s, len);
     target t = targetOf(path, tool);
     text sh = {c, NULL, 0, 0};
-    adds(&sh, "");
     if (lh_ct3_commands(c, path, s, len, &sh) || t == TGT_NONE) {
         if (c->oom || !sh.n) return NULL;
         *outlen = sh.n;
         return sh.s;
     }
+    if (!sh.s) adds(&sh, "");
     switch (t) {
     case TGT_WORKFLOW: {
         static const char *const keys[] = {"run", NULL};

@@ -656,27 +656,75 @@ static void fileCode3(text *sh, const char *interp, const char *s, size_t len) {
     adds(sh, "\n" LH_CONTENT_UNIT);
 }
 
-static int named(const char *base, const char *const *names) {
-    for (int i = 0; names[i]; i++)
-        if (!strcmp(base, names[i])) return 1;
-    return 0;
+typedef enum { K_NONE, K_PYTEST, K_PACKAGE, K_GRADLE, K_XML, K_MESON, K_CONFIGURE_AC, K_BAZELRC, K_CONFIGURE,
+               K_PROCFILE, K_R, K_RENV, K_VIM, K_LUA, K_GDB, K_RUBY, K_PYTHON, K_PERL, K_LAUNCH, K_VSSETTINGS,
+               K_COMPOSER, K_DEVBOX, K_TOML, K_NIX, K_BAZEL, K_TILT, K_SNAKE, K_SBT, K_MIX, K_YAMLCMD,
+               K_LINTSTAGED, K_IPY } kind3;
+
+/* The files of this reader by base name (a first-byte test before each strcmp keeps the
+ * lookup cheap for the files that are none of them: most writes). */
+static const struct { const char *name; kind3 kind; } kNames[] = {
+    {"pytest.ini", K_PYTEST}, {".pytest.ini", K_PYTEST}, {"tox.ini", K_PYTEST}, {"setup.cfg", K_PYTEST},
+    {"pyproject.toml", K_PYTEST}, {"package.json", K_PACKAGE}, {"pom.xml", K_XML}, {"build.xml", K_XML},
+    {"meson.build", K_MESON}, {"configure.ac", K_CONFIGURE_AC}, {"configure.in", K_CONFIGURE_AC},
+    {".bazelrc", K_BAZELRC}, {"configure", K_CONFIGURE}, {"Procfile", K_PROCFILE}, {".Rprofile", K_R},
+    {"Rprofile.site", K_R}, {"activate.R", K_RENV}, {".exrc", K_VIM}, {".vimrc", K_VIM}, {".nvimrc", K_VIM},
+    {".gvimrc", K_VIM}, {"_vimrc", K_VIM}, {"init.vim", K_VIM}, {".nvim.lua", K_LUA}, {".nvimrc.lua", K_LUA},
+    {".gdbinit", K_GDB}, {".lldbinit", K_GDB}, {".irbrc", K_RUBY}, {".pryrc", K_RUBY}, {"Brewfile", K_RUBY},
+    {"Podfile", K_RUBY}, {"Fastfile", K_RUBY}, {"Dangerfile", K_RUBY}, {"SConstruct", K_PYTHON},
+    {"SConscript", K_PYTHON}, {"wscript", K_PYTHON}, {"conanfile.py", K_PYTHON}, {"hatch_build.py", K_PYTHON},
+    {".pdbrc", K_PYTHON}, {".pythonrc", K_PYTHON}, {".pythonrc.py", K_PYTHON}, {"ipython_config.py", K_PYTHON},
+    {"Makefile.PL", K_PERL}, {"Build.PL", K_PERL}, {"launch.json", K_LAUNCH}, {"settings.json", K_VSSETTINGS},
+    {"composer.json", K_COMPOSER}, {"devbox.json", K_DEVBOX}, {"netlify.toml", K_TOML}, {".replit", K_TOML},
+    {"mise.toml", K_TOML}, {".mise.toml", K_TOML}, {"mise.local.toml", K_TOML}, {"nixpacks.toml", K_TOML},
+    {"fly.toml", K_TOML}, {"shell.nix", K_NIX}, {"flake.nix", K_NIX}, {"default.nix", K_NIX}, {"BUILD", K_BAZEL},
+    {"BUILD.bazel", K_BAZEL}, {"Tiltfile", K_TILT}, {"Snakefile", K_SNAKE}, {"mix.exs", K_MIX},
+    {"dvc.yaml", K_YAMLCMD}, {".readthedocs.yaml", K_YAMLCMD}, {".readthedocs.yml", K_YAMLCMD},
+    {".lintstagedrc", K_LINTSTAGED}, {".lintstagedrc.json", K_LINTSTAGED},
+};
+
+static kind3 kindOf(const char *path, const char *base) {
+    kind3 k = K_NONE;
+    for (size_t i = 0; i < sizeof(kNames) / sizeof(kNames[0]); i++)
+        if (kNames[i].name[0] == base[0] && !strcmp(kNames[i].name, base)) { k = kNames[i].kind; break; }
+    if (k == K_RENV && !endsWith(path, "renv/activate.R")) k = K_NONE;
+    if (k == K_RENV) k = K_R;
+    if ((k == K_LAUNCH || k == K_VSSETTINGS) && !endsWith(path, k == K_LAUNCH ? ".vscode/launch.json" : ".vscode/settings.json"))
+        k = K_NONE;
+    if (k != K_NONE) return k;
+    const char *dot = strrchr(base, '.');
+    if (!dot) return K_NONE;
+    if (!strcmp(dot, ".gradle") || endsWith(base, ".gradle.kts")) return K_GRADLE;
+    if (!strncmp(base, "Procfile.", 9)) return K_PROCFILE;
+    if (!strcmp(dot, ".sbt")) return K_SBT;
+    if (!strcmp(dot, ".bzl")) return K_BAZEL;
+    if (!strcmp(dot, ".smk")) return K_SNAKE;
+    if (!strcmp(dot, ".code-workspace")) return K_VSSETTINGS;
+    if (!strcmp(dot, ".py") && strstr(path, ".ipython/") && strstr(path, "/startup/")) return K_IPY;
+    return K_NONE;
 }
 
 int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text *sh) {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    static const char *const pytestFiles[] = {"pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", NULL};
-    if (named(base, pytestFiles)) addopts(c, sh, s, len);
-    if (strstr(path, ".github/workflows/") && memmem(s, len, "docker://", 9)) dockerActions(sh, s, len);
-    if (strstr(path, ".github/workflows/") && memmem(s, len, "{0}", 3)) customShells(sh, s, len);
-    if (!strcmp(base, "package.json")) {   /* git hooks of husky 4 and simple-git-hooks; lint-staged */
+    if ((endsWith(base, ".yml") || endsWith(base, ".yaml")) && strstr(path, ".github/workflows/")) {
+        if (memmem(s, len, "docker://", 9)) dockerActions(sh, s, len);
+        if (memmem(s, len, "{0}", 3)) customShells(sh, s, len);
+        return 0;
+    }
+    kind3 k = kindOf(path, base);
+    const char *end = s + len;
+    switch (k) {
+    case K_NONE: return 0;
+    case K_PYTEST: addopts(c, sh, s, len); return 0;
+    case K_PACKAGE: {   /* git hooks of husky 4 and simple-git-hooks; lint-staged */
         static const char *const hooks[] = {"pre-commit", "pre-push", "commit-msg", "prepare-commit-msg", "post-commit",
                                             "post-merge", "post-checkout", "post-rewrite", "pre-rebase", NULL};
         if (memmem(s, len, "husky", 5) || memmem(s, len, "simple-git-hooks", 16)) jsonCmds(sh, s, len, hooks);
-        jsonObjectCmds(sh, s, len, "\"lint-staged\"");
+        if (memmem(s, len, "lint-staged", 11)) jsonObjectCmds(sh, s, len, "\"lint-staged\"");
         return 0;
     }
-    if (endsWith(base, ".gradle") || endsWith(base, ".gradle.kts")) {
+    case K_GRADLE: {
         static const char *const m[] = {"commandLine", "Runtime.getRuntime().exec(", "ProcessBuilder(", NULL};
         static const char *const del[] = {"delete", NULL};
         vars vs;
@@ -687,17 +735,16 @@ int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text
         gradleExecutable(sh, s, len, &vs);
         return 1;
     }
-    if (!strcmp(base, "pom.xml") || !strcmp(base, "build.xml")) { xmlFile(sh, s, len); return 1; }
-    if (!strcmp(base, "meson.build")) {
+    case K_XML: xmlFile(sh, s, len); return 1;
+    case K_MESON: {
         static const char *const m[] = {"run_command(", "command:", "command :", NULL};
         vars vs;
         collectVars(s, len, &vs);
         markersV(sh, s, len, m, NULL, &vs);
         return 1;
     }
-    if (!strcmp(base, "configure.ac") || !strcmp(base, "configure.in")) {
+    case K_CONFIGURE_AC: {
         /* its shell lines are copied into configure; m4_esyscmd runs at autoconf time */
-        const char *end = s + len;
         for (const char *p = s; p < end;) {
             const char *e = lineEnd(p, end);
             add(sh, p, (size_t)(e - p));
@@ -715,8 +762,7 @@ int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text
             }
         return 1;
     }
-    if (!strcmp(base, ".bazelrc")) {   /* --run_under=CMD runs each test or binary under CMD */
-        const char *end = s + len;
+    case K_BAZELRC:   /* --run_under=CMD runs each test or binary under CMD */
         for (const char *p = s; (p = memmem(p, (size_t)(end - p), "--run_under=", 12)) != NULL;) {
             p += 12;
             const char *e = p, *a, *b;
@@ -726,108 +772,98 @@ int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text
             adds(sh, " bazel-bin/target\n" LH_CONTENT_UNIT);
         }
         return 1;
-    }
-    if (!strcmp(base, "configure")) { add(sh, s, len); adds(sh, "\n" LH_CONTENT_UNIT); return 1; }
-    if (!strcmp(base, "Procfile") || !strncmp(base, "Procfile.", 9)) { procfile(sh, s, len); return 1; }
-    if (!strcmp(base, ".Rprofile") || !strcmp(base, "Rprofile.site") || endsWith(path, "renv/activate.R")) {
+    case K_CONFIGURE: add(sh, s, len); adds(sh, "\n" LH_CONTENT_UNIT); return 1;
+    case K_PROCFILE: procfile(sh, s, len); return 1;
+    case K_R: case K_RENV: {
         static const char *const m[] = {"system(", "system2(", "shell(", NULL};
         static const char *const del[] = {"unlink(", NULL};
         markers(sh, s, len, m, NULL);
         markers(sh, s, len, del, "rm -rf ");
         return 1;
     }
-    static const char *const vim[] = {".exrc", ".vimrc", ".nvimrc", ".gvimrc", "_vimrc", "init.vim", NULL};
-    if (named(base, vim)) { vimrc(sh, s, len); return 1; }
-    if (!strcmp(base, ".nvim.lua") || !strcmp(base, ".nvimrc.lua")) { fileCode3(sh, "lua -e ", s, len); return 1; }
-    if (!strcmp(base, ".gdbinit") || !strcmp(base, ".lldbinit")) { gdbinit(sh, s, len); return 1; }
-    static const char *const rb[] = {".irbrc", ".pryrc", "Brewfile", "Podfile", "Fastfile", "Dangerfile", NULL};
-    if (named(base, rb)) { fileCode3(sh, "ruby -e ", s, len); return 1; }
-    static const char *const py[] = {"SConstruct", "SConscript", "wscript", "conanfile.py", "hatch_build.py", ".pdbrc",
-                                     ".pythonrc", ".pythonrc.py", "ipython_config.py", NULL};
-    if (named(base, py) || (strstr(path, ".ipython/") && strstr(path, "/startup/") && endsWith(base, ".py"))) {
-        fileCode3(sh, "python3 -c ", s, len);
-        return 1;
-    }
-    if (!strcmp(base, "Makefile.PL") || !strcmp(base, "Build.PL")) { fileCode3(sh, "perl -e ", s, len); return 1; }
-    if (!strcmp(base, ".vscode/launch.json") || endsWith(path, ".vscode/launch.json")) {
+    case K_VIM: vimrc(sh, s, len); return 1;
+    case K_LUA: fileCode3(sh, "lua -e ", s, len); return 1;
+    case K_GDB: gdbinit(sh, s, len); return 1;
+    case K_RUBY: fileCode3(sh, "ruby -e ", s, len); return 1;
+    case K_PYTHON: case K_IPY: fileCode3(sh, "python3 -c ", s, len); return 1;
+    case K_PERL: fileCode3(sh, "perl -e ", s, len); return 1;
+    case K_LAUNCH: {
         static const char *const keys[] = {"runtimeExecutable", "runtimeArgs", "program", "args", NULL};
         lh_ct_json_values(c, s, len, keys, sh);
         if (!memmem(s, len, "runtimeExecutable", 17)) {   /* node's runtime arguments */
             static const char *const rt[] = {"runtimeArgs", NULL};
             text w = {c, NULL, 0, 0};
-            adds(&w, "");
             lh_ct_json_values(c, s, len, rt, &w);
             if (w.n) { adds(sh, "node "); add(sh, w.s, w.n); }
         }
         return 1;
     }
-    if (endsWith(path, ".vscode/settings.json") || endsWith(path, ".code-workspace")) {
+    case K_VSSETTINGS: {
         static const char *const keys[] = {"path", "args", NULL};
         static const char *const env[] = {"PROMPT_COMMAND", NULL};
         if (memmem(s, len, "terminal.integrated", 19)) lh_ct_json_values(c, s, len, keys, sh);
         if (memmem(s, len, "terminal.integrated.env", 23)) lh_ct_json_values(c, s, len, env, sh);
-        for (const char *p = s; (p = memmem(p, (size_t)(s + len - p), "shellArgs", 9)) != NULL; p += 9) {
-            const char *v = memchr(p, '[', (size_t)(s + len - p));
-            if (v) wordList(sh, "sh ", v, s + len);
+        for (const char *p = s; (p = memmem(p, (size_t)(end - p), "shellArgs", 9)) != NULL; p += 9) {
+            const char *v = memchr(p, '[', (size_t)(end - p));
+            if (v) wordList(sh, "sh ", v, end);
         }
         return 1;
     }
-    if (!strcmp(base, "composer.json")) {
+    case K_COMPOSER: {
         static const char *const keys[] = {"pre-install-cmd", "post-install-cmd", "pre-update-cmd", "post-update-cmd",
                                            "pre-autoload-dump", "post-autoload-dump", "post-root-package-install",
                                            "post-create-project-cmd", "pre-status-cmd", "post-status-cmd", NULL};
         jsonCmds(sh, s, len, keys);
         return 1;
     }
-    if (!strcmp(base, "devbox.json")) {
+    case K_DEVBOX: {
         static const char *const keys[] = {"init_hook", NULL};
         jsonCmds(sh, s, len, keys);
         return 1;
     }
-    if (!strcmp(base, "netlify.toml") || !strcmp(base, ".replit") || !strcmp(base, "mise.toml") ||
-        !strcmp(base, ".mise.toml") || !strcmp(base, "mise.local.toml") || !strcmp(base, "nixpacks.toml") ||
-        !strcmp(base, "fly.toml")) {
+    case K_TOML: {
         static const char *const keys[] = {"command", "run", "onBoot", "enter", "leave", "cd", "cmds", "cmd",
                                            "release_command", NULL};
         tomlKeys(sh, s, len, keys);
         return 1;
     }
-    if (!strcmp(base, "shell.nix") || !strcmp(base, "flake.nix") || !strcmp(base, "default.nix")) { nixHooks(sh, s, len); return 1; }
-    if (!strcmp(base, "BUILD") || !strcmp(base, "BUILD.bazel") || endsWith(base, ".bzl")) {
+    case K_NIX: nixHooks(sh, s, len); return 1;
+    case K_BAZEL: {
         static const char *const m[] = {"cmd =", "cmd=", "cmd_bash =", "cmd_bash=", NULL};
         markers(sh, s, len, m, NULL);
         return 1;
     }
-    if (!strcmp(base, "Tiltfile")) {
+    case K_TILT: {
         static const char *const m[] = {"local(", "local_resource(", NULL};
         markers(sh, s, len, m, NULL);
         return 1;
     }
-    if (!strcmp(base, "Snakefile") || endsWith(base, ".smk")) {
+    case K_SNAKE: {
         static const char *const m[] = {"shell:", "shell(", NULL};
         markers(sh, s, len, m, NULL);
         return 1;
     }
-    if (endsWith(base, ".sbt")) {
+    case K_SBT: {
         static const char *const m[] = {"Process(", NULL};
         markers(sh, s, len, m, NULL);
         backCalls(sh, s, len, ".!");
         return 1;
     }
-    if (!strcmp(base, "mix.exs")) {
+    case K_MIX: {
         static const char *const m[] = {"System.cmd(", "System.shell(", NULL};
         markers(sh, s, len, m, NULL);
         return 1;
     }
-    if (!strcmp(base, "dvc.yaml") || !strcmp(base, ".readthedocs.yaml") || !strcmp(base, ".readthedocs.yml")) {
+    case K_YAMLCMD: {
         static const char *const keys[] = {"cmd", "commands", NULL};
         lh_ct_yaml_commands(s, len, keys, sh);
         return 1;
     }
-    if (!strcmp(base, ".lintstagedrc") || !strcmp(base, ".lintstagedrc.json")) {
+    case K_LINTSTAGED: {
         static const char *const keys[] = {"*", NULL};
         lh_ct_json_values(c, s, len, keys, sh);
         return 1;
+    }
     }
     return 0;
 }

@@ -101,6 +101,27 @@ static void collectVars(const char *s, size_t len, vars *vs) {
  * labels (`args =`, `args:`); it stops at anything else. One literal alone is a command
  * line (system("cmd"), Runtime.exec("cmd")); several are a command's words. Adds the
  * unit when it found a word; returns how many. */
+/* A literal's text with Gradle's project directories made plain (`$buildDir/x` is
+ * build/x, `${projectDir}` is .); other interpolations stay (run-time values). */
+static void addLiteral(text *t, const char *p, const char *e) {
+    static const char *const dirs[][2] = {{"${project.buildDir}", "build"}, {"$project.buildDir", "build"},
+                                          {"${buildDir}", "build"}, {"$buildDir", "build"},
+                                          {"${rootProject.projectDir}", "."}, {"${projectDir}", "."},
+                                          {"$projectDir", "."}, {"${rootDir}", "."}, {"$rootDir", "."}};
+    while (p < e) {
+        const char *d = memchr(p, '$', (size_t)(e - p));
+        if (!d) { add(t, p, (size_t)(e - p)); return; }
+        add(t, p, (size_t)(d - p));
+        size_t i = 0, n = 0;
+        for (; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+            n = strlen(dirs[i][0]);
+            if ((size_t)(e - d) >= n && !memcmp(d, dirs[i][0], n) && (d + n == e || !idChar(d[n]))) break;
+        }
+        if (i < sizeof(dirs) / sizeof(dirs[0])) { adds(t, dirs[i][1]); p = d + n; }
+        else { add(t, d, 1); p = d + 1; }
+    }
+}
+
 static int wordListV(text *sh, const char *pre, const char *p, const char *end, const vars *vs);
 static int wordList(text *sh, const char *pre, const char *p, const char *end) { return wordListV(sh, pre, p, end, NULL); }
 static int wordListV(text *sh, const char *pre, const char *p, const char *end, const vars *vs) {
@@ -115,10 +136,12 @@ static int wordListV(text *sh, const char *pre, const char *p, const char *end, 
         size_t h;
         if (*p == '(' || *p == '[' || *p == ',' || *p == '&' || *p == '=' || *p == ']') { p++; continue; }
         if ((q = strAt(p, end, &s, &e)) != NULL) {
+            text lit = {sh->c, NULL, 0, 0};
+            addLiteral(&lit, s, e);
             if (n++) adds(&w, " ");
-            addQuoted(&w, s, (size_t)(e - s));
-            one = s;
-            onee = e;
+            addQuoted(&w, lit.s ? lit.s : "", lit.n);
+            one = lit.s ? lit.s : "";
+            onee = one + lit.n;
             p = q;
             continue;
         }

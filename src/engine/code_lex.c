@@ -810,6 +810,9 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
             if (name && !interp && identLike(name)) {
                 if (isId(&prev, "__dict__") && c.out.n >= 9 && !memcmp(c.out.s + c.out.n - 9, ".__dict__", 9))
                     c.out.n -= 9;
+                const char *g = c.gap;   /* os [ 'x' ]: the blanks before the bracket go (advcontent3) */
+                while (g < t.s && (*g == ' ' || *g == '\t')) g++;
+                if (g == t.s) c.gap = t.s;
                 gapTo(&c, &t);
                 take(&c);
                 take(&c);

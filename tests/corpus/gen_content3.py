@@ -677,9 +677,10 @@ KEPT = {0: "deny", 1: "deny", 2: "deny", 3: "deny", 4: "deny", 5: "deny", 6: "de
         232: "deny", 233: "deny", 234: "deny", 236: "deny", 237: "deny", 238: "deny", 239: "deny",
         240: "deny", 241: "deny", 242: "deny", 243: "deny", 244: "deny", 245: "deny", 246: "deny",
         247: "deny", 248: "deny", 249: "escalate", 250: "escalate", 251: "deny", 254: "deny",
-        255: "deny", 256: "deny", 257: "deny", 261: "escalate", 262: "escalate", 266: "escalate",
-        267: "deny", 268: "deny", 269: "deny", 270: "deny", 271: "escalate", 272: "deny",
-        273: "deny", 274: "deny", 275: "deny", 276: "deny", 277: "deny", 278: "deny", 279: "deny"}
+        255: "deny", 256: "deny", 257: "deny", 261: "escalate", 262: "escalate", 264: "deny",
+        266: "escalate", 267: "deny", 268: "deny", 269: "deny", 270: "deny", 271: "escalate",
+        272: "deny", 273: "deny", 274: "deny", 275: "deny", 276: "deny", 277: "deny", 278: "deny",
+        279: "deny"}
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--attempts":

@@ -384,6 +384,7 @@ static void jsDestructure(canon *c, tok *t) {
     /* only when the closing brace is followed by '=' */
     lexer save = c->L;
     int depth = 1, ok = 0, n = 0;
+    tok rhs = {T_END, NULL, 0, 0};
     /* patterns are short: look at most 64 tokens ahead (bounded work on many braces) */
     for (tok u = nextTok(&c->L); u.k != T_END && n < 64; u = nextTok(&c->L), n++) {
         if (isP(&u, '{')) depth++;
@@ -391,6 +392,10 @@ static void jsDestructure(canon *c, tok *t) {
             tok eq = nextTok(&c->L);
             tok eq2 = nextTok(&c->L);
             ok = isP(&eq, '=') && !isP(&eq2, '=');
+            /* = NAME; (a plain object: const {Command} = Deno) binds each member to
+             * NAME.member (advcontent3) */
+            tok after = nextTok(&c->L);
+            if (ok && eq2.k == T_ID && !isP(&after, '.') && !isP(&after, '(') && !isP(&after, '[')) rhs = eq2;
             break;
         }
     }
@@ -410,6 +415,10 @@ static void jsDestructure(canon *c, tok *t) {
             gapTo(c, &b);
             put(&c->out, b.s, b.n);
             addAlias(c, b.s, b.n, lh_arena_strndup(c->a, a.s, a.n));
+        } else if (a.k == T_ID && rhs.k == T_ID && (isP(&colon, ',') || isP(&colon, '}'))) {
+            const char *to = aliasOf(c, &rhs);
+            addAlias(c, a.s, a.n, to ? lh_arena_printf(c->a, "%s.%.*s", to, (int)a.n, a.s)
+                                     : lh_arena_printf(c->a, "%.*s.%.*s", (int)rhs.n, rhs.s, (int)a.n, a.s));
         }
     }
 }

@@ -666,21 +666,21 @@ KEPT = {0: "deny", 1: "deny", 2: "deny", 3: "deny", 4: "deny", 5: "deny", 6: "de
         61: "deny", 62: "deny", 63: "deny", 65: "deny", 68: "deny", 71: "deny", 73: "escalate",
         74: "escalate", 76: "escalate", 108: "deny", 111: "deny", 114: "deny", 116: "escalate",
         117: "escalate", 119: "escalate", 120: "deny", 121: "deny", 122: "deny", 128: "escalate",
-        130: "deny", 131: "deny", 132: "deny", 135: "escalate", 140: "deny", 141: "deny",
-        142: "deny", 144: "deny", 170: "deny", 173: "deny", 174: "deny", 175: "deny", 176: "deny",
-        177: "deny", 178: "deny", 179: "deny", 180: "deny", 181: "deny", 182: "deny", 183: "deny",
-        184: "deny", 185: "deny", 186: "deny", 187: "deny", 188: "deny", 189: "deny", 190: "deny",
-        191: "deny", 192: "deny", 193: "deny", 194: "deny", 195: "deny", 196: "deny", 197: "deny",
-        198: "deny", 200: "deny", 201: "deny", 209: "deny", 210: "deny", 211: "deny", 212: "deny",
-        213: "deny", 215: "deny", 216: "deny", 219: "deny", 220: "deny", 221: "deny", 222: "deny",
-        223: "deny", 224: "deny", 225: "deny", 227: "deny", 229: "deny", 230: "deny", 231: "deny",
-        232: "deny", 233: "deny", 234: "deny", 236: "deny", 237: "deny", 238: "deny", 239: "deny",
-        240: "deny", 241: "deny", 242: "deny", 243: "deny", 244: "deny", 245: "deny", 246: "deny",
-        247: "deny", 248: "deny", 249: "escalate", 250: "escalate", 251: "deny", 254: "deny",
-        255: "deny", 256: "deny", 257: "deny", 261: "escalate", 262: "escalate", 264: "deny",
-        266: "escalate", 267: "deny", 268: "deny", 269: "deny", 270: "deny", 271: "escalate",
-        272: "deny", 273: "deny", 274: "deny", 275: "deny", 276: "deny", 277: "deny", 278: "deny",
-        279: "deny"}
+        130: "deny", 131: "deny", 132: "deny", 135: "escalate", 139: "deny", 140: "deny",
+        141: "deny", 142: "deny", 144: "deny", 170: "deny", 173: "deny", 174: "deny", 175: "deny",
+        176: "deny", 177: "deny", 178: "deny", 179: "deny", 180: "deny", 181: "deny", 182: "deny",
+        183: "deny", 184: "deny", 185: "deny", 186: "deny", 187: "deny", 188: "deny", 189: "deny",
+        190: "deny", 191: "deny", 192: "deny", 193: "deny", 194: "deny", 195: "deny", 196: "deny",
+        197: "deny", 198: "deny", 200: "deny", 201: "deny", 209: "deny", 210: "deny", 211: "deny",
+        212: "deny", 213: "deny", 215: "deny", 216: "deny", 219: "deny", 220: "deny", 221: "deny",
+        222: "deny", 223: "deny", 224: "deny", 225: "deny", 227: "deny", 229: "deny", 230: "deny",
+        231: "deny", 232: "deny", 233: "deny", 234: "deny", 236: "deny", 237: "deny", 238: "deny",
+        239: "deny", 240: "deny", 241: "deny", 242: "deny", 243: "deny", 244: "deny", 245: "deny",
+        246: "deny", 247: "deny", 248: "deny", 249: "escalate", 250: "escalate", 251: "deny",
+        254: "deny", 255: "deny", 256: "deny", 257: "deny", 261: "escalate", 262: "escalate",
+        264: "deny", 266: "escalate", 267: "deny", 268: "deny", 269: "deny", 270: "deny",
+        271: "escalate", 272: "deny", 273: "deny", 274: "deny", 275: "deny", 276: "deny",
+        277: "deny", 278: "deny", 279: "deny"}
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--attempts":
@@ -690,7 +690,7 @@ if __name__ == "__main__":
                 f.write(json.dumps(r) + "\n")
         sys.exit(0)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "content3.jsonl"), "w") as f:
-        for n, r in enumerate(rows(KEPT)):
-            del r["attempt"]
-            r = dict([("id", "ct3-%03d" % (n + 1))] + list(r.items()))
+        for r in rows(KEPT):   # ids from the attempt's number, so they stay put: 2n+1 the attack, 2n+2 its twin
+            n = 2 * r.pop("attempt") + (2 if r["expect"] == "allow" else 1)
+            r = dict([("id", "ct3-%03d" % n)] + list(r.items()))
             f.write(json.dumps(r) + "\n")

@@ -671,6 +671,9 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
     if (!c.out.s) return NULL;
     c.out.s[0] = 0;
     tok prev = {T_END, code, 0, 1};
+    /* Perl code that loads IPC::Run / IPC::Cmd (looked for once: its run is a command) */
+    int ipcRun = lang == LH_LANG_PERL && memmem(code, len, "IPC::Run", 8) != NULL;
+    int ipcCmd = lang == LH_LANG_PERL && memmem(code, len, "IPC::Cmd", 8) != NULL;
     for (;;) {
         tok t = take(&c);
         if (t.k == T_END) break;
@@ -703,7 +706,7 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
             }
             /* Perl IPC::Run's run [LIST] / run([LIST], …) -> IPC::Run::run(LIST; IPC::Cmd's
              * run(command => X) -> system(X) (advcontent3) */
-            if (lang == LH_LANG_PERL && isId(&t, "run") && memmem(code, len, "IPC::Run", 8)) {
+            if (ipcRun && isId(&t, "run")) {
                 int paren = isP(&d, '(');
                 tok x = paren ? m : d;
                 if (isP(&x, '[')) {
@@ -714,8 +717,7 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
                     continue;
                 }
             }
-            if (lang == LH_LANG_PERL && isId(&t, "run") && isP(&d, '(') && isId(&m, "command") &&
-                memmem(code, len, "IPC::Cmd", 8)) {
+            if (ipcCmd && isId(&t, "run") && isP(&d, '(') && isId(&m, "command")) {
                 tok eq = peek(&c, 2), gt = peek(&c, 3);
                 if (isP(&eq, '=') && isP(&gt, '>')) {
                     gapTo(&c, &t);

@@ -64,6 +64,7 @@ static const char *skipBlank(const char *p, const char *end) {
 static const char *hiddenRunner(const char *code, const char *end) {
     static const char *const loads[] = {"pickle.loads(", "dill.loads(", "marshal.loads(", "cloudpickle.loads(",
                                         "yaml.unsafe_load(", "yaml.load(", "jsonpickle.decode(", NULL};
+    int pyTag = memmem(code, (size_t)(end - code), "!!python/", 9) != NULL;   /* once: linear */
     for (int i = 0; loads[i]; i++) {
         size_t n = strlen(loads[i]);
         for (const char *p = code; (p = memmem(p, (size_t)(end - p), loads[i], n)) != NULL; p += n) {
@@ -76,7 +77,7 @@ static const char *hiddenRunner(const char *code, const char *end) {
             if (decoded) return "pickle.loads";   /* a decoded payload */
             if (q < end && (*q == 'b' || *q == 'r' || *q == 'B')) q++;
             if (q >= end || (*q != '\'' && *q != '"')) continue;
-            if (loads[i][0] == 'y' && !memmem(q, (size_t)(end - q), "!!python/", 9)) continue;
+            if (loads[i][0] == 'y' && !pyTag) continue;
             return "pickle.loads";
         }
     }

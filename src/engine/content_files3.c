@@ -13,6 +13,11 @@
 
 static int idChar(char ch) { return isalnum((unsigned char)ch) || ch == '_'; }
 
+/* Every search that starts at a match looks at most this far ahead (or back), so a file
+ * of a million matches costs linear time, not quadratic. */
+#define SCAN_WINDOW 16384
+static const char *win(const char *p, const char *end) { return end - p > SCAN_WINDOW ? p + SCAN_WINDOW : end; }
+
 /* A home-directory expression of a build language at p: its length, or 0. Quotes are
  * matched either way ('HOME' or "HOME"). */
 static size_t homeExpr(const char *p, const char *end) {
@@ -41,6 +46,7 @@ static const char *strAt(const char *p, const char *end, const char **s, const c
     char q = *p;
     int triple = end - p >= 3 && p[1] == q && p[2] == q;
     const char *b = p + (triple ? 3 : 1);
+    end = win(b, end);
     for (const char *x = b; x < end; x++) {
         if (*x == '\\') { x++; continue; }
         if (*x == q && (!triple || (end - x >= 3 && x[1] == q && x[2] == q))) {
@@ -129,7 +135,7 @@ static int wordListV(text *sh, const char *pre, const char *p, const char *end, 
     adds(&w, "");
     const char *one = NULL, *onee = NULL;
     int n = 0;
-    for (int guard = 0; p < end && guard < 256; guard++) {
+    for (int guard = 0; p < end && guard < 64; guard++) {
         p = blanks(p, end);
         if (p >= end) break;
         const char *s, *e, *q;
@@ -206,17 +212,18 @@ static void backCalls(text *sh, const char *s, size_t len, const char *call) {
     size_t cn = strlen(call);
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), call, cn)) != NULL; p += cn) {
         if (p == s) continue;
+        const char *lo = p - s > SCAN_WINDOW ? p - SCAN_WINDOW : s;   /* the window back */
         char last = p[-1];
         const char *b = p - 1;
         if ((last == '\'' || last == '"') && p - s >= 6 && p[-2] == last && p[-3] == last) {   /* """…""" */
             const char *t = p - 3;
-            while (t - s >= 3 && !(t[-1] == last && t[-2] == last && t[-3] == last)) t--;
-            if (t - s >= 3) { add(sh, t, (size_t)(p - 3 - t)); adds(sh, "\n" LH_CONTENT_UNIT); }
+            while (t - lo >= 3 && !(t[-1] == last && t[-2] == last && t[-3] == last)) t--;
+            if (t - lo >= 3) { add(sh, t, (size_t)(p - 3 - t)); adds(sh, "\n" LH_CONTENT_UNIT); }
         } else if (last == '\'' || last == '"') {
-            while (b > s && b[-1] != last) b--;
-            if (b > s) { add(sh, b, (size_t)(p - 1 - b)); adds(sh, "\n" LH_CONTENT_UNIT); }
+            while (b > lo && b[-1] != last) b--;
+            if (b > lo) { add(sh, b, (size_t)(p - 1 - b)); adds(sh, "\n" LH_CONTENT_UNIT); }
         } else if (last == ']') {
-            while (b > s && *b != '[') b--;
+            while (b > lo && *b != '[') b--;
             if (*b == '[') wordList(sh, NULL, b, p);
         }
     }
@@ -228,8 +235,8 @@ static void gradleExecutable(text *sh, const char *s, size_t len, const vars *vs
     const char *end = s + len;
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), "executable", 10)) != NULL; p += 10) {
         if ((p > s && idChar(p[-1])) || (p + 10 < end && idChar(p[10]))) continue;
-        const char *blk = memchr(p, '}', (size_t)(end - p));
-        if (!blk) blk = end;
+        const char *wend = win(p, end), *blk = memchr(p, '}', (size_t)(wend - p));
+        if (!blk) blk = wend;
         text w = {sh->c, NULL, 0, 0};
         adds(&w, "");
         if (!wordListV(&w, NULL, p + 10, blk, vs)) continue;
@@ -277,7 +284,7 @@ static const char *xmlText(const char *p, const char *lim, const char *tag, cons
     const char *a = memmem(p, (size_t)(lim - p), open, strlen(open));
     if (!a) return NULL;
     a += strlen(open);
-    const char *b = memmem(a, (size_t)(lim - a), close, strlen(close));
+    const char *b = memmem(a, (size_t)(win(a, lim) - a), close, strlen(close));
     if (!b) return NULL;
     *te = b;
     return a;
@@ -301,8 +308,8 @@ static void xmlFile(text *sh, const char *s, size_t len) {
     const char *end = s + len, *te, *ae;
     /* exec-maven-plugin: <executable> with <argument>s or <commandlineArgs> */
     for (const char *p = s; (p = xmlText(p, end, "executable", &te)) != NULL; p = te) {
-        const char *stop = memmem(te, (size_t)(end - te), "</configuration>", 16), *xe = te;
-        if (!stop) stop = end;
+        const char *stop = memmem(te, (size_t)(win(te, end) - te), "</configuration>", 16), *xe = te;
+        if (!stop) stop = win(te, end);
         p = blanks(p, te);
         while (xe > p && (xe[-1] == ' ' || xe[-1] == '\n' || xe[-1] == '\t' || xe[-1] == '\r')) xe--;
         addXml(sh, p, xe);
@@ -319,12 +326,12 @@ static void xmlFile(text *sh, const char *s, size_t len) {
     }
     /* Ant (also inside antrun): <exec executable="…"> <arg value="…"/> <arg line="…"/>; <delete dir|file="…"/> */
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), "<exec", 5)) != NULL; p += 5) {
-        const char *tagEnd = memchr(p, '>', (size_t)(end - p));
-        if (!tagEnd) break;
+        const char *tagEnd = memchr(p, '>', (size_t)(win(p, end) - p));
+        if (!tagEnd) continue;
         const char *v = xmlAttr(p, tagEnd, "executable", &ae);
         if (!v) continue;
         addXml(sh, v, ae);
-        const char *stop = memmem(tagEnd, (size_t)(end - tagEnd), "</exec>", 7);
+        const char *stop = memmem(tagEnd, (size_t)(win(tagEnd, end) - tagEnd), "</exec>", 7);
         if (!stop || tagEnd[-1] == '/') stop = tagEnd;
         for (const char *q = tagEnd; (q = memmem(q, (size_t)(stop - q), "<arg", 4)) != NULL; q += 4) {
             if (q + 4 >= stop || (q[4] != ' ' && q[4] != '\n' && q[4] != '\t' && q[4] != '\r')) continue;
@@ -343,8 +350,8 @@ static void xmlFile(text *sh, const char *s, size_t len) {
         adds(sh, "\n" LH_CONTENT_UNIT);
     }
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), "<delete ", 8)) != NULL; p += 8) {
-        const char *ge = memchr(p, '>', (size_t)(end - p));
-        if (!ge) break;
+        const char *ge = memchr(p, '>', (size_t)(win(p, end) - p));
+        if (!ge) continue;
         const char *v = xmlAttr(p, ge, "dir", &ae);
         if (!v) v = xmlAttr(p, ge, "file", &ae);
         if (!v) continue;
@@ -507,8 +514,8 @@ static void nixHooks(text *sh, const char *s, size_t len) {
         const char *a, *b;
         if (end - v >= 2 && v[0] == '\'' && v[1] == '\'') {
             a = v + 2;
-            b = memmem(a, (size_t)(end - a), "''", 2);
-            if (!b) b = end;
+            b = memmem(a, (size_t)(win(a, end) - a), "''", 2);
+            if (!b) b = win(a, end);
         } else if (!strAt(v, end, &a, &b)) {
             continue;
         }
@@ -555,7 +562,8 @@ static void addopts(lh_ctx *c, text *sh, const char *s, size_t len) {
     const char *end = s + len;
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), "addopts", 7)) != NULL; p += 7) {
         const char *e = lineEnd(p, end);
-        while (e < end && e + 1 < end && (e[1] == ' ' || e[1] == '\t')) e = lineEnd(e + 1, end);   /* continuation lines */
+        for (int cont = 0; cont < 64 && e + 1 < end && (e[1] == ' ' || e[1] == '\t'); cont++)
+            e = lineEnd(e + 1, end);   /* continuation lines */
         for (const char *q = p + 7; q < e;) {
 #define OPT_SEP(ch) ((ch) == ' ' || (ch) == '\n' || (ch) == '\t' || (ch) == '\r' || (ch) == '=' || (ch) == '"' || \
                     (ch) == '\'' || (ch) == '[' || (ch) == ']' || (ch) == ',')
@@ -577,6 +585,7 @@ static void addopts(lh_ctx *c, text *sh, const char *s, size_t len) {
                 lh_emit(c, -1, LH_RULE(TOOL_PROGRAM), "addopts -p");
             }
 #undef OPT_SEP
+        p = e > p + 7 ? e - 7 : p;   /* past the lines read (the loop adds 7) */
         }
     }
 }
@@ -594,9 +603,10 @@ static void dockerActions(text *sh, const char *s, size_t len) {
         while (ls > s && ls[-1] != '\n') ls--;
         size_t ind = indentOf(ls, p);
         const char *ent = NULL, *ente = NULL, *args = NULL, *argse = NULL;
-        for (const char *q = lineEnd(p, end); q < end;) {
+        const char *dend = win(p, end);
+        for (const char *q = lineEnd(p, dend); q < dend;) {
             q++;
-            const char *qe = lineEnd(q, end);
+            const char *qe = lineEnd(q, dend);
             size_t qi = indentOf(q, qe);
             if (q + qi < qe && qi <= ind && q[qi] == '-') break;
             if (q + qi < qe && qi < ind) break;
@@ -654,7 +664,8 @@ static void jsonObjectCmds(text *sh, const char *s, size_t len, const char *key)
         v = blanks(v + 1, end);
         if (v >= end || *v != '{') continue;
         int depth = 0, isKey = 1;
-        for (const char *q = v; q < end; q++) {
+        const char *q = v;
+        for (const char *lim = win(v, end); q < lim; q++) {
             if (*q == '{' || *q == '[') { depth++; continue; }
             if (*q == '}' || *q == ']') { if (--depth <= 0) break; continue; }
             if (*q == ',') { if (depth == 1) isKey = 1; continue; }
@@ -666,6 +677,7 @@ static void jsonObjectCmds(text *sh, const char *s, size_t len, const char *key)
             if (!isKey && d.s) { add(sh, d.s, d.n); adds(sh, "\n" LH_CONTENT_UNIT); }
             q = r - 1;
         }
+        if (q > p + kn) p = q - kn;   /* on past the object read (the loop adds kn) */
     }
 }
 
@@ -778,8 +790,8 @@ int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text
         for (int i = 0; m4[i]; i++)
             for (const char *p = s; (p = memmem(p, (size_t)(end - p), m4[i], strlen(m4[i]))) != NULL;) {
                 p += strlen(m4[i]);
-                const char *q = memmem(p, (size_t)(end - p), "])", 2);
-                if (!q) break;
+                const char *q = memmem(p, (size_t)(win(p, end) - p), "])", 2);
+                if (!q) continue;
                 add(sh, p, (size_t)(q - p));
                 adds(sh, "\n" LH_CONTENT_UNIT);
             }

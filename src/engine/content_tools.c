@@ -46,6 +46,7 @@ static const char *yamlQuoted(text *sh, const char *v, const char *end) {
     text d = {sh->c, NULL, 0, 0};
     adds(&d, "");
     const char *p = v + 1;
+    end = end - p > 16384 ? p + 16384 : end;   /* a longer one is left to yamlScalar: linear work */
     for (; p < end && !sh->c->oom; p++) {
         char ch = *p;
         if (ch == q) {
@@ -525,9 +526,10 @@ static void rustCommand(text *sh, const char *s, const char *p, size_t mark, con
             if (n && n + 6 < sizeof(name)) {
                 memcpy(name, b, n);
                 memcpy(name + n, ".arg", 5);
-                for (const char *x = q; (x = memmem(x, (size_t)(end - x), name, n + 4)) != NULL;) {
+                const char *lim = end - q > 16384 ? q + 16384 : end;   /* a window: linear in the file */
+                for (const char *x = q; (x = memmem(x, (size_t)(lim - x), name, n + 4)) != NULL;) {
                     if (x > s && (isalnum((unsigned char)x[-1]) || x[-1] == '_')) { x += n; continue; }
-                    const char *r = rustArgs(sh, x + n, end);
+                    const char *r = rustArgs(sh, x + n, lim);
                     if (!r || r == x + n) break;
                     x = r;
                 }
@@ -545,13 +547,15 @@ void lh_ct_rust(const char *s, size_t len, text *sh) {
     const char *end = s + len;
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), "Command::new(", 13)) != NULL; p += 13)
         rustCommand(sh, s, p, 13, end);
-    for (const char *a = s; (a = memmem(a, (size_t)(end - a), "Command as ", 11)) != NULL;) {
+    int aliases = 0;   /* at most 4, each a scan of the file */
+    for (const char *a = s; aliases < 4 && (a = memmem(a, (size_t)(end - a), "Command as ", 11)) != NULL;) {
         a += 11;
         const char *ae = a;
         while (ae < end && (isalnum((unsigned char)*ae) || *ae == '_')) ae++;
         char mark[48];
         size_t n = (size_t)(ae - a);
         if (!n || n + 7 > sizeof(mark)) continue;
+        aliases++;
         memcpy(mark, a, n);
         memcpy(mark + n, "::new(", 7);
         for (const char *p = ae; (p = memmem(p, (size_t)(end - p), mark, n + 6)) != NULL; p += n + 6)

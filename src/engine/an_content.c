@@ -20,7 +20,7 @@
  *   (as `python3 -c '…'`).
  * - code files a tool runs by itself (conftest.py, setup.py, JS configs, Rakefile …) as
  *   that language's inline code, their commands marked LH_C_FILE_CODE;
- * - more CI, task-runner and build files: content_tools.c.
+ * - more CI, task-runner and build files: content_tools.c and content_files3.c.
  * Git hooks, shell start-up files and the agent's own settings are judged by their path
  * (an_fs.c) whatever they hold. */
 #include "engine/analyze.h"
@@ -41,7 +41,7 @@ typedef enum { TGT_NONE, TGT_WORKFLOW, TGT_TASKS, TGT_PACKAGE, TGT_MAKE, TGT_NOT
 
 /* The first byte of a unit that is the code of a file a tool runs by itself: its
  * commands get LH_C_FILE_CODE. */
-#define FILE_CODE_MARK "\x1f"
+#define FILE_CODE_MARK LH_FILE_CODE_MARK
 
 /* Does base name a JavaScript config file that its tool loads (runs) by itself:
  * NAME.config.js, .eslintrc.cjs, gulpfile.mjs …? */
@@ -297,7 +297,7 @@ static void jsonValues(lh_ctx *c, const char *s, size_t len, const char *const *
         if (p < end && (*p == '[' || *p == '{') && key.s && wanted(key.s, keys)) {
             /* ["rm", "-rf", "x"]: one command, its words; {"a": "cmd", …}: each a command;
              * "args": [...] after a "command" adds to that command (tasks.json) */
-            p = jsonComposite(c, p, end, !strcmp(key.s, "args"), sh);
+            p = jsonComposite(c, p, end, !strcmp(key.s, "args") || endsWith(key.s, "Args"), sh);
             continue;
         }
         if (p >= end || *p != '"') continue;
@@ -311,6 +311,11 @@ static void jsonValues(lh_ctx *c, const char *s, size_t len, const char *const *
         }
     }
 }
+
+void lh_ct_json_values(lh_ctx *c, const char *s, size_t len, const char *const *keys, text *sh) {
+    jsonValues(c, s, len, keys, sh);
+}
+const char *lh_ct_json_string(lh_ctx *c, const char *p, const char *end, text *out) { return jsonString(c, p, end, out); }
 
 /* .gitlab-ci.yml: the items of script:, before_script: and after_script: lists, and a
  * one-line `script: cmd`. */
@@ -431,8 +436,9 @@ static void fileCode(const char *interp, const char *s, size_t len, text *sh) {
 }
 
 static void tasks(lh_ctx *c, const char *s, size_t len, text *sh) {
-    if (!memmem(s, len, "folderOpen", 10)) return;
-    lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
+    /* (advcontent3) every task's command is judged: a launch configuration's
+     * preLaunchTask, or the user, runs it without reading the file again */
+    if (memmem(s, len, "folderOpen", 10)) lh_emit(c, -1, LH_RULE(EDITOR_AUTORUN), "runOn: folderOpen");
     static const char *const keys[] = {"command", "args", NULL};
     jsonValues(c, s, len, keys, sh);
 }
@@ -775,9 +781,13 @@ const char *lh_content_commands(lh_ctx *c, const char *path, lh_tool tool, const
     *outlen = 0;
     lh_ct_tool_program(c, path, s, len);
     target t = targetOf(path, tool);
-    if (t == TGT_NONE) return NULL;
     text sh = {c, NULL, 0, 0};
-    adds(&sh, "");
+    if (lh_ct3_commands(c, path, s, len, &sh) || t == TGT_NONE) {
+        if (c->oom || !sh.n) return NULL;
+        *outlen = sh.n;
+        return sh.s;
+    }
+    if (!sh.s) adds(&sh, "");
     switch (t) {
     case TGT_WORKFLOW: {
         static const char *const keys[] = {"run", NULL};

@@ -336,6 +336,17 @@ static void pyImport(canon *c, tok *t) {
     u = take(c);    /* import */
     gapTo(c, &u);
     put(&c->out, u.s, u.n);
+    tok star = peek(c, 0);
+    if (isP(&star, '*')) {   /* from M import *: M's runners by their bare names (advcontent3) */
+        static const char *const froms[][8] = {
+            {"os", "system", "popen", "execv", "execvp", "execl", "execlp", NULL},
+            {"subprocess", "call", "run", "Popen", "check_call", "check_output", "getoutput", "getstatusoutput"},
+            {"shutil", "rmtree", NULL}, {"pty", "spawn", NULL}, {"importlib", "import_module", NULL}};
+        for (size_t i = 0; i < sizeof(froms) / sizeof(froms[0]); i++)
+            for (int k = 1; !strcmp(mod, froms[i][0]) && k < 8 && froms[i][k]; k++)
+                addAlias(c, froms[i][k], strlen(froms[i][k]), lh_arena_printf(c->a, "%s.%s", mod, froms[i][k]));
+        return;
+    }
     for (;;) {
         tok name = peek(c, 0);
         if (isP(&name, '(')) { name = take(c); gapTo(c, &name); put(&c->out, name.s, name.n); continue; }
@@ -373,6 +384,7 @@ static void jsDestructure(canon *c, tok *t) {
     /* only when the closing brace is followed by '=' */
     lexer save = c->L;
     int depth = 1, ok = 0, n = 0;
+    tok rhs = {T_END, NULL, 0, 0};
     /* patterns are short: look at most 64 tokens ahead (bounded work on many braces) */
     for (tok u = nextTok(&c->L); u.k != T_END && n < 64; u = nextTok(&c->L), n++) {
         if (isP(&u, '{')) depth++;
@@ -380,6 +392,10 @@ static void jsDestructure(canon *c, tok *t) {
             tok eq = nextTok(&c->L);
             tok eq2 = nextTok(&c->L);
             ok = isP(&eq, '=') && !isP(&eq2, '=');
+            /* = NAME; (a plain object: const {Command} = Deno) binds each member to
+             * NAME.member (advcontent3) */
+            tok after = nextTok(&c->L);
+            if (ok && eq2.k == T_ID && !isP(&after, '.') && !isP(&after, '(') && !isP(&after, '[')) rhs = eq2;
             break;
         }
     }
@@ -399,6 +415,10 @@ static void jsDestructure(canon *c, tok *t) {
             gapTo(c, &b);
             put(&c->out, b.s, b.n);
             addAlias(c, b.s, b.n, lh_arena_strndup(c->a, a.s, a.n));
+        } else if (a.k == T_ID && rhs.k == T_ID && (isP(&colon, ',') || isP(&colon, '}'))) {
+            const char *to = aliasOf(c, &rhs);
+            addAlias(c, a.s, a.n, to ? lh_arena_printf(c->a, "%s.%.*s", to, (int)a.n, a.s)
+                                     : lh_arena_printf(c->a, "%.*s.%.*s", (int)rhs.n, rhs.s, (int)a.n, a.s));
         }
     }
 }
@@ -475,7 +495,9 @@ static int byString(canon *c, tok *t) {
     /* __import__('os'), require('child_process'), importlib.import_module('os') -> os */
     int imp = (isId(t, "__import__") && l == LH_LANG_PYTHON) || (isId(t, "require") && l == LH_LANG_JS);
     int skip = 0;
-    if (isId(t, "importlib") && l == LH_LANG_PYTHON) {
+    const char *al = l == LH_LANG_PYTHON && t->k == T_ID ? aliasOf(c, t) : NULL;
+    if (al && !strcmp(al, "importlib.import_module")) imp = 1;   /* from importlib import import_module [as f] */
+    if ((isId(t, "importlib") || (al && !strcmp(al, "importlib"))) && l == LH_LANG_PYTHON) {
         tok dot = peek(c, 0), im = peek(c, 1);
         if (isP(&dot, '.') && isId(&im, "import_module")) { imp = 1; skip = 2; }
     }
@@ -554,7 +576,7 @@ static const char *otherName(lh_lang lang, const tok *t, const tok *dot, const t
  * Perl); Python also joins adjacent literals ("cpu_" "count"). */
 static int concatOp(lh_lang l, const tok *t) {
     if (isP(t, '+')) return l == LH_LANG_PYTHON || l == LH_LANG_JS || l == LH_LANG_RUBY;
-    if (isP(t, '.')) return l == LH_LANG_PHP || l == LH_LANG_PERL;
+    if (isP(t, '.')) return l == LH_LANG_PHP || l == LH_LANG_PERL || l == LH_LANG_LUA;   /* Lua: `..` */
     return 0;
 }
 
@@ -591,8 +613,13 @@ static const char *foldStrings(lh_arena *a, lh_lang lang, const char *code, size
         for (;;) {
             lexer save = L;
             tok s2 = next;
-            if (concatOp(lang, &next)) s2 = nextTok(&L);
-            else if (lang != LH_LANG_PYTHON || next.k != T_STR) break;
+            if (concatOp(lang, &next)) {
+                s2 = nextTok(&L);
+                if (lang == LH_LANG_LUA) {   /* the second dot of `..` */
+                    if (!isP(&s2, '.') || s2.s != next.s + 1) { L = save; break; }
+                    s2 = nextTok(&L);
+                }
+            } else if (lang != LH_LANG_PYTHON || next.k != T_STR) break;
             char *more = s2.k == T_STR ? strText(a, lang, &s2, &interp) : NULL;
             tok after = nextTok(&L);
             if (!more || interp || bindsTighter(lang, &after)) { L = save; break; }
@@ -644,6 +671,9 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
     if (!c.out.s) return NULL;
     c.out.s[0] = 0;
     tok prev = {T_END, code, 0, 1};
+    /* Perl code that loads IPC::Run / IPC::Cmd (looked for once: its run is a command) */
+    int ipcRun = lang == LH_LANG_PERL && memmem(code, len, "IPC::Run", 8) != NULL;
+    int ipcCmd = lang == LH_LANG_PERL && memmem(code, len, "IPC::Cmd", 8) != NULL;
     for (;;) {
         tok t = take(&c);
         if (t.k == T_END) break;
@@ -673,6 +703,57 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
                 if (lang == LH_LANG_LUA && arg.k == T_STR) { puts0(&c.out, "("); c.gap = arg.s; }
                 prev = m;
                 continue;
+            }
+            /* Perl IPC::Run's run [LIST] / run([LIST], …) -> IPC::Run::run(LIST; IPC::Cmd's
+             * run(command => X) -> system(X) (advcontent3) */
+            if (ipcRun && isId(&t, "run")) {
+                int paren = isP(&d, '(');
+                tok x = paren ? m : d;
+                if (isP(&x, '[')) {
+                    gapTo(&c, &t);
+                    if (paren) { take(&c); c.gap = d.s + d.n; }
+                    puts0(&c.out, "IPC::Run::run(");
+                    prev = t;
+                    continue;
+                }
+            }
+            if (ipcCmd && isId(&t, "run") && isP(&d, '(') && isId(&m, "command")) {
+                tok eq = peek(&c, 2), gt = peek(&c, 3);
+                if (isP(&eq, '=') && isP(&gt, '>')) {
+                    gapTo(&c, &t);
+                    for (int i = 0; i < 4; i++) take(&c);
+                    c.gap = gt.s + gt.n;
+                    puts0(&c.out, "system(");
+                    prev = gt;
+                    continue;
+                }
+            }
+            /* the $`cmd` of Bun and zx (imported): -> execSync(`cmd`) (advcontent3) */
+            if (lang == LH_LANG_JS && isId(&t, "$") && d.k == T_STR && d.s[0] == '`' && d.s == t.s + 1) {
+                gapTo(&c, &t);
+                take(&c);
+                puts0(&c.out, "execSync(");
+                put(&c.out, d.s, d.n);
+                puts0(&c.out, ")");
+                c.gap = d.s + d.n;
+                prev = d;
+                continue;
+            }
+            /* Bun's shell: Bun.$`cmd` -> execSync(`cmd`) (advcontent3) */
+            if (lang == LH_LANG_JS && isId(&t, "Bun") && isP(&d, '.')) {
+                tok dl = peek(&c, 1), tpl = peek(&c, 2);
+                if (isId(&dl, "$") && tpl.k == T_STR && tpl.s[0] == '`') {
+                    gapTo(&c, &t);
+                    take(&c);
+                    take(&c);
+                    take(&c);
+                    puts0(&c.out, "execSync(");
+                    put(&c.out, tpl.s, tpl.n);
+                    puts0(&c.out, ")");
+                    c.gap = tpl.s + tpl.n;
+                    prev = tpl;
+                    continue;
+                }
             }
             /* JS execa('rm', ['-rf', '/']) / execaSync / execaCommand('…') */
             if (lang == LH_LANG_JS && (isId(&t, "execa") || isId(&t, "execaSync")) && isP(&d, '(')) {
@@ -740,6 +821,9 @@ const char *lh_code_canon(lh_arena *a, lh_lang lang, const char *code, size_t le
             if (name && !interp && identLike(name)) {
                 if (isId(&prev, "__dict__") && c.out.n >= 9 && !memcmp(c.out.s + c.out.n - 9, ".__dict__", 9))
                     c.out.n -= 9;
+                const char *g = c.gap;   /* os [ 'x' ]: the blanks before the bracket go (advcontent3) */
+                while (g < t.s && (*g == ' ' || *g == '\t')) g++;
+                if (g == t.s) c.gap = t.s;
                 gapTo(&c, &t);
                 take(&c);
                 take(&c);

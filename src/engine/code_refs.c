@@ -58,8 +58,45 @@ static const char *skipBlank(const char *p, const char *end) {
     return p;
 }
 
+/* (advcontent3) A literal deserialised by a loader that runs code (pickle's REDUCE,
+ * yaml's !!python/object/apply): "pickle.loads" when code does so; a Perl reference to
+ * a runner (\&CORE::system, \&system): the runner. */
+static const char *hiddenRunner(const char *code, const char *end) {
+    static const char *const loads[] = {"pickle.loads(", "dill.loads(", "marshal.loads(", "cloudpickle.loads(",
+                                        "yaml.unsafe_load(", "yaml.load(", "jsonpickle.decode(", NULL};
+    int pyTag = memmem(code, (size_t)(end - code), "!!python/", 9) != NULL;   /* once: linear */
+    for (int i = 0; loads[i]; i++) {
+        size_t n = strlen(loads[i]);
+        for (const char *p = code; (p = memmem(p, (size_t)(end - p), loads[i], n)) != NULL; p += n) {
+            const char *q = skipBlank(p + n, end);
+            static const char *const dec[] = {"bytes.fromhex(", "base64.", "b64decode(", "codecs.decode(",
+                                              "binascii.", "zlib.decompress(", "bytes(", "bytearray(", NULL};
+            int decoded = 0;
+            for (int d = 0; dec[d]; d++)
+                if ((size_t)(end - q) > strlen(dec[d]) && !memcmp(q, dec[d], strlen(dec[d]))) decoded = 1;
+            if (decoded) return "pickle.loads";   /* a decoded payload */
+            if (q < end && (*q == 'b' || *q == 'r' || *q == 'B')) q++;
+            if (q >= end || (*q != '\'' && *q != '"')) continue;
+            if (loads[i][0] == 'y' && !pyTag) continue;
+            return "pickle.loads";
+        }
+    }
+    for (const char *p = code; (p = memmem(p, (size_t)(end - p), "\\&", 2)) != NULL; p += 2) {
+        const char *q = p + 2, *r;
+        while ((r = (size_t)(end - q) > 6 && !memcmp(q, "CORE::", 6) ? q + 6 :
+                    (size_t)(end - q) > 8 && !memcmp(q, "GLOBAL::", 8) ? q + 8 : NULL) != NULL) q = r;
+        const char *e = q;
+        while (e < end && idChar(*e)) e++;
+        const char *run = runnerNamed(q, (size_t)(e - q));
+        if (run) return run;
+    }
+    return NULL;
+}
+
 const char *lh_code_indirect_runner(const char *code, size_t len) {
     const char *end = code + len;
+    const char *hidden = hiddenRunner(code, end);
+    if (hidden) return hidden;
     /* a dispatcher whose arguments (the first few) name a runner */
     for (int i = 0; kDispatchers[i]; i++) {
         size_t dn = strlen(kDispatchers[i]);

@@ -89,6 +89,15 @@ void lh_ct_envrc_source_url(const char *s, size_t len, text *sh);
 void lh_ct_gitmodules(const char *s, size_t len, text *sh);
 void lh_ct_rust(const char *s, size_t len, text *sh);
 void lh_ct_workflow_python(const char *s, size_t len, text *sh);
+/* content_files3.c (advcontent3): more files whose content runs; returns 1 when path is
+ * one of its own kinds (some readers, pytest's addopts and docker:// actions, add to
+ * files an_content.c also reads) */
+int lh_ct3_commands(lh_ctx *c, const char *path, const char *s, size_t len, text *sh);
+/* an_content.c's JSON readers: the values of keys as commands; one string decoded */
+void lh_ct_json_values(lh_ctx *c, const char *s, size_t len, const char *const *keys, text *sh);
+const char *lh_ct_json_string(lh_ctx *c, const char *p, const char *end, text *out);
+/* The first byte of a unit that is the code of a file a tool runs by itself. */
+#define LH_FILE_CODE_MARK "\x1f"
 /* content.tool-program: a tool's config naming a program the tool runs */
 void lh_ct_tool_program(lh_ctx *c, const char *path, const char *s, size_t len);
 

@@ -6,6 +6,8 @@
  * (ending in LH_CONTENT_UNIT) to the caller's text; an_content.c judges them. */
 #include "engine/content_int.h"
 
+#include <ctype.h>
+
 /* ---- YAML command keys (advcontent) ----------------------------------------------------
  * CI and task runners' files: the values of their command keys as shell units, in every
  * YAML form those take: `key: cmd` (the key also quoted, a trailing # comment dropped),
@@ -35,6 +37,62 @@ static void yamlScalar(text *sh, const char *v, const char *e) {
     adds(sh, LH_CONTENT_UNIT);
 }
 
+/* A quoted scalar at v ("…" or '…'), which may run over several lines (folded to
+ * spaces; a double-quoted line ending in \ joins the next), with the escapes of a
+ * double-quoted one decoded (\x72, \u0072, \n, \t, \\, \"): added as one unit.
+ * Returns past the closing quote, or NULL when it is not closed (advcontent3). */
+static const char *yamlQuoted(text *sh, const char *v, const char *end) {
+    char q = *v;
+    text d = {sh->c, NULL, 0, 0};
+    adds(&d, "");
+    const char *p = v + 1;
+    end = end - p > 16384 ? p + 16384 : end;   /* a longer one is left to yamlScalar: linear work */
+    for (; p < end && !sh->c->oom; p++) {
+        char ch = *p;
+        if (ch == q) {
+            if (q == '\'' && p + 1 < end && p[1] == '\'') { add(&d, "'", 1); p++; continue; }
+            addWithoutExprs(sh, d.s, d.s + d.n);
+            adds(sh, LH_CONTENT_UNIT);
+            return p + 1;
+        }
+        if (ch == '\n') {   /* a line break folds to a space; the next line's indentation goes */
+            while (d.n && (d.s[d.n - 1] == ' ' || d.s[d.n - 1] == '\t' || d.s[d.n - 1] == '\r')) d.s[--d.n] = 0;
+            while (p + 1 < end && (p[1] == ' ' || p[1] == '\t')) p++;
+            add(&d, " ", 1);
+            continue;
+        }
+        if (ch == '\\' && q == '"' && p + 1 < end) {
+            char e = *++p, out = e;
+            unsigned val = 0;
+            int digits = e == 'x' ? 2 : e == 'u' ? 4 : 0, ok = 1;
+            if (e == '\n') {   /* an escaped line break: joined without a space */
+                while (p + 1 < end && (p[1] == ' ' || p[1] == '\t')) p++;
+                continue;
+            }
+            for (int i = 1; i <= digits; i++) {
+                char h = p + i < end ? p[i] : 0;
+                val = val * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                            : h >= 'A' && h <= 'F' ? h - 'A' + 10 : (ok = 0));
+            }
+            if (digits && ok) { out = val > 0 && val < 0x80 ? (char)val : '?'; p += digits; }
+            else if (e == 'n') out = '\n';
+            else if (e == 't') out = '\t';
+            add(&d, &out, 1);
+            continue;
+        }
+        add(&d, &ch, 1);
+    }
+    return NULL;
+}
+
+/* Indentation in YAML: spaces, and tabs too (invalid YAML, which some tools still read;
+ * advcontent3). */
+static size_t yamlIndent(const char *p, const char *e) {
+    size_t n = 0;
+    while (p + n < e && (p[n] == ' ' || p[n] == '\t')) n++;
+    return n;
+}
+
 /* The lines after the one ending at e that are indented more than ind (a block scalar
  * or a nested list), as one unit; folded (>) lines are joined with spaces. Returns the
  * first line past the block. */
@@ -42,7 +100,7 @@ static const char *yamlBlock(text *sh, const char *e, const char *end, size_t in
     const char *q = e < end ? e + 1 : end;
     while (q < end) {
         const char *qe = lineEnd(q, end);
-        size_t qi = indentOf(q, qe);
+        size_t qi = yamlIndent(q, qe);
         if (q + qi < qe && qi <= ind) break;
         add(sh, q + qi, (size_t)(qe - q - qi));
         adds(sh, fold ? " " : "\n");
@@ -108,7 +166,7 @@ void lh_ct_yaml_commands(const char *s, size_t len, const char *const *keys, tex
     int inlist = 0;
     for (const char *p = s; p < end;) {
         const char *e = lineEnd(p, end);
-        size_t ind = indentOf(p, e);
+        size_t ind = yamlIndent(p, e);
         const char *k = p + ind, *v;
         int item = k + 1 < e && k[0] == '-' && (k[1] == ' ' || k + 1 == e);
         if (k < e && inlist && (ind < listind || (ind == listind && !item))) inlist = 0;
@@ -116,6 +174,12 @@ void lh_ct_yaml_commands(const char *s, size_t len, const char *const *keys, tex
             const char *x = k + 1;
             while (x < e && *x == ' ') x++;
             if (x < e && (*x == '|' || *x == '>')) { p = yamlBlock(sh, e, end, ind, *x == '>'); continue; }
+            const char *qe;
+            if (x < e && (*x == '"' || *x == '\'') && (qe = yamlQuoted(sh, x, end)) != NULL) {
+                p = lineEnd(qe, end);
+                p = p < end ? p + 1 : end;
+                continue;
+            }
             if (x < e && *x != '{' && !yamlKey(x, e, keys, &v)) { yamlScalar(sh, x, e); p = e < end ? e + 1 : end; continue; }
         }
         if (item) { k += 1; while (k < e && *k == ' ') k++; }
@@ -134,6 +198,11 @@ void lh_ct_yaml_commands(const char *s, size_t len, const char *const *keys, tex
             else if (*v == '[' && memchr(v, '{', (size_t)(e - v))) yamlFlowMaps(sh, v, e, keys);
             else if (*v == '|' || *v == '>') { p = yamlBlock(sh, e, end, keyind, *v == '>'); continue; }
             else if (*v == '[') yamlFlow(sh, v, e, keys, 0);
+            else if (*v == '"' || *v == '\'') {
+                const char *qe = yamlQuoted(sh, v, end);
+                if (!qe) yamlScalar(sh, v, e);
+                else if (qe > e) { p = lineEnd(qe, end); p = p < end ? p + 1 : end; continue; }
+            }
             else yamlScalar(sh, v, e);
         }
         p = e < end ? e + 1 : end;
@@ -387,8 +456,22 @@ void lh_ct_gitmodules(const char *s, size_t len, text *sh) {
     }
 }
 
-/* A Rust string literal at p ("…"): its text added quoted; past it, or NULL. */
+/* A Rust string literal at p ("…", raw r"…" and r#"…"#): its text added quoted; past
+ * it, or NULL. */
 static const char *rustString(text *sh, const char *p, const char *end) {
+    if (p < end && *p == 'r') {   /* raw: no escapes, ended by the quote and as many #s */
+        const char *q = p + 1;
+        size_t hashes = 0;
+        while (q < end && *q == '#') { q++; hashes++; }
+        if (q >= end || *q != '"' || hashes > 8) return NULL;
+        for (const char *x = q + 1; x < end; x++) {
+            if (*x != '"' || (size_t)(end - x - 1) < hashes) continue;
+            size_t h = 0;
+            while (h < hashes && x[1 + h] == '#') h++;
+            if (h == hashes) { addQuoted(sh, q + 1, (size_t)(x - q - 1)); return x + 1 + hashes; }
+        }
+        return NULL;
+    }
     if (p >= end || *p != '"') return NULL;
     for (const char *x = p + 1; x < end; x++) {
         if (*x == '\\') { x++; continue; }
@@ -397,38 +480,86 @@ static const char *rustString(text *sh, const char *p, const char *end) {
     return NULL;
 }
 
-/* build.rs: Command::new("prog") with its literal .arg("…") and .args([…]) calls, and
- * remove_dir_all("path") (read as rm -rf). Arguments that are not literals end the
- * command (a program's own variables). */
-void lh_ct_rust(const char *s, size_t len, text *sh) {
-    const char *end = s + len;
-    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "Command::new(", 13)) != NULL;) {
-        const char *q = rustString(sh, p + 13, end);
-        p += 13;
-        if (!q) continue;
-        for (;;) {
-            while (q < end && (*q == ')' || *q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')) q++;
-            if ((size_t)(end - q) > 5 && !strncmp(q, ".arg(", 5)) {
+/* The .arg("…") and .args([…]) calls at q (literals only); returns past the last one
+ * read, or NULL when an argument is not a literal. */
+static const char *rustArgs(text *sh, const char *q, const char *end) {
+    for (;;) {
+        while (q < end && (*q == ')' || *q == ' ' || *q == '\n' || *q == '\t' || *q == '\r')) q++;
+        if ((size_t)(end - q) > 5 && !strncmp(q, ".arg(", 5)) {
+            adds(sh, " ");
+            const char *r = rustString(sh, q + 5, end);
+            if (!r) return NULL;
+            q = r;
+        } else if ((size_t)(end - q) > 6 && !strncmp(q, ".args(", 6)) {
+            const char *r = q + 6;
+            while (r < end && (*r == '&' || *r == '[' || *r == ' ' || *r == 'v' || *r == 'e' || *r == 'c' || *r == '!')) r++;
+            while (r < end && (*r == '"' || *r == 'r')) {
                 adds(sh, " ");
-                const char *r = rustString(sh, q + 5, end);
-                if (!r) break;
-                q = r;
-            } else if ((size_t)(end - q) > 6 && !strncmp(q, ".args(", 6)) {
-                const char *r = q + 6;
-                while (r < end && (*r == '&' || *r == '[' || *r == ' ')) r++;
-                while (r < end && *r == '"') {
-                    adds(sh, " ");
-                    r = rustString(sh, r, end);
-                    if (!r) break;
-                    while (r < end && (*r == ',' || *r == ' ')) r++;
+                r = rustString(sh, r, end);
+                if (!r) return NULL;
+                while (r < end && (*r == ',' || *r == ' ' || *r == '\n')) r++;
+            }
+            if (r >= end || *r != ']') return NULL;
+            q = r + 1;
+        } else {
+            return q;
+        }
+    }
+}
+
+/* One Command::new("prog") (or an alias's NAME::new) at p, its chained calls, and,
+ * when it is bound (`let mut c = Command::new(…);`), the c.arg(…) statements after. */
+static void rustCommand(text *sh, const char *s, const char *p, size_t mark, const char *end) {
+    const char *q = rustString(sh, p + mark, end);
+    if (!q) return;
+    q = rustArgs(sh, q, end);
+    if (q && q < end && *q == ';') {
+        const char *b = p;   /* `let [mut] NAME = ` right before */
+        while (b > s && b[-1] == ' ') b--;
+        if (b > s && b[-1] == '=') {
+            b--;
+            while (b > s && b[-1] == ' ') b--;
+            const char *ne = b;
+            while (b > s && (isalnum((unsigned char)b[-1]) || b[-1] == '_')) b--;
+            char name[40];
+            size_t n = (size_t)(ne - b);
+            if (n && n + 6 < sizeof(name)) {
+                memcpy(name, b, n);
+                memcpy(name + n, ".arg", 5);
+                const char *lim = end - q > 16384 ? q + 16384 : end;   /* a window: linear in the file */
+                for (const char *x = q; (x = memmem(x, (size_t)(lim - x), name, n + 4)) != NULL;) {
+                    if (x > s && (isalnum((unsigned char)x[-1]) || x[-1] == '_')) { x += n; continue; }
+                    const char *r = rustArgs(sh, x + n, lim);
+                    if (!r || r == x + n) break;
+                    x = r;
                 }
-                if (!r || r >= end || *r != ']') break;
-                q = r + 1;
-            } else {
-                break;
             }
         }
-        adds(sh, "\n" LH_CONTENT_UNIT);
+    }
+    adds(sh, "\n" LH_CONTENT_UNIT);
+}
+
+/* build.rs: Command::new("prog") with its literal .arg("…") and .args([…]) calls (also
+ * through `use std::process::Command as C;`, and on a bound command's later
+ * statements), and remove_dir_all("path") (read as rm -rf). Arguments that are not
+ * literals end the command (a program's own variables). */
+void lh_ct_rust(const char *s, size_t len, text *sh) {
+    const char *end = s + len;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), "Command::new(", 13)) != NULL; p += 13)
+        rustCommand(sh, s, p, 13, end);
+    int aliases = 0;   /* at most 4, each a scan of the file */
+    for (const char *a = s; aliases < 4 && (a = memmem(a, (size_t)(end - a), "Command as ", 11)) != NULL;) {
+        a += 11;
+        const char *ae = a;
+        while (ae < end && (isalnum((unsigned char)*ae) || *ae == '_')) ae++;
+        char mark[48];
+        size_t n = (size_t)(ae - a);
+        if (!n || n + 7 > sizeof(mark)) continue;
+        aliases++;
+        memcpy(mark, a, n);
+        memcpy(mark + n, "::new(", 7);
+        for (const char *p = ae; (p = memmem(p, (size_t)(end - p), mark, n + 6)) != NULL; p += n + 6)
+            if (p == s || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == ':')) rustCommand(sh, s, p, n + 6, end);
     }
     for (const char *p = s; (p = memmem(p, (size_t)(end - p), "remove_dir_all(", 15)) != NULL;) {
         p += 15;

@@ -28,6 +28,12 @@ const char *lh_unwrap_inline_code(lh_ctx *c, int k, size_t *len) {
         /* (advcontent) options whose meaning differs by language: python -E is a flag,
          * node -r and php -d take a value */
         if (lang == LH_LANG_PYTHON && !strcmp(a, "-E")) continue;
+        /* (advcontent3) deno eval [options] CODE */
+        if (lang == LH_LANG_JS && i == 1 && !strcmp(a, "eval")) {
+            for (int j = 2; j < cmd->argc; j++)
+                if (cmd->argv[j].s[0] != '-') { *len = cmd->argv[j].len; return cmd->argv[j].s; }
+            return NULL;
+        }
         if (((lang == LH_LANG_JS && !strcmp(a, "-r")) || (lang == LH_LANG_PHP && !strcmp(a, "-d"))) && i + 1 < cmd->argc) {
             i++;
             continue;
@@ -182,6 +188,25 @@ static char *readListCommand(lh_ctx *c, const char *s, const char *lim, int *opa
     return out;
 }
 
+/* The list under key in an options object at s ({args: [...]}, {cmd: [...]}, quoted
+ * key too) read as readListCommand reads one; NULL when the object has none before its
+ * first closing brace (advcontent3). */
+static char *optionList(lh_ctx *c, const char *s, const char *lim, const char *key, int *opaque) {
+    const char *close = memchr(s, '}', (size_t)(lim - s));
+    size_t kn = strlen(key);
+    if (!close) close = lim;
+    for (const char *p = s; (p = memmem(p, (size_t)(close - p), key, kn)) != NULL; p += kn) {
+        if (p > s && ((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') || p[-1] == '_')) continue;
+        const char *q = p + kn;
+        if (q < close && (*q == '"' || *q == '\'')) q++;
+        q = skipSpace(q, close);
+        if (q >= close || *q != ':') continue;
+        q = skipSpace(q + 1, lim);
+        if (q < lim && *q == '[') return readListCommand(c, q, lim, opaque);
+    }
+    return NULL;
+}
+
 /* The arguments after the first of a list-form call, system("rm", "-rf", $dir) in perl
  * or ruby: each literal (or a known home expression, as ~) shell-quoted after first; a
  * computed one becomes a variable the script never sets, so it is judged as a run-time
@@ -244,7 +269,8 @@ static const code_call kCalls[] = {
     {"execFileSync(", CALL_ARGV}, {"execFile(", CALL_ARGV}, {"IO.popen(", CALL_SHELL},
     {"Open3.capture2(", CALL_SHELL}, {"Open3.capture3(", CALL_SHELL},
     {"%x{", CALL_SHELL}, {"%x(", CALL_SHELL}, {"qx{", CALL_SHELL}, {"qx(", CALL_SHELL},
-    {"Deno.Command(", CALL_ARGV}, {"Bun.spawn(", CALL_ARGV},
+    {"Deno.Command(", CALL_ARGV}, {"Bun.spawn(", CALL_ARGV}, {"Deno.run(", CALL_ARGV},
+    {"IPC::Run::run(", CALL_ARGV}, {"IPC::Run::start(", CALL_ARGV},
     /* (advcontent) the exec and spawn families: a program's path, then its argv (whose
      * first item, argv[0], is only a name); the spawn calls' first argument is a mode */
     {"os.execl(", CALL_EXECL}, {"os.execlp(", CALL_EXECL}, {"os.execle(", CALL_EXECL},
@@ -295,7 +321,8 @@ static const char *deleteTarget(lh_ctx *c, const char *s, const char *lim) {
                                         "os.environ['HOME']", "os.environ[\"HOME\"]",
                                         "process.env.HOME", "ENV['HOME']", "ENV[\"HOME\"]",
                                         "$ENV{HOME}", "Dir.home", "os.getenv('HOME')",
-                                        "os.getenv(\"HOME\")", "getenv('HOME')", NULL};
+                                        "os.getenv(\"HOME\")", "getenv('HOME')", "Deno.env.get('HOME')",
+                                        "Deno.env.get(\"HOME\")", NULL};
     for (int k = 0; homes[k]; k++)
         if ((size_t)(lim - s) >= strlen(homes[k]) && !strncmp(s, homes[k], strlen(homes[k]))) return "~";
     if (!strncmp(s, "os.path.expanduser(", 19) || !strncmp(s, "File.expand_path(", 17)) {
@@ -603,6 +630,7 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                 continue;
             }
             if (!strcmp(call->name, "sh(") && lang != LH_LANG_RUBY) continue;   /* rake's sh */
+            if (arg < end && *arg == ')') continue;   /* child.spawn(): a method with no command (advcontent3) */
             if (call->kind == CALL_EXECL || call->kind == CALL_EXECV || call->kind == CALL_PIPE_OPEN) {
                 codeExecCall(c, lim, k, call->name, call->kind == CALL_EXECV ? 1 : call->kind == CALL_EXECL ? 0 : 2,
                              arg, end, filecode);
@@ -620,6 +648,8 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                 if (text && (strstr(text, "#{") || strchr(text, '$'))) interp = 1;
             } else if (*arg == '[') {
                 text = readListCommand(c, arg, end, &opaque);
+            } else if (*arg == '{' && call->kind == CALL_ARGV && (text = optionList(c, arg, end, "cmd", &opaque)) != NULL) {
+                /* Deno.run({cmd: ['rm', '-rf', x]}) (advcontent3) */
             } else {
                 text = readLiteral(c, arg, end, &e, &interp);
                 const char *after = text ? skipSpace(e, end) : end;
@@ -634,13 +664,13 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
                      * exec(cmd, $out) is a command and its output array) */
                     text = readArgTail(c, text, e, end);
                 } else if (text && call->kind == CALL_ARGV) {
-                    /* spawn("rm", ["-rf", "/"]) */
+                    /* spawn("rm", ["-rf", "/"]); Deno.Command("rm", {args: ["-rf", x]}) */
                     if (after < end && *after == ',') {
                         after = skipSpace(after + 1, end);
-                        if (after < end && *after == '[') {
-                            char *rest = readListCommand(c, after, end, &opaque);
-                            if (rest) text = lh_arena_printf(c->arena, "%s %s", text, rest);
-                        }
+                        char *rest = NULL;
+                        if (after < end && *after == '[') rest = readListCommand(c, after, end, &opaque);
+                        else if (after < end && *after == '{') rest = optionList(c, after, end, "args", &opaque);
+                        if (rest) text = lh_arena_printf(c->arena, "%s %s", text, rest);
                     }
                 }
             }

@@ -204,6 +204,52 @@ static void test_child_process_names_fold_in_one_pass(void **st) {
     assert_int_equal(costOf("node -e \"require('child_process').execSync('rm -rf /')\"").d.action, LH_DENY);
 }
 
+/* ---- file content: the readers of content_files3.c stay linear (advcontent3) ------- */
+
+static cost costOfWrite(const char *path, const char *content) {
+    lh_request r;
+    memset(&r, 0, sizeof(r));
+    r.tool = LH_TOOL_WRITE;
+    r.tool_name = "Write";
+    r.file_path = path;
+    r.content = content;
+    r.cwd = "/home/dev/project";
+    r.home = "/home/dev";
+    cost c = {1e9, 0, {0}};
+    for (int k = 0; k < 3; k++) {
+        lh_arena_reset(A);
+        double t0 = threadCpu();
+        assert_int_equal(lh_engine_decide(E, &r, A, &c.d, LH_DECIDE_NOCACHE), 0);
+        double dt = threadCpu() - t0;
+        if (dt < c.cpu) c.cpu = dt;
+    }
+    return c;
+}
+
+static void test_content_readers_are_linear(void **st) {
+    /* each match searched on to the end of the file (a lint-staged object, addopts
+     * continuation lines, </exec>, </configuration>, a bound build.rs command's
+     * statements, an Exec block's '}'): 13-60 s for 1 MiB of matches. Linear work grows
+     * 4 times for 4 times the matches, quadratic 16 times: the bound is 8. */
+    static const char *const kFiles[][3] = {
+        {"/home/dev/project/package.json", "\"lint-staged\": {", ""},
+        {"/home/dev/project/pytest.ini", " addopts\n", "addopts = -q\n"},
+        {"/home/dev/project/pom.xml", "<exec executable=\"a\">", ""},
+        {"/home/dev/project/pom.xml", "<executable>a</executable>", ""},
+        {"/home/dev/project/build.rs", "let c = Command::new(\"a\");", ""},
+        {"/home/dev/project/build.gradle", "executable 'a' ", ""},
+    };
+    for (size_t i = 0; i < sizeof(kFiles) / sizeof(kFiles[0]); i++) {
+        int n = (int)(240000 / strlen(kFiles[i][1]));
+        build(BUF, kFiles[i][2], kFiles[i][1], n, "");
+        build(TWIN, kFiles[i][2], kFiles[i][1], n / 4, "");
+        cost b = costOfWrite(kFiles[i][0], BUF), t = costOfWrite(kFiles[i][0], TWIN);
+        print_message("%s x%d: %.2f ms, a quarter of it %.2f ms: x%.1f\n", kFiles[i][1], n, b.cpu * 1e3,
+                      t.cpu * 1e3, b.cpu / t.cpu);
+        if (b.cpu > 8 * t.cpu + 0.002) fail_msg("%s: 4 times the matches cost %.1f times (bound 8)", kFiles[i][1], b.cpu / t.cpu);
+    }
+}
+
 /* ---- policy: a regex's result is kept for the whole decision ----------------------- */
 
 static void test_policy_regexes_run_once(void **st) {
@@ -241,6 +287,7 @@ int main(void) {
         cmocka_unit_test(test_code_literals_take_their_size),
         cmocka_unit_test(test_child_process_names_fold_in_one_pass),
         cmocka_unit_test(test_policy_regexes_run_once),
+        cmocka_unit_test(test_content_readers_are_linear),
     };
     return cmocka_run_group_tests_name("worstcase", tests, setup, teardown);
 }

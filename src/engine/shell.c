@@ -872,7 +872,9 @@ static int atWord(const parser *p, const char *w) {
     size_t len = strlen(w);
     if (p->n - p->i < len || memcmp(p->s + p->i, w, len) != 0) return 0;
     char after = p->i + len < p->n ? p->s[p->i + len] : 0;
-    if (!strcmp(w, "{") || !strcmp(w, "!")) return isBlank(after) || after == '\n' || after == 0;
+    /* '{' and '!' too end at any metacharacter: '!<x rm' and '{<x rm; }' run rm (bash reads
+     * the operator as the start of the next token), and '!(cmd)' is a negated subshell
+     * (extglob is off in bash -c). */
     return isMeta(after);
 }
 

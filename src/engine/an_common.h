@@ -291,5 +291,9 @@ void an_infra_compose(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_gh(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd);
+/* an_send.c: credentials sent as files (rclone, s3cmd, mutt -a, mail -A, git send-email). */
+void an_send_dispatch(an_state *s, int idx, const lh_cmd *cmd);
+/* an_cmdtext.c: command text given to pwsh -Command, fc -s after history -s, tox -x. */
+void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd);
 
 #endif

@@ -34,6 +34,7 @@ int an_reads_code_from_stdin(const lh_cmd *cmd) {
             if (!strcmp(a, "-o") || !strcmp(a, "-O") || !strcmp(a, "-W") || !strcmp(a, "-X") ||
                 !strcmp(a, "-I") || !strcmp(a, "-r") || !strcmp(a, "--require"))
                 i++;
+            if (shell && strcmp(a, "-c")) continue;   /* sh -e, bash -E: errexit, errtrace */
             if (!strcmp(a, "-m") || !strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-E") ||
                 !strcmp(a, "--eval") || !strncmp(a, "--eval=", 7) || !strcmp(a, "-p") ||
                 !strcmp(a, "--print") || !strcmp(a, "-pe") || !strcmp(a, "-ne") ||
@@ -1010,6 +1011,7 @@ static void analyzeCommand(an_state *s, int idx) {
         uint32_t flags = cmd->flags;
         int mid = s->c->nfindings;
         if (!(flags & LH_C_DYNAMIC_CMD)) an_data_dispatch(s, idx, cmd);
+        if (!(flags & LH_C_DYNAMIC_CMD)) an_send_dispatch(s, idx, cmd);   /* an_send.c */
         an_self_command(s, idx, cmd);   /* chmod, shred, kill, systemctl… of Lighthouse itself */
         if (e) e->fn(s, idx, cmd);
         if (e) an_ctx_test_db(s, idx, cmd, mid);   /* a wipe of a test database is fine */
@@ -1020,6 +1022,8 @@ static void analyzeCommand(an_state *s, int idx) {
         /* cmd may be stale now: a handler may have appended commands to the script */
         if ((flags & LH_C_SUDO) && (!e || !e->neutral) && !findingsFor(s->c, idx, mid))
             an_sys_generic_sudo(s, idx, an_at(s, idx));
+        if (!(flags & LH_C_DYNAMIC_CMD))   /* an_cmdtext.c; it may append children last */
+            an_cmdtext_dispatch(s, idx, cmd == orig ? an_at(s, idx) : cmd);
     }
     if (runtime || s->var_used) capToEscalate(s->c, idx, before);
 }

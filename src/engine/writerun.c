@@ -18,6 +18,8 @@
 
 #include "engine/an_common.h"
 #include "engine/code_lex.h"
+#include "engine/feeds.h"
+#include "engine/semantics.h"
 #include "engine/unwrap.h"
 
 #define WR_MAX_FILES 16
@@ -126,6 +128,8 @@ static const char *printed(wstate *w, int k, size_t *len) {
                 }
             return lh_stdin_text(c, k, len);
         }
+        if (!strcmp(cmd->argv[op].s, "-") || lh_sem_is_stdin_path(cmd->argv[op].s))
+            return lh_stdin_text(c, k, len);   /* cat - > F <<EOF: the here-doc */
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f && f->content) { *len = f->len; return f->content; }
         return NULL;
@@ -260,6 +264,144 @@ static void noteCodeScripts(wstate *w, int k) {
     }
 }
 
+/* A word's text from byte off on, as a word of its own (dd's of=F). */
+static lh_word wordFrom(const lh_word *w, size_t off) {
+    lh_word r = *w;
+    r.s += off;
+    r.len = (uint32_t)strlen(r.s);
+    return r;
+}
+
+/* Copies other than cp/tee (evasion round 3): dd of=F [if=G], sponge F, aria2c -o F and
+ * scp HOST:P DEST (downloads: unknown content), npm set-script NAME VALUE, and
+ * `exec N<<EOF` / `exec N< F` / `exec N< <(…)`, which make /dev/fd/N read that text. */
+static void noteCopies(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    const char *p = cmd->argc > 0 ? cmd->prog : "exec";
+    size_t len = 0;
+    if (!strcmp(p, "exec")) {
+        if (cmd->argc > 1) return;
+        for (int r = 0; r < cmd->nredirs; r++) {
+            const lh_redir *rd = &cmd->redirs[r];
+            if (rd->fd < 3 || rd->fd > 99) continue;
+            const char *text = NULL;
+            len = 0;
+            if (rd->op == LH_R_HEREDOC || rd->op == LH_R_HERESTR) {
+                text = rd->target.s;
+                len = rd->target.len;
+            } else if (rd->op == LH_R_IN) {
+                wfile *f = (rd->target.flags & LH_W_PROCSUBST) ? NULL : find(w, absPath(c, k, &rd->target), k + 1);
+                if (!f && !(rd->target.flags & LH_W_PROCSUBST)) continue;   /* a file of the project */
+                if (f) { text = f->content; len = f->len; }
+            } else {
+                continue;
+            }
+            const char *fd = lh_arena_printf(c->arena, "/dev/fd/%d", rd->fd);
+            if (!fd) { c->oom = 1; return; }
+            remember(w, fd, text, len, k);
+        }
+        return;
+    }
+    if (!strcmp(p, "sponge")) {
+        int op = lh_first_operand(cmd, 0);
+        const char *text = lh_stdin_text(c, k, &len);
+        if (op > 0) remember(w, absPath(c, k, &cmd->argv[op]), text, len, k);
+    } else if (!strcmp(p, "dd")) {
+        const char *dst = NULL, *text = NULL;
+        int from_file = 0;
+        for (int i = 1; i < cmd->argc; i++) {
+            lh_word wd = cmd->argv[i];
+            if (!strncmp(wd.s, "of=", 3)) {
+                lh_word t = wordFrom(&wd, 3);
+                dst = absPath(c, k, &t);
+            } else if (!strncmp(wd.s, "if=", 3)) {
+                lh_word t = wordFrom(&wd, 3);
+                wfile *f = find(w, absPath(c, k, &t), k + 1);
+                from_file = 1;
+                if (f) { text = f->content; len = f->len; }
+                else if (!lh_sem_is_stdin_path(t.s)) return;   /* a file of the project */
+                else from_file = 0;
+            }
+        }
+        if (!from_file) text = lh_stdin_text(c, k, &len);
+        if (dst) remember(w, dst, text, len, k);
+    } else if (!strcmp(p, "aria2c")) {
+        for (int i = 1; i < cmd->argc; i++) {
+            lh_word wd = cmd->argv[i];
+            if ((!strcmp(wd.s, "-o") || !strcmp(wd.s, "--out")) && i + 1 < cmd->argc)
+                remember(w, absPath(c, k, &cmd->argv[i + 1]), NULL, 0, k);
+            else if (!strncmp(wd.s, "--out=", 6)) {
+                lh_word t = wordFrom(&wd, 6);
+                remember(w, absPath(c, k, &t), NULL, 0, k);
+            }
+        }
+    } else if (!strcmp(p, "scp")) {
+        int op = lh_first_operand(cmd, 0);
+        if (op <= 0 || op >= cmd->argc - 1) return;
+        const lh_word *dw = &cmd->argv[cmd->argc - 1];
+        for (int i = op; i < cmd->argc - 1; i++) {
+            const char *a = cmd->argv[i].s, *colon = strchr(a, ':'), *slash = strchr(a, '/');
+            if (!colon || (slash && slash < colon)) continue;   /* a local source */
+            const char *rb = baseOf(colon + 1);
+            int isdir = !strcmp(dw->s, ".") || dw->s[dw->len ? dw->len - 1 : 0] == '/';
+            lh_word t = *dw;
+            if (isdir && *rb) {
+                t.s = lh_arena_printf(c->arena, "%s/%s", dw->s, rb);
+                if (!t.s) { c->oom = 1; return; }
+                t.len = (uint32_t)strlen(t.s);
+            }
+            remember(w, absPath(c, k, &t), NULL, 0, k);
+        }
+    } else if (!strcmp(p, "npm")) {
+        /* npm set-script NAME VALUE: as npm pkg set scripts.NAME=VALUE */
+        lh_word pj = {"package.json", 12, 0};
+        const char *path = absPath(c, k, &pj);
+        wfile *old = find(w, path, k + 1);
+        if (!old) {
+            remember(w, path, "", 0, k);
+            old = find(w, path, k + 1);
+        }
+        if (!old || !old->content) return;
+        if (cmd->argv[3].flags & LH_W_DYNAMIC) { old->content = NULL; return; }
+        const char *piece = lh_arena_printf(c->arena, "\"%s\": \"%s\"", jsonEscape(c, cmd->argv[2].s),
+                                            jsonEscape(c, cmd->argv[3].s));
+        if (!piece) { c->oom = 1; return; }
+        append(w, old, piece, strlen(piece), k);
+    }
+}
+
+/* curl -K F / --config F / --config=F whose text the call gives: a here-doc on -, a
+ * <(echo …), a file written before (curlcfg.c reads it as options). */
+static void curlConfig(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        lh_word fw;
+        int from = i;
+        if ((!strcmp(a, "-K") || !strcmp(a, "--config")) && i + 1 < cmd->argc) fw = cmd->argv[++i];
+        else if (!strncmp(a, "--config=", 9)) fw = wordFrom(&cmd->argv[i], 9);
+        else if (!strncmp(a, "-K", 2) && a[2]) fw = wordFrom(&cmd->argv[i], 2);
+        else continue;
+        size_t len = 0;
+        const char *text = NULL;
+        if (!strcmp(fw.s, "-") || lh_sem_is_stdin_path(fw.s)) {
+            text = lh_stdin_text(c, k, &len);
+        } else if (fw.flags & LH_W_PROCSUBST) {
+            text = lh_feed_subst_code(c, k, i, &len);
+        } else {
+            wfile *f = find(w, absPath(c, k, &fw), k);
+            if (!f) continue;
+            if (!f->content) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path); return; }
+            text = f->content;
+            len = f->len;
+        }
+        if (text) lh_curl_config(c, w->lim, k, from, i + 1, text, len);
+        return;
+    }
+}
+
 static void noteWrites(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
@@ -271,7 +413,9 @@ static void noteWrites(wstate *w, int k) {
             /* cat of files this call did not write: as trusted as running them directly */
             int tracked = 0;
             for (int i = lh_first_operand(cmd, 0); i > 0 && i < cmd->argc; i++)
-                if (find(w, absPath(c, k, &cmd->argv[i]), k)) tracked = 1;
+                if (find(w, absPath(c, k, &cmd->argv[i]), k) || !strcmp(cmd->argv[i].s, "-") ||
+                    lh_sem_is_stdin_path(cmd->argv[i].s))
+                    tracked = 1;
             if (!tracked) continue;
         }
         size_t len = 0;
@@ -285,7 +429,7 @@ static void noteWrites(wstate *w, int k) {
         }
         remember(w, path, text, len, k);
     }
-    if (cmd->argc == 0) return;
+    if (cmd->argc == 0) { noteCopies(w, k); return; }
     const char *p = cmd->prog;
     noteCodeScripts(w, k);
     if (!strcmp(p, "tee")) {
@@ -293,10 +437,22 @@ static void noteWrites(wstate *w, int k) {
         const char *text = lh_stdin_text(c, k, &len);
         for (int i = 1; i < cmd->argc; i++)
             if (cmd->argv[i].s[0] != '-') remember(w, absPath(c, k, &cmd->argv[i]), text, len, k);
-    } else if ((!strcmp(p, "cp") || !strcmp(p, "mv") || !strcmp(p, "install")) && cmd->argc >= 3) {
-        wfile *src = find(w, absPath(c, k, &cmd->argv[cmd->argc - 2]), k + 1);
+    } else if ((!strcmp(p, "cp") || !strcmp(p, "mv") || !strcmp(p, "install") || !strcmp(p, "ln") ||
+                !strcmp(p, "rsync")) && cmd->argc >= 3) {
+        const lh_word *sw = &cmd->argv[cmd->argc - 2];
+        if (lh_sem_is_stdin_path(sw->s)) {   /* install /dev/stdin F <<EOF: the here-doc */
+            size_t len = 0;
+            const char *text = lh_stdin_text(c, k, &len);
+            remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), text, len, k);
+            return;
+        }
+        wfile *src = find(w, absPath(c, k, sw), k + 1);
         if (src) remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), src->content, src->len, k);
+    } else if (!strcmp(p, "dd") || !strcmp(p, "sponge") || !strcmp(p, "aria2c") || !strcmp(p, "scp") ||
+               !strcmp(p, "exec") || (!strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "set-script"))) {
+        noteCopies(w, k);
     } else if (!strcmp(p, "curl") || !strcmp(p, "wget")) {
+        if (!strcmp(p, "curl")) curlConfig(w, k);
         for (int i = 1; i + 1 < cmd->argc; i++) {
             const char *a = cmd->argv[i].s;
             if ((!strcmp(p, "curl") && (!strcmp(a, "-o") || !strcmp(a, "--output"))) ||
@@ -526,6 +682,22 @@ static int sqlRun(wstate *w, int k) {
     return 1;
 }
 
+/* The written file `cat F` prints into command k's stdin through a pipe, or NULL. */
+static wfile *pipedFile(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    if (!(cmd->flags & LH_C_PIPE_IN) || cmd->pipe_pos < 1) return NULL;
+    for (int j = k - 1; j >= 0; j--) {
+        lh_cmd *prev = at(c, j);
+        if (prev->pipeline != cmd->pipeline || prev->parent != cmd->parent || prev->pipe_pos != cmd->pipe_pos - 1)
+            continue;
+        int op = lh_first_operand(prev, 0);
+        if (prev->argc == 0 || strcmp(prev->prog, "cat") || op < 0 || op != prev->argc - 1) return NULL;
+        return find(w, absPath(c, j, &prev->argv[op]), k);
+    }
+    return NULL;
+}
+
 static void checkRun(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
@@ -544,7 +716,11 @@ static void checkRun(wstate *w, int k) {
                 wfile *f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
                 if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
             }
-        if (op < 0) return;
+        if (op < 0) {
+            wfile *f = pipedFile(w, k);   /* cat F | sh */
+            if (f && lh_is_shell(p)) runs(w, k, f, LH_LANG_NONE, NULL);
+            return;
+        }
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, LH_LANG_NONE, NULL);
         return;

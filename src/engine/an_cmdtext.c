@@ -1,0 +1,141 @@
+/* an_cmdtext.c — command text handed to PowerShell, to history, to tox (evasion round 3).
+ *
+ * - pwsh / powershell -Command TEXT (any prefix: -c, -co, -command …): the text is read
+ *   as a child script, PowerShell's Remove-Item family (Remove-Item, ri, del, erase, rd)
+ *   with a -Recurse prefix judged as `rm -r`; iex / Invoke-Expression of a download
+ *   (iwr, irm, Invoke-WebRequest, DownloadString …) is net.pipe-to-shell;
+ *   -EncodedCommand (any prefix from -e) runs base64 text: exec.decoded-script.
+ * - fc -s / fc -e - re-run a history line: the text of the latest `history -s TEXT` of
+ *   the call is a child; with none, the line is unknown (shell.dynamic-command).
+ * - tox -x / --override KEY=VALUE where KEY sets commands (commands, commands_pre,
+ *   commands_post): VALUE is a child script. */
+#include <string.h>
+
+#include "engine/an_common.h"
+
+/* Is a (after its dash) a case-insensitive prefix of name of at least min letters? */
+static int psPrefix(const char *a, const char *name, size_t min) {
+    if (a[0] != '-') return 0;
+    a++;
+    size_t n = strlen(a);
+    if (n < min || n > strlen(name)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i], y = name[i];
+        if (x >= 'A' && x <= 'Z') x = (char)(x - 'A' + 'a');
+        if (x != y) return 0;
+    }
+    return 1;
+}
+
+/* Words argv[from..] joined with spaces, in the arena (PowerShell joins them so). */
+static const char *joined(an_state *s, const lh_cmd *cmd, int from, size_t *len) {
+    size_t n = 1;
+    for (int i = from; i < cmd->argc; i++) n += cmd->argv[i].len + 1;
+    char *t = lh_arena_alloc(s->c->arena, n);
+    if (!t) { s->c->oom = 1; return NULL; }
+    size_t o = 0;
+    for (int i = from; i < cmd->argc; i++) {
+        if (o) t[o++] = ' ';
+        memcpy(t + o, cmd->argv[i].s, cmd->argv[i].len);
+        o += cmd->argv[i].len;
+    }
+    t[o] = 0;
+    *len = o;
+    return t;
+}
+
+static void pwsh(an_state *s, int idx, const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (psPrefix(a, "encodedcommand", 1) || psPrefix(a, "ec", 2)) {
+            lh_emit(s->c, idx, LH_RULE(EXEC_DECODED), a);
+            return;
+        }
+        if (psPrefix(a, "file", 1)) return;   /* a script of the project */
+        if (!psPrefix(a, "command", 1) || i + 1 >= cmd->argc) continue;
+        size_t len = 0;
+        const char *text = joined(s, cmd, i + 1, &len);
+        if (!text) return;
+        int evals = an_istr(text, "iex") || an_istr(text, "invoke-expression");
+        int fetch = an_istr(text, "iwr") || an_istr(text, "irm") || an_istr(text, "invoke-webrequest") ||
+                    an_istr(text, "invoke-restmethod") || an_istr(text, "downloadstring") ||
+                    an_istr(text, "webclient") || an_istr(text, "curl") || an_istr(text, "wget");
+        if (evals && fetch) lh_emit(s->c, idx, LH_RULE(NET_PIPE_SHELL), "Invoke-Expression of a download");
+        an_parse_child(s, idx, text, len, LH_ORIGIN_SHELL_C);
+        return;
+    }
+}
+
+/* Remove-Item and its aliases with -Recurse: a recursive, forced delete of each path. */
+static void psRemove(an_state *s, int idx, const lh_cmd *cmd) {
+    int rec = 0;
+    for (int i = 1; i < cmd->argc; i++)
+        if (psPrefix(cmd->argv[i].s, "recurse", 1)) rec = 1;
+    if (!rec) return;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-') {
+            if (psPrefix(a, "include", 2) || psPrefix(a, "exclude", 1) || psPrefix(a, "filter", 2)) i++;
+            continue;
+        }
+        an_fs_delete_target(s, idx, a, 1, 1, 0);
+    }
+}
+
+/* fc -s / fc -e -: the latest `history -s TEXT` before it, or an unknown line. */
+static void fc(an_state *s, int idx, const lh_cmd *cmd) {
+    int rerun = 0;
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "-s") || (!strcmp(a, "-e") && i + 1 < cmd->argc && !strcmp(cmd->argv[i + 1].s, "-")))
+            rerun = 1;
+        if (!strcmp(a, "-l")) return;   /* lists */
+    }
+    if (!rerun) return;
+    const lh_script *sc = s->c->script;
+    for (int j = idx - 1; j >= 0; j--) {
+        const lh_cmd *h = &sc->cmds[j];
+        if (h->argc < 3 || strcmp(h->prog, "history") || strcmp(h->argv[1].s, "-s")) continue;
+        size_t len = 0;
+        const char *text = joined(s, h, 2, &len);
+        if (text) an_parse_child(s, idx, text, len, LH_ORIGIN_SHELL_C);
+        return;
+    }
+    lh_emit(s->c, idx, LH_RULE(DYNAMIC_CMD), "fc re-runs a history line");
+}
+
+/* tox -x KEY=VALUE / --override[=]KEY=VALUE setting a commands key. */
+static void tox(an_state *s, int idx, const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s, *kv = NULL;
+        if ((!strcmp(a, "-x") || !strcmp(a, "--override")) && i + 1 < cmd->argc) kv = cmd->argv[++i].s;
+        else if (!strncmp(a, "--override=", 11)) kv = a + 11;
+        else if (!strncmp(a, "-x", 2) && a[2]) kv = a + 2;
+        if (!kv) continue;
+        const char *eq = strchr(kv, '=');
+        if (!eq) continue;
+        const char *key = eq;
+        while (key > kv && key[-1] != '.' && key[-1] != ':') key--;
+        if (strncmp(key, "commands", 8)) continue;
+        const char *v = eq + 1;
+        if (*v == '+') v++;   /* KEY+=VALUE appends */
+        an_parse_child(s, idx, v, strlen(v), LH_ORIGIN_SHELL_C);
+    }
+}
+
+void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    switch (p[0]) {   /* the hot path: one switch on the first letter */
+    case 'p':
+        if (!strcmp(p, "pwsh") || !strcmp(p, "powershell") || !strcmp(p, "pwsh.exe") || !strcmp(p, "powershell.exe"))
+            pwsh(s, idx, cmd);
+        break;
+    case 'R': case 'r': case 'd': case 'e':
+        if (an_ieq(p, "Remove-Item") || an_ieq(p, "ri") || an_ieq(p, "del") || an_ieq(p, "erase") || an_ieq(p, "rd"))
+            psRemove(s, idx, cmd);
+        break;
+    case 'f': if (!strcmp(p, "fc")) fc(s, idx, cmd); break;
+    case 't': if (!strcmp(p, "tox")) tox(s, idx, cmd); break;
+    default: break;
+    }
+}

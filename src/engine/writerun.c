@@ -38,6 +38,9 @@ typedef struct wstate {
     const lh_shell_limits *lim;
     wfile files[WR_MAX_FILES];
     int nfiles;
+    const char *fdout[10];   /* exec N> F: the file fd N writes (N < 10) */
+    const char *cloned[4];   /* git clone URL DIR: directories of unknown content */
+    int ncloned;
 } wstate;
 
 static lh_cmd *at(lh_ctx *c, int k) { return &c->script->cmds[k]; }
@@ -142,8 +145,12 @@ static const char *printed(wstate *w, int k, size_t *len) {
         if (strchr(cmd->argv[from].s, 'e')) escapes = 1;
         from++;
     }
-    int per_line = is_printf && from < cmd->argc && strstr(cmd->argv[from].s, "%s");
-    if (per_line) from++;
+    if (is_printf) {   /* the format filled as printf fills it (feeds.c) */
+        for (int a = 1; a < cmd->argc; a++)
+            if (cmd->argv[a].flags & LH_W_DYNAMIC) return NULL;
+        return lh_feed_printed(c, k, len);
+    }
+    int per_line = 0;
     size_t n = 2;
     for (int a = from; a < cmd->argc; a++) {
         if (cmd->argv[a].flags & LH_W_DYNAMIC) return NULL;
@@ -290,6 +297,12 @@ static void noteCopies(wstate *w, int k) {
             if (rd->op == LH_R_HEREDOC || rd->op == LH_R_HERESTR) {
                 text = rd->target.s;
                 len = rd->target.len;
+            } else if ((rd->op == LH_R_OUT || rd->op == LH_R_APPEND || rd->op == LH_R_CLOBBER) && rd->fd < 10) {
+                const char *path = absPath(c, k, &rd->target);   /* exec 4> F; echo … >&4 */
+                if (!path) continue;
+                w->fdout[rd->fd] = path;
+                if (rd->op != LH_R_APPEND || !find(w, path, k + 1)) remember(w, path, "", 0, k);
+                continue;
             } else if (rd->op == LH_R_IN) {
                 wfile *f = (rd->target.flags & LH_W_PROCSUBST) ? NULL : find(w, absPath(c, k, &rd->target), k + 1);
                 if (!f && !(rd->target.flags & LH_W_PROCSUBST)) continue;   /* a file of the project */
@@ -326,6 +339,31 @@ static void noteCopies(wstate *w, int k) {
         }
         if (!from_file) text = lh_stdin_text(c, k, &len);
         if (dst) remember(w, dst, text, len, k);
+    } else if (!strcmp(p, "git")) {
+        /* git clone URL [DIR]: what DIR holds is unknown */
+        static const char *const lo[] = {"--branch", "--depth", "--origin", "--config", "--reference",
+                                         "--separate-git-dir", "--jobs", "--template", "--upload-pack", NULL};
+        int ops[3];
+        int n = an_operands(cmd, 2, "bocju", lo, ops, 3);
+        if (n < 1 || w->ncloned >= 4) return;
+        const char *url = cmd->argv[ops[0]].s, *b = baseOf(url);
+        lh_word dw = n > 1 ? cmd->argv[ops[1]] : (lh_word){b, (uint32_t)strlen(b), cmd->argv[ops[0]].flags};
+        size_t bl = strlen(dw.s);
+        if (n == 1 && bl > 4 && !strcmp(dw.s + bl - 4, ".git")) {
+            dw.s = lh_arena_strndup(c->arena, dw.s, bl - 4);
+            if (!dw.s) { c->oom = 1; return; }
+            dw.len = (uint32_t)(bl - 4);
+        }
+        if (!*dw.s) return;
+        const char *dir = absPath(c, k, &dw);
+        if (dir) w->cloned[w->ncloned++] = dir;
+    } else if (!strcmp(p, "lwp-download")) {
+        int ops[3];
+        int n = an_operands(cmd, 1, "", NULL, ops, 3);
+        if (n == 2) remember(w, absPath(c, k, &cmd->argv[ops[1]]), NULL, 0, k);
+    } else if (!strcmp(p, "axel") || !strcmp(p, "fetch")) {
+        for (int i = 1; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "-o")) remember(w, absPath(c, k, &cmd->argv[i + 1]), NULL, 0, k);
     } else if (!strcmp(p, "aria2c")) {
         for (int i = 1; i < cmd->argc; i++) {
             lh_word wd = cmd->argv[i];
@@ -407,6 +445,16 @@ static void noteWrites(wstate *w, int k) {
     lh_cmd *cmd = at(c, k);
     for (int r = 0; r < cmd->nredirs; r++) {
         const lh_redir *rd = &cmd->redirs[r];
+        if (rd->op == LH_R_DUPOUT && rd->fd <= 1 && rd->target.s[0] >= '3' && rd->target.s[0] <= '9' &&
+            !rd->target.s[1] && w->fdout[rd->target.s[0] - '0']) {
+            /* echo … >&4 after exec 4> F: appends to F */
+            wfile *f = find(w, w->fdout[rd->target.s[0] - '0'], k + 1);
+            size_t len = 0;
+            const char *text = cmd->argc > 0 ? printed(w, k, &len) : NULL;
+            if (f && f->content && text) append(w, f, text, len, k);
+            else if (f) { f->content = NULL; f->at = k; }
+            continue;
+        }
         if (!lh_redir_writes_file(rd) || rd->fd > 1) continue;
         if (!strcmp(rd->target.s, "/dev/null")) continue;
         if (cmd->argc > 0 && !strcmp(cmd->prog, "cat") && lh_first_operand(cmd, 0) >= 0) {
@@ -449,6 +497,8 @@ static void noteWrites(wstate *w, int k) {
         wfile *src = find(w, absPath(c, k, sw), k + 1);
         if (src) remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), src->content, src->len, k);
     } else if (!strcmp(p, "dd") || !strcmp(p, "sponge") || !strcmp(p, "aria2c") || !strcmp(p, "scp") ||
+               !strcmp(p, "lwp-download") || !strcmp(p, "axel") || !strcmp(p, "fetch") ||
+               (!strcmp(p, "git") && cmd->argc >= 3 && !strcmp(cmd->argv[1].s, "clone")) ||
                !strcmp(p, "exec") || (!strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "set-script"))) {
         noteCopies(w, k);
     } else if (!strcmp(p, "curl") || !strcmp(p, "wget")) {
@@ -682,6 +732,54 @@ static int sqlRun(wstate *w, int k) {
     return 1;
 }
 
+/* Command k runs the script word names from a directory cloned earlier in the call
+ * (git clone URL DIR && sh DIR/install.sh): its content is unknown. */
+static int clonedRun(wstate *w, int k, const lh_word *word) {
+    if (!w->ncloned) return 0;
+    const char *path = absPath(w->c, k, word);
+    for (int i = 0; path && i < w->ncloned; i++) {
+        size_t n = strlen(w->cloned[i]);
+        if (!strncmp(path, w->cloned[i], n) && path[n] == '/') {
+            lh_emit(w->c, k, LH_RULE(WRITE_RUN_UNKNOWN), path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* xargs -a F / --arg-file[=]F with F written before with known text: the same xargs
+ * fed F's text as a here-doc (unwrap.c reads xargs fed a literal here-doc). */
+static int xargsFile(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    int at_i = -1, nw = 0;
+    lh_word fw;
+    for (int i = 1; i < cmd->argc && at_i < 0; i++) {
+        const char *a = cmd->argv[i].s;
+        if ((!strcmp(a, "-a") || !strcmp(a, "--arg-file")) && i + 1 < cmd->argc) { fw = cmd->argv[i + 1]; at_i = i; nw = 2; }
+        else if (!strncmp(a, "--arg-file=", 11)) { fw = wordFrom(&cmd->argv[i], 11); at_i = i; nw = 1; }
+        else if (a[0] != '-') break;   /* the command xargs runs */
+    }
+    if (at_i < 0) return 0;
+    wfile *f = find(w, absPath(c, k, &fw), k);
+    if (!f || !f->content) return 0;
+    size_t cap = 64 + f->len;
+    for (int i = 0; i < cmd->argc; i++) cap += cmd->argv[i].len * 4 + 3;
+    char *text = lh_arena_alloc(c->arena, cap);
+    if (!text) { c->oom = 1; return 1; }
+    size_t n = 0;
+    text[0] = 0;
+    for (int i = 0; i < cmd->argc; i++)
+        if (i < at_i || i >= at_i + nw) quoteTo(text, cap, &n, cmd->argv[i].s);
+    int m = snprintf(text + n, cap - n, " <<'__LH_XARGS__'\n%.*s\n__LH_XARGS__\n", (int)f->len, f->content);
+    if (m < 0 || (size_t)m >= cap - n) return 1;
+    n += (size_t)m;
+    uint32_t keep = cmd->flags & LH_C_REPLACED;
+    lh_unwrap_child(c, w->lim, k, text + 1, n - 1);
+    if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
+    return 1;
+}
+
 /* The written file `cat F` prints into command k's stdin through a pipe, or NULL. */
 static wfile *pipedFile(wstate *w, int k) {
     lh_ctx *c = w->c;
@@ -704,18 +802,26 @@ static void checkRun(wstate *w, int k) {
     if (cmd->argc == 0) return;
     const char *p = cmd->prog;
     if (sqlRun(w, k)) return;
+    if (!strcmp(p, "xargs") && xargsFile(w, k)) return;
     /* ./f or /path/f */
     if (strchr(cmd->argv[0].s, '/')) {
         wfile *f = find(w, absPath(c, k, &cmd->argv[0]), k);
         if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
+        if (clonedRun(w, k, &cmd->argv[0])) return;
     }
     if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
         int op = lh_first_operand(cmd, 0);
-        for (int r = 0; r < cmd->nredirs && op < 0 && lh_is_shell(p); r++)   /* sh < FILE */
+        for (int r = 0; r < cmd->nredirs && op < 0 && lh_is_shell(p); r++) {   /* sh < FILE */
             if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0) {
                 wfile *f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
                 if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
             }
+            const char *t = cmd->redirs[r].target.s;   /* sh <&3 after exec 3<<EOF */
+            if (cmd->redirs[r].op == LH_R_DUPIN && cmd->redirs[r].fd <= 0 && t[0] >= '3' && t[0] <= '9' && !t[1]) {
+                wfile *f = find(w, lh_arena_printf(c->arena, "/dev/fd/%c", t[0]), k);
+                if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
+            }
+        }
         if (op < 0) {
             wfile *f = pipedFile(w, k);   /* cat F | sh */
             if (f && lh_is_shell(p)) runs(w, k, f, LH_LANG_NONE, NULL);
@@ -723,6 +829,7 @@ static void checkRun(wstate *w, int k) {
         }
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, LH_LANG_NONE, NULL);
+        else clonedRun(w, k, &cmd->argv[op]);
         return;
     }
     lh_lang lang = lh_code_lang(p);
@@ -817,7 +924,7 @@ void lh_writerun(lh_ctx *c, const lh_shell_limits *lim) {
     int n = s->ncmds;   /* the children added here are not walked again */
     /* each redirection is classified as a file written or read (budget: analyze.h) */
     for (int k = 0; k < n && !c->oom && lh_step(c, 1u + LH_STEP_REDIR / 4u * (uint32_t)s->cmds[k].nredirs); k++) {
-        if (w.nfiles) checkRun(&w, k);
+        if (w.nfiles || w.ncloned) checkRun(&w, k);
         noteWrites(&w, k);
     }
 }

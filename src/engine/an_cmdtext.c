@@ -48,6 +48,19 @@ static const char *joined(an_state *s, const lh_cmd *cmd, int from, size_t *len)
     return t;
 }
 
+/* PowerShell's call operator `& CMD` (at the start of a statement) read as CMD. */
+static const char *callOperator(an_state *s, const char *t, size_t len) {
+    char *o = lh_arena_strndup(s->c->arena, t, len);
+    if (!o) { s->c->oom = 1; return NULL; }
+    int start = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (o[i] == '&' && start && i + 1 < len && (o[i + 1] == ' ' || o[i + 1] == '\'' || o[i + 1] == '"')) o[i] = ' ';
+        if (o[i] == ';' || o[i] == '|' || o[i] == '{' || o[i] == '(' || o[i] == '\n') start = 1;
+        else if (o[i] != ' ' && o[i] != '\t') start = 0;
+    }
+    return o;
+}
+
 static void pwsh(an_state *s, int idx, const lh_cmd *cmd) {
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
@@ -58,7 +71,10 @@ static void pwsh(an_state *s, int idx, const lh_cmd *cmd) {
         if (psPrefix(a, "file", 1)) return;   /* a script of the project */
         if (!psPrefix(a, "command", 1) || i + 1 >= cmd->argc) continue;
         size_t len = 0;
-        const char *text = joined(s, cmd, i + 1, &len);
+        const char *text = !strcmp(cmd->argv[i + 1].s, "-") ? lh_stdin_text(s->c, idx, &len)   /* -Command - */
+                                                           : joined(s, cmd, i + 1, &len);
+        if (!text) return;
+        text = callOperator(s, text, len);
         if (!text) return;
         int evals = an_istr(text, "iex") || an_istr(text, "invoke-expression");
         int fetch = an_istr(text, "iwr") || an_istr(text, "irm") || an_istr(text, "invoke-webrequest") ||
@@ -70,9 +86,10 @@ static void pwsh(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
-/* Remove-Item and its aliases with -Recurse: a recursive, forced delete of each path. */
+/* Remove-Item and its aliases with -Recurse: a recursive, forced delete of each path;
+ * with no path, the paths Get-ChildItem (gci, ls, dir) pipes in. */
 static void psRemove(an_state *s, int idx, const lh_cmd *cmd) {
-    int rec = 0;
+    int rec = 0, any = 0;
     for (int i = 1; i < cmd->argc; i++)
         if (psPrefix(cmd->argv[i].s, "recurse", 1)) rec = 1;
     if (!rec) return;
@@ -83,6 +100,72 @@ static void psRemove(an_state *s, int idx, const lh_cmd *cmd) {
             continue;
         }
         an_fs_delete_target(s, idx, a, 1, 1, 0);
+        any = 1;
+    }
+    const lh_cmd *o = an_at(s, idx);
+    if (any || !(o->flags & LH_C_PIPE_IN)) return;
+    const lh_script *sc = s->c->script;
+    for (int j = idx - 1; j >= 0; j--) {
+        const lh_cmd *up = &sc->cmds[j];
+        if (up->pipeline != o->pipeline || up->parent != o->parent || up->pipe_pos != o->pipe_pos - 1) continue;
+        if (up->argc == 0 || !(an_ieq(up->prog, "Get-ChildItem") || an_ieq(up->prog, "gci") ||
+                               !strcmp(up->prog, "ls") || an_ieq(up->prog, "dir"))) {
+            lh_emit(s->c, idx, LH_RULE(RM_DYNAMIC), "paths piped in");
+            return;
+        }
+        int found = 0;
+        for (int i = 1; i < up->argc; i++)
+            if (up->argv[i].s[0] != '-') { an_fs_delete_target(s, idx, up->argv[i].s, 1, 1, 0); found = 1; }
+        if (!found) an_fs_delete_target(s, idx, ".", 1, 1, 0);
+        return;
+    }
+}
+
+/* Start-Process PROG -ArgumentList A,B: PROG run with those words. */
+static void psStart(an_state *s, int idx, const lh_cmd *cmd) {
+    const char *prog = NULL, *args = "";
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if ((psPrefix(a, "filepath", 1) || psPrefix(a, "argumentlist", 1) || psPrefix(a, "args", 2)) && i + 1 < cmd->argc) {
+            if (psPrefix(a, "filepath", 1)) prog = cmd->argv[++i].s;
+            else args = cmd->argv[++i].s;
+        } else if (a[0] == '-') {
+            continue;
+        } else if (!prog) {
+            prog = a;
+        } else {
+            args = a;
+        }
+    }
+    if (!prog) return;
+    size_t cap = strlen(prog) * 4 + strlen(args) * 4 + 16;
+    char *t = lh_arena_alloc(s->c->arena, cap);
+    if (!t) { s->c->oom = 1; return; }
+    size_t o = lh_unwrap_quote_into(t, prog);
+    for (const char *a = args; *a;) {   /* the list is comma separated */
+        const char *e = strchr(a, ',');
+        size_t n = e ? (size_t)(e - a) : strlen(a);
+        char *one = lh_arena_strndup(s->c->arena, a, n);
+        if (!one) { s->c->oom = 1; return; }
+        t[o++] = ' ';
+        o += lh_unwrap_quote_into(t + o, one);
+        a = e ? e + 1 : a + n;
+    }
+    t[o] = 0;
+    an_parse_child(s, idx, t, o, LH_ORIGIN_SHELL_C);
+}
+
+/* rpm --eval / -E TEXT: each %(CMD) in it is run by a shell. */
+static void rpmEval(an_state *s, int idx, const lh_cmd *cmd) {
+    for (int i = 1; i + 1 < cmd->argc; i++) {
+        if (strcmp(cmd->argv[i].s, "--eval") && strcmp(cmd->argv[i].s, "-E")) continue;
+        const char *t = cmd->argv[i + 1].s;
+        for (const char *m = strstr(t, "%("); m; m = strstr(m + 2, "%(")) {
+            int depth = 1;
+            const char *e = m + 2;
+            for (; *e && depth; e++) depth += *e == '(' ? 1 : *e == ')' ? -1 : 0;
+            if (depth == 0) an_parse_child(s, idx, m + 2, (size_t)(e - 1 - (m + 2)), LH_ORIGIN_SHELL_C);
+        }
     }
 }
 
@@ -184,8 +267,19 @@ void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
     case 'R': case 'r': case 'd': case 'e':
         if (an_ieq(p, "Remove-Item") || an_ieq(p, "ri") || an_ieq(p, "del") || an_ieq(p, "erase") || an_ieq(p, "rd"))
             psRemove(s, idx, cmd);
+        else if (!strcmp(p, "rpm") || !strcmp(p, "rpmbuild")) rpmEval(s, idx, cmd);
         break;
-    case 'f': if (!strcmp(p, "fc")) fc(s, idx, cmd); break;
+    case 'S': case 's':
+        if (an_ieq(p, "Start-Process") || an_ieq(p, "saps")) psStart(s, idx, cmd);
+        else if (!strcmp(p, "sops") && cmd->argc > 3 &&
+                 (!strcmp(cmd->argv[1].s, "exec-env") || !strcmp(cmd->argv[1].s, "exec-file")))
+            an_parse_child(s, idx, cmd->argv[cmd->argc - 1].s, cmd->argv[cmd->argc - 1].len, LH_ORIGIN_SHELL_C);
+        break;
+    case 'F': case 'f': case 'C': case 'c': case 'I': case 'i':
+        if (an_ieq(p, "Format-Volume") || an_ieq(p, "Initialize-Disk")) lh_emit(s->c, idx, LH_RULE(DISK_MKFS), p);
+        else if (an_ieq(p, "Clear-Disk")) lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
+        else if (!strcmp(p, "fc")) fc(s, idx, cmd);
+        break;
     case 't': if (!strcmp(p, "tox")) tox(s, idx, cmd); break;
     case 'j': if (!strcmp(p, "just")) justStdin(s, idx, cmd); break;
     case 'u':

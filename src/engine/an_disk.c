@@ -64,6 +64,8 @@ void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd) {
             lh_path_class cls = an_path(s, idx, a + eq, &p);
             if (p.flags & LH_PF_DEV_NULL) continue;
             if (cls == LH_PATH_DEVICE) lh_emit(s->c, idx, LH_RULE(DISK_DD), p.norm);
+            else if (cls == LH_PATH_UNKNOWN && strstr(a, "$("))   /* of=$(…): chosen at run time */
+                an_emit_as(s, idx, LH_RULE_DISK_DD, LH_ESCALATE, p.norm);
             else an_fs_write_target(s, idx, a + eq, AN_W_WRITE);
         } else if (!strncmp(a, "if=", 3)) {
             lh_path p;

@@ -320,6 +320,16 @@ void an_fs_extract(an_state *s, int idx, const lh_cmd *cmd) {
         int ops[32];
         int n = an_operands(cmd, 2, "fCbTXgKNVFLI", lo, ops, 32);
         checkSecretSources(s, idx, cmd, ops, n);
+        /* the archive written: -f F, -cfF, --file[=]F, or old style `tar cf F …` */
+        const char *f = NULL;
+        for (int i = 1; i < cmd->argc && !f; i++) {
+            const char *a = cmd->argv[i].s, *fp = a[0] == '-' && a[1] != '-' ? strchr(a, 'f') : NULL;
+            if (fp) f = fp[1] ? fp + 1 : (i + 1 < cmd->argc ? cmd->argv[i + 1].s : NULL);
+            else if (!strncmp(a, "--file=", 7)) f = a + 7;
+            else if (!strcmp(a, "--file") && i + 1 < cmd->argc) f = cmd->argv[i + 1].s;
+            else if (i == 1 && a[0] != '-' && strchr(a, 'f') && cmd->argc > 2) f = cmd->argv[2].s;
+        }
+        if (f && strcmp(f, "-")) an_fs_write_target(s, idx, f, AN_W_WRITE);
     }
 }
 

@@ -1,7 +1,8 @@
 /* an_send.c — credentials handed to a program that sends files away (evasion round 3).
  *
  * `rclone copy ~/.ssh remote:b`, `s3cmd put ~/.aws/credentials s3://…`, `mutt -a KEY --`,
- * `mail -A KEY`, `mailx -a .env`, `git send-email ~/.ssh/id_rsa`: the file to send is an
+ * `mail -A KEY`, `mailx -a .env`, `git send-email ~/.ssh/id_rsa`, `gh release upload`,
+ * `gh issue create --body-file`, `azcopy copy`, `smbclient -c 'put F'`, `swaks --attach`: the file to send is an
  * operand or an attachment option, not something the command prints into a pipe, so the
  * pipe-following of an_shared.c does not see it. A credential path (or the home
  * directory itself) in that place is exfil.secret-to-network, unless every host the
@@ -16,6 +17,13 @@ static void sends(an_state *s, int idx, const char *w) {
     lh_path p;
     lh_path_class cls = an_path(s, idx, w, &p);
     if (cls == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME)) an_net_secret_used(s, idx, p.norm);
+}
+
+/* The same for senders that only ever send away (no loopback form): exfil at once. */
+static void sendsAway(an_state *s, int idx, const char *w) {
+    if (!*w || !strcmp(w, "-")) return;
+    lh_path p;
+    if (an_path(s, idx, w, &p) == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME)) lh_emit(s->c, idx, LH_RULE(EXFIL), p.norm);
 }
 
 /* A remote of rclone (NAME:path) or a URL (s3://…), not a local path. */
@@ -80,19 +88,75 @@ static void sendEmail(an_state *s, int idx, const lh_cmd *cmd) {
                 i++;
             continue;
         }
-        lh_path p;
-        if (an_path(s, idx, a, &p) == LH_PATH_SECRET || (p.flags & LH_PF_IS_HOME))
-            lh_emit(s->c, idx, LH_RULE(EXFIL), p.norm);
+        sendsAway(s, idx, a);
     }
+}
+
+/* gh release upload TAG FILE…; gh issue|pr create|comment|edit --body-file F / -F F. */
+static void gh(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[8];
+    int n = an_operands(cmd, 1, "FRbtRLa", (const char *const[]){"--body-file", "--repo", "--title", "--body", NULL}, ops, 8);
+    if (n >= 4 && !strcmp(cmd->argv[ops[0]].s, "release") && !strcmp(cmd->argv[ops[1]].s, "upload"))
+        for (int k = 3; k < n; k++) sendsAway(s, idx, cmd->argv[ops[k]].s);
+    if (n < 2 || (strcmp(cmd->argv[ops[0]].s, "issue") && strcmp(cmd->argv[ops[0]].s, "pr"))) return;
+    const char *f = an_opt_value(cmd, 'F', "--body-file");
+    if (f) sendsAway(s, idx, f);
+}
+
+/* azcopy copy|sync SRC https://…; smbclient … -c 'put LOCAL [REMOTE]'; swaks --attach [@]F. */
+static void azcopy(an_state *s, int idx, const lh_cmd *cmd) {
+    int ops[4];
+    int n = an_operands(cmd, 1, "", NULL, ops, 4);
+    if (n >= 3 && (!strcmp(cmd->argv[ops[0]].s, "copy") || !strcmp(cmd->argv[ops[0]].s, "cp") ||
+                   !strcmp(cmd->argv[ops[0]].s, "sync")) &&
+        strstr(cmd->argv[ops[2]].s, "://") && !strstr(cmd->argv[ops[1]].s, "://"))
+        sendsAway(s, idx, cmd->argv[ops[1]].s);
+}
+
+static void smbclient(an_state *s, int idx, const lh_cmd *cmd) {
+    const char *c = an_opt_value(cmd, 'c', "--command");
+    for (const char *p = c ? strstr(c, "put ") : NULL; p; p = strstr(p + 4, "put ")) {
+        char file[512];
+        const char *q = p + 4;
+        while (*q == ' ') q++;
+        size_t n = 0;
+        while (q[n] && q[n] != ' ' && q[n] != ';' && n + 1 < sizeof(file)) { file[n] = q[n]; n++; }
+        file[n] = 0;
+        sends(s, idx, file);
+    }
+}
+
+static void swaks(an_state *s, int idx, const lh_cmd *cmd) {
+    for (int i = 1; i + 1 < cmd->argc; i++)
+        if (!strcmp(cmd->argv[i].s, "--attach") || !strcmp(cmd->argv[i].s, "--attach-body")) {
+            const char *v = cmd->argv[i + 1].s;
+            sendsAway(s, idx, v[0] == '@' ? v + 1 : v);
+        }
+}
+
+/* rsync --remove-source-files SRC… DST: the sources are deleted once sent. */
+static void rsyncMoves(an_state *s, int idx, const lh_cmd *cmd) {
+    if (!an_has_word(cmd, 1, "--remove-source-files")) return;
+    int ops[16];
+    int n = an_operands(cmd, 1, "eBfT", (const char *const[]){"--rsh", "--exclude", "--include", "--filter",
+                                                             "--rsync-path", "--temp-dir", NULL},
+                        ops, 16);
+    for (int k = 0; k + 1 < n; k++)
+        if (!isRemote(cmd->argv[ops[k]].s)) an_fs_delete_target(s, idx, cmd->argv[ops[k]].s, 1, 1, 0);
 }
 
 void an_send_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     switch (p[0]) {   /* the hot path: one switch on the first letter */
-    case 'r': if (!strcmp(p, "rclone")) rclone(s, idx, cmd); break;
+    case 'r':
+        if (!strcmp(p, "rclone")) rclone(s, idx, cmd);
+        else if (!strcmp(p, "rsync")) rsyncMoves(s, idx, cmd);
+        break;
     case 's':
         if (!strcmp(p, "s3cmd")) s3cmd(s, idx, cmd);
         else if (!strcmp(p, "s-nail")) mailer(s, idx, cmd);
+        else if (!strcmp(p, "smbclient")) smbclient(s, idx, cmd);
+        else if (!strcmp(p, "swaks")) swaks(s, idx, cmd);
         break;
     case 'm':
     case 'n':
@@ -101,7 +165,11 @@ void an_send_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
             !strcmp(p, "nail") || !strcmp(p, "bsd-mailx"))
             mailer(s, idx, cmd);
         break;
-    case 'g': if (!strcmp(p, "git")) sendEmail(s, idx, cmd); break;
+    case 'g':
+        if (!strcmp(p, "git")) sendEmail(s, idx, cmd);
+        else if (!strcmp(p, "gh")) gh(s, idx, cmd);
+        break;
+    case 'a': if (!strcmp(p, "azcopy")) azcopy(s, idx, cmd); break;
     default: break;
     }
 }

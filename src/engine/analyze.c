@@ -26,7 +26,7 @@ int an_reads_code_from_stdin(const lh_cmd *cmd) {
     int shell = an_is_shell(cmd->prog);
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
-        if (!strcmp(a, "-") || !strcmp(a, "/dev/stdin") || !strcmp(a, "/proc/self/fd/0")) return 1;
+        if (!strcmp(a, "-") || !strcmp(a, "/dev/stdin") || !strcmp(a, "/proc/self/fd/0") || !strcmp(a, "/dev/fd/0")) return 1;
         if (shell && !strcmp(a, "-s")) return 1;
         if (!strcmp(a, "--")) continue;
         if (a[0] == '-' || a[0] == '+') {
@@ -425,6 +425,28 @@ static int followOutput(an_state *s, int idx, an_sink_fn want) {
     return -1;
 }
 
+/* A shell -c whose own script runs its stdin (sh -c 'sh', bash -c 'source /dev/stdin'),
+ * or the shell xargs runs with each input line as its code (xargs -I{} sh -c {}). */
+static int shellCRunsStdin(an_state *s, int dst) {
+    const lh_script *sc = s->c->script;
+    const lh_cmd *d = &sc->cmds[dst];
+    int code = -1;
+    for (int i = 1; i + 1 < d->argc && code < 0; i++)
+        if (!strcmp(d->argv[i].s, "-c")) code = i + 1;
+    if (code < 0) return 0;
+    if (d->origin == LH_ORIGIN_XARGS && strstr(d->argv[code].s, "{}")) return 1;
+    for (int j = dst + 1; j < AN_HI(dst, sc->ncmds); j++) {
+        const lh_cmd *o = &sc->cmds[j];
+        if (o->parent != dst || o->argc == 0 || (o->flags & LH_C_PIPE_IN)) continue;
+        if (o->redirs && o->nredirs) continue;   /* its stdin comes from elsewhere */
+        if (an_is_shell(o->prog) && an_reads_code_from_stdin(o)) return 1;
+        if ((!strcmp(o->prog, "source") || !strcmp(o->prog, ".")) &&
+            (o->argc < 2 || !strcmp(o->argv[1].s, "/dev/stdin") || !strcmp(o->argv[1].s, "-")))
+            return 1;
+    }
+    return 0;
+}
+
 static int wantExec(an_state *s, int dst, int src_arg) {
     const lh_cmd *d = an_at(s, dst);
     if (src_arg == 0) return 1;                         /* $(curl …) as the command */
@@ -435,7 +457,7 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
     if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d);   /* parallel, make -f - */
-    return an_reads_code_from_stdin(d);
+    return an_reads_code_from_stdin(d) || (an_is_shell(p) && shellCRunsStdin(s, dst));
 }
 
 int an_flows_to_exec(an_state *s, int idx) { return followOutput(s, idx, wantExec); }

@@ -2,7 +2,8 @@
  *
  * `ln -s /dev/sda out.img && dd if=/dev/zero of=out.img` writes the disk, and
  * `ln -s ~/.bashrc notes.txt; echo … >> notes.txt` a shell start-up file, though the
- * words name a file of the project. After unwrapping, each `ln -s TARGET LINK` with
+ * words name a file of the project. After unwrapping, each `ln -s TARGET [LINK]` (also
+ * `ln -s -t DIR TARGET`, `cp -s`; a TARGET that is an earlier link is followed) with
  * literal words makes the later commands' words and redirection targets that name LINK
  * (or a path under it) name TARGET instead, so the analyzers judge the real file. The
  * words of programs that act on the link itself (rm, mv, ln …) stay; redirections always
@@ -40,22 +41,34 @@ static char *absOf(lh_ctx *c, int k, const char *t) {
     return p;
 }
 
-/* `ln -s [-f -n -T -v] TARGET LINK` of command k as a link, or 0. */
-static int readLn(lh_ctx *c, int k, link *out) {
+/* `ln -s [-f -n -T -v] TARGET [LINK]`, `ln -s -t DIR TARGET`, `cp -s TARGET LINK` of
+ * command k as a link, or 0. */
+static int readLn(lh_ctx *c, int k, link *out, const link *ls, int nl) {
     const lh_cmd *cmd = &c->script->cmds[k];
     int sym = 0, ops[2], n = 0;
+    const char *dir = NULL;
     for (int i = 1; i < cmd->argc; i++) {
         const lh_word *w = &cmd->argv[i];
         if (w->flags & (LH_W_DYNAMIC | LH_W_GLOB | LH_W_PROCSUBST)) return 0;
-        if (!strcmp(w->s, "--symbolic")) sym = 1;
-        else if (!strcmp(w->s, "-t") || !strncmp(w->s, "--target-directory", 18)) return 0;
-        else if (w->s[0] == '-' && w->s[1] != '-' && w->s[1]) { if (strchr(w->s, 's')) sym = 1; }
+        if (!strcmp(w->s, "--symbolic") || !strcmp(w->s, "--symbolic-link")) sym = 1;
+        else if (!strncmp(w->s, "--target-directory=", 19)) dir = w->s + 19;
+        else if (w->s[0] == '-' && w->s[1] != '-' && w->s[1]) {
+            if (strchr(w->s, 's')) sym = 1;
+            const char *t = strchr(w->s, 't');   /* -t DIR, -stDIR */
+            if (t && t[1]) dir = t + 1;
+            else if (t && i + 1 < cmd->argc) dir = cmd->argv[++i].s;
+        }
         else if (w->s[0] == '-' && w->s[1] == '-') continue;
         else if (n < 2) ops[n++] = i;
         else return 0;   /* several targets into a directory */
     }
-    if (!sym || n != 2) return 0;
-    const char *t = cmd->argv[ops[0]].s, *l = cmd->argv[ops[1]].s;
+    if (!sym || n < 1 || (dir && n != 1)) return 0;
+    const char *t = cmd->argv[ops[0]].s;
+    const char *tb = strrchr(t, '/');
+    tb = tb && tb[1] ? tb + 1 : t;
+    /* ln -s T: the link is T's last part in the cwd (or DIR) */
+    const char *l = n == 2 ? cmd->argv[ops[1]].s : lh_arena_printf(c->arena, "%s/%s", dir ? dir : ".", tb);
+    if (!l) { c->oom = 1; return 0; }
     char *from = absOf(c, k, l);
     if (!from) return 0;
     const char *to;
@@ -67,6 +80,14 @@ static int readLn(lh_ctx *c, int k, link *out) {
         if (to) lh_path_normalize((char *)to, strlen(to));
     }
     if (!to) return 0;
+    for (int i = nl - 1; i >= 0; i--) {   /* ln -s /dev/sda a; ln -s a b: b is the disk */
+        size_t fl = ls[i].from_len;
+        if (!strncmp(to, ls[i].from, fl) && (!to[fl] || to[fl] == '/')) {
+            to = lh_arena_printf(c->arena, "%s%s", ls[i].to, to + fl);
+            if (!to) { c->oom = 1; return 0; }
+            break;
+        }
+    }
     out->from = from;
     out->from_len = strlen(from);
     out->to = to;
@@ -129,6 +150,8 @@ void lh_links(lh_ctx *c) {
                 if (cmd->redirs[r].op != LH_R_HEREDOC && cmd->redirs[r].op != LH_R_HERESTR)
                     rewrite(c, k, &cmd->redirs[r].target, 0, ls, n);
         }
-        if (cmd->argc >= 3 && n < LK_MAX && !strcmp(cmd->prog, "ln") && readLn(c, k, &ls[n])) n++;
+        if (cmd->argc >= 2 && n < LK_MAX && (!strcmp(cmd->prog, "ln") || !strcmp(cmd->prog, "cp")) &&
+            readLn(c, k, &ls[n], ls, n))
+            n++;
     }
 }

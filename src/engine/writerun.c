@@ -13,6 +13,7 @@
  * will really run. A run of unknown content escalates (code.written-then-run). */
 #include <assert.h>
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,6 +134,7 @@ static const char *printed(wstate *w, int k, size_t *len) {
         }
         if (!strcmp(cmd->argv[op].s, "-") || lh_sem_is_stdin_path(cmd->argv[op].s))
             return lh_stdin_text(c, k, len);   /* cat - > F <<EOF: the here-doc */
+        if (cmd->argv[op].flags & LH_W_PROCSUBST) return lh_feed_subst_text(c, k, op, len);   /* cat <(…) */
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f && f->content) { *len = f->len; return f->content; }
         return NULL;
@@ -339,12 +341,12 @@ static void noteCopies(wstate *w, int k) {
         }
         if (!from_file) text = lh_stdin_text(c, k, &len);
         if (dst) remember(w, dst, text, len, k);
-    } else if (!strcmp(p, "git")) {
-        /* git clone URL [DIR]: what DIR holds is unknown */
+    } else if (!strcmp(p, "git") || !strcmp(p, "gh")) {
+        /* git clone URL [DIR], gh repo clone REPO [DIR]: what DIR holds is unknown */
         static const char *const lo[] = {"--branch", "--depth", "--origin", "--config", "--reference",
                                          "--separate-git-dir", "--jobs", "--template", "--upload-pack", NULL};
         int ops[3];
-        int n = an_operands(cmd, 2, "bocju", lo, ops, 3);
+        int n = an_operands(cmd, !strcmp(p, "gh") ? 3 : 2, "bocju", lo, ops, 3);
         if (n < 1 || w->ncloned >= 4) return;
         const char *url = cmd->argv[ops[0]].s, *b = baseOf(url);
         lh_word dw = n > 1 ? cmd->argv[ops[1]] : (lh_word){b, (uint32_t)strlen(b), cmd->argv[ops[0]].flags};
@@ -462,7 +464,7 @@ static void noteWrites(wstate *w, int k) {
             int tracked = 0;
             for (int i = lh_first_operand(cmd, 0); i > 0 && i < cmd->argc; i++)
                 if (find(w, absPath(c, k, &cmd->argv[i]), k) || !strcmp(cmd->argv[i].s, "-") ||
-                    lh_sem_is_stdin_path(cmd->argv[i].s))
+                    lh_sem_is_stdin_path(cmd->argv[i].s) || (cmd->argv[i].flags & LH_W_PROCSUBST))
                     tracked = 1;
             if (!tracked) continue;
         }
@@ -488,9 +490,10 @@ static void noteWrites(wstate *w, int k) {
     } else if ((!strcmp(p, "cp") || !strcmp(p, "mv") || !strcmp(p, "install") || !strcmp(p, "ln") ||
                 !strcmp(p, "rsync")) && cmd->argc >= 3) {
         const lh_word *sw = &cmd->argv[cmd->argc - 2];
-        if (lh_sem_is_stdin_path(sw->s)) {   /* install /dev/stdin F <<EOF: the here-doc */
+        if (lh_sem_is_stdin_path(sw->s) || (sw->flags & LH_W_PROCSUBST)) {   /* install /dev/stdin F <<EOF */
             size_t len = 0;
-            const char *text = lh_stdin_text(c, k, &len);
+            const char *text = (sw->flags & LH_W_PROCSUBST) ? lh_feed_subst_text(c, k, cmd->argc - 2, &len)
+                                                            : lh_stdin_text(c, k, &len);
             remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), text, len, k);
             return;
         }
@@ -499,6 +502,7 @@ static void noteWrites(wstate *w, int k) {
     } else if (!strcmp(p, "dd") || !strcmp(p, "sponge") || !strcmp(p, "aria2c") || !strcmp(p, "scp") ||
                !strcmp(p, "lwp-download") || !strcmp(p, "axel") || !strcmp(p, "fetch") ||
                (!strcmp(p, "git") && cmd->argc >= 3 && !strcmp(cmd->argv[1].s, "clone")) ||
+               (!strcmp(p, "gh") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "repo") && !strcmp(cmd->argv[2].s, "clone")) ||
                !strcmp(p, "exec") || (!strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "set-script"))) {
         noteCopies(w, k);
     } else if (!strcmp(p, "curl") || !strcmp(p, "wget")) {
@@ -780,6 +784,68 @@ static int xargsFile(wstate *w, int k) {
     return 1;
 }
 
+/* The operand of a shell: the script it runs (options, and -o/-O values, skipped), or
+ * -1 when it reads stdin or runs -c text. */
+static int shellOperand(const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return i + 1 < cmd->argc ? i + 1 : -1;
+        if (!strcmp(a, "-o") || !strcmp(a, "-O") || !strcmp(a, "+O") || !strcmp(a, "+o")) { i++; continue; }
+        if (a[0] == '-' || a[0] == '+') {
+            if (a[1] != '-' && strchr(a + 1, 'c')) return -1;   /* -c TEXT */
+            continue;
+        }
+        return i;
+    }
+    return -1;
+}
+
+/* The written file a glob word (sh *.sh, ./x*.sh) matches, or NULL. */
+static wfile *findGlob(wstate *w, int k, const lh_word *word) {
+    lh_word plain = *word;
+    plain.flags &= ~(uint32_t)LH_W_GLOB;
+    if (plain.flags & (LH_W_DYNAMIC | LH_W_PROCSUBST)) return NULL;
+    const char *pat = absPath(w->c, k, &plain);
+    for (int i = w->nfiles - 1; pat && i >= 0; i--)
+        if (w->files[i].at < k && !fnmatch(pat, w->files[i].path, FNM_PATHNAME)) return &w->files[i];
+    return NULL;
+}
+
+/* A written file run by its bare name through a PATH the call set (PATH=DIR:$PATH x,
+ * or an earlier PATH=… / export PATH=…): DIR/x, DIR literal, relative, or $PWD/…. */
+static wfile *onPath(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    const char *val = NULL;
+    for (int a = 0; a < cmd->nassigns && !val; a++)
+        if (!strncmp(cmd->assigns[a].s, "PATH=", 5)) val = cmd->assigns[a].s + 5;
+    for (int j = k - 1; j >= 0 && !val; j--) {
+        lh_cmd *o = at(c, j);
+        if (o->parent >= 0) continue;
+        for (int a = 0; a < o->nassigns && !val; a++)
+            if (o->argc == 0 && !strncmp(o->assigns[a].s, "PATH=", 5)) val = o->assigns[a].s + 5;
+        if (o->argc >= 2 && !strcmp(o->prog, "export") && !strncmp(o->argv[1].s, "PATH=", 5)) val = o->argv[1].s + 5;
+    }
+    if (!val) return NULL;
+    for (const char *e = val; *e;) {
+        const char *end = strchr(e, ':');
+        size_t n = end ? (size_t)(end - e) : strlen(e);
+        const char *dir = NULL;
+        if (n >= 4 && !strncmp(e, "$PWD", 4)) dir = lh_arena_printf(c->arena, ".%.*s", (int)(n - 4), e + 4);
+        else if (n >= 6 && !strncmp(e, "${PWD}", 6)) dir = lh_arena_printf(c->arena, ".%.*s", (int)(n - 6), e + 6);
+        else if (n && !memchr(e, '$', n)) dir = lh_arena_printf(c->arena, "%.*s", (int)n, e);
+        if (dir) {
+            const char *cand = lh_arena_printf(c->arena, "%s/%s", dir, cmd->argv[0].s);
+            if (!cand) { c->oom = 1; return NULL; }
+            lh_word cw = {cand, (uint32_t)strlen(cand), 0};
+            wfile *f = find(w, absPath(c, k, &cw), k);
+            if (f) return f;
+        }
+        e = end ? end + 1 : e + n;
+    }
+    return NULL;
+}
+
 /* The written file `cat F` prints into command k's stdin through a pipe, or NULL. */
 static wfile *pipedFile(wstate *w, int k) {
     lh_ctx *c = w->c;
@@ -806,11 +872,36 @@ static void checkRun(wstate *w, int k) {
     /* ./f or /path/f */
     if (strchr(cmd->argv[0].s, '/')) {
         wfile *f = find(w, absPath(c, k, &cmd->argv[0]), k);
+        if (!f && (cmd->argv[0].flags & LH_W_GLOB)) f = findGlob(w, k, &cmd->argv[0]);
         if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
         if (clonedRun(w, k, &cmd->argv[0])) return;
+    } else {
+        wfile *f = onPath(w, k);   /* PATH=.:$PATH x, PATH=$PWD/bin:$PATH ls */
+        if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
     }
     if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
-        int op = lh_first_operand(cmd, 0);
+        int op = lh_is_shell(p) ? shellOperand(cmd) : lh_first_operand(cmd, 0);
+        if (op > 0 && (cmd->argv[op].flags & LH_W_GLOB)) {   /* sh *.sh, sh ./x*.sh */
+            wfile *g = findGlob(w, k, &cmd->argv[op]);
+            if (g) runs(w, k, g, LH_LANG_NONE, NULL);
+            return;
+        }
+        if (op > 0 && cmd->origin == LH_ORIGIN_FIND_EXEC) {
+            /* find DIR … -exec sh {}: {} stands for files under DIR, the written ones too */
+            const char *dir = absPath(c, k, &cmd->argv[op]);
+            size_t dl = dir ? strlen(dir) : 0;
+            for (int i = 0; dir && i < w->nfiles; i++)
+                if (w->files[i].at < k && !strncmp(w->files[i].path, dir, dl) && w->files[i].path[dl] == '/') {
+                    runs(w, k, &w->files[i], LH_LANG_NONE, NULL);
+                    return;
+                }
+        }
+        if ((op > 0 && ((cmd->argv[op].flags & LH_W_DYNAMIC) || strstr(cmd->argv[op].s, "{}"))) ||
+            (op < 0 && (cmd->flags & LH_C_STDIN_ARGS) && lh_is_shell(p) && !lh_has_opt(cmd, 'c', NULL))) {
+            /* sh $(ls x.sh), sh $f, find … -exec sh {} \;, … | xargs sh */
+            lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), "a script named at run time, after this call wrote files");
+            return;
+        }
         for (int r = 0; r < cmd->nredirs && op < 0 && lh_is_shell(p); r++) {   /* sh < FILE */
             if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0) {
                 wfile *f = find(w, absPath(c, k, &cmd->redirs[r].target), k);

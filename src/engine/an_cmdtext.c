@@ -19,7 +19,7 @@
 
 /* Is a (after its dash) a case-insensitive prefix of name of at least min letters? */
 static int psPrefix(const char *a, const char *name, size_t min) {
-    if (a[0] != '-') return 0;
+    if (a[0] != '-' && a[0] != '/') return 0;   /* -Command, /Command */
     a++;
     size_t n = strlen(a);
     if (n < min || n > strlen(name)) return 0;
@@ -68,8 +68,22 @@ static void pwsh(an_state *s, int idx, const lh_cmd *cmd) {
             lh_emit(s->c, idx, LH_RULE(EXEC_DECODED), a);
             return;
         }
-        if (psPrefix(a, "file", 1)) return;   /* a script of the project */
-        if (!psPrefix(a, "command", 1) || i + 1 >= cmd->argc) continue;
+        if ((psPrefix(a, "executionpolicy", 2) || psPrefix(a, "windowstyle", 1) || psPrefix(a, "workingdirectory", 2) ||
+             psPrefix(a, "configurationname", 3) || psPrefix(a, "outputformat", 1) || psPrefix(a, "inputformat", 2) ||
+             psPrefix(a, "version", 1) || psPrefix(a, "psconsolefile", 3) || psPrefix(a, "settingsfile", 2) ||
+             psPrefix(a, "custompipename", 2)) && i + 1 < cmd->argc) {
+            i++;   /* an option with a value: -ExecutionPolicy Bypass */
+            continue;
+        }
+        int stdin_file = psPrefix(a, "file", 1) && i + 1 < cmd->argc && !strcmp(cmd->argv[i + 1].s, "-");
+        if (psPrefix(a, "file", 1) && !stdin_file) return;   /* a script of the project */
+        /* powershell.exe (5.1) reads its first plain word as -Command; pwsh as -File */
+        int positional = a[0] != '-' && a[0] != '/' && strncmp(cmd->prog, "pwsh", 4);
+        if (positional) i--;
+        else if ((!psPrefix(a, "command", 1) && !stdin_file) || i + 1 >= cmd->argc) {
+            if (a[0] != '-' && a[0] != '/') return;   /* pwsh FILE: a script of the project */
+            continue;
+        }
         size_t len = 0;
         const char *text = !strcmp(cmd->argv[i + 1].s, "-") ? lh_stdin_text(s->c, idx, &len)   /* -Command - */
                                                            : joined(s, cmd, i + 1, &len);

@@ -13,7 +13,9 @@
 #include "engine/an_common.h"
 #include "engine/unwrap.h"
 
-#define LK_MAX 8
+/* As many as analyze.c follows (AN_MAX_LINKS): a script that makes more is escalated
+ * there (engine.budget), so no link past the bound is silently dropped. */
+#define LK_MAX AN_MAX_LINKS
 
 typedef struct link {
     const char *from;   /* the link, normalised absolute */

@@ -42,6 +42,8 @@ typedef struct wstate {
     const char *fdout[10];   /* exec N> F: the file fd N writes (N < 10) */
     const char *cloned[4];   /* git clone URL DIR: directories of unknown content */
     int ncloned;
+    const char *path;        /* the latest top-level PATH=… / export PATH=… value */
+    int overflow;            /* more files were written than WR_MAX_FILES */
 } wstate;
 
 static lh_cmd *at(lh_ctx *c, int k) { return &c->script->cmds[k]; }
@@ -83,7 +85,7 @@ static void remember(wstate *w, const char *path, const char *content, size_t le
     for (int i = 0; i < w->nfiles; i++)
         if (!strcmp(w->files[i].path, path)) f = &w->files[i];
     if (!f) {
-        if (w->nfiles >= WR_MAX_FILES) return;
+        if (w->nfiles >= WR_MAX_FILES) { w->overflow = 1; return; }
         f = &w->files[w->nfiles++];
     }
     f->path = path;
@@ -445,6 +447,12 @@ static void curlConfig(wstate *w, int k) {
 static void noteWrites(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
+    if (cmd->parent < 0) {   /* PATH=… alone, export PATH=…: later bare names are looked up there */
+        for (int a = 0; a < cmd->nassigns && cmd->argc == 0; a++)
+            if (!strncmp(cmd->assigns[a].s, "PATH=", 5)) w->path = cmd->assigns[a].s + 5;
+        if (cmd->argc >= 2 && !strcmp(cmd->prog, "export") && !strncmp(cmd->argv[1].s, "PATH=", 5))
+            w->path = cmd->argv[1].s + 5;
+    }
     for (int r = 0; r < cmd->nredirs; r++) {
         const lh_redir *rd = &cmd->redirs[r];
         if (rd->op == LH_R_DUPOUT && rd->fd <= 1 && rd->target.s[0] >= '3' && rd->target.s[0] <= '9' &&
@@ -819,13 +827,7 @@ static wfile *onPath(wstate *w, int k) {
     const char *val = NULL;
     for (int a = 0; a < cmd->nassigns && !val; a++)
         if (!strncmp(cmd->assigns[a].s, "PATH=", 5)) val = cmd->assigns[a].s + 5;
-    for (int j = k - 1; j >= 0 && !val; j--) {
-        lh_cmd *o = at(c, j);
-        if (o->parent >= 0) continue;
-        for (int a = 0; a < o->nassigns && !val; a++)
-            if (o->argc == 0 && !strncmp(o->assigns[a].s, "PATH=", 5)) val = o->assigns[a].s + 5;
-        if (o->argc >= 2 && !strcmp(o->prog, "export") && !strncmp(o->argv[1].s, "PATH=", 5)) val = o->argv[1].s + 5;
-    }
+    if (!val) val = w->path;
     if (!val) return NULL;
     for (const char *e = val; *e;) {
         const char *end = strchr(e, ':');
@@ -875,6 +877,7 @@ static void checkRun(wstate *w, int k) {
         if (!f && (cmd->argv[0].flags & LH_W_GLOB)) f = findGlob(w, k, &cmd->argv[0]);
         if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
         if (clonedRun(w, k, &cmd->argv[0])) return;
+        if (w->overflow) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), "more files written than followed"); return; }
     } else {
         wfile *f = onPath(w, k);   /* PATH=.:$PATH x, PATH=$PWD/bin:$PATH ls */
         if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
@@ -920,7 +923,8 @@ static void checkRun(wstate *w, int k) {
         }
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, LH_LANG_NONE, NULL);
-        else clonedRun(w, k, &cmd->argv[op]);
+        else if (!clonedRun(w, k, &cmd->argv[op]) && w->overflow)   /* the file may be one not kept */
+            lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), "more files written than followed");
         return;
     }
     lh_lang lang = lh_code_lang(p);
@@ -1015,7 +1019,7 @@ void lh_writerun(lh_ctx *c, const lh_shell_limits *lim) {
     int n = s->ncmds;   /* the children added here are not walked again */
     /* each redirection is classified as a file written or read (budget: analyze.h) */
     for (int k = 0; k < n && !c->oom && lh_step(c, 1u + LH_STEP_REDIR / 4u * (uint32_t)s->cmds[k].nredirs); k++) {
-        if (w.nfiles || w.ncloned) checkRun(&w, k);
+        if (w.nfiles || w.ncloned || w.overflow) checkRun(&w, k);
         noteWrites(&w, k);
     }
 }

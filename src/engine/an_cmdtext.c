@@ -262,6 +262,17 @@ static void justStdin(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+/* A PowerShell cmdlet name: Verb-Noun (case-insensitive). */
+static int isCmdlet(const char *p, const char *name) { return strchr(p, '-') && an_ieq(p, name); }
+
+/* A two-to-five-letter PowerShell alias, compared without case. */
+static int isAlias(const char *p, const char *name) {
+    size_t i = 0;
+    for (; p[i] && name[i]; i++)
+        if ((p[i] | 0x20) != name[i]) return 0;
+    return !p[i] && !name[i];
+}
+
 void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     /* npx -y github:u/r, npm exec URL: the runner was stripped as a wrapper (wrappers.c) */
@@ -271,42 +282,44 @@ void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
     }
     switch (p[0]) {   /* the hot path: one switch on the first letter */
     case 'p':
-        if (!strcmp(p, "pwsh") || !strcmp(p, "powershell") || !strcmp(p, "pwsh.exe") || !strcmp(p, "powershell.exe"))
-            pwsh(s, idx, cmd);
-        else if (!strcmp(p, "pipx") && cmd->argc > 2 && !strcmp(cmd->argv[1].s, "run"))
+        if (p[1] == 'w' || p[1] == 'o') {
+            if (!strcmp(p, "pwsh") || !strcmp(p, "powershell") || !strcmp(p, "pwsh.exe") || !strcmp(p, "powershell.exe"))
+                pwsh(s, idx, cmd);
+        } else if (p[1] == 'i' && !strcmp(p, "pipx") && cmd->argc > 2 && !strcmp(cmd->argv[1].s, "run")) {
             pkgRun(s, idx, cmd, 2);
-        else if (!strcmp(p, "pnpm") && cmd->argc > 2 && !strcmp(cmd->argv[1].s, "dlx"))
+        } else if (p[1] == 'n' && !strcmp(p, "pnpm") && cmd->argc > 2 && !strcmp(cmd->argv[1].s, "dlx")) {
             pkgRun(s, idx, cmd, 2);
+        }
         break;
-    case 'R': case 'r': case 'd': case 'e':
-        if (an_ieq(p, "Remove-Item") || an_ieq(p, "ri") || an_ieq(p, "del") || an_ieq(p, "erase") || an_ieq(p, "rd"))
+    case 'R': case 'r': case 'd': case 'D': case 'e': case 'E':
+        if (isCmdlet(p, "Remove-Item") || isAlias(p, "ri") || isAlias(p, "del") || isAlias(p, "erase") || isAlias(p, "rd"))
             psRemove(s, idx, cmd);
-        else if (!strcmp(p, "rpm") || !strcmp(p, "rpmbuild")) rpmEval(s, idx, cmd);
+        else if (p[0] == 'r' && p[1] == 'p' && (!strcmp(p, "rpm") || !strcmp(p, "rpmbuild"))) rpmEval(s, idx, cmd);
         break;
     case 'S': case 's':
-        if (an_ieq(p, "Start-Process") || an_ieq(p, "saps")) psStart(s, idx, cmd);
-        else if (!strcmp(p, "sops") && cmd->argc > 3 &&
+        if (isCmdlet(p, "Start-Process") || isAlias(p, "saps")) psStart(s, idx, cmd);
+        else if (p[1] == 'o' && !strcmp(p, "sops") && cmd->argc > 3 &&
                  (!strcmp(cmd->argv[1].s, "exec-env") || !strcmp(cmd->argv[1].s, "exec-file")))
             an_parse_child(s, idx, cmd->argv[cmd->argc - 1].s, cmd->argv[cmd->argc - 1].len, LH_ORIGIN_SHELL_C);
         break;
     case 'F': case 'f': case 'C': case 'c': case 'I': case 'i':
-        if (an_ieq(p, "Format-Volume") || an_ieq(p, "Initialize-Disk")) lh_emit(s->c, idx, LH_RULE(DISK_MKFS), p);
-        else if (an_ieq(p, "Clear-Disk")) lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
-        else if (!strcmp(p, "fc")) fc(s, idx, cmd);
+        if (isCmdlet(p, "Format-Volume") || isCmdlet(p, "Initialize-Disk")) lh_emit(s->c, idx, LH_RULE(DISK_MKFS), p);
+        else if (isCmdlet(p, "Clear-Disk")) lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
+        else if (p[0] == 'f' && p[1] == 'c' && !p[2]) fc(s, idx, cmd);
         break;
-    case 't': if (!strcmp(p, "tox")) tox(s, idx, cmd); break;
-    case 'j': if (!strcmp(p, "just")) justStdin(s, idx, cmd); break;
+    case 't': if (p[1] == 'o' && !strcmp(p, "tox")) tox(s, idx, cmd); break;
+    case 'j': if (p[1] == 'u' && !strcmp(p, "just")) justStdin(s, idx, cmd); break;
     case 'u':
-        if (!strcmp(p, "uvx")) pkgRun(s, idx, cmd, 1);
-        else if (!strcmp(p, "uv") && cmd->argc > 3 && !strcmp(cmd->argv[1].s, "tool") && !strcmp(cmd->argv[2].s, "run"))
+        if (p[1] == 'v' && !strcmp(p, "uvx")) pkgRun(s, idx, cmd, 1);
+        else if (p[1] == 'v' && !p[2] && cmd->argc > 3 && !strcmp(cmd->argv[1].s, "tool") && !strcmp(cmd->argv[2].s, "run"))
             pkgRun(s, idx, cmd, 3);
         break;
     case 'n':
-        if (!strcmp(p, "npx")) pkgRun(s, idx, cmd, 1);
-        else if (!strcmp(p, "npm") && cmd->argc > 2 && (!strcmp(cmd->argv[1].s, "exec") || !strcmp(cmd->argv[1].s, "x")))
+        if (p[1] == 'p' && !strcmp(p, "npx")) pkgRun(s, idx, cmd, 1);
+        else if (p[1] == 'p' && !strcmp(p, "npm") && cmd->argc > 2 && (!strcmp(cmd->argv[1].s, "exec") || !strcmp(cmd->argv[1].s, "x")))
             pkgRun(s, idx, cmd, 2);
         break;
-    case 'b': if (!strcmp(p, "bunx")) pkgRun(s, idx, cmd, 1); break;
+    case 'b': if (p[1] == 'u' && !strcmp(p, "bunx")) pkgRun(s, idx, cmd, 1); break;
     default: break;
     }
 }

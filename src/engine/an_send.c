@@ -74,10 +74,10 @@ static void mailer(an_state *s, int idx, const lh_cmd *cmd) {
 
 /* git send-email [options] FILE…: each file operand is mailed. */
 static void sendEmail(an_state *s, int idx, const lh_cmd *cmd) {
-    int at = -1;
-    for (int i = 1; i < cmd->argc && at < 0; i++)
-        if (!strcmp(cmd->argv[i].s, "send-email")) at = i;
-    if (at < 0) return;
+    int at = lh_first_operand(cmd, 0);   /* git [-c k=v …] send-email */
+    if (at > 0 && cmd->argv[at - 1].s[0] == '-' && cmd->argv[at - 1].s[1] == 'c' && !cmd->argv[at - 1].s[2])
+        at = lh_first_operand(cmd, at);
+    if (at <= 0 || strcmp(cmd->argv[at].s, "send-email")) return;
     for (int i = at + 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
         if (a[0] == '-') {
@@ -147,29 +147,30 @@ static void rsyncMoves(an_state *s, int idx, const lh_cmd *cmd) {
 
 void an_send_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
-    switch (p[0]) {   /* the hot path: one switch on the first letter */
+    switch (p[0]) {   /* the hot path: a switch on the first letters, then exact names */
     case 'r':
-        if (!strcmp(p, "rclone")) rclone(s, idx, cmd);
-        else if (!strcmp(p, "rsync")) rsyncMoves(s, idx, cmd);
+        if (p[1] == 'c' && !strcmp(p, "rclone")) rclone(s, idx, cmd);
+        else if (p[1] == 's' && !strcmp(p, "rsync")) rsyncMoves(s, idx, cmd);
         break;
     case 's':
-        if (!strcmp(p, "s3cmd")) s3cmd(s, idx, cmd);
-        else if (!strcmp(p, "s-nail")) mailer(s, idx, cmd);
-        else if (!strcmp(p, "smbclient")) smbclient(s, idx, cmd);
-        else if (!strcmp(p, "swaks")) swaks(s, idx, cmd);
+        if (p[1] == '3' && !strcmp(p, "s3cmd")) s3cmd(s, idx, cmd);
+        else if (p[1] == '-' && !strcmp(p, "s-nail")) mailer(s, idx, cmd);
+        else if (p[1] == 'm' && !strcmp(p, "smbclient")) smbclient(s, idx, cmd);
+        else if (p[1] == 'w' && !strcmp(p, "swaks")) swaks(s, idx, cmd);
         break;
     case 'm':
-    case 'n':
-    case 'b':
-        if (!strcmp(p, "mutt") || !strcmp(p, "neomutt") || !strcmp(p, "mail") || !strcmp(p, "mailx") ||
-            !strcmp(p, "nail") || !strcmp(p, "bsd-mailx"))
+        if ((p[1] == 'u' && !strcmp(p, "mutt")) || (p[1] == 'a' && (!strcmp(p, "mail") || !strcmp(p, "mailx"))))
             mailer(s, idx, cmd);
         break;
-    case 'g':
-        if (!strcmp(p, "git")) sendEmail(s, idx, cmd);
-        else if (!strcmp(p, "gh")) gh(s, idx, cmd);
+    case 'n':
+        if (p[1] == 'e' ? !strcmp(p, "neomutt") : p[1] == 'a' && !strcmp(p, "nail")) mailer(s, idx, cmd);
         break;
-    case 'a': if (!strcmp(p, "azcopy")) azcopy(s, idx, cmd); break;
+    case 'b': if (p[1] == 's' && !strcmp(p, "bsd-mailx")) mailer(s, idx, cmd); break;
+    case 'g':
+        if (p[1] == 'i' && p[2] == 't' && !p[3]) sendEmail(s, idx, cmd);
+        else if (p[1] == 'h' && !p[2]) gh(s, idx, cmd);
+        break;
+    case 'a': if (p[1] == 'z' && !strcmp(p, "azcopy")) azcopy(s, idx, cmd); break;
     default: break;
     }
 }

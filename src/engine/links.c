@@ -152,7 +152,8 @@ void lh_links(lh_ctx *c) {
                 if (cmd->redirs[r].op != LH_R_HEREDOC && cmd->redirs[r].op != LH_R_HERESTR)
                     rewrite(c, k, &cmd->redirs[r].target, 0, ls, n);
         }
-        if (cmd->argc >= 2 && n < LK_MAX && (!strcmp(cmd->prog, "ln") || !strcmp(cmd->prog, "cp")) &&
+        const char *p = cmd->prog;
+        if (cmd->argc >= 2 && n < LK_MAX && ((p[0] == 'l' && p[1] == 'n' && !p[2]) || (p[0] == 'c' && p[1] == 'p' && !p[2])) &&
             readLn(c, k, &ls[n], ls, n))
             n++;
     }

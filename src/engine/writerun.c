@@ -444,6 +444,24 @@ static void curlConfig(wstate *w, int k) {
     }
 }
 
+/* Does noteCopies() read cmd? (the hot path: one switch on the first letter) */
+static int isCopier(const lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    switch (p[0]) {
+    case 'd': return !strcmp(p, "dd");
+    case 's': return !strcmp(p, "sponge") || !strcmp(p, "scp");
+    case 'a': return !strcmp(p, "aria2c") || !strcmp(p, "axel");
+    case 'l': return !strcmp(p, "lwp-download");
+    case 'f': return !strcmp(p, "fetch");
+    case 'e': return !strcmp(p, "exec");
+    case 'g':
+        if (!strcmp(p, "git")) return cmd->argc >= 3 && !strcmp(cmd->argv[1].s, "clone");
+        return !strcmp(p, "gh") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "repo") && !strcmp(cmd->argv[2].s, "clone");
+    case 'n': return !strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "set-script");
+    default: return 0;
+    }
+}
+
 static void noteWrites(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
@@ -507,11 +525,7 @@ static void noteWrites(wstate *w, int k) {
         }
         wfile *src = find(w, absPath(c, k, sw), k + 1);
         if (src) remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), src->content, src->len, k);
-    } else if (!strcmp(p, "dd") || !strcmp(p, "sponge") || !strcmp(p, "aria2c") || !strcmp(p, "scp") ||
-               !strcmp(p, "lwp-download") || !strcmp(p, "axel") || !strcmp(p, "fetch") ||
-               (!strcmp(p, "git") && cmd->argc >= 3 && !strcmp(cmd->argv[1].s, "clone")) ||
-               (!strcmp(p, "gh") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "repo") && !strcmp(cmd->argv[2].s, "clone")) ||
-               !strcmp(p, "exec") || (!strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "set-script"))) {
+    } else if (isCopier(cmd)) {
         noteCopies(w, k);
     } else if (!strcmp(p, "curl") || !strcmp(p, "wget")) {
         if (!strcmp(p, "curl")) curlConfig(w, k);

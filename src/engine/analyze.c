@@ -437,7 +437,14 @@ static int shellCRunsStdin(an_state *s, int dst) {
     if (d->origin == LH_ORIGIN_XARGS && strstr(d->argv[code].s, "{}")) return 1;
     for (int j = dst + 1; j < AN_HI(dst, sc->ncmds); j++) {
         const lh_cmd *o = &sc->cmds[j];
-        if (o->parent != dst || o->argc == 0 || (o->flags & LH_C_PIPE_IN)) continue;
+        if (o->parent != dst || o->argc == 0) continue;
+        if (o->flags & LH_C_PIPE_IN) {   /* sh -c 'cat | sh': cat passes the parent's stdin on */
+            const lh_cmd *first = NULL;
+            for (int q = dst + 1; q < j && !first; q++)
+                if (sc->cmds[q].parent == dst && sc->cmds[q].pipeline == o->pipeline && sc->cmds[q].pipe_pos == 0)
+                    first = &sc->cmds[q];
+            if (!first || strcmp(first->prog, "cat") || lh_first_operand(first, 0) >= 0 || first->nredirs) continue;
+        }
         if (o->redirs && o->nredirs) continue;   /* its stdin comes from elsewhere */
         if (an_is_shell(o->prog) && an_reads_code_from_stdin(o)) return 1;
         if ((!strcmp(o->prog, "source") || !strcmp(o->prog, ".")) &&
@@ -456,6 +463,13 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     const char *p = d->prog;
     if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
+    if (!strcmp(p, "tee"))   /* … | tee >(sh): the shell in >(…) reads what tee passes on */
+        for (int j = dst + 1; j < AN_HI(dst, s->c->script->ncmds); j++) {
+            const lh_cmd *o = an_at(s, j);
+            if (o->parent == dst && o->origin == LH_ORIGIN_PROCSUBST_OUT && o->argc > 0 && an_is_shell(o->prog) &&
+                an_reads_code_from_stdin(o))
+                return 1;
+        }
     if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d);   /* parallel, make -f - */
     return an_reads_code_from_stdin(d) || (an_is_shell(p) && shellCRunsStdin(s, dst));
 }

@@ -822,6 +822,33 @@ static int shellOperand(const lh_cmd *cmd) {
     return -1;
 }
 
+/* The script operand of an interpreter: options with a value skipped (python -W X,
+ * -X X; node -r X; ruby -I X -r X; perl -I X -M X), -1 for -c/-e/-m code or none. */
+static int interpOperand(const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return i + 1 < cmd->argc ? i + 1 : -1;
+        if (a[0] != '-' || !a[1]) return i;
+        if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-m") || !strcmp(a, "-E") || !strcmp(a, "--eval") ||
+            !strcmp(a, "-p") || (!strcmp(a, "-r") && !strncmp(cmd->prog, "php", 3)))
+            return -1;
+        if (!strcmp(a, "-W") || !strcmp(a, "-X") || !strcmp(a, "-r") || !strcmp(a, "--require") || !strcmp(a, "-I") ||
+            !strcmp(a, "-M") || !strcmp(a, "--import") || !strcmp(a, "--loader"))
+            i++;
+    }
+    return -1;
+}
+
+/* A written file under the directory word names (find's start, for {}), or NULL. */
+static wfile *underDir(wstate *w, int k, const lh_word *word) {
+    const char *dir = absPath(w->c, k, word);
+    size_t dl = dir ? strlen(dir) : 0;
+    for (int i = 0; dir && i < w->nfiles; i++)
+        if (w->files[i].at < k && !strncmp(w->files[i].path, dir, dl) && w->files[i].path[dl] == '/')
+            return &w->files[i];
+    return NULL;
+}
+
 /* The written file a glob word (sh *.sh, ./x*.sh) matches, or NULL. */
 static wfile *findGlob(wstate *w, int k, const lh_word *word) {
     lh_word plain = *word;
@@ -892,6 +919,10 @@ static void checkRun(wstate *w, int k) {
         if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
         if (clonedRun(w, k, &cmd->argv[0])) return;
         if (w->overflow) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), "more files written than followed"); return; }
+    } else if (cmd->origin == LH_ORIGIN_FIND_EXEC && cmd->argv[0].s[0] == '.' && !cmd->argv[0].s[1]) {
+        /* find . … -exec {} \;: {} stands for files under the start, the written ones too */
+        wfile *f = underDir(w, k, &cmd->argv[0]);
+        if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
     } else {
         wfile *f = onPath(w, k);   /* PATH=.:$PATH x, PATH=$PWD/bin:$PATH ls */
         if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
@@ -905,13 +936,8 @@ static void checkRun(wstate *w, int k) {
         }
         if (op > 0 && cmd->origin == LH_ORIGIN_FIND_EXEC) {
             /* find DIR … -exec sh {}: {} stands for files under DIR, the written ones too */
-            const char *dir = absPath(c, k, &cmd->argv[op]);
-            size_t dl = dir ? strlen(dir) : 0;
-            for (int i = 0; dir && i < w->nfiles; i++)
-                if (w->files[i].at < k && !strncmp(w->files[i].path, dir, dl) && w->files[i].path[dl] == '/') {
-                    runs(w, k, &w->files[i], LH_LANG_NONE, NULL);
-                    return;
-                }
+            wfile *f = underDir(w, k, &cmd->argv[op]);
+            if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
         }
         if ((op > 0 && ((cmd->argv[op].flags & LH_W_DYNAMIC) || strstr(cmd->argv[op].s, "{}"))) ||
             (op < 0 && (cmd->flags & LH_C_STDIN_ARGS) && lh_is_shell(p) && !lh_has_opt(cmd, 'c', NULL))) {
@@ -951,13 +977,32 @@ static void checkRun(wstate *w, int k) {
         /* python -m pytest: the conftest.py written before */
         for (int i = 1; i + 1 < cmd->argc; i++)
             if (!strcmp(cmd->argv[i].s, "-m") && !strcmp(cmd->argv[i + 1].s, "pytest")) goto pytest;
-        int op = lh_first_operand(cmd, 0);
+        int op = interpOperand(cmd);
         if (op < 0) return;
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, lang, p);
         return;
     }
     if (!strcmp(p, "pytest") || !strcmp(p, "py.test")) goto pytest;
+    if (!strcmp(p, "just")) {   /* a written justfile: its indented recipe lines */
+        wfile *f = inDir(w, k, "justfile");
+        if (!f) f = inDir(w, k, "Justfile");
+        if (!f) f = inDir(w, k, ".justfile");
+        if (!f) return;
+        if (!f->content) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path); return; }
+        uint32_t keep = cmd->flags & LH_C_REPLACED;
+        for (const char *l = f->content, *end = f->content + f->len; l < end;) {
+            const char *e = memchr(l, '\n', (size_t)(end - l));
+            if (!e) e = end;
+            if (*l == ' ' || *l == '\t') {
+                while (l < e && (*l == ' ' || *l == '\t' || *l == '@' || *l == '-')) l++;
+                if (l < e) lh_unwrap_child(c, w->lim, k, l, (size_t)(e - l));
+            }
+            l = e + 1;
+        }
+        if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
+        return;
+    }
     if (!strcmp(p, "make") || !strcmp(p, "gmake")) {
         wfile *f = NULL;
         for (int i = 1; i < cmd->argc && !f; i++) {

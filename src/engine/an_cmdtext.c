@@ -11,7 +11,9 @@
  *   commands_post): VALUE is a child script.
  * - just -f /dev/stdin (--justfile): the here-doc's indented recipe lines are children.
  * - one-off runs of a package named by a URL or a repository: pipx run --spec, uvx /
- *   uv tool run --from/--with, npx / npm exec / pnpm dlx / bunx: pkg.untrusted-source. */
+ *   uv tool run --from/--with, npx / npm exec / pnpm dlx / bunx: pkg.untrusted-source.
+ * - an_cmdtext_runs_stdin(), for analyze.c's pipe following: a shell -c whose own script
+ *   runs the stdin it was given, and tee feeding a shell in >(…). */
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -322,4 +324,40 @@ void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
     case 'b': if (p[1] == 'u' && !strcmp(p, "bunx")) pkgRun(s, idx, cmd, 1); break;
     default: break;
     }
+}
+
+int an_cmdtext_runs_stdin(an_state *s, int dst) {
+    const lh_script *sc = s->c->script;
+    const lh_cmd *d = &sc->cmds[dst];
+    if (!strcmp(d->prog, "tee")) {   /* … | tee >(sh): the shell in >(…) reads what tee passes on */
+        for (int j = dst + 1; j < AN_HI(dst, sc->ncmds); j++) {
+            const lh_cmd *o = &sc->cmds[j];
+            if (o->parent == dst && o->origin == LH_ORIGIN_PROCSUBST_OUT && o->argc > 0 && an_is_shell(o->prog) &&
+                an_reads_code_from_stdin(o))
+                return 1;
+        }
+        return 0;
+    }
+    int code = -1;
+    for (int i = 1; i + 1 < d->argc && code < 0; i++)
+        if (!strcmp(d->argv[i].s, "-c")) code = i + 1;
+    if (code < 0) return 0;
+    if (d->origin == LH_ORIGIN_XARGS && strstr(d->argv[code].s, "{}")) return 1;
+    for (int j = dst + 1; j < AN_HI(dst, sc->ncmds); j++) {
+        const lh_cmd *o = &sc->cmds[j];
+        if (o->parent != dst || o->argc == 0) continue;
+        if (o->flags & LH_C_PIPE_IN) {   /* sh -c 'cat | sh': cat passes the parent's stdin on */
+            const lh_cmd *first = NULL;
+            for (int q = dst + 1; q < j && !first; q++)
+                if (sc->cmds[q].parent == dst && sc->cmds[q].pipeline == o->pipeline && sc->cmds[q].pipe_pos == 0)
+                    first = &sc->cmds[q];
+            if (!first || strcmp(first->prog, "cat") || lh_first_operand(first, 0) >= 0 || first->nredirs) continue;
+        }
+        if (o->redirs && o->nredirs) continue;   /* its stdin comes from elsewhere */
+        if (an_is_shell(o->prog) && an_reads_code_from_stdin(o)) return 1;
+        if ((!strcmp(o->prog, "source") || !strcmp(o->prog, ".")) &&
+            (o->argc < 2 || !strcmp(o->argv[1].s, "/dev/stdin") || !strcmp(o->argv[1].s, "-")))
+            return 1;
+    }
+    return 0;
 }

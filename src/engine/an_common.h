@@ -300,5 +300,8 @@ void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd);
 void an_send_dispatch(an_state *s, int idx, const lh_cmd *cmd);
 /* an_cmdtext.c: command text given to pwsh -Command, fc -s after history -s, tox -x. */
 void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd);
+/* an_cmdtext.c: does the shell -c dst run what it reads (sh -c 'sh', bash -c 'source
+ * /dev/stdin', sh -c 'cat | sh', xargs -I{} sh -c {}), or does tee dst feed a shell in >(…)? */
+int an_cmdtext_runs_stdin(an_state *s, int dst);
 
 #endif

@@ -425,35 +425,6 @@ static int followOutput(an_state *s, int idx, an_sink_fn want) {
     return -1;
 }
 
-/* A shell -c whose own script runs its stdin (sh -c 'sh', bash -c 'source /dev/stdin'),
- * or the shell xargs runs with each input line as its code (xargs -I{} sh -c {}). */
-static int shellCRunsStdin(an_state *s, int dst) {
-    const lh_script *sc = s->c->script;
-    const lh_cmd *d = &sc->cmds[dst];
-    int code = -1;
-    for (int i = 1; i + 1 < d->argc && code < 0; i++)
-        if (!strcmp(d->argv[i].s, "-c")) code = i + 1;
-    if (code < 0) return 0;
-    if (d->origin == LH_ORIGIN_XARGS && strstr(d->argv[code].s, "{}")) return 1;
-    for (int j = dst + 1; j < AN_HI(dst, sc->ncmds); j++) {
-        const lh_cmd *o = &sc->cmds[j];
-        if (o->parent != dst || o->argc == 0) continue;
-        if (o->flags & LH_C_PIPE_IN) {   /* sh -c 'cat | sh': cat passes the parent's stdin on */
-            const lh_cmd *first = NULL;
-            for (int q = dst + 1; q < j && !first; q++)
-                if (sc->cmds[q].parent == dst && sc->cmds[q].pipeline == o->pipeline && sc->cmds[q].pipe_pos == 0)
-                    first = &sc->cmds[q];
-            if (!first || strcmp(first->prog, "cat") || lh_first_operand(first, 0) >= 0 || first->nredirs) continue;
-        }
-        if (o->redirs && o->nredirs) continue;   /* its stdin comes from elsewhere */
-        if (an_is_shell(o->prog) && an_reads_code_from_stdin(o)) return 1;
-        if ((!strcmp(o->prog, "source") || !strcmp(o->prog, ".")) &&
-            (o->argc < 2 || !strcmp(o->argv[1].s, "/dev/stdin") || !strcmp(o->argv[1].s, "-")))
-            return 1;
-    }
-    return 0;
-}
-
 static int wantExec(an_state *s, int dst, int src_arg) {
     const lh_cmd *d = an_at(s, dst);
     if (src_arg == 0) return 1;                         /* $(curl …) as the command */
@@ -463,15 +434,9 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     const char *p = d->prog;
     if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
-    if (!strcmp(p, "tee"))   /* … | tee >(sh): the shell in >(…) reads what tee passes on */
-        for (int j = dst + 1; j < AN_HI(dst, s->c->script->ncmds); j++) {
-            const lh_cmd *o = an_at(s, j);
-            if (o->parent == dst && o->origin == LH_ORIGIN_PROCSUBST_OUT && o->argc > 0 && an_is_shell(o->prog) &&
-                an_reads_code_from_stdin(o))
-                return 1;
-        }
+    if (!strcmp(p, "tee")) return an_cmdtext_runs_stdin(s, dst);   /* … | tee >(sh) (an_cmdtext.c) */
     if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d);   /* parallel, make -f - */
-    return an_reads_code_from_stdin(d) || (an_is_shell(p) && shellCRunsStdin(s, dst));
+    return an_reads_code_from_stdin(d) || (an_is_shell(p) && an_cmdtext_runs_stdin(s, dst));
 }
 
 int an_flows_to_exec(an_state *s, int idx) { return followOutput(s, idx, wantExec); }

@@ -194,6 +194,7 @@ void an_fs_ln(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[32];
     int n = an_operands(cmd, 1, "tS", kCpLong, ops, 32);
     const char *dest = destOf(cmd, ops, &n);
+    if (!lh_has_opt(cmd, 's', "--symbolic")) checkSecretSources(s, idx, cmd, ops, n);   /* a hard link is a copy */
     if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
 }
 

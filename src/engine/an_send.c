@@ -72,12 +72,27 @@ static void mailer(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
-/* git send-email [options] FILE…: each file operand is mailed. */
+/* git send-email [options] FILE…: each file operand is mailed; git -C DIR push (also
+ * --git-dir=, --work-tree=) with DIR a credentials directory or the home directory sends
+ * what DIR holds. */
 static void sendEmail(an_state *s, int idx, const lh_cmd *cmd) {
-    int at = lh_first_operand(cmd, 0);   /* git [-c k=v …] send-email */
-    if (at > 0 && cmd->argv[at - 1].s[0] == '-' && cmd->argv[at - 1].s[1] == 'c' && !cmd->argv[at - 1].s[2])
-        at = lh_first_operand(cmd, at);
-    if (at <= 0 || strcmp(cmd->argv[at].s, "send-email")) return;
+    int at = -1;
+    const char *dir = NULL;
+    for (int i = 1; i < cmd->argc && at < 0; i++) {
+        const char *a = cmd->argv[i].s;
+        if ((!strcmp(a, "-C") || !strcmp(a, "-c") || !strcmp(a, "--git-dir") || !strcmp(a, "--work-tree")) &&
+            i + 1 < cmd->argc) {
+            if (a[1] != 'c') dir = cmd->argv[i + 1].s;
+            i++;
+        } else if (!strncmp(a, "--git-dir=", 10) || !strncmp(a, "--work-tree=", 12)) {
+            dir = strchr(a, '=') + 1;
+        } else if (a[0] != '-') {
+            at = i;
+        }
+    }
+    if (at <= 0) return;
+    if (dir && !strcmp(cmd->argv[at].s, "push")) { sendsAway(s, idx, dir); return; }
+    if (strcmp(cmd->argv[at].s, "send-email")) return;
     for (int i = at + 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
         if (a[0] == '-') {

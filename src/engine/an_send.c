@@ -73,8 +73,8 @@ static void mailer(an_state *s, int idx, const lh_cmd *cmd) {
 }
 
 /* git send-email [options] FILE…: each file operand is mailed; git -C DIR push (also
- * --git-dir=, --work-tree=) with DIR a credentials directory or the home directory sends
- * what DIR holds. */
+ * --git-dir=, --work-tree=) with DIR a credentials directory (~/.ssh, ~/.aws, ~/.gnupg)
+ * sends what DIR holds. */
 static void sendEmail(an_state *s, int idx, const lh_cmd *cmd) {
     int at = -1;
     const char *dir = NULL;
@@ -91,7 +91,11 @@ static void sendEmail(an_state *s, int idx, const lh_cmd *cmd) {
         }
     }
     if (at <= 0) return;
-    if (dir && !strcmp(cmd->argv[at].s, "push")) { sendsAway(s, idx, dir); return; }
+    if (dir && !strcmp(cmd->argv[at].s, "push")) {   /* not the home directory: a dotfiles repository */
+        lh_path p;
+        if (an_path(s, idx, dir, &p) == LH_PATH_SECRET) lh_emit(s->c, idx, LH_RULE(EXFIL), p.norm);
+        return;
+    }
     if (strcmp(cmd->argv[at].s, "send-email")) return;
     for (int i = at + 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;

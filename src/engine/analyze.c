@@ -757,6 +757,7 @@ static const an_entry kTable[] = {
     {"socat", an_net_nc, 1},
     {"sops", an_net_reader, 1},
     {"sort", an_net_reader, 1},
+    {"sponge", an_fs_tee, 1},   /* sponge [-a] FILE writes (appends) its stdin to FILE, as tee */
     {"sqlcmd", an_db_sql, 1},
     {"sqlite", an_db_sql, 1},
     {"sqlite3", an_db_sql, 1},

@@ -63,6 +63,31 @@ static const char *callOperator(an_state *s, const char *t, size_t len) {
     return o;
 }
 
+/* iwr URL -OutFile x.ps1; ./x.ps1: a script downloaded and named again later in the
+ * same text is run (net.download-exec). Only script and program names count. */
+static void psDownloadRun(an_state *s, int idx, const char *text) {
+    const char *o = an_istr(text, "-outfile");
+    if (!o) return;
+    o += 8;
+    while (*o == ' ' || *o == '\'' || *o == '"') o++;
+    size_t n = strcspn(o, " ;'\"|\n");
+    const char *b = o;
+    for (size_t i = 0; i < n; i++)
+        if (o[i] == '/' || o[i] == '\\') b = o + i + 1;
+    size_t bl = (size_t)(o + n - b);
+    static const char *const ext[] = {".ps1", ".sh", ".bat", ".cmd", ".exe", ".py", NULL};
+    int runnable = 0;
+    for (int i = 0; ext[i]; i++) {
+        size_t el = strlen(ext[i]);
+        if (bl > el && !strncmp(b + bl - el, ext[i], el)) runnable = 1;
+    }
+    if (!runnable || bl >= 256) return;
+    char name[256];
+    memcpy(name, b, bl);
+    name[bl] = 0;
+    if (strstr(o + n, name)) lh_emit(s->c, idx, LH_RULE(NET_DOWNLOAD_EXEC), name);
+}
+
 static void pwsh(an_state *s, int idx, const lh_cmd *cmd) {
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
@@ -97,6 +122,7 @@ static void pwsh(an_state *s, int idx, const lh_cmd *cmd) {
                     an_istr(text, "invoke-restmethod") || an_istr(text, "downloadstring") ||
                     an_istr(text, "webclient") || an_istr(text, "curl") || an_istr(text, "wget");
         if (evals && fetch) lh_emit(s->c, idx, LH_RULE(NET_PIPE_SHELL), "Invoke-Expression of a download");
+        else if (fetch) psDownloadRun(s, idx, text);
         an_parse_child(s, idx, text, len, LH_ORIGIN_SHELL_C);
         return;
     }

@@ -13,7 +13,8 @@
  * - one-off runs of a package named by a URL or a repository: pipx run --spec, uvx /
  *   uv tool run --from/--with, npx / npm exec / pnpm dlx / bunx: pkg.untrusted-source.
  * - an_cmdtext_runs_stdin(), for analyze.c's pipe following: a shell -c whose own script
- *   runs the stdin it was given, and tee feeding a shell in >(…). */
+ *   runs the stdin it was given, tee feeding a shell in >(…), deno/bun run -, rc, gdb -x
+ *   /dev/stdin, vim -s /dev/stdin. */
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -355,6 +356,16 @@ void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
 int an_cmdtext_runs_stdin(an_state *s, int dst) {
     const lh_script *sc = s->c->script;
     const lh_cmd *d = &sc->cmds[dst];
+    if (d->argc == 0) return 0;
+    const char *p = d->prog;
+    /* deno run -, bun run -; rc (Plan 9's shell) with no script; gdb -x /dev/stdin (its
+     * `shell` command); vim -s /dev/stdin (typed keys, :! included) */
+    if ((!strcmp(p, "deno") || !strcmp(p, "bun")) && an_has_word(d, 1, "run") && an_has_word(d, 1, "-")) return 1;
+    if (!strcmp(p, "rc")) return lh_first_operand(d, 0) < 0;
+    if (!strcmp(p, "gdb") || !strcmp(p, "vim") || !strcmp(p, "vi") || !strcmp(p, "nvim")) {
+        const char *x = an_opt_value(d, !strcmp(p, "gdb") ? 'x' : 's', !strcmp(p, "gdb") ? "--command" : NULL);
+        return x && (!strcmp(x, "-") || !strcmp(x, "/dev/stdin"));
+    }
     if (!strcmp(d->prog, "tee")) {   /* … | tee >(sh): the shell in >(…) reads what tee passes on */
         for (int j = dst + 1; j < AN_HI(dst, sc->ncmds); j++) {
             const lh_cmd *o = &sc->cmds[j];

@@ -42,6 +42,7 @@ int an_reads_code_from_stdin(const lh_cmd *cmd) {
                 /* inline code: it runs stdin only when it says so */
                 const char *code = i + 1 < cmd->argc ? cmd->argv[i + 1].s : "";
                 if (!strcmp(a, "-m")) return 0;
+                if (!strcmp(code, "-")) return 1;   /* pwsh -c -: the command is read from stdin */
                 int runs = strstr(code, "exec(") || strstr(code, "eval(") || strstr(code, "eval ") ||
                            strstr(code, "exec ");
                 return runs && (strstr(code, "stdin") || strstr(code, "STDIN") || strstr(code, "<>") ||
@@ -434,9 +435,9 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     const char *p = d->prog;
     if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
-    if (!strcmp(p, "tee")) return an_cmdtext_runs_stdin(s, dst);   /* … | tee >(sh) (an_cmdtext.c) */
-    if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d);   /* parallel, make -f - */
-    return an_reads_code_from_stdin(d) || (an_is_shell(p) && an_cmdtext_runs_stdin(s, dst));
+    /* … | tee >(sh), deno run -, gdb -x /dev/stdin … (an_cmdtext.c) */
+    if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d) || an_cmdtext_runs_stdin(s, dst);
+    return an_reads_code_from_stdin(d) || an_cmdtext_runs_stdin(s, dst);
 }
 
 int an_flows_to_exec(an_state *s, int idx) { return followOutput(s, idx, wantExec); }

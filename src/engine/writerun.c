@@ -822,8 +822,9 @@ static int shellOperand(const lh_cmd *cmd) {
     return -1;
 }
 
-/* The script operand of an interpreter: options with a value skipped (python -W X,
- * -X X; node -r X; ruby -I X -r X; perl -I X -M X), -1 for -c/-e/-m code or none. */
+/* The script an interpreter runs first: a preloaded file (node -r/--require/--import X,
+ * ruby -r X), else its operand past options with a value (python -W X, -X X; -I X;
+ * perl -M X); -1 for -c/-e/-m code or none. */
 static int interpOperand(const lh_cmd *cmd) {
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
@@ -832,8 +833,10 @@ static int interpOperand(const lh_cmd *cmd) {
         if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-m") || !strcmp(a, "-E") || !strcmp(a, "--eval") ||
             !strcmp(a, "-p") || (!strcmp(a, "-r") && !strncmp(cmd->prog, "php", 3)))
             return -1;
-        if (!strcmp(a, "-W") || !strcmp(a, "-X") || !strcmp(a, "-r") || !strcmp(a, "--require") || !strcmp(a, "-I") ||
-            !strcmp(a, "-M") || !strcmp(a, "--import") || !strcmp(a, "--loader"))
+        if ((!strcmp(a, "-r") || !strcmp(a, "--require") || !strcmp(a, "--import") || !strcmp(a, "--loader")) &&
+            i + 1 < cmd->argc)
+            return i + 1;   /* node -r ./x.js app.js, ruby -r ./x.rb: the preloaded file runs first */
+        if (!strcmp(a, "-W") || !strcmp(a, "-X") || !strcmp(a, "-I") || !strcmp(a, "-M"))
             i++;
     }
     return -1;

@@ -822,20 +822,24 @@ static int shellOperand(const lh_cmd *cmd) {
     return -1;
 }
 
-/* The script an interpreter runs first: a preloaded file (node -r/--require/--import X,
- * ruby -r X), else its operand past options with a value (python -W X, -X X; -I X;
- * perl -M X); -1 for -c/-e/-m code or none. */
-static int interpOperand(const lh_cmd *cmd) {
+/* The script operand of an interpreter past options with a value (python -W X, -X X;
+ * -I X; perl -M X; node -r X), or with preload set the first preloaded file (node
+ * -r/--require/--import X, ruby -r X); -1 for -c/-e/-m code or none. */
+static int interpOperand(const lh_cmd *cmd, int preload) {
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
-        if (!strcmp(a, "--")) return i + 1 < cmd->argc ? i + 1 : -1;
-        if (a[0] != '-' || !a[1]) return i;
-        if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-m") || !strcmp(a, "-E") || !strcmp(a, "--eval") ||
+        if (!strcmp(a, "--")) return !preload && i + 1 < cmd->argc ? i + 1 : -1;
+        if (a[0] != '-' || !a[1]) return preload ? -1 : i;
+        if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-m") || !strcmp(a, "--eval") ||
+            (!strcmp(a, "-E") && !strncmp(cmd->prog, "perl", 4)) ||
             !strcmp(a, "-p") || (!strcmp(a, "-r") && !strncmp(cmd->prog, "php", 3)))
             return -1;
         if ((!strcmp(a, "-r") || !strcmp(a, "--require") || !strcmp(a, "--import") || !strcmp(a, "--loader")) &&
-            i + 1 < cmd->argc)
-            return i + 1;   /* node -r ./x.js app.js, ruby -r ./x.rb: the preloaded file runs first */
+            i + 1 < cmd->argc) {
+            if (preload) return i + 1;   /* node -r ./x.js app.js, ruby -r ./x.rb: it runs first */
+            i++;
+            continue;
+        }
         if (!strcmp(a, "-W") || !strcmp(a, "-X") || !strcmp(a, "-I") || !strcmp(a, "-M"))
             i++;
     }
@@ -980,7 +984,10 @@ static void checkRun(wstate *w, int k) {
         /* python -m pytest: the conftest.py written before */
         for (int i = 1; i + 1 < cmd->argc; i++)
             if (!strcmp(cmd->argv[i].s, "-m") && !strcmp(cmd->argv[i + 1].s, "pytest")) goto pytest;
-        int op = interpOperand(cmd);
+        int pre = interpOperand(cmd, 1);
+        wfile *pf = pre > 0 ? find(w, absPath(c, k, &cmd->argv[pre]), k) : NULL;
+        if (pf) runs(w, k, pf, lang, p);
+        int op = interpOperand(cmd, 0);
         if (op < 0) return;
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, lang, p);

@@ -205,6 +205,11 @@ void an_fs_dynamic(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd);
+void an_disk_fallocate(an_state *s, int idx, const lh_cmd *cmd);
+/* an_sys.c: does a chmod/install mode set the setuid or setgid bit (4755, u+s)? */
+int an_sys_mode_setuid(const char *mode);
+/* an_data.c: a package named by a URL or a VCS source (git+…, github:…, https://…). */
+int an_pkg_url_spec(const char *w);
 void an_disk_partition(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_volume(an_state *s, int idx, const lh_cmd *cmd);
 void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd);
@@ -291,5 +296,12 @@ void an_infra_compose(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_publish(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_gh(an_state *s, int idx, const lh_cmd *cmd);
 void an_infra_deploy(an_state *s, int idx, const lh_cmd *cmd);
+/* an_send.c: credentials sent as files (rclone, s3cmd, mutt -a, mail -A, git send-email). */
+void an_send_dispatch(an_state *s, int idx, const lh_cmd *cmd);
+/* an_cmdtext.c: command text given to pwsh -Command, fc -s after history -s, tox -x. */
+void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd);
+/* an_cmdtext.c: does the shell -c dst run what it reads (sh -c 'sh', bash -c 'source
+ * /dev/stdin', sh -c 'cat | sh', xargs -I{} sh -c {}), or does tee dst feed a shell in >(…)? */
+int an_cmdtext_runs_stdin(an_state *s, int dst);
 
 #endif

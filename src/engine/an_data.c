@@ -429,6 +429,9 @@ static void forceRemove(an_state *s, int idx, const lh_cmd *cmd) {
 /* Installs from unreviewed sources                                                */
 /* ------------------------------------------------------------------------------ */
 
+static int isUrlSpec(const char *w);
+int an_pkg_url_spec(const char *w) { return isUrlSpec(w); }
+
 static int isUrlSpec(const char *w) {
     return strstr(w, "://") != NULL || !strncmp(w, "git+", 4) || !strncmp(w, "hg+", 3) || !strncmp(w, "svn+", 4) ||
            !strncmp(w, "bzr+", 4) || !strncmp(w, "github:", 7) || !strncmp(w, "gitlab:", 7) ||

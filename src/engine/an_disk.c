@@ -64,6 +64,8 @@ void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd) {
             lh_path_class cls = an_path(s, idx, a + eq, &p);
             if (p.flags & LH_PF_DEV_NULL) continue;
             if (cls == LH_PATH_DEVICE) lh_emit(s->c, idx, LH_RULE(DISK_DD), p.norm);
+            else if (cls == LH_PATH_UNKNOWN && strstr(a, "$("))   /* of=$(…): chosen at run time */
+                an_emit_as(s, idx, LH_RULE_DISK_DD, LH_ESCALATE, p.norm);
             else an_fs_write_target(s, idx, a + eq, AN_W_WRITE);
         } else if (!strncmp(a, "if=", 3)) {
             lh_path p;
@@ -72,12 +74,31 @@ void an_disk_dd(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+/* Devices that come at run time (xargs mkfs.ext4, xargs -I{} wipefs -a {}): no operand,
+ * or only the replace string. Escalates; returns 1 when it did. */
+static int stdinTargets(an_state *s, int idx, const lh_cmd *cmd, const int *ops, int n, lh_rule_id r) {
+    if (!(an_at(s, idx)->flags & LH_C_STDIN_ARGS)) return 0;
+    for (int k = 0; k < n; k++)
+        if (!strstr(cmd->argv[ops[k]].s, "{}")) return 0;
+    an_emit_as(s, idx, r, LH_ESCALATE, "devices read at run time");
+    return 1;
+}
+
 void an_disk_mkfs(an_state *s, int idx, const lh_cmd *cmd) {
     if (lh_has_opt(cmd, 'V', "--version") && cmd->argc == 2) return;
     int ops[16];
     int n = an_operands(cmd, 1, "bCdEgGiIJLmMNoOrtTUen", NULL, ops, 16);
+    if (stdinTargets(s, idx, cmd, ops, n, LH_RULE_DISK_MKFS)) return;
     int before = s->c->nfindings;
     judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_MKFS));
+    if (s->c->nfindings == before) {
+        /* the option letters differ by filesystem (mkfs.vfat -I is a flag, mkfs.ext4 -I
+         * takes a size): a /dev/ word the table read as an option value is judged too */
+        int dev[16], nd = 0;
+        for (int i = 1; i < cmd->argc && nd < 16; i++)
+            if (!strncmp(cmd->argv[i].s, "/dev/", 5)) dev[nd++] = i;
+        judgeTargets(s, idx, cmd, dev, nd, LH_RULE(DISK_MKFS));
+    }
     if (s->c->nfindings == before) {
         /* "mkfs.ext4 sdb1": a bare device name */
         for (int k = 0; k < n; k++) {
@@ -121,6 +142,7 @@ void an_disk_wipe(an_state *s, int idx, const lh_cmd *cmd) {
     if (!strcmp(p, "wipefs")) {
         if (!lh_has_opt(cmd, 'a', "--all") && !lh_has_opt(cmd, 'o', "--offset")) return;   /* lists */
         n = an_operands(cmd, 1, "otp", NULL, ops, 16);
+        if (stdinTargets(s, idx, cmd, ops, n, LH_RULE_DISK_WIPE)) return;
         judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_WIPE));
         return;
     }
@@ -246,4 +268,13 @@ void an_disk_fsck(an_state *s, int idx, const lh_cmd *cmd) {
     int n = an_operands(cmd, 1, vals, NULL, ops, 8);
     if (n == 0) return;
     judgeTargets(s, idx, cmd, ops, n, LH_RULE(DISK_FSCK));
+}
+
+/* fallocate [-p -z -c -d -i] [-o OFF] [-l LEN] FILE: punches, zeroes or collapses ranges
+ * of FILE in place; on a device that is a write of the disk. */
+void an_disk_fallocate(an_state *s, int idx, const lh_cmd *cmd) {
+    static const char *const lo[] = {"--offset", "--length", NULL};
+    int ops[8];
+    int n = an_operands(cmd, 1, "ol", lo, ops, 8);
+    for (int k = 0; k < n; k++) an_fs_write_target(s, idx, cmd->argv[ops[k]].s, AN_W_WRITE);
 }

@@ -194,6 +194,7 @@ void an_fs_ln(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[32];
     int n = an_operands(cmd, 1, "tS", kCpLong, ops, 32);
     const char *dest = destOf(cmd, ops, &n);
+    if (!lh_has_opt(cmd, 's', "--symbolic")) checkSecretSources(s, idx, cmd, ops, n);   /* a hard link is a copy */
     if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
 }
 
@@ -209,6 +210,8 @@ void an_fs_install(an_state *s, int idx, const lh_cmd *cmd) {
     const char *dest = destOf(cmd, ops, &n);
     checkSecretSources(s, idx, cmd, ops, n);
     if (dest) an_fs_write_target(s, idx, dest, AN_W_WRITE);
+    const char *mode = an_opt_value(cmd, 'm', "--mode");   /* install -m 4755 /bin/sh /tmp/x */
+    if (dest && mode && an_sys_mode_setuid(mode)) lh_emit(s->c, idx, LH_RULE(PERM_SETUID), dest);
 }
 
 void an_fs_tee(an_state *s, int idx, const lh_cmd *cmd) {
@@ -318,6 +321,16 @@ void an_fs_extract(an_state *s, int idx, const lh_cmd *cmd) {
         int ops[32];
         int n = an_operands(cmd, 2, "fCbTXgKNVFLI", lo, ops, 32);
         checkSecretSources(s, idx, cmd, ops, n);
+        /* the archive written: -f F, -cfF, --file[=]F, or old style `tar cf F …` */
+        const char *f = NULL;
+        for (int i = 1; i < cmd->argc && !f; i++) {
+            const char *a = cmd->argv[i].s, *fp = a[0] == '-' && a[1] != '-' ? strchr(a, 'f') : NULL;
+            if (fp) f = fp[1] ? fp + 1 : (i + 1 < cmd->argc ? cmd->argv[i + 1].s : NULL);
+            else if (!strncmp(a, "--file=", 7)) f = a + 7;
+            else if (!strcmp(a, "--file") && i + 1 < cmd->argc) f = cmd->argv[i + 1].s;
+            else if (i == 1 && a[0] != '-' && strchr(a, 'f') && cmd->argc > 2) f = cmd->argv[2].s;
+        }
+        if (f && strcmp(f, "-")) an_fs_write_target(s, idx, f, AN_W_WRITE);
     }
 }
 

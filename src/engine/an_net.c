@@ -292,6 +292,10 @@ static void parseWget(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
         } else if (a[0] == '-' && a[1]) {
             const char *o = strchr(a + 1, 'O');
             if (o) h->outfile = o[1] ? o + 1 : (i + 1 < cmd->argc ? cmd->argv[++i].s : NULL);
+            else if (a[1] == 'P') {   /* -P DIR: saved into DIR (~/.config/autostart …) */
+                const char *d = a[2] ? a + 2 : (i + 1 < cmd->argc ? cmd->argv[++i].s : NULL);
+                if (d) an_fs_write_target(s, idx, d, AN_W_WRITE);
+            }
             continue;
         } else {
             noteUrl(s, idx, h, a);
@@ -300,6 +304,7 @@ static void parseWget(an_state *s, int idx, const lh_cmd *cmd, http_req *h) {
         if (!val) continue;
         if (!strcmp(opt, "--method")) h->method = val;
         else if (!strcmp(opt, "--output-document")) h->outfile = val;
+        else if (!strcmp(opt, "--directory-prefix")) an_fs_write_target(s, idx, val, AN_W_WRITE);
         else if (!strcmp(opt, "--post-data") || !strcmp(opt, "--body-data")) h->has_data = 1;
         else if (!strcmp(opt, "--post-file") || !strcmp(opt, "--body-file")) {
             h->has_data = 1;
@@ -657,6 +662,10 @@ void an_net_redir_inputs(an_state *s, int idx, const lh_cmd *cmd) {
         if (rd->op != LH_R_IN || !rd->target.s || !*rd->target.s) continue;
         const char *p = cmd->prog;
         if (!strcmp(p, "source") || !strcmp(p, ".") || !strcmp(p, "read")) continue;
+        /* cat < /dev/tcp/HOST/PORT | sh: what the socket sends is run */
+        if ((!strncmp(rd->target.s, "/dev/tcp/", 9) || !strncmp(rd->target.s, "/dev/udp/", 9)) &&
+            checkRemoteExec(s, idx, rd->target.s))
+            return;
         checkReadPath(s, idx, rd->target.s);
     }
 }

@@ -166,6 +166,9 @@ static int modeWorldWritable(const char *m) {
            strstr(m, "a=rw") || strstr(m, "+rwx") == m;
 }
 
+static int modeSetuid(const char *m);
+int an_sys_mode_setuid(const char *mode) { return modeSetuid(mode); }
+
 static int modeSetuid(const char *m) {
     if (m[0] >= '0' && m[0] <= '7') {
         size_t n = strlen(m);
@@ -176,6 +179,26 @@ static int modeSetuid(const char *m) {
     return 0;
 }
 
+/* chmod MODE under xargs: the files come from the stage before xargs (find DIR, grep -rl
+ * PAT DIR). find walks DIR, so a system tree, the root or the home directory there is a
+ * recursive change (perm.system when find filters the names). */
+static void chmodStdinFiles(an_state *s, int idx, const char *mode) {
+    const lh_cmd *up = an_xargs_feeder(s, idx);
+    if (!up) return;
+    const char *paths[16];
+    int dot, filtered;
+    int n = an_feeder_paths(up, paths, 16, &dot, &filtered);
+    for (int k = 0; k < n; k++) {
+        lh_path pp;
+        lh_path_class cls = an_path(s, idx, paths[k], &pp);
+        if (cls == LH_PATH_ROOT || cls == LH_PATH_SYSTEM || (pp.flags & LH_PF_IS_HOME)) {
+            lh_emit(s->c, idx, filtered ? LH_RULE(PERM_SYSTEM) : LH_RULE(PERM_RECURSIVE), pp.norm);
+            return;
+        }
+        if (cls == LH_PATH_PROJECT && !filtered && modeWorldWritable(mode)) lh_emit(s->c, idx, LH_RULE(PERM_WORLD), pp.norm);
+    }
+}
+
 void an_sys_chmod(an_state *s, int idx, const lh_cmd *cmd) {
     const char *p = cmd->prog;
     int chmod = !strcmp(p, "chmod");
@@ -184,6 +207,10 @@ void an_sys_chmod(an_state *s, int idx, const lh_cmd *cmd) {
     static const char *const lo[] = {"--reference", "--from", NULL};
     int n = an_operands(cmd, 1, !strcmp(p, "setfacl") ? "mMxX" : "", lo, ops, 64);
     int first = lh_has_opt(cmd, 0, "--reference") || !strcmp(p, "setfacl") ? 0 : 1;
+    if (n == first && first && chmod && (an_at(s, idx)->flags & LH_C_STDIN_ARGS)) {
+        chmodStdinFiles(s, idx, cmd->argv[ops[0]].s);   /* find / | xargs chmod 777 */
+        return;
+    }
     if (n <= first && first) return;
     const char *mode = first ? cmd->argv[ops[0]].s : "";
     /* "chmod -x f", "chmod -R -w d": a mode that looks like an option was skipped */

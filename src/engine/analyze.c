@@ -26,7 +26,7 @@ int an_reads_code_from_stdin(const lh_cmd *cmd) {
     int shell = an_is_shell(cmd->prog);
     for (int i = 1; i < cmd->argc; i++) {
         const char *a = cmd->argv[i].s;
-        if (!strcmp(a, "-") || !strcmp(a, "/dev/stdin") || !strcmp(a, "/proc/self/fd/0")) return 1;
+        if (!strcmp(a, "-") || !strcmp(a, "/dev/stdin") || !strcmp(a, "/proc/self/fd/0") || !strcmp(a, "/dev/fd/0")) return 1;
         if (shell && !strcmp(a, "-s")) return 1;
         if (!strcmp(a, "--")) continue;
         if (a[0] == '-' || a[0] == '+') {
@@ -34,6 +34,7 @@ int an_reads_code_from_stdin(const lh_cmd *cmd) {
             if (!strcmp(a, "-o") || !strcmp(a, "-O") || !strcmp(a, "-W") || !strcmp(a, "-X") ||
                 !strcmp(a, "-I") || !strcmp(a, "-r") || !strcmp(a, "--require"))
                 i++;
+            if (shell && strcmp(a, "-c")) continue;   /* sh -e, bash -E: errexit, errtrace */
             if (!strcmp(a, "-m") || !strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-E") ||
                 !strcmp(a, "--eval") || !strncmp(a, "--eval=", 7) || !strcmp(a, "-p") ||
                 !strcmp(a, "--print") || !strcmp(a, "-pe") || !strcmp(a, "-ne") ||
@@ -41,6 +42,7 @@ int an_reads_code_from_stdin(const lh_cmd *cmd) {
                 /* inline code: it runs stdin only when it says so */
                 const char *code = i + 1 < cmd->argc ? cmd->argv[i + 1].s : "";
                 if (!strcmp(a, "-m")) return 0;
+                if (!strcmp(code, "-")) return 1;   /* pwsh -c -: the command is read from stdin */
                 int runs = strstr(code, "exec(") || strstr(code, "eval(") || strstr(code, "eval ") ||
                            strstr(code, "exec ");
                 return runs && (strstr(code, "stdin") || strstr(code, "STDIN") || strstr(code, "<>") ||
@@ -433,8 +435,9 @@ static int wantExec(an_state *s, int dst, int src_arg) {
     const char *p = d->prog;
     if (!strcmp(p, "source") || !strcmp(p, ".")) return d->argc < 2 || an_has_word(d, 1, "/dev/stdin") || an_has_word(d, 1, "-") || lh_feed_runs_stdin(d);
     if (!strcmp(p, "sudo") || !strcmp(p, "su")) return 1;   /* sudo -s / su reading stdin */
-    if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d);   /* parallel, make -f - */
-    return an_reads_code_from_stdin(d);
+    /* … | tee >(sh), deno run -, gdb -x /dev/stdin … (an_cmdtext.c) */
+    if (!an_is_shell(p) && !an_is_interp(p)) return lh_feed_runs_stdin(d) || an_cmdtext_runs_stdin(s, dst);
+    return an_reads_code_from_stdin(d) || an_cmdtext_runs_stdin(s, dst);
 }
 
 int an_flows_to_exec(an_state *s, int idx) { return followOutput(s, idx, wantExec); }
@@ -579,6 +582,7 @@ static const an_entry kTable[] = {
     {"emerge", an_sys_pkg, 1},
     {"env", an_net_envdump, 1},
     {"fab", an_infra_deploy, 1},
+    {"fallocate", an_disk_fallocate, 1},
     {"fdisk", an_disk_partition, 1},
     {"fetch", an_net_fetch, 0},
     {"fgrep", an_net_reader, 1},
@@ -754,6 +758,7 @@ static const an_entry kTable[] = {
     {"socat", an_net_nc, 1},
     {"sops", an_net_reader, 1},
     {"sort", an_net_reader, 1},
+    {"sponge", an_fs_tee, 1},   /* sponge [-a] FILE writes (appends) its stdin to FILE, as tee */
     {"sqlcmd", an_db_sql, 1},
     {"sqlite", an_db_sql, 1},
     {"sqlite3", an_db_sql, 1},
@@ -1010,6 +1015,7 @@ static void analyzeCommand(an_state *s, int idx) {
         uint32_t flags = cmd->flags;
         int mid = s->c->nfindings;
         if (!(flags & LH_C_DYNAMIC_CMD)) an_data_dispatch(s, idx, cmd);
+        if (!(flags & LH_C_DYNAMIC_CMD)) an_send_dispatch(s, idx, cmd);   /* an_send.c */
         an_self_command(s, idx, cmd);   /* chmod, shred, kill, systemctl… of Lighthouse itself */
         if (e) e->fn(s, idx, cmd);
         if (e) an_ctx_test_db(s, idx, cmd, mid);   /* a wipe of a test database is fine */
@@ -1020,6 +1026,8 @@ static void analyzeCommand(an_state *s, int idx) {
         /* cmd may be stale now: a handler may have appended commands to the script */
         if ((flags & LH_C_SUDO) && (!e || !e->neutral) && !findingsFor(s->c, idx, mid))
             an_sys_generic_sudo(s, idx, an_at(s, idx));
+        if (!(flags & LH_C_DYNAMIC_CMD))   /* an_cmdtext.c; it may append children last */
+            an_cmdtext_dispatch(s, idx, cmd == orig ? an_at(s, idx) : cmd);
     }
     if (runtime || s->var_used) capToEscalate(s->c, idx, before);
 }

@@ -973,6 +973,10 @@ void lh_feed_child(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, const
 char *lh_feed_quote(lh_ctx *c, const char *s) { return quoted(c, s); }
 
 const char *lh_feed_subst_code(lh_ctx *c, int k, int argi, size_t *len) { return substCode(c, k, argi, len); }
+const char *lh_feed_printed(lh_ctx *c, int k, size_t *len) { return printed(c, k, len); }
+const char *lh_feed_subst_text(lh_ctx *c, int k, int argi, size_t *len) {
+    return substText(c, k, argi, LH_ORIGIN_PROCSUBST_IN, len, NULL);
+}
 
 /* ------------------------------------------------------------------------------ */
 /* Dispatch                                                                        */

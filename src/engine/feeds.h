@@ -52,6 +52,11 @@ char *lh_feed_quote(lh_ctx *c, const char *s);
 /* The text of the process substitution in word argi of k, read as code (a download in it
  * is net.pipe-to-shell). */
 const char *lh_feed_subst_code(lh_ctx *c, int k, int argi, size_t *len);
+/* What command k prints when the call gives it: printf FORMAT ARGS filled, echo, yes,
+ * filters passing their input on (writerun.c's files written by printf). */
+const char *lh_feed_printed(lh_ctx *c, int k, size_t *len);
+/* What the process substitution <(…) in word argi of command k prints, or NULL. */
+const char *lh_feed_subst_text(lh_ctx *c, int k, int argi, size_t *len);
 /* feeds_env.c: the start-up and loader variables of command k (prefix, env, export). */
 void lh_feed_assigns(lh_ctx *c, const lh_shell_limits *lim, int k);
 /* feeds_env.c: a package install of command k whose root is / or a system directory. */

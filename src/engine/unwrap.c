@@ -777,6 +777,7 @@ void lh_unwrap(lh_ctx *c, const lh_shell_limits *lim) {
     unwrapFrom(c, lim, 0);
     /* a file written and then run: the run's children are the written content */
     int before = c->script->ncmds;
+    if (!c->oom) lh_links(c);   /* ln -s T L; … L …: the later words name T (links.c) */
     if (!c->oom) lh_writerun(c, lim);
     if (c->script->ncmds > before) unwrapFrom(c, lim, before);
 }

@@ -33,6 +33,14 @@ void lh_unwrap_child(lh_ctx *c, const lh_shell_limits *lim, int k, const char *t
  * children, or escalate when it cannot be known (writerun.c; called by lh_unwrap). */
 void lh_writerun(lh_ctx *c, const lh_shell_limits *lim);
 
+/* links.c: after `ln -s TARGET LINK`, the later commands' words that name LINK name
+ * TARGET (called by lh_unwrap before lh_writerun). */
+void lh_links(lh_ctx *c);
+
+/* curlcfg.c: curl command k reads the config text cfg (-K/--config, words [from, to) of
+ * its argv): a child `curl OPTIONS… OTHER-ARGS…` is judged in its place. */
+void lh_curl_config(lh_ctx *c, const lh_shell_limits *lim, int k, int from, int to, const char *cfg, size_t len);
+
 /* litvar.c: resolve variables command k uses that the call set to a literal; keep the
  * NAME=VAL words of a wrapper such as env (argv[1..upto)) as cmd's assignments. */
 void lh_litvar_resolve(lh_ctx *c, int k);

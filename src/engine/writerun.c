@@ -13,11 +13,14 @@
  * will really run. A run of unknown content escalates (code.written-then-run). */
 #include <assert.h>
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/an_common.h"
 #include "engine/code_lex.h"
+#include "engine/feeds.h"
+#include "engine/semantics.h"
 #include "engine/unwrap.h"
 
 #define WR_MAX_FILES 16
@@ -36,6 +39,11 @@ typedef struct wstate {
     const lh_shell_limits *lim;
     wfile files[WR_MAX_FILES];
     int nfiles;
+    const char *fdout[10];   /* exec N> F: the file fd N writes (N < 10) */
+    const char *cloned[4];   /* git clone URL DIR: directories of unknown content */
+    int ncloned;
+    const char *path;        /* the latest top-level PATH=… / export PATH=… value */
+    int overflow;            /* more files were written than WR_MAX_FILES */
 } wstate;
 
 static lh_cmd *at(lh_ctx *c, int k) { return &c->script->cmds[k]; }
@@ -77,7 +85,7 @@ static void remember(wstate *w, const char *path, const char *content, size_t le
     for (int i = 0; i < w->nfiles; i++)
         if (!strcmp(w->files[i].path, path)) f = &w->files[i];
     if (!f) {
-        if (w->nfiles >= WR_MAX_FILES) return;
+        if (w->nfiles >= WR_MAX_FILES) { w->overflow = 1; return; }
         f = &w->files[w->nfiles++];
     }
     f->path = path;
@@ -126,6 +134,9 @@ static const char *printed(wstate *w, int k, size_t *len) {
                 }
             return lh_stdin_text(c, k, len);
         }
+        if (!strcmp(cmd->argv[op].s, "-") || lh_sem_is_stdin_path(cmd->argv[op].s))
+            return lh_stdin_text(c, k, len);   /* cat - > F <<EOF: the here-doc */
+        if (cmd->argv[op].flags & LH_W_PROCSUBST) return lh_feed_subst_text(c, k, op, len);   /* cat <(…) */
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f && f->content) { *len = f->len; return f->content; }
         return NULL;
@@ -138,8 +149,12 @@ static const char *printed(wstate *w, int k, size_t *len) {
         if (strchr(cmd->argv[from].s, 'e')) escapes = 1;
         from++;
     }
-    int per_line = is_printf && from < cmd->argc && strstr(cmd->argv[from].s, "%s");
-    if (per_line) from++;
+    if (is_printf) {   /* the format filled as printf fills it (feeds.c) */
+        for (int a = 1; a < cmd->argc; a++)
+            if (cmd->argv[a].flags & LH_W_DYNAMIC) return NULL;
+        return lh_feed_printed(c, k, len);
+    }
+    int per_line = 0;
     size_t n = 2;
     for (int a = from; a < cmd->argc; a++) {
         if (cmd->argv[a].flags & LH_W_DYNAMIC) return NULL;
@@ -260,18 +275,223 @@ static void noteCodeScripts(wstate *w, int k) {
     }
 }
 
+/* A word's text from byte off on, as a word of its own (dd's of=F). */
+static lh_word wordFrom(const lh_word *w, size_t off) {
+    lh_word r = *w;
+    r.s += off;
+    r.len = (uint32_t)strlen(r.s);
+    return r;
+}
+
+/* Copies other than cp/tee (evasion round 3): dd of=F [if=G], sponge F, aria2c -o F and
+ * scp HOST:P DEST (downloads: unknown content), npm set-script NAME VALUE, and
+ * `exec N<<EOF` / `exec N< F` / `exec N< <(…)`, which make /dev/fd/N read that text. */
+static void noteCopies(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    const char *p = cmd->argc > 0 ? cmd->prog : "exec";
+    size_t len = 0;
+    if (!strcmp(p, "exec")) {
+        if (cmd->argc > 1) return;
+        for (int r = 0; r < cmd->nredirs; r++) {
+            const lh_redir *rd = &cmd->redirs[r];
+            if (rd->fd < 3 || rd->fd > 99) continue;
+            const char *text = NULL;
+            len = 0;
+            if (rd->op == LH_R_HEREDOC || rd->op == LH_R_HERESTR) {
+                text = rd->target.s;
+                len = rd->target.len;
+            } else if ((rd->op == LH_R_OUT || rd->op == LH_R_APPEND || rd->op == LH_R_CLOBBER) && rd->fd < 10) {
+                const char *path = absPath(c, k, &rd->target);   /* exec 4> F; echo … >&4 */
+                if (!path) continue;
+                w->fdout[rd->fd] = path;
+                if (rd->op != LH_R_APPEND || !find(w, path, k + 1)) remember(w, path, "", 0, k);
+                continue;
+            } else if (rd->op == LH_R_IN) {
+                wfile *f = (rd->target.flags & LH_W_PROCSUBST) ? NULL : find(w, absPath(c, k, &rd->target), k + 1);
+                if (!f && !(rd->target.flags & LH_W_PROCSUBST)) continue;   /* a file of the project */
+                if (f) { text = f->content; len = f->len; }
+            } else {
+                continue;
+            }
+            const char *fd = lh_arena_printf(c->arena, "/dev/fd/%d", rd->fd);
+            if (!fd) { c->oom = 1; return; }
+            remember(w, fd, text, len, k);
+        }
+        return;
+    }
+    if (!strcmp(p, "sponge")) {
+        int op = lh_first_operand(cmd, 0);
+        const char *text = lh_stdin_text(c, k, &len);
+        if (op > 0) remember(w, absPath(c, k, &cmd->argv[op]), text, len, k);
+    } else if (!strcmp(p, "dd")) {
+        const char *dst = NULL, *text = NULL;
+        int from_file = 0;
+        for (int i = 1; i < cmd->argc; i++) {
+            lh_word wd = cmd->argv[i];
+            if (!strncmp(wd.s, "of=", 3)) {
+                lh_word t = wordFrom(&wd, 3);
+                dst = absPath(c, k, &t);
+            } else if (!strncmp(wd.s, "if=", 3)) {
+                lh_word t = wordFrom(&wd, 3);
+                wfile *f = find(w, absPath(c, k, &t), k + 1);
+                from_file = 1;
+                if (f) { text = f->content; len = f->len; }
+                else if (!lh_sem_is_stdin_path(t.s)) return;   /* a file of the project */
+                else from_file = 0;
+            }
+        }
+        if (!from_file) text = lh_stdin_text(c, k, &len);
+        if (dst) remember(w, dst, text, len, k);
+    } else if (!strcmp(p, "git") || !strcmp(p, "gh")) {
+        /* git clone URL [DIR], gh repo clone REPO [DIR]: what DIR holds is unknown */
+        static const char *const lo[] = {"--branch", "--depth", "--origin", "--config", "--reference",
+                                         "--separate-git-dir", "--jobs", "--template", "--upload-pack", NULL};
+        int ops[3];
+        int n = an_operands(cmd, !strcmp(p, "gh") ? 3 : 2, "bocju", lo, ops, 3);
+        if (n < 1 || w->ncloned >= 4) return;
+        const char *url = cmd->argv[ops[0]].s, *b = baseOf(url);
+        lh_word dw = n > 1 ? cmd->argv[ops[1]] : (lh_word){b, (uint32_t)strlen(b), cmd->argv[ops[0]].flags};
+        size_t bl = strlen(dw.s);
+        if (n == 1 && bl > 4 && !strcmp(dw.s + bl - 4, ".git")) {
+            dw.s = lh_arena_strndup(c->arena, dw.s, bl - 4);
+            if (!dw.s) { c->oom = 1; return; }
+            dw.len = (uint32_t)(bl - 4);
+        }
+        if (!*dw.s) return;
+        const char *dir = absPath(c, k, &dw);
+        if (dir) w->cloned[w->ncloned++] = dir;
+    } else if (!strcmp(p, "lwp-download")) {
+        int ops[3];
+        int n = an_operands(cmd, 1, "", NULL, ops, 3);
+        if (n == 2) remember(w, absPath(c, k, &cmd->argv[ops[1]]), NULL, 0, k);
+    } else if (!strcmp(p, "axel") || !strcmp(p, "fetch")) {
+        for (int i = 1; i + 1 < cmd->argc; i++)
+            if (!strcmp(cmd->argv[i].s, "-o")) remember(w, absPath(c, k, &cmd->argv[i + 1]), NULL, 0, k);
+    } else if (!strcmp(p, "aria2c")) {
+        for (int i = 1; i < cmd->argc; i++) {
+            lh_word wd = cmd->argv[i];
+            if ((!strcmp(wd.s, "-o") || !strcmp(wd.s, "--out")) && i + 1 < cmd->argc)
+                remember(w, absPath(c, k, &cmd->argv[i + 1]), NULL, 0, k);
+            else if (!strncmp(wd.s, "--out=", 6)) {
+                lh_word t = wordFrom(&wd, 6);
+                remember(w, absPath(c, k, &t), NULL, 0, k);
+            }
+        }
+    } else if (!strcmp(p, "scp")) {
+        int op = lh_first_operand(cmd, 0);
+        if (op <= 0 || op >= cmd->argc - 1) return;
+        const lh_word *dw = &cmd->argv[cmd->argc - 1];
+        for (int i = op; i < cmd->argc - 1; i++) {
+            const char *a = cmd->argv[i].s, *colon = strchr(a, ':'), *slash = strchr(a, '/');
+            if (!colon || (slash && slash < colon)) continue;   /* a local source */
+            const char *rb = baseOf(colon + 1);
+            int isdir = !strcmp(dw->s, ".") || dw->s[dw->len ? dw->len - 1 : 0] == '/';
+            lh_word t = *dw;
+            if (isdir && *rb) {
+                t.s = lh_arena_printf(c->arena, "%s/%s", dw->s, rb);
+                if (!t.s) { c->oom = 1; return; }
+                t.len = (uint32_t)strlen(t.s);
+            }
+            remember(w, absPath(c, k, &t), NULL, 0, k);
+        }
+    } else if (!strcmp(p, "npm")) {
+        /* npm set-script NAME VALUE: as npm pkg set scripts.NAME=VALUE */
+        lh_word pj = {"package.json", 12, 0};
+        const char *path = absPath(c, k, &pj);
+        wfile *old = find(w, path, k + 1);
+        if (!old) {
+            remember(w, path, "", 0, k);
+            old = find(w, path, k + 1);
+        }
+        if (!old || !old->content) return;
+        if (cmd->argv[3].flags & LH_W_DYNAMIC) { old->content = NULL; return; }
+        const char *piece = lh_arena_printf(c->arena, "\"%s\": \"%s\"", jsonEscape(c, cmd->argv[2].s),
+                                            jsonEscape(c, cmd->argv[3].s));
+        if (!piece) { c->oom = 1; return; }
+        append(w, old, piece, strlen(piece), k);
+    }
+}
+
+/* curl -K F / --config F / --config=F whose text the call gives: a here-doc on -, a
+ * <(echo …), a file written before (curlcfg.c reads it as options). */
+static void curlConfig(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        lh_word fw;
+        int from = i;
+        if ((!strcmp(a, "-K") || !strcmp(a, "--config")) && i + 1 < cmd->argc) fw = cmd->argv[++i];
+        else if (!strncmp(a, "--config=", 9)) fw = wordFrom(&cmd->argv[i], 9);
+        else if (!strncmp(a, "-K", 2) && a[2]) fw = wordFrom(&cmd->argv[i], 2);
+        else continue;
+        size_t len = 0;
+        const char *text = NULL;
+        if (!strcmp(fw.s, "-") || lh_sem_is_stdin_path(fw.s)) {
+            text = lh_stdin_text(c, k, &len);
+        } else if (fw.flags & LH_W_PROCSUBST) {
+            text = lh_feed_subst_code(c, k, i, &len);
+        } else {
+            wfile *f = find(w, absPath(c, k, &fw), k);
+            if (!f) continue;
+            if (!f->content) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path); return; }
+            text = f->content;
+            len = f->len;
+        }
+        if (text) lh_curl_config(c, w->lim, k, from, i + 1, text, len);
+        return;
+    }
+}
+
+/* Does noteCopies() read cmd? (the hot path: one switch on the first letter) */
+static int isCopier(const lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    switch (p[0]) {
+    case 'd': return !strcmp(p, "dd");
+    case 's': return !strcmp(p, "sponge") || !strcmp(p, "scp");
+    case 'a': return !strcmp(p, "aria2c") || !strcmp(p, "axel");
+    case 'l': return !strcmp(p, "lwp-download");
+    case 'f': return !strcmp(p, "fetch");
+    case 'e': return !strcmp(p, "exec");
+    case 'g':
+        if (!strcmp(p, "git")) return cmd->argc >= 3 && !strcmp(cmd->argv[1].s, "clone");
+        return !strcmp(p, "gh") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "repo") && !strcmp(cmd->argv[2].s, "clone");
+    case 'n': return !strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "set-script");
+    default: return 0;
+    }
+}
+
 static void noteWrites(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
+    if (cmd->parent < 0) {   /* PATH=… alone, export PATH=…: later bare names are looked up there */
+        for (int a = 0; a < cmd->nassigns && cmd->argc == 0; a++)
+            if (!strncmp(cmd->assigns[a].s, "PATH=", 5)) w->path = cmd->assigns[a].s + 5;
+        if (cmd->argc >= 2 && !strcmp(cmd->prog, "export") && !strncmp(cmd->argv[1].s, "PATH=", 5))
+            w->path = cmd->argv[1].s + 5;
+    }
     for (int r = 0; r < cmd->nredirs; r++) {
         const lh_redir *rd = &cmd->redirs[r];
+        if (rd->op == LH_R_DUPOUT && rd->fd <= 1 && rd->target.s[0] >= '3' && rd->target.s[0] <= '9' &&
+            !rd->target.s[1] && w->fdout[rd->target.s[0] - '0']) {
+            /* echo … >&4 after exec 4> F: appends to F */
+            wfile *f = find(w, w->fdout[rd->target.s[0] - '0'], k + 1);
+            size_t len = 0;
+            const char *text = cmd->argc > 0 ? printed(w, k, &len) : NULL;
+            if (f && f->content && text) append(w, f, text, len, k);
+            else if (f) { f->content = NULL; f->at = k; }
+            continue;
+        }
         if (!lh_redir_writes_file(rd) || rd->fd > 1) continue;
         if (!strcmp(rd->target.s, "/dev/null")) continue;
         if (cmd->argc > 0 && !strcmp(cmd->prog, "cat") && lh_first_operand(cmd, 0) >= 0) {
             /* cat of files this call did not write: as trusted as running them directly */
             int tracked = 0;
             for (int i = lh_first_operand(cmd, 0); i > 0 && i < cmd->argc; i++)
-                if (find(w, absPath(c, k, &cmd->argv[i]), k)) tracked = 1;
+                if (find(w, absPath(c, k, &cmd->argv[i]), k) || !strcmp(cmd->argv[i].s, "-") ||
+                    lh_sem_is_stdin_path(cmd->argv[i].s) || (cmd->argv[i].flags & LH_W_PROCSUBST))
+                    tracked = 1;
             if (!tracked) continue;
         }
         size_t len = 0;
@@ -285,7 +505,7 @@ static void noteWrites(wstate *w, int k) {
         }
         remember(w, path, text, len, k);
     }
-    if (cmd->argc == 0) return;
+    if (cmd->argc == 0) { noteCopies(w, k); return; }
     const char *p = cmd->prog;
     noteCodeScripts(w, k);
     if (!strcmp(p, "tee")) {
@@ -293,10 +513,22 @@ static void noteWrites(wstate *w, int k) {
         const char *text = lh_stdin_text(c, k, &len);
         for (int i = 1; i < cmd->argc; i++)
             if (cmd->argv[i].s[0] != '-') remember(w, absPath(c, k, &cmd->argv[i]), text, len, k);
-    } else if ((!strcmp(p, "cp") || !strcmp(p, "mv") || !strcmp(p, "install")) && cmd->argc >= 3) {
-        wfile *src = find(w, absPath(c, k, &cmd->argv[cmd->argc - 2]), k + 1);
+    } else if ((!strcmp(p, "cp") || !strcmp(p, "mv") || !strcmp(p, "install") || !strcmp(p, "ln") ||
+                !strcmp(p, "rsync")) && cmd->argc >= 3) {
+        const lh_word *sw = &cmd->argv[cmd->argc - 2];
+        if (lh_sem_is_stdin_path(sw->s) || (sw->flags & LH_W_PROCSUBST)) {   /* install /dev/stdin F <<EOF */
+            size_t len = 0;
+            const char *text = (sw->flags & LH_W_PROCSUBST) ? lh_feed_subst_text(c, k, cmd->argc - 2, &len)
+                                                            : lh_stdin_text(c, k, &len);
+            remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), text, len, k);
+            return;
+        }
+        wfile *src = find(w, absPath(c, k, sw), k + 1);
         if (src) remember(w, absPath(c, k, &cmd->argv[cmd->argc - 1]), src->content, src->len, k);
+    } else if (isCopier(cmd)) {
+        noteCopies(w, k);
     } else if (!strcmp(p, "curl") || !strcmp(p, "wget")) {
+        if (!strcmp(p, "curl")) curlConfig(w, k);
         for (int i = 1; i + 1 < cmd->argc; i++) {
             const char *a = cmd->argv[i].s;
             if ((!strcmp(p, "curl") && (!strcmp(a, "-o") || !strcmp(a, "--output"))) ||
@@ -526,27 +758,220 @@ static int sqlRun(wstate *w, int k) {
     return 1;
 }
 
+/* Command k runs the script word names from a directory cloned earlier in the call
+ * (git clone URL DIR && sh DIR/install.sh): its content is unknown. */
+static int clonedRun(wstate *w, int k, const lh_word *word) {
+    if (!w->ncloned) return 0;
+    const char *path = absPath(w->c, k, word);
+    for (int i = 0; path && i < w->ncloned; i++) {
+        size_t n = strlen(w->cloned[i]);
+        if (!strncmp(path, w->cloned[i], n) && path[n] == '/') {
+            lh_emit(w->c, k, LH_RULE(WRITE_RUN_UNKNOWN), path);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* xargs -a F / --arg-file[=]F with F written before with known text: the same xargs
+ * fed F's text as a here-doc (unwrap.c reads xargs fed a literal here-doc). */
+static int xargsFile(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    int at_i = -1, nw = 0;
+    lh_word fw;
+    for (int i = 1; i < cmd->argc && at_i < 0; i++) {
+        const char *a = cmd->argv[i].s;
+        if ((!strcmp(a, "-a") || !strcmp(a, "--arg-file")) && i + 1 < cmd->argc) { fw = cmd->argv[i + 1]; at_i = i; nw = 2; }
+        else if (!strncmp(a, "--arg-file=", 11)) { fw = wordFrom(&cmd->argv[i], 11); at_i = i; nw = 1; }
+        else if (a[0] != '-') break;   /* the command xargs runs */
+    }
+    if (at_i < 0) return 0;
+    wfile *f = find(w, absPath(c, k, &fw), k);
+    if (!f || !f->content) return 0;
+    size_t cap = 64 + f->len;
+    for (int i = 0; i < cmd->argc; i++) cap += cmd->argv[i].len * 4 + 3;
+    char *text = lh_arena_alloc(c->arena, cap);
+    if (!text) { c->oom = 1; return 1; }
+    size_t n = 0;
+    text[0] = 0;
+    for (int i = 0; i < cmd->argc; i++)
+        if (i < at_i || i >= at_i + nw) quoteTo(text, cap, &n, cmd->argv[i].s);
+    int m = snprintf(text + n, cap - n, " <<'__LH_XARGS__'\n%.*s\n__LH_XARGS__\n", (int)f->len, f->content);
+    if (m < 0 || (size_t)m >= cap - n) return 1;
+    n += (size_t)m;
+    uint32_t keep = cmd->flags & LH_C_REPLACED;
+    lh_unwrap_child(c, w->lim, k, text + 1, n - 1);
+    if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
+    return 1;
+}
+
+/* The operand of a shell: the script it runs (options, and -o/-O values, skipped), or
+ * -1 when it reads stdin or runs -c text. */
+static int shellOperand(const lh_cmd *cmd) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return i + 1 < cmd->argc ? i + 1 : -1;
+        if (!strcmp(a, "-o") || !strcmp(a, "-O") || !strcmp(a, "+O") || !strcmp(a, "+o")) { i++; continue; }
+        if (a[0] == '-' || a[0] == '+') {
+            if (a[1] != '-' && strchr(a + 1, 'c')) return -1;   /* -c TEXT */
+            continue;
+        }
+        return i;
+    }
+    return -1;
+}
+
+/* The script operand of an interpreter past options with a value (python -W X, -X X;
+ * -I X; perl -M X; node -r X), or with preload set the first preloaded file (node
+ * -r/--require/--import X, ruby -r X); -1 for -c/-e/-m code or none. */
+static int interpOperand(const lh_cmd *cmd, int preload) {
+    for (int i = 1; i < cmd->argc; i++) {
+        const char *a = cmd->argv[i].s;
+        if (!strcmp(a, "--")) return !preload && i + 1 < cmd->argc ? i + 1 : -1;
+        if (a[0] != '-' || !a[1]) return preload ? -1 : i;
+        if (!strcmp(a, "-c") || !strcmp(a, "-e") || !strcmp(a, "-m") || !strcmp(a, "--eval") ||
+            (!strcmp(a, "-E") && !strncmp(cmd->prog, "perl", 4)) ||
+            !strcmp(a, "-p") || (!strcmp(a, "-r") && !strncmp(cmd->prog, "php", 3)))
+            return -1;
+        if ((!strcmp(a, "-r") || !strcmp(a, "--require") || !strcmp(a, "--import") || !strcmp(a, "--loader")) &&
+            i + 1 < cmd->argc) {
+            if (preload) return i + 1;   /* node -r ./x.js app.js, ruby -r ./x.rb: it runs first */
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "-W") || !strcmp(a, "-X") || !strcmp(a, "-I") || !strcmp(a, "-M"))
+            i++;
+    }
+    return -1;
+}
+
+/* A written file under the directory word names (find's start, for {}), or NULL. */
+static wfile *underDir(wstate *w, int k, const lh_word *word) {
+    const char *dir = absPath(w->c, k, word);
+    size_t dl = dir ? strlen(dir) : 0;
+    for (int i = 0; dir && i < w->nfiles; i++)
+        if (w->files[i].at < k && !strncmp(w->files[i].path, dir, dl) && w->files[i].path[dl] == '/')
+            return &w->files[i];
+    return NULL;
+}
+
+/* The written file a glob word (sh *.sh, ./x*.sh) matches, or NULL. */
+static wfile *findGlob(wstate *w, int k, const lh_word *word) {
+    lh_word plain = *word;
+    plain.flags &= ~(uint32_t)LH_W_GLOB;
+    if (plain.flags & (LH_W_DYNAMIC | LH_W_PROCSUBST)) return NULL;
+    const char *pat = absPath(w->c, k, &plain);
+    for (int i = w->nfiles - 1; pat && i >= 0; i--)
+        if (w->files[i].at < k && !fnmatch(pat, w->files[i].path, FNM_PATHNAME)) return &w->files[i];
+    return NULL;
+}
+
+/* A written file run by its bare name through a PATH the call set (PATH=DIR:$PATH x,
+ * or an earlier PATH=… / export PATH=…): DIR/x, DIR literal, relative, or $PWD/…. */
+static wfile *onPath(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    const char *val = NULL;
+    for (int a = 0; a < cmd->nassigns && !val; a++)
+        if (!strncmp(cmd->assigns[a].s, "PATH=", 5)) val = cmd->assigns[a].s + 5;
+    if (!val) val = w->path;
+    if (!val) return NULL;
+    for (const char *e = val; *e;) {
+        const char *end = strchr(e, ':');
+        size_t n = end ? (size_t)(end - e) : strlen(e);
+        const char *dir = NULL;
+        if (n >= 4 && !strncmp(e, "$PWD", 4)) dir = lh_arena_printf(c->arena, ".%.*s", (int)(n - 4), e + 4);
+        else if (n >= 6 && !strncmp(e, "${PWD}", 6)) dir = lh_arena_printf(c->arena, ".%.*s", (int)(n - 6), e + 6);
+        else if (n && !memchr(e, '$', n)) dir = lh_arena_printf(c->arena, "%.*s", (int)n, e);
+        if (dir) {
+            const char *cand = lh_arena_printf(c->arena, "%s/%s", dir, cmd->argv[0].s);
+            if (!cand) { c->oom = 1; return NULL; }
+            lh_word cw = {cand, (uint32_t)strlen(cand), 0};
+            wfile *f = find(w, absPath(c, k, &cw), k);
+            if (f) return f;
+        }
+        e = end ? end + 1 : e + n;
+    }
+    return NULL;
+}
+
+/* The written file `cat F` prints into command k's stdin through a pipe, or NULL. */
+static wfile *pipedFile(wstate *w, int k) {
+    lh_ctx *c = w->c;
+    lh_cmd *cmd = at(c, k);
+    if (!(cmd->flags & LH_C_PIPE_IN) || cmd->pipe_pos < 1) return NULL;
+    for (int j = k - 1; j >= 0; j--) {
+        lh_cmd *prev = at(c, j);
+        if (prev->pipeline != cmd->pipeline || prev->parent != cmd->parent || prev->pipe_pos != cmd->pipe_pos - 1)
+            continue;
+        int op = lh_first_operand(prev, 0);
+        if (prev->argc == 0 || strcmp(prev->prog, "cat") || op < 0 || op != prev->argc - 1) return NULL;
+        return find(w, absPath(c, j, &prev->argv[op]), k);
+    }
+    return NULL;
+}
+
 static void checkRun(wstate *w, int k) {
     lh_ctx *c = w->c;
     lh_cmd *cmd = at(c, k);
     if (cmd->argc == 0) return;
     const char *p = cmd->prog;
     if (sqlRun(w, k)) return;
+    if (!strcmp(p, "xargs") && xargsFile(w, k)) return;
     /* ./f or /path/f */
     if (strchr(cmd->argv[0].s, '/')) {
         wfile *f = find(w, absPath(c, k, &cmd->argv[0]), k);
+        if (!f && (cmd->argv[0].flags & LH_W_GLOB)) f = findGlob(w, k, &cmd->argv[0]);
+        if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
+        if (clonedRun(w, k, &cmd->argv[0])) return;
+        if (w->overflow) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), "more files written than followed"); return; }
+    } else if (cmd->origin == LH_ORIGIN_FIND_EXEC && cmd->argv[0].s[0] == '.' && !cmd->argv[0].s[1]) {
+        /* find . … -exec {} \;: {} stands for files under the start, the written ones too */
+        wfile *f = underDir(w, k, &cmd->argv[0]);
+        if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
+    } else {
+        wfile *f = onPath(w, k);   /* PATH=.:$PATH x, PATH=$PWD/bin:$PATH ls */
         if (f) { runs(w, k, f, langOfFile(f), NULL); return; }
     }
     if (lh_is_shell(p) || !strcmp(p, ".") || !strcmp(p, "source")) {
-        int op = lh_first_operand(cmd, 0);
-        for (int r = 0; r < cmd->nredirs && op < 0 && lh_is_shell(p); r++)   /* sh < FILE */
+        int op = lh_is_shell(p) ? shellOperand(cmd) : lh_first_operand(cmd, 0);
+        if (op > 0 && (cmd->argv[op].flags & LH_W_GLOB)) {   /* sh *.sh, sh ./x*.sh */
+            wfile *g = findGlob(w, k, &cmd->argv[op]);
+            if (g) runs(w, k, g, LH_LANG_NONE, NULL);
+            return;
+        }
+        if (op > 0 && cmd->origin == LH_ORIGIN_FIND_EXEC) {
+            /* find DIR … -exec sh {}: {} stands for files under DIR, the written ones too */
+            wfile *f = underDir(w, k, &cmd->argv[op]);
+            if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
+        }
+        if ((op > 0 && ((cmd->argv[op].flags & LH_W_DYNAMIC) || strstr(cmd->argv[op].s, "{}"))) ||
+            (op < 0 && (cmd->flags & LH_C_STDIN_ARGS) && lh_is_shell(p) && !lh_has_opt(cmd, 'c', NULL))) {
+            /* sh $(ls x.sh), sh $f, find … -exec sh {} \;, … | xargs sh */
+            lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), "a script named at run time, after this call wrote files");
+            return;
+        }
+        for (int r = 0; r < cmd->nredirs && op < 0 && lh_is_shell(p); r++) {   /* sh < FILE */
             if (cmd->redirs[r].op == LH_R_IN && cmd->redirs[r].fd <= 0) {
                 wfile *f = find(w, absPath(c, k, &cmd->redirs[r].target), k);
                 if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
             }
-        if (op < 0) return;
+            const char *t = cmd->redirs[r].target.s;   /* sh <&3 after exec 3<<EOF */
+            if (cmd->redirs[r].op == LH_R_DUPIN && cmd->redirs[r].fd <= 0 && t[0] >= '3' && t[0] <= '9' && !t[1]) {
+                wfile *f = find(w, lh_arena_printf(c->arena, "/dev/fd/%c", t[0]), k);
+                if (f) { runs(w, k, f, LH_LANG_NONE, NULL); return; }
+            }
+        }
+        if (op < 0) {
+            wfile *f = pipedFile(w, k);   /* cat F | sh */
+            if (f && lh_is_shell(p)) runs(w, k, f, LH_LANG_NONE, NULL);
+            return;
+        }
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, LH_LANG_NONE, NULL);
+        else if (!clonedRun(w, k, &cmd->argv[op]) && w->overflow)   /* the file may be one not kept */
+            lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), "more files written than followed");
         return;
     }
     lh_lang lang = lh_code_lang(p);
@@ -559,13 +984,35 @@ static void checkRun(wstate *w, int k) {
         /* python -m pytest: the conftest.py written before */
         for (int i = 1; i + 1 < cmd->argc; i++)
             if (!strcmp(cmd->argv[i].s, "-m") && !strcmp(cmd->argv[i + 1].s, "pytest")) goto pytest;
-        int op = lh_first_operand(cmd, 0);
+        int pre = interpOperand(cmd, 1);
+        wfile *pf = pre > 0 ? find(w, absPath(c, k, &cmd->argv[pre]), k) : NULL;
+        if (pf) runs(w, k, pf, lang, p);
+        int op = interpOperand(cmd, 0);
         if (op < 0) return;
         wfile *f = find(w, absPath(c, k, &cmd->argv[op]), k);
         if (f) runs(w, k, f, lang, p);
         return;
     }
     if (!strcmp(p, "pytest") || !strcmp(p, "py.test")) goto pytest;
+    if (!strcmp(p, "just")) {   /* a written justfile: its indented recipe lines */
+        wfile *f = inDir(w, k, "justfile");
+        if (!f) f = inDir(w, k, "Justfile");
+        if (!f) f = inDir(w, k, ".justfile");
+        if (!f) return;
+        if (!f->content) { lh_emit(c, k, LH_RULE(WRITE_RUN_UNKNOWN), f->path); return; }
+        uint32_t keep = cmd->flags & LH_C_REPLACED;
+        for (const char *l = f->content, *end = f->content + f->len; l < end;) {
+            const char *e = memchr(l, '\n', (size_t)(end - l));
+            if (!e) e = end;
+            if (*l == ' ' || *l == '\t') {
+                while (l < e && (*l == ' ' || *l == '\t' || *l == '@' || *l == '-')) l++;
+                if (l < e) lh_unwrap_child(c, w->lim, k, l, (size_t)(e - l));
+            }
+            l = e + 1;
+        }
+        if (!keep) at(c, k)->flags &= ~LH_C_REPLACED;
+        return;
+    }
     if (!strcmp(p, "make") || !strcmp(p, "gmake")) {
         wfile *f = NULL;
         for (int i = 1; i < cmd->argc && !f; i++) {
@@ -641,7 +1088,7 @@ void lh_writerun(lh_ctx *c, const lh_shell_limits *lim) {
     int n = s->ncmds;   /* the children added here are not walked again */
     /* each redirection is classified as a file written or read (budget: analyze.h) */
     for (int k = 0; k < n && !c->oom && lh_step(c, 1u + LH_STEP_REDIR / 4u * (uint32_t)s->cmds[k].nredirs); k++) {
-        if (w.nfiles) checkRun(&w, k);
+        if (w.nfiles || w.ncloned || w.overflow) checkRun(&w, k);
         noteWrites(&w, k);
     }
 }

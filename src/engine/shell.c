@@ -1240,6 +1240,11 @@ static int parseFunction(parser *p, const char *name, size_t name_len) {
     nf[fidx].name = lh_arena_strndup(p->a, name, name_len);
     skipBlanks(p);
     while (cur(p) == '\n') { eatNewline(p); skipBlanks(p); }
+    /* "f()" at the end, or before an operator: bash rejects the line, and runs none of it */
+    if (p->i >= p->n || cur(p) == ';' || cur(p) == '&' || cur(p) == '|' || cur(p) == ')') {
+        fail(p, LH_SH_SYNTAX, "a function definition without a body");
+        return -1;
+    }
     int saved = p->func;
     p->func = fidx;
     int first = p->out->ncmds;

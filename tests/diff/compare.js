@@ -161,7 +161,7 @@ const ACCEPTED = [
     // delimiter holding $(…), uses its text; mvdan/sh rejects the script at parse time.
     name: 'engine-lenient-on-expression-syntax',
     when: (input, eng, mv) => !eng.err && mv.err &&
-      /not a valid (arithmetic|test|parameter expansion) operator|parameter expansion requires a literal|must be followed by an expression|must follow an expression|cannot be followed by a word|must be followed by a literal|without matching \(\( with \)\)|reached ~ without matching \( with \)|reached LitWord without matching \( with \)|invalid parameter name|"expr" must be followed by ;|matching \[\[ with \]\]|test operator words must|invalid var name|expansions not allowed in heredoc words|array element values must be words|= must follow a name|unsigned expressions are a mksh feature/.test(mv.msg),
+      /not a valid (arithmetic|test|parameter expansion) operator|parameter expansion requires a literal|must be followed by an expression|must follow an expression|cannot be followed by a word|must be followed by a literal|without matching \(\( with \)\)|reached ~ without matching \( with \)|reached LitWord without matching \( with \)|invalid parameter name|"expr" must be followed by ;|matching \[\[ with \]\]|test operator words must|invalid var name|expansions not allowed in heredoc words|array element values must be words|= must follow a name|\[ must follow a name|unsigned expressions are a mksh feature/.test(mv.msg),
     rewrite: null,
   },
   {

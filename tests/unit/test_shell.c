@@ -374,7 +374,7 @@ static void test_compound_redirect_seen(void **st) {
 static void test_syntax_errors(void **st) {
     const char *bad[] = {"echo \"x", "echo 'x", "echo $(ls", "if true; then ls", "a | | b",
                          "ls )", "for x in a; do ls", "case x in a) ls", "echo `x", "{ ls",
-                         "echo ${x", "a &&"};
+                         "echo ${x", "a &&", "f() # rm -rf ~", "f();", "(f())"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         lh_arena_reset(A);
         lh_script *s = parse(bad[i]);

@@ -137,7 +137,8 @@ row = {"name": name, "n": fp["count"], "p50": fp["p50_ms"], "p99": fp["p99_ms"],
        "hcpu_n": d("lighthouse_bridge_fast_path_cpu_seconds_count"),
        "escalate": rep["escalations"]["count"], "expert": (rep["tiers"].get("expert") or {}).get("count", 0),
        "gen": rep["generator"]["cpu_percent_of_one_core"], "lag": rep["generator"]["schedule_lag_p99_ms"],
-       "failed": rep["summary"]["requests_failed"]}
+       "failed": rep["summary"]["requests_failed"],
+       "buckets": [[le if le != math.inf else "inf", c] for le, c in cum]}
 json.dump(row, open(f"{T}/{name}.row", "w"))
 f = lambda v: "n/a" if v is None else f"{v:.3g}"
 print(f"  {name}: fast path {row['n']} replies; client p50 {f(row['p50'])} p99 {f(row['p99'])} ms; "
@@ -170,9 +171,30 @@ done
 
 echo "took ${SECONDS}s"
 python3 - "$T" "$PAIRS" <<'P'
-import glob, json, statistics, sys
+import glob, json, math, statistics, sys
 T, n = sys.argv[1], int(sys.argv[2])
 rs = [json.load(open(f)) for f in sorted(glob.glob(f"{T}/pair*.ratio"))]
+# Pooled: every run of a kind's fast-path histogram summed (the runs alternate, so the
+# machine's drift falls on both kinds), and its quantiles: the p99 of ~46,000 replies
+# per kind at the defaults, where one run's rests on ~90.
+def pooled(kind):
+    tot = {}
+    for f in glob.glob(f"{T}/{kind}[0-9]*.row"):
+        for le, c in json.load(open(f)).get("buckets", []):
+            tot[le] = tot.get(le, 0) + c
+    cum = sorted((math.inf if le == "inf" else le, c) for le, c in tot.items())
+    def q(p):
+        total = cum[-1][1] if cum else 0
+        if total <= 0: return None
+        rank, lo, below = p * total, 0.0, 0.0
+        for le, c in cum:
+            if c >= rank:
+                if le == math.inf: return lo * 1e3
+                return (lo + (le - lo) * (rank - below) / (c - below if c > below else 1)) * 1e3
+            lo, below = le, c
+        return None
+    return q(.5), q(.99), q(.999), (cum[-1][1] if cum else 0)
+pa, pb = pooled("A"), pooled("B")
 def summ(k):
     v = sorted(x[k] for x in rs if x.get(k) is not None)
     return (statistics.median(v), v[0], v[-1], len(v)) if v else None
@@ -185,6 +207,9 @@ for k, label in (("p99", "client p99 (agents' view)"), ("sp99", "server p99 (the
     s = summ(k)
     out[k] = s
     print(f"  {label}: " + ("n/a" if not s else f"{s[0]:.2f} ({s[1]:.2f}-{s[2]:.2f}, {s[3]} pairs)"))
+if pa[1] and pb[1]:
+    print(f"  pooled server latency, A {int(pa[3])} / B {int(pb[3])} replies: p50 {pa[0]:.3f} / {pb[0]:.3f} ms, "
+          f"p99 {pa[1]:.3f} / {pb[1]:.3f} ms (B/A {pb[1] / pa[1]:.2f}), p99.9 {pa[2]:.3f} / {pb[2]:.3f} ms")
 sp, hc, cp = out.get("sp99"), out.get("hcpu_us"), out.get("p99")
 if not sp or not hc:
     print("verdict: no data")

@@ -51,6 +51,7 @@ AGENTS=${BENCH_AB_AGENTS:-1000}
 RATE=${BENCH_AB_RATE:-500}
 STORE=${BENCH_AB_STORE:-tmpfs}
 PIN=${BENCH_AB_PIN:-1}
+export BENCH_DIR; BENCH_DIR=$(cd "$(dirname "$0")" && pwd)   # hist_quantile.py
 bench_setup escalation_ab jq python3 curl
 NCPU=$(nproc)
 LOADPIN=()
@@ -91,7 +92,9 @@ run() { # NAME [flags...]
   snap "$T/$name.1"
   [ -s "$rep" ] || { echo "  (lighthouse load failed: $(tail -1 "$T/load.err"))"; return 1; }
   python3 - "$T" "$name" "$(getconf CLK_TCK)" <<'P'
-import json, math, re, sys
+import json, math, os, re, sys
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from hist_quantile import quantile_ms
 T, name, tck = sys.argv[1], sys.argv[2], float(sys.argv[3])
 rep = json.load(open(f"{T}/{name}.json"))
 def prom(path):
@@ -115,16 +118,7 @@ d = lambda k: m1.get(k, 0) - m0.get(k, 0)
 pre = 'lighthouse_bridge_fast_path_duration_seconds_bucket{le="'
 les = sorted((float(k[len(pre):-2]) if k[len(pre):-2] != "+Inf" else math.inf, k) for k in m1 if k.startswith(pre))
 cum = [(le, d(k)) for le, k in les]
-def q(p):
-    n = cum[-1][1] if cum else 0
-    if n <= 0: return None
-    rank, lo, below = p * n, 0.0, 0.0
-    for le, c in cum:
-        if c >= rank:
-            if le == math.inf: return lo * 1e3
-            return (lo + (le - lo) * (rank - below) / (c - below if c > below else 1)) * 1e3
-        lo, below = le, c
-    return None
+q = lambda p: quantile_ms(cum, p)
 (p0, t0), (p1, t1) = cpu(f"{T}/{name}.0.proc"), cpu(f"{T}/{name}.1.proc")
 esc = d("lighthouse_bridge_escalation_cpu_seconds_total") + (t1 - t0)
 dec = d('lighthouse_bridge_requests_total{route="/v1/validate",code="200"}')
@@ -171,7 +165,9 @@ done
 
 echo "took ${SECONDS}s"
 python3 - "$T" "$PAIRS" <<'P'
-import glob, json, math, statistics, sys
+import glob, json, math, os, statistics, sys
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from hist_quantile import quantile_ms
 T, n = sys.argv[1], int(sys.argv[2])
 rs = [json.load(open(f)) for f in sorted(glob.glob(f"{T}/pair*.ratio"))]
 # Pooled: every run of a kind's fast-path histogram summed (the runs alternate, so the
@@ -183,17 +179,7 @@ def pooled(kind):
         for le, c in json.load(open(f)).get("buckets", []):
             tot[le] = tot.get(le, 0) + c
     cum = sorted((math.inf if le == "inf" else le, c) for le, c in tot.items())
-    def q(p):
-        total = cum[-1][1] if cum else 0
-        if total <= 0: return None
-        rank, lo, below = p * total, 0.0, 0.0
-        for le, c in cum:
-            if c >= rank:
-                if le == math.inf: return lo * 1e3
-                return (lo + (le - lo) * (rank - below) / (c - below if c > below else 1)) * 1e3
-            lo, below = le, c
-        return None
-    return q(.5), q(.99), q(.999), (cum[-1][1] if cum else 0)
+    return tuple(quantile_ms(cum, p) for p in (.5, .99, .999)) + ((cum[-1][1] if cum else 0),)
 pa, pb = pooled("A"), pooled("B")
 def summ(k):
     v = sorted(x[k] for x in rs if x.get(k) is not None)

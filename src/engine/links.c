@@ -24,9 +24,8 @@ typedef struct link {
     int at;             /* the ln command */
 } link;
 
-/* The absolute, normalised path text names for command k (dir: its directory); NULL
- * when it cannot be known. */
-static char *absOf(lh_ctx *c, int k, const char *t) {
+/* unwrap.h */
+char *lh_abs_path(lh_ctx *c, int k, const char *t) {
     const lh_cmd *cmd = &c->script->cmds[k];
     const char *dir = cmd->cwd ? cmd->cwd : c->cwd;
     char *p;
@@ -71,11 +70,11 @@ static int readLn(lh_ctx *c, int k, link *out, const link *ls, int nl) {
     /* ln -s T: the link is T's last part in the cwd (or DIR) */
     const char *l = n == 2 ? cmd->argv[ops[1]].s : lh_arena_printf(c->arena, "%s/%s", dir ? dir : ".", tb);
     if (!l) { c->oom = 1; return 0; }
-    char *from = absOf(c, k, l);
+    char *from = lh_abs_path(c, k, l);
     if (!from) return 0;
     const char *to;
     if (t[0] == '/' || t[0] == '~') {
-        to = absOf(c, k, t);
+        to = lh_abs_path(c, k, t);
     } else {   /* a relative target is read from the link's directory */
         char *slash = strrchr(from, '/');
         to = slash ? lh_arena_printf(c->arena, "%.*s/%s", (int)(slash - from), from, t) : NULL;
@@ -113,7 +112,7 @@ static void rewrite(lh_ctx *c, int k, lh_word *w, size_t off, const link *ls, in
         if (top(c, ls[i].at) >= top(c, k)) continue;
         const char *base = strrchr(ls[i].from, '/');
         if (!strstr(t, base ? base + 1 : ls[i].from)) continue;   /* cheap test first */
-        char *abs = absOf(c, k, t);
+        char *abs = lh_abs_path(c, k, t);
         if (!abs) return;
         size_t fl = ls[i].from_len;
         if (strncmp(abs, ls[i].from, fl) || (abs[fl] && abs[fl] != '/')) continue;

@@ -36,6 +36,10 @@ void lh_writerun(lh_ctx *c, const lh_shell_limits *lim);
 /* links.c: after `ln -s TARGET LINK`, the later commands' words that name LINK name
  * TARGET (called by lh_unwrap before lh_writerun). */
 void lh_links(lh_ctx *c);
+/* links.c: t as an absolute, normalised path seen from command k (its cwd, or the call's;
+ * `~` from its home), in c's arena; NULL when it cannot be known, or out of memory (then
+ * c->oom is set). Used by links.c and writerun.c. */
+char *lh_abs_path(lh_ctx *c, int k, const char *t);
 
 /* curlcfg.c: curl command k reads the config text cfg (-K/--config, words [from, to) of
  * its argv): a child `curl OPTIONS… OTHER-ARGS…` is judged in its place. */

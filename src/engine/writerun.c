@@ -51,20 +51,7 @@ static lh_cmd *at(lh_ctx *c, int k) { return &c->script->cmds[k]; }
 /* The absolute, normalised path a word names for command k; NULL when it is dynamic. */
 static const char *absPath(lh_ctx *c, int k, const lh_word *w) {
     if (w->flags & (LH_W_DYNAMIC | LH_W_GLOB | LH_W_PROCSUBST)) return NULL;
-    const char *t = w->s;
-    const char *dir = at(c, k)->cwd ? at(c, k)->cwd : c->cwd;
-    char *p;
-    if (t[0] == '/') p = lh_arena_strdup(c->arena, t);
-    else if (t[0] == '~' && (t[1] == '/' || !t[1])) {
-        if (!c->home) return NULL;
-        p = lh_arena_printf(c->arena, "%s%s", c->home, t + 1);
-    } else {
-        if (!strcmp(dir, "?")) return NULL;
-        p = lh_arena_printf(c->arena, "%s/%s", dir, t);
-    }
-    if (!p) { c->oom = 1; return NULL; }
-    lh_path_normalize(p, strlen(p));
-    return p;
+    return lh_abs_path(c, k, w->s);
 }
 
 static wfile *find(wstate *w, const char *path, int before) {

@@ -82,6 +82,23 @@ static void remember(wstate *w, const char *path, const char *content, size_t le
     f->at = k;
 }
 
+/* path as the call wrote it before command k, remembered empty when it did not write it
+ * (so what k adds is kept as a fragment of it); NULL when unknown. */
+static wfile *fileFor(wstate *w, const char *path, int k) {
+    wfile *f = find(w, path, k + 1);
+    if (!f) {
+        remember(w, path, "", 0, k);
+        f = find(w, path, k + 1);
+    }
+    return f;
+}
+
+/* The project's package.json as command k sees it (fileFor). */
+static wfile *packageJson(lh_ctx *c, wstate *w, int k) {
+    lh_word pj = {"package.json", 12, 0};
+    return fileFor(w, absPath(c, k, &pj), k);
+}
+
 /* `>>`: add text to f's content in a buffer that doubles, so appends stay linear. */
 static void append(wstate *w, wfile *f, const char *text, size_t len, int k) {
     size_t need = f->len + 1 + len + 1;
@@ -249,11 +266,7 @@ static void noteCodeScripts(wstate *w, int k) {
         char *lit = NULL;
         const char *after = scriptAssign(c, q + 7, end, &name, &nlen, &lit);
         if (!after || !nlen) continue;
-        wfile *old = find(w, path, k + 1);
-        if (!old) {
-            remember(w, path, "", 0, k);
-            old = find(w, path, k + 1);
-        }
+        wfile *old = fileFor(w, path, k);
         if (!old || !old->content) return;
         if (!lit) { old->content = NULL; return; }
         const char *piece = lh_arena_printf(c->arena, "\"%.*s\": \"%s\"", (int)nlen, name, jsonEscape(c, lit));
@@ -384,13 +397,7 @@ static void noteCopies(wstate *w, int k) {
         }
     } else if (!strcmp(p, "npm")) {
         /* npm set-script NAME VALUE: as npm pkg set scripts.NAME=VALUE */
-        lh_word pj = {"package.json", 12, 0};
-        const char *path = absPath(c, k, &pj);
-        wfile *old = find(w, path, k + 1);
-        if (!old) {
-            remember(w, path, "", 0, k);
-            old = find(w, path, k + 1);
-        }
+        wfile *old = packageJson(c, w, k);
         if (!old || !old->content) return;
         if (cmd->argv[3].flags & LH_W_DYNAMIC) { old->content = NULL; return; }
         const char *piece = lh_arena_printf(c->arena, "\"%s\": \"%s\"", jsonEscape(c, cmd->argv[2].s),
@@ -525,13 +532,7 @@ static void noteWrites(wstate *w, int k) {
     } else if (!strcmp(p, "npm") && cmd->argc >= 4 && !strcmp(cmd->argv[1].s, "pkg") &&
                !strcmp(cmd->argv[2].s, "set")) {
         /* npm pkg set scripts.NAME=VALUE: kept as a package.json fragment */
-        lh_word pj = {"package.json", 12, 0};
-        const char *path = absPath(c, k, &pj);
-        wfile *old = find(w, path, k + 1);
-        if (!old) {
-            remember(w, path, "", 0, k);
-            old = find(w, path, k + 1);
-        }
+        wfile *old = packageJson(c, w, k);
         if (!old || !old->content) return;   /* unknown stays unknown */
         for (int i = 3; i < cmd->argc && old->content; i++) {
             const char *a = cmd->argv[i].s;

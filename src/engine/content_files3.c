@@ -87,12 +87,11 @@ static void collectVars(const char *s, size_t len, vars *vs) {
             v = blanks(v + 1, e);
             if ((size_t)(e - v) > 13 && !strncmp(v, "find_program(", 13)) v += 13;
             const char *a, *b;
-            size_t h;
             if (strAt(v, e, &a, &b)) {
                 vs->v[vs->n].name = k; vs->v[vs->n].nn = (size_t)(ne - k);
                 vs->v[vs->n].val = a; vs->v[vs->n].vn = (size_t)(b - a);
                 vs->n++;
-            } else if ((h = homeExpr(v, e)) != 0) {
+            } else if (homeExpr(v, e) != 0) {
                 vs->v[vs->n].name = k; vs->v[vs->n].nn = (size_t)(ne - k);
                 vs->v[vs->n].val = "~"; vs->v[vs->n].vn = 1;
                 vs->n++;

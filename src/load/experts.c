@@ -47,7 +47,6 @@ typedef struct due {               /* a booked verdict */
 
 typedef struct expertThread {
     lh_load_experts *x;
-    int index;
     const char *token;
     pthread_t th, ans;             /* the poller, the answerer */
     int th_started, ans_started;
@@ -314,7 +313,6 @@ lh_load_experts *lh_load_experts_start(const lh_load_experts_opts *o, char *err,
     for (int i = 0; i < o->n; i++) {
         expertThread *t = &x->t[i];
         t->x = x;
-        t->index = i;
         t->token = o->tokens[i];
         t->rng = (o->seed ^ 0x9E3779B97F4A7C15ull) * (uint64_t)(i + 1) | 1;
         pthread_mutex_init(&t->qmu, NULL);

@@ -43,7 +43,7 @@ static const subcommand commands[] = {
      "  review                             on a terminal: review them one after another"},
     {"expert", lh_cli_expert,
      "expert llm --provider openai|anthropic --endpoint URL --model NAME [--capabilities A,B] [--prompt FILE]\n"
-     "       [--timeout S] [--stream] [--api-key-file FILE] [--once]   an expert backed by an LLM (docs/expert-llm.md)"},
+     "       [--timeout S] [--claim S] [--stream] [--api-key-file FILE] [--once]   an expert backed by an LLM (docs/expert-llm.md)"},
     {"mcp", lh_cli_mcp, "mcp [--url URL] [--token TOKEN]   the MCP server on stdio (docs/mcp.md)"},
     {"version", runVersion, "version"},
 };

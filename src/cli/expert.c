@@ -24,9 +24,13 @@ static const char USAGE[] =
     "         [--capabilities security,database] [--prompt FILE] [--timeout S] [--stream]\n"
     "         [--api-key-file FILE] [--once] [--margin S] [--max-tokens N]\n"
     "         [--response-format json_schema|json_object|none] [--poll-wait S] [--retries N] [--url URL]\n"
+    "         [--claim S]\n"
     "  An expert backed by a language model (docs/expert-llm.md). The bridge is LIGHTHOUSE_URL\n"
     "  (or --url) and the expert's token LIGHTHOUSE_TOKEN; the model's API key is read from\n"
-    "  --api-key-file or LIGHTHOUSE_LLM_API_KEY. One JSON line per escalation on stdout.\n";
+    "  --api-key-file or LIGHTHOUSE_LLM_API_KEY. One JSON line per escalation on stdout.\n"
+    "  --claim S: claim each escalation it is handed for S seconds (0 to 3600; default --timeout\n"
+    "  plus 30), so a pool of experts asks its models once per expert the quorum needs; 0: off,\n"
+    "  every expert is handed every escalation it may decide.\n";
 
 static int usageError(const char *fmt, const char *arg) {
     fprintf(stderr, "lighthouse expert llm: ");
@@ -88,6 +92,7 @@ static int runLlm(int argc, char **argv) {
     o.margin_ms = 1000;
     o.retries_5xx = 3;
     o.poll_wait_s = 30;
+    o.claim_s = -1;   /* the default follows --timeout (below) */
     o.llm.max_tokens = 512;
     o.llm.format = LH_LLM_FORMAT_SCHEMA;
     const char *provider = NULL, *endpoint = NULL, *model = NULL, *caps = "", *promptFile = NULL,
@@ -110,6 +115,7 @@ static int runLlm(int argc, char **argv) {
         else if (!strcmp(a, "--margin")) { if ((o.margin_ms = secondsMs(v, 60)) < 0) return usageError("--margin %s: seconds, more than 0 and at most 60", v); }
         else if (!strcmp(a, "--poll-wait")) { long ms = secondsMs(v, 60); if (ms < 1000) return usageError("--poll-wait %s: whole seconds, 1 to 60", v); o.poll_wait_s = (int)(ms / 1000); }
         else if (!strcmp(a, "--max-tokens")) { long ms = secondsMs(v, 100000); if (ms < 1000) return usageError("--max-tokens %s: a number from 1 to 100000", v); o.llm.max_tokens = (int)(ms / 1000); }
+        else if (!strcmp(a, "--claim")) { char *end; long c = strtol(v, &end, 10); if (*end || end == v || c < 0 || c > LH_EXPERT_LLM_CLAIM_MAX_S) return usageError("--claim %s: whole seconds, 0 (off) to 3600", v); o.claim_s = (int)c; }
         else if (!strcmp(a, "--retries")) { char *end; long r = strtol(v, &end, 10); if (*end || end == v || r < 0 || r > 10) return usageError("--retries %s: 0 to 10", v); o.retries_5xx = (int)r; }
         else if (!strcmp(a, "--response-format")) {
             if (!strcmp(v, "json_schema")) o.llm.format = LH_LLM_FORMAT_SCHEMA;
@@ -118,6 +124,13 @@ static int runLlm(int argc, char **argv) {
             else return usageError("--response-format %s: json_schema, json_object or none", v);
         } else return usageError("unknown option %s", a);
         i += takes;
+    }
+    /* A claim must outlast the work on one escalation, or a second expert is handed it
+     * while the first still asks: one model request (--timeout), with room for a retry's
+     * backoff and for posting the verdict. */
+    if (o.claim_s < 0) {
+        long c = (o.timeout_ms + 999) / 1000 + LH_EXPERT_LLM_CLAIM_EXTRA_S;
+        o.claim_s = c > LH_EXPERT_LLM_CLAIM_MAX_S ? LH_EXPERT_LLM_CLAIM_MAX_S : (int)c;
     }
     if (!provider || !endpoint || !model) return usageError("%s", "--provider, --endpoint and --model are required");
     if (!strcmp(provider, "openai")) o.llm.provider = LH_LLM_OPENAI;

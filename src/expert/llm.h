@@ -151,6 +151,9 @@ lh_llm_outcome lh_llm_call(const lh_llm_config *c, const char *body, long timeou
 
 /* ------------------------------------------------------------------ run.c */
 
+#define LH_EXPERT_LLM_CLAIM_MAX_S 3600   /* the bridge's longest lease (?claim=) */
+#define LH_EXPERT_LLM_CLAIM_EXTRA_S 30   /* --claim's default: --timeout plus this */
+
 typedef struct lh_expert_llm_opts {
     lh_llm_config llm;
     char bridge_url[1024];
@@ -162,6 +165,7 @@ typedef struct lh_expert_llm_opts {
     int retries_5xx;           /* bounded retries after a 5xx */
     int once;                  /* stop after one escalation */
     int poll_wait_s;           /* the long-poll's wait */
+    int claim_s;               /* the lease of what a poll hands it (?claim=, --claim); 0: plain polls */
     const volatile sig_atomic_t *stop;
 } lh_expert_llm_opts;
 

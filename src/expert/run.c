@@ -1,6 +1,6 @@
 /* run.c — the LLM expert's loop (see llm.h, docs/expert-llm.md):
  *
- *   register ──► long-poll GET /v1/escalations?state=pending&wait=W ──► for each new one:
+ *   register ──► long-poll GET /v1/escalations?state=pending&wait=W[&limit=1&claim=S] ──► for each new one:
  *      render the prompt ─► ask the model (retrying 429 while the deadline allows, 5xx a
  *      bounded number of times) ─► strict verdict? in time? ─► POST .../verdict
  *                                                    └─ otherwise: no verdict (logged, counted)
@@ -8,9 +8,16 @@
  *
  * One escalation at a time, on one thread; while it waits for the model, a second thread
  * (beatLoop) keeps the heartbeat, so a model slower than three heartbeat intervals does
- * not make the bridge count the expert as gone. An escalation it gave no verdict stays pending
- * at the bridge, which lists it again; it is remembered (until its deadline) and not asked
- * about twice. */
+ * not make the bridge count the expert as gone.
+ *
+ * With --claim S (the default) the poll claims what it is handed for S seconds and asks for
+ * one escalation at a time (limit=1: what it claims but has not started would wait on it
+ * while the pool's other experts idle). The bridge hands an escalation only to as many
+ * experts as its quorum needs, and not again to its holder while the claim holds; so one
+ * handed again (its claim lapsed, after no verdict or a slow model) is asked about again.
+ * Without claims (--claim 0) every expert is handed every escalation it may decide: one it
+ * gave no verdict stays pending, the bridge lists it again, and it is remembered (until its
+ * deadline) and not asked about twice. */
 #include "expert/llm.h"
 #include "util/growbuf.h"
 
@@ -416,7 +423,11 @@ int lh_expert_llm_run(const lh_expert_llm_opts *o, lh_expert_llm_stats *st) {
         /* the poll is a heartbeat when it starts: it must end well within the three
          * intervals after which the bridge counts the expert as gone */
         int wait = o->poll_wait_s < 2 * interval ? o->poll_wait_s : 2 * interval;
-        snprintf(path, sizeof(path), "/v1/escalations?state=pending&wait=%d&limit=16", wait);
+        /* a claiming poll needs no ?after= cursor: it would hide an escalation whose claim lapsed */
+        if (o->claim_s > 0)
+            snprintf(path, sizeof(path), "/v1/escalations?state=pending&wait=%d&limit=1&claim=%d", wait, o->claim_s);
+        else
+            snprintf(path, sizeof(path), "/v1/escalations?state=pending&wait=%d&limit=16", wait);
         atomic_store(&bt->last_ms, monoMs());
         if (bridgeDo(&b, "GET", path, NULL, (wait + 15) * 1000L, err, sizeof(err))) {
             if (stopping(o)) break;
@@ -435,11 +446,14 @@ int lh_expert_llm_run(const lh_expert_llm_opts *o, lh_expert_llm_stats *st) {
         json_array_foreach(list, i, esc) {
             const char *id = json_string_value(json_object_get(esc, "id"));
             if (stopping(o)) break;
-            if (!goodId(id) || wasSeen(done, nseen, id)) continue;
+            if (!goodId(id)) continue;
+            if (!o->claim_s) {   /* a claim handed is always new work (above) */
+                if (wasSeen(done, nseen, id)) continue;
+                nseen = pruneSeen(done, nseen);
+                snprintf(done[nseen].id, sizeof(done[nseen].id), "%s", id);
+                done[nseen++].deadline_ns = json_integer_value(json_object_get(esc, "deadline_ns"));
+            }
             fresh = 1;
-            nseen = pruneSeen(done, nseen);
-            snprintf(done[nseen].id, sizeof(done[nseen].id), "%s", id);
-            done[nseen++].deadline_ns = json_integer_value(json_object_get(esc, "deadline_ns"));
             atomic_store(&bt->busy, 1);
             handle(&b, esc, st);
             atomic_store(&bt->busy, 0);

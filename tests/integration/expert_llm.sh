@@ -10,7 +10,10 @@
 #     500s past the bounded retries: no verdict;
 #   - the request the model got (model, key header, anthropic-version, stream,
 #     response_format, the prompt with the escalation's command); the API key in no log;
-#   - a custom --prompt file; a bad template and bad options are refused (exit 2).
+#   - a custom --prompt file; a bad template and bad options are refused (exit 2);
+#   - claims: of two experts with --claim, one asks its model about a quorum-1 escalation
+#     and the other is not handed it; an escalation handed again after its claim lapsed
+#     is asked about again (not skipped as seen).
 # Checks follow the order of events (the expert exits, then the state is read; an expiry
 # is waited for by polling), never a bound on time; only the no-verdict cases use a short
 # deadline, because their expiry is the point.
@@ -34,6 +37,12 @@ NVCASES=(malformed refusal-openai refusal-anthropic slow five-hundreds huge)
     printf '  - id: llm-nv-%s\n    action: escalate\n    reason: a reindex needs a database expert\n' "$c"
     printf '    match: {program: dbreindex, args: ["%s"]}\n' "$c"
     printf '    escalate: {capabilities: [database, nv-%s], quorum: 1, deadline: 8s, on_timeout: allow}\n' "$c"
+  done
+  # claims (a pool of experts): capabilities of their own, deadlines no test waits for
+  for c in pool relapse; do
+    printf '  - id: llm-%s\n    action: escalate\n    reason: a vacuum needs a database expert\n' "$c"
+    printf '    match: {program: dbvacuum, args: ["%s"]}\n' "$c"
+    printf '    escalate: {capabilities: [%s], quorum: 1, deadline: 600s, on_timeout: deny}\n' "$c"
   done
 } > "$T/policy.yaml"
 start_bridge llm --policy "$T/policy.yaml" || { fail "bridge starts"; done_testing; exit 1; }
@@ -134,9 +143,9 @@ escalate "dbmigrate up 429-date"
 id=$ESC
 when=$(LC_ALL=C date -u -d '+2 sec' '+%a, %d %b %Y %H:%M:%S GMT')
 scenario "$(jq -nc --arg w "$when" '[{reply: "status", status: 429, retry_after: $w}, {reply: "verdict", decision: "allow", reason: "after a dated Retry-After"}]')"
-expert rldate --provider openai --model fake-openai
+expert rldate --provider openai --model fake-openai --claim 0
 esc_get "$id"
-check "429 with Retry-After as an HTTP date, then a verdict: it decides" \
+check "429 with Retry-After as an HTTP date, then a verdict: it decides (--claim 0: a plain poll)" \
   '[ "$erc" = 0 ] && jq -e ".attempts == 2" <<<"$EOUT" >/dev/null && jq -e ".state == \"decided\" and .decision == \"allow\"" <<<"$body" >/dev/null && grep -qE "rate limited \(429\): retrying after (0|1000|2000) ms" "$T/rldate.log"'
 
 escalate "dbmigrate up 500"
@@ -237,6 +246,60 @@ LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$BT" timeout 60 "$LH" expert llm --provi
   --model m --once >"$T/builder.out" 2>"$T/builder.log"
 erc=$?
 check "a builder token is refused by the bridge (exit 2)" '[ "$erc" = 2 ]'
+for bad in abc -1 3601 1.5 ""; do
+  expert "badclaim" --provider openai --model m --claim "$bad"
+  check "--claim '$bad' is refused (exit 2, named)" '[ "$erc" = 2 ] && grep -q "^lighthouse expert llm: --claim .*0 (off) to 3600" "$T/badclaim.log"'
+done
+
+# --- claims: a pool of two experts and one quorum-1 escalation -------------------------
+# Experts A and B (tokens of their own: claims are keyed by the agent) run with --claim
+# 600. The escalation is handed to one of them, which claims it and asks its model; the
+# model's answer is malformed, so the escalation stays pending, claimed. Then a third
+# expert's claiming poll (wait=0) must get nothing, while a plain poll still lists it. The
+# probe comes first and the count of model requests after it, so an expert that ignores
+# --claim fails either way: the escalation is unclaimed at the probe, or the other expert
+# asked (and decided it) before the probe.
+PTA=$(token llm-pa expert); PTB=$(token llm-pb expert); PTC=$(token llm-pc expert)
+pool_expert() { # NAME TOKEN ARGS...: a running expert (no --once); sets XPID
+  local name=$1 tok=$2; shift 2
+  LIGHTHOUSE_URL="$URL" LIGHTHOUSE_TOKEN="$tok" "$LH" expert llm --provider openai --endpoint "$LLM" \
+    --model fake-openai --api-key-file "$T/api.key" "$@" >"$T/$name.out" 2>"$T/$name.log" &
+  XPID=$!
+}
+scenario '[{"reply":"text","text":"not a verdict"},{"reply":"verdict","decision":"deny","reason":"a second expert asked"}]'
+before=$(nreq)
+pool_expert poolA "$PTA" --capabilities pool --claim 600; PA=$XPID
+pool_expert poolB "$PTB" --capabilities pool --claim 600; PB=$XPID
+wait_for '{ grep -q "registered at" "$T/poolA.log" || ! kill -0 $PA; } 2>/dev/null && { grep -q "registered at" "$T/poolB.log" || ! kill -0 $PB; } 2>/dev/null'
+escalate "dbvacuum pool"
+id=$ESC
+wait_for '[ -s "$T/poolA.out" ] || [ -s "$T/poolB.out" ] || ! kill -0 $PA 2>/dev/null || ! kill -0 $PB 2>/dev/null'
+post_json /v1/experts/register "$PTC" '{"capabilities":["pool"]}'
+req GET "/v1/escalations?state=pending&wait=0&claim=600" "$PTC"
+check "a pool (--claim): the expert handed the escalation holds it, a third expert's claiming poll gets nothing" \
+  '[ "$code" = 200 ] && jq -e ".escalations == []" <<<"$body" >/dev/null'
+req GET "/v1/escalations?state=pending&wait=0" "$PTC"
+check "... while a plain poll still lists it, pending" \
+  '[ "$code" = 200 ] && jq -e --arg id "$id" "any(.escalations[]; .id == \$id)" <<<"$body" >/dev/null'
+check "a pool (--claim): one model request for the quorum-1 escalation, from one expert; the other got nothing" \
+  '[ $(( $(nreq) - before )) = 1 ] && [ "$(cat "$T/poolA.out" "$T/poolB.out" | wc -l)" = 1 ] && jq -e --arg id "$id" ".escalation == \$id and .why == \"malformed\"" "$T/poolA.out" "$T/poolB.out" >/dev/null'
+kill -TERM "$PA" "$PB"
+wait "$PA"; ra=$?
+wait "$PB"; rb=$?
+check "the pool's experts stop on SIGTERM (exit 0)" '[ "$ra" = 0 ] && [ "$rb" = 0 ]'
+
+# An escalation handed again after its claim lapsed (--claim 2) is asked about again:
+# the first answer is malformed, the claim lapses, the bridge offers it again, and the
+# expert asks again and decides it. (The lease only paces it; the checks wait on events.)
+scenario '[{"reply":"text","text":"not a verdict either"},{"reply":"verdict","decision":"allow","reason":"asked again after the claim lapsed"}]'
+before=$(nreq)
+pool_expert relapse "$PTA" --capabilities relapse --claim 2; PD=$XPID
+escalate "dbvacuum relapse"
+id=$ESC
+wait_for 'esc_get "$id"; jq -e ".state != \"pending\"" <<<"$body" >/dev/null 2>&1 || ! kill -0 $PD 2>/dev/null'
+check "a lapsed claim handed again is asked about again: no verdict, then the verdict decides it" \
+  'jq -e ".state == \"decided\" and .decision == \"allow\" and .verdicts[0].expert == \"llm-pa\"" <<<"$body" >/dev/null && [ $(( $(nreq) - before )) = 2 ] && jq -se --arg id "$id" "length == 2 and all(.[]; .escalation == \$id) and .[0].outcome == \"no_verdict\" and .[1].outcome == \"verdict\"" "$T/relapse.out" >/dev/null'
+kill -TERM "$PD"; wait "$PD"
 
 term_wait "$PID"
 "$LH" events verify --data "$DATA" >"$T/verify.out" 2>&1

@@ -122,6 +122,13 @@ static int buildEscList(json_t *args, const lh_mcp_env *env, call *c, char *msg,
     c->wait_s = (int)num(args, "wait", 0);
     if (c->wait_s > 0) queryInt(c, "wait", c->wait_s);
     if (has(args, "limit")) queryInt(c, "limit", num(args, "limit", 0));
+    if (has(args, "claim")) {
+        if (has(args, "state") && strcmp(str(args, "state"), "pending")) {
+            snprintf(msg, msglen, "claim goes with state pending (a claim is on work still to do)");
+            return -1;
+        }
+        queryInt(c, "claim", num(args, "claim", 0));
+    }
     return 0;
 }
 
@@ -214,11 +221,15 @@ static const lh_mcp_tool tools[] = {
      0, buildValidate},
     {"escalations_list", "List escalations",
      "Escalations for experts to decide (expert and admin tokens). For an expert and state pending: those it has "
-     "the capabilities for and has not voted on. With wait, the call returns as soon as one is pending.",
+     "the capabilities for and has not voted on. With wait, the call returns as soon as one is pending. With "
+     "claim (a pool of experts sharing the work), only those that still need an expert, each claimed for this "
+     "caller for that many seconds or until its verdict: other claiming calls are not given it meanwhile.",
      "{\"type\":\"object\",\"properties\":{"
      "\"state\":{\"type\":\"string\",\"enum\":[\"pending\",\"decided\",\"expired\",\"all\"],\"description\":\"default pending\"},"
      WAIT_PROP(60, "seconds to wait for a pending escalation (a long-poll)") ","
-     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000}"
+     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000},"
+     "\"claim\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":3600,\"description\":\"seconds to claim each "
+     "escalation returned (state pending only); ask with limit 1 to claim one at a time\"}"
      "},\"additionalProperties\":false}",
      1, buildEscList},
     {"escalation_get", "Get an escalation",

@@ -27,6 +27,7 @@ BUILDER=$(token builder-1 builder)
 BUILDER2=$(token builder-2 builder)
 BUILDER3=$(token builder-3 builder)
 EXPERT=$(token expert-1 expert)
+EXPERT2=$(token expert-2 expert)
 ADMIN=$(token admin-1 admin)
 
 # ---- 1. stdio, raw -----------------------------------------------------------------------
@@ -211,7 +212,7 @@ if [ -n "$why" ]; then
   exit 0
 fi
 
-MCP_BUILDER=$BUILDER MCP_BUILDER2=$BUILDER2 MCP_BUILDER3=$BUILDER3 MCP_EXPERT=$EXPERT MCP_ADMIN=$ADMIN \
+MCP_BUILDER=$BUILDER MCP_BUILDER2=$BUILDER2 MCP_BUILDER3=$BUILDER3 MCP_EXPERT=$EXPERT MCP_EXPERT2=$EXPERT2 MCP_ADMIN=$ADMIN \
   node "$NODEDIR/stdio_client.mjs" "$LH" "$URL" >"$T/sdk.out" 2>&1
 rc=$?
 while IFS= read -r line; do

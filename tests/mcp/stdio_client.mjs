@@ -1,7 +1,7 @@
 // stdio_client.mjs — the official MCP TypeScript SDK's client against `lighthouse mcp` on stdio
 // (StdioClientTransport), with a real bridge behind it. Run by tests/integration/mcp.sh:
 //   node stdio_client.mjs LIGHTHOUSE_BIN BRIDGE_URL   (tokens in the environment: MCP_BUILDER,
-//   MCP_BUILDER2, MCP_BUILDER3, MCP_EXPERT, MCP_ADMIN)
+//   MCP_BUILDER2, MCP_BUILDER3, MCP_EXPERT, MCP_EXPERT2, MCP_ADMIN)
 // Prints one line per check: "ok - what", "not ok - what" or "ok - what # SKIP why".
 // The escalation and elicitation tools need their routes in the bridge (branches esc and
 // elicit); while a route answers "no route", those checks skip and say so.
@@ -123,6 +123,7 @@ async function escalations(builder, expert) {
   r = await expert.callTool({ name: 'escalations_list', arguments: { state: 'pending', wait: 5 } });
   check('escalations_list: the expert sees it pending', !r.isError &&
         (r.structuredContent?.escalations || []).some((e) => e.id === id), JSON.stringify(r).slice(0, 400));
+  await claims(expert, id);
   r = await expert.callTool({ name: 'escalation_get', arguments: { id } });
   check('escalation_get: pending, with the request\'s context', !r.isError && r.structuredContent?.state === 'pending' &&
         r.structuredContent?.context, JSON.stringify(r).slice(0, 400));
@@ -138,6 +139,36 @@ async function escalations(builder, expert) {
         r.structuredContent?.decision === 'deny', JSON.stringify(r).slice(0, 400));
   r = await expert.callTool({ name: 'escalation_get', arguments: { id: '../v1/status' } });
   check('escalation_get with an id that is a path: refused before any request', r.isError === true && /id must be/.test(text(r)), text(r));
+}
+
+// escalations_list with claim (a pool of experts): expert-1 claims the pending escalation id
+// (quorum 1), so expert-2's claiming call is not given it while its plain call still lists it;
+// a claim out of range is a tool error, made before any request.
+async function claims(expert, id) {
+  const has = (r) => (r.structuredContent?.escalations || []).some((e) => e.id === id);
+  let r = await expert.callTool({ name: 'escalations_list', arguments: { claim: 600 } });
+  check('escalations_list with claim: the expert is given the escalation and claims it', !r.isError && has(r),
+        JSON.stringify(r).slice(0, 400));
+  const reg = await fetch(`${bridgeUrl}/v1/experts/register`, { method: 'POST',
+    headers: { Authorization: `Bearer ${env.MCP_EXPERT2}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ capabilities: ['database'] }) });
+  check('a second expert registered with capability database', reg.status === 200, await reg.text());
+  const expert2 = await connect(env.MCP_EXPERT2, 'expert-2');
+  r = await expert2.callTool({ name: 'escalations_list', arguments: { claim: 600, wait: 0 } });
+  check('escalations_list with claim as a second expert: not given the escalation the first claimed',
+        !r.isError && Array.isArray(r.structuredContent?.escalations) && !has(r), JSON.stringify(r).slice(0, 400));
+  r = await expert2.callTool({ name: 'escalations_list', arguments: {} });
+  check('escalations_list without claim as the second expert: it is listed, pending', !r.isError && has(r),
+        JSON.stringify(r).slice(0, 400));
+  for (const claim of [0, 3601]) {
+    r = await expert2.callTool({ name: 'escalations_list', arguments: { claim } });
+    check(`escalations_list with claim ${claim}: a tool error that names the range`,
+          r.isError === true && /argument claim must be 1 to 3600/.test(text(r)), text(r));
+  }
+  r = await expert2.callTool({ name: 'escalations_list', arguments: { state: 'decided', claim: 60 } });
+  check('escalations_list with claim and state decided: a tool error', r.isError === true &&
+        /claim goes with state pending/.test(text(r)), text(r));
+  await expert2.close();
 }
 
 async function elicitations(builder) {

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # escalation_ab.sh — issue 13: is the fast path slowed by escalation traffic? One bridge
 # (escalations routed to experts: the default policy with settings.escalation), and
-# `lighthouse load` run against it in pairs, alternated (A B, then B A, ...) so the
-# machine's noise and drift fall on both alike:
+# `lighthouse load` run against it in rounds of three runs, in an order that turns from
+# round to round (A B C, B C A, C A B, A C B, ...) so the machine's noise and drift fall
+# on each kind alike:
 #   A  the fleet alone: escalations are answered `escalate` at once, nobody waits;
 #   B  the same fleet with simulated experts (--expert-token): escalations wait for their
 #      verdicts (the scenario table's think times, scaled by BENCH_AB_SPEED, and its 90%
-#      availability; docs/load.md). Each expert works its escalations concurrently.
+#      availability; docs/load.md). Each expert works its escalations concurrently;
+#   C  the fleet alone again: the control. C/A is what this machine's own spread gives
+#      between two runs of the same thing, so a B/A is read against it.
 # Each agent has a token of its own (--data: minted by the run, revoked after it): with a
 # few shared tokens, agents of one name asking the same question join one escalation, and
 # when its expert is unavailable all of them wait out --expert-wait (a quarter of B's
 # escalations answered `escalate` instead of the 10% the availability gives).
 # The fast path is the allow and deny replies experts did not decide. Three figures of it
-# per run, each compared B/A within a pair:
+# per run, each compared B/A and C/A within a round:
 #   client  its p99 as the agents saw it (`lighthouse load`'s fast_path, from the scheduled
 #           time): it includes the generator's own scheduling on the same 2 CPUs;
 #   server  its p99 in the bridge, arrival to reply (lighthouse_bridge_fast_path_duration_
@@ -33,9 +36,13 @@
 # the others (taskset; BENCH_AB_PIN=0 to share them all): the experts are other machines in
 # a real fleet, and on two shared CPUs their threads' own work in B took CPU time from the
 # bridge's fast path, which the server p99 then counted as the bridge's (docs/load.md).
-# The end prints the median of the per-pair ratios and their range, and the verdict.
-# Never fails on time.
-# Environment: BENCH_DURATION (s per run, default 20), BENCH_AB_PAIRS (default 5),
+# The end prints the median of the per-round ratios B/A and C/A and their range, the pooled
+# quantiles of each kind, and the verdict on the server p99: SLOWER when B's runs lie above
+# the fleet-alone runs' (A and C) beyond chance (a one-sided rank test, p < 0.05) by more
+# than 10% (median against median); UNCHANGED when not, and B's median and pooled p99 are
+# each within 10% of the alone runs'; UNDECIDED between (the runs spread too widely to
+# tell: more rounds). Never fails on time.
+# Environment: BENCH_DURATION (s per run, default 20), BENCH_AB_PAIRS (rounds, default 5),
 # BENCH_AB_AGENTS (default 1000), BENCH_AB_RATE (req/s, default 500), BENCH_AB_EXPERTS
 # (default 16), BENCH_AB_SPEED (think time factor, default 0.1), BENCH_AB_STORE (tmpfs, the
 # default: the store in /dev/shm, so the disk's fsync, which other work on a shared machine
@@ -51,7 +58,7 @@ AGENTS=${BENCH_AB_AGENTS:-1000}
 RATE=${BENCH_AB_RATE:-500}
 STORE=${BENCH_AB_STORE:-tmpfs}
 PIN=${BENCH_AB_PIN:-1}
-export BENCH_DIR; BENCH_DIR=$(cd "$(dirname "$0")" && pwd)   # hist_quantile.py
+export BENCH_DIR; BENCH_DIR=$(cd "$(dirname "$0")" && pwd)   # ab_stats.py
 bench_setup escalation_ab jq python3 curl
 NCPU=$(nproc)
 LOADPIN=()
@@ -74,7 +81,7 @@ unset LIGHTHOUSE_POLICY
 XT=""
 for i in $(seq "$EXPERTS"); do XT="$XT,$("$LH" token create --agent "sim-expert-$i" --role expert --data "$DATA" 2>/dev/null)"; done
 XT=${XT#,}
-echo "bridge $URL (pid $BPID, store on $STORE); $AGENTS agents at $RATE req/s for ${DUR}s per run, $PAIRS pairs; $EXPERTS simulated experts in B (think time x$SPEED); $NCPU CPUs$([ "$PIN" = 1 ] && echo ": the bridge on CPU 0, the load on 1-$((NCPU - 1))")"
+echo "bridge $URL (pid $BPID, store on $STORE); $AGENTS agents at $RATE req/s for ${DUR}s per run, $PAIRS rounds of A B C; $EXPERTS simulated experts in B (think time x$SPEED); $NCPU CPUs$([ "$PIN" = 1 ] && echo ": the bridge on CPU 0, the load on 1-$((NCPU - 1))")"
 
 # The bridge's side of a run: /metrics and its CPU (process, and the escalations' timer
 # thread), before or after.
@@ -94,7 +101,7 @@ run() { # NAME [flags...]
   python3 - "$T" "$name" "$(getconf CLK_TCK)" <<'P'
 import json, math, os, re, sys
 sys.path.insert(0, os.environ["BENCH_DIR"])
-from hist_quantile import quantile_ms
+from ab_stats import quantile_ms
 T, name, tck = sys.argv[1], sys.argv[2], float(sys.argv[3])
 rep = json.load(open(f"{T}/{name}.json"))
 def prom(path):
@@ -143,23 +150,34 @@ print(f"  {name}: fast path {row['n']} replies; client p50 {f(row['p50'])} p99 {
 P
 }
 
+# A warm-up run first, not counted: the first run after the bridge starts pays for its
+# caches, allocator arenas and connections (its p99 was 16 ms where the next runs' were 1
+# to 2 ms, and it alone moved the pooled A p99 from 1.8 to 7.2 ms).
+WARM=$((DUR < 10 ? DUR : 10))
+"${LOADPIN[@]}" "$LH" load --data "$DATA" --target "$URL" --no-history --quiet --seed 2 --duration "$WARM" --agents "$AGENTS" \
+  --rate "$RATE" --peak 1 --burst-probability 0 --network-errors 0 >/dev/null 2>"$T/load.err"
+echo "warm-up run of ${WARM}s done, not counted (lighthouse load exit $?)"
+
+# Each round runs A, B and C (a second A: the control) in an order that turns from round
+# to round, so drift within a round falls on each kind alike.
+ORDERS=("A B C" "B C A" "C A B" "A C B" "C B A" "B A C")
 for p in $(seq "$PAIRS"); do
-  echo "pair $p:"
-  if [ $((p % 2)) = 1 ]; then order="A B"; else order="B A"; fi
-  for k in $order; do
-    if [ "$k" = A ]; then run "A$p" || continue 2
-    else run "B$p" --expert-token "$XT" --expert-wait 5 --expert-speed "$SPEED" || continue 2; fi
+  echo "round $p:"
+  for k in ${ORDERS[$(((p - 1) % 6))]}; do
+    if [ "$k" = B ]; then run "B$p" --expert-token "$XT" --expert-wait 5 --expert-speed "$SPEED" || continue 2
+    else run "$k$p" || continue 2; fi
   done
   python3 - "$T" "$p" <<'P'
 import json, sys
 T, p = sys.argv[1], sys.argv[2]
-a, b = (json.load(open(f"{T}/{k}{p}.row")) for k in "AB")
-r = lambda k: (b[k] / a[k]) if a.get(k) and b.get(k) is not None else None
-json.dump({k: r(k) for k in ("p99", "sp99", "cpu_us", "hcpu_us", "p50", "sp50")}, open(f"{T}/pair{p}.ratio", "w"))
+a, b, c = (json.load(open(f"{T}/{k}{p}.row")) for k in "ABC")
+r = lambda x, k: (x[k] / a[k]) if a.get(k) and x.get(k) is not None else None
+keys = ("p99", "sp99", "cpu_us", "hcpu_us", "p50", "sp50")
+json.dump({"B": {k: r(b, k) for k in keys}, "C": {k: r(c, k) for k in keys}}, open(f"{T}/round{p}.ratio", "w"))
 f = lambda v: "n/a" if v is None else f"{v:.2f}"
-print(f"  B/A: client p99 {f(r('p99'))}, server p99 {f(r('sp99'))}, CPU per decision {f(r('cpu_us'))}, "
-      f"handlers' CPU per fast-path decision {f(r('hcpu_us'))} "
-      f"(p50: client {f(r('p50'))}, server {f(r('sp50'))})")
+for x, label in ((b, "B/A"), (c, "C/A (control)")):
+    print(f"  {label}: client p99 {f(r(x, 'p99'))}, server p99 {f(r(x, 'sp99'))}, CPU per decision {f(r(x, 'cpu_us'))}, "
+          f"handlers' CPU per fast-path decision {f(r(x, 'hcpu_us'))} (p50: client {f(r(x, 'p50'))}, server {f(r(x, 'sp50'))})")
 P
 done
 
@@ -167,43 +185,59 @@ echo "took ${SECONDS}s"
 python3 - "$T" "$PAIRS" <<'P'
 import glob, json, math, os, statistics, sys
 sys.path.insert(0, os.environ["BENCH_DIR"])
-from hist_quantile import quantile_ms
+from ab_stats import quantile_ms, rank_greater
 T, n = sys.argv[1], int(sys.argv[2])
-rs = [json.load(open(f)) for f in sorted(glob.glob(f"{T}/pair*.ratio"))]
-# Pooled: every run of a kind's fast-path histogram summed (the runs alternate, so the
-# machine's drift falls on both kinds), and its quantiles: the p99 of ~46,000 replies
-# per kind at the defaults, where one run's rests on ~90.
-def pooled(kind):
+rs = [json.load(open(f)) for f in sorted(glob.glob(f"{T}/round*.ratio"))]
+rows = {k: [json.load(open(f)) for f in sorted(glob.glob(f"{T}/{k}[0-9]*.row"))] for k in "ABC"}
+# Pooled: every run of a kind's fast-path histogram summed, and its quantiles: the p99 of
+# ~46,000 replies per kind at the defaults, where one run's rests on ~90.
+def pooled(kinds):
     tot = {}
-    for f in glob.glob(f"{T}/{kind}[0-9]*.row"):
-        for le, c in json.load(open(f)).get("buckets", []):
+    for row in (r for k in kinds for r in rows[k]):
+        for le, c in row.get("buckets", []):
             tot[le] = tot.get(le, 0) + c
     cum = sorted((math.inf if le == "inf" else le, c) for le, c in tot.items())
     return tuple(quantile_ms(cum, p) for p in (.5, .99, .999)) + ((cum[-1][1] if cum else 0),)
-pa, pb = pooled("A"), pooled("B")
-def summ(k):
-    v = sorted(x[k] for x in rs if x.get(k) is not None)
+def summ(kind, k):
+    v = sorted(x[kind][k] for x in rs if x[kind].get(k) is not None)
     return (statistics.median(v), v[0], v[-1], len(v)) if v else None
-print(f"summary over {len(rs)} of {n} pairs, B/A (median, range):")
-out = {}
+fmt = lambda s: "n/a" if not s else f"{s[0]:.2f} ({s[1]:.2f}-{s[2]:.2f})"
+print(f"summary over {len(rs)} of {n} rounds, median (range) of the ratios to the round's A; B has experts, "
+      f"C is the control (the fleet alone again):")
 for k, label in (("p99", "client p99 (agents' view)"), ("sp99", "server p99 (the bridge's)"),
                  ("cpu_us", "bridge CPU per decision, escalation handlers' CPU taken out"),
                  ("hcpu_us", "handlers' CPU per fast-path decision (sampled)"), ("p50", "client p50"),
                  ("sp50", "server p50")):
-    s = summ(k)
-    out[k] = s
-    print(f"  {label}: " + ("n/a" if not s else f"{s[0]:.2f} ({s[1]:.2f}-{s[2]:.2f}, {s[3]} pairs)"))
-if pa[1] and pb[1]:
-    print(f"  pooled server latency, A {int(pa[3])} / B {int(pb[3])} replies: p50 {pa[0]:.3f} / {pb[0]:.3f} ms, "
-          f"p99 {pa[1]:.3f} / {pb[1]:.3f} ms (B/A {pb[1] / pa[1]:.2f}), p99.9 {pa[2]:.3f} / {pb[2]:.3f} ms")
-sp, hc, cp = out.get("sp99"), out.get("hcpu_us"), out.get("p99")
-if not sp or not hc:
-    print("verdict: no data")
-else:
-    same = sp[0] <= 1.25 and hc[0] <= 1.10
-    print(f"verdict: the fast path is {'UNCHANGED' if same else 'SLOWER'} with escalation traffic: in the bridge, "
-          f"its p99 B/A median {sp[0]:.2f} (range {sp[1]:.2f}-{sp[2]:.2f}) and its CPU per decision B/A median "
-          f"{hc[0]:.2f} (range {hc[1]:.2f}-{hc[2]:.2f}); unchanged means medians of at most 1.25 and 1.10. "
-          f"As the agents saw it (the generator and the experts on the same CPUs): p99 B/A median "
-          + (f"{cp[0]:.2f} (range {cp[1]:.2f}-{cp[2]:.2f})" if cp else "n/a"))
+    print(f"  {label}: B/A {fmt(summ('B', k))}; C/A {fmt(summ('C', k))}")
+pa, pb, pc, pal = pooled("A"), pooled("B"), pooled("C"), pooled("AC")
+if pa[1] and pb[1] and pc[1]:
+    print(f"  pooled server latency, A {int(pa[3])} / B {int(pb[3])} / C {int(pc[3])} replies: p50 {pa[0]:.3f} / "
+          f"{pb[0]:.3f} / {pc[0]:.3f} ms, p99 {pa[1]:.3f} / {pb[1]:.3f} / {pc[1]:.3f} ms (B/A {pb[1] / pa[1]:.2f}, "
+          f"C/A {pc[1] / pa[1]:.2f}), p99.9 {pa[2]:.3f} / {pb[2]:.3f} / {pc[2]:.3f} ms; B against A and C pooled: "
+          f"p99 {pb[1]:.3f} / {pal[1]:.3f} ms ({pb[1] / pal[1]:.2f})")
+# The verdict: are B's runs slower than the fleet-alone runs (A and C)? A one-sided rank
+# test (Mann-Whitney, exact: every way of choosing which runs are B's) on each run's server
+# p99 and on its handlers' CPU per fast-path decision. With 5 rounds the 5 B runs against
+# 10 alone runs; all 5 B above all 10 has p = 1/3003. A run's p99 rests on ~90 replies, so
+# the rank test asks whether B's runs are above the alone runs more often than chance.
+def ranktest(k):
+    alone = [r[k] for r in rows["A"] + rows["C"] if r.get(k) is not None]
+    b = [r[k] for r in rows["B"] if r.get(k) is not None]
+    if len(b) < 3 or len(alone) < 3: return None
+    return rank_greater(b, alone), statistics.median(b) / statistics.median(alone), len(b), len(alone)
+verdict = "none: the rank test needs at least 3 rounds"
+t_sp, t_hc = ranktest("sp99"), ranktest("hcpu_us")
+for t, label in ((t_sp, "server p99"), (t_hc, "handlers' CPU per fast-path decision")):
+    if t: print(f"  {label}: B's {t[2]} runs against {t[3]} alone: median B / median alone {t[1]:.2f}, "
+                f"one-sided rank test p = {t[0]:.3f}")
+if t_sp:
+    ratio, pooled_ratio = t_sp[1], (pb[1] / pal[1] if pb[1] and pal[1] else None)
+    if t_sp[0] < 0.05 and ratio > 1.10: word = "SLOWER"
+    elif ratio <= 1.10 and pooled_ratio is not None and pooled_ratio <= 1.10: word = "UNCHANGED"
+    else: word = "UNDECIDED (not shown slower, but the runs spread too widely to call it unchanged: more rounds)"
+    verdict = (f"the fast path is {word} with escalation traffic. In the bridge, B's p99 against the fleet-alone "
+               f"runs': rank test p = {t_sp[0]:.3f}, median ratio {ratio:.2f}, pooled ratio "
+               + ("n/a" if pooled_ratio is None else f"{pooled_ratio:.2f}")
+               + ". Slower: p < 0.05 and a median ratio over 1.10; unchanged: both ratios at most 1.10")
+print("verdict: " + verdict)
 P

@@ -36,6 +36,7 @@
 # the others (taskset; BENCH_AB_PIN=0 to share them all): the experts are other machines in
 # a real fleet, and on two shared CPUs their threads' own work in B took CPU time from the
 # bridge's fast path, which the server p99 then counted as the bridge's (docs/load.md).
+# The experts' requests go to the bridge's experts' listener (BENCH_AB_EXPERT_LISTEN).
 # The end prints the median of the per-round ratios B/A and C/A and their range, the pooled
 # quantiles of each kind, and the verdict on the server p99: SLOWER when B's runs lie above
 # the fleet-alone runs' (A and C) beyond chance (a one-sided rank test, p < 0.05) by more
@@ -47,7 +48,10 @@
 # (default 16), BENCH_AB_SPEED (think time factor, default 0.1), BENCH_AB_STORE (tmpfs, the
 # default: the store in /dev/shm, so the disk's fsync, which other work on a shared machine
 # makes erratic, is out of the figures; not durable, a comparison only; or disk),
-# BENCH_AB_PIN (1, the default: the bridge on CPU 0, the load on the others; 0: no pinning).
+# BENCH_AB_PIN (1, the default: the bridge on CPU 0, the load on the others; 0: no pinning),
+# BENCH_AB_EXPERT_LISTEN (1, the default: the bridge has an experts' listener, serve
+# --expert-listen, whose threads run at nice 19, and B's simulated experts talk to it
+# (load --expert-target); 0: they share the main address and its workers).
 set -u
 source "$(dirname "$0")/bench_lib.bash"
 DUR=${BENCH_DURATION:-20}
@@ -58,6 +62,7 @@ AGENTS=${BENCH_AB_AGENTS:-1000}
 RATE=${BENCH_AB_RATE:-500}
 STORE=${BENCH_AB_STORE:-tmpfs}
 PIN=${BENCH_AB_PIN:-1}
+XLISTEN=${BENCH_AB_EXPERT_LISTEN:-1}
 export BENCH_DIR; BENCH_DIR=$(cd "$(dirname "$0")" && pwd)   # ab_stats.py
 bench_setup escalation_ab jq python3 curl
 NCPU=$(nproc)
@@ -74,14 +79,21 @@ if [ "$STORE" = tmpfs ]; then
   DATA=$(mktemp -d -p /dev/shm lh-escab.XXXXXX)/data; BDIRS="$BDIRS ${DATA%/data}"
 fi
 export LIGHTHOUSE_POLICY="$T/policy.yaml"
+[ "$XLISTEN" = 1 ] && export LIGHTHOUSE_EXPERT_LISTEN=127.0.0.1:0
 bench_start_bridge esc-ab "$DATA"
-unset LIGHTHOUSE_POLICY
+unset LIGHTHOUSE_POLICY LIGHTHOUSE_EXPERT_LISTEN
+XTARGET=()
+if [ "$XLISTEN" = 1 ]; then
+  XURL=$(grep -o "experts' listener .*http://[0-9.:]*" "$T/esc-ab.out" | grep -o 'http://[0-9.:]*')
+  [ -n "$XURL" ] || { echo "the bridge names no experts' listener"; exit 1; }
+  XTARGET=(--expert-target "$XURL")
+fi
 # every thread of the bridge (those it starts later inherit it)
 [ "$PIN" = 1 ] && { taskset -a -pc 0 "$BPID" >/dev/null || PIN=0; }
 XT=""
 for i in $(seq "$EXPERTS"); do XT="$XT,$("$LH" token create --agent "sim-expert-$i" --role expert --data "$DATA" 2>/dev/null)"; done
 XT=${XT#,}
-echo "bridge $URL (pid $BPID, store on $STORE); $AGENTS agents at $RATE req/s for ${DUR}s per run, $PAIRS rounds of A B C; $EXPERTS simulated experts in B (think time x$SPEED); $NCPU CPUs$([ "$PIN" = 1 ] && echo ": the bridge on CPU 0, the load on 1-$((NCPU - 1))")"
+echo "bridge $URL (pid $BPID, store on $STORE); $AGENTS agents at $RATE req/s for ${DUR}s per run, $PAIRS rounds of A B C; $EXPERTS simulated experts in B (think time x$SPEED); $NCPU CPUs$([ "$PIN" = 1 ] && echo ": the bridge on CPU 0, the load on 1-$((NCPU - 1))"); the experts $([ "$XLISTEN" = 1 ] && echo "on the bridge's experts' listener $XURL (nice 19)" || echo "on its main address")"
 
 # The bridge's side of a run: /metrics and its CPU (process, and the escalations' timer
 # thread), before or after.
@@ -164,7 +176,7 @@ ORDERS=("A B C" "B C A" "C A B" "A C B" "C B A" "B A C")
 for p in $(seq "$PAIRS"); do
   echo "round $p:"
   for k in ${ORDERS[$(((p - 1) % 6))]}; do
-    if [ "$k" = B ]; then run "B$p" --expert-token "$XT" --expert-wait 5 --expert-speed "$SPEED" || continue 2
+    if [ "$k" = B ]; then run "B$p" --expert-token "$XT" --expert-wait 5 --expert-speed "$SPEED" "${XTARGET[@]}" || continue 2
     else run "$k$p" || continue 2; fi
   done
   python3 - "$T" "$p" <<'P'

@@ -22,6 +22,8 @@
 
 typedef struct lh_bridge_config {
     char listen[LH_BRIDGE_PATH_MAX];   /* "HOST:PORT" or "unix:/path" */
+    char expert_listen[LH_BRIDGE_PATH_MAX];   /* a second listener served at the lowest
+                                                 priority, for experts ("": none) */
     char data[LH_BRIDGE_PATH_MAX];     /* data directory (store, token key) */
     char policy[LH_BRIDGE_PATH_MAX];   /* policy file; "" = built-in default */
     char store[16];                    /* "sqlite" | "postgres" */
@@ -71,6 +73,8 @@ typedef struct lh_bridge lh_bridge;
 lh_bridge *lh_bridge_start(const lh_bridge_config *c, char *err, size_t errlen);
 /* The address actually bound ("127.0.0.1:8765", "unix:/run/x.sock"). */
 const char *lh_bridge_address(const lh_bridge *b);
+/* The experts' listener's address ("HOST:PORT" or "unix:/path"), or NULL without one. */
+const char *lh_bridge_expert_address(const lh_bridge *b);
 /* Wait for signals: SIGHUP reloads the policy; SIGTERM/SIGINT drain and stop.
  * Returns 0 after a clean stop (store flushed, system.stopped recorded). */
 int lh_bridge_wait(lh_bridge *b);

@@ -90,12 +90,21 @@ typedef struct lh_esc_wait {
 
 /* The bridge: its configuration and one handle per module. Each handle's state is the
  * module's own; what is here is set at the start and read-only after it. */
+unsigned lh_bridge_connections(lh_bridge *b);   /* open on both listeners */
+
 struct lh_bridge {
     lh_bridge_config cfg;
     struct MHD_Daemon *d;
     int listen_fd;
     char address[LH_BRIDGE_PATH_MAX + 8];
     char unix_path[LH_BRIDGE_PATH_MAX];
+    /* The experts' listener (expert_listen; server.c): its own daemon and threads, which
+     * run at the lowest priority, so the experts' requests cannot take the CPU from the
+     * fast path's. dx is NULL without one. */
+    struct MHD_Daemon *dx;
+    int expert_fd;
+    char expert_address[LH_BRIDGE_PATH_MAX + 8];
+    char expert_unix_path[LH_BRIDGE_PATH_MAX];
 
     lh_store *store;
     int postgres;

@@ -121,6 +121,7 @@ bad:
 
 int lh_bridge_config_set(lh_bridge_config *c, const char *key, const char *v, char *err, size_t errlen) {
     if (!strcmp(key, "listen")) return setStr(c->listen, sizeof(c->listen), key, v, err, errlen);
+    if (!strcmp(key, "expert_listen")) return setStr(c->expert_listen, sizeof(c->expert_listen), key, v, err, errlen);
     if (!strcmp(key, "data")) return setStr(c->data, sizeof(c->data), key, v, err, errlen);
     if (!strcmp(key, "policy")) return setStr(c->policy, sizeof(c->policy), key, v, err, errlen);
     if (!strcmp(key, "pg")) return setStr(c->pg, sizeof(c->pg), key, v, err, errlen);
@@ -227,6 +228,7 @@ out:
 
 static const struct { const char *env, *key; } envMap[] = {
     {"LIGHTHOUSE_LISTEN", "listen"},       {"LIGHTHOUSE_DATA", "data"},
+    {"LIGHTHOUSE_EXPERT_LISTEN", "expert_listen"},
     {"LIGHTHOUSE_POLICY", "policy"},       {"LIGHTHOUSE_STORE", "store"},
     {"LIGHTHOUSE_PG", "pg"},               {"LIGHTHOUSE_WORKERS", "workers"},
     {"LIGHTHOUSE_MAX_CONNECTIONS", "max_connections"},

@@ -532,7 +532,6 @@ enum MHD_Result lh_route_status(lh_bridge *b, struct MHD_Connection *c, lh_req *
     lh_engines_revision(b->engines, rev, sizeof(rev));
     lh_store_stats st;
     int sok = lh_store_stats_get(b->store, &st, err, sizeof(err)) == 0;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(b->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     json_t *store = sok ? json_pack("{s:s,s:b,s:I,s:I,s:I}", "backend", st.backend, "appending",
                                     lh_appender_store_ok(b->appender), "head_seq", (json_int_t)st.head_seq, "events",
                                     (json_int_t)st.events, "bytes", (json_int_t)st.bytes)
@@ -540,7 +539,7 @@ enum MHD_Result lh_route_status(lh_bridge *b, struct MHD_Connection *c, lh_req *
     json_t *out = json_pack("{s:s,s:I,s:s,s:b,s:o,s:i,s:I,s:o}", "version", LH_VERSION, "uptime_s",
                             (json_int_t)((lh_mono_ns() - b->start_ns) / 1000000000ull), "policy_revision", rev,
                             "ready", lh_bridge_ready(b), "store", store,
-                            "connections", di ? (int)di->num_connections : 0, "active_sessions",
+                            "connections", (int)lh_bridge_connections(b), "active_sessions",
                             (json_int_t)lh_sessions_active(b->sessions), "sla", lh_slamon_status_json(b->sla));
     return replyJson(c, r, 200, out);
 }
@@ -551,8 +550,7 @@ enum MHD_Result lh_route_metrics(lh_bridge *b, struct MHD_Connection *c, lh_req 
     lh_engines_revision(b->engines, rev, sizeof(rev));
     x.policy_revision = rev;
     lh_engines_cache_stats(b->engines, &x.cache_hits, &x.cache_lookups);
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(b->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    x.active_connections = di ? di->num_connections : 0;
+    x.active_connections = lh_bridge_connections(b);
     x.active_sessions = lh_sessions_active(b->sessions);
     x.postgres = b->postgres ? lh_appender_store_ok(b->appender) : -1;
     x.start_time = b->start_time;

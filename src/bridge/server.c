@@ -22,6 +22,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -673,8 +675,10 @@ static void mhdLog(void *cls, const char *fmt, va_list ap) {
 /* Listening socket                                                                 */
 /* ------------------------------------------------------------------------------ */
 
-static int openListener(lh_bridge *b, char *err, size_t errlen) {
-    const char *l = b->cfg.listen;
+/* Open the listening socket of l ("HOST:PORT" or "unix:/path"); its address as bound (the
+ * port the kernel picked for :0) goes to address, a unix socket's path to unix_path. */
+static int openListener(const char *l, char address[LH_BRIDGE_PATH_MAX + 8], char unix_path[LH_BRIDGE_PATH_MAX],
+                        char *err, size_t errlen) {
     int fd;
     if (!strncmp(l, "unix:", 5)) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -691,8 +695,8 @@ static int openListener(lh_bridge *b, char *err, size_t errlen) {
             close(fd);
             return -1;
         }
-        snprintf(b->unix_path, sizeof(b->unix_path), "%s", sa.sun_path);
-        snprintf(b->address, sizeof(b->address), "%s", l);
+        snprintf(unix_path, LH_BRIDGE_PATH_MAX, "%s", sa.sun_path);
+        snprintf(address, LH_BRIDGE_PATH_MAX + 8, "%s", l);
         return fd;
     }
     const char *colon = strrchr(l, ':');
@@ -741,12 +745,74 @@ static int openListener(lh_bridge *b, char *err, size_t errlen) {
     char ip[INET6_ADDRSTRLEN];
     if (ss.ss_family == AF_INET) {
         inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-        snprintf(b->address, sizeof(b->address), "%s:%u", ip, ntohs(s4->sin_port));
+        snprintf(address, LH_BRIDGE_PATH_MAX + 8, "%s:%u", ip, ntohs(s4->sin_port));
     } else {
         inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-        snprintf(b->address, sizeof(b->address), "[%s]:%u", ip, ntohs(s6->sin6_port));
+        snprintf(address, LH_BRIDGE_PATH_MAX + 8, "[%s]:%u", ip, ntohs(s6->sin6_port));
     }
     return fd;
+}
+
+/* The experts' listener's threads run at nice 19, set by each on its first connection
+ * (MHD names its threads alike, so they cannot be told apart from outside). Once lowered
+ * it stays so: those threads serve nothing else. A CPU shared with the fast path's
+ * workers then goes to a waking worker at once, and nice 19 never starves the experts
+ * outright (SCHED_IDLE could, on a busy CPU, and their escalations would time out). */
+static _Thread_local int lowered;
+
+static void onExpertConnection(void *cls, struct MHD_Connection *c, void **socket_context,
+                               enum MHD_ConnectionNotificationCode toe) {
+    (void)cls, (void)c, (void)socket_context;
+    if (toe != MHD_CONNECTION_NOTIFY_STARTED || lowered) return;
+    lowered = 1;
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19))
+        fprintf(stderr, "lighthouse serve: the experts' listener could not lower its thread's priority: %s\n",
+                strerror(errno));
+}
+
+/* The experts' listener: its socket is opened with the main one (before system.started,
+ * which names both), its daemon started after the main one's. It serves every route, on
+ * two threads of its own (long-polls and streams are suspended connections, not threads). */
+static int openExpertListener(lh_bridge *b, char *err, size_t errlen) {
+    const lh_bridge_config *cfg = &b->cfg;
+    if (!cfg->expert_listen[0]) return 0;
+    size_t n = strlen(cfg->listen);   /* HOST:0 twice is two ports the kernel picks */
+    if (!strcmp(cfg->expert_listen, cfg->listen) && !(n >= 2 && !strcmp(cfg->listen + n - 2, ":0"))) {
+        snprintf(err, errlen, "expert_listen %s is the same address as listen", cfg->expert_listen);
+        return -1;
+    }
+    b->expert_fd = openListener(cfg->expert_listen, b->expert_address, b->expert_unix_path, err, errlen);
+    return b->expert_fd < 0 ? -1 : 0;
+}
+
+static int startExpertListener(lh_bridge *b, char *err, size_t errlen) {
+    const lh_bridge_config *cfg = &b->cfg;
+    if (b->expert_fd < 0) return 0;
+    b->dx = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                                 MHD_USE_ERROR_LOG,
+                             0, NULL, NULL, onRequest, b, MHD_OPTION_EXTERNAL_LOGGER, mhdLog, b,
+                             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)b->expert_fd, MHD_OPTION_THREAD_POOL_SIZE, 2u,
+                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(8 << 10),
+                             MHD_OPTION_NOTIFY_COMPLETED, onCompleted, b,
+                             MHD_OPTION_NOTIFY_CONNECTION, onExpertConnection, b, MHD_OPTION_END);
+    if (!b->dx) {
+        snprintf(err, errlen, "could not start the experts' listener on %s", b->expert_address);
+        return -1;
+    }
+    return 0;
+}
+
+/* Connections open on both listeners (/v1/status, /metrics). */
+unsigned lh_bridge_connections(lh_bridge *b) {
+    unsigned n = 0;
+    struct MHD_Daemon *ds[2] = {b->d, b->dx};
+    for (int i = 0; i < 2; i++) {
+        const union MHD_DaemonInfo *di = ds[i] ? MHD_get_daemon_info(ds[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
+        if (di) n += di->num_connections;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -841,6 +907,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (!b) { snprintf(err, errlen, "out of memory"); return NULL; }
     b->cfg = *cfg;
     b->listen_fd = -1;
+    b->expert_fd = -1;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     b->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
@@ -879,11 +946,14 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (!first) goto fail;
     b->sla = startMonitor(b, err, errlen);   /* before the first install: it records the lineage */
     if (!b->sla) { lh_engref_discard(first); goto fail; }
-    b->listen_fd = openListener(b, err, errlen);
-    if (b->listen_fd < 0) { lh_engref_discard(first); goto fail; }
-    char data[1024], esc[512];
+    b->listen_fd = openListener(cfg->listen, b->address, b->unix_path, err, errlen);
+    if (b->listen_fd < 0 || openExpertListener(b, err, errlen)) { lh_engref_discard(first); goto fail; }
+    char data[2560], esc[512], xesc[512];
     lh_json_escape(b->address, esc, sizeof(esc));
-    snprintf(data, sizeof(data), "{\"version\":\"%s\",\"listen\":\"%s\",\"pid\":%d}", LH_VERSION, esc, (int)getpid());
+    lh_json_escape(b->expert_address, xesc, sizeof(xesc));
+    snprintf(data, sizeof(data), "{\"version\":\"%s\",\"listen\":\"%s\",%s%s%s\"pid\":%d}", LH_VERSION, esc,
+             b->expert_fd >= 0 ? "\"expert_listen\":\"" : "", b->expert_fd >= 0 ? xesc : "",
+             b->expert_fd >= 0 ? "\"," : "", (int)getpid());
     if (lh_bridge_append(b, "system.started", "", "system", data, NULL, serr, sizeof(serr))) {
         snprintf(err, errlen, "event store: %s", serr);
         lh_engref_discard(first);
@@ -922,6 +992,7 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
                             MHD_OPTION_NOTIFY_COMPLETED, onCompleted, b,
                             MHD_OPTION_END);
     if (!b->d) { snprintf(err, errlen, "could not start the HTTP server on %s", b->address); goto fail; }
+    if (startExpertListener(b, err, errlen)) goto fail;
     /* Without the watcher, tokens revoked by other processes would stay valid here: a
      * thread that cannot start fails the start. */
     b->revwatch = lh_revwatch_start(b->store, b->revoked, b->postgres, head, lh_appender_trim_when_idle, b->appender,
@@ -935,6 +1006,7 @@ fail:
 }
 
 const char *lh_bridge_address(const lh_bridge *b) { return b->address; }
+const char *lh_bridge_expert_address(const lh_bridge *b) { return b->dx ? b->expert_address : NULL; }
 
 static void stopServing(lh_bridge *b) {
     if (!b->d) return;
@@ -942,6 +1014,11 @@ static void stopServing(lh_bridge *b) {
     MHD_socket lfd = MHD_quiesce_daemon(b->d);   /* no new connections from here on */
     if (lfd != MHD_INVALID_SOCKET) { close(lfd); b->listen_fd = -1; }
     if (b->unix_path[0]) unlink(b->unix_path);
+    if (b->dx) {
+        lfd = MHD_quiesce_daemon(b->dx);
+        if (lfd != MHD_INVALID_SOCKET) { close(lfd); b->expert_fd = -1; }
+        if (b->expert_unix_path[0]) unlink(b->expert_unix_path);
+    }
     lh_streams_shutdown(b->streams);
     lh_escalations_shutdown(b->escalations);   /* waiting requests answer "still pending" */
     lh_elicits_shutdown(b->elicits);   /* long-polls answer now */
@@ -957,6 +1034,8 @@ static void stopServing(lh_bridge *b) {
     /* Every suspended decision is resumed once its append finishes, and lh_appender_stop
      * waits for that; MHD must not be stopped with suspended connections. */
     lh_appender_stop(b->appender);
+    if (b->dx) MHD_stop_daemon(b->dx);
+    b->dx = NULL;
     MHD_stop_daemon(b->d);
     b->d = NULL;
     lh_streams_wait_helpers(b->streams);   /* they use the store */
@@ -1033,9 +1112,11 @@ void lh_bridge_free(lh_bridge *b) {
     lh_slamon_stop(b->sla);
     lh_elicits_stop(b->elicits);
     lh_appender_stop(b->appender);
+    if (b->dx) MHD_stop_daemon(b->dx);
     if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
     lh_revwatch_stop(b->revwatch);
     if (b->listen_fd >= 0) close(b->listen_fd);
+    if (b->expert_fd >= 0) close(b->expert_fd);
     if (b->store) lh_store_close(b->store);   /* the writer runs the last appended() callbacks */
     lh_appender_free(b->appender);
     if (b->srv) {

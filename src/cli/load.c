@@ -27,7 +27,7 @@ static const char *usageText =
     "                       [--report FILE] [--html FILE] [--baseline FILE [--confirm N] [--min-latency-delta MS]] [--save-baseline FILE]\n"
     "                       [--history FILE | --no-history] [--corpus FILE] [--timeout S] [--quiet]\n"
     "                       [--expert-token T[,T...] [--expert-wait S] [--expert-availability P] [--expert-speed X]\n"
-    "                        [--expert-capabilities C[,C...]]]\n"
+    "                        [--expert-capabilities C[,C...]] [--expert-target URL]]\n"
     "                       [--post-summary | --no-post-summary] [--git-commit SHA]\n"
     "       lighthouse load history [--data DIR | --history FILE | --target URL [--token T]] [--pattern NAME]\n"
     "                       [--limit N] [--json]\n"
@@ -38,7 +38,8 @@ static const char *usageText =
     "minted and revoked at the end; else LIGHTHOUSE_TOKEN; else the\n"
     "fleet from $LIGHTHOUSE_DATA or ./lighthouse-data. The history is DIR/load-history.db. The target\n"
     "comes from LIGHTHOUSE_URL (default http://127.0.0.1:8765). --expert-token: simulated experts (one per\n"
-    "expert token) answer the escalations, and the agents wait for them (?wait=S, default 10). With an admin\n"
+    "expert token) answer the escalations, and the agents wait for them (?wait=S, default 10); they talk to\n"
+    "--expert-target (the bridge's experts' listener, serve --expert-listen), else to --target. With an admin\n"
     "token (--admin-token, LIGHTHOUSE_ADMIN_TOKEN) the run's summary is posted to the bridge (a load.completed\n"
     "event; --no-post-summary: not); `load history --target URL` reads them back. See docs/load.md.\n";
 
@@ -326,7 +327,7 @@ int lh_cli_load(int argc, char **argv) {
     char err[1024];
     const char *pattern = "scale_test", *patternFile = NULL, *report = NULL, *html = NULL, *baseline = NULL,
                *saveBaseline = NULL, *corpusPath = NULL, *tokenArg = NULL, *dataArg = NULL, *adminArg = NULL,
-               *target = getenv("LIGHTHOUSE_URL"), *history = NULL;
+               *target = getenv("LIGHTHOUSE_URL"), *history = NULL, *expertTarget = NULL;
     char historyBuf[4200];
     if (!target || !*target) target = "http://127.0.0.1:8765";
     o.duration_s = 60;
@@ -388,6 +389,7 @@ int lh_cli_load(int argc, char **argv) {
         }
         else if (!strcmp(a, "--expert-token")) expertArg = v;
         else if (!strcmp(a, "--expert-capabilities")) expertCaps = v;
+        else if (!strcmp(a, "--expert-target")) expertTarget = v;
         else if (!strcmp(a, "--expert-wait")) { if (wholeNumber(v, 1, 300, &expertWait)) return bad("--expert-wait: '%s' must be 1 to 300 seconds%s", v, ""); }
         else if (!strcmp(a, "--expert-availability") || !strcmp(a, "--expert-speed")) {
             char *end;
@@ -435,6 +437,11 @@ int lh_cli_load(int argc, char **argv) {
     }
     if (lh_load_pattern_check(&o.pat, err, sizeof(err))) return bad("%s%s", err, "");
     if (parseTarget(target, &o, err, sizeof(err))) return bad("%s%s", err, "");
+    /* the simulated experts' bridge address: the experts' listener, or the target */
+    lh_load_options xt;
+    memset(&xt, 0, sizeof(xt));
+    if (expertTarget && parseTarget(expertTarget, &xt, err, sizeof(err))) return bad("--expert-target: %s%s", err, "");
+    if (!expertTarget) { snprintf(xt.host, sizeof(xt.host), "%s", o.host); xt.port = o.port; }
     const char *envAdmin = getenv("LIGHTHOUSE_ADMIN_TOKEN");
     /* The admin token posts the run's summary (docs/load.md, "Central history"); it mints
      * the fleet too when neither --token nor --data gives the agents their tokens. */
@@ -556,7 +563,7 @@ int lh_cli_load(int argc, char **argv) {
     for (;;) {
         lh_load_experts *sim = NULL;
         if (nexp) {
-            lh_load_experts_opts eo = {.host = o.host, .port = o.port, .tokens = expToks, .n = nexp,
+            lh_load_experts_opts eo = {.host = xt.host, .port = xt.port, .tokens = expToks, .n = nexp,
                                        .availability = expertAvail, .speed = expertSpeed, .seed = o.seed,
                                        .capabilities_json = capsJson[0] ? capsJson : NULL};
             sim = lh_load_experts_start(&eo, err, sizeof(err));

@@ -14,7 +14,8 @@
 #include "cli/cli.h"
 
 static const char *usageText =
-    "usage: lighthouse serve [--config FILE] [--listen HOST:PORT|unix:PATH] [--data DIR] [--policy FILE]\n"
+    "usage: lighthouse serve [--config FILE] [--listen HOST:PORT|unix:PATH] [--expert-listen HOST:PORT|unix:PATH]\n"
+    "                        [--data DIR] [--policy FILE]\n"
     "                        [--store sqlite|postgres] [--pg CONNINFO] [--workers N] [--max-connections N]\n"
     "                        [--timeout SECONDS] [--body-limit SIZE] [--rate-limit PER_SECOND] [--rate-burst N]\n"
     "                        [--max-streams N] [--drain SECONDS] [--metrics-auth true|false]\n"
@@ -81,6 +82,9 @@ int lh_cli_serve(int argc, char **argv) {
     const char *addr = lh_bridge_address(b);
     int isUnix = !strncmp(addr, "unix:", 5);
     printf("lighthouse bridge listening on %s%s\n", isUnix ? "" : "http://", addr);
+    const char *xaddr = lh_bridge_expert_address(b);
+    if (xaddr)
+        printf("experts' listener (lowest priority) on %s%s\n", strncmp(xaddr, "unix:", 5) ? "http://" : "", xaddr);
     printf("data: %s (%s store)\n", cfg.data, cfg.store);
     printf("policy: %s\n", cfg.policy[0] ? cfg.policy : "built-in default");
     printf("create a token: lighthouse token create --agent NAME --role builder --data %s\n", cfg.data);

@@ -5,7 +5,8 @@
 # expert long-polls it; quorum (2 allows allow, any deny denies), deadlines and their
 # on_timeout action, the verdict cache, capability checks, double votes, SSE, a restart in
 # the middle (a verdict after it reaches a new waiter; a deadline still holds), the fast
-# path while 100 requests wait, and `events verify` after. Run on SQLite and PostgreSQL.
+# path while 100 requests wait, the experts' listener, and `events verify` after. Run on
+# SQLite and PostgreSQL.
 #
 # Timing: nothing here bounds how fast the machine is. Short deadlines (1-2 s) are used
 # only where the test waits for an expiry, and then it polls the state; every other wait
@@ -462,6 +463,57 @@ check "load: an expert works its escalations concurrently (timeouts follow avail
 req GET /metrics ""
 check "load: the bridge counts the CPU of escalation work (escalation_cpu_seconds_total > 0)" \
   '[ "$code" = 200 ] && awk "/^lighthouse_bridge_escalation_cpu_seconds_total / {exit !(\$2 > 0)}" "$T/body"'
+
+# The experts' listener (serve --expert-listen, docs/configuration.md): a second address
+# whose threads run at nice 19. A builder waits on the main address while an expert claims,
+# and denies, on the experts' one; the simulated experts of `lighthouse load` are sent there
+# with --expert-target.
+start_bridge xl --policy "$T/policy.yaml" --expert-heartbeat 3600 --workers 4 --expert-listen 127.0.0.1:0 ||
+  fail "experts' listener: the bridge starts"
+XURL=$(grep -o "experts' listener .*http://[0-9.:]*" "$T/xl.out" | grep -o 'http://[0-9.:]*')
+check "experts' listener: serve names its address" '[ -n "$XURL" ] && [ "$XURL" != "$URL" ]'
+W="$T/xl"; mkdir -p "$W"
+XB=$(token xl-builder builder); XE=$(token xl-expert expert)
+validate_bg xlw "$XB" "esc-claim xl" 60
+MAINURL=$URL; URL=$XURL
+post_json /v1/experts/register "$XE" '{"capabilities":["database"]}'
+req GET "/v1/escalations?state=pending&wait=60&claim=300" "$XE"
+xid=$(jq -r '.escalations[0].id // empty' <<<"$body" 2>/dev/null)
+check "experts' listener: an expert's claiming poll there is handed the builder's escalation" \
+  '[ "$code" = 200 ] && [ -n "$xid" ] && [ "$(jq -r ".escalations[0].request.input.command" <<<"$body")" = "esc-claim xl" ]'
+verdict "$XE" "$xid" deny "not on this database"
+check "experts' listener: its verdict is taken (200)" '[ "$code" = 200 ]'
+URL=$MAINURL
+wait_for '[ -s "$W/xlw.out" ]'
+check "experts' listener: ... and the builder waiting on the main address gets the deny" \
+  'jq -e ".decision == \"deny\"" "$W/xlw.out" >/dev/null'
+# nice of each MHD worker thread (field 19 of /proc/PID/task/TID/stat; comm has no spaces)
+nices() { for t in /proc/"$PID"/task/*; do [ "$(cat "$t/comm" 2>/dev/null)" = MHD-worker ] && awk '{print $19}' "$t/stat"; done; }
+check "experts' listener: the threads that served it run at nice 19" '[ "$(nices | grep -cx 19)" -ge 1 ]'
+check "experts' listener: the decision workers stay at nice 0 (4 of them)" '[ "$(nices | grep -cx 0)" -ge 4 ]'
+# the load's fleet needs the default policy's escalations (loadpol.yaml, above)
+start_bridge xlload --policy "$T/loadpol.yaml" --rate-limit 0 --expert-heartbeat 3600 --expert-listen 127.0.0.1:0 ||
+  fail "experts' listener: the load's bridge starts"
+XURL=$(grep -o "experts' listener .*http://[0-9.:]*" "$T/xlload.out" | grep -o 'http://[0-9.:]*')
+"$LH" load --duration 3s --agents 4 --rate 5 --mix 0/0/1 --seed 7 --target "$URL" --data "$DATA" \
+  --expert-token "$(token xl-sim expert)" --expert-availability 1 --expert-speed 0.05 --expert-target "$XURL" \
+  --report "$T/loadx.json" --no-history --quiet >/dev/null 2>"$T/loadx.err"
+check "experts' listener: load --expert-target sends the simulated experts there (verdicts, no errors)" \
+  'jq -e ".experts.verdicts > 0 and .experts.errors == 0" "$T/loadx.json" >/dev/null'
+# a port nothing listens on: its experts cannot register (the flag is what routes them)
+dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$LH" load --duration 2s --agents 2 --rate 2 --mix 0/0/1 --seed 7 --target "$URL" --data "$DATA" \
+  --expert-token "$(token xl-sim2 expert)" --expert-target "http://127.0.0.1:$dead" --expert-wait 1 \
+  --report "$T/loadd.json" --no-history --quiet >/dev/null 2>"$T/loadd.err"
+check "experts' listener: ... and with --expert-target at a dead port they reach nothing" \
+  'jq -e ".experts.verdicts == 0 and .experts.errors > 0 and .escalations.count > 0" "$T/loadd.json" >/dev/null'
+"$LH" load --duration 1s --target "$URL" --data "$DATA" --expert-token x --expert-target "http://10.0.0.1:80" \
+  --no-history --quiet >/dev/null 2>"$T/loadb.err"
+check "experts' listener: --expert-target off this machine is bad usage (exit 2)" \
+  '[ $? = 2 ] && grep -q "expert-target" "$T/loadb.err"'
+"$LH" serve --listen 127.0.0.1:47999 --expert-listen 127.0.0.1:47999 --data "$T/xl2" >/dev/null 2>"$T/xl2.err"
+check "experts' listener: the same address as --listen is refused (exit 2)" \
+  '[ $? = 2 ] && grep -q "same address as listen" "$T/xl2.err"'
 
 # An expert whose heartbeat lapses (3 intervals of 1 s) leaves: expert.left, reason lapsed.
 start_bridge lapse --expert-heartbeat 1 || fail "lapse: the bridge starts"

@@ -1103,13 +1103,12 @@ static void freeThreads(lh_bridge *b) {
 
 void lh_bridge_free(lh_bridge *b) {
     if (!b) return;
-    if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); }
+    /* A start that failed part way, or a bridge never waited on: stop what runs. */
+    if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); lh_elicits_shutdown(b->elicits); }
     lh_escalations_shutdown(b->escalations);
     lh_mcp_http_stop(b->mcp);
     lh_slamon_stop(b->sla);
     lh_escalations_stop(b->escalations);
-    if (b->d) { atomic_store(&b->srv->draining, 1); lh_streams_shutdown(b->streams); lh_elicits_shutdown(b->elicits); }
-    lh_slamon_stop(b->sla);
     lh_elicits_stop(b->elicits);
     lh_appender_stop(b->appender);
     if (b->dx) MHD_stop_daemon(b->dx);

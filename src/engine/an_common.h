@@ -38,19 +38,19 @@ typedef struct an_var {
     size_t nlen;
     const char *val;
     int cmd;             /* index of the command that set it */
-    int item;            /* 1-based item of a `for` list: > 0 a literal value, < 0 a
+    int16_t item;        /* 1-based item of a `for` list: > 0 a literal value, < 0 a
                             run-time one (`$(ls)`); 0: not a loop item */
-    int loop;            /* the list's index in an_state.loops when item != 0 */
+    int16_t loop;        /* the list's index in an_state.loops when item != 0 */
 } an_var;
 
 /* A `for NAME in WORDS` list judged item by item (loopvars.c). Loops nested in one
  * another form a nest whose passes go through every combination of their items. */
 typedef struct an_loop {
     int cmd, end;        /* the list's command; its body is cmds[cmd+1 .. end) */
-    int n;               /* items */
-    int stride;          /* passes per item: the items of the nest's earlier loops, multiplied */
-    int nest;            /* index of the nest's outermost loop */
-    int passes;          /* outermost loop: the nest's item combinations */
+    int16_t n;           /* items (<= AN_MAX_LOOP_ITEMS) */
+    int16_t stride;      /* passes per item: the items of the nest's earlier loops, multiplied */
+    int16_t nest;        /* index of the nest's outermost loop */
+    int16_t passes;      /* outermost loop: the nest's item combinations (<= AN_MAX_LOOP_PASSES) */
 } an_loop;
 
 typedef struct an_state {

@@ -23,6 +23,9 @@
 
 const char an_var_unknown[] = "";
 
+_Static_assert(AN_MAX_LOOP_PASSES * AN_MAX_LOOP_ITEMS <= INT16_MAX && AN_MAX_LOOPS <= INT16_MAX,
+               "an_loop and an_var keep items, passes and loop indexes in int16_t");
+
 static int isNameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 static int isNameChar(char c) { return isNameStart(c) || (c >= '0' && c <= '9'); }
 
@@ -91,15 +94,15 @@ void an_loop_collect(an_state *s, int idx, const lh_cmd *cmd) {
         return;
     }
     int k = s->nloops++;
-    s->loops[k] = (an_loop){idx, cmd->body_end, n, stride, nest, 0};
-    s->loops[nest].passes = stride * n;
+    s->loops[k] = (an_loop){idx, cmd->body_end, (int16_t)n, (int16_t)stride, (int16_t)nest, 0};
+    s->loops[nest].passes = (int16_t)(stride * n);
     if (s->loops[nest].passes > s->loop_items) s->loop_items = s->loops[nest].passes;
     for (int i = 0; i < n; i++) {
         an_var *v = an_var_add(s, idx, w, nl, cmd->assigns[i].s + nl + 1);
         LH_ASSERT(v);   /* room was checked above */
         int literal = !(cmd->assigns[i].flags & (LH_W_DYNAMIC | LH_W_PROCSUBST));
-        v->item = literal ? i + 1 : -(i + 1);   /* `$(ls)` keeps today's run-time value */
-        v->loop = k;
+        v->item = (int16_t)(literal ? i + 1 : -(i + 1));   /* `$(ls)` keeps today's run-time value */
+        v->loop = (int16_t)k;
     }
 }
 
@@ -122,13 +125,17 @@ static int known(const an_state *s, const char *name, size_t n) {
     return 0;
 }
 
+/* Runs for every command: two characters decide before any string compare. */
 static int isSetter(const char *p) {
-    switch (p[0]) {   /* most programs start with none of these: no string compare */
-    case 'g': case 'l': case 'm': case 'p': case 'r': case 'u': break;
+    switch (p[0]) {
+    case 'r': return p[1] == 'e' && (!strcmp(p, "read") || !strcmp(p, "readarray"));
+    case 'm': return p[1] == 'a' && !strcmp(p, "mapfile");
+    case 'g': return p[1] == 'e' && !strcmp(p, "getopts");
+    case 'u': return p[1] == 'n' && !strcmp(p, "unset");
+    case 'l': return p[1] == 'e' && !strcmp(p, "let");
+    case 'p': return p[1] == 'r' && !strcmp(p, "printf");
     default: return 0;
     }
-    return !strcmp(p, "read") || !strcmp(p, "readarray") || !strcmp(p, "mapfile") ||
-           !strcmp(p, "getopts") || !strcmp(p, "unset") || !strcmp(p, "let") || !strcmp(p, "printf");
 }
 
 void an_loop_setters(an_state *s, int idx, const lh_cmd *cmd) {

@@ -193,7 +193,8 @@ const char *an_expand(an_state *s, int idx, const char *text) {
             size_t skip = 0;
             const lh_word *pw = p[0] == '$' ? positional(s, p + 1, &skip) : NULL;
             if (pw) {
-                if (pw->flags & LH_W_DYNAMIC) any_runtime = 1;
+                /* a parameter in the argument ("$d") is judged by the next round */
+                if (pw->flags & (LH_W_SUBST | LH_W_ARITH | LH_W_PROCSUBST)) any_runtime = 1;
                 if (o + pw->len >= sizeof(buf)) break;
                 memcpy(buf + o, pw->s, pw->len);
                 o += pw->len;
@@ -1141,10 +1142,13 @@ static void judgeCalls(an_state *s) {
     }
 }
 
-/* True when a word of cmd holds a parameter expansion. */
+/* True when a word of cmd holds a parameter expansion, or a `$` that an_expand reads
+ * as one (the words of a child built from its parent's: an alias's arguments), or its
+ * arguments come from its stdin (xargs fed by echo "$d"). */
 static int readsVar(const lh_cmd *cmd) {
+    if (cmd->flags & LH_C_STDIN_ARGS) return 1;   /* xargs rm: echo "$d" | feeds it */
     for (int i = 0; i < cmd->argc; i++)
-        if (cmd->argv[i].flags & LH_W_VAR) return 1;
+        if ((cmd->argv[i].flags & LH_W_VAR) || memchr(cmd->argv[i].s, '$', cmd->argv[i].len)) return 1;
     for (int i = 0; i < cmd->nredirs; i++)
         if (cmd->redirs[i].target.flags & LH_W_VAR) return 1;
     return 0;
@@ -1167,9 +1171,11 @@ static void judgeScript(lh_ctx *c) {
     judgeCalls(&s);
     /* Each later item of a `for` list: judge again the commands that read a variable. */
     int n = c->script->ncmds;
-    for (s.pass = 1; s.pass < s.loop_items && !c->oom; s.pass++)
+    for (s.pass = 1; s.pass < s.loop_items && !c->oom; s.pass++) {
         for (int i = 0; i < n && !c->oom && lh_step(c, 1); i++)
             if (readsVar(&c->script->cmds[i]) && !calledFunc(c->script, called, i)) analyzeCommand(&s, i);
+        judgeCalls(&s);   /* a function called in the loop body sees the item too */
+    }
 }
 
 /* Write, Edit, MultiEdit, NotebookEdit: judge the file by its class. */

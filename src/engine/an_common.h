@@ -17,6 +17,8 @@
 #define AN_MAX_VARS 32
 #define AN_MAX_LINKS 32        /* symbolic links made by the script that paths resolve through */
 #define AN_MAX_LOOP_ITEMS 16   /* items of one `for` list judged one by one */
+#define AN_MAX_LOOPS 8         /* `for` lists judged item by item per call */
+#define AN_MAX_LOOP_PASSES 64  /* item combinations of one nest of loops */
 /* How far apart (in commands) two related commands may be for the analyzers to look
  * for one from the other (pipeline stages, a download and its use). Bounds the work on
  * scripts with thousands of commands. */
@@ -36,16 +38,31 @@ typedef struct an_var {
     size_t nlen;
     const char *val;
     int cmd;             /* index of the command that set it */
-    int item;            /* 1-based item of a `for` list (a literal value), else 0 */
+    int16_t item;        /* 1-based item of a `for` list: > 0 a literal value, < 0 a
+                            run-time one (`$(ls)`); 0: not a loop item */
+    int16_t loop;        /* the list's index in an_state.loops when item != 0 */
 } an_var;
+
+/* A `for NAME in WORDS` list judged item by item (loopvars.c). Loops nested in one
+ * another form a nest whose passes go through every combination of their items. */
+typedef struct an_loop {
+    int cmd, end;        /* the list's command; its body is cmds[cmd+1 .. end) */
+    int16_t n;           /* items (<= AN_MAX_LOOP_ITEMS) */
+    int16_t stride;      /* passes per item: the items of the nest's earlier loops, multiplied */
+    int16_t nest;        /* index of the nest's outermost loop */
+    int16_t passes;      /* outermost loop: the nest's item combinations (<= AN_MAX_LOOP_PASSES) */
+} an_loop;
 
 typedef struct an_state {
     lh_ctx *c;
     an_var vars[AN_MAX_VARS];
     int nvars;
     int var_used;        /* a script variable was substituted for the current command */
-    int pass;            /* which item of each `for` list the loop variables take */
-    int loop_items;      /* the most items of any `for` list (passes needed) */
+    int pass;            /* which combination of `for` items the loop variables take */
+    int loop_items;      /* the most combinations of any nest of loops (passes needed) */
+    an_loop loops[AN_MAX_LOOPS];
+    int nloops;
+    uint64_t dropped;    /* hash bits of names set past AN_MAX_VARS: not known */
     const lh_cmd *frame; /* the call whose arguments $1…$9, $@, $* take while a
                             function body is judged for it; NULL otherwise */
     int frame_arg;       /* the argument $@ and $* stand for in this pass */
@@ -54,6 +71,28 @@ typedef struct an_state {
 } an_state;
 
 typedef void (*an_fn)(an_state *s, int idx, const lh_cmd *cmd);
+
+/* ---- loopvars.c: loop variables and names set at run time ---------------------- */
+
+/* The value of a name the script sets at run time (read, unset, NAME+=…): unknown, so a
+ * use keeps its reference as written. Compared by address. */
+extern const char an_var_unknown[];
+
+/* Record NAME (n bytes) = val set by command idx. Past AN_MAX_VARS the name is marked
+ * dropped (an_var_dropped) and NULL is returned. */
+an_var *an_var_add(an_state *s, int idx, const char *name, size_t n, const char *val);
+int an_var_dropped(const an_state *s, const char *name, size_t n);
+
+/* The `for` list at idx (LH_C_FOR_LIST): its items become values of its name, judged
+ * one per pass; past the caps (items, loops, passes, variables) the name is unknown. */
+void an_loop_collect(an_state *s, int idx, const lh_cmd *cmd);
+
+/* Names cmd sets at run time (read, mapfile, readarray, getopts, unset, let, printf -v)
+ * become unknown from idx on. */
+void an_loop_setters(an_state *s, int idx, const lh_cmd *cmd);
+
+/* The 1-based item the name of loop k takes on pass s->pass. */
+int an_loop_item(const an_state *s, int k);
 
 /* ---- analyze.c: shared helpers ------------------------------------------------ */
 

@@ -102,30 +102,18 @@ static void addVar(an_state *s, int idx, const char *w) {
     if (!isNameStart(w[0])) return;
     size_t n = 1;
     while (isNameChar(w[n])) n++;
-    if (w[n] != '=' || s->nvars >= AN_MAX_VARS) return;
-    an_var *v = &s->vars[s->nvars++];
-    v->name = w;
-    v->nlen = n;
-    v->val = w + n + 1;
-    v->cmd = idx;
+    if (w[n] == '=') an_var_add(s, idx, w, n, w + n + 1);
+    else if (w[n] == '+' && w[n + 1] == '=') an_var_add(s, idx, w, n, an_var_unknown);   /* NAME+=… */
 }
 
 /* Remember NAME=value assignments that stand alone (or follow export, declare,
  * local, readonly, typeset), so "D=/; rm -rf $D" reads as "rm -rf /". */
 static void collectVars(an_state *s) {
     const lh_script *sc = s->c->script;
-    for (int i = 0; i < sc->ncmds && s->nvars < AN_MAX_VARS; i++) {
+    for (int i = 0; i < sc->ncmds; i++) {   /* past AN_MAX_VARS names are marked dropped */
         const lh_cmd *cmd = &sc->cmds[i];
         if (cmd->flags & LH_C_FOR_LIST) {
-            /* a literal list: the body is judged once per item (judgeScript) */
-            int n = cmd->nassigns < AN_MAX_LOOP_ITEMS ? cmd->nassigns : AN_MAX_LOOP_ITEMS;
-            for (int k = 0; k < n && s->nvars < AN_MAX_VARS; k++) {
-                int before = s->nvars;
-                addVar(s, i, cmd->assigns[k].s);
-                if (s->nvars > before && !(cmd->assigns[k].flags & LH_W_DYNAMIC))
-                    s->vars[s->nvars - 1].item = k + 1;
-            }
-            if (n > s->loop_items) s->loop_items = n;
+            an_loop_collect(s, i, cmd);   /* the body is judged once per item (judgeScript) */
             continue;
         }
         if (cmd->argc == 0) {
@@ -140,6 +128,7 @@ static void collectVars(an_state *s) {
                 s->vars[s->nvars - 1].name == cmd->assigns[k].s)
                 s->vars[s->nvars - 1].val = "${LH_SHADOWED_VAR}";
         }
+        an_loop_setters(s, i, cmd);
         const char *p = cmd->prog;
         if (!p || !strchr("edlrt", p[0])) continue;
         if (!strcmp(p, "export") || !strcmp(p, "declare") || !strcmp(p, "local") ||
@@ -148,18 +137,33 @@ static void collectVars(an_state *s) {
     }
 }
 
-/* The value of NAME as last set before command idx, or NULL. A `for` variable takes
- * its item number s->pass (or its last item). *literal is set when the value is a
- * literal loop item rather than an assignment's run-time value. */
+/* The value of NAME as last set before command idx, or NULL (also when it is set at
+ * run time or was not recorded). A `for` variable takes the item of pass s->pass
+ * (an_loop_item). *literal is set when the value is a literal loop item rather than an
+ * assignment's run-time value. */
 static const char *lookupVar(const an_state *s, int idx, const char *name, size_t n, int *literal) {
+    if (s->dropped && an_var_dropped(s, name, n)) return NULL;
     const char *val = NULL;
     for (int k = 0; k < s->nvars; k++) {
         const an_var *v = &s->vars[k];
         if (v->nlen != n || memcmp(v->name, name, n)) continue;
-        if (v->item > s->pass + 1) continue;
+        if (v->item && (v->item < 0 ? -v->item : v->item) != an_loop_item(s, v->loop)) continue;
         if (v->cmd < idx || !val) { val = v->val; *literal = v->item > 0; }
     }
-    return val;
+    return val == an_var_unknown ? NULL : val;
+}
+
+/* Where ${NAME…} ends when q (just after NAME) is `}` or a guard or default whose value
+ * the known NAME makes moot: ${NAME:?msg}, ${NAME?}, ${NAME:-x}, ${NAME-x}, ${NAME:=x}.
+ * Returns the `}` or NULL; *guard is set for the forms other than plain `}`. */
+static const char *bracedEnd(const char *q, int *guard) {
+    *guard = *q != '}';
+    if (*q == '}') return q;
+    if (*q == ':') q++;
+    if (*q != '?' && *q != '-' && *q != '=') return NULL;
+    for (q++; *q && *q != '}'; q++)
+        if (*q == '$' || *q == '`' || *q == '{') return NULL;
+    return *q == '}' ? q : NULL;
 }
 
 /* $1…$9, $@, $* at p (just after '$') while a function body is judged for a call:
@@ -189,7 +193,8 @@ const char *an_expand(an_state *s, int idx, const char *text) {
             size_t skip = 0;
             const lh_word *pw = p[0] == '$' ? positional(s, p + 1, &skip) : NULL;
             if (pw) {
-                if (pw->flags & LH_W_DYNAMIC) any_runtime = 1;
+                /* a parameter in the argument ("$d") is judged by the next round */
+                if (pw->flags & (LH_W_SUBST | LH_W_ARITH | LH_W_PROCSUBST)) any_runtime = 1;
                 if (o + pw->len >= sizeof(buf)) break;
                 memcpy(buf + o, pw->s, pw->len);
                 o += pw->len;
@@ -203,15 +208,17 @@ const char *an_expand(an_state *s, int idx, const char *text) {
                 if (braced) name++;
                 size_t n = 0;
                 while (isNameChar(name[n])) n++;
-                if (n && isNameStart(name[0]) && (!braced || name[n] == '}')) {
+                int guard = 0;
+                const char *end = braced ? bracedEnd(name + n, &guard) : name + n;
+                if (n && isNameStart(name[0]) && end) {
                     const char *v = lookupVar(s, idx, name, n, &literal);
-                    if (v) {
+                    if (v && (*v || !guard)) {   /* an empty value: the guard or default acts */
                         if (!literal) any_runtime = 1;
                         size_t vl = strlen(v);
                         if (o + vl >= sizeof(buf)) break;
                         memcpy(buf + o, v, vl); /* NOLINT(bugprone-not-null-terminated-result): buf is counted (o), copied with strndup */
                         o += vl;
-                        p = name + n + (braced ? 1 : 0);
+                        p = end + (braced ? 1 : 0);
                         changed = 1;
                         continue;
                     }
@@ -1135,10 +1142,13 @@ static void judgeCalls(an_state *s) {
     }
 }
 
-/* True when a word of cmd holds a parameter expansion. */
+/* True when a word of cmd holds a parameter expansion, or a `$` that an_expand reads
+ * as one (the words of a child built from its parent's: an alias's arguments), or its
+ * arguments come from its stdin (xargs fed by echo "$d"). */
 static int readsVar(const lh_cmd *cmd) {
+    if (cmd->flags & LH_C_STDIN_ARGS) return 1;   /* xargs rm: echo "$d" | feeds it */
     for (int i = 0; i < cmd->argc; i++)
-        if (cmd->argv[i].flags & LH_W_VAR) return 1;
+        if ((cmd->argv[i].flags & LH_W_VAR) || memchr(cmd->argv[i].s, '$', cmd->argv[i].len)) return 1;
     for (int i = 0; i < cmd->nredirs; i++)
         if (cmd->redirs[i].target.flags & LH_W_VAR) return 1;
     return 0;
@@ -1161,9 +1171,11 @@ static void judgeScript(lh_ctx *c) {
     judgeCalls(&s);
     /* Each later item of a `for` list: judge again the commands that read a variable. */
     int n = c->script->ncmds;
-    for (s.pass = 1; s.pass < s.loop_items && !c->oom; s.pass++)
+    for (s.pass = 1; s.pass < s.loop_items && !c->oom; s.pass++) {
         for (int i = 0; i < n && !c->oom && lh_step(c, 1); i++)
             if (readsVar(&c->script->cmds[i]) && !calledFunc(c->script, called, i)) analyzeCommand(&s, i);
+        judgeCalls(&s);   /* a function called in the loop body sees the item too */
+    }
 }
 
 /* Write, Edit, MultiEdit, NotebookEdit: judge the file by its class. */

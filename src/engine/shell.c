@@ -180,6 +180,8 @@ static void assertCmd(const lh_script *s, int k) {
     LH_DEBUG_ASSERT(c->nredirs >= 0 && (c->nredirs == 0 || c->redirs));
     /* a for list runs no program: its items are in assigns */
     LH_DEBUG_ASSERT(!(c->flags & LH_C_FOR_LIST) || c->argc == 0);
+    /* and its body, when recorded, is the commands parsed right after it */
+    LH_DEBUG_ASSERT(c->body_end == 0 || ((c->flags & LH_C_FOR_LIST) && c->body_end > k && c->body_end <= s->ncmds));
     for (int i = 0; i < c->argc; i++) assertWord(&c->argv[i]);
     for (int i = 0; i < c->nassigns; i++) assertWord(&c->assigns[i]);
     for (int i = 0; i < c->nredirs; i++) {
@@ -1134,9 +1136,10 @@ static void parseFor(parser *p) {
     if (!parseWord(p, &name, -1, -1)) { if (!p->failed) fail(p, LH_SH_SYNTAX, "for needs a name"); return; }
     skipBlanks(p);
     while (cur(p) == '\n') { eatNewline(p); skipBlanks(p); }
+    int idx = -1;
     if (atWord(p, "in")) {
         p->i += 2;
-        int idx = newCmd(p);
+        idx = newCmd(p);
         if (idx < 0) return;
         lh_word *argv = NULL;
         int argc = 0, cap = 0;
@@ -1169,6 +1172,7 @@ static void parseFor(parser *p) {
         fc->flags |= LH_C_FOR_LIST;
     }
     parseLoopBody(p);
+    if (idx >= 0 && !p->failed) p->out->cmds[idx].body_end = p->out->ncmds;
 }
 
 static void parseCase(parser *p) {

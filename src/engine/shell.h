@@ -123,6 +123,8 @@ typedef struct lh_cmd {
     const char *wrappers;/* wrappers stripped, space separated ("sudo timeout"), or NULL */
     const char *cwd;     /* the directory it runs in after an earlier `cd` in the same
                             script (set by unwrap); NULL: the request's cwd; "?": unknown */
+    int body_end;        /* LH_C_FOR_LIST: the loop body is cmds[k+1 .. body_end) as
+                            parsed (children unwrap adds later hang below them) */
 } lh_cmd;
 
 typedef struct lh_func {

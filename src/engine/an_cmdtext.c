@@ -295,6 +295,7 @@ static void justStdin(an_state *s, int idx, const lh_cmd *cmd) {
 /* The runner file option of just (-f/--justfile) or task (-t/--taskfile) names stdin. */
 static int runnerFileIsStdin(const lh_cmd *cmd) {
     const char *p = cmd->prog;
+    if (p[0] != 't' && p[0] != 'g' && p[0] != 'j') return 0;
     int task = !strcmp(p, "task") || !strcmp(p, "go-task");
     if (!task && strcmp(p, "just")) return 0;
     const char *f = task ? an_opt_value(cmd, 't', "--taskfile") : an_opt_value(cmd, 'f', "--justfile");

@@ -118,7 +118,8 @@ static void parseChild(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
  * last one wins when strace runs, any one may be the pipe). */
 static void tracePipe(lh_ctx *c, const lh_shell_limits *lim, int k) {
     const lh_cmd *cmd = cmdAt(c, k);
-    if (cmd->argc < 2 || (strcmp(cmd->prog, "strace") && strcmp(cmd->prog, "ltrace"))) return;
+    const char *p = cmd->prog;   /* "strace" and "ltrace": one letter, then "trace" */
+    if (cmd->argc < 2 || (p[0] != 's' && p[0] != 'l') || p[1] != 't' || strcmp(p + 1, "trace")) return;
     const lh_wrapper *w = lh_wrapper_find(cmd->prog);
     int end = lh_wrapper_skip(w, cmd->argv, cmd->argc, 1);
     if (end < 0 || end > cmd->argc) end = cmd->argc;

@@ -9,12 +9,13 @@
  *   the call is a child; with none, the line is unknown (shell.dynamic-command).
  * - tox -x / --override KEY=VALUE where KEY sets commands (commands, commands_pre,
  *   commands_post): VALUE is a child script.
- * - just -f /dev/stdin (--justfile): the here-doc's indented recipe lines are children.
+ * - just -f /dev/stdin (--justfile): the here-doc's indented recipe lines are children;
+ *   task -t /dev/stdin (--taskfile, go-task): the Taskfile's commands, as a written one's.
  * - one-off runs of a package named by a URL or a repository: pipx run --spec, uvx /
  *   uv tool run --from/--with, npx / npm exec / pnpm dlx / bunx: pkg.untrusted-source.
  * - an_cmdtext_runs_stdin(), for analyze.c's pipe following: a shell -c whose own script
  *   runs the stdin it was given, tee feeding a shell in >(…), deno/bun run -, rc, gdb -x
- *   /dev/stdin, vim -s /dev/stdin. */
+ *   /dev/stdin, vim -s /dev/stdin, just -f /dev/stdin, task -t /dev/stdin. */
 #include <string.h>
 
 #include "engine/an_common.h"
@@ -291,6 +292,31 @@ static void justStdin(an_state *s, int idx, const lh_cmd *cmd) {
     }
 }
 
+/* The runner file option of just (-f/--justfile) or task (-t/--taskfile) names stdin. */
+static int runnerFileIsStdin(const lh_cmd *cmd) {
+    const char *p = cmd->prog;
+    if (p[0] != 't' && p[0] != 'g' && p[0] != 'j') return 0;
+    int task = !strcmp(p, "task") || !strcmp(p, "go-task");
+    if (!task && strcmp(p, "just")) return 0;
+    const char *f = task ? an_opt_value(cmd, 't', "--taskfile") : an_opt_value(cmd, 'f', "--justfile");
+    return f && (!strcmp(f, "-") || !strcmp(f, "/dev/stdin") || !strcmp(f, "/dev/fd/0"));
+}
+
+/* task -t /dev/stdin (--taskfile, go-task): the Taskfile given on stdin (here-doc, echo,
+ * printf) is read as Taskfile.yml written with Write is: each command is a child. */
+static void taskStdin(an_state *s, int idx, const lh_cmd *cmd) {
+    if (!runnerFileIsStdin(cmd)) return;
+    size_t len = 0, n = 0;
+    const char *text = lh_stdin_text(s->c, idx, &len);
+    const char *t = text ? lh_content_commands(s->c, "Taskfile.yml", LH_TOOL_WRITE, text, len, &n) : NULL;
+    for (const char *u = t, *end = t ? t + n : NULL; u && u < end;) {
+        const char *ue = memchr(u, LH_CONTENT_UNIT[0], (size_t)(end - u));
+        if (!ue) ue = end;
+        if (ue > u) an_parse_child(s, idx, u, (size_t)(ue - u), LH_ORIGIN_SHELL_C);
+        u = ue + 1;
+    }
+}
+
 /* A PowerShell cmdlet name: Verb-Noun (case-insensitive). */
 static int isCmdlet(const char *p, const char *name) { return strchr(p, '-') && an_ieq(p, name); }
 
@@ -336,7 +362,11 @@ void an_cmdtext_dispatch(an_state *s, int idx, const lh_cmd *cmd) {
         else if (isCmdlet(p, "Clear-Disk")) lh_emit(s->c, idx, LH_RULE(DISK_WIPE), p);
         else if (p[0] == 'f' && p[1] == 'c' && !p[2]) fc(s, idx, cmd);
         break;
-    case 't': if (p[1] == 'o' && !strcmp(p, "tox")) tox(s, idx, cmd); break;
+    case 't':
+        if (p[1] == 'o' && !strcmp(p, "tox")) tox(s, idx, cmd);
+        else if (p[1] == 'a' && !strcmp(p, "task")) taskStdin(s, idx, cmd);
+        break;
+    case 'g': if (p[1] == 'o' && !strcmp(p, "go-task")) taskStdin(s, idx, cmd); break;
     case 'j': if (p[1] == 'u' && !strcmp(p, "just")) justStdin(s, idx, cmd); break;
     case 'u':
         if (p[1] == 'v' && !strcmp(p, "uvx")) pkgRun(s, idx, cmd, 1);
@@ -362,6 +392,7 @@ int an_cmdtext_runs_stdin(an_state *s, int dst) {
      * `shell` command); vim -s /dev/stdin (typed keys, :! included) */
     if ((!strcmp(p, "deno") || !strcmp(p, "bun")) && an_has_word(d, 1, "run") && an_has_word(d, 1, "-")) return 1;
     if (!strcmp(p, "rc")) return lh_first_operand(d, 0) < 0;
+    if (runnerFileIsStdin(d)) return 1;   /* just -f /dev/stdin, task -t /dev/stdin */
     if (!strcmp(p, "gdb") || !strcmp(p, "vim") || !strcmp(p, "vi") || !strcmp(p, "nvim")) {
         const char *x = an_opt_value(d, !strcmp(p, "gdb") ? 'x' : 's', !strcmp(p, "gdb") ? "--command" : NULL);
         return x && (!strcmp(x, "-") || !strcmp(x, "/dev/stdin"));

@@ -520,10 +520,15 @@ static void gemInstall(an_state *s, int idx, const lh_cmd *cmd) {
 }
 
 /* go install / go get MODULE@VERSION from a host outside the well-known ones. */
+/* go install|get MOD@VERSION, and go run MOD@VERSION (fetched now and run, as npx PKG):
+ * a module from a host outside the well-known ones is pkg.untrusted-source. go run's
+ * package is its first operand that looks like one; what follows is the program's. */
 static void goInstall(an_state *s, int idx, const lh_cmd *cmd) {
     int ops[16];
     int n = an_operands(cmd, 1, "C", NULL, ops, 16);
-    if (n < 2 || (strcmp(cmd->argv[ops[0]].s, "install") && strcmp(cmd->argv[ops[0]].s, "get"))) return;
+    if (n < 2) return;
+    int run = !strcmp(cmd->argv[ops[0]].s, "run");
+    if (!run && strcmp(cmd->argv[ops[0]].s, "install") && strcmp(cmd->argv[ops[0]].s, "get")) return;
     static const char *const hosts[] = {"golang.org", "google.golang.org", "github.com", "gitlab.com",
                                         "bitbucket.org", "go.uber.org", "gopkg.in", "cloud.google.com",
                                         "go.opentelemetry.io", "k8s.io", "sigs.k8s.io", "honnef.co", "mvdan.cc",
@@ -532,14 +537,21 @@ static void goInstall(an_state *s, int idx, const lh_cmd *cmd) {
                                         "modernc.org", "lukechampine.com", "storj.io", "tailscale.com", NULL};
     for (int i = 1; i < n; i++) {
         const char *w = cmd->argv[ops[i]].s;
+        size_t wl = strlen(w);
+        int pkg = w[0] == '.' || w[0] == '/' || strchr(w, '/') || strchr(w, '@') ||
+                  (wl > 3 && !strcmp(w + wl - 3, ".go"));
+        if (run && !pkg) continue;   /* a flag's value (-tags netgo) */
+        if (run && (!strchr(w, '@') || w[0] == '.' || w[0] == '/')) return;   /* local, or in go.mod */
         if (w[0] == '.' || w[0] == '/' || !strchr(w, '@')) continue;   /* local package, or go.mod's version */
         char host[128];
         size_t l = strcspn(w, "/@");
         if (l >= sizeof(host)) l = sizeof(host) - 1;
         memcpy(host, w, l);
         host[l] = 0;
+        if (!strchr(host, '.') && run) return;
         if (!strchr(host, '.')) continue;   /* std or a path in this module */
         if (!inList(host, hosts)) { lh_emit(s->c, idx, LH_RULE(PKG_UNTRUSTED), w); return; }
+        if (run) return;   /* the rest are the program's arguments */
     }
 }
 

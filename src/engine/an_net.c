@@ -508,6 +508,14 @@ void an_net_interp(an_state *s, int idx, const lh_cmd *cmd) {
             }
         }
     }
+    /* tr -d '#' <<< 'im#port os…' | python3 - (or runpy of /dev/stdin): the code is text
+     * made at run time from a literal, as `tr … | sh` (feeds.c) */
+    const char *by = NULL;
+    if (!shell && (an_at(s, idx)->flags & LH_C_PIPE_IN) && an_reads_code_from_stdin(cmd) &&
+        (by = lh_feed_transformed_by(s->c, idx))) {
+        lh_emit(s->c, idx, LH_RULE(EXEC_DECODED), by);
+        return;
+    }
     /* generated code fed to a shell: python -c "print(…)" | sh */
     if (!shell && code && an_flows_to_exec(s, idx) >= 0) {
         lh_emit(s->c, idx, LH_RULE(EXEC_DECODED), p);

@@ -43,10 +43,7 @@ int an_reads_code_from_stdin(const lh_cmd *cmd) {
                 const char *code = i + 1 < cmd->argc ? cmd->argv[i + 1].s : "";
                 if (!strcmp(a, "-m")) return 0;
                 if (!strcmp(code, "-")) return 1;   /* pwsh -c -: the command is read from stdin */
-                int runs = strstr(code, "exec(") || strstr(code, "eval(") || strstr(code, "eval ") ||
-                           strstr(code, "exec ");
-                return runs && (strstr(code, "stdin") || strstr(code, "STDIN") || strstr(code, "<>") ||
-                                strstr(code, "php://stdin"));
+                return lh_code_runs_stdin(code, strlen(code));   /* unwrap_code.c */
             }
             continue;
         }

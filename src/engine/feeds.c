@@ -790,15 +790,29 @@ static void checkTransformed(lh_ctx *c, int k) {
             lh_emit(c, k, LH_RULE(NET_PIPE_SHELL), "openssl s_client");
             return;
         }
+        const char *by = lh_feed_transformed_by(c, k);
+        if (by) lh_emit(c, k, LH_RULE(EXEC_DECODED), by);
+        return;
+    }
+}
+
+const char *lh_feed_transformed_by(lh_ctx *c, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    if (!(cmd->flags & LH_C_PIPE_IN)) return NULL;
+    for (int j = k - 1; j >= 0; j--) {
+        const lh_cmd *prev = cmdAt(c, j);
+        if (prev->pipeline != cmd->pipeline || prev->pipe_pos != cmd->pipe_pos - 1 || prev->parent != cmd->parent)
+            continue;
         if (strcmp(prev->prog, "sed") && strcmp(prev->prog, "tr") && strcmp(prev->prog, "grep") &&
             strcmp(prev->prog, "cut") && strcmp(prev->prog, "jq"))
-            return;
+            return NULL;
         size_t len = 0;
         /* jq -n prints its literal program's strings */
         if (lh_stdin_text(c, j, &len) || (!strcmp(prev->prog, "jq") && (lh_has_opt(prev, 'n', "--null-input"))))
-            lh_emit(c, k, LH_RULE(EXEC_DECODED), prev->prog);
-        return;
+            return prev->prog;
+        return NULL;
     }
+    return NULL;
 }
 
 /* ------------------------------------------------------------------------------ */

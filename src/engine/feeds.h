@@ -42,6 +42,9 @@ void lh_feed_prestrip(lh_ctx *c, int k);
 /* True when cmd runs the code it reads on stdin although it is not a shell (parallel
  * with no command, make -f -). */
 int lh_feed_runs_stdin(const lh_cmd *cmd);
+/* The program (sed, tr, grep, cut, jq -n) in the pipe stage before command k that makes
+ * the text k reads from a literal, or NULL: what k runs is text made at run time. */
+const char *lh_feed_transformed_by(lh_ctx *c, int k);
 
 /* ---- internal: shared by feeds.c and feeds_env.c -------------------------------- */
 

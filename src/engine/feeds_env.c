@@ -179,6 +179,22 @@ static void feedAssign(lh_ctx *c, const lh_shell_limits *lim, int k, int argi, c
             if (t) child(c, lim, k, argi, t, len, LH_ORIGIN_EVAL);
             return;
         }
+        if ((w->flags & LH_W_DYNAMIC) && *v) {
+            /* BASH_ENV=$PWD/e.sh: `. "$PWD/e.sh"`, the expansion kept, so a file the call
+             * wrote and names at run time is code.written-then-run as `. $PWD/e.sh` is */
+            size_t vl = strlen(v), o = 3;
+            char *d = lh_arena_alloc(c->arena, 2 * vl + 6);
+            if (!d) { c->oom = 1; return; }
+            memcpy(d, ". \"", 3);
+            for (size_t i = 0; i < vl; i++) {
+                if (v[i] == '"' || v[i] == '\\') d[o++] = '\\';
+                d[o++] = v[i];
+            }
+            d[o++] = '"';
+            d[o] = 0;
+            childStr(c, lim, k, argi, d);
+            return;
+        }
         char *q = *v ? quoted(c, v) : NULL;
         if (q) childStr(c, lim, k, argi, lh_arena_printf(c->arena, ". %s", q));
         return;

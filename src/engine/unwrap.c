@@ -109,6 +109,31 @@ static int stripWrapper(lh_ctx *c, lh_cmd *cmd) {
     return 1;
 }
 
+static void parseChild(lh_ctx *c, const lh_shell_limits *lim, int k, int argi,
+                       const char *text, size_t len, lh_origin origin);
+
+/* strace -o '|CMD' (or '!CMD', --output=…; ltrace alike) pipes the trace into CMD, which
+ * a shell runs: every such value is a child script, as `sh -c CMD` would be. The traced
+ * program is still unwrapped after, so k is not marked replaced. Every -o is read (the
+ * last one wins when strace runs, any one may be the pipe). */
+static void tracePipe(lh_ctx *c, const lh_shell_limits *lim, int k) {
+    const lh_cmd *cmd = cmdAt(c, k);
+    const char *p = cmd->prog;   /* "strace" and "ltrace": one letter, then "trace" */
+    if (cmd->argc < 2 || (p[0] != 's' && p[0] != 'l') || p[1] != 't' || strcmp(p + 1, "trace")) return;
+    const lh_wrapper *w = lh_wrapper_find(cmd->prog);
+    int end = lh_wrapper_skip(w, cmd->argv, cmd->argc, 1);
+    if (end < 0 || end > cmd->argc) end = cmd->argc;
+    for (int i = 1; i < end; i++) {
+        cmd = cmdAt(c, k);
+        int to = i + 2 < end ? i + 2 : end;   /* the option at word i and its value */
+        const char *v = lh_option_value(cmd->argv, to, i, w->short_val, w->long_val, 'o', "--output");
+        if (!v || (v[0] != '|' && v[0] != '!') || !v[1]) continue;
+        uint32_t keep = cmd->flags & LH_C_REPLACED;
+        parseChild(c, lim, k, -1, v + 1, strlen(v + 1), LH_ORIGIN_SHELL_C);
+        if (!keep) cmdAt(c, k)->flags &= ~LH_C_REPLACED;
+    }
+}
+
 /* ------------------------------------------------------------------------------ */
 /* Nested scripts                                                                  */
 /* ------------------------------------------------------------------------------ */
@@ -746,7 +771,11 @@ static void unwrapFrom(lh_ctx *c, const lh_shell_limits *lim, int from) {
         if (lh_sem_before(c, lim, &sem, k)) continue;
         lh_feed_prestrip(c, k);   /* ld.so --preload: feeds.c */
         /* each strip takes at least one word: this ends, and the budget bounds it */
-        while (lh_step(c, 1) && stripWrapper(c, cmd) == 1) {}
+        while (lh_step(c, 1)) {
+            tracePipe(c, lim, k);   /* strace -o '|CMD' */
+            cmd = cmdAt(c, k);
+            if (stripWrapper(c, cmd) != 1) break;
+        }
         if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }
         lh_sem_after(c, lim, &sem, k);
         expandOne(c, lim, k);

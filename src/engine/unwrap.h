@@ -64,6 +64,10 @@ size_t lh_unwrap_quote_into(char *out, const char *s);
  * shell-outs become children of k, recursive deletes and unreadable calls are findings. */
 const char *lh_unwrap_inline_code(lh_ctx *c, int k, size_t *len);
 void lh_unwrap_scan_code(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code, size_t len);
+/* True when inline code runs what it reads on stdin as code: exec/eval of stdin, a loader
+ * given a stdin path (runpy.run_path('/dev/stdin'), dofile, do, load, require), Lua's
+ * dofile() and load(io.read(…)). */
+int lh_code_runs_stdin(const char *code, size_t len);
 
 /* True for sh, bash, zsh, dash, ksh, ash, mksh, busybox sh… */
 int lh_is_shell(const char *prog);

@@ -72,7 +72,55 @@ const char *lh_unwrap_inline_code(lh_ctx *c, int k, size_t *len) {
             *len = cmd->redirs[r].target.len;
             return cmd->redirs[r].target.s;
         }
-    return NULL;
+    return lh_stdin_text(c, k, len);   /* echo CODE | python3 -, printf … | node /dev/stdin */
+}
+
+/* The name that ends just before at (blanks, one '(' and one quote skipped back), its
+ * last '.'-part: "runpy.run_path('" before "/dev/stdin" gives "run_path". */
+static int loaderBefore(const char *code, const char *at) {
+    static const char *const kLoaders[] = {"run_path", "dofile", "loadfile", "require", "load",
+                                           "do", "import", "execfile", "runfile", "include",
+                                           "require_once", "include_once", NULL};
+    const char *p = at;
+    if (p > code && (p[-1] == '\'' || p[-1] == '"' || p[-1] == '`')) p--;
+    while (p > code && (p[-1] == ' ' || p[-1] == '(')) p--;
+    const char *e = p;
+    while (p > code && ((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
+                        (p[-1] >= '0' && p[-1] <= '9') || p[-1] == '_'))
+        p--;
+    for (int i = 0; kLoaders[i]; i++)
+        if ((size_t)(e - p) == strlen(kLoaders[i]) && !strncmp(p, kLoaders[i], (size_t)(e - p))) return 1;
+    return 0;
+}
+
+static int has(const char *code, size_t len, const char *needle) {
+    return memmem(code, len, needle, strlen(needle)) != NULL;
+}
+
+int lh_code_runs_stdin(const char *code, size_t len) {
+    /* exec(sys.stdin.read()), eval(STDIN.read), eval <>, exec(open('/dev/fd/0').read()) */
+    int runs = has(code, len, "exec(") || has(code, len, "eval(") || has(code, len, "eval ") ||
+               has(code, len, "exec ");
+    if (runs && (has(code, len, "stdin") || has(code, len, "STDIN") || has(code, len, "<>") ||
+                 has(code, len, "/fd/0")))
+        return 1;
+    /* Lua: dofile() and loadfile() with no file read stdin; load(io.read(…)) */
+    if (has(code, len, "dofile()") || has(code, len, "loadfile()") || has(code, len, "load(io.") ||
+        has(code, len, "loadstring(io."))
+        return 1;
+    /* a loader given a stdin path: runpy.run_path('/dev/stdin'), dofile('/dev/stdin'),
+     * do "/dev/stdin", load '/dev/stdin', require('/dev/fd/0') */
+    static const char *const kPaths[] = {"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", NULL};
+    for (int i = 0; kPaths[i]; i++) {
+        size_t pl = strlen(kPaths[i]);
+        for (const char *q = code, *end = code + len; q < end;) {
+            const char *at = memmem(q, (size_t)(end - q), kPaths[i], pl);
+            if (!at) break;
+            if (loaderBefore(code, at)) return 1;
+            q = at + pl;
+        }
+    }
+    return 0;
 }
 
 /* Read a string literal at s ('…', "…", `…`, r"…", b'…', f"…", """…"""); returns
@@ -541,6 +589,11 @@ static void scanCodeIn(lh_ctx *c, const lh_shell_limits *lim, int k, const char 
 
 void lh_unwrap_scan_code(lh_ctx *c, const lh_shell_limits *lim, int k, const char *code, size_t len) {
     scanCodeIn(c, lim, k, code, len, 0);
+    /* code that runs its stdin (runpy.run_path('/dev/stdin'), dofile('/dev/stdin'),
+     * exec(sys.stdin.read())): a literal stdin is code of the same language too */
+    size_t sl = 0;
+    const char *st = lh_code_runs_stdin(code, len) ? lh_stdin_text(c, k, &sl) : NULL;
+    if (st && st != code) scanCodeIn(c, lim, k, st, sl, 1);
 }
 
 /* Code evaluated by eval/exec/Function/load: a literal is read as code of the same

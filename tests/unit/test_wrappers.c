@@ -76,7 +76,7 @@ static const form_row kRows[] = {
     {"nohup", 0, 0, NULL, ""},                 {"setsid", 'f', 0, NULL, ""},
     {"unshare", 'r', 'S', "--propagation", ""}, {"nsenter", 'm', 't', "--target", ""},
     {"systemd-run", 'q', 'p', "--property", ""}, {"sem", 0, 'j', "--id", ""},
-    {"strace", 'f', 'e', NULL, ""},            {"ltrace", 'f', 'e', NULL, ""},
+    {"strace", 'f', 'e', "--output", ""},      {"ltrace", 'S', 'e', "--output", ""},
     {"caffeinate", 'i', 't', NULL, ""},        {"proxychains", 'q', 'f', NULL, ""},
     {"torsocks", 'i', 'u', NULL, ""},
     {"run0", 0, 'u', "--user", ""},           {"npx", 'y', 'p', "--package", ""},

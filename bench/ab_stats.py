@@ -5,6 +5,13 @@ quantile_ms(cum, p): a quantile of a Prometheus histogram. cum: [(le, cumulative
 sorted by le (math.inf last), le in seconds; the quantile in ms, interpolated linearly
 inside its bucket (the +Inf bucket answers its lower bound); None when it is empty.
 
+pooled_ratio_ci(b_runs, alone_runs, q): B's pooled quantile over the alone runs' pooled
+quantile, and its 90% interval by a bootstrap over rounds. Each argument is a list with
+one entry per round: that round's histograms ({le: count}, le in s or "inf") of its B runs,
+or of its alone runs. A resample draws as many rounds as there are, with replacement, and
+pools the chosen rounds' histograms of each kind; 2,000 resamples, a fixed seed. Returns
+(ratio, low, high) or None.
+
 rank_greater(xs, ys): the one-sided Mann-Whitney test that xs tend to lie above ys: the
 share of the ways of choosing len(xs) of all the values whose U (pairs x > y, ties half) is
 at least the observed one. Exact over every way while there are at most 200,000 of them,
@@ -46,3 +53,29 @@ def rank_greater(xs, ys):
         tot += 1
         ge += _u([allv[i] for i in pick], [allv[i] for i in idx if i not in chosen]) >= obs
     return ge / tot
+
+
+def _pool(hists):
+    tot = {}
+    for h in hists:
+        for le, c in h.items():
+            tot[le] = tot.get(le, 0) + c
+    return sorted((math.inf if le == "inf" else le, c) for le, c in tot.items())
+
+
+def pooled_ratio_ci(b_runs, alone_runs, q, resamples=2000):
+    n = len(b_runs)
+    if n == 0 or n != len(alone_runs):
+        return None
+
+    def ratio(idx):
+        b = quantile_ms(_pool(h for i in idx for h in b_runs[i]), q)
+        a = quantile_ms(_pool(h for i in idx for h in alone_runs[i]), q)
+        return b / a if a and b is not None else None
+
+    point = ratio(range(n))
+    if point is None:
+        return None
+    rnd = random.Random(1)
+    rs = sorted(r for r in (ratio([rnd.randrange(n) for _ in range(n)]) for _ in range(resamples)) if r is not None)
+    return point, rs[int(0.05 * len(rs))], rs[min(len(rs) - 1, int(0.95 * len(rs)))]

@@ -38,11 +38,11 @@
 # bridge's fast path, which the server p99 then counted as the bridge's (docs/load.md).
 # The experts' requests go to the bridge's experts' listener (BENCH_AB_EXPERT_LISTEN).
 # The end prints the median of the per-round ratios B/A and C/A and their range, the pooled
-# quantiles of each kind, and the verdict on the server p99: SLOWER when B's runs lie above
-# the fleet-alone runs' (A and C) beyond chance (a one-sided rank test, p < 0.05) by more
-# than 10% (median against median); UNCHANGED when not, and B's median and pooled p99 are
-# each within 10% of the alone runs'; UNDECIDED between (the runs spread too widely to
-# tell: more rounds). Never fails on time.
+# quantiles of each kind, a rank test of B's runs against the alone runs (A and C), and the
+# verdict on the server p99: the pooled p99 of B over the alone runs', with its 90% interval
+# from a bootstrap over rounds; UNCHANGED when the interval lies within 0.80-1.25 (the
+# usual equivalence margins), SLOWER when it lies above 1 and reaches past 1.25, UNDECIDED
+# otherwise (more rounds). Never fails on time.
 # Environment: BENCH_DURATION (s per run, default 20), BENCH_AB_PAIRS (rounds, default 5),
 # BENCH_AB_AGENTS (default 1000), BENCH_AB_RATE (req/s, default 500), BENCH_AB_EXPERTS
 # (default 16), BENCH_AB_SPEED (think time factor, default 0.1), BENCH_AB_STORE (tmpfs, the
@@ -197,7 +197,7 @@ echo "took ${SECONDS}s"
 python3 - "$T" "$PAIRS" <<'P'
 import glob, json, math, os, statistics, sys
 sys.path.insert(0, os.environ["BENCH_DIR"])
-from ab_stats import quantile_ms, rank_greater
+from ab_stats import pooled_ratio_ci, quantile_ms, rank_greater
 T, n = sys.argv[1], int(sys.argv[2])
 rs = [json.load(open(f)) for f in sorted(glob.glob(f"{T}/round*.ratio"))]
 rows = {k: [json.load(open(f)) for f in sorted(glob.glob(f"{T}/{k}[0-9]*.row"))] for k in "ABC"}
@@ -227,9 +227,9 @@ if pa[1] and pb[1] and pc[1]:
           f"{pb[0]:.3f} / {pc[0]:.3f} ms, p99 {pa[1]:.3f} / {pb[1]:.3f} / {pc[1]:.3f} ms (B/A {pb[1] / pa[1]:.2f}, "
           f"C/A {pc[1] / pa[1]:.2f}), p99.9 {pa[2]:.3f} / {pb[2]:.3f} / {pc[2]:.3f} ms; B against A and C pooled: "
           f"p99 {pb[1]:.3f} / {pal[1]:.3f} ms ({pb[1] / pal[1]:.2f})")
-# The verdict: are B's runs slower than the fleet-alone runs (A and C)? A one-sided rank
-# test (Mann-Whitney, exact: every way of choosing which runs are B's) on each run's server
-# p99 and on its handlers' CPU per fast-path decision. With 5 rounds the 5 B runs against
+# Beside the verdict: are B's runs slower than the fleet-alone runs (A and C)? A one-sided
+# rank test (Mann-Whitney, exact: every way of choosing which runs are B's) on each run's
+# server p99 and on its handlers' CPU per fast-path decision. With 5 rounds the 5 B runs against
 # 10 alone runs; all 5 B above all 10 has p = 1/3003. A run's p99 rests on ~90 replies, so
 # the rank test asks whether B's runs are above the alone runs more often than chance.
 def ranktest(k):
@@ -237,19 +237,27 @@ def ranktest(k):
     b = [r[k] for r in rows["B"] if r.get(k) is not None]
     if len(b) < 3 or len(alone) < 3: return None
     return rank_greater(b, alone), statistics.median(b) / statistics.median(alone), len(b), len(alone)
-verdict = "none: the rank test needs at least 3 rounds"
-t_sp, t_hc = ranktest("sp99"), ranktest("hcpu_us")
-for t, label in ((t_sp, "server p99"), (t_hc, "handlers' CPU per fast-path decision")):
+for k, label in (("sp99", "server p99"), ("hcpu_us", "handlers' CPU per fast-path decision")):
+    t = ranktest(k)
     if t: print(f"  {label}: B's {t[2]} runs against {t[3]} alone: median B / median alone {t[1]:.2f}, "
                 f"one-sided rank test p = {t[0]:.3f}")
-if t_sp:
-    ratio, pooled_ratio = t_sp[1], (pb[1] / pal[1] if pb[1] and pal[1] else None)
-    if t_sp[0] < 0.05 and ratio > 1.10: word = "SLOWER"
-    elif ratio <= 1.10 and pooled_ratio is not None and pooled_ratio <= 1.10: word = "UNCHANGED"
-    else: word = "UNDECIDED (not shown slower, but the runs spread too widely to call it unchanged: more rounds)"
-    verdict = (f"the fast path is {word} with escalation traffic. In the bridge, B's p99 against the fleet-alone "
-               f"runs': rank test p = {t_sp[0]:.3f}, median ratio {ratio:.2f}, pooled ratio "
-               + ("n/a" if pooled_ratio is None else f"{pooled_ratio:.2f}")
-               + ". Slower: p < 0.05 and a median ratio over 1.10; unchanged: both ratios at most 1.10")
+# The verdict: the pooled p99 of B over that of the alone runs (A and C), with its 90%
+# interval from a bootstrap over rounds (ab_stats.pooled_ratio_ci). UNCHANGED when the
+# interval lies within 0.80-1.25 (the equivalence margins of two one-sided tests at 5%
+# each); SLOWER when it lies above 1 and reaches past 1.25; UNDECIDED otherwise.
+rounds = sorted({int(os.path.basename(f)[1:-4]) for f in glob.glob(f"{T}/B[0-9]*.row")})
+byname = {os.path.basename(f)[:-4]: json.load(open(f)) for f in glob.glob(f"{T}/[ABC][0-9]*.row")}
+hist = lambda name: {le: c for le, c in byname[name].get("buckets", [])}
+full = [p for p in rounds if all(f"{k}{p}" in byname for k in "ABC")]
+ci = pooled_ratio_ci([[hist(f"B{p}")] for p in full], [[hist(f"A{p}"), hist(f"C{p}")] for p in full], .99) \
+     if len(full) >= 3 else None
+verdict = "none: the interval needs at least 3 rounds"
+if ci:
+    r, lo, hi = ci
+    word = ("UNCHANGED" if lo >= 0.80 and hi <= 1.25 else "SLOWER" if lo > 1.0 and hi > 1.25 else
+            "UNDECIDED (the interval is too wide to tell: more rounds)")
+    verdict = (f"the fast path is {word} with escalation traffic: in the bridge, B's pooled p99 over the alone "
+               f"runs' is {r:.2f} (90% interval {lo:.2f}-{hi:.2f}, a bootstrap over {len(full)} rounds). "
+               f"Unchanged: the interval within 0.80-1.25; slower: above 1 and past 1.25")
 print("verdict: " + verdict)
 P

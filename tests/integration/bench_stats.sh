@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_stats.sh — the statistics behind bench/escalation_ab.sh's verdict (bench/ab_stats.py):
-# a histogram's quantile, and the one-sided rank test that decides whether the B runs (with
-# escalation traffic) lie above the fleet-alone runs. Known inputs, known answers; no build.
+# a histogram's quantile, the one-sided rank test of the B runs (with escalation traffic)
+# against the fleet-alone runs, and the pooled ratio's bootstrap interval that decides the
+# verdict. Known inputs, known answers; no build.
 # run-tests: parallel (scripts/run-tests.sh: it may run beside another such script)
 set -u
 . "$(dirname "$0")/tap.bash"
@@ -27,5 +28,38 @@ check "quantile: p99 interpolates inside its bucket" \
   '[ "$(py "print(round(quantile_ms([(0.001, 50), (0.002, 100), (float(\"inf\"), 100)], 0.99), 6))")" = 1.98 ]'
 check "quantile: an empty histogram has none" \
   '[ "$(py "print(quantile_ms([], 0.99))")" = None ]'
+
+# pooled_ratio_ci: B's pooled p99 over the alone runs', with a bootstrap interval over
+# rounds. Histograms drawn from one distribution (B the same, then B twice as slow), 5
+# rounds of one B run and two alone runs, ~9,000 replies a run, as in the benchmark.
+ci() { # SCALE_OF_B → "ratio low high"
+  python3 - "$R/bench" "$1" <<'P'
+import random, sys
+sys.path.insert(0, sys.argv[1])
+from ab_stats import pooled_ratio_ci
+rnd, les = random.Random(3), [0.0001 * 1.2 ** i for i in range(60)]
+def hist(scale):   # cumulative counts by le, as /metrics gives them
+    h = {}
+    for _ in range(9000):
+        v = rnd.expovariate(1 / 0.0003) * scale
+        le = next((l for l in les if v <= l), "inf")
+        h[le] = h.get(le, 0) + 1
+    cum, t = {}, 0
+    for le in les + ["inf"]:
+        t += h.get(le, 0)
+        cum[le] = t
+    return cum
+b = [[hist(float(sys.argv[2]))] for _ in range(5)]
+a = [[hist(1), hist(1)] for _ in range(5)]
+print("%.3f %.3f %.3f" % pooled_ratio_ci(b, a, .99))
+P
+}
+read -r r lo hi <<<"$(ci 1)"
+check "pooled ratio: the same distribution gives a ratio near 1, inside 0.80-1.25 (got $r, $lo-$hi)" \
+  'python3 -c "import sys; r, lo, hi = map(float, sys.argv[1:]); sys.exit(not (0.9 < r < 1.1 and lo <= r <= hi and lo >= 0.8 and hi <= 1.25))" $r $lo $hi'
+read -r r lo hi <<<"$(ci 2)"
+check "pooled ratio: B twice as slow gives about 2, its interval above 1.25 (got $r, $lo-$hi)" \
+  'python3 -c "import sys; r, lo, hi = map(float, sys.argv[1:]); sys.exit(not (1.8 < r < 2.2 and lo > 1.25))" $r $lo $hi'
+check "pooled ratio: no rounds gives none" '[ "$(py "print(pooled_ratio_ci([], [], 0.99))")" = None ]'
 
 done_testing

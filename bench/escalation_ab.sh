@@ -36,7 +36,7 @@
 # the others (taskset; BENCH_AB_PIN=0 to share them all): the experts are other machines in
 # a real fleet, and on two shared CPUs their threads' own work in B took CPU time from the
 # bridge's fast path, which the server p99 then counted as the bridge's (docs/load.md).
-# The experts' requests go to the bridge's experts' listener (BENCH_AB_EXPERT_LISTEN).
+# BENCH_AB_EXPERT_LISTEN=1 sends the experts' requests to an experts' listener instead.
 # The end prints the median of the per-round ratios B/A and C/A and their range, the pooled
 # quantiles of each kind, a rank test of B's runs against the alone runs (A and C), and the
 # verdict on the server p99: the pooled p99 of B over the alone runs', with its 90% interval
@@ -49,9 +49,10 @@
 # default: the store in /dev/shm, so the disk's fsync, which other work on a shared machine
 # makes erratic, is out of the figures; not durable, a comparison only; or disk),
 # BENCH_AB_PIN (1, the default: the bridge on CPU 0, the load on the others; 0: no pinning),
-# BENCH_AB_EXPERT_LISTEN (1, the default: the bridge has an experts' listener, serve
-# --expert-listen, whose threads run at nice 19, and B's simulated experts talk to it
-# (load --expert-target); 0: they share the main address and its workers).
+# BENCH_AB_EXPERT_LISTEN (0, the default: the experts share the bridge's one address and
+# its workers, as a bridge started with the defaults has them; 1: the bridge has an
+# experts' listener, serve --expert-listen, whose threads run at nice 19, and B's
+# simulated experts talk to it through load --expert-target).
 set -u
 source "$(dirname "$0")/bench_lib.bash"
 DUR=${BENCH_DURATION:-20}
@@ -62,7 +63,7 @@ AGENTS=${BENCH_AB_AGENTS:-1000}
 RATE=${BENCH_AB_RATE:-500}
 STORE=${BENCH_AB_STORE:-tmpfs}
 PIN=${BENCH_AB_PIN:-1}
-XLISTEN=${BENCH_AB_EXPERT_LISTEN:-1}
+XLISTEN=${BENCH_AB_EXPERT_LISTEN:-0}
 export BENCH_DIR; BENCH_DIR=$(cd "$(dirname "$0")" && pwd)   # ab_stats.py
 bench_setup escalation_ab jq python3 curl
 NCPU=$(nproc)

@@ -245,6 +245,15 @@ const ACCEPTED = [
     rewrite: null,
   },
   {
+    // A second "else" in one if clause ("if a; then b; else c; else d; fi"): bash and
+    // dash reject the line (syntax error near "else"), and so does the engine (it
+    // escalates); mvdan/sh reads the second "else" as a command's first word. Accepted
+    // only when the engine fails and mvdan/sh does not.
+    name: 'mvdan-lenient-second-else',
+    when: (input, eng, mv) => eng.err && !mv.err && /(^|[\s;&|(])else\s[^]*[;&\n]\s*else(\s|$)/.test(input),
+    rewrite: null,
+  },
+  {
     // A quote left open inside `…` ("`read '`"): bash parses the backquoted text as a
     // script of its own and fails it; the engine rejects the line too (it escalates);
     // mvdan/sh reads the quote across the backquote. Accepted only when the engine fails.

@@ -766,15 +766,13 @@ static void unwrapFrom(lh_ctx *c, const lh_shell_limits *lim, int from) {
     lh_sem sem;
     sem.naliases = sem.nrenames = 0;   /* the tables are read only below their counts */
     for (int k = from; k < s->ncmds && !c->oom && lh_step(c, 1); k++) {
-        lh_cmd *cmd = cmdAt(c, k);
         lh_litvar_resolve(c, k);
         if (lh_sem_before(c, lim, &sem, k)) continue;
         lh_feed_prestrip(c, k);   /* ld.so --preload: feeds.c */
         /* each strip takes at least one word: this ends, and the budget bounds it */
         while (lh_step(c, 1)) {
-            tracePipe(c, lim, k);   /* strace -o '|CMD' */
-            cmd = cmdAt(c, k);
-            if (stripWrapper(c, cmd) != 1) break;
+            tracePipe(c, lim, k);   /* strace -o '|CMD' (it may grow the command table) */
+            if (stripWrapper(c, cmdAt(c, k)) != 1) break;
         }
         if (s->error == LH_SH_NOMEM) { c->oom = 1; return; }
         lh_sem_after(c, lim, &sem, k);

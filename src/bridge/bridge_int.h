@@ -88,10 +88,10 @@ typedef struct lh_esc_wait {
     char *v_why, *v_fr;
 } lh_esc_wait;
 
-/* The bridge: its configuration and one handle per module. Each handle's state is the
- * module's own; what is here is set at the start and read-only after it. */
 unsigned lh_bridge_connections(lh_bridge *b);   /* open on both listeners */
 
+/* The bridge: its configuration and one handle per module. Each handle's state is the
+ * module's own; what is here is set at the start and read-only after it. */
 struct lh_bridge {
     lh_bridge_config cfg;
     struct MHD_Daemon *d;

@@ -948,12 +948,14 @@ lh_bridge *lh_bridge_start(const lh_bridge_config *cfg, char *err, size_t errlen
     if (!b->sla) { lh_engref_discard(first); goto fail; }
     b->listen_fd = openListener(cfg->listen, b->address, b->unix_path, err, errlen);
     if (b->listen_fd < 0 || openExpertListener(b, err, errlen)) { lh_engref_discard(first); goto fail; }
-    char data[2560], esc[512], xesc[512];
+    char data[2560], esc[512], xesc[512], xfield[600] = "";
     lh_json_escape(b->address, esc, sizeof(esc));
-    lh_json_escape(b->expert_address, xesc, sizeof(xesc));
-    snprintf(data, sizeof(data), "{\"version\":\"%s\",\"listen\":\"%s\",%s%s%s\"pid\":%d}", LH_VERSION, esc,
-             b->expert_fd >= 0 ? "\"expert_listen\":\"" : "", b->expert_fd >= 0 ? xesc : "",
-             b->expert_fd >= 0 ? "\"," : "", (int)getpid());
+    if (b->expert_fd >= 0) {
+        lh_json_escape(b->expert_address, xesc, sizeof(xesc));
+        snprintf(xfield, sizeof(xfield), "\"expert_listen\":\"%s\",", xesc);
+    }
+    snprintf(data, sizeof(data), "{\"version\":\"%s\",\"listen\":\"%s\",%s\"pid\":%d}", LH_VERSION, esc, xfield,
+             (int)getpid());
     if (lh_bridge_append(b, "system.started", "", "system", data, NULL, serr, sizeof(serr))) {
         snprintf(err, errlen, "event store: %s", serr);
         lh_engref_discard(first);
@@ -1111,8 +1113,9 @@ void lh_bridge_free(lh_bridge *b) {
     lh_escalations_stop(b->escalations);
     lh_elicits_stop(b->elicits);
     lh_appender_stop(b->appender);
-    if (b->dx) MHD_stop_daemon(b->dx);
-    if (b->d) { MHD_stop_daemon(b->d); lh_streams_wait_helpers(b->streams); }
+    /* MHD_stop_daemon closes the listening socket it was given: not again below */
+    if (b->dx) { MHD_stop_daemon(b->dx); b->expert_fd = -1; }
+    if (b->d) { MHD_stop_daemon(b->d); b->listen_fd = -1; lh_streams_wait_helpers(b->streams); }
     lh_revwatch_stop(b->revwatch);
     if (b->listen_fd >= 0) close(b->listen_fd);
     if (b->expert_fd >= 0) close(b->expert_fd);

@@ -472,6 +472,9 @@ start_bridge xl --policy "$T/policy.yaml" --expert-heartbeat 3600 --workers 4 --
   fail "experts' listener: the bridge starts"
 XURL=$(grep -o "experts' listener .*http://[0-9.:]*" "$T/xl.out" | grep -o 'http://[0-9.:]*')
 check "experts' listener: serve names its address" '[ -n "$XURL" ] && [ "$XURL" != "$URL" ]'
+req GET "/v1/events?type=system.started" "$(token xl-admin admin)"
+check "experts' listener: system.started records its address" \
+  '[ "$(jq -r ".events[0].data.expert_listen" <<<"$body")" = "${XURL#http://}" ]'
 W="$T/xl"; mkdir -p "$W"
 XB=$(token xl-builder builder); XE=$(token xl-expert expert)
 validate_bg xlw "$XB" "esc-claim xl" 60

@@ -1,6 +1,9 @@
 """ab_stats.py: the statistics of bench/escalation_ab.sh (tested by
 tests/integration/bench_stats.sh).
 
+pool(hists): cumulative histograms ({le: count}, le in s or "inf") summed, as quantile_ms
+takes them.
+
 quantile_ms(cum, p): a quantile of a Prometheus histogram. cum: [(le, cumulative count)]
 sorted by le (math.inf last), le in seconds; the quantile in ms, interpolated linearly
 inside its bucket (the +Inf bucket answers its lower bound); None when it is empty.
@@ -11,6 +14,10 @@ one entry per round: that round's histograms ({le: count}, le in s or "inf") of 
 or of its alone runs. A resample draws as many rounds as there are, with replacement, and
 pools the chosen rounds' histograms of each kind; 2,000 resamples, a fixed seed. Returns
 (ratio, low, high) or None.
+
+verdict_word(low, high): from a ratio's 90% interval, UNCHANGED when it lies within
+0.80-1.25 (the usual equivalence margins, two one-sided tests at 5%), SLOWER when it lies
+above 1 and reaches past 1.25, UNDECIDED otherwise.
 
 rank_greater(xs, ys): the one-sided Mann-Whitney test that xs tend to lie above ys: the
 share of the ways of choosing len(xs) of all the values whose U (pairs x > y, ties half) is
@@ -55,7 +62,7 @@ def rank_greater(xs, ys):
     return ge / tot
 
 
-def _pool(hists):
+def pool(hists):
     tot = {}
     for h in hists:
         for le, c in h.items():
@@ -69,8 +76,8 @@ def pooled_ratio_ci(b_runs, alone_runs, q, resamples=2000):
         return None
 
     def ratio(idx):
-        b = quantile_ms(_pool(h for i in idx for h in b_runs[i]), q)
-        a = quantile_ms(_pool(h for i in idx for h in alone_runs[i]), q)
+        b = quantile_ms(pool(h for i in idx for h in b_runs[i]), q)
+        a = quantile_ms(pool(h for i in idx for h in alone_runs[i]), q)
         return b / a if a and b is not None else None
 
     point = ratio(range(n))
@@ -79,3 +86,11 @@ def pooled_ratio_ci(b_runs, alone_runs, q, resamples=2000):
     rnd = random.Random(1)
     rs = sorted(r for r in (ratio([rnd.randrange(n) for _ in range(n)]) for _ in range(resamples)) if r is not None)
     return point, rs[int(0.05 * len(rs))], rs[min(len(rs) - 1, int(0.95 * len(rs)))]
+
+
+def verdict_word(low, high):
+    if low >= 0.80 and high <= 1.25:
+        return "UNCHANGED"
+    if low > 1.0 and high > 1.25:
+        return "SLOWER"
+    return "UNDECIDED"

@@ -196,20 +196,16 @@ done
 
 echo "took ${SECONDS}s"
 python3 - "$T" "$PAIRS" <<'P'
-import glob, json, math, os, statistics, sys
+import glob, json, os, statistics, sys
 sys.path.insert(0, os.environ["BENCH_DIR"])
-from ab_stats import pooled_ratio_ci, quantile_ms, rank_greater
+from ab_stats import pool, pooled_ratio_ci, quantile_ms, rank_greater, verdict_word
 T, n = sys.argv[1], int(sys.argv[2])
 rs = [json.load(open(f)) for f in sorted(glob.glob(f"{T}/round*.ratio"))]
 rows = {k: [json.load(open(f)) for f in sorted(glob.glob(f"{T}/{k}[0-9]*.row"))] for k in "ABC"}
 # Pooled: every run of a kind's fast-path histogram summed, and its quantiles: the p99 of
 # ~46,000 replies per kind at the defaults, where one run's rests on ~90.
 def pooled(kinds):
-    tot = {}
-    for row in (r for k in kinds for r in rows[k]):
-        for le, c in row.get("buckets", []):
-            tot[le] = tot.get(le, 0) + c
-    cum = sorted((math.inf if le == "inf" else le, c) for le, c in tot.items())
+    cum = pool(dict(r.get("buckets", [])) for k in kinds for r in rows[k])
     return tuple(quantile_ms(cum, p) for p in (.5, .99, .999)) + ((cum[-1][1] if cum else 0),)
 def summ(kind, k):
     v = sorted(x[kind][k] for x in rs if x[kind].get(k) is not None)
@@ -255,8 +251,8 @@ ci = pooled_ratio_ci([[hist(f"B{p}")] for p in full], [[hist(f"A{p}"), hist(f"C{
 verdict = "none: the interval needs at least 3 rounds"
 if ci:
     r, lo, hi = ci
-    word = ("UNCHANGED" if lo >= 0.80 and hi <= 1.25 else "SLOWER" if lo > 1.0 and hi > 1.25 else
-            "UNDECIDED (the interval is too wide to tell: more rounds)")
+    word = verdict_word(lo, hi)
+    word += " (the interval is too wide to tell: more rounds)" if word == "UNDECIDED" else ""
     verdict = (f"the fast path is {word} with escalation traffic: in the bridge, B's pooled p99 over the alone "
                f"runs' is {r:.2f} (90% interval {lo:.2f}-{hi:.2f}, a bootstrap over {len(full)} rounds). "
                f"Unchanged: the interval within 0.80-1.25; slower: above 1 and past 1.25")

@@ -60,6 +60,11 @@ check "pooled ratio: the same distribution gives a ratio near 1, inside 0.80-1.2
 read -r r lo hi <<<"$(ci 2)"
 check "pooled ratio: B twice as slow gives about 2, its interval above 1.25 (got $r, $lo-$hi)" \
   'python3 -c "import sys; r, lo, hi = map(float, sys.argv[1:]); sys.exit(not (1.8 < r < 2.2 and lo > 1.25))" $r $lo $hi'
+check "verdict: an interval inside 0.80-1.25 is UNCHANGED, even one that excludes 1" \
+  '[ "$(py "print(verdict_word(0.85, 1.11), verdict_word(1.02, 1.2))")" = "UNCHANGED UNCHANGED" ]'
+check "verdict: above 1 and past 1.25 is SLOWER" '[ "$(py "print(verdict_word(1.1, 1.4))")" = SLOWER ]'
+check "verdict: an interval too wide either way is UNDECIDED" \
+  '[ "$(py "print(verdict_word(0.7, 1.1), verdict_word(0.95, 1.4), verdict_word(0.5, 0.9))")" = "UNDECIDED UNDECIDED UNDECIDED" ]'
 check "pooled ratio: no rounds gives none" '[ "$(py "print(pooled_ratio_ci([], [], 0.99))")" = None ]'
 
 done_testing

@@ -154,8 +154,14 @@ check "a NUL cannot be in a name (the call is refused before the kernel)" \
   "python3 -c 'import os,sys; os.stat(sys.argv[1] + \"/current/a\\x00b\")' \"$M\" 2>&1 | grep -q 'null'"
 
 # A bridge restart under the mount: EIO while away, working again after, no remount.
+# The name must be in the mount's tree before the bridge goes (the head's tree and the
+# kernel's names are kept a second: read right after the write, it could still be absent,
+# ENOENT, not EIO). The listing and the miss first make that the case every time; then the
+# wait, on the order of events: the name shows, the blob is still not fetched.
+ls "$M/current/src" >/dev/null; stat "$M/current/src/later.c" >/dev/null 2>&1
 printf 'later\n' > "$P/src/later.c"
 payload Write "$P/src/later.c"; hook_post
+wait_for "[ \"\$(errno_of stat \"$M/current/src/later.c\")\" = OK ]" || fail "later.c shows in the mount before the bridge stops"
 PORT=${URL##*:}
 term_wait "$PID"
 check "while the bridge is away, an uncached file fails with EIO" "[ \"\$(errno_of read \"$M/current/src/later.c\")\" = EIO ]"
